@@ -1,0 +1,131 @@
+/*
+ * connection.ts — one RSP endpoint over a Transport, with acknowledgements.
+ *
+ *   bytes in ─▶ RspDecoder ─▶ ack/nak handling ─▶ handler.onPacket / onInterrupt
+ *   sendPacket ─▶ frame ─▶ transport (kept until '+', resent on '-')
+ *
+ * Ack mode is always on (QEMU 7.2 needs it and gdb copes). Every byte in either
+ * direction can be observed through onLog (the RSP log panel). Decoder errors
+ * become onProtocolError calls plus a '-' so the peer retransmits. Pure: no Node.
+ */
+import { binaryToBytes, bytesToBinary } from './hex.js';
+import { encodePacket, RspDecoder, type RspError } from './rsp.js';
+import type { Transport } from './transport.js';
+
+export type Direction = 'send' | 'recv';
+
+export interface ConnectionHandler {
+  onPacket(data: string): void;
+  onNotification?(data: string): void;
+  onInterrupt?(): void;
+  onProtocolError?(error: RspError): void;
+  /** The stream ended; `midPacket` tells whether a packet was cut off. */
+  onClose(info: { error?: Error; midPacket: boolean }): void;
+}
+
+export interface ConnectionOptions {
+  /** Expand RLE in incoming packets (stub replies: true; gdb requests: false). */
+  rle?: boolean;
+  /** Give up after this many retransmissions of one packet. */
+  maxRetransmits?: number;
+  /** Whether to send '-' on a corrupted incoming packet. Default true. */
+  nakOnError?: boolean;
+  onLog?: (dir: Direction, bytes: string) => void;
+}
+
+export class RspConnection {
+  private readonly decoder: RspDecoder;
+  private lastSent: string | undefined;
+  private retransmits = 0;
+  private closed = false;
+  private readonly maxRetransmits: number;
+  private readonly nakOnError: boolean;
+  /** Called with every byte string written or read (binary strings). */
+  onLog: ((dir: Direction, bytes: string) => void) | undefined;
+
+  constructor(readonly transport: Transport, private readonly handler: ConnectionHandler, opts: ConnectionOptions = {}) {
+    this.decoder = new RspDecoder({ rle: opts.rle ?? true });
+    this.maxRetransmits = opts.maxRetransmits ?? 8;
+    this.nakOnError = opts.nakOnError ?? true;
+    this.onLog = opts.onLog;
+    transport.start((c) => this.onData(c), (e) => this.onEnd(e));
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get stats() {
+    return this.decoder.stats;
+  }
+
+  sendPacket(data: string): void {
+    const frame = encodePacket(data);
+    this.lastSent = frame;
+    this.retransmits = 0;
+    this.writeRaw(frame);
+  }
+
+  sendInterrupt(): void {
+    this.writeRaw('\x03');
+  }
+
+  writeRaw(s: string): void {
+    if (this.closed) return;
+    this.onLog?.('send', s);
+    try {
+      this.transport.write(binaryToBytes(s));
+    } catch (e) {
+      this.onEnd(e as Error);
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.transport.close();
+  }
+
+  private onData(chunk: Uint8Array): void {
+    if (this.closed) return;
+    this.onLog?.('recv', bytesToBinary(chunk));
+    for (const ev of this.decoder.feed(chunk)) {
+      if (this.closed) return;
+      switch (ev.kind) {
+        case 'ack':
+          this.lastSent = undefined;
+          break;
+        case 'nak':
+          if (this.lastSent !== undefined) {
+            if (++this.retransmits > this.maxRetransmits) {
+              this.handler.onProtocolError?.({ code: 'bad-checksum', nak: false, raw: this.lastSent,
+                message: `peer rejected a packet ${this.maxRetransmits} times; giving up on it` });
+              this.lastSent = undefined;
+            } else this.writeRaw(this.lastSent);
+          }
+          break;
+        case 'interrupt':
+          this.handler.onInterrupt?.();
+          break;
+        case 'packet':
+          this.writeRaw('+');
+          this.handler.onPacket(ev.data);
+          break;
+        case 'notification':
+          this.handler.onNotification?.(ev.data);
+          break;
+        case 'error':
+          if (ev.error.nak && this.nakOnError) this.writeRaw('-');
+          this.handler.onProtocolError?.(ev.error);
+          break;
+      }
+    }
+  }
+
+  private onEnd(error?: Error): void {
+    if (this.closed) return;
+    const midPacket = this.decoder.inPacket;
+    for (const ev of this.decoder.end()) if (ev.kind === 'error') this.handler.onProtocolError?.(ev.error);
+    this.closed = true;
+    this.handler.onClose({ ...(error ? { error } : {}), midPacket });
+  }
+}

@@ -1,0 +1,274 @@
+/*
+ * rsp.ts — GDB Remote Serial Protocol framing codec (pure; no Node imports).
+ *
+ * Wire format:   $<data>#<two hex digit checksum>      a packet
+ *                %<data>#<cs>                           a notification (e.g. %Stop:T05...)
+ *                +  /  -                                ack / negative ack (retransmit)
+ *                0x03                                   interrupt request (only byte allowed
+ *                                                       towards a running QEMU)
+ * Data may be run-length encoded (`X*n` repeats X (n-29) more times) and binary data
+ * uses `}` escaping (see hex.ts). The checksum covers the bytes on the wire.
+ *
+ * RspDecoder is a streaming decoder: feed() it chunks cut anywhere; it emits events
+ * in order. Bad input (garbage between packets, truncated packets, bad checksums,
+ * malformed RLE, oversized packets) never throws: it becomes an `error` event with a
+ * code and a clear message, and the decoder resynchronises at the next `$`/`%`.
+ */
+
+export type RspErrorCode =
+  | 'bad-checksum'      // checksum digits valid hex but don't match the data
+  | 'malformed-checksum'// checksum digits are not hex
+  | 'truncated'         // a new packet started before the previous one finished
+  | 'garbage'           // bytes outside any packet that are not +, -, 0x03
+  | 'bad-rle'           // run-length encoding cannot be decoded
+  | 'too-long';         // packet longer than maxPacketSize
+
+export interface RspError {
+  code: RspErrorCode;
+  message: string;
+  /** The offending wire bytes (binary string, possibly shortened). */
+  raw: string;
+  /** True when the sender should be asked to retransmit with '-'. */
+  nak: boolean;
+}
+
+export type RspEvent =
+  | { kind: 'packet'; data: string; raw: string }
+  | { kind: 'notification'; data: string; raw: string }
+  | { kind: 'ack' }
+  | { kind: 'nak' }
+  | { kind: 'interrupt' }
+  | { kind: 'error'; error: RspError };
+
+export function checksum(data: string): number {
+  let s = 0;
+  for (let i = 0; i < data.length; i++) s = (s + data.charCodeAt(i)) & 0xff;
+  return s;
+}
+
+function hex2(n: number): string {
+  return n.toString(16).padStart(2, '0');
+}
+
+/** Frame a packet. `data` is a binary string already escaped where needed. */
+export function encodePacket(data: string, opts: { rle?: boolean } = {}): string {
+  const body = opts.rle ? rleEncode(data) : data;
+  return '$' + body + '#' + hex2(checksum(body));
+}
+
+export function encodeNotification(data: string): string {
+  return '%' + data + '#' + hex2(checksum(data));
+}
+
+/** Run-length encode (optional for senders). Never encodes runs of $ # } *. */
+export function rleEncode(data: string): string {
+  let out = '';
+  let i = 0;
+  while (i < data.length) {
+    const c = data[i]!;
+    let j = i + 1;
+    while (j < data.length && data[j] === c) j++;
+    const run = j - i;
+    out += c;
+    let rest = run - 1;
+    if ('$#}*'.includes(c)) {
+      out += c.repeat(rest);
+      rest = 0;
+    }
+    while (rest >= 3) {
+      let k = Math.min(rest, 97);
+      if (k === 6 || k === 7) k = 5; // count chars '#' and '$' are forbidden
+      out += '*' + String.fromCharCode(k + 29);
+      rest -= k;
+    }
+    out += c.repeat(rest);
+    i = j;
+  }
+  return out;
+}
+
+/** Expand run-length encoding. Returns an error message instead of throwing. */
+export function rleDecode(body: string): { data: string } | { error: string } {
+  if (body.indexOf('*') < 0) return { data: body };
+  let out = '';
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c !== '*') {
+      out += c;
+      continue;
+    }
+    if (out.length === 0) return { error: `run-length marker "*" at offset ${i} has no preceding character` };
+    if (i + 1 >= body.length) return { error: `run-length marker "*" at offset ${i} has no count character` };
+    const n = body.charCodeAt(++i) - 29;
+    if (n < 0 || n > 97) return { error: `run-length count character 0x${hex2(body.charCodeAt(i))} at offset ${i} is out of range` };
+    out += out[out.length - 1]!.repeat(n);
+  }
+  return { data: out };
+}
+
+export interface DecoderOptions {
+  /** Expand run-length encoding in packet data (true for replies from a stub). */
+  rle?: boolean;
+  /** Longest accepted packet body in bytes. */
+  maxPacketSize?: number;
+}
+
+export interface DecoderStats {
+  packets: number;
+  notifications: number;
+  acks: number;
+  naks: number;
+  interrupts: number;
+  errors: number;
+}
+
+const enum St { Idle, Body, Cs1, Cs2 }
+
+export class RspDecoder {
+  private st: St = St.Idle;
+  private body = '';
+  private cs1 = '';
+  private isNotif = false;
+  private garbage = '';
+  private readonly rle: boolean;
+  private readonly max: number;
+  readonly stats: DecoderStats = { packets: 0, notifications: 0, acks: 0, naks: 0, interrupts: 0, errors: 0 };
+
+  constructor(opts: DecoderOptions = {}) {
+    this.rle = opts.rle ?? true;
+    this.max = opts.maxPacketSize ?? 1 << 20;
+  }
+
+  /** True while a packet has started but not finished (used to detect mid-packet EOF). */
+  get inPacket(): boolean {
+    return this.st !== St.Idle;
+  }
+
+  /** Feed bytes (Uint8Array or binary string); returns the events they complete. */
+  feed(chunk: Uint8Array | string): RspEvent[] {
+    const ev: RspEvent[] = [];
+    const len = chunk.length;
+    const isStr = typeof chunk === 'string';
+    for (let i = 0; i < len; i++) {
+      const b = isStr ? (chunk as string).charCodeAt(i) & 0xff : (chunk as Uint8Array)[i]!;
+      switch (this.st) {
+        case St.Idle:
+          if (b === 0x24 || b === 0x25) { // $ %
+            this.flushGarbage(ev);
+            this.st = St.Body;
+            this.body = '';
+            this.isNotif = b === 0x25;
+          } else if (b === 0x2b) { this.flushGarbage(ev); this.stats.acks++; ev.push({ kind: 'ack' }); }
+          else if (b === 0x2d) { this.flushGarbage(ev); this.stats.naks++; ev.push({ kind: 'nak' }); }
+          else if (b === 0x03) { this.flushGarbage(ev); this.stats.interrupts++; ev.push({ kind: 'interrupt' }); }
+          else {
+            this.garbage += String.fromCharCode(b);
+            if (this.garbage.length >= 256) this.flushGarbage(ev);
+          }
+          break;
+        case St.Body:
+          if (b === 0x23) { this.st = St.Cs1; }
+          else if (b === 0x24 || (b === 0x25 && this.body.length === 0)) {
+            // A new start before '#': the previous packet was cut short. Resync here.
+            this.err(ev, 'truncated', `packet truncated: a new "${String.fromCharCode(b)}" arrived before the "#" ending ` +
+              `the previous packet (${this.body.length} bytes received)`, this.start() + this.body, false);
+            this.body = '';
+            this.isNotif = b === 0x25;
+          } else {
+            this.body += String.fromCharCode(b);
+            if (this.body.length > this.max) {
+              this.err(ev, 'too-long', `packet longer than ${this.max} bytes; discarded`, this.start() + this.body.slice(0, 64), true);
+              this.st = St.Idle;
+              this.body = '';
+            }
+          }
+          break;
+        case St.Cs1:
+          this.cs1 = String.fromCharCode(b);
+          this.st = St.Cs2;
+          break;
+        case St.Cs2: {
+          const csText = this.cs1 + String.fromCharCode(b);
+          this.st = St.Idle;
+          this.finish(ev, csText);
+          break;
+        }
+      }
+    }
+    return ev;
+  }
+
+  /** Report (and forget) a partially received packet, e.g. when the stream ends. */
+  end(): RspEvent[] {
+    const ev: RspEvent[] = [];
+    this.flushGarbage(ev);
+    if (this.st !== St.Idle) {
+      this.err(ev, 'truncated', `stream ended in the middle of a packet (${this.body.length} bytes received, no checksum)`,
+        this.start() + this.body, false);
+      this.st = St.Idle;
+      this.body = '';
+    }
+    return ev;
+  }
+
+  private start(): string {
+    return this.isNotif ? '%' : '$';
+  }
+
+  private finish(ev: RspEvent[], csText: string): void {
+    const raw = this.start() + this.body + '#' + csText;
+    if (!/^[0-9a-fA-F]{2}$/.test(csText)) {
+      this.err(ev, 'malformed-checksum', `packet checksum "${printable(csText)}" is not two hex digits`, raw, true);
+      // The two bytes may belong to the next packet; re-scan them.
+      const rest = csText;
+      this.body = '';
+      for (const ch of rest) if (ch === '$' || ch === '%' || ch === '+' || ch === '-' || ch === '\x03') {
+        ev.push(...this.feed(rest.slice(rest.indexOf(ch))));
+        break;
+      }
+      return;
+    }
+    const want = parseInt(csText, 16);
+    const got = checksum(this.body);
+    if (want !== got) {
+      this.err(ev, 'bad-checksum', `bad checksum: packet says 0x${hex2(want)}, data sums to 0x${hex2(got)}`, raw, true);
+      this.body = '';
+      return;
+    }
+    let data = this.body;
+    this.body = '';
+    if (this.rle) {
+      const r = rleDecode(data);
+      if ('error' in r) {
+        this.err(ev, 'bad-rle', `malformed run-length encoding: ${r.error}`, raw, true);
+        return;
+      }
+      data = r.data;
+    }
+    if (this.isNotif) { this.stats.notifications++; ev.push({ kind: 'notification', data, raw }); }
+    else { this.stats.packets++; ev.push({ kind: 'packet', data, raw }); }
+  }
+
+  private flushGarbage(ev: RspEvent[]): void {
+    if (this.garbage.length === 0) return;
+    const g = this.garbage;
+    this.garbage = '';
+    this.err(ev, 'garbage', `${g.length} unexpected byte(s) outside a packet: "${printable(g.slice(0, 32))}"`, g, false);
+  }
+
+  private err(ev: RspEvent[], code: RspErrorCode, message: string, raw: string, nak: boolean): void {
+    this.stats.errors++;
+    ev.push({ kind: 'error', error: { code, message, raw: raw.length > 256 ? raw.slice(0, 256) + '…' : raw, nak } });
+  }
+}
+
+/** Render a binary string for logs: printable ASCII as is, other bytes as \xNN. */
+export function printable(s: string, max = 4096): string {
+  let out = '';
+  const n = Math.min(s.length, max);
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    out += c >= 0x20 && c < 0x7f && c !== 0x5c ? s[i] : c === 0x5c ? '\\\\' : '\\x' + hex2(c);
+  }
+  return s.length > max ? out + `…(+${s.length - max} bytes)` : out;
+}

@@ -1,0 +1,104 @@
+/*
+ * qemu.ts — start QEMU with its gdbstub on a free local port (tests, bench, CLI).
+ *
+ * The guest is stopped at reset (-S) until a debugger continues it. Without a
+ * kernel it sits in SeaBIOS, which is enough to exercise the stub. kill() ends the
+ * process (SIGKILL after a grace period); exited resolves with the exit status.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as net from 'node:net';
+
+export interface QemuOptions {
+  kernel?: string;
+  initrd?: string;
+  append?: string;
+  /** Extra arguments appended as is. */
+  args?: string[];
+  smp?: number;
+  memory?: string;
+  /** Accelerators: default tries KVM, falls back to TCG. */
+  accel?: 'kvm-tcg' | 'tcg';
+  debugExit?: boolean;
+  /** -cpu model; default max,-arch-capabilities (plain max aborts under nested KVM here). */
+  cpu?: string;
+}
+
+export interface Qemu {
+  proc: ChildProcess;
+  port: number;
+  endpoint: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output(): string;
+  kill(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startQemu(opts: QemuOptions = {}): Promise<Qemu> {
+  const port = await freePort();
+  const accel = opts.accel === 'tcg' ? ['-accel', 'tcg'] : ['-accel', 'kvm', '-accel', 'tcg'];
+  const args = [
+    ...accel, '-cpu', opts.cpu ?? 'max,-arch-capabilities', '-m', opts.memory ?? '128M', '-smp', String(opts.smp ?? 1),
+    '-S', '-gdb', `tcp:127.0.0.1:${port}`, '-nographic', '-no-reboot', '-display', 'none',
+    '-monitor', 'none', '-serial', 'stdio',
+  ];
+  if (opts.debugExit ?? true) args.push('-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04');
+  if (opts.kernel) args.push('-kernel', opts.kernel);
+  if (opts.initrd) args.push('-initrd', opts.initrd);
+  if (opts.append) args.push('-append', opts.append);
+  args.push(...(opts.args ?? []));
+  const proc = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => { out += d.toString('latin1'); });
+  proc.stderr!.on('data', (d: Buffer) => { out += d.toString('latin1'); });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    proc.once('exit', (code, signal) => resolve({ code, signal }));
+    proc.once('error', (e) => { out += `\nspawn error: ${e.message}`; resolve({ code: -1, signal: null }); });
+  });
+  // Wait until the stub accepts connections (probe without speaking RSP).
+  const deadline = Date.now() + 30000;
+  let exitedEarly = false;
+  void exited.then(() => { exitedEarly = true; });
+  for (;;) {
+    if (exitedEarly) throw new Error(`qemu-system-x86_64 exited before its gdbstub came up:\n${out}`);
+    if (await canConnect(port)) break;
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`QEMU's gdbstub did not listen on port ${port} within 30 s:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    proc, port, endpoint: `tcp:127.0.0.1:${port}`, exited,
+    output: () => out,
+    async kill() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+/*
+ * QEMU's gdbstub accepts one connection; a probe connection that closes at once is
+ * harmless (QEMU just waits for the next one).
+ */
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
