@@ -1,0 +1,2 @@
+// esbuild bundles CSS imported for its side effects.
+declare module '*.css';

@@ -1,0 +1,116 @@
+/*
+ * Electron main process. Hosts the backend in-process and one window with the renderer.
+ * Security (after Electron's security checklist):
+ *   - contextIsolation, sandbox, nodeIntegration off, webSecurity on, no <webview>;
+ *   - the renderer is loaded from the app's own `lanescope://app/` protocol (no remote content),
+ *     every response carrying a strict Content-Security-Policy;
+ *   - navigation, new windows and permission requests are denied;
+ *   - IPC messages are accepted only from our window's main frame on our origin.
+ */
+import { app, BrowserWindow, ipcMain, net, protocol, session, shell, type IpcMainEvent } from 'electron';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { IPC_CHANNEL } from '../common/contract.js';
+import { Backend } from '../node/backend.js';
+
+const ORIGIN = 'lanescope://app';
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'";
+
+protocol.registerSchemesAsPrivileged([{ scheme: 'lanescope', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const rendererDir = path.resolve(__dirname, '../browser');
+const backend = new Backend({ project: arg('--project') ?? process.env['LANESCOPE_PROJECT'] });
+let win: BrowserWindow | null = null;
+
+function isTrustedSender(e: IpcMainEvent): boolean {
+  const frame = e.senderFrame;
+  return !!win && e.sender === win.webContents && !!frame && frame === win.webContents.mainFrame && frame.url.startsWith(`${ORIGIN}/`);
+}
+
+async function createWindow(): Promise<void> {
+  protocol.handle('lanescope', async (req) => {
+    const url = new URL(req.url);
+    const rel = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
+    const file = path.resolve(rendererDir, '.' + rel);
+    if (url.host !== 'app' || !file.startsWith(rendererDir + path.sep)) return new Response('not found', { status: 404 });
+    const res = await net.fetch(pathToFileURL(file).toString());
+    const headers = new Headers(res.headers);
+    headers.set('Content-Security-Policy', CSP);
+    headers.set('X-Content-Type-Options', 'nosniff');
+    return new Response(res.body, { status: res.status, headers });
+  });
+  session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
+
+  win = new BrowserWindow({
+    width: 1400,
+    height: 900,
+    title: 'Lanescope',
+    backgroundColor: '#1b1d23',
+    webPreferences: {
+      preload: path.resolve(__dirname, '../electron-preload/preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      webSecurity: true,
+      webviewTag: false,
+      allowRunningInsecureContent: false,
+      spellcheck: false,
+    },
+  });
+  const wc = win.webContents;
+  wc.setWindowOpenHandler(({ url }) => {
+    // Never open windows inside the app; http(s) links go to the user's browser.
+    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  wc.on('will-navigate', (e, url) => {
+    if (!url.startsWith(`${ORIGIN}/`)) e.preventDefault();
+  });
+  wc.on('will-redirect', (e) => e.preventDefault());
+  wc.on('will-attach-webview', (e) => e.preventDefault());
+
+  const detach = backend.attach((m) => {
+    if (win && !wc.isDestroyed()) wc.send(IPC_CHANNEL, JSON.stringify(m));
+  });
+  win.on('closed', () => {
+    detach();
+    win = null;
+  });
+  await win.loadURL(`${ORIGIN}/index.html`);
+}
+
+ipcMain.on(IPC_CHANNEL, (e, raw: unknown) => {
+  if (!isTrustedSender(e) || typeof raw !== 'string') return;
+  void backend.handle(raw, (m) => {
+    if (!e.sender.isDestroyed()) e.sender.send(IPC_CHANNEL, JSON.stringify(m));
+  });
+});
+
+app.on('web-contents-created', (_e, contents) => {
+  contents.on('will-navigate', (ev, url) => {
+    if (!url.startsWith(`${ORIGIN}/`)) ev.preventDefault();
+  });
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+});
+
+app.whenReady().then(createWindow).catch((e: Error) => {
+  process.stderr.write(`lanescope: cannot open the window: ${e.message}\n`);
+  app.exit(1);
+});
+
+let quitting = false;
+app.on('before-quit', (e) => {
+  if (quitting) return;
+  e.preventDefault();
+  quitting = true;
+  void backend.shutdown().finally(() => app.exit(0));
+});
+app.on('window-all-closed', () => app.quit());

@@ -1,0 +1,191 @@
+/*
+ * The backend: one object that owns the open project, the runner, terminals and window state, and
+ * answers the contract's requests (app/common/contract.ts). Transports (WebSocket server, Electron
+ * IPC) call `handle()` with raw strings and register sinks for events; several may be attached.
+ */
+import fs from 'node:fs';
+import {
+  parseClientMessage,
+  type EventMessage,
+  type Events,
+  type RequestName,
+  type Requests,
+  type ServerMessage,
+} from '../common/contract.js';
+import { validateProjectConfig } from '../common/project.js';
+import { stopAll } from './proc.js';
+import { Project } from './project.js';
+import { Runner } from './runner.js';
+import { listSerialPorts } from './serial.js';
+import { StateStore } from './state.js';
+import { Terminals } from './terminals.js';
+
+type Handler<K extends RequestName> = (params: Requests[K]['params']) => Promise<Requests[K]['result']> | Requests[K]['result'];
+type Sink = (msg: ServerMessage) => void;
+
+export interface BackendOptions {
+  project?: string | undefined;
+  stateDir?: string | undefined;
+}
+
+export class Backend {
+  project: Project | null = null;
+  readonly runner: Runner;
+  readonly terminals: Terminals;
+  readonly state: StateStore;
+  private sinks = new Set<Sink>();
+  private handlers: { [K in RequestName]: Handler<K> };
+
+  constructor(opts: BackendOptions = {}) {
+    this.state = new StateStore(opts.stateDir);
+    this.runner = new Runner((e, p) => this.emit(e, p), () => this.project);
+    this.terminals = new Terminals(
+      (id, data) => this.emit('term.data', { id, data }),
+      (id, code) => this.emit('term.exit', { id, code }),
+    );
+    const initial = opts.project ?? this.state.lastProject;
+    if (initial) {
+      try {
+        this.project = new Project(initial);
+      } catch {
+        this.project = null;
+      }
+    }
+    this.handlers = {
+      'project.open': async ({ path }) => {
+        if (path !== undefined) {
+          if (typeof path !== 'string' || !path.trim()) throw new Error('give the folder to open');
+          if (this.runner.busy) await this.runner.stop();
+          this.project = new Project(path.trim());
+          this.state.setLastProject(this.project.root);
+        }
+        if (!this.project) throw new Error('no project is open');
+        return this.project.info();
+      },
+      'project.writeConfig': ({ config }) => {
+        const p = this.needProject();
+        p.writeConfig(config);
+        const info = p.info();
+        this.emit('project.changed', { project: info });
+        return info;
+      },
+      'project.setTarget': ({ kind, qemu, serial }) => {
+        const p = this.needProject();
+        p.reloadConfig();
+        const raw = JSON.parse(JSON.stringify(p.config)) as Record<string, Record<string, unknown>>;
+        (raw as Record<string, unknown>)['target'] = kind;
+        if (qemu) raw['qemu'] = { ...raw['qemu'], cpus: qemu.cpus, memory: qemu.memory, accel: qemu.accel };
+        if (serial) raw['serial'] = { ...raw['serial'], port: serial.port, baud: serial.baud };
+        const { config, errors } = validateProjectConfig(raw, p.config.name);
+        if (errors.length) throw new Error(errors.join('; '));
+        p.writeConfig(config);
+        const info = p.info();
+        this.emit('project.changed', { project: info });
+        return info;
+      },
+      'fs.list': ({ path }) => this.needProject().list(path),
+      'fs.read': ({ path }) => ({ path, content: this.needProject().read(path) }),
+      'fs.write': ({ path, content }) => {
+        const p = this.needProject();
+        const bytes = p.write(path, content);
+        if (path === 'lanescope.json') {
+          p.reloadConfig();
+          this.emit('project.changed', { project: p.info() });
+        }
+        return { path, bytes };
+      },
+      'run.start': () => {
+        this.runner.checkCanStart();
+        this.runner.start().catch((e: Error) => this.emit('notice', { level: 'error', message: e.message }));
+        return { ok: true };
+      },
+      'run.stop': async () => {
+        await this.runner.stop();
+        return { ok: true };
+      },
+      'run.restart': async () => {
+        await this.runner.stop();
+        this.runner.checkCanStart();
+        this.runner.start().catch((e: Error) => this.emit('notice', { level: 'error', message: e.message }));
+        return { ok: true };
+      },
+      'run.status': () => ({ state: this.runner.state, since: this.runner.since, problems: this.runner.problems }),
+      'console.input': ({ data }) => {
+        if (typeof data !== 'string') throw new Error('console input must be a string');
+        this.runner.consoleInput(data);
+        return { ok: true };
+      },
+      'term.create': ({ cols, rows }) => {
+        const cwd = this.project?.root ?? process.cwd();
+        return { id: this.terminals.create(cwd, cols, rows) };
+      },
+      'term.input': ({ id, data }) => {
+        this.terminals.input(id, data);
+        return { ok: true };
+      },
+      'term.resize': ({ id, cols, rows }) => {
+        this.terminals.resize(id, cols, rows);
+        return { ok: true };
+      },
+      'term.ack': ({ id, bytes }) => {
+        this.terminals.ack(id, bytes);
+        return { ok: true };
+      },
+      'term.close': async ({ id }) => {
+        await this.terminals.close(id);
+        return { ok: true };
+      },
+      'serial.list': () => listSerialPorts(),
+      'state.get': () => this.state.get(this.project?.root ?? null),
+      'state.set': ({ state }) => {
+        this.state.set(this.project?.root ?? null, state);
+        return { ok: true };
+      },
+    };
+  }
+
+  private needProject(): Project {
+    if (!this.project) throw new Error('no project is open; open a folder first');
+    return this.project;
+  }
+
+  emit<K extends keyof Events>(event: K, payload: Events[K]): void {
+    const msg: EventMessage<K> = { type: 'event', event, payload };
+    for (const s of this.sinks) s(msg as ServerMessage);
+  }
+
+  attach(sink: Sink): () => void {
+    this.sinks.add(sink);
+    return () => this.sinks.delete(sink);
+  }
+
+  /** Handles one raw message from a renderer and replies through `reply`. Never throws. */
+  async handle(raw: string, reply: Sink): Promise<void> {
+    const msg = parseClientMessage(raw);
+    if (typeof msg === 'string') {
+      this.emit('notice', { level: 'error', message: `bad message from the renderer: ${msg}` });
+      return;
+    }
+    try {
+      const h = this.handlers[msg.method] as Handler<RequestName>;
+      const result = await h(msg.params);
+      reply({ type: 'response', id: msg.id, ok: true, result } as ServerMessage);
+    } catch (e) {
+      reply({ type: 'response', id: msg.id, ok: false, error: (e as Error).message ?? String(e) });
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    await this.runner.stop().catch(() => undefined);
+    await this.terminals.closeAll().catch(() => undefined);
+    await stopAll();
+  }
+}
+
+export function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}

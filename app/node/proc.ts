@@ -1,0 +1,151 @@
+/*
+ * Process lifecycle: every child Lanescope starts (build, QEMU) runs as the leader of its own
+ * process group. Stopping it (1) snapshots the whole descendant tree from /proc — including
+ * children that escaped into their own session — (2) sends SIGTERM to the group and to each
+ * descendant, (3) after a grace period sends SIGKILL to whatever is left, and (4) waits until
+ * every one of those pids is gone. `stop()` resolves only when no process of the tree remains.
+ */
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import fs from 'node:fs';
+
+/** pid → ppid for every process visible in /proc. */
+export function processTable(): Map<number, { ppid: number; comm: string; state: string }> {
+  const t = new Map<number, { ppid: number; comm: string; state: string }>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      const fields = stat.slice(close + 2).split(' ');
+      t.set(Number(name), { ppid: Number(fields[1]), comm, state: fields[0] ?? '?' });
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return t;
+}
+
+/** All descendants of `pid` (not including pid). */
+export function descendants(pid: number): number[] {
+  const t = processTable();
+  const kids = new Map<number, number[]>();
+  for (const [p, { ppid }] of t) {
+    const l = kids.get(ppid) ?? [];
+    l.push(p);
+    kids.set(ppid, l);
+  }
+  const out: number[] = [];
+  const stack = [pid];
+  while (stack.length) {
+    const p = stack.pop()!;
+    for (const k of kids.get(p) ?? []) {
+      out.push(k);
+      stack.push(k);
+    }
+  }
+  return out;
+}
+
+/** True if the pid exists and is not a zombie. */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* gone */
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Kills a process tree: group + every descendant; resolves when all are gone (or after ~10 s). */
+export async function killTree(rootPid: number, graceMs = 1500): Promise<{ killed: number[]; survivors: number[] }> {
+  const tree = new Set<number>([rootPid, ...descendants(rootPid)]);
+  signal(-rootPid, 'SIGTERM');
+  for (const p of tree) signal(p, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    for (const p of descendants(rootPid)) tree.add(p);
+    if ([...tree].every((p) => !isAlive(p))) return { killed: [...tree], survivors: [] };
+    await sleep(50);
+  }
+  for (const p of descendants(rootPid)) tree.add(p);
+  signal(-rootPid, 'SIGKILL');
+  for (const p of tree) signal(p, 'SIGKILL');
+  const hard = Date.now() + 8000;
+  while (Date.now() < hard) {
+    if ([...tree].every((p) => !isAlive(p))) return { killed: [...tree], survivors: [] };
+    await sleep(50);
+  }
+  return { killed: [...tree], survivors: [...tree].filter(isAlive) };
+}
+
+export interface ManagedProcess {
+  child: ChildProcess;
+  pid: number;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stop(): Promise<{ survivors: number[] }>;
+}
+
+const live = new Set<ManagedProcess>();
+
+/** Spawns `cmd args` as a process-group leader. Rejects with a clear message if it cannot start. */
+export function spawnManaged(cmd: string, args: string[], opts: SpawnOptions): Promise<ManagedProcess> {
+  return new Promise((resolve, reject) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(cmd, args, { ...opts, detached: true });
+    } catch (e) {
+      reject(new Error(`cannot start ${cmd}: ${(e as Error).message}`));
+      return;
+    }
+    let settled = false;
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
+      child.once('exit', (code, sig) => res({ code, signal: sig }));
+    });
+    child.once('error', (e: NodeJS.ErrnoException) => {
+      if (settled) return;
+      settled = true;
+      reject(new Error(e.code === 'ENOENT' ? `${cmd} was not found (is it installed and on PATH?)` : `cannot start ${cmd}: ${e.message}`));
+    });
+    child.once('spawn', () => {
+      if (settled) return;
+      settled = true;
+      const pid = child.pid!;
+      let stopping: Promise<{ survivors: number[] }> | null = null;
+      const mp: ManagedProcess = {
+        child,
+        pid,
+        exited,
+        stop() {
+          stopping ??= killTree(pid).then((r) => {
+            live.delete(mp);
+            return { survivors: r.survivors };
+          });
+          return stopping;
+        },
+      };
+      live.add(mp);
+      // When the leader exits on its own, still reap whatever it left behind in its group.
+      void exited.then(() => {
+        if (!stopping) void mp.stop();
+      });
+      resolve(mp);
+    });
+  });
+}
+
+/** Stops every process started through spawnManaged (used at backend shutdown). */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...live].map((p) => p.stop()));
+}

@@ -1,0 +1,111 @@
+/*
+ * QEMU target: turns the project's `qemu` section into a command line and runs it.
+ * COM1 (the "console" serial port) is QEMU's stdio, piped to the console panel; console input from
+ * the UI is written to QEMU's stdin, i.e. to the guest's COM1. Other serial ports map to Unix
+ * sockets, files or null. accel "auto" uses `-accel kvm -accel tcg` (QEMU falls back to TCG).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ProjectConfig } from '../common/project.js';
+import { resolveInProject } from './paths.js';
+import { spawnManaged, type ManagedProcess } from './proc.js';
+
+export function accelArgs(accel: ProjectConfig['qemu']['accel']): string[] {
+  if (accel === 'kvm') return ['-accel', 'kvm'];
+  if (accel === 'tcg') return ['-accel', 'tcg'];
+  return ['-accel', 'kvm', '-accel', 'tcg'];
+}
+
+/** Builds QEMU's argv (without the binary). Paths are resolved inside the project root. */
+export function qemuArgs(root: string, c: ProjectConfig): string[] {
+  const q = c.qemu;
+  const a: string[] = ['-machine', q.machine, ...accelArgs(q.accel), '-cpu', q.cpu, '-smp', String(q.cpus), '-m', q.memory];
+  a.push('-display', 'none', '-monitor', 'none', '-no-reboot');
+  let consoleSeen = false;
+  q.serial.forEach((s, i) => {
+    switch (s.kind) {
+      case 'console':
+        consoleSeen = true;
+        a.push('-serial', 'stdio');
+        break;
+      case 'socket':
+        a.push('-chardev', `socket,id=ser${i},path=${resolveInProject(root, s.path!)},server=on,wait=off`, '-serial', `chardev:ser${i}`);
+        break;
+      case 'file':
+        a.push('-serial', `file:${resolveInProject(root, s.path!)}`);
+        break;
+      case 'null':
+        a.push('-serial', 'null');
+        break;
+    }
+  });
+  if (!consoleSeen && q.serial.length === 0) a.push('-serial', 'stdio');
+  for (const d of q.devices) a.push('-device', d);
+  if (q.kernel) a.push('-kernel', resolveInProject(root, q.kernel));
+  if (q.initrd) a.push('-initrd', resolveInProject(root, q.initrd));
+  if (q.append) a.push('-append', q.append);
+  if (q.iso) a.push('-cdrom', resolveInProject(root, q.iso), ...(q.kernel ? [] : ['-boot', 'd']));
+  if (q.gdb.enabled) a.push('-gdb', `tcp:127.0.0.1:${q.gdb.port}`);
+  a.push(...q.extraArgs);
+  return a;
+}
+
+/** Finds an executable on PATH (or checks an explicit path); null when missing. */
+export function findExecutable(name: string): string | null {
+  const candidates = name.includes('/') ? [name] : (process.env['PATH'] ?? '').split(':').filter(Boolean).map((d) => path.join(d, name));
+  for (const c of candidates) {
+    try {
+      fs.accessSync(c, fs.constants.X_OK);
+      if (fs.statSync(c).isFile()) return c;
+    } catch {
+      /* next */
+    }
+  }
+  return null;
+}
+
+/** Checks files QEMU will need; returns user-facing problems. */
+export function qemuPreflight(root: string, c: ProjectConfig): string[] {
+  const problems: string[] = [];
+  if (!findExecutable(c.qemu.binary))
+    problems.push(`QEMU was not found: "${c.qemu.binary}" is not on PATH. Install it (Debian: apt install qemu-system-x86) or set qemu.binary in lanescope.json.`);
+  if (!c.qemu.kernel && !c.qemu.iso) problems.push('lanescope.json: set qemu.kernel (and qemu.initrd) or qemu.iso to say what to boot.');
+  for (const [field, p] of [['qemu.kernel', c.qemu.kernel], ['qemu.initrd', c.qemu.initrd], ['qemu.iso', c.qemu.iso]] as const) {
+    if (!p) continue;
+    try {
+      const abs = resolveInProject(root, p);
+      if (!fs.existsSync(abs)) problems.push(`${field}: ${p} does not exist (did the build produce it?)`);
+    } catch (e) {
+      problems.push(`${field}: ${(e as Error).message}`);
+    }
+  }
+  return problems;
+}
+
+export interface QemuHandle {
+  proc: ManagedProcess;
+  write(data: string): void;
+  argv: string[];
+}
+
+export async function startQemu(
+  root: string,
+  c: ProjectConfig,
+  onConsole: (data: string) => void,
+  onStderr: (data: string) => void,
+): Promise<QemuHandle> {
+  const argv = qemuArgs(root, c);
+  const proc = await spawnManaged(c.qemu.binary, argv, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  proc.child.stdout!.setEncoding('utf8');
+  proc.child.stderr!.setEncoding('utf8');
+  proc.child.stdout!.on('data', (d: string) => onConsole(d));
+  proc.child.stderr!.on('data', (d: string) => onStderr(d));
+  proc.child.stdin!.on('error', () => { /* guest gone */ });
+  return {
+    proc,
+    argv: [c.qemu.binary, ...argv],
+    write(data: string) {
+      if (proc.child.stdin && !proc.child.stdin.destroyed) proc.child.stdin.write(data);
+    },
+  };
+}

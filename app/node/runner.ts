@@ -1,0 +1,250 @@
+/*
+ * Run / Stop / Restart.
+ *
+ *   Run:   building ──(build ok)──▶ booting ──(first console byte)──▶ running ──▶ exited with code N
+ *             │ build fails → failed (Problems panel filled)        Stop at any point → stopped
+ *
+ * The build runs the project's build command through `sh -c` in its own process group; its output
+ * goes to the Build panel and through the diagnostics parser. The target is QEMU or a serial port.
+ * Each Run gets a generation number so late events of an old run never touch a newer one.
+ */
+import path from 'node:path';
+import type { Diagnostic, Events, TargetState } from '../common/contract.js';
+import { DiagnosticsParser } from './diagnostics.js';
+import { spawnManaged, type ManagedProcess } from './proc.js';
+import type { Project } from './project.js';
+import { qemuPreflight, startQemu, type QemuHandle } from './qemu.js';
+import { openSerial, type SerialHandle } from './serial.js';
+
+type Emit = <K extends keyof Events>(event: K, payload: Events[K]) => void;
+
+/** Lines that mark a build step (compiler/linker/archiver invocations, kbuild-style "CC x"). */
+const STEP = /^\s*(?:(?:CC|AS|LD|AR|GEN|CPP|OBJCOPY|MKISO|TAR|HOSTCC)\s+\S|\S*(?:gcc|g\+\+|cc|clang|ld|as|ar|objcopy|grub-mkrescue|tar|python3?)\s)/;
+
+export class Runner {
+  state: TargetState = { kind: 'idle' };
+  since = Date.now();
+  problems: Diagnostic[] = [];
+  private gen = 0;
+  private build: ManagedProcess | null = null;
+  private qemu: QemuHandle | null = null;
+  private serial: SerialHandle | null = null;
+  private stepsLastBuild = new Map<string, number>();
+  private consoleSeen = false;
+
+  constructor(private readonly emit: Emit, private readonly getProject: () => Project | null) {}
+
+  private setState(s: TargetState): void {
+    this.state = s;
+    this.since = Date.now();
+    this.emit('run.state', { state: s, since: this.since });
+  }
+
+  private notice(level: 'info' | 'warning' | 'error', message: string): void {
+    this.emit('notice', { level, message });
+  }
+
+  private starting = false;
+
+  get busy(): boolean {
+    return this.starting || this.build !== null || this.qemu !== null || this.serial !== null;
+  }
+
+  /** Checks that Run can start now; throws a user-facing message otherwise. */
+  checkCanStart(): void {
+    if (!this.getProject()) throw new Error('no project is open');
+    if (this.busy) throw new Error('the target is already running; press Stop or Restart');
+  }
+
+  /** Runs build + boot. Resolves when the target is up (or the run failed). */
+  async start(): Promise<void> {
+    this.checkCanStart();
+    this.starting = true;
+    try {
+      await this.startInner(++this.gen);
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  private async startInner(gen: number): Promise<void> {
+    const project = this.getProject()!;
+    project.reloadConfig();
+    const c = project.config;
+    if (project.configErrors.length) this.notice('warning', `lanescope.json has problems (defaults used): ${project.configErrors.join('; ')}`);
+    this.problems = [];
+    this.emit('problems', { diagnostics: [] });
+
+    // 1. build
+    if (!c.build.command) {
+      this.notice('warning', 'lanescope.json has no build command (build.command); booting what is already built.');
+    } else {
+      this.setState({ kind: 'building' });
+      const ok = await this.runBuild(project, gen);
+      if (gen !== this.gen) return;
+      if (!ok) return;
+    }
+    // 2. boot
+    if (gen !== this.gen) return;
+    this.setState({ kind: 'booting' });
+    this.consoleSeen = false;
+    if (c.target === 'serial') {
+      this.emit('run.progress', { task: 'boot', stage: `opening ${c.serial.port} at ${c.serial.baud} baud`, step: 1, total: 2 });
+      try {
+        this.serial = await openSerial(
+          c.serial.port,
+          c.serial.baud,
+          (d) => this.onConsole(gen, d),
+          (reason) => {
+            if (gen !== this.gen) return;
+            this.serial = null;
+            this.notice('error', reason);
+            this.setState({ kind: 'failed', message: reason });
+          },
+        );
+      } catch (e) {
+        this.fail(gen, (e as Error).message);
+        return;
+      }
+      this.emit('run.progress', { task: 'boot', stage: `connected to ${c.serial.port}`, step: 2, total: 2, done: true });
+      this.setState({ kind: 'running' });
+      return;
+    }
+    const problems = qemuPreflight(project.root, c);
+    if (problems.length) {
+      this.fail(gen, problems.join(' '));
+      return;
+    }
+    this.emit('run.progress', { task: 'boot', stage: 'starting QEMU', step: 1, total: 3 });
+    let stderr = '';
+    try {
+      this.qemu = await startQemu(project.root, c, (d) => this.onConsole(gen, d), (d) => {
+        stderr += d;
+        if (stderr.length > 16384) stderr = stderr.slice(-16384);
+        this.emit('build.output', { data: d.replace(/\n/g, '\r\n') });
+      });
+    } catch (e) {
+      this.fail(gen, (e as Error).message);
+      return;
+    }
+    this.emit('build.output', { data: `\r\n$ ${this.qemu.argv.join(' ')}\r\n` });
+    this.emit('run.progress', { task: 'boot', stage: 'waiting for the guest\'s first console output', step: 2, total: 3 });
+    const q = this.qemu;
+    void q.proc.exited.then(({ code, signal }) => {
+      if (this.qemu === q) this.qemu = null;
+      if (gen !== this.gen || this.state.kind === 'stopped') return;
+      if (signal) {
+        this.setState({ kind: 'stopped' });
+        return;
+      }
+      if (!this.consoleSeen && code !== 0) {
+        const why = stderr.trim().split('\n').slice(-3).join(' ');
+        this.notice('error', `QEMU exited with code ${code} before the guest printed anything${why ? `: ${why}` : ''}`);
+      }
+      this.setState({ kind: 'exited', code: code ?? -1 });
+    });
+  }
+
+  private onConsole(gen: number, d: string): void {
+    if (gen !== this.gen) return;
+    if (!this.consoleSeen) {
+      this.consoleSeen = true;
+      this.emit('run.progress', { task: 'boot', stage: 'guest is running', step: 3, total: 3, done: true });
+      if (this.state.kind === 'booting') this.setState({ kind: 'running' });
+    }
+    this.emit('console.data', { data: d });
+  }
+
+  private fail(gen: number, message: string): void {
+    if (gen !== this.gen) return;
+    this.notice('error', message);
+    this.setState({ kind: 'failed', message });
+  }
+
+  private async runBuild(project: Project, gen: number): Promise<boolean> {
+    const c = project.config;
+    const cwd = project.resolve(c.build.cwd);
+    const parser = new DiagnosticsParser(project.root, cwd);
+    const total = this.stepsLastBuild.get(project.root);
+    let steps = 0;
+    let pendingLine = '';
+    this.emit('build.output', { data: `\x1b[1m$ ${c.build.command}\x1b[0m  (in ${path.relative(project.root, cwd) || '.'})\r\n` });
+    this.emit('run.progress', { task: 'build', stage: `running ${c.build.command}`, step: 0, ...(total ? { total } : {}) });
+    let proc: ManagedProcess;
+    try {
+      proc = await spawnManaged('/bin/sh', ['-c', c.build.command!], {
+        cwd,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, LANG: 'C', LC_ALL: 'C', TERM: 'dumb' },
+      });
+    } catch (e) {
+      this.fail(gen, `build command could not start: ${(e as Error).message}`);
+      return false;
+    }
+    this.build = proc;
+    const onOut = (d: string) => {
+      if (gen !== this.gen) return;
+      parser.push(d);
+      this.emit('build.output', { data: d.replace(/\r?\n/g, '\r\n') });
+      const text = pendingLine + d;
+      const lines = text.split('\n');
+      pendingLine = lines.pop() ?? '';
+      for (const l of lines) {
+        if (STEP.test(l)) {
+          steps++;
+          const what = l.trim().length > 100 ? l.trim().slice(0, 100) + '…' : l.trim();
+          this.emit('run.progress', { task: 'build', stage: what, step: steps, ...(total ? { total: Math.max(total, steps) } : {}) });
+        }
+      }
+    };
+    proc.child.stdout!.setEncoding('utf8');
+    proc.child.stderr!.setEncoding('utf8');
+    proc.child.stdout!.on('data', onOut);
+    proc.child.stderr!.on('data', onOut);
+    const { code, signal } = await proc.exited;
+    await proc.stop(); // reap anything the build left in its group
+    if (this.build === proc) this.build = null;
+    if (gen !== this.gen) return false;
+    this.problems = parser.finish();
+    this.emit('problems', { diagnostics: this.problems });
+    if (signal || code !== 0) {
+      const errs = this.problems.filter((p) => p.severity === 'error').length;
+      this.emit('run.progress', { task: 'build', stage: 'build failed', done: true });
+      this.emit('build.output', { data: `\r\n\x1b[31mbuild failed (${signal ? `signal ${signal}` : `exit code ${code}`})\x1b[0m\r\n` });
+      this.fail(gen, `build failed (${signal ? `signal ${signal}` : `exit code ${code}`}${errs ? `, ${errs} error${errs > 1 ? 's' : ''} in Problems` : ''})`);
+      return false;
+    }
+    if (steps > 0) this.stepsLastBuild.set(project.root, steps);
+    this.emit('run.progress', { task: 'build', stage: `build finished (${steps} step${steps === 1 ? '' : 's'})`, step: steps, total: steps, done: true });
+    this.emit('build.output', { data: `\x1b[32mbuild finished\x1b[0m\r\n` });
+    return true;
+  }
+
+  consoleInput(data: string): void {
+    if (this.qemu) this.qemu.write(data);
+    else if (this.serial) this.serial.write(data);
+    else throw new Error('no target is running; press Run first');
+  }
+
+  /** Stops the build or target and every child process. */
+  async stop(): Promise<void> {
+    this.gen++;
+    const build = this.build;
+    const qemu = this.qemu;
+    const serial = this.serial;
+    this.build = null;
+    this.qemu = null;
+    this.serial = null;
+    const results = await Promise.all([build?.stop(), qemu?.proc.stop(), serial?.close()]);
+    const survivors = results.flatMap((r) => (r && 'survivors' in r ? r.survivors : []));
+    if (survivors.length) this.notice('error', `could not end processes ${survivors.join(', ')}`);
+    if (build || qemu || serial || this.state.kind === 'building' || this.state.kind === 'booting' || this.state.kind === 'running')
+      this.setState({ kind: 'stopped' });
+    this.emit('run.progress', { task: 'boot', stage: 'stopped', done: true });
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# setup.sh — installs what Lanescope and LaneOS need on a fresh Debian/Ubuntu machine, and nothing
+# that is already there. Called by `npm start` and `npm test` before they do anything else.
+#
+#   app/scripts/setup.sh [--for start|test]
+#
+# Debian packages: the OS toolchain and emulator (make, gcc, binutils, python3, qemu-system-x86,
+# grub-pc-bin, grub-common, xorriso, mtools, gdb) for both; chromium only for tests (the end-to-end
+# tests drive the renderer in it). npm packages: `npm ci` when node_modules is missing or older than
+# package-lock.json. Electron's own binary cannot be downloaded on every machine, so its download is
+# skipped: `npm start` falls back to the browser mode when the binary is absent.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+purpose=start
+[ "${1:-}" = "--for" ] && purpose="${2:-start}"
+
+# command -> Debian package that provides it
+declare -A need=(
+  [make]=make [gcc]=gcc [ld]=binutils [python3]=python3 [qemu-system-x86_64]=qemu-system-x86
+  [grub-mkrescue]=grub-common [xorriso]=xorriso [mformat]=mtools [gdb]=gdb
+)
+[ "$purpose" = test ] && need[chromium]=chromium
+missing=()
+for cmd in "${!need[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
+done
+# grub-mkrescue needs the BIOS platform files, which live in grub-pc-bin.
+[ -d /usr/lib/grub/i386-pc ] || missing+=(grub-pc-bin)
+# os/abi/gen.py reads TOML: Python 3.11 has tomllib; older Pythons need python3-tomli.
+if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import tomllib' 2>/dev/null \
+   && ! python3 -c 'import tomli' 2>/dev/null; then
+  missing+=(python3-tomli)
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  echo "setup: installing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else
+    echo "setup: missing packages (${missing[*]}) and not root; install them and run again" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm packages (npm ci)"
+  ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+fi

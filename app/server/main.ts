@@ -1,0 +1,41 @@
+/*
+ * `node app/out/server/main.js [--project DIR] [--port N] [--state-dir DIR]`
+ * Starts Lanescope's browser mode and prints its URL (with the token) on stdout.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Backend } from '../node/backend.js';
+import { startServer } from './server.js';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const staticDir = arg('--static') ?? path.resolve(here, '../browser');
+  const project = arg('--project');
+  const port = arg('--port') ? Number(arg('--port')) : 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: ${arg('--port')} is not a port number`);
+  const backend = new Backend({ project: project ? path.resolve(project) : undefined, stateDir: arg('--state-dir') });
+  const srv = await startServer({ backend, staticDir, port, token: process.env['LANESCOPE_TOKEN'] });
+  process.stdout.write(`Lanescope (browser mode) is running at:\n  ${srv.url}\n`);
+  if (backend.project) process.stdout.write(`Project: ${backend.project.root}\n`);
+  let closing = false;
+  const shutdown = async () => {
+    if (closing) return;
+    closing = true;
+    await backend.shutdown();
+    await srv.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown());
+  process.on('SIGTERM', () => void shutdown());
+  process.on('SIGHUP', () => void shutdown());
+}
+
+main().catch((e: Error) => {
+  process.stderr.write(`lanescope: ${e.message}\n`);
+  process.exit(1);
+});
