@@ -1,0 +1,132 @@
+/* start.c — from the kernel's startup block to main(), and back out through exit().
+ *
+ * __lanes_start checks the startup block (magic, argv), records it for lanes_handle_by_tag(),
+ * runs main(argc, argv) and passes its result to exit(), which runs atexit handlers and ends
+ * the process with sys_exit. Also here: abort, assert failures, strtol & co.
+ */
+#include <lanes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ctype.h>
+
+int main(int argc, char **argv);
+
+const struct lane_startup *lanes_startup;
+const char *lanes_progname = "?";
+
+__attribute__((noreturn, used)) void __lanes_start(const struct lane_startup *su)
+{
+    static const char bad[] = "libc: bad startup block (wrong magic); exiting\n";
+    if (!su || su->magic != LANES_STARTUP_MAGIC) {
+        lanes_sys_console_write(bad, sizeof bad - 1);
+        lanes_sys_exit(127);
+        for (;;) {}
+    }
+    lanes_startup = su;
+    char **argv = (char **)(uintptr_t)su->argv;
+    if (su->argc > 0 && argv && argv[0])
+        lanes_progname = argv[0];
+    exit(main((int)su->argc, argv));
+}
+
+int32_t lanes_handle_by_tag(const char *tag)
+{
+    if (!lanes_startup)
+        return LANES_HANDLE_NONE;
+    const struct lane_handle_entry *h = (const struct lane_handle_entry *)(uintptr_t)lanes_startup->handles;
+    for (uint32_t i = 0; i < lanes_startup->nhandles; i++)
+        if (strncmp(h[i].tag, tag, sizeof h[i].tag) == 0)
+            return h[i].handle;
+    return LANES_HANDLE_NONE;
+}
+
+const char *lanes_strerror(int64_t err) { return lanes_error_name(err); }
+
+#define MAX_ATEXIT 32
+static void (*atexit_fns[MAX_ATEXIT])(void);
+static int n_atexit;
+
+int atexit(void (*fn)(void))
+{
+    if (n_atexit >= MAX_ATEXIT)
+        return -1;
+    atexit_fns[n_atexit++] = fn;
+    return 0;
+}
+
+void exit(int code)
+{
+    while (n_atexit > 0)
+        atexit_fns[--n_atexit]();
+    lanes_sys_exit(code);
+    for (;;)
+        __builtin_trap();
+}
+
+void abort(void)
+{
+    printf("%s: aborted\n", lanes_progname);
+    lanes_sys_exit(134);
+    for (;;)
+        __builtin_trap();
+}
+
+void __assert_fail(const char *expr, const char *file, int line, const char *func)
+{
+    printf("%s: %s:%d: %s: assertion '%s' failed\n", lanes_progname, file, line, func, expr);
+    lanes_sys_exit(134);
+    for (;;)
+        __builtin_trap();
+}
+
+unsigned long long strtoull(const char *s, char **end, int base)
+{
+    const char *p = s;
+    while (isspace(*p))
+        p++;
+    if ((base == 0 || base == 16) && p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && isxdigit(p[2])) {
+        p += 2;
+        base = 16;
+    } else if (base == 0) {
+        base = p[0] == '0' ? 8 : 10;
+    }
+    unsigned long long v = 0;
+    const char *digits = p;
+    for (;; p++) {
+        int d;
+        if (isdigit(*p)) d = *p - '0';
+        else if (isalpha(*p)) d = tolower(*p) - 'a' + 10;
+        else break;
+        if (d >= base)
+            break;
+        v = v * (unsigned)base + (unsigned)d;
+    }
+    if (end)
+        *end = (char *)(p == digits ? s : p);
+    return v;
+}
+
+unsigned long strtoul(const char *s, char **end, int base) { return (unsigned long)strtoull(s, end, base); }
+
+long strtol(const char *s, char **end, int base)
+{
+    const char *p = s;
+    while (isspace(*p))
+        p++;
+    int neg = 0;
+    if (*p == '-' || *p == '+')
+        neg = *p++ == '-';
+    char *e;
+    unsigned long long v = strtoull(p, &e, base);
+    if (e == p) {
+        if (end)
+            *end = (char *)s;
+        return 0;
+    }
+    if (end)
+        *end = e;
+    return neg ? -(long)v : (long)v;
+}
+
+int atoi(const char *s) { return (int)strtol(s, NULL, 10); }

@@ -1,0 +1,86 @@
+/* stdio.c — printf and friends on the console (sys_console_write / sys_console_read).
+ *
+ * printf formats into a 512-byte stack buffer and writes it with one syscall per buffer, so
+ * lines printed by different threads or processes rarely interleave mid-line.
+ */
+#include <lanes.h>
+#include <stdio.h>
+#include <string.h>
+
+int console_write(const void *buf, size_t len)
+{
+    const char *p = buf;
+    size_t done = 0;
+    while (done < len) {
+        int64_t r = lanes_sys_console_write(p + done, len - done);
+        if (r <= 0)
+            return done ? (int)done : (int)r;
+        done += (size_t)r;
+    }
+    return (int)done;
+}
+
+int console_getc(unsigned long long timeout_ns)
+{
+    unsigned char c;
+    int64_t r = lanes_sys_console_read(&c, 1, timeout_ns);
+    if (r < 0)
+        return (int)r;
+    if (r == 0)
+        return LANES_E_AGAIN;
+    return c;
+}
+
+struct pbuf {
+    char buf[512];
+    size_t n;
+};
+
+static void pbuf_emit(void *ctx, const char *s, size_t n)
+{
+    struct pbuf *b = ctx;
+    while (n) {
+        if (b->n == sizeof b->buf) {
+            console_write(b->buf, b->n);
+            b->n = 0;
+        }
+        size_t k = sizeof b->buf - b->n;
+        if (k > n)
+            k = n;
+        memcpy(b->buf + b->n, s, k);
+        b->n += k;
+        s += k;
+        n -= k;
+    }
+}
+
+int vprintf(const char *fmt, va_list ap)
+{
+    struct pbuf b;
+    b.n = 0;
+    int n = vformat(pbuf_emit, &b, fmt, ap);
+    if (b.n)
+        console_write(b.buf, b.n);
+    return n;
+}
+
+int printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vprintf(fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+int puts(const char *s)
+{
+    return printf("%s\n", s);
+}
+
+int putchar(int c)
+{
+    char ch = (char)c;
+    console_write(&ch, 1);
+    return (unsigned char)c;
+}

@@ -1,0 +1,300 @@
+/* sh — the LaneOS serial shell.
+ *
+ * Reads raw bytes from the console (the kernel does no echo or line discipline) and does its
+ * own line editing: Enter arrives as CR or LF (CR LF counts once), backspace/DEL, left/right
+ * arrows, Home/End, Delete, Ctrl-A/E/U/C, up/down walk the history. A line is split into
+ * words ("double quotes" group; $? is the last status); the first word is a builtin or a
+ * program in the initrd's bin/, started with the remaining words as arguments under init's
+ * program supervisor. The shell waits for it and prints how it ended when that is not a plain
+ * `exit 0` — every status is available as $? (faults give 128 + vector).
+ *
+ * Builtins: echo, exit [N], help, status (prints "status N" for the last command), uname.
+ * Prompt: "lanes$ " (tools/ci-boot waits for it).
+ */
+#include <lanes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROMPT "lanes$ "
+#define LINE_MAX 256
+#define HIST_MAX 32
+#define MAX_ARGS 32
+
+static char history[HIST_MAX][LINE_MAX];
+static int hist_len;
+static int last_status;
+
+static void out(const char *s) { console_write(s, strlen(s)); }
+
+/* Redraws the whole line and puts the cursor at pos. */
+static void redraw(const char *buf, int len, int pos)
+{
+    char tmp[LINE_MAX + 32];
+    int n = snprintf(tmp, sizeof tmp, "\r%s%.*s\x1b[K", PROMPT, len, buf);
+    console_write(tmp, (size_t)n);
+    if (len > pos) {
+        n = snprintf(tmp, sizeof tmp, "\x1b[%dD", len - pos);
+        console_write(tmp, (size_t)n);
+    }
+}
+
+static int getc_blocking(void)
+{
+    for (;;) {
+        int c = console_getc(LANES_TIMEOUT_INFINITE);
+        if (c >= 0)
+            return c;
+        if (c != LANES_E_INTERRUPTED && c != LANES_E_TIMEOUT && c != LANES_E_AGAIN) {
+            lanes_sys_sleep(LANES_MS(10));
+        }
+    }
+}
+
+/* Reads one edited line into buf (NUL-terminated); returns its length. */
+static int read_line(char *buf)
+{
+    static int last_was_cr;
+    int len = 0, pos = 0, hist_pos = hist_len;
+    char saved[LINE_MAX] = "";
+    out(PROMPT);
+    for (;;) {
+        int c = getc_blocking();
+        if (c == '\n' && last_was_cr) {
+            last_was_cr = 0;
+            continue;   /* the LF of a CR LF pair */
+        }
+        last_was_cr = c == '\r';
+        if (c == '\r' || c == '\n') {
+            out("\r\n");
+            buf[len] = 0;
+            return len;
+        }
+        if (c == 0x7f || c == 0x08) {   /* backspace */
+            if (pos > 0) {
+                memmove(buf + pos - 1, buf + pos, (size_t)(len - pos));
+                len--;
+                pos--;
+                if (pos == len)
+                    out("\b \b");
+                else
+                    redraw(buf, len, pos);
+            }
+            continue;
+        }
+        if (c == 0x03) {   /* Ctrl-C: abandon the line */
+            out("^C\r\n");
+            len = pos = 0;
+            out(PROMPT);
+            continue;
+        }
+        if (c == 0x15) {   /* Ctrl-U: clear */
+            len = pos = 0;
+            redraw(buf, len, pos);
+            continue;
+        }
+        if (c == 0x01 || c == 0x05) {   /* Ctrl-A / Ctrl-E */
+            pos = c == 0x01 ? 0 : len;
+            redraw(buf, len, pos);
+            continue;
+        }
+        if (c == 0x1b) {
+            int c1 = getc_blocking();
+            if (c1 != '[' && c1 != 'O')
+                continue;
+            int c2 = getc_blocking();
+            int tilde_code = 0;
+            if (c2 >= '0' && c2 <= '9') {
+                tilde_code = c2 - '0';
+                int c3;
+                while ((c3 = getc_blocking()) >= '0' && c3 <= '9')
+                    tilde_code = tilde_code * 10 + c3 - '0';
+                if (c3 != '~')
+                    continue;
+            }
+            if (c2 == 'A' || c2 == 'B') {   /* history */
+                if (c2 == 'A' && hist_pos > 0) {
+                    if (hist_pos == hist_len) {
+                        memcpy(saved, buf, (size_t)len);
+                        saved[len] = 0;
+                    }
+                    hist_pos--;
+                } else if (c2 == 'B' && hist_pos < hist_len) {
+                    hist_pos++;
+                } else {
+                    continue;
+                }
+                const char *src = hist_pos == hist_len ? saved : history[hist_pos];
+                len = pos = (int)strlen(src);
+                memcpy(buf, src, (size_t)len);
+                redraw(buf, len, pos);
+            } else if (c2 == 'C' && pos < len) {
+                pos++;
+                out("\x1b[C");
+            } else if (c2 == 'D' && pos > 0) {
+                pos--;
+                out("\x1b[D");
+            } else if (c2 == 'H' || tilde_code == 1 || tilde_code == 7) {
+                pos = 0;
+                redraw(buf, len, pos);
+            } else if (c2 == 'F' || tilde_code == 4 || tilde_code == 8) {
+                pos = len;
+                redraw(buf, len, pos);
+            } else if (tilde_code == 3 && pos < len) {   /* Delete */
+                memmove(buf + pos, buf + pos + 1, (size_t)(len - pos - 1));
+                len--;
+                redraw(buf, len, pos);
+            }
+            continue;
+        }
+        if (c < 0x20 || c > 0x7e || len >= LINE_MAX - 1)
+            continue;
+        if (pos == len) {
+            buf[len++] = (char)c;
+            pos++;
+            char ch = (char)c;
+            console_write(&ch, 1);
+        } else {
+            memmove(buf + pos + 1, buf + pos, (size_t)(len - pos));
+            buf[pos++] = (char)c;
+            len++;
+            redraw(buf, len, pos);
+        }
+    }
+}
+
+static void remember(const char *line)
+{
+    if (!*line || (hist_len > 0 && strcmp(history[hist_len - 1], line) == 0))
+        return;
+    if (hist_len == HIST_MAX) {
+        memmove(history[0], history[1], sizeof history[0] * (HIST_MAX - 1));
+        hist_len--;
+    }
+    strlcpy(history[hist_len++], line, LINE_MAX);
+}
+
+/* Splits a line into words in place; "..." groups; $? becomes the last status. */
+static int split(char *line, char **argv, char *store, size_t storesize)
+{
+    int argc = 0;
+    size_t used = 0;
+    char *p = line;
+    while (*p && argc < MAX_ARGS - 1) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        char *word = store + used;
+        while (*p && *p != ' ' && *p != '\t') {
+            if (*p == '"') {
+                p++;
+                while (*p && *p != '"' && used < storesize - 16)
+                    store[used++] = *p++;
+                if (*p == '"')
+                    p++;
+            } else if (p[0] == '$' && p[1] == '?') {
+                used += (size_t)snprintf(store + used, storesize - used, "%d", last_status);
+                p += 2;
+            } else if (used < storesize - 16) {
+                store[used++] = *p++;
+            } else {
+                p++;
+            }
+        }
+        store[used++] = 0;
+        argv[argc++] = word;
+    }
+    argv[argc] = NULL;
+    return argc;
+}
+
+static int run_program(int argc, char **argv)
+{
+    struct lanes_spawn_opts opts = { lanes_handle_by_tag("supervisor"), NULL, 0, false };
+    struct lane_spawn_handle extra[1];
+    memset(extra, 0, sizeof extra);
+    if (opts.supervisor != LANES_HANDLE_NONE) {
+        /* pass the supervisor on, so a nested shell's programs are watched too */
+        extra[0].handle = opts.supervisor;
+        extra[0].rights = LANES_RIGHT_ALL;
+        strlcpy(extra[0].tag, "supervisor", sizeof extra[0].tag);
+        opts.extra = extra;
+        opts.nextra = 1;
+    }
+    int64_t p = lanes_spawn(argv[0], argc, (const char *const *)argv, &opts);
+    if (p < 0)
+        return p == LANES_E_NOENT ? 127 : 126;
+    struct lane_exit_info info;
+    int64_t r = lanes_wait((int32_t)p, &info, LANES_TIMEOUT_INFINITE);
+    if (r < 0) {
+        printf("sh: waiting for %s failed: %s\n", argv[0], lanes_strerror(r));
+        lanes_sys_process_kill((int32_t)p, 1);
+        lanes_sys_handle_close((int32_t)p);
+        return 126;
+    }
+    int status;
+    if (info.state == LANES_PROC_STATE_EXITED)
+        status = info.code;
+    else if (info.state == LANES_PROC_STATE_FAULTED)
+        status = 128 + (int)info.vector;
+    else
+        status = 128 + 9;
+    if (info.state != LANES_PROC_STATE_EXITED || info.code != 0) {
+        char msg[200];
+        lanes_describe_exit(&info, msg, sizeof msg);
+        printf("sh: %s %s\n", argv[0], msg);
+    }
+    lanes_sys_process_kill((int32_t)p, 1);   /* a faulted process is only stopped: end it */
+    lanes_sys_handle_close((int32_t)p);
+    return status;
+}
+
+static int builtin(int argc, char **argv, int *status)
+{
+    if (strcmp(argv[0], "echo") == 0) {
+        for (int i = 1; i < argc; i++)
+            printf("%s%s", argv[i], i + 1 < argc ? " " : "");
+        printf("\n");
+        *status = 0;
+    } else if (strcmp(argv[0], "exit") == 0) {
+        exit(argc > 1 ? atoi(argv[1]) : last_status);
+    } else if (strcmp(argv[0], "status") == 0) {
+        printf("status %d\n", last_status);
+        *status = last_status;
+    } else if (strcmp(argv[0], "uname") == 0) {
+        struct lane_sysinfo si;
+        memset(&si, 0, sizeof si);
+        lanes_sys_sysinfo(&si);
+        printf("%.32s, %u CPUs, ABI %s %d.%d\n", si.version, si.ncpus, LANES_ABI_NAME, LANES_ABI_VERSION_MAJOR,
+               LANES_ABI_VERSION_MINOR);
+        *status = 0;
+    } else if (strcmp(argv[0], "help") == 0) {
+        printf("builtins: echo WORDS | exit [N] | status | uname | help\n"
+               "programs (bin/ in the initrd; `ls` lists them): ls, ps, usertests, bench, cmos-rtc, ...\n"
+               "editing: arrows, backspace, Delete, Home/End, Ctrl-A/E/U/C; up/down for history\n");
+        *status = 0;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+int main(void)
+{
+    char line[LINE_MAX];
+    char *argv[MAX_ARGS];
+    char store[LINE_MAX + 256];
+    printf("LaneOS shell; type `help` for commands.\n");
+    for (;;) {
+        read_line(line);
+        remember(line);
+        int argc = split(line, argv, store, sizeof store);
+        if (argc == 0)
+            continue;
+        int status;
+        if (!builtin(argc, argv, &status))
+            status = run_program(argc, argv);
+        last_status = status;
+    }
+}
