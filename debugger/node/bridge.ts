@@ -1,0 +1,415 @@
+/*
+ * bridge.ts — one target stub, many gdbs.
+ *
+ *   gdb (Lanescope, MI) ─┐                          ┌─ onStop hooks (flight recorder…)
+ *   gdb (user terminal) ─┼─▶ GdbServer ─▶ Bridge ─▶ RspClient ─▶ QEMU gdbstub / LaneOS stub
+ *   gdb …               ─┘     (127.0.0.1:PORT)  │
+ *                                                └─ packet log (events + file)
+ *
+ * Consistency model (all-stop, like the target):
+ * - Every client packet is handled on ONE serial chain, so requests reach the
+ *   target one at a time and per-client state (Hg/Hc thread) is re-applied
+ *   before register/memory packets.
+ * - A resume (vCont;…, c, s, C, S) from a client while the target is stopped is
+ *   forwarded; the client becomes "waiting". A resume while the target already
+ *   runs (started by another client) is not forwarded: the client JOINS the run
+ *   and becomes waiting too.
+ * - When the target stops, onStop hooks run first (they may read memory), then
+ *   EVERY waiting client gets the stop reply. Idle clients (gdb in all-stop
+ *   mode does not read its socket while it believes the target is stopped, so
+ *   an unsolicited stop reply would be taken as the answer to its next request)
+ *   are not sent anything; the 'stop' event lists them as `missed`. Lanescope
+ *   makes its own gdb follow the target by issuing -exec-continue when another
+ *   client resumes (it then joins and sees the stop); a terminal user does the
+ *   same with `continue`.
+ * - A request from an idle client while the target runs a `continue` is served by
+ *   a TRANSPARENT PAUSE: the bridge sends 0x03, serves the request(s), and resumes
+ *   the same run; waiting clients never see that stop. While a single-step runs,
+ *   requests just wait for the step to finish. A real stop that races the pause
+ *   (breakpoint instead of SIGINT) is delivered normally.
+ * - Breakpoints (Z/z) are reference-counted per client: the target gets Z on the
+ *   first insert and z on the last removal; a client that detaches or vanishes
+ *   has its breakpoints removed.
+ * - D / k / vKill from a client detach that client only (the target keeps
+ *   running for the others) unless killTargetOnKill is set.
+ * - Target EOF while running (QEMU exits on isa-debug-exit): waiting clients get
+ *   W00, all client sessions are closed, 'target-closed' is emitted, the bridge
+ *   keeps listening and a new target can be attached (attachTarget).
+ */
+import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
+import type { Direction } from '../common/connection.js';
+import { SIGINT, type StopReply } from '../common/packets.js';
+import { printable, type RspError } from '../common/rsp.js';
+import { RspClient, type TargetStop } from './client.js';
+import { GdbServer, type GdbSession } from './server.js';
+
+export type PacketDirection = 'client->bridge' | 'bridge->client' | 'bridge->target' | 'target->bridge';
+
+export interface PacketLogEntry {
+  time: number;
+  dir: PacketDirection;
+  /** Client id (1, 2, …) or 0 for the target side. */
+  client: number;
+  /** Wire bytes as a binary string (use printable() to show them). */
+  bytes: string;
+}
+
+export interface BridgeOptions {
+  logFile?: string;
+  killTargetOnKill?: boolean;
+  /** Time limit for each onStop hook. */
+  hookTimeoutMs?: number;
+}
+
+interface Client {
+  s: GdbSession;
+  hg?: string;
+  hc?: string;
+  waiting: boolean;
+  bps: Set<string>;
+}
+
+export type StopHook = (target: RspClient, stop: StopReply) => Promise<void>;
+
+/**
+ * Events:
+ *  'packet' PacketLogEntry · 'client-connected' {id, remote} · 'client-disconnected' {id, reason}
+ *  'running' {client, packet} · 'joined' {client} · 'stop' {stop, notified: number[], missed: number[]}
+ *  'protocol-error' {side: 'target'|'client', client, message} · 'target-closed' {message, whileRunning}
+ *  'hook-error' {message} · 'error' is never emitted (no crash on unhandled 'error').
+ */
+export class Bridge extends EventEmitter {
+  target: RspClient | undefined;
+  readonly server: GdbServer;
+  private clients = new Map<number, Client>();
+  private chain: Promise<void> = Promise.resolve();
+  private parked: Array<() => Promise<void>> = [];
+  private bpRefs = new Map<string, number>();
+  private targetHg: string | undefined;
+  private runPacket = 'vCont;c';
+  private pausing = false;
+  private userInterrupt = false;
+  private hooks: StopHook[] = [];
+  private log: fs.WriteStream | undefined;
+  stats = { pauses: 0, forwarded: 0, stops: 0 };
+
+  constructor(private readonly opts: BridgeOptions = {}) {
+    super();
+    if (opts.logFile) this.log = fs.createWriteStream(opts.logFile, { flags: 'a' });
+    this.server = new GdbServer({
+      onPacket: (s, d) => this.enqueue(() => this.handle(s, d)),
+      onInterrupt: (s) => this.onClientInterrupt(s),
+      onProtocolError: (s, e) => this.emit('protocol-error', { side: 'client', client: s.id, message: `client #${s.id}: ${e.message}`, error: e }),
+      onClose: (s, i) => this.onClientClose(s, i),
+      onLog: (s, d, b) => this.logPacket(d === 'recv' ? 'client->bridge' : 'bridge->client', s.id, b),
+    });
+    this.server.onAccept = (s) => {
+      if (!this.target || this.target.state === 'closed') {
+        this.emit('client-disconnected', { id: s.id, reason: 'rejected: the bridge has no target connection' });
+        s.close();
+        return;
+      }
+      this.clients.set(s.id, { s, waiting: false, bps: new Set() });
+      this.emit('client-connected', { id: s.id, remote: s.remote });
+    };
+  }
+
+  /** Connect to a target and listen for gdbs. */
+  static async start(target: string, listenPort = 0, opts: BridgeOptions = {}): Promise<Bridge> {
+    const b = new Bridge(opts);
+    await b.attachTarget(await RspClient.connect(target, { onLog: (d, x) => b.logPacket(d === 'send' ? 'bridge->target' : 'target->bridge', 0, x) }));
+    await b.listen(listenPort);
+    return b;
+  }
+
+  listen(port = 0): Promise<number> {
+    return this.server.listen(port);
+  }
+
+  get port(): number | undefined {
+    return this.server.port;
+  }
+
+  /** Use this (connected, handshaken) target. Replaces a closed one. */
+  attachTarget(t: RspClient): Promise<void> {
+    if (this.target && this.target.state !== 'closed') throw new Error('bridge already has a live target');
+    this.target = t;
+    this.bpRefs.clear();
+    this.targetHg = undefined;
+    this.pausing = false;
+    this.parked = [];
+    t.conn.onLog ??= (d, x) => this.logPacket(d === 'send' ? 'bridge->target' : 'target->bridge', 0, x);
+    t.on('protocol-error', (e: RspError) => this.emit('protocol-error', { side: 'target', client: 0, message: `target: ${e.message}`, error: e }));
+    t.on('close', (i: { message: string; whileRunning: boolean }) => this.onTargetClose(t, i));
+    return Promise.resolve();
+  }
+
+  /** Run `hook` with the target stopped, before any client sees a stop. */
+  onStop(hook: StopHook): () => void {
+    this.hooks.push(hook);
+    return () => { this.hooks = this.hooks.filter((h) => h !== hook); };
+  }
+
+  get clientIds(): number[] {
+    return [...this.clients.keys()];
+  }
+
+  async close(): Promise<void> {
+    await this.server.close();
+    this.target?.close();
+    await new Promise<void>((r) => (this.log ? this.log.end(() => r()) : r()));
+  }
+
+  /* ------------------------------------------------------------------ plumbing */
+
+  logPacket(dir: PacketDirection, client: number, bytes: string): void {
+    const e: PacketLogEntry = { time: Date.now(), dir, client, bytes };
+    if (this.listenerCount('packet') > 0) this.emit('packet', e);
+    this.log?.write(`${new Date(e.time).toISOString()} ${dir.padEnd(14)} ${client ? '#' + client : 'target'} ${printable(bytes)}\n`);
+  }
+
+  private enqueue(fn: () => Promise<void>): void {
+    this.chain = this.chain.then(fn).catch((e: Error) => {
+      this.emit('protocol-error', { side: 'target', client: 0, message: `bridge: ${e.message}` });
+    });
+  }
+
+  private reply(c: Client, data: string): void {
+    if (!c.s.closed) c.s.reply(data);
+  }
+
+  /* ------------------------------------------------------------------ requests */
+
+  private async handle(s: GdbSession, data: string): Promise<void> {
+    const c = this.clients.get(s.id);
+    const t = this.target;
+    if (!c || s.closed) return;
+    if (!t || t.state === 'closed') {
+      this.reply(c, 'E01');
+      return;
+    }
+    const head = data[0];
+    if (data.startsWith('qSupported')) return this.reply(c, this.supportedReply(t));
+    if (data === 'QStartNoAckMode' || data === 'vMustReplyEmpty' || data.startsWith('QNonStop') ||
+        data.startsWith('vRun') || data.startsWith('vAttach') || data === '!') return this.reply(c, '');
+    if (head === 'H' && (data[1] === 'g' || data[1] === 'c')) {
+      if (data[1] === 'g') c.hg = data.slice(2); else c.hc = data.slice(2);
+      return this.reply(c, 'OK');
+    }
+    if (data === '?') return this.reply(c, t.lastStop?.raw ?? 'S05');
+    if (data.startsWith('qAttached')) return this.reply(c, '1');
+    if (data === 'D' || data.startsWith('D;') || data.startsWith('vKill')) {
+      await this.dropClient(c);
+      return this.reply(c, 'OK');
+    }
+    if (data === 'k') {
+      await this.dropClient(c);
+      if (this.opts.killTargetOnKill) t.conn.sendPacket('k');
+      c.s.close();
+      return;
+    }
+    if (head === 'Z' || head === 'z') return this.breakpoint(c, t, data);
+    if (/^(vCont;|[cs]$|[cs][0-9a-fA-F]|[CS][0-9a-fA-F]{2})/.test(data)) return this.resume(c, t, data);
+    return this.forward(c, t, data);
+  }
+
+  private supportedReply(t: RspClient): string {
+    const ps = Math.min(t.packetSize, 4096).toString(16);
+    const xml = t.features.get('qXfer:features:read') === '+' ? '+' : '-';
+    return `PacketSize=${ps};qXfer:features:read${xml};vContSupported+`;
+  }
+
+  /** Forward a request to the target (pausing it transparently if it runs). */
+  private async forward(c: Client, t: RspClient, data: string): Promise<void> {
+    if (t.state === 'running') {
+      this.park(t, () => this.forward(c, t, data));
+      return;
+    }
+    try {
+      if ('gGpPmMX'.includes(data[0]!) && c.hg && c.hg !== '0' && c.hg !== '-1' && c.hg !== this.targetHg) {
+        const r = await t.request('Hg' + c.hg);
+        if (r === 'OK') this.targetHg = c.hg;
+      }
+      this.stats.forwarded++;
+      this.reply(c, await t.request(data));
+    } catch (e) {
+      this.emit('protocol-error', { side: 'target', client: c.s.id, message: (e as Error).message });
+      this.reply(c, 'E01');
+    }
+  }
+
+  /** Run `op` when the target is next stopped; pause a `continue` to get there now. */
+  private park(t: RspClient, op: () => Promise<void>): void {
+    this.parked.push(op);
+    const stepping = /^[sS]|;[sS]/.test(this.runPacket);
+    if (!stepping && !this.pausing) {
+      this.pausing = true;
+      this.stats.pauses++;
+      t.interrupt();
+    }
+  }
+
+  private async breakpoint(c: Client, t: RspClient, data: string): Promise<void> {
+    const m = /^([Zz])([0-4]),([0-9a-fA-F]+),([0-9a-fA-F]+)/.exec(data);
+    if (!m) return this.reply(c, 'E22');
+    if (t.state === 'running') {
+      this.park(t, () => this.breakpoint(c, t, data));
+      return;
+    }
+    const key = `${m[2]},${m[3]!.toLowerCase()},${m[4]!.toLowerCase()}`;
+    const refs = this.bpRefs.get(key) ?? 0;
+    if (m[1] === 'Z') {
+      if (c.bps.has(key)) return this.reply(c, 'OK');
+      if (refs > 0) {
+        c.bps.add(key);
+        this.bpRefs.set(key, refs + 1);
+        return this.reply(c, 'OK');
+      }
+      const r = await this.request(c, t, data);
+      if (r === 'OK') {
+        c.bps.add(key);
+        this.bpRefs.set(key, 1);
+      }
+      return this.reply(c, r);
+    }
+    if (c.bps.has(key)) {
+      c.bps.delete(key);
+      if (refs > 1) {
+        this.bpRefs.set(key, refs - 1);
+        return this.reply(c, 'OK');
+      }
+      this.bpRefs.delete(key);
+    } else if (refs > 0) return this.reply(c, 'OK');
+    return this.reply(c, await this.request(c, t, data));
+  }
+
+  private async request(c: Client, t: RspClient, data: string): Promise<string> {
+    try {
+      this.stats.forwarded++;
+      return await t.request(data);
+    } catch (e) {
+      this.emit('protocol-error', { side: 'target', client: c.s.id, message: (e as Error).message });
+      return 'E01';
+    }
+  }
+
+  private async resume(c: Client, t: RspClient, data: string): Promise<void> {
+    if (t.state === 'running') {
+      // Someone else's run is in progress: join it, answer at the stop.
+      c.waiting = true;
+      this.emit('joined', { client: c.s.id });
+      return;
+    }
+    if (/^[cs]/.test(data) && c.hc && c.hc !== '0' && c.hc !== '-1') await this.request(c, t, 'Hc' + c.hc);
+    c.waiting = true;
+    this.startRun(t, data, c.s.id);
+  }
+
+  private startRun(t: RspClient, packet: string, by: number): void {
+    this.runPacket = packet;
+    this.pausing = false;
+    this.userInterrupt = false;
+    this.targetHg = undefined;
+    const run = t.resume(packet);
+    this.emit('running', { client: by, packet });
+    run.then((stop) => this.enqueue(() => this.onTargetStop(t, stop)), () => undefined);
+  }
+
+  private onClientInterrupt(s: GdbSession): void {
+    const c = this.clients.get(s.id);
+    const t = this.target;
+    if (!c || !t || t.state !== 'running' || !c.waiting) return;
+    this.userInterrupt = true;
+    if (!this.pausing) t.interrupt();
+  }
+
+  private async onTargetStop(t: RspClient, stop: TargetStop): Promise<void> {
+    this.targetHg = undefined;
+    if (stop.kind === 'disconnected' || t !== this.target) return; // onTargetClose handles it
+    const wasPause = this.pausing && stop.kind === 'signal' && stop.signal === SIGINT && !this.userInterrupt;
+    this.pausing = false;
+    if (wasPause) {
+      await this.runParked();
+      if (t.state === 'stopped') this.startRun(t, this.runPacket, 0);
+      return;
+    }
+    this.stats.stops++;
+    if (stop.kind !== 'invalid') {
+      for (const h of this.hooks) {
+        try {
+          await withTimeout(h(t, stop), this.opts.hookTimeoutMs ?? 10000, 'onStop hook');
+        } catch (e) {
+          this.emit('hook-error', { message: `onStop hook failed: ${(e as Error).message}` });
+        }
+      }
+    }
+    const notified: number[] = [];
+    const missed: number[] = [];
+    for (const c of this.clients.values()) {
+      if (c.waiting) {
+        c.waiting = false;
+        this.reply(c, stop.raw);
+        notified.push(c.s.id);
+      } else missed.push(c.s.id);
+    }
+    this.emit('stop', { stop, notified, missed });
+    await this.runParked();
+  }
+
+  private async runParked(): Promise<void> {
+    while (this.parked.length > 0 && this.target?.state === 'stopped') {
+      const op = this.parked.shift()!;
+      await op();
+    }
+  }
+
+  /* ------------------------------------------------------------------ endings */
+
+  private async dropClient(c: Client): Promise<void> {
+    c.waiting = false;
+    const t = this.target;
+    for (const key of c.bps) {
+      const n = (this.bpRefs.get(key) ?? 1) - 1;
+      if (n > 0) { this.bpRefs.set(key, n); continue; }
+      this.bpRefs.delete(key);
+      if (!t || t.state === 'closed') continue;
+      const remove = async () => { await this.request(c, t, 'z' + key); };
+      if (t.state === 'running') this.park(t, remove);
+      else await remove();
+    }
+    c.bps.clear();
+  }
+
+  private onClientClose(s: GdbSession, info: { error?: Error; midPacket: boolean }): void {
+    const c = this.clients.get(s.id);
+    if (!c) return;
+    this.clients.delete(s.id);
+    const reason = info.midPacket ? 'client vanished in the middle of a packet'
+      : info.error ? `client connection failed: ${info.error.message}` : 'client disconnected';
+    this.emit('client-disconnected', { id: s.id, reason });
+    this.enqueue(() => this.dropClient(c));
+  }
+
+  private onTargetClose(t: RspClient, i: { message: string; whileRunning: boolean }): void {
+    if (t !== this.target) return;
+    for (const c of this.clients.values()) {
+      if (c.waiting && i.whileRunning) this.reply(c, 'W00');
+      c.waiting = false;
+    }
+    this.parked = [];
+    this.pausing = false;
+    this.emit('target-closed', { message: i.message, whileRunning: i.whileRunning });
+    // Give the W00 a moment to be written, then end every session: this target is gone.
+    setTimeout(() => { for (const c of this.clients.values()) c.s.close(); }, 50);
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+    p.then((v) => { clearTimeout(t); resolve(v); }, (e) => { clearTimeout(t); reject(e); });
+  });
+}
+
+export type { Direction };

@@ -1,0 +1,12 @@
+import { Bridge } from '/work/main/debugger/node/bridge.js';
+import { startQemu } from '/work/main/debugger/node/qemu.js';
+import { execFile } from 'node:child_process';
+import { printable } from '/work/main/debugger/common/rsp.js';
+const q = await startQemu();
+const b = await Bridge.start(q.endpoint, 0);
+b.on('packet', (e) => { if (process.env.V) console.log(e.dir, e.client, printable(e.bytes).slice(0, 120)); });
+b.on('stop', (e) => console.log('STOP', e.stop.raw, e.notified, e.missed));
+b.on('protocol-error', (e) => console.log('PERR', e.message));
+const out = await new Promise<string>((res) => execFile('gdb', ['-nx', '-q', '-batch', '-ex', `target remote 127.0.0.1:${b.port}`, '-ex', 'info registers rip', '-ex', 'x/4xb 0xffff0', '-ex', 'stepi', '-ex', 'info registers rip', '-ex', 'detach'], (e, so, se) => res(so + se)));
+console.log(out);
+await b.close(); await q.kill();
