@@ -168,12 +168,12 @@ export class RspDecoder {
           break;
         case St.Body:
           if (b === 0x23) { this.st = St.Cs1; }
-          else if (b === 0x24 || (b === 0x25 && this.body.length === 0)) {
+          else if (b === 0x24) {
             // A new start before '#': the previous packet was cut short. Resync here.
             this.err(ev, 'truncated', `packet truncated: a new "${String.fromCharCode(b)}" arrived before the "#" ending ` +
               `the previous packet (${this.body.length} bytes received)`, this.start() + this.body, false);
             this.body = '';
-            this.isNotif = b === 0x25;
+            this.isNotif = false;
           } else {
             this.body += String.fromCharCode(b);
             if (this.body.length > this.max) {
@@ -184,15 +184,23 @@ export class RspDecoder {
           }
           break;
         case St.Cs1:
-          this.cs1 = String.fromCharCode(b);
-          this.st = St.Cs2;
+        case St.Cs2:
+          if (b === 0x24 || b === 0x25) {
+            // A packet start where a checksum digit belongs: the packet was cut. Resync.
+            this.err(ev, 'malformed-checksum', `packet checksum cut short by a new "${String.fromCharCode(b)}"`,
+              this.start() + this.body + '#' + (this.st === St.Cs2 ? this.cs1 : ''), true);
+            this.st = St.Body;
+            this.body = '';
+            this.isNotif = b === 0x25;
+          } else if (this.st === St.Cs1) {
+            this.cs1 = String.fromCharCode(b);
+            this.st = St.Cs2;
+          } else {
+            const csText = this.cs1 + String.fromCharCode(b);
+            this.st = St.Idle;
+            this.finish(ev, csText);
+          }
           break;
-        case St.Cs2: {
-          const csText = this.cs1 + String.fromCharCode(b);
-          this.st = St.Idle;
-          this.finish(ev, csText);
-          break;
-        }
       }
     }
     return ev;
@@ -219,13 +227,7 @@ export class RspDecoder {
     const raw = this.start() + this.body + '#' + csText;
     if (!/^[0-9a-fA-F]{2}$/.test(csText)) {
       this.err(ev, 'malformed-checksum', `packet checksum "${printable(csText)}" is not two hex digits`, raw, true);
-      // The two bytes may belong to the next packet; re-scan them.
-      const rest = csText;
       this.body = '';
-      for (const ch of rest) if (ch === '$' || ch === '%' || ch === '+' || ch === '-' || ch === '\x03') {
-        ev.push(...this.feed(rest.slice(rest.indexOf(ch))));
-        break;
-      }
       return;
     }
     const want = parseInt(csText, 16);
