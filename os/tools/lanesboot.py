@@ -1,0 +1,268 @@
+"""lanesboot — boot LaneOS headless in QEMU and talk to its serial shell (python3, stdlib).
+
+Used by tools/ci-boot (one command line, Managarm-style), tools/os-test and tools/os-bench.
+
+    g = Guest(build="os/build", smp=2, accel="auto", log="boot.log")
+    g.start()                       # QEMU with the serial console on a pipe
+    g.wait_prompt(timeout=120)      # "lanes$ " — raises BootTimeout / KernelPanic / QemuExited
+    out, status = g.run("usertests", timeout=600)
+    g.close()
+
+Timestamps are taken on the host as serial bytes arrive: t_first_output (first byte),
+t_first_user (first line from init, i.e. user space) and t_prompt, all relative to QEMU's start.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import threading
+import time
+
+PROMPT = "lanes$ "
+STATUS_MARK = "ci-boot-status="
+PANIC_RE = re.compile(r"(kernel panic|PANIC[: ])", re.IGNORECASE)
+USER_RE = re.compile(r"(^|\n)init: ")
+ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+# Exit codes of ci-boot for harness failures (guest statuses are passed through as-is).
+EXIT_BOOT_TIMEOUT = 200
+EXIT_CMD_TIMEOUT = 201
+EXIT_PANIC = 202
+EXIT_NO_QEMU = 203
+EXIT_QEMU_EXITED = 204
+EXIT_NO_IMAGE = 205
+EXIT_NO_KVM = 206
+EXIT_USAGE = 207
+
+
+class BootError(Exception):
+    code = EXIT_BOOT_TIMEOUT
+
+
+class BootTimeout(BootError):
+    code = EXIT_BOOT_TIMEOUT
+
+
+class CommandTimeout(BootError):
+    code = EXIT_CMD_TIMEOUT
+
+
+class KernelPanic(BootError):
+    code = EXIT_PANIC
+
+
+class QemuMissing(BootError):
+    code = EXIT_NO_QEMU
+
+
+class QemuExited(BootError):
+    code = EXIT_QEMU_EXITED
+
+
+class ImageMissing(BootError):
+    code = EXIT_NO_IMAGE
+
+
+class KvmUnavailable(BootError):
+    code = EXIT_NO_KVM
+
+
+def kvm_usable() -> bool:
+    return os.path.exists("/dev/kvm") and os.access("/dev/kvm", os.R_OK | os.W_OK)
+
+
+def find_qemu() -> str:
+    q = shutil.which("qemu-system-x86_64")
+    if not q:
+        raise QemuMissing("qemu-system-x86_64 not found on PATH (Debian: apt-get install qemu-system-x86; "
+                          "or run os/tools/deps.sh as root)")
+    return q
+
+
+class Guest:
+    def __init__(self, build: str, iso: bool = False, smp: int = 1, accel: str = "auto", mem: str = "256M",
+                 log: str | None = None, kernel_args: str | None = None, echo: bool = False):
+        self.build = os.path.abspath(build)
+        self.iso = iso
+        self.smp = smp
+        self.accel = accel
+        self.mem = mem
+        self.log_path = log
+        self.kernel_args = kernel_args
+        self.echo = echo
+        self.proc: subprocess.Popen | None = None
+        self.buf = ""              # everything received, decoded, CR removed
+        self.cond = threading.Condition()
+        self.eof = False
+        self.t0 = 0.0
+        self.t_first_output: float | None = None
+        self.t_first_user: float | None = None
+        self.t_prompt: float | None = None
+        self.accel_used = ""
+        self._log = None
+
+    # ---- start / stop ----
+
+    def command_line(self) -> list[str]:
+        qemu = find_qemu()
+        if self.accel == "kvm":
+            if not kvm_usable():
+                raise KvmUnavailable("KVM requested but /dev/kvm is missing or not accessible")
+            accel = ["-accel", "kvm"]
+            self.accel_used = "kvm"
+        elif self.accel == "tcg":
+            accel = ["-accel", "tcg"]
+            self.accel_used = "tcg"
+        else:
+            accel = ["-accel", "kvm", "-accel", "tcg"]
+            self.accel_used = "kvm" if kvm_usable() else "tcg"
+        cmd = [qemu, *accel, "-cpu", "max", "-smp", str(self.smp), "-m", self.mem,
+               "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
+               "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+        if self.iso:
+            iso = os.path.join(self.build, "lanes.iso")
+            if not os.path.exists(iso):
+                raise ImageMissing(f"{iso} is missing; build it with `make -C os`")
+            cmd += ["-cdrom", iso, "-boot", "d"]
+        else:
+            kernel = os.path.join(self.build, "kernel", "lanes32.elf")
+            initrd = os.path.join(self.build, "initrd.tar")
+            for f in (kernel, initrd):
+                if not os.path.exists(f):
+                    raise ImageMissing(f"{f} is missing; build it with `make -C os`")
+            cmd += ["-kernel", kernel, "-initrd", initrd]
+            if self.kernel_args:
+                cmd += ["-append", self.kernel_args]
+        return cmd
+
+    def start(self) -> None:
+        cmd = self.command_line()
+        if self.log_path:
+            self._log = open(self.log_path, "w", encoding="utf-8", errors="replace")
+            self._log.write("# " + " ".join(cmd) + "\n")
+        self.t0 = time.monotonic()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     bufsize=0)
+        threading.Thread(target=self._reader, daemon=True).start()
+        threading.Thread(target=self._stderr_reader, daemon=True).start()
+
+    def _stderr_reader(self) -> None:
+        assert self.proc and self.proc.stderr
+        self.stderr = b""
+        for chunk in iter(lambda: self.proc.stderr.read(4096), b""):
+            self.stderr += chunk
+
+    def _reader(self) -> None:
+        assert self.proc and self.proc.stdout
+        while True:
+            try:
+                chunk = os.read(self.proc.stdout.fileno(), 4096)
+            except OSError:
+                chunk = b""
+            now = time.monotonic() - self.t0
+            if not chunk:
+                with self.cond:
+                    self.eof = True
+                    self.cond.notify_all()
+                return
+            text = chunk.decode("utf-8", errors="replace").replace("\r", "")
+            if self._log:
+                self._log.write(text)
+                self._log.flush()
+            if self.echo:
+                os.write(2, chunk)
+            with self.cond:
+                if self.t_first_output is None:
+                    self.t_first_output = now
+                self.buf += text
+                if self.t_first_user is None and USER_RE.search(self.buf):
+                    self.t_first_user = now
+                self.cond.notify_all()
+
+    def close(self) -> int | None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self._log:
+            self._log.close()
+            self._log = None
+        return self.proc.returncode if self.proc else None
+
+    # ---- waiting ----
+
+    def _check_dead(self, since: int) -> None:
+        m = PANIC_RE.search(self.buf, since)
+        if m:
+            # give the panic message and backtrace a moment to arrive
+            end = time.monotonic() + 2
+            while time.monotonic() < end and not self.eof:
+                self.cond.wait(0.2)
+            start = self.buf.rfind("\n", 0, m.start()) + 1
+            raise KernelPanic("kernel panic:\n" + self.buf[start:start + 3000])
+        if self.eof:
+            rc = self.proc.wait() if self.proc else None
+            err = getattr(self, "stderr", b"").decode(errors="replace").strip()
+            detail = f"; QEMU said: {err}" if err else ""
+            guest = f" (guest exit code {rc >> 1})" if rc is not None and rc & 1 else ""
+            raise QemuExited(f"QEMU exited with status {rc}{guest} before the expected output{detail}")
+
+    def wait_for(self, pattern: str | re.Pattern, timeout: float, since: int = 0, what: str = "",
+                 exc: type[BootError] = BootTimeout) -> re.Match:
+        rx = re.compile(re.escape(pattern)) if isinstance(pattern, str) else pattern
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                m = rx.search(self.buf, since)
+                if m:
+                    return m
+                self._check_dead(since)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    tail = self.buf[-1500:]
+                    raise exc(f"timed out after {timeout:.0f} s waiting for {what or rx.pattern!r}; "
+                              f"last output:\n{tail}")
+                self.cond.wait(min(left, 0.5))
+
+    def wait_prompt(self, timeout: float = 120) -> None:
+        m = self.wait_for(PROMPT, timeout, what="the shell prompt")
+        self.t_prompt = time.monotonic() - self.t0
+        self.prompt_end = m.end()
+
+    def send(self, text: str) -> None:
+        assert self.proc and self.proc.stdin
+        # Type slowly enough for a 16550 without flow control: a few bytes at a time.
+        data = text.encode()
+        for i in range(0, len(data), 8):
+            self.proc.stdin.write(data[i:i + 8])
+            self.proc.stdin.flush()
+            time.sleep(0.005)
+
+    def run(self, command: str, timeout: float = 300) -> tuple[str, int]:
+        """Types one command line, returns (its output, its exit status via $?)."""
+        with self.cond:
+            start = len(self.buf)
+        self.send(command + "\r")
+        # the echo of our line, then the output, then the next prompt
+        echo = self.wait_for(re.compile(re.escape(command[-40:]) + r"\n"), 30, since=start,
+                             what="the shell's echo of the command", exc=CommandTimeout)
+        m = self.wait_for(re.compile(r"(^|\n)" + re.escape(PROMPT)), timeout, since=echo.end(),
+                          what=f"the command {command!r} to finish", exc=CommandTimeout)
+        output = ANSI_RE.sub("", self.buf[echo.end():m.start() + (1 if m.group(1) else 0)])
+        mark_from = m.end()
+        self.send(f"echo {STATUS_MARK}$?\r")
+        s = self.wait_for(re.compile(r"(^|\n)" + re.escape(STATUS_MARK) + r"(\d+)\n"), 30, since=mark_from,
+                          what="the exit status", exc=CommandTimeout)
+        status = int(s.group(2))
+        self.wait_for(PROMPT, 30, since=s.end(), what="the prompt after the status", exc=CommandTimeout)
+        return output, status
+
+    def boot_log(self) -> str:
+        with self.cond:
+            return self.buf
