@@ -185,8 +185,20 @@ int main(int argc, char **argv)
     if (argc > 1)
         power_off(run_command(argc - 1, (const char **)argv + 1));
 
-    for (size_t i = 0; i < NSERVICES; i++)
-        start(&table[i]);
+    /* One-shot drivers run to completion first (so their output precedes the shell's prompt),
+     * then the services start. */
+    for (size_t i = 0; i < NSERVICES; i++) {
+        struct service *s = &table[i];
+        if (start(s) < 0 || s->kind != ONESHOT)
+            continue;
+        struct lane_exit_info info;
+        if (lanes_wait(s->proc, &info, LANES_SEC(10)) == 0 && info.state == LANES_PROC_STATE_EXITED &&
+            info.code == 0)
+            continue;   /* done; its notification arrives later and is ignored */
+        char msg[200];
+        lanes_describe_exit(&info, msg, sizeof msg);
+        logmsg("%s %s", s->prog, msg);
+    }
 
     for (;;) {
         struct lane_notification n;
@@ -198,6 +210,12 @@ int main(int argc, char **argv)
             continue;
         }
         struct service *s = find_ended(&n);
+        if (s && s->kind == ONESHOT) {
+            lanes_sys_process_kill(s->proc, 1);
+            lanes_sys_handle_close(s->proc);
+            s->proc = -1;
+            continue;   /* already reported above */
+        }
         if (n.kind != LANES_NOTIFY_KIND_EXITED || n.code != 0)
             describe(&n);
         if (!s)
