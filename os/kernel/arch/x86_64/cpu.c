@@ -1,0 +1,141 @@
+/*
+ * cpu.c — per-CPU setup: GDT, TSS (with the I/O permission bitmap), IDT, GS base, syscall MSRs,
+ * FPU/SSE enablement.
+ *
+ * Every CPU gets its own struct cpu, GDT and TSS (statically allocated, so the boot CPU can
+ * take exceptions before the heap exists); the IDT is shared. GDT layout (fixed by the
+ * syscall/sysret STAR convention): 0x08 kernel code, 0x10 kernel data, 0x18 user data,
+ * 0x20 user code, 0x28 TSS. Double faults and NMIs run on their own IST stacks.
+ * The TSS I/O bitmap is switched lazily per process (see tss_load_iopb and sched.c).
+ */
+#include <kernel/kernel.h>
+
+struct cpu *cpus[MAX_CPUS];
+uint32_t ncpus = 1;
+bool cpu_has_nx;
+extern bool percpu_up;
+
+static struct cpu cpu_storage[MAX_CPUS];
+static struct tss tss_storage[MAX_CPUS] __attribute__((aligned(16)));
+static uint8_t ist_storage[MAX_CPUS][2][4096] __attribute__((aligned(16)));
+
+struct idt_gate {
+    uint16_t off0, sel;
+    uint8_t ist, type;
+    uint16_t off1;
+    uint32_t off2, zero;
+} __attribute__((packed));
+static struct idt_gate idt[256];
+struct __attribute__((packed)) desc_ptr { uint16_t limit; uint64_t base; };
+
+struct cpu *cpu_alloc(uint32_t id)
+{
+    struct cpu *c = &cpu_storage[id];
+    c->self = c;
+    c->id = id;
+    c->tss = &tss_storage[id];
+    c->ist_stack = &ist_storage[id][0][0];
+    spin_init(&c->rq_lock, "runqueue");
+    spin_init(&c->timer_lock, "timers");
+    cpus[id] = c;
+    return c;
+}
+
+static void idt_init(void)
+{
+    for (int i = 0; i < 256; i++) {
+        uint64_t a = isr_stubs[i];
+        idt[i] = (struct idt_gate){
+            .off0 = a & 0xffff, .sel = SEL_KCODE, .ist = 0, .type = 0x8e,
+            .off1 = (a >> 16) & 0xffff, .off2 = a >> 32, .zero = 0,
+        };
+    }
+    idt[8].ist = 1;     /* double fault */
+    idt[2].ist = 2;     /* NMI */
+    idt[18].ist = 1;    /* machine check */
+}
+
+void tss_load_iopb(const uint8_t *bitmap)
+{
+    struct tss *t = this_cpu()->tss;
+    if (bitmap) {
+        memcpy(t->iomap, bitmap, 8192);
+        t->iomap[8192] = 0xff;
+        t->iomap_base = offsetof(struct tss, iomap);
+    } else {
+        t->iomap_base = sizeof(struct tss);     /* past the limit: every port faults */
+    }
+}
+
+void cpu_set_kstack(uint64_t top)
+{
+    struct cpu *c = this_cpu();
+    c->kstack_top = top;
+    c->tss->rsp0 = top;
+}
+
+static uint8_t fpu_template[512] __attribute__((aligned(16)));
+const uint8_t *fpu_initial_state = fpu_template;
+
+void cpu_init(struct cpu *c)
+{
+    /* GDT */
+    c->gdt[0] = 0;
+    c->gdt[1] = 0x00af9a000000ffffULL;   /* kernel code */
+    c->gdt[2] = 0x00cf92000000ffffULL;   /* kernel data */
+    c->gdt[3] = 0x00cff2000000ffffULL;   /* user data */
+    c->gdt[4] = 0x00affa000000ffffULL;   /* user code */
+    uint64_t base = (uint64_t)c->tss, limit = sizeof(struct tss) - 1;
+    c->gdt[5] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ULL << 40) |
+                (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
+    c->gdt[6] = base >> 32;
+    memset(c->tss, 0, sizeof *c->tss);
+    c->tss->ist[0] = (uint64_t)c->ist_stack + 4096;
+    c->tss->ist[1] = (uint64_t)c->ist_stack + 8192;
+    c->tss->iomap_base = sizeof(struct tss);
+    c->tss->iomap[8192] = 0xff;
+
+    struct desc_ptr g = { sizeof c->gdt - 1, (uint64_t)c->gdt };
+    __asm__ volatile("lgdt %0" :: "m"(g));
+    __asm__ volatile(
+        "mov %0, %%ds\n mov %0, %%es\n mov %0, %%ss\n"
+        "xor %%eax, %%eax\n mov %%ax, %%fs\n mov %%ax, %%gs\n"
+        "pushq %1\n lea 1f(%%rip), %%rax\n push %%rax\n lretq\n1:\n"
+        :: "r"((uint64_t)SEL_KDATA), "i"(SEL_KCODE) : "rax", "memory");
+    __asm__ volatile("ltr %w0" :: "r"((uint16_t)SEL_TSS));
+    struct desc_ptr i = { sizeof idt - 1, (uint64_t)idt };
+    __asm__ volatile("lidt %0" :: "m"(i));
+
+    wrmsr(MSR_GS_BASE, (uint64_t)c);
+    wrmsr(MSR_KGS_BASE, 0);
+
+    /* syscall/sysret */
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | 1);
+    wrmsr(MSR_STAR, (0x10ULL << 48) | ((uint64_t)SEL_KCODE << 32));
+    wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
+    wrmsr(MSR_FMASK, 0x47700);      /* IF TF DF AC NT IOPL */
+
+    /* FPU/SSE for user space: CR0.MP, !EM, NE; CR4.OSFXSR, OSXMMEXCPT. */
+    uint64_t cr0, cr4;
+    __asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+    cr0 = (cr0 & ~(1ULL << 2)) | (1ULL << 1) | (1ULL << 5) | (1ULL << 16);
+    __asm__ volatile("mov %0, %%cr0" :: "r"(cr0));
+    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+    cr4 |= (1ULL << 9) | (1ULL << 10);
+    __asm__ volatile("mov %0, %%cr4" :: "r"(cr4));
+    __asm__ volatile("fninit");
+    if (c->id == 0) {
+        __asm__ volatile("fxsave %0" : "=m"(fpu_template));
+        uint32_t a, b, cc, d;
+        cpuid(0x80000001, 0, &a, &b, &cc, &d);
+        cpu_has_nx = d & (1u << 20);
+    }
+}
+
+void cpu_init_bsp_early(void)
+{
+    idt_init();
+    struct cpu *c = cpu_alloc(0);
+    cpu_init(c);
+    percpu_up = true;
+}

@@ -1,0 +1,238 @@
+/*
+ * entry.S — every way into and out of the kernel once it runs in long mode.
+ *
+ *  - 256 interrupt stubs: push a zero error code where the CPU does not, push the vector,
+ *    then isr_common saves the general registers into a struct regs (see arch.h), switches
+ *    GS if we came from user mode and calls trap_dispatch(regs). trap_return undoes it.
+ *  - syscall_entry: the `syscall` instruction lands here with interrupts masked (FMASK).
+ *    We swap to the kernel GS, move to the thread's kernel stack, build the same struct regs
+ *    (vector = 0x100) and call syscall_dispatch(regs); we leave with sysretq (or iretq if the
+ *    frame was changed to something sysret cannot return to).
+ *  - switch_context(&old_rsp, new_rsp): saves callee-saved registers on the old stack and
+ *    resumes the new one. A new thread's stack starts in thread_entry_trampoline.
+ *  - user_copy/user_fill: memcpy/memset for user memory whose faulting instructions are listed
+ *    in the .fixup table, so a bad user pointer makes them return -1 instead of panicking.
+ */
+    .text
+    .code64
+
+.macro ISR_NOERR n
+    .align 16
+isr_\n:
+    pushq $0
+    pushq $\n
+    jmp isr_common
+.endm
+.macro ISR_ERR n
+    .align 16
+isr_\n:
+    pushq $\n
+    jmp isr_common
+.endm
+
+.altmacro
+.macro ISR_ANY n
+    .if (\n == 8) || (\n >= 10 && \n <= 14) || (\n == 17) || (\n == 21) || (\n == 29) || (\n == 30)
+        ISR_ERR %n
+    .else
+        ISR_NOERR %n
+    .endif
+.endm
+.set i, 0
+.rept 256
+    ISR_ANY %i
+    .set i, i + 1
+.endr
+
+.macro ISR_ADDR n
+    .quad isr_\n
+.endm
+    .section .rodata
+    .align 8
+    .globl isr_stubs
+isr_stubs:
+.set i, 0
+.rept 256
+    ISR_ADDR %i
+    .set i, i + 1
+.endr
+.noaltmacro
+
+    .text
+.macro PUSH_REGS
+    push %rax
+    push %rbx
+    push %rcx
+    push %rdx
+    push %rsi
+    push %rdi
+    push %rbp
+    push %r8
+    push %r9
+    push %r10
+    push %r11
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+.endm
+.macro POP_REGS
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rbp
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rbx
+    pop %rax
+.endm
+
+isr_common:
+    testb $3, 24(%rsp)              /* CS of the interrupted context */
+    jz 1f
+    swapgs
+1:  PUSH_REGS
+    cld
+    mov %rsp, %rdi
+    push 136(%rsp)                  /* fake frame for backtraces: interrupted rip... */
+    push 72(%rsp)                   /* ...and interrupted rbp */
+    mov %rsp, %rbp
+    call trap_dispatch
+    add $16, %rsp
+    .globl trap_return
+trap_return:
+    cli
+    POP_REGS
+    add $16, %rsp                   /* vector, error */
+    testb $3, 8(%rsp)
+    jz 2f
+    swapgs
+2:  iretq
+
+    .globl syscall_entry
+syscall_entry:
+    swapgs
+    mov %rsp, %gs:16
+    mov %gs:8, %rsp
+    pushq $0x1b                     /* ss */
+    pushq %gs:16                    /* rsp */
+    push %r11                       /* rflags */
+    pushq $0x23                     /* cs */
+    push %rcx                       /* rip */
+    pushq $0                        /* error */
+    pushq $0x100                    /* vector: syscall */
+    PUSH_REGS
+    cld
+    mov %rsp, %rdi
+    push 120+16(%rsp)               /* fake frame for backtraces through user rip */
+    push $0
+    mov %rsp, %rbp
+    call syscall_dispatch
+    add $16, %rsp
+    cli
+    /* sysret needs a canonical user rip and the user code segment; otherwise iret. */
+    mov 120+16(%rsp), %rcx
+    mov %rcx, %rax
+    shr $47, %rax
+    jnz trap_return
+    cmpq $0x23, 120+24(%rsp)
+    jne trap_return
+    mov 120+32(%rsp), %r11          /* rflags */
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    add $8, %rsp                    /* r11 */
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rbp
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    add $8, %rsp                    /* rcx */
+    pop %rbx
+    pop %rax
+    mov 40(%rsp), %rsp              /* user rsp (vector, error, rip, cs, rflags, rsp) */
+    swapgs
+    sysretq
+
+/* void switch_context(uint64_t *save_rsp, uint64_t new_rsp) */
+    .globl switch_context
+switch_context:
+    push %rbp
+    push %rbx
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    mov %rsp, (%rdi)
+    mov %rsi, %rsp
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %rbx
+    pop %rbp
+    ret
+
+/* First code a new thread runs: r12 = kernel function (0 for user threads), r13 = argument. */
+    .globl thread_entry_trampoline
+thread_entry_trampoline:
+    call sched_first_run
+    test %r12, %r12
+    jz trap_return                  /* user thread: the trap frame is right above us */
+    mov %r13, %rdi
+    xor %ebp, %ebp
+    call *%r12
+    call thread_exit
+    ud2
+
+/* int user_copy(void *dst, const void *src, size_t n): 0, or -1 if an access faulted. */
+    .globl user_copy
+user_copy:
+    mov %rdx, %rcx
+1:  rep movsb
+    xor %eax, %eax
+    ret
+2:  mov $-1, %eax
+    ret
+    .section .fixup, "a"
+    .quad 1b, 2b
+    .text
+
+/* int user_fill(void *dst, int c, size_t n) */
+    .globl user_fill
+user_fill:
+    mov %esi, %eax
+    mov %rdx, %rcx
+1:  rep stosb
+    xor %eax, %eax
+    ret
+2:  mov $-1, %eax
+    ret
+    .section .fixup, "a"
+    .quad 1b, 2b
+    .text
+
+/* int user_load32(uint32_t *out, const uint32_t *uaddr): atomic 32-bit read of user memory. */
+    .globl user_load32
+user_load32:
+1:  mov (%rsi), %eax
+    mov %eax, (%rdi)
+    xor %eax, %eax
+    ret
+2:  mov $-1, %eax
+    ret
+    .section .fixup, "a"
+    .quad 1b, 2b
+    .text
+
+    .section .note.GNU-stack, "", @progbits

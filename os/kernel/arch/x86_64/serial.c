@@ -1,0 +1,44 @@
+/*
+ * serial.c — COM1 (0x3f8) at 115200 8N1.
+ *
+ * Output is polled (wait for the transmit holding register, then write), which is simple and
+ * works from any context including a panic. Input arrives by IRQ 4 through the IOAPIC once
+ * console_init() has routed it; each received byte goes to the console's ring buffer.
+ */
+#include <kernel/kernel.h>
+
+#define COM1 0x3f8
+
+void serial_init(void)
+{
+    outb(COM1 + 1, 0x00);       /* no interrupts yet */
+    outb(COM1 + 3, 0x80);       /* DLAB */
+    outb(COM1 + 0, 0x01);       /* divisor 1: 115200 baud */
+    outb(COM1 + 1, 0x00);
+    outb(COM1 + 3, 0x03);       /* 8N1 */
+    outb(COM1 + 2, 0xc7);       /* FIFO on, cleared, 14-byte threshold */
+    outb(COM1 + 4, 0x0b);       /* DTR, RTS, OUT2 (IRQ line enable) */
+}
+
+void serial_putc(char c)
+{
+    for (int i = 0; i < 100000 && !(inb(COM1 + 5) & 0x20); i++)
+        pause();
+    outb(COM1, (uint8_t)c);
+}
+
+static void serial_irq(int irq, void *arg)
+{
+    (void)irq;
+    (void)arg;
+    while (inb(COM1 + 5) & 0x01)
+        console_rx_byte(inb(COM1));
+}
+
+void serial_enable_rx_irq(void)
+{
+    irq_register(4, serial_irq, NULL);
+    ioapic_route(4, VEC_IRQ_BASE + 4, cpus[0]->apic_id, false);
+    outb(COM1 + 1, 0x01);       /* interrupt on received data */
+    serial_irq(4, NULL);        /* drain anything that arrived before */
+}

@@ -1,0 +1,148 @@
+/*
+ * trap.c — where every interrupt and exception goes (entry.S calls trap_dispatch).
+ *
+ *   exceptions from user mode   -> the thread and its process stop (process_user_fault); the
+ *                                  supervisor hears about it; the kernel goes on
+ *   exceptions in the kernel    -> a fault inside user_copy & co. jumps to its .fixup target
+ *                                  (bad user pointer -> E_FAULT); anything else is a panic
+ *                                  with a register dump and a symbolized backtrace
+ *   LAPIC timer                 -> timers and time slices (timer.c)
+ *   IPIs                        -> reschedule, TLB shootdown, halt (panic)
+ *   legacy IRQs via the IOAPIC  -> the registered handler (serial, irq capabilities)
+ * On the way out, a pending reschedule is honoured if the interrupted code could be
+ * preempted, and a thread returning to user mode checks whether it was killed or stopped.
+ */
+#include <kernel/kernel.h>
+
+static const char *exc_names[32] = {
+    "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range", "invalid opcode",
+    "device not available", "double fault", "coprocessor overrun", "invalid TSS",
+    "segment not present", "stack fault", "general protection", "page fault", "reserved",
+    "x87 FPU error", "alignment check", "machine check", "SIMD exception", "virtualization",
+    "control protection", "reserved", "reserved", "reserved", "reserved", "reserved", "reserved",
+    "hypervisor injection", "VMM communication", "security", "reserved",
+};
+
+static struct { irq_handler_t fn; void *arg; } irq_table[16];
+
+void irq_register(int irq, irq_handler_t fn, void *arg)
+{
+    irq_table[irq].fn = fn;
+    irq_table[irq].arg = arg;
+}
+
+void dump_regs(const struct regs *r)
+{
+    uint64_t cr0, cr3 = read_cr3(), cr4;
+    __asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+    kprintf("vector %lu (%s) error 0x%lx\n", r->vector, r->vector < 32 ? exc_names[r->vector] : "irq", r->error);
+    kprintf("RIP %04lx:%016lx RFLAGS %016lx\n", r->cs, r->rip, r->rflags);
+    kprintf("RSP %04lx:%016lx CR2 %016lx\n", r->ss, r->rsp, read_cr2());
+    kprintf("RAX %016lx RBX %016lx RCX %016lx\n", r->rax, r->rbx, r->rcx);
+    kprintf("RDX %016lx RSI %016lx RDI %016lx\n", r->rdx, r->rsi, r->rdi);
+    kprintf("RBP %016lx R8  %016lx R9  %016lx\n", r->rbp, r->r8, r->r9);
+    kprintf("R10 %016lx R11 %016lx R12 %016lx\n", r->r10, r->r11, r->r12);
+    kprintf("R13 %016lx R14 %016lx R15 %016lx\n", r->r13, r->r14, r->r15);
+    kprintf("CR0 %016lx CR3 %016lx CR4 %016lx\n", cr0, cr3, cr4);
+    uint64_t off;
+    const char *sym = r->rip >= KERNEL_VMA ? ksym_lookup(r->rip, &off) : NULL;
+    if (sym)
+        kprintf("RIP is %s+0x%lx\n", sym, off);
+}
+
+static bool try_fixup(struct regs *r)
+{
+    for (struct fixup *f = __fixup_start; f < __fixup_end; f++) {
+        if (f->ip == r->rip) {
+            r->rip = f->target;
+            return true;
+        }
+    }
+    return false;
+}
+
+static int fault_kind(uint64_t vec)
+{
+    switch (vec) {
+    case 14: return LANES_FAULT_KIND_PAGE;
+    case 13: return LANES_FAULT_KIND_GPF;
+    case 6: return LANES_FAULT_KIND_UD;
+    case 0: return LANES_FAULT_KIND_DIV;
+    default: return LANES_FAULT_KIND_OTHER;
+    }
+}
+
+void trap_dispatch(struct regs *r)
+{
+    struct cpu *c = this_cpu();
+    bool from_user = r->cs & 3;
+    uint64_t v = r->vector;
+
+    if (v == 2 || v == VEC_HALT) {
+        extern volatile int system_halting;
+        if (panicking || system_halting) {
+            for (;;) {
+                cli();
+                hlt();
+            }
+        }
+        if (v == VEC_HALT)
+            lapic_eoi();
+        return;
+    }
+    if (v < 32) {
+        if (from_user) {
+            /* An I/O bitmap that changed since this CPU loaded it: reload and retry. */
+            struct process *p = c->current->proc;
+            if (v == 13 && p->iopb && (c->iopb_proc != p || c->iopb_gen != p->iopb_gen)) {
+                c->iopb_proc = p;
+                c->iopb_gen = p->iopb_gen;
+                tss_load_iopb(p->iopb);
+                return;
+            }
+            if (v == 7 || v == 1 || v == 3) {
+                /* not expected: no lazy FPU, no debugging yet */
+            }
+            sti();
+            process_user_fault(r, fault_kind(v));
+            sched_check_user_return(r);
+            return;
+        }
+        if ((v == 14 || v == 13) && try_fixup(r))
+            return;
+        panic_regs(r, "%s in kernel mode", exc_names[v]);
+    }
+
+    switch (v) {
+    case VEC_TIMER:
+        lapic_eoi();
+        timer_tick();
+        break;
+    case VEC_RESCHED:
+        lapic_eoi();
+        c->need_resched = 1;
+        break;
+    case VEC_TLB:
+        tlb_ipi_handler();
+        lapic_eoi();
+        break;
+    case VEC_SPURIOUS:
+        return;
+    default:
+        if (v >= VEC_IRQ_BASE && v < VEC_IRQ_BASE + 16) {
+            int irq = v - VEC_IRQ_BASE;
+            if (irq_table[irq].fn)
+                irq_table[irq].fn(irq, irq_table[irq].arg);
+            lapic_eoi();
+        } else {
+            pr_warn("unexpected interrupt vector %lu", v);
+            lapic_eoi();
+        }
+    }
+
+    if (c->current && c->need_resched && (from_user || (r->rflags & 0x200)) && c->ncli == 0)
+        schedule();
+    if (from_user)
+        sched_check_user_return(r);
+}

@@ -1,0 +1,116 @@
+/*
+ * panic.c — the end of the line: KERNEL PANIC, registers, a symbolized backtrace, all CPUs halted.
+ *
+ * The backtrace follows the rbp chain (the kernel is built with frame pointers) and names each
+ * return address through the symbol table the build embeds in .ksyms (a second link pass
+ * generated from `nm` of the first). The first CPU to panic stops the others with an NMI
+ * broadcast; with `panic=exit` on the command line QEMU is then told to exit (status 0xff).
+ */
+#include <kernel/kernel.h>
+
+volatile int panicking;
+extern bool panic_exit;
+
+struct ksym { uint64_t addr; uint32_t name; uint32_t size; };
+extern const struct ksym ksyms_table[];
+extern const uint64_t ksyms_count;
+extern const char ksyms_names[];
+
+const char *ksym_lookup(uint64_t addr, uint64_t *offset)
+{
+    uint64_t lo = 0, hi = ksyms_count;
+    if (!hi || addr < ksyms_table[0].addr)
+        return NULL;
+    while (hi - lo > 1) {
+        uint64_t mid = (lo + hi) / 2;
+        if (ksyms_table[mid].addr <= addr)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    if (offset)
+        *offset = addr - ksyms_table[lo].addr;
+    return &ksyms_names[ksyms_table[lo].name];
+}
+
+static void print_addr(uint64_t a)
+{
+    uint64_t off;
+    const char *name = a >= KERNEL_VMA ? ksym_lookup(a, &off) : NULL;
+    if (name)
+        kprintf("  [<%016lx>] %s+0x%lx\n", a, name, off);
+    else
+        kprintf("  [<%016lx>] %s\n", a, a < USER_TOP ? "(user)" : "?");
+}
+
+void backtrace(uint64_t rbp, uint64_t rip)
+{
+    kprintf("Backtrace:\n");
+    if (rip)
+        print_addr(rip);
+    for (int depth = 0; depth < 32; depth++) {
+        if (rbp < KERNEL_VMA - (1ULL << 46) || (rbp & 7))
+            break;
+        uint64_t *frame = (uint64_t *)rbp;
+        uint64_t ret = frame[1];
+        if (!ret)
+            break;
+        print_addr(ret);
+        if (ret < KERNEL_VMA)
+            break;
+        rbp = frame[0];
+    }
+}
+
+static void begin_panic(void)
+{
+    cli();
+    if (__atomic_exchange_n(&panicking, 1, __ATOMIC_SEQ_CST)) {
+        for (;;)
+            hlt();
+    }
+    extern bool percpu_up;
+    if (percpu_up && ncpus > 1)
+        smp_halt_others();
+    kprintf("\n");
+}
+
+__attribute__((noreturn)) static void end_panic(void)
+{
+    kprintf("System halted.\n");
+    if (panic_exit)
+        outb(0xf4, 0x7f);
+    for (;;) {
+        cli();
+        hlt();
+    }
+}
+
+void panic(const char *fmt, ...)
+{
+    begin_panic();
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    extern bool percpu_up;
+    kprintf("KERNEL PANIC: %s (cpu%u)\n", buf, percpu_up ? this_cpu()->id : 0);
+    backtrace((uint64_t)__builtin_frame_address(0), 0);
+    end_panic();
+}
+
+void panic_regs(const struct regs *r, const char *fmt, ...)
+{
+    begin_panic();
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    extern bool percpu_up;
+    kprintf("KERNEL PANIC: %s (cpu%u)\n", buf, percpu_up ? this_cpu()->id : 0);
+    dump_regs(r);
+    backtrace(r->rbp, r->rip);
+    end_panic();
+}

@@ -1,0 +1,118 @@
+/*
+ * pmm.c — physical page allocator: one bit per 4 KiB page.
+ *
+ * Built from the boot memory map: every page of usable RAM starts free except the first MiB
+ * (BIOS data, the AP trampoline at 0x8000), the kernel image (including .bss and .ksyms) and
+ * the initrd. Allocation scans from a moving hint; pages come back zeroed through the direct
+ * map. Up to 64 GiB of RAM is managed (the bitmap lives in .bss).
+ */
+#include <kernel/kernel.h>
+
+#define MAX_PAGES (64ULL * 1024 * 1024 * 1024 / PAGE_SIZE)
+static uint64_t bitmap[MAX_PAGES / 64];    /* 1 = used */
+static uint64_t npages, nfree, ntotal, hint;
+static struct spinlock pmm_lock = SPINLOCK_INIT("pmm");
+extern char __kernel_phys_start[], __kernel_end[];
+
+static void set_used(uint64_t pfn) { bitmap[pfn / 64] |= 1ULL << (pfn % 64); }
+static void set_free(uint64_t pfn) { bitmap[pfn / 64] &= ~(1ULL << (pfn % 64)); }
+static bool is_used(uint64_t pfn) { return bitmap[pfn / 64] & (1ULL << (pfn % 64)); }
+
+static void reserve(uint64_t base, uint64_t len)
+{
+    for (uint64_t pfn = base / PAGE_SIZE; pfn < ALIGN_UP(base + len, PAGE_SIZE) / PAGE_SIZE && pfn < npages; pfn++) {
+        if (!is_used(pfn)) {
+            set_used(pfn);
+            nfree--;
+        }
+    }
+}
+
+void pmm_init(void)
+{
+    memset(bitmap, 0xff, sizeof bitmap);
+    for (int i = 0; i < boot.nram; i++) {
+        uint64_t s = ALIGN_UP(boot.ram[i].base, PAGE_SIZE);
+        uint64_t e = ALIGN_DOWN(boot.ram[i].base + boot.ram[i].len, PAGE_SIZE);
+        if (e > MAX_PAGES * PAGE_SIZE) {
+            pr_warn("pmm: ignoring RAM above 64 GiB");
+            e = MAX_PAGES * PAGE_SIZE;
+        }
+        for (uint64_t a = s; a < e; a += PAGE_SIZE) {
+            uint64_t pfn = a / PAGE_SIZE;
+            if (is_used(pfn)) {
+                set_free(pfn);
+                nfree++;
+                ntotal++;
+            }
+            if (pfn + 1 > npages)
+                npages = pfn + 1;
+        }
+    }
+    reserve(0, 0x100000);
+    reserve((uint64_t)__kernel_phys_start, V2P(__kernel_end) - (uint64_t)__kernel_phys_start);
+    if (boot.initrd_len)
+        reserve(boot.initrd_phys, boot.initrd_len);
+    hint = 0;
+    pr_info("pmm: %lu MiB usable, %lu MiB free, highest page 0x%lx",
+            ntotal * PAGE_SIZE >> 20, nfree * PAGE_SIZE >> 20, npages * PAGE_SIZE);
+}
+
+uint64_t pmm_alloc_contig(size_t n)
+{
+    if (!n)
+        return 0;
+    spin_lock(&pmm_lock);
+    for (int pass = 0; pass < 2; pass++) {
+        uint64_t start = pass == 0 ? hint : 0, end = pass == 0 ? npages : hint + n;
+        uint64_t run = 0;
+        for (uint64_t pfn = start; pfn < end && pfn < npages; pfn++) {
+            if (run == 0 && n == 1 && (pfn % 64) == 0 && bitmap[pfn / 64] == ~0ULL) {
+                pfn += 63;
+                continue;
+            }
+            if (is_used(pfn)) {
+                run = 0;
+                continue;
+            }
+            if (++run == n) {
+                uint64_t first = pfn + 1 - n;
+                for (uint64_t p = first; p <= pfn; p++)
+                    set_used(p);
+                nfree -= n;
+                hint = pfn + 1;
+                spin_unlock(&pmm_lock);
+                memset(P2V(first * PAGE_SIZE), 0, n * PAGE_SIZE);
+                return first * PAGE_SIZE;
+            }
+        }
+    }
+    spin_unlock(&pmm_lock);
+    return 0;
+}
+
+uint64_t pmm_alloc(void)
+{
+    return pmm_alloc_contig(1);
+}
+
+void pmm_free_contig(uint64_t pa, size_t n)
+{
+    spin_lock(&pmm_lock);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t pfn = pa / PAGE_SIZE + i;
+        if (pfn >= npages || !is_used(pfn))
+            panic("pmm_free: page 0x%lx is not allocated", pfn * PAGE_SIZE);
+        set_free(pfn);
+        nfree++;
+    }
+    spin_unlock(&pmm_lock);
+}
+
+void pmm_free(uint64_t pa)
+{
+    pmm_free_contig(pa, 1);
+}
+
+uint64_t pmm_total_bytes(void) { return ntotal * PAGE_SIZE; }
+uint64_t pmm_free_bytes(void) { return nfree * PAGE_SIZE; }

@@ -1,0 +1,371 @@
+/*
+ * sched.c — per-CPU run queues, context switches, blocking and waking.
+ *
+ * Each CPU has a FIFO run queue and an idle thread. A thread belongs to one CPU for its whole
+ * life (chosen at creation: the least loaded CPU), so the CPU's rq_lock protects the thread's
+ * scheduling state. schedule() takes the lock, requeues the current thread if it is still
+ * runnable, picks the next one (or idle), switches address space, TSS stack, I/O bitmap, FS
+ * base and FPU state, and switches stacks; the thread that resumes releases the lock
+ * (sched_finish_switch) and frees a predecessor that died.
+ *
+ * Blocking: thread_block(lock, state, deadline) marks the caller BLOCKED/SLEEPING/STOPPED under
+ * the rq lock, drops the caller's lock and schedules. thread_wake() makes it READY again and,
+ * if its CPU idles, sends it a reschedule IPI. Wake reasons: 0 (woken), LANES_E_TIMEOUT
+ * (deadline, timer.c), LANES_E_INTERRUPTED (thread_interrupt, kill, stop). An interrupt that
+ * finds the thread not blocked stays pending and cancels its next wait.
+ *
+ * Accounting: cpu_ns is time on a CPU, runnable_ns time runnable (running or in a run queue),
+ * both in ns of the monotonic clock (the load balancer's inputs, as in Managarm).
+ * Preemption: the LAPIC timer ends a 10 ms slice by setting need_resched, honoured on the way
+ * out of the interrupt if the interrupted code had interrupts enabled.
+ */
+#include <kernel/kernel.h>
+
+struct spinlock sched_all_lock = SPINLOCK_INIT("threads");
+struct list all_threads = { &all_threads, &all_threads };
+extern const uint8_t *fpu_initial_state;
+
+static void rq_push(struct cpu *c, struct thread *t)
+{
+    t->rq_next = NULL;
+    if (c->rq_tail)
+        c->rq_tail->rq_next = t;
+    else
+        c->rq_head = t;
+    c->rq_tail = t;
+    c->rq_len++;
+}
+
+static struct thread *rq_pop(struct cpu *c)
+{
+    struct thread *t = c->rq_head;
+    if (t) {
+        c->rq_head = t->rq_next;
+        if (!c->rq_head)
+            c->rq_tail = NULL;
+        c->rq_len--;
+        t->rq_next = NULL;
+    }
+    return t;
+}
+
+/* Must hold t->cpu->rq_lock. */
+static void make_ready(struct thread *t, int reason)
+{
+    struct cpu *c = t->cpu;
+    t->state = T_READY;
+    t->wake_reason = reason;
+    t->ready_since = clock_ns();
+    rq_push(c, t);
+    if (c->current == c->idle) {
+        if (c == this_cpu())
+            c->need_resched = 1;
+        else
+            lapic_send_ipi(c->apic_id, VEC_RESCHED);
+    }
+}
+
+void sched_enqueue(struct thread *t)
+{
+    spin_lock(&t->cpu->rq_lock);
+    make_ready(t, 0);
+    spin_unlock(&t->cpu->rq_lock);
+}
+
+struct cpu *sched_pick_cpu(void)
+{
+    static uint32_t rr;
+    uint32_t start = __atomic_fetch_add(&rr, 1, __ATOMIC_RELAXED);
+    struct cpu *best = NULL;
+    int best_load = 1 << 30;
+    for (uint32_t i = 0; i < ncpus; i++) {
+        struct cpu *c = cpus[(start + i) % ncpus];
+        if (!c || !c->online)
+            continue;
+        int load = c->rq_len + (c->current && c->current != c->idle ? 1 : 0);
+        if (load < best_load) {
+            best_load = load;
+            best = c;
+        }
+    }
+    return best ? best : this_cpu();
+}
+
+static void fpu_save(uint8_t *area) { __asm__ volatile("fxsave64 (%0)" :: "r"(area) : "memory"); }
+static void fpu_restore(const uint8_t *area) { __asm__ volatile("fxrstor64 (%0)" :: "r"(area) : "memory"); }
+
+/* Called with c->rq_lock held. */
+static void schedule_locked(void)
+{
+    struct cpu *c = this_cpu();
+    struct thread *prev = c->current;
+    uint64_t now = clock_ns();
+    if (prev->state == T_RUNNING && !prev->is_idle) {
+        prev->state = T_READY;
+        prev->ready_since = now;
+        rq_push(c, prev);
+    }
+    struct thread *next = rq_pop(c);
+    if (!next)
+        next = prev->state == T_RUNNING ? prev : c->idle;
+    if (!prev->is_idle) {
+        uint64_t ran = now - prev->run_start;
+        prev->cpu_ns += ran;
+        prev->runnable_ns += ran;
+    } else {
+        c->idle_ns += now - prev->run_start;
+    }
+    if (next->state == T_READY && !next->is_idle)
+        next->runnable_ns += now - next->ready_since;
+    next->state = T_RUNNING;
+    next->run_start = now;
+    c->slice_end = now + SLICE_NS;
+    c->need_resched = 0;
+    if (next == prev) {
+        spin_unlock(&c->rq_lock);
+        timer_rearm();
+        return;
+    }
+    c->current = next;
+    c->prev = prev;
+    cpu_set_kstack(next->kstack_top);
+    if (!prev->is_kernel)
+        fpu_save(prev->fpu);
+    struct process *np = next->proc;
+    vm_activate(np->vm);
+    if (!next->is_kernel) {
+        if (np->iopb) {
+            if (c->iopb_proc != np || c->iopb_gen != np->iopb_gen) {
+                tss_load_iopb(np->iopb);
+                c->iopb_proc = np;
+                c->iopb_gen = np->iopb_gen;
+            }
+        } else if (c->iopb_proc) {
+            tss_load_iopb(NULL);
+            c->iopb_proc = NULL;
+        }
+        wrmsr(MSR_FS_BASE, next->fs_base);
+        fpu_restore(next->fpu);
+    }
+    int intena = c->intena;
+    switch_context(&prev->rsp, next->rsp);
+    this_cpu()->intena = intena;
+    sched_finish_switch();
+}
+
+void thread_reap(struct thread *t);
+
+/* First thing a thread does after switch_context returns into it. */
+void sched_finish_switch(void)
+{
+    struct cpu *c = this_cpu();
+    struct thread *prev = c->prev;
+    c->prev = NULL;
+    spin_unlock(&c->rq_lock);
+    if (prev && prev->state == T_DEAD)
+        thread_reap(prev);
+    timer_rearm();
+}
+
+/* New threads: interrupts on once the lock is released (user threads iret with their flags). */
+void sched_first_run(void)
+{
+    this_cpu()->intena = 1;
+    sched_finish_switch();
+}
+
+void sched_switch_away_locked(void)
+{
+    schedule_locked();
+}
+
+void schedule(void)
+{
+    struct cpu *c = this_cpu();
+    spin_lock(&c->rq_lock);
+    schedule_locked();
+}
+
+void sched_yield(void)
+{
+    schedule();
+}
+
+int thread_block(struct spinlock *held, int state, uint64_t deadline)
+{
+    struct thread *t = current();
+    struct cpu *c = t->cpu;
+    pushcli();
+    if (deadline == 0) {
+        if (held)
+            spin_unlock(held);
+        popcli();
+        return LANES_E_TIMEOUT;
+    }
+    t->wait_seq++;
+    bool timed = deadline != UINT64_MAX;
+    if (timed)
+        timer_add(t, deadline);
+    spin_lock(&c->rq_lock);
+    if (t->killed || (state != T_STOPPED && (t->interrupt_pending || t->stop))) {
+        if (state != T_STOPPED)
+            t->interrupt_pending = 0;
+        spin_unlock(&c->rq_lock);
+        if (held)
+            spin_unlock(held);
+        if (timed)
+            timer_remove(t);
+        popcli();
+        return LANES_E_INTERRUPTED;
+    }
+    t->state = state;
+    t->wake_reason = 0;
+    if (held)
+        spin_unlock(held);
+    schedule_locked();
+    if (timed)
+        timer_remove(t);
+    popcli();
+    return t->wake_reason;
+}
+
+bool thread_wake(struct thread *t, int reason)
+{
+    bool woke = false;
+    spin_lock(&t->cpu->rq_lock);
+    if (t->state == T_BLOCKED || t->state == T_SLEEPING) {
+        make_ready(t, reason);
+        woke = true;
+    }
+    spin_unlock(&t->cpu->rq_lock);
+    return woke;
+}
+
+void thread_interrupt(struct thread *t)
+{
+    spin_lock(&t->cpu->rq_lock);
+    if (t->state == T_BLOCKED || t->state == T_SLEEPING)
+        make_ready(t, LANES_E_INTERRUPTED);
+    else if (t->state != T_DEAD)
+        t->interrupt_pending = 1;
+    spin_unlock(&t->cpu->rq_lock);
+}
+
+/* After setting t->killed or t->stop: get the thread to notice soon. */
+void thread_kick(struct thread *t)
+{
+    struct cpu *c = t->cpu;
+    spin_lock(&c->rq_lock);
+    if (t->state == T_BLOCKED || t->state == T_SLEEPING || (t->state == T_STOPPED && t->killed))
+        make_ready(t, LANES_E_INTERRUPTED);
+    else if (t->state == T_RUNNING && c != this_cpu())
+        lapic_send_ipi(c->apic_id, VEC_RESCHED);
+    spin_unlock(&c->rq_lock);
+}
+
+int64_t wait_on(struct waitq *q, struct spinlock *lock, uint64_t deadline)
+{
+    struct waiter w = { .t = current() };
+    list_add_tail(&q->head, &w.link);
+    int r = thread_block(lock, T_BLOCKED, deadline);
+    spin_lock(lock);
+    if (w.link.next != &w.link)
+        list_del(&w.link);
+    return r;
+}
+
+int wake_n(struct waitq *q, int n)
+{
+    int woken = 0;
+    while (woken < n && !list_empty(&q->head)) {
+        struct waiter *w = container_of(q->head.next, struct waiter, link);
+        struct thread *t = w->t;
+        list_del(&w->link);
+        thread_wake(t, 0);
+        woken++;
+    }
+    return woken;
+}
+
+int wake_all(struct waitq *q)
+{
+    return wake_n(q, 1 << 30);
+}
+
+uint64_t deadline_from_timeout(uint64_t timeout_ns)
+{
+    if (timeout_ns == LANES_TIMEOUT_INFINITE)
+        return UINT64_MAX;
+    if (timeout_ns == 0)
+        return 0;
+    uint64_t now = clock_ns();
+    return timeout_ns > UINT64_MAX - 1 - now ? UINT64_MAX - 1 : now + timeout_ns;
+}
+
+int64_t sleep_ns(uint64_t ns)
+{
+    if (ns == 0) {
+        schedule();
+        return 0;
+    }
+    int r = thread_block(NULL, T_SLEEPING, deadline_from_timeout(ns));
+    return r == LANES_E_TIMEOUT ? 0 : (r ? r : 0);
+}
+
+/* Before a thread returns to user mode: die if killed, stop if stopped, yield if asked. */
+void sched_check_user_return(struct regs *r)
+{
+    (void)r;
+    for (;;) {
+        struct thread *t = current();
+        if (t->killed)
+            thread_exit();
+        if (t->stop) {
+            thread_block(NULL, T_STOPPED, UINT64_MAX);
+            continue;
+        }
+        if (this_cpu()->need_resched) {
+            schedule();
+            continue;
+        }
+        break;
+    }
+}
+
+__attribute__((noreturn)) void idle_loop(void)
+{
+    for (;;) {
+        struct cpu *c = this_cpu();
+        cli();
+        if (c->rq_head || c->need_resched) {
+            sti();
+            schedule();
+            continue;
+        }
+        __asm__ volatile("sti; hlt" ::: "memory");
+    }
+}
+
+void sched_init_cpu(struct cpu *c)
+{
+    struct thread *t = kmalloc(sizeof *t);
+    if (!t)
+        panic("sched: no memory for the idle thread");
+    kobj_init(&t->obj, LANES_OBJ_THREAD, NULL);
+    t->tid = 0;
+    t->proc = kernel_process;
+    t->cpu = c;
+    t->state = T_RUNNING;
+    t->is_idle = t->is_kernel = true;
+    t->kstack = (uint8_t *)c->idle_stack;
+    t->kstack_top = c->idle_stack + KSTACK_SIZE;
+    t->run_start = clock_ns();
+    waitq_init(&t->exitq);
+    list_init(&t->proc_link);
+    list_init(&t->all_link);
+    c->idle = t;
+    c->current = t;
+    c->loaded_vm = NULL;
+    cpu_set_kstack(t->kstack_top);
+    (void)fpu_initial_state;
+}

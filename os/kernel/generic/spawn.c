@@ -1,0 +1,101 @@
+/*
+ * spawn.c — making a process run: image, stack, startup block, handles, first thread.
+ *
+ * The initial stack (512 KiB, so at least 256 KiB stay free below the startup block) ends at
+ * STACK_TOP. At its top the kernel writes, from high to low: the argument strings, argv[]
+ * (argc pointers + NULL), the lane_handle_entry array and the lane_startup structure; rsp is
+ * 16-byte aligned below that and rdi points at lane_startup.
+ */
+#include <kernel/kernel.h>
+
+#define STACK_TOP  0x00007fff00000000ULL
+#define STACK_SIZE (512ULL * 1024)
+
+static void mo_write(struct memobj *mo, uint64_t off, const void *src, uint64_t n)
+{
+    const uint8_t *s = src;
+    while (n) {
+        uint64_t pg = off / PAGE_SIZE, po = off % PAGE_SIZE, chunk = MIN(n, PAGE_SIZE - po);
+        memcpy((uint8_t *)P2V(mo->pages[pg]) + po, s, chunk);
+        off += chunk;
+        s += chunk;
+        n -= chunk;
+    }
+}
+
+int64_t process_spawn_image(struct process *parent, const uint8_t *img, uint64_t len, const char *name,
+                            const char *args, uint64_t args_len, uint32_t argc,
+                            struct lane_handle_entry *handles, struct kobj **objs, uint32_t nhandles,
+                            struct supervisor *sup, struct process **out)
+{
+    (void)parent;
+    struct process *p = process_create(name, sup);
+    if (!p)
+        return LANES_E_NOMEM;
+    struct elf_image ei;
+    int64_t r = elf_load(p->vm, img, len, &ei);
+    if (r) {
+        kobj_put(&p->obj);
+        return r;
+    }
+    struct memobj *stack = memobj_create(STACK_SIZE / PAGE_SIZE);
+    uint64_t base;
+    if (!stack || vm_map(p->vm, stack, STACK_TOP - STACK_SIZE, 0, STACK_SIZE,
+                         LANES_PROT_READ | LANES_PROT_WRITE, &base)) {
+        if (stack)
+            kobj_put(&stack->obj);
+        kobj_put(&p->obj);
+        return LANES_E_NOMEM;
+    }
+    kobj_put(&stack->obj);
+
+    /* Layout from the top of the stack down. */
+    uint64_t strings = ALIGN_DOWN(STACK_TOP - args_len, 8);
+    uint64_t argv = ALIGN_DOWN(strings - (argc + 1) * 8ULL, 16);
+    uint64_t hent = ALIGN_DOWN(argv - nhandles * sizeof(struct lane_handle_entry), 16);
+    uint64_t su = ALIGN_DOWN(hent - sizeof(struct lane_startup), 16);
+    uint64_t rsp = su - 64;
+    uint64_t mo_base = STACK_TOP - STACK_SIZE;
+
+    mo_write(stack, strings - mo_base, args, args_len);
+    uint64_t pos = 0;
+    for (uint32_t i = 0; i < argc; i++) {
+        uint64_t ptr = strings + pos;
+        mo_write(stack, argv + i * 8 - mo_base, &ptr, 8);
+        pos += strnlen(args + pos, args_len - pos) + 1;
+    }
+    uint64_t zero = 0;
+    mo_write(stack, argv + argc * 8ULL - mo_base, &zero, 8);
+    for (uint32_t i = 0; i < nhandles; i++) {
+        int64_t h = handle_install(&p->handles, objs[i], handles[i].rights);
+        if (h < 0) {
+            kobj_put(&p->obj);
+            return h;
+        }
+        handles[i].handle = (int32_t)h;
+        handles[i].type = objs[i]->type;
+        mo_write(stack, hent + i * sizeof(struct lane_handle_entry) - mo_base, &handles[i], sizeof handles[i]);
+    }
+    struct thread *t = thread_create_user(p, ei.entry, rsp, su, 0, NULL);
+    if (!t) {
+        htable_close_all(&p->handles);
+        kobj_put(&p->obj);
+        return LANES_E_NOMEM;
+    }
+    struct lane_startup s = {
+        .magic = LANES_STARTUP_MAGIC,
+        .argc = argc,
+        .nhandles = nhandles,
+        .argv = argv,
+        .handles = hent,
+        .pid = p->pid,
+        .tid = t->tid,
+        .stack_base = base,
+        .stack_size = STACK_SIZE,
+    };
+    mo_write(stack, su - mo_base, &s, sizeof s);
+    thread_start(t);
+    pr_debug("spawned pid %u (%s) entry 0x%lx on cpu%u", p->pid, p->name, ei.entry, t->cpu->id);
+    *out = p;
+    return 0;
+}

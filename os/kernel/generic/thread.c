@@ -1,0 +1,160 @@
+/*
+ * thread.c — creating, ending and reaping threads.
+ *
+ * A thread has a 16 KiB kernel stack. A new user thread's stack holds a trap frame (rip =
+ * entry, rsp = user stack, rdi/rsi = arguments, ring 3 selectors, IF set) and beneath it a
+ * switch_context frame returning into thread_entry_trampoline, which finishes the switch and
+ * irets to user mode. Kernel threads (self-tests) run fn(arg) and exit.
+ * thread_exit() unlinks the thread from its process (the last one finishes the process),
+ * wakes thread_wait()ers and switches away for good; the next thread on that CPU reaps it:
+ * frees the stack and, for a process's last thread, its address space.
+ */
+#include <kernel/kernel.h>
+
+static volatile uint32_t next_tid = 1;
+extern const uint8_t *fpu_initial_state;
+
+static void thread_destroy(struct kobj *o)
+{
+    struct thread *t = container_of(o, struct thread, obj);
+    kobj_put(&t->proc->obj);
+    kfree(t);
+}
+
+static struct thread *thread_alloc(struct process *p, struct cpu *cpu)
+{
+    struct thread *t = kmalloc(sizeof *t);
+    if (!t)
+        return NULL;
+    uint64_t stack = pmm_alloc_contig(KSTACK_SIZE / PAGE_SIZE);
+    if (!stack) {
+        kfree(t);
+        return NULL;
+    }
+    kobj_init(&t->obj, LANES_OBJ_THREAD, thread_destroy);
+    t->tid = __atomic_fetch_add(&next_tid, 1, __ATOMIC_RELAXED);
+    t->proc = p;
+    kobj_get(&p->obj);
+    t->cpu = cpu ? cpu : sched_pick_cpu();
+    t->state = T_STOPPED;
+    t->kstack = P2V(stack);
+    t->kstack_top = (uint64_t)t->kstack + KSTACK_SIZE;
+    t->is_kernel = p == kernel_process;
+    memcpy(t->fpu, fpu_initial_state, sizeof t->fpu);
+    waitq_init(&t->exitq);
+    list_init(&t->proc_link);
+    list_init(&t->all_link);
+    return t;
+}
+
+/* Lay out the initial stacks: trap frame on top, switch frame below it. */
+static void thread_setup_stack(struct thread *t, struct regs *frame, uint64_t fn, uint64_t arg)
+{
+    struct regs *r = (struct regs *)(t->kstack_top - sizeof(struct regs));
+    *r = *frame;
+    uint64_t *sp = (uint64_t *)r;
+    *--sp = (uint64_t)thread_entry_trampoline;
+    *--sp = 0;          /* rbp */
+    *--sp = 0;          /* rbx */
+    *--sp = fn;         /* r12 */
+    *--sp = arg;        /* r13 */
+    *--sp = 0;          /* r14 */
+    *--sp = 0;          /* r15 */
+    t->rsp = (uint64_t)sp;
+}
+
+static bool attach(struct process *p, struct thread *t)
+{
+    spin_lock(&p->lock);
+    if (p->state != LANES_PROC_STATE_RUNNING && p != kernel_process) {
+        spin_unlock(&p->lock);
+        return false;
+    }
+    list_add_tail(&p->threads, &t->proc_link);
+    p->nthreads++;
+    spin_unlock(&p->lock);
+    spin_lock(&sched_all_lock);
+    list_add_tail(&all_threads, &t->all_link);
+    spin_unlock(&sched_all_lock);
+    return true;
+}
+
+struct thread *thread_create_kernel(void (*fn)(void *), void *arg, struct cpu *cpu)
+{
+    struct thread *t = thread_alloc(kernel_process, cpu);
+    if (!t)
+        return NULL;
+    struct regs r = { 0 };
+    thread_setup_stack(t, &r, (uint64_t)fn, (uint64_t)arg);
+    attach(kernel_process, t);
+    return t;
+}
+
+struct thread *thread_create_user(struct process *p, uint64_t entry, uint64_t stack, uint64_t arg,
+                                  uint64_t arg2, struct cpu *cpu)
+{
+    struct thread *t = thread_alloc(p, cpu);
+    if (!t)
+        return NULL;
+    struct regs r = { 0 };
+    r.rip = entry;
+    r.cs = SEL_UCODE;
+    r.ss = SEL_UDATA;
+    r.rflags = 0x202;
+    r.rsp = stack;
+    r.rdi = arg;
+    r.rsi = arg2;
+    r.vector = VEC_SYSCALL;
+    thread_setup_stack(t, &r, 0, 0);
+    if (!attach(p, t)) {
+        pmm_free_contig(V2P(t->kstack), KSTACK_SIZE / PAGE_SIZE);
+        t->kstack = NULL;
+        kobj_put(&t->obj);
+        return NULL;
+    }
+    return t;
+}
+
+/* The scheduler holds one reference while the thread can run (dropped by thread_reap). */
+void thread_start(struct thread *t)
+{
+    kobj_get(&t->obj);
+    sched_enqueue(t);
+}
+
+__attribute__((noreturn)) void thread_exit(void)
+{
+    struct thread *t = current();
+    struct process *p = t->proc;
+    spin_lock(&p->lock);
+    t->exited = true;
+    wake_all(&t->exitq);
+    list_del(&t->proc_link);
+    bool last = --p->nthreads == 0;
+    spin_unlock(&p->lock);
+    t->last_of_proc = last && p != kernel_process;
+    if (t->last_of_proc)
+        process_thread_gone(t);
+    spin_lock(&sched_all_lock);
+    list_del(&t->all_link);
+    spin_unlock(&sched_all_lock);
+    timer_remove(t);
+    struct cpu *c = this_cpu();
+    spin_lock(&c->rq_lock);
+    t->state = T_DEAD;
+    extern void sched_switch_away_locked(void);
+    sched_switch_away_locked();
+    panic("thread_exit: dead thread %u resumed", t->tid);
+}
+
+void thread_reap(struct thread *t)
+{
+    pmm_free_contig(V2P(t->kstack), KSTACK_SIZE / PAGE_SIZE);
+    t->kstack = NULL;
+    if (t->last_of_proc && t->proc->vm) {
+        struct vmspace *vm = t->proc->vm;
+        t->proc->vm = NULL;
+        vm_destroy(vm);
+    }
+    kobj_put(&t->obj);
+}

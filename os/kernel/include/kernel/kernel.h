@@ -1,0 +1,309 @@
+/*
+ * kernel.h — everything the generic kernel shares between its files (xv6's defs.h).
+ *
+ * Sections: library (strings, formatting, lists, locks), log and panic, physical memory and
+ * heap, kernel objects and handles, memory objects and address spaces, threads and the
+ * scheduler, processes and supervisors, futexes, console, ELF and initrd, syscalls, self-tests.
+ * The ABI types (struct lane_*, LANES_*) come from the generated <lanes/abi.h>.
+ */
+#ifndef KERNEL_KERNEL_H
+#define KERNEL_KERNEL_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <lanes/abi.h>
+#include <kernel/arch.h>
+
+#define LANES_VERSION_STRING "LaneOS 0.1.0"
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define container_of(p, T, m) ((T *)((char *)(p) - offsetof(T, m)))
+
+/* ---- lib.c ---- */
+void *memcpy(void *d, const void *s, size_t n);
+void *memmove(void *d, const void *s, size_t n);
+void *memset(void *d, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+size_t strnlen(const char *s, size_t max);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strchr(const char *s, int c);
+void strlcpy(char *d, const char *s, size_t n);
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+struct list { struct list *next, *prev; };
+static inline void list_init(struct list *l) { l->next = l->prev = l; }
+static inline bool list_empty(const struct list *l) { return l->next == l; }
+static inline void list_add_tail(struct list *l, struct list *n) { n->prev = l->prev; n->next = l; l->prev->next = n; l->prev = n; }
+static inline void list_del(struct list *n) { n->prev->next = n->next; n->next->prev = n->prev; n->next = n->prev = n; }
+#define list_for_each(it, head) for (struct list *it = (head)->next; it != (head); it = it->next)
+
+/* ---- spinlock.c ---- */
+#define SPINLOCK_INIT(n) { 0, 0, n }
+void spin_init(struct spinlock *l, const char *name);
+void spin_lock(struct spinlock *l);
+void spin_unlock(struct spinlock *l);
+bool spin_holding(struct spinlock *l);
+void pushcli(void);
+void popcli(void);
+
+/* ---- log.c / panic.c ---- */
+enum { LOG_ERROR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
+extern int log_level;
+void klog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void klog_raw(int level, const char *prefix, const char *msg, size_t len);
+void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* unlocked, for panics */
+void console_lock(void);
+void console_unlock(void);
+void console_putc_locked(char c);
+#define pr_err(...)   klog(LOG_ERROR, __VA_ARGS__)
+#define pr_warn(...)  klog(LOG_WARN, __VA_ARGS__)
+#define pr_info(...)  klog(LOG_INFO, __VA_ARGS__)
+#define pr_debug(...) klog(LOG_DEBUG, __VA_ARGS__)
+__attribute__((noreturn)) void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+__attribute__((noreturn)) void panic_regs(const struct regs *r, const char *fmt, ...);
+void backtrace(uint64_t rbp, uint64_t rip);
+const char *ksym_lookup(uint64_t addr, uint64_t *offset);
+extern volatile int panicking;
+#define ASSERT(c) do { if (!(c)) panic("assertion failed: %s (%s:%d)", #c, __FILE__, __LINE__); } while (0)
+
+/* ---- boot info (multiboot.c) ---- */
+struct mem_range { uint64_t base, len; };
+struct boot_info {
+    char cmdline[512];
+    struct mem_range ram[64];
+    int nram;
+    uint64_t initrd_phys, initrd_len;
+    uint64_t rsdp_phys;     /* 0: search the BIOS areas */
+    uint8_t rsdp_copy[36];  /* MB2 gives a copy of the RSDP */
+    bool have_rsdp_copy;
+};
+extern struct boot_info boot;
+void multiboot_parse(uint32_t magic, uint64_t info_phys);
+const char *cmdline_init_args(void);
+
+/* ---- pmm.c / heap.c ---- */
+void pmm_init(void);
+uint64_t pmm_alloc(void);                 /* one zeroed page, physical address, 0 if none */
+uint64_t pmm_alloc_contig(size_t n);      /* n contiguous zeroed pages */
+void pmm_free(uint64_t pa);
+void pmm_free_contig(uint64_t pa, size_t n);
+uint64_t pmm_total_bytes(void);
+uint64_t pmm_free_bytes(void);
+void *kmalloc(size_t n);                  /* zeroed */
+void kfree(void *p);
+
+/* ---- kernel objects and handles (handle.c) ---- */
+struct kobj {
+    uint32_t type;
+    volatile int32_t refs;
+    void (*destroy)(struct kobj *o);
+};
+void kobj_init(struct kobj *o, uint32_t type, void (*destroy)(struct kobj *));
+void kobj_get(struct kobj *o);
+void kobj_put(struct kobj *o);
+
+struct hentry { struct kobj *obj; uint32_t rights; };
+struct handle_table {
+    struct spinlock lock;
+    struct hentry e[LANES_MAX_HANDLES];
+};
+void htable_init(struct handle_table *t);
+int64_t handle_install(struct handle_table *t, struct kobj *o, uint32_t rights);
+int64_t handle_lookup(struct handle_table *t, int64_t h, uint32_t type, uint32_t need, struct kobj **out, uint32_t *rights);
+int64_t handle_close(struct handle_table *t, int64_t h);
+void htable_close_all(struct handle_table *t);
+
+struct system_obj { struct kobj obj; };
+extern struct system_obj system_object;
+
+/* ---- memory objects and address spaces (memobj.c, vm.c) ---- */
+struct memobj {
+    struct kobj obj;
+    uint64_t npages;
+    uint64_t *pages;
+    bool borrowed;          /* pages not owned (initrd) */
+};
+struct memobj *memobj_create(uint64_t npages);
+struct memobj *memobj_wrap_phys(uint64_t phys, uint64_t len);
+
+struct vm_region {
+    struct vm_region *next;
+    uint64_t start, end;
+    uint32_t prot;
+    struct memobj *mo;
+    uint64_t off;
+};
+struct vmspace {
+    struct spinlock lock;
+    uint64_t pml4;
+    struct vm_region *regions;
+    volatile uint64_t cpumask;  /* CPUs that have this CR3 loaded */
+};
+#define USER_TOP LANES_USER_TOP
+#define MMAP_BASE 0x0000100000000000ULL
+struct vmspace *vm_create(void);
+void vm_destroy(struct vmspace *vm);
+int64_t vm_map(struct vmspace *vm, struct memobj *mo, uint64_t hint, uint64_t off, uint64_t len, uint32_t prot, uint64_t *out);
+int64_t vm_unmap(struct vmspace *vm, uint64_t addr, uint64_t len);
+uint64_t vm_translate(struct vmspace *vm, uint64_t va, bool write);
+void vm_activate(struct vmspace *vm);
+void tlb_shootdown(struct vmspace *vm, uint64_t addr, uint64_t len);
+void tlb_ipi_handler(void);
+
+/* ---- user memory (usercopy.c) ---- */
+static inline bool user_range_ok(uint64_t addr, uint64_t len)
+{
+    return addr < USER_TOP && len <= USER_TOP - addr;
+}
+int64_t copy_from_user(void *dst, uint64_t usrc, size_t n);
+int64_t copy_to_user(uint64_t udst, const void *src, size_t n);
+int64_t strncpy_from_user(char *dst, uint64_t usrc, size_t max);  /* length or error */
+
+/* ---- threads and scheduler (sched.c, thread.c, timer.c) ---- */
+enum {
+    T_RUNNING = LANES_THREAD_STATE_RUNNING,
+    T_READY = LANES_THREAD_STATE_READY,
+    T_BLOCKED = LANES_THREAD_STATE_BLOCKED,
+    T_SLEEPING = LANES_THREAD_STATE_SLEEPING,
+    T_STOPPED = LANES_THREAD_STATE_STOPPED,
+    T_DEAD = LANES_THREAD_STATE_DEAD,
+};
+#define KSTACK_SIZE (16 * 1024)
+#define SLICE_NS 10000000ULL
+
+struct waitq { struct list head; };
+struct waiter { struct list link; struct thread *t; };
+static inline void waitq_init(struct waitq *q) { list_init(&q->head); }
+
+struct process;
+struct thread {
+    struct kobj obj;
+    uint32_t tid;
+    struct process *proc;
+    struct cpu *cpu;            /* fixed for the thread's life */
+    volatile int state;
+    uint64_t rsp;               /* saved kernel rsp while switched out */
+    uint8_t *kstack;
+    uint64_t kstack_top;
+    struct thread *rq_next;
+    struct thread *timer_next;
+    uint64_t deadline;
+    bool timer_linked;
+    int wake_reason;
+    uint64_t wait_seq;
+    volatile int interrupt_pending;
+    volatile int killed;
+    volatile int stop;
+    bool is_idle, is_kernel;
+    uint64_t fs_base;
+    uint64_t cpu_ns, runnable_ns, run_start, ready_since;
+    struct list proc_link;
+    struct list all_link;
+    struct waitq exitq;         /* thread_wait; protected by proc->lock */
+    bool exited;
+    bool last_of_proc;
+    void (*kfn)(void *);
+    void *karg;
+    uint8_t fpu[512] __attribute__((aligned(16)));
+};
+static inline struct thread *current(void) { return this_cpu()->current; }
+
+extern struct spinlock sched_all_lock;   /* global thread and process lists */
+extern struct list all_threads;
+void sched_init_cpu(struct cpu *c);
+void schedule(void);
+void sched_yield(void);
+void sched_finish_switch(void);
+void sched_enqueue(struct thread *t);
+struct cpu *sched_pick_cpu(void);
+int thread_block(struct spinlock *held, int state, uint64_t deadline);
+bool thread_wake(struct thread *t, int reason);
+void thread_interrupt(struct thread *t);
+void thread_kick(struct thread *t);
+int64_t wait_on(struct waitq *q, struct spinlock *lock, uint64_t deadline);
+int wake_all(struct waitq *q);
+int wake_n(struct waitq *q, int n);
+uint64_t deadline_from_timeout(uint64_t timeout_ns);
+void timer_add(struct thread *t, uint64_t deadline);
+void timer_remove(struct thread *t);
+void timer_tick(void);
+void timer_rearm(void);
+int64_t sleep_ns(uint64_t ns);
+void sched_check_user_return(struct regs *r);
+
+struct thread *thread_create_kernel(void (*fn)(void *), void *arg, struct cpu *cpu);
+struct thread *thread_create_user(struct process *p, uint64_t entry, uint64_t stack, uint64_t arg, uint64_t arg2, struct cpu *cpu);
+void thread_start(struct thread *t);
+__attribute__((noreturn)) void thread_exit(void);
+void idle_thread_init(struct cpu *c);
+
+/* ---- processes and supervisors (process.c, supervisor.c) ---- */
+struct supervisor {
+    struct kobj obj;
+    struct spinlock lock;
+    struct lane_notification q[64];
+    int head, count;
+    uint64_t dropped;
+    struct waitq wq;
+};
+struct process {
+    struct kobj obj;
+    uint32_t pid;
+    char name[32];
+    struct vmspace *vm;
+    struct spinlock lock;
+    struct list threads;
+    int nthreads;
+    int state;                  /* LANES_PROC_STATE_* */
+    bool finished;              /* every thread has ended */
+    struct lane_exit_info exit;
+    struct waitq waiters;
+    struct supervisor *sup;
+    struct handle_table handles;
+    uint8_t *iopb;
+    uint64_t iopb_gen;
+    struct list all_link;
+};
+extern struct process *kernel_process;
+extern struct list all_processes;
+void process_init(void);
+struct process *process_create(const char *name, struct supervisor *sup);
+void process_terminate(struct process *p, int state, int code, const struct lane_exit_info *fault);
+void process_thread_gone(struct thread *t);
+void process_user_fault(struct regs *r, int kind);
+void supervisor_notify(struct supervisor *s, const struct lane_notification *n);
+struct supervisor *supervisor_create(void);
+
+/* ---- futex.c, console.c, irqobj.c ---- */
+void futex_init(void);
+int64_t futex_wait(uint64_t uaddr, uint32_t expected, uint64_t timeout_ns);
+int64_t futex_wake(uint64_t uaddr, uint32_t count);
+void console_init(void);
+void console_rx_byte(uint8_t c);
+int64_t console_read(uint64_t ubuf, uint64_t len, uint64_t timeout_ns);
+int64_t console_write_user(uint64_t ubuf, uint64_t len);
+
+/* ---- elf.c, initrd.c ---- */
+struct elf_image { uint64_t entry; };
+int64_t elf_load(struct vmspace *vm, const uint8_t *img, uint64_t len, struct elf_image *out);
+int initrd_find(const uint8_t *tar, uint64_t len, const char *name, const uint8_t **data, uint64_t *size);
+int64_t process_spawn_image(struct process *parent, const uint8_t *img, uint64_t len, const char *name,
+                            const char *args, uint64_t args_len, uint32_t argc,
+                            struct lane_handle_entry *handles, struct kobj **objs, uint32_t nhandles,
+                            struct supervisor *sup, struct process **out);
+
+/* ---- syscall.c, ktest.c ---- */
+void syscall_init_cpu(void);
+void syscall_dispatch(struct regs *r);
+int ktest_count(void);
+int ktest_run(uint32_t index, struct lane_ktest_result *res);
+
+#endif
