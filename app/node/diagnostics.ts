@@ -114,6 +114,11 @@ export class DiagnosticsParser {
       this.add({ file: this.file(m[1]!), line: Number(m[2]), column: 1, severity: 'error', message: m[4]!, source: 'ld' });
       return;
     }
+    if ((m = /^([^:\s][^:]*):(\d+): ((?:undefined reference|multiple definition|relocation truncated|more undefined references|first defined here).*)$/.exec(l))) {
+      const note = m[3]!.startsWith('first defined here');
+      this.add({ file: this.file(m[1]!), line: Number(m[2]), column: 1, severity: note ? 'note' : 'error', message: m[3]!, source: 'ld' });
+      return;
+    }
     // gcc / as
     if ((m = /^([^:\s][^:]*):(\d+):(?:(\d+):)? (fatal error|error|warning|note|Error|Warning|Assembler messages): ?(.*)$/.exec(l))) {
       const kind = m[4]!.toLowerCase();

@@ -106,6 +106,12 @@ export class Runner {
         this.fail(gen, (e as Error).message);
         return;
       }
+      if (gen !== this.gen) {
+        const h = this.serial;
+        this.serial = null;
+        await h?.close();
+        return;
+      }
       this.emit('run.progress', { task: 'boot', stage: `connected to ${c.serial.port}`, step: 2, total: 2, done: true });
       this.setState({ kind: 'running' });
       return;
@@ -125,6 +131,12 @@ export class Runner {
       });
     } catch (e) {
       this.fail(gen, (e as Error).message);
+      return;
+    }
+    if (gen !== this.gen) {
+      const q = this.qemu;
+      this.qemu = null;
+      await q.proc.stop();
       return;
     }
     this.emit('build.output', { data: `\r\n$ ${this.qemu.argv.join(' ')}\r\n` });
@@ -172,13 +184,19 @@ export class Runner {
     this.emit('run.progress', { task: 'build', stage: `running ${c.build.command}`, step: 0, ...(total ? { total } : {}) });
     let proc: ManagedProcess;
     try {
-      proc = await spawnManaged('/bin/sh', ['-c', c.build.command!], {
+      // stderr joins stdout in one pipe so the parser sees lines in the order they were printed.
+      proc = await spawnManaged('/bin/sh', ['-c', `exec 2>&1\n${c.build.command!}`], {
         cwd,
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, LANG: 'C', LC_ALL: 'C', TERM: 'dumb' },
       });
     } catch (e) {
       this.fail(gen, `build command could not start: ${(e as Error).message}`);
+      return false;
+    }
+    if (gen !== this.gen) {
+      // Stop was pressed while the build was starting.
+      await proc.stop();
       return false;
     }
     this.build = proc;
