@@ -1,0 +1,312 @@
+/*
+ * trace.c — per-CPU event rings: reserve/commit for the generated emit helpers, the class
+ * filter (boot option trace=... and the trace_ctl syscall), the self-describing preamble.
+ *
+ * Recording an event (trace_emit_<name> in <lanes/abi/trace.h>):
+ *   filter check (one load) -> trace_reserve: interrupts off, this CPU's ring, room? -> fill the
+ *   fields in place -> trace_commit: publish head (release), interrupts back.
+ * One producer per ring (its CPU, interrupts off), one consumer (the drainer, any CPU): the
+ * producer reads `tail` with acquire and the consumer reads `head` with acquire, so neither
+ * ever waits for the other. A record never straddles the end of the ring: the producer writes a
+ * padding record (type 0) and wraps. A full ring drops the event and counts it; the next event
+ * that finds room first writes a `lost` record with the count, so loss is never silent.
+ *
+ * Boot option:  trace=off | trace=all | trace=sched,ipc,syscall,...  (class names from
+ * os/abi/trace.toml; default: all). Per-CPU ring memory is allocated for every CPU ACPI
+ * reports, so gdb finds each ring through the symbol trace_rings even after a panic.
+ */
+#include <kernel/kernel.h>
+#include <kernel/trace.h>
+
+struct trace_ring trace_rings[TRACE_MAX_CPUS];
+uint32_t trace_nrings;
+volatile uint32_t trace_live;
+volatile uint32_t trace_classes;
+uint32_t trace_boot_classes = TRACE_CLASS_ALL;
+uint64_t trace_tsc0;
+
+static const struct { const char *name; int bit; } class_names[] = TRACE_CLASS_NAMES;
+static const struct { uint16_t id, cls; const char *text; } def_texts[] = TRACE_DEF_TEXTS;
+
+uint32_t trace_parse_classes(const char *s, size_t n, bool *ok)
+{
+    uint32_t mask = 0;
+    *ok = true;
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && s[j] != ',')
+            j++;
+        size_t len = j - i;
+        bool found = false;
+        if (len == 3 && !strncmp(s + i, "off", 3)) {
+            found = true;
+        } else if (len == 3 && !strncmp(s + i, "all", 3)) {
+            mask |= TRACE_CLASS_ALL;
+            found = true;
+        } else {
+            for (size_t k = 0; k < ARRAY_SIZE(class_names); k++)
+                if (strlen(class_names[k].name) == len && !strncmp(class_names[k].name, s + i, len)) {
+                    mask |= 1u << class_names[k].bit;
+                    found = true;
+                }
+        }
+        if (!found && len)
+            *ok = false;
+        i = j + 1;
+    }
+    return mask;
+}
+
+static void parse_boot_option(void)
+{
+    const char *s = boot.cmdline;
+    while (*s) {
+        while (*s == ' ')
+            s++;
+        const char *w = s;
+        while (*s && *s != ' ')
+            s++;
+        size_t n = s - w;
+        if (n == 2 && w[0] == '-' && w[1] == '-')
+            break;
+        if (n >= 6 && !strncmp(w, "trace=", 6)) {
+            bool ok;
+            uint32_t m = trace_parse_classes(w + 6, n - 6, &ok);
+            if (!ok)
+                pr_warn("trace: unknown class in \"%.*s\" (known: meta proc sched syscall ipc event "
+                        "fault irq log sysfs user load, all, off)", (int)n, w);
+            trace_boot_classes = m;
+        }
+    }
+}
+
+void trace_init(void)
+{
+    parse_boot_option();
+    uint64_t ns = clock_ns(), tsc = rdtsc();
+    trace_tsc0 = tsc - ((ns / 1000000000ULL) * tsc_hz + (ns % 1000000000ULL) * tsc_hz / 1000000000ULL);
+    uint32_t n = MIN(acpi.ncpu ? acpi.ncpu : 1, (uint32_t)TRACE_MAX_CPUS);
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t pa = pmm_alloc_contig(TRACE_RING_PAGES);
+        if (!pa) {
+            pr_warn("trace: no memory for the ring of cpu%u", i);
+            break;
+        }
+        struct trace_ring *r = &trace_rings[i];
+        r->size = TRACE_RING_BYTES;
+        r->cpu = i;
+        r->data = P2V(pa);
+        trace_nrings = i + 1;
+    }
+    __atomic_store_n(&trace_classes, trace_boot_classes ? trace_boot_classes | TRACE_CLASS_META : 0,
+                     __ATOMIC_RELEASE);
+    pr_info("trace: %u rings of %u KiB, classes 0x%x", trace_nrings, TRACE_RING_BYTES >> 10, trace_classes);
+}
+
+int64_t trace_set_classes(uint32_t mask)
+{
+    uint32_t old = trace_classes;
+    if (mask)
+        mask |= TRACE_CLASS_META;
+    __atomic_store_n(&trace_classes, mask & TRACE_CLASS_ALL, __ATOMIC_RELEASE);
+    struct thread *t = percpu_up_safe() ? current() : NULL;
+    trace_emit_trace_config(mask, t ? t->tid : 0);
+    return old;
+}
+
+uint64_t trace_ring_used(uint32_t cpu)
+{
+    if (cpu >= trace_nrings)
+        return 0;
+    struct trace_ring *r = &trace_rings[cpu];
+    return __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+}
+
+/* Make room for `need` bytes at head (which is where the caller writes): move keep past every
+ * record that will be overwritten. Returns false if unsent data would be overwritten. */
+static bool ring_room(struct trace_ring *r, uint64_t head, uint32_t need)
+{
+    uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+    if (!trace_live) {
+        /* No reader: overwrite the oldest; keep tail on a record boundary for a later reader. */
+        tail = head;
+    }
+    if (head + need - tail > r->size)
+        return false;
+    if (head + need > r->keep + r->size) {
+        uint64_t limit = head + need - r->size;
+        while ((int64_t)(limit - r->keep) > 0) {
+            const struct trace_hdr *h = (const void *)(r->data + (r->keep & (r->size - 1)));
+            if (h->size < 8 || (h->size & 7) || h->size > r->size) {
+                r->keep = head;     /* cannot happen unless memory was corrupted: start over */
+                break;
+            }
+            r->keep += h->size;
+        }
+        if (!trace_live && (int64_t)(r->keep - r->tail) > 0)
+            __atomic_store_n(&r->tail, r->keep, __ATOMIC_RELEASE);
+    }
+    return true;
+}
+
+/* Reserve `size` bytes (a multiple of 8) at head; writes the padding record if the record
+ * would straddle the end. Returns the record's address or NULL. */
+static void *ring_alloc(struct trace_ring *r, uint32_t size)
+{
+    uint64_t head = r->head;
+    uint32_t off = head & (r->size - 1);
+    uint32_t contig = r->size - off;
+    uint32_t need = contig < size ? contig + size : size;
+    if (!ring_room(r, head, need))
+        return NULL;
+    if (contig < size) {
+        struct trace_hdr *pad = (void *)(r->data + off);
+        pad->type = LANES_TRACE_PAD;
+        pad->size = (uint16_t)contig;      /* contig < size <= 64 KiB */
+        head += contig;
+        __atomic_store_n(&r->head, head, __ATOMIC_RELEASE);
+        off = 0;
+    }
+    r->pend_head = head + size;
+    return r->data + off;
+}
+
+static void fill_hdr(struct trace_hdr *h, struct trace_ring *r, uint16_t type, uint32_t size)
+{
+    h->type = type;
+    h->size = (uint16_t)size;
+    h->cpu = (uint16_t)r->cpu;
+    h->flags = 0;
+    h->tsc = rdtsc();
+    h->id = ((uint64_t)r->cpu << 48) | (r->seq++ & 0xffffffffffffULL);
+}
+
+void *trace_reserve(uint16_t type, uint32_t size, struct trace_slot *s)
+{
+    if (!percpu_up_safe() || size > 0xfff8 || (size & 7))
+        return NULL;
+    uint64_t fl = read_flags();
+    cli();
+    uint32_t cpu = this_cpu()->id;
+    if (cpu >= trace_nrings) {
+        if (fl & 0x200)
+            sti();
+        return NULL;
+    }
+    struct trace_ring *r = &trace_rings[cpu];
+    if (r->dropped) {
+        struct trace_ev_lost *l = ring_alloc(r, sizeof *l);
+        if (l) {
+            fill_hdr(&l->h, r, TRACE_EV_LOST, sizeof *l);
+            l->count = r->dropped;
+            l->first_seq = r->first_drop_seq;
+            r->dropped = 0;
+            __atomic_store_n(&r->head, r->pend_head, __ATOMIC_RELEASE);
+        }
+    }
+    struct trace_hdr *h = r->dropped ? NULL : ring_alloc(r, size);
+    if (!h) {
+        if (!r->dropped++)
+            r->first_drop_seq = r->seq;
+        r->seq++;
+        r->dropped_total++;
+        if (fl & 0x200)
+            sti();
+        return NULL;
+    }
+    fill_hdr(h, r, type, size);
+    s->rec = h;
+    s->id = h->id;
+    s->flags = fl;
+    s->ring = r;
+    return h;
+}
+
+void trace_commit(struct trace_slot *s)
+{
+    struct trace_ring *r = s->ring;
+    __atomic_store_n(&r->head, r->pend_head, __ATOMIC_RELEASE);
+    if (s->flags & 0x200)
+        sti();
+}
+
+/* ---- the preamble: trace_header + one event_def per event ---- */
+
+static size_t put_def(uint8_t *buf, size_t cap, uint16_t id, uint16_t cls, const char *text)
+{
+    uint32_t tl = (uint32_t)strnlen(text, 240);
+    uint32_t size = (sizeof(struct trace_ev_event_def) + 2 + tl + 7) & ~7u;
+    if (size > cap)
+        return 0;
+    memset(buf, 0, size);
+    struct trace_ev_event_def *d = (void *)buf;
+    d->h.type = TRACE_EV_EVENT_DEF;
+    d->h.size = (uint16_t)size;
+    d->h.cpu = 0;
+    d->h.tsc = rdtsc();
+    d->def_id = id;
+    d->def_class = cls;
+    uint8_t *t = buf + sizeof *d;
+    t[0] = (uint8_t)tl;
+    t[1] = (uint8_t)(tl >> 8);
+    memcpy(t + 2, text, tl);
+    return size;
+}
+
+size_t trace_preamble(uint8_t *buf, size_t cap)
+{
+    struct trace_ev_trace_header *h = (void *)buf;
+    if (cap < sizeof *h)
+        return 0;
+    memset(h, 0, sizeof *h);
+    h->h.type = TRACE_EV_TRACE_HEADER;
+    h->h.size = sizeof *h;
+    h->h.tsc = rdtsc();
+    h->magic = LANES_TRACE_MAGIC;
+    h->version = LANES_TRACE_VERSION;
+    h->ncpus = (uint16_t)trace_nrings;
+    h->tsc_hz = tsc_hz;
+    h->tsc_base = trace_tsc0;
+    h->classes = trace_classes;
+    h->ndefs = ARRAY_SIZE(def_texts);
+    size_t n = sizeof *h;
+    for (size_t i = 0; i < ARRAY_SIZE(def_texts); i++) {
+        size_t k = put_def(buf + n, cap - n, def_texts[i].id, def_texts[i].cls, def_texts[i].text);
+        if (!k)
+            return 0;
+        n += k;
+    }
+    return n;
+}
+
+size_t trace_make_transport_lost(uint8_t *buf, uint32_t transport, uint64_t count)
+{
+    struct trace_ev_transport_lost *l = (void *)buf;
+    memset(l, 0, sizeof *l);
+    l->h.type = TRACE_EV_TRANSPORT_LOST;
+    l->h.size = sizeof *l;
+    l->h.cpu = percpu_up_safe() ? (uint16_t)this_cpu()->id : 0;
+    l->h.tsc = rdtsc();
+    l->transport = transport;
+    l->count = count;
+    return sizeof *l;
+}
+
+static uint32_t crc_table[256];
+
+uint32_t trace_crc32(uint32_t crc, const uint8_t *p, size_t n)
+{
+    if (!crc_table[1]) {
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; k++)
+                c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+            crc_table[i] = c;
+        }
+    }
+    crc = ~crc;
+    for (size_t i = 0; i < n; i++)
+        crc = crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}

@@ -1,0 +1,205 @@
+/*
+ * trace_drain.c — the drainer: moves records from the per-CPU rings to the transports.
+ *
+ * A kernel thread (on cpu0) wakes every DRAIN_NS, copies every ring's unsent records
+ * [tail, head) out and advances tail; it also samples each CPU's load every LOAD_NS.
+ *
+ *   ivshmem (arch/x86_64/trace_ivshmem.c): records are copied as they are into a byte ring in
+ *     the shared BAR; the host advances read_pos. No room: the record is dropped and counted,
+ *     and a transport_lost record goes first as soon as there is room again.
+ *   COM2 (arch/x86_64/trace_com2.c): records are packed into frames of at most FRAME_MAX bytes:
+ *       COBS( u32 sequence | records... | u32 CRC32 of sequence+records ) 0x00
+ *     COBS removes every 0x00 from the frame, so 0x00 always ends a frame: after noise the host
+ *     drops bytes up to the next 0x00 and continues; the CRC catches corrupt frames and the
+ *     sequence number counts missing ones. The preamble (trace_header + definitions) is re-sent
+ *     every PREAMBLE_NS so a host that attaches late still learns the clock and the schema.
+ * Neither transport blocks a producer: producers only ever touch their own ring.
+ */
+#include <kernel/kernel.h>
+#include <kernel/trace.h>
+
+#define DRAIN_NS    20000000ULL     /* 20 ms */
+#define LOAD_NS     100000000ULL    /* 100 ms */
+#define PREAMBLE_NS 5000000000ULL   /* 5 s */
+#define FRAME_MAX   1024
+
+static bool have_com2, have_shm;
+static uint8_t frame[FRAME_MAX + 8];
+static size_t frame_len = 4;        /* sequence number first */
+static uint32_t frame_seq;
+static uint8_t cobs[FRAME_MAX + FRAME_MAX / 254 + 16];
+static uint64_t shm_dropped;
+static volatile uint32_t drain_busy;
+static uint8_t preamble[8192];
+uint64_t trace_frames_sent, trace_records_sent;
+
+static void serial_flush(void)
+{
+    if (frame_len <= 4)
+        return;
+    frame[0] = (uint8_t)frame_seq;
+    frame[1] = (uint8_t)(frame_seq >> 8);
+    frame[2] = (uint8_t)(frame_seq >> 16);
+    frame[3] = (uint8_t)(frame_seq >> 24);
+    frame_seq++;
+    uint32_t crc = trace_crc32(0, frame, frame_len);
+    for (int i = 0; i < 4; i++)
+        frame[frame_len++] = (uint8_t)(crc >> (8 * i));
+    /* COBS encode */
+    size_t o = 1, code_at = 0;
+    uint8_t code = 1;
+    for (size_t i = 0; i < frame_len; i++) {
+        if (frame[i] == 0) {
+            cobs[code_at] = code;
+            code_at = o++;
+            code = 1;
+        } else {
+            cobs[o++] = frame[i];
+            if (++code == 0xff) {
+                cobs[code_at] = code;
+                code_at = o++;
+                code = 1;
+            }
+        }
+    }
+    cobs[code_at] = code;
+    cobs[o++] = 0;
+    trace_com2_write(cobs, o);
+    trace_frames_sent++;
+    frame_len = 4;
+}
+
+static void serial_add(const uint8_t *rec, size_t n)
+{
+    if (frame_len + n + 4 > FRAME_MAX)
+        serial_flush();
+    memcpy(frame + frame_len, rec, n);
+    frame_len += n;
+}
+
+static void out_record(const uint8_t *rec, size_t n)
+{
+    if (have_shm) {
+        if (shm_dropped) {
+            uint8_t tl[sizeof(struct trace_ev_transport_lost)];
+            size_t k = trace_make_transport_lost(tl, 1, shm_dropped);
+            if (trace_shm_write(tl, k))
+                shm_dropped = 0;
+        }
+        if (shm_dropped || !trace_shm_write(rec, n)) {
+            shm_dropped++;
+            __atomic_fetch_add(&trace_shm->lost, 1, __ATOMIC_RELAXED);
+        }
+    }
+    if (have_com2)
+        serial_add(rec, n);
+    trace_records_sent++;
+}
+
+static void out_preamble(bool com2, bool shm)
+{
+    size_t n = trace_preamble(preamble, sizeof preamble);
+    for (size_t off = 0; off + sizeof(struct trace_hdr) <= n;) {
+        const struct trace_hdr *h = (const void *)(preamble + off);
+        if (shm && have_shm)
+            trace_shm_write(preamble + off, h->size);
+        if (com2 && have_com2)
+            serial_add(preamble + off, h->size);
+        off += h->size;
+    }
+    if (com2 && have_com2)
+        serial_flush();
+}
+
+void trace_drain_all(void)
+{
+    if (__atomic_exchange_n(&drain_busy, 1, __ATOMIC_ACQUIRE))
+        return;
+    for (uint32_t i = 0; i < trace_nrings; i++) {
+        struct trace_ring *r = &trace_rings[i];
+        uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+        uint64_t tail = r->tail;
+        while (tail < head) {
+            const struct trace_hdr *h = (const void *)(r->data + (tail & (r->size - 1)));
+            uint32_t sz = h->size;
+            if (sz < 8 || (sz & 7) || sz > r->size - (tail & (r->size - 1)) || tail + sz > head) {
+                tail = head;        /* corrupt: skip to the producer's position */
+                break;
+            }
+            if (h->type != LANES_TRACE_PAD && sz >= sizeof(struct trace_hdr))
+                out_record((const uint8_t *)h, sz);
+            tail += sz;
+        }
+        __atomic_store_n(&r->tail, tail, __ATOMIC_RELEASE);
+    }
+    if (have_com2)
+        serial_flush();
+    if (have_shm)
+        trace_shm->heartbeat++;
+    __atomic_store_n(&drain_busy, 0, __ATOMIC_RELEASE);
+}
+
+void trace_panic_flush(void)
+{
+    if (trace_live)
+        trace_drain_all();
+}
+
+static void sample_loads(uint64_t now, uint64_t dt, uint64_t *last_idle)
+{
+    for (uint32_t i = 0; i < ncpus && i < TRACE_MAX_CPUS; i++) {
+        struct cpu *c = cpus[i];
+        if (!c || !c->online)
+            continue;
+        uint64_t idle = c->idle_ns;
+        if (c->current == c->idle && c->idle)
+            idle += now - c->idle->run_start;
+        uint64_t d = idle - last_idle[i];
+        last_idle[i] = idle;
+        if (d > dt)
+            d = dt;
+        uint32_t load = dt ? (uint32_t)(((dt - d) * 1024) / dt) : 0;
+        trace_emit_load_sample(i, (uint32_t)c->rq_len, load, 0, dt - d, d);
+    }
+}
+
+static void drainer(void *arg)
+{
+    (void)arg;
+    static uint64_t last_idle[TRACE_MAX_CPUS];
+    uint64_t last_load = clock_ns(), last_pre = last_load;
+    sleep_ns(DRAIN_NS);     /* producers that saw trace_live == 0 have finished */
+    out_preamble(true, true);
+    for (;;) {
+        uint64_t now = clock_ns();
+        if (now - last_load >= LOAD_NS) {
+            sample_loads(now, now - last_load, last_idle);
+            last_load = now;
+        }
+        trace_drain_all();
+        if (have_com2 && now - last_pre >= PREAMBLE_NS) {
+            out_preamble(true, false);
+            last_pre = now;
+        }
+        sleep_ns(DRAIN_NS);
+    }
+}
+
+void trace_start(void)
+{
+    have_shm = trace_ivshmem_probe();
+    have_com2 = trace_com2_probe();
+    if (!have_shm && !have_com2) {
+        pr_info("trace: no transport (no ivshmem device, no COM2): flight recorder only");
+        return;
+    }
+    __atomic_store_n(&trace_live, 1, __ATOMIC_RELEASE);
+    struct thread *t = thread_create_kernel(drainer, NULL, cpus[0]);
+    if (!t) {
+        trace_live = 0;
+        pr_warn("trace: cannot create the drainer thread");
+        return;
+    }
+    thread_start(t);
+    pr_info("trace: live via%s%s", have_shm ? " ivshmem" : "", have_com2 ? " COM2" : "");
+}

@@ -1,0 +1,97 @@
+/*
+ * trace.h — the kernel's event recorder (generic/trace.c) and its transports.
+ *
+ * Events are defined once in os/abi/trace.toml; <lanes/abi/trace.h> (generated) has the record
+ * layouts and one inline emit helper per event: trace_emit_<name>(fields...) returns the new
+ * event's id (0 if filtered out or dropped), which a later event passes as its `cause`.
+ *
+ *   any CPU ──emit──▶ trace_rings[cpu] (per-CPU, single producer, interrupts off, lock-free)
+ *                          │  drainer thread (generic/trace_drain.c), every few ms
+ *                          ├──▶ ivshmem shared memory ring  (arch/x86_64/trace_ivshmem.c)
+ *                          └──▶ COM2 framed stream (COBS + CRC32 + sequence numbers)
+ *   gdb / the bridge ──reads── trace_rings[] + ring data after a panic (flight recorder)
+ *
+ * Ring positions are byte counts that only grow: [keep, tail) are records already sent but
+ * still intact (the flight recorder reads from keep), [tail, head) records not yet sent. The
+ * producer reclaims only sent space; a full ring drops the event and counts it, and the count
+ * becomes a `lost` record as soon as there is room again. With no transport the ring
+ * overwrites its oldest records instead (flight-recorder-only mode).
+ */
+#ifndef KERNEL_TRACE_H
+#define KERNEL_TRACE_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include <lanes/abi/trace.h>
+
+#define TRACE_RING_PAGES 64                 /* 256 KiB per CPU */
+#define TRACE_RING_BYTES (TRACE_RING_PAGES * 4096u)
+#define TRACE_MAX_CPUS 64
+
+/* Read by the host's flight recorder by symbol: keep the layout in sync with
+ * debugger/common/trace/flight.ts (RING_LAYOUT). */
+struct trace_ring {
+    volatile uint64_t head;     /* bytes committed (producer) */
+    volatile uint64_t tail;     /* bytes sent (drainer) */
+    volatile uint64_t keep;     /* oldest intact record (producer) */
+    uint64_t seq;               /* next sequence number on this CPU */
+    uint64_t dropped;           /* dropped, not yet reported by a lost record */
+    uint64_t first_drop_seq;
+    uint64_t dropped_total;
+    uint64_t pend_head;         /* head after the record being written */
+    uint8_t *data;              /* TRACE_RING_BYTES, kernel virtual address */
+    uint32_t size;
+    uint32_t cpu;
+};
+_Static_assert(sizeof(struct trace_ring) == 80, "trace_ring layout (flight recorder)");
+
+extern struct trace_ring trace_rings[TRACE_MAX_CPUS];
+extern uint32_t trace_nrings;
+extern volatile uint32_t trace_live;        /* a transport drains the rings */
+extern volatile uint32_t trace_classes;     /* filter (0: off) */
+extern uint32_t trace_boot_classes;
+extern uint64_t trace_tsc0;                 /* TSC value at clock_ns() == 0 */
+
+static inline bool percpu_up_safe(void)
+{
+    extern bool percpu_up;
+    return percpu_up;
+}
+
+void trace_init(void);                      /* after time, ACPI, heap: parses trace= */
+void trace_start(void);                     /* after the scheduler runs: transports + drainer */
+uint32_t trace_parse_classes(const char *s, size_t n, bool *ok);
+int64_t trace_set_classes(uint32_t mask);   /* returns the old mask */
+uint64_t trace_ring_used(uint32_t cpu);
+/* Builds trace_header + event_def records into buf; returns bytes (all of them or 0 if cap is short). */
+size_t trace_preamble(uint8_t *buf, size_t cap);
+/* Builds one meta record (lost / transport_lost) outside the rings. */
+size_t trace_make_transport_lost(uint8_t *buf, uint32_t transport, uint64_t count);
+uint32_t trace_crc32(uint32_t crc, const uint8_t *p, size_t n);
+void trace_drain_all(void);                 /* one drain pass (also used at panic) */
+void trace_panic_flush(void);               /* best effort from panic(): drain what we can */
+
+/* arch/x86_64/trace_com2.c */
+bool trace_com2_probe(void);
+void trace_com2_write(const uint8_t *p, size_t n);
+
+/* arch/x86_64/trace_ivshmem.c */
+struct trace_shm {
+    uint32_t magic;             /* 'LTSH' */
+    uint32_t version;
+    uint64_t data_off;          /* from the start of the BAR */
+    uint64_t data_size;         /* power of two */
+    volatile uint64_t write_pos; /* bytes written by the kernel (monotonic) */
+    volatile uint64_t read_pos;  /* bytes consumed by the host (the host writes this) */
+    volatile uint64_t lost;      /* records the kernel dropped because the host fell behind */
+    uint64_t tsc_hz;
+    uint32_t ncpus;
+    volatile uint32_t state;    /* 1: kernel writing */
+    volatile uint64_t heartbeat; /* drainer passes */
+};
+#define TRACE_SHM_MAGIC 0x4853544cu /* "LTSH" */
+extern struct trace_shm *trace_shm;
+bool trace_ivshmem_probe(void);
+bool trace_shm_write(const uint8_t *rec, size_t n);    /* false: no room */
+
+#endif
