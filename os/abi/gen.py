@@ -726,7 +726,8 @@ def main(argv: list[str]) -> int:
     if not args.c_out and not args.ts_out:
         ap.error("nothing to do: give --c-out DIR and/or --ts-out DIR")
 
-    tomls = sorted(f for f in os.listdir(args.abi_dir) if f.endswith(".toml"))
+    # trace.toml (the trace event schema) has its own generator, os/abi/gentrace.py, called below.
+    tomls = sorted(f for f in os.listdir(args.abi_dir) if f.endswith(".toml") and f != "trace.toml")
     if not tomls:
         print(f"gen.py: no *.toml files in {args.abi_dir}", file=sys.stderr)
         return 1
@@ -763,6 +764,12 @@ def main(argv: list[str]) -> int:
         for a in abis:
             stale |= write_if_changed(os.path.join(args.ts_out, f"{a.stem}.ts"), gen_ts(a), args.check)
         stale |= write_if_changed(os.path.join(args.ts_out, "index.ts"), gen_ts_index(abis), args.check)
+    try:
+        import gentrace  # os/abi/gentrace.py, next to this script
+        stale |= gentrace.run(args.abi_dir, args.c_out, args.ts_out, args.check)
+    except gentrace.TraceError as e:
+        print(f"gen.py: error: {e}", file=sys.stderr)
+        return 1
     return 1 if (args.check and stale) else 0
 
 
