@@ -82,6 +82,7 @@ export class DiagnosticsParser {
     // make: *** [Makefile:3: target] Error 1   /  make: *** No rule to make target ...
     if ((m = /^make(?:\[\d+\])?: \*\*\* (.*)$/.exec(l))) {
       const msg = m[1]!;
+      if (/^Waiting for unfinished jobs/.test(msg)) return;
       const loc = /^\[([^:\]]+):(\d+): ([^\]]+)\] (Error \d+|Segmentation fault.*|Killed.*)/.exec(msg);
       if (loc) {
         this.makeSummaries.push({ file: this.file(loc[1]!), line: Number(loc[2]), column: 1, severity: 'error', message: `${loc[4]} while making ${loc[3]}`, source: 'make' });

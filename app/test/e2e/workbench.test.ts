@@ -1,0 +1,166 @@
+/*
+ * End to end in headless Chromium against the browser mode, on a copy of the bundled LaneOS project:
+ * open it, open and edit a C file, save, Run (real make + real QEMU) and see the kernel's boot banner,
+ * type a shell command into the console, Stop with no QEMU left, a compile error in Problems and as a
+ * Monaco marker, a dirty tab asking before closing, and layout/open files restored after a restart.
+ * Screenshots: test-results/screenshots/e2e-*.png
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { buildApp, consoleText, copyProject, openSession, qemuProcesses, repo, shot, waitForText, type Session } from './harness.js';
+
+const BOOT_TIMEOUT = Number(process.env['LANESCOPE_E2E_BOOT_TIMEOUT_MS'] ?? 600000);
+const SRC_FILE = 'programs/sh/main.c';
+let s: Session;
+let project: string;
+let original: string;
+
+before(async () => {
+  buildApp();
+  project = copyProject(process.env['LANESCOPE_E2E_PROJECT'] ?? path.join(repo, 'os'));
+  original = fs.readFileSync(path.join(project, SRC_FILE), 'utf8');
+  s = await openSession(project);
+});
+
+after(async () => {
+  if (project && original !== undefined) fs.writeFileSync(path.join(project, SRC_FILE), original);
+  await s?.close();
+  assert.deepEqual(qemuProcesses(project ?? '/nonexistent'), [], 'QEMU left running after the session closed');
+});
+
+const dbg = <T>(expr: string) => s.page.evaluate(`window.lanescopeDebug.${expr}`) as Promise<T>;
+
+test('opens the bundled OS project: explorer, target picker, status bar', async () => {
+  const p = s.page;
+  await p.waitForSelector('#tree [data-path="kernel"]');
+  for (const f of ['Makefile', 'lanescope.json', 'programs', 'kernel']) assert.ok(await p.$(`#tree [data-path="${f}"]`), `explorer lacks ${f}`);
+  assert.equal(await p.textContent('#explorer-title'), 'LaneOS');
+  assert.match((await p.textContent('#btn-target')) ?? '', /QEMU · 2 CPUs · 256M · KVM\/TCG/);
+  assert.equal(await p.getAttribute('#btn-run', 'aria-label'), 'Run (F5)');
+  assert.equal(await p.textContent('#status-state'), 'idle');
+  await shot(p, 'e2e-1-project-open');
+});
+
+test('opens a C file, edits it, the tab shows it is dirty, Ctrl+S saves it to disk', async () => {
+  const p = s.page;
+  await p.click('#tree [data-path="programs"]');
+  await p.click('#tree [data-path="programs/sh"]');
+  await p.click(`#tree [data-path="${SRC_FILE}"]`);
+  await p.waitForSelector(`.tab.active[data-path="${SRC_FILE}"]`);
+  await p.waitForSelector('.monaco-editor .view-lines .mtk1');
+  // C highlighting: keywords get their own token class.
+  const tokenClasses = await p.$$eval('.monaco-editor .view-lines span[class^="mtk"]', (els) => new Set(els.map((e) => e.className)).size);
+  assert.ok(tokenClasses >= 3, `expected C syntax colouring, got ${tokenClasses} token classes`);
+  await p.click('.monaco-editor .view-lines');
+  await p.keyboard.press('Control+Home');
+  await p.keyboard.type('/* edited in Lanescope e2e */\n');
+  await p.waitForSelector(`.tab.dirty[data-path="${SRC_FILE}"]`);
+  await shot(p, 'e2e-2-dirty-tab');
+  await p.keyboard.press('Control+s');
+  await p.waitForSelector(`.tab[data-path="${SRC_FILE}"]:not(.dirty)`);
+  const disk = fs.readFileSync(path.join(project, SRC_FILE), 'utf8');
+  assert.equal(disk, '/* edited in Lanescope e2e */\n' + original);
+});
+
+test('Run (F5) builds the OS, boots it in QEMU and shows the boot banner in the console panel', async () => {
+  const p = s.page;
+  await p.keyboard.press('F5');
+  await waitForText(p, async (pg) => (await pg.textContent('#status-state')) ?? '', /building|booting|running/, 20000, 'the run to start');
+  const text = await waitForText(p, consoleText, /LaneOS 0\.1\.0/, BOOT_TIMEOUT, 'the boot banner');
+  assert.match(text, /LaneOS 0\.1\.0/);
+  await waitForText(p, consoleText, /lanes\$ /, BOOT_TIMEOUT, 'the shell prompt');
+  assert.match((await p.textContent('#status-state')) ?? '', /^running · \d\d:\d\d$/);
+  assert.ok(qemuProcesses(project).length >= 1, 'QEMU is not running');
+  assert.equal(await p.isDisabled('#btn-run'), true);
+  await shot(p, 'e2e-3-booted');
+});
+
+test('typing a shell command into the console runs it in the guest', async () => {
+  const p = s.page;
+  await p.click('#panel-console .xterm-screen');
+  await p.keyboard.type('uname\r');
+  const text = await waitForText(p, consoleText, /\d+ CPUs, ABI/, 120000, 'the output of uname');
+  assert.match(text, /lanes\$ uname/);
+  assert.match(text, /2 CPUs/);
+  await shot(p, 'e2e-4-shell-command');
+});
+
+test('Stop (Shift+F5) ends QEMU: no QEMU process is left', async () => {
+  const p = s.page;
+  const before = qemuProcesses(project);
+  assert.ok(before.length >= 1);
+  await p.keyboard.press('Shift+F5');
+  await waitForText(p, async (pg) => (await pg.textContent('#status-state')) ?? '', /^stopped$/, 30000, 'the stopped state');
+  assert.deepEqual(qemuProcesses(project), []);
+  for (const q of before) assert.equal(fs.existsSync(`/proc/${q.pid}`) && !/\) Z /.test(fs.readFileSync(`/proc/${q.pid}/stat`, 'utf8')), false);
+  await shot(p, 'e2e-5-stopped');
+});
+
+test('a compile error shows in Problems and as a Monaco marker; clicking it jumps to the line; then the file is restored', async () => {
+  const p = s.page;
+  await p.click('.monaco-editor .view-lines');
+  await p.keyboard.press('Control+Home');
+  await p.keyboard.press('Shift+ArrowDown'); // select the e2e comment line and replace it with an error
+  await p.keyboard.type('int lanescope_e2e_broken = missing_symbol_e2e;\n');
+  await p.keyboard.press('F5'); // Run saves dirty files first
+  await waitForText(p, async (pg) => (await pg.textContent('#status-state')) ?? '', /failed/, BOOT_TIMEOUT, 'the failed build');
+  await p.click('#panel-tab-problems');
+  const row = await p.waitForSelector(`#panel-problems .problem.error[data-file="${SRC_FILE}"][data-line="1"]`);
+  assert.match((await row.textContent()) ?? '', /missing_symbol_e2e/);
+  // The marker is in the editor model and drawn as a squiggle.
+  const markers = await dbg<{ file: string; line: number; message: string }[]>('markers()');
+  assert.ok(markers.some((m) => m.file === SRC_FILE && m.line === 1 && /missing_symbol_e2e/.test(m.message)), JSON.stringify(markers));
+  await p.waitForSelector('.monaco-editor .squiggly-error');
+  // Jump: move the cursor away, click the problem, the editor goes back to line 1 of the file.
+  await p.click('.monaco-editor .view-lines');
+  await p.keyboard.press('Control+End');
+  await row.click();
+  await waitForText(p, async (pg) => (await pg.textContent('#status-cursor')) ?? '', /^Ln 1, Col \d+$/, 5000, 'the cursor on line 1');
+  await shot(p, 'e2e-6-problems');
+  // Restore the original file through the editor and save it.
+  await p.click('.monaco-editor .view-lines');
+  await p.keyboard.press('Control+Home');
+  await p.keyboard.press('Shift+ArrowDown');
+  await p.keyboard.press('Delete');
+  await p.keyboard.press('Control+s');
+  await p.waitForSelector(`.tab[data-path="${SRC_FILE}"]:not(.dirty)`);
+  assert.equal(fs.readFileSync(path.join(project, SRC_FILE), 'utf8'), original);
+});
+
+test('closing a tab with unsaved changes asks first', async () => {
+  const p = s.page;
+  await p.click('.monaco-editor .view-lines');
+  await p.keyboard.type('x');
+  await p.waitForSelector(`.tab.dirty[data-path="${SRC_FILE}"]`);
+  await p.hover(`.tab[data-path="${SRC_FILE}"]`);
+  await p.click(`.tab[data-path="${SRC_FILE}"] .tab-close`);
+  const dlg = await p.waitForSelector('[role="dialog"][aria-label="Unsaved changes"]');
+  await shot(p, 'e2e-7-close-dirty');
+  await (await dlg.$('button:has-text("Cancel")'))!.click();
+  assert.ok(await p.$(`.tab[data-path="${SRC_FILE}"]`), 'Cancel must keep the tab open');
+  await p.click(`.tab[data-path="${SRC_FILE}"] .tab-close`);
+  await p.click('[role="dialog"] button:has-text("Don\'t Save")');
+  await p.waitForSelector(`.tab[data-path="${SRC_FILE}"]`, { state: 'detached' });
+  assert.equal(fs.readFileSync(path.join(project, SRC_FILE), 'utf8'), original, "Don't Save must not write the file");
+});
+
+test('theme, layout and open files are restored after a restart of the whole app', async () => {
+  let p = s.page;
+  await p.click('#tree [data-path="Makefile"]');
+  await p.click('#tree [data-path="lanescope.json"]');
+  await p.click('#btn-theme');
+  assert.equal(await p.getAttribute('html', 'data-theme'), 'light');
+  await p.waitForTimeout(600); // state is saved with a short debounce
+  await s.close();
+  s = await openSession(project, s.stateDir);
+  p = s.page;
+  await p.waitForSelector('.tab[data-path="Makefile"]');
+  await p.waitForSelector('.tab.active[data-path="lanescope.json"]');
+  assert.equal(await p.getAttribute('html', 'data-theme'), 'light');
+  await p.click('.tab[data-path="Makefile"]');
+  await p.waitForSelector('.monaco-editor .view-lines span[class^="mtk"]');
+  await shot(p, 'e2e-8-restored-light');
+  assert.deepEqual(s.consoleErrors.filter((e) => !/favicon/.test(e)), [], 'the renderer logged errors (CSP violations would show here)');
+});
