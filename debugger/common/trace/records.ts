@@ -1,0 +1,321 @@
+/*
+ * records.ts — decoding trace records into events, from any byte stream.
+ *
+ *   RecordDecoder.push(bytes) ─▶ TraceEvent[]      (a raw record stream: file, ivshmem ring,
+ *                                                   the payload of a serial frame, ring memory)
+ * Record: u16 type, u16 size, u16 cpu, u16 flags, u64 tsc, u64 id, fields (see
+ * os/abi/trace.toml). The decoder never throws on bad input: a record header that cannot be
+ * right (size not a multiple of 8, too small for its definition, too large) is skipped 8
+ * bytes at a time and counted (stats.corruptBytes, stats.resyncs) until a plausible record
+ * starts again. Definitions (event_def) and the clock (trace_header) are taken from the
+ * stream as they pass; lost records add to stats.lost. Events with no definition at all are
+ * still returned (unknown: true, the raw bytes in fields.raw). Pure: no Node.
+ */
+import { DefTable, parseDef, type EventDef } from './defs.js';
+import { EV, TRACE_MAGIC } from './schema.gen.js';
+
+export type FieldValue = number | bigint | string | Uint8Array;
+
+export interface TraceEvent {
+  type: number;
+  name: string;
+  cls: string;
+  cpu: number;
+  tsc: number;
+  /** ns since boot (clock_ns); NaN until the trace_header's clock is known */
+  ns: number;
+  /** (cpu << 48) | seq, as a number when it fits (cpu < 32), else a bigint */
+  id: number | bigint;
+  seq: number;
+  fields: Record<string, FieldValue>;
+  unknown?: boolean;
+}
+
+export interface TraceClock {
+  tscHz: number;
+  tscBase: number;
+}
+
+export interface DecodeStats {
+  records: number;
+  events: number;
+  lost: number; // events the kernel dropped (sum of lost records)
+  transportLost: number; // records a transport dropped (transport_lost)
+  corruptBytes: number;
+  resyncs: number;
+  unknown: number;
+  badDefs: number;
+  corruptFrames: number; // serial only
+  missingFrames: number; // serial only
+}
+
+export function emptyStats(): DecodeStats {
+  return { records: 0, events: 0, lost: 0, transportLost: 0, corruptBytes: 0, resyncs: 0, unknown: 0, badDefs: 0, corruptFrames: 0, missingFrames: 0 };
+}
+
+const MAX_RECORD = 4096;
+const TWO32 = 4294967296;
+const td = new TextDecoder('utf-8', { fatal: false });
+
+function u64(dv: DataView, o: number): number | bigint {
+  const lo = dv.getUint32(o, true);
+  const hi = dv.getUint32(o + 4, true);
+  if (hi < 0x200000) return hi * TWO32 + lo;
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+function i64(dv: DataView, o: number): number | bigint {
+  const lo = dv.getUint32(o, true);
+  const hi = dv.getInt32(o + 4, true);
+  if (hi >= -0x200000 && hi < 0x200000) return hi * TWO32 + lo;
+  return dv.getBigInt64(o, true);
+}
+
+export class RecordDecoder {
+  readonly defs: DefTable;
+  clock: TraceClock | undefined;
+  header: Record<string, FieldValue> | undefined;
+  stats: DecodeStats;
+  private buf: Uint8Array = new Uint8Array(0);
+  private waiting: TraceEvent[] = [];
+  /** Hold events until the clock is known (a stream that starts mid-way); off for flight data. */
+  holdUntilClock = true;
+
+  constructor(defs?: DefTable, stats?: DecodeStats) {
+    this.defs = defs ?? new DefTable();
+    this.stats = stats ?? emptyStats();
+  }
+
+  setClock(c: TraceClock): void {
+    this.clock = c;
+  }
+
+  /** Decode a chunk of a continuous record stream; a partial record waits for the next chunk. */
+  push(chunk: Uint8Array, out: TraceEvent[] = []): TraceEvent[] {
+    let data: Uint8Array;
+    if (this.buf.length) {
+      data = new Uint8Array(this.buf.length + chunk.length);
+      data.set(this.buf, 0);
+      data.set(chunk, this.buf.length);
+    } else {
+      data = chunk;
+    }
+    const used = this.decodeInto(data, out, false);
+    this.buf = used < data.length ? data.slice(used) : new Uint8Array(0);
+    return out;
+  }
+
+  /** Decode a self-contained block (a CRC-checked frame, a ring's contents): nothing carries over. */
+  pushBlock(block: Uint8Array, out: TraceEvent[] = []): TraceEvent[] {
+    const used = this.decodeInto(block, out, true);
+    if (used < block.length) {
+      this.stats.corruptBytes += block.length - used;
+      this.stats.resyncs++;
+    }
+    return out;
+  }
+
+  /** Bytes held back waiting for the rest of a record. */
+  get pendingBytes(): number {
+    return this.buf.length;
+  }
+
+  /** End of input: count a trailing partial record as corrupt; release held events. */
+  finish(out: TraceEvent[] = []): TraceEvent[] {
+    if (this.buf.length) {
+      this.stats.corruptBytes += this.buf.length;
+      this.stats.resyncs++;
+      this.buf = new Uint8Array(0);
+    }
+    if (this.waiting.length) {
+      for (const e of this.waiting) out.push(e);
+      this.waiting = [];
+    }
+    return out;
+  }
+
+  private decodeInto(data: Uint8Array, out: TraceEvent[], block: boolean): number {
+    const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    let off = 0;
+    const n = data.length;
+    let skipping = false;
+    while (n - off >= 8) {
+      const type = dv.getUint16(off, true);
+      const size = dv.getUint16(off + 2, true);
+      let ok = size >= 8 && (size & 7) === 0 && size <= MAX_RECORD;
+      if (ok && type !== 0) {
+        if (size < 24) ok = false;
+        else {
+          const d = this.defs.get(type);
+          if (d && size < d.fixed) ok = false;
+          if (ok && n - off >= 8 && dv.getUint16(off + 4, true) > 1024) ok = false; // cpu
+        }
+      }
+      if (!ok) {
+        if (!skipping) this.stats.resyncs++;
+        skipping = true;
+        this.stats.corruptBytes += 8;
+        off += 8;
+        continue;
+      }
+      if (size > n - off) {
+        if (block) {
+          if (!skipping) this.stats.resyncs++;
+          this.stats.corruptBytes += n - off;
+          return n;
+        }
+        break; // wait for the rest
+      }
+      skipping = false;
+      if (type !== 0) this.decodeOne(dv, off, type, size, out);
+      off += size;
+    }
+    return off;
+  }
+
+  private decodeOne(dv: DataView, off: number, type: number, size: number, out: TraceEvent[]): void {
+    const st = this.stats;
+    st.records++;
+    const cpu = dv.getUint16(off + 4, true);
+    const tscv = u64(dv, off + 8);
+    const tsc = typeof tscv === 'number' ? tscv : Number(tscv);
+    const lo = dv.getUint32(off + 16, true);
+    const hi = dv.getUint32(off + 20, true);
+    const seq = (hi & 0xffff) * TWO32 + lo;
+    const idCpu = hi >>> 16;
+    const id: number | bigint = idCpu < 32 ? idCpu * 281474976710656 + seq : (BigInt(hi) << 32n) | BigInt(lo);
+    const def = this.defs.get(type);
+    let fields: Record<string, FieldValue>;
+    let ev: TraceEvent;
+    if (!def) {
+      st.unknown++;
+      fields = { raw: new Uint8Array(dv.buffer.slice(dv.byteOffset + off + 24, dv.byteOffset + off + size)) };
+      ev = { type, name: `event_${type}`, cls: 'unknown', cpu, tsc, ns: NaN, id, seq, fields, unknown: true };
+    } else {
+      fields = decodeFields(dv, off, size, def);
+      ev = { type, name: def.name, cls: def.cls, cpu, tsc, ns: NaN, id, seq, fields };
+    }
+    switch (type) {
+      case EV.trace_header: {
+        if (fields['magic'] !== TRACE_MAGIC) {
+          st.badDefs++;
+          break;
+        }
+        const hz = Number(fields['tsc_hz']);
+        if (hz > 0) this.clock = { tscHz: hz, tscBase: Number(fields['tsc_base']) };
+        this.header = fields;
+        break;
+      }
+      case EV.event_def:
+        try {
+          const d = parseDef(Number(fields['def_id']), String(fields['text']));
+          this.defs.add(d);
+        } catch {
+          st.badDefs++;
+        }
+        break;
+      case EV.lost:
+        st.lost += Number(fields['count']);
+        break;
+      case EV.transport_lost:
+        st.transportLost += Number(fields['count']);
+        break;
+    }
+    st.events++;
+    const c = this.clock;
+    if (c) {
+      ev.ns = ((tsc - c.tscBase) / c.tscHz) * 1e9;
+      if (this.waiting.length) {
+        for (const w of this.waiting) {
+          w.ns = ((w.tsc - c.tscBase) / c.tscHz) * 1e9;
+          out.push(w);
+        }
+        this.waiting = [];
+      }
+      out.push(ev);
+    } else if (this.holdUntilClock && this.waiting.length < 1_000_000) {
+      this.waiting.push(ev);
+    } else {
+      out.push(ev);
+    }
+  }
+}
+
+export function decodeFields(dv: DataView, off: number, size: number, def: EventDef): Record<string, FieldValue> {
+  const f: Record<string, FieldValue> = {};
+  const specs = def.fields;
+  for (let i = 0; i < specs.length; i++) {
+    const s = specs[i]!;
+    const o = off + s.offset;
+    switch (s.kind) {
+      case 'u8': f[s.name] = dv.getUint8(o); break;
+      case 'u16': f[s.name] = dv.getUint16(o, true); break;
+      case 'u32': f[s.name] = dv.getUint32(o, true); break;
+      case 'u64': f[s.name] = u64(dv, o); break;
+      case 'i8': f[s.name] = dv.getInt8(o); break;
+      case 'i16': f[s.name] = dv.getInt16(o, true); break;
+      case 'i32': f[s.name] = dv.getInt32(o, true); break;
+      case 'i64': f[s.name] = i64(dv, o); break;
+      case 'str':
+      case 'bytes': {
+        let len = 0;
+        if (o + 2 <= off + size) len = dv.getUint16(o, true);
+        len = Math.min(len, s.max, Math.max(0, off + size - o - 2));
+        const bytes = new Uint8Array(dv.buffer, dv.byteOffset + o + 2, len);
+        f[s.name] = s.kind === 'str' ? td.decode(bytes) : bytes.slice();
+        break;
+      }
+    }
+  }
+  return f;
+}
+
+/** Merge events from several CPUs into one order: by tsc, then cpu, then sequence. Stable. */
+export function sortEvents(events: TraceEvent[]): TraceEvent[] {
+  return events.sort((a, b) => a.tsc - b.tsc || a.cpu - b.cpu || a.seq - b.seq);
+}
+
+/**
+ * Live merging: events arrive per CPU in order but CPUs interleave in batches. push() buffers;
+ * take() releases every event older than the newest event of the slowest active CPU (or older
+ * than `windowNs` before the newest event seen), in time order.
+ */
+export class EventMerger {
+  private pending: TraceEvent[] = [];
+  private lastByCpu = new Map<number, number>();
+  constructor(private windowTsc = 0) {}
+
+  setWindowTsc(w: number): void {
+    this.windowTsc = w;
+  }
+
+  push(events: TraceEvent[]): void {
+    for (const e of events) {
+      this.pending.push(e);
+      const l = this.lastByCpu.get(e.cpu);
+      if (l === undefined || e.tsc > l) this.lastByCpu.set(e.cpu, e.tsc);
+    }
+  }
+
+  take(all = false): TraceEvent[] {
+    if (!this.pending.length) return [];
+    sortEvents(this.pending);
+    if (all) {
+      const r = this.pending;
+      this.pending = [];
+      return r;
+    }
+    let minLast = Infinity;
+    let maxLast = -Infinity;
+    for (const v of this.lastByCpu.values()) {
+      minLast = Math.min(minLast, v);
+      maxLast = Math.max(maxLast, v);
+    }
+    const cut = Math.max(minLast, this.windowTsc > 0 ? maxLast - this.windowTsc : minLast);
+    let k = 0;
+    while (k < this.pending.length && this.pending[k]!.tsc <= cut) k++;
+    const r = this.pending.slice(0, k);
+    this.pending = this.pending.slice(k);
+    return r;
+  }
+}
