@@ -22,6 +22,9 @@ import threading
 import time
 
 PROMPT = "lanes$ "
+# `-cpu max` alone makes this host's KVM abort ("failed to set MSR 0x10a": IA32_ARCH_CAPABILITIES);
+# without that one feature it works under both KVM and TCG.
+QEMU_CPU = "max,-arch-capabilities"
 STATUS_MARK = "ci-boot-status="
 PANIC_RE = re.compile(r"(kernel panic|PANIC[: ])", re.IGNORECASE)
 USER_RE = re.compile(r"(^|\n)init: ")
@@ -119,7 +122,7 @@ class Guest:
         else:
             accel = ["-accel", "kvm", "-accel", "tcg"]
             self.accel_used = "kvm" if kvm_usable() else "tcg"
-        cmd = [qemu, *accel, "-cpu", "max", "-smp", str(self.smp), "-m", self.mem,
+        cmd = [qemu, *accel, "-cpu", QEMU_CPU, "-smp", str(self.smp), "-m", self.mem,
                "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
         if self.iso:
