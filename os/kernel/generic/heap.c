@@ -69,9 +69,10 @@ void kfree(void *p)
         pmm_free_contig(V2P(h), h->pages);
         return;
     }
+    uint32_t cls = h->cls;
     spin_lock(&heap_lock);
     struct free_blk *b = (struct free_blk *)h;
-    b->next = freelist[h->cls];
-    freelist[h->cls] = b;
+    b->next = freelist[cls];
+    freelist[cls] = b;
     spin_unlock(&heap_lock);
 }

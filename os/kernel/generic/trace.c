@@ -24,6 +24,7 @@ volatile uint32_t trace_live;
 volatile uint32_t trace_classes;
 uint32_t trace_boot_classes = TRACE_CLASS_ALL;
 uint64_t trace_tsc0;
+uint64_t trace_wake_causes[TRACE_MAX_CPUS];
 
 static const struct { const char *name; int bit; } class_names[] = TRACE_CLASS_NAMES;
 static const struct { uint16_t id, cls; const char *text; } def_texts[] = TRACE_DEF_TEXTS;

@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <lanes/abi/trace.h>
+#include <kernel/arch.h>
 
 #define TRACE_RING_PAGES 64                 /* 256 KiB per CPU */
 #define TRACE_RING_BYTES (TRACE_RING_PAGES * 4096u)
@@ -56,6 +57,24 @@ static inline bool percpu_up_safe(void)
 {
     extern bool percpu_up;
     return percpu_up;
+}
+
+/* Causality for wake-ups: code about to wake a thread because of event `id` (an IPC submit,
+ * an event raise) calls trace_wake_cause(id) first; the wakeup record then names it. */
+extern uint64_t trace_wake_causes[TRACE_MAX_CPUS];
+static inline void trace_wake_cause(uint64_t id)
+{
+    if (percpu_up_safe())
+        trace_wake_causes[this_cpu()->id & (TRACE_MAX_CPUS - 1)] = id;
+}
+static inline uint64_t trace_take_wake_cause(void)
+{
+    if (!percpu_up_safe())
+        return 0;
+    uint64_t *p = &trace_wake_causes[this_cpu()->id & (TRACE_MAX_CPUS - 1)];
+    uint64_t id = *p;
+    *p = 0;
+    return id;
 }
 
 void trace_init(void);                      /* after time, ACPI, heap: parses trace= */
