@@ -62,6 +62,8 @@ export class RspClient extends EventEmitter {
   state: TargetState = 'stopped';
   lastStop: StopReply | undefined;
   closeReason: string | undefined;
+  /** target.xml as read during the handshake (when the stub offers it). */
+  targetXml: string | undefined;
   private inflight: Pending | undefined;
   private queue: Pending[] = [];
   private discard = 0;
@@ -98,6 +100,15 @@ export class RspClient extends EventEmitter {
   async handshake(supported = 'xmlRegisters=i386;vContSupported+'): Promise<void> {
     const reply = await this.request(`qSupported:${supported}`);
     this.features = parseFeatures(reply);
+    // Reading the target description also tells QEMU 7.2 we know its register
+    // numbering: only then does it answer p/P (gdb_has_xml).
+    if (this.features.get('qXfer:features:read') === '+') {
+      try {
+        this.targetXml = await this.readXfer('features', 'target.xml');
+      } catch {
+        this.targetXml = undefined;
+      }
+    }
     const stop = parseStopReply(await this.request('?'));
     if (stop.kind !== 'invalid') this.lastStop = stop;
   }

@@ -90,6 +90,8 @@ export class FrameDecoder {
   private overflow = false;
   private lastSeq: number | undefined;
   frames = 0;
+  /** Called with each good frame's records (before decoding), e.g. to record them to a file. */
+  onBlock: ((records: Uint8Array) => void) | undefined;
 
   constructor(records?: RecordDecoder) {
     this.records = records ?? new RecordDecoder();
@@ -145,6 +147,7 @@ export class FrameDecoder {
     }
     this.lastSeq = seq;
     this.frames++;
+    this.onBlock?.(raw.subarray(4, raw.length - 4));
     this.records.pushBlock(raw.subarray(4, raw.length - 4), out);
   }
 }

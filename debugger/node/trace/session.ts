@@ -1,0 +1,191 @@
+/*
+ * session.ts — a live trace session: one source → decoder → merged events, a recording on disk,
+ * and the figures the IDE shows (event rate, lost events, corrupt frames).
+ *
+ *   const s = new TraceSession({ shm: '/dev/shm/lanes-trace-1234', out: 'run.ltrace' });
+ *   s.on('events', (evs) => view.append(evs));     // merged across CPUs, in time order
+ *   s.on('stats', (st) => statusBar.show(`${st.eventsPerSec} ev/s, ${st.lost} lost`));
+ *   s.start(); ... await s.stop();
+ *   const t = loadTrace('run.ltrace');             // reopen later (or exportPerfetto(t.events))
+ *
+ * The recording is an ordinary trace file: trace records, starting with trace_header and the
+ * definitions (for a serial capture that began mid-stream, the first preamble seen is written
+ * first and the earlier records after it; loading sorts by time anyway).
+ */
+import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
+import { RecordDecoder, EventMerger, type DecodeStats, type TraceEvent } from '../../common/trace/records.js';
+import { FrameDecoder } from '../../common/trace/serial.js';
+import { decodeBuffer, type DecodedTrace } from '../../common/trace/text.js';
+import { SerialSource, ShmSource, type Source } from './sources.js';
+
+export interface SessionOptions {
+  /** COM2: a Unix socket path (QEMU chardev socket) or a file (-serial file:) */
+  serial?: string;
+  /** the ivshmem backing file, e.g. /dev/shm/lanes-trace-XXXX */
+  shm?: string;
+  /** write the recording here */
+  out?: string;
+  /** keep every decoded event in memory (session.events) */
+  keepEvents?: boolean;
+  statsIntervalMs?: number;
+}
+
+export interface SessionStats extends DecodeStats {
+  source: string;
+  bytes: number;
+  eventsPerSec: number;
+  shmLost: number;
+  recordedBytes: number;
+}
+
+export class TraceSession extends EventEmitter {
+  readonly source: Source;
+  readonly decoder: RecordDecoder;
+  private frames: FrameDecoder | undefined;
+  private merger = new EventMerger();
+  private fd: number | undefined;
+  private pendingBlocks: Uint8Array[] = [];
+  private headerWritten = false;
+  private timer: NodeJS.Timeout | undefined;
+  private lastCount = 0;
+  private lastTime = Date.now();
+  private rate = 0;
+  recordedBytes = 0;
+  readonly events: TraceEvent[] = [];
+
+  constructor(readonly opts: SessionOptions) {
+    super();
+    if (!!opts.serial === !!opts.shm) throw new Error('TraceSession: give exactly one of serial (COM2 socket/file) or shm (ivshmem file)');
+    this.decoder = new RecordDecoder();
+    if (opts.out) this.fd = fs.openSync(opts.out, 'w');
+    if (opts.shm) {
+      this.source = new ShmSource(opts.shm);
+      this.source.on('data', (b) => {
+        this.record(b);
+        this.deliver(this.decoder.push(b));
+      });
+    } else {
+      this.frames = new FrameDecoder(this.decoder);
+      this.frames.onBlock = (b) => this.record(b.slice());
+      this.source = new SerialSource(opts.serial!);
+      this.source.on('data', (b) => this.deliver(this.frames!.push(b)));
+    }
+    this.source.on('status', (m) => this.emit('status', m));
+    this.source.on('end', () => this.emit('end'));
+  }
+
+  private record(b: Uint8Array): void {
+    if (this.fd === undefined) return;
+    if (!this.headerWritten) {
+      this.pendingBlocks.push(b);
+      if (!containsHeader(b)) {
+        if (this.pendingBlocks.length < 100000) return;
+      }
+      // header block first, then what came before it
+      const idx = this.pendingBlocks.length - 1;
+      const order = [this.pendingBlocks[idx]!, ...this.pendingBlocks.slice(0, idx)];
+      for (const p of order) this.write(p);
+      this.pendingBlocks = [];
+      this.headerWritten = true;
+      return;
+    }
+    this.write(b);
+  }
+
+  private write(b: Uint8Array): void {
+    fs.writeSync(this.fd!, b);
+    this.recordedBytes += b.length;
+  }
+
+  private deliver(evs: TraceEvent[]): void {
+    if (!evs.length) return;
+    if (this.decoder.clock) this.merger.setWindowTsc(this.decoder.clock.tscHz / 5); // 200 ms
+    this.merger.push(evs);
+    const ready = this.merger.take();
+    if (ready.length) {
+      if (this.opts.keepEvents) for (const e of ready) this.events.push(e);
+      this.emit('events', ready);
+    }
+  }
+
+  start(): void {
+    this.source.start();
+    this.timer = setInterval(() => this.emit('stats', this.stats()), this.opts.statsIntervalMs ?? 1000);
+  }
+
+  stats(): SessionStats {
+    const now = Date.now();
+    const st = this.decoder.stats;
+    if (now - this.lastTime >= 500) {
+      this.rate = Math.round(((st.events - this.lastCount) * 1000) / (now - this.lastTime));
+      this.lastCount = st.events;
+      this.lastTime = now;
+    }
+    const src = this.source as SerialSource | ShmSource;
+    return {
+      ...st,
+      source: `${this.source.kind}:${this.opts.shm ?? this.opts.serial}`,
+      bytes: src.bytes,
+      eventsPerSec: this.rate,
+      shmLost: this.source instanceof ShmSource ? Number(this.source.lost) : 0,
+      recordedBytes: this.recordedBytes,
+    };
+  }
+
+  async stop(): Promise<SessionStats> {
+    await this.source.stop();
+    if (this.timer) clearInterval(this.timer);
+    const rest: TraceEvent[] = [];
+    if (this.frames) this.frames.finish(rest);
+    else this.decoder.finish(rest);
+    this.merger.push(rest);
+    const last = this.merger.take(true);
+    if (last.length) {
+      if (this.opts.keepEvents) for (const e of last) this.events.push(e);
+      this.emit('events', last);
+    }
+    if (this.fd !== undefined) {
+      for (const p of this.pendingBlocks) this.write(p);
+      this.pendingBlocks = [];
+      fs.closeSync(this.fd);
+      this.fd = undefined;
+    }
+    const s = this.stats();
+    this.emit('stats', s);
+    return s;
+  }
+}
+
+function containsHeader(b: Uint8Array): boolean {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let off = 0;
+  while (off + 8 <= b.length) {
+    const type = dv.getUint16(off, true);
+    const size = dv.getUint16(off + 2, true);
+    if (type === 1) return true;
+    if (size < 8 || size & 7) return false;
+    off += size;
+  }
+  return false;
+}
+
+/** Load a saved trace (a recording, or a raw COM2 capture). */
+export function loadTrace(path: string): DecodedTrace {
+  let b: Buffer;
+  try {
+    b = fs.readFileSync(path);
+  } catch (e) {
+    throw new Error(`cannot read trace file ${path}: ${(e as Error).message}`);
+  }
+  return decodeBuffer(new Uint8Array(b.buffer, b.byteOffset, b.length));
+}
+
+/** QEMU arguments for the transports (the app adds these to its command line). */
+export function qemuTraceArgs(o: { shm?: string; shmSize?: string; serialSocket?: string; serialFile?: string }): string[] {
+  const a: string[] = [];
+  if (o.shm) a.push('-object', `memory-backend-file,id=lanes-trace,share=on,mem-path=${o.shm},size=${o.shmSize ?? '16M'}`, '-device', 'ivshmem-plain,memdev=lanes-trace');
+  if (o.serialSocket) a.push('-chardev', `socket,id=lanes-trace-com2,path=${o.serialSocket},server=on,wait=off`, '-serial', 'chardev:lanes-trace-com2');
+  else if (o.serialFile) a.push('-serial', `file:${o.serialFile}`);
+  return a;
+}
