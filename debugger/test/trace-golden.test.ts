@@ -9,13 +9,14 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { DefTable, type EventDef } from '../common/trace/defs.js';
 import { RecordDecoder, type FieldValue } from '../common/trace/records.js';
 import { FrameDecoder, frameEncode } from '../common/trace/serial.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
+// Tests run from the repository root (node --import tsx --test debugger/test/...).
+const ROOT = resolve(process.env['LANESCOPE_ROOT'] ?? '.');
 
 function valueFor(def: EventDef, i: number, round: number): bigint | string | number[] {
   const f = def.fields[i]!;

@@ -18,6 +18,7 @@ export interface Source extends EventEmitter {
   stop(): Promise<void>;
   on(ev: 'data', fn: (b: Uint8Array) => void): this;
   on(ev: 'status', fn: (msg: string) => void): this;
+  on(ev: 'end', fn: () => void): this;
 }
 
 export class SerialSource extends EventEmitter implements Source {
