@@ -34,7 +34,7 @@ int64_t console_read(uint64_t ubuf, uint64_t len, uint64_t timeout_ns)
 {
     if (!len)
         return 0;
-    if (!user_range_ok(ubuf, len))
+    if (user_check(ubuf, MIN(len, 256), true))
         return LANES_E_FAULT;
     uint8_t tmp[256];
     uint64_t deadline = deadline_from_timeout(timeout_ns);
@@ -59,7 +59,7 @@ int64_t console_read(uint64_t ubuf, uint64_t len, uint64_t timeout_ns)
 
 int64_t console_write_user(uint64_t ubuf, uint64_t len)
 {
-    if (!user_range_ok(ubuf, len))
+    if (user_check(ubuf, len, false))
         return LANES_E_FAULT;
     char tmp[512];
     uint64_t done = 0;

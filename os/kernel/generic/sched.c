@@ -1,9 +1,11 @@
 /*
  * sched.c — per-CPU run queues, context switches, blocking and waking.
  *
- * Each CPU has a FIFO run queue and an idle thread. A thread belongs to one CPU for its whole
- * life (chosen at creation: the least loaded CPU), so the CPU's rq_lock protects the thread's
- * scheduling state. schedule() takes the lock, requeues the current thread if it is still
+ * Each CPU has a FIFO run queue and an idle thread. A thread starts on the least loaded CPU;
+ * the rq_lock of t->cpu protects its scheduling state. A CPU about to idle steals a runnable
+ * thread from a busy CPU's queue (holding both queue locks, lower CPU id first), which is the
+ * only way t->cpu changes (the EWMA load balancer of a later issue builds on this).
+ * schedule() takes the lock, requeues the current thread if it is still
  * runnable, picks the next one (or idle), switches address space, TSS stack, I/O bitmap, FS
  * base and FPU state, and switches stacks; the thread that resumes releases the lock
  * (sched_finish_switch) and frees a predecessor that died.
@@ -49,6 +51,8 @@ static struct thread *rq_pop(struct cpu *c)
     return t;
 }
 
+static void kick_idle_cpu(struct cpu *busy);
+
 /* Must hold t->cpu->rq_lock. */
 static void make_ready(struct thread *t, int reason)
 {
@@ -62,14 +66,80 @@ static void make_ready(struct thread *t, int reason)
             c->need_resched = 1;
         else
             lapic_send_ipi(c->apic_id, VEC_RESCHED);
+    } else if (ncpus > 1) {
+        kick_idle_cpu(c);
+    }
+}
+
+/* Lock the run queue of the CPU t belongs to (t->cpu may change until we hold it). */
+struct cpu *thread_lock_rq(struct thread *t)
+{
+    for (;;) {
+        struct cpu *c = __atomic_load_n(&t->cpu, __ATOMIC_ACQUIRE);
+        spin_lock(&c->rq_lock);
+        if (c == t->cpu)
+            return c;
+        spin_unlock(&c->rq_lock);
     }
 }
 
 void sched_enqueue(struct thread *t)
 {
-    spin_lock(&t->cpu->rq_lock);
+    struct cpu *c = thread_lock_rq(t);
     make_ready(t, 0);
-    spin_unlock(&t->cpu->rq_lock);
+    spin_unlock(&c->rq_lock);
+}
+
+/* Take the oldest runnable thread of a busy CPU for `me` (called by an idling CPU). */
+static bool steal(struct cpu *me)
+{
+    for (uint32_t i = 1; i < ncpus; i++) {
+        struct cpu *v = cpus[(me->id + i) % ncpus];
+        if (!v || !v->online || v->rq_len == 0 || v->current == v->idle)
+            continue;
+        struct cpu *first = me->id < v->id ? me : v, *second = me->id < v->id ? v : me;
+        spin_lock(&first->rq_lock);
+        spin_lock(&second->rq_lock);
+        struct thread *t = NULL;
+        if (v->rq_len > 0 && v->current != v->idle && !me->rq_head) {
+            /* the oldest thread that is not pinned */
+            struct thread **pp = &v->rq_head, *prev = NULL;
+            while (*pp && (*pp)->pinned) {
+                prev = *pp;
+                pp = &(*pp)->rq_next;
+            }
+            if (*pp) {
+                t = *pp;
+                *pp = t->rq_next;
+                if (v->rq_tail == t)
+                    v->rq_tail = prev;
+                v->rq_len--;
+                t->rq_next = NULL;
+                __atomic_store_n(&t->cpu, me, __ATOMIC_RELEASE);
+                rq_push(me, t);
+            }
+        }
+        spin_unlock(&second->rq_lock);
+        spin_unlock(&first->rq_lock);
+        if (t)
+            return true;
+    }
+    return false;
+}
+
+/* A CPU got more work while busy: wake an idle CPU so it can steal it. */
+static void kick_idle_cpu(struct cpu *busy)
+{
+    for (uint32_t i = 1; i < ncpus; i++) {
+        struct cpu *c = cpus[(busy->id + i) % ncpus];
+        if (c && c->online && c->current == c->idle && !c->rq_head) {
+            if (c == this_cpu())
+                c->need_resched = 1;
+            else
+                lapic_send_ipi(c->apic_id, VEC_RESCHED);
+            return;
+        }
+    }
 }
 
 struct cpu *sched_pick_cpu(void)
@@ -147,9 +217,12 @@ static void schedule_locked(void)
         wrmsr(MSR_FS_BASE, next->fs_base);
         fpu_restore(next->fpu);
     }
-    int intena = c->intena;
+    /* The interrupt-disable nesting belongs to the thread, not the CPU: keep ours. */
+    int intena = c->intena, ncli = c->ncli;
     switch_context(&prev->rsp, next->rsp);
-    this_cpu()->intena = intena;
+    c = this_cpu();
+    c->intena = intena;
+    c->ncli = ncli;
     sched_finish_switch();
 }
 
@@ -170,7 +243,9 @@ void sched_finish_switch(void)
 /* New threads: interrupts on once the lock is released (user threads iret with their flags). */
 void sched_first_run(void)
 {
-    this_cpu()->intena = 1;
+    struct cpu *c = this_cpu();
+    c->intena = 1;
+    c->ncli = 1;        /* just the run-queue lock */
     sched_finish_switch();
 }
 
@@ -232,30 +307,29 @@ int thread_block(struct spinlock *held, int state, uint64_t deadline)
 bool thread_wake(struct thread *t, int reason)
 {
     bool woke = false;
-    spin_lock(&t->cpu->rq_lock);
+    struct cpu *c = thread_lock_rq(t);
     if (t->state == T_BLOCKED || t->state == T_SLEEPING) {
         make_ready(t, reason);
         woke = true;
     }
-    spin_unlock(&t->cpu->rq_lock);
+    spin_unlock(&c->rq_lock);
     return woke;
 }
 
 void thread_interrupt(struct thread *t)
 {
-    spin_lock(&t->cpu->rq_lock);
+    struct cpu *c = thread_lock_rq(t);
     if (t->state == T_BLOCKED || t->state == T_SLEEPING)
         make_ready(t, LANES_E_INTERRUPTED);
     else if (t->state != T_DEAD)
         t->interrupt_pending = 1;
-    spin_unlock(&t->cpu->rq_lock);
+    spin_unlock(&c->rq_lock);
 }
 
 /* After setting t->killed or t->stop: get the thread to notice soon. */
 void thread_kick(struct thread *t)
 {
-    struct cpu *c = t->cpu;
-    spin_lock(&c->rq_lock);
+    struct cpu *c = thread_lock_rq(t);
     if (t->state == T_BLOCKED || t->state == T_SLEEPING || (t->state == T_STOPPED && t->killed))
         make_ready(t, LANES_E_INTERRUPTED);
     else if (t->state == T_RUNNING && c != this_cpu())
@@ -337,7 +411,7 @@ __attribute__((noreturn)) void idle_loop(void)
     for (;;) {
         struct cpu *c = this_cpu();
         cli();
-        if (c->rq_head || c->need_resched) {
+        if (c->rq_head || c->need_resched || (ncpus > 1 && steal(c))) {
             sti();
             schedule();
             continue;

@@ -74,8 +74,11 @@ static void thread_discard(struct thread *t)
 SYS(thread_create)
 {
     UNUSED_ARGS;
-    if (!user_range_ok(a0, 1) || a1 > USER_TOP)
-        return LANES_E_INVAL;
+    if (!user_range_ok(a0, 1) || a1 > USER_TOP || a1 < 8)
+        return LANES_E_FAULT;
+    /* The entry must be executable and the stack writable, or the thread would only fault. */
+    if (!vm_check_exec(self()->vm, a0) || !vm_translate(self()->vm, a1 - 8, true))
+        return LANES_E_FAULT;
     struct thread *t = thread_create_user(self(), a0, a1, a2, 0, NULL);
     if (!t)
         return self()->state == LANES_PROC_STATE_RUNNING ? LANES_E_NOMEM : LANES_E_DEAD;
@@ -563,9 +566,9 @@ SYS(irq_wait)
 SYS(thread_list)
 {
     UNUSED_ARGS;
-    uint32_t cap = (uint32_t)MIN(a1, 4096);
-    if (cap && !user_range_ok(a0, cap * sizeof(struct lane_thread_record)))
+    if (user_check(a0, (a1 & 0xffffffffULL) * sizeof(struct lane_thread_record), true))
         return LANES_E_FAULT;
+    uint32_t cap = (uint32_t)MIN(a1 & 0xffffffffULL, 4096);
     struct lane_thread_record *recs = cap ? kmalloc(cap * sizeof *recs) : NULL;
     if (cap && !recs)
         return LANES_E_NOMEM;

@@ -85,6 +85,7 @@ struct thread *thread_create_kernel(void (*fn)(void *), void *arg, struct cpu *c
     if (!t)
         return NULL;
     struct regs r = { 0 };
+    t->pinned = cpu != NULL;
     thread_setup_stack(t, &r, (uint64_t)fn, (uint64_t)arg);
     attach(kernel_process, t);
     return t;

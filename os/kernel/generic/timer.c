@@ -1,8 +1,8 @@
 /*
  * timer.c — per-CPU timer lists and the LAPIC one-shot.
  *
- * A thread that blocks with a deadline is put, sorted, on its CPU's timer list (it never
- * changes CPU). The timer interrupt wakes every expired thread with LANES_E_TIMEOUT (holding the
+ * A thread that blocks with a deadline is put, sorted, on its CPU's timer list (remembered in
+ * t->timer_cpu, since an idle CPU may steal the thread once it is runnable again). The timer interrupt wakes every expired thread with LANES_E_TIMEOUT (holding the
  * timer lock, so a thread that has removed itself can never be woken late), ends the current
  * time slice if it is over and other threads are waiting, and re-arms the LAPIC for the
  * earliest of slice end and next deadline. An idle CPU with no timers arms nothing.
@@ -13,6 +13,7 @@ void timer_add(struct thread *t, uint64_t deadline)
 {
     struct cpu *c = t->cpu;
     spin_lock(&c->timer_lock);
+    t->timer_cpu = c;
     t->deadline = deadline;
     struct thread **pp = &c->timers.head;
     while (*pp && (*pp)->deadline <= deadline)
@@ -28,7 +29,9 @@ void timer_add(struct thread *t, uint64_t deadline)
 
 void timer_remove(struct thread *t)
 {
-    struct cpu *c = t->cpu;
+    struct cpu *c = t->timer_cpu;
+    if (!c)
+        return;
     spin_lock(&c->timer_lock);
     if (t->timer_linked) {
         for (struct thread **pp = &c->timers.head; *pp; pp = &(*pp)->timer_next) {

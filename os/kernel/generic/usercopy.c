@@ -37,3 +37,17 @@ int64_t strncpy_from_user(char *dst, uint64_t usrc, size_t max)
     }
     return LANES_E_RANGE;
 }
+
+/* Every page of [addr, addr+len) mapped for the caller (writable if asked): 0 or FAULT. */
+int64_t user_check(uint64_t addr, uint64_t len, bool write)
+{
+    if (!len)
+        return 0;
+    if (!user_range_ok(addr, len))
+        return LANES_E_FAULT;
+    struct vmspace *vm = current()->proc->vm;
+    for (uint64_t a = ALIGN_DOWN(addr, PAGE_SIZE); a < addr + len; a += PAGE_SIZE)
+        if (!vm || !vm_translate(vm, a, write))
+            return LANES_E_FAULT;
+    return 0;
+}

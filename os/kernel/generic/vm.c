@@ -216,6 +216,15 @@ uint64_t vm_translate(struct vmspace *vm, uint64_t va, bool write)
     return pa;
 }
 
+bool vm_check_exec(struct vmspace *vm, uint64_t va)
+{
+    spin_lock(&vm->lock);
+    uint64_t *pte = pte_walk(vm->pml4, va, false);
+    bool ok = pte && (*pte & PTE_P) && (*pte & PTE_U) && !(*pte & PTE_NX);
+    spin_unlock(&vm->lock);
+    return ok;
+}
+
 /* ---- TLB shootdown ---- */
 
 static void flush_local(uint64_t addr, uint64_t len)

@@ -154,6 +154,8 @@ void vm_destroy(struct vmspace *vm);
 int64_t vm_map(struct vmspace *vm, struct memobj *mo, uint64_t hint, uint64_t off, uint64_t len, uint32_t prot, uint64_t *out);
 int64_t vm_unmap(struct vmspace *vm, uint64_t addr, uint64_t len);
 uint64_t vm_translate(struct vmspace *vm, uint64_t va, bool write);
+bool vm_check_exec(struct vmspace *vm, uint64_t va);
+struct cpu *thread_lock_rq(struct thread *t);
 void vm_activate(struct vmspace *vm);
 void tlb_shootdown(struct vmspace *vm, uint64_t addr, uint64_t len);
 void tlb_ipi_handler(void);
@@ -166,6 +168,7 @@ static inline bool user_range_ok(uint64_t addr, uint64_t len)
 int64_t copy_from_user(void *dst, uint64_t usrc, size_t n);
 int64_t copy_to_user(uint64_t udst, const void *src, size_t n);
 int64_t strncpy_from_user(char *dst, uint64_t usrc, size_t max);  /* length or error */
+int64_t user_check(uint64_t addr, uint64_t len, bool write);
 
 /* ---- threads and scheduler (sched.c, thread.c, timer.c) ---- */
 enum {
@@ -188,13 +191,14 @@ struct thread {
     struct kobj obj;
     uint32_t tid;
     struct process *proc;
-    struct cpu *cpu;            /* fixed for the thread's life */
+    struct cpu *cpu;            /* changes only under both run-queue locks (idle stealing) */
     volatile int state;
     uint64_t rsp;               /* saved kernel rsp while switched out */
     uint8_t *kstack;
     uint64_t kstack_top;
     struct thread *rq_next;
     struct thread *timer_next;
+    struct cpu *timer_cpu;      /* whose timer list the thread is on */
     uint64_t deadline;
     bool timer_linked;
     int wake_reason;
@@ -203,6 +207,7 @@ struct thread {
     volatile int killed;
     volatile int stop;
     bool is_idle, is_kernel;
+    bool pinned;                /* never stolen by another CPU */
     uint64_t fs_base;
     uint64_t cpu_ns, runnable_ns, run_start, ready_since;
     struct list proc_link;
