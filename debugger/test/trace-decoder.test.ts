@@ -1,0 +1,236 @@
+/*
+ * Decoder robustness (seeded, bounded fuzz) and the Perfetto export, checked structurally by
+ * decoding our own protobuf output.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DefTable } from '../common/trace/defs.js';
+import { concat, encodeRecord } from '../common/trace/encode.js';
+import { makeHeader, parseRing, parseRingStruct } from '../common/trace/flight.js';
+import { decodeProto, exportPerfetto, type ProtoField } from '../common/trace/perfetto.js';
+import { RecordDecoder, sortEvents, type TraceEvent } from '../common/trace/records.js';
+import { FrameDecoder, frameEncode } from '../common/trace/serial.js';
+import { decodeBuffer } from '../common/trace/text.js';
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const defs = new DefTable();
+const HZ = 1_000_000_000n; // 1 tick = 1 ns, easy to read
+
+function header(): Uint8Array {
+  return makeHeader(HZ, 0n, 2);
+}
+
+/** A small plausible trace: init runs, a client submits to a server, a cancel, loads. */
+function scenario(): Uint8Array {
+  const seq = [0, 0];
+  let t = 1000;
+  const r = (cpu: number, name: string, f: Record<string, number | bigint | string | Uint8Array>) =>
+    encodeRecord(defs, name, { cpu, tsc: (t += 1000), seq: seq[cpu]!++ }, f);
+  const id = (cpu: number, s: number) => (BigInt(cpu) << 48n) | BigInt(s);
+  const parts = [
+    header(),
+    r(0, 'proc_create', { pid: 1, parent: 0, name: 'init' }),
+    r(0, 'thread_create', { tid: 2, pid: 1, home_cpu: 0, kernel: 0, name: 'init' }),
+    r(0, 'proc_create', { pid: 2, parent: 1, name: 'server' }),
+    r(0, 'thread_create', { tid: 3, pid: 2, home_cpu: 1, kernel: 0, name: 'server' }),
+    r(0, 'ctx_switch', { prev_tid: 0, prev_pid: 0, next_tid: 2, next_pid: 1, reason: 4, prev_state: 0 }),
+    r(1, 'ctx_switch', { prev_tid: 0, prev_pid: 0, next_tid: 3, next_pid: 2, reason: 4, prev_state: 0 }),
+    r(0, 'syscall_enter', { num: 40, tid: 2, a0: 1 }), // cpu0 seq 5
+    r(0, 'ipc_submit', { stream: 7n, conversation: 0n, tag: 99n, bytes: 64n, actions: 3n, pid: 1, tid: 2, lane: 0, nactions: 1, payload: Uint8Array.from([1, 2, 3]) }), // cpu0 seq 6
+    r(0, 'syscall_exit', { num: 40, tid: 2, result: 0, cause: id(0, 5) }),
+    r(1, 'ipc_submit', { stream: 7n, conversation: 0n, tag: 5n, bytes: 4096n, actions: 4n, pid: 2, tid: 3, lane: 1, nactions: 1 }), // cpu1 seq 1
+    r(1, 'ipc_match', { stream: 7n, conversation: 0n, cause: id(1, 1), other: id(0, 6), child_stream: 0n, result: 0 }),
+    r(1, 'wakeup', { tid: 2, waker_tid: 3, target_cpu: 0, reason: 0, cause: id(1, 1) }),
+    r(0, 'ipc_complete', { stream: 7n, tag: 99n, cause: id(0, 6), result: 64, bytes: 64n, pid: 1, tid: 2 }),
+    r(0, 'ipc_submit', { stream: 7n, conversation: 0n, tag: 100n, bytes: 8n, actions: 3n, pid: 1, tid: 2, lane: 0, nactions: 1 }), // cpu0 seq 9
+    r(0, 'marker', { pid: 1, tid: 2, kind: 0, value: 0n, name: 'signal' }), // cpu0 seq 10
+    r(0, 'ipc_cancel', { stream: 7n, tag: 100n, target: id(0, 9), cause: id(0, 10), pid: 1, tid: 2 }),
+    r(0, 'ctx_switch', { prev_tid: 2, prev_pid: 1, next_tid: 0, next_pid: 0, reason: 1, prev_state: 2 }),
+    r(0, 'load_sample', { of_cpu: 0, rq_len: 0, load: 512, busy_ns: 50n, idle_ns: 50n }),
+    r(1, 'log', { level: 2, tid: 3, text: 'server: hello' }),
+    r(1, 'lost', { count: 3n, first_seq: 40n }),
+  ];
+  return concat(parts);
+}
+
+describe('trace decoder', () => {
+  it('decodes a record stream in time order, with causes and lost counts', () => {
+    const d = decodeBuffer(scenario());
+    assert.equal(d.format, 'records');
+    assert.equal(d.stats.unknown, 0);
+    assert.equal(d.stats.lost, 3);
+    const names = d.events.map((e) => e.name);
+    assert.ok(names.indexOf('ipc_submit') < names.indexOf('ipc_match'));
+    const match = d.events.find((e) => e.name === 'ipc_match')!;
+    const sub = d.events.find((e) => e.name === 'ipc_submit' && e.cpu === 1)!;
+    assert.equal(match.fields['cause'], sub.id);
+    for (let i = 1; i < d.events.length; i++) assert.ok(d.events[i - 1]!.tsc <= d.events[i]!.tsc);
+  });
+
+  it('shows an event it has no built-in definition for by the definition in the trace', () => {
+    const seqd = { cpu: 0, tsc: 5, seq: 0 };
+    const def = new TextEncoder().encode('future_thing|sched|u32 a,u32 pad,u64 b');
+    const dr = encodeRecord(defs, 'event_def', seqd, { def_id: 999, def_class: 2, text: new TextDecoder().decode(def) });
+    // a record of type 999 with a=7, b=8
+    const ev = new Uint8Array(40);
+    const dv = new DataView(ev.buffer);
+    dv.setUint16(0, 999, true); dv.setUint16(2, 40, true); dv.setBigUint64(8, 10n, true); dv.setBigUint64(16, 1n, true);
+    dv.setUint32(24, 7, true); dv.setBigUint64(32, 8n, true);
+    const unknownEv = new Uint8Array(ev); new DataView(unknownEv.buffer).setUint16(0, 998, true);
+    const d = decodeBuffer(concat([header(), dr, ev, unknownEv]));
+    const e = d.events.find((x) => x.type === 999)!;
+    assert.equal(e.name, 'future_thing');
+    assert.equal(e.fields['a'], 7);
+    assert.equal(e.fields['b'], 8);
+    const u = d.events.find((x) => x.type === 998)!;
+    assert.equal(u.unknown, true, 'no definition at all: still shown, marked unknown');
+    assert.equal(d.stats.unknown, 1);
+  });
+
+  it('fuzz: corrupted, truncated and random input never throws and resynchronises (seeded)', () => {
+    const rnd = mulberry32(0x7ace5eed);
+    const good = scenario();
+    const base = decodeBuffer(good).events.length;
+    for (let iter = 0; iter < 300; iter++) {
+      const mode = iter % 4;
+      // serial frames: the whole scenario in frames, with noise or corruption
+      const frames: Uint8Array[] = [];
+      let off = 0;
+      let seq = 0;
+      const dv = new DataView(good.buffer);
+      while (off < good.length) {
+        let end = off;
+        while (end < good.length && end - off < 200) end += dv.getUint16(end + 2, true);
+        frames.push(frameEncode(seq++, good.subarray(off, end)));
+        off = end;
+      }
+      let stream = concat(frames);
+      if (mode === 0) {
+        // flip random bits
+        stream = stream.slice();
+        for (let k = 0; k < 1 + Math.floor(rnd() * 5); k++) stream[Math.floor(rnd() * stream.length)]! ^= 1 << Math.floor(rnd() * 8);
+      } else if (mode === 1) {
+        // noise between frames and a truncation
+        const noise = Uint8Array.from({ length: 50 }, () => Math.floor(rnd() * 256));
+        stream = concat([noise, stream.subarray(0, Math.floor(rnd() * stream.length))]);
+      } else if (mode === 2) {
+        stream = Uint8Array.from({ length: 2000 }, () => Math.floor(rnd() * 256));
+      }
+      const fd = new FrameDecoder();
+      fd.records.holdUntilClock = false;
+      const evs: TraceEvent[] = [];
+      for (let i = 0; i < stream.length; ) {
+        const n = 1 + Math.floor(rnd() * 300);
+        fd.push(stream.subarray(i, i + n), evs);
+        i += n;
+      }
+      fd.finish(evs);
+      assert.ok(evs.length <= base + 2);
+      if (mode === 0) assert.ok(fd.stats.corruptFrames >= 1 || evs.length === base, 'a corrupted frame is counted');
+      if (mode === 3) assert.equal(evs.length, base, 'clean frames decode completely');
+      // raw record stream: random mutations
+      const raw = good.slice();
+      for (let k = 0; k < 1 + Math.floor(rnd() * 8); k++) raw[Math.floor(rnd() * raw.length)] = Math.floor(rnd() * 256);
+      const cut = raw.subarray(0, Math.floor(rnd() * raw.length));
+      const rd = new RecordDecoder();
+      rd.holdUntilClock = false;
+      const out: TraceEvent[] = [];
+      for (let i = 0; i < cut.length; i += 17) rd.push(cut.subarray(i, i + 17), out);
+      rd.finish(out);
+      decodeBuffer(Uint8Array.from({ length: 1000 + iter }, () => Math.floor(rnd() * 256)));
+    }
+    // resynchronisation: garbage, then a clean trace decodes fully
+    const rd = new RecordDecoder();
+    const junk = Uint8Array.from({ length: 64 }, (_, i) => (i * 37 + 11) & 0xff);
+    const out = rd.push(concat([junk, good]));
+    rd.finish(out);
+    assert.ok(rd.stats.resyncs >= 1);
+    assert.ok(out.length >= base - 1, `resynchronised: ${out.length} of ${base}`);
+  });
+
+  it('flight recorder ring parsing walks [keep, head) across the wrap and skips padding', () => {
+    const size = 256;
+    const data = new Uint8Array(size);
+    const recs = [0, 1, 2, 3, 4].map((s) => encodeRecord(defs, 'irq', { cpu: 1, tsc: 100 + s, seq: s }, { irq: s, vector: 32 + s }));
+    // place: keep at 200 -> rec0 at 200 (32B), pad 24B at 232, rec1 at 0, rec2 at 32, ...
+    data.set(recs[0]!, 200);
+    new DataView(data.buffer).setUint16(232, 0, true);
+    new DataView(data.buffer).setUint16(234, 24, true);
+    data.set(recs[1]!, 0);
+    data.set(recs[2]!, 32);
+    const ringStruct = new Uint8Array(80);
+    const rv = new DataView(ringStruct.buffer);
+    rv.setBigUint64(0, 256n + 64n, true); // head
+    rv.setBigUint64(16, 200n, true); // keep
+    rv.setBigUint64(64, 0xffff800000100000n, true);
+    rv.setUint32(72, size, true);
+    rv.setUint32(76, 1, true);
+    const info = parseRingStruct(ringStruct);
+    const r = parseRing(info, data);
+    assert.equal(r.count, 3);
+    assert.equal(r.bad, 0);
+    const d = decodeBuffer(concat([header(), r.records]));
+    assert.deepEqual(d.events.filter((e) => e.name === 'irq').map((e) => e.fields['irq']), [0, 1, 2]);
+  });
+});
+
+function fields(b: Uint8Array, n: number): ProtoField[] {
+  return decodeProto(b).filter((f) => f.field === n);
+}
+function sub(f: ProtoField): Uint8Array {
+  return f.value as Uint8Array;
+}
+function str(b: Uint8Array, n: number): string | undefined {
+  const f = fields(b, n)[0];
+  return f ? new TextDecoder().decode(sub(f)) : undefined;
+}
+
+describe('perfetto export', () => {
+  it('writes scheduling, thread tracks, flows and counters that decode back', () => {
+    const d = decodeBuffer(scenario());
+    const pb = exportPerfetto(sortEvents(d.events));
+    const packets = fields(pb, 1).map(sub);
+    assert.ok(packets.length > 10);
+    // process tree with names
+    const tree = packets.map((p) => fields(p, 2)[0]).find(Boolean)!;
+    const procNames = fields(sub(tree), 1).map((p) => str(sub(p), 3));
+    assert.deepEqual(procNames.sort(), ['init', 'server']);
+    // thread track descriptors
+    const descs = packets.flatMap((p) => fields(p, 60).map(sub));
+    const threadDescs = descs.filter((dd) => fields(dd, 4).length);
+    const tids = threadDescs.map((dd) => Number(fields(sub(fields(dd, 4)[0]!), 2)[0]!.value));
+    assert.ok(tids.includes(2) && tids.includes(3));
+    assert.ok(descs.some((dd) => str(dd, 2) === 'cpu0 load' && fields(dd, 8).length), 'a counter track for cpu0 load');
+    // sched_switch in ftrace bundles, one per CPU
+    const bundles = packets.flatMap((p) => fields(p, 1).map(sub));
+    assert.deepEqual(bundles.map((b) => Number(fields(b, 1)[0]!.value)).sort(), [0, 1]);
+    const switches = bundles.flatMap((b) => fields(b, 2).map(sub)).filter((e) => fields(e, 4).length);
+    assert.equal(switches.length, 3);
+    const sw0 = sub(fields(switches[0]!, 4)[0]!);
+    assert.equal(str(sw0, 5), 'init');
+    // flows: the client's submit, the match and the completion share one flow id
+    const tevs = packets.flatMap((p) => fields(p, 11).map(sub));
+    const byName = (n: string) => tevs.filter((t) => str(t, 23) === n);
+    const flowsOf = (t: Uint8Array) => fields(t, 47).map((f) => f.value as bigint);
+    const submitId = 6n; // cpu0 seq 6
+    assert.ok(byName('ipc_submit').some((t) => flowsOf(t).includes(submitId)));
+    assert.ok(byName('ipc_match').some((t) => flowsOf(t).includes(submitId)));
+    assert.ok(byName('ipc_complete').some((t) => flowsOf(t).includes(submitId)));
+    // the cancellation links to what it cancelled and to its cause
+    const cancel = byName('ipc_cancel')[0]!;
+    assert.deepEqual(flowsOf(cancel).sort((a, b) => (a < b ? -1 : 1)), [9n, 10n]);
+    // syscalls are slices on the thread's track
+    assert.equal(tevs.filter((t) => fields(t, 9)[0]?.value === 1n && str(t, 23) === 'sys 40').length, 1);
+    assert.equal(tevs.filter((t) => fields(t, 9)[0]?.value === 2n).length >= 1, true);
+  });
+});
