@@ -6,7 +6,7 @@
  * decodeBuffer() accepts a trace file (a record stream that starts with trace_header) or a raw
  * COM2 capture (COBS frames) and returns the events merged across CPUs in time order. Pure.
  */
-import { enumName } from './defs.js';
+import { DefTable, enumName } from './defs.js';
 import { RecordDecoder, sortEvents, type DecodeStats, type FieldValue, type TraceEvent } from './records.js';
 import { FrameDecoder } from './serial.js';
 import { EV, TRACE_MAGIC } from './schema.gen.js';
@@ -40,12 +40,22 @@ export function formatEvent(e: TraceEvent, defs?: RecordDecoder['defs']): string
 
 export type TraceFormat = 'records' | 'serial';
 
+/** A record file starts with trace_header, or (a recording that began mid-stream) with records
+ * of known types and valid sizes; a COM2 capture is COBS frames. */
 export function detectFormat(b: Uint8Array): TraceFormat {
-  if (b.length >= 28) {
-    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    if (dv.getUint16(0, true) === EV.trace_header && dv.getUint32(24, true) === TRACE_MAGIC) return 'records';
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (b.length >= 28 && dv.getUint16(0, true) === EV.trace_header && dv.getUint32(24, true) === TRACE_MAGIC) return 'records';
+  const defs = new DefTable();
+  let off = 0;
+  let n = 0;
+  while (off + 24 <= b.length && n < 16) {
+    const d = defs.get(dv.getUint16(off, true));
+    const size = dv.getUint16(off + 2, true);
+    if (!d || size < d.fixed || size & 7) return 'serial';
+    off += size;
+    n++;
   }
-  return 'serial';
+  return n > 0 ? 'records' : 'serial';
 }
 
 export interface DecodedTrace {

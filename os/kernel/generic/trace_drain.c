@@ -20,7 +20,7 @@
 
 #define DRAIN_NS    20000000ULL     /* 20 ms */
 #define LOAD_NS     100000000ULL    /* 100 ms */
-#define PREAMBLE_NS 5000000000ULL   /* 5 s */
+#define PREAMBLE_NS 2000000000ULL   /* 2 s */
 #define FRAME_MAX   1024
 
 static bool have_com2, have_shm;

@@ -75,12 +75,12 @@ bool trace_ivshmem_probe(void)
         uint64_t len = bar_size(dev, 0x18, is64);
         pci_write32(0, dev, 0, 4, (cmd | 0x2) & 0xffff);        /* memory space on */
         if (!pa || len < 2 * PAGE_SIZE) {
-            pr_warn("trace: ivshmem at 00:%02x.0 has no usable BAR2 (%#lx, %lu bytes)", dev, pa, len);
+            pr_warn("trace: ivshmem at 00:%02x.0 has no usable BAR2 (0x%lx, %lu bytes)", dev, pa, len);
             return false;
         }
         struct trace_shm *s = map_bar(pa, len);
         if (!s) {
-            pr_warn("trace: cannot map ivshmem BAR2 at %#lx", pa);
+            pr_warn("trace: cannot map ivshmem BAR2 at 0x%lx", pa);
             return false;
         }
         uint64_t data = 1;
@@ -97,7 +97,7 @@ bool trace_ivshmem_probe(void)
         __atomic_store_n(&s->state, 1, __ATOMIC_RELEASE);
         __atomic_store_n(&s->magic, TRACE_SHM_MAGIC, __ATOMIC_RELEASE);
         trace_shm = s;
-        pr_info("trace: ivshmem at 00:%02x.0, BAR2 %#lx, %lu MiB shared, %lu MiB ring", dev, pa, len >> 20, data >> 20);
+        pr_info("trace: ivshmem at 00:%02x.0, BAR2 0x%lx, %lu MiB shared, %lu KiB ring", dev, pa, len >> 20, data >> 10);
         return true;
     }
     return false;
