@@ -158,7 +158,9 @@ export class Bridge extends EventEmitter {
   async close(): Promise<void> {
     await this.server.close();
     this.target?.close();
-    await new Promise<void>((r) => (this.log ? this.log.end(() => r()) : r()));
+    const log = this.log;
+    this.log = undefined;
+    await new Promise<void>((r) => (log ? log.end(() => r()) : r()));
   }
 
   /* ------------------------------------------------------------------ plumbing */

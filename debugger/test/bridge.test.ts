@@ -1,0 +1,277 @@
+/*
+ * The bridge with real components: QEMU 7.2's gdbstub behind it, real gdb 13
+ * (through the MI driver) and RspClients in front of it.
+ *
+ * The guest runs code planted in RAM at 0000:7000 (real mode, no kernel needed):
+ *   7000: nop; nop; nop; nop; jmp $        (a loop to stop in)
+ *   7100: mov al,1; out 0xf4,al; hlt       (isa-debug-exit: QEMU exits)
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { encodePacket, RspDecoder } from '../common/rsp.js';
+import { Bridge, type PacketLogEntry } from '../node/bridge.js';
+import { RspClient } from '../node/client.js';
+import { GdbMi } from '../node/mi-driver.js';
+import { startQemu, type Qemu } from '../node/qemu.js';
+
+const T = { timeout: 180000 };
+const LOOP = Uint8Array.from([0x90, 0x90, 0x90, 0x90, 0xeb, 0xfe]);
+const EXIT = Uint8Array.from([0xb0, 0x01, 0xe6, 0xf4, 0xf4]);
+
+async function plant(endpoint: string): Promise<Uint8Array> {
+  const c = await RspClient.connect(endpoint);
+  await c.writeMemory(0x7000n, LOOP);
+  await c.writeMemory(0x7100n, EXIT);
+  await c.requestOk('P12=00000000', 'set cs');
+  await c.requestOk('P10=0070000000000000', 'set rip');
+  const direct = await c.readMemory(0xf0000n, 0x10000);
+  c.close();
+  await new Promise((r) => setTimeout(r, 200));
+  return direct;
+}
+
+function event<T>(b: Bridge, name: string, pred: (e: T) => boolean = () => true, ms = 30000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => { b.off(name, f); reject(new Error(`no '${name}' event within ${ms} ms`)); }, ms);
+    const f = (e: T) => { if (pred(e)) { clearTimeout(t); b.off(name, f); resolve(e); } };
+    b.on(name, f);
+  });
+}
+
+describe('bridge: QEMU + two gdbs + raw clients', T, () => {
+  let q: Qemu;
+  let q2: Qemu | undefined;
+  let b: Bridge;
+  let A: GdbMi;
+  let B: GdbMi;
+  let direct: Uint8Array;
+  const packets: PacketLogEntry[] = [];
+  const errors: string[] = [];
+  const stops: Array<{ notified: number[]; missed: number[] }> = [];
+  const logFile = path.join(os.tmpdir(), `lanescope-bridge-${process.pid}.log`);
+
+  before(async () => {
+    q = await startQemu();
+    direct = await plant(q.endpoint);
+    b = await Bridge.start(q.endpoint, 0, { logFile });
+    b.on('packet', (e: PacketLogEntry) => packets.push(e));
+    b.on('protocol-error', (e: { message: string }) => errors.push(e.message));
+    b.on('stop', (e: { notified: number[]; missed: number[] }) => stops.push(e));
+    A = await GdbMi.start();
+    B = await GdbMi.start();
+  });
+
+  after(async () => {
+    A?.kill();
+    B?.kill();
+    await b?.close();
+    await q?.kill();
+    await q2?.kill();
+    fs.rmSync(logFile, { force: true });
+  });
+
+  it('serves two gdbs at once (target remote to the bridge)', async () => {
+    await A.connect(`127.0.0.1:${b.port}`);
+    await B.connect(`127.0.0.1:${b.port}`);
+    assert.equal(b.clientIds.length, 2);
+    const fa = await A.stackListFrames();
+    const fb = await B.stackListFrames();
+    assert.equal(BigInt(fa[0]!.addr), 0x7000n);
+    assert.equal(BigInt(fb[0]!.addr), 0x7000n);
+  });
+
+  it('memory read through the bridge equals a direct read from QEMU (gdb and RSP client)', async () => {
+    const viaGdb = await A.readMemory(0xf0000n, 0x1000);
+    assert.deepEqual(viaGdb, direct.subarray(0, 0x1000));
+    const c = await RspClient.connect(`tcp:127.0.0.1:${b.port}`);
+    try {
+      assert.deepEqual(await c.readMemory(0xf0000n, 0x10000), direct);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('one gdb resumes, the other joins, both see the stop (a hardware breakpoint set by a third client)', async () => {
+    const stopA = A.waitForStop(60000);
+    const stopB = B.waitForStop(60000);
+    const running = event<{ client: number }>(b, 'running');
+    await A.execContinue();
+    assert.ok((await running).client > 0);
+    const joined = event(b, 'joined');
+    await B.execContinue();
+    await joined;
+    // A third, idle client inserts a breakpoint on the loop while the target runs
+    // (served by a transparent pause); the run then stops there.
+    const c = await RspClient.connect(`tcp:127.0.0.1:${b.port}`);
+    try {
+      await c.setBreakpoint('hw', 0x7004n);
+      const [sa, sb] = await Promise.all([stopA, stopB]);
+      const pc = (s: typeof sa) => BigInt((s.frame as { addr: string }).addr);
+      assert.equal(pc(sa), 0x7004n);
+      assert.equal(pc(sb), 0x7004n);
+      const last = stops.at(-1)!;
+      assert.equal(last.notified.length, 2, JSON.stringify(last));
+      assert.ok(!last.notified.includes(b.clientIds.at(-1)!), 'the idle third client was not sent the stop');
+      await c.removeBreakpoint('hw', 0x7004n);
+    } finally {
+      c.close();
+    }
+    // Both read the same registers afterwards.
+    assert.equal((await A.registerValues('x', ['rip'])).get('rip'), '0x7004');
+    assert.equal((await B.registerValues('x', ['rip'])).get('rip'), '0x7004');
+  });
+
+  it('an idle gdb is served while the other one runs (transparent pause), then only the resumer sees the stop', async () => {
+    const pausesBefore = b.stats.pauses;
+    let aStopped = false;
+    const onA = () => { aStopped = true; };
+    A.on('stopped', onA);
+    await A.execContinue();
+    await event(b, 'running');
+    const mem = await B.readMemory(0x7000n, 6);
+    assert.deepEqual(mem, LOOP);
+    assert.ok(b.stats.pauses > pausesBefore, 'bridge paused the target to serve B');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(aStopped, false, 'A must not see the bridge-internal pause');
+    const stop = A.waitForStop(30000);
+    await A.execInterrupt();
+    const s = await stop;
+    A.off('stopped', onA);
+    assert.equal(s.reason, 'signal-received');
+    assert.equal(s['signal-name'], 'SIGINT');
+    const last = stops.at(-1)!;
+    assert.equal(last.notified.length, 1);
+    assert.equal(last.missed.length, 1);
+  });
+
+  it('runs onStop hooks with the target stopped before clients see the stop', async () => {
+    let hookRead: Uint8Array | undefined;
+    const off = b.onStop(async (t) => { hookRead = await t.readMemory(0x7000n, 6); });
+    await A.console('set $pc = 0x7000');
+    await A.breakInsert('*0x7003', { hardware: true, temporary: true });
+    const s = await A.run('continue', 60000);
+    off();
+    assert.equal(BigInt((s.frame as { addr: string }).addr), 0x7003n);
+    assert.deepEqual(hookRead, LOOP);
+  });
+
+  it('logs every packet with direction, client and bytes (events and file)', async () => {
+    const dirs = new Set(packets.map((p) => p.dir));
+    for (const d of ['client->bridge', 'bridge->client', 'bridge->target', 'target->bridge']) assert.ok(dirs.has(d as never), d);
+    assert.ok(packets.some((p) => p.client === 1) && packets.some((p) => p.client === 2));
+    await new Promise((r) => setTimeout(r, 200));
+    const text = fs.readFileSync(logFile, 'utf8');
+    assert.match(text, /client->bridge +#1 \+?\$qSupported/);
+    assert.match(text, /bridge->target +target \$vCont;c/);
+  });
+
+  it('reports malformed and truncated packets from a client, NAKs them, and keeps working', async () => {
+    const sock = net.connect({ host: '127.0.0.1', port: b.port! });
+    await new Promise((r) => sock.once('connect', r));
+    const dec = new RspDecoder();
+    const got: string[] = [];
+    sock.on('data', (d) => { for (const e of dec.feed(d)) got.push(e.kind === 'packet' ? '$' + e.data : e.kind); });
+    const errCount = errors.length;
+    sock.write('$qSupported#00');
+    await waitFor(() => got.includes('nak'));
+    assert.ok(errors.slice(errCount).some((m) => /bad checksum: packet says 0x00/.test(m)), errors.join('\n'));
+    sock.write('+' + encodePacket('qSupported'));
+    await waitFor(() => got.some((g) => g.startsWith('$PacketSize=')));
+    sock.write(encodePacket('m7000,6'));
+    await waitFor(() => got.includes('$90909090ebfe'));
+    const gone = event<{ reason: string }>(b, 'client-disconnected');
+    sock.write('+$m7000,');
+    sock.destroy();
+    assert.match((await gone).reason, /middle of a packet/);
+    // The gdbs are unaffected.
+    assert.deepEqual(await A.readMemory(0x7000n, 6), LOOP);
+  });
+
+  it('a vanished gdb loses its breakpoints; the other one keeps working', async () => {
+    const C = await GdbMi.start();
+    await C.connect(`127.0.0.1:${b.port}`);
+    const n = b.clientIds.length;
+    C.kill(); // gdb crashes: socket closes without D
+    await waitFor(() => b.clientIds.length === n - 1);
+    assert.deepEqual(await B.readMemory(0x7000n, 6), LOOP);
+  });
+
+  it('QEMU exiting while a gdb waits: the gdb sees the exit, the bridge reports it, a new target works', async () => {
+    await A.console('set $cs = 0');
+    await A.console('set $pc = 0x7100');
+    const closed = event<{ message: string; whileRunning: boolean }>(b, 'target-closed', () => true, 60000);
+    const s = await A.run('continue', 60000);
+    assert.equal(s.reason, 'exited-normally');
+    const c = await closed;
+    assert.equal(c.whileRunning, true);
+    assert.match(c.message, /closed the connection while running|guest exited/);
+    assert.equal((await q.exited).code, 3);
+    // New session: a new QEMU attached to the same bridge; a new gdb connects.
+    q2 = await startQemu();
+    await b.attachTarget(await RspClient.connect(q2.endpoint));
+    const D = await GdbMi.start();
+    try {
+      await D.connect(`127.0.0.1:${b.port}`);
+      assert.equal((await D.registerValues('x', ['rip'])).get('rip'), '0xfff0');
+      const si = await D.run('step-instruction', 60000);
+      assert.equal(BigInt((si.frame as { addr: string }).addr), 0xe05bn);
+    } finally {
+      D.kill();
+    }
+  });
+});
+
+describe('bridge: a target that disconnects mid-packet', T, () => {
+  it('reports it, fails the pending request cleanly and accepts a new target', async () => {
+    // A broken stub (not QEMU): answers the handshake, then dies half-way through a reply.
+    const srv = net.createServer((s) => {
+      const d = new RspDecoder();
+      s.on('data', (x) => {
+        for (const e of d.feed(x)) {
+          if (e.kind !== 'packet') continue;
+          s.write('+');
+          if (e.data.startsWith('qSupported')) s.write(encodePacket('PacketSize=1000'));
+          else if (e.data === '?') s.write(encodePacket('S05'));
+          else if (e.data.startsWith('m')) { s.write('$00112233'); s.destroy(); }
+          else s.write(encodePacket(''));
+        }
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as net.AddressInfo).port;
+    const b = await Bridge.start(`tcp:127.0.0.1:${port}`, 0);
+    const errs: string[] = [];
+    b.on('protocol-error', (e: { message: string }) => errs.push(e.message));
+    const closed = event<{ message: string }>(b, 'target-closed');
+    const c = await RspClient.connect(`tcp:127.0.0.1:${b.port}`);
+    const r = await c.request('m1000,4');
+    assert.equal(r, 'E01');
+    assert.match((await closed).message, /disconnected in the middle of a packet/);
+    assert.ok(errs.some((m) => /middle of a packet/.test(m)), errs.join('\n'));
+    c.close();
+    srv.close();
+    // New target: a real QEMU.
+    const q = await startQemu();
+    try {
+      await b.attachTarget(await RspClient.connect(q.endpoint));
+      const c2 = await RspClient.connect(`tcp:127.0.0.1:${b.port}`);
+      assert.equal((await c2.readMemory(0xffff0n, 1))[0], 0xea);
+      c2.close();
+    } finally {
+      await b.close();
+      await q.kill();
+    }
+  });
+});
+
+async function waitFor(pred: () => boolean, ms = 20000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
