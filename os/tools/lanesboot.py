@@ -28,6 +28,7 @@ QEMU_CPU = "max,-arch-capabilities"
 STATUS_MARK = "ci-boot-status="
 PANIC_RE = re.compile(r"(kernel panic|PANIC[: ])", re.IGNORECASE)
 USER_RE = re.compile(r"(^|\n)init: ")
+INIT_DEAD_RE = re.compile(r"pid 1 \(init\)[^\n]*(killed|no supervisor)[^\n]*")
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 # Exit codes of ci-boot for harness failures (guest statuses are passed through as-is).
@@ -39,6 +40,7 @@ EXIT_QEMU_EXITED = 204
 EXIT_NO_IMAGE = 205
 EXIT_NO_KVM = 206
 EXIT_USAGE = 207
+EXIT_INIT_DIED = 208
 
 
 class BootError(Exception):
@@ -55,6 +57,10 @@ class CommandTimeout(BootError):
 
 class KernelPanic(BootError):
     code = EXIT_PANIC
+
+
+class InitDied(BootError):
+    code = EXIT_INIT_DIED
 
 
 class QemuMissing(BootError):
@@ -201,6 +207,9 @@ class Guest:
     # ---- waiting ----
 
     def _check_dead(self, since: int) -> None:
+        d = INIT_DEAD_RE.search(self.buf, since)
+        if d:
+            raise InitDied("init (pid 1) died: " + d.group(0).strip())
         m = PANIC_RE.search(self.buf, since)
         if m:
             # give the panic message and backtrace a moment to arrive
