@@ -101,8 +101,24 @@ void trap_dispatch(struct regs *r)
                 tss_load_iopb(p->iopb);
                 return;
             }
-            if (v == 7 || v == 1 || v == 3) {
-                /* not expected: no lazy FPU, no debugging yet */
+            /*
+             * Nested KVM on some AMD hosts emulates `syscall` without leaving ring 3: the
+             * thread then faults fetching syscall_entry at CPL 3 with rcx/r11 already set by
+             * the (emulated) instruction. Treat exactly that as the system call it was.
+             */
+            if (v == 14 && r->rip == (uint64_t)syscall_entry && (r->error & 0x15) == 0x15) {
+                static bool warned;
+                if (!warned) {
+                    warned = true;
+                    pr_warn("syscall arrived at CPL 3 (hypervisor quirk); emulating its entry");
+                }
+                r->rip = r->rcx;
+                r->rflags = (r->r11 & 0x3c7fd7) | 0x202;
+                r->cs = SEL_UCODE;
+                r->ss = SEL_UDATA;
+                r->vector = VEC_SYSCALL;
+                syscall_dispatch(r);
+                return;
             }
             sti();
             process_user_fault(r, fault_kind(v));
