@@ -16,19 +16,53 @@ import { EV, TRACE_MAGIC } from './schema.gen.js';
 
 export type FieldValue = number | bigint | string | Uint8Array;
 
-export interface TraceEvent {
-  type: number;
-  name: string;
-  cls: string;
-  cpu: number;
-  tsc: number;
+/**
+ * One decoded event. Header values are decoded at once; the fields are decoded on first access
+ * (`fields`) from the bytes the event keeps a view of, which makes decoding a large trace
+ * several times cheaper when a consumer only looks at some events.
+ */
+export class TraceEvent {
   /** ns since boot (clock_ns); NaN until the trace_header's clock is known */
-  ns: number;
-  /** (cpu << 48) | seq, as a number when it fits (cpu < 32), else a bigint */
-  id: number | bigint;
-  seq: number;
-  fields: Record<string, FieldValue>;
-  unknown?: boolean;
+  ns = NaN;
+  private f: Record<string, FieldValue> | undefined;
+  constructor(
+    readonly type: number,
+    readonly cpu: number,
+    readonly tsc: number,
+    /** (cpu << 48) | seq, as a number when it fits (cpu < 32), else a bigint */
+    readonly id: number | bigint,
+    readonly seq: number,
+    private readonly def: EventDef | undefined,
+    private readonly dv: DataView,
+    private readonly off: number,
+    private readonly size: number,
+  ) {}
+
+  get name(): string {
+    return this.def ? this.def.name : `event_${this.type}`;
+  }
+
+  get cls(): string {
+    return this.def ? this.def.cls : 'unknown';
+  }
+
+  /** true when no definition was known (fields then hold only `raw`) */
+  get unknown(): true | undefined {
+    return this.def ? undefined : true;
+  }
+
+  get fields(): Record<string, FieldValue> {
+    if (!this.f) {
+      this.f = this.def
+        ? decodeFields(this.dv, this.off, this.size, this.def)
+        : { raw: new Uint8Array(this.dv.buffer.slice(this.dv.byteOffset + this.off + 24, this.dv.byteOffset + this.off + this.size)) };
+    }
+    return this.f;
+  }
+
+  toJSON(): object {
+    return { type: this.type, name: this.name, cls: this.cls, cpu: this.cpu, tsc: this.tsc, ns: this.ns, id: String(this.id), seq: this.seq, fields: this.fields, unknown: this.unknown };
+  }
 }
 
 export interface TraceClock {
@@ -54,6 +88,10 @@ export function emptyStats(): DecodeStats {
 }
 
 const MAX_RECORD = 4096;
+const EV_HEADER = EV.trace_header;
+const EV_DEF = EV.event_def;
+const EV_LOST = EV.lost;
+const EV_TLOST = EV.transport_lost;
 const TWO32 = 4294967296;
 const td = new TextDecoder('utf-8', { fatal: false });
 
@@ -177,49 +215,44 @@ export class RecordDecoder {
     const st = this.stats;
     st.records++;
     const cpu = dv.getUint16(off + 4, true);
-    const tscv = u64(dv, off + 8);
-    const tsc = typeof tscv === 'number' ? tscv : Number(tscv);
+    const tlo = dv.getUint32(off + 8, true);
+    const thi = dv.getUint32(off + 12, true);
+    const tsc = thi * TWO32 + tlo;
     const lo = dv.getUint32(off + 16, true);
     const hi = dv.getUint32(off + 20, true);
     const seq = (hi & 0xffff) * TWO32 + lo;
     const idCpu = hi >>> 16;
     const id: number | bigint = idCpu < 32 ? idCpu * 281474976710656 + seq : (BigInt(hi) << 32n) | BigInt(lo);
     const def = this.defs.get(type);
-    let fields: Record<string, FieldValue>;
-    let ev: TraceEvent;
-    if (!def) {
-      st.unknown++;
-      fields = { raw: new Uint8Array(dv.buffer.slice(dv.byteOffset + off + 24, dv.byteOffset + off + size)) };
-      ev = { type, name: `event_${type}`, cls: 'unknown', cpu, tsc, ns: NaN, id, seq, fields, unknown: true };
-    } else {
-      fields = decodeFields(dv, off, size, def);
-      ev = { type, name: def.name, cls: def.cls, cpu, tsc, ns: NaN, id, seq, fields };
-    }
-    switch (type) {
-      case EV.trace_header: {
-        if (fields['magic'] !== TRACE_MAGIC) {
-          st.badDefs++;
+    if (!def) st.unknown++;
+    const ev = new TraceEvent(type, cpu, tsc, id, seq, def, dv, off, size);
+    if (type < 16) {
+      const fields = ev.fields;
+      switch (type) {
+        case EV_HEADER: {
+          if (fields['magic'] !== TRACE_MAGIC) {
+            st.badDefs++;
+            break;
+          }
+          const hz = Number(fields['tsc_hz']);
+          if (hz > 0) this.clock = { tscHz: hz, tscBase: Number(fields['tsc_base']) };
+          this.header = fields;
           break;
         }
-        const hz = Number(fields['tsc_hz']);
-        if (hz > 0) this.clock = { tscHz: hz, tscBase: Number(fields['tsc_base']) };
-        this.header = fields;
-        break;
+        case EV_DEF:
+          try {
+            this.defs.add(parseDef(Number(fields['def_id']), String(fields['text'])));
+          } catch {
+            st.badDefs++;
+          }
+          break;
+        case EV_LOST:
+          st.lost += Number(fields['count']);
+          break;
+        case EV_TLOST:
+          st.transportLost += Number(fields['count']);
+          break;
       }
-      case EV.event_def:
-        try {
-          const d = parseDef(Number(fields['def_id']), String(fields['text']));
-          this.defs.add(d);
-        } catch {
-          st.badDefs++;
-        }
-        break;
-      case EV.lost:
-        st.lost += Number(fields['count']);
-        break;
-      case EV.transport_lost:
-        st.transportLost += Number(fields['count']);
-        break;
     }
     st.events++;
     const c = this.clock;
@@ -241,7 +274,71 @@ export class RecordDecoder {
   }
 }
 
+type FieldsFn = (dv: DataView, off: number, size: number) => Record<string, FieldValue>;
+const compiled = new WeakMap<EventDef, FieldsFn>();
+let canCompile = true;
+
+/** ASCII fast path; anything else goes through TextDecoder. */
+function decodeStr(bytes: Uint8Array): string {
+  const n = bytes.length;
+  if (n > 64) return td.decode(bytes);
+  let s = '';
+  for (let i = 0; i < n; i++) {
+    const c = bytes[i]!;
+    if (c >= 0x80) return td.decode(bytes);
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
+function tailOf(dv: DataView, o: number, end: number, max: number): Uint8Array {
+  let len = o + 2 <= end ? dv.getUint16(o, true) : 0;
+  len = Math.min(len, max, Math.max(0, end - o - 2));
+  return new Uint8Array(dv.buffer, dv.byteOffset + o + 2, len);
+}
+
+/**
+ * A decoder specialised for one definition: an object literal with a fixed shape, so V8 keeps
+ * every event of a type monomorphic (several times faster than filling a dictionary). Falls
+ * back to the generic loop where code generation is not allowed (strict CSP).
+ */
+function compile(def: EventDef): FieldsFn {
+  const generic: FieldsFn = (dv, off, size) => decodeFieldsGeneric(dv, off, size, def);
+  if (!canCompile || def.fields.some((f) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(f.name))) return generic;
+  const parts: string[] = [];
+  for (const f of def.fields) {
+    const o = `off + ${f.offset}`;
+    let expr: string;
+    switch (f.kind) {
+      case 'u8': expr = `dv.getUint8(${o})`; break;
+      case 'u16': expr = `dv.getUint16(${o}, true)`; break;
+      case 'u32': expr = `dv.getUint32(${o}, true)`; break;
+      case 'u64': expr = `u64(dv, ${o})`; break;
+      case 'i8': expr = `dv.getInt8(${o})`; break;
+      case 'i16': expr = `dv.getInt16(${o}, true)`; break;
+      case 'i32': expr = `dv.getInt32(${o}, true)`; break;
+      case 'i64': expr = `i64(dv, ${o})`; break;
+      case 'str': expr = `decodeStr(tailOf(dv, ${o}, off + size, ${f.max}))`; break;
+      default: expr = `tailOf(dv, ${o}, off + size, ${f.max}).slice()`;
+    }
+    parts.push(`${JSON.stringify(f.name)}: ${expr}`);
+  }
+  try {
+    const mk = new Function('u64', 'i64', 'decodeStr', 'tailOf', `return function (dv, off, size) { return { ${parts.join(', ')} }; };`) as (...a: unknown[]) => FieldsFn;
+    return mk(u64, i64, decodeStr, tailOf);
+  } catch {
+    canCompile = false;
+    return generic;
+  }
+}
+
 export function decodeFields(dv: DataView, off: number, size: number, def: EventDef): Record<string, FieldValue> {
+  let fn = compiled.get(def);
+  if (!fn) compiled.set(def, (fn = compile(def)));
+  return fn(dv, off, size);
+}
+
+function decodeFieldsGeneric(dv: DataView, off: number, size: number, def: EventDef): Record<string, FieldValue> {
   const f: Record<string, FieldValue> = {};
   const specs = def.fields;
   for (let i = 0; i < specs.length; i++) {
@@ -258,11 +355,8 @@ export function decodeFields(dv: DataView, off: number, size: number, def: Event
       case 'i64': f[s.name] = i64(dv, o); break;
       case 'str':
       case 'bytes': {
-        let len = 0;
-        if (o + 2 <= off + size) len = dv.getUint16(o, true);
-        len = Math.min(len, s.max, Math.max(0, off + size - o - 2));
-        const bytes = new Uint8Array(dv.buffer, dv.byteOffset + o + 2, len);
-        f[s.name] = s.kind === 'str' ? td.decode(bytes) : bytes.slice();
+        const bytes = tailOf(dv, o, off + size, s.max);
+        f[s.name] = s.kind === 'str' ? decodeStr(bytes) : bytes.slice();
         break;
       }
     }
@@ -272,7 +366,38 @@ export function decodeFields(dv: DataView, off: number, size: number, def: Event
 
 /** Merge events from several CPUs into one order: by tsc, then cpu, then sequence. Stable. */
 export function sortEvents(events: TraceEvent[]): TraceEvent[] {
-  return events.sort((a, b) => a.tsc - b.tsc || a.cpu - b.cpu || a.seq - b.seq);
+  const cmp = (a: TraceEvent, b: TraceEvent) => a.tsc - b.tsc || a.cpu - b.cpu || a.seq - b.seq;
+  // Each CPU's events are (nearly always) already in order: split into per-CPU runs, sort a
+  // run only if it is not, then merge the runs (k = number of CPUs).
+  const runs = new Map<number, TraceEvent[]>();
+  for (const e of events) {
+    let r = runs.get(e.cpu);
+    if (!r) runs.set(e.cpu, (r = []));
+    r.push(e);
+  }
+  const lists = [...runs.values()];
+  for (const r of lists) {
+    for (let i = 1; i < r.length; i++)
+      if (cmp(r[i - 1]!, r[i]!) > 0) {
+        r.sort(cmp);
+        break;
+      }
+  }
+  if (lists.length === 1) {
+    const r = lists[0]!;
+    for (let i = 0; i < r.length; i++) events[i] = r[i]!;
+    return events;
+  }
+  const idx = new Array<number>(lists.length).fill(0);
+  for (let o = 0; o < events.length; o++) {
+    let best = -1;
+    for (let k = 0; k < lists.length; k++) {
+      const e = lists[k]![idx[k]!];
+      if (e && (best < 0 || cmp(e, lists[best]![idx[best]!]!) < 0)) best = k;
+    }
+    events[o] = lists[best]![idx[best]!++]!;
+  }
+  return events;
 }
 
 /**
