@@ -41,6 +41,9 @@ async function bootWith(extra: string[], session: TraceSession, dir: string): Pr
   try {
     await waitFor(/lanes\$ /, 120000);
     session.start();
+    // a socket reader must be attached before the command runs (QEMU drops COM2 bytes otherwise)
+    const attach = Date.now() + 20000;
+    while (session.stats().bytes === 0 && Date.now() < attach) await new Promise((r) => setTimeout(r, 100));
     p.stdin.write('ps\n');
     await waitFor(/lanes\$ [\s\S]*lanes\$ /, 60000);
     await new Promise((r) => setTimeout(r, 2500)); // idle: let the drainer pass a few times
