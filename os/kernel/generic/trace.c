@@ -337,3 +337,50 @@ uint32_t trace_crc32(uint32_t crc, const uint8_t *p, size_t n)
         crc = crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
     return ~crc;
 }
+
+/* ---- syscalls (wired in syscall.c as trace_ctl and trace_mark) ---- */
+
+/* trace_ctl(system, op, arg): the class filter at run time; needs the system capability with
+ * CONTROL. op 0: get the mask; 1: set it to arg (0 = off), returns the old mask; 2: events
+ * dropped so far (all CPUs); 3: live transports (bit 0 ivshmem, bit 1 COM2, 0 = flight only). */
+int64_t trace_sys_ctl(uint64_t sys, uint64_t op, uint64_t arg)
+{
+    struct kobj *o;
+    int64_t r = handle_lookup(&current()->proc->handles, (int32_t)sys, LANES_OBJ_SYSTEM, LANES_RIGHT_CONTROL, &o, NULL);
+    if (r)
+        return r;
+    kobj_put(o);
+    switch (op) {
+    case 0:
+        return trace_classes;
+    case 1:
+        if (arg & ~(uint64_t)TRACE_CLASS_ALL)
+            return LANES_E_INVAL;
+        return trace_set_classes((uint32_t)arg);
+    case 2: {
+        uint64_t n = 0;
+        for (uint32_t i = 0; i < trace_nrings; i++)
+            n += trace_rings[i].dropped_total;
+        return (int64_t)(n & 0x7fffffffffffffffULL);
+    }
+    case 3:
+        return trace_live ? (int64_t)trace_transports : 0;
+    default:
+        return LANES_E_INVAL;
+    }
+}
+
+/* trace_mark(kind, value, name, len): a user marker (instant, span begin/end, counter). */
+int64_t trace_sys_mark(uint64_t kind, uint64_t value, uint64_t uname, uint64_t len)
+{
+    if (kind > TRACE_MARKER_KIND_COUNTER)
+        return LANES_E_INVAL;
+    char name[TRACE_MARKER_NAME_MAX + 1];
+    uint64_t n = MIN(len, (uint64_t)TRACE_MARKER_NAME_MAX);
+    if (!user_range_ok(uname, len) || copy_from_user(name, uname, n))
+        return LANES_E_FAULT;
+    name[n] = 0;
+    struct thread *t = current();
+    uint64_t id = trace_emit_marker(t->proc->pid, t->tid, (uint32_t)kind, 0, value, name);
+    return (int64_t)(id & 0x7fffffffffffffffULL);
+}

@@ -24,6 +24,7 @@
 #define FRAME_MAX   1024
 
 static bool have_com2, have_shm;
+uint32_t trace_transports;
 static uint8_t frame[FRAME_MAX + 8];
 static size_t frame_len = 4;        /* sequence number first */
 static uint32_t frame_seq;
@@ -204,6 +205,7 @@ void trace_start(void)
         pr_info("trace: no transport (no ivshmem device, no COM2): flight recorder only");
         return;
     }
+    trace_transports = (have_shm ? 1 : 0) | (have_com2 ? 2 : 0);
     __atomic_store_n(&trace_live, 1, __ATOMIC_RELEASE);
     struct thread *t = thread_create_kernel(drainer, NULL, cpus[0]);
     if (!t) {
