@@ -15,7 +15,8 @@ import type { Transport } from './transport.js';
 export type Direction = 'send' | 'recv';
 
 export interface ConnectionHandler {
-  onPacket(data: string): void;
+  /** `checksum` is the verified checksum of `data` when known (saves recomputing it). */
+  onPacket(data: string, checksum?: number): void;
   onNotification?(data: string): void;
   onInterrupt?(): void;
   onProtocolError?(error: RspError): void;
@@ -42,6 +43,8 @@ export class RspConnection {
   private readonly nakOnError: boolean;
   /** Called with every byte string written or read (binary strings). */
   onLog: ((dir: Direction, bytes: string) => void) | undefined;
+  /** When set, onLog is only called (and bytes only converted) while this returns true. */
+  wantLog: (() => boolean) | undefined;
 
   constructor(readonly transport: Transport, private readonly handler: ConnectionHandler, opts: ConnectionOptions = {}) {
     this.decoder = new RspDecoder({ rle: opts.rle ?? true });
@@ -59,8 +62,9 @@ export class RspConnection {
     return this.decoder.stats;
   }
 
-  sendPacket(data: string): void {
-    const frame = encodePacket(data);
+  /** Send a packet; pass `checksum` if already known (e.g. forwarding). */
+  sendPacket(data: string, checksum?: number): void {
+    const frame = encodePacket(data, checksum !== undefined ? { checksum } : {});
     this.lastSent = frame;
     this.retransmits = 0;
     this.writeRaw(frame);
@@ -72,9 +76,10 @@ export class RspConnection {
 
   writeRaw(s: string): void {
     if (this.closed) return;
-    this.onLog?.('send', s);
+    if (this.onLog && (!this.wantLog || this.wantLog())) this.onLog('send', s);
     try {
-      this.transport.write(binaryToBytes(s));
+      if (this.transport.writeBinary) this.transport.writeBinary(s);
+      else this.transport.write(binaryToBytes(s));
     } catch (e) {
       this.onEnd(e as Error);
     }
@@ -87,7 +92,7 @@ export class RspConnection {
 
   private onData(chunk: Uint8Array): void {
     if (this.closed) return;
-    this.onLog?.('recv', bytesToBinary(chunk));
+    if (this.onLog && (!this.wantLog || this.wantLog())) this.onLog('recv', bytesToBinary(chunk));
     for (const ev of this.decoder.feed(chunk)) {
       if (this.closed) return;
       switch (ev.kind) {
@@ -108,7 +113,7 @@ export class RspConnection {
           break;
         case 'packet':
           this.writeRaw('+');
-          this.handler.onPacket(ev.data);
+          this.handler.onPacket(ev.data, ev.checksum);
           break;
         case 'notification':
           this.handler.onNotification?.(ev.data);

@@ -26,9 +26,16 @@ function nibble(c: number): number {
   return -1;
 }
 
+const NodeBuffer = (globalThis as unknown as { Buffer?: { from(s: string, enc: string): Uint8Array } }).Buffer;
+
 /** Decode hex; throws RangeError naming the bad position (callers decide). */
 export function hexToBytes(hex: string): Uint8Array {
   if (hex.length % 2 !== 0) throw new RangeError(`odd-length hex string (${hex.length} chars)`);
+  if (NodeBuffer && hex.length > 64) {
+    // Buffer stops at the first bad digit: a full-length result means all were valid.
+    const b = NodeBuffer.from(hex, 'hex');
+    if (b.length === hex.length / 2) return new Uint8Array(b.buffer, b.byteOffset, b.length);
+  }
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) {
     const hi = nibble(hex.charCodeAt(2 * i));

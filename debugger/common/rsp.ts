@@ -33,15 +33,27 @@ export interface RspError {
 }
 
 export type RspEvent =
-  | { kind: 'packet'; data: string; raw: string }
+  | { kind: 'packet'; data: string; raw: string; /** checksum of `data` when known (no RLE expansion) */ checksum?: number }
   | { kind: 'notification'; data: string; raw: string }
   | { kind: 'ack' }
   | { kind: 'nak' }
   | { kind: 'interrupt' }
   | { kind: 'error'; error: RspError };
 
+// Node's Buffer when present (much faster); plain JS elsewhere. No import: stays pure.
+interface BufferLike extends Uint8Array { toString(enc?: string): string }
+const NodeBuffer = (globalThis as unknown as { Buffer?: {
+  from(b: ArrayBufferLike, off: number, len: number): BufferLike;
+  from(s: string, enc: string): BufferLike;
+} }).Buffer;
+
 export function checksum(data: string): number {
   let s = 0;
+  if (NodeBuffer && data.length > 128) {
+    const b = NodeBuffer.from(data, 'latin1');
+    for (let i = 0; i < b.length; i++) s += b[i]!;
+    return s & 0xff;
+  }
   for (let i = 0; i < data.length; i++) s = (s + data.charCodeAt(i)) & 0xff;
   return s;
 }
@@ -51,7 +63,8 @@ function hex2(n: number): string {
 }
 
 /** Frame a packet. `data` is a binary string already escaped where needed. */
-export function encodePacket(data: string, opts: { rle?: boolean } = {}): string {
+export function encodePacket(data: string, opts: { rle?: boolean; checksum?: number } = {}): string {
+  if (!opts.rle && opts.checksum !== undefined) return '$' + data + '#' + hex2(opts.checksum & 0xff);
   const body = opts.rle ? rleEncode(data) : data;
   return '$' + body + '#' + hex2(checksum(body));
 }
@@ -167,6 +180,32 @@ export class RspDecoder {
           }
           break;
         case St.Body:
+          if (b !== 0x23 && b !== 0x24) {
+            // Fast path: take the run of body bytes up to the next '#' or '$' at once.
+            let j = i + 1;
+            if (isStr) {
+              const s = chunk as string;
+              let h = s.indexOf('#', i);
+              if (h < 0) h = len;
+              const d = s.indexOf('$', i);
+              j = d >= 0 && d < h ? d : h;
+              this.body += s.slice(i, j);
+            } else {
+              const u = chunk as Uint8Array;
+              let h = u.indexOf(0x23, i);
+              if (h < 0) h = len;
+              const d = u.indexOf(0x24, i);
+              j = d >= 0 && d < h ? d : h;
+              this.body += latin1(u, i, j);
+            }
+            i = j - 1;
+            if (this.body.length > this.max) {
+              this.err(ev, 'too-long', `packet longer than ${this.max} bytes; discarded`, this.start() + this.body.slice(0, 64), true);
+              this.st = St.Idle;
+              this.body = '';
+            }
+            break;
+          }
           if (b === 0x23) { this.st = St.Cs1; }
           else if (b === 0x24) {
             // A new start before '#': the previous packet was cut short. Resync here.
@@ -239,7 +278,9 @@ export class RspDecoder {
     }
     let data = this.body;
     this.body = '';
-    if (this.rle) {
+    let known: number | undefined = want;
+    if (this.rle && data.indexOf('*') >= 0) {
+      known = undefined;
       const r = rleDecode(data);
       if ('error' in r) {
         this.err(ev, 'bad-rle', `malformed run-length encoding: ${r.error}`, raw, true);
@@ -248,7 +289,7 @@ export class RspDecoder {
       data = r.data;
     }
     if (this.isNotif) { this.stats.notifications++; ev.push({ kind: 'notification', data, raw }); }
-    else { this.stats.packets++; ev.push({ kind: 'packet', data, raw }); }
+    else { this.stats.packets++; ev.push({ kind: 'packet', data, raw, ...(known !== undefined ? { checksum: known } : {}) }); }
   }
 
   private flushGarbage(ev: RspEvent[]): void {
@@ -262,6 +303,14 @@ export class RspDecoder {
     this.stats.errors++;
     ev.push({ kind: 'error', error: { code, message, raw: raw.length > 256 ? raw.slice(0, 256) + '…' : raw, nak } });
   }
+}
+
+
+function latin1(u: Uint8Array, from: number, to: number): string {
+  if (NodeBuffer && to - from > 64) return NodeBuffer.from(u.buffer, u.byteOffset + from, to - from).toString('latin1');
+  let out = '';
+  for (let k = from; k < to; k += 8192) out += String.fromCharCode.apply(null, u.subarray(k, Math.min(to, k + 8192)) as unknown as number[]);
+  return out;
 }
 
 /** Render a binary string for logs: printable ASCII as is, other bytes as \xNN. */

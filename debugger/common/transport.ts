@@ -9,6 +9,8 @@ export interface Transport {
   /** Human-readable endpoint, e.g. "tcp:127.0.0.1:1234". */
   readonly description: string;
   write(bytes: Uint8Array): void;
+  /** Optional fast path: write a binary string (one char = one byte). */
+  writeBinary?(s: string): void;
   /** Register the data/close handlers (once). close fires exactly once. */
   start(onData: (chunk: Uint8Array) => void, onClose: (error?: Error) => void): void;
   close(): void;

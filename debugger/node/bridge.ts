@@ -41,7 +41,8 @@ import * as fs from 'node:fs';
 import type { Direction } from '../common/connection.js';
 import { SIGINT, type StopReply } from '../common/packets.js';
 import { printable, type RspError } from '../common/rsp.js';
-import { RspClient, type TargetStop } from './client.js';
+import { bytesToHex, hexToBytes, unescapeBinary } from '../common/hex.js';
+import { MAX_READ_CHUNK, RspClient, type TargetStop } from './client.js';
 import { GdbServer, type GdbSession } from './server.js';
 
 export type PacketDirection = 'client->bridge' | 'bridge->client' | 'bridge->target' | 'target->bridge';
@@ -70,6 +71,9 @@ interface Client {
   bps: Set<string>;
 }
 
+/** PacketSize the bridge offers its clients (gdb's own cap is 16 KiB); m/M/X are split for the target. */
+export const CLIENT_PACKET_SIZE = 0x4000;
+
 export type StopHook = (target: RspClient, stop: StopReply) => Promise<void>;
 
 /**
@@ -92,7 +96,9 @@ export class Bridge extends EventEmitter {
   private userInterrupt = false;
   private hooks: StopHook[] = [];
   private log: fs.WriteStream | undefined;
-  stats = { pauses: 0, forwarded: 0, stops: 0 };
+  stats = { pauses: 0, forwarded: 0, stops: 0, readAheadHits: 0 };
+  private readAhead: { addr: bigint; len: number; reply: Promise<{ data: string; checksum?: number }> } | undefined;
+  private lastReadEnd: bigint | undefined;
 
   constructor(private readonly opts: BridgeOptions = {}) {
     super();
@@ -103,6 +109,7 @@ export class Bridge extends EventEmitter {
       onProtocolError: (s, e) => this.emit('protocol-error', { side: 'client', client: s.id, message: `client #${s.id}: ${e.message}`, error: e }),
       onClose: (s, i) => this.onClientClose(s, i),
       onLog: (s, d, b) => this.logPacket(d === 'recv' ? 'client->bridge' : 'bridge->client', s.id, b),
+      wantLog: () => this.logging,
     });
     this.server.onAccept = (s) => {
       if (!this.target || this.target.state === 'closed') {
@@ -140,6 +147,7 @@ export class Bridge extends EventEmitter {
     this.pausing = false;
     this.parked = [];
     t.conn.onLog ??= (d, x) => this.logPacket(d === 'send' ? 'bridge->target' : 'target->bridge', 0, x);
+    t.conn.wantLog = () => this.logging;
     t.on('protocol-error', (e: RspError) => this.emit('protocol-error', { side: 'target', client: 0, message: `target: ${e.message}`, error: e }));
     t.on('close', (i: { message: string; whileRunning: boolean }) => this.onTargetClose(t, i));
     return Promise.resolve();
@@ -164,6 +172,11 @@ export class Bridge extends EventEmitter {
   }
 
   /* ------------------------------------------------------------------ plumbing */
+
+  /** True while someone listens to 'packet' events or a log file is open. */
+  get logging(): boolean {
+    return this.log !== undefined || this.listenerCount('packet') > 0;
+  }
 
   logPacket(dir: PacketDirection, client: number, bytes: string): void {
     const e: PacketLogEntry = { time: Date.now(), dir, client, bytes };
@@ -192,6 +205,7 @@ export class Bridge extends EventEmitter {
       return;
     }
     const head = data[0];
+    if (head !== 'm') this.invalidateReadAhead();
     if (data.startsWith('qSupported')) return this.reply(c, this.supportedReply(t));
     if (data === 'QStartNoAckMode' || data === 'vMustReplyEmpty' || data.startsWith('QNonStop') ||
         data.startsWith('vRun') || data.startsWith('vAttach') || data === '!') return this.reply(c, '');
@@ -216,8 +230,11 @@ export class Bridge extends EventEmitter {
     return this.forward(c, t, data);
   }
 
-  private supportedReply(t: RspClient): string {
-    const ps = Math.min(t.packetSize, 4096).toString(16);
+  private supportedReply(_t: RspClient): string {
+    // Clients may send/ask for up to 64 KiB: the bridge splits m/M/X into packets the
+    // target accepts (QEMU: 0x800 bytes per m), saving client round trips.
+    const t = _t;
+    const ps = CLIENT_PACKET_SIZE.toString(16);
     const xml = t.features.get('qXfer:features:read') === '+' ? '+' : '-';
     return `PacketSize=${ps};qXfer:features:read${xml};vContSupported+`;
   }
@@ -230,15 +247,100 @@ export class Bridge extends EventEmitter {
     }
     try {
       if ('gGpPmMX'.includes(data[0]!) && c.hg && c.hg !== '0' && c.hg !== '-1' && c.hg !== this.targetHg) {
+        this.invalidateReadAhead(); // memory reads depend on the selected CPU
         const r = await t.request('Hg' + c.hg);
         if (r === 'OK') this.targetHg = c.hg;
       }
       this.stats.forwarded++;
-      this.reply(c, await t.request(data));
+      const r = await this.split(t, data);
+      if (!c.s.closed) c.s.conn.sendPacket(r.data, r.checksum);
     } catch (e) {
       this.emit('protocol-error', { side: 'target', client: c.s.id, message: (e as Error).message });
       this.reply(c, 'E01');
     }
+  }
+
+  /**
+   * Send `data` to the target, splitting memory reads and writes that exceed what
+   * the target accepts into several packets (answers are joined: a read that fails
+   * part-way returns the bytes read so far, as RSP allows).
+   */
+  private async split(t: RspClient, data: string): Promise<{ data: string; checksum?: number }> {
+    const head = data[0];
+    if (head === 'm') {
+      const m = /^m([0-9a-fA-F]+),([0-9a-fA-F]+)$/.exec(data);
+      const len = m ? parseInt(m[2]!, 16) : 0;
+      if (!m || len <= MAX_READ_CHUNK) return this.pass(t, data);
+      const addr = BigInt('0x' + m[1]);
+      let reply: { data: string; checksum?: number };
+      const ra = this.readAhead;
+      this.readAhead = undefined;
+      if (ra && ra.addr === addr && ra.len === len) {
+        reply = await ra.reply;
+        this.stats.readAheadHits++;
+      } else reply = await this.readSplit(t, addr, len);
+      // Streaming detected (this read continues the previous one): read the next
+      // block while the client digests this one, hiding the extra hop's latency.
+      if (this.lastReadEnd === addr && reply.data.length === 2 * len) {
+        const next = addr + BigInt(len);
+        this.readAhead = { addr: next, len, reply: this.readSplit(t, next, len).catch(() => ({ data: 'E01' })) };
+      }
+      this.lastReadEnd = addr + BigInt(len);
+      return reply;
+    }
+    const limit = t.packetSize - 32;
+    if ((head === 'M' || head === 'X') && data.length > limit) {
+      const colon = data.indexOf(':');
+      const m = /^[MX]([0-9a-fA-F]+),([0-9a-fA-F]+)$/.exec(data.slice(0, colon));
+      if (colon < 0 || !m) return { data: 'E22' };
+      let bytes: Uint8Array;
+      try {
+        bytes = head === 'M' ? hexToBytes(data.slice(colon + 1)) : unescapeBinary(data.slice(colon + 1));
+      } catch {
+        return { data: 'E22' };
+      }
+      const addr = BigInt('0x' + m[1]);
+      const per = Math.floor(limit / 2);
+      for (let off = 0; off < bytes.length; off += per) {
+        const part = bytes.subarray(off, off + per);
+        const r = await t.request(`M${(addr + BigInt(off)).toString(16)},${part.length.toString(16)}:${bytesToHex(part)}`);
+        if (r !== 'OK') return { data: r };
+      }
+      return { data: 'OK' };
+    }
+    return this.pass(t, data);
+  }
+
+  private async pass(t: RspClient, data: string): Promise<{ data: string; checksum?: number }> {
+    const r = await t.requestWithChecksum(data);
+    return r.checksum !== undefined ? { data: r.reply, checksum: r.checksum } : { data: r.reply };
+  }
+
+  private async readSplit(t: RspClient, addr: bigint, len: number): Promise<{ data: string; checksum?: number }> {
+    const parts: Array<Promise<{ reply: string; checksum: number | undefined }>> = [];
+    for (let off = 0; off < len; off += MAX_READ_CHUNK) {
+      const n = Math.min(MAX_READ_CHUNK, len - off);
+      parts.push(t.requestWithChecksum(`m${(addr + BigInt(off)).toString(16)},${n.toString(16)}`));
+    }
+    const replies = await Promise.all(parts);
+    let out = '';
+    let cs: number | undefined = 0;
+    for (const [i, { reply: r, checksum }] of replies.entries()) {
+      const n = Math.min(MAX_READ_CHUNK, len - i * MAX_READ_CHUNK);
+      const isError = r === '' || (r.length === 3 && r[0] === 'E');
+      if (isError) return i === 0 ? { data: r } : { data: out };
+      out += r;
+      cs = cs === undefined || checksum === undefined ? undefined : cs + checksum;
+      if (r.length < 2 * n) break; // short read: stop here (RSP allows partial replies)
+    }
+    // The sum of the parts' checksums is the checksum of their concatenation.
+    return cs !== undefined ? { data: out, checksum: cs & 0xff } : { data: out };
+  }
+
+  /** Forget read-ahead data: anything but a sequential bulk read may change memory. */
+  private invalidateReadAhead(): void {
+    this.readAhead = undefined;
+    this.lastReadEnd = undefined;
   }
 
   /** Run `op` when the target is next stopped; pause a `continue` to get there now. */
@@ -309,6 +411,7 @@ export class Bridge extends EventEmitter {
   }
 
   private startRun(t: RspClient, packet: string, by: number): void {
+    this.invalidateReadAhead();
     this.runPacket = packet;
     this.pausing = false;
     this.userInterrupt = false;
@@ -328,6 +431,7 @@ export class Bridge extends EventEmitter {
 
   private async onTargetStop(t: RspClient, stop: TargetStop): Promise<void> {
     this.targetHg = undefined;
+    this.invalidateReadAhead();
     if (stop.kind === 'disconnected' || t !== this.target) return; // onTargetClose handles it
     const wasPause = this.pausing && stop.kind === 'signal' && stop.signal === SIGINT && !this.userInterrupt;
     this.pausing = false;

@@ -45,6 +45,7 @@ export interface ClientOptions {
 
 interface Pending {
   data: string;
+  checksum?: (cs: number | undefined) => void;
   /** A resume packet: no reply expected; the stop reply ends the run. */
   resume?: (s: TargetStop) => void;
   resolve: (reply: string) => void;
@@ -86,7 +87,7 @@ export class RspClient extends EventEmitter {
     super();
     this.timeoutMs = opts.requestTimeoutMs ?? 15000;
     this.conn = new RspConnection(transport, {
-      onPacket: (d) => this.onPacket(d),
+      onPacket: (d, cs) => this.onPacket(d, cs),
       onProtocolError: (e) => this.emit('protocol-error', e),
       onClose: (i) => this.onClose(i),
     }, { rle: true, ...(opts.onLog ? { onLog: opts.onLog } : {}) });
@@ -119,13 +120,13 @@ export class RspClient extends EventEmitter {
   }
 
   /** Send one packet and wait for its reply. Rejects while running/closed, on timeout. */
-  request(data: string, timeoutMs = this.timeoutMs): Promise<string> {
+  request(data: string, timeoutMs = this.timeoutMs, onChecksum?: (cs: number | undefined) => void): Promise<string> {
     return new Promise((resolve, reject) => {
       if (this.state === 'closed') {
         reject(new RspRequestError(`target connection is closed (${this.closeReason ?? 'closed'}); cannot send "${short(data)}"`, data));
         return;
       }
-      const p: Pending = { data, resolve, reject };
+      const p: Pending = { data, resolve, reject, ...(onChecksum ? { checksum: onChecksum } : {}) };
       p.timer = setTimeout(() => {
         if (this.inflight === p) {
           this.inflight = undefined;
@@ -137,6 +138,13 @@ export class RspClient extends EventEmitter {
       this.queue.push(p);
       this.pump();
     });
+  }
+
+  /** request() that also gives the reply's checksum when the codec knows it. */
+  requestWithChecksum(data: string, timeoutMs = this.timeoutMs): Promise<{ reply: string; checksum: number | undefined }> {
+    let cs: number | undefined;
+    const p = this.request(data, timeoutMs, (c) => { cs = c; });
+    return p.then((reply) => ({ reply, checksum: cs }));
   }
 
   /** Like request() but an empty reply or Exx becomes a rejection naming the request. */
@@ -162,7 +170,7 @@ export class RspClient extends EventEmitter {
     this.conn.sendPacket(next.data);
   }
 
-  private onPacket(data: string): void {
+  private onPacket(data: string, cs?: number): void {
     if (this.state === 'running') {
       const s = parseStopReply(data);
       if (s.kind === 'output') {
@@ -188,6 +196,7 @@ export class RspClient extends EventEmitter {
     }
     this.inflight = undefined;
     clearTimeout(p.timer);
+    p.checksum?.(cs);
     p.resolve(data);
     this.pump();
   }
@@ -256,12 +265,21 @@ export class RspClient extends EventEmitter {
     if (this.state === 'running') this.conn.sendInterrupt();
   }
 
+  /**
+   * Bytes per `m` packet: QEMU 7.2 answers at most 0x800 (its PacketSize 0x1000 counts
+   * hex digits); a stub offering a larger PacketSize (the bridge) gets PacketSize/2.
+   */
+  get readChunk(): number {
+    return Math.max(MAX_READ_CHUNK, Math.floor(this.packetSize / 2 / MAX_READ_CHUNK) * MAX_READ_CHUNK);
+  }
+
   async readMemory(addr: bigint, length: number): Promise<Uint8Array> {
     const out = new Uint8Array(length);
     let done = 0;
     const chunks: Array<Promise<void>> = [];
+    const chunk = this.readChunk;
     while (done < length) {
-      const n = Math.min(MAX_READ_CHUNK, length - done);
+      const n = Math.min(chunk, length - done);
       const at = addr + BigInt(done);
       const off = done;
       chunks.push(this.request(`m${at.toString(16)},${n.toString(16)}`).then((r) => {

@@ -15,6 +15,7 @@ export interface SessionHandler {
   onProtocolError(s: GdbSession, e: RspError): void;
   onClose(s: GdbSession, info: { error?: Error; midPacket: boolean }): void;
   onLog?(s: GdbSession, dir: Direction, bytes: string): void;
+  wantLog?(): boolean;
 }
 
 export class GdbSession {
@@ -26,6 +27,7 @@ export class GdbSession {
       onProtocolError: (e) => h.onProtocolError(this, e),
       onClose: (i) => h.onClose(this, i),
     }, { rle: false, ...(h.onLog ? { onLog: (d: Direction, b: string) => h.onLog!(this, d, b) } : {}) });
+    if (h.wantLog) this.conn.wantLog = () => h.wantLog!();
   }
   reply(data: string): void {
     this.conn.sendPacket(data);

@@ -10,10 +10,25 @@ import type { Transport } from '../common/transport.js';
 
 export function duplexTransport(stream: Duplex, description: string): Transport {
   let started = false;
+  // Writes made in the same tick (an ack and the next request) leave as one segment.
+  let corked = false;
+  const cork = () => {
+    if (corked) return;
+    corked = true;
+    stream.cork();
+    process.nextTick(() => { corked = false; stream.uncork(); });
+  };
   return {
     description,
     write(bytes) {
-      if (!stream.destroyed) stream.write(bytes);
+      if (stream.destroyed) return;
+      cork();
+      stream.write(bytes);
+    },
+    writeBinary(s) {
+      if (stream.destroyed) return;
+      cork();
+      stream.write(s, 'latin1');
     },
     start(onData, onClose) {
       if (started) throw new Error('transport already started');

@@ -95,6 +95,20 @@ describe('bridge: QEMU + two gdbs + raw clients', T, () => {
     }
   });
 
+  it('splits big reads and writes into packets QEMU accepts (X of 12 KiB, m of 12 KiB)', async () => {
+    const c = await RspClient.connect(`tcp:127.0.0.1:${b.port}`);
+    try {
+      assert.equal(c.packetSize, 0x4000);
+      const data = Uint8Array.from({ length: 12 * 1024 }, (_, i) => (i * 7 + (i >> 8)) & 0xff);
+      await c.writeMemoryBinary(0x20000n, data); // one X packet with escapes; the bridge splits it
+      const raw = await c.request('m20000,3000'); // one m of 12 KiB; the bridge splits it
+      assert.equal(raw, Buffer.from(data).toString('hex'));
+      assert.deepEqual(await A.readMemory(0x20000n, data.length), data);
+    } finally {
+      c.close();
+    }
+  });
+
   it('one gdb resumes, the other joins, both see the stop (a hardware breakpoint set by a third client)', async () => {
     const stopA = A.waitForStop(60000);
     const stopB = B.waitForStop(60000);
