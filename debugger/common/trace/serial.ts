@@ -116,9 +116,10 @@ export class FrameDecoder {
     return out;
   }
 
-  /** Bytes of an unfinished frame at the end of input count as one corrupt frame. */
+  /** Bytes of an unfinished frame at the end of input (a capture cut mid-frame) are counted
+   * as corrupt bytes, not as a corrupt frame. */
   finish(out: TraceEvent[] = []): TraceEvent[] {
-    if (this.accLen) this.stats.corruptFrames++;
+    if (this.accLen) this.stats.corruptBytes += this.accLen;
     this.accLen = 0;
     return this.records.finish(out);
   }

@@ -23,7 +23,7 @@
 #define PREAMBLE_NS 2000000000ULL   /* 2 s */
 #define FRAME_MAX   1024
 
-static bool have_com2, have_shm;
+static bool have_com2, have_shm, preamble_sent;
 uint32_t trace_transports;
 static uint8_t frame[FRAME_MAX + 8];
 static size_t frame_len = 4;        /* sequence number first */
@@ -170,18 +170,8 @@ static void drainer(void *arg)
     static uint64_t last_idle[TRACE_MAX_CPUS];
     uint64_t last_load = clock_ns(), last_pre = last_load;
     sleep_ns(DRAIN_NS);     /* producers that saw trace_live == 0 have finished */
-    out_preamble(true, true);
-    extern bool trace_bench_requested;
-    if (trace_bench_requested) {
-        uint64_t r0 = trace_records_sent, t0 = clock_ns(), b0 = 0;
-        for (uint32_t i = 0; i < trace_nrings; i++)
-            b0 += trace_ring_used(i);
-        trace_drain_all();
-        uint64_t dt = clock_ns() - t0, n = trace_records_sent - r0;
-        pr_info("trace-bench: drained %lu records (%lu bytes) in %lu us via%s%s: %lu records/s",
-                n, b0, dt / 1000, have_shm ? " ivshmem" : "", have_com2 ? " COM2" : "",
-                (uint64_t)(dt ? n * 1000000000ULL / dt : 0));
-    }
+    if (!preamble_sent)
+        out_preamble(true, true);
     for (;;) {
         uint64_t now = clock_ns();
         if (now - last_load >= LOAD_NS) {
@@ -212,6 +202,21 @@ void trace_start(void)
         trace_live = 0;
         pr_warn("trace: cannot create the drainer thread");
         return;
+    }
+    extern bool trace_bench_requested;
+    if (trace_bench_requested) {
+        /* Synchronously, before user space starts: how fast does the boot backlog go out? */
+        out_preamble(true, true);
+        preamble_sent = true;
+        uint64_t r0 = trace_records_sent, b0 = 0;
+        for (uint32_t i = 0; i < trace_nrings; i++)
+            b0 += trace_ring_used(i);
+        uint64_t t0 = clock_ns();
+        trace_drain_all();
+        uint64_t dt = clock_ns() - t0, n = trace_records_sent - r0;
+        pr_info("trace-bench: drained %lu records (%lu bytes) in %lu us via%s%s: %lu records/s",
+                n, b0, dt / 1000, have_shm ? " ivshmem" : "", have_com2 ? " COM2" : "",
+                (uint64_t)(dt ? n * 1000000000ULL / dt : 0));
     }
     thread_start(t);
     pr_info("trace: live via%s%s", have_shm ? " ivshmem" : "", have_com2 ? " COM2" : "");
