@@ -8,7 +8,8 @@
  * program supervisor. The shell waits for it and prints how it ended when that is not a plain
  * `exit 0` — every status is available as $? (faults give 128 + vector).
  *
- * Builtins: echo, exit [N], help, status (prints "status N" for the last command), uname.
+ * Builtins: echo, exit [N], help, status (prints "status N" for the last command), uname, and
+ * crash (a deliberate null write, so init's supervision and restart can be tested).
  * Prompt: "lanes$ " (tools/ci-boot waits for it).
  */
 #include <lanes.h>
@@ -269,8 +270,14 @@ static int builtin(int argc, char **argv, int *status)
         printf("%.32s, %u CPUs, ABI %s %d.%d\n", si.version, si.ncpus, LANES_ABI_NAME, LANES_ABI_VERSION_MAJOR,
                LANES_ABI_VERSION_MINOR);
         *status = 0;
+    } else if (strcmp(argv[0], "crash") == 0) {
+        /* Fault on purpose: init (our supervisor) must report it and restart the shell. */
+        printf("sh: crashing on purpose (null write)\n");
+        uintptr_t addr = 0;
+        __asm__ volatile("" : "+r"(addr));
+        *(volatile int *)addr = 1;
     } else if (strcmp(argv[0], "help") == 0) {
-        printf("builtins: echo WORDS | exit [N] | status | uname | help\n"
+        printf("builtins: echo WORDS | exit [N] | status | uname | crash (test init's restart) | help\n"
                "programs (bin/ in the initrd; `ls` lists them): ls, ps, usertests, bench, cmos-rtc, ...\n"
                "editing: arrows, backspace, Delete, Home/End, Ctrl-A/E/U/C; up/down for history\n");
         *status = 0;
@@ -292,7 +299,7 @@ int main(void)
         int argc = split(line, argv, store, sizeof store);
         if (argc == 0)
             continue;
-        int status;
+        int status = 0;
         if (!builtin(argc, argv, &status))
             status = run_program(argc, argv);
         last_status = status;
