@@ -127,6 +127,48 @@ describe('trace over QEMU transports', { skip: missing }, () => {
     }
   });
 
+  it('a panic: its message is the last event over COM2, and the flight recorder reads the rings', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trace-panic-'));
+    const f = join(dir, 'com2.bin');
+    // 1. COM2: panic() flushes the rings to the transport before halting (panic=exit ends QEMU)
+    await new Promise<void>((res, rej) => {
+      const p = spawn('qemu-system-x86_64', [...BASE, '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-kernel', KERNEL, '-initrd', INITRD,
+        '-append', 'trace.crash panic=exit', '-serial', `file:${join(dir, 'com1.txt')}`, '-serial', `file:${f}`], { stdio: 'ignore' });
+      const t = setTimeout(() => { p.kill('SIGKILL'); rej(new Error('no panic within 120 s')); }, 120000);
+      p.once('exit', () => { clearTimeout(t); res(); });
+    });
+    assert.match(readFileSync(join(dir, 'com1.txt'), 'latin1'), /KERNEL PANIC: trace\.crash/);
+    const t = loadTrace(f);
+    const last = t.events.at(-1)!;
+    assert.equal(last.name, 'log');
+    assert.match(String(last.fields['text']), /deliberate panic/);
+    assert.equal(t.stats.corruptFrames, 0);
+    // 2. no transport at all: the panicked guest's rings through the gdbstub
+    const q = await startQemu({ kernel: KERNEL, initrd: INITRD, smp: 2, memory: '256M', accel: 'tcg', append: 'trace.crash' });
+    try {
+      const c = await RspClient.connect(q.endpoint);
+      const stopped = c.resume();
+      const end = Date.now() + 120000;
+      while (!/System halted/.test(q.output())) {
+        if (Date.now() > end) throw new Error(`no panic:\n${q.output()}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      c.interrupt();
+      await stopped;
+      const r = await readFlightRecorder(c, new Uint8Array(readFileSync(KERNEL64)));
+      c.close();
+      writeFileSync(join(dir, 'flight.ltrace'), r.file);
+      const ft = loadTrace(join(dir, 'flight.ltrace'));
+      const fl = ft.events.at(-1)!;
+      assert.equal(fl.name, 'log', 'the panic message is the last event in the rings');
+      assert.match(String(fl.fields['text']), /deliberate panic/);
+      assert.ok(ft.events.some((e) => e.name === 'proc_create' && e.fields['name'] === 'sh'), 'and the boot before it');
+    } finally {
+      await q.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('flight recorder: the rings read through the gdbstub after stopping the guest', { skip: !existsSync(KERNEL64) && `no ${KERNEL64}` }, async () => {
     const q = await startQemu({ kernel: KERNEL, initrd: INITRD, smp: 2, memory: '256M', accel: 'tcg' });
     try {

@@ -60,6 +60,7 @@ uint32_t trace_parse_classes(const char *s, size_t n, bool *ok)
 }
 
 bool trace_bench_requested;
+bool trace_crash_requested;     /* trace.crash: the drainer panics after 1 s (tests the flight recorder) */
 
 /* trace.bench on the command line: time the recording path on this CPU (cycles per event,
  * recorded and filtered out) before the transports start; the drainer then reports how fast
@@ -102,6 +103,8 @@ static void parse_boot_option(void)
             trace_boot_classes = m;
         } else if (n == 11 && !strncmp(w, "trace.bench", 11)) {
             trace_bench_requested = true;
+        } else if (n == 11 && !strncmp(w, "trace.crash", 11)) {
+            trace_crash_requested = true;
         }
     }
 }

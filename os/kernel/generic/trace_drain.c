@@ -168,9 +168,9 @@ static void drainer(void *arg)
 {
     (void)arg;
     static uint64_t last_idle[TRACE_MAX_CPUS];
-    uint64_t last_load = clock_ns(), last_pre = last_load;
+    uint64_t last_load = clock_ns(), last_pre = last_load, start = last_load;
     sleep_ns(DRAIN_NS);     /* producers that saw trace_live == 0 have finished */
-    if (!preamble_sent)
+    if (!preamble_sent && trace_live)
         out_preamble(true, true);
     for (;;) {
         uint64_t now = clock_ns();
@@ -178,7 +178,11 @@ static void drainer(void *arg)
             sample_loads(now, now - last_load, last_idle);
             last_load = now;
         }
-        trace_drain_all();
+        if (trace_live)
+            trace_drain_all();
+        extern bool trace_crash_requested;
+        if (trace_crash_requested && now - start >= 1000000000ULL)
+            panic("trace.crash on the command line: deliberate panic to test the flight recorder");
         if (have_com2 && now - last_pre >= PREAMBLE_NS) {
             out_preamble(true, false);
             last_pre = now;
@@ -191,8 +195,14 @@ void trace_start(void)
 {
     have_shm = trace_ivshmem_probe();
     have_com2 = trace_com2_probe();
+    extern bool trace_crash_requested;
     if (!have_shm && !have_com2) {
         pr_info("trace: no transport (no ivshmem device, no COM2): flight recorder only");
+        if (trace_crash_requested) {
+            struct thread *t = thread_create_kernel(drainer, NULL, cpus[0]);    /* only to crash */
+            if (t)
+                thread_start(t);
+        }
         return;
     }
     trace_transports = (have_shm ? 1 : 0) | (have_com2 ? 2 : 0);
