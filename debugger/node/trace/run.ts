@@ -1,0 +1,65 @@
+/*
+ * run.ts — what the IDE's Run does for tracing, in one call.
+ *
+ *   const tr = prepareRunTrace({ dir: sessionDir });      // before starting QEMU
+ *   qemuArgs.push(...tr.qemuArgs);                         // after COM1's -serial
+ *   tr.session.on('stats', (s) => statusBar(`${s.eventsPerSec} ev/s · ${s.lost} lost`));
+ *   tr.session.on('events', (evs) => views.append(evs));
+ *   tr.session.start();                                    // right after QEMU is spawned
+ *   ...; await tr.stop();                                  // on Stop: the recording is complete
+ *   tr.saveAs('/path/name.ltrace');                        // "Save trace"; reopen with loadTrace()
+ *
+ * Transport: ivshmem (a fresh /dev/shm file, removed on stop) by default, or COM2 over a Unix
+ * socket in `dir` (transport: 'serial'). The recording goes to dir/trace.ltrace.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { qemuTraceArgs, TraceSession, type SessionStats } from './session.js';
+
+export interface RunTraceOptions {
+  dir: string;
+  transport?: 'shm' | 'serial';
+  keepEvents?: boolean;
+}
+
+export interface RunTrace {
+  qemuArgs: string[];
+  session: TraceSession;
+  recording: string;
+  stop(): Promise<SessionStats>;
+  saveAs(file: string): void;
+}
+
+let counter = 0;
+
+export function prepareRunTrace(o: RunTraceOptions): RunTrace {
+  fs.mkdirSync(o.dir, { recursive: true });
+  const recording = path.join(o.dir, 'trace.ltrace');
+  let shm: string | undefined;
+  let sock: string | undefined;
+  if ((o.transport ?? 'shm') === 'shm' && fs.existsSync('/dev/shm')) {
+    shm = `/dev/shm/lanes-trace-${process.pid}-${++counter}`;
+    fs.rmSync(shm, { force: true });
+  } else {
+    sock = path.join(o.dir, 'com2.sock');
+    fs.rmSync(sock, { force: true });
+  }
+  const session = new TraceSession({ shm, serial: sock, out: recording, keepEvents: o.keepEvents });
+  let stopped: Promise<SessionStats> | undefined;
+  return {
+    qemuArgs: qemuTraceArgs({ shm, serialSocket: sock }),
+    session,
+    recording,
+    stop() {
+      if (!stopped) {
+        stopped = session.stop().finally(() => {
+          if (shm) fs.rmSync(shm, { force: true });
+        });
+      }
+      return stopped;
+    },
+    saveAs(file: string) {
+      fs.copyFileSync(recording, file);
+    },
+  };
+}
