@@ -70,6 +70,16 @@ void kmain(uint32_t magic, uint32_t info)
     multiboot_parse(magic, info);
     pr_info("%s (x86_64) booting via %s; command line: \"%s\"", LANES_VERSION_STRING,
             magic == 0x2BADB002 ? "multiboot1" : "multiboot2", boot.cmdline);
+    {
+        uint32_t a, b, c, d;
+        char vendor[13];
+        cpuid(0, 0, &a, &b, &c, &d);
+        memcpy(vendor, &b, 4);
+        memcpy(vendor + 4, &d, 4);
+        memcpy(vendor + 8, &c, 4);
+        vendor[12] = 0;
+        pr_info("cpu: %s, EFER 0x%lx%s", vendor, rdmsr(MSR_EFER), cpu_has_nx ? ", NX" : "");
+    }
     pmm_init();
     uint64_t max_phys = 0;
     for (int i = 0; i < boot.nram; i++)

@@ -94,8 +94,8 @@ int64_t process_spawn_image(struct process *parent, const uint8_t *img, uint64_t
         .stack_size = STACK_SIZE,
     };
     mo_write(stack, su - mo_base, &s, sizeof s);
-    thread_start(t);
     pr_debug("spawned pid %u (%s) entry 0x%lx on cpu%u", p->pid, p->name, ei.entry, t->cpu->id);
+    thread_start(t);
     *out = p;
     return 0;
 }

@@ -88,7 +88,6 @@ SYS(thread_create)
         return h;
     }
     thread_start(t);
-    kobj_put(&t->obj);
     return h;
 }
 

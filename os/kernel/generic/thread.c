@@ -116,10 +116,12 @@ struct thread *thread_create_user(struct process *p, uint64_t entry, uint64_t st
     return t;
 }
 
-/* The scheduler holds one reference while the thread can run (dropped by thread_reap). */
+/*
+ * The creator's reference becomes the scheduler's, dropped by thread_reap: take your own
+ * reference before this if you still need t afterwards (it may run and end at once).
+ */
 void thread_start(struct thread *t)
 {
-    kobj_get(&t->obj);
     sched_enqueue(t);
 }
 

@@ -113,7 +113,7 @@ void trap_dispatch(struct regs *r)
                     pr_warn("syscall arrived at CPL 3 (hypervisor quirk); emulating its entry");
                 }
                 r->rip = r->rcx;
-                r->rflags = (r->r11 & 0x3c7fd7) | 0x202;
+                r->rflags = (r->r11 & 0x240dd5) | 0x202;   /* arithmetic flags, TF, DF, AC, ID; never IOPL */
                 r->cs = SEL_UCODE;
                 r->ss = SEL_UDATA;
                 r->vector = VEC_SYSCALL;
