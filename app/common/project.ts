@@ -60,7 +60,9 @@ export function defaultProjectConfig(name = 'project'): ProjectConfig {
     qemu: {
       binary: 'qemu-system-x86_64',
       machine: 'pc',
-      cpu: 'max',
+      // `max` works under KVM and TCG; without arch-capabilities because some hosts' KVM aborts
+      // on that MSR ("failed to set MSR 0x10a").
+      cpu: 'max,-arch-capabilities',
       cpus: 1,
       memory: '256M',
       accel: 'auto',

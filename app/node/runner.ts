@@ -146,7 +146,9 @@ export class Runner {
       if (this.qemu === q) this.qemu = null;
       if (gen !== this.gen || this.state.kind === 'stopped') return;
       if (signal) {
-        this.setState({ kind: 'stopped' });
+        // Not our Stop (that bumps the generation first): QEMU crashed or was killed from outside.
+        const why = stderr.trim().split('\n').slice(-3).join(' ');
+        this.fail(gen, `QEMU ended with signal ${signal}${why ? `: ${why}` : ''}`);
         return;
       }
       if (!this.consoleSeen && code !== 0) {

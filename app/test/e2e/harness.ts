@@ -65,17 +65,23 @@ export async function stopServer(server: ChildProcess): Promise<void> {
 }
 
 export async function launchBrowser(): Promise<Browser> {
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanescope-chromium-'));
+  // playwright gives every launch a fresh temporary profile (--user-data-dir) of its own.
   return chromium.launch({
     executablePath: process.env['CHROMIUM'] ?? '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${userDataDir}`, '--enable-precise-memory-info'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-precise-memory-info'],
   });
 }
 
 export async function openSession(project: string, stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanescope-state-'))): Promise<Session> {
   const { server, url } = await startServer(project, stateDir);
-  const browser = await launchBrowser();
+  let browser: Browser;
+  try {
+    browser = await launchBrowser();
+  } catch (e) {
+    await stopServer(server);
+    throw e;
+  }
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   const consoleErrors: string[] = [];
   page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
