@@ -185,6 +185,8 @@ export interface LineRow {
   line: number;
   column: number;
   endSequence: boolean;
+  /** DWARF is_stmt: a recommended breakpoint location (gdb maps pcs to these). */
+  isStmt: boolean;
 }
 
 export class Symbolizer {
@@ -223,10 +225,11 @@ export class Symbolizer {
     return s ? s.value + this.bias : undefined;
   }
 
+  /** Statement rows and sequence ends, sorted by address (what pc → line lookups use). */
   lineRows(): LineRow[] {
     if (!this.rows) {
       const sec = this.elf.section('.debug_line');
-      this.rows = sec ? decodeDebugLine(this.elf.sectionData(sec), this.elf) : [];
+      this.rows = sec ? decodeDebugLine(this.elf.sectionData(sec), this.elf).filter((r) => r.isStmt || r.endSequence) : [];
     }
     return this.rows;
   }
@@ -378,7 +381,7 @@ export function decodeDebugLine(data: Uint8Array, elf?: ElfFile): LineRow[] {
     // State machine.
     let address = 0n; let file = 1; let line = 1; let column = 0; let isStmt = defaultIsStmt; let opIndex = 0;
     const reset = () => { address = 0n; file = 1; line = 1; column = 0; isStmt = defaultIsStmt; opIndex = 0; };
-    const emit = (end: boolean) => rows.push({ address, file: files[file] ?? `<file ${file}>`, line, column, endSequence: end });
+    const emit = (end: boolean) => rows.push({ address, file: files[file] ?? `<file ${file}>`, line, column, endSequence: end, isStmt });
     const advance = (opAdv: number) => {
       address += BigInt(minInst * Math.floor((opIndex + opAdv) / maxOps));
       opIndex = (opIndex + opAdv) % maxOps;
@@ -411,7 +414,6 @@ export function decodeDebugLine(data: Uint8Array, elf?: ElfFile): LineRow[] {
       else if (op === 12) r.uleb();
       else for (let i = 0; i < (stdLens[op - 1] ?? 0); i++) r.uleb();
     }
-    void isStmt;
     r.pos = unitEnd;
   }
   // Sort by address keeping sequence ends after rows at the same address.

@@ -29,7 +29,10 @@
  *   (breakpoint instead of SIGINT) is delivered normally.
  * - Breakpoints (Z/z) are reference-counted per client: the target gets Z on the
  *   first insert and z on the last removal; a client that detaches or vanishes
- *   has its breakpoints removed.
+ *   has its breakpoints removed. Software breakpoints (Z0) are placed as hardware
+ *   ones (Z1) while the target has debug registers free: under KVM software
+ *   breakpoints set before the kernel is loaded are lost, and on this host's nested
+ *   KVM an int3 hit even stops QEMU with an internal error (T06).
  * - D / k / vKill from a client detach that client only (the target keeps
  *   running for the others) unless killTargetOnKill is set.
  * - Target EOF while running (QEMU exits on isa-debug-exit): waiting clients get
@@ -61,6 +64,11 @@ export interface BridgeOptions {
   killTargetOnKill?: boolean;
   /** Time limit for each onStop hook. */
   hookTimeoutMs?: number;
+  /**
+   * 'hardware-first' (default): a client's Z0 is inserted as Z1 while debug registers
+   * are free (KVM loses or mishandles software breakpoints); 'as-is' forwards Z0.
+   */
+  softwareBreakpoints?: 'hardware-first' | 'as-is';
 }
 
 interface Client {
@@ -90,6 +98,8 @@ export class Bridge extends EventEmitter {
   private chain: Promise<void> = Promise.resolve();
   private parked: Array<() => Promise<void>> = [];
   private bpRefs = new Map<string, number>();
+  /** Breakpoint key as the clients see it → as inserted in the target (Z0 may become Z1). */
+  private bpActual = new Map<string, string>();
   private targetHg: string | undefined;
   private runPacket = 'vCont;c';
   private pausing = false;
@@ -143,6 +153,7 @@ export class Bridge extends EventEmitter {
     if (this.target && this.target.state !== 'closed') throw new Error('bridge already has a live target');
     this.target = t;
     this.bpRefs.clear();
+    this.bpActual.clear();
     this.targetHg = undefined;
     this.pausing = false;
     this.parked = [];
@@ -370,10 +381,21 @@ export class Bridge extends EventEmitter {
         this.bpRefs.set(key, refs + 1);
         return this.reply(c, 'OK');
       }
-      const r = await this.request(c, t, data);
+      let actual = key;
+      let r = '';
+      if (m[2] === '0' && (this.opts.softwareBreakpoints ?? 'hardware-first') === 'hardware-first') {
+        // Software breakpoints are unreliable under KVM (lost when set before the image
+        // is loaded; an int3 hit is an internal error under nested KVM): use a debug
+        // register while one is free, else fall back to a real software breakpoint.
+        actual = `1,${m[3]!.toLowerCase()},${m[4]!.toLowerCase()}`;
+        r = await this.request(c, t, 'Z' + actual);
+        if (r !== 'OK') actual = key;
+      }
+      if (actual === key) r = await this.request(c, t, data);
       if (r === 'OK') {
         c.bps.add(key);
         this.bpRefs.set(key, 1);
+        this.bpActual.set(key, actual);
       }
       return this.reply(c, r);
     }
@@ -385,7 +407,9 @@ export class Bridge extends EventEmitter {
       }
       this.bpRefs.delete(key);
     } else if (refs > 0) return this.reply(c, 'OK');
-    return this.reply(c, await this.request(c, t, data));
+    const actual = this.bpActual.get(key) ?? key;
+    this.bpActual.delete(key);
+    return this.reply(c, await this.request(c, t, 'z' + actual));
   }
 
   private async request(c: Client, t: RspClient, data: string): Promise<string> {
@@ -479,8 +503,10 @@ export class Bridge extends EventEmitter {
       const n = (this.bpRefs.get(key) ?? 1) - 1;
       if (n > 0) { this.bpRefs.set(key, n); continue; }
       this.bpRefs.delete(key);
+      const actual = this.bpActual.get(key) ?? key;
+      this.bpActual.delete(key);
       if (!t || t.state === 'closed') continue;
-      const remove = async () => { await this.request(c, t, 'z' + key); };
+      const remove = async () => { await this.request(c, t, 'z' + actual); };
       if (t.state === 'running') this.park(t, remove);
       else await remove();
     }

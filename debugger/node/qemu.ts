@@ -16,7 +16,7 @@ export interface QemuOptions {
   args?: string[];
   smp?: number;
   memory?: string;
-  /** Accelerators: default tries KVM, falls back to TCG. */
+  /** Accelerators: default tries KVM, falls back to TCG (LANESCOPE_ACCEL=tcg forces TCG). */
   accel?: 'kvm-tcg' | 'tcg';
   debugExit?: boolean;
   /** -cpu model; default max,-arch-capabilities (plain max aborts under nested KVM here). */
@@ -46,7 +46,8 @@ export function freePort(): Promise<number> {
 
 export async function startQemu(opts: QemuOptions = {}): Promise<Qemu> {
   const port = await freePort();
-  const accel = opts.accel === 'tcg' ? ['-accel', 'tcg'] : ['-accel', 'kvm', '-accel', 'tcg'];
+  const mode = opts.accel ?? (process.env.LANESCOPE_ACCEL === 'tcg' ? 'tcg' : 'kvm-tcg');
+  const accel = mode === 'tcg' ? ['-accel', 'tcg'] : ['-accel', 'kvm', '-accel', 'tcg'];
   const args = [
     ...accel, '-cpu', opts.cpu ?? 'max,-arch-capabilities', '-m', opts.memory ?? '128M', '-smp', String(opts.smp ?? 1),
     '-S', '-gdb', `tcp:127.0.0.1:${port}`, '-nographic', '-no-reboot', '-display', 'none',
