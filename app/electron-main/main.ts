@@ -25,7 +25,9 @@ function arg(name: string): string | undefined {
 }
 
 const rendererDir = path.resolve(__dirname, '../browser');
-const backend = new Backend({ project: arg('--project') ?? process.env['LANESCOPE_PROJECT'] });
+/** The bundled LaneOS project: next to the app when packaged, else the checkout's os/. */
+const bundledOs = app.isPackaged ? path.join(process.resourcesPath, 'os') : path.resolve(__dirname, '../../../os');
+const backend = new Backend({ project: arg('--project') ?? process.env['LANESCOPE_PROJECT'] ?? bundledOs });
 let win: BrowserWindow | null = null;
 
 function isTrustedSender(e: IpcMainEvent): boolean {

@@ -57,8 +57,7 @@ await Promise.all([
   }),
   esbuild.build({
     entryPoints: { main: path.join(app, 'electron-main/main.ts') },
-    outdir: path.join(out, 'electron-main'),
-    outExtension: { '.js': '.cjs' },
+    outdir: path.join(out, 'electron-main'), // main.js (package.json "main"); a package.json there marks it CommonJS
     bundle: true,
     format: 'cjs',
     platform: 'node',

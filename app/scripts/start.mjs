@@ -43,7 +43,7 @@ const e = electronProblem();
 if (typeof e === 'string') browserMode(e);
 else {
   const t0 = Date.now();
-  const child = spawn(e.bin, [path.join(app, 'out/electron-main/main.cjs'), '--project', project], { stdio: ['ignore', 'inherit', 'pipe'] });
+  const child = spawn(e.bin, [path.join(app, 'out/electron-main/main.js'), '--project', project], { stdio: ['ignore', 'inherit', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d) => {
     err += d;

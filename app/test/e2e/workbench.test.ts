@@ -134,7 +134,6 @@ test('closing a tab with unsaved changes asks first', async () => {
   await p.click('.monaco-editor .view-lines');
   await p.keyboard.type('x');
   await p.waitForSelector(`.tab.dirty[data-path="${SRC_FILE}"]`);
-  await p.hover(`.tab[data-path="${SRC_FILE}"]`);
   await p.click(`.tab[data-path="${SRC_FILE}"] .tab-close`);
   const dlg = await p.waitForSelector('[role="dialog"][aria-label="Unsaved changes"]');
   await shot(p, 'e2e-7-close-dirty');
