@@ -77,6 +77,10 @@ interface Client {
   hc?: string;
   waiting: boolean;
   bps: Set<string>;
+  /** Follows runs started by others (Lanescope's own gdb; see follow.ts). */
+  follower: boolean;
+  /** A stop happened while this client was idle (it was not told). */
+  missed: boolean;
 }
 
 /** PacketSize the bridge offers its clients (gdb's own cap is 16 KiB); m/M/X are split for the target. */
@@ -127,7 +131,7 @@ export class Bridge extends EventEmitter {
         s.close();
         return;
       }
-      this.clients.set(s.id, { s, waiting: false, bps: new Set() });
+      this.clients.set(s.id, { s, waiting: false, bps: new Set(), follower: false, missed: false });
       this.emit('client-connected', { id: s.id, remote: s.remote });
     };
   }
@@ -162,6 +166,17 @@ export class Bridge extends EventEmitter {
     t.on('protocol-error', (e: RspError) => this.emit('protocol-error', { side: 'target', client: 0, message: `target: ${e.message}`, error: e }));
     t.on('close', (i: { message: string; whileRunning: boolean }) => this.onTargetClose(t, i));
     return Promise.resolve();
+  }
+
+  /**
+   * Mark a client as a follower: it is expected to join runs started by other clients
+   * (follow.ts makes an MI gdb do that); if it joins after the run already ended it
+   * gets that stop instead of resuming the target again.
+   */
+  setFollower(clientId: number, on = true): void {
+    const c = this.clients.get(clientId);
+    if (!c) throw new Error(`bridge has no client #${clientId}`);
+    c.follower = on;
   }
 
   /** Run `hook` with the target stopped, before any client sees a stop. */
@@ -426,9 +441,19 @@ export class Bridge extends EventEmitter {
     if (t.state === 'running') {
       // Someone else's run is in progress: join it, answer at the stop.
       c.waiting = true;
+      c.missed = false;
       this.emit('joined', { client: c.s.id });
       return;
     }
+    if (c.follower && c.missed && t.lastStop) {
+      // A follower catching up with a run that already ended: give it that stop
+      // instead of starting a new run.
+      c.missed = false;
+      this.emit('joined', { client: c.s.id, late: true });
+      this.reply(c, t.lastStop.raw);
+      return;
+    }
+    c.missed = false;
     if (/^[cs]/.test(data) && c.hc && c.hc !== '0' && c.hc !== '-1') await this.request(c, t, 'Hc' + c.hc);
     c.waiting = true;
     this.startRun(t, data, c.s.id);
@@ -481,7 +506,10 @@ export class Bridge extends EventEmitter {
         c.waiting = false;
         this.reply(c, stop.raw);
         notified.push(c.s.id);
-      } else missed.push(c.s.id);
+      } else {
+        c.missed = true;
+        missed.push(c.s.id);
+      }
     }
     this.emit('stop', { stop, notified, missed });
     await this.runParked();

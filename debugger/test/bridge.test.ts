@@ -15,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { encodePacket, RspDecoder } from '../common/rsp.js';
 import { Bridge, type PacketLogEntry } from '../node/bridge.js';
 import { RspClient } from '../node/client.js';
+import { connectFollower } from '../node/follow.js';
 import { GdbMi } from '../node/mi-driver.js';
 import { startQemu, type Qemu } from '../node/qemu.js';
 
@@ -212,6 +213,34 @@ describe('bridge: QEMU + two gdbs + raw clients', T, () => {
     C.kill(); // gdb crashes: socket closes without D
     await waitFor(() => b.clientIds.length === n - 1);
     assert.deepEqual(await B.readMemory(0x7000n, 6), LOOP);
+  });
+
+  it("Lanescope's gdb follows runs started by a user's gdb and sees their stops too", async () => {
+    const L = await GdbMi.start();
+    const f = await connectFollower(b, L);
+    try {
+      await B.console('set $pc = 0x7000');
+      // The user continues; Lanescope's gdb follows on its own (no command from us).
+      const lStop = L.waitForStop(60000);
+      const bStop = B.waitForStop(60000);
+      const joined = event<{ client: number }>(b, 'joined', (e) => e.client === f.clientId);
+      await B.execContinue();
+      await joined;
+      await B.execInterrupt();
+      const [sl, sb] = await Promise.all([lStop, bStop]);
+      assert.equal(sb['signal-name'], 'SIGINT');
+      assert.equal(sl['signal-name'], 'SIGINT');
+      assert.equal((sl.frame as { addr: string }).addr, (sb.frame as { addr: string }).addr);
+      // A single step by the user ends before the follower joins: it is handed that stop.
+      const lStep = L.waitForStop(60000);
+      const si = await B.run('step-instruction', 60000);
+      const sl2 = await lStep;
+      assert.equal((sl2.frame as { addr: string }).addr, (si.frame as { addr: string }).addr);
+      assert.equal((await L.registerValues('x', ['rip'])).get('rip'), (await B.registerValues('x', ['rip'])).get('rip'));
+    } finally {
+      f.stop();
+      L.kill();
+    }
   });
 
   it('QEMU exiting while a gdb waits: the gdb sees the exit, the bridge reports it, a new target works', async () => {

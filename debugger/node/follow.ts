@@ -1,0 +1,57 @@
+/*
+ * follow.ts — keep Lanescope's own gdb in step with runs started by other gdbs.
+ *
+ * gdb in all-stop mode does not read its connection while it believes the target is
+ * stopped, so a stop caused by another client (a user's gdb in a terminal) cannot be
+ * pushed to it. Instead, when the bridge reports that another client resumed the
+ * target, the followed gdb is told `-exec-continue`: it sends its resume, the bridge
+ * lets it JOIN the running target (or, if the run already ended, hands it that stop),
+ * and the gdb then reports *stopped like any stop it caused itself.
+ *
+ *   const f = await connectFollower(bridge, gdb);   // gdb connects to the bridge
+ *   ...                                             // user's gdb continues/steps: gdb follows
+ *   f.stop();
+ */
+import type { Bridge } from './bridge.js';
+import type { GdbMi } from './mi-driver.js';
+
+export interface Follower {
+  clientId: number;
+  stop(): void;
+}
+
+export async function connectFollower(bridge: Bridge, gdb: GdbMi, timeoutMs = 30000): Promise<Follower> {
+  const port = bridge.port;
+  if (port === undefined) throw new Error('the bridge is not listening');
+  const idP = new Promise<number>((resolve, reject) => {
+    const t = setTimeout(() => { bridge.off('client-connected', on); reject(new Error('gdb did not connect to the bridge')); }, timeoutMs);
+    const on = (e: { id: number }) => { clearTimeout(t); bridge.off('client-connected', on); resolve(e.id); };
+    bridge.on('client-connected', on);
+  });
+  await gdb.connect(`127.0.0.1:${port}`);
+  const clientId = await idP;
+  bridge.setFollower(clientId);
+  let running = false;
+  const onGdbRunning = () => { running = true; };
+  const onGdbStopped = () => { running = false; };
+  gdb.on('running', onGdbRunning);
+  gdb.on('stopped', onGdbStopped);
+  const onRunning = (e: { client: number }) => {
+    if (e.client === clientId || e.client === 0 || running) return;
+    running = true;
+    gdb.execContinue().catch((err: Error) => {
+      running = false;
+      bridge.emit('hook-error', { message: `follower gdb could not follow a run: ${err.message}` });
+    });
+  };
+  bridge.on('running', onRunning);
+  return {
+    clientId,
+    stop() {
+      bridge.off('running', onRunning);
+      gdb.off('running', onGdbRunning);
+      gdb.off('stopped', onGdbStopped);
+      try { bridge.setFollower(clientId, false); } catch { /* gone */ }
+    },
+  };
+}
