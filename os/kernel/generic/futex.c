@@ -56,15 +56,9 @@ int64_t futex_wait(uint64_t uaddr, uint32_t expected, uint64_t timeout_ns)
     return r;
 }
 
-int64_t futex_wake(uint64_t uaddr, uint32_t count)
+/* Wake up to count waiters on the word at physical address key. */
+int64_t futex_wake_key(uint64_t key, uint32_t count)
 {
-    if (uaddr & 3)
-        return LANES_E_INVAL;
-    if (!user_range_ok(uaddr, 4))
-        return LANES_E_FAULT;
-    uint64_t key = vm_translate(current()->proc->vm, uaddr, false);
-    if (!key)
-        return LANES_E_FAULT;
     struct bucket *b = bucket_of(key);
     int64_t n = 0;
     spin_lock(&b->lock);
@@ -80,4 +74,16 @@ int64_t futex_wake(uint64_t uaddr, uint32_t count)
     }
     spin_unlock(&b->lock);
     return n;
+}
+
+int64_t futex_wake(uint64_t uaddr, uint32_t count)
+{
+    if (uaddr & 3)
+        return LANES_E_INVAL;
+    if (!user_range_ok(uaddr, 4))
+        return LANES_E_FAULT;
+    uint64_t key = vm_translate(current()->proc->vm, uaddr, false);
+    if (!key)
+        return LANES_E_FAULT;
+    return futex_wake_key(key, count);
 }

@@ -4,7 +4,8 @@
  * User space runs them one by one through sys_ktest(system, index, &result) and reports each
  * by name. Each test returns NULL on success or a message saying what went wrong. They
  * exercise the real allocators, page tables, address spaces, handle tables, scheduler
- * (kernel threads on other CPUs, cross-CPU wake-ups, interrupts, sleeps), user-copy fixups,
+ * (kernel threads on other CPUs, cross-CPU wake-ups, interrupts, sleeps), futexes (a word in
+ * the calling process, woken by a kernel thread on another CPU), user-copy fixups,
  * the ELF loader's checks and the initrd reader.
  */
 #include <kernel/kernel.h>
@@ -480,6 +481,63 @@ static const char *t_memobj(void)
     return NULL;
 }
 
+struct futex_waker { uint64_t key; volatile int64_t woken; struct join j; };
+
+static void futex_waker_fn(void *arg)
+{
+    struct futex_waker *fw = arg;
+    sleep_ns(5000000);
+    fw->woken = futex_wake_key(fw->key, 1);
+    join_mark(&fw->j);
+}
+
+/* A word in the calling process's memory; a kernel thread on another CPU wakes us by its key. */
+static const char *t_futex(void)
+{
+    struct vmspace *vm = current()->proc->vm;
+    struct memobj *m = memobj_create(1);
+    uint64_t ua;
+    if (!vm || !m)
+        FAIL("no user address space or memory");
+    if (vm_map(vm, m, 0, 0, PAGE_SIZE, LANES_PROT_READ | LANES_PROT_WRITE, &ua)) {
+        kobj_put(&m->obj);
+        FAIL("map failed");
+    }
+    const char *err = NULL;
+    uint32_t *word = (uint32_t *)((uint8_t *)P2V(m->pages[0]) + 64);
+    *word = 7;
+    if (futex_wait(ua + 64, 8, 1000000) != LANES_E_AGAIN)
+        err = "mismatched value did not give AGAIN";
+    else if (futex_wait(ua + 66, 7, 1000000) != LANES_E_INVAL)
+        err = "unaligned word accepted";
+    else if (futex_wait(ua + 64, 7, 2000000) != LANES_E_TIMEOUT)
+        err = "timed wait did not time out";
+    else if (futex_wake(ua + 64, 1) != 0)
+        err = "wake without waiters woke someone";
+    if (!err) {
+        static struct futex_waker fw;
+        fw.key = m->pages[0] + 64;
+        fw.woken = -1;
+        join_init(&fw.j);
+        struct thread *t = thread_create_kernel(futex_waker_fn, &fw,
+                                                ncpus > 1 ? cpus[(this_cpu()->id + 1) % ncpus] : this_cpu());
+        if (!t) {
+            err = "thread_create_kernel failed";
+        } else {
+            thread_start(t);
+            int64_t r = futex_wait(ua + 64, 7, 3000000000ULL);
+            join_wait(&fw.j, 1, 3000000000ULL);
+            if (r != 0 || fw.woken != 1) {
+                snprintf(msgbuf, sizeof msgbuf, "futex_wait returned %ld, waker woke %ld", r, fw.woken);
+                err = msgbuf;
+            }
+        }
+    }
+    vm_unmap(vm, ua, PAGE_SIZE);
+    kobj_put(&m->obj);
+    return err;
+}
+
 static const struct { const char *name; const char *(*fn)(void); } tests[] = {
     { "pmm_alloc_free", t_pmm },
     { "heap_kmalloc_kfree", t_heap },
@@ -491,6 +549,7 @@ static const struct { const char *name; const char *(*fn)(void); } tests[] = {
     { "sched_cross_cpu_wake", t_cross_cpu_wake },
     { "sched_interrupt_wait", t_interrupt },
     { "timer_sleep_timeout", t_sleep },
+    { "futex_wait_wake", t_futex },
     { "clock_monotonic_smp", t_clock },
     { "usercopy_bad_pointers", t_usercopy },
     { "elf_loader_checks", t_elf },

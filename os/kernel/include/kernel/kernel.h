@@ -291,6 +291,7 @@ struct supervisor *supervisor_create(void);
 void futex_init(void);
 int64_t futex_wait(uint64_t uaddr, uint32_t expected, uint64_t timeout_ns);
 int64_t futex_wake(uint64_t uaddr, uint32_t count);
+int64_t futex_wake_key(uint64_t key, uint32_t count);
 void console_init(void);
 void console_rx_byte(uint8_t c);
 int64_t console_read(uint64_t ubuf, uint64_t len, uint64_t timeout_ns);
