@@ -17,6 +17,7 @@ import { startQemu } from '../node/qemu.js';
 import { readFlightRecorder } from '../node/trace/flight.js';
 import { loadTrace, qemuTraceArgs, TraceSession } from '../node/trace/session.js';
 import type { TraceEvent } from '../common/trace/records.js';
+import { formatEvent } from '../common/trace/text.js';
 
 const ROOT = resolve(process.env['LANESCOPE_ROOT'] ?? '.');
 const KERNEL = process.env['LANES_TRACE_KERNEL'] ?? join(ROOT, 'os/build/kernel/lanes32.elf');
@@ -25,7 +26,7 @@ const INITRD = process.env['LANES_TRACE_INITRD'] ?? join(ROOT, 'os/build/initrd.
 const BASE = ['-accel', 'tcg', '-cpu', 'max,-arch-capabilities', '-smp', '2', '-m', '256M', '-display', 'none', '-monitor', 'none', '-no-reboot'];
 const missing = !existsSync(KERNEL) || !existsSync(INITRD) ? `no kernel/initrd at ${KERNEL} (run make -C os)` : false;
 
-async function bootWith(extra: string[], session: TraceSession, dir: string): Promise<{ console: string }> {
+async function bootWith(extra: string[], session: TraceSession, dir: string, commands = ['ps']): Promise<{ console: string }> {
   const p = spawn('qemu-system-x86_64', [...BASE, '-kernel', KERNEL, '-initrd', INITRD, '-serial', 'stdio', ...extra], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   p.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
@@ -44,8 +45,15 @@ async function bootWith(extra: string[], session: TraceSession, dir: string): Pr
     // a socket reader must be attached before the command runs (QEMU drops COM2 bytes otherwise)
     const attach = Date.now() + 20000;
     while (session.stats().bytes === 0 && Date.now() < attach) await new Promise((r) => setTimeout(r, 100));
-    p.stdin.write('ps\n');
-    await waitFor(/lanes\$ [\s\S]*lanes\$ /, 60000);
+    for (let i = 0; i < commands.length; i++) {
+      const before = out.length;
+      p.stdin.write(commands[i] + '\n');
+      const end = Date.now() + 60000;
+      while (!/lanes\$ /.test(out.slice(before + commands[i]!.length))) {
+        if (Date.now() > end) throw new Error(`timeout running ${commands[i]}:\n${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
     await new Promise((r) => setTimeout(r, 2500)); // idle: let the drainer pass a few times
   } finally {
     p.kill('SIGTERM');
@@ -125,6 +133,36 @@ describe('trace over QEMU transports', { skip: missing }, () => {
       rmSync(shm, { force: true });
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('run-time control: `trace` switches classes off and on, `trace mark` records markers', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'trace-ctl-'));
+    const f = join(dir, 'com2.bin');
+    const s = new TraceSession({ serial: f });
+    const { console: con } = await bootWith(['-serial', `file:${f}`], s, dir,
+      ['trace', 'trace mark before', 'trace off', 'ps', 'trace mark hidden', 'trace sched,user', 'trace mark after begin', 'trace bogus', 'trace on']);
+    await s.stop();
+    if (/trace: (command )?not found|cannot start|no such/i.test(con) && !/trace: classes/.test(con)) {
+      t.skip('this initrd has no `trace` program');
+      return;
+    }
+    assert.match(con, /trace: classes meta,proc,sched/);
+    assert.match(con, /trace: unknown class 'bogus'/);
+    const tr = loadTrace(f);
+    const marks = tr.events.filter((e) => e.name === 'marker').map((e) => e.fields['name']);
+    assert.deepEqual(marks, ['before', 'after'], 'markers recorded while the user class is on, none while off');
+    const cfg = tr.events.filter((e) => e.name === 'trace_config').map((e) => e.fields['classes']);
+    assert.deepEqual(cfg.slice(0, 3), [0, 0b10000000101, 0xfff]);
+    // while tracing was off, the `ps` run left no process events
+    const off = tr.events.find((e) => e.name === 'trace_config' && e.fields['classes'] === 0)!;
+    const on = tr.events.find((e) => e.name === 'trace_config' && e.fields['classes'] !== 0 && e.tsc > off.tsc)!;
+    const during = tr.events.filter((e) => e.tsc > off.tsc && e.tsc < on.tsc && e.cls !== 'meta');
+    if (process.env['TRACE_DEBUG']) for (const e of during.slice(0, 12)) console.log(formatEvent(e));
+    assert.equal(during.length, 0);
+    const all = tr.events.find((e) => e.name === 'trace_config' && e.fields['classes'] === 0xfff && e.tsc > on.tsc)!;
+    assert.equal(tr.events.filter((e) => e.tsc > on.tsc && e.tsc < all.tsc && e.cls === 'syscall').length, 0, 'syscall class stays off after `trace sched,user`');
+    assert.ok(tr.events.some((e) => e.tsc > all.tsc && e.cls === 'syscall'), 'and comes back with `trace on`');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('a panic: its message is the last event over COM2, and the flight recorder reads the rings', async () => {
