@@ -1,0 +1,379 @@
+/*
+ * frame.ts — from the model and the view state to what one frame draws. Pure (no DOM): the
+ * renderer only paints these buffers, so level of detail, filters, folding and hit testing are
+ * unit-tested and benchmarked in Node.
+ *
+ *   layout(model, state)          rows: one lifeline per process (threads as sub-rows when expanded)
+ *   computeFrame(model, layout, state, viewport)
+ *       messages in [t0, t1]      binary search on time (messages are time-ordered)
+ *         ≤ detailLimit visible → one arrow each (x, y from, y to, hue, flags)
+ *         more                  → level of detail: one bar per pixel column (min y, max y, count)
+ *       ops overlapping [t0, t1]  blocks of 1024 ops skipped by their end-time bound; spans merged
+ *                                 per row at pixel resolution; ends marked (cancelled, end of lane,
+ *                                 error; still pending = open end)
+ *       collapsed conversations  one band per collapsed conversation instead of its arrows
+ */
+import { MsgFlag, OpEnd, type IpcModel } from './model.js';
+
+export interface Row {
+  kind: 'process' | 'thread';
+  pid: number;
+  tid: number;
+  label: string;
+  y: number; // centre
+  h: number;
+}
+
+export interface Layout {
+  rows: Row[];
+  height: number;
+  /** row index per pid / tid (a thread maps to its own row only when its process is expanded) */
+  rowOfPid: Map<number, number>;
+  rowOfTid: Map<number, number>;
+  /** the row each op is drawn on (-1: hidden), by op index; filled lazily by rowOfOps */
+  opRow?: Int32Array;
+  opRowCount?: number;
+}
+
+/** Row per op for this layout, extended incrementally as ops are added (live). */
+export function rowOfOps(model: IpcModel, lay: Layout): Int32Array {
+  let a = lay.opRow;
+  const n = model.opCount;
+  if (!a || a.length < n) {
+    const b = new Int32Array(Math.max(1024, model.opNs.length));
+    if (a) b.set(a.subarray(0, lay.opRowCount ?? 0));
+    lay.opRow = a = b;
+  }
+  for (let i = lay.opRowCount ?? 0; i < n; i++) a[i] = lay.rowOfTid.get(model.opTid[i]!) ?? lay.rowOfPid.get(model.opPid[i]!) ?? -1;
+  lay.opRowCount = n;
+  return a;
+}
+
+export interface Filter {
+  /** only messages touching these processes */
+  pids?: Set<number> | undefined;
+  /** only this stream (conversation index, not nested ones) */
+  lane?: number | undefined;
+  /** only this conversation and those nested in it */
+  conversation?: number | undefined;
+}
+
+export interface ViewState {
+  expanded: Set<number>;
+  collapsed: Set<number>;
+  filter: Filter;
+  /** messages to highlight (search results) */
+  highlight?: Set<number> | undefined;
+  selected: number;
+  rowHeight: number;
+  top: number; // y offset of the first row
+}
+
+export function defaultState(): ViewState {
+  return { expanded: new Set(), collapsed: new Set(), filter: {}, selected: -1, rowHeight: 36, top: 28 };
+}
+
+export interface Viewport {
+  t0: number;
+  t1: number;
+  width: number;
+  /** x of t0 (room for row labels) */
+  x0: number;
+}
+
+export function layout(model: IpcModel, st: ViewState): Layout {
+  const rows: Row[] = [];
+  const rowOfPid = new Map<number, number>();
+  const rowOfTid = new Map<number, number>();
+  let y = st.top;
+  const pf = st.filter.pids;
+  for (const p of model.processOrder) {
+    if (p.ops === 0) continue; // lifelines only for processes that take part in IPC
+    if (pf && pf.size && !pf.has(p.pid)) continue;
+    const h = st.rowHeight;
+    rowOfPid.set(p.pid, rows.length);
+    rows.push({ kind: 'process', pid: p.pid, tid: 0, label: `${p.name} [${p.pid}]`, y: y + h / 2, h });
+    y += h;
+    if (st.expanded.has(p.pid)) {
+      const tids = new Set<number>(p.threads.keys());
+      for (let i = 0; i < model.opCount; i++) if (model.opPid[i] === p.pid) tids.add(model.opTid[i]!);
+      for (const tid of [...tids].sort((a, b) => a - b)) {
+        const th = st.rowHeight * 0.75;
+        rowOfTid.set(tid, rows.length);
+        rows.push({ kind: 'thread', pid: p.pid, tid, label: `${p.threads.get(tid)?.name ?? 'thread'} [${tid}]`, y: y + th / 2, h: th });
+        y += th;
+      }
+    }
+  }
+  return { rows, height: y, rowOfPid, rowOfTid };
+}
+
+/** Grow-only draw buffers, reused across frames (no allocation per frame once warm). */
+class Buf {
+  n = 0;
+  cols: Float64Array[];
+  constructor(readonly width: number) {
+    this.cols = Array.from({ length: width }, () => new Float64Array(256));
+  }
+  reset(): void {
+    this.n = 0;
+  }
+  push(...v: number[]): void {
+    if (this.n === this.cols[0]!.length) this.cols = this.cols.map((c) => {
+      const d = new Float64Array(c.length * 2);
+      d.set(c);
+      return d;
+    });
+    for (let k = 0; k < this.width; k++) this.cols[k]![this.n] = v[k]!;
+    this.n++;
+  }
+  get(k: number, i: number): number {
+    return this.cols[k]![i]!;
+  }
+}
+
+export const ARROW = { x: 0, y1: 1, y2: 2, hue: 3, msg: 4, flags: 5 } as const;
+export const COLUMN = { x: 0, yMin: 1, yMax: 2, count: 3, hue: 4 } as const;
+export const SPAN = { x0: 0, x1: 1, y: 2, hue: 3, open: 4 } as const;
+export const MARK = { x: 0, y: 1, kind: 2, op: 3 } as const;
+export const FOLD = { x0: 0, x1: 1, yMin: 2, yMax: 3, conv: 4, count: 5, hue: 6 } as const;
+/** extra arrow flags set by the frame (model flags use the low bits) */
+export const AF = { Selected: 16, Highlight: 32 } as const;
+
+export interface Frame {
+  detailed: boolean;
+  /** messages in the time window that pass the filters */
+  visible: number;
+  arrows: Buf;
+  columns: Buf;
+  spans: Buf;
+  marks: Buf;
+  folds: Buf;
+}
+
+export function newFrame(): Frame {
+  return { detailed: true, visible: 0, arrows: new Buf(6), columns: new Buf(5), spans: new Buf(5), marks: new Buf(4), folds: new Buf(7) };
+}
+
+export interface FrameOptions {
+  /** at most this many arrows drawn one by one (default: width / 3) */
+  detailLimit?: number;
+}
+
+/** Conversation visibility under the filter: 1 shown, 0 hidden. */
+export function convMask(model: IpcModel, f: Filter): Uint8Array {
+  const n = model.convs.length;
+  if (f.lane !== undefined && f.lane >= 0) {
+    const m = new Uint8Array(n);
+    if (f.lane < n) m[f.lane] = 1;
+    return m;
+  }
+  if (f.conversation !== undefined && f.conversation >= 0 && f.conversation < n) return model.subtreeMask(f.conversation);
+  return new Uint8Array(n).fill(1);
+}
+
+/** For each conversation, the collapsed ancestor (or itself) it folds into, or -1. */
+export function foldMap(model: IpcModel, collapsed: Set<number>): Int32Array {
+  const n = model.convs.length;
+  const f = new Int32Array(n).fill(-1);
+  if (!collapsed.size) return f;
+  for (let c = 0; c < n; c++) {
+    let top = -1;
+    for (let k = model.convs[c]!.parent; k >= 0; k = model.convs[k]!.parent) if (collapsed.has(k)) top = k;
+    f[c] = top; // a collapsed conversation's own messages stay visible; its nested ones fold
+  }
+  return f;
+}
+
+export function computeFrame(model: IpcModel, lay: Layout, st: ViewState, vp: Viewport, fr: Frame = newFrame(), opts: FrameOptions = {}): Frame {
+  fr.arrows.reset();
+  fr.columns.reset();
+  fr.spans.reset();
+  fr.marks.reset();
+  fr.folds.reset();
+  fr.visible = 0;
+  const { t0, t1, width, x0 } = vp;
+  const span = t1 - t0;
+  if (!(span > 0) || width <= 0) return fr;
+  const k = width / span;
+  const opRow = rowOfOps(model, lay);
+  const rowYs = Float64Array.from(lay.rows, (r) => r.y);
+  const cmask = convMask(model, st.filter);
+  const folds = foldMap(model, st.collapsed);
+  const anyFold = st.collapsed.size > 0;
+  const hl = st.highlight;
+
+  // ---- messages
+  const lo = model.msgLowerBound(t0);
+  const hi = model.msgLowerBound(t1 + 1e-9);
+  const limit = opts.detailLimit ?? Math.max(50, width / 3);
+  const { msgNs, msgConv, msgSrc, msgDst, msgFlags, msgChild } = model;
+  // pass 1: count visible (cheap) to choose the level of detail
+  const visibleMsg = (m: number): boolean => {
+    const c = msgConv[m]!;
+    if (!cmask[c]) {
+      const ch = msgChild[m]!;
+      if (!(ch >= 0 && cmask[ch])) return false;
+    }
+    return true;
+  };
+  let count = 0;
+  for (let m = lo; m < hi; m++) if (visibleMsg(m)) count++;
+  fr.visible = count;
+  fr.detailed = count <= limit;
+  // per-pixel columns for the aggregated mode
+  const W = Math.ceil(width);
+  const colMin = fr.detailed ? undefined : new Float64Array(W).fill(Infinity);
+  const colMax = fr.detailed ? undefined : new Float64Array(W).fill(-Infinity);
+  const colN = fr.detailed ? undefined : new Uint32Array(W);
+  const colHue = fr.detailed ? undefined : new Float64Array(W);
+  const foldAcc = new Map<number, { x0: number; x1: number; yMin: number; yMax: number; n: number }>();
+  for (let m = lo; m < hi; m++) {
+    if (!visibleMsg(m)) continue;
+    const s = msgSrc[m]!;
+    const d = msgDst[m]!;
+    const rs = opRow[s]!;
+    const rd = opRow[d]!;
+    const y1 = rs >= 0 ? rowYs[rs]! : NaN;
+    const y2 = rd >= 0 ? rowYs[rd]! : NaN;
+    if (y1 !== y1 && y2 !== y2) continue; // neither side shown
+    const x = x0 + (msgNs[m]! - t0) * k;
+    const c = msgConv[m]!;
+    if (anyFold && folds[c]! >= 0) {
+      const f = folds[c]!;
+      let a = foldAcc.get(f);
+      if (!a) foldAcc.set(f, (a = { x0: x, x1: x, yMin: Infinity, yMax: -Infinity, n: 0 }));
+      a.x1 = x;
+      a.n++;
+      for (const y of [y1, y2]) if (y === y) {
+        if (y < a.yMin) a.yMin = y;
+        if (y > a.yMax) a.yMax = y;
+      }
+      continue;
+    }
+    const hue = model.convs[c]!.hue;
+    if (fr.detailed) {
+      let fl = msgFlags[m]!;
+      if (m === st.selected) fl |= AF.Selected;
+      if (hl && hl.has(m)) fl |= AF.Highlight;
+      fr.arrows.push(x, y1 === y1 ? y1 : y2, y2 === y2 ? y2 : y1, hue, m, fl);
+    } else {
+      const px = Math.min(W - 1, Math.max(0, Math.floor(x - x0)));
+      const ya = y1 === y1 ? y1 : y2;
+      const yb = y2 === y2 ? y2 : y1;
+      const mn = ya < yb ? ya : yb;
+      const mx = ya < yb ? yb : ya;
+      if (mn < colMin![px]!) colMin![px] = mn;
+      if (mx > colMax![px]!) colMax![px] = mx;
+      colN![px]!++;
+      colHue![px] = hue;
+    }
+  }
+  if (!fr.detailed) {
+    for (let px = 0; px < W; px++) if (colN![px]) fr.columns.push(x0 + px + 0.5, colMin![px]!, colMax![px]!, colN![px]!, colHue![px]!);
+  }
+  for (const [conv, a] of foldAcc) fr.folds.push(a.x0, a.x1, a.yMin, a.yMax, conv, a.n, model.convs[conv]!.hue);
+
+  // ---- ops: pending spans and how they ended
+  const lastOp = model.opLowerBound(t1 + 1e-9);
+  const now = model.lastNs;
+  const rows = lay.rows.length;
+  const runA = new Float64Array(rows).fill(NaN);
+  const runB = new Float64Array(rows).fill(NaN);
+  const runHue = new Float64Array(rows);
+  const runOpen = new Uint8Array(rows);
+  const flush = (r: number): void => {
+    if (runA[r] === runA[r]) fr.spans.push(runA[r]!, runB[r]!, lay.rows[r]!.y, runHue[r]!, runOpen[r]!);
+    runA[r] = NaN;
+  };
+  const nBlocks = (lastOp + 1023) >> 10;
+  const xMax = x0 + width;
+  for (let b = 0; b < nBlocks; b++) {
+    if (model.blockEnd(b) < t0) continue;
+    const end = Math.min(lastOp, (b + 1) << 10);
+    for (let i = b << 10; i < end; i++) {
+      const eNs = model.opEndNs[i]!;
+      const pending = eNs !== eNs;
+      const stop = pending ? now : eNs;
+      if (stop < t0) continue;
+      const c = model.opConv[i]!;
+      if (!cmask[c]) continue;
+      if (anyFold && folds[c]! >= 0) continue;
+      const r = opRow[i]!;
+      if (r < 0) continue;
+      const xa = Math.max(x0, x0 + (model.opNs[i]! - t0) * k);
+      const xb = Math.min(xMax, x0 + (stop - t0) * k);
+      // the span until matched (the waiting part) — after the match the op is in flight only briefly
+      const mi = model.opMsg[i]!;
+      const waitEnd = mi >= 0 ? Math.min(xb, x0 + (model.msgNs[mi]! - t0) * k) : xb;
+      if (runA[r] === runA[r] && xa <= runB[r]! + 1) {
+        if (waitEnd > runB[r]!) runB[r] = waitEnd;
+        if (pending && mi < 0) runOpen[r] = 1;
+      } else {
+        flush(r);
+        runA[r] = xa;
+        runB[r] = Math.max(waitEnd, xa + 1);
+        runHue[r] = model.convs[c]!.hue;
+        runOpen[r] = pending && mi < 0 ? 1 : 0;
+      }
+      const kind = model.opEnd[i]!;
+      if (kind === OpEnd.Cancelled || kind === OpEnd.EndOfLane || kind === OpEnd.Error) {
+        const at = kind === OpEnd.Cancelled && model.opCancelNs[i] === model.opCancelNs[i] ? model.opCancelNs[i]! : eNs;
+        if (at >= t0 && at <= t1) fr.marks.push(x0 + (at - t0) * k, lay.rows[r]!.y, kind, i);
+      } else if (pending && mi < 0 && now <= t1) {
+        fr.marks.push(x0 + (now - t0) * k, lay.rows[r]!.y, OpEnd.Pending, i);
+      }
+    }
+  }
+  for (let r = 0; r < rows; r++) flush(r);
+  return fr;
+}
+
+/**
+ * The message under (x, y): the nearest arrow within `tol` pixels horizontally whose vertical
+ * extent covers y (± tol). Works at any zoom (binary search, then a short scan).
+ */
+export function hitTest(model: IpcModel, lay: Layout, st: ViewState, vp: Viewport, x: number, y: number, tol = 5): number {
+  const k = vp.width / (vp.t1 - vp.t0);
+  const tA = vp.t0 + (x - tol - vp.x0) / k;
+  const tB = vp.t0 + (x + tol - vp.x0) / k;
+  const cmask = convMask(model, st.filter);
+  const folds = foldMap(model, st.collapsed);
+  let best = -1;
+  let bestD = Infinity;
+  const rowY = (pid: number, tid: number): number => {
+    const r = lay.rowOfTid.get(tid) ?? lay.rowOfPid.get(pid);
+    return r === undefined ? NaN : lay.rows[r]!.y;
+  };
+  for (let m = model.msgLowerBound(tA), n = 0; m < model.msgCount && model.msgNs[m]! <= tB && n < 100000; m++, n++) {
+    const c = model.msgConv[m]!;
+    const ch = model.msgChild[m]!;
+    if (!cmask[c] && !(ch >= 0 && cmask[ch])) continue;
+    if (folds[c]! >= 0) continue;
+    const s = model.msgSrc[m]!;
+    const d = model.msgDst[m]!;
+    let y1 = rowY(model.opPid[s]!, model.opTid[s]!);
+    let y2 = rowY(model.opPid[d]!, model.opTid[d]!);
+    if (y1 !== y1) y1 = y2;
+    if (y2 !== y2) y2 = y1;
+    if (y1 !== y1) continue;
+    if (y < Math.min(y1, y2) - tol || y > Math.max(y1, y2) + tol) continue;
+    const dx = Math.abs(vp.x0 + (model.msgNs[m]! - vp.t0) * k - x);
+    if (dx < bestD) {
+      bestD = dx;
+      best = m;
+    }
+  }
+  return best;
+}
+
+/** Is message m shown under the filter (for stepping that skips hidden ones)? */
+export function messageVisible(model: IpcModel, lay: Layout, st: ViewState, m: number): boolean {
+  const cm = convMask(model, st.filter);
+  const c = model.msgConv[m]!;
+  const ch = model.msgChild[m]!;
+  if (!cm[c] && !(ch >= 0 && cm[ch])) return false;
+  return lay.rowOfPid.has(model.opPid[model.msgSrc[m]!]!) || lay.rowOfPid.has(model.opPid[model.msgDst[m]!]!);
+}
+
+export { MsgFlag };

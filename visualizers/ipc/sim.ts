@@ -1,0 +1,294 @@
+/*
+ * sim.ts — a small simulator of LaneOS IPC lanes that emits the trace events the kernel would
+ * (ipc_submit / ipc_match / ipc_complete / ipc_cancel, proc_create, thread_create), following
+ * issue 4's rules: a submission pairs with the oldest pending one on the peer lane; actions pair in
+ * order (offer↔accept creates a child stream, send↔recv, push↔pull, imbue↔extract); a mismatch
+ * fails both; closing a lane fails the peer's pending and future operations with end-of-lane;
+ * cancellation completes a pending operation exactly once with CANCELLED.
+ *
+ * Used for test fixtures (until traces recorded from LaneOS's ipc-demo replace them), for the
+ * 1M-event load test and the benchmark, and by app/ tests that push the same scenario through
+ * the real trace encoder and decoder. `demoScenario` mirrors ipc-demo: a client and two servers,
+ * nested conversations, a descriptor transfer and a cancelled pending request, in a loop.
+ */
+import { IpcAction as A, DEFAULT_RESULTS, isGiving, type IpcEvent, type ResultCodes } from './events.js';
+
+interface PendingOp {
+  id: number;
+  pid: number;
+  tid: number;
+  tag: number;
+  actions: number[];
+  bytes: number;
+  stream: number;
+  lane: number;
+}
+
+interface SimStream {
+  id: number;
+  queues: [PendingOp[], PendingOp[]];
+  closed: [boolean, boolean];
+}
+
+export interface SimOptions {
+  ncpus?: number;
+  results?: ResultCodes;
+  /** ns between consecutive events */
+  stepNs?: number;
+}
+
+/** A message payload head the demo decoder understands: u32 type id, then u32 fields. */
+export function demoPayload(type: number, ...fields: number[]): Uint8Array {
+  const b = new Uint8Array(4 + fields.length * 4);
+  const dv = new DataView(b.buffer);
+  dv.setUint32(0, type, true);
+  fields.forEach((f, i) => dv.setUint32(4 + i * 4, f, true));
+  return b;
+}
+
+/** Message types of the demo (a stand-in for os/abi/messages.toml until it exists). */
+export const DEMO_TYPES: Record<number, { name: string; fields: string[] }> = {
+  1: { name: 'demo.Hello', fields: ['seq'] },
+  2: { name: 'posix.Read', fields: ['fd', 'size'] },
+  3: { name: 'posix.ReadReply', fields: ['error', 'size'] },
+  4: { name: 'demo.Forward', fields: ['seq'] },
+  5: { name: 'demo.Slow', fields: ['ms'] },
+};
+
+export const demoDecoder = {
+  typeOf(p: Uint8Array): string | undefined {
+    if (p.length < 4) return undefined;
+    return DEMO_TYPES[new DataView(p.buffer, p.byteOffset, p.byteLength).getUint32(0, true)]?.name;
+  },
+  decode(p: Uint8Array): { type: string; text: string } | undefined {
+    if (p.length < 4) return undefined;
+    const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
+    const t = DEMO_TYPES[dv.getUint32(0, true)];
+    if (!t) return undefined;
+    const f = t.fields.map((n, i) => `${n}: ${4 + i * 4 + 4 <= p.length ? dv.getUint32(4 + i * 4, true) : '?'}`);
+    return { type: t.name, text: `${t.name}{${f.join(', ')}}` };
+  },
+};
+
+export class IpcSim {
+  ns = 1_000_000;
+  private seq: number[];
+  private streams = new Map<number, SimStream>();
+  private nextStream = 0x1000;
+  private nextTag = 1;
+  private ops = new Map<number, PendingOp>();
+  readonly results: ResultCodes;
+  readonly ncpus: number;
+  readonly stepNs: number;
+
+  constructor(readonly emit: (e: IpcEvent) => void, o: SimOptions = {}) {
+    this.ncpus = o.ncpus ?? 2;
+    this.seq = new Array(this.ncpus).fill(0);
+    this.results = o.results ?? DEFAULT_RESULTS;
+    this.stepNs = o.stepNs ?? 1500;
+  }
+
+  private tick(cpu: number): { ns: number; id: number } {
+    this.ns += this.stepNs;
+    const s = ++this.seq[cpu]!;
+    return { ns: this.ns, id: cpu * 2 ** 48 + s };
+  }
+
+  private cpuOf(pid: number): number {
+    return pid % this.ncpus;
+  }
+
+  wait(ns: number): void {
+    this.ns += ns;
+  }
+
+  process(pid: number, name: string, parent = 1): void {
+    const t = this.tick(this.cpuOf(pid));
+    this.emit({ kind: 'process', ns: t.ns, pid, parent, name });
+  }
+
+  thread(tid: number, pid: number, name: string): void {
+    const t = this.tick(this.cpuOf(pid));
+    this.emit({ kind: 'thread', ns: t.ns, tid, pid, name });
+  }
+
+  exit(pid: number, code: number): void {
+    const t = this.tick(this.cpuOf(pid));
+    this.emit({ kind: 'process_exit', ns: t.ns, pid, code });
+  }
+
+  /** A new stream; returns its id (lanes 0 and 1). */
+  stream(): number {
+    const id = this.nextStream++;
+    this.streams.set(id, { id, queues: [[], []], closed: [false, false] });
+    return id;
+  }
+
+  /**
+   * Submit an action list on (stream, lane). Returns the submit's event id; if it matched, also
+   * the child stream an offer/accept created (0 if none).
+   */
+  submit(pid: number, tid: number, stream: number, lane: number, actions: number[], o: { bytes?: number; payload?: Uint8Array; ret?: number } = {}): { id: number; tag: number; child: number } {
+    const s = this.streams.get(stream);
+    if (!s) throw new Error(`sim: no stream ${stream}`);
+    const cpu = this.cpuOf(pid);
+    const t = this.tick(cpu);
+    const tag = this.nextTag++;
+    const bytes = o.bytes ?? (actions.includes(A.Send) ? o.payload?.length ?? 0 : 0);
+    this.emit({
+      kind: 'submit', id: t.id, ns: t.ns, cpu, stream, conversation: stream, tag, bytes, actions, pid, tid, lane,
+      retAddr: o.ret ?? 0x401000 + actions.length * 16 + lane, payload: o.payload,
+    });
+    const op: PendingOp = { id: t.id, pid, tid, tag, actions, bytes, stream, lane };
+    const peer = 1 - lane;
+    if (s.closed[peer]) {
+      this.complete(op, this.results.endOfLane, 0);
+      return { id: t.id, tag, child: 0 };
+    }
+    const other = s.queues[peer].shift();
+    if (!other) {
+      s.queues[lane].push(op);
+      this.ops.set(t.id, op);
+      return { id: t.id, tag, child: 0 };
+    }
+    this.ops.delete(other.id);
+    // pair the actions in order
+    let ok = actions.length === other.actions.length;
+    let child = 0;
+    for (let k = 0; ok && k < actions.length; k++) {
+      const a = actions[k]!;
+      const b = other.actions[k]!;
+      const pair = (x: number, y: number) => (a === x && (y === b)) || (a === y && b === x);
+      if (pair(A.Offer, A.Accept)) child = child || -1;
+      else if (pair(A.Send, A.RecvInline) || pair(A.Send, A.RecvBuffer) || pair(A.PushDesc, A.PullDesc) || pair(A.ImbueCreds, A.ExtractCreds) || (a === A.Dismiss && b === A.Dismiss)) continue;
+      else ok = false;
+    }
+    if (ok && child) child = this.stream();
+    else child = 0;
+    const m = this.tick(cpu);
+    const result = ok ? this.results.ok : this.results.mismatch;
+    this.emit({ kind: 'match', id: m.id, ns: m.ns, cpu, stream, conversation: stream, cause: t.id, other: other.id, childStream: child, result });
+    const sendBytes = isGiving(actions[0] ?? 0) ? bytes : other.bytes;
+    this.complete(other, result, ok ? sendBytes : 0);
+    this.complete(op, result, ok ? sendBytes : 0);
+    return { id: t.id, tag, child };
+  }
+
+  private complete(op: PendingOp, result: number, bytes: number): void {
+    const cpu = this.cpuOf(op.pid);
+    const t = this.tick(cpu);
+    this.emit({ kind: 'complete', id: t.id, ns: t.ns, cpu, stream: op.stream, tag: op.tag, cause: op.id, result, bytes, pid: op.pid, tid: op.tid });
+  }
+
+  /** Cancel a pending submit (by its id); cause = what asked for it. False if it already completed. */
+  cancel(submitId: number, cause: number, pid: number, tid: number): boolean {
+    const op = this.ops.get(submitId);
+    const cpu = this.cpuOf(pid);
+    const t = this.tick(cpu);
+    this.emit({ kind: 'cancel', id: t.id, ns: t.ns, cpu, stream: op?.stream ?? 0, tag: op?.tag ?? 0, target: submitId, cause, pid, tid });
+    if (!op) return false;
+    this.ops.delete(submitId);
+    const q = this.streams.get(op.stream)!.queues[op.lane];
+    q.splice(q.indexOf(op), 1);
+    this.complete(op, this.results.cancelled, 0);
+    return true;
+  }
+
+  /** The last handle to a lane is closed: the peer's pending (and future) operations fail. */
+  close(stream: number, lane: number): void {
+    const s = this.streams.get(stream)!;
+    s.closed[lane] = true;
+    const peer = 1 - lane;
+    for (const op of s.queues[peer].splice(0)) {
+      this.ops.delete(op.id);
+      this.complete(op, this.results.endOfLane, 0);
+    }
+  }
+
+  /** A marker event id usable as a cancel cause (e.g. the signal that interrupted a syscall). */
+  causeId(pid: number): number {
+    return this.tick(this.cpuOf(pid)).id;
+  }
+}
+
+export const DEMO = { client: 10, serverA: 11, serverB: 12 } as const;
+
+/**
+ * The ipc-demo scenario: `iterations` rounds of
+ *   client ─offer+send posix.Read→ A (conversation 1, on A's lane)
+ *     A ─offer+send demo.Forward→ B (conversation 2, nested by time; on B's lane)
+ *       in conversation 2: B ─offer→ A opens conversation 3 (nested in 2), push descriptor
+ *     B replies in 2; A replies posix.ReadReply in 1
+ *   client ─recv→ A (pending) cancelled by a "signal"; B closes conversation 2's lane:
+ *   A's pending recv on it ends with end-of-lane.
+ * One round is 40 events (plus 8 for the processes). Returns the ids of the interesting submits of the first round.
+ */
+export function demoScenario(sim: IpcSim, iterations = 1): { first: Record<string, number> } {
+  const { client, serverA, serverB } = DEMO;
+  sim.process(1, 'init', 0);
+  sim.process(client, 'ipc-demo', 1);
+  sim.thread(client * 10, client, 'main');
+  sim.process(serverA, 'demo-a', 1);
+  sim.thread(serverA * 10, serverA, 'main');
+  sim.process(serverB, 'demo-b', 1);
+  sim.thread(serverB * 10, serverB, 'main');
+  sim.thread(serverB * 10 + 1, serverB, 'worker');
+  const laneA = sim.stream(); // client (0) ↔ A (1)
+  const laneB = sim.stream(); // A (0) ↔ B (1)
+  const first: Record<string, number> = {};
+  const tc = client * 10;
+  const ta = serverA * 10;
+  const tb = serverB * 10;
+  for (let i = 0; i < iterations; i++) {
+    const rec = (k: string, v: number) => {
+      if (i === 0) first[k] = v;
+    };
+    // A and B wait for requests
+    const aAcc = sim.submit(serverA, ta, laneA, 1, [A.Accept, A.RecvInline]);
+    const bAcc = sim.submit(serverB, tb, laneB, 1, [A.Accept, A.RecvInline]);
+    rec('aAccept', aAcc.id);
+    rec('bAccept', bAcc.id);
+    sim.wait(20_000);
+    // the client's request opens conversation 1
+    const req = sim.submit(client, tc, laneA, 0, [A.Offer, A.Send], { payload: demoPayload(2, 3, 4096), bytes: 12, ret: 0x401234 });
+    rec('request', req.id);
+    const conv1 = req.child;
+    // A forwards to B: conversation 2
+    const fwd = sim.submit(serverA, ta, laneB, 0, [A.Offer, A.Send], { payload: demoPayload(4, i), bytes: 8, ret: 0x402100 });
+    rec('forward', fwd.id);
+    const conv2 = fwd.child;
+    // in conversation 2, B offers a nested conversation 3 and pushes a descriptor over it
+    const aAcc3 = sim.submit(serverA, ta, conv2, 0, [A.Accept, A.PullDesc]);
+    const off3 = sim.submit(serverB, tb + 1, conv2, 1, [A.Offer, A.PushDesc], { ret: 0x403300 });
+    rec('nestedOffer', off3.id);
+    rec('nestedAccept', aAcc3.id);
+    const conv3 = off3.child;
+    // imbue/extract credentials in conversation 3
+    sim.submit(serverA, ta, conv3, 0, [A.ExtractCreds]);
+    const cr = sim.submit(serverB, tb + 1, conv3, 1, [A.ImbueCreds], { ret: 0x403340 });
+    rec('creds', cr.id);
+    // B replies in conversation 2
+    sim.submit(serverA, ta, conv2, 0, [A.RecvInline]);
+    sim.submit(serverB, tb, conv2, 1, [A.Send], { payload: demoPayload(1, i), bytes: 8 });
+    // A replies in conversation 1
+    sim.submit(client, tc, conv1, 0, [A.RecvInline]);
+    const rep = sim.submit(serverA, ta, conv1, 1, [A.Send], { payload: demoPayload(3, 0, 4096), bytes: 4096 });
+    rec('reply', rep.id);
+    // a mismatch: the client sends where A expected a descriptor; both fail
+    const mA = sim.submit(serverA, ta, conv1, 1, [A.PullDesc]);
+    const mC = sim.submit(client, tc, conv1, 0, [A.Send], { payload: demoPayload(1, 99), bytes: 8 });
+    rec('mismatchA', mA.id);
+    rec('mismatchClient', mC.id);
+    // the client waits for more, then a signal cancels the wait
+    const slow = sim.submit(client, tc, conv1, 0, [A.RecvInline]);
+    rec('cancelled', slow.id);
+    sim.wait(50_000);
+    sim.cancel(slow.id, sim.causeId(client), client, tc);
+    // A waits on conversation 2 again; B closes it: end of lane
+    const eol = sim.submit(serverA, ta, conv2, 0, [A.RecvInline]);
+    rec('endOfLane', eol.id);
+    sim.close(conv2, 1);
+    sim.wait(100_000);
+  }
+  return { first };
+}
