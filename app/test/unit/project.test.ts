@@ -95,7 +95,7 @@ test('QEMU command line: accel fallback, CPUs, memory, devices, console on stdio
   });
   const a = qemuArgs(dir, config).join(' ');
   assert.match(a, /-accel kvm -accel tcg/);
-  assert.match(a, /-cpu max -smp 2 -m 256M/);
+  assert.match(a, /-cpu max,-arch-capabilities -smp 2 -m 256M/);
   assert.match(a, /-serial stdio/);
   assert.match(a, /-chardev socket,id=ser1,path=\S+com2\.sock,server=on,wait=off -serial chardev:ser1/);
   assert.match(a, /-device isa-debug-exit,iobase=0xf4,iosize=0x04/);

@@ -172,3 +172,40 @@ test('Stop during the build ends make and the compiler', async () => {
     await f.backend.shutdown();
   }
 });
+
+test('serial hardware target: console data arrives, input reaches the board, and a port that disappears is reported', async () => {
+  // A pseudo-terminal pair stands in for a USB serial adapter: python holds the "board" side,
+  // Lanescope opens the tty side with the serialport package; closing the board side is the unplug.
+  const { spawn } = await import('node:child_process');
+  const board = spawn('python3', ['-c', [
+    'import os, pty, sys, time, select',
+    'm, s = pty.openpty()',
+    'print(os.ttyname(s), flush=True)',
+    'got = b""',
+    'end = time.time() + 20',
+    'while b"ping" not in got and time.time() < end:',
+    '    os.write(m, b"board says hello\\r\\n")',
+    '    r, _, _ = select.select([m], [], [], 0.3)',
+    '    if r: got += os.read(m, 100)',
+    'os.write(m, b"board got ping\\r\\n")',
+    'time.sleep(0.5)',
+    'os.close(m)',
+    'time.sleep(5)',
+  ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port: string = await new Promise((r) => board.stdout!.once('data', (d: Buffer) => r(d.toString().trim())));
+  const f = fixture();
+  const cfg = JSON.parse(fs.readFileSync(path.join(f.root, 'lanescope.json'), 'utf8'));
+  fs.writeFileSync(path.join(f.root, 'lanescope.json'), JSON.stringify({ ...cfg, target: 'serial', serial: { port, baud: 115200 } }));
+  try {
+    await f.call('run.start');
+    await f.until(() => f.consoleText().includes('board says hello'), 'data from the board');
+    assert.ok(f.states().includes('running'));
+    await f.call('console.input', { data: 'ping\r' });
+    await f.until(() => f.consoleText().includes('board got ping'), 'the board to answer');
+    await f.until(() => f.states().at(-1) === 'failed', 'the port to disappear');
+    assert.ok(f.payloads('notice').some((n) => n.message === `serial port ${port} disappeared (device unplugged?)`), JSON.stringify(f.payloads('notice')));
+  } finally {
+    board.kill();
+    await f.backend.shutdown();
+  }
+});
