@@ -239,7 +239,11 @@ export class Bridge extends EventEmitter {
       if (data[1] === 'g') c.hg = data.slice(2); else c.hc = data.slice(2);
       return this.reply(c, 'OK');
     }
-    if (data === '?') return this.reply(c, t.lastStop?.raw ?? 'S05');
+    if (data === '?') {
+      const last = t.lastStop;
+      if (last?.kind === 'signal' && last.thread) c.hg = last.thread;
+      return this.reply(c, last?.raw ?? 'S05');
+    }
     if (data.startsWith('qAttached')) return this.reply(c, '1');
     if (data === 'D' || data.startsWith('D;') || data.startsWith('vKill')) {
       await this.dropClient(c);
@@ -450,6 +454,7 @@ export class Bridge extends EventEmitter {
       // instead of starting a new run.
       c.missed = false;
       this.emit('joined', { client: c.s.id, late: true });
+      if (t.lastStop.kind === 'signal' && t.lastStop.thread) c.hg = t.lastStop.thread;
       this.reply(c, t.lastStop.raw);
       return;
     }
@@ -479,7 +484,10 @@ export class Bridge extends EventEmitter {
   }
 
   private async onTargetStop(t: RspClient, stop: TargetStop): Promise<void> {
-    this.targetHg = undefined;
+    // QEMU makes the stopped CPU its current (Hg) thread; gdb assumes the same of every
+    // stub (record_currthread), so both the target's and the told clients' selections move.
+    const stopThread = stop.kind === 'signal' ? stop.thread : undefined;
+    this.targetHg = stopThread;
     this.invalidateReadAhead();
     if (stop.kind === 'disconnected' || t !== this.target) return; // onTargetClose handles it
     const wasPause = this.pausing && stop.kind === 'signal' && stop.signal === SIGINT && !this.userInterrupt;
@@ -504,6 +512,7 @@ export class Bridge extends EventEmitter {
     for (const c of this.clients.values()) {
       if (c.waiting) {
         c.waiting = false;
+        if (stopThread) c.hg = stopThread;
         this.reply(c, stop.raw);
         notified.push(c.s.id);
       } else {

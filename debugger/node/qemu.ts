@@ -19,13 +19,17 @@ export interface QemuOptions {
   /** Accelerators: default tries KVM, falls back to TCG (LANESCOPE_ACCEL=tcg forces TCG). */
   accel?: 'kvm-tcg' | 'tcg';
   debugExit?: boolean;
+  /** Put the gdbstub on this Unix socket path instead of a TCP port. */
+  gdbUnixSocket?: string;
   /** -cpu model; default max,-arch-capabilities (plain max aborts under nested KVM here). */
   cpu?: string;
 }
 
 export interface Qemu {
   proc: ChildProcess;
+  /** TCP port of the gdbstub (unused when gdbUnixSocket is given). */
   port: number;
+  /** "tcp:127.0.0.1:PORT" or "unix:PATH", for RspClient.connect / Bridge.start. */
   endpoint: string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   output(): string;
@@ -50,7 +54,9 @@ export async function startQemu(opts: QemuOptions = {}): Promise<Qemu> {
   const accel = mode === 'tcg' ? ['-accel', 'tcg'] : ['-accel', 'kvm', '-accel', 'tcg'];
   const args = [
     ...accel, '-cpu', opts.cpu ?? 'max,-arch-capabilities', '-m', opts.memory ?? '128M', '-smp', String(opts.smp ?? 1),
-    '-S', '-gdb', `tcp:127.0.0.1:${port}`, '-nographic', '-no-reboot', '-display', 'none',
+    '-S', ...(opts.gdbUnixSocket
+      ? ['-chardev', `socket,id=gdb0,path=${opts.gdbUnixSocket},server=on,wait=off`, '-gdb', 'chardev:gdb0']
+      : ['-gdb', `tcp:127.0.0.1:${port}`]), '-nographic', '-no-reboot', '-display', 'none',
     '-monitor', 'none', '-serial', 'stdio',
   ];
   if (opts.debugExit ?? true) args.push('-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04');
@@ -72,7 +78,7 @@ export async function startQemu(opts: QemuOptions = {}): Promise<Qemu> {
   void exited.then(() => { exitedEarly = true; });
   for (;;) {
     if (exitedEarly) throw new Error(`qemu-system-x86_64 exited before its gdbstub came up:\n${out}`);
-    if (await canConnect(port)) break;
+    if (await canConnect(opts.gdbUnixSocket ?? port)) break;
     if (Date.now() > deadline) {
       proc.kill('SIGKILL');
       throw new Error(`QEMU's gdbstub did not listen on port ${port} within 30 s:\n${out}`);
@@ -80,7 +86,7 @@ export async function startQemu(opts: QemuOptions = {}): Promise<Qemu> {
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
-    proc, port, endpoint: `tcp:127.0.0.1:${port}`, exited,
+    proc, port, endpoint: opts.gdbUnixSocket ? `unix:${opts.gdbUnixSocket}` : `tcp:127.0.0.1:${port}`, exited,
     output: () => out,
     async kill() {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
@@ -96,9 +102,9 @@ export async function startQemu(opts: QemuOptions = {}): Promise<Qemu> {
  * QEMU's gdbstub accepts one connection; a probe connection that closes at once is
  * harmless (QEMU just waits for the next one).
  */
-function canConnect(port: number): Promise<boolean> {
+function canConnect(where: number | string): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
+    const s = typeof where === 'string' ? net.connect({ path: where }) : net.connect({ host: '127.0.0.1', port: where });
     s.once('connect', () => { s.destroy(); resolve(true); });
     s.once('error', () => resolve(false));
   });

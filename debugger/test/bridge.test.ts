@@ -210,7 +210,10 @@ describe('bridge: QEMU + two gdbs + raw clients', T, () => {
     const C = await GdbMi.start();
     await C.connect(`127.0.0.1:${b.port}`);
     const n = b.clientIds.length;
+    const exited = new Promise<{ message: string }>((r) => C.once('exit', r));
     C.kill(); // gdb crashes: socket closes without D
+    assert.match((await exited).message, /gdb crashed \(killed by SIGKILL\)/);
+    await assert.rejects(C.evaluate('1'), /gdb crashed/);
     await waitFor(() => b.clientIds.length === n - 1);
     assert.deepEqual(await B.readMemory(0x7000n, 6), LOOP);
   });

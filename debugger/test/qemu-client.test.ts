@@ -3,6 +3,9 @@
  * vector in SeaBIOS, real mode; linear address = physical address).
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RspClient } from '../node/client.js';
 import { startQemu, type Qemu } from '../node/qemu.js';
@@ -142,5 +145,28 @@ describe('RspClient ⇄ QEMU gdbstub', T, () => {
     assert.equal(c.state, 'closed');
     assert.equal((await q.exited).code, 3); // (1 << 1) | 1
     await assert.rejects(c.readMemory(0n, 4), /connection is closed/);
+  });
+});
+
+describe('RspClient over a Unix socket', T, () => {
+  it('connects to a gdbstub on a Unix socket and reads registers and memory', async () => {
+    const sock = path.join(os.tmpdir(), `lanescope-gdb-${process.pid}.sock`);
+    const q = await startQemu({ accel: 'tcg', gdbUnixSocket: sock });
+    try {
+      assert.equal(q.endpoint, `unix:${sock}`);
+      const c = await RspClient.connect(q.endpoint);
+      assert.equal(c.description, `unix:${sock}`);
+      assert.equal((await c.readRegistersX86_64()).get('rip'), 0xfff0n);
+      assert.equal((await c.readMemory(0xffff0n, 1))[0], 0xea);
+      c.close();
+    } finally {
+      await q.kill();
+      fs.rmSync(sock, { force: true });
+    }
+  });
+
+  it('names the endpoint when it cannot connect', async () => {
+    await assert.rejects(RspClient.connect('unix:/nonexistent/lanescope.sock'), /cannot connect to unix:\/nonexistent\/lanescope.sock/);
+    await assert.rejects(RspClient.connect('tcp:127.0.0.1:notaport'), /"notaport" is not a valid TCP port/);
   });
 });
