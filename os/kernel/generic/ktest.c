@@ -538,12 +538,77 @@ static const char *t_futex(void)
     return err;
 }
 
+struct tlb_reader { struct vmspace *vm; uint64_t ua; volatile int go, stop, faulted; volatile uint64_t reads; struct join j; };
+
+/* On another CPU: keep the caller's address space loaded and read the page until it faults. */
+static void tlb_reader_fn(void *arg)
+{
+    struct tlb_reader *tr = arg;
+    uint64_t end = clock_ns() + 3000000000ULL;
+    while (!tr->stop && clock_ns() < end) {
+        uint32_t v;
+        pushcli();
+        vm_activate(tr->vm);
+        int r = user_copy(&v, (const void *)tr->ua, 4);
+        popcli();           /* a shootdown IPI can arrive here */
+        if (r) {
+            tr->faulted = 1;
+            break;
+        }
+        tr->reads++;
+        tr->go = 1;
+    }
+    pushcli();
+    vm_activate(NULL);
+    popcli();
+    join_mark(&tr->j);
+}
+
+static const char *t_tlb_shootdown(void)
+{
+    if (ncpus < 2) {
+        snprintf(msgbuf, sizeof msgbuf, "1 CPU: local flush only");
+        return NULL;
+    }
+    struct vmspace *vm = current()->proc->vm;
+    struct memobj *m = memobj_create(1);
+    if (!vm || !m)
+        FAIL("no user address space or memory");
+    static struct tlb_reader tr;
+    memset(&tr, 0, sizeof tr);
+    join_init(&tr.j);
+    tr.vm = vm;
+    if (vm_map(vm, m, 0, 0, PAGE_SIZE, LANES_PROT_READ, &tr.ua)) {
+        kobj_put(&m->obj);
+        FAIL("map failed");
+    }
+    kobj_put(&m->obj);
+    struct thread *t = thread_create_kernel(tlb_reader_fn, &tr, cpus[(this_cpu()->id + 1) % ncpus]);
+    if (!t)
+        FAIL("thread_create_kernel failed");
+    thread_start(t);
+    uint64_t end = clock_ns() + 2000000000ULL;
+    while (!tr.go && clock_ns() < end)
+        sleep_ns(100000);
+    if (!tr.go) {
+        tr.stop = 1;
+        join_wait(&tr.j, 1, 4000000000ULL);
+        FAIL("reader never read the page");
+    }
+    vm_unmap(vm, tr.ua, PAGE_SIZE);
+    bool done = join_wait(&tr.j, 1, 4000000000ULL);
+    if (!done || !tr.faulted)
+        FAIL("other CPU still read the page after unmap (%lu reads)", (uint64_t)tr.reads);
+    return NULL;
+}
+
 static const struct { const char *name; const char *(*fn)(void); } tests[] = {
     { "pmm_alloc_free", t_pmm },
     { "heap_kmalloc_kfree", t_heap },
     { "paging_map_unmap", t_paging },
     { "vm_regions_split", t_vm_regions },
     { "memobj_refcount", t_memobj },
+    { "tlb_shootdown_smp", t_tlb_shootdown },
     { "handle_table_rights", t_handles },
     { "sched_threads_all_cpus", t_sched_threads },
     { "sched_cross_cpu_wake", t_cross_cpu_wake },
@@ -566,9 +631,11 @@ int ktest_run(uint32_t index, struct lane_ktest_result *res)
     static struct spinlock ktest_lock = SPINLOCK_INIT("ktest");
     (void)ktest_lock;
     strlcpy(res->name, tests[index].name, sizeof res->name);
+    msgbuf[0] = 0;
     const char *err = tests[index].fn();
     res->passed = err == NULL;
-    strlcpy(res->message, err ? err : "ok", sizeof res->message);
-    klog(err ? LOG_WARN : LOG_DEBUG, "ktest %s: %s", tests[index].name, err ? err : "ok");
+    strlcpy(res->message, err ? err : msgbuf[0] ? msgbuf : "ok", sizeof res->message);
+    klog(err ? LOG_WARN : LOG_DEBUG, "ktest %s: %s", tests[index].name, res->message);
+    msgbuf[0] = 0;
     return res->passed;
 }
