@@ -14,9 +14,11 @@ t_first_user (first line from init, i.e. user space) and t_prompt, all relative 
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -77,6 +79,14 @@ class ImageMissing(BootError):
 
 class KvmUnavailable(BootError):
     code = EXIT_NO_KVM
+
+
+def _die_with_parent() -> None:
+    """Runs in the QEMU child before exec: SIGTERM it when the Python process that started it dies."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))   # PR_SET_PDEATHSIG
+    except Exception:
+        pass
 
 
 def kvm_usable() -> bool:
@@ -154,7 +164,7 @@ class Guest:
             self._log.write("# " + " ".join(cmd) + "\n")
         self.t0 = time.monotonic()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     bufsize=0)
+                                     bufsize=0, preexec_fn=_die_with_parent)
         threading.Thread(target=self._reader, daemon=True).start()
         threading.Thread(target=self._stderr_reader, daemon=True).start()
 
