@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseElf, Symbolizer } from '../common/elf.js';
 import { Bridge } from '../node/bridge.js';
+import { describeCpus } from '../node/cpus.js';
 import { GdbMi } from '../node/mi-driver.js';
 import { startQemu, type Qemu } from '../node/qemu.js';
 
@@ -152,6 +153,13 @@ describe('kernel debugging through the bridge (real QEMU + gdb)', { timeout: 300
     assert.match(frame.file ?? '', /ls\/main\.c$/);
     assert.match(await g.evaluate('argv[0]'), /"ls"/);
     assert.equal(await g.evaluate('argc'), '1');
+    // CPUs as threads: the CPU that stopped runs ls; read from the kernel's structures.
+    const cpus = await describeCpus(g);
+    assert.equal(cpus.length, 2);
+    const here = cpus.find((c) => c.threadId === s['thread-id'])!;
+    assert.equal(here.process, 'ls', JSON.stringify(cpus));
+    assert.ok(here.pid! > 1 && here.tid! > 0 && here.idle === false, JSON.stringify(here));
+    assert.match(here.qemu, /CPU#\d/);
     await g.breakDelete(bp.number as string);
   });
 

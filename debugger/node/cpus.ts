@@ -1,0 +1,70 @@
+/*
+ * cpus.ts — "CPUs as threads": what each vCPU is running, read from the kernel's own
+ * structures through gdb.
+ *
+ * QEMU's gdbstub shows vCPU n as thread n+1 ("CPU#n [running]"). For each, gdb
+ * evaluates the kernel's per-CPU data (LaneOS: `cpus[n]->current`, its `tid`, its
+ * process's `pid` and `name`, and whether it is the CPU's idle thread). The expressions
+ * are parameters so another kernel (or a renamed field) only needs a different table.
+ */
+import type { GdbMi } from './mi-driver.js';
+import { miStr } from '../common/mi.js';
+
+export interface CpuExpressions {
+  /** Each gets the CPU index substituted for `$cpu`. */
+  current: string;
+  tid: string;
+  pid: string;
+  process: string;
+  idle: string;
+}
+
+export const LANEOS_CPU_EXPRESSIONS: CpuExpressions = {
+  current: '(unsigned long)cpus[$cpu]->current',
+  tid: 'cpus[$cpu]->current->tid',
+  pid: 'cpus[$cpu]->current->proc ? cpus[$cpu]->current->proc->pid : 0',
+  process: 'cpus[$cpu]->current->proc ? cpus[$cpu]->current->proc->name : "kernel"',
+  idle: 'cpus[$cpu]->current == cpus[$cpu]->idle',
+};
+
+export interface CpuView {
+  /** gdb thread id of this vCPU. */
+  threadId: string;
+  cpu: number;
+  /** QEMU's text, e.g. "CPU#1 [halted ]". */
+  qemu: string;
+  tid?: number;
+  pid?: number;
+  process?: string;
+  idle?: boolean;
+  /** Why the kernel fields are missing (e.g. before the scheduler runs). */
+  error?: string;
+}
+
+export async function describeCpus(gdb: GdbMi, exprs: CpuExpressions = LANEOS_CPU_EXPRESSIONS): Promise<CpuView[]> {
+  const info = await gdb.threadInfo();
+  const out: CpuView[] = [];
+  for (const t of info.threads) {
+    const threadId = miStr(t.id) ?? '';
+    const qemu = miStr(t.details) ?? miStr(t['target-id']) ?? '';
+    const m = /CPU#(\d+)/.exec(qemu);
+    const cpu = m ? Number(m[1]) : Number(threadId) - 1;
+    const view: CpuView = { threadId, cpu, qemu };
+    const ev = (e: string) => gdb.evaluate(e.replace(/\$cpu/g, String(cpu)));
+    try {
+      if (BigInt(await ev(exprs.current)) === 0n) {
+        view.error = 'no current thread on this CPU yet';
+      } else {
+        view.tid = Number(await ev(exprs.tid));
+        view.pid = Number(await ev(exprs.pid));
+        const name = await ev(exprs.process);
+        view.process = /"(.*)"/.exec(name)?.[1] ?? name;
+        view.idle = (await ev(exprs.idle)) === '1';
+      }
+    } catch (e) {
+      view.error = (e as Error).message;
+    }
+    out.push(view);
+  }
+  return out;
+}
