@@ -282,7 +282,11 @@ describe('bridge: a target that disconnects mid-packet', T, () => {
           s.write('+');
           if (e.data.startsWith('qSupported')) s.write(encodePacket('PacketSize=1000'));
           else if (e.data === '?') s.write(encodePacket('S05'));
-          else if (e.data.startsWith('m')) { s.write('$00112233'); s.destroy(); }
+          else if (e.data === 'g') {
+            // First a corrupted reply (bad checksum), then — after the bridge's '-' — the good one.
+            s.write('$' + 'ab'.repeat(8) + '#00');
+            s.once('data', (x2) => { if (String(x2).startsWith('-')) s.write(encodePacket('ab'.repeat(8))); });
+          } else if (e.data.startsWith('m')) { s.write('$00112233'); s.destroy(); }
           else s.write(encodePacket(''));
         }
       });
@@ -294,6 +298,9 @@ describe('bridge: a target that disconnects mid-packet', T, () => {
     b.on('protocol-error', (e: { message: string }) => errs.push(e.message));
     const closed = event<{ message: string }>(b, 'target-closed');
     const c = await RspClient.connect(`tcp:127.0.0.1:${b.port}`);
+    // A corrupted reply from the target is NAKed, reported, and the retransmission used.
+    assert.equal(await c.request('g'), 'ab'.repeat(8));
+    assert.ok(errs.some((m) => /^target: bad checksum: packet says 0x00/.test(m)), errs.join('\n'));
     const r = await c.request('m1000,4');
     assert.equal(r, 'E01');
     assert.match((await closed).message, /disconnected in the middle of a packet/);
