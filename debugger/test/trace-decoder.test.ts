@@ -10,7 +10,7 @@ import { makeHeader, parseRing, parseRingStruct } from '../common/trace/flight.j
 import { decodeProto, exportPerfetto, type ProtoField } from '../common/trace/perfetto.js';
 import { RecordDecoder, sortEvents, type TraceEvent } from '../common/trace/records.js';
 import { FrameDecoder, frameEncode } from '../common/trace/serial.js';
-import { decodeBuffer } from '../common/trace/text.js';
+import { decodeBuffer, formatEvent, ipcActionNames } from '../common/trace/text.js';
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -75,6 +75,10 @@ describe('trace decoder', () => {
     const sub = d.events.find((e) => e.name === 'ipc_submit' && e.cpu === 1)!;
     assert.equal(match.fields['cause'], sub.id);
     for (let i = 1; i < d.events.length; i++) assert.ok(d.events[i - 1]!.tsc <= d.events[i]!.tsc);
+    assert.deepEqual(ipcActionNames(0x43n, 2), ['send', 'recv_inline']);
+    const line = formatEvent(d.events.find((e) => e.name === 'ipc_submit')!, d.decoder.defs);
+    assert.match(line, /ipc\.ipc_submit #0:6 .*actions=\[send\] .*payload=\[010203\]/);
+    assert.match(formatEvent(match, d.decoder.defs), /cause=#1:1 other=#0:6/);
   });
 
   it('shows an event it has no built-in definition for by the definition in the trace', () => {

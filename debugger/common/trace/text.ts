@@ -22,6 +22,17 @@ function fmtValue(v: FieldValue): string {
   return String(v);
 }
 
+/** ipc_submit.actions: 4-bit ipc_action codes, first action in the low bits. */
+export function ipcActionNames(actions: FieldValue | undefined, n: number): string[] {
+  const v = typeof actions === 'number' || typeof actions === 'bigint' ? BigInt(actions) : 0n;
+  const out: string[] = [];
+  for (let i = 0; i < Math.min(n, 16); i++) {
+    const code = Number((v >> BigInt(4 * i)) & 0xfn);
+    out.push(enumName('ipc_action', code) ?? `action${code}`);
+  }
+  return out;
+}
+
 export function formatEvent(e: TraceEvent, defs?: RecordDecoder['defs']): string {
   const t = Number.isFinite(e.ns) ? (e.ns / 1e9).toFixed(9).padStart(14) : `tsc ${e.tsc}`;
   const parts: string[] = [`[${t}] cpu${e.cpu} ${e.cls}.${e.name} #${fmtId(e.id)}`];
@@ -29,7 +40,9 @@ export function formatEvent(e: TraceEvent, defs?: RecordDecoder['defs']): string
   for (const [k, v] of Object.entries(e.fields)) {
     const spec = def?.fields.find((f) => f.name === k);
     const en = spec && typeof v === 'number' ? enumName(spec.enumName, v) : undefined;
-    if ((k === 'cause' || k === 'other' || k === 'target') && (typeof v === 'number' || typeof v === 'bigint') && v !== 0) {
+    if (k === 'actions' && e.name === 'ipc_submit') {
+      parts.push(`actions=[${ipcActionNames(v, Number(e.fields['nactions'] ?? 0)).join(',')}]`);
+    } else if ((k === 'cause' || k === 'other' || k === 'target') && (typeof v === 'number' || typeof v === 'bigint') && v !== 0) {
       parts.push(`${k}=#${fmtId(v)}`);
     } else {
       parts.push(en !== undefined ? `${k}=${en}(${String(v)})` : `${k}=${fmtValue(v)}`);
