@@ -1,13 +1,15 @@
 /*
  * serial.c — COM1 (0x3f8) at 115200 8N1.
  *
- * Output is polled (wait for the transmit holding register, then write), which is simple and
- * works from any context including a panic. Input arrives by IRQ 4 through the IOAPIC once
+ * Output is polled (wait until the transmitter is empty, then write up to a FIFO's worth), which
+ * is simple and works from any context including a panic. Input arrives by IRQ 4 through the IOAPIC once
  * console_init() has routed it; each received byte goes to the console's ring buffer.
  */
 #include <kernel/kernel.h>
 
 #define COM1 0x3f8
+
+static unsigned fifo_size = 1, fifo_room;
 
 void serial_init(void)
 {
@@ -18,13 +20,21 @@ void serial_init(void)
     outb(COM1 + 3, 0x03);       /* 8N1 */
     outb(COM1 + 2, 0xc7);       /* FIFO on, cleared, 14-byte threshold */
     outb(COM1 + 4, 0x0b);       /* DTR, RTS, OUT2 (IRQ line enable) */
+    if ((inb(COM1 + 2) & 0xc0) == 0xc0)
+        fifo_size = 16;         /* a 16550A: 16 bytes may follow one "transmitter empty" */
 }
 
+/* Callers hold the console lock (or are panicking). Port reads are VM exits, so we poll the
+ * line status only when the FIFO may be full. */
 void serial_putc(char c)
 {
-    for (int i = 0; i < 100000 && !(inb(COM1 + 5) & 0x20); i++)
-        pause();
+    if (!fifo_room) {
+        for (int i = 0; i < 100000 && !(inb(COM1 + 5) & 0x20); i++)
+            pause();
+        fifo_room = fifo_size;
+    }
     outb(COM1, (uint8_t)c);
+    fifo_room--;
 }
 
 static void serial_irq(int irq, void *arg)
