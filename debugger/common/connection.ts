@@ -36,7 +36,7 @@ export interface ConnectionOptions {
 
 export class RspConnection {
   private readonly decoder: RspDecoder;
-  private lastSent: string | undefined;
+  private lastSent: string | string[] | undefined;
   private retransmits = 0;
   private closed = false;
   private readonly maxRetransmits: number;
@@ -68,6 +68,31 @@ export class RspConnection {
     this.lastSent = frame;
     this.retransmits = 0;
     this.writeRaw(frame);
+  }
+
+  /**
+   * Send a packet whose data is the concatenation of `parts` with a known checksum
+   * (the bridge joining split replies) without building one big string first.
+   */
+  sendPacketParts(parts: string[], checksum: number): void {
+    const frame = ['$', ...parts, '#' + (checksum & 0xff).toString(16).padStart(2, '0')];
+    this.lastSent = frame;
+    this.retransmits = 0;
+    this.writeParts(frame);
+  }
+
+  private writeParts(frame: string[]): void {
+    if (this.closed) return;
+    if (!this.transport.writeBinaryParts) {
+      this.writeRaw(frame.join(''));
+      return;
+    }
+    if (this.onLog && (!this.wantLog || this.wantLog())) this.onLog('send', frame.join(''));
+    try {
+      this.transport.writeBinaryParts(frame);
+    } catch (e) {
+      this.onEnd(e as Error);
+    }
   }
 
   sendInterrupt(): void {
@@ -102,10 +127,12 @@ export class RspConnection {
         case 'nak':
           if (this.lastSent !== undefined) {
             if (++this.retransmits > this.maxRetransmits) {
-              this.handler.onProtocolError?.({ code: 'bad-checksum', nak: false, raw: this.lastSent,
+              const raw = typeof this.lastSent === 'string' ? this.lastSent : this.lastSent.join('');
+              this.handler.onProtocolError?.({ code: 'bad-checksum', nak: false, raw: raw.slice(0, 256),
                 message: `peer rejected a packet ${this.maxRetransmits} times; giving up on it` });
               this.lastSent = undefined;
-            } else this.writeRaw(this.lastSent);
+            } else if (typeof this.lastSent === 'string') this.writeRaw(this.lastSent);
+            else this.writeParts(this.lastSent);
           }
           break;
         case 'interrupt':

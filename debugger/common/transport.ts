@@ -11,6 +11,8 @@ export interface Transport {
   write(bytes: Uint8Array): void;
   /** Optional fast path: write a binary string (one char = one byte). */
   writeBinary?(s: string): void;
+  /** Optional fast path: write the concatenation of binary strings as one chunk. */
+  writeBinaryParts?(parts: string[]): void;
   /** Register the data/close handlers (once). close fires exactly once. */
   start(onData: (chunk: Uint8Array) => void, onClose: (error?: Error) => void): void;
   close(): void;

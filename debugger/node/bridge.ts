@@ -111,7 +111,7 @@ export class Bridge extends EventEmitter {
   private hooks: StopHook[] = [];
   private log: fs.WriteStream | undefined;
   stats = { pauses: 0, forwarded: 0, stops: 0, readAheadHits: 0 };
-  private readAhead: { addr: bigint; len: number; reply: Promise<{ data: string; checksum?: number }> } | undefined;
+  private readAhead: { addr: bigint; len: number; reply: Promise<{ data: string; checksum?: number; parts?: string[] }> } | undefined;
   private lastReadEnd: bigint | undefined;
 
   constructor(private readonly opts: BridgeOptions = {}) {
@@ -283,7 +283,9 @@ export class Bridge extends EventEmitter {
       }
       this.stats.forwarded++;
       const r = await this.split(t, data);
-      if (!c.s.closed) c.s.conn.sendPacket(r.data, r.checksum);
+      if (c.s.closed) return;
+      if (r.parts && r.checksum !== undefined) c.s.conn.sendPacketParts(r.parts, r.checksum);
+      else c.s.conn.sendPacket(r.data, r.checksum);
     } catch (e) {
       this.emit('protocol-error', { side: 'target', client: c.s.id, message: (e as Error).message });
       this.reply(c, 'E01');
@@ -295,14 +297,14 @@ export class Bridge extends EventEmitter {
    * the target accepts into several packets (answers are joined: a read that fails
    * part-way returns the bytes read so far, as RSP allows).
    */
-  private async split(t: RspClient, data: string): Promise<{ data: string; checksum?: number }> {
+  private async split(t: RspClient, data: string): Promise<{ data: string; checksum?: number; parts?: string[] }> {
     const head = data[0];
     if (head === 'm') {
       const m = /^m([0-9a-fA-F]+),([0-9a-fA-F]+)$/.exec(data);
       const len = m ? parseInt(m[2]!, 16) : 0;
       if (!m || len <= MAX_READ_CHUNK) return this.pass(t, data);
       const addr = BigInt('0x' + m[1]);
-      let reply: { data: string; checksum?: number };
+      let reply: { data: string; checksum?: number; parts?: string[] };
       const ra = this.readAhead;
       this.readAhead = undefined;
       if (ra && ra.addr === addr && ra.len === len) {
@@ -311,7 +313,8 @@ export class Bridge extends EventEmitter {
       } else reply = await this.readSplit(t, addr, len);
       // Streaming detected (this read continues the previous one): read the next
       // block while the client digests this one, hiding the extra hop's latency.
-      if (this.lastReadEnd === addr && reply.data.length === 2 * len) {
+      const replyLen = reply.parts ? reply.parts.reduce((a, p) => a + p.length, 0) : reply.data.length;
+      if (this.lastReadEnd === addr && replyLen === 2 * len) {
         const next = addr + BigInt(len);
         this.readAhead = { addr: next, len, reply: this.readSplit(t, next, len).catch(() => ({ data: 'E01' })) };
       }
@@ -346,25 +349,32 @@ export class Bridge extends EventEmitter {
     return r.checksum !== undefined ? { data: r.reply, checksum: r.checksum } : { data: r.reply };
   }
 
-  private async readSplit(t: RspClient, addr: bigint, len: number): Promise<{ data: string; checksum?: number }> {
+  private async readSplit(t: RspClient, addr: bigint, len: number): Promise<{ data: string; checksum?: number; parts?: string[] }> {
     const parts: Array<Promise<{ reply: string; checksum: number | undefined }>> = [];
     for (let off = 0; off < len; off += MAX_READ_CHUNK) {
       const n = Math.min(MAX_READ_CHUNK, len - off);
       parts.push(t.requestWithChecksum(`m${(addr + BigInt(off)).toString(16)},${n.toString(16)}`));
     }
     const replies = await Promise.all(parts);
-    let out = '';
+    const good: string[] = [];
+    let size = 0;
     let cs: number | undefined = 0;
     for (const [i, { reply: r, checksum }] of replies.entries()) {
       const n = Math.min(MAX_READ_CHUNK, len - i * MAX_READ_CHUNK);
       const isError = r === '' || (r.length === 3 && r[0] === 'E');
-      if (isError) return i === 0 ? { data: r } : { data: out };
-      out += r;
+      if (isError) {
+        if (i === 0) return { data: r };
+        break;
+      }
+      good.push(r);
+      size += r.length;
       cs = cs === undefined || checksum === undefined ? undefined : cs + checksum;
       if (r.length < 2 * n) break; // short read: stop here (RSP allows partial replies)
     }
-    // The sum of the parts' checksums is the checksum of their concatenation.
-    return cs !== undefined ? { data: out, checksum: cs & 0xff } : { data: out };
+    // The sum of the parts' checksums is the checksum of their concatenation. The
+    // parts are kept separate so the reply is written without building a big string.
+    if (cs === undefined || good.length !== replies.length) return { data: good.join('') };
+    return { data: '', parts: good, checksum: cs & 0xff, size } as { data: string; checksum: number; parts: string[] };
   }
 
   /** Forget read-ahead data: anything but a sequential bulk read may change memory. */

@@ -30,6 +30,16 @@ export function duplexTransport(stream: Duplex, description: string): Transport 
       cork();
       stream.write(s, 'latin1');
     },
+    writeBinaryParts(parts) {
+      if (stream.destroyed) return;
+      let n = 0;
+      for (const p of parts) n += p.length;
+      const buf = Buffer.allocUnsafe(n);
+      let off = 0;
+      for (const p of parts) off += buf.write(p, off, 'latin1');
+      cork();
+      stream.write(buf);
+    },
     start(onData, onClose) {
       if (started) throw new Error('transport already started');
       started = true;
