@@ -5,8 +5,8 @@
  * arrows, Home/End, Delete, Ctrl-A/E/U/C, up/down walk the history. A line is split into
  * words ("double quotes" group; $? is the last status); the first word is a builtin or a
  * program in the initrd's bin/, started with the remaining words as arguments under init's
- * program supervisor. The shell waits for it and prints how it ended when that is not a plain
- * `exit 0` — every status is available as $? (faults give 128 + vector).
+ * program supervisor. The shell waits for it and prints how it ended ("sh: ls exited with
+ * status 0", or which fault at which address); the status is $? (faults give 128 + vector).
  *
  * Builtins: echo, exit [N], help, status (prints "status N" for the last command), uname, and
  * crash (a deliberate null write, so init's supervision and restart can be tested).
@@ -241,11 +241,9 @@ static int run_program(int argc, char **argv)
         status = 128 + (int)info.vector;
     else
         status = 128 + 9;
-    if (info.state != LANES_PROC_STATE_EXITED || info.code != 0) {
-        char msg[200];
-        lanes_describe_exit(&info, msg, sizeof msg);
-        printf("sh: %s %s\n", argv[0], msg);
-    }
+    char msg[200];
+    lanes_describe_exit(&info, msg, sizeof msg);
+    printf("sh: %s %s\n", argv[0], msg);
     lanes_sys_process_kill((int32_t)p, 1);   /* a faulted process is only stopped: end it */
     lanes_sys_handle_close((int32_t)p);
     return status;
