@@ -457,7 +457,9 @@ SYS(ioport_enable)
     }
     for (uint32_t port = io->base; port < io->base + io->count; port++)
         p->iopb[port / 8] &= ~(1u << (port % 8));
-    p->iopb_gen++;
+    /* System-wide unique, so a CPU can never mistake a new process's bitmap for a dead one's. */
+    static volatile uint64_t iopb_generation;
+    p->iopb_gen = __atomic_add_fetch(&iopb_generation, 1, __ATOMIC_RELAXED);
     spin_unlock(&p->lock);
     kfree(fresh);
     pushcli();
