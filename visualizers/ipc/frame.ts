@@ -13,7 +13,7 @@
  *                                 error; still pending = open end)
  *       collapsed conversations  one band per collapsed conversation instead of its arrows
  */
-import { MsgFlag, OpEnd, type IpcModel } from './model.js';
+import { MsgFlag, OpEnd, convHue, type IpcModel } from './model.js';
 
 export interface Row {
   kind: 'process' | 'thread';
@@ -118,14 +118,22 @@ class Buf {
   reset(): void {
     this.n = 0;
   }
-  push(...v: number[]): void {
-    if (this.n === this.cols[0]!.length) this.cols = this.cols.map((c) => {
-      const d = new Float64Array(c.length * 2);
-      d.set(c);
-      return d;
+  push(a: number, b: number, c: number, d: number, e = 0, f = 0, g = 0): void {
+    if (this.n === this.cols[0]!.length) this.cols = this.cols.map((col) => {
+      const x = new Float64Array(col.length * 2);
+      x.set(col);
+      return x;
     });
-    for (let k = 0; k < this.width; k++) this.cols[k]![this.n] = v[k]!;
-    this.n++;
+    const n = this.n++;
+    const C = this.cols;
+    C[0]![n] = a;
+    C[1]![n] = b;
+    C[2]![n] = c;
+    C[3]![n] = d;
+    const w = this.width;
+    if (w > 4) C[4]![n] = e;
+    if (w > 5) C[5]![n] = f;
+    if (w > 6) C[6]![n] = g;
   }
   get(k: number, i: number): number {
     return this.cols[k]![i]!;
@@ -251,7 +259,7 @@ export function computeFrame(model: IpcModel, lay: Layout, st: ViewState, vp: Vi
       }
       continue;
     }
-    const hue = model.convs[c]!.hue;
+    const hue = convHue(c);
     if (fr.detailed) {
       let fl = msgFlags[m]!;
       if (m === st.selected) fl |= AF.Selected;
@@ -283,45 +291,65 @@ export function computeFrame(model: IpcModel, lay: Layout, st: ViewState, vp: Vi
   const runHue = new Float64Array(rows);
   const runOpen = new Uint8Array(rows);
   const flush = (r: number): void => {
-    if (runA[r] === runA[r]) fr.spans.push(runA[r]!, runB[r]!, lay.rows[r]!.y, runHue[r]!, runOpen[r]!);
+    if (runA[r] === runA[r]) fr.spans.push(runA[r]!, runB[r]!, rowYs[r]!, runHue[r]!, runOpen[r]!);
     runA[r] = NaN;
   };
   const nBlocks = (lastOp + 1023) >> 10;
   const xMax = x0 + width;
+  const { opEndNs, opConv, opNs, opMsg, opEnd, opCancelNs } = model;
+  const mNs = model.msgNs;
+  // one mark per (row, pixel column, kind) at most
+  const markSeen = new Uint8Array(rows * (W + 1));
+  const mark = (px: number, r: number, kind: number, op: number): void => {
+    const col = Math.min(W, Math.max(0, Math.floor(px - x0)));
+    const key = r * (W + 1) + col;
+    const bit = 1 << kind;
+    if (markSeen[key]! & bit) return;
+    markSeen[key] = markSeen[key]! | bit;
+    fr.marks.push(px, rowYs[r]!, kind, op);
+  };
   for (let b = 0; b < nBlocks; b++) {
     if (model.blockEnd(b) < t0) continue;
     const end = Math.min(lastOp, (b + 1) << 10);
     for (let i = b << 10; i < end; i++) {
-      const eNs = model.opEndNs[i]!;
+      const eNs = opEndNs[i]!;
       const pending = eNs !== eNs;
       const stop = pending ? now : eNs;
       if (stop < t0) continue;
-      const c = model.opConv[i]!;
+      const c = opConv[i]!;
       if (!cmask[c]) continue;
       if (anyFold && folds[c]! >= 0) continue;
       const r = opRow[i]!;
       if (r < 0) continue;
-      const xa = Math.max(x0, x0 + (model.opNs[i]! - t0) * k);
-      const xb = Math.min(xMax, x0 + (stop - t0) * k);
+      const sx = x0 + (opNs[i]! - t0) * k;
+      const xa = sx > x0 ? sx : x0;
+      const ex = x0 + (stop - t0) * k;
+      const xb = ex < xMax ? ex : xMax;
       // the span until matched (the waiting part) — after the match the op is in flight only briefly
-      const mi = model.opMsg[i]!;
-      const waitEnd = mi >= 0 ? Math.min(xb, x0 + (model.msgNs[mi]! - t0) * k) : xb;
+      const mi = opMsg[i]!;
+      let waitEnd = xb;
+      if (mi >= 0) {
+        const mx = x0 + (mNs[mi]! - t0) * k;
+        if (mx < waitEnd) waitEnd = mx;
+      }
+      const open = pending && mi < 0;
       if (runA[r] === runA[r] && xa <= runB[r]! + 1) {
         if (waitEnd > runB[r]!) runB[r] = waitEnd;
-        if (pending && mi < 0) runOpen[r] = 1;
+        if (open) runOpen[r] = 1;
       } else {
         flush(r);
         runA[r] = xa;
-        runB[r] = Math.max(waitEnd, xa + 1);
-        runHue[r] = model.convs[c]!.hue;
-        runOpen[r] = pending && mi < 0 ? 1 : 0;
+        runB[r] = waitEnd > xa + 1 ? waitEnd : xa + 1;
+        runHue[r] = convHue(c);
+        runOpen[r] = open ? 1 : 0;
       }
-      const kind = model.opEnd[i]!;
+      const kind = opEnd[i]!;
       if (kind === OpEnd.Cancelled || kind === OpEnd.EndOfLane || kind === OpEnd.Error) {
-        const at = kind === OpEnd.Cancelled && model.opCancelNs[i] === model.opCancelNs[i] ? model.opCancelNs[i]! : eNs;
-        if (at >= t0 && at <= t1) fr.marks.push(x0 + (at - t0) * k, lay.rows[r]!.y, kind, i);
-      } else if (pending && mi < 0 && now <= t1) {
-        fr.marks.push(x0 + (now - t0) * k, lay.rows[r]!.y, OpEnd.Pending, i);
+        const cn = opCancelNs[i]!;
+        const at = kind === OpEnd.Cancelled && cn === cn ? cn : eNs;
+        if (at >= t0 && at <= t1) mark(x0 + (at - t0) * k, r, kind, i);
+      } else if (open && now <= t1) {
+        mark(x0 + (now - t0) * k, r, OpEnd.Pending, i);
       }
     }
   }

@@ -97,7 +97,78 @@ export function idNum(v: Id): number {
   return typeof v === 'bigint' ? Number(v) : v;
 }
 
+/**
+ * Event id → op index: open addressing over typed arrays (no per-entry objects; several times
+ * cheaper than a Map for a million double-valued ids). Ids that are bigints (> 2^53) go to a Map.
+ */
+export class IdIndex {
+  private keys: Float64Array;
+  private vals: Int32Array;
+  private mask: number;
+  private size = 0;
+  private big = new Map<bigint, number>();
+
+  constructor(cap = 1 << 12) {
+    this.keys = new Float64Array(cap).fill(NaN);
+    this.vals = new Int32Array(cap);
+    this.mask = cap - 1;
+  }
+
+  private slot(k: number): number {
+    const lo = k % 4294967296 | 0;
+    const hi = (k / 4294967296) | 0;
+    return (Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b) >>> 0) & this.mask;
+  }
+
+  set(id: Id, v: number): void {
+    const k = idKey(id);
+    if (typeof k === 'bigint') {
+      this.big.set(k, v);
+      return;
+    }
+    if ((this.size + 1) * 2 > this.mask) this.rehash();
+    const K = this.keys;
+    let i = this.slot(k);
+    while (K[i] === K[i] && K[i] !== k) i = (i + 1) & this.mask;
+    if (K[i] !== K[i]) this.size++;
+    K[i] = k;
+    this.vals[i] = v;
+  }
+
+  get(id: Id): number | undefined {
+    const k = idKey(id);
+    if (typeof k === 'bigint') return this.big.get(k);
+    const K = this.keys;
+    let i = this.slot(k);
+    while (K[i] === K[i]) {
+      if (K[i] === k) return this.vals[i];
+      i = (i + 1) & this.mask;
+    }
+    return undefined;
+  }
+
+  private rehash(): void {
+    const ok = this.keys;
+    const ov = this.vals;
+    const cap = (this.mask + 1) * 2;
+    this.keys = new Float64Array(cap).fill(NaN);
+    this.vals = new Int32Array(cap);
+    this.mask = cap - 1;
+    this.size = 0;
+    for (let i = 0; i < ok.length; i++) if (ok[i] === ok[i]) this.set(ok[i]!, ov[i]!);
+  }
+
+  bytes(): number {
+    return this.keys.byteLength + this.vals.byteLength;
+  }
+}
+
 const GOLDEN = 137.50776;
+
+/** A stable, well-spread hue per conversation, avoiding the reds used for errors. */
+export function convHue(i: number): number {
+  return 25 + ((200 + i * GOLDEN) % 310);
+}
 
 export class IpcModel {
   readonly results: ResultCodes;
@@ -140,7 +211,7 @@ export class IpcModel {
   opCancelPid = new Uint32Array(1024);
   opCancelTid = new Uint32Array(1024);
   opCancelNs = new Float64Array(1024);
-  private opById = new Map<number | bigint, number>();
+  private opById = new IdIndex();
   /** ops in blocks of 1024 (submit order): an upper bound of each block's end time (pending = ∞) */
   blockMaxEnd = new Float64Array(64);
   private blockDirty = new Uint8Array(64);
@@ -230,7 +301,7 @@ export class IpcModel {
         this.match(e);
         break;
       case 'complete': {
-        const op = this.opById.get(idKey(e.cause));
+        const op = this.opById.get(e.cause);
         if (op === undefined) {
           this.orphans++;
           break;
@@ -247,7 +318,7 @@ export class IpcModel {
         break;
       }
       case 'cancel': {
-        const op = this.opById.get(idKey(e.target));
+        const op = this.opById.get(e.target);
         if (op === undefined) {
           this.orphans++;
           break;
@@ -283,7 +354,7 @@ export class IpcModel {
       i = this.convs.length;
       this.convs.push({
         idx: i, stream, parent: -1, depth: 0, children: [], openedBy: -1, lanePid: [-1, -1], firstNs: ns, lastNs: ns, messages: 0, firstMsg: -1, lastMsg: -1,
-        subMessages: 0, subFirstNs: NaN, subLastNs: NaN, ops: 0, cancels: 0, errors: 0, endedNs: NaN, hue: (i * GOLDEN) % 360, firstType: '',
+        subMessages: 0, subFirstNs: NaN, subLastNs: NaN, ops: 0, cancels: 0, errors: 0, endedNs: NaN, hue: convHue(i), firstType: '',
       });
       this.convByStream.set(k, i);
     }
@@ -370,7 +441,7 @@ export class IpcModel {
     this.opRecvBytes[i] = 0;
     this.opCancelCause[i] = 0;
     this.opCancelNs[i] = NaN;
-    this.opById.set(idKey(e.id), i);
+    this.opById.set(e.id, i);
     const b = i >> 10;
     this.blockMaxEnd[b] = Infinity;
   }
@@ -430,7 +501,7 @@ export class IpcModel {
   }
 
   private match(e: import('./events.js').MatchEvent): void {
-    const a = this.opById.get(idKey(e.cause));
+    const a = this.opById.get(e.cause);
     const b = this.opById.get(idKey(e.other));
     if (a === undefined || b === undefined) {
       this.orphans++;
@@ -556,7 +627,7 @@ export class IpcModel {
   }
 
   opOfId(id: Id): number {
-    return this.opById.get(idKey(id)) ?? -1;
+    return this.opById.get(id) ?? -1;
   }
 
   /** The conversation a message belongs to for stepping: the one it opens, else its stream's. */
@@ -714,7 +785,7 @@ export class IpcModel {
   memoryBytes(): number {
     let n = 0;
     for (const v of Object.values(this)) if (ArrayBuffer.isView(v)) n += v.byteLength;
-    return n;
+    return n + this.opById.bytes();
   }
 }
 

@@ -145,9 +145,9 @@ export class IpcSim {
       this.complete(op, this.results.endOfLane, 0);
       return { id: t.id, tag, child: 0 };
     }
-    const other = s.queues[peer].shift();
+    const other = s.queues[peer]!.shift();
     if (!other) {
-      s.queues[lane].push(op);
+      s.queues[lane]!.push(op);
       this.ops.set(t.id, op);
       return { id: t.id, tag, child: 0 };
     }
@@ -188,7 +188,7 @@ export class IpcSim {
     this.emit({ kind: 'cancel', id: t.id, ns: t.ns, cpu, stream: op?.stream ?? 0, tag: op?.tag ?? 0, target: submitId, cause, pid, tid });
     if (!op) return false;
     this.ops.delete(submitId);
-    const q = this.streams.get(op.stream)!.queues[op.lane];
+    const q = this.streams.get(op.stream)!.queues[op.lane]!;
     q.splice(q.indexOf(op), 1);
     this.complete(op, this.results.cancelled, 0);
     return true;
@@ -199,7 +199,7 @@ export class IpcSim {
     const s = this.streams.get(stream)!;
     s.closed[lane] = true;
     const peer = 1 - lane;
-    for (const op of s.queues[peer].splice(0)) {
+    for (const op of s.queues[peer]!.splice(0)) {
       this.ops.delete(op.id);
       this.complete(op, this.results.endOfLane, 0);
     }
