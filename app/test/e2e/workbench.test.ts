@@ -145,6 +145,39 @@ test('closing a tab with unsaved changes asks first', async () => {
   assert.equal(fs.readFileSync(path.join(project, SRC_FILE), 'utf8'), original, "Don't Save must not write the file");
 });
 
+test('the integrated terminal runs a shell in the project folder', async () => {
+  const p = s.page;
+  await p.click('#panel-tab-terminal');
+  await p.waitForSelector('#panel-terminal .xterm-screen');
+  await p.click('#panel-terminal .xterm-screen');
+  await p.keyboard.type('cd . && basename "$PWD" && echo sum=$((6*7))\r');
+  const text = await waitForText(p, () => dbg<string>('terminalText()'), /sum=42/, 30000, 'the shell output');
+  assert.ok(text.includes(path.basename(project)), text);
+  await shot(p, 'e2e-8-terminal');
+});
+
+test('the target picker changes CPUs, memory and accelerator in lanescope.json', async () => {
+  const p = s.page;
+  await p.click('#btn-target');
+  await p.waitForSelector('[role="dialog"][aria-label="Target"]');
+  await p.fill('#target-cpus', '1');
+  await p.fill('#target-memory', '128M');
+  await p.selectOption('#target-accel', 'tcg');
+  await shot(p, 'e2e-9-target-picker');
+  await p.click('[role="dialog"] button:has-text("Save")');
+  await waitForText(p, async (pg) => (await pg.textContent('#btn-target')) ?? '', /QEMU · 1 CPU · 128M · TCG/, 5000, 'the new target');
+  const cfg = JSON.parse(fs.readFileSync(path.join(project, 'lanescope.json'), 'utf8'));
+  assert.equal(cfg.qemu.cpus, 1);
+  assert.equal(cfg.qemu.memory, '128M');
+  assert.equal(cfg.qemu.accel, 'tcg');
+  // A bad value is refused with a message and the file is left alone.
+  await p.click('#btn-target');
+  await p.fill('#target-memory', 'lots');
+  await p.click('[role="dialog"] button:has-text("Save")');
+  await p.waitForSelector('.notice.error:has-text("qemu.memory")');
+  assert.equal(JSON.parse(fs.readFileSync(path.join(project, 'lanescope.json'), 'utf8')).qemu.memory, '128M');
+});
+
 test('theme, layout and open files are restored after a restart of the whole app', async () => {
   let p = s.page;
   await p.click('#tree [data-path="Makefile"]');
@@ -160,6 +193,6 @@ test('theme, layout and open files are restored after a restart of the whole app
   assert.equal(await p.getAttribute('html', 'data-theme'), 'light');
   await p.click('.tab[data-path="Makefile"]');
   await p.waitForSelector('.monaco-editor .view-lines span[class^="mtk"]');
-  await shot(p, 'e2e-8-restored-light');
+  await shot(p, 'e2e-10-restored-light');
   assert.deepEqual(s.consoleErrors.filter((e) => !/favicon/.test(e)), [], 'the renderer logged errors (CSP violations would show here)');
 });
