@@ -1,0 +1,474 @@
+/*
+ * ipc.c — streams, lanes and the matching of actions (after Managarm's helix).
+ *
+ * A stream has two sides; a lane object is a handle-holdable reference to one side. Each side
+ * has a FIFO of pending items (single actions of submissions). An item queued on side s pairs
+ * with the oldest pending item of side s^1, or waits at the tail of side s — so at most one side
+ * of a stream ever has items waiting.
+ *
+ *   ipc_submit ─ lock ─ enqueue top-level items ─┬ peer has one: both BUSY, pair on worklist
+ *                                                 └ else: QUEUED on our side
+ *              ─ unlock ─ for each pair: transfer (copy / create conversation / move handle)
+ *                         ─ lock ─ results, ancillary items onto the conversation (may pair
+ *                           again: same worklist), finish both ─ unlock
+ *
+ * A submission whose last item finished goes to a done list; ipc_unlock() writes the
+ * completion elements after dropping ipc_lock (writing one may drop the last reference to a
+ * process or lane, whose teardown takes ipc_lock again). Every item finishes exactly once:
+ * only QUEUED items can be cancelled or failed by end-of-lane / shutdown, and a BUSY item
+ * belongs to the one thread that took it out of its list.
+ */
+#include "ipc_internal.h"
+
+struct spinlock ipc_lock = SPINLOCK_INIT("ipc");
+uint64_t ipc_next_stream_id = 1;
+static struct list done_subs = { &done_subs, &done_subs };
+
+void ipc_unlock(void)
+{
+    for (;;) {
+        if (list_empty(&done_subs)) {
+            spin_unlock(&ipc_lock);
+            return;
+        }
+        struct ipc_sub *sub = container_of(done_subs.next, struct ipc_sub, qlink);
+        list_del(&sub->qlink);
+        spin_unlock(&ipc_lock);
+        ipc_queue_complete(sub);
+        spin_lock(&ipc_lock);
+    }
+}
+
+/* ---- streams and lanes ---- */
+
+static void stream_destroy(struct kobj *o)
+{
+    kfree(container_of(o, struct ipc_stream, obj));
+}
+
+struct ipc_stream *ipc_stream_new(uint64_t parent)
+{
+    struct ipc_stream *s = kmalloc(sizeof *s);
+    if (!s)
+        return NULL;
+    kobj_init(&s->obj, LANES_OBJ_NONE, stream_destroy);
+    s->id = __atomic_fetch_add(&ipc_next_stream_id, 1, __ATOMIC_RELAXED);
+    s->parent = parent;
+    list_init(&s->pending[0]);
+    list_init(&s->pending[1]);
+    return s;
+}
+
+static void fail_pending(struct ipc_stream *s, int err)
+{
+    for (int side = 0; side < 2; side++)
+        while (!list_empty(&s->pending[side]))
+            ipc_item_finish(container_of(s->pending[side].next, struct ipc_item, link), err);
+}
+
+static void lane_destroy(struct kobj *o)
+{
+    struct ipc_lane *l = container_of(o, struct ipc_lane, obj);
+    struct ipc_stream *s = l->s;
+    spin_lock(&ipc_lock);
+    s->closed[l->side] = true;
+    fail_pending(s, LANES_E_END_OF_LANE);
+    ipc_unlock();
+    kobj_put(&s->obj);
+    kfree(l);
+}
+
+struct ipc_lane *ipc_lane_new(struct ipc_stream *s, int side)
+{
+    struct ipc_lane *l = kmalloc(sizeof *l);
+    if (!l)
+        return NULL;
+    kobj_init(&l->obj, LANES_OBJ_LANE, lane_destroy);
+    kobj_get(&s->obj);
+    l->s = s;
+    l->side = side;
+    return l;
+}
+
+void ipc_shutdown(struct ipc_lane *l)
+{
+    spin_lock(&ipc_lock);
+    l->s->shutdown = true;
+    fail_pending(l->s, LANES_E_LANE_SHUTDOWN);
+    ipc_unlock();
+}
+
+void ipc_make_creds(uint8_t out[LANES_IPC_CREDS_SIZE], uint32_t pid, uint32_t tid)
+{
+    uint32_t w[4] = { 0x4452434cu /* "LCRD" */, pid, tid, (pid * 2654435761u) ^ (tid * 40503u) ^ 0x5a5a5a5au };
+    memcpy(out, w, sizeof w);
+}
+
+/* ---- items ---- */
+
+static bool descends(const struct ipc_sub *sub, int j, int i)
+{
+    for (int k = sub->parent[j]; k >= 0; k = sub->parent[k])
+        if (k == i)
+            return true;
+    return false;
+}
+
+/* Under ipc_lock: item gets its final result (err, or whatever the transfer wrote when 0). */
+void ipc_item_finish(struct ipc_item *it, int err)
+{
+    if (it->state == IT_DONE)
+        return;
+    struct ipc_sub *sub = it->sub;
+    if (it->state == IT_QUEUED)
+        list_del(&it->link);
+    it->state = IT_DONE;
+    struct lane_ipc_result *r = &sub->res[it->idx];
+    if (err)
+        r->error = err;
+    trace_emit_ipc_complete(it->s ? it->s->id : (uint64_t)(uintptr_t)it->ev, sub->tag, it->trace_id,
+                            r->error ? r->error : (int64_t)r->length, r->length, sub->pid, sub->tid);
+    /* Ancillary items that never got their conversation fail the same way. */
+    if (err)
+        for (int j = it->idx + 1; j < sub->n; j++)
+            if (sub->item[j].state == IT_IDLE && descends(sub, j, it->idx))
+                ipc_item_finish(&sub->item[j], err);
+    if (--sub->outstanding == 0) {
+        list_del(&sub->qlink);          /* from the queue's pending submissions */
+        list_add_tail(&done_subs, &sub->qlink);
+    }
+}
+
+struct pair { struct ipc_item *a, *b; struct ipc_stream *s; };
+struct work { int n; struct pair p[2 * IPC_MAX]; };
+
+static bool giving(uint32_t t)
+{
+    return t == LANES_IPC_ACTION_OFFER || t == LANES_IPC_ACTION_SEND || t == LANES_IPC_ACTION_PUSH ||
+           t == LANES_IPC_ACTION_IMBUE;
+}
+
+/* Under ipc_lock. */
+static void enqueue(struct ipc_item *it, struct ipc_stream *s, int side, struct work *w)
+{
+    struct ipc_sub *sub = it->sub;
+    const struct lane_ipc_action *a = &sub->act[it->idx];
+    it->s = s;
+    it->side = side;
+    bool send = a->type == LANES_IPC_ACTION_SEND;
+    it->trace_id = trace_emit_ipc_submit(s->id, s->parent, sub->tag, send ? a->len : 0, a->type, sub->pid, sub->tid,
+                                         (uint32_t)side, 1, sub->ret_addr, send ? sub->payload[it->idx] : NULL,
+                                         send ? (uint32_t)MIN(a->len, 32) : 0);
+    if (s->shutdown) {
+        ipc_item_finish(it, LANES_E_LANE_SHUTDOWN);
+        return;
+    }
+    if (s->closed[side ^ 1] || s->closed[side]) {
+        ipc_item_finish(it, LANES_E_END_OF_LANE);
+        return;
+    }
+    struct list *peer = &s->pending[side ^ 1];
+    if (!list_empty(peer)) {
+        struct ipc_item *o = container_of(peer->next, struct ipc_item, link);
+        list_del(&o->link);
+        o->state = IT_BUSY;
+        it->state = IT_BUSY;
+        kobj_get(&s->obj);
+        ASSERT(w->n < (int)ARRAY_SIZE(w->p));
+        w->p[w->n++] = (struct pair){ it, o, s };
+        return;
+    }
+    it->state = IT_QUEUED;
+    list_add_tail(&s->pending[side], &it->link);
+}
+
+/* Under ipc_lock: queue the ancillary items of item i (an OFFER/ACCEPT) on (s, side). */
+static void enqueue_children(struct ipc_sub *sub, int i, struct ipc_stream *s, int side, struct work *w)
+{
+    for (int j = i + 1; j < sub->n; j++)
+        if (sub->parent[j] == i)
+            enqueue(&sub->item[j], s, side, w);
+}
+
+static bool has_children(const struct ipc_sub *sub, int i)
+{
+    return i + 1 < sub->n && sub->parent[i + 1] == i;
+}
+
+static int64_t install(struct ipc_sub *sub, struct kobj *o, uint32_t rights)
+{
+    if (sub->proc->state != LANES_PROC_STATE_RUNNING)
+        return LANES_E_DEAD;
+    return handle_install(&sub->proc->handles, o, rights);
+}
+
+/* Outside ipc_lock: carry out one pair, then record it. */
+static void transfer(struct pair *p, struct work *w)
+{
+    struct ipc_item *ia = p->a, *ib = p->b;
+    struct ipc_sub *sa = ia->sub, *sb = ib->sub;
+    uint32_t ta = sa->act[ia->idx].type, tb = sb->act[ib->idx].type;
+    /* g: the giving side (or a), t: the other. */
+    bool swap = !giving(ta) && giving(tb);
+    struct ipc_item *gi = swap ? ib : ia, *ti = swap ? ia : ib;
+    struct ipc_sub *gs = gi->sub, *ts = ti->sub;
+    const struct lane_ipc_action *ga = &gs->act[gi->idx], *tact = &ts->act[ti->idx];
+    struct lane_ipc_result *gr = &gs->res[gi->idx], *tr = &ts->res[ti->idx];
+    int ge = 0, te = 0;
+    struct ipc_stream *child = NULL;
+    struct ipc_lane *cl[2] = { NULL, NULL };
+
+    if (ta == LANES_IPC_ACTION_DISMISS || tb == LANES_IPC_ACTION_DISMISS) {
+        /* The dismissed side (the one that is not DISMISS) fails; DISMISS <-> DISMISS is fine. */
+        if (ta != tb) {
+            struct ipc_item *victim = ta == LANES_IPC_ACTION_DISMISS ? ib : ia;
+            if (victim == gi)
+                ge = LANES_E_DISMISSED;
+            else
+                te = LANES_E_DISMISSED;
+        }
+    } else if (ga->type == LANES_IPC_ACTION_OFFER && tact->type == LANES_IPC_ACTION_ACCEPT) {
+        child = ipc_stream_new(p->s->id);
+        cl[0] = child ? ipc_lane_new(child, 0) : NULL;
+        cl[1] = child ? ipc_lane_new(child, 1) : NULL;
+        if (!cl[0] || !cl[1]) {
+            ge = te = LANES_E_NOMEM;
+        } else {
+            int64_t h = install(ts, &cl[1]->obj, LANES_RIGHT_ALL);
+            if (h < 0)
+                ge = te = (int)h;
+            else
+                tr->handle = (int32_t)h;
+            if (!te && (ga->flags & LANES_IPC_FLAG_WANT_LANE)) {
+                h = install(gs, &cl[0]->obj, LANES_RIGHT_ALL);
+                if (h < 0)
+                    ge = (int)h;
+                else
+                    gr->handle = (int32_t)h;
+            }
+            /* A side with ancillary items keeps its lane until its submission completes. */
+            if (!ge && has_children(gs, gi->idx)) {
+                kobj_get(&cl[0]->obj);
+                gs->keep[gs->nkeep++] = &cl[0]->obj;
+            }
+            if (!te && has_children(ts, ti->idx)) {
+                kobj_get(&cl[1]->obj);
+                ts->keep[ts->nkeep++] = &cl[1]->obj;
+            }
+        }
+    } else if (ga->type == LANES_IPC_ACTION_SEND && tact->type == LANES_IPC_ACTION_RECV_INLINE) {
+        if (ga->len > LANES_IPC_INLINE_MAX) {
+            ge = te = LANES_E_BUFFER_TOO_SMALL;
+        } else {
+            int64_t r = xread(ts->data + tr->offset, gs->proc, ga->buf, ga->len);
+            if (r)
+                ge = te = (int)r;
+            else
+                gr->length = tr->length = (uint32_t)ga->len;
+        }
+    } else if (ga->type == LANES_IPC_ACTION_SEND && tact->type == LANES_IPC_ACTION_RECV_BUFFER) {
+        if (ga->len > tact->len) {
+            ge = te = LANES_E_BUFFER_TOO_SMALL;
+        } else {
+            int64_t r = xcopy(ts->proc, tact->buf, gs->proc, ga->buf, ga->len);
+            if (r)
+                ge = te = (int)r;
+            else
+                gr->length = tr->length = (uint32_t)ga->len;
+        }
+    } else if (ga->type == LANES_IPC_ACTION_PUSH && tact->type == LANES_IPC_ACTION_PULL) {
+        struct kobj *o = gs->push_obj[gi->idx];
+        gs->push_obj[gi->idx] = NULL;
+        int64_t h = install(ts, o, ga->rights);
+        if (h < 0) {
+            ge = te = (int)h;
+        } else {
+            tr->handle = (int32_t)h;
+            tr->value = ga->rights;
+        }
+        kobj_put(o);
+    } else if (ga->type == LANES_IPC_ACTION_IMBUE && tact->type == LANES_IPC_ACTION_EXTRACT) {
+        memcpy(ts->data + tr->offset, gs->creds, LANES_IPC_CREDS_SIZE);
+        tr->length = LANES_IPC_CREDS_SIZE;
+    } else {
+        ge = te = LANES_E_TRANSMISSION_MISMATCH;
+    }
+
+    spin_lock(&ipc_lock);
+    int ea = (gi == ia) ? ge : te, eb = (gi == ia) ? te : ge;
+    bool opened = child && cl[0] && cl[1] && !(ge && te);
+    trace_emit_ipc_match(p->s->id, p->s->parent, ia->trace_id, ib->trace_id, opened ? child->id : 0,
+                         ea ? ea : eb, 0);
+    if (opened) {
+        if (!ge)
+            enqueue_children(gs, gi->idx, child, 0, w);
+        if (!te)
+            enqueue_children(ts, ti->idx, child, 1, w);
+    }
+    ipc_item_finish(ia, ea);
+    ipc_item_finish(ib, eb);
+    ipc_unlock();
+    kobj_put(&p->s->obj);
+    if (cl[0])
+        kobj_put(&cl[0]->obj);
+    if (cl[1])
+        kobj_put(&cl[1]->obj);
+    if (child)
+        kobj_put(&child->obj);
+}
+
+static void run(struct work *w)
+{
+    for (int i = 0; i < w->n; i++)
+        transfer(&w->p[i], w);
+}
+
+void ipc_sub_free(struct ipc_sub *sub)
+{
+    for (int i = 0; i < sub->n; i++)
+        if (sub->push_obj[i])
+            kobj_put(sub->push_obj[i]);
+    for (int i = 0; i < sub->nkeep; i++)
+        kobj_put(sub->keep[i]);
+    if (sub->q)
+        kobj_put(&sub->q->obj);
+    if (sub->proc)
+        kobj_put(&sub->proc->obj);
+    kfree(sub);
+}
+
+/* Parses the CHAIN/ANCILLARY tree starting at *i with the given parent; returns 0 or INVAL. */
+static int parse_level(struct ipc_sub *sub, int *i, int parent)
+{
+    for (;;) {
+        if (*i >= sub->n)
+            return LANES_E_INVAL;
+        int me = (*i)++;
+        const struct lane_ipc_action *a = &sub->act[me];
+        sub->parent[me] = parent;
+        if (a->flags & ~(uint32_t)(LANES_IPC_FLAG_CHAIN | LANES_IPC_FLAG_ANCILLARY | LANES_IPC_FLAG_WANT_LANE))
+            return LANES_E_INVAL;
+        if (a->type < LANES_IPC_ACTION_OFFER || a->type > LANES_IPC_ACTION_DISMISS)
+            return LANES_E_INVAL;
+        if (a->flags & LANES_IPC_FLAG_ANCILLARY) {
+            if (a->type != LANES_IPC_ACTION_OFFER && a->type != LANES_IPC_ACTION_ACCEPT)
+                return LANES_E_INVAL;
+            int r = parse_level(sub, i, me);
+            if (r)
+                return r;
+        }
+        if (!(a->flags & LANES_IPC_FLAG_CHAIN))
+            return 0;
+    }
+}
+
+int64_t ipc_submit(struct ipc_lane *l, const struct lane_ipc_action *acts, uint32_t n, struct ipc_queue *q,
+                   uint64_t tag, uint64_t ret_addr)
+{
+    if (n == 0 || n > IPC_MAX)
+        return LANES_E_INVAL;
+    struct ipc_sub *sub = kmalloc(sizeof *sub);
+    if (!sub)
+        return LANES_E_NOMEM;
+    struct process *p = current()->proc;
+    sub->n = (int)n;
+    memcpy(sub->act, acts, n * sizeof *acts);
+    int pos = 0;
+    int64_t r = parse_level(sub, &pos, -1);
+    if (!r && pos != (int)n)
+        r = LANES_E_INVAL;
+    uint32_t data = 0;
+    for (int i = 0; !r && i < (int)n; i++) {
+        struct lane_ipc_action *a = &sub->act[i];
+        sub->res[i].handle = -1;
+        sub->item[i].sub = sub;
+        sub->item[i].idx = i;
+        switch (a->type) {
+        case LANES_IPC_ACTION_SEND:
+            if (!user_range_ok(a->buf, a->len) || a->len > (1ULL << 32) - 1)
+                r = LANES_E_FAULT;
+            else if (copy_from_user(sub->payload[i], a->buf, MIN(a->len, 32)))
+                r = LANES_E_FAULT;
+            break;
+        case LANES_IPC_ACTION_RECV_BUFFER:
+            if (!user_range_ok(a->buf, a->len))
+                r = LANES_E_FAULT;
+            break;
+        case LANES_IPC_ACTION_RECV_INLINE:
+        case LANES_IPC_ACTION_EXTRACT: {
+            uint32_t need = a->type == LANES_IPC_ACTION_EXTRACT ? LANES_IPC_CREDS_SIZE : LANES_IPC_INLINE_MAX;
+            if (data + need > LANES_IPC_DATA_SIZE)
+                r = LANES_E_INVAL;
+            sub->res[i].offset = data;
+            data += need;
+            break;
+        }
+        case LANES_IPC_ACTION_PUSH: {
+            uint32_t have;
+            r = handle_lookup(&p->handles, a->handle, LANES_OBJ_NONE, LANES_RIGHT_DUP, &sub->push_obj[i], &have);
+            a->rights &= have;
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    if (r) {
+        ipc_sub_free(sub);
+        return r;
+    }
+    sub->pid = p->pid;
+    sub->tid = current()->tid;
+    sub->tag = tag;
+    sub->ret_addr = ret_addr;
+    sub->outstanding = (int)n;
+    ipc_make_creds(sub->creds, sub->pid, sub->tid);
+    r = ipc_queue_reserve(q);
+    if (r) {
+        ipc_sub_free(sub);
+        return r;
+    }
+    kobj_get(&p->obj);
+    sub->proc = p;
+    kobj_get(&q->obj);
+    sub->q = q;
+
+    struct work w;
+    w.n = 0;
+    spin_lock(&ipc_lock);
+    list_add_tail(&q->subs, &sub->qlink);
+    for (int i = 0; i < (int)n; i++)
+        if (sub->parent[i] < 0)
+            enqueue(&sub->item[i], l->s, l->side, &w);
+    ipc_unlock();
+    run(&w);
+    return 0;
+}
+
+int64_t ipc_cancel(struct ipc_queue *q, uint64_t tag)
+{
+    int64_t r = LANES_E_NOENT;
+    spin_lock(&ipc_lock);
+    list_for_each(it, &q->subs) {
+        struct ipc_sub *sub = container_of(it, struct ipc_sub, qlink);
+        if (sub->tag != tag)
+            continue;
+        uint64_t cause = 0;
+        for (int i = 0; i < sub->n; i++) {
+            struct ipc_item *item = &sub->item[i];
+            if (item->state != IT_QUEUED)
+                continue;
+            if (!cause)
+                cause = trace_emit_ipc_cancel(item->s ? item->s->id : (uint64_t)(uintptr_t)item->ev, tag,
+                                              item->trace_id, 0, current()->proc->pid, current()->tid);
+            bool last = sub->outstanding == 1;
+            ipc_item_finish(item, LANES_E_CANCELLED);
+            r = 0;
+            if (last)
+                break;      /* sub is on the done list now */
+        }
+        break;
+    }
+    ipc_unlock();
+    return r;
+}

@@ -1,0 +1,136 @@
+/*
+ * queue.c — completion queues mapped into user space.
+ *
+ *   memory object (mapped read/write into the creator at creation):
+ *   ┌ header (lane_ipc_queue_header, first IPC_ELEM_SIZE bytes): head (kernel), tail (user) ┐
+ *   │ element 0 │ element 1 │ ... │ element capacity-1      (lane_ipc_completion each)      │
+ *
+ * The kernel writes element head % capacity through its direct map of the object's pages and
+ * then publishes head + 1; user space reads elements up to head and advances tail. ipc_submit
+ * reserves a slot first (reserved + (head - tail) < capacity, else AGAIN), so a completion
+ * always has room and never waits. ipc_queue_wait sleeps until head != tail, an alert, or the
+ * timeout; an alert (another thread, or the kernel) ends one wait, now or the next.
+ */
+#include "ipc_internal.h"
+
+static struct lane_ipc_queue_header *hdr(struct ipc_queue *q)
+{
+    return P2V(q->mo->pages[0]);
+}
+
+static void queue_destroy(struct kobj *o)
+{
+    struct ipc_queue *q = container_of(o, struct ipc_queue, obj);
+    kobj_put(&q->mo->obj);
+    kfree(q);
+}
+
+struct ipc_queue *ipc_queue_create(uint32_t cap)
+{
+    uint64_t bytes = (uint64_t)LANES_IPC_ELEM_SIZE * (cap + 1);
+    struct memobj *mo = memobj_create(ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE);
+    if (!mo)
+        return NULL;
+    struct ipc_queue *q = kmalloc(sizeof *q);
+    if (!q) {
+        kobj_put(&mo->obj);
+        return NULL;
+    }
+    kobj_init(&q->obj, LANES_OBJ_QUEUE, queue_destroy);
+    spin_init(&q->lock, "ipc queue");
+    waitq_init(&q->wq);
+    list_init(&q->subs);
+    q->mo = mo;
+    q->capacity = cap;
+    struct lane_ipc_queue_header *h = hdr(q);
+    h->capacity = cap;
+    h->elem_size = LANES_IPC_ELEM_SIZE;
+    h->elem_offset = LANES_IPC_ELEM_SIZE;
+    return q;
+}
+
+int64_t ipc_queue_reserve(struct ipc_queue *q)
+{
+    struct lane_ipc_queue_header *h = hdr(q);
+    spin_lock(&q->lock);
+    uint32_t used = h->head - __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE);
+    int64_t r = 0;
+    if (used > q->capacity || q->reserved + used >= q->capacity)
+        r = LANES_E_AGAIN;
+    else
+        q->reserved++;
+    spin_unlock(&q->lock);
+    return r;
+}
+
+void ipc_queue_unreserve(struct ipc_queue *q)
+{
+    spin_lock(&q->lock);
+    q->reserved--;
+    spin_unlock(&q->lock);
+}
+
+/* Outside ipc_lock: write sub's element, wake the queue's waiters, free sub. */
+void ipc_queue_complete(struct ipc_sub *sub)
+{
+    struct ipc_queue *q = sub->q;
+    struct lane_ipc_completion c;
+    memset(&c, 0, sizeof c);
+    c.tag = sub->tag;
+    c.nresults = sub->is_await ? 1 : (uint32_t)sub->n;
+    c.bits = sub->bits;
+    for (uint32_t i = 0; i < c.nresults; i++)
+        if (sub->res[i].error && !c.status)
+            c.status = sub->res[i].error;
+    memcpy(c.results_raw, sub->res, c.nresults * sizeof(struct lane_ipc_result));
+    memcpy(c.data, sub->data, sizeof c.data);
+    struct lane_ipc_queue_header *h = hdr(q);
+    spin_lock(&q->lock);
+    uint32_t head = h->head;
+    c.seq = ++q->seq;
+    uint64_t off = (uint64_t)LANES_IPC_ELEM_SIZE * (1 + head % q->capacity);
+    memcpy((uint8_t *)P2V(q->mo->pages[off / PAGE_SIZE]) + off % PAGE_SIZE, &c, sizeof c);
+    __atomic_store_n(&h->head, head + 1, __ATOMIC_RELEASE);
+    q->reserved--;
+    wake_all(&q->wq);
+    spin_unlock(&q->lock);
+    ipc_sub_free(sub);
+}
+
+int64_t ipc_queue_wait(struct ipc_queue *q, uint64_t timeout_ns)
+{
+    struct lane_ipc_queue_header *h = hdr(q);
+    uint64_t deadline = deadline_from_timeout(timeout_ns);
+    spin_lock(&q->lock);
+    int64_t r;
+    for (;;) {
+        uint32_t avail = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE) - __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE);
+        if (avail && avail <= q->capacity) {
+            r = avail;
+            break;
+        }
+        if (q->alert) {
+            q->alert = false;
+            r = LANES_E_ALERTED;
+            break;
+        }
+        if (timeout_ns == 0) {
+            r = LANES_E_TIMEOUT;
+            break;
+        }
+        r = wait_on(&q->wq, &q->lock, deadline);
+        if (r)
+            break;
+    }
+    spin_unlock(&q->lock);
+    return r;
+}
+
+void ipc_queue_alert(struct ipc_queue *q)
+{
+    spin_lock(&q->lock);
+    q->alert = true;
+    hdr(q)->alerts++;
+    wake_all(&q->wq);
+    spin_unlock(&q->lock);
+}

@@ -1,0 +1,15 @@
+/*
+ * ipc.h — IPC lanes (generic/ipc/): streams, lanes, action matching, completion queues, events.
+ *
+ * Only what the rest of the kernel needs: the syscall entry for numbers 64.. (os/abi/ipc.toml)
+ * and the self-test hook. Everything else is private to generic/ipc/.
+ */
+#ifndef KERNEL_IPC_H
+#define KERNEL_IPC_H
+
+#include <kernel/kernel.h>
+
+/* Runs IPC syscall r->rax (LANES_SYS_IPC_*) with the caller's registers; NOSYS if unknown. */
+int64_t ipc_syscall(struct regs *r);
+
+#endif
