@@ -8,6 +8,7 @@
  * user pointer goes through usercopy.c. I/O port and IRQ capabilities live here too.
  */
 #include <kernel/kernel.h>
+#include <kernel/ipc.h>
 
 #define SYS(name) static int64_t sys_##name(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
 #define UNUSED_ARGS (void)a0, (void)a1, (void)a2, (void)a3, (void)a4
@@ -680,6 +681,8 @@ void syscall_dispatch(struct regs *r)
     uint64_t nr = r->rax;
     if (nr < LANES_SYS_COUNT && table[nr])
         r->rax = table[nr](r->rdi, r->rsi, r->rdx, r->r10, r->r8);
+    else if (nr >= LANES_SYS_IPC_STREAM_CREATE && nr < LANES_IPC_SYS_COUNT)
+        r->rax = (uint64_t)ipc_syscall(r);      /* IPC lanes: generic/ipc/sys.c */
     else
         r->rax = (uint64_t)(int64_t)LANES_E_NOSYS;
     sched_check_user_return(r);
