@@ -206,6 +206,31 @@ describe('bridge: QEMU + two gdbs + raw clients', T, () => {
     assert.deepEqual(await A.readMemory(0x7000n, 6), LOOP);
   });
 
+  it('survives seeded random garbage from clients (never crashes, keeps serving)', async () => {
+    let seed = 12345;
+    const rnd = () => { seed = (seed * 1103515245 + 12345) >>> 0; return seed / 2 ** 32; };
+    const errorsBefore = errors.length;
+    for (let k = 0; k < 8; k++) {
+      const sock = net.connect({ host: '127.0.0.1', port: b.port! });
+      await new Promise((r) => sock.once('connect', r));
+      sock.on('error', () => undefined);
+      for (let i = 0; i < 20; i++) {
+        const n = 1 + Math.floor(rnd() * 300);
+        const junk = Buffer.from(Array.from({ length: n }, () => Math.floor(rnd() * 256)));
+        // Never send 0x03 (that would be an interrupt request) — the rest is fair game.
+        for (let j = 0; j < junk.length; j++) if (junk[j] === 3) junk[j] = 4;
+        sock.write(junk);
+        if (rnd() < 0.3) sock.write(encodePacket(rnd() < 0.5 ? 'qC' : 'm7000,6'));
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      if (k % 2) sock.destroy(); else sock.end();
+    }
+    await waitFor(() => b.clientIds.length === 2);
+    assert.ok(errors.length > errorsBefore, 'garbage was reported');
+    assert.deepEqual(await A.readMemory(0x7000n, 6), LOOP);
+    assert.deepEqual(await B.readMemory(0x7000n, 6), LOOP);
+  });
+
   it('a vanished gdb loses its breakpoints; the other one keeps working', async () => {
     const C = await GdbMi.start();
     await C.connect(`127.0.0.1:${b.port}`);
