@@ -733,6 +733,7 @@ async function main(): Promise<void> {
   terminalText: () => (debugHooks.terminal ? terminalText(debugHooks.terminal) : ''),
   markers: () => monaco.editor.getModelMarkers({}).map((m) => ({ file: m.resource.path.slice(1), line: m.startLineNumber, message: m.message, severity: m.severity })),
   activeFile: () => active?.path ?? null,
+  language: () => active?.model.getLanguageId() ?? null,
   editorValue: () => active?.model.getValue() ?? null,
 };
 

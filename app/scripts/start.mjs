@@ -24,7 +24,9 @@ function electronProblem() {
   try {
     bin = createRequire(import.meta.url)('electron');
   } catch (e) {
-    return `Electron is not installed correctly (${String(e.message).split('\n')[0]})`;
+    return /failed to install correctly/.test(String(e.message))
+      ? 'the Electron binary is not installed (it cannot be downloaded here: ELECTRON_SKIP_BINARY_DOWNLOAD)'
+      : `Electron cannot be loaded (${String(e.message).split('\n')[0]})`;
   }
   if (typeof bin !== 'string' || !fs.existsSync(bin)) return 'the Electron binary was not downloaded (ELECTRON_SKIP_BINARY_DOWNLOAD)';
   if (!process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return 'there is no display (DISPLAY and WAYLAND_DISPLAY are unset)';

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildApp, consoleText, copyProject, openSession, qemuProcesses, repo, shot, waitForText, type Session } from './harness.js';
@@ -193,6 +194,58 @@ test('theme, layout and open files are restored after a restart of the whole app
   assert.equal(await p.getAttribute('html', 'data-theme'), 'light');
   await p.click('.tab[data-path="Makefile"]');
   await p.waitForSelector('.monaco-editor .view-lines span[class^="mtk"]');
+  assert.equal(await dbg<string>('language()'), 'makefile');
   await shot(p, 'e2e-10-restored-light');
   assert.deepEqual(s.consoleErrors.filter((e) => !/favicon/.test(e)), [], 'the renderer logged errors (CSP violations would show here)');
+});
+
+test('languages: GNU as, linker scripts; find (Ctrl+F) works in the editor', async () => {
+  const p = s.page;
+  for (const [dir, file, lang] of [
+    ['kernel/arch/x86_64', 'kernel/arch/x86_64/entry.S', 'gas'],
+    ['kernel/arch/x86_64', 'kernel/arch/x86_64/linker.ld', 'linkerscript'],
+  ] as const) {
+    if (!(await p.$(`#tree [data-path="${file}"]`))) {
+      for (const d of ['kernel', 'kernel/arch', dir]) {
+        const row = await p.$(`#tree [data-path="${d}"][aria-expanded="false"]`);
+        if (row) await row.click();
+        await p.waitForSelector(`#tree [data-path="${d}"][aria-expanded="true"]`);
+      }
+    }
+    await p.click(`#tree [data-path="${file}"]`);
+    await p.waitForSelector(`.tab.active[data-path="${file}"]`);
+    assert.equal(await dbg<string>('language()'), lang);
+    // Keywords/instructions get a different token colour than plain identifiers.
+    await p.waitForSelector('.monaco-editor .view-lines span[class^="mtk"]');
+    const classes = await p.$$eval('.monaco-editor .view-lines span[class^="mtk"]', (els) => new Set(els.map((e) => e.className)).size);
+    assert.ok(classes >= 3, `${file}: only ${classes} token colours`);
+  }
+  await p.click('.monaco-editor .view-lines');
+  await p.keyboard.press('Control+f');
+  await p.waitForSelector('.monaco-editor .find-widget.visible');
+  await p.keyboard.type('SECTIONS');
+  await p.waitForSelector('.monaco-editor .findMatch, .monaco-editor .currentFindMatch');
+  await shot(p, 'e2e-11-find-linker-script');
+  await p.keyboard.press('Escape');
+});
+
+test('opening a folder without lanescope.json offers defaults and writes the file; a bad folder is a clear message', async () => {
+  const p = s.page;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanescope-newproj-'));
+  fs.writeFileSync(path.join(dir, 'Makefile'), 'all:\n\ttrue\n');
+  await p.click('#btn-open');
+  await p.fill('#open-folder-path', path.join(dir, 'does-not-exist'));
+  await p.click('[role="dialog"] button:has-text("Open")');
+  await p.waitForSelector('.notice.error:has-text("does not exist")');
+  await p.click('#btn-open');
+  await p.fill('#open-folder-path', dir);
+  await p.click('[role="dialog"] button:has-text("Open")');
+  const dlg = await p.waitForSelector('[role="dialog"][aria-label="Create lanescope.json?"]');
+  assert.match((await dlg.textContent()) ?? '', /"command": "make"/);
+  await shot(p, 'e2e-12-new-project-defaults');
+  await p.click('[role="dialog"] button:has-text("Create lanescope.json")');
+  await p.waitForSelector('#tree [data-path="lanescope.json"]');
+  const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'lanescope.json'), 'utf8'));
+  assert.equal(cfg.build.command, 'make');
+  assert.equal(cfg.name, path.basename(dir));
 });
