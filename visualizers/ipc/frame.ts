@@ -166,6 +166,215 @@ export function newFrame(): Frame {
 export interface FrameOptions {
   /** at most this many arrows drawn one by one (default: width / 3) */
   detailLimit?: number;
+  /** level-of-detail pyramid (built lazily per zoom level, reused while panning) */
+  lod?: LodCache;
+}
+
+/**
+ * One zoom level of the pyramid: the whole trace cut into bins of 2^L ns, with per bin the
+ * messages (count, lowest and highest row, a hue), per row and bin whether an op was waiting
+ * (span coverage, by difference arrays) and which ends happened there, and the time range of
+ * every folded conversation. Built in O(messages + ops + rows × bins) once; then a frame at this
+ * zoom costs O(width), wherever it is panned.
+ */
+interface Level {
+  binNs: number;
+  origin: number;
+  nBins: number;
+  msgN: Uint32Array;
+  msgMin: Float32Array;
+  msgMax: Float32Array;
+  msgHue: Float32Array;
+  cov: Int32Array; // rows × bins: ops waiting (after prefix sum)
+  covHue: Float32Array;
+  covOpen: Uint8Array;
+  marks: Uint8Array; // rows × bins: bit per OpEnd kind
+  folds: Map<number, { a: number; b: number; yMin: number; yMax: number; n: number }>;
+}
+
+export class LodCache {
+  private key = '';
+  private levels = new Map<number, Level>();
+  /** levels built so far (for tests and the benchmark) */
+  builds = 0;
+  /** most bins per level (more: the frame falls back to the direct pass) */
+  maxBins = 1 << 17;
+
+  level(model: IpcModel, lay: Layout, st: ViewState, nsPerPx: number, cmask: Uint8Array, folds: Int32Array): Level | undefined {
+    const L = Math.max(0, Math.floor(Math.log2(Math.max(1, nsPerPx))));
+    const binNs = 2 ** L;
+    const origin = Math.floor(model.firstNs / binNs) * binNs;
+    const nBins = Math.ceil((model.lastNs - origin) / binNs) + 1;
+    if (!(nBins > 0) || nBins > this.maxBins || nBins * lay.rows.length > 1 << 24) return undefined;
+    const f = st.filter;
+    const key = `${model.version}|${model.msgCount}|${model.opCount}|${lay.rows.map((r) => r.pid + ':' + r.tid).join(',')}|${f.lane ?? ''}|${f.conversation ?? ''}|${[...st.collapsed].join(',')}`;
+    if (key !== this.key) {
+      this.key = key;
+      this.levels.clear();
+    }
+    let lv = this.levels.get(L);
+    if (!lv) {
+      lv = buildLevel(model, lay, binNs, origin, nBins, cmask, folds);
+      this.builds++;
+      if (this.levels.size >= 6) this.levels.delete(this.levels.keys().next().value!);
+      this.levels.set(L, lv);
+    }
+    return lv;
+  }
+}
+
+function buildLevel(model: IpcModel, lay: Layout, binNs: number, origin: number, nBins: number, cmask: Uint8Array, folds: Int32Array): Level {
+  const rows = lay.rows.length;
+  const opRow = rowOfOps(model, lay);
+  const rowYs = Float64Array.from(lay.rows, (r) => r.y);
+  const lv: Level = {
+    binNs, origin, nBins,
+    msgN: new Uint32Array(nBins), msgMin: new Float32Array(nBins).fill(Infinity), msgMax: new Float32Array(nBins).fill(-Infinity), msgHue: new Float32Array(nBins),
+    cov: new Int32Array(rows * (nBins + 1)), covHue: new Float32Array(rows * nBins).fill(NaN), covOpen: new Uint8Array(rows * nBins), marks: new Uint8Array(rows * nBins),
+    folds: new Map(),
+  };
+  const inv = 1 / binNs;
+  const { msgNs, msgConv, msgChild, msgSrc, msgDst } = model;
+  for (let m = 0; m < model.msgCount; m++) {
+    const c = msgConv[m]!;
+    if (!cmask[c]) {
+      const ch = msgChild[m]!;
+      if (!(ch >= 0 && cmask[ch])) continue;
+    }
+    const rs = opRow[msgSrc[m]!]!;
+    const rd = opRow[msgDst[m]!]!;
+    if (rs < 0 && rd < 0) continue;
+    const ya = rs >= 0 ? rowYs[rs]! : rowYs[rd]!;
+    const yb = rd >= 0 ? rowYs[rd]! : ya;
+    const fc = folds[c]!;
+    if (fc >= 0) {
+      let a = lv.folds.get(fc);
+      if (!a) lv.folds.set(fc, (a = { a: msgNs[m]!, b: msgNs[m]!, yMin: Infinity, yMax: -Infinity, n: 0 }));
+      a.b = msgNs[m]!;
+      a.n++;
+      a.yMin = Math.min(a.yMin, ya, yb);
+      a.yMax = Math.max(a.yMax, ya, yb);
+      continue;
+    }
+    const b = Math.floor((msgNs[m]! - origin) * inv);
+    lv.msgN[b]!++;
+    const mn = ya < yb ? ya : yb;
+    const mx = ya < yb ? yb : ya;
+    if (mn < lv.msgMin[b]!) lv.msgMin[b] = mn;
+    if (mx > lv.msgMax[b]!) lv.msgMax[b] = mx;
+    lv.msgHue[b] = convHue(c);
+  }
+  const { opNs, opEndNs, opConv, opMsg, opEnd, opCancelNs } = model;
+  const now = model.lastNs;
+  const W1 = nBins + 1;
+  for (let i = 0; i < model.opCount; i++) {
+    const c = opConv[i]!;
+    if (!cmask[c] || folds[c]! >= 0) continue;
+    const r = opRow[i]!;
+    if (r < 0) continue;
+    const eNs = opEndNs[i]!;
+    const pending = eNs !== eNs;
+    const mi = opMsg[i]!;
+    let stop = pending ? now : eNs;
+    if (mi >= 0 && msgNs[mi]! < stop) stop = msgNs[mi]!;
+    const ba = Math.floor((opNs[i]! - origin) * inv);
+    const bb = Math.max(ba, Math.floor((stop - origin) * inv));
+    lv.cov[r * W1 + ba]!++;
+    lv.cov[r * W1 + bb + 1]!--;
+    if (lv.covHue[r * nBins + ba] !== lv.covHue[r * nBins + ba]) lv.covHue[r * nBins + ba] = convHue(c);
+    const open = pending && mi < 0;
+    if (open) lv.covOpen[r * nBins + bb] = 1;
+    const kind = opEnd[i]!;
+    if (kind === OpEnd.Cancelled || kind === OpEnd.EndOfLane || kind === OpEnd.Error) {
+      const cn = opCancelNs[i]!;
+      const at = kind === OpEnd.Cancelled && cn === cn ? cn : eNs;
+      const b = Math.floor((at - origin) * inv);
+      lv.marks[r * nBins + b] = lv.marks[r * nBins + b]! | (1 << kind);
+    } else if (open) {
+      const b = Math.floor((now - origin) * inv);
+      lv.marks[r * nBins + b] = lv.marks[r * nBins + b]! | (1 << OpEnd.Pending);
+    }
+  }
+  // prefix sums: cov[r][b] = ops waiting in bin b; hue carried forward from the op that started the run
+  for (let r = 0; r < rows; r++) {
+    let acc = 0;
+    let hue = 0;
+    for (let b = 0; b < nBins; b++) {
+      acc += lv.cov[r * W1 + b]!;
+      lv.cov[r * W1 + b] = acc;
+      const h = lv.covHue[r * nBins + b]!;
+      if (h === h) hue = h;
+      else lv.covHue[r * nBins + b] = hue;
+    }
+  }
+  return lv;
+}
+
+function frameFromLevel(lv: Level, lay: Layout, vp: Viewport, fr: Frame): void {
+  const { t0, t1, width, x0 } = vp;
+  const k = width / (t1 - t0);
+  const W = Math.ceil(width);
+  const { binNs, origin, nBins } = lv;
+  const bA = Math.max(0, Math.floor((t0 - origin) / binNs));
+  const bB = Math.min(nBins - 1, Math.floor((t1 - origin) / binNs));
+  const colMin = new Float64Array(W).fill(Infinity);
+  const colMax = new Float64Array(W).fill(-Infinity);
+  const colN = new Uint32Array(W);
+  const colHue = new Float64Array(W);
+  for (let b = bA; b <= bB; b++) {
+    const n = lv.msgN[b]!;
+    if (!n) continue;
+    const px = Math.min(W - 1, Math.max(0, Math.floor((origin + (b + 0.5) * binNs - t0) * k)));
+    colN[px] = colN[px]! + n;
+    if (lv.msgMin[b]! < colMin[px]!) colMin[px] = lv.msgMin[b]!;
+    if (lv.msgMax[b]! > colMax[px]!) colMax[px] = lv.msgMax[b]!;
+    colHue[px] = lv.msgHue[b]!;
+  }
+  for (let px = 0; px < W; px++) if (colN[px]) fr.columns.push(x0 + px + 0.5, colMin[px]!, colMax[px]!, colN[px]!, colHue[px]!);
+  const rows = lay.rows.length;
+  const W1 = nBins + 1;
+  const xMax = x0 + width;
+  for (let r = 0; r < rows; r++) {
+    const y = lay.rows[r]!.y;
+    let runA = NaN;
+    let runB = 0;
+    let hue = 0;
+    let open = 0;
+    let lastMarkPx = -1;
+    let lastMarkBits = 0;
+    for (let b = bA; b <= bB; b++) {
+      const xa = Math.max(x0, x0 + (origin + b * binNs - t0) * k);
+      const xb = Math.min(xMax, x0 + (origin + (b + 1) * binNs - t0) * k);
+      if (lv.cov[r * W1 + b]! > 0) {
+        if (runA === runA && xa <= runB + 1) {
+          runB = xb;
+          open |= lv.covOpen[r * nBins + b]!;
+        } else {
+          if (runA === runA) fr.spans.push(runA, runB, y, hue, open);
+          runA = xa;
+          runB = Math.max(xb, xa + 1);
+          hue = lv.covHue[r * nBins + b]!;
+          open = lv.covOpen[r * nBins + b]!;
+        }
+      }
+      const bits = lv.marks[r * nBins + b]!;
+      if (bits) {
+        const px = Math.floor(xa);
+        for (let kind = 0; kind < 5; kind++) {
+          if (!(bits & (1 << kind))) continue;
+          if (px === lastMarkPx && lastMarkBits & (1 << kind)) continue;
+          fr.marks.push((xa + xb) / 2, y, kind, -1);
+        }
+        lastMarkBits = px === lastMarkPx ? lastMarkBits | bits : bits;
+        lastMarkPx = px;
+      }
+    }
+    if (runA === runA) fr.spans.push(runA, runB, y, hue, open);
+  }
+  for (const [conv, a] of lv.folds) {
+    if (a.b < t0 || a.a > t1) continue;
+    fr.folds.push(x0 + (a.a - t0) * k, x0 + (a.b - t0) * k, a.yMin, a.yMax, conv, a.n, convHue(conv));
+  }
 }
 
 /** Conversation visibility under the filter: 1 shown, 0 hidden. */
@@ -229,6 +438,25 @@ export function computeFrame(model: IpcModel, lay: Layout, st: ViewState, vp: Vi
   for (let m = lo; m < hi; m++) if (visibleMsg(m)) count++;
   fr.visible = count;
   fr.detailed = count <= limit;
+  if (!fr.detailed && opts.lod) {
+    const lv = opts.lod.level(model, lay, st, span / width, cmask, folds);
+    if (lv) {
+      frameFromLevel(lv, lay, vp, fr);
+      // the selected message stays visible as an arrow at any zoom
+      const m = st.selected;
+      if (m >= 0 && m < model.msgCount && model.msgNs[m]! >= t0 && model.msgNs[m]! <= t1) {
+        const op = rowOfOps(model, lay);
+        const rs = op[model.msgSrc[m]!]!;
+        const rd = op[model.msgDst[m]!]!;
+        if (rs >= 0 || rd >= 0) {
+          const ya = lay.rows[rs >= 0 ? rs : rd]!.y;
+          const yb = lay.rows[rd >= 0 ? rd : rs]!.y;
+          fr.arrows.push(x0 + (model.msgNs[m]! - t0) * k, ya, yb, convHue(model.msgConv[m]!), m, model.msgFlags[m]! | AF.Selected);
+        }
+      }
+      return fr;
+    }
+  }
   // per-pixel columns for the aggregated mode
   const W = Math.ceil(width);
   const colMin = fr.detailed ? undefined : new Float64Array(W).fill(Infinity);

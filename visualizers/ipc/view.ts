@@ -12,7 +12,7 @@
  * f follow, Home fit, Enter open the submitting source line, / search.
  */
 import { select, zoom, zoomIdentity, type D3ZoomEvent } from 'd3';
-import { computeFrame, defaultState, hitTest, layout, newFrame, type Frame, type Layout, type ViewState, type Viewport } from './frame.js';
+import { LodCache, computeFrame, defaultState, hitTest, layout, newFrame, type Frame, type Layout, type ViewState, type Viewport } from './frame.js';
 import { fmtBytes, fmtNs, type IpcModel, type MessageDetail, type SideDetail } from './model.js';
 import { THEMES, hueColor, paint } from './render.js';
 
@@ -128,6 +128,7 @@ export function createIpcView(host: HTMLElement, model: IpcModel, hooks: IpcView
   let layVersion = -1;
   let layKey = '';
   const fr: Frame = newFrame();
+  const lod = new LodCache();
   let dirty = true;
   let raf = 0;
   let cssW = 0;
@@ -171,7 +172,7 @@ export function createIpcView(host: HTMLElement, model: IpcModel, hooks: IpcView
       vp = { ...vp, t0: end - span, t1: end };
     }
     state.highlight = hits.length ? new Set(hits) : undefined;
-    computeFrame(model, lay, state, vp, fr);
+    computeFrame(model, lay, state, vp, fr, { lod });
     const ctx = canvas.getContext('2d')!;
     const dpr = window.devicePixelRatio || 1;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);

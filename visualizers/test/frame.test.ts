@@ -116,3 +116,41 @@ test('filters: by conversation (with nesting), by lane, by process; collapsing f
   fr = computeFrame(model, lay2, { ...st, filter: { pids: new Set([DEMO.client]) } }, full(model));
   assert.equal(fr.arrows.n, 3, 'only messages touching the client');
 });
+
+test('level-of-detail pyramid: same totals as the direct pass, built once per zoom level and reused while panning', async () => {
+  const { LodCache } = await import('../ipc/frame.js');
+  const { model, sim } = demo(2000);
+  const st = defaultState();
+  const lay = layout(model, st);
+  const lod = new LodCache();
+  const vp = full(model, 900);
+  const direct = computeFrame(model, lay, st, vp);
+  const cached = computeFrame(model, lay, st, vp, undefined, { lod });
+  assert.equal(cached.detailed, false);
+  const sum = (f: typeof direct) => {
+    let t = 0;
+    for (let i = 0; i < f.columns.n; i++) t += f.columns.get(COLUMN.count, i);
+    return t;
+  };
+  assert.equal(sum(cached), model.msgCount);
+  assert.equal(sum(direct), model.msgCount);
+  // the same kinds of end marks
+  const kinds = (f: typeof direct) => new Set([...Array(f.marks.n).keys()].map((i) => f.marks.get(MARK.kind, i)));
+  assert.deepEqual([...kinds(cached)].sort(), [...kinds(direct)].sort());
+  // spans cover the same rows
+  const rowsOf = (f: typeof direct) => new Set([...Array(f.spans.n).keys()].map((i) => f.spans.get(SPAN.y, i)));
+  assert.deepEqual([...rowsOf(cached)].sort(), [...rowsOf(direct)].sort());
+  // panning at the same zoom reuses the level
+  const span = (vp.t1 - vp.t0) / 4;
+  for (let i = 0; i < 20; i++) {
+    const t0 = model.firstNs + (i * span) / 10;
+    computeFrame(model, lay, st, { ...vp, t0, t1: t0 + span }, undefined, { lod });
+  }
+  assert.ok(lod.builds <= 3, `levels built: ${lod.builds}`);
+  // a new message invalidates it
+  const before = lod.builds;
+  sim.submit(DEMO.client, 100, 0x1000, 0, [A.Send]);
+  model.changed();
+  computeFrame(model, lay, st, vp, undefined, { lod });
+  assert.equal(lod.builds, before + 1);
+});
