@@ -13,7 +13,7 @@ import type { Diagnostic, Events, TargetState } from '../common/contract.js';
 import { DiagnosticsParser } from './diagnostics.js';
 import { spawnManaged, type ManagedProcess } from './proc.js';
 import type { Project } from './project.js';
-import { qemuPreflight, startQemu, type QemuHandle } from './qemu.js';
+import { findExecutable, qemuPreflight, startQemu, type QemuHandle } from './qemu.js';
 import { openSerial, type SerialHandle } from './serial.js';
 
 type Emit = <K extends keyof Events>(event: K, payload: Events[K]) => void;
@@ -121,6 +121,8 @@ export class Runner {
       this.fail(gen, problems.join(' '));
       return;
     }
+    if (c.qemu.gdb.enabled && !findExecutable('gdb'))
+      this.notice('warning', 'gdb was not found on PATH (Debian: apt install gdb); QEMU\'s gdb stub is enabled but source-level debugging needs gdb.');
     this.emit('run.progress', { task: 'boot', stage: 'starting QEMU', step: 1, total: 3 });
     let stderr = '';
     try {

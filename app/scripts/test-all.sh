@@ -38,7 +38,6 @@ run_stage() {
 
 node_test() { node --import tsx --test --test-reporter=spec --test-concurrency=1 "$@"; }
 
-run_stage abi       npm run --silent gen:abi
 run_stage typecheck npm run --silent typecheck
 run_stage lint      npx eslint .
 run_stage os        make -C os test

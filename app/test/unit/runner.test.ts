@@ -70,6 +70,24 @@ test('Run builds, boots, shows the console, forwards input; Stop leaves no proce
   }
 });
 
+test('Restart stops the running target and runs again (build, boot) with no old process left', async () => {
+  const f = fixture();
+  try {
+    await f.call('run.start');
+    await f.until(() => f.consoleText().includes('LaneOS 0.1.0'), 'the first boot');
+    const first = [...processTable().entries()].filter(([, p]) => p.comm === 'fake-qemu').map(([pid]) => pid);
+    assert.equal(first.length, 1);
+    assert.equal((await f.call('run.restart')).ok, true);
+    await f.until(() => f.states().filter((x) => x === 'running').length === 2, 'the second boot');
+    assert.deepEqual(f.states().slice(3, 7), ['stopped', 'building', 'booting', 'running']);
+    assert.equal(isAlive(first[0]!), false, 'the first QEMU survived Restart');
+    const now = [...processTable().entries()].filter(([, p]) => p.comm === 'fake-qemu' && isAlive(p.ppid)).map(([pid]) => pid);
+    assert.equal(now.length, 1);
+  } finally {
+    await f.backend.shutdown();
+  }
+});
+
 test('the guest exiting shows "exited with code N"', async () => {
   const f = fixture();
   try {
