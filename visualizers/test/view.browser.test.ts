@@ -9,6 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launch, openPage, shotsDir } from './browser.js';
+import type { IpcModel } from '../ipc/model.js';
+import type { IpcView } from '../ipc/view.js';
 
 let browser: Browser;
 before(async () => {
@@ -19,19 +21,17 @@ after(async () => {
   await browser?.close();
 });
 
-type W = { __ipc: { model: any; view: any }; __opened?: string };
+type W = { __ipc: { model: IpcModel; view: IpcView }; __opened?: string };
 
 async function arrowPos(page: Page, m: number): Promise<{ x: number; y: number }> {
   return page.evaluate((m) => {
     const { model, view } = (window as unknown as W).__ipc;
     const vp = view.viewport();
-    const x = vp.x0 + ((model.msgNs[m] - vp.t0) / (vp.t1 - vp.t0)) * vp.width;
-    const rows = view.state;
-    void rows;
+    const x = vp.x0 + ((model.msgNs[m]! - vp.t0) / (vp.t1 - vp.t0)) * vp.width;
     const c = document.querySelector('canvas')!.getBoundingClientRect();
     // rows: 28 top + 36 per process (client, demo-a, demo-b)
     const pids = [10, 11, 12];
-    const ys = [model.opPid[model.msgSrc[m]], model.opPid[model.msgDst[m]]].map((p: number) => 28 + 18 + 36 * pids.indexOf(p));
+    const ys = [model.opPid[model.msgSrc[m]!]!, model.opPid[model.msgDst[m]!]!].map((p: number) => 28 + 18 + 36 * pids.indexOf(p));
     return { x: c.left + x, y: c.top + (ys[0]! + ys[1]!) / 2 };
   }, m);
 }
@@ -47,7 +47,7 @@ test('demo: lifelines, arrows, click to select, detail panel, keyboard stepping,
   // zoom in on the first round and click the first request's arrow
   await page.evaluate(() => {
     const { model, view } = (window as unknown as W).__ipc;
-    view.setViewport(model.msgNs[0] - 20000, model.msgNs[6] + 80000);
+    view.setViewport(model.msgNs[0]! - 20000, model.msgNs[6]! + 80000);
   });
   await page.waitForTimeout(100);
   const p = await arrowPos(page, 0);
