@@ -7,6 +7,7 @@
  * The level threshold is INFO unless the command line says loglevel=debug (or =warn/=error).
  */
 #include <kernel/kernel.h>
+#include <kernel/trace.h>
 
 int log_level = LOG_INFO;
 static struct spinlock con_lock = SPINLOCK_INIT("console");
@@ -49,6 +50,16 @@ void klog_raw(int level, const char *prefix, const char *msg, size_t len)
     size_t hn = log_prefix(head, sizeof head, level);
     while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
         len--;
+    if (trace_classes & TRACE_CLASS_LOG) {
+        char tb[TRACE_LOG_TEXT_MAX + 1];
+        size_t pn = prefix ? strnlen(prefix, TRACE_LOG_TEXT_MAX) : 0;
+        if (pn)
+            memcpy(tb, prefix, pn);
+        size_t mn = MIN(len, TRACE_LOG_TEXT_MAX - pn);
+        memcpy(tb + pn, msg, mn);
+        tb[pn + mn] = 0;
+        trace_emit_log((uint8_t)level, 0, 0, percpu_up_safe() && this_cpu()->current ? this_cpu()->current->tid : 0, tb);
+    }
     console_lock();
     if (con_col)
         console_putc_locked('\n');

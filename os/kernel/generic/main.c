@@ -8,6 +8,7 @@
  *   -> bin/init from the initrd as pid 1 with handles "system" and "initrd" -> cpu0 idles.
  */
 #include <kernel/kernel.h>
+#include <kernel/trace.h>
 
 extern char boot_stack_top[];
 __attribute__((noreturn)) void idle_loop(void);
@@ -87,6 +88,7 @@ void kmain(uint32_t magic, uint32_t info)
     paging_init(max_phys);
     time_calibrate();
     acpi_init(0);
+    trace_init();
     struct cpu *c0 = cpus[0];
     c0->apic_id = lapic_id();
     lapic_init();
@@ -104,6 +106,7 @@ void kmain(uint32_t magic, uint32_t info)
     paging_drop_identity();
     pr_info("smp: %u CPUs online", ncpus);
     pr_info("memory: %lu KiB free of %lu KiB", pmm_free_bytes() >> 10, pmm_total_bytes() >> 10);
+    trace_start();
     start_init();
     idle_loop();
 }

@@ -7,6 +7,7 @@
  * broadcast; with `panic=exit` on the command line QEMU is then told to exit (status 0xff).
  */
 #include <kernel/kernel.h>
+#include <kernel/trace.h>
 
 volatile int panicking;
 extern bool panic_exit;
@@ -77,6 +78,7 @@ static void begin_panic(void)
 
 __attribute__((noreturn)) static void end_panic(void)
 {
+    trace_panic_flush();
     kprintf("System halted.\n");
     if (panic_exit)
         outb(0xf4, 0x7f);
@@ -94,6 +96,7 @@ void panic(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    trace_emit_log(LOG_ERROR, 1, 0, 0, buf);
     extern bool percpu_up;
     kprintf("KERNEL PANIC: %s (cpu%u)\n", buf, percpu_up ? this_cpu()->id : 0);
     backtrace((uint64_t)__builtin_frame_address(0), 0);
@@ -108,6 +111,7 @@ void panic_regs(const struct regs *r, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    trace_emit_log(LOG_ERROR, 1, 0, 0, buf);
     extern bool percpu_up;
     kprintf("KERNEL PANIC: %s (cpu%u)\n", buf, percpu_up ? this_cpu()->id : 0);
     dump_regs(r);

@@ -13,6 +13,7 @@
  * the final switch away from it) the address space freed.
  */
 #include <kernel/kernel.h>
+#include <kernel/trace.h>
 
 struct process *kernel_process;
 struct list all_processes = { &all_processes, &all_processes };
@@ -46,6 +47,7 @@ struct process *process_create(const char *name, struct supervisor *sup)
     }
     p->pid = __atomic_fetch_add(&next_pid, 1, __ATOMIC_RELAXED);
     strlcpy(p->name, name, sizeof p->name);
+    trace_emit_proc_create(p->pid, percpu_up_safe() && this_cpu()->current ? this_cpu()->current->proc->pid : 0, p->name);
     spin_init(&p->lock, "process");
     list_init(&p->threads);
     waitq_init(&p->waiters);
@@ -114,6 +116,7 @@ void process_terminate(struct process *p, int state, int code, const struct lane
             memset(&p->exit, 0, sizeof p->exit);
         p->exit.state = state;
         p->exit.code = code;
+        trace_emit_proc_exit(p->pid, state, code);
         wake_all(&p->waiters);
         tid = current()->proc == p ? current()->tid : 0;
     }
@@ -161,6 +164,10 @@ void process_user_fault(struct regs *r, int kind)
     e.error_code = r->error;
     e.fault_addr = r->vector == 14 ? read_cr2() : 0;
     e.rip = r->rip;
+    trace_emit_fault(p->pid, t->tid, (uint32_t)r->vector, kind == LANES_FAULT_KIND_PAGE ? TRACE_FAULT_KIND_PAGE
+                     : kind == LANES_FAULT_KIND_GPF ? TRACE_FAULT_KIND_GP : kind == LANES_FAULT_KIND_UD ? TRACE_FAULT_KIND_UD
+                     : kind == LANES_FAULT_KIND_DIV ? TRACE_FAULT_KIND_DE : TRACE_FAULT_KIND_OTHER,
+                     r->rip, e.fault_addr, r->error);
     klog(p->sup ? LOG_WARN : LOG_ERROR,
          "pid %u (%s) tid %u: %s fault (vector %lu, error 0x%lx) at rip 0x%lx, address 0x%lx; %s",
          p->pid, p->name, t->tid, lanes_fault_kind_name(kind), r->vector, r->error, r->rip,

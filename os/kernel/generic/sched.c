@@ -22,6 +22,7 @@
  * out of the interrupt if the interrupted code had interrupts enabled.
  */
 #include <kernel/kernel.h>
+#include <kernel/trace.h>
 
 struct spinlock sched_all_lock = SPINLOCK_INIT("threads");
 struct list all_threads = { &all_threads, &all_threads };
@@ -61,6 +62,8 @@ static void make_ready(struct thread *t, int reason)
     t->wake_reason = reason;
     t->ready_since = clock_ns();
     rq_push(c, t);
+    trace_emit_wakeup(t->tid, percpu_up_safe() && this_cpu()->current ? this_cpu()->current->tid : 0, c->id, reason,
+                      trace_take_wake_cause());
     if (c->current == c->idle) {
         if (c == this_cpu())
             c->need_resched = 1;
@@ -117,6 +120,8 @@ static bool steal(struct cpu *me)
                 t->rq_next = NULL;
                 __atomic_store_n(&t->cpu, me, __ATOMIC_RELEASE);
                 rq_push(me, t);
+                trace_emit_migrate(t->tid, (uint16_t)v->id, (uint16_t)me->id, TRACE_MIGRATE_REASON_STEAL,
+                                   (uint32_t)v->rq_len + 1, (uint32_t)me->rq_len - 1, 0);
             }
         }
         spin_unlock(&second->rq_lock);
@@ -170,6 +175,7 @@ static void schedule_locked(void)
     struct cpu *c = this_cpu();
     struct thread *prev = c->current;
     uint64_t now = clock_ns();
+    int preempted = c->need_resched;
     if (prev->state == T_RUNNING && !prev->is_idle) {
         prev->state = T_READY;
         prev->ready_since = now;
@@ -219,6 +225,11 @@ static void schedule_locked(void)
     }
     /* The interrupt-disable nesting belongs to the thread, not the CPU: keep ours. */
     int intena = c->intena, ncli = c->ncli;
+    trace_emit_ctx_switch(prev->tid, prev->proc ? prev->proc->pid : 0, next->tid, next->proc ? next->proc->pid : 0,
+                          prev->is_idle ? TRACE_SWITCH_REASON_IDLE
+                          : prev->state == T_READY ? (preempted ? TRACE_SWITCH_REASON_PREEMPTED : TRACE_SWITCH_REASON_YIELDED)
+                          : prev->state == T_DEAD ? TRACE_SWITCH_REASON_EXITED : TRACE_SWITCH_REASON_BLOCKED,
+                          (uint8_t)prev->state, 0, (uint32_t)c->rq_len);
     switch_context(&prev->rsp, next->rsp);
     c = this_cpu();
     c->intena = intena;

@@ -8,6 +8,7 @@
  * user pointer goes through usercopy.c. I/O port and IRQ capabilities live here too.
  */
 #include <kernel/kernel.h>
+#include <kernel/trace.h>
 #include <kernel/ipc.h>
 
 #define SYS(name) static int64_t sys_##name(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
@@ -671,6 +672,10 @@ SYS(process_self)
     return give(&self()->obj, LANES_RIGHT_ALL);
 }
 
+/* ---- tracing (generic/trace.c) ---- */
+SYS(trace_ctl) { UNUSED_ARGS; return trace_sys_ctl(a0, a1, a2); }
+SYS(trace_mark) { UNUSED_ARGS; return trace_sys_mark(a0, a1, a2, a3); }
+
 typedef int64_t (*syscall_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
 #define ENTRY(num, name, nargs) [num] = sys_##name,
 static const syscall_fn table[LANES_SYS_COUNT] = { LANES_SYSCALLS(ENTRY) };
@@ -679,11 +684,14 @@ void syscall_dispatch(struct regs *r)
 {
     sti();
     uint64_t nr = r->rax;
+    uint32_t tid = current()->tid;
+    uint64_t eid = trace_emit_syscall_enter((uint32_t)nr, tid, r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9);
     if (nr < LANES_SYS_COUNT && table[nr])
         r->rax = table[nr](r->rdi, r->rsi, r->rdx, r->r10, r->r8);
     else if (nr >= LANES_SYS_IPC_STREAM_CREATE && nr < LANES_IPC_SYS_COUNT)
         r->rax = (uint64_t)ipc_syscall(r);      /* IPC lanes: generic/ipc/sys.c */
     else
         r->rax = (uint64_t)(int64_t)LANES_E_NOSYS;
+    trace_emit_syscall_exit((uint32_t)nr, tid, (int64_t)r->rax, eid);
     sched_check_user_return(r);
 }

@@ -10,6 +10,7 @@
  * frees the stack and, for a process's last thread, its address space.
  */
 #include <kernel/kernel.h>
+#include <kernel/trace.h>
 
 static volatile uint32_t next_tid = 1;
 extern const uint8_t *fpu_initial_state;
@@ -122,12 +123,14 @@ struct thread *thread_create_user(struct process *p, uint64_t entry, uint64_t st
  */
 void thread_start(struct thread *t)
 {
+    trace_emit_thread_create(t->tid, t->proc->pid, t->cpu->id, t->is_kernel, t->proc->name);
     sched_enqueue(t);
 }
 
 __attribute__((noreturn)) void thread_exit(void)
 {
     struct thread *t = current();
+    trace_emit_thread_exit(t->tid, t->proc->pid);
     struct process *p = t->proc;
     spin_lock(&p->lock);
     t->exited = true;

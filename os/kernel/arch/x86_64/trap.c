@@ -13,6 +13,7 @@
  * preempted, and a thread returning to user mode checks whether it was killed or stopped.
  */
 #include <kernel/kernel.h>
+#include <kernel/trace.h>
 
 static const char *exc_names[32] = {
     "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range", "invalid opcode",
@@ -127,9 +128,13 @@ void trap_dispatch(struct regs *r)
         }
         if ((v == 14 || v == 13) && try_fixup(r))
             return;
+        trace_emit_fault(c->current ? c->current->proc->pid : 0, c->current ? c->current->tid : 0, (uint32_t)v,
+                         TRACE_FAULT_KIND_KERNEL, r->rip, v == 14 ? read_cr2() : 0, r->error);
         panic_regs(r, "%s in kernel mode", exc_names[v]);
     }
 
+    if (v != VEC_SPURIOUS)
+        trace_emit_irq(v >= VEC_IRQ_BASE && v < VEC_IRQ_BASE + 16 ? (uint32_t)(v - VEC_IRQ_BASE) : (uint32_t)v, (uint32_t)v);
     switch (v) {
     case VEC_TIMER:
         lapic_eoi();
