@@ -417,6 +417,8 @@ void sched_check_user_return(struct regs *r)
     }
 }
 
+#define IDLE_BALANCE_NS 10000000ull  /* 10 ms, one time slice */
+
 __attribute__((noreturn)) void idle_loop(void)
 {
     for (;;) {
@@ -426,6 +428,14 @@ __attribute__((noreturn)) void idle_loop(void)
             sti();
             schedule();
             continue;
+        }
+        /* Balance tick: on an SMP machine an idle CPU looks for work to steal at least every
+         * IDLE_BALANCE_NS, so a runnable thread never waits on a busy CPU's queue just because
+         * the wake-up IPI was skipped while this CPU was still switching to idle. */
+        if (ncpus > 1) {
+            uint64_t tick = clock_ns() + IDLE_BALANCE_NS;
+            if (!c->timer_armed || c->timer_armed > tick)
+                lapic_timer_oneshot(IDLE_BALANCE_NS);
         }
         __asm__ volatile("sti; hlt" ::: "memory");
     }
