@@ -1,0 +1,114 @@
+/*
+ * The renderer's debug state: the user's breakpoints (BreakpointModel, kept in localStorage and
+ * mirrored to the backend), the latest session snapshot (debug.state events), and the actions the
+ * toolbar, keys and panels call. Views subscribe with onStatus().
+ */
+import { BreakpointModel, type DebugAction, type DebugStatus } from '../../common/debug.js';
+import type { Client } from '../client.js';
+
+const STORE_KEY = 'lanescope.breakpoints';
+
+export const debugStore = {
+  client: null as Client | null,
+  model: new BreakpointModel(),
+  status: { phase: 'off', breakpoints: [], seq: 0 } as DebugStatus,
+  notify: ((_level: 'info' | 'warning' | 'error', _m: string) => undefined) as (level: 'info' | 'warning' | 'error', m: string) => void,
+  openFile: (async () => undefined) as (path: string, line?: number, column?: number) => Promise<void>,
+  /** Watch expressions (persisted). */
+  watches: [] as string[],
+  /** Time the last step command was sent (for the step → highlight benchmark). */
+  lastCommandAt: 0,
+  lastHighlightMs: 0,
+};
+
+const statusListeners = new Set<(s: DebugStatus) => void>();
+export function onStatus(cb: (s: DebugStatus) => void): () => void {
+  statusListeners.add(cb);
+  return () => statusListeners.delete(cb);
+}
+
+function setStatus(s: DebugStatus): void {
+  if (s.seq && debugStore.status.seq && s.seq < debugStore.status.seq && s.phase === debugStore.status.phase) return;
+  debugStore.status = s;
+  for (const l of statusListeners) l(s);
+}
+
+let syncTimer: number | undefined;
+function syncBreakpoints(): void {
+  try {
+    localStorage.setItem(STORE_KEY, JSON.stringify({ breakpoints: debugStore.model.list(), watches: debugStore.watches }));
+  } catch {
+    /* storage full or disabled */
+  }
+  window.clearTimeout(syncTimer);
+  syncTimer = window.setTimeout(() => {
+    debugStore.client?.request('debug.setBreakpoints', { breakpoints: debugStore.model.list() }).then((views) => {
+      // Show placement results (errors, addresses) without waiting for the next state event.
+      setStatus({ ...debugStore.status, breakpoints: views });
+    }).catch((e: Error) => debugStore.notify('error', `Breakpoints: ${e.message}`));
+  }, 50);
+}
+
+export function saveWatches(): void {
+  try {
+    localStorage.setItem(STORE_KEY, JSON.stringify({ breakpoints: debugStore.model.list(), watches: debugStore.watches }));
+  } catch {
+    /* ignore */
+  }
+}
+
+export async function initDebugStore(client: Client, notify: typeof debugStore.notify, openFile: typeof debugStore.openFile): Promise<void> {
+  debugStore.client = client;
+  debugStore.notify = notify;
+  debugStore.openFile = openFile;
+  try {
+    const saved = JSON.parse(localStorage.getItem(STORE_KEY) ?? '{}') as { breakpoints?: unknown[]; watches?: unknown[] };
+    for (const b of saved.breakpoints ?? []) {
+      try {
+        debugStore.model.add(b as never);
+      } catch {
+        /* skip a bad entry */
+      }
+    }
+    debugStore.watches = (saved.watches ?? []).filter((w): w is string => typeof w === 'string');
+  } catch {
+    /* nothing saved */
+  }
+  client.on('debug.state', (s) => setStatus(s));
+  debugStore.model.onChange(syncBreakpoints);
+  try {
+    const st = await client.request('debug.status', {});
+    setStatus(st);
+    if (!debugStore.model.list().length) for (const b of st.breakpoints) debugStore.model.add({ file: b.file, line: b.line, enabled: b.enabled, ...(b.condition ? { condition: b.condition } : {}) });
+  } catch {
+    /* backend without debugging */
+  }
+  if (debugStore.model.list().length) syncBreakpoints();
+}
+
+export async function debugCommand(action: DebugAction): Promise<void> {
+  if (!debugStore.client) return;
+  debugStore.lastCommandAt = performance.now();
+  try {
+    await debugStore.client.request('debug.command', { action });
+  } catch (e) {
+    debugStore.notify('warning', (e as Error).message);
+  }
+}
+
+export async function startDebugRun(): Promise<void> {
+  if (!debugStore.client) return;
+  try {
+    await debugStore.client.request('debug.run', {});
+  } catch (e) {
+    debugStore.notify('error', (e as Error).message);
+  }
+}
+
+/** Run (F5) debugs when the user has set breakpoints (the session stops there). */
+export function runShouldDebug(): boolean {
+  return debugStore.model.list().some((b) => b.enabled);
+}
+
+export const isStopped = (): boolean => debugStore.status.phase === 'stopped';
+export const isDebugging = (): boolean => debugStore.status.phase === 'running' || debugStore.status.phase === 'stopped' || debugStore.status.phase === 'starting';

@@ -1,0 +1,170 @@
+/*
+ * The backend's debugging front: answers the contract's debug.* requests, keeps the user's
+ * breakpoints between sessions, and turns "Run with debugging" into a Run whose QEMU has a gdbstub
+ * (`-gdb tcp:127.0.0.1:PORT -S`: the guest waits at reset until breakpoints are placed) and a
+ * DebugSession attached to it.
+ *
+ * Debug sessions run QEMU under TCG when the project says accel "auto": on KVM hosts (this one is
+ * nested) software breakpoints written before the kernel is loaded are lost, an int3 hit can stop
+ * QEMU with an internal error, and hardware breakpoints on user-mode addresses may never fire. An
+ * explicit accel "kvm" is kept (breakpoints then go to debug registers through the bridge).
+ */
+import net from 'node:net';
+import path from 'node:path';
+import type { Events } from '../../common/contract.js';
+import {
+  checkBreakpointSpecs,
+  type BreakpointSpec,
+  type DebugRequests,
+  type DebugStatus,
+} from '../../common/debug.js';
+import type { ProjectConfig } from '../../common/project.js';
+import type { Project } from '../project.js';
+import { DebugSession } from './session.js';
+
+type Emit = <K extends keyof Events>(event: K, payload: Events[K]) => void;
+type Handlers = { [K in keyof DebugRequests]: (p: DebugRequests[K]['params']) => Promise<DebugRequests[K]['result']> | DebugRequests[K]['result'] };
+
+/** What the Runner needs to start a debuggable QEMU (see Runner.start). */
+export interface DebugRunHooks {
+  /** The project config with the gdbstub added (and the accelerator for debugging). */
+  qemuConfig(c: ProjectConfig): ProjectConfig;
+  /** QEMU was spawned: attach the debugger. */
+  attach(): void;
+}
+
+/** Minimal view of the Runner (app/node/runner.ts). */
+export interface RunnerLike {
+  readonly busy: boolean;
+  checkCanStart(): void;
+  start(debug?: DebugRunHooks | null): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The project's QEMU config with a gdbstub on 127.0.0.1:port, the guest held at reset (-S). */
+export function debugQemuConfig(c: ProjectConfig, port: number): ProjectConfig {
+  const extra = c.qemu.extraArgs.filter((a, i, all) => a !== '-S' && a !== '-s' && all[i - 1] !== '-gdb' && a !== '-gdb');
+  return {
+    ...c,
+    qemu: {
+      ...c.qemu,
+      accel: c.qemu.accel === 'auto' ? 'tcg' : c.qemu.accel,
+      gdb: { enabled: false, port: c.qemu.gdb.port },
+      extraArgs: [...extra, '-gdb', `tcp:127.0.0.1:${port}`, '-S'],
+    },
+  };
+}
+
+export class DebugController {
+  session: DebugSession | null = null;
+  private specs: BreakpointSpec[] = [];
+  private last: DebugStatus = { phase: 'off', breakpoints: [], seq: 0 };
+  private seq = 0;
+
+  constructor(
+    private readonly emit: Emit,
+    private readonly runner: RunnerLike,
+    private readonly getProject: () => Project | null,
+  ) {}
+
+  private publish(s: DebugStatus): void {
+    // Sessions number their own snapshots; keep the sequence increasing across sessions.
+    this.last = { ...s, seq: ++this.seq };
+    this.emit('debug.state', this.last);
+  }
+
+  /** The Runner's target ended (exited, stopped, failed): end the session with that reason. */
+  targetEnded(why: string): void {
+    const s = this.session;
+    if (s && s.phase !== 'ended') void s.end(why);
+  }
+
+  async run(): Promise<void> {
+    const project = this.getProject();
+    if (!project) throw new Error('no project is open');
+    if (project.config.target !== 'qemu') throw new Error('debugging needs the QEMU target (serial hardware: the LaneOS stub is not there yet)');
+    const elfRel = project.config.debug.elf;
+    if (!elfRel) throw new Error('lanescope.json: set debug.elf to the kernel ELF with symbols (e.g. build/kernel/lanes.elf)');
+    const kernelElf = project.resolve(elfRel);
+    if (this.runner.busy) await this.runner.stop();
+    if (this.session) await this.session.end('a new Run started');
+    this.session = null;
+    const port = await freePort();
+    const accel = project.config.qemu.accel === 'auto' ? 'tcg' : project.config.qemu.accel;
+    this.runner.checkCanStart();
+    const hooks: DebugRunHooks = {
+      qemuConfig: (c) => debugQemuConfig(c, port),
+      attach: () => {
+        void DebugSession.start({
+          endpoint: `tcp:127.0.0.1:${port}`,
+          root: project.root,
+          kernelElf,
+          programsDir: path.resolve(path.dirname(kernelElf), '../programs'),
+          breakpoints: this.specs,
+          accel,
+          onState: (s) => this.publish(s),
+          onRsp: (entries) => this.emit('debug.rsp', { entries }),
+          onEnded: (why) => this.emit('notice', { level: /exited with status 0|new Run|stopped/.test(why) ? 'info' : 'warning', message: `Debug session ended: ${why}` }),
+        }).then((s) => {
+          this.session = s;
+        });
+      },
+    };
+    this.publish({ phase: 'starting', breakpoints: this.specs.map((b) => ({ ...b })), seq: 0, accel });
+    this.runner.start(hooks).catch((e: Error) => this.emit('notice', { level: 'error', message: e.message }));
+  }
+
+  private need(): DebugSession {
+    if (!this.session || this.session.phase === 'ended') throw new Error('no debug session; start one with Debug (Ctrl+F5)');
+    return this.session;
+  }
+
+  handlers(): Handlers {
+    return {
+      'debug.run': async () => {
+        await this.run();
+        return { ok: true };
+      },
+      'debug.status': () => (this.session ? this.session.status() : { ...this.last, breakpoints: this.specs.map((b) => ({ ...b })) }),
+      'debug.setBreakpoints': async ({ breakpoints }) => {
+        const err = checkBreakpointSpecs(breakpoints);
+        if (err) throw new Error(err);
+        this.specs = breakpoints.map((b) => ({ ...b }));
+        if (this.session && this.session.phase !== 'ended') return this.session.setBreakpoints(this.specs);
+        return this.specs.map((b) => ({ ...b }));
+      },
+      'debug.command': async ({ action }) => {
+        if (!['continue', 'pause', 'next', 'step', 'finish', 'stepi', 'nexti'].includes(action)) throw new Error(`unknown debug action ${JSON.stringify(action)}`);
+        await this.need().command(action);
+        return { ok: true };
+      },
+      'debug.selectFrame': ({ level, threadId }) => this.need().selectFrame(Number(level), threadId),
+      'debug.selectThread': ({ threadId }) => this.need().selectThread(String(threadId)),
+      'debug.expand': ({ varName }) => this.need().expand(String(varName)),
+      'debug.evaluate': ({ expressions }) => {
+        if (!Array.isArray(expressions) || !expressions.every((e) => typeof e === 'string')) throw new Error('expressions must be a list of strings');
+        return this.need().evaluate(expressions);
+      },
+      'debug.registers': () => this.need().registers(),
+      'debug.memory': ({ address, length }) => this.need().memory(String(address), Number(length)),
+      'debug.disassemble': ({ address }) => this.need().disassembleAt(address),
+      'debug.rspLog': ({ filter, limit }) => (this.session ? this.session.ring.entries(filter ?? '', Math.min(limit ?? 2000, 5000)) : []),
+    };
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.session) await this.session.end('Lanescope is closing');
+  }
+}

@@ -1,0 +1,575 @@
+/*
+ * One debug session: QEMU's gdbstub ─▶ Bridge (debugger/node) ─▶ Lanescope's gdb (MI), plus any gdb
+ * the user attaches to the bridge's port with `target remote :PORT`.
+ *
+ *   start():   bridge connects to the stub (QEMU was started with -S: the guest waits at reset)
+ *              gdb loads the kernel ELF, joins the bridge as the *follower* (it follows runs that a
+ *              user's gdb starts), places the automatic breakpoints (panic, the user-fault path)
+ *              and the user's, then continues the guest.
+ *   *stopped:  snapshot for the UI — reason, frames, locals (MI var objects, expandable), CPUs as
+ *              threads (what each vCPU runs, from the kernel's cpus[]), source location or
+ *              disassembly; a user fault is mapped to the faulting line of that program's source.
+ *   end(why):  QEMU exited, gdb crashed, the target closed mid-packet … → phase 'ended' with why.
+ *
+ * Breakpoints set before the first stop are placed in debug registers by the bridge
+ * ('hardware-first': KVM loses software breakpoints written before the kernel is loaded, and an int3
+ * hit under this host's nested KVM is an internal error); user-program breakpoints are conditioned
+ * on the current process (processCondition in app/common/debug.ts) because every program is linked
+ * at 0x400000.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Bridge, type PacketLogEntry } from '../../../debugger/node/bridge.js';
+import { describeCpus } from '../../../debugger/node/cpus.js';
+import { connectFollower, type Follower } from '../../../debugger/node/follow.js';
+import { GdbMi } from '../../../debugger/node/mi-driver.js';
+import { miList, miStr, miTuple, type MiTuple } from '../../../debugger/common/mi.js';
+import { printable } from '../../../debugger/common/rsp.js';
+import { parseElf, Symbolizer } from '../../../debugger/common/elf.js';
+import {
+  describeStop,
+  interestingRegisters,
+  isUserAddress,
+  mapFrame,
+  mapVariable,
+  parseAddress,
+  processCondition,
+  programOfFile,
+  registerGroup,
+  RspRing,
+  toProjectPath,
+  bpKey,
+  type BreakpointSpec,
+  type BreakpointView,
+  type CpuThreadView,
+  type DebugAction,
+  type DebugPhase,
+  type DebugStatus,
+  type DisasmLine,
+  type FrameView,
+  type RegisterView,
+  type RspLogEntry,
+  type StopInfo,
+  type VarView,
+  type WatchResult,
+} from '../../common/debug.js';
+
+export interface DebugSessionOptions {
+  /** The stub: "tcp:127.0.0.1:PORT" or "unix:PATH". */
+  endpoint: string;
+  /** Project root (absolute, real path). */
+  root: string;
+  /** Kernel ELF64 with symbols (absolute). */
+  kernelElf: string;
+  /** Directory with <program>.elf files (absolute), for user-program symbols. */
+  programsDir: string;
+  breakpoints: BreakpointSpec[];
+  accel: string;
+  onState(s: DebugStatus): void;
+  onRsp(entries: RspLogEntry[]): void;
+  /** Called once when the session ends (for the Runner / notices). */
+  onEnded?(why: string): void;
+  gdbPath?: string;
+  /** Continue the guest right after setup (default true). */
+  autoContinue?: boolean;
+  connectTimeoutMs?: number;
+}
+
+interface Placed {
+  spec: BreakpointSpec;
+  view: BreakpointView;
+}
+
+const MAX_LOCALS = 64;
+
+export class DebugSession {
+  phase: DebugPhase = 'starting';
+  bridge: Bridge | undefined;
+  gdb: GdbMi | undefined;
+  private follower: Follower | undefined;
+  private placed = new Map<string, Placed>();
+  private special = new Map<string, string>();
+  private loadedPrograms = new Set<string>();
+  private varObjs: string[] = [];
+  private watchObjs: string[] = [];
+  private stop: StopInfo | undefined;
+  private endedWhy: string | undefined;
+  private seq = 0;
+  readonly ring = new RspRing(5000);
+  private pendingRsp: RspLogEntry[] = [];
+  private rspTimer: NodeJS.Timeout | undefined;
+  private regNames: string[] | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private stopGen = 0;
+  private specs: BreakpointSpec[];
+
+  private constructor(private readonly o: DebugSessionOptions) {
+    this.specs = o.breakpoints;
+  }
+
+  static async start(o: DebugSessionOptions): Promise<DebugSession> {
+    const s = new DebugSession(o);
+    s.publish();
+    try {
+      await s.setup();
+    } catch (e) {
+      await s.end(`debugging could not start: ${(e as Error).message}`);
+    }
+    return s;
+  }
+
+  get port(): number | undefined {
+    return this.bridge?.port;
+  }
+
+  status(): DebugStatus {
+    const st: DebugStatus = {
+      phase: this.phase,
+      breakpoints: this.breakpointViews(),
+      seq: ++this.seq,
+      elf: this.o.kernelElf,
+      accel: this.o.accel,
+    };
+    if (this.port !== undefined && this.phase !== 'ended') st.port = this.port;
+    if (this.stop && this.phase === 'stopped') st.stop = this.stop;
+    if (this.endedWhy) st.endedWhy = this.endedWhy;
+    if (this.bridge) st.clients = this.bridge.clientIds.length;
+    return st;
+  }
+
+  private publish(): void {
+    this.o.onState(this.status());
+  }
+
+  /** Serialises gdb work (stop snapshots, requests) so the UI never interleaves MI commands. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.queue.then(fn, fn);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  private async setup(): Promise<void> {
+    const deadline = Date.now() + (this.o.connectTimeoutMs ?? 30000);
+    // QEMU may still be opening its stub: retry the connection for a while.
+    let bridge: Bridge | undefined;
+    for (;;) {
+      try {
+        bridge = await Bridge.start(this.o.endpoint, 0, {});
+        break;
+      } catch (e) {
+        if (this.phase === 'ended') return;
+        if (Date.now() > deadline) throw new Error(`cannot connect to QEMU's gdbstub at ${this.o.endpoint}: ${(e as Error).message}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    this.bridge = bridge;
+    if (this.phase === 'ended') {
+      await bridge.close().catch(() => undefined);
+      return;
+    }
+    bridge.on('packet', (e: PacketLogEntry) => this.onPacket(e));
+    bridge.on('target-closed', (e: { message: string; whileRunning: boolean }) => {
+      void this.end(e.whileRunning ? `the guest exited (QEMU closed the gdbstub connection: ${e.message})` : `QEMU closed the gdbstub connection: ${e.message}`);
+    });
+    bridge.on('protocol-error', (e: { message: string }) => {
+      this.ring.push({ time: Date.now(), dir: 'target->bridge', client: 0, text: `⚠ protocol error: ${e.message}`, size: 0 });
+    });
+    bridge.on('client-connected', () => this.publish());
+    bridge.on('client-disconnected', () => this.publish());
+
+    const gdb = await GdbMi.start({ cwd: this.o.root, timeoutMs: 60000, ...(this.o.gdbPath ? { gdbPath: this.o.gdbPath } : {}) });
+    this.gdb = gdb;
+    gdb.on('exit', (e: { message: string }) => void this.end(`Lanescope's gdb ended: ${e.message}`));
+    gdb.on('running', () => {
+      if (this.phase === 'ended') return;
+      this.stopGen++;
+      this.phase = 'running';
+      this.publish();
+    });
+    gdb.on('stopped', (t: MiTuple) => void this.serial(() => this.onStopped(t)).catch((e: Error) => this.note(`could not read the stop: ${e.message}`)));
+    await gdb.cmd('-gdb-set pagination off');
+    await gdb.cmd('-gdb-set print pretty off');
+    await gdb.loadFile(this.o.kernelElf);
+    this.follower = await connectFollower(bridge, gdb);
+    // Automatic breakpoints: a kernel panic and a user-space fault stop in the debugger.
+    for (const [fn, what] of [['panic', 'panic'], ['panic_regs', 'panic'], ['process_user_fault', 'user-fault']] as const) {
+      try {
+        const b = await gdb.breakInsert(fn);
+        if (miStr(b.number)) this.special.set(miStr(b.number)!, what);
+      } catch {
+        /* this kernel has no such function */
+      }
+    }
+    await this.placeAll();
+    this.phase = 'running';
+    this.publish();
+    if (this.o.autoContinue ?? true) await gdb.execContinue();
+  }
+
+  private note(text: string): void {
+    this.ring.push({ time: Date.now(), dir: 'bridge->client', client: 0, text: `ℹ ${text}`, size: 0 });
+  }
+
+  private onPacket(e: PacketLogEntry): void {
+    const entry: RspLogEntry = { time: e.time, dir: e.dir, client: e.client, text: printable(e.bytes, 600), size: e.bytes.length };
+    this.ring.push(entry);
+    this.pendingRsp.push(entry);
+    if (this.pendingRsp.length > 2000) this.pendingRsp.splice(0, this.pendingRsp.length - 2000);
+    if (!this.rspTimer) {
+      this.rspTimer = setTimeout(() => {
+        this.rspTimer = undefined;
+        const batch = this.pendingRsp;
+        this.pendingRsp = [];
+        if (batch.length) this.o.onRsp(batch);
+      }, 150);
+    }
+  }
+
+  // ---------------------------------------------------------------- breakpoints
+
+  private breakpointViews(): BreakpointView[] {
+    return this.specs.map((s) => this.placed.get(bpKey(s.file, s.line))?.view ?? { ...s, program: programOfFile(s.file) });
+  }
+
+  async setBreakpoints(specs: BreakpointSpec[]): Promise<BreakpointView[]> {
+    this.specs = specs.map((s) => ({ ...s }));
+    if (this.gdb && this.phase !== 'ended' && this.phase !== 'starting') await this.serial(() => this.placeAll());
+    this.publish();
+    return this.breakpointViews();
+  }
+
+  private async placeAll(): Promise<void> {
+    const gdb = this.gdb!;
+    const want = new Map(this.specs.filter((s) => s.enabled).map((s) => [bpKey(s.file, s.line), s]));
+    for (const [k, p] of this.placed) {
+      const w = want.get(k);
+      if (w && (w.condition ?? '') === (p.spec.condition ?? '') && !p.view.error) continue;
+      if (p.view.number) await gdb.breakDelete(p.view.number).catch(() => undefined);
+      this.placed.delete(k);
+    }
+    for (const [k, s] of want) {
+      if (this.placed.has(k)) continue;
+      const view: BreakpointView = { ...s, program: programOfFile(s.file) };
+      try {
+        const abs = path.join(this.o.root, s.file);
+        if (view.program) await this.loadProgram(view.program);
+        const cond = view.program ? processCondition(view.program, s.condition) : s.condition;
+        const b = await gdb.breakInsert(`${abs}:${s.line}`, cond ? { condition: cond } : {});
+        view.number = miStr(b.number) ?? '';
+        const addr = miStr(b.addr);
+        if (addr) view.addr = addr;
+        const line = miStr(b.line);
+        if (line && Number(line) !== s.line) view.line = s.line; // gdb moved it to the next line with code
+      } catch (e) {
+        view.error = (e as Error).message;
+      }
+      this.placed.set(k, { spec: s, view });
+    }
+  }
+
+  private async loadProgram(name: string): Promise<void> {
+    if (this.loadedPrograms.has(name)) return;
+    const elf = path.join(this.o.programsDir, `${name}.elf`);
+    if (!fs.existsSync(elf)) throw new Error(`no symbols for program ${name}: ${elf} does not exist (build it first)`);
+    await this.gdb!.addSymbolFile(elf);
+    this.loadedPrograms.add(name);
+  }
+
+  // ---------------------------------------------------------------- stops
+
+  private async onStopped(t: MiTuple): Promise<void> {
+    if (this.phase === 'ended') return;
+    const reason = miStr(t.reason) ?? '';
+    if (/^exited/.test(reason)) {
+      const code = miStr(t['exit-code']);
+      await this.end(`the guest exited${code ? ` with status ${code}` : ''} (${reason})`);
+      return;
+    }
+    const gen = ++this.stopGen;
+    const gdb = this.gdb!;
+    const d = describeStop(t, this.special);
+    const threadId = miStr(t['thread-id']) ?? '1';
+    let description = d.text;
+    let frames = await this.frames();
+    let location: { file: string; line: number } | null = null;
+    if (d.kind === 'panic') {
+      const msg = await gdb.evaluate('fmt').catch(() => '');
+      const text = /"(.*)"/.exec(msg)?.[1];
+      description = `kernel panic${text ? `: ${text}` : ''} (CPU ${Number(threadId) - 1})`;
+    } else if (d.kind === 'user-fault') {
+      const uf = await this.userFault();
+      if (uf) {
+        description = uf.description;
+        frames = [uf.frame, ...frames.map((f) => ({ ...f, level: f.level + 1 }))];
+        if (uf.frame.file && uf.frame.line && uf.frame.inProject) location = { file: uf.frame.file, line: uf.frame.line };
+      }
+    }
+    if (!location) {
+      const top = frames.find((f) => f.file && f.line);
+      const f0 = frames[0];
+      if (f0 && f0.inProject && f0.file && f0.line) location = { file: f0.file, line: f0.line };
+      else if (top && top.level === 0 && top.inProject) location = { file: top.file!, line: top.line! };
+    }
+    const locals = await this.locals(0).catch(() => [] as VarView[]);
+    const cpus = await this.cpus(threadId);
+    const stop: StopInfo = { reason, description, threadId, frames, selectedLevel: 0, locals, cpus, location, kind: d.kind };
+    if (!location) stop.disassembly = await this.disassemble().catch(() => []);
+    if (gen !== this.stopGen || (this.phase as DebugPhase) === 'ended') return;
+    this.stop = stop;
+    this.phase = 'stopped';
+    this.publish();
+  }
+
+  private async frames(): Promise<FrameView[]> {
+    const r = await this.gdb!.cmd('-stack-list-frames 0 63');
+    return miList(r.data.stack).map((f) => mapFrame((miTuple(f) ?? {}) as Record<string, unknown>, this.o.root));
+  }
+
+  /** At process_user_fault(r, kind): the faulting process, its saved rip and the source line of it. */
+  private async userFault(): Promise<{ description: string; frame: FrameView } | null> {
+    const gdb = this.gdb!;
+    try {
+      const rip = BigInt(await gdb.evaluate('(unsigned long)r->rip'));
+      const nameRaw = await gdb.evaluate('current()->proc->name').catch(() => gdb.evaluate('cpus[$_thread - 1]->current->proc->name'));
+      const name = /"(.*?)"/.exec(nameRaw)?.[1] ?? nameRaw;
+      const kind = await gdb.evaluate('kind').catch(() => '?');
+      const vector = await gdb.evaluate('r->vector').catch(() => '?');
+      const frame: FrameView = { level: 0, func: '??', addr: '0x' + rip.toString(16), inProject: false, space: name };
+      const elf = path.join(this.o.programsDir, `${name}.elf`);
+      if (fs.existsSync(elf)) {
+        const sym = new Symbolizer(parseElf(new Uint8Array(fs.readFileSync(elf))));
+        const fn = sym.symbolize(rip);
+        if (fn) frame.func = `${fn.name}+${fn.offset}`;
+        const line = sym.lineFor(rip);
+        if (line) {
+          const abs = path.isAbsolute(line.file) ? line.file : path.join(this.o.root, line.file);
+          const p = toProjectPath(fs.existsSync(abs) ? fs.realpathSync(abs) : abs, this.o.root);
+          if (p.file) frame.file = p.file;
+          frame.inProject = p.inProject;
+          frame.line = line.line;
+          if (!p.inProject) {
+            // DWARF names the file relative to the compilation directory: find it under programs/<name>/.
+            const guess = path.join('programs', name, path.basename(line.file));
+            if (fs.existsSync(path.join(this.o.root, guess))) {
+              frame.file = guess;
+              frame.inProject = true;
+            }
+          }
+        }
+      }
+      const where = frame.file ? `${frame.file}:${frame.line}` : frame.addr;
+      return { description: `user-space fault in ${name} (vector ${vector}, ${kind}) at ${where}`, frame };
+    } catch (e) {
+      this.note(`could not map the user fault: ${(e as Error).message}`);
+      return null;
+    }
+  }
+
+  private async locals(level: number): Promise<VarView[]> {
+    const gdb = this.gdb!;
+    for (const v of this.varObjs.splice(0)) await gdb.varDelete(v).catch(() => undefined);
+    const r = await gdb.cmd(`-stack-list-variables --frame ${level} --thread ${this.stop?.threadId ?? (await this.currentThread())} --simple-values`).catch(() => gdb.cmd('-stack-list-variables --simple-values'));
+    const vars = miList(r.data.variables).map((v) => mapVariable((miTuple(v) ?? {}) as Record<string, unknown>)).slice(0, MAX_LOCALS);
+    await gdb.cmd(`-stack-select-frame ${level}`).catch(() => undefined);
+    const out: VarView[] = [];
+    for (const v of vars) {
+      try {
+        const vo = await gdb.varCreate(v.name, '*');
+        this.varObjs.push(vo.name);
+        out.push({ ...v, value: vo.value ?? v.value, ...(vo.type ? { type: vo.type } : {}), varName: vo.name, numchild: vo.numchild });
+      } catch (e) {
+        out.push({ ...v, value: v.value || `<${(e as Error).message}>` });
+      }
+    }
+    return out;
+  }
+
+  private async currentThread(): Promise<string> {
+    return (await this.gdb!.threadInfo()).current ?? '1';
+  }
+
+  private async cpus(selected: string): Promise<CpuThreadView[]> {
+    try {
+      const cs = await describeCpus(this.gdb!);
+      await this.gdb!.selectThread(selected).catch(() => undefined);
+      return cs.map((c) => ({ ...c, selected: c.threadId === selected }));
+    } catch {
+      return [];
+    }
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  private needStopped(): GdbMi {
+    if (this.phase !== 'stopped' || !this.gdb) throw new Error(this.phase === 'running' ? 'the target is running; pause it first' : `no debug session is stopped (${this.phase})`);
+    return this.gdb;
+  }
+
+  async command(a: DebugAction): Promise<void> {
+    const gdb = this.gdb;
+    if (!gdb || this.phase === 'ended' || this.phase === 'starting') throw new Error('no debug session; use Run ▸ Debug first');
+    if (a === 'pause') {
+      if (this.phase !== 'running') return;
+      await gdb.execInterrupt();
+      return;
+    }
+    this.needStopped();
+    const cmd = { continue: '-exec-continue', next: '-exec-next', step: '-exec-step', finish: '-exec-finish', stepi: '-exec-step-instruction', nexti: '-exec-next-instruction' }[a];
+    await this.serial(async () => {
+      if (a === 'finish' && this.stop && this.stop.selectedLevel > 0) await gdb.cmd(`-stack-select-frame ${this.stop.selectedLevel}`);
+      await gdb.cmd(cmd);
+    });
+  }
+
+  selectFrame(level: number, threadId?: string): Promise<{ locals: VarView[]; location: { file: string; line: number } | null }> {
+    const gdb = this.needStopped();
+    return this.serial(async () => {
+      if (threadId) await gdb.selectThread(threadId);
+      const f = this.stop?.frames.find((x) => x.level === level);
+      // A synthesized user frame (user fault) has no gdb frame: show the kernel frame's locals.
+      const synthetic = this.stop?.kind === 'user-fault' && this.stop.frames[0]?.space !== 'kernel' && this.stop.frames[0]?.space !== 'user';
+      const gdbLevel = synthetic ? Math.max(0, level - 1) : level;
+      const locals = await this.locals(gdbLevel);
+      if (this.stop) {
+        this.stop.selectedLevel = level;
+        this.stop.locals = locals;
+      }
+      return { locals, location: f && f.inProject && f.file && f.line ? { file: f.file, line: f.line } : null };
+    });
+  }
+
+  selectThread(threadId: string): Promise<StopInfo> {
+    const gdb = this.needStopped();
+    return this.serial(async () => {
+      await gdb.selectThread(threadId);
+      const frames = await this.frames();
+      const prev = this.stop!;
+      const stop: StopInfo = { ...prev, threadId, frames, selectedLevel: 0, location: null, cpus: prev.cpus.map((c) => ({ ...c, selected: c.threadId === threadId })) };
+      stop.locals = [];
+      this.stop = stop;
+      stop.locals = await this.locals(0).catch(() => []);
+      const f0 = frames[0];
+      stop.location = f0 && f0.inProject && f0.file && f0.line ? { file: f0.file, line: f0.line } : null;
+      if (!stop.location) stop.disassembly = await this.disassemble().catch(() => []);
+      else delete stop.disassembly;
+      this.publish();
+      return stop;
+    });
+  }
+
+  expand(varName: string): Promise<VarView[]> {
+    const gdb = this.needStopped();
+    if (!/^var\d+(\.[\w$.-]+)*$/.test(varName)) throw new Error(`not a variable object: ${varName}`);
+    return this.serial(async () => (await gdb.varListChildren(varName)).map((c) => ({
+      name: c.exp ?? c.name, value: c.value ?? '', numchild: c.numchild, varName: c.name, ...(c.type ? { type: c.type } : {}),
+    })));
+  }
+
+  evaluate(expressions: string[]): Promise<WatchResult[]> {
+    const gdb = this.needStopped();
+    return this.serial(async () => {
+      for (const v of this.watchObjs.splice(0)) await gdb.varDelete(v).catch(() => undefined);
+      const out: WatchResult[] = [];
+      for (const expression of expressions.slice(0, 50)) {
+        if (/[\r\n]/.test(expression)) {
+          out.push({ expression, numchild: 0, error: 'expression contains a newline' });
+          continue;
+        }
+        try {
+          const vo = await gdb.varCreate(expression, '@');
+          this.watchObjs.push(vo.name);
+          out.push({ expression, value: vo.value ?? '', numchild: vo.numchild, varName: vo.name, ...(vo.type ? { type: vo.type } : {}) });
+        } catch (e) {
+          // -var-create only says "unable to create variable object": ask for gdb's own reason.
+          const why = await gdb.evaluate(expression).then(() => (e as Error).message, (e2: Error) => e2.message);
+          out.push({ expression, numchild: 0, error: why });
+        }
+      }
+      return out;
+    });
+  }
+
+  registers(): Promise<RegisterView[]> {
+    const gdb = this.needStopped();
+    return this.serial(async () => {
+      this.regNames ??= interestingRegisters(await gdb.registerNames());
+      const vals = await gdb.registerValues('x', this.regNames);
+      return [...vals].map(([name, value]) => ({ name, value, group: registerGroup(name) }));
+    });
+  }
+
+  memory(address: string, length: number): Promise<{ address: string; hex: string; error?: string }> {
+    const gdb = this.needStopped();
+    if (!Number.isInteger(length) || length <= 0 || length > 65536) throw new Error('length must be 1..65536 bytes');
+    return this.serial(async () => {
+      let addr = parseAddress(address);
+      if (addr === null) {
+        try {
+          addr = BigInt(await gdb.evaluate(`(unsigned long)(${address})`));
+        } catch (e) {
+          throw new Error(`"${address}" is neither an address nor an expression gdb understands: ${(e as Error).message}`);
+        }
+      }
+      const a = '0x' + addr.toString(16);
+      try {
+        const bytes = await gdb.readMemory(addr, length);
+        return { address: a, hex: Buffer.from(bytes).toString('hex') };
+      } catch (e) {
+        return { address: a, hex: '', error: (e as Error).message };
+      }
+    });
+  }
+
+  disassembleAt(address?: string): Promise<DisasmLine[]> {
+    this.needStopped();
+    return this.serial(() => this.disassemble(address));
+  }
+
+  private async disassemble(address?: string): Promise<DisasmLine[]> {
+    const gdb = this.gdb!;
+    const pc = BigInt(await gdb.evaluate('(unsigned long)$pc'));
+    let start = pc;
+    if (address) {
+      const a = parseAddress(address);
+      start = a ?? BigInt(await gdb.evaluate(`(unsigned long)(${address})`));
+    }
+    const insns = await gdb.disassemble(start, start + 160n);
+    return insns.map((i) => {
+      const t = miTuple(i) ?? {};
+      const addr = miStr(t.address) ?? '';
+      const line: DisasmLine = { addr, inst: miStr(t.inst) ?? '', current: (() => { try { return BigInt(addr) === pc; } catch { return false; } })() };
+      if (miStr(t['func-name'])) line.func = miStr(t['func-name'])!;
+      if (miStr(t.offset)) line.offset = Number(miStr(t.offset));
+      return line;
+    }).slice(0, 48);
+  }
+
+  /** Ends the session (idempotent): stops gdb and the bridge; QEMU is the Runner's. */
+  async end(why: string): Promise<void> {
+    if (this.phase === 'ended') return;
+    this.phase = 'ended';
+    this.endedWhy = why;
+    this.stopGen++;
+    this.note(`session ended: ${why}`);
+    this.publish();
+    this.o.onEnded?.(why);
+    this.follower?.stop();
+    const gdb = this.gdb;
+    const bridge = this.bridge;
+    if (gdb) {
+      gdb.removeAllListeners('stopped');
+      await Promise.race([gdb.exit(2000).catch(() => undefined), new Promise((r) => setTimeout(r, 3000))]);
+      gdb.kill();
+    }
+    if (bridge) await bridge.close().catch(() => undefined);
+    if (this.rspTimer) clearTimeout(this.rspTimer);
+    const batch = this.pendingRsp;
+    this.pendingRsp = [];
+    if (batch.length) this.o.onRsp(batch);
+  }
+
+  isUserFrame(f: FrameView): boolean {
+    return isUserAddress(f.addr);
+  }
+}
+
