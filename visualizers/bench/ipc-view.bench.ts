@@ -13,7 +13,7 @@ import { launch, openPage, pan } from '../test/browser.js';
 
 const arg = process.argv.indexOf('--events');
 const EVENTS = arg > 0 ? Number(process.argv[arg + 1]) : 1_000_000;
-const rounds = Math.round(EVENTS / 40);
+const rounds = Math.ceil((EVENTS - 8) / 55);
 
 function nodeOpen(r: number): { genMs: number; totalMs: number; model: IpcModel } {
   let t = performance.now();
@@ -46,7 +46,7 @@ function nodeFrames(model: IpcModel, frac: number, n = 60): { median: number; wo
 
 const f = (x: number, d = 1) => x.toFixed(d);
 console.log(`IPC lanes view benchmark — ${EVENTS.toLocaleString()} events (${rounds} ipc-demo rounds), baseline 10,000 events`);
-const small = nodeOpen(250);
+const small = nodeOpen(182);
 const big = nodeOpen(rounds);
 const modelMs = Math.max(0, big.totalMs - big.genMs);
 console.log(`node  open: events+model ${f(big.totalMs, 0)} ms, of which producing the events ${f(big.genMs, 0)} ms → model ${f(modelMs, 0)} ms (${f((modelMs / EVENTS) * 1e6, 0)} ns/event; ${f(EVENTS / (modelMs / 1000) / 1e6, 2)} M events/s)`);
@@ -58,7 +58,7 @@ for (const [name, frac] of [['whole', 1], ['1%', 0.01], ['0.01%', 0.0001]] as co
 }
 const browser = await launch();
 try {
-  for (const [label, r] of [['10k', 250], [`${EVENTS / 1e6}M`, rounds]] as const) {
+  for (const [label, r] of [['10k', 182], [`${EVENTS / 1e6}M`, rounds]] as const) {
     const page = await openPage(browser, `rounds=${r}`);
     const info = (await page.evaluate('({ open: window.__ipc.openMs, first: window.__ipc.firstFrameMs, heap: performance.memory ? performance.memory.usedJSHeapSize : 0 })')) as { open: number; first: number; heap: number };
     console.log(`chromium ${label}: open ${f(info.open, 0)} ms (events produced in the page + model + first frame ${f(info.first, 1)} ms), JS heap ${f(info.heap / 1048576, 0)} MiB`);

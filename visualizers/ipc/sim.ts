@@ -13,7 +13,16 @@
  */
 import { IpcAction as A, DEFAULT_RESULTS, isGiving, type IpcEvent, type ResultCodes } from './events.js';
 
+/** An action queued on the conversation its offer/accept opens (the kernel's ANCILLARY flag). */
+export interface Ancillary {
+  action: number;
+  payload?: Uint8Array;
+  bytes?: number;
+  ret?: number;
+}
+
 interface PendingOp {
+  anc?: Ancillary[] | undefined;
   id: number;
   pid: number;
   tid: number;
@@ -77,6 +86,7 @@ export class IpcSim {
   private nextStream = 0x1000;
   private nextTag = 1;
   private ops = new Map<number, PendingOp>();
+  private submits: number[] = [];
   readonly results: ResultCodes;
   readonly ncpus: number;
   readonly stepNs: number;
@@ -128,7 +138,7 @@ export class IpcSim {
    * Submit an action list on (stream, lane). Returns the submit's event id; if it matched, also
    * the child stream an offer/accept created (0 if none).
    */
-  submit(pid: number, tid: number, stream: number, lane: number, actions: number[], o: { bytes?: number; payload?: Uint8Array; ret?: number } = {}): { id: number; tag: number; child: number } {
+  submit(pid: number, tid: number, stream: number, lane: number, actions: number[], o: { bytes?: number; payload?: Uint8Array; ret?: number; ancillary?: Ancillary[] } = {}): { id: number; tag: number; child: number } {
     const s = this.streams.get(stream);
     if (!s) throw new Error(`sim: no stream ${stream}`);
     const cpu = this.cpuOf(pid);
@@ -139,7 +149,9 @@ export class IpcSim {
       kind: 'submit', id: t.id, ns: t.ns, cpu, stream, conversation: stream, tag, bytes, actions, pid, tid, lane,
       retAddr: o.ret ?? 0x401000 + actions.length * 16 + lane, payload: o.payload,
     });
-    const op: PendingOp = { id: t.id, pid, tid, tag, actions, bytes, stream, lane };
+    this.submits.push(t.id);
+    if (this.submits.length > 64) this.submits.splice(0, 32);
+    const op: PendingOp = { id: t.id, pid, tid, tag, actions, bytes, stream, lane, anc: o.ancillary };
     const peer = 1 - lane;
     if (s.closed[peer]) {
       this.complete(op, this.results.endOfLane, 0);
@@ -171,6 +183,14 @@ export class IpcSim {
     const sendBytes = isGiving(actions[0] ?? 0) ? bytes : other.bytes;
     this.complete(other, result, ok ? sendBytes : 0);
     this.complete(op, result, ok ? sendBytes : 0);
+    if (child) {
+      // like the kernel: the giving side's ancillary actions go to lane 0 of the new
+      // conversation, the other side's to lane 1, each as its own submission
+      const giver = isGiving(actions[0] ?? 0) ? op : other;
+      const taker = giver === op ? other : op;
+      for (const a of giver.anc ?? []) this.submit(giver.pid, giver.tid, child, 0, [a.action], { payload: a.payload, bytes: a.bytes, ret: a.ret });
+      for (const a of taker.anc ?? []) this.submit(taker.pid, taker.tid, child, 1, [a.action], { payload: a.payload, bytes: a.bytes, ret: a.ret });
+    }
     return { id: t.id, tag, child };
   }
 
@@ -205,6 +225,11 @@ export class IpcSim {
     }
   }
 
+  /** Id of a recent submit: -1 the last, -2 the one before, ... */
+  lastSubmitId(back: number): number {
+    return this.submits[this.submits.length + back] ?? 0;
+  }
+
   /** A marker event id usable as a cancel cause (e.g. the signal that interrupted a syscall). */
   causeId(pid: number): number {
     return this.tick(this.cpuOf(pid)).id;
@@ -214,14 +239,19 @@ export class IpcSim {
 export const DEMO = { client: 10, serverA: 11, serverB: 12 } as const;
 
 /**
- * The ipc-demo scenario: `iterations` rounds of
- *   client ─offer+send posix.Read→ A (conversation 1, on A's lane)
- *     A ─offer+send demo.Forward→ B (conversation 2, nested by time; on B's lane)
- *       in conversation 2: B ─offer→ A opens conversation 3 (nested in 2), push descriptor
- *     B replies in 2; A replies posix.ReadReply in 1
- *   client ─recv→ A (pending) cancelled by a "signal"; B closes conversation 2's lane:
- *   A's pending recv on it ends with end-of-lane.
- * One round is 40 events (plus 8 for the processes). Returns the ids of the interesting submits of the first round.
+ * The ipc-demo scenario, as the LaneOS kernel traces it (one ipc_submit per action; actions
+ * flagged ANCILLARY on an offer/accept are submitted on the conversation it opens):
+ * `iterations` rounds of
+ *   client ─offer→ A on A's lane, opening conversation 1; in it ─send posix.Read→ A
+ *     A ─offer→ B on B's lane, opening conversation 2; in it ─send demo.Forward→ B
+ *       in conversation 2: B ─offer→ A opens conversation 3 (nested), ─push descriptor→ A
+ *       in conversation 3: B ─imbue credentials→ A
+ *     B ─send demo.Hello→ A in 2; A ─send posix.ReadReply→ client in 1
+ *   a mismatch in 1 (client sends, A expected a descriptor: both fail);
+ *   the client's next wait in 1 is cancelled by a "signal";
+ *   B closes its lane of conversation 2: A's pending receive there ends with end-of-lane.
+ * One round is 50 events (plus 8 for the processes) and 10 messages.
+ * Returns the submit ids of the first round's interesting operations.
  */
 export function demoScenario(sim: IpcSim, iterations = 1): { first: Record<string, number> } {
   const { client, serverA, serverB } = DEMO;
@@ -239,46 +269,44 @@ export function demoScenario(sim: IpcSim, iterations = 1): { first: Record<strin
   const tc = client * 10;
   const ta = serverA * 10;
   const tb = serverB * 10;
+  const recv: Ancillary[] = [{ action: A.RecvInline }];
   for (let i = 0; i < iterations; i++) {
     const rec = (k: string, v: number) => {
       if (i === 0) first[k] = v;
     };
-    // A and B wait for requests
-    const aAcc = sim.submit(serverA, ta, laneA, 1, [A.Accept, A.RecvInline]);
-    const bAcc = sim.submit(serverB, tb, laneB, 1, [A.Accept, A.RecvInline]);
-    rec('aAccept', aAcc.id);
-    rec('bAccept', bAcc.id);
+    const mark = sim.lastSubmitId.bind(sim);
+    // A and B wait for requests (accept, with a receive on the new conversation)
+    rec('aAccept', sim.submit(serverA, ta, laneA, 1, [A.Accept], { ancillary: recv }).id);
+    rec('bAccept', sim.submit(serverB, tb, laneB, 1, [A.Accept], { ancillary: recv }).id);
     sim.wait(20_000);
-    // the client's request opens conversation 1
-    const req = sim.submit(client, tc, laneA, 0, [A.Offer, A.Send], { payload: demoPayload(2, 3, 4096), bytes: 12, ret: 0x401234 });
+    // the client's request opens conversation 1 and sends posix.Read in it
+    const req = sim.submit(client, tc, laneA, 0, [A.Offer], { ret: 0x401230, ancillary: [{ action: A.Send, payload: demoPayload(2, 3, 4096), bytes: 12, ret: 0x401234 }] });
     rec('request', req.id);
+    rec('requestSend', mark(-2));
     const conv1 = req.child;
     // A forwards to B: conversation 2
-    const fwd = sim.submit(serverA, ta, laneB, 0, [A.Offer, A.Send], { payload: demoPayload(4, i), bytes: 8, ret: 0x402100 });
+    const fwd = sim.submit(serverA, ta, laneB, 0, [A.Offer], { ret: 0x402100, ancillary: [{ action: A.Send, payload: demoPayload(4, i), bytes: 8, ret: 0x402104 }] });
     rec('forward', fwd.id);
     const conv2 = fwd.child;
     // in conversation 2, B offers a nested conversation 3 and pushes a descriptor over it
-    const aAcc3 = sim.submit(serverA, ta, conv2, 0, [A.Accept, A.PullDesc]);
-    const off3 = sim.submit(serverB, tb + 1, conv2, 1, [A.Offer, A.PushDesc], { ret: 0x403300 });
+    rec('nestedAccept', sim.submit(serverA, ta, conv2, 0, [A.Accept], { ancillary: [{ action: A.PullDesc }] }).id);
+    const off3 = sim.submit(serverB, tb + 1, conv2, 1, [A.Offer], { ret: 0x403300, ancillary: [{ action: A.PushDesc, ret: 0x403310 }] });
     rec('nestedOffer', off3.id);
-    rec('nestedAccept', aAcc3.id);
+    rec('push', mark(-1));
     const conv3 = off3.child;
     // imbue/extract credentials in conversation 3
     sim.submit(serverA, ta, conv3, 0, [A.ExtractCreds]);
-    const cr = sim.submit(serverB, tb + 1, conv3, 1, [A.ImbueCreds], { ret: 0x403340 });
-    rec('creds', cr.id);
+    rec('creds', sim.submit(serverB, tb + 1, conv3, 1, [A.ImbueCreds], { ret: 0x403340 }).id);
     // B replies in conversation 2
     sim.submit(serverA, ta, conv2, 0, [A.RecvInline]);
     sim.submit(serverB, tb, conv2, 1, [A.Send], { payload: demoPayload(1, i), bytes: 8 });
     // A replies in conversation 1
-    sim.submit(client, tc, conv1, 0, [A.RecvInline]);
+    sim.submit(client, tc, conv1, 0, [A.RecvInline], { ret: 0x401250 });
     const rep = sim.submit(serverA, ta, conv1, 1, [A.Send], { payload: demoPayload(3, 0, 4096), bytes: 4096 });
     rec('reply', rep.id);
     // a mismatch: the client sends where A expected a descriptor; both fail
-    const mA = sim.submit(serverA, ta, conv1, 1, [A.PullDesc]);
-    const mC = sim.submit(client, tc, conv1, 0, [A.Send], { payload: demoPayload(1, 99), bytes: 8 });
-    rec('mismatchA', mA.id);
-    rec('mismatchClient', mC.id);
+    rec('mismatchA', sim.submit(serverA, ta, conv1, 1, [A.PullDesc]).id);
+    rec('mismatchClient', sim.submit(client, tc, conv1, 0, [A.Send], { payload: demoPayload(1, 99), bytes: 8 }).id);
     // the client waits for more, then a signal cancels the wait
     const slow = sim.submit(client, tc, conv1, 0, [A.RecvInline]);
     rec('cancelled', slow.id);

@@ -36,11 +36,11 @@ test('a few messages: one arrow each, from source row to destination row, select
   const st = defaultState();
   const req = model.opMsg[model.opOfId(first['request']!)]!;
   st.selected = req;
-  st.highlight = new Set(model.search('posix'));
+  st.highlight = new Set([req, ...model.search('posix')]);
   const lay = layout(model, st);
   const fr = computeFrame(model, lay, st, full(model));
   assert.equal(fr.detailed, true);
-  assert.equal(fr.arrows.n, 7);
+  assert.equal(fr.arrows.n, 10);
   const i = [...Array(fr.arrows.n).keys()].find((k) => fr.arrows.get(ARROW.msg, k) === req)!;
   assert.equal(fr.arrows.get(ARROW.y1, i), lay.rows[0]!.y, 'from the client');
   assert.equal(fr.arrows.get(ARROW.y2, i), lay.rows[1]!.y, 'to demo-a');
@@ -86,11 +86,11 @@ test('many messages: level of detail aggregates per pixel column, every message 
   // spans are merged per row at pixel resolution: bounded by rows × width
   assert.ok(fr.spans.n <= lay.rows.length * 800);
   // zoomed in on one round: detailed again
-  const m = 7 * 200;
-  const zoom: Viewport = { t0: model.msgNs[m]! - 1, t1: model.msgNs[m + 6]! + 1, width: 800, x0: 100 };
+  const m = 10 * 200;
+  const zoom: Viewport = { t0: model.msgNs[m]! - 1, t1: model.msgNs[m + 9]! + 1, width: 800, x0: 100 };
   const fz = computeFrame(model, lay, st, zoom);
   assert.equal(fz.detailed, true);
-  assert.equal(fz.arrows.n, 7);
+  assert.equal(fz.arrows.n, 10);
 });
 
 test('filters: by conversation (with nesting), by lane, by process; collapsing folds nested conversations', () => {
@@ -101,20 +101,20 @@ test('filters: by conversation (with nesting), by lane, by process; collapsing f
   const conv2 = model.msgChild[fwd]!;
   st.filter.conversation = conv2;
   let fr = computeFrame(model, lay, st, full(model));
-  assert.equal(fr.arrows.n, 4, 'the opening forward, nested offer, credentials (conv 3), reply');
+  assert.equal(fr.arrows.n, 6, 'the opening offer, the forward, the nested offer, push and credentials (conv 3), the reply');
   st.filter = { lane: conv2 };
   fr = computeFrame(model, lay, st, full(model));
-  assert.equal(fr.arrows.n, 3, 'the stream alone: the nested offer (opens conv 3), the reply... and the forward that opened it');
+  assert.equal(fr.arrows.n, 4, 'the stream alone: its opening offer, the forward, the nested offer, the reply');
   st.filter = {};
   st.collapsed.add(conv2);
   fr = computeFrame(model, lay, st, full(model));
   assert.equal(fr.folds.n, 1);
-  assert.equal(fr.folds.get(FOLD.count, 0), 1, 'conv 3\'s credentials exchange is folded into conv 2');
-  assert.equal(fr.arrows.n, 6);
+  assert.equal(fr.folds.get(FOLD.count, 0), 2, 'conv 3\'s push and credentials are folded into conv 2');
+  assert.equal(fr.arrows.n, 8);
   st.collapsed.clear();
   const lay2 = layout(model, { ...st, filter: { pids: new Set([DEMO.client]) } });
   fr = computeFrame(model, lay2, { ...st, filter: { pids: new Set([DEMO.client]) } }, full(model));
-  assert.equal(fr.arrows.n, 3, 'only messages touching the client');
+  assert.equal(fr.arrows.n, 4, 'only messages touching the client');
 });
 
 test('level-of-detail pyramid: same totals as the direct pass, built once per zoom level and reused while panning', async () => {

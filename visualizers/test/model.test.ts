@@ -29,26 +29,32 @@ test('lifelines: the demo processes with their names, in order of appearance', (
 test('arrows go from the giving side to the other, at match time, labelled with actions and the decoded message', () => {
   const { model, first } = build(1);
   const req = model.opOfId(first['request']!);
-  const m = model.opMsg[req]!;
-  assert.ok(m >= 0, 'the request matched');
-  assert.equal(model.msgSrc[m], req, 'arrow starts at the client (offer+send)');
-  assert.equal(model.opPid[model.msgDst[m]!], DEMO.serverA);
-  assert.ok(model.msgNs[m]! > model.opNs[req]!, 'drawn at match time, after the submit');
-  assert.equal(model.msgLabel(m), 'offer/accept · send 12 B/recv_inline posix.Read');
+  const om = model.opMsg[req]!;
+  assert.ok(om >= 0, 'the offer matched');
+  assert.equal(model.msgSrc[om], req, 'arrow starts at the client (offer)');
+  assert.equal(model.opPid[model.msgDst[om]!], DEMO.serverA);
+  assert.ok(model.msgNs[om]! > model.opNs[req]!, 'drawn at match time, after the submit');
+  assert.equal(model.msgLabel(om), 'offer/accept');
+  const od = model.messageDetail(om);
+  assert.ok(od.dst.latencyNs > od.src.latencyNs, 'the accept waited longer than the offer');
+  // the ancillary send went on the new conversation
+  const m = model.opMsg[model.opOfId(first['requestSend']!)]!;
+  assert.equal(model.msgConv[m], model.msgChild[om], 'posix.Read is sent in the conversation the offer opened');
+  assert.equal(model.msgLabel(m), 'send 12 B/recv_inline posix.Read');
   const d = model.messageDetail(m);
   assert.equal(d.src.decoded, 'posix.Read{fd: 3, size: 4096}');
   assert.equal(d.src.payloadHex, '02 00 00 00 03 00 00 00 00 10 00 00');
   assert.equal(d.src.process, 'ipc-demo');
   assert.equal(d.dst.process, 'demo-a');
   assert.equal(d.src.retAddr, 0x401234);
-  assert.ok(d.dst.latencyNs > d.src.latencyNs, 'the accept waited longer than the request');
   assert.equal(d.src.end, 'completed');
-  // a pull_desc/push_desc exchange shows the descriptor moved
-  const nested = model.opMsg[model.opOfId(first['nestedOffer']!)]!;
-  const nd = model.messageDetail(nested);
+  // a push_desc/pull_desc exchange shows the descriptor moved
+  const nd = model.messageDetail(model.opMsg[model.opOfId(first['push']!)]!);
   assert.equal(nd.src.descriptors, 1);
+  assert.equal(nd.dst.descriptors, 1);
   assert.equal(nd.src.thread, 'worker');
-  assert.deepEqual(nd.src.actions, ['offer', 'push_desc']);
+  assert.deepEqual(nd.src.actions, ['push_desc']);
+  assert.equal(nd.src.retAddr, 0x403310);
   assert.equal(model.messageDetail(model.opMsg[model.opOfId(first['creds']!)]!).src.credentials, true);
 });
 
@@ -71,7 +77,7 @@ test('conversations: child streams nest under the stream they were offered on, e
   assert.equal(model.convs.length, 2 + 2 * 3);
   const hues = new Set(model.convs.map((c) => Math.round(c.hue)));
   assert.equal(hues.size, model.convs.length, 'every conversation has its own colour');
-  assert.equal(roots[0]!.subMessages, 2 * 3, 'client↔A with nesting: request, reply, mismatch per round');
+  assert.equal(roots[0]!.subMessages, 2 * 4, 'client↔A with nesting: offer, request, reply, mismatch per round');
   assert.equal(roots[0]!.messages, 2, 'on the stream itself: the requests');
 });
 
@@ -101,22 +107,26 @@ test('end of lane and mismatches are marked', () => {
 test('stepping: next/previous in a conversation follows the nested exchange; on a lane, the next request', () => {
   const { model, first } = build(3);
   const req = model.opMsg[model.opOfId(first['request']!)]!;
-  // in conversation 1: request → reply → mismatch (conversation 1 has nothing nested)
+  // the offer opens conversation 1: request → reply → mismatch (nothing nested in 1)
   const n1 = model.stepConversation(req, 1);
-  assert.equal(model.msgTypeName(n1), 'posix.ReadReply');
+  assert.equal(model.msgTypeName(n1), 'posix.Read');
   const n2 = model.stepConversation(n1, 1);
-  assert.ok(model.msgFlags[n2]! & MsgFlag.Error);
-  assert.equal(model.stepConversation(n2, 1), -1, 'the cancelled wait never matched: end of conversation');
-  assert.equal(model.stepConversation(n1, -1), req);
+  assert.equal(model.msgTypeName(n2), 'posix.ReadReply');
+  const n3 = model.stepConversation(n2, 1);
+  assert.ok(model.msgFlags[n3]! & MsgFlag.Error);
+  assert.equal(model.stepConversation(n3, 1), -1, 'the cancelled wait never matched: end of conversation');
+  assert.equal(model.stepConversation(n2, -1), n1);
+  assert.equal(model.stepConversation(n1, -1), req, 'back to the offer that opened it');
   assert.equal(model.stepConversation(req, -1), -1);
   // conversation 2 includes the nested conversation 3's messages
   const fwd = model.opMsg[model.opOfId(first['forward']!)]!;
   const seq: string[] = [];
   for (let m = fwd; m >= 0; m = model.stepConversation(m, 1, model.msgConversation(fwd))) seq.push(model.msgLabel(m));
-  assert.deepEqual(seq, ['offer/accept · send 8 B/recv_inline demo.Forward', 'offer/accept · push_desc/pull_desc', 'imbue_creds/extract_creds', 'send 8 B/recv_inline demo.Hello']);
+  assert.deepEqual(seq, ['offer/accept', 'send 8 B/recv_inline demo.Forward', 'offer/accept', 'push_desc/pull_desc', 'imbue_creds/extract_creds', 'send 8 B/recv_inline demo.Hello']);
   // on the lane (client↔A stream): the next round's request
   const next = model.stepLane(req, 1);
-  assert.equal(model.msgTypeName(next), 'posix.Read');
+  assert.equal(next, 10);
+  assert.equal(model.msgLabel(next), 'offer/accept');
   assert.equal(model.opPid[model.msgSrc[next]!], DEMO.client);
   assert.equal(model.stepLane(next, -1), req);
 });
@@ -150,8 +160,8 @@ test('robust input: matches/completions for unknown submits are counted, not cra
 
 test('grows past its initial capacity (columns double) and keeps every op and message', () => {
   const { model } = build(300);
-  assert.equal(model.msgCount, 300 * 7);
-  assert.equal(model.opCount, 300 * 16);
+  assert.equal(model.msgCount, 300 * 10);
+  assert.equal(model.opCount, 300 * 22);
   for (let m = 1; m < model.msgCount; m++) assert.ok(model.msgNs[m]! >= model.msgNs[m - 1]!);
   assert.equal(model.msgLowerBound(model.msgNs[1234]!), 1234);
 });

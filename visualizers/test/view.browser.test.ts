@@ -43,34 +43,38 @@ test('demo: lifelines, arrows, click to select, detail panel, keyboard stepping,
   // the conversation tree lists the root streams
   const tree = await page.locator('.ipcv-tree .ipcv-node').allTextContents();
   assert.equal(tree.length, 2);
-  assert.match(tree[0]!, /^▸#0 ipc-demo↔demo-a posix.Read \(6\)$/);
+  assert.match(tree[0]!, /^▸#0 ipc-demo↔demo-a \(8\)$/);
+  assert.match(tree[1]!, /^▸#1 demo-a↔demo-b \(12\)$/);
   // zoom in on the first round and click the first request's arrow
   await page.evaluate(() => {
     const { model, view } = (window as unknown as W).__ipc;
-    view.setViewport(model.msgNs[0]! - 20000, model.msgNs[6]! + 80000);
+    view.setViewport(model.msgNs[0]! - 20000, model.msgNs[9]! + 80000);
   });
   await page.waitForTimeout(100);
-  const p = await arrowPos(page, 0);
+  const p = await arrowPos(page, 1);
   await page.mouse.click(p.x, p.y);
-  assert.equal(await page.evaluate(() => (window as unknown as W).__ipc.view.selectedMessage()), 0);
+  assert.equal(await page.evaluate(() => (window as unknown as W).__ipc.view.selectedMessage()), 1);
   const detail = page.getByTestId('ipc-detail');
-  assert.match(await detail.innerText(), /posix\.Read #0/);
+  assert.match(await detail.innerText(), /posix\.Read #1/);
   assert.match(await detail.innerText(), /posix\.Read\{fd: 3, size: 4096\}/);
   assert.match(await detail.innerText(), /from: ipc-demo \[10\]/);
   assert.match(await detail.innerText(), /to: demo-a \[11\]/);
   await page.getByTestId('ipc-source-link').first().waitFor();
   await page.screenshot({ path: path.join(shotsDir, 'ipc-view-demo-selected.png') });
-  // → : next in the conversation is the reply
+  // → : next in the conversation is the reply; ← back; ← again: the offer that opened it
   await page.locator('canvas').focus();
   await page.keyboard.press('ArrowRight');
-  assert.match(await page.getByTestId('ipc-detail-title').innerText(), /posix\.ReadReply/);
-  // ↓ from the request: the next request on the lane (round 2)
+  assert.match(await page.getByTestId('ipc-detail-title').innerText(), /posix\.ReadReply #8/);
+  assert.match(await detail.innerText(), /from: demo-a \[11\]/);
   await page.keyboard.press('ArrowLeft');
-  assert.match(await page.getByTestId('ipc-detail-title').innerText(), /posix\.Read #0/);
+  assert.match(await page.getByTestId('ipc-detail-title').innerText(), /posix\.Read #1/);
+  await page.keyboard.press('ArrowLeft');
+  assert.match(await page.getByTestId('ipc-detail-title').innerText(), /message #0/);
+  // ↓ from the offer: the next offer on the lane (round 2)
   await page.keyboard.press('ArrowDown');
   const next = await page.evaluate(() => (window as unknown as W).__ipc.view.selectedMessage());
-  assert.equal(next, 7);
-  assert.match(await page.getByTestId('ipc-detail-title').innerText(), /posix\.Read #7/);
+  assert.equal(next, 10);
+  assert.match(await page.getByTestId('ipc-detail-title').innerText(), /message #10/);
   // Enter opens the submitting source line through the host
   await page.getByTestId('ipc-source-link').first().waitFor();
   await page.locator('canvas').focus();
@@ -80,11 +84,11 @@ test('demo: lifelines, arrows, click to select, detail panel, keyboard stepping,
   await page.getByLabel('Search message types').fill('ReadReply');
   assert.equal(await page.locator('.ipcv-search-info').innerText(), '2 found');
   await page.getByLabel('Search message types').press('Enter');
-  assert.match(await page.getByTestId('ipc-detail-title').innerText(), /posix\.ReadReply #5/);
+  assert.match(await page.getByTestId('ipc-detail-title').innerText(), /posix\.ReadReply #8/);
   // filter to a conversation through the tree
   await page.locator('.ipcv-tree .ipcv-node').nth(1).click();
   const st = await page.getByTestId('ipc-status').innerText();
-  assert.match(st, /14 messages · 32 ops · 8 conversations · 8 in view/);
+  assert.match(st, /20 messages · 44 ops · 8 conversations · 12 in view/);
   await page.screenshot({ path: path.join(shotsDir, 'ipc-view-demo-filtered.png') });
 });
 

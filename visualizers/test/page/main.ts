@@ -1,6 +1,6 @@
 /*
  * A test page for the IPC view (the load test, the benchmark and screenshots): builds a model
- * from the IPC simulator in the browser and mounts the view. ?rounds=N (40 events per round).
+ * from the IPC simulator in the browser and mounts the view. ?rounds=N (55 events per round).
  */
 import { IpcModel } from '../../ipc/model.js';
 import { IpcSim, demoScenario, demoDecoder } from '../../ipc/sim.js';
