@@ -25,6 +25,8 @@ export interface BreakpointView extends BreakpointSpec {
   /** User program it belongs to (null = kernel). */
   program?: string | null;
   hits?: number;
+  /** The line gdb placed it on when the set line has no code (the next line that has). */
+  resolvedLine?: number;
   /** Why gdb refused it (e.g. "No line 9999 in file"). */
   error?: string;
 }

@@ -259,7 +259,7 @@ export class DebugSession {
         const addr = miStr(b.addr);
         if (addr) view.addr = addr;
         const line = miStr(b.line);
-        if (line && Number(line) !== s.line) view.line = s.line; // gdb moved it to the next line with code
+        if (line && Number(line) !== s.line) view.resolvedLine = Number(line); // gdb moved it to the next line with code
       } catch (e) {
         view.error = (e as Error).message;
       }

@@ -139,3 +139,67 @@ describe('DebugSession (real QEMU + gdb + bridge)', { timeout: 400000, skip }, (
     assert.ok(rsp.some((e) => e.dir === 'target->bridge'));
   });
 });
+
+describe('DebugSession: user programs and user faults (real QEMU + gdb)', { timeout: 400000, skip }, () => {
+  let dir = '';
+  let q: Qemu;
+  let s: DebugSession;
+  const states: DebugStatus[] = [];
+  const waiters: { pred: (s: DebugStatus) => boolean; resolve: (s: DebugStatus) => void }[] = [];
+  const waitFor = (pred: (s: DebugStatus) => boolean, ms = 240000): Promise<DebugStatus> =>
+    new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`timed out; last state ${JSON.stringify(states.at(-1))?.slice(0, 800)}`)), ms);
+      waiters.push({ pred, resolve: (x) => { clearTimeout(t); resolve(x); } });
+    });
+  const lsLine = lineOf('programs/fault-null/main.c', /printf\("fault-null: writing/);
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanescope-dbg-'));
+    fs.mkdirSync(path.join(dir, 'kernel'));
+    fs.mkdirSync(path.join(dir, 'programs'));
+    for (const f of FILES) fs.copyFileSync(path.join(BUILD, f), path.join(dir, f.startsWith('kernel/') ? f : path.basename(f)));
+    for (const p of fs.readdirSync(path.join(BUILD, 'programs')).filter((f) => f.endsWith('.elf'))) fs.copyFileSync(path.join(BUILD, 'programs', p), path.join(dir, 'programs', p));
+    q = await startQemu({ kernel: path.join(dir, 'kernel/lanes32.elf'), initrd: path.join(dir, 'initrd.tar'), append: 'loglevel=info -- fault-null', memory: '256M', smp: 2, accel: 'tcg' });
+    s = await DebugSession.start({
+      endpoint: q.endpoint,
+      root: ROOT,
+      kernelElf: path.join(dir, 'kernel/lanes.elf'),
+      programsDir: path.join(dir, 'programs'),
+      // init's main is at the same address range as fault-null's: this breakpoint must only stop in fault-null.
+      breakpoints: [{ file: 'programs/fault-null/main.c', line: lsLine, enabled: true }],
+      accel: 'tcg',
+      onState: (x) => {
+        states.push(x);
+        for (const w of [...waiters]) if (w.pred(x)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(x); }
+      },
+      onRsp: () => undefined,
+    });
+  });
+
+  after(async () => {
+    await s?.end('test over');
+    await q?.kill();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a breakpoint in a user program stops only in that program's process", async () => {
+    const st = await waitFor((x) => x.phase === 'stopped' || x.phase === 'ended');
+    assert.equal(st.phase, 'stopped', st.endedWhy);
+    assert.equal(st.breakpoints[0]!.program, 'fault-null');
+    assert.deepEqual(st.stop!.location, { file: 'programs/fault-null/main.c', line: lsLine }, st.stop!.description);
+    assert.equal(st.stop!.frames[0]!.func, 'main');
+    const cpu = st.stop!.cpus.find((c) => c.selected)!;
+    assert.equal(cpu.process, 'fault-null', JSON.stringify(st.stop!.cpus));
+  });
+
+  it('a user-space fault stops at the faulting line of that program', async () => {
+    const st0 = waitFor((x) => x.phase === 'stopped');
+    await s.command('continue');
+    const st = await st0;
+    assert.equal(st.stop!.kind, 'user-fault', st.stop!.description);
+    const want = lineOf('programs/fault-null/main.c', /\*\(volatile int \*\)addr = 42;/);
+    assert.deepEqual(st.stop!.location, { file: 'programs/fault-null/main.c', line: want }, JSON.stringify(st.stop!.frames[0]));
+    assert.match(st.stop!.description, /fault-null/);
+    assert.equal(st.stop!.frames[1]!.func, 'process_user_fault');
+  });
+});
