@@ -24,6 +24,7 @@
 #define LOAD_NS     100000000ULL    /* 100 ms */
 #define PREAMBLE_NS 2000000000ULL   /* 2 s */
 #define FRAME_MAX   1024
+#define PASS_BYTES  (16 * 1024)
 
 static bool have_com2, have_shm, preamble_sent;
 uint32_t trace_transports;
@@ -114,21 +115,27 @@ static void out_preamble(bool com2, bool shm)
         serial_flush();
 }
 
-void trace_drain_all(void)
+static void drain(bool unlimited)
 {
     if (__atomic_exchange_n(&drain_busy, 1, __ATOMIC_ACQUIRE))
         return;
     for (uint32_t i = 0; i < trace_nrings; i++) {
         struct trace_ring *r = &trace_rings[i];
-        uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
-        uint64_t tail = r->tail;
-        while (tail < head) {
+        uint64_t phead = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+        uint64_t tail = r->tail, limit = phead;
+        /* A slow UART must not keep the drainer busy for long: at most PASS_BYTES per ring per
+         * pass; the rest waits for the next pass (and the ring counts drops if it fills). */
+        if (have_com2 && !unlimited && limit - tail > PASS_BYTES)
+            limit = tail + PASS_BYTES;
+        while (tail < limit) {
             const struct trace_hdr *h = (const void *)(r->data + (tail & (r->size - 1)));
             uint32_t sz = h->size;
-            if (sz < 8 || (sz & 7) || sz > r->size - (tail & (r->size - 1)) || tail + sz > head) {
-                tail = head;        /* corrupt: skip to the producer's position */
+            if (sz < 8 || (sz & 7) || sz > r->size - (tail & (r->size - 1)) || tail + sz > phead) {
+                tail = phead;       /* corrupt: skip to the producer's position */
                 break;
             }
+            if (tail + sz > limit)
+                break;              /* budget reached: the rest next pass */
             if (h->type != LANES_TRACE_PAD && sz >= sizeof(struct trace_hdr))
                 out_record((const uint8_t *)h, sz);
             tail += sz;
@@ -142,10 +149,15 @@ void trace_drain_all(void)
     __atomic_store_n(&drain_busy, 0, __ATOMIC_RELEASE);
 }
 
+void trace_drain_all(void)
+{
+    drain(false);
+}
+
 void trace_panic_flush(void)
 {
     if (trace_live)
-        trace_drain_all();
+        drain(true);
 }
 
 static void sample_loads(uint64_t now, uint64_t dt, uint64_t *last_idle)
