@@ -70,3 +70,16 @@ test('the generated message decoders name LaneOS payloads', { skip: fs.existsSyn
   assert.equal(dec.decode(b)?.text, 'posix.Read{fd: 3, size: 4096}');
   assert.equal(dec.typeOf(new Uint8Array([1, 2, 3, 4])), undefined);
 });
+
+test('table decoder (MESSAGE_TYPES as data) agrees with the generated decoder', { skip: fs.existsSync(gen) ? false : 'os/build/ts/messages.ts not generated (make -C os)' }, async () => {
+  const { tableDecoder } = await import('../ipc/messages.js');
+  const mod = (await import(pathToFileURL(gen).href)) as Parameters<typeof messageDecoderFrom>[0] & { MESSAGE_TYPES: Parameters<typeof tableDecoder>[0] };
+  const table = tableDecoder(JSON.parse(JSON.stringify(mod.MESSAGE_TYPES)));
+  const real = messageDecoderFrom(mod);
+  for (const t of mod.MESSAGE_TYPES) {
+    const b = new Uint8Array(32).map((_, i) => (i * 37 + 65) & 0x7f);
+    new DataView(b.buffer).setUint32(0, t.word, true);
+    assert.equal(table.typeOf(b), real.typeOf(b));
+    assert.equal(table.decode(b)?.text, real.decode(b)?.text, t.type);
+  }
+});
