@@ -14,6 +14,7 @@ import { buildApp, consoleText, copyProject, openSession, qemuProcesses, repo, s
 
 const BOOT_TIMEOUT = Number(process.env['LANESCOPE_E2E_BOOT_TIMEOUT_MS'] ?? 600000);
 const SRC_FILE = 'programs/sh/main.c';
+const ACCEL = process.env['LANESCOPE_E2E_ACCEL'];
 let s: Session;
 let project: string;
 let original: string;
@@ -22,6 +23,13 @@ before(async () => {
   buildApp();
   project = copyProject(process.env['LANESCOPE_E2E_PROJECT'] ?? path.join(repo, 'os'));
   original = fs.readFileSync(path.join(project, SRC_FILE), 'utf8');
+  // LANESCOPE_E2E_ACCEL=tcg|kvm|auto overrides the project's accelerator in the copy (default: as shipped).
+  if (ACCEL) {
+    const cfgFile = path.join(project, 'lanescope.json');
+    const cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8'));
+    cfg.qemu.accel = ACCEL;
+    fs.writeFileSync(cfgFile, JSON.stringify(cfg, null, 2));
+  }
   s = await openSession(project);
 });
 
@@ -38,7 +46,8 @@ test('opens the bundled OS project: explorer, target picker, status bar', async 
   await p.waitForSelector('#tree [data-path="kernel"]');
   for (const f of ['Makefile', 'lanescope.json', 'programs', 'kernel']) assert.ok(await p.$(`#tree [data-path="${f}"]`), `explorer lacks ${f}`);
   assert.equal(await p.textContent('#explorer-title'), 'LaneOS');
-  assert.match((await p.textContent('#btn-target')) ?? '', /QEMU · 2 CPUs · 256M · KVM\/TCG/);
+  const accelLabel = !ACCEL || ACCEL === 'auto' ? 'KVM/TCG' : ACCEL.toUpperCase();
+  assert.equal(await p.textContent('#btn-target'), `QEMU · 2 CPUs · 256M · ${accelLabel}`);
   assert.equal(await p.getAttribute('#btn-run', 'aria-label'), 'Run (F5)');
   assert.equal(await p.textContent('#status-state'), 'idle');
   await shot(p, 'e2e-1-project-open');
