@@ -17,6 +17,7 @@ import { VALID_BAUDS } from '../common/project.js';
 import { Client } from './client.js';
 import { monaco } from './monaco-setup.js';
 import { debugHooks, registerBuiltinPanels, terminalText } from './panels.js';
+import { ipcDebug, registerIpcPanel } from './views/ipc/panel.js';
 import { viewsAt, type ViewContext, type ViewInstance } from './views.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(sel: string): T => {
@@ -633,6 +634,7 @@ function setupKeys(): void {
 // ---------------------------------------------------------------- boot
 async function main(): Promise<void> {
   registerBuiltinPanels();
+  registerIpcPanel();
   client.onConnectionLost = (why) => notify('error', why);
   try {
     await client.connect();

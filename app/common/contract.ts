@@ -6,6 +6,7 @@
  * events flow from the backend to the renderer at any time. This file imports no runtime code.
  */
 import type { ProjectConfig, TargetKind } from './project.js';
+import type { IpcEvents, IpcRequests } from './ipc-view.js';
 
 /** Lifecycle of the thing Run produces. */
 export type TargetState =
@@ -74,7 +75,7 @@ export interface SerialPortInfo {
 }
 
 /** Request name → params and result. */
-export interface Requests {
+export interface Requests extends IpcRequests {
   'project.open': { params: { path?: string }; result: ProjectInfo };
   'project.writeConfig': { params: { config: ProjectConfig }; result: ProjectInfo };
   'project.setTarget': { params: { kind: TargetKind; qemu?: { cpus: number; memory: string; accel: 'auto' | 'kvm' | 'tcg' }; serial?: { port: string; baud: number } }; result: ProjectInfo };
@@ -98,7 +99,7 @@ export interface Requests {
 }
 
 /** Event name → payload. */
-export interface Events {
+export interface Events extends IpcEvents {
   'run.state': { state: TargetState; since: number };
   'run.progress': ProgressInfo;
   'build.output': { data: string };
@@ -155,6 +156,7 @@ export const REQUEST_NAMES: readonly RequestName[] = [
   'project.open', 'project.writeConfig', 'project.setTarget', 'fs.list', 'fs.read', 'fs.write',
   'run.start', 'run.stop', 'run.restart', 'run.status', 'console.input', 'term.create', 'term.input',
   'term.resize', 'term.ack', 'term.close', 'serial.list', 'state.get', 'state.set',
+  'ipc.source', 'ipc.readTrace', 'ipc.openTrace', 'ipc.abi', 'ipc.resolve', // IPC lanes view (ipc-view.ts)
 ];
 
 export const DEFAULT_UI_STATE: UiState = {

@@ -15,6 +15,7 @@ import {
 import { validateProjectConfig } from '../common/project.js';
 import { stopAll } from './proc.js';
 import { Project } from './project.js';
+import { IpcViewBackend } from './ipc-view.js';
 import { Runner } from './runner.js';
 import { listSerialPorts } from './serial.js';
 import { StateStore } from './state.js';
@@ -33,6 +34,8 @@ export class Backend {
   readonly runner: Runner;
   readonly terminals: Terminals;
   readonly state: StateStore;
+  /** IPC lanes view: trace source, raw bytes, ABI tables, source lines (app/node/ipc-view.ts) */
+  readonly ipcView: IpcViewBackend;
   private sinks = new Set<Sink>();
   private handlers: { [K in RequestName]: Handler<K> };
 
@@ -43,6 +46,7 @@ export class Backend {
       (id, data) => this.emit('term.data', { id, data }),
       (id, code) => this.emit('term.exit', { id, code }),
     );
+    this.ipcView = new IpcViewBackend((src) => this.emit('ipc.source', src), () => this.project);
     const initial = opts.project ?? this.state.lastProject;
     if (initial) {
       try {
@@ -141,6 +145,7 @@ export class Backend {
         this.state.set(this.project?.root ?? null, state);
         return { ok: true };
       },
+      ...this.ipcView.handlers(),
     };
   }
 

@@ -1,0 +1,154 @@
+/*
+ * The IPC lanes panel: visualizers' IPC view hosted in the workbench. Its trace comes from the
+ * backend (app/node/ipc-view.ts): the Run's live recording, polled as it grows (follow mode shows
+ * new messages as they happen), or a saved trace opened from the toolbar. Source lines of
+ * submitting return addresses are resolved by the backend and opened in the editor; Break on
+ * next message arms a one-shot conditional breakpoint on the kernel's IPC submit path through
+ * the debug session (app/browser/debug) when one is running.
+ */
+import type { IpcRequests, IpcSource } from '../../../common/ipc-view.js';
+import { resultCodesFrom } from '../../../../visualizers/ipc/adapt.js';
+import { tableDecoder } from '../../../../visualizers/ipc/messages.js';
+import { IpcModel } from '../../../../visualizers/ipc/model.js';
+import { createIpcView, type BreakTarget, type IpcView } from '../../../../visualizers/ipc/view.js';
+import { registerView, type ViewContext, type ViewInstance } from '../../views.js';
+import { TraceFeed, base64ToBytes } from './trace-feed.js';
+
+export interface IpcPanelHooks {
+  /** arm "break on next message" (set by the debug integration when available) */
+  breakOnNext?: (t: BreakTarget, model: IpcModel) => Promise<string>;
+}
+
+export const ipcPanelHooks: IpcPanelHooks = {};
+export const ipcDebug: { view?: IpcView; model?: IpcModel; feed?: TraceFeed } = {};
+
+class IpcPanel {
+  model!: IpcModel;
+  view!: IpcView;
+  feed!: TraceFeed;
+  private source: IpcSource = { path: '', live: false, generation: -1 };
+  private offset = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private reading = false;
+  private shown = false;
+  private abi: IpcRequests['ipc.abi']['result'] = { errors: {}, messages: [], problems: [] };
+
+  constructor(private readonly host: HTMLElement, private readonly ctx: ViewContext) {}
+
+  async init(): Promise<void> {
+    const c = this.ctx.client;
+    const abi = await c.request('ipc.abi', {}).catch(() => ({ errors: {}, messages: [], problems: ['the backend has no IPC view support'] }));
+    this.abi = abi;
+    this.reset();
+    c.on('ipc.source', (s) => this.setSource(s));
+    this.setSource(await c.request('ipc.source', {}));
+  }
+
+  private reset(): void {
+    const abi = this.abi;
+    const old = this.view;
+    this.model = new IpcModel({ results: resultCodesFrom(abi.errors), decoder: abi.messages.length ? tableDecoder(abi.messages) : undefined });
+    this.feed = new TraceFeed(this.model);
+    const procName = (pid: number) => this.model.processes.get(pid)?.name ?? '';
+    if (old) old.dispose();
+    this.host.textContent = '';
+    this.view = createIpcView(this.host, this.model, {
+      resolveSource: async (addr, pid) => (await this.ctx.client.request('ipc.resolve', { addr, program: procName(pid) })) ?? undefined,
+      openSource: (file, line) => void this.ctx.openFile(file, line),
+      breakOnNext: ipcPanelHooks.breakOnNext ? (t) => ipcPanelHooks.breakOnNext!(t, this.model) : undefined,
+    }, this.ctx.theme());
+    ipcDebug.view = this.view;
+    ipcDebug.model = this.model;
+    ipcDebug.feed = this.feed;
+    this.addOpenButton();
+    if (abi.problems.length) this.view.setStatus(abi.problems[0]!);
+  }
+
+  private addOpenButton(): void {
+    const bar = this.host.querySelector('.ipcv-bar');
+    if (!bar) return;
+    const b = document.createElement('button');
+    b.textContent = 'Open trace…';
+    b.title = 'Open a saved trace file (.ltrace) — e.g. a Run\'s recording or one made with the trace CLI';
+    b.onclick = () => {
+      const p = window.prompt('Trace file to open (absolute, or relative to the project):', this.source.path || 'trace.ltrace');
+      if (!p) return;
+      this.ctx.client.request('ipc.openTrace', { path: p }).catch((e: Error) => this.view.setStatus(`cannot open: ${e.message}`));
+    };
+    bar.insertBefore(b, bar.firstChild);
+  }
+
+  private setSource(s: IpcSource): void {
+    const fresh = s.generation !== this.source.generation;
+    this.source = s;
+    if (fresh) {
+      this.offset = 0;
+      this.reset();
+      this.view.setFollow(s.live);
+    }
+    this.view.setStatus(s.path ? `${s.live ? 'live' : 'trace'}: ${s.path.split('/').pop()}` : 'no trace yet: press Run');
+    this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.read(), ms);
+  }
+
+  private async read(): Promise<void> {
+    if (this.reading || !this.source.path) return;
+    this.reading = true;
+    const gen = this.source.generation;
+    try {
+      for (;;) {
+        const r = await this.ctx.client.request('ipc.readTrace', { generation: gen, offset: this.offset });
+        if (gen !== this.source.generation) return;
+        if (r.data) {
+          const bytes = base64ToBytes(r.data);
+          this.offset += bytes.length;
+          this.feed.push(bytes);
+        }
+        if (this.offset >= r.size) {
+          if (!r.live) this.feed.finish();
+          break;
+        }
+      }
+    } catch {
+      /* source changed under us or the backend went away: the next source event restarts */
+    } finally {
+      this.reading = false;
+    }
+    if (this.source.live && gen === this.source.generation) this.schedule(this.shown ? 250 : 1000);
+  }
+
+  instance(): ViewInstance {
+    return {
+      shown: () => {
+        this.shown = true;
+        this.view?.resized();
+      },
+      hidden: () => {
+        this.shown = false;
+      },
+      resized: () => this.view?.resized(),
+      themeChanged: (t) => this.view?.setTheme(t),
+    };
+  }
+}
+
+export function registerIpcPanel(): void {
+  registerView({
+    id: 'ipc',
+    title: 'IPC lanes',
+    location: 'panel',
+    order: 40,
+    create(host, ctx) {
+      host.style.height = '100%';
+      const p = new IpcPanel(host, ctx);
+      p.init().catch((e: Error) => {
+        host.textContent = `IPC view: ${e.message}`;
+      });
+      return p.instance();
+    },
+  });
+}
