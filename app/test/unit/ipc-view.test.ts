@@ -1,0 +1,185 @@
+/*
+ * The IPC lanes view's data path on fixtures made with the trace encoders: the ipc-demo scenario
+ * (visualizers/ipc/sim.ts, emitting what LaneOS's kernel records) encoded record by record with
+ * debugger/common/trace/encode.ts into a trace file, served by the backend (IpcViewBackend) in
+ * chunks, decoded in the renderer's TraceFeed (RecordDecoder + EventMerger + adapter) → the same
+ * view model as the events themselves — for a saved trace and for a recording that grows (live).
+ * Also: the project's generated ABI tables, and return address → source line through DWARF.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { DefTable } from '../../../debugger/common/trace/defs.js';
+import { concat, encodeRecord } from '../../../debugger/common/trace/encode.js';
+import { makeHeader } from '../../../debugger/common/trace/flight.js';
+import { parseElf } from '../../../debugger/common/elf.js';
+import type { IpcEvent } from '../../../visualizers/ipc/events.js';
+import { IpcModel } from '../../../visualizers/ipc/model.js';
+import { IpcSim, demoScenario, demoDecoder } from '../../../visualizers/ipc/sim.js';
+import { TraceFeed, base64ToBytes } from '../../browser/views/ipc/trace-feed.js';
+import { IpcViewBackend } from '../../node/ipc-view.js';
+import { Project } from '../../node/project.js';
+
+const repo = path.resolve(import.meta.dirname, '../../..');
+const defs = new DefTable();
+const P48 = 2 ** 48;
+
+/** Encode IPC view events as trace records (1 tick = 1 ns), with scheduler noise in between. */
+export function encodeEvents(events: IpcEvent[], ncpus = 2): Uint8Array {
+  const parts: Uint8Array[] = [makeHeader(1_000_000_000n, 0n, ncpus)];
+  const other = new Array(ncpus).fill(1e9);
+  const big = (v: number | bigint) => BigInt(v);
+  for (const e of events) {
+    const idOf = 'id' in e ? Number(e.id) : 0;
+    const cpu = 'cpu' in e ? e.cpu : 0;
+    const h = { cpu, tsc: Math.round(e.ns), seq: idOf ? idOf - cpu * P48 : other[cpu]++ };
+    switch (e.kind) {
+      case 'process': parts.push(encodeRecord(defs, 'proc_create', h, { pid: e.pid, parent: e.parent, name: e.name })); break;
+      case 'process_exit': parts.push(encodeRecord(defs, 'proc_exit', h, { pid: e.pid, state: 0, code: e.code })); break;
+      case 'thread': parts.push(encodeRecord(defs, 'thread_create', h, { tid: e.tid, pid: e.pid, home_cpu: 0, kernel: 0, name: e.name })); break;
+      case 'submit': {
+        let packed = 0n;
+        Array.from(e.actions).forEach((a, i) => (packed |= BigInt(a) << BigInt(4 * i)));
+        parts.push(encodeRecord(defs, 'ipc_submit', h, { stream: big(e.stream), conversation: big(e.conversation), tag: big(e.tag), bytes: big(e.bytes), actions: packed, pid: e.pid, tid: e.tid, lane: e.lane, nactions: e.actions.length, ret_addr: big(e.retAddr), payload: e.payload ?? new Uint8Array(0) }));
+        // noise the view must skip
+        parts.push(encodeRecord(defs, 'ctx_switch', { cpu, tsc: h.tsc, seq: other[cpu]++ }, { prev_tid: e.tid, prev_pid: e.pid, next_tid: 0, next_pid: 0, reason: 1, prev_state: 2 }));
+        break;
+      }
+      case 'match': parts.push(encodeRecord(defs, 'ipc_match', h, { stream: big(e.stream), conversation: big(e.conversation), cause: big(e.cause), other: big(e.other), child_stream: big(e.childStream), result: e.result })); break;
+      case 'complete': parts.push(encodeRecord(defs, 'ipc_complete', h, { stream: big(e.stream), tag: big(e.tag), cause: big(e.cause), result: e.result, bytes: big(e.bytes), pid: e.pid, tid: e.tid })); break;
+      case 'cancel': parts.push(encodeRecord(defs, 'ipc_cancel', h, { stream: big(e.stream), tag: big(e.tag), target: big(e.target), cause: big(e.cause), pid: e.pid, tid: e.tid })); break;
+    }
+  }
+  return concat(parts);
+}
+
+function fixture(rounds: number): { events: IpcEvent[]; file: string; bytes: Uint8Array } {
+  const events: IpcEvent[] = [];
+  demoScenario(new IpcSim((e) => events.push(e)), rounds);
+  const bytes = encodeEvents(events);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcview-'));
+  const file = path.join(dir, 'demo.ltrace');
+  fs.writeFileSync(file, bytes);
+  return { events, file, bytes };
+}
+
+function sameView(a: IpcModel, b: IpcModel): void {
+  assert.equal(a.msgCount, b.msgCount);
+  assert.equal(a.opCount, b.opCount);
+  assert.equal(a.convs.length, b.convs.length);
+  assert.equal(a.cancels, b.cancels);
+  assert.equal(a.endOfLanes, b.endOfLanes);
+  assert.equal(a.errors, b.errors);
+  for (let m = 0; m < a.msgCount; m++) assert.equal(a.msgLabel(m), b.msgLabel(m), `message ${m}`);
+  assert.deepEqual(a.messageDetail(a.msgCount - 1), b.messageDetail(b.msgCount - 1));
+  assert.deepEqual(a.processOrder.map((p) => p.name), b.processOrder.map((p) => p.name));
+}
+
+test('saved trace: encoded records → backend chunks → renderer feed → the same view as the events', () => {
+  const { events, file } = fixture(40);
+  const direct = new IpcModel({ decoder: demoDecoder });
+  direct.addAll(events);
+  const sources: unknown[] = [];
+  const be = new IpcViewBackend((s) => sources.push(s), () => null);
+  const src = be.openTrace(file);
+  assert.equal(sources.length, 1);
+  const model = new IpcModel({ decoder: demoDecoder });
+  const feed = new TraceFeed(model);
+  let off = 0;
+  for (;;) {
+    const r = be.readTrace(src.generation, off, 4000); // odd chunk size: records cut in half
+    if (r.data) {
+      const b = base64ToBytes(r.data);
+      off += b.length;
+      feed.push(b);
+    }
+    if (off >= r.size) break;
+  }
+  feed.finish();
+  assert.equal(feed.decoder.stats.corruptBytes, 0);
+  sameView(model, direct);
+  assert.equal(model.msgLabel(1), 'send 12 B/recv_inline posix.Read');
+  assert.equal(model.messageDetail(1).src.decoded, 'posix.Read{fd: 3, size: 4096}');
+});
+
+test('live recording: the file grows while the view follows; a new Run starts over', () => {
+  const { events, bytes } = fixture(10);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcview-live-'));
+  const file = path.join(dir, 'trace.ltrace');
+  fs.writeFileSync(file, bytes.subarray(0, 3001));
+  const be = new IpcViewBackend(() => undefined, () => null);
+  be.setRecording(file, true);
+  const gen = be.source.generation;
+  const model = new IpcModel({ decoder: demoDecoder });
+  const feed = new TraceFeed(model);
+  let off = 0;
+  const poll = () => {
+    const r = be.readTrace(gen, off);
+    const b = base64ToBytes(r.data);
+    off += b.length;
+    feed.push(b);
+    return r;
+  };
+  assert.equal(poll().live, true);
+  const early = model.msgCount;
+  fs.appendFileSync(file, bytes.subarray(3001));
+  poll();
+  be.setRecording(file, false); // Run stopped: same file, same generation
+  assert.equal(be.source.generation, gen);
+  poll();
+  feed.finish();
+  assert.ok(early < model.msgCount, 'messages appeared as the recording grew');
+  const direct = new IpcModel({ decoder: demoDecoder });
+  direct.addAll(events);
+  sameView(model, direct);
+  be.setRecording(path.join(dir, 'next.ltrace'), true);
+  assert.equal(be.source.generation, gen + 1);
+  assert.throws(() => be.readTrace(gen, 0), /source changed/);
+});
+
+test('bad input: a file that is not a trace, a missing file, a bad offset', () => {
+  const be = new IpcViewBackend(() => undefined, () => null);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcview-bad-'));
+  fs.writeFileSync(path.join(dir, 'x.txt'), 'hello world');
+  assert.throws(() => be.openTrace(path.join(dir, 'x.txt')), /is not a LaneOS trace/);
+  assert.throws(() => be.openTrace(path.join(dir, 'nope.ltrace')), /no trace file at/);
+  const { file } = fixture(1);
+  const s = be.openTrace(file);
+  assert.throws(() => be.readTrace(s.generation, -5), /non-negative/);
+  // garbage in the middle of a trace: the feed resynchronises and keeps the rest
+  const { events, bytes } = fixture(5);
+  const bad = new Uint8Array(bytes);
+  bad.fill(0xee, 4000, 4100);
+  const model = new IpcModel({ decoder: demoDecoder });
+  const feed = new TraceFeed(model);
+  feed.push(bad);
+  feed.finish();
+  assert.ok(feed.decoder.stats.corruptBytes > 0);
+  assert.ok(model.msgCount > 40 && model.msgCount <= events.filter((e) => e.kind === 'match').length);
+});
+
+const osBuilt = fs.existsSync(path.join(repo, 'os/build/ts/messages.ts'));
+test('the project\'s generated IPC ABI: error names and message types', { skip: osBuilt ? false : 'os/ not built (make -C os)' }, () => {
+  const be = new IpcViewBackend(() => undefined, () => new Project(path.join(repo, 'os')));
+  const abi = be.abi();
+  assert.deepEqual(abi.problems, []);
+  assert.equal(abi.errors['CANCELLED'], -64);
+  assert.equal(abi.errors['END_OF_LANE'], -65);
+  assert.ok(abi.messages.some((m) => m.type === 'posix.Read' && m.fields.some((f) => f.name === 'fd')));
+});
+
+const shElf = path.join(repo, 'os/build/programs/sh.elf');
+test('return address → source line through the program\'s DWARF', { skip: fs.existsSync(shElf) ? false : 'os/build/programs/sh.elf not built' }, () => {
+  const be = new IpcViewBackend(() => undefined, () => new Project(path.join(repo, 'os')));
+  const elf = parseElf(new Uint8Array(fs.readFileSync(shElf)));
+  const main = elf.symbols.find((s) => s.name === 'main');
+  assert.ok(main, 'sh has main');
+  const hit = be.resolve(Number(main.value) + 8, 'sh');
+  assert.ok(hit, 'resolved');
+  assert.match(hit.file, /programs\/sh\/.*\.c$/);
+  assert.ok(hit.line > 0);
+  assert.equal(be.resolve(Number(main.value), 'no such program'), null);
+  assert.equal(be.resolve(Number(main.value), '../../etc/passwd'), null);
+});
