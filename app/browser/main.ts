@@ -737,6 +737,8 @@ async function main(): Promise<void> {
   activeFile: () => active?.path ?? null,
   language: () => active?.model.getLanguageId() ?? null,
   editorValue: () => active?.model.getValue() ?? null,
+  /** IPC lanes view: its model and view (selection, viewport, stats) */
+  ipc: ipcDebug,
 };
 
 void main();
