@@ -21,6 +21,7 @@
 
 #define DRAIN_NS    20000000ULL     /* 20 ms while events flow */
 #define DRAIN_IDLE_NS 100000000ULL  /* up to 100 ms when idle */
+#define DRAIN_BUSY_NS 5000000ULL    /* 5 ms while a burst fills the rings */
 #define LOAD_NS     100000000ULL    /* 100 ms */
 #define PREAMBLE_NS 2000000000ULL   /* 2 s */
 #define FRAME_MAX   1024
@@ -197,7 +198,8 @@ static void drainer(void *arg)
             trace_drain_all();
         /* Idle: the drainer's own wake-ups are most of the traffic, so back off to 100 ms
          * (a 115200-baud UART then carries idle with room to spare); busy: 20 ms. */
-        period = trace_records_sent - before < 32 ? MIN(period * 2, DRAIN_IDLE_NS) : DRAIN_NS;
+        uint64_t moved = trace_records_sent - before;
+        period = moved < 32 ? MIN(period * 2, DRAIN_IDLE_NS) : moved > 4096 ? DRAIN_BUSY_NS : DRAIN_NS;
         extern bool trace_crash_requested;
         if (trace_crash_requested && now - start >= 1000000000ULL)
             panic("trace.crash on the command line: deliberate panic to test the flight recorder");

@@ -25,7 +25,7 @@
 #include <lanes/abi/trace.h>
 #include <kernel/arch.h>
 
-#define TRACE_RING_PAGES 64                 /* 256 KiB per CPU */
+#define TRACE_RING_PAGES 256                /* 1 MiB per CPU */
 #define TRACE_RING_BYTES (TRACE_RING_PAGES * 4096u)
 #define TRACE_MAX_CPUS 64
 
