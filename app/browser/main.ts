@@ -18,6 +18,7 @@ import { Client } from './client.js';
 import { monaco } from './monaco-setup.js';
 import { debugHooks, registerBuiltinPanels, terminalText } from './panels.js';
 import { ipcDebug, registerIpcPanel } from './views/ipc/panel.js';
+import { handleDebugKey, installDebugging, registerDebugViews, runShouldDebug } from './debug/index.js';
 import { viewsAt, type ViewContext, type ViewInstance } from './views.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(sel: string): T => {
@@ -455,8 +456,10 @@ async function run(): Promise<void> {
   // Save dirty files first, like every IDE does before building.
   for (const f of files.values()) if (isDirty(f)) await saveFile(f);
   try {
-    await client.request('run.start', {});
-    showPanel('console');
+    // With breakpoints set, Run debugs (QEMU with its gdbstub, the session stops at them).
+    const debug = runShouldDebug();
+    await client.request(debug ? 'debug.run' : 'run.start', {});
+    showPanel(debug ? 'debug' : 'console');
   } catch (e) {
     notify('error', (e as Error).message);
   }
@@ -603,6 +606,7 @@ function setupKeys(): void {
     'keydown',
     (e) => {
       if (document.querySelector('.modal-back')) return;
+      if (handleDebugKey(e)) return; // F5 continue while stopped, F9/F10/F11/Shift+F11, F6 debug
       if (e.key === 'F5' && e.shiftKey && (e.ctrlKey || e.metaKey)) {
         e.preventDefault();
         void restart();
@@ -635,6 +639,7 @@ function setupKeys(): void {
 async function main(): Promise<void> {
   registerBuiltinPanels();
   registerIpcPanel();
+  registerDebugViews();
   client.onConnectionLost = (why) => notify('error', why);
   try {
     await client.connect();
@@ -657,6 +662,7 @@ async function main(): Promise<void> {
     $('#status-cursor').textContent = `Ln ${e.position.lineNumber}, Col ${e.position.column}`;
   });
   setupPanels();
+  void installDebugging({ client, editor, monaco, notify, openFile });
   applyTheme(ui.theme);
   applyLayout();
   splitter($('#split-v'), 'x');

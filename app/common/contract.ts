@@ -7,6 +7,7 @@
  */
 import type { ProjectConfig, TargetKind } from './project.js';
 import type { IpcEvents, IpcRequests } from './ipc-view.js';
+import type { DebugEvents, DebugRequests } from './debug.js';
 
 /** Lifecycle of the thing Run produces. */
 export type TargetState =
@@ -75,7 +76,7 @@ export interface SerialPortInfo {
 }
 
 /** Request name → params and result. */
-export interface Requests extends IpcRequests {
+export interface Requests extends IpcRequests, DebugRequests {
   'project.open': { params: { path?: string }; result: ProjectInfo };
   'project.writeConfig': { params: { config: ProjectConfig }; result: ProjectInfo };
   'project.setTarget': { params: { kind: TargetKind; qemu?: { cpus: number; memory: string; accel: 'auto' | 'kvm' | 'tcg' }; serial?: { port: string; baud: number } }; result: ProjectInfo };
@@ -99,7 +100,7 @@ export interface Requests extends IpcRequests {
 }
 
 /** Event name → payload. */
-export interface Events extends IpcEvents {
+export interface Events extends IpcEvents, DebugEvents {
   'run.state': { state: TargetState; since: number };
   'run.progress': ProgressInfo;
   'build.output': { data: string };
@@ -157,6 +158,8 @@ export const REQUEST_NAMES: readonly RequestName[] = [
   'run.start', 'run.stop', 'run.restart', 'run.status', 'console.input', 'term.create', 'term.input',
   'term.resize', 'term.ack', 'term.close', 'serial.list', 'state.get', 'state.set',
   'ipc.source', 'ipc.readTrace', 'ipc.openTrace', 'ipc.abi', 'ipc.resolve', // IPC lanes view (ipc-view.ts)
+  'debug.run', 'debug.status', 'debug.setBreakpoints', 'debug.command', 'debug.selectFrame', 'debug.selectThread', // debugging (debug.ts)
+  'debug.expand', 'debug.evaluate', 'debug.registers', 'debug.memory', 'debug.disassemble', 'debug.rspLog',
 ];
 
 export const DEFAULT_UI_STATE: UiState = {

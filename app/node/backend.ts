@@ -16,6 +16,8 @@ import { validateProjectConfig } from '../common/project.js';
 import { stopAll } from './proc.js';
 import { Project } from './project.js';
 import { IpcViewBackend } from './ipc-view.js';
+import { DebugController } from './debug/controller.js';
+import { describeState, type TargetState } from '../common/contract.js';
 import { Runner } from './runner.js';
 import { listSerialPorts } from './serial.js';
 import { StateStore } from './state.js';
@@ -36,6 +38,8 @@ export class Backend {
   readonly state: StateStore;
   /** IPC lanes view: trace source, raw bytes, ABI tables, source lines (app/node/ipc-view.ts) */
   readonly ipcView: IpcViewBackend;
+  /** Debugging: debug.* requests, the bridge + gdb session of a debug Run (app/node/debug/). */
+  readonly debug: DebugController;
   private sinks = new Set<Sink>();
   private handlers: { [K in RequestName]: Handler<K> };
 
@@ -47,6 +51,14 @@ export class Backend {
       (id, code) => this.emit('term.exit', { id, code }),
     );
     this.ipcView = new IpcViewBackend((src) => this.emit('ipc.source', src), () => this.project);
+    this.debug = new DebugController((e, p) => this.emit(e, p), this.runner, () => this.project);
+    this.attach((m) => {
+      // The target ended (exited, Stop, failed): so did its debug session.
+      if (m.type === 'event' && m.event === 'run.state') {
+        const st = (m.payload as { state: TargetState }).state;
+        if (['exited', 'stopped', 'failed'].includes(st.kind)) this.debug.targetEnded(`the target ${describeState(st)}`);
+      }
+    });
     const initial = opts.project ?? this.state.lastProject;
     if (initial) {
       try {
@@ -146,6 +158,7 @@ export class Backend {
         return { ok: true };
       },
       ...this.ipcView.handlers(),
+      ...this.debug.handlers(),
     };
   }
 
@@ -181,6 +194,7 @@ export class Backend {
   }
 
   async shutdown(): Promise<void> {
+    await this.debug.shutdown().catch(() => undefined);
     await this.runner.stop().catch(() => undefined);
     await this.terminals.closeAll().catch(() => undefined);
     await stopAll();

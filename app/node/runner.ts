@@ -15,6 +15,7 @@ import { spawnManaged, type ManagedProcess } from './proc.js';
 import type { Project } from './project.js';
 import { findExecutable, qemuPreflight, startQemu, type QemuHandle } from './qemu.js';
 import { openSerial, type SerialHandle } from './serial.js';
+import type { DebugRunHooks } from './debug/controller.js';
 
 type Emit = <K extends keyof Events>(event: K, payload: Events[K]) => void;
 
@@ -56,10 +57,14 @@ export class Runner {
     if (this.busy) throw new Error('the target is already running; press Stop or Restart');
   }
 
-  /** Runs build + boot. Resolves when the target is up (or the run failed). */
-  async start(): Promise<void> {
+  /** Debugging hooks of the current Run (app/node/debug/controller.ts), or null. */
+  private debugRun: DebugRunHooks | null = null;
+
+  /** Runs build + boot (with a gdbstub and the debugger attached when `debug` is given). Resolves when the target is up (or the run failed). */
+  async start(debug: DebugRunHooks | null = null): Promise<void> {
     this.checkCanStart();
     this.starting = true;
+    this.debugRun = debug;
     try {
       await this.startInner(++this.gen);
     } finally {
@@ -126,7 +131,7 @@ export class Runner {
     this.emit('run.progress', { task: 'boot', stage: 'starting QEMU', step: 1, total: 3 });
     let stderr = '';
     try {
-      this.qemu = await startQemu(project.root, c, (d) => this.onConsole(gen, d), (d) => {
+      this.qemu = await startQemu(project.root, this.debugRun ? this.debugRun.qemuConfig(c) : c, (d) => this.onConsole(gen, d), (d) => {
         stderr += d;
         if (stderr.length > 16384) stderr = stderr.slice(-16384);
         this.emit('build.output', { data: d.replace(/\n/g, '\r\n') });
@@ -142,6 +147,10 @@ export class Runner {
       return;
     }
     this.emit('build.output', { data: `\r\n$ ${this.qemu.argv.join(' ')}\r\n` });
+    if (this.debugRun) {
+      this.emit('run.progress', { task: 'boot', stage: 'attaching the debugger (QEMU waits at reset)', step: 2, total: 3 });
+      this.debugRun.attach();
+    }
     this.emit('run.progress', { task: 'boot', stage: 'waiting for the guest\'s first console output', step: 2, total: 3 });
     const q = this.qemu;
     void q.proc.exited.then(({ code, signal }) => {

@@ -18,6 +18,10 @@ export function installDebugging(opts: {
   openFile(path: string, line?: number, column?: number): Promise<void>;
 }): Promise<void> {
   installDebugEditor(opts.editor, opts.monaco);
+  document.getElementById('btn-debug')?.addEventListener('click', () => {
+    void startDebugRun();
+    document.getElementById('panel-tab-debug')?.click();
+  });
   (window as unknown as { lanescopeDebugger: unknown }).lanescopeDebugger = {
     status: () => debugStore.status,
     breakpoints: () => debugStore.model.list(),

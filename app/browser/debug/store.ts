@@ -19,6 +19,8 @@ export const debugStore = {
   /** Time the last step command was sent (for the step → highlight benchmark). */
   lastCommandAt: 0,
   lastHighlightMs: 0,
+  /** Saves dirty editors before a Run (set by main.ts through installDebugging). */
+  beforeRun: (async () => undefined) as () => Promise<void>,
 };
 
 const statusListeners = new Set<(s: DebugStatus) => void>();
@@ -99,6 +101,7 @@ export async function debugCommand(action: DebugAction): Promise<void> {
 export async function startDebugRun(): Promise<void> {
   if (!debugStore.client) return;
   try {
+    await debugStore.beforeRun();
     await debugStore.client.request('debug.run', {});
   } catch (e) {
     debugStore.notify('error', (e as Error).message);

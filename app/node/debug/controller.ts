@@ -107,7 +107,7 @@ export class DebugController {
     const hooks: DebugRunHooks = {
       qemuConfig: (c) => debugQemuConfig(c, port),
       attach: () => {
-        void DebugSession.start({
+        const session = DebugSession.create({
           endpoint: `tcp:127.0.0.1:${port}`,
           root: project.root,
           kernelElf,
@@ -117,9 +117,9 @@ export class DebugController {
           onState: (s) => this.publish(s),
           onRsp: (entries) => this.emit('debug.rsp', { entries }),
           onEnded: (why) => this.emit('notice', { level: /exited with status 0|new Run|stopped/.test(why) ? 'info' : 'warning', message: `Debug session ended: ${why}` }),
-        }).then((s) => {
-          this.session = s;
         });
+        this.session = session;
+        void session.run();
       },
     };
     this.publish({ phase: 'starting', breakpoints: this.specs.map((b) => ({ ...b })), seq: 0, accel });

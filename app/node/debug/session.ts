@@ -107,15 +107,25 @@ export class DebugSession {
     this.specs = o.breakpoints;
   }
 
+  /** Creates and starts a session; resolves once it is set up (or ended with the reason). */
   static async start(o: DebugSessionOptions): Promise<DebugSession> {
-    const s = new DebugSession(o);
-    s.publish();
-    try {
-      await s.setup();
-    } catch (e) {
-      await s.end(`debugging could not start: ${(e as Error).message}`);
-    }
+    const s = DebugSession.create(o);
+    await s.run();
     return s;
+  }
+
+  /** A session not yet connected (call run()); lets the owner hold it while it starts. */
+  static create(o: DebugSessionOptions): DebugSession {
+    return new DebugSession(o);
+  }
+
+  async run(): Promise<void> {
+    this.publish();
+    try {
+      await this.setup();
+    } catch (e) {
+      await this.end(`debugging could not start: ${(e as Error).message}`);
+    }
   }
 
   get port(): number | undefined {
