@@ -86,7 +86,7 @@ export function registerDebugViews(): void {
       };
       const bDebug = btn('dbg-start', '⚙ Debug', 'Run with debugging (F6)', () => void startDebugRun());
       const bCont = btn('dbg-continue', '▶ Continue', 'Continue (F5)', () => void debugCommand('continue'));
-      const bPause = btn('dbg-pause', '⏸ Pause', 'Pause (Shift+F6)', () => void debugCommand('pause'));
+      const bPause = btn('dbg-pause', '❚❚ Pause', 'Pause (Shift+F6)', () => void debugCommand('pause'));
       const bNext = btn('dbg-next', '⤼ Step Over', 'Step Over (F10)', () => void debugCommand('next'));
       const bStep = btn('dbg-step', '↓ Step Into', 'Step Into (F11)', () => void debugCommand('step'));
       const bFinish = btn('dbg-finish', '↑ Step Out', 'Step Out (Shift+F11)', () => void debugCommand('finish'));
