@@ -6,14 +6,16 @@
  * with the oldest pending item of side s^1, or waits at the tail of side s — so at most one side
  * of a stream ever has items waiting.
  *
- *   ipc_submit ─ lock ─ enqueue top-level items ─┬ peer has one: both BUSY, pair on worklist
+ *   ipc_submit ─ lock ─ enqueue top-level items ─┬ peer has one: pair them (transfer, results,
+ *                                                 │   ancillary items onto the conversation)
  *                                                 └ else: QUEUED on our side
- *              ─ unlock ─ for each pair: transfer (copy / create conversation / move handle)
- *                         ─ lock ─ results, ancillary items onto the conversation (may pair
- *                           again: same worklist), finish both ─ unlock
+ *              ─ unlock ─ large copies left on the worklist ─ lock ─ results ─ unlock
  *
- * A submission whose last item finished goes to a done list; ipc_unlock() writes the
- * completion elements after dropping ipc_lock (writing one may drop the last reference to a
+ * Pairs are carried out at once under ipc_lock (inline data, credentials, handles, new
+ * conversations, copies up to a page), so completions appear in match order; only larger copies
+ * (page by page between the two address spaces, see xcopy.c) run after dropping it, on items
+ * that are BUSY. A submission writes its completion element when its last item finishes; it
+ * is freed by ipc_unlock() after dropping ipc_lock (freeing may drop the last reference to a
  * process or lane, whose teardown takes ipc_lock again). Every item finishes exactly once:
  * only QUEUED items can be cancelled or failed by end-of-lane / shutdown, and a BUSY item
  * belongs to the one thread that took it out of its list.
@@ -34,7 +36,7 @@ void ipc_unlock(void)
         struct ipc_sub *sub = container_of(done_subs.next, struct ipc_sub, qlink);
         list_del(&sub->qlink);
         spin_unlock(&ipc_lock);
-        ipc_queue_complete(sub);
+        ipc_sub_free(sub);
         spin_lock(&ipc_lock);
     }
 }
@@ -134,6 +136,9 @@ void ipc_item_finish(struct ipc_item *it, int err)
             if (sub->item[j].state == IT_IDLE && descends(sub, j, it->idx))
                 ipc_item_finish(&sub->item[j], err);
     if (--sub->outstanding == 0) {
+        /* The element is written now, in match order; freeing (which may drop the last
+         * reference to a process or lane) waits for ipc_unlock. */
+        ipc_queue_complete(sub);
         list_del(&sub->qlink);          /* from the queue's pending submissions */
         list_add_tail(&done_subs, &sub->qlink);
     }
@@ -141,6 +146,18 @@ void ipc_item_finish(struct ipc_item *it, int err)
 
 struct pair { struct ipc_item *a, *b; struct ipc_stream *s; };
 struct work { int n; struct pair p[2 * IPC_MAX]; };
+static void transfer(struct pair *p, struct work *w, bool locked);
+
+/* Large copies run outside ipc_lock; everything else is done at once, in match order. */
+static bool large(const struct ipc_item *a, const struct ipc_item *b)
+{
+    const struct lane_ipc_action *x = &a->sub->act[a->idx], *y = &b->sub->act[b->idx];
+    if (x->type == LANES_IPC_ACTION_SEND && y->type == LANES_IPC_ACTION_RECV_BUFFER)
+        return x->len > PAGE_SIZE;
+    if (y->type == LANES_IPC_ACTION_SEND && x->type == LANES_IPC_ACTION_RECV_BUFFER)
+        return y->len > PAGE_SIZE;
+    return false;
+}
 
 static bool giving(uint32_t t)
 {
@@ -174,8 +191,13 @@ static void enqueue(struct ipc_item *it, struct ipc_stream *s, int side, struct 
         o->state = IT_BUSY;
         it->state = IT_BUSY;
         kobj_get(&s->obj);
+        struct pair pr = { it, o, s };
+        if (!large(it, o)) {
+            transfer(&pr, w, true);
+            return;
+        }
         ASSERT(w->n < (int)ARRAY_SIZE(w->p));
-        w->p[w->n++] = (struct pair){ it, o, s };
+        w->p[w->n++] = pr;
         return;
     }
     it->state = IT_QUEUED;
@@ -190,11 +212,6 @@ static void enqueue_children(struct ipc_sub *sub, int i, struct ipc_stream *s, i
             enqueue(&sub->item[j], s, side, w);
 }
 
-static bool has_children(const struct ipc_sub *sub, int i)
-{
-    return i + 1 < sub->n && sub->parent[i + 1] == i;
-}
-
 static int64_t install(struct ipc_sub *sub, struct kobj *o, uint32_t rights)
 {
     if (sub->proc->state != LANES_PROC_STATE_RUNNING)
@@ -202,8 +219,8 @@ static int64_t install(struct ipc_sub *sub, struct kobj *o, uint32_t rights)
     return handle_install(&sub->proc->handles, o, rights);
 }
 
-/* Outside ipc_lock: carry out one pair, then record it. */
-static void transfer(struct pair *p, struct work *w)
+/* Carries out one pair and records it: under ipc_lock (locked), or a large copy outside it. */
+static void transfer(struct pair *p, struct work *w, bool locked)
 {
     struct ipc_item *ia = p->a, *ib = p->b;
     struct ipc_sub *sa = ia->sub, *sb = ib->sub;
@@ -246,16 +263,13 @@ static void transfer(struct pair *p, struct work *w)
                 else
                     gr->handle = (int32_t)h;
             }
-            /* A side with ancillary items keeps its lane until its submission completes. */
-            if (!ge && has_children(gs, gi->idx)) {
-                kobj_get(&cl[0]->obj);
-                gs->keep[gs->nkeep++] = &cl[0]->obj;
-            }
-            if (!te && has_children(ts, ti->idx)) {
-                kobj_get(&cl[1]->obj);
-                ts->keep[ts->nkeep++] = &cl[1]->obj;
-            }
         }
+        /* Each side keeps its end until its submission completes (the creation reference),
+         * so ancillary actions have a lane to run on; then only handles keep it. */
+        if (cl[0])
+            gs->keep[gs->nkeep++] = &cl[0]->obj;
+        if (cl[1])
+            ts->keep[ts->nkeep++] = &cl[1]->obj;
     } else if (ga->type == LANES_IPC_ACTION_SEND && tact->type == LANES_IPC_ACTION_RECV_INLINE) {
         if (ga->len > LANES_IPC_INLINE_MAX) {
             ge = te = LANES_E_BUFFER_TOO_SMALL;
@@ -282,11 +296,12 @@ static void transfer(struct pair *p, struct work *w)
         int64_t h = install(ts, o, ga->rights);
         if (h < 0) {
             ge = te = (int)h;
+            gs->push_obj[gi->idx] = o;      /* released when the pusher's submission is freed */
         } else {
             tr->handle = (int32_t)h;
             tr->value = ga->rights;
+            kobj_put(o);                    /* the new handle holds it: never the last reference */
         }
-        kobj_put(o);
     } else if (ga->type == LANES_IPC_ACTION_IMBUE && tact->type == LANES_IPC_ACTION_EXTRACT) {
         memcpy(ts->data + tr->offset, gs->creds, LANES_IPC_CREDS_SIZE);
         tr->length = LANES_IPC_CREDS_SIZE;
@@ -294,7 +309,8 @@ static void transfer(struct pair *p, struct work *w)
         ge = te = LANES_E_TRANSMISSION_MISMATCH;
     }
 
-    spin_lock(&ipc_lock);
+    if (!locked)
+        spin_lock(&ipc_lock);
     int ea = (gi == ia) ? ge : te, eb = (gi == ia) ? te : ge;
     bool opened = child && cl[0] && cl[1] && !(ge && te);
     trace_emit_ipc_match(p->s->id, p->s->parent, ia->trace_id, ib->trace_id, opened ? child->id : 0,
@@ -307,20 +323,17 @@ static void transfer(struct pair *p, struct work *w)
     }
     ipc_item_finish(ia, ea);
     ipc_item_finish(ib, eb);
-    ipc_unlock();
-    kobj_put(&p->s->obj);
-    if (cl[0])
-        kobj_put(&cl[0]->obj);
-    if (cl[1])
-        kobj_put(&cl[1]->obj);
+    kobj_put(&p->s->obj);               /* streams die by kfree: fine under the lock */
     if (child)
         kobj_put(&child->obj);
+    if (!locked)
+        ipc_unlock();
 }
 
 static void run(struct work *w)
 {
     for (int i = 0; i < w->n; i++)
-        transfer(&w->p[i], w);
+        transfer(&w->p[i], w, false);
 }
 
 void ipc_sub_free(struct ipc_sub *sub)
@@ -454,7 +467,8 @@ int64_t ipc_cancel(struct ipc_queue *q, uint64_t tag)
         if (sub->tag != tag)
             continue;
         uint64_t cause = 0;
-        for (int i = 0; i < sub->n; i++) {
+        int nitems = sub->is_await ? 1 : sub->n;
+        for (int i = 0; i < nitems; i++) {
             struct ipc_item *item = &sub->item[i];
             if (item->state != IT_QUEUED)
                 continue;

@@ -118,7 +118,7 @@ int64_t xread(void *dst, struct process *sp, uint64_t sva, uint64_t len);
 /* queue.c */
 int64_t ipc_queue_reserve(struct ipc_queue *q);
 void ipc_queue_unreserve(struct ipc_queue *q);
-void ipc_queue_complete(struct ipc_sub *sub);             /* writes the element, frees sub */
+void ipc_queue_complete(struct ipc_sub *sub);             /* under ipc_lock: writes the element */
 struct ipc_queue *ipc_queue_create(uint32_t cap);
 int64_t ipc_queue_wait(struct ipc_queue *q, uint64_t timeout_ns);
 void ipc_queue_alert(struct ipc_queue *q);

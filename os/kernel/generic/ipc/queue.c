@@ -70,7 +70,7 @@ void ipc_queue_unreserve(struct ipc_queue *q)
     spin_unlock(&q->lock);
 }
 
-/* Outside ipc_lock: write sub's element, wake the queue's waiters, free sub. */
+/* Under ipc_lock: write sub's element and wake the queue's waiters (ipc_unlock frees sub). */
 void ipc_queue_complete(struct ipc_sub *sub)
 {
     struct ipc_queue *q = sub->q;
@@ -94,7 +94,6 @@ void ipc_queue_complete(struct ipc_sub *sub)
     q->reserved--;
     wake_all(&q->wq);
     spin_unlock(&q->lock);
-    ipc_sub_free(sub);
 }
 
 int64_t ipc_queue_wait(struct ipc_queue *q, uint64_t timeout_ns)
