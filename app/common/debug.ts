@@ -97,6 +97,10 @@ export interface StopInfo {
   /** Disassembly around the pc when there is no source. */
   disassembly?: DisasmLine[];
   kind: 'breakpoint' | 'step' | 'pause' | 'panic' | 'user-fault' | 'signal' | 'other';
+  /** Increases with every stop of a session. */
+  stopId: number;
+  /** Location and frames only; locals, CPUs and disassembly follow in the next snapshot. */
+  partial?: boolean;
 }
 
 export type DebugPhase = 'off' | 'starting' | 'running' | 'stopped' | 'ended';

@@ -130,7 +130,7 @@ export function installDebugEditor(editor: Editor, monaco: M): void {
       return;
     }
     const loc = s.stop?.location;
-    const key = `${s.stop?.threadId}:${loc?.file}:${loc?.line}:${s.stop?.description}:${s.seq}`;
+    const key = `${s.stop?.stopId}:${s.stop?.threadId}:${loc?.file}:${loc?.line}`;
     if (key === lastStopKey) return;
     lastStopKey = key;
     selected = null;

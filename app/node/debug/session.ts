@@ -102,6 +102,8 @@ export class DebugSession {
   private queue: Promise<unknown> = Promise.resolve();
   private stopGen = 0;
   private specs: BreakpointSpec[];
+  /** gdb has resumed the target at least once (setup is over). */
+  private started = false;
 
   private constructor(private readonly o: DebugSessionOptions) {
     this.specs = o.breakpoints;
@@ -191,12 +193,14 @@ export class DebugSession {
     this.gdb = gdb;
     gdb.on('exit', (e: { message: string }) => void this.end(`Lanescope's gdb ended: ${e.message}`));
     gdb.on('running', () => {
+      this.started = true;
       if (this.phase === 'ended') return;
       this.stopGen++;
       this.phase = 'running';
       this.publish();
     });
-    gdb.on('stopped', (t: MiTuple) => void this.serial(() => this.onStopped(t)).catch((e: Error) => this.note(`could not read the stop: ${e.message}`)));
+    // The stop gdb reports when it connects (QEMU held at reset) is not the user's: setup continues.
+    gdb.on('stopped', (t: MiTuple) => !this.started && (this.o.autoContinue ?? true) ? undefined : void this.serial(() => this.onStopped(t)).catch((e: Error) => this.note(`could not read the stop: ${e.message}`)));
     await gdb.cmd('-gdb-set pagination off');
     await gdb.cmd('-gdb-set print pretty off');
     await gdb.loadFile(this.o.kernelElf);
@@ -320,13 +324,18 @@ export class DebugSession {
       if (f0 && f0.inProject && f0.file && f0.line) location = { file: f0.file, line: f0.line };
       else if (top && top.level === 0 && top.inProject) location = { file: top.file!, line: top.line! };
     }
-    const locals = await this.locals(0).catch(() => [] as VarView[]);
-    const cpus = await this.cpus(threadId);
-    const stop: StopInfo = { reason, description, threadId, frames, selectedLevel: 0, locals, cpus, location, kind: d.kind };
-    if (!location) stop.disassembly = await this.disassemble().catch(() => []);
+    // Publish where it stopped first (the editor highlight moves now), then the details.
+    const prevCpus = (this.stop?.cpus ?? []).map((c) => ({ ...c, selected: c.threadId === threadId }));
+    const stop: StopInfo = { reason, description, threadId, frames, selectedLevel: 0, locals: [], cpus: prevCpus, location, kind: d.kind, stopId: gen, partial: true };
     if (gen !== this.stopGen || (this.phase as DebugPhase) === 'ended') return;
     this.stop = stop;
     this.phase = 'stopped';
+    this.publish();
+    stop.locals = await this.locals(0).catch(() => [] as VarView[]);
+    stop.cpus = await this.cpus(threadId);
+    if (!location) stop.disassembly = await this.disassemble().catch(() => []);
+    if (gen !== this.stopGen || (this.phase as DebugPhase) === 'ended' || this.stop !== stop) return;
+    delete stop.partial;
     this.publish();
   }
 

@@ -80,7 +80,7 @@ test('Run (F5) builds, boots with the gdbstub and stops on that line with the ca
   await waitForText(p, async () => String((await decorations()).current), new RegExp(`^${bpLine}$`), 5000, 'the current-line highlight');
   await p.waitForSelector('.monaco-editor .ls-current-line');
   // Call stack: syscall_dispatch called from the assembly entry point.
-  const frames = await p.$$eval('#panel-debug .dbg-stack .dbg-frame', (els) => els.map((e) => (e as HTMLElement).dataset['func']));
+  const frames = await p.$$eval('#panel-debug .dbg-stack .dbg-frame', (els) => els.map((e) => (e as unknown as { dataset: Record<string, string> }).dataset['func']));
   assert.equal(frames[0], 'syscall_dispatch', JSON.stringify(frames));
   assert.ok(frames.includes('syscall_entry'), JSON.stringify(frames));
   // CPUs as threads: the CPU that stopped runs a process (init's first system call).

@@ -60,6 +60,7 @@ describe('DebugSession (real QEMU + gdb + bridge)', { timeout: 400000, skip }, (
       accel: 'tcg',
       onState: (x) => {
         states.push(x);
+        if (x.stop?.partial) return; // wait for the full snapshot (locals, CPUs)
         for (const w of [...waiters]) if (w.pred(x)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(x); }
       },
       onRsp: (e) => rsp.push(...e),
@@ -170,6 +171,7 @@ describe('DebugSession: user programs and user faults (real QEMU + gdb)', { time
       accel: 'tcg',
       onState: (x) => {
         states.push(x);
+        if (x.stop?.partial) return; // wait for the full snapshot (locals, CPUs)
         for (const w of [...waiters]) if (w.pred(x)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(x); }
       },
       onRsp: () => undefined,
@@ -215,7 +217,7 @@ describe('DebugSession: a kernel panic stops at panic() with the backtrace', { t
     const s = await DebugSession.start({
       endpoint: q.endpoint, root: ROOT, kernelElf: path.join(dir, 'kernel/lanes.elf'), programsDir: path.join(dir, 'programs'),
       breakpoints: [], accel: 'tcg', onRsp: () => undefined,
-      onState: (x) => { if (x.phase === 'stopped' || x.phase === 'ended') resolveStop(x); },
+      onState: (x) => { if ((x.phase === 'stopped' && !x.stop?.partial) || x.phase === 'ended') resolveStop(x); },
     });
     try {
       let timer: NodeJS.Timeout | undefined;
