@@ -12,6 +12,7 @@
  * nested conversations, a descriptor transfer and a cancelled pending request, in a loop.
  */
 import { IpcAction as A, DEFAULT_RESULTS, isGiving, type IpcEvent, type ResultCodes } from './events.js';
+import { tableDecoder, type MsgTypeSpec } from './messages.js';
 
 /** An action queued on the conversation its offer/accept opens (the kernel's ANCILLARY flag). */
 export interface Ancillary {
@@ -46,38 +47,37 @@ export interface SimOptions {
   stepNs?: number;
 }
 
-/** A message payload head the demo decoder understands: u32 type id, then u32 fields. */
-export function demoPayload(type: number, ...fields: number[]): Uint8Array {
-  const b = new Uint8Array(4 + fields.length * 4);
+/**
+ * The LaneOS message types the demo uses, with the layouts os/abi/genmsg.py generates from
+ * os/abi/messages.toml (u32 word 0x4c4d0000 | id, then the fields at their offsets), so the
+ * simulator's payloads decode with the real generated decoders too.
+ */
+export const DEMO_MESSAGES: MsgTypeSpec[] = [
+  { word: 0x4c4d0101, type: 'posix.Read', fields: [{ name: 'fd', type: 'i32', offset: 4, size: 4 }, { name: 'size', type: 'u64', offset: 8, size: 8 }] },
+  { word: 0x4c4d0103, type: 'posix.Reply', fields: [{ name: 'error', type: 'i32', offset: 4, size: 4 }, { name: 'value', type: 'i64', offset: 8, size: 8 }] },
+  { word: 0x4c4d0401, type: 'demo.Hello', fields: [{ name: 'round', type: 'u32', offset: 4, size: 4 }, { name: 'who', type: 'char', offset: 8, size: 16 }] },
+  { word: 0x4c4d0402, type: 'demo.Compute', fields: [{ name: 'op', type: 'u32', offset: 4, size: 4 }, { name: 'a', type: 'i64', offset: 8, size: 8 }, { name: 'b', type: 'i64', offset: 16, size: 8 }] },
+  { word: 0x4c4d0403, type: 'demo.Result', fields: [{ name: 'error', type: 'i32', offset: 4, size: 4 }, { name: 'value', type: 'i64', offset: 8, size: 8 }] },
+];
+
+/** A message payload in the LaneOS layout: encodeMsg('posix.Read', { fd: 3, size: 4096 }). */
+export function encodeMsg(type: string, values: Record<string, number | string>): Uint8Array {
+  const t = DEMO_MESSAGES.find((m) => m.type === type);
+  if (!t) throw new Error(`sim: no message type ${type}`);
+  const size = Math.max(...t.fields.map((f) => f.offset + f.size), 4);
+  const b = new Uint8Array(size);
   const dv = new DataView(b.buffer);
-  dv.setUint32(0, type, true);
-  fields.forEach((f, i) => dv.setUint32(4 + i * 4, f, true));
+  dv.setUint32(0, t.word, true);
+  for (const f of t.fields) {
+    const v = values[f.name] ?? 0;
+    if (f.type === 'char') b.set(new TextEncoder().encode(String(v)).subarray(0, f.size - 1), f.offset);
+    else if (f.size === 8) dv.setBigInt64(f.offset, BigInt(v), true);
+    else dv.setInt32(f.offset, Number(v), true);
+  }
   return b;
 }
 
-/** Message types of the demo (a stand-in for os/abi/messages.toml until it exists). */
-export const DEMO_TYPES: Record<number, { name: string; fields: string[] }> = {
-  1: { name: 'demo.Hello', fields: ['seq'] },
-  2: { name: 'posix.Read', fields: ['fd', 'size'] },
-  3: { name: 'posix.ReadReply', fields: ['error', 'size'] },
-  4: { name: 'demo.Forward', fields: ['seq'] },
-  5: { name: 'demo.Slow', fields: ['ms'] },
-};
-
-export const demoDecoder = {
-  typeOf(p: Uint8Array): string | undefined {
-    if (p.length < 4) return undefined;
-    return DEMO_TYPES[new DataView(p.buffer, p.byteOffset, p.byteLength).getUint32(0, true)]?.name;
-  },
-  decode(p: Uint8Array): { type: string; text: string } | undefined {
-    if (p.length < 4) return undefined;
-    const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
-    const t = DEMO_TYPES[dv.getUint32(0, true)];
-    if (!t) return undefined;
-    const f = t.fields.map((n, i) => `${n}: ${4 + i * 4 + 4 <= p.length ? dv.getUint32(4 + i * 4, true) : '?'}`);
-    return { type: t.name, text: `${t.name}{${f.join(', ')}}` };
-  },
-};
+export const demoDecoder = tableDecoder(DEMO_MESSAGES);
 
 export class IpcSim {
   ns = 1_000_000;
@@ -243,11 +243,11 @@ export const DEMO = { client: 10, serverA: 11, serverB: 12 } as const;
  * flagged ANCILLARY on an offer/accept are submitted on the conversation it opens):
  * `iterations` rounds of
  *   client ─offer→ A on A's lane, opening conversation 1; in it ─send posix.Read→ A
- *     A ─offer→ B on B's lane, opening conversation 2; in it ─send demo.Forward→ B
+ *     A ─offer→ B on B's lane, opening conversation 2; in it ─send demo.Compute→ B
  *       in conversation 2: B ─offer→ A opens conversation 3 (nested), ─push descriptor→ A
  *       in conversation 3: B ─imbue credentials→ A
- *     B ─send demo.Hello→ A in 2; A ─send posix.ReadReply→ client in 1
- *   a mismatch in 1 (client sends, A expected a descriptor: both fail);
+ *     B ─send demo.Result→ A in 2; A ─send posix.Reply→ client in 1
+ *   a mismatch in 1 (client sends demo.Hello, A expected a descriptor: both fail);
  *   the client's next wait in 1 is cancelled by a "signal";
  *   B closes its lane of conversation 2: A's pending receive there ends with end-of-lane.
  * One round is 50 events (plus 8 for the processes) and 10 messages.
@@ -280,12 +280,12 @@ export function demoScenario(sim: IpcSim, iterations = 1): { first: Record<strin
     rec('bAccept', sim.submit(serverB, tb, laneB, 1, [A.Accept], { ancillary: recv }).id);
     sim.wait(20_000);
     // the client's request opens conversation 1 and sends posix.Read in it
-    const req = sim.submit(client, tc, laneA, 0, [A.Offer], { ret: 0x401230, ancillary: [{ action: A.Send, payload: demoPayload(2, 3, 4096), bytes: 12, ret: 0x401234 }] });
+    const req = sim.submit(client, tc, laneA, 0, [A.Offer], { ret: 0x401230, ancillary: [{ action: A.Send, payload: encodeMsg('posix.Read', { fd: 3, size: 4096 }), bytes: 16, ret: 0x401234 }] });
     rec('request', req.id);
     rec('requestSend', mark(-2));
     const conv1 = req.child;
     // A forwards to B: conversation 2
-    const fwd = sim.submit(serverA, ta, laneB, 0, [A.Offer], { ret: 0x402100, ancillary: [{ action: A.Send, payload: demoPayload(4, i), bytes: 8, ret: 0x402104 }] });
+    const fwd = sim.submit(serverA, ta, laneB, 0, [A.Offer], { ret: 0x402100, ancillary: [{ action: A.Send, payload: encodeMsg('demo.Compute', { op: 1, a: i, b: 2 }), bytes: 24, ret: 0x402104 }] });
     rec('forward', fwd.id);
     const conv2 = fwd.child;
     // in conversation 2, B offers a nested conversation 3 and pushes a descriptor over it
@@ -299,14 +299,14 @@ export function demoScenario(sim: IpcSim, iterations = 1): { first: Record<strin
     rec('creds', sim.submit(serverB, tb + 1, conv3, 1, [A.ImbueCreds], { ret: 0x403340 }).id);
     // B replies in conversation 2
     sim.submit(serverA, ta, conv2, 0, [A.RecvInline]);
-    sim.submit(serverB, tb, conv2, 1, [A.Send], { payload: demoPayload(1, i), bytes: 8 });
+    sim.submit(serverB, tb, conv2, 1, [A.Send], { payload: encodeMsg('demo.Result', { error: 0, value: i + 2 }), bytes: 16 });
     // A replies in conversation 1
     sim.submit(client, tc, conv1, 0, [A.RecvInline], { ret: 0x401250 });
-    const rep = sim.submit(serverA, ta, conv1, 1, [A.Send], { payload: demoPayload(3, 0, 4096), bytes: 4096 });
+    const rep = sim.submit(serverA, ta, conv1, 1, [A.Send], { payload: encodeMsg('posix.Reply', { error: 0, value: 4096 }), bytes: 4112 });
     rec('reply', rep.id);
     // a mismatch: the client sends where A expected a descriptor; both fail
     rec('mismatchA', sim.submit(serverA, ta, conv1, 1, [A.PullDesc]).id);
-    rec('mismatchClient', sim.submit(client, tc, conv1, 0, [A.Send], { payload: demoPayload(1, 99), bytes: 8 }).id);
+    rec('mismatchClient', sim.submit(client, tc, conv1, 0, [A.Send], { payload: encodeMsg('demo.Hello', { round: i, who: 'ipc-demo' }), bytes: 24 }).id);
     // the client waits for more, then a signal cancels the wait
     const slow = sim.submit(client, tc, conv1, 0, [A.RecvInline]);
     rec('cancelled', slow.id);

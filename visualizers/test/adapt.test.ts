@@ -83,3 +83,13 @@ test('table decoder (MESSAGE_TYPES as data) agrees with the generated decoder', 
     assert.equal(table.decode(b)?.text, real.decode(b)?.text, t.type);
   }
 });
+
+test('the simulator\'s payloads use the LaneOS layouts: the generated decoder reads them the same', { skip: fs.existsSync(gen) ? false : 'os/build/ts/messages.ts not generated (make -C os)' }, async () => {
+  const { DEMO_MESSAGES, encodeMsg, demoDecoder: sim } = await import('../ipc/sim.js');
+  const real = messageDecoderFrom((await import(pathToFileURL(gen).href)) as Parameters<typeof messageDecoderFrom>[0]);
+  for (const t of DEMO_MESSAGES) {
+    const b = encodeMsg(t.type, { fd: 3, size: 4096, error: -2, value: 77, round: 5, who: 'ipc-demo', op: 1, a: 6, b: 7 });
+    assert.equal(real.decode(b)?.text, sim.decode(b)?.text, t.type);
+  }
+  assert.equal(real.decode(encodeMsg('posix.Read', { fd: 3, size: 4096 }))?.text, 'posix.Read{fd: 3, size: 4096}');
+});

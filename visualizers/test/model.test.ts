@@ -40,10 +40,10 @@ test('arrows go from the giving side to the other, at match time, labelled with 
   // the ancillary send went on the new conversation
   const m = model.opMsg[model.opOfId(first['requestSend']!)]!;
   assert.equal(model.msgConv[m], model.msgChild[om], 'posix.Read is sent in the conversation the offer opened');
-  assert.equal(model.msgLabel(m), 'send 12 B/recv_inline posix.Read');
+  assert.equal(model.msgLabel(m), 'send 16 B/recv_inline posix.Read');
   const d = model.messageDetail(m);
   assert.equal(d.src.decoded, 'posix.Read{fd: 3, size: 4096}');
-  assert.equal(d.src.payloadHex, '02 00 00 00 03 00 00 00 00 10 00 00');
+  assert.equal(d.src.payloadHex, '01 01 4d 4c 03 00 00 00 00 10 00 00 00 00 00 00');
   assert.equal(d.src.process, 'ipc-demo');
   assert.equal(d.dst.process, 'demo-a');
   assert.equal(d.src.retAddr, 0x401234);
@@ -111,7 +111,7 @@ test('stepping: next/previous in a conversation follows the nested exchange; on 
   const n1 = model.stepConversation(req, 1);
   assert.equal(model.msgTypeName(n1), 'posix.Read');
   const n2 = model.stepConversation(n1, 1);
-  assert.equal(model.msgTypeName(n2), 'posix.ReadReply');
+  assert.equal(model.msgTypeName(n2), 'posix.Reply');
   const n3 = model.stepConversation(n2, 1);
   assert.ok(model.msgFlags[n3]! & MsgFlag.Error);
   assert.equal(model.stepConversation(n3, 1), -1, 'the cancelled wait never matched: end of conversation');
@@ -122,7 +122,7 @@ test('stepping: next/previous in a conversation follows the nested exchange; on 
   const fwd = model.opMsg[model.opOfId(first['forward']!)]!;
   const seq: string[] = [];
   for (let m = fwd; m >= 0; m = model.stepConversation(m, 1, model.msgConversation(fwd))) seq.push(model.msgLabel(m));
-  assert.deepEqual(seq, ['offer/accept', 'send 8 B/recv_inline demo.Forward', 'offer/accept', 'push_desc/pull_desc', 'imbue_creds/extract_creds', 'send 8 B/recv_inline demo.Hello']);
+  assert.deepEqual(seq, ['offer/accept', 'send 24 B/recv_inline demo.Compute', 'offer/accept', 'push_desc/pull_desc', 'imbue_creds/extract_creds', 'send 16 B/recv_inline demo.Result']);
   // on the lane (client↔A stream): the next round's request
   const next = model.stepLane(req, 1);
   assert.equal(next, 10);
@@ -133,8 +133,9 @@ test('stepping: next/previous in a conversation follows the nested exchange; on 
 
 test('search for message types', () => {
   const { model } = build(4);
-  assert.equal(model.search('posix.read').length, 8, 'posix.Read and posix.ReadReply, 4 rounds');
-  assert.equal(model.search('ReadReply').length, 4);
+  assert.equal(model.search('posix').length, 8, 'posix.Read and posix.Reply, 4 rounds');
+  assert.equal(model.search('posix.read').length, 4);
+  assert.equal(model.search('Reply').length, 4);
   assert.equal(model.search('nope').length, 0);
   assert.equal(model.search('').length, 0);
 });

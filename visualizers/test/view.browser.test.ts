@@ -64,7 +64,7 @@ test('demo: lifelines, arrows, click to select, detail panel, keyboard stepping,
   // → : next in the conversation is the reply; ← back; ← again: the offer that opened it
   await page.locator('canvas').focus();
   await page.keyboard.press('ArrowRight');
-  assert.match(await page.getByTestId('ipc-detail-title').innerText(), /posix\.ReadReply #8/);
+  assert.match(await page.getByTestId('ipc-detail-title').innerText(), /posix\.Reply #8/);
   assert.match(await detail.innerText(), /from: demo-a \[11\]/);
   await page.keyboard.press('ArrowLeft');
   assert.match(await page.getByTestId('ipc-detail-title').innerText(), /posix\.Read #1/);
@@ -81,10 +81,10 @@ test('demo: lifelines, arrows, click to select, detail panel, keyboard stepping,
   await page.keyboard.press('Enter');
   assert.match(String(await page.evaluate(() => (window as unknown as W).__opened)), /^programs\/ipc-demo\/main\.c:\d+$/);
   // search
-  await page.getByLabel('Search message types').fill('ReadReply');
+  await page.getByLabel('Search message types').fill('posix.Reply');
   assert.equal(await page.locator('.ipcv-search-info').innerText(), '2 found');
   await page.getByLabel('Search message types').press('Enter');
-  assert.match(await page.getByTestId('ipc-detail-title').innerText(), /posix\.ReadReply #8/);
+  assert.match(await page.getByTestId('ipc-detail-title').innerText(), /posix\.Reply #8/);
   // filter to a conversation through the tree
   await page.locator('.ipcv-tree .ipcv-node').nth(1).click();
   const st = await page.getByTestId('ipc-status').innerText();

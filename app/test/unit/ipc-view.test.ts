@@ -60,7 +60,7 @@ test('saved trace: encoded records → backend chunks → renderer feed → the 
   feed.finish();
   assert.equal(feed.decoder.stats.corruptBytes, 0);
   sameView(model, direct);
-  assert.equal(model.msgLabel(1), 'send 12 B/recv_inline posix.Read');
+  assert.equal(model.msgLabel(1), 'send 16 B/recv_inline posix.Read');
   assert.equal(model.messageDetail(1).src.decoded, 'posix.Read{fd: 3, size: 4096}');
 });
 
