@@ -116,6 +116,16 @@ export function installDebugEditor(editor: Editor, monaco: M): void {
     if (!line || !file) return;
     debugStore.model.toggle(file, line);
   });
+  // Edits move breakpoints with their lines (and drop those on deleted lines).
+  editor.onDidChangeModelContent((e) => {
+    const file = pathOf(editor);
+    if (!file || !debugStore.model.forFile(file).length) return;
+    for (const c of [...e.changes].sort((a, b) => b.range.startLineNumber - a.range.startLineNumber)) {
+      const added = c.text.split('\n').length - 1;
+      const removed = c.range.endLineNumber - c.range.startLineNumber;
+      if (added !== removed) debugStore.model.shiftLines(file, c.range.startLineNumber + 1, added - removed);
+    }
+  });
   editor.onDidChangeModel(() => {
     renderBreakpoints();
     renderCurrentLine();

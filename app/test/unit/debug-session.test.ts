@@ -130,6 +130,20 @@ describe('DebugSession (real QEMU + gdb + bridge)', { timeout: 400000, skip }, (
     assert.ok(rsp.some((e) => e.client >= 2), 'the RSP log shows the second client');
   });
 
+  it('a conditional breakpoint whose condition is false does not stop; one that holds does', async () => {
+    const later = lineOf(SRC, /sched_check_user_return\(r\);/);
+    const views = await s.setBreakpoints([
+      { file: SRC, line: bpLine, enabled: true, condition: 'r->rax == 987654' },
+      { file: SRC, line: later, enabled: true, condition: 'nr == nr' },
+    ]);
+    assert.equal(views.filter((v) => v.number && !v.error).length, 2, JSON.stringify(views));
+    const next = waitFor((x) => x.phase === 'stopped');
+    await s.command('continue');
+    const st = await next;
+    assert.deepEqual(st.stop!.location, { file: SRC, line: later }, st.stop!.description);
+    assert.equal(st.stop!.kind, 'breakpoint');
+  });
+
   it('continue runs on; QEMU exiting ends the session with the reason', async () => {
     await s.setBreakpoints([]);
     const ended = waitFor((x) => x.phase === 'ended', 300000);
