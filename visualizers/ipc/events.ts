@@ -162,3 +162,6 @@ export interface MessageDecoder {
   /** e.g. { type: 'posix.Read', text: 'posix.Read{fd: 3, size: 4096}' } */
   decode(payload: Uint8Array): { type: string; text: string } | undefined;
 }
+
+/** What "Break on next message" targets (the view asks its host to arm the debugger). */
+export type BreakTarget = { kind: 'lane'; conv: number; stream: string } | { kind: 'conversation'; conv: number; stream: string } | { kind: 'process'; pid: number };

@@ -16,7 +16,8 @@ import { LodCache, computeFrame, defaultState, hitTest, layout, newFrame, type F
 import { fmtBytes, fmtNs, type IpcModel, type MessageDetail, type SideDetail } from './model.js';
 import { THEMES, hueColor, paint } from './render.js';
 
-export type BreakTarget = { kind: 'lane'; conv: number; stream: string } | { kind: 'conversation'; conv: number; stream: string } | { kind: 'process'; pid: number };
+import type { BreakTarget } from './events.js';
+export type { BreakTarget };
 
 export interface IpcViewHooks {
   /** resolve a submitting return address to "file:line" (through the program's symbols) */

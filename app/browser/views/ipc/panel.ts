@@ -12,6 +12,7 @@ import { tableDecoder } from '../../../../visualizers/ipc/messages.js';
 import { IpcModel } from '../../../../visualizers/ipc/model.js';
 import { createIpcView, type BreakTarget, type IpcView } from '../../../../visualizers/ipc/view.js';
 import { registerView, type ViewContext, type ViewInstance } from '../../views.js';
+import { BreakOnNext } from './break.js';
 import { TraceFeed, base64ToBytes } from './trace-feed.js';
 
 export interface IpcPanelHooks {
@@ -35,8 +36,12 @@ class IpcPanel {
 
   constructor(private readonly host: HTMLElement, private readonly ctx: ViewContext) {}
 
+  private breaker: BreakOnNext | undefined;
+
   async init(): Promise<void> {
     const c = this.ctx.client;
+    this.breaker = new BreakOnNext(this.ctx, () => ({ view: this.view, model: this.model }));
+    if (!ipcPanelHooks.breakOnNext) ipcPanelHooks.breakOnNext = (t, model) => this.breaker!.arm(t, model);
     const abi = await c.request('ipc.abi', {}).catch(() => ({ errors: {}, messages: [], problems: ['the backend has no IPC view support'] }));
     this.abi = abi;
     this.reset();
@@ -57,6 +62,7 @@ class IpcPanel {
       openSource: (file, line) => void this.ctx.openFile(file, line),
       breakOnNext: ipcPanelHooks.breakOnNext ? (t) => ipcPanelHooks.breakOnNext!(t, this.model) : undefined,
     }, this.ctx.theme());
+    this.model.onChange(() => this.breaker?.trySelect());
     ipcDebug.view = this.view;
     ipcDebug.model = this.model;
     ipcDebug.feed = this.feed;
