@@ -102,6 +102,25 @@ describe('DebugSession (real QEMU + gdb + bridge)', { timeout: 400000, skip }, (
     assert.ok(nr && /^\d+$/.test(nr.value), JSON.stringify(st.stop!.locals));
   });
 
+  it('step into enters the called function, step out returns to the caller', async () => {
+    // We are on `uint32_t tid = current()->tid;` (current() and this_cpu() are inline functions).
+    const into = waitFor((x) => x.phase === 'stopped');
+    await s.command('step');
+    const a = await into;
+    assert.notEqual(a.stop!.frames[0]!.func, 'syscall_dispatch', JSON.stringify(a.stop!.frames.slice(0, 3)));
+    assert.ok(a.stop!.frames.some((f) => f.func === 'syscall_dispatch'), 'the caller is on the stack');
+    const out = waitFor((x) => x.phase === 'stopped');
+    await s.command('finish');
+    let b = await out;
+    // Out of this_cpu() lands in current(); once more reaches syscall_dispatch.
+    if (b.stop!.frames[0]!.func !== 'syscall_dispatch') {
+      const again = waitFor((x) => x.phase === 'stopped');
+      await s.command('finish');
+      b = await again;
+    }
+    assert.equal(b.stop!.frames[0]!.func, 'syscall_dispatch', JSON.stringify(b.stop!.frames.slice(0, 3)));
+  });
+
   it('watch, registers with control registers, memory and disassembly', async () => {
     const [w, bad] = await s.evaluate(['r->rax', 'no_such_symbol_here']);
     assert.match(w!.value!, /^\d+$/);
