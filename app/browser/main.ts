@@ -662,7 +662,9 @@ async function main(): Promise<void> {
     $('#status-cursor').textContent = `Ln ${e.position.lineNumber}, Col ${e.position.column}`;
   });
   setupPanels();
-  void installDebugging({ client, editor, monaco, notify, openFile });
+  void installDebugging({ client, editor, monaco, notify, openFile, beforeRun: async () => {
+    for (const f of files.values()) if (isDirty(f)) await saveFile(f);
+  } });
   applyTheme(ui.theme);
   applyLayout();
   splitter($('#split-v'), 'x');

@@ -16,8 +16,11 @@ export function installDebugging(opts: {
   monaco: typeof Monaco;
   notify(level: 'info' | 'warning' | 'error', message: string): void;
   openFile(path: string, line?: number, column?: number): Promise<void>;
+  /** Saves dirty editors before a debug Run (like Run does). */
+  beforeRun?(): Promise<void>;
 }): Promise<void> {
   installDebugEditor(opts.editor, opts.monaco);
+  if (opts.beforeRun) debugStore.beforeRun = opts.beforeRun;
   document.getElementById('btn-debug')?.addEventListener('click', () => {
     void startDebugRun();
     document.getElementById('panel-tab-debug')?.click();
