@@ -36,7 +36,11 @@ export interface ConnectionOptions {
 
 export class RspConnection {
   private readonly decoder: RspDecoder;
-  private lastSent: string | string[] | undefined;
+  /**
+   * Frames sent and not yet acknowledged, oldest first (several when requests are
+   * pipelined; acks come in order). A '-' retransmits the oldest.
+   */
+  private unacked: Array<string | string[]> = [];
   private retransmits = 0;
   private closed = false;
   private readonly maxRetransmits: number;
@@ -65,8 +69,7 @@ export class RspConnection {
   /** Send a packet; pass `checksum` if already known (e.g. forwarding). */
   sendPacket(data: string, checksum?: number): void {
     const frame = encodePacket(data, checksum !== undefined ? { checksum } : {});
-    this.lastSent = frame;
-    this.retransmits = 0;
+    this.remember(frame);
     this.writeRaw(frame);
   }
 
@@ -76,9 +79,15 @@ export class RspConnection {
    */
   sendPacketParts(parts: string[], checksum: number): void {
     const frame = ['$', ...parts, '#' + (checksum & 0xff).toString(16).padStart(2, '0')];
-    this.lastSent = frame;
-    this.retransmits = 0;
+    this.remember(frame);
     this.writeParts(frame);
+  }
+
+  private remember(frame: string | string[]): void {
+    if (this.unacked.length === 0) this.retransmits = 0;
+    this.unacked.push(frame);
+    // A peer that never acks (it must, acks are on) cannot make this grow without bound.
+    if (this.unacked.length > 64) this.unacked.shift();
   }
 
   private writeParts(frame: string[]): void {
@@ -122,17 +131,20 @@ export class RspConnection {
       if (this.closed) return;
       switch (ev.kind) {
         case 'ack':
-          this.lastSent = undefined;
+          this.unacked.shift();
+          this.retransmits = 0;
           break;
         case 'nak':
-          if (this.lastSent !== undefined) {
+          if (this.unacked.length > 0) {
+            const frame = this.unacked[0]!;
             if (++this.retransmits > this.maxRetransmits) {
-              const raw = typeof this.lastSent === 'string' ? this.lastSent : this.lastSent.join('');
+              const raw = typeof frame === 'string' ? frame : frame.join('');
               this.handler.onProtocolError?.({ code: 'bad-checksum', nak: false, raw: raw.slice(0, 256),
                 message: `peer rejected a packet ${this.maxRetransmits} times; giving up on it` });
-              this.lastSent = undefined;
-            } else if (typeof this.lastSent === 'string') this.writeRaw(this.lastSent);
-            else this.writeParts(this.lastSent);
+              this.unacked.shift();
+              this.retransmits = 0;
+            } else if (typeof frame === 'string') this.writeRaw(frame);
+            else this.writeParts(frame);
           }
           break;
         case 'interrupt':

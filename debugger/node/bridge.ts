@@ -86,6 +86,11 @@ interface Client {
 /** PacketSize the bridge offers its clients (gdb's own cap is 16 KiB); m/M/X are split for the target. */
 export const CLIENT_PACKET_SIZE = 0x4000;
 
+/** Bytes of sequential `m` reads the bridge keeps fetched ahead while the target is stopped. */
+export const READ_AHEAD = 0x8000;
+
+type Reply = { data: string; checksum?: number; parts?: string[] };
+
 export type StopHook = (target: RspClient, stop: StopReply) => Promise<void>;
 
 /**
@@ -111,7 +116,14 @@ export class Bridge extends EventEmitter {
   private hooks: StopHook[] = [];
   private log: fs.WriteStream | undefined;
   stats = { pauses: 0, forwarded: 0, stops: 0, readAheadHits: 0 };
-  private readAhead: { addr: bigint; len: number; reply: Promise<{ data: string; checksum?: number; parts?: string[] }> } | undefined;
+  /**
+   * Read-ahead cache: replies to `m` packets fetched before any client asked, oldest
+   * first, each for exactly (addr, len) under the target's Hg thread at the time. Only
+   * filled while a client reads sequentially with the target stopped; emptied by any
+   * other packet from any client, any resume and any stop, so it never serves bytes
+   * the target would not give now.
+   */
+  private readAhead: Array<{ addr: bigint; len: number; hg: string | undefined; reply: Promise<Reply> }> = [];
   private lastReadEnd: bigint | undefined;
 
   constructor(private readonly opts: BridgeOptions = {}) {
@@ -302,24 +314,33 @@ export class Bridge extends EventEmitter {
     if (head === 'm') {
       const m = /^m([0-9a-fA-F]+),([0-9a-fA-F]+)$/.exec(data);
       const len = m ? parseInt(m[2]!, 16) : 0;
-      if (!m || len <= MAX_READ_CHUNK) return this.pass(t, data);
+      if (!m || len === 0 || len > 0x100000) return this.pass(t, data);
       const addr = BigInt('0x' + m[1]);
-      let reply: { data: string; checksum?: number; parts?: string[] };
-      const ra = this.readAhead;
-      this.readAhead = undefined;
-      if (ra && ra.addr === addr && ra.len === len) {
-        reply = await ra.reply;
-        this.stats.readAheadHits++;
-      } else reply = await this.readSplit(t, addr, len);
-      // Streaming detected (this read continues the previous one): read the next
-      // block while the client digests this one, hiding the extra hop's latency.
-      const replyLen = reply.parts ? reply.parts.reduce((a, p) => a + p.length, 0) : reply.data.length;
-      if (this.lastReadEnd === addr && replyLen === 2 * len) {
-        const next = addr + BigInt(len);
-        this.readAhead = { addr: next, len, reply: this.readSplit(t, next, len).catch(() => ({ data: 'E01' })) };
+      // Serve from the read-ahead cache when this exact read was fetched ahead.
+      let cached: Promise<Reply> | undefined;
+      while (this.readAhead.length > 0) {
+        const ra = this.readAhead.shift()!;
+        if (ra.addr === addr && ra.len === len && ra.hg === this.targetHg) {
+          cached = ra.reply;
+          this.stats.readAheadHits++;
+          break;
+        }
+        if (ra.addr > addr) { this.readAhead = []; break; }
       }
-      this.lastReadEnd = addr + BigInt(len);
-      return reply;
+      const reply = cached ?? this.readSplit(t, addr, len);
+      // Streaming detected (this read continues the previous one): keep READ_AHEAD
+      // bytes of following reads pipelined to the target while the client digests
+      // this one, so the extra hop's latency is hidden.
+      const end = addr + BigInt(len);
+      if (this.lastReadEnd === addr) {
+        let next = this.readAhead.length > 0 ? this.readAhead[this.readAhead.length - 1]!.addr + BigInt(len) : end;
+        while (next - end < BigInt(READ_AHEAD) && next + BigInt(len) <= 1n << 64n) {
+          this.readAhead.push({ addr: next, len, hg: this.targetHg, reply: this.readSplit(t, next, len).catch(() => ({ data: 'E01' })) });
+          next += BigInt(len);
+        }
+      } else this.readAhead = [];
+      this.lastReadEnd = end;
+      return await reply;
     }
     const limit = t.packetSize - 32;
     if ((head === 'M' || head === 'X') && data.length > limit) {
@@ -349,11 +370,17 @@ export class Bridge extends EventEmitter {
     return r.checksum !== undefined ? { data: r.reply, checksum: r.checksum } : { data: r.reply };
   }
 
-  private async readSplit(t: RspClient, addr: bigint, len: number): Promise<{ data: string; checksum?: number; parts?: string[] }> {
+  private async readSplit(t: RspClient, addr: bigint, len: number): Promise<Reply> {
+    // Reads have no side effects on RAM, and QEMU answers pipelined packets in order:
+    // all parts go out at once (RspClient keeps up to MAX_PIPELINE in flight).
     const parts: Array<Promise<{ reply: string; checksum: number | undefined }>> = [];
     for (let off = 0; off < len; off += MAX_READ_CHUNK) {
       const n = Math.min(MAX_READ_CHUNK, len - off);
-      parts.push(t.requestWithChecksum(`m${(addr + BigInt(off)).toString(16)},${n.toString(16)}`));
+      parts.push(t.requestWithChecksum(`m${(addr + BigInt(off)).toString(16)},${n.toString(16)}`, undefined, true));
+    }
+    if (parts.length === 1) {
+      const { reply, checksum } = await parts[0]!;
+      return checksum !== undefined ? { data: reply, checksum } : { data: reply };
     }
     const replies = await Promise.all(parts);
     const good: string[] = [];
@@ -379,7 +406,7 @@ export class Bridge extends EventEmitter {
 
   /** Forget read-ahead data: anything but a sequential bulk read may change memory. */
   private invalidateReadAhead(): void {
-    this.readAhead = undefined;
+    this.readAhead = [];
     this.lastReadEnd = undefined;
   }
 

@@ -5,8 +5,10 @@
  * Rules it keeps for QEMU 7.2: all-stop only; while the target runs NOTHING but
  * 0x03 is written (any other byte would stop the guest); acks always on (no
  * QStartNoAckMode); `m` reads at most 0x800 bytes per packet, so larger reads are
- * chunked; requests are strictly serialized (one packet in flight); EOF while the
- * target runs means it exited (isa-debug-exit closes the socket).
+ * chunked; requests are serialized (one packet in flight) except reads marked
+ * `pipeline` (QEMU answers packets strictly in order, so up to MAX_PIPELINE such
+ * reads may be in flight together); EOF while the target runs means it exited
+ * (isa-debug-exit closes the socket).
  *
  *   request() ─▶ queue ─▶ one packet in flight ─▶ reply resolves the promise
  *   resume()  ─▶ state 'running' ─▶ stop reply (or EOF) resolves with TargetStop
@@ -28,6 +30,8 @@ const ZTYPE: Record<BreakpointType, number> = { sw: 0, hw: 1, write: 2, read: 3,
 
 /** Largest `m` read QEMU 7.2 answers in one packet. */
 export const MAX_READ_CHUNK = 0x800;
+/** Most pipelined requests in flight at once (QEMU 7.2 queues them on its socket and answers in order). */
+export const MAX_PIPELINE = 16;
 
 export class RspRequestError extends Error {
   constructor(message: string, readonly request: string, readonly reply?: string) {
@@ -51,6 +55,8 @@ interface Pending {
   resolve: (reply: string) => void;
   reject: (e: Error) => void;
   timer?: NodeJS.Timeout;
+  /** A side-effect-free read that may be sent before earlier pipelined reads are answered. */
+  pipeline?: boolean;
 }
 
 /**
@@ -65,7 +71,7 @@ export class RspClient extends EventEmitter {
   closeReason: string | undefined;
   /** target.xml as read during the handshake (when the stub offers it). */
   targetXml: string | undefined;
-  private inflight: Pending | undefined;
+  private inflight: Pending[] = [];
   private queue: Pending[] = [];
   private discard = 0;
   private resumeWaiters: Array<(s: TargetStop) => void> = [];
@@ -120,17 +126,21 @@ export class RspClient extends EventEmitter {
   }
 
   /** Send one packet and wait for its reply. Rejects while running/closed, on timeout. */
-  request(data: string, timeoutMs = this.timeoutMs, onChecksum?: (cs: number | undefined) => void): Promise<string> {
+  request(data: string, timeoutMs = this.timeoutMs, onChecksum?: (cs: number | undefined) => void, pipeline = false): Promise<string> {
     return new Promise((resolve, reject) => {
       if (this.state === 'closed') {
         reject(new RspRequestError(`target connection is closed (${this.closeReason ?? 'closed'}); cannot send "${short(data)}"`, data));
         return;
       }
-      const p: Pending = { data, resolve, reject, ...(onChecksum ? { checksum: onChecksum } : {}) };
+      const p: Pending = { data, resolve, reject, ...(onChecksum ? { checksum: onChecksum } : {}), ...(pipeline ? { pipeline } : {}) };
       p.timer = setTimeout(() => {
-        if (this.inflight === p) {
-          this.inflight = undefined;
-          this.discard++;
+        if (this.inflight.includes(p)) {
+          // Replies come in order: the ones still owed to every packet in flight are
+          // dropped, and those requests fail too (their order can no longer be trusted).
+          const lost = this.inflight;
+          this.inflight = [];
+          this.discard += lost.length;
+          for (const o of lost) if (o !== p) { clearTimeout(o.timer); o.reject(new RspRequestError(`no reply from ${this.description} to "${short(o.data)}" (an earlier pipelined request timed out)`, o.data)); }
           this.pump();
         } else this.queue = this.queue.filter((q) => q !== p);
         reject(new RspRequestError(`no reply from ${this.description} to "${short(data)}" within ${timeoutMs} ms`, data));
@@ -141,9 +151,9 @@ export class RspClient extends EventEmitter {
   }
 
   /** request() that also gives the reply's checksum when the codec knows it. */
-  requestWithChecksum(data: string, timeoutMs = this.timeoutMs): Promise<{ reply: string; checksum: number | undefined }> {
+  requestWithChecksum(data: string, timeoutMs = this.timeoutMs, pipeline = false): Promise<{ reply: string; checksum: number | undefined }> {
     let cs: number | undefined;
-    const p = this.request(data, timeoutMs, (c) => { cs = c; });
+    const p = this.request(data, timeoutMs, (c) => { cs = c; }, pipeline);
     return p.then((reply) => ({ reply, checksum: cs }));
   }
 
@@ -156,18 +166,23 @@ export class RspClient extends EventEmitter {
   }
 
   private pump(): void {
-    if (this.inflight || this.state !== 'stopped') return;
-    const next = this.queue.shift();
-    if (!next) return;
-    if (next.resume) {
-      this.resumeWaiters.push(next.resume);
-      this.state = 'running';
+    while (this.state === 'stopped' && this.queue.length > 0) {
+      const next = this.queue[0]!;
+      if (this.inflight.length > 0) {
+        // Only side-effect-free reads join packets already in flight.
+        if (!next.pipeline || this.inflight.length >= MAX_PIPELINE || !this.inflight.every((p) => p.pipeline)) return;
+      }
+      this.queue.shift();
+      if (next.resume) {
+        this.resumeWaiters.push(next.resume);
+        this.state = 'running';
+        this.conn.sendPacket(next.data);
+        this.emit('running', next.data);
+        return;
+      }
+      this.inflight.push(next);
       this.conn.sendPacket(next.data);
-      this.emit('running', next.data);
-      return;
     }
-    this.inflight = next;
-    this.conn.sendPacket(next.data);
   }
 
   private onPacket(data: string, cs?: number): void {
@@ -189,12 +204,11 @@ export class RspClient extends EventEmitter {
       this.pump();
       return;
     }
-    const p = this.inflight;
+    const p = this.inflight.shift();
     if (!p) {
       this.emit('protocol-error', { code: 'garbage', nak: false, raw: data, message: `unsolicited packet from target while stopped: "${short(data)}"` } satisfies RspError);
       return;
     }
-    this.inflight = undefined;
     clearTimeout(p.timer);
     p.checksum?.(cs);
     p.resolve(data);
@@ -220,8 +234,8 @@ export class RspClient extends EventEmitter {
     this.closeReason = why + (info.error ? `: ${info.error.message}` : '');
     if (wasRunning) this.finishRun({ kind: 'disconnected', message: this.closeReason, raw: '' });
     this.state = 'closed';
-    const all = [...(this.inflight ? [this.inflight] : []), ...this.queue];
-    this.inflight = undefined;
+    const all = [...this.inflight, ...this.queue];
+    this.inflight = [];
     this.queue = [];
     for (const p of all) {
       clearTimeout(p.timer);

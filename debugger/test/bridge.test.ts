@@ -110,6 +110,44 @@ describe('bridge: QEMU + two gdbs + raw clients', T, () => {
     }
   });
 
+
+  it('read-ahead cache: sequential reads are served ahead, yet show bytes written by another client and by a step', async () => {
+    // 7200: mov byte [cs:0xa000], 0xab ; jmp $   (one step changes memory the cache holds)
+    const STORE = Uint8Array.from([0x2e, 0xc6, 0x06, 0x00, 0xa0, 0xab, 0xeb, 0xfe]);
+    const c = await RspClient.connect(`tcp:127.0.0.1:${b.port}`);
+    const w = await RspClient.connect(`tcp:127.0.0.1:${b.port}`);
+    const chunk = (addr: bigint) => c.readMemory(addr, 0x800);
+    try {
+      const data = Uint8Array.from({ length: 0x4000 }, (_, i) => (i * 7 + (i >> 8)) & 0xff);
+      await w.writeMemoryBinary(0x8000n, data);
+      await w.writeMemory(0x7200n, STORE);
+      assert.deepEqual(await chunk(0x8000n), data.subarray(0, 0x800));
+      assert.deepEqual(await chunk(0x8800n), data.subarray(0x800, 0x1000)); // sequential: the bridge reads ahead
+      const hits = b.stats.readAheadHits;
+      assert.deepEqual(await chunk(0x9000n), data.subarray(0x1000, 0x1800));
+      assert.ok(b.stats.readAheadHits > hits, 'the third sequential read was served from the read-ahead cache');
+      // Another client writes into a block already fetched ahead: the reader sees the new bytes.
+      await w.writeMemory(0x9800n, Uint8Array.from([0xde, 0xad, 0xbe, 0xef]));
+      const after = await chunk(0x9800n);
+      assert.deepEqual(after.subarray(0, 4), Uint8Array.from([0xde, 0xad, 0xbe, 0xef]));
+      assert.deepEqual(after.subarray(4), data.subarray(0x1804, 0x2000));
+      // Fill the cache again past 0xa000, then single-step the store: the next read of 0xa000 shows 0xab.
+      assert.equal(data[0x2000], 0x20);
+      await chunk(0x8000n);
+      await chunk(0x8800n);
+      assert.equal((await chunk(0x9000n))[0], data[0x1000]);
+      await c.requestOk('P10=0072000000000000', 'set rip');
+      const stop = await c.step();
+      assert.equal(stop.kind, 'signal');
+      const stepped = await chunk(0xa000n);
+      assert.equal(stepped[0], 0xab, 'the byte stored by the stepped instruction');
+      assert.deepEqual(stepped.subarray(1), data.subarray(0x2001, 0x2800));
+    } finally {
+      await c.requestOk('P10=0070000000000000', 'set rip').catch(() => undefined);
+      c.close();
+      w.close();
+    }
+  });
   it('one gdb resumes, the other joins, both see the stop (a hardware breakpoint set by a third client)', async () => {
     const stopA = A.waitForStop(60000);
     const stopB = B.waitForStop(60000);
