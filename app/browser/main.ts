@@ -12,6 +12,7 @@
  */
 import '@xterm/xterm/css/xterm.css';
 import './styles.css';
+import { debugStatusLabel } from '../common/debug.js';
 import { describeState, type Diagnostic, type DirEntry, type ProjectInfo, type TargetState, type UiState } from '../common/contract.js';
 import { VALID_BAUDS } from '../common/project.js';
 import { Client } from './client.js';
@@ -19,6 +20,7 @@ import { monaco } from './monaco-setup.js';
 import { debugHooks, registerBuiltinPanels, terminalText } from './panels.js';
 import { ipcDebug, registerIpcPanel } from './views/ipc/panel.js';
 import { handleDebugKey, installDebugging, registerDebugViews, runShouldDebug } from './debug/index.js';
+import { debugStore, onStatus } from './debug/store.js';
 import { viewsAt, type ViewContext, type ViewInstance } from './views.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(sel: string): T => {
@@ -444,12 +446,20 @@ function renderState(): void {
   const live = ['building', 'booting', 'running'].includes(targetState.kind);
   s.textContent = live ? `${label} · ${fmtElapsed(Date.now() - stateSince)}` : targetState.kind === 'idle' ? 'idle' : `${label}`;
   s.title = label;
+  // The debugger holding a live target stopped wins over "running" (back to it on Continue).
+  const paused = ['booting', 'running'].includes(targetState.kind) ? debugStatusLabel(debugStore.status) : undefined;
+  if (paused) {
+    s.dataset['state'] = 'paused';
+    s.textContent = paused;
+    s.title = paused;
+  }
   const busy = live;
   ($('#btn-run') as HTMLButtonElement).disabled = busy;
   ($('#btn-stop') as HTMLButtonElement).disabled = !busy;
   ($('#btn-restart') as HTMLButtonElement).disabled = !project;
 }
 setInterval(renderState, 1000);
+onStatus(() => renderState());
 
 async function run(): Promise<void> {
   if (!project) return notify('warning', 'Open a project first.');

@@ -105,6 +105,17 @@ export interface StopInfo {
 
 export type DebugPhase = 'off' | 'starting' | 'running' | 'stopped' | 'ended';
 
+/**
+ * What the status bar says about a debug session: "paused · breakpoint 1 in syscall_dispatch"
+ * while the debugger holds the target stopped; undefined otherwise (the bar then shows the
+ * target's own state, "running · 00:42", as it does after Continue).
+ */
+export function debugStatusLabel(s: { phase: DebugPhase; stop?: Pick<StopInfo, 'description'> }): string | undefined {
+  if (s.phase !== 'stopped') return undefined;
+  const why = s.stop?.description.trim();
+  return why ? `paused · ${why}` : 'paused';
+}
+
 export interface DebugStatus {
   phase: DebugPhase;
   /** Port of the bridge a user's gdb can attach to (`target remote :PORT`). */

@@ -74,6 +74,10 @@ test('Run (F5) builds, boots with the gdbstub and stops on that line with the ca
   await waitForText(p, dbgState, /Starting|Running|Stopped/, 30000, 'the debug session to start');
   const text = await waitForText(p, dbgState, /Stopped|ended/, BOOT_TIMEOUT, 'the stop at the breakpoint');
   assert.match(text, /Stopped: breakpoint \d+ in syscall_dispatch/, text);
+  // The status bar says the debugger holds the target, not "running".
+  const bar = await waitForText(p, async (pg) => (await pg.textContent('#status-state')) ?? '', /^paused/, 10000, 'the paused status bar');
+  assert.match(bar, /^paused · breakpoint \d+ in syscall_dispatch$/, bar);
+  assert.equal(await p.getAttribute('#status-state', 'data-state'), 'paused');
   const st = await status();
   assert.deepEqual(st.stop!.location, { file: FILE, line: bpLine });
   assert.equal(await activeFile(), FILE);
@@ -147,6 +151,7 @@ test('Continue (F5) with the breakpoint removed runs on to the shell prompt', as
   await p.click('.monaco-editor .view-lines');
   await p.keyboard.press('F5');
   await waitForText(p, dbgState, /^Running/, 30000, 'running');
+  await waitForText(p, async (pg) => (await pg.textContent('#status-state')) ?? '', /^running · \d\d:\d\d/, 10000, 'the status bar back to running');
   await waitForText(p, consoleText, /lanes\$ /, BOOT_TIMEOUT, 'the shell prompt');
   assert.equal((await decorations()).current, null, 'no current line while running');
 });
