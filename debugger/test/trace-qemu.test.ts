@@ -26,7 +26,10 @@ const INITRD = process.env['LANES_TRACE_INITRD'] ?? join(ROOT, 'os/build/initrd.
 const BASE = ['-accel', 'tcg', '-cpu', 'max,-arch-capabilities', '-smp', '2', '-m', '256M', '-display', 'none', '-monitor', 'none', '-no-reboot'];
 const missing = !existsSync(KERNEL) || !existsSync(INITRD) ? `no kernel/initrd at ${KERNEL} (run make -C os)` : false;
 
-async function bootWith(extra: string[], session: TraceSession, dir: string, commands = ['ps']): Promise<{ console: string }> {
+/** A shell command, and what shows it is done (default: the next prompt). */
+type Cmd = string | { cmd: string; until: RegExp };
+
+async function bootWith(extra: string[], session: TraceSession, dir: string, commands: Cmd[] = ['ps']): Promise<{ console: string }> {
   const p = spawn('qemu-system-x86_64', [...BASE, '-kernel', KERNEL, '-initrd', INITRD, '-serial', 'stdio', ...extra], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   p.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
@@ -45,12 +48,14 @@ async function bootWith(extra: string[], session: TraceSession, dir: string, com
     // a socket reader must be attached before the command runs (QEMU drops COM2 bytes otherwise)
     const attach = Date.now() + 20000;
     while (session.stats().bytes === 0 && Date.now() < attach) await new Promise((r) => setTimeout(r, 100));
-    for (let i = 0; i < commands.length; i++) {
+    for (const c of commands) {
+      const cmd = typeof c === 'string' ? c : c.cmd;
+      const until = typeof c === 'string' ? /lanes\$ / : c.until;
       const before = out.length;
-      p.stdin.write(commands[i] + '\n');
-      const end = Date.now() + 60000;
-      while (!/lanes\$ /.test(out.slice(before + commands[i]!.length))) {
-        if (Date.now() > end) throw new Error(`timeout running ${commands[i]}:\n${out}`);
+      p.stdin.write(cmd + '\n');
+      const end = Date.now() + 90000;
+      while (!until.test(out.slice(before + cmd.length))) {
+        if (Date.now() > end) throw new Error(`timeout running ${cmd}:\n${out}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }
@@ -90,6 +95,27 @@ async function probeTracing(): Promise<string | undefined> {
   p.kill('SIGKILL');
   if (/trace: \d+ rings/.test(out)) return undefined;
   return /lanes\$ /.test(out) ? 'this kernel does not record trace events (tracing not hooked into its boot yet)' : `the kernel did not boot:\n${out.slice(-800)}`;
+}
+
+/** IPC events carry their causes: matches and completions name their submits, wake-ups name what woke them. */
+function checkIpc(events: TraceEvent[]): void {
+  const byId = new Map(events.map((e) => [e.id, e]));
+  const of = (e: TraceEvent, k: string) => byId.get(e.fields[k] as number);
+  const subs = events.filter((e) => e.name === 'ipc_submit');
+  const matches = events.filter((e) => e.name === 'ipc_match');
+  const completes = events.filter((e) => e.name === 'ipc_complete' && e.fields['stream']);
+  assert.ok(subs.length > 10 && matches.length > 5 && completes.length > 5, `IPC events (${subs.length} submits, ${matches.length} matches)`);
+  for (const m of matches) {
+    assert.equal(of(m, 'cause')?.name, 'ipc_submit', 'a match names the submit that completed the pair');
+    assert.equal(of(m, 'other')?.name, 'ipc_submit', 'and the earlier one');
+    assert.ok(of(m, 'other')!.tsc <= m.tsc || of(m, 'other')!.cpu !== m.cpu);
+  }
+  const completed = completes.filter((c) => of(c, 'cause')?.name === 'ipc_submit').length;
+  assert.ok(completed >= completes.length * 0.95, `completions name their submit (${completed}/${completes.length})`);
+  assert.ok(events.some((e) => e.name === 'ipc_match' && Number(e.fields['child_stream']) !== 0), 'offer/accept opened conversations');
+  assert.ok(events.some((e) => e.name === 'ipc_cancel' && of(e, 'target')?.name === 'ipc_submit'), 'a cancel names the operation it cancelled');
+  assert.ok(events.some((e) => e.name === 'wakeup' && of(e, 'cause') !== undefined), 'a wake-up names its cause');
+  assert.ok(events.some((e) => e.name === 'proc_create' && e.fields['name'] === 'ipctests'));
 }
 
 describe('trace over QEMU transports', { skip: missing }, () => {
@@ -144,12 +170,14 @@ describe('trace over QEMU transports', { skip: missing }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'trace-shm-'));
     const shm = `/dev/shm/lanes-trace-test-${process.pid}`;
     const s = new TraceSession({ shm, out: join(dir, 'rec.ltrace'), keepEvents: true });
+    const ipc = existsSync(join(ROOT, 'os/programs/ipctests/main.c'));
     try {
-      await bootWith(qemuTraceArgs({ shm }), s, dir);
+      await bootWith(qemuTraceArgs({ shm }), s, dir, ipc ? ['ps', { cmd: 'ipctests ipc-nested3-processes ipc-cancel', until: /test ipc-cancel: \w+/ }] : ['ps']);
       const st = await s.stop();
       assert.equal(st.shmLost, 0);
       assert.equal(st.lost, 0);
       checkTrace(s.events, 'ivshmem');
+      if (ipc) checkIpc(s.events);
       const t = loadTrace(join(dir, 'rec.ltrace'));
       checkTrace(t.events, 'ivshmem recording');
     } finally {
