@@ -872,15 +872,19 @@ static bool t_cancel_race(void)
     REQUIRE(lanes_thread_start(&t, race_sender, NULL, 0) == 0, "thread");
     uint32_t cancelled = 0, received = 0, nocancel = 0;
     int32_t last = -1;
+    uint32_t spin = 0;
     for (uint32_t i = 0; i < RACE_N; i++) {
         REQUIRE(submit1(l[1], act(LANES_IPC_ACTION_RECV_INLINE, 0, 0), i) == 0, "recv %u", i);
-        /* Let the sender go and race it, with a varying head start. */
+        /* Let the sender go and race it: the head start adapts so that about half the rounds
+         * are cancelled and half complete first, with jitter. */
         __atomic_store_n(&race_go, i + 1, __ATOMIC_RELEASE);
-        for (volatile uint32_t k = 0; k < (i * 37) % 200; k++)
+        for (volatile uint32_t k = 0; k < spin + (i * 37) % 64; k++)
             ;
         int64_t r = lanes_sys_ipc_cancel(Q.handle, i);
-        if (r != 0)
+        if (r != 0) {
             nocancel++;
+            spin = spin > 16 ? spin - 16 : 0;
+        }
         struct lane_ipc_completion c;
         REQUIRE(next(&Q, &c), "round %u: no completion", i);
         REQUIRE(c.tag == i, "round %u: completion for tag %llu", i, (unsigned long long)c.tag);
@@ -889,6 +893,7 @@ static bool t_cancel_race(void)
         if (c.status == LANES_E_CANCELLED) {
             REQUIRE(r == 0, "round %u cancelled but cancel said %s", i, E(r));
             cancelled++;
+            spin += 16;
             /* Value i is still pending on the lane: a fresh receive must get exactly it. */
             while (__atomic_load_n(&race_sent, __ATOMIC_ACQUIRE) <= i)
                 lanes_pause();
@@ -988,11 +993,15 @@ static bool t_eol_process_death(void)
 
 #define RING_PROCS 4
 #define RING_MSGS 25000
+static uint32_t ring_msgs = RING_MSGS;  /* per process; ipctests --ring-msgs N changes it */
 #define RING_WINDOW 32
 
 static int child_ring(const char *arg)
 {
     int id = atoi(arg);
+    const char *colon = strchr(arg, ':');
+    if (colon)
+        ring_msgs = (uint32_t)atoi(colon + 1);
     int32_t in = lanes_handle_by_tag("in"), out = lanes_handle_by_tag("out");
     struct lanes_queue q;
     if (lanes_queue_init(&q, 2 * RING_WINDOW + 2) < 0)
@@ -1000,8 +1009,8 @@ static int child_ring(const char *arg)
     static uint64_t sendbuf[RING_WINDOW];
     uint32_t sent = 0, send_done = 0, recv_posted = 0, received = 0;
     uint64_t expect = 0;
-    while (send_done < RING_MSGS || received < RING_MSGS) {
-        while (sent < RING_MSGS && sent - send_done < RING_WINDOW) {
+    while (send_done < ring_msgs || received < ring_msgs) {
+        while (sent < ring_msgs && sent - send_done < RING_WINDOW) {
             uint32_t s = sent % RING_WINDOW;
             sendbuf[s] = ((uint64_t)id << 32) | sent;
             struct lane_ipc_action a = { .type = LANES_IPC_ACTION_SEND, .buf = (uint64_t)(uintptr_t)&sendbuf[s],
@@ -1010,7 +1019,7 @@ static int child_ring(const char *arg)
                 return 2;
             sent++;
         }
-        while (recv_posted < RING_MSGS && recv_posted - received < RING_WINDOW) {
+        while (recv_posted < ring_msgs && recv_posted - received < RING_WINDOW) {
             struct lane_ipc_action a = { .type = LANES_IPC_ACTION_RECV_INLINE, .handle = -1 };
             if (lanes_sys_ipc_submit(in, &a, 1, q.handle, 2) != 0)
                 return 3;
@@ -1049,8 +1058,8 @@ static bool t_stress_ring(void)
     for (int i = 0; i < RING_PROCS; i++) {
         /* process i sends on s[i][0] and receives on s[i-1][1] */
         struct lane_spawn_handle h[2] = { sh(s[(i + RING_PROCS - 1) % RING_PROCS][1], "in"), sh(s[i][0], "out") };
-        char arg[8];
-        snprintf(arg, sizeof arg, "%d", i);
+        char arg[24];
+        snprintf(arg, sizeof arg, "%d:%u", i, ring_msgs);
         p[i] = spawn_child("ring", arg, h, 2);
         REQUIRE(p[i] >= 0, "spawn %d", i);
     }
@@ -1063,8 +1072,8 @@ static bool t_stress_ring(void)
         REQUIRE(exited0(p[i], w), "ring member %d: %s", i, w);
     }
     uint64_t dt = lanes_now_ns() - t0;
-    printf("  stress: %d processes, %d messages, none lost or duplicated, %llu ms\n", RING_PROCS,
-           RING_PROCS * RING_MSGS, (unsigned long long)(dt / 1000000));
+    printf("  stress: %d processes in a ring, %u messages, none lost or duplicated, in order, %llu ms\n", RING_PROCS,
+           RING_PROCS * ring_msgs, (unsigned long long)(dt / 1000000));
     return true;
 }
 
@@ -1170,6 +1179,12 @@ int main(int argc, char **argv)
         if (!strcmp(m, "ring") && argc > 3)
             return child_ring(argv[3]);
         return 99;
+    }
+    if (argc > 2 && strcmp(argv[1], "--ring-msgs") == 0) {
+        ring_msgs = (uint32_t)atoi(argv[2]);
+        argv[2] = argv[0];
+        argv += 2;
+        argc -= 2;
     }
     struct lane_sysinfo si;
     lanes_sys_sysinfo(&si);
