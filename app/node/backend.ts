@@ -51,6 +51,7 @@ export class Backend {
       (id, code) => this.emit('term.exit', { id, code }),
     );
     this.ipcView = new IpcViewBackend((src) => this.emit('ipc.source', src), () => this.project);
+    this.runner.onTrace = (file, live) => this.ipcView.setRecording(file, live);
     this.debug = new DebugController((e, p) => this.emit(e, p), this.runner, () => this.project);
     this.attach((m) => {
       // The target ended (exited, Stop, failed): so did its debug session.

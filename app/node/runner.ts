@@ -16,6 +16,8 @@ import type { Project } from './project.js';
 import { findExecutable, qemuPreflight, startQemu, type QemuHandle } from './qemu.js';
 import { openSerial, type SerialHandle } from './serial.js';
 import type { DebugRunHooks } from './debug/controller.js';
+import os from 'node:os';
+import { prepareRunTrace, type RunTrace } from '../../debugger/node/trace/run.js';
 
 type Emit = <K extends keyof Events>(event: K, payload: Events[K]) => void;
 
@@ -55,6 +57,19 @@ export class Runner {
   checkCanStart(): void {
     if (!this.getProject()) throw new Error('no project is open');
     if (this.busy) throw new Error('the target is already running; press Stop or Restart');
+  }
+
+  /** Trace recording of the current QEMU Run (ivshmem; debugger/node/trace/run.ts), or null. */
+  private trace: RunTrace | null = null;
+  /** Told when a Run's trace recording starts (live) and ends; the IPC view follows it (app/node/ipc-view.ts). */
+  onTrace: ((file: string, live: boolean) => void) | null = null;
+
+  private async endTrace(): Promise<void> {
+    const tr = this.trace;
+    this.trace = null;
+    if (!tr) return;
+    await tr.stop().catch(() => undefined);
+    this.onTrace?.(tr.recording, false);
   }
 
   /** Debugging hooks of the current Run (app/node/debug/controller.ts), or null. */
@@ -130,8 +145,18 @@ export class Runner {
       this.notice('warning', 'gdb was not found on PATH (Debian: apt install gdb); QEMU\'s gdb stub is enabled but source-level debugging needs gdb.');
     this.emit('run.progress', { task: 'boot', stage: 'starting QEMU', step: 1, total: 3 });
     let stderr = '';
+    await this.endTrace();
+    let qc = this.debugRun ? this.debugRun.qemuConfig(c) : c;
     try {
-      this.qemu = await startQemu(project.root, this.debugRun ? this.debugRun.qemuConfig(c) : c, (d) => this.onConsole(gen, d), (d) => {
+      // record the guest's trace (ivshmem: no VM exit per event) for the live views
+      this.trace = prepareRunTrace({ dir: path.join(os.tmpdir(), `lanescope-trace-${process.pid}`, `run-${gen}`) });
+      qc = { ...qc, qemu: { ...qc.qemu, extraArgs: [...qc.qemu.extraArgs, ...this.trace.qemuArgs] } };
+    } catch (e) {
+      this.trace = null;
+      this.notice('warning', `no trace recording for this Run: ${(e as Error).message}`);
+    }
+    try {
+      this.qemu = await startQemu(project.root, qc, (d) => this.onConsole(gen, d), (d) => {
         stderr += d;
         if (stderr.length > 16384) stderr = stderr.slice(-16384);
         this.emit('build.output', { data: d.replace(/\n/g, '\r\n') });
@@ -147,6 +172,10 @@ export class Runner {
       return;
     }
     this.emit('build.output', { data: `\r\n$ ${this.qemu.argv.join(' ')}\r\n` });
+    if (this.trace) {
+      this.trace.session.start();
+      this.onTrace?.(this.trace.recording, true);
+    }
     if (this.debugRun) {
       this.emit('run.progress', { task: 'boot', stage: 'attaching the debugger (QEMU waits at reset)', step: 2, total: 3 });
       this.debugRun.attach();
@@ -155,6 +184,7 @@ export class Runner {
     const q = this.qemu;
     void q.proc.exited.then(({ code, signal }) => {
       if (this.qemu === q) this.qemu = null;
+      if (gen === this.gen) void this.endTrace();
       if (gen !== this.gen || this.state.kind === 'stopped') return;
       if (signal) {
         // Not our Stop (that bumps the generation first): QEMU crashed or was killed from outside.
@@ -267,6 +297,7 @@ export class Runner {
     this.qemu = null;
     this.serial = null;
     const results = await Promise.all([build?.stop(), qemu?.proc.stop(), serial?.close()]);
+    await this.endTrace();
     const survivors = results.flatMap((r) => (r && 'survivors' in r ? r.survivors : []));
     if (survivors.length) this.notice('error', `could not end processes ${survivors.join(', ')}`);
     if (build || qemu || serial || this.state.kind === 'building' || this.state.kind === 'booting' || this.state.kind === 'running')

@@ -13,7 +13,16 @@
 import type { BreakpointSpec, DebugStatus, WatchResult } from '../../../common/debug.js';
 import type { BreakTarget } from '../../../../visualizers/ipc/events.js';
 import type { IpcModel } from '../../../../visualizers/ipc/model.js';
-import type { ViewContext } from '../../views.js';
+import type { EventName, Events, RequestName, Requests } from '../../../common/contract.js';
+
+/** What this needs of the workbench (a ViewContext satisfies it). */
+export interface BreakContext {
+  client: {
+    request<K extends RequestName>(method: K, params: Requests[K]['params']): Promise<Requests[K]['result']>;
+    on<K extends EventName>(event: K, cb: (payload: Events[K]) => void): () => void;
+  };
+  openFile(path: string, line?: number, column?: number): Promise<void>;
+}
 
 /** The parts of the IPC view this uses. */
 export interface ViewLike {
@@ -46,7 +55,7 @@ export class BreakOnNext {
   private lastStop = -1;
   private wantId: number | undefined;
 
-  constructor(private readonly ctx: ViewContext, private readonly getView: () => { view: ViewLike; model: IpcModel }) {
+  constructor(private readonly ctx: BreakContext, private readonly getView: () => { view: ViewLike; model: IpcModel }) {
     ctx.client.on('debug.state', (s) => void this.onState(s));
   }
 
