@@ -274,7 +274,9 @@ class Guest:
         # the echo of our line, then the output, then the next prompt
         echo = self.wait_for(re.compile(re.escape(command[-40:]) + r"\n"), 30, since=start,
                              what="the shell's echo of the command", exc=CommandTimeout)
-        m = self.wait_for(re.compile(r"(^|\n)" + re.escape(PROMPT)), timeout, since=echo.end(),
+        # since=echo.end() - 1 keeps the echo's newline in reach, so a command that prints nothing
+        # (the prompt right after the echo) still matches "\n" + PROMPT.
+        m = self.wait_for(re.compile(r"(^|\n)" + re.escape(PROMPT)), timeout, since=echo.end() - 1,
                           what=f"the command {command!r} to finish", exc=CommandTimeout)
         output = ANSI_RE.sub("", self.buf[echo.end():m.start() + (1 if m.group(1) else 0)])
         mark_from = m.end()
