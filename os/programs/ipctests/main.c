@@ -1118,6 +1118,147 @@ static bool t_dispatcher(void)
     return true;
 }
 
+
+/* ---- mbus (the registry server, os/programs/mbus) ---- */
+
+#include <lanes/abi/messages.h>
+
+static int64_t mbus_publish(int32_t mbus, const char *name, const char *props, int32_t lane, uint64_t *id)
+{
+    struct lane_msg_mbus_publish m = lanes_msg_mbus_publish_encode(name, props);
+    struct lanes_acts b;
+    struct lane_ipc_completion c;
+    lanes_acts_init(&b);
+    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY);
+    lanes_acts_send(&b, &m, sizeof m);
+    lanes_acts_push(&b, lane, LANES_RIGHT_ALL);
+    lanes_acts_recv_inline(&b);
+    lanes_acts_end(&b);
+    int64_t r = lanes_ipc_call(&Q, mbus, &b, &c, T1);
+    struct lane_msg_mbus_reply rep;
+    if (r)
+        return r;
+    if (lanes_msg_mbus_reply_decode(lanes_ipc_data(&c, 3), lanes_ipc_result(&c, 3)->length, &rep))
+        return LANES_E_INVAL;
+    *id = rep.value;
+    return rep.error;
+}
+
+/* Enumerates; returns the count (names joined with ',' into out) or an error. */
+static int64_t mbus_enumerate(int32_t mbus, uint64_t after, const char *filter, char *out, size_t cap)
+{
+    struct lane_msg_mbus_enumerate m = lanes_msg_mbus_enumerate_encode(after, filter);
+    struct lanes_acts b;
+    struct lane_ipc_completion c;
+    lanes_acts_init(&b);
+    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY | LANES_IPC_FLAG_WANT_LANE);
+    lanes_acts_send(&b, &m, sizeof m);
+    lanes_acts_recv_inline(&b);
+    lanes_acts_end(&b);
+    int64_t r = lanes_ipc_call(&Q, mbus, &b, &c, T1);
+    if (r)
+        return r;
+    int32_t conv = lanes_ipc_result(&c, 0)->handle;
+    struct lane_msg_mbus_reply rep;
+    if (lanes_msg_mbus_reply_decode(lanes_ipc_data(&c, 2), lanes_ipc_result(&c, 2)->length, &rep))
+        return LANES_E_INVAL;
+    out[0] = 0;
+    for (uint64_t i = 0; i < rep.value; i++) {
+        lanes_acts_init(&b);
+        lanes_acts_recv_inline(&b);
+        struct lane_msg_mbus_entry e;
+        if (lanes_ipc_call(&Q, conv, &b, &c, T1) ||
+            lanes_msg_mbus_entry_decode(lanes_ipc_data(&c, 0), lanes_ipc_result(&c, 0)->length, &e))
+            return LANES_E_INVAL;
+        size_t l = strlen(out);
+        snprintf(out + l, cap - l, "%s%s", l ? "," : "", e.name);
+    }
+    lanes_sys_handle_close(conv);
+    return (int64_t)rep.value;
+}
+
+static bool t_mbus(void)
+{
+    int32_t reg[2];
+    REQUIRE(lanes_stream(reg) == 0, "stream");
+    struct lane_spawn_handle h = sh(reg[1], "mbus");
+    const char *argv[1] = { "mbus" };
+    struct lanes_spawn_opts o = { LANES_HANDLE_NONE, &h, 1, false };
+    int64_t p = lanes_spawn("mbus", 1, argv, &o);
+    REQUIRE(p >= 0, "spawn mbus: %s", E(p));
+    lanes_sys_handle_close(reg[1]);
+    int32_t svc[2], tty[2], late[2];
+    REQUIRE(lanes_stream(svc) == 0 && lanes_stream(tty) == 0 && lanes_stream(late) == 0, "streams");
+    uint64_t id1, id2, id3;
+    int64_t r = mbus_publish(reg[0], "demo.front", "class=demo;role=front", svc[0], &id1);
+    REQUIRE(r == 0 && id1 == 1, "publish: %s id %llu", E(r), (unsigned long long)id1);
+    REQUIRE(mbus_publish(reg[0], "serial0", "class=tty", tty[0], &id2) == 0 && id2 == 2, "publish 2");
+    char names[128];
+    REQUIRE(mbus_enumerate(reg[0], 0, "", names, sizeof names) == 2 && !strcmp(names, "demo.front,serial0"),
+            "enumerate all: %s", names);
+    REQUIRE(mbus_enumerate(reg[0], 0, "class=demo", names, sizeof names) == 1 && !strcmp(names, "demo.front"),
+            "class=demo: %s", names);
+    REQUIRE(mbus_enumerate(reg[0], 0, "class=tty|role=front", names, sizeof names) == 2, "or: %s", names);
+    REQUIRE(mbus_enumerate(reg[0], 0, "class=demo&role=back", names, sizeof names) == 0, "and: %s", names);
+    REQUIRE(mbus_enumerate(reg[0], 1, "", names, sizeof names) == 1 && !strcmp(names, "serial0"), "after 1: %s", names);
+    REQUIRE(mbus_enumerate(reg[0], 0, "name=serial0", names, sizeof names) == 1, "name=: %s", names);
+    /* Await an object that does not exist yet, then publish it. */
+    struct lane_msg_mbus_await aw = lanes_msg_mbus_await_encode(2, "class=late");
+    struct lanes_acts b;
+    lanes_acts_init(&b);
+    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY);
+    lanes_acts_send(&b, &aw, sizeof aw);
+    lanes_acts_recv_inline(&b);
+    lanes_acts_end(&b);
+    REQUIRE(lanes_ipc_submit(&Q, reg[0], &b, 500) == 0, "await");
+    lanes_sys_sleep(LANES_MS(20));
+    const struct lane_ipc_completion *pk = lanes_queue_peek(&Q);
+    REQUIRE(!pk || pk->tag != 500 || pk->status != 0, "await answered before the object existed");
+    REQUIRE(mbus_publish(reg[0], "late-service", "class=late", late[0], &id3) == 0 && id3 == 3, "publish 3");
+    struct lane_ipc_completion c;
+    do
+        REQUIRE(next(&Q, &c), "await never answered");
+    while (c.tag != 500);
+    struct lane_msg_mbus_entry e;
+    REQUIRE(c.status == 0 && lanes_msg_mbus_entry_decode(lanes_ipc_data(&c, 2), lanes_ipc_result(&c, 2)->length, &e) == 0 &&
+                e.id == 3 && !strcmp(e.name, "late-service"), "await: %s", E(c.status));
+    /* Bind: a lane to object 1, which reaches the publisher's other end. */
+    struct lane_msg_mbus_bind bm = lanes_msg_mbus_bind_encode(id1);
+    lanes_acts_init(&b);
+    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY | LANES_IPC_FLAG_WANT_LANE);
+    lanes_acts_send(&b, &bm, sizeof bm);
+    lanes_acts_recv_inline(&b);
+    lanes_acts_end(&b);
+    REQUIRE(lanes_ipc_call(&Q, reg[0], &b, &c, T1) == 0, "bind");
+    int32_t conv = lanes_ipc_result(&c, 0)->handle;
+    lanes_acts_init(&b);
+    lanes_acts_pull(&b);
+    REQUIRE(lanes_ipc_call(&Q, conv, &b, &c, T1) == 0, "pull bound lane");
+    int32_t bound = lanes_ipc_result(&c, 0)->handle;
+    lanes_sys_handle_close(conv);
+    REQUIRE(submit1(bound, act(LANES_IPC_ACTION_SEND, "via mbus", 9), 1) == 0, "send");
+    REQUIRE(submit1(svc[1], act(LANES_IPC_ACTION_RECV_INLINE, 0, 0), 2) == 0, "recv");
+    struct lane_ipc_completion c1, c2;
+    REQUIRE(two(&Q, &c1, &c2) && c2.status == 0 && !strcmp(lanes_ipc_data(&c2, 0), "via mbus"), "bound lane");
+    /* Bind to an unknown id. */
+    bm = lanes_msg_mbus_bind_encode(99);
+    lanes_acts_init(&b);
+    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY);
+    lanes_acts_send(&b, &bm, sizeof bm);
+    lanes_acts_recv_inline(&b);
+    lanes_acts_end(&b);
+    struct lane_msg_mbus_reply rep;
+    REQUIRE(lanes_ipc_call(&Q, reg[0], &b, &c, T1) == 0 &&
+                lanes_msg_mbus_reply_decode(lanes_ipc_data(&c, 2), lanes_ipc_result(&c, 2)->length, &rep) == 0 &&
+                rep.error == LANES_E_NOENT, "bind 99");
+    int32_t hs[] = { bound, svc[0], svc[1], tty[0], tty[1], late[0], late[1], reg[0] };
+    for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
+        lanes_sys_handle_close(hs[i]);
+    char w[128];
+    REQUIRE(exited0(p, w), "mbus after its lane closed: %s", w);
+    return true;
+}
+
 struct test { const char *name; bool (*fn)(void); };
 static const struct test tests[] = {
     { "ipc-send-recv-inline", t_send_recv_inline },
@@ -1144,6 +1285,7 @@ static const struct test tests[] = {
     { "ipc-cancel-race", t_cancel_race },
     { "ipc-eol-process-death", t_eol_process_death },
     { "ipc-dispatcher", t_dispatcher },
+    { "ipc-mbus", t_mbus },
     { "ipc-stress-ring", t_stress_ring },
 };
 #define NTESTS (sizeof tests / sizeof tests[0])

@@ -108,6 +108,7 @@ int64_t ipc_event_await(struct ipc_event *e, uint64_t seq, struct ipc_queue *q, 
     it->idx = 0;
     it->ev = e;
     spin_lock(&ipc_lock);
+    list_add_tail(&ipc_live_subs, &sub->plink);
     list_add_tail(&q->subs, &sub->qlink);
     it->trace_id = trace_emit_event_await((uint64_t)(uintptr_t)e, 0, 1, seq, sub->pid, sub->tid);
     if (ready(e, seq)) {

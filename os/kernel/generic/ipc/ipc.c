@@ -25,6 +25,7 @@
 struct spinlock ipc_lock = SPINLOCK_INIT("ipc");
 uint64_t ipc_next_stream_id = 1;
 static struct list done_subs = { &done_subs, &done_subs };
+struct list ipc_live_subs = { &ipc_live_subs, &ipc_live_subs };
 
 void ipc_unlock(void)
 {
@@ -139,6 +140,7 @@ void ipc_item_finish(struct ipc_item *it, int err)
         /* The element is written now, in match order; freeing (which may drop the last
          * reference to a process or lane) waits for ipc_unlock. */
         ipc_queue_complete(sub);
+        list_del(&sub->plink);
         list_del(&sub->qlink);          /* from the queue's pending submissions */
         list_add_tail(&done_subs, &sub->qlink);
     }
@@ -445,10 +447,15 @@ int64_t ipc_submit(struct ipc_lane *l, const struct lane_ipc_action *acts, uint3
     sub->proc = p;
     kobj_get(&q->obj);
     sub->q = q;
+    /* Pending actions keep their lane open: "send, then close" still delivers, and the peer
+     * sees END_OF_LANE once they are done (or the process is gone: ipc_process_gone). */
+    kobj_get(&l->obj);
+    sub->keep[sub->nkeep++] = &l->obj;
 
     struct work w;
     w.n = 0;
     spin_lock(&ipc_lock);
+    list_add_tail(&ipc_live_subs, &sub->plink);
     list_add_tail(&q->subs, &sub->qlink);
     for (int i = 0; i < (int)n; i++)
         if (sub->parent[i] < 0)
@@ -485,4 +492,21 @@ int64_t ipc_cancel(struct ipc_queue *q, uint64_t tag)
     }
     ipc_unlock();
     return r;
+}
+
+void ipc_process_gone(struct process *p)
+{
+    spin_lock(&ipc_lock);
+    struct list *it = ipc_live_subs.next;
+    while (it != &ipc_live_subs) {
+        struct ipc_sub *sub = container_of(it, struct ipc_sub, plink);
+        it = it->next;
+        if (sub->proc != p)
+            continue;
+        int nitems = sub->is_await ? 1 : sub->n;
+        for (int i = 0; i < nitems && sub->outstanding; i++)
+            if (sub->item[i].state == IT_QUEUED)
+                ipc_item_finish(&sub->item[i], LANES_E_END_OF_LANE);   /* may unlink sub: it was saved */
+    }
+    ipc_unlock();
 }

@@ -57,6 +57,7 @@ struct ipc_item {
 struct ipc_queue;
 struct ipc_sub {
     struct list qlink;              /* queue->subs, until completion */
+    struct list plink;              /* ipc_live_subs, until completion (process teardown) */
     struct ipc_queue *q;            /* reference */
     struct process *proc;           /* reference (its address space for copies) */
     uint32_t pid, tid;
@@ -73,7 +74,7 @@ struct ipc_sub {
     uint8_t creds[LANES_IPC_CREDS_SIZE];
     uint8_t payload[IPC_MAX][32];   /* SEND: first bytes, for the trace */
     uint8_t data[LANES_IPC_DATA_SIZE];
-    struct kobj *keep[IPC_MAX];     /* conversation lanes kept alive until completion */
+    struct kobj *keep[IPC_MAX + 2]; /* lanes (and an awaited event) kept until completion */
     int nkeep;
     uint64_t bits, seq;             /* event awaits */
 };
@@ -129,5 +130,6 @@ int64_t ipc_event_raise(struct ipc_event *e, uint64_t bits);
 int64_t ipc_event_await(struct ipc_event *e, uint64_t seq, struct ipc_queue *q, uint64_t tag, uint64_t ret_addr);
 
 void ipc_sub_free(struct ipc_sub *sub);
+extern struct list ipc_live_subs;
 
 #endif

@@ -12,4 +12,9 @@
 /* Runs IPC syscall r->rax (LANES_SYS_IPC_*) with the caller's registers; NOSYS if unknown. */
 int64_t ipc_syscall(struct regs *r);
 
+/* Process teardown (after its handles are closed): its actions still pending on lanes fail with
+ * END_OF_LANE, so a dead process's receives never swallow messages and its lanes close. */
+struct process;
+void ipc_process_gone(struct process *p);
+
 #endif
