@@ -13,6 +13,7 @@
  * the final switch away from it) the address space freed.
  */
 #include <kernel/kernel.h>
+#include <kernel/ipc.h>
 #include <kernel/trace.h>
 
 struct process *kernel_process;
@@ -148,6 +149,7 @@ void process_thread_gone(struct thread *t)
     wake_all(&p->waiters);
     spin_unlock(&p->lock);
     htable_close_all(&p->handles);
+    ipc_process_gone(p);        /* IPC actions it left pending fail: its lanes close */
     pr_debug("process %u (%s) finished: %s code %d", p->pid, p->name,
              lanes_proc_state_name(p->exit.state), p->exit.code);
 }
