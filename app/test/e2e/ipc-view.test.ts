@@ -77,6 +77,12 @@ test('saved trace: open it from the panel, see processes and conversations, clic
 const DEMO = fs.existsSync(path.join(repo, 'os/programs/ipc-demo')) ? 'ipc-demo' : 'ipctests';
 test(`live: Run, start ${DEMO} in the console, the view shows its processes and conversations as they happen`, { timeout: 900000 }, async () => {
   const project = copyProject(path.join(repo, 'os'));
+  // the IPC programs are syscall-heavy: TCG by default here (nested KVM exits on every syscall);
+  // LANESCOPE_E2E_ACCEL=kvm|auto to choose
+  const cfgFile = path.join(project, 'lanescope.json');
+  const cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8')) as { qemu: { accel: string } };
+  cfg.qemu.accel = process.env['LANESCOPE_E2E_ACCEL'] ?? 'tcg';
+  fs.writeFileSync(cfgFile, JSON.stringify(cfg, null, 2));
   s = await openSession(project);
   const p = s.page;
   await p.click('#panel-tab-ipc');
