@@ -8,7 +8,7 @@
  *   │ ▾ #0 10↔11    │                                                     │ actions, sizes,  │
  *   │   ▸ #2 …      │                                                     │ payload, latency │
  *   └───────────────┴─────────────────────────────────────────────────────┴──────────────────┘
- * Keys (canvas focused): ←/→ previous/next in conversation, ↑/↓ previous/next on lane,
+ * Click a lifeline's label: its threads as sub-rows. Keys (canvas focused): ←/→ previous/next in conversation, ↑/↓ previous/next on lane,
  * f follow, Home fit, Enter open the submitting source line, / search.
  */
 import { select, zoom, zoomIdentity, type D3ZoomEvent } from 'd3';
@@ -460,6 +460,16 @@ export function createIpcView(host: HTMLElement, model: IpcModel, hooks: IpcView
     });
   select(canvas).call(z).on('dblclick.zoom', null);
   canvas.addEventListener('click', (e) => {
+    if (e.offsetX < X0) {
+      // a lifeline's label: show / hide its threads as sub-rows
+      const row = lay.rows.find((r) => Math.abs(r.y - e.offsetY) <= r.h / 2);
+      if (row) {
+        if (state.expanded.has(row.pid)) state.expanded.delete(row.pid);
+        else state.expanded.add(row.pid);
+        invalidate();
+      }
+      return;
+    }
     const m = hitTest(model, lay, state, vp, e.offsetX, e.offsetY);
     if (m >= 0) selectMsg(m, false);
     canvas.focus();

@@ -92,6 +92,15 @@ test('demo: lifelines, arrows, click to select, detail panel, keyboard stepping,
   await page.screenshot({ path: path.join(shotsDir, 'ipc-view-demo-filtered.png') });
 });
 
+test('clicking a lifeline label shows its threads as sub-rows', async () => {
+  const page = await openPage(browser, 'rounds=1');
+  const c = await page.locator('canvas').boundingBox();
+  await page.mouse.click(c!.x + 40, c!.y + 28 + 36 * 2 + 18); // demo-b's label
+  await page.waitForTimeout(100);
+  const rows = await page.evaluate('window.__ipc.view.state.expanded.has(12)');
+  assert.equal(rows, true);
+});
+
 test('light theme and expanded threads render without errors', async () => {
   const page = await openPage(browser, 'rounds=3&theme=light');
   await page.evaluate(() => {
