@@ -18,6 +18,7 @@ bench trace-decoder node --import tsx debugger/bench/trace-decoder.bench.ts
 for f in visualizers/bench/*.ts; do [ -e "$f" ] && bench "$(basename "$f" .ts)" node --import tsx "$f"; done
 bench workbench     bash -c 'node app/scripts/build.mjs && node --import tsx app/bench/run.bench.ts'
 bench debug         node --import tsx app/bench/debug.bench.ts
+bench ipc-view-app  bash -c '[ -f test-results/ipctests.ltrace ] || node --import tsx --test app/test/unit/ipc-recorded.test.ts; node --import tsx app/bench/ipc-view.bench.ts'
 echo
 if [ ${#failed[@]} -gt 0 ]; then echo "benchmarks that did not run: ${failed[*]}"; exit 1; fi
 echo "all benchmarks ran"
