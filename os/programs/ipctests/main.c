@@ -834,6 +834,7 @@ static bool t_cancel(void)
 
 /* 10,000 rounds: a recv is cancelled while a thread on another CPU sends into it. */
 #define RACE_N 10000
+static uint32_t race_n = RACE_N;       /* ipctests --race-rounds N lowers it */
 static int32_t race_lane;
 static volatile uint32_t race_go;      /* the sender may send values < race_go */
 static volatile uint32_t race_sent;    /* values the sender has submitted */
@@ -842,7 +843,7 @@ static void race_sender(void *arg)
 {
     (void)arg;
     static uint32_t vals[RACE_N];
-    for (uint32_t i = 0; i < RACE_N; i++) {
+    for (uint32_t i = 0; i < race_n; i++) {
         while (__atomic_load_n(&race_go, __ATOMIC_ACQUIRE) <= i)
             lanes_pause();
         vals[i] = i;
@@ -873,7 +874,7 @@ static bool t_cancel_race(void)
     uint32_t cancelled = 0, received = 0, nocancel = 0;
     int32_t last = -1;
     uint32_t spin = 0;
-    for (uint32_t i = 0; i < RACE_N; i++) {
+    for (uint32_t i = 0; i < race_n; i++) {
         REQUIRE(submit1(l[1], act(LANES_IPC_ACTION_RECV_INLINE, 0, 0), i) == 0, "recv %u", i);
         /* Let the sender go and race it: the head start adapts so that about half the rounds
          * are cancelled and half complete first, with jitter. */
@@ -897,15 +898,15 @@ static bool t_cancel_race(void)
             /* Value i is still pending on the lane: a fresh receive must get exactly it. */
             while (__atomic_load_n(&race_sent, __ATOMIC_ACQUIRE) <= i)
                 lanes_pause();
-            REQUIRE(submit1(l[1], act(LANES_IPC_ACTION_RECV_INLINE, 0, 0), RACE_N + i) == 0, "re-recv %u", i);
-            REQUIRE(next(&Q, &c) && c.tag == RACE_N + i && c.status == 0, "round %u: re-receive: %s", i, E(c.status));
+            REQUIRE(submit1(l[1], act(LANES_IPC_ACTION_RECV_INLINE, 0, 0), race_n + i) == 0, "re-recv %u", i);
+            REQUIRE(next(&Q, &c) && c.tag == race_n + i && c.status == 0, "round %u: re-receive: %s", i, E(c.status));
         }
         {
             REQUIRE(c.status == 0, "round %u: %s", i, E(c.status));
             REQUIRE(c.tag != i || r == LANES_E_NOENT, "round %u: completed but cancel said %s", i, E(r));
             uint32_t v;
             memcpy(&v, lanes_ipc_data(&c, 0), 4);
-            REQUIRE(v < RACE_N && !seen_val[v], "round %u: value %u duplicated or bad", i, v);
+            REQUIRE(v < race_n && !seen_val[v], "round %u: value %u duplicated or bad", i, v);
             REQUIRE((int32_t)v > last && v == i, "round %u: value %u after %d: out of order", i, v, last);
             seen_val[v] = 1;
             last = (int32_t)v;
@@ -914,7 +915,7 @@ static bool t_cancel_race(void)
         REQUIRE(no_completion(&Q), "round %u: a second completion", i);
     }
     REQUIRE(lanes_thread_join(&t, LANES_SEC(60)) == 0, "sender did not finish");
-    for (uint32_t i = 0; i < RACE_N; i++)
+    for (uint32_t i = 0; i < race_n; i++)
         REQUIRE(seen_val[i], "value %u lost", i);
     REQUIRE(submit1(l[1], act(LANES_IPC_ACTION_RECV_INLINE, 0, 0), 1u << 30) == 0, "extra recv");
     REQUIRE(lanes_sys_ipc_cancel(Q.handle, 1u << 30) == 0, "extra recv matched a phantom send");
@@ -924,8 +925,8 @@ static bool t_cancel_race(void)
     lanes_sys_handle_close(l[1]);
     lanes_queue_close(&race_q);
     printf("  cancel race: %u rounds: %u cancelled, %u completed before the cancel (found nothing: %u); %u values "
-           "received once each, in order\n", RACE_N, cancelled, RACE_N - cancelled, nocancel, received);
-    REQUIRE(received == RACE_N, "received %u of %u values", received, RACE_N);
+           "received once each, in order\n", race_n, cancelled, race_n - cancelled, nocancel, received);
+    REQUIRE(received == race_n, "received %u of %u values", received, race_n);
     return true;
 }
 
@@ -1321,6 +1322,14 @@ int main(int argc, char **argv)
         if (!strcmp(m, "ring") && argc > 3)
             return child_ring(argv[3]);
         return 99;
+    }
+    if (argc > 2 && strcmp(argv[1], "--race-rounds") == 0) {
+        race_n = (uint32_t)atoi(argv[2]);
+        if (race_n == 0 || race_n > RACE_N)
+            race_n = RACE_N;
+        argv[2] = argv[0];
+        argv += 2;
+        argc -= 2;
     }
     if (argc > 2 && strcmp(argv[1], "--ring-msgs") == 0) {
         ring_msgs = (uint32_t)atoi(argv[2]);
