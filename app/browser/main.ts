@@ -13,7 +13,7 @@
 import '@xterm/xterm/css/xterm.css';
 import './styles.css';
 import { debugStatusLabel } from '../common/debug.js';
-import { describeState, type Diagnostic, type DirEntry, type ProjectInfo, type TargetState, type UiState } from '../common/contract.js';
+import { describeState, traceStatusLabel, type Diagnostic, type DirEntry, type ProjectInfo, type TargetState, type UiState } from '../common/contract.js';
 import { VALID_BAUDS } from '../common/project.js';
 import { Client } from './client.js';
 import { monaco } from './monaco-setup.js';
@@ -724,6 +724,16 @@ async function main(): Promise<void> {
     $('#status-problems').textContent = `⨯ ${errors}  ⚠ ${warnings}`;
   });
   client.on('notice', ({ level, message }) => notify(level, message));
+  client.on('trace.stats', (t) => {
+    // the Run's trace recording: rate while live, the final count when it ended; lost > 0 is highlighted
+    const el = $('#status-trace');
+    el.hidden = false;
+    el.textContent = traceStatusLabel(t);
+    el.dataset['lost'] = String(t.lost);
+    el.dataset['live'] = String(t.live);
+    el.classList.toggle('lost', t.lost > 0);
+    el.setAttribute('aria-label', `Trace recording: ${traceStatusLabel(t)}`);
+  });
   client.on('project.changed', ({ project: p }) => {
     project = p;
     renderTarget();

@@ -97,6 +97,18 @@ export interface Requests extends IpcRequests, DebugRequests {
   'serial.list': { params: Record<string, never>; result: SerialPortInfo[] };
   'state.get': { params: Record<string, never>; result: UiState };
   'state.set': { params: { state: Partial<UiState> }; result: { ok: true } };
+  /** Saves the current (or last) Run's trace recording to a project path (confined to the project). */
+  'trace.save': { params: { path: string }; result: { path: string; bytes: number } };
+}
+
+/** The Run's trace recording, once a second while live and once more when it ends (live false). */
+export interface TraceStatus {
+  live: boolean;
+  eventsPerSec: number;
+  events: number;
+  /** Events the kernel dropped (ring full) plus records the transport dropped. */
+  lost: number;
+  corruptFrames: number;
 }
 
 /** Event name → payload. */
@@ -110,6 +122,7 @@ export interface Events extends IpcEvents, DebugEvents {
   'term.exit': { id: number; code: number };
   'notice': { level: 'info' | 'warning' | 'error'; message: string };
   'project.changed': { project: ProjectInfo };
+  'trace.stats': TraceStatus;
 }
 
 export type RequestName = keyof Requests;
@@ -157,6 +170,7 @@ export const REQUEST_NAMES: readonly RequestName[] = [
   'project.open', 'project.writeConfig', 'project.setTarget', 'fs.list', 'fs.read', 'fs.write',
   'run.start', 'run.stop', 'run.restart', 'run.status', 'console.input', 'term.create', 'term.input',
   'term.resize', 'term.ack', 'term.close', 'serial.list', 'state.get', 'state.set',
+  'trace.save', // Run's trace recording
   'ipc.source', 'ipc.readTrace', 'ipc.openTrace', 'ipc.abi', 'ipc.resolve', // IPC lanes view (ipc-view.ts)
   'debug.run', 'debug.status', 'debug.setBreakpoints', 'debug.command', 'debug.selectFrame', 'debug.selectThread', // debugging (debug.ts)
   'debug.expand', 'debug.evaluate', 'debug.registers', 'debug.memory', 'debug.disassemble', 'debug.rspLog',
@@ -181,4 +195,11 @@ export function describeState(s: TargetState): string {
     case 'failed': return `failed: ${s.message}`;
     default: return s.kind;
   }
+}
+
+/** Status-bar text of the Run's trace recording, e.g. `trace 60 ev/s · 0 lost` (ended: `trace 1,234 events · 0 lost`). */
+export function traceStatusLabel(s: TraceStatus): string {
+  const n = (x: number) => Math.round(x).toLocaleString('en-US');
+  const head = s.live ? `trace ${n(s.eventsPerSec)} ev/s` : `trace ended · ${n(s.events)} events`;
+  return `${head} · ${n(s.lost)} lost${s.corruptFrames ? ` · ${n(s.corruptFrames)} corrupt frames` : ''}`;
 }

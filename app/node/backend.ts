@@ -111,6 +111,13 @@ export class Backend {
         }
         return { path, bytes };
       },
+      'trace.save': ({ path: rel }) => {
+        if (typeof rel !== 'string' || !rel.trim()) throw new Error('give the file to save the trace to (e.g. traces/run.ltrace)');
+        const abs = this.needProject().resolve(rel.trim());
+        const bytes = this.runner.saveTrace(abs);
+        this.emit('notice', { level: 'info', message: `trace saved to ${rel.trim()} (${bytes.toLocaleString('en-US')} bytes)` });
+        return { path: rel.trim(), bytes };
+      },
       'run.start': () => {
         this.runner.checkCanStart();
         this.runner.start().catch((e: Error) => this.emit('notice', { level: 'error', message: e.message }));

@@ -9,7 +9,7 @@
  * Each Run gets a generation number so late events of an old run never touch a newer one.
  */
 import path from 'node:path';
-import type { Diagnostic, Events, TargetState } from '../common/contract.js';
+import type { Diagnostic, Events, TargetState, TraceStatus } from '../common/contract.js';
 import { DiagnosticsParser } from './diagnostics.js';
 import { spawnManaged, type ManagedProcess } from './proc.js';
 import type { Project } from './project.js';
@@ -17,7 +17,14 @@ import { findExecutable, qemuPreflight, startQemu, type QemuHandle } from './qem
 import { openSerial, type SerialHandle } from './serial.js';
 import type { DebugRunHooks } from './debug/controller.js';
 import os from 'node:os';
+import fs from 'node:fs';
 import { prepareRunTrace, type RunTrace } from '../../debugger/node/trace/run.js';
+import type { SessionStats } from '../../debugger/node/trace/session.js';
+
+/** The status bar's view of a trace session's stats. */
+export function traceStatus(st: SessionStats, live: boolean): TraceStatus {
+  return { live, eventsPerSec: st.eventsPerSec, events: st.events, lost: st.lost + st.transportLost + st.shmLost, corruptFrames: st.corruptFrames };
+}
 
 type Emit = <K extends keyof Events>(event: K, payload: Events[K]) => void;
 
@@ -64,12 +71,26 @@ export class Runner {
   /** Told when a Run's trace recording starts (live) and ends; the IPC view follows it (app/node/ipc-view.ts). */
   onTrace: ((file: string, live: boolean) => void) | null = null;
 
+  /** The last Run's trace (kept after it ended so "Save trace…" can still save it). */
+  private lastTrace: RunTrace | null = null;
+
   private async endTrace(): Promise<void> {
     const tr = this.trace;
     this.trace = null;
     if (!tr) return;
-    await tr.stop().catch(() => undefined);
+    const st = await tr.stop().catch(() => null);
+    if (st) this.emit('trace.stats', traceStatus(st, false));
     this.onTrace?.(tr.recording, false);
+  }
+
+  /** Copies the current (live: what is recorded so far) or last Run's recording to `abs` (already confined by the caller). */
+  saveTrace(abs: string): number {
+    const tr = this.trace ?? this.lastTrace;
+    if (!tr || !fs.existsSync(tr.recording)) throw new Error('no trace recorded yet: press Run (QEMU target) first');
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    if (fs.existsSync(abs) && !fs.statSync(abs).isFile()) throw new Error(`${abs} is not a file`);
+    tr.saveAs(abs);
+    return fs.statSync(abs).size;
   }
 
   /** Debugging hooks of the current Run (app/node/debug/controller.ts), or null. */
@@ -149,7 +170,11 @@ export class Runner {
     let qc = this.debugRun ? this.debugRun.qemuConfig(c) : c;
     try {
       // record the guest's trace (ivshmem: no VM exit per event) for the live views
-      this.trace = prepareRunTrace({ dir: path.join(os.tmpdir(), `lanescope-trace-${process.pid}`, `run-${gen}`) });
+      const tr = prepareRunTrace({ dir: path.join(os.tmpdir(), `lanescope-trace-${process.pid}`, `run-${gen}`) });
+      this.trace = this.lastTrace = tr;
+      tr.session.on('stats', (st: SessionStats) => {
+        if (this.trace === tr) this.emit('trace.stats', traceStatus(st, true));
+      });
       qc = { ...qc, qemu: { ...qc.qemu, extraArgs: [...qc.qemu.extraArgs, ...this.trace.qemuArgs] } };
     } catch (e) {
       this.trace = null;

@@ -97,6 +97,41 @@ test('typing a shell command into the console runs it in the guest', async () =>
   await shot(p, 'e2e-4-shell-command');
 });
 
+test('the status bar shows the Run\'s trace rate with 0 lost; Save trace… saves it into the project and Open trace… reopens it', async () => {
+  const p = s.page;
+  const trace = p.getByRole('status', { name: 'Status bar' }).locator('#status-trace');
+  const label = await waitForText(p, async () => ((await trace.isVisible()) ? await trace.innerText() : ''), /^trace [\d,]+ ev\/s · 0 lost$/, 30000, 'the trace rate in the status bar');
+  assert.match((await trace.getAttribute('aria-label')) ?? '', /^Trace recording: trace [\d,]+ ev\/s · 0 lost$/);
+  assert.doesNotMatch((await trace.getAttribute('class')) ?? '', /\blost\b/, 'lost is not highlighted at 0');
+  console.log(`# status bar: ${label}`);
+  await p.click('#panel-tab-ipc');
+  await p.waitForSelector('[data-testid=ipc-view]');
+  const rel = 'traces/e2e-run.ltrace';
+  let offered = '';
+  p.once('dialog', (d) => {
+    offered = d.defaultValue();
+    void d.accept(rel);
+  });
+  await p.getByRole('button', { name: 'Save trace…' }).click();
+  const saved = path.join(project, rel);
+  await waitForText(p, async () => (fs.existsSync(saved) ? String(fs.statSync(saved).size) : ''), /^[1-9]\d*$/, 20000, 'the saved trace file');
+  assert.match(offered, /^traces\/run-\d{8}-\d{6}\.ltrace$/, 'the default path offered');
+  // a path outside the project is refused (every write is confined to the project)
+  p.once('dialog', (d) => void d.accept('../escaped.ltrace'));
+  await p.getByRole('button', { name: 'Save trace…' }).click();
+  await waitForText(p, () => p.getByTestId('ipc-status').innerText(), /cannot save: .*outside the project/, 10000, 'the refusal');
+  assert.equal(fs.existsSync(path.join(project, '../escaped.ltrace')), false);
+  p.once('dialog', (d) => void d.accept(rel));
+  await p.getByRole('button', { name: 'Open trace…' }).click();
+  const status = await waitForText(p, () => p.getByTestId('ipc-status').innerText(), /^trace: e2e-run\.ltrace · [\d,]+ messages/, 30000, 'the reopened trace');
+  await p.waitForFunction('window.lanescopeDebug.ipc.model && window.lanescopeDebug.ipc.model.processOrder.length > 0', undefined, { timeout: 30000 });
+  const procs = await dbg<string[]>('ipc.model.processOrder.map((x) => x.name)');
+  console.log(`# saved ${fs.statSync(saved).size} bytes; reopened: ${status.split(' · ').slice(0, 4).join(' · ')}; processes ${procs.join(', ')}`);
+  for (const n of ['init', 'sh']) assert.ok(procs.includes(n), `the reopened trace has the process ${n}: ${procs.join(', ')}`);
+  await shot(p, 'e2e-4b-trace-saved-reopened');
+  await p.click('#panel-tab-console');
+});
+
 test('Stop (Shift+F5) ends QEMU: no QEMU process is left', async () => {
   const p = s.page;
   const before = qemuProcesses(project);
@@ -105,6 +140,7 @@ test('Stop (Shift+F5) ends QEMU: no QEMU process is left', async () => {
   await waitForText(p, async (pg) => (await pg.textContent('#status-state')) ?? '', /^stopped$/, 30000, 'the stopped state');
   assert.deepEqual(qemuProcesses(project), []);
   for (const q of before) assert.equal(fs.existsSync(`/proc/${q.pid}`) && !/\) Z /.test(fs.readFileSync(`/proc/${q.pid}/stat`, 'utf8')), false);
+  await waitForText(p, async (pg) => (await pg.textContent('#status-trace')) ?? '', /^trace ended · [\d,]+ events · 0 lost$/, 30000, 'the trace\'s final count in the status bar');
   await shot(p, 'e2e-5-stopped');
 });
 

@@ -82,6 +82,18 @@ class IpcPanel {
       this.ctx.client.request('ipc.openTrace', { path: p }).catch((e: Error) => this.view.setStatus(`cannot open: ${e.message}`));
     };
     bar.insertBefore(b, bar.firstChild);
+    const sv = document.createElement('button');
+    sv.textContent = 'Save trace…';
+    sv.title = 'Save the current (or last) Run\'s trace recording into the project; reopen it with Open trace…';
+    sv.onclick = () => {
+      const d = new Date();
+      const pad = (n: number) => String(n).padStart(2, '0');
+      const def = `traces/run-${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}.ltrace`;
+      const p = window.prompt('Save the Run\'s trace as (relative to the project):', def);
+      if (!p) return;
+      this.ctx.client.request('trace.save', { path: p }).catch((e: Error) => this.view.setStatus(`cannot save: ${e.message}`));
+    };
+    bar.insertBefore(sv, b.nextSibling);
   }
 
   private setSource(s: IpcSource): void {
