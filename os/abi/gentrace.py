@@ -290,22 +290,8 @@ def gen_ts(s: Schema) -> str:
     return "".join(o)
 
 
-def write_if_changed(path: str, text: str, check: bool) -> bool:
-    old = None
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as fh:
-            old = fh.read()
-    if old == text:
-        return False
-    if check:
-        print(f"gentrace.py: {path} is out of date", file=sys.stderr)
-        return True
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-    return True
+# write_if_changed: the one in gen.py (same rules: only stale files are rewritten, atomically).
+from gen import write_if_changed  # noqa: E402  (os/abi/gen.py, next to this file)
 
 
 def run(abi_dir: str, c_out: str | None, ts_out: str | None, check: bool, ts_file: str | None = None) -> bool:

@@ -9,7 +9,6 @@
  * QEMU with an internal error, and hardware breakpoints on user-mode addresses may never fire. An
  * explicit accel "kvm" is kept (breakpoints then go to debug registers through the bridge).
  */
-import net from 'node:net';
 import path from 'node:path';
 import type { Events } from '../../common/contract.js';
 import {
@@ -20,6 +19,7 @@ import {
 } from '../../common/debug.js';
 import type { ProjectConfig } from '../../common/project.js';
 import type { Project } from '../project.js';
+import { freePort } from '../../../debugger/node/qemu.js';
 import { DebugSession } from './session.js';
 
 type Emit = <K extends keyof Events>(event: K, payload: Events[K]) => void;
@@ -39,18 +39,6 @@ export interface RunnerLike {
   checkCanStart(): void;
   start(debug?: DebugRunHooks | null): Promise<void>;
   stop(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** The project's QEMU config with a gdbstub on 127.0.0.1:port, the guest held at reset (-S). */
