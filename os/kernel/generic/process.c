@@ -144,12 +144,13 @@ void process_thread_gone(struct thread *t)
 {
     struct process *p = t->proc;
     process_terminate(p, LANES_PROC_STATE_EXITED, 0, NULL);
+    htable_close_all(&p->handles);
+    ipc_process_gone(p);        /* IPC actions it left pending fail: its lanes close */
+    /* Only now is it finished: whoever process_wait()s sees its handles closed and its IPC failed. */
     spin_lock(&p->lock);
     p->finished = true;
     wake_all(&p->waiters);
     spin_unlock(&p->lock);
-    htable_close_all(&p->handles);
-    ipc_process_gone(p);        /* IPC actions it left pending fail: its lanes close */
     pr_debug("process %u (%s) finished: %s code %d", p->pid, p->name,
              lanes_proc_state_name(p->exit.state), p->exit.code);
 }

@@ -262,13 +262,17 @@ SYS(process_wait)
     uint64_t deadline = deadline_from_timeout(a2);
     spin_lock(&p->lock);
     r = 0;
-    while (p->state == LANES_PROC_STATE_RUNNING) {
+    /* Done when the process has ended for good (every thread gone, handles closed, pending IPC
+     * failed), or is stopped after a fault its supervisor was told of. */
+#define WAIT_DONE(p) ((p)->finished || ((p)->state == LANES_PROC_STATE_FAULTED && (p)->sup))
+    while (!WAIT_DONE(p)) {
         r = wait_on(&p->waiters, &p->lock, deadline);
         if (r)
             break;
     }
     struct lane_exit_info e = p->exit;
-    bool done = p->state != LANES_PROC_STATE_RUNNING;
+    bool done = WAIT_DONE(p);
+#undef WAIT_DONE
     spin_unlock(&p->lock);
     kobj_put(o);
     if (!done)
