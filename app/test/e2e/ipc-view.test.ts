@@ -24,6 +24,10 @@ after(async () => {
 
 /** Evaluated in the page (strings: the test's tsconfig has no DOM types). */
 const IPC = 'window.lanescopeDebug.ipc';
+/* Page-side predicates are functions, never strings: the renderer's CSP forbids eval, and Playwright
+ * evaluates string predicates with eval while polling. They run in the page, so they reach the model
+ * through globalThis themselves (the app's test tsconfig has no DOM lib). */
+type IpcModelProbe = { msgCount?: number; convs?: { depth: number; messages: number }[] };
 
 test('saved trace: open it from the panel, see processes and conversations, click and step', { timeout: 300000 }, async () => {
   const project = copyProject(path.join(repo, 'os'));
@@ -37,7 +41,7 @@ test('saved trace: open it from the panel, see processes and conversations, clic
   await p.waitForSelector('[data-testid=ipc-view]');
   p.once('dialog', (d) => void d.accept(file));
   await p.getByRole('button', { name: 'Open trace…' }).click();
-  await p.waitForFunction(`(${IPC}.model && ${IPC}.model.msgCount) === 30`, undefined, { timeout: 30000 });
+  await p.waitForFunction((n) => (globalThis as unknown as { lanescopeDebug?: { ipc?: { model?: IpcModelProbe } } }).lanescopeDebug?.ipc?.model?.msgCount === n, 30, { timeout: 30000 });
   const procs = (await p.evaluate(`${IPC}.model.processOrder.filter((x) => x.ops > 0).map((x) => x.name)`)) as string[];
   assert.deepEqual(procs, ['ipc-demo', 'demo-a', 'demo-b']);
   const tree = await p.locator('.ipcv-tree .ipcv-node').allTextContents();
@@ -97,7 +101,7 @@ test(`live: Run, start ${DEMO} in the console, the view shows its processes and 
   const procs = (await p.evaluate(`${IPC}.model.processOrder.filter((x) => x.ops > 0).map((x) => x.name)`)) as string[];
   assert.ok(procs.some((n) => n.includes(DEMO)), `${DEMO} takes part in IPC: ${procs.join(', ')}`);
   // conversations (child streams from offer/accept) appear as the program opens them
-  await p.waitForFunction(`${IPC}.model.convs.some((c) => c.depth > 0 && c.messages > 0)`, undefined, { timeout: 600000 });
+  await p.waitForFunction(() => (globalThis as unknown as { lanescopeDebug?: { ipc?: { model?: IpcModelProbe } } }).lanescopeDebug?.ipc?.model?.convs?.some((c) => c.depth > 0 && c.messages > 0) === true, undefined, { timeout: 600000 });
   const convs = (await p.evaluate(`${IPC}.model.convs.filter((c) => c.depth > 0).length`)) as number;
   await p.waitForTimeout(1500);
   await shot(p, 'ipc-view-app-live');

@@ -124,7 +124,10 @@ test('the status bar shows the Run\'s trace rate with 0 lost; Save trace… save
   p.once('dialog', (d) => void d.accept(rel));
   await p.getByRole('button', { name: 'Open trace…' }).click();
   const status = await waitForText(p, () => p.getByTestId('ipc-status').innerText(), /^trace: e2e-run\.ltrace · [\d,]+ messages/, 30000, 'the reopened trace');
-  await p.waitForFunction('window.lanescopeDebug.ipc.model && window.lanescopeDebug.ipc.model.processOrder.length > 0', undefined, { timeout: 30000 });
+  await p.waitForFunction(
+    // a function, not a string: the renderer's CSP forbids the eval Playwright uses for string predicates
+    () => ((globalThis as unknown as { lanescopeDebug?: { ipc?: { model?: { processOrder: unknown[] } } } }).lanescopeDebug?.ipc?.model?.processOrder.length ?? 0) > 0,
+    undefined, { timeout: 30000 });
   const procs = await dbg<string[]>('ipc.model.processOrder.map((x) => x.name)');
   console.log(`# saved ${fs.statSync(saved).size} bytes; reopened: ${status.split(' · ').slice(0, 4).join(' · ')}; processes ${procs.join(', ')}`);
   for (const n of ['init', 'sh']) assert.ok(procs.includes(n), `the reopened trace has the process ${n}: ${procs.join(', ')}`);
