@@ -563,17 +563,26 @@ static bool t_push_pull(void)
     return true;
 }
 
-/* Child: pulls a lane from "lane", then serves one echo on it; imbues its credentials. */
-static int child_pull_lane(void)
+/* Child side: pulls one descriptor from `lane`; returns the new handle, or -1. */
+static int32_t pull_from_lane(int32_t lane)
 {
-    int32_t lane = lanes_handle_by_tag("lane");
     struct lanes_acts b;
     struct lane_ipc_completion c;
     lanes_acts_init(&b);
     lanes_acts_pull(&b);
     if (lanes_ipc_call(&Q, lane, &b, &c, T1) != 0)
+        return -1;
+    return R(&c, 0)->handle;
+}
+
+/* Child: pulls a lane from "lane", then serves one echo on it; imbues its credentials. */
+static int child_pull_lane(void)
+{
+    int32_t lane = lanes_handle_by_tag("lane"), got = pull_from_lane(lane);
+    if (got < 0)
         return 1;
-    int32_t got = R(&c, 0)->handle;
+    struct lanes_acts b;
+    struct lane_ipc_completion c;
     lanes_acts_init(&b);
     lanes_acts_recv_inline(&b);
     if (lanes_ipc_call(&Q, got, &b, &c, T1) != 0)
@@ -758,14 +767,10 @@ static bool t_event_bitset(void)
 /* Child: pulls an event and raises it with bits 0x40. */
 static int child_raise(void)
 {
-    int32_t lane = lanes_handle_by_tag("lane");
-    struct lanes_acts b;
-    struct lane_ipc_completion c;
-    lanes_acts_init(&b);
-    lanes_acts_pull(&b);
-    if (lanes_ipc_call(&Q, lane, &b, &c, T1) != 0)
+    int32_t ev = pull_from_lane(lanes_handle_by_tag("lane"));
+    if (ev < 0)
         return 1;
-    return lanes_sys_ipc_event_raise(R(&c, 0)->handle, 0x40) == 0 ? 0 : 2;
+    return lanes_sys_ipc_event_raise(ev, 0x40) == 0 ? 0 : 2;
 }
 
 static bool t_event_passed(void)
