@@ -264,8 +264,19 @@ test('languages: GNU as, linker scripts; find (Ctrl+F) works in the editor', asy
     await p.waitForSelector(`.tab.active[data-path="${file}"]`);
     assert.equal(await dbg<string>('language()'), lang);
     // Keywords/instructions get a different token colour than plain identifiers.
-    await p.waitForSelector('.monaco-editor .view-lines span[class^="mtk"]');
-    const classes = await p.$$eval('.monaco-editor .view-lines span[class^="mtk"]', (els) => new Set(els.map((e) => e.className)).size);
+    // Monaco tokenizes asynchronously: wait (bounded) until the colours appear, then assert.
+    // (The test tsconfig has no DOM lib, so the page's document is reached through globalThis.)
+    type Doc = { querySelectorAll(sel: string): Iterable<{ className: string }> };
+    const countColours = () =>
+      new Set([...(globalThis as unknown as { document: Doc }).document.querySelectorAll('.monaco-editor .view-lines span[class^="mtk"]')].map((e) => e.className)).size;
+    await p
+      .waitForFunction(
+        (n) => new Set([...(globalThis as unknown as { document: Doc }).document.querySelectorAll('.monaco-editor .view-lines span[class^="mtk"]')].map((e) => e.className)).size >= n,
+        3,
+        { timeout: 10_000 },
+      )
+      .catch(() => undefined);
+    const classes = await p.evaluate(countColours);
     assert.ok(classes >= 3, `${file}: only ${classes} token colours`);
   }
   await p.click('.monaco-editor .view-lines');
