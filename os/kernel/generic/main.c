@@ -9,6 +9,7 @@
  */
 #include <kernel/kernel.h>
 #include <kernel/trace.h>
+#include <kernel/sysfs.h>
 
 extern char boot_stack_top[];
 __attribute__((noreturn)) void idle_loop(void);
@@ -107,6 +108,7 @@ void kmain(uint32_t magic, uint32_t info)
     pr_info("smp: %u CPUs online", ncpus);
     pr_info("memory: %lu KiB free of %lu KiB", pmm_free_bytes() >> 10, pmm_total_bytes() >> 10);
     trace_start();
+    sysfs_init();
     start_init();
     idle_loop();
 }

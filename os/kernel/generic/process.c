@@ -15,6 +15,7 @@
 #include <kernel/kernel.h>
 #include <kernel/ipc.h>
 #include <kernel/trace.h>
+#include <kernel/sysfs.h>
 
 struct process *kernel_process;
 struct list all_processes = { &all_processes, &all_processes };
@@ -27,6 +28,7 @@ static void process_destroy(struct kobj *o)
     list_del(&p->all_link);
     spin_unlock(&sched_all_lock);
     htable_close_all(&p->handles);
+    sysfs_process_gone(p);      /* never started (spawn failed late): its driver node goes */
     if (p->vm)
         vm_destroy(p->vm);
     if (p->sup)
@@ -145,6 +147,7 @@ void process_thread_gone(struct thread *t)
     struct process *p = t->proc;
     process_terminate(p, LANES_PROC_STATE_EXITED, 0, NULL);
     htable_close_all(&p->handles);
+    sysfs_process_gone(p);      /* its driver node (grants) goes with its handles */
     ipc_process_gone(p);        /* IPC actions it left pending fail: its lanes close */
     /* Only now is it finished: whoever process_wait()s sees its handles closed and its IPC failed. */
     spin_lock(&p->lock);

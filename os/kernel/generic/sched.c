@@ -23,6 +23,7 @@
  */
 #include <kernel/kernel.h>
 #include <kernel/trace.h>
+#include <kernel/sysfs.h>
 
 struct spinlock sched_all_lock = SPINLOCK_INIT("threads");
 struct list all_threads = { &all_threads, &all_threads };
@@ -120,6 +121,7 @@ static bool steal(struct cpu *me)
                 t->rq_next = NULL;
                 __atomic_store_n(&t->cpu, me, __ATOMIC_RELEASE);
                 rq_push(me, t);
+                sysfs_count_migration(me->id);
                 trace_emit_migrate(t->tid, (uint16_t)v->id, (uint16_t)me->id, TRACE_MIGRATE_REASON_STEAL,
                                    (uint32_t)v->rq_len + 1, (uint32_t)me->rq_len - 1, 0);
             }
@@ -204,6 +206,7 @@ static void schedule_locked(void)
     }
     c->current = next;
     c->prev = prev;
+    sysfs_count_run(c->id);
     cpu_set_kstack(next->kstack_top);
     if (!prev->is_kernel)
         fpu_save(prev->fpu);

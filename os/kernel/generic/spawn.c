@@ -7,6 +7,7 @@
  * 16-byte aligned below that and rdi points at lane_startup.
  */
 #include <kernel/kernel.h>
+#include <kernel/sysfs.h>
 
 #define STACK_TOP  0x00007fff00000000ULL
 #define STACK_SIZE (512ULL * 1024)
@@ -76,6 +77,7 @@ int64_t process_spawn_image(struct process *parent, const uint8_t *img, uint64_t
         handles[i].type = objs[i]->type;
         mo_write(stack, hent + i * sizeof(struct lane_handle_entry) - mo_base, &handles[i], sizeof handles[i]);
     }
+    sysfs_process_spawned(p, objs, nhandles);   /* a driver: /sys/drivers/NAME.PID */
     struct thread *t = thread_create_user(p, ei.entry, rsp, su, 0, NULL);
     if (!t) {
         htable_close_all(&p->handles);

@@ -10,6 +10,7 @@
 #include <kernel/kernel.h>
 #include <kernel/trace.h>
 #include <kernel/ipc.h>
+#include <kernel/sysfs.h>
 
 #define SYS(name) static int64_t sys_##name(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
 #define UNUSED_ARGS (void)a0, (void)a1, (void)a2, (void)a3, (void)a4
@@ -412,6 +413,17 @@ SYS(supervisor_recv)
 struct ioport_obj { struct kobj obj; uint32_t base, count; };
 static void ioport_destroy(struct kobj *o) { kfree(container_of(o, struct ioport_obj, obj)); }
 
+/* For sysfs's driver nodes: what an IOPORT capability covers. */
+bool ioport_obj_range(struct kobj *o, uint32_t *base, uint32_t *count)
+{
+    if (o->type != LANES_OBJ_IOPORT)
+        return false;
+    struct ioport_obj *io = container_of(o, struct ioport_obj, obj);
+    *base = io->base;
+    *count = io->count;
+    return true;
+}
+
 static int64_t system_check(int64_t h)
 {
     struct kobj *o;
@@ -489,6 +501,15 @@ struct irq_obj {
 };
 static struct irq_obj *irq_objs[16];
 static struct spinlock irq_objs_lock = SPINLOCK_INIT("irq objects");
+
+/* For sysfs's driver nodes: the line of an IRQ capability. */
+bool irq_obj_line(struct kobj *o, uint32_t *irq)
+{
+    if (o->type != LANES_OBJ_IRQ)
+        return false;
+    *irq = (uint32_t)container_of(o, struct irq_obj, obj)->irq;
+    return true;
+}
 
 static void irq_fire(int irq, void *arg)
 {
@@ -679,6 +700,12 @@ SYS(process_self)
 /* ---- tracing (generic/trace.c) ---- */
 SYS(trace_ctl) { UNUSED_ARGS; return trace_sys_ctl(a0, a1, a2); }
 SYS(trace_mark) { UNUSED_ARGS; return trace_sys_mark(a0, a1, a2, a3); }
+
+/* ---- sysfs (generic/sysfs.c) ---- */
+SYS(sysfs_list) { UNUSED_ARGS; return sysfs_sys_list(a0, a1, a2, a3); }
+SYS(sysfs_read) { UNUSED_ARGS; return sysfs_sys_read(a0, a1, a2, a3); }
+SYS(sysfs_write) { UNUSED_ARGS; return sysfs_sys_write(a0, a1, a2, a3, a4); }
+SYS(sysfs_stat) { UNUSED_ARGS; return sysfs_sys_stat(a0, a1, a2); }
 
 typedef int64_t (*syscall_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
 #define ENTRY(num, name, nargs) [num] = sys_##name,

@@ -1,0 +1,60 @@
+/* cat — prints files: kernel sysfs attributes ("/sys/...", read with sysfs_read) and files of
+ * the initrd (any other path, e.g. "cat etc/motd"). Several paths are printed one after the
+ * other; a path that cannot be read is named with the reason and makes the exit status 1.
+ */
+#include <lanes.h>
+#include <stdio.h>
+#include <string.h>
+
+static int cat_sysfs(const char *path)
+{
+    struct lane_sysfs_stat st;
+    int64_t r = lanes_sys_sysfs_stat(path, strlen(path), &st);
+    if (r >= 0 && st.kind == LANES_SYSFS_KIND_DIR) {
+        printf("cat: %s: is a directory (try ls %s)\n", path, path);
+        return 1;
+    }
+    char v[1024];
+    if (r >= 0)
+        r = lanes_sys_sysfs_read(path, strlen(path), v, sizeof v);
+    if (r < 0) {
+        printf("cat: %s: %s\n", path, r == LANES_E_NOENT ? "no such file or directory" : lanes_strerror(r));
+        return 1;
+    }
+    lanes_sys_console_write(v, (size_t)r);
+    return 0;
+}
+
+static int cat_initrd(const char *path)
+{
+    const void *rd;
+    size_t size;
+    int64_t r = lanes_initrd(&rd, &size);
+    if (r < 0) {
+        printf("cat: %s: cannot map the initrd: %s\n", path, lanes_strerror(r));
+        return 1;
+    }
+    while (*path == '/')
+        path++;
+    struct ustar_entry e;
+    r = ustar_find(rd, size, path, &e);
+    if (r < 0) {
+        printf("cat: %s: %s\n", path, r == LANES_E_NOENT ? "no such file or directory" : "the initrd is corrupt");
+        return 1;
+    }
+    lanes_sys_console_write(e.data, e.size);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        printf("usage: cat PATH...   (/sys/... for kernel attributes, other paths from the initrd)\n");
+        return 2;
+    }
+    int st = 0;
+    for (int i = 1; i < argc; i++)
+        st |= !strncmp(argv[i], "/sys", 4) && (argv[i][4] == 0 || argv[i][4] == '/') ? cat_sysfs(argv[i])
+                                                                                     : cat_initrd(argv[i]);
+    return st;
+}
