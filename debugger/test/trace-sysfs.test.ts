@@ -9,6 +9,7 @@
  *   - a driver node /sys/drivers/sysfstests.PID added when the process got its I/O-port and IRQ
  *     capabilities and removed (same node id) when it died;
  *   - the write "/sys/kernel/loglevel=debug";
+ *   - after `sysfs write /sys/kernel/trace/snapshot 1`, the whole tree again (same node ids);
  * with no lost events, no unknown events and no corrupt frames.
  * Kernel/initrd: os/build (make -C os), or LANES_TRACE_KERNEL / LANES_TRACE_INITRD.
  */
@@ -63,7 +64,7 @@ describe('sysfs events in a real boot trace', { skip: missing }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'trace-sysfs-'));
     const f = join(dir, 'com2.bin');
     try {
-      const con = await boot(f, ['sysfstests sysfs-driver-node', 'sysfs write /sys/kernel/loglevel debug']);
+      const con = await boot(f, ['sysfstests sysfs-driver-node', 'sysfs write /sys/kernel/loglevel debug', 'sysfs write /sys/kernel/trace/snapshot 1']);
       writeFileSync(join(dir, 'console.txt'), con);
       assert.match(con, /test sysfs-driver-node: ok/, 'the driver-node test passed in the guest');
       const t = loadTrace(f);
@@ -83,9 +84,12 @@ describe('sysfs events in a real boot trace', { skip: missing }, () => {
       assert.ok(cpu1Attrs.includes('/sys/devices/system/cpu/cpu1/online=1'), `cpu1 attributes: ${cpu1Attrs.slice(0, 8).join(' ')}`);
       assert.ok(attrs.some((e) => /^\/sys\/kernel\/version=LaneOS /.test(str(e, 'text'))), 'kernel/version value');
       // load: the sampler's first value for each CPU, then only meaningful changes, rate-limited
+      // (until the snapshot below, which repeats every value once)
+      const write = attrs.find((e) => str(e, 'text') === '/sys/kernel/loglevel=debug');
+      assert.ok(write, 'the loglevel write');
       for (const cpu of [0, 1]) {
         const re = new RegExp(`^/sys/devices/system/cpu/cpu${cpu}/load=(\\d+)$`);
-        const loads = attrs.filter((e) => re.test(str(e, 'text')));
+        const loads = attrs.filter((e) => re.test(str(e, 'text')) && e.ns < write.ns);
         assert.ok(loads.length >= 2, `cpu${cpu}: the boot-time value and a sampled load (${loads.length} load events)`);
         for (const e of loads) assert.ok(Number(re.exec(str(e, 'text'))![1]) <= 1024);
         const sampled = loads.slice(1); // after the boot-time value
@@ -106,8 +110,14 @@ describe('sysfs events in a real boot trace', { skip: missing }, () => {
       // cmos-rtc (a real driver from its manifest) also came and went
       const rtc = adds.find((e) => /^\/sys\/drivers\/cmos-rtc\.\d+$/.test(str(e, 'path')));
       assert.ok(rtc && removes.some((e) => e.fields['node'] === rtc.fields['node']), 'cmos-rtc node added and removed');
-      // a write through the syscall shows up as an attribute change
-      assert.ok(attrs.some((e) => str(e, 'text') === '/sys/kernel/loglevel=debug'), 'the loglevel write');
+      // the snapshot: every live node added again with its id, after the write
+      const again = adds.filter((e) => e.ns > write.ns);
+      for (const p of ['/sys/kernel', '/sys/devices/system/cpu/cpu0', '/sys/devices/system/cpu/cpu1']) {
+        const a = again.find((e) => str(e, 'path') === p);
+        assert.ok(a && a.fields['node'] === adds.find((e) => str(e, 'path') === p)!.fields['node'], `snapshot re-adds ${p} with its id`);
+      }
+      assert.ok(!again.some((e) => str(e, 'path') === path), 'but not the driver node that is gone');
+      assert.ok(attrs.some((e) => e.ns > write.ns && /^\/sys\/kernel\/loglevel=debug$/.test(str(e, 'text'))), 'with current values');
       rmSync(dir, { recursive: true, force: true });
     } catch (e) {
       throw new Error(`${(e as Error).message}\n(trace and console kept in ${dir})`);

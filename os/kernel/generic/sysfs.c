@@ -3,7 +3,7 @@
  * sysfs), read by user space through four syscalls so that a POSIX server can mount it at /sys.
  *
  *   /sys/kernel/            version uptime_ns processes threads loglevel(w)
- *   /sys/kernel/trace/      enabled(w) classes(w) lost transports
+ *   /sys/kernel/trace/      enabled(w) classes(w) lost transports snapshot(w)
  *   /sys/kernel/mm/         total free                        (bytes)
  *   /sys/devices/system/cpu/            online count
  *   /sys/devices/system/cpu/cpuN/       online apic_id load nr_running runs migrations idle_ns
@@ -17,7 +17,9 @@
  *   sysfs_attr(node, "path/attr=value")  when an attribute changes: on every successful write,
  *     and from the sampler for values that drift: cpuN/load when it moved by LOAD_DELTA and
  *     LOAD_EMIT_NS have passed, mm/free (MM_DELTA, SLOW_EMIT_NS), processes/threads,
- *     trace/classes+enabled (also when trace_ctl changed them). Counters that change on every
+ *     trace/classes+enabled (also when trace_ctl changed them), trace/lost. Writing 1 to
+ *     trace/snapshot re-emits the whole tree (for a reader that attached late; a reader must
+ *     treat a repeated sysfs_add of a node id it knows as a refresh). Counters that change on every
  *     context switch (runs, migrations, nr_running) are read on demand only, never traced.
  * The sampler is a kernel thread on cpu0 that wakes every SAMPLE_NS: it keeps each CPU's load
  * as an exponentially weighted moving average (weight 1/4 per sample, 1024 = always busy) of
@@ -445,11 +447,39 @@ static size_t show_trace_transports(struct sysfs_node *n, char *b, size_t cap)
     return put(b, cap, "%s%s%s\n", t & 1 ? "ivshmem" : "", t == 3 ? "," : "", t & 2 ? "com2" : "");
 }
 
+static uint64_t snapshots;
+
+static size_t show_trace_snapshot(struct sysfs_node *n, char *b, size_t cap)
+{
+    (void)n;
+    return put(b, cap, "%lu\n", snapshots);
+}
+
+/* Writing 1 re-emits the whole tree (sysfs_add + every value) for a trace reader that attached
+ * after boot. Runs under sysfs_lock (sysfs_sys_write holds it). */
+static int64_t store_trace_snapshot(struct sysfs_node *self, const char *v, size_t len)
+{
+    (void)self;
+    if (len != 1 || v[0] != '1')
+        return LANES_E_INVAL;
+    snapshots++;
+    for (size_t i = 0; i < SYSFS_MAX_NODES; i++) {
+        struct sysfs_node *n = &nodes[i];
+        if (!n->used)
+            continue;
+        trace_emit_sysfs_add(n->id, n->path);
+        for (uint32_t k = 0; k < n->nattrs; k++)
+            emit_attr_locked(n, &n->attrs[k]);
+    }
+    return 0;
+}
+
 static const struct sysfs_attr trace_attrs[] = {
     { "enabled", show_trace_enabled, store_trace_enabled },
     { "classes", show_trace_classes, store_trace_classes },
     { "lost", show_trace_lost, NULL },
     { "transports", show_trace_transports, NULL },
+    { "snapshot", show_trace_snapshot, store_trace_snapshot },
 };
 
 static size_t show_mm_total(struct sysfs_node *n, char *b, size_t cap)
@@ -698,6 +728,7 @@ static void sampler(void *arg)
     static bool have[MAX_CPUS];
     uint64_t last = clock_ns(), last_slow = 0, last_free = pmm_free_bytes();
     uint32_t last_classes = trace_classes, last_procs = 0, last_threads = 0;
+    uint64_t last_lost = 0;
     for (uint32_t i = 0; i < ncpus; i++)
         if (cpus[i])
             last_idle[i] = cpu_idle_ns(cpus[i], last);
@@ -746,6 +777,12 @@ static void sampler(void *arg)
                 sysfs_changed(kernel_node, "threads");
             last_procs = np;
             last_threads = nt;
+            uint64_t lost = 0;
+            for (uint32_t i = 0; i < trace_nrings; i++)
+                lost += trace_rings[i].dropped_total;
+            if (lost != last_lost)
+                sysfs_changed(trace_node, "lost");
+            last_lost = lost;
         }
     }
 }

@@ -266,6 +266,12 @@ static bool t_write(void)
     REQUIRE(r == LANES_E_INVAL, "enabled 2: %s", E(r));
     r = wr(system_cap, "/sys/kernel/trace/classes", strcmp(classes, "off") ? classes : "0");
     REQUIRE(r == 0, "restoring classes \"%s\": %s", classes, E(r));
+    uint64_t snaps = num("/sys/kernel/trace/snapshot");
+    r = wr(system_cap, "/sys/kernel/trace/snapshot", "1");
+    REQUIRE(r == 0 && num("/sys/kernel/trace/snapshot") == snaps + 1, "snapshot: %s, count %llu -> %llu", E(r),
+            (unsigned long long)snaps, (unsigned long long)num("/sys/kernel/trace/snapshot"));
+    r = wr(system_cap, "/sys/kernel/trace/snapshot", "yes");
+    REQUIRE(r == LANES_E_INVAL, "snapshot yes: %s", E(r));
     /* what cannot be written */
     r = wr(system_cap, "/sys/kernel/version", "LaneOS 9");
     REQUIRE(r == LANES_E_ACCESS, "write a read-only attribute: %s", E(r));
