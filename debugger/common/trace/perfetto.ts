@@ -1,18 +1,42 @@
 /*
- * perfetto.ts — export a decoded trace to Perfetto's protobuf trace format (ui.perfetto.dev).
+ * perfetto.ts — export a decoded LaneOS trace to Perfetto's protobuf trace format, so that it opens
+ * in ui.perfetto.dev and in trace_processor. Hand-written protobuf writer (no dependency). Pure.
  *
- * Hand-written protobuf (no dependency). What goes out:
- *   - ProcessTree (processes and threads with names) so tids group under their process;
- *   - per CPU an FtraceEventBundle of sched_switch (prev/next comm+tid, prev_state) and
- *     sched_waking events: Perfetto draws the CPU scheduling tracks and thread states from them;
- *   - TrackDescriptors: a track per thread (syscalls as slices, IPC/events/markers/faults as
- *     instants), per CPU instant tracks for IRQs and the kernel log, counter tracks for loads;
- *   - flows: every event that names a cause (`cause`, `other`, `target`) is linked to it with a
- *     flow id (TrackEvent.flow_ids, fixed64), so IPC submit → match → complete, wake-ups and
- *     cancellations are drawn as arrows.
- * decodeProto() is a small generic decoder used by the tests to check the output. Pure.
+ * What goes out (field numbers from upstream protos/perfetto/trace/..., checked in
+ * debugger/test/trace-perfetto.test.ts and README.md "Perfetto export"):
+ *   1. one ProcessTree packet: every process and thread, with names and parents;
+ *   2. on packet sequence 1 (first packet: SEQ_INCREMENTAL_STATE_CLEARED; no interning is used):
+ *      a TrackDescriptor per process and per thread (thread tracks are children of their
+ *      process track), then TrackEvents in time order:
+ *        - syscalls as slices (BEGIN at syscall_enter, END at syscall_exit) on the thread's track;
+ *        - user marker spans as slices on a track per marker name ("span NAME"): a span is opened
+ *          and closed from inside trace_mark syscalls, often by different processes (`trace mark
+ *          X begin` … `trace mark X end` from the shell), so on a thread track it would cross the
+ *          syscall slices; marker counters as counter tracks ("marker NAME"), marker instants on
+ *          the thread's track;
+ *        - IPC, event, fault, wake-up-with-cause and process events as instants on the thread's
+ *          track (events with no thread: per-CPU tracks, e.g. "cpu1 ipc" for ipc_match);
+ *        - IRQs per CPU, the kernel log on one track;
+ *        - counter tracks "cpuN load" (1024 = one busy thread) and "cpuN run queue" from load_sample;
+ *        - flows: one flow id per cause → effect edge (an event naming another in `cause`,
+ *          `other` or `target`): the earlier of the two carries it in flow_ids, the later in
+ *          terminating_flow_ids, so submit → match, submit → complete, submit → wake-up and
+ *          submit → cancel are each an arrow (a single flow id cannot fork);
+ *   3. FtraceEventBundles per CPU (≤ 256 events each, emitted as they fill): sched_switch and
+ *      sched_waking, from which Perfetto draws the CPU scheduling tracks and thread states.
+ * Timestamps: ns since the trace's clock base (trace_header), on Perfetto's default clock (BOOTTIME)
+ * for every packet, so ftrace and track events line up.
+ * Numbering: Perfetto (like Linux) names a process by its main thread's tid and assumes tid == pid
+ * for that thread, while LaneOS counts pids and tids separately (pid 2 and tid 2 are unrelated).
+ * So a process's Perfetto pid is the smallest tid of its threads, tids stay as they are, and
+ * the LaneOS pid is part of the process name ("init (pid 1)"). Processes with no thread in the
+ * trace are left out. The kernel's threads (LaneOS pid 0) form the process "kernel (pid 0)"; the
+ * idle thread is tid 0, Perfetto's swapper.
+ * decodeProto() is a small generic one-level decoder for inspection and tests.
  */
+import { DefTable, enumName } from './defs.js';
 import type { FieldValue, TraceEvent } from './records.js';
+import { fmtId, ipcActionNames } from './text.js';
 
 // ---- protobuf writer ----
 
@@ -26,7 +50,6 @@ class Pb {
     }
   }
   private varint(v: number | bigint): void {
-    let b = BigInt.asUintN(64, BigInt(v));
     if (typeof v === 'number' && v >= 0 && v < 0x80000000) {
       let n = v;
       while (n >= 0x80) {
@@ -36,19 +59,21 @@ class Pb {
       this.parts.push(n);
       return;
     }
+    let b = BigInt.asUintN(64, BigInt(v));
     while (b >= 0x80n) {
       this.parts.push(Number(b & 0x7fn) | 0x80);
       b >>= 7n;
     }
     this.parts.push(Number(b));
   }
+  /** varint field (uint32/uint64/enum/bool, and int32/int64 as 64-bit two's complement) */
   uint(field: number, v: number | bigint): this {
     this.varint(field << 3);
     this.varint(v);
     return this;
   }
   int(field: number, v: number | bigint): this {
-    return this.uint(field, BigInt.asUintN(64, BigInt(v)));
+    return this.uint(field, typeof v === 'number' && v >= 0 && v < 0x80000000 ? v : BigInt.asUintN(64, BigInt(v)));
   }
   fixed64(field: number, v: number | bigint): this {
     this.varint((field << 3) | 1);
@@ -74,6 +99,7 @@ class Pb {
   }
   finish(): Uint8Array {
     this.flushParts();
+    if (this.chunks.length === 1) return this.chunks[0]!;
     let n = 0;
     for (const c of this.chunks) n += c.length;
     const out = new Uint8Array(n);
@@ -87,13 +113,41 @@ class Pb {
   }
 }
 
-// Field numbers (perfetto/protos/perfetto/trace/...).
+// ---- field numbers (upstream protos/perfetto/..., proto2) ----
+
+/** trace.proto: Trace.packet */
 const TRACE_PACKET = 1;
-const P = { ftrace_events: 1, process_tree: 2, timestamp: 8, track_event: 11, seq_id: 10, seq_flags: 13, track_descriptor: 60 };
+/** trace_packet.proto: TracePacket */
+const P = { ftrace_events: 1, process_tree: 2, timestamp: 8, trusted_packet_sequence_id: 10, track_event: 11, sequence_flags: 13, track_descriptor: 60 };
+/** TracePacket.SequenceFlags */
+const SEQ_INCREMENTAL_STATE_CLEARED = 1;
+/** ps/process_tree.proto: ProcessTree, .Process, .Thread */
+const PT = { processes: 1, threads: 2 };
+const PT_PROC = { pid: 1, ppid: 2, cmdline: 3 };
+const PT_THREAD = { tid: 1, name: 2, tgid: 3 };
+/** track_event/track_descriptor.proto: TrackDescriptor */
 const TD = { uuid: 1, name: 2, process: 3, thread: 4, parent_uuid: 5, counter: 8 };
+/** track_event/process_descriptor.proto, thread_descriptor.proto */
+const PD = { pid: 1, process_name: 6 };
+const THD = { pid: 1, tid: 2, thread_name: 5 };
+/** track_event/track_event.proto: TrackEvent and TrackEvent.Type */
 const TE = { debug_annotations: 4, type: 9, track_uuid: 11, categories: 22, name: 23, counter_value: 30, flow_ids: 47, terminating_flow_ids: 48 };
 const TYPE = { begin: 1, end: 2, instant: 3, counter: 4 };
-const DA = { uint: 3, int: 4, string: 6, name: 10 };
+/** track_event/debug_annotation.proto: DebugAnnotation */
+const DA = { uint_value: 3, int_value: 4, string_value: 6, name: 10 };
+/** ftrace/ftrace_event_bundle.proto, ftrace_event.proto, sched.proto */
+const FB = { cpu: 1, event: 2 };
+const FE = { timestamp: 1, pid: 2, sched_switch: 4, sched_waking: 20 };
+const SW = { prev_comm: 1, prev_pid: 2, prev_prio: 3, prev_state: 4, next_comm: 5, next_pid: 6, next_prio: 7 };
+const WK = { comm: 1, pid: 2, prio: 3, success: 4, target_cpu: 5 };
+
+/** LaneOS thread_state → Linux prev_state bits as Perfetto reads them: R=0, S=1, D=2, T=4, X=16
+ * (running, ready → R; blocked, sleeping → S; stopped → T; dead → X). */
+const PREV_STATE = [0, 0, 1, 1, 4, 16];
+/** fields that name another event by id (os/abi/trace.toml: causality) */
+const REFS = ['cause', 'other', 'target'] as const;
+/** ftrace events per FtraceEventBundle packet */
+const BUNDLE_MAX = 256;
 
 function ts(e: TraceEvent): number {
   return Number.isFinite(e.ns) && e.ns > 0 ? Math.round(e.ns) : 0;
@@ -107,59 +161,106 @@ function idKey(v: FieldValue | undefined): bigint {
   return typeof v === 'number' || typeof v === 'bigint' ? BigInt(v) : 0n;
 }
 
-// Linux prev_state encoding used by Perfetto: R=0, S=1, D=2, T=4, X=16.
-const PREV_STATE = [0, 0, 1, 1, 4, 16];
-
 export interface PerfettoOptions {
+  /** syscall number → name, for slice names ("sys ipc_submit" instead of "sys 40") */
   syscallNames?: Record<number, string>;
+  /** event definitions (for enum names in the arguments); default: the built-in schema */
+  defs?: { get(id: number): { fields: { name: string; enumName?: string }[] } | undefined };
 }
 
-export function exportPerfetto(events: TraceEvent[], opts: PerfettoOptions = {}): Uint8Array {
+/** One TrackEvent to write. */
+interface TeItem {
+  ts: number;
+  type: number;
+  track: number;
+  name?: string;
+  e?: TraceEvent;
+  counter?: number;
+  flows?: number[];
+  term?: number[];
+}
+
+/** One ftrace event to write into its CPU's bundle. */
+interface FtItem {
+  cpu: number;
+  body: Pb;
+}
+
+export function exportPerfetto(input: TraceEvent[], opts: PerfettoOptions = {}): Uint8Array {
+  // Time order (stable: equal timestamps keep their order, so a cause stays before its effect).
+  const events = input.map((e, i) => ({ e, i, t: ts(e) })).sort((a, b) => a.t - b.t || a.i - b.i).map((x) => x.e);
+  const defs = opts.defs ?? new DefTable();
+
+  // ---- who is who ----
+  const procNames = new Map<number, { name: string; ppid: number }>();
+  const threads = new Map<number, { pid: number | undefined; name?: string }>();
+  const learn = (tid: number, pid: number | undefined) => {
+    if (tid === 0) return;
+    const t = threads.get(tid);
+    if (!t) threads.set(tid, { pid });
+    else if (t.pid === undefined) t.pid = pid;
+  };
+  for (const e of events) {
+    const f = e.fields;
+    if (e.name === 'proc_create') procNames.set(num(f['pid']), { name: String(f['name']), ppid: num(f['parent']) });
+    else if (e.name === 'thread_create') {
+      const tid = num(f['tid']);
+      if (tid) threads.set(tid, { pid: num(f['pid']), name: String(f['name']) });
+    } else if (e.name === 'ctx_switch') {
+      learn(num(f['prev_tid']), num(f['prev_pid']));
+      learn(num(f['next_tid']), num(f['next_pid']));
+    } else if ('tid' in f) learn(num(f['tid']), 'pid' in f ? num(f['pid']) : undefined);
+  }
+  // LaneOS pid → its main (smallest) tid = the Perfetto pid.
+  const mainTid = new Map<number, number>();
+  for (const [tid, t] of threads) if (t.pid !== undefined && (mainTid.get(t.pid) ?? Infinity) > tid) mainTid.set(t.pid, tid);
+  const procName = (pid: number) => `${procNames.get(pid)?.name ?? (pid === 0 ? 'kernel' : 'process')} (pid ${pid})`;
+  /** Perfetto pid of a thread (a thread whose process is unknown is its own process) */
+  const pfPid = (tid: number) => {
+    const p = threads.get(tid)?.pid;
+    return p === undefined ? tid : mainTid.get(p)!;
+  };
+  const comm = (tid: number) => {
+    if (tid === 0) return 'idle';
+    const t = threads.get(tid);
+    return t?.name ?? (t?.pid !== undefined ? (procNames.get(t.pid)?.name ?? `tid ${tid}`) : `tid ${tid}`);
+  };
+
   const out = new Pb();
   const packet = (p: Pb) => out.msg(TRACE_PACKET, p);
 
-  // Who is who.
-  const procs = new Map<number, { name: string; ppid: number }>([[0, { name: 'kernel', ppid: 0 }]]);
-  const threads = new Map<number, { pid: number; name: string }>();
-  for (const e of events) {
-    const f = e.fields;
-    if (e.name === 'proc_create') procs.set(num(f['pid']), { name: String(f['name']), ppid: num(f['parent']) });
-    else if (e.name === 'thread_create') threads.set(num(f['tid']), { pid: num(f['pid']), name: String(f['name']) });
-    else if (e.name === 'ctx_switch') {
-      for (const [t, p] of [[num(f['prev_tid']), num(f['prev_pid'])], [num(f['next_tid']), num(f['next_pid'])]] as const)
-        if (!threads.has(t) && t !== 0) threads.set(t, { pid: p, name: procs.get(p)?.name ?? `tid ${t}` });
-    }
-  }
-  const comm = (tid: number) => (tid === 0 ? 'idle' : (threads.get(tid)?.name ?? `tid ${tid}`));
-
-  // Process tree.
+  // ---- 1. process tree ----
   const tree = new Pb();
-  for (const [pid, p] of procs) {
-    if (pid === 0) continue;
-    tree.msg(1, new Pb().int(1, pid).int(2, p.ppid).str(3, p.name));
+  for (const [pid, main] of [...mainTid].sort((a, b) => a[1] - b[1])) {
+    const p = new Pb().int(PT_PROC.pid, main);
+    const parent = procNames.get(pid)?.ppid;
+    if (parent !== undefined && mainTid.has(parent) && parent !== pid) p.int(PT_PROC.ppid, mainTid.get(parent)!);
+    tree.msg(PT.processes, p.str(PT_PROC.cmdline, procName(pid)));
   }
-  for (const [tid, t] of threads) tree.msg(2, new Pb().int(1, tid).str(2, t.name).int(3, t.pid));
-  packet(new Pb().uint(P.timestamp, 0).msg(P.process_tree, tree));
+  for (const [tid, t] of [...threads].sort((a, b) => a[0] - b[0])) {
+    if (t.pid === undefined) tree.msg(PT.processes, new Pb().int(PT_PROC.pid, tid).str(PT_PROC.cmdline, `tid ${tid}`));
+    tree.msg(PT.threads, new Pb().int(PT_THREAD.tid, tid).str(PT_THREAD.name, comm(tid)).int(PT_THREAD.tgid, pfPid(tid)));
+  }
+  packet(new Pb().uint(P.timestamp, events.length ? ts(events[0]!) : 0).msg(P.process_tree, tree));
 
-  // Tracks.
-  let nextUuid = 1000;
-  const seq = () => new Pb().uint(P.seq_id, 1);
-  let first = true;
-  const desc = (d: Pb) => {
-    const p = seq().msg(P.track_descriptor, d);
-    if (first) {
-      p.uint(P.seq_flags, 1);
-      first = false;
+  // ---- 2. tracks (sequence 1) ----
+  let firstOnSeq = true;
+  const seqPacket = () => {
+    const p = new Pb().uint(P.trusted_packet_sequence_id, 1);
+    if (firstOnSeq) {
+      p.uint(P.sequence_flags, SEQ_INCREMENTAL_STATE_CLEARED);
+      firstOnSeq = false;
     }
-    packet(p);
+    return p;
   };
-  const procUuid = new Map<number, number>();
-  const procTrack = (pid: number) => {
-    let u = procUuid.get(pid);
+  const desc = (d: Pb) => packet(seqPacket().msg(P.track_descriptor, d));
+  let nextUuid = 1; // 0 is Perfetto's implicit global track
+  const procUuid = new Map<number, number>(); // Perfetto pid → uuid
+  const procTrack = (ppid: number, name: string) => {
+    let u = procUuid.get(ppid);
     if (u === undefined) {
-      u = nextUuid++;
-      procUuid.set(pid, u);
-      desc(new Pb().uint(TD.uuid, u).msg(TD.process, new Pb().int(1, pid).str(6, procs.get(pid)?.name ?? `pid ${pid}`)));
+      procUuid.set(ppid, (u = nextUuid++));
+      desc(new Pb().uint(TD.uuid, u).msg(TD.process, new Pb().int(PD.pid, ppid).str(PD.process_name, name)));
     }
     return u;
   };
@@ -167,11 +268,11 @@ export function exportPerfetto(events: TraceEvent[], opts: PerfettoOptions = {})
   const threadTrack = (tid: number) => {
     let u = threadUuid.get(tid);
     if (u === undefined) {
-      const t = threads.get(tid) ?? { pid: 0, name: comm(tid) };
-      const pu = procTrack(t.pid);
-      u = nextUuid++;
-      threadUuid.set(tid, u);
-      desc(new Pb().uint(TD.uuid, u).uint(TD.parent_uuid, pu).msg(TD.thread, new Pb().int(1, t.pid).int(2, tid).str(5, t.name)));
+      const lanesPid = threads.get(tid)?.pid;
+      const pp = pfPid(tid);
+      const pu = procTrack(pp, lanesPid === undefined ? `tid ${tid}` : procName(lanesPid));
+      threadUuid.set(tid, (u = nextUuid++));
+      desc(new Pb().uint(TD.uuid, u).uint(TD.parent_uuid, pu).msg(TD.thread, new Pb().int(THD.pid, pp).int(THD.tid, tid).str(THD.thread_name, comm(tid))));
     }
     return u;
   };
@@ -179,124 +280,185 @@ export function exportPerfetto(events: TraceEvent[], opts: PerfettoOptions = {})
   const namedTrack = (name: string, counter = false) => {
     let u = named.get(name);
     if (u === undefined) {
-      u = nextUuid++;
-      named.set(name, u);
+      named.set(name, (u = nextUuid++));
       const d = new Pb().uint(TD.uuid, u).str(TD.name, name);
       if (counter) d.msg(TD.counter, new Pb());
       desc(d);
     }
     return u;
   };
+  for (const tid of [...threads.keys()].sort((a, b) => a - b)) threadTrack(tid);
 
-  // Flow ids: any event referenced as a cause starts (or continues) a flow with its own id.
-  const referenced = new Set<bigint>();
-  for (const e of events)
-    for (const k of ['cause', 'other', 'target'] as const) {
-      const v = idKey(e.fields[k]);
-      if (v) referenced.add(v);
-    }
+  // ---- plan: what each event becomes, in time order ----
+  const items: (TeItem | FtItem)[] = [];
+  const open = new Map<number, number>(); // track uuid → open slices
+  const begin = (e: TraceEvent, track: number, name: string) => {
+    items.push({ ts: ts(e), type: TYPE.begin, track, name, e });
+    open.set(track, (open.get(track) ?? 0) + 1);
+  };
+  const end = (e: TraceEvent, track: number) => {
+    const n = open.get(track) ?? 0;
+    if (n <= 0) return; // no open slice (it began before the trace, or its begin was lost)
+    items.push({ ts: ts(e), type: TYPE.end, track });
+    open.set(track, n - 1);
+  };
+  const closeAll = (e: TraceEvent, track: number | undefined) => {
+    if (track === undefined) return;
+    while ((open.get(track) ?? 0) > 0) end(e, track);
+  };
+  const instant = (e: TraceEvent, track: number, name: string) => items.push({ ts: ts(e), type: TYPE.instant, track, name, e });
+  const counter = (e: TraceEvent, track: number, value: number) => items.push({ ts: ts(e), type: TYPE.counter, track, counter: value });
+  const inSyscall = new Map<number, boolean>();
 
-  const annotate = (te: Pb, e: TraceEvent) => {
-    for (const [k, v] of Object.entries(e.fields)) {
-      const a = new Pb().str(DA.name, k);
-      if (typeof v === 'string') a.str(DA.string, v);
-      else if (v instanceof Uint8Array) a.str(DA.string, Array.from(v, (b) => b.toString(16).padStart(2, '0')).join(''));
-      else if (typeof v === 'bigint' || v < 0) a.int(DA.int, v);
-      else a.uint(DA.uint, v);
-      te.msg(TE.debug_annotations, a);
-    }
-  };
-  const trackEvent = (e: TraceEvent, track: number, type: number, name?: string, withArgs = true) => {
-    const te = new Pb().uint(TE.type, type).uint(TE.track_uuid, track).str(TE.categories, e.cls);
-    if (name !== undefined) te.str(TE.name, name);
-    const own = BigInt(e.id);
-    const flows: bigint[] = [];
-    if (referenced.has(own)) flows.push(own);
-    for (const k of ['cause', 'other', 'target'] as const) {
-      const v = idKey(e.fields[k]);
-      if (v && !flows.includes(v)) flows.push(v);
-    }
-    for (const f of flows) te.fixed64(TE.flow_ids, f);
-    if (withArgs) annotate(te, e);
-    packet(seq().uint(P.timestamp, ts(e)).msg(P.track_event, te));
-  };
-
-  // Scheduling, per CPU.
-  const byCpu = new Map<number, Pb>();
-  const ftrace = (cpu: number) => {
-    let b = byCpu.get(cpu);
-    if (!b) byCpu.set(cpu, (b = new Pb().uint(1, cpu)));
-    return b;
-  };
-  const openSys = new Map<number, boolean>();
   for (const e of events) {
     const f = e.fields;
     switch (e.name) {
+      case 'trace_header':
+      case 'event_def':
+        break;
       case 'ctx_switch': {
         const prev = num(f['prev_tid']);
         const next = num(f['next_tid']);
-        const sw = new Pb().str(1, comm(prev)).int(2, prev).int(3, 120).int(4, PREV_STATE[num(f['prev_state'])] ?? 0)
-          .str(5, comm(next)).int(6, next).int(7, 120);
-        ftrace(e.cpu).msg(2, new Pb().uint(1, ts(e)).uint(2, prev).msg(4, sw));
+        const sw = new Pb().str(SW.prev_comm, comm(prev)).int(SW.prev_pid, prev).int(SW.prev_prio, 120)
+          .int(SW.prev_state, PREV_STATE[num(f['prev_state'])] ?? 0).str(SW.next_comm, comm(next)).int(SW.next_pid, next).int(SW.next_prio, 120);
+        items.push({ cpu: e.cpu, body: new Pb().uint(FE.timestamp, ts(e)).uint(FE.pid, prev).msg(FE.sched_switch, sw) });
         break;
       }
       case 'wakeup': {
         const tid = num(f['tid']);
-        const wk = new Pb().str(1, comm(tid)).int(2, tid).int(3, 120).int(4, 1).int(5, num(f['target_cpu']));
-        ftrace(e.cpu).msg(2, new Pb().uint(1, ts(e)).uint(2, num(f['waker_tid'])).msg(20, wk));
-        if (idKey(f['cause'])) trackEvent(e, threadTrack(tid), TYPE.instant, 'wakeup');
+        const wk = new Pb().str(WK.comm, comm(tid)).int(WK.pid, tid).int(WK.prio, 120).int(WK.success, 1).int(WK.target_cpu, num(f['target_cpu']));
+        items.push({ cpu: e.cpu, body: new Pb().uint(FE.timestamp, ts(e)).uint(FE.pid, num(f['waker_tid'])).msg(FE.sched_waking, wk) });
+        if (idKey(f['cause']) && tid) instant(e, threadTrack(tid), 'wakeup');
         break;
       }
       case 'syscall_enter': {
         const tid = num(f['tid']);
+        if (!tid) break;
+        const track = threadTrack(tid);
+        if (inSyscall.get(tid)) end(e, track); // its exit was lost
         const n = num(f['num']);
-        trackEvent(e, threadTrack(tid), TYPE.begin, `sys ${opts.syscallNames?.[n] ?? n}`);
-        openSys.set(tid, true);
+        begin(e, track, `sys ${opts.syscallNames?.[n] ?? n}`);
+        inSyscall.set(tid, true);
         break;
       }
       case 'syscall_exit': {
         const tid = num(f['tid']);
-        if (openSys.get(tid)) {
-          packet(seq().uint(P.timestamp, ts(e)).msg(P.track_event, new Pb().uint(TE.type, TYPE.end).uint(TE.track_uuid, threadTrack(tid))));
-          openSys.set(tid, false);
+        if (tid && inSyscall.get(tid)) {
+          end(e, threadTrack(tid));
+          inSyscall.set(tid, false);
         }
         break;
       }
-      case 'load_sample':
-        packet(seq().uint(P.timestamp, ts(e)).msg(P.track_event, new Pb().uint(TE.type, TYPE.counter)
-          .uint(TE.track_uuid, namedTrack(`cpu${num(f['of_cpu'])} load`, true)).int(TE.counter_value, num(f['load']))));
+      case 'thread_exit': {
+        const tid = num(f['tid']);
+        if (!tid) break;
+        closeAll(e, threadTrack(tid));
+        inSyscall.set(tid, false);
+        instant(e, threadTrack(tid), 'thread_exit');
         break;
+      }
+      case 'load_sample': {
+        const cpu = num(f['of_cpu']);
+        counter(e, namedTrack(`cpu${cpu} load`, true), num(f['load']));
+        counter(e, namedTrack(`cpu${cpu} run queue`, true), num(f['rq_len']));
+        break;
+      }
       case 'marker': {
         const tid = num(f['tid']);
         const kind = num(f['kind']);
-        if (kind === 3) {
-          packet(seq().uint(P.timestamp, ts(e)).msg(P.track_event, new Pb().uint(TE.type, TYPE.counter)
-            .uint(TE.track_uuid, namedTrack(`marker ${String(f['name'])}`, true)).int(TE.counter_value, num(f['value']))));
-        } else if (kind === 2) {
-          packet(seq().uint(P.timestamp, ts(e)).msg(P.track_event, new Pb().uint(TE.type, TYPE.end).uint(TE.track_uuid, threadTrack(tid))));
-        } else {
-          trackEvent(e, threadTrack(tid), kind === 1 ? TYPE.begin : TYPE.instant, String(f['name']));
-        }
+        const name = String(f['name']);
+        if (kind === 3) counter(e, namedTrack(`marker ${name}`, true), num(f['value']));
+        else if (kind === 1) begin(e, namedTrack(`span ${name}`), name);
+        else if (kind === 2) end(e, namedTrack(`span ${name}`));
+        else instant(e, tid ? threadTrack(tid) : namedTrack(`cpu${e.cpu} user`), name);
         break;
       }
       case 'irq':
       case 'irq_exit':
-        trackEvent(e, namedTrack(`cpu${e.cpu} irq`), TYPE.instant, `${e.name} ${num(f['irq'])}`, false);
+        instant(e, namedTrack(`cpu${e.cpu} irq`), `${e.name} ${num(f['irq'])}`);
         break;
       case 'log':
-        trackEvent(e, namedTrack('kernel log'), TYPE.instant, String(f['text']));
+        instant(e, namedTrack('kernel log'), String(f['text']));
         break;
-      case 'trace_header':
-      case 'event_def':
+      case 'ipc_submit':
+      {
+        const acts = ipcActionNames(f['actions'], num(f['nactions'])).join(',');
+        instant(e, num(f['tid']) ? threadTrack(num(f['tid'])) : namedTrack(`cpu${e.cpu} ipc`), acts ? `ipc_submit ${acts}` : 'ipc_submit');
         break;
+      }
       default: {
         const tid = num(f['tid']);
-        const track = 'tid' in f && tid ? threadTrack(tid) : namedTrack(`cpu${e.cpu} ${e.cls}`);
-        trackEvent(e, track, TYPE.instant, e.name);
+        instant(e, 'tid' in f && tid ? threadTrack(tid) : namedTrack(`cpu${e.cpu} ${e.cls}`), e.name);
       }
     }
   }
-  for (const [, b] of [...byCpu].sort((a, c) => a[0] - c[0])) packet(new Pb().msg(P.ftrace_events, b));
+
+  // ---- flows: one id per cause → effect edge between two slices (begin or instant) ----
+  const sliceOf = new Map<bigint, number>();
+  items.forEach((it, i) => {
+    if ('type' in it && it.e && (it.type === TYPE.begin || it.type === TYPE.instant)) sliceOf.set(BigInt(it.e.id), i);
+  });
+  let nextFlow = 1;
+  items.forEach((it, i) => {
+    if (!('type' in it) || !it.e || (it.type !== TYPE.begin && it.type !== TYPE.instant)) return;
+    const seen = new Set<bigint>();
+    for (const k of REFS) {
+      const v = idKey(it.e.fields[k]);
+      if (!v || seen.has(v)) continue;
+      seen.add(v);
+      const src = sliceOf.get(v);
+      if (src === undefined || src === i) continue;
+      const flow = nextFlow++;
+      const a = items[Math.min(src, i)] as TeItem;
+      const b = items[Math.max(src, i)] as TeItem;
+      (a.flows ??= []).push(flow);
+      (b.term ??= []).push(flow);
+    }
+  });
+
+  // ---- write ----
+  const annotate = (te: Pb, e: TraceEvent) => {
+    te.msg(TE.debug_annotations, new Pb().str(DA.name, 'id').str(DA.string_value, `#${fmtId(e.id)}`));
+    const def = defs.get(e.type);
+    for (const [k, v] of Object.entries(e.fields)) {
+      const a = new Pb().str(DA.name, k);
+      const en = typeof v === 'number' ? enumName(def?.fields.find((s) => s.name === k)?.enumName, v) : undefined;
+      if ((REFS as readonly string[]).includes(k) && (typeof v === 'number' || typeof v === 'bigint')) a.str(DA.string_value, v ? `#${fmtId(v)}` : '-');
+      else if (en !== undefined) a.str(DA.string_value, `${en} (${String(v)})`);
+      else if (typeof v === 'string') a.str(DA.string_value, v);
+      else if (v instanceof Uint8Array) a.str(DA.string_value, Array.from(v, (b) => b.toString(16).padStart(2, '0')).join(''));
+      else if (v < 0) a.int(DA.int_value, v);
+      else a.uint(DA.uint_value, v);
+      te.msg(TE.debug_annotations, a);
+    }
+  };
+  const bundles = new Map<number, { pb: Pb; n: number }>();
+  const flushBundle = (cpu: number) => {
+    const b = bundles.get(cpu);
+    if (!b || !b.n) return;
+    packet(new Pb().msg(P.ftrace_events, b.pb));
+    bundles.delete(cpu);
+  };
+  for (const it of items) {
+    if (!('type' in it)) {
+      let b = bundles.get(it.cpu);
+      if (!b) bundles.set(it.cpu, (b = { pb: new Pb().uint(FB.cpu, it.cpu), n: 0 }));
+      b.pb.msg(FB.event, it.body);
+      if (++b.n >= BUNDLE_MAX) flushBundle(it.cpu);
+      continue;
+    }
+    const te = new Pb().uint(TE.type, it.type).uint(TE.track_uuid, it.track);
+    if (it.type === TYPE.counter) te.int(TE.counter_value, it.counter ?? 0);
+    else if (it.type !== TYPE.end && it.e) {
+      te.str(TE.categories, it.e.cls);
+      if (it.name !== undefined) te.str(TE.name, it.name);
+      for (const fl of it.flows ?? []) te.fixed64(TE.flow_ids, fl);
+      for (const fl of it.term ?? []) te.fixed64(TE.terminating_flow_ids, fl);
+      annotate(te, it.e);
+    }
+    packet(seqPacket().uint(P.timestamp, it.ts).msg(P.track_event, te));
+  }
+  for (const cpu of [...bundles.keys()].sort((a, b) => a - b)) flushBundle(cpu);
   return out.finish();
 }
 

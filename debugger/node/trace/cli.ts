@@ -96,7 +96,7 @@ async function main(argv: string[]): Promise<void> {
     const outp = opt(args, '--perfetto') ?? usage('export needs --perfetto OUT');
     const file = args[0] ?? usage('export needs a FILE');
     const t = loadTrace(file);
-    const pb = exportPerfetto(t.events);
+    const pb = exportPerfetto(t.events, { defs: t.decoder.defs });
     fs.writeFileSync(outp, pb);
     console.log(`trace: wrote ${outp} (${pb.length} bytes, ${t.events.length} events); open it in https://ui.perfetto.dev`);
     return;
