@@ -87,9 +87,10 @@ describe('sysfs events in a real boot trace', { skip: missing }, () => {
       // (until the snapshot below, which repeats every value once)
       const write = attrs.find((e) => str(e, 'text') === '/sys/kernel/loglevel=debug');
       assert.ok(write, 'the loglevel write');
+      const writeNs: number = write.ns;
       for (const cpu of [0, 1]) {
         const re = new RegExp(`^/sys/devices/system/cpu/cpu${cpu}/load=(\\d+)$`);
-        const loads = attrs.filter((e) => re.test(str(e, 'text')) && e.ns < write.ns);
+        const loads: TraceEvent[] = attrs.filter((e) => re.test(str(e, 'text')) && e.ns < writeNs);
         assert.ok(loads.length >= 2, `cpu${cpu}: the boot-time value and a sampled load (${loads.length} load events)`);
         for (const e of loads) assert.ok(Number(re.exec(str(e, 'text'))![1]) <= 1024);
         const sampled = loads.slice(1); // after the boot-time value
@@ -111,13 +112,13 @@ describe('sysfs events in a real boot trace', { skip: missing }, () => {
       const rtc = adds.find((e) => /^\/sys\/drivers\/cmos-rtc\.\d+$/.test(str(e, 'path')));
       assert.ok(rtc && removes.some((e) => e.fields['node'] === rtc.fields['node']), 'cmos-rtc node added and removed');
       // the snapshot: every live node added again with its id, after the write
-      const again = adds.filter((e) => e.ns > write.ns);
+      const again = adds.filter((e) => e.ns > writeNs);
       for (const p of ['/sys/kernel', '/sys/devices/system/cpu/cpu0', '/sys/devices/system/cpu/cpu1']) {
         const a = again.find((e) => str(e, 'path') === p);
         assert.ok(a && a.fields['node'] === adds.find((e) => str(e, 'path') === p)!.fields['node'], `snapshot re-adds ${p} with its id`);
       }
       assert.ok(!again.some((e) => str(e, 'path') === path), 'but not the driver node that is gone');
-      assert.ok(attrs.some((e) => e.ns > write.ns && /^\/sys\/kernel\/loglevel=debug$/.test(str(e, 'text'))), 'with current values');
+      assert.ok(attrs.some((e) => e.ns > writeNs && /^\/sys\/kernel\/loglevel=debug$/.test(str(e, 'text'))), 'with current values');
       rmSync(dir, { recursive: true, force: true });
     } catch (e) {
       throw new Error(`${(e as Error).message}\n(trace and console kept in ${dir})`);
