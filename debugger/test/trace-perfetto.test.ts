@@ -34,7 +34,7 @@ import { gunzipSync } from 'node:zlib';
 import { DefTable } from '../common/trace/defs.js';
 import { concat, encodeRecord } from '../common/trace/encode.js';
 import { makeHeader } from '../common/trace/flight.js';
-import { exportPerfetto } from '../common/trace/perfetto.js';
+import { exportPerfetto, syscallNamesFromAbi } from '../common/trace/perfetto.js';
 import type { FieldValue, TraceEvent } from '../common/trace/records.js';
 import { decodeBuffer } from '../common/trace/text.js';
 import { loadTrace, TraceSession } from '../node/trace/session.js';
@@ -299,8 +299,9 @@ function validate(schema: Schema, pb: Uint8Array): Model {
       assert.equal(flags & 2, 0, `${where}: SEQ_NEEDS_INCREMENTAL_STATE without interned data`);
       if (!seqSeen.has(seq)) {
         assert.equal(flags & 1, 1, `${where}: first packet of sequence ${seq} must set SEQ_INCREMENTAL_STATE_CLEARED`);
+        assert.equal(p['first_packet_on_sequence'], true, `${where}: and say it is the first (nothing was lost before it)`);
         seqSeen.add(seq);
-      }
+      } else assert.ok(!('first_packet_on_sequence' in p) && !(flags & 1), `${where}: sequence ${seq} starts once`);
     }
     if ('process_tree' in p) {
       const t = p['process_tree'] as Msg;
@@ -711,6 +712,17 @@ describe('perfetto export: the validator itself', () => {
   });
 });
 
+describe('perfetto export: syscall names from the generated ABI', () => {
+  it('reads the SYSCALLS entries of a generated module', () => {
+    const text = 'export const SYSCALLS = [\n  { num: 0, name: "null", args: [] },\n  { num: 66, name: "ipc_submit", args: [{ type: "u32", name: "lane" }] },\n];';
+    assert.deepEqual(syscallNamesFromAbi(text), { 0: 'null', 66: 'ipc_submit' });
+    const d = decodeBuffer(scenario());
+    const m = validate(schema, exportPerfetto(d.events, { syscallNames: { 40: 'ipc_call' } }));
+    assert.equal(m.slices.filter((s) => s.name === 'sys ipc_call').length, 3);
+    assert.equal(m.slices.filter((s) => s.name === 'sys 50').length, 2, 'unnamed numbers stay numbers');
+  });
+});
+
 describe('perfetto export: hand-made scenario', () => {
   const d = decodeBuffer(scenario());
   const { m, syscalls, edges } = exportAndValidate(d.events, 'scenario');
@@ -886,6 +898,16 @@ describe('perfetto export: a live LaneOS boot running ipc-demo (QEMU, TCG)', { s
       }
       const m = checkReal(t.events, 'live boot');
       assert.ok(m.slices.some((s) => s.track.name === 'span demo'), 'the shell’s span');
+      // the command line: `trace export` names syscalls from the generated ABI (os/build/ts)
+      const abi = join(ROOT, 'os/build/ts');
+      if (existsSync(join(abi, 'kernel.ts'))) {
+        const pf = join(dir, 'out.pftrace');
+        execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'debugger/node/trace/cli.ts'), 'export', file, '--perfetto', pf, '--abi', abi], { cwd: ROOT });
+        const m2 = validate(schema, new Uint8Array(readFileSync(pf)));
+        crossCheck(t.events, m2, 'cli export');
+        const names = new Set(m2.slices.map((s) => s.name));
+        for (const n of ['sys ipc_submit', 'sys console_write', 'sys process_spawn']) assert.ok(names.has(n), `cli export: a "${n}" slice`);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

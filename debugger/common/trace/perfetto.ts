@@ -5,7 +5,8 @@
  * What goes out (field numbers from upstream protos/perfetto/trace/..., checked in
  * debugger/test/trace-perfetto.test.ts and README.md "Perfetto export"):
  *   1. one ProcessTree packet: every process and thread, with names and parents;
- *   2. on packet sequence 1 (first packet: SEQ_INCREMENTAL_STATE_CLEARED; no interning is used):
+ *   2. on packet sequence 1 (its first packet: SEQ_INCREMENTAL_STATE_CLEARED, first_packet_on_sequence;
+ *      no interning, no TracePacketDefaults):
  *      a TrackDescriptor per process and per thread (thread tracks are children of their
  *      process track), then TrackEvents in time order:
  *        - syscalls as slices (BEGIN at syscall_enter, END at syscall_exit) on the thread's track;
@@ -118,7 +119,7 @@ class Pb {
 /** trace.proto: Trace.packet */
 const TRACE_PACKET = 1;
 /** trace_packet.proto: TracePacket */
-const P = { ftrace_events: 1, process_tree: 2, timestamp: 8, trusted_packet_sequence_id: 10, track_event: 11, sequence_flags: 13, track_descriptor: 60 };
+const P = { ftrace_events: 1, process_tree: 2, timestamp: 8, trusted_packet_sequence_id: 10, track_event: 11, sequence_flags: 13, track_descriptor: 60, first_packet_on_sequence: 87 };
 /** TracePacket.SequenceFlags */
 const SEQ_INCREMENTAL_STATE_CLEARED = 1;
 /** ps/process_tree.proto: ProcessTree, .Process, .Thread */
@@ -166,6 +167,14 @@ export interface PerfettoOptions {
   syscallNames?: Record<number, string>;
   /** event definitions (for enum names in the arguments); default: the built-in schema */
   defs?: { get(id: number): { fields: { name: string; enumName?: string }[] } | undefined };
+}
+
+/** Syscall names from a generated ABI module (os/build/ts/kernel.ts, ipc.ts, ...: `SYSCALLS` entries
+ * `{ num: N, name: "x", ... }`), read as text so that the debugger does not depend on a build product. */
+export function syscallNamesFromAbi(text: string): Record<number, string> {
+  const names: Record<number, string> = {};
+  for (const m of text.matchAll(/\{\s*num:\s*(\d+),\s*name:\s*"([A-Za-z0-9_]+)"/g)) names[Number(m[1])] = m[2]!;
+  return names;
 }
 
 /** One TrackEvent to write. */
@@ -248,7 +257,7 @@ export function exportPerfetto(input: TraceEvent[], opts: PerfettoOptions = {}):
   const seqPacket = () => {
     const p = new Pb().uint(P.trusted_packet_sequence_id, 1);
     if (firstOnSeq) {
-      p.uint(P.sequence_flags, SEQ_INCREMENTAL_STATE_CLEARED);
+      p.uint(P.sequence_flags, SEQ_INCREMENTAL_STATE_CLEARED).uint(P.first_packet_on_sequence, 1);
       firstOnSeq = false;
     }
     return p;
