@@ -1,10 +1,22 @@
 /*
- * console.c — the user-visible console on COM1.
+ * console.c — the console on COM1, and its hand-over to a user-space driver server.
  *
- * Input: the serial IRQ handler drops bytes into a 4 KiB ring; console_read() blocks until at
- * least one byte is there (or the timeout / an interrupt), then returns what it can.
- * Output: console_write() copies user bytes in and prints them under the console lock that the
- * kernel log also takes ("\n" becomes "\r\n"), so log lines and user output never mix.
+ * At boot the kernel drives COM1 itself. Input: the serial IRQ handler drops bytes into a 4 KiB
+ * ring; console_read() blocks until at least one byte is there (or the timeout / an interrupt).
+ * Output: console_write() copies user bytes in and hands them to log.c under the console lock
+ * that the kernel log also takes ("\n" becomes "\r\n"), so log lines and user output never mix.
+ *
+ * Hand-over (Helios style: the driver holds capabilities, the kernel keeps nothing it needs not):
+ *   1. init spawns os/programs/console, whose manifest declares "ioport 0x3f8 8" and "irq 4";
+ *      creating the IRQ 4 capability points the line at the capability (syscall.c), so the
+ *      kernel's RX handler no longer runs.
+ *   2. The server calls console_claim(irq, ioport): from then on log.c puts kernel log lines
+ *      and console_write bytes into the kernel log ring, which the server drains with
+ *      klog_read; console_read fails with BUSY (readers use the console lane instead).
+ *   3. When that IRQ capability is destroyed — the server exited, faulted or was killed —
+ *      console_irq4_gone() ends the claim: the kernel writes what the server had not
+ *      acknowledged, re-arms its own RX handler and drives COM1 until the next claim.
+ *   A panic (panic.c) and power off take COM1 back at once, whatever holds it.
  */
 #include <kernel/kernel.h>
 
@@ -40,6 +52,10 @@ int64_t console_read(uint64_t ubuf, uint64_t len, uint64_t timeout_ns)
     uint64_t deadline = deadline_from_timeout(timeout_ns);
     spin_lock(&rx_lock);
     while (rx_count == 0) {
+        if (console_claimed()) {
+            spin_unlock(&rx_lock);
+            return LANES_E_BUSY;    /* a console server owns the input: read over its lane */
+        }
         int64_t r = wait_on(&rx_wait, &rx_lock, deadline);
         if (r && rx_count == 0) {
             spin_unlock(&rx_lock);
@@ -67,11 +83,41 @@ int64_t console_write_user(uint64_t ubuf, uint64_t len)
         size_t n = MIN(len - done, sizeof tmp);
         if (copy_from_user(tmp, ubuf + done, n))
             return done ? (int64_t)done : LANES_E_FAULT;
-        console_lock();
-        for (size_t i = 0; i < n; i++)
-            console_putc_locked(tmp[i]);
-        console_unlock();
+        log_console_write(tmp, n);
         done += n;
     }
     return done;
+}
+
+/* sys_console_claim, after syscall.c has checked the IRQ 4 and COM1 port capabilities. */
+int64_t console_claim(struct process *p, const void *irq_obj)
+{
+    int64_t r = log_console_claim(p, p->pid, irq_obj);
+    if (r)
+        return r;
+    spin_lock(&rx_lock);
+    rx_count = 0;               /* what the kernel had buffered nobody asked for */
+    wake_all(&rx_wait);         /* blocked console_read calls return BUSY */
+    spin_unlock(&rx_lock);
+    pr_info("console: COM1 is driven by pid %u (%s) now; kernel log lines go through it", p->pid, p->name);
+    return 0;
+}
+
+/* syscall.c: the IRQ 4 capability irq_obj was destroyed (its line is unhooked by now). */
+void console_irq4_gone(const void *irq_obj)
+{
+    uint64_t replayed = 0;
+    uint32_t pid = log_console_release(irq_obj, &replayed);
+    serial_enable_rx_irq();     /* the kernel's RX handler again */
+    if (pid)
+        pr_info("console: pid %u no longer drives COM1; the kernel does (%llu bytes it had not written were written now)",
+                pid, (unsigned long long)replayed);
+}
+
+int64_t console_info_user(uint64_t uinfo)
+{
+    struct lane_console_info info;
+    memset(&info, 0, sizeof info);
+    log_console_info(&info);
+    return copy_to_user(uinfo, &info, sizeof info);
 }

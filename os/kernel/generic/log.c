@@ -1,10 +1,25 @@
 /*
- * log.c — the kernel log on COM1.
+ * log.c — the kernel log, and the one path every byte of console output takes.
  *
  * Every line looks like "[   0.123456] cpu0: message" (a WARN/ERROR/DEBUG tag follows the CPU).
  * One console lock serialises the log and user console output, so lines never interleave;
  * if user output left the cursor mid-line, the log starts a fresh line first.
  * The level threshold is INFO unless the command line says loglevel=debug (or =warn/=error).
+ *
+ * Where the bytes go depends on who drives COM1 (see console.c for the hand-over):
+ *
+ *   kernel drives COM1 (boot, no console server, after the server died, panic)
+ *       klog / console_write ──► serial_putc ──► COM1
+ *   a console server holds COM1 (sys_console_claim)
+ *       klog / console_write ──► kernel log ring ──klog_read──► console server ──► COM1
+ *
+ * The ring (64 KiB) has three positions: head (bytes produced), sent (handed to the server by
+ * klog_read) and done (acknowledged by the server as written to the wire). A log line starts
+ * with the byte LANES_KLOG_LINE_START, which tells the server to begin a fresh line there if its
+ * output is mid-line. When the claim ends (the server exited or died) or the kernel panics or
+ * powers off, the kernel takes COM1 back and writes [done, head) itself: a line may then appear
+ * twice, but none is lost. When the ring is full, console_write waits (up to 2 s) for the server
+ * to make room; kernel log lines never wait: they push the oldest bytes out (counted as lost).
  */
 #include <kernel/kernel.h>
 #include <kernel/trace.h>
@@ -13,10 +28,19 @@ int log_level = LOG_INFO;
 static struct spinlock con_lock = SPINLOCK_INIT("console");
 static int con_col;
 
+#define KRING_SIZE (64 * 1024)
+static char kring[KRING_SIZE];
+static uint64_t kr_head, kr_sent, kr_done, kr_lost, kr_replayed;
+static struct process *con_owner;            /* the process holding COM1, or NULL: the kernel */
+static const void *con_owner_obj;            /* the IRQ capability the claim was made with */
+static uint32_t con_owner_pid, con_claims;
+static struct waitq kr_data = { { &kr_data.head, &kr_data.head } };    /* klog_read waiters */
+static struct waitq kr_space = { { &kr_space.head, &kr_space.head } }; /* console_write waiters */
+
 void console_lock(void) { spin_lock(&con_lock); }
 void console_unlock(void) { spin_unlock(&con_lock); }
 
-void console_putc_locked(char c)
+static void wire_putc(char c)
 {
     if (c == '\n')
         serial_putc('\r');
@@ -24,10 +48,192 @@ void console_putc_locked(char c)
     con_col = (c == '\n') ? 0 : con_col + 1;
 }
 
+static void ring_put(char c)
+{
+    if (kr_head - kr_done == KRING_SIZE) {   /* full: the oldest byte goes */
+        kr_done++;
+        if (kr_sent < kr_done)
+            kr_sent = kr_done;
+        kr_lost++;
+    }
+    kring[kr_head++ % KRING_SIZE] = c;
+}
+
+/* A byte of output (user data or log text). Callers hold the console lock (or are panicking). */
+void console_putc_locked(char c)
+{
+    if (con_owner)
+        ring_put((uint8_t)c == LANES_KLOG_LINE_START ? ' ' : c);   /* the marker is the kernel's */
+    else
+        wire_putc(c);
+}
+
+static void line_start_locked(void)
+{
+    if (con_owner)
+        ring_put((char)LANES_KLOG_LINE_START);
+    else if (con_col)
+        wire_putc('\n');
+}
+
+/* Wakes the server's klog_read after new bytes (never from a panic: the scheduler is gone). */
+static void ring_wake_locked(void)
+{
+    if (con_owner && !panicking && !list_empty(&kr_data.head))
+        wake_all(&kr_data);
+}
+
 static void puts_locked(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         console_putc_locked(s[i]);
+}
+
+/* The kernel writes [done, head) of the ring itself (the claim ended, a panic, power off). */
+static void replay_locked(void)
+{
+    con_col = 1;   /* where the server left the cursor is unknown: log lines start afresh */
+    for (uint64_t pos = kr_done; pos < kr_head; pos++) {
+        char c = kring[pos % KRING_SIZE];
+        if ((uint8_t)c == LANES_KLOG_LINE_START) {
+            if (con_col)
+                wire_putc('\n');
+        } else {
+            wire_putc(c);
+        }
+        kr_replayed++;
+    }
+    kr_done = kr_sent = kr_head;
+}
+
+/* ---- the hand-over (called from console.c / syscall.c / panic.c) ---- */
+
+int64_t log_console_claim(struct process *p, uint32_t pid, const void *irq_obj)
+{
+    spin_lock(&con_lock);
+    if (con_owner) {
+        spin_unlock(&con_lock);
+        return LANES_E_BUSY;
+    }
+    con_owner = p;
+    con_owner_obj = irq_obj;
+    con_owner_pid = pid;
+    con_claims++;
+    kr_done = kr_sent = kr_head;
+    spin_unlock(&con_lock);
+    return 0;
+}
+
+/* The IRQ capability irq_obj is gone: if it carried the claim, the kernel drives COM1 again.
+ * Returns the pid that held it (0 if irq_obj was not the claim). */
+uint32_t log_console_release(const void *irq_obj, uint64_t *replayed)
+{
+    uint32_t pid = 0;
+    spin_lock(&con_lock);
+    if (con_owner && con_owner_obj == irq_obj) {
+        pid = con_owner_pid;
+        uint64_t before = kr_replayed;
+        con_owner = NULL;
+        con_owner_obj = NULL;
+        con_owner_pid = 0;
+        serial_reset_tx();
+        replay_locked();
+        *replayed = kr_replayed - before;
+        wake_all(&kr_data);     /* a klog_read still waiting finds it no longer holds COM1 */
+        wake_all(&kr_space);
+    }
+    spin_unlock(&con_lock);
+    return pid;
+}
+
+/* Panic and power off: take COM1 back whoever holds it, and write what the ring still has.
+ * With locked == false (a panic) the lock is ignored: its holder may be a halted CPU. */
+void console_takeover(bool locked)
+{
+    if (locked)
+        spin_lock(&con_lock);
+    if (con_owner) {
+        con_owner = NULL;
+        con_owner_obj = NULL;
+        con_owner_pid = 0;
+        serial_reset_tx();
+        replay_locked();
+        if (locked) {
+            wake_all(&kr_data);
+            wake_all(&kr_space);
+        }
+    }
+    if (locked)
+        spin_unlock(&con_lock);
+}
+
+bool console_claimed(void) { return con_owner != NULL; }
+
+/* sys_klog_read: acknowledge done bytes, then hand out the next ones (see kernel.toml). */
+int64_t log_klog_read(const struct process *p, uint64_t ubuf, uint64_t len, uint64_t done, uint64_t timeout_ns)
+{
+    char tmp[1024];
+    if (!len)
+        return 0;
+    uint64_t n = MIN(len, sizeof tmp);
+    if (user_check(ubuf, n, true))
+        return LANES_E_FAULT;
+    uint64_t deadline = deadline_from_timeout(timeout_ns);
+    spin_lock(&con_lock);
+    if (con_owner != p) {
+        spin_unlock(&con_lock);
+        return LANES_E_ACCESS;
+    }
+    kr_done += MIN(done, kr_sent - kr_done);
+    if (!list_empty(&kr_space.head))
+        wake_all(&kr_space);
+    while (kr_sent == kr_head) {
+        int64_t r = wait_on(&kr_data, &con_lock, deadline);
+        if (con_owner != p) {
+            spin_unlock(&con_lock);
+            return LANES_E_ACCESS;
+        }
+        if (r && kr_sent == kr_head) {
+            spin_unlock(&con_lock);
+            return r;
+        }
+    }
+    n = MIN(n, kr_head - kr_sent);
+    for (uint64_t i = 0; i < n; i++)
+        tmp[i] = kring[(kr_sent + i) % KRING_SIZE];
+    kr_sent += n;
+    spin_unlock(&con_lock);
+    if (copy_to_user(ubuf, tmp, n))
+        return LANES_E_FAULT;   /* the bytes stay unacknowledged: replayed if the server ends */
+    return (int64_t)n;
+}
+
+/* console_write's bytes (already copied in): to COM1, or into the ring, waiting for room. */
+void log_console_write(const char *buf, size_t n)
+{
+    spin_lock(&con_lock);
+    if (con_owner && !panicking && KRING_SIZE - (kr_head - kr_done) < n) {
+        uint64_t deadline = deadline_from_timeout(2000000000ULL);
+        while (con_owner && KRING_SIZE - (kr_head - kr_done) < n)
+            if (wait_on(&kr_space, &con_lock, deadline))
+                break;          /* a stuck server: push the oldest bytes out instead */
+    }
+    puts_locked(buf, n);
+    ring_wake_locked();
+    spin_unlock(&con_lock);
+}
+
+void log_console_info(struct lane_console_info *info)
+{
+    spin_lock(&con_lock);
+    info->owner_pid = con_owner ? con_owner_pid : 0;
+    info->claims = con_claims;
+    info->ring_size = KRING_SIZE;
+    info->pending = kr_head - kr_done;
+    info->produced = kr_head;
+    info->lost = kr_lost;
+    info->replayed = kr_replayed;
+    spin_unlock(&con_lock);
 }
 
 static const char *level_tag[] = { "ERROR: ", "WARN: ", "", "DEBUG: " };
@@ -61,13 +267,13 @@ void klog_raw(int level, const char *prefix, const char *msg, size_t len)
         trace_emit_log((uint8_t)level, 0, 0, percpu_up_safe() && this_cpu()->current ? this_cpu()->current->tid : 0, tb);
     }
     console_lock();
-    if (con_col)
-        console_putc_locked('\n');
+    line_start_locked();
     puts_locked(head, hn);
     if (prefix)
         puts_locked(prefix, strlen(prefix));
     puts_locked(msg, len);
     console_putc_locked('\n');
+    ring_wake_locked();
     console_unlock();
 }
 

@@ -5,6 +5,8 @@
  * return address through the symbol table the build embeds in .ksyms (a second link pass
  * generated from `nm` of the first). The first CPU to panic stops the others with an NMI
  * broadcast; with `panic=exit` on the command line QEMU is then told to exit (status 0xff).
+ * If a user-space console server holds COM1, the panic takes it back first and writes the
+ * kernel log lines the server had not yet written (log.c), then the panic text.
  */
 #include <kernel/kernel.h>
 #include <kernel/trace.h>
@@ -73,6 +75,7 @@ static void begin_panic(void)
     extern bool percpu_up;
     if (percpu_up && ncpus > 1)
         smp_halt_others();
+    console_takeover(false);    /* a panic must be visible: COM1 back from any console server */
     kprintf("\n");
 }
 

@@ -442,8 +442,6 @@ SYS(ioport_create)
         return r;
     if (a2 == 0 || a1 > 0xffff || a2 > 0x10000 - a1)
         return LANES_E_RANGE;
-    if (a1 < 0x3f8 + 8 && a1 + a2 > 0x3f8)     /* COM1 belongs to the kernel */
-        return LANES_E_BUSY;
     struct ioport_obj *io = kmalloc(sizeof *io);
     if (!io)
         return LANES_E_NOMEM;
@@ -529,6 +527,8 @@ static void irq_destroy(struct kobj *o)
     spin_lock(&irq_objs_lock);
     irq_objs[io->irq] = NULL;
     spin_unlock(&irq_objs_lock);
+    if (io->irq == 4)
+        console_irq4_gone(io);      /* COM1 back to the kernel (console.c) */
     kfree(io);
 }
 
@@ -540,7 +540,7 @@ SYS(irq_create)
         return r;
     if (a1 >= 16)
         return LANES_E_RANGE;
-    if (a1 == 0 || a1 == 2 || a1 == 4)     /* PIT, cascade, COM1: the kernel's */
+    if (a1 == 0 || a1 == 2)     /* PIT, cascade: the kernel's (COM1's line 4 goes to a console server) */
         return LANES_E_BUSY;
     struct irq_obj *io = kmalloc(sizeof *io);
     if (!io)
@@ -588,6 +588,33 @@ SYS(irq_wait)
         return r ? r : LANES_E_TIMEOUT;
     return (int64_t)n;
 }
+
+/* ---- the console hand-over (generic/console.c, log.c) ---- */
+
+SYS(console_claim)
+{
+    UNUSED_ARGS;
+    struct kobj *irq, *port;
+    int64_t r = lookup(a0, LANES_OBJ_IRQ, LANES_RIGHT_CONTROL, &irq, NULL);
+    if (r)
+        return r;
+    r = lookup(a1, LANES_OBJ_IOPORT, LANES_RIGHT_CONTROL, &port, NULL);
+    if (r) {
+        kobj_put(irq);
+        return r;
+    }
+    struct ioport_obj *io = container_of(port, struct ioport_obj, obj);
+    if (container_of(irq, struct irq_obj, obj)->irq != 4 || io->base > 0x3f8 || io->base + io->count < 0x3f8 + 8)
+        r = LANES_E_RANGE;
+    else
+        r = console_claim(self(), irq);
+    kobj_put(port);
+    kobj_put(irq);
+    return r;
+}
+
+SYS(klog_read) { UNUSED_ARGS; return log_klog_read(self(), a0, a1, a2, a3); }
+SYS(console_info) { UNUSED_ARGS; return console_info_user(a0); }
 
 /* ---- introspection and control ---- */
 
@@ -654,6 +681,7 @@ SYS(poweroff)
     if (r)
         return r;
     pr_info("power off requested by pid %u, exit code %d", self()->pid, (int32_t)a1);
+    console_takeover(true);     /* the last lines go out even if a console server is mid-way */
     system_halting = 1;
     cli();
     outb(0xf4, (uint8_t)a1);

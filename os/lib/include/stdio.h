@@ -1,4 +1,5 @@
-/* stdio.h — LaneOS libc: formatted output to the console (COM1, through sys_console_write).
+/* stdio.h — LaneOS libc: formatted output to the console (the console server over our "console"
+ * lane, else the kernel's sys_console_write; see lanes/console.h).
  *
  * There are no FILE streams: printf writes to the console; snprintf/vsnprintf format into a
  * buffer. Supported conversions: %d %i %u %x %X %o %p %s %c %% with flags - 0 + space #, width

@@ -1,29 +1,25 @@
-/* stdio.c — printf and friends on the console (sys_console_write / sys_console_read).
+/* stdio.c — printf and friends on the console.
  *
- * printf formats into a 512-byte stack buffer and writes it with one syscall per buffer, so
+ * The console is the console server over our "console" lane when we have one, else the kernel
+ * (sys_console_write / sys_console_read); lanes/console.h (console.c) decides and falls back.
+ * printf formats into a 512-byte stack buffer and writes it with one request per buffer, so
  * lines printed by different threads or processes rarely interleave mid-line.
  */
 #include <lanes.h>
+#include <lanes/console.h>
 #include <stdio.h>
 #include <string.h>
 
 int console_write(const void *buf, size_t len)
 {
-    const char *p = buf;
-    size_t done = 0;
-    while (done < len) {
-        int64_t r = lanes_sys_console_write(p + done, len - done);
-        if (r <= 0)
-            return done ? (int)done : (int)r;
-        done += (size_t)r;
-    }
-    return (int)done;
+    int64_t r = lanes_console_write(buf, len);
+    return (int)r;
 }
 
 int console_getc(unsigned long long timeout_ns)
 {
     unsigned char c;
-    int64_t r = lanes_sys_console_read(&c, 1, timeout_ns);
+    int64_t r = lanes_console_read(&c, 1, timeout_ns);
     if (r < 0)
         return (int)r;
     if (r == 0)

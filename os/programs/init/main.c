@@ -4,16 +4,30 @@
  * archive of programs). init
  *   1. creates two supervisors: one for the services in the table below, one for every other
  *      program (the shell runs its programs under it, through the "supervisor" handle);
- *   2. starts the table: one-shot drivers (cmos-rtc) and services (the shell);
- *   3. waits for notifications: a crashed service is reported and restarted (up to
- *      MAX_RESTARTS times); any crashed program is reported — which process, which fault,
- *      which address; when the shell exits, init powers the machine off with its status.
+ *   2. starts the table, in order, each a separate process:
+ *        mbus      the service registry; init keeps the client end of its lane and hands it on
+ *        console   the COM1 driver server (manifest: ioport 0x3f8 8, irq 4); it claims COM1
+ *                  from the kernel and publishes itself in mbus ("console", claim=N)
+ *        cmos-rtc  a one-shot driver (manifest: ioport 0x70 2)
+ *        ipc-demo --back   the demo's compute server; init publishes its lane in mbus as
+ *                  "demo.back" (class=demo;role=back)
+ *        sh        the shell, with a lane to the console server (tag "console"), the mbus
+ *                  lane ("mbus"), the program supervisor and the system capability;
+ *      every child after console gets "console" and "mbus", so its stdio goes over lanes;
+ *   3. waits for notifications: a crashed service is reported, ended, and restarted (up to
+ *      MAX_RESTARTS times) with fresh lanes; any crashed program is reported — which process,
+ *      which fault, which address; when the shell exits, init powers the machine off with its
+ *      status.
+ * init itself writes through the kernel (console_write), never through the console server it
+ * supervises: its reports must get out when that server is the one that crashed.
  * A second thread watches the program supervisor, so reports never wait for the services.
  *
- * If the kernel command line has words after " -- ", init runs that one command instead of
- * the shell and powers off with its status (e.g. `-- usertests`).
+ * If the kernel command line has words after " -- ", init starts the services but runs that
+ * one command instead of the shell and powers off with its status (e.g. `-- usertests`).
  */
 #include <lanes.h>
+#include <lanes/console.h>
+#include <lanes/ipc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,23 +35,30 @@
 #define MAX_RESTARTS 5
 
 enum kind { ONESHOT, SERVICE };
+enum role { PLAIN, MBUS, CONSOLE, DEMO, SHELL };
 
 struct service {
     const char *prog;
     const char *argv[4];
     int argc;
     enum kind kind;
+    enum role role;
     int32_t proc;          /* PROCESS handle, or -1 when not running */
     int restarts;
 };
 
 static struct service table[] = {
-    { "cmos-rtc", { "cmos-rtc" }, 1, ONESHOT, -1, 0 },
-    { "sh", { "sh" }, 1, SERVICE, -1, 0 },
+    { "mbus", { "mbus" }, 1, SERVICE, MBUS, -1, 0 },
+    { "console", { "console" }, 1, SERVICE, CONSOLE, -1, 0 },
+    { "cmos-rtc", { "cmos-rtc" }, 1, ONESHOT, PLAIN, -1, 0 },
+    { "ipc-demo", { "ipc-demo", "--back" }, 2, SERVICE, DEMO, -1, 0 },
+    { "sh", { "sh" }, 1, SERVICE, SHELL, -1, 0 },
 };
 #define NSERVICES (sizeof table / sizeof *table)
 
 static int32_t system_cap, service_sup, program_sup;
+static int32_t mbus_client = LANES_HANDLE_NONE;     /* our end of the registry's lane */
+static bool quiet_start;                            /* restart attempts: spawn says nothing */
 
 static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logmsg(const char *fmt, ...)
@@ -50,44 +71,156 @@ static void logmsg(const char *fmt, ...)
     if (n > (int)sizeof buf - 2)
         n = (int)sizeof buf - 2;
     buf[n++] = '\n';
-    console_write("init: ", 6);
-    console_write(buf, (size_t)n);
+    char line[264];
+    memcpy(line, "init: ", 6);
+    memcpy(line + 6, buf, (size_t)n);
+    lanes_sys_console_write(line, (size_t)n + 6);     /* the kernel path, on purpose */
 }
 
 static __attribute__((noreturn)) void power_off(int code)
 {
     logmsg("powering off (status %d)", code);
+    /* Let the console server write what is still in the kernel's ring (power off would take
+     * COM1 back and write it anyway, but a line half written by the server would show twice). */
+    for (int i = 0; i < 200; i++) {
+        struct lane_console_info ci;
+        memset(&ci, 0, sizeof ci);
+        if (lanes_sys_console_info(&ci) < 0 || ci.owner_pid == 0 || ci.pending == 0)
+            break;
+        lanes_sys_sleep(LANES_MS(10));
+    }
     int64_t r = lanes_sys_poweroff(system_cap, code);
     logmsg("poweroff failed: %s; halting here", lanes_strerror(r));
     for (;;)
         lanes_sys_sleep(LANES_TIMEOUT_INFINITE);
 }
 
+static void tag(struct lane_spawn_handle *h, int32_t handle, uint32_t rights, const char *t)
+{
+    memset(h, 0, sizeof *h);
+    h->handle = handle;
+    h->rights = rights;
+    strlcpy(h->tag, t, sizeof h->tag);
+}
+
+/* A lane to the console server that holds COM1 now (through mbus), or NONE. */
+static int32_t console_lane(uint64_t timeout_ns)
+{
+    if (mbus_client == LANES_HANDLE_NONE)
+        return LANES_HANDLE_NONE;
+    uint64_t deadline = lanes_now_ns() + timeout_ns;
+    struct lane_console_info ci;
+    for (;;) {
+        memset(&ci, 0, sizeof ci);
+        lanes_sys_console_info(&ci);
+        if (ci.owner_pid != 0 || lanes_now_ns() >= deadline)
+            break;
+        lanes_sys_sleep(LANES_MS(5));
+    }
+    if (ci.owner_pid == 0)
+        return LANES_HANDLE_NONE;
+    char filter[64];
+    snprintf(filter, sizeof filter, "name=console&claim=%u", ci.claims);
+    struct lane_msg_mbus_entry e;
+    uint64_t now = lanes_now_ns();
+    int64_t r = lanes_mbus_await(mbus_client, filter, 0, deadline > now ? deadline - now : LANES_MS(1), &e);
+    if (r == 0)
+        r = lanes_mbus_bind(mbus_client, e.id);
+    return r < 0 ? LANES_HANDLE_NONE : (int32_t)r;
+}
+
 static int start(struct service *s)
 {
-    struct lane_spawn_handle sh;
-    memset(&sh, 0, sizeof sh);
-    struct lanes_spawn_opts opts = { service_sup, NULL, 0, false };
-    if (s->kind == SERVICE) {
-        /* Services get the program supervisor (so the shell's programs are watched) and the
-         * system capability (so the shell can grant what drivers declare). */
-        static struct lane_spawn_handle extra[2];
-        extra[0].handle = program_sup;
-        extra[0].rights = LANES_RIGHT_ALL;
-        strlcpy(extra[0].tag, "supervisor", sizeof extra[0].tag);
-        extra[1].handle = system_cap;
-        extra[1].rights = LANES_RIGHT_ALL;
-        strlcpy(extra[1].tag, "system", sizeof extra[1].tag);
-        opts.extra = extra;
-        opts.nextra = 2;
+    struct lane_spawn_handle extra[6];
+    int n = 0;
+    int32_t close_after[2] = { LANES_HANDLE_NONE, LANES_HANDLE_NONE };
+    int32_t con = LANES_HANDLE_NONE, publish = LANES_HANDLE_NONE;
+    struct lanes_spawn_opts opts = { service_sup, extra, 0, quiet_start };
+    if (s->role == MBUS) {
+        /* A fresh registry: a new stream, the server end to mbus, the client end kept. */
+        int32_t l[2];
+        if (lanes_stream(l) == 0) {
+            if (mbus_client != LANES_HANDLE_NONE)
+                lanes_sys_handle_close(mbus_client);
+            mbus_client = l[0];
+            tag(&extra[n++], l[1], LANES_RIGHT_ALL, "mbus");
+            close_after[0] = l[1];
+        }
+    } else {
+        if (mbus_client != LANES_HANDLE_NONE)
+            tag(&extra[n++], mbus_client, LANES_RIGHT_ALL, "mbus");
+        if (s->role != CONSOLE && (con = console_lane(LANES_SEC(5))) != LANES_HANDLE_NONE)
+            tag(&extra[n++], con, LANES_RIGHT_ALL, "console");
     }
+    if (s->role == DEMO) {
+        int32_t l[2];
+        if (lanes_stream(l) == 0) {
+            tag(&extra[n++], l[1], LANES_RIGHT_ALL, "back");
+            close_after[0] = l[1];
+            publish = l[0];
+        }
+    }
+    if (s->role == SHELL) {
+        /* The shell gets the program supervisor (so its programs are watched) and the system
+         * capability (so it can grant what drivers declare). */
+        tag(&extra[n++], program_sup, LANES_RIGHT_ALL, "supervisor");
+        tag(&extra[n++], system_cap, LANES_RIGHT_ALL, "system");
+    }
+    opts.nextra = n;
     int64_t p = lanes_spawn(s->prog, s->argc, s->argv, &opts);
+    for (int i = 0; i < 2; i++)
+        if (close_after[i] != LANES_HANDLE_NONE)
+            lanes_sys_handle_close(close_after[i]);
+    if (con != LANES_HANDLE_NONE)
+        lanes_sys_handle_close(con);
+    if (p >= 0 && publish != LANES_HANDLE_NONE) {
+        uint64_t id;
+        int64_t r = mbus_client == LANES_HANDLE_NONE ? LANES_E_NOENT
+                    : lanes_mbus_publish(mbus_client, "demo.back", "class=demo;role=back", publish, &id);
+        if (r)
+            logmsg("cannot publish demo.back in mbus: %s", lanes_ipc_strerror(r));
+    }
+    if (publish != LANES_HANDLE_NONE)
+        lanes_sys_handle_close(publish);
     if (p < 0) {
-        logmsg("cannot start %s: %s", s->prog, lanes_strerror(p));
+        if (!quiet_start)
+            logmsg("cannot start %s: %s", s->prog, lanes_strerror(p));
         return -1;
     }
     s->proc = (int32_t)p;
+    if (s->role == CONSOLE) {
+        /* Wait until it drives COM1 (so later children get a console lane). */
+        int32_t l = console_lane(LANES_SEC(5));
+        if (l == LANES_HANDLE_NONE)
+            logmsg("the console server did not take COM1 over; the kernel keeps writing it");
+        else
+            lanes_sys_handle_close(l);
+    }
     return 0;
+}
+
+/* After process_kill: process_wait returns at once for a process stopped by a fault, so this
+ * only gives the kernel a moment; start_again() retries while the old process's capabilities
+ * (e.g. IRQ 4 for the console server) are still being closed. */
+static void finish(int32_t proc)
+{
+    struct lane_exit_info info;
+    lanes_wait(proc, &info, LANES_SEC(1));
+}
+
+static int start_again(struct service *s)
+{
+    quiet_start = true;
+    for (int tries = 0; tries < 100; tries++) {
+        if (tries == 99)
+            quiet_start = false;        /* the last try says why it failed */
+        if (start(s) == 0) {
+            quiet_start = false;
+            return 0;
+        }
+        lanes_sys_sleep(LANES_MS(50));
+    }
+    return -1;
 }
 
 static void describe(const struct lane_notification *n)
@@ -132,15 +265,20 @@ static struct service *find_ended(const struct lane_notification *n)
 static int run_command(int argc, const char **argv)
 {
     struct lanes_spawn_opts opts = { program_sup, NULL, 0, false };
-    struct lane_spawn_handle extra[1];
-    memset(extra, 0, sizeof extra);
-    extra[0].handle = program_sup;
-    extra[0].rights = LANES_RIGHT_ALL;
-    strlcpy(extra[0].tag, "supervisor", sizeof extra[0].tag);
+    struct lane_spawn_handle extra[3];
+    int n = 0;
+    tag(&extra[n++], program_sup, LANES_RIGHT_ALL, "supervisor");
+    if (mbus_client != LANES_HANDLE_NONE)
+        tag(&extra[n++], mbus_client, LANES_RIGHT_ALL, "mbus");
+    int32_t con = console_lane(LANES_SEC(5));
+    if (con != LANES_HANDLE_NONE)
+        tag(&extra[n++], con, LANES_RIGHT_ALL, "console");
     opts.extra = extra;
-    opts.nextra = 1;
+    opts.nextra = n;
     logmsg("running '%s' from the kernel command line", argv[0]);
     int64_t p = lanes_spawn(argv[0], argc, argv, &opts);
+    if (con != LANES_HANDLE_NONE)
+        lanes_sys_handle_close(con);
     if (p < 0)
         return 127;
     struct lane_exit_info info;
@@ -181,14 +319,13 @@ int main(int argc, char **argv)
     if (r < 0)
         logmsg("cannot start the program watcher thread: %s", lanes_strerror(r));
 
-    /* Words after " -- " on the kernel command line: run them instead of the shell. */
-    if (argc > 1)
-        power_off(run_command(argc - 1, (const char **)argv + 1));
-
-    /* One-shot drivers run to completion first (so their output precedes the shell's prompt),
-     * then the services start. */
+    /* In table order: mbus, console, the one-shot drivers (run to completion, so their output
+     * precedes the shell's prompt), the demo server, the shell. Words after " -- " on the
+     * kernel command line run instead of the shell. */
     for (size_t i = 0; i < NSERVICES; i++) {
         struct service *s = &table[i];
+        if (s->role == SHELL && argc > 1)
+            power_off(run_command(argc - 1, (const char **)argv + 1));
         if (start(s) < 0 || s->kind != ONESHOT)
             continue;
         struct lane_exit_info info;
@@ -221,6 +358,7 @@ int main(int argc, char **argv)
         if (!s)
             continue;
         lanes_sys_process_kill(s->proc, 1);   /* a faulted process is stopped, not gone */
+        finish(s->proc);
         lanes_sys_handle_close(s->proc);
         s->proc = -1;
         if (s->kind == ONESHOT)
@@ -232,6 +370,6 @@ int main(int argc, char **argv)
             power_off(124);
         }
         logmsg("restarting %s (restart %d of %d)", s->prog, s->restarts, MAX_RESTARTS);
-        start(s);
+        start_again(s);
     }
 }

@@ -1,11 +1,14 @@
 /* sh — the LaneOS serial shell.
  *
- * Reads raw bytes from the console (the kernel does no echo or line discipline) and does its
+ * Talks to the console server over its "console" lane (given by init; libc's stdio rebinds it
+ * through the "mbus" lane if the server is restarted, and uses the kernel meanwhile). It reads
+ * raw bytes (neither the server nor the kernel does echo or line discipline) and does its
  * own line editing: Enter arrives as CR or LF (CR LF counts once), backspace/DEL, left/right
  * arrows, Home/End, Delete, Ctrl-A/E/U/C, up/down walk the history. A line is split into
  * words ("double quotes" group; $? is the last status); the first word is a builtin or a
  * program in the initrd's bin/, started with the remaining words as arguments under init's
- * program supervisor. The shell waits for it and prints how it ended ("sh: ls exited with
+ * program supervisor, with the shell's console and mbus lanes (so the program's stdio goes over
+ * lanes too). The shell waits for it and prints how it ended ("sh: ls exited with
  * status 0", or which fault at which address); the status is $? (faults give 128 + vector).
  *
  * Builtins: echo, exit [N], help, status (prints "status N" for the last command), uname, and
@@ -13,6 +16,7 @@
  * Prompt: "lanes$ " (tools/ci-boot waits for it).
  */
 #include <lanes.h>
+#include <lanes/console.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,16 +217,23 @@ static int split(char *line, char **argv, char *store, size_t storesize)
 static int run_program(int argc, char **argv)
 {
     struct lanes_spawn_opts opts = { lanes_handle_by_tag("supervisor"), NULL, 0, false };
-    struct lane_spawn_handle extra[1];
+    struct lane_spawn_handle extra[3];
+    int n = 0;
     memset(extra, 0, sizeof extra);
-    if (opts.supervisor != LANES_HANDLE_NONE) {
-        /* pass the supervisor on, so a nested shell's programs are watched too */
-        extra[0].handle = opts.supervisor;
-        extra[0].rights = LANES_RIGHT_ALL;
-        strlcpy(extra[0].tag, "supervisor", sizeof extra[0].tag);
-        opts.extra = extra;
-        opts.nextra = 1;
+    int32_t pass[3] = { opts.supervisor, lanes_console_lane(), lanes_handle_by_tag("mbus") };
+    static const char *const tags[3] = { "supervisor", "console", "mbus" };
+    for (int i = 0; i < 3; i++) {
+        /* the supervisor (so a nested shell's programs are watched too), the console lane the
+         * shell uses now (its stdin/stdout) and the registry */
+        if (pass[i] == LANES_HANDLE_NONE)
+            continue;
+        extra[n].handle = pass[i];
+        extra[n].rights = LANES_RIGHT_ALL;
+        strlcpy(extra[n].tag, tags[i], sizeof extra[n].tag);
+        n++;
     }
+    opts.extra = extra;
+    opts.nextra = n;
     int64_t p = lanes_spawn(argv[0], argc, (const char *const *)argv, &opts);
     if (p < 0)
         return p == LANES_E_NOENT ? 127 : 126;

@@ -4,6 +4,8 @@
  * Output is polled (wait until the transmitter is empty, then write up to a FIFO's worth), which
  * is simple and works from any context including a panic. Input arrives by IRQ 4 through the IOAPIC once
  * console_init() has routed it; each received byte goes to the console's ring buffer.
+ * While the user-space console server holds COM1 (generic/console.c) the kernel touches none of
+ * these ports; serial_reset_tx() and serial_enable_rx_irq() take the UART back afterwards.
  */
 #include <kernel/kernel.h>
 
@@ -45,10 +47,19 @@ static void serial_irq(int irq, void *arg)
         console_rx_byte(inb(COM1));
 }
 
+/* After a user-space driver: 8N1 without DLAB, and poll before the next byte (the FIFO may be
+ * full of its bytes). Safe from a panic. */
+void serial_reset_tx(void)
+{
+    outb(COM1 + 3, 0x03);
+    fifo_room = 0;
+}
+
 void serial_enable_rx_irq(void)
 {
     irq_register(4, serial_irq, NULL);
     ioapic_route(4, VEC_IRQ_BASE + 4, cpus[0]->apic_id, false);
+    outb(COM1 + 4, 0x0b);       /* DTR, RTS, OUT2 (IRQ line enable) */
     outb(COM1 + 1, 0x01);       /* interrupt on received data */
     serial_irq(4, NULL);        /* drain anything that arrived before */
 }

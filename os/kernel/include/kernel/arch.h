@@ -171,6 +171,7 @@ void irq_register(int irq, irq_handler_t fn, void *arg);
 void serial_init(void);
 void serial_putc(char c);
 void serial_enable_rx_irq(void);
+void serial_reset_tx(void);     /* COM1 back from a user-space driver: 8N1, FIFO count unknown */
 
 /* paging.c */
 #define PTE_P   0x001ULL

@@ -296,6 +296,17 @@ void console_init(void);
 void console_rx_byte(uint8_t c);
 int64_t console_read(uint64_t ubuf, uint64_t len, uint64_t timeout_ns);
 int64_t console_write_user(uint64_t ubuf, uint64_t len);
+/* COM1 hand-over to a user-space console server (console.c, log.c) */
+int64_t console_claim(struct process *p, const void *irq_obj);
+void console_irq4_gone(const void *irq_obj);
+int64_t console_info_user(uint64_t uinfo);
+bool console_claimed(void);
+void console_takeover(bool locked);            /* panic (false) and power off (true) */
+int64_t log_console_claim(struct process *p, uint32_t pid, const void *irq_obj);
+uint32_t log_console_release(const void *irq_obj, uint64_t *replayed);
+int64_t log_klog_read(const struct process *p, uint64_t ubuf, uint64_t len, uint64_t done, uint64_t timeout_ns);
+void log_console_write(const char *buf, size_t n);
+void log_console_info(struct lane_console_info *info);
 
 /* ---- elf.c, initrd.c ---- */
 struct elf_image { uint64_t entry; };

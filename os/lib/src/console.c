@@ -1,0 +1,435 @@
+/*
+ * console.c — the console for programs: over a lane to the console server (os/programs/console)
+ * when we have one, else through the kernel. See lanes/console.h for the rules.
+ *
+ *   write:  offer(ANCILLARY){ send console.Write{n} + n bytes, recv_inline console.Reply }
+ *   read:   offer(ANCILLARY){ send console.Read{max, flags}, recv_buffer console.Reply + bytes }
+ *
+ * Writers and readers use separate completion queues under separate mutexes, so a thread
+ * blocked reading never holds up another thread's printf. When a request fails because the
+ * server is gone, the bytes go through sys_console_write instead (never lost: the kernel writes
+ * them, or keeps them in its log ring for the next server), and the lane is marked dead. Before
+ * each later request we ask the kernel who holds COM1 (sys_console_info): once a server does
+ * again, we bind it through mbus — its entry carries "claim=N", the kernel's claim count when it
+ * took COM1, so a stale entry of a dead server is never picked.
+ */
+#include <lanes/console.h>
+#include <lanes/ipc.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CALL_TIMEOUT LANES_SEC(20)
+
+static lanes_mutex_t state_lock = LANES_MUTEX_INIT;   /* lane, dead, claim; the mbus queue */
+static lanes_mutex_t write_lock = LANES_MUTEX_INIT;
+static lanes_mutex_t read_lock = LANES_MUTEX_INIT;
+static bool inited;
+static int32_t con_lane = LANES_HANDLE_NONE, mbus_lane = LANES_HANDLE_NONE;
+static bool con_dead;
+static uint32_t dead_claims;        /* the kernel's claim count when our lane died */
+static struct lanes_queue mq, wq, rq;
+static bool mq_ok, wq_ok, rq_ok;
+static uint8_t wbuf[8 + LANES_CONSOLE_MAX];              /* under write_lock */
+static uint8_t rbuf[8 + LANES_CONSOLE_MAX];              /* under read_lock */
+
+static void init_once(void)
+{
+    if (__atomic_load_n(&inited, __ATOMIC_ACQUIRE))
+        return;
+    lanes_mutex_lock(&state_lock);
+    if (!inited) {
+        con_lane = lanes_handle_by_tag("console");
+        mbus_lane = lanes_handle_by_tag("mbus");
+        __atomic_store_n(&inited, true, __ATOMIC_RELEASE);
+    }
+    lanes_mutex_unlock(&state_lock);
+}
+
+static bool queue_ready(struct lanes_queue *q, bool *ok)
+{
+    if (!*ok && lanes_queue_init(q, 4) == 0)
+        *ok = true;
+    return *ok;
+}
+
+int32_t lanes_console_lane(void)
+{
+    init_once();
+    return con_dead ? LANES_HANDLE_NONE : con_lane;
+}
+
+/* ---- mbus client ---- */
+
+static int64_t mbus_call(int32_t mbus, struct lanes_acts *b, struct lane_ipc_completion *c, uint64_t timeout)
+{
+    if (!queue_ready(&mq, &mq_ok))
+        return LANES_E_NOMEM;
+    return lanes_ipc_call(&mq, mbus, b, c, timeout);
+}
+
+int64_t lanes_mbus_publish(int32_t mbus, const char *name, const char *props, int32_t lane, uint64_t *id)
+{
+    struct lane_msg_mbus_publish m = lanes_msg_mbus_publish_encode(name, props);
+    struct lanes_acts b;
+    struct lane_ipc_completion c;
+    lanes_acts_init(&b);
+    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY);
+    lanes_acts_send(&b, &m, sizeof m);
+    lanes_acts_push(&b, lane, LANES_RIGHT_ALL);
+    lanes_acts_recv_inline(&b);
+    lanes_acts_end(&b);
+    lanes_mutex_lock(&state_lock);
+    int64_t r = mbus_call(mbus, &b, &c, CALL_TIMEOUT);
+    lanes_mutex_unlock(&state_lock);
+    if (r)
+        return r;
+    struct lane_msg_mbus_reply rep;
+    if (lanes_msg_mbus_reply_decode(lanes_ipc_data(&c, 3), lanes_ipc_result(&c, 3)->length, &rep))
+        return LANES_E_INVAL;
+    if (id)
+        *id = rep.value;
+    return rep.error;
+}
+
+static int64_t mbus_find_locked(int32_t mbus, const char *filter, uint64_t after, struct lane_msg_mbus_entry *e)
+{
+    struct lane_msg_mbus_enumerate m = lanes_msg_mbus_enumerate_encode(after, filter);
+    struct lanes_acts b;
+    struct lane_ipc_completion c;
+    lanes_acts_init(&b);
+    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY | LANES_IPC_FLAG_WANT_LANE);
+    lanes_acts_send(&b, &m, sizeof m);
+    lanes_acts_recv_inline(&b);
+    lanes_acts_end(&b);
+    int64_t r = mbus_call(mbus, &b, &c, CALL_TIMEOUT);
+    int32_t conv = lanes_ipc_result(&c, 0)->handle;
+    struct lane_msg_mbus_reply rep;
+    if (r == 0 && lanes_msg_mbus_reply_decode(lanes_ipc_data(&c, 2), lanes_ipc_result(&c, 2)->length, &rep))
+        r = LANES_E_INVAL;
+    int64_t found = 0;
+    for (uint64_t i = 0; r == 0 && i < rep.value; i++) {
+        struct lane_msg_mbus_entry x;
+        lanes_acts_init(&b);
+        lanes_acts_recv_inline(&b);
+        r = mbus_call(conv, &b, &c, CALL_TIMEOUT);
+        if (r == 0 && lanes_msg_mbus_entry_decode(lanes_ipc_data(&c, 0), lanes_ipc_result(&c, 0)->length, &x))
+            r = LANES_E_INVAL;
+        if (r == 0 && (!found || x.id > e->id)) {
+            *e = x;
+            found = 1;
+        }
+    }
+    if (conv >= 0)
+        lanes_sys_handle_close(conv);
+    return r ? r : found;
+}
+
+int64_t lanes_mbus_find(int32_t mbus, const char *filter, uint64_t after, struct lane_msg_mbus_entry *e)
+{
+    lanes_mutex_lock(&state_lock);
+    int64_t r = mbus_find_locked(mbus, filter, after, e);
+    lanes_mutex_unlock(&state_lock);
+    return r;
+}
+
+static int64_t mbus_await_locked(int32_t mbus, const char *filter, uint64_t after, uint64_t timeout_ns,
+                                 struct lane_msg_mbus_entry *e)
+{
+    struct lane_msg_mbus_await m = lanes_msg_mbus_await_encode(after, filter);
+    struct lanes_acts b;
+    struct lane_ipc_completion c;
+    lanes_acts_init(&b);
+    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY);
+    lanes_acts_send(&b, &m, sizeof m);
+    lanes_acts_recv_inline(&b);
+    lanes_acts_end(&b);
+    int64_t r = mbus_call(mbus, &b, &c, timeout_ns);
+    if (r)
+        return r;
+    if (lanes_msg_mbus_entry_decode(lanes_ipc_data(&c, 2), lanes_ipc_result(&c, 2)->length, e) || e->id == 0)
+        return LANES_E_INVAL;
+    return 0;
+}
+
+int64_t lanes_mbus_await(int32_t mbus, const char *filter, uint64_t after, uint64_t timeout_ns,
+                         struct lane_msg_mbus_entry *e)
+{
+    lanes_mutex_lock(&state_lock);
+    int64_t r = mbus_await_locked(mbus, filter, after, timeout_ns, e);
+    lanes_mutex_unlock(&state_lock);
+    return r;
+}
+
+static int64_t mbus_bind_locked(int32_t mbus, uint64_t id)
+{
+    struct lane_msg_mbus_bind m = lanes_msg_mbus_bind_encode(id);
+    struct lanes_acts b;
+    struct lane_ipc_completion c;
+    lanes_acts_init(&b);
+    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY | LANES_IPC_FLAG_WANT_LANE);
+    lanes_acts_send(&b, &m, sizeof m);
+    lanes_acts_recv_inline(&b);
+    lanes_acts_end(&b);
+    int64_t r = mbus_call(mbus, &b, &c, CALL_TIMEOUT);
+    int32_t conv = lanes_ipc_result(&c, 0)->handle;
+    struct lane_msg_mbus_reply rep;
+    if (r == 0 && lanes_msg_mbus_reply_decode(lanes_ipc_data(&c, 2), lanes_ipc_result(&c, 2)->length, &rep))
+        r = LANES_E_INVAL;
+    if (r == 0 && rep.error)
+        r = rep.error;
+    int64_t lane = r;
+    if (r == 0) {
+        lanes_acts_init(&b);
+        lanes_acts_pull(&b);
+        r = mbus_call(conv, &b, &c, CALL_TIMEOUT);
+        lane = r ? r : lanes_ipc_result(&c, 0)->handle;
+    }
+    if (conv >= 0)
+        lanes_sys_handle_close(conv);
+    return lane;
+}
+
+int64_t lanes_mbus_bind(int32_t mbus, uint64_t id)
+{
+    lanes_mutex_lock(&state_lock);
+    int64_t r = mbus_bind_locked(mbus, id);
+    lanes_mutex_unlock(&state_lock);
+    return r;
+}
+
+/* ---- finding the console server ---- */
+
+int64_t lanes_console_reconnect(uint64_t timeout_ns)
+{
+    init_once();
+    if (mbus_lane == LANES_HANDLE_NONE)
+        return LANES_E_NOENT;
+    struct lane_console_info info;
+    memset(&info, 0, sizeof info);
+    lanes_sys_console_info(&info);
+    if (info.owner_pid == 0)
+        return LANES_E_NOENT;               /* the kernel drives COM1: nobody to bind */
+    char filter[64];
+    snprintf(filter, sizeof filter, "name=console&claim=%u", info.claims);
+    struct lane_msg_mbus_entry e;
+    lanes_mutex_lock(&state_lock);
+    int64_t r = mbus_find_locked(mbus_lane, filter, 0, &e);
+    if (r == 0)
+        r = timeout_ns ? mbus_await_locked(mbus_lane, filter, 0, timeout_ns, &e) : LANES_E_NOENT;
+    else if (r == 1)
+        r = 0;
+    if (r == 0) {
+        r = mbus_bind_locked(mbus_lane, e.id);
+        if (r >= 0) {
+            if (con_lane != LANES_HANDLE_NONE)
+                lanes_sys_handle_close(con_lane);
+            con_lane = (int32_t)r;
+            con_dead = false;
+            r = 0;
+        }
+    }
+    lanes_mutex_unlock(&state_lock);
+    return r;
+}
+
+/* Our lane failed: use the kernel until a server holds COM1 again. */
+static void mark_dead(int32_t lane)
+{
+    struct lane_console_info info;
+    memset(&info, 0, sizeof info);
+    lanes_sys_console_info(&info);
+    lanes_mutex_lock(&state_lock);
+    if (con_lane == lane && !con_dead) {
+        con_dead = true;
+        dead_claims = info.claims;
+    }
+    lanes_mutex_unlock(&state_lock);
+}
+
+/* The lane to use now, or NONE; rebinds after a server restart (cheap when nothing changed:
+ * one sys_console_info while the lane is dead; an mbus lookup at most every 100 ms). */
+static uint64_t retry_at;
+
+static int32_t current_lane(void)
+{
+    init_once();
+    if (con_lane == LANES_HANDLE_NONE)
+        return LANES_HANDLE_NONE;
+    if (!con_dead)
+        return con_lane;
+    if (mbus_lane == LANES_HANDLE_NONE || lanes_now_ns() < retry_at)
+        return LANES_HANDLE_NONE;
+    struct lane_console_info info;
+    memset(&info, 0, sizeof info);
+    lanes_sys_console_info(&info);
+    if (info.owner_pid == 0 || info.claims == dead_claims)
+        return LANES_HANDLE_NONE;
+    if (lanes_console_reconnect(0) != 0) {
+        retry_at = lanes_now_ns() + LANES_MS(100);   /* claimed, not yet published */
+        return LANES_HANDLE_NONE;
+    }
+    return con_dead ? LANES_HANDLE_NONE : con_lane;
+}
+
+static bool lane_gone(int64_t r)
+{
+    return r == LANES_E_END_OF_LANE || r == LANES_E_LANE_SHUTDOWN || r == LANES_E_BADHANDLE ||
+           r == LANES_E_TYPE || r == LANES_E_ACCESS || r == LANES_E_TRANSMISSION_MISMATCH ||
+           r == LANES_E_DISMISSED || r == LANES_E_TIMEOUT;
+}
+
+/* ---- requests ---- */
+
+static int64_t kernel_write(const uint8_t *p, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        int64_t r = lanes_sys_console_write(p + done, len - done);
+        if (r <= 0)
+            return done ? (int64_t)done : r;
+        done += (size_t)r;
+    }
+    return (int64_t)done;
+}
+
+int64_t lanes_console_write(const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    size_t done = 0;
+    lanes_mutex_lock(&write_lock);
+    while (done < len) {
+        int32_t lane = current_lane();
+        size_t n = len - done > LANES_CONSOLE_MAX ? LANES_CONSOLE_MAX : len - done;
+        if (lane == LANES_HANDLE_NONE || !queue_ready(&wq, &wq_ok)) {
+            int64_t r = kernel_write(p + done, len - done);
+            lanes_mutex_unlock(&write_lock);
+            return r < 0 ? (done ? (int64_t)done : r) : (int64_t)(done + (size_t)r);
+        }
+        struct lane_msg_console_write m = lanes_msg_console_write_encode((uint32_t)n);
+        memcpy(wbuf, &m, sizeof m);
+        memcpy(wbuf + sizeof m, p + done, n);
+        struct lanes_acts b;
+        struct lane_ipc_completion c;
+        lanes_acts_init(&b);
+        lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY);
+        lanes_acts_send(&b, wbuf, sizeof m + n);
+        lanes_acts_recv_inline(&b);
+        lanes_acts_end(&b);
+        int64_t r = lanes_ipc_call(&wq, lane, &b, &c, CALL_TIMEOUT);
+        struct lane_msg_console_reply rep;
+        if (r == 0 && lanes_msg_console_reply_decode(lanes_ipc_data(&c, 2), lanes_ipc_result(&c, 2)->length, &rep))
+            r = LANES_E_INVAL;
+        if (r == 0 && rep.error == 0) {
+            done += rep.count < n ? rep.count : n;
+            continue;
+        }
+        if (r == 0 || !lane_gone(r)) {
+            lanes_mutex_unlock(&write_lock);
+            return done ? (int64_t)done : (r ? r : rep.error);
+        }
+        mark_dead(lane);                /* the next round writes through the kernel */
+    }
+    lanes_mutex_unlock(&write_lock);
+    return (int64_t)done;
+}
+
+int64_t lanes_console_read(void *buf, size_t max, uint64_t timeout_ns)
+{
+    if (max == 0)
+        return 0;
+    if (max > LANES_CONSOLE_MAX)
+        max = LANES_CONSOLE_MAX;
+    lanes_mutex_lock(&read_lock);
+    int64_t r;
+    for (;;) {
+        int32_t lane = current_lane();
+        if (lane == LANES_HANDLE_NONE || !queue_ready(&rq, &rq_ok)) {
+            r = lanes_sys_console_read(buf, max, timeout_ns);
+            if (r == LANES_E_BUSY && con_lane != LANES_HANDLE_NONE) {
+                /* A server took COM1 while we waited in the kernel: find it, read from it. */
+                if (lanes_console_reconnect(LANES_SEC(5)) == 0)
+                    continue;
+                lanes_sys_sleep(LANES_MS(50));
+                r = LANES_E_AGAIN;
+            }
+            break;
+        }
+        struct lane_msg_console_read m =
+            lanes_msg_console_read_encode((uint32_t)max, timeout_ns == 0 ? LANES_CONSOLE_NONBLOCK : 0);
+        struct lanes_acts b;
+        struct lane_ipc_completion c;
+        lanes_acts_init(&b);
+        lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY);
+        lanes_acts_send(&b, &m, sizeof m);
+        lanes_acts_recv_buffer(&b, rbuf, sizeof rbuf);
+        lanes_acts_end(&b);
+        r = lanes_ipc_call(&rq, lane, &b, &c, timeout_ns == 0 ? CALL_TIMEOUT : timeout_ns);
+        if (r == LANES_E_TIMEOUT || r == LANES_E_INTERRUPTED)
+            break;                      /* our wait ended (the server is fine) */
+        struct lane_msg_console_reply rep;
+        uint32_t got = r == 0 ? lanes_ipc_result(&c, 2)->length : 0;
+        if (r == 0 && lanes_msg_console_reply_decode(rbuf, got, &rep))
+            r = LANES_E_INVAL;
+        if (r == 0) {
+            if (rep.error) {
+                r = rep.error;
+            } else {
+                size_t n = rep.count;
+                if (n > max || n > got - sizeof rep)
+                    n = max < got - sizeof rep ? max : got - sizeof rep;
+                memcpy(buf, rbuf + sizeof rep, n);
+                r = (int64_t)n;
+            }
+            break;
+        }
+        if (!lane_gone(r))
+            break;
+        mark_dead(lane);
+    }
+    lanes_mutex_unlock(&read_lock);
+    return r;
+}
+
+int64_t lanes_console_call(const void *msg, size_t len, void *reply, size_t cap, uint64_t timeout_ns)
+{
+    int32_t lane = current_lane();
+    if (lane == LANES_HANDLE_NONE)
+        return LANES_E_NOENT;
+    struct lanes_queue q;
+    int64_t r = lanes_queue_init(&q, 2);
+    if (r < 0)
+        return r;
+    struct lanes_acts b;
+    struct lane_ipc_completion c;
+    lanes_acts_init(&b);
+    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY);
+    lanes_acts_send(&b, msg, len);
+    lanes_acts_recv_buffer(&b, reply, cap);
+    lanes_acts_end(&b);
+    r = lanes_ipc_call(&q, lane, &b, &c, timeout_ns);
+    if (r == 0)
+        r = lanes_ipc_result(&c, 2)->length;
+    lanes_queue_close(&q);
+    return r;
+}
+
+int64_t lanes_console_mode(uint32_t set, uint32_t clear)
+{
+    struct lane_msg_console_mode m = lanes_msg_console_mode_encode(set, clear);
+    struct lane_msg_console_reply rep;
+    int64_t r = lanes_console_call(&m, sizeof m, &rep, sizeof rep, CALL_TIMEOUT);
+    if (r < 0)
+        return r;
+    if (lanes_msg_console_reply_decode(&rep, (size_t)r, &rep))
+        return LANES_E_INVAL;
+    return rep.error ? rep.error : (int64_t)rep.count;
+}
+
+int64_t lanes_console_stats(struct lane_msg_console_stats *out)
+{
+    struct lane_msg_console_stat m = lanes_msg_console_stat_encode(0);
+    int64_t r = lanes_console_call(&m, sizeof m, out, sizeof *out, CALL_TIMEOUT);
+    if (r < 0)
+        return r;
+    return lanes_msg_console_stats_decode(out, (size_t)r, out) ? LANES_E_INVAL : 0;
+}
