@@ -387,11 +387,14 @@ function validate(schema: Schema, pb: Uint8Array): Model {
     }
   });
 
-  // pids and tids: one namespace, main thread tid == pid (what trace_processor assumes)
+  // pids and tids: one namespace; trace_processor gives pid P a main thread with tid P, so a pid
+  // that is also another process's tid splits that thread in two
   for (const [tid, th] of m.threads) {
     assert.ok(m.processes.has(th.tgid), `thread ${tid}: its process ${th.tgid} is listed`);
     if (m.processes.has(tid)) assert.equal(th.tgid, tid, `tid ${tid} is also a process's pid, so it must be that process's main thread (tgid ${th.tgid})`);
   }
+  // ui.perfetto.dev: pid 2 is Linux's kthreadd (it and its children become "Kernel threads")
+  assert.ok(!m.processes.has(2), `no process is pid 2 (${m.processes.get(2)?.name} would be taken for kthreadd)`);
   for (const [pid, pr] of m.processes) {
     if (pr.ppid !== undefined) assert.ok(m.processes.has(pr.ppid), `process ${pid}: parent ${pr.ppid} is listed`);
     const main = m.threads.get(pid);
@@ -727,14 +730,14 @@ describe('perfetto export: hand-made scenario', () => {
   const d = decodeBuffer(scenario());
   const { m, syscalls, edges } = exportAndValidate(d.events, 'scenario');
 
-  it('numbers processes by their main thread, so LaneOS pid 2 and tid 2 do not collide', () => {
-    const byName = (n: string) => [...m.processes].find(([, p]) => p.name.startsWith(n));
-    assert.equal(byName('init (pid 1)')?.[0], 2, 'init is Perfetto pid 2 (its thread tid 2)');
-    assert.equal(byName('server (pid 2)')?.[0], 3);
-    assert.equal(byName('kernel (pid 0)')?.[0], 1, 'the kernel threads form a process of their own, not the hidden swapper');
-    assert.equal(m.processes.get(3)?.ppid, 2, "server's parent is init");
-    assert.equal(m.threads.get(2)?.tgid, 2);
-    assert.equal(m.threads.get(1)?.tgid, 1);
+  it('numbers processes apart from threads, so LaneOS pid 2 and tid 2 do not collide', () => {
+    const byName = (n: string) => [...m.processes].find(([, p]) => p.name === n)?.[0];
+    assert.equal(byName('init (pid 1)'), 1001, 'init is Perfetto pid 1000 + 1');
+    assert.equal(byName('server (pid 2)'), 1002);
+    assert.equal(byName('kernel (pid 0)'), 1000, 'the kernel threads form a process of their own, not the hidden swapper');
+    assert.equal(m.processes.get(1002)?.ppid, 1001, "server's parent is init");
+    assert.equal(m.processes.get(1001)?.ppid, 1000, "init's parent is the kernel");
+    assert.deepEqual([1, 2, 3].map((t) => m.threads.get(t)?.tgid), [1000, 1001, 1002], 'tids unchanged, each in its process');
   });
 
   it('keeps syscall slices and marker spans apart: both end where they should', () => {

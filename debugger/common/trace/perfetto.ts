@@ -27,12 +27,14 @@
  *      sched_waking, from which Perfetto draws the CPU scheduling tracks and thread states.
  * Timestamps: ns since the trace's clock base (trace_header), on Perfetto's default clock (BOOTTIME)
  * for every packet, so ftrace and track events line up.
- * Numbering: Perfetto (like Linux) names a process by its main thread's tid and assumes tid == pid
- * for that thread, while LaneOS counts pids and tids separately (pid 2 and tid 2 are unrelated).
- * So a process's Perfetto pid is the smallest tid of its threads, tids stay as they are, and
- * the LaneOS pid is part of the process name ("init (pid 1)"). Processes with no thread in the
- * trace are left out. The kernel's threads (LaneOS pid 0) form the process "kernel (pid 0)"; the
- * idle thread is tid 0, Perfetto's swapper.
+ * Numbering: Perfetto (like Linux) shares one number space between pids and tids: trace_processor
+ * gives every pid a main thread whose tid is that pid, and ui.perfetto.dev files pid 2 (Linux's
+ * kthreadd) and its children under "Kernel threads" and hides pid 0 (the swapper). LaneOS counts
+ * pids and tids separately (pid 2 and tid 2 are unrelated; pid 0 is the kernel). So tids stay as
+ * they are (the scheduling tracks show real tids; tid 0 is the idle thread) and a process's Perfetto
+ * pid is its LaneOS pid plus a base, a power of ten ≥ 1000 above every id in the trace: with
+ * fewer than 1000 threads "init (pid 1)" is Perfetto pid 1001, the kernel ("kernel (pid 0)")
+ * 1000. Processes with no thread in the trace are left out.
  * decodeProto() is a small generic one-level decoder for inspection and tests.
  */
 import { DefTable, enumName } from './defs.js';
@@ -220,14 +222,21 @@ export function exportPerfetto(input: TraceEvent[], opts: PerfettoOptions = {}):
       learn(num(f['next_tid']), num(f['next_pid']));
     } else if ('tid' in f) learn(num(f['tid']), 'pid' in f ? num(f['pid']) : undefined);
   }
-  // LaneOS pid → its main (smallest) tid = the Perfetto pid.
-  const mainTid = new Map<number, number>();
-  for (const [tid, t] of threads) if (t.pid !== undefined && (mainTid.get(t.pid) ?? Infinity) > tid) mainTid.set(t.pid, tid);
+  // Perfetto pids: LaneOS pid + base, base a power of ten (≥ 1000) above every tid and pid, so that
+  // no process id is also a thread id (see the numbering note at the top).
+  const lanesPids = new Set<number>();
+  let maxId = 0;
+  for (const [tid, t] of threads) {
+    maxId = Math.max(maxId, tid, t.pid ?? 0);
+    if (t.pid !== undefined) lanesPids.add(t.pid);
+  }
+  let base = 1000;
+  while (base <= maxId) base *= 10;
   const procName = (pid: number) => `${procNames.get(pid)?.name ?? (pid === 0 ? 'kernel' : 'process')} (pid ${pid})`;
-  /** Perfetto pid of a thread (a thread whose process is unknown is its own process) */
+  /** Perfetto pid of a thread (a thread whose process is unknown gets a process of its own) */
   const pfPid = (tid: number) => {
     const p = threads.get(tid)?.pid;
-    return p === undefined ? tid : mainTid.get(p)!;
+    return p === undefined ? 2 * base + tid : base + p;
   };
   const comm = (tid: number) => {
     if (tid === 0) return 'idle';
@@ -240,14 +249,14 @@ export function exportPerfetto(input: TraceEvent[], opts: PerfettoOptions = {}):
 
   // ---- 1. process tree ----
   const tree = new Pb();
-  for (const [pid, main] of [...mainTid].sort((a, b) => a[1] - b[1])) {
-    const p = new Pb().int(PT_PROC.pid, main);
+  for (const pid of [...lanesPids].sort((a, b) => a - b)) {
+    const p = new Pb().int(PT_PROC.pid, base + pid);
     const parent = procNames.get(pid)?.ppid;
-    if (parent !== undefined && mainTid.has(parent) && parent !== pid) p.int(PT_PROC.ppid, mainTid.get(parent)!);
+    if (parent !== undefined && lanesPids.has(parent) && parent !== pid) p.int(PT_PROC.ppid, base + parent);
     tree.msg(PT.processes, p.str(PT_PROC.cmdline, procName(pid)));
   }
   for (const [tid, t] of [...threads].sort((a, b) => a[0] - b[0])) {
-    if (t.pid === undefined) tree.msg(PT.processes, new Pb().int(PT_PROC.pid, tid).str(PT_PROC.cmdline, `tid ${tid}`));
+    if (t.pid === undefined) tree.msg(PT.processes, new Pb().int(PT_PROC.pid, pfPid(tid)).str(PT_PROC.cmdline, `tid ${tid}`));
     tree.msg(PT.threads, new Pb().int(PT_THREAD.tid, tid).str(PT_THREAD.name, comm(tid)).int(PT_THREAD.tgid, pfPid(tid)));
   }
   packet(new Pb().uint(P.timestamp, events.length ? ts(events[0]!) : 0).msg(P.process_tree, tree));
