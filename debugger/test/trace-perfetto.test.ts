@@ -805,7 +805,7 @@ function checkReal(events: TraceEvent[], how: string): Model {
   for (const k of ['ipc_submit>ipc_match', 'ipc_submit>ipc_complete', 'ipc_submit>ipc_cancel']) assert.ok(flowNames.has(k), `${how}: a ${k} arrow (${[...flowNames].join(' ')})`);
   assert.ok([...flowNames].some((k) => k.endsWith('>wakeup')), `${how}: a wake-up arrow from its cause`);
   const demo = [...m.processes.values()].filter((p) => p.name.startsWith('ipc-demo'));
-  assert.equal(demo.length, 3, `${how}: client and two servers`);
+  assert.ok(demo.length >= 3, `${how}: client and two servers (${demo.length} ipc-demo processes)`);
   assert.ok(m.switches.size === 2, `${how}: both CPUs scheduled`);
   assert.ok(m.counters.has('cpu0 load') && m.counters.has('cpu1 load'));
   assert.ok(m.maxBundle <= 256);
@@ -822,6 +822,23 @@ describe('perfetto export: a real recording (checked in)', () => {
     const span = m.slices.find((s) => s.track.name === 'span demo');
     assert.ok(span && span.end !== undefined && span.end > span.ts, 'the shell’s `trace mark demo begin` … `end` is one span');
     assert.ok(m.counters.get('marker level')?.some((c) => c.value === 7));
+  });
+});
+
+describe('perfetto export: corrupted recordings', () => {
+  const file = join(PROTO_DIR, 'ipc-demo.ltrace.gz');
+  it('whatever the decoder makes of damaged bytes exports without throwing, as well-formed protobuf', { skip: !existsSync(file) && `no ${file}` }, () => {
+    const clean = new Uint8Array(gunzipSync(readFileSync(file)));
+    let seed = 12345;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (let round = 0; round < 6; round++) {
+      const b = clean.slice();
+      for (let k = 0; k < 40; k++) b[4096 + Math.floor(rnd() * (b.length - 4096))] = Math.floor(rnd() * 256);
+      const d = decodeBuffer(b);
+      const pb = exportPerfetto(d.events);
+      const t = decodeMsg(schema, 'Trace', pb, `round ${round}`);
+      assert.ok(((t['packet'] ?? []) as unknown[]).length > 100);
+    }
   });
 });
 

@@ -43,6 +43,8 @@ import { fmtId, ipcActionNames } from './text.js';
 
 // ---- protobuf writer ----
 
+const utf8 = new TextEncoder();
+
 class Pb {
   private parts: number[] = [];
   private chunks: Uint8Array[] = [];
@@ -78,6 +80,10 @@ class Pb {
   int(field: number, v: number | bigint): this {
     return this.uint(field, typeof v === 'number' && v >= 0 && v < 0x80000000 ? v : BigInt.asUintN(64, BigInt(v)));
   }
+  /** int32 field: a u32 id from the trace is reinterpreted as int32, as Perfetto stores it */
+  i32(field: number, v: number): this {
+    return this.int(field, v | 0);
+  }
   fixed64(field: number, v: number | bigint): this {
     this.varint((field << 3) | 1);
     let b = BigInt.asUintN(64, BigInt(v));
@@ -95,7 +101,7 @@ class Pb {
     return this;
   }
   str(field: number, s: string): this {
-    return this.bytes(field, new TextEncoder().encode(s));
+    return this.bytes(field, utf8.encode(s));
   }
   msg(field: number, m: Pb): this {
     return this.bytes(field, m.finish());
@@ -231,7 +237,7 @@ export function exportPerfetto(input: TraceEvent[], opts: PerfettoOptions = {}):
     if (t.pid !== undefined) lanesPids.add(t.pid);
   }
   let base = 1000;
-  while (base <= maxId) base *= 10;
+  while (base <= maxId && base < 100_000_000) base *= 10; // (ids past that are corrupt data)
   const procName = (pid: number) => `${procNames.get(pid)?.name ?? (pid === 0 ? 'kernel' : 'process')} (pid ${pid})`;
   /** Perfetto pid of a thread (a thread whose process is unknown gets a process of its own) */
   const pfPid = (tid: number) => {
@@ -250,14 +256,14 @@ export function exportPerfetto(input: TraceEvent[], opts: PerfettoOptions = {}):
   // ---- 1. process tree ----
   const tree = new Pb();
   for (const pid of [...lanesPids].sort((a, b) => a - b)) {
-    const p = new Pb().int(PT_PROC.pid, base + pid);
+    const p = new Pb().i32(PT_PROC.pid, base + pid);
     const parent = procNames.get(pid)?.ppid;
-    if (parent !== undefined && lanesPids.has(parent) && parent !== pid) p.int(PT_PROC.ppid, base + parent);
+    if (parent !== undefined && lanesPids.has(parent) && parent !== pid) p.i32(PT_PROC.ppid, base + parent);
     tree.msg(PT.processes, p.str(PT_PROC.cmdline, procName(pid)));
   }
   for (const [tid, t] of [...threads].sort((a, b) => a[0] - b[0])) {
-    if (t.pid === undefined) tree.msg(PT.processes, new Pb().int(PT_PROC.pid, pfPid(tid)).str(PT_PROC.cmdline, `tid ${tid}`));
-    tree.msg(PT.threads, new Pb().int(PT_THREAD.tid, tid).str(PT_THREAD.name, comm(tid)).int(PT_THREAD.tgid, pfPid(tid)));
+    if (t.pid === undefined) tree.msg(PT.processes, new Pb().i32(PT_PROC.pid, pfPid(tid)).str(PT_PROC.cmdline, `tid ${tid}`));
+    tree.msg(PT.threads, new Pb().i32(PT_THREAD.tid, tid).str(PT_THREAD.name, comm(tid)).i32(PT_THREAD.tgid, pfPid(tid)));
   }
   packet(new Pb().uint(P.timestamp, events.length ? ts(events[0]!) : 0).msg(P.process_tree, tree));
 
@@ -278,7 +284,7 @@ export function exportPerfetto(input: TraceEvent[], opts: PerfettoOptions = {}):
     let u = procUuid.get(ppid);
     if (u === undefined) {
       procUuid.set(ppid, (u = nextUuid++));
-      desc(new Pb().uint(TD.uuid, u).msg(TD.process, new Pb().int(PD.pid, ppid).str(PD.process_name, name)));
+      desc(new Pb().uint(TD.uuid, u).msg(TD.process, new Pb().i32(PD.pid, ppid).str(PD.process_name, name)));
     }
     return u;
   };
@@ -290,7 +296,7 @@ export function exportPerfetto(input: TraceEvent[], opts: PerfettoOptions = {}):
       const pp = pfPid(tid);
       const pu = procTrack(pp, lanesPid === undefined ? `tid ${tid}` : procName(lanesPid));
       threadUuid.set(tid, (u = nextUuid++));
-      desc(new Pb().uint(TD.uuid, u).uint(TD.parent_uuid, pu).msg(TD.thread, new Pb().int(THD.pid, pp).int(THD.tid, tid).str(THD.thread_name, comm(tid))));
+      desc(new Pb().uint(TD.uuid, u).uint(TD.parent_uuid, pu).msg(TD.thread, new Pb().i32(THD.pid, pp).i32(THD.tid, tid).str(THD.thread_name, comm(tid))));
     }
     return u;
   };
@@ -337,15 +343,15 @@ export function exportPerfetto(input: TraceEvent[], opts: PerfettoOptions = {}):
       case 'ctx_switch': {
         const prev = num(f['prev_tid']);
         const next = num(f['next_tid']);
-        const sw = new Pb().str(SW.prev_comm, comm(prev)).int(SW.prev_pid, prev).int(SW.prev_prio, 120)
-          .int(SW.prev_state, PREV_STATE[num(f['prev_state'])] ?? 0).str(SW.next_comm, comm(next)).int(SW.next_pid, next).int(SW.next_prio, 120);
-        items.push({ cpu: e.cpu, body: new Pb().uint(FE.timestamp, ts(e)).uint(FE.pid, prev).msg(FE.sched_switch, sw) });
+        const sw = new Pb().str(SW.prev_comm, comm(prev)).i32(SW.prev_pid, prev).i32(SW.prev_prio, 120)
+          .int(SW.prev_state, PREV_STATE[num(f['prev_state'])] ?? 0).str(SW.next_comm, comm(next)).i32(SW.next_pid, next).i32(SW.next_prio, 120);
+        items.push({ cpu: e.cpu, body: new Pb().uint(FE.timestamp, ts(e)).uint(FE.pid, prev >>> 0).msg(FE.sched_switch, sw) });
         break;
       }
       case 'wakeup': {
         const tid = num(f['tid']);
-        const wk = new Pb().str(WK.comm, comm(tid)).int(WK.pid, tid).int(WK.prio, 120).int(WK.success, 1).int(WK.target_cpu, num(f['target_cpu']));
-        items.push({ cpu: e.cpu, body: new Pb().uint(FE.timestamp, ts(e)).uint(FE.pid, num(f['waker_tid'])).msg(FE.sched_waking, wk) });
+        const wk = new Pb().str(WK.comm, comm(tid)).i32(WK.pid, tid).i32(WK.prio, 120).i32(WK.success, 1).i32(WK.target_cpu, num(f['target_cpu']));
+        items.push({ cpu: e.cpu, body: new Pb().uint(FE.timestamp, ts(e)).uint(FE.pid, num(f['waker_tid']) >>> 0).msg(FE.sched_waking, wk) });
         if (idKey(f['cause']) && tid) instant(e, threadTrack(tid), 'wakeup');
         break;
       }
