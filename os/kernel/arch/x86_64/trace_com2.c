@@ -2,8 +2,8 @@
  * trace_com2.c — the serial trace transport's UART: COM2 (0x2f8), 115200 8N1, polled output.
  *
  * Probe: the scratch register must hold what we write and the line status must not read 0xff
- * (no UART there). Output waits for the transmit holding register, with a bound, so a missing
- * or stuck UART cannot hang the drainer. The framing is in generic/trace_drain.c.
+ * (no UART there). Output fills the 16-byte FIFO whenever it is empty, waiting for it with a
+ * time bound, so a slow host reader loses nothing and a stuck UART cannot hang the drainer. The framing is in generic/trace_drain.c.
  */
 #include <kernel/kernel.h>
 #include <kernel/trace.h>
@@ -30,9 +30,23 @@ bool trace_com2_probe(void)
 
 void trace_com2_write(const uint8_t *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        for (int k = 0; k < 100000 && !(inb(COM2 + 5) & 0x20); k++)
+    /*
+     * LSR bit 5 (THRE) means the whole 16-byte transmit FIFO is empty: fill it, then wait
+     * again. QEMU keeps THRE clear while its chardev back end (a socket or pipe the host
+     * reads) is full, so a busy host makes us wait here — which is the point: a byte
+     * written into a full FIFO is dropped by the UART and the host sees a corrupt frame.
+     * The wait is bounded by time (1 s per burst), not by a poll count, so a loaded host
+     * never causes loss, while a dead UART still cannot hang the drainer.
+     */
+    size_t i = 0;
+    while (i < n) {
+        uint64_t t0 = clock_ns();
+        while (!(inb(COM2 + 5) & 0x20)) {
+            if (clock_ns() - t0 > 1000000000ull)
+                return;                 /* stuck UART: give this frame up */
             pause();
-        outb(COM2, p[i]);
+        }
+        for (int k = 0; k < 16 && i < n; k++)
+            outb(COM2, p[i++]);
     }
 }
