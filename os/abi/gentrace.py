@@ -6,18 +6,21 @@ Called by os/abi/gen.py (which skips trace.toml in its own pass), or on its own:
   python3 os/abi/gentrace.py [--toml F] [--c-out DIR] [--ts-out DIR] [--ts-file FILE] [--check]
 
   --c-out DIR    DIR/lanes/abi/trace.h : record structs with _Static_assert on every size and
-                 offset, class bits, enum values, event ids, one inline emit helper per event
-                 (trace_emit_<name>, returning the new event's id or 0), and the definition texts
+                 offset, class bits, enum values, event ids, one emit helper per event
+                 (trace_emit_<name>(...), returning the new event's id or 0: a macro that tests
+                 the class bit at the call site before evaluating any argument, then an inline
+                 function that fills the record in place), and the definition texts
                  (TRACE_DEF_TEXTS) the kernel sends at the start of a trace.
   --ts-out DIR   DIR/trace.ts          : the same facts for TypeScript.
   --ts-file F    the TypeScript module at an explicit path (Lanescope keeps a checked-in copy at
                  debugger/common/trace/schema.gen.ts; tests run --check on it).
 
-The emit helpers call two functions the includer provides (the kernel: generic/trace.c; the
-host golden-fixture program: its own buffer):
+The emit helpers call two functions the includer provides (the kernel: an inline fast path in
+kernel/trace.h over generic/trace.c; the host golden-fixture program: its own buffer):
   void *trace_reserve(uint16_t type, uint32_t size, struct trace_slot *s);  NULL: dropped
   void trace_commit(struct trace_slot *s);
-and read `extern volatile uint32_t trace_classes` (the class filter).
+(or TRACE_RESERVE / TRACE_COMMIT defined before the include) and read
+`extern volatile uint32_t trace_classes` (the class filter).
 Python 3.11+ standard library only; output is deterministic.
 """
 
@@ -198,9 +201,21 @@ def gen_c(s: Schema) -> str:
       "struct trace_slot { void *rec; uint64_t id; uint64_t flags; void *ring; };\n"
       "extern volatile uint32_t trace_classes;\n"
       "void *trace_reserve(uint16_t type, uint32_t size, struct trace_slot *s);\n"
-      "void trace_commit(struct trace_slot *s);\n\n"
+      "void trace_commit(struct trace_slot *s);\n"
+      "/* The includer may define TRACE_RESERVE / TRACE_COMMIT (same signatures) to an inline fast\n"
+      " * path before including this header (the kernel does: kernel/trace.h). */\n"
+      "#ifndef TRACE_RESERVE\n#define TRACE_RESERVE trace_reserve\n#endif\n"
+      "#ifndef TRACE_COMMIT\n#define TRACE_COMMIT trace_commit\n#endif\n"
+      "/* The class test every trace_emit_<name>() macro makes at its call site, before any of its\n"
+      " * arguments is evaluated: a filtered-out event costs one load and one branch. */\n"
+      "#define TRACE_ON(cls) __builtin_expect((trace_classes & (cls)) != 0, 0)\n\n"
       "static inline uint32_t trace_tail_len_(const char *s, uint32_t max)\n"
-      "{\n    uint32_t n = 0;\n    while (s && n < max && s[n])\n        n++;\n    return n;\n}\n\n")
+      "{\n    uint32_t n = 0;\n    while (s && n < max && s[n])\n        n++;\n    return n;\n}\n\n"
+      "/* Tail copy: 8 bytes at a time, then the rest; the caller zeroed the tail's last word. */\n"
+      "static inline void trace_tail_copy_(uint8_t *dst, const void *src, uint32_t n)\n"
+      "{\n    const uint8_t *s = (const uint8_t *)src;\n    uint32_t i = 0;\n"
+      "    for (; i + 8 <= n; i += 8) {\n        uint64_t w;\n        __builtin_memcpy(&w, s + i, 8);\n"
+      "        __builtin_memcpy(dst + i, &w, 8);\n    }\n    for (; i < n; i++)\n        dst[i] = s[i];\n}\n\n")
     for e in s.events:
         st = f"trace_ev_{e.name}"
         if e.doc:
@@ -226,9 +241,9 @@ def gen_c(s: Schema) -> str:
             else:
                 params.append(f"{SCALARS[f.type][1]} {f.name}")
         cls = f"TRACE_CLASS_{e.cls.upper()}"
-        w(f"static inline uint64_t trace_emit_{e.name}({', '.join(params) or 'void'})\n{{\n")
-        if e.cls != "meta":
-            w(f"    if (!(trace_classes & {cls}))\n        return 0;\n")
+        meta = e.cls == "meta"
+        fn = f"trace_emit_{e.name}" + ("" if meta else "_")
+        w(f"static inline uint64_t {fn}({', '.join(params) or 'void'})\n{{\n")
         if e.tail:
             t = e.tail
             if t.tail == "str":
@@ -238,17 +253,22 @@ def gen_c(s: Schema) -> str:
             w(f"    uint32_t size = ({e.fixed}u + 2u + tl + 7u) & ~7u;\n")
         else:
             w(f"    uint32_t size = {e.fixed}u;\n")
-        w(f"    struct trace_slot s;\n    struct {st} *e = trace_reserve(TRACE_EV_{e.name.upper()}, size, &s);\n"
+        w(f"    struct trace_slot s;\n    struct {st} *e = TRACE_RESERVE(TRACE_EV_{e.name.upper()}, size, &s);\n"
           "    if (!e)\n        return 0;\n")
         for f in e.fields:
             if not f.tail:
                 w(f"    e->{f.name} = {f.name};\n")
         if e.tail:
             t = e.tail
-            w(f"    uint8_t *tp = (uint8_t *)e + {e.fixed};\n    tp[0] = (uint8_t)tl;\n    tp[1] = (uint8_t)(tl >> 8);\n"
-              f"    for (uint32_t i = 0; i < tl; i++)\n        tp[2 + i] = ((const uint8_t *){t.name})[i];\n"
-              f"    for (uint32_t i = 2 + tl; i < size - {e.fixed}u; i++)\n        tp[i] = 0;\n")
-        w("    trace_commit(&s);\n    return s.id;\n}\n\n")
+            w(f"    uint8_t *tp = (uint8_t *)e + {e.fixed};\n"
+              f"    __builtin_memset((uint8_t *)e + size - 8, 0, 8);\n"
+              f"    tp[0] = (uint8_t)tl;\n    tp[1] = (uint8_t)(tl >> 8);\n"
+              f"    trace_tail_copy_(tp + 2, {t.name}, tl);\n")
+        w("    TRACE_COMMIT(&s);\n    return s.id;\n}\n")
+        if not meta:
+            w(f"#define trace_emit_{e.name}(...) \\\n"
+              f"    ({{ uint64_t trace_id_ = 0; if (TRACE_ON({cls})) trace_id_ = {fn}(__VA_ARGS__); trace_id_; }})\n")
+        w("\n")
     w("/* Definition texts, sent as event_def records at the start of a trace. */\n")
     w("#define TRACE_DEF_TEXTS { \\\n")
     for e in s.events:

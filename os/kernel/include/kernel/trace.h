@@ -22,8 +22,18 @@
 
 #include <stdint.h>
 #include <stdbool.h>
-#include <lanes/abi/trace.h>
 #include <kernel/arch.h>
+
+#ifdef LANES_ABI_TRACE_H
+#error "include <kernel/trace.h> instead of <lanes/abi/trace.h> in the kernel (it supplies the inline fast path)"
+#endif
+/* The generated emitters reserve and commit through this file's inline fast path (below). */
+struct trace_slot;
+static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trace_slot *s);
+static inline void trace_commit_fast(struct trace_slot *s);
+#define TRACE_RESERVE trace_reserve_fast
+#define TRACE_COMMIT trace_commit_fast
+#include <lanes/abi/trace.h>
 
 #define TRACE_RING_PAGES 256                /* 1 MiB per CPU */
 #define TRACE_RING_BYTES (TRACE_RING_PAGES * 4096u)
@@ -57,6 +67,51 @@ static inline bool percpu_up_safe(void)
 {
     extern bool percpu_up;
     return percpu_up;
+}
+
+/* ---- recording: the fast path, inlined into every trace_emit_<name>() ----
+ * Interrupts off (the ring has one producer: its CPU), the record written in place at head,
+ * head published with a plain store (release), interrupts back. The fast path needs no lock, no
+ * division, no serialising instruction and no copy: it takes the record's room if the ring
+ * has it without wrapping and without reclaiming; anything else (a record that would
+ * straddle the end, reclaiming sent space, a pending `lost` record, a CPU without a ring)
+ * goes to trace_reserve_slow() in generic/trace.c. */
+void *trace_reserve_slow(uint16_t type, uint32_t size, struct trace_slot *s, uint64_t flags);
+
+static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trace_slot *s)
+{
+    if (__builtin_expect(!percpu_up_safe(), 0))
+        return NULL;
+    uint64_t fl = read_flags();
+    cli();
+    struct trace_ring *r = &trace_rings[this_cpu()->id & (TRACE_MAX_CPUS - 1)];
+    uint64_t head = r->head;
+    uint32_t off = (uint32_t)head & (r->size - 1);
+    /* keep <= tail (only sent space is reclaimed), so head + size <= keep + ring size also
+     * means no unsent record is overwritten. A CPU without a ring has size 0: slow path. */
+    if (__builtin_expect(r->dropped || off + size > r->size || head + size > r->keep + r->size, 0))
+        return trace_reserve_slow(type, size, s, fl);
+    struct trace_hdr *h = (struct trace_hdr *)(r->data + off);
+    h->type = type;
+    h->size = (uint16_t)size;
+    h->cpu = (uint16_t)r->cpu;
+    h->flags = 0;
+    h->tsc = rdtsc();
+    h->id = ((uint64_t)r->cpu << 48) | (r->seq++ & 0xffffffffffffULL);
+    r->pend_head = head + size;
+    s->rec = h;
+    s->id = h->id;
+    s->flags = fl;
+    s->ring = r;
+    return h;
+}
+
+static inline void trace_commit_fast(struct trace_slot *s)
+{
+    struct trace_ring *r = (struct trace_ring *)s->ring;
+    __atomic_store_n(&r->head, r->pend_head, __ATOMIC_RELEASE);
+    if (s->flags & 0x200)
+        sti();
 }
 
 /* Causality for wake-ups: code about to wake a thread because of event `id` (an IPC submit,
