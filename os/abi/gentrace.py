@@ -264,7 +264,7 @@ def gen_c(s: Schema) -> str:
               f"    __builtin_memset((uint8_t *)e + size - 8, 0, 8);\n"
               f"    tp[0] = (uint8_t)tl;\n    tp[1] = (uint8_t)(tl >> 8);\n"
               f"    trace_tail_copy_(tp + 2, {t.name}, tl);\n")
-        w("    TRACE_COMMIT(&s);\n    return s.id;\n}\n")
+        w("    uint64_t id = e->h.id;\n    TRACE_COMMIT(&s);\n    return id;\n}\n")
         if not meta:
             w(f"#define trace_emit_{e.name}(...) \\\n"
               f"    ({{ uint64_t trace_id_ = 0; if (TRACE_ON({cls})) trace_id_ = {fn}(__VA_ARGS__); trace_id_; }})\n")

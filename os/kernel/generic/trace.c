@@ -28,6 +28,7 @@ volatile uint32_t trace_classes;
 uint32_t trace_boot_classes = TRACE_CLASS_ALL;
 uint64_t trace_tsc0;
 uint64_t trace_wake_causes[TRACE_MAX_CPUS];
+uint64_t trace_fast_end[TRACE_MAX_CPUS];
 
 static const struct { const char *name; int bit; } class_names[] = TRACE_CLASS_NAMES;
 static const struct { uint16_t id, cls; const char *text; } def_texts[] = TRACE_DEF_TEXTS;
@@ -245,8 +246,17 @@ static void fill_hdr(struct trace_hdr *h, struct trace_ring *r, uint16_t type, u
     h->id = ((uint64_t)r->cpu << 48) | (r->seq++ & 0xffffffffffffULL);
 }
 
+/* Where the fast path may fill up to after the record just reserved (pend_head): the end of
+ * its lap or the first unreclaimed byte, whichever comes first. */
+static void set_fast_end(struct trace_ring *r, uint32_t cpu)
+{
+    uint64_t lap_end = (r->pend_head | (uint64_t)(r->size - 1)) + 1;
+    uint64_t room_end = r->keep + r->size;
+    trace_fast_end[cpu] = lap_end < room_end ? lap_end : room_end;
+}
+
 /* Interrupts are off (fl: the flags before); on failure they are restored. */
-void *trace_reserve_slow(uint16_t type, uint32_t size, struct trace_slot *s, uint64_t fl)
+void *trace_reserve_slow(uint16_t type, uint32_t size, uint64_t fl)
 {
     uint32_t cpu = this_cpu()->id;
     if (cpu >= trace_nrings || size > 0xfff8 || (size & 7)) {
@@ -271,26 +281,20 @@ void *trace_reserve_slow(uint16_t type, uint32_t size, struct trace_slot *s, uin
             r->first_drop_seq = r->seq;
         r->seq++;
         r->dropped_total++;
+        trace_fast_end[cpu] = 0;        /* the next event comes here to write the lost record */
         if (fl & 0x200)
             sti();
         return NULL;
     }
     fill_hdr(h, r, type, size);
-    s->rec = h;
-    s->id = h->id;
-    s->flags = fl;
-    s->ring = r;
+    set_fast_end(r, cpu);
     return h;
 }
 
 /* The out-of-line entry points the generated header declares (same contract as the fast path). */
 void *trace_reserve(uint16_t type, uint32_t size, struct trace_slot *s)
 {
-    if (!percpu_up_safe())
-        return NULL;
-    uint64_t fl = read_flags();
-    cli();
-    return trace_reserve_slow(type, size, s, fl);
+    return trace_reserve_fast(type, size, s);
 }
 
 void trace_commit(struct trace_slot *s)

@@ -73,10 +73,22 @@ static inline bool percpu_up_safe(void)
  * Interrupts off (the ring has one producer: its CPU), the record written in place at head,
  * head published with a plain store (release), interrupts back. The fast path needs no lock, no
  * division, no serialising instruction and no copy: it takes the record's room if the ring
- * has it without wrapping and without reclaiming; anything else (a record that would
- * straddle the end, reclaiming sent space, a pending `lost` record, a CPU without a ring)
- * goes to trace_reserve_slow() in generic/trace.c. */
-void *trace_reserve_slow(uint16_t type, uint32_t size, struct trace_slot *s, uint64_t flags);
+ * has it without wrapping and without reclaiming (one compare against trace_fast_end);
+ * anything else (a record that would straddle the end, reclaiming sent space, a pending
+ * `lost` record, a CPU without a ring) goes to trace_reserve_slow() in generic/trace.c.
+ * Interrupts stay off from reserve to commit, so the CPU (and its ring) cannot change. */
+void *trace_reserve_slow(uint16_t type, uint32_t size, uint64_t flags);
+/* Per CPU: the ring position the fast path may fill up to (the end of the current lap, or where
+ * unreclaimed records start, whichever is first; 0 while a `lost` record is pending). Only the
+ * slow path moves it. Kept outside struct trace_ring, whose layout the flight recorder reads. */
+extern uint64_t trace_fast_end[TRACE_MAX_CPUS];
+
+static inline uint32_t trace_cpu_id_(void)
+{
+    uint32_t id;
+    __asm__ volatile("movl %%gs:%c1, %0" : "=r"(id) : "i"(__builtin_offsetof(struct cpu, id)));
+    return id & (TRACE_MAX_CPUS - 1);
+}
 
 static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trace_slot *s)
 {
@@ -84,25 +96,21 @@ static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trac
         return NULL;
     uint64_t fl = read_flags();
     cli();
-    struct trace_ring *r = &trace_rings[this_cpu()->id & (TRACE_MAX_CPUS - 1)];
-    uint64_t head = r->head;
-    uint32_t off = (uint32_t)head & (r->size - 1);
-    /* keep <= tail (only sent space is reclaimed), so head + size <= keep + ring size also
-     * means no unsent record is overwritten. A CPU without a ring has size 0: slow path. */
-    if (__builtin_expect(r->dropped || off + size > r->size || head + size > r->keep + r->size, 0))
-        return trace_reserve_slow(type, size, s, fl);
-    struct trace_hdr *h = (struct trace_hdr *)(r->data + off);
-    h->type = type;
-    h->size = (uint16_t)size;
-    h->cpu = (uint16_t)r->cpu;
-    h->flags = 0;
-    h->tsc = rdtsc();
-    h->id = ((uint64_t)r->cpu << 48) | (r->seq++ & 0xffffffffffffULL);
-    r->pend_head = head + size;
-    s->rec = h;
-    s->id = h->id;
+    uint32_t cpu = trace_cpu_id_();
+    struct trace_ring *r = &trace_rings[cpu];
     s->flags = fl;
     s->ring = r;
+    uint64_t head = r->head;
+    if (__builtin_expect(head + size > trace_fast_end[cpu], 0))
+        return trace_reserve_slow(type, size, fl);
+    struct trace_hdr *h = (struct trace_hdr *)(r->data + (head & (r->size - 1)));
+    h->type = type;
+    h->size = (uint16_t)size;
+    h->cpu = (uint16_t)cpu;
+    h->flags = 0;
+    h->tsc = rdtsc();
+    h->id = ((uint64_t)cpu << 48) | r->seq++;     /* seq < 2^48: no mask needed */
+    r->pend_head = head + size;
     return h;
 }
 
