@@ -5,10 +5,16 @@
  */
 #include <kernel/kernel.h>
 
+/* Eight bytes per string-instruction iteration, then the tail: TCG and instruction-emulating
+ * hypervisors pay per iteration (see kperf STOSB_2K vs STOSQ_2K in `bench`). */
 void *memcpy(void *d, const void *s, size_t n)
 {
     void *ret = d;
-    __asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) :: "memory");
+    size_t q = n >> 3, r = n & 7;
+    if (q)
+        __asm__ volatile("rep movsq" : "+D"(d), "+S"(s), "+c"(q) :: "memory");
+    if (r)
+        __asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(r) :: "memory");
     return ret;
 }
 
@@ -26,7 +32,12 @@ void *memmove(void *d, const void *s, size_t n)
 void *memset(void *d, int c, size_t n)
 {
     void *ret = d;
-    __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+    size_t q = n >> 3, r = n & 7;
+    uint64_t v = (uint8_t)c * 0x0101010101010101ull;
+    if (q)
+        __asm__ volatile("rep stosq" : "+D"(d), "+c"(q) : "a"(v) : "memory");
+    if (r)
+        __asm__ volatile("rep stosb" : "+D"(d), "+c"(r) : "a"(v) : "memory");
     return ret;
 }
 

@@ -12,7 +12,8 @@
  *
  * Blocking: thread_block(lock, state, deadline) marks the caller BLOCKED/SLEEPING/STOPPED under
  * the rq lock, drops the caller's lock and schedules. thread_wake() makes it READY again and,
- * if its CPU idles, sends it a reschedule IPI. Wake reasons: 0 (woken), LANES_E_TIMEOUT
+ * if its CPU idles, makes it reschedule: need_resched, plus an IPI unless that CPU is still
+ * polling before it halts (idle_polling below). Wake reasons: 0 (woken), LANES_E_TIMEOUT
  * (deadline, timer.c), LANES_E_INTERRUPTED (thread_interrupt, kill, stop). An interrupt that
  * finds the thread not blocked stays pending and cancels its next wait.
  *
@@ -55,6 +56,30 @@ static struct thread *rq_pop(struct cpu *c)
 
 static void kick_idle_cpu(struct cpu *busy);
 
+/*
+ * An idle CPU first polls its run queue for a short while (IDLE_POLL_NS) before it halts, with
+ * idle_polling[id] set: a wake-up from another CPU then needs no IPI (setting need_resched is
+ * enough) and the woken thread runs within the poll loop's latency, instead of waiting for an
+ * IPI and a halted (virtual) CPU to be scheduled again by the host. Both sides order their
+ * store before their load (fences), so a CPU that stops polling sees the new work or the
+ * waker sees polling == 0 and sends the IPI.
+ */
+#define IDLE_POLL_NS 50000ull   /* 50 us */
+static volatile bool idle_polling[MAX_CPUS];
+
+/* c runs its idle thread: get it to schedule soon. */
+static void resched_idle_cpu(struct cpu *c)
+{
+    if (c == this_cpu()) {
+        c->need_resched = 1;
+        return;
+    }
+    c->need_resched = 1;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (!idle_polling[c->id])
+        lapic_send_ipi(c->apic_id, VEC_RESCHED);
+}
+
 /* Must hold t->cpu->rq_lock. */
 static void make_ready(struct thread *t, int reason)
 {
@@ -66,10 +91,7 @@ static void make_ready(struct thread *t, int reason)
     trace_emit_wakeup(t->tid, percpu_up_safe() && this_cpu()->current ? this_cpu()->current->tid : 0, c->id, reason,
                       trace_take_wake_cause());
     if (c->current == c->idle) {
-        if (c == this_cpu())
-            c->need_resched = 1;
-        else
-            lapic_send_ipi(c->apic_id, VEC_RESCHED);
+        resched_idle_cpu(c);
     } else if (ncpus > 1) {
         kick_idle_cpu(c);
     }
@@ -140,10 +162,7 @@ static void kick_idle_cpu(struct cpu *busy)
     for (uint32_t i = 1; i < ncpus; i++) {
         struct cpu *c = cpus[(busy->id + i) % ncpus];
         if (c && c->online && c->current == c->idle && !c->rq_head) {
-            if (c == this_cpu())
-                c->need_resched = 1;
-            else
-                lapic_send_ipi(c->apic_id, VEC_RESCHED);
+            resched_idle_cpu(c);
             return;
         }
     }
@@ -432,13 +451,31 @@ __attribute__((noreturn)) void idle_loop(void)
             schedule();
             continue;
         }
+        if (ncpus > 1) {
+            /* Poll a little before halting (see idle_polling); interrupts stay on. */
+            idle_polling[c->id] = true;
+            sti();
+            uint64_t until = clock_ns() + IDLE_POLL_NS;
+            while (!c->rq_head && !c->need_resched && clock_ns() < until)
+                pause();
+            cli();
+            idle_polling[c->id] = false;
+            __atomic_thread_fence(__ATOMIC_SEQ_CST);
+            if (c->rq_head || c->need_resched || steal(c)) {
+                sti();
+                schedule();
+                continue;
+            }
+        }
         /* Balance tick: on an SMP machine an idle CPU looks for work to steal at least every
          * IDLE_BALANCE_NS, so a runnable thread never waits on a busy CPU's queue just because
          * the wake-up IPI was skipped while this CPU was still switching to idle. */
         if (ncpus > 1) {
             uint64_t tick = clock_ns() + IDLE_BALANCE_NS;
-            if (!c->timer_armed || c->timer_armed > tick)
+            if (!c->timer_armed || c->timer_armed > tick) {
                 lapic_timer_oneshot(IDLE_BALANCE_NS);
+                c->timer_armed = tick;
+            }
         }
         __asm__ volatile("sti; hlt" ::: "memory");
     }

@@ -728,6 +728,8 @@ SYS(process_self)
 /* ---- tracing (generic/trace.c) ---- */
 SYS(trace_ctl) { UNUSED_ARGS; return trace_sys_ctl(a0, a1, a2); }
 SYS(trace_mark) { UNUSED_ARGS; return trace_sys_mark(a0, a1, a2, a3); }
+int64_t kperf_probe(uint32_t probe, uint64_t n);     /* arch/x86_64/perfprobe.c */
+SYS(kperf) { UNUSED_ARGS; int64_t r = system_check(a0); return r ? r : kperf_probe((uint32_t)a1, a2); }
 
 /* ---- sysfs (generic/sysfs.c) ---- */
 SYS(sysfs_list) { UNUSED_ARGS; return sysfs_sys_list(a0, a1, a2, a3); }

@@ -5,7 +5,8 @@
  * t->timer_cpu, since an idle CPU may steal the thread once it is runnable again). The timer interrupt wakes every expired thread with LANES_E_TIMEOUT (holding the
  * timer lock, so a thread that has removed itself can never be woken late), ends the current
  * time slice if it is over and other threads are waiting, and re-arms the LAPIC for the
- * earliest of slice end and next deadline. An idle CPU with no timers arms nothing.
+ * earliest of slice end and next deadline (only when the one already armed would fire too
+ * late: an early tick just re-arms). An idle CPU with no timers arms nothing.
  */
 #include <kernel/kernel.h>
 
@@ -57,11 +58,15 @@ void timer_rearm(void)
     struct thread *h = c->timers.head;
     if (h && h->deadline < next)
         next = h->deadline;
+    /* Reprogramming the LAPIC is an MMIO write (a trap under virtualization): keep an armed
+     * one-shot that fires no later than needed; firing early only re-arms (timer_tick). So a
+     * context switch, which moves slice_end later, normally leaves the timer alone. */
+    uint64_t now = clock_ns();
+    if (c->timer_armed && c->timer_armed <= now)
+        c->timer_armed = 0;             /* has fired (or its interrupt is pending) */
     if (next == UINT64_MAX) {
-        lapic_timer_oneshot(0);
-        c->timer_armed = 0;
-    } else {
-        uint64_t now = clock_ns();
+        /* nothing due: an armed one-shot may still fire once, and then stays off */
+    } else if (!c->timer_armed || c->timer_armed > next) {
         lapic_timer_oneshot(next > now ? next - now : 1);
         c->timer_armed = next;
     }

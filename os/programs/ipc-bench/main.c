@@ -1,7 +1,9 @@
 /* ipc-bench — IPC lanes benchmarks between two processes (numbers, not a test).
  *
  *   rtt64       64-byte request / 64-byte reply round trip: client submits {send, recv}, the
- *               server answers with one submission {send reply, recv next request}
+ *               server answers with one submission {send reply, recv next request}; mean over
+ *               all rounds, and the median and minimum of the rounds timed one by one (rdtsc:
+ *               the median is what a loaded host running other VMs distorts least)
  *   tput4k      4 KiB sends into the server's RECV_BUFFERs, 16 in flight: MB/s
  *   tput1m      1 MiB sends (copied page by page between the address spaces), 4 in flight: MB/s
  *   inflight64  64-byte sends with 64 in flight (the server keeps 64 receives posted): ops/s
@@ -17,6 +19,17 @@
 
 static struct lanes_queue Q;
 #define W 64
+
+static void sort_u64(uint64_t *v, uint64_t n)     /* Shell sort (libc has no qsort) */
+{
+    for (uint64_t gap = n / 2; gap; gap /= 2)
+        for (uint64_t i = gap; i < n; i++)
+            for (uint64_t j = i; j >= gap && v[j - gap] > v[j]; j -= gap) {
+                uint64_t t = v[j];
+                v[j] = v[j - gap];
+                v[j - gap] = t;
+            }
+}
 
 static int die(const char *what, int64_t r)
 {
@@ -152,8 +165,15 @@ int main(int argc, char **argv)
     static uint8_t req[64];
     struct lane_ipc_completion c;
     uint32_t server_cpu = 0, client_cpu = 0, cross = 0;
-    uint64_t t0 = 0, c0 = 0;
+    uint64_t t0 = 0, c0 = 0, prev = 0;
+    uint64_t *lat = malloc(rounds * sizeof *lat);
+    if (!lat)
+        return die("malloc", LANES_E_NOMEM);
     for (uint64_t i = 0; i <= rounds; i++) {
+        uint64_t now = lanes_rdtsc();
+        if (i >= 2)
+            lat[i - 2] = now - prev;
+        prev = now;
         if (i == 1) {                   /* the first round trip warms up */
             t0 = lanes_now_ns();
             c0 = lanes_rdtsc();
@@ -175,7 +195,15 @@ int main(int argc, char **argv)
         client_cpu = (uint32_t)lanes_sys_cpu_id();
         cross += server_cpu != client_cpu;
     }
-    uint64_t rtt_ns = (lanes_now_ns() - t0) / rounds, rtt_cyc = (lanes_rdtsc() - c0) / rounds;
+    uint64_t end = lanes_rdtsc();
+    lat[rounds - 1] = end - prev;
+    uint64_t rtt_ns = (lanes_now_ns() - t0) / rounds, rtt_cyc = (end - c0) / rounds;
+    sort_u64(lat, rounds);
+    uint64_t med_cyc = lat[rounds / 2], min_cyc = lat[0];
+    uint64_t hz = si.tsc_hz ? si.tsc_hz : 1;
+    uint64_t med_ns = (uint64_t)((unsigned __int128)med_cyc * 1000000000u / hz);
+    uint64_t min_ns = (uint64_t)((unsigned __int128)min_cyc * 1000000000u / hz);
+    free(lat);
     int64_t e = finish_server(p, lane);
     if (e)
         return die("rtt server", e);
@@ -209,13 +237,17 @@ int main(int argc, char **argv)
     printf("  rtt64       %8llu ns  %8llu cycles   (client cpu %u, server cpu %u, %llu%% on different CPUs)\n",
            (unsigned long long)rtt_ns, (unsigned long long)rtt_cyc, client_cpu, server_cpu,
            (unsigned long long)(cross * 100 / (rounds + 1)));
+    printf("  rtt64 median %7llu ns  %8llu cycles   (min %llu ns)\n", (unsigned long long)med_ns,
+           (unsigned long long)med_cyc, (unsigned long long)min_ns);
     printf("  tput4k      %8llu MB/s (%llu x 4 KiB, 16 in flight)\n", (unsigned long long)mb4k, (unsigned long long)n4k);
     printf("  tput1m      %8llu MB/s (%llu x 1 MiB, 4 in flight)\n", (unsigned long long)mb1m, (unsigned long long)n1m);
     printf("  inflight64  %8llu ops/s (%llu x 64 B, 64 in flight)\n", (unsigned long long)ops, (unsigned long long)nin);
     printf("IPC-BENCH-JSON {\"cpus\":%u,\"rounds\":%llu,\"rtt64_ns\":%llu,\"rtt64_cycles\":%llu,\"cross_cpu_pct\":%llu,"
-           "\"tput4k_mbps\":%llu,\"tput1m_mbps\":%llu,\"inflight64_ops\":%llu}\n",
+           "\"tput4k_mbps\":%llu,\"tput1m_mbps\":%llu,\"inflight64_ops\":%llu,\"rtt64_median_ns\":%llu,"
+           "\"rtt64_median_cycles\":%llu,\"rtt64_min_ns\":%llu}\n",
            si.ncpus, (unsigned long long)rounds, (unsigned long long)rtt_ns, (unsigned long long)rtt_cyc,
            (unsigned long long)(cross * 100 / (rounds + 1)), (unsigned long long)mb4k, (unsigned long long)mb1m,
-           (unsigned long long)ops);
+           (unsigned long long)ops, (unsigned long long)med_ns, (unsigned long long)med_cyc,
+           (unsigned long long)min_ns);
     return 0;
 }

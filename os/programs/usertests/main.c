@@ -85,6 +85,41 @@ static bool t_null(void)
     return true;
 }
 
+/* The second system call entry: `int $0x80` (kernel.toml SYSCALL_VECTOR) runs the same calls
+ * with the same registers as `syscall` and preserves every register but rax. */
+static int64_t int80_3(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t *regs_out)
+{
+    register uint64_t r8 __asm__("r8") = 0x0808080808080808ull, r9 __asm__("r9") = 0x0909090909090909ull;
+    register uint64_t r10 __asm__("r10") = 0x1010101010101010ull, r12 __asm__("r12") = 0x1212121212121212ull;
+    uint64_t rdi = a0, rsi = a1, rdx = a2, rax = nr;
+    __asm__ volatile("int $0x80" : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+r"(r8), "+r"(r9), "+r"(r10), "+r"(r12)
+                     :: "rcx", "r11", "memory");
+    regs_out[0] = rdi ^ a0;
+    regs_out[1] = rsi ^ a1;
+    regs_out[2] = rdx ^ a2;
+    regs_out[3] = r8 ^ 0x0808080808080808ull;
+    regs_out[4] = r9 ^ 0x0909090909090909ull;
+    regs_out[5] = r10 ^ 0x1010101010101010ull;
+    regs_out[6] = r12 ^ 0x1212121212121212ull;
+    return (int64_t)rax;
+}
+
+static bool t_int80(void)
+{
+    uint64_t d[7];
+    int64_t r = int80_3(LANES_SYS_NULL, 1, 2, 3, d);
+    REQUIRE(r == 0, "null through int $0x80 returned %lld", (long long)r);
+    for (int i = 0; i < 7; i++)
+        REQUIRE(d[i] == 0, "register %d changed by int $0x80 (xor 0x%llx)", i, (unsigned long long)d[i]);
+    r = int80_3(LANES_SYS_GETPID, 0, 0, 0, d);
+    REQUIRE(r == lanes_startup->pid, "getpid through int $0x80: %lld, pid %u", (long long)r, lanes_startup->pid);
+    r = int80_3(9999, 0, 0, 0, d);
+    REQUIRE(r == LANES_E_NOSYS, "syscall 9999 through int $0x80: %lld (%s), not NOSYS", (long long)r, E(r));
+    r = int80_3(LANES_SYS_SYSINFO, 16, 0, 0, d);
+    REQUIRE(r == LANES_E_FAULT, "sysinfo(bad pointer) through int $0x80: %lld (%s), not FAULT", (long long)r, E(r));
+    return true;
+}
+
 static bool t_ids(void)
 {
     int64_t pid = lanes_sys_getpid(), tid = lanes_sys_thread_self(), cpu = lanes_sys_cpu_id();
@@ -905,6 +940,7 @@ struct test {
 
 static const struct test tests[] = {
     { "null-syscall", t_null },
+    { "syscall-int80", t_int80 },
     { "ids", t_ids },
     { "sysinfo", t_sysinfo },
     { "console", t_console },

@@ -30,7 +30,8 @@ static volatile uint32_t *ioapic_base;
 static struct spinlock ioapic_lock = SPINLOCK_INIT("ioapic");
 
 static uint32_t lapic_read(uint32_t reg) { return lapic_base[reg / 4]; }
-static void lapic_write(uint32_t reg, uint32_t v) { lapic_base[reg / 4] = v; (void)lapic_base[LAPIC_ID / 4]; }
+/* Uncached MMIO: writes are ordered without a read-back (each access traps under a hypervisor). */
+static void lapic_write(uint32_t reg, uint32_t v) { lapic_base[reg / 4] = v; }
 
 uint32_t lapic_id(void)
 {

@@ -26,6 +26,7 @@ struct idt_gate {
     uint32_t off2, zero;
 } __attribute__((packed));
 static struct idt_gate idt[256];
+void int80_entry(void);
 struct __attribute__((packed)) desc_ptr { uint16_t limit; uint64_t base; };
 
 struct cpu *cpu_alloc(uint32_t id)
@@ -50,6 +51,13 @@ static void idt_init(void)
             .off1 = (a >> 16) & 0xffff, .off2 = a >> 32, .zero = 0,
         };
     }
+    /* System calls through `int $0x80` (DPL 3: user mode may raise it), for hosts whose
+     * `syscall` is broken (trap.c, kinfo.c); the same ABI as `syscall`. */
+    uint64_t a = (uint64_t)int80_entry;
+    idt[LANES_SYSCALL_VECTOR] = (struct idt_gate){
+        .off0 = a & 0xffff, .sel = SEL_KCODE, .ist = 0, .type = 0xee,
+        .off1 = (a >> 16) & 0xffff, .off2 = a >> 32, .zero = 0,
+    };
     idt[8].ist = 1;     /* double fault */
     idt[2].ist = 2;     /* NMI */
     idt[18].ist = 1;    /* machine check */

@@ -8,6 +8,8 @@
  *    We swap to the kernel GS, move to the thread's kernel stack, build the same struct regs
  *    (vector = 0x100) and call syscall_dispatch(regs); we leave with sysretq (or iretq if the
  *    frame was changed to something sysret cannot return to).
+ *  - int80_entry: the same system call through a DPL 3 interrupt gate (vector 0x80), for
+ *    hosts whose `syscall` is broken; builds the same frame, leaves through trap_return.
  *  - switch_context(&old_rsp, new_rsp): saves callee-saved registers on the old stack and
  *    resumes the new one. A new thread's stack starts in thread_entry_trampoline.
  *  - user_copy/user_fill: memcpy/memset for user memory whose faulting instructions are listed
@@ -164,6 +166,34 @@ syscall_entry:
     swapgs
     sysretq
 
+/*
+ * int80_entry: `int $LANES_SYSCALL_VECTOR` (0x80, a DPL 3 interrupt gate) — the same system
+ * call ABI as `syscall` for hosts where `syscall` is broken (see trap.c and kinfo.c). The CPU
+ * has already switched to the thread's kernel stack (TSS rsp0) and pushed ss, rsp, rflags,
+ * cs, rip with interrupts masked; we complete the same struct regs as syscall_entry (vector
+ * VEC_SYSCALL) and leave through trap_return (iretq). rcx and r11 come back unchanged, but
+ * the ABI still lets the kernel clobber them, as `syscall` does.
+ */
+    .globl int80_entry
+int80_entry:
+    testb $3, 8(%rsp)               /* CS of the caller: only user mode may get here */
+    jz 1f
+    swapgs
+    pushq $0                        /* error */
+    pushq $0x100                    /* vector: syscall */
+    PUSH_REGS
+    cld
+    mov %rsp, %rdi
+    push 136(%rsp)                  /* fake frame for backtraces through user rip */
+    push $0
+    mov %rsp, %rbp
+    call syscall_dispatch
+    add $16, %rsp
+    jmp trap_return
+1:  pushq $0                        /* from the kernel: a bug; report it as a #GP */
+    pushq $13
+    jmp isr_common
+
 /* void switch_context(uint64_t *save_rsp, uint64_t new_rsp) */
     .globl switch_context
 switch_context:
@@ -199,27 +229,39 @@ thread_entry_trampoline:
     .globl user_copy
 user_copy:
     mov %rdx, %rcx
-1:  rep movsb
+    shr $3, %rcx
+1:  rep movsq                       /* eight bytes per iteration, then the tail */
+    mov %rdx, %rcx
+    and $7, %rcx
+2:  rep movsb
     xor %eax, %eax
     ret
-2:  mov $-1, %eax
+3:  mov $-1, %eax
     ret
     .section .fixup, "a"
-    .quad 1b, 2b
+    .quad 1b, 3b
+    .quad 2b, 3b
     .text
 
 /* int user_fill(void *dst, int c, size_t n) */
     .globl user_fill
 user_fill:
-    mov %esi, %eax
+    movzbl %sil, %eax
+    mov $0x0101010101010101, %rcx
+    imul %rcx, %rax
     mov %rdx, %rcx
-1:  rep stosb
+    shr $3, %rcx
+1:  rep stosq
+    mov %rdx, %rcx
+    and $7, %rcx
+2:  rep stosb
     xor %eax, %eax
     ret
-2:  mov $-1, %eax
+3:  mov $-1, %eax
     ret
     .section .fixup, "a"
-    .quad 1b, 2b
+    .quad 1b, 3b
+    .quad 2b, 3b
     .text
 
 /* int user_load32(uint32_t *out, const uint32_t *uaddr): atomic 32-bit read of user memory. */

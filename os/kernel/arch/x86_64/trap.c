@@ -25,6 +25,7 @@ static const char *exc_names[32] = {
 };
 
 static struct { irq_handler_t fn; void *arg; } irq_table[16];
+static bool int80_ud_seen;
 
 void irq_register(int irq, irq_handler_t fn, void *arg)
 {
@@ -120,6 +121,24 @@ void trap_dispatch(struct regs *r)
                 r->vector = VEC_SYSCALL;
                 syscall_dispatch(r);
                 return;
+            }
+            /*
+             * The same host (a software hypervisor that does not pass `int n` through) raises
+             * #UD for `int $0x80` instead of using our DPL 3 gate: that is the second system
+             * call entry too (rip still points at the CD 80).
+             */
+            if (v == 6) {
+                uint8_t insn[2];
+                if (!copy_from_user(insn, r->rip, 2) && insn[0] == 0xcd && insn[1] == LANES_SYSCALL_VECTOR) {
+                    if (!int80_ud_seen) {
+                        int80_ud_seen = true;
+                        pr_warn("int $0x80 raised #UD (hypervisor quirk); emulating the gate");
+                    }
+                    r->rip += 2;
+                    r->vector = VEC_SYSCALL;
+                    syscall_dispatch(r);
+                    return;
+                }
             }
             sti();
             process_user_fault(r, fault_kind(v));

@@ -79,12 +79,12 @@ int64_t ipc_event_raise(struct ipc_event *e, uint64_t bits)
 
 int64_t ipc_event_await(struct ipc_event *e, uint64_t seq, struct ipc_queue *q, uint64_t tag, uint64_t ret_addr)
 {
-    struct ipc_sub *sub = kmalloc(sizeof *sub);
+    struct ipc_sub *sub = ipc_sub_alloc(0);
     if (!sub)
         return LANES_E_NOMEM;
     int64_t r = ipc_queue_reserve(q);
     if (r) {
-        kfree(sub);
+        ipc_sub_free(sub);
         return r;
     }
     struct process *p = current()->proc;

@@ -56,6 +56,8 @@ struct ipc_item {
 
 struct ipc_queue;
 struct ipc_sub {
+    /* Scalars first: ipc_sub_alloc zeroes everything before `act`, and of the per-action
+     * arrays only the entries the submission uses (a whole ipc_sub is ~1.8 KiB). */
     struct list qlink;              /* queue->subs, until completion */
     struct list plink;              /* ipc_live_subs, until completion (process teardown) */
     struct ipc_queue *q;            /* reference */
@@ -66,6 +68,10 @@ struct ipc_sub {
     int n;
     int outstanding;                /* items without a result */
     bool is_await;
+    uint32_t data_used;             /* bytes of data[] reserved by RECV_INLINE/EXTRACT (zeroed) */
+    int nkeep;
+    uint64_t bits, seq;             /* event awaits */
+    struct kobj *keep[IPC_MAX + 2]; /* lanes (and an awaited event) kept until completion */
     struct lane_ipc_action act[IPC_MAX];
     int parent[IPC_MAX];            /* owning OFFER/ACCEPT for ancillary items, else -1 */
     struct lane_ipc_result res[IPC_MAX];
@@ -74,9 +80,6 @@ struct ipc_sub {
     uint8_t creds[LANES_IPC_CREDS_SIZE];
     uint8_t payload[IPC_MAX][32];   /* SEND: first bytes, for the trace */
     uint8_t data[LANES_IPC_DATA_SIZE];
-    struct kobj *keep[IPC_MAX + 2]; /* lanes (and an awaited event) kept until completion */
-    int nkeep;
-    uint64_t bits, seq;             /* event awaits */
 };
 
 struct ipc_queue {
@@ -129,6 +132,7 @@ struct ipc_event *ipc_event_create(uint32_t kind);
 int64_t ipc_event_raise(struct ipc_event *e, uint64_t bits);
 int64_t ipc_event_await(struct ipc_event *e, uint64_t seq, struct ipc_queue *q, uint64_t tag, uint64_t ret_addr);
 
+struct ipc_sub *ipc_sub_alloc(int n);     /* entries 0..max(n,1)-1 of the per-action arrays zeroed */
 void ipc_sub_free(struct ipc_sub *sub);
 extern struct list ipc_live_subs;
 

@@ -70,26 +70,31 @@ void ipc_queue_unreserve(struct ipc_queue *q)
     spin_unlock(&q->lock);
 }
 
-/* Under ipc_lock: write sub's element and wake the queue's waiters (ipc_unlock frees sub). */
+/* Under ipc_lock: write sub's element and wake the queue's waiters (ipc_unlock frees sub).
+ * The element is built in place in the ring (every byte of it written: no stale bytes). */
 void ipc_queue_complete(struct ipc_sub *sub)
 {
     struct ipc_queue *q = sub->q;
-    struct lane_ipc_completion c;
-    memset(&c, 0, sizeof c);
-    c.tag = sub->tag;
-    c.nresults = sub->is_await ? 1 : (uint32_t)sub->n;
-    c.bits = sub->bits;
-    for (uint32_t i = 0; i < c.nresults; i++)
-        if (sub->res[i].error && !c.status)
-            c.status = sub->res[i].error;
-    memcpy(c.results_raw, sub->res, c.nresults * sizeof(struct lane_ipc_result));
-    memcpy(c.data, sub->data, sizeof c.data);
+    uint32_t nres = sub->is_await ? 1 : (uint32_t)sub->n;
+    int32_t status = 0;
+    for (uint32_t i = 0; i < nres; i++)
+        if (sub->res[i].error && !status)
+            status = sub->res[i].error;
     struct lane_ipc_queue_header *h = hdr(q);
     spin_lock(&q->lock);
     uint32_t head = h->head;
-    c.seq = ++q->seq;
     uint64_t off = (uint64_t)LANES_IPC_ELEM_SIZE * (1 + head % q->capacity);
-    memcpy((uint8_t *)P2V(q->mo->pages[off / PAGE_SIZE]) + off % PAGE_SIZE, &c, sizeof c);
+    struct lane_ipc_completion *c = (void *)((uint8_t *)P2V(q->mo->pages[off / PAGE_SIZE]) + off % PAGE_SIZE);
+    uint32_t used = MIN(sub->data_used, (uint32_t)sizeof c->data);
+    memset(c, 0, offsetof(struct lane_ipc_completion, data));
+    c->tag = sub->tag;
+    c->nresults = nres;
+    c->bits = sub->bits;
+    c->status = status;
+    c->seq = ++q->seq;
+    memcpy(c->results_raw, sub->res, nres * sizeof(struct lane_ipc_result));
+    memcpy(c->data, sub->data, used);
+    memset(c->data + used, 0, sizeof c->data - used);
     __atomic_store_n(&h->head, head + 1, __ATOMIC_RELEASE);
     q->reserved--;
     wake_all(&q->wq);
