@@ -173,7 +173,7 @@ export const REQUEST_NAMES: readonly RequestName[] = [
   'trace.save', // Run's trace recording
   'ipc.source', 'ipc.readTrace', 'ipc.openTrace', 'ipc.abi', 'ipc.resolve', // IPC lanes view (ipc-view.ts)
   'debug.run', 'debug.status', 'debug.setBreakpoints', 'debug.command', 'debug.selectFrame', 'debug.selectThread', // debugging (debug.ts)
-  'debug.expand', 'debug.evaluate', 'debug.registers', 'debug.memory', 'debug.disassemble', 'debug.rspLog',
+  'debug.expand', 'debug.evaluate', 'debug.registers', 'debug.memory', 'debug.disassemble', 'debug.rspLog', 'debug.traceRecord',
 ];
 
 export const DEFAULT_UI_STATE: UiState = {

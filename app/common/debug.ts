@@ -14,6 +14,12 @@ export interface BreakpointSpec {
   line: number;
   condition?: string;
   enabled: boolean;
+  /**
+   * A kernel breakpoint on a system call path (e.g. the IPC submit): when it is hit, show the
+   * user program's line that made the call (the first user frame in the program's own source)
+   * instead of the kernel line. Set by "Break on next message".
+   */
+  showUserSource?: boolean;
 }
 
 /** A breakpoint as the session placed it. */
@@ -42,6 +48,11 @@ export interface FrameView {
   inProject: boolean;
   /** 'kernel' or a user program's name. */
   space?: string;
+  /**
+   * A user-space frame below the kernel's (the system call's caller), unwound by Lanescope from
+   * the registers the kernel saved at entry (gdb has no frame for it: no locals).
+   */
+  user?: boolean;
 }
 
 export interface VarView {
@@ -101,6 +112,10 @@ export interface StopInfo {
   stopId: number;
   /** Location and frames only; locals, CPUs and disassembly follow in the next snapshot. */
   partial?: boolean;
+  /** The user's breakpoint that was hit (as set: file and line), when the stop is a breakpoint hit. */
+  hit?: { file: string; line: number };
+  /** Why the user stack below a system call ends where it does (when user frames were added). */
+  userStackEnd?: string;
 }
 
 export type DebugPhase = 'off' | 'starting' | 'running' | 'stopped' | 'ended';
@@ -167,6 +182,12 @@ export interface DebugRequests {
   'debug.memory': { params: { address: string; length: number }; result: { address: string; hex: string; error?: string } };
   'debug.disassemble': { params: { address?: string }; result: DisasmLine[] };
   'debug.rspLog': { params: { filter?: string; limit?: number }; result: RspLogEntry[] };
+  /**
+   * One trace record straight from the kernel's per-CPU ring (the flight recorder) while stopped:
+   * the record whose event id is `id` (decimal or 0x hex; the CPU is id >> 48), searched among
+   * the ring's most recent bytes. `record` is the raw record, base64.
+   */
+  'debug.traceRecord': { params: { id: string }; result: { record: string; cpu: number } };
 }
 
 export interface DebugEvents {
@@ -176,7 +197,7 @@ export interface DebugEvents {
 
 export const DEBUG_REQUEST_NAMES: readonly (keyof DebugRequests)[] = [
   'debug.run', 'debug.status', 'debug.setBreakpoints', 'debug.command', 'debug.selectFrame', 'debug.selectThread',
-  'debug.expand', 'debug.evaluate', 'debug.registers', 'debug.memory', 'debug.disassemble', 'debug.rspLog',
+  'debug.expand', 'debug.evaluate', 'debug.registers', 'debug.memory', 'debug.disassemble', 'debug.rspLog', 'debug.traceRecord',
 ];
 
 // ------------------------------------------------------------------ breakpoint model (renderer)

@@ -237,6 +237,8 @@ export class IpcModel {
   events = 0;
   /** matches/completions/cancels whose submit was never seen (trace started mid-way) */
   orphans = 0;
+  /** submits seen twice (same event id): ignored */
+  duplicates = 0;
   clamped = 0;
   cancels = 0;
   errors = 0;
@@ -400,6 +402,12 @@ export class IpcModel {
   }
 
   private submit(e: import('./events.js').SubmitEvent): void {
+    // The same submit twice (read early from the kernel's ring at a breakpoint, then drained):
+    // the first copy stands.
+    if (this.opById.get(e.id) !== undefined) {
+      this.duplicates++;
+      return;
+    }
     if (this.opCount === this.opNs.length) this.growOps();
     const i = this.opCount++;
     const c = this.conv(e.stream, e.ns);
@@ -701,39 +709,48 @@ export class IpcModel {
     return this.results.names[r] ?? String(r);
   }
 
+  /** Everything the detail panel shows about one side (operation) of a message, or a pending op. */
+  opDetail(op: number): SideDetail {
+    const acts = this.opActions(op);
+    const pl = this.opPayloadBytes(op);
+    const dec = pl.length && this.decoder ? this.decoder.decode(pl) : undefined;
+    const endNs = this.opEndNs[op]!;
+    return {
+      op,
+      pid: this.opPid[op]!,
+      process: this.processes.get(this.opPid[op]!)?.name ?? '',
+      tid: this.opTid[op]!,
+      thread: this.threads.get(this.opTid[op]!)?.name ?? '',
+      cpu: this.opCpu[op]!,
+      endCpu: this.opEndNs[op] === this.opEndNs[op] ? this.opEndCpu[op]! : -1,
+      lane: this.opLane[op]!,
+      tag: this.opTag[op]!,
+      actions: acts.map((a) => ACTION_NAMES[a] ?? `action ${a}`),
+      bytes: this.opBytes[op]!,
+      recvBytes: this.opRecvBytes[op]!,
+      descriptors: acts.filter((a) => a === 6 || a === 7).length,
+      credentials: acts.some((a) => a === 8 || a === 9),
+      submitNs: this.opNs[op]!,
+      endNs,
+      latencyNs: endNs === endNs ? endNs - this.opNs[op]! : NaN,
+      end: OP_END_NAMES[this.opEnd[op]!]!,
+      result: this.resultName(this.opResult[op]!),
+      retAddr: this.opRet[op]!,
+      payloadHex: hex(pl),
+      decoded: dec?.text ?? '',
+      cancelledBy: this.opCancelNs[op] === this.opCancelNs[op] ? this.cancelText(op) : '',
+    };
+  }
+
+  /** Decoded message type of an op's payload ('' when unknown). */
+  opTypeName(op: number): string {
+    const pl = this.opPayloadBytes(op);
+    return pl.length && this.decoder ? this.decoder.typeOf(pl) ?? '' : '';
+  }
+
   /** Everything the detail panel shows about message m. */
   messageDetail(m: number): MessageDetail {
-    const side = (op: number): SideDetail => {
-      const acts = this.opActions(op);
-      const pl = this.opPayloadBytes(op);
-      const dec = pl.length && this.decoder ? this.decoder.decode(pl) : undefined;
-      const endNs = this.opEndNs[op]!;
-      return {
-        op,
-        pid: this.opPid[op]!,
-        process: this.processes.get(this.opPid[op]!)?.name ?? '',
-        tid: this.opTid[op]!,
-        thread: this.threads.get(this.opTid[op]!)?.name ?? '',
-        cpu: this.opCpu[op]!,
-        endCpu: this.opEndNs[op] === this.opEndNs[op] ? this.opEndCpu[op]! : -1,
-        lane: this.opLane[op]!,
-        tag: this.opTag[op]!,
-        actions: acts.map((a) => ACTION_NAMES[a] ?? `action ${a}`),
-        bytes: this.opBytes[op]!,
-        recvBytes: this.opRecvBytes[op]!,
-        descriptors: acts.filter((a) => a === 6 || a === 7).length,
-        credentials: acts.some((a) => a === 8 || a === 9),
-        submitNs: this.opNs[op]!,
-        endNs,
-        latencyNs: endNs === endNs ? endNs - this.opNs[op]! : NaN,
-        end: OP_END_NAMES[this.opEnd[op]!]!,
-        result: this.resultName(this.opResult[op]!),
-        retAddr: this.opRet[op]!,
-        payloadHex: hex(pl),
-        decoded: dec?.text ?? '',
-        cancelledBy: this.opCancelNs[op] === this.opCancelNs[op] ? this.cancelText(op) : '',
-      };
-    };
+    const side = (op: number): SideDetail => this.opDetail(op);
     const c = this.msgConv[m]!;
     return {
       msg: m,

@@ -41,6 +41,12 @@ export interface IpcView {
   readonly state: ViewState;
   select(m: number, reveal?: boolean): void;
   selectedMessage(): number;
+  /**
+   * Select an operation (a submit) that has no message yet — e.g. the one the debugger stopped
+   * at: the detail panel shows its side ("pending match"); select(m) replaces it.
+   */
+  selectOp(op: number, reveal?: boolean): void;
+  selectedOp(): number;
   step(kind: 'conversation' | 'lane', dir: 1 | -1): void;
   setViewport(t0: number, t1: number): void;
   viewport(): Viewport;
@@ -301,15 +307,24 @@ export function createIpcView(host: HTMLElement, model: IpcModel, hooks: IpcView
 
   // ---- detail panel
   let detailSeq = 0;
-  const showDetail = (m: number) => {
+  let selOp = -1;
+  // the detail panel follows the selection's ops as they end (completed, cancelled, …)
+  const detailKey = () => {
+    const ops = selOp >= 0 ? [selOp] : state.selected >= 0 ? [model.msgSrc[state.selected]!, model.msgDst[state.selected]!] : [];
+    return ops.map((o) => `${model.opEnd[o]}:${model.opEndNs[o]}:${model.opMsg[o]}`).join(',');
+  };
+  let shownKey = '';
+  const showDetail = (m: number, op = -1) => {
     const el = detail.node()!;
     el.textContent = '';
-    if (m < 0) return;
-    const d = model.messageDetail(m);
+    shownKey = detailKey();
+    if (m < 0 && op < 0) return;
+    const d = m >= 0 ? model.messageDetail(m) : undefined;
     const seq = ++detailSeq;
     const h = document.createElement('h4');
-    h.textContent = `${d.type || 'message'} #${m}`;
-    h.style.color = d.error ? th.error : hueColor(model.convs[d.conversation]!.hue, th.light);
+    const conv = d ? d.conversation : model.opConv[op]!;
+    h.textContent = d ? `${d.type || 'message'} #${m}` : `${model.opTypeName(op) || 'message'} (submitted, not matched yet)`;
+    h.style.color = d?.error ? th.error : hueColor(model.convs[conv]!.hue, th.light);
     h.dataset['testid'] = 'ipc-detail-title';
     el.appendChild(h);
     const nav = document.createElement('div');
@@ -338,12 +353,18 @@ export function createIpcView(host: HTMLElement, model: IpcModel, hooks: IpcView
       el.appendChild(t);
       return t;
     };
-    table([
-      ['actions', d.label],
-      ['matched at', fmtNs(d.ns)],
-      ['result', d.result],
-      ['conversation', `#${d.conversation}${d.opens >= 0 ? ` (opens #${d.opens})` : ''}`],
-    ]);
+    if (d)
+      table([
+        ['actions', d.label],
+        ['matched at', fmtNs(d.ns)],
+        ['result', d.result],
+        ['conversation', `#${d.conversation}${d.opens >= 0 ? ` (opens #${d.opens})` : ''}`],
+      ]);
+    else
+      table([
+        ['submitted at', fmtNs(model.opNs[op]!)],
+        ['conversation', `#${conv} · stream 0x${model.convs[conv]!.stream.toString(16)}`],
+      ]);
     const side = (title: string, s: SideDetail) => {
       const hh = document.createElement('h4');
       hh.textContent = `${title}: ${s.process} [${s.pid}] · ${s.thread || 'thread'} [${s.tid}]`;
@@ -382,13 +403,16 @@ export function createIpcView(host: HTMLElement, model: IpcModel, hooks: IpcView
         }).catch(() => undefined);
       }
     };
-    side('from', d.src);
-    side('to', d.dst);
+    if (d) {
+      side('from', d.src);
+      side('to', d.dst);
+    } else side('submitted by', model.opDetail(op));
   };
 
   // ---- selection and stepping
   function selectMsg(m: number, reveal = true): void {
     state.selected = m;
+    selOp = -1;
     showDetail(m);
     if (m >= 0 && reveal) {
       const ns = model.msgNs[m]!;
@@ -399,6 +423,21 @@ export function createIpcView(host: HTMLElement, model: IpcModel, hooks: IpcView
       } else if (follow && model.msgCount - 1 !== m) setFollow(false);
     }
     hooks.selected?.(m, m >= 0 ? model.messageDetail(m) : undefined);
+    renderTree();
+    invalidate();
+  }
+  function selectOp(op: number, reveal = true): void {
+    if (op < 0 || op >= model.opCount) return;
+    state.selected = -1;
+    selOp = op;
+    showDetail(-1, op);
+    const ns = model.opNs[op]!;
+    if (reveal && (ns < vp.t0 || ns > vp.t1)) {
+      setFollow(false);
+      const span = vp.t1 - vp.t0;
+      vp = { ...vp, t0: ns - span / 2, t1: ns + span / 2 };
+    }
+    hooks.selected?.(-1, undefined);
     renderTree();
     invalidate();
   }
@@ -530,7 +569,15 @@ export function createIpcView(host: HTMLElement, model: IpcModel, hooks: IpcView
     updateStatus();
   }
 
-  const unsub = model.onChange(() => invalidate());
+  const unsub = model.onChange(() => {
+    invalidate();
+    if (selOp < 0 && state.selected < 0) return;
+    const k = detailKey();
+    if (k !== shownKey) {
+      shownKey = k;
+      showDetail(state.selected, selOp);
+    }
+  });
   const ro = typeof ResizeObserver !== 'undefined' ? new ResizeObserver(() => resize()) : undefined;
   ro?.observe(wrap.node()!);
   resize();
@@ -541,6 +588,8 @@ export function createIpcView(host: HTMLElement, model: IpcModel, hooks: IpcView
     state,
     select: selectMsg,
     selectedMessage: () => state.selected,
+    selectOp,
+    selectedOp: () => selOp,
     step,
     setViewport(t0, t1) {
       setFollow(false);

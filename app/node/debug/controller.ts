@@ -148,6 +148,7 @@ export class DebugController {
       'debug.registers': () => this.need().registers(),
       'debug.memory': ({ address, length }) => this.need().memory(String(address), Number(length)),
       'debug.disassemble': ({ address }) => this.need().disassembleAt(address),
+      'debug.traceRecord': ({ id }) => this.need().traceRecord(String(id)),
       'debug.rspLog': ({ filter, limit }) => (this.session ? this.session.ring.entries(filter ?? '', Math.min(limit ?? 2000, 5000)) : []),
     };
   }

@@ -25,7 +25,8 @@ import { connectFollower, type Follower } from '../../../debugger/node/follow.js
 import { GdbMi } from '../../../debugger/node/mi-driver.js';
 import { miList, miStr, miTuple, type MiTuple } from '../../../debugger/common/mi.js';
 import { printable } from '../../../debugger/common/rsp.js';
-import { parseElf, Symbolizer } from '../../../debugger/common/elf.js';
+import { parseElf, Symbolizer, PT_LOAD } from '../../../debugger/common/elf.js';
+import { elfFdes, unwind, type Fde } from '../../../debugger/common/unwind.js';
 import {
   describeStop,
   interestingRegisters,
@@ -82,12 +83,24 @@ interface Placed {
 
 const MAX_LOCALS = 64;
 
+/** A user program's symbols, line table, call frame information and code range. */
+interface ProgramSyms {
+  mtime: number;
+  sym: Symbolizer;
+  fdes: Fde[];
+  code: [bigint, bigint][];
+}
+
+/** How many of a ring's most recent bytes are searched for a record (debug.traceRecord). */
+const TRACE_TAIL_BYTES = 4096;
+
 export class DebugSession {
   phase: DebugPhase = 'starting';
   bridge: Bridge | undefined;
   gdb: GdbMi | undefined;
   private follower: Follower | undefined;
   private placed = new Map<string, Placed>();
+  private programSyms = new Map<string, ProgramSyms>();
   private special = new Map<string, string>();
   private loadedPrograms = new Set<string>();
   private varObjs: string[] = [];
@@ -104,6 +117,8 @@ export class DebugSession {
   private specs: BreakpointSpec[];
   /** gdb has resumed the target at least once (setup is over). */
   private started = false;
+  /** Set while we interrupt the target ourselves (breakpoints changed while running). */
+  private internalStop: ((t: MiTuple) => void) | undefined;
 
   private constructor(private readonly o: DebugSessionOptions) {
     this.specs = o.breakpoints;
@@ -200,7 +215,17 @@ export class DebugSession {
       this.publish();
     });
     // The stop gdb reports when it connects (QEMU held at reset) is not the user's: setup continues.
-    gdb.on('stopped', (t: MiTuple) => !this.started && (this.o.autoContinue ?? true) ? undefined : void this.serial(() => this.onStopped(t)).catch((e: Error) => this.note(`could not read the stop: ${e.message}`)));
+    gdb.on('stopped', (t: MiTuple) => {
+      const internal = this.internalStop;
+      if (internal) {
+        // our own interrupt to change breakpoints while running (whileInterrupted)
+        this.internalStop = undefined;
+        internal(t);
+        return;
+      }
+      if (!this.started && (this.o.autoContinue ?? true)) return;
+      void this.serial(() => this.onStopped(t)).catch((e: Error) => this.note(`could not read the stop: ${e.message}`));
+    });
     await gdb.cmd('-gdb-set pagination off');
     await gdb.cmd('-gdb-set print pretty off');
     await gdb.loadFile(this.o.kernelElf);
@@ -247,9 +272,41 @@ export class DebugSession {
 
   async setBreakpoints(specs: BreakpointSpec[]): Promise<BreakpointView[]> {
     this.specs = specs.map((s) => ({ ...s }));
-    if (this.gdb && this.phase !== 'ended' && this.phase !== 'starting') await this.serial(() => this.placeAll());
+    if (this.gdb && this.phase !== 'ended' && this.phase !== 'starting') {
+      // gdb (all-stop) changes breakpoints only while the target is stopped: running, it is
+      // interrupted for the change and continued (the UI never sees that stop)
+      await this.serial(() => (this.phase === 'running' ? this.whileInterrupted(() => this.placeAll()) : this.placeAll()));
+    }
     this.publish();
     return this.breakpointViews();
+  }
+
+  private async whileInterrupted(fn: () => Promise<void>): Promise<void> {
+    const gdb = this.gdb!;
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = new Promise<MiTuple | null>((resolve) => {
+      this.internalStop = resolve;
+      timer = setTimeout(() => resolve(null), 15000);
+    });
+    let t: MiTuple | null;
+    try {
+      await gdb.execInterrupt();
+      t = await stopped;
+    } finally {
+      clearTimeout(timer);
+      this.internalStop = undefined;
+    }
+    if (!t) throw new Error('the target did not stop to change breakpoints (15 s)');
+    await fn();
+    const reason = miStr(t.reason) ?? '';
+    const sig = miStr(t['signal-name']) ?? '';
+    if (reason === '' || (reason === 'signal-received' && sig === 'SIGINT')) {
+      await gdb.execContinue();
+      return;
+    }
+    // it stopped for a reason of its own just as we interrupted (a breakpoint hit): show that stop
+    if (/^exited/.test(reason)) return;
+    void this.serial(() => this.onStopped(t)).catch((e: Error) => this.note(`could not read the stop: ${e.message}`));
   }
 
   private async placeAll(): Promise<void> {
@@ -318,6 +375,30 @@ export class DebugSession {
         if (uf.frame.file && uf.frame.line && uf.frame.inProject) location = { file: uf.frame.file, line: uf.frame.line };
       }
     }
+    // In a system call: the user program's frames below the kernel's (its call stack at the call).
+    let userStackEnd: string | undefined;
+    if (d.kind !== 'user-fault' && d.kind !== 'panic' && frames.some((f) => f.func === 'syscall_dispatch')) {
+      const u = await this.userFrames(threadId, frames.length).catch((e: Error) => {
+        this.note(`user stack: ${e.message}`);
+        return null;
+      });
+      if (u) {
+        frames = [...frames, ...u.frames];
+        userStackEnd = u.why;
+      }
+    }
+    const hit = d.kind === 'breakpoint' ? this.specOfNumber(miStr(t.bkptno)) : undefined;
+    let selectedLevel = 0;
+    if (hit?.showUserSource) {
+      // The program's own line that made the call: the first user frame in programs/<name>/.
+      const own = frames.find((f) => f.user && f.inProject && f.file && f.line && programOfFile(f.file) === f.space);
+      const any = own ?? frames.find((f) => f.user && f.inProject && f.file && f.line);
+      if (any) {
+        location = { file: any.file!, line: any.line! };
+        selectedLevel = any.level;
+        description += ` · called from ${any.space} at ${any.file}:${any.line}`;
+      }
+    }
     if (!location) {
       const top = frames.find((f) => f.file && f.line);
       const f0 = frames[0];
@@ -326,12 +407,15 @@ export class DebugSession {
     }
     // Publish where it stopped first (the editor highlight moves now), then the details.
     const prevCpus = (this.stop?.cpus ?? []).map((c) => ({ ...c, selected: c.threadId === threadId }));
-    const stop: StopInfo = { reason, description, threadId, frames, selectedLevel: 0, locals: [], cpus: prevCpus, location, kind: d.kind, stopId: gen, partial: true };
+    const stop: StopInfo = { reason, description, threadId, frames, selectedLevel, locals: [], cpus: prevCpus, location, kind: d.kind, stopId: gen, partial: true };
+    if (hit) stop.hit = { file: hit.file, line: hit.line };
+    if (userStackEnd) stop.userStackEnd = userStackEnd;
     if (gen !== this.stopGen || (this.phase as DebugPhase) === 'ended') return;
     this.stop = stop;
     this.phase = 'stopped';
     this.publish();
-    stop.locals = await this.locals(0).catch(() => [] as VarView[]);
+    // a user frame has no locals gdb knows (click a kernel frame for those)
+    stop.locals = frames[selectedLevel]?.user ? [] : await this.locals(0).catch(() => [] as VarView[]);
     stop.cpus = await this.cpus(threadId);
     if (!location) stop.disassembly = await this.disassemble().catch(() => []);
     if (gen !== this.stopGen || (this.phase as DebugPhase) === 'ended' || this.stop !== stop) return;
@@ -342,6 +426,128 @@ export class DebugSession {
   private async frames(): Promise<FrameView[]> {
     const r = await this.gdb!.cmd('-stack-list-frames 0 63');
     return miList(r.data.stack).map((f) => mapFrame((miTuple(f) ?? {}) as Record<string, unknown>, this.o.root));
+  }
+
+  /** The user's breakpoint spec behind gdb breakpoint number n. */
+  private specOfNumber(n: string | undefined): BreakpointSpec | undefined {
+    if (!n) return undefined;
+    for (const p of this.placed.values()) if (p.view.number === n) return p.spec;
+    return undefined;
+  }
+
+  /** A program's ELF: symbols, lines, CFI (cached until the file changes); null when not built. */
+  private programSymbols(name: string): ProgramSyms | null {
+    if (!/^[A-Za-z0-9_.-]+$/.test(name)) return null;
+    const elf = path.join(this.o.programsDir, `${name}.elf`);
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(elf);
+    } catch {
+      return null;
+    }
+    const hit = this.programSyms.get(name);
+    if (hit && hit.mtime === st.mtimeMs) return hit;
+    const e = parseElf(new Uint8Array(fs.readFileSync(elf)));
+    const code = e.segments.filter((g) => g.type === PT_LOAD && g.flags & 1).map((g) => [g.vaddr, g.vaddr + BigInt(g.memsz)] as [bigint, bigint]);
+    const ps: ProgramSyms = { mtime: st.mtimeMs, sym: new Symbolizer(e), fdes: elfFdes(e), code };
+    this.programSyms.set(name, ps);
+    return ps;
+  }
+
+  /** A program's source line as a project path (DWARF names it relative to the build directory or absolute). */
+  private projectLine(file: string, program: string): { file: string; inProject: boolean } {
+    const abs = path.isAbsolute(file) ? file : path.join(this.o.root, file);
+    const p = toProjectPath(fs.existsSync(abs) ? fs.realpathSync(abs) : abs, this.o.root);
+    if (p.inProject && p.file) return { file: p.file, inProject: true };
+    const guess = path.join('programs', program, path.basename(file));
+    if (fs.existsSync(path.join(this.o.root, guess))) return { file: guess, inProject: true };
+    return { file, inProject: false };
+  }
+
+  /**
+   * The user call stack of the thread on vCPU thread `threadId` while it is in the kernel on a
+   * system call: the registers the kernel saved at entry (struct regs at the top of the thread's
+   * kernel stack), then the program's CFI (.debug_frame) or frame pointers, symbolized with the
+   * program's ELF. Null when the thread did not come from user space.
+   */
+  private async userFrames(threadId: string, firstLevel: number): Promise<{ frames: FrameView[]; why: string } | null> {
+    const gdb = this.gdb!;
+    const cpu = Number(threadId) - 1;
+    const cur = `cpus[${cpu}]->current`;
+    if (BigInt(await gdb.evaluate(`(unsigned long)(${cur} && ${cur}->proc)`)) === 0n) return null;
+    const regs = `((struct regs *)${cur}->kstack_top - 1)`;
+    const val = async (f: string) => BigInt.asUintN(64, BigInt(await gdb.evaluate(`(unsigned long)${regs}->${f}`)));
+    const cs = await val('cs');
+    if ((cs & 3n) !== 3n) return null;
+    const rip = await val('rip');
+    const rsp = await val('rsp');
+    const rbp = await val('rbp');
+    const nameRaw = await gdb.evaluate(`${cur}->proc->name`);
+    const name = /"(.*?)"/.exec(nameRaw)?.[1] ?? nameRaw;
+    const ps = this.programSymbols(name);
+    const top: FrameView = { level: firstLevel, func: '??', addr: '0x' + rip.toString(16), inProject: false, space: name, user: true };
+    if (!ps) return { frames: [top], why: `no symbols for ${name} (${path.join(this.o.programsDir, name + '.elf')})` };
+    const u = await unwind(ps.fdes, { rip, rsp, rbp }, {
+      read64: async (a) => {
+        const b = await gdb.readMemory(a, 8);
+        return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
+      },
+      inProgram: (pc) => ps.code.some(([lo, hi]) => pc >= lo && pc < hi),
+      maxFrames: 32,
+    });
+    const frames = u.frames.map((f, i): FrameView => {
+      // every rip here is a return address (the kernel saved the one after `syscall`): the call is the byte before
+      const at = f.rip - 1n;
+      const fn = ps.sym.symbolize(at);
+      const view: FrameView = { level: firstLevel + i, func: fn ? fn.name : '??', addr: '0x' + f.rip.toString(16), inProject: false, space: name, user: true };
+      const line = ps.sym.lineFor(at);
+      if (line) {
+        const p = this.projectLine(line.file, name);
+        view.file = p.file;
+        view.inProject = p.inProject;
+        view.line = line.line;
+      }
+      return view;
+    });
+    return { frames, why: u.why };
+  }
+
+  /** The trace record with event id `id` from the kernel's ring of the CPU that wrote it (id >> 48). */
+  traceRecord(idText: string): Promise<{ record: string; cpu: number }> {
+    const gdb = this.needStopped();
+    let id: bigint;
+    try {
+      id = BigInt(idText);
+    } catch {
+      throw new Error(`not an event id: ${JSON.stringify(idText)}`);
+    }
+    if (id <= 0n) throw new Error('event id 0: the event was not recorded (filtered or dropped)');
+    const cpu = Number(id >> 48n);
+    return this.serial(async () => {
+      const ring = `trace_rings[${cpu}]`;
+      const num = async (e: string) => BigInt.asUintN(64, BigInt(await gdb.evaluate(`(unsigned long)${ring}.${e}`)));
+      const head = await num('head');
+      const keep = await num('keep');
+      const data = await num('data');
+      const size = Number(await num('size'));
+      if (!data || !size || size & (size - 1)) throw new Error(`trace ring of CPU ${cpu} is not set up (data 0x${data.toString(16)}, size ${size})`);
+      // records never straddle the end of the ring: the newest ones lie just below head's offset
+      let end = Number(head & BigInt(size - 1));
+      if (end === 0 && head > 0n) end = size;
+      const avail = Number(head - keep < BigInt(end) ? head - keep : BigInt(end));
+      const n = Math.min(TRACE_TAIL_BYTES, avail) & ~7;
+      if (n <= 0) throw new Error(`trace ring of CPU ${cpu} is empty`);
+      const bytes = await gdb.readMemory(data + BigInt(end - n), n);
+      const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      for (let o = n - 24; o >= 0; o -= 8) {
+        const type = dv.getUint16(o, true);
+        const sz = dv.getUint16(o + 2, true);
+        if (!type || sz < 24 || sz & 7 || o + sz > n) continue;
+        if (dv.getBigUint64(o + 16, true) !== id) continue;
+        return { record: Buffer.from(bytes.subarray(o, o + sz)).toString('base64'), cpu };
+      }
+      throw new Error(`event 0x${id.toString(16)} is not among the last ${n} bytes of CPU ${cpu}'s trace ring`);
+    });
   }
 
   /** At process_user_fault(r, kind): the faulting process, its saved rip and the source line of it. */
@@ -435,7 +641,8 @@ export class DebugSession {
     this.needStopped();
     const cmd = { continue: '-exec-continue', next: '-exec-next', step: '-exec-step', finish: '-exec-finish', stepi: '-exec-step-instruction', nexti: '-exec-next-instruction' }[a];
     await this.serial(async () => {
-      if (a === 'finish' && this.stop && this.stop.selectedLevel > 0) await gdb.cmd(`-stack-select-frame ${this.stop.selectedLevel}`);
+      const sel = this.stop?.frames.find((f) => f.level === this.stop!.selectedLevel);
+      if (a === 'finish' && this.stop && this.stop.selectedLevel > 0 && !sel?.user) await gdb.cmd(`-stack-select-frame ${this.stop.selectedLevel}`);
       await gdb.cmd(cmd);
     });
   }
@@ -445,6 +652,14 @@ export class DebugSession {
     return this.serial(async () => {
       if (threadId) await gdb.selectThread(threadId);
       const f = this.stop?.frames.find((x) => x.level === level);
+      if (f?.user) {
+        // unwound by Lanescope below a system call: gdb has no frame (and no locals) for it
+        if (this.stop) {
+          this.stop.selectedLevel = level;
+          this.stop.locals = [];
+        }
+        return { locals: [], location: f.inProject && f.file && f.line ? { file: f.file, line: f.line } : null };
+      }
       // A synthesized user frame (user fault) has no gdb frame: show the kernel frame's locals.
       const synthetic = this.stop?.kind === 'user-fault' && this.stop.frames[0]?.space !== 'kernel' && this.stop.frames[0]?.space !== 'user';
       const gdbLevel = synthetic ? Math.max(0, level - 1) : level;

@@ -154,8 +154,8 @@ test('Break on next message: the breakpoint goes right after trace_emit_ipc_subm
   assert.ok(emit >= 0 && line - 1 > emit, 'after the emit');
   assert.ok(/\bs->|\bif\b|\bit->/.test(lines[line - 1]!), `a statement in enqueue(): ${lines[line - 1]}`);
   assert.ok(!/trace_emit_ipc_submit|^\s*\(/.test(lines[line - 1]!), 'not inside the emit call');
-  assert.equal(breakCondition({ kind: 'lane', conv: 3, stream: '4097' }), 's->id == 4097');
-  assert.equal(breakCondition({ kind: 'conversation', conv: 3, stream: '18446744073709551615' }), 's->id == 18446744073709551615 || s->parent == 18446744073709551615');
-  assert.equal(breakCondition({ kind: 'process', pid: 12 }), 'sub->pid == 12');
+  assert.equal(breakCondition({ kind: 'lane', conv: 3, stream: '4097' }), 'it->s->id == 4097');
+  assert.equal(breakCondition({ kind: 'conversation', conv: 3, stream: '18446744073709551615' }), 'it->s->id == 18446744073709551615 || it->s->parent == 18446744073709551615');
+  assert.equal(breakCondition({ kind: 'process', pid: 12 }), 'it->sub->pid == 12');
   assert.throws(() => submitBreakLine('int main(void) { return 0; }\n'), /no trace_emit_ipc_submit/);
 });

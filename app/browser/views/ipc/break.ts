@@ -2,17 +2,27 @@
  * Break on next message: a one-shot conditional breakpoint on the kernel's IPC submit path
  * (os/kernel/generic/ipc/ipc.c, enqueue(): the statement right after trace_emit_ipc_submit(), so
  * the submit's trace id is known), through the debug session (debug.setBreakpoints with a gdb
- * condition):
- *   lane          s->id == STREAM
- *   conversation  s->id == STREAM || s->parent == STREAM      (the stream and its direct children)
- *   process       sub->pid == PID
- * When the target stops there, the breakpoint is removed, the submitting line (the user's return
- * address, sub->ret_addr, through the program's DWARF) opens in the editor, and the view selects
- * the message as soon as its records arrive (the guest is halted, so after Continue).
+ * condition and showUserSource):
+ *   lane          it->s->id == STREAM
+ *   conversation  it->s->id == STREAM || it->s->parent == STREAM   (the stream and its direct children)
+ *   process       it->sub->pid == PID
+ * When the target stops there:
+ *   - the breakpoint is removed;
+ *   - the debug session has already unwound the user stack below the system call (saved user
+ *     registers + the program's CFI) and put the editor on the first frame in the program's own
+ *     source — the submitting line — with the whole user stack in the Call Stack panel;
+ *   - the submit's record is read at once from the kernel's per-CPU trace ring (debug.traceRecord,
+ *     the flight recorder; the guest is halted, so the drained copy comes only after Continue),
+ *     decoded with the live trace's definitions and clock, added to the model, and selected: the
+ *     pending operation until it matches, then its message. The drained copy (same event id) is
+ *     ignored by the model.
  */
 import type { BreakpointSpec, DebugStatus, WatchResult } from '../../../common/debug.js';
 import type { BreakTarget } from '../../../../visualizers/ipc/events.js';
-import type { IpcModel } from '../../../../visualizers/ipc/model.js';
+import { OpEnd, type IpcModel } from '../../../../visualizers/ipc/model.js';
+import { feedTrace } from '../../../../visualizers/ipc/adapt.js';
+import { RecordDecoder } from '../../../../debugger/common/trace/records.js';
+import { base64ToBytes, type TraceFeed } from './trace-feed.js';
 import type { EventName, Events, RequestName, Requests } from '../../../common/contract.js';
 
 /** What this needs of the workbench (a ViewContext satisfies it). */
@@ -27,6 +37,9 @@ export interface BreakContext {
 /** The parts of the IPC view this uses. */
 export interface ViewLike {
   select(m: number): void;
+  selectedMessage(): number;
+  selectOp(op: number): void;
+  selectedOp(): number;
   setStatus(s: string): void;
 }
 
@@ -43,19 +56,24 @@ export function submitBreakLine(source: string): number {
   throw new Error(`${IPC_SUBMIT_FILE}: nothing after trace_emit_ipc_submit()`);
 }
 
+/**
+ * Through enqueue()'s parameter `it` only: at -O2 gdb has no location for the locals `sub` / `s`
+ * at that line, and a condition gdb cannot evaluate stops every time.
+ */
 export function breakCondition(t: BreakTarget): string {
-  if (t.kind === 'process') return `sub->pid == ${t.pid}`;
+  if (t.kind === 'process') return `it->sub->pid == ${t.pid}`;
   const s = BigInt(t.stream);
-  return t.kind === 'lane' ? `s->id == ${s}` : `s->id == ${s} || s->parent == ${s}`;
+  return t.kind === 'lane' ? `it->s->id == ${s}` : `it->s->id == ${s} || it->s->parent == ${s}`;
 }
 
 export class BreakOnNext {
   private armed: BreakpointSpec | undefined;
   private line = 0;
   private lastStop = -1;
-  private wantId: number | undefined;
+  private wantId: number | bigint | undefined;
+  private shownOp = false;
 
-  constructor(private readonly ctx: BreakContext, private readonly getView: () => { view: ViewLike; model: IpcModel }) {
+  constructor(private readonly ctx: BreakContext, private readonly getView: () => { view: ViewLike; model: IpcModel; feed?: TraceFeed }) {
     ctx.client.on('debug.state', (s) => void this.onState(s));
   }
 
@@ -65,7 +83,7 @@ export class BreakOnNext {
     if (st.phase === 'off' || st.phase === 'ended') throw new Error('start a debug session first (⚙ Debug)');
     const src = await c.request('fs.read', { path: IPC_SUBMIT_FILE });
     this.line = submitBreakLine(src.content);
-    const spec: BreakpointSpec = { file: IPC_SUBMIT_FILE, line: this.line, condition: breakCondition(t), enabled: true };
+    const spec: BreakpointSpec = { file: IPC_SUBMIT_FILE, line: this.line, condition: breakCondition(t), enabled: true, showUserSource: true };
     const others = st.breakpoints.filter((b) => !(b.file === spec.file && b.line === spec.line)).map(({ file, line, condition, enabled }) => ({ file, line, condition, enabled }));
     const placed = await c.request('debug.setBreakpoints', { breakpoints: [...others, spec] });
     const mine = placed.find((b) => b.file === spec.file && b.line === spec.line);
@@ -80,40 +98,89 @@ export class BreakOnNext {
     const spec = this.armed;
     if (!spec || s.phase !== 'stopped' || !s.stop || s.stop.partial || s.stop.stopId === this.lastStop) return;
     this.lastStop = s.stop.stopId;
-    const loc = s.stop.location;
-    if (!loc || !loc.file.endsWith(IPC_SUBMIT_FILE) || loc.line !== spec.line) return;
+    const hit = s.stop.hit;
+    if (!hit || hit.file !== spec.file || hit.line !== spec.line) return;
     this.armed = undefined;
     const c = this.ctx.client;
-    const { view, model } = this.getView();
+    const { view, model, feed } = this.getView();
     try {
       const others = s.breakpoints.filter((b) => !(b.file === spec.file && b.line === spec.line)).map(({ file, line, condition, enabled }) => ({ file, line, condition, enabled }));
       await c.request('debug.setBreakpoints', { breakpoints: others });
-      const r: WatchResult[] = await c.request('debug.evaluate', { expressions: ['it->trace_id', 'sub->ret_addr', 'sub->pid', 'sub->tag'] });
-      const num = (i: number) => Number(BigInt.asUintN(64, BigInt((r[i]?.value ?? '0').split(' ')[0]!)));
-      const id = num(0);
-      const ret = num(1);
-      const pid = num(2);
-      this.wantId = id;
-      const prog = model.processes.get(pid)?.name ?? '';
-      const at = ret ? await c.request('ipc.resolve', { addr: ret, program: prog }) : null;
-      if (at) await this.ctx.openFile(at.file, at.line);
-      view.setStatus(`stopped at the submit of ${prog || 'pid ' + pid} (tag ${num(3)}${at ? `, ${at.file}:${at.line}` : ''}); Continue to see the message`);
+      // (at -O2 gdb may have only some of enqueue()'s locals at that line: the record has the rest)
+      const r: WatchResult[] = await c.request('debug.evaluate', { expressions: ['it->trace_id', 'it->sub->pid', 'it->sub->tag'] });
+      const big = (i: number) => {
+        try {
+          return BigInt.asUintN(64, BigInt((r[i]?.value ?? '0').split(' ')[0]!));
+        } catch {
+          return 0n;
+        }
+      };
+      const id = big(0);
+      const loc = s.stop.location;
+      const where = loc && loc.file !== spec.file ? `, ${loc.file}:${loc.line}` : '';
+      let early = '';
+      if (id && model.opOfId(id) < 0) {
+        try {
+          const rec = await c.request('debug.traceRecord', { id: '0x' + id.toString(16) });
+          early = this.addRecord(rec.record, model, feed);
+        } catch (e) {
+          early = ` (its trace record: ${(e as Error).message}; it appears after Continue)`;
+        }
+      }
+      this.wantId = id ? id : undefined;
+      this.shownOp = false;
+      const op = this.wantId !== undefined ? model.opOfId(this.wantId) : -1;
+      if (op >= 0) {
+        view.selectOp(op);
+        this.shownOp = true;
+      }
       this.trySelect();
+      const pid = op >= 0 ? model.opPid[op]! : Number(big(1));
+      const tag = op >= 0 ? BigInt.asUintN(64, BigInt(model.opTag[op]!)) : big(2);
+      const prog = model.processes.get(pid)?.name ?? `pid ${pid}`;
+      view.setStatus(`stopped at the submit of ${prog} (tag 0x${tag.toString(16)}${where})${early}`);
     } catch (e) {
       view.setStatus(`break on next message: ${(e as Error).message}`);
     }
   }
 
-  /** Select the awaited submit's message once the model has it (called on every model change). */
+  /** Decode one raw record with the live trace's definitions and clock and add it to the model. */
+  private addRecord(b64: string, model: IpcModel, feed: TraceFeed | undefined): string {
+    const dec = new RecordDecoder(feed?.decoder.defs);
+    dec.holdUntilClock = false;
+    const clock = feed?.decoder.clock;
+    if (clock) dec.setClock(clock);
+    const evs = dec.pushBlock(base64ToBytes(b64));
+    const sub = evs.filter((e) => e.name === 'ipc_submit');
+    if (!sub.length) return ` (the ring held ${evs.map((e) => e.name).join(', ') || 'nothing decodable'} under that id)`;
+    if (!clock) for (const e of sub) e.ns = model.lastNs === model.lastNs ? model.lastNs : 0;
+    feedTrace(model, sub);
+    return '';
+  }
+
+  /**
+   * Called on every model change while a stop's submit is awaited: selects the op once it is in
+   * the model (if nothing else is selected), then hands the selection over to its message when it
+   * matches — only while the user still has that op selected. Done when it matched or ended
+   * without a message (cancelled, end of lane: the detail panel stays on the op).
+   */
   trySelect(): void {
     if (this.wantId === undefined) return;
     const { view, model } = this.getView();
     const op = model.opOfId(this.wantId);
     if (op < 0) return;
+    if (!this.shownOp) {
+      this.shownOp = true;
+      if (view.selectedOp() < 0 && view.selectedMessage() < 0) view.selectOp(op);
+    }
+    if (view.selectedOp() !== op) {
+      this.wantId = undefined; // the user moved on
+      return;
+    }
     const m = model.opMsg[op]!;
     if (m >= 0) {
       view.select(m);
       this.wantId = undefined;
-    }
+    } else if (model.opEnd[op] !== OpEnd.Pending) this.wantId = undefined;
   }
 }

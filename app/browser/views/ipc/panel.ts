@@ -31,6 +31,8 @@ class IpcPanel {
   private offset = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private reading = false;
+  /** the source generation the current model/feed was made for (reads wait for it) */
+  private readyGen = -2;
   private shown = false;
   private abi: IpcRequests['ipc.abi']['result'] = { errors: {}, messages: [], problems: [] };
 
@@ -40,10 +42,9 @@ class IpcPanel {
 
   async init(): Promise<void> {
     const c = this.ctx.client;
-    this.breaker = new BreakOnNext(this.ctx, () => ({ view: this.view, model: this.model }));
+    this.breaker = new BreakOnNext(this.ctx, () => ({ view: this.view, model: this.model, feed: this.feed }));
     if (!ipcPanelHooks.breakOnNext) ipcPanelHooks.breakOnNext = (t, model) => this.breaker!.arm(t, model);
-    const abi = await c.request('ipc.abi', {}).catch(() => ({ errors: {}, messages: [], problems: ['the backend has no IPC view support'] }));
-    this.abi = abi;
+    await this.loadAbi();
     this.reset();
     c.on('ipc.source', (s) => this.setSource(s));
     this.setSource(await c.request('ipc.source', {}));
@@ -96,13 +97,28 @@ class IpcPanel {
     bar.insertBefore(sv, b.nextSibling);
   }
 
+  private async loadAbi(): Promise<void> {
+    this.abi = await this.ctx.client.request('ipc.abi', {}).catch(() => ({ errors: {}, messages: [], problems: ['the backend has no IPC view support'] }));
+  }
+
   private setSource(s: IpcSource): void {
     const fresh = s.generation !== this.source.generation;
     this.source = s;
     if (fresh) {
       this.offset = 0;
-      this.reset();
-      this.view.setFollow(s.live);
+      if (this.timer) clearTimeout(this.timer);
+      // a Run builds the OS first: the generated ABI tables (message types) may be new
+      const gen = s.generation;
+      void this.loadAbi().then(() => {
+        if (gen !== this.source.generation) return;
+        this.offset = 0;
+        this.reset();
+        this.readyGen = gen;
+        this.view.setFollow(s.live);
+        this.view.setStatus(s.path ? `${s.live ? 'live' : 'trace'}: ${s.path.split('/').pop()}` : 'no trace yet: press Run');
+        this.schedule(0);
+      });
+      return;
     }
     this.view.setStatus(s.path ? `${s.live ? 'live' : 'trace'}: ${s.path.split('/').pop()}` : 'no trace yet: press Run');
     this.schedule(0);
@@ -114,13 +130,14 @@ class IpcPanel {
   }
 
   private async read(): Promise<void> {
-    if (this.reading || !this.source.path) return;
+    if (this.reading || !this.source.path || this.readyGen !== this.source.generation) return;
     this.reading = true;
     const gen = this.source.generation;
+    const feed = this.feed;
     try {
       for (;;) {
         const r = await this.ctx.client.request('ipc.readTrace', { generation: gen, offset: this.offset });
-        if (gen !== this.source.generation) return;
+        if (gen !== this.source.generation || feed !== this.feed) return;
         if (r.data) {
           const bytes = base64ToBytes(r.data);
           this.offset += bytes.length;
