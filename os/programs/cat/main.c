@@ -21,7 +21,7 @@ static int cat_sysfs(const char *path)
         printf("cat: %s: %s\n", path, r == LANES_E_NOENT ? "no such file or directory" : lanes_strerror(r));
         return 1;
     }
-    lanes_sys_console_write(v, (size_t)r);
+    console_write(v, (size_t)r);
     return 0;
 }
 
@@ -42,7 +42,7 @@ static int cat_initrd(const char *path)
         printf("cat: %s: %s\n", path, r == LANES_E_NOENT ? "no such file or directory" : "the initrd is corrupt");
         return 1;
     }
-    lanes_sys_console_write(e.data, e.size);
+    console_write(e.data, e.size);
     return 0;
 }
 

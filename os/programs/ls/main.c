@@ -14,7 +14,7 @@ static int ls_sysfs(const char *path)
                : r == LANES_E_TYPE ? "not a directory" : lanes_strerror(r));
         return 1;
     }
-    lanes_sys_console_write(buf, (size_t)r);
+    console_write(buf, (size_t)r);
     return 0;
 }
 
