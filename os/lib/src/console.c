@@ -8,14 +8,16 @@
  * Writers and readers use separate completion queues under separate mutexes, so a thread
  * blocked reading never holds up another thread's printf. When a request fails because the
  * server is gone, the bytes go through sys_console_write instead (never lost: the kernel writes
- * them, or keeps them in its log ring for the next server), and the lane is marked dead. Before
- * each later request we ask the kernel who holds COM1 (sys_console_info): once a server does
- * again, we bind it through mbus — its entry carries "claim=N", the kernel's claim count when it
- * took COM1, so a stale entry of a dead server is never picked.
+ * them, or keeps them in its log ring for the next server), and the lane is marked dead. Without
+ * a live lane, a process that has an mbus lane looks (at most every 100 ms) for the server that
+ * holds COM1 now and binds it — its mbus entry carries "claim=N", the kernel's claim count when it
+ * took COM1 (sys_console_info), so a stale entry of a dead server is never picked. A read that
+ * the kernel refuses with BUSY (a server took COM1 while we waited) rebinds the same way.
  */
 #include <lanes/console.h>
 #include <lanes/ipc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CALL_TIMEOUT LANES_SEC(20)
@@ -26,10 +28,8 @@ static lanes_mutex_t read_lock = LANES_MUTEX_INIT;
 static bool inited;
 static int32_t con_lane = LANES_HANDLE_NONE, mbus_lane = LANES_HANDLE_NONE;
 static bool con_dead;
-static uint32_t dead_claims;        /* the kernel's claim count when our lane died */
 static struct lanes_queue mq, wq, rq;
 static bool mq_ok, wq_ok, rq_ok;
-static uint8_t wbuf[8 + LANES_CONSOLE_MAX];              /* under write_lock */
 static uint8_t rbuf[8 + LANES_CONSOLE_MAX];              /* under read_lock */
 
 static void init_once(void)
@@ -47,7 +47,7 @@ static void init_once(void)
 
 static bool queue_ready(struct lanes_queue *q, bool *ok)
 {
-    if (!*ok && lanes_queue_init(q, 4) == 0)
+    if (!*ok && lanes_queue_init(q, 8) == 0)
         *ok = true;
     return *ok;
 }
@@ -232,43 +232,40 @@ int64_t lanes_console_reconnect(uint64_t timeout_ns)
     return r;
 }
 
-/* Our lane failed: use the kernel until a server holds COM1 again. */
+/* Our lane failed: use the kernel until a server can be bound again. */
 static void mark_dead(int32_t lane)
 {
-    struct lane_console_info info;
-    memset(&info, 0, sizeof info);
-    lanes_sys_console_info(&info);
     lanes_mutex_lock(&state_lock);
-    if (con_lane == lane && !con_dead) {
+    if (con_lane == lane)
         con_dead = true;
-        dead_claims = info.claims;
-    }
     lanes_mutex_unlock(&state_lock);
 }
 
-/* The lane to use now, or NONE; rebinds after a server restart (cheap when nothing changed:
- * one sys_console_info while the lane is dead; an mbus lookup at most every 100 ms). */
+/* The lane to use now, or NONE. Without a live lane (none given, or the server we had ended)
+ * and with an mbus lane, we look for the server that holds COM1 now — one sys_console_info, and
+ * an mbus lookup at most every 100 ms — so output and input return to a lane after a restart. */
 static uint64_t retry_at;
 
 static int32_t current_lane(void)
 {
     init_once();
-    if (con_lane == LANES_HANDLE_NONE)
-        return LANES_HANDLE_NONE;
-    if (!con_dead)
+    if (con_lane != LANES_HANDLE_NONE && !con_dead)
         return con_lane;
     if (mbus_lane == LANES_HANDLE_NONE || lanes_now_ns() < retry_at)
         return LANES_HANDLE_NONE;
-    struct lane_console_info info;
-    memset(&info, 0, sizeof info);
-    lanes_sys_console_info(&info);
-    if (info.owner_pid == 0 || info.claims == dead_claims)
-        return LANES_HANDLE_NONE;
-    if (lanes_console_reconnect(0) != 0) {
-        retry_at = lanes_now_ns() + LANES_MS(100);   /* claimed, not yet published */
-        return LANES_HANDLE_NONE;
-    }
+    retry_at = lanes_now_ns() + LANES_MS(100);
+    if (lanes_console_reconnect(0) != 0)
+        return LANES_HANDLE_NONE;       /* the kernel drives COM1, or the server is not published yet */
     return con_dead ? LANES_HANDLE_NONE : con_lane;
+}
+
+void lanes_console_kernel_only(void)
+{
+    init_once();
+    lanes_mutex_lock(&state_lock);
+    con_lane = LANES_HANDLE_NONE;
+    mbus_lane = LANES_HANDLE_NONE;
+    lanes_mutex_unlock(&state_lock);
 }
 
 static bool lane_gone(int64_t r)
@@ -292,6 +289,86 @@ static int64_t kernel_write(const uint8_t *p, size_t len)
     return (int64_t)done;
 }
 
+/* Writes are pipelined: up to WSLOTS console.Write requests in flight, each with its own buffer,
+ * so printf returns once its request is submitted (the server usually matches it at once: the
+ * bytes are in its buffer before the submit returns) and bulk output does not wait a round trip
+ * per line. The lane keeps them in order. A failed request (the server ended) is written through
+ * the kernel, in order, after every earlier one has completed; exit() flushes (atexit). */
+#define WSLOTS 4
+struct wslot {
+    uint8_t buf[8 + LANES_CONSOLE_MAX];
+    size_t n;               /* data bytes */
+    uint64_t seq;           /* submission order */
+    int state;              /* 0 free, 1 in flight, 2 failed (to write through the kernel) */
+};
+static struct wslot ws[WSLOTS];                         /* under write_lock */
+static uint64_t wseq;
+static int inflight;
+static bool flush_registered;
+
+static void write_failed_through_kernel(void)
+{
+    for (;;) {
+        int best = -1;
+        for (int i = 0; i < WSLOTS; i++)
+            if (ws[i].state == 2 && (best < 0 || ws[i].seq < ws[best].seq))
+                best = i;
+        if (best < 0)
+            return;
+        kernel_write(ws[best].buf + sizeof(struct lane_msg_console_write), ws[best].n);
+        ws[best].state = 0;
+    }
+}
+
+/* Takes completions until at most max_busy requests are in flight (waiting if needed). */
+static void reap_until(int max_busy)
+{
+    bool failed = false;
+    for (;;) {
+        const struct lane_ipc_completion *e = lanes_queue_peek(&wq);
+        if (!e) {
+            if (inflight <= max_busy && !(failed && inflight > 0))
+                break;
+            int64_t r = lanes_sys_ipc_queue_wait(wq.handle, CALL_TIMEOUT);
+            if (r == LANES_E_TIMEOUT) {
+                for (int i = 0; i < WSLOTS; i++) {      /* a stuck server: give up on them */
+                    if (ws[i].state == 1) {
+                        lanes_sys_ipc_cancel(wq.handle, ws[i].seq << 8 | (uint64_t)i);
+                    }
+                }
+            }
+            continue;
+        }
+        struct lane_ipc_completion c;
+        memcpy(&c, e, sizeof c);
+        lanes_queue_pop(&wq);
+        int i = (int)(c.tag & 0xff);
+        if (i >= WSLOTS || ws[i].state != 1 || (c.tag >> 8) != ws[i].seq)
+            continue;
+        inflight--;
+        struct lane_msg_console_reply rep;
+        if (c.status == 0 && lanes_msg_console_reply_decode(lanes_ipc_data(&c, 2), lanes_ipc_result(&c, 2)->length, &rep) == 0 &&
+            rep.error == 0) {
+            ws[i].state = 0;
+        } else {
+            ws[i].state = 2;
+            failed = true;
+            mark_dead(con_lane);
+        }
+    }
+    if (failed || inflight == 0)
+        write_failed_through_kernel();
+}
+
+void lanes_console_flush(void)
+{
+    if (!wq_ok)
+        return;
+    lanes_mutex_lock(&write_lock);
+    reap_until(0);
+    lanes_mutex_unlock(&write_lock);
+}
+
 int64_t lanes_console_write(const void *buf, size_t len)
 {
     const uint8_t *p = buf;
@@ -299,35 +376,45 @@ int64_t lanes_console_write(const void *buf, size_t len)
     lanes_mutex_lock(&write_lock);
     while (done < len) {
         int32_t lane = current_lane();
-        size_t n = len - done > LANES_CONSOLE_MAX ? LANES_CONSOLE_MAX : len - done;
         if (lane == LANES_HANDLE_NONE || !queue_ready(&wq, &wq_ok)) {
+            if (wq_ok)
+                reap_until(0);          /* what is in flight goes first */
             int64_t r = kernel_write(p + done, len - done);
             lanes_mutex_unlock(&write_lock);
             return r < 0 ? (done ? (int64_t)done : r) : (int64_t)(done + (size_t)r);
         }
+        if (!flush_registered) {
+            flush_registered = true;
+            atexit(lanes_console_flush);
+        }
+        reap_until(WSLOTS - 1);
+        if (con_dead)
+            continue;                   /* the server ended: the kernel path, in order */
+        int i = 0;
+        while (ws[i].state != 0)
+            i++;
+        size_t n = len - done > LANES_CONSOLE_MAX ? LANES_CONSOLE_MAX : len - done;
         struct lane_msg_console_write m = lanes_msg_console_write_encode((uint32_t)n);
-        memcpy(wbuf, &m, sizeof m);
-        memcpy(wbuf + sizeof m, p + done, n);
+        memcpy(ws[i].buf, &m, sizeof m);
+        memcpy(ws[i].buf + sizeof m, p + done, n);
+        ws[i].n = n;
+        ws[i].seq = ++wseq;
         struct lanes_acts b;
-        struct lane_ipc_completion c;
         lanes_acts_init(&b);
         lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY);
-        lanes_acts_send(&b, wbuf, sizeof m + n);
+        lanes_acts_send(&b, ws[i].buf, sizeof m + n);
         lanes_acts_recv_inline(&b);
         lanes_acts_end(&b);
-        int64_t r = lanes_ipc_call(&wq, lane, &b, &c, CALL_TIMEOUT);
-        struct lane_msg_console_reply rep;
-        if (r == 0 && lanes_msg_console_reply_decode(lanes_ipc_data(&c, 2), lanes_ipc_result(&c, 2)->length, &rep))
-            r = LANES_E_INVAL;
-        if (r == 0 && rep.error == 0) {
-            done += rep.count < n ? rep.count : n;
-            continue;
+        int64_t r = lanes_ipc_submit(&wq, lane, &b, ws[i].seq << 8 | (uint64_t)i);
+        if (r < 0) {
+            ws[i].state = 2;            /* written through the kernel below, in order */
+            mark_dead(lane);
+            reap_until(0);
+        } else {
+            ws[i].state = 1;
+            inflight++;
         }
-        if (r == 0 || !lane_gone(r)) {
-            lanes_mutex_unlock(&write_lock);
-            return done ? (int64_t)done : (r ? r : rep.error);
-        }
-        mark_dead(lane);                /* the next round writes through the kernel */
+        done += n;
     }
     lanes_mutex_unlock(&write_lock);
     return (int64_t)done;
@@ -345,7 +432,7 @@ int64_t lanes_console_read(void *buf, size_t max, uint64_t timeout_ns)
         int32_t lane = current_lane();
         if (lane == LANES_HANDLE_NONE || !queue_ready(&rq, &rq_ok)) {
             r = lanes_sys_console_read(buf, max, timeout_ns);
-            if (r == LANES_E_BUSY && con_lane != LANES_HANDLE_NONE) {
+            if (r == LANES_E_BUSY && mbus_lane != LANES_HANDLE_NONE) {
                 /* A server took COM1 while we waited in the kernel: find it, read from it. */
                 if (lanes_console_reconnect(LANES_SEC(5)) == 0)
                     continue;

@@ -122,6 +122,7 @@ static lanes_mutex_t rx_lock = LANES_MUTEX_INIT;
 static uint8_t rx_buf[RX_RING];
 static uint32_t rx_head, rx_count;
 static volatile uint64_t st_rx_polled;   /* bytes found by the safety poll, not by an IRQ */
+static volatile uint64_t st_rx_irqs;
 
 static int rx_drain(void)
 {
@@ -162,12 +163,16 @@ static void rx_thread(void *arg)
     (void)arg;
     for (;;) {
         int64_t fired = lanes_sys_irq_wait(irq_cap, 0);   /* unmasks the line if nothing is pending */
+        if (fired > 0)
+            st_rx_irqs += (uint64_t)fired;
         int got = rx_drain();
         if (fired > 0 || got > 0)
             continue;
         /* Unmasked and drained after the unmask: the next byte raises an edge. The timeout is
          * only a safety net (st_rx_polled counts bytes it found). */
         fired = lanes_sys_irq_wait(irq_cap, LANES_SEC(2));
+        if (fired > 0)
+            st_rx_irqs += (uint64_t)fired;
         if (fired == LANES_E_TIMEOUT) {
             got = rx_drain();
             st_rx_polled += (uint64_t)got;
@@ -203,7 +208,8 @@ static void klog_thread(void *arg)
 /* ---- requests ---- */
 
 static int32_t serve_lane;
-static uint8_t req[8 + LANES_CONSOLE_MAX];
+#define NACCEPT 4               /* accepts posted at once: pipelined writes match immediately */
+static uint8_t req[NACCEPT][8 + LANES_CONSOLE_MAX];
 static uint8_t out[8 + LANES_CONSOLE_MAX];
 
 struct reader { int32_t conv; uint32_t max; };
@@ -299,7 +305,8 @@ static void handle(int32_t conv, const uint8_t *m, uint32_t len)
         lanes_mutex_unlock(&tx_lock);
         reply(conv, 0, mode, NULL, 0);
     } else if (lanes_msg_console_stat_decode(m, len, &st) == 0) {
-        struct lane_msg_console_stats s = lanes_msg_console_stats_encode(st_tx, st_klog, st_rx, st_requests, my_pid, mode);
+        struct lane_msg_console_stats s = lanes_msg_console_stats_encode(st_tx, st_klog, st_rx, st_requests, my_pid, mode,
+                                                                    st_rx_irqs, st_rx_polled);
         send_reply(conv, &s, sizeof s);
     } else if (lanes_msg_console_crash_decode(m, len, &cr) == 0) {
         lanes_mutex_lock(&tx_lock);
@@ -314,30 +321,31 @@ static void handle(int32_t conv, const uint8_t *m, uint32_t len)
     }
 }
 
-static void post_accept(void);
+static void post_accept(int slot);
 
 static void on_request(struct lanes_dispatcher *d, void *ctx, const struct lane_ipc_completion *c)
 {
     (void)d;
-    (void)ctx;
+    int slot = (int)(uintptr_t)ctx;
     int32_t conv = lanes_ipc_result(c, 0)->handle;
     if (c->status == LANES_E_END_OF_LANE && conv < 0)
         return;                         /* nobody holds the other end: nothing to accept */
     if (c->status == 0)
-        handle(conv, req, lanes_ipc_result(c, 1)->length);
+        handle(conv, req[slot], lanes_ipc_result(c, 1)->length);
     if (conv >= 0)
         lanes_sys_handle_close(conv);
-    post_accept();
+    post_accept(slot);
 }
 
-static void post_accept(void)
+/* Accepts complete in the order clients' offers matched them, so requests are handled in order. */
+static void post_accept(int slot)
 {
     struct lanes_acts b;
     lanes_acts_init(&b);
     lanes_acts_accept(&b, LANES_IPC_FLAG_ANCILLARY);
-    lanes_acts_recv_buffer(&b, req, sizeof req);
+    lanes_acts_recv_buffer(&b, req[slot], sizeof req[slot]);
     lanes_acts_end(&b);
-    int64_t r = lanes_dispatch_submit(&D, serve_lane, &b, on_request, NULL, NULL);
+    int64_t r = lanes_dispatch_submit(&D, serve_lane, &b, on_request, (void *)(uintptr_t)slot, NULL);
     if (r < 0) {
         printf("console: cannot accept requests: %s\n", lanes_ipc_strerror(r));
         exit(4);
@@ -353,6 +361,7 @@ static void say(const char *s)
 
 int main(void)
 {
+    lanes_console_kernel_only();        /* our own printf must not become a request to us */
     my_pid = lanes_startup->pid;
     irq_cap = lanes_handle_by_tag("irq");
     port_cap = lanes_handle_by_tag("ioport");
@@ -384,7 +393,8 @@ int main(void)
         return 6;
     }
     serve_lane = s[1];
-    post_accept();
+    for (int i = 0; i < NACCEPT; i++)
+        post_accept(i);
     struct lane_console_info info;
     memset(&info, 0, sizeof info);
     lanes_sys_console_info(&info);

@@ -102,6 +102,10 @@ static bool t_lane_write(void)
             (unsigned long long)(b.tx_bytes - a.tx_bytes), sizeof line - 1);
     REQUIRE(b.requests >= a.requests + 2, "requests grew by %llu", (unsigned long long)(b.requests - a.requests));
     REQUIRE(b.pid == info_now().owner_pid, "Stat answered by pid %u, COM1 held by %u", b.pid, info_now().owner_pid);
+    printf("  console server figures: %llu bytes out for clients, %llu from the kernel log, %llu in (%llu IRQs, "
+           "%llu bytes found by the safety poll), %llu requests\n", (unsigned long long)b.tx_bytes,
+           (unsigned long long)b.klog_bytes, (unsigned long long)b.rx_bytes, (unsigned long long)b.rx_irqs,
+           (unsigned long long)b.rx_polled, (unsigned long long)b.requests);
     return true;
 }
 

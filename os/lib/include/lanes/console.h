@@ -23,8 +23,10 @@
 #define LANES_CONSOLE_MODE_ECHO 1       /* console.Mode bits */
 #define LANES_CONSOLE_MODE_ONLCR 2
 
-/** Writes all len bytes; returns len or a negative error. */
+/** Writes all len bytes (requests may still be in flight when it returns); returns len or an error. */
 int64_t lanes_console_write(const void *buf, size_t len);
+/** Waits until every write is done (exit() does this). */
+void lanes_console_flush(void);
 /** Reads 1..max bytes, waiting up to timeout_ns (0: don't wait, AGAIN if nothing). */
 int64_t lanes_console_read(void *buf, size_t max, uint64_t timeout_ns);
 /** console.Mode: sets then clears mode bits; returns the new mode. NOENT without a console lane. */
@@ -37,6 +39,9 @@ int32_t lanes_console_lane(void);
  *  to be published; replaces the current lane. Returns 0, NOENT (no server holds COM1 / no mbus
  *  lane) or an IPC error. */
 int64_t lanes_console_reconnect(uint64_t timeout_ns);
+/** Never use a lane for this process's stdio (the console server itself: its own printf must
+ *  not become a request to itself); output goes through the kernel. */
+void lanes_console_kernel_only(void);
 /** A console request of the caller's own making (tests): sends msg (+ data) in a conversation
  *  on the console lane and receives the reply into reply (cap bytes); returns the reply's length. */
 int64_t lanes_console_call(const void *msg, size_t len, void *reply, size_t cap, uint64_t timeout_ns);
