@@ -184,10 +184,11 @@ export interface DebugRequests {
   'debug.rspLog': { params: { filter?: string; limit?: number }; result: RspLogEntry[] };
   /**
    * One trace record straight from the kernel's per-CPU ring (the flight recorder) while stopped:
-   * the record whose event id is `id` (decimal or 0x hex; the CPU is id >> 48), searched among
-   * the ring's most recent bytes. `record` is the raw record, base64.
+   * the record whose event id is `id` (decimal or 0x hex; the CPU is id >> 48), or the newest one
+   * written on `cpu`, searched among the ring's most recent bytes (a record reserved but not yet
+   * committed included). `record` is the raw record, base64; `id` its event id (0x hex).
    */
-  'debug.traceRecord': { params: { id: string }; result: { record: string; cpu: number } };
+  'debug.traceRecord': { params: { id?: string; cpu?: number }; result: { record: string; cpu: number; id: string } };
 }
 
 export interface DebugEvents {

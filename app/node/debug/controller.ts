@@ -148,7 +148,7 @@ export class DebugController {
       'debug.registers': () => this.need().registers(),
       'debug.memory': ({ address, length }) => this.need().memory(String(address), Number(length)),
       'debug.disassemble': ({ address }) => this.need().disassembleAt(address),
-      'debug.traceRecord': ({ id }) => this.need().traceRecord(String(id)),
+      'debug.traceRecord': ({ id, cpu }) => this.need().traceRecord(id === undefined ? undefined : String(id), cpu === undefined ? undefined : Number(cpu)),
       'debug.rspLog': ({ filter, limit }) => (this.session ? this.session.ring.entries(filter ?? '', Math.min(limit ?? 2000, 5000)) : []),
     };
   }

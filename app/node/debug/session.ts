@@ -512,21 +512,35 @@ export class DebugSession {
     return { frames, why: u.why };
   }
 
-  /** The trace record with event id `id` from the kernel's ring of the CPU that wrote it (id >> 48). */
-  traceRecord(idText: string): Promise<{ record: string; cpu: number }> {
+  /**
+   * A trace record from the kernel's per-CPU ring: the one with event id `id` (its CPU is id >> 48),
+   * or the newest one written on `cpu` (id = cpu << 48 | seq - 1). A record still being written
+   * (reserved, not yet committed: the target stopped between the two) counts: the search goes up to
+   * pend_head.
+   */
+  traceRecord(idText: string | undefined, cpuArg?: number): Promise<{ record: string; cpu: number; id: string }> {
     const gdb = this.needStopped();
-    let id: bigint;
-    try {
-      id = BigInt(idText);
-    } catch {
-      throw new Error(`not an event id: ${JSON.stringify(idText)}`);
-    }
-    if (id <= 0n) throw new Error('event id 0: the event was not recorded (filtered or dropped)');
-    const cpu = Number(id >> 48n);
+    let id: bigint | undefined;
+    if (idText !== undefined && idText !== '') {
+      try {
+        id = BigInt(idText);
+      } catch {
+        throw new Error(`not an event id: ${JSON.stringify(idText)}`);
+      }
+      if (id <= 0n) throw new Error('event id 0: the event was not recorded (filtered or dropped)');
+    } else if (!Number.isInteger(cpuArg) || cpuArg! < 0 || cpuArg! >= 64) throw new Error('give an event id or a CPU (0..63)');
+    const cpu = id !== undefined ? Number(id >> 48n) : cpuArg!;
     return this.serial(async () => {
       const ring = `trace_rings[${cpu}]`;
       const num = async (e: string) => BigInt.asUintN(64, BigInt(await gdb.evaluate(`(unsigned long)${ring}.${e}`)));
-      const head = await num('head');
+      if (id === undefined) {
+        const seq = await num('seq');
+        if (!seq) throw new Error(`CPU ${cpu} has recorded nothing`);
+        id = (BigInt(cpu) << 48n) | (seq - 1n);
+      }
+      let head = await num('head');
+      const pend = await num('pend_head');
+      if (pend > head && pend - head < 65536n) head = pend;
       const keep = await num('keep');
       const data = await num('data');
       const size = Number(await num('size'));
@@ -544,7 +558,7 @@ export class DebugSession {
         const sz = dv.getUint16(o + 2, true);
         if (!type || sz < 24 || sz & 7 || o + sz > n) continue;
         if (dv.getBigUint64(o + 16, true) !== id) continue;
-        return { record: Buffer.from(bytes.subarray(o, o + sz)).toString('base64'), cpu };
+        return { record: Buffer.from(bytes.subarray(o, o + sz)).toString('base64'), cpu, id: '0x' + id.toString(16) };
       }
       throw new Error(`event 0x${id.toString(16)} is not among the last ${n} bytes of CPU ${cpu}'s trace ring`);
     });

@@ -100,7 +100,7 @@ async function checkStop(before: number, what: string): Promise<{ st: Status; se
   const rows = await p.$$eval('#panel-debug .dbg-stack .dbg-frame', (els) => els.map((e) => e.textContent ?? ''));
   assert.ok(rows.some((r) => /\[ipc-demo\]/.test(r) && r.includes(`${loc.file}:${loc.line}`)), rows.join('\n'));
   // the IPC view: the submitted operation selected while the guest is still halted
-  await waitForText(p, async () => JSON.stringify(await selection()), /"op":\d+/, 30000, 'the submitted op selected at the stop');
+  await waitForText(p, async () => `${JSON.stringify(await selection())} ${await ipcStatus()}`, /"op":\d+/, 30000, 'the submitted op selected at the stop');
   const sl = await selection();
   assert.equal(sl.opMsg, -1, 'not matched yet: the guest is halted right after the submit');
   assert.equal(sl.name, 'ipc-demo');

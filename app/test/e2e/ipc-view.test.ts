@@ -98,6 +98,8 @@ test(`live: Run, start ${DEMO} in the console, the view shows its processes and 
   await p.keyboard.type(`${DEMO}\r`);
   await p.click('#panel-tab-ipc');
   const status = await waitForText(p, () => p.getByTestId('ipc-status').innerText(), /live: .* · [1-9][\d,]* messages/, 300000, `live IPC messages from ${DEMO}`);
+  // other processes talk IPC too (mbus, the console server): wait for the demo's own
+  await p.waitForFunction((name) => (globalThis as unknown as { lanescopeDebug: { ipc: { model: { processOrder: { name: string; ops: number }[] } } } }).lanescopeDebug.ipc.model.processOrder.some((x) => x.name.includes(name) && x.ops > 0), DEMO, { timeout: 300000 });
   const procs = (await p.evaluate(`${IPC}.model.processOrder.filter((x) => x.ops > 0).map((x) => x.name)`)) as string[];
   assert.ok(procs.some((n) => n.includes(DEMO)), `${DEMO} takes part in IPC: ${procs.join(', ')}`);
   // conversations (child streams from offer/accept) appear as the program opens them

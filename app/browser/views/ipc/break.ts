@@ -72,6 +72,8 @@ export class BreakOnNext {
   private lastStop = -1;
   private wantId: number | bigint | undefined;
   private shownOp = false;
+  /** the view's selection when the target stopped (replaced by the op when it arrives later) */
+  private selAtStop = '';
 
   constructor(private readonly ctx: BreakContext, private readonly getView: () => { view: ViewLike; model: IpcModel; feed?: TraceFeed }) {
     ctx.client.on('debug.state', (s) => void this.onState(s));
@@ -115,20 +117,39 @@ export class BreakOnNext {
           return 0n;
         }
       };
-      const id = big(0);
+      let id = big(0);
       const loc = s.stop.location;
       const where = loc && loc.file !== spec.file ? `, ${loc.file}:${loc.line}` : '';
       let early = '';
-      if (id && model.opOfId(id) < 0) {
+      // The newest record of the CPU that stopped is the submit: the breakpoint follows its emit
+      // with interrupts off (and `it->trace_id` may not be stored yet at -O2); by id as a fallback.
+      const cpu = Number(s.stop.threadId) - 1;
+      let rec: { record: string; id: string } | undefined;
+      let why = '';
+      try {
+        rec = await c.request('debug.traceRecord', { cpu });
+      } catch (e) {
+        why = (e as Error).message;
+      }
+      if (rec) {
+        const r2 = this.addRecord(rec.record, model, feed);
+        if (r2) {
+          why = r2;
+          rec = undefined;
+        } else id = BigInt(rec.id);
+      }
+      if (!rec && id && model.opOfId(id) < 0) {
         try {
-          const rec = await c.request('debug.traceRecord', { id: '0x' + id.toString(16) });
-          early = this.addRecord(rec.record, model, feed);
+          const r3 = await c.request('debug.traceRecord', { id: '0x' + id.toString(16) });
+          why = this.addRecord(r3.record, model, feed);
         } catch (e) {
-          early = ` (its trace record: ${(e as Error).message}; it appears after Continue)`;
+          why = (e as Error).message;
         }
       }
+      if (why && (!id || model.opOfId(id) < 0)) early = ` (its trace record: ${why}; it appears after Continue)`;
       this.wantId = id ? id : undefined;
       this.shownOp = false;
+      this.selAtStop = `${view.selectedOp()}:${view.selectedMessage()}`;
       const op = this.wantId !== undefined ? model.opOfId(this.wantId) : -1;
       if (op >= 0) {
         view.selectOp(op);
@@ -152,7 +173,7 @@ export class BreakOnNext {
     if (clock) dec.setClock(clock);
     const evs = dec.pushBlock(base64ToBytes(b64));
     const sub = evs.filter((e) => e.name === 'ipc_submit');
-    if (!sub.length) return ` (the ring held ${evs.map((e) => e.name).join(', ') || 'nothing decodable'} under that id)`;
+    if (!sub.length) return `the ring held ${evs.map((e) => e.name).join(', ') || 'nothing decodable'} there, not an ipc_submit`;
     if (!clock) for (const e of sub) e.ns = model.lastNs === model.lastNs ? model.lastNs : 0;
     feedTrace(model, sub);
     return '';
@@ -171,7 +192,8 @@ export class BreakOnNext {
     if (op < 0) return;
     if (!this.shownOp) {
       this.shownOp = true;
-      if (view.selectedOp() < 0 && view.selectedMessage() < 0) view.selectOp(op);
+      const now = `${view.selectedOp()}:${view.selectedMessage()}`;
+      if (now === '-1:-1' || now === this.selAtStop) view.selectOp(op);
     }
     if (view.selectedOp() !== op) {
       this.wantId = undefined; // the user moved on
