@@ -28,6 +28,7 @@ PROMPT = "lanes$ "
 # without that one feature it works under both KVM and TCG.
 QEMU_CPU = "max,-arch-capabilities"
 STATUS_MARK = "ci-boot-status="
+SHORT_WAIT = 120    # seconds for an echo, a status line or a prompt (see Guest.run)
 PANIC_RE = re.compile(r"(kernel panic|PANIC[: ])", re.IGNORECASE)
 USER_RE = re.compile(r"(^|\n)init: ")
 INIT_DEAD_RE = re.compile(r"pid 1 \(init\)[^\n]*(killed|no supervisor)[^\n]*")
@@ -271,8 +272,10 @@ class Guest:
         with self.cond:
             start = len(self.buf)
         self.send(command + "\r")
-        # the echo of our line, then the output, then the next prompt
-        echo = self.wait_for(re.compile(re.escape(command[-40:]) + r"\n"), 30, since=start,
+        # the echo of our line, then the output, then the next prompt. Under this host's KVM
+        # (kvm_pvm: kernel code ~1 us/instruction) each typed character takes a round trip through
+        # the console server, 0.3-0.5 s on a loaded host, hence the generous bound for short waits.
+        echo = self.wait_for(re.compile(re.escape(command[-40:]) + r"\n"), SHORT_WAIT, since=start,
                              what="the shell's echo of the command", exc=CommandTimeout)
         # since=echo.end() - 1 keeps the echo's newline in reach, so a command that prints nothing
         # (the prompt right after the echo) still matches "\n" + PROMPT.
@@ -281,10 +284,10 @@ class Guest:
         output = ANSI_RE.sub("", self.buf[echo.end():m.start() + (1 if m.group(1) else 0)])
         mark_from = m.end()
         self.send(f"echo {STATUS_MARK}$?\r")
-        s = self.wait_for(re.compile(r"(^|\n)" + re.escape(STATUS_MARK) + r"(\d+)\n"), 30, since=mark_from,
+        s = self.wait_for(re.compile(r"(^|\n)" + re.escape(STATUS_MARK) + r"(\d+)\n"), SHORT_WAIT, since=mark_from,
                           what="the exit status", exc=CommandTimeout)
         status = int(s.group(2))
-        self.wait_for(PROMPT, 30, since=s.end(), what="the prompt after the status", exc=CommandTimeout)
+        self.wait_for(PROMPT, SHORT_WAIT, since=s.end(), what="the prompt after the status", exc=CommandTimeout)
         return output, status
 
     def boot_log(self) -> str:

@@ -237,10 +237,13 @@ static void schedule_locked(void)
                 tss_load_iopb(np->iopb);
                 c->iopb_proc = np;
                 c->iopb_gen = np->iopb_gen;
+            } else {
+                tss_iopb_enable(true);      /* its bitmap is still in the TSS: no 8 KiB copy */
             }
         } else if (c->iopb_proc) {
-            tss_load_iopb(NULL);
-            c->iopb_proc = NULL;
+            /* Switch the bitmap off but keep it (and iopb_proc/gen) for the driver's next
+             * turn: a driver server like the console runs between most other threads. */
+            tss_iopb_enable(false);
         }
         wrmsr(MSR_FS_BASE, next->fs_base);
         fpu_restore(next->fpu);

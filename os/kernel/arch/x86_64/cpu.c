@@ -75,6 +75,12 @@ void tss_load_iopb(const uint8_t *bitmap)
     }
 }
 
+/* Turn the loaded bitmap on or off without copying it (iomap_base past the limit: no port). */
+void tss_iopb_enable(bool on)
+{
+    this_cpu()->tss->iomap_base = on ? offsetof(struct tss, iomap) : sizeof(struct tss);
+}
+
 void cpu_set_kstack(uint64_t top)
 {
     struct cpu *c = this_cpu();

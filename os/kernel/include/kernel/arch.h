@@ -159,6 +159,7 @@ void cpu_init_bsp_early(void);
 void cpu_init(struct cpu *c);
 void cpu_set_kstack(uint64_t top);
 void tss_load_iopb(const uint8_t *bitmap);   /* NULL: no port allowed */
+void tss_iopb_enable(bool on);               /* the loaded bitmap on/off, no copy */
 extern bool cpu_has_nx;
 
 /* trap.c */
