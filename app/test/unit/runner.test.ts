@@ -12,6 +12,20 @@ import { isAlive, processTable } from '../../node/proc.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** This fixture's stand-in QEMUs only (other test files may run their own at the same time). */
+function fakeQemus(root: string, alive = false): number[] {
+  const cmdline = (pid: number) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  return [...processTable().entries()]
+    .filter(([pid, p]) => p.comm === 'fake-qemu' && cmdline(pid).includes(root) && (!alive || isAlive(p.ppid)))
+    .map(([pid]) => pid);
+}
+
 function fixture(extra: Record<string, unknown> = {}) {
   const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ls-run-')));
   fs.writeFileSync(path.join(root, 'Makefile'), 'build/kernel: main.c\n\tmkdir -p build\n\tgcc -Wall -Werror -c main.c -o build/main.o\n\tcp fake-kernel build/kernel\n');
@@ -58,7 +72,7 @@ test('Run builds, boots, shows the console, forwards input; Stop leaves no proce
     assert.match(again.error!, /already running/);
     await f.call('console.input', { data: 'hello\n' });
     await f.until(() => f.consoleText().includes('echo: hello'), 'the echo');
-    const qemuPid = [...processTable().entries()].find(([, p]) => p.comm === 'fake-qemu')?.[0];
+    const qemuPid = fakeQemus(f.root)[0];
     assert.ok(qemuPid);
     const helper = [...processTable().entries()].filter(([, p]) => p.ppid === qemuPid).map(([pid]) => pid);
     assert.ok(helper.length >= 1);
@@ -75,13 +89,13 @@ test('Restart stops the running target and runs again (build, boot) with no old 
   try {
     await f.call('run.start');
     await f.until(() => f.consoleText().includes('LaneOS 0.1.0'), 'the first boot');
-    const first = [...processTable().entries()].filter(([, p]) => p.comm === 'fake-qemu').map(([pid]) => pid);
+    const first = fakeQemus(f.root);
     assert.equal(first.length, 1);
     assert.equal((await f.call('run.restart')).ok, true);
     await f.until(() => f.states().filter((x) => x === 'running').length === 2, 'the second boot');
     assert.deepEqual(f.states().slice(3, 7), ['stopped', 'building', 'booting', 'running']);
     assert.equal(isAlive(first[0]!), false, 'the first QEMU survived Restart');
-    const now = [...processTable().entries()].filter(([, p]) => p.comm === 'fake-qemu' && isAlive(p.ppid)).map(([pid]) => pid);
+    const now = fakeQemus(f.root, true);
     assert.equal(now.length, 1);
   } finally {
     await f.backend.shutdown();
