@@ -99,6 +99,7 @@ export interface Requests extends IpcRequests, DebugRequests {
   'state.set': { params: { state: Partial<UiState> }; result: { ok: true } };
   /** Saves the current (or last) Run's trace recording to a project path (confined to the project). */
   'trace.save': { params: { path: string }; result: { path: string; bytes: number } };
+  'trace.exportPerfetto': { params: { path: string }; result: { path: string; bytes: number; events: number } };
 }
 
 /** The Run's trace recording, once a second while live and once more when it ends (live false). */
@@ -171,6 +172,7 @@ export const REQUEST_NAMES: readonly RequestName[] = [
   'run.start', 'run.stop', 'run.restart', 'run.status', 'console.input', 'term.create', 'term.input',
   'term.resize', 'term.ack', 'term.close', 'serial.list', 'state.get', 'state.set',
   'trace.save', // Run's trace recording
+  'trace.exportPerfetto', // the same recording in Perfetto's protobuf format
   'ipc.source', 'ipc.readTrace', 'ipc.openTrace', 'ipc.abi', 'ipc.resolve', // IPC lanes view (ipc-view.ts)
   'debug.run', 'debug.status', 'debug.setBreakpoints', 'debug.command', 'debug.selectFrame', 'debug.selectThread', // debugging (debug.ts)
   'debug.expand', 'debug.evaluate', 'debug.registers', 'debug.memory', 'debug.disassemble', 'debug.rspLog', 'debug.traceRecord',

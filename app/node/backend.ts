@@ -118,6 +118,17 @@ export class Backend {
         this.emit('notice', { level: 'info', message: `trace saved to ${rel.trim()} (${bytes.toLocaleString('en-US')} bytes)` });
         return { path: rel.trim(), bytes };
       },
+      'trace.exportPerfetto': ({ path: rel }) => {
+        if (typeof rel !== 'string' || !rel.trim()) throw new Error('give the file to export to (e.g. traces/run.pftrace)');
+        const p = this.needProject();
+        const abs = p.resolve(rel.trim());
+        const r = this.runner.exportPerfetto(abs, p.resolve('build/ts'));
+        this.emit('notice', {
+          level: 'info',
+          message: `trace exported to ${rel.trim()} (${r.bytes.toLocaleString('en-US')} bytes, ${r.events.toLocaleString('en-US')} events): open it in ui.perfetto.dev`,
+        });
+        return { path: rel.trim(), ...r };
+      },
       'run.start': () => {
         this.runner.checkCanStart();
         this.runner.start().catch((e: Error) => this.emit('notice', { level: 'error', message: e.message }));

@@ -19,7 +19,8 @@ import type { DebugRunHooks } from './debug/controller.js';
 import os from 'node:os';
 import fs from 'node:fs';
 import { prepareRunTrace, type RunTrace } from '../../debugger/node/trace/run.js';
-import type { SessionStats } from '../../debugger/node/trace/session.js';
+import { loadTrace, type SessionStats } from '../../debugger/node/trace/session.js';
+import { exportPerfetto, syscallNamesFromAbi } from '../../debugger/common/trace/perfetto.js';
 
 /** The status bar's view of a trace session's stats. */
 export function traceStatus(st: SessionStats, live: boolean): TraceStatus {
@@ -91,6 +92,27 @@ export class Runner {
     if (fs.existsSync(abs) && !fs.statSync(abs).isFile()) throw new Error(`${abs} is not a file`);
     tr.saveAs(abs);
     return fs.statSync(abs).size;
+  }
+
+  /**
+   * Exports the current (what is recorded so far) or last Run's recording to Perfetto's protobuf
+   * format at `abs` (already confined by the caller); syscall slices are named from the project's
+   * generated ABI modules in `abiDir` when they exist.
+   */
+  exportPerfetto(abs: string, abiDir: string): { bytes: number; events: number } {
+    const tr = this.trace ?? this.lastTrace;
+    if (!tr || !fs.existsSync(tr.recording)) throw new Error('no trace recorded yet: press Run (QEMU target) first');
+    if (fs.existsSync(abs) && !fs.statSync(abs).isFile()) throw new Error(`${abs} is not a file`);
+    let syscallNames: Record<number, string> | undefined;
+    if (fs.existsSync(abiDir) && fs.statSync(abiDir).isDirectory()) {
+      const files = fs.readdirSync(abiDir).filter((f) => f.endsWith('.ts'));
+      syscallNames = Object.assign({}, ...files.map((f) => syscallNamesFromAbi(fs.readFileSync(path.join(abiDir, f), 'utf8')))) as Record<number, string>;
+    }
+    const t = loadTrace(tr.recording);
+    const pb = exportPerfetto(t.events, { defs: t.decoder.defs, syscallNames });
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    fs.writeFileSync(abs, pb);
+    return { bytes: pb.length, events: t.events.length };
   }
 
   /** Debugging hooks of the current Run (app/node/debug/controller.ts), or null. */

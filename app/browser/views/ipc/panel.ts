@@ -95,6 +95,21 @@ class IpcPanel {
       this.ctx.client.request('trace.save', { path: p }).catch((e: Error) => this.view.setStatus(`cannot save: ${e.message}`));
     };
     bar.insertBefore(sv, b.nextSibling);
+    const ex = document.createElement('button');
+    ex.textContent = 'Export to Perfetto…';
+    ex.title = 'Write the current (or last) Run\'s trace in Perfetto\'s format (CPU scheduling, syscalls, IPC flows) to open in ui.perfetto.dev';
+    ex.onclick = () => {
+      const d = new Date();
+      const pad = (n: number) => String(n).padStart(2, '0');
+      const def = `traces/run-${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}.pftrace`;
+      const p = window.prompt('Export the Run\'s trace for Perfetto as (relative to the project):', def);
+      if (!p) return;
+      this.ctx.client
+        .request('trace.exportPerfetto', { path: p })
+        .then((r) => this.view.setStatus(`exported ${r.events.toLocaleString('en-US')} events to ${r.path} (${r.bytes.toLocaleString('en-US')} bytes) — open it in ui.perfetto.dev`))
+        .catch((e: Error) => this.view.setStatus(`cannot export: ${e.message}`));
+    };
+    bar.insertBefore(ex, sv.nextSibling);
   }
 
   private async loadAbi(): Promise<void> {
