@@ -142,10 +142,13 @@ test('the status bar shows the Run\'s trace rate with 0 lost; Save trace… save
   const status = await waitForText(p, () => p.getByTestId('ipc-status').innerText(), /^trace: e2e-run\.ltrace · [\d,]+ messages/, 30000, 'the reopened trace');
   await p.waitForFunction(
     // a function, not a string: the renderer's CSP forbids the eval Playwright uses for string predicates
-    () => ((globalThis as unknown as { lanescopeDebug?: { ipc?: { model?: { processOrder: unknown[] } } } }).lanescopeDebug?.ipc?.model?.processOrder.length ?? 0) > 0,
+    // (the console server, mbus and init talk over lanes from boot on, so a Run's trace has messages)
+    () => ((globalThis as unknown as { lanescopeDebug?: { ipc?: { model?: { msgCount: number } } } }).lanescopeDebug?.ipc?.model?.msgCount ?? 0) > 0,
     undefined, { timeout: 30000 });
   const procs = await dbg<string[]>('ipc.model.processOrder.map((x) => x.name)');
-  console.log(`# saved ${fs.statSync(saved).size} bytes; reopened: ${status.split(' · ').slice(0, 4).join(' · ')}; processes ${procs.join(', ')}`);
+  const reopened = await p.getByTestId('ipc-status').innerText();
+  assert.doesNotMatch(reopened, / 0 messages/, `the reopened trace shows its messages: ${reopened}`);
+  console.log(`# saved ${fs.statSync(saved).size} bytes; reopened: ${reopened.split(' · ').slice(0, 4).join(' · ')} (first status: ${status.split(' · ').slice(0, 2).join(' · ')}); processes ${procs.join(', ')}`);
   for (const n of ['init', 'sh']) assert.ok(procs.includes(n), `the reopened trace has the process ${n}: ${procs.join(', ')}`);
   await shot(p, 'e2e-4b-trace-saved-reopened');
   await p.click('#panel-tab-console');
