@@ -24,6 +24,7 @@
  * Usage: contests [NAME-PREFIX...]   (contests --touch-com1: the child of console-no-ports)
  */
 #include <lanes.h>
+#include <lanes/testing.h>
 #include <lanes/console.h>
 #include <lanes/ipc.h>
 #include <stdio.h>
@@ -32,19 +33,8 @@
 
 LANES_MANIFEST("system");
 
-static char why[256];
 static int32_t system_cap, mbus_lane;
 
-#define FAIL(...)                                  \
-    do {                                           \
-        snprintf(why, sizeof why, __VA_ARGS__);    \
-        return false;                              \
-    } while (0)
-#define REQUIRE(cond, ...)          \
-    do {                            \
-        if (!(cond))                \
-            FAIL(__VA_ARGS__);      \
-    } while (0)
 #define E(r) lanes_ipc_strerror(r)
 
 static struct lane_console_info info_now(void)

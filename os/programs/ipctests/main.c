@@ -12,25 +12,15 @@
  * Usage: ipctests [NAME-PREFIX...];  ipctests --child MODE ...  (helpers the tests spawn)
  */
 #include <lanes.h>
+#include <lanes/testing.h>
 #include <lanes/ipc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static char why[256];
 static int passed, failed;
 static struct lanes_queue Q;    /* the main thread's queue */
 
-#define FAIL(...)                                  \
-    do {                                           \
-        snprintf(why, sizeof why, __VA_ARGS__);    \
-        return false;                              \
-    } while (0)
-#define REQUIRE(cond, ...)          \
-    do {                            \
-        if (!(cond))                \
-            FAIL(__VA_ARGS__);      \
-    } while (0)
 #define E(r) lanes_ipc_strerror(r)
 #define T1 LANES_SEC(10)
 

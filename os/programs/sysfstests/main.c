@@ -13,26 +13,16 @@
  * Its manifest asks for the system capability (writes, I/O port and IRQ grants).
  */
 #include <lanes.h>
+#include <lanes/testing.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 LANES_MANIFEST("system");
 
-static char why[256];
 static struct lane_sysinfo sysinfo;
 static int32_t system_cap;
 
-#define FAIL(...)                                  \
-    do {                                           \
-        snprintf(why, sizeof why, __VA_ARGS__);    \
-        return false;                              \
-    } while (0)
-#define REQUIRE(cond, ...)          \
-    do {                            \
-        if (!(cond))                \
-            FAIL(__VA_ARGS__);      \
-    } while (0)
 #define E(r) lanes_strerror(r)
 
 static char buf[8192];
