@@ -834,13 +834,25 @@ static int32_t race_lane;
 static volatile uint32_t race_go;      /* the sender may send values < race_go */
 static volatile uint32_t race_sent;    /* values the sender has submitted */
 static struct lanes_queue race_q;
+
+/* Waits until *v > i: spins (the race wants both sides running at once on SMP), and yields
+ * after a while so that on one CPU the other side gets to run without waiting for a tick. */
+static void race_wait_above(volatile uint32_t *v, uint32_t i)
+{
+    for (uint32_t n = 0; __atomic_load_n(v, __ATOMIC_ACQUIRE) <= i; n++) {
+        if (n >= 256)
+            lanes_sys_yield();
+        else
+            lanes_pause();
+    }
+}
+
 static void race_sender(void *arg)
 {
     (void)arg;
     static uint32_t vals[RACE_N];
     for (uint32_t i = 0; i < race_n; i++) {
-        while (__atomic_load_n(&race_go, __ATOMIC_ACQUIRE) <= i)
-            lanes_pause();
+        race_wait_above(&race_go, i);
         vals[i] = i;
         struct lane_ipc_action a = { .type = LANES_IPC_ACTION_SEND, .buf = (uint64_t)(uintptr_t)&vals[i], .len = 4,
                                      .handle = -1 };
@@ -891,8 +903,7 @@ static bool t_cancel_race(void)
             cancelled++;
             spin += 16;
             /* Value i is still pending on the lane: a fresh receive must get exactly it. */
-            while (__atomic_load_n(&race_sent, __ATOMIC_ACQUIRE) <= i)
-                lanes_pause();
+            race_wait_above(&race_sent, i);
             REQUIRE(submit1(l[1], act(LANES_IPC_ACTION_RECV_INLINE, 0, 0), race_n + i) == 0, "re-recv %u", i);
             REQUIRE(next(&Q, &c) && c.tag == race_n + i && c.status == 0, "round %u: re-receive: %s", i, E(c.status));
         }
