@@ -835,12 +835,15 @@ static volatile uint32_t race_go;      /* the sender may send values < race_go *
 static volatile uint32_t race_sent;    /* values the sender has submitted */
 static struct lanes_queue race_q;
 
-/* Waits until *v > i: spins (the race wants both sides running at once on SMP), and yields
- * after a while so that on one CPU the other side gets to run without waiting for a tick. */
+static uint32_t ncpus = 1;             /* set by main */
+
+/* Waits until *v > i. On SMP it spins (the race wants both sides running at once, and a
+ * spin records no trace events); on one CPU it yields, so the other side runs now instead
+ * of after a whole time slice. */
 static void race_wait_above(volatile uint32_t *v, uint32_t i)
 {
-    for (uint32_t n = 0; __atomic_load_n(v, __ATOMIC_ACQUIRE) <= i; n++) {
-        if (n >= 256)
+    while (__atomic_load_n(v, __ATOMIC_ACQUIRE) <= i) {
+        if (ncpus == 1)
             lanes_sys_yield();
         else
             lanes_pause();
@@ -1327,6 +1330,7 @@ int main(int argc, char **argv)
     }
     struct lane_sysinfo si;
     lanes_sys_sysinfo(&si);
+    ncpus = si.ncpus;
     printf("ipctests: %u IPC tests on %u CPUs\n", (unsigned)NTESTS, si.ncpus);
     for (size_t i = 0; i < NTESTS; i++) {
         if (!selected(tests[i].name, argc, argv))
