@@ -3,7 +3,8 @@
  *
  * Probe: the scratch register must hold what we write and the line status must not read 0xff
  * (no UART there). Output fills the 16-byte FIFO whenever it is empty, waiting for it with a
- * time bound, so a slow host reader loses nothing and a stuck UART cannot hang the drainer. The framing is in generic/trace_drain.c.
+ * time bound, so a slow host reader loses nothing and a stuck UART cannot hang the drainer.
+ * The framing is in generic/trace_drain.c.
  */
 #include <kernel/kernel.h>
 #include <kernel/trace.h>
