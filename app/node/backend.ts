@@ -53,6 +53,7 @@ export class Backend {
     this.ipcView = new IpcViewBackend((src) => this.emit('ipc.source', src), () => this.project);
     this.runner.onTrace = (file, live) => this.ipcView.setRecording(file, live);
     this.debug = new DebugController((e, p) => this.emit(e, p), this.runner, () => this.project);
+    this.runner.onStopping = (why) => this.debug.targetEnded(why);
     this.attach((m) => {
       // The target ended (exited, Stop, failed): so did its debug session.
       if (m.type === 'event' && m.event === 'run.state') {

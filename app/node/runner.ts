@@ -71,6 +71,11 @@ export class Runner {
   private trace: RunTrace | null = null;
   /** Told when a Run's trace recording starts (live) and ends; the IPC view follows it (app/node/ipc-view.ts). */
   onTrace: ((file: string, live: boolean) => void) | null = null;
+  /**
+   * Called by stop() before any process is ended, with the reason: a debug session ends with it
+   * before QEMU's gdbstub socket closes (which would otherwise race in as "QEMU closed …").
+   */
+  onStopping: ((why: string) => void) | null = null;
 
   /** The last Run's trace (kept after it ended so "Save trace…" can still save it). */
   private lastTrace: RunTrace | null = null;
@@ -336,6 +341,7 @@ export class Runner {
 
   /** Stops the build or target and every child process. */
   async stop(): Promise<void> {
+    if (this.busy) this.onStopping?.('the target stopped');
     this.gen++;
     const build = this.build;
     const qemu = this.qemu;

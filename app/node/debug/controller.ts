@@ -86,8 +86,8 @@ export class DebugController {
     const elfRel = project.config.debug.elf;
     if (!elfRel) throw new Error('lanescope.json: set debug.elf to the kernel ELF with symbols (e.g. build/kernel/lanes.elf)');
     const kernelElf = project.resolve(elfRel);
-    if (this.runner.busy) await this.runner.stop();
     if (this.session) await this.session.end('a new Run started');
+    if (this.runner.busy) await this.runner.stop();
     this.session = null;
     const port = await freePort();
     const accel = project.config.qemu.accel === 'auto' ? 'tcg' : project.config.qemu.accel;
