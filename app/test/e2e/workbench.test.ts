@@ -61,9 +61,12 @@ test('opens a C file, edits it, the tab shows it is dirty, Ctrl+S saves it to di
   await p.click(`#tree [data-path="${SRC_FILE}"]`);
   await p.waitForSelector(`.tab.active[data-path="${SRC_FILE}"]`);
   await p.waitForSelector('.monaco-editor .view-lines .mtk1');
-  // C highlighting: keywords get their own token class.
-  const tokenClasses = await p.$$eval('.monaco-editor .view-lines span[class^="mtk"]', (els) => new Set(els.map((e) => e.className)).size);
-  assert.ok(tokenClasses >= 3, `expected C syntax colouring, got ${tokenClasses} token classes`);
+  // C highlighting: keywords get their own token class. Monaco colours the lines after it first
+  // paints them (tokenizing in the background), so a loaded machine sees plain text for a moment.
+  const tokenClassCount = () => p.$$eval('.monaco-editor .view-lines span[class^="mtk"]', (els) => new Set(els.map((e) => e.className)).size);
+  const tokenClasses = await waitForText(p, async () => String(await tokenClassCount()), /^([3-9]|\d\d+)$/, 15000, 'C syntax colouring (3 or more token classes)')
+    .catch(async () => String(await tokenClassCount()));
+  assert.ok(Number(tokenClasses) >= 3, `expected C syntax colouring, got ${tokenClasses} token classes`);
   await p.click('.monaco-editor .view-lines');
   await p.keyboard.press('Control+Home');
   await p.keyboard.type('/* edited in Lanescope e2e */\n');
