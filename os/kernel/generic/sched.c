@@ -426,6 +426,7 @@ int64_t sleep_ns(uint64_t ns)
 void sched_check_user_return(struct regs *r)
 {
     (void)r;
+    trace_kick_check();
     for (;;) {
         struct thread *t = current();
         if (t->killed)

@@ -6,12 +6,12 @@
  *   filter check (one load, before any argument is evaluated) -> trace_reserve_fast
  *   (kernel/trace.h): interrupts off, this CPU's ring, room without wrapping or reclaiming? ->
  *   header + fields written in place -> trace_commit_fast: publish head (release), interrupts
- *   back. Wrapping, reclaiming sent space (in RECLAIM_AHEAD steps) and lost records are the
- *   slow path here (trace_reserve_slow).
+ *   back. Segment ends (every 64 KiB), reclaiming sent space (a segment at a time) and lost
+ *   records are the slow path here (trace_reserve_slow).
  * One producer per ring (its CPU, interrupts off), one consumer (the drainer, any CPU): the
  * producer reads `tail` with acquire and the consumer reads `head` with acquire, so neither
- * ever waits for the other. A record never straddles the end of the ring: the producer writes a
- * padding record (type 0) and wraps. A full ring drops the event and counts it; the next event
+ * ever waits for the other. A record never straddles the end of a segment (or of the ring): the
+ * producer writes a padding record (type 0) and goes on at the next segment. A full ring drops the event and counts it; the next event
  * that finds room first writes a `lost` record with the count, so loss is never silent.
  *
  * Boot option:  trace=off | trace=all | trace=sched,ipc,syscall,...  (class names from
@@ -25,10 +25,10 @@ struct trace_ring trace_rings[TRACE_MAX_CPUS];
 uint32_t trace_nrings;
 volatile uint32_t trace_live;
 volatile uint32_t trace_classes;
+volatile uint32_t trace_kick;
 uint32_t trace_boot_classes = TRACE_CLASS_ALL;
 uint64_t trace_tsc0;
 uint64_t trace_wake_causes[TRACE_MAX_CPUS];
-uint64_t trace_fast_end[TRACE_MAX_CPUS];
 
 static const struct { const char *name; int bit; } class_names[] = TRACE_CLASS_NAMES;
 static const struct { uint16_t id, cls; const char *text; } def_texts[] = TRACE_DEF_TEXTS;
@@ -182,13 +182,17 @@ uint64_t trace_ring_used(uint32_t cpu)
     return __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 }
 
-/* Reclaim sent space this far beyond what a record needs, so the slow path (and its walk over
- * old records) runs once per few KiB of records instead of once per record. */
-#define RECLAIM_AHEAD 4096u
+/* The ring is cut into segments, and a record never straddles a segment boundary (the end of a
+ * segment is padded, as the end of the ring is): so every segment start is a record boundary,
+ * and reclaiming is a rounding, not a walk over old records. The slow path runs once per
+ * segment; a record costs the padding at most once per 64 KiB. */
+#define TRACE_SEG (64u * 1024)
+_Static_assert(TRACE_RING_BYTES % TRACE_SEG == 0, "segments tile the ring");
 
 /* Make room for `need` bytes at head (which is where the caller writes): move keep past every
- * record that will be overwritten, and a little further. Returns false if unsent data would
- * be overwritten. Afterwards keep <= tail: the fast path relies on it. */
+ * record that will be overwritten, to the next segment start (or to tail, if the drainer has
+ * not sent that far: tail is a record boundary too). Returns false if unsent data would be
+ * overwritten. Afterwards keep <= tail: the fast path relies on it. */
 static bool ring_room(struct trace_ring *r, uint64_t head, uint32_t need)
 {
     uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
@@ -199,38 +203,33 @@ static bool ring_room(struct trace_ring *r, uint64_t head, uint32_t need)
     if (head + need - tail > r->size)
         return false;
     if (head + need > r->keep + r->size) {
-        uint64_t limit = head + need - r->size + RECLAIM_AHEAD;
-        while ((int64_t)(limit - r->keep) > 0 && (int64_t)(tail - r->keep) > 0) {
-            const struct trace_hdr *h = (const void *)(r->data + (r->keep & (r->size - 1)));
-            if (h->size < 8 || (h->size & 7) || h->size > r->size) {
-                r->keep = head;     /* cannot happen unless memory was corrupted: start over */
-                break;
-            }
-            r->keep += h->size;
-        }
-        if (!trace_live && (int64_t)(r->keep - r->tail) > 0)
-            __atomic_store_n(&r->tail, r->keep, __ATOMIC_RELEASE);
+        uint64_t k = (head + need - r->size + TRACE_SEG - 1) & ~(uint64_t)(TRACE_SEG - 1);
+        if ((int64_t)(k - tail) > 0)
+            k = tail;
+        r->keep = k;
+        if (!trace_live && (int64_t)(k - r->tail) > 0)
+            __atomic_store_n(&r->tail, k, __ATOMIC_RELEASE);
     }
     return true;
 }
 
 /* Reserve `size` bytes (a multiple of 8) at head; writes the padding record if the record
- * would straddle the end. Returns the record's address or NULL. */
+ * would straddle the end of a segment. Returns the record's address or NULL. */
 static void *ring_alloc(struct trace_ring *r, uint32_t size)
 {
     uint64_t head = r->head;
     uint32_t off = head & (r->size - 1);
-    uint32_t contig = r->size - off;
+    uint32_t contig = TRACE_SEG - (uint32_t)(head & (TRACE_SEG - 1));
     uint32_t need = contig < size ? contig + size : size;
     if (!ring_room(r, head, need))
         return NULL;
     if (contig < size) {
         struct trace_hdr *pad = (void *)(r->data + off);
         pad->type = LANES_TRACE_PAD;
-        pad->size = (uint16_t)contig;      /* contig < size <= 64 KiB */
+        pad->size = (uint16_t)contig;      /* contig < size <= 64 KiB - 8 */
         head += contig;
         __atomic_store_n(&r->head, head, __ATOMIC_RELEASE);
-        off = 0;
+        off = head & (r->size - 1);
     }
     r->pend_head = head + size;
     return r->data + off;
@@ -247,17 +246,19 @@ static void fill_hdr(struct trace_hdr *h, struct trace_ring *r, uint16_t type, u
 }
 
 /* Where the fast path may fill up to after the record just reserved (pend_head): the end of
- * its lap or the first unreclaimed byte, whichever comes first. */
-static void set_fast_end(struct trace_ring *r, uint32_t cpu)
+ * its segment or the first unreclaimed byte, whichever comes first. */
+static void set_fast_end(struct trace_ring *r)
 {
-    uint64_t lap_end = (r->pend_head | (uint64_t)(r->size - 1)) + 1;
+    uint64_t seg_end = (r->pend_head | (uint64_t)(TRACE_SEG - 1)) + 1;
     uint64_t room_end = r->keep + r->size;
-    trace_fast_end[cpu] = lap_end < room_end ? lap_end : room_end;
+    this_cpu()->trace_fast_end = seg_end < room_end ? seg_end : room_end;
 }
 
-/* Interrupts are off (fl: the flags before); on failure they are restored. */
-void *trace_reserve_slow(uint16_t type, uint32_t size, uint64_t fl)
+/* Interrupts are off (s->flags: the flags before); on failure they are restored. On success
+ * s->id is the head to publish at commit, as on the fast path. */
+void *trace_reserve_slow(uint16_t type, uint32_t size, struct trace_slot *s)
 {
+    uint64_t fl = s->flags;
     uint32_t cpu = this_cpu()->id;
     if (cpu >= trace_nrings || size > 0xfff8 || (size & 7)) {
         if (fl & 0x200)
@@ -281,13 +282,20 @@ void *trace_reserve_slow(uint16_t type, uint32_t size, uint64_t fl)
             r->first_drop_seq = r->seq;
         r->seq++;
         r->dropped_total++;
-        trace_fast_end[cpu] = 0;        /* the next event comes here to write the lost record */
+        this_cpu()->trace_fast_end = 0; /* the next event comes here to write the lost record */
         if (fl & 0x200)
             sti();
         return NULL;
     }
     fill_hdr(h, r, type, size);
-    set_fast_end(r, cpu);
+    set_fast_end(r);
+    /* Half full and a transport drains: ask for an early drain (the drainer sleeps up to 100 ms
+     * while things are quiet; a burst fills 1 MiB in a few ms). Acted on where no lock is held
+     * (trace_kick_check, on the way back to user mode). Once per slow path: every few KiB. */
+    if (trace_live && r->pend_head - __atomic_load_n(&r->tail, __ATOMIC_RELAXED) > r->size / 2)
+        __atomic_store_n(&trace_kick, 1, __ATOMIC_RELAXED);
+    s->ring = r;
+    s->id = r->pend_head;
     return h;
 }
 

@@ -9,7 +9,8 @@
  *   inflight64  64-byte sends with 64 in flight (the server keeps 64 receives posted): ops/s
  * Also reports on which CPUs client and server ran (with 1 CPU: same CPU; with more they are
  * normally on different CPUs). Output: a table and one line "IPC-BENCH-JSON {...}".
- * Usage: ipc-bench [ROUNDS]      (ipc-bench --server MODE ... is the other process)
+ * Usage: ipc-bench [ROUNDS [--rtt-only]]   (ipc-bench --server MODE ... is the other process;
+ *        --rtt-only skips the throughput phases and reports them as 0)
  */
 #include <lanes.h>
 #include <lanes/ipc.h>
@@ -152,6 +153,7 @@ int main(int argc, char **argv)
     if (argc > 4 && !strcmp(argv[1], "--server"))
         return server(argv[2], strtoull(argv[3], NULL, 10), strtoull(argv[4], NULL, 10));
     uint64_t rounds = argc > 1 ? strtoull(argv[1], NULL, 10) : 2000;
+    bool rtt_only = argc > 2 && !strcmp(argv[2], "--rtt-only");   /* trace-bench: events per round trip */
     if (rounds < 10)
         rounds = 10;
     struct lane_sysinfo si;
@@ -209,30 +211,33 @@ int main(int argc, char **argv)
         return die("rtt server", e);
 
     /* throughput */
+    uint64_t mb4k = 0, mb1m = 0, ops = 0;
     uint64_t n4k = rounds * 2, n1m = rounds / 40 + 8, nin = rounds * 4;
-    uint8_t *big = malloc(1 << 20);
-    if (!big)
-        return die("malloc", LANES_E_NOMEM);
-    memset(big, 0x5a, 1 << 20);
-    p = start_server("sink", 4096, n4k, &lane);
-    int64_t t4k = pump(lane, big, 4096, n4k, 16);
-    e = finish_server(p, lane);
-    if (t4k < 0 || e)
-        return die("tput4k", t4k < 0 ? t4k : e);
-    p = start_server("sink", 1 << 20, n1m, &lane);
-    int64_t t1m = pump(lane, big, 1 << 20, n1m, 4);
-    e = finish_server(p, lane);
-    if (t1m < 0 || e)
-        return die("tput1m", t1m < 0 ? t1m : e);
-    p = start_server("sink", 64, nin, &lane);
-    int64_t tin = pump(lane, big, 64, nin, W);
-    e = finish_server(p, lane);
-    if (tin < 0 || e)
-        return die("inflight64", tin < 0 ? tin : e);
+    if (!rtt_only) {
+        uint8_t *big = malloc(1 << 20);
+        if (!big)
+            return die("malloc", LANES_E_NOMEM);
+        memset(big, 0x5a, 1 << 20);
+        p = start_server("sink", 4096, n4k, &lane);
+        int64_t t4k = pump(lane, big, 4096, n4k, 16);
+        e = finish_server(p, lane);
+        if (t4k < 0 || e)
+            return die("tput4k", t4k < 0 ? t4k : e);
+        p = start_server("sink", 1 << 20, n1m, &lane);
+        int64_t t1m = pump(lane, big, 1 << 20, n1m, 4);
+        e = finish_server(p, lane);
+        if (t1m < 0 || e)
+            return die("tput1m", t1m < 0 ? t1m : e);
+        p = start_server("sink", 64, nin, &lane);
+        int64_t tin = pump(lane, big, 64, nin, W);
+        e = finish_server(p, lane);
+        if (tin < 0 || e)
+            return die("inflight64", tin < 0 ? tin : e);
 
-    uint64_t mb4k = n4k * 4096 * 1000 / (uint64_t)t4k;     /* bytes per us = MB/s */
-    uint64_t mb1m = n1m * (1 << 20) * 1000 / (uint64_t)t1m;
-    uint64_t ops = nin * 1000000000ull / (uint64_t)tin;
+        mb4k = n4k * 4096 * 1000 / (uint64_t)t4k;     /* bytes per us = MB/s */
+        mb1m = n1m * (1 << 20) * 1000 / (uint64_t)t1m;
+        ops = nin * 1000000000ull / (uint64_t)tin;
+    }
     printf("ipc-bench: %u CPUs, %llu round trips\n", si.ncpus, (unsigned long long)rounds);
     printf("  rtt64       %8llu ns  %8llu cycles   (client cpu %u, server cpu %u, %llu%% on different CPUs)\n",
            (unsigned long long)rtt_ns, (unsigned long long)rtt_cyc, client_cpu, server_cpu,

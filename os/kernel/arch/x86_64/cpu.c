@@ -9,6 +9,7 @@
  * The TSS I/O bitmap is switched lazily per process (see tss_load_iopb and sched.c).
  */
 #include <kernel/kernel.h>
+#include <kernel/trace.h>
 
 struct cpu *cpus[MAX_CPUS];
 uint32_t ncpus = 1;
@@ -93,6 +94,9 @@ const uint8_t *fpu_initial_state = fpu_template;
 
 void cpu_init(struct cpu *c)
 {
+    /* the event recorder's fast path finds this CPU's ring through %gs (kernel/trace.h) */
+    c->trace_ring = &trace_rings[c->id & (TRACE_MAX_CPUS - 1)];
+    c->trace_fast_end = 0;
     /* GDT */
     c->gdt[0] = 0;
     c->gdt[1] = 0x00af9a000000ffffULL;   /* kernel code */

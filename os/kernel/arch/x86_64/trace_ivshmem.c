@@ -111,6 +111,18 @@ static inline void copy_words(void *d, const void *s, size_t n)
     __asm__ volatile("rep movsq" : "+D"(d), "+S"(s), "+c"(q) :: "memory");
 }
 
+/* Fills the rest of the lap at w (contig bytes) with padding records (a size is 16 bits: as many
+ * as it takes), so the next record starts at the beginning of the ring. */
+static void pad_lap(uint64_t w, uint64_t contig)
+{
+    for (uint64_t left = contig; left;) {
+        uint16_t k = left > 0xfff8 ? 0xfff8 : (uint16_t)left;
+        struct trace_hdr p = { .type = LANES_TRACE_PAD, .size = k };
+        memcpy(shm_data + ((w + contig - left) & (shm_size - 1)), &p, 8);
+        left -= k;
+    }
+}
+
 bool trace_shm_write(const uint8_t *rec, size_t n)
 {
     struct trace_shm *s = trace_shm;
@@ -121,19 +133,7 @@ bool trace_shm_write(const uint8_t *rec, size_t n)
     if (r > w || w + need - r > shm_size)
         return false;
     if (contig < n) {
-        struct trace_hdr pad = { .type = LANES_TRACE_PAD, .size = (uint16_t)(contig > 0xfff8 ? 0 : contig) };
-        if (contig > 0xfff8) {
-            /* A padding record's size is 16 bits: chain several. */
-            uint64_t left = contig;
-            while (left) {
-                uint16_t k = left > 0xfff8 ? 0xfff8 : (uint16_t)left;
-                struct trace_hdr p2 = { .type = LANES_TRACE_PAD, .size = k };
-                memcpy(shm_data + ((w + contig - left) & (shm_size - 1)), &p2, 8);
-                left -= k;
-            }
-        } else {
-            memcpy(shm_data + off, &pad, 8);
-        }
+        pad_lap(w, contig);
         w += contig;
         off = 0;
     }
@@ -143,4 +143,46 @@ bool trace_shm_write(const uint8_t *rec, size_t n)
         copy_words(shm_data + off, rec, n);
     __atomic_store_n(&s->write_pos, w + n, __ATOMIC_RELEASE);
     return true;
+}
+
+/* The drainer's bulk path: copies the longest run of whole records from rec[0..n) (records as
+ * they lie in a CPU ring, padding records included: the host skips them) that fits in the
+ * shared ring, in one copy. Only where the run meets the end of the shared ring's lap or its
+ * free space are the records walked, to cut at a record boundary (and the lap padded). Returns
+ * the bytes taken (0: no room for the next record, or a record that is not whole). */
+size_t trace_shm_write_run(const uint8_t *rec, size_t n)
+{
+    struct trace_shm *s = trace_shm;
+    uint64_t w = s->write_pos;
+    uint64_t r = __atomic_load_n(&s->read_pos, __ATOMIC_ACQUIRE);
+    if (r > w || w - r > shm_size)
+        return 0;
+    for (int pass = 0; pass < 2; pass++) {
+        uint64_t room = shm_size - (w - r);
+        uint64_t off = w & (shm_size - 1), contig = shm_size - off;
+        uint64_t lim = MIN(contig, room);
+        size_t take = n;
+        if (take > lim) {
+            take = 0;
+            while (take < n) {
+                uint32_t sz = ((const struct trace_hdr *)(rec + take))->size;
+                if (sz < 8 || (sz & 7) || take + sz > n || take + sz > lim)
+                    break;
+                take += sz;
+            }
+        }
+        if (take) {
+            copy_words(shm_data + off, rec, take & ~(size_t)7);
+            __atomic_store_n(&s->write_pos, w + take, __ATOMIC_RELEASE);
+            return take;
+        }
+        /* Nothing fits before the end of the lap, but there is room after it: pad, go round. */
+        uint32_t first = ((const struct trace_hdr *)rec)->size;
+        if (pass || contig >= room || first < 8 || contig + first > room)
+            return 0;
+        pad_lap(w, contig);
+        w += contig;
+        __atomic_store_n(&s->write_pos, w, __ATOMIC_RELEASE);
+    }
+    return 0;
 }

@@ -102,6 +102,10 @@ struct cpu {
     struct tss *tss;
     uint8_t *ist_stack;         /* double fault / NMI stacks */
     uint64_t idle_stack;        /* base of the stack the idle thread runs on */
+    /* the event recorder's fast path (kernel/trace.h): this CPU's ring, and how far the fast
+     * path may fill it (0: every event takes the slow path, e.g. a CPU without a ring) */
+    struct trace_ring *trace_ring;
+    uint64_t trace_fast_end;
 };
 
 #define MAX_CPUS 64

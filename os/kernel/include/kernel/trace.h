@@ -31,6 +31,7 @@
 struct trace_slot;
 static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trace_slot *s);
 static inline void trace_commit_fast(struct trace_slot *s);
+struct trace_ring;
 #define TRACE_RESERVE trace_reserve_fast
 #define TRACE_COMMIT trace_commit_fast
 #include <lanes/abi/trace.h>
@@ -49,7 +50,7 @@ struct trace_ring {
     uint64_t dropped;           /* dropped, not yet reported by a lost record */
     uint64_t first_drop_seq;
     uint64_t dropped_total;
-    uint64_t pend_head;         /* head after the record being written */
+    uint64_t pend_head;         /* slow path: head after the record being written */
     uint8_t *data;              /* TRACE_RING_BYTES, kernel virtual address */
     uint32_t size;
     uint32_t cpu;
@@ -73,51 +74,52 @@ static inline bool percpu_up_safe(void)
  * Interrupts off (the ring has one producer: its CPU), the record written in place at head,
  * head published with a plain store (release), interrupts back. The fast path needs no lock, no
  * division, no serialising instruction and no copy: it takes the record's room if the ring
- * has it without wrapping and without reclaiming (one compare against trace_fast_end);
- * anything else (a record that would straddle the end, reclaiming sent space, a pending
- * `lost` record, a CPU without a ring) goes to trace_reserve_slow() in generic/trace.c.
- * Interrupts stay off from reserve to commit, so the CPU (and its ring) cannot change. */
-void *trace_reserve_slow(uint16_t type, uint32_t size, uint64_t flags);
-/* Per CPU: the ring position the fast path may fill up to (the end of the current lap, or where
- * unreclaimed records start, whichever is first; 0 while a `lost` record is pending). Only the
- * slow path moves it. Kept outside struct trace_ring, whose layout the flight recorder reads. */
-extern uint64_t trace_fast_end[TRACE_MAX_CPUS];
-
-static inline uint32_t trace_cpu_id_(void)
-{
-    uint32_t id;
-    __asm__ volatile("movl %%gs:%c1, %0" : "=r"(id) : "i"(__builtin_offsetof(struct cpu, id)));
-    return id & (TRACE_MAX_CPUS - 1);
-}
+ * has it without wrapping and without reclaiming (one compare against this CPU's
+ * trace_fast_end); anything else (a record that would straddle the end, reclaiming sent space,
+ * a pending `lost` record, a CPU without a ring) goes to trace_reserve_slow() in
+ * generic/trace.c. Interrupts stay off from reserve to commit, so the CPU (and its ring) cannot
+ * change. Every instruction here is paid per event (about 30 for a small record), so the ring
+ * and the fast-path limit are reached through %gs (struct cpu: trace_ring, trace_fast_end)
+ * and the record's end travels in the slot, not through memory.
+ * No percpu_up test: trace_classes stays 0 until trace_init(), which runs after the boot CPU's
+ * per-CPU area exists, and an AP emits nothing before its cpu_init(). */
+struct trace_slot;
+void *trace_reserve_slow(uint16_t type, uint32_t size, struct trace_slot *s);
 
 static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trace_slot *s)
 {
-    if (__builtin_expect(!percpu_up_safe(), 0))
-        return NULL;
     uint64_t fl = read_flags();
     cli();
-    uint32_t cpu = trace_cpu_id_();
-    struct trace_ring *r = &trace_rings[cpu];
+    struct cpu *c = this_cpu();
+    struct trace_ring *r = c->trace_ring;
     s->flags = fl;
     s->ring = r;
-    uint64_t head = r->head;
-    if (__builtin_expect(head + size > trace_fast_end[cpu], 0))
-        return trace_reserve_slow(type, size, fl);
-    struct trace_hdr *h = (struct trace_hdr *)(r->data + (head & (r->size - 1)));
+    uint64_t head = r->head, end = head + size;
+    if (__builtin_expect(end > c->trace_fast_end, 0)) {
+        /* through a copy: `s` itself never escapes, so it stays in registers */
+        struct trace_slot t = { .flags = fl };
+        void *p = trace_reserve_slow(type, size, &t);
+        s->ring = t.ring;
+        s->id = t.id;
+        return p;
+    }
+    struct trace_hdr *h = (struct trace_hdr *)(r->data + (head & (TRACE_RING_BYTES - 1)));
+    uint32_t cpu = c->id, lo, hi;
     h->type = type;
     h->size = (uint16_t)size;
-    h->cpu = (uint16_t)cpu;
-    h->flags = 0;
-    h->tsc = rdtsc();
+    *(uint32_t *)&h->cpu = cpu;                   /* cpu, and flags = 0: one store */
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    ((uint32_t *)&h->tsc)[0] = lo;                /* two stores instead of shift + or + store */
+    ((uint32_t *)&h->tsc)[1] = hi;
     h->id = ((uint64_t)cpu << 48) | r->seq++;     /* seq < 2^48: no mask needed */
-    r->pend_head = head + size;
+    s->id = end;                                  /* the kernel's use of the slot: head after commit */
     return h;
 }
 
 static inline void trace_commit_fast(struct trace_slot *s)
 {
     struct trace_ring *r = (struct trace_ring *)s->ring;
-    __atomic_store_n(&r->head, r->pend_head, __ATOMIC_RELEASE);
+    __atomic_store_n(&r->head, s->id, __ATOMIC_RELEASE);
     if (s->flags & 0x200)
         sti();
 }
@@ -138,6 +140,16 @@ static inline uint64_t trace_take_wake_cause(void)
     uint64_t id = *p;
     *p = 0;
     return id;
+}
+
+/* A ring is half full: wake the drainer now. The slow path sets trace_kick (it may run under
+ * any lock); trace_kick_check() runs where none is held (sched_check_user_return). */
+extern volatile uint32_t trace_kick;
+void trace_kick_drainer(void);
+static inline void trace_kick_check(void)
+{
+    if (__builtin_expect(trace_kick, 0))
+        trace_kick_drainer();
 }
 
 void trace_init(void);                      /* after time, ACPI, heap: parses trace= */
@@ -178,5 +190,6 @@ struct trace_shm {
 extern struct trace_shm *trace_shm;
 bool trace_ivshmem_probe(void);
 bool trace_shm_write(const uint8_t *rec, size_t n);    /* false: no room */
+size_t trace_shm_write_run(const uint8_t *rec, size_t n); /* bytes of whole records taken */
 
 #endif
