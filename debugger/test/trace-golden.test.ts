@@ -110,21 +110,47 @@ ${calls.join('\n')}
     const bytes = new Uint8Array(readFileSync(join(dir, 'out.bin')));
 
     const check = (events: ReturnType<RecordDecoder['push']>, how: string) => {
-      assert.equal(events.length, defs.length * 2, `${how}: one event per emit`);
+      // one event per emit, except ipc_exchange: the decoder expands it into ipc_match and two
+      // ipc_complete (what the kernel would otherwise have recorded)
+      assert.equal(events.length, defs.length * 2 + 2 * 2, `${how}: one event per emit (three per ipc_exchange)`);
       let n = 0;
+      let k = 0;
       for (let round = 0; round < 2; round++)
         for (const d of defs) {
-          const e = events[n]!;
-          assert.equal(e.name, d.name, `${how}: event ${n}`);
+          const e = events[k]!;
           assert.equal(e.unknown, undefined);
           assert.equal(e.cpu, 3);
           assert.equal(e.seq, n);
           assert.equal(BigInt(e.id), (3n << 48n) | BigInt(n));
           assert.equal(e.tsc, 5000000000 + n * 1000);
+          if (d.name === 'ipc_exchange') {
+            const v = (name: string) => {
+              const i = d.fields.findIndex((f) => f.name === name);
+              return norm(expected(valueFor(d, i, round), d, i));
+            };
+            const [m, ca, cb] = [events[k]!, events[k + 1]!, events[k + 2]!];
+            assert.deepEqual([m.name, ca.name, cb.name], ['ipc_match', 'ipc_complete', 'ipc_complete'], `${how}: ipc_exchange expands`);
+            for (const x of ['stream', 'conversation', 'cause', 'other', 'child_stream', 'result'])
+              assert.deepEqual(norm(m.fields[x]!), v(x), `${how}: ipc_exchange -> ipc_match.${x}`);
+            for (const [c, side, cause] of [[ca, 'a', 'cause'], [cb, 'b', 'other']] as const) {
+              assert.equal(c.tsc, e.tsc);
+              assert.equal(c.seq, n);
+              assert.equal(BigInt(c.id), (3n << 48n) | BigInt(n) | (side === 'a' ? 1n << 47n : 3n << 46n), 'a derived event has its own id');
+              assert.deepEqual(norm(c.fields['stream']!), v('stream'));
+              assert.deepEqual(norm(c.fields['cause']!), v(cause), `${how}: completion ${side} names its submit`);
+              for (const x of ['tag', 'result', 'bytes', 'pid', 'tid'])
+                assert.deepEqual(norm(c.fields[x]!), v(`${x}_${side}`), `${how}: ipc_exchange -> ipc_complete(${side}).${x}`);
+            }
+            k += 3;
+            n++;
+            continue;
+          }
+          assert.equal(e.name, d.name, `${how}: event ${n}`);
           d.fields.forEach((f, i) => {
             assert.deepEqual(norm(e.fields[f.name]!), norm(expected(valueFor(d, i, round), d, i)), `${how}: ${d.name}.${f.name} (round ${round})`);
           });
           n++;
+          k++;
         }
     };
     // As a raw record stream (file / ivshmem), fed in awkward chunks.

@@ -16,6 +16,8 @@ import { EV, TRACE_MAGIC } from './schema.gen.js';
 
 export type FieldValue = number | bigint | string | Uint8Array;
 
+const NO_BYTES = new DataView(new ArrayBuffer(0));
+
 /**
  * One decoded event. Header values are decoded at once; the fields are decoded on first access
  * (`fields`) from the bytes the event keeps a view of, which makes decoding a large trace
@@ -60,6 +62,13 @@ export class TraceEvent {
     return this.f;
   }
 
+  /** An event the decoder derives from another record (see RecordDecoder: ipc_exchange), fields given. */
+  static derived(type: number, cpu: number, tsc: number, id: number | bigint, seq: number, def: EventDef | undefined, fields: Record<string, FieldValue>): TraceEvent {
+    const e = new TraceEvent(type, cpu, tsc, id, seq, def, NO_BYTES, 0, 0);
+    e.f = fields;
+    return e;
+  }
+
   toJSON(): object {
     return { type: this.type, name: this.name, cls: this.cls, cpu: this.cpu, tsc: this.tsc, ns: this.ns, id: String(this.id), seq: this.seq, fields: this.fields, unknown: this.unknown };
   }
@@ -92,6 +101,9 @@ const EV_HEADER = EV.trace_header;
 const EV_DEF = EV.event_def;
 const EV_LOST = EV.lost;
 const EV_TLOST = EV.transport_lost;
+const EV_EXCHANGE = EV.ipc_exchange;
+const EV_MATCH = EV.ipc_match;
+const EV_COMPLETE = EV.ipc_complete;
 const TWO32 = 4294967296;
 const td = new TextDecoder('utf-8', { fatal: false });
 
@@ -254,6 +266,42 @@ export class RecordDecoder {
           break;
       }
     }
+    if (type === EV_EXCHANGE && def) {
+      this.expandExchange(ev, out);
+      return;
+    }
+    this.emit(ev, out);
+  }
+
+  /**
+   * ipc_exchange is one record for a match and the two completions it caused (the kernel's
+   * common case, recorded cheaply): consumers get exactly what the kernel would otherwise have
+   * recorded — ipc_match, then ipc_complete for `cause`, then for `other` — at the exchange's
+   * time and CPU. The match keeps the record's id; each completion gets that id with bit 47
+   * (and 46 for the second) of the sequence part set, so ids stay unique.
+   */
+  private expandExchange(ev: TraceEvent, out: TraceEvent[]): void {
+    const f = ev.fields;
+    const dm = this.defs.get(EV_MATCH);
+    const dc = this.defs.get(EV_COMPLETE);
+    const { cpu, tsc, id, seq } = ev;
+    this.emit(TraceEvent.derived(EV_MATCH, cpu, tsc, id, seq, dm, {
+      stream: f['stream']!, conversation: f['conversation']!, cause: f['cause']!, other: f['other']!,
+      child_stream: f['child_stream']!, result: f['result']!, reserved: f['reserved']!,
+    }), out);
+    for (const side of ['a', 'b'] as const) {
+      const bit = side === 'a' ? 2 ** 47 : 2 ** 47 + 2 ** 46;
+      const did = typeof id === 'bigint' ? id | BigInt(bit) : id + bit;
+      this.emit(TraceEvent.derived(EV_COMPLETE, cpu, tsc, did, seq, dc, {
+        stream: f['stream']!, tag: f[`tag_${side}`]!, cause: side === 'a' ? f['cause']! : f['other']!,
+        result: f[`result_${side}`]!, bytes: f[`bytes_${side}`]!, pid: f[`pid_${side}`]!, tid: f[`tid_${side}`]!,
+      }), out);
+    }
+  }
+
+  private emit(ev: TraceEvent, out: TraceEvent[]): void {
+    const st = this.stats;
+    const tsc = ev.tsc;
     st.events++;
     const c = this.clock;
     if (c) {
