@@ -3,7 +3,9 @@
  * header value, plus the record's offset), with no object per event. Built for big saved
  * traces and for views that draw millions of events (the IPC view's 1M-event goal): fields
  * are decoded only for the events a consumer asks about (fieldsAt / eventAt).
- * Bad records are skipped 8 bytes at a time exactly like RecordDecoder. Pure: no Node.
+ * Bad records are skipped 8 bytes at a time exactly like RecordDecoder. Rows are records as
+ * recorded: an ipc_exchange stays one row (RecordDecoder expands it into ipc_match + two
+ * ipc_complete events; a consumer of columns does that itself). Pure: no Node.
  */
 import { DefTable, parseDef } from './defs.js';
 import { decodeFields, type FieldValue } from './records.js';
