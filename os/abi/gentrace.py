@@ -211,9 +211,12 @@ def gen_c(s: Schema) -> str:
       "#define TRACE_ON(cls) __builtin_expect((trace_classes & (cls)) != 0, 0)\n\n"
       "static inline uint32_t trace_tail_len_(const char *s, uint32_t max)\n"
       "{\n    uint32_t n = 0;\n    while (s && n < max && s[n])\n        n++;\n    return n;\n}\n\n"
-      "/* Tail copy: 8 bytes at a time, then the rest; the caller zeroed the tail's last word. */\n"
+      "/* Tail copy: 8 bytes at a time, then the rest; the caller zeroed the tail's last word.\n"
+      " * 32 bytes (a full IPC payload, the usual case) go straight-line, without the loop. */\n"
       "static inline void trace_tail_copy_(uint8_t *dst, const void *src, uint32_t n)\n"
       "{\n    const uint8_t *s = (const uint8_t *)src;\n    uint32_t i = 0;\n"
+      "    if (n == 32) {\n        uint64_t w[4];\n        __builtin_memcpy(w, s, 32);\n"
+      "        __builtin_memcpy(dst, w, 32);\n        return;\n    }\n"
       "    for (; i + 8 <= n; i += 8) {\n        uint64_t w;\n        __builtin_memcpy(&w, s + i, 8);\n"
       "        __builtin_memcpy(dst + i, &w, 8);\n    }\n    for (; i < n; i++)\n        dst[i] = s[i];\n}\n\n")
     for e in s.events:
