@@ -343,8 +343,13 @@ static void transfer(struct pair *p, struct work *w, bool locked)
         if (!te)
             enqueue_children(ts, ti->idx, child, 1, w);
     }
+    /* A thread woken by these completions was woken by the submit that completed the pair. */
+    if (traced)
+        trace_wake_cause(ia->trace_id);
     item_finish(ia, ea, traced);
     item_finish(ib, eb, traced);
+    if (traced)
+        trace_wake_cause(0);        /* nobody waited: don't lend the cause to a later wake-up */
     kobj_put(&p->s->obj);               /* streams die by kfree: fine under the lock */
     if (child)
         kobj_put(&child->obj);
@@ -539,7 +544,9 @@ int64_t ipc_cancel(struct ipc_queue *q, uint64_t tag)
                 cause = trace_emit_ipc_cancel(item->s ? item->s->id : (uint64_t)(uintptr_t)item->ev, tag,
                                               item->trace_id, 0, current()->proc->pid, current()->tid);
             bool last = sub->outstanding == 1;
+            trace_wake_cause(cause);    /* the waiter was woken by the cancel */
             ipc_item_finish(item, LANES_E_CANCELLED);
+            trace_wake_cause(0);
             r = 0;
             if (last)
                 break;      /* sub is on the done list now */
