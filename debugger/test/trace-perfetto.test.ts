@@ -783,6 +783,28 @@ describe('perfetto export: hand-made scenario', () => {
   });
 });
 
+describe('perfetto export: sysfs', () => {
+  it('numeric attributes become counter tracks per attribute; adds, removes and every change are instants', () => {
+    let s = 1;
+    const r = (name: string, f: Record<string, FieldValue>) => encodeRecord(defs, name, { cpu: 0, tsc: 1000 * s, seq: s++ }, f);
+    const d = decodeBuffer(concat([
+      makeHeader(1_000_000_000n, 0n, 1),
+      r('sysfs_add', { node: 7n, path: '/sys/drivers/console.3' }),
+      r('sysfs_attr', { node: 5n, text: '/sys/devices/system/cpu/cpu0/load=512' }),
+      r('sysfs_attr', { node: 7n, text: '/sys/drivers/console.3/ioports=0x3f8-0x3ff' }),
+      r('sysfs_attr', { node: 5n, text: '/sys/devices/system/cpu/cpu0/load=700' }),
+      r('sysfs_attr', { node: 6n, text: '/sys/kernel/trace/classes=ipc,sched' }),
+      r('sysfs_remove', { node: 7n, path: '/sys/drivers/console.3' }),
+    ]));
+    const { m } = exportAndValidate(d.events, 'sysfs');
+    assert.deepEqual(m.counters.get('sysfs /sys/devices/system/cpu/cpu0/load')?.map((c) => c.value), [512, 700]);
+    assert.deepEqual([...m.counters.keys()].filter((k) => k.startsWith('sysfs ')), ['sysfs /sys/devices/system/cpu/cpu0/load'], 'only numbers make counters');
+    const names = m.slices.map((x) => x.name);
+    for (const n of ['+ /sys/drivers/console.3', '/sys/drivers/console.3/ioports=0x3f8-0x3ff', '/sys/kernel/trace/classes=ipc,sched', '- /sys/drivers/console.3'])
+      assert.ok(names.includes(n), `instant "${n}" on the sysfs track`);
+  });
+});
+
 describe('perfetto export: every event type', () => {
   it('exports each event the schema defines into a valid trace', () => {
     const d = decodeBuffer(everyEvent());

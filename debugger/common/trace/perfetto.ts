@@ -19,6 +19,8 @@
  *          track (events with no thread: per-CPU tracks, e.g. "cpu1 ipc" for ipc_match);
  *        - IRQs per CPU, the kernel log on one track;
  *        - counter tracks "cpuN load" (1024 = one busy thread) and "cpuN run queue" from load_sample;
+ *        - sysfs: nodes added/removed and every attribute change as instants on a "sysfs" track,
+ *          and a counter track per attribute with numeric values ("sysfs /sys/.../cpu0/load");
  *        - flows: one flow id per cause → effect edge (an event naming another in `cause`,
  *          `other` or `target`): the earlier of the two carries it in flow_ids, the later in
  *          terminating_flow_ids, so submit → match, submit → complete, submit → wake-up and
@@ -404,6 +406,20 @@ export function exportPerfetto(input: TraceEvent[], opts: PerfettoOptions = {}):
       case 'log':
         instant(e, namedTrack('kernel log'), String(f['text']));
         break;
+      case 'sysfs_add':
+      case 'sysfs_remove':
+        instant(e, namedTrack('sysfs'), `${e.name === 'sysfs_add' ? '+' : '-'} ${String(f['path'])}`);
+        break;
+      case 'sysfs_attr': {
+        // "path=value": a number becomes a point on a counter track per attribute ("sysfs
+        // /sys/devices/system/cpu/cpu0/load"); every change is also an instant on "sysfs"
+        const text = String(f['text']);
+        const eq = text.lastIndexOf('=');
+        const value = eq > 0 ? text.slice(eq + 1).trim() : '';
+        if (/^-?\d+(\.\d+)?$/.test(value)) counter(e, namedTrack(`sysfs ${text.slice(0, eq)}`, true), Number(value));
+        instant(e, namedTrack('sysfs'), text);
+        break;
+      }
       case 'ipc_submit':
       {
         const acts = ipcActionNames(f['actions'], num(f['nactions'])).join(',');
