@@ -3,7 +3,11 @@
  *   COM2 over a Unix socket, ivshmem shared memory, and the flight recorder read through QEMU's
  *   gdbstub. Each trace must have no unknown events, no corrupt frames and no lost events at
  *   idle, and must show the boot's processes (init, the shell), their threads, context
- *   switches, wake-ups and syscalls. Kernel/initrd: os/build (make -C os), or
+ *   switches, wake-ups and syscalls. Under ivshmem the per-CPU rings live in the shared memory:
+ *   every CPU's sequence numbers arrive without a gap; a host that stops reading makes the
+ *   kernel drop and report the drops (lost records covering exactly the missing sequence
+ *   numbers) instead of overwriting what the host has not read; and the flight recorder reads
+ *   the rings in the BAR through the gdbstub. Kernel/initrd: os/build (make -C os), or
  *   LANES_TRACE_KERNEL / LANES_TRACE_INITRD.
  */
 import assert from 'node:assert/strict';
@@ -29,7 +33,9 @@ const missing = !existsSync(KERNEL) || !existsSync(INITRD) ? `no kernel/initrd a
 /** A shell command, and what shows it is done (default: the next prompt). */
 type Cmd = string | { cmd: string; until: RegExp };
 
-async function bootWith(extra: string[], session: TraceSession, dir: string, commands: Cmd[] = ['ps']): Promise<{ console: string }> {
+/** Boots with `extra`, starts `session` at the prompt (or only after the first `startAfter`
+ * commands: a host that is not reading meanwhile), runs the commands, idles 2.5 s. */
+async function bootWith(extra: string[], session: TraceSession, dir: string, commands: Cmd[] = ['ps'], startAfter = 0): Promise<{ console: string }> {
   const p = spawn('qemu-system-x86_64', [...BASE, '-kernel', KERNEL, '-initrd', INITRD, '-serial', 'stdio', ...extra], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   p.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
@@ -44,11 +50,17 @@ async function bootWith(extra: string[], session: TraceSession, dir: string, com
   };
   try {
     await waitFor(/lanes\$ /, 120000);
-    session.start();
-    // a socket reader must be attached before the command runs (QEMU drops COM2 bytes otherwise)
-    const attach = Date.now() + 20000;
-    while (session.stats().bytes === 0 && Date.now() < attach) await new Promise((r) => setTimeout(r, 100));
-    for (const c of commands) {
+    const startSession = async () => {
+      session.start();
+      // a socket reader must be attached before the command runs (QEMU drops COM2 bytes otherwise)
+      const attach = Date.now() + 20000;
+      while (session.stats().bytes === 0 && Date.now() < attach) await new Promise((r) => setTimeout(r, 100));
+      // attached late: the drainer (asleep up to 100 ms while the full rings drop) takes the
+      // freed space back on its next pass; until then new events are still dropped
+      if (startAfter > 0) await new Promise((r) => setTimeout(r, 1000));
+    };
+    for (const [k, c] of commands.entries()) {
+      if (k === startAfter) await startSession();
       const cmd = typeof c === 'string' ? c : c.cmd;
       const until = typeof c === 'string' ? /lanes\$ / : c.until;
       const before = out.length;
@@ -59,6 +71,7 @@ async function bootWith(extra: string[], session: TraceSession, dir: string, com
         await new Promise((r) => setTimeout(r, 100));
       }
     }
+    if (startAfter >= commands.length) await startSession();
     await new Promise((r) => setTimeout(r, 2500)); // idle: let the drainer pass a few times
   } finally {
     p.kill('SIGTERM');
@@ -83,6 +96,49 @@ function checkTrace(events: TraceEvent[], how: string): void {
   const exits = events.filter((e) => e.name === 'syscall_exit');
   const enters = new Set(events.filter((e) => e.name === 'syscall_enter').map((e) => e.id));
   assert.ok(exits.some((e) => enters.has(e.fields['cause'] as number)), `${how}: syscall_exit names its syscall_enter`);
+}
+
+/** Every CPU's records carry sequence numbers 0, 1, 2, ... (the id's low bits): each one must
+ * have arrived exactly once, except those the kernel dropped, which its `lost` records name
+ * (count events from first_seq). Returns the number of events the lost records report. */
+function checkSeqs(events: TraceEvent[], how: string): number {
+  const byCpu = new Map<number, Map<number, TraceEvent>>();
+  const ids = new Map<string, TraceEvent>();
+  const gone = new Map<number, Array<[number, number]>>();
+  let reported = 0;
+  for (const e of events) {
+    if (e.name === 'trace_header' || e.name === 'event_def') continue; // the preamble: not in a ring
+    let seen = byCpu.get(e.cpu);
+    if (!seen) byCpu.set(e.cpu, (seen = new Map()));
+    // one record can decode into several events (ipc_exchange: a match and two completions,
+    // same seq, distinct ids): ids are unique, and each seq counts as there
+    const twice = ids.get(String(e.id));
+    assert.ok(!twice, `${how}: event ${String(e.id)} arrived twice: ${twice && formatEvent(twice)} / ${formatEvent(e)}`);
+    ids.set(String(e.id), e);
+    seen.set(e.seq, e);
+    if (e.name === 'lost') {
+      const first = Number(e.fields['first_seq']);
+      const n = Number(e.fields['count']);
+      reported += n;
+      const g = gone.get(e.cpu) ?? [];
+      g.push([first, first + n]);
+      gone.set(e.cpu, g);
+    }
+  }
+  assert.ok(byCpu.size >= 2, `${how}: events from both CPUs' rings (saw ${[...byCpu.keys()].join(', ')})`);
+  for (const [cpu, seen] of byCpu) {
+    const g = gone.get(cpu) ?? [];
+    const dropped = (q: number) => g.some(([a, b]) => q >= a && q < b);
+    let max = 0;
+    for (const q of seen.keys()) if (q > max) max = q;
+    const missing: number[] = [];
+    for (let q = 0; q <= max; q++) {
+      if (dropped(q)) assert.ok(!seen.has(q), `${how}: cpu${cpu} seq ${q} is both reported lost and present`);
+      else if (!seen.has(q)) missing.push(q);
+    }
+    assert.deepEqual(missing.slice(0, 10), [], `${how}: cpu${cpu}: ${missing.length} events missing with no lost record (of ${max + 1})`);
+  }
+  return reported;
 }
 
 /** Does this kernel record events at all (tracing hooked into the boot)? One short boot decides. */
@@ -177,9 +233,33 @@ describe('trace over QEMU transports', { skip: missing }, () => {
       assert.equal(st.shmLost, 0);
       assert.equal(st.lost, 0);
       checkTrace(s.events, 'ivshmem');
+      assert.equal(checkSeqs(s.events, 'ivshmem'), 0, 'both rings arrived whole: no gap, no lost record');
       if (ipc) checkIpc(s.events);
       const t = loadTrace(join(dir, 'rec.ltrace'));
       checkTrace(t.events, 'ivshmem recording');
+    } finally {
+      rmSync(shm, { force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('ivshmem: a host that stops reading makes the kernel drop and report, never overwrite unread records', async (tc) => {
+    if (!need(tc)) return;
+    const dir = mkdtempSync(join(tmpdir(), 'trace-shm-stall-'));
+    const shm = `/dev/shm/lanes-trace-stall-${process.pid}`;
+    const s = new TraceSession({ shm, keepEvents: true });
+    try {
+      // nobody reads while `bench` makes ~5 MB of syscall events (a ring holds 1 MiB); then the
+      // session attaches and `ps` runs
+      const { console: con } = await bootWith(qemuTraceArgs({ shm }), s, dir, ['bench 20000 100', 'ps'], 1);
+      assert.match(con, /trace: 2 rings of \d+ KiB in ivshmem/, 'the rings are in the shared memory');
+      const st = await s.stop();
+      const reported = checkSeqs(s.events, 'stalled host');
+      assert.ok(st.lost > 1000 && reported === st.lost, `the kernel dropped and reported it (${st.lost} lost, ${st.shmLost} not yet reported)`);
+      assert.equal(st.corruptBytes, 0);
+      const procs = s.events.filter((e) => e.name === 'proc_create').map((e) => e.fields['name']);
+      assert.ok(procs.includes('init') && procs.includes('sh'), `the unread boot records were kept (${procs.join(', ')})`);
+      assert.ok(procs.includes('ps'), 'and recording went on once the host read again');
     } finally {
       rmSync(shm, { force: true });
       rmSync(dir, { recursive: true, force: true });
@@ -256,6 +336,31 @@ describe('trace over QEMU transports', { skip: missing }, () => {
       assert.ok(ft.events.some((e) => e.name === 'proc_create' && e.fields['name'] === 'sh'), 'and the boot before it');
     } finally {
       await q.kill();
+    }
+    // 3. the rings in an ivshmem BAR (no host reading it): the gdbstub reads them there too
+    const shm = `/dev/shm/lanes-trace-panic-${process.pid}`;
+    const q2 = await startQemu({ kernel: KERNEL, initrd: INITRD, smp: 2, memory: '256M', accel: 'tcg', append: 'trace.crash', args: qemuTraceArgs({ shm }) });
+    try {
+      const c = await RspClient.connect(q2.endpoint);
+      const stopped = c.resume();
+      const end = Date.now() + 120000;
+      while (!/System halted/.test(q2.output())) {
+        if (Date.now() > end) throw new Error(`no panic:\n${q2.output()}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      c.interrupt();
+      await stopped;
+      const r = await readFlightRecorder(c, new Uint8Array(readFileSync(KERNEL64)));
+      c.close();
+      assert.match(q2.output(), /rings of \d+ KiB in ivshmem/);
+      writeFileSync(join(dir, 'flight-shm.ltrace'), r.file);
+      const ft = loadTrace(join(dir, 'flight-shm.ltrace'));
+      assert.ok(r.rings.every((x) => x.bad === 0), 'rings walk cleanly');
+      assert.match(String(ft.events.at(-1)!.fields['text']), /deliberate panic/, 'the panic message is the last event in the shared rings');
+      assert.ok(ft.events.some((e) => e.name === 'proc_create' && e.fields['name'] === 'sh'), 'and the boot before it');
+    } finally {
+      await q2.kill();
+      rmSync(shm, { force: true });
       rmSync(dir, { recursive: true, force: true });
     }
   });

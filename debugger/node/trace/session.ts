@@ -35,6 +35,8 @@ export interface SessionStats extends DecodeStats {
   source: string;
   bytes: number;
   eventsPerSec: number;
+  /** ivshmem: events the guest's rings dropped that no lost record has reported yet (the rest of
+   * the drops are in `lost`); nothing is lost between the rings and the host */
   shmLost: number;
   recordedBytes: number;
 }
@@ -181,10 +183,13 @@ export function loadTrace(path: string): DecodedTrace {
   return decodeBuffer(new Uint8Array(b.buffer, b.byteOffset, b.length));
 }
 
-/** QEMU arguments for the transports (the app adds these to its command line). */
+/** QEMU arguments for the transports (the app adds these to its command line). The ivshmem
+ * memory holds the guest's rings: 64 KiB + 1 MiB per CPU, and a PCI BAR's size is a power of
+ * two, so the default 128M serves up to 64 CPUs (the file is sparse: only the pages the guest
+ * touches take memory). A smaller one serves fewer CPUs: 16M up to 15. */
 export function qemuTraceArgs(o: { shm?: string; shmSize?: string; serialSocket?: string; serialFile?: string }): string[] {
   const a: string[] = [];
-  if (o.shm) a.push('-object', `memory-backend-file,id=lanes-trace,share=on,mem-path=${o.shm},size=${o.shmSize ?? '16M'}`, '-device', 'ivshmem-plain,memdev=lanes-trace');
+  if (o.shm) a.push('-object', `memory-backend-file,id=lanes-trace,share=on,mem-path=${o.shm},size=${o.shmSize ?? '128M'}`, '-device', 'ivshmem-plain,memdev=lanes-trace');
   if (o.serialSocket) a.push('-chardev', `socket,id=lanes-trace-com2,path=${o.serialSocket},server=on,wait=off`, '-serial', 'chardev:lanes-trace-com2');
   else if (o.serialFile) a.push('-serial', `file:${o.serialFile}`);
   return a;

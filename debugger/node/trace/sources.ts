@@ -3,9 +3,11 @@
  *
  *   SerialSource  COM2 as QEMU exposes it: a Unix socket (-chardev socket,path=P,server=on) or a
  *                 file (-serial file:F, followed like `tail -f`). Emits raw bytes (COBS frames).
- *   ShmSource     the ivshmem file (/dev/shm/NAME): polls the header (struct trace_shm,
- *                 kernel/trace.h), reads [read_pos, write_pos) out of the data ring and writes
- *                 read_pos back, so the guest can reuse the space. Emits raw record bytes.
+ *   ShmSource     the ivshmem file (/dev/shm/NAME), which holds the guest's per-CPU trace rings
+ *                 themselves: polls the header (struct trace_shm v2, kernel/trace.h), emits the
+ *                 preamble once, then each ring's [tail, head) and writes tail back, so the
+ *                 guest can reuse the space. Emits raw record bytes (CPU by CPU; the decoder's
+ *                 EventMerger puts them in time order).
  * Both report a clear error (and keep retrying) when the socket or file is not there yet.
  */
 import { EventEmitter } from 'node:events';
@@ -104,17 +106,37 @@ export class SerialSource extends EventEmitter implements Source {
 }
 
 export const SHM_MAGIC = 0x4853544c; // "LTSH"
-const H = { magic: 0, version: 4, dataOff: 8, dataSize: 16, writePos: 24, readPos: 32, lost: 40, tscHz: 48, ncpus: 56, state: 60, heartbeat: 64 };
+export const SHM_VERSION = 2;
+/** struct trace_shm (os/kernel/include/kernel/trace.h), version 2: byte offsets */
+const H = { magic: 0, version: 4, bootId: 8, nrings: 16, ringSize: 20, ringOff: 24, preambleOff: 32, preambleLen: 40, state: 44, tscHz: 48, heartbeat: 56, barSize: 64, ring: 128 };
+/** struct trace_shm_ring, one per CPU at H.ring + 32 * i */
+const R = { size: 32, head: 0, tail: 8, droppedTotal: 16, dropped: 24 };
+const MAX_RINGS = 64;
 
+/**
+ * The ivshmem file: the guest's per-CPU rings themselves (struct trace_shm v2). Each poll reads
+ * the header; the first time it sees a boot (boot_id), it emits the preamble (trace_header +
+ * event definitions) and starts each ring at the tail the kernel handed over; then, per ring,
+ * it emits [tail, head) (whole records: a ring's head is only ever published at a record
+ * boundary, and records never straddle its end; padding records are type 0) and writes tail
+ * back, which lets the kernel reuse the space. A ring the host does not empty makes the kernel
+ * drop events and report them in the ring (`lost` records): nothing is lost in between.
+ * `lost` is what the kernel dropped and has not reported by a lost record yet.
+ */
 export class ShmSource extends EventEmitter implements Source {
   readonly kind = 'shm' as const;
   private fd: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private hdr = Buffer.alloc(72);
-  private readPos = 0n;
+  private hdr = Buffer.alloc(H.ring + R.size * MAX_RINGS);
+  private bootId = -1n;
+  private tails: bigint[] = [];
+  private warned = '';
   bytes = 0;
+  /** events dropped in the guest's rings, not yet reported by a lost record */
   lost = 0n;
+  /** guest boots seen (a reboot restarts the rings) */
+  boots = 0;
 
   constructor(readonly path: string, private pollMs = 10) {
     super();
@@ -134,34 +156,107 @@ export class ShmSource extends EventEmitter implements Source {
     poll();
   }
 
+  private status(msg: string): void {
+    if (msg === this.warned) return;
+    this.warned = msg;
+    this.emit('status', msg);
+  }
+
+  /** Reads exactly len bytes at file position pos into b at off. */
+  private readInto(b: Buffer, off: number, len: number, pos: number): void {
+    for (let got = 0; got < len; ) {
+      const n = fs.readSync(this.fd!, b, off + got, len - got, pos + got);
+      if (n <= 0) throw new Error(`short read at ${pos + got} (the file is smaller than the header says)`);
+      got += n;
+    }
+  }
+
   pollOnce(): void {
     if (this.fd === undefined) {
       if (!fs.existsSync(this.path)) {
-        this.emit('status', `waiting for ${this.path}`);
+        this.status(`waiting for ${this.path}`);
         return;
       }
       this.fd = fs.openSync(this.path, 'r+');
     }
-    fs.readSync(this.fd, this.hdr, 0, this.hdr.length, 0);
-    if (this.hdr.readUInt32LE(H.magic) !== SHM_MAGIC) return; // the guest has not found the device yet
-    const dataOff = Number(this.hdr.readBigUInt64LE(H.dataOff));
-    const size = this.hdr.readBigUInt64LE(H.dataSize);
-    const w = this.hdr.readBigUInt64LE(H.writePos);
-    this.lost = this.hdr.readBigUInt64LE(H.lost);
-    if (w < this.readPos) this.readPos = 0n; // the guest rebooted
-    if (size === 0n || (size & (size - 1n)) !== 0n) throw new Error(`bad data size ${size} in the shared header`);
-    while (this.readPos < w) {
-      const off = this.readPos & (size - 1n);
-      const n = Number(w - this.readPos < size - off ? w - this.readPos : size - off);
-      const chunk = Buffer.alloc(n);
-      fs.readSync(this.fd, chunk, 0, n, dataOff + Number(off));
-      this.readPos += BigInt(n);
-      this.bytes += n;
-      this.emit('data', new Uint8Array(chunk.buffer, chunk.byteOffset, n));
+    const h = this.hdr;
+    if (fs.readSync(this.fd, h, 0, h.length, 0) < h.length) return; // QEMU has not sized the file yet
+    if (h.readUInt32LE(H.magic) !== SHM_MAGIC) return; // the guest has not found the device yet (or is rewriting it)
+    const version = h.readUInt32LE(H.version);
+    if (version !== SHM_VERSION) {
+      this.status(`ivshmem ${this.path}: shared header version ${version}, this host reads version ${SHM_VERSION}`);
+      return;
     }
-    const rp = Buffer.alloc(8);
-    rp.writeBigUInt64LE(this.readPos);
-    fs.writeSync(this.fd, rp, 0, 8, H.readPos);
+    if (h.readUInt32LE(H.state) !== 1) return; // the drainer has not handed the rings over yet
+    const nrings = h.readUInt32LE(H.nrings);
+    const size = BigInt(h.readUInt32LE(H.ringSize));
+    const ringOff = Number(h.readBigUInt64LE(H.ringOff));
+    if (nrings > MAX_RINGS || size === 0n || (size & (size - 1n)) !== 0n) throw new Error(`bad shared header: ${nrings} rings of ${size} bytes`);
+    const bootId = h.readBigUInt64LE(H.bootId);
+    let reboot = bootId !== this.bootId;
+    let pre: Buffer | undefined;
+    if (!reboot) {
+      // heads going backwards: the guest rebooted (and the header was rewritten under us)
+      for (let i = 0; i < nrings; i++) if (h.readBigUInt64LE(H.ring + R.size * i + R.head) < this.tails[i]!) reboot = true;
+    }
+    if (reboot) {
+      if (this.bootId !== -1n) this.emit('status', `ivshmem ${this.path}: the guest rebooted`);
+      this.bootId = bootId;
+      this.boots++;
+      this.tails = [];
+      for (let i = 0; i < nrings; i++) this.tails.push(h.readBigUInt64LE(H.ring + R.size * i + R.tail));
+      const plen = h.readUInt32LE(H.preambleLen);
+      if (plen) {
+        pre = Buffer.alloc(plen);
+        this.readInto(pre, 0, plen, Number(h.readBigUInt64LE(H.preambleOff)));
+      }
+    }
+    // Everything new goes out as ONE block (preamble first): the EventMerger downstream releases
+    // events up to the oldest "latest event" over all CPUs, so a CPU's backlog must not arrive
+    // after another CPU's newer events were already released.
+    let pending = 0n;
+    const take: Array<{ at: number; head: bigint; base: number; a: number; n: number }> = [];
+    let total = pre ? pre.length : 0;
+    for (let i = 0; i < nrings; i++) {
+      const at = H.ring + R.size * i;
+      const head = h.readBigUInt64LE(at + R.head);
+      pending += h.readBigUInt64LE(at + R.dropped);
+      const tail = this.tails[i]!;
+      if (head <= tail) continue;
+      if (head - tail > size) {
+        // cannot happen with a sane guest (it never overwrites what the host has not read):
+        // start over at head rather than decode overwritten bytes
+        this.status(`ivshmem ${this.path}: ring ${i}: head ${head} is more than a ring ahead of tail ${tail}; skipped`);
+        take.push({ at, head, base: 0, a: 0, n: 0 });
+        continue;
+      }
+      take.push({ at, head, base: ringOff + i * Number(size), a: Number(tail & (size - 1n)), n: Number(head - tail) });
+      total += Number(head - tail);
+    }
+    this.lost = pending;
+    if (!take.length && !pre) return;
+    const out = Buffer.alloc(total);
+    let o = 0;
+    if (pre) o += pre.copy(out, 0);
+    for (const t of take) {
+      const first = Math.min(t.n, Number(size) - t.a);
+      this.readInto(out, o, first, t.base + t.a);
+      if (first < t.n) this.readInto(out, o + first, t.n - first, t.base); // wraps: records never straddle the end
+      o += t.n;
+    }
+    // the bytes are copied out: hand the space back to the guest
+    const tb = Buffer.alloc(8);
+    for (const t of take) {
+      this.tails[(t.at - H.ring) / R.size] = t.head;
+      tb.writeBigUInt64LE(t.head);
+      fs.writeSync(this.fd, tb, 0, 8, t.at + R.tail);
+    }
+    if (total) this.emitData(out);
+  }
+
+  private emitData(b: Buffer): void {
+    this.bytes += b.length;
+    this.emit('data', new Uint8Array(b.buffer, b.byteOffset, b.length));
   }
 
   async stop(): Promise<void> {

@@ -16,7 +16,9 @@
  *
  * Boot option:  trace=off | trace=all | trace=sched,ipc,syscall,...  (class names from
  * os/abi/trace.toml; default: all). Per-CPU ring memory is allocated for every CPU ACPI
- * reports, so gdb finds each ring through the symbol trace_rings even after a panic.
+ * reports, so gdb finds each ring through the symbol trace_rings even after a panic. With an
+ * ivshmem device that can hold them, the ring memory is the device's shared BAR (the host
+ * reads the rings in place, trace_ivshmem.c); otherwise it comes from the physical allocator.
  */
 #include <kernel/kernel.h>
 #include <kernel/trace.h>
@@ -144,21 +146,30 @@ void trace_init(void)
     uint64_t ns = clock_ns(), tsc = rdtsc();
     trace_tsc0 = tsc - ((ns / 1000000000ULL) * tsc_hz + (ns % 1000000000ULL) * tsc_hz / 1000000000ULL);
     uint32_t n = MIN(acpi.ncpu ? acpi.ncpu : 1, (uint32_t)TRACE_MAX_CPUS);
+    /* An ivshmem device big enough: the rings live in its shared memory, where the host reads
+     * them directly (trace_ivshmem.c). PCI configuration through ports and page_map work here:
+     * paging and the physical allocator are up. */
+    uint8_t *shared = trace_ivshmem_init(n);
     for (uint32_t i = 0; i < n; i++) {
-        uint64_t pa = pmm_alloc_contig(TRACE_RING_PAGES);
-        if (!pa) {
-            pr_warn("trace: no memory for the ring of cpu%u", i);
-            break;
+        uint8_t *data = shared ? shared + (uint64_t)i * TRACE_RING_BYTES : NULL;
+        if (!data) {
+            uint64_t pa = pmm_alloc_contig(TRACE_RING_PAGES);
+            if (!pa) {
+                pr_warn("trace: no memory for the ring of cpu%u", i);
+                break;
+            }
+            data = P2V(pa);
         }
         struct trace_ring *r = &trace_rings[i];
         r->size = TRACE_RING_BYTES;
         r->cpu = i;
-        r->data = P2V(pa);
+        r->data = data;
         trace_nrings = i + 1;
     }
     __atomic_store_n(&trace_classes, trace_boot_classes ? trace_boot_classes | TRACE_CLASS_META : 0,
                      __ATOMIC_RELEASE);
-    pr_info("trace: %u rings of %u KiB, classes 0x%x", trace_nrings, TRACE_RING_BYTES >> 10, trace_classes);
+    pr_info("trace: %u rings of %u KiB%s, classes 0x%x", trace_nrings, TRACE_RING_BYTES >> 10,
+            shared ? " in ivshmem" : "", trace_classes);
     if (trace_bench_requested && (trace_classes & TRACE_CLASS_IRQ))
         trace_bench();
 }
@@ -192,7 +203,9 @@ _Static_assert(TRACE_RING_BYTES % TRACE_SEG == 0, "segments tile the ring");
 /* Make room for `need` bytes at head (which is where the caller writes): move keep past every
  * record that will be overwritten, to the next segment start (or to tail, if the drainer has
  * not sent that far: tail is a record boundary too). Returns false if unsent data would be
- * overwritten. Afterwards keep <= tail: the fast path relies on it. */
+ * overwritten. Afterwards keep <= tail: the fast path relies on it. With ivshmem, tail is what
+ * the host consumed (trace_drain.c takes it only within [tail, head] and 8-aligned): a host that
+ * wrote a value off a record boundary can spoil only where the flight recorder starts reading. */
 static bool ring_room(struct trace_ring *r, uint64_t head, uint32_t need)
 {
     uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);

@@ -2,18 +2,25 @@
  * trace_drain.c — the drainer: moves records from the per-CPU rings to the transports.
  *
  * A kernel thread (on cpu0) wakes every DRAIN_NS (backing off to DRAIN_IDLE_NS when little
- * happens), copies every ring's unsent records
- * [tail, head) out and advances tail; it also samples each CPU's load every LOAD_NS.
+ * happens, and woken early by trace_kick when a ring is half full); it also samples each CPU's
+ * load every LOAD_NS. Per pass, for one transport:
  *
- *   ivshmem (arch/x86_64/trace_ivshmem.c): records are copied as they are into a byte ring in
- *     the shared BAR; the host advances read_pos. No room: the record is dropped and counted,
- *     and a transport_lost record goes first as soon as there is room again.
- *   COM2 (arch/x86_64/trace_com2.c): records are packed into frames of at most FRAME_MAX bytes:
+ *   ivshmem (arch/x86_64/trace_ivshmem.c): the rings' data already lives in the shared BAR,
+ *     so nothing is copied. The drainer publishes each ring's head (release) in the shared
+ *     header, with its drop counts, and takes back the tail the host wrote (acquire) as the
+ *     ring's tail, which frees the space for the producer. The host's value is untrusted: it is
+ *     taken only if it is 8-aligned and within [the ring's tail, head]; anything else leaves
+ *     the tail where it was (a torn or hostile write can stall the ring, which then drops and
+ *     reports `lost` records, but never makes the kernel overwrite unread records or crash).
+ *     The preamble (trace_header + definitions) is written once into its own area.
+ *   COM2 (arch/x86_64/trace_com2.c), when there is no ivshmem device: records are packed into
+ *     frames of at most FRAME_MAX bytes:
  *       COBS( u32 sequence | records... | u32 CRC32 of sequence+records ) 0x00
  *     COBS removes every 0x00 from the frame, so 0x00 always ends a frame: after noise the host
  *     drops bytes up to the next 0x00 and continues; the CRC catches corrupt frames and the
  *     sequence number counts missing ones. The preamble (trace_header + definitions) is re-sent
  *     every PREAMBLE_NS so a host that attaches late still learns the clock and the schema.
+ *     With an ivshmem device COM2 is left alone (the IDE reads one transport per run).
  * Neither transport blocks a producer: producers only ever touch their own ring.
  */
 #include <kernel/kernel.h>
@@ -35,7 +42,6 @@ static uint8_t frame[FRAME_MAX + 8];
 static size_t frame_len = 4;        /* sequence number first */
 static uint32_t frame_seq;
 static uint8_t cobs[FRAME_MAX + FRAME_MAX / 254 + 16];
-static uint64_t shm_dropped;
 static volatile uint32_t drain_busy;
 static uint8_t preamble[8192];
 static struct thread *drainer_thread;
@@ -85,26 +91,10 @@ static void serial_add(const uint8_t *rec, size_t n)
     frame_len += n;
 }
 
-/* One record to the shared ring, the slow way: a pending transport_lost goes first; no room
- * drops the record and counts it. */
-static void shm_record(const uint8_t *rec, size_t n)
-{
-    if (shm_dropped) {
-        uint8_t tl[sizeof(struct trace_ev_transport_lost)];
-        size_t k = trace_make_transport_lost(tl, 1, shm_dropped);
-        if (trace_shm_write(tl, k))
-            shm_dropped = 0;
-    }
-    if (shm_dropped || !trace_shm_write(rec, n)) {
-        shm_dropped++;
-        __atomic_fetch_add(&trace_shm->lost, 1, __ATOMIC_RELAXED);
-    }
-}
-
 /* Walks the whole records of ring r in [tail, end) (stopping early at a corrupt record or, with
- * budget, at limit) and hands each to the shared ring (shm) and/or COM2 (com2) one by one.
- * Returns where it stopped: a record boundary, or end if a record was corrupt. */
-static uint64_t walk_records(struct trace_ring *r, uint64_t tail, uint64_t end, uint64_t limit, bool shm, bool com2)
+ * budget, at limit) and hands each to COM2 one by one. Returns where it stopped: a record
+ * boundary, or end if a record was corrupt. */
+static uint64_t walk_records(struct trace_ring *r, uint64_t tail, uint64_t end, uint64_t limit)
 {
     while (tail < limit) {
         const struct trace_hdr *h = (const void *)(r->data + (tail & (r->size - 1)));
@@ -114,10 +104,7 @@ static uint64_t walk_records(struct trace_ring *r, uint64_t tail, uint64_t end, 
         if (tail + sz > limit)
             break;                  /* budget reached: the rest next pass */
         if (h->type != LANES_TRACE_PAD && sz >= sizeof(struct trace_hdr)) {
-            if (shm)
-                shm_record((const uint8_t *)h, sz);
-            if (com2)
-                serial_add((const uint8_t *)h, sz);
+            serial_add((const uint8_t *)h, sz);
             trace_records_sent++;
         }
         tail += sz;
@@ -125,63 +112,78 @@ static uint64_t walk_records(struct trace_ring *r, uint64_t tail, uint64_t end, 
     return tail;
 }
 
-/* Ring r's [tail, end) to the shared ring in bulk: one copy per stretch that is contiguous in
- * both rings (records are not looked at, so this costs a few instructions per 8 bytes, not per
- * record). What does not fit (or follows a drop that still has to be reported) goes the slow
- * way, record by record. */
-static void shm_bulk(struct trace_ring *r, uint64_t tail, uint64_t end)
-{
-    while (tail < end && !shm_dropped) {
-        uint32_t off = tail & (r->size - 1);
-        size_t n = MIN(end - tail, (uint64_t)(r->size - off));
-        size_t k = trace_shm_write_run(r->data + off, n);
-        if (!k)
-            break;
-        tail += k;
-    }
-    if (tail < end)
-        walk_records(r, tail, end, end, true, false);
-}
-
 static void out_preamble(bool com2, bool shm)
 {
+    if (shm && have_shm)
+        trace_ivshmem_preamble();
+    if (!com2 || !have_com2)
+        return;
     size_t n = trace_preamble(preamble, sizeof preamble);
     for (size_t off = 0; off + sizeof(struct trace_hdr) <= n;) {
         const struct trace_hdr *h = (const void *)(preamble + off);
-        if (shm && have_shm)
-            trace_shm_write(preamble + off, h->size);
-        if (com2 && have_com2)
-            serial_add(preamble + off, h->size);
+        serial_add(preamble + off, h->size);
         off += h->size;
     }
-    if (com2 && have_com2)
-        serial_flush();
+    serial_flush();
+}
+
+/* ivshmem: take back the host's tail, publish head and the drop counts. The head is read
+ * before the pending drop count: a lost record written in between is then either beyond the
+ * published head (and its count still pending) or not yet written (its count pending), never
+ * counted twice. The first pass hands the tails to the host (state 1). */
+static void shm_pass(void)
+{
+    static bool live;               /* kernel-side copies: the host can write the whole header */
+    static uint64_t published[TRACE_MAX_CPUS];
+    struct trace_shm *s = trace_shm;
+    if (!live)
+        trace_ivshmem_preamble();   /* before the host may read anything (once; also at panic) */
+    for (uint32_t i = 0; i < trace_nrings; i++) {
+        struct trace_ring *r = &trace_rings[i];
+        struct trace_shm_ring *q = &s->ring[i];
+        uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+        uint64_t tail = r->tail;
+        if (live) {
+            uint64_t t = __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE);
+            if (t > tail && t <= head && !(t & 7)) {
+                tail = t;
+                __atomic_store_n(&r->tail, t, __ATOMIC_RELEASE);
+            }
+        } else {
+            q->tail = tail;     /* where the host starts (boot records overwritten before live) */
+        }
+        trace_bytes_sent += head - published[i];    /* published this pass */
+        published[i] = head;
+        q->dropped = __atomic_load_n(&r->dropped, __ATOMIC_RELAXED);
+        q->dropped_total = __atomic_load_n(&r->dropped_total, __ATOMIC_RELAXED);
+        __atomic_store_n(&q->head, head, __ATOMIC_RELEASE);
+    }
+    s->heartbeat++;
+    if (!live) {
+        __atomic_store_n(&s->state, 1, __ATOMIC_RELEASE);
+        live = true;
+    }
 }
 
 static void drain(bool unlimited)
 {
     if (__atomic_exchange_n(&drain_busy, 1, __ATOMIC_ACQUIRE))
         return;
-    for (uint32_t i = 0; i < trace_nrings; i++) {
+    if (have_shm)
+        shm_pass();
+    for (uint32_t i = 0; have_com2 && i < trace_nrings; i++) {
         struct trace_ring *r = &trace_rings[i];
         uint64_t phead = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
-        uint64_t tail = r->tail, end = phead;
-        if (have_com2) {
-            /* A slow UART must not keep the drainer busy for long: at most PASS_BYTES per ring
-             * per pass; the rest waits for the next pass (and the ring counts drops if it
-             * fills). The walk ends on a record boundary, which the bulk copy then uses too. */
-            uint64_t limit = !unlimited && phead - tail > PASS_BYTES ? tail + PASS_BYTES : phead;
-            end = walk_records(r, tail, phead, limit, false, true);
-        }
-        if (have_shm)
-            shm_bulk(r, tail, end);
+        uint64_t tail = r->tail;
+        /* A slow UART must not keep the drainer busy for long: at most PASS_BYTES per ring
+         * per pass; the rest waits for the next pass (and the ring counts drops if it fills). */
+        uint64_t limit = !unlimited && phead - tail > PASS_BYTES ? tail + PASS_BYTES : phead;
+        uint64_t end = walk_records(r, tail, phead, limit);
         trace_bytes_sent += end - tail;
         __atomic_store_n(&r->tail, end, __ATOMIC_RELEASE);
     }
     if (have_com2)
         serial_flush();
-    if (have_shm)
-        trace_shm->heartbeat++;
     __atomic_store_n(&drain_busy, 0, __ATOMIC_RELEASE);
 }
 
@@ -256,8 +258,8 @@ static void drainer(void *arg)
 
 void trace_start(void)
 {
-    have_shm = trace_ivshmem_probe();
-    have_com2 = trace_com2_probe();
+    have_shm = trace_shm != NULL;                   /* found by trace_init: the rings are in it */
+    have_com2 = !have_shm && trace_com2_probe();    /* with ivshmem, COM2 is left alone */
     extern bool trace_crash_requested;
     if (!have_shm && !have_com2) {
         pr_info("trace: no transport (no ivshmem device, no COM2): flight recorder only");
@@ -296,9 +298,12 @@ void trace_start(void)
         uint64_t t0 = clock_ns();
         trace_drain_all();
         uint64_t dt = clock_ns() - t0;
-        pr_info("trace-bench: drained %lu records (%lu bytes) in %lu us via%s%s: %lu records/s",
-                n, b0, dt / 1000, have_shm ? " ivshmem" : "", have_com2 ? " COM2" : "",
-                (uint64_t)(dt ? n * 1000000000ULL / dt : 0));
+        if (have_shm)       /* nothing is copied: the pass only publishes heads */
+            pr_info("trace-bench: drained %lu records (%lu bytes) in %lu ns via ivshmem: handed over in "
+                    "place (the rings are in shared memory), no copy", n, b0, dt);
+        else
+            pr_info("trace-bench: drained %lu records (%lu bytes) in %lu us via COM2: %lu records/s",
+                    n, b0, dt / 1000, (uint64_t)(dt ? n * 1000000000ULL / dt : 0));
     }
     drainer_thread = t;
     thread_start(t);

@@ -6,21 +6,32 @@
  *
  * The device (PCI 1af4:1110) is found by scanning bus 0 through configuration mechanism #1
  * (ports 0xcf8/0xcfc); BAR2 (64-bit, prefetchable) is the shared memory, which the host sees as
- * the file F. Layout (struct trace_shm in kernel/trace.h, read by debugger/node/trace/shm.ts):
+ * the file F. trace_init() calls trace_ivshmem_init() before it allocates the per-CPU rings: if
+ * the BAR holds a ring for every CPU, the rings' data lives in the BAR itself, so the host reads
+ * each CPU's records exactly where the CPU wrote them and nothing is ever copied. Layout
+ * (struct trace_shm in kernel/trace.h, read by debugger/node/trace/sources.ts and
+ * os/tools/trace-bench):
  *
- *   0x0000  header: magic "LTSH", version, data_off, data_size, write_pos, read_pos, lost, ...
- *   0x1000  data: a byte ring of data_size (a power of two) holding trace records exactly as
- *           in the per-CPU rings; a padding record (type 0) where a record would wrap.
+ *   0x00000  header: magic "LTSH", version 2, boot_id, nrings, ring_size, ring_off, preamble
+ *            offset and length, state, tsc_hz, heartbeat, and per ring {head, tail,
+ *            dropped_total, dropped}
+ *   0x01000  preamble: trace_header + one event_def per event, written once (the host reads it
+ *            before any ring)
+ *   0x10000  ring 0 (TRACE_RING_BYTES), ring 1, ...: records as the CPUs wrote them, type-0
+ *            padding at every 64 KiB segment end the records did not fill
  *
- * The kernel writes records and then publishes write_pos; the host reads [read_pos, write_pos)
- * and publishes read_pos. Nothing traps to the hypervisor per event: the host polls the file.
+ * The drainer (generic/trace_drain.c) publishes each ring's head on every pass; the host reads
+ * [tail, head), then writes tail back; the drainer takes it back as the ring's tail, which lets
+ * the producer reuse the space. Nothing traps to the hypervisor per event: the host polls the
+ * file. A BAR too small for every ring is not used (the rings then come from ordinary memory
+ * and COM2, if present, carries the trace). The BAR is mapped write-back at TRACE_SHM_VA
+ * (below), a window of its own in the kernel half: ring data pointers (trace_rings[i].data,
+ * which the flight recorder follows through gdb) point there.
  */
 #include <kernel/kernel.h>
 #include <kernel/trace.h>
 
 struct trace_shm *trace_shm;
-static uint8_t *shm_data;
-static uint64_t shm_size;
 
 static uint32_t pci_read32(uint32_t bus, uint32_t dev, uint32_t fn, uint32_t off)
 {
@@ -51,17 +62,25 @@ static uint64_t bar_size(uint32_t dev, uint32_t off, bool is64)
     return ~m + 1;
 }
 
+/* The BAR gets a window of its own, write-back cached: the direct map has the PCI hole below
+ * 4 GiB uncached, and the producers write every event here (on KVM with AMD's nested paging the
+ * guest's memory type counts, and uncached stores would cost each event dearly). The window's
+ * PML4 slot is made now, during boot, before any process copies the kernel half. */
+#define TRACE_SHM_VA 0xffffc00000000000UL
+
 static void *map_bar(uint64_t pa, uint64_t len)
 {
-    if (pa + len <= (4ULL << 30))
-        return P2V(pa);     /* the direct map covers the first 4 GiB */
     for (uint64_t o = 0; o < len; o += PAGE_SIZE)
-        if (page_map(kernel_pml4, (uint64_t)P2V(pa + o), pa + o, PTE_W | PTE_G | (cpu_has_nx ? PTE_NX : 0)))
+        if (page_map(kernel_pml4, TRACE_SHM_VA + o, pa + o, PTE_W | PTE_G | (cpu_has_nx ? PTE_NX : 0)))
             return NULL;
-    return P2V(pa);
+    return (void *)TRACE_SHM_VA;
 }
 
-bool trace_ivshmem_probe(void)
+/* Finds the device; if BAR2 holds TRACE_SHM_RING_OFF + nrings rings, maps it, writes the header
+ * (magic last: a host polling a rebooted guest sees no header while it is rewritten) and returns
+ * the address of ring 0's data. The ring data is not cleared: every byte the host reads has
+ * been written by a producer first (it reads only up to the published heads). */
+uint8_t *trace_ivshmem_init(uint32_t nrings)
 {
     for (uint32_t dev = 0; dev < 32; dev++) {
         uint32_t id = pci_read32(0, dev, 0, 0);
@@ -74,115 +93,50 @@ bool trace_ivshmem_probe(void)
         uint64_t pa = (b2 & ~0xfull) | (is64 ? (uint64_t)pci_read32(0, dev, 0, 0x1c) << 32 : 0);
         uint64_t len = bar_size(dev, 0x18, is64);
         pci_write32(0, dev, 0, 4, (cmd | 0x2) & 0xffff);        /* memory space on */
-        if (!pa || len < 2 * PAGE_SIZE) {
-            pr_warn("trace: ivshmem at 00:%02x.0 has no usable BAR2 (0x%lx, %lu bytes)", dev, pa, len);
-            return false;
+        uint64_t need = TRACE_SHM_RING_OFF + (uint64_t)nrings * TRACE_RING_BYTES;
+        if (!pa || len < need) {
+            pr_warn("trace: ivshmem at 00:%02x.0 not used: BAR2 0x%lx has %lu KiB, %u rings need %lu KiB",
+                    dev, pa, len >> 10, nrings, need >> 10);
+            return NULL;
         }
-        struct trace_shm *s = map_bar(pa, len);
+        struct trace_shm *s = map_bar(pa, need);
         if (!s) {
             pr_warn("trace: cannot map ivshmem BAR2 at 0x%lx", pa);
-            return false;
+            return NULL;
         }
-        uint64_t data = 1;
-        while (data * 2 <= len - PAGE_SIZE)
-            data *= 2;
-        memset(s, 0, sizeof *s);
-        s->version = 1;
-        s->data_off = PAGE_SIZE;
-        s->data_size = data;
+        bool had = s->magic == TRACE_SHM_MAGIC && s->version == TRACE_SHM_VERSION;
+        uint64_t boot_id = had ? s->boot_id + 1 : 1;
+        __atomic_store_n(&s->magic, 0, __ATOMIC_RELEASE);
+        memset((uint8_t *)s + 4, 0, sizeof *s - 4);
+        s->version = TRACE_SHM_VERSION;
+        s->boot_id = boot_id;
+        s->nrings = nrings;
+        s->ring_size = TRACE_RING_BYTES;
+        s->ring_off = TRACE_SHM_RING_OFF;
+        s->preamble_off = TRACE_SHM_PREAMBLE_OFF;
         s->tsc_hz = tsc_hz;
-        s->ncpus = trace_nrings;
-        shm_data = (uint8_t *)s + PAGE_SIZE;
-        shm_size = data;
-        __atomic_store_n(&s->state, 1, __ATOMIC_RELEASE);
+        s->bar_size = len;
         __atomic_store_n(&s->magic, TRACE_SHM_MAGIC, __ATOMIC_RELEASE);
         trace_shm = s;
-        pr_info("trace: ivshmem at 00:%02x.0, BAR2 0x%lx, %lu MiB shared, %lu KiB ring", dev, pa, len >> 20, data >> 10);
-        return true;
+        pr_info("trace: ivshmem at 00:%02x.0, BAR2 0x%lx, %lu MiB shared: %u rings in shared memory",
+                dev, pa, len >> 20, nrings);
+        return (uint8_t *)s + TRACE_SHM_RING_OFF;
     }
-    return false;
+    return NULL;
 }
 
-/* Records are multiples of 8 bytes at 8-byte aligned positions: copy them a word at a time
- * (rep movsb moves a byte per iteration, which TCG emulates one iteration at a time). */
-static inline void copy_words(void *d, const void *s, size_t n)
+/* The preamble (trace_header + event definitions) into its area, once; the host waits for
+ * preamble_len before it reads any ring. */
+size_t trace_ivshmem_preamble(void)
 {
-    size_t q = n / 8;
-    __asm__ volatile("rep movsq" : "+D"(d), "+S"(s), "+c"(q) :: "memory");
-}
-
-/* Fills the rest of the lap at w (contig bytes) with padding records (a size is 16 bits: as many
- * as it takes), so the next record starts at the beginning of the ring. */
-static void pad_lap(uint64_t w, uint64_t contig)
-{
-    for (uint64_t left = contig; left;) {
-        uint16_t k = left > 0xfff8 ? 0xfff8 : (uint16_t)left;
-        struct trace_hdr p = { .type = LANES_TRACE_PAD, .size = k };
-        memcpy(shm_data + ((w + contig - left) & (shm_size - 1)), &p, 8);
-        left -= k;
-    }
-}
-
-bool trace_shm_write(const uint8_t *rec, size_t n)
-{
+    static bool done;
     struct trace_shm *s = trace_shm;
-    uint64_t w = s->write_pos;
-    uint64_t r = __atomic_load_n(&s->read_pos, __ATOMIC_ACQUIRE);
-    uint64_t off = w & (shm_size - 1), contig = shm_size - off;
-    uint64_t need = contig < n ? contig + n : n;
-    if (r > w || w + need - r > shm_size)
-        return false;
-    if (contig < n) {
-        pad_lap(w, contig);
-        w += contig;
-        off = 0;
-    }
-    if (n & 7)
-        memcpy(shm_data + off, rec, n);
-    else
-        copy_words(shm_data + off, rec, n);
-    __atomic_store_n(&s->write_pos, w + n, __ATOMIC_RELEASE);
-    return true;
-}
-
-/* The drainer's bulk path: copies the longest run of whole records from rec[0..n) (records as
- * they lie in a CPU ring, padding records included: the host skips them) that fits in the
- * shared ring, in one copy. Only where the run meets the end of the shared ring's lap or its
- * free space are the records walked, to cut at a record boundary (and the lap padded). Returns
- * the bytes taken (0: no room for the next record, or a record that is not whole). */
-size_t trace_shm_write_run(const uint8_t *rec, size_t n)
-{
-    struct trace_shm *s = trace_shm;
-    uint64_t w = s->write_pos;
-    uint64_t r = __atomic_load_n(&s->read_pos, __ATOMIC_ACQUIRE);
-    if (r > w || w - r > shm_size)
-        return 0;
-    for (int pass = 0; pass < 2; pass++) {
-        uint64_t room = shm_size - (w - r);
-        uint64_t off = w & (shm_size - 1), contig = shm_size - off;
-        uint64_t lim = MIN(contig, room);
-        size_t take = n;
-        if (take > lim) {
-            take = 0;
-            while (take < n) {
-                uint32_t sz = ((const struct trace_hdr *)(rec + take))->size;
-                if (sz < 8 || (sz & 7) || take + sz > n || take + sz > lim)
-                    break;
-                take += sz;
-            }
-        }
-        if (take) {
-            copy_words(shm_data + off, rec, take & ~(size_t)7);
-            __atomic_store_n(&s->write_pos, w + take, __ATOMIC_RELEASE);
-            return take;
-        }
-        /* Nothing fits before the end of the lap, but there is room after it: pad, go round. */
-        uint32_t first = ((const struct trace_hdr *)rec)->size;
-        if (pass || contig >= room || first < 8 || contig + first > room)
-            return 0;
-        pad_lap(w, contig);
-        w += contig;
-        __atomic_store_n(&s->write_pos, w, __ATOMIC_RELEASE);
-    }
-    return 0;
+    if (!s || done)
+        return s ? s->preamble_len : 0;
+    done = true;
+    size_t n = trace_preamble((uint8_t *)s + TRACE_SHM_PREAMBLE_OFF, TRACE_SHM_RING_OFF - TRACE_SHM_PREAMBLE_OFF);
+    if (!n)
+        pr_warn("trace: the preamble does not fit in %u bytes of shared memory", TRACE_SHM_RING_OFF - TRACE_SHM_PREAMBLE_OFF);
+    __atomic_store_n(&s->preamble_len, (uint32_t)n, __ATOMIC_RELEASE);
+    return n;
 }

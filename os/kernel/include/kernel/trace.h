@@ -7,12 +7,16 @@
  *
  *   any CPU ──emit──▶ trace_rings[cpu] (per-CPU, single producer, interrupts off, lock-free)
  *                          │  drainer thread (generic/trace_drain.c), every few ms
- *                          ├──▶ ivshmem shared memory ring  (arch/x86_64/trace_ivshmem.c)
- *                          └──▶ COM2 framed stream (COBS + CRC32 + sequence numbers)
+ *                          ├──▶ ivshmem: the ring data IS in the shared BAR (arch/x86_64/
+ *                          │    trace_ivshmem.c); the drainer only publishes heads and takes
+ *                          │    back the tails the host wrote: no copy
+ *                          └──▶ COM2 framed stream (COBS + CRC32 + sequence numbers), when
+ *                               there is no ivshmem device
  *   gdb / the bridge ──reads── trace_rings[] + ring data after a panic (flight recorder)
  *
  * Ring positions are byte counts that only grow: [keep, tail) are records already sent but
- * still intact (the flight recorder reads from keep), [tail, head) records not yet sent. The
+ * still intact (the flight recorder reads from keep), [tail, head) records not yet sent (with
+ * ivshmem: not yet consumed by the host). The
  * producer reclaims only sent space; a full ring drops the event and counts it, and the count
  * becomes a `lost` record as soon as there is room again. With no transport the ring
  * overwrites its oldest records instead (flight-recorder-only mode).
@@ -172,24 +176,47 @@ void trace_panic_flush(void);               /* best effort from panic(): drain w
 bool trace_com2_probe(void);
 void trace_com2_write(const uint8_t *p, size_t n);
 
-/* arch/x86_64/trace_ivshmem.c */
-struct trace_shm {
-    uint32_t magic;             /* 'LTSH' */
-    uint32_t version;
-    uint64_t data_off;          /* from the start of the BAR */
-    uint64_t data_size;         /* power of two */
-    volatile uint64_t write_pos; /* bytes written by the kernel (monotonic) */
-    volatile uint64_t read_pos;  /* bytes consumed by the host (the host writes this) */
-    volatile uint64_t lost;      /* records the kernel dropped because the host fell behind */
-    uint64_t tsc_hz;
-    uint32_t ncpus;
-    volatile uint32_t state;    /* 1: kernel writing */
-    volatile uint64_t heartbeat; /* drainer passes */
+/* arch/x86_64/trace_ivshmem.c: the rings themselves in the ivshmem BAR, which the host maps as
+ * a file. Layout of the BAR (version 2):
+ *   0x00000  struct trace_shm (this header, one page)
+ *   0x01000  preamble: trace_header + event_def records, written once (preamble_len != 0)
+ *   0x10000  ring 0's data, ring 1's at 0x10000 + TRACE_RING_BYTES, ... (ring_off, ring_size)
+ * The kernel publishes each ring's head (release) on every drainer pass; the host reads
+ * [tail, head) and writes tail back (a record boundary); the drainer takes it back into the
+ * ring's own tail. Nothing is copied and nothing can be lost between ring and host: a ring the
+ * host does not empty drops events and reports them in-ring with `lost` records. */
+struct trace_shm_ring {
+    volatile uint64_t head;     /* kernel: bytes committed (as of the last drainer pass) */
+    volatile uint64_t tail;     /* host: bytes consumed, whole records (kernel-set until state 1) */
+    volatile uint64_t dropped_total; /* kernel: events this ring dropped since boot */
+    volatile uint64_t dropped;  /* kernel: dropped, not yet reported by a lost record in the ring */
 };
+struct trace_shm {
+    volatile uint32_t magic;    /* 'LTSH', written last at boot (0 while the header is rewritten) */
+    uint32_t version;           /* TRACE_SHM_VERSION */
+    uint64_t boot_id;           /* 1, 2, ...: +1 every boot that finds the header (a guest reboot) */
+    uint32_t nrings;
+    uint32_t ring_size;         /* TRACE_RING_BYTES */
+    uint64_t ring_off;          /* ring i's data at BAR + ring_off + i * ring_size */
+    uint64_t preamble_off;
+    volatile uint32_t preamble_len; /* 0 until the preamble is written */
+    volatile uint32_t state;    /* 0: booting; 1: live (heads published, the host owns the tails) */
+    uint64_t tsc_hz;
+    volatile uint64_t heartbeat; /* drainer passes */
+    uint64_t bar_size;
+    uint64_t reserved[7];
+    struct trace_shm_ring ring[TRACE_MAX_CPUS];
+};
+_Static_assert(__builtin_offsetof(struct trace_shm, ring) == 128, "trace_shm layout (sources.ts, trace-bench)");
+_Static_assert(sizeof(struct trace_shm) <= 4096, "trace_shm fits its page");
 #define TRACE_SHM_MAGIC 0x4853544cu /* "LTSH" */
+#define TRACE_SHM_VERSION 2
+#define TRACE_SHM_PREAMBLE_OFF 0x1000u
+#define TRACE_SHM_RING_OFF 0x10000u
 extern struct trace_shm *trace_shm;
-bool trace_ivshmem_probe(void);
-bool trace_shm_write(const uint8_t *rec, size_t n);    /* false: no room */
-size_t trace_shm_write_run(const uint8_t *rec, size_t n); /* bytes of whole records taken */
+/* Called by trace_init: finds the device and, if its BAR holds nrings rings, sets up the header
+ * and returns where ring 0's data goes (NULL: no device, or too small). */
+uint8_t *trace_ivshmem_init(uint32_t nrings);
+size_t trace_ivshmem_preamble(void);        /* writes the preamble once; its size */
 
 #endif
