@@ -1,7 +1,8 @@
 /* contests — in-guest tests of the user-space console (os/programs/console) and init's wiring.
  *
  * Run from the shell (which hands it the console and mbus lanes). Each test prints
- * `test NAME: ok` or `test NAME: FAILED (why)`; the last line is `N passed, N failed`.
+ * `test NAME: ok` or `test NAME: FAILED (why)`; the last line is `N passed, N failed`. The exit
+ * status is 1 when a test failed or no test matches the names given, else 0.
  *
  *   console-server      a separate process named "console" holds COM1 (sys_console_info), and
  *                       mbus lists it as name=console with claim=N and its pid
@@ -271,7 +272,7 @@ static bool t_bench(void)
     return true;
 }
 
-static const struct { const char *name; bool (*fn)(void); } tests[] = {
+static const struct lanes_test tests[] = {
     { "console-server", t_server },
     { "console-lane-write", t_lane_write },
     { "console-read", t_read },
@@ -294,22 +295,7 @@ int main(int argc, char **argv)
     }
     system_cap = lanes_handle_by_tag("system");
     mbus_lane = lanes_handle_by_tag("mbus");
-    int passed = 0, failed = 0;
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        bool run = argc < 2;
-        for (int a = 1; a < argc; a++)
-            run |= strncmp(tests[i].name, argv[a], strlen(argv[a])) == 0;
-        if (!run)
-            continue;
-        why[0] = 0;
-        if (tests[i].fn()) {
-            printf("test %s: ok\n", tests[i].name);
-            passed++;
-        } else {
-            printf("test %s: FAILED (%s)\n", tests[i].name, why);
-            failed++;
-        }
-    }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    struct lanes_tests results = { 0, 0 };
+    lanes_test_table(&results, tests, sizeof tests / sizeof tests[0], argc, argv, NULL);
+    return lanes_test_summary(&results, "contests", argc) ? 1 : 0;
 }

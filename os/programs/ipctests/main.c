@@ -8,7 +8,8 @@
  * end-of-lane when the peer process dies or is killed, and a stress run of 4 processes in a ring
  * exchanging 100,000 messages with none lost or duplicated.
  *
- * Output as usertests: "test NAME: ok" / "test NAME: FAILED (why)", then "N passed, N failed".
+ * Output as usertests (the runner of lanes/testing.h): "test NAME: ok" / "test NAME: FAILED (why)",
+ * then "N passed, N failed"; each test starts with an empty completion queue.
  * Usage: ipctests [NAME-PREFIX...];  ipctests --child MODE ...  (helpers the tests spawn)
  */
 #include <lanes.h>
@@ -18,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
 static struct lanes_queue Q;    /* the main thread's queue */
 
 #define E(r) lanes_ipc_strerror(r)
@@ -1251,8 +1251,7 @@ static bool t_mbus(void)
     return true;
 }
 
-struct test { const char *name; bool (*fn)(void); };
-static const struct test tests[] = {
+static const struct lanes_test tests[] = {
     { "ipc-send-recv-inline", t_send_recv_inline },
     { "ipc-fifo-order", t_fifo_order },
     { "ipc-recv-buffer-large", t_recv_buffer_large },
@@ -1282,14 +1281,13 @@ static const struct test tests[] = {
 };
 #define NTESTS (sizeof tests / sizeof tests[0])
 
-static bool selected(const char *name, int argc, char **argv)
+/* Each test starts with an empty queue: leftover completions from sends that matched are fine
+ * after a test that passed (none should be errors); after a failure, whatever is still coming. */
+static void drain_queue(bool ok)
 {
-    if (argc <= 1)
-        return true;
-    for (int i = 1; i < argc; i++)
-        if (strncmp(name, argv[i], strlen(argv[i])) == 0)
-            return true;
-    return false;
+    struct lane_ipc_completion c;
+    while (lanes_queue_next(&Q, &c, ok ? 0 : LANES_MS(10)) == 0)
+        ;
 }
 
 int main(int argc, char **argv)
@@ -1332,30 +1330,7 @@ int main(int argc, char **argv)
     lanes_sys_sysinfo(&si);
     ncpus = si.ncpus;
     printf("ipctests: %u IPC tests on %u CPUs\n", (unsigned)NTESTS, si.ncpus);
-    for (size_t i = 0; i < NTESTS; i++) {
-        if (!selected(tests[i].name, argc, argv))
-            continue;
-        why[0] = 0;
-        /* Each test starts with an empty queue. */
-        bool ok = tests[i].fn();
-        struct lane_ipc_completion c;
-        while (ok && lanes_queue_next(&Q, &c, 0) == 0) {
-            /* leftover completions from sends that matched are fine; none should be errors */
-        }
-        if (ok) {
-            passed++;
-            printf("test %s: ok\n", tests[i].name);
-        } else {
-            failed++;
-            printf("test %s: FAILED (%s)\n", tests[i].name, why);
-            while (lanes_queue_next(&Q, &c, LANES_MS(10)) == 0)
-                ;
-        }
-    }
-    printf("%d passed, %d failed\n", passed, failed);
-    if (passed + failed == 0 && argc > 1) {
-        printf("ipctests: no test matches the names given\n");
-        return 1;
-    }
-    return failed > 100 ? 100 : failed;
+    struct lanes_tests results = { 0, 0 };
+    lanes_test_table(&results, tests, NTESTS, argc, argv, drain_queue);
+    return lanes_test_summary(&results, "ipctests", argc);
 }

@@ -2,7 +2,8 @@
  * sysfs_write, sysfs_stat; kernel/generic/sysfs.c), run by os-test ("sysfs" configuration).
  *
  * A table of named tests, reported like usertests: "test NAME: ok" or "test NAME: FAILED
- * (why)", then exactly "N passed, N failed"; the exit status is the number of failures.
+ * (why)", then exactly "N passed, N failed"; the exit status is the number of failures (1 when no
+ * test matches the names given).
  * Covered: the boot-time tree (root, kernel, trace, mm, one directory per CPU), reading
  * attributes and path spellings, stat, every error (no such path, wrong kind, short buffers,
  * long paths, bad and read-only pointers), writing with the system capability and without it
@@ -441,8 +442,7 @@ static bool t_driver_node(void)
     return true;
 }
 
-struct test { const char *name; bool (*fn)(void); };
-static const struct test tests[] = {
+static const struct lanes_test tests[] = {
     { "sysfs-root", t_root },
     { "sysfs-cpus", t_cpus },
     { "sysfs-read", t_read },
@@ -455,16 +455,6 @@ static const struct test tests[] = {
 };
 #define NTESTS (sizeof tests / sizeof *tests)
 
-static bool selected(const char *name, int argc, char **argv)
-{
-    if (argc <= 1)
-        return true;
-    for (int i = 1; i < argc; i++)
-        if (strncmp(name, argv[i], strlen(argv[i])) == 0)
-            return true;
-    return false;
-}
-
 int main(int argc, char **argv)
 {
     if (argc > 2 && !strcmp(argv[1], "--child") && !strcmp(argv[2], "sleep")) {
@@ -474,20 +464,7 @@ int main(int argc, char **argv)
     system_cap = lanes_handle_by_tag("system");
     lanes_sys_sysinfo(&sysinfo);
     printf("sysfstests: %u tests on %u CPUs\n", (unsigned)NTESTS, sysinfo.ncpus);
-    int passed = 0, failed = 0;
-    for (size_t i = 0; i < NTESTS; i++) {
-        if (!selected(tests[i].name, argc, argv))
-            continue;
-        why[0] = 0;
-        bool ok = tests[i].fn();
-        if (ok) {
-            passed++;
-            printf(why[0] ? "test %s: ok (%s)\n" : "test %s: ok\n", tests[i].name, why);
-        } else {
-            failed++;
-            printf("test %s: FAILED (%s)\n", tests[i].name, why[0] ? why : "no reason given");
-        }
-    }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed;
+    struct lanes_tests results = { 0, 0 };
+    lanes_test_table(&results, tests, NTESTS, argc, argv, NULL);
+    return lanes_test_summary(&results, "sysfstests", argc);
 }

@@ -8,7 +8,8 @@
  * gets its declared ports, one that faults on a port it did not declare).
  *
  * Output: one line per test, "test NAME: ok" or "test NAME: FAILED (why)", then exactly
- * "N passed, N failed". Exit status: the number of failures (0 = all passed).
+ * "N passed, N failed" (the runner of lanes/testing.h). Exit status: the number of failures
+ * (0 = all passed, at most 100); 1 when no test matches the names given.
  * Usage: usertests [NAME-PREFIX...]        run all tests, or those whose names start so
  *        usertests --child MODE [ARG]      helper modes used by the tests themselves
  * Its manifest asks for the system capability (kernel self-tests, I/O port grants).
@@ -923,12 +924,7 @@ static bool t_malloc(void)
 
 /* ---- the table ---- */
 
-struct test {
-    const char *name;
-    bool (*fn)(void);
-};
-
-static const struct test tests[] = {
+static const struct lanes_test tests[] = {
     { "null-syscall", t_null },
     { "syscall-int80", t_int80 },
     { "ids", t_ids },
@@ -966,35 +962,16 @@ static const struct test tests[] = {
 };
 #define NTESTS (sizeof tests / sizeof *tests)
 
-static int passed, failed;
+static struct lanes_tests results;
 
 static void report(const char *name, bool ok)
 {
-    if (ok) {
-        passed++;
-        if (why[0])
-            printf("test %s: ok (%s)\n", name, why);
-        else
-            printf("test %s: ok\n", name);
-    } else {
-        failed++;
-        printf("test %s: FAILED (%s)\n", name, why[0] ? why : "no reason given");
-    }
-}
-
-static bool selected(const char *name, int argc, char **argv)
-{
-    if (argc <= 1)
-        return true;
-    for (int i = 1; i < argc; i++)
-        if (strncmp(name, argv[i], strlen(argv[i])) == 0)
-            return true;
-    return false;
+    lanes_test_report(&results, name, ok);
 }
 
 static void run_ktests(int argc, char **argv)
 {
-    if (!selected("ktest", argc, argv))
+    if (!lanes_test_selected("ktest", argc, argv))
         return;
     if (system_cap == LANES_HANDLE_NONE) {
         why[0] = 0;
@@ -1050,13 +1027,6 @@ int main(int argc, char **argv)
     lanes_sys_sysinfo(&sysinfo);
     printf("usertests: the kernel's self-tests, then %u user tests, on %u CPUs\n", (unsigned)NTESTS, sysinfo.ncpus);
     run_ktests(argc, argv);
-    for (size_t i = 0; i < NTESTS; i++) {
-        if (!selected(tests[i].name, argc, argv))
-            continue;
-        why[0] = 0;
-        bool ok = tests[i].fn();
-        report(tests[i].name, ok);
-    }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed > 100 ? 100 : failed;
+    lanes_test_table(&results, tests, NTESTS, argc, argv, NULL);
+    return lanes_test_summary(&results, "usertests", argc);
 }
