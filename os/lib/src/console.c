@@ -11,25 +11,27 @@
  * them, or keeps them in its log ring for the next server), and the lane is marked dead. Without
  * a live lane, a process that has an mbus lane looks (at most every 100 ms) for the server that
  * holds COM1 now and binds it — its mbus entry carries "claim=N", the kernel's claim count when it
- * took COM1 (sys_console_info), so a stale entry of a dead server is never picked. A read that
- * the kernel refuses with BUSY (a server took COM1 while we waited) rebinds the same way.
+ * took COM1 (sys_console_info), so a stale entry of a dead server is never picked (the mbus
+ * client is lanes/mbus.h, mbus.c). A read that the kernel refuses with BUSY (a server took COM1
+ * while we waited) rebinds the same way.
  */
 #include <lanes/console.h>
 #include <lanes/ipc.h>
+#include <lanes/mbus.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define CALL_TIMEOUT LANES_SEC(20)
 
-static lanes_mutex_t state_lock = LANES_MUTEX_INIT;   /* lane, dead, claim; the mbus queue */
+static lanes_mutex_t state_lock = LANES_MUTEX_INIT;   /* lane, dead, claim; one reconnect at a time */
 static lanes_mutex_t write_lock = LANES_MUTEX_INIT;
 static lanes_mutex_t read_lock = LANES_MUTEX_INIT;
 static bool inited;
 static int32_t con_lane = LANES_HANDLE_NONE, mbus_lane = LANES_HANDLE_NONE;
 static bool con_dead;
-static struct lanes_queue mq, wq, rq;
-static bool mq_ok, wq_ok, rq_ok;
+static struct lanes_queue wq, rq;
+static bool wq_ok, rq_ok;
 static uint8_t rbuf[8 + LANES_CONSOLE_MAX];              /* under read_lock */
 
 static void init_once(void)
@@ -58,145 +60,6 @@ int32_t lanes_console_lane(void)
     return con_dead ? LANES_HANDLE_NONE : con_lane;
 }
 
-/* ---- mbus client ---- */
-
-static int64_t mbus_call(int32_t mbus, struct lanes_acts *b, struct lane_ipc_completion *c, uint64_t timeout)
-{
-    if (!queue_ready(&mq, &mq_ok))
-        return LANES_E_NOMEM;
-    return lanes_ipc_call(&mq, mbus, b, c, timeout);
-}
-
-int64_t lanes_mbus_publish(int32_t mbus, const char *name, const char *props, int32_t lane, uint64_t *id)
-{
-    struct lane_msg_mbus_publish m = lanes_msg_mbus_publish_encode(name, props);
-    struct lanes_acts b;
-    struct lane_ipc_completion c;
-    lanes_acts_init(&b);
-    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY);
-    lanes_acts_send(&b, &m, sizeof m);
-    lanes_acts_push(&b, lane, LANES_RIGHT_ALL);
-    lanes_acts_recv_inline(&b);
-    lanes_acts_end(&b);
-    lanes_mutex_lock(&state_lock);
-    int64_t r = mbus_call(mbus, &b, &c, CALL_TIMEOUT);
-    lanes_mutex_unlock(&state_lock);
-    if (r)
-        return r;
-    struct lane_msg_mbus_reply rep;
-    if (lanes_msg_mbus_reply_decode(lanes_ipc_data(&c, 3), lanes_ipc_result(&c, 3)->length, &rep))
-        return LANES_E_INVAL;
-    if (id)
-        *id = rep.value;
-    return rep.error;
-}
-
-static int64_t mbus_find_locked(int32_t mbus, const char *filter, uint64_t after, struct lane_msg_mbus_entry *e)
-{
-    struct lane_msg_mbus_enumerate m = lanes_msg_mbus_enumerate_encode(after, filter);
-    struct lanes_acts b;
-    struct lane_ipc_completion c;
-    lanes_acts_init(&b);
-    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY | LANES_IPC_FLAG_WANT_LANE);
-    lanes_acts_send(&b, &m, sizeof m);
-    lanes_acts_recv_inline(&b);
-    lanes_acts_end(&b);
-    int64_t r = mbus_call(mbus, &b, &c, CALL_TIMEOUT);
-    int32_t conv = lanes_ipc_result(&c, 0)->handle;
-    struct lane_msg_mbus_reply rep;
-    if (r == 0 && lanes_msg_mbus_reply_decode(lanes_ipc_data(&c, 2), lanes_ipc_result(&c, 2)->length, &rep))
-        r = LANES_E_INVAL;
-    int64_t found = 0;
-    for (uint64_t i = 0; r == 0 && i < rep.value; i++) {
-        struct lane_msg_mbus_entry x;
-        lanes_acts_init(&b);
-        lanes_acts_recv_inline(&b);
-        r = mbus_call(conv, &b, &c, CALL_TIMEOUT);
-        if (r == 0 && lanes_msg_mbus_entry_decode(lanes_ipc_data(&c, 0), lanes_ipc_result(&c, 0)->length, &x))
-            r = LANES_E_INVAL;
-        if (r == 0 && (!found || x.id > e->id)) {
-            *e = x;
-            found = 1;
-        }
-    }
-    if (conv >= 0)
-        lanes_sys_handle_close(conv);
-    return r ? r : found;
-}
-
-int64_t lanes_mbus_find(int32_t mbus, const char *filter, uint64_t after, struct lane_msg_mbus_entry *e)
-{
-    lanes_mutex_lock(&state_lock);
-    int64_t r = mbus_find_locked(mbus, filter, after, e);
-    lanes_mutex_unlock(&state_lock);
-    return r;
-}
-
-static int64_t mbus_await_locked(int32_t mbus, const char *filter, uint64_t after, uint64_t timeout_ns,
-                                 struct lane_msg_mbus_entry *e)
-{
-    struct lane_msg_mbus_await m = lanes_msg_mbus_await_encode(after, filter);
-    struct lanes_acts b;
-    struct lane_ipc_completion c;
-    lanes_acts_init(&b);
-    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY);
-    lanes_acts_send(&b, &m, sizeof m);
-    lanes_acts_recv_inline(&b);
-    lanes_acts_end(&b);
-    int64_t r = mbus_call(mbus, &b, &c, timeout_ns);
-    if (r)
-        return r;
-    if (lanes_msg_mbus_entry_decode(lanes_ipc_data(&c, 2), lanes_ipc_result(&c, 2)->length, e) || e->id == 0)
-        return LANES_E_INVAL;
-    return 0;
-}
-
-int64_t lanes_mbus_await(int32_t mbus, const char *filter, uint64_t after, uint64_t timeout_ns,
-                         struct lane_msg_mbus_entry *e)
-{
-    lanes_mutex_lock(&state_lock);
-    int64_t r = mbus_await_locked(mbus, filter, after, timeout_ns, e);
-    lanes_mutex_unlock(&state_lock);
-    return r;
-}
-
-static int64_t mbus_bind_locked(int32_t mbus, uint64_t id)
-{
-    struct lane_msg_mbus_bind m = lanes_msg_mbus_bind_encode(id);
-    struct lanes_acts b;
-    struct lane_ipc_completion c;
-    lanes_acts_init(&b);
-    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY | LANES_IPC_FLAG_WANT_LANE);
-    lanes_acts_send(&b, &m, sizeof m);
-    lanes_acts_recv_inline(&b);
-    lanes_acts_end(&b);
-    int64_t r = mbus_call(mbus, &b, &c, CALL_TIMEOUT);
-    int32_t conv = lanes_ipc_result(&c, 0)->handle;
-    struct lane_msg_mbus_reply rep;
-    if (r == 0 && lanes_msg_mbus_reply_decode(lanes_ipc_data(&c, 2), lanes_ipc_result(&c, 2)->length, &rep))
-        r = LANES_E_INVAL;
-    if (r == 0 && rep.error)
-        r = rep.error;
-    int64_t lane = r;
-    if (r == 0) {
-        lanes_acts_init(&b);
-        lanes_acts_pull(&b);
-        r = mbus_call(conv, &b, &c, CALL_TIMEOUT);
-        lane = r ? r : lanes_ipc_result(&c, 0)->handle;
-    }
-    if (conv >= 0)
-        lanes_sys_handle_close(conv);
-    return lane;
-}
-
-int64_t lanes_mbus_bind(int32_t mbus, uint64_t id)
-{
-    lanes_mutex_lock(&state_lock);
-    int64_t r = mbus_bind_locked(mbus, id);
-    lanes_mutex_unlock(&state_lock);
-    return r;
-}
-
 /* ---- finding the console server ---- */
 
 int64_t lanes_console_reconnect(uint64_t timeout_ns)
@@ -213,13 +76,13 @@ int64_t lanes_console_reconnect(uint64_t timeout_ns)
     snprintf(filter, sizeof filter, "name=console&claim=%u", info.claims);
     struct lane_msg_mbus_entry e;
     lanes_mutex_lock(&state_lock);
-    int64_t r = mbus_find_locked(mbus_lane, filter, 0, &e);
+    int64_t r = lanes_mbus_find(mbus_lane, filter, 0, &e);
     if (r == 0)
-        r = timeout_ns ? mbus_await_locked(mbus_lane, filter, 0, timeout_ns, &e) : LANES_E_NOENT;
+        r = timeout_ns ? lanes_mbus_await(mbus_lane, filter, 0, timeout_ns, &e) : LANES_E_NOENT;
     else if (r == 1)
         r = 0;
     if (r == 0) {
-        r = mbus_bind_locked(mbus_lane, e.id);
+        r = lanes_mbus_bind(mbus_lane, e.id);
         if (r >= 0) {
             if (con_lane != LANES_HANDLE_NONE)
                 lanes_sys_handle_close(con_lane);

@@ -1,6 +1,6 @@
 /*
  * ipc.c — user-space side of IPC lanes: completion queues, action-list builders, the blocking
- * call and the dispatcher. See lanes/ipc.h for the API and os/abi/ipc.toml for the semantics.
+ * call (and lanes_ipc_request, the request/reply round trip on top of it) and the dispatcher. See lanes/ipc.h for the API and os/abi/ipc.toml for the semantics.
  *
  * A queue is a kernel-written ring mapped here: elements [tail, head) are complete. We read
  * head with acquire ordering, copy or use the element, and publish tail with release ordering;
@@ -195,6 +195,27 @@ int64_t lanes_ipc_call(struct lanes_queue *q, int32_t lane, struct lanes_acts *b
         if (r == 0 && out->tag == tag)
             return out->status;
     }
+}
+
+int64_t lanes_ipc_request(struct lanes_queue *q, int32_t lane, const void *msg, size_t len, uint32_t flags,
+                          int32_t push, uint64_t timeout_ns, struct lanes_reply *out)
+{
+    struct lanes_acts b;
+    lanes_acts_init(&b);
+    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY | flags);
+    lanes_acts_send(&b, msg, len);
+    if (push != LANES_HANDLE_NONE)
+        lanes_acts_push(&b, push, LANES_RIGHT_ALL);
+    lanes_acts_recv_inline(&b);
+    lanes_acts_end(&b);
+    uint32_t at = push != LANES_HANDLE_NONE ? 3 : 2;      /* results: offer, send, [push,] recv */
+    out->c.nresults = 0;                                   /* stays 0 if nothing completed */
+    int64_t r = lanes_ipc_call(q, lane, &b, &out->c, timeout_ns);
+    out->conv = (flags & LANES_IPC_FLAG_WANT_LANE) && out->c.nresults > 0 ? lanes_ipc_result(&out->c, 0)->handle
+                                                                          : LANES_HANDLE_NONE;
+    out->data = r == 0 ? lanes_ipc_data(&out->c, at) : NULL;
+    out->length = r == 0 ? lanes_ipc_result(&out->c, at)->length : 0;
+    return r;
 }
 
 const char *lanes_ipc_strerror(int64_t err)

@@ -28,6 +28,7 @@
 #include <lanes.h>
 #include <lanes/console.h>
 #include <lanes/ipc.h>
+#include <lanes/mbus.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -28,6 +28,7 @@
 #include <lanes/testing.h>
 #include <lanes/console.h>
 #include <lanes/ipc.h>
+#include <lanes/mbus.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,16 +199,10 @@ static bool t_demo(void)
     struct lanes_queue q;
     REQUIRE(lanes_queue_init(&q, 4) == 0, "queue");
     struct lane_msg_demo_compute m = lanes_msg_demo_compute_encode(1, 6, 7);
-    struct lanes_acts b;
-    struct lane_ipc_completion c;
-    lanes_acts_init(&b);
-    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY);
-    lanes_acts_send(&b, &m, sizeof m);
-    lanes_acts_recv_inline(&b);
-    lanes_acts_end(&b);
-    r = lanes_ipc_call(&q, (int32_t)lane, &b, &c, LANES_SEC(20));
+    struct lanes_reply a;
+    r = lanes_ipc_request(&q, (int32_t)lane, &m, sizeof m, 0, LANES_HANDLE_NONE, LANES_SEC(20), &a);
     struct lane_msg_demo_result res;
-    bool ok = r == 0 && lanes_msg_demo_result_decode(lanes_ipc_data(&c, 2), lanes_ipc_result(&c, 2)->length, &res) == 0;
+    bool ok = r == 0 && lanes_msg_demo_result_decode(a.data, a.length, &res) == 0;
     lanes_queue_close(&q);
     lanes_sys_handle_close((int32_t)lane);
     REQUIRE(ok, "demo.Compute: %s", E(r));

@@ -99,14 +99,10 @@ static void session(int32_t conv, int32_t back)
             reply(conv, 0, hello.round);
         } else if (lanes_msg_demo_compute_decode(m, len, &comp) == 0) {
             /* A nested conversation with the back server. */
-            lanes_acts_init(&b);
-            lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY);
-            lanes_acts_send(&b, &comp, sizeof comp);
-            lanes_acts_recv_inline(&b);
-            lanes_acts_end(&b);
+            struct lanes_reply a;
             struct lane_msg_demo_result res;
-            if (call(back, &b, &c) == 0 &&
-                lanes_msg_demo_result_decode(lanes_ipc_data(&c, 2), lanes_ipc_result(&c, 2)->length, &res) == 0)
+            if (lanes_ipc_request(&Q, back, &comp, sizeof comp, 0, LANES_HANDLE_NONE, T, &a) == 0 &&
+                lanes_msg_demo_result_decode(a.data, a.length, &res) == 0)
                 reply(conv, res.error, res.value);
             else
                 reply(conv, LANES_E_DEAD, 0);

@@ -1132,41 +1132,25 @@ static bool t_dispatcher(void)
 /* ---- mbus (the registry server, os/programs/mbus) ---- */
 
 #include <lanes/abi/messages.h>
-#include <lanes/console.h>
+#include <lanes/mbus.h>
 
-/* Publishing goes through libc's mbus client (lanes_mbus_publish, <lanes/console.h>). */
+/* Publishing, enumerating and binding go through libc's mbus client (<lanes/mbus.h>). */
+
+struct names { char *out; size_t cap; };
+
+static void add_name(const struct lane_msg_mbus_entry *e, void *arg)
+{
+    struct names *n = arg;
+    size_t l = strlen(n->out);
+    snprintf(n->out + l, n->cap - l, "%s%s", l ? "," : "", e->name);
+}
 
 /* Enumerates; returns the count (names joined with ',' into out) or an error. */
 static int64_t mbus_enumerate(int32_t mbus, uint64_t after, const char *filter, char *out, size_t cap)
 {
-    struct lane_msg_mbus_enumerate m = lanes_msg_mbus_enumerate_encode(after, filter);
-    struct lanes_acts b;
-    struct lane_ipc_completion c;
-    lanes_acts_init(&b);
-    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY | LANES_IPC_FLAG_WANT_LANE);
-    lanes_acts_send(&b, &m, sizeof m);
-    lanes_acts_recv_inline(&b);
-    lanes_acts_end(&b);
-    int64_t r = lanes_ipc_call(&Q, mbus, &b, &c, T1);
-    if (r)
-        return r;
-    int32_t conv = lanes_ipc_result(&c, 0)->handle;
-    struct lane_msg_mbus_reply rep;
-    if (lanes_msg_mbus_reply_decode(lanes_ipc_data(&c, 2), lanes_ipc_result(&c, 2)->length, &rep))
-        return LANES_E_INVAL;
+    struct names n = { out, cap };
     out[0] = 0;
-    for (uint64_t i = 0; i < rep.value; i++) {
-        lanes_acts_init(&b);
-        lanes_acts_recv_inline(&b);
-        struct lane_msg_mbus_entry e;
-        if (lanes_ipc_call(&Q, conv, &b, &c, T1) ||
-            lanes_msg_mbus_entry_decode(lanes_ipc_data(&c, 0), lanes_ipc_result(&c, 0)->length, &e))
-            return LANES_E_INVAL;
-        size_t l = strlen(out);
-        snprintf(out + l, cap - l, "%s%s", l ? "," : "", e.name);
-    }
-    lanes_sys_handle_close(conv);
-    return (int64_t)rep.value;
+    return lanes_mbus_enumerate(mbus, filter, after, add_name, &n);
 }
 
 static bool t_mbus(void)
@@ -1215,34 +1199,16 @@ static bool t_mbus(void)
     REQUIRE(c.status == 0 && lanes_msg_mbus_entry_decode(lanes_ipc_data(&c, 2), lanes_ipc_result(&c, 2)->length, &e) == 0 &&
                 e.id == 3 && !strcmp(e.name, "late-service"), "await: %s", E(c.status));
     /* Bind: a lane to object 1, which reaches the publisher's other end. */
-    struct lane_msg_mbus_bind bm = lanes_msg_mbus_bind_encode(id1);
-    lanes_acts_init(&b);
-    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY | LANES_IPC_FLAG_WANT_LANE);
-    lanes_acts_send(&b, &bm, sizeof bm);
-    lanes_acts_recv_inline(&b);
-    lanes_acts_end(&b);
-    REQUIRE(lanes_ipc_call(&Q, reg[0], &b, &c, T1) == 0, "bind");
-    int32_t conv = lanes_ipc_result(&c, 0)->handle;
-    lanes_acts_init(&b);
-    lanes_acts_pull(&b);
-    REQUIRE(lanes_ipc_call(&Q, conv, &b, &c, T1) == 0, "pull bound lane");
-    int32_t bound = lanes_ipc_result(&c, 0)->handle;
-    lanes_sys_handle_close(conv);
+    int64_t lb = lanes_mbus_bind(reg[0], id1);
+    REQUIRE(lb >= 0, "bind: %s", E(lb));
+    int32_t bound = (int32_t)lb;
     REQUIRE(submit1(bound, act(LANES_IPC_ACTION_SEND, "via mbus", 9), 1) == 0, "send");
     REQUIRE(submit1(svc[1], act(LANES_IPC_ACTION_RECV_INLINE, 0, 0), 2) == 0, "recv");
     struct lane_ipc_completion c1, c2;
     REQUIRE(two(&Q, &c1, &c2) && c2.status == 0 && !strcmp(lanes_ipc_data(&c2, 0), "via mbus"), "bound lane");
     /* Bind to an unknown id. */
-    bm = lanes_msg_mbus_bind_encode(99);
-    lanes_acts_init(&b);
-    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY);
-    lanes_acts_send(&b, &bm, sizeof bm);
-    lanes_acts_recv_inline(&b);
-    lanes_acts_end(&b);
-    struct lane_msg_mbus_reply rep;
-    REQUIRE(lanes_ipc_call(&Q, reg[0], &b, &c, T1) == 0 &&
-                lanes_msg_mbus_reply_decode(lanes_ipc_data(&c, 2), lanes_ipc_result(&c, 2)->length, &rep) == 0 &&
-                rep.error == LANES_E_NOENT, "bind 99");
+    r = lanes_mbus_bind(reg[0], 99);
+    REQUIRE(r == LANES_E_NOENT, "bind 99: %s", E(r));
     int32_t hs[] = { bound, svc[0], svc[1], tty[0], tty[1], late[0], late[1], reg[0] };
     for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
         lanes_sys_handle_close(hs[i]);

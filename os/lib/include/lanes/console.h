@@ -10,13 +10,14 @@
  * ring for the next server, or writes COM1 itself while there is none — and the library binds
  * the new server through mbus as soon as the kernel says one holds COM1 again.
  *
- * Also here: a small mbus client (find, await, bind, publish) for servers and init.
+ * The mbus client (find, await, bind, publish) is lanes/mbus.h; this header includes it.
  */
 #ifndef LANES_LIBC_CONSOLE_H
 #define LANES_LIBC_CONSOLE_H
 
 #include <lanes.h>
 #include <lanes/abi/messages.h>
+#include <lanes/mbus.h>
 
 #define LANES_CONSOLE_MAX 4096          /* bytes in one console.Write / console.Read */
 #define LANES_CONSOLE_NONBLOCK 1        /* console.Read flags */
@@ -45,17 +46,5 @@ void lanes_console_kernel_only(void);
 /** A console request of the caller's own making (tests): sends msg (+ data) in a conversation
  *  on the console lane and receives the reply into reply (cap bytes); returns the reply's length. */
 int64_t lanes_console_call(const void *msg, size_t len, void *reply, size_t cap, uint64_t timeout_ns);
-
-/* ---- mbus client (the registry: os/programs/mbus) ---- */
-
-/** Publishes lane under name with properties "k=v;k=v"; *id gets the object id. */
-int64_t lanes_mbus_publish(int32_t mbus, const char *name, const char *props, int32_t lane, uint64_t *id);
-/** The newest object with id > after matching filter: 1 found (*e filled), 0 none, < 0 error. */
-int64_t lanes_mbus_find(int32_t mbus, const char *filter, uint64_t after, struct lane_msg_mbus_entry *e);
-/** Waits up to timeout_ns for an object with id > after matching filter (found at once if it exists). */
-int64_t lanes_mbus_await(int32_t mbus, const char *filter, uint64_t after, uint64_t timeout_ns,
-                         struct lane_msg_mbus_entry *e);
-/** A lane to object id (a new handle). */
-int64_t lanes_mbus_bind(int32_t mbus, uint64_t id);
 
 #endif

@@ -12,6 +12,9 @@
  *   lanes_ipc_call(&q, lane, &b, &c, LANES_TIMEOUT_INFINITE) submit and wait for this one
  *   lanes_ipc_data(&c, 2)                                    the reply bytes (result 2)
  *
+ * lanes_ipc_request() is that round trip for a request message of os/abi/messages.toml and its
+ * inline reply (optionally with a pushed handle, or asking for a lane to the conversation).
+ *
  * The dispatcher runs callbacks: lanes_dispatch_submit(&d, lane, &b, cb, ctx, &tag), then
  * lanes_dispatch_run_once(&d, timeout) (or lanes_dispatch_run until lanes_dispatch_stop).
  * One dispatcher (and its queue) per thread.
@@ -84,6 +87,22 @@ int64_t lanes_ipc_submit(struct lanes_queue *q, int32_t lane, struct lanes_acts 
  *  dispatcher). Returns the completion's status (0 or the first action error). */
 int64_t lanes_ipc_call(struct lanes_queue *q, int32_t lane, struct lanes_acts *b,
                        struct lane_ipc_completion *out, uint64_t timeout_ns);
+
+/** What lanes_ipc_request got back. */
+struct lanes_reply {
+    struct lane_ipc_completion c;   /* the whole completion */
+    const void *data;               /* the reply's inline bytes (inside c: do not copy the struct), or NULL */
+    uint32_t length;                /* their length (0 unless the call returned 0) */
+    int32_t conv;                   /* WANT_LANE: the lane to the conversation (the caller closes it), or NONE */
+};
+
+/** One request: offer(ANCILLARY | flags){ send msg, push `push` with all rights (unless it is
+ *  LANES_HANDLE_NONE), recv_inline } on lane, completing on q, waited for up to timeout_ns
+ *  (lanes_ipc_call). Returns the call's status; the reply (to decode with the generated
+ *  lanes_msg_*_decode) and, with LANES_IPC_FLAG_WANT_LANE, the conversation's lane go to *out —
+ *  the lane even when a later action failed, so the caller can close it. */
+int64_t lanes_ipc_request(struct lanes_queue *q, int32_t lane, const void *msg, size_t len, uint32_t flags,
+                          int32_t push, uint64_t timeout_ns, struct lanes_reply *out);
 
 /** Creates a stream; lanes[0], lanes[1] are its two ends. */
 static inline int64_t lanes_stream(int32_t lanes[2]) { return lanes_sys_ipc_stream_create(lanes); }
