@@ -171,6 +171,10 @@ function checkIpc(events: TraceEvent[]): void {
   assert.ok(events.some((e) => e.name === 'ipc_match' && Number(e.fields['child_stream']) !== 0), 'offer/accept opened conversations');
   assert.ok(events.some((e) => e.name === 'ipc_cancel' && of(e, 'target')?.name === 'ipc_submit'), 'a cancel names the operation it cancelled');
   assert.ok(events.some((e) => e.name === 'wakeup' && of(e, 'cause') !== undefined), 'a wake-up names its cause');
+  // a thread waiting on its completion queue is woken by the other side's submit (or a cancel)
+  const ipcWakes = events.filter((e) => e.name === 'wakeup' && ['ipc_submit', 'ipc_cancel'].includes(of(e, 'cause')?.name ?? ''));
+  assert.ok(ipcWakes.length > 5, `IPC wake-ups name the submit that completed the pair (${ipcWakes.length})`);
+  for (const w of ipcWakes) assert.ok(of(w, 'cause')!.tsc <= w.tsc || of(w, 'cause')!.cpu !== w.cpu, 'the cause comes first');
   assert.ok(events.some((e) => e.name === 'proc_create' && e.fields['name'] === 'ipctests'));
 }
 

@@ -296,6 +296,8 @@ void *trace_reserve_slow(uint16_t type, uint32_t size, struct trace_slot *s)
         r->seq++;
         r->dropped_total++;
         this_cpu()->trace_fast_end = 0; /* the next event comes here to write the lost record */
+        if (trace_live)                 /* full: the drainer should take the host's tail back now */
+            __atomic_store_n(&trace_kick, 1, __ATOMIC_RELAXED);
         if (fl & 0x200)
             sti();
         return NULL;
@@ -370,19 +372,6 @@ size_t trace_preamble(uint8_t *buf, size_t cap)
         n += k;
     }
     return n;
-}
-
-size_t trace_make_transport_lost(uint8_t *buf, uint32_t transport, uint64_t count)
-{
-    struct trace_ev_transport_lost *l = (void *)buf;
-    memset(l, 0, sizeof *l);
-    l->h.type = TRACE_EV_TRANSPORT_LOST;
-    l->h.size = sizeof *l;
-    l->h.cpu = percpu_up_safe() ? (uint16_t)this_cpu()->id : 0;
-    l->h.tsc = rdtsc();
-    l->transport = transport;
-    l->count = count;
-    return sizeof *l;
 }
 
 static uint32_t crc_table[256];

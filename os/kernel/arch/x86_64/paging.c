@@ -4,6 +4,7 @@
  * The kernel's PML4 maps (all with 2 MiB pages):
  *   0xffff800000000000 + pa   direct map of all RAM and the first 4 GiB (MMIO there uncached)
  *   0xffffffff80000000 + pa   the kernel image window (first 1 GiB)
+ *   0xffffc00000000000        the trace rings' ivshmem BAR, write-back (trace_ivshmem.c)
  *   0 + pa                    identity map, only while the APs start; dropped afterwards
  * A process's PML4 shares the kernel half (entries 256..511, never changed after boot) and
  * owns its lower half, whose tables are created on demand and freed with the address space.

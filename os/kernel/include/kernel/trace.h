@@ -163,8 +163,6 @@ int64_t trace_set_classes(uint32_t mask);   /* returns the old mask */
 uint64_t trace_ring_used(uint32_t cpu);
 /* Builds trace_header + event_def records into buf; returns bytes (all of them or 0 if cap is short). */
 size_t trace_preamble(uint8_t *buf, size_t cap);
-/* Builds one meta record (lost / transport_lost) outside the rings. */
-size_t trace_make_transport_lost(uint8_t *buf, uint32_t transport, uint64_t count);
 uint32_t trace_crc32(uint32_t crc, const uint8_t *p, size_t n);
 void trace_drain_all(void);                 /* one drain pass (also used at panic) */
 extern uint32_t trace_transports;           /* bit 0 ivshmem, bit 1 COM2 */
