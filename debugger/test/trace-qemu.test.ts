@@ -154,6 +154,22 @@ async function probeTracing(): Promise<string | undefined> {
 }
 
 /** IPC events carry their causes: matches and completions name their submits, wake-ups name what woke them. */
+/** Runs a guest booted with trace.crash until it panics, stops it, reads its rings through the gdbstub. */
+async function flightAfterPanic(q: Awaited<ReturnType<typeof startQemu>>): Promise<Awaited<ReturnType<typeof readFlightRecorder>>> {
+  const c = await RspClient.connect(q.endpoint);
+  const stopped = c.resume();
+  const end = Date.now() + 120000;
+  while (!/System halted/.test(q.output())) {
+    if (Date.now() > end) throw new Error(`no panic:\n${q.output()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  c.interrupt();
+  await stopped;
+  const r = await readFlightRecorder(c, new Uint8Array(readFileSync(KERNEL64)));
+  c.close();
+  return r;
+}
+
 function checkIpc(events: TraceEvent[]): void {
   const byId = new Map(events.map((e) => [e.id, e]));
   const of = (e: TraceEvent, k: string) => byId.get(e.fields[k] as number);
@@ -321,17 +337,7 @@ describe('trace over QEMU transports', { skip: missing }, () => {
     // 2. no transport at all: the panicked guest's rings through the gdbstub
     const q = await startQemu({ kernel: KERNEL, initrd: INITRD, smp: 2, memory: '256M', accel: 'tcg', append: 'trace.crash' });
     try {
-      const c = await RspClient.connect(q.endpoint);
-      const stopped = c.resume();
-      const end = Date.now() + 120000;
-      while (!/System halted/.test(q.output())) {
-        if (Date.now() > end) throw new Error(`no panic:\n${q.output()}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      c.interrupt();
-      await stopped;
-      const r = await readFlightRecorder(c, new Uint8Array(readFileSync(KERNEL64)));
-      c.close();
+      const r = await flightAfterPanic(q);
       writeFileSync(join(dir, 'flight.ltrace'), r.file);
       const ft = loadTrace(join(dir, 'flight.ltrace'));
       const fl = ft.events.at(-1)!;
@@ -345,17 +351,7 @@ describe('trace over QEMU transports', { skip: missing }, () => {
     const shm = `/dev/shm/lanes-trace-panic-${process.pid}`;
     const q2 = await startQemu({ kernel: KERNEL, initrd: INITRD, smp: 2, memory: '256M', accel: 'tcg', append: 'trace.crash', args: qemuTraceArgs({ shm }) });
     try {
-      const c = await RspClient.connect(q2.endpoint);
-      const stopped = c.resume();
-      const end = Date.now() + 120000;
-      while (!/System halted/.test(q2.output())) {
-        if (Date.now() > end) throw new Error(`no panic:\n${q2.output()}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      c.interrupt();
-      await stopped;
-      const r = await readFlightRecorder(c, new Uint8Array(readFileSync(KERNEL64)));
-      c.close();
+      const r = await flightAfterPanic(q2);
       assert.match(q2.output(), /rings of \d+ KiB in ivshmem/);
       writeFileSync(join(dir, 'flight-shm.ltrace'), r.file);
       const ft = loadTrace(join(dir, 'flight-shm.ltrace'));
