@@ -144,18 +144,18 @@ test('return address → source line through the program\'s DWARF', { skip: fs.e
   assert.equal(be.resolve(Number(main.value), '../../etc/passwd'), null);
 });
 
-test('Break on next message: the breakpoint goes right after trace_emit_ipc_submit() in the kernel, with the target as a gdb condition', async () => {
+test('Break on next message: the breakpoint goes in the hook the kernel calls right after trace_emit_ipc_submit(), with the target as a gdb condition', async () => {
   const { submitBreakLine, breakCondition, IPC_SUBMIT_FILE } = await import('../../browser/views/ipc/break.js');
   const file = path.join(repo, 'os', IPC_SUBMIT_FILE);
   const src = fs.readFileSync(file, 'utf8');
   const line = submitBreakLine(src);
   const lines = src.split('\n');
+  const hook = lines.findIndex((l) => /\bvoid ipc_submit_recorded\(struct ipc_item \*it\)\s*$/.test(l));
+  assert.ok(hook >= 0 && line - 1 > hook && line - 1 <= hook + 3, `inside ipc_submit_recorded(): ${lines[line - 1]}`);
   const emit = lines.findIndex((l) => /=\s*trace_emit_ipc_submit\(/.test(l));
-  assert.ok(emit >= 0 && line - 1 > emit, 'after the emit');
-  assert.ok(/\bs->|\bif\b|\bit->/.test(lines[line - 1]!), `a statement in enqueue(): ${lines[line - 1]}`);
-  assert.ok(!/trace_emit_ipc_submit|^\s*\(/.test(lines[line - 1]!), 'not inside the emit call');
+  assert.ok(emit > hook && lines.slice(emit, emit + 6).some((l) => /ipc_submit_recorded\(it\)/.test(l)), 'enqueue() calls it right after the emit');
   assert.equal(breakCondition({ kind: 'lane', conv: 3, stream: '4097' }), 'it->s->id == 4097');
   assert.equal(breakCondition({ kind: 'conversation', conv: 3, stream: '18446744073709551615' }), 'it->s->id == 18446744073709551615 || it->s->parent == 18446744073709551615');
   assert.equal(breakCondition({ kind: 'process', pid: 12 }), 'it->sub->pid == 12');
-  assert.throws(() => submitBreakLine('int main(void) { return 0; }\n'), /no trace_emit_ipc_submit/);
+  assert.throws(() => submitBreakLine('int main(void) { return 0; }\n'), /no ipc_submit_recorded/);
 });

@@ -1,8 +1,9 @@
 /*
  * Break on next message: a one-shot conditional breakpoint on the kernel's IPC submit path
- * (os/kernel/generic/ipc/ipc.c, enqueue(): the statement right after trace_emit_ipc_submit(), so
- * the submit's trace id is known), through the debug session (debug.setBreakpoints with a gdb
- * condition and showUserSource):
+ * (os/kernel/generic/ipc/ipc.c: ipc_submit_recorded(it), which enqueue() calls right after an
+ * action's ipc_submit record is written, so the submit's trace id is known; a real function,
+ * because a line inside enqueue() is not exact at -O2), through the debug session
+ * (debug.setBreakpoints with a gdb condition and showUserSource):
  *   lane          it->s->id == STREAM
  *   conversation  it->s->id == STREAM || it->s->parent == STREAM   (the stream and its direct children)
  *   process       it->sub->pid == PID
@@ -45,15 +46,18 @@ export interface ViewLike {
 
 export const IPC_SUBMIT_FILE = 'kernel/generic/ipc/ipc.c';
 
-/** The line to break on: the first statement after `... = trace_emit_ipc_submit(...);` in enqueue(). */
+/** The line to break on: the statement in the body of ipc_submit_recorded() (the hook enqueue()
+ * calls right after trace_emit_ipc_submit()). */
 export function submitBreakLine(source: string): number {
   const lines = source.split('\n');
-  const at = lines.findIndex((l) => /=\s*trace_emit_ipc_submit\(/.test(l));
-  if (at < 0) throw new Error(`${IPC_SUBMIT_FILE} has no trace_emit_ipc_submit() call to break after`);
-  let i = at;
-  while (i < lines.length && !/;\s*$/.test(lines[i]!)) i++;
-  for (i++; i < lines.length; i++) if (lines[i]!.trim()) return i + 1;
-  throw new Error(`${IPC_SUBMIT_FILE}: nothing after trace_emit_ipc_submit()`);
+  const at = lines.findIndex((l) => /\bvoid\s+ipc_submit_recorded\s*\(/.test(l) && !/;\s*$/.test(l));
+  if (at < 0) throw new Error(`${IPC_SUBMIT_FILE} has no ipc_submit_recorded() to break in`);
+  for (let i = at + 1; i < lines.length; i++) {
+    const t = lines[i]!.trim();
+    if (t === '}') break;
+    if (t && t !== '{') return i + 1;
+  }
+  throw new Error(`${IPC_SUBMIT_FILE}: ipc_submit_recorded() has no statement to break on`);
 }
 
 /**

@@ -175,6 +175,18 @@ static bool giving(uint32_t t)
 }
 
 /* Under ipc_lock. */
+/*
+ * Lanescope's "Break on next message" (app/browser/views/ipc/break.ts) puts a conditional gdb
+ * breakpoint in here: called right after an action's ipc_submit record is written (tracing on),
+ * with `it` (it->trace_id set, it->s, it->sub). A real function, never inlined or specialised,
+ * so that the breakpoint address and `it` are exact at -O2 — a line inside enqueue() is not:
+ * the compiler is free to schedule the next statement's code before the record is written.
+ */
+__attribute__((noinline, noipa)) void ipc_submit_recorded(struct ipc_item *it)
+{
+    __asm__ volatile("" ::"r"(it) : "memory");
+}
+
 static void enqueue(struct ipc_item *it, struct ipc_stream *s, int side, struct work *w)
 {
     struct ipc_sub *sub = it->sub;
@@ -185,6 +197,8 @@ static void enqueue(struct ipc_item *it, struct ipc_stream *s, int side, struct 
     it->trace_id = trace_emit_ipc_submit(s->id, s->parent, sub->tag, send ? a->len : 0, a->type, sub->pid, sub->tid,
                                          (uint32_t)side, 1, sub->ret_addr, send ? sub->payload[it->idx] : NULL,
                                          send ? (uint32_t)MIN(a->len, 32) : 0);
+    if (it->trace_id)
+        ipc_submit_recorded(it);
     if (s->shutdown) {
         ipc_item_finish(it, LANES_E_LANE_SHUTDOWN);
         return;

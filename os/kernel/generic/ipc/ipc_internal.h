@@ -109,6 +109,7 @@ extern uint64_t ipc_next_stream_id;
 struct ipc_stream *ipc_stream_new(uint64_t parent);
 struct ipc_lane *ipc_lane_new(struct ipc_stream *s, int side);
 void ipc_item_finish(struct ipc_item *it, int err);      /* under ipc_lock */
+void ipc_submit_recorded(struct ipc_item *it);           /* the debugger's breakpoint hook (ipc.c) */
 int64_t ipc_submit(struct ipc_lane *l, const struct lane_ipc_action *acts, uint32_t n, struct ipc_queue *q,
                    uint64_t tag, uint64_t ret_addr);
 int64_t ipc_cancel(struct ipc_queue *q, uint64_t tag);
