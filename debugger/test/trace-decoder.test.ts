@@ -161,6 +161,34 @@ describe('trace decoder', () => {
     assert.ok(out.length >= base - 1, `resynchronised: ${out.length} of ${base}`);
   });
 
+  it('COM2: a reader that joins a running stream mid-frame loses that partial frame, counted as bytes, not as a corrupt frame', () => {
+    const good = scenario();
+    const dv = new DataView(good.buffer);
+    const frames: Uint8Array[] = [];
+    for (let off = 0, seq = 0; off < good.length; ) {
+      let end = off;
+      while (end < good.length && end - off < 120) end += dv.getUint16(end + 2, true);
+      frames.push(frameEncode(seq++, good.subarray(off, end)));
+      off = end;
+    }
+    const stream = concat(frames);
+    const cut = stream.subarray(Math.floor(frames[0]!.length / 2)); // attached in the middle of frame 0
+    const run = (joins: boolean) => {
+      const fd = new FrameDecoder();
+      fd.joinsMidStream = joins;
+      fd.records.holdUntilClock = false;
+      const evs = fd.push(cut);
+      fd.finish(evs);
+      return { fd, evs };
+    };
+    const live = run(true);
+    assert.equal(live.fd.stats.corruptFrames, 0, 'a live socket: no corrupt frame for the join');
+    assert.ok(live.fd.stats.corruptBytes > 0, 'the partial frame is counted as bytes');
+    assert.equal(live.fd.frames, frames.length - 1, 'every later frame decodes');
+    // a capture that should start at a frame boundary (a file from boot) still calls it corrupt
+    assert.equal(run(false).fd.stats.corruptFrames, 1);
+  });
+
   it('flight recorder ring parsing walks [keep, head) across the wrap and skips padding', () => {
     const size = 256;
     const data = new Uint8Array(size);

@@ -21,8 +21,11 @@ function fakeQemus(root: string, alive = false): number[] {
       return '';
     }
   };
-  return [...processTable().entries()]
-    .filter(([pid, p]) => p.comm === 'fake-qemu' && cmdline(pid).includes(root) && (!alive || isAlive(p.ppid)))
+  const table = processTable();
+  // (the script's `sleep &` is a forked fake-qemu until it execs sleep: a loaded machine can
+  // catch it in between, so a fake-qemu whose parent is a fake-qemu is not another QEMU)
+  return [...table.entries()]
+    .filter(([pid, p]) => p.comm === 'fake-qemu' && table.get(p.ppid)?.comm !== 'fake-qemu' && cmdline(pid).includes(root) && (!alive || isAlive(p.ppid)))
     .map(([pid]) => pid);
 }
 

@@ -4,7 +4,8 @@
  * FrameDecoder.push(bytes) splits the byte stream at 0x00, undoes COBS, checks the CRC32 and
  * the sequence number, and hands each good frame's records to a RecordDecoder. Noise between
  * frames, a truncated frame or a flipped bit costs exactly the frames it touches: they are
- * counted (stats.corruptFrames) and decoding continues at the next 0x00. A jump in the
+ * counted (stats.corruptFrames) and decoding continues at the next 0x00 (a reader that joins a
+ * running stream, joinsMidStream, loses only its first partial frame, as corrupt bytes). A jump in the
  * sequence number counts the frames that never arrived (stats.missingFrames).
  * cobsEncode/frameEncode are the kernel's algorithm, for tests and fixtures. Pure: no Node.
  */
@@ -89,6 +90,10 @@ export class FrameDecoder {
   private accLen = 0;
   private overflow = false;
   private lastSeq: number | undefined;
+  /** Set when the reader attaches to a stream that is already running (a live socket): the
+   * bytes before its first delimiter may be the tail of a frame. */
+  joinsMidStream = false;
+  private atStart = true;
   frames = 0;
   /** Called with each good frame's records (before decoding), e.g. to record them to a file. */
   onBlock: ((records: Uint8Array) => void) | undefined;
@@ -109,7 +114,8 @@ export class FrameDecoder {
         else this.overflow = true;
         continue;
       }
-      if (this.accLen || this.overflow) this.frame(out);
+      if (this.accLen || this.overflow) this.frame(out, this.atStart && this.joinsMidStream);
+      this.atStart = false;
       this.accLen = 0;
       this.overflow = false;
     }
@@ -124,21 +130,28 @@ export class FrameDecoder {
     return this.records.finish(out);
   }
 
-  private frame(out: TraceEvent[]): void {
+  /** first: the bytes before the first delimiter of a stream joined mid-way (joinsMidStream).
+   * If they are not a whole frame, the reader came in mid-frame (as finish() treats a capture
+   * cut mid-frame): they count as corrupt bytes, not as a corrupt frame. */
+  private frame(out: TraceEvent[], first = false): void {
     const st = this.stats;
+    const bad = () => {
+      if (first) st.corruptBytes += this.accLen;
+      else st.corruptFrames++;
+    };
     if (this.overflow) {
-      st.corruptFrames++;
+      bad();
       return;
     }
     const raw = cobsDecode(this.acc.subarray(0, this.accLen));
     if (!raw || raw.length < 8) {
-      st.corruptFrames++;
+      bad();
       return;
     }
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const want = dv.getUint32(raw.length - 4, true);
     if (crc32(raw.subarray(0, raw.length - 4)) !== want) {
-      st.corruptFrames++;
+      bad();
       return;
     }
     const seq = dv.getUint32(0, true);

@@ -71,6 +71,7 @@ export class TraceSession extends EventEmitter {
       this.frames = new FrameDecoder(this.decoder);
       this.frames.onBlock = (b) => this.record(b.slice());
       this.source = new SerialSource(opts.serial!);
+      this.source.on('live', () => (this.frames!.joinsMidStream = true));
       this.source.on('data', (b) => this.deliver(this.frames!.push(b)));
     }
     this.source.on('status', (m) => this.emit('status', m));

@@ -21,6 +21,8 @@ export interface Source extends EventEmitter {
   on(ev: 'data', fn: (b: Uint8Array) => void): this;
   on(ev: 'status', fn: (msg: string) => void): this;
   on(ev: 'end', fn: () => void): this;
+  /** the stream was already running when the source attached (a live COM2 socket) */
+  on(ev: 'live', fn: () => void): this;
 }
 
 export class SerialSource extends EventEmitter implements Source {
@@ -52,6 +54,7 @@ export class SerialSource extends EventEmitter implements Source {
       return;
     }
     if (st.isSocket()) {
+      this.emit('live');      // a running stream: the first bytes may be the middle of a frame
       const s = net.createConnection(this.path);
       this.sock = s;
       s.on('data', (d: Buffer) => {
