@@ -52,7 +52,11 @@ void backtrace(uint64_t rbp, uint64_t rip)
     if (rip)
         print_addr(rip);
     for (int depth = 0; depth < 32; depth++) {
-        if (rbp < KERNEL_VMA - (1ULL << 46) || (rbp & 7))
+        /* Thread stacks are in the direct map (pmm pages), the boot and idle stacks in the
+         * kernel image: follow frames only there (a wild rbp must not fault inside the panic). */
+        bool in_map = rbp >= DIRECT_MAP && rbp - DIRECT_MAP + 16 <= pmm_top();
+        bool in_image = rbp >= KERNEL_VMA && rbp - KERNEL_VMA + 16 <= (1ULL << 30);
+        if (!(in_map || in_image) || (rbp & 7))
             break;
         uint64_t *frame = (uint64_t *)rbp;
         uint64_t ret = frame[1];

@@ -115,4 +115,5 @@ void pmm_free(uint64_t pa)
 }
 
 uint64_t pmm_total_bytes(void) { return ntotal * PAGE_SIZE; }
+uint64_t pmm_top(void) { return npages * PAGE_SIZE; }
 uint64_t pmm_free_bytes(void) { return nfree * PAGE_SIZE; }

@@ -109,9 +109,13 @@ struct cpu *thread_lock_rq(struct thread *t)
     }
 }
 
+/* Start a new thread (thread_start): exactly once, whatever happened to it before. */
 void sched_enqueue(struct thread *t)
 {
     struct cpu *c = thread_lock_rq(t);
+    if (t->started || t->state != T_STOPPED)
+        panic("sched_enqueue: thread %u started twice (state %d)", t->tid, t->state);
+    t->started = true;
     make_ready(t, 0);
     spin_unlock(&c->rq_lock);
 }
@@ -305,8 +309,10 @@ void sched_yield(void)
 int thread_block(struct spinlock *held, int state, uint64_t deadline)
 {
     struct thread *t = current();
-    struct cpu *c = t->cpu;
     pushcli();
+    /* t->cpu only after interrupts are off: read before, a preemption in between could have
+     * moved us (idle stealing) and we would lock another CPU's run queue. */
+    struct cpu *c = t->cpu;
     if (deadline == 0) {
         if (held)
             spin_unlock(held);
@@ -366,7 +372,11 @@ void thread_interrupt(struct thread *t)
 void thread_kick(struct thread *t)
 {
     struct cpu *c = thread_lock_rq(t);
-    if (t->state == T_BLOCKED || t->state == T_SLEEPING || (t->state == T_STOPPED && t->killed))
+    /* A thread attached to its process but not yet started (thread_create_user ... thread_start)
+     * is STOPPED too: leave it to thread_start, which makes it ready once (it then dies on
+     * its way to user mode). Made ready here as well, it would be queued twice and run twice:
+     * two exits, two reaps (the second freed the NULL kernel stack: pmm_free 0x800000000000). */
+    if (t->state == T_BLOCKED || t->state == T_SLEEPING || (t->state == T_STOPPED && t->killed && t->started))
         make_ready(t, LANES_E_INTERRUPTED);
     else if (t->state == T_RUNNING && c != this_cpu())
         lapic_send_ipi(c->apic_id, VEC_RESCHED);

@@ -145,6 +145,7 @@ __attribute__((noreturn)) void thread_exit(void)
     list_del(&t->all_link);
     spin_unlock(&sched_all_lock);
     timer_remove(t);
+    pushcli();          /* this_cpu() only with interrupts off: a preemption could move us */
     struct cpu *c = this_cpu();
     spin_lock(&c->rq_lock);
     t->state = T_DEAD;
@@ -155,6 +156,8 @@ __attribute__((noreturn)) void thread_exit(void)
 
 void thread_reap(struct thread *t)
 {
+    if (!t->kstack)
+        panic("thread_reap: thread %u (pid %u) reaped twice", t->tid, t->proc->pid);
     pmm_free_contig(V2P(t->kstack), KSTACK_SIZE / PAGE_SIZE);
     t->kstack = NULL;
     if (t->last_of_proc && t->proc->vm) {

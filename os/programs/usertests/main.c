@@ -705,6 +705,56 @@ static bool t_smp_parallel(void)
          (long long)pp_cpu[0][1], (long long)pp_cpu[1][1]);
 }
 
+/* A process ends while one of its threads is creating another. The kernel attaches the new
+ * thread to the process (where an exit's kill reaches it) before thread_create starts it: a
+ * kill in between must not leave the thread runnable twice (it ran twice, was reaped twice
+ * and the second reap freed the NULL kernel stack: "pmm_free: page 0x800000000000"). */
+static uint8_t quick_stack[4096] __attribute__((aligned(16)));
+
+static void quick_exit_entry(void)
+{
+    lanes_sys_thread_exit();
+    for (;;)
+        ;
+}
+
+static void creator(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        int64_t h = lanes_sys_thread_create((const void *)(uintptr_t)quick_exit_entry, quick_stack + sizeof quick_stack - 64, 0);
+        if (h >= 0)
+            lanes_sys_handle_close((int32_t)h);
+    }
+}
+
+static int child_create_exit(const char *arg)
+{
+    lanes_thread_t t;
+    if (lanes_thread_start(&t, creator, NULL, 0) != 0)
+        return 3;
+    /* end at varying points of the creator's loop */
+    uint64_t ns = 200000 + (uint64_t)(arg ? atoi(arg) : 0) % 7 * 150000;
+    lanes_sys_sleep(ns);
+    return 0;
+}
+
+static bool t_thread_create_exit(void)
+{
+    for (int i = 0; i < 40; i++) {
+        char arg[12];
+        snprintf(arg, sizeof arg, "%d", i);
+        int64_t p = spawn_child("create-exit", arg, LANES_HANDLE_NONE, NULL, 0);
+        REQUIRE(p >= 0, "spawn %d: %s", i, E(p));
+        struct lane_exit_info info;
+        bool done = ended((int32_t)p, &info, LANES_SEC(20));
+        lanes_sys_handle_close((int32_t)p);
+        REQUIRE(done && info.state == LANES_PROC_STATE_EXITED && info.code == 0, "round %d: state %u code %d", i,
+                info.state, info.code);
+    }
+    return true;
+}
+
 static bool t_thread_list(void)
 {
     static struct lane_thread_record rec[128];
@@ -949,6 +999,7 @@ static const struct lanes_test tests[] = {
     { "interrupt", t_interrupt },
     { "smp-parallel", t_smp_parallel },
     { "thread-list", t_thread_list },
+    { "thread-create-exit", t_thread_create_exit },
     { "fault-null", t_fault_null },
     { "fault-ud", t_fault_ud },
     { "fault-gp", t_fault_gp },
@@ -1012,6 +1063,8 @@ static int child_main(int argc, char **argv)
         return argc > 3 ? atoi(argv[3]) : 0;
     if (strcmp(argv[2], "mem") == 0)
         return child_mem();
+    if (strcmp(argv[2], "create-exit") == 0)
+        return child_create_exit(argc > 3 ? argv[3] : NULL);
     if (strcmp(argv[2], "spin") == 0) {
         for (;;)
             lanes_sys_sleep(LANES_MS(50));

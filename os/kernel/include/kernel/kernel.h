@@ -96,6 +96,7 @@ uint64_t pmm_alloc_contig(size_t n);      /* n contiguous zeroed pages */
 void pmm_free(uint64_t pa);
 void pmm_free_contig(uint64_t pa, size_t n);
 uint64_t pmm_total_bytes(void);
+uint64_t pmm_top(void);                   /* end of the highest managed page (physical) */
 uint64_t pmm_free_bytes(void);
 void *kmalloc(size_t n);                  /* zeroed */
 void kfree(void *p);
@@ -208,6 +209,7 @@ struct thread {
     volatile int stop;
     bool is_idle, is_kernel;
     bool pinned;                /* never stolen by another CPU */
+    bool started;               /* thread_start ran (under the run-queue lock): only then may a kick make it ready */
     uint64_t fs_base;
     uint64_t cpu_ns, runnable_ns, run_start, ready_since;
     struct list proc_link;
