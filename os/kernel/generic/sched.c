@@ -32,6 +32,9 @@ extern const uint8_t *fpu_initial_state;
 
 static void rq_push(struct cpu *c, struct thread *t)
 {
+    if (t->on_rq)
+        panic("rq_push: thread %u is already on a run queue", t->tid);
+    t->on_rq = true;
     t->rq_next = NULL;
     if (c->rq_tail)
         c->rq_tail->rq_next = t;
@@ -50,6 +53,7 @@ static struct thread *rq_pop(struct cpu *c)
             c->rq_tail = NULL;
         c->rq_len--;
         t->rq_next = NULL;
+        t->on_rq = false;
     }
     return t;
 }
@@ -84,6 +88,10 @@ static void resched_idle_cpu(struct cpu *c)
 static void make_ready(struct thread *t, int reason)
 {
     struct cpu *c = t->cpu;
+    /* Only a thread that is switched out and waiting (or new) may become ready: a running or
+     * queued one would then be run twice (see thread_kick). */
+    if (t->state != T_BLOCKED && t->state != T_SLEEPING && t->state != T_STOPPED)
+        panic("make_ready: thread %u is in state %d", t->tid, t->state);
     t->state = T_READY;
     t->wake_reason = reason;
     t->ready_since = clock_ns();
@@ -145,6 +153,7 @@ static bool steal(struct cpu *me)
                     v->rq_tail = prev;
                 v->rq_len--;
                 t->rq_next = NULL;
+                t->on_rq = false;
                 __atomic_store_n(&t->cpu, me, __ATOMIC_RELEASE);
                 rq_push(me, t);
                 sysfs_count_migration(me->id);

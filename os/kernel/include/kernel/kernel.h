@@ -209,6 +209,7 @@ struct thread {
     volatile int stop;
     bool is_idle, is_kernel;
     bool pinned;                /* never stolen by another CPU */
+    bool on_rq;                 /* on a run queue (under that CPU's rq_lock): queued at most once */
     bool started;               /* thread_start ran (under the run-queue lock): only then may a kick make it ready */
     uint64_t fs_base;
     uint64_t cpu_ns, runnable_ns, run_start, ready_since;
@@ -265,7 +266,8 @@ struct process {
     struct kobj obj;
     uint32_t pid;
     char name[32];
-    struct vmspace *vm;
+    struct vmspace *vm;         /* NULL once the last thread is reaped */
+    volatile uint32_t vm_users; /* IPC copies using vm from another thread (xcopy.c): the reaper waits */
     struct spinlock lock;
     struct list threads;
     int nthreads;
