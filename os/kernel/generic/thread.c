@@ -161,8 +161,14 @@ void thread_reap(struct thread *t)
     pmm_free_contig(V2P(t->kstack), KSTACK_SIZE / PAGE_SIZE);
     t->kstack = NULL;
     if (t->last_of_proc && t->proc->vm) {
-        struct vmspace *vm = t->proc->vm;
-        t->proc->vm = NULL;
+        struct process *p = t->proc;
+        struct vmspace *vm = p->vm;
+        /* An IPC copy on another CPU may still be walking these page tables (a large copy runs
+         * outside ipc_lock on items ipc_process_gone leaves alone): it entered before it read
+         * p->vm (xcopy.c), so after the store either it sees NULL or we see it and wait. */
+        __atomic_store_n(&p->vm, NULL, __ATOMIC_SEQ_CST);
+        while (__atomic_load_n(&p->vm_users, __ATOMIC_SEQ_CST))
+            pause();
         vm_destroy(vm);
     }
     kobj_put(&t->obj);

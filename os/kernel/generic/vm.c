@@ -26,6 +26,16 @@ struct vmspace *vm_create(void)
 
 void vm_destroy(struct vmspace *vm)
 {
+    /* Its page tables go back to the allocator: no CPU may still run on them. The reaper can be
+     * a thread of the same process still on its way out (it was preempted in thread_exit and
+     * resumed here); another CPU may be running such a thread's last steps: it switches away
+     * soon (and clears its bit) without needing anything we hold. */
+    pushcli();
+    if (this_cpu()->loaded_vm == vm)
+        vm_activate(NULL);
+    popcli();
+    while (__atomic_load_n(&vm->cpumask, __ATOMIC_ACQUIRE))
+        pause();
     struct vm_region *r = vm->regions;
     while (r) {
         struct vm_region *n = r->next;

@@ -38,13 +38,44 @@ static void unlock2(struct vmspace *a, struct vmspace *b)
         spin_unlock(&b->lock);
 }
 
+/* Use p's address space from any thread: the last thread's reaper (thread_reap) waits for
+ * vm_users to drop before it frees the page tables; NULL if they are already gone. */
+static struct vmspace *vm_enter(struct process *p)
+{
+    __atomic_add_fetch(&p->vm_users, 1, __ATOMIC_SEQ_CST);
+    struct vmspace *vm = __atomic_load_n(&p->vm, __ATOMIC_SEQ_CST);
+    if (!vm)
+        __atomic_sub_fetch(&p->vm_users, 1, __ATOMIC_SEQ_CST);
+    return vm;
+}
+
+static void vm_leave(struct process *p)
+{
+    __atomic_sub_fetch(&p->vm_users, 1, __ATOMIC_SEQ_CST);
+}
+
+static int64_t xcopy_in(struct vmspace *dv, uint64_t dva, struct vmspace *sv, uint64_t sva, uint64_t len);
+
 int64_t xcopy(struct process *dp, uint64_t dva, struct process *sp, uint64_t sva, uint64_t len)
 {
     if (!user_range_ok(dva, len) || !user_range_ok(sva, len))
         return LANES_E_FAULT;
-    struct vmspace *dv = dp->vm, *sv = sp->vm;
-    if (!dv || !sv)
+    struct vmspace *dv = vm_enter(dp);
+    if (!dv)
         return LANES_E_DEAD;
+    struct vmspace *sv = vm_enter(sp);
+    if (!sv) {
+        vm_leave(dp);
+        return LANES_E_DEAD;
+    }
+    int64_t r = xcopy_in(dv, dva, sv, sva, len);
+    vm_leave(sp);
+    vm_leave(dp);
+    return r;
+}
+
+static int64_t xcopy_in(struct vmspace *dv, uint64_t dva, struct vmspace *sv, uint64_t sva, uint64_t len)
+{
     while (len) {
         uint64_t n = MIN(len, PAGE_SIZE - (dva & 0xfff));
         n = MIN(n, PAGE_SIZE - (sva & 0xfff));
@@ -66,10 +97,11 @@ int64_t xread(void *dst, struct process *sp, uint64_t sva, uint64_t len)
 {
     if (!user_range_ok(sva, len))
         return LANES_E_FAULT;
-    struct vmspace *sv = sp->vm;
+    struct vmspace *sv = vm_enter(sp);
     if (!sv)
         return LANES_E_DEAD;
     uint8_t *d = dst;
+    int64_t r = 0;
     while (len) {
         uint64_t n = MIN(len, PAGE_SIZE - (sva & 0xfff));
         spin_lock(&sv->lock);
@@ -77,11 +109,14 @@ int64_t xread(void *dst, struct process *sp, uint64_t sva, uint64_t len)
         if (spa)
             memcpy(d, P2V(spa), n);
         spin_unlock(&sv->lock);
-        if (!spa)
-            return LANES_E_FAULT;
+        if (!spa) {
+            r = LANES_E_FAULT;
+            break;
+        }
         d += n;
         sva += n;
         len -= n;
     }
-    return 0;
+    vm_leave(sp);
+    return r;
 }
