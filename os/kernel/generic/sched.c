@@ -283,8 +283,14 @@ void sched_finish_switch(void)
     struct cpu *c = this_cpu();
     struct thread *prev = c->prev;
     c->prev = NULL;
+    /* Whether prev died, decided while we still hold the run-queue lock it was switched out
+     * under: after the unlock, a prev that was only preempted or blocked can be woken, stolen
+     * by another CPU, run and exit there; reading T_DEAD then reaped it a second time (or
+     * while it was still running on that CPU) and freed its kernel stack twice (the second
+     * time NULL: "pmm_free: page 0x800000000000 is not allocated"). */
+    bool dead = prev && prev->state == T_DEAD;
     spin_unlock(&c->rq_lock);
-    if (prev && prev->state == T_DEAD)
+    if (dead)
         thread_reap(prev);
     timer_rearm();
 }
@@ -305,9 +311,11 @@ void sched_switch_away_locked(void)
 
 void schedule(void)
 {
+    pushcli();          /* this_cpu() only with interrupts off: a preemption could move us */
     struct cpu *c = this_cpu();
     spin_lock(&c->rq_lock);
     schedule_locked();
+    popcli();
 }
 
 void sched_yield(void)

@@ -957,6 +957,65 @@ static int child_exit_now(void)
     return 0;
 }
 
+/* A large copy (outside ipc_lock, on BUSY items that ipc_process_gone leaves alone) into a
+ * process that is exiting at that very moment: the copying thread must never walk page tables
+ * the exiting process's reaper has freed. The child says "ready" with its big receive queued
+ * behind, waits until we took the "ready", then exits (after a spin that varies per round)
+ * while our send copies into it. */
+#define BIG_COPY (256 * 1024)
+
+static int child_bigrecv(const char *arg)
+{
+    int32_t l = lanes_handle_by_tag("lane");
+    int64_t a = lanes_sys_mem_map(LANES_HANDLE_NONE, 0, 0, BIG_COPY, LANES_PROT_READ | LANES_PROT_WRITE);
+    if (a < 0)
+        return 1;
+    if (submit1(l, act(LANES_IPC_ACTION_SEND, "r", 1), 2) != 0 ||
+        submit1(l, act(LANES_IPC_ACTION_RECV_BUFFER, (void *)(uintptr_t)a, BIG_COPY), 1) != 0)
+        return 2;
+    struct lane_ipc_completion c;
+    do
+        if (!next(&Q, &c))
+            return 3;
+    while (c.tag != 2);
+    for (volatile int i = 0, n = atoi(arg) * 2000; i < n; i++)
+        ;
+    return 0;
+}
+
+static bool t_copy_exit(void)
+{
+    static uint8_t big[BIG_COPY];
+    memset(big, 0x5a, sizeof big);
+    int copied = 0, failed = 0;
+    for (int round = 0; round < 24; round++) {
+        int32_t l[2];
+        REQUIRE(lanes_stream(l) == 0, "stream");
+        struct lane_spawn_handle h = sh(l[1], "lane");
+        char arg[12];
+        snprintf(arg, sizeof arg, "%d", round % 8);
+        int64_t p = spawn_child("bigrecv", arg, &h, 1);
+        REQUIRE(p >= 0, "spawn: %s", E(p));
+        lanes_sys_handle_close(l[1]);
+        struct lane_ipc_completion c;
+        REQUIRE(submit1(l[0], act(LANES_IPC_ACTION_RECV_INLINE, 0, 0), 3) == 0 && next(&Q, &c) && c.tag == 3 &&
+                    c.status == 0, "ready: %s", E(c.status));
+        REQUIRE(submit1(l[0], act(LANES_IPC_ACTION_SEND, big, sizeof big), 4) == 0 && next(&Q, &c) && c.tag == 4,
+                "big send");
+        REQUIRE(c.status == 0 || c.status == LANES_E_END_OF_LANE || c.status == LANES_E_DEAD ||
+                    c.status == LANES_E_FAULT, "big send into an exiting process: %s", E(c.status));
+        if (c.status == 0)
+            copied++;
+        else
+            failed++;
+        char w[128];
+        REQUIRE(exited0(p, w), "round %d: %s", round, w);
+        lanes_sys_handle_close(l[0]);
+    }
+    printf("  copy-exit: 24 rounds: %d copies completed, %d ended by the exit\n", copied, failed);
+    return true;
+}
+
 static bool t_eol_process_death(void)
 {
     for (int round = 0; round < 2; round++) {
@@ -1241,6 +1300,7 @@ static const struct lanes_test tests[] = {
     { "ipc-cancel", t_cancel },
     { "ipc-cancel-race", t_cancel_race },
     { "ipc-eol-process-death", t_eol_process_death },
+    { "ipc-copy-exit", t_copy_exit },
     { "ipc-dispatcher", t_dispatcher },
     { "ipc-mbus", t_mbus },
     { "ipc-stress-ring", t_stress_ring },
@@ -1274,6 +1334,8 @@ int main(int argc, char **argv)
             return child_block();
         if (!strcmp(m, "exit"))
             return child_exit_now();
+        if (!strcmp(m, "bigrecv") && argc > 3)
+            return child_bigrecv(argv[3]);
         if (!strcmp(m, "ring") && argc > 3)
             return child_ring(argv[3]);
         return 99;
