@@ -48,6 +48,7 @@ struct process *process_create(const char *name, struct supervisor *sup)
         kfree(p);
         return NULL;
     }
+    p->vm_refs = 1;
     p->pid = __atomic_fetch_add(&next_pid, 1, __ATOMIC_RELAXED);
     strlcpy(p->name, name, sizeof p->name);
     trace_emit_proc_create(p->pid, percpu_up_safe() && this_cpu()->current ? this_cpu()->current->proc->pid : 0, p->name);

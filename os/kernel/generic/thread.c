@@ -161,15 +161,13 @@ void thread_reap(struct thread *t)
     pmm_free_contig(V2P(t->kstack), KSTACK_SIZE / PAGE_SIZE);
     t->kstack = NULL;
     if (t->last_of_proc && t->proc->vm) {
-        struct process *p = t->proc;
-        struct vmspace *vm = p->vm;
         /* An IPC copy on another CPU may still be walking these page tables (a large copy runs
-         * outside ipc_lock on items ipc_process_gone leaves alone): it entered before it read
-         * p->vm (xcopy.c), so after the store either it sees NULL or we see it and wait. */
+         * outside ipc_lock on items ipc_process_gone leaves alone): the address space goes
+         * with the last reference, the threads' or a copy's (vm_put, xcopy.c). */
+        struct process *p = t->proc;
+        p->vm_final = p->vm;
         __atomic_store_n(&p->vm, NULL, __ATOMIC_SEQ_CST);
-        while (__atomic_load_n(&p->vm_users, __ATOMIC_SEQ_CST))
-            pause();
-        vm_destroy(vm);
+        vm_put(p);
     }
     kobj_put(&t->obj);
 }

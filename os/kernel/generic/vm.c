@@ -47,6 +47,28 @@ void vm_destroy(struct vmspace *vm)
     kfree(vm);
 }
 
+/* Address spaces used from other threads (IPC copies): p->vm_refs counts the threads' share
+ * (1, dropped by the last thread's reaper after it cleared p->vm) and each user between
+ * vm_get and vm_put; the last one destroys it. vm_get returns NULL once p->vm is gone. */
+struct vmspace *vm_get(struct process *p)
+{
+    __atomic_add_fetch(&p->vm_refs, 1, __ATOMIC_SEQ_CST);
+    struct vmspace *vm = __atomic_load_n(&p->vm, __ATOMIC_SEQ_CST);
+    if (!vm)
+        vm_put(p);
+    return vm;
+}
+
+void vm_put(struct process *p)
+{
+    if (__atomic_sub_fetch(&p->vm_refs, 1, __ATOMIC_SEQ_CST) == 0) {
+        struct vmspace *vm = p->vm_final;
+        p->vm_final = NULL;
+        if (vm)
+            vm_destroy(vm);
+    }
+}
+
 void vm_activate(struct vmspace *vm)
 {
     struct cpu *c = this_cpu();

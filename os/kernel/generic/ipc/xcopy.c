@@ -38,39 +38,23 @@ static void unlock2(struct vmspace *a, struct vmspace *b)
         spin_unlock(&b->lock);
 }
 
-/* Use p's address space from any thread: the last thread's reaper (thread_reap) waits for
- * vm_users to drop before it frees the page tables; NULL if they are already gone. */
-static struct vmspace *vm_enter(struct process *p)
-{
-    __atomic_add_fetch(&p->vm_users, 1, __ATOMIC_SEQ_CST);
-    struct vmspace *vm = __atomic_load_n(&p->vm, __ATOMIC_SEQ_CST);
-    if (!vm)
-        __atomic_sub_fetch(&p->vm_users, 1, __ATOMIC_SEQ_CST);
-    return vm;
-}
-
-static void vm_leave(struct process *p)
-{
-    __atomic_sub_fetch(&p->vm_users, 1, __ATOMIC_SEQ_CST);
-}
-
 static int64_t xcopy_in(struct vmspace *dv, uint64_t dva, struct vmspace *sv, uint64_t sva, uint64_t len);
 
 int64_t xcopy(struct process *dp, uint64_t dva, struct process *sp, uint64_t sva, uint64_t len)
 {
     if (!user_range_ok(dva, len) || !user_range_ok(sva, len))
         return LANES_E_FAULT;
-    struct vmspace *dv = vm_enter(dp);
+    struct vmspace *dv = vm_get(dp);
     if (!dv)
         return LANES_E_DEAD;
-    struct vmspace *sv = vm_enter(sp);
+    struct vmspace *sv = vm_get(sp);
     if (!sv) {
-        vm_leave(dp);
+        vm_put(dp);
         return LANES_E_DEAD;
     }
     int64_t r = xcopy_in(dv, dva, sv, sva, len);
-    vm_leave(sp);
-    vm_leave(dp);
+    vm_put(sp);
+    vm_put(dp);
     return r;
 }
 
@@ -97,7 +81,7 @@ int64_t xread(void *dst, struct process *sp, uint64_t sva, uint64_t len)
 {
     if (!user_range_ok(sva, len))
         return LANES_E_FAULT;
-    struct vmspace *sv = vm_enter(sp);
+    struct vmspace *sv = vm_get(sp);
     if (!sv)
         return LANES_E_DEAD;
     uint8_t *d = dst;
@@ -117,6 +101,6 @@ int64_t xread(void *dst, struct process *sp, uint64_t sva, uint64_t len)
         sva += n;
         len -= n;
     }
-    vm_leave(sp);
+    vm_put(sp);
     return r;
 }

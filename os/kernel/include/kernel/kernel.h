@@ -152,6 +152,9 @@ struct vmspace {
 #define MMAP_BASE 0x0000100000000000ULL
 struct vmspace *vm_create(void);
 void vm_destroy(struct vmspace *vm);
+struct process;
+struct vmspace *vm_get(struct process *p);     /* p's address space for a copy, or NULL (vm.c) */
+void vm_put(struct process *p);
 int64_t vm_map(struct vmspace *vm, struct memobj *mo, uint64_t hint, uint64_t off, uint64_t len, uint32_t prot, uint64_t *out);
 int64_t vm_unmap(struct vmspace *vm, uint64_t addr, uint64_t len);
 uint64_t vm_translate(struct vmspace *vm, uint64_t va, bool write);
@@ -267,7 +270,8 @@ struct process {
     uint32_t pid;
     char name[32];
     struct vmspace *vm;         /* NULL once the last thread is reaped */
-    volatile uint32_t vm_users; /* IPC copies using vm from another thread (xcopy.c): the reaper waits */
+    volatile uint32_t vm_refs;  /* 1 for the threads (dropped at the last reap) + IPC copies using vm (xcopy.c) */
+    struct vmspace *vm_final;   /* vm, for whoever drops vm_refs to 0 */
     struct spinlock lock;
     struct list threads;
     int nthreads;
