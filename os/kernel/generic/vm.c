@@ -62,8 +62,9 @@ struct vmspace *vm_get(struct process *p)
 void vm_put(struct process *p)
 {
     if (__atomic_sub_fetch(&p->vm_refs, 1, __ATOMIC_SEQ_CST) == 0) {
-        struct vmspace *vm = p->vm_final;
-        p->vm_final = NULL;
+        /* An exchange: a vm_get that came after p->vm was cleared can take refs 0 -> 1 -> 0
+         * while the last reaper is here too; only one of them gets the address space. */
+        struct vmspace *vm = __atomic_exchange_n(&p->vm_final, NULL, __ATOMIC_SEQ_CST);
         if (vm)
             vm_destroy(vm);
     }
