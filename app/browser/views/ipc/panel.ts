@@ -23,6 +23,21 @@ export interface IpcPanelHooks {
 export const ipcPanelHooks: IpcPanelHooks = {};
 export const ipcDebug: { view?: IpcView; model?: IpcModel; feed?: TraceFeed } = {};
 
+function button(label: string, title: string, onclick: () => void): HTMLButtonElement {
+  const b = document.createElement('button');
+  b.textContent = label;
+  b.title = title;
+  b.onclick = onclick;
+  return b;
+}
+
+/** A default file name for the Run's trace in the project: traces/run-YYYYMMDD-HHMMSS.EXT (local time). */
+function runFileName(ext: string): string {
+  const d = new Date();
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `traces/run-${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}.${ext}`;
+}
+
 class IpcPanel {
   model!: IpcModel;
   view!: IpcView;
@@ -74,42 +89,26 @@ class IpcPanel {
   private addOpenButton(): void {
     const bar = this.host.querySelector('.ipcv-bar');
     if (!bar) return;
-    const b = document.createElement('button');
-    b.textContent = 'Open trace…';
-    b.title = 'Open a saved trace file (.ltrace) — e.g. a Run\'s recording or one made with the trace CLI';
-    b.onclick = () => {
-      const p = window.prompt('Trace file to open (absolute, or relative to the project):', this.source.path || 'trace.ltrace');
-      if (!p) return;
-      this.ctx.client.request('ipc.openTrace', { path: p }).catch((e: Error) => this.view.setStatus(`cannot open: ${e.message}`));
-    };
-    bar.insertBefore(b, bar.firstChild);
-    const sv = document.createElement('button');
-    sv.textContent = 'Save trace…';
-    sv.title = 'Save the current (or last) Run\'s trace recording into the project; reopen it with Open trace…';
-    sv.onclick = () => {
-      const d = new Date();
-      const pad = (n: number) => String(n).padStart(2, '0');
-      const def = `traces/run-${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}.ltrace`;
-      const p = window.prompt('Save the Run\'s trace as (relative to the project):', def);
-      if (!p) return;
-      this.ctx.client.request('trace.save', { path: p }).catch((e: Error) => this.view.setStatus(`cannot save: ${e.message}`));
-    };
-    bar.insertBefore(sv, b.nextSibling);
-    const ex = document.createElement('button');
-    ex.textContent = 'Export to Perfetto…';
-    ex.title = 'Write the current (or last) Run\'s trace in Perfetto\'s format (CPU scheduling, syscalls, IPC flows) to open in ui.perfetto.dev';
-    ex.onclick = () => {
-      const d = new Date();
-      const pad = (n: number) => String(n).padStart(2, '0');
-      const def = `traces/run-${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}.pftrace`;
-      const p = window.prompt('Export the Run\'s trace for Perfetto as (relative to the project):', def);
-      if (!p) return;
-      this.ctx.client
-        .request('trace.exportPerfetto', { path: p })
-        .then((r) => this.view.setStatus(`exported ${r.events.toLocaleString('en-US')} events to ${r.path} (${r.bytes.toLocaleString('en-US')} bytes) — open it in ui.perfetto.dev`))
-        .catch((e: Error) => this.view.setStatus(`cannot export: ${e.message}`));
-    };
-    bar.insertBefore(ex, sv.nextSibling);
+    const status = (what: string) => (e: Error) => this.view.setStatus(`cannot ${what}: ${e.message}`);
+    const buttons = [
+      button('Open trace…', 'Open a saved trace file (.ltrace) — e.g. a Run\'s recording or one made with the trace CLI', () => {
+        const p = window.prompt('Trace file to open (absolute, or relative to the project):', this.source.path || 'trace.ltrace');
+        if (p) this.ctx.client.request('ipc.openTrace', { path: p }).catch(status('open'));
+      }),
+      button('Save trace…', 'Save the current (or last) Run\'s trace recording into the project; reopen it with Open trace…', () => {
+        const p = window.prompt('Save the Run\'s trace as (relative to the project):', runFileName('ltrace'));
+        if (p) this.ctx.client.request('trace.save', { path: p }).catch(status('save'));
+      }),
+      button('Export to Perfetto…', 'Write the current (or last) Run\'s trace in Perfetto\'s format (CPU scheduling, syscalls, IPC flows) to open in ui.perfetto.dev', () => {
+        const p = window.prompt('Export the Run\'s trace for Perfetto as (relative to the project):', runFileName('pftrace'));
+        if (!p) return;
+        this.ctx.client
+          .request('trace.exportPerfetto', { path: p })
+          .then((r) => this.view.setStatus(`exported ${r.events.toLocaleString('en-US')} events to ${r.path} (${r.bytes.toLocaleString('en-US')} bytes) — open it in ui.perfetto.dev`))
+          .catch(status('export'));
+      }),
+    ];
+    bar.prepend(...buttons);
   }
 
   private async loadAbi(): Promise<void> {
