@@ -192,30 +192,40 @@ def gen_c(s: Schema) -> str:
     for e in s.events:
         w(f"#define TRACE_EV_{e.name.upper()} {e.id}\n")
     w(f"#define TRACE_NDEFS {len(s.events)}\n\n")
+    mx = max((e.fixed + 2 + e.tail.max + 7) & ~7 if e.tail else e.fixed for e in s.events if e.cls != "meta")
+    w(f"/* The largest record an emitter writes (the kernel's slow path stages one per CPU). */\n"
+      f"#define LANES_TRACE_MAX_RECORD {mx}u\n\n")
     w("struct trace_hdr {\n    uint16_t type;\n    uint16_t size;\n    uint16_t cpu;\n    uint16_t flags;\n"
       "    uint64_t tsc;\n    uint64_t id;\n};\n")
     w("_Static_assert(sizeof(struct trace_hdr) == 24, \"trace_hdr size\");\n")
     for off, (_, n) in zip((0, 2, 4, 6, 8, 16), HEADER):
         w(f"_Static_assert(offsetof(struct trace_hdr, {n}) == {off}, \"trace_hdr.{n}\");\n")
     w("\n/* Where an emit helper writes; filled by trace_reserve. */\n"
-      "struct trace_slot { void *rec; uint64_t id; uint64_t flags; void *ring; };\n"
+      "struct trace_slot { void *rec; uint64_t id; uint64_t flags; void *ring; uint64_t end; };\n"
       "extern volatile uint32_t trace_classes;\n"
       "void *trace_reserve(uint16_t type, uint32_t size, struct trace_slot *s);\n"
-      "void trace_commit(struct trace_slot *s);\n"
+      "uint64_t trace_commit(struct trace_slot *s);   /* the event's id; 0 if it was dropped */\n"
       "/* The includer may define TRACE_RESERVE / TRACE_COMMIT (same signatures) to an inline fast\n"
       " * path before including this header (the kernel does: kernel/trace.h). */\n"
       "#ifndef TRACE_RESERVE\n#define TRACE_RESERVE trace_reserve\n#endif\n"
       "#ifndef TRACE_COMMIT\n#define TRACE_COMMIT trace_commit\n#endif\n"
+      "/* 0 if TRACE_RESERVE never returns NULL (the kernel's: a record it cannot place is dropped at\n"
+      " * commit, which then returns 0), so the emitters need not test for it. */\n"
+      "#ifndef TRACE_RESERVE_MAY_FAIL\n#define TRACE_RESERVE_MAY_FAIL 1\n#endif\n"
       "/* The class test every trace_emit_<name>() macro makes at its call site, before any of its\n"
       " * arguments is evaluated: a filtered-out event costs one load and one branch. */\n"
       "#define TRACE_ON(cls) __builtin_expect((trace_classes & (cls)) != 0, 0)\n\n"
+      "/* A bytes tail (pointer, length), clamped to max; no bytes without a pointer. */\n"
+      "struct trace_bytes_ { const void *p; uint32_t n; };\n"
+      "static inline struct trace_bytes_ trace_bytes_(const void *p, uint32_t n, uint32_t max)\n"
+      "{\n    struct trace_bytes_ b = { p, p ? (n < max ? n : max) : 0 };\n    return b;\n}\n\n"
       "static inline uint32_t trace_tail_len_(const char *s, uint32_t max)\n"
       "{\n    uint32_t n = 0;\n    while (s && n < max && s[n])\n        n++;\n    return n;\n}\n\n"
       "/* Tail copy: 8 bytes at a time, then the rest; the caller zeroed the tail's last word.\n"
       " * 32 bytes (a full IPC payload, the usual case) go straight-line, without the loop. */\n"
       "static inline void trace_tail_copy_(uint8_t *dst, const void *src, uint32_t n)\n"
       "{\n    const uint8_t *s = (const uint8_t *)src;\n    uint32_t i = 0;\n"
-      "    if (n == 32) {\n        uint64_t w[4];\n        __builtin_memcpy(w, s, 32);\n"
+      "    if (n == 0)\n        return;\n    if (n == 32) {\n        uint64_t w[4];\n        __builtin_memcpy(w, s, 32);\n"
       "        __builtin_memcpy(dst, w, 32);\n        return;\n    }\n"
       "    for (; i + 8 <= n; i += 8) {\n        uint64_t w;\n        __builtin_memcpy(&w, s + i, 8);\n"
       "        __builtin_memcpy(dst + i, &w, 8);\n    }\n    for (; i < n; i++)\n        dst[i] = s[i];\n}\n\n")
@@ -257,7 +267,7 @@ def gen_c(s: Schema) -> str:
         else:
             w(f"    uint32_t size = {e.fixed}u;\n")
         w(f"    struct trace_slot s;\n    struct {st} *e = TRACE_RESERVE(TRACE_EV_{e.name.upper()}, size, &s);\n"
-          "    if (!e)\n        return 0;\n")
+          "    if (TRACE_RESERVE_MAY_FAIL && !e)\n        return 0;\n")
         for f in e.fields:
             if not f.tail:
                 w(f"    e->{f.name} = {f.name};\n")
@@ -267,10 +277,9 @@ def gen_c(s: Schema) -> str:
               f"    __builtin_memset((uint8_t *)e + size - 8, 0, 8);\n"
               f"    tp[0] = (uint8_t)tl;\n    tp[1] = (uint8_t)(tl >> 8);\n"
               f"    trace_tail_copy_(tp + 2, {t.name}, tl);\n")
-        w("    uint64_t id = e->h.id;\n    TRACE_COMMIT(&s);\n    return id;\n}\n")
+        w("    return TRACE_COMMIT(&s);\n}\n")
         if not meta:
-            w(f"#define trace_emit_{e.name}(...) \\\n"
-              f"    ({{ uint64_t trace_id_ = 0; if (TRACE_ON({cls})) trace_id_ = {fn}(__VA_ARGS__); trace_id_; }})\n")
+            w(emit_macro(e, st, cls))
         w("\n")
     w("/* Definition texts, sent as event_def records at the start of a trace. */\n")
     w("#define TRACE_DEF_TEXTS { \\\n")
@@ -278,6 +287,52 @@ def gen_c(s: Schema) -> str:
         w(f"    {{ {e.id}, {dict(s.classes)[e.cls]}, \"{e.text()}\" }}, \\\n")
     w("}\n\n#endif\n")
     return "".join(o)
+
+
+def emit_macro(e, st, cls) -> str:
+    """trace_emit_<name>(fields...): the class test, then reserve, then each argument expression
+    evaluated straight into its field (a macro, not a call: the compiler loads each value after
+    the reserve and stores it at once, instead of holding a dozen evaluated arguments in
+    registers, or on the stack, across it). Each argument is evaluated once, only if the class
+    is on; a tail's argument (and its length) before the reserve, since they decide the size."""
+    # A tail's argument(s) come through `...`: a compound literal's braces do not protect its
+    # commas from the preprocessor, but the function call trace_bytes_(__VA_ARGS__) parses them.
+    names = [f"a_{f.name}_" for f in e.fields if not f.tail] + (["..."] if e.tail else [])
+    L = []
+    L.append(f"#define trace_emit_{e.name}({', '.join(names)}) ({{")
+    L.append("    uint64_t trace_id_ = 0;")
+    L.append(f"    if (TRACE_ON({cls})) {{")
+    t = e.tail
+    if t:
+        if t.tail == "str":
+            L.append("        const char *trace_t_ = (__VA_ARGS__);")
+            L.append(f"        uint32_t trace_tl_ = trace_tail_len_(trace_t_, {t.max}u);")
+        else:
+            L.append(f"        struct trace_bytes_ trace_b_ = trace_bytes_(__VA_ARGS__, {t.max}u);")
+            L.append("        const void *trace_t_ = trace_b_.p;")
+            L.append("        uint32_t trace_tl_ = trace_b_.n;")
+        L.append(f"        uint32_t trace_size_ = ({e.fixed}u + 2u + trace_tl_ + 7u) & ~7u;")
+    else:
+        L.append(f"        uint32_t trace_size_ = {e.fixed}u;")
+    L.append("        struct trace_slot trace_s_;")
+    L.append(f"        struct {st} *trace_e_ = TRACE_RESERVE(TRACE_EV_{e.name.upper()}, trace_size_, &trace_s_);")
+    L.append("        if (!TRACE_RESERVE_MAY_FAIL || trace_e_) {")
+    for f in e.fields:
+        if not f.tail:
+            L.append(f"            trace_e_->{f.name} = (a_{f.name}_);")
+    if t:
+        L.append(f"            uint8_t *trace_tp_ = (uint8_t *)trace_e_ + {e.fixed};")
+        L.append("            __builtin_memset((uint8_t *)trace_e_ + trace_size_ - 8, 0, 8);")
+        L.append("            trace_tp_[0] = (uint8_t)trace_tl_;")
+        L.append("            trace_tp_[1] = (uint8_t)(trace_tl_ >> 8);")
+        L.append("            trace_tail_copy_(trace_tp_ + 2, trace_t_, trace_tl_);")
+    L.append("            trace_id_ = TRACE_COMMIT(&trace_s_);")
+    L.append("        }")
+    L.append("    }")
+    L.append("    trace_id_;")
+    L.append("})")
+    width = max(len(x) for x in L[1:]) + 1
+    return L[0] + " \\\n" + "".join(x.ljust(width) + "\\\n" for x in L[1:-1]) + L[-1] + "\n"
 
 
 def ts_str(x: str) -> str:

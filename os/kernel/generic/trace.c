@@ -7,7 +7,8 @@
  *   (kernel/trace.h): interrupts off, this CPU's ring, room without wrapping or reclaiming? ->
  *   header + fields written in place -> trace_commit_fast: publish head (release), interrupts
  *   back. Segment ends (every 64 KiB), reclaiming sent space (a segment at a time) and lost
- *   records are the slow path here (trace_reserve_slow).
+ *   records are the slow path: the record is staged in struct cpu's trace_stage and placed by
+ *   trace_commit_slow() here.
  * One producer per ring (its CPU, interrupts off), one consumer (the drainer, any CPU): the
  * producer reads `tail` with acquire and the consumer reads `head` with acquire, so neither
  * ever waits for the other. A record never straddles the end of a segment (or of the ring): the
@@ -267,51 +268,56 @@ static void set_fast_end(struct trace_ring *r)
     this_cpu()->trace_fast_end = seg_end < room_end ? seg_end : room_end;
 }
 
-/* Interrupts are off (s->flags: the flags before); on failure they are restored. On success
- * s->id is the head to publish at commit, as on the fast path. */
-void *trace_reserve_slow(uint16_t type, uint32_t size, struct trace_slot *s)
+/* The slow path (kernel/trace.h): the emitter wrote the record into this CPU's staging area
+ * (type and size by the fast path, the fields by the emitter); stamp it, place it in the ring
+ * (after a pending `lost` record, reclaiming sent space, padding to the next segment) or drop
+ * and count it. Interrupts are off since reserve; restored here (fl: the flags before).
+ * Returns the event's id, 0 if dropped. */
+uint64_t trace_commit_slow(const void *rec, uint64_t fl)
 {
-    uint64_t fl = s->flags;
+    uint64_t id = 0;
+    const struct trace_hdr *src = rec;
+    uint16_t type = src->type;
+    uint32_t size = src->size;
     uint32_t cpu = this_cpu()->id;
-    if (cpu >= trace_nrings || size > 0xfff8 || (size & 7)) {
-        if (fl & 0x200)
-            sti();
-        return NULL;
-    }
-    struct trace_ring *r = &trace_rings[cpu];
-    if (r->dropped) {
-        struct trace_ev_lost *l = ring_alloc(r, sizeof *l);
-        if (l) {
-            fill_hdr(&l->h, r, TRACE_EV_LOST, sizeof *l);
-            l->count = r->dropped;
-            l->first_seq = r->first_drop_seq;
-            r->dropped = 0;
+    if (cpu < trace_nrings && size >= sizeof(struct trace_hdr) && size <= CPU_TRACE_STAGE && !(size & 7)) {
+        struct trace_ring *r = &trace_rings[cpu];
+        if (r->dropped) {
+            struct trace_ev_lost *l = ring_alloc(r, sizeof *l);
+            if (l) {
+                fill_hdr(&l->h, r, TRACE_EV_LOST, sizeof *l);
+                l->count = r->dropped;
+                l->first_seq = r->first_drop_seq;
+                r->dropped = 0;
+                __atomic_store_n(&r->head, r->pend_head, __ATOMIC_RELEASE);
+            }
+        }
+        struct trace_hdr *h = r->dropped ? NULL : ring_alloc(r, size);
+        if (!h) {
+            if (!r->dropped++)
+                r->first_drop_seq = r->seq;
+            r->seq++;
+            r->dropped_total++;
+            this_cpu()->trace_fast_end = 0; /* the next event comes here to write the lost record */
+            if (trace_live)                 /* full: the drainer should take the host's tail back now */
+                __atomic_store_n(&trace_kick, 1, __ATOMIC_RELAXED);
+        } else {
+            memcpy(h, src, size);
+            fill_hdr(h, r, type, size);
+            id = h->id;
+            set_fast_end(r);
+            /* Half full and a transport drains: ask for an early drain (the drainer sleeps up to
+             * 100 ms while things are quiet; a burst fills 1 MiB in a few ms). Acted on where no
+             * lock is held (trace_kick_check, on the way back to user mode). Once per slow path:
+             * every few KiB. */
+            if (trace_live && r->pend_head - __atomic_load_n(&r->tail, __ATOMIC_RELAXED) > r->size / 2)
+                __atomic_store_n(&trace_kick, 1, __ATOMIC_RELAXED);
             __atomic_store_n(&r->head, r->pend_head, __ATOMIC_RELEASE);
         }
     }
-    struct trace_hdr *h = r->dropped ? NULL : ring_alloc(r, size);
-    if (!h) {
-        if (!r->dropped++)
-            r->first_drop_seq = r->seq;
-        r->seq++;
-        r->dropped_total++;
-        this_cpu()->trace_fast_end = 0; /* the next event comes here to write the lost record */
-        if (trace_live)                 /* full: the drainer should take the host's tail back now */
-            __atomic_store_n(&trace_kick, 1, __ATOMIC_RELAXED);
-        if (fl & 0x200)
-            sti();
-        return NULL;
-    }
-    fill_hdr(h, r, type, size);
-    set_fast_end(r);
-    /* Half full and a transport drains: ask for an early drain (the drainer sleeps up to 100 ms
-     * while things are quiet; a burst fills 1 MiB in a few ms). Acted on where no lock is held
-     * (trace_kick_check, on the way back to user mode). Once per slow path: every few KiB. */
-    if (trace_live && r->pend_head - __atomic_load_n(&r->tail, __ATOMIC_RELAXED) > r->size / 2)
-        __atomic_store_n(&trace_kick, 1, __ATOMIC_RELAXED);
-    s->ring = r;
-    s->id = r->pend_head;
-    return h;
+    if (fl & 0x200)
+        sti();
+    return id;
 }
 
 /* The out-of-line entry points the generated header declares (same contract as the fast path). */
@@ -320,9 +326,9 @@ void *trace_reserve(uint16_t type, uint32_t size, struct trace_slot *s)
     return trace_reserve_fast(type, size, s);
 }
 
-void trace_commit(struct trace_slot *s)
+uint64_t trace_commit(struct trace_slot *s)
 {
-    trace_commit_fast(s);
+    return trace_commit_fast(s);
 }
 
 /* ---- the preamble: trace_header + one event_def per event ---- */

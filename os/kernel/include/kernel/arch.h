@@ -70,6 +70,7 @@ struct timer_list {
 };
 
 /* Per-CPU data. The first fields are used by entry.S through %gs: keep their offsets. */
+#define CPU_TRACE_STAGE 512         /* >= LANES_TRACE_MAX_RECORD (checked in kernel/trace.h) */
 struct cpu {
     struct cpu *self;           /* %gs:0 */
     uint64_t kstack_top;        /* %gs:8  kernel stack for syscall entry (current thread's) */
@@ -106,6 +107,8 @@ struct cpu {
      * path may fill it (0: every event takes the slow path, e.g. a CPU without a ring) */
     struct trace_ring *trace_ring;
     uint64_t trace_fast_end;
+    /* the recorder's slow path writes a record here first (kernel/trace.h), then places it */
+    uint8_t trace_stage[CPU_TRACE_STAGE] __attribute__((aligned(8)));
 };
 
 #define MAX_CPUS 64

@@ -34,10 +34,11 @@
 /* The generated emitters reserve and commit through this file's inline fast path (below). */
 struct trace_slot;
 static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trace_slot *s);
-static inline void trace_commit_fast(struct trace_slot *s);
+static inline uint64_t trace_commit_fast(struct trace_slot *s);
 struct trace_ring;
 #define TRACE_RESERVE trace_reserve_fast
 #define TRACE_COMMIT trace_commit_fast
+#define TRACE_RESERVE_MAY_FAIL 0
 #include <lanes/abi/trace.h>
 
 #define TRACE_RING_PAGES 256                /* 1 MiB per CPU */
@@ -77,35 +78,41 @@ static inline bool percpu_up_safe(void)
 /* ---- recording: the fast path, inlined into every trace_emit_<name>() ----
  * Interrupts off (the ring has one producer: its CPU), the record written in place at head,
  * head published with a plain store (release), interrupts back. The fast path needs no lock, no
- * division, no serialising instruction and no copy: it takes the record's room if the ring
- * has it without wrapping and without reclaiming (one compare against this CPU's
- * trace_fast_end); anything else (a record that would straddle the end, reclaiming sent space,
- * a pending `lost` record, a CPU without a ring) goes to trace_reserve_slow() in
- * generic/trace.c. Interrupts stay off from reserve to commit, so the CPU (and its ring) cannot
- * change. Every instruction here is paid per event (about 30 for a small record), so the ring
- * and the fast-path limit are reached through %gs (struct cpu: trace_ring, trace_fast_end)
- * and the record's end travels in the slot, not through memory.
+ * division, no serialising instruction, no copy and no call: it takes the record's room if the
+ * ring has it without wrapping and without reclaiming (one compare against this CPU's
+ * trace_fast_end). Anything else (a record that would straddle a segment end, reclaiming sent
+ * space, a pending `lost` record, a CPU without a ring) is written into this CPU's staging area
+ * (struct cpu: trace_stage) and placed — or dropped — by trace_commit_slow() in generic/trace.c
+ * once all its fields are written. So there is no call between the emitter's arguments and
+ * its stores, and the compiler need not keep a dozen arguments alive across one (it used to
+ * spill them to the stack: a third of an IPC record's cost). Interrupts stay off from reserve
+ * to commit, so the CPU (and its ring and staging area) cannot change. The ring and the
+ * fast-path limit are reached through %gs (struct cpu) and the slot stays in registers.
  * No percpu_up test: trace_classes stays 0 until trace_init(), which runs after the boot CPU's
  * per-CPU area exists, and an AP emits nothing before its cpu_init(). */
-struct trace_slot;
-void *trace_reserve_slow(uint16_t type, uint32_t size, struct trace_slot *s);
+_Static_assert(LANES_TRACE_MAX_RECORD <= CPU_TRACE_STAGE, "struct cpu's trace_stage holds any record");
+uint64_t trace_commit_slow(const void *rec, uint64_t flags);   /* by value: the slot stays in registers */
 
 static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trace_slot *s)
 {
-    uint64_t fl = read_flags();
-    cli();
-    struct cpu *c = this_cpu();
+    /* pushf; cli; this CPU — one asm without a "memory" clobber, so the compiler may load the
+     * record's fields after it, straight into the record. Every access to the ring depends on
+     * `c`, the asm's output, so none can move above the cli; commit's release store and sti
+     * keep the record's stores inside. */
+    uint64_t fl;
+    struct cpu *c;
+    __asm__ volatile("pushfq; pop %0; cli; mov %%gs:0, %1" : "=&r"(fl), "=r"(c));
     struct trace_ring *r = c->trace_ring;
     s->flags = fl;
     s->ring = r;
     uint64_t head = r->head, end = head + size;
     if (__builtin_expect(end > c->trace_fast_end, 0)) {
-        /* through a copy: `s` itself never escapes, so it stays in registers */
-        struct trace_slot t = { .flags = fl };
-        void *p = trace_reserve_slow(type, size, &t);
-        s->ring = t.ring;
-        s->id = t.id;
-        return p;
+        struct trace_hdr *h = (struct trace_hdr *)c->trace_stage;
+        h->type = type;
+        h->size = (uint16_t)size;
+        s->rec = h;
+        s->end = 0;                               /* commit: the slow path */
+        return h;
     }
     struct trace_hdr *h = (struct trace_hdr *)(r->data + (head & (TRACE_RING_BYTES - 1)));
     uint32_t cpu = c->id, lo, hi;
@@ -115,17 +122,26 @@ static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trac
     __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
     ((uint32_t *)&h->tsc)[0] = lo;                /* two stores instead of shift + or + store */
     ((uint32_t *)&h->tsc)[1] = hi;
-    h->id = ((uint64_t)cpu << 48) | r->seq++;     /* seq < 2^48: no mask needed */
-    s->id = end;                                  /* the kernel's use of the slot: head after commit */
+    uint64_t id = ((uint64_t)cpu << 48) | r->seq++;   /* seq < 2^48: no mask needed */
+    h->id = id;
+    s->rec = h;
+    s->id = id;
+    s->end = end;
     return h;
 }
 
-static inline void trace_commit_fast(struct trace_slot *s)
+/* Returns the event's id (0: dropped). */
+static inline uint64_t trace_commit_fast(struct trace_slot *s)
 {
+    if (__builtin_expect(s->end == 0, 0))
+        return trace_commit_slow(s->rec, s->flags);
     struct trace_ring *r = (struct trace_ring *)s->ring;
-    __atomic_store_n(&r->head, s->id, __ATOMIC_RELEASE);
+    __atomic_store_n(&r->head, s->end, __ATOMIC_RELEASE);
     if (s->flags & 0x200)
         sti();
+    else
+        __asm__ volatile("" ::: "memory");       /* the record's stores stay before this point */
+    return s->id;
 }
 
 /* Causality for wake-ups: code about to wake a thread because of event `id` (an IPC submit,
