@@ -179,4 +179,66 @@ ${calls.join('\n')}
     assert.equal(fd.stats.missingFrames, 0);
     check(ev2, 'serial');
   });
+
+  it("a whole submission's ipc_submit (the kernel's record_submission) decodes as one ipc_submit per action, with the ids the kernel gave them", () => {
+    // {recv_inline, send 64 B, push_desc} (actions 0x634) and {send 5 B, recv_inline} (0x43),
+    // then a single action (nactions 1) and a record claiming 17 actions: both kept as they are.
+    const src = `#include <stdio.h>
+#include <string.h>
+#include <lanes/abi/trace.h>
+volatile uint32_t trace_classes = 0xffffffffu;
+static uint8_t buf[4096];
+static size_t pos, pend;
+static uint64_t seq;
+void *trace_reserve(uint16_t type, uint32_t size, struct trace_slot *s)
+{
+    struct trace_hdr *h = (void *)(buf + pos);
+    memset(h, 0xee, size);
+    h->type = type; h->size = (uint16_t)size; h->cpu = 1; h->flags = 0;
+    h->tsc = 1000 + seq; h->id = (1ULL << 48) | seq; seq++;
+    s->rec = h; s->id = h->id; s->flags = 0; s->ring = NULL; s->end = 0;
+    pend = pos + size;
+    return h;
+}
+uint64_t trace_commit(struct trace_slot *s) { pos = pend; return s->id; }
+int main(int argc, char **argv)
+{
+    (void)argc;
+    static const uint8_t p[64] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33 };
+    trace_emit_ipc_submit(9, 2, 77, 64, 0x634, 4, 5, 1, 3, 0x401000, p, 64);
+    trace_emit_ipc_submit(10, 0, 78, 5, 0x43, 4, 6, 0, 2, 0x401010, p, 5);
+    trace_emit_ipc_submit(11, 0, 79, 0, 0x4, 4, 6, 0, 1, 0x401020, NULL, 0);
+    trace_emit_ipc_submit(12, 0, 80, 0, 0x4, 4, 6, 0, 17, 0x401030, NULL, 0);
+    FILE *f = fopen(argv[1], "wb");
+    fwrite(buf, 1, pos, f);
+    fclose(f);
+    return 0;
+}
+`;
+    writeFileSync(join(dir, 'submit.c'), src);
+    execFileSync('gcc', ['-std=gnu17', '-Wall', '-Wextra', '-Werror', '-I', join(dir, 'inc'), '-o', join(dir, 'submit'), join(dir, 'submit.c')]);
+    execFileSync(join(dir, 'submit'), [join(dir, 'submit.bin')]);
+    const dec = new RecordDecoder();
+    dec.holdUntilClock = false;
+    const evs = [...dec.push(new Uint8Array(readFileSync(join(dir, 'submit.bin')))), ...dec.finish()];
+    assert.deepEqual(evs.map((e) => e.name), Array(7).fill('ipc_submit'), '3 + 2 + 1 + 1 events');
+    const base = 1n << 48n;
+    assert.deepEqual(evs.map((e) => BigInt(e.id)), [base, base + (1n << 42n), base + (2n << 42n), base + 1n, base + 1n + (1n << 42n), base + 2n, base + 3n]);
+    assert.deepEqual(evs.map((e) => Number(e.fields['actions'])), [4, 3, 6, 3, 4, 4, 4], 'one action each, in order');
+    assert.deepEqual(evs.map((e) => Number(e.fields['nactions'])), [1, 1, 1, 1, 1, 1, 17]);
+    assert.deepEqual(evs.map((e) => Number(e.fields['bytes'])), [0, 64, 0, 5, 0, 0, 0], "the send's size on the send only");
+    assert.deepEqual(evs.map((e) => (e.fields['payload'] as Uint8Array).length), [0, 32, 0, 5, 0, 0, 0], "the send's payload on the send only");
+    assert.deepEqual(Array.from(evs[1]!.fields['payload'] as Uint8Array), Array.from({ length: 32 }, (_, i) => i + 1));
+    for (const [i, want] of [[0, 0], [1, 0], [2, 0], [3, 1], [4, 1]] as const) {
+      const e = evs[i]!;
+      assert.equal(e.tsc, 1000 + want, 'at the record\'s time');
+      assert.equal(Number(e.fields['stream']), 9 + want);
+      assert.equal(Number(e.fields['tag']), 77 + want);
+      assert.equal(Number(e.fields['tid']), 5 + want);
+      assert.equal(Number(e.fields['lane']), want ? 0 : 1);
+      assert.equal(Number(e.fields['ret_addr']), 0x401000 + 16 * want);
+    }
+    assert.equal(dec.stats.records, 4);
+    assert.equal(dec.stats.events, 7);
+  });
 });

@@ -5,7 +5,8 @@
  * are decoded only for the events a consumer asks about (fieldsAt / eventAt).
  * Bad records are skipped 8 bytes at a time exactly like RecordDecoder. Rows are records as
  * recorded: an ipc_exchange stays one row (RecordDecoder expands it into ipc_match + two
- * ipc_complete events; a consumer of columns does that itself). Pure: no Node.
+ * ipc_complete events), so does a whole submission's ipc_submit (RecordDecoder: one per
+ * action); a consumer of columns does that itself. Pure: no Node.
  */
 import { DefTable, parseDef } from './defs.js';
 import { decodeFields, type FieldValue } from './records.js';

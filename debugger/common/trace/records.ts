@@ -12,7 +12,7 @@
  * still returned (unknown: true, the raw bytes in fields.raw). Pure: no Node.
  */
 import { DefTable, parseDef, type EventDef } from './defs.js';
-import { EV, TRACE_MAGIC } from './schema.gen.js';
+import { EV, TRACE_ENUMS, TRACE_MAGIC } from './schema.gen.js';
 
 export type FieldValue = number | bigint | string | Uint8Array;
 
@@ -102,6 +102,9 @@ const EV_DEF = EV.event_def;
 const EV_LOST = EV.lost;
 const EV_TLOST = EV.transport_lost;
 const EV_EXCHANGE = EV.ipc_exchange;
+const EV_SUBMIT = EV.ipc_submit;
+const ACTION_SEND = Number(Object.entries(TRACE_ENUMS['ipc_action']!).find(([, v]) => v === 'send')![0]);
+const MAX_SUBMIT_ACTIONS = 16; // 4 bits each in the u64 `actions`
 const EV_MATCH = EV.ipc_match;
 const EV_COMPLETE = EV.ipc_complete;
 const TWO32 = 4294967296;
@@ -270,7 +273,35 @@ export class RecordDecoder {
       this.expandExchange(ev, out);
       return;
     }
+    if (type === EV_SUBMIT && def && this.expandSubmission(ev, out)) return;
     this.emit(ev, out);
+  }
+
+  /**
+   * An ipc_submit with 2..16 actions is one record for a whole submission (the kernel's
+   * record_submission in os/kernel/generic/ipc/ipc.c: its top-level actions, at most one of
+   * them a send). Consumers get what the kernel records for a single action: one ipc_submit per
+   * action, in order, nactions 1, the send's bytes and payload on the send only. Action k's id
+   * is the record's id plus k << 42 (the ids the kernel gave the actions, which their matches,
+   * completions and wake-ups name). Returns false for a record to keep as it is.
+   */
+  private expandSubmission(ev: TraceEvent, out: TraceEvent[]): boolean {
+    const f = ev.fields;
+    const n = f['nactions'];
+    if (typeof n !== 'number' || n < 2 || n > MAX_SUBMIT_ACTIONS) return false;
+    const acts = BigInt(f['actions'] as number | bigint);
+    const { cpu, tsc, id, seq } = ev;
+    const def = this.defs.get(EV_SUBMIT);
+    const empty = new Uint8Array(0);
+    for (let k = 0; k < n; k++) {
+      const t = Number((acts >> BigInt(4 * k)) & 15n);
+      const send = t === ACTION_SEND;
+      const did = typeof id === 'bigint' ? id + (BigInt(k) << 42n) : id + k * 2 ** 42;
+      this.emit(TraceEvent.derived(EV_SUBMIT, cpu, tsc, did, seq, def, {
+        ...f, actions: t, nactions: 1, bytes: send ? f['bytes']! : 0, payload: send ? f['payload']! : empty,
+      }), out);
+    }
+    return true;
   }
 
   /**

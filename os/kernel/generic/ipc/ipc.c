@@ -189,14 +189,17 @@ __attribute__((noinline, noipa)) void ipc_submit_recorded(struct ipc_item *it)
 
 static void enqueue(struct ipc_item *it, struct ipc_stream *s, int side, struct work *w)
 {
+    TRACE_IRQS_ARE_OFF();                   /* ipc_lock */
     struct ipc_sub *sub = it->sub;
     const struct lane_ipc_action *a = &sub->act[it->idx];
     it->s = s;
     it->side = side;
-    bool send = a->type == LANES_IPC_ACTION_SEND;
-    it->trace_id = trace_emit_ipc_submit(s->id, s->parent, sub->tag, send ? a->len : 0, a->type, sub->pid, sub->tid,
-                                         (uint32_t)side, 1, sub->ret_addr, send ? sub->payload[it->idx] : NULL,
-                                         send ? (uint32_t)MIN(a->len, 32) : 0);
+    if (!it->recorded) {
+        bool send = a->type == LANES_IPC_ACTION_SEND;
+        it->trace_id = trace_emit_ipc_submit(s->id, s->parent, sub->tag, send ? a->len : 0, a->type, sub->pid,
+                                             sub->tid, (uint32_t)side, 1, sub->ret_addr,
+                                             send ? sub->payload[it->idx] : NULL, send ? (uint32_t)MIN(a->len, 32) : 0);
+    }
     if (it->trace_id)
         ipc_submit_recorded(it);
     if (s->shutdown) {
@@ -334,6 +337,7 @@ static void transfer(struct pair *p, struct work *w, bool locked)
 
     if (!locked)
         spin_lock(&ipc_lock);
+    TRACE_IRQS_ARE_OFF();                   /* ipc_lock */
     int ea = (gi == ia) ? ge : te, eb = (gi == ia) ? te : ge;
     bool opened = child && cl[0] && cl[1] && !(ge && te);
     /* One record for the match and both completions (both items finish right here, with the
@@ -450,6 +454,50 @@ static int parse_level(struct ipc_sub *sub, int *i, int parent)
     }
 }
 
+/*
+ * Under ipc_lock, tracing on: one ipc_submit record for all the actions of a submission (they
+ * are enqueued together, on the same lane), instead of one per action: the tracer's most
+ * frequent IPC record. `actions` lists their types (4 bits each, first in the low bits),
+ * `nactions` how many; `bytes` and `payload` are the send's, so a submission qualifies only
+ * with two or more actions, at most one send and no ancillary actions (which are queued later,
+ * on the conversation their OFFER/ACCEPT opens). Action k's trace id is the record's id plus
+ * k << 42 (bits of the sequence part no real sequence number reaches); the decoder (debugger/
+ * common/trace/records.ts) expands the record into one ipc_submit per action with exactly those ids,
+ * so consumers see what the kernel recorded before. enqueue() then records nothing more for
+ * these items (`recorded`). A full ring drops the one record: its lost count then stands for
+ * all of them.
+ */
+#define IPC_TRACE_SUBID_SHIFT 42
+static void record_submission(struct ipc_sub *sub, struct ipc_lane *l)
+{
+    TRACE_IRQS_ARE_OFF();                   /* ipc_lock */
+    int n = sub->n, send = -1;
+    if (n < 2)
+        return;
+    uint64_t actions = 0;
+    for (int i = 0; i < n; i++) {
+        uint32_t t = sub->act[i].type;
+        if (sub->parent[i] >= 0)
+            return;                         /* ancillary actions: a record per item */
+        if (t == LANES_IPC_ACTION_SEND) {
+            if (send >= 0)
+                return;                     /* two payloads: a record per item */
+            send = i;
+        }
+        actions |= (uint64_t)(t & 0xf) << (4 * i);
+    }
+    uint64_t bytes = send >= 0 ? sub->act[send].len : 0;
+    uint64_t id = trace_emit_ipc_submit(l->s->id, l->s->parent, sub->tag, bytes, actions, sub->pid, sub->tid,
+                                        (uint32_t)l->side, (uint32_t)n, sub->ret_addr,
+                                        send >= 0 ? sub->payload[send] : NULL, (uint32_t)MIN(bytes, 32));
+    uint64_t step = id ? 1ULL << IPC_TRACE_SUBID_SHIFT : 0;
+    for (int i = 0; i < n; i++, id += step) {
+        sub->item[i].recorded = true;
+        sub->item[i].trace_id = id;
+    }
+}
+_Static_assert(IPC_MAX < (1 << (46 - IPC_TRACE_SUBID_SHIFT)), "sub-ids stay below ipc_exchange's bits 46, 47");
+
 int64_t ipc_submit(struct ipc_lane *l, const struct lane_ipc_action *acts, uint32_t n, struct ipc_queue *q,
                    uint64_t tag, uint64_t ret_addr)
 {
@@ -532,6 +580,8 @@ int64_t ipc_submit(struct ipc_lane *l, const struct lane_ipc_action *acts, uint3
     spin_lock(&ipc_lock);
     list_add_tail(&ipc_live_subs, &sub->plink);
     list_add_tail(&q->subs, &sub->qlink);
+    if (TRACE_ON(TRACE_CLASS_IPC))
+        record_submission(sub, l);
     for (int i = 0; i < (int)n; i++)
         if (sub->parent[i] < 0)
             enqueue(&sub->item[i], l->s, l->side, &w);

@@ -50,6 +50,7 @@ struct ipc_item {
     int state;
     struct ipc_stream *s;           /* where it is (was) queued; a reference while QUEUED */
     int side;
+    bool recorded;                  /* its ipc_submit is already recorded (the submission's record) */
     struct ipc_event *ev;           /* event awaits */
     uint64_t trace_id;
 };
