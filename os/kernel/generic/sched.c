@@ -87,6 +87,7 @@ static void resched_idle_cpu(struct cpu *c)
 /* Must hold t->cpu->rq_lock. */
 static void make_ready(struct thread *t, int reason)
 {
+    TRACE_IRQS_ARE_OFF();                   /* rq_lock */
     struct cpu *c = t->cpu;
     /* Only a thread that is switched out and waiting (or new) may become ready: a running or
      * queued one would then be run twice (see thread_kick). */
@@ -206,6 +207,7 @@ static void fpu_restore(const uint8_t *area) { __asm__ volatile("fxrstor64 (%0)"
 /* Called with c->rq_lock held. */
 static void schedule_locked(void)
 {
+    TRACE_IRQS_ARE_OFF();                   /* rq_lock */
     struct cpu *c = this_cpu();
     struct thread *prev = c->current;
     uint64_t now = clock_ns();

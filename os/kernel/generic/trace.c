@@ -31,7 +31,6 @@ volatile uint32_t trace_classes;
 volatile uint32_t trace_kick;
 uint32_t trace_boot_classes = TRACE_CLASS_ALL;
 uint64_t trace_tsc0;
-uint64_t trace_wake_causes[TRACE_MAX_CPUS];
 
 static const struct { const char *name; int bit; } class_names[] = TRACE_CLASS_NAMES;
 static const struct { uint16_t id, cls; const char *text; } def_texts[] = TRACE_DEF_TEXTS;
@@ -323,7 +322,7 @@ uint64_t trace_commit_slow(const void *rec, uint64_t fl)
 /* The out-of-line entry points the generated header declares (same contract as the fast path). */
 void *trace_reserve(uint16_t type, uint32_t size, struct trace_slot *s)
 {
-    return trace_reserve_fast(type, size, s);
+    return trace_reserve_fast(type, size, s, false);
 }
 
 uint64_t trace_commit(struct trace_slot *s)

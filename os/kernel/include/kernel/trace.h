@@ -33,10 +33,20 @@
 #endif
 /* The generated emitters reserve and commit through this file's inline fast path (below). */
 struct trace_slot;
-static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trace_slot *s);
+static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trace_slot *s, bool irqs_off);
 static inline uint64_t trace_commit_fast(struct trace_slot *s);
 struct trace_ring;
-#define TRACE_RESERVE trace_reserve_fast
+/* Code that records with interrupts already off (under a spinlock: spin_lock disables them)
+ * says so with TRACE_IRQS_ARE_OFF(); at the top of its block: the emitters in that block then
+ * skip saving the flags, cli and sti. It declares a block-scoped constant that shadows this
+ * file-scope one, which TRACE_RESERVE passes to the fast path. Built with -DTRACE_CHECK_IRQS,
+ * the claim is checked at every such record (a panic names the record type). */
+static const bool trace_irqs_off_ = false;
+#ifdef TRACE_CHECK_IRQS
+__attribute__((noreturn)) void panic(const char *fmt, ...);
+#endif
+#define TRACE_IRQS_ARE_OFF() const bool trace_irqs_off_ = true; (void)trace_irqs_off_
+#define TRACE_RESERVE(type, size, s) trace_reserve_fast(type, size, s, trace_irqs_off_)
 #define TRACE_COMMIT trace_commit_fast
 #define TRACE_RESERVE_MAY_FAIL 0
 #include <lanes/abi/trace.h>
@@ -91,9 +101,10 @@ static inline bool percpu_up_safe(void)
  * No percpu_up test: trace_classes stays 0 until trace_init(), which runs after the boot CPU's
  * per-CPU area exists, and an AP emits nothing before its cpu_init(). */
 _Static_assert(LANES_TRACE_MAX_RECORD <= CPU_TRACE_STAGE, "struct cpu's trace_stage holds any record");
+
 uint64_t trace_commit_slow(const void *rec, uint64_t flags);   /* by value: the slot stays in registers */
 
-static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trace_slot *s)
+static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trace_slot *s, bool irqs_off)
 {
     /* pushf; cli; this CPU — one asm without a "memory" clobber, so the compiler may load the
      * record's fields after it, straight into the record. Every access to the ring depends on
@@ -101,7 +112,16 @@ static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trac
      * keep the record's stores inside. */
     uint64_t fl;
     struct cpu *c;
-    __asm__ volatile("pushfq; pop %0; cli; mov %%gs:0, %1" : "=&r"(fl), "=r"(c));
+    if (irqs_off) {
+#ifdef TRACE_CHECK_IRQS
+        if (read_flags() & 0x200)
+            panic("trace: record type %u said interrupts were off; they are on", type);
+#endif
+        fl = 0;                                   /* commit leaves them off */
+        c = this_cpu();
+    } else {
+        __asm__ volatile("pushfq; pop %0; cli; mov %%gs:0, %1" : "=&r"(fl), "=r"(c));
+    }
     struct trace_ring *r = c->trace_ring;
     s->flags = fl;
     s->ring = r;
@@ -145,20 +165,20 @@ static inline uint64_t trace_commit_fast(struct trace_slot *s)
 }
 
 /* Causality for wake-ups: code about to wake a thread because of event `id` (an IPC submit,
- * an event raise) calls trace_wake_cause(id) first; the wakeup record then names it. */
-extern uint64_t trace_wake_causes[TRACE_MAX_CPUS];
+ * an event raise, a cancel) calls trace_wake_cause(id) first, on the CPU and with the lock it
+ * wakes with; the wakeup record then names it (struct cpu: trace_wake_cause). Only code that
+ * runs after the per-CPU areas exist calls it (IPC, events). */
 static inline void trace_wake_cause(uint64_t id)
 {
-    if (percpu_up_safe())
-        trace_wake_causes[this_cpu()->id & (TRACE_MAX_CPUS - 1)] = id;
+    this_cpu()->trace_wake_cause = id;
 }
 static inline uint64_t trace_take_wake_cause(void)
 {
     if (!percpu_up_safe())
         return 0;
-    uint64_t *p = &trace_wake_causes[this_cpu()->id & (TRACE_MAX_CPUS - 1)];
-    uint64_t id = *p;
-    *p = 0;
+    struct cpu *c = this_cpu();
+    uint64_t id = c->trace_wake_cause;
+    c->trace_wake_cause = 0;
     return id;
 }
 
