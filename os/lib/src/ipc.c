@@ -1,6 +1,8 @@
 /*
  * ipc.c — user-space side of IPC lanes: completion queues, action-list builders, the blocking
- * call (and lanes_ipc_request, the request/reply round trip on top of it) and the dispatcher. See lanes/ipc.h for the API and os/abi/ipc.toml for the semantics.
+ * call (and lanes_ipc_request, the request/reply round trip on top of it) and the dispatcher.
+ * See lanes/ipc.h for the API and os/abi/ipc.toml for the semantics. The blocking call submits
+ * and waits in one kernel entry (ipc_submit_wait), then finds its completion in the mapped ring.
  *
  * A queue is a kernel-written ring mapped here: elements [tail, head) are complete. We read
  * head with acquire ordering, copy or use the element, and publish tail with release ordering;
@@ -171,16 +173,32 @@ int64_t lanes_ipc_submit(struct lanes_queue *q, int32_t lane, struct lanes_acts 
     return lanes_sys_ipc_submit(lane, b->a, (uint32_t)n, q->handle, tag);
 }
 
+int64_t lanes_ipc_submit_wait(struct lanes_queue *q, int32_t lane, struct lanes_acts *b, uint64_t tag,
+                              uint64_t timeout_ns)
+{
+    int64_t n = lanes_acts_finish(b);
+    if (n < 0)
+        return n;
+    return lanes_sys_ipc_submit_wait(lane, b->a, (uint32_t)n, q->handle, tag, timeout_ns);
+}
+
+/* The wait's own endings; ipc_submit_wait returns anything else negative only when it did not
+ * submit. */
+static bool wait_ended(int64_t r)
+{
+    return r == LANES_E_TIMEOUT || r == LANES_E_INTERRUPTED || r == LANES_E_ALERTED;
+}
+
 int64_t lanes_ipc_call(struct lanes_queue *q, int32_t lane, struct lanes_acts *b, struct lane_ipc_completion *out,
                        uint64_t timeout_ns)
 {
     static volatile uint64_t next_tag = 1;
     uint64_t tag = __atomic_fetch_add(&next_tag, 1, __ATOMIC_RELAXED) | (1ull << 63);
-    int64_t r = lanes_ipc_submit(q, lane, b, tag);
-    if (r < 0)
-        return r;
+    int64_t r = lanes_ipc_submit_wait(q, lane, b, tag, timeout_ns);
+    if (r < 0 && !wait_ended(r))
+        return r;                       /* not submitted */
+    bool got = false;                   /* *out holds a completion */
     for (;;) {
-        r = lanes_queue_next(q, out, timeout_ns);
         if (r == LANES_E_TIMEOUT || r == LANES_E_INTERRUPTED) {
             /* Give up: cancel, then take the one completion the submission still makes. */
             int64_t why = r;
@@ -192,8 +210,11 @@ int64_t lanes_ipc_call(struct lanes_queue *q, int32_t lane, struct lanes_acts *b
         }
         if (r < 0 && r != LANES_E_ALERTED)
             return r;
-        if (r == 0 && out->tag == tag)
+        if (got && out->tag == tag)
             return out->status;
+        /* After the submit-and-wait's count this finds the element without a system call. */
+        r = lanes_queue_next(q, out, timeout_ns);
+        got = r == 0;
     }
 }
 

@@ -3,7 +3,9 @@
  * Every matching rule (a full table of action pairs), every error path (mismatch, end of lane,
  * shutdown, too small, bad pointers, rights, full queue, timeouts, alerts), conversations nested
  * three deep (in one process and across processes), descriptor transfer with and without rights,
- * credentials, one-shot and bitset events (also passed to another process), cancellation, a
+ * credentials, submit-and-wait in one call (ipc_submit_wait: round trips between two processes,
+ * failed submissions that must not wait, the wait's timeout/alert/interrupt with the submission
+ * standing), one-shot and bitset events (also passed to another process), cancellation, a
  * cancellation race of 10,000 iterations where every operation must complete exactly once,
  * end-of-lane when the peer process dies or is killed, and a stress run of 4 processes in a ring
  * exchanging 100,000 messages with none lost or duplicated.
@@ -715,6 +717,212 @@ static bool t_queue_alert(void)
     return true;
 }
 
+/* ---- submit and wait in one system call (ipc_submit_wait) ----
+ * Each test uses a queue of its own, so a late completion of an earlier test on Q cannot be
+ * what ends a wait. */
+
+#define SW_ROUNDS 200
+
+/* The server of ipc-submit-wait-rtt: a receive, then per request one ipc_submit_wait of
+ * {send reply, recv next} (the last: the reply alone). Whenever the call returns > 0 the
+ * completion must already be in the ring. Tags: the first receive 1, reply i i + 2. */
+static int child_sw_echo(const char *arg)
+{
+    int32_t lane = lanes_handle_by_tag("lane");
+    uint32_t rounds = (uint32_t)atoi(arg);
+    struct lane_ipc_action rv = act(LANES_IPC_ACTION_RECV_INLINE, 0, 0);
+    if (lanes_sys_ipc_submit_wait(lane, &rv, 1, Q.handle, 1, LANES_SEC(60)) <= 0)
+        return 2;
+    static char rep[LANES_IPC_INLINE_MAX];
+    for (uint32_t i = 0; i < rounds; i++) {
+        const struct lane_ipc_completion *c = lanes_queue_peek(&Q);
+        if (!c)
+            return 3;                   /* returned a count, but the ring is empty */
+        if (c->tag != i + 1 || c->status != 0)
+            return 4;
+        uint32_t at = i == 0 ? 0 : 1;   /* the receive's result */
+        snprintf(rep, sizeof rep, "echo:%s", (const char *)lanes_ipc_data(c, at));
+        lanes_queue_pop(&Q);
+        struct lane_ipc_action a[2] = { act(LANES_IPC_ACTION_SEND, rep, strlen(rep) + 1), rv };
+        uint32_t n = i + 1 < rounds ? 2 : 1;
+        if (n == 2)
+            a[0].flags = LANES_IPC_FLAG_CHAIN;
+        if (lanes_sys_ipc_submit_wait(lane, a, n, Q.handle, i + 2, LANES_SEC(60)) <= 0)
+            return 5;
+    }
+    const struct lane_ipc_completion *c = lanes_queue_peek(&Q);
+    if (!c || c->tag != rounds + 1 || c->status != 0)
+        return 6;
+    lanes_queue_pop(&Q);
+    return 0;
+}
+
+/* Round trips with both sides in ipc_submit_wait: one system call per side and round. */
+static bool t_submit_wait_rtt(void)
+{
+    struct lanes_queue q;
+    REQUIRE(lanes_queue_init(&q, 4) == 0, "queue");
+    int32_t l[2];
+    REQUIRE(lanes_stream(l) == 0, "stream");
+    struct lane_spawn_handle h = sh(l[1], "lane");
+    char arg[12];
+    snprintf(arg, sizeof arg, "%d", SW_ROUNDS);
+    int64_t p = spawn_child("sw-echo", arg, &h, 1);
+    REQUIRE(p >= 0, "spawn: %s", E(p));
+    lanes_sys_handle_close(l[1]);
+    for (uint32_t i = 0; i < SW_ROUNDS; i++) {
+        char req[16], want[24];
+        snprintf(req, sizeof req, "q%u", i);
+        snprintf(want, sizeof want, "echo:q%u", i);
+        struct lane_ipc_action a[2] = { act(LANES_IPC_ACTION_SEND, req, strlen(req) + 1),
+                                        act(LANES_IPC_ACTION_RECV_INLINE, 0, 0) };
+        a[0].flags = LANES_IPC_FLAG_CHAIN;
+        int64_t r = lanes_sys_ipc_submit_wait(l[0], a, 2, q.handle, 100 + i, LANES_SEC(60));
+        REQUIRE(r >= 1, "round %u: submit_wait returned %s", i, E(r));
+        const struct lane_ipc_completion *c = lanes_queue_peek(&q);
+        REQUIRE(c != NULL, "round %u: returned %lld but the ring is empty", i, (long long)r);
+        REQUIRE(c->tag == 100 + i && c->status == 0 && c->nresults == 2, "round %u: tag %llu status %s", i,
+                (unsigned long long)c->tag, E(c->status));
+        REQUIRE(strcmp(lanes_ipc_data(c, 1), want) == 0, "round %u: reply '%s'", i, (const char *)lanes_ipc_data(c, 1));
+        lanes_queue_pop(&q);
+    }
+    lanes_sys_handle_close(l[0]);
+    char w[128];
+    REQUIRE(exited0(p, w), "%s", w);
+    lanes_queue_close(&q);
+    return true;
+}
+
+/* A submission that fails returns its error at once and queues nothing: no wait, no completion. */
+static bool t_submit_wait_bad(void)
+{
+    struct lanes_queue q, qs;
+    REQUIRE(lanes_queue_init(&q, 1) == 0 && lanes_queue_init(&qs, 4) == 0, "queues");
+    int32_t l[2];
+    REQUIRE(lanes_stream(l) == 0, "stream");
+    const uint64_t T = LANES_SEC(30);
+    struct lane_ipc_action rv = act(LANES_IPC_ACTION_RECV_INLINE, 0, 0);
+    uint64_t t0 = lanes_now_ns();
+    REQUIRE(lanes_sys_ipc_submit_wait(200, &rv, 1, q.handle, 1, T) == LANES_E_BADHANDLE, "no such lane");
+    REQUIRE(lanes_sys_ipc_submit_wait(q.handle, &rv, 1, q.handle, 1, T) == LANES_E_TYPE, "a queue as the lane");
+    REQUIRE(lanes_sys_ipc_submit_wait(l[1], &rv, 1, l[0], 1, T) == LANES_E_TYPE, "a lane as the queue");
+    REQUIRE(lanes_sys_ipc_submit_wait(l[1], &rv, 1, 200, 1, T) == LANES_E_BADHANDLE, "no such queue");
+    static const uint64_t wild[] = { 0x10, 0x7ffffffff000ull, 0x8000000000000000ull, 0xffff800000000000ull,
+                                     0xfffffffffffffff8ull };
+    for (size_t i = 0; i < sizeof wild / sizeof wild[0]; i++) {
+        int64_t r = lanes_sys_ipc_submit_wait(l[1], (const void *)(uintptr_t)wild[i], 1, q.handle, 1, T);
+        REQUIRE(r == LANES_E_FAULT, "actions at %#llx: %s", (unsigned long long)wild[i], E(r));
+    }
+    struct lane_ipc_action a = act(LANES_IPC_ACTION_SEND, (void *)0x10, 8);
+    REQUIRE(lanes_sys_ipc_submit_wait(l[0], &a, 1, q.handle, 1, T) == LANES_E_FAULT, "send from a bad pointer");
+    REQUIRE(lanes_sys_ipc_submit_wait(l[1], &rv, 0, q.handle, 1, T) == LANES_E_INVAL, "0 actions");
+    REQUIRE(lanes_sys_ipc_submit_wait(l[1], &rv, 9, q.handle, 1, T) == LANES_E_INVAL, "9 actions");
+    a = rv;
+    a.type = 99;
+    REQUIRE(lanes_sys_ipc_submit_wait(l[1], &a, 1, q.handle, 1, T) == LANES_E_INVAL, "bad action type");
+    /* Rights on the queue: WRITE to submit and WAIT to wait, both checked before submitting. */
+    int32_t qw = (int32_t)lanes_sys_handle_dup(q.handle, LANES_RIGHT_WRITE);
+    int32_t qwait = (int32_t)lanes_sys_handle_dup(q.handle, LANES_RIGHT_WAIT);
+    REQUIRE(qw >= 0 && qwait >= 0, "dup");
+    REQUIRE(lanes_sys_ipc_submit_wait(l[1], &rv, 1, qw, 1, T) == LANES_E_ACCESS, "a queue without WAIT");
+    REQUIRE(lanes_sys_ipc_submit_wait(l[1], &rv, 1, qwait, 1, T) == LANES_E_ACCESS, "a queue without WRITE");
+    lanes_sys_handle_close(qw);
+    lanes_sys_handle_close(qwait);
+    /* A full queue: AGAIN at once, even though the wait would have slept. */
+    REQUIRE(lanes_sys_ipc_submit(l[1], &rv, 1, q.handle, 5) == 0, "recv filling the queue");
+    REQUIRE(lanes_sys_ipc_submit_wait(l[1], &rv, 1, q.handle, 6, T) == LANES_E_AGAIN, "a full queue");
+    uint64_t dt = lanes_now_ns() - t0;
+    REQUIRE(dt < LANES_SEC(5), "failed submissions took %llu ms: one waited", (unsigned long long)(dt / 1000000));
+    REQUIRE(no_completion(&q), "a completion from a failed submission");
+    /* Only the recv with tag 5 is pending on l[1]: the first send matches it, the second finds
+     * nothing (a failed submission that had queued a recv would have taken it). */
+    REQUIRE(lanes_sys_ipc_submit(l[0], &(struct lane_ipc_action){ .type = LANES_IPC_ACTION_SEND, .buf = (uint64_t)(uintptr_t)"a",
+                                     .len = 2, .handle = -1 }, 1, qs.handle, 7) == 0, "send 7");
+    struct lane_ipc_completion c;
+    REQUIRE(lanes_queue_next(&qs, &c, T1) == 0 && c.tag == 7 && c.status == 0, "send 7: %s", E(c.status));
+    REQUIRE(lanes_queue_next(&q, &c, T1) == 0 && c.tag == 5 && c.status == 0, "recv 5: %s", E(c.status));
+    REQUIRE(lanes_sys_ipc_submit(l[0], &(struct lane_ipc_action){ .type = LANES_IPC_ACTION_SEND, .buf = (uint64_t)(uintptr_t)"b",
+                                     .len = 2, .handle = -1 }, 1, qs.handle, 8) == 0, "send 8");
+    REQUIRE(lanes_sys_ipc_queue_wait(qs.handle, LANES_MS(50)) == LANES_E_TIMEOUT, "send 8 matched a receive");
+    lanes_sys_handle_close(l[1]);
+    REQUIRE(lanes_queue_next(&qs, &c, T1) == 0 && c.tag == 8 && c.status == LANES_E_END_OF_LANE, "send 8: %s", E(c.status));
+    lanes_sys_handle_close(l[0]);
+    lanes_queue_close(&q);
+    lanes_queue_close(&qs);
+    return true;
+}
+
+static struct {
+    int32_t lane, queue;
+    volatile int go;
+    volatile int64_t r;
+} swi;
+
+static void sw_interrupted(void *arg)
+{
+    (void)arg;
+    struct lane_ipc_action a = act(LANES_IPC_ACTION_RECV_INLINE, 0, 0);
+    swi.go = 1;
+    swi.r = lanes_sys_ipc_submit_wait(swi.lane, &a, 1, swi.queue, 5, LANES_SEC(30));
+}
+
+/* The wait's endings (timeout, poll, alert, interrupt) are ipc_queue_wait's; the submission
+ * stands after each: it still matches, can be cancelled, and completes once. */
+static bool t_submit_wait_timeout(void)
+{
+    struct lanes_queue q;
+    REQUIRE(lanes_queue_init(&q, 8) == 0, "queue");
+    int32_t l[2];
+    REQUIRE(lanes_stream(l) == 0, "stream");
+    struct lane_ipc_action rv = act(LANES_IPC_ACTION_RECV_INLINE, 0, 0);
+    uint64_t t0 = lanes_now_ns();
+    int64_t r = lanes_sys_ipc_submit_wait(l[1], &rv, 1, q.handle, 1, LANES_MS(30));
+    uint64_t dt = lanes_now_ns() - t0;
+    REQUIRE(r == LANES_E_TIMEOUT, "a recv nobody answers: %s", E(r));
+    REQUIRE(dt >= LANES_MS(30), "timed out after only %llu ns", (unsigned long long)dt);
+    REQUIRE(no_completion(&q), "a completion without a peer");
+    /* still pending: a send matches it */
+    REQUIRE(lanes_sys_ipc_submit(l[0], &(struct lane_ipc_action){ .type = LANES_IPC_ACTION_SEND, .buf = (uint64_t)(uintptr_t)"late",
+                                     .len = 5, .handle = -1 }, 1, q.handle, 2) == 0, "send");
+    struct lane_ipc_completion c1, c2;
+    REQUIRE(two(&q, &c1, &c2), "completions");
+    REQUIRE(c1.status == 0 && c2.status == 0, "%s / %s", E(c1.status), E(c2.status));
+    REQUIRE(strcmp(lanes_ipc_data(&c1, 0), "late") == 0, "recv got '%s'", (const char *)lanes_ipc_data(&c1, 0));
+    /* timeout 0 polls; the recv is then cancelled */
+    REQUIRE(lanes_sys_ipc_submit_wait(l[1], &rv, 1, q.handle, 3, 0) == LANES_E_TIMEOUT, "poll");
+    REQUIRE(lanes_sys_ipc_cancel(q.handle, 3) == 0, "cancel: the recv was not pending");
+    struct lane_ipc_completion c;
+    REQUIRE(lanes_queue_next(&q, &c, T1) == 0 && c.tag == 3 && c.status == LANES_E_CANCELLED, "cancelled: %s", E(c.status));
+    REQUIRE(no_completion(&q), "a second completion");
+    /* a pending alert ends the wait at once */
+    REQUIRE(lanes_sys_ipc_queue_alert(q.handle) == 0, "alert");
+    REQUIRE(lanes_sys_ipc_submit_wait(l[1], &rv, 1, q.handle, 4, T1) == LANES_E_ALERTED, "alerted");
+    REQUIRE(lanes_sys_ipc_cancel(q.handle, 4) == 0, "cancel after ALERTED: the recv was not pending");
+    REQUIRE(lanes_queue_next(&q, &c, T1) == 0 && c.tag == 4 && c.status == LANES_E_CANCELLED, "cancelled: %s", E(c.status));
+    /* thread_interrupt ends it with INTERRUPTED (an interrupt that comes before the wait cancels
+     * the wait when it starts: the same either way) */
+    swi.lane = l[1];
+    swi.queue = q.handle;
+    swi.go = 0;
+    swi.r = 1;
+    lanes_thread_t t;
+    REQUIRE(lanes_thread_start(&t, sw_interrupted, NULL, 0) == 0, "thread");
+    while (!swi.go)
+        lanes_sys_yield();
+    lanes_sys_sleep(LANES_MS(20));
+    REQUIRE(lanes_sys_thread_interrupt(t.handle) == 0, "interrupt");
+    REQUIRE(lanes_thread_join(&t, T1) == 0, "join");
+    REQUIRE(swi.r == LANES_E_INTERRUPTED, "interrupted wait: %s", E(swi.r));
+    REQUIRE(no_completion(&q), "a completion without a peer");
+    /* the recv stands until its lane goes */
+    lanes_sys_handle_close(l[0]);
+    REQUIRE(lanes_queue_next(&q, &c, T1) == 0 && c.tag == 5 && c.status == LANES_E_END_OF_LANE, "after close: %s",
+            E(c.status));
+    lanes_sys_handle_close(l[1]);
+    lanes_queue_close(&q);
+    return true;
+}
+
 /* ---- events ---- */
 
 static bool t_event_oneshot(void)
@@ -1300,6 +1508,9 @@ static const struct lanes_test tests[] = {
     { "ipc-credentials", t_credentials },
     { "ipc-queue-many", t_queue_many },
     { "ipc-queue-alert", t_queue_alert },
+    { "ipc-submit-wait-rtt", t_submit_wait_rtt },
+    { "ipc-submit-wait-bad", t_submit_wait_bad },
+    { "ipc-submit-wait-timeout", t_submit_wait_timeout },
     { "ipc-event-oneshot", t_event_oneshot },
     { "ipc-event-bitset", t_event_bitset },
     { "ipc-event-passed", t_event_passed },
@@ -1344,6 +1555,8 @@ int main(int argc, char **argv)
             return child_bigrecv(argv[3]);
         if (!strcmp(m, "ring") && argc > 3)
             return child_ring(argv[3]);
+        if (!strcmp(m, "sw-echo") && argc > 3)
+            return child_sw_echo(argv[3]);
         return 99;
     }
     if (argc > 2 && strcmp(argv[1], "--race-rounds") == 0) {

@@ -9,7 +9,8 @@
  * then publishes head + 1; user space reads elements up to head and advances tail. ipc_submit
  * reserves a slot first (reserved + (head - tail) < capacity, else AGAIN), so a completion
  * always has room and never waits. ipc_queue_wait sleeps until head != tail, an alert, or the
- * timeout; an alert (another thread, or the kernel) ends one wait, now or the next.
+ * timeout; an alert (another thread, or the kernel) ends one wait, now or the next. It is also
+ * the wait half of ipc_submit_wait (sys.c), which calls it right after a successful submission.
  */
 #include "ipc_internal.h"
 

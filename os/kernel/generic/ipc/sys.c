@@ -5,7 +5,8 @@
  * taking one (ACCEPT RECV_* PULL EXTRACT) READ; the completion queue needs WRITE to be
  * submitted to, WAIT to be waited on, SIGNAL to be alerted; an event needs SIGNAL to be raised
  * and WAIT to be awaited; shutting a lane down needs CONTROL. PUSH needs DUP on the handle it
- * moves, and the receiver gets at most the pusher's rights.
+ * moves, and the receiver gets at most the pusher's rights. ipc_submit_wait (75) is ipc_submit and
+ * then ipc_queue_wait on the same queue in one entry, so it needs both WRITE and WAIT on it.
  */
 #include "ipc_internal.h"
 
@@ -84,7 +85,11 @@ static bool is_giving(uint32_t t)
            t == LANES_IPC_ACTION_IMBUE || t == LANES_IPC_ACTION_DISMISS;
 }
 
-static int64_t sys_submit(struct regs *r)
+/* ipc_submit and the submission half of ipc_submit_wait: rdi lane, rsi actions, rdx count,
+ * r10 queue, r8 tag. qneed: the rights needed on the queue (checked before anything is queued,
+ * so a rights error never leaves a submission behind). On success *qout holds a reference to the
+ * queue for the caller to put; on failure nothing was submitted and *qout is untouched. */
+static int64_t submit(struct regs *r, uint32_t qneed, struct ipc_queue **qout)
 {
     uint64_t count = r->rdx;
     if (count == 0 || count > LANES_IPC_MAX_ACTIONS)
@@ -99,15 +104,44 @@ static int64_t sys_submit(struct regs *r)
     int64_t e = get(r->rdi, LANES_OBJ_LANE, need, &lo);
     if (e)
         return e;
-    e = get(r->r10, LANES_OBJ_QUEUE, LANES_RIGHT_WRITE, &qo);
+    e = get(r->r10, LANES_OBJ_QUEUE, qneed, &qo);
     if (e) {
         kobj_put(lo);
         return e;
     }
-    e = ipc_submit(container_of(lo, struct ipc_lane, obj), acts, (uint32_t)count,
-                   container_of(qo, struct ipc_queue, obj), r->r8, r->rip);
-    kobj_put(qo);
+    struct ipc_queue *q = container_of(qo, struct ipc_queue, obj);
+    e = ipc_submit(container_of(lo, struct ipc_lane, obj), acts, (uint32_t)count, q, r->r8, r->rip);
     kobj_put(lo);
+    if (e) {
+        kobj_put(qo);
+        return e;
+    }
+    *qout = q;
+    return 0;
+}
+
+static int64_t sys_submit(struct regs *r)
+{
+    struct ipc_queue *q;
+    int64_t e = submit(r, LANES_RIGHT_WRITE, &q);
+    if (!e)
+        kobj_put(&q->obj);
+    return e;
+}
+
+/* ipc_submit_wait: the submission exactly as ipc_submit (its error returns at once, nothing
+ * waits), then ipc_queue_wait(queue, r9 = timeout_ns) on the same queue reference. The wait can
+ * only end with an element count, ALERTED, TIMEOUT or INTERRUPTED — none of which a submission
+ * returns — and whatever it returns, the submission stands (it completes on the queue later,
+ * or is cancelled like any other). */
+static int64_t sys_submit_wait(struct regs *r)
+{
+    struct ipc_queue *q;
+    int64_t e = submit(r, LANES_RIGHT_WRITE | LANES_RIGHT_WAIT, &q);
+    if (e)
+        return e;
+    e = ipc_queue_wait(q, r->r9);
+    kobj_put(&q->obj);
     return e;
 }
 
@@ -122,6 +156,8 @@ int64_t ipc_syscall(struct regs *r)
         return sys_queue_create(r->rdi & 0xffffffffu, r->rsi);
     case LANES_SYS_IPC_SUBMIT:
         return sys_submit(r);
+    case LANES_SYS_IPC_SUBMIT_WAIT:
+        return sys_submit_wait(r);
     case LANES_SYS_IPC_QUEUE_WAIT:
         if ((e = get(r->rdi, LANES_OBJ_QUEUE, LANES_RIGHT_WAIT, &o)))
             return e;

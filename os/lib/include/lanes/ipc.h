@@ -9,7 +9,8 @@
  *     lanes_acts_recv_inline(&b);
  *   lanes_acts_end(&b);                                      back to the outer level
  *   struct lane_ipc_completion c;
- *   lanes_ipc_call(&q, lane, &b, &c, LANES_TIMEOUT_INFINITE) submit and wait for this one
+ *   lanes_ipc_call(&q, lane, &b, &c, LANES_TIMEOUT_INFINITE) submit and wait for this one (one
+ *                                                            ipc_submit_wait system call)
  *   lanes_ipc_data(&c, 2)                                    the reply bytes (result 2)
  *
  * lanes_ipc_request() is that round trip for a request message of os/abi/messages.toml and its
@@ -83,8 +84,17 @@ int64_t lanes_acts_finish(struct lanes_acts *b);
 
 /** Submits b on lane; completes on q with tag. */
 int64_t lanes_ipc_submit(struct lanes_queue *q, int32_t lane, struct lanes_acts *b, uint64_t tag);
+/** Submits b on lane (completes on q with tag) and, only if that worked, waits up to timeout_ns
+ *  for q to hold a completion: one ipc_submit_wait system call instead of ipc_submit +
+ *  ipc_queue_wait. Returns a submission error (nothing submitted, no wait), or what the wait
+ *  returns: the number of completions in q (> 0; lanes_queue_next/peek then take them without
+ *  a system call), ALERTED, TIMEOUT or INTERRUPTED — after which the submission still stands. */
+int64_t lanes_ipc_submit_wait(struct lanes_queue *q, int32_t lane, struct lanes_acts *b, uint64_t tag,
+                              uint64_t timeout_ns);
 /** Submits and waits for that submission's completion (q must not be shared with a
- *  dispatcher). Returns the completion's status (0 or the first action error). */
+ *  dispatcher): lanes_ipc_submit_wait, so usually one system call. Returns the completion's
+ *  status (0 or the first action error), a submission error, or TIMEOUT/INTERRUPTED (the
+ *  submission was then cancelled and its completion consumed). */
 int64_t lanes_ipc_call(struct lanes_queue *q, int32_t lane, struct lanes_acts *b,
                        struct lane_ipc_completion *out, uint64_t timeout_ns);
 
