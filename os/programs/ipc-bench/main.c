@@ -1,7 +1,8 @@
 /* ipc-bench — IPC lanes benchmarks between two processes (numbers, not a test).
  *
  *   rtt64       64-byte request / 64-byte reply round trip: client submits {send, recv}, the
- *               server answers with one submission {send reply, recv next request}; mean over
+ *               server answers with one submission {send reply, recv next request}, each side
+ *               waiting for its completion in the same system call (ipc_submit_wait); mean over
  *               all rounds, and the median and minimum of the rounds timed one by one (rdtsc:
  *               the median is what a loaded host running other VMs distorts least)
  *   tput4k      4 KiB sends into the server's RECV_BUFFERs, 16 in flight: MB/s
@@ -64,7 +65,12 @@ static int server(const char *mode, uint64_t size, uint64_t count)
             uint32_t n = i + 1 < count ? 2 : 1;   /* the last reply: no next request */
             if (n == 1)
                 a[0].flags = 0;
-            if (lanes_sys_ipc_submit(lane, a, n, Q.handle, 1))
+            /* Reply, post the next receive and wait for the next request in one system call (the
+             * last reply: for its own completion); lanes_queue_next then finds it in the ring. */
+            int64_t r = lanes_sys_ipc_submit_wait(lane, a, n, Q.handle, 1, LANES_SEC(60));
+            if (r == LANES_E_TIMEOUT || r == LANES_E_INTERRUPTED || r == LANES_E_ALERTED)
+                return 3;
+            if (r < 0)
                 return 4;
         }
         lanes_queue_next(&Q, &c, LANES_SEC(5));
@@ -185,10 +191,13 @@ int main(int argc, char **argv)
               .handle = -1 },
             { .type = LANES_IPC_ACTION_RECV_INLINE, .handle = -1 },
         };
-        int64_t r = lanes_sys_ipc_submit(lane, a, 2, Q.handle, 7);
-        if (r)
+        /* Submit and wait for the reply in one system call; lanes_queue_next then takes it from
+         * the ring without another. The wait's own endings fall through to the error below. */
+        int64_t r = lanes_sys_ipc_submit_wait(lane, a, 2, Q.handle, 7, LANES_SEC(60));
+        if (r < 0 && r != LANES_E_TIMEOUT && r != LANES_E_INTERRUPTED && r != LANES_E_ALERTED)
             return die("rtt submit", r);
-        r = lanes_queue_next(&Q, &c, LANES_SEC(60));
+        if (r > 0)
+            r = lanes_queue_next(&Q, &c, LANES_SEC(60));
         if (r || c.status) {
             printf("ipc-bench: server ended with %lld\n", (long long)finish_server(p, lane));
             return die("rtt", r ? r : c.status);
