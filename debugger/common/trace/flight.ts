@@ -11,7 +11,7 @@
 import { EV, TRACE_MAGIC, TRACE_VERSION } from './schema.gen.js';
 
 export const RING_STRUCT_SIZE = 80;
-export const RING_LAYOUT = { head: 0, tail: 8, keep: 16, seq: 24, dropped: 32, firstDropSeq: 40, droppedTotal: 48, pendHead: 56, data: 64, size: 72, cpu: 76 };
+export const RING_LAYOUT = { head: 0, tail: 8, keep: 16, nextId: 24, dropped: 32, firstDropSeq: 40, droppedTotal: 48, pendHead: 56, data: 64, size: 72, cpu: 76 };
 
 export interface RingInfo {
   head: bigint;
@@ -32,7 +32,7 @@ export function parseRingStruct(b: Uint8Array, off = 0): RingInfo {
     head: dv.getBigUint64(L.head, true),
     tail: dv.getBigUint64(L.tail, true),
     keep: dv.getBigUint64(L.keep, true),
-    seq: dv.getBigUint64(L.seq, true),
+    seq: dv.getBigUint64(L.nextId, true) & 0xffffffffffffn, // the kernel keeps the next id (cpu << 48 | seq)
     dropped: dv.getBigUint64(L.dropped, true),
     droppedTotal: dv.getBigUint64(L.droppedTotal, true),
     data: dv.getBigUint64(L.data, true),

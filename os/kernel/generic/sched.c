@@ -97,7 +97,8 @@ static void make_ready(struct thread *t, int reason)
     t->wake_reason = reason;
     t->ready_since = clock_ns();
     rq_push(c, t);
-    trace_emit_wakeup(t->tid, percpu_up_safe() && this_cpu()->current ? this_cpu()->current->tid : 0, c->id, reason,
+    /* (the arguments are evaluated only while tracing, so after the per-CPU areas exist) */
+    trace_emit_wakeup(t->tid, ({ struct thread *cur_ = this_cpu()->current; cur_ ? cur_->tid : 0; }), c->id, reason,
                       trace_take_wake_cause());
     if (c->current == c->idle) {
         resched_idle_cpu(c);

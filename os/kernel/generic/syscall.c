@@ -741,18 +741,49 @@ typedef int64_t (*syscall_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
 #define ENTRY(num, name, nargs) [num] = sys_##name,
 static const syscall_fn table[LANES_SYS_COUNT] = { LANES_SYSCALLS(ENTRY) };
 
-void syscall_dispatch(struct regs *r)
+static inline void dispatch(struct regs *r, uint64_t nr)
 {
-    sti();
-    uint64_t nr = r->rax;
-    uint32_t tid = current()->tid;
-    uint64_t eid = trace_emit_syscall_enter((uint32_t)nr, tid, r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9);
     if (nr < LANES_SYS_COUNT && table[nr])
         r->rax = table[nr](r->rdi, r->rsi, r->rdx, r->r10, r->r8);
     else if (nr >= LANES_SYS_IPC_STREAM_CREATE && nr < LANES_IPC_SYS_COUNT)
         r->rax = (uint64_t)ipc_syscall(r);      /* IPC lanes: generic/ipc/sys.c */
     else
         r->rax = (uint64_t)(int64_t)LANES_E_NOSYS;
-    trace_emit_syscall_exit((uint32_t)nr, tid, (int64_t)r->rax, eid);
+}
+
+/* The same with the syscall's enter and exit records: entry.S calls this one instead while
+ * the syscall class is traced, so that the untraced path stays short and neither pays a second
+ * test or call. Interrupts are off on the way in (the syscall instruction masks them through
+ * FMASK, the int 0x80 gate clears them) and off again for the exit record (the way out,
+ * entry.S's sysret or trap_return, turns them off anyway, and sched_check_user_return serves
+ * interrupts too): neither record saves, clears and restores them. */
+_Static_assert(TRACE_CLASS_SYSCALL == 8, "entry.S tests bit 3 of trace_classes");
+void syscall_dispatch_traced(struct regs *r)
+{
+    uint64_t nr = r->rax;
+    uint32_t tid = current()->tid;
+    uint64_t eid;
+    {
+        TRACE_IRQS_ARE_OFF();
+        eid = trace_emit_syscall_enter((uint32_t)nr, tid, r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9);
+    }
+    sti();
+    dispatch(r, nr);
+    cli();
+    {
+        TRACE_IRQS_ARE_OFF();
+        trace_emit_syscall_exit((uint32_t)nr, tid, (int64_t)r->rax, eid);
+    }
+    sched_check_user_return(r);
+}
+
+void syscall_dispatch(struct regs *r)
+{
+    if (TRACE_ON(TRACE_CLASS_SYSCALL)) {        /* int 0x80 comes here either way */
+        syscall_dispatch_traced(r);
+        return;
+    }
+    sti();
+    dispatch(r, r->rax);
     sched_check_user_return(r);
 }

@@ -163,6 +163,7 @@ void trace_init(void)
         struct trace_ring *r = &trace_rings[i];
         r->size = TRACE_RING_BYTES;
         r->cpu = i;
+        r->next_id = (uint64_t)i << 48;
         r->data = data;
         trace_nrings = i + 1;
     }
@@ -255,7 +256,7 @@ static void fill_hdr(struct trace_hdr *h, struct trace_ring *r, uint16_t type, u
     h->cpu = (uint16_t)r->cpu;
     h->flags = 0;
     h->tsc = rdtsc();
-    h->id = ((uint64_t)r->cpu << 48) | (r->seq++ & 0xffffffffffffULL);
+    h->id = r->next_id++;
 }
 
 /* Where the fast path may fill up to after the record just reserved (pend_head): the end of
@@ -267,18 +268,17 @@ static void set_fast_end(struct trace_ring *r)
     this_cpu()->trace_fast_end = seg_end < room_end ? seg_end : room_end;
 }
 
-/* The slow path (kernel/trace.h): the emitter wrote the record into this CPU's staging area
- * (type and size by the fast path, the fields by the emitter); stamp it, place it in the ring
- * (after a pending `lost` record, reclaiming sent space, padding to the next segment) or drop
- * and count it. Interrupts are off since reserve; restored here (fl: the flags before).
- * Returns the event's id, 0 if dropped. */
-uint64_t trace_commit_slow(const void *rec, uint64_t fl)
+/* A ring per CPU that nobody reads: where a dropped event's emitter writes (its data is the
+ * CPU's trace_stage), with next_id 0 so the emitter returns 0. */
+static struct trace_ring trace_drop_rings[TRACE_MAX_CPUS];
+
+/* The slow path (kernel/trace.h), interrupts off: make room at this CPU's ring head for a
+ * record of `size` bytes — a pending `lost` record first, padding up to the next segment,
+ * reclaiming sent space — and return the ring to write it in (at its head, as the fast path
+ * does); or count the event as dropped and return this CPU's drop ring. */
+struct trace_ring *trace_reserve_slow(struct cpu *c, uint32_t size)
 {
-    uint64_t id = 0;
-    const struct trace_hdr *src = rec;
-    uint16_t type = src->type;
-    uint32_t size = src->size;
-    uint32_t cpu = this_cpu()->id;
+    uint32_t cpu = c->id;
     if (cpu < trace_nrings && size >= sizeof(struct trace_hdr) && size <= CPU_TRACE_STAGE && !(size & 7)) {
         struct trace_ring *r = &trace_rings[cpu];
         if (r->dropped) {
@@ -291,32 +291,30 @@ uint64_t trace_commit_slow(const void *rec, uint64_t fl)
                 __atomic_store_n(&r->head, r->pend_head, __ATOMIC_RELEASE);
             }
         }
-        struct trace_hdr *h = r->dropped ? NULL : ring_alloc(r, size);
-        if (!h) {
-            if (!r->dropped++)
-                r->first_drop_seq = r->seq;
-            r->seq++;
-            r->dropped_total++;
-            this_cpu()->trace_fast_end = 0; /* the next event comes here to write the lost record */
-            if (trace_live)                 /* full: the drainer should take the host's tail back now */
-                __atomic_store_n(&trace_kick, 1, __ATOMIC_RELAXED);
-        } else {
-            memcpy(h, src, size);
-            fill_hdr(h, r, type, size);
-            id = h->id;
+        if (!r->dropped && ring_alloc(r, size)) {
+            /* the record goes at r->head (past any padding ring_alloc wrote) */
             set_fast_end(r);
-            /* Half full and a transport drains: ask for an early drain (the drainer sleeps up to
-             * 100 ms while things are quiet; a burst fills 1 MiB in a few ms). Acted on where no
-             * lock is held (trace_kick_check, on the way back to user mode). Once per slow path:
-             * every few KiB. */
+            /* Half full and a transport drains: ask for an early drain (the drainer sleeps up
+             * to 100 ms while things are quiet; a burst fills 1 MiB in a few ms). Acted on where
+             * no lock is held (trace_kick_check, on the way back to user mode). Once per slow
+             * path: every few KiB. */
             if (trace_live && r->pend_head - __atomic_load_n(&r->tail, __ATOMIC_RELAXED) > r->size / 2)
                 __atomic_store_n(&trace_kick, 1, __ATOMIC_RELAXED);
-            __atomic_store_n(&r->head, r->pend_head, __ATOMIC_RELEASE);
+            return r;
         }
+        if (!r->dropped++)
+            r->first_drop_seq = r->next_id & 0xffffffffffffULL;
+        r->next_id++;
+        r->dropped_total++;
+        c->trace_fast_end = 0;              /* the next event comes here to write the lost record */
+        if (trace_live)                     /* full: the drainer should take the host's tail back now */
+            __atomic_store_n(&trace_kick, 1, __ATOMIC_RELAXED);
     }
-    if (fl & 0x200)
-        sti();
-    return id;
+    struct trace_ring *d = &trace_drop_rings[cpu & (TRACE_MAX_CPUS - 1)];
+    d->data = c->trace_stage;
+    d->head = 0;
+    d->next_id = 0;
+    return d;
 }
 
 /* The out-of-line entry points the generated header declares (same contract as the fast path). */

@@ -136,8 +136,14 @@ syscall_entry:
     push 120+16(%rsp)               /* fake frame for backtraces through user rip */
     push $0
     mov %rsp, %rbp
+    /* tracing syscalls (TRACE_CLASS_SYSCALL, bit 3 of trace_classes: generic/syscall.c checks
+     * the bit number)? the variant that records them; either way one call, one prologue */
+    testl $8, trace_classes(%rip)
+    jnz 1f
     call syscall_dispatch
-    add $16, %rsp
+    jmp 2f
+1:  call syscall_dispatch_traced
+2:  add $16, %rsp
     cli
     /* sysret needs a canonical user rip and the user code segment; otherwise iret. */
     mov 120+16(%rsp), %rcx

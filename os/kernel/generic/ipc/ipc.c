@@ -445,6 +445,7 @@ static int parse_level(struct ipc_sub *sub, int *i, int parent)
         if (a->flags & LANES_IPC_FLAG_ANCILLARY) {
             if (a->type != LANES_IPC_ACTION_OFFER && a->type != LANES_IPC_ACTION_ACCEPT)
                 return LANES_E_INVAL;
+            sub->ancillary = true;
             int r = parse_level(sub, i, me);
             if (r)
                 return r;
@@ -472,13 +473,11 @@ static void record_submission(struct ipc_sub *sub, struct ipc_lane *l)
 {
     TRACE_IRQS_ARE_OFF();                   /* ipc_lock */
     int n = sub->n, send = -1;
-    if (n < 2)
-        return;
+    if (n < 2 || sub->ancillary)
+        return;                             /* ancillary actions: a record per item */
     uint64_t actions = 0;
     for (int i = 0; i < n; i++) {
         uint32_t t = sub->act[i].type;
-        if (sub->parent[i] >= 0)
-            return;                         /* ancillary actions: a record per item */
         if (t == LANES_IPC_ACTION_SEND) {
             if (send >= 0)
                 return;                     /* two payloads: a record per item */

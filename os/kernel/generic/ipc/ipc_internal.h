@@ -67,6 +67,7 @@ struct ipc_sub {
     uint64_t tag;
     uint64_t ret_addr;
     int n;
+    bool ancillary;                 /* some action is ancillary (parent[i] >= 0) */
     int outstanding;                /* items without a result */
     bool is_await;
     uint32_t data_used;             /* bytes of data[] reserved by RECV_INLINE/EXTRACT (zeroed) */

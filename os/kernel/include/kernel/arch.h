@@ -108,7 +108,7 @@ struct cpu {
     struct trace_ring *trace_ring;
     uint64_t trace_fast_end;
     uint64_t trace_wake_cause;  /* the event the next wake-up on this CPU is caused by (trace.h) */
-    /* the recorder's slow path writes a record here first (kernel/trace.h), then places it */
+    /* a dropped event is written here, never read (kernel/trace.h: trace_reserve_slow) */
     uint8_t trace_stage[CPU_TRACE_STAGE] __attribute__((aligned(8)));
 };
 

@@ -328,6 +328,7 @@ int64_t process_spawn_image(struct process *parent, const uint8_t *img, uint64_t
 /* ---- syscall.c, ktest.c ---- */
 void syscall_init_cpu(void);
 void syscall_dispatch(struct regs *r);
+void syscall_dispatch_traced(struct regs *r);   /* the same, recording syscall_enter/exit */
 int ktest_count(void);
 int ktest_run(uint32_t index, struct lane_ktest_result *res);
 

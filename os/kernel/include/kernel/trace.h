@@ -61,7 +61,7 @@ struct trace_ring {
     volatile uint64_t head;     /* bytes committed (producer) */
     volatile uint64_t tail;     /* bytes sent (drainer) */
     volatile uint64_t keep;     /* oldest intact record (producer) */
-    uint64_t seq;               /* next sequence number on this CPU */
+    uint64_t next_id;           /* the next event's id: cpu << 48 | its sequence number */
     uint64_t dropped;           /* dropped, not yet reported by a lost record */
     uint64_t first_drop_seq;
     uint64_t dropped_total;
@@ -88,21 +88,21 @@ static inline bool percpu_up_safe(void)
 /* ---- recording: the fast path, inlined into every trace_emit_<name>() ----
  * Interrupts off (the ring has one producer: its CPU), the record written in place at head,
  * head published with a plain store (release), interrupts back. The fast path needs no lock, no
- * division, no serialising instruction, no copy and no call: it takes the record's room if the
- * ring has it without wrapping and without reclaiming (one compare against this CPU's
- * trace_fast_end). Anything else (a record that would straddle a segment end, reclaiming sent
- * space, a pending `lost` record, a CPU without a ring) is written into this CPU's staging area
- * (struct cpu: trace_stage) and placed — or dropped — by trace_commit_slow() in generic/trace.c
- * once all its fields are written. So there is no call between the emitter's arguments and
- * its stores, and the compiler need not keep a dozen arguments alive across one (it used to
- * spill them to the stack: a third of an IPC record's cost). Interrupts stay off from reserve
- * to commit, so the CPU (and its ring and staging area) cannot change. The ring and the
- * fast-path limit are reached through %gs (struct cpu) and the slot stays in registers.
+ * division, no serialising instruction and no copy: it takes the record's room if the ring has
+ * it without wrapping and without reclaiming (one compare against this CPU's trace_fast_end).
+ * Anything else (a record that would straddle a segment end, reclaiming sent space, a pending
+ * `lost` record, a CPU without a ring) goes through trace_reserve_slow() in generic/trace.c,
+ * which makes the room and hands back the ring to write in — or, when the event must be
+ * dropped, a ring that nobody reads (this CPU's staging area), so the emitter writes its fields
+ * the same way either way and commit has nothing to test. The emitters evaluate their
+ * arguments after the reserve (they are macros), so no argument lives across that call.
+ * Interrupts stay off from reserve to commit, so the CPU (and its ring) cannot change. The ring
+ * and the fast-path limit are reached through %gs (struct cpu) and the slot stays in registers.
  * No percpu_up test: trace_classes stays 0 until trace_init(), which runs after the boot CPU's
  * per-CPU area exists, and an AP emits nothing before its cpu_init(). */
 _Static_assert(LANES_TRACE_MAX_RECORD <= CPU_TRACE_STAGE, "struct cpu's trace_stage holds any record");
 
-uint64_t trace_commit_slow(const void *rec, uint64_t flags);   /* by value: the slot stays in registers */
+struct trace_ring *trace_reserve_slow(struct cpu *c, uint32_t size);
 
 static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trace_slot *s, bool irqs_off)
 {
@@ -123,26 +123,23 @@ static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trac
         __asm__ volatile("pushfq; pop %0; cli; mov %%gs:0, %1" : "=&r"(fl), "=r"(c));
     }
     struct trace_ring *r = c->trace_ring;
-    s->flags = fl;
-    s->ring = r;
     uint64_t head = r->head, end = head + size;
     if (__builtin_expect(end > c->trace_fast_end, 0)) {
-        struct trace_hdr *h = (struct trace_hdr *)c->trace_stage;
-        h->type = type;
-        h->size = (uint16_t)size;
-        s->rec = h;
-        s->end = 0;                               /* commit: the slow path */
-        return h;
+        r = trace_reserve_slow(c, size);
+        head = r->head;
+        end = head + size;
     }
+    s->flags = fl;
+    s->ring = r;
     struct trace_hdr *h = (struct trace_hdr *)(r->data + (head & (TRACE_RING_BYTES - 1)));
-    uint32_t cpu = c->id, lo, hi;
+    uint32_t lo, hi;
     h->type = type;
     h->size = (uint16_t)size;
-    *(uint32_t *)&h->cpu = cpu;                   /* cpu, and flags = 0: one store */
+    *(uint32_t *)&h->cpu = c->id;                 /* cpu, and flags = 0: one store */
     __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
     ((uint32_t *)&h->tsc)[0] = lo;                /* two stores instead of shift + or + store */
     ((uint32_t *)&h->tsc)[1] = hi;
-    uint64_t id = ((uint64_t)cpu << 48) | r->seq++;   /* seq < 2^48: no mask needed */
+    uint64_t id = r->next_id++;                   /* sequence numbers stay below 2^42 (ipc.c) */
     h->id = id;
     s->rec = h;
     s->id = id;
@@ -153,8 +150,6 @@ static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trac
 /* Returns the event's id (0: dropped). */
 static inline uint64_t trace_commit_fast(struct trace_slot *s)
 {
-    if (__builtin_expect(s->end == 0, 0))
-        return trace_commit_slow(s->rec, s->flags);
     struct trace_ring *r = (struct trace_ring *)s->ring;
     __atomic_store_n(&r->head, s->end, __ATOMIC_RELEASE);
     if (s->flags & 0x200)
