@@ -2,8 +2,8 @@
  *
  * Everything a LaneOS program needs beyond ISO C: the generated ABI (constants, structs and
  * the raw `lanes_sys_*` syscall wrappers), the startup block the kernel hands to _start, the
- * handles a process was given (looked up by tag), time, threads, futex mutexes, the initrd
- * (a ustar archive), driver manifests, and spawning programs from the initrd.
+ * handles a process was given (looked up by tag), time, the CPU number, threads, futex mutexes,
+ * the initrd (a ustar archive), driver manifests, and spawning programs from the initrd.
  *
  * Conventions: functions returning int64_t/int return >= 0 on success or a negative LANES_E_*
  * error; lanes_strerror() names it.
@@ -40,6 +40,19 @@ static inline uint64_t lanes_rdtsc(void)
 static inline void lanes_pause(void) { __asm__ volatile("pause"); }
 #define LANES_MS(x) ((uint64_t)(x) * 1000000ull)
 #define LANES_SEC(x) ((uint64_t)(x) * 1000000000ull)
+
+/* ---- the CPU we run on (os/lib/src/start.c) ---- */
+
+/**
+ * Index of the CPU the caller runs on — what lanes_sys_cpu_id() returns, without a system call
+ * (like Linux's vDSO getcpu): RDPID where CPUID says it exists, else RDTSCP, reading the index
+ * the kernel put in IA32_TSC_AUX; without either, or when TSC_AUX does not hold the kernel's
+ * marked value (a nested hypervisor that shows the outer host's), the syscall. CPUID is asked
+ * once, on the first call. Like the syscall's, the answer may be stale the moment it is
+ * returned: the thread may be moved to another CPU right after — a hint (statistics, per-CPU
+ * slots that tolerate sharing), not a guarantee.
+ */
+uint32_t lanes_cpu_id(void);
 
 /* ---- futex mutex and threads (os/lib/src/thread.c) ---- */
 

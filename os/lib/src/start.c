@@ -2,7 +2,9 @@
  *
  * __lanes_start checks the startup block (magic, argv), records it for lanes_handle_by_tag(),
  * runs main(argc, argv) and passes its result to exit(), which runs atexit handlers and ends
- * the process with sys_exit. Also here: abort, assert failures, strtol & co.
+ * the process with sys_exit. Also here: abort, assert failures, strtol & co., and
+ * lanes_cpu_id — the caller's CPU number without a system call: the kernel keeps each CPU's
+ * index in IA32_TSC_AUX (arch/x86_64/cpu.c), which RDPID or RDTSCP read in user mode.
  */
 #include <lanes.h>
 #include <stdio.h>
@@ -42,6 +44,64 @@ int32_t lanes_handle_by_tag(const char *tag)
 }
 
 const char *lanes_strerror(int64_t err) { return lanes_error_name(err); }
+
+/* How lanes_cpu_id reads the CPU number, chosen by CPUID on the first call and kept (CPUID
+ * traps to the hypervisor in a VM, so it costs more than the syscall it replaces). Threads
+ * that race to probe store the same answer, so a relaxed store is enough. */
+enum { CPU_ID_UNPROBED, CPU_ID_RDPID, CPU_ID_RDTSCP, CPU_ID_SYSCALL };
+static uint32_t cpu_id_how;
+
+/* The kernel stores TSC_AUX_MAGIC | index (arch/x86_64/cpu.c; keep the two equal). A value
+ * without the magic is not ours — a nested hypervisor that never loads the guest's TSC_AUX
+ * shows the outer host's — and that read falls back to the syscall. Checked on every read:
+ * whether the guest's value is loaded can change from one moment to the next. */
+#define CPU_ID_MAGIC 0x4c410000u
+#define CPU_ID_MAGIC_MASK 0xffff0000u
+
+static void cpuid(uint32_t leaf, uint32_t r[4])
+{
+    __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(0));
+}
+
+static uint32_t cpu_id_probe(void)
+{
+    uint32_t r[4], how = CPU_ID_SYSCALL;
+    cpuid(0, r);
+    if (r[0] >= 7) {
+        cpuid(7, r);
+        if (r[2] & (1u << 22))                  /* CPUID.(7,0):ECX.RDPID */
+            how = CPU_ID_RDPID;
+    }
+    if (how == CPU_ID_SYSCALL) {
+        cpuid(0x80000000, r);
+        if (r[0] >= 0x80000001) {
+            cpuid(0x80000001, r);
+            if (r[3] & (1u << 27))              /* CPUID.80000001H:EDX.RDTSCP */
+                how = CPU_ID_RDTSCP;
+        }
+    }
+    __atomic_store_n(&cpu_id_how, how, __ATOMIC_RELAXED);
+    return how;
+}
+
+uint32_t lanes_cpu_id(void)
+{
+    uint32_t how = __atomic_load_n(&cpu_id_how, __ATOMIC_RELAXED);
+    if (__builtin_expect(how == CPU_ID_UNPROBED, 0))
+        how = cpu_id_probe();
+    uint32_t aux = 0;
+    if (how == CPU_ID_RDPID) {
+        uint64_t v;
+        __asm__ volatile("rdpid %0" : "=r"(v));
+        aux = (uint32_t)v;
+    } else if (how == CPU_ID_RDTSCP) {
+        uint32_t lo, hi;
+        __asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+    }
+    if (__builtin_expect((aux & CPU_ID_MAGIC_MASK) == CPU_ID_MAGIC, 1))
+        return aux & ~CPU_ID_MAGIC_MASK;
+    return (uint32_t)lanes_sys_cpu_id();
+}
 
 #define MAX_ATEXIT 32
 static void (*atexit_fns[MAX_ATEXIT])(void);

@@ -55,7 +55,7 @@ static int server(const char *mode, uint64_t size, uint64_t count)
                 return 3;
             if (c.tag == 2)
                 continue;
-            uint32_t cpu = (uint32_t)lanes_sys_cpu_id();
+            uint32_t cpu = lanes_cpu_id();
             memcpy(rep, &cpu, 4);
             struct lane_ipc_action a[2] = {
                 { .type = LANES_IPC_ACTION_SEND, .flags = LANES_IPC_FLAG_CHAIN, .buf = (uint64_t)(uintptr_t)rep,
@@ -203,7 +203,7 @@ int main(int argc, char **argv)
             return die("rtt", r ? r : c.status);
         }
         memcpy(&server_cpu, lanes_ipc_data(&c, 1), 4);
-        client_cpu = (uint32_t)lanes_sys_cpu_id();
+        client_cpu = lanes_cpu_id();
         cross += server_cpu != client_cpu;
     }
     uint64_t end = lanes_rdtsc();

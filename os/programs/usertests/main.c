@@ -3,7 +3,8 @@
  * A table of named tests. First every kernel self-test (sys_ktest, by index, each reported
  * under its own name as ktest:NAME), then user-level tests of every system call: handles and
  * rights, memory objects (also shared between two processes), processes, threads, futexes,
- * the clock, sleeping and interrupting, SMP parallelism, fault isolation (fault-null, fault-ud,
+ * the clock, the CPU number (libc's syscall-free lanes_cpu_id against the cpu_id syscall),
+ * sleeping and interrupting, SMP parallelism, fault isolation (fault-null, fault-ud,
  * fault-gp, fault-wild under a supervisor of our own) and I/O-port capabilities (a driver that
  * gets its declared ports, one that faults on a port it did not declare).
  *
@@ -117,6 +118,109 @@ static bool t_ids(void)
     REQUIRE(pid == lanes_startup->pid, "getpid %lld != startup pid %u", (long long)pid, lanes_startup->pid);
     REQUIRE(tid == lanes_startup->tid, "thread_self %lld != startup tid %u", (long long)tid, lanes_startup->tid);
     REQUIRE(cpu >= 0 && cpu < sysinfo.ncpus, "cpu_id %lld with %u CPUs", (long long)cpu, sysinfo.ncpus);
+    return true;
+}
+
+/* lanes_cpu_id (libc: RDPID or RDTSCP reading the IA32_TSC_AUX the kernel set per CPU, else
+ * the syscall) must return what the cpu_id syscall does. One check reads syscall, fast, syscall;
+ * the thread may move between any two, so a check passes when all three agree and is retried a
+ * few times before it fails. One thread per CPU runs checks without sleeping, so with several
+ * CPUs they spread and every CPU's TSC_AUX gets compared, not just the boot CPU's. The note
+ * names the instruction, the raw TSC_AUX (without the kernel's 0x4c41 mark libc used the
+ * syscall: nested KVM here shows the outer host's value) and the cost of both per call. */
+#define CPUID_CHECKS 500
+#define CPUID_RETRIES 20
+static volatile uint64_t cpuid_seen;            /* bit n: CPU n passed a check */
+static volatile int cpuid_bad;                  /* 1 never agreed, 2 out of range */
+static volatile int64_t cpuid_bad_sys[2], cpuid_bad_fast;
+
+static bool cpu_id_check(void)
+{
+    int64_t s1 = 0, s2 = 0;
+    uint32_t fast = 0;
+    for (int try = 0; try < CPUID_RETRIES; try++) {
+        s1 = lanes_sys_cpu_id();
+        fast = lanes_cpu_id();
+        s2 = lanes_sys_cpu_id();
+        if (s1 == s2 && s1 == (int64_t)fast) {
+            if (fast >= sysinfo.ncpus) {
+                cpuid_bad = 2;
+                cpuid_bad_fast = fast;
+                return false;
+            }
+            __atomic_fetch_or(&cpuid_seen, 1ull << (fast & 63), __ATOMIC_RELAXED);
+            return true;
+        }
+    }
+    cpuid_bad = 1;
+    cpuid_bad_sys[0] = s1;
+    cpuid_bad_sys[1] = s2;
+    cpuid_bad_fast = fast;
+    return false;
+}
+
+static void cpu_id_checker(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < CPUID_CHECKS && !cpuid_bad; i++)
+        cpu_id_check();
+}
+
+/* Our own CPUID: which instruction libc should use; *aux gets what it reads now (TSC_AUX: the
+ * kernel's 0x4c41xxxx, else libc falls back to the syscall). */
+static const char *cpu_id_path(uint64_t *aux)
+{
+    uint32_t a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+    if (a >= 7) {
+        __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+        if (c & (1u << 22)) {
+            __asm__ volatile("rdpid %0" : "=r"(*aux));
+            return "RDPID";
+        }
+    }
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000001), "c"(0));
+    if (d & (1u << 27)) {
+        __asm__ volatile("rdtscp" : "=a"(a), "=d"(d), "=c"(c));
+        *aux = c;
+        return "RDTSCP";
+    }
+    *aux = 0;
+    return "no RDPID/RDTSCP: syscall";
+}
+
+static bool t_cpu_id_fast(void)
+{
+    cpuid_seen = 0;
+    cpuid_bad = 0;
+    for (int i = 0; i < CPUID_CHECKS && !cpuid_bad; i++)
+        cpu_id_check();
+    enum { MAXT = 8 };
+    lanes_thread_t t[MAXT];
+    int n = sysinfo.ncpus < MAXT ? (int)sysinfo.ncpus : MAXT, started = 0;
+    for (; started < n; started++)
+        if (lanes_thread_start(&t[started], cpu_id_checker, NULL, 0) != 0)
+            break;
+    for (int i = 0; i < started; i++)
+        lanes_thread_join(&t[i], LANES_SEC(60));
+    REQUIRE(started == n, "started %d of %d threads", started, n);
+    REQUIRE(cpuid_bad != 2, "lanes_cpu_id %lld with %u CPUs", (long long)cpuid_bad_fast, sysinfo.ncpus);
+    uint64_t aux;
+    const char *path = cpu_id_path(&aux);
+    REQUIRE(!cpuid_bad, "lanes_cpu_id %lld, cpu_id syscall %lld and %lld around it, %d times in a row (%s, TSC_AUX 0x%llx)",
+            (long long)cpuid_bad_fast, (long long)cpuid_bad_sys[0], (long long)cpuid_bad_sys[1], CPUID_RETRIES, path,
+            (unsigned long long)aux);
+    /* Cost per call, as a note (not a limit: TCG and loaded hosts vary widely). */
+    uint64_t c0 = lanes_rdtsc();
+    for (int i = 0; i < 1000; i++)
+        (void)lanes_cpu_id();
+    uint64_t c1 = lanes_rdtsc();
+    for (int i = 0; i < 1000; i++)
+        (void)lanes_sys_cpu_id();
+    uint64_t c2 = lanes_rdtsc();
+    snprintf(why, sizeof why, "%s, TSC_AUX 0x%llx; agreed on CPUs mask 0x%llx; %llu vs %llu cycles (syscall) per call",
+             path, (unsigned long long)aux, (unsigned long long)cpuid_seen, (unsigned long long)(c1 - c0) / 1000,
+             (unsigned long long)(c2 - c1) / 1000);
     return true;
 }
 
@@ -978,6 +1082,7 @@ static const struct lanes_test tests[] = {
     { "null-syscall", t_null },
     { "syscall-int80", t_int80 },
     { "ids", t_ids },
+    { "cpu-id-fast", t_cpu_id_fast },
     { "sysinfo", t_sysinfo },
     { "console", t_console },
     { "bad-pointers", t_bad_pointers },

@@ -1,12 +1,18 @@
 /*
  * cpu.c — per-CPU setup: GDT, TSS (with the I/O permission bitmap), IDT, GS base, syscall MSRs,
- * FPU/SSE enablement.
+ * FPU/SSE enablement, IA32_TSC_AUX.
  *
  * Every CPU gets its own struct cpu, GDT and TSS (statically allocated, so the boot CPU can
  * take exceptions before the heap exists); the IDT is shared. GDT layout (fixed by the
  * syscall/sysret STAR convention): 0x08 kernel code, 0x10 kernel data, 0x18 user data,
  * 0x20 user code, 0x28 TSS. Double faults and NMIs run on their own IST stacks.
  * The TSS I/O bitmap is switched lazily per process (see tss_load_iopb and sched.c).
+ * Where the CPU has RDTSCP or RDPID, IA32_TSC_AUX holds TSC_AUX_MAGIC | the CPU's index (struct
+ * cpu id, what the cpu_id syscall returns), so user space reads it with RDPID or RDTSCP without
+ * a syscall (libc's lanes_cpu_id, like Linux's vDSO getcpu). The magic lets libc tell our value
+ * from someone else's: some nested hypervisors never load a guest's TSC_AUX, and the guest then
+ * reads the outer host's (seen on this project's CI host: KVM inside a Firecracker VM).
+ * Nothing else writes the MSR.
  */
 #include <kernel/kernel.h>
 #include <kernel/trace.h>
@@ -15,6 +21,14 @@ struct cpu *cpus[MAX_CPUS];
 uint32_t ncpus = 1;
 bool cpu_has_nx;
 extern bool percpu_up;
+
+#define MSR_TSC_AUX 0xc0000103
+/* Bits 31..16 of TSC_AUX, the CPU index in 15..0; the same value as CPU_ID_MAGIC in
+ * os/lib/src/start.c, which checks it on every read. */
+#define TSC_AUX_MAGIC 0x4c410000u      /* "LA" */
+_Static_assert(MAX_CPUS <= 0x10000, "the CPU index must fit below TSC_AUX_MAGIC");
+#define CPUID_8000_0001_EDX_RDTSCP (1u << 27)
+#define CPUID_7_ECX_RDPID          (1u << 22)
 
 static struct cpu cpu_storage[MAX_CPUS];
 static struct tss tss_storage[MAX_CPUS] __attribute__((aligned(16)));
@@ -142,12 +156,24 @@ void cpu_init(struct cpu *c)
     cr4 |= (1ULL << 9) | (1ULL << 10);
     __asm__ volatile("mov %0, %%cr4" :: "r"(cr4));
     __asm__ volatile("fninit");
+    uint32_t a, b, cc, d;
+    cpuid(0x80000001, 0, &a, &b, &cc, &d);
     if (c->id == 0) {
         __asm__ volatile("fxsave %0" : "=m"(fpu_template));
-        uint32_t a, b, cc, d;
-        cpuid(0x80000001, 0, &a, &b, &cc, &d);
         cpu_has_nx = d & (1u << 20);
     }
+
+    /* The CPU's index for RDTSCP (into ECX) and RDPID, which read IA32_TSC_AUX in user mode.
+     * The MSR exists when either does (a hypervisor may offer RDPID without RDTSCP; Linux's
+     * setup_getcpu tests both too). */
+    bool has_rdtscp = d & CPUID_8000_0001_EDX_RDTSCP, has_rdpid = false;
+    cpuid(0, 0, &a, &b, &cc, &d);
+    if (a >= 7) {
+        cpuid(7, 0, &a, &b, &cc, &d);
+        has_rdpid = cc & CPUID_7_ECX_RDPID;
+    }
+    if (has_rdtscp || has_rdpid)
+        wrmsr(MSR_TSC_AUX, TSC_AUX_MAGIC | c->id);
 }
 
 void cpu_init_bsp_early(void)
