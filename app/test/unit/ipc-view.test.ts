@@ -152,8 +152,14 @@ test('Break on next message: the breakpoint goes in the hook the kernel calls ri
   const lines = src.split('\n');
   const hook = lines.findIndex((l) => /\bvoid ipc_submit_recorded\(struct ipc_item \*it\)\s*$/.test(l));
   assert.ok(hook >= 0 && line - 1 > hook && line - 1 <= hook + 3, `inside ipc_submit_recorded(): ${lines[line - 1]}`);
-  const emit = lines.findIndex((l) => /=\s*trace_emit_ipc_submit\(/.test(l));
-  assert.ok(emit > hook && lines.slice(emit, emit + 6).some((l) => /ipc_submit_recorded\(it\)/.test(l)), 'enqueue() calls it right after the emit');
+  // every ipc_submit record (enqueue's, one per action; record_submission's, one per
+  // submission) is followed by a call of the hook before its function ends
+  const emits = lines.flatMap((l, i) => (/=\s*trace_emit_ipc_submit\(/.test(l) ? [i] : []));
+  assert.equal(emits.length, 2, 'enqueue() and record_submission() record ipc_submit');
+  for (const emit of emits) {
+    const end = lines.findIndex((l, i) => i > emit && l === '}');
+    assert.ok(emit > hook && lines.slice(emit, end).some((l) => /ipc_submit_recorded\(it\)/.test(l)), `the hook is called after the emit at line ${emit + 1}`);
+  }
   assert.equal(breakCondition({ kind: 'lane', conv: 3, stream: '4097' }), 'it->s->id == 4097');
   assert.equal(breakCondition({ kind: 'conversation', conv: 3, stream: '18446744073709551615' }), 'it->s->id == 18446744073709551615 || it->s->parent == 18446744073709551615');
   assert.equal(breakCondition({ kind: 'process', pid: 12 }), 'it->sub->pid == 12');

@@ -205,6 +205,13 @@ struct cpu *sched_pick_cpu(void)
 static void fpu_save(uint8_t *area) { __asm__ volatile("fxsave64 (%0)" :: "r"(area) : "memory"); }
 static void fpu_restore(const uint8_t *area) { __asm__ volatile("fxrstor64 (%0)" :: "r"(area) : "memory"); }
 
+/* Why a thread that is not idle was switched out, by the state it leaves in (ctx_switch). */
+static const uint8_t switch_reason[] = {
+    [T_RUNNING] = TRACE_SWITCH_REASON_BLOCKED, [T_READY] = TRACE_SWITCH_REASON_YIELDED,
+    [T_BLOCKED] = TRACE_SWITCH_REASON_BLOCKED, [T_SLEEPING] = TRACE_SWITCH_REASON_BLOCKED,
+    [T_STOPPED] = TRACE_SWITCH_REASON_BLOCKED, [T_DEAD] = TRACE_SWITCH_REASON_EXITED,
+};
+
 /* Called with c->rq_lock held. */
 static void schedule_locked(void)
 {
@@ -266,10 +273,10 @@ static void schedule_locked(void)
     }
     /* The interrupt-disable nesting belongs to the thread, not the CPU: keep ours. */
     int intena = c->intena, ncli = c->ncli;
-    trace_emit_ctx_switch(prev->tid, prev->proc ? prev->proc->pid : 0, next->tid, next->proc ? next->proc->pid : 0,
+    trace_emit_ctx_switch(prev->tid, prev->proc->pid, next->tid, np->pid,       /* (every thread has a proc) */
                           prev->is_idle ? TRACE_SWITCH_REASON_IDLE
-                          : prev->state == T_READY ? (preempted ? TRACE_SWITCH_REASON_PREEMPTED : TRACE_SWITCH_REASON_YIELDED)
-                          : prev->state == T_DEAD ? TRACE_SWITCH_REASON_EXITED : TRACE_SWITCH_REASON_BLOCKED,
+                          : preempted && prev->state == T_READY ? TRACE_SWITCH_REASON_PREEMPTED
+                          : switch_reason[prev->state],
                           (uint8_t)prev->state, 0, (uint32_t)c->rq_len);
     switch_context(&prev->rsp, next->rsp);
     c = this_cpu();

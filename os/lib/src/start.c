@@ -51,11 +51,11 @@ const char *lanes_strerror(int64_t err) { return lanes_error_name(err); }
 enum { CPU_ID_UNPROBED, CPU_ID_RDPID, CPU_ID_RDTSCP, CPU_ID_SYSCALL };
 static uint32_t cpu_id_how;
 
-/* The kernel stores TSC_AUX_MAGIC | index (arch/x86_64/cpu.c; keep the two equal). A value
+/* The kernel stores LANES_TSC_AUX_MAGIC (os/abi/kernel.toml) | index. A value
  * without the magic is not ours — a nested hypervisor that never loads the guest's TSC_AUX
  * shows the outer host's — and that read falls back to the syscall. Checked on every read:
  * whether the guest's value is loaded can change from one moment to the next. */
-#define CPU_ID_MAGIC 0x4c410000u
+#define CPU_ID_MAGIC LANES_TSC_AUX_MAGIC
 #define CPU_ID_MAGIC_MASK 0xffff0000u
 
 static void cpuid(uint32_t leaf, uint32_t r[4])

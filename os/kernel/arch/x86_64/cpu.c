@@ -7,7 +7,7 @@
  * syscall/sysret STAR convention): 0x08 kernel code, 0x10 kernel data, 0x18 user data,
  * 0x20 user code, 0x28 TSS. Double faults and NMIs run on their own IST stacks.
  * The TSS I/O bitmap is switched lazily per process (see tss_load_iopb and sched.c).
- * Where the CPU has RDTSCP or RDPID, IA32_TSC_AUX holds TSC_AUX_MAGIC | the CPU's index (struct
+ * Where the CPU has RDTSCP or RDPID, IA32_TSC_AUX holds LANES_TSC_AUX_MAGIC | the CPU's index (struct
  * cpu id, what the cpu_id syscall returns), so user space reads it with RDPID or RDTSCP without
  * a syscall (libc's lanes_cpu_id, like Linux's vDSO getcpu). The magic lets libc tell our value
  * from someone else's: some nested hypervisors never load a guest's TSC_AUX, and the guest then
@@ -23,10 +23,9 @@ bool cpu_has_nx;
 extern bool percpu_up;
 
 #define MSR_TSC_AUX 0xc0000103
-/* Bits 31..16 of TSC_AUX, the CPU index in 15..0; the same value as CPU_ID_MAGIC in
- * os/lib/src/start.c, which checks it on every read. */
-#define TSC_AUX_MAGIC 0x4c410000u      /* "LA" */
-_Static_assert(MAX_CPUS <= 0x10000, "the CPU index must fit below TSC_AUX_MAGIC");
+/* LANES_TSC_AUX_MAGIC (os/abi/kernel.toml) in bits 31..16 of TSC_AUX, the CPU index in
+ * 15..0; lanes_cpu_id() (os/lib/src/start.c) checks it on every read. */
+_Static_assert(MAX_CPUS <= 0x10000, "the CPU index must fit below LANES_TSC_AUX_MAGIC");
 #define CPUID_8000_0001_EDX_RDTSCP (1u << 27)
 #define CPUID_7_ECX_RDPID          (1u << 22)
 
@@ -173,7 +172,7 @@ void cpu_init(struct cpu *c)
         has_rdpid = cc & CPUID_7_ECX_RDPID;
     }
     if (has_rdtscp || has_rdpid)
-        wrmsr(MSR_TSC_AUX, TSC_AUX_MAGIC | c->id);
+        wrmsr(MSR_TSC_AUX, LANES_TSC_AUX_MAGIC | c->id);
 }
 
 void cpu_init_bsp_early(void)

@@ -178,7 +178,8 @@ static bool giving(uint32_t t)
 /*
  * Lanescope's "Break on next message" (app/browser/views/ipc/break.ts) puts a conditional gdb
  * breakpoint in here: called right after an action's ipc_submit record is written (tracing on),
- * with `it` (it->trace_id set, it->s, it->sub). A real function, never inlined or specialised,
+ * with `it` (it->trace_id set, it->s, it->sub) — for a whole submission's record, once, with
+ * its first action (record_submission). A real function, never inlined or specialised,
  * so that the breakpoint address and `it` are exact at -O2 — a line inside enqueue() is not:
  * the compiler is free to schedule the next statement's code before the record is written.
  */
@@ -194,14 +195,14 @@ static void enqueue(struct ipc_item *it, struct ipc_stream *s, int side, struct 
     const struct lane_ipc_action *a = &sub->act[it->idx];
     it->s = s;
     it->side = side;
-    if (!it->recorded) {
+    if (!it->recorded) {                    /* (else record_submission did both) */
         bool send = a->type == LANES_IPC_ACTION_SEND;
         it->trace_id = trace_emit_ipc_submit(s->id, s->parent, sub->tag, send ? a->len : 0, a->type, sub->pid,
                                              sub->tid, (uint32_t)side, 1, sub->ret_addr,
                                              send ? sub->payload[it->idx] : NULL, send ? (uint32_t)MIN(a->len, 32) : 0);
+        if (it->trace_id)
+            ipc_submit_recorded(it);
     }
-    if (it->trace_id)
-        ipc_submit_recorded(it);
     if (s->shutdown) {
         ipc_item_finish(it, LANES_E_LANE_SHUTDOWN);
         return;
@@ -465,7 +466,7 @@ static int parse_level(struct ipc_sub *sub, int *i, int parent)
  * k << 42 (bits of the sequence part no real sequence number reaches); the decoder (debugger/
  * common/trace/records.ts) expands the record into one ipc_submit per action with exactly those ids,
  * so consumers see what the kernel recorded before. enqueue() then records nothing more for
- * these items (`recorded`). A full ring drops the one record: its lost count then stands for
+ * these items (`recorded`) and calls no Break hook: this does, once. A full ring drops the one record: its lost count then stands for
  * all of them.
  */
 #define IPC_TRACE_SUBID_SHIFT 42
@@ -483,7 +484,7 @@ static void record_submission(struct ipc_sub *sub, struct ipc_lane *l)
                 return;                     /* two payloads: a record per item */
             send = i;
         }
-        actions |= (uint64_t)(t & 0xf) << (4 * i);
+        actions |= (uint64_t)t << (4 * i);  /* 1..10: parse_level checked */
     }
     uint64_t bytes = send >= 0 ? sub->act[send].len : 0;
     uint64_t id = trace_emit_ipc_submit(l->s->id, l->s->parent, sub->tag, bytes, actions, sub->pid, sub->tid,
@@ -493,6 +494,14 @@ static void record_submission(struct ipc_sub *sub, struct ipc_lane *l)
     for (int i = 0; i < n; i++, id += step) {
         sub->item[i].recorded = true;
         sub->item[i].trace_id = id;
+    }
+    /* One Break hook for the submission: its actions share the pid, the lane and the
+     * conversation that Break's conditions test, so the first item stands for all. */
+    if (step) {
+        struct ipc_item *it = &sub->item[0];
+        it->s = l->s;                       /* what enqueue() sets, for the condition */
+        it->side = l->side;
+        ipc_submit_recorded(it);
     }
 }
 _Static_assert(IPC_MAX < (1 << (46 - IPC_TRACE_SUBID_SHIFT)), "sub-ids stay below ipc_exchange's bits 46, 47");

@@ -162,18 +162,16 @@ static inline uint64_t trace_commit_fast(struct trace_slot *s)
 /* Causality for wake-ups: code about to wake a thread because of event `id` (an IPC submit,
  * an event raise, a cancel) calls trace_wake_cause(id) first, on the CPU and with the lock it
  * wakes with; the wakeup record then names it (struct cpu: trace_wake_cause). Only code that
- * runs after the per-CPU areas exist calls it (IPC, events). */
+ * runs after the per-CPU areas exist calls these (IPC, events; the wakeup record's arguments
+ * are evaluated only while tracing, which starts after them). */
 static inline void trace_wake_cause(uint64_t id)
 {
-    this_cpu()->trace_wake_cause = id;
+    __asm__ volatile("movq %0, %%gs:%c1" :: "r"(id), "i"(__builtin_offsetof(struct cpu, trace_wake_cause)) : "memory");
 }
-static inline uint64_t trace_take_wake_cause(void)
+static inline uint64_t trace_take_wake_cause(void)      /* (only ever an emitter's argument) */
 {
-    if (!percpu_up_safe())
-        return 0;
-    struct cpu *c = this_cpu();
-    uint64_t id = c->trace_wake_cause;
-    c->trace_wake_cause = 0;
+    uint64_t id;
+    __asm__ volatile("movq %%gs:%c1, %0; movq $0, %%gs:%c1" : "=r"(id) : "i"(__builtin_offsetof(struct cpu, trace_wake_cause)) : "memory");
     return id;
 }
 
