@@ -775,9 +775,13 @@ describe('perfetto export: hand-made scenario', () => {
     assert.equal(last.prevState, 16, 'an exited thread leaves as X (dead)');
     assert.equal(m.switches.get(1)![1]!.prevState, 1, 'a blocked one as S');
     assert.ok(m.slices.some((s) => s.name === 'event_250' && s.args.get('raw') === 'efbeadde00000000'));
+    // a whole submission's record (send + recv_inline) decodes as one submit per action
     const sub = m.slices.find((s) => s.id === '#0:10')!;
-    assert.equal(sub.name, 'ipc_submit send,recv_inline');
+    assert.equal(sub.name, 'ipc_submit send');
     assert.equal(sub.args.get('payload'), '010203');
+    const recv = m.slices.filter((s) => s.ts === sub.ts && s.name.startsWith('ipc_submit'));
+    assert.deepEqual(recv.map((s) => s.name), ['ipc_submit send', 'ipc_submit recv_inline'], 'both actions, at the record\'s time');
+    assert.equal(recv[1]!.args.get('payload'), '', 'the payload is the send\'s');
     const cancel = m.slices.find((s) => s.id === '#0:16')!;
     assert.equal(cancel.args.get('target'), '#0:14');
   });

@@ -377,7 +377,7 @@ export class DebugSession {
     }
     // In a system call: the user program's frames below the kernel's (its call stack at the call).
     let userStackEnd: string | undefined;
-    if (d.kind !== 'user-fault' && d.kind !== 'panic' && frames.some((f) => f.func === 'syscall_dispatch')) {
+    if (d.kind !== 'user-fault' && d.kind !== 'panic' && frames.some((f) => f.func === 'syscall_dispatch' || f.func === 'syscall_dispatch_untraced')) {
       const u = await this.userFrames(threadId, frames.length).catch((e: Error) => {
         this.note(`user stack: ${e.message}`);
         return null;

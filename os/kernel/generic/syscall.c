@@ -1,9 +1,11 @@
 /*
  * syscall.c — the system call table (numbers and arguments from os/abi/kernel.toml).
  *
- * syscall_entry (entry.S) saves the user registers and calls syscall_dispatch with interrupts
- * off; we turn them on, run the call with rdi, rsi, rdx, r10, r8, r9 as arguments, put the
- * result in rax and, before returning, let the thread die, stop or yield if it must.
+ * syscall_entry (entry.S) saves the user registers and calls syscall_dispatch (which records
+ * syscall_enter/exit) or, while the syscall class is not traced, syscall_dispatch_untraced,
+ * with interrupts off; we turn them on, run the call with rdi, rsi, rdx, r10, r8, r9 as
+ * arguments, put the result in rax and, before returning, let the thread die, stop or yield
+ * if it must.
  * Every handle is looked up in the caller's own table with the rights the call needs; every
  * user pointer goes through usercopy.c. I/O port and IRQ capabilities live here too.
  */
@@ -751,14 +753,15 @@ static inline void dispatch(struct regs *r, uint64_t nr)
         r->rax = (uint64_t)(int64_t)LANES_E_NOSYS;
 }
 
-/* The same with the syscall's enter and exit records: entry.S calls this one instead while
- * the syscall class is traced, so that the untraced path stays short and neither pays a second
- * test or call. Interrupts are off on the way in (the syscall instruction masks them through
- * FMASK, the int 0x80 gate clears them) and off again for the exit record (the way out,
- * entry.S's sysret or trap_return, turns them off anyway, and sched_check_user_return serves
- * interrupts too): neither record saves, clears and restores them. */
+/* With the syscall's enter and exit records: entry.S calls this one while the syscall class is
+ * traced (the default, and always for int 0x80: the records test the class themselves) and
+ * syscall_dispatch_untraced below otherwise, so the untraced path stays short and neither pays
+ * a second test or call. Interrupts are off on the way in (the syscall instruction masks them
+ * through FMASK, the int 0x80 gate clears them) and off again for the exit record (the way
+ * out, entry.S's sysret or trap_return, turns them off anyway, and sched_check_user_return
+ * serves interrupts too): neither record saves, clears and restores them. */
 _Static_assert(TRACE_CLASS_SYSCALL == 8, "entry.S tests bit 3 of trace_classes");
-void syscall_dispatch_traced(struct regs *r)
+void syscall_dispatch(struct regs *r)
 {
     uint64_t nr = r->rax;
     uint32_t tid = current()->tid;
@@ -777,12 +780,8 @@ void syscall_dispatch_traced(struct regs *r)
     sched_check_user_return(r);
 }
 
-void syscall_dispatch(struct regs *r)
+void syscall_dispatch_untraced(struct regs *r)
 {
-    if (TRACE_ON(TRACE_CLASS_SYSCALL)) {        /* int 0x80 comes here either way */
-        syscall_dispatch_traced(r);
-        return;
-    }
     sti();
     dispatch(r, r->rax);
     sched_check_user_return(r);

@@ -6,7 +6,8 @@
  *    GS if we came from user mode and calls trap_dispatch(regs). trap_return undoes it.
  *  - syscall_entry: the `syscall` instruction lands here with interrupts masked (FMASK).
  *    We swap to the kernel GS, move to the thread's kernel stack, build the same struct regs
- *    (vector = 0x100) and call syscall_dispatch(regs); we leave with sysretq (or iretq if the
+ *    (vector = 0x100) and call syscall_dispatch(regs) (syscall_dispatch_untraced while the
+ *    syscall trace class is off); we leave with sysretq (or iretq if the
  *    frame was changed to something sysret cannot return to).
  *  - int80_entry: the same system call through a DPL 3 interrupt gate (vector 0x80), for
  *    hosts whose `syscall` is broken; builds the same frame, leaves through trap_return.
@@ -137,12 +138,12 @@ syscall_entry:
     push $0
     mov %rsp, %rbp
     /* tracing syscalls (TRACE_CLASS_SYSCALL, bit 3 of trace_classes: generic/syscall.c checks
-     * the bit number)? the variant that records them; either way one call, one prologue */
+     * the bit number)? syscall_dispatch records them; else the variant without: one call either way */
     testl $8, trace_classes(%rip)
-    jnz 1f
+    jz 1f
     call syscall_dispatch
     jmp 2f
-1:  call syscall_dispatch_traced
+1:  call syscall_dispatch_untraced
 2:  add $16, %rsp
     cli
     /* sysret needs a canonical user rip and the user code segment; otherwise iret. */

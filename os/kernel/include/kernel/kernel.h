@@ -327,8 +327,8 @@ int64_t process_spawn_image(struct process *parent, const uint8_t *img, uint64_t
 
 /* ---- syscall.c, ktest.c ---- */
 void syscall_init_cpu(void);
-void syscall_dispatch(struct regs *r);
-void syscall_dispatch_traced(struct regs *r);   /* the same, recording syscall_enter/exit */
+void syscall_dispatch(struct regs *r);            /* records syscall_enter/exit (if traced) */
+void syscall_dispatch_untraced(struct regs *r);   /* the same without (entry.S: class off) */
 int ktest_count(void);
 int ktest_run(uint32_t index, struct lane_ktest_result *res);
 
