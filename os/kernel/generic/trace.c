@@ -276,8 +276,9 @@ static struct trace_ring trace_drop_rings[TRACE_MAX_CPUS];
  * record of `size` bytes — a pending `lost` record first, padding up to the next segment,
  * reclaiming sent space — and return the ring to write it in (at its head, as the fast path
  * does); or count the event as dropped and return this CPU's drop ring. */
-struct trace_ring *trace_reserve_slow(struct cpu *c, uint32_t size)
+struct trace_ring *trace_reserve_slow(uint32_t size)
 {
+    struct cpu *c = this_cpu();
     uint32_t cpu = c->id;
     if (cpu < trace_nrings && size >= sizeof(struct trace_hdr) && size <= CPU_TRACE_STAGE && !(size & 7)) {
         struct trace_ring *r = &trace_rings[cpu];

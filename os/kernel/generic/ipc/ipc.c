@@ -499,8 +499,7 @@ static void record_submission(struct ipc_sub *sub, struct ipc_lane *l)
      * conversation that Break's conditions test, so the first item stands for all. */
     if (step) {
         struct ipc_item *it = &sub->item[0];
-        it->s = l->s;                       /* what enqueue() sets, for the condition */
-        it->side = l->side;
+        it->s = l->s;                       /* what enqueue() sets, for the conditions */
         ipc_submit_recorded(it);
     }
 }

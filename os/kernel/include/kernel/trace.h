@@ -102,30 +102,36 @@ static inline bool percpu_up_safe(void)
  * per-CPU area exists, and an AP emits nothing before its cpu_init(). */
 _Static_assert(LANES_TRACE_MAX_RECORD <= CPU_TRACE_STAGE, "struct cpu's trace_stage holds any record");
 
-struct trace_ring *trace_reserve_slow(struct cpu *c, uint32_t size);
+struct trace_ring *trace_reserve_slow(uint32_t size);
+
+/* A field of this CPU's struct cpu, read through %gs in one instruction (volatile: never merged
+ * with another read, never moved across the cli asm or the slow path's call). */
+#define TRACE_PERCPU(field) ({                                                                  \
+    __typeof__(((struct cpu *)0)->field) v_;                                                    \
+    __asm__ volatile("mov %%gs:%c1, %0" : "=r"(v_) : "i"(__builtin_offsetof(struct cpu, field))); \
+    v_;                                                                                         \
+})
 
 static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trace_slot *s, bool irqs_off)
 {
-    /* pushf; cli; this CPU — one asm without a "memory" clobber, so the compiler may load the
-     * record's fields after it, straight into the record. Every access to the ring depends on
-     * `c`, the asm's output, so none can move above the cli; commit's release store and sti
-     * keep the record's stores inside. */
+    /* pushf; cli — an asm without a "memory" clobber, so the compiler may load the record's
+     * fields after it, straight into the record. The ring is reached through the per-CPU reads
+     * below, volatile asms like this one, so none moves above the cli; commit's release store
+     * and sti keep the record's stores inside. */
     uint64_t fl;
-    struct cpu *c;
     if (irqs_off) {
 #ifdef TRACE_CHECK_IRQS
         if (read_flags() & 0x200)
             panic("trace: record type %u said interrupts were off; they are on", type);
 #endif
         fl = 0;                                   /* commit leaves them off */
-        c = this_cpu();
     } else {
-        __asm__ volatile("pushfq; pop %0; cli; mov %%gs:0, %1" : "=&r"(fl), "=r"(c));
+        __asm__ volatile("pushfq; pop %0; cli" : "=r"(fl));
     }
-    struct trace_ring *r = c->trace_ring;
+    struct trace_ring *r = TRACE_PERCPU(trace_ring);
     uint64_t head = r->head, end = head + size;
-    if (__builtin_expect(end > c->trace_fast_end, 0)) {
-        r = trace_reserve_slow(c, size);
+    if (__builtin_expect(end > TRACE_PERCPU(trace_fast_end), 0)) {
+        r = trace_reserve_slow(size);
         head = r->head;
         end = head + size;
     }
@@ -135,11 +141,14 @@ static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trac
     uint32_t lo, hi;
     h->type = type;
     h->size = (uint16_t)size;
-    *(uint32_t *)&h->cpu = c->id;                 /* cpu, and flags = 0: one store */
+    *(uint32_t *)&h->cpu = TRACE_PERCPU(id);      /* cpu, and flags = 0: one store */
     __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
     ((uint32_t *)&h->tsc)[0] = lo;                /* two stores instead of shift + or + store */
     ((uint32_t *)&h->tsc)[1] = hi;
-    uint64_t id = r->next_id++;                   /* sequence numbers stay below 2^42 (ipc.c) */
+    /* id = r->next_id++ in two instructions instead of three (no lock prefix: one producer,
+     * interrupts off); sequence numbers stay below 2^42 (ipc.c) */
+    uint64_t id = 1;
+    __asm__("xaddq %0, %1" : "+r"(id), "+m"(r->next_id));
     h->id = id;
     s->rec = h;
     s->id = id;
