@@ -214,7 +214,7 @@ def gen_c(s: Schema) -> str:
       "#ifndef TRACE_RESERVE_MAY_FAIL\n#define TRACE_RESERVE_MAY_FAIL 1\n#endif\n"
       "/* The class test every trace_emit_<name>() macro makes at its call site, before any of its\n"
       " * arguments is evaluated: a filtered-out event costs one load and one branch. */\n"
-      "#define TRACE_ON(cls) __builtin_expect((trace_classes & (cls)) != 0, 0)\n\n"
+      "#ifndef TRACE_ON\n#define TRACE_ON(cls) __builtin_expect((trace_classes & (cls)) != 0, 0)\n#endif\n\n"
       "/* A bytes tail (pointer, length), clamped to max; no bytes without a pointer. */\n"
       "struct trace_bytes_ { const void *p; uint32_t n; };\n"
       "static inline struct trace_bytes_ trace_bytes_(const void *p, uint32_t n, uint32_t max)\n"

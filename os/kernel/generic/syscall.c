@@ -753,10 +753,9 @@ static inline void dispatch(struct regs *r, uint64_t nr)
         r->rax = (uint64_t)(int64_t)LANES_E_NOSYS;
 }
 
-/* With the syscall's enter and exit records: entry.S calls this one while the syscall class is
- * traced (the default, and always for int 0x80: the records test the class themselves) and
- * syscall_dispatch_untraced below otherwise, so the untraced path stays short and neither pays
- * a second test or call. Interrupts are off on the way in (the syscall instruction masks them
+/* With the syscall's enter and exit records: entry.S (syscall_entry and int80_entry) calls this
+ * one while the syscall class is traced (the default) and syscall_dispatch_untraced below
+ * otherwise, so neither path tests the class again (and the untraced one stays short). Interrupts are off on the way in (the syscall instruction masks them
  * through FMASK, the int 0x80 gate clears them) and off again for the exit record (the way
  * out, entry.S's sysret or trap_return, turns them off anyway, and sched_check_user_return
  * serves interrupts too): neither record saves, clears and restores them. */
@@ -768,13 +767,19 @@ void syscall_dispatch(struct regs *r)
     uint64_t eid;
     {
         TRACE_IRQS_ARE_OFF();
+        TRACE_CLASS_IS_ON();
         eid = trace_emit_syscall_enter((uint32_t)nr, tid, r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9);
     }
     sti();
     dispatch(r, nr);
+    /* nr stays in a register to here, so a debugger shows it anywhere in this function (else
+     * gcc reads r->rax twice and tells gdb nr is "optimized out"): the first function most
+     * kernel debugging sessions stop in */
+    __asm__ volatile("" ::"r"(nr));
     cli();
     {
         TRACE_IRQS_ARE_OFF();
+        TRACE_CLASS_IS_ON();                /* an enter gets its exit, even if the class went off */
         trace_emit_syscall_exit((uint32_t)nr, tid, (int64_t)r->rax, eid);
     }
     sched_check_user_return(r);

@@ -194,8 +194,12 @@ int80_entry:
     push 136(%rsp)                  /* fake frame for backtraces through user rip */
     push $0
     mov %rsp, %rbp
+    testl $8, trace_classes(%rip)   /* as syscall_entry does */
+    jz 2f
     call syscall_dispatch
-    add $16, %rsp
+    jmp 3f
+2:  call syscall_dispatch_untraced
+3:  add $16, %rsp
     jmp trap_return
 1:  pushq $0                        /* from the kernel: a bug; report it as a #GP */
     pushq $13

@@ -46,6 +46,11 @@ static const bool trace_irqs_off_ = false;
 __attribute__((noreturn)) void panic(const char *fmt, ...);
 #endif
 #define TRACE_IRQS_ARE_OFF() const bool trace_irqs_off_ = true; (void)trace_irqs_off_
+/* Likewise TRACE_CLASS_IS_ON(); says the emitters in its block need not test their class: the
+ * caller already did (syscall_dispatch: entry.S tested the syscall class). */
+static const bool trace_class_on_ = false;
+#define TRACE_CLASS_IS_ON() const bool trace_class_on_ = true; (void)trace_class_on_
+#define TRACE_ON(cls) (trace_class_on_ || __builtin_expect((trace_classes & (cls)) != 0, 0))
 #define TRACE_RESERVE(type, size, s) trace_reserve_fast(type, size, s, trace_irqs_off_)
 #define TRACE_COMMIT trace_commit_fast
 #define TRACE_RESERVE_MAY_FAIL 0
