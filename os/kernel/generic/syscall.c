@@ -755,7 +755,8 @@ static inline void dispatch(struct regs *r, uint64_t nr)
 
 /* With the syscall's enter and exit records: entry.S (syscall_entry and int80_entry) calls this
  * one while the syscall class is traced (the default) and syscall_dispatch_untraced below
- * otherwise, so neither path tests the class again (and the untraced one stays short). Interrupts are off on the way in (the syscall instruction masks them
+ * otherwise, so the enter record need not test the class again (and the untraced path stays
+ * short); the exit record does, in case tracing was switched off during the call. Interrupts are off on the way in (the syscall instruction masks them
  * through FMASK, the int 0x80 gate clears them) and off again for the exit record (the way
  * out, entry.S's sysret or trap_return, turns them off anyway, and sched_check_user_return
  * serves interrupts too): neither record saves, clears and restores them. */
@@ -778,11 +779,13 @@ void syscall_dispatch(struct regs *r)
     __asm__ volatile("" ::"r"(nr));
     cli();
     {
-        TRACE_IRQS_ARE_OFF();
-        TRACE_CLASS_IS_ON();                /* an enter gets its exit, even if the class went off */
+        TRACE_IRQS_ARE_OFF();               /* (the class may have gone off meanwhile: `trace off`) */
         trace_emit_syscall_exit((uint32_t)nr, tid, (int64_t)r->rax, eid);
     }
     sched_check_user_return(r);
+    /* not a tail call: else gcc copies the epilogue into both sides of the exit record's class
+     * test, and gdb puts a breakpoint on the line above at the copy that tracing never runs */
+    __asm__ volatile("");
 }
 
 void syscall_dispatch_untraced(struct regs *r)

@@ -47,7 +47,7 @@ __attribute__((noreturn)) void panic(const char *fmt, ...);
 #endif
 #define TRACE_IRQS_ARE_OFF() const bool trace_irqs_off_ = true; (void)trace_irqs_off_
 /* Likewise TRACE_CLASS_IS_ON(); says the emitters in its block need not test their class: the
- * caller already did (syscall_dispatch: entry.S tested the syscall class). */
+ * caller just did (syscall_dispatch's enter record: entry.S tested the syscall class). */
 static const bool trace_class_on_ = false;
 #define TRACE_CLASS_IS_ON() const bool trace_class_on_ = true; (void)trace_class_on_
 #define TRACE_ON(cls) (trace_class_on_ || __builtin_expect((trace_classes & (cls)) != 0, 0))
