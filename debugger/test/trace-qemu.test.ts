@@ -153,7 +153,6 @@ async function probeTracing(): Promise<string | undefined> {
   return /lanes\$ /.test(out) ? 'this kernel does not record trace events (tracing not hooked into its boot yet)' : `the kernel did not boot:\n${out.slice(-800)}`;
 }
 
-/** IPC events carry their causes: matches and completions name their submits, wake-ups name what woke them. */
 /** Runs a guest booted with trace.crash until it panics, stops it, reads its rings through the gdbstub. */
 async function flightAfterPanic(q: Awaited<ReturnType<typeof startQemu>>): Promise<Awaited<ReturnType<typeof readFlightRecorder>>> {
   const c = await RspClient.connect(q.endpoint);
@@ -170,6 +169,7 @@ async function flightAfterPanic(q: Awaited<ReturnType<typeof startQemu>>): Promi
   return r;
 }
 
+/** IPC events carry their causes: matches and completions name their submits, wake-ups name what woke them. */
 function checkIpc(events: TraceEvent[]): void {
   const byId = new Map(events.map((e) => [e.id, e]));
   const of = (e: TraceEvent, k: string) => byId.get(e.fields[k] as number);

@@ -167,7 +167,7 @@ static void cpu_id_checker(void *arg)
 }
 
 /* Our own CPUID: which instruction libc should use; *aux gets what it reads now (TSC_AUX: the
- * kernel's 0x4c41xxxx, else libc falls back to the syscall). */
+ * kernel's LANES_TSC_AUX_MAGIC | cpu, else libc falls back to the syscall). */
 static const char *cpu_id_path(uint64_t *aux)
 {
     uint32_t a, b, c, d;
