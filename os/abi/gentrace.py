@@ -8,8 +8,8 @@ Called by os/abi/gen.py (which skips trace.toml in its own pass), or on its own:
   --c-out DIR    DIR/lanes/abi/trace.h : record structs with _Static_assert on every size and
                  offset, class bits, enum values, event ids, one emit helper per event
                  (trace_emit_<name>(...), returning the new event's id or 0: a macro that tests
-                 the class bit at the call site before evaluating any argument, then an inline
-                 function that fills the record in place), and the definition texts
+                 the class bit (not for meta events), reserves the record and evaluates each
+                 argument straight into its field), and the definition texts
                  (TRACE_DEF_TEXTS) the kernel sends at the start of a trace.
   --ts-out DIR   DIR/trace.ts          : the same facts for TypeScript.
   --ts-file F    the TypeScript module at an explicit path (Lanescope keeps a checked-in copy at
@@ -18,8 +18,9 @@ Called by os/abi/gen.py (which skips trace.toml in its own pass), or on its own:
 The emit helpers call two functions the includer provides (the kernel: an inline fast path in
 kernel/trace.h over generic/trace.c; the host golden-fixture program: its own buffer):
   void *trace_reserve(uint16_t type, uint32_t size, struct trace_slot *s);  NULL: dropped
-  void trace_commit(struct trace_slot *s);
-(or TRACE_RESERVE / TRACE_COMMIT defined before the include) and read
+  uint64_t trace_commit(struct trace_slot *s);                               the id, 0: dropped
+(or TRACE_RESERVE / TRACE_COMMIT / TRACE_RESERVE_MAY_FAIL / TRACE_ON defined before the
+include: the kernel's reserve never returns NULL) and read
 `extern volatile uint32_t trace_classes` (the class filter).
 Python 3.11+ standard library only; output is deterministic.
 """
@@ -250,42 +251,9 @@ def gen_c(s: Schema) -> str:
                 w(f"_Static_assert(offsetof(struct {st}, {f.name}) == {f.offset}, \"{st}.{f.name}\");\n")
         if e.tail:
             w(f"#define TRACE_{e.name.upper()}_{e.tail.name.upper()}_MAX {e.tail.max}u\n")
-        # emit helper
-        params = []
-        for f in e.fields:
-            if f.tail == "str":
-                params.append(f"const char *{f.name}")
-            elif f.tail == "bytes":
-                params.append(f"const void *{f.name}, uint32_t {f.name}_len")
-            else:
-                params.append(f"{SCALARS[f.type][1]} {f.name}")
-        cls = f"TRACE_CLASS_{e.cls.upper()}"
-        meta = e.cls == "meta"
-        fn = f"trace_emit_{e.name}" + ("" if meta else "_")
-        w(f"static inline uint64_t {fn}({', '.join(params) or 'void'})\n{{\n")
-        if e.tail:
-            t = e.tail
-            if t.tail == "str":
-                w(f"    uint32_t tl = trace_tail_len_({t.name}, {t.max}u);\n")
-            else:
-                w(f"    uint32_t tl = {t.name} ? ({t.name}_len < {t.max}u ? {t.name}_len : {t.max}u) : 0;\n")
-            w(f"    uint32_t size = ({e.fixed}u + 2u + tl + 7u) & ~7u;\n")
-        else:
-            w(f"    uint32_t size = {e.fixed}u;\n")
-        w(f"    struct trace_slot s;\n    struct {st} *e = TRACE_RESERVE(TRACE_EV_{e.name.upper()}, size, &s);\n"
-          "    if (TRACE_RESERVE_MAY_FAIL && !e)\n        return 0;\n")
-        for f in e.fields:
-            if not f.tail:
-                w(f"    e->{f.name} = {f.name};\n")
-        if e.tail:
-            t = e.tail
-            w(f"    uint8_t *tp = (uint8_t *)e + {e.fixed};\n"
-              f"    __builtin_memset((uint8_t *)e + size - 8, 0, 8);\n"
-              f"    tp[0] = (uint8_t)tl;\n    tp[1] = (uint8_t)(tl >> 8);\n"
-              f"    trace_tail_copy_(tp + 2, {t.name}, tl);\n")
-        w("    return TRACE_COMMIT(&s);\n}\n")
-        if not meta:
-            w(emit_macro(e, st, cls))
+        # emit helper: one macro per event (meta events, written by the kernel itself, have no
+        # class test)
+        w(emit_macro(e, st, None if e.cls == "meta" else f"TRACE_CLASS_{e.cls.upper()}"))
         w("\n")
     w("/* Definition texts, sent as event_def records at the start of a trace. */\n")
     w("#define TRACE_DEF_TEXTS { \\\n")
@@ -307,7 +275,7 @@ def emit_macro(e, st, cls) -> str:
     L = []
     L.append(f"#define trace_emit_{e.name}({', '.join(names)}) ({{")
     L.append("    uint64_t trace_id_ = 0;")
-    L.append(f"    if (TRACE_ON({cls})) {{")
+    L.append(f"    if (TRACE_ON({cls})) {{" if cls else "    {")
     t = e.tail
     if t:
         if t.tail == "str":

@@ -318,17 +318,6 @@ struct trace_ring *trace_reserve_slow(uint32_t size)
     return d;
 }
 
-/* The out-of-line entry points the generated header declares (same contract as the fast path). */
-void *trace_reserve(uint16_t type, uint32_t size, struct trace_slot *s)
-{
-    return trace_reserve_fast(type, size, s, false);
-}
-
-uint64_t trace_commit(struct trace_slot *s)
-{
-    return trace_commit_fast(s);
-}
-
 /* ---- the preamble: trace_header + one event_def per event ---- */
 
 static size_t put_def(uint8_t *buf, size_t cap, uint16_t id, uint16_t cls, const char *text)

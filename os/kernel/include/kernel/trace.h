@@ -2,7 +2,7 @@
  * trace.h — the kernel's event recorder (generic/trace.c) and its transports.
  *
  * Events are defined once in os/abi/trace.toml; <lanes/abi/trace.h> (generated) has the record
- * layouts and one inline emit helper per event: trace_emit_<name>(fields...) returns the new
+ * layouts and one emit macro per event: trace_emit_<name>(fields...) returns the new
  * event's id (0 if filtered out or dropped), which a later event passes as its `cause`.
  *
  *   any CPU ──emit──▶ trace_rings[cpu] (per-CPU, single producer, interrupts off, lock-free)
@@ -155,7 +155,6 @@ static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trac
     uint64_t id = 1;
     __asm__("xaddq %0, %1" : "+r"(id), "+m"(r->next_id));
     h->id = id;
-    s->rec = h;
     s->id = id;
     s->end = end;
     return h;
