@@ -104,15 +104,12 @@ export class Runner {
    * format at `abs` (already confined by the caller); syscall slices are named from the project's
    * generated ABI modules in `abiDir` when they exist.
    */
-  exportPerfetto(abs: string, abiDir: string): { bytes: number; events: number } {
+  exportPerfetto(abs: string, abiJson: string): { bytes: number; events: number } {
     const tr = this.trace ?? this.lastTrace;
     if (!tr || !fs.existsSync(tr.recording)) throw new Error('no trace recorded yet: press Run (QEMU target) first');
     if (fs.existsSync(abs) && !fs.statSync(abs).isFile()) throw new Error(`${abs} is not a file`);
     let syscallNames: Record<number, string> | undefined;
-    if (fs.existsSync(abiDir) && fs.statSync(abiDir).isDirectory()) {
-      const files = fs.readdirSync(abiDir).filter((f) => f.endsWith('.ts'));
-      syscallNames = Object.assign({}, ...files.map((f) => syscallNamesFromAbi(fs.readFileSync(path.join(abiDir, f), 'utf8')))) as Record<number, string>;
-    }
+    if (fs.existsSync(abiJson) && fs.statSync(abiJson).isFile()) syscallNames = syscallNamesFromAbi(JSON.parse(fs.readFileSync(abiJson, 'utf8')));
     const t = loadTrace(tr.recording);
     const pb = exportPerfetto(t.events, { defs: t.decoder.defs, syscallNames });
     fs.mkdirSync(path.dirname(abs), { recursive: true });
