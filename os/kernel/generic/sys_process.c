@@ -83,10 +83,13 @@ SYS(process_spawn)
         sup = container_of(supo, struct supervisor, obj);
     }
     struct process *child;
+    int64_t h;
     r = process_spawn_image(self(), img, sa.image_len, name, args, pos, sa.argc, he, objs, sa.nhandles, sup,
-                            &child);
-    if (r == 0)
-        r = handle_give(&child->obj, LANES_RIGHT_ALL);
+                            &self()->handles, &h, &child);
+    if (r == 0) {
+        kobj_put(&child->obj);
+        r = h;
+    }
 out:
     for (uint32_t i = 0; i < nobjs; i++)
         kobj_put(objs[i]);

@@ -384,6 +384,37 @@ static bool t_handle_table_full(void)
     return true;
 }
 
+/* A spawn that cannot give its caller a handle (the table is full) must not run the child: found
+ * by the fuzzer (os/programs/fuzz), which then had an unkillable, unwaitable process stopped
+ * under one of its supervisors forever. */
+static bool t_spawn_table_full(void)
+{
+    int64_t sup = lanes_sys_supervisor_create();
+    REQUIRE(sup >= 0, "supervisor_create: %s", E(sup));
+    int64_t p = spawn_child("exit", "0", LANES_HANDLE_NONE, NULL, 0);   /* maps the initrd first */
+    REQUIRE(p >= 0, "spawn: %s", E(p));
+    reap((int32_t)p);
+    static int32_t hs[LANES_MAX_HANDLES];
+    int n = 0;
+    int64_t r;
+    while (n < LANES_MAX_HANDLES && (r = lanes_sys_ipc_event_create(LANES_EVENT_KIND_ONESHOT)) >= 0)
+        hs[n++] = (int32_t)r;
+    const char *argv[4] = { "usertests", "--child", "exit", "5" };
+    struct lanes_spawn_opts o = { (int32_t)sup, NULL, 0, true };
+    int64_t s = lanes_spawn("usertests", 4, argv, &o);
+    for (int i = 0; i < n; i++)
+        lanes_sys_handle_close(hs[i]);
+    if (s >= 0)
+        reap((int32_t)s);
+    struct lane_notification note;
+    r = lanes_sys_supervisor_recv((int32_t)sup, &note, LANES_MS(1500));
+    lanes_sys_handle_close((int32_t)sup);
+    REQUIRE(s == LANES_E_LIMIT, "spawn with a full handle table returned %lld (%s), not LIMIT", (long long)s, E(s));
+    REQUIRE(r == LANES_E_TIMEOUT, "the child of the failed spawn ran anyway (supervisor_recv: %s, code %d)", E(r),
+            r == 0 ? note.code : 0);
+    return true;
+}
+
 /* ---- memory ---- */
 
 static bool t_mem_anon(void)
@@ -1131,6 +1162,7 @@ static const struct lanes_test tests[] = {
     { "handle-close", t_handle_close },
     { "handle-type", t_handle_type },
     { "handle-table-full", t_handle_table_full },
+    { "spawn-table-full", t_spawn_table_full },
     { "mem-anon", t_mem_anon },
     { "mem-object", t_mem_object },
     { "mem-shared", t_mem_shared_reply },

@@ -345,7 +345,8 @@ int initrd_find(const uint8_t *tar, uint64_t len, const char *name, const uint8_
 int64_t process_spawn_image(struct process *parent, const uint8_t *img, uint64_t len, const char *name,
                             const char *args, uint64_t args_len, uint32_t argc,
                             struct lane_handle_entry *handles, struct kobj **objs, uint32_t nhandles,
-                            struct supervisor *sup, struct process **out);
+                            struct supervisor *sup, struct handle_table *caller, int64_t *handle,
+                            struct process **out);
 
 /* ---- syscall.c, ktest.c ---- */
 void syscall_init_cpu(void);
