@@ -107,6 +107,8 @@ uint64_t pmm_top(void);                   /* end of the highest managed page (ph
 uint64_t pmm_free_bytes(void);
 void *kmalloc(size_t n);                  /* zeroed */
 void kfree(void *p);
+uint64_t heap_cached_bytes(void);        /* bytes on kmalloc's free lists + parked (sysfs mm/heap_cached) */
+void heap_note_parked(void *p, bool parked);   /* a kmalloc block enters/leaves a subsystem's cache */
 
 /* ---- kernel objects and handles (handle.c) ---- */
 struct kobj {
