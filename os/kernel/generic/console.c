@@ -15,7 +15,9 @@
  *      klog_read; console_read fails with BUSY (readers use the console lane instead).
  *   3. When that IRQ capability is destroyed — the server exited, faulted or was killed —
  *      console_irq4_gone() ends the claim: the kernel writes what the server had not
- *      acknowledged, re-arms its own RX handler and drives COM1 until the next claim.
+ *      acknowledged, re-arms its own RX handler and drives COM1 until the next claim. Only
+ *      then is line 4 free for a new IRQ capability (syscall.c's irq_destroy), so the next
+ *      server's handler is never replaced by ours.
  *   A panic (panic.c) and power off take COM1 back at once, whatever holds it.
  */
 #include <kernel/kernel.h>
@@ -103,7 +105,9 @@ int64_t console_claim(struct process *p, const void *irq_obj)
     return 0;
 }
 
-/* syscall.c: the IRQ 4 capability irq_obj was destroyed (its line is unhooked by now). */
+/* syscall.c: the IRQ 4 capability irq_obj is being destroyed. Its handler is unhooked, and line
+ * 4 stays reserved until we return, so no new capability (a restarted server's) can be hooked
+ * before serial_enable_rx_irq() — which would otherwise replace the new server's handler. */
 void console_irq4_gone(const void *irq_obj)
 {
     uint64_t replayed = 0;
