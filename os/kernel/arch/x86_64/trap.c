@@ -26,7 +26,7 @@ static const char *exc_names[32] = {
 
 /* Handlers of the 16 legacy lines. The lock makes (fn, arg) one value for the dispatcher, and
  * lets irq_register(irq, NULL, NULL) promise that the old handler is not running on any CPU when
- * it returns (the IRQ capability of a dead driver is freed right after; syscall.c). */
+ * it returns (the IRQ capability of a dead driver is freed right after; generic/ioport_irq.c). */
 static struct { irq_handler_t fn; void *arg; } irq_table[16];
 static struct spinlock irq_table_lock = SPINLOCK_INIT("irq table");
 static bool int80_ud_seen;
