@@ -251,12 +251,17 @@ static void fill_hdr(struct trace_hdr *h, struct trace_ring *r, uint16_t type, u
 }
 
 /* Where the fast path may fill up to after the record just reserved (pend_head): the end of
- * its segment or the first unreclaimed byte, whichever comes first. */
+ * the segment it starts in or the first unreclaimed byte, whichever comes first; and the base
+ * it writes at, so that a record at head goes at base + head (a segment is contiguous in the
+ * ring's data: the ring's size is a multiple of TRACE_SEG). */
 static void set_fast_end(struct trace_ring *r)
 {
-    uint64_t seg_end = (r->pend_head | (uint64_t)(TRACE_SEG - 1)) + 1;
+    uint64_t seg = r->pend_head & ~(uint64_t)(TRACE_SEG - 1);
+    uint64_t seg_end = seg + TRACE_SEG;
     uint64_t room_end = r->keep + r->size;
-    this_cpu()->trace_fast_end = seg_end < room_end ? seg_end : room_end;
+    struct cpu *c = this_cpu();
+    c->trace_fast_end = seg_end < room_end ? seg_end : room_end;
+    c->trace_fast_base = (uintptr_t)r->data + (seg & (r->size - 1)) - seg;   /* (wraps: unsigned) */
 }
 
 /* A ring per CPU that nobody reads: where a dropped event's emitter writes (its data is the

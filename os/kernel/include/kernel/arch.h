@@ -108,6 +108,7 @@ struct cpu {
      * path may fill it (0: every event takes the slow path, e.g. a CPU without a ring) */
     struct trace_ring *trace_ring;
     uint64_t trace_fast_end;
+    uint64_t trace_fast_base;   /* the fast path writes the record at head at base + head */
     uint64_t trace_wake_cause;  /* the event the next wake-up on this CPU is caused by (trace.h) */
     /* a dropped event is written here, never read (kernel/trace.h: trace_reserve_slow) */
     uint8_t trace_stage[CPU_TRACE_STAGE] __attribute__((aligned(8)));
