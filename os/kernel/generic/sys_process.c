@@ -137,8 +137,10 @@ SYS(process_wait)
     spin_lock(&p->lock);
     r = 0;
     /* Done when the process has ended for good (every thread gone, handles closed, pending IPC
-     * failed), or is stopped after a fault its supervisor was told of. */
-#define WAIT_DONE(p) ((p)->finished || ((p)->state == LANES_PROC_STATE_FAULTED && (p)->sup))
+     * failed), or is stopped after a fault its supervisor was told of — until someone kills it:
+     * then (ending) the wait is for its end, so a supervisor that kills and waits before a
+     * restart knows the old instance's capabilities (IRQ lines, ports) are closed. */
+#define WAIT_DONE(p) ((p)->finished || ((p)->state == LANES_PROC_STATE_FAULTED && (p)->sup && !(p)->ending))
     while (!WAIT_DONE(p)) {
         r = wait_on(&p->waiters, &p->lock, deadline);
         if (r)

@@ -301,6 +301,7 @@ struct process {
     int nthreads;
     int state;                  /* LANES_PROC_STATE_* */
     bool finished;              /* every thread has ended */
+    bool ending;                /* exited or killed: its threads are on their way out */
     struct lane_exit_info exit;
     struct waitq waiters;
     struct supervisor *sup;
