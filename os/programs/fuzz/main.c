@@ -64,9 +64,12 @@ struct call {
     int nargs;
     const char *sig;
     enum kind kinds[6];
+    uint32_t want[6];                    /* K_HANDLE: the object type its name asks for, 0 any */
+    bool tag[6];                         /* a u64 named tag: small values, so cancels find them */
+    uint32_t made, ok;                   /* calls made, calls that succeeded (printed with -v) */
 };
 static struct call calls[] = {
-#define X(num, name, nargs, sig) { num, #name, nargs, sig, { 0 } },
+#define X(num, name, nargs, sig) { num, #name, nargs, sig, { 0 }, { 0 }, { 0 }, 0, 0 },
     LANES_SYSCALL_SIGS(X) LANES_IPC_SYSCALL_SIGS(X)
 #undef X
 };
@@ -108,6 +111,15 @@ static void parse_sigs(void)
             else if (strstr(name, "len") || strstr(name, "size") || !strcmp(name, "offset"))
                 k = K_LEN;
             calls[c].kinds[i] = k;
+            static const struct { const char *name; uint32_t type; } by_name[] = {
+                { "lane", LANES_OBJ_LANE }, { "queue", LANES_OBJ_QUEUE }, { "event", LANES_OBJ_EVENT },
+                { "mem", LANES_OBJ_MEMORY }, { "supervisor", LANES_OBJ_SUPERVISOR },
+                { "process", LANES_OBJ_PROCESS }, { "thread", LANES_OBJ_THREAD },
+            };
+            for (size_t j = 0; k == K_HANDLE && j < sizeof by_name / sizeof *by_name; j++)
+                if (!strcmp(name, by_name[j].name))
+                    calls[c].want[i] = by_name[j].type;
+            calls[c].tag[i] = !strcmp(name, "tag");
         }
     }
 }
@@ -121,7 +133,7 @@ static void parse_sigs(void)
 #define WATCHDOG_MS 10
 #define NMAPS 16
 
-static uint8_t known[MAXH];          /* handles we believe we hold */
+static uint8_t known[MAXH];          /* handles we believe we hold: their object type (0 none) */
 static uint8_t protect[MAXH];        /* held before fuzzing started: never closed */
 static int32_t q0 = -1;              /* a protected completion queue we keep consuming */
 static volatile struct lane_ipc_queue_header *q0hdr;
@@ -207,11 +219,20 @@ static uint64_t gen_u32(void)
     return (uint32_t)rnd();
 }
 
-static int32_t gen_handle(void)
+/* A handle: most often one we hold (of the type the argument's name asks for, when we have one),
+ * else any number in the table's range, else garbage. The draws are the same whatever we hold. */
+static int32_t gen_handle_of(uint32_t want)
 {
     uint64_t r = below(100);
     uint64_t start = rnd();
-    if (r < 65) {               /* one we hold (the draw is the same whatever we hold) */
+    if (r < 45 && want) {
+        for (int i = 0; i < MAXH; i++) {
+            int h = (int)((start + i) % MAXH);
+            if (known[h] == want)
+                return h;
+        }
+    }
+    if (r < 70) {
         for (int i = 0; i < MAXH; i++) {
             int h = (int)((start + i) % MAXH);
             if (known[h])
@@ -219,11 +240,13 @@ static int32_t gen_handle(void)
         }
         return (int32_t)(start % 16);
     }
-    if (r < 90)
+    if (r < 92)
         return (int32_t)(start % (MAXH + 2));
     static const int32_t bad[] = { -1, -2, MAXH, MAXH + 1, 0x7fffffff, (int32_t)0x80000000, 1 << 20 };
     return PICK(bad);
 }
+
+static int32_t gen_handle(void) { return gen_handle_of(0); }
 
 static uint64_t gen_arg(enum kind k)
 {
@@ -243,8 +266,9 @@ static void fill_actions(void)
 {
     for (size_t i = 0; i < sizeof actions / sizeof *actions; i++) {
         actions[i].type = below(10) ? 1 + (uint32_t)below(10) : (uint32_t)gen_u32();
-        actions[i].flags = below(8) ? (uint32_t)below(8) : (uint32_t)gen_u32();
-        actions[i].buf = gen_ptr();
+        uint64_t f = below(10);
+        actions[i].flags = f < 5 ? 0 : f < 9 ? (uint32_t)below(8) : (uint32_t)gen_u32();
+        actions[i].buf = below(2) ? ARENA + below(2 * LANES_PAGE_SIZE) : gen_ptr();
         actions[i].len = below(3) ? below(200) : gen_len();
         actions[i].handle = gen_handle();
         actions[i].rights = below(2) ? LANES_RIGHT_ALL : (uint32_t)gen_u32();
@@ -331,8 +355,14 @@ static void one_call(uint64_t i)
     if (pick < 92) {
         c = &calls[below(NCALLS)];
         nr = c->num;
-        for (int k = 0; k < c->nargs; k++)
-            a[k] = gen_arg(c->kinds[k]);
+        for (int k = 0; k < c->nargs; k++) {
+            if (c->kinds[k] == K_HANDLE)
+                a[k] = (uint64_t)(int64_t)gen_handle_of(c->want[k]);
+            else
+                a[k] = gen_arg(c->kinds[k]);
+            if (c->tag[k] && below(4))
+                a[k] = below(8);
+        }
     } else {
         static const uint64_t out[] = { 47, 49, 50, 63, 76, 77, 100, 127, 128, 255, 256, 1024, 0x7fffffff,
                                         0x80000000ull, 0xffffffffull, 0x100000000ull, 1ull << 63, ~0ull };
@@ -394,8 +424,8 @@ static void one_call(uint64_t i)
     }
     if ((is(c, "ipc_submit") || is(c, "ipc_submit_wait")) && (extra & 3)) {
         a[1] = (uint64_t)(uintptr_t)actions;
-        a[2] = (extra >> 8) % (LANES_IPC_MAX_ACTIONS + 2);
-        if ((extra >> 12) & 1)
+        a[2] = (extra >> 8) % 4 ? 1 + (extra >> 10) % 3 : (extra >> 12) % (LANES_IPC_MAX_ACTIONS + 2);
+        if ((extra >> 16) % 4)
             a[3] = (uint64_t)q0;
     }
     if (is(c, "process_spawn") && (extra & 3))
@@ -412,6 +442,24 @@ static void one_call(uint64_t i)
         a[0] = (1 << 20);
     if (is(c, "ipc_queue_alert") && (extra & 1))
         a[0] = (uint64_t)q0;
+    if ((is(c, "ipc_queue_wait") || is(c, "ipc_event_await") || is(c, "ipc_cancel")) && (extra & 1))
+        a[is(c, "ipc_event_await") ? 2 : 0] = (uint64_t)q0;
+    if (!strncmp(c ? c->name : "", "sysfs_", 6) && (extra & 1)) {   /* a real path, or nearly */
+        static const char *const paths[] = { "/sys/kernel/mm/free", "/sys", "/", "/sys/kernel", "kernel/version",
+                                             "/sys/devices/system/cpu/cpu0/online", "/sys/kernel/trace/classes",
+                                             "/sys/kernel/loglevel", "/sys/drivers", "/sys/../../sys/./kernel/mm",
+                                             "/sys/kernel/mm/free/", "//sys//kernel", "/sys/nope" };
+        const char *path = paths[(extra >> 4) % (sizeof paths / sizeof *paths)];
+        int p = is(c, "sysfs_write");
+        a[p] = (uint64_t)(uintptr_t)path;
+        a[p + 1] = (extra >> 12) & 3 ? strlen(path) : strlen(path) - (strlen(path) > 0);
+    }
+    if (is(c, "mem_map") && (extra & 2)) {             /* plausible: pages, small, valid prot */
+        a[0] = (extra >> 4) & 1 ? (uint64_t)(int64_t)LANES_HANDLE_NONE : a[0];
+        a[2] = ((extra >> 8) % 3) * LANES_PAGE_SIZE;
+        a[3] = (1 + (extra >> 12) % 4) * LANES_PAGE_SIZE;
+        a[4] = (extra >> 16) % 8;
+    }
 
     if (verbose && i >= verbose_from)
         printf("fuzz: #%llu %s(%llu) %#llx %#llx %#llx %#llx %#llx %#llx%s\n", (unsigned long long)i,
@@ -425,6 +473,10 @@ static void one_call(uint64_t i)
 
     if (verbose && i >= verbose_from)
         printf("fuzz: #%llu -> %lld\n", (unsigned long long)i, (long long)r);
+    if (c) {
+        c->made++;
+        c->ok += r >= 0;
+    }
     if (r >= 0)
         st.ok++;
     else if (r == LANES_E_NOSYS)
@@ -437,7 +489,7 @@ static void one_call(uint64_t i)
         (is(c, "thread_create") || is(c, "handle_dup") || is(c, "mem_create") || is(c, "supervisor_create") ||
          is(c, "process_self") || is(c, "ipc_queue_create") || is(c, "ipc_event_create") ||
          is(c, "ioport_create") || is(c, "irq_create")))
-        known[r] = 1;
+        known[r] = (uint8_t)handle_type((int32_t)r);
     if (is(c, "handle_close") && r == 0 && a[0] < MAXH)
         known[a[0]] = 0;
     if (is(c, "ipc_stream_create") && r == 0 && a[0] == (uint64_t)(uintptr_t)outs) {
@@ -445,7 +497,7 @@ static void one_call(uint64_t i)
         memcpy(l, outs, sizeof l);
         for (int k = 0; k < 2; k++)
             if (l[k] >= 0 && l[k] < MAXH)
-                known[l[k]] = 1;
+                known[l[k]] = LANES_OBJ_LANE;
     }
     if (is(c, "mem_map") && r > 0 && !(a[1] >= ARENA && a[1] < ARENA + ZONE))
         remember_map((uint64_t)r, (a[3] + LANES_PAGE_SIZE - 1) & ~(uint64_t)(LANES_PAGE_SIZE - 1));
@@ -552,7 +604,7 @@ static int child(void)
     }
     /* Everything held now is ours to keep (startup handles, the queue, the thread): never closed. */
     for (int h = 0; h < MAXH; h++)
-        protect[h] = known[h] = handle_type(h) != 0;
+        protect[h] = (known[h] = (uint8_t)handle_type(h)) != 0;
     fuzz_go = 1;
     watchdog_loop(t.handle);
     lanes_thread_join(&t, LANES_SEC(60));
@@ -564,6 +616,11 @@ static int child(void)
     for (int e = 1; e < 128; e++)
         if (st.errs[e])
             printf(" %s %llu", lanes_strerror(-e), (unsigned long long)st.errs[e]);
+    if (verbose) {
+        printf("\nfuzz: succeeded/made:");
+        for (size_t c = 0; c < NCALLS; c++)
+            printf(" %s %u/%u", calls[c].name, calls[c].ok, calls[c].made);
+    }
     printf("\nfuzz: sequence hash %016llx\n", (unsigned long long)st.seq);
     return 0;
 }
