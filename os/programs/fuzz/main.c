@@ -17,7 +17,8 @@
  * "sequence hash" it prints); -v prints each call before making it, so the last line before a
  * panic names the call that caused it.
  *
- * It must survive its own calls: exit and thread_exit are skipped, process_kill of its own
+ * It must survive its own calls: exit, thread_exit, poweroff and ktest are skipped, kperf is
+ * kept short, the trace classes are set back at the end, process_kill of its own
  * process is turned into a bad handle, thread_create starts only a stub that ends at once (or
  * gets an address the kernel must refuse), mem_unmap touches only its arena, the mappings it
  * made itself and addresses outside user space, the handles it started with are never closed,
@@ -33,6 +34,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The system capability, so that the calls that need it (ioport/irq capabilities, trace_ctl,
+ * kperf, sysfs_write, console_claim) get past their handle check too. */
+LANES_MANIFEST("system");
 
 #define STR2(x) #x
 #define STR(x) STR2(x)
@@ -135,7 +140,9 @@ static void parse_sigs(void)
 
 static uint8_t known[MAXH];          /* handles we believe we hold: their object type (0 none) */
 static uint8_t protect[MAXH];        /* held before fuzzing started: never closed */
-static int32_t q0 = -1;              /* a protected completion queue we keep consuming */
+static int32_t q0 = -1;
+static int32_t sys_cap = -1;         /* the system capability (manifest), protected */
+static int64_t trace_mask = -1;      /* the trace classes when we started: set back at the end */              /* a protected completion queue we keep consuming */
 static volatile struct lane_ipc_queue_header *q0hdr;
 static struct { uint64_t addr, len; } maps[NMAPS];   /* our own mem_map results */
 static unsigned nmaps_next;
@@ -385,11 +392,14 @@ static void one_call(uint64_t i)
         hash(a[k]);
     hash(extra);
 
-    /* Keep ourselves alive. */
-    if (is(c, "exit") || is(c, "thread_exit")) {
+    /* Keep ourselves (and the machine) alive: poweroff, and ktest (the kernel's self-tests, long
+     * and already run by usertests) are skipped too; kperf runs at most 1000 iterations. */
+    if (is(c, "exit") || is(c, "thread_exit") || is(c, "poweroff") || is(c, "ktest")) {
         st.skipped++;
         return;
     }
+    if (is(c, "kperf") && a[2] > 1000 && a[2] <= 10000000)
+        a[2] %= 1000;
     if (is(c, "process_kill") && (handle_type((int32_t)a[0]) == LANES_OBJ_PROCESS))
         a[0] = (uint64_t)-1;
     if ((is(c, "handle_close")) && a[0] < MAXH && protect[a[0]])
@@ -602,12 +612,23 @@ static int child(void)
         printf("fuzz: cannot start the fuzzing thread\n");
         return 1;
     }
-    /* Everything held now is ours to keep (startup handles, the queue, the thread): never closed. */
-    for (int h = 0; h < MAXH; h++)
-        protect[h] = (known[h] = (uint8_t)handle_type(h)) != 0;
+    /* Everything held now is ours to keep (startup handles, the queue, the thread): never closed.
+     * Of those only the queue, the thread and the system capability are used as arguments: the
+     * lanes to the console server and mbus carry our output. */
+    for (int h = 0; h < MAXH; h++) {
+        uint32_t type = handle_type(h);
+        protect[h] = type != 0;
+        known[h] = (uint8_t)(h == q0 || type == LANES_OBJ_THREAD || type == LANES_OBJ_SYSTEM ? type : 0);
+        if (type == LANES_OBJ_SYSTEM)
+            sys_cap = h;
+    }
+    if (sys_cap >= 0)
+        trace_mask = lanes_sys_trace_ctl(sys_cap, 0, 0);
     fuzz_go = 1;
     watchdog_loop(t.handle);
     lanes_thread_join(&t, LANES_SEC(60));
+    if (trace_mask >= 0)
+        lanes_sys_trace_ctl(sys_cap, 1, (uint64_t)trace_mask);
     printf("fuzz: done: seed %llu, %llu calls: %llu ok, %llu NOSYS, %llu skipped, %llu spawned, %llu interrupted\n",
            (unsigned long long)seed, (unsigned long long)ncalls, (unsigned long long)st.ok,
            (unsigned long long)st.nosys, (unsigned long long)st.skipped, (unsigned long long)st.spawned,
