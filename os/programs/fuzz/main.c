@@ -147,6 +147,9 @@ static volatile struct lane_ipc_queue_header *q0hdr;
 static struct { uint64_t addr, len; } maps[NMAPS];   /* our own mem_map results */
 static unsigned nmaps_next;
 static bool verbose;
+/* The parent's progress page (tag "fuzzprogress", fuzz --kill): the child keeps the number of
+ * calls made there, so that the parent that kills it knows where it was. */
+static volatile uint64_t *progress;
 static uint64_t verbose_from;      /* -vK: print calls from number K on */
 
 static struct lane_ipc_action actions[LANES_IPC_MAX_ACTIONS + 2];
@@ -480,6 +483,8 @@ static void one_call(uint64_t i)
     int64_t r = raw_call(nr, a, int80);
     in_call = 0;
     ncalls_done++;
+    if (progress)
+        *progress = ncalls_done;
 
     if (verbose && i >= verbose_from)
         printf("fuzz: #%llu -> %lld\n", (unsigned long long)i, (long long)r);
@@ -598,6 +603,12 @@ static void load_elf(void)
 
 static int child(void)
 {
+    int32_t ph = lanes_handle_by_tag("fuzzprogress");
+    if (ph >= 0) {
+        int64_t a = lanes_sys_mem_map(ph, 0, 0, LANES_PAGE_SIZE, LANES_PROT_READ | LANES_PROT_WRITE);
+        if (a > 0)
+            progress = (volatile uint64_t *)(uintptr_t)a;
+    }
     parse_sigs();
     load_elf();
     setup_arena();
@@ -667,6 +678,8 @@ static uint64_t kernel_free(uint64_t *pages)
 
 /* Runs one child to its end (or kills it after kill_after_ms); 0 if it exited with 0. */
 static const char *vflag = "-v";
+static int32_t progress_mem = -1;
+static uint64_t killed_mid_fuzz, killed_calls_min = ~0ull, killed_calls_max;
 
 static int run_child(uint64_t s, uint64_t n, uint64_t kill_after_ms, uint64_t timeout_ms)
 {
@@ -677,7 +690,10 @@ static int run_child(uint64_t s, uint64_t n, uint64_t kill_after_ms, uint64_t ti
     int64_t sup = lanes_sys_supervisor_create();
     if (sup < 0)
         return 1;
-    struct lanes_spawn_opts o = { (int32_t)sup, NULL, 0, false };
+    struct lane_spawn_handle ph = { progress_mem, LANES_RIGHT_READ | LANES_RIGHT_WRITE | LANES_RIGHT_MAP, "fuzzprogress" };
+    if (progress)
+        *progress = 0;
+    struct lanes_spawn_opts o = { (int32_t)sup, &ph, progress ? 1 : 0, false };
     int64_t p = lanes_spawn("fuzz", verbose ? 5 : 4, argv, &o);
     if (p < 0) {
         lanes_sys_handle_close((int32_t)sup);
@@ -688,6 +704,12 @@ static int run_child(uint64_t s, uint64_t n, uint64_t kill_after_ms, uint64_t ti
     if (kill_after_ms) {
         lanes_sys_sleep(LANES_MS(kill_after_ms));
         lanes_sys_process_kill((int32_t)p, 77);
+        uint64_t made = progress ? *progress : 0;   /* may still grow by the call under way */
+        if (made) {
+            killed_mid_fuzz++;
+            killed_calls_min = made < killed_calls_min ? made : killed_calls_min;
+            killed_calls_max = made > killed_calls_max ? made : killed_calls_max;
+        }
         if (lanes_wait((int32_t)p, &info, LANES_SEC(30)) < 0 || info.state == LANES_PROC_STATE_RUNNING) {
             printf("fuzz: child seed %llu did not end after process_kill\n", (unsigned long long)s);
             rc = 1;
@@ -782,13 +804,26 @@ int main(int argc, char **argv)
     const void *ib;
     size_t isz;
     lanes_initrd(&ib, &isz);
+    if (kill_mode) {
+        int64_t m = lanes_sys_mem_create(LANES_PAGE_SIZE, 0);
+        int64_t a = m >= 0 ? lanes_sys_mem_map((int32_t)m, 0, 0, LANES_PAGE_SIZE,
+                                               LANES_PROT_READ | LANES_PROT_WRITE) : -1;
+        if (a > 0) {
+            progress_mem = (int32_t)m;
+            progress = (volatile uint64_t *)(uintptr_t)a;
+        }
+    }
     uint64_t pages_before, before = kernel_free(&pages_before);
     uint64_t t0 = lanes_now_ns();
     int rc = 0;
     if (kill_mode) {
         rng = seed * 0x9e3779b97f4a7c15ull + 1;
         for (uint64_t r = 0; r < n && !rc; r++)
-            rc = run_child(seed + r, 100000000, 5 + below(60), 0);
+            rc = run_child(seed + r, 100000000, 10 + below(90), 0);
+        printf("fuzz: %llu of %llu children were killed mid-fuzz, after %llu to %llu calls\n",
+               (unsigned long long)killed_mid_fuzz, (unsigned long long)n,
+               (unsigned long long)(killed_mid_fuzz ? killed_calls_min : 0),
+               (unsigned long long)killed_calls_max);
     } else {
         rc = run_child(seed, n, 0, 60000 + n * 5);
     }
