@@ -45,4 +45,7 @@ export interface IpcEvents {
   'ipc.source': IpcSource;
 }
 
-export const IPC_REQUEST_NAMES = ['ipc.source', 'ipc.readTrace', 'ipc.openTrace', 'ipc.abi', 'ipc.resolve'] as const;
+declare module './contract.js' {
+  interface Requests extends IpcRequests {}
+  interface Events extends IpcEvents {}
+}

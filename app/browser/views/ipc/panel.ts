@@ -11,7 +11,7 @@ import { resultCodesFrom } from '../../../../visualizers/ipc/adapt.js';
 import { tableDecoder } from '../../../../visualizers/ipc/messages.js';
 import { IpcModel } from '../../../../visualizers/ipc/model.js';
 import { createIpcView, type BreakTarget, type IpcView } from '../../../../visualizers/ipc/view.js';
-import { registerView, type ViewContext, type ViewInstance } from '../../views.js';
+import { registerView, type ViewContext, type ViewInstance } from '../../workbench/views.js';
 import { BreakOnNext } from './break.js';
 import { TraceFeed, base64ToBytes } from './trace-feed.js';
 
@@ -191,6 +191,9 @@ export function registerIpcPanel(): void {
     title: 'IPC lanes',
     location: 'panel',
     order: 40,
+    editorTab: true,
+    commands: [{ id: 'ipc.openInEditor', title: 'IPC lanes: Open in Editor Area', run: (wb) => wb.moveView('ipc', true) }],
+    testHooks: { ipc: ipcDebug },
     create(host, ctx) {
       host.style.height = '100%';
       const p = new IpcPanel(host, ctx);
