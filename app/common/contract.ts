@@ -98,12 +98,33 @@ export interface Requests {
   'serial.list': { params: Record<string, never>; result: SerialPortInfo[] };
   'state.get': { params: Record<string, never>; result: UiState };
   'state.set': { params: { state: Partial<UiState> }; result: { ok: true } };
+  /** Where the trace comes from: the Run's live recording or a saved trace (the trace store follows it). */
+  'trace.source': { params: Record<string, never>; result: TraceSource };
+  /** Raw trace bytes from `offset` (base64, at most 4 MiB); the renderer's trace store decodes them, once. */
+  'trace.read': { params: { generation: number; offset: number; max?: number }; result: { data: string; offset: number; size: number; live: boolean } };
+  /** Makes a saved trace file (absolute, or relative to the project) the source of every trace view. */
+  'trace.open': { params: { path: string }; result: TraceSource };
   /** Saves the current (or last) Run's trace recording to a project path (confined to the project). */
   'trace.save': { params: { path: string }; result: { path: string; bytes: number } };
   'trace.exportPerfetto': { params: { path: string }; result: { path: string; bytes: number; events: number } };
 }
 
-/** The Run's trace recording, once a second while live and once more when it ends (live false). */
+/** The source of the trace every trace view shows (app/node/trace.ts). */
+export interface TraceSource {
+  /** absolute path of the trace file ('' when there is none yet) */
+  path: string;
+  /** true while a Run is recording into it */
+  live: boolean;
+  /** changes whenever the source is replaced (a new Run, another file): the views start over */
+  generation: number;
+}
+
+/**
+ * The Run's trace recording, once a second while live and once more when it ends (live false).
+ * The backend does not decode the recording (the renderer's trace store does, once): from the
+ * backend the figures are the transport's (events dropped before the stream, corrupt serial
+ * frames); the store adds the stream's own (events, rate, lost records) for the status bar.
+ */
 export interface TraceStatus {
   live: boolean;
   eventsPerSec: number;
@@ -125,6 +146,7 @@ export interface Events {
   'notice': { level: 'info' | 'warning' | 'error'; message: string };
   'project.changed': { project: ProjectInfo };
   'trace.stats': TraceStatus;
+  'trace.source': TraceSource;
 }
 
 export type RequestName = keyof Requests;

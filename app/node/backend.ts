@@ -20,6 +20,7 @@ import { Runner } from './runner.js';
 import { listSerialPorts } from './serial.js';
 import { StateStore } from './state.js';
 import { Terminals } from './terminals.js';
+import { TraceBackend } from './trace.js';
 import { backendViews } from './views/index.js';
 import type { Handler, Handlers, LooseHandlers } from './views/types.js';
 
@@ -35,6 +36,8 @@ export class Backend {
   readonly runner: Runner;
   readonly terminals: Terminals;
   readonly state: StateStore;
+  /** The trace every trace view shows: its source and bytes (app/node/trace.ts). */
+  readonly trace: TraceBackend;
   /** The views' backend halves (app/node/views/): IPC lanes, debugging. */
   private readonly views: ReturnType<typeof backendViews>;
   private sinks = new Set<Sink>();
@@ -47,6 +50,8 @@ export class Backend {
       (id, data) => this.emit('term.data', { id, data }),
       (id, code) => this.emit('term.exit', { id, code }),
     );
+    this.trace = new TraceBackend((e, p) => this.emit(e, p), () => this.project);
+    this.runner.onTrace = (file, live) => this.trace.setRecording(file, live);
     this.views = backendViews({ emit: (e, p) => this.emit(e, p), runner: this.runner, getProject: () => this.project });
     this.attach((m) => {
       // The target ended (exited, Stop, failed): so did its debug session.
@@ -106,24 +111,6 @@ export class Backend {
         }
         return { path, bytes };
       },
-      'trace.save': ({ path: rel }) => {
-        if (typeof rel !== 'string' || !rel.trim()) throw new Error('give the file to save the trace to (e.g. traces/run.ltrace)');
-        const abs = this.needProject().resolve(rel.trim());
-        const bytes = this.runner.saveTrace(abs);
-        this.emit('notice', { level: 'info', message: `trace saved to ${rel.trim()} (${bytes.toLocaleString('en-US')} bytes)` });
-        return { path: rel.trim(), bytes };
-      },
-      'trace.exportPerfetto': ({ path: rel }) => {
-        if (typeof rel !== 'string' || !rel.trim()) throw new Error('give the file to export to (e.g. traces/run.pftrace)');
-        const p = this.needProject();
-        const abs = p.resolve(rel.trim());
-        const r = this.runner.exportPerfetto(abs, p.resolve('build/ts'));
-        this.emit('notice', {
-          level: 'info',
-          message: `trace exported to ${rel.trim()} (${r.bytes.toLocaleString('en-US')} bytes, ${r.events.toLocaleString('en-US')} events): open it in ui.perfetto.dev`,
-        });
-        return { path: rel.trim(), ...r };
-      },
       'run.start': () => {
         this.runner.checkCanStart();
         this.runner.start().catch((e: Error) => this.emit('notice', { level: 'error', message: e.message }));
@@ -171,6 +158,7 @@ export class Backend {
         this.state.set(this.project?.root ?? null, state);
         return { ok: true };
       },
+      ...this.trace.handlers(this.runner, () => this.needProject()),
       ...this.views.handlers,
     };
     this.handlers = new Map(Object.entries(handlers) as [string, Handler<RequestName>][]);

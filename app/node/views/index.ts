@@ -21,8 +21,7 @@ export interface ViewServices {
 
 /** Every view's backend half; `handlers` covers every request a view declared (type-checked). */
 export function backendViews(s: ViewServices) {
-  const ipcView = new IpcViewBackend((src) => s.emit('ipc.source', src), s.getProject);
-  s.runner.onTrace = (file, live) => ipcView.setRecording(file, live);
+  const ipcView = new IpcViewBackend(s.getProject);
   const debug = new DebugController((e, p) => s.emit(e, p), s.runner, s.getProject);
   s.runner.onStopping = (why) => debug.targetEnded(why);
   const handlers = { ...ipcView.handlers(), ...debug.handlers() } satisfies Partial<Handlers>;

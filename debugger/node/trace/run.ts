@@ -20,6 +20,8 @@ export interface RunTraceOptions {
   dir: string;
   transport?: 'shm' | 'serial';
   keepEvents?: boolean;
+  /** false: record only, do not decode (ivshmem; see SessionOptions.decode) */
+  decode?: boolean;
 }
 
 export interface RunTrace {
@@ -44,7 +46,7 @@ export function prepareRunTrace(o: RunTraceOptions): RunTrace {
     sock = path.join(o.dir, 'com2.sock');
     fs.rmSync(sock, { force: true });
   }
-  const session = new TraceSession({ shm, serial: sock, out: recording, keepEvents: o.keepEvents });
+  const session = new TraceSession({ shm, serial: sock, out: recording, keepEvents: o.keepEvents, decode: o.decode });
   let stopped: Promise<SessionStats> | undefined;
   return {
     qemuArgs: qemuTraceArgs({ shm, serialSocket: sock }),
