@@ -1,0 +1,54 @@
+/* wc — counts lines, words and bytes of each file (or of stdin), like POSIX wc: "L W B NAME". */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static int count(int fd, const char *name, unsigned long long tot[3])
+{
+    static char buf[16384];
+    unsigned long long l = 0, w = 0, b = 0;
+    int inword = 0;
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) {
+        b += (unsigned long long)n;
+        for (ssize_t i = 0; i < n; i++) {
+            char c = buf[i];
+            if (c == '\n')
+                l++;
+            int space = c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+            if (!space && !inword)
+                w++;
+            inword = !space;
+        }
+    }
+    if (n < 0) {
+        printf("wc: %s: %s\n", name ? name : "stdin", strerror(errno));
+        return 1;
+    }
+    printf("%7llu %7llu %7llu%s%s\n", l, w, b, name ? " " : "", name ? name : "");
+    tot[0] += l, tot[1] += w, tot[2] += b;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    unsigned long long tot[3] = { 0, 0, 0 };
+    if (argc < 2)
+        return count(0, NULL, tot);
+    int st = 0;
+    for (int i = 1; i < argc; i++) {
+        int fd = open(argv[i], O_RDONLY);
+        if (fd < 0) {
+            printf("wc: %s: %s\n", argv[i], strerror(errno));
+            st = 1;
+            continue;
+        }
+        st |= count(fd, argv[i], tot);
+        close(fd);
+    }
+    if (argc > 2)
+        printf("%7llu %7llu %7llu total\n", tot[0], tot[1], tot[2]);
+    return st;
+}
