@@ -44,6 +44,12 @@ __attribute__((noreturn)) void _exit(int status);
 unsigned sleep(unsigned seconds);
 int usleep(unsigned usec);
 
+struct lane_msg_posix_counters;
+/** posix.GetCounters: the server's live figures (tests). 0 or -errno. */
+int lanes_posix_counters(struct lane_msg_posix_counters *out);
+/** Sends msg as it is on our posix lane and receives the reply (tests of malformed requests);
+ *  the reply's length or -errno. */
+int64_t lanes_posix_raw(const void *msg, size_t len, void *rep, size_t cap);
 /** True when this process has a lane to the POSIX server. */
 int lanes_posix_active(void);
 

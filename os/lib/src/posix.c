@@ -1076,3 +1076,27 @@ int closedir(DIR *d)
     free(d);
     return r;
 }
+
+/* ---- for tests (posixtests): the server's counters and raw requests ---- */
+
+int lanes_posix_counters(struct lane_msg_posix_counters *out)
+{
+    struct lane_msg_posix_get_counters m = lanes_msg_posix_get_counters_encode(0);
+    lanes_mutex_lock(&lock);
+    int64_t r = -ENOSYS;
+    if (ready()) {
+        r = call(posix_lane, &m, sizeof m, NULL, 0, out, sizeof *out, NULL, NULL, 0);
+        if (r >= 0)
+            r = (size_t)r < sizeof *out || out->msg != LANES_MSG_POSIX_COUNTERS ? -EPROTO : 0;
+    }
+    lanes_mutex_unlock(&lock);
+    return (int)r;
+}
+
+int64_t lanes_posix_raw(const void *msg, size_t len, void *rep, size_t cap)
+{
+    lanes_mutex_lock(&lock);
+    int64_t r = ready() ? call(posix_lane, msg, len, NULL, 0, rep, cap, NULL, NULL, 0) : -ENOSYS;
+    lanes_mutex_unlock(&lock);
+    return r;
+}
