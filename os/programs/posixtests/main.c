@@ -850,6 +850,24 @@ static bool t_inherited_offset(void)
     return true;
 }
 
+static volatile pid_t thr_pid, thr_tid;
+static void thr_fn(void *arg)
+{
+    (void)arg;
+    thr_pid = getpid();
+    thr_tid = gettid();
+}
+
+static bool t_thread_ids(void)
+{
+    lanes_thread_t t;
+    REQUIRE(lanes_thread_start(&t, thr_fn, NULL, 0) == 0, "thread");
+    lanes_thread_join(&t, LANES_SEC(10));
+    REQUIRE(thr_pid == getpid(), "getpid in a thread %d, in main %d", thr_pid, getpid());
+    REQUIRE(thr_tid != gettid() && thr_tid > 0, "gettid %d vs %d", thr_tid, gettid());
+    return true;
+}
+
 static bool t_time(void)
 {
     struct timespec a, b;
@@ -1007,6 +1025,7 @@ static const struct lanes_test tests[] = {
     { "pgid", t_pgid },
     { "fd-inherit-cloexec", t_fd_inherit_cloexec },
     { "inherited-offset", t_inherited_offset },
+    { "thread-ids", t_thread_ids },
     { "time", t_time },
     { "umask", t_umask },
     { "killed-while-parked", t_killed_while_parked },
