@@ -104,6 +104,8 @@ int lanes_posix_active(void)
     return r;
 }
 
+static void forget(int fd);
+
 /* An IPC failure of a request: the server is gone or misbehaved. */
 static int ipc_errno(int64_t r)
 {
@@ -146,6 +148,16 @@ static int64_t call(int32_t lane, const void *msg, size_t len, const void *data,
     lanes_acts_end(&b);
     c.nresults = 0;
     int64_t r = lanes_ipc_call(&q, lane, &b, &c, LANES_TIMEOUT_INFINITE);
+    if (lane == posix_lane && c.nresults > 0 && lanes_ipc_result(&c, 0)->error < 0 &&
+        (r == LANES_E_END_OF_LANE || r == LANES_E_LANE_SHUTDOWN)) {
+        /* The server is gone (init restarts it, but this process is not registered with the new
+         * one): stop being a POSIX process — stdio goes to the console, the shell runs programs
+         * from the initrd again. */
+        lanes_sys_handle_close(posix_lane);
+        posix_lane = LANES_HANDLE_NONE;
+        for (int i = 0; i < OPEN_MAX; i++)
+            forget(i);
+    }
     uint32_t at = 2 + (uint32_t)npush;
     if (c.nresults <= at)
         return -ipc_errno(r);

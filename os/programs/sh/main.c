@@ -294,6 +294,7 @@ int builtin(int argc, char **argv, int *status)
         *(volatile int *)addr = 1;
     } else if (strcmp(argv[0], "help") == 0) {
         printf("builtins: echo WORDS | exit [N] | status | uname | crash (test init's restart) | help\n"
+               "with the POSIX server: cd DIR | pwd | wait; a | b | c, > >> < 2> 2>&1, &, ;\n"
                "programs (bin/ in the initrd; `ls` lists them): ls, ps, usertests, bench, cmos-rtc, ...\n"
                "editing: arrows, backspace, Delete, Home/End, Ctrl-A/E/U/C; up/down for history\n");
         *status = 0;
