@@ -739,6 +739,12 @@ SYS(sysfs_read) { UNUSED_ARGS; return sysfs_sys_read(a0, a1, a2, a3); }
 SYS(sysfs_write) { UNUSED_ARGS; return sysfs_sys_write(a0, a1, a2, a3, a4); }
 SYS(sysfs_stat) { UNUSED_ARGS; return sysfs_sys_stat(a0, a1, a2); }
 
+/* ---- affinity (generic/balance.c) ---- */
+int64_t balance_sys_get_affinity(uint64_t h, uint64_t umask);
+int64_t balance_sys_set_affinity(uint64_t h, uint64_t mask);
+SYS(thread_get_affinity) { UNUSED_ARGS; return balance_sys_get_affinity(a0, a1); }
+SYS(thread_set_affinity) { UNUSED_ARGS; return balance_sys_set_affinity(a0, a1); }
+
 typedef int64_t (*syscall_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
 #define ENTRY(num, name, nargs) [num] = sys_##name,
 static const syscall_fn table[LANES_SYS_COUNT] = { LANES_SYSCALLS(ENTRY) };

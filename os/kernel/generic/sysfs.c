@@ -21,9 +21,9 @@
  *     trace/snapshot re-emits the whole tree (for a reader that attached late; a reader must
  *     treat a repeated sysfs_add of a node id it knows as a refresh). Counters that change on every
  *     context switch (runs, migrations, nr_running) are read on demand only, never traced.
- * The sampler is a kernel thread on cpu0 that wakes every SAMPLE_NS: it keeps each CPU's load
- * as an exponentially weighted moving average (weight 1/4 per sample, 1024 = always busy) of
- * its busy share, computed from the idle thread's accounting in sched.c.
+ * The sampler is a kernel thread on cpu0 that wakes every SAMPLE_NS. cpuN/load is the load
+ * balancer's per-CPU load (balance.c, the one place load is measured: the sum of the loads of
+ * the CPU's threads, 1024 = one always-runnable thread; so it can exceed 1024).
  *
  * Syscalls (kernel.toml 40-43): sysfs_list, sysfs_read, sysfs_write (needs SYSTEM + CONTROL),
  * sysfs_stat. Paths are "/sys/..." or the same without "/sys"; "." and ".." are understood.
@@ -501,8 +501,6 @@ static const struct sysfs_attr mm_attrs[] = {
 
 /* CPUs */
 
-static uint32_t cpu_load[MAX_CPUS];         /* EWMA, 1024 = always busy */
-
 static struct cpu *node_cpu(struct sysfs_node *n)
 {
     uint32_t i = (uint32_t)(uintptr_t)n->arg;
@@ -551,7 +549,7 @@ static size_t show_cpu_apic(struct sysfs_node *n, char *b, size_t cap)
 
 static size_t show_cpu_load(struct sysfs_node *n, char *b, size_t cap)
 {
-    return put(b, cap, "%u\n", cpu_load[(uint32_t)(uintptr_t)n->arg % MAX_CPUS]);
+    return put(b, cap, "%u\n", sched_cpu[(uint32_t)(uintptr_t)n->arg % MAX_CPUS].load);
 }
 
 static size_t show_cpu_nr_running(struct sysfs_node *n, char *b, size_t cap)
@@ -723,31 +721,20 @@ static uint32_t abs_diff(uint32_t a, uint32_t b) { return a > b ? a - b : b - a;
 static void sampler(void *arg)
 {
     (void)arg;
-    static uint64_t last_idle[MAX_CPUS], last_emit[MAX_CPUS];
+    static uint64_t last_emit[MAX_CPUS];
     static uint32_t emitted_load[MAX_CPUS];
     static bool have[MAX_CPUS];
-    uint64_t last = clock_ns(), last_slow = 0, last_free = pmm_free_bytes();
+    uint64_t last_slow = 0, last_free = pmm_free_bytes();
     uint32_t last_classes = trace_classes, last_procs = 0, last_threads = 0;
     uint64_t last_lost = 0;
-    for (uint32_t i = 0; i < ncpus; i++)
-        if (cpus[i])
-            last_idle[i] = cpu_idle_ns(cpus[i], last);
     for (;;) {
         sleep_ns(SAMPLE_NS);
-        uint64_t now = clock_ns(), dt = now - last;
-        last = now;
-        for (uint32_t i = 0; i < ncpus && dt; i++) {
+        uint64_t now = clock_ns();
+        for (uint32_t i = 0; i < ncpus; i++) {
             struct cpu *c = cpus[i];
             if (!c || !c->online)
                 continue;
-            uint64_t idle = cpu_idle_ns(c, now);
-            uint64_t d = idle > last_idle[i] ? idle - last_idle[i] : 0;
-            last_idle[i] = idle;
-            if (d > dt)
-                d = dt;
-            uint32_t sample = (uint32_t)(((dt - d) * 1024) / dt);
-            uint32_t load = have[i] ? (cpu_load[i] * 3 + sample + 2) / 4 : sample;
-            cpu_load[i] = load;
+            uint32_t load = __atomic_load_n(&sched_cpu[i].load, __ATOMIC_RELAXED);
             if (!have[i] || (abs_diff(load, emitted_load[i]) >= LOAD_DELTA && now - last_emit[i] >= LOAD_EMIT_NS)) {
                 have[i] = true;
                 emitted_load[i] = load;
