@@ -149,9 +149,10 @@ void trace_init(void)
     /* An ivshmem device big enough: the rings live in its shared memory, where the host reads
      * them directly (trace_ivshmem.c). PCI configuration through ports and page_map work here:
      * paging and the physical allocator are up. */
-    uint8_t *shared = trace_ivshmem_init(n);
+    uint32_t size = TRACE_RING_BYTES;
+    uint8_t *shared = trace_ivshmem_init(n, &size);
     for (uint32_t i = 0; i < n; i++) {
-        uint8_t *data = shared ? shared + (uint64_t)i * TRACE_RING_BYTES : NULL;
+        uint8_t *data = shared ? shared + (uint64_t)i * size : NULL;
         if (!data) {
             uint64_t pa = pmm_alloc_contig(TRACE_RING_PAGES);
             if (!pa) {
@@ -161,7 +162,7 @@ void trace_init(void)
             data = P2V(pa);
         }
         struct trace_ring *r = &trace_rings[i];
-        r->size = TRACE_RING_BYTES;
+        r->size = shared ? size : TRACE_RING_BYTES;
         r->cpu = i;
         r->next_id = (uint64_t)i << 48;
         r->data = data;
@@ -169,7 +170,7 @@ void trace_init(void)
     }
     __atomic_store_n(&trace_classes, trace_boot_classes ? trace_boot_classes | TRACE_CLASS_META : 0,
                      __ATOMIC_RELEASE);
-    pr_info("trace: %u rings of %u KiB%s, classes 0x%x", trace_nrings, TRACE_RING_BYTES >> 10,
+    pr_info("trace: %u rings of %u KiB%s, classes 0x%x", trace_nrings, (shared ? size : TRACE_RING_BYTES) >> 10,
             shared ? " in ivshmem" : "", trace_classes);
     if (trace_bench_requested && (trace_classes & TRACE_CLASS_IRQ))
         trace_bench();
