@@ -4,6 +4,7 @@
  *
  *   /sys/kernel/            version uptime_ns processes threads loglevel(w)
  *   /sys/kernel/trace/      enabled(w) classes(w) lost transports snapshot(w)
+ *   /sys/kernel/sched/      (balance.c) enabled(w) balance_interval_ms(w) decay(w) rounds ideal migrations
  *   /sys/kernel/mm/         total free                        (bytes)
  *   /sys/devices/system/cpu/            online count
  *   /sys/devices/system/cpu/cpuN/       online apic_id load nr_running runs migrations idle_ns
