@@ -229,13 +229,13 @@ int64_t balance_sys_set_affinity(uint64_t h, uint64_t mask)
 
 /* ---- sysfs: /sys/kernel/sched ---- */
 
-static size_t show_u32(char *b, size_t cap, uint32_t v) { return (size_t)snprintf(b, cap, "%u\n", v); }
+static size_t show_u32(char *b, size_t cap, uint32_t v) { return sysfs_print(b, cap, "%u\n", v); }
 static size_t show_enabled(struct sysfs_node *n, char *b, size_t cap) { (void)n; return show_u32(b, cap, balance_enabled); }
 static size_t show_interval(struct sysfs_node *n, char *b, size_t cap) { (void)n; return show_u32(b, cap, balance_interval_ms); }
 static size_t show_decay(struct sysfs_node *n, char *b, size_t cap) { (void)n; return show_u32(b, cap, load_decay); }
 static size_t show_rounds(struct sysfs_node *n, char *b, size_t cap) { (void)n; return show_u32(b, cap, balance_round); }
 static size_t show_ideal(struct sysfs_node *n, char *b, size_t cap) { (void)n; return show_u32(b, cap, balance_ideal); }
-static size_t show_moves(struct sysfs_node *n, char *b, size_t cap) { (void)n; return (size_t)snprintf(b, cap, "%lu\n", balance_moves); }
+static size_t show_moves(struct sysfs_node *n, char *b, size_t cap) { (void)n; return sysfs_print(b, cap, "%lu\n", balance_moves); }
 
 static bool parse_dec(const char *s, size_t len, uint64_t *out)
 {
@@ -290,9 +290,14 @@ static const struct sysfs_attr sched_attrs[] = {
     { "migrations", show_moves, NULL },
 };
 
-void balance_init(void)
+static void sched_sysfs_init(void)
 {
     sysfs_add("/sys/kernel/sched", sched_attrs, ARRAY_SIZE(sched_attrs), NULL);
+}
+SYSFS_PROVIDER(51, sched, sched_sysfs_init, NULL);
+
+void balance_init(void)
+{
     struct thread *t = thread_create_kernel(balancer, NULL, cpus[0]);
     if (t)
         thread_start(t);

@@ -291,9 +291,6 @@ bool sched_migrate_locked(struct thread *t, struct cpu *from, struct cpu *to)
     return true;
 }
 
-static void fpu_save(uint8_t *area) { __asm__ volatile("fxsave64 (%0)" :: "r"(area) : "memory"); }
-static void fpu_restore(const uint8_t *area) { __asm__ volatile("fxrstor64 (%0)" :: "r"(area) : "memory"); }
-
 /* Why a thread that is not idle was switched out, by the state it leaves in (ctx_switch). */
 static const uint8_t switch_reason[] = {
     [T_RUNNING] = TRACE_SWITCH_REASON_BLOCKED, [T_READY] = TRACE_SWITCH_REASON_YIELDED,
@@ -365,7 +362,7 @@ static void schedule_locked(void)
              * turn: a driver server like the console runs between most other threads. */
             tss_iopb_enable(false);
         }
-        wrmsr(MSR_FS_BASE, next->fs_base);
+        set_user_tls(next->fs_base);
         fpu_restore(next->fpu);
     }
     /* The interrupt-disable nesting belongs to the thread, not the CPU: keep ours. */
@@ -628,7 +625,7 @@ __attribute__((noreturn)) void idle_loop(void)
                 c->timer_armed = tick;
             }
         }
-        __asm__ volatile("sti; hlt" ::: "memory");
+        idle_wait();
     }
 }
 

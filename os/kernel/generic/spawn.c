@@ -77,7 +77,7 @@ int64_t process_spawn_image(struct process *parent, const uint8_t *img, uint64_t
         handles[i].type = objs[i]->type;
         mo_write(stack, hent + i * sizeof(struct lane_handle_entry) - mo_base, &handles[i], sizeof handles[i]);
     }
-    sysfs_process_spawned(p, objs, nhandles);   /* a driver: /sys/drivers/NAME.PID */
+    driver_node_add(p, objs, nhandles);   /* a driver: /sys/drivers/NAME.PID */
     struct thread *t = thread_create_user(p, ei.entry, rsp, su, 0, NULL);
     if (!t) {
         htable_close_all(&p->handles);

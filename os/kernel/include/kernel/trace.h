@@ -140,14 +140,18 @@ static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trac
     }
     struct trace_ring *r = TRACE_PERCPU(trace_ring);
     uint64_t head = r->head, end = head + size;
+    struct trace_hdr *h;
     if (__builtin_expect(end > TRACE_PERCPU(trace_fast_end), 0)) {
         r = trace_reserve_slow(size);
         head = r->head;
         end = head + size;
+        h = (struct trace_hdr *)(r->data + (head & (r->size - 1)));  /* (a drop ring: head 0) */
+    } else {
+        /* within the segment the slow path set up: no mask, no load of r->data */
+        h = (struct trace_hdr *)(uintptr_t)(TRACE_PERCPU(trace_fast_base) + head);
     }
     s->flags = fl;
     s->ring = r;
-    struct trace_hdr *h = (struct trace_hdr *)(r->data + (head & (r->size - 1)));
     uint32_t lo, hi;
     h->type = type;
     h->size = (uint16_t)size;
