@@ -19,6 +19,7 @@ import { Client } from './client.js';
 import { monaco } from './monaco-setup.js';
 import { debugHooks, registerBuiltinPanels, terminalText } from './panels.js';
 import { ipcDebug, registerIpcPanel } from './views/ipc/panel.js';
+import { registerSchedPanel, schedDebug } from './views/sched/panel.js';
 import { handleDebugKey, installDebugging, registerDebugViews, runShouldDebug } from './debug/index.js';
 import { debugStore, onStatus } from './debug/store.js';
 import { viewsAt, type ViewContext, type ViewInstance } from './views.js';
@@ -649,6 +650,7 @@ function setupKeys(): void {
 async function main(): Promise<void> {
   registerBuiltinPanels();
   registerIpcPanel();
+  registerSchedPanel();
   registerDebugViews();
   client.onConnectionLost = (why) => notify('error', why);
   try {
@@ -767,6 +769,8 @@ async function main(): Promise<void> {
   editorValue: () => active?.model.getValue() ?? null,
   /** IPC lanes view: its model and view (selection, viewport, stats) */
   ipc: ipcDebug,
+  /** scheduler view: its model and view */
+  sched: schedDebug,
 };
 
 void main();
