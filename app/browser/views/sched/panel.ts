@@ -5,31 +5,14 @@
  * there), decoded with debugger/common/trace (RecordDecoder, EventMerger: CPUs merged by time,
  * 200 ms window live) and fed to the SchedModel. Follow mode keeps the newest 5 s in view.
  */
-import { EventMerger, RecordDecoder } from '../../../../debugger/common/trace/records.js';
 import type { IpcSource } from '../../../common/ipc-view.js';
-import { SchedModel, feedSchedTrace } from '../../../../visualizers/sched/model.js';
+import { SchedModel } from '../../../../visualizers/sched/model.js';
 import { createSchedView, type SchedView } from '../../../../visualizers/sched/view.js';
 import { registerView, type ViewContext, type ViewInstance } from '../../views.js';
 import { base64ToBytes } from '../ipc/trace-feed.js';
+import { SchedFeed } from './trace-feed.js';
 
 export const schedDebug: { view?: SchedView; model?: SchedModel } = {};
-
-class SchedFeed {
-  readonly decoder = new RecordDecoder();
-  private merger = new EventMerger();
-  constructor(readonly model: SchedModel) {}
-  push(chunk: Uint8Array, final = false): void {
-    const evs = this.decoder.push(chunk);
-    if (final) this.decoder.finish(evs);
-    const clock = this.decoder.clock;
-    if (clock) this.merger.setWindowTsc(clock.tscHz / 5);
-    this.merger.push(evs);
-    feedSchedTrace(this.model, this.merger.take(final));
-  }
-  finish(): void {
-    this.push(new Uint8Array(0), true);
-  }
-}
 
 class SchedPanel {
   model!: SchedModel;
