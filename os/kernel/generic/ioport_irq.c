@@ -116,16 +116,22 @@ static void irq_fire(int irq, void *arg)
     spin_unlock(&io->lock);
 }
 
+/* The line stays ours (irq_objs[irq] set, so irq_create says EXISTS) until whatever the kernel
+ * does with it afterwards is done: for line 4 that is console_irq4_gone(), which ends the claim
+ * and installs the kernel's own serial handler. Freeing the slot first let a restarted console
+ * server create its capability in between; the kernel's handler then replaced the server's, and
+ * every byte typed afterwards went into the kernel's unread buffer (issue 22: the shell never
+ * saw input again). */
 static void irq_destroy(struct kobj *o)
 {
     struct irq_obj *io = container_of(o, struct irq_obj, obj);
     ioapic_mask(io->irq, true);
-    irq_register(io->irq, NULL, NULL);
+    irq_register(io->irq, NULL, NULL);  /* irq_fire(io) is not running anywhere after this */
+    if (io->irq == 4)
+        console_irq4_gone(io);      /* COM1 back to the kernel (console.c) */
     spin_lock(&irq_objs_lock);
     irq_objs[io->irq] = NULL;
     spin_unlock(&irq_objs_lock);
-    if (io->irq == 4)
-        console_irq4_gone(io);      /* COM1 back to the kernel (console.c) */
     kfree(io);
 }
 

@@ -125,6 +125,8 @@ void process_terminate(struct process *p, int state, int code, const struct lane
         tid = current()->proc == p ? current()->tid : 0;
     }
     e = p->exit;
+    if (!stop_only)
+        p->ending = true;       /* process_wait now waits for `finished`, even after a fault */
     list_for_each(it, &p->threads) {
         struct thread *t = container_of(it, struct thread, proc_link);
         if (stop_only)

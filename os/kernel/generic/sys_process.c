@@ -83,10 +83,13 @@ SYS(process_spawn)
         sup = container_of(supo, struct supervisor, obj);
     }
     struct process *child;
+    int64_t h;
     r = process_spawn_image(self(), img, sa.image_len, name, args, pos, sa.argc, he, objs, sa.nhandles, sup,
-                            &child);
-    if (r == 0)
-        r = handle_give(&child->obj, LANES_RIGHT_ALL);
+                            &self()->handles, &h, &child);
+    if (r == 0) {
+        kobj_put(&child->obj);
+        r = h;
+    }
 out:
     for (uint32_t i = 0; i < nobjs; i++)
         kobj_put(objs[i]);
@@ -134,8 +137,10 @@ SYS(process_wait)
     spin_lock(&p->lock);
     r = 0;
     /* Done when the process has ended for good (every thread gone, handles closed, pending IPC
-     * failed), or is stopped after a fault its supervisor was told of. */
-#define WAIT_DONE(p) ((p)->finished || ((p)->state == LANES_PROC_STATE_FAULTED && (p)->sup))
+     * failed), or is stopped after a fault its supervisor was told of — until someone kills it:
+     * then (ending) the wait is for its end, so a supervisor that kills and waits before a
+     * restart knows the old instance's capabilities (IRQ lines, ports) are closed. */
+#define WAIT_DONE(p) ((p)->finished || ((p)->state == LANES_PROC_STATE_FAULTED && (p)->sup && !(p)->ending))
     while (!WAIT_DONE(p)) {
         r = wait_on(&p->waiters, &p->lock, deadline);
         if (r)
@@ -199,8 +204,26 @@ SYS(supervisor_recv)
         s->count--;
     }
     spin_unlock(&s->lock);
-    kobj_put(o);
-    if (!got)
+    if (!got) {
+        kobj_put(o);
         return r ? r : LANES_E_TIMEOUT;
-    return copy_to_user(a1, &n, sizeof n);
+    }
+    /* The buffer was checked above, but another thread may have unmapped it while we waited:
+     * then the notification goes back to the head of the queue (it is the oldest; if the queue
+     * filled up meanwhile it is the one the drop-oldest policy drops) for the next receiver. */
+    r = copy_to_user(a1, &n, sizeof n);
+    if (r) {
+        spin_lock(&s->lock);
+        if (s->count < (int)ARRAY_SIZE(s->q)) {
+            s->head = (s->head + (int)ARRAY_SIZE(s->q) - 1) % (int)ARRAY_SIZE(s->q);
+            s->q[s->head] = n;
+            s->count++;
+            wake_all(&s->wq);
+        } else {
+            s->dropped++;
+        }
+        spin_unlock(&s->lock);
+    }
+    kobj_put(o);
+    return r;
 }

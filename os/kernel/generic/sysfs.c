@@ -7,7 +7,7 @@
  *                           loglevel(w) (log.c)
  *   /sys/kernel/trace/      enabled(w) classes(w) lost transports (trace_sysfs.c), snapshot(w) (here)
  *   /sys/kernel/sched/      enabled(w) balance_interval_ms(w) decay(w) rounds ideal migrations (balance.c)
- *   /sys/kernel/mm/         total free (pmm.c, bytes)
+ *   /sys/kernel/mm/         total free heap_cached (pmm.c, bytes)
  *   /sys/devices/system/cpu/            online count                     (sched_sysfs.c)
  *   /sys/devices/system/cpu/cpuN/       online apic_id load nr_running runs migrations idle_ns
  *   /sys/drivers/NAME.PID/              pid name ioports irqs  (ioport_irq.c, while the process lives)

@@ -108,6 +108,8 @@ uint64_t pmm_top(void);                   /* end of the highest managed page (ph
 uint64_t pmm_free_bytes(void);
 void *kmalloc(size_t n);                  /* zeroed */
 void kfree(void *p);
+uint64_t heap_cached_bytes(void);        /* bytes on kmalloc's free lists + parked (sysfs mm/heap_cached) */
+void heap_note_parked(void *p, bool parked);   /* a kmalloc block enters/leaves a subsystem's cache */
 
 /* ---- kernel objects and handles (handle.c) ---- */
 struct kobj {
@@ -331,6 +333,7 @@ struct process {
     int nthreads;
     int state;                  /* LANES_PROC_STATE_* */
     bool finished;              /* every thread has ended */
+    bool ending;                /* exited or killed: its threads are on their way out */
     struct lane_exit_info exit;
     struct waitq waiters;
     struct supervisor *sup;
@@ -377,7 +380,8 @@ int initrd_find(const uint8_t *tar, uint64_t len, const char *name, const uint8_
 int64_t process_spawn_image(struct process *parent, const uint8_t *img, uint64_t len, const char *name,
                             const char *args, uint64_t args_len, uint32_t argc,
                             struct lane_handle_entry *handles, struct kobj **objs, uint32_t nhandles,
-                            struct supervisor *sup, struct process **out);
+                            struct supervisor *sup, struct handle_table *caller, int64_t *handle,
+                            struct process **out);
 
 /* ---- syscall.c, ktest.c ---- */
 void syscall_init_cpu(void);
