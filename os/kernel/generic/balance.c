@@ -21,7 +21,9 @@
  * thread_set_affinity (kernel.toml 60, 61) take a THREAD handle (READ / CONTROL) or THREAD_SELF.
  *
  * sysfs: /sys/kernel/sched/ enabled(w) balance_interval_ms(w) decay(w) rounds ideal migrations.
- * Writes need the system capability (sysfs_write's rule).
+ * Writes need the system capability (sysfs_write's rule). Each user thread has
+ * /sys/kernel/sched/threads/TID/ with pid cpu load affinity migrations while it exists (added
+ * by thread_start, removed when it is reaped; none once the node pool is full).
  */
 #include <kernel/kernel.h>
 #include <kernel/trace.h>
@@ -290,9 +292,47 @@ static const struct sysfs_attr sched_attrs[] = {
     { "migrations", show_moves, NULL },
 };
 
+/* per thread: /sys/kernel/sched/threads/TID */
+static struct thread *node_thread(struct sysfs_node *n) { return sysfs_node_arg(n); }
+static size_t show_t_pid(struct sysfs_node *n, char *b, size_t cap) { return sysfs_print(b, cap, "%u\n", node_thread(n)->proc->pid); }
+static size_t show_t_cpu(struct sysfs_node *n, char *b, size_t cap) { return sysfs_print(b, cap, "%u\n", node_thread(n)->cpu->id); }
+static size_t show_t_load(struct sysfs_node *n, char *b, size_t cap) { return sysfs_print(b, cap, "%u\n", node_thread(n)->load); }
+static size_t show_t_aff(struct sysfs_node *n, char *b, size_t cap)
+{
+    return sysfs_print(b, cap, "0x%lx\n", node_thread(n)->affinity & sched_online_mask());
+}
+static size_t show_t_moves(struct sysfs_node *n, char *b, size_t cap) { return sysfs_print(b, cap, "%u\n", node_thread(n)->migrations); }
+
+static const struct sysfs_attr thread_attrs[] = {
+    { "pid", show_t_pid, NULL },
+    { "cpu", show_t_cpu, NULL },
+    { "load", show_t_load, NULL },
+    { "affinity", show_t_aff, NULL },
+    { "migrations", show_t_moves, NULL },
+};
+
+static bool sysfs_up;
+
+void balance_thread_added(struct thread *t)
+{
+    if (!sysfs_up || t->is_kernel)
+        return;
+    char path[SYSFS_PATH_MAX];
+    sysfs_print(path, sizeof path, "/sys/kernel/sched/threads/%u", t->tid);
+    t->sysfs = sysfs_add(path, thread_attrs, ARRAY_SIZE(thread_attrs), t);
+}
+
+void balance_thread_gone(struct thread *t)
+{
+    if (t->sysfs)
+        sysfs_remove(t->sysfs);
+    t->sysfs = NULL;
+}
+
 static void sched_sysfs_init(void)
 {
     sysfs_add("/sys/kernel/sched", sched_attrs, ARRAY_SIZE(sched_attrs), NULL);
+    sysfs_up = true;
 }
 SYSFS_PROVIDER(51, sched, sched_sysfs_init, NULL);
 

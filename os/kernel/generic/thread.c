@@ -131,6 +131,7 @@ void thread_start(struct thread *t)
     t->mig = (struct migration){ .reason = TRACE_MIGRATE_REASON_PLACEMENT,
                                  .load_to = __atomic_load_n(&sched_cpu[t->cpu->id].load, __ATOMIC_RELAXED) };
     sched_emit_migrate(t, this_cpu(), t->cpu);
+    balance_thread_added(t);    /* before it can run (and end) */
     sched_enqueue(t);
 }
 
@@ -167,6 +168,7 @@ void thread_reap(struct thread *t)
         panic("thread_reap: thread %u (pid %u) reaped twice", t->tid, t->proc->pid);
     pmm_free_contig(V2P(t->kstack), KSTACK_SIZE / PAGE_SIZE);
     t->kstack = NULL;
+    balance_thread_gone(t);
     if (t->last_of_proc && t->proc->vm) {
         /* An IPC copy on another CPU may still be walking these page tables (a large copy runs
          * outside ipc_lock on items ipc_process_gone leaves alone): the address space goes

@@ -427,6 +427,34 @@ static bool t_sysfs(void)
         snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu%u/load", i);
         REQUIRE(sysnum(p) != UINT64_MAX, "%s", p);
     }
+    /* per thread: a spinner pinned to the last CPU shows that CPU, its mask and a load near 1024 */
+    uint32_t last = sysinfo.ncpus - 1;
+    REQUIRE(start_on(0, 1, last, spinner, true), "start a pinned spinner");
+    lanes_sys_sleep(LANES_MS(600));
+    char p[80];
+    snprintf(p, sizeof p, "/sys/kernel/sched/threads/%u/cpu", w[0].tid);
+    uint64_t cpu = sysnum(p);
+    snprintf(p, sizeof p, "/sys/kernel/sched/threads/%u/load", w[0].tid);
+    uint64_t load = sysnum(p);
+    snprintf(p, sizeof p, "/sys/kernel/sched/threads/%u/pid", w[0].tid);
+    uint64_t pid = sysnum(p);
+    char aff[32];
+    snprintf(p, sizeof p, "/sys/kernel/sched/threads/%u/affinity", w[0].tid);
+    int64_t r = lanes_sys_sysfs_read(p, strlen(p), aff, sizeof aff - 1);
+    aff[r > 0 ? r : 0] = 0;
+    uint32_t tid = w[0].tid;
+    stop_all(1);
+    REQUIRE(cpu == last, "threads/%u/cpu = %llu, pinned to %u", tid, (unsigned long long)cpu, last);
+    REQUIRE(load >= 900 && load <= 1024, "threads/%u/load = %llu for a spinner", tid, (unsigned long long)load);
+    REQUIRE(pid != UINT64_MAX && pid > 0, "threads/%u/pid", tid);
+    char want[32];
+    snprintf(want, sizeof want, "0x%llx\n", 1ull << last);
+    REQUIRE(!strcmp(aff, want), "threads/%u/affinity = %s", tid, aff);
+    lanes_sys_sleep(LANES_MS(100));
+    snprintf(p, sizeof p, "/sys/kernel/sched/threads/%u/cpu", tid);
+    REQUIRE(sysnum(p) == UINT64_MAX, "the node of thread %u is gone after it ended", tid);
+    snprintf(why, sizeof why, "thread %u: cpu %llu, load %llu, affinity %.*s", tid, (unsigned long long)cpu,
+             (unsigned long long)load, (int)strcspn(aff, "\n"), aff);
     return true;
 }
 

@@ -250,6 +250,7 @@ struct thread {
         uint32_t reason, load_from, load_to, ideal, round;
     } mig;
     uint32_t migrations;
+    struct sysfs_node *sysfs;   /* /sys/kernel/sched/threads/TID (user threads; balance.c) */
     struct list proc_link;
     struct list all_link;
     struct waitq exitq;         /* thread_wait; protected by proc->lock */
@@ -291,6 +292,8 @@ void sched_unlock_two(struct cpu *a, struct cpu *b);
 void sched_emit_migrate(struct thread *t, struct cpu *from, struct cpu *to);
 int64_t sched_set_affinity(struct thread *t, uint64_t mask);
 void balance_init(void);
+void balance_thread_added(struct thread *t);    /* thread_start: its sysfs node */
+void balance_thread_gone(struct thread *t);     /* thread_reap */
 int thread_block(struct spinlock *held, int state, uint64_t deadline);
 bool thread_wake(struct thread *t, int reason);
 void thread_interrupt(struct thread *t);
