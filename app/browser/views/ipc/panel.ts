@@ -14,6 +14,7 @@ import { createIpcView, type BreakTarget, type IpcView } from '../../../../visua
 import { registerView, type ViewContext, type ViewInstance } from '../../views.js';
 import { BreakOnNext } from './break.js';
 import { TraceFeed, base64ToBytes } from './trace-feed.js';
+import { publishSelection } from '../selection.js';
 
 export interface IpcPanelHooks {
   /** arm "break on next message" (set by the debug integration when available) */
@@ -77,6 +78,8 @@ class IpcPanel {
       resolveSource: async (addr, pid) => (await this.ctx.client.request('ipc.resolve', { addr, program: procName(pid) })) ?? undefined,
       openSource: (file, line) => void this.ctx.openFile(file, line),
       breakOnNext: ipcPanelHooks.breakOnNext ? (t) => ipcPanelHooks.breakOnNext!(t, this.model) : undefined,
+      // the other views (scheduler) follow the selected message's moment and threads
+      selected: (_m, d) => d && publishSelection({ ns: d.ns, tids: [d.src.tid, d.dst.tid], from: 'ipc' }),
     }, this.ctx.theme());
     this.model.onChange(() => this.breaker?.trySelect());
     ipcDebug.view = this.view;

@@ -3,7 +3,9 @@
  * Its trace is the same one the IPC lanes panel reads from the backend (app/node/ipc-view.ts:
  * `ipc.source` / `ipc.readTrace` — the Run's live recording as it grows, or a saved trace opened
  * there), decoded with debugger/common/trace (RecordDecoder, EventMerger: CPUs merged by time,
- * 200 ms window live) and fed to the SchedModel. Follow mode keeps the newest 5 s in view.
+ * 200 ms window live) and fed to the SchedModel. Follow mode keeps the newest 5 s in view. A
+ * message selected in the IPC lanes view (views/selection.ts) centres the view on its moment and
+ * says on which CPU each of its two threads ran.
  */
 import type { IpcSource } from '../../../common/ipc-view.js';
 import { SchedModel } from '../../../../visualizers/sched/model.js';
@@ -11,6 +13,7 @@ import { createSchedView, type SchedView } from '../../../../visualizers/sched/v
 import { registerView, type ViewContext, type ViewInstance } from '../../views.js';
 import { base64ToBytes } from '../ipc/trace-feed.js';
 import { SchedFeed } from './trace-feed.js';
+import { onSelection } from '../selection.js';
 
 export const schedDebug: { view?: SchedView; model?: SchedModel } = {};
 
@@ -28,6 +31,10 @@ class SchedPanel {
 
   async init(): Promise<void> {
     this.reset();
+    // a message selected in the IPC lanes view: show that moment and where both threads ran
+    onSelection((s) => {
+      if (s.from !== 'sched' && this.view) this.view.showAt(s.ns, s.tids);
+    });
     this.ctx.client.on('ipc.source', (s) => this.setSource(s));
     this.setSource(await this.ctx.client.request('ipc.source', {}));
   }
