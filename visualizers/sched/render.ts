@@ -97,7 +97,7 @@ export function paintSched(ctx: CanvasRenderingContext2D, p: PaintInput, th: Sch
       const x = L.gutter + s.x0;
       const w = Math.max(1, s.x1 - s.x0);
       ctx.fillStyle = s.tid < 0 ? th.dim : pidColor(s.pid, th.light, s.dim ? 0.25 : 0.9);
-      ctx.fillRect(x, y + 2, w, h - 4);
+      ctx.fillRect(x, y + 2, w > 3 ? w - 1 : w, h - 4);     /* a 1 px gap between neighbouring slices */
       if (s.label && !s.dim) {
         ctx.save();
         ctx.beginPath();

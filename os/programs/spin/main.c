@@ -1,7 +1,7 @@
 /* spin — N busy threads, all started on CPU 0, for the load balancer to spread
  * (os/kernel/generic/balance.c; watch it with `top`, /sys/kernel/sched or the scheduler view).
  *
- *   spin N [SECONDS] [--duty PERCENT]
+ *   spin N [SECONDS] [--duty PERCENT] [--work UNITS]
  *
  * The main thread pins itself to CPU 0, starts the threads there (they inherit its affinity,
  * so placement puts them on CPU 0), then allows every CPU again for each of them: from then
@@ -9,7 +9,10 @@
  * PERCENT of every 10 ms and asleep the rest) for SECONDS (default 10; 0 = until it is
  * killed) and counts its work. At the end spin prints, per thread, the CPU it
  * was on just before the end (the kernel's view, thread_list), how often it saw its CPU change
- * (lanes_cpu_id) and its share of the work, and the makespan.
+ * (lanes_cpu_id) and its share of the work, and the makespan. With --work each thread ends after
+ * UNITS units of work instead (the makespan of a fixed amount of work: os/tools/sched-bench).
+ * Meanwhile the main thread polls /sys every 20 ms and reports when every CPU's load first came
+ * within 10 % of the ideal ("balanced after N ms").
  */
 #include <lanes.h>
 #include <sched.h>
@@ -29,6 +32,7 @@ struct worker {
 static struct worker w[MAX_THREADS];
 static volatile int stop;
 static uint32_t duty = 100;
+static uint64_t work_units;     /* 0: run for the given time */
 
 static void busy_until(uint64_t t)
 {
@@ -43,7 +47,7 @@ static void worker_main(void *arg)
     me->tid = (uint32_t)lanes_sys_thread_self();
     uint32_t cpu = lanes_cpu_id();
     me->cpu = cpu;
-    while (!stop) {
+    while (!stop && (!work_units || me->work < work_units)) {
         if (duty >= 100) {
             for (volatile int i = 0; i < 20000; i++)
                 ;
@@ -68,7 +72,9 @@ int main(int argc, char **argv)
     uint64_t seconds = 10;
     int pos = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--duty") && i + 1 < argc) {
+        if (!strcmp(argv[i], "--work") && i + 1 < argc) {
+            work_units = (uint64_t)atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--duty") && i + 1 < argc) {
             duty = (uint32_t)atoi(argv[++i]);
             if (duty < 1 || duty > 100) {
                 printf("spin: --duty takes a percentage 1..100, not %s\n", argv[i]);
@@ -81,7 +87,7 @@ int main(int argc, char **argv)
             seconds = (uint64_t)atoi(argv[i]);
             pos++;
         } else {
-            printf("usage: spin N [SECONDS] [--duty PERCENT]\n");
+            printf("usage: spin N [SECONDS] [--duty PERCENT] [--work UNITS]\n");
             return 2;
         }
     }
@@ -114,11 +120,40 @@ int main(int argc, char **argv)
     sched_setaffinity(0, sizeof all, &all);
     printf("spin: %u thread%s on CPU 0 (duty %u%%), %s\n", n, n == 1 ? "" : "s", duty,
            seconds ? "running" : "until killed");
-    if (seconds)
-        lanes_sys_sleep(LANES_SEC(seconds));
-    else
-        for (;;)
-            lanes_sys_sleep(LANES_SEC(1));
+    /* poll the loads until the end (time, or every thread done with its work) */
+    struct lane_sysinfo si;
+    lanes_sys_sysinfo(&si);
+    int64_t balanced_ms = -1;
+    for (;;) {
+        lanes_sys_sleep(LANES_MS(20));
+        uint64_t now = lanes_now_ns();
+        if (balanced_ms < 0 && si.ncpus > 1) {
+            char b[32];
+            int64_t r = lanes_sys_sysfs_read("/sys/kernel/sched/ideal", 23, b, sizeof b - 1);
+            b[r > 0 ? r : 0] = 0;
+            uint64_t ideal = strtoull(b, NULL, 10);
+            bool ok = ideal > 0;
+            for (uint32_t c = 0; c < si.ncpus && ok; c++) {
+                char p[64];
+                snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu%u/load", c);
+                r = lanes_sys_sysfs_read(p, strlen(p), b, sizeof b - 1);
+                b[r > 0 ? r : 0] = 0;
+                uint64_t l = strtoull(b, NULL, 10);
+                ok = l * 10 >= ideal * 9 && l * 10 <= ideal * 11;
+            }
+            if (ok)
+                balanced_ms = (int64_t)((now - t0) / 1000000);
+        }
+        if (work_units) {
+            bool done = true;
+            for (uint32_t i = 0; i < n; i++)
+                done &= w[i].work >= work_units;
+            if (done)
+                break;
+        } else if (seconds && now - t0 >= LANES_SEC(seconds)) {
+            break;
+        }
+    }
     /* where the kernel has them now (before they end) */
     static struct lane_thread_record rec[256];
     int64_t nrec = lanes_sys_thread_list(rec, 256);
@@ -141,5 +176,9 @@ int main(int argc, char **argv)
         printf("%6u  %4u  %3u  %5u  %5llu\n", i, w[i].tid, kcpu[i], w[i].changes,
                (unsigned long long)(total ? w[i].work * 1000 / total : 0));
     printf("spin: makespan %llu ms (work shares in 1/1000)\n", (unsigned long long)(span / 1000000));
+    if (balanced_ms >= 0)
+        printf("spin: balanced after %lld ms (every CPU's load within 10%% of the ideal)\n", (long long)balanced_ms);
+    else
+        printf("spin: never balanced within 10%% of the ideal\n");
     return 0;
 }
