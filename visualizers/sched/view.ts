@@ -61,6 +61,8 @@ const CSS = `
 `;
 
 let cssAdded = false;
+/** follow mode shows the newest 5 s */
+const FOLLOW_NS = 5e9;
 
 export function createSchedView(host: HTMLElement, model: SchedModel, hooks: SchedViewHooks = {}, theme: 'dark' | 'light' = 'dark'): SchedView {
   if (!cssAdded) {
@@ -145,12 +147,9 @@ export function createSchedView(host: HTMLElement, model: SchedModel, hooks: Sch
   function renderNow(): number {
     const start = performance.now();
     raf = 0;
-    if (follow) {
-      const span = t1 - t0 > 1 ? t1 - t0 : 5e9;
-      if (model.t1 > model.t0) {
-        t1 = model.t1;
-        t0 = Math.max(model.t0, t1 - span);
-      }
+    if (follow && model.t1 > model.t0) {
+      t1 = model.t1;
+      t0 = Math.max(model.t0, t1 - FOLLOW_NS);
     }
     const { w, h } = size();
     const dpr = window.devicePixelRatio || 1;
