@@ -3,7 +3,7 @@
  * ivshmem trace transport, run `spin 8 2` (8 busy threads started on CPU 0: placement, idle
  * stealing and the balancer spread them) and `schedtests affinity_api` (a thread pins itself to
  * another CPU: an affinity move), record with debugger's TraceSession, load the recording through
- * the panel's SchedFeed into the view model and check what the view shows: every migration
+ * the workbench's TraceTable (the trace store's decoder) into the view model and check what the view shows: every migration
  * reason, the balancer's numbers on each balance move (the larger load goes down), rounds with
  * every CPU's load, the spinners running on all four CPUs, and the loads converging to the ideal.
  * The recording is kept as test-results/spin.ltrace (open it in the Scheduler panel).
@@ -15,8 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { qemuTraceArgs, TraceSession } from '../../../debugger/node/trace/session.js';
-import { SchedModel, balancedAt, buildView } from '../../../visualizers/sched/model.js';
-import { SchedFeed } from '../../browser/views/sched/trace-feed.js';
+import { SchedModel, balancedAt, buildView, feedSchedTrace } from '../../../visualizers/sched/model.js';
+import { TraceTable } from '../../browser/trace/table.js';
 
 const repo = path.resolve(import.meta.dirname, '../../..');
 const KERNEL = path.join(repo, 'os/build/kernel/lanes32.elf');
@@ -68,9 +68,10 @@ test('recorded from LaneOS: spin 8 on 4 CPUs spreads, every migration reason wit
   fs.copyFileSync(out, path.join(results, 'spin.ltrace'));
 
   const model = new SchedModel();
-  const feed = new SchedFeed(model);
-  feed.push(fs.readFileSync(out));
-  feed.finish();
+  const table = new TraceTable();
+  table.push(fs.readFileSync(out));
+  table.finish();
+  feedSchedTrace(model, table.rows());
   assert.equal(model.ncpus, 4);
   assert.match(con, /spin: makespan/);
   const spinPid = [...model.processes].find(([, n]) => n === 'spin')?.[0];

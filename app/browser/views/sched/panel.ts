@@ -1,110 +1,95 @@
 /*
- * The scheduler panel: visualizers' scheduler view (visualizers/sched) hosted in the workbench.
- * Its trace is the same one the IPC lanes panel reads from the backend (app/node/ipc-view.ts:
- * `ipc.source` / `ipc.readTrace` — the Run's live recording as it grows, or a saved trace opened
- * there), decoded with debugger/common/trace (RecordDecoder, EventMerger: CPUs merged by time,
- * 200 ms window live) and fed to the SchedModel. Follow mode keeps the newest 5 s in view. A
- * message selected in the IPC lanes view (views/selection.ts) centres the view on its moment and
- * says on which CPU each of its two threads ran.
+ * The Scheduler view in the workbench: visualizers' scheduler view (visualizers/sched/) fed by
+ * the trace store (app/browser/trace/): on a new source it starts a new model, then feeds it the
+ * store's rows as they come (ctx_switch, migrate, load_sample, balance_round, balance_cpu, names);
+ * follow mode keeps the newest 5 s in view. It shares the store's selection: a message selected
+ * in the IPC lanes view centres this view on that moment and says on which CPU each of its two
+ * threads ran; a migration selected here becomes the shared cursor. It lives in the panel and can
+ * move to the editor area.
  */
-import type { IpcSource } from '../../../common/ipc-view.js';
-import { SchedModel } from '../../../../visualizers/sched/model.js';
+import { SchedModel, feedSchedTrace } from '../../../../visualizers/sched/model.js';
 import { createSchedView, type SchedView } from '../../../../visualizers/sched/view.js';
-import { registerView, type ViewContext, type ViewInstance } from '../../views.js';
-import { base64ToBytes } from '../ipc/trace-feed.js';
-import { SchedFeed } from './trace-feed.js';
-import { onSelection } from '../selection.js';
+import { traceStore, traceToolbar, type StoreChange } from '../../trace/index.js';
+import type { TraceTable } from '../../trace/table.js';
+import { registerView, type ViewContext, type ViewInstance } from '../../workbench/views.js';
 
+/** Test hooks: the view and its model. */
 export const schedDebug: { view?: SchedView; model?: SchedModel } = {};
 
 class SchedPanel {
   model!: SchedModel;
   view!: SchedView;
-  feed!: SchedFeed;
-  private source: IpcSource = { path: '', live: false, generation: -1 };
-  private offset = 0;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private reading = false;
-  private shown = false;
+  private table: TraceTable | undefined;
+  /** rows of `table` already in the model */
+  private fed = 0;
+  private label = '';
+  private store = traceStore();
 
   constructor(private readonly host: HTMLElement, private readonly ctx: ViewContext) {}
 
-  async init(): Promise<void> {
-    this.reset();
-    // a message selected in the IPC lanes view: show that moment and where both threads ran
-    onSelection((s) => {
-      if (s.from !== 'sched' && this.view) this.view.showAt(s.ns, s.tids);
+  init(): void {
+    this.rebuild();
+    this.store.onChange((c) => this.onStore(c));
+    this.store.onSelection((s) => {
+      if (s && s.view !== 'sched' && s.ns !== undefined && this.view) this.view.showAt(s.ns, s.tids ?? []);
     });
-    this.ctx.client.on('ipc.source', (s) => this.setSource(s));
-    this.setSource(await this.ctx.client.request('ipc.source', {}));
   }
 
-  private reset(): void {
+  private onStore(c: StoreChange): void {
+    if (c.kind === 'reset') this.rebuild();
+    else if (c.kind === 'rows') this.feed();
+    else if (c.kind === 'end') {
+      this.feed();
+      this.view.fit();
+    }
+    this.showLabel();
+  }
+
+  /** A new model and view for the store's current table, with every row it already has. */
+  private rebuild(): void {
     this.view?.dispose();
     this.host.textContent = '';
     this.model = new SchedModel();
-    this.feed = new SchedFeed(this.model);
-    this.view = createSchedView(this.host, this.model, {}, this.ctx.theme());
+    this.table = this.store.table;
+    this.fed = 0;
+    this.view = createSchedView(this.host, this.model, {
+      selected: (i) => {
+        const m = this.model.migrations[i];
+        this.store.select(m ? { view: 'sched', kind: 'migration', id: i, ns: m.ns, tids: [m.tid] } : null);
+      },
+    }, this.ctx.theme());
     schedDebug.view = this.view;
     schedDebug.model = this.model;
+    this.host.querySelector('.schedv-bar')?.prepend(...traceToolbar(this.ctx, (s) => this.view.setStatus(s)));
+    this.view.setFollow(this.store.source.live);
+    this.label = '';
+    this.showLabel();
+    this.feed();
   }
 
-  private setSource(s: IpcSource): void {
-    const fresh = s.generation !== this.source.generation;
-    this.source = s;
-    if (fresh) {
-      this.offset = 0;
-      this.reset();
-      this.view.setFollow(s.live);
-    }
-    this.view.setStatus(s.path ? `${s.live ? 'live' : 'trace'}: ${s.path.split('/').pop()}` : 'no trace yet: press Run, then e.g. `spin 8`');
-    this.schedule(0);
+  private feed(): void {
+    const t = this.table;
+    if (!t || t !== this.store.table || this.fed >= t.count) return;
+    const rows = t.rows(this.fed);
+    this.fed = t.count;
+    feedSchedTrace(this.model, rows);
   }
 
-  private schedule(ms: number): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.read(), ms);
-  }
-
-  private async read(): Promise<void> {
-    if (this.reading || !this.source.path) return;
-    this.reading = true;
-    const gen = this.source.generation;
-    const feed = this.feed;
-    try {
-      for (;;) {
-        const r = await this.ctx.client.request('ipc.readTrace', { generation: gen, offset: this.offset });
-        if (gen !== this.source.generation || feed !== this.feed) return;
-        if (r.data) {
-          const bytes = base64ToBytes(r.data);
-          this.offset += bytes.length;
-          feed.push(bytes);
-        }
-        if (this.offset >= r.size) {
-          if (!r.live) {
-            feed.finish();
-            this.view.fit();
-          }
-          break;
-        }
-      }
-    } catch {
-      /* the source changed or the backend went away: the next source event restarts */
-    } finally {
-      this.reading = false;
-    }
-    if (this.source.live && gen === this.source.generation) this.schedule(this.shown ? 250 : 1000);
+  private showLabel(): void {
+    const l = this.store.label();
+    if (l === this.label || !this.view) return;
+    this.label = l;
+    this.view.setStatus(l || 'no trace yet: press Run, then e.g. `spin 8`');
+    if (!this.store.source.live) this.view.setFollow(false);
   }
 
   instance(): ViewInstance {
     return {
       shown: () => {
-        this.shown = true;
+        this.store.setVisible('sched', true);
         this.view?.resized();
       },
-      hidden: () => {
-        this.shown = false;
-      },
+      hidden: () => this.store.setVisible('sched', false),
       resized: () => this.view?.resized(),
       themeChanged: (t) => this.view?.setTheme(t),
     };
@@ -117,12 +102,17 @@ export function registerSchedPanel(): void {
     title: 'Scheduler',
     location: 'panel',
     order: 45,
+    editorTab: true,
+    commands: [{ id: 'sched.openInEditor', title: 'Scheduler: Open in Editor Area', run: (wb) => wb.moveView('sched', true) }],
+    testHooks: { sched: schedDebug },
     create(host, ctx) {
       host.style.height = '100%';
       const p = new SchedPanel(host, ctx);
-      p.init().catch((e: Error) => {
-        host.textContent = `Scheduler view: ${e.message}`;
-      });
+      try {
+        p.init();
+      } catch (e) {
+        host.textContent = `Scheduler view: ${(e as Error).message}`;
+      }
       return p.instance();
     },
   });
