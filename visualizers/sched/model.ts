@@ -286,7 +286,7 @@ export interface Window {
 export interface SliceBox {
   x0: number;
   x1: number;
-  /** -1: several threads in this pixel */
+  /** the thread (in a pixel holding several slices: the one that ran longest there) */
   tid: number;
   pid: number;
   label: string;
@@ -356,16 +356,26 @@ export function buildView(model: SchedModel, w: Window, opt: ViewOptions = {}): 
         // narrower than a pixel: one box for the rest of this pixel, then jump past it
         const pxEnd = Math.floor(x0) + 1;
         const j = Math.max(i + 1, lowerBound(tr.start, nsAt(pxEnd), i + 1));
+        // the pixel shows the thread that ran longest in it (of the first 64 slices)
         let tid = tr.tid[i]!;
+        let pid = tr.pid[i]!;
         let hasFollow = tid === follow;
-        for (let k = i + 1; k < j && k < i + 64; k++) {
-          if (tr.tid[k] !== tid) tid = -1;
+        const ran = new Map<number, number>();
+        let best = 0;
+        for (let k = i; k < j && k < i + 64; k++) {
+          const d = (ran.get(tr.tid[k]!) ?? 0) + (tr.end[k]! - tr.start[k]!);
+          ran.set(tr.tid[k]!, d);
+          if (d > best) {
+            best = d;
+            tid = tr.tid[k]!;
+            pid = tr.pid[k]!;
+          }
           if (tr.tid[k] === follow) hasFollow = true;
         }
         const last = slices[slices.length - 1];
         const end = Math.min(w.width, Math.max(pxEnd, px(tr.end[j - 1]!)));
         if (last && last.tid === tid && last.x1 >= x0 - 0.5) last.x1 = end;
-        else slices.push({ x0, x1: end, tid, pid: tid >= 0 ? tr.pid[i]! : 0, label: '', dim: follow !== undefined && !hasFollow });
+        else slices.push({ x0, x1: end, tid, pid, label: '', dim: follow !== undefined && !hasFollow });
         i = j;
       }
       if (tr.curTid > 0 && tr.curStart <= w.t1 && model.t1 > tr.curStart) {

@@ -118,4 +118,5 @@ test('a million scheduling events: the model takes them and a window is drawn in
   // zoomed in, every slice is its own box
   const z = buildView(m, { t0: 0, t1: 400 * 10_000, width: 1200 });
   assert.ok(z.rows[0]!.slices.length >= 99 && z.rows[0]!.slices.every((s) => s.tid >= 100));
+  assert.ok(v.rows[0]!.slices.every((s) => s.tid >= 100 && s.tid < 107), 'a pixel of many slices shows one of its threads');
 });
