@@ -103,7 +103,7 @@ export class TraceBackend {
         if (typeof rel !== 'string' || !rel.trim()) throw new Error('give the file to export to (e.g. traces/run.pftrace)');
         const p = needProject();
         const abs = p.resolve(rel.trim());
-        const r = runner.exportPerfetto(abs, p.resolve('build/ts'));
+        const r = runner.exportPerfetto(abs, p.resolve('build/abi.json'));
         this.emit('notice', {
           level: 'info',
           message: `trace exported to ${rel.trim()} (${r.bytes.toLocaleString('en-US')} bytes, ${r.events.toLocaleString('en-US')} events): open it in ui.perfetto.dev`,

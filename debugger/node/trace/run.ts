@@ -12,6 +12,7 @@
  * Transport: ivshmem (a fresh /dev/shm file, removed on stop) by default, or COM2 over a Unix
  * socket in `dir` (transport: 'serial'). The recording goes to dir/trace.ltrace.
  */
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { qemuTraceArgs, TraceSession, type SessionStats } from './session.js';
@@ -40,7 +41,8 @@ export function prepareRunTrace(o: RunTraceOptions): RunTrace {
   let shm: string | undefined;
   let sock: string | undefined;
   if ((o.transport ?? 'shm') === 'shm' && fs.existsSync('/dev/shm')) {
-    shm = `/dev/shm/lanes-trace-${process.pid}-${++counter}`;
+    // pid first (a new session removes files of dead pids), then a random part nobody can plant beforehand
+    shm = `/dev/shm/lanes-trace-${process.pid}-${++counter}-${randomBytes(6).toString('hex')}`;
     fs.rmSync(shm, { force: true });
   } else {
     sock = path.join(o.dir, 'com2.sock');
