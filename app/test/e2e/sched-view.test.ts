@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { buildApp, consoleText, copyProject, openSession, repo, shot, waitForText, type Session } from './harness.js';
+import { buildApp, consoleText, copyProject, openSession, readmeShot, repo, shot, waitForText, type Session } from './harness.js';
 
 let s: Session | undefined;
 
@@ -47,6 +47,7 @@ test('live: Run, spin 4 in the console, the Scheduler view shows balance migrati
   const status = await p.getByTestId('sched-status').innerText();
   await p.waitForTimeout(1000);
   await shot(p, 'sched-view-app-live');
+  await readmeShot(p, 'scheduler'); // the README's screenshot (copied there only by npm run screenshots)
   console.log(`# live: ${status}; e.g. ${why}`);
   assert.match(status, /4 CPUs/);
   assert.match(why, /cpu\d → cpu\d, (balance|steal)/);
