@@ -1,11 +1,12 @@
 /*
- * Backend half of the IPC lanes view: the project's generated IPC ABI tables, and return address
+ * Backend half of the IPC lanes view: the project's IPC ABI tables (error names and message types,
+ * read as data from the build/abi.json that os/abi/gen.py writes — never parsed out of generated
+ * TypeScript), and return address
  * → source line through the program's DWARF (debugger/common/elf). Its trace comes from the trace
  * store like every trace view's (app/node/trace.ts on this side).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import vm from 'node:vm';
 import { parseElf, Symbolizer } from '../../debugger/common/elf.js';
 import type { IpcMsgType, IpcRequests } from '../common/ipc-view.js';
 import type { Project } from './project.js';
@@ -14,13 +15,7 @@ type H<K extends keyof IpcRequests> = (p: IpcRequests[K]['params']) => Promise<I
 export type IpcHandlers = { [K in keyof IpcRequests]: H<K> };
 
 
-/** Evaluates one exported literal of a generated ABI module (data only, in an empty context). */
-export function generatedLiteral(src: string, name: string): unknown {
-  const re = new RegExp(`export const ${name}(?::[^=]+)? = ([\\[{][\\s\\S]*?\\n[\\]}])(?: as const)?;`);
-  const m = re.exec(src);
-  if (!m) return undefined;
-  return vm.runInNewContext(`(${m[1]})`, Object.create(null), { timeout: 500 });
-}
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export class IpcViewBackend {
   private symbolizers = new Map<string, { mtime: number; sym: Symbolizer }>();
@@ -33,21 +28,22 @@ export class IpcViewBackend {
     let errors: Record<string, number> = {};
     let messages: IpcMsgType[] = [];
     if (!project) return { errors, messages, problems: ['no project is open'] };
-    const dir = project.resolve('build/ts');
+    const file = project.resolve('build/abi.json');
+    let abi: unknown;
     try {
-      const v = generatedLiteral(fs.readFileSync(path.join(dir, 'ipc.ts'), 'utf8'), 'Errors');
-      if (v && typeof v === 'object') errors = { ...(v as Record<string, number>) };
-      else problems.push(`${dir}/ipc.ts has no Errors table`);
+      abi = JSON.parse(fs.readFileSync(file, 'utf8'));
     } catch (e) {
-      problems.push(`IPC error names unavailable (${(e as Error).message}); build the OS first`);
+      problems.push(`IPC error names and message types unavailable: ${file}: ${(e as Error).message}; build the OS first`);
+      return { errors, messages, problems };
     }
-    try {
-      const v = generatedLiteral(fs.readFileSync(path.join(dir, 'messages.ts'), 'utf8'), 'MESSAGE_TYPES');
-      if (Array.isArray(v)) messages = JSON.parse(JSON.stringify(v)) as IpcMsgType[];
-      else problems.push(`${dir}/messages.ts has no MESSAGE_TYPES table`);
-    } catch (e) {
-      problems.push(`message types unavailable (${(e as Error).message}); build the OS first`);
-    }
+    const ipc = isObject(abi) && isObject(abi['abis']) ? abi['abis']['ipc'] : undefined;
+    const errs = isObject(ipc) ? ipc['errors'] : undefined;
+    if (isObject(errs) && Object.values(errs).every((v) => typeof v === 'number')) errors = { ...(errs as Record<string, number>) };
+    else problems.push(`${file} has no IPC error table (abis.ipc.errors)`);
+    const msgs = isObject(abi) ? abi['messages'] : undefined;
+    const wellFormed = (m: unknown) => isObject(m) && typeof m['type'] === 'string' && typeof m['word'] === 'number' && Array.isArray(m['fields']);
+    if (Array.isArray(msgs) && msgs.every(wellFormed)) messages = msgs as IpcMsgType[];
+    else problems.push(`${file} has no message types (messages)`);
     return { errors, messages, problems };
   }
 

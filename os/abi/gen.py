@@ -783,7 +783,7 @@ def gen_ts_index(abis: list[Abi]) -> str:
 # JSON output (the Python tools, and host code that must not import TypeScript)
 
 
-def gen_json(abis: list[Abi], trace) -> str:
+def gen_json(abis: list[Abi], trace, messages=None) -> str:
     import json
 
     def struct(st: Struct) -> dict:
@@ -806,6 +806,8 @@ def gen_json(abis: list[Abi], trace) -> str:
             "syscalls": [{"num": sc.num, "name": sc.name, "args": [n for _, n in sc.args]}
                          for sc in sorted(a.syscalls, key=lambda x: x.num)],
         }
+    if messages is not None:
+        out["messages"] = messages          # genmsg.json_types: MESSAGE_TYPES as data
     if trace is not None:
         out["trace"] = {"source": "os/abi/trace.toml", "magic": trace.magic, "version": trace.version,
                         "classes": dict(trace.classes), "events": {e.name: e.id for e in trace.events}}
@@ -901,7 +903,14 @@ def main(argv: list[str]) -> int:
         except gentrace.TraceError as e:
             print(f"gen.py: error: {e}", file=sys.stderr)
             return 1
-        stale |= write_if_changed(args.json_out, gen_json(abis, trace), args.check)
+        import genmsg  # os/abi/genmsg.py: the IPC message types for the JSON
+        mp = os.path.join(args.abi_dir, "messages.toml")
+        try:
+            messages = genmsg.json_types(genmsg.load(mp)) if os.path.exists(mp) else None
+        except genmsg.MsgError as e:
+            print(f"gen.py: error: {e}", file=sys.stderr)
+            return 1
+        stale |= write_if_changed(args.json_out, gen_json(abis, trace, messages), args.check)
     if not args.c_out and not args.ts_out:
         return 1 if (args.check and stale) else 0
     if args.c_out:

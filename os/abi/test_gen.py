@@ -205,6 +205,15 @@ def test_layouts():
               f"abi.json: trace_shm.ring {jf.get('ring')}")
         check(j["trace"]["events"].get("lost") == 3 and j["abis"]["kernel"]["syscalls"][0]["name"] == "null",
               "abi.json: trace event ids and syscalls")
+        # the message types as data, exactly what messages.ts's MESSAGE_TYPES holds (the IDE reads these)
+        with open(os.path.join(ts, "messages.ts")) as f:
+            mts = f.read()
+        rd = [m for m in j.get("messages", []) if m["type"] == "posix.Read"]
+        check(len(rd) == 1 and rd[0]["word"] == 0x4C4D0000 | rd[0]["id"]
+              and [fl["name"] for fl in rd[0]["fields"]] == ["fd", "size"]
+              and f"word: 0x{rd[0]['word']:08x}, type: 'posix.Read'" in mts
+              and len(j["messages"]) == mts.count("word: 0x"),
+              f"abi.json: messages as in MESSAGE_TYPES ({rd})")
         # --ts-copy writes a copy; --check finds it current, then stale after an edit
         copy = os.path.join(d, "copy.gen.ts")
         base = [sys.executable, os.path.join(HERE, "gen.py"), "--ts-copy", f"layouts={copy}"]

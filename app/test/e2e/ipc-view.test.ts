@@ -32,7 +32,7 @@ type IpcModelProbe = { msgCount?: number; convs?: { depth: number; messages: num
 test('saved trace: open it from the panel, see processes and conversations, click and step', { timeout: 300000 }, async () => {
   const project = copyProject(path.join(repo, 'os'));
   // the IPC ABI tables (error names, message types) the view reads, as `make -C os` generates them
-  const gen = spawnSync('python3', [path.join(project, 'abi/gen.py'), '--abi-dir', path.join(project, 'abi'), '--ts-out', path.join(project, 'build/ts')], { encoding: 'utf8' });
+  const gen = spawnSync('python3', [path.join(project, 'abi/gen.py'), '--abi-dir', path.join(project, 'abi'), '--json-out', path.join(project, 'build/abi.json')], { encoding: 'utf8' });
   assert.equal(gen.status, 0, gen.stderr);
   const { file } = demoTraceFile(3);
   s = await openSession(project);

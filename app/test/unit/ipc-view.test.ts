@@ -121,7 +121,7 @@ test('bad input: a file that is not a trace, a missing file, a bad offset', () =
   assert.ok(model.msgCount > 40 && model.msgCount <= events.filter((e) => e.kind === 'match').length);
 });
 
-const osBuilt = fs.existsSync(path.join(repo, 'os/build/ts/messages.ts'));
+const osBuilt = fs.existsSync(path.join(repo, 'os/build/abi.json'));
 test('the project\'s generated IPC ABI: error names and message types', { skip: osBuilt ? false : 'os/ not built (make -C os)' }, () => {
   const be = new IpcViewBackend(() => new Project(path.join(repo, 'os')));
   const abi = be.abi();
