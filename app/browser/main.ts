@@ -22,6 +22,7 @@ import { ipcDebug, registerIpcPanel } from './views/ipc/panel.js';
 import { handleDebugKey, installDebugging, registerDebugViews, runShouldDebug } from './debug/index.js';
 import { debugStore, onStatus } from './debug/store.js';
 import { viewsAt, type ViewContext, type ViewInstance } from './views.js';
+import { ensureTrusted, installTrust, refreshTrust } from './trust.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(sel: string): T => {
   const e = document.querySelector<T>(sel);
@@ -465,6 +466,7 @@ async function run(): Promise<void> {
   if (!project) return notify('warning', 'Open a project first.');
   // Save dirty files first, like every IDE does before building.
   for (const f of files.values()) if (isDirty(f)) await saveFile(f);
+  if (!(await ensureTrusted())) return; // workspace trust: shows what would run, asks (trust.ts)
   try {
     // With breakpoints set, Run debugs (QEMU with its gdbstub, the session stops at them).
     const debug = runShouldDebug();
@@ -483,6 +485,7 @@ async function stop(): Promise<void> {
 }
 async function restart(): Promise<void> {
   for (const f of files.values()) if (isDirty(f)) await saveFile(f);
+  if (!(await ensureTrusted())) return;
   try {
     await client.request('run.restart', {});
     showPanel('console');
@@ -563,6 +566,7 @@ async function loadProject(info: ProjectInfo, restore: boolean): Promise<void> {
   for (const d of ui.expandedDirs) expanded.add(d);
   renderTarget();
   renderState();
+  void refreshTrust();
   await refreshExplorer();
   if (info.configIsDefault) {
     const b = el('div');
@@ -672,8 +676,10 @@ async function main(): Promise<void> {
     $('#status-cursor').textContent = `Ln ${e.position.lineNumber}, Col ${e.position.column}`;
   });
   setupPanels();
+  installTrust(client, notify);
   void installDebugging({ client, editor, monaco, notify, openFile, beforeRun: async () => {
     for (const f of files.values()) if (isDirty(f)) await saveFile(f);
+    if (!(await ensureTrusted())) throw new Error('Debug cancelled: the folder is not trusted');
   } });
   applyTheme(ui.theme);
   applyLayout();
@@ -737,6 +743,7 @@ async function main(): Promise<void> {
   client.on('project.changed', ({ project: p }) => {
     project = p;
     renderTarget();
+    void refreshTrust();
   });
 
   try {

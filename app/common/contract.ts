@@ -8,6 +8,7 @@
 import type { ProjectConfig, TargetKind } from './project.js';
 import type { IpcEvents, IpcRequests } from './ipc-view.js';
 import type { DebugEvents, DebugRequests } from './debug.js';
+import type { TrustRequests } from './trust.js';
 
 /** Lifecycle of the thing Run produces. */
 export type TargetState =
@@ -76,7 +77,7 @@ export interface SerialPortInfo {
 }
 
 /** Request name → params and result. */
-export interface Requests extends IpcRequests, DebugRequests {
+export interface Requests extends IpcRequests, DebugRequests, TrustRequests {
   'project.open': { params: { path?: string }; result: ProjectInfo };
   'project.writeConfig': { params: { config: ProjectConfig }; result: ProjectInfo };
   'project.setTarget': { params: { kind: TargetKind; qemu?: { cpus: number; memory: string; accel: 'auto' | 'kvm' | 'tcg' }; serial?: { port: string; baud: number } }; result: ProjectInfo };
@@ -175,6 +176,7 @@ export const REQUEST_NAMES: readonly RequestName[] = [
   'trace.exportPerfetto', // the same recording in Perfetto's protobuf format
   'ipc.source', 'ipc.readTrace', 'ipc.openTrace', 'ipc.abi', 'ipc.resolve', // IPC lanes view (ipc-view.ts)
   'debug.run', 'debug.status', 'debug.setBreakpoints', 'debug.command', 'debug.selectFrame', 'debug.selectThread', // debugging (debug.ts)
+  'trust.status', 'trust.grant', // workspace trust (trust.ts)
   'debug.expand', 'debug.evaluate', 'debug.registers', 'debug.memory', 'debug.disassemble', 'debug.rspLog', 'debug.traceRecord',
 ];
 

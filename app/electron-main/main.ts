@@ -27,7 +27,8 @@ function arg(name: string): string | undefined {
 const rendererDir = path.resolve(__dirname, '../browser');
 /** The bundled LaneOS project: next to the app when packaged, else the checkout's os/. */
 const bundledOs = app.isPackaged ? path.join(process.resourcesPath, 'os') : path.resolve(__dirname, '../../../os');
-const backend = new Backend({ project: arg('--project') ?? process.env['LANESCOPE_PROJECT'] ?? bundledOs });
+// The bundled project is trusted (workspace trust: app/node/trust.ts); other folders ask before running anything.
+const backend = new Backend({ project: arg('--project') ?? process.env['LANESCOPE_PROJECT'] ?? bundledOs, trusted: [bundledOs] });
 let win: BrowserWindow | null = null;
 
 function isTrustedSender(e: IpcMainEvent): boolean {

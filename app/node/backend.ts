@@ -22,6 +22,7 @@ import { Runner } from './runner.js';
 import { listSerialPorts } from './serial.js';
 import { StateStore } from './state.js';
 import { Terminals } from './terminals.js';
+import { TrustStore } from './trust.js';
 
 type Handler<K extends RequestName> = (params: Requests[K]['params']) => Promise<Requests[K]['result']> | Requests[K]['result'];
 type Sink = (msg: ServerMessage) => void;
@@ -29,6 +30,8 @@ type Sink = (msg: ServerMessage) => void;
 export interface BackendOptions {
   project?: string | undefined;
   stateDir?: string | undefined;
+  /** Folders trusted without asking (the bundled os/); see app/node/trust.ts. */
+  trusted?: string[] | undefined;
 }
 
 export class Backend {
@@ -36,6 +39,8 @@ export class Backend {
   readonly runner: Runner;
   readonly terminals: Terminals;
   readonly state: StateStore;
+  /** Workspace trust: which folders may run their commands (app/node/trust.ts). */
+  readonly trust: TrustStore;
   /** IPC lanes view: trace source, raw bytes, ABI tables, source lines (app/node/ipc-view.ts) */
   readonly ipcView: IpcViewBackend;
   /** Debugging: debug.* requests, the bridge + gdb session of a debug Run (app/node/debug/). */
@@ -45,7 +50,10 @@ export class Backend {
 
   constructor(opts: BackendOptions = {}) {
     this.state = new StateStore(opts.stateDir);
+    this.trust = new TrustStore(opts.stateDir, opts.trusted ?? []);
     this.runner = new Runner((e, p) => this.emit(e, p), () => this.project);
+    // Checked again by the Runner with the config it is about to run (after re-reading lanescope.json).
+    this.runner.checkTrust = (p) => this.trust.check(p, 'Run');
     this.terminals = new Terminals(
       (id, data) => this.emit('term.data', { id, data }),
       (id, code) => this.emit('term.exit', { id, code }),
@@ -130,7 +138,19 @@ export class Backend {
         });
         return { path: rel.trim(), ...r };
       },
+      'trust.status': () => {
+        const p = this.needProject();
+        p.reloadConfig();
+        return this.trust.status(p);
+      },
+      'trust.grant': ({ hash }) => {
+        if (typeof hash !== 'string') throw new Error('hash must be a string');
+        const p = this.needProject();
+        p.reloadConfig();
+        return this.trust.grant(p, hash);
+      },
       'run.start': () => {
+        this.checkTrusted('Run');
         this.runner.checkCanStart();
         this.runner.start().catch((e: Error) => this.emit('notice', { level: 'error', message: e.message }));
         return { ok: true };
@@ -140,6 +160,7 @@ export class Backend {
         return { ok: true };
       },
       'run.restart': async () => {
+        this.checkTrusted('Restart');
         await this.runner.stop();
         this.runner.checkCanStart();
         this.runner.start().catch((e: Error) => this.emit('notice', { level: 'error', message: e.message }));
@@ -152,6 +173,8 @@ export class Backend {
         return { ok: true };
       },
       'term.create': ({ cols, rows }) => {
+        // A shell in an untrusted folder would run its .envrc-style hooks and invite running its scripts.
+        if (this.project) this.trust.check(this.project, 'A terminal');
         const cwd = this.project?.root ?? process.cwd();
         return { id: this.terminals.create(cwd, cols, rows) };
       },
@@ -180,6 +203,18 @@ export class Backend {
       ...this.ipcView.handlers(),
       ...this.debug.handlers(),
     };
+    const debugRun = this.handlers['debug.run'];
+    this.handlers['debug.run'] = (params) => {
+      this.checkTrusted('Debug');
+      return debugRun(params);
+    };
+  }
+
+  /** Throws the restricted-mode message unless the open project is trusted with its current lanescope.json. */
+  private checkTrusted(what: string): void {
+    const p = this.needProject();
+    p.reloadConfig();
+    this.trust.check(p, what);
   }
 
   private needProject(): Project {
