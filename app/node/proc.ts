@@ -4,9 +4,62 @@
  * children that escaped into their own session — (2) sends SIGTERM to the group and to each
  * descendant, (3) after a grace period sends SIGKILL to whatever is left, and (4) waits until
  * every one of those pids is gone. `stop()` resolves only when no process of the tree remains.
+ *
+ * Even when the backend itself dies (kill -9, a crash: no `stop()` runs), its children go with it.
+ * Linux's PR_SET_PDEATHSIG is not reachable from Node, so a reaper does that job: a tiny `sh` in a
+ * session of its own (so signals aimed at the backend's group or terminal miss it) that reads, from
+ * a pipe only the backend holds, which process groups are live (`+g PGID` / `-g PGID`). When the
+ * pipe reaches EOF — the backend has exited, however it died — it sends SIGTERM to every group
+ * still listed, then SIGKILL two seconds later, and exits. Node opens pipes close-on-exec, so no
+ * child (QEMU, make, a shell) can hold the write end open and keep the reaper waiting. gdb, which
+ * reads its commands from the backend's pipe, exits on that EOF by itself.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
+import type { Writable } from 'node:stream';
+
+const REAPER = `
+trap '' INT HUP
+live=' '
+while IFS= read -r l; do
+  case $l in
+    +g[0-9]*) live="$live\${l#+g} ";;
+    -g[0-9]*) n=' '; for g in $live; do [ "$g" = "\${l#-g}" ] || n="$n$g "; done; live=$n;;
+  esac
+done
+[ "$live" = ' ' ] && exit 0
+for g in $live; do kill -TERM "-$g" 2>/dev/null; done
+sleep 2
+for g in $live; do kill -KILL "-$g" 2>/dev/null; done
+exit 0
+`;
+
+let reaperIn: Writable | null | undefined;
+let reaperPid: number | undefined;
+
+/** The reaper's pid (started on first use; undefined if it could not start). */
+export function reaper(): number | undefined {
+  tellReaper(undefined);
+  return reaperPid;
+}
+
+function tellReaper(line: string | undefined): void {
+  if (reaperIn === undefined) {
+    try {
+      const c = spawn('/bin/sh', ['-c', REAPER], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+      reaperPid = c.pid;
+      c.on('error', () => { reaperIn = null; });
+      c.on('exit', () => { reaperIn = null; });
+      c.stdin!.on('error', () => { reaperIn = null; });
+      c.unref(); // neither the reaper nor its pipe keeps the backend's event loop alive
+      (c.stdin as unknown as { unref?: () => void }).unref?.();
+      reaperIn = c.stdin!;
+    } catch {
+      reaperIn = null;
+    }
+  }
+  if (line !== undefined) reaperIn?.write(line + '\n');
+}
 
 /** pid → ppid for every process visible in /proc. */
 export function processTable(): Map<number, { ppid: number; comm: string; state: string }> {
@@ -130,12 +183,14 @@ export function spawnManaged(cmd: string, args: string[], opts: SpawnOptions): P
         stop() {
           stopping ??= killTree(pid).then((r) => {
             live.delete(mp);
+            if (!r.survivors.length) tellReaper(`-g${pid}`);
             return { survivors: r.survivors };
           });
           return stopping;
         },
       };
       live.add(mp);
+      tellReaper(`+g${pid}`);
       // When the leader exits on its own, still reap whatever it left behind in its group.
       void exited.then(() => {
         if (!stopping) void mp.stop();

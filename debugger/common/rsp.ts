@@ -11,8 +11,9 @@
  *
  * RspDecoder is a streaming decoder: feed() it chunks cut anywhere; it emits events
  * in order. Bad input (garbage between packets, truncated packets, bad checksums,
- * malformed RLE, oversized packets) never throws: it becomes an `error` event with a
- * code and a clear message, and the decoder resynchronises at the next `$`/`%`.
+ * malformed RLE, oversized packets or expansions) never throws: it becomes an `error` event with a
+ * code and a clear message, and the decoder resynchronises at the next `$`/`%` (an oversized
+ * packet is dropped up to its checksum first: its bytes are data, never acks or interrupts).
  */
 
 export type RspErrorCode =
@@ -100,23 +101,39 @@ export function rleEncode(data: string): string {
   return out;
 }
 
-/** Expand run-length encoding. Returns an error message instead of throwing. */
-export function rleDecode(body: string): { data: string } | { error: string } {
+/** Longest expansion rleDecode accepts by default (a stub's reply is never near this). */
+export const RLE_MAX_EXPANDED = 4 << 20;
+
+/**
+ * Expand run-length encoding. Returns an error message instead of throwing. Linear in the
+ * output: pieces are collected and joined once (appending to a string and reading its last
+ * character back flattens V8's rope each time — quadratic: 16 KB of `x*~` took 10 s), and the
+ * output is capped at `max` bytes (each marker multiplies, so 1 MiB of `*~` would be 48 MiB).
+ */
+export function rleDecode(body: string, max = RLE_MAX_EXPANDED): { data: string } | { error: string } {
   if (body.indexOf('*') < 0) return { data: body };
-  let out = '';
+  const parts: string[] = [];
+  let size = 0;
+  let from = 0; // start of the literal run not yet copied
+  let last = -1; // char code of the last output character
   for (let i = 0; i < body.length; i++) {
-    const c = body[i]!;
-    if (c !== '*') {
-      out += c;
+    if (body.charCodeAt(i) !== 0x2a) { // '*'
+      last = body.charCodeAt(i);
       continue;
     }
-    if (out.length === 0) return { error: `run-length marker "*" at offset ${i} has no preceding character` };
+    if (i > from) { parts.push(body.slice(from, i)); size += i - from; }
+    if (last < 0) return { error: `run-length marker "*" at offset ${i} has no preceding character` };
     if (i + 1 >= body.length) return { error: `run-length marker "*" at offset ${i} has no count character` };
     const n = body.charCodeAt(++i) - 29;
     if (n < 0 || n > 97) return { error: `run-length count character 0x${hex2(body.charCodeAt(i))} at offset ${i} is out of range` };
-    out += out[out.length - 1]!.repeat(n);
+    size += n;
+    if (size > max) return { error: `run-length encoding expands beyond ${max} bytes (at offset ${i})` };
+    parts.push(String.fromCharCode(last).repeat(n));
+    from = i + 1;
   }
-  return { data: out };
+  if (body.length > from) { parts.push(body.slice(from)); size += body.length - from; }
+  if (size > max) return { error: `run-length encoding expands beyond ${max} bytes` };
+  return { data: parts.join('') };
 }
 
 export interface DecoderOptions {
@@ -124,6 +141,8 @@ export interface DecoderOptions {
   rle?: boolean;
   /** Longest accepted packet body in bytes. */
   maxPacketSize?: number;
+  /** Longest accepted packet after run-length expansion (default max(4 MiB, maxPacketSize)). */
+  maxExpandedSize?: number;
 }
 
 export interface DecoderStats {
@@ -135,7 +154,9 @@ export interface DecoderStats {
   errors: number;
 }
 
-const enum St { Idle, Body, Cs1, Cs2 }
+// Discard / DiscardCs*: the rest of a packet already reported too long, up to and including its
+// checksum — its bytes are data, never acks, naks or interrupts.
+const enum St { Idle, Body, Cs1, Cs2, Discard, DiscardCs1, DiscardCs2 }
 
 export class RspDecoder {
   private st: St = St.Idle;
@@ -145,11 +166,13 @@ export class RspDecoder {
   private garbage = '';
   private readonly rle: boolean;
   private readonly max: number;
+  private readonly maxExpanded: number;
   readonly stats: DecoderStats = { packets: 0, notifications: 0, acks: 0, naks: 0, interrupts: 0, errors: 0 };
 
   constructor(opts: DecoderOptions = {}) {
     this.rle = opts.rle ?? true;
     this.max = opts.maxPacketSize ?? 1 << 20;
+    this.maxExpanded = opts.maxExpandedSize ?? Math.max(RLE_MAX_EXPANDED, this.max);
   }
 
   /** True while a packet has started but not finished (used to detect mid-packet EOF). */
@@ -200,9 +223,7 @@ export class RspDecoder {
             }
             i = j - 1;
             if (this.body.length > this.max) {
-              this.err(ev, 'too-long', `packet longer than ${this.max} bytes; discarded`, this.start() + this.body.slice(0, 64), true);
-              this.st = St.Idle;
-              this.body = '';
+              this.tooLong(ev);
             }
             break;
           }
@@ -216,11 +237,21 @@ export class RspDecoder {
           } else {
             this.body += String.fromCharCode(b);
             if (this.body.length > this.max) {
-              this.err(ev, 'too-long', `packet longer than ${this.max} bytes; discarded`, this.start() + this.body.slice(0, 64), true);
-              this.st = St.Idle;
-              this.body = '';
+              this.tooLong(ev);
             }
           }
+          break;
+        case St.Discard:
+        case St.DiscardCs1:
+        case St.DiscardCs2:
+          if (b === 0x24 || (b === 0x25 && this.st !== St.Discard)) {
+            // A packet start (a '$' never occurs inside a body): the discarded one was cut short.
+            this.st = St.Body;
+            this.body = '';
+            this.isNotif = b === 0x25;
+          } else if (this.st === St.Discard) {
+            if (b === 0x23) this.st = St.DiscardCs1;
+          } else this.st = this.st === St.DiscardCs1 ? St.DiscardCs2 : St.Idle;
           break;
         case St.Cs1:
         case St.Cs2:
@@ -249,6 +280,7 @@ export class RspDecoder {
   end(): RspEvent[] {
     const ev: RspEvent[] = [];
     this.flushGarbage(ev);
+    if (this.st >= St.Discard) this.st = St.Idle; // already reported as too long
     if (this.st !== St.Idle) {
       this.err(ev, 'truncated', `stream ended in the middle of a packet (${this.body.length} bytes received, no checksum)`,
         this.start() + this.body, false);
@@ -256,6 +288,13 @@ export class RspDecoder {
       this.body = '';
     }
     return ev;
+  }
+
+  /** The body outgrew maxPacketSize: report it, then drop everything up to its checksum. */
+  private tooLong(ev: RspEvent[]): void {
+    this.err(ev, 'too-long', `packet longer than ${this.max} bytes; discarded up to its checksum`, this.start() + this.body.slice(0, 64), true);
+    this.st = St.Discard;
+    this.body = '';
   }
 
   private start(): string {
@@ -281,7 +320,7 @@ export class RspDecoder {
     let known: number | undefined = want;
     if (this.rle && data.indexOf('*') >= 0) {
       known = undefined;
-      const r = rleDecode(data);
+      const r = rleDecode(data, this.maxExpanded);
       if ('error' in r) {
         this.err(ev, 'bad-rle', `malformed run-length encoding: ${r.error}`, raw, true);
         return;

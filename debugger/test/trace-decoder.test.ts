@@ -4,10 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { decodeColumns, fieldsAt } from '../common/trace/columns.js';
 import { DefTable } from '../common/trace/defs.js';
 import { concat, encodeRecord } from '../common/trace/encode.js';
 import { makeHeader, parseRing, parseRingStruct } from '../common/trace/flight.js';
+import { exportPerfetto } from '../common/trace/perfetto.js';
 import { RecordDecoder, type TraceEvent } from '../common/trace/records.js';
+import { TRACE_DEFS } from '../common/trace/schema.gen.js';
 import { FrameDecoder, frameEncode } from '../common/trace/serial.js';
 import { decodeBuffer, formatEvent, ipcActionNames } from '../common/trace/text.js';
 
@@ -212,5 +215,171 @@ describe('trace decoder', () => {
     assert.equal(r.bad, 0);
     const d = decodeBuffer(concat([header(), r.records]));
     assert.deepEqual(d.events.filter((e) => e.name === 'irq').map((e) => e.fields['irq']), [0, 1, 2]);
+  });
+});
+
+/** Every way a consumer touches an event: fields, the text form, the Perfetto export. */
+function touchAll(evs: TraceEvent[], d: RecordDecoder): void {
+  for (const e of evs) {
+    void e.fields;
+    formatEvent(e, d.defs);
+    JSON.stringify(e.toJSON(), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+  }
+  exportPerfetto(evs, { defs: d.defs });
+}
+
+/** A record of `type` and `size` whose body is `body` (zero-padded). */
+function rawRecord(type: number, size: number, body: Uint8Array = new Uint8Array(0), cpu = 0, seq = 0): Uint8Array {
+  const b = new Uint8Array(size);
+  const dv = new DataView(b.buffer);
+  dv.setUint16(0, type, true);
+  dv.setUint16(2, size, true);
+  dv.setUint16(4, cpu, true);
+  dv.setBigUint64(8, BigInt(1000 + seq), true);
+  dv.setBigUint64(16, (BigInt(cpu) << 48n) | BigInt(seq), true);
+  b.set(body.subarray(0, Math.max(0, size - 24)), 24);
+  return b;
+}
+
+function eventDef(id: number, text: string, seq = 0): Uint8Array {
+  return encodeRecord(defs, 'event_def', { cpu: 0, tsc: 10, seq }, { def_id: id, def_class: 0, text });
+}
+
+/** Feed like a socket 'data' handler: in small chunks, through both the record and the COM2 path. */
+function feedLikeASocket(stream: Uint8Array, chunk = 13): { rd: RecordDecoder; out: TraceEvent[]; fd: FrameDecoder; fout: TraceEvent[] } {
+  const rd = new RecordDecoder();
+  const out: TraceEvent[] = [];
+  for (let i = 0; i < stream.length; i += chunk) rd.push(stream.subarray(i, i + chunk), out);
+  rd.finish(out);
+  const fd = new FrameDecoder();
+  const frames = frameEncode(0, stream);
+  const fout: TraceEvent[] = [];
+  for (let i = 0; i < frames.length; i += chunk) fd.push(frames.subarray(i, i + chunk), fout);
+  fd.finish(fout);
+  return { rd, out, fd, fout };
+}
+
+describe('trace decoders never throw on malformed input (reproducers from issue 21)', () => {
+  it('a 32-byte file holding one event_def (no room for its text) decodes to an error record, not a RangeError', () => {
+    const file = rawRecord(2, 32); // event_def's fixed part is exactly 32 bytes: no u16 length, no text
+    const d = decodeBuffer(file);
+    assert.equal(d.format, 'records');
+    assert.doesNotThrow(() => touchAll(d.events, d.decoder));
+    assert.equal(d.decoder.errors.length, 1);
+    assert.match(d.decoder.errors[0]!.message, /event 0: definition '' is not 'name\|class\|fields'; definition ignored/);
+    assert.equal(d.decoder.errors[0]!.name, 'event_def');
+    assert.equal(d.stats.malformed, 1);
+    // decodeColumns reads the same record
+    const c = decodeColumns(file);
+    assert.equal(c.count, 1);
+    assert.equal(c.errors.length, 1);
+    assert.doesNotThrow(() => fieldsAt(c, 0));
+    // and any str/bytes tail at the very end of a record is empty, never out of bounds
+    const log = rawRecord(112, 32); // log: fixed 32, text tail has no length word
+    const dl = decodeBuffer(concat([header(), log]));
+    assert.equal(dl.events.find((e) => e.name === 'log')!.fields['text'], '');
+  });
+
+  it('an event_def that redefines ipc_submit (its actions no longer a number) is refused with a clear error; decoding goes on', () => {
+    const bad = eventDef(64, 'ipc_submit|ipc|u64 stream,u32 nactions,u32 pad');
+    const body = new Uint8Array(16);
+    new DataView(body.buffer).setUint32(8, 3, true); // nactions 3 under the bad definition
+    const sub = rawRecord(64, 88, body, 0, 5);
+    const good = encodeRecord(defs, 'ipc_submit', { cpu: 0, tsc: 2000, seq: 6 }, { stream: 7n, actions: 0x43n, nactions: 2, pid: 1, tid: 2 });
+    const stream = concat([header(), bad, sub, good]);
+    const { rd, out, fd, fout } = feedLikeASocket(stream);
+    assert.doesNotThrow(() => touchAll(out, rd));
+    assert.equal(rd.errors.length, 1);
+    assert.match(rd.errors[0]!.message, /event_def for ipc_submit drops field 'conversation'; the decoder needs it as a number; definition ignored/);
+    assert.equal(rd.errors[0]!.offset, header().length);
+    // the built-in definition stayed: the good whole-submission record expands into its 2 actions
+    const subs = out.filter((e) => e.name === 'ipc_submit');
+    assert.equal(subs.length, 1 + 2);
+    assert.deepEqual(subs.slice(1).map((e) => e.fields['actions']), [3, 4]);
+    assert.equal(fout.length, out.length, 'the COM2 path decodes the same');
+    assert.equal(fd.stats.malformed, 1);
+    // a type change of a field the decoder reads is refused too, a rename of the event as well
+    for (const [text, why] of [
+      ['ipc_submit|ipc|u64 stream,u64 conversation,u64 tag,u64 bytes,str[8] actions', /makes field 'actions' str/],
+      ['not_submit|ipc|u64 stream', /renames event 64 \(ipc_submit\) to 'not_submit'/],
+      ['trace_header|meta|u32 magic', /drops field 'tsc_hz'/],
+      ['event_def|meta|u16 def_id,u16 x,u32 y,bytes[8] text', /makes field 'text' bytes/],
+    ] as const) {
+      const r = new RecordDecoder();
+      r.push(concat([header(), eventDef(TRACE_DEFS.find((d) => d.text.startsWith(text.split('|')[0]!))?.id ?? 64, text)]));
+      assert.match(r.errors[0]?.message ?? 'no error', why, text);
+    }
+    // a compatible extension (a trailing field) is still taken, as the README promises
+    const ext = new RecordDecoder();
+    ext.push(concat([header(), eventDef(3, 'lost|meta|u64 count,u64 first_seq,u64 extra')]));
+    assert.equal(ext.errors.length, 0);
+    assert.equal(ext.defs.get(3)!.fields.length, 3);
+  });
+});
+
+describe('trace decoders: structure-aware fuzz (seeded; LANESCOPE_FUZZ=<multiplier> for longer runs)', () => {
+  const SCALE = Math.max(1, Number(process.env['LANESCOPE_FUZZ'] ?? 1) || 1);
+  const SEED = Number(process.env['LANESCOPE_FUZZ_SEED'] ?? 0x7ace0021) >>> 0;
+  it('random definitions, records and sizes: nothing throws, consumers can touch every event, the stream resyncs', { timeout: 120_000 }, () => {
+    const r = mulberry32(SEED);
+    const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
+    const types = ['u8', 'u16', 'u32', 'u64', 'i8', 'i16', 'i32', 'i64', 'str[8]', 'bytes[4]', 'str[300]', 'bytes[0]', 'q32'];
+    const names = ['actions', 'nactions', 'text', 'def_id', 'magic', 'tsc_hz', 'count', 'cause', 'other', 'stream', 'tag_a', 'payload', 'x'];
+    const ids = [1, 2, 3, 5, 64, 65, 66, 70, 33, 112, 999, 0, 70000];
+    const good = scenario();
+    const t0 = Date.now();
+    const iters = 400 * SCALE;
+    let errors = 0;
+    for (let it = 0; it < iters; it++) {
+      const parts: Uint8Array[] = [header()];
+      const n = 1 + Math.floor(r() * 12);
+      for (let k = 0; k < n; k++) {
+        const x = r();
+        if (x < 0.35) { // a random (re)definition
+          const id = pick(ids);
+          const base = TRACE_DEFS.find((d) => d.id === id);
+          let text: string;
+          if (base && r() < 0.5) { // mutate a real one: drop, retype or rename a field
+            const [nm, cls, body] = base.text.split('|') as [string, string, string];
+            const fs = body.split(',');
+            const at = Math.floor(r() * fs.length);
+            const m = r();
+            if (m < 0.3) fs.splice(at, 1);
+            else if (m < 0.7) fs[at] = `${pick(types)} ${fs[at]!.split(' ')[1]!}`;
+            else fs.push(`${pick(types)} ${pick(names)}`);
+            text = `${r() < 0.1 ? 'renamed' : nm}|${cls}|${fs.join(',')}`;
+          } else {
+            const nf = Math.floor(r() * 6);
+            text = `${r() < 0.9 ? pick(names) : '9bad'}|meta|${Array.from({ length: nf }, () => `${pick(types)} ${pick(names)}`).join(',')}`;
+          }
+          parts.push(eventDef(id, text, k));
+        } else if (x < 0.7) { // a record of a random known type, random size and bytes
+          const id = pick(ids.filter((i) => i > 0 && i < 65536));
+          const size = 8 * (3 + Math.floor(r() * 40));
+          parts.push(rawRecord(id, size, Uint8Array.from({ length: size }, () => Math.floor(r() * 256)), Math.floor(r() * 4), k));
+        } else if (x < 0.85) { // a whole-submission record with random actions and nactions
+          parts.push(encodeRecord(defs, 'ipc_submit', { cpu: 0, tsc: 5000 + k, seq: k }, {
+            stream: BigInt(Math.floor(r() * 9)), actions: BigInt(Math.floor(r() * 2 ** 52)), nactions: Math.floor(r() * 20), pid: 1, tid: 2,
+          }));
+        } else parts.push(Uint8Array.from({ length: 8 * Math.floor(r() * 6) }, () => Math.floor(r() * 256))); // noise (records are 8-aligned)
+      }
+      parts.push(good);
+      const stream = concat(parts);
+      let res!: ReturnType<typeof feedLikeASocket>;
+      assert.doesNotThrow(() => { res = feedLikeASocket(stream, 1 + Math.floor(r() * 64)); }, `iteration ${it} (seed ${SEED})`);
+      assert.doesNotThrow(() => touchAll(res.out, res.rd), `iteration ${it} (seed ${SEED}): touching the events`);
+      assert.doesNotThrow(() => touchAll(res.fout, res.fd.records), `iteration ${it} (seed ${SEED}): COM2 path`);
+      assert.doesNotThrow(() => {
+        const c = decodeColumns(stream);
+        for (let i = 0; i < c.count; i++) fieldsAt(c, i);
+      }, `iteration ${it} (seed ${SEED}): columns`);
+      assert.doesNotThrow(() => decodeBuffer(stream), `iteration ${it} (seed ${SEED}): decodeBuffer`);
+      for (const e of res.rd.errors) assert.ok(e.message.length > 15 && e.name.length > 0, e.message);
+      errors += res.rd.stats.malformed;
+      // resync: the clean scenario at the end still decodes (its marker event is there)
+      assert.ok(res.out.some((e) => e.name === 'marker' || e.type === 144), `iteration ${it} (seed ${SEED}): no resync`);
+    }
+    assert.ok(errors > iters / 4, `only ${errors} error records in ${iters} hostile streams`);
+    assert.ok(Date.now() - t0 < 100_000);
   });
 });

@@ -248,7 +248,10 @@ describe('trace over QEMU transports', { skip: missing }, () => {
     const s = new TraceSession({ shm, out: join(dir, 'rec.ltrace'), keepEvents: true });
     const ipc = existsSync(join(ROOT, 'os/programs/ipctests/main.c'));
     try {
-      await bootWith(qemuTraceArgs({ shm }), s, dir, ipc ? ['ps', { cmd: 'ipctests ipc-nested3-processes ipc-cancel', until: /test ipc-cancel: \w+/ }] : ['ps']);
+      const { console: con } = await bootWith(qemuTraceArgs({ shm }), s, dir, ipc ? ['ps', { cmd: 'ipctests ipc-nested3-processes ipc-cancel', until: /test ipc-cancel: \w+/ }] : ['ps']);
+      // the default 128 MiB BAR: two rings of 32 MiB, so a host kept off the CPU for a while
+      // (a loaded machine) still finds every record waiting
+      assert.match(con, /trace: 2 rings of 32768 KiB in ivshmem/);
       const st = await s.stop();
       assert.equal(st.shmLost, 0);
       assert.equal(st.lost, 0);
@@ -269,10 +272,10 @@ describe('trace over QEMU transports', { skip: missing }, () => {
     const shm = `/dev/shm/lanes-trace-stall-${process.pid}`;
     const s = new TraceSession({ shm, keepEvents: true });
     try {
-      // nobody reads while `bench` makes ~5 MB of syscall events (a ring holds 1 MiB); then the
-      // session attaches and `ps` runs
-      const { console: con } = await bootWith(qemuTraceArgs({ shm }), s, dir, ['bench 20000 100', 'ps'], 1);
-      assert.match(con, /trace: 2 rings of \d+ KiB in ivshmem/, 'the rings are in the shared memory');
+      // nobody reads while `bench` makes ~5 MB of syscall events; then the session attaches and
+      // `ps` runs. A 4 MiB BAR holds two rings of 1 MiB (the default 128 MiB one, two of 32 MiB).
+      const { console: con } = await bootWith(qemuTraceArgs({ shm, shmSize: '4M' }), s, dir, ['bench 20000 100', 'ps'], 1);
+      assert.match(con, /trace: 2 rings of 1024 KiB in ivshmem/, 'the rings are in the shared memory, sized to the BAR');
       const st = await s.stop();
       const reported = checkSeqs(s.events, 'stalled host');
       assert.ok(st.lost > 1000 && reported === st.lost, `the kernel dropped and reported it (${st.lost} lost, ${st.shmLost} not yet reported)`);

@@ -428,6 +428,14 @@ def gen_c_header(abi: Abi) -> str:
         for i, s in enumerate(ss):
             tail = " \\" if i + 1 < len(ss) else ""
             o.append(f"    X({s.num}, {s.name}, {len(s.args)}){tail}\n")
+        o.append("\n/** X-macro over every syscall with its signature as a string: X(num, name, nargs, \"type name, ...\")\n"
+                 " * (types as in the TOML: u32 i32 u64 usize uptr handle), for tools that build calls from the\n"
+                 " * ABI (os/programs/fuzz). */\n")
+        o.append(f"#define LANES_{P}SYSCALL_SIGS(X) \\\n")
+        for i, s in enumerate(ss):
+            tail = " \\" if i + 1 < len(ss) else ""
+            sig = ", ".join(f"{t} {n}" for t, n in s.args)
+            o.append(f"    X({s.num}, {s.name}, {len(s.args)}, \"{sig}\"){tail}\n")
         o.append("\n/** Name of a syscall number, \"?\" if unknown. */\n")
         o.append(f"static inline const char *lanes_{p}syscall_name(uint64_t num)\n{{\n    switch (num) {{\n")
         for s in ss:

@@ -9,11 +9,16 @@ Used by tools/ci-boot (one command line, Managarm-style), tools/os-test and tool
     g.close()
 
 Timestamps are taken on the host as serial bytes arrive: t_first_output (first byte),
-t_first_user (first line from init, i.e. user space) and t_prompt, all relative to QEMU's start.
+t_first_user (first line from init, i.e. user space) and t_prompt, all relative to QEMU's start;
+arrival(pos) is when the byte at buffer position pos arrived, and send() returns when the last
+byte it typed was written. wait_within() uses both: output the guest writes in answer to typed
+input must reach the serial line within a bound of host time (LateOutput otherwise), which is
+how os-test tells output that is merely slow (a loaded host) from output that is held (a bug).
 """
 
 from __future__ import annotations
 
+import bisect
 import ctypes
 import os
 import re
@@ -29,6 +34,8 @@ PROMPT = "lanes$ "
 QEMU_CPU = "max,-arch-capabilities"
 STATUS_MARK = "ci-boot-status="
 SHORT_WAIT = 120    # seconds for an echo, a status line or a prompt (see Guest.run)
+LINE_BOUND = 2.0    # seconds of host time from typed input to the output it causes (wait_within)
+LATE_WAIT = 30      # how long wait_within keeps waiting past its bound, to report how late it was
 PANIC_RE = re.compile(r"(kernel panic|PANIC[: ])", re.IGNORECASE)
 USER_RE = re.compile(r"(^|\n)init: ")
 INIT_DEAD_RE = re.compile(r"pid 1 \(init\)[^\n]*(killed|no supervisor)[^\n]*")
@@ -55,6 +62,11 @@ class BootTimeout(BootError):
 
 
 class CommandTimeout(BootError):
+    code = EXIT_CMD_TIMEOUT
+
+
+class LateOutput(CommandTimeout):
+    """Output arrived (or not at all) later than its bound after the input that caused it."""
     code = EXIT_CMD_TIMEOUT
 
 
@@ -115,6 +127,7 @@ class Guest:
         self.echo = echo
         self.proc: subprocess.Popen | None = None
         self.buf = ""              # everything received, decoded, CR removed
+        self.arrivals: list[tuple[int, float]] = []   # (len(buf) after a chunk, its arrival time)
         self.cond = threading.Condition()
         self.eof = False
         self.t0 = 0.0
@@ -198,6 +211,7 @@ class Guest:
                 if self.t_first_output is None:
                     self.t_first_output = now
                 self.buf += text
+                self.arrivals.append((len(self.buf), now))
                 if self.t_first_user is None and USER_RE.search(self.buf):
                     self.t_first_user = now
                 self.cond.notify_all()
@@ -258,34 +272,77 @@ class Guest:
         self.t_prompt = time.monotonic() - self.t0
         self.prompt_end = m.end()
 
-    def send(self, text: str) -> None:
+    def send(self, text: str) -> float:
+        """Types text; returns the time (relative to QEMU's start) its last byte was written."""
         assert self.proc and self.proc.stdin
         # Type slowly enough for a 16550 without flow control: a few bytes at a time.
         data = text.encode()
+        sent = time.monotonic() - self.t0
         for i in range(0, len(data), 8):
+            if i:
+                time.sleep(0.005)
             self.proc.stdin.write(data[i:i + 8])
             self.proc.stdin.flush()
-            time.sleep(0.005)
+            sent = time.monotonic() - self.t0
+        return sent
 
-    def run(self, command: str, timeout: float = 300) -> tuple[str, int]:
-        """Types one command line, returns (its output, its exit status via $?)."""
+    def arrival(self, pos: int) -> float:
+        """When (relative to QEMU's start) the byte at buffer position pos arrived."""
+        with self.cond:
+            i = bisect.bisect_right(self.arrivals, (pos, float("inf")))
+            return self.arrivals[min(i, len(self.arrivals) - 1)][1]
+
+    def wait_within(self, pattern: str | re.Pattern, bound: float, sent_at: float, since: int = 0,
+                    what: str = "", cause: str = "the input that causes it") -> tuple[re.Match, float]:
+        """Waits for output caused by input typed at sent_at (send()'s result) and returns it with
+        its latency; raises LateOutput when its last byte arrived more than `bound` seconds of host
+        time after sent_at (or has not arrived LATE_WAIT seconds past the bound)."""
+        left = max(bound + LATE_WAIT - (time.monotonic() - self.t0 - sent_at), 0.1)
+        try:
+            m = self.wait_for(pattern, left, since=since, what=what, exc=LateOutput)
+        except LateOutput as e:
+            raise LateOutput(f"{what} did not reach the serial line within {bound + LATE_WAIT:.0f} s of "
+                             f"{cause} (bound {bound:.1f} s)" + str(e)[str(e).find(";"):]) from None
+        late = self.arrival(m.end() - 1) - sent_at
+        if late > bound:
+            raise LateOutput(f"{what} reached the serial line {late:.2f} s after {cause} (bound {bound:.1f} s)")
+        return m, late
+
+    def run(self, command: str, timeout: float = 300, echo_within: float | None = None,
+            during=None) -> tuple[str, int]:
+        """Types one command line, returns (its output, its exit status via $?).
+        With echo_within, the shell's echo of the command line and of the status query must each
+        arrive within that many seconds of host time after it was typed (LateOutput otherwise).
+        during(echo_end), if given, runs after the echo and before the wait for the prompt
+        (to talk to the command)."""
         with self.cond:
             start = len(self.buf)
-        self.send(command + "\r")
+        sent = self.send(command + "\r")
         # the echo of our line, then the output, then the next prompt. Under this host's KVM
         # (kvm_pvm: kernel code ~1 us/instruction) each typed character takes a round trip through
         # the console server, 0.3-0.5 s on a loaded host, hence the generous bound for short waits.
-        echo = self.wait_for(re.compile(re.escape(command[-40:]) + r"\n"), SHORT_WAIT, since=start,
-                             what="the shell's echo of the command", exc=CommandTimeout)
+        echo_rx = re.compile(re.escape(command[-40:]) + r"\n")
+        if echo_within is not None:
+            echo, _ = self.wait_within(echo_rx, echo_within, sent, since=start,
+                                       what="the shell's echo of the command", cause=f"typing {command!r}")
+        else:
+            echo = self.wait_for(echo_rx, SHORT_WAIT, since=start, what="the shell's echo of the command",
+                                 exc=CommandTimeout)
+        if during:
+            during(echo.end())
         # since=echo.end() - 1 keeps the echo's newline in reach, so a command that prints nothing
         # (the prompt right after the echo) still matches "\n" + PROMPT.
         m = self.wait_for(re.compile(r"(^|\n)" + re.escape(PROMPT)), timeout, since=echo.end() - 1,
                           what=f"the command {command!r} to finish", exc=CommandTimeout)
         output = ANSI_RE.sub("", self.buf[echo.end():m.start() + (1 if m.group(1) else 0)])
         mark_from = m.end()
-        self.send(f"echo {STATUS_MARK}$?\r")
-        s = self.wait_for(re.compile(r"(^|\n)" + re.escape(STATUS_MARK) + r"(\d+)\n"), SHORT_WAIT, since=mark_from,
-                          what="the exit status", exc=CommandTimeout)
+        sent = self.send(f"echo {STATUS_MARK}$?\r")
+        status_rx = re.compile(r"(^|\n)" + re.escape(STATUS_MARK) + r"(\d+)\n")
+        if echo_within is not None:
+            s, _ = self.wait_within(status_rx, echo_within, sent, since=mark_from, what="the exit status",
+                                    cause="typing the status query")
+        else:
+            s = self.wait_for(status_rx, SHORT_WAIT, since=mark_from, what="the exit status", exc=CommandTimeout)
         status = int(s.group(2))
         self.wait_for(PROMPT, SHORT_WAIT, since=s.end(), what="the prompt after the status", exc=CommandTimeout)
         return output, status

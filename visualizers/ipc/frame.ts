@@ -396,7 +396,7 @@ export function foldMap(model: IpcModel, collapsed: Set<number>): Int32Array {
   if (!collapsed.size) return f;
   for (let c = 0; c < n; c++) {
     let top = -1;
-    for (let k = model.convs[c]!.parent; k >= 0; k = model.convs[k]!.parent) if (collapsed.has(k)) top = k;
+    for (const k of model.ancestors(c)) if (collapsed.has(k)) top = k;
     f[c] = top; // a collapsed conversation's own messages stay visible; its nested ones fold
   }
   return f;

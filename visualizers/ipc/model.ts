@@ -8,7 +8,8 @@
  *            ─▶ messages  one per ipc_match, in time order (binary search on time): an arrow from
  *                         the giving side (offer/send/push/imbue) to the other, at match time
  *            ─▶ convs     one per stream; a child stream created by offer/accept is a conversation
- *                         nested under the stream it was offered on (any depth)
+ *                         nested under the stream it was offered on (any depth; a match that
+ *                         would nest a conversation in itself or its own descendant is refused)
  *
  * Storage: typed-array columns grown by doubling (no object per op or message); payload heads in
  * one byte arena (32 bytes per op). Time order: a match older than the previous one (CPUs merged
@@ -237,6 +238,9 @@ export class IpcModel {
   events = 0;
   /** matches/completions/cancels whose submit was never seen (trace started mid-way) */
   orphans = 0;
+  /** matches whose child stream is already the conversation itself or one of its ancestors: the
+   * nesting they ask for would be a cycle, so they are drawn but nest nothing */
+  cycles = 0;
   /** submits seen twice (same event id): ignored */
   duplicates = 0;
   clamped = 0;
@@ -549,7 +553,8 @@ export class IpcModel {
     if (ck !== 0 && ck !== 0n) {
       child = this.conv(e.childStream, ns);
       const cc = this.convs[child]!;
-      if (cc.openedBy < 0 && child !== c) {
+      if (cc.openedBy < 0 && this.inSubtree(c, child)) this.cycles++; // child is c or an ancestor of c: refuse
+      else if (cc.openedBy < 0) {
         cc.openedBy = m;
         cc.parent = c;
         cc.depth = this.convs[c]!.depth + 1;
@@ -587,7 +592,7 @@ export class IpcModel {
     cv.messages++;
     cv.lastNs = ns;
     if (t >= 0 && !cv.firstType) cv.firstType = this.typeNames[t]!;
-    for (let k = c; k >= 0; k = this.convs[k]!.parent) {
+    for (let k = c, steps = this.convs.length; k >= 0 && steps-- > 0; k = this.convs[k]!.parent) {
       const x = this.convs[k]!;
       x.subMessages++;
       if (!(x.subFirstNs <= ns)) x.subFirstNs = ns;
@@ -646,8 +651,16 @@ export class IpcModel {
 
   /** Is conversation c equal to or nested in anc? */
   inSubtree(c: number, anc: number): boolean {
-    for (let k = c; k >= 0; k = this.convs[k]!.parent) if (k === anc) return true;
+    // Nesting never makes a cycle (match() refuses it); the bound makes every walk finite anyway.
+    for (let k = c, steps = this.convs.length; k >= 0 && steps-- > 0; k = this.convs[k]!.parent) if (k === anc) return true;
     return false;
+  }
+
+  /** c's ancestors, nearest first (at most convs.length of them, whatever the data). */
+  ancestors(c: number): number[] {
+    const out: number[] = [];
+    for (let k = this.convs[c]?.parent ?? -1; k >= 0 && out.length < this.convs.length; k = this.convs[k]!.parent) out.push(k);
+    return out;
   }
 
   /** Mask over conversations: 1 for root and everything nested in it. */
@@ -656,6 +669,7 @@ export class IpcModel {
     const stack = [root];
     while (stack.length) {
       const c = stack.pop()!;
+      if (mask[c]) continue; // each conversation once, even if the nesting were cyclic
       mask[c] = 1;
       for (const ch of this.convs[c]!.children) stack.push(ch);
     }

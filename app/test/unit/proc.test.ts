@@ -1,5 +1,6 @@
 // Process lifecycle on real process trees: Stop must leave no process of the tree behind.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { descendants, isAlive, killTree, processTable, spawnManaged } from '../../node/proc.js';
 
@@ -54,4 +55,57 @@ test('killTree on an already-dead pid resolves at once', async () => {
   await p.exited;
   const r = await killTree(p.pid, 100);
   assert.deepEqual(r.survivors, []);
+});
+
+/**
+ * A backend (a Node process using spawnManaged, as app/node/qemu.ts does for QEMU) that starts
+ * QEMU — paused (-S), so it costs no CPU under TCG — with a sleep in the same process group,
+ * prints the pids, and waits. `how` decides how it ends.
+ */
+async function backendWithQemu(): Promise<{ backend: import('node:child_process').ChildProcess; qemu: number; sleeper: number; reaperPid: number }> {
+  const { spawn } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const procTs = fileURLToPath(new URL('../../node/proc.ts', import.meta.url));
+  const script = `
+    const { spawnManaged, descendants, processTable, reaper } = await import(${JSON.stringify(procTs)});
+    const p = await spawnManaged('/bin/sh', ['-c', 'sleep 1000 & exec qemu-system-x86_64 -S -nodefaults -display none -machine q35 -m 64'], { stdio: 'ignore' });
+    let kids = [];
+    for (let i = 0; i < 200 && !kids.length; i++) { await new Promise((r) => setTimeout(r, 25)); kids = descendants(p.pid); }
+    console.log(JSON.stringify({ qemu: p.pid, sleeper: kids[0], reaperPid: reaper() }));
+    setInterval(() => {}, 1000);`;
+  const backend = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    backend.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(out.trim());
+    });
+    backend.on('exit', (c) => reject(new Error(`backend exited ${c}`)));
+  });
+  return { backend, ...(JSON.parse(line) as { qemu: number; sleeper: number; reaperPid: number }) };
+}
+
+const hasQemu = spawnSync('qemu-system-x86_64', ['--version']).status === 0;
+
+test('kill -9 of the backend leaves no QEMU behind (the reaper ends its process group)', { skip: !hasQemu && 'no qemu-system-x86_64', timeout: 60_000 }, async () => {
+  const { backend, qemu, sleeper, reaperPid } = await backendWithQemu();
+  try {
+    await waitFor(() => processTable().get(qemu)?.comm.startsWith('qemu') === true, 10_000);
+    assert.ok(isAlive(sleeper) && isAlive(reaperPid));
+    backend.kill('SIGKILL'); // no shutdown, no stop(): only the reaper can end QEMU now
+    await waitFor(() => !isAlive(qemu) && !isAlive(sleeper), 10_000);
+    await waitFor(() => !isAlive(reaperPid), 10_000); // and the reaper itself is gone
+  } finally {
+    for (const pid of [qemu, sleeper]) try { process.kill(pid, 'SIGKILL'); } catch { /* gone, as it should be */ }
+  }
+});
+
+test('a stopped process is forgotten by the reaper; the reaper exits with the backend', { timeout: 30_000 }, async () => {
+  const p = await spawnManaged('/bin/sh', ['-c', 'sleep 1000'], { stdio: 'ignore' });
+  const { reaper } = await import('../../node/proc.js');
+  const rp = reaper();
+  assert.ok(rp && isAlive(rp), 'the reaper runs while this process lives');
+  assert.equal(processTable().get(rp)?.ppid, process.pid);
+  await p.stop();
+  assert.ok(isAlive(rp), 'stopping a child does not end the reaper');
 });

@@ -10,7 +10,7 @@ import { Runner, traceStatus } from '../../node/runner.js';
 import type { SessionStats } from '../../../debugger/node/trace/session.js';
 
 const stats = (o: Partial<SessionStats>): SessionStats => ({
-  records: 0, events: 0, lost: 0, transportLost: 0, corruptBytes: 0, resyncs: 0, unknown: 0, badDefs: 0,
+  records: 0, events: 0, lost: 0, transportLost: 0, corruptBytes: 0, resyncs: 0, unknown: 0, badDefs: 0, malformed: 0,
   corruptFrames: 0, missingFrames: 0, source: 'shm:/dev/shm/x', bytes: 0, eventsPerSec: 0, shmLost: 0, recordedBytes: 0, ...o,
 });
 

@@ -8,7 +8,7 @@
  * ipc_complete events), so does a whole submission's ipc_submit (RecordDecoder: one per
  * action); a consumer of columns does that itself. Pure: no Node.
  */
-import { DefTable, parseDef } from './defs.js';
+import { DefTable, parseDef, redefinitionProblem } from './defs.js';
 import { decodeFields, type FieldValue } from './records.js';
 import { EV, TRACE_MAGIC } from './schema.gen.js';
 
@@ -26,6 +26,8 @@ export interface TraceColumns {
   tscBase: number;
   corruptBytes: number;
   lost: number;
+  /** Error records: definitions refused, records that could not be decoded (offset, message). */
+  errors: Array<{ offset: number; message: string }>;
 }
 
 export function decodeColumns(bytes: Uint8Array, defs = new DefTable()): TraceColumns {
@@ -44,6 +46,7 @@ export function decodeColumns(bytes: Uint8Array, defs = new DefTable()): TraceCo
   let lost = 0;
   let tscHz = 0;
   let tscBase = 0;
+  const errors: Array<{ offset: number; message: string }> = [];
   const fixed = new Int32Array(65536).fill(-1);
   for (const d of defs.byId.values()) fixed[d.id] = d.fixed;
   while (n - o >= 8) {
@@ -65,19 +68,24 @@ export function decodeColumns(bytes: Uint8Array, defs = new DefTable()): TraceCo
       if (t < 16) {
         const d = defs.get(t);
         if (d) {
-          const f = decodeFields(dv, o, sz, d);
-          if (t === EV.trace_header && f['magic'] === TRACE_MAGIC) {
-            tscHz = Number(f['tsc_hz']);
-            tscBase = Number(f['tsc_base']);
-          } else if (t === EV.event_def) {
-            try {
+          try {
+            const f = decodeFields(dv, o, sz, d);
+            if (t === EV.trace_header && f['magic'] === TRACE_MAGIC) {
+              const hz = Number(f['tsc_hz']);
+              if (hz > 0 && Number.isFinite(hz)) {
+                tscHz = hz;
+                tscBase = Number(f['tsc_base']);
+              }
+            } else if (t === EV.event_def) {
               const nd = parseDef(Number(f['def_id']), String(f['text']));
+              const problem = redefinitionProblem(nd);
+              if (problem) throw new Error(problem);
               defs.add(nd);
               fixed[nd.id] = nd.fixed;
-            } catch {
-              /* counted by RecordDecoder; here just not used */
-            }
-          } else if (t === EV.lost) lost += Number(f['count']);
+            } else if (t === EV.lost) lost += Number(f['count']);
+          } catch (e) {
+            if (errors.length < 100) errors.push({ offset: o, message: `${d.name}: ${e instanceof Error ? e.message : String(e)}; ignored` });
+          }
         }
       }
       k++;
@@ -85,12 +93,14 @@ export function decodeColumns(bytes: Uint8Array, defs = new DefTable()): TraceCo
     o += sz;
   }
   corrupt += n - o;
-  return { count: k, type, cpu, tsc, seq, off, size, bytes, defs, tscHz, tscBase, corruptBytes: corrupt, lost };
+  return { count: k, type, cpu, tsc, seq, off, size, bytes, defs, tscHz, tscBase, corruptBytes: corrupt, lost, errors };
 }
 
+/** A row's fields by the final definitions; undefined if there is none, or the row is too short
+ * for it (a definition later in the stream may have grown the event). */
 export function fieldsAt(c: TraceColumns, i: number): Record<string, FieldValue> | undefined {
   const d = c.defs.get(c.type[i]!);
-  if (!d) return undefined;
+  if (!d || c.size[i]! < d.fixed) return undefined;
   return decodeFields(new DataView(c.bytes.buffer, c.bytes.byteOffset, c.bytes.byteLength), c.off[i]!, c.size[i]!, d);
 }
 

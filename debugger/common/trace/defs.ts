@@ -68,6 +68,49 @@ export function parseDef(id: number, text: string): EventDef {
   return { id, name, cls, fields, fixed: off, text };
 }
 
+/**
+ * Fields the decoders themselves read (to learn the clock and the definitions, to count losses,
+ * to expand ipc_exchange and whole submissions), by event: each must keep its name and kind
+ * (number, str or bytes) in any redefinition. A stream's event_def that breaks this (say an
+ * ipc_submit whose `actions` became a string) is refused — the built-in definition stays — so
+ * the decoders never compute with values of the wrong type.
+ */
+const NEEDED: Record<string, Record<string, 'num' | 'str' | 'bytes'>> = {
+  trace_header: { magic: 'num', tsc_hz: 'num', tsc_base: 'num' },
+  event_def: { def_id: 'num', text: 'str' },
+  lost: { count: 'num' },
+  transport_lost: { count: 'num' },
+  ipc_submit: { stream: 'num', conversation: 'num', tag: 'num', bytes: 'num', actions: 'num', pid: 'num', tid: 'num', lane: 'num', nactions: 'num', payload: 'bytes' },
+  ipc_match: { stream: 'num', conversation: 'num', cause: 'num', other: 'num', child_stream: 'num', result: 'num' },
+  ipc_complete: { stream: 'num', tag: 'num', cause: 'num', result: 'num', bytes: 'num', pid: 'num', tid: 'num' },
+  ipc_exchange: {
+    stream: 'num', conversation: 'num', cause: 'num', other: 'num', child_stream: 'num', result: 'num', reserved: 'num',
+    tag_a: 'num', tag_b: 'num', result_a: 'num', result_b: 'num', bytes_a: 'num', bytes_b: 'num',
+    pid_a: 'num', tid_a: 'num', pid_b: 'num', tid_b: 'num',
+  },
+};
+const BUILTIN_NAME = new Map<number, string>();
+for (const d of TRACE_DEFS) BUILTIN_NAME.set(d.id, d.text.slice(0, d.text.indexOf('|')));
+
+/**
+ * Why a definition from a stream cannot replace the one for its id (undefined: it can). Ids of
+ * events the decoders read keep their name and the kinds of the fields they read; an id must
+ * fit the record header's u16 type, and 0 is padding.
+ */
+export function redefinitionProblem(def: EventDef): string | undefined {
+  if (!Number.isInteger(def.id) || def.id <= 0 || def.id > 0xffff) return `event_def names event id ${def.id}, not 1..65535`;
+  const builtin = BUILTIN_NAME.get(def.id);
+  const needed = builtin !== undefined ? NEEDED[builtin] : undefined;
+  if (!needed) return undefined;
+  if (def.name !== builtin) return `event_def renames event ${def.id} (${builtin}) to '${def.name}'; the decoder relies on it`;
+  for (const [name, kind] of Object.entries(needed)) {
+    const f = def.fields.find((x) => x.name === name);
+    const k = !f ? undefined : f.kind === 'str' || f.kind === 'bytes' ? f.kind : 'num';
+    if (k !== kind) return `event_def for ${builtin} ${f ? `makes field '${name}' ${f.kind}` : `drops field '${name}'`}; the decoder needs it as ${kind === 'num' ? 'a number' : kind}`;
+  }
+  return undefined;
+}
+
 /** The id -> definition table a decoder uses; starts with the built-in schema. */
 export class DefTable {
   readonly byId = new Map<number, EventDef>();

@@ -9,9 +9,13 @@
  * bytes at a time and counted (stats.corruptBytes, stats.resyncs) until a plausible record
  * starts again. Definitions (event_def) and the clock (trace_header) are taken from the
  * stream as they pass; lost records add to stats.lost. Events with no definition at all are
- * still returned (unknown: true, the raw bytes in fields.raw). Pure: no Node.
+ * still returned (unknown: true, the raw bytes in fields.raw). Anything malformed that a size
+ * check cannot catch — a definition that does not parse or would change a field the decoder reads,
+ * a record its definition cannot decode — becomes an error record (decoder.errors, stats.malformed,
+ * onError) naming the record and what was wrong; that record is skipped and decoding goes on with
+ * the next one. Pure: no Node.
  */
-import { DefTable, parseDef, type EventDef } from './defs.js';
+import { DefTable, parseDef, redefinitionProblem, type EventDef } from './defs.js';
 import { EV, TRACE_ENUMS, TRACE_MAGIC } from './schema.gen.js';
 
 export type FieldValue = number | bigint | string | Uint8Array;
@@ -55,9 +59,12 @@ export class TraceEvent {
 
   get fields(): Record<string, FieldValue> {
     if (!this.f) {
-      this.f = this.def
-        ? decodeFields(this.dv, this.off, this.size, this.def)
-        : { raw: new Uint8Array(this.dv.buffer.slice(this.dv.byteOffset + this.off + 24, this.dv.byteOffset + this.off + this.size)) };
+      const raw = () => ({ raw: new Uint8Array(this.dv.buffer.slice(this.dv.byteOffset + this.off + 24, this.dv.byteOffset + this.off + this.size)) });
+      try {
+        this.f = this.def ? decodeFields(this.dv, this.off, this.size, this.def) : raw();
+      } catch {
+        this.f = raw(); // cannot happen for a record the decoder accepted; never throw at a consumer
+      }
     }
     return this.f;
   }
@@ -90,11 +97,23 @@ export interface DecodeStats {
   badDefs: number;
   corruptFrames: number; // serial only
   missingFrames: number; // serial only
+  malformed: number; // error records (RecordDecoder.errors)
 }
 
 export function emptyStats(): DecodeStats {
-  return { records: 0, events: 0, lost: 0, transportLost: 0, corruptBytes: 0, resyncs: 0, unknown: 0, badDefs: 0, corruptFrames: 0, missingFrames: 0 };
+  return { records: 0, events: 0, lost: 0, transportLost: 0, corruptBytes: 0, resyncs: 0, unknown: 0, badDefs: 0, corruptFrames: 0, missingFrames: 0, malformed: 0 };
 }
+
+/** A malformed record: what it was, where (byte offset in the decoder's input), and what is wrong. */
+export interface TraceDecodeError {
+  offset: number;
+  type: number;
+  name: string;
+  message: string;
+}
+
+/** Error records a decoder keeps (the most recent; stats.malformed counts them all). */
+const MAX_ERRORS = 100;
 
 const MAX_RECORD = 4096;
 const EV_HEADER = EV.trace_header;
@@ -133,6 +152,12 @@ export class RecordDecoder {
   private waiting: TraceEvent[] = [];
   /** Hold events until the clock is known (a stream that starts mid-way); off for flight data. */
   holdUntilClock = true;
+  /** The latest error records (at most 100), oldest first. */
+  readonly errors: TraceDecodeError[] = [];
+  /** Called with every error record as it happens. */
+  onError: ((e: TraceDecodeError) => void) | undefined;
+  /** Bytes consumed before the current chunk (for error offsets). */
+  private consumed = 0;
 
   constructor(defs?: DefTable, stats?: DecodeStats) {
     this.defs = defs ?? new DefTable();
@@ -155,6 +180,7 @@ export class RecordDecoder {
     }
     const used = this.decodeInto(data, out, false);
     this.buf = used < data.length ? data.slice(used) : new Uint8Array(0);
+    this.consumed += used;
     return out;
   }
 
@@ -165,6 +191,7 @@ export class RecordDecoder {
       this.stats.corruptBytes += block.length - used;
       this.stats.resyncs++;
     }
+    this.consumed += block.length;
     return out;
   }
 
@@ -220,7 +247,14 @@ export class RecordDecoder {
         break; // wait for the rest
       }
       skipping = false;
-      if (type !== 0) this.decodeOne(dv, off, type, size, out);
+      if (type !== 0) {
+        try {
+          this.decodeOne(dv, off, type, size, out);
+        } catch (e) {
+          // Nothing the checks above let through should get here; if it does, it costs this record only.
+          this.error(off, type, `record could not be decoded (${e instanceof Error ? e.message : String(e)}); skipped`);
+        }
+      }
       off += size;
     }
     return off;
@@ -247,20 +281,31 @@ export class RecordDecoder {
         case EV_HEADER: {
           if (fields['magic'] !== TRACE_MAGIC) {
             st.badDefs++;
+            this.error(off, type, `trace_header with magic ${String(fields['magic'])}, not LTRC; ignored`);
             break;
           }
           const hz = Number(fields['tsc_hz']);
-          if (hz > 0) this.clock = { tscHz: hz, tscBase: Number(fields['tsc_base']) };
+          const base = Number(fields['tsc_base']);
+          if (hz > 0 && Number.isFinite(hz) && Number.isFinite(base)) this.clock = { tscHz: hz, tscBase: base };
+          else this.error(off, type, `trace_header with tsc_hz ${String(fields['tsc_hz'])}: no clock`);
           this.header = fields;
           break;
         }
-        case EV_DEF:
+        case EV_DEF: {
+          let problem: string | undefined;
           try {
-            this.defs.add(parseDef(Number(fields['def_id']), String(fields['text'])));
-          } catch {
+            const def = parseDef(Number(fields['def_id']), String(fields['text']));
+            problem = redefinitionProblem(def);
+            if (!problem) this.defs.add(def);
+          } catch (e) {
+            problem = e instanceof Error ? e.message : String(e);
+          }
+          if (problem) {
             st.badDefs++;
+            this.error(off, type, `${problem}; definition ignored`);
           }
           break;
+        }
         case EV_LOST:
           st.lost += Number(fields['count']);
           break;
@@ -289,7 +334,9 @@ export class RecordDecoder {
     const f = ev.fields;
     const n = f['nactions'];
     if (typeof n !== 'number' || n < 2 || n > MAX_SUBMIT_ACTIONS) return false;
-    const acts = BigInt(f['actions'] as number | bigint);
+    const a = f['actions'];
+    if (typeof a !== 'number' && typeof a !== 'bigint') return false; // redefinitions cannot do this (redefinitionProblem)
+    const acts = BigInt(a);
     const { cpu, tsc, id, seq } = ev;
     const def = this.defs.get(EV_SUBMIT);
     const empty = new Uint8Array(0);
@@ -328,6 +375,14 @@ export class RecordDecoder {
         result: f[`result_${side}`]!, bytes: f[`bytes_${side}`]!, pid: f[`pid_${side}`]!, tid: f[`tid_${side}`]!,
       }), out);
     }
+  }
+
+  private error(off: number, type: number, message: string): void {
+    const e: TraceDecodeError = { offset: this.consumed + off, type, name: this.defs.get(type)?.name ?? `event_${type}`, message };
+    this.stats.malformed++;
+    if (this.errors.length >= MAX_ERRORS) this.errors.shift();
+    this.errors.push(e);
+    this.onError?.(e);
   }
 
   private emit(ev: TraceEvent, out: TraceEvent[]): void {
@@ -370,9 +425,13 @@ function decodeStr(bytes: Uint8Array): string {
   return s;
 }
 
+const EMPTY = new Uint8Array(0);
+
+/** A str/bytes tail at o (u16 length, bytes) of a record ending at end; empty when the record has
+ * no room for it (a record exactly the definition's fixed size: no length word at all). */
 function tailOf(dv: DataView, o: number, end: number, max: number): Uint8Array {
-  let len = o + 2 <= end ? dv.getUint16(o, true) : 0;
-  len = Math.min(len, max, Math.max(0, end - o - 2));
+  if (o + 2 > end) return EMPTY;
+  const len = Math.min(dv.getUint16(o, true), max, end - o - 2);
   return new Uint8Array(dv.buffer, dv.byteOffset + o + 2, len);
 }
 

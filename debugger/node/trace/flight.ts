@@ -38,11 +38,18 @@ export async function readFlightRecorder(mem: MemoryReader, elfBytes: Uint8Array
   const rings: FlightResult['rings'] = [];
   for (let i = 0; i < nrings; i++) {
     const info = parseRingStruct(ringsRaw, i * RING_STRUCT_SIZE);
-    if (!info.data || !info.size || info.size > (1 << 24)) {
+    // A ring is a power of two of at most 64 MiB (rings in an ivshmem BAR are up to 32 MiB).
+    // Only its records, [keep, head), are read: one or two ranges of the circular buffer.
+    const live = info.head - info.keep;
+    if (!info.data || !info.size || info.size > (1 << 26) || info.head < info.keep || live > BigInt(info.size)) {
       rings.push({ ...info, records: 0, bad: 1 });
       continue;
     }
-    const data = await mem.readMemory(info.data, info.size);
+    const data = new Uint8Array(info.size);
+    const start = Number(info.keep & BigInt(info.size - 1));
+    const first = Math.min(Number(live), info.size - start);
+    if (first) data.set(await mem.readMemory(info.data + BigInt(start), first), start);
+    if (Number(live) > first) data.set(await mem.readMemory(info.data, Number(live) - first), 0);
     const r = parseRing(info, data);
     parts.push(r.records);
     rings.push({ ...info, records: r.count, bad: r.bad });

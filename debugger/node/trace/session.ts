@@ -185,9 +185,11 @@ export function loadTrace(path: string): DecodedTrace {
 }
 
 /** QEMU arguments for the transports (the app adds these to its command line). The ivshmem
- * memory holds the guest's rings: 64 KiB + 1 MiB per CPU, and a PCI BAR's size is a power of
- * two, so the default 128M serves up to 64 CPUs (the file is sparse: only the pages the guest
- * touches take memory). A smaller one serves fewer CPUs: 16M up to 15. */
+ * memory holds the guest's rings: 64 KiB + at least 1 MiB per CPU; the kernel gives each ring the
+ * largest power of two up to 32 MiB that fits (a PCI BAR's size is a power of two), so the
+ * default 128M holds two rings of 32 MiB, four of 16 MiB, ... up to 64 CPUs of 1 MiB (the file
+ * is sparse: only the pages the guest touches take memory). The bigger the rings, the longer the
+ * host reader may be kept off the CPU by a loaded machine before a CPU must drop events. */
 export function qemuTraceArgs(o: { shm?: string; shmSize?: string; serialSocket?: string; serialFile?: string }): string[] {
   const a: string[] = [];
   if (o.shm) a.push('-object', `memory-backend-file,id=lanes-trace,share=on,mem-path=${o.shm},size=${o.shmSize ?? '128M'}`, '-device', 'ivshmem-plain,memdev=lanes-trace');

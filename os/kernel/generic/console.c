@@ -8,14 +8,16 @@
  *
  * Hand-over (Helios style: the driver holds capabilities, the kernel keeps nothing it needs not):
  *   1. init spawns os/programs/console, whose manifest declares "ioport 0x3f8 8" and "irq 4";
- *      creating the IRQ 4 capability points the line at the capability (syscall.c), so the
+ *      creating the IRQ 4 capability points the line at the capability (ioport_irq.c), so the
  *      kernel's RX handler no longer runs.
  *   2. The server calls console_claim(irq, ioport): from then on log.c puts kernel log lines
  *      and console_write bytes into the kernel log ring, which the server drains with
  *      klog_read; console_read fails with BUSY (readers use the console lane instead).
  *   3. When that IRQ capability is destroyed — the server exited, faulted or was killed —
  *      console_irq4_gone() ends the claim: the kernel writes what the server had not
- *      acknowledged, re-arms its own RX handler and drives COM1 until the next claim.
+ *      acknowledged, re-arms its own RX handler and drives COM1 until the next claim. Only
+ *      then is line 4 free for a new IRQ capability (ioport_irq.c's irq_destroy), so the next
+ *      server's handler is never replaced by ours.
  *   A panic (panic.c) and power off take COM1 back at once, whatever holds it.
  */
 #include <kernel/kernel.h>
@@ -89,7 +91,7 @@ int64_t console_write_user(uint64_t ubuf, uint64_t len)
     return done;
 }
 
-/* sys_console_claim, after syscall.c has checked the IRQ 4 and COM1 port capabilities. */
+/* sys_console_claim, after sys_console.c has checked the IRQ 4 and COM1 port capabilities. */
 int64_t console_claim(struct process *p, const void *irq_obj)
 {
     int64_t r = log_console_claim(p, p->pid, irq_obj);
@@ -103,7 +105,9 @@ int64_t console_claim(struct process *p, const void *irq_obj)
     return 0;
 }
 
-/* syscall.c: the IRQ 4 capability irq_obj was destroyed (its line is unhooked by now). */
+/* ioport_irq.c: the IRQ 4 capability irq_obj is being destroyed. Its handler is unhooked, and line
+ * 4 stays reserved until we return, so no new capability (a restarted server's) can be hooked
+ * before serial_enable_rx_irq() — which would otherwise replace the new server's handler. */
 void console_irq4_gone(const void *irq_obj)
 {
     uint64_t replayed = 0;

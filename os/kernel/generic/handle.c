@@ -6,6 +6,8 @@
  * owning process's table of LANES_MAX_HANDLES entries, each holding a counted reference and a
  * rights mask. A process can only name objects through its own handles, and duplicating a
  * handle can only drop rights. Lookups return a new reference the caller must put.
+ * handle_get / handle_give / handle_check_system are the same operations on the calling
+ * process's table: the only way system calls turn a handle number into an object and back.
  */
 #include <kernel/kernel.h>
 
@@ -101,4 +103,27 @@ void htable_close_all(struct handle_table *t)
 {
     for (int i = 0; i < LANES_MAX_HANDLES; i++)
         handle_close(t, i);
+}
+
+int64_t handle_get(int64_t h, uint32_t type, uint32_t need, struct kobj **out, uint32_t *rights)
+{
+    /* a handle is 32 bits wide: the upper half of the register is ignored */
+    return handle_lookup(&current()->proc->handles, (int32_t)h, type, need, out, rights);
+}
+
+int64_t handle_give(struct kobj *o, uint32_t rights)
+{
+    int64_t h = handle_install(&current()->proc->handles, o, rights);
+    kobj_put(o);
+    return h;
+}
+
+int64_t handle_check_system(int64_t h)
+{
+    struct kobj *o;
+    int64_t r = handle_get(h, LANES_OBJ_SYSTEM, LANES_RIGHT_CONTROL, &o, NULL);
+    if (r)
+        return r;
+    kobj_put(o);
+    return 0;
 }

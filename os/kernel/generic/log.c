@@ -23,6 +23,7 @@
  */
 #include <kernel/kernel.h>
 #include <kernel/trace.h>
+#include <kernel/sysfs.h>
 
 int log_level = LOG_INFO;
 static struct spinlock con_lock = SPINLOCK_INIT("console");
@@ -298,4 +299,55 @@ void kprintf(const char *fmt, ...)
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     puts_locked(buf, MIN((size_t)n, sizeof buf - 1));
+}
+
+/* ---- /sys/kernel/loglevel ---- */
+
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
+
+static size_t show_loglevel(struct sysfs_node *n, char *b, size_t cap)
+{
+    (void)n;
+    int l = log_level;
+    return sysfs_print(b, cap, "%s\n", l >= 0 && l < 4 ? level_names[l] : "?");
+}
+
+static int64_t store_loglevel(struct sysfs_node *n, const char *v, size_t len)
+{
+    (void)n;
+    for (int i = 0; i < 4; i++)
+        if (strlen(level_names[i]) == len && !strncmp(v, level_names[i], len)) {
+            log_level = i;
+            return 0;
+        }
+    uint64_t x;
+    if (sysfs_parse_u64(v, len, &x) && x <= LOG_DEBUG) {
+        log_level = (int)x;
+        return 0;
+    }
+    return LANES_E_INVAL;
+}
+
+static const struct sysfs_attr log_attrs[] = {
+    { "loglevel", show_loglevel, store_loglevel },
+};
+
+static void log_sysfs_init(void)
+{
+    sysfs_add("/sys/kernel", log_attrs, ARRAY_SIZE(log_attrs), NULL);
+}
+SYSFS_PROVIDER(12, log, log_sysfs_init, NULL);
+
+/* ---- the loglevel= boot option ---- */
+
+/* kmain, as soon as the command line is known: loglevel=error|warn|info|debug. */
+void log_init(void)
+{
+    const char *v;
+    size_t n;
+    if (!cmdline_value("loglevel", &v, &n))
+        return;
+    for (int i = 0; i < 4; i++)
+        if (strlen(level_names[i]) == n && !strncmp(v, level_names[i], n))
+            log_level = i;
 }

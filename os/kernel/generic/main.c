@@ -55,7 +55,8 @@ static void start_init(void)
     he[1].rights = LANES_RIGHT_READ | LANES_RIGHT_MAP | LANES_RIGHT_DUP;
     strlcpy(he[1].tag, "initrd", sizeof he[1].tag);
     struct process *p;
-    int64_t r = process_spawn_image(kernel_process, img, size, "init", args, pos, argc, he, objs, 2, NULL, &p);
+    int64_t r = process_spawn_image(kernel_process, img, size, "init", args, pos, argc, he, objs, 2, NULL, NULL, NULL,
+                                    &p);
     kobj_put(&rd->obj);
     if (r) {
         pr_err("cannot start bin/init: %s", lanes_error_name(r));
@@ -65,23 +66,39 @@ static void start_init(void)
     kobj_put(&p->obj);
 }
 
+/* /sys/kernel: what is running and for how long (with process.c's and log.c's attributes). */
+static size_t show_version(struct sysfs_node *n, char *b, size_t cap)
+{
+    (void)n;
+    return sysfs_print(b, cap, "%s\n", LANES_VERSION_STRING);
+}
+
+static size_t show_uptime(struct sysfs_node *n, char *b, size_t cap)
+{
+    (void)n;
+    return sysfs_print(b, cap, "%lu\n", clock_ns());
+}
+
+static const struct sysfs_attr kernel_attrs[] = {
+    { "version", show_version, NULL },
+    { "uptime_ns", show_uptime, NULL },
+};
+
+static void kernel_sysfs_init(void)
+{
+    sysfs_add("/sys/kernel", kernel_attrs, ARRAY_SIZE(kernel_attrs), NULL);
+}
+SYSFS_PROVIDER(10, kernel, kernel_sysfs_init, NULL);
+
 void kmain(uint32_t magic, uint32_t info)
 {
     serial_init();
     cpu_init_bsp_early();
     multiboot_parse(magic, info);
+    log_init();                 /* loglevel= from the command line */
     pr_info("%s (x86_64) booting via %s; command line: \"%s\"", LANES_VERSION_STRING,
             magic == 0x2BADB002 ? "multiboot1" : "multiboot2", boot.cmdline);
-    {
-        uint32_t a, b, c, d;
-        char vendor[13];
-        cpuid(0, 0, &a, &b, &c, &d);
-        memcpy(vendor, &b, 4);
-        memcpy(vendor + 4, &d, 4);
-        memcpy(vendor + 8, &c, 4);
-        vendor[12] = 0;
-        pr_info("cpu: %s, EFER 0x%lx%s", vendor, rdmsr(MSR_EFER), cpu_has_nx ? ", NX" : "");
-    }
+    cpu_log_identity();         /* "cpu: GenuineIntel, EFER ..., NX" */
     pmm_init();
     uint64_t max_phys = 0;
     for (int i = 0; i < boot.nram; i++)

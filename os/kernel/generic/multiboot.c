@@ -10,7 +10,6 @@
 #include <kernel/kernel.h>
 
 struct boot_info boot;
-bool panic_exit;
 
 static void add_ram(uint64_t base, uint64_t len)
 {
@@ -85,50 +84,6 @@ static void parse_mb2(uint64_t info)
     }
 }
 
-static void parse_cmdline(void)
-{
-    const char *s = boot.cmdline;
-    while (*s) {
-        while (*s == ' ')
-            s++;
-        const char *w = s;
-        while (*s && *s != ' ')
-            s++;
-        size_t n = s - w;
-        if (n == 2 && w[0] == '-' && w[1] == '-')
-            break;
-        if (n == 14 && !strncmp(w, "loglevel=debug", 14))
-            log_level = LOG_DEBUG;
-        else if (n == 13 && !strncmp(w, "loglevel=info", 13))
-            log_level = LOG_INFO;
-        else if (n == 13 && !strncmp(w, "loglevel=warn", 13))
-            log_level = LOG_WARN;
-        else if (n == 14 && !strncmp(w, "loglevel=error", 14))
-            log_level = LOG_ERROR;
-        else if (n == 10 && !strncmp(w, "panic=exit", 10))
-            panic_exit = true;
-    }
-}
-
-/* The words after " -- " (empty string if none). */
-const char *cmdline_init_args(void)
-{
-    const char *s = boot.cmdline;
-    while (*s) {
-        while (*s == ' ')
-            s++;
-        const char *w = s;
-        while (*s && *s != ' ')
-            s++;
-        if (s - w == 2 && w[0] == '-' && w[1] == '-') {
-            while (*s == ' ')
-                s++;
-            return s;
-        }
-    }
-    return "";
-}
-
 void multiboot_parse(uint32_t magic, uint64_t info)
 {
     if (magic == 0x2BADB002)
@@ -137,5 +92,4 @@ void multiboot_parse(uint32_t magic, uint64_t info)
         parse_mb2(info);
     else
         panic("unknown boot loader magic 0x%x", magic);
-    parse_cmdline();
 }

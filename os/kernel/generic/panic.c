@@ -12,7 +12,6 @@
 #include <kernel/trace.h>
 
 volatile int panicking;
-extern bool panic_exit;
 
 struct ksym { uint64_t addr; uint32_t name; uint32_t size; };
 extern const struct ksym ksyms_table[];
@@ -87,8 +86,8 @@ __attribute__((noreturn)) static void end_panic(void)
 {
     trace_panic_flush();
     kprintf("System halted.\n");
-    if (panic_exit)
-        outb(0xf4, 0x7f);
+    if (cmdline_is("panic", "exit"))
+        machine_exit_qemu(0x7f);
     for (;;) {
         cli();
         hlt();

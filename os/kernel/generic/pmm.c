@@ -7,6 +7,7 @@
  * map. Up to 64 GiB of RAM is managed (the bitmap lives in .bss).
  */
 #include <kernel/kernel.h>
+#include <kernel/sysfs.h>
 
 #define MAX_PAGES (64ULL * 1024 * 1024 * 1024 / PAGE_SIZE)
 static uint64_t bitmap[MAX_PAGES / 64];    /* 1 = used */
@@ -117,3 +118,57 @@ void pmm_free(uint64_t pa)
 uint64_t pmm_total_bytes(void) { return ntotal * PAGE_SIZE; }
 uint64_t pmm_top(void) { return npages * PAGE_SIZE; }
 uint64_t pmm_free_bytes(void) { return nfree * PAGE_SIZE; }
+
+/* ---- /sys/kernel/mm ---- */
+
+#define MM_DELTA (1024 * 1024)
+
+static size_t show_mm_total(struct sysfs_node *n, char *b, size_t cap)
+{
+    (void)n;
+    return sysfs_print(b, cap, "%lu\n", pmm_total_bytes());
+}
+
+static size_t show_mm_free(struct sysfs_node *n, char *b, size_t cap)
+{
+    (void)n;
+    return sysfs_print(b, cap, "%lu\n", pmm_free_bytes());
+}
+
+static size_t show_mm_heap_cached(struct sysfs_node *n, char *b, size_t cap)
+{
+    (void)n;
+    return sysfs_print(b, cap, "%lu\n", heap_cached_bytes());
+}
+
+/* heap_cached: bytes kmalloc keeps on its free lists (heap.c); free + heap_cached comes back to
+ * where it was when everything allocated is freed, which is what os/programs/fuzz checks. */
+static const struct sysfs_attr mm_attrs[] = {
+    { "total", show_mm_total, NULL },
+    { "free", show_mm_free, NULL },
+    { "heap_cached", show_mm_heap_cached, NULL },
+};
+
+static struct sysfs_node *mm_node;
+static uint64_t mm_last_free;
+
+static void mm_sysfs_init(void)
+{
+    mm_node = sysfs_add("/sys/kernel/mm", mm_attrs, ARRAY_SIZE(mm_attrs), NULL);
+    mm_last_free = pmm_free_bytes();
+}
+
+/* free memory when it moved by MM_DELTA, at most once a second */
+static void mm_sysfs_sample(uint64_t now)
+{
+    static uint64_t last_slow;
+    if (now - last_slow < 1000000000ULL)
+        return;
+    last_slow = now;
+    uint64_t fr = pmm_free_bytes();
+    if (fr > mm_last_free + MM_DELTA || fr + MM_DELTA < mm_last_free) {
+        mm_last_free = fr;
+        sysfs_changed(mm_node, "free");
+    }
+}
+SYSFS_PROVIDER(40, mm, mm_sysfs_init, mm_sysfs_sample);

@@ -28,7 +28,7 @@ static void process_destroy(struct kobj *o)
     list_del(&p->all_link);
     spin_unlock(&sched_all_lock);
     htable_close_all(&p->handles);
-    sysfs_process_gone(p);      /* never started (spawn failed late): its driver node goes */
+    driver_node_remove(p);      /* never started (spawn failed late): its driver node goes */
     if (p->vm)
         vm_destroy(p->vm);
     if (p->sup)
@@ -125,6 +125,8 @@ void process_terminate(struct process *p, int state, int code, const struct lane
         tid = current()->proc == p ? current()->tid : 0;
     }
     e = p->exit;
+    if (!stop_only)
+        p->ending = true;       /* process_wait now waits for `finished`, even after a fault */
     list_for_each(it, &p->threads) {
         struct thread *t = container_of(it, struct thread, proc_link);
         if (stop_only)
@@ -148,7 +150,7 @@ void process_thread_gone(struct thread *t)
     struct process *p = t->proc;
     process_terminate(p, LANES_PROC_STATE_EXITED, 0, NULL);
     htable_close_all(&p->handles);
-    sysfs_process_gone(p);      /* its driver node (grants) goes with its handles */
+    driver_node_remove(p);      /* its driver node (grants) goes with its handles */
     ipc_process_gone(p);        /* IPC actions it left pending fail: its lanes close */
     /* Only now is it finished: whoever process_wait()s sees its handles closed and its IPC failed. */
     spin_lock(&p->lock);
@@ -213,3 +215,70 @@ void supervisor_notify(struct supervisor *s, const struct lane_notification *n)
     wake_all(&s->wq);
     spin_unlock(&s->lock);
 }
+
+/* ---- /sys/kernel/processes and threads ---- */
+
+#define SLOW_EMIT_NS 1000000000ULL
+
+static void count_tasks(uint32_t *procs, uint32_t *threads)
+{
+    uint32_t np = 0, nt = 0;
+    spin_lock(&sched_all_lock);
+    list_for_each(it, &all_processes) {
+        struct process *p = container_of(it, struct process, all_link);
+        if (p->pid && !p->finished)
+            np++;
+    }
+    list_for_each(it, &all_threads)
+        nt++;
+    spin_unlock(&sched_all_lock);
+    *procs = np;
+    *threads = nt;
+}
+
+static size_t show_processes(struct sysfs_node *n, char *b, size_t cap)
+{
+    (void)n;
+    uint32_t p, t;
+    count_tasks(&p, &t);
+    return sysfs_print(b, cap, "%u\n", p);
+}
+
+static size_t show_threads(struct sysfs_node *n, char *b, size_t cap)
+{
+    (void)n;
+    uint32_t p, t;
+    count_tasks(&p, &t);
+    return sysfs_print(b, cap, "%u\n", t);
+}
+
+static const struct sysfs_attr task_attrs[] = {
+    { "processes", show_processes, NULL },
+    { "threads", show_threads, NULL },
+};
+
+static struct sysfs_node *kernel_node;
+
+static void tasks_sysfs_init(void)
+{
+    kernel_node = sysfs_add("/sys/kernel", task_attrs, ARRAY_SIZE(task_attrs), NULL);
+}
+
+/* processes and threads, at most once a second (SLOW_EMIT_NS) */
+static void tasks_sysfs_sample(uint64_t now)
+{
+    static uint64_t last_slow;
+    static uint32_t last_procs, last_threads;
+    if (now - last_slow < SLOW_EMIT_NS)
+        return;
+    last_slow = now;
+    uint32_t np, nt;
+    count_tasks(&np, &nt);
+    if (np != last_procs)
+        sysfs_changed(kernel_node, "processes");
+    if (nt != last_threads)
+        sysfs_changed(kernel_node, "threads");
+    last_procs = np;
+    last_threads = nt;
+}
+SYSFS_PROVIDER(11, tasks, tasks_sysfs_init, tasks_sysfs_sample);

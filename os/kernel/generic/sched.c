@@ -202,9 +202,6 @@ struct cpu *sched_pick_cpu(void)
     return best ? best : this_cpu();
 }
 
-static void fpu_save(uint8_t *area) { __asm__ volatile("fxsave64 (%0)" :: "r"(area) : "memory"); }
-static void fpu_restore(const uint8_t *area) { __asm__ volatile("fxrstor64 (%0)" :: "r"(area) : "memory"); }
-
 /* Why a thread that is not idle was switched out, by the state it leaves in (ctx_switch). */
 static const uint8_t switch_reason[] = {
     [T_RUNNING] = TRACE_SWITCH_REASON_BLOCKED, [T_READY] = TRACE_SWITCH_REASON_YIELDED,
@@ -268,7 +265,7 @@ static void schedule_locked(void)
              * turn: a driver server like the console runs between most other threads. */
             tss_iopb_enable(false);
         }
-        wrmsr(MSR_FS_BASE, next->fs_base);
+        set_user_tls(next->fs_base);
         fpu_restore(next->fpu);
     }
     /* The interrupt-disable nesting belongs to the thread, not the CPU: keep ours. */
@@ -518,7 +515,7 @@ __attribute__((noreturn)) void idle_loop(void)
                 c->timer_armed = tick;
             }
         }
-        __asm__ volatile("sti; hlt" ::: "memory");
+        idle_wait();
     }
 }
 

@@ -5,6 +5,8 @@
  * STACK_TOP. At its top the kernel writes, from high to low: the argument strings, argv[]
  * (argc pointers + NULL), the lane_handle_entry array and the lane_startup structure; rsp is
  * 16-byte aligned below that and rdi points at lane_startup.
+ * With `caller`, the handle the spawner gets is installed there before the first thread is
+ * created, so a spawn that cannot return a handle (LIMIT) never runs the process.
  */
 #include <kernel/kernel.h>
 #include <kernel/sysfs.h>
@@ -27,7 +29,8 @@ static void mo_write(struct memobj *mo, uint64_t off, const void *src, uint64_t 
 int64_t process_spawn_image(struct process *parent, const uint8_t *img, uint64_t len, const char *name,
                             const char *args, uint64_t args_len, uint32_t argc,
                             struct lane_handle_entry *handles, struct kobj **objs, uint32_t nhandles,
-                            struct supervisor *sup, struct process **out)
+                            struct supervisor *sup, struct handle_table *caller, int64_t *handle,
+                            struct process **out)
 {
     (void)parent;
     struct process *p = process_create(name, sup);
@@ -77,13 +80,25 @@ int64_t process_spawn_image(struct process *parent, const uint8_t *img, uint64_t
         handles[i].type = objs[i]->type;
         mo_write(stack, hent + i * sizeof(struct lane_handle_entry) - mo_base, &handles[i], sizeof handles[i]);
     }
-    sysfs_process_spawned(p, objs, nhandles);   /* a driver: /sys/drivers/NAME.PID */
+    driver_node_add(p, objs, nhandles);   /* a driver: /sys/drivers/NAME.PID */
+    /* The caller's handle to it exists before its first thread does: with a full handle table
+     * the spawn fails whole, instead of starting a process nobody can wait for or kill. */
+    int64_t h = caller ? handle_install(caller, &p->obj, LANES_RIGHT_ALL) : 0;
+    if (h < 0) {
+        htable_close_all(&p->handles);
+        kobj_put(&p->obj);
+        return h;
+    }
     struct thread *t = thread_create_user(p, ei.entry, rsp, su, 0, NULL);
     if (!t) {
+        if (caller)
+            handle_close(caller, h);
         htable_close_all(&p->handles);
         kobj_put(&p->obj);
         return LANES_E_NOMEM;
     }
+    if (handle)
+        *handle = h;
     struct lane_startup s = {
         .magic = LANES_STARTUP_MAGIC,
         .argc = argc,

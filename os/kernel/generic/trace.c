@@ -113,31 +113,21 @@ static void trace_bench(void)
             median5(irq), median5(sub), median5(off), R, N, this_cpu()->id);
 }
 
+/* trace=CLASSES (names or a mask, as trace_ctl takes them), trace.bench, trace.crash */
 static void parse_boot_option(void)
 {
-    const char *s = boot.cmdline;
-    while (*s) {
-        while (*s == ' ')
-            s++;
-        const char *w = s;
-        while (*s && *s != ' ')
-            s++;
-        size_t n = s - w;
-        if (n == 2 && w[0] == '-' && w[1] == '-')
-            break;
-        if (n >= 6 && !strncmp(w, "trace=", 6)) {
-            bool ok;
-            uint32_t m = trace_parse_classes(w + 6, n - 6, &ok);
-            if (!ok)
-                pr_warn("trace: unknown class in \"%.*s\" (known: meta proc sched syscall ipc event "
-                        "fault irq log sysfs user load, all, off)", (int)n, w);
-            trace_boot_classes = m;
-        } else if (n == 11 && !strncmp(w, "trace.bench", 11)) {
-            trace_bench_requested = true;
-        } else if (n == 11 && !strncmp(w, "trace.crash", 11)) {
-            trace_crash_requested = true;
-        }
+    const char *v;
+    size_t n;
+    if (cmdline_value("trace", &v, &n)) {
+        bool ok;
+        uint32_t m = trace_parse_classes(v, n, &ok);
+        if (!ok)
+            pr_warn("trace: unknown class in \"trace=%.*s\" (known: meta proc sched syscall ipc event "
+                    "fault irq log sysfs user load, all, off)", (int)n, v);
+        trace_boot_classes = m;
     }
+    trace_bench_requested = cmdline_flag("trace.bench");
+    trace_crash_requested = cmdline_flag("trace.crash");
 }
 
 void trace_init(void)
@@ -149,9 +139,10 @@ void trace_init(void)
     /* An ivshmem device big enough: the rings live in its shared memory, where the host reads
      * them directly (trace_ivshmem.c). PCI configuration through ports and page_map work here:
      * paging and the physical allocator are up. */
-    uint8_t *shared = trace_ivshmem_init(n);
+    uint32_t size = TRACE_RING_BYTES;
+    uint8_t *shared = trace_ivshmem_init(n, &size);
     for (uint32_t i = 0; i < n; i++) {
-        uint8_t *data = shared ? shared + (uint64_t)i * TRACE_RING_BYTES : NULL;
+        uint8_t *data = shared ? shared + (uint64_t)i * size : NULL;
         if (!data) {
             uint64_t pa = pmm_alloc_contig(TRACE_RING_PAGES);
             if (!pa) {
@@ -161,7 +152,7 @@ void trace_init(void)
             data = P2V(pa);
         }
         struct trace_ring *r = &trace_rings[i];
-        r->size = TRACE_RING_BYTES;
+        r->size = shared ? size : TRACE_RING_BYTES;
         r->cpu = i;
         r->next_id = (uint64_t)i << 48;
         r->data = data;
@@ -169,7 +160,7 @@ void trace_init(void)
     }
     __atomic_store_n(&trace_classes, trace_boot_classes ? trace_boot_classes | TRACE_CLASS_META : 0,
                      __ATOMIC_RELEASE);
-    pr_info("trace: %u rings of %u KiB%s, classes 0x%x", trace_nrings, TRACE_RING_BYTES >> 10,
+    pr_info("trace: %u rings of %u KiB%s, classes 0x%x", trace_nrings, (shared ? size : TRACE_RING_BYTES) >> 10,
             shared ? " in ivshmem" : "", trace_classes);
     if (trace_bench_requested && (trace_classes & TRACE_CLASS_IRQ))
         trace_bench();
@@ -260,12 +251,17 @@ static void fill_hdr(struct trace_hdr *h, struct trace_ring *r, uint16_t type, u
 }
 
 /* Where the fast path may fill up to after the record just reserved (pend_head): the end of
- * its segment or the first unreclaimed byte, whichever comes first. */
+ * the segment it starts in or the first unreclaimed byte, whichever comes first; and the base
+ * it writes at, so that a record at head goes at base + head (a segment is contiguous in the
+ * ring's data: the ring's size is a multiple of TRACE_SEG). */
 static void set_fast_end(struct trace_ring *r)
 {
-    uint64_t seg_end = (r->pend_head | (uint64_t)(TRACE_SEG - 1)) + 1;
+    uint64_t seg = r->pend_head & ~(uint64_t)(TRACE_SEG - 1);
+    uint64_t seg_end = seg + TRACE_SEG;
     uint64_t room_end = r->keep + r->size;
-    this_cpu()->trace_fast_end = seg_end < room_end ? seg_end : room_end;
+    struct cpu *c = this_cpu();
+    c->trace_fast_end = seg_end < room_end ? seg_end : room_end;
+    c->trace_fast_base = (uintptr_t)r->data + (seg & (r->size - 1)) - seg;   /* (wraps: unsigned) */
 }
 
 /* A ring per CPU that nobody reads: where a dropped event's emitter writes (its data is the

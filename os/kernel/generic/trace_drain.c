@@ -30,7 +30,7 @@
 #define DRAIN_IDLE_NS 100000000ULL  /* up to 100 ms when idle */
 #define DRAIN_BUSY_NS 5000000ULL    /* 5 ms while a burst fills the rings */
 #define DRAIN_FLOOD_NS 1000000ULL   /* 1 ms while more than FLOOD_BYTES came per pass */
-#define FLOOD_BYTES (TRACE_RING_BYTES / 4)
+#define FLOOD_BYTES (256u * 1024)   /* a quarter of the smallest ring */
 #define LOAD_NS     100000000ULL    /* 100 ms */
 #define PREAMBLE_NS 2000000000ULL   /* 2 s */
 #define FRAME_MAX   1024

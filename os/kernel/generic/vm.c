@@ -80,7 +80,7 @@ void vm_activate(struct vmspace *vm)
         __atomic_and_fetch(&old->cpumask, ~(1ULL << c->id), __ATOMIC_SEQ_CST);
     if (vm)
         __atomic_or_fetch(&vm->cpumask, 1ULL << c->id, __ATOMIC_SEQ_CST);
-    write_cr3(vm ? vm->pml4 : kernel_pml4);
+    mmu_load(vm ? vm->pml4 : kernel_pml4);
     c->loaded_vm = vm;
 }
 
@@ -263,11 +263,11 @@ bool vm_check_exec(struct vmspace *vm, uint64_t va)
 static void flush_local(uint64_t addr, uint64_t len)
 {
     if (!len || len > 64 * PAGE_SIZE) {
-        write_cr3(read_cr3());
+        tlb_flush_all();
         return;
     }
     for (uint64_t a = addr; a < addr + len; a += PAGE_SIZE)
-        invlpg(a);
+        tlb_flush_page(a);
 }
 
 static struct spinlock tlb_lock = SPINLOCK_INIT("tlb");
@@ -277,7 +277,7 @@ void tlb_ipi_handler(void)
 {
     struct cpu *c = this_cpu();
     uint64_t req = __atomic_load_n(&c->tlb_req, __ATOMIC_ACQUIRE);
-    write_cr3(read_cr3());
+    tlb_flush_all();
     __atomic_store_n(&c->tlb_ack, req, __ATOMIC_RELEASE);
 }
 

@@ -19,10 +19,16 @@
  *   console-restart     console.Crash makes the server fault; init restarts it; meanwhile we
  *                       write kernel log lines "console-restart: kernel line N" (os-test checks
  *                       that all of them reach the serial line, in order); then output resumes
- *                       over a lane to the new server, and the kernel's ring lost nothing
+ *                       over a lane to the new server, and the kernel's ring lost nothing.
+ *                       With --input-rounds N (os-test), N times: print "console-restart:
+ *                       waiting for input I", read a line typed on the serial line through the
+ *                       new server, and answer it over the lane and through the kernel log;
+ *                       os-test times each answer against when it typed the line (issue 22:
+ *                       input typed after a restart never arrived)
  *   console-bench       a figure, not a test: 16 KiB through the lane vs through the kernel
  *
- * Usage: contests [NAME-PREFIX...]   (contests --touch-com1: the child of console-no-ports)
+ * Usage: contests [--input-rounds N] [NAME-PREFIX...]   (contests --touch-com1: the child of
+ * console-no-ports)
  */
 #include <lanes.h>
 #include <lanes/testing.h>
@@ -36,6 +42,7 @@
 LANES_MANIFEST("system");
 
 static int32_t system_cap, mbus_lane;
+static int input_rounds;        /* --input-rounds N: lines to read after the restart */
 
 #define E(r) lanes_ipc_strerror(r)
 
@@ -243,6 +250,30 @@ static bool t_restart(void)
     REQUIRE(r == 0 && st.pid == now.owner_pid, "Stat on the new lane: %s, pid %u (COM1: %u)", E(r), st.pid, now.owner_pid);
     printf("console-restart: output resumed over the lane (server pid %u, was %u)\n", st.pid, before.owner_pid);
     REQUIRE(now.lost == 0, "the kernel's ring lost %llu bytes", (unsigned long long)now.lost);
+    for (int i = 1; i <= input_rounds; i++) {
+        printf("console-restart: waiting for input %d\n", i);
+        char line[64];
+        size_t n = 0;
+        bool eol = false;
+        uint64_t until = lanes_now_ns() + LANES_SEC(60);
+        while (!eol && n < sizeof line - 1 && lanes_now_ns() < until) {
+            char got[16];
+            r = lanes_console_read(got, sizeof got < sizeof line - 1 - n ? sizeof got : sizeof line - 1 - n,
+                                   LANES_SEC(5));
+            for (int64_t k = 0; k < r && !eol; k++) {
+                if (got[k] == '\r' || got[k] == '\n')
+                    eol = n > 0;
+                else
+                    line[n++] = got[k];
+            }
+        }
+        line[n] = 0;
+        REQUIRE(eol, "input line %d after the restart: %zu bytes (\"%s\") in 60 s", i, n, line);
+        printf("console-restart: input %d arrived over the lane: %s\n", i, line);
+        char msg[96];
+        int len = snprintf(msg, sizeof msg, "console-restart: input %d echoed through the kernel log: %s", i, line);
+        lanes_sys_log(LANES_LOG_LEVEL_INFO, msg, (size_t)len);
+    }
     return true;
 }
 
@@ -287,6 +318,12 @@ int main(int argc, char **argv)
         __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"((uint16_t)0x3fd));
         printf("contests: read COM1's line status (0x%x) without its ports!\n", v);
         return 0;
+    }
+    if (argc > 2 && strcmp(argv[1], "--input-rounds") == 0) {
+        input_rounds = atoi(argv[2]);
+        argv[2] = argv[0];
+        argv += 2;
+        argc -= 2;
     }
     system_cap = lanes_handle_by_tag("system");
     mbus_lane = lanes_handle_by_tag("mbus");

@@ -200,13 +200,14 @@ static int start(struct service *s)
     return 0;
 }
 
-/* After process_kill: process_wait returns at once for a process stopped by a fault, so this
- * only gives the kernel a moment; start_again() retries while the old process's capabilities
- * (e.g. IRQ 4 for the console server) are still being closed. */
+/* After process_kill: waits until the process has ended for good (also one stopped by a fault:
+ * once killed, process_wait waits for its end), so its capabilities — IRQ 4 for the console
+ * server — are closed before the next instance asks for them. If that takes longer (a loaded
+ * machine), start_again() retries while the kernel says EXISTS. */
 static void finish(int32_t proc)
 {
     struct lane_exit_info info;
-    lanes_wait(proc, &info, LANES_SEC(1));
+    lanes_wait(proc, &info, LANES_SEC(5));
 }
 
 static int start_again(struct service *s)
@@ -256,8 +257,11 @@ static struct service *find_ended(const struct lane_notification *n)
         struct service *s = &table[i];
         if (s->proc < 0 || strncmp(n->name, s->prog, sizeof n->name) != 0)
             continue;
+        /* Not with timeout 0: the notification of an exit comes before the process has
+         * finished (its handles are closed after), and a wait that timed out here used to
+         * drop the restart of a service that exited. */
         struct lane_exit_info info;
-        if (lanes_wait(s->proc, &info, 0) >= 0 && info.state != LANES_PROC_STATE_RUNNING)
+        if (lanes_wait(s->proc, &info, LANES_SEC(2)) >= 0 && info.state != LANES_PROC_STATE_RUNNING)
             return s;
     }
     return NULL;

@@ -384,6 +384,37 @@ static bool t_handle_table_full(void)
     return true;
 }
 
+/* A spawn that cannot give its caller a handle (the table is full) must not run the child: found
+ * by the fuzzer (os/programs/fuzz), which then had an unkillable, unwaitable process stopped
+ * under one of its supervisors forever. */
+static bool t_spawn_table_full(void)
+{
+    int64_t sup = lanes_sys_supervisor_create();
+    REQUIRE(sup >= 0, "supervisor_create: %s", E(sup));
+    int64_t p = spawn_child("exit", "0", LANES_HANDLE_NONE, NULL, 0);   /* maps the initrd first */
+    REQUIRE(p >= 0, "spawn: %s", E(p));
+    reap((int32_t)p);
+    static int32_t hs[LANES_MAX_HANDLES];
+    int n = 0;
+    int64_t r;
+    while (n < LANES_MAX_HANDLES && (r = lanes_sys_ipc_event_create(LANES_EVENT_KIND_ONESHOT)) >= 0)
+        hs[n++] = (int32_t)r;
+    const char *argv[4] = { "usertests", "--child", "exit", "5" };
+    struct lanes_spawn_opts o = { (int32_t)sup, NULL, 0, true };
+    int64_t s = lanes_spawn("usertests", 4, argv, &o);
+    for (int i = 0; i < n; i++)
+        lanes_sys_handle_close(hs[i]);
+    if (s >= 0)
+        reap((int32_t)s);
+    struct lane_notification note;
+    r = lanes_sys_supervisor_recv((int32_t)sup, &note, LANES_MS(1500));
+    lanes_sys_handle_close((int32_t)sup);
+    REQUIRE(s == LANES_E_LIMIT, "spawn with a full handle table returned %lld (%s), not LIMIT", (long long)s, E(s));
+    REQUIRE(r == LANES_E_TIMEOUT, "the child of the failed spawn ran anyway (supervisor_recv: %s, code %d)", E(r),
+            r == 0 ? note.code : 0);
+    return true;
+}
+
 /* ---- memory ---- */
 
 static bool t_mem_anon(void)
@@ -978,6 +1009,47 @@ static bool t_fault_wild(void)
     return still_alive();
 }
 
+/* supervisor_recv checks its buffer before it waits, but another thread may unmap the buffer
+ * while it waits: the notification it dequeued must not be lost when the final copy faults. A
+ * thread waits with its buffer in a page of its own; we unmap that page, then let a supervised
+ * child exit. The waiter gets FAULT; a second receive with a good buffer gets the notification. */
+struct recv_unmapped { int32_t sup; struct lane_notification *buf; int64_t r; };
+
+static void recv_into_unmapped(void *arg)
+{
+    struct recv_unmapped *ru = arg;
+    ru->r = lanes_sys_supervisor_recv(ru->sup, ru->buf, LANES_SEC(30));
+}
+
+static bool t_supervisor_recv_fault(void)
+{
+    int64_t sup = lanes_sys_supervisor_create();
+    REQUIRE(sup >= 0, "supervisor_create: %s", E(sup));
+    int64_t page = lanes_sys_mem_map(LANES_HANDLE_NONE, 0, 0, LANES_PAGE_SIZE,
+                                     LANES_PROT_READ | LANES_PROT_WRITE);
+    REQUIRE(page > 0, "mem_map: %s", E(page));
+    struct recv_unmapped ru = { (int32_t)sup, (struct lane_notification *)(uintptr_t)page, 1 };
+    lanes_thread_t t;
+    REQUIRE(lanes_thread_start(&t, recv_into_unmapped, &ru, 0) == 0, "thread start");
+    lanes_sys_sleep(LANES_MS(50));              /* let it block in the kernel (either order passes) */
+    int64_t r = lanes_sys_mem_unmap((void *)(uintptr_t)page, LANES_PAGE_SIZE);
+    REQUIRE(r == 0, "mem_unmap: %s", E(r));
+    int64_t p = spawn_child("exit", "7", (int32_t)sup, NULL, 0);
+    REQUIRE(p >= 0, "spawn: %s", E(p));
+    REQUIRE(lanes_thread_join(&t, LANES_SEC(60)) == 0, "the receiving thread did not end");
+    struct lane_notification n;
+    memset(&n, 0, sizeof n);
+    int64_t r2 = lanes_sys_supervisor_recv((int32_t)sup, &n, LANES_SEC(30));
+    reap((int32_t)p);
+    lanes_sys_handle_close((int32_t)sup);
+    REQUIRE(ru.r == LANES_E_FAULT, "receive into the unmapped page returned %lld (%s), not FAULT", (long long)ru.r,
+            E(ru.r));
+    REQUIRE(r2 == 0, "the notification was lost: the next receive returned %s", E(r2));
+    REQUIRE(n.kind == LANES_NOTIFY_KIND_EXITED && n.code == 7, "got kind %u code %d, not the child's exit 7", n.kind,
+            n.code);
+    return true;
+}
+
 /* ---- I/O ports ---- */
 
 static bool t_ioport_driver(void)
@@ -1090,6 +1162,7 @@ static const struct lanes_test tests[] = {
     { "handle-close", t_handle_close },
     { "handle-type", t_handle_type },
     { "handle-table-full", t_handle_table_full },
+    { "spawn-table-full", t_spawn_table_full },
     { "mem-anon", t_mem_anon },
     { "mem-object", t_mem_object },
     { "mem-shared", t_mem_shared_reply },
@@ -1110,6 +1183,7 @@ static const struct lanes_test tests[] = {
     { "fault-gp", t_fault_gp },
     { "fault-gp-hlt", t_fault_gp_hlt },
     { "fault-wild", t_fault_wild },
+    { "supervisor-recv-fault", t_supervisor_recv_fault },
     { "ioport-driver", t_ioport_driver },
     { "ioport-undeclared", t_ioport_undeclared },
     { "ioport-not-enabled", t_ioport_not_enabled },

@@ -1,11 +1,14 @@
-/* ipc-host-bench — the host's own IPC round trip, the baseline for LaneOS's ipc-bench.
+/* ipc-host-bench — Linux's IPC round trip, the baseline for LaneOS's ipc-bench: on the host, and
+ * as /init of Debian's own Linux kernel booted in the same QEMU as LaneOS (tools/linuxguest.py).
  *
  * A 64-byte request and a 64-byte reply between two processes (fork), over a pair of pipes
  * and over a Unix socket pair (SOCK_STREAM), N round trips each after a warm-up.
  * Each round trip is timed on its own, so the median is printed next to the mean (the median
  * is what a loaded build machine does not distort). The pipe pair is also measured with both
  * processes pinned to one CPU and to two different CPUs (the guest's smp=1 / smp=2 cases).
- * Prints one line: HOST-IPC-JSON {"pipe_rtt_ns":..,"pipe_rtt_median_ns":..,"unix_rtt_ns":..,
+ * As PID 1 (the Linux guest) it reads its arguments from /args and powers the machine off at the
+ * end, so QEMU exits.
+ * Prints one line: HOST-IPC-JSON {"pipe_rtt_ns":..,"pipe_rtt_median_ns":..,"pipe_rtt_p99_ns":..,"unix_rtt_ns":..,
  *   "unix_rtt_median_ns":..,"pipe_same_cpu_rtt_ns":..,..._median_ns, "pipe_cross_cpu_rtt_ns":..,
  *   ..._median_ns, "rounds":N}   (-1 where a case could not run, e.g. cross-CPU on one CPU)
  * Build: cc -O2 -o ipc-host-bench ipc-host-bench.c      Usage: ipc-host-bench [N]
@@ -17,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/reboot.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -39,7 +43,7 @@ static int full(int fd, char *b, int n, int wr)
     return 0;
 }
 
-struct result { long long mean_ns, median_ns; };
+struct result { long long mean_ns, median_ns, p99_ns; };
 
 static int cmp_ll(const void *a, const void *b)
 {
@@ -62,7 +66,7 @@ static void pin(int cpu)
 static struct result run(int crd, int cwr, int srd, int swr, int close_in_child[2], int close_in_parent[2], long n,
                          int client_cpu, int server_cpu)
 {
-    struct result res = { -1, -1 };
+    struct result res = { -1, -1, -1 };
     char buf[64] = { 0 };
     long long *lat = malloc(sizeof *lat * (size_t)n);
     if (!lat)
@@ -105,6 +109,7 @@ static struct result run(int crd, int cwr, int srd, int swr, int close_in_child[
     qsort(lat, (size_t)n, sizeof *lat, cmp_ll);
     res.mean_ns = (end - t0) / n;
     res.median_ns = lat[n / 2];
+    res.p99_ns = lat[n - 1 - n / 100];
     free(lat);
     return res;
 }
@@ -113,7 +118,7 @@ static struct result pipes(long n, int ccpu, int scpu)
 {
     int a[2], b[2];
     if (pipe(a) || pipe(b))
-        return (struct result){ -1, -1 };
+        return (struct result){ -1, -1, -1 };
     /* client writes a[1], reads b[0]; server reads a[0], writes b[1] */
     int cc[2] = { a[1], b[0] }, cp[2] = { a[0], b[1] };
     struct result r = run(b[0], a[1], a[0], b[1], cc, cp, n, ccpu, scpu);
@@ -126,7 +131,7 @@ static struct result sockets(long n, int ccpu, int scpu)
 {
     int s[2];
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, s))
-        return (struct result){ -1, -1 };
+        return (struct result){ -1, -1, -1 };
     int sc[2] = { s[1], -1 }, sp[2] = { s[0], -1 };
     struct result r = run(s[0], s[0], s[1], s[1], sp, sc, n, ccpu, scpu);
     close(s[0]);
@@ -136,14 +141,31 @@ static struct result sockets(long n, int ccpu, int scpu)
 int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 100000;
+    int init = getpid() == 1;
+    if (init) {                                 /* the Linux guest: arguments in /args */
+        FILE *f = fopen("/args", "r");
+        char line[32];
+        if (f && fgets(line, sizeof line, f))
+            n = atol(line);
+        if (f)
+            fclose(f);
+    }
     if (n < 10)
         n = 10;
-    int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t all;                              /* (no /sys in the guest: ask the scheduler) */
+    int ncpu = sched_getaffinity(0, sizeof all, &all) ? 1 : CPU_COUNT(&all);
     struct result pf = pipes(n, -1, -1), us = sockets(n, -1, -1);
-    struct result ps = pipes(n, 0, 0), px = ncpu > 1 ? pipes(n, 0, 1) : (struct result){ -1, -1 };
-    printf("HOST-IPC-JSON {\"pipe_rtt_ns\":%lld,\"pipe_rtt_median_ns\":%lld,\"unix_rtt_ns\":%lld,\"unix_rtt_median_ns\":%lld,"
-           "\"pipe_same_cpu_rtt_ns\":%lld,\"pipe_same_cpu_rtt_median_ns\":%lld,\"pipe_cross_cpu_rtt_ns\":%lld,"
-           "\"pipe_cross_cpu_rtt_median_ns\":%lld,\"rounds\":%ld}\n",
-           pf.mean_ns, pf.median_ns, us.mean_ns, us.median_ns, ps.mean_ns, ps.median_ns, px.mean_ns, px.median_ns, n);
+    struct result ps = pipes(n, 0, 0), px = ncpu > 1 ? pipes(n, 0, 1) : (struct result){ -1, -1, -1 };
+    printf("HOST-IPC-JSON {\"pipe_rtt_ns\":%lld,\"pipe_rtt_median_ns\":%lld,\"pipe_rtt_p99_ns\":%lld,\"unix_rtt_ns\":%lld,"
+           "\"unix_rtt_median_ns\":%lld,\"pipe_same_cpu_rtt_ns\":%lld,\"pipe_same_cpu_rtt_median_ns\":%lld,"
+           "\"pipe_same_cpu_rtt_p99_ns\":%lld,\"pipe_cross_cpu_rtt_ns\":%lld,\"pipe_cross_cpu_rtt_median_ns\":%lld,"
+           "\"pipe_cross_cpu_rtt_p99_ns\":%lld,\"cpus\":%d,\"rounds\":%ld}\n",
+           pf.mean_ns, pf.median_ns, pf.p99_ns, us.mean_ns, us.median_ns, ps.mean_ns, ps.median_ns, ps.p99_ns,
+           px.mean_ns, px.median_ns, px.p99_ns, ncpu, n);
+    if (init) {
+        fflush(stdout);
+        sync();
+        reboot(RB_POWER_OFF);                   /* QEMU exits; PID 1 must never return */
+    }
     return pf.mean_ns < 0 || us.mean_ns < 0;
 }

@@ -182,3 +182,16 @@ void cpu_init_bsp_early(void)
     cpu_init(c);
     percpu_up = true;
 }
+
+/* The boot CPU's vendor and EFER, logged once at boot (kmain). */
+void cpu_log_identity(void)
+{
+    uint32_t a, b, c, d;
+    char vendor[13];
+    cpuid(0, 0, &a, &b, &c, &d);
+    memcpy(vendor, &b, 4);
+    memcpy(vendor + 4, &d, 4);
+    memcpy(vendor + 8, &c, 4);
+    vendor[12] = 0;
+    pr_info("cpu: %s, EFER 0x%lx%s", vendor, rdmsr(MSR_EFER), cpu_has_nx ? ", NX" : "");
+}

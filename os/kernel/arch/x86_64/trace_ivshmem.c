@@ -17,7 +17,7 @@
  *            dropped_total, dropped}
  *   0x01000  preamble: trace_header + one event_def per event, written once (the host reads it
  *            before any ring)
- *   0x10000  ring 0 (TRACE_RING_BYTES), ring 1, ...: records as the CPUs wrote them, type-0
+ *   0x10000  ring 0 (ring_size bytes), ring 1, ...: records as the CPUs wrote them, type-0
  *            padding at every 64 KiB segment end the records did not fill
  *
  * The drainer (generic/trace_drain.c) publishes each ring's head on every pass; the host reads
@@ -80,7 +80,7 @@ static void *map_bar(uint64_t pa, uint64_t len)
  * (magic last: a host polling a rebooted guest sees no header while it is rewritten) and returns
  * the address of ring 0's data. The ring data is not cleared: every byte the host reads has
  * been written by a producer first (it reads only up to the published heads). */
-uint8_t *trace_ivshmem_init(uint32_t nrings)
+uint8_t *trace_ivshmem_init(uint32_t nrings, uint32_t *ring_size)
 {
     for (uint32_t dev = 0; dev < 32; dev++) {
         uint32_t id = pci_read32(0, dev, 0, 0);
@@ -93,7 +93,10 @@ uint8_t *trace_ivshmem_init(uint32_t nrings)
         uint64_t pa = (b2 & ~0xfull) | (is64 ? (uint64_t)pci_read32(0, dev, 0, 0x1c) << 32 : 0);
         uint64_t len = bar_size(dev, 0x18, is64);
         pci_write32(0, dev, 0, 4, (cmd | 0x2) & 0xffff);        /* memory space on */
-        uint64_t need = TRACE_SHM_RING_OFF + (uint64_t)nrings * TRACE_RING_BYTES;
+        uint64_t rsize = TRACE_RING_MAX_BYTES;
+        while (rsize > TRACE_RING_BYTES && TRACE_SHM_RING_OFF + (uint64_t)nrings * rsize > len)
+            rsize >>= 1;
+        uint64_t need = TRACE_SHM_RING_OFF + (uint64_t)nrings * rsize;
         if (!pa || len < need) {
             pr_warn("trace: ivshmem at 00:%02x.0 not used: BAR2 0x%lx has %lu KiB, %u rings need %lu KiB",
                     dev, pa, len >> 10, nrings, need >> 10);
@@ -111,15 +114,16 @@ uint8_t *trace_ivshmem_init(uint32_t nrings)
         s->version = TRACE_SHM_VERSION;
         s->boot_id = boot_id;
         s->nrings = nrings;
-        s->ring_size = TRACE_RING_BYTES;
+        s->ring_size = (uint32_t)rsize;
         s->ring_off = TRACE_SHM_RING_OFF;
         s->preamble_off = TRACE_SHM_PREAMBLE_OFF;
         s->tsc_hz = tsc_hz;
         s->bar_size = len;
         __atomic_store_n(&s->magic, TRACE_SHM_MAGIC, __ATOMIC_RELEASE);
         trace_shm = s;
-        pr_info("trace: ivshmem at 00:%02x.0, BAR2 0x%lx, %lu MiB shared: %u rings in shared memory",
-                dev, pa, len >> 20, nrings);
+        pr_info("trace: ivshmem at 00:%02x.0, BAR2 0x%lx, %lu MiB shared: %u rings of %lu MiB in shared memory",
+                dev, pa, len >> 20, nrings, rsize >> 20);
+        *ring_size = (uint32_t)rsize;
         return (uint8_t *)s + TRACE_SHM_RING_OFF;
     }
     return NULL;

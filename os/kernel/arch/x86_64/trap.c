@@ -24,13 +24,19 @@ static const char *exc_names[32] = {
     "hypervisor injection", "VMM communication", "security", "reserved",
 };
 
+/* Handlers of the 16 legacy lines. The lock makes (fn, arg) one value for the dispatcher, and
+ * lets irq_register(irq, NULL, NULL) promise that the old handler is not running on any CPU when
+ * it returns (the IRQ capability of a dead driver is freed right after; generic/ioport_irq.c). */
 static struct { irq_handler_t fn; void *arg; } irq_table[16];
+static struct spinlock irq_table_lock = SPINLOCK_INIT("irq table");
 static bool int80_ud_seen;
 
 void irq_register(int irq, irq_handler_t fn, void *arg)
 {
+    spin_lock(&irq_table_lock);
     irq_table[irq].fn = fn;
     irq_table[irq].arg = arg;
+    spin_unlock(&irq_table_lock);
 }
 
 void dump_regs(const struct regs *r)
@@ -172,8 +178,10 @@ void trap_dispatch(struct regs *r)
     default:
         if (v >= VEC_IRQ_BASE && v < VEC_IRQ_BASE + 16) {
             int irq = v - VEC_IRQ_BASE;
+            spin_lock(&irq_table_lock);
             if (irq_table[irq].fn)
                 irq_table[irq].fn(irq, irq_table[irq].arg);
+            spin_unlock(&irq_table_lock);
             lapic_eoi();
         } else {
             pr_warn("unexpected interrupt vector %lu", v);

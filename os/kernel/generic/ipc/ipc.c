@@ -398,6 +398,8 @@ struct ipc_sub *ipc_sub_alloc(int n)
     if (sub_cache[cpu].n)
         sub = sub_cache[cpu].s[--sub_cache[cpu].n];
     popcli();
+    if (sub)
+        heap_note_parked(sub, false);
     if (!sub && !(sub = kmalloc(sizeof *sub)))
         return NULL;
     int m = n > 0 ? n : 1;
@@ -422,6 +424,7 @@ void ipc_sub_free(struct ipc_sub *sub)
     pushcli();
     uint32_t cpu = this_cpu()->id;
     if (sub_cache[cpu].n < SUB_CACHE) {
+        heap_note_parked(sub, true);
         sub_cache[cpu].s[sub_cache[cpu].n++] = sub;
         sub = NULL;
     }

@@ -12,18 +12,6 @@
 
 static struct process *self(void) { return current()->proc; }
 
-static int64_t get(int64_t h, uint32_t type, uint32_t need, struct kobj **o)
-{
-    return handle_lookup(&self()->handles, (int32_t)h, type, need, o, NULL);
-}
-
-static int64_t give(struct kobj *o, uint32_t rights)
-{
-    int64_t h = handle_install(&self()->handles, o, rights);
-    kobj_put(o);
-    return h;
-}
-
 static int64_t sys_stream_create(uint64_t ulanes)
 {
     if (user_check(ulanes, 2 * sizeof(int32_t), true))
@@ -38,8 +26,8 @@ static int64_t sys_stream_create(uint64_t ulanes)
             kobj_put(&l0->obj);
         return LANES_E_NOMEM;
     }
-    int64_t h0 = give(&l0->obj, LANES_RIGHT_ALL);
-    int64_t h1 = give(&l1->obj, LANES_RIGHT_ALL);
+    int64_t h0 = handle_give(&l0->obj, LANES_RIGHT_ALL);
+    int64_t h1 = handle_give(&l1->obj, LANES_RIGHT_ALL);
     if (h0 < 0 || h1 < 0) {
         if (h0 >= 0)
             handle_close(&self()->handles, h0);
@@ -76,7 +64,7 @@ static int64_t sys_queue_create(uint64_t cap, uint64_t uaddr)
         kobj_put(&q->obj);
         return LANES_E_FAULT;
     }
-    return give(&q->obj, LANES_RIGHT_ALL);
+    return handle_give(&q->obj, LANES_RIGHT_ALL);
 }
 
 static bool is_giving(uint32_t t)
@@ -101,10 +89,10 @@ static int64_t submit(struct regs *r, uint32_t qneed, struct ipc_queue **qout)
     for (uint64_t i = 0; i < count; i++)
         need |= is_giving(acts[i].type) ? LANES_RIGHT_WRITE : LANES_RIGHT_READ;
     struct kobj *lo, *qo;
-    int64_t e = get(r->rdi, LANES_OBJ_LANE, need, &lo);
+    int64_t e = handle_get(r->rdi, LANES_OBJ_LANE, need, &lo, NULL);
     if (e)
         return e;
-    e = get(r->r10, LANES_OBJ_QUEUE, qneed, &qo);
+    e = handle_get(r->r10, LANES_OBJ_QUEUE, qneed, &qo, NULL);
     if (e) {
         kobj_put(lo);
         return e;
@@ -159,25 +147,25 @@ int64_t ipc_syscall(struct regs *r)
     case LANES_SYS_IPC_SUBMIT_WAIT:
         return sys_submit_wait(r);
     case LANES_SYS_IPC_QUEUE_WAIT:
-        if ((e = get(r->rdi, LANES_OBJ_QUEUE, LANES_RIGHT_WAIT, &o)))
+        if ((e = handle_get(r->rdi, LANES_OBJ_QUEUE, LANES_RIGHT_WAIT, &o, NULL)))
             return e;
         e = ipc_queue_wait(container_of(o, struct ipc_queue, obj), r->rsi);
         kobj_put(o);
         return e;
     case LANES_SYS_IPC_QUEUE_ALERT:
-        if ((e = get(r->rdi, LANES_OBJ_QUEUE, LANES_RIGHT_SIGNAL, &o)))
+        if ((e = handle_get(r->rdi, LANES_OBJ_QUEUE, LANES_RIGHT_SIGNAL, &o, NULL)))
             return e;
         ipc_queue_alert(container_of(o, struct ipc_queue, obj));
         kobj_put(o);
         return 0;
     case LANES_SYS_IPC_CANCEL:
-        if ((e = get(r->rdi, LANES_OBJ_QUEUE, LANES_RIGHT_WRITE, &o)))
+        if ((e = handle_get(r->rdi, LANES_OBJ_QUEUE, LANES_RIGHT_WRITE, &o, NULL)))
             return e;
         e = ipc_cancel(container_of(o, struct ipc_queue, obj), r->rsi);
         kobj_put(o);
         return e;
     case LANES_SYS_IPC_LANE_SHUTDOWN:
-        if ((e = get(r->rdi, LANES_OBJ_LANE, LANES_RIGHT_CONTROL, &o)))
+        if ((e = handle_get(r->rdi, LANES_OBJ_LANE, LANES_RIGHT_CONTROL, &o, NULL)))
             return e;
         ipc_shutdown(container_of(o, struct ipc_lane, obj));
         kobj_put(o);
@@ -189,18 +177,18 @@ int64_t ipc_syscall(struct regs *r)
         struct ipc_event *ev = ipc_event_create((uint32_t)kind);
         if (!ev)
             return LANES_E_NOMEM;
-        return give(&ev->obj, LANES_RIGHT_ALL);
+        return handle_give(&ev->obj, LANES_RIGHT_ALL);
     }
     case LANES_SYS_IPC_EVENT_RAISE:
-        if ((e = get(r->rdi, LANES_OBJ_EVENT, LANES_RIGHT_SIGNAL, &o)))
+        if ((e = handle_get(r->rdi, LANES_OBJ_EVENT, LANES_RIGHT_SIGNAL, &o, NULL)))
             return e;
         e = ipc_event_raise(container_of(o, struct ipc_event, obj), r->rsi);
         kobj_put(o);
         return e;
     case LANES_SYS_IPC_EVENT_AWAIT:
-        if ((e = get(r->rdi, LANES_OBJ_EVENT, LANES_RIGHT_WAIT, &o)))
+        if ((e = handle_get(r->rdi, LANES_OBJ_EVENT, LANES_RIGHT_WAIT, &o, NULL)))
             return e;
-        if ((e = get(r->rdx, LANES_OBJ_QUEUE, LANES_RIGHT_WRITE, &o2))) {
+        if ((e = handle_get(r->rdx, LANES_OBJ_QUEUE, LANES_RIGHT_WRITE, &o2, NULL))) {
             kobj_put(o);
             return e;
         }

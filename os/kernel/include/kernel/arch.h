@@ -1,10 +1,10 @@
 /*
  * arch.h — the x86_64 machine as the generic kernel sees it.
  *
- * Small inline helpers for the instructions C cannot express (port I/O, control registers,
- * MSRs, interrupt flag), the trap frame layout shared with entry.S, the per-CPU structure
- * reached through the GS base, and the prototypes of the arch/x86_64 files. Generic code
- * includes this through kernel.h and never touches hardware any other way.
+ * The trap frame layout shared with entry.S, the per-CPU structure reached through the GS
+ * base, and the prototypes of the arch/x86_64 files; the instructions C cannot express are
+ * inline functions in arch/x86_64/include/arch/machine.h, included here. Generic code includes
+ * this through kernel.h and never touches hardware any other way: no asm in generic/.
  */
 #ifndef KERNEL_ARCH_H
 #define KERNEL_ARCH_H
@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <stdbool.h>
+#include <arch/machine.h>       /* arch/x86_64/include: the instructions, as inline functions */
 
 #define KERNEL_VMA      0xffffffff80000000UL
 #define DIRECT_MAP      0xffff800000000000UL
@@ -107,6 +108,7 @@ struct cpu {
      * path may fill it (0: every event takes the slow path, e.g. a CPU without a ring) */
     struct trace_ring *trace_ring;
     uint64_t trace_fast_end;
+    uint64_t trace_fast_base;   /* the fast path writes the record at head at base + head */
     uint64_t trace_wake_cause;  /* the event the next wake-up on this CPU is caused by (trace.h) */
     /* a dropped event is written here, never read (kernel/trace.h: trace_reserve_slow) */
     uint8_t trace_stage[CPU_TRACE_STAGE] __attribute__((aligned(8)));
@@ -123,33 +125,6 @@ static inline struct cpu *this_cpu(void)
     return c;
 }
 
-static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
-static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
-static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
-static inline void pause(void) { __asm__ volatile("pause" ::: "memory"); }
-static inline void hlt(void) { __asm__ volatile("hlt" ::: "memory"); }
-static inline uint64_t read_flags(void) { uint64_t f; __asm__ volatile("pushfq; pop %0" : "=r"(f) :: "memory"); return f; }
-static inline bool irqs_on(void) { return read_flags() & 0x200; }
-static inline uint64_t rdtsc(void) { uint32_t lo, hi; __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi)); return ((uint64_t)hi << 32) | lo; }
-static inline uint64_t rdmsr(uint32_t msr) { uint32_t lo, hi; __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr)); return ((uint64_t)hi << 32) | lo; }
-static inline void wrmsr(uint32_t msr, uint64_t v) { __asm__ volatile("wrmsr" :: "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))); }
-static inline uint64_t read_cr2(void) { uint64_t v; __asm__ volatile("mov %%cr2, %0" : "=r"(v)); return v; }
-static inline uint64_t read_cr3(void) { uint64_t v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
-static inline void write_cr3(uint64_t v) { __asm__ volatile("mov %0, %%cr3" :: "r"(v) : "memory"); }
-static inline void invlpg(uint64_t va) { __asm__ volatile("invlpg (%0)" :: "r"(va) : "memory"); }
-static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
-{
-    __asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(sub));
-}
-
-#define MSR_EFER        0xc0000080
-#define MSR_STAR        0xc0000081
-#define MSR_LSTAR       0xc0000082
-#define MSR_FMASK       0xc0000084
-#define MSR_FS_BASE     0xc0000100
-#define MSR_GS_BASE     0xc0000101
-#define MSR_KGS_BASE    0xc0000102
 
 /* entry.S */
 void switch_context(uint64_t *save_rsp, uint64_t new_rsp);
@@ -165,6 +140,7 @@ extern struct fixup __fixup_start[], __fixup_end[];
 /* cpu.c */
 void cpu_init_bsp_early(void);
 void cpu_init(struct cpu *c);
+void cpu_log_identity(void);                /* vendor, EFER: one boot log line */
 void cpu_set_kstack(uint64_t top);
 void tss_load_iopb(const uint8_t *bitmap);   /* NULL: no port allowed */
 void tss_iopb_enable(bool on);               /* the loaded bitmap on/off, no copy */

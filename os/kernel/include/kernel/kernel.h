@@ -59,6 +59,7 @@ enum { LOG_ERROR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
 extern int log_level;
 void klog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void klog_raw(int level, const char *prefix, const char *msg, size_t len);
+void log_init(void);                      /* loglevel= (command line) */
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* unlocked, for panics */
 void console_lock(void);
 void console_unlock(void);
@@ -87,7 +88,13 @@ struct boot_info {
 };
 extern struct boot_info boot;
 void multiboot_parse(uint32_t magic, uint64_t info_phys);
-const char *cmdline_init_args(void);
+/* cmdline.c: the kernel command line, split into words in one place. cmdline_value finds the
+ * last NAME=VALUE word (*val is not NUL-terminated), cmdline_flag a bare NAME word,
+ * cmdline_is a NAME=VALUE word with that VALUE; only words before "--" are options. */
+bool cmdline_value(const char *name, const char **val, size_t *len);
+bool cmdline_flag(const char *name);
+bool cmdline_is(const char *name, const char *value);
+const char *cmdline_init_args(void);     /* the words after " -- " (init's argv[1..]) */
 
 /* ---- pmm.c / heap.c ---- */
 void pmm_init(void);
@@ -100,6 +107,8 @@ uint64_t pmm_top(void);                   /* end of the highest managed page (ph
 uint64_t pmm_free_bytes(void);
 void *kmalloc(size_t n);                  /* zeroed */
 void kfree(void *p);
+uint64_t heap_cached_bytes(void);        /* bytes on kmalloc's free lists + parked (sysfs mm/heap_cached) */
+void heap_note_parked(void *p, bool parked);   /* a kmalloc block enters/leaves a subsystem's cache */
 
 /* ---- kernel objects and handles (handle.c) ---- */
 struct kobj {
@@ -121,9 +130,24 @@ int64_t handle_install(struct handle_table *t, struct kobj *o, uint32_t rights);
 int64_t handle_lookup(struct handle_table *t, int64_t h, uint32_t type, uint32_t need, struct kobj **out, uint32_t *rights);
 int64_t handle_close(struct handle_table *t, int64_t h);
 void htable_close_all(struct handle_table *t);
+/* The calling process's own table, as every system call names objects (generic/syscall.c,
+ * generic/ipc/sys.c, sysfs): handle_get looks h up with the rights the call needs and returns a
+ * reference to put; handle_give installs o and drops the caller's reference to it (the new
+ * handle or LIMIT); handle_check_system says whether h is the SYSTEM capability with CONTROL. */
+int64_t handle_get(int64_t h, uint32_t type, uint32_t need, struct kobj **out, uint32_t *rights);
+int64_t handle_give(struct kobj *o, uint32_t rights);
+int64_t handle_check_system(int64_t h);
 
 struct system_obj { struct kobj obj; };
 extern struct system_obj system_object;
+
+/* ---- I/O-port and IRQ capabilities (ioport_irq.c) ---- */
+/* What an IOPORT / IRQ capability covers (false: o is not of that type). */
+bool ioport_obj_range(struct kobj *o, uint32_t *base, uint32_t *count);
+bool irq_obj_line(struct kobj *o, uint32_t *irq);
+struct process;
+void driver_node_add(struct process *p, struct kobj **objs, uint32_t nobjs);  /* /sys/drivers/NAME.PID */
+void driver_node_remove(struct process *p);
 
 /* ---- memory objects and address spaces (memobj.c, vm.c) ---- */
 struct memobj {
@@ -277,6 +301,7 @@ struct process {
     int nthreads;
     int state;                  /* LANES_PROC_STATE_* */
     bool finished;              /* every thread has ended */
+    bool ending;                /* exited or killed: its threads are on their way out */
     struct lane_exit_info exit;
     struct waitq waiters;
     struct supervisor *sup;
@@ -323,7 +348,8 @@ int initrd_find(const uint8_t *tar, uint64_t len, const char *name, const uint8_
 int64_t process_spawn_image(struct process *parent, const uint8_t *img, uint64_t len, const char *name,
                             const char *args, uint64_t args_len, uint32_t argc,
                             struct lane_handle_entry *handles, struct kobj **objs, uint32_t nhandles,
-                            struct supervisor *sup, struct process **out);
+                            struct supervisor *sup, struct handle_table *caller, int64_t *handle,
+                            struct process **out);
 
 /* ---- syscall.c, ktest.c ---- */
 void syscall_init_cpu(void);

@@ -56,8 +56,13 @@ static const bool trace_class_on_ = false;
 #define TRACE_RESERVE_MAY_FAIL 0
 #include <lanes/abi/trace.h>
 
+/* A ring's size: 1 MiB per CPU in the kernel's own memory (the flight recorder's and COM2's
+ * rings). In an ivshmem BAR the rings take what the BAR has room for, up to 32 MiB each
+ * (trace_ivshmem_init): the host reads them in place, and the more a ring holds, the longer a
+ * host reader may be kept off the CPU (a loaded machine) before its CPU must drop events. */
 #define TRACE_RING_PAGES 256                /* 1 MiB per CPU */
 #define TRACE_RING_BYTES (TRACE_RING_PAGES * 4096u)
+#define TRACE_RING_MAX_BYTES (32u << 20)
 #define TRACE_MAX_CPUS 64
 
 /* Read by the host's flight recorder by symbol: keep the layout in sync with
@@ -71,8 +76,8 @@ struct trace_ring {
     uint64_t first_drop_seq;
     uint64_t dropped_total;
     uint64_t pend_head;         /* slow path: head after the record being written */
-    uint8_t *data;              /* TRACE_RING_BYTES, kernel virtual address */
-    uint32_t size;
+    uint8_t *data;              /* `size` bytes, kernel virtual address */
+    uint32_t size;              /* a power of two, a multiple of the 64 KiB segment */
     uint32_t cpu;
 };
 _Static_assert(sizeof(struct trace_ring) == 80, "trace_ring layout (flight recorder)");
@@ -135,14 +140,18 @@ static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trac
     }
     struct trace_ring *r = TRACE_PERCPU(trace_ring);
     uint64_t head = r->head, end = head + size;
+    struct trace_hdr *h;
     if (__builtin_expect(end > TRACE_PERCPU(trace_fast_end), 0)) {
         r = trace_reserve_slow(size);
         head = r->head;
         end = head + size;
+        h = (struct trace_hdr *)(r->data + (head & (r->size - 1)));  /* (a drop ring: head 0) */
+    } else {
+        /* within the segment the slow path set up: no mask, no load of r->data */
+        h = (struct trace_hdr *)(uintptr_t)(TRACE_PERCPU(trace_fast_base) + head);
     }
     s->flags = fl;
     s->ring = r;
-    struct trace_hdr *h = (struct trace_hdr *)(r->data + (head & (TRACE_RING_BYTES - 1)));
     uint32_t lo, hi;
     h->type = type;
     h->size = (uint16_t)size;
@@ -220,7 +229,8 @@ void trace_com2_write(const uint8_t *p, size_t n);
  * a file. Layout of the BAR (version 2):
  *   0x00000  struct trace_shm (this header, one page)
  *   0x01000  preamble: trace_header + event_def records, written once (preamble_len != 0)
- *   0x10000  ring 0's data, ring 1's at 0x10000 + TRACE_RING_BYTES, ... (ring_off, ring_size)
+ *   0x10000  ring 0's data, ring 1's at 0x10000 + ring_size, ... (ring_off, ring_size: the largest
+ *            power of two from 1 MiB to TRACE_RING_MAX_BYTES that lets every ring fit the BAR)
  * The kernel publishes each ring's head (release) on every drainer pass; the host reads
  * [tail, head) and writes tail back (a record boundary); the drainer takes it back into the
  * ring's own tail. Nothing is copied and nothing can be lost between ring and host: a ring the
@@ -236,7 +246,7 @@ struct trace_shm {
     uint32_t version;           /* TRACE_SHM_VERSION */
     uint64_t boot_id;           /* 1, 2, ...: +1 every boot that finds the header (a guest reboot) */
     uint32_t nrings;
-    uint32_t ring_size;         /* TRACE_RING_BYTES */
+    uint32_t ring_size;         /* bytes per ring (a power of two) */
     uint64_t ring_off;          /* ring i's data at BAR + ring_off + i * ring_size */
     uint64_t preamble_off;
     volatile uint32_t preamble_len; /* 0 until the preamble is written */
@@ -254,9 +264,10 @@ _Static_assert(sizeof(struct trace_shm) <= 4096, "trace_shm fits its page");
 #define TRACE_SHM_PREAMBLE_OFF 0x1000u
 #define TRACE_SHM_RING_OFF 0x10000u
 extern struct trace_shm *trace_shm;
-/* Called by trace_init: finds the device and, if its BAR holds nrings rings, sets up the header
- * and returns where ring 0's data goes (NULL: no device, or too small). */
-uint8_t *trace_ivshmem_init(uint32_t nrings);
+/* Called by trace_init: finds the device and, if its BAR holds nrings rings of at least
+ * TRACE_RING_BYTES, sets up the header and returns where ring 0's data goes, with each ring's
+ * size in *ring_size (NULL: no device, or too small). */
+uint8_t *trace_ivshmem_init(uint32_t nrings, uint32_t *ring_size);
 size_t trace_ivshmem_preamble(void);        /* writes the preamble once; its size */
 
 #endif
