@@ -23,6 +23,7 @@ import { handleDebugKey, installDebugging, registerDebugViews, runShouldDebug } 
 import { debugStore, onStatus } from './debug/store.js';
 import { viewsAt, type ViewContext, type ViewInstance } from './views.js';
 import { ensureTrusted, installTrust, refreshTrust } from './trust.js';
+import { closeApproved, installHotExit, offerBackups, syncBackups, type EditorBuffer } from './hot-exit.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(sel: string): T => {
   const e = document.querySelector<T>(sel);
@@ -592,6 +593,22 @@ async function loadProject(info: ProjectInfo, restore: boolean): Promise<void> {
     if (a) activate(a);
   }
   activate(active);
+  void offerBackups(); // unsaved edits a crash or a killed backend left behind (hot-exit.ts)
+}
+
+/** The view hot-exit.ts gets of an open file. */
+function editorBuffer(f: OpenFile): EditorBuffer {
+  return {
+    path: f.path,
+    dirty: () => isDirty(f),
+    version: () => f.model.getAlternativeVersionId(),
+    text: () => f.model.getValue(),
+    save: () => saveFile(f),
+    replaceText: (text) => {
+      f.model.pushEditOperations([], [{ range: f.model.getFullModelRange(), text }], () => null);
+      refreshTab(f);
+    },
+  };
 }
 
 async function openFolder(): Promise<void> {
@@ -645,7 +662,12 @@ function setupKeys(): void {
   );
   window.addEventListener('beforeunload', (e) => {
     void persistNow();
-    if ([...files.values()].some(isDirty)) e.preventDefault();
+    void syncBackups(); // hot exit: the latest text reaches the backups even if the page goes
+    // Electron asked Save / Don't Save already (hot-exit.ts); the browser shows its leave-page prompt.
+    if ([...files.values()].some(isDirty) && !closeApproved()) {
+      e.preventDefault();
+      e.returnValue = 'You have unsaved changes.'; // (legacy browsers need a non-empty value)
+    }
   });
 }
 
@@ -677,6 +699,17 @@ async function main(): Promise<void> {
   });
   setupPanels();
   installTrust(client, notify);
+  installHotExit({
+    client,
+    notify,
+    modal,
+    buffers: () => [...files.values()].map(editorBuffer),
+    open: async (p) => {
+      await openFile(p);
+      const f = files.get(p);
+      return f ? editorBuffer(f) : null;
+    },
+  });
   void installDebugging({ client, editor, monaco, notify, openFile, beforeRun: async () => {
     for (const f of files.values()) if (isDirty(f)) await saveFile(f);
     if (!(await ensureTrusted())) throw new Error('Debug cancelled: the folder is not trusted');

@@ -9,6 +9,7 @@ import type { ProjectConfig, TargetKind } from './project.js';
 import type { IpcEvents, IpcRequests } from './ipc-view.js';
 import type { DebugEvents, DebugRequests } from './debug.js';
 import type { TrustRequests } from './trust.js';
+import type { HotExitEvents, HotExitRequests } from './hot-exit.js';
 
 /** Lifecycle of the thing Run produces. */
 export type TargetState =
@@ -77,7 +78,7 @@ export interface SerialPortInfo {
 }
 
 /** Request name → params and result. */
-export interface Requests extends IpcRequests, DebugRequests, TrustRequests {
+export interface Requests extends IpcRequests, DebugRequests, TrustRequests, HotExitRequests {
   'project.open': { params: { path?: string }; result: ProjectInfo };
   'project.writeConfig': { params: { config: ProjectConfig }; result: ProjectInfo };
   'project.setTarget': { params: { kind: TargetKind; qemu?: { cpus: number; memory: string; accel: 'auto' | 'kvm' | 'tcg' }; serial?: { port: string; baud: number } }; result: ProjectInfo };
@@ -114,7 +115,7 @@ export interface TraceStatus {
 }
 
 /** Event name → payload. */
-export interface Events extends IpcEvents, DebugEvents {
+export interface Events extends IpcEvents, DebugEvents, HotExitEvents {
   'run.state': { state: TargetState; since: number };
   'run.progress': ProgressInfo;
   'build.output': { data: string };
@@ -177,6 +178,7 @@ export const REQUEST_NAMES: readonly RequestName[] = [
   'ipc.source', 'ipc.readTrace', 'ipc.openTrace', 'ipc.abi', 'ipc.resolve', // IPC lanes view (ipc-view.ts)
   'debug.run', 'debug.status', 'debug.setBreakpoints', 'debug.command', 'debug.selectFrame', 'debug.selectThread', // debugging (debug.ts)
   'trust.status', 'trust.grant', // workspace trust (trust.ts)
+  'backup.set', 'backup.drop', 'backup.list', 'app.closeAnswer', // no edit lost (hot-exit.ts)
   'debug.expand', 'debug.evaluate', 'debug.registers', 'debug.memory', 'debug.disassemble', 'debug.rspLog', 'debug.traceRecord',
 ];
 

@@ -23,6 +23,7 @@ import { listSerialPorts } from './serial.js';
 import { StateStore } from './state.js';
 import { Terminals } from './terminals.js';
 import { TrustStore } from './trust.js';
+import { HotExitStore } from './hot-exit.js';
 
 type Handler<K extends RequestName> = (params: Requests[K]['params']) => Promise<Requests[K]['result']> | Requests[K]['result'];
 type Sink = (msg: ServerMessage) => void;
@@ -41,6 +42,10 @@ export class Backend {
   readonly state: StateStore;
   /** Workspace trust: which folders may run their commands (app/node/trust.ts). */
   readonly trust: TrustStore;
+  /** Backups of dirty buffers (hot exit: app/node/hot-exit.ts). */
+  readonly backups: HotExitStore;
+  /** Electron's main process waits here for the renderer's answer to `app.closeRequested` (quit-flow.ts). */
+  onCloseAnswer: ((proceed: boolean) => void) | null = null;
   /** IPC lanes view: trace source, raw bytes, ABI tables, source lines (app/node/ipc-view.ts) */
   readonly ipcView: IpcViewBackend;
   /** Debugging: debug.* requests, the bridge + gdb session of a debug Run (app/node/debug/). */
@@ -51,6 +56,7 @@ export class Backend {
   constructor(opts: BackendOptions = {}) {
     this.state = new StateStore(opts.stateDir);
     this.trust = new TrustStore(opts.stateDir, opts.trusted ?? []);
+    this.backups = new HotExitStore(opts.stateDir);
     this.runner = new Runner((e, p) => this.emit(e, p), () => this.project);
     // Checked again by the Runner with the config it is about to run (after re-reading lanescope.json).
     this.runner.checkTrust = (p) => this.trust.check(p, 'Run');
@@ -148,6 +154,19 @@ export class Backend {
         const p = this.needProject();
         p.reloadConfig();
         return this.trust.grant(p, hash);
+      },
+      'backup.set': ({ path: rel, content }) => {
+        this.backups.set(this.needProject(), rel, content);
+        return { ok: true };
+      },
+      'backup.drop': ({ paths }) => {
+        this.backups.drop(this.needProject(), paths);
+        return { ok: true };
+      },
+      'backup.list': () => (this.project ? this.backups.list(this.project) : []),
+      'app.closeAnswer': ({ proceed }) => {
+        this.onCloseAnswer?.(proceed === true);
+        return { ok: true };
       },
       'run.start': () => {
         this.checkTrusted('Run');
