@@ -179,7 +179,7 @@ export const REQUEST_NAMES: readonly RequestName[] = [
   'debug.run', 'debug.status', 'debug.setBreakpoints', 'debug.command', 'debug.selectFrame', 'debug.selectThread', // debugging (debug.ts)
   'trust.status', 'trust.grant', // workspace trust (trust.ts)
   'backup.set', 'backup.drop', 'backup.list', 'app.closeAnswer', // no edit lost (hot-exit.ts)
-  'debug.expand', 'debug.evaluate', 'debug.registers', 'debug.memory', 'debug.disassemble', 'debug.rspLog', 'debug.traceRecord',
+  'debug.expand', 'debug.evaluate', 'debug.registers', 'debug.memory', 'debug.disassemble', 'debug.rspLog', 'debug.traceRecord', 'debug.openPort',
 ];
 
 export const DEFAULT_UI_STATE: UiState = {

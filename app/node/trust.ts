@@ -7,7 +7,7 @@
  *
  * What is trusted is a folder *together with* its executable settings: the hash of every field of
  * lanescope.json that decides what runs (build.command/cwd, test.command, qemu.binary, machine,
- * cpu, devices, extraArgs, serial ports (sockets and files QEMU creates); a guessed config when there is no file). Change any
+ * cpu, devices, extraArgs, serial ports (sockets and files QEMU creates), gdb (a TCP gdbstub); a guessed config when there is no file). Change any
  * of them — in an editor, a `git pull` — and the folder is asked about again.
  *
  * Stored in the state directory (never in the project), `trust.json`:
@@ -33,7 +33,7 @@ export function executableFields(c: ProjectConfig): unknown {
   return {
     build: { command: c.build.command, cwd: c.build.cwd },
     test: { command: c.test.command },
-    qemu: { binary: c.qemu.binary, machine: c.qemu.machine, cpu: c.qemu.cpu, devices: c.qemu.devices, extraArgs: c.qemu.extraArgs, serial: c.qemu.serial },
+    qemu: { binary: c.qemu.binary, machine: c.qemu.machine, cpu: c.qemu.cpu, devices: c.qemu.devices, extraArgs: c.qemu.extraArgs, serial: c.qemu.serial, gdb: c.qemu.gdb },
   };
 }
 
