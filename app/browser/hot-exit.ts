@@ -7,11 +7,14 @@
  *     disk), Discard drops them;
  *   - Electron asks before closing/quitting (`app.closeRequested`): Save / Don't Save / Cancel;
  *   - the browser mode: the page's beforeunload shows the browser's leave-page prompt while dirty.
- * main.ts gives this module a view of its open files (HotExitHost) and calls offerBackups() after a
- * project is loaded; nothing here reaches into main.ts otherwise.
+ * main.ts registers hotExitContribution (its view of the open files: workbench/editor.ts openBuffers);
+ * workbench/project.ts calls offerBackups() after a project is loaded.
  */
 import type { Client } from './client.js';
 import { closeChoiceOutcome } from '../common/hot-exit.js';
+import { modal } from './workbench/dom.js';
+import { openBuffer, openBuffers } from './workbench/editor.js';
+import type { Contribution } from './workbench/views.js';
 
 export const BACKUP_MS = 2000;
 
@@ -146,3 +149,10 @@ async function onCloseRequested(): Promise<void> {
   approved = proceed;
   await host.client.request('app.closeAnswer', { proceed }).catch(() => undefined);
 }
+
+export const hotExitContribution: Contribution = {
+  id: 'hot-exit',
+  activate(wb) {
+    installHotExit({ client: wb.client, notify: wb.notify, modal, buffers: openBuffers, open: openBuffer });
+  },
+};

@@ -5,11 +5,12 @@
  * QEMU command line or the serial port — with Trust / Cancel. Trust sends back the hash of the
  * settings shown, so a lanescope.json changed meanwhile is not trusted unseen.
  *
- * main.ts calls installTrust() once, refreshTrust() when a project is (re)loaded or changed, and
- * `await ensureTrusted()` before anything that runs the project's commands.
+ * main.ts registers trustContribution; workbench/project.ts calls refreshTrust() when a project is
+ * loaded, and Run, Restart and Debug `await ensureTrusted()` before anything runs.
  */
 import type { Client } from './client.js';
 import type { TrustStatus } from '../common/trust.js';
+import type { Contribution } from './workbench/views.js';
 
 let client: Client | null = null;
 let notify: (level: 'info' | 'warning' | 'error', message: string) => void = () => undefined;
@@ -128,3 +129,11 @@ export async function ensureTrusted(): Promise<boolean> {
     return false;
   }
 }
+
+export const trustContribution: Contribution = {
+  id: 'trust',
+  activate(wb) {
+    installTrust(wb.client, wb.notify);
+    wb.client.on('project.changed', () => void refreshTrust());
+  },
+};

@@ -35,6 +35,11 @@ export interface HotExitEvents {
   'app.closeRequested': { reason: 'close' | 'quit' };
 }
 
+declare module './contract.js' {
+  interface Requests extends HotExitRequests {}
+  interface Events extends HotExitEvents {}
+}
+
 /** What the renderer does with the user's choice in the unsaved-changes dialog on close/quit. */
 export function closeChoiceOutcome(choice: string, dirty: string[]): { save: string[]; dropBackups: string[]; proceedUnlessSaveFails: boolean } {
   if (choice === 'save') return { save: dirty, dropBackups: [], proceedUnlessSaveFails: true };

@@ -30,3 +30,7 @@ export interface TrustRequests {
   /** Trusts the open folder with the settings whose hash the user was shown. */
   'trust.grant': { params: { hash: string }; result: TrustStatus };
 }
+
+declare module './contract.js' {
+  interface Requests extends TrustRequests {}
+}

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { DirEntry, ProjectInfo } from '../common/contract.js';
 import { PROJECT_FILE, defaultProjectConfig, validateProjectConfig, type ProjectConfig } from '../common/project.js';
 import { PathError, resolveInProject } from './paths.js';
+import { atomicWriteFile } from './tempfiles.js';
 
 const HIDDEN = new Set(['.git', 'node_modules', '.lanescope-state']);
 const MAX_FILE = 8 * 1024 * 1024;
@@ -142,9 +143,7 @@ export class Project {
     } catch {
       mode = undefined;
     }
-    const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.lanescope-${process.pid}.tmp`);
-    fs.writeFileSync(tmp, content, mode !== undefined ? { mode } : {});
-    fs.renameSync(tmp, abs);
+    atomicWriteFile(abs, content, mode); // a private temp file (random name, O_EXCL), renamed over abs
   }
 }
 

@@ -15,8 +15,8 @@ import { spawnManaged, type ManagedProcess } from './proc.js';
 import type { Project } from './project.js';
 import { findExecutable, qemuPreflight, startQemu, type QemuHandle } from './qemu.js';
 import { openSerial, type SerialHandle } from './serial.js';
+import { cleanStaleTempFiles, sessionDir } from './tempfiles.js';
 import type { DebugRunHooks } from './debug/controller.js';
-import os from 'node:os';
 import fs from 'node:fs';
 import { prepareRunTrace, type RunTrace } from '../../debugger/node/trace/run.js';
 import { loadTrace, type SessionStats } from '../../debugger/node/trace/session.js';
@@ -25,6 +25,15 @@ import { exportPerfetto, syscallNamesFromAbi } from '../../debugger/common/trace
 /** The status bar's view of a trace session's stats. */
 export function traceStatus(st: SessionStats, live: boolean): TraceStatus {
   return { live, eventsPerSec: st.eventsPerSec, events: st.events, lost: st.lost + st.transportLost + st.shmLost, corruptFrames: st.corruptFrames };
+}
+
+/**
+ * What the backend reports of a Run's recording, which it does not decode (the renderer's trace
+ * store does, once, and adds the stream's figures): events dropped before the stream (the shared
+ * memory drain) and corrupt serial frames.
+ */
+export function transportStatus(st: SessionStats, live: boolean): TraceStatus {
+  return { live, eventsPerSec: 0, events: 0, lost: st.shmLost, corruptFrames: st.corruptFrames };
 }
 
 type Emit = <K extends keyof Events>(event: K, payload: Events[K]) => void;
@@ -43,7 +52,9 @@ export class Runner {
   private stepsLastBuild = new Map<string, number>();
   private consoleSeen = false;
 
-  constructor(private readonly emit: Emit, private readonly getProject: () => Project | null) {}
+  constructor(private readonly emit: Emit, private readonly getProject: () => Project | null) {
+    cleanStaleTempFiles(); // run folders and /dev/shm trace files of sessions that died
+  }
 
   private setState(s: TargetState): void {
     this.state = s;
@@ -85,7 +96,7 @@ export class Runner {
     this.trace = null;
     if (!tr) return;
     const st = await tr.stop().catch(() => null);
-    if (st) this.emit('trace.stats', traceStatus(st, false));
+    if (st) this.emit('trace.stats', transportStatus(st, false));
     this.onTrace?.(tr.recording, false);
   }
 
@@ -104,15 +115,12 @@ export class Runner {
    * format at `abs` (already confined by the caller); syscall slices are named from the project's
    * generated ABI modules in `abiDir` when they exist.
    */
-  exportPerfetto(abs: string, abiDir: string): { bytes: number; events: number } {
+  exportPerfetto(abs: string, abiJson: string): { bytes: number; events: number } {
     const tr = this.trace ?? this.lastTrace;
     if (!tr || !fs.existsSync(tr.recording)) throw new Error('no trace recorded yet: press Run (QEMU target) first');
     if (fs.existsSync(abs) && !fs.statSync(abs).isFile()) throw new Error(`${abs} is not a file`);
     let syscallNames: Record<number, string> | undefined;
-    if (fs.existsSync(abiDir) && fs.statSync(abiDir).isDirectory()) {
-      const files = fs.readdirSync(abiDir).filter((f) => f.endsWith('.ts'));
-      syscallNames = Object.assign({}, ...files.map((f) => syscallNamesFromAbi(fs.readFileSync(path.join(abiDir, f), 'utf8')))) as Record<number, string>;
-    }
+    if (fs.existsSync(abiJson) && fs.statSync(abiJson).isFile()) syscallNames = syscallNamesFromAbi(JSON.parse(fs.readFileSync(abiJson, 'utf8')));
     const t = loadTrace(tr.recording);
     const pb = exportPerfetto(t.events, { defs: t.decoder.defs, syscallNames });
     fs.mkdirSync(path.dirname(abs), { recursive: true });
@@ -206,10 +214,10 @@ export class Runner {
     let qc = this.debugRun ? this.debugRun.qemuConfig(c) : c;
     try {
       // record the guest's trace (ivshmem: no VM exit per event) for the live views
-      const tr = prepareRunTrace({ dir: path.join(os.tmpdir(), `lanescope-trace-${process.pid}`, `run-${gen}`) });
+      const tr = prepareRunTrace({ dir: path.join(sessionDir(), `run-${gen}`), decode: false }); // private: mkdtemp, 0700
       this.trace = this.lastTrace = tr;
       tr.session.on('stats', (st: SessionStats) => {
-        if (this.trace === tr) this.emit('trace.stats', traceStatus(st, true));
+        if (this.trace === tr) this.emit('trace.stats', transportStatus(st, true));
       });
       qc = { ...qc, qemu: { ...qc.qemu, extraArgs: [...qc.qemu.extraArgs, ...this.trace.qemuArgs] } };
     } catch (e) {

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_UI_STATE, type UiState } from '../common/contract.js';
+import { atomicWriteFile } from './tempfiles.js';
 
 type Global = Pick<UiState, 'theme' | 'sidebarWidth' | 'panelHeight' | 'activePanel'>;
 type PerProject = Pick<UiState, 'openFiles' | 'activeFile' | 'expandedDirs'>;
@@ -66,9 +67,7 @@ export class StateStore {
 
   private save(): void {
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(this.data, null, 2));
-    fs.renameSync(tmp, this.file);
+    atomicWriteFile(this.file, JSON.stringify(this.data, null, 2), 0o600);
   }
 }
 

@@ -106,34 +106,40 @@ export const RLE_MAX_EXPANDED = 4 << 20;
 
 /**
  * Expand run-length encoding. Returns an error message instead of throwing. Linear in the
- * output: pieces are collected and joined once (appending to a string and reading its last
- * character back flattens V8's rope each time — quadratic: 16 KB of `x*~` took 10 s), and the
- * output is capped at `max` bytes (each marker multiplies, so 1 MiB of `*~` would be 48 MiB).
+ * output: bytes go into a growing buffer (filled per run) and become a string once — appending to
+ * a string and reading its last character back flattened V8's rope per marker, which made 16 KB of
+ * `x*~` take 10 s. The output is capped at `max` bytes (each 2-byte marker adds up to 97, so
+ * 1 MiB of markers would otherwise become 50 MB).
  */
 export function rleDecode(body: string, max = RLE_MAX_EXPANDED): { data: string } | { error: string } {
   if (body.indexOf('*') < 0) return { data: body };
-  const parts: string[] = [];
-  let size = 0;
-  let from = 0; // start of the literal run not yet copied
-  let last = -1; // char code of the last output character
-  for (let i = 0; i < body.length; i++) {
-    if (body.charCodeAt(i) !== 0x2a) { // '*'
-      last = body.charCodeAt(i);
+  let buf: Uint8Array = new Uint8Array(Math.min(Math.max(64, body.length * 2), max + 128));
+  let o = 0;
+  const n = body.length;
+  for (let i = 0; i < n; i++) {
+    const c = body.charCodeAt(i);
+    if (c !== 0x2a) { // '*'
+      if (o === buf.length) buf = growTo(buf, o + 1);
+      buf[o++] = c;
       continue;
     }
-    if (i > from) { parts.push(body.slice(from, i)); size += i - from; }
-    if (last < 0) return { error: `run-length marker "*" at offset ${i} has no preceding character` };
-    if (i + 1 >= body.length) return { error: `run-length marker "*" at offset ${i} has no count character` };
-    const n = body.charCodeAt(++i) - 29;
-    if (n < 0 || n > 97) return { error: `run-length count character 0x${hex2(body.charCodeAt(i))} at offset ${i} is out of range` };
-    size += n;
-    if (size > max) return { error: `run-length encoding expands beyond ${max} bytes (at offset ${i})` };
-    parts.push(String.fromCharCode(last).repeat(n));
-    from = i + 1;
+    if (o === 0) return { error: `run-length marker "*" at offset ${i} has no preceding character` };
+    if (i + 1 >= n) return { error: `run-length marker "*" at offset ${i} has no count character` };
+    const k = body.charCodeAt(++i) - 29;
+    if (k < 0 || k > 97) return { error: `run-length count character 0x${hex2(body.charCodeAt(i))} at offset ${i} is out of range` };
+    if (o + k > max) return { error: `run-length encoding expands beyond ${max} bytes (at offset ${i})` };
+    if (o + k > buf.length) buf = growTo(buf, o + k);
+    buf.fill(buf[o - 1]!, o, o + k);
+    o += k;
   }
-  if (body.length > from) { parts.push(body.slice(from)); size += body.length - from; }
-  if (size > max) return { error: `run-length encoding expands beyond ${max} bytes` };
-  return { data: parts.join('') };
+  if (o > max) return { error: `run-length encoding expands beyond ${max} bytes` };
+  return { data: latin1(buf, 0, o) };
+}
+
+function growTo(b: Uint8Array, need: number): Uint8Array {
+  const nb = new Uint8Array(Math.max(need, b.length * 2));
+  nb.set(b);
+  return nb;
 }
 
 export interface DecoderOptions {

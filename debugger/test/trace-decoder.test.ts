@@ -383,3 +383,51 @@ describe('trace decoders: structure-aware fuzz (seeded; LANESCOPE_FUZZ=<multipli
     assert.ok(Date.now() - t0 < 100_000);
   });
 });
+
+describe('a live trace session survives hostile input on its socket', () => {
+  it("the issue's reproducers over a real Unix socket, and an 'events' listener that throws: the process goes on", { timeout: 30_000 }, async () => {
+    const net = await import('node:net');
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { TraceSession } = await import('../node/trace/session.js');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ls-trace-sock-'));
+    const sock = path.join(dir, 'com2.sock');
+    const conns: import('node:net').Socket[] = [];
+    const server = net.createServer((c) => conns.push(c));
+    await new Promise<void>((r) => server.listen(sock, r));
+    const s = new TraceSession({ serial: sock, keepEvents: true });
+    const statuses: string[] = [];
+    s.on('status', (m: string) => statuses.push(m));
+    let calls = 0;
+    s.on('events', () => {
+      if (++calls === 1) throw new Error('a listener that throws once');
+    });
+    try {
+      s.start();
+      while (!conns.length) await new Promise((r) => setTimeout(r, 20));
+      const c = conns[0]!;
+      c.write(new Uint8Array([0])); // a frame boundary: the reader joined mid-stream
+      const bad = eventDef(64, 'ipc_submit|ipc|u64 stream,u32 nactions,u32 pad');
+      const body = new Uint8Array(16);
+      new DataView(body.buffer).setUint32(8, 3, true);
+      let seq = 0;
+      c.write(frameEncode(seq++, concat([header(), rawRecord(2, 32), bad, rawRecord(64, 88, body, 0, 5)])));
+      for (let i = 0; i < 5; i++) {
+        await new Promise((r) => setTimeout(r, 150)); // separate 'data' callbacks
+        c.write(frameEncode(seq++, scenario()));
+      }
+      const end = Date.now() + 10_000;
+      while (s.events.length < 3 * 20 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 400)); // the merger's window
+      assert.ok(calls >= 2, `events kept flowing after the listener threw (${calls} batches)`);
+      assert.ok(statuses.some((m) => /could not be processed.*a listener that throws once/.test(m)), statuses.join(' | '));
+      assert.equal(s.stats().malformed, 2, 'both reproducers became error records');
+    } finally {
+      await s.stop();
+      for (const c of conns) c.destroy();
+      server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

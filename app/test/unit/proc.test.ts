@@ -57,21 +57,28 @@ test('killTree on an already-dead pid resolves at once', async () => {
   assert.deepEqual(r.survivors, []);
 });
 
+const hasQemu = spawnSync('qemu-system-x86_64', ['--version']).status === 0;
+const hasGdb = spawnSync('gdb', ['--version']).status === 0;
+
 /**
  * A backend (a Node process using spawnManaged, as app/node/qemu.ts does for QEMU) that starts
  * QEMU — paused (-S), so it costs no CPU under TCG — with a sleep in the same process group,
  * prints the pids, and waits. `how` decides how it ends.
  */
-async function backendWithQemu(): Promise<{ backend: import('node:child_process').ChildProcess; qemu: number; sleeper: number; reaperPid: number }> {
+async function backendWithQemu(): Promise<{ backend: import('node:child_process').ChildProcess; qemu: number; sleeper: number; reaperPid: number; gdb: number }> {
   const { spawn } = await import('node:child_process');
   const { fileURLToPath } = await import('node:url');
   const procTs = fileURLToPath(new URL('../../node/proc.ts', import.meta.url));
+  const miTs = fileURLToPath(new URL('../../../debugger/node/mi-driver.ts', import.meta.url));
   const script = `
     const { spawnManaged, descendants, processTable, reaper } = await import(${JSON.stringify(procTs)});
+    const mi = await import(${JSON.stringify(miTs)});
+    const GdbMi = mi.GdbMi ?? mi.default.GdbMi;
+    const gdb = ${hasGdb} ? (await GdbMi.start()).proc.pid : 0;
     const p = await spawnManaged('/bin/sh', ['-c', 'sleep 1000 & exec qemu-system-x86_64 -S -nodefaults -display none -machine q35 -m 64'], { stdio: 'ignore' });
     let kids = [];
     for (let i = 0; i < 200 && !kids.length; i++) { await new Promise((r) => setTimeout(r, 25)); kids = descendants(p.pid); }
-    console.log(JSON.stringify({ qemu: p.pid, sleeper: kids[0], reaperPid: reaper() }));
+    console.log(JSON.stringify({ qemu: p.pid, sleeper: kids[0], reaperPid: reaper(), gdb }));
     setInterval(() => {}, 1000);`;
   const backend = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
@@ -82,21 +89,21 @@ async function backendWithQemu(): Promise<{ backend: import('node:child_process'
     });
     backend.on('exit', (c) => reject(new Error(`backend exited ${c}`)));
   });
-  return { backend, ...(JSON.parse(line) as { qemu: number; sleeper: number; reaperPid: number }) };
+  return { backend, ...(JSON.parse(line) as { qemu: number; sleeper: number; reaperPid: number; gdb: number }) };
 }
 
-const hasQemu = spawnSync('qemu-system-x86_64', ['--version']).status === 0;
-
-test('kill -9 of the backend leaves no QEMU behind (the reaper ends its process group)', { skip: !hasQemu && 'no qemu-system-x86_64', timeout: 60_000 }, async () => {
-  const { backend, qemu, sleeper, reaperPid } = await backendWithQemu();
+test('kill -9 of the backend leaves no QEMU (nor gdb) behind: the reaper ends its process group', { skip: !hasQemu && 'no qemu-system-x86_64', timeout: 60_000 }, async () => {
+  const { backend, qemu, sleeper, reaperPid, gdb } = await backendWithQemu();
   try {
     await waitFor(() => processTable().get(qemu)?.comm.startsWith('qemu') === true, 10_000);
     assert.ok(isAlive(sleeper) && isAlive(reaperPid));
+    if (gdb) assert.ok(isAlive(gdb));
     backend.kill('SIGKILL'); // no shutdown, no stop(): only the reaper can end QEMU now
     await waitFor(() => !isAlive(qemu) && !isAlive(sleeper), 10_000);
+    if (gdb) await waitFor(() => !isAlive(gdb), 10_000); // gdb: EOF on its command pipe
     await waitFor(() => !isAlive(reaperPid), 10_000); // and the reaper itself is gone
   } finally {
-    for (const pid of [qemu, sleeper]) try { process.kill(pid, 'SIGKILL'); } catch { /* gone, as it should be */ }
+    for (const pid of [qemu, sleeper, gdb]) if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* gone, as it should be */ }
   }
 });
 

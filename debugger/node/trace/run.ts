@@ -12,6 +12,7 @@
  * Transport: ivshmem (a fresh /dev/shm file, removed on stop) by default, or COM2 over a Unix
  * socket in `dir` (transport: 'serial'). The recording goes to dir/trace.ltrace.
  */
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { qemuTraceArgs, TraceSession, type SessionStats } from './session.js';
@@ -20,6 +21,8 @@ export interface RunTraceOptions {
   dir: string;
   transport?: 'shm' | 'serial';
   keepEvents?: boolean;
+  /** false: record only, do not decode (ivshmem; see SessionOptions.decode) */
+  decode?: boolean;
 }
 
 export interface RunTrace {
@@ -38,13 +41,14 @@ export function prepareRunTrace(o: RunTraceOptions): RunTrace {
   let shm: string | undefined;
   let sock: string | undefined;
   if ((o.transport ?? 'shm') === 'shm' && fs.existsSync('/dev/shm')) {
-    shm = `/dev/shm/lanes-trace-${process.pid}-${++counter}`;
+    // pid first (a new session removes files of dead pids), then a random part nobody can plant beforehand
+    shm = `/dev/shm/lanes-trace-${process.pid}-${++counter}-${randomBytes(6).toString('hex')}`;
     fs.rmSync(shm, { force: true });
   } else {
     sock = path.join(o.dir, 'com2.sock');
     fs.rmSync(sock, { force: true });
   }
-  const session = new TraceSession({ shm, serial: sock, out: recording, keepEvents: o.keepEvents });
+  const session = new TraceSession({ shm, serial: sock, out: recording, keepEvents: o.keepEvents, decode: o.decode });
   let stopped: Promise<SessionStats> | undefined;
   return {
     qemuArgs: qemuTraceArgs({ shm, serialSocket: sock }),

@@ -28,6 +28,12 @@ export interface SessionOptions {
   out?: string;
   /** keep every decoded event in memory (session.events) */
   keepEvents?: boolean;
+  /**
+   * false: only record (ivshmem) — no decoding, no 'events', decode figures stay 0; for the IDE,
+   * whose renderer decodes the recording once itself. A serial capture is always deframed (and
+   * so decoded) here: its frames are the transport.
+   */
+  decode?: boolean;
   statsIntervalMs?: number;
 }
 
@@ -63,19 +69,35 @@ export class TraceSession extends EventEmitter {
     if (opts.out) this.fd = fs.openSync(opts.out, 'w');
     if (opts.shm) {
       this.source = new ShmSource(opts.shm);
-      this.source.on('data', (b) => {
+      const decode = opts.decode ?? true;
+      this.source.on('data', this.guard((b) => {
         this.record(b);
-        this.deliver(this.decoder.push(b));
-      });
+        if (decode) this.deliver(this.decoder.push(b));
+      }));
     } else {
       this.frames = new FrameDecoder(this.decoder);
       this.frames.onBlock = (b) => this.record(b.slice());
       this.source = new SerialSource(opts.serial!);
       this.source.on('live', () => (this.frames!.joinsMidStream = true));
-      this.source.on('data', (b) => this.deliver(this.frames!.push(b)));
+      this.source.on('data', this.guard((b) => this.deliver(this.frames!.push(b))));
     }
     this.source.on('status', (m) => this.emit('status', m));
     this.source.on('end', () => this.emit('end'));
+  }
+
+  /**
+   * A data handler runs inside a socket's or a poll timer's callback: whatever it throws (the
+   * decoders do not; an 'events' listener might) would end the whole process. It costs that block,
+   * reported as a status message, instead.
+   */
+  private guard(fn: (b: Uint8Array) => void): (b: Uint8Array) => void {
+    return (b) => {
+      try {
+        fn(b);
+      } catch (e) {
+        this.emit('status', `trace: a block of ${b.length} bytes could not be processed and was skipped: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    };
   }
 
   private record(b: Uint8Array): void {
