@@ -26,6 +26,8 @@ import { wbState } from './workbench/state.js';
 import { renderProblemCounts, renderState, setStatusMessage, setupStatusBar } from './workbench/statusbar.js';
 import { setupTargetPicker } from './workbench/target.js';
 import { allContributions, registerContribution, registerView, type Workbench } from './workbench/views.js';
+import { trustContribution } from './trust.js';
+import { hotExitContribution } from './hot-exit.js';
 
 const client = wbState.client;
 const wb: Workbench = {
@@ -44,6 +46,8 @@ async function main(): Promise<void> {
   registerView(explorerView);
   registerContribution(runContribution);
   registerContribution(editorContribution);
+  registerContribution(trustContribution); // workspace trust (trust.ts)
+  registerContribution(hotExitContribution); // no edit lost (hot-exit.ts)
   registerAllViews();
   for (const c of allContributions()) if (c.testHooks) Object.assign(hooks, c.testHooks);
   client.onConnectionLost = (why) => notify('error', why);

@@ -133,7 +133,7 @@ export function debugStatusLabel(s: { phase: DebugPhase; stop?: Pick<StopInfo, '
 
 export interface DebugStatus {
   phase: DebugPhase;
-  /** Port of the bridge a user's gdb can attach to (`target remote :PORT`). */
+  /** Port on 127.0.0.1 a user's gdb can attach to (`target remote :PORT`): only once opened with debug.openPort. */
   port?: number;
   /** The kernel ELF (absolute) for the user's gdb command line. */
   elf?: string;
@@ -182,6 +182,8 @@ export interface DebugRequests {
   'debug.memory': { params: { address: string; length: number }; result: { address: string; hex: string; error?: string } };
   'debug.disassemble': { params: { address?: string }; result: DisasmLine[] };
   'debug.rspLog': { params: { filter?: string; limit?: number }; result: RspLogEntry[] };
+  /** Opens the bridge's TCP port on 127.0.0.1 for the user's own gdb (closed until asked; ends with the session). */
+  'debug.openPort': { params: Record<string, never>; result: { port: number } };
   /**
    * One trace record straight from the kernel's per-CPU ring (the flight recorder) while stopped:
    * the record whose event id is `id` (decimal or 0x hex; the CPU is id >> 48), or the newest one

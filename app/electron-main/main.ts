@@ -12,6 +12,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { IPC_CHANNEL } from '../common/contract.js';
 import { Backend } from '../node/backend.js';
+import { INITIAL_QUIT_STATE, quitStep, type QuitEvent } from './quit-flow.js';
 
 const ORIGIN = 'lanescope://app';
 const CSP =
@@ -27,7 +28,8 @@ function arg(name: string): string | undefined {
 const rendererDir = path.resolve(__dirname, '../browser');
 /** The bundled LaneOS project: next to the app when packaged, else the checkout's os/. */
 const bundledOs = app.isPackaged ? path.join(process.resourcesPath, 'os') : path.resolve(__dirname, '../../../os');
-const backend = new Backend({ project: arg('--project') ?? process.env['LANESCOPE_PROJECT'] ?? bundledOs });
+// The bundled project is trusted (workspace trust: app/node/trust.ts); other folders ask before running anything.
+const backend = new Backend({ project: arg('--project') ?? process.env['LANESCOPE_PROJECT'] ?? bundledOs, trusted: [bundledOs] });
 let win: BrowserWindow | null = null;
 
 function isTrustedSender(e: IpcMainEvent): boolean {
@@ -82,6 +84,9 @@ async function createWindow(): Promise<void> {
   const detach = backend.attach((m) => {
     if (win && !wc.isDestroyed()) wc.send(IPC_CHANNEL, JSON.stringify(m));
   });
+  // No edit lost: the window closes only after the renderer asked about dirty buffers (quit-flow.ts).
+  win.on('close', (e) => quitEvent({ type: 'window-close' }, () => e.preventDefault()));
+  wc.on('render-process-gone', () => quitEvent({ type: 'renderer-gone' }, () => undefined));
   win.on('closed', () => {
     detach();
     win = null;
@@ -108,11 +113,21 @@ app.whenReady().then(createWindow).catch((e: Error) => {
   app.exit(1);
 });
 
-let quitting = false;
-app.on('before-quit', (e) => {
-  if (quitting) return;
-  e.preventDefault();
-  quitting = true;
-  void backend.shutdown().finally(() => app.exit(0));
-});
+let quit = INITIAL_QUIT_STATE;
+/** Feeds one event to the quit state machine and carries out its effects. */
+function quitEvent(ev: QuitEvent, prevent: () => void): void {
+  const { state, effects } = quitStep(quit, ev);
+  quit = state;
+  for (const fx of effects) {
+    if (fx === 'prevent') prevent();
+    else if (fx === 'ask-renderer') {
+      const msg = { type: 'event', event: 'app.closeRequested', payload: { reason: quit.quitting ? 'quit' : 'close' } };
+      if (win && !win.webContents.isDestroyed()) win.webContents.send(IPC_CHANNEL, JSON.stringify(msg));
+      else quitEvent({ type: 'renderer-gone' }, () => undefined);
+    } else if (fx === 'close-window') win?.close();
+    else if (fx === 'shutdown-and-exit') void backend.shutdown().finally(() => app.exit(0));
+  }
+}
+backend.onCloseAnswer = (proceed) => quitEvent({ type: 'answer', proceed }, () => undefined);
+app.on('before-quit', (e) => quitEvent({ type: 'before-quit', hasWindow: win !== null && !win.isDestroyed() }, () => e.preventDefault()));
 app.on('window-all-closed', () => app.quit());

@@ -20,6 +20,8 @@ import { Runner } from './runner.js';
 import { listSerialPorts } from './serial.js';
 import { StateStore } from './state.js';
 import { Terminals } from './terminals.js';
+import { TrustStore } from './trust.js';
+import { HotExitStore } from './hot-exit.js';
 import { TraceBackend } from './trace.js';
 import { backendViews } from './views/index.js';
 import type { Handler, Handlers, LooseHandlers } from './views/types.js';
@@ -29,6 +31,8 @@ type Sink = (msg: ServerMessage) => void;
 export interface BackendOptions {
   project?: string | undefined;
   stateDir?: string | undefined;
+  /** Folders trusted without asking (the bundled os/); see app/node/trust.ts. */
+  trusted?: string[] | undefined;
 }
 
 export class Backend {
@@ -36,6 +40,12 @@ export class Backend {
   readonly runner: Runner;
   readonly terminals: Terminals;
   readonly state: StateStore;
+  /** Workspace trust: which folders may run their commands (app/node/trust.ts). */
+  readonly trust: TrustStore;
+  /** Backups of dirty buffers (hot exit: app/node/hot-exit.ts). */
+  readonly backups: HotExitStore;
+  /** Electron's main process waits here for the renderer's answer to `app.closeRequested` (quit-flow.ts). */
+  onCloseAnswer: ((proceed: boolean) => void) | null = null;
   /** The trace every trace view shows: its source and bytes (app/node/trace.ts). */
   readonly trace: TraceBackend;
   /** The views' backend halves (app/node/views/): IPC lanes, debugging. */
@@ -45,7 +55,11 @@ export class Backend {
 
   constructor(opts: BackendOptions = {}) {
     this.state = new StateStore(opts.stateDir);
+    this.trust = new TrustStore(opts.stateDir, opts.trusted ?? []);
+    this.backups = new HotExitStore(opts.stateDir);
     this.runner = new Runner((e, p) => this.emit(e, p), () => this.project);
+    // Checked again by the Runner with the config it is about to run (after re-reading lanescope.json).
+    this.runner.checkTrust = (p) => this.trust.check(p, 'Run');
     this.terminals = new Terminals(
       (id, data) => this.emit('term.data', { id, data }),
       (id, code) => this.emit('term.exit', { id, code }),
@@ -111,7 +125,32 @@ export class Backend {
         }
         return { path, bytes };
       },
+      'trust.status': () => {
+        const p = this.needProject();
+        p.reloadConfig();
+        return this.trust.status(p);
+      },
+      'trust.grant': ({ hash }) => {
+        if (typeof hash !== 'string') throw new Error('hash must be a string');
+        const p = this.needProject();
+        p.reloadConfig();
+        return this.trust.grant(p, hash);
+      },
+      'backup.set': ({ path: rel, content }) => {
+        this.backups.set(this.needProject(), rel, content);
+        return { ok: true };
+      },
+      'backup.drop': ({ paths }) => {
+        this.backups.drop(this.needProject(), paths);
+        return { ok: true };
+      },
+      'backup.list': () => (this.project ? this.backups.list(this.project) : []),
+      'app.closeAnswer': ({ proceed }) => {
+        this.onCloseAnswer?.(proceed === true);
+        return { ok: true };
+      },
       'run.start': () => {
+        this.checkTrusted('Run');
         this.runner.checkCanStart();
         this.runner.start().catch((e: Error) => this.emit('notice', { level: 'error', message: e.message }));
         return { ok: true };
@@ -121,6 +160,7 @@ export class Backend {
         return { ok: true };
       },
       'run.restart': async () => {
+        this.checkTrusted('Restart');
         await this.runner.stop();
         this.runner.checkCanStart();
         this.runner.start().catch((e: Error) => this.emit('notice', { level: 'error', message: e.message }));
@@ -133,6 +173,8 @@ export class Backend {
         return { ok: true };
       },
       'term.create': ({ cols, rows }) => {
+        // A shell in an untrusted folder would run its .envrc-style hooks and invite running its scripts.
+        if (this.project) this.trust.check(this.project, 'A terminal');
         const cwd = this.project?.root ?? process.cwd();
         return { id: this.terminals.create(cwd, cols, rows) };
       },
@@ -161,8 +203,20 @@ export class Backend {
       ...this.trace.handlers(this.runner, () => this.needProject()),
       ...this.views.handlers,
     };
+    const debugRun = handlers['debug.run'];
+    handlers['debug.run'] = (params) => {
+      this.checkTrusted('Debug');
+      return debugRun(params);
+    };
     this.handlers = new Map(Object.entries(handlers) as [string, Handler<RequestName>][]);
     registerRequestNames(this.handlers.keys());
+  }
+
+  /** Throws the restricted-mode message unless the open project is trusted with its current lanescope.json. */
+  private checkTrusted(what: string): void {
+    const p = this.needProject();
+    p.reloadConfig();
+    this.trust.check(p, what);
   }
 
   /**

@@ -143,9 +143,18 @@ export class Runner {
     }
   }
 
+  /** Workspace trust (app/node/trust.ts): throws when this project may not run its commands. */
+  checkTrust: ((p: Project) => void) | null = null;
+
   private async startInner(gen: number): Promise<void> {
     const project = this.getProject()!;
     project.reloadConfig();
+    try {
+      this.checkTrust?.(project);
+    } catch (e) {
+      this.fail(gen, (e as Error).message);
+      return;
+    }
     const c = project.config;
     if (project.configErrors.length) this.notice('warning', `lanescope.json has problems (defaults used): ${project.configErrors.join('; ')}`);
     this.problems = [];

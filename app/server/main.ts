@@ -18,7 +18,9 @@ async function main(): Promise<void> {
   const project = arg('--project');
   const port = arg('--port') ? Number(arg('--port')) : 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: ${arg('--port')} is not a port number`);
-  const backend = new Backend({ project: project ? path.resolve(project) : undefined, stateDir: arg('--state-dir') });
+  // The bundled LaneOS project (the checkout's os/) is trusted; any other folder starts in restricted mode.
+  const bundledOs = path.resolve(here, '../../../os');
+  const backend = new Backend({ project: project ? path.resolve(project) : undefined, stateDir: arg('--state-dir'), trusted: [bundledOs] });
   const srv = await startServer({ backend, staticDir, port, token: process.env['LANESCOPE_TOKEN'] });
   process.stdout.write(`Lanescope (browser mode) is running at:\n  ${srv.url}\n`);
   if (backend.project) process.stdout.write(`Project: ${backend.project.root}\n`);

@@ -3,7 +3,7 @@
  *
  *   gdb (Lanescope, MI) ─┐                          ┌─ onStop hooks (flight recorder…)
  *   gdb (user terminal) ─┼─▶ GdbServer ─▶ Bridge ─▶ RspClient ─▶ QEMU gdbstub / LaneOS stub
- *   gdb …               ─┘     (127.0.0.1:PORT)  │
+ *   gdb …               ─┘  (unix socket; 127.0.0.1:PORT on request)
  *                                                └─ packet log (events + file)
  *
  * Consistency model (all-stop, like the target):
@@ -148,20 +148,36 @@ export class Bridge extends EventEmitter {
     };
   }
 
-  /** Connect to a target and listen for gdbs. */
-  static async start(target: string, listenPort = 0, opts: BridgeOptions = {}): Promise<Bridge> {
+  /**
+   * Connect to a target and listen for gdbs: on 127.0.0.1:listen (a number; 0 = any free port) or on
+   * a Unix socket ({ unix: path }; a TCP port can be opened later with listen()).
+   */
+  static async start(target: string, listen: number | { unix: string } = 0, opts: BridgeOptions = {}): Promise<Bridge> {
     const b = new Bridge(opts);
     await b.attachTarget(await RspClient.connect(target, { onLog: (d, x) => b.logPacket(d === 'send' ? 'bridge->target' : 'target->bridge', 0, x) }));
-    await b.listen(listenPort);
+    if (typeof listen === 'number') await b.listen(listen);
+    else await b.server.listenUnix(listen.unix);
     return b;
   }
 
+  /** Opens the TCP listener on 127.0.0.1 (0 = any free port); resolves with the port. */
   listen(port = 0): Promise<number> {
     return this.server.listen(port);
   }
 
+  /** The TCP port, once listen() opened it. */
   get port(): number | undefined {
     return this.server.port;
+  }
+
+  /** The Unix socket gdbs can `target remote` to, when started with { unix }. */
+  get socketPath(): string | undefined {
+    return this.server.socketPath;
+  }
+
+  /** What gdb's `target remote` takes to reach this bridge (the Unix socket first). */
+  get gdbAddress(): string | undefined {
+    return this.socketPath ?? (this.port !== undefined ? `127.0.0.1:${this.port}` : undefined);
   }
 
   /** Use this (connected, handshaken) target. Replaces a closed one. */

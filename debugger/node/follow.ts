@@ -21,14 +21,14 @@ export interface Follower {
 }
 
 export async function connectFollower(bridge: Bridge, gdb: GdbMi, timeoutMs = 30000): Promise<Follower> {
-  const port = bridge.port;
-  if (port === undefined) throw new Error('the bridge is not listening');
+  const address = bridge.gdbAddress;
+  if (address === undefined) throw new Error('the bridge is not listening');
   const idP = new Promise<number>((resolve, reject) => {
     const t = setTimeout(() => { bridge.off('client-connected', on); reject(new Error('gdb did not connect to the bridge')); }, timeoutMs);
     const on = (e: { id: number }) => { clearTimeout(t); bridge.off('client-connected', on); resolve(e.id); };
     bridge.on('client-connected', on);
   });
-  await gdb.connect(`127.0.0.1:${port}`);
+  await gdb.connect(address);
   const clientId = await idP;
   bridge.setFollower(clientId);
   let running = false;

@@ -1,6 +1,6 @@
 /*
- * server.ts — the gdbserver side: a TCP listener on 127.0.0.1 that gdb can
- * `target remote :PORT` to. Each accepted socket becomes a GdbSession: an
+ * server.ts — the gdbserver side: a Unix-socket listener (`target remote /path/sock`) and/or a TCP
+ * listener on 127.0.0.1 that gdb can `target remote :PORT` to. Each accepted socket becomes a GdbSession: an
  * RspConnection (acks on, no RLE expansion of requests) plus a reply() method.
  * What the packets mean is decided by the owner (the Bridge) through callbacks.
  */
@@ -41,28 +41,55 @@ export class GdbSession {
 }
 
 export class GdbServer {
+  /** The TCP listener (127.0.0.1), if open. */
   private server: net.Server | undefined;
+  /** The Unix-socket listener, if open. */
+  private unixServer: net.Server | undefined;
+  private unixPath: string | undefined;
   private nextId = 1;
   readonly sessions = new Set<GdbSession>();
   constructor(private readonly handler: SessionHandler) {}
 
+  private create(): net.Server {
+    return net.createServer((sock) => {
+      if (sock.remoteAddress) sock.setNoDelay(true);
+      const remote = sock.remoteAddress ? `${sock.remoteAddress}:${sock.remotePort}` : `unix:${this.unixPath ?? '?'}`;
+      const s = new GdbSession(this.nextId++, remote, sock, {
+        ...this.handler,
+        onClose: (ss, i) => { this.sessions.delete(ss); this.handler.onClose(ss, i); },
+      });
+      this.sessions.add(s);
+      this.onAccept?.(s);
+    });
+  }
+
   /** Listen on 127.0.0.1:port (0 = any free port); resolves with the port. */
   listen(port = 0, host = '127.0.0.1'): Promise<number> {
+    if (this.server) return Promise.reject(new Error(`already listening on port ${this.port}`));
     return new Promise((resolve, reject) => {
-      const srv = net.createServer((sock) => {
-        sock.setNoDelay(true);
-        const s = new GdbSession(this.nextId++, `${sock.remoteAddress}:${sock.remotePort}`, sock, {
-          ...this.handler,
-          onClose: (ss, i) => { this.sessions.delete(ss); this.handler.onClose(ss, i); },
-        });
-        this.sessions.add(s);
-        this.onAccept?.(s);
-      });
+      const srv = this.create();
       srv.once('error', (e) => reject(new Error(`cannot listen on ${host}:${port}: ${e.message}`)));
       srv.listen(port, host, () => {
         this.server = srv;
         const a = srv.address();
         resolve(typeof a === 'object' && a ? a.port : port);
+      });
+    });
+  }
+
+  /**
+   * Listen on a Unix socket at `path` (its folder should be private to the user: whoever can
+   * connect can debug the target). Resolves once listening.
+   */
+  listenUnix(path: string): Promise<void> {
+    if (this.unixServer) return Promise.reject(new Error(`already listening on ${this.unixPath}`));
+    return new Promise((resolve, reject) => {
+      const srv = this.create();
+      srv.once('error', (e) => reject(new Error(`cannot listen on ${path}: ${e.message}`)));
+      srv.listen(path, () => {
+        this.unixServer = srv;
+        this.unixPath = path;
+        resolve();
       });
     });
   }
@@ -74,8 +101,13 @@ export class GdbServer {
     return typeof a === 'object' && a ? a.port : undefined;
   }
 
+  get socketPath(): string | undefined {
+    return this.unixServer ? this.unixPath : undefined;
+  }
+
   close(): Promise<void> {
     for (const s of this.sessions) s.close();
-    return new Promise((r) => (this.server ? this.server.close(() => r()) : r()));
+    const closeOne = (srv: net.Server | undefined) => new Promise<void>((r) => (srv ? srv.close(() => r()) : r()));
+    return Promise.all([closeOne(this.server), closeOne(this.unixServer)]).then(() => undefined);
   }
 }

@@ -4,6 +4,7 @@
  * continuing a stopped debug session), then matches the keybindings. No key is hard-coded here.
  */
 import { persistNow } from './state.js';
+import { closeApproved, syncBackups } from '../hot-exit.js';
 import { anyDirty } from './editor.js';
 import { allCommands, allContributions, keyMatches, type Workbench } from './views.js';
 
@@ -31,6 +32,11 @@ export function setupKeys(wb: Workbench): void {
   );
   window.addEventListener('beforeunload', (e) => {
     void persistNow();
-    if (anyDirty()) e.preventDefault();
+    void syncBackups(); // hot exit: the latest text reaches the backups even if the page goes
+    // Electron asked Save / Don't Save already (hot-exit.ts); the browser shows its leave-page prompt.
+    if (anyDirty() && !closeApproved()) {
+      e.preventDefault();
+      e.returnValue = 'You have unsaved changes.'; // (legacy browsers need a non-empty value)
+    }
   });
 }

@@ -8,6 +8,7 @@ import { monaco } from '../monaco-setup.js';
 import { $, el, modal, notify } from './dom.js';
 import { persist, wbState } from './state.js';
 import type { Contribution } from './views.js';
+import type { EditorBuffer } from '../hot-exit.js';
 
 interface OpenFile {
   kind: 'file';
@@ -181,6 +182,29 @@ export async function saveFile(f: OpenFile): Promise<boolean> {
   refreshTab(f);
   editorEvents.statusMessage(`Saved ${f.path}`);
   return true;
+}
+
+/** An open file as hot-exit.ts sees it (backups, restore, the close dialog). */
+function bufferOf(f: OpenFile): EditorBuffer {
+  return {
+    path: f.path,
+    dirty: () => isDirty(f),
+    version: () => f.model.getAlternativeVersionId(),
+    text: () => f.model.getValue(),
+    save: () => saveFile(f),
+    replaceText: (text) => {
+      f.model.pushEditOperations([], [{ range: f.model.getFullModelRange(), text }], () => null);
+      refreshTab(f);
+    },
+  };
+}
+export function openBuffers(): EditorBuffer[] {
+  return [...files.values()].map(bufferOf);
+}
+export async function openBuffer(path: string): Promise<EditorBuffer | null> {
+  await openFile(path);
+  const f = files.get(path);
+  return f ? bufferOf(f) : null;
 }
 
 export async function saveAll(): Promise<void> {

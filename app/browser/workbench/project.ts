@@ -9,6 +9,8 @@ import { refreshExplorer, restoreExpanded } from './explorer.js';
 import { wbState } from './state.js';
 import { renderState } from './statusbar.js';
 import { renderTarget } from './target.js';
+import { refreshTrust } from '../trust.js';
+import { offerBackups } from '../hot-exit.js';
 
 export async function loadProject(info: ProjectInfo, restore: boolean): Promise<void> {
   await closeAll(false);
@@ -38,6 +40,8 @@ export async function loadProject(info: ProjectInfo, restore: boolean): Promise<
   for (const e of info.configErrors) notify('warning', e);
   if (restore) await restoreFiles(wbState.ui.openFiles, wbState.ui.activeFile);
   reactivate();
+  void refreshTrust(); // restricted mode shown in the status bar (trust.ts)
+  void offerBackups(); // unsaved edits a crash or a killed backend left behind (hot-exit.ts)
 }
 
 export async function openFolder(): Promise<void> {

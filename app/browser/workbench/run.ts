@@ -9,6 +9,7 @@ import { showView } from './layout.js';
 import { wbState } from './state.js';
 import { renderState } from './statusbar.js';
 import type { Contribution } from './views.js';
+import { ensureTrusted } from '../trust.js';
 
 /** Set by the debug view: Run starts a debug session (returns the panel to show) instead. */
 export const runHooks: { debugInstead?: () => boolean } = {};
@@ -16,6 +17,7 @@ export const runHooks: { debugInstead?: () => boolean } = {};
 export async function run(): Promise<void> {
   if (!wbState.project) return notify('warning', 'Open a project first.');
   await saveAll();
+  if (!(await ensureTrusted())) return; // workspace trust: shows what would run, asks (trust.ts)
   try {
     const debug = runHooks.debugInstead?.() ?? false;
     await wbState.client.request(debug ? 'debug.run' : 'run.start', {});
@@ -35,6 +37,7 @@ export async function stop(): Promise<void> {
 
 export async function restart(): Promise<void> {
   await saveAll();
+  if (!(await ensureTrusted())) return;
   try {
     await wbState.client.request('run.restart', {});
     showView('console');

@@ -1,14 +1,21 @@
 /*
  * The backend's debugging front: answers the contract's debug.* requests, keeps the user's
  * breakpoints between sessions, and turns "Run with debugging" into a Run whose QEMU has a gdbstub
- * (`-gdb tcp:127.0.0.1:PORT -S`: the guest waits at reset until breakpoints are placed) and a
- * DebugSession attached to it.
+ * (`-S`: the guest waits at reset until breakpoints are placed) and a DebugSession attached to it.
+ *
+ * Nothing listens on the network: each debug Run gets a private run folder (mkdtemp, mode 0700)
+ * holding QEMU's gdbstub socket (`gdb.sock`, a chardev `-gdb chardev:…`) and the bridge's socket
+ * (`bridge.sock`, Lanescope's own gdb connects there). The bridge's TCP port on 127.0.0.1 for the
+ * user's own gdb opens only on request (debug.openPort, the Debug panel's button) and closes with
+ * the session. The folder is removed when the session ends.
  *
  * Debug sessions run QEMU under TCG when the project says accel "auto": on KVM hosts (this one is
  * nested) software breakpoints written before the kernel is loaded are lost, an int3 hit can stop
  * QEMU with an internal error, and hardware breakpoints on user-mode addresses may never fire. An
  * explicit accel "kvm" is kept (breakpoints then go to debug registers through the bridge).
  */
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Events } from '../../common/contract.js';
 import {
@@ -19,7 +26,6 @@ import {
 } from '../../common/debug.js';
 import type { ProjectConfig } from '../../common/project.js';
 import type { Project } from '../project.js';
-import { freePort } from '../../../debugger/node/qemu.js';
 import { DebugSession } from './session.js';
 
 type Emit = <K extends keyof Events>(event: K, payload: Events[K]) => void;
@@ -41,16 +47,17 @@ export interface RunnerLike {
   stop(): Promise<void>;
 }
 
-/** The project's QEMU config with a gdbstub on 127.0.0.1:port, the guest held at reset (-S). */
-export function debugQemuConfig(c: ProjectConfig, port: number): ProjectConfig {
+/** The project's QEMU config with a gdbstub on the Unix socket `gdbSocket`, the guest held at reset (-S). */
+export function debugQemuConfig(c: ProjectConfig, gdbSocket: string): ProjectConfig {
   const extra = c.qemu.extraArgs.filter((a, i, all) => a !== '-S' && a !== '-s' && all[i - 1] !== '-gdb' && a !== '-gdb');
+  if (/[,=]/.test(gdbSocket)) throw new Error(`the debug socket path ${gdbSocket} cannot be given to QEMU (it holds , or =)`);
   return {
     ...c,
     qemu: {
       ...c.qemu,
       accel: c.qemu.accel === 'auto' ? 'tcg' : c.qemu.accel,
       gdb: { enabled: false, port: c.qemu.gdb.port },
-      extraArgs: [...extra, '-gdb', `tcp:127.0.0.1:${port}`, '-S'],
+      extraArgs: [...extra, '-chardev', `socket,id=lanescope-gdb,path=${gdbSocket},server=on,wait=off`, '-gdb', 'chardev:lanescope-gdb', '-S'],
     },
   };
 }
@@ -60,6 +67,8 @@ export class DebugController {
   private specs: BreakpointSpec[] = [];
   private last: DebugStatus = { phase: 'off', breakpoints: [], seq: 0 };
   private seq = 0;
+  /** The current debug Run's private folder (sockets), removed when its session ends. */
+  private runDir: string | null = null;
 
   constructor(
     private readonly emit: Emit,
@@ -89,14 +98,18 @@ export class DebugController {
     if (this.session) await this.session.end('a new Run started');
     if (this.runner.busy) await this.runner.stop();
     this.session = null;
-    const port = await freePort();
+    this.removeRunDir();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanescope-debug-')); // mode 0700
+    this.runDir = dir;
+    const gdbSocket = path.join(dir, 'gdb.sock');
     const accel = project.config.qemu.accel === 'auto' ? 'tcg' : project.config.qemu.accel;
     this.runner.checkCanStart();
     const hooks: DebugRunHooks = {
-      qemuConfig: (c) => debugQemuConfig(c, port),
+      qemuConfig: (c) => debugQemuConfig(c, gdbSocket),
       attach: () => {
         const session = DebugSession.create({
-          endpoint: `tcp:127.0.0.1:${port}`,
+          endpoint: `unix:${gdbSocket}`,
+          listen: { unix: path.join(dir, 'bridge.sock') },
           root: project.root,
           kernelElf,
           programsDir: path.resolve(path.dirname(kernelElf), '../programs'),
@@ -104,7 +117,10 @@ export class DebugController {
           accel,
           onState: (s) => this.publish(s),
           onRsp: (entries) => this.emit('debug.rsp', { entries }),
-          onEnded: (why) => this.emit('notice', { level: /exited with status 0|new Run|stopped/.test(why) ? 'info' : 'warning', message: `Debug session ended: ${why}` }),
+          onEnded: (why) => {
+            if (this.runDir === dir) this.removeRunDir();
+            this.emit('notice', { level: /exited with status 0|new Run|stopped/.test(why) ? 'info' : 'warning', message: `Debug session ended: ${why}` });
+          },
         });
         this.session = session;
         void session.run();
@@ -112,6 +128,11 @@ export class DebugController {
     };
     this.publish({ phase: 'starting', breakpoints: this.specs.map((b) => ({ ...b })), seq: 0, accel });
     this.runner.start(hooks).catch((e: Error) => this.emit('notice', { level: 'error', message: e.message }));
+  }
+
+  private removeRunDir(): void {
+    if (this.runDir) fs.rmSync(this.runDir, { recursive: true, force: true });
+    this.runDir = null;
   }
 
   private need(): DebugSession {
@@ -149,11 +170,13 @@ export class DebugController {
       'debug.memory': ({ address, length }) => this.need().memory(String(address), Number(length)),
       'debug.disassemble': ({ address }) => this.need().disassembleAt(address),
       'debug.traceRecord': ({ id, cpu }) => this.need().traceRecord(id === undefined ? undefined : String(id), cpu === undefined ? undefined : Number(cpu)),
+      'debug.openPort': async () => ({ port: await this.need().openPort() }),
       'debug.rspLog': ({ filter, limit }) => (this.session ? this.session.ring.entries(filter ?? '', Math.min(limit ?? 2000, 5000)) : []),
     };
   }
 
   async shutdown(): Promise<void> {
     if (this.session) await this.session.end('Lanescope is closing');
+    this.removeRunDir();
   }
 }

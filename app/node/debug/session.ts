@@ -1,6 +1,6 @@
 /*
  * One debug session: QEMU's gdbstub ─▶ Bridge (debugger/node) ─▶ Lanescope's gdb (MI), plus any gdb
- * the user attaches to the bridge's port with `target remote :PORT`.
+ * the user attaches to the bridge's port with `target remote :PORT` (opened on request: openPort).
  *
  *   start():   bridge connects to the stub (QEMU was started with -S: the guest waits at reset)
  *              gdb loads the kernel ELF, joins the bridge as the *follower* (it follows runs that a
@@ -59,6 +59,11 @@ import {
 export interface DebugSessionOptions {
   /** The stub: "tcp:127.0.0.1:PORT" or "unix:PATH". */
   endpoint: string;
+  /**
+   * Where the bridge listens for gdbs: a Unix socket (Lanescope's own gdb uses it; the TCP port for a
+   * user's gdb opens only on openPort()). Default: a TCP port on 127.0.0.1 at once.
+   */
+  listen?: { unix: string };
   /** Project root (absolute, real path). */
   root: string;
   /** Kernel ELF64 with symbols (absolute). */
@@ -165,6 +170,14 @@ export class DebugSession {
     return this.bridge?.port;
   }
 
+  /** Opens (once) the bridge's TCP port on 127.0.0.1 for the user's own gdb; resolves with it. */
+  async openPort(): Promise<number> {
+    if (!this.bridge || this.phase === 'ended' || this.phase === 'starting') throw new Error('the debug session is not ready yet');
+    const port = this.bridge.port ?? (await this.bridge.listen(0));
+    this.publish();
+    return port;
+  }
+
   status(): DebugStatus {
     const st: DebugStatus = {
       phase: this.phase,
@@ -197,7 +210,7 @@ export class DebugSession {
     let bridge: Bridge | undefined;
     for (;;) {
       try {
-        bridge = await Bridge.start(this.o.endpoint, 0, {});
+        bridge = await Bridge.start(this.o.endpoint, this.o.listen ?? 0, {});
         break;
       } catch (e) {
         if (this.phase === 'ended') return;

@@ -91,8 +91,14 @@ test('Run (F5) builds, boots with the gdbstub and stops on that line with the ca
   // CPUs as threads: the CPU that stopped runs a process (init's first system call).
   const cpuText = (await p.textContent('#panel-debug .dbg-cpus .dbg-cpu.selected')) ?? '';
   assert.match(cpuText, /CPU \d .*pid \d+, tid \d+/);
-  // The line a user types to attach their own gdb.
-  assert.match((await p.textContent('#dbg-attach')) ?? '', /target remote :\d+/);
+  // Nothing listens on TCP until asked (QEMU's stub and the bridge are Unix sockets in a private folder);
+  // the Debug panel's button opens a port and shows the line a user types to attach their own gdb.
+  assert.equal((await status()).port, undefined, 'no TCP port before the user asks');
+  const qemuLine = qemuProcesses(project).map((q) => q.cmdline).join('\n');
+  assert.match(qemuLine, /socket,id=lanescope-gdb,path=\S*\/lanescope-debug-\w+\/gdb\.sock,server=on,wait=off -gdb chardev:lanescope-gdb/, 'QEMU\'s gdbstub is a Unix socket in a private folder');
+  assert.doesNotMatch(qemuLine, /-gdb tcp:/);
+  await p.click('#dbg-open-port');
+  await waitForText(p, async (pg) => (await pg.textContent('#dbg-attach')) ?? '', /target remote :\d+/, 20000, 'the gdb command line');
   await shot(p, 'e2e-debug-2-stopped');
   await readmeShot(p, 'debugging'); // the README's screenshot (copied there only by npm run screenshots)
 });

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { trustProject } from '../../node/trust.js';
 
 export const repo = path.resolve(import.meta.dirname, '../../..');
 export const shotsDir = path.join(repo, 'test-results', 'screenshots');
@@ -73,7 +74,13 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-export async function openSession(project: string, stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanescope-state-'))): Promise<Session> {
+/**
+ * Starts the browser mode on `project` and opens it in Chromium. The copy is marked trusted (workspace
+ * trust) by writing its entry into the state directory's trust.json, as Trust in the UI would; pass
+ * `{ trusted: false }` to open it in restricted mode.
+ */
+export async function openSession(project: string, stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanescope-state-')), opts: { trusted?: boolean } = {}): Promise<Session> {
+  if (opts.trusted !== false) trustProject(stateDir, project);
   const { server, url } = await startServer(project, stateDir);
   let browser: Browser;
   try {

@@ -3,7 +3,9 @@
  * a breakpoint on a kernel source line (syscall_dispatch) stops there with frames, locals (expandable
  * struct) and CPUs-as-threads; step over moves the line; watch, registers (cr3), memory and
  * disassembly answer; debug.traceRecord finds the stopped CPU's newest trace record (the by-CPU
- * path Break on next message tries first) and finds it again by id; a user's second gdb attaches to the same bridge port and sees the same stop;
+ * path Break on next message tries first) and finds it again by id; the stub and the bridge are Unix
+ * sockets and no TCP port is open until asked; a user's second gdb attaches to the port opened on
+ * request and sees the same stop;
  * the RSP log records packets; QEMU exiting ends the session with the reason.
  * Skipped with the reason when LaneOS is not built.
  */
@@ -51,9 +53,11 @@ describe('DebugSession (real QEMU + gdb + bridge)', { timeout: 400000, skip }, (
     fs.mkdirSync(path.join(dir, 'programs'));
     for (const f of FILES) fs.copyFileSync(path.join(BUILD, f), path.join(dir, f.startsWith('kernel/') ? f : path.basename(f)));
     for (const p of fs.readdirSync(path.join(BUILD, 'programs')).filter((f) => f.endsWith('.elf'))) fs.copyFileSync(path.join(BUILD, 'programs', p), path.join(dir, 'programs', p));
-    q = await startQemu({ kernel: path.join(dir, 'kernel/lanes32.elf'), initrd: path.join(dir, 'initrd.tar'), append: 'loglevel=info -- ls', memory: '256M', smp: 2, accel: 'tcg' });
+    // as the backend runs it: QEMU's gdbstub and the bridge on Unix sockets in a private folder
+    q = await startQemu({ kernel: path.join(dir, 'kernel/lanes32.elf'), initrd: path.join(dir, 'initrd.tar'), append: 'loglevel=info -- ls', memory: '256M', smp: 2, accel: 'tcg', gdbUnixSocket: path.join(dir, 'gdb.sock') });
     s = await DebugSession.start({
       endpoint: q.endpoint,
+      listen: { unix: path.join(dir, 'bridge.sock') },
       root: ROOT,
       kernelElf: path.join(dir, 'kernel/lanes.elf'),
       programsDir: path.join(dir, 'programs'),
@@ -88,7 +92,7 @@ describe('DebugSession (real QEMU + gdb + bridge)', { timeout: 400000, skip }, (
     assert.ok(kids.some((k) => k.name === '*r' || k.name === 'rax'), JSON.stringify(kids));
     assert.equal(stop.cpus.length, 2);
     assert.ok(stop.cpus.some((c) => c.selected && c.process), JSON.stringify(stop.cpus));
-    assert.ok(st.port! > 0);
+    assert.equal(st.port, undefined, 'no TCP port is open until the user asks for one');
     assert.equal(st.breakpoints[0]!.error, undefined);
   });
 
@@ -159,7 +163,10 @@ describe('DebugSession (real QEMU + gdb + bridge)', { timeout: 400000, skip }, (
   });
 
   it("a user's own gdb attaches to the same port and sees the stop", async () => {
-    const port = s.port!;
+    assert.equal(s.port, undefined);
+    const port = await s.openPort(); // the Debug panel's "Open a port for your gdb"
+    assert.ok(port > 0);
+    assert.equal(s.status().port, port);
     const out = await new Promise<string>((resolve) => {
       const g = spawn('gdb', ['-nx', '-q', '-batch', '-ex', 'set pagination off', '-ex', `target remote :${port}`, '-ex', 'bt 8', '-ex', 'detach', path.join(dir, 'kernel/lanes.elf')], { stdio: ['ignore', 'pipe', 'pipe'] });
       let o = '';

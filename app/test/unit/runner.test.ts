@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import type { EventMessage, Events, ServerMessage } from '../../common/contract.js';
 import { Backend } from '../../node/backend.js';
 import { isAlive, processTable } from '../../node/proc.js';
+import { trustProject } from '../../node/trust.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -38,7 +39,9 @@ function fixture(extra: Record<string, unknown> = {}) {
   // Prints its own argv, a banner, then echoes each line; leaves a helper child running.
   fs.writeFileSync(qemu, '#!/bin/sh\necho "argv: $*"\nsleep 1234 &\necho "LaneOS 0.1.0 (fake)"\nwhile read l; do echo "echo: $l"; [ "$l" = exit ] && exit 3; done\n', { mode: 0o755 });
   fs.writeFileSync(path.join(root, 'lanescope.json'), JSON.stringify({ name: 't', build: { command: 'make' }, qemu: { binary: qemu, kernel: 'build/kernel', cpus: 2, ...extra } }));
-  const backend = new Backend({ project: root, stateDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ls-state-')) });
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ls-state-'));
+  trustProject(stateDir, root); // this fixture's commands are ours (workspace trust: app/node/trust.ts)
+  const backend = new Backend({ project: root, stateDir });
   const events: EventMessage[] = [];
   backend.attach((m: ServerMessage) => {
     if (m.type === 'event') events.push(m);
@@ -57,7 +60,9 @@ function fixture(extra: Record<string, unknown> = {}) {
       await sleep(25);
     }
   };
-  return { root, backend, call, payloads, consoleText, states, until };
+  /** Trusts the fixture again after a test rewrote its lanescope.json's commands. */
+  const retrust = () => trustProject(stateDir, root);
+  return { root, backend, call, payloads, consoleText, states, until, retrust };
 }
 
 test('Run builds, boots, shows the console, forwards input; Stop leaves no process behind', async () => {
@@ -144,6 +149,7 @@ test('missing QEMU and a project without a build command get clear messages', as
   }
   const g = fixture();
   fs.writeFileSync(path.join(g.root, 'lanescope.json'), JSON.stringify({ build: { command: null }, qemu: { kernel: 'build/kernel' } }));
+  g.retrust();
   try {
     await g.call('run.start');
     await g.until(() => g.states().includes('failed'), 'failure');

@@ -5,6 +5,7 @@
  * debugging instead when breakpoints are set.
  */
 import { debugStatusLabel } from '../../../common/debug.js';
+import { ensureTrusted } from '../../trust.js';
 import { monaco } from '../../monaco-setup.js';
 import { editor } from '../../workbench/editor.js';
 import { runHooks } from '../../workbench/run.js';
@@ -21,7 +22,10 @@ export function registerDebugging(): void {
     onKey: (e) => handleDebugKey(e as KeyboardEvent), // F5 continue while stopped, F9/F10/F11/Shift+F11, F6 debug
     async activate(wb) {
       installDebugEditor(editor, monaco);
-      debugStore.beforeRun = () => wb.saveAll();
+      debugStore.beforeRun = async () => {
+        await wb.saveAll();
+        if (!(await ensureTrusted())) throw new Error('Debug cancelled: the folder is not trusted');
+      };
       runHooks.debugInstead = runShouldDebug;
       stateOverrides.push(() => debugStatusLabel(debugStore.status));
       onStatus(() => renderState());

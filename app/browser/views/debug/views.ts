@@ -96,7 +96,11 @@ export function registerDebugViews(): void {
       const copy = btn('dbg-copy', 'Copy', 'Copy the gdb command line', () => {
         void navigator.clipboard?.writeText(attach.textContent ?? '').then(() => debugStore.notify('info', 'Copied the gdb command line'), () => undefined);
       });
-      const attachRow = h('div', { className: 'dbg-attach-row' }, h('span', { textContent: 'Your own gdb: ' }), attach, copy);
+      // The bridge's TCP port for the user's own gdb opens only when asked (nothing listens before).
+      const openPort = btn('dbg-open-port', 'Open a port for your gdb', 'Open a TCP port on 127.0.0.1 so your own gdb can attach (target remote :PORT)', () => {
+        debugStore.client?.request('debug.openPort', {}).catch((e: Error) => debugStore.notify('warning', e.message));
+      });
+      const attachRow = h('div', { className: 'dbg-attach-row' }, h('span', { textContent: 'Your own gdb: ' }), openPort, attach, copy);
       const bar = h('div', { className: 'dbg-toolbar', ariaLabel: 'Debug toolbar' }, bDebug, bCont, bPause, bNext, bStep, bFinish, state);
       bar.setAttribute('role', 'toolbar');
 
@@ -196,7 +200,9 @@ export function registerDebugViews(): void {
         state.textContent = text;
         state.className = `dbg-state ${s.phase}`;
         ctx.setBadge(s.phase === 'stopped' ? '●' : '');
-        attachRow.hidden = !s.port;
+        attachRow.hidden = s.phase !== 'running' && s.phase !== 'stopped';
+        openPort.hidden = !!s.port;
+        attach.hidden = copy.hidden = !s.port;
         if (s.port) attach.textContent = gdbAttachCommand(s.port, s.elf) + (s.clients ? `   (${s.clients} attached)` : '');
         // CPUs
         const cl = h('ul', { className: 'dbg-list', ariaLabel: 'CPUs' });
