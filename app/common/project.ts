@@ -44,7 +44,12 @@ export interface ProjectConfig {
   target: TargetKind;
   qemu: QemuConfig;
   serial: SerialConfig;
-  debug: { elf: string | null };
+  /**
+   * elf: the kernel ELF with symbols. laneos: the kernel provides LaneOS's debugging aids (CPU
+   * descriptions, process-aware breakpoints, the user-fault stop, Break on next message); null =
+   * detect them from the ELF's symbols.
+   */
+  debug: { elf: string | null; laneos: boolean | null };
 }
 
 export const PROJECT_FILE = 'lanescope.json';
@@ -76,7 +81,7 @@ export function defaultProjectConfig(name = 'project'): ProjectConfig {
       gdb: { enabled: false, port: 1234 },
     },
     serial: { port: '/dev/ttyUSB0', baud: 115200 },
-    debug: { elf: null },
+    debug: { elf: null, laneos: null },
   };
 }
 
@@ -232,6 +237,9 @@ export function validateProjectConfig(raw: unknown, fallbackName = 'project'): {
   if (d) {
     const elf = str(d, 'elf', 'debug.', true);
     if (elf !== undefined) c.debug.elf = elf;
+    const l = d['laneos'];
+    if (l === null || typeof l === 'boolean') c.debug.laneos = l;
+    else if (l !== undefined) errors.push('debug.laneos: must be true, false or null (detect from the kernel ELF)');
   }
   return { config: c, errors };
 }

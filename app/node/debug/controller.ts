@@ -102,6 +102,7 @@ export class DebugController {
           programsDir: path.resolve(path.dirname(kernelElf), '../programs'),
           breakpoints: this.specs,
           accel,
+          laneos: project.config.debug.laneos,
           onState: (s) => this.publish(s),
           onRsp: (entries) => this.emit('debug.rsp', { entries }),
           onEnded: (why) => this.emit('notice', { level: /exited with status 0|new Run|stopped/.test(why) ? 'info' : 'warning', message: `Debug session ended: ${why}` }),

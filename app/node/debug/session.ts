@@ -20,7 +20,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Bridge, type PacketLogEntry } from '../../../debugger/node/bridge.js';
-import { describeCpus } from '../../../debugger/node/cpus.js';
+import { describeCpus, LANEOS_CPU_EXPRESSIONS } from '../../../debugger/node/cpus.js';
 import { connectFollower, type Follower } from '../../../debugger/node/follow.js';
 import { GdbMi } from '../../../debugger/node/mi-driver.js';
 import { miList, miStr, miTuple, type MiTuple } from '../../../debugger/common/mi.js';
@@ -32,6 +32,9 @@ import {
   describeStop,
   interestingRegisters,
   isUserAddress,
+  kernelFeatures,
+  NO_FEATURES,
+  type KernelFeatures,
   mapFrame,
   mapVariable,
   parseAddress,
@@ -75,6 +78,8 @@ export interface DebugSessionOptions {
   /** Continue the guest right after setup (default true). */
   autoContinue?: boolean;
   connectTimeoutMs?: number;
+  /** lanescope.json debug.laneos: the LaneOS aids on (true) / off (false) / from the ELF's symbols (null, default). */
+  laneos?: boolean | null;
 }
 
 interface Placed {
@@ -116,6 +121,8 @@ export class DebugSession {
   private queue: Promise<unknown> = Promise.resolve();
   private stopGen = 0;
   private specs: BreakpointSpec[];
+  /** The LaneOS aids this kernel has (kernelFeatures: from its symbols or lanescope.json). */
+  features: KernelFeatures = NO_FEATURES;
   /** gdb has resumed the target at least once (setup is over). */
   private started = false;
   /** Set while we interrupt the target ourselves (breakpoints changed while running). */
@@ -123,6 +130,17 @@ export class DebugSession {
 
   private constructor(private readonly o: DebugSessionOptions) {
     this.specs = o.breakpoints;
+    this.features = DebugSession.featuresOf(o.kernelElf, o.laneos ?? null);
+  }
+
+  /** The kernel's LaneOS aids: declared, or from the names in its ELF symbol table (none when unreadable). */
+  static featuresOf(kernelElf: string, declared: boolean | null): KernelFeatures {
+    if (declared !== null) return kernelFeatures(new Set(), declared);
+    try {
+      return kernelFeatures(new Set(parseElf(new Uint8Array(fs.readFileSync(kernelElf))).symbols.map((x) => x.name)));
+    } catch {
+      return NO_FEATURES;
+    }
   }
 
   /** Creates and starts a session; resolves once it is set up (or ended with the reason). */
@@ -157,6 +175,7 @@ export class DebugSession {
       seq: ++this.seq,
       elf: this.o.kernelElf,
       accel: this.o.accel,
+      features: this.features,
     };
     if (this.port !== undefined && this.phase !== 'ended') st.port = this.port;
     if (this.stop && this.phase === 'stopped') st.stop = this.stop;
@@ -232,7 +251,9 @@ export class DebugSession {
     await gdb.loadFile(this.o.kernelElf);
     this.follower = await connectFollower(bridge, gdb);
     // Automatic breakpoints: a kernel panic and a user-space fault stop in the debugger.
-    for (const [fn, what] of [['panic', 'panic'], ['panic_regs', 'panic'], ['process_user_fault', 'user-fault']] as const) {
+    // (the user-fault path only where the kernel is LaneOS: features)
+    const auto = [['panic', 'panic'], ['panic_regs', 'panic'], ...(this.features.userFault ? [['process_user_fault', 'user-fault'] as const] : [])] as const;
+    for (const [fn, what] of auto) {
       try {
         const b = await gdb.breakInsert(fn);
         if (miStr(b.number)) this.special.set(miStr(b.number)!, what);
@@ -268,7 +289,7 @@ export class DebugSession {
   // ---------------------------------------------------------------- breakpoints
 
   private breakpointViews(): BreakpointView[] {
-    return this.specs.map((s) => this.placed.get(bpKey(s.file, s.line))?.view ?? { ...s, program: programOfFile(s.file) });
+    return this.specs.map((s) => this.placed.get(bpKey(s.file, s.line))?.view ?? { ...s, program: this.features.processBreakpoints ? programOfFile(s.file) : null });
   }
 
   async setBreakpoints(specs: BreakpointSpec[]): Promise<BreakpointView[]> {
@@ -321,7 +342,7 @@ export class DebugSession {
     }
     for (const [k, s] of want) {
       if (this.placed.has(k)) continue;
-      const view: BreakpointView = { ...s, program: programOfFile(s.file) };
+      const view: BreakpointView = { ...s, program: this.features.processBreakpoints ? programOfFile(s.file) : null };
       try {
         const abs = path.join(this.o.root, s.file);
         if (view.program) await this.loadProgram(view.program);
@@ -378,7 +399,7 @@ export class DebugSession {
     }
     // In a system call: the user program's frames below the kernel's (its call stack at the call).
     let userStackEnd: string | undefined;
-    if (d.kind !== 'user-fault' && d.kind !== 'panic' && frames.some((f) => f.func === 'syscall_dispatch' || f.func === 'syscall_dispatch_untraced')) {
+    if (this.features.processBreakpoints && d.kind !== 'user-fault' && d.kind !== 'panic' && frames.some((f) => f.func === 'syscall_dispatch' || f.func === 'syscall_dispatch_untraced')) {
       const u = await this.userFrames(threadId, frames.length).catch((e: Error) => {
         this.note(`user stack: ${e.message}`);
         return null;
@@ -521,6 +542,7 @@ export class DebugSession {
    */
   traceRecord(idText: string | undefined, cpuArg?: number): Promise<{ record: string; cpu: number; id: string }> {
     const gdb = this.needStopped();
+    if (!this.features.breakOnMessage) return Promise.reject(new Error('this kernel has no LaneOS trace rings (trace_rings, ipc_submit_recorded): trace records are LaneOS-only'));
     let id: bigint | undefined;
     if (idText !== undefined && idText !== '') {
       try {
@@ -632,7 +654,7 @@ export class DebugSession {
 
   private async cpus(selected: string): Promise<CpuThreadView[]> {
     try {
-      const cs = await describeCpus(this.gdb!);
+      const cs = await describeCpus(this.gdb!, this.features.cpuDescriptions ? LANEOS_CPU_EXPRESSIONS : null);
       await this.gdb!.selectThread(selected).catch(() => undefined);
       return cs.map((c) => ({ ...c, selected: c.threadId === selected }));
     } catch {
