@@ -208,7 +208,7 @@ export function typeSuffix(type: string | undefined): string {
 }
 
 /** No LaneOS aids (a kernel whose symbols could not be read). */
-export const NO_FEATURES: KernelFeatures = kernelFeatures(new Set(), false);
+export const NO_FEATURES: KernelFeatures = kernelFeatures(new Set());
 
 export interface RspLogEntry {
   time: number;

@@ -9,7 +9,9 @@
  * QEMU with an internal error, and hardware breakpoints on user-mode addresses may never fire. An
  * explicit accel "kvm" is kept (breakpoints then go to debug registers through the bridge).
  */
+import fs from 'node:fs';
 import path from 'node:path';
+import { elfIdent } from '../../../debugger/common/elf.js';
 import type { Events } from '../../common/contract.js';
 import {
   checkBreakpointSpecs,
@@ -41,13 +43,26 @@ export interface RunnerLike {
   stop(): Promise<void>;
 }
 
+/**
+ * The QEMU binary for debugging a kernel ELF: a 32-bit x86 kernel (EM_386) runs under
+ * qemu-system-i386 rather than the default qemu-system-x86_64, whose gdbstub always describes the
+ * 64-bit register file — gdb, told i386 by the ELF, then refuses it ("Remote 'g' packet reply is
+ * too long") and neither Lanescope's gdb nor the user's can debug. A binary the project chose
+ * otherwise is kept.
+ */
+export function debugQemuBinary(binary: string, elf: { bits: 32 | 64; machine: number } | null): string {
+  if (elf && elf.bits === 32 && elf.machine === 3 && path.basename(binary) === 'qemu-system-x86_64') return path.join(path.dirname(binary), 'qemu-system-i386');
+  return binary;
+}
+
 /** The project's QEMU config with a gdbstub on 127.0.0.1:port, the guest held at reset (-S). */
-export function debugQemuConfig(c: ProjectConfig, port: number): ProjectConfig {
+export function debugQemuConfig(c: ProjectConfig, port: number, elf: { bits: 32 | 64; machine: number } | null = null): ProjectConfig {
   const extra = c.qemu.extraArgs.filter((a, i, all) => a !== '-S' && a !== '-s' && all[i - 1] !== '-gdb' && a !== '-gdb');
   return {
     ...c,
     qemu: {
       ...c.qemu,
+      binary: debugQemuBinary(c.qemu.binary, elf),
       accel: c.qemu.accel === 'auto' ? 'tcg' : c.qemu.accel,
       gdb: { enabled: false, port: c.qemu.gdb.port },
       extraArgs: [...extra, '-gdb', `tcp:127.0.0.1:${port}`, '-S'],
@@ -93,7 +108,18 @@ export class DebugController {
     const accel = project.config.qemu.accel === 'auto' ? 'tcg' : project.config.qemu.accel;
     this.runner.checkCanStart();
     const hooks: DebugRunHooks = {
-      qemuConfig: (c) => debugQemuConfig(c, port),
+      qemuConfig: (c) => {
+        // (after the build: the ELF is the one about to boot)
+        let ident: { bits: 32 | 64; machine: number } | null = null;
+        try {
+          ident = elfIdent(new Uint8Array(fs.readFileSync(kernelElf)));
+        } catch {
+          /* not an ELF: the session says so */
+        }
+        const dc = debugQemuConfig(c, port, ident);
+        if (dc.qemu.binary !== c.qemu.binary) this.emit('notice', { level: 'info', message: `${elfRel} is a 32-bit x86 kernel: debugging it under ${dc.qemu.binary} (qemu-system-x86_64's gdbstub shows 64-bit registers gdb cannot use for it)` });
+        return dc;
+      },
       attach: () => {
         const session = DebugSession.create({
           endpoint: `tcp:127.0.0.1:${port}`,

@@ -25,7 +25,7 @@ import { connectFollower, type Follower } from '../../../debugger/node/follow.js
 import { GdbMi } from '../../../debugger/node/mi-driver.js';
 import { miList, miStr, miTuple, type MiTuple } from '../../../debugger/common/mi.js';
 import { printable } from '../../../debugger/common/rsp.js';
-import { parseElf, Symbolizer, PT_LOAD } from '../../../debugger/common/elf.js';
+import { elfSymbolNames, parseElf, Symbolizer, PT_LOAD } from '../../../debugger/common/elf.js';
 import { elfFdes, unwind, type Fde } from '../../../debugger/common/unwind.js';
 import { TraceRingLayout, type TraceRingField } from '../../../debugger/common/trace/layouts.gen.js';
 import {
@@ -137,7 +137,7 @@ export class DebugSession {
   static featuresOf(kernelElf: string, declared: boolean | null): KernelFeatures {
     if (declared !== null) return kernelFeatures(new Set(), declared);
     try {
-      return kernelFeatures(new Set(parseElf(new Uint8Array(fs.readFileSync(kernelElf))).symbols.map((x) => x.name)));
+      return kernelFeatures(elfSymbolNames(new Uint8Array(fs.readFileSync(kernelElf))));
     } catch {
       return NO_FEATURES;
     }

@@ -10,7 +10,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { spawn } from 'node:child_process';
+import { elfIdent, elfSymbolNames } from '../../../debugger/common/elf.js';
 import { startQemu, type Qemu } from '../../../debugger/node/qemu.js';
+import { debugQemuBinary } from '../../node/debug/controller.js';
 import { buildMb32, mb32Line } from '../../../debugger/test/fixtures/mb32/build.js';
 import { cpuSummary, kernelFeatures, typeSuffix, type DebugStatus } from '../../common/debug.js';
 import { validateProjectConfig } from '../../common/project.js';
@@ -79,6 +82,19 @@ describe('DebugSession on a 32-bit multiboot kernel that is not LaneOS (qemu-sys
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('its ELF32 symbols are read; it is not LaneOS; it is debugged under qemu-system-i386', () => {
+    const bytes = new Uint8Array(fs.readFileSync(elf));
+    const names = elfSymbolNames(bytes);
+    assert.ok(names.has('tick') && names.has('kmain') && names.has('ticks'), [...names].join(' '));
+    assert.deepEqual(elfIdent(bytes), { bits: 32, machine: 3 });
+    const f = DebugSession.featuresOf(elf, null);
+    assert.deepEqual([f.kernel, f.source, f.cpuDescriptions], ['other', 'symbols', false]);
+    assert.equal(debugQemuBinary('qemu-system-x86_64', elfIdent(bytes)), 'qemu-system-i386');
+    assert.equal(debugQemuBinary('/usr/bin/qemu-system-x86_64', elfIdent(bytes)), '/usr/bin/qemu-system-i386');
+    assert.equal(debugQemuBinary('qemu-system-x86_64', { bits: 64, machine: 62 }), 'qemu-system-x86_64');
+    assert.equal(debugQemuBinary('my-qemu', elfIdent(bytes)), 'my-qemu');
+  });
+
   it('stops at a breakpoint in its C source; CPUs show their frame, no LaneOS expression; value and type apart', async () => {
     let ready: (x: DebugStatus) => void = () => undefined;
     const stopped = new Promise<DebugStatus>((r) => (ready = r));
@@ -122,5 +138,35 @@ describe('DebugSession on a 32-bit multiboot kernel that is not LaneOS (qemu-sys
     assert.ok(regs.some((r) => r.name === 'eip' || r.name === 'eflags'), JSON.stringify(regs.map((r) => r.name)));
     const json = JSON.stringify(states);
     assert.doesNotMatch(json, /no member named|cpus\[/);
+  });
+
+  it("the user's own gdb through the bridge, the IDE attached: stop, break, continue, hit, detach; the IDE follows", async () => {
+    const before = states.filter((x) => x.phase === 'stopped' && x.stop && !x.stop.partial).length;
+    const out = await new Promise<string>((resolve) => {
+      const g = spawn('gdb', ['-nx', '-q', '-batch', '-ex', 'set pagination off', '-ex', `target remote :${s!.port}`, '-ex', 'break tick', '-ex', 'continue', '-ex', 'print n', '-ex', 'bt', '-ex', 'continue', '-ex', 'print n', '-ex', 'detach', elf], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let o = '';
+      g.stdout.on('data', (d: Buffer) => (o += d.toString()));
+      g.stderr.on('data', (d: Buffer) => (o += d.toString()));
+      const t = setTimeout(() => g.kill('SIGKILL'), 90000);
+      g.on('exit', () => {
+        clearTimeout(t);
+        resolve(o);
+      });
+    });
+    assert.doesNotMatch(out, /Cannot execute this command while the target is running|not being run|too long/, out);
+    assert.match(out, /Breakpoint \d+(\.\d+)?, tick \(n=\d+\)/, out);
+    assert.match(out, /#1 +kmain \(\) at \S*kernel\.c:\d+/, out);
+    const ns = [...out.matchAll(/^\$\d+ = (\d+)$/gm)].map((m) => Number(m[1]));
+    assert.equal(ns.length, 2, out);
+    assert.equal(ns[1], ns[0]! + 1, `the second continue hits the next tick: ${out}`);
+    assert.match(out, /Inferior 1 \(Remote target\) detached/, out);
+    // the IDE followed the user's runs: it is stopped in tick again, and still attached
+    const end = Date.now() + 30000;
+    while (states.filter((x) => x.phase === 'stopped' && x.stop && !x.stop.partial).length <= before && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    const last = states.at(-1)!;
+    assert.equal(last.phase, 'stopped', JSON.stringify(last).slice(0, 600));
+    assert.equal(last.stop?.frames[0]?.func, 'tick');
+    const v = await s!.evaluate(['n']);
+    assert.equal(Number(v[0]?.value), ns[1], JSON.stringify(v));
   });
 });
