@@ -97,6 +97,21 @@ interface ProgramSyms {
   code: [bigint, bigint][];
 }
 
+/**
+ * The kernel structures read by name through gdb to show a thread's user call stack ($cpu: the
+ * vCPU): its current thread, the registers the kernel saved at entry (struct regs at the top of
+ * the thread's kernel stack) and its process's name. app/test/unit/kernel-names.test.ts checks
+ * each against the built kernel's DWARF, as debugger/test/kernel-layout.test.ts does for the
+ * trace rings and the CPUs view.
+ */
+export const USER_FRAME_EXPRESSIONS = {
+  current: 'cpus[$cpu]->current',
+  hasProcess: '(unsigned long)(cpus[$cpu]->current && cpus[$cpu]->current->proc)',
+  regs: '((struct regs *)cpus[$cpu]->current->kstack_top - 1)',
+  regFields: ['cs', 'rip', 'rsp', 'rbp'] as const,
+  processName: 'cpus[$cpu]->current->proc->name',
+};
+
 /** How many of a ring's most recent bytes are searched for a record (debug.traceRecord). */
 const TRACE_TAIL_BYTES = 4096;
 
@@ -495,16 +510,17 @@ export class DebugSession {
   private async userFrames(threadId: string, firstLevel: number): Promise<{ frames: FrameView[]; why: string } | null> {
     const gdb = this.gdb!;
     const cpu = Number(threadId) - 1;
-    const cur = `cpus[${cpu}]->current`;
-    if (BigInt(await gdb.evaluate(`(unsigned long)(${cur} && ${cur}->proc)`)) === 0n) return null;
-    const regs = `((struct regs *)${cur}->kstack_top - 1)`;
-    const val = async (f: string) => BigInt.asUintN(64, BigInt(await gdb.evaluate(`(unsigned long)${regs}->${f}`)));
+    const E = USER_FRAME_EXPRESSIONS;
+    const at = (e: string) => e.replace(/\$cpu/g, String(cpu));
+    if (BigInt(await gdb.evaluate(at(E.hasProcess))) === 0n) return null;
+    const regs = at(E.regs);
+    const val = async (f: (typeof E.regFields)[number]) => BigInt.asUintN(64, BigInt(await gdb.evaluate(`(unsigned long)${regs}->${f}`)));
     const cs = await val('cs');
     if ((cs & 3n) !== 3n) return null;
     const rip = await val('rip');
     const rsp = await val('rsp');
     const rbp = await val('rbp');
-    const nameRaw = await gdb.evaluate(`${cur}->proc->name`);
+    const nameRaw = await gdb.evaluate(at(E.processName));
     const name = /"(.*?)"/.exec(nameRaw)?.[1] ?? nameRaw;
     const ps = this.programSymbols(name);
     const top: FrameView = { level: firstLevel, func: '??', addr: '0x' + rip.toString(16), inProject: false, space: name, user: true };
