@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import type { EventMessage, Events, ServerMessage } from '../../common/contract.js';
 import { validateProjectConfig } from '../../common/project.js';
 import { Backend } from '../../node/backend.js';
+import { guessDefaults } from '../../node/project.js';
 import { qemuArgs, qemuPreflight } from '../../node/qemu.js';
 
 const MESSAGE = 'bootsector: hello from a raw disk image\r\n';
@@ -92,6 +93,21 @@ test('qemu.drive and qemu.bios: argv, and preflight errors that name the file', 
     assert.ok(qemuPreflight(root, bios).includes('qemu.bios: fw/OVMF.fd does not exist (install the firmware or fix the path)'));
     assert.match(qemuArgs(root, { ...bios, qemu: { ...bios.qemu, bios: 'none' } }).join(' '), /-bios none/);
     assert.match(qemuArgs(root, { ...bios, qemu: { ...bios.qemu, bios: '/usr/share/qemu/bios.bin' } }).join(' '), /-bios \/usr\/share\/qemu\/bios\.bin/);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a folder without lanescope.json: a bootable raw image in build/ is proposed as qemu.drive, a data image is not', () => {
+  const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ls-disk-guess-')));
+  try {
+    fs.mkdirSync(path.join(root, 'build'));
+    fs.writeFileSync(path.join(root, 'build/a-data.img'), Buffer.alloc(4096));
+    assert.equal(guessDefaults(root).qemu.drive, null);
+    fs.writeFileSync(path.join(root, 'build/os.img'), bootSector());
+    const c = guessDefaults(root);
+    assert.equal(c.qemu.drive, 'build/os.img');
+    assert.deepEqual(qemuPreflight(root, c).filter((m) => /qemu\.drive|to say what to boot/.test(m)), []);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
