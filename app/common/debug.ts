@@ -118,6 +118,8 @@ export interface StopInfo {
   hit?: { file: string; line: number };
   /** Why the user stack below a system call ends where it does (when user frames were added). */
   userStackEnd?: string;
+  /** The bridge client (a user's gdb) whose continue/step led to this stop; absent when it was Lanescope's. */
+  runBy?: number;
 }
 
 export type DebugPhase = 'off' | 'starting' | 'running' | 'stopped' | 'ended';

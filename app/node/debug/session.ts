@@ -142,6 +142,8 @@ export class DebugSession {
   private started = false;
   /** Set while we interrupt the target ourselves (breakpoints changed while running). */
   private internalStop: ((t: MiTuple) => void) | undefined;
+  /** Bridge client that started the current run (ours is follower.clientId). */
+  private runBy = 0;
 
   private constructor(private readonly o: DebugSessionOptions) {
     this.specs = o.breakpoints;
@@ -237,6 +239,10 @@ export class DebugSession {
       this.ring.push({ time: Date.now(), dir: 'target->bridge', client: 0, text: `⚠ protocol error: ${e.message}`, size: 0 });
     });
     bridge.on('client-connected', () => this.publish());
+    // who started the run that ends in the next stop (0: the bridge resuming after a transparent pause)
+    bridge.on('running', (e: { client: number }) => {
+      if (e.client !== 0) this.runBy = e.client;
+    });
     bridge.on('client-disconnected', () => this.publish());
 
     const gdb = await GdbMi.start({ cwd: this.o.root, timeoutMs: 60000, ...(this.o.gdbPath ? { gdbPath: this.o.gdbPath } : {}) });
@@ -446,6 +452,11 @@ export class DebugSession {
     const prevCpus = (this.stop?.cpus ?? []).map((c) => ({ ...c, selected: c.threadId === threadId }));
     const stop: StopInfo = { reason, description, threadId, frames, selectedLevel, locals: [], cpus: prevCpus, location, kind: d.kind, stopId: gen, partial: true };
     if (hit) stop.hit = { file: hit.file, line: hit.line };
+    if (this.runBy && this.follower && this.runBy !== this.follower.clientId) {
+      // the run was the user's gdb's (Lanescope's followed it): say so
+      stop.runBy = this.runBy;
+      stop.description += ` · run by the user's gdb (client #${this.runBy})`;
+    }
     if (userStackEnd) stop.userStackEnd = userStackEnd;
     if (gen !== this.stopGen || (this.phase as DebugPhase) === 'ended') return;
     this.stop = stop;

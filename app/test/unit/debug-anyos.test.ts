@@ -117,6 +117,7 @@ describe('DebugSession on a 32-bit multiboot kernel that is not LaneOS (qemu-sys
     assert.equal(st.features?.cpuDescriptions, false);
     const stop = st.stop!;
     assert.equal(stop.kind, 'breakpoint', stop.description);
+    assert.equal(stop.runBy, undefined, 'Lanescope ran it');
     assert.deepEqual(stop.location, { file: 'kernel.c', line });
     assert.equal(stop.frames[0]?.func, 'tick');
     assert.ok(stop.frames.some((f) => f.func === 'kmain'), JSON.stringify(stop.frames));
@@ -162,10 +163,17 @@ describe('DebugSession on a 32-bit multiboot kernel that is not LaneOS (qemu-sys
     assert.match(out, /Inferior 1 \(Remote target\) detached/, out);
     // the IDE followed the user's runs: it is stopped in tick again, and still attached
     const end = Date.now() + 30000;
-    while (states.filter((x) => x.phase === 'stopped' && x.stop && !x.stop.partial).length <= before && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    const settled = () => {
+      const l = states.at(-1);
+      return states.filter((x) => x.phase === 'stopped' && x.stop && !x.stop.partial).length > before && l?.phase === 'stopped' && !l.stop?.partial;
+    };
+    while (!settled() && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
     const last = states.at(-1)!;
     assert.equal(last.phase, 'stopped', JSON.stringify(last).slice(0, 600));
     assert.equal(last.stop?.frames[0]?.func, 'tick');
+    // and says who ran the target into this stop
+    assert.match(last.stop?.description ?? '', /run by the user's gdb \(client #\d+\)/, last.stop?.description);
+    assert.ok((last.stop?.runBy ?? 0) >= 2);
     const v = await s!.evaluate(['n']);
     assert.equal(Number(v[0]?.value), ns[1], JSON.stringify(v));
   });
