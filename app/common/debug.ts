@@ -74,6 +74,8 @@ export interface CpuThreadView {
   tid?: number;
   idle?: boolean;
   error?: string;
+  /** Where the CPU is: "func at file:line" or its pc (what any kernel shows). */
+  frame?: string;
   /** This CPU is the one that stopped / is selected. */
   selected: boolean;
 }
@@ -116,6 +118,8 @@ export interface StopInfo {
   hit?: { file: string; line: number };
   /** Why the user stack below a system call ends where it does (when user frames were added). */
   userStackEnd?: string;
+  /** The bridge client (a user's gdb) whose continue/step led to this stop; absent when it was Lanescope's. */
+  runBy?: number;
 }
 
 export type DebugPhase = 'off' | 'starting' | 'running' | 'stopped' | 'ended';
@@ -144,9 +148,69 @@ export interface DebugStatus {
   /** Number of gdbs attached to the bridge (ours included). */
   clients?: number;
   accel?: string;
+  /** What this kernel provides beyond CPU, frames and registers (absent: none). */
+  features?: KernelFeatures;
   /** Monotonic counter so the renderer can ignore stale snapshots. */
   seq: number;
 }
+
+/**
+ * LaneOS-only debugging aids, each on only when the kernel has what it needs. Any other kernel
+ * gets what every kernel has: CPUs (as gdb threads, with their frame), frames, locals, registers.
+ */
+export interface KernelFeatures {
+  /** 'laneos' when the kernel's symbols (or lanescope.json debug.laneos) say so. */
+  kernel: 'laneos' | 'other';
+  /** Where it was learned: 'symbols' of the kernel ELF or 'lanescope.json'. */
+  source: 'symbols' | 'lanescope.json';
+  /** The CPUs panel names each CPU's thread and process (LaneOS cpus[n]->current). */
+  cpuDescriptions: boolean;
+  /** A breakpoint under programs/<name>/ holds only in that program's process; user stacks below system calls. */
+  processBreakpoints: boolean;
+  /** The automatic breakpoint on process_user_fault (a user program's fault stops at its line). */
+  userFault: boolean;
+  /** Break on next message (ipc_submit_recorded) and trace records from the kernel's rings. */
+  breakOnMessage: boolean;
+}
+
+/**
+ * LaneOS's mark: its per-CPU array, the system call entry and the user-fault path, together (a
+ * `cpus` array alone is common — xv6 has one, of another shape — so it proves nothing).
+ */
+export const LANEOS_SYMBOLS = ['cpus', 'syscall_dispatch', 'process_user_fault'] as const;
+/** What Break on next message needs beyond the mark: the IPC submit hook and the trace rings. */
+export const MESSAGE_BREAK_SYMBOLS = ['ipc_submit_recorded', 'trace_rings'] as const;
+
+/**
+ * The features of a kernel from the names in its ELF symbol table, or as lanescope.json's
+ * debug.laneos declares (true: all of them; false: none; null: from the symbols).
+ */
+export function kernelFeatures(symbols: ReadonlySet<string>, declared: boolean | null = null): KernelFeatures {
+  if (declared !== null) {
+    return { kernel: declared ? 'laneos' : 'other', source: 'lanescope.json', cpuDescriptions: declared, processBreakpoints: declared, userFault: declared, breakOnMessage: declared };
+  }
+  const laneos = LANEOS_SYMBOLS.every((n) => symbols.has(n));
+  const messages = laneos && MESSAGE_BREAK_SYMBOLS.every((n) => symbols.has(n));
+  return { kernel: laneos ? 'laneos' : 'other', source: 'symbols', cpuDescriptions: laneos, processBreakpoints: laneos, userFault: laneos, breakOnMessage: messages };
+}
+
+/**
+ * What the CPUs panel says of a CPU: with LaneOS's descriptions, its thread and process; on any
+ * other kernel (or before LaneOS's scheduler runs) where the CPU is — never a LaneOS expression's error.
+ */
+export function cpuSummary(c: CpuThreadView, features: KernelFeatures | undefined): string {
+  if (features?.cpuDescriptions && c.process !== undefined) return c.idle ? 'idle' : `${c.process} (pid ${c.pid}, tid ${c.tid})`;
+  if (features?.cpuDescriptions && c.error) return c.error;
+  return c.frame ?? '';
+}
+
+/** A variable's type as shown after its value: set apart (`642 : int`, never `642int`). */
+export function typeSuffix(type: string | undefined): string {
+  return type ? ` : ${type}` : '';
+}
+
+/** No LaneOS aids (a kernel whose symbols could not be read). */
+export const NO_FEATURES: KernelFeatures = kernelFeatures(new Set());
 
 export interface RspLogEntry {
   time: number;

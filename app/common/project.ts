@@ -26,6 +26,13 @@ export interface QemuConfig {
   initrd: string | null;
   append: string | null;
   iso: string | null;
+  /**
+   * A raw disk image the guest boots from (boot sector + kernel, as many hobby OSes are made):
+   * `-drive file=…,format=raw,index=0,media=disk` and `-boot c`.
+   */
+  drive: string | null;
+  /** Firmware: a file (in the project, or an absolute path such as /usr/share/ovmf/OVMF.fd) or "none"; null = QEMU's default (SeaBIOS on x86). */
+  bios: string | null;
   devices: string[];
   serial: QemuSerialPort[];
   extraArgs: string[];
@@ -44,7 +51,12 @@ export interface ProjectConfig {
   target: TargetKind;
   qemu: QemuConfig;
   serial: SerialConfig;
-  debug: { elf: string | null };
+  /**
+   * elf: the kernel ELF with symbols. laneos: the kernel provides LaneOS's debugging aids (CPU
+   * descriptions, process-aware breakpoints, the user-fault stop, Break on next message); null =
+   * detect them from the ELF's symbols.
+   */
+  debug: { elf: string | null; laneos: boolean | null };
 }
 
 export const PROJECT_FILE = 'lanescope.json';
@@ -70,13 +82,15 @@ export function defaultProjectConfig(name = 'project'): ProjectConfig {
       initrd: null,
       append: null,
       iso: null,
+      drive: null,
+      bios: null,
       devices: [],
       serial: [{ kind: 'console' }],
       extraArgs: [],
       gdb: { enabled: false, port: 1234 },
     },
     serial: { port: '/dev/ttyUSB0', baud: 115200 },
-    debug: { elf: null },
+    debug: { elf: null, laneos: null },
   };
 }
 
@@ -156,7 +170,7 @@ export function validateProjectConfig(raw: unknown, fallbackName = 'project'): {
       const v = str(q, k, where, false);
       if (v) c.qemu[k] = v;
     }
-    for (const k of ['kernel', 'initrd', 'append', 'iso'] as const) {
+    for (const k of ['kernel', 'initrd', 'append', 'iso', 'drive', 'bios'] as const) {
       const v = str(q, k, where, true);
       if (v !== undefined) c.qemu[k] = v;
     }
@@ -232,6 +246,9 @@ export function validateProjectConfig(raw: unknown, fallbackName = 'project'): {
   if (d) {
     const elf = str(d, 'elf', 'debug.', true);
     if (elf !== undefined) c.debug.elf = elf;
+    const l = d['laneos'];
+    if (l === null || typeof l === 'boolean') c.debug.laneos = l;
+    else if (l !== undefined) errors.push('debug.laneos: must be true, false or null (detect from the kernel ELF)');
   }
   return { config: c, errors };
 }
@@ -239,6 +256,14 @@ export function validateProjectConfig(raw: unknown, fallbackName = 'project'): {
 /** Checks that a config can boot a QEMU target; returns user-facing problems (empty = ok). */
 export function qemuBootProblems(c: ProjectConfig): string[] {
   const p: string[] = [];
-  if (!c.qemu.kernel && !c.qemu.iso) p.push('lanescope.json: qemu.kernel or qemu.iso must be set to boot the target');
+  if (!hasBootSource(c)) p.push('lanescope.json: set qemu.kernel, qemu.iso or qemu.drive (a raw disk image) to say what to boot');
   return p;
+}
+
+/** QEMU options in extraArgs that name what to boot by themselves. */
+const BOOT_ARGS = ['-kernel', '-cdrom', '-drive', '-hda', '-fda', '-bios', '-pflash'];
+
+/** The config says what to boot: a kernel, an ISO, a raw disk image, or its own boot options in extraArgs. */
+export function hasBootSource(c: ProjectConfig): boolean {
+  return !!(c.qemu.kernel || c.qemu.iso || c.qemu.drive || c.qemu.extraArgs.some((a) => BOOT_ARGS.includes(a)));
 }

@@ -13,6 +13,36 @@ import { atomicWriteFile } from './tempfiles.js';
 const HIDDEN = new Set(['.git', 'node_modules', '.lanescope-state']);
 const MAX_FILE = 8 * 1024 * 1024;
 
+/** A raw disk image (*.img, *.bin) at the root or in build/ whose first sector ends in 0x55 0xAA; null when none. */
+function bootableImage(root: string): string | null {
+  for (const dir of ['build', '.']) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(path.join(root, dir)).filter((n) => /\.(img|bin)$/i.test(n)).sort();
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const abs = path.join(root, dir, n);
+      try {
+        const st = fs.statSync(abs);
+        if (!st.isFile() || st.size < 512) continue;
+        const b = Buffer.alloc(512);
+        const fd = fs.openSync(abs, 'r');
+        try {
+          fs.readSync(fd, b, 0, 512, 0);
+        } finally {
+          fs.closeSync(fd);
+        }
+        if (b[510] === 0x55 && b[511] === 0xaa) return dir === '.' ? n : `${dir}/${n}`;
+      } catch {
+        /* unreadable: next */
+      }
+    }
+  }
+  return null;
+}
+
 /** Sensible defaults for a folder without lanescope.json, guessed from what is in it. */
 export function guessDefaults(root: string): ProjectConfig {
   const c = defaultProjectConfig(path.basename(root));
@@ -21,6 +51,7 @@ export function guessDefaults(root: string): ProjectConfig {
   for (const k of ['build/kernel/lanes32.elf', 'build/kernel.elf', 'kernel.elf', 'build/kernel']) if (has(k)) { c.qemu.kernel = k; break; }
   for (const k of ['build/initrd.tar', 'initrd.tar', 'build/initrd']) if (has(k)) { c.qemu.initrd = k; break; }
   if (!c.qemu.kernel) for (const k of ['build/lanes.iso', 'build/os.iso', 'os.iso']) if (has(k)) { c.qemu.iso = k; break; }
+  if (!c.qemu.kernel && !c.qemu.iso) c.qemu.drive = bootableImage(root);
   return c;
 }
 

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ProjectConfig } from '../common/project.js';
+import { hasBootSource, type ProjectConfig } from '../common/project.js';
 import { resolveInProject } from './paths.js';
 import { spawnManaged, type ManagedProcess } from './proc.js';
 
@@ -45,9 +45,21 @@ export function qemuArgs(root: string, c: ProjectConfig): string[] {
   if (q.initrd) a.push('-initrd', resolveInProject(root, q.initrd));
   if (q.append) a.push('-append', q.append);
   if (q.iso) a.push('-cdrom', resolveInProject(root, q.iso), ...(q.kernel ? [] : ['-boot', 'd']));
+  if (q.drive) a.push('-drive', `file=${driveFileArg(resolveInProject(root, q.drive))},format=raw,index=0,media=disk`, ...(q.kernel || q.iso ? [] : ['-boot', 'c']));
+  if (q.bios) a.push('-bios', q.bios === 'none' ? 'none' : biosPath(root, q.bios));
   if (q.gdb.enabled) a.push('-gdb', `tcp:127.0.0.1:${q.gdb.port}`);
   a.push(...q.extraArgs);
   return a;
+}
+
+/** A file name inside -drive's comma-separated option list: commas are doubled. */
+function driveFileArg(p: string): string {
+  return p.replace(/,/g, ',,');
+}
+
+/** qemu.bios: an absolute path (system firmware) as is, anything else inside the project. */
+function biosPath(root: string, bios: string): string {
+  return path.isAbsolute(bios) ? bios : resolveInProject(root, bios);
 }
 
 /** Finds an executable on PATH (or checks an explicit path); null when missing. */
@@ -64,17 +76,39 @@ export function findExecutable(name: string): string | null {
   return null;
 }
 
+/**
+ * A raw disk image holds whole 512-byte sectors; one the BIOS boots from ends its first sector with
+ * the boot signature 0x55 0xAA (checked only when the image is what boots, under the default BIOS).
+ */
+function driveProblems(abs: string, rel: string, size: number, bootsFromIt: boolean): string[] {
+  if (size < 512) return [`qemu.drive: ${rel} is ${size} bytes; a raw disk image holds at least one 512-byte sector`];
+  if (!bootsFromIt) return [];
+  const sector = Buffer.alloc(512);
+  const fd = fs.openSync(abs, 'r');
+  try {
+    fs.readSync(fd, sector, 0, 512, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (sector[510] !== 0x55 || sector[511] !== 0xaa) return [`qemu.drive: ${rel} has no boot signature (bytes 510–511 are not 0x55 0xAA): the BIOS will not boot it`];
+  return [];
+}
+
 /** Checks files QEMU will need; returns user-facing problems. */
 export function qemuPreflight(root: string, c: ProjectConfig): string[] {
   const problems: string[] = [];
   if (!findExecutable(c.qemu.binary))
     problems.push(`QEMU was not found: "${c.qemu.binary}" is not on PATH. Install it (Debian: apt install qemu-system-x86) or set qemu.binary in lanescope.json.`);
-  if (!c.qemu.kernel && !c.qemu.iso) problems.push('lanescope.json: set qemu.kernel (and qemu.initrd) or qemu.iso to say what to boot.');
-  for (const [field, p] of [['qemu.kernel', c.qemu.kernel], ['qemu.initrd', c.qemu.initrd], ['qemu.iso', c.qemu.iso]] as const) {
+  if (!hasBootSource(c)) problems.push('lanescope.json: set qemu.kernel (and qemu.initrd), qemu.iso or qemu.drive (a raw disk image) to say what to boot.');
+  const bios = c.qemu.bios && c.qemu.bios !== 'none' ? c.qemu.bios : null;
+  for (const [field, p] of [['qemu.kernel', c.qemu.kernel], ['qemu.initrd', c.qemu.initrd], ['qemu.iso', c.qemu.iso], ['qemu.drive', c.qemu.drive], ['qemu.bios', bios]] as const) {
     if (!p) continue;
     try {
-      const abs = resolveInProject(root, p);
-      if (!fs.existsSync(abs)) problems.push(`${field}: ${p} does not exist (did the build produce it?)`);
+      const abs = field === 'qemu.bios' ? biosPath(root, p) : resolveInProject(root, p);
+      const st = fs.statSync(abs, { throwIfNoEntry: false });
+      if (!st) problems.push(`${field}: ${p} does not exist (${field === 'qemu.bios' ? 'install the firmware or fix the path' : 'did the build produce it?'})`);
+      else if (!st.isFile()) problems.push(`${field}: ${p} is not a file`);
+      else if (field === 'qemu.drive') problems.push(...driveProblems(abs, p, st.size, !c.qemu.kernel && !c.qemu.iso && !c.qemu.bios));
     } catch (e) {
       problems.push(`${field}: ${(e as Error).message}`);
     }

@@ -426,3 +426,51 @@ function joinPath(dir: string, name: string): string {
   if (!dir || name.startsWith('/')) return name;
   return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
 }
+
+/** The ELF header's class and machine (EM_386 = 3, EM_X86_64 = 62, EM_AARCH64 = 183, EM_RISCV = 243), of ELF32 or ELF64. */
+export function elfIdent(bytes: Uint8Array): { bits: 32 | 64; machine: number } {
+  if (bytes.length < 52 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) throw new ElfError('not an ELF file (bad magic or too short)');
+  if (bytes[4] !== 1 && bytes[4] !== 2) throw new ElfError(`EI_CLASS is ${bytes[4]}: neither ELF32 nor ELF64`);
+  if (bytes[5] !== 1) throw new ElfError(`EI_DATA is ${bytes[5]}; only little-endian ELF is supported`);
+  return { bits: bytes[4] === 1 ? 32 : 64, machine: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint16(18, true) };
+}
+
+/**
+ * The names in an ELF32 or ELF64 file's symbol tables (SHT_SYMTAB, SHT_DYNSYM) — enough to tell
+ * which kernel it is without parsing the rest (parseElf reads ELF64 only). Bad offsets end the
+ * walk (the names found so far are returned).
+ */
+export function elfSymbolNames(bytes: Uint8Array): Set<string> {
+  const { bits } = elfIdent(bytes);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const w = bits === 64;
+  const word = (o: number) => (w ? Number(dv.getBigUint64(o, true)) : dv.getUint32(o, true));
+  const names = new Set<string>();
+  const shoff = word(w ? 0x28 : 0x20);
+  const shentsize = dv.getUint16(w ? 0x3a : 0x2e, true);
+  const shnum = dv.getUint16(w ? 0x3c : 0x30, true);
+  const sh = (i: number) => {
+    const o = shoff + i * shentsize;
+    if (o + shentsize > bytes.length) throw new ElfError(`section header ${i} lies outside the file`);
+    return { type: dv.getUint32(o + 4, true), offset: word(o + (w ? 24 : 16)), size: word(o + (w ? 32 : 20)), link: dv.getUint32(o + (w ? 40 : 24), true), entsize: word(o + (w ? 56 : 36)) };
+  };
+  const dec = new TextDecoder();
+  try {
+    for (let i = 0; i < shnum; i++) {
+      const s = sh(i);
+      if (s.type !== 2 && s.type !== 11) continue; // SHT_SYMTAB, SHT_DYNSYM
+      const str = sh(s.link);
+      const ent = s.entsize || (w ? 24 : 16);
+      for (let o = s.offset + ent; o + ent <= s.offset + s.size && o + 4 <= bytes.length; o += ent) {
+        const at = str.offset + dv.getUint32(o, true);
+        if (at >= bytes.length) continue;
+        let end = at;
+        while (end < bytes.length && bytes[end] !== 0) end++;
+        if (end > at) names.add(dec.decode(bytes.subarray(at, end)));
+      }
+    }
+  } catch {
+    /* a damaged table: what was read */
+  }
+  return names;
+}

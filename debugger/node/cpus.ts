@@ -5,10 +5,12 @@
  * QEMU's gdbstub shows vCPU n as thread n+1 ("CPU#n [running]"). For each, gdb
  * evaluates the kernel's per-CPU data (LaneOS: `cpus[n]->current`, its `tid`, its
  * process's `pid` and `name`, and whether it is the CPU's idle thread). The expressions
- * are parameters so another kernel (or a renamed field) only needs a different table.
+ * are parameters so another kernel (or a renamed field) only needs a different table; with none
+ * (a kernel without LaneOS's cpus[]) each CPU shows only what every kernel has: QEMU's text and
+ * the frame it is in.
  */
 import type { GdbMi } from './mi-driver.js';
-import { miStr } from '../common/mi.js';
+import { miStr, miTuple, type MiValue } from '../common/mi.js';
 
 export interface CpuExpressions {
   /** Each gets the CPU index substituted for `$cpu`. */
@@ -39,9 +41,23 @@ export interface CpuView {
   idle?: boolean;
   /** Why the kernel fields are missing (e.g. before the scheduler runs). */
   error?: string;
+  /** Where the CPU is, from gdb's thread list: "func at file:line", or its pc. */
+  frame?: string;
 }
 
-export async function describeCpus(gdb: GdbMi, exprs: CpuExpressions = LANEOS_CPU_EXPRESSIONS): Promise<CpuView[]> {
+/** "func at file:line" (or "func at 0xADDR", or the pc) from a thread's MI frame. */
+function frameText(f: MiValue | undefined): string | undefined {
+  const t = miTuple(f);
+  if (!t) return undefined;
+  const func = miStr(t.func);
+  const file = miStr(t.file);
+  const line = miStr(t.line);
+  const addr = miStr(t.addr);
+  if (func && func !== '??') return `${func} at ${file ? `${file.split('/').pop()}:${line ?? '?'}` : addr ?? '?'}`;
+  return addr;
+}
+
+export async function describeCpus(gdb: GdbMi, exprs: CpuExpressions | null = LANEOS_CPU_EXPRESSIONS): Promise<CpuView[]> {
   const info = await gdb.threadInfo();
   const out: CpuView[] = [];
   for (const t of info.threads) {
@@ -50,6 +66,12 @@ export async function describeCpus(gdb: GdbMi, exprs: CpuExpressions = LANEOS_CP
     const m = /CPU#(\d+)/.exec(qemu);
     const cpu = m ? Number(m[1]) : Number(threadId) - 1;
     const view: CpuView = { threadId, cpu, qemu };
+    const where = frameText(t.frame);
+    if (where) view.frame = where;
+    if (!exprs) {
+      out.push(view);
+      continue;
+    }
     const ev = (e: string) => gdb.evaluate(e.replace(/\$cpu/g, String(cpu)));
     try {
       if (BigInt(await ev(exprs.current)) === 0n) {

@@ -9,6 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 
 export interface QemuOptions {
+  /** QEMU binary (default qemu-system-x86_64; qemu-system-i386 for a 32-bit kernel). */
+  binary?: string;
   kernel?: string;
   initrd?: string;
   append?: string;
@@ -64,7 +66,8 @@ export async function startQemu(opts: QemuOptions = {}): Promise<Qemu> {
   if (opts.initrd) args.push('-initrd', opts.initrd);
   if (opts.append) args.push('-append', opts.append);
   args.push(...(opts.args ?? []));
-  const proc = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const binary = opts.binary ?? 'qemu-system-x86_64';
+  const proc = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => { out += d.toString('latin1'); });
   proc.stderr!.on('data', (d: Buffer) => { out += d.toString('latin1'); });
@@ -77,7 +80,7 @@ export async function startQemu(opts: QemuOptions = {}): Promise<Qemu> {
   let exitedEarly = false;
   void exited.then(() => { exitedEarly = true; });
   for (;;) {
-    if (exitedEarly) throw new Error(`qemu-system-x86_64 exited before its gdbstub came up:\n${out}`);
+    if (exitedEarly) throw new Error(`${binary} exited before its gdbstub came up:\n${out}`);
     if (await canConnect(opts.gdbUnixSocket ?? port)) break;
     if (Date.now() > deadline) {
       proc.kill('SIGKILL');

@@ -17,6 +17,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { elfIdent } from '../../../debugger/common/elf.js';
 import type { Events } from '../../common/contract.js';
 import {
   checkBreakpointSpecs,
@@ -47,14 +48,27 @@ export interface RunnerLike {
   stop(): Promise<void>;
 }
 
+/**
+ * The QEMU binary for debugging a kernel ELF: a 32-bit x86 kernel (EM_386) runs under
+ * qemu-system-i386 rather than the default qemu-system-x86_64, whose gdbstub always describes the
+ * 64-bit register file — gdb, told i386 by the ELF, then refuses it ("Remote 'g' packet reply is
+ * too long") and neither Lanescope's gdb nor the user's can debug. A binary the project chose
+ * otherwise is kept.
+ */
+export function debugQemuBinary(binary: string, elf: { bits: 32 | 64; machine: number } | null): string {
+  if (elf && elf.bits === 32 && elf.machine === 3 && path.basename(binary) === 'qemu-system-x86_64') return path.join(path.dirname(binary), 'qemu-system-i386');
+  return binary;
+}
+
 /** The project's QEMU config with a gdbstub on the Unix socket `gdbSocket`, the guest held at reset (-S). */
-export function debugQemuConfig(c: ProjectConfig, gdbSocket: string): ProjectConfig {
+export function debugQemuConfig(c: ProjectConfig, gdbSocket: string, elf: { bits: 32 | 64; machine: number } | null = null): ProjectConfig {
   const extra = c.qemu.extraArgs.filter((a, i, all) => a !== '-S' && a !== '-s' && all[i - 1] !== '-gdb' && a !== '-gdb');
   if (/[,=]/.test(gdbSocket)) throw new Error(`the debug socket path ${gdbSocket} cannot be given to QEMU (it holds , or =)`);
   return {
     ...c,
     qemu: {
       ...c.qemu,
+      binary: debugQemuBinary(c.qemu.binary, elf),
       accel: c.qemu.accel === 'auto' ? 'tcg' : c.qemu.accel,
       gdb: { enabled: false, port: c.qemu.gdb.port },
       extraArgs: [...extra, '-chardev', `socket,id=lanescope-gdb,path=${gdbSocket},server=on,wait=off`, '-gdb', 'chardev:lanescope-gdb', '-S'],
@@ -105,7 +119,18 @@ export class DebugController {
     const accel = project.config.qemu.accel === 'auto' ? 'tcg' : project.config.qemu.accel;
     this.runner.checkCanStart();
     const hooks: DebugRunHooks = {
-      qemuConfig: (c) => debugQemuConfig(c, gdbSocket),
+      qemuConfig: (c) => {
+        // (after the build: the ELF is the one about to boot)
+        let ident: { bits: 32 | 64; machine: number } | null = null;
+        try {
+          ident = elfIdent(new Uint8Array(fs.readFileSync(kernelElf)));
+        } catch {
+          /* not an ELF: the session says so */
+        }
+        const dc = debugQemuConfig(c, gdbSocket, ident);
+        if (dc.qemu.binary !== c.qemu.binary) this.emit('notice', { level: 'info', message: `${elfRel} is a 32-bit x86 kernel: debugging it under ${dc.qemu.binary} (qemu-system-x86_64's gdbstub shows 64-bit registers gdb cannot use for it)` });
+        return dc;
+      },
       attach: () => {
         const session = DebugSession.create({
           endpoint: `unix:${gdbSocket}`,
@@ -115,6 +140,7 @@ export class DebugController {
           programsDir: path.resolve(path.dirname(kernelElf), '../programs'),
           breakpoints: this.specs,
           accel,
+          laneos: project.config.debug.laneos,
           onState: (s) => this.publish(s),
           onRsp: (entries) => this.emit('debug.rsp', { entries }),
           onEnded: (why) => {

@@ -20,18 +20,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Bridge, type PacketLogEntry } from '../../../debugger/node/bridge.js';
-import { describeCpus } from '../../../debugger/node/cpus.js';
+import { describeCpus, LANEOS_CPU_EXPRESSIONS } from '../../../debugger/node/cpus.js';
 import { connectFollower, type Follower } from '../../../debugger/node/follow.js';
 import { GdbMi } from '../../../debugger/node/mi-driver.js';
 import { miList, miStr, miTuple, type MiTuple } from '../../../debugger/common/mi.js';
 import { printable } from '../../../debugger/common/rsp.js';
-import { parseElf, Symbolizer, PT_LOAD } from '../../../debugger/common/elf.js';
+import { elfSymbolNames, parseElf, Symbolizer, PT_LOAD } from '../../../debugger/common/elf.js';
 import { elfFdes, unwind, type Fde } from '../../../debugger/common/unwind.js';
 import { TraceRingLayout, type TraceRingField } from '../../../debugger/common/trace/layouts.gen.js';
 import {
   describeStop,
   interestingRegisters,
   isUserAddress,
+  kernelFeatures,
+  NO_FEATURES,
+  type KernelFeatures,
   mapFrame,
   mapVariable,
   parseAddress,
@@ -80,6 +83,8 @@ export interface DebugSessionOptions {
   /** Continue the guest right after setup (default true). */
   autoContinue?: boolean;
   connectTimeoutMs?: number;
+  /** lanescope.json debug.laneos: the LaneOS aids on (true) / off (false) / from the ELF's symbols (null, default). */
+  laneos?: boolean | null;
 }
 
 interface Placed {
@@ -136,13 +141,28 @@ export class DebugSession {
   private queue: Promise<unknown> = Promise.resolve();
   private stopGen = 0;
   private specs: BreakpointSpec[];
+  /** The LaneOS aids this kernel has (kernelFeatures: from its symbols or lanescope.json). */
+  features: KernelFeatures = NO_FEATURES;
   /** gdb has resumed the target at least once (setup is over). */
   private started = false;
   /** Set while we interrupt the target ourselves (breakpoints changed while running). */
   private internalStop: ((t: MiTuple) => void) | undefined;
+  /** Bridge client that started the current run (ours is follower.clientId). */
+  private runBy = 0;
 
   private constructor(private readonly o: DebugSessionOptions) {
     this.specs = o.breakpoints;
+    this.features = DebugSession.featuresOf(o.kernelElf, o.laneos ?? null);
+  }
+
+  /** The kernel's LaneOS aids: declared, or from the names in its ELF symbol table (none when unreadable). */
+  static featuresOf(kernelElf: string, declared: boolean | null): KernelFeatures {
+    if (declared !== null) return kernelFeatures(new Set(), declared);
+    try {
+      return kernelFeatures(elfSymbolNames(new Uint8Array(fs.readFileSync(kernelElf))));
+    } catch {
+      return NO_FEATURES;
+    }
   }
 
   /** Creates and starts a session; resolves once it is set up (or ended with the reason). */
@@ -185,6 +205,7 @@ export class DebugSession {
       seq: ++this.seq,
       elf: this.o.kernelElf,
       accel: this.o.accel,
+      features: this.features,
     };
     if (this.port !== undefined && this.phase !== 'ended') st.port = this.port;
     if (this.stop && this.phase === 'stopped') st.stop = this.stop;
@@ -231,6 +252,10 @@ export class DebugSession {
       this.ring.push({ time: Date.now(), dir: 'target->bridge', client: 0, text: `⚠ protocol error: ${e.message}`, size: 0 });
     });
     bridge.on('client-connected', () => this.publish());
+    // who started the run that ends in the next stop (0: the bridge resuming after a transparent pause)
+    bridge.on('running', (e: { client: number }) => {
+      if (e.client !== 0) this.runBy = e.client;
+    });
     bridge.on('client-disconnected', () => this.publish());
 
     const gdb = await GdbMi.start({ cwd: this.o.root, timeoutMs: 60000, ...(this.o.gdbPath ? { gdbPath: this.o.gdbPath } : {}) });
@@ -260,7 +285,9 @@ export class DebugSession {
     await gdb.loadFile(this.o.kernelElf);
     this.follower = await connectFollower(bridge, gdb);
     // Automatic breakpoints: a kernel panic and a user-space fault stop in the debugger.
-    for (const [fn, what] of [['panic', 'panic'], ['panic_regs', 'panic'], ['process_user_fault', 'user-fault']] as const) {
+    // (the user-fault path only where the kernel is LaneOS: features)
+    const auto = [['panic', 'panic'], ['panic_regs', 'panic'], ...(this.features.userFault ? [['process_user_fault', 'user-fault'] as const] : [])] as const;
+    for (const [fn, what] of auto) {
       try {
         const b = await gdb.breakInsert(fn);
         if (miStr(b.number)) this.special.set(miStr(b.number)!, what);
@@ -296,7 +323,7 @@ export class DebugSession {
   // ---------------------------------------------------------------- breakpoints
 
   private breakpointViews(): BreakpointView[] {
-    return this.specs.map((s) => this.placed.get(bpKey(s.file, s.line))?.view ?? { ...s, program: programOfFile(s.file) });
+    return this.specs.map((s) => this.placed.get(bpKey(s.file, s.line))?.view ?? { ...s, program: this.features.processBreakpoints ? programOfFile(s.file) : null });
   }
 
   async setBreakpoints(specs: BreakpointSpec[]): Promise<BreakpointView[]> {
@@ -349,7 +376,7 @@ export class DebugSession {
     }
     for (const [k, s] of want) {
       if (this.placed.has(k)) continue;
-      const view: BreakpointView = { ...s, program: programOfFile(s.file) };
+      const view: BreakpointView = { ...s, program: this.features.processBreakpoints ? programOfFile(s.file) : null };
       try {
         const abs = path.join(this.o.root, s.file);
         if (view.program) await this.loadProgram(view.program);
@@ -406,7 +433,7 @@ export class DebugSession {
     }
     // In a system call: the user program's frames below the kernel's (its call stack at the call).
     let userStackEnd: string | undefined;
-    if (d.kind !== 'user-fault' && d.kind !== 'panic' && frames.some((f) => f.func === 'syscall_dispatch' || f.func === 'syscall_dispatch_untraced')) {
+    if (this.features.processBreakpoints && d.kind !== 'user-fault' && d.kind !== 'panic' && frames.some((f) => f.func === 'syscall_dispatch' || f.func === 'syscall_dispatch_untraced')) {
       const u = await this.userFrames(threadId, frames.length).catch((e: Error) => {
         this.note(`user stack: ${e.message}`);
         return null;
@@ -438,6 +465,11 @@ export class DebugSession {
     const prevCpus = (this.stop?.cpus ?? []).map((c) => ({ ...c, selected: c.threadId === threadId }));
     const stop: StopInfo = { reason, description, threadId, frames, selectedLevel, locals: [], cpus: prevCpus, location, kind: d.kind, stopId: gen, partial: true };
     if (hit) stop.hit = { file: hit.file, line: hit.line };
+    if (this.runBy && this.follower && this.runBy !== this.follower.clientId) {
+      // the run was the user's gdb's (Lanescope's followed it): say so
+      stop.runBy = this.runBy;
+      stop.description += ` · run by the user's gdb (client #${this.runBy})`;
+    }
     if (userStackEnd) stop.userStackEnd = userStackEnd;
     if (gen !== this.stopGen || (this.phase as DebugPhase) === 'ended') return;
     this.stop = stop;
@@ -550,6 +582,7 @@ export class DebugSession {
    */
   traceRecord(idText: string | undefined, cpuArg?: number): Promise<{ record: string; cpu: number; id: string }> {
     const gdb = this.needStopped();
+    if (!this.features.breakOnMessage) return Promise.reject(new Error('this kernel has no LaneOS trace rings (trace_rings, ipc_submit_recorded): trace records are LaneOS-only'));
     let id: bigint | undefined;
     if (idText !== undefined && idText !== '') {
       try {
@@ -661,7 +694,7 @@ export class DebugSession {
 
   private async cpus(selected: string): Promise<CpuThreadView[]> {
     try {
-      const cs = await describeCpus(this.gdb!);
+      const cs = await describeCpus(this.gdb!, this.features.cpuDescriptions ? LANEOS_CPU_EXPRESSIONS : null);
       await this.gdb!.selectThread(selected).catch(() => undefined);
       return cs.map((c) => ({ ...c, selected: c.threadId === selected }));
     } catch {

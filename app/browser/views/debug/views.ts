@@ -9,7 +9,7 @@
  *   RSP log      every packet through the bridge (direction, client, bytes, time), filterable, capped
  */
 import './debug.css';
-import { gdbAttachCommand, hexRows, RspRing, type RspLogEntry, type VarView } from '../../../common/debug.js';
+import { cpuSummary, gdbAttachCommand, hexRows, typeSuffix, RspRing, type RspLogEntry, type VarView } from '../../../common/debug.js';
 import { registerView, type ViewContext, type ViewInstance } from '../../workbench/views.js';
 import { showFrameLocation } from './editor.js';
 import { debugCommand, debugStore, onStatus, saveWatches, startDebugRun } from './store.js';
@@ -40,7 +40,8 @@ function varRow(v: VarView, depth: number): HTMLElement {
   row.style.paddingLeft = `${4 + depth * 14}px`;
   const twisty = h('span', { className: 'twisty', textContent: v.numchild > 0 && v.varName ? '▸' : '' });
   row.append(twisty, h('span', { className: 'dbg-name', textContent: v.name }), h('span', { className: 'dbg-eq', textContent: ' = ' }), h('span', { className: 'dbg-value', textContent: v.value, title: v.type ? `${v.type}` : '' }));
-  if (v.type) row.append(h('span', { className: 'dbg-type', textContent: v.type }));
+  // the type apart from the value (a separator in the text, not only a margin: copied text and screen readers)
+  if (v.type) row.append(h('span', { className: 'dbg-type dbg-var-type', textContent: typeSuffix(v.type) }));
   li.append(row);
   if (v.numchild > 0 && v.varName) {
     li.setAttribute('aria-expanded', 'false');
@@ -207,7 +208,8 @@ export function registerDebugViews(): void {
         // CPUs
         const cl = h('ul', { className: 'dbg-list', ariaLabel: 'CPUs' });
         for (const c of s.stop?.cpus ?? []) {
-          const what = c.error ? c.error : c.idle ? 'idle' : `${c.process ?? '?'} (pid ${c.pid}, tid ${c.tid})`;
+          // LaneOS names the CPU's thread and process; any other kernel shows where the CPU is
+          const what = cpuSummary(c, s.features);
           const li = h('li', { className: `dbg-cpu${c.selected ? ' selected' : ''}`, dataset: { thread: c.threadId } }, h('span', { className: 'dbg-name', textContent: `CPU ${c.cpu}` }), h('span', { textContent: ` ${what}` }), h('span', { className: 'dbg-type', textContent: c.qemu }));
           li.addEventListener('click', async () => {
             try {

@@ -92,6 +92,7 @@ export class BreakOnNext {
     const c = this.ctx.client;
     const st = await c.request('debug.status', {});
     if (st.phase === 'off' || st.phase === 'ended') throw new Error('start a debug session first (⚙ Debug)');
+    if (st.features && !st.features.breakOnMessage) throw new Error('this kernel has no LaneOS IPC submit hook (ipc_submit_recorded, trace_rings): Break on next message needs LaneOS');
     const src = await c.request('fs.read', { path: IPC_SUBMIT_FILE });
     this.line = submitBreakLine(src.content);
     const spec: BreakpointSpec = { file: IPC_SUBMIT_FILE, line: this.line, condition: breakCondition(t), enabled: true, showUserSource: true };
