@@ -14,6 +14,7 @@ import { validateProjectConfig } from '../../common/project.js';
 import { Backend } from '../../node/backend.js';
 import { guessDefaults } from '../../node/project.js';
 import { qemuArgs, qemuPreflight } from '../../node/qemu.js';
+import { trustProject } from '../../node/trust.js';
 
 const MESSAGE = 'bootsector: hello from a raw disk image\r\n';
 
@@ -40,7 +41,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('Run boots a raw disk image (qemu.drive) and reaches its console output', { timeout: 120000 }, async () => {
   const root = project({ drive: 'build/disk.img' });
-  const backend = new Backend({ project: root, stateDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ls-state-')) });
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ls-state-'));
+  trustProject(stateDir, root); // this fixture's commands are ours (workspace trust: app/node/trust.ts)
+  const backend = new Backend({ project: root, stateDir });
   const events: EventMessage[] = [];
   backend.attach((m: ServerMessage) => {
     if (m.type === 'event') events.push(m);
