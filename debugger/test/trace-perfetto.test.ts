@@ -25,7 +25,8 @@
  * LANES_PERFETTO_TRACE=FILE validates the export of any other recording too.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { bootGuest } from './guest.js';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -898,32 +899,15 @@ async function recordBoot(commands: { cmd: string; until: RegExp }[]): Promise<{
   copyFileSync(INITRD, join(dir, 'initrd.tar'));
   const com2 = join(dir, 'com2.bin');
   const rec = join(dir, 'rec.ltrace');
-  const args = ['-accel', 'tcg', '-cpu', 'max,-arch-capabilities', '-smp', '2', '-m', '256M', '-display', 'none', '-monitor', 'none', '-no-reboot',
-    '-kernel', join(dir, 'kernel.elf'), '-initrd', join(dir, 'initrd.tar'), '-serial', 'stdio', '-serial', `file:${com2}`];
-  const p = spawn('qemu-system-x86_64', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  p.stdout.on('data', (b: Buffer) => (out += b.toString('latin1')));
-  p.stderr.on('data', (b: Buffer) => (out += b.toString('latin1')));
-  const waitFor = async (re: RegExp, from: number, ms: number, what: string) => {
-    const end = Date.now() + ms;
-    while (!re.test(out.slice(from))) {
-      if (p.exitCode !== null) throw new Error(`QEMU exited while waiting for ${what}:\n${out.slice(-2000)}`);
-      if (Date.now() > end) throw new Error(`timeout waiting for ${what}:\n${out.slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+  const g = bootGuest({ kernel: join(dir, 'kernel.elf'), initrd: join(dir, 'initrd.tar'), smp: 2, extra: ['-serial', `file:${com2}`] });
   try {
-    await waitFor(/lanes\$ /, 0, 180000, 'the shell prompt');
-    for (const c of commands) {
-      const from = out.length;
-      p.stdin.write(c.cmd + '\n');
-      await waitFor(c.until, from + c.cmd.length, 180000, c.cmd);
-    }
+    await g.prompt();
+    for (const c of commands) await g.run(c.cmd, 180000, c.until);
     await new Promise((r) => setTimeout(r, 1500)); // the drainer sends what is left
   } finally {
-    p.kill('SIGTERM');
-    await new Promise((r) => (p.exitCode !== null ? r(undefined) : p.once('exit', r)));
+    await g.kill();
   }
+  const out = g.output();
   // the recording path of `trace record`: COM2 → TraceSession → a trace file
   const s = new TraceSession({ serial: com2, out: rec });
   s.start();

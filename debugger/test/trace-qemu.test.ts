@@ -22,12 +22,12 @@ import { readFlightRecorder } from '../node/trace/flight.js';
 import { loadTrace, qemuTraceArgs, TraceSession } from '../node/trace/session.js';
 import type { TraceEvent } from '../common/trace/records.js';
 import { formatEvent } from '../common/trace/text.js';
+import { bootGuest, qemuBase } from './guest.js';
 
 const ROOT = resolve(process.env['LANESCOPE_ROOT'] ?? '.');
 const KERNEL = process.env['LANES_TRACE_KERNEL'] ?? join(ROOT, 'os/build/kernel/lanes32.elf');
 const KERNEL64 = KERNEL.replace(/lanes32\.elf$/, 'lanes.elf');
 const INITRD = process.env['LANES_TRACE_INITRD'] ?? join(ROOT, 'os/build/initrd.tar');
-const BASE = ['-accel', 'tcg', '-cpu', 'max,-arch-capabilities', '-smp', '2', '-m', '256M', '-display', 'none', '-monitor', 'none', '-no-reboot'];
 const missing = !existsSync(KERNEL) || !existsSync(INITRD) ? `no kernel/initrd at ${KERNEL} (run make -C os)` : false;
 
 /** A shell command, and what shows it is done (default: the next prompt). */
@@ -36,20 +36,9 @@ type Cmd = string | { cmd: string; until: RegExp };
 /** Boots with `extra`, starts `session` at the prompt (or only after the first `startAfter`
  * commands: a host that is not reading meanwhile), runs the commands, idles 2.5 s. */
 async function bootWith(extra: string[], session: TraceSession, dir: string, commands: Cmd[] = ['ps'], startAfter = 0): Promise<{ console: string }> {
-  const p = spawn('qemu-system-x86_64', [...BASE, '-kernel', KERNEL, '-initrd', INITRD, '-serial', 'stdio', ...extra], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  p.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
-  p.stderr.on('data', (d: Buffer) => (out += d.toString('latin1')));
-  const waitFor = async (re: RegExp, ms: number) => {
-    const end = Date.now() + ms;
-    while (!re.test(out)) {
-      if (Date.now() > end) throw new Error(`timeout waiting for ${re} in:\n${out}`);
-      if (p.exitCode !== null) throw new Error(`QEMU exited:\n${out}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+  const g = bootGuest({ kernel: KERNEL, initrd: INITRD, smp: 2, extra });
   try {
-    await waitFor(/lanes\$ /, 120000);
+    await g.prompt(120000);
     const startSession = async () => {
       session.start();
       // a socket reader must be attached before the command runs (QEMU drops COM2 bytes otherwise)
@@ -61,22 +50,15 @@ async function bootWith(extra: string[], session: TraceSession, dir: string, com
     };
     for (const [k, c] of commands.entries()) {
       if (k === startAfter) await startSession();
-      const cmd = typeof c === 'string' ? c : c.cmd;
-      const until = typeof c === 'string' ? /lanes\$ / : c.until;
-      const before = out.length;
-      p.stdin.write(cmd + '\n');
-      const end = Date.now() + 90000;
-      while (!until.test(out.slice(before + cmd.length))) {
-        if (Date.now() > end) throw new Error(`timeout running ${cmd}:\n${out}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      if (typeof c === 'string') await g.run(c, 90000);
+      else await g.run(c.cmd, 90000, c.until);
     }
     if (startAfter >= commands.length) await startSession();
     await new Promise((r) => setTimeout(r, 2500)); // idle: let the drainer pass a few times
   } finally {
-    p.kill('SIGTERM');
-    await new Promise((r) => p.once('exit', r));
+    await g.kill();
   }
+  const out = g.output();
   writeFileSync(join(dir, 'console.txt'), out);
   return { console: out };
 }
@@ -143,12 +125,10 @@ function checkSeqs(events: TraceEvent[], how: string): number {
 
 /** Does this kernel record events at all (tracing hooked into the boot)? One short boot decides. */
 async function probeTracing(): Promise<string | undefined> {
-  const p = spawn('qemu-system-x86_64', [...BASE, '-kernel', KERNEL, '-initrd', INITRD, '-serial', 'stdio'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  p.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
-  const end = Date.now() + 120000;
-  while (!/lanes\$ /.test(out) && Date.now() < end && p.exitCode === null) await new Promise((r) => setTimeout(r, 100));
-  p.kill('SIGKILL');
+  const g = bootGuest({ kernel: KERNEL, initrd: INITRD, smp: 2 });
+  await g.prompt(120000).catch(() => undefined);
+  await g.kill();
+  const out = g.output();
   if (/trace: \d+ rings/.test(out)) return undefined;
   return /lanes\$ /.test(out) ? 'this kernel does not record trace events (tracing not hooked into its boot yet)' : `the kernel did not boot:\n${out.slice(-800)}`;
 }
@@ -326,7 +306,7 @@ describe('trace over QEMU transports', { skip: missing }, () => {
     const f = join(dir, 'com2.bin');
     // 1. COM2: panic() flushes the rings to the transport before halting (panic=exit ends QEMU)
     await new Promise<void>((res, rej) => {
-      const p = spawn('qemu-system-x86_64', [...BASE, '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-kernel', KERNEL, '-initrd', INITRD,
+      const p = spawn('qemu-system-x86_64', [...qemuBase(2), '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-kernel', KERNEL, '-initrd', INITRD,
         '-append', 'trace.crash panic=exit', '-serial', `file:${join(dir, 'com1.txt')}`, '-serial', `file:${f}`], { stdio: 'ignore' });
       const t = setTimeout(() => { p.kill('SIGKILL'); rej(new Error('no panic within 120 s')); }, 120000);
       p.once('exit', () => { clearTimeout(t); res(); });

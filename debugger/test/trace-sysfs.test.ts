@@ -15,7 +15,7 @@
  * Kernel/initrd: os/build (make -C os), or LANES_TRACE_KERNEL / LANES_TRACE_INITRD.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { bootGuest } from './guest.js';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -26,37 +26,20 @@ import type { TraceEvent } from '../common/trace/records.js';
 const ROOT = resolve(process.env['LANESCOPE_ROOT'] ?? '.');
 const KERNEL = process.env['LANES_TRACE_KERNEL'] ?? join(ROOT, 'os/build/kernel/lanes32.elf');
 const INITRD = process.env['LANES_TRACE_INITRD'] ?? join(ROOT, 'os/build/initrd.tar');
-const BASE = ['-accel', 'tcg', '-cpu', 'max,-arch-capabilities', '-smp', '2', '-m', '256M', '-display', 'none', '-monitor', 'none', '-no-reboot'];
 const missing = !existsSync(KERNEL) || !existsSync(INITRD) ? `no kernel/initrd at ${KERNEL} (run make -C os)` : false;
 
 /** Boots, runs each command to its next prompt, idles, stops QEMU; returns the console text. */
 async function boot(shm: string, session: TraceSession, commands: string[]): Promise<string> {
-  const p = spawn('qemu-system-x86_64', [...BASE, '-kernel', KERNEL, '-initrd', INITRD, '-serial', 'stdio', ...qemuTraceArgs({ shm })], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  p.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
-  p.stderr.on('data', (d: Buffer) => (out += d.toString('latin1')));
-  const until = async (test: () => boolean, ms: number, what: string) => {
-    const end = Date.now() + ms;
-    while (!test()) {
-      if (Date.now() > end) throw new Error(`timeout waiting for ${what} in:\n${out.slice(-3000)}`);
-      if (p.exitCode !== null) throw new Error(`QEMU exited:\n${out.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+  const g = bootGuest({ kernel: KERNEL, initrd: INITRD, smp: 2, extra: qemuTraceArgs({ shm }) });
   try {
-    await until(() => /lanes\$ /.test(out), 120000, 'the shell prompt');
+    await g.prompt(120000);
     session.start();
-    for (const cmd of commands) {
-      const before = out.length;
-      p.stdin.write(cmd + '\n');
-      await until(() => /lanes\$ /.test(out.slice(before + cmd.length)), 120000, `${cmd} to finish`);
-    }
+    for (const cmd of commands) await g.run(cmd, 120000);
     await new Promise((r) => setTimeout(r, 2500)); // idle: the sampler and the drainer run a few times
   } finally {
-    p.kill('SIGTERM');
-    await new Promise((r) => p.once('exit', r));
+    await g.kill();
   }
-  return out;
+  return g.output();
 }
 
 const str = (e: TraceEvent, k: string): string => String(e.fields[k]);

@@ -6,7 +6,7 @@
  * The recording is kept as test-results/ipctests.ltrace (open it in the IPC panel).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { bootGuest } from '../../../debugger/test/guest.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,32 +29,18 @@ test('recorded from LaneOS: ipctests\' exchanges, conversations, cancellations a
   const shm = `/dev/shm/ipcview-${process.pid}`;
   const out = path.join(dir, 'ipctests.ltrace');
   const session = new TraceSession({ shm, out });
-  const args = ['-accel', 'tcg', '-cpu', 'max,-arch-capabilities', '-smp', '2', '-m', '256M', '-display', 'none', '-monitor', 'none', '-no-reboot', '-kernel', kernel, '-initrd', initrd, '-serial', 'stdio', ...qemuTraceArgs({ shm })];
-  const q = spawn('qemu-system-x86_64', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let con = '';
-  q.stdout.on('data', (d: Buffer) => (con += d.toString('latin1')));
-  q.stderr.on('data', (d: Buffer) => (con += d.toString('latin1')));
-  const waitFor = async (re: RegExp, from: number, ms: number) => {
-    const end = Date.now() + ms;
-    while (!re.test(con.slice(from))) {
-      if (Date.now() > end) throw new Error(`timeout waiting for ${re}:\n${con.slice(-3000)}`);
-      if (q.exitCode !== null) throw new Error(`QEMU exited:\n${con.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
+  const g = bootGuest({ kernel, initrd, smp: 2, extra: qemuTraceArgs({ shm }) });
   try {
-    await waitFor(/lanes\$ /, 0, 180000);
+    await g.prompt();
     session.start();
-    const from = con.length;
-    q.stdin.write('ipctests\n');
-    await waitFor(/lanes\$ /, from + 10, 600000);
+    await g.run('ipctests');
     await new Promise((r) => setTimeout(r, 3000)); // let the drainer pass
   } finally {
-    q.kill('SIGTERM');
-    await new Promise((r) => q.once('exit', r));
+    await g.kill();
     await session.stop().catch(() => undefined);
     fs.rmSync(shm, { force: true });
   }
+  const con = g.output();
   const results = path.join(repo, 'test-results');
   fs.mkdirSync(results, { recursive: true });
   fs.copyFileSync(out, path.join(results, 'ipctests.ltrace'));

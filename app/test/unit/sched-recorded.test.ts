@@ -9,7 +9,7 @@
  * The recording is kept as test-results/spin.ltrace (open it in the Scheduler panel).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { bootGuest } from '../../../debugger/test/guest.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,34 +32,16 @@ test('recorded from LaneOS: spin 8 on 4 CPUs spreads, every migration reason wit
   const shm = `/dev/shm/schedview-${process.pid}`;
   const out = path.join(dir, 'spin.ltrace');
   const session = new TraceSession({ shm, out });
-  const args = ['-accel', 'tcg', '-cpu', 'max,-arch-capabilities', '-smp', '4', '-m', '256M', '-display', 'none', '-monitor', 'none', '-no-reboot', '-kernel', kernel, '-initrd', initrd, '-serial', 'stdio', ...qemuTraceArgs({ shm })];
-  const q = spawn('qemu-system-x86_64', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let con = '';
-  q.stdout.on('data', (d: Buffer) => (con += d.toString('latin1')));
-  q.stderr.on('data', (d: Buffer) => (con += d.toString('latin1')));
-  const waitFor = async (re: RegExp, from: number, ms: number) => {
-    const end = Date.now() + ms;
-    while (!re.test(con.slice(from))) {
-      if (Date.now() > end) throw new Error(`timeout waiting for ${re}:\n${con.slice(-3000)}`);
-      if (q.exitCode !== null) throw new Error(`QEMU exited:\n${con.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
-  const run = async (cmd: string) => {
-    const from = con.length;
-    q.stdin.write(cmd + '\n');
-    await waitFor(/lanes\$ /, from + cmd.length + 1, 600000);
-  };
+  const g = bootGuest({ kernel, initrd, smp: 4, extra: qemuTraceArgs({ shm }) });
   try {
-    await waitFor(/lanes\$ /, 0, 180000);
+    await g.prompt();
     session.start();
     await new Promise((r) => setTimeout(r, 1000));
-    await run('spin 8 2');
-    await run('schedtests affinity_api');
+    await g.run('spin 8 2');
+    await g.run('schedtests affinity_api');
     await new Promise((r) => setTimeout(r, 3000)); // let the drainer pass
   } finally {
-    q.kill('SIGTERM');
-    await new Promise((r) => q.once('exit', r));
+    await g.kill();
     await session.stop().catch(() => undefined);
     fs.rmSync(shm, { force: true });
   }
@@ -73,7 +55,7 @@ test('recorded from LaneOS: spin 8 on 4 CPUs spreads, every migration reason wit
   table.finish();
   feedSchedTrace(model, table.rows());
   assert.equal(model.ncpus, 4);
-  assert.match(con, /spin: makespan/);
+  assert.match(g.output(), /spin: makespan/);
   const spinPid = [...model.processes].find(([, n]) => n === 'spin')?.[0];
   assert.ok(spinPid, 'the spin process is in the trace');
   // spin's threads but its main one (the first: it sleeps, polling /sys every 20 ms)
