@@ -52,6 +52,7 @@ import {
   type RegisterView,
   type RspLogEntry,
   type StopInfo,
+  type StopProfile,
   type VarView,
   type WatchResult,
 } from '../../common/debug.js';
@@ -113,6 +114,12 @@ export class DebugSession {
   private pendingRsp: RspLogEntry[] = [];
   private rspTimer: NodeJS.Timeout | undefined;
   private regNames: string[] | undefined;
+  /** The locals last listed (their var objects are refreshed, not re-created, while the frame's variables stay the same). */
+  private localsCache: { thread: string; level: number; names: string; vars: VarView[] } | undefined;
+  /** The user call stack below a system call, by the saved user registers it was unwound from. */
+  private userStackCache: { key: string; frames: FrameView[]; why: string } | undefined;
+  /** The profile of the stop being read (MI commands by name, filled by gdb's 'command' events). */
+  private profile: StopProfile | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private stopGen = 0;
   private specs: BreakpointSpec[];
@@ -208,6 +215,14 @@ export class DebugSession {
     const gdb = await GdbMi.start({ cwd: this.o.root, timeoutMs: 60000, ...(this.o.gdbPath ? { gdbPath: this.o.gdbPath } : {}) });
     this.gdb = gdb;
     gdb.on('exit', (e: { message: string }) => void this.end(`Lanescope's gdb ended: ${e.message}`));
+    gdb.on('command', (e: { command: string; ms: number }) => {
+      const p = this.profile;
+      if (!p) return;
+      const k = e.command.split(' ')[0]!;
+      const b = (p.byCommand[k] ??= { n: 0, ms: 0 });
+      b.n++;
+      b.ms = +(b.ms + e.ms).toFixed(2);
+    });
     gdb.on('running', () => {
       this.started = true;
       if (this.phase === 'ended') return;
@@ -349,6 +364,17 @@ export class DebugSession {
 
   // ---------------------------------------------------------------- stops
 
+  /**
+   * A stop, published in three stages so what the user waits for comes first:
+   *   1. the line: straight from the *stopped record's frame (file, line: no MI command at all);
+   *   2. call stack and locals: -stack-list-frames and -stack-list-variables sent together
+   *      (pipelined), the locals' var objects refreshed by one -var-update when the frame's variables
+   *      are the same as at the last stop (stepping within a function), user frames below a system
+   *      call cached while the saved user registers are the same;
+   *   3. the CPUs (and disassembly when there is no source) as a separate queued task, so a request
+   *      the renderer made meanwhile (registers, watches) is answered first.
+   * stop.profile says how many MI commands each stage took and when it was published.
+   */
   private async onStopped(t: MiTuple): Promise<void> {
     if (this.phase === 'ended') return;
     const reason = miStr(t.reason) ?? '';
@@ -359,8 +385,37 @@ export class DebugSession {
     }
     const gen = ++this.stopGen;
     const gdb = this.gdb!;
+    const t0 = performance.now();
+    const mi0 = gdb.commandCount;
+    const profile: StopProfile = { mi: { location: 0, frames: 0, cpus: 0 }, ms: { location: 0, frames: 0, cpus: 0 }, byCommand: {} };
+    this.profile = profile;
+    const mark = (k: keyof StopProfile['mi']) => {
+      profile.mi[k] = gdb.commandCount - mi0;
+      profile.ms[k] = +(performance.now() - t0).toFixed(1);
+    };
+    const stale = () => gen !== this.stopGen || (this.phase as DebugPhase) === 'ended';
     const d = describeStop(t, this.special);
     const threadId = miStr(t['thread-id']) ?? '1';
+    const hit = d.kind === 'breakpoint' ? this.specOfNumber(miStr(t.bkptno)) : undefined;
+    const prevCpus = (this.stop?.cpus ?? []).map((c) => ({ ...c, selected: c.threadId === threadId }));
+    const base = (): StopInfo => {
+      const x: StopInfo = { reason, description: d.text, threadId, frames: [], selectedLevel: 0, locals: [], cpus: prevCpus, location: null, kind: d.kind, stopId: gen, partial: true, profile };
+      if (hit) x.hit = { file: hit.file, line: hit.line };
+      return x;
+    };
+
+    // 1. the line from the *stopped record (panics, user faults and user-source hits need more)
+    const top = miTuple(t.frame);
+    const f0 = top ? mapFrame({ ...top, level: '0' }, this.o.root) : undefined;
+    if (d.kind !== 'panic' && d.kind !== 'user-fault' && !hit?.showUserSource && f0?.inProject && f0.file && f0.line) {
+      mark('location');
+      this.stop = { ...base(), frames: [f0], location: { file: f0.file, line: f0.line }, pending: ['frames', 'locals', 'cpus'] };
+      this.phase = 'stopped';
+      this.publish();
+    }
+
+    // 2. call stack and locals, the commands pipelined
+    const localsP = this.locals(0, threadId).catch(() => [] as VarView[]);
     let description = d.text;
     let frames = await this.frames();
     let location: { file: string; line: number } | null = null;
@@ -388,7 +443,6 @@ export class DebugSession {
         userStackEnd = u.why;
       }
     }
-    const hit = d.kind === 'breakpoint' ? this.specOfNumber(miStr(t.bkptno)) : undefined;
     let selectedLevel = 0;
     if (hit?.showUserSource) {
       // The program's own line that made the call: the first user frame in programs/<name>/.
@@ -401,27 +455,37 @@ export class DebugSession {
       }
     }
     if (!location) {
-      const top = frames.find((f) => f.file && f.line);
-      const f0 = frames[0];
-      if (f0 && f0.inProject && f0.file && f0.line) location = { file: f0.file, line: f0.line };
-      else if (top && top.level === 0 && top.inProject) location = { file: top.file!, line: top.line! };
+      const topWithSource = frames.find((f) => f.file && f.line);
+      const first = frames[0];
+      if (first && first.inProject && first.file && first.line) location = { file: first.file, line: first.line };
+      else if (topWithSource && topWithSource.level === 0 && topWithSource.inProject) location = { file: topWithSource.file!, line: topWithSource.line! };
     }
-    // Publish where it stopped first (the editor highlight moves now), then the details.
-    const prevCpus = (this.stop?.cpus ?? []).map((c) => ({ ...c, selected: c.threadId === threadId }));
-    const stop: StopInfo = { reason, description, threadId, frames, selectedLevel, locals: [], cpus: prevCpus, location, kind: d.kind, stopId: gen, partial: true };
-    if (hit) stop.hit = { file: hit.file, line: hit.line };
+    // a user frame has no locals gdb knows (click a kernel frame for those)
+    const locals = frames[selectedLevel]?.user ? [] : await localsP;
+    if (stale()) return;
+    if (!this.stop || this.stop.stopId !== gen) mark('location');
+    mark('frames');
+    const stop: StopInfo = { ...base(), description, frames, selectedLevel, locals, location, pending: location ? ['cpus'] : ['cpus', 'disassembly'] };
     if (userStackEnd) stop.userStackEnd = userStackEnd;
-    if (gen !== this.stopGen || (this.phase as DebugPhase) === 'ended') return;
     this.stop = stop;
     this.phase = 'stopped';
     this.publish();
-    // a user frame has no locals gdb knows (click a kernel frame for those)
-    stop.locals = frames[selectedLevel]?.user ? [] : await this.locals(0).catch(() => [] as VarView[]);
-    stop.cpus = await this.cpus(threadId);
-    if (!location) stop.disassembly = await this.disassemble().catch(() => []);
-    if (gen !== this.stopGen || (this.phase as DebugPhase) === 'ended' || this.stop !== stop) return;
-    delete stop.partial;
-    this.publish();
+
+    // 3. CPUs (and disassembly), after whatever the renderer asked for meanwhile
+    void this.serial(async () => {
+      if (stale() || this.stop?.stopId !== gen) return;
+      const cpus = await this.cpus(this.stop.threadId);
+      const disassembly = location ? undefined : await this.disassemble().catch(() => [] as DisasmLine[]);
+      const cur = this.stop;
+      if (stale() || cur?.stopId !== gen) return;
+      mark('cpus');
+      const done: StopInfo = { ...cur, cpus: cpus.map((c) => ({ ...c, selected: c.threadId === cur.threadId })) };
+      delete done.partial;
+      delete done.pending;
+      if (disassembly) done.disassembly = disassembly;
+      this.stop = done;
+      this.publish();
+    }).catch((e: Error) => this.note(`could not read the CPUs: ${e.message}`));
   }
 
   private async frames(): Promise<FrameView[]> {
@@ -475,19 +539,34 @@ export class DebugSession {
     const gdb = this.gdb!;
     const cpu = Number(threadId) - 1;
     const cur = `cpus[${cpu}]->current`;
-    if (BigInt(await gdb.evaluate(`(unsigned long)(${cur} && ${cur}->proc)`)) === 0n) return null;
-    const regs = `((struct regs *)${cur}->kstack_top - 1)`;
-    const val = async (f: string) => BigInt.asUintN(64, BigInt(await gdb.evaluate(`(unsigned long)${regs}->${f}`)));
-    const cs = await val('cs');
+    // three expressions sent together: is there a process, its registers saved at entry, its name
+    const hasProc = gdb.evaluate(`(unsigned long)(${cur} && ${cur}->proc)`);
+    const saved = gdb.evaluate(`*((struct regs *)${cur}->kstack_top - 1)`);
+    const nameP = gdb.evaluate(`${cur}->proc->name`);
+    saved.catch(() => undefined);
+    nameP.catch(() => undefined);
+    if (BigInt(await hasProc) === 0n) return null;
+    const regsText = await saved;
+    const val = (f: string) => {
+      const m = new RegExp(`(?:^|[{,]\\s*)${f} = (\\d+)`).exec(regsText);
+      if (!m) throw new Error(`no ${f} in the saved registers: ${regsText.slice(0, 200)}`);
+      return BigInt.asUintN(64, BigInt(m[1]!));
+    };
+    const cs = val('cs');
     if ((cs & 3n) !== 3n) return null;
-    const rip = await val('rip');
-    const rsp = await val('rsp');
-    const rbp = await val('rbp');
-    const nameRaw = await gdb.evaluate(`${cur}->proc->name`);
+    const rip = val('rip');
+    const rsp = val('rsp');
+    const rbp = val('rbp');
+    const nameRaw = await nameP;
     const name = /"(.*?)"/.exec(nameRaw)?.[1] ?? nameRaw;
     const ps = this.programSymbols(name);
     const top: FrameView = { level: firstLevel, func: '??', addr: '0x' + rip.toString(16), inProject: false, space: name, user: true };
     if (!ps) return { frames: [top], why: `no symbols for ${name} (${path.join(this.o.programsDir, name + '.elf')})` };
+    // The thread waits in the kernel: its user stack does not change while these registers stay the
+    // same (stepping through one system call), so the unwind of the last stop is reused.
+    const key = `${name}:${ps.mtime}:${rip}:${rsp}:${rbp}`;
+    const hit = this.userStackCache;
+    if (hit && hit.key === key) return { frames: hit.frames.map((f, i) => ({ ...f, level: firstLevel + i })), why: hit.why };
     const u = await unwind(ps.fdes, { rip, rsp, rbp }, {
       read64: async (a) => {
         const b = await gdb.readMemory(a, 8);
@@ -510,6 +589,7 @@ export class DebugSession {
       }
       return view;
     });
+    this.userStackCache = { key, frames, why: u.why };
     return { frames, why: u.why };
   }
 
@@ -607,22 +687,57 @@ export class DebugSession {
     }
   }
 
-  private async locals(level: number): Promise<VarView[]> {
+  /**
+   * The locals of frame `level` as var objects (expandable). When the frame lists the same variables
+   * as at the last call (a step within one function), the var objects are kept and one
+   * `-var-update --all-values *` refreshes them; otherwise they are deleted and created again, the
+   * commands pipelined.
+   */
+  private async locals(level: number, thread?: string): Promise<VarView[]> {
     const gdb = this.gdb!;
-    for (const v of this.varObjs.splice(0)) await gdb.varDelete(v).catch(() => undefined);
-    const r = await gdb.cmd(`-stack-list-variables --frame ${level} --thread ${this.stop?.threadId ?? (await this.currentThread())} --simple-values`).catch(() => gdb.cmd('-stack-list-variables --simple-values'));
+    const th = thread ?? this.stop?.threadId ?? (await this.currentThread());
+    const r = await gdb.cmd(`-stack-list-variables --frame ${level} --thread ${th} --simple-values`).catch(() => gdb.cmd('-stack-list-variables --simple-values'));
     const vars = miList(r.data.variables).map((v) => mapVariable((miTuple(v) ?? {}) as Record<string, unknown>)).slice(0, MAX_LOCALS);
-    await gdb.cmd(`-stack-select-frame ${level}`).catch(() => undefined);
-    const out: VarView[] = [];
-    for (const v of vars) {
-      try {
-        const vo = await gdb.varCreate(v.name, '*');
-        this.varObjs.push(vo.name);
-        out.push({ ...v, value: vo.value ?? v.value, ...(vo.type ? { type: vo.type } : {}), varName: vo.name, numchild: vo.numchild });
-      } catch (e) {
-        out.push({ ...v, value: v.value || `<${(e as Error).message}>` });
+    const names = vars.map((v) => `${v.name}:${v.type ?? ''}`).join('\n');
+    const c = this.localsCache;
+    if (c && c.thread === th && c.level === level && c.names === names) {
+      const u = await gdb.cmd('-var-update --all-values *').catch(() => null);
+      if (u) {
+        const changes = new Map(miList(u.data.changelist).map((x) => miTuple(x) ?? {}).map((x) => [miStr(x.name) ?? '', x]));
+        const fine = c.vars.every((v) => {
+          const ch = v.varName ? changes.get(v.varName) : undefined;
+          return !ch || (miStr(ch.in_scope) === 'true' && miStr(ch.type_changed) !== 'true');
+        });
+        if (fine) {
+          const out = c.vars.map((v, i): VarView => {
+            const now = vars[i]!;
+            if (!v.varName) return { ...now, value: now.value || v.value };
+            const ch = changes.get(v.varName);
+            const value = (ch && miStr(ch.value)) ?? v.value;
+            const numchild = ch && miStr(ch.new_num_children) !== undefined ? Number(miStr(ch.new_num_children)) : v.numchild;
+            return { ...v, value, numchild };
+          });
+          this.localsCache = { ...c, vars: out };
+          return out;
+        }
       }
     }
+    const old = this.varObjs.splice(0);
+    this.localsCache = undefined;
+    const pipelined: Promise<unknown>[] = old.map((v) => gdb.varDelete(v).catch(() => undefined));
+    pipelined.push(gdb.cmd(`-stack-select-frame ${level}`).catch(() => undefined));
+    const created = vars.map((v) => gdb.varCreate(v.name, '*').then((vo) => ({ vo }), (e: Error) => ({ e })));
+    await Promise.all(pipelined);
+    const out: VarView[] = [];
+    for (const [i, p] of created.entries()) {
+      const v = vars[i]!;
+      const x = await p;
+      if ('vo' in x) {
+        this.varObjs.push(x.vo.name);
+        out.push({ ...v, value: x.vo.value ?? v.value, ...(x.vo.type ? { type: x.vo.type } : {}), varName: x.vo.name, numchild: x.vo.numchild });
+      } else out.push({ ...v, value: v.value || `<${x.e.message}>` });
+    }
+    this.localsCache = { thread: th, level, names, vars: out };
     return out;
   }
 
