@@ -18,7 +18,12 @@ export const debugStore = {
   watches: [] as string[],
   /** Time the last step command was sent (for the step → highlight benchmark). */
   lastCommandAt: 0,
+  /** The last step's (or continue's) command → its line highlighted in the editor. */
   lastHighlightMs: 0,
+  /** … → call stack and locals of that stop rendered (the panels' DOM updated). */
+  lastFramesMs: 0,
+  /** … → the whole stop rendered (CPUs too). */
+  lastCompleteMs: 0,
   /** Saves dirty editors before a Run (set by main.ts through installDebugging). */
   beforeRun: (async () => undefined) as () => Promise<void>,
 };
@@ -29,10 +34,27 @@ export function onStatus(cb: (s: DebugStatus) => void): () => void {
   return () => statusListeners.delete(cb);
 }
 
+/** Which stages of the current stop were timed already (for lastFramesMs / lastCompleteMs). */
+const timed = { stopId: -1, frames: false, complete: false };
+
 function setStatus(s: DebugStatus): void {
   if (s.seq && debugStore.status.seq && s.seq < debugStore.status.seq && s.phase === debugStore.status.phase) return;
   debugStore.status = s;
   for (const l of statusListeners) l(s);
+  // the listeners render synchronously: the panels show this snapshot now
+  const st = s.phase === 'stopped' ? s.stop : undefined;
+  if (!st || !debugStore.lastCommandAt) return;
+  if (timed.stopId !== st.stopId) Object.assign(timed, { stopId: st.stopId, frames: false, complete: false });
+  const ms = performance.now() - debugStore.lastCommandAt;
+  const framesReady = st.pending ? !st.pending.includes('frames') && !st.pending.includes('locals') : !st.partial;
+  if (!timed.frames && framesReady) {
+    timed.frames = true;
+    debugStore.lastFramesMs = ms;
+  }
+  if (!timed.complete && !st.partial) {
+    timed.complete = true;
+    debugStore.lastCompleteMs = ms;
+  }
 }
 
 let syncTimer: number | undefined;
