@@ -136,6 +136,8 @@ export interface StopProfile {
   mi: { location: number; frames: number; cpus: number };
   /** ms from *stopped to each stage's publish. */
   ms: { location: number; frames: number; cpus: number };
+  /** ms from the debug.command that resumed (step, continue) to its *stopped: gdb's own step through the bridge. */
+  execution?: number;
   /** Commands by name (e.g. "-data-evaluate-expression") with their count and summed latency. */
   byCommand: Record<string, { n: number; ms: number }>;
 }

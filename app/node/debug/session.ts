@@ -120,6 +120,8 @@ export class DebugSession {
   private userStackCache: { key: string; frames: FrameView[]; why: string } | undefined;
   /** The profile of the stop being read (MI commands by name, filled by gdb's 'command' events). */
   private profile: StopProfile | undefined;
+  /** When the last step/continue command arrived (for StopProfile.execution). */
+  private commandAt: number | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private stopGen = 0;
   private specs: BreakpointSpec[];
@@ -389,6 +391,8 @@ export class DebugSession {
     const mi0 = gdb.commandCount;
     const profile: StopProfile = { mi: { location: 0, frames: 0, cpus: 0 }, ms: { location: 0, frames: 0, cpus: 0 }, byCommand: {} };
     this.profile = profile;
+    if (this.commandAt !== undefined) profile.execution = +(t0 - this.commandAt).toFixed(1);
+    this.commandAt = undefined;
     const mark = (k: keyof StopProfile['mi']) => {
       profile.mi[k] = gdb.commandCount - mi0;
       profile.ms[k] = +(performance.now() - t0).toFixed(1);
@@ -772,6 +776,7 @@ export class DebugSession {
     }
     this.needStopped();
     const cmd = { continue: '-exec-continue', next: '-exec-next', step: '-exec-step', finish: '-exec-finish', stepi: '-exec-step-instruction', nexti: '-exec-next-instruction' }[a];
+    this.commandAt = performance.now();
     await this.serial(async () => {
       const sel = this.stop?.frames.find((f) => f.level === this.stop!.selectedLevel);
       if (a === 'finish' && this.stop && this.stop.selectedLevel > 0 && !sel?.user) await gdb.cmd(`-stack-select-frame ${this.stop.selectedLevel}`);
