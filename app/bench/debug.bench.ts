@@ -37,6 +37,8 @@ const median = (xs: number[]) => {
 const FILE = 'kernel/generic/syscall.c';
 
 interface UiStop {
+  /** keydown → the stop's first snapshot arrived in the renderer. */
+  arrived: number;
   /** keydown → decoration applied (renderer's clock). */
   highlight: number;
   /** … → call stack and locals rendered. */
@@ -64,7 +66,7 @@ async function timedStop(p: Page, key: string, timeoutMs: number): Promise<UiSto
     const fresh = st.phase === 'stopped' && st.stop && st.stop.stopId !== seqBefore;
     if (fresh && !observed && c === (st.stop!.location?.line ?? null)) observed = performance.now() - t0;
     if (fresh && observed && !st.stop!.partial) {
-      const times = (await p.evaluate('window.lanescopeDebugger.lastStepTimes()')) as { highlight: number; frames: number; complete: number };
+      const times = (await p.evaluate('window.lanescopeDebugger.lastStepTimes()')) as { arrived: number; highlight: number; frames: number; complete: number };
       return { ...times, observed, line: c ?? -1, ...(st.stop!.profile ? { profile: st.stop!.profile } : {}) };
     }
     if (performance.now() - t0 > timeoutMs) return null;
@@ -170,6 +172,7 @@ function figures(ui: UiStop[], base: number[]) {
   return {
     n: ui.length,
     baselineMedianMs: +b.toFixed(1),
+    arrived: f(ui.map((x) => x.arrived)),
     highlight: f(ui.map((x) => x.highlight)),
     framesAndLocals: f(ui.map((x) => x.frames)),
     complete: f(ui.map((x) => x.complete)),
@@ -228,6 +231,7 @@ async function main(): Promise<void> {
   const show = (title: string, f: ReturnType<typeof figures>) => {
     console.log(`${title} (${f.n} times, QEMU under TCG, 2 vCPUs):`);
     console.log(`  baseline: gdb straight on QEMU's stub (no bridge, no UI)   median ${f.baselineMedianMs} ms`);
+    console.log(`  renderer: key → stop's first snapshot arrived median ${f.arrived.median} ms (backend: command → *stopped ${f.backend.msCommandToStoppedMedian} ms)`);
     console.log(`  renderer: key → line highlighted              median ${f.highlight.median} ms, worst ${f.highlight.max} ms  ${goal(f.highlight)}`);
     console.log(`  renderer: key → call stack + locals rendered  median ${f.framesAndLocals.median} ms, worst ${f.framesAndLocals.max} ms  ${goal(f.framesAndLocals)}`);
     console.log(`  renderer: key → whole stop (CPUs) rendered    median ${f.complete.median} ms, worst ${f.complete.max} ms`);

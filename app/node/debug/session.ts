@@ -246,6 +246,10 @@ export class DebugSession {
     });
     await gdb.cmd('-gdb-set pagination off');
     await gdb.cmd('-gdb-set print pretty off');
+    // Breakpoints stay in the target while it is stopped: without this gdb removes every one at each
+    // stop and inserts them again at each resume — with the automatic panic/fault breakpoints that is
+    // 6+ extra RSP round trips through the bridge per step.
+    await gdb.cmd('-gdb-set breakpoint always-inserted on');
     await gdb.loadFile(this.o.kernelElf);
     this.follower = await connectFollower(bridge, gdb);
     // Automatic breakpoints: a kernel panic and a user-space fault stop in the debugger.
@@ -571,8 +575,14 @@ export class DebugSession {
     const key = `${name}:${ps.mtime}:${rip}:${rsp}:${rbp}`;
     const hit = this.userStackCache;
     if (hit && hit.key === key) return { frames: hit.frames.map((f, i) => ({ ...f, level: firstLevel + i })), why: hit.why };
+    // One read of the stack from rsp to the end of its page (mapped: rsp points into it) serves most
+    // of the unwind (each frame's reads depend on the previous one's, so they cannot be pipelined);
+    // reads outside it go to gdb one by one.
+    const STACK_BLOCK = Number(0x1000n - (rsp & 0xfffn));
+    const block = await gdb.readMemory(rsp, STACK_BLOCK).catch(() => null);
     const u = await unwind(ps.fdes, { rip, rsp, rbp }, {
       read64: async (a) => {
+        if (block && a >= rsp && a + 8n <= rsp + BigInt(STACK_BLOCK)) return new DataView(block.buffer, block.byteOffset + Number(a - rsp), 8).getBigUint64(0, true);
         const b = await gdb.readMemory(a, 8);
         return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
       },

@@ -24,6 +24,8 @@ export const debugStore = {
   lastFramesMs: 0,
   /** … → the whole stop rendered (CPUs too). */
   lastCompleteMs: 0,
+  /** … → the stop's first snapshot arrived in the renderer (before any rendering). */
+  lastArrivedMs: 0,
   /** Saves dirty editors before a Run (set by main.ts through installDebugging). */
   beforeRun: (async () => undefined) as () => Promise<void>,
 };
@@ -39,6 +41,7 @@ const timed = { stopId: -1, frames: false, complete: false };
 
 function setStatus(s: DebugStatus): void {
   if (s.seq && debugStore.status.seq && s.seq < debugStore.status.seq && s.phase === debugStore.status.phase) return;
+  if (s.phase === 'stopped' && s.stop && s.stop.stopId !== timed.stopId && debugStore.lastCommandAt) debugStore.lastArrivedMs = performance.now() - debugStore.lastCommandAt;
   debugStore.status = s;
   for (const l of statusListeners) l(s);
   // the listeners render synchronously: the panels show this snapshot now
