@@ -39,6 +39,8 @@ export interface TraceSelection {
   id: number | bigint;
   /** its time (ns since boot), when it has one */
   ns?: number;
+  /** the threads it involves (an IPC message: both sides), for views that place threads */
+  tids?: number[];
 }
 
 export class TraceStore {

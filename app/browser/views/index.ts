@@ -7,11 +7,13 @@
 import { registerTrace } from '../trace/index.js';
 import { registerDebugging } from './debug/index.js';
 import { registerIpcPanel } from './ipc/panel.js';
+import { registerSchedPanel } from './sched/panel.js';
 import { registerBuiltinPanels } from './terminals.js';
 
 export function registerAllViews(): void {
   registerBuiltinPanels(); // Console, Build, Terminal, Problems
   registerTrace(); // the trace store's toolbar and status item, shared by every trace view
   registerIpcPanel(); // IPC lanes
+  registerSchedPanel(); // Scheduler (load balancing)
   registerDebugging(); // Debug, Registers, Memory, Disassembly, RSP log
 }

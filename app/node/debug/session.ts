@@ -93,6 +93,21 @@ interface ProgramSyms {
   code: [bigint, bigint][];
 }
 
+/**
+ * The kernel structures read by name through gdb to show a thread's user call stack ($cpu: the
+ * vCPU): its current thread, the registers the kernel saved at entry (struct regs at the top of
+ * the thread's kernel stack) and its process's name. app/test/unit/kernel-names.test.ts checks
+ * each against the built kernel's DWARF, as debugger/test/kernel-layout.test.ts does for the
+ * trace rings and the CPUs view.
+ */
+export const USER_FRAME_EXPRESSIONS = {
+  current: 'cpus[$cpu]->current',
+  hasProcess: '(unsigned long)(cpus[$cpu]->current && cpus[$cpu]->current->proc)',
+  regs: '((struct regs *)cpus[$cpu]->current->kstack_top - 1)',
+  regFields: ['cs', 'rip', 'rsp', 'rbp'] as const,
+  processName: 'cpus[$cpu]->current->proc->name',
+};
+
 /** How many of a ring's most recent bytes are searched for a record (debug.traceRecord). */
 const TRACE_TAIL_BYTES = 4096;
 
@@ -546,16 +561,18 @@ export class DebugSession {
   private async userFrames(threadId: string, firstLevel: number): Promise<{ frames: FrameView[]; why: string } | null> {
     const gdb = this.gdb!;
     const cpu = Number(threadId) - 1;
-    const cur = `cpus[${cpu}]->current`;
-    // three expressions sent together: is there a process, its registers saved at entry, its name
-    const hasProc = gdb.evaluate(`(unsigned long)(${cur} && ${cur}->proc)`);
-    const saved = gdb.evaluate(`*((struct regs *)${cur}->kstack_top - 1)`);
-    const nameP = gdb.evaluate(`${cur}->proc->name`);
+    const E = USER_FRAME_EXPRESSIONS;
+    const at = (e: string) => e.replace(/\$cpu/g, String(cpu));
+    // three expressions sent together: is there a process, its registers saved at entry (the whole
+    // struct in one evaluate), its name
+    const hasProc = gdb.evaluate(at(E.hasProcess));
+    const saved = gdb.evaluate(`*${at(E.regs)}`);
+    const nameP = gdb.evaluate(at(E.processName));
     saved.catch(() => undefined);
     nameP.catch(() => undefined);
     if (BigInt(await hasProc) === 0n) return null;
     const regsText = await saved;
-    const val = (f: string) => {
+    const val = (f: (typeof E.regFields)[number]) => {
       const m = new RegExp(`(?:^|[{,]\\s*)${f} = (\\d+)`).exec(regsText);
       if (!m) throw new Error(`no ${f} in the saved registers: ${regsText.slice(0, 200)}`);
       return BigInt.asUintN(64, BigInt(m[1]!));

@@ -72,6 +72,19 @@ test('saved trace: open it from the panel, see processes and conversations, clic
   await p.keyboard.press('ArrowDown');
   await waitForText(p, () => title.innerText(), /message #10/, 5000, 'Next on the lane (the next round\'s offer)');
   await shot(p, 'ipc-view-app-stepped');
+  // the view moves into the editor area (same instance: its selection stays) and back to the panel
+  const panelH = (await p.locator('.ipcv canvas').boundingBox())!.height;
+  await p.getByRole('button', { name: 'Open IPC lanes in the editor area' }).click();
+  await p.waitForSelector('#editor-tab-ipc.active');
+  await p.waitForSelector('#editor-wrap [data-testid=ipc-view]');
+  await p.waitForFunction(`(document.querySelector('#editor-wrap .ipcv canvas')?.getBoundingClientRect().height ?? 0) > ${panelH}`, undefined, { timeout: 5000 });
+  assert.match(await title.innerText(), /message #10/, 'the same view, its selection kept');
+  assert.equal(await p.locator('#editor').isVisible(), false, 'the view is shown in place of the editor');
+  await shot(p, 'ipc-view-app-editor-tab');
+  await p.getByRole('button', { name: 'Move IPC lanes back to the panel' }).click();
+  await p.waitForSelector('#panel-body [data-testid=ipc-view]');
+  assert.equal(await p.locator('#editor-tab-ipc').count(), 0);
+  assert.equal(await p.locator('#panel-tab-ipc').getAttribute('aria-selected'), 'true');
   assert.deepEqual(s.consoleErrors.filter((e) => !/Content Security Policy|unsafe-eval/.test(e)), []);
   await s.close();
   s = undefined;

@@ -626,6 +626,10 @@ static const char *t_smap_smep(void)
     bool wrote = copy_to_user(ua, &v, sizeof v) == 0;
     bool read = copy_from_user(&got, ua, sizeof got) == 0 && got == v;
     int nostac = smap_probe_nostac(&probe, ua);
+    /* smap.crash on the command line (tests only, os-test "smap panic"): then a plain read of
+     * the page, as a careless kernel path would make, with no fixup: the panic must name SMAP. */
+    if (cmdline_flag("smap.crash"))
+        probe = *(volatile uint32_t *)(uintptr_t)ua;
     vm_unmap(vm, ua, PAGE_SIZE);
     if (!wrote || !read)
         FAIL("the copy helpers could not reach a mapped user page");

@@ -126,6 +126,7 @@ void kmain(uint32_t magic, uint32_t info)
     pr_info("memory: %lu KiB free of %lu KiB", pmm_free_bytes() >> 10, pmm_total_bytes() >> 10);
     trace_start();
     sysfs_init();
+    balance_init();
     start_init();
     idle_loop();
 }

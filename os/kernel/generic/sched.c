@@ -1,10 +1,16 @@
 /*
  * sched.c — per-CPU run queues, context switches, blocking and waking.
  *
- * Each CPU has a FIFO run queue and an idle thread. A thread starts on the least loaded CPU;
- * the rq_lock of t->cpu protects its scheduling state. A CPU about to idle steals a runnable
- * thread from a busy CPU's queue (holding both queue locks, lower CPU id first), which is the
- * only way t->cpu changes (the EWMA load balancer of a later issue builds on this).
+ * Each CPU has a FIFO run queue, an idle thread and a list of the threads that belong to it
+ * (sched_cpu[id].threads: running, queued or blocked there). A thread starts on the least
+ * loaded CPU its affinity allows (sched_pick_cpu: "placement"); the rq_lock of t->cpu protects
+ * its scheduling state. t->cpu changes only with both CPUs' queue locks held (lower CPU id
+ * first, sched_lock_two), in sched_migrate_locked, for three reasons: a CPU about to idle
+ * steals a queued thread ("steal"), the load balancer (balance.c) moves a thread to an
+ * under-loaded CPU ("balance"), or a new affinity excludes the thread's CPU ("affinity").
+ * A queued or blocked thread moves at once; a running one gets migrate_to and moves at its
+ * next scheduling point: schedule_locked switches it out without queueing it (in_transit) and
+ * sched_finish_switch, on the next thread, hands it to the new CPU's queue.
  * schedule() takes the lock, requeues the current thread if it is still
  * runnable, picks the next one (or idle), switches address space, TSS stack, I/O bitmap, FS
  * base and FPU state, and switches stacks; the thread that resumes releases the lock
@@ -18,7 +24,9 @@
  * finds the thread not blocked stays pending and cancels its next wait.
  *
  * Accounting: cpu_ns is time on a CPU, runnable_ns time runnable (running or in a run queue),
- * both in ns of the monotonic clock (the load balancer's inputs, as in Managarm).
+ * both in ns of the monotonic clock. The load balancer's input is t->lacct (kernel/balance.h):
+ * decaying runnable and blocked time, advanced here at every change between runnable and not
+ * (make_ready: it was blocked; schedule_locked: prev was running) and by the balancer.
  * Preemption: the LAPIC timer ends a 10 ms slice by setting need_resched, honoured on the way
  * out of the interrupt if the interrupted code had interrupts enabled.
  */
@@ -28,6 +36,7 @@
 
 struct spinlock sched_all_lock = SPINLOCK_INIT("threads");
 struct list all_threads = { &all_threads, &all_threads };
+struct sched_cpu sched_cpu[MAX_CPUS];
 extern const uint8_t *fpu_initial_state;
 
 static void rq_push(struct cpu *c, struct thread *t)
@@ -56,6 +65,24 @@ static struct thread *rq_pop(struct cpu *c)
         t->on_rq = false;
     }
     return t;
+}
+
+/* Take t out of the middle of c's queue. */
+static void rq_remove(struct cpu *c, struct thread *t)
+{
+    struct thread **pp = &c->rq_head, *prev = NULL;
+    while (*pp && *pp != t) {
+        prev = *pp;
+        pp = &(*pp)->rq_next;
+    }
+    if (!*pp)
+        panic("rq_remove: thread %u is not on cpu%u's queue", t->tid, c->id);
+    *pp = t->rq_next;
+    if (c->rq_tail == t)
+        c->rq_tail = prev;
+    c->rq_len--;
+    t->rq_next = NULL;
+    t->on_rq = false;
 }
 
 static void kick_idle_cpu(struct cpu *busy);
@@ -96,6 +123,7 @@ static void make_ready(struct thread *t, int reason)
     t->state = T_READY;
     t->wake_reason = reason;
     t->ready_since = clock_ns();
+    sched_load_advance(t, t->ready_since, false);
     rq_push(c, t);
     /* (the arguments are evaluated only while tracing, so after the per-CPU areas exist) */
     trace_emit_wakeup(t->tid, ({ struct thread *cur_ = this_cpu()->current; cur_ ? cur_->tid : 0; }), c->id, reason,
@@ -126,6 +154,8 @@ void sched_enqueue(struct thread *t)
     if (t->started || t->state != T_STOPPED)
         panic("sched_enqueue: thread %u started twice (state %d)", t->tid, t->state);
     t->started = true;
+    t->lacct = (struct load_acct){ .stamp = clock_ns() };
+    sched_thread_attach(c, t);
     make_ready(t, 0);
     spin_unlock(&c->rq_lock);
 }
@@ -142,25 +172,13 @@ static bool steal(struct cpu *me)
         spin_lock(&second->rq_lock);
         struct thread *t = NULL;
         if (v->rq_len > 0 && v->current != v->idle && !me->rq_head) {
-            /* the oldest thread that is not pinned */
-            struct thread **pp = &v->rq_head, *prev = NULL;
-            while (*pp && (*pp)->pinned) {
-                prev = *pp;
-                pp = &(*pp)->rq_next;
-            }
-            if (*pp) {
-                t = *pp;
-                *pp = t->rq_next;
-                if (v->rq_tail == t)
-                    v->rq_tail = prev;
-                v->rq_len--;
-                t->rq_next = NULL;
-                t->on_rq = false;
-                __atomic_store_n(&t->cpu, me, __ATOMIC_RELEASE);
-                rq_push(me, t);
-                sysfs_count_migration(me->id);
-                trace_emit_migrate(t->tid, (uint16_t)v->id, (uint16_t)me->id, TRACE_MIGRATE_REASON_STEAL,
-                                   (uint32_t)v->rq_len + 1, (uint32_t)me->rq_len - 1, 0);
+            /* the oldest thread whose affinity allows this CPU */
+            for (t = v->rq_head; t && !(t->affinity >> me->id & 1); t = t->rq_next)
+                ;
+            if (t) {
+                t->mig = (struct migration){ .reason = TRACE_MIGRATE_REASON_STEAL,
+                                             .load_from = (uint32_t)v->rq_len, .load_to = (uint32_t)me->rq_len };
+                sched_migrate_locked(t, v, me);
             }
         }
         spin_unlock(&second->rq_lock);
@@ -183,23 +201,94 @@ static void kick_idle_cpu(struct cpu *busy)
     }
 }
 
-struct cpu *sched_pick_cpu(void)
+uint64_t sched_online_mask(void)
 {
-    static uint32_t rr;
-    uint32_t start = __atomic_fetch_add(&rr, 1, __ATOMIC_RELAXED);
-    struct cpu *best = NULL;
-    int best_load = 1 << 30;
-    for (uint32_t i = 0; i < ncpus; i++) {
-        struct cpu *c = cpus[(start + i) % ncpus];
-        if (!c || !c->online)
-            continue;
-        int load = c->rq_len + (c->current && c->current != c->idle ? 1 : 0);
-        if (load < best_load) {
-            best_load = load;
-            best = c;
-        }
+    uint64_t m = 0;
+    for (uint32_t i = 0; i < ncpus && i < MAX_CPUS; i++)
+        if (cpus[i] && cpus[i]->online)
+            m |= 1ull << i;
+    return m;
+}
+
+/* Placement: the least loaded online CPU in allowed (the balancer's last loads, plus LOAD_ONE
+ * for each thread placed there since, so a burst of new threads spreads), else this one. */
+struct cpu *sched_pick_cpu(uint64_t allowed)
+{
+    uint32_t load[MAX_CPUS];
+    uint64_t ok = allowed & sched_online_mask();
+    for (uint32_t i = 0; i < ncpus && i < MAX_CPUS; i++)
+        load[i] = __atomic_load_n(&sched_cpu[i].load, __ATOMIC_RELAXED)
+                  + __atomic_load_n(&sched_cpu[i].placed, __ATOMIC_RELAXED) * LOAD_ONE;
+    int best = balance_least_loaded(ncpus, ok, load);
+    if (best < 0)
+        return this_cpu();
+    __atomic_fetch_add(&sched_cpu[best].placed, 1, __ATOMIC_RELAXED);
+    return cpus[best];
+}
+
+void sched_thread_attach(struct cpu *c, struct thread *t)
+{
+    if (!sched_cpu[c->id].threads.next)
+        list_init(&sched_cpu[c->id].threads);       /* a CPU whose sched_init_cpu is still to come */
+    list_add_tail(&sched_cpu[c->id].threads, &t->cpu_link);
+    sched_cpu[c->id].nthreads++;
+}
+
+void sched_thread_detach(struct cpu *c, struct thread *t)
+{
+    list_del(&t->cpu_link);
+    list_init(&t->cpu_link);
+    sched_cpu[c->id].nthreads--;
+}
+
+void sched_lock_two(struct cpu *a, struct cpu *b)
+{
+    if (a == b) {
+        spin_lock(&a->rq_lock);
+        return;
     }
-    return best ? best : this_cpu();
+    spin_lock(&(a->id < b->id ? a : b)->rq_lock);
+    spin_lock(&(a->id < b->id ? b : a)->rq_lock);
+}
+
+void sched_unlock_two(struct cpu *a, struct cpu *b)
+{
+    if (a != b)
+        spin_unlock(&(a->id < b->id ? b : a)->rq_lock);
+    spin_unlock(&(a->id < b->id ? a : b)->rq_lock);
+}
+
+/*
+ * Move t from `from` to `to` (both rq locks held; t->mig says why, for the trace). A queued,
+ * blocked or in-transit thread moves now (true); the one running on `from` gets migrate_to and
+ * moves at its next scheduling point (false; `from` is asked to reschedule).
+ */
+bool sched_migrate_locked(struct thread *t, struct cpu *from, struct cpu *to)
+{
+    if (t->cpu != from || from == to || t->state == T_DEAD || !t->started || t->is_idle)
+        return false;
+    if (from->current == t) {
+        t->migrate_to = to;
+        from->need_resched = 1;
+        if (from != this_cpu())
+            lapic_send_ipi(from->apic_id, VEC_RESCHED);
+        return false;
+    }
+    if (t->on_rq)
+        rq_remove(from, t);
+    sched_thread_detach(from, t);
+    __atomic_store_n(&t->cpu, to, __ATOMIC_RELEASE);
+    sched_thread_attach(to, t);
+    t->migrate_to = NULL;
+    t->migrations++;
+    sysfs_count_migration(to->id);
+    sched_emit_migrate(t, from, to);
+    if (t->state == T_READY) {
+        rq_push(to, t);
+        if (to->current == to->idle)
+            resched_idle_cpu(to);
+    }
+    return true;
 }
 
 /* Why a thread that is not idle was switched out, by the state it leaves in (ctx_switch). */
@@ -220,7 +309,8 @@ static void schedule_locked(void)
     if (prev->state == T_RUNNING && !prev->is_idle) {
         prev->state = T_READY;
         prev->ready_since = now;
-        rq_push(c, prev);
+        if (!prev->migrate_to || prev->migrate_to == c)
+            rq_push(c, prev);                       /* else in transit: see below */
     }
     struct thread *next = rq_pop(c);
     if (!next)
@@ -229,6 +319,13 @@ static void schedule_locked(void)
         uint64_t ran = now - prev->run_start;
         prev->cpu_ns += ran;
         prev->runnable_ns += ran;
+        sched_load_advance(prev, now, true);
+        if (prev->state == T_DEAD)
+            sched_thread_detach(c, prev);
+        else if (prev->migrate_to && prev->migrate_to != c)
+            sched_cpu[c->id].in_transit = prev;     /* sched_finish_switch moves it */
+        else
+            prev->migrate_to = NULL;
     } else {
         c->idle_ns += now - prev->run_start;
     }
@@ -296,9 +393,22 @@ void sched_finish_switch(void)
      * while it was still running on that CPU) and freed its kernel stack twice (the second
      * time NULL: "pmm_free: page 0x800000000000 is not allocated"). */
     bool dead = prev && prev->state == T_DEAD;
+    struct thread *moving = sched_cpu[c->id].in_transit;
+    sched_cpu[c->id].in_transit = NULL;
     spin_unlock(&c->rq_lock);
     if (dead)
         thread_reap(prev);
+    if (moving) {
+        /* Switched out to migrate (a balance or affinity move decided while it ran). Whoever
+         * holds both locks first moves it: here, or an affinity change in between. */
+        struct cpu *to = __atomic_load_n(&moving->migrate_to, __ATOMIC_ACQUIRE);
+        if (to) {
+            sched_lock_two(c, to);
+            if (moving->migrate_to == to)
+                sched_migrate_locked(moving, c, to);
+            sched_unlock_two(c, to);
+        }
+    }
     timer_rearm();
 }
 
@@ -536,6 +646,9 @@ void sched_init_cpu(struct cpu *c)
     waitq_init(&t->exitq);
     list_init(&t->proc_link);
     list_init(&t->all_link);
+    list_init(&t->cpu_link);
+    if (!sched_cpu[c->id].threads.next)
+        list_init(&sched_cpu[c->id].threads);
     c->idle = t;
     c->current = t;
     c->loaded_vm = NULL;

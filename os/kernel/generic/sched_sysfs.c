@@ -4,9 +4,10 @@
  *   /sys/devices/system/cpu/        online ("0-3")  count
  *   /sys/devices/system/cpu/cpuN/   online  apic_id  load  nr_running  runs  migrations  idle_ns
  *
- * load is an exponentially weighted moving average of the CPU's busy share (weight 1/4 per
- * SYSFS_SAMPLE_NS sample, 1024 = always busy), computed on the sysfs sampler thread from the
- * idle thread's accounting in sched.c (idle_ns); runs and migrations are counted by sched.c
+ * load is the load balancer's CPU load (balance.c, the one place load is measured: the sum of
+ * the decaying runnable shares of the CPU's threads, 1024 = one always-runnable thread, so it
+ * can exceed 1024), reported when it moved by LOAD_DELTA and LOAD_EMIT_NS have passed; runs and
+ * migrations (threads moved onto the CPU, any reason) are counted by sched.c
  * (sysfs_count_run/_migration); nr_running is the run queue plus the running thread.
  */
 #include <kernel/kernel.h>
@@ -17,8 +18,6 @@
 
 uint64_t sysfs_cpu_runs[MAX_CPUS];
 uint64_t sysfs_cpu_migrations[MAX_CPUS];
-
-static uint32_t cpu_load[MAX_CPUS];         /* EWMA, 1024 = always busy */
 
 static struct cpu *node_cpu(struct sysfs_node *n)
 {
@@ -68,7 +67,7 @@ static size_t show_cpu_apic(struct sysfs_node *n, char *b, size_t cap)
 
 static size_t show_cpu_load(struct sysfs_node *n, char *b, size_t cap)
 {
-    return sysfs_print(b, cap, "%u\n", cpu_load[(uint32_t)(uintptr_t)sysfs_node_arg(n) % MAX_CPUS]);
+    return sysfs_print(b, cap, "%u\n", sched_cpu[(uint32_t)(uintptr_t)sysfs_node_arg(n) % MAX_CPUS].load);
 }
 
 static size_t show_cpu_nr_running(struct sysfs_node *n, char *b, size_t cap)
@@ -116,7 +115,6 @@ static const struct sysfs_attr cpu_attrs[] = {
 };
 
 static struct sysfs_node *cpu_nodes[MAX_CPUS];
-static uint64_t last_sample, last_idle[MAX_CPUS];
 
 static void cpu_sysfs_init(void)
 {
@@ -126,35 +124,22 @@ static void cpu_sysfs_init(void)
         sysfs_print(path, sizeof path, "/sys/devices/system/cpu/cpu%u", i);
         cpu_nodes[i] = sysfs_add(path, cpu_attrs, ARRAY_SIZE(cpu_attrs), (void *)(uintptr_t)i);
     }
-    last_sample = clock_ns();
-    for (uint32_t i = 0; i < ncpus; i++)
-        if (cpus[i])
-            last_idle[i] = cpu_idle_ns(cpus[i], last_sample);
 }
 
 static uint32_t abs_diff(uint32_t a, uint32_t b) { return a > b ? a - b : b - a; }
 
-/* Each CPU's load: the busy share of the last period folded into the average; reported when it
- * moved by LOAD_DELTA and LOAD_EMIT_NS have passed (the first sample always). */
+/* Each CPU's load (the balancer's): reported when it moved by LOAD_DELTA and LOAD_EMIT_NS have
+ * passed (the first sample always). */
 static void cpu_sysfs_sample(uint64_t now)
 {
     static uint64_t last_emit[MAX_CPUS];
     static uint32_t emitted_load[MAX_CPUS];
     static bool have[MAX_CPUS];
-    uint64_t dt = now - last_sample;
-    last_sample = now;
-    for (uint32_t i = 0; i < ncpus && dt; i++) {
+    for (uint32_t i = 0; i < ncpus; i++) {
         struct cpu *c = cpus[i];
         if (!c || !c->online)
             continue;
-        uint64_t idle = cpu_idle_ns(c, now);
-        uint64_t d = idle > last_idle[i] ? idle - last_idle[i] : 0;
-        last_idle[i] = idle;
-        if (d > dt)
-            d = dt;
-        uint32_t sample = (uint32_t)(((dt - d) * 1024) / dt);
-        uint32_t load = have[i] ? (cpu_load[i] * 3 + sample + 2) / 4 : sample;
-        cpu_load[i] = load;
+        uint32_t load = __atomic_load_n(&sched_cpu[i].load, __ATOMIC_RELAXED);
         if (!have[i] || (abs_diff(load, emitted_load[i]) >= LOAD_DELTA && now - last_emit[i] >= LOAD_EMIT_NS)) {
             have[i] = true;
             emitted_load[i] = load;

@@ -33,6 +33,8 @@ SYS(handle_info)
     struct lane_handle_info hi = { .type = o->type, .rights = have };
     if (o->type == LANES_OBJ_MEMORY)
         hi.size = container_of(o, struct memobj, obj)->npages * PAGE_SIZE;
+    else if (o->type == LANES_OBJ_PROCESS)
+        hi.size = container_of(o, struct process, obj)->pid;   /* the POSIX server's pids */
     kobj_put(o);
     return copy_to_user(a1, &hi, sizeof hi);
 }

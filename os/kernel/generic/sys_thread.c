@@ -1,6 +1,7 @@
 /*
  * sys_thread.c — the thread and time system calls: exit, thread_exit, thread_create,
- * thread_wait, thread_self, thread_interrupt, set_tls, yield, sleep, clock, cpu_id.
+ * thread_wait, thread_self, thread_interrupt, set_tls, yield, sleep, clock, cpu_id,
+ * thread_get_affinity, thread_set_affinity (the work is in balance.c).
  *
  * A new thread starts only once its handle is installed (else it is discarded unseen); its
  * entry must be executable and its stack writable in the caller's address space, so a bad
@@ -111,3 +112,9 @@ SYS(thread_interrupt)
     kobj_put(o);
     return 0;
 }
+
+/* ---- CPU affinity (generic/balance.c) ---- */
+int64_t balance_sys_get_affinity(uint64_t h, uint64_t umask);
+int64_t balance_sys_set_affinity(uint64_t h, uint64_t mask);
+SYS(thread_get_affinity) { UNUSED_ARGS; return balance_sys_get_affinity(a0, a1); }
+SYS(thread_set_affinity) { UNUSED_ARGS; return balance_sys_set_affinity(a0, a1); }

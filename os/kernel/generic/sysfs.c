@@ -6,6 +6,8 @@
  *   /sys/kernel/            version uptime_ns (main.c)  processes threads (process.c)
  *                           loglevel(w) (log.c)
  *   /sys/kernel/trace/      enabled(w) classes(w) lost transports (trace_sysfs.c), snapshot(w) (here)
+ *   /sys/kernel/sched/      enabled(w) balance_interval_ms(w) decay(w) rounds ideal migrations (balance.c)
+ *   /sys/kernel/sched/threads/TID/  pid cpu load affinity migrations (balance.c, each user thread)
  *   /sys/kernel/mm/         total free heap_cached (pmm.c, bytes)
  *   /sys/devices/system/cpu/            online count                     (sched_sysfs.c)
  *   /sys/devices/system/cpu/cpuN/       online apic_id load nr_running runs migrations idle_ns
@@ -33,7 +35,7 @@
 #include <kernel/trace.h>
 #include <kernel/sysfs.h>
 
-#define SYSFS_MAX_NODES 160
+#define SYSFS_MAX_NODES 400     /* the boot-time tree, drivers and a node per user thread */
 #define SYSFS_MAX_GROUPS 4
 #define LIST_MAX 8192
 

@@ -36,7 +36,12 @@ static struct thread *thread_alloc(struct process *p, struct cpu *cpu)
     t->tid = __atomic_fetch_add(&next_tid, 1, __ATOMIC_RELAXED);
     t->proc = p;
     kobj_get(&p->obj);
-    t->cpu = cpu ? cpu : sched_pick_cpu();
+    /* Affinity: pinned to cpu if given, else the creating user thread's (Linux: inherited by
+     * new threads and processes), else every CPU; placed on the least loaded allowed CPU. */
+    struct thread *me = this_cpu()->current;
+    t->affinity = cpu ? 1ull << cpu->id : me && !me->is_idle && !me->is_kernel ? me->affinity : ~0ull;
+    t->cpu = cpu ? cpu : sched_pick_cpu(t->affinity);
+    list_init(&t->cpu_link);
     t->state = T_STOPPED;
     t->kstack = P2V(stack);
     t->kstack_top = (uint64_t)t->kstack + KSTACK_SIZE;
@@ -86,7 +91,6 @@ struct thread *thread_create_kernel(void (*fn)(void *), void *arg, struct cpu *c
     if (!t)
         return NULL;
     struct regs r = { 0 };
-    t->pinned = cpu != NULL;
     thread_setup_stack(t, &r, (uint64_t)fn, (uint64_t)arg);
     attach(kernel_process, t);
     return t;
@@ -124,6 +128,10 @@ struct thread *thread_create_user(struct process *p, uint64_t entry, uint64_t st
 void thread_start(struct thread *t)
 {
     trace_emit_thread_create(t->tid, t->proc->pid, t->cpu->id, t->is_kernel, t->proc->name);
+    t->mig = (struct migration){ .reason = TRACE_MIGRATE_REASON_PLACEMENT,
+                                 .load_to = __atomic_load_n(&sched_cpu[t->cpu->id].load, __ATOMIC_RELAXED) };
+    sched_emit_migrate(t, this_cpu(), t->cpu);
+    balance_thread_added(t);    /* before it can run (and end) */
     sched_enqueue(t);
 }
 
@@ -160,6 +168,7 @@ void thread_reap(struct thread *t)
         panic("thread_reap: thread %u (pid %u) reaped twice", t->tid, t->proc->pid);
     pmm_free_contig(V2P(t->kstack), KSTACK_SIZE / PAGE_SIZE);
     t->kstack = NULL;
+    balance_thread_gone(t);
     if (t->last_of_proc && t->proc->vm) {
         /* An IPC copy on another CPU may still be walking these page tables (a large copy runs
          * outside ipc_lock on items ipc_process_gone leaves alone): the address space goes

@@ -2,8 +2,8 @@
  * trace_drain.c — the drainer: moves records from the per-CPU rings to the transports.
  *
  * A kernel thread (on cpu0) wakes every DRAIN_NS (backing off to DRAIN_IDLE_NS when little
- * happens, and woken early by trace_kick when a ring is half full); it also samples each CPU's
- * load every LOAD_NS. Per pass, for one transport:
+ * happens, and woken early by trace_kick when a ring is half full). (CPU loads are recorded by
+ * the load balancer, balance.c: load_sample.) Per pass, for one transport:
  *
  *   ivshmem (arch/x86_64/trace_ivshmem.c): the rings' data already lives in the shared BAR,
  *     so nothing is copied. The drainer publishes each ring's head (release) in the shared
@@ -31,7 +31,6 @@
 #define DRAIN_BUSY_NS 5000000ULL    /* 5 ms while a burst fills the rings */
 #define DRAIN_FLOOD_NS 1000000ULL   /* 1 ms while more than FLOOD_BYTES came per pass */
 #define FLOOD_BYTES (256u * 1024)   /* a quarter of the smallest ring */
-#define LOAD_NS     100000000ULL    /* 100 ms */
 #define PREAMBLE_NS 2000000000ULL   /* 2 s */
 #define FRAME_MAX   1024
 #define PASS_BYTES  (16 * 1024)
@@ -204,38 +203,15 @@ void trace_panic_flush(void)
         drain(true);
 }
 
-static void sample_loads(uint64_t now, uint64_t dt, uint64_t *last_idle)
-{
-    for (uint32_t i = 0; i < ncpus && i < TRACE_MAX_CPUS; i++) {
-        struct cpu *c = cpus[i];
-        if (!c || !c->online)
-            continue;
-        uint64_t idle = c->idle_ns;
-        if (c->current == c->idle && c->idle)
-            idle += now - c->idle->run_start;
-        uint64_t d = idle - last_idle[i];
-        last_idle[i] = idle;
-        if (d > dt)
-            d = dt;
-        uint32_t load = dt ? (uint32_t)(((dt - d) * 1024) / dt) : 0;
-        trace_emit_load_sample(i, (uint32_t)c->rq_len, load, 0, dt - d, d);
-    }
-}
-
 static void drainer(void *arg)
 {
     (void)arg;
-    static uint64_t last_idle[TRACE_MAX_CPUS];
-    uint64_t last_load = clock_ns(), last_pre = last_load, start = last_load, period = DRAIN_NS;
+    uint64_t last_pre = clock_ns(), start = last_pre, period = DRAIN_NS;
     sleep_ns(DRAIN_NS);     /* producers that saw trace_live == 0 have finished */
     if (!preamble_sent && trace_live)
         out_preamble(true, true);
     for (;;) {
         uint64_t now = clock_ns();
-        if (now - last_load >= LOAD_NS) {
-            sample_loads(now, now - last_load, last_idle);
-            last_load = now;
-        }
         uint64_t before = trace_bytes_sent;
         if (trace_live)
             trace_drain_all();

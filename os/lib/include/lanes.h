@@ -132,6 +132,15 @@ struct lanes_spawn_opts {
  * "system" handle, passes our "initrd" handle on, and returns a PROCESS handle.
  */
 int64_t lanes_spawn(const char *prog, int argc, const char *const *argv, const struct lanes_spawn_opts *opts);
+/** The same for an ELF image in our memory (posix_spawn reads it from the file system). */
+int64_t lanes_spawn_image(const char *prog, const void *image, size_t image_len, int argc, const char *const *argv,
+                          const struct lanes_spawn_opts *opts);
+/** How the child pid that waitpid just reaped ended, in the kernel's words (fault, address);
+ *  0, or -1 when pid was not the last child reaped. (os/lib/src/posix.c) */
+int lanes_posix_last_exit(int32_t pid, struct lane_exit_info *info);
+/** printf's way out in a POSIX process: write(1) when fd 1 is not the console; NOENT when the
+ *  caller should use the console (not POSIX, or fd 1 is the console). */
+int64_t lanes_posix_stdout(const void *buf, size_t len);
 /** Waits for a process to end; fills *info; returns 0 or an error. */
 int64_t lanes_wait(int32_t proc, struct lane_exit_info *info, uint64_t timeout_ns);
 /** Human description of how a process ended: "exited with status 3", "faulted: PAGE at 0x0 ...". */

@@ -25,4 +25,7 @@ size_t strspn(const char *s, const char *accept);
 size_t strcspn(const char *s, const char *reject);
 char *strtok_r(char *s, const char *delim, char **save);
 
+/** A malloc'd copy of s (NULL when out of memory). */
+char *strdup(const char *s);
+
 #endif

@@ -59,3 +59,12 @@ void *realloc(void *p, size_t size)
     lanes_mutex_unlock(&heap_lock);
     return r;
 }
+
+char *strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}

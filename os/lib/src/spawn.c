@@ -74,6 +74,17 @@ int64_t lanes_spawn(const char *prog, int argc, const char *const *argv, const s
             printf("%s: %s\n", prog, r == LANES_E_NOENT ? "no such program in the initrd" : "initrd is corrupt");
         return r;
     }
+    return lanes_spawn_image(prog, e.data, e.size, argc, argv, opts);
+}
+
+int64_t lanes_spawn_image(const char *prog, const void *image, size_t image_len, int argc, const char *const *argv,
+                          const struct lanes_spawn_opts *opts)
+{
+    static const struct lanes_spawn_opts defaults = { LANES_HANDLE_NONE, NULL, 0, false };
+    if (!opts)
+        opts = &defaults;
+    int64_t r = 0;
+    struct { const void *data; size_t size; } e = { image, image_len };
     struct manifest m;
     int bad_line = 0;
     r = manifest_of_elf(e.data, e.size, &m, &bad_line);

@@ -12,7 +12,12 @@
 
 int console_write(const void *buf, size_t len)
 {
-    int64_t r = lanes_console_write(buf, len);
+    /* A POSIX process's stdout is its fd 1 (a file or pipe after a redirection); the console
+     * lane otherwise. */
+    int64_t r = lanes_posix_stdout(buf, len);
+    if (r != LANES_E_NOENT)
+        return (int)r;
+    r = lanes_console_write(buf, len);
     return (int)r;
 }
 

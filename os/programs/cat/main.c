@@ -1,10 +1,44 @@
 /* cat — prints files: kernel sysfs attributes ("/sys/...", read with sysfs_read) and files of
- * the initrd (any other path, e.g. "cat etc/motd"). Several paths are printed one after the
- * other; a path that cannot be read is named with the reason and makes the exit status 1.
+ * the file system (read/write through the POSIX layer; no argument or "-": stdin). Several
+ * paths are printed one after the other; a path that cannot be read is named with the reason
+ * and makes the exit status 1. A process without a lane to the POSIX server reads files of
+ * the initrd instead, as before (e.g. "cat bin/ls").
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <lanes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+static int cat_fd(int fd, const char *name)
+{
+    static char buf[16384];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) {
+        if (write(1, buf, (size_t)n) != n)
+            return 1;
+    }
+    if (n < 0) {
+        printf("cat: %s: %s\n", name, errno == EISDIR ? "is a directory" : strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+static int cat_posix(const char *path)
+{
+    if (!strcmp(path, "-"))
+        return cat_fd(0, "stdin");
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        printf("cat: %s: %s\n", path, errno == ENOENT ? "no such file or directory" : strerror(errno));
+        return 1;
+    }
+    int r = cat_fd(fd, path);
+    close(fd);
+    return r;
+}
 
 static int cat_sysfs(const char *path)
 {
@@ -48,6 +82,9 @@ static int cat_initrd(const char *path)
 
 int main(int argc, char **argv)
 {
+    bool posix = lanes_posix_active();
+    if (argc < 2 && posix)
+        return cat_fd(0, "stdin");
     if (argc < 2) {
         printf("usage: cat PATH...   (/sys/... for kernel attributes, other paths from the initrd)\n");
         return 2;
@@ -55,6 +92,7 @@ int main(int argc, char **argv)
     int st = 0;
     for (int i = 1; i < argc; i++)
         st |= !strncmp(argv[i], "/sys", 4) && (argv[i][4] == 0 || argv[i][4] == '/') ? cat_sysfs(argv[i])
-                                                                                     : cat_initrd(argv[i]);
+                                                                                     : posix ? cat_posix(argv[i])
+                                                                                             : cat_initrd(argv[i]);
     return st;
 }

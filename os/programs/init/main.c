@@ -11,7 +11,11 @@
  *        cmos-rtc  a one-shot driver (manifest: ioport 0x70 2)
  *        ipc-demo --back   the demo's compute server; init publishes its lane in mbus as
  *                  "demo.back" (class=demo;role=back)
- *        sh        the shell, with a lane to the console server (tag "console"), the mbus
+ *        fs        the file-system server (tmpfs seeded from the initrd; in mbus as "fs")
+ *        posix     the POSIX server (processes, fds, VFS with fs at "/", pipes; in mbus as
+ *                  "posix"); init adopts the shell there (posix.Adopt), so the shell and
+ *                  everything it starts are POSIX processes
+ *        sh        the shell, with a lane to the POSIX server (tag "posix"), a lane to the console server (tag "console"), the mbus
  *                  lane ("mbus"), the program supervisor and the system capability;
  *      every child after console gets "console" and "mbus", so its stdio goes over lanes;
  *   3. waits for notifications: a crashed service is reported, ended, and restarted (up to
@@ -53,6 +57,8 @@ static struct service table[] = {
     { "console", { "console" }, 1, SERVICE, CONSOLE, -1, 0 },
     { "cmos-rtc", { "cmos-rtc" }, 1, ONESHOT, PLAIN, -1, 0 },
     { "ipc-demo", { "ipc-demo", "--back" }, 2, SERVICE, DEMO, -1, 0 },
+    { "fs", { "fs" }, 1, SERVICE, PLAIN, -1, 0 },
+    { "posix", { "posix" }, 1, SERVICE, PLAIN, -1, 0 },
     { "sh", { "sh" }, 1, SERVICE, SHELL, -1, 0 },
 };
 #define NSERVICES (sizeof table / sizeof *table)
@@ -130,9 +136,55 @@ static int32_t console_lane(uint64_t timeout_ns)
     return r < 0 ? LANES_HANDLE_NONE : (int32_t)r;
 }
 
+/* Registers a process we started with the POSIX server (posix.Adopt on its public lane, found
+ * through mbus): the process's lane to it (the other end was given to the process with tag
+ * "posix") and a copy of its PROCESS handle are pushed after the message. */
+static void posix_adopt(int32_t proc, int32_t lane)
+{
+    struct lane_msg_mbus_entry e;
+    if (mbus_client == LANES_HANDLE_NONE || lanes_mbus_await(mbus_client, "name=posix", 0, LANES_SEC(10), &e) != 0) {
+        logmsg("no POSIX server in mbus; the shell runs without it");
+        return;
+    }
+    int64_t pl = lanes_mbus_bind(mbus_client, e.id);
+    struct lane_handle_info hi;
+    memset(&hi, 0, sizeof hi);
+    lanes_sys_handle_info(proc, &hi);
+    int64_t dup = lanes_sys_handle_dup(proc, LANES_RIGHT_ALL);
+    static struct lanes_queue q;
+    static bool q_ok;
+    if (!q_ok)
+        q_ok = lanes_queue_init(&q, 4) == 0;
+    int64_t r = pl < 0 ? pl : dup < 0 ? dup : q_ok ? 0 : LANES_E_NOMEM;
+    struct lane_msg_posix_reply rep;
+    memset(&rep, 0, sizeof rep);
+    if (r == 0) {
+        struct lane_msg_posix_adopt m = lanes_msg_posix_adopt_encode((uint32_t)hi.size);
+        struct lanes_acts b;
+        struct lane_ipc_completion c;
+        lanes_acts_init(&b);
+        lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY);
+        lanes_acts_send(&b, &m, sizeof m);
+        lanes_acts_push(&b, lane, LANES_RIGHT_ALL);
+        lanes_acts_push(&b, (int32_t)dup, LANES_RIGHT_ALL);
+        lanes_acts_recv_buffer(&b, &rep, sizeof rep);
+        lanes_acts_end(&b);
+        r = lanes_ipc_call(&q, (int32_t)pl, &b, &c, LANES_SEC(10));
+        if (r == 0 && rep.error < 0)
+            logmsg("the POSIX server refused the shell: errno %d", -rep.error);
+    }
+    if (r < 0)
+        logmsg("cannot register the shell with the POSIX server: %s", lanes_ipc_strerror(r));
+    if (pl >= 0)
+        lanes_sys_handle_close((int32_t)pl);
+    if (dup >= 0)
+        lanes_sys_handle_close((int32_t)dup);
+}
+
 static int start(struct service *s)
 {
-    struct lane_spawn_handle extra[6];
+    int32_t posix_keep = LANES_HANDLE_NONE;
+    struct lane_spawn_handle extra[8];
     int n = 0;
     int32_t close_after[2] = { LANES_HANDLE_NONE, LANES_HANDLE_NONE };
     int32_t con = LANES_HANDLE_NONE, publish = LANES_HANDLE_NONE;
@@ -166,6 +218,12 @@ static int start(struct service *s)
          * capability (so it can grant what drivers declare). */
         tag(&extra[n++], program_sup, LANES_RIGHT_ALL, "supervisor");
         tag(&extra[n++], system_cap, LANES_RIGHT_ALL, "system");
+        int32_t l[2];
+        if (lanes_stream(l) == 0) {
+            tag(&extra[n++], l[1], LANES_RIGHT_ALL, "posix");
+            close_after[1] = l[1];
+            posix_keep = l[0];
+        }
     }
     opts.nextra = n;
     int64_t p = lanes_spawn(s->prog, s->argc, s->argv, &opts);
@@ -184,11 +242,17 @@ static int start(struct service *s)
     if (publish != LANES_HANDLE_NONE)
         lanes_sys_handle_close(publish);
     if (p < 0) {
+        if (posix_keep != LANES_HANDLE_NONE)
+            lanes_sys_handle_close(posix_keep);
         if (!quiet_start)
             logmsg("cannot start %s: %s", s->prog, lanes_strerror(p));
         return -1;
     }
     s->proc = (int32_t)p;
+    if (posix_keep != LANES_HANDLE_NONE) {
+        posix_adopt(s->proc, posix_keep);
+        lanes_sys_handle_close(posix_keep);
+    }
     if (s->role == CONSOLE) {
         /* Wait until it drives COM1 (so later children get a console lane). */
         int32_t l = console_lane(LANES_SEC(5));

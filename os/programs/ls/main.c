@@ -1,9 +1,54 @@
-/* ls — lists the initrd (a ustar archive mapped from our "initrd" handle): size and name.
- * `ls /sys/...` lists a directory of the kernel's sysfs instead (syscall sysfs_list):
- * "d NAME" for directories, "r NAME" / "w NAME" for read-only / writable attributes. */
+/* ls — lists directories of the file system: `ls [-l] [PATH...]` (default "."), one name per
+ * line in directory order (newest first), "." and ".." left out; -l adds the type, mode and
+ * size. `ls /sys/...` lists a directory of the kernel's sysfs instead (syscall sysfs_list):
+ * "d NAME" for directories, "r NAME" / "w NAME" for read-only / writable attributes.
+ * A process without a lane to the POSIX server lists the initrd (size and name), as before. */
+#include <dirent.h>
+#include <errno.h>
 #include <lanes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int ls_path(const char *path, int longfmt)
+{
+    struct stat st;
+    if (stat(path, &st) < 0) {
+        printf("ls: %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        if (longfmt)
+            printf("%c %04o %8lld %s\n", S_ISCHR(st.st_mode) ? 'c' : '-', st.st_mode & 07777, (long long)st.st_size, path);
+        else
+            printf("%s\n", path);
+        return 0;
+    }
+    DIR *d = opendir(path);
+    if (!d) {
+        printf("ls: %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        if (!longfmt) {
+            printf("%s\n", e->d_name);
+            continue;
+        }
+        char full[512];
+        snprintf(full, sizeof full, "%s/%s", path, e->d_name);
+        if (stat(full, &st) < 0)
+            printf("? %s\n", e->d_name);
+        else
+            printf("%c %04o %8lld %s\n", S_ISDIR(st.st_mode) ? 'd' : '-', st.st_mode & 07777, (long long)st.st_size,
+                   e->d_name);
+    }
+    closedir(d);
+    return 0;
+}
 
 static int ls_sysfs(const char *path)
 {
@@ -22,6 +67,15 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && !strncmp(argv[1], "/sys", 4) && (argv[1][4] == 0 || argv[1][4] == '/'))
         return ls_sysfs(argv[1]);
+    if (lanes_posix_active()) {
+        int longfmt = argc > 1 && strcmp(argv[1], "-l") == 0;
+        int first = 1 + longfmt, st = 0;
+        if (first >= argc)
+            return ls_path(".", longfmt);
+        for (int i = first; i < argc; i++)
+            st |= ls_path(argv[i], longfmt);
+        return st;
+    }
     const void *rd;
     size_t size;
     int64_t r = lanes_initrd(&rd, &size);

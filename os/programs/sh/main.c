@@ -13,6 +13,9 @@
  *
  * Builtins: echo, exit [N], help, status (prints "status N" for the last command), uname, and
  * crash (a deliberate null write, so init's supervision and restart can be tested).
+ * With a lane to the POSIX server (init adopts the shell there) lines run through jobs.c
+ * instead: `;` lists, `|` pipelines, `> >> < 2> 2>&1` redirections, `&` and `wait`, `cd`,
+ * `pwd`; programs are /bin/NAME from the file system, started with posix_spawn.
  * Prompt: "lanes$ " (tools/ci-boot waits for it).
  */
 #include <lanes.h>
@@ -20,6 +23,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+int sh_run_line(const char *line, int last);
+int builtin(int argc, char **argv, int *status);
+#include <unistd.h>
 
 #define PROMPT "lanes$ "
 #define LINE_MAX 256
@@ -260,7 +267,7 @@ static int run_program(int argc, char **argv)
     return status;
 }
 
-static int builtin(int argc, char **argv, int *status)
+int builtin(int argc, char **argv, int *status)
 {
     if (strcmp(argv[0], "echo") == 0) {
         for (int i = 1; i < argc; i++)
@@ -287,6 +294,7 @@ static int builtin(int argc, char **argv, int *status)
         *(volatile int *)addr = 1;
     } else if (strcmp(argv[0], "help") == 0) {
         printf("builtins: echo WORDS | exit [N] | status | uname | crash (test init's restart) | help\n"
+               "with the POSIX server: cd DIR | pwd | wait; a | b | c, > >> < 2> 2>&1, &, ;\n"
                "programs (bin/ in the initrd; `ls` lists them): ls, ps, usertests, bench, cmos-rtc, ...\n"
                "editing: arrows, backspace, Delete, Home/End, Ctrl-A/E/U/C; up/down for history\n");
         *status = 0;
@@ -305,6 +313,10 @@ int main(void)
     for (;;) {
         read_line(line);
         remember(line);
+        if (lanes_posix_active()) {
+            last_status = sh_run_line(line, last_status);   /* jobs.c: pipelines, redirections, & */
+            continue;
+        }
         int argc = split(line, argv, store, sizeof store);
         if (argc == 0)
             continue;

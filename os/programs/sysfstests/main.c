@@ -324,7 +324,8 @@ static bool t_counters(void)
         snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu%u/nr_running", i);
         nr += num(p);
         snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu%u/load", i);
-        REQUIRE(num(p) <= 1024, "%s = %llu", p, (unsigned long long)num(p));
+        /* the sum of the CPU's threads' loads (1024 each at most): not a share any more */
+        REQUIRE(num(p) <= 1024 * 1000, "%s = %llu", p, (unsigned long long)num(p));
     }
     REQUIRE(nr >= 1 && nr < 1000, "nr_running summed over CPUs: %llu (we are running)", (unsigned long long)nr);
     for (int i = 0; i < 5; i++)
@@ -349,14 +350,14 @@ static bool t_counters(void)
             char p[64];
             snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu%u/load", i);
             uint64_t l = num(p);
-            best = l > best && l <= 1024 ? l : best;
+            best = l > best ? l : best;
         }
     }
     spin_stop = 1;
     for (uint32_t i = 0; i < n; i++)
         lanes_thread_join(&th[i], LANES_SEC(10));
-    REQUIRE(best >= 700, "the highest cpu load seen with %u busy threads was %llu/1024", n, (unsigned long long)best);
-    snprintf(why, sizeof why, "load reached %llu/1024", (unsigned long long)best);
+    REQUIRE(best >= 700, "the highest cpu load seen with %u busy threads was %llu (1024 = one busy thread)", n, (unsigned long long)best);
+    snprintf(why, sizeof why, "load reached %llu (1024 = one busy thread)", (unsigned long long)best);
     return true;
 }
 

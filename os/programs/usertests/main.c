@@ -785,6 +785,9 @@ static volatile int pp_abort;
 static void pingpong(void *arg)
 {
     int me = (int)(uintptr_t)arg;
+    /* Each on a CPU of its own: the load balancer may otherwise move a spinner to a less loaded
+     * CPU mid-test (a fair move, but this test wants each to stay put). */
+    lanes_sys_thread_set_affinity(LANES_THREAD_SELF, 1ull << (me + 1) % sysinfo.ncpus);
     uint64_t deadline = lanes_now_ns() + LANES_SEC(60);
     for (uint64_t round = 0; round < PP_ROUNDS && !pp_abort; round++) {
         uint64_t want = round * 2 + (uint64_t)me;   /* thread 0 moves on even values, 1 on odd */
@@ -811,8 +814,8 @@ static bool t_smp_parallel(void)
     }
     /* Two threads hand a word back and forth by spinning, without syscalls, so neither gives up
      * its CPU: on one CPU every hand-off would need a preemption. Each samples its CPU at the
-     * first, middle and last hand-off: the two must differ, each staying put — so they ran on
-     * two CPUs at the same time. (The deadline is generous: under TCG on a loaded host the
+     * first, middle and last hand-off: the two must differ, each staying put (pinned to CPUs 1
+     * and 2 — or 0 — by affinity) — so they ran on two CPUs at the same time. (The deadline is generous: under TCG on a loaded host the
      * vCPU threads are not always co-scheduled.) */
     const char *last = "";
     for (int attempt = 0; attempt < 3; attempt++) {

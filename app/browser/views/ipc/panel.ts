@@ -79,7 +79,7 @@ class IpcPanel {
       openSource: (file, line) => void this.ctx.openFile(file, line),
       breakOnNext: ipcPanelHooks.breakOnNext ? (t) => ipcPanelHooks.breakOnNext!(t, this.model) : undefined,
       // the selected message's time becomes the shared cursor (other trace views follow it)
-      selected: (m) => this.store.select(m >= 0 ? { view: 'ipc', kind: 'message', id: m, ns: this.model.msgNs[m]! } : null),
+      selected: (m, d) => this.store.select(m >= 0 ? { view: 'ipc', kind: 'message', id: m, ns: this.model.msgNs[m]!, tids: d ? [d.src.tid, d.dst.tid] : undefined } : null),
     }, this.ctx.theme());
     this.model.onChange(() => this.breaker?.trySelect());
     ipcDebug.view = this.view;

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <lanes/abi.h>
 #include <kernel/arch.h>
+#include <kernel/balance.h>
 
 #define LANES_VERSION_STRING "LaneOS 0.1.0"
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -235,11 +236,21 @@ struct thread {
     volatile int killed;
     volatile int stop;
     bool is_idle, is_kernel;
-    bool pinned;                /* never stolen by another CPU */
     bool on_rq;                 /* on a run queue (under that CPU's rq_lock): queued at most once */
     bool started;               /* thread_start ran (under the run-queue lock): only then may a kick make it ready */
     uint64_t fs_base;
     uint64_t cpu_ns, runnable_ns, run_start, ready_since;
+    /* load balancing (balance.c; under t->cpu's rq_lock) */
+    uint64_t affinity;          /* CPUs it may run on (bit N = CPU N) */
+    struct load_acct lacct;     /* runnable / blocked time, decaying (kernel/balance.h) */
+    uint32_t load;              /* load_value(lacct) at the last balance round, LOAD_ONE = always runnable */
+    struct list cpu_link;       /* on sched_cpu[t->cpu->id].threads while started and not dead */
+    struct cpu *migrate_to;     /* set: move there at the next scheduling point (a running thread) */
+    struct migration {          /* why, for the trace event when the move happens */
+        uint32_t reason, load_from, load_to, ideal, round;
+    } mig;
+    uint32_t migrations;
+    struct sysfs_node *sysfs;   /* /sys/kernel/sched/threads/TID (user threads; balance.c) */
     struct list proc_link;
     struct list all_link;
     struct waitq exitq;         /* thread_wait; protected by proc->lock */
@@ -258,7 +269,31 @@ void schedule(void);
 void sched_yield(void);
 void sched_finish_switch(void);
 void sched_enqueue(struct thread *t);
-struct cpu *sched_pick_cpu(void);
+struct cpu *sched_pick_cpu(uint64_t allowed);
+
+/* Per-CPU scheduler state that is not the arch's (sched.c, balance.c): under that CPU's rq_lock. */
+struct sched_cpu {
+    struct list threads;        /* started threads whose t->cpu is this CPU (running, queued, blocked) */
+    uint32_t nthreads;
+    uint32_t load;              /* sum of their loads at the last balance round */
+    uint32_t placed;            /* threads placed here since (counted as LOAD_ONE each by placement) */
+    struct thread *in_transit;  /* switched out to migrate (schedule_locked → sched_finish_switch) */
+};
+extern struct sched_cpu sched_cpu[MAX_CPUS];
+extern uint64_t sched_online_mask(void);
+/* balance.c */
+extern uint32_t load_decay;     /* ×load_decay/256 per second */
+void sched_load_advance(struct thread *t, uint64_t now, bool runnable);
+void sched_thread_attach(struct cpu *c, struct thread *t);   /* rq_lock of c held */
+void sched_thread_detach(struct cpu *c, struct thread *t);   /* rq_lock of c held */
+void sched_lock_two(struct cpu *a, struct cpu *b);
+bool sched_migrate_locked(struct thread *t, struct cpu *from, struct cpu *to);  /* both rq locks */
+void sched_unlock_two(struct cpu *a, struct cpu *b);
+void sched_emit_migrate(struct thread *t, struct cpu *from, struct cpu *to);
+int64_t sched_set_affinity(struct thread *t, uint64_t mask);
+void balance_init(void);
+void balance_thread_added(struct thread *t);    /* thread_start: its sysfs node */
+void balance_thread_gone(struct thread *t);     /* thread_reap */
 int thread_block(struct spinlock *held, int state, uint64_t deadline);
 bool thread_wake(struct thread *t, int reason);
 void thread_interrupt(struct thread *t);

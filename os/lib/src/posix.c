@@ -1,0 +1,1114 @@
+/*
+ * posix.c — the POSIX calls: libc's side of the POSIX server (os/programs/posix) and of the file
+ * protocol (fs.* in os/abi/messages.toml) that fs, posix's pipes and future servers speak.
+ *
+ * A POSIX process was started with a lane tagged "posix": its own lane to the server, which is
+ * how the server knows who asks. Each call that touches process state (open, close, dup, pipe,
+ * stat, mkdir, spawn, waitpid, ...) is one conversation on it:
+ *
+ *     offer(ANCILLARY){ send posix.X{...} + path, recv_buffer reply, [pull lane] }
+ *
+ * The server owns the fd table. An fd names an open file description, which is a lane: to the fs
+ * server for a file or directory (the passthrough lane — read/write/lseek/getdents go there
+ * directly, posix is not in the path), to posix itself for a pipe end. libc asks for an fd's lane
+ * once (posix.GetFile, or it comes with open's reply) and caches it in `fds[]`; close and dup2
+ * drop the cached copy. Console descriptions (/dev/console, and fds 0-2 of a process the server
+ * adopted) use the console lane of <lanes/console.h>; /dev/null needs no lane.
+ *
+ * Data moves in chunks of at most CHUNK bytes per request (a pipe write of <= PIPE_BUF is one
+ * request, hence atomic). One mutex serialises this process's requests (a thread blocked in a
+ * pipe read holds up the others — good enough until per-thread queues).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <lanes.h>
+#include <lanes/console.h>
+#include <lanes/ipc.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+int errno;
+
+#define CHUNK 16384
+#define PATH_MAX_BYTES 4096
+
+enum { KIND_NONE = 0, KIND_FILE = 1, KIND_DIR = 2, KIND_PIPE = 3, KIND_CONSOLE = 4, KIND_NULL = 5 };
+
+struct fdcache {
+    int32_t lane;       /* our copy of the description's lane, or NONE */
+    uint8_t kind;       /* KIND_*, 0 = not fetched */
+};
+
+static lanes_mutex_t lock = LANES_MUTEX_INIT;
+static int32_t posix_lane = -2;             /* -2: not looked up yet */
+static struct lanes_queue q;
+static bool q_ok;
+static struct fdcache fds[OPEN_MAX];
+static uint8_t *bounce;                     /* CHUNK + 64 bytes, requests and replies */
+
+static const char *const enames[] = {
+    [0] = "OK", [EPERM] = "EPERM", [ENOENT] = "ENOENT", [ESRCH] = "ESRCH", [EINTR] = "EINTR", [EIO] = "EIO",
+    [ENXIO] = "ENXIO", [E2BIG] = "E2BIG", [ENOEXEC] = "ENOEXEC", [EBADF] = "EBADF", [ECHILD] = "ECHILD",
+    [EAGAIN] = "EAGAIN", [ENOMEM] = "ENOMEM", [EACCES] = "EACCES", [EFAULT] = "EFAULT", [EBUSY] = "EBUSY",
+    [EEXIST] = "EEXIST", [EXDEV] = "EXDEV", [ENODEV] = "ENODEV", [ENOTDIR] = "ENOTDIR", [EISDIR] = "EISDIR",
+    [EINVAL] = "EINVAL", [ENFILE] = "ENFILE", [EMFILE] = "EMFILE", [ENOTTY] = "ENOTTY", [EFBIG] = "EFBIG",
+    [ENOSPC] = "ENOSPC", [ESPIPE] = "ESPIPE", [EROFS] = "EROFS", [EMLINK] = "EMLINK", [EPIPE] = "EPIPE",
+    [ERANGE] = "ERANGE", [ENAMETOOLONG] = "ENAMETOOLONG", [ENOSYS] = "ENOSYS", [ENOTEMPTY] = "ENOTEMPTY",
+    [ELOOP] = "ELOOP", [EPROTO] = "EPROTO", [EOVERFLOW] = "EOVERFLOW",
+};
+
+const char *strerror(int e)
+{
+    if (e >= 0 && e < (int)(sizeof enames / sizeof *enames) && enames[e])
+        return enames[e];
+    return "E?";
+}
+
+static int fail(int e)
+{
+    errno = e;
+    return -1;
+}
+
+/* Under lock. */
+static bool ready(void)
+{
+    if (posix_lane == -2) {
+        posix_lane = lanes_handle_by_tag("posix");
+        for (int i = 0; i < OPEN_MAX; i++)
+            fds[i].lane = LANES_HANDLE_NONE;
+    }
+    if (posix_lane == LANES_HANDLE_NONE)
+        return false;
+    if (!q_ok && lanes_queue_init(&q, 4) == 0)
+        q_ok = true;
+    if (!bounce)
+        bounce = malloc(CHUNK + 64);
+    return q_ok && bounce;
+}
+
+int lanes_posix_active(void)
+{
+    lanes_mutex_lock(&lock);
+    bool r = ready();
+    lanes_mutex_unlock(&lock);
+    return r;
+}
+
+static void forget(int fd);
+
+/* An IPC failure of a request: the server is gone or misbehaved. */
+static int ipc_errno(int64_t r)
+{
+    if (r == LANES_E_FAULT)
+        return EFAULT;
+    if (r == LANES_E_BUFFER_TOO_SMALL)
+        return E2BIG;
+    if (r == LANES_E_NOMEM)
+        return ENOMEM;
+    return EIO;
+}
+
+/* One conversation on lane: send msg (len bytes, data appended when given), receive the reply
+ * into rep (cap bytes), pull a handle when *pulled is given. Returns the reply length or a
+ * negative errno. Under lock. */
+static int64_t call(int32_t lane, const void *msg, size_t len, const void *data, size_t dlen, void *rep, size_t cap,
+                    int32_t *pulled, const int32_t *push, int npush)
+{
+    struct lanes_acts b;
+    struct lane_ipc_completion c;
+    const void *out = msg;
+    size_t outlen = len;
+    if (data && dlen) {
+        if (len + dlen > CHUNK + 64)
+            return -E2BIG;
+        if (msg != bounce)
+            memmove(bounce, msg, len);
+        memcpy(bounce + len, data, dlen);
+        out = bounce;
+        outlen = len + dlen;
+    }
+    lanes_acts_init(&b);
+    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY);
+    lanes_acts_send(&b, out, outlen);
+    for (int i = 0; i < npush; i++)
+        lanes_acts_push(&b, push[i], LANES_RIGHT_ALL);
+    lanes_acts_recv_buffer(&b, rep, cap);
+    if (pulled)
+        lanes_acts_pull(&b);
+    lanes_acts_end(&b);
+    c.nresults = 0;
+    int64_t r = lanes_ipc_call(&q, lane, &b, &c, LANES_TIMEOUT_INFINITE);
+    if (lane == posix_lane && c.nresults > 0 && lanes_ipc_result(&c, 0)->error < 0 &&
+        (r == LANES_E_END_OF_LANE || r == LANES_E_LANE_SHUTDOWN)) {
+        /* The server is gone (init restarts it, but this process is not registered with the new
+         * one): stop being a POSIX process — stdio goes to the console, the shell runs programs
+         * from the initrd again. */
+        lanes_sys_handle_close(posix_lane);
+        posix_lane = LANES_HANDLE_NONE;
+        for (int i = 0; i < OPEN_MAX; i++)
+            forget(i);
+    }
+    uint32_t at = 2 + (uint32_t)npush;
+    if (c.nresults <= at)
+        return -ipc_errno(r);
+    const struct lane_ipc_result *rr = lanes_ipc_result(&c, at);
+    if (rr->error < 0)
+        return -ipc_errno(rr->error);
+    if (pulled) {
+        const struct lane_ipc_result *pr = lanes_ipc_result(&c, at + 1);
+        *pulled = c.nresults > at + 1 && pr->error == 0 ? pr->handle : LANES_HANDLE_NONE;
+    }
+    return rr->length;
+}
+
+/* A request whose reply is posix.Reply; returns its value or -errno. Under lock. */
+static int64_t preq(const void *msg, size_t len, const void *data, size_t dlen, int32_t *pulled)
+{
+    struct lane_msg_posix_reply rep;
+    int64_t r = call(posix_lane, msg, len, data, dlen, &rep, sizeof rep, pulled, NULL, 0);
+    if (r < 0)
+        return r;
+    if ((size_t)r < sizeof rep || rep.msg != LANES_MSG_POSIX_REPLY)
+        return -EPROTO;
+    return rep.error < 0 ? rep.error : rep.value;
+}
+
+/* Checks a user path (readable, terminated within PATH_MAX_BYTES); returns its length or -errno. */
+static int64_t path_len(const char *p)
+{
+    if (!p)
+        return -EFAULT;
+    for (size_t i = 0; i <= PATH_MAX_BYTES; i++)
+        if (!p[i])
+            return i == 0 ? -ENOENT : (int64_t)i;
+    return -ENAMETOOLONG;
+}
+
+static int64_t ret(int64_t r)
+{
+    if (r < 0) {
+        errno = (int)-r;
+        return -1;
+    }
+    return r;
+}
+
+/* ---- fds ---- */
+
+static void forget(int fd)
+{
+    if (fd < 0 || fd >= OPEN_MAX)
+        return;
+    if (fds[fd].lane != LANES_HANDLE_NONE)
+        lanes_sys_handle_close(fds[fd].lane);
+    fds[fd].lane = LANES_HANDLE_NONE;
+    fds[fd].kind = KIND_NONE;
+}
+
+/* The cached description of fd, asking the server once. Returns 0 or -errno. Under lock. */
+static int64_t lookup(int fd, struct fdcache **out)
+{
+    if (fd < 0 || fd >= OPEN_MAX)
+        return -EBADF;
+    if (fds[fd].kind == KIND_NONE) {
+        struct lane_msg_posix_get_file m = lanes_msg_posix_get_file_encode(fd);
+        int32_t lane = LANES_HANDLE_NONE;
+        int64_t r = preq(&m, sizeof m, NULL, 0, &lane);
+        if (r < 0) {
+            if (lane != LANES_HANDLE_NONE)
+                lanes_sys_handle_close(lane);
+            return r;
+        }
+        fds[fd].kind = (uint8_t)(r & 0xff);
+        fds[fd].lane = lane;
+    }
+    *out = &fds[fd];
+    return 0;
+}
+
+/* A file-protocol request on a description's lane; the reply (fs.Reply + data) lands in bounce.
+ * Returns the value or -errno; *data points at the data. Under lock. */
+static int64_t freq(int32_t lane, const void *msg, size_t len, const void *data, size_t dlen, size_t want,
+                    const uint8_t **rdata)
+{
+    struct lane_msg_fs_reply rep;
+    int64_t r = call(lane, msg, len, data, dlen, bounce, sizeof rep + want, NULL, NULL, 0);
+    if (r < 0)
+        return r;
+    if ((size_t)r < sizeof rep)
+        return -EPROTO;
+    memcpy(&rep, bounce, sizeof rep);
+    if (rep.msg != LANES_MSG_FS_REPLY)
+        return -EPROTO;
+    if (rep.error < 0)
+        return rep.error;
+    if (rdata && (rep.value > (int64_t)want || (size_t)r - sizeof rep < (size_t)rep.value))
+        return -EPROTO;
+    if (rdata)
+        *rdata = bounce + sizeof rep;
+    return rep.value;
+}
+
+static bool user_readable(const void *p, size_t n)
+{
+    return p || n == 0;
+}
+
+ssize_t read(int fd, void *buf, size_t n)
+{
+    if (!user_readable(buf, n))
+        return fail(EFAULT);
+    lanes_mutex_lock(&lock);
+    if (!ready()) {
+        lanes_mutex_unlock(&lock);
+        if (fd != 0)
+            return fail(EBADF);
+        int64_t r = lanes_console_read(buf, n > LANES_CONSOLE_MAX ? LANES_CONSOLE_MAX : n, LANES_TIMEOUT_INFINITE);
+        return r < 0 ? fail(EIO) : r;
+    }
+    struct fdcache *f;
+    int64_t r = lookup(fd, &f);
+    if (r == 0) {
+        if (f->kind == KIND_NULL) {
+            r = 0;
+        } else if (f->kind == KIND_CONSOLE) {
+            lanes_mutex_unlock(&lock);
+            r = lanes_console_read(buf, n > LANES_CONSOLE_MAX ? LANES_CONSOLE_MAX : n, LANES_TIMEOUT_INFINITE);
+            return r < 0 ? fail(EIO) : r;
+        } else if (f->kind == KIND_DIR) {
+            r = -EISDIR;
+        } else {
+            size_t want = n > CHUNK ? CHUNK : n;
+            struct lane_msg_fs_read m = lanes_msg_fs_read_encode(want);
+            const uint8_t *d;
+            r = freq(f->lane, &m, sizeof m, NULL, 0, want, &d);
+            if (r > 0)
+                memcpy(buf, d, (size_t)r);
+        }
+    }
+    lanes_mutex_unlock(&lock);
+    return ret(r);
+}
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+    if (!user_readable(buf, n))
+        return fail(EFAULT);
+    lanes_mutex_lock(&lock);
+    if (!ready()) {
+        lanes_mutex_unlock(&lock);
+        if (fd != 1 && fd != 2)
+            return fail(EBADF);
+        return lanes_console_write(buf, n) < 0 ? fail(EIO) : (ssize_t)n;
+    }
+    struct fdcache *f;
+    int64_t r = lookup(fd, &f);
+    if (r == 0) {
+        if (f->kind == KIND_NULL) {
+            r = (int64_t)n;
+        } else if (f->kind == KIND_CONSOLE) {
+            lanes_mutex_unlock(&lock);
+            return lanes_console_write(buf, n) < 0 ? fail(EIO) : (ssize_t)n;
+        } else if (f->kind == KIND_DIR) {
+            r = -EISDIR;
+        } else {
+            size_t done = 0;
+            while (done < n) {
+                size_t k = n - done > CHUNK ? CHUNK : n - done;
+                struct lane_msg_fs_write m = lanes_msg_fs_write_encode(k);
+                r = freq(f->lane, &m, sizeof m, (const uint8_t *)buf + done, k, 0, NULL);
+                if (r <= 0)
+                    break;
+                done += (size_t)r;
+                if ((size_t)r < k)
+                    break;
+            }
+            if (done > 0)
+                r = (int64_t)done;
+        }
+    }
+    lanes_mutex_unlock(&lock);
+    return ret(r);
+}
+
+int64_t lanes_posix_stdout(const void *buf, size_t len)
+{
+    lanes_mutex_lock(&lock);
+    struct fdcache *f = NULL;
+    bool console = !ready() || lookup(1, &f) < 0 || f->kind == KIND_CONSOLE;
+    lanes_mutex_unlock(&lock);
+    if (console)
+        return LANES_E_NOENT;
+    ssize_t r = write(1, buf, len);
+    return r < 0 ? LANES_E_INVAL : r;
+}
+
+ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+    if (!user_readable(buf, n))
+        return fail(EFAULT);
+    if (off < 0)
+        return fail(EINVAL);
+    lanes_mutex_lock(&lock);
+    struct fdcache *f;
+    int64_t r = ready() ? lookup(fd, &f) : -EBADF;
+    if (r == 0) {
+        if (f->kind != KIND_FILE) {
+            r = f->kind == KIND_DIR ? -EISDIR : -ESPIPE;
+        } else {
+            size_t want = n > CHUNK ? CHUNK : n;
+            struct lane_msg_fs_pread m = lanes_msg_fs_pread_encode((uint64_t)off, want);
+            const uint8_t *d;
+            r = freq(f->lane, &m, sizeof m, NULL, 0, want, &d);
+            if (r > 0)
+                memcpy(buf, d, (size_t)r);
+        }
+    }
+    lanes_mutex_unlock(&lock);
+    return ret(r);
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+    if (!user_readable(buf, n))
+        return fail(EFAULT);
+    if (off < 0)
+        return fail(EINVAL);
+    lanes_mutex_lock(&lock);
+    struct fdcache *f;
+    int64_t r = ready() ? lookup(fd, &f) : -EBADF;
+    if (r == 0) {
+        if (f->kind != KIND_FILE) {
+            r = f->kind == KIND_DIR ? -EISDIR : -ESPIPE;
+        } else {
+            size_t k = n > CHUNK ? CHUNK : n;
+            struct lane_msg_fs_pwrite m = lanes_msg_fs_pwrite_encode((uint64_t)off, k);
+            r = freq(f->lane, &m, sizeof m, buf, k, 0, NULL);
+        }
+    }
+    lanes_mutex_unlock(&lock);
+    return ret(r);
+}
+
+off_t lseek(int fd, off_t off, int whence)
+{
+    lanes_mutex_lock(&lock);
+    struct fdcache *f;
+    int64_t r = ready() ? lookup(fd, &f) : -EBADF;
+    if (r == 0) {
+        if (f->kind != KIND_FILE && f->kind != KIND_DIR) {
+            r = -ESPIPE;
+        } else {
+            struct lane_msg_fs_seek m = lanes_msg_fs_seek_encode(off, (uint32_t)whence);
+            r = freq(f->lane, &m, sizeof m, NULL, 0, 0, NULL);
+        }
+    }
+    lanes_mutex_unlock(&lock);
+    return ret(r);
+}
+
+ssize_t getdents(int fd, void *buf, size_t size)
+{
+    if (!user_readable(buf, size))
+        return fail(EFAULT);
+    lanes_mutex_lock(&lock);
+    struct fdcache *f;
+    int64_t r = ready() ? lookup(fd, &f) : -EBADF;
+    if (r == 0) {
+        if (f->kind != KIND_DIR) {
+            r = -ENOTDIR;
+        } else {
+            size_t want = size > CHUNK ? CHUNK : size;
+            struct lane_msg_fs_readdir m = lanes_msg_fs_readdir_encode(want);
+            const uint8_t *d;
+            r = freq(f->lane, &m, sizeof m, NULL, 0, want, &d);
+            if (r > 0)
+                memcpy(buf, d, (size_t)r);
+        }
+    }
+    lanes_mutex_unlock(&lock);
+    return ret(r);
+}
+
+static int attr_to_stat(const struct lane_msg_fs_attr *a, struct stat *st)
+{
+    if (a->error < 0)
+        return a->error;
+    memset(st, 0, sizeof *st);
+    st->st_dev = a->dev;
+    st->st_ino = a->ino;
+    st->st_nlink = a->nlink;
+    st->st_mode = a->mode;
+    st->st_size = (off_t)a->size;
+    return 0;
+}
+
+int fstat(int fd, struct stat *st)
+{
+    if (!st)
+        return fail(EFAULT);
+    lanes_mutex_lock(&lock);
+    struct fdcache *f;
+    int64_t r = ready() ? lookup(fd, &f) : -EBADF;
+    if (r == 0) {
+        if (f->kind == KIND_CONSOLE || f->kind == KIND_NULL) {
+            memset(st, 0, sizeof *st);
+            st->st_mode = S_IFCHR | 0666;
+            st->st_nlink = 1;
+        } else {
+            struct lane_msg_fs_fstat m = lanes_msg_fs_fstat_encode(0);
+            struct lane_msg_fs_attr a;
+            r = call(f->lane, &m, sizeof m, NULL, 0, &a, sizeof a, NULL, NULL, 0);
+            if (r >= 0)
+                r = (size_t)r < sizeof a || a.msg != LANES_MSG_FS_ATTR ? -EPROTO : attr_to_stat(&a, st);
+        }
+    }
+    lanes_mutex_unlock(&lock);
+    return (int)ret(r);
+}
+
+/* ---- path requests to the server ---- */
+
+int openat(int dirfd, const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = (flags & O_CREAT) ? va_arg(ap, mode_t) : 0;
+    va_end(ap);
+    int64_t len = path_len(path);
+    if (len < 0)
+        return fail((int)-len);
+    lanes_mutex_lock(&lock);
+    int64_t r = -ENOSYS;
+    if (ready()) {
+        struct lane_msg_posix_open m = lanes_msg_posix_open_encode(dirfd, (uint32_t)flags, mode, (uint32_t)len);
+        int32_t lane = LANES_HANDLE_NONE;
+        r = preq(&m, sizeof m, path, (size_t)len, &lane);
+        int fd = (int)(r & 0xffffffff);
+        if (r >= 0 && fd < OPEN_MAX) {
+            /* value: fd | kind << 32; the description's lane came with the reply */
+            forget(fd);
+            fds[fd].kind = (uint8_t)(r >> 32);
+            fds[fd].lane = lane;
+            r = fd;
+        } else if (lane != LANES_HANDLE_NONE) {
+            lanes_sys_handle_close(lane);
+        }
+    }
+    lanes_mutex_unlock(&lock);
+    return (int)ret(r);
+}
+
+int open(const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = (flags & O_CREAT) ? va_arg(ap, mode_t) : 0;
+    va_end(ap);
+    return openat(AT_FDCWD, path, flags, mode);
+}
+
+int creat(const char *path, mode_t mode) { return open(path, O_WRONLY | O_CREAT | O_TRUNC, mode); }
+
+int close(int fd)
+{
+    lanes_mutex_lock(&lock);
+    int64_t r = -EBADF;
+    if (ready()) {
+        struct lane_msg_posix_close m = lanes_msg_posix_close_encode(fd);
+        r = preq(&m, sizeof m, NULL, 0, NULL);
+        if (r >= 0)
+            forget(fd);
+    }
+    lanes_mutex_unlock(&lock);
+    return (int)ret(r);
+}
+
+static int dup_req(int fd, int newfd, int minfd, uint32_t flags)
+{
+    lanes_mutex_lock(&lock);
+    int64_t r = -EBADF;
+    if (ready()) {
+        struct lane_msg_posix_dup m = lanes_msg_posix_dup_encode(fd, newfd, minfd, flags);
+        r = preq(&m, sizeof m, NULL, 0, NULL);
+        if (r >= 0 && r != fd)
+            forget((int)r);
+    }
+    lanes_mutex_unlock(&lock);
+    return (int)ret(r);
+}
+
+int dup(int fd) { return dup_req(fd, -1, 0, 0); }
+int dup2(int fd, int newfd)
+{
+    if (newfd < 0 || newfd >= OPEN_MAX)
+        return fail(EBADF);
+    return dup_req(fd, newfd, 0, 0);
+}
+
+int fcntl(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    long arg = va_arg(ap, long);
+    va_end(ap);
+    if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
+        if (arg < 0 || arg >= OPEN_MAX)
+            return fail(EINVAL);
+        return dup_req(fd, -1, (int)arg, cmd == F_DUPFD_CLOEXEC ? FD_CLOEXEC : 0);
+    }
+    lanes_mutex_lock(&lock);
+    int64_t r = -EBADF;
+    if (ready()) {
+        struct lane_msg_posix_fcntl m = lanes_msg_posix_fcntl_encode(fd, cmd, arg);
+        r = preq(&m, sizeof m, NULL, 0, NULL);
+    }
+    lanes_mutex_unlock(&lock);
+    return (int)ret(r);
+}
+
+int pipe2(int fdv[2], int flags)
+{
+    if (!fdv)
+        return fail(EFAULT);
+    lanes_mutex_lock(&lock);
+    int64_t r = -ENOSYS;
+    if (ready()) {
+        struct lane_msg_posix_pipe m = lanes_msg_posix_pipe_encode((uint32_t)flags);
+        r = preq(&m, sizeof m, NULL, 0, NULL);
+        if (r >= 0) {
+            fdv[0] = (int)(r & 0xffffffff);
+            fdv[1] = (int)(r >> 32);
+            forget(fdv[0]);
+            forget(fdv[1]);
+            r = 0;
+        }
+    }
+    lanes_mutex_unlock(&lock);
+    return (int)ret(r);
+}
+
+int pipe(int fdv[2]) { return pipe2(fdv, 0); }
+
+/* A request carrying one path after its header; reply posix.Reply. */
+static int64_t path_req(const void *msg, size_t len, const char *path)
+{
+    int64_t plen = path_len(path);
+    if (plen < 0)
+        return plen;
+    lanes_mutex_lock(&lock);
+    int64_t r = ready() ? preq(msg, len, path, (size_t)plen, NULL) : -ENOSYS;
+    lanes_mutex_unlock(&lock);
+    return r;
+}
+
+int mkdirat(int dirfd, const char *path, mode_t mode)
+{
+    int64_t plen = path_len(path);
+    if (plen < 0)
+        return fail((int)-plen);
+    struct lane_msg_posix_mkdir m = lanes_msg_posix_mkdir_encode(dirfd, mode, (uint32_t)plen);
+    return (int)ret(path_req(&m, sizeof m, path));
+}
+int mkdir(const char *path, mode_t mode) { return mkdirat(AT_FDCWD, path, mode); }
+
+int unlinkat(int dirfd, const char *path, int flags)
+{
+    int64_t plen = path_len(path);
+    if (plen < 0)
+        return fail((int)-plen);
+    struct lane_msg_posix_unlink m = lanes_msg_posix_unlink_encode(dirfd, (uint32_t)flags, (uint32_t)plen);
+    return (int)ret(path_req(&m, sizeof m, path));
+}
+int unlink(const char *path) { return unlinkat(AT_FDCWD, path, 0); }
+int rmdir(const char *path) { return unlinkat(AT_FDCWD, path, AT_REMOVEDIR); }
+
+int chdir(const char *path)
+{
+    int64_t plen = path_len(path);
+    if (plen < 0)
+        return fail((int)-plen);
+    struct lane_msg_posix_chdir m = lanes_msg_posix_chdir_encode((uint32_t)plen);
+    return (int)ret(path_req(&m, sizeof m, path));
+}
+
+int rename(const char *oldpath, const char *newpath)
+{
+    int64_t a = path_len(oldpath), b = path_len(newpath);
+    if (a < 0 || b < 0)
+        return fail((int)-(a < 0 ? a : b));
+    char *both = malloc((size_t)(a + b));
+    if (!both)
+        return fail(ENOMEM);
+    memcpy(both, oldpath, (size_t)a);
+    memcpy(both + a, newpath, (size_t)b);
+    struct lane_msg_posix_rename m = lanes_msg_posix_rename_encode((uint32_t)a, (uint32_t)b);
+    lanes_mutex_lock(&lock);
+    int64_t r = ready() ? preq(&m, sizeof m, both, (size_t)(a + b), NULL) : -ENOSYS;
+    lanes_mutex_unlock(&lock);
+    free(both);
+    return (int)ret(r);
+}
+
+int fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+    (void)flags;
+    if (!st)
+        return fail(EFAULT);
+    int64_t plen = path_len(path);
+    if (plen < 0)
+        return fail((int)-plen);
+    struct lane_msg_posix_stat m = lanes_msg_posix_stat_encode(dirfd, (uint32_t)plen);
+    struct lane_msg_fs_attr a;
+    lanes_mutex_lock(&lock);
+    int64_t r = -ENOSYS;
+    if (ready()) {
+        r = call(posix_lane, &m, sizeof m, path, (size_t)plen, &a, sizeof a, NULL, NULL, 0);
+        if (r >= 0)
+            r = (size_t)r < sizeof a || a.msg != LANES_MSG_FS_ATTR ? -EPROTO : attr_to_stat(&a, st);
+    }
+    lanes_mutex_unlock(&lock);
+    return (int)ret(r);
+}
+int stat(const char *path, struct stat *st) { return fstatat(AT_FDCWD, path, st, 0); }
+
+char *getcwd(char *buf, size_t size)
+{
+    if (!buf)
+        return fail(EFAULT), NULL;
+    if (size == 0)
+        return fail(EINVAL), NULL;
+    struct lane_msg_posix_getcwd m = lanes_msg_posix_getcwd_encode(size > PATH_MAX_BYTES ? PATH_MAX_BYTES + 1 : (uint32_t)size);
+    lanes_mutex_lock(&lock);
+    int64_t r = -ENOSYS;
+    if (ready()) {
+        r = call(posix_lane, &m, sizeof m, NULL, 0, bounce, 64 + PATH_MAX_BYTES + 1, NULL, NULL, 0);
+        struct lane_msg_posix_reply rep;
+        if (r >= 0 && (size_t)r < sizeof rep)
+            r = -EPROTO;
+        if (r >= 0) {
+            memcpy(&rep, bounce, sizeof rep);
+            if (rep.error < 0)
+                r = rep.error;
+            else if ((uint64_t)rep.value + 1 > size)
+                r = -ERANGE;
+            else if ((uint64_t)r < sizeof rep + (uint64_t)rep.value)
+                r = -EPROTO;
+            else {
+                memcpy(buf, bounce + sizeof rep, (size_t)rep.value);
+                buf[rep.value] = 0;
+                r = 0;
+            }
+        }
+    }
+    lanes_mutex_unlock(&lock);
+    return ret(r) < 0 ? NULL : buf;
+}
+
+mode_t umask(mode_t mask)
+{
+    struct lane_msg_posix_umask m = lanes_msg_posix_umask_encode(mask & 0777);
+    lanes_mutex_lock(&lock);
+    int64_t r = ready() ? preq(&m, sizeof m, NULL, 0, NULL) : 022;
+    lanes_mutex_unlock(&lock);
+    return r < 0 ? 022 : (mode_t)r;
+}
+
+/* ---- processes ---- */
+
+pid_t getpid(void) { return (pid_t)lanes_startup->pid; }
+pid_t gettid(void) { return (pid_t)lanes_sys_thread_self(); }
+
+static int64_t get_ids(struct lane_msg_posix_ids *ids)
+{
+    struct lane_msg_posix_get_ids m = lanes_msg_posix_get_ids_encode(0);
+    lanes_mutex_lock(&lock);
+    int64_t r = -ENOSYS;
+    if (ready()) {
+        r = call(posix_lane, &m, sizeof m, NULL, 0, ids, sizeof *ids, NULL, NULL, 0);
+        if (r >= 0)
+            r = (size_t)r < sizeof *ids || ids->msg != LANES_MSG_POSIX_IDS ? -EPROTO : 0;
+    }
+    lanes_mutex_unlock(&lock);
+    return r;
+}
+
+pid_t getppid(void)
+{
+    struct lane_msg_posix_ids ids;
+    return get_ids(&ids) < 0 ? 1 : ids.ppid;
+}
+
+pid_t getpgrp(void) { return getpgid(0); }
+pid_t getsid(pid_t pid)
+{
+    struct lane_msg_posix_ids ids;
+    if (pid != 0 && pid != getpid())
+        return fail(ESRCH);
+    int64_t r = get_ids(&ids);
+    return r < 0 ? (pid_t)ret(r) : ids.sid;
+}
+
+int setpgid(pid_t pid, pid_t pgid)
+{
+    struct lane_msg_posix_set_pgid m = lanes_msg_posix_set_pgid_encode(pid, pgid);
+    lanes_mutex_lock(&lock);
+    int64_t r = ready() ? preq(&m, sizeof m, NULL, 0, NULL) : -ENOSYS;
+    lanes_mutex_unlock(&lock);
+    return (int)ret(r);
+}
+
+pid_t getpgid(pid_t pid)
+{
+    struct lane_msg_posix_get_pgid m = lanes_msg_posix_get_pgid_encode(pid);
+    lanes_mutex_lock(&lock);
+    int64_t r = ready() ? preq(&m, sizeof m, NULL, 0, NULL) : -ENOSYS;
+    lanes_mutex_unlock(&lock);
+    return (pid_t)ret(r);
+}
+
+int kill(pid_t pid, int sig)
+{
+    struct lane_msg_posix_kill m = lanes_msg_posix_kill_encode(pid, sig);
+    lanes_mutex_lock(&lock);
+    int64_t r = ready() ? preq(&m, sizeof m, NULL, 0, NULL) : -ENOSYS;
+    lanes_mutex_unlock(&lock);
+    return (int)ret(r);
+}
+
+void _exit(int status)
+{
+    lanes_console_flush();
+    lanes_sys_exit(status & 0xff);
+    for (;;) {}
+}
+
+/* Children we spawned: their PROCESS handles, so waitpid can tell how one ended in the
+ * kernel's words (lanes_posix_last_exit) — the shell prints faults from it. */
+#define MAX_KIDS 64
+static struct { pid_t pid; int32_t proc; } kids[MAX_KIDS];
+static struct lane_exit_info last_exit;
+static pid_t last_exit_pid;
+
+pid_t waitpid(pid_t pid, int *status, int options)
+{
+    struct lane_msg_posix_wait m = lanes_msg_posix_wait_encode(pid, (uint32_t)options);
+    struct lane_msg_posix_wait_reply rep;
+    lanes_mutex_lock(&lock);
+    int64_t r = -ECHILD;
+    if (ready()) {
+        r = call(posix_lane, &m, sizeof m, NULL, 0, &rep, sizeof rep, NULL, NULL, 0);
+        if (r >= 0)
+            r = (size_t)r < sizeof rep || rep.msg != LANES_MSG_POSIX_WAIT_REPLY ? -EPROTO
+                : rep.error < 0                                                 ? rep.error
+                                                                                : rep.pid;
+    }
+    if (r > 0) {
+        for (int i = 0; i < MAX_KIDS; i++) {
+            if (kids[i].pid != r)
+                continue;
+            memset(&last_exit, 0, sizeof last_exit);
+            lanes_wait(kids[i].proc, &last_exit, LANES_MS(100));
+            last_exit_pid = (pid_t)r;
+            lanes_sys_process_kill(kids[i].proc, 1);   /* a faulted child is only stopped */
+            lanes_sys_handle_close(kids[i].proc);
+            kids[i].pid = 0;
+        }
+        if (status)
+            *status = rep.status;
+    }
+    lanes_mutex_unlock(&lock);
+    return (pid_t)ret(r);
+}
+
+pid_t wait(int *status) { return waitpid(-1, status, 0); }
+
+int lanes_posix_last_exit(pid_t pid, struct lane_exit_info *info)
+{
+    if (pid != last_exit_pid)
+        return -1;
+    *info = last_exit;
+    return 0;
+}
+
+int posix_spawn_file_actions_init(posix_spawn_file_actions_t *fa)
+{
+    fa->n = 0;
+    return 0;
+}
+int posix_spawn_file_actions_destroy(posix_spawn_file_actions_t *fa)
+{
+    (void)fa;
+    return 0;
+}
+static int add_action(posix_spawn_file_actions_t *fa, int op, int fd, int newfd)
+{
+    if (fd < 0 || fd >= OPEN_MAX || newfd < 0 || newfd >= OPEN_MAX)
+        return EBADF;
+    if (fa->n >= POSIX_SPAWN_MAX_ACTIONS)
+        return ENOMEM;
+    fa->a[fa->n].op = op;
+    fa->a[fa->n].fd = fd;
+    fa->a[fa->n].newfd = newfd;
+    fa->n++;
+    return 0;
+}
+int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *fa, int fd, int newfd)
+{
+    return add_action(fa, 1, fd, newfd);
+}
+int posix_spawn_file_actions_addclose(posix_spawn_file_actions_t *fa, int fd) { return add_action(fa, 2, fd, 0); }
+
+/* Reads a whole file (the program image) into memory. */
+static int read_file(const char *path, uint8_t **out, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        int e = S_ISDIR(st.st_mode) ? EACCES : errno;
+        close(fd);
+        return e ? e : EACCES;
+    }
+    uint8_t *buf = malloc((size_t)st.st_size + 1);
+    if (!buf) {
+        close(fd);
+        return ENOMEM;
+    }
+    size_t got = 0;
+    while (got < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    *out = buf;
+    *len = got;
+    return 0;
+}
+
+int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
+                char *const argv[], char *const envp[])
+{
+    (void)attr;
+    (void)envp;
+    if (!lanes_posix_active())
+        return ENOSYS;
+    uint8_t *image = NULL;
+    size_t len = 0;
+    int e = read_file(path, &image, &len);
+    if (e)
+        return e;
+    int argc = 0;
+    while (argv && argv[argc])
+        argc++;
+    int32_t l[2];
+    if (lanes_stream(l) < 0) {
+        free(image);
+        return ENOMEM;
+    }
+    struct lane_spawn_handle extra[4];
+    int n = 0;
+    memset(extra, 0, sizeof extra);
+    int32_t pass[4] = { l[1], lanes_console_lane(), lanes_handle_by_tag("mbus"), lanes_handle_by_tag("supervisor") };
+    static const char *const tags[4] = { "posix", "console", "mbus", "supervisor" };
+    for (int i = 0; i < 4; i++) {
+        if (pass[i] == LANES_HANDLE_NONE)
+            continue;
+        extra[n].handle = pass[i];
+        extra[n].rights = LANES_RIGHT_ALL;
+        strlcpy(extra[n].tag, tags[i], sizeof extra[n].tag);
+        n++;
+    }
+    struct lanes_spawn_opts opts = { lanes_handle_by_tag("supervisor"), extra, n, true };
+    const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    const char *dflt[2] = { name, NULL };
+    int64_t p = lanes_spawn_image(name, image, len, argc ? argc : 1, argc ? (const char *const *)argv : dflt, &opts);
+    free(image);
+    lanes_sys_handle_close(l[1]);
+    if (p < 0) {
+        lanes_sys_handle_close(l[0]);
+        return p == LANES_E_BADELF ? ENOEXEC : p == LANES_E_NOMEM ? ENOMEM : p == LANES_E_ACCESS ? EACCES : EIO;
+    }
+    struct lane_handle_info hi;
+    memset(&hi, 0, sizeof hi);
+    lanes_sys_handle_info((int32_t)p, &hi);
+    uint32_t child = (uint32_t)hi.size;         /* a PROCESS handle's size is its pid */
+    /* Register it: header, actions, then its lane and a copy of its PROCESS handle are pushed. */
+    uint8_t msg[sizeof(struct lane_msg_posix_spawn) + POSIX_SPAWN_MAX_ACTIONS * sizeof(struct lane_msg_posix_spawn_action)];
+    uint32_t na = fa ? (uint32_t)fa->n : 0;
+    struct lane_msg_posix_spawn h = lanes_msg_posix_spawn_encode(child, na);
+    memcpy(msg, &h, sizeof h);
+    for (uint32_t i = 0; i < na; i++) {
+        struct lane_msg_posix_spawn_action a =
+            lanes_msg_posix_spawn_action_encode((uint32_t)fa->a[i].op, fa->a[i].fd, fa->a[i].newfd);
+        memcpy(msg + sizeof h + i * sizeof a, &a, sizeof a);
+    }
+    int64_t dupd = lanes_sys_handle_dup((int32_t)p, LANES_RIGHT_ALL);
+    int32_t push[2] = { l[0], (int32_t)dupd };
+    struct lane_msg_posix_reply rep;
+    lanes_mutex_lock(&lock);
+    int64_t r = dupd < 0 ? -ENOMEM
+                         : call(posix_lane, msg, sizeof h + na * sizeof(struct lane_msg_posix_spawn_action), NULL, 0,
+                                &rep, sizeof rep, NULL, push, 2);
+    if (r >= 0)
+        r = (size_t)r < sizeof rep || rep.msg != LANES_MSG_POSIX_REPLY ? -EPROTO : rep.error < 0 ? rep.error : rep.value;
+    int slot = -1;
+    for (int i = 0; r >= 0 && i < MAX_KIDS && slot < 0; i++)
+        if (kids[i].pid == 0)
+            slot = i;
+    if (r >= 0 && slot >= 0) {
+        kids[slot].pid = (pid_t)r;
+        kids[slot].proc = (int32_t)p;
+    }
+    lanes_mutex_unlock(&lock);
+    lanes_sys_handle_close(l[0]);
+    if (dupd >= 0)
+        lanes_sys_handle_close((int32_t)dupd);
+    if (r < 0) {
+        lanes_sys_process_kill((int32_t)p, 1);   /* the server refused it: it never runs as POSIX */
+        lanes_sys_handle_close((int32_t)p);
+        return (int)-r;
+    }
+    if (slot < 0)
+        lanes_sys_handle_close((int32_t)p);
+    if (pid)
+        *pid = (pid_t)r;
+    return 0;
+}
+
+int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
+                 char *const argv[], char *const envp[])
+{
+    if (strchr(file, '/'))
+        return posix_spawn(pid, file, fa, attr, argv, envp);
+    char path[256];
+    if (snprintf(path, sizeof path, "/bin/%s", file) >= (int)sizeof path)
+        return ENAMETOOLONG;
+    return posix_spawn(pid, path, fa, attr, argv, envp);
+}
+
+/* ---- time ---- */
+
+int clock_gettime(clockid_t clk, struct timespec *ts)
+{
+    if (!ts)
+        return fail(EFAULT);
+    if (clk != CLOCK_MONOTONIC && clk != CLOCK_REALTIME)
+        return fail(EINVAL);
+    uint64_t ns = lanes_now_ns();
+    ts->tv_sec = (time_t)(ns / 1000000000ull);
+    ts->tv_nsec = (long)(ns % 1000000000ull);
+    return 0;
+}
+
+int nanosleep(const struct timespec *req, struct timespec *rem)
+{
+    if (!req)
+        return fail(EFAULT);
+    if (req->tv_nsec < 0 || req->tv_nsec >= 1000000000L || req->tv_sec < 0)
+        return fail(EINVAL);
+    uint64_t ns = (uint64_t)req->tv_sec * 1000000000ull + (uint64_t)req->tv_nsec;
+    uint64_t end = lanes_now_ns() + ns;
+    while (lanes_now_ns() < end)
+        lanes_sys_sleep(end - lanes_now_ns());
+    if (rem) {
+        rem->tv_sec = 0;
+        rem->tv_nsec = 0;
+    }
+    return 0;
+}
+
+unsigned sleep(unsigned seconds)
+{
+    struct timespec ts = { (time_t)seconds, 0 };
+    nanosleep(&ts, NULL);
+    return 0;
+}
+
+int usleep(unsigned usec)
+{
+    struct timespec ts = { (time_t)(usec / 1000000), (long)(usec % 1000000) * 1000 };
+    return nanosleep(&ts, NULL);
+}
+
+/* ---- directories ---- */
+
+struct DIR {
+    int fd;
+    size_t pos, len;
+    uint8_t buf[4096];
+};
+
+DIR *opendir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    DIR *d = malloc(sizeof *d);
+    if (!d) {
+        close(fd);
+        errno = ENOMEM;
+        return NULL;
+    }
+    d->fd = fd;
+    d->pos = d->len = 0;
+    return d;
+}
+
+struct dirent *readdir(DIR *d)
+{
+    if (d->pos >= d->len) {
+        ssize_t n = getdents(d->fd, d->buf, sizeof d->buf);
+        if (n <= 0)
+            return NULL;
+        d->len = (size_t)n;
+        d->pos = 0;
+    }
+    struct dirent *e = (struct dirent *)(void *)(d->buf + d->pos);
+    d->pos += e->d_reclen ? e->d_reclen : d->len;
+    return e;
+}
+
+int closedir(DIR *d)
+{
+    int r = close(d->fd);
+    free(d);
+    return r;
+}
+
+/* ---- for tests (posixtests): the server's counters and raw requests ---- */
+
+int lanes_posix_counters(struct lane_msg_posix_counters *out)
+{
+    struct lane_msg_posix_get_counters m = lanes_msg_posix_get_counters_encode(0);
+    lanes_mutex_lock(&lock);
+    int64_t r = -ENOSYS;
+    if (ready()) {
+        r = call(posix_lane, &m, sizeof m, NULL, 0, out, sizeof *out, NULL, NULL, 0);
+        if (r >= 0)
+            r = (size_t)r < sizeof *out || out->msg != LANES_MSG_POSIX_COUNTERS ? -EPROTO : 0;
+    }
+    lanes_mutex_unlock(&lock);
+    return (int)r;
+}
+
+int64_t lanes_posix_raw(const void *msg, size_t len, void *rep, size_t cap)
+{
+    lanes_mutex_lock(&lock);
+    int64_t r = ready() ? call(posix_lane, msg, len, NULL, 0, rep, cap, NULL, NULL, 0) : -ENOSYS;
+    lanes_mutex_unlock(&lock);
+    return r;
+}

@@ -1,0 +1,362 @@
+/* fs — the file-system server: a read-write tmpfs (tmpfs.c), seeded from the initrd at boot,
+ * that the POSIX server mounts at "/".
+ *
+ * It publishes its root lane in mbus as "fs" (class=fs;type=tmpfs). On the root lane the POSIX
+ * server sends path requests, already resolved against the caller's cwd and this mount:
+ * fs.Open, fs.Stat, fs.Mkdir, fs.Unlink, fs.Rename (os/abi/messages.toml). fs.Open makes a new
+ * stream per open file description and pushes one end back: the passthrough lane. Every
+ * process holding that lane (posix hands copies to the fds that share the description) sends
+ * fs.Read, fs.Write, fs.Seek, fs.Pread, fs.Pwrite, fs.Fstat and fs.Readdir straight here; the
+ * description's offset and flags live here, so dup'd and inherited fds share them. When the
+ * last handle to a passthrough lane is closed (close, exit, a crash) our accept on it fails
+ * with END_OF_LANE and the description is freed: a client that dies mid-request leaves
+ * nothing behind.
+ *
+ * One thread, one completion queue; every lane we serve has one accept posted (request buffer
+ * REQ_MAX bytes; a longer request fails with BUFFER_TOO_SMALL and is answered -E2BIG).
+ */
+#include "fs.h"
+#include <lanes/mbus.h>
+
+#define MAX_OPEN 1000
+#define CHUNK 16384
+#define REQ_MAX (CHUNK + 64)
+#define ROOT MAX_OPEN
+
+struct ofile {
+    bool used;
+    uint16_t gen;
+    struct node *node;
+    uint64_t off;
+    uint32_t flags;
+    int32_t lane;
+    uint8_t *buf;
+};
+
+static struct ofile of[MAX_OPEN + 1];       /* [ROOT] is the root lane */
+static struct lanes_queue Q, SQ;
+static uint8_t reply_buf[REQ_MAX];
+static uint64_t st_requests, st_malformed, st_open;
+
+static uint64_t tag_of(int i) { return ((uint64_t)of[i].gen << 16) | (uint64_t)i; }
+
+static void post_accept(int i)
+{
+    struct lanes_acts b;
+    lanes_acts_init(&b);
+    lanes_acts_accept(&b, LANES_IPC_FLAG_ANCILLARY);
+    lanes_acts_recv_buffer(&b, of[i].buf, REQ_MAX);
+    lanes_acts_end(&b);
+    int64_t r = lanes_ipc_submit(&Q, of[i].lane, &b, tag_of(i));
+    if (r < 0)
+        printf("fs: cannot accept on lane %d: %s\n", of[i].lane, lanes_ipc_strerror(r));
+}
+
+static void send_msg(int32_t conv, const void *msg, size_t len, int32_t push)
+{
+    struct lanes_acts b;
+    struct lane_ipc_completion c;
+    lanes_acts_init(&b);
+    lanes_acts_send(&b, msg, len);
+    if (push != LANES_HANDLE_NONE)
+        lanes_acts_push(&b, push, LANES_RIGHT_ALL);
+    lanes_ipc_call(&SQ, conv, &b, &c, LANES_SEC(2));   /* a client that gave up: END_OF_LANE, ignored */
+}
+
+static void reply(int32_t conv, int64_t err_or_value, const void *data, size_t n)
+{
+    struct lane_msg_fs_reply r = lanes_msg_fs_reply_encode(err_or_value < 0 ? (int32_t)err_or_value : 0,
+                                                           err_or_value < 0 ? 0 : err_or_value);
+    memcpy(reply_buf, &r, sizeof r);
+    if (n)
+        memcpy(reply_buf + sizeof r, data, n);
+    send_msg(conv, reply_buf, sizeof r + n, LANES_HANDLE_NONE);
+}
+
+static void reply_attr(int32_t conv, int err, const struct node *n)
+{
+    struct lane_msg_fs_attr a = lanes_msg_fs_attr_encode(err, n ? n->mode : 0, n ? n->ino : 0, n ? n->nlink : 0,
+                                                         n && !S_ISDIR(n->mode) ? n->size : 0, 1);
+    send_msg(conv, &a, sizeof a, LANES_HANDLE_NONE);
+}
+
+static void close_file(int i)
+{
+    struct ofile *f = &of[i];
+    f->node->opens--;
+    node_put(f->node);
+    lanes_sys_handle_close(f->lane);
+    free(f->buf);
+    f->used = false;
+    f->gen++;
+    st_open--;
+}
+
+/* ---- the root lane: path requests from the POSIX server ---- */
+
+static void do_open(int32_t conv, const struct lane_msg_fs_open *m, const char *path)
+{
+    struct node *par;
+    const char *name;
+    size_t nlen;
+    int err;
+    uint32_t acc = m->flags & O_ACCMODE;
+    struct node *n = walk(path, m->pathlen, &par, &name, &nlen, &err);
+    if (err)
+        return reply(conv, err, NULL, 0);
+    if (!n) {
+        if (!(m->flags & O_CREAT))
+            return reply(conv, -ENOENT, NULL, 0);
+        if (!S_ISDIR(par->mode))
+            return reply(conv, -ENOTDIR, NULL, 0);
+        n = node_new(par, name, nlen, S_IFREG | (m->mode & 07777));
+        if (!n)
+            return reply(conv, -ENOSPC, NULL, 0);
+    } else if ((m->flags & O_CREAT) && (m->flags & O_EXCL)) {
+        return reply(conv, -EEXIST, NULL, 0);
+    }
+    if (S_ISDIR(n->mode) && (acc != O_RDONLY || (m->flags & O_TRUNC)))
+        return reply(conv, -EISDIR, NULL, 0);
+    if ((m->flags & O_DIRECTORY) && !S_ISDIR(n->mode))
+        return reply(conv, -ENOTDIR, NULL, 0);
+    int i = 0;
+    while (i < MAX_OPEN && of[i].used)
+        i++;
+    if (i == MAX_OPEN)
+        return reply(conv, -ENFILE, NULL, 0);
+    int32_t s[2];
+    uint8_t *buf = malloc(REQ_MAX);
+    if (!buf || lanes_stream(s) < 0) {
+        free(buf);
+        return reply(conv, -ENOMEM, NULL, 0);
+    }
+    if ((m->flags & O_TRUNC) && S_ISREG(n->mode) && acc != O_RDONLY)
+        node_truncate(n, 0);
+    n->opens++;
+    of[i].used = true;
+    of[i].node = n;
+    of[i].off = 0;
+    of[i].flags = m->flags;
+    of[i].lane = s[1];
+    of[i].buf = buf;
+    st_open++;
+    post_accept(i);
+    struct lane_msg_fs_reply r = lanes_msg_fs_reply_encode(0, S_ISDIR(n->mode) ? 2 : 1);
+    send_msg(conv, &r, sizeof r, s[0]);
+    lanes_sys_handle_close(s[0]);       /* the client holds it now (or it is gone: END_OF_LANE frees i) */
+}
+
+static void root_request(int32_t conv, const uint8_t *req, uint32_t len)
+{
+    struct lane_msg_fs_open op;
+    struct lane_msg_fs_stat st;
+    struct lane_msg_fs_mkdir mk;
+    struct lane_msg_fs_unlink ul;
+    struct lane_msg_fs_rename rn;
+    if (lanes_msg_fs_open_decode(req, len, &op) == 0 && op.pathlen <= len - sizeof op) {
+        do_open(conv, &op, (const char *)req + sizeof op);
+    } else if (lanes_msg_fs_stat_decode(req, len, &st) == 0 && st.pathlen <= len - sizeof st) {
+        int err;
+        struct node *n = walk((const char *)req + sizeof st, st.pathlen, NULL, NULL, NULL, &err);
+        reply_attr(conv, err ? err : n ? 0 : -ENOENT, err ? NULL : n);
+    } else if (lanes_msg_fs_mkdir_decode(req, len, &mk) == 0 && mk.pathlen <= len - sizeof mk) {
+        reply(conv, fs_mkdir((const char *)req + sizeof mk, mk.pathlen, mk.mode), NULL, 0);
+    } else if (lanes_msg_fs_unlink_decode(req, len, &ul) == 0 && ul.pathlen <= len - sizeof ul) {
+        reply(conv, fs_unlink((const char *)req + sizeof ul, ul.pathlen, ul.flags), NULL, 0);
+    } else if (lanes_msg_fs_rename_decode(req, len, &rn) == 0 && rn.oldlen <= len - sizeof rn &&
+               rn.newlen <= len - sizeof rn - rn.oldlen) {
+        const char *p = (const char *)req + sizeof rn;
+        reply(conv, fs_rename(p, rn.oldlen, p + rn.oldlen, rn.newlen), NULL, 0);
+    } else {
+        st_malformed++;
+        reply(conv, -EPROTO, NULL, 0);
+    }
+}
+
+/* ---- a passthrough lane: one open file description ---- */
+
+static size_t dirents(struct ofile *f, uint8_t *out, size_t cap, bool *more)
+{
+    *more = false;
+    size_t used = 0;
+    uint64_t idx = 0;
+    struct node *dir = f->node;
+    for (int pass = 0; pass < 2; pass++) {
+        /* ".", "..", then the children */
+        struct node *c = pass == 0 ? NULL : dir->children;
+        for (int k = 0; pass == 0 ? k < 2 : c != NULL; k++) {
+            const char *nm;
+            struct node *t;
+            if (pass == 0) {
+                nm = k == 0 ? "." : "..";
+                t = k == 0 ? dir : dir->parent;
+            } else {
+                nm = c->name;
+                t = c;
+                c = c->next;
+            }
+            if (idx++ < f->off)
+                continue;
+            size_t nl = strlen(nm);
+            size_t rec = (19 + nl + 1 + 7) & ~(size_t)7;
+            if (used + rec > cap) {
+                *more = true;
+                return used;
+            }
+            uint64_t ino = t->ino;
+            int64_t next = (int64_t)idx;
+            uint16_t r16 = (uint16_t)rec;
+            uint8_t type = S_ISDIR(t->mode) ? 4 : 8;
+            memset(out + used, 0, rec);
+            memcpy(out + used, &ino, 8);
+            memcpy(out + used + 8, &next, 8);
+            memcpy(out + used + 16, &r16, 2);
+            out[used + 18] = type;
+            memcpy(out + used + 19, nm, nl);
+            used += rec;
+            f->off = idx;
+        }
+    }
+    return used;
+}
+
+static uint8_t data_buf[CHUNK];
+
+static void file_request(struct ofile *f, int32_t conv, const uint8_t *req, uint32_t len)
+{
+    struct lane_msg_fs_read rd;
+    struct lane_msg_fs_write wr;
+    struct lane_msg_fs_seek sk;
+    struct lane_msg_fs_pread prd;
+    struct lane_msg_fs_pwrite pwr;
+    struct lane_msg_fs_fstat fst;
+    struct lane_msg_fs_readdir rdd;
+    struct node *n = f->node;
+    bool dir = S_ISDIR(n->mode);
+    uint32_t acc = f->flags & O_ACCMODE;
+    uint32_t word = 0;
+    if (len >= 4)
+        memcpy(&word, req, 4);
+    if (lanes_msg_fs_read_decode(req, len, &rd) == 0 || lanes_msg_fs_pread_decode(req, len, &prd) == 0) {
+        bool p = word == LANES_MSG_FS_PREAD;
+        uint64_t off = p ? prd.offset : f->off;
+        uint64_t want = p ? prd.size : rd.size;
+        if (dir)
+            return reply(conv, -EISDIR, NULL, 0);
+        if (acc == O_WRONLY)
+            return reply(conv, -EBADF, NULL, 0);
+        size_t k = off >= n->size ? 0 : n->size - off;
+        if (k > want)
+            k = want;
+        if (k > CHUNK)
+            k = CHUNK;
+        if (!p)
+            f->off += k;
+        return reply(conv, (int64_t)k, n->data + off, k);
+    }
+    if (lanes_msg_fs_write_decode(req, len, &wr) == 0 || lanes_msg_fs_pwrite_decode(req, len, &pwr) == 0) {
+        bool p = word == LANES_MSG_FS_PWRITE;
+        size_t hdr = p ? sizeof pwr : sizeof wr;
+        uint64_t want = p ? pwr.size : wr.size;
+        if (want > len - hdr) {
+            st_malformed++;
+            return reply(conv, -EPROTO, NULL, 0);
+        }
+        if (dir)
+            return reply(conv, -EISDIR, NULL, 0);
+        if (acc == O_RDONLY)
+            return reply(conv, -EBADF, NULL, 0);
+        uint64_t off = p ? pwr.offset : (f->flags & O_APPEND) ? n->size : f->off;
+        int64_t r = node_write(n, off, req + hdr, want);
+        if (r > 0 && !p)
+            f->off = off + (uint64_t)r;
+        return reply(conv, r, NULL, 0);
+    }
+    if (lanes_msg_fs_seek_decode(req, len, &sk) == 0) {
+        int64_t base = sk.whence == 0 ? 0 : sk.whence == 1 ? (int64_t)f->off : sk.whence == 2 ? (int64_t)n->size : -1;
+        if (base < 0 || (dir && !(sk.whence == 0 && sk.offset == 0)))
+            return reply(conv, -EINVAL, NULL, 0);
+        int64_t to = base + sk.offset;
+        if (to < 0)
+            return reply(conv, -EINVAL, NULL, 0);
+        f->off = (uint64_t)to;
+        return reply(conv, to, NULL, 0);
+    }
+    if (lanes_msg_fs_fstat_decode(req, len, &fst) == 0)
+        return reply_attr(conv, 0, n);
+    if (lanes_msg_fs_readdir_decode(req, len, &rdd) == 0) {
+        if (!dir)
+            return reply(conv, -ENOTDIR, NULL, 0);
+        size_t cap = rdd.size > CHUNK ? CHUNK : rdd.size;
+        bool more;
+        size_t got = dirents(f, data_buf, cap, &more);
+        if (got == 0 && more)
+            return reply(conv, -EINVAL, NULL, 0);   /* too small for the next record */
+        return reply(conv, (int64_t)got, data_buf, got);
+    }
+    st_malformed++;
+    reply(conv, -EPROTO, NULL, 0);
+}
+
+static void complete(const struct lane_ipc_completion *c)
+{
+    int i = (int)(c->tag & 0xffff);
+    if (i > MAX_OPEN || (i < MAX_OPEN && (!of[i].used || of[i].gen != (uint16_t)(c->tag >> 16))))
+        return;
+    int32_t conv = c->nresults > 0 ? lanes_ipc_result(c, 0)->handle : LANES_HANDLE_NONE;
+    if (conv < 0) {
+        if (i < MAX_OPEN && (c->status == LANES_E_END_OF_LANE || c->status == LANES_E_LANE_SHUTDOWN)) {
+            close_file(i);          /* nobody holds the lane any more */
+            return;
+        }
+        lanes_sys_sleep(LANES_MS(10));
+        post_accept(i);
+        return;
+    }
+    st_requests++;
+    const struct lane_ipc_result *rr = lanes_ipc_result(c, 1);
+    if (c->nresults < 2 || rr->error < 0) {
+        st_malformed++;
+        reply(conv, rr->error == LANES_E_BUFFER_TOO_SMALL ? -E2BIG : -EPROTO, NULL, 0);
+    } else if (i == ROOT) {
+        root_request(conv, of[i].buf, rr->length);
+    } else {
+        file_request(&of[i], conv, of[i].buf, rr->length);
+    }
+    lanes_sys_handle_close(conv);
+    post_accept(i);
+}
+
+int main(void)
+{
+    int files = fs_seed();
+    if (files < 0) {
+        printf("fs: cannot build the tree: %s\n", strerror(-files));
+        return 2;
+    }
+    if (lanes_queue_init(&Q, MAX_OPEN + 8) < 0 || lanes_queue_init(&SQ, 4) < 0) {
+        printf("fs: no memory for completion queues\n");
+        return 3;
+    }
+    int32_t s[2];
+    static uint8_t root_buf[REQ_MAX];
+    if (lanes_stream(s) < 0)
+        return 4;
+    of[ROOT].used = true;
+    of[ROOT].lane = s[1];
+    of[ROOT].buf = root_buf;
+    post_accept(ROOT);
+    int32_t mbus = lanes_handle_by_tag("mbus");
+    uint64_t id;
+    int64_t r = mbus == LANES_HANDLE_NONE ? LANES_E_NOENT : lanes_mbus_publish(mbus, "fs", "class=fs;type=tmpfs", s[0], &id);
+    if (r != 0) {
+        printf("fs: cannot publish in mbus: %s\n", lanes_ipc_strerror(r));
+        return 5;
+    }
+    lanes_sys_handle_close(s[0]);
+    for (;;) {
+        struct lane_ipc_completion c;
+        if (lanes_queue_next(&Q, &c, LANES_TIMEOUT_INFINITE) == 0)
+            complete(&c);
+    }
+}

@@ -1,0 +1,305 @@
+/* tmpfs.c — the file tree of the fs server: directories and regular files in memory.
+ *
+ * A node is a directory (children in a list, newest first) or a regular file (bytes in a heap
+ * buffer). Files seeded from the initrd borrow the archive's read-only pages until their first
+ * write copies them. A node lives while it has a name (nlink) or an open description
+ * (opens); unlink of an open file keeps its bytes until the last close, as POSIX wants.
+ * Paths arrive from the POSIX server already absolute and normalised ("/", "/bin/ls"); every
+ * function returns 0 or a negative Linux errno.
+ */
+#include "fs.h"
+
+static uint64_t next_ino = 1;
+struct node *fs_root;
+uint64_t fs_nodes;
+
+struct node *node_new(struct node *parent, const char *name, size_t len, uint32_t mode)
+{
+    struct node *n = calloc(1, sizeof *n);
+    if (!n)
+        return NULL;
+    n->name = malloc(len + 1);
+    if (!n->name) {
+        free(n);
+        return NULL;
+    }
+    memcpy(n->name, name, len);
+    n->name[len] = 0;
+    n->ino = next_ino++;
+    n->mode = mode;
+    n->nlink = 1;
+    n->parent = parent ? parent : n;
+    if (parent) {
+        n->next = parent->children;
+        parent->children = n;
+    }
+    fs_nodes++;
+    return n;
+}
+
+static void detach(struct node *n)
+{
+    struct node **pp = &n->parent->children;
+    while (*pp && *pp != n)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = n->next;
+    n->next = NULL;
+}
+
+void node_put(struct node *n)
+{
+    if (n->nlink > 0 || n->opens > 0)
+        return;
+    if (!n->borrowed)
+        free(n->data);
+    free(n->name);
+    free(n);
+    fs_nodes--;
+}
+
+struct node *node_child(struct node *dir, const char *name, size_t len)
+{
+    for (struct node *c = dir->children; c; c = c->next)
+        if (strlen(c->name) == len && memcmp(c->name, name, len) == 0)
+            return c;
+    return NULL;
+}
+
+/* Walks path; *parent gets the directory holding the last component, *last and *lastlen its name.
+ * Returns the node (NULL when the last component does not exist) or sets *err. */
+struct node *walk(const char *path, size_t len, struct node **parent, const char **last, size_t *lastlen, int *err)
+{
+    struct node *cur = fs_root, *par = fs_root;
+    const char *lname = "";
+    size_t llen = 0;
+    size_t i = 0;
+    *err = 0;
+    while (i < len) {
+        while (i < len && path[i] == '/')
+            i++;
+        if (i == len)
+            break;
+        size_t s = i;
+        while (i < len && path[i] != '/')
+            i++;
+        if (!cur) {
+            *err = -ENOENT;
+            return NULL;
+        }
+        if (!S_ISDIR(cur->mode)) {
+            *err = -ENOTDIR;
+            return NULL;
+        }
+        if (i - s > NAME_MAX_BYTES) {
+            *err = -ENAMETOOLONG;
+            return NULL;
+        }
+        par = cur;
+        lname = path + s;
+        llen = i - s;
+        if (llen == 1 && lname[0] == '.')
+            continue;
+        if (llen == 2 && lname[0] == '.' && lname[1] == '.') {
+            cur = cur->parent;
+            continue;
+        }
+        cur = node_child(cur, lname, llen);
+    }
+    if (parent)
+        *parent = par;
+    if (last) {
+        *last = lname;
+        *lastlen = llen;
+    }
+    return cur;
+}
+
+int node_truncate(struct node *n, size_t size)
+{
+    if (size > FS_MAX_FILE)
+        return -EFBIG;
+    if (n->borrowed || size > n->cap) {
+        size_t cap = n->cap && !n->borrowed ? n->cap : 256;
+        while (cap < size)
+            cap *= 2;
+        uint8_t *d = malloc(cap);
+        if (!d)
+            return -ENOSPC;
+        memcpy(d, n->data, n->size < size ? n->size : size);
+        if (!n->borrowed)
+            free(n->data);
+        n->data = d;
+        n->cap = cap;
+        n->borrowed = false;
+    }
+    if (size > n->size)
+        memset(n->data + n->size, 0, size - n->size);
+    n->size = size;
+    return 0;
+}
+
+int64_t node_write(struct node *n, uint64_t off, const uint8_t *src, size_t len)
+{
+    if (off > FS_MAX_FILE || len > FS_MAX_FILE - off)
+        return -EFBIG;
+    if (off + len > n->size || n->borrowed) {
+        int r = node_truncate(n, off + len > n->size ? off + len : n->size);
+        if (r < 0)
+            return r;
+    }
+    memcpy(n->data + off, src, len);
+    return (int64_t)len;
+}
+
+int fs_mkdir(const char *path, size_t len, uint32_t mode)
+{
+    struct node *par;
+    const char *name;
+    size_t nlen;
+    int err;
+    struct node *n = walk(path, len, &par, &name, &nlen, &err);
+    if (err)
+        return err;
+    if (n || nlen == 0)
+        return -EEXIST;
+    if (!S_ISDIR(par->mode))
+        return -ENOTDIR;
+    return node_new(par, name, nlen, S_IFDIR | (mode & 07777)) ? 0 : -ENOSPC;
+}
+
+int fs_unlink(const char *path, size_t len, uint32_t flags)
+{
+    struct node *n;
+    int err;
+    n = walk(path, len, NULL, NULL, NULL, &err);
+    if (err)
+        return err;
+    if (!n)
+        return -ENOENT;
+    if (n == fs_root)
+        return -EBUSY;
+    if (flags & AT_REMOVEDIR) {
+        if (!S_ISDIR(n->mode))
+            return -ENOTDIR;
+        if (n->children)
+            return -ENOTEMPTY;
+    } else if (S_ISDIR(n->mode)) {
+        return -EISDIR;
+    }
+    detach(n);
+    n->nlink = 0;
+    n->parent = n;
+    node_put(n);
+    return 0;
+}
+
+static bool is_under(struct node *n, struct node *dir)
+{
+    for (;;) {
+        if (n == dir)
+            return true;
+        if (n == fs_root || n->parent == n)
+            return false;
+        n = n->parent;
+    }
+}
+
+int fs_rename(const char *from, size_t flen, const char *to, size_t tlen)
+{
+    int err;
+    struct node *src = walk(from, flen, NULL, NULL, NULL, &err);
+    if (err)
+        return err;
+    if (!src)
+        return -ENOENT;
+    if (src == fs_root)
+        return -EBUSY;
+    struct node *dpar;
+    const char *dname;
+    size_t dlen;
+    struct node *dst = walk(to, tlen, &dpar, &dname, &dlen, &err);
+    if (err)
+        return err;
+    if (dlen == 0)
+        return -EBUSY;
+    if (!S_ISDIR(dpar->mode))
+        return -ENOTDIR;
+    if (dst == src)
+        return 0;
+    if (S_ISDIR(src->mode) && is_under(dpar, src))
+        return -EINVAL;
+    if (dst) {
+        if (S_ISDIR(dst->mode) && !S_ISDIR(src->mode))
+            return -EISDIR;
+        if (!S_ISDIR(dst->mode) && S_ISDIR(src->mode))
+            return -ENOTDIR;
+        if (S_ISDIR(dst->mode) && dst->children)
+            return -ENOTEMPTY;
+    }
+    char *nm = malloc(dlen + 1);
+    if (!nm)
+        return -ENOSPC;
+    memcpy(nm, dname, dlen);
+    nm[dlen] = 0;
+    if (dst) {
+        detach(dst);
+        dst->nlink = 0;
+        dst->parent = dst;
+        node_put(dst);
+    }
+    detach(src);
+    free(src->name);
+    src->name = nm;
+    src->parent = dpar;
+    src->next = dpar->children;
+    dpar->children = src;
+    return 0;
+}
+
+/* Seeds the tree from the initrd (a ustar archive): its directories and files, the files'
+ * bytes borrowed until written; then /tmp and /dev. */
+int fs_seed(void)
+{
+    fs_root = node_new(NULL, "", 0, S_IFDIR | 0755);
+    if (!fs_root)
+        return -ENOMEM;
+    const void *rd;
+    size_t size;
+    int files = 0;
+    if (lanes_initrd(&rd, &size) == 0) {
+        struct ustar_entry e;
+        size_t pos = 0;
+        while (ustar_next(rd, size, &pos, &e) == 1) {
+            size_t len = strlen(e.name);
+            while (len && e.name[len - 1] == '/')
+                len--;
+            /* make every parent directory */
+            for (size_t i = 1; i < len; i++)
+                if (e.name[i] == '/')
+                    fs_mkdir(e.name, i, 0755);
+            if (e.type == '5') {
+                fs_mkdir(e.name, len, e.mode & 07777);
+                continue;
+            }
+            if (e.type != '0' && e.type != 0)
+                continue;
+            struct node *par;
+            const char *name;
+            size_t nlen;
+            int err;
+            struct node *n = walk(e.name, len, &par, &name, &nlen, &err);
+            if (err || n || !nlen || !S_ISDIR(par->mode))
+                continue;
+            n = node_new(par, name, nlen, S_IFREG | (e.mode & 07777 ? e.mode & 07777 : 0755));
+            if (!n)
+                return -ENOMEM;
+            n->data = (uint8_t *)(uintptr_t)e.data;
+            n->size = e.size;
+            n->borrowed = true;
+            files++;
+        }
+    }
+    fs_mkdir("/tmp", 4, 01777);
+    return files;
+}

@@ -1,0 +1,219 @@
+/* posix — LaneOS's POSIX server: processes, fds, the VFS and pipes, in user space (after
+ * Managarm's posix subsystem).
+ *
+ * Who talks to whom (os/README.md has the picture):
+ *   - init starts fs, then us; we bind fs's root lane through mbus (mounted at "/") and publish
+ *     our public lane in mbus as "posix". init adopts the shell on it (posix.Adopt: the shell's
+ *     lane to us and its PROCESS handle are pushed).
+ *   - Every POSIX process has its own lane to us (tag "posix"); the lane is its identity. libc
+ *     (os/lib/src/posix.c) sends one conversation per call: posix.Open, posix.Close, posix.Dup,
+ *     posix.Spawn, posix.Wait, ... (os/abi/messages.toml). A process that spawns a child starts
+ *     it through the kernel and registers it with posix.Spawn, pushing the child's lane and its
+ *     PROCESS handle; the child gets a copy of the parent's fd table.
+ *   - An fd's description is a lane: to fs for files (the passthrough lane — read/write/lseek go
+ *     to fs without us), to us for pipe ends (pipe.c serves fs.Read/fs.Write on them).
+ *   - A process has ended when our accept on its lane fails with END_OF_LANE (exit, kill), or
+ *     when its PROCESS handle says it faulted (polled every POLL_MS while processes live): its
+ *     fds are closed, its parked requests dropped, it becomes a zombie until waited for.
+ *
+ * One thread and one completion queue (Q) for every accept; replies go through SQ. Requests that
+ * must wait (waitpid, a pipe read with no data, a pipe write with no room) are parked: we keep
+ * the conversation and answer it later. Malformed or truncated requests get EPROTO (or E2BIG
+ * when longer than REQ_MAX), never a crash; posix.GetCounters reports live figures that tests
+ * compare before and after.
+ */
+#include "posix.h"
+#include <lanes/mbus.h>
+
+#define POLL_MS 50
+
+struct lanes_queue Q, SQ;
+uint64_t st_served, st_malformed;
+uint32_t st_parked;
+
+static int32_t public_lane;
+static uint8_t public_buf[REQ_MAX];
+
+int64_t send_msg(int32_t conv, const void *msg, size_t len, int32_t push)
+{
+    struct lanes_acts b;
+    struct lane_ipc_completion c;
+    lanes_acts_init(&b);
+    lanes_acts_send(&b, msg, len);
+    if (push != LANES_HANDLE_NONE)
+        lanes_acts_push(&b, push, LANES_RIGHT_ALL);
+    return lanes_ipc_call(&SQ, conv, &b, &c, LANES_SEC(2));
+}
+
+void reply(int32_t conv, int64_t err_or_value)
+{
+    struct lane_msg_posix_reply r = lanes_msg_posix_reply_encode(err_or_value < 0 ? (int32_t)err_or_value : 0,
+                                                                 err_or_value < 0 ? 0 : err_or_value);
+    send_msg(conv, &r, sizeof r, LANES_HANDLE_NONE);
+}
+
+static uint8_t out_buf[CHUNK + 64];
+
+void reply_data(int32_t conv, int64_t err_or_value, const void *data, size_t n)
+{
+    struct lane_msg_posix_reply r = lanes_msg_posix_reply_encode(err_or_value < 0 ? (int32_t)err_or_value : 0,
+                                                                 err_or_value < 0 ? 0 : err_or_value);
+    memcpy(out_buf, &r, sizeof r);
+    if (n)
+        memcpy(out_buf + sizeof r, data, n);
+    send_msg(conv, out_buf, sizeof r + n, LANES_HANDLE_NONE);
+}
+
+/* Takes n handles the client pushed after its request (they wait on the conversation). */
+int64_t pull_handles(int32_t conv, int n, int32_t *out)
+{
+    struct lanes_acts b;
+    struct lane_ipc_completion c;
+    lanes_acts_init(&b);
+    for (int i = 0; i < n; i++)
+        lanes_acts_pull(&b);
+    c.nresults = 0;
+    int64_t r = lanes_ipc_call(&SQ, conv, &b, &c, LANES_SEC(2));
+    for (int i = 0; i < n; i++)
+        out[i] = (int)c.nresults > i && lanes_ipc_result(&c, (uint32_t)i)->error == 0 ? lanes_ipc_result(&c, (uint32_t)i)->handle
+                                                                                 : LANES_HANDLE_NONE;
+    if (r == 0)
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (out[i] != LANES_HANDLE_NONE)
+            lanes_sys_handle_close(out[i]);
+    return r;
+}
+
+static void post_accept(int32_t lane, uint8_t *buf, uint64_t tag)
+{
+    struct lanes_acts b;
+    lanes_acts_init(&b);
+    lanes_acts_accept(&b, LANES_IPC_FLAG_ANCILLARY);
+    lanes_acts_recv_buffer(&b, buf, REQ_MAX);
+    lanes_acts_end(&b);
+    int64_t r = lanes_ipc_submit(&Q, lane, &b, tag);
+    if (r < 0)
+        printf("posix: cannot accept on lane %d: %s\n", lane, lanes_ipc_strerror(r));
+}
+
+void post_proc_accept(struct proc *p)
+{
+    post_accept(p->lane, p->buf, make_tag(TAG_PROC, p->gen, (uint32_t)(p - procs)));
+}
+
+static void counters(int32_t conv)
+{
+    uint32_t np = 0, nz = 0, handles = 0;
+    for (int i = 0; i < MAX_PROCS; i++) {
+        if (!procs[i].used)
+            continue;
+        np++;
+        nz += procs[i].zombie;
+        handles += (procs[i].lane != LANES_HANDLE_NONE) + (procs[i].handle != LANES_HANDLE_NONE);
+    }
+    struct lane_msg_posix_counters c =
+        lanes_msg_posix_counters_encode(np, nz, st_descs, st_pipes, handles + st_descs + 4 * st_pipes, st_parked, st_served,
+                                        st_malformed);
+    send_msg(conv, &c, sizeof c, LANES_HANDLE_NONE);
+}
+
+/* A request on a process's lane: each family says whether it was one of its own. */
+static void proc_dispatch(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
+{
+    struct lane_msg_posix_get_counters gc;
+    if (fd_request(p, conv, m, len) || vfs_request(p, conv, m, len) || proc_request(p, conv, m, len))
+        return;
+    if (lanes_msg_posix_get_counters_decode(m, len, &gc) == 0)
+        return counters(conv);
+    st_malformed++;
+    reply(conv, -EPROTO);
+}
+
+static void complete(const struct lane_ipc_completion *c)
+{
+    uint32_t type = (uint32_t)(c->tag >> 56), gen = (uint32_t)(c->tag >> 24) & 0xffffff;
+    uint32_t index = (uint32_t)(c->tag & 0xffffff);
+    if (type == TAG_PIPE) {
+        pipe_complete(index, gen, c);
+        return;
+    }
+    int32_t conv = c->nresults > 0 ? lanes_ipc_result(c, 0)->handle : LANES_HANDLE_NONE;
+    const struct lane_ipc_result *rr = lanes_ipc_result(c, 1);
+    bool got = conv >= 0 && c->nresults > 1 && rr->error == 0;
+    if (type == TAG_PUBLIC) {
+        if (conv >= 0) {
+            st_served++;
+            if (got)
+                req_adopt(conv, public_buf, rr->length);
+            else
+                reply(conv, rr->error == LANES_E_BUFFER_TOO_SMALL ? -E2BIG : -EPROTO);
+            lanes_sys_handle_close(conv);
+        } else {
+            lanes_sys_sleep(LANES_MS(10));
+        }
+        post_accept(public_lane, public_buf, c->tag);
+        return;
+    }
+    if (type != TAG_PROC || index >= MAX_PROCS)
+        return;
+    struct proc *p = &procs[index];
+    if (!p->used || p->zombie || p->gen != gen) {
+        if (conv >= 0)
+            lanes_sys_handle_close(conv);
+        return;
+    }
+    if (conv < 0) {
+        if (c->status == LANES_E_END_OF_LANE || c->status == LANES_E_LANE_SHUTDOWN)
+            proc_ended(p);          /* its last handle to us is gone: it has ended */
+        else
+            post_proc_accept(p);
+        return;
+    }
+    st_served++;
+    if (!got) {
+        st_malformed++;
+        reply(conv, rr->error == LANES_E_BUFFER_TOO_SMALL ? -E2BIG : -EPROTO);
+    } else {
+        proc_dispatch(p, conv, p->buf, rr->length);
+    }
+    lanes_sys_handle_close(conv);
+    if (p->used && !p->zombie && p->gen == gen)
+        post_proc_accept(p);
+}
+
+int main(void)
+{
+    if (lanes_queue_init(&Q, 1024) < 0 || lanes_queue_init(&SQ, 4) < 0) {
+        printf("posix: no memory for completion queues\n");
+        return 2;
+    }
+    int r = vfs_init();
+    if (r < 0) {
+        printf("posix: no file system to mount at /: %s\n", strerror(-r));
+        return 3;
+    }
+    int32_t s[2];
+    if (lanes_stream(s) < 0)
+        return 4;
+    public_lane = s[1];
+    post_accept(public_lane, public_buf, make_tag(TAG_PUBLIC, 0, 0));
+    int32_t mbus = lanes_handle_by_tag("mbus");
+    uint64_t id;
+    int64_t pr = mbus == LANES_HANDLE_NONE ? LANES_E_NOENT : lanes_mbus_publish(mbus, "posix", "class=posix", s[0], &id);
+    if (pr != 0) {
+        printf("posix: cannot publish in mbus: %s\n", lanes_ipc_strerror(pr));
+        return 5;
+    }
+    lanes_sys_handle_close(s[0]);
+    uint64_t polled = lanes_now_ns();
+    for (;;) {
+        struct lane_ipc_completion c;
+        if (lanes_queue_next(&Q, &c, LANES_MS(POLL_MS)) == 0)
+            complete(&c);
+        if (lanes_now_ns() - polled >= LANES_MS(POLL_MS)) {
+            proc_poll();            /* a faulted process keeps its lanes: ask the kernel */
+            polled = lanes_now_ns();
+        }
+    }
+}

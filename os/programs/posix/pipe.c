@@ -1,0 +1,337 @@
+/* pipe.c — pipes: posix.Pipe makes one; this server then serves its two ends on the same
+ * file protocol fs speaks (fs.Read on the read end, fs.Write on the write end, fs.Fstat).
+ *
+ * Each end is a stream: its client end sits in the end's description (handed to processes
+ * like any file's lane), we keep the server end with one accept posted. The buffer holds
+ * PIPE_CAP (64 KiB). A write of at most PIPE_ATOMIC (PIPE_BUF) bytes goes in whole or waits;
+ * a longer one goes in pieces as room appears, and its reply comes when all of it is in.
+ * Reads take what is there (at most what was asked), wait when the pipe is empty and a writer
+ * exists, and return 0 (EOF) when none does. Writes with no reader left fail EPIPE (signals
+ * come with the next issue). A request that must wait is parked: we keep its conversation
+ * and answer it later; O_NONBLOCK answers EAGAIN instead.
+ * An end is "open" while its description has fds (desc.c tells us when not); the slot is free
+ * again once every process has dropped its copy of both lanes (our accepts end END_OF_LANE) —
+ * only then can no late completion touch its buffers.
+ */
+#include "posix.h"
+
+#define MAXW 64
+#define PREQ (CHUNK + 64)
+
+struct waiter {
+    int32_t conv;
+    uint32_t want;          /* reader: bytes asked for */
+    uint8_t *data;          /* writer: its bytes (a copy), len, done so far */
+    uint32_t len, done;
+};
+
+struct pipe {
+    bool used;
+    uint32_t gen;
+    uint8_t *buf;
+    uint32_t head, count;
+    bool open[2];           /* the ends' descriptions still have fds */
+    bool live[2];           /* our accept on the end's lane is still going */
+    struct desc *d[2];
+    int32_t lane[2];        /* server ends */
+    uint8_t *req[2];
+    struct waiter r[MAXW], w[MAXW];
+    int nr, nw;
+};
+
+static struct pipe pipes[MAX_PIPES];
+uint32_t st_pipes;
+
+static void post(struct pipe *pp, int end)
+{
+    struct lanes_acts b;
+    lanes_acts_init(&b);
+    lanes_acts_accept(&b, LANES_IPC_FLAG_ANCILLARY);
+    lanes_acts_recv_buffer(&b, pp->req[end], PREQ);
+    lanes_acts_end(&b);
+    uint32_t idx = (uint32_t)(pp - pipes) * 2 + (uint32_t)end;
+    if (lanes_ipc_submit(&Q, pp->lane[end], &b, make_tag(TAG_PIPE, pp->gen, idx)) < 0)
+        printf("posix: cannot accept on a pipe\n");
+}
+
+static uint8_t rbuf[CHUNK + 64];
+
+static int64_t fs_reply(int32_t conv, int64_t v, const uint8_t *data, size_t n)
+{
+    struct lane_msg_fs_reply r = lanes_msg_fs_reply_encode(v < 0 ? (int32_t)v : 0, v < 0 ? 0 : v);
+    memcpy(rbuf, &r, sizeof r);
+    if (n)
+        memcpy(rbuf + sizeof r, data, n);
+    return send_msg(conv, rbuf, sizeof r + n, LANES_HANDLE_NONE);
+}
+
+static uint32_t room(struct pipe *pp) { return PIPE_CAP - pp->count; }
+
+static void put(struct pipe *pp, const uint8_t *src, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        pp->buf[(pp->head + pp->count + i) % PIPE_CAP] = src[i];
+    pp->count += n;
+}
+
+/* Answers one reader with up to want bytes; consumes them only if the reply got through. */
+static void give(struct pipe *pp, int32_t conv, uint32_t want)
+{
+    static uint8_t tmp[CHUNK];
+    uint32_t n = pp->count < want ? pp->count : want;
+    if (n > CHUNK)
+        n = CHUNK;
+    for (uint32_t i = 0; i < n; i++)
+        tmp[i] = pp->buf[(pp->head + i) % PIPE_CAP];
+    if (fs_reply(conv, n, tmp, n) == 0) {
+        pp->head = (pp->head + n) % PIPE_CAP;
+        pp->count -= n;
+    }
+}
+
+static void drop_waiter(struct waiter *list, int *n, int i)
+{
+    lanes_sys_handle_close(list[i].conv);
+    free(list[i].data);
+    memmove(list + i, list + i + 1, sizeof *list * (size_t)(*n - i - 1));
+    (*n)--;
+    st_parked--;
+}
+
+/* Moves what can move: parked writers into the buffer, the buffer to parked readers. */
+static void pump(struct pipe *pp)
+{
+    bool moved = true;
+    while (moved) {
+        moved = false;
+        while (pp->nw > 0) {
+            struct waiter *w = &pp->w[0];
+            uint32_t left = w->len - w->done;
+            if (!pp->open[0]) {
+                fs_reply(w->conv, w->done ? (int64_t)w->done : -EPIPE, NULL, 0);
+                drop_waiter(pp->w, &pp->nw, 0);
+                continue;
+            }
+            uint32_t k = left <= PIPE_ATOMIC ? (room(pp) >= left ? left : 0) : (room(pp) < left ? room(pp) : left);
+            if (k == 0)
+                break;
+            put(pp, w->data + w->done, k);
+            w->done += k;
+            moved = true;
+            if (w->done == w->len) {
+                fs_reply(w->conv, w->len, NULL, 0);
+                drop_waiter(pp->w, &pp->nw, 0);
+            }
+        }
+        while (pp->nr > 0 && (pp->count > 0 || pp->nw == 0)) {
+            if (pp->count == 0) {
+                if (pp->open[1])
+                    break;
+                fs_reply(pp->r[0].conv, 0, NULL, 0);       /* EOF */
+            } else {
+                give(pp, pp->r[0].conv, pp->r[0].want);
+                moved = true;
+            }
+            drop_waiter(pp->r, &pp->nr, 0);
+        }
+    }
+}
+
+static bool park(struct waiter *list, int *n, int32_t conv, uint32_t want, const uint8_t *data, uint32_t len,
+                 uint32_t done)
+{
+    if (*n >= MAXW)
+        return false;
+    int64_t d = lanes_sys_handle_dup(conv, LANES_RIGHT_ALL);
+    if (d < 0)
+        return false;
+    struct waiter *w = &list[(*n)++];
+    w->conv = (int32_t)d;
+    w->want = want;
+    w->data = NULL;
+    w->len = len;
+    w->done = done;
+    if (data) {
+        w->data = malloc(len);
+        if (!w->data) {
+            (*n)--;
+            lanes_sys_handle_close((int32_t)d);
+            return false;
+        }
+        memcpy(w->data, data, len);
+    }
+    st_parked++;
+    return true;
+}
+
+static bool nonblocking(struct pipe *pp, int end) { return pp->d[end] && (pp->d[end]->flags & O_NONBLOCK); }
+
+static void request(struct pipe *pp, int end, int32_t conv, const uint8_t *m, uint32_t len)
+{
+    struct lane_msg_fs_read rd;
+    struct lane_msg_fs_write wr;
+    struct lane_msg_fs_fstat fs;
+    if (lanes_msg_fs_fstat_decode(m, len, &fs) == 0) {
+        struct lane_msg_fs_attr a = lanes_msg_fs_attr_encode(0, S_IFIFO | 0600, 0, 1, pp->count, 3);
+        send_msg(conv, &a, sizeof a, LANES_HANDLE_NONE);
+        return;
+    }
+    if (lanes_msg_fs_read_decode(m, len, &rd) == 0) {
+        if (end != 0 || !pp->open[0])
+            return (void)fs_reply(conv, -EBADF, NULL, 0);
+        uint32_t want = rd.size > CHUNK ? CHUNK : (uint32_t)rd.size;
+        if (want == 0)
+            return (void)fs_reply(conv, 0, NULL, 0);
+        if (pp->count > 0 && pp->nr == 0) {
+            give(pp, conv, want);
+            pump(pp);
+        } else if (!pp->open[1] && pp->count == 0) {
+            fs_reply(conv, 0, NULL, 0);
+        } else if (nonblocking(pp, 0)) {
+            fs_reply(conv, -EAGAIN, NULL, 0);
+        } else if (!park(pp->r, &pp->nr, conv, want, NULL, 0, 0)) {
+            fs_reply(conv, -ENOMEM, NULL, 0);
+        }
+        return;
+    }
+    if (lanes_msg_fs_write_decode(m, len, &wr) == 0) {
+        if (wr.size > len - sizeof wr) {
+            st_malformed++;
+            return (void)fs_reply(conv, -EPROTO, NULL, 0);
+        }
+        if (end != 1 || !pp->open[1])
+            return (void)fs_reply(conv, -EBADF, NULL, 0);
+        if (!pp->open[0])
+            return (void)fs_reply(conv, -EPIPE, NULL, 0);
+        const uint8_t *data = m + sizeof wr;
+        uint32_t n = (uint32_t)wr.size, done = 0;
+        if (n == 0)
+            return (void)fs_reply(conv, 0, NULL, 0);
+        if (pp->nw == 0) {
+            uint32_t k = n <= PIPE_ATOMIC ? (room(pp) >= n ? n : 0) : (room(pp) < n ? room(pp) : n);
+            put(pp, data, k);
+            done = k;
+        }
+        if (done == n) {
+            fs_reply(conv, n, NULL, 0);
+        } else if (nonblocking(pp, 1)) {
+            fs_reply(conv, done ? (int64_t)done : -EAGAIN, NULL, 0);
+        } else if (!park(pp->w, &pp->nw, conv, 0, data, n, done)) {
+            fs_reply(conv, done ? (int64_t)done : -ENOMEM, NULL, 0);
+        }
+        pump(pp);
+        return;
+    }
+    st_malformed++;
+    fs_reply(conv, -EPROTO, NULL, 0);
+}
+
+int pipe_create(uint32_t flags, struct desc **rd, struct desc **wr)
+{
+    struct pipe *pp = NULL;
+    for (int i = 0; i < MAX_PIPES && !pp; i++)
+        if (!pipes[i].used)
+            pp = &pipes[i];
+    if (!pp)
+        return -ENFILE;
+    if (!pp->buf)
+        pp->buf = malloc(PIPE_CAP);
+    for (int e = 0; e < 2; e++)
+        if (!pp->req[e])
+            pp->req[e] = malloc(PREQ);
+    if (!pp->buf || !pp->req[0] || !pp->req[1])
+        return -ENOMEM;
+    int32_t s0[2], s1[2];
+    if (lanes_stream(s0) < 0)
+        return -ENOMEM;
+    if (lanes_stream(s1) < 0) {
+        lanes_sys_handle_close(s0[0]);
+        lanes_sys_handle_close(s0[1]);
+        return -ENOMEM;
+    }
+    *rd = desc_new(KIND_PIPE, O_RDONLY | flags, s0[0]);
+    *wr = desc_new(KIND_PIPE, O_WRONLY | flags, s1[0]);
+    if (!*rd || !*wr) {
+        if (*rd)
+            desc_unref(*rd);
+        if (*wr)
+            desc_unref(*wr);
+        lanes_sys_handle_close(s0[1]);
+        lanes_sys_handle_close(s1[1]);
+        return -ENOMEM;
+    }
+    pp->used = true;
+    pp->gen++;
+    pp->head = pp->count = 0;
+    pp->nr = pp->nw = 0;
+    pp->lane[0] = s0[1];
+    pp->lane[1] = s1[1];
+    for (int e = 0; e < 2; e++) {
+        pp->open[e] = pp->live[e] = true;
+        pp->d[e] = e ? *wr : *rd;
+        pp->d[e]->pipe = pp;
+        pp->d[e]->end = e;
+        post(pp, e);
+    }
+    st_pipes++;
+    return 0;
+}
+
+void pipe_end_closed(struct pipe *pp, int end)
+{
+    pp->open[end] = false;
+    pp->d[end] = NULL;
+    if (end == 0) {
+        /* no reader: parked readers (ours) answer EBADF, writers EPIPE */
+        while (pp->nr > 0) {
+            fs_reply(pp->r[0].conv, -EBADF, NULL, 0);
+            drop_waiter(pp->r, &pp->nr, 0);
+        }
+        pp->count = 0;
+    }
+    pump(pp);
+}
+
+void pipe_complete(uint32_t index, uint32_t gen, const struct lane_ipc_completion *c)
+{
+    if (index / 2 >= MAX_PIPES)
+        return;
+    struct pipe *pp = &pipes[index / 2];
+    int end = (int)(index % 2);
+    int32_t conv = c->nresults > 0 ? lanes_ipc_result(c, 0)->handle : LANES_HANDLE_NONE;
+    if (!pp->used || pp->gen != (gen & 0xffffff) || !pp->live[end]) {
+        if (conv >= 0)
+            lanes_sys_handle_close(conv);
+        return;
+    }
+    if (conv < 0) {
+        if (c->status == LANES_E_END_OF_LANE || c->status == LANES_E_LANE_SHUTDOWN || !pp->open[end]) {
+            /* every copy of the end's lane is gone */
+            pp->live[end] = false;
+            lanes_sys_handle_close(pp->lane[end]);
+            if (pp->open[end] && pp->d[end])
+                pp->open[end] = false;
+            if (!pp->live[0] && !pp->live[1]) {
+                while (pp->nr > 0)
+                    drop_waiter(pp->r, &pp->nr, 0);
+                while (pp->nw > 0)
+                    drop_waiter(pp->w, &pp->nw, 0);
+                pp->used = false;
+                st_pipes--;
+            }
+            return;
+        }
+        post(pp, end);
+        return;
+    }
+    st_served++;
+    const struct lane_ipc_result *rr = lanes_ipc_result(c, 1);
+    if (c->nresults < 2 || rr->error < 0) {
+        st_malformed++;
+        fs_reply(conv, rr->error == LANES_E_BUFFER_TOO_SMALL ? -E2BIG : -EPROTO, NULL, 0);
+    } else {
+        request(pp, end, conv, pp->req[end], rr->length);
+    }
+    lanes_sys_handle_close(conv);
+    post(pp, end);
+}

@@ -1,0 +1,122 @@
+/* posix.h — the POSIX server's state, shared by its request families:
+ *   main.c     startup, the event loop, routing a request to its family, replies, counters
+ *   process.c  the process table: adopt, spawn, wait, exit/fault/kill, ids, process groups, umask
+ *   fd.c       open file descriptions and fd tables: close, dup/dup2, fcntl, getfile
+ *   vfs.c      paths, mount points ("/" = the fs server, "/dev"), open, stat, mkdir, unlink,
+ *              rename, chdir, getcwd
+ *   pipe.c     pipes (served here on the fs.* file protocol, 64 KiB, PIPE_BUF atomicity)
+ */
+#ifndef POSIX_H
+#define POSIX_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <lanes.h>
+#include <lanes/ipc.h>
+#include <lanes/abi/messages.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_PROCS 256
+#define MAX_FDS 256                 /* OPEN_MAX */
+#define MAX_PIPES 256
+#define PATH_MAX_BYTES 4096
+#define REQ_MAX (2 * PATH_MAX_BYTES + 128)
+#define PIPE_CAP 65536
+#define PIPE_ATOMIC 4096            /* PIPE_BUF */
+#define CHUNK 16384                 /* the most one file request moves */
+
+enum { KIND_FILE = 1, KIND_DIR = 2, KIND_PIPE = 3, KIND_CONSOLE = 4, KIND_NULL = 5 };
+
+/* Event-loop tags: what an accept completion belongs to. */
+enum { TAG_PROC = 1, TAG_PIPE = 2, TAG_PUBLIC = 3 };
+static inline uint64_t make_tag(uint32_t type, uint32_t gen, uint32_t index)
+{
+    return ((uint64_t)type << 56) | ((uint64_t)(gen & 0xffffff) << 24) | index;
+}
+
+struct pipe;
+
+/* An open file description: what fds (in any process) share. */
+struct desc {
+    uint32_t refs;              /* fds pointing here */
+    uint8_t kind;
+    uint32_t flags;             /* O_ACCMODE | O_APPEND | O_NONBLOCK */
+    int32_t lane;               /* the passthrough lane handed to clients (NONE: console, null) */
+    struct pipe *pipe;
+    int end;                    /* pipe: 0 read end, 1 write end */
+    char *path;                 /* files and directories: the absolute path (openat's dirfd) */
+};
+
+struct fdent {
+    struct desc *d;
+    bool cloexec;
+};
+
+struct proc {
+    bool used;
+    bool zombie;
+    uint32_t gen;
+    int32_t pid, ppid, pgid, sid;
+    uint32_t umask;
+    char *cwd;
+    struct fdent fd[MAX_FDS];
+    int32_t lane;               /* our end of its lane; NONE once it ended */
+    int32_t handle;             /* its PROCESS handle */
+    uint8_t *buf;               /* the request buffer of the posted accept */
+    int status;                 /* wait status once a zombie */
+    uint32_t fault;             /* fault vector + 1 (0: none) */
+    int killed_sig;             /* kill() with this signal ended it */
+    int32_t wait_conv;          /* a parked waitpid (NONE) */
+    int32_t wait_pid;
+    bool orphan_of_init;        /* adopted: nobody POSIX waits for it */
+};
+
+extern struct proc procs[MAX_PROCS];
+extern struct lanes_queue Q, SQ;
+extern uint64_t st_served, st_malformed;
+extern uint32_t st_parked;
+
+/* main.c */
+int64_t send_msg(int32_t conv, const void *msg, size_t len, int32_t push);
+void reply(int32_t conv, int64_t err_or_value);
+void reply_data(int32_t conv, int64_t err_or_value, const void *data, size_t n);
+int64_t pull_handles(int32_t conv, int n, int32_t *out);
+void post_proc_accept(struct proc *p);
+
+/* process.c */
+struct proc *proc_by_pid(int32_t pid);
+struct proc *proc_new(int32_t pid, int32_t lane, int32_t handle);
+void proc_ended(struct proc *p);
+void proc_poll(void);
+void req_adopt(int32_t conv, const uint8_t *m, uint32_t len);
+void req_spawn(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
+void req_wait(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
+bool proc_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
+
+/* fd.c */
+struct desc *desc_new(uint8_t kind, uint32_t flags, int32_t lane);
+void desc_ref(struct desc *d);
+void desc_unref(struct desc *d);
+int fd_alloc(struct proc *p, int min);
+int fd_install(struct proc *p, int min, struct desc *d, bool cloexec);
+void fd_close_all(struct proc *p);
+int fd_close(struct proc *p, int fd);
+struct desc *fd_get(struct proc *p, int fd);
+bool fd_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
+extern uint32_t st_descs;
+
+/* vfs.c */
+int vfs_init(void);
+struct desc *vfs_console(void);
+bool vfs_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
+
+/* pipe.c */
+int pipe_create(uint32_t flags, struct desc **rd, struct desc **wr);
+void pipe_end_closed(struct pipe *pp, int end);
+void pipe_complete(uint32_t index, uint32_t gen, const struct lane_ipc_completion *c);
+extern uint32_t st_pipes;
+
+#endif

@@ -1,0 +1,321 @@
+/* vfs.c — paths and mount points: posix.Open, posix.Stat, posix.Mkdir, posix.Unlink,
+ * posix.Rename, posix.Chdir, posix.Getcwd.
+ *
+ * A path is made absolute against the caller's cwd (or openat's dirfd, a directory's
+ * description remembers its path) and normalised textually ("." and ".." and repeated slashes;
+ * there are no symbolic links yet). The mount table then picks who serves it:
+ *
+ *     /dev/null, /dev/console   this server (no lane: libc handles null; console descriptions
+ *                               use the console server's lane every process already has)
+ *     /                         the fs server (tmpfs), over the root lane bound through mbus
+ *
+ * For fs we forward the request with the absolute path and, for open, keep the passthrough
+ * lane fs pushes back in the new description. Paths longer than PATH_MAX_BYTES: ENAMETOOLONG.
+ */
+#include "posix.h"
+#include <lanes/mbus.h>
+
+enum { MNT_FS = 1, MNT_DEV = 2 };
+struct mount {
+    const char *prefix;
+    int type;
+};
+static const struct mount mounts[] = {
+    { "/dev/null", MNT_DEV },
+    { "/dev/console", MNT_DEV },
+    { "/", MNT_FS },
+};
+
+static int32_t fs_lane = LANES_HANDLE_NONE;
+static struct lanes_queue FQ;
+
+int vfs_init(void)
+{
+    int32_t mbus = lanes_handle_by_tag("mbus");
+    if (mbus == LANES_HANDLE_NONE)
+        return -ENOENT;
+    if (lanes_queue_init(&FQ, 4) < 0)
+        return -ENOMEM;
+    struct lane_msg_mbus_entry e;
+    int64_t r = lanes_mbus_await(mbus, "name=fs", 0, LANES_SEC(20), &e);
+    if (r == 0)
+        r = lanes_mbus_bind(mbus, e.id);
+    if (r < 0)
+        return -EIO;
+    fs_lane = (int32_t)r;
+    return 0;
+}
+
+struct desc *vfs_console(void) { return desc_new(KIND_CONSOLE, O_RDWR, LANES_HANDLE_NONE); }
+
+/* One request to fs on the root lane: msg + path bytes; the reply into rep; a pushed lane into
+ * *pulled when given. Returns the reply length or -errno. */
+static uint8_t fs_out[REQ_MAX + 64];
+static int64_t fs_call(const void *msg, size_t len, const char *path, size_t plen, void *rep, size_t cap, int32_t *pulled)
+{
+    if (len + plen > sizeof fs_out)
+        return -ENAMETOOLONG;
+    memcpy(fs_out, msg, len);
+    memcpy(fs_out + len, path, plen);
+    struct lanes_acts b;
+    struct lane_ipc_completion c;
+    lanes_acts_init(&b);
+    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY);
+    lanes_acts_send(&b, fs_out, len + plen);
+    lanes_acts_recv_buffer(&b, rep, cap);
+    if (pulled)
+        lanes_acts_pull(&b);
+    lanes_acts_end(&b);
+    c.nresults = 0;
+    lanes_ipc_call(&FQ, fs_lane, &b, &c, LANES_SEC(10));
+    if (pulled)
+        *pulled = c.nresults > 3 && lanes_ipc_result(&c, 3)->error == 0 ? lanes_ipc_result(&c, 3)->handle
+                                                                          : LANES_HANDLE_NONE;
+    if (c.nresults < 3 || lanes_ipc_result(&c, 2)->error < 0)
+        return -EIO;                /* fs is gone (init restarts it) */
+    return lanes_ipc_result(&c, 2)->length;
+}
+
+static int64_t fs_simple(const void *msg, size_t len, const char *path, size_t plen)
+{
+    struct lane_msg_fs_reply r;
+    int64_t n = fs_call(msg, len, path, plen, &r, sizeof r, NULL);
+    if (n < 0)
+        return n;
+    if ((size_t)n < sizeof r || r.msg != LANES_MSG_FS_REPLY)
+        return -EIO;
+    return r.error < 0 ? r.error : r.value;
+}
+
+/* Makes path absolute and normal into out (PATH_MAX_BYTES + 1). Returns its length or -errno. */
+static int normalize(const char *base, const char *path, size_t plen, char *out)
+{
+    size_t n = 0;
+    if (plen == 0)
+        return -ENOENT;
+    if (path[0] != '/') {
+        n = strlen(base);
+        if (n > PATH_MAX_BYTES)
+            return -ENAMETOOLONG;
+        memcpy(out, base, n);
+    }
+    size_t i = 0;
+    while (i < plen) {
+        while (i < plen && path[i] == '/')
+            i++;
+        size_t s = i;
+        while (i < plen && path[i] != '/')
+            i++;
+        size_t cl = i - s;
+        if (cl == 0 || (cl == 1 && path[s] == '.'))
+            continue;
+        if (memchr(path + s, 0, cl))
+            return -EINVAL;
+        if (cl == 2 && path[s] == '.' && path[s + 1] == '.') {
+            while (n > 0 && out[n - 1] != '/')
+                n--;
+            if (n > 0)
+                n--;            /* the slash */
+            continue;
+        }
+        if (n == 1 && out[0] == '/')
+            n = 0;
+        if (n + 1 + cl > PATH_MAX_BYTES)
+            return -ENAMETOOLONG;
+        out[n++] = '/';
+        memcpy(out + n, path + s, cl);
+        n += cl;
+    }
+    if (n == 0)
+        out[n++] = '/';
+    out[n] = 0;
+    return (int)n;
+}
+
+static int resolve(struct proc *p, int32_t dirfd, const char *path, size_t plen, char *out)
+{
+    if (plen > PATH_MAX_BYTES)
+        return -ENAMETOOLONG;
+    const char *base = p->cwd ? p->cwd : "/";
+    if (plen && path[0] != '/' && dirfd != AT_FDCWD) {
+        struct desc *d = fd_get(p, dirfd);
+        if (!d)
+            return -EBADF;
+        if (d->kind != KIND_DIR || !d->path)
+            return -ENOTDIR;
+        base = d->path;
+    }
+    return normalize(base, path, plen, out);
+}
+
+static int mount_of(const char *abs)
+{
+    for (size_t i = 0; i < sizeof mounts / sizeof *mounts; i++) {
+        size_t l = strlen(mounts[i].prefix);
+        if (strncmp(abs, mounts[i].prefix, l) == 0 && (abs[l] == 0 || abs[l] == '/' || l == 1)) {
+            if (mounts[i].type == MNT_DEV && abs[l] != 0)
+                return -ENOTDIR;
+            return mounts[i].type;
+        }
+    }
+    return MNT_FS;
+}
+
+static char abs1[PATH_MAX_BYTES + 1], abs2[PATH_MAX_BYTES + 1];
+
+static void do_open(struct proc *p, int32_t conv, const struct lane_msg_posix_open *m, const char *path)
+{
+    int n = resolve(p, m->dirfd, path, m->pathlen, abs1);
+    if (n < 0)
+        return reply(conv, n);
+    if (fd_alloc(p, 0) < 0)
+        return reply(conv, -EMFILE);
+    int mt = mount_of(abs1);
+    if (mt < 0)
+        return reply(conv, mt);
+    struct desc *d;
+    uint32_t keep = m->flags & (O_ACCMODE | O_APPEND | O_NONBLOCK);
+    if (mt == MNT_DEV) {
+        if ((m->flags & O_DIRECTORY))
+            return reply(conv, -ENOTDIR);
+        d = desc_new(strcmp(abs1, "/dev/null") == 0 ? KIND_NULL : KIND_CONSOLE, keep, LANES_HANDLE_NONE);
+    } else {
+        struct lane_msg_fs_open fo = lanes_msg_fs_open_encode(m->flags, m->mode & ~p->umask & 07777, (uint32_t)n);
+        struct lane_msg_fs_reply r;
+        int32_t lane = LANES_HANDLE_NONE;
+        int64_t got = fs_call(&fo, sizeof fo, abs1, (size_t)n, &r, sizeof r, &lane);
+        int64_t err = got < 0 ? got : (size_t)got < sizeof r || r.msg != LANES_MSG_FS_REPLY ? -EIO : r.error;
+        if (err == 0 && lane == LANES_HANDLE_NONE)
+            err = -EIO;
+        if (err < 0) {
+            if (lane != LANES_HANDLE_NONE)
+                lanes_sys_handle_close(lane);
+            return reply(conv, err);
+        }
+        d = desc_new(r.value == 2 ? KIND_DIR : KIND_FILE, keep, lane);
+        if (d)
+            d->path = strdup(abs1);
+        else
+            lanes_sys_handle_close(lane);
+    }
+    if (!d)
+        return reply(conv, -ENOMEM);
+    int fd = fd_install(p, 0, d, (m->flags & O_CLOEXEC) != 0);
+    struct lane_msg_posix_reply r = lanes_msg_posix_reply_encode(0, (int64_t)fd | ((int64_t)d->kind << 32));
+    send_msg(conv, &r, sizeof r, d->lane);
+}
+
+static void do_stat(struct proc *p, int32_t conv, const struct lane_msg_posix_stat *m, const char *path)
+{
+    int n = resolve(p, m->dirfd, path, m->pathlen, abs1);
+    int mt = n < 0 ? n : mount_of(abs1);
+    struct lane_msg_fs_attr a = lanes_msg_fs_attr_encode(mt < 0 ? mt : 0, S_IFCHR | 0666, 1, 1, 0, 2);
+    if (mt == MNT_FS) {
+        struct lane_msg_fs_stat fst = lanes_msg_fs_stat_encode((uint32_t)n);
+        int64_t got = fs_call(&fst, sizeof fst, abs1, (size_t)n, &a, sizeof a, NULL);
+        if (got < 0 || (size_t)got < sizeof a || a.msg != LANES_MSG_FS_ATTR)
+            a = lanes_msg_fs_attr_encode(got < 0 ? (int32_t)got : -EIO, 0, 0, 0, 0, 0);
+    } else if (mt == MNT_DEV && strcmp(abs1, "/dev/console") == 0) {
+        a.ino = 2;
+    }
+    send_msg(conv, &a, sizeof a, LANES_HANDLE_NONE);
+}
+
+/* The fs path of a request's path, or -errno (the /dev nodes are not fs's to change). */
+static int fs_path(struct proc *p, int32_t dirfd, const char *path, size_t plen, char *out)
+{
+    int n = resolve(p, dirfd, path, plen, out);
+    if (n < 0)
+        return n;
+    int mt = mount_of(out);
+    if (mt < 0)
+        return mt;
+    return mt == MNT_FS ? n : -EPERM;
+}
+
+bool vfs_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
+{
+    union {
+        struct lane_msg_posix_open op;
+        struct lane_msg_posix_stat st;
+        struct lane_msg_posix_mkdir mk;
+        struct lane_msg_posix_unlink ul;
+        struct lane_msg_posix_rename rn;
+        struct lane_msg_posix_chdir cd;
+        struct lane_msg_posix_getcwd gc;
+    } u;
+    const char *tail;
+    if (lanes_msg_posix_open_decode(m, len, &u.op) == 0) {
+        if (u.op.pathlen > len - sizeof u.op)
+            return st_malformed++, reply(conv, -EPROTO), true;
+        do_open(p, conv, &u.op, (const char *)m + sizeof u.op);
+    } else if (lanes_msg_posix_stat_decode(m, len, &u.st) == 0) {
+        if (u.st.pathlen > len - sizeof u.st)
+            return st_malformed++, reply(conv, -EPROTO), true;
+        do_stat(p, conv, &u.st, (const char *)m + sizeof u.st);
+    } else if (lanes_msg_posix_mkdir_decode(m, len, &u.mk) == 0) {
+        tail = (const char *)m + sizeof u.mk;
+        if (u.mk.pathlen > len - sizeof u.mk)
+            return st_malformed++, reply(conv, -EPROTO), true;
+        int n = fs_path(p, u.mk.dirfd, tail, u.mk.pathlen, abs1);
+        if (n < 0)
+            return reply(conv, n == -EPERM ? -EEXIST : n), true;
+        struct lane_msg_fs_mkdir fm = lanes_msg_fs_mkdir_encode(u.mk.mode & ~p->umask & 07777, (uint32_t)n);
+        reply(conv, fs_simple(&fm, sizeof fm, abs1, (size_t)n));
+    } else if (lanes_msg_posix_unlink_decode(m, len, &u.ul) == 0) {
+        tail = (const char *)m + sizeof u.ul;
+        if (u.ul.pathlen > len - sizeof u.ul)
+            return st_malformed++, reply(conv, -EPROTO), true;
+        if (u.ul.flags & ~(uint32_t)AT_REMOVEDIR)
+            return reply(conv, -EINVAL), true;
+        int n = fs_path(p, u.ul.dirfd, tail, u.ul.pathlen, abs1);
+        if (n < 0)
+            return reply(conv, n), true;
+        struct lane_msg_fs_unlink fu = lanes_msg_fs_unlink_encode(u.ul.flags, (uint32_t)n);
+        reply(conv, fs_simple(&fu, sizeof fu, abs1, (size_t)n));
+    } else if (lanes_msg_posix_rename_decode(m, len, &u.rn) == 0) {
+        tail = (const char *)m + sizeof u.rn;
+        if (u.rn.oldlen > len - sizeof u.rn || u.rn.newlen > len - sizeof u.rn - u.rn.oldlen)
+            return st_malformed++, reply(conv, -EPROTO), true;
+        int a = fs_path(p, AT_FDCWD, tail, u.rn.oldlen, abs1);
+        int b = a < 0 ? a : fs_path(p, AT_FDCWD, tail + u.rn.oldlen, u.rn.newlen, abs2);
+        if (a < 0 || b < 0)
+            return reply(conv, a < 0 ? a : b == -EPERM ? -EXDEV : b), true;
+        static char both[2 * PATH_MAX_BYTES + 2];
+        memcpy(both, abs1, (size_t)a);
+        memcpy(both + a, abs2, (size_t)b);
+        struct lane_msg_fs_rename fr = lanes_msg_fs_rename_encode((uint32_t)a, (uint32_t)b);
+        reply(conv, fs_simple(&fr, sizeof fr, both, (size_t)(a + b)));
+    } else if (lanes_msg_posix_chdir_decode(m, len, &u.cd) == 0) {
+        tail = (const char *)m + sizeof u.cd;
+        if (u.cd.pathlen > len - sizeof u.cd)
+            return st_malformed++, reply(conv, -EPROTO), true;
+        int n = fs_path(p, AT_FDCWD, tail, u.cd.pathlen, abs1);
+        if (n < 0)
+            return reply(conv, n == -EPERM ? -ENOTDIR : n), true;
+        struct lane_msg_fs_stat fst = lanes_msg_fs_stat_encode((uint32_t)n);
+        struct lane_msg_fs_attr a;
+        int64_t got = fs_call(&fst, sizeof fst, abs1, (size_t)n, &a, sizeof a, NULL);
+        if (got < 0 || (size_t)got < sizeof a || a.msg != LANES_MSG_FS_ATTR)
+            return reply(conv, got < 0 ? got : -EIO), true;
+        if (a.error < 0)
+            return reply(conv, a.error), true;
+        if (!S_ISDIR(a.mode))
+            return reply(conv, -ENOTDIR), true;
+        char *c = strdup(abs1);
+        if (!c)
+            return reply(conv, -ENOMEM), true;
+        free(p->cwd);
+        p->cwd = c;
+        reply(conv, 0);
+    } else if (lanes_msg_posix_getcwd_decode(m, len, &u.gc) == 0) {
+        const char *c = p->cwd ? p->cwd : "/";
+        size_t n = strlen(c);
+        if (u.gc.size < n + 1)
+            return reply(conv, -ERANGE), true;
+        reply_data(conv, (int64_t)n, c, n);
+    } else {
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,482 @@
+/* schedtests — in-guest tests of the load balancer and CPU affinity (kernel/generic/balance.c,
+ * sched.c; libc sched_setaffinity), run by os-test ("sched" configurations, 1 and 4 CPUs, TCG).
+ *
+ * Reported like usertests: "test NAME: ok (note)" or "test NAME: FAILED (why)", then exactly
+ * "N passed, N failed"; the exit status is the number of failures.
+ * Spinners are started on one CPU the way `spin` does it: the main thread pins itself there,
+ * starts them (they inherit the affinity, so placement keeps them there), then allows every CPU
+ * for each. Where threads are is read from the kernel (thread_list: each thread's CPU).
+ * Covered: the affinity syscalls and their errors; 2 x CPUs spinners spread to 2 per CPU within
+ * a bounded time, and do not with the balancer switched off (idle stealing alone leaves the
+ * surplus on CPU 0: the balancer is what spreads them); a pinned thread never runs elsewhere
+ * (10,000 samples) while its CPU is overloaded; zero-load (blocked) threads stay put; a 10 %
+ * duty-cycle thread is not dragged around; no spinner starves; /sys/kernel/sched tunables.
+ * On 1 CPU the multi-CPU tests check what is left to check (nothing moves, masks of absent
+ * CPUs are refused). Usage: schedtests [NAME-PREFIX...]. Its manifest asks for the system
+ * capability (writing /sys/kernel/sched/enabled).
+ */
+#include <lanes.h>
+#include <lanes/testing.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+LANES_MANIFEST("system");
+
+#define MAXW 32
+#define E(r) lanes_strerror(r)
+
+static struct lane_sysinfo sysinfo;
+static int32_t system_cap;
+static uint64_t all_mask;
+
+struct worker {
+    lanes_thread_t th;
+    volatile uint32_t tid, ready;
+    volatile uint64_t work, samples, wrong;
+    uint32_t pin_cpu;       /* for the pinned sampler */
+    uint32_t duty;          /* percent, 0 = spin */
+    volatile uint32_t changes;
+};
+
+static struct worker w[MAXW];
+static volatile uint32_t stop;
+static volatile uint32_t sleepers_go;
+
+static void spinner(void *arg)
+{
+    struct worker *me = arg;
+    me->tid = (uint32_t)lanes_sys_thread_self();
+    me->ready = 1;
+    uint32_t last = lanes_cpu_id();
+    while (!stop) {
+        if (me->duty) {
+            uint64_t t = lanes_now_ns() + LANES_MS(10) * me->duty / 100;
+            while (lanes_now_ns() < t && !stop)
+                ;
+            lanes_sys_sleep(LANES_MS(10) * (100 - me->duty) / 100);
+        } else {
+            for (volatile int i = 0; i < 5000; i++)
+                ;
+        }
+        me->work++;
+        uint32_t c = lanes_cpu_id();
+        if (c != last) {
+            me->changes++;
+            last = c;
+        }
+    }
+}
+
+/* Samples its CPU in a tight loop: must always be pin_cpu. */
+static void sampler(void *arg)
+{
+    struct worker *me = arg;
+    me->tid = (uint32_t)lanes_sys_thread_self();
+    me->ready = 1;
+    while (!stop) {
+        if (lanes_sys_cpu_id() != (int64_t)me->pin_cpu)
+            me->wrong++;
+        me->samples++;
+    }
+}
+
+static void sleeper(void *arg)
+{
+    struct worker *me = arg;
+    me->tid = (uint32_t)lanes_sys_thread_self();
+    me->ready = 1;
+    while (!sleepers_go)
+        lanes_sys_futex_wait((const void *)&sleepers_go, 0, LANES_SEC(30));
+}
+
+static int set_self(uint64_t mask)
+{
+    cpu_set_t s = { mask };
+    return sched_setaffinity(0, sizeof s, &s);
+}
+
+/* Starts n threads of fn on CPU `cpu` (pinned there, then allowed everywhere unless keep). */
+static bool start_on(uint32_t first, uint32_t n, uint32_t cpu, void (*fn)(void *), bool keep_pinned)
+{
+    if (set_self(1ull << cpu) < 0)
+        return false;
+    for (uint32_t i = first; i < first + n; i++) {
+        w[i].ready = 0;
+        if (lanes_thread_start(&w[i].th, fn, &w[i], 0) < 0)
+            return false;
+    }
+    for (uint32_t i = first; i < first + n; i++)
+        while (!w[i].ready)
+            lanes_sys_sleep(LANES_MS(1));
+    if (!keep_pinned)
+        for (uint32_t i = first; i < first + n; i++) {
+            cpu_set_t s = { all_mask };
+            if (sched_setaffinity(w[i].th.handle, sizeof s, &s) < 0)
+                return false;
+        }
+    return set_self(all_mask) == 0;
+}
+
+static void stop_all(uint32_t n)
+{
+    stop = 1;
+    sleepers_go = 1;
+    lanes_sys_futex_wake((const void *)&sleepers_go, 1000);
+    for (uint32_t i = 0; i < n; i++)
+        if (w[i].th.stack)
+            lanes_thread_join(&w[i].th, LANES_SEC(30));
+    stop = 0;
+    sleepers_go = 0;
+    memset(w, 0, sizeof w);
+}
+
+static struct lane_thread_record rec[256];
+
+/* The kernel's record of thread tid (NULL if gone). */
+static struct lane_thread_record *find(uint32_t tid)
+{
+    int64_t n = lanes_sys_thread_list(rec, 256);
+    for (int64_t k = 0; k < n && k < 256; k++)
+        if (rec[k].tid == tid)
+            return &rec[k];
+    return NULL;
+}
+
+/* Threads of w[first..first+n) per CPU, from the kernel. */
+static void per_cpu(uint32_t first, uint32_t n, uint32_t *count)
+{
+    memset(count, 0, sizeof(uint32_t) * 64);
+    int64_t nr = lanes_sys_thread_list(rec, 256);
+    for (uint32_t i = first; i < first + n; i++)
+        for (int64_t k = 0; k < nr && k < 256; k++)
+            if (rec[k].tid == w[i].tid && rec[k].cpu < 64)
+                count[rec[k].cpu]++;
+}
+
+static uint64_t sysnum(const char *path)
+{
+    char b[64];
+    int64_t r = lanes_sys_sysfs_read(path, strlen(path), b, sizeof b - 1);
+    b[r > 0 ? r : 0] = 0;
+    return r > 0 ? strtoull(b, NULL, 10) : UINT64_MAX;
+}
+
+static int64_t syswrite(const char *path, const char *val)
+{
+    return lanes_sys_sysfs_write(system_cap, path, strlen(path), val, strlen(val));
+}
+
+/* ---- tests ---- */
+
+static bool t_affinity_api(void)
+{
+    cpu_set_t s;
+    REQUIRE(sched_getaffinity(0, sizeof s, &s) == 0, "getaffinity(self)");
+    REQUIRE(s.bits == all_mask, "own mask %llx, want every CPU %llx", (unsigned long long)s.bits,
+            (unsigned long long)all_mask);
+    uint32_t last = sysinfo.ncpus - 1;
+    REQUIRE(set_self(1ull << last) == 0, "pin self to CPU %u", last);
+    for (int i = 0; i < 200; i++) {
+        REQUIRE(lanes_sys_cpu_id() == last, "running on CPU %lld after pinning to %u (sample %d)",
+                (long long)lanes_sys_cpu_id(), last, i);
+        if (i % 50 == 0)
+            lanes_sys_sleep(LANES_MS(1));
+    }
+    REQUIRE(sched_getaffinity(0, sizeof s, &s) == 0 && s.bits == 1ull << last, "mask reads back");
+    int64_t r = set_self(0);
+    REQUIRE(r == LANES_E_INVAL, "empty mask: %s", E(r));
+    r = set_self(1ull << 63 & ~all_mask ? 1ull << 63 : 0);
+    REQUIRE(r == LANES_E_INVAL, "mask of an absent CPU only: %s", E(r));
+    r = lanes_sys_thread_set_affinity(12345, 1);
+    REQUIRE(r == LANES_E_BADHANDLE, "bad handle: %s", E(r));
+    int64_t proc = lanes_sys_process_self();
+    r = lanes_sys_thread_set_affinity((int32_t)proc, 1);
+    REQUIRE(r == LANES_E_TYPE, "process handle: %s", E(r));
+    lanes_sys_handle_close((int32_t)proc);
+    /* a thread handle without CONTROL may read but not set */
+    REQUIRE(lanes_thread_start(&w[0].th, sleeper, &w[0], 0) == 0, "thread_start");
+    int64_t ro = lanes_sys_handle_dup(w[0].th.handle, LANES_RIGHT_READ | LANES_RIGHT_WAIT);
+    REQUIRE(ro >= 0, "dup: %s", E(ro));
+    uint64_t m = 0;
+    r = lanes_sys_thread_get_affinity((int32_t)ro, &m);
+    REQUIRE(r == 0 && m == 1ull << last, "read through a READ handle: %s, mask %llx (inherited)", E(r),
+            (unsigned long long)m);
+    r = lanes_sys_thread_set_affinity((int32_t)ro, 1);
+    REQUIRE(r == LANES_E_ACCESS, "set without CONTROL: %s", E(r));
+    r = lanes_sys_thread_get_affinity((int32_t)ro, (void *)8);
+    REQUIRE(r == LANES_E_FAULT, "bad pointer: %s", E(r));
+    lanes_sys_handle_close((int32_t)ro);
+    stop_all(1);
+    REQUIRE(set_self(all_mask) == 0, "unpin");
+    return true;
+}
+
+static bool t_spread(void)
+{
+    uint32_t n = sysinfo.ncpus;
+    uint32_t nth = 2 * n > MAXW ? MAXW : 2 * n;
+    uint64_t moved0 = sysnum("/sys/kernel/sched/migrations");
+    REQUIRE(start_on(0, nth, 0, spinner, false), "starting %u spinners on CPU 0", nth);
+    uint64_t t0 = lanes_now_ns();
+    uint32_t count[64];
+    int stable = 0;
+    uint64_t spread_at = 0;
+    while (lanes_now_ns() - t0 < LANES_SEC(5) && stable < 3) {
+        lanes_sys_sleep(LANES_MS(50));
+        per_cpu(0, nth, count);
+        bool even = true;
+        for (uint32_t c = 0; c < n; c++)
+            even &= count[c] == nth / n;
+        stable = even ? stable + 1 : 0;
+        if (even && stable == 1)
+            spread_at = lanes_now_ns() - t0;
+    }
+    char dist[80] = "";
+    for (uint32_t c = 0; c < n && c < 16; c++)
+        snprintf(dist + strlen(dist), sizeof dist - strlen(dist), "%s%u", c ? "/" : "", count[c]);
+    uint64_t moved = sysnum("/sys/kernel/sched/migrations") - moved0;
+    stop_all(nth);
+    if (n == 1) {
+        REQUIRE(moved == 0, "1 CPU: %llu balance moves", (unsigned long long)moved);
+        snprintf(why, sizeof why, "1 CPU: %u spinners, no moves", nth);
+        return true;
+    }
+    REQUIRE(stable >= 3, "%u spinners not spread evenly within 5 s: per CPU %s", nth, dist);
+    REQUIRE(moved >= 1, "spread without a balance move (stealing alone cannot do it)");
+    snprintf(why, sizeof why, "%u spinners on CPU 0 -> %s after %llu ms, %llu balance moves", nth, dist,
+             (unsigned long long)(spread_at / 1000000), (unsigned long long)moved);
+    return true;
+}
+
+static bool t_balance_off(void)
+{
+    uint32_t n = sysinfo.ncpus;
+    if (n == 1) {
+        REQUIRE(syswrite("/sys/kernel/sched/enabled", "0") == 0, "switch off");
+        REQUIRE(syswrite("/sys/kernel/sched/enabled", "1") == 0, "switch on");
+        snprintf(why, sizeof why, "1 CPU: switch works, nothing to balance");
+        return true;
+    }
+    uint32_t nth = 2 * n > MAXW ? MAXW : 2 * n;
+    int64_t r = syswrite("/sys/kernel/sched/enabled", "0");
+    REQUIRE(r == 0, "enabled=0: %s", E(r));
+    bool ok = start_on(0, nth, 0, spinner, false);
+    lanes_sys_sleep(LANES_MS(1500));
+    uint32_t count[64];
+    per_cpu(0, nth, count);
+    syswrite("/sys/kernel/sched/enabled", "1");
+    /* switched on again, the same threads spread */
+    uint64_t t0 = lanes_now_ns();
+    uint32_t after[64];
+    bool even = false;
+    while (!even && lanes_now_ns() - t0 < LANES_SEC(5)) {
+        lanes_sys_sleep(LANES_MS(50));
+        per_cpu(0, nth, after);
+        even = true;
+        for (uint32_t c = 0; c < n; c++)
+            even &= after[c] == nth / n;
+    }
+    uint64_t took = lanes_now_ns() - t0;
+    stop_all(nth);
+    REQUIRE(ok, "starting spinners");
+    REQUIRE(count[0] > nth / n, "balancer off: CPU 0 kept %u of %u (stealing alone should leave the surplus)",
+            count[0], nth);
+    REQUIRE(even, "balancer on again: not spread within 5 s");
+    snprintf(why, sizeof why, "off: CPU 0 kept %u of %u for 1.5 s; on: spread in %llu ms", count[0], nth,
+             (unsigned long long)(took / 1000000));
+    return true;
+}
+
+static bool t_pinned(void)
+{
+    uint32_t n = sysinfo.ncpus;
+    uint32_t cpu = n > 1 ? 1 : 0;
+    uint32_t nth = 2 * n > MAXW - 1 ? MAXW - 1 : 2 * n;
+    w[0].pin_cpu = cpu;
+    REQUIRE(start_on(0, 1, cpu, sampler, true), "start the pinned sampler");
+    REQUIRE(start_on(1, nth, cpu, spinner, false), "start %u spinners on CPU %u", nth, cpu);
+    uint64_t t0 = lanes_now_ns();
+    while ((w[0].samples < 10000 || lanes_now_ns() - t0 < LANES_SEC(1)) && lanes_now_ns() - t0 < LANES_SEC(20))
+        lanes_sys_sleep(LANES_MS(50));
+    struct lane_thread_record *r = find(w[0].tid);
+    uint32_t kcpu = r ? r->cpu : 99;
+    uint32_t count[64];
+    per_cpu(1, nth, count);
+    uint64_t samples = w[0].samples, wrong = w[0].wrong;
+    stop_all(nth + 1);
+    REQUIRE(samples >= 10000, "only %llu samples in 20 s", (unsigned long long)samples);
+    REQUIRE(wrong == 0, "the pinned thread ran elsewhere in %llu of %llu samples", (unsigned long long)wrong,
+            (unsigned long long)samples);
+    REQUIRE(kcpu == cpu, "kernel has the pinned thread on CPU %u", kcpu);
+    if (n > 1)
+        REQUIRE(count[cpu] < nth, "no pressure: all %u spinners stayed on CPU %u", nth, cpu);
+    snprintf(why, sizeof why, "%llu samples all on CPU %u; %u of %u spinners left it", (unsigned long long)samples,
+             cpu, nth - count[cpu], nth);
+    return true;
+}
+
+static bool t_zero_load(void)
+{
+    uint32_t n = sysinfo.ncpus;
+    uint32_t ns = 3, nth = 2 * n > MAXW - ns ? MAXW - ns : 2 * n;
+    REQUIRE(start_on(0, ns, 0, sleeper, false), "start sleepers on CPU 0");
+    /* Blocked since they started: runnable ~1 ms against seconds blocked, and the runnable
+     * part decays; after 2.5 s their load rounds to 0 (kernel/balance.h), so no round may
+     * take them however uneven the CPUs are. */
+    lanes_sys_sleep(LANES_MS(2500));
+    /* (while their load was still above 0 a round may have moved them to an idle CPU: that is
+     * the rule; from now on it is 0) */
+    uint32_t where[8];
+    for (uint32_t i = 0; i < ns; i++) {
+        struct lane_thread_record *r = find(w[i].tid);
+        where[i] = r ? r->cpu : 99;
+    }
+    REQUIRE(start_on(ns, nth, 0, spinner, false), "start spinners on CPU 0");
+    lanes_sys_sleep(LANES_MS(1500));
+    uint32_t spc[64], kept = 0;
+    for (uint32_t i = 0; i < ns; i++) {
+        struct lane_thread_record *r = find(w[i].tid);
+        kept += r && r->cpu == where[i];
+    }
+    per_cpu(ns, nth, spc);
+    stop_all(ns + nth);
+    REQUIRE(kept == ns, "zero-load threads moved: %u of %u stayed", kept, ns);
+    if (n > 1)
+        REQUIRE(spc[0] < nth, "spinners did not move: no pressure");
+    snprintf(why, sizeof why, "%u blocked threads stayed put while %u of %u spinners left CPU 0", ns,
+             nth - spc[0], nth);
+    return true;
+}
+
+static bool t_duty(void)
+{
+    uint32_t n = sysinfo.ncpus;
+    /* one spinner per CPU (placement spreads them), plus a 10 % thread */
+    for (uint32_t i = 0; i < n && i < MAXW - 1; i++) {
+        w[i].ready = 0;
+        REQUIRE(lanes_thread_start(&w[i].th, spinner, &w[i], 0) == 0, "spinner");
+    }
+    uint32_t d = n < MAXW - 1 ? n : MAXW - 1;
+    w[d].duty = 10;
+    REQUIRE(lanes_thread_start(&w[d].th, spinner, &w[d], 0) == 0, "duty thread");
+    lanes_sys_sleep(LANES_MS(500));
+    uint32_t c0 = w[d].changes;
+    lanes_sys_sleep(LANES_SEC(3));
+    uint32_t moves = w[d].changes - c0;
+    uint64_t work = w[d].work;
+    stop_all(d + 1);
+    REQUIRE(work > 50, "the 10%% thread ran only %llu cycles", (unsigned long long)work);
+    REQUIRE(moves < 3, "the 10%% thread changed CPU %u times in 3 s", moves);
+    snprintf(why, sizeof why, "10%% thread: %u CPU changes in 3 s beside %u spinners", moves, n);
+    return true;
+}
+
+static bool t_no_starve(void)
+{
+    uint32_t n = sysinfo.ncpus;
+    uint32_t nth = 2 * n > MAXW ? MAXW : 2 * n;
+    REQUIRE(start_on(0, nth, 0, spinner, false), "start");
+    uint64_t before[MAXW];
+    lanes_sys_sleep(LANES_MS(500));
+    for (uint32_t i = 0; i < nth; i++) {
+        struct lane_thread_record *r = find(w[i].tid);
+        before[i] = r ? r->cpu_time_ns : 0;
+    }
+    lanes_sys_sleep(LANES_SEC(2));
+    uint64_t got[MAXW], sum = 0, lo = UINT64_MAX;
+    for (uint32_t i = 0; i < nth; i++) {
+        struct lane_thread_record *r = find(w[i].tid);
+        got[i] = r ? r->cpu_time_ns - before[i] : 0;
+        sum += got[i];
+        lo = got[i] < lo ? got[i] : lo;
+    }
+    stop_all(nth);
+    uint64_t mean = sum / nth;
+    /* fair share is half a CPU each; TCG's virtual CPUs get uneven host time, so compare with
+     * the mean rather than the clock */
+    REQUIRE(lo * 10 >= mean * 4, "a spinner got %llu ms of CPU in 2 s, the mean %llu ms", (unsigned long long)(lo / 1000000),
+            (unsigned long long)(mean / 1000000));
+    snprintf(why, sizeof why, "%u spinners: least %llu ms, mean %llu ms of CPU in 2 s", nth,
+             (unsigned long long)(lo / 1000000), (unsigned long long)(mean / 1000000));
+    return true;
+}
+
+static bool t_sysfs(void)
+{
+    REQUIRE(sysnum("/sys/kernel/sched/balance_interval_ms") == 100, "interval default 100");
+    REQUIRE(sysnum("/sys/kernel/sched/decay") == 184, "decay default 184");
+    REQUIRE(sysnum("/sys/kernel/sched/enabled") == 1, "enabled default 1");
+    uint64_t r0 = sysnum("/sys/kernel/sched/rounds");
+    lanes_sys_sleep(LANES_MS(350));
+    uint64_t r1 = sysnum("/sys/kernel/sched/rounds");
+    REQUIRE(r1 >= r0 + 2, "rounds %llu -> %llu in 350 ms", (unsigned long long)r0, (unsigned long long)r1);
+    int64_t e;
+    REQUIRE((e = syswrite("/sys/kernel/sched/balance_interval_ms", "50")) == 0, "interval 50: %s", E(e));
+    REQUIRE(sysnum("/sys/kernel/sched/balance_interval_ms") == 50, "interval reads back");
+    REQUIRE(syswrite("/sys/kernel/sched/balance_interval_ms", "5") == LANES_E_INVAL, "interval 5 refused");
+    REQUIRE(syswrite("/sys/kernel/sched/balance_interval_ms", "100") == 0, "interval 100");
+    REQUIRE(syswrite("/sys/kernel/sched/decay", "0") == LANES_E_INVAL, "decay 0 refused");
+    REQUIRE(syswrite("/sys/kernel/sched/decay", "256") == LANES_E_INVAL, "decay 256 refused");
+    REQUIRE(syswrite("/sys/kernel/sched/enabled", "2") == LANES_E_INVAL, "enabled 2 refused");
+    REQUIRE(lanes_sys_sysfs_write(-1, "/sys/kernel/sched/enabled", 25, "0", 1) < 0, "write without the capability");
+    REQUIRE(sysnum("/sys/kernel/sched/enabled") == 1, "still enabled");
+    for (uint32_t i = 0; i < sysinfo.ncpus; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu%u/load", i);
+        REQUIRE(sysnum(p) != UINT64_MAX, "%s", p);
+    }
+    /* per thread: a spinner pinned to the last CPU shows that CPU, its mask and a load near 1024 */
+    uint32_t last = sysinfo.ncpus - 1;
+    REQUIRE(start_on(0, 1, last, spinner, true), "start a pinned spinner");
+    lanes_sys_sleep(LANES_MS(600));
+    char p[80];
+    snprintf(p, sizeof p, "/sys/kernel/sched/threads/%u/cpu", w[0].tid);
+    uint64_t cpu = sysnum(p);
+    snprintf(p, sizeof p, "/sys/kernel/sched/threads/%u/load", w[0].tid);
+    uint64_t load = sysnum(p);
+    snprintf(p, sizeof p, "/sys/kernel/sched/threads/%u/pid", w[0].tid);
+    uint64_t pid = sysnum(p);
+    char aff[32];
+    snprintf(p, sizeof p, "/sys/kernel/sched/threads/%u/affinity", w[0].tid);
+    int64_t r = lanes_sys_sysfs_read(p, strlen(p), aff, sizeof aff - 1);
+    aff[r > 0 ? r : 0] = 0;
+    uint32_t tid = w[0].tid;
+    stop_all(1);
+    REQUIRE(cpu == last, "threads/%u/cpu = %llu, pinned to %u", tid, (unsigned long long)cpu, last);
+    REQUIRE(load >= 900 && load <= 1024, "threads/%u/load = %llu for a spinner", tid, (unsigned long long)load);
+    REQUIRE(pid != UINT64_MAX && pid > 0, "threads/%u/pid", tid);
+    char want[32];
+    snprintf(want, sizeof want, "0x%llx\n", 1ull << last);
+    REQUIRE(!strcmp(aff, want), "threads/%u/affinity = %s", tid, aff);
+    lanes_sys_sleep(LANES_MS(100));
+    snprintf(p, sizeof p, "/sys/kernel/sched/threads/%u/cpu", tid);
+    REQUIRE(sysnum(p) == UINT64_MAX, "the node of thread %u is gone after it ended", tid);
+    snprintf(why, sizeof why, "thread %u: cpu %llu, load %llu, affinity %.*s", tid, (unsigned long long)cpu,
+             (unsigned long long)load, (int)strcspn(aff, "\n"), aff);
+    return true;
+}
+
+static const struct lanes_test tests[] = {
+    { "affinity_api", t_affinity_api },
+    { "sysfs", t_sysfs },
+    { "spread", t_spread },
+    { "balance_off", t_balance_off },
+    { "pinned", t_pinned },
+    { "zero_load", t_zero_load },
+    { "duty", t_duty },
+    { "no_starve", t_no_starve },
+};
+#define NTESTS (sizeof tests / sizeof tests[0])
+
+int main(int argc, char **argv)
+{
+    system_cap = lanes_handle_by_tag("system");
+    lanes_sys_sysinfo(&sysinfo);
+    all_mask = sysinfo.ncpus >= 64 ? ~0ull : (1ull << sysinfo.ncpus) - 1;
+    printf("schedtests: %u tests on %u CPUs\n", (unsigned)NTESTS, sysinfo.ncpus);
+    struct lanes_tests results = { 0, 0 };
+    lanes_test_table(&results, tests, NTESTS, argc, argv, NULL);
+    return lanes_test_summary(&results, "schedtests", argc);
+}

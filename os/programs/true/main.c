@@ -1,0 +1,2 @@
+/* true — exits with status 0. */
+int main(void) { return 0; }

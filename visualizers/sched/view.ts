@@ -1,0 +1,356 @@
+/*
+ * view.ts — the scheduler view: toolbar, canvas (one track per CPU: run slices, load against the
+ * ideal, migration arrows), detail and per-thread table. The host creates it with
+ * createSchedView(host, model) and feeds the model (model.ts); the view redraws on the next
+ * animation frame when the model or its own state changes.
+ *
+ *   ┌ toolbar: Follow · Fit · ☑balance ☑steal ☑affinity ☑placement · thread ▾ · status ─┐
+ *   ├ canvas: cpu0 ▇▇▇▇ ▇▇ load ~~~ ideal - - -  ↓ arrows at the move          ┬ detail  ┤
+ *   │         cpu1 ▇▇▇▇▇▇▇▇▇                                                  │ threads │
+ *   └──────────────────────────────────────────────────────────────────────────┴─────────┘
+ * Wheel zooms around the pointer, drag pans, hovering an arrow shows why the thread moved (with
+ * the balancer's numbers), clicking selects it; double-clicking a slice follows its thread
+ * (thread mode: its slices highlighted, the rest dimmed), as does picking it in the table.
+ */
+import { buildView, hitArrow, hitSlice, REASONS, type MigrateReason, type SchedModel, type SchedView as ViewModel } from './model.js';
+import { REASON_COLORS, SCHED_THEMES, fmtTime, paintSched, schedLayout } from './render.js';
+
+export interface SchedViewHooks {
+  /** a migration (index into model.migrations, or -1) was selected */
+  selected?(index: number): void;
+}
+
+export interface SchedView {
+  readonly root: HTMLElement;
+  setViewport(t0: number, t1: number): void;
+  viewport(): { t0: number; t1: number };
+  fit(): void;
+  setFollow(on: boolean): void;
+  /** thread mode: follow tid (undefined: all threads) */
+  followThread(tid: number | undefined): void;
+  /** filter arrows by reason */
+  setReasons(r: ReadonlySet<MigrateReason>): void;
+  selectMigration(index: number): void;
+  /** shared time cursor: show ns (and where the given threads ran then) */
+  showAt(ns: number, tids?: number[]): string;
+  setTheme(t: 'dark' | 'light'): void;
+  setStatus(text: string): void;
+  resized(): void;
+  renderNow(): number;
+  last(): ViewModel | undefined;
+  dispose(): void;
+}
+
+const CSS = `
+.schedv{display:flex;flex-direction:column;height:100%;width:100%;font:12px "DejaVu Sans",sans-serif;color:var(--schedv-fg);background:var(--schedv-bg);overflow:hidden}
+.schedv-bar{display:flex;gap:8px;align-items:center;padding:3px 6px;border-bottom:1px solid var(--schedv-grid);flex:none;flex-wrap:wrap}
+.schedv-bar button,.schedv-bar select{font:inherit;background:var(--schedv-bg);color:var(--schedv-fg);border:1px solid var(--schedv-grid);border-radius:3px;padding:1px 6px}
+.schedv-bar button[aria-pressed=true]{border-color:#4d9de0;background:#2b4a6b;color:#fff}
+.schedv-bar label{display:flex;gap:2px;align-items:center}
+.schedv-status{margin-left:auto;color:var(--schedv-dim);white-space:nowrap}
+.schedv-main{display:flex;flex:1;min-height:0}
+.schedv-wrap{flex:1;min-width:0;position:relative}
+.schedv-wrap canvas{position:absolute;inset:0;outline:none}
+.schedv-side{width:320px;flex:none;overflow:auto;border-left:1px solid var(--schedv-grid);padding:4px 6px}
+.schedv-side table{border-collapse:collapse;width:100%}
+.schedv-side td,.schedv-side th{padding:1px 4px;text-align:right;white-space:nowrap}
+.schedv-side td:first-child,.schedv-side th:first-child{text-align:left}
+.schedv-side tr[data-tid]{cursor:pointer}
+.schedv-side tr[aria-selected=true]{outline:1px solid #4d9de0}
+.schedv-detail{min-height:3em;margin-bottom:6px;white-space:normal}
+`;
+
+let cssAdded = false;
+/** follow mode shows the newest 5 s */
+const FOLLOW_NS = 5e9;
+
+export function createSchedView(host: HTMLElement, model: SchedModel, hooks: SchedViewHooks = {}, theme: 'dark' | 'light' = 'dark'): SchedView {
+  if (!cssAdded) {
+    const s = document.createElement('style');
+    s.textContent = CSS;
+    document.head.appendChild(s);
+    cssAdded = true;
+  }
+  let th = SCHED_THEMES[theme];
+  const el = <K extends keyof HTMLElementTagNameMap>(tag: K, parent: HTMLElement, cls?: string, text?: string) => {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    parent.appendChild(e);
+    return e;
+  };
+  const root = el('div', host, 'schedv');
+  root.dataset['testid'] = 'sched-view';
+  const setVars = () => {
+    root.style.setProperty('--schedv-bg', th.bg);
+    root.style.setProperty('--schedv-fg', th.fg);
+    root.style.setProperty('--schedv-dim', th.dim);
+    root.style.setProperty('--schedv-grid', th.grid);
+  };
+  setVars();
+  const bar = el('div', root, 'schedv-bar');
+  const followBtn = el('button', bar, undefined, 'Follow');
+  followBtn.title = 'Follow the live trace';
+  const fitBtn = el('button', bar, undefined, 'Fit');
+  fitBtn.title = 'Show the whole trace';
+  const reasons = new Set<MigrateReason>(REASONS);
+  for (const r of REASONS) {
+    const lab = el('label', bar);
+    const cb = el('input', lab);
+    cb.type = 'checkbox';
+    cb.checked = true;
+    cb.dataset['reason'] = r;
+    const sw = el('span', lab, undefined, r);
+    sw.style.color = REASON_COLORS[r];
+    cb.onchange = () => {
+      if (cb.checked) reasons.add(r);
+      else reasons.delete(r);
+      invalidate();
+    };
+  }
+  const threadSel = el('select', bar);
+  threadSel.setAttribute('aria-label', 'Follow a thread');
+  const status = el('span', bar, 'schedv-status');
+  status.dataset['testid'] = 'sched-status';
+  const main = el('div', root, 'schedv-main');
+  const wrap = el('div', main, 'schedv-wrap');
+  const canvas = el('canvas', wrap);
+  canvas.tabIndex = 0;
+  canvas.setAttribute('aria-label', 'CPU tracks');
+  const side = el('div', main, 'schedv-side');
+  const detail = el('div', side, 'schedv-detail', 'Hover or click a migration arrow to see why the thread moved.');
+  detail.dataset['testid'] = 'sched-detail';
+  const table = el('table', side);
+  table.dataset['testid'] = 'sched-threads';
+
+  let t0 = 0;
+  let t1 = 1;
+  let follow = true;
+  let followTid: number | undefined;
+  let selected = -1;
+  let hover = -1;
+  let last: ViewModel | undefined;
+  let raf = 0;
+  let tableAt = 0;
+  let disposed = false;
+
+  const size = () => ({ w: Math.max(10, wrap.clientWidth), h: Math.max(10, wrap.clientHeight) });
+  const layoutNow = () => schedLayout(model.ncpus, size().h);
+
+  function fitRange(): void {
+    if (model.t1 > model.t0) {
+      t0 = model.t0;
+      t1 = model.t1;
+    }
+  }
+
+  function renderNow(): number {
+    const start = performance.now();
+    raf = 0;
+    if (follow && model.t1 > model.t0) {
+      t1 = model.t1;
+      t0 = Math.max(model.t0, t1 - FOLLOW_NS);
+    }
+    const { w, h } = size();
+    const dpr = window.devicePixelRatio || 1;
+    if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
+      canvas.width = Math.round(w * dpr);
+      canvas.height = Math.round(h * dpr);
+      canvas.style.width = `${w}px`;
+      canvas.style.height = `${h}px`;
+    }
+    const L = layoutNow();
+    const width = Math.max(10, w - L.gutter);
+    last = buildView(model, { t0, t1, width }, { reasons, follow: followTid });
+    const ctx = canvas.getContext('2d');
+    if (ctx) {
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      const loads = model.tracks.map((tr, cpu) => ({ cpu, now: tr.load.length ? tr.load[tr.load.length - 1]! : 0 }));
+      paintSched(ctx, { view: last, layout: L, width, height: h, t0, t1, selected, hover, loads }, th);
+    }
+    if (performance.now() - tableAt > 500) {
+      tableAt = performance.now();
+      renderTable();
+    }
+    status.textContent = `${model.ncpus} CPUs · ${model.migrations.length.toLocaleString('en-US')} migrations · ${model.rounds.length} rounds · ${fmtTime(t1 - t0)} shown${status.dataset['extra'] ? ' · ' + status.dataset['extra'] : ''}`;
+    return performance.now() - start;
+  }
+
+  function invalidate(): void {
+    if (!raf && !disposed) raf = requestAnimationFrame(() => renderNow());
+  }
+
+  function renderTable(): void {
+    const rows = model.threadTable().slice(0, 200);
+    const span = Math.max(1, model.t1 - model.t0);
+    table.textContent = '';
+    const head = el('tr', table as unknown as HTMLElement);
+    for (const hd of ['thread', 'cpu', 'CPU %', 'moves', 'load']) el('th', head, undefined, hd);
+    for (const r of rows) {
+      const tr = el('tr', table as unknown as HTMLElement);
+      tr.dataset['tid'] = String(r.tid);
+      tr.setAttribute('aria-selected', String(r.tid === followTid));
+      el('td', tr, undefined, model.label(r.tid));
+      el('td', tr, undefined, r.lastCpu >= 0 ? String(r.lastCpu) : '');
+      el('td', tr, undefined, ((r.cpuNs / span) * 100).toFixed(1));
+      el('td', tr, undefined, String(r.migrations));
+      el('td', tr, undefined, r.load >= 0 ? String(r.load) : '');
+      tr.onclick = () => api.followThread(r.tid === followTid ? undefined : r.tid);
+    }
+    // the thread selector mirrors the table
+    const cur = threadSel.value;
+    threadSel.textContent = '';
+    const all = el('option', threadSel as unknown as HTMLElement, undefined, 'All threads');
+    all.value = '';
+    for (const r of rows) {
+      const o = el('option', threadSel as unknown as HTMLElement, undefined, model.label(r.tid));
+      o.value = String(r.tid);
+    }
+    threadSel.value = followTid !== undefined ? String(followTid) : cur && !followTid ? '' : cur;
+  }
+
+  function showDetail(index: number): void {
+    const m = model.migrations[index];
+    detail.textContent = m ? `${fmtTime(m.ns - model.t0)}: ${model.describe(m)}` : 'Hover or click a migration arrow to see why the thread moved.';
+  }
+
+  // ---- interaction
+  const xToNs = (x: number) => {
+    const L = layoutNow();
+    const width = Math.max(10, size().w - L.gutter);
+    return t0 + ((x - L.gutter) / width) * (t1 - t0);
+  };
+  canvas.addEventListener('wheel', (e) => {
+    e.preventDefault();
+    const r = canvas.getBoundingClientRect();
+    const at = xToNs(e.clientX - r.left);
+    const k = Math.exp(e.deltaY * 0.002);
+    const span = Math.max(1000, (t1 - t0) * k);
+    const f = (at - t0) / Math.max(1, t1 - t0);
+    t0 = at - f * span;
+    t1 = t0 + span;
+    api.setFollow(false);
+    invalidate();
+  }, { passive: false });
+  let drag: { x: number; t0: number; t1: number } | undefined;
+  canvas.addEventListener('mousedown', (e) => {
+    drag = { x: e.clientX, t0, t1 };
+  });
+  window.addEventListener('mouseup', () => (drag = undefined));
+  canvas.addEventListener('mousemove', (e) => {
+    const r = canvas.getBoundingClientRect();
+    const x = e.clientX - r.left;
+    const y = e.clientY - r.top;
+    if (drag && Math.abs(e.clientX - drag.x) > 2) {
+      const L = layoutNow();
+      const width = Math.max(10, size().w - L.gutter);
+      const dns = ((e.clientX - drag.x) / width) * (drag.t1 - drag.t0);
+      t0 = drag.t0 - dns;
+      t1 = drag.t1 - dns;
+      api.setFollow(false);
+      invalidate();
+      return;
+    }
+    if (!last) return;
+    const L = layoutNow();
+    const h = hitArrow(last, x - L.gutter, y, L.rowHeight, L.top);
+    if (h !== hover) {
+      hover = h;
+      showDetail(h >= 0 ? h : selected);
+      invalidate();
+    }
+  });
+  canvas.addEventListener('click', (e) => {
+    if (!last) return;
+    const r = canvas.getBoundingClientRect();
+    const L = layoutNow();
+    const h = hitArrow(last, e.clientX - r.left - L.gutter, e.clientY - r.top, L.rowHeight, L.top);
+    api.selectMigration(h);
+  });
+  canvas.addEventListener('dblclick', (e) => {
+    if (!last) return;
+    const r = canvas.getBoundingClientRect();
+    const L = layoutNow();
+    const cpu = Math.floor((e.clientY - r.top - L.top) / L.rowHeight);
+    const s = hitSlice(last, cpu, e.clientX - r.left - L.gutter);
+    api.followThread(s && s.tid > 0 ? s.tid : undefined);
+  });
+  followBtn.onclick = () => api.setFollow(!follow);
+  fitBtn.onclick = () => api.fit();
+  threadSel.onchange = () => api.followThread(threadSel.value ? Number(threadSel.value) : undefined);
+  model.onChange(invalidate);
+  const ro = typeof ResizeObserver !== 'undefined' ? new ResizeObserver(() => invalidate()) : undefined;
+  ro?.observe(wrap);
+
+  const api: SchedView = {
+    root,
+    setViewport(a, b) {
+      t0 = a;
+      t1 = Math.max(a + 1, b);
+      api.setFollow(false);
+      invalidate();
+    },
+    viewport: () => ({ t0, t1 }),
+    fit() {
+      api.setFollow(false);
+      fitRange();
+      invalidate();
+    },
+    setFollow(on) {
+      follow = on;
+      followBtn.setAttribute('aria-pressed', String(on));
+      invalidate();
+    },
+    followThread(tid) {
+      followTid = tid;
+      tableAt = 0;
+      invalidate();
+    },
+    setReasons(r) {
+      reasons.clear();
+      for (const x of r) reasons.add(x);
+      for (const cb of bar.querySelectorAll<HTMLInputElement>('input[data-reason]')) cb.checked = reasons.has(cb.dataset['reason'] as MigrateReason);
+      invalidate();
+    },
+    selectMigration(i) {
+      selected = i;
+      showDetail(i);
+      hooks.selected?.(i);
+      invalidate();
+    },
+    showAt(ns, tids = []) {
+      const span = t1 - t0;
+      t0 = ns - span / 2;
+      t1 = ns + span / 2;
+      api.setFollow(false);
+      const where = tids.map((tid) => {
+        const c = model.cpuAt(tid, ns);
+        return `${model.label(tid)} ${c >= 0 ? `on cpu${c}` : 'not running'}`;
+      });
+      const text = `at ${fmtTime(ns - model.t0)}: ${where.join(', ')}`;
+      detail.textContent = text;
+      invalidate();
+      return text;
+    },
+    setTheme(t) {
+      th = SCHED_THEMES[t];
+      setVars();
+      invalidate();
+    },
+    setStatus(text) {
+      status.dataset['extra'] = text;
+      invalidate();
+    },
+    resized: () => invalidate(),
+    renderNow,
+    last: () => last,
+    dispose() {
+      disposed = true;
+      ro?.disconnect();
+      if (raf) cancelAnimationFrame(raf);
+      root.remove();
+    },
+  };
+  api.setFollow(true);
+  return api;
+}
