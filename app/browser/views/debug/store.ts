@@ -31,9 +31,12 @@ export const debugStore = {
 };
 
 const statusListeners = new Set<(s: DebugStatus) => void>();
-export function onStatus(cb: (s: DebugStatus) => void): () => void {
-  statusListeners.add(cb);
-  return () => statusListeners.delete(cb);
+/** Run before the others (the editor's current line: what the user waits for after a step). */
+const firstListeners = new Set<(s: DebugStatus) => void>();
+export function onStatus(cb: (s: DebugStatus) => void, first = false): () => void {
+  const set = first ? firstListeners : statusListeners;
+  set.add(cb);
+  return () => set.delete(cb);
 }
 
 /** Which stages of the current stop were timed already (for lastFramesMs / lastCompleteMs). */
@@ -43,6 +46,7 @@ function setStatus(s: DebugStatus): void {
   if (s.seq && debugStore.status.seq && s.seq < debugStore.status.seq && s.phase === debugStore.status.phase) return;
   if (s.phase === 'stopped' && s.stop && s.stop.stopId !== timed.stopId && debugStore.lastCommandAt) debugStore.lastArrivedMs = performance.now() - debugStore.lastCommandAt;
   debugStore.status = s;
+  for (const l of firstListeners) l(s);
   for (const l of statusListeners) l(s);
   // the listeners render synchronously: the panels show this snapshot now
   const st = s.phase === 'stopped' ? s.stop : undefined;

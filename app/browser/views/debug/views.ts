@@ -112,6 +112,7 @@ export function registerDebugViews(): void {
       const col3 = h('div', { className: 'dbg-col' }, bps.box);
       host.append(bar, attachRow, h('div', { className: 'dbg-cols' }, col1, col2, col3));
 
+      let shownLocals = '';
       const renderVars = (list: VarView[]) => {
         const ul = h('ul', { className: 'dbg-vars', ariaLabel: 'Variables' });
         ul.setAttribute('role', 'tree');
@@ -246,7 +247,14 @@ export function registerDebugViews(): void {
         }
         if (!s.stop) sl.append(h('li', { className: 'dbg-empty', textContent: '—' }));
         stack.body.replaceChildren(sl);
-        renderVars(s.stop?.locals ?? []);
+        // A stop's later snapshots (the CPUs) carry the same locals: keep the rows (and what the
+        // user expanded meanwhile) instead of rebuilding them collapsed.
+        const locals = s.stop?.locals ?? [];
+        const localsKey = `${s.phase}:${s.stop?.stopId}:${JSON.stringify(locals)}`; // snapshots arrive as new objects
+        if (localsKey !== shownLocals) {
+          shownLocals = localsKey;
+          renderVars(locals);
+        }
         renderBreakpoints();
         void renderWatches();
       };
