@@ -247,7 +247,10 @@ async function main(): Promise<void> {
   highlights it as soon as the editor has the file; call stack and locals take 2-3 pipelined MI commands
   (-stack-list-frames, -stack-list-variables, one -var-update) plus 3 evaluates for the user stack below a
   system call (its unwind cached); the CPUs panel (-thread-info, 5 evaluates per vCPU, pipelined) follows
-  as a third snapshot. The rest of a step is gdb's own -exec-next through the bridge (the baseline).`);
+  as a third snapshot. Of the rest, "command → *stopped" is gdb's own -exec-next through the bridge:
+  gdb single-steps the line (vCont;s + g + m per instruction, QEMU has no range stepping) across two
+  hops instead of the baseline's one; "first snapshot arrived" minus that is the two WebSocket hops;
+  arrival → highlight is the renderer. (app/README.md, Debugging: figures and what is left.)`);
   console.log(`Memory read through the bridge vs directly (debugger/bench/bridge-throughput.ts):`);
   console.log(`  ${JSON.stringify(throughput)}`);
   console.log(`BENCH_JSON ${JSON.stringify(r)}`);
