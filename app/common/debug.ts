@@ -112,14 +112,38 @@ export interface StopInfo {
   kind: 'breakpoint' | 'step' | 'pause' | 'panic' | 'user-fault' | 'signal' | 'other';
   /** Increases with every stop of a session. */
   stopId: number;
-  /** Location and frames only; locals, CPUs and disassembly follow in the next snapshot. */
+  /** Not everything yet: what is still coming is in `pending`; a later snapshot of the same stopId completes it. */
   partial?: boolean;
+  /**
+   * What a partial snapshot still lacks. A stop is published in stages: the location straight from
+   * gdb's *stopped record (pending frames, locals, cpus), then the call stack and locals (pending
+   * cpus), then the CPUs (and disassembly when there is no source).
+   */
+  pending?: Array<'frames' | 'locals' | 'cpus' | 'disassembly'>;
+  /** Where the time of this stop went in the backend (see StopProfile). */
+  profile?: StopProfile;
   /** The user's breakpoint that was hit (as set: file and line), when the stop is a breakpoint hit. */
   hit?: { file: string; line: number };
   /** Why the user stack below a system call ends where it does (when user frames were added). */
   userStackEnd?: string;
   /** The bridge client (a user's gdb) whose continue/step led to this stop; absent when it was Lanescope's. */
   runBy?: number;
+}
+
+/**
+ * The backend's cost of one stop: MI commands issued (and their total latency, by command) and the
+ * time from the *stopped record to each published stage. The debugging benchmark prints it; a unit
+ * test bounds `mi` so a change that adds round trips per step fails.
+ */
+export interface StopProfile {
+  /** MI commands issued for this stop until the stage named (cumulative). */
+  mi: { location: number; frames: number; cpus: number };
+  /** ms from *stopped to each stage's publish. */
+  ms: { location: number; frames: number; cpus: number };
+  /** ms from the debug.command that resumed (step, continue) to its *stopped: gdb's own step through the bridge. */
+  execution?: number;
+  /** Commands by name (e.g. "-data-evaluate-expression") with their count and summed latency. */
+  byCommand: Record<string, { n: number; ms: number }>;
 }
 
 export type DebugPhase = 'off' | 'starting' | 'running' | 'stopped' | 'ended';

@@ -88,6 +88,15 @@ export const CLIENT_PACKET_SIZE = 0x4000;
 
 /** Bytes of sequential `m` reads the bridge keeps fetched ahead while the target is stopped. */
 export const READ_AHEAD = 0x8000;
+/**
+ * Only bulk reads stream: a read shorter than this is never read ahead. gdb reads a struct's fields
+ * one after the other (8 bytes at consecutive addresses) when it evaluates an expression; reading
+ * 32 KiB ahead of those in 8-byte packets once queued 4096 packets in front of the next real request
+ * (0.8 s per debugger stop).
+ */
+export const READ_AHEAD_MIN_LEN = 0x100;
+/** At most this many reads are kept in flight ahead (what a non-sequential request may wait behind). */
+export const READ_AHEAD_MAX_PACKETS = 16;
 
 type Reply = { data: string; checksum?: number; parts?: string[] };
 
@@ -348,9 +357,9 @@ export class Bridge extends EventEmitter {
       // bytes of following reads pipelined to the target while the client digests
       // this one, so the extra hop's latency is hidden.
       const end = addr + BigInt(len);
-      if (this.lastReadEnd === addr) {
+      if (this.lastReadEnd === addr && len >= READ_AHEAD_MIN_LEN) {
         let next = this.readAhead.length > 0 ? this.readAhead[this.readAhead.length - 1]!.addr + BigInt(len) : end;
-        while (next - end < BigInt(READ_AHEAD) && next + BigInt(len) <= 1n << 64n) {
+        while (next - end < BigInt(READ_AHEAD) && this.readAhead.length < READ_AHEAD_MAX_PACKETS && next + BigInt(len) <= 1n << 64n) {
           this.readAhead.push({ addr: next, len, hg: this.targetHg, reply: this.readSplit(t, next, len).catch(() => ({ data: 'E01' })) });
           next += BigInt(len);
         }

@@ -57,10 +57,13 @@ function frameText(f: MiValue | undefined): string | undefined {
   return addr;
 }
 
+/**
+ * One view per vCPU. All of a stop's expressions are sent to gdb at once (pipelined: gdb answers them
+ * in order, with no Node ↔ gdb round trip between two), so the cost is gdb's own memory reads.
+ */
 export async function describeCpus(gdb: GdbMi, exprs: CpuExpressions | null = LANEOS_CPU_EXPRESSIONS): Promise<CpuView[]> {
   const info = await gdb.threadInfo();
-  const out: CpuView[] = [];
-  for (const t of info.threads) {
+  return Promise.all(info.threads.map(async (t): Promise<CpuView> => {
     const threadId = miStr(t.id) ?? '';
     const qemu = miStr(t.details) ?? miStr(t['target-id']) ?? '';
     const m = /CPU#(\d+)/.exec(qemu);
@@ -68,25 +71,25 @@ export async function describeCpus(gdb: GdbMi, exprs: CpuExpressions | null = LA
     const view: CpuView = { threadId, cpu, qemu };
     const where = frameText(t.frame);
     if (where) view.frame = where;
-    if (!exprs) {
-      out.push(view);
-      continue;
-    }
+    if (!exprs) return view;               // not LaneOS: what any kernel has (CPU, frame)
     const ev = (e: string) => gdb.evaluate(e.replace(/\$cpu/g, String(cpu)));
+    const current = ev(exprs.current);
+    // the rest fail when there is no current thread (a null pointer): then only `current` counts
+    const rest = [ev(exprs.tid), ev(exprs.pid), ev(exprs.process), ev(exprs.idle)];
+    for (const r of rest) r.catch(() => undefined);
     try {
-      if (BigInt(await ev(exprs.current)) === 0n) {
+      if (BigInt(await current) === 0n) {
         view.error = 'no current thread on this CPU yet';
       } else {
-        view.tid = Number(await ev(exprs.tid));
-        view.pid = Number(await ev(exprs.pid));
-        const name = await ev(exprs.process);
-        view.process = /"(.*)"/.exec(name)?.[1] ?? name;
-        view.idle = (await ev(exprs.idle)) === '1';
+        const [tid, pid, name, idle] = await Promise.all(rest);
+        view.tid = Number(tid);
+        view.pid = Number(pid);
+        view.process = /"(.*)"/.exec(name!)?.[1] ?? name;
+        view.idle = idle === '1';
       }
     } catch (e) {
       view.error = (e as Error).message;
     }
-    out.push(view);
-  }
-  return out;
+    return view;
+  }));
 }

@@ -30,6 +30,7 @@ export interface MiResult {
 
 interface Pending {
   command: string;
+  sentAt: number;
   resolve: (r: MiResult) => void;
   reject: (e: Error) => void;
   console: string;
@@ -69,7 +70,7 @@ export interface StartOptions {
   timeoutMs?: number;
 }
 
-/** Events: 'stopped' (MiTuple), 'running' (MiTuple), 'notify' ({class, data}), 'console'|'target'|'log' (text), 'exit' ({code, signal, message}), 'unparsed' ({text, error}). */
+/** Events: 'command' ({command, ms, ok}: a command answered, with its latency), 'stopped' (MiTuple), 'running' (MiTuple), 'notify' ({class, data}), 'console'|'target'|'log' (text), 'exit' ({code, signal, message}), 'unparsed' ({text, error}). */
 export class GdbMi extends EventEmitter {
   private next = 1;
   private pending = new Map<number, Pending>();
@@ -79,6 +80,10 @@ export class GdbMi extends EventEmitter {
   stderr = '';
   readonly exitedPromise: Promise<void>;
   private readonly timeoutMs: number;
+  /** Commands sent so far (the debug session counts them per stop). */
+  commandCount = 0;
+  /** Register names (fixed for a target description; cleared when another file or target is loaded). */
+  private regNamesCache: string[] | undefined;
 
   static async start(opts: StartOptions = {}): Promise<GdbMi> {
     const g = new GdbMi(opts);
@@ -146,6 +151,8 @@ export class GdbMi extends EventEmitter {
         if (!p) return;
         this.pending.delete(r.token!);
         clearTimeout(p.timer);
+        // for profiles: every command with its latency (sent → ^result), e.g. the debug session's per-stop log
+        if (this.listenerCount('command') > 0) this.emit('command', { command: p.command, ms: performance.now() - p.sentAt, ok: r.class !== 'error' });
         if (r.class === 'error') p.reject(new GdbError(miStr(r.data.msg) ?? 'gdb reported an error', p.command));
         else p.resolve({ class: r.class, data: r.data, console: p.console });
         return;
@@ -183,7 +190,9 @@ export class GdbMi extends EventEmitter {
         return;
       }
       const token = this.next++;
-      const p: Pending = { command, resolve, reject, console: '', timer: undefined };
+      const p: Pending = { command, sentAt: performance.now(), resolve, reject, console: '', timer: undefined };
+      this.commandCount++;
+      if (/^-(file-|target-select|target-disconnect)/.test(command)) this.regNamesCache = undefined;
       p.timer = setTimeout(() => {
         this.pending.delete(token);
         reject(new GdbError(`gdb did not answer "${command}" within ${timeoutMs} ms`, command));
@@ -314,9 +323,13 @@ export class GdbMi extends EventEmitter {
     return miStr(r.data.value) ?? '';
   }
 
+  /** The target's register names (asked once per loaded file / target: they do not change between stops). */
   async registerNames(): Promise<string[]> {
+    if (this.regNamesCache) return this.regNamesCache;
     const r = await this.cmd('-data-list-register-names');
-    return miList(r.data['register-names']).map((n) => miStr(n) ?? '');
+    const names = miList(r.data['register-names']).map((n) => miStr(n) ?? '');
+    if (names.length) this.regNamesCache = names;
+    return names;
   }
 
   /** Register values by name (fmt x = hex, N = natural). Empty names (gaps) are skipped. */

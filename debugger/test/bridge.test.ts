@@ -111,6 +111,21 @@ describe('bridge: QEMU + two gdbs + raw clients', T, () => {
   });
 
 
+  it('small sequential reads (struct fields, as gdb evaluates) are not read ahead', async () => {
+    // gdb reads a struct field by field: 8 bytes at consecutive addresses. Reading ahead of those
+    // queued thousands of 8-byte packets in front of the next request (0.8 s per debugger stop).
+    const c = await RspClient.connect(`tcp:127.0.0.1:${b.port}`);
+    try {
+      await c.readMemory(0x7000n, 8); // not sequential with anything before
+      const from = packets.length;
+      for (let i = 1; i <= 32; i++) await c.readMemory(0x7000n + BigInt(i * 8), 8);
+      const toTarget = packets.slice(from).filter((e) => e.dir === 'bridge->target' && /^\$m/.test(e.bytes)).length;
+      assert.ok(toTarget <= 32 + 4, `32 reads of 8 bytes sent ${toTarget} m packets to the target`);
+    } finally {
+      c.close();
+    }
+  });
+
   it('read-ahead cache: sequential reads are served ahead, yet show bytes written by another client and by a step', async () => {
     // 7200: mov byte [cs:0xa000], 0xab ; jmp $   (one step changes memory the cache holds)
     const STORE = Uint8Array.from([0x2e, 0xc6, 0x06, 0x00, 0xa0, 0xab, 0xeb, 0xfe]);

@@ -55,6 +55,7 @@ import {
   type RegisterView,
   type RspLogEntry,
   type StopInfo,
+  type StopProfile,
   type VarView,
   type WatchResult,
 } from '../../common/debug.js';
@@ -138,6 +139,14 @@ export class DebugSession {
   private pendingRsp: RspLogEntry[] = [];
   private rspTimer: NodeJS.Timeout | undefined;
   private regNames: string[] | undefined;
+  /** The locals last listed (their var objects are refreshed, not re-created, while the frame's variables stay the same). */
+  private localsCache: { thread: string; level: number; names: string; vars: VarView[] } | undefined;
+  /** The user call stack below a system call, by the saved user registers it was unwound from. */
+  private userStackCache: { key: string; frames: FrameView[]; why: string } | undefined;
+  /** The profile of the stop being read (MI commands by name, filled by gdb's 'command' events). */
+  private profile: StopProfile | undefined;
+  /** When the last step/continue command arrived (for StopProfile.execution). */
+  private commandAt: number | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private stopGen = 0;
   private specs: BreakpointSpec[];
@@ -261,6 +270,14 @@ export class DebugSession {
     const gdb = await GdbMi.start({ cwd: this.o.root, timeoutMs: 60000, ...(this.o.gdbPath ? { gdbPath: this.o.gdbPath } : {}) });
     this.gdb = gdb;
     gdb.on('exit', (e: { message: string }) => void this.end(`Lanescope's gdb ended: ${e.message}`));
+    gdb.on('command', (e: { command: string; ms: number }) => {
+      const p = this.profile;
+      if (!p) return;
+      const k = e.command.split(' ')[0]!;
+      const b = (p.byCommand[k] ??= { n: 0, ms: 0 });
+      b.n++;
+      b.ms = +(b.ms + e.ms).toFixed(2);
+    });
     gdb.on('running', () => {
       this.started = true;
       if (this.phase === 'ended') return;
@@ -282,6 +299,10 @@ export class DebugSession {
     });
     await gdb.cmd('-gdb-set pagination off');
     await gdb.cmd('-gdb-set print pretty off');
+    // Breakpoints stay in the target while it is stopped: without this gdb removes every one at each
+    // stop and inserts them again at each resume — with the automatic panic/fault breakpoints that is
+    // 6+ extra RSP round trips through the bridge per step.
+    await gdb.cmd('-gdb-set breakpoint always-inserted on');
     await gdb.loadFile(this.o.kernelElf);
     this.follower = await connectFollower(bridge, gdb);
     // Automatic breakpoints: a kernel panic and a user-space fault stop in the debugger.
@@ -404,6 +425,17 @@ export class DebugSession {
 
   // ---------------------------------------------------------------- stops
 
+  /**
+   * A stop, published in three stages so what the user waits for comes first:
+   *   1. the line: straight from the *stopped record's frame (file, line: no MI command at all);
+   *   2. call stack and locals: -stack-list-frames and -stack-list-variables sent together
+   *      (pipelined), the locals' var objects refreshed by one -var-update when the frame's variables
+   *      are the same as at the last stop (stepping within a function), user frames below a system
+   *      call cached while the saved user registers are the same;
+   *   3. the CPUs (and disassembly when there is no source) as a separate queued task, so a request
+   *      the renderer made meanwhile (registers, watches) is answered first.
+   * stop.profile says how many MI commands each stage took and when it was published.
+   */
   private async onStopped(t: MiTuple): Promise<void> {
     if (this.phase === 'ended') return;
     const reason = miStr(t.reason) ?? '';
@@ -414,8 +446,43 @@ export class DebugSession {
     }
     const gen = ++this.stopGen;
     const gdb = this.gdb!;
+    const t0 = performance.now();
+    const mi0 = gdb.commandCount;
+    const profile: StopProfile = { mi: { location: 0, frames: 0, cpus: 0 }, ms: { location: 0, frames: 0, cpus: 0 }, byCommand: {} };
+    this.profile = profile;
+    if (this.commandAt !== undefined) profile.execution = +(t0 - this.commandAt).toFixed(1);
+    this.commandAt = undefined;
+    const mark = (k: keyof StopProfile['mi']) => {
+      profile.mi[k] = gdb.commandCount - mi0;
+      profile.ms[k] = +(performance.now() - t0).toFixed(1);
+    };
+    const stale = () => gen !== this.stopGen || (this.phase as DebugPhase) === 'ended';
     const d = describeStop(t, this.special);
     const threadId = miStr(t['thread-id']) ?? '1';
+    const hit = d.kind === 'breakpoint' ? this.specOfNumber(miStr(t.bkptno)) : undefined;
+    const prevCpus = (this.stop?.cpus ?? []).map((c) => ({ ...c, selected: c.threadId === threadId }));
+    // the run was the user's gdb's (Lanescope's followed it): say so
+    const runBy = this.runBy && this.follower && this.runBy !== this.follower.clientId ? this.runBy : 0;
+    const by = runBy ? ` · run by the user's gdb (client #${runBy})` : '';
+    const base = (): StopInfo => {
+      const x: StopInfo = { reason, description: d.text + by, threadId, frames: [], selectedLevel: 0, locals: [], cpus: prevCpus, location: null, kind: d.kind, stopId: gen, partial: true, profile };
+      if (hit) x.hit = { file: hit.file, line: hit.line };
+      if (runBy) x.runBy = runBy;
+      return x;
+    };
+
+    // 1. the line from the *stopped record (panics, user faults and user-source hits need more)
+    const top = miTuple(t.frame);
+    const f0 = top ? mapFrame({ ...top, level: '0' }, this.o.root) : undefined;
+    if (d.kind !== 'panic' && d.kind !== 'user-fault' && !hit?.showUserSource && f0?.inProject && f0.file && f0.line) {
+      mark('location');
+      this.stop = { ...base(), frames: [f0], location: { file: f0.file, line: f0.line }, pending: ['frames', 'locals', 'cpus'] };
+      this.phase = 'stopped';
+      this.publish();
+    }
+
+    // 2. call stack and locals, the commands pipelined
+    const localsP = this.locals(0, threadId).catch(() => [] as VarView[]);
     let description = d.text;
     let frames = await this.frames();
     let location: { file: string; line: number } | null = null;
@@ -443,7 +510,6 @@ export class DebugSession {
         userStackEnd = u.why;
       }
     }
-    const hit = d.kind === 'breakpoint' ? this.specOfNumber(miStr(t.bkptno)) : undefined;
     let selectedLevel = 0;
     if (hit?.showUserSource) {
       // The program's own line that made the call: the first user frame in programs/<name>/.
@@ -456,32 +522,37 @@ export class DebugSession {
       }
     }
     if (!location) {
-      const top = frames.find((f) => f.file && f.line);
-      const f0 = frames[0];
-      if (f0 && f0.inProject && f0.file && f0.line) location = { file: f0.file, line: f0.line };
-      else if (top && top.level === 0 && top.inProject) location = { file: top.file!, line: top.line! };
+      const topWithSource = frames.find((f) => f.file && f.line);
+      const first = frames[0];
+      if (first && first.inProject && first.file && first.line) location = { file: first.file, line: first.line };
+      else if (topWithSource && topWithSource.level === 0 && topWithSource.inProject) location = { file: topWithSource.file!, line: topWithSource.line! };
     }
-    // Publish where it stopped first (the editor highlight moves now), then the details.
-    const prevCpus = (this.stop?.cpus ?? []).map((c) => ({ ...c, selected: c.threadId === threadId }));
-    const stop: StopInfo = { reason, description, threadId, frames, selectedLevel, locals: [], cpus: prevCpus, location, kind: d.kind, stopId: gen, partial: true };
-    if (hit) stop.hit = { file: hit.file, line: hit.line };
-    if (this.runBy && this.follower && this.runBy !== this.follower.clientId) {
-      // the run was the user's gdb's (Lanescope's followed it): say so
-      stop.runBy = this.runBy;
-      stop.description += ` · run by the user's gdb (client #${this.runBy})`;
-    }
+    // a user frame has no locals gdb knows (click a kernel frame for those)
+    const locals = frames[selectedLevel]?.user ? [] : await localsP;
+    if (stale()) return;
+    if (!this.stop || this.stop.stopId !== gen) mark('location');
+    mark('frames');
+    const stop: StopInfo = { ...base(), description: description + by, frames, selectedLevel, locals, location, pending: location ? ['cpus'] : ['cpus', 'disassembly'] };
     if (userStackEnd) stop.userStackEnd = userStackEnd;
-    if (gen !== this.stopGen || (this.phase as DebugPhase) === 'ended') return;
     this.stop = stop;
     this.phase = 'stopped';
     this.publish();
-    // a user frame has no locals gdb knows (click a kernel frame for those)
-    stop.locals = frames[selectedLevel]?.user ? [] : await this.locals(0).catch(() => [] as VarView[]);
-    stop.cpus = await this.cpus(threadId);
-    if (!location) stop.disassembly = await this.disassemble().catch(() => []);
-    if (gen !== this.stopGen || (this.phase as DebugPhase) === 'ended' || this.stop !== stop) return;
-    delete stop.partial;
-    this.publish();
+
+    // 3. CPUs (and disassembly), after whatever the renderer asked for meanwhile
+    void this.serial(async () => {
+      if (stale() || this.stop?.stopId !== gen) return;
+      const cpus = await this.cpus(this.stop.threadId);
+      const disassembly = location ? undefined : await this.disassemble().catch(() => [] as DisasmLine[]);
+      const cur = this.stop;
+      if (stale() || cur?.stopId !== gen) return;
+      mark('cpus');
+      const done: StopInfo = { ...cur, cpus: cpus.map((c) => ({ ...c, selected: c.threadId === cur.threadId })) };
+      delete done.partial;
+      delete done.pending;
+      if (disassembly) done.disassembly = disassembly;
+      this.stop = done;
+      this.publish();
+    }).catch((e: Error) => this.note(`could not read the CPUs: ${e.message}`));
   }
 
   private async frames(): Promise<FrameView[]> {
@@ -536,21 +607,43 @@ export class DebugSession {
     const cpu = Number(threadId) - 1;
     const E = USER_FRAME_EXPRESSIONS;
     const at = (e: string) => e.replace(/\$cpu/g, String(cpu));
-    if (BigInt(await gdb.evaluate(at(E.hasProcess))) === 0n) return null;
-    const regs = at(E.regs);
-    const val = async (f: (typeof E.regFields)[number]) => BigInt.asUintN(64, BigInt(await gdb.evaluate(`(unsigned long)${regs}->${f}`)));
-    const cs = await val('cs');
+    // three expressions sent together: is there a process, its registers saved at entry (the whole
+    // struct in one evaluate), its name
+    const hasProc = gdb.evaluate(at(E.hasProcess));
+    const saved = gdb.evaluate(`*${at(E.regs)}`);
+    const nameP = gdb.evaluate(at(E.processName));
+    saved.catch(() => undefined);
+    nameP.catch(() => undefined);
+    if (BigInt(await hasProc) === 0n) return null;
+    const regsText = await saved;
+    const val = (f: (typeof E.regFields)[number]) => {
+      const m = new RegExp(`(?:^|[{,]\\s*)${f} = (\\d+)`).exec(regsText);
+      if (!m) throw new Error(`no ${f} in the saved registers: ${regsText.slice(0, 200)}`);
+      return BigInt.asUintN(64, BigInt(m[1]!));
+    };
+    const cs = val('cs');
     if ((cs & 3n) !== 3n) return null;
-    const rip = await val('rip');
-    const rsp = await val('rsp');
-    const rbp = await val('rbp');
-    const nameRaw = await gdb.evaluate(at(E.processName));
+    const rip = val('rip');
+    const rsp = val('rsp');
+    const rbp = val('rbp');
+    const nameRaw = await nameP;
     const name = /"(.*?)"/.exec(nameRaw)?.[1] ?? nameRaw;
     const ps = this.programSymbols(name);
     const top: FrameView = { level: firstLevel, func: '??', addr: '0x' + rip.toString(16), inProject: false, space: name, user: true };
     if (!ps) return { frames: [top], why: `no symbols for ${name} (${path.join(this.o.programsDir, name + '.elf')})` };
+    // The thread waits in the kernel: its user stack does not change while these registers stay the
+    // same (stepping through one system call), so the unwind of the last stop is reused.
+    const key = `${name}:${ps.mtime}:${rip}:${rsp}:${rbp}`;
+    const hit = this.userStackCache;
+    if (hit && hit.key === key) return { frames: hit.frames.map((f, i) => ({ ...f, level: firstLevel + i })), why: hit.why };
+    // One read of the stack from rsp to the end of its page (mapped: rsp points into it) serves most
+    // of the unwind (each frame's reads depend on the previous one's, so they cannot be pipelined);
+    // reads outside it go to gdb one by one.
+    const STACK_BLOCK = Number(0x1000n - (rsp & 0xfffn));
+    const block = await gdb.readMemory(rsp, STACK_BLOCK).catch(() => null);
     const u = await unwind(ps.fdes, { rip, rsp, rbp }, {
       read64: async (a) => {
+        if (block && a >= rsp && a + 8n <= rsp + BigInt(STACK_BLOCK)) return new DataView(block.buffer, block.byteOffset + Number(a - rsp), 8).getBigUint64(0, true);
         const b = await gdb.readMemory(a, 8);
         return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
       },
@@ -571,6 +664,7 @@ export class DebugSession {
       }
       return view;
     });
+    this.userStackCache = { key, frames, why: u.why };
     return { frames, why: u.why };
   }
 
@@ -669,22 +763,57 @@ export class DebugSession {
     }
   }
 
-  private async locals(level: number): Promise<VarView[]> {
+  /**
+   * The locals of frame `level` as var objects (expandable). When the frame lists the same variables
+   * as at the last call (a step within one function), the var objects are kept and one
+   * `-var-update --all-values *` refreshes them; otherwise they are deleted and created again, the
+   * commands pipelined.
+   */
+  private async locals(level: number, thread?: string): Promise<VarView[]> {
     const gdb = this.gdb!;
-    for (const v of this.varObjs.splice(0)) await gdb.varDelete(v).catch(() => undefined);
-    const r = await gdb.cmd(`-stack-list-variables --frame ${level} --thread ${this.stop?.threadId ?? (await this.currentThread())} --simple-values`).catch(() => gdb.cmd('-stack-list-variables --simple-values'));
+    const th = thread ?? this.stop?.threadId ?? (await this.currentThread());
+    const r = await gdb.cmd(`-stack-list-variables --frame ${level} --thread ${th} --simple-values`).catch(() => gdb.cmd('-stack-list-variables --simple-values'));
     const vars = miList(r.data.variables).map((v) => mapVariable((miTuple(v) ?? {}) as Record<string, unknown>)).slice(0, MAX_LOCALS);
-    await gdb.cmd(`-stack-select-frame ${level}`).catch(() => undefined);
-    const out: VarView[] = [];
-    for (const v of vars) {
-      try {
-        const vo = await gdb.varCreate(v.name, '*');
-        this.varObjs.push(vo.name);
-        out.push({ ...v, value: vo.value ?? v.value, ...(vo.type ? { type: vo.type } : {}), varName: vo.name, numchild: vo.numchild });
-      } catch (e) {
-        out.push({ ...v, value: v.value || `<${(e as Error).message}>` });
+    const names = vars.map((v) => `${v.name}:${v.type ?? ''}`).join('\n');
+    const c = this.localsCache;
+    if (c && c.thread === th && c.level === level && c.names === names) {
+      const u = await gdb.cmd('-var-update --all-values *').catch(() => null);
+      if (u) {
+        const changes = new Map(miList(u.data.changelist).map((x) => miTuple(x) ?? {}).map((x) => [miStr(x.name) ?? '', x]));
+        const fine = c.vars.every((v) => {
+          const ch = v.varName ? changes.get(v.varName) : undefined;
+          return !ch || (miStr(ch.in_scope) === 'true' && miStr(ch.type_changed) !== 'true');
+        });
+        if (fine) {
+          const out = c.vars.map((v, i): VarView => {
+            const now = vars[i]!;
+            if (!v.varName) return { ...now, value: now.value || v.value };
+            const ch = changes.get(v.varName);
+            const value = (ch && miStr(ch.value)) ?? v.value;
+            const numchild = ch && miStr(ch.new_num_children) !== undefined ? Number(miStr(ch.new_num_children)) : v.numchild;
+            return { ...v, value, numchild };
+          });
+          this.localsCache = { ...c, vars: out };
+          return out;
+        }
       }
     }
+    const old = this.varObjs.splice(0);
+    this.localsCache = undefined;
+    const pipelined: Promise<unknown>[] = old.map((v) => gdb.varDelete(v).catch(() => undefined));
+    pipelined.push(gdb.cmd(`-stack-select-frame ${level}`).catch(() => undefined));
+    const created = vars.map((v) => gdb.varCreate(v.name, '*').then((vo) => ({ vo }), (e: Error) => ({ e })));
+    await Promise.all(pipelined);
+    const out: VarView[] = [];
+    for (const [i, p] of created.entries()) {
+      const v = vars[i]!;
+      const x = await p;
+      if ('vo' in x) {
+        this.varObjs.push(x.vo.name);
+        out.push({ ...v, value: x.vo.value ?? v.value, ...(x.vo.type ? { type: x.vo.type } : {}), varName: x.vo.name, numchild: x.vo.numchild });
+      } else out.push({ ...v, value: v.value || `<${x.e.message}>` });
+    }
+    this.localsCache = { thread: th, level, names, vars: out };
     return out;
   }
 
@@ -719,6 +848,7 @@ export class DebugSession {
     }
     this.needStopped();
     const cmd = { continue: '-exec-continue', next: '-exec-next', step: '-exec-step', finish: '-exec-finish', stepi: '-exec-step-instruction', nexti: '-exec-next-instruction' }[a];
+    this.commandAt = performance.now();
     await this.serial(async () => {
       const sel = this.stop?.frames.find((f) => f.level === this.stop!.selectedLevel);
       if (a === 'finish' && this.stop && this.stop.selectedLevel > 0 && !sel?.user) await gdb.cmd(`-stack-select-frame ${this.stop.selectedLevel}`);

@@ -84,12 +84,14 @@ test('Run (F5) builds, boots with the gdbstub and stops on that line with the ca
   assert.equal(await activeFile(), FILE);
   await waitForText(p, async () => String((await decorations()).current), new RegExp(`^${bpLine}$`), 5000, 'the current-line highlight');
   await p.waitForSelector('.monaco-editor .ls-current-line');
-  // Call stack: syscall_dispatch called from the assembly entry point.
+  // Call stack: syscall_dispatch called from the assembly entry point (the stop's second snapshot:
+  // the line comes first, straight from gdb's *stopped record).
+  await p.waitForSelector('#panel-debug .dbg-stack .dbg-frame[data-func="syscall_entry"]', { timeout: 20000 });
   const frames = await p.$$eval('#panel-debug .dbg-stack .dbg-frame', (els) => els.map((e) => (e as unknown as { dataset: Record<string, string> }).dataset['func']));
   assert.equal(frames[0], 'syscall_dispatch', JSON.stringify(frames));
   assert.ok(frames.includes('syscall_entry'), JSON.stringify(frames));
   // CPUs as threads: the CPU that stopped runs a process (init's first system call).
-  const cpuText = (await p.textContent('#panel-debug .dbg-cpus .dbg-cpu.selected')) ?? '';
+  const cpuText = await waitForText(p, async (pg) => (await pg.textContent('#panel-debug .dbg-cpus .dbg-cpu.selected').catch(() => null)) ?? '', /CPU \d .*pid \d+, tid \d+/, 20000, 'the CPUs (the last snapshot of the stop)');
   assert.match(cpuText, /CPU \d .*pid \d+, tid \d+/);
   // Nothing listens on TCP until asked (QEMU's stub and the bridge are Unix sockets in a private folder);
   // the Debug panel's button opens a port and shows the line a user types to attach their own gdb.

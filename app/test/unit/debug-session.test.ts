@@ -107,6 +107,26 @@ describe('DebugSession (real QEMU + gdb + bridge)', { timeout: 400000, skip }, (
     assert.ok(nr && /^\d+$/.test(nr.value), JSON.stringify(st.stop!.locals));
   });
 
+  it('a step shows its line before any MI command and costs a bounded number of them', () => {
+    // the stages of the step just taken: the line (from *stopped), call stack + locals, CPUs
+    const last = states.filter((x) => x.phase === 'stopped').at(-1)!.stop!;
+    const stages = states.filter((x) => x.phase === 'stopped' && x.stop?.stopId === last.stopId).map((x) => x.stop!);
+    const first = stages[0]!;
+    assert.ok(first.partial && first.pending?.includes('frames'), `the first snapshot is the line alone: ${JSON.stringify(first).slice(0, 300)}`);
+    assert.deepEqual(first.location, last.location);
+    assert.equal(first.profile!.mi.location, 0, 'no MI command before the line is shown');
+    const withLocals = stages.find((x) => !x.pending?.includes('locals'))!;
+    assert.ok(withLocals.locals.some((v) => v.name === 'nr'), JSON.stringify(withLocals.locals));
+    assert.ok(withLocals.frames.some((f) => f.user), 'user frames below the system call');
+    const p = last.profile!;
+    // Today: frames, variables, one -var-update, three evaluates for the user stack (its unwind
+    // cached) = 6; the CPUs: -thread-info, 5 evaluates per vCPU, -thread-select = 12. Before the
+    // staged stop it was ~45 (var objects deleted and re-created, 7 evaluates + an unwind per stop).
+    assert.ok(p.mi.frames <= 8, `call stack + locals took ${p.mi.frames} MI commands: ${JSON.stringify(p.byCommand)}`);
+    assert.ok(p.mi.cpus <= 22, `the whole stop took ${p.mi.cpus} MI commands: ${JSON.stringify(p.byCommand)}`);
+    assert.equal(p.byCommand['-var-create'], undefined, `a step within one function re-creates no var objects: ${JSON.stringify(p.byCommand)}`);
+  });
+
   it('step into enters the called function, step out returns to the caller', async () => {
     // We are on `uint32_t tid = current()->tid;` (current() and this_cpu() are inline functions).
     const into = waitFor((x) => x.phase === 'stopped');

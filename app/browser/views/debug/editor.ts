@@ -145,12 +145,21 @@ export function installDebugEditor(editor: Editor, monaco: M): void {
     lastStopKey = key;
     selected = null;
     if (loc) {
+      const timed = () => {
+        if (debugStore.lastCommandAt) debugStore.lastHighlightMs = performance.now() - debugStore.lastCommandAt;
+      };
+      // The file is already in the editor (a step within it): highlight now, before the panels render.
+      const now = ed ? pathOf(ed) === loc.file : false;
+      if (now) {
+        renderCurrentLine();
+        timed();
+      }
       void debugStore.openFile(loc.file, loc.line).then(() => {
         renderCurrentLine();
-        if (debugStore.lastCommandAt) debugStore.lastHighlightMs = performance.now() - debugStore.lastCommandAt;
+        if (!now) timed();
       });
     } else renderCurrentLine();
-  });
+  }, true);
 }
 
 /** For tests: where the glyph margin of `line` is on screen (the line is revealed first). */

@@ -18,21 +18,50 @@ export const debugStore = {
   watches: [] as string[],
   /** Time the last step command was sent (for the step → highlight benchmark). */
   lastCommandAt: 0,
+  /** The last step's (or continue's) command → its line highlighted in the editor. */
   lastHighlightMs: 0,
+  /** … → call stack and locals of that stop rendered (the panels' DOM updated). */
+  lastFramesMs: 0,
+  /** … → the whole stop rendered (CPUs too). */
+  lastCompleteMs: 0,
+  /** … → the stop's first snapshot arrived in the renderer (before any rendering). */
+  lastArrivedMs: 0,
   /** Saves dirty editors before a Run (set by main.ts through installDebugging). */
   beforeRun: (async () => undefined) as () => Promise<void>,
 };
 
 const statusListeners = new Set<(s: DebugStatus) => void>();
-export function onStatus(cb: (s: DebugStatus) => void): () => void {
-  statusListeners.add(cb);
-  return () => statusListeners.delete(cb);
+/** Run before the others (the editor's current line: what the user waits for after a step). */
+const firstListeners = new Set<(s: DebugStatus) => void>();
+export function onStatus(cb: (s: DebugStatus) => void, first = false): () => void {
+  const set = first ? firstListeners : statusListeners;
+  set.add(cb);
+  return () => set.delete(cb);
 }
+
+/** Which stages of the current stop were timed already (for lastFramesMs / lastCompleteMs). */
+const timed = { stopId: -1, frames: false, complete: false };
 
 function setStatus(s: DebugStatus): void {
   if (s.seq && debugStore.status.seq && s.seq < debugStore.status.seq && s.phase === debugStore.status.phase) return;
+  if (s.phase === 'stopped' && s.stop && s.stop.stopId !== timed.stopId && debugStore.lastCommandAt) debugStore.lastArrivedMs = performance.now() - debugStore.lastCommandAt;
   debugStore.status = s;
+  for (const l of firstListeners) l(s);
   for (const l of statusListeners) l(s);
+  // the listeners render synchronously: the panels show this snapshot now
+  const st = s.phase === 'stopped' ? s.stop : undefined;
+  if (!st || !debugStore.lastCommandAt) return;
+  if (timed.stopId !== st.stopId) Object.assign(timed, { stopId: st.stopId, frames: false, complete: false });
+  const ms = performance.now() - debugStore.lastCommandAt;
+  const framesReady = st.pending ? !st.pending.includes('frames') && !st.pending.includes('locals') : !st.partial;
+  if (!timed.frames && framesReady) {
+    timed.frames = true;
+    debugStore.lastFramesMs = ms;
+  }
+  if (!timed.complete && !st.partial) {
+    timed.complete = true;
+    debugStore.lastCompleteMs = ms;
+  }
 }
 
 let syncTimer: number | undefined;

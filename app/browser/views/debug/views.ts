@@ -117,6 +117,7 @@ export function registerDebugViews(): void {
       const col3 = h('div', { className: 'dbg-col' }, bps.box);
       host.append(bar, attachRow, h('div', { className: 'dbg-cols' }, col1, col2, col3));
 
+      let shownLocals = '';
       const renderVars = (list: VarView[]) => {
         const ul = h('ul', { className: 'dbg-vars', ariaLabel: 'Variables' });
         ul.setAttribute('role', 'tree');
@@ -125,15 +126,26 @@ export function registerDebugViews(): void {
         vars.body.replaceChildren(ul);
       };
 
+      // Watches are evaluated once per stop (when its frames are there) and when the list changes;
+      // a stop's later snapshots re-render the results kept here.
+      type WatchRow = { expression: string; value?: string; error?: string; varName?: string; numchild: number; type?: string };
+      let watchCache: { key: string; results: Promise<WatchRow[]> } | undefined;
       const renderWatches = async () => {
         const ul = h('ul', { className: 'dbg-vars', ariaLabel: 'Watch expressions' });
-        let results: { expression: string; value?: string; error?: string; varName?: string; numchild: number; type?: string }[] = debugStore.watches.map((w) => ({ expression: w, numchild: 0 }));
-        if (debugStore.status.phase === 'stopped' && debugStore.watches.length) {
-          try {
-            results = await debugStore.client!.request('debug.evaluate', { expressions: debugStore.watches });
-          } catch (e) {
-            results = debugStore.watches.map((w) => ({ expression: w, numchild: 0, error: (e as Error).message }));
+        let results: WatchRow[] = debugStore.watches.map((w) => ({ expression: w, numchild: 0 }));
+        const st = debugStore.status;
+        if (st.phase === 'stopped' && debugStore.watches.length && !st.stop?.pending?.includes('frames')) {
+          const key = `${st.stop?.stopId}:${st.stop?.threadId}:${st.stop?.selectedLevel}:${debugStore.watches.join('\n')}`;
+          // the promise is kept: a snapshot arriving while the request runs waits for the same answer
+          if (watchCache?.key !== key) {
+            const watches = [...debugStore.watches];
+            watchCache = {
+              key,
+              results: debugStore.client!.request('debug.evaluate', { expressions: watches })
+                .catch((e: Error) => watches.map((w) => ({ expression: w, numchild: 0, error: e.message }))),
+            };
           }
+          results = await watchCache.results;
         }
         for (const r of results) {
           const li = varRow({ name: r.expression, value: r.error ? `<${r.error}>` : r.value ?? '…', numchild: r.numchild, ...(r.varName ? { varName: r.varName } : {}), ...(r.type ? { type: r.type } : {}) }, 0);
@@ -243,7 +255,14 @@ export function registerDebugViews(): void {
         }
         if (!s.stop) sl.append(h('li', { className: 'dbg-empty', textContent: '—' }));
         stack.body.replaceChildren(sl);
-        renderVars(s.stop?.locals ?? []);
+        // A stop's later snapshots (the CPUs) carry the same locals: keep the rows (and what the
+        // user expanded meanwhile) instead of rebuilding them collapsed.
+        const locals = s.stop?.locals ?? [];
+        const localsKey = `${s.phase}:${s.stop?.stopId}:${JSON.stringify(locals)}`; // snapshots arrive as new objects
+        if (localsKey !== shownLocals) {
+          shownLocals = localsKey;
+          renderVars(locals);
+        }
         renderBreakpoints();
         void renderWatches();
       };
@@ -264,12 +283,18 @@ export function registerDebugViews(): void {
       host.append(table);
       let visible = false;
       let prev = new Map<string, string>();
+      /** The stop (and CPU) last shown: a stop's later snapshots do not read the registers again. */
+      let shownFor = '';
       const load = async () => {
         if (!visible) return;
         if (debugStore.status.phase !== 'stopped') {
+          shownFor = '';
           table.replaceChildren(h('div', { className: 'dbg-empty', textContent: 'Registers are shown while the target is stopped.' }));
           return;
         }
+        const key = `${debugStore.status.stop?.stopId}:${debugStore.status.stop?.threadId}`;
+        if (key === shownFor) return;
+        shownFor = key;
         try {
           const regs = await debugStore.client!.request('debug.registers', {});
           const groups = new Map<string, HTMLElement>();
@@ -286,7 +311,7 @@ export function registerDebugViews(): void {
         }
       };
       onStatus(() => void load());
-      return { shown: () => { visible = true; void load(); }, hidden: () => { visible = false; } };
+      return { shown: () => { visible = true; shownFor = ''; void load(); }, hidden: () => { visible = false; } };
     },
   });
 
@@ -317,7 +342,15 @@ export function registerDebugViews(): void {
       };
       go.addEventListener('click', () => void read());
       addr.addEventListener('keydown', (e) => { if (e.key === 'Enter') void read(); });
-      onStatus((s) => { if (s.phase === 'stopped' && out.textContent && !host.hidden) void read(); });
+      let readFor = -1;
+      onStatus((s) => {
+        // once per stop (not again for the stop's later snapshots)
+        if (s.phase !== 'stopped' || !s.stop || s.stop.stopId === readFor) return;
+        if (out.textContent && !host.hidden) {
+          readFor = s.stop.stopId;
+          void read();
+        }
+      });
       return {};
     },
   });
@@ -332,14 +365,21 @@ export function registerDebugViews(): void {
       const out = h('div', { className: 'dbg-disasm', ariaLabel: 'Disassembly' });
       host.append(out);
       let visible = false;
+      /** The stop whose instructions are shown (asked once per stop, or taken from the stop itself). */
+      let shownFor = '';
       const load = async () => {
         const s = debugStore.status;
         if (s.phase !== 'stopped') {
+          shownFor = '';
           out.replaceChildren(h('div', { className: 'dbg-empty', textContent: 'Disassembly is shown while the target is stopped.' }));
           return;
         }
         let lines = s.stop?.disassembly;
-        if (!lines && visible) {
+        if (!lines && s.stop?.pending?.includes('disassembly')) return; // the stop brings it
+        const key = `${s.stop?.stopId}:${s.stop?.threadId}:${lines ? 'stop' : 'asked'}`;
+        if (key === shownFor || (!lines && !visible)) return;
+        shownFor = key;
+        if (!lines) {
           try {
             lines = await debugStore.client!.request('debug.disassemble', {});
           } catch (e) {
@@ -354,7 +394,7 @@ export function registerDebugViews(): void {
         // No source for this stop: show the instructions instead.
         if (s.phase === 'stopped' && s.stop && !s.stop.location) document.getElementById('panel-tab-disassembly')?.click();
       });
-      return { shown: () => { visible = true; void load(); }, hidden: () => { visible = false; } };
+      return { shown: () => { visible = true; shownFor = ''; void load(); }, hidden: () => { visible = false; } };
     },
   });
 
