@@ -102,6 +102,29 @@ type Reply = { data: string; checksum?: number; parts?: string[] };
 
 export type StopHook = (target: RspClient, stop: StopReply) => Promise<void>;
 
+/*
+ * What reaches the target. A client of the bridge (Lanescope's gdb, or a user's gdb on the port
+ * opened on request) may send any packet; QEMU's gdbstub would act on more than a debugger needs —
+ * `qRcmd` runs monitor commands, some of which write host files (pmemsave, memsave,
+ * dump-guest-memory) or end QEMU. So the bridge forwards only the packets gdb uses to debug a
+ * kernel, and of the monitor commands only those that read: anything else gets the protocol's
+ * empty reply ("not supported") or E01, and the target never sees it.
+ */
+const FORWARDED = /^(?:[gGpPmMXT]|qXfer:(?:features|threads|memory-map|exec-file|auxv):read:|q[fs]ThreadInfo$|qC$|qThreadExtraInfo,|qOffsets$|qSymbol|qTStatus$|qTf[VP]$|qTs[VP]$|qCRC:|qSearch:memory:|qGetTLSAddr:|qqemu\.|Qqemu\.|QPassSignals:|QProgramSignals:|QThreadEvents:|QDisableRandomization:|vCont\?$|qRcmd,)/;
+const READING_MONITOR_COMMANDS = /^(?:info\s|x\s|xp\s|x\/|xp\/|help\b|\?)/;
+
+/** undefined: forward; '': answer empty (unknown); a reason: refuse with E01. */
+function refusal(data: string): string | undefined {
+  if (!FORWARDED.test(data)) return '';
+  if (data.startsWith('qRcmd,')) {
+    const hex = data.slice(6);
+    let cmd = '';
+    for (let k = 0; k + 1 < hex.length; k += 2) cmd += String.fromCharCode(parseInt(hex.slice(k, k + 2), 16));
+    if (!READING_MONITOR_COMMANDS.test(cmd.trim())) return `monitor command '${printable(cmd.trim().slice(0, 40))}' is not one that only reads (info, x, xp, help)`;
+  }
+  return undefined;
+}
+
 /**
  * Events:
  *  'packet' PacketLogEntry · 'client-connected' {id, remote} · 'client-disconnected' {id, reason}
@@ -294,6 +317,12 @@ export class Bridge extends EventEmitter {
     }
     if (head === 'Z' || head === 'z') return this.breakpoint(c, t, data);
     if (/^(vCont;|[cs]$|[cs][0-9a-fA-F]|[CS][0-9a-fA-F]{2})/.test(data)) return this.resume(c, t, data);
+    const refused = refusal(data);
+    if (refused === '') return this.reply(c, ''); // unknown: "not supported", as RSP answers it
+    if (refused !== undefined) {
+      this.emit('protocol-error', { side: 'client', client: c.s.id, message: `client #${c.s.id}: refused, not forwarded to the target: ${refused}` });
+      return this.reply(c, 'E01');
+    }
     return this.forward(c, t, data);
   }
 

@@ -259,6 +259,29 @@ describe('bridge: QEMU + two gdbs + raw clients', T, () => {
     assert.deepEqual(await A.readMemory(0x7000n, 6), LOOP);
   });
 
+  it('forwards only what a debugger needs: unknown packets get the empty reply, monitor commands that write are refused', async () => {
+    const c = await RspClient.connect(`tcp:127.0.0.1:${b.port}`);
+    try {
+      const hex = (s: string) => Buffer.from(s, 'latin1').toString('hex');
+      const n0 = packets.length;
+      const target = () => packets.slice(n0).filter((p) => p.dir === 'bridge->target').map((p) => p.bytes).join('\n');
+      const dump = path.join(os.tmpdir(), `lanescope-pmemsave-${process.pid}`);
+      const errCount = errors.length;
+      assert.equal(await c.request('qLanescopeUnknown'), '');
+      assert.equal(await c.request('vFile:open:2f6574632f706173737764,0,0'), '');
+      assert.equal(await c.request(`qRcmd,${hex(`pmemsave 0 16 ${dump}`)}`), 'E01');
+      assert.equal(await c.request(`qRcmd,${hex('quit')}`), 'E01');
+      assert.ok(!/qLanescopeUnknown|vFile|qRcmd/.test(target()), `none of them reached QEMU: ${target()}`);
+      assert.ok(!fs.existsSync(dump), 'and QEMU wrote no file');
+      assert.ok(errors.slice(errCount).some((m) => /refused.*pmemsave/.test(m)), errors.join('\n'));
+      // what gdb needs still works through the same client
+      assert.match(await c.request('qfThreadInfo'), /^m/);
+      assert.equal(await c.request('m7000,6'), '90909090ebfe');
+    } finally {
+      c.close();
+    }
+  });
+
   it('survives seeded random garbage from clients (never crashes, keeps serving)', async () => {
     let seed = 12345;
     const rnd = () => { seed = (seed * 1103515245 + 12345) >>> 0; return seed / 2 ** 32; };
