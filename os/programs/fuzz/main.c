@@ -34,6 +34,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <lanes/abi/messages.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* The system capability, so that the calls that need it (ioport/irq capabilities, trace_ctl,
  * kperf, sysfs_write, console_claim) get past their handle check too. */
@@ -843,7 +848,7 @@ static bool leak_check(uint64_t before, uint64_t pages_before)
 
 static int usage(void)
 {
-    printf("usage: fuzz SEED N [-v[FROM]] [-tTHREADS] | fuzz --kill SEED ROUNDS [-tTHREADS] | fuzz --child SEED N [...]\n");
+    printf("usage: fuzz SEED N [-v[FROM]] [-tTHREADS] | fuzz --kill SEED ROUNDS [-tTHREADS] | fuzz --posix SEED N | fuzz --child SEED N [...]\n");
     return 1;
 }
 
@@ -867,6 +872,98 @@ static bool options(int argc, char **argv, int from)
     return true;
 }
 
+/* ---- fuzz --posix SEED N: random posix.* requests straight on a lane to the POSIX server ----
+ * A child (a POSIX process of its own, so the requests may wreck its descriptors 0-2 as they
+ * like) sends N requests of every type but those that act on other processes (Kill, Spawn,
+ * SpawnAction, Adopt), with random lengths (truncated, exact, too long) and fields that are mostly
+ * small numbers (fds, flags, lengths at the edges) or random bytes. The server must answer or
+ * refuse each, never crash or hang; once the child has ended, its live open files, pipes,
+ * handles and processes must be back where they were. */
+static int posix_child(uint64_t s, uint64_t n)
+{
+    static const uint16_t skip[] = { 0x0110, 0x0111, 0x0112, 0x011b };  /* Spawn SpawnAction Adopt Kill */
+    static uint8_t msg[512], reply[512];
+    struct fz g = { .rng = s * 0x9e3779b97f4a7c15ull + 0x2545f4914f6cdd1dull };
+    if (!g.rng)
+        g.rng = 1;
+    for (uint64_t i = 0; i < n; i++) {
+        uint16_t id;
+        bool bad;
+        do {
+            id = below(&g, 8) ? (uint16_t)(0x0101 + below(&g, 0x1d)) : (uint16_t)rnd(&g);
+            bad = false;
+            for (size_t k = 0; k < sizeof skip / sizeof *skip; k++)
+                bad |= id == skip[k];
+        } while (bad);
+        static const size_t lens[] = { 0, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 300, 512 };
+        size_t len = below(&g, 4) ? PICK(&g, lens) : (size_t)below(&g, sizeof msg + 1);
+        for (size_t k = 0; k < sizeof msg; k += 4) {
+            uint32_t v = below(&g, 3) ? (uint32_t)below(&g, 8) : below(&g, 2) ? (uint32_t)rnd(&g) : 0xffffffffu - (uint32_t)below(&g, 4);
+            memcpy(msg + k, &v, 4);
+        }
+        uint32_t word = 0x4c4d0000u | id;
+        memcpy(msg, &word, 4);
+        lanes_posix_raw(msg, len, reply, sizeof reply);
+        if (!lanes_posix_active())
+            return 3;                           /* the lane is gone: the parent reports it */
+    }
+    return 0;
+}
+
+static int posix_mode(const char *self, uint64_t s, uint64_t n)
+{
+    struct lane_msg_posix_counters c0, c1;
+    if (!lanes_posix_active() || lanes_posix_counters(&c0) != 0) {
+        printf("fuzz: --posix needs a lane to the POSIX server (start it from the shell)\n");
+        return 1;
+    }
+    char sb[24], nb[24];
+    snprintf(sb, sizeof sb, "%llu", (unsigned long long)s);
+    snprintf(nb, sizeof nb, "%llu", (unsigned long long)n);
+    char *argv[] = { (char *)"fuzz", (char *)"--posix-child", sb, nb, NULL };
+    uint64_t t0 = lanes_now_ns();
+    pid_t pid;
+    int e = posix_spawn(&pid, self, NULL, NULL, argv, NULL);
+    if (e) {
+        printf("fuzz: FAIL: cannot start the posix fuzzing child %s: %s\n", self, strerror(e));
+        return 1;
+    }
+    int st = 0;
+    if (waitpid(pid, &st, 0) != pid) {
+        printf("fuzz: FAIL: waitpid for the posix fuzzing child: %s\n", strerror(errno));
+        return 1;
+    }
+    if (lanes_posix_counters(&c1) != 0) {
+        printf("fuzz: FAIL: the POSIX server does not answer after the fuzzing\n");
+        return 1;
+    }
+    uint64_t ms = (lanes_now_ns() - t0) / 1000000;
+    printf("fuzz: posix: seed %llu, %llu requests (child status %d): the server served %llu, %llu malformed; "
+           "processes %u -> %u, open files %u -> %u, pipes %u -> %u, handles %u -> %u\n",
+           (unsigned long long)s, (unsigned long long)n, st, (unsigned long long)(c1.served - c0.served),
+           (unsigned long long)(c1.malformed - c0.malformed), c0.processes, c1.processes, c0.files, c1.files, c0.pipes,
+           c1.pipes, c0.handles, c1.handles);
+    int rc = 0;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        printf("fuzz: FAIL: the child did not finish its requests (status 0x%x: %s)\n", st,
+               WIFEXITED(st) && WEXITSTATUS(st) == 3 ? "its lane to the server went away" : "it ended early");
+        rc = 1;
+    }
+    if (c1.served - c0.served < n) {
+        printf("fuzz: FAIL: the server answered %llu of %llu requests\n", (unsigned long long)(c1.served - c0.served),
+               (unsigned long long)n);
+        rc = 1;
+    }
+    bool same = c1.processes == c0.processes && c1.files == c0.files && c1.pipes == c0.pipes && c1.handles == c0.handles;
+    if (!same) {
+        printf("fuzz: FAIL: the POSIX server kept what the child's requests made\n");
+        rc = rc ? rc : 2;
+    }
+    printf("fuzz: %s in %llu.%03llu s\n", rc == 0 ? "PASS" : rc == 2 ? "LEAK" : "FAIL", (unsigned long long)ms / 1000,
+           (unsigned long long)ms % 1000);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 4 && !strcmp(argv[1], "--child")) {
@@ -875,6 +972,13 @@ int main(int argc, char **argv)
         if (!options(argc, argv, 4))
             return usage();
         return child();
+    }
+    if (argc == 4 && (!strcmp(argv[1], "--posix") || !strcmp(argv[1], "--posix-child"))) {
+        char *e1, *e2;
+        uint64_t s = strtoull(argv[2], &e1, 0), n = strtoull(argv[3], &e2, 0);
+        if (*e1 || *e2 || !n)
+            return usage();
+        return argv[1][7] ? posix_child(s, n) : posix_mode("/bin/fuzz", s, n);
     }
     bool kill_mode = argc >= 2 && !strcmp(argv[1], "--kill");
     int base = kill_mode ? 2 : 1;
