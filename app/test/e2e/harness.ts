@@ -58,7 +58,7 @@ export async function startServer(project: string, stateDir: string): Promise<{ 
 }
 
 export async function stopServer(server: ChildProcess): Promise<void> {
-  if (server.exitCode !== null) return;
+  if (server.exitCode !== null || server.signalCode !== null) return;
   const done = new Promise((r) => server.once('exit', r));
   server.kill('SIGTERM');
   await Promise.race([done, new Promise((r) => setTimeout(r, 15000))]);
@@ -97,7 +97,7 @@ export async function openSession(project: string, stateDir = fs.mkdtempSync(pat
   });
   await page.goto(url);
   await page.waitForSelector('body[data-ready=true]', { timeout: 60000 });
-  return {
+  const session: Session = {
     server,
     url,
     browser,
@@ -107,9 +107,12 @@ export async function openSession(project: string, stateDir = fs.mkdtempSync(pat
     consoleErrors,
     async close() {
       await browser.close().catch(() => undefined);
-      await stopServer(server);
+      // the server now (a test may have started a new one after killing the first: hot-exit)
+      await stopServer(session.server);
+      if (session.server !== server) await stopServer(server);
     },
   };
+  return session;
 }
 
 export async function shot(page: Page, name: string): Promise<string> {
