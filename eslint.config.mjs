@@ -7,6 +7,7 @@
 //   app/common                         imports no runtime code (types only, and only from common/)
 //   app/browser (renderer)             no Node built-ins, no backend code (node/, server/, electron-*)
 //   app/node, app/server               never the renderer (browser/)
+//   visualizers (not its tests/benches), debugger/common   no Node built-ins, no backend packages
 //   os/                                none of the TypeScript parts
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
@@ -30,6 +31,8 @@ export default defineConfig(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       '@typescript-eslint/no-explicit-any': 'warn',
       'no-control-regex': 'off',
+      // `interface Requests extends ViewRequests {}` is how a view adds its requests to the contract
+      '@typescript-eslint/no-empty-object-type': ['error', { allowInterfaces: 'with-single-extends' }],
     },
   },
   // ---- layering ------------------------------------------------------------------------------
@@ -43,7 +46,28 @@ export default defineConfig(
     },
   },
   {
+    files: ['debugger/common/**/*.{ts,mts,mjs,js}'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': rule([
+        noGlob(['**/app/**', '**/visualizers/**'], 'debugger/ must not import app/ or visualizers/ (layering: app → debugger, never back).'),
+        noGlob(['d3', 'd3-*'], 'debugger/ has no DOM and draws nothing; views belong in visualizers/.'),
+        noGlob([...nodeBuiltins], 'debugger/common runs in the renderer too: no Node built-ins (those belong in debugger/node).'),
+        noGlob([...backendOnlyPackages, '**/node/**'], 'debugger/common runs in the renderer too: no backend packages or debugger/node code.'),
+      ]),
+    },
+  },
+  {
     files: ['visualizers/**/*.{ts,mts,mjs,js}'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': rule([
+        noGlob(['**/app/**', '**/debugger/**'], 'visualizers/ must not import app/ or debugger/ (layering: app → visualizers, never back; debugger ↮ visualizers).'),
+        noGlob([...nodeBuiltins, ...backendOnlyPackages], 'visualizers/ run in the renderer: no Node built-ins or backend packages (tests and benches may).'),
+      ]),
+    },
+  },
+  {
+    // visualizers' tests and benchmarks run under Node
+    files: ['visualizers/test/**/*.{ts,mts,mjs,js}', 'visualizers/bench/**/*.{ts,mts,mjs,js}'],
     rules: {
       '@typescript-eslint/no-restricted-imports': rule([
         noGlob(['**/app/**', '**/debugger/**'], 'visualizers/ must not import app/ or debugger/ (layering: app → visualizers, never back; debugger ↮ visualizers).'),

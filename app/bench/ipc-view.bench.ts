@@ -20,7 +20,7 @@ if (!fs.existsSync(file)) {
   process.exit(2);
 }
 const bytes = new Uint8Array(fs.readFileSync(file));
-const CHUNK = 4 << 20; // what ipc.readTrace returns at most
+const CHUNK = 4 << 20; // what trace.read returns at most
 const f = (x: number, d = 1) => x.toFixed(d);
 
 // baseline: decoding alone

@@ -4,10 +4,11 @@
  * Every message that crosses the boundary — over the browser mode's WebSocket or Electron's IPC —
  * is one of the types below, serialised as JSON. Requests carry an id and get exactly one Response;
  * events flow from the backend to the renderer at any time. This file imports no runtime code.
+ *
+ * A view with requests of its own declares them in its own app/common/<view>.ts by augmenting
+ * `Requests` and `Events` (declare module './contract.js'), so adding one touches nothing here.
  */
 import type { ProjectConfig, TargetKind } from './project.js';
-import type { IpcEvents, IpcRequests } from './ipc-view.js';
-import type { DebugEvents, DebugRequests } from './debug.js';
 
 /** Lifecycle of the thing Run produces. */
 export type TargetState =
@@ -76,7 +77,7 @@ export interface SerialPortInfo {
 }
 
 /** Request name → params and result. */
-export interface Requests extends IpcRequests, DebugRequests {
+export interface Requests {
   'project.open': { params: { path?: string }; result: ProjectInfo };
   'project.writeConfig': { params: { config: ProjectConfig }; result: ProjectInfo };
   'project.setTarget': { params: { kind: TargetKind; qemu?: { cpus: number; memory: string; accel: 'auto' | 'kvm' | 'tcg' }; serial?: { port: string; baud: number } }; result: ProjectInfo };
@@ -97,12 +98,33 @@ export interface Requests extends IpcRequests, DebugRequests {
   'serial.list': { params: Record<string, never>; result: SerialPortInfo[] };
   'state.get': { params: Record<string, never>; result: UiState };
   'state.set': { params: { state: Partial<UiState> }; result: { ok: true } };
+  /** Where the trace comes from: the Run's live recording or a saved trace (the trace store follows it). */
+  'trace.source': { params: Record<string, never>; result: TraceSource };
+  /** Raw trace bytes from `offset` (base64, at most 4 MiB); the renderer's trace store decodes them, once. */
+  'trace.read': { params: { generation: number; offset: number; max?: number }; result: { data: string; offset: number; size: number; live: boolean } };
+  /** Makes a saved trace file (absolute, or relative to the project) the source of every trace view. */
+  'trace.open': { params: { path: string }; result: TraceSource };
   /** Saves the current (or last) Run's trace recording to a project path (confined to the project). */
   'trace.save': { params: { path: string }; result: { path: string; bytes: number } };
   'trace.exportPerfetto': { params: { path: string }; result: { path: string; bytes: number; events: number } };
 }
 
-/** The Run's trace recording, once a second while live and once more when it ends (live false). */
+/** The source of the trace every trace view shows (app/node/trace.ts). */
+export interface TraceSource {
+  /** absolute path of the trace file ('' when there is none yet) */
+  path: string;
+  /** true while a Run is recording into it */
+  live: boolean;
+  /** changes whenever the source is replaced (a new Run, another file): the views start over */
+  generation: number;
+}
+
+/**
+ * The Run's trace recording, once a second while live and once more when it ends (live false).
+ * The backend does not decode the recording (the renderer's trace store does, once): from the
+ * backend the figures are the transport's (events dropped before the stream, corrupt serial
+ * frames); the store adds the stream's own (events, rate, lost records) for the status bar.
+ */
 export interface TraceStatus {
   live: boolean;
   eventsPerSec: number;
@@ -113,7 +135,7 @@ export interface TraceStatus {
 }
 
 /** Event name → payload. */
-export interface Events extends IpcEvents, DebugEvents {
+export interface Events {
   'run.state': { state: TargetState; since: number };
   'run.progress': ProgressInfo;
   'build.output': { data: string };
@@ -124,6 +146,7 @@ export interface Events extends IpcEvents, DebugEvents {
   'notice': { level: 'info' | 'warning' | 'error'; message: string };
   'project.changed': { project: ProjectInfo };
   'trace.stats': TraceStatus;
+  'trace.source': TraceSource;
 }
 
 export type RequestName = keyof Requests;
@@ -161,22 +184,23 @@ export function parseClientMessage(raw: string): ClientMessage | string {
   const m = v as Record<string, unknown>;
   if (m['type'] !== 'request') return 'message type must be "request"';
   if (typeof m['id'] !== 'number' || !Number.isInteger(m['id'])) return 'request id must be an integer';
-  if (typeof m['method'] !== 'string' || !REQUEST_NAMES.includes(m['method'] as RequestName))
+  if (typeof m['method'] !== 'string' || !REQUEST_NAMES.has(m['method']))
     return `unknown method ${JSON.stringify(m['method'])}`;
   if (typeof m['params'] !== 'object' || m['params'] === null) return 'params must be an object';
   return m as unknown as ClientMessage;
 }
 
-export const REQUEST_NAMES: readonly RequestName[] = [
-  'project.open', 'project.writeConfig', 'project.setTarget', 'fs.list', 'fs.read', 'fs.write',
-  'run.start', 'run.stop', 'run.restart', 'run.status', 'console.input', 'term.create', 'term.input',
-  'term.resize', 'term.ack', 'term.close', 'serial.list', 'state.get', 'state.set',
-  'trace.save', // Run's trace recording
-  'trace.exportPerfetto', // the same recording in Perfetto's protobuf format
-  'ipc.source', 'ipc.readTrace', 'ipc.openTrace', 'ipc.abi', 'ipc.resolve', // IPC lanes view (ipc-view.ts)
-  'debug.run', 'debug.status', 'debug.setBreakpoints', 'debug.command', 'debug.selectFrame', 'debug.selectThread', // debugging (debug.ts)
-  'debug.expand', 'debug.evaluate', 'debug.registers', 'debug.memory', 'debug.disassemble', 'debug.rspLog', 'debug.traceRecord',
-];
+/**
+ * The request names the backend answers — derived, not kept by hand: the backend registers its
+ * handler table (core requests and every view's backend half, app/node/views/) here, so a view's
+ * requests are accepted as soon as its handlers exist.
+ */
+const requestNames = new Set<string>();
+export const REQUEST_NAMES: ReadonlySet<string> = requestNames;
+export function registerRequestNames(names: Iterable<string>): void {
+  for (const n of names) requestNames.add(n);
+}
+
 
 export const DEFAULT_UI_STATE: UiState = {
   theme: 'dark',

@@ -196,10 +196,10 @@ export interface DebugEvents {
   'debug.rsp': { entries: RspLogEntry[] };
 }
 
-export const DEBUG_REQUEST_NAMES: readonly (keyof DebugRequests)[] = [
-  'debug.run', 'debug.status', 'debug.setBreakpoints', 'debug.command', 'debug.selectFrame', 'debug.selectThread',
-  'debug.expand', 'debug.evaluate', 'debug.registers', 'debug.memory', 'debug.disassemble', 'debug.rspLog', 'debug.traceRecord',
-];
+declare module './contract.js' {
+  interface Requests extends DebugRequests {}
+  interface Events extends DebugEvents {}
+}
 
 // ------------------------------------------------------------------ breakpoint model (renderer)
 

@@ -6,24 +6,24 @@
 import fs from 'node:fs';
 import {
   parseClientMessage,
+  registerRequestNames,
   type EventMessage,
   type Events,
   type RequestName,
-  type Requests,
   type ServerMessage,
 } from '../common/contract.js';
 import { validateProjectConfig } from '../common/project.js';
 import { stopAll } from './proc.js';
 import { Project } from './project.js';
-import { IpcViewBackend } from './ipc-view.js';
-import { DebugController } from './debug/controller.js';
 import { describeState, type TargetState } from '../common/contract.js';
 import { Runner } from './runner.js';
 import { listSerialPorts } from './serial.js';
 import { StateStore } from './state.js';
 import { Terminals } from './terminals.js';
+import { TraceBackend } from './trace.js';
+import { backendViews } from './views/index.js';
+import type { Handler, Handlers, LooseHandlers } from './views/types.js';
 
-type Handler<K extends RequestName> = (params: Requests[K]['params']) => Promise<Requests[K]['result']> | Requests[K]['result'];
 type Sink = (msg: ServerMessage) => void;
 
 export interface BackendOptions {
@@ -36,12 +36,12 @@ export class Backend {
   readonly runner: Runner;
   readonly terminals: Terminals;
   readonly state: StateStore;
-  /** IPC lanes view: trace source, raw bytes, ABI tables, source lines (app/node/ipc-view.ts) */
-  readonly ipcView: IpcViewBackend;
-  /** Debugging: debug.* requests, the bridge + gdb session of a debug Run (app/node/debug/). */
-  readonly debug: DebugController;
+  /** The trace every trace view shows: its source and bytes (app/node/trace.ts). */
+  readonly trace: TraceBackend;
+  /** The views' backend halves (app/node/views/): IPC lanes, debugging. */
+  private readonly views: ReturnType<typeof backendViews>;
   private sinks = new Set<Sink>();
-  private handlers: { [K in RequestName]: Handler<K> };
+  private handlers: Map<string, Handler<RequestName>>;
 
   constructor(opts: BackendOptions = {}) {
     this.state = new StateStore(opts.stateDir);
@@ -50,15 +50,14 @@ export class Backend {
       (id, data) => this.emit('term.data', { id, data }),
       (id, code) => this.emit('term.exit', { id, code }),
     );
-    this.ipcView = new IpcViewBackend((src) => this.emit('ipc.source', src), () => this.project);
-    this.runner.onTrace = (file, live) => this.ipcView.setRecording(file, live);
-    this.debug = new DebugController((e, p) => this.emit(e, p), this.runner, () => this.project);
-    this.runner.onStopping = (why) => this.debug.targetEnded(why);
+    this.trace = new TraceBackend((e, p) => this.emit(e, p), () => this.project);
+    this.runner.onTrace = (file, live) => this.trace.setRecording(file, live);
+    this.views = backendViews({ emit: (e, p) => this.emit(e, p), runner: this.runner, getProject: () => this.project });
     this.attach((m) => {
       // The target ended (exited, Stop, failed): so did its debug session.
       if (m.type === 'event' && m.event === 'run.state') {
         const st = (m.payload as { state: TargetState }).state;
-        if (['exited', 'stopped', 'failed'].includes(st.kind)) this.debug.targetEnded(`the target ${describeState(st)}`);
+        if (['exited', 'stopped', 'failed'].includes(st.kind)) this.views.targetEnded(`the target ${describeState(st)}`);
       }
     });
     const initial = opts.project ?? this.state.lastProject;
@@ -69,7 +68,7 @@ export class Backend {
         this.project = null;
       }
     }
-    this.handlers = {
+    const handlers: Handlers = {
       'project.open': async ({ path }) => {
         if (path !== undefined) {
           if (typeof path !== 'string' || !path.trim()) throw new Error('give the folder to open');
@@ -111,24 +110,6 @@ export class Backend {
           this.emit('project.changed', { project: p.info() });
         }
         return { path, bytes };
-      },
-      'trace.save': ({ path: rel }) => {
-        if (typeof rel !== 'string' || !rel.trim()) throw new Error('give the file to save the trace to (e.g. traces/run.ltrace)');
-        const abs = this.needProject().resolve(rel.trim());
-        const bytes = this.runner.saveTrace(abs);
-        this.emit('notice', { level: 'info', message: `trace saved to ${rel.trim()} (${bytes.toLocaleString('en-US')} bytes)` });
-        return { path: rel.trim(), bytes };
-      },
-      'trace.exportPerfetto': ({ path: rel }) => {
-        if (typeof rel !== 'string' || !rel.trim()) throw new Error('give the file to export to (e.g. traces/run.pftrace)');
-        const p = this.needProject();
-        const abs = p.resolve(rel.trim());
-        const r = this.runner.exportPerfetto(abs, p.resolve('build/ts'));
-        this.emit('notice', {
-          level: 'info',
-          message: `trace exported to ${rel.trim()} (${r.bytes.toLocaleString('en-US')} bytes, ${r.events.toLocaleString('en-US')} events): open it in ui.perfetto.dev`,
-        });
-        return { path: rel.trim(), ...r };
       },
       'run.start': () => {
         this.runner.checkCanStart();
@@ -177,9 +158,23 @@ export class Backend {
         this.state.set(this.project?.root ?? null, state);
         return { ok: true };
       },
-      ...this.ipcView.handlers(),
-      ...this.debug.handlers(),
+      ...this.trace.handlers(this.runner, () => this.needProject()),
+      ...this.views.handlers,
     };
+    this.handlers = new Map(Object.entries(handlers) as [string, Handler<RequestName>][]);
+    registerRequestNames(this.handlers.keys());
+  }
+
+  /**
+   * Adds handlers for requests beyond the built-in table (a view loaded at run time, a test's toy
+   * view); their names become valid requests.
+   */
+  registerRequests(more: LooseHandlers): void {
+    for (const [name, h] of Object.entries(more)) {
+      if (this.handlers.has(name)) throw new Error(`request ${name} is already handled`);
+      this.handlers.set(name, h as unknown as Handler<RequestName>);
+    }
+    registerRequestNames(Object.keys(more));
   }
 
   private needProject(): Project {
@@ -205,7 +200,8 @@ export class Backend {
       return;
     }
     try {
-      const h = this.handlers[msg.method] as Handler<RequestName>;
+      const h = this.handlers.get(msg.method);
+      if (!h) throw new Error(`unknown method ${JSON.stringify(msg.method)}`);
       const result = await h(msg.params);
       reply({ type: 'response', id: msg.id, ok: true, result } as ServerMessage);
     } catch (e) {
@@ -214,7 +210,7 @@ export class Backend {
   }
 
   async shutdown(): Promise<void> {
-    await this.debug.shutdown().catch(() => undefined);
+    await this.views.shutdown().catch(() => undefined);
     await this.runner.stop().catch(() => undefined);
     await this.terminals.closeAll().catch(() => undefined);
     await stopAll();

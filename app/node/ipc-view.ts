@@ -1,22 +1,18 @@
 /*
- * Backend half of the IPC lanes view: the trace source (the Run's live recording or a saved
- * trace file), raw trace bytes for the renderer to decode, the project's generated IPC ABI
- * tables, and return address → source line through the program's DWARF (debugger/common/elf).
- *
- *   Run (trace wiring) ──setRecording(path, live)──▶ IpcViewBackend ──'ipc.source' event──▶ view
- *   view ──ipc.readTrace {generation, offset}──▶ bytes appended since offset (base64, ≤ 4 MiB)
+ * Backend half of the IPC lanes view: the project's generated IPC ABI tables, and return address
+ * → source line through the program's DWARF (debugger/common/elf). Its trace comes from the trace
+ * store like every trace view's (app/node/trace.ts on this side).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
 import { parseElf, Symbolizer } from '../../debugger/common/elf.js';
-import type { IpcMsgType, IpcRequests, IpcSource } from '../common/ipc-view.js';
+import type { IpcMsgType, IpcRequests } from '../common/ipc-view.js';
 import type { Project } from './project.js';
 
 type H<K extends keyof IpcRequests> = (p: IpcRequests[K]['params']) => Promise<IpcRequests[K]['result']> | IpcRequests[K]['result'];
 export type IpcHandlers = { [K in keyof IpcRequests]: H<K> };
 
-const MAX_CHUNK = 4 << 20;
 
 /** Evaluates one exported literal of a generated ABI module (data only, in an empty context). */
 export function generatedLiteral(src: string, name: string): unknown {
@@ -27,69 +23,9 @@ export function generatedLiteral(src: string, name: string): unknown {
 }
 
 export class IpcViewBackend {
-  private src: IpcSource = { path: '', live: false, generation: 0 };
   private symbolizers = new Map<string, { mtime: number; sym: Symbolizer }>();
 
-  constructor(
-    private readonly emit: (src: IpcSource) => void,
-    private readonly getProject: () => Project | null,
-  ) {}
-
-  get source(): IpcSource {
-    return this.src;
-  }
-
-  /** A Run started recording into `file` (live), or stopped (live false, the file stays readable). */
-  setRecording(file: string, live: boolean): void {
-    const same = this.src.path === file;
-    this.src = { path: file, live, generation: same ? this.src.generation : this.src.generation + 1 };
-    this.emit(this.src);
-  }
-
-  openTrace(file: string): IpcSource {
-    const project = this.getProject();
-    const abs = path.isAbsolute(file) ? file : project ? project.resolve(file) : path.resolve(file);
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(abs);
-    } catch {
-      throw new Error(`no trace file at ${abs}`);
-    }
-    if (!st.isFile()) throw new Error(`${abs} is not a file`);
-    const head = Buffer.alloc(4);
-    const fd = fs.openSync(abs, 'r');
-    try {
-      fs.readSync(fd, head, 0, 4, 0);
-    } finally {
-      fs.closeSync(fd);
-    }
-    if (head.readUInt16LE(0) !== 1) throw new Error(`${abs} is not a LaneOS trace (it must start with a trace_header record; record one with the trace CLI or Run)`);
-    this.src = { path: abs, live: false, generation: this.src.generation + 1 };
-    this.emit(this.src);
-    return this.src;
-  }
-
-  readTrace(generation: number, offset: number, max = MAX_CHUNK): { data: string; offset: number; size: number; live: boolean } {
-    if (generation !== this.src.generation) throw new Error('the trace source changed; start over from ipc.source');
-    if (!this.src.path) return { data: '', offset: 0, size: 0, live: this.src.live };
-    if (!Number.isInteger(offset) || offset < 0) throw new Error('offset must be a non-negative integer');
-    let size = 0;
-    try {
-      size = fs.statSync(this.src.path).size;
-    } catch {
-      return { data: '', offset, size: 0, live: this.src.live };
-    }
-    const n = Math.max(0, Math.min(size - offset, Math.min(max, MAX_CHUNK)));
-    if (!n) return { data: '', offset, size, live: this.src.live };
-    const buf = Buffer.alloc(n);
-    const fd = fs.openSync(this.src.path, 'r');
-    try {
-      fs.readSync(fd, buf, 0, n, offset);
-    } finally {
-      fs.closeSync(fd);
-    }
-    return { data: buf.toString('base64'), offset, size, live: this.src.live };
-  }
+  constructor(private readonly getProject: () => Project | null) {}
 
   abi(): { errors: Record<string, number>; messages: IpcMsgType[]; problems: string[] } {
     const project = this.getProject();
@@ -152,12 +88,6 @@ export class IpcViewBackend {
 
   handlers(): IpcHandlers {
     return {
-      'ipc.source': () => this.src,
-      'ipc.readTrace': ({ generation, offset, max }) => this.readTrace(Number(generation), Number(offset), max === undefined ? MAX_CHUNK : Number(max)),
-      'ipc.openTrace': ({ path: p }) => {
-        if (typeof p !== 'string' || !p.trim()) throw new Error('give the trace file to open');
-        return this.openTrace(p.trim());
-      },
       'ipc.abi': () => this.abi(),
       'ipc.resolve': ({ addr, program }) => this.resolve(Number(addr), String(program ?? '')),
     };

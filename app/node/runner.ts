@@ -27,6 +27,15 @@ export function traceStatus(st: SessionStats, live: boolean): TraceStatus {
   return { live, eventsPerSec: st.eventsPerSec, events: st.events, lost: st.lost + st.transportLost + st.shmLost, corruptFrames: st.corruptFrames };
 }
 
+/**
+ * What the backend reports of a Run's recording, which it does not decode (the renderer's trace
+ * store does, once, and adds the stream's figures): events dropped before the stream (the shared
+ * memory drain) and corrupt serial frames.
+ */
+export function transportStatus(st: SessionStats, live: boolean): TraceStatus {
+  return { live, eventsPerSec: 0, events: 0, lost: st.shmLost, corruptFrames: st.corruptFrames };
+}
+
 type Emit = <K extends keyof Events>(event: K, payload: Events[K]) => void;
 
 /** Lines that mark a build step (compiler/linker/archiver invocations, kbuild-style "CC x"). */
@@ -87,7 +96,7 @@ export class Runner {
     this.trace = null;
     if (!tr) return;
     const st = await tr.stop().catch(() => null);
-    if (st) this.emit('trace.stats', traceStatus(st, false));
+    if (st) this.emit('trace.stats', transportStatus(st, false));
     this.onTrace?.(tr.recording, false);
   }
 
@@ -106,15 +115,12 @@ export class Runner {
    * format at `abs` (already confined by the caller); syscall slices are named from the project's
    * generated ABI modules in `abiDir` when they exist.
    */
-  exportPerfetto(abs: string, abiDir: string): { bytes: number; events: number } {
+  exportPerfetto(abs: string, abiJson: string): { bytes: number; events: number } {
     const tr = this.trace ?? this.lastTrace;
     if (!tr || !fs.existsSync(tr.recording)) throw new Error('no trace recorded yet: press Run (QEMU target) first');
     if (fs.existsSync(abs) && !fs.statSync(abs).isFile()) throw new Error(`${abs} is not a file`);
     let syscallNames: Record<number, string> | undefined;
-    if (fs.existsSync(abiDir) && fs.statSync(abiDir).isDirectory()) {
-      const files = fs.readdirSync(abiDir).filter((f) => f.endsWith('.ts'));
-      syscallNames = Object.assign({}, ...files.map((f) => syscallNamesFromAbi(fs.readFileSync(path.join(abiDir, f), 'utf8')))) as Record<number, string>;
-    }
+    if (fs.existsSync(abiJson) && fs.statSync(abiJson).isFile()) syscallNames = syscallNamesFromAbi(JSON.parse(fs.readFileSync(abiJson, 'utf8')));
     const t = loadTrace(tr.recording);
     const pb = exportPerfetto(t.events, { defs: t.decoder.defs, syscallNames });
     fs.mkdirSync(path.dirname(abs), { recursive: true });
@@ -199,10 +205,10 @@ export class Runner {
     let qc = this.debugRun ? this.debugRun.qemuConfig(c) : c;
     try {
       // record the guest's trace (ivshmem: no VM exit per event) for the live views
-      const tr = prepareRunTrace({ dir: path.join(sessionDir(), `run-${gen}`) }); // private: mkdtemp, 0700
+      const tr = prepareRunTrace({ dir: path.join(sessionDir(), `run-${gen}`), decode: false }); // private: mkdtemp, 0700
       this.trace = this.lastTrace = tr;
       tr.session.on('stats', (st: SessionStats) => {
-        if (this.trace === tr) this.emit('trace.stats', traceStatus(st, true));
+        if (this.trace === tr) this.emit('trace.stats', transportStatus(st, true));
       });
       qc = { ...qc, qemu: { ...qc.qemu, extraArgs: [...qc.qemu.extraArgs, ...this.trace.qemuArgs] } };
     } catch (e) {

@@ -716,9 +716,15 @@ describe('perfetto export: the validator itself', () => {
 });
 
 describe('perfetto export: syscall names from the generated ABI', () => {
-  it('reads the SYSCALLS entries of a generated module', () => {
-    const text = 'export const SYSCALLS = [\n  { num: 0, name: "null", args: [] },\n  { num: 66, name: "ipc_submit", args: [{ type: "u32", name: "lane" }] },\n];';
-    assert.deepEqual(syscallNamesFromAbi(text), { 0: 'null', 66: 'ipc_submit' });
+  it('reads the syscalls of the generated ABI JSON', () => {
+    const json = { abis: { kernel: { syscalls: [{ num: 0, name: 'null', args: [] }] }, ipc: { syscalls: [{ num: 66, name: 'ipc_submit', args: ['lane'] }] } } };
+    assert.deepEqual(syscallNamesFromAbi(json), { 0: 'null', 66: 'ipc_submit' });
+    assert.throws(() => syscallNamesFromAbi({ kernel: [] }), /no "abis" table/);
+    // the real one, as gen.py writes it
+    const real = JSON.parse(execFileSync('python3', ['-c', 'import sys; sys.path.insert(0, "os/abi"); import gen; print(gen.gen_json([gen.load("os/abi/kernel.toml"), gen.load("os/abi/ipc.toml")], None))'], { cwd: ROOT, encoding: 'utf8' })) as unknown;
+    const names = syscallNamesFromAbi(real);
+    assert.equal(names[0], 'null');
+    assert.equal(names[66], 'ipc_submit');
     const d = decodeBuffer(scenario());
     const m = validate(schema, exportPerfetto(d.events, { syscallNames: { 40: 'ipc_call' } }));
     assert.equal(m.slices.filter((s) => s.name === 'sys ipc_call').length, 3);
@@ -946,9 +952,9 @@ describe('perfetto export: a live LaneOS boot running ipc-demo (QEMU, TCG)', { s
       }
       const m = checkReal(t.events, 'live boot');
       assert.ok(m.slices.some((s) => s.track.name === 'span demo'), 'the shell’s span');
-      // the command line: `trace export` names syscalls from the generated ABI (os/build/ts)
-      const abi = join(ROOT, 'os/build/ts');
-      if (existsSync(join(abi, 'kernel.ts'))) {
+      // the command line: `trace export` names syscalls from the generated ABI (os/build/abi.json)
+      const abi = join(ROOT, 'os/build/abi.json');
+      if (existsSync(abi)) {
         const pf = join(dir, 'out.pftrace');
         execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'debugger/node/trace/cli.ts'), 'export', file, '--perfetto', pf, '--abi', abi], { cwd: ROOT });
         const m2 = validate(schema, new Uint8Array(readFileSync(pf)));

@@ -12,6 +12,19 @@ This script turns it into
   --ts-out DIR   DIR/<file>.ts                 the same facts as TypeScript modules for Lanescope,
                                                with struct layouts and DataView decoders
                  DIR/index.ts                  re-exports each module as a namespace
+  --ts-copy STEM=FILE                          one TOML's TypeScript module at an explicit path:
+                                               the checked-in copies the debugger and the
+                                               visualizers import (tests run --check on them)
+  --json-out FILE                              every TOML's facts (constants, errors, enums, struct
+                                               layouts, syscalls, trace event ids) as JSON, for the
+                                               Python tools and for anything that must not import
+                                               TypeScript (os/tools/trace-bench, perfetto export)
+
+layouts.toml (`[abi] kernel_only = true`) describes the memory the host reads from the guest:
+structs may give the kernel's own tag (`c_name`), the kernel symbol the host reads them through
+(`symbol`), fields a third element { volatile = true } or { c = "uint8_t *" } (the C type of an
+8-byte field), and a field may be another struct of the same file or an array of them. Its C
+header is not part of <lanes/abi.h>: only the kernel includes it.
 
 Output is deterministic (sorted inputs, no timestamps) and files are only rewritten when their
 content changes, so make does not rebuild needlessly. Python 3.11+ standard library only.
@@ -57,24 +70,32 @@ class AbiError(Exception):
 @dataclass
 class TypeInfo:
     spec: str          # as written in the TOML
-    base: str          # scalar name, or "char"
+    base: str          # scalar name, "char", or a struct name of the same file
     count: int | None  # array length, None for a scalar
     size: int
     align: int
+    struct: "Struct | None" = None   # the element type when base names a struct
 
 
-def parse_type(spec: str, where: str) -> TypeInfo:
-    m = ARRAY_RE.match(spec)
+def parse_type(spec: str, where: str, structs: "dict[str, Struct] | None" = None) -> TypeInfo:
+    structs = structs or {}
+    m = ARRAY_RE.match(spec) or re.match(r"^([a-z_][a-z0-9_]*)\[(\d+)\]$", spec)
     if m:
         base, n = m.group(1), int(m.group(2))
         if n <= 0:
             raise AbiError(f"{where}: array length must be positive in '{spec}'")
         if base == "char":
             return TypeInfo(spec, "char", n, n, 1)
+        if base in structs:
+            st = structs[base]
+            return TypeInfo(spec, base, n, st.size * n, st.align, st)
         if base not in SCALARS:
             raise AbiError(f"{where}: unknown element type '{base}' in '{spec}'")
         sz = SCALARS[base][0]
         return TypeInfo(spec, base, n, sz * n, sz)
+    if spec in structs:
+        st = structs[spec]
+        return TypeInfo(spec, spec, None, st.size, st.align, st)
     if spec not in SCALARS:
         raise AbiError(f"{where}: unknown type '{spec}' (known: {', '.join(SCALARS)}, char[N], T[N])")
     sz = SCALARS[spec][0]
@@ -104,6 +125,9 @@ class Field:
     name: str
     type: TypeInfo
     offset: int
+    volatile: bool = False     # C only: the field is shared with another agent (the host, a CPU)
+    ctype: str | None = None   # C only: the kernel's type for this 8-byte field ("uint8_t *")
+    doc: str = ""
 
 
 @dataclass
@@ -113,6 +137,12 @@ class Struct:
     fields: list[Field]
     size: int
     align: int
+    c_name: str | None = None  # the C tag when it is not lane_<name> (a kernel structure)
+    symbol: str | None = None  # the kernel symbol the host reads it through (gdb, flight recorder)
+
+    @property
+    def c_tag(self) -> str:
+        return self.c_name or f"lane_{self.name}"
 
 
 @dataclass
@@ -129,6 +159,7 @@ class Abi:
     source: str                   # path relative to the repository's os/ dir, for comments
     name: str = "lanes"
     version: tuple[int, int] = (0, 0)
+    kernel_only: bool = False     # not part of <lanes/abi.h>: the kernel includes it itself
     consts: list[Named] = field(default_factory=list)
     errors: list[Named] = field(default_factory=list)
     rights: list[Named] = field(default_factory=list)
@@ -163,17 +194,23 @@ def check_ident(name, where: str) -> str:
     return name
 
 
-def layout(name: str, raw_fields, where: str) -> Struct:
+def layout(name: str, raw_fields, where: str, structs: "dict[str, Struct] | None" = None) -> Struct:
     fields: list[Field] = []
     off = 0
     align = 1
     seen = set()
     for i, f in enumerate(raw_fields):
         fw = f"{where}.fields[{i}]"
-        if not (isinstance(f, list) and len(f) == 2):
-            raise AbiError(f"{fw}: a field is [type, name]")
-        t = parse_type(f[0], fw)
+        if not (isinstance(f, list) and len(f) in (2, 3)):
+            raise AbiError(f"{fw}: a field is [type, name] or [type, name, {{ options }}]")
+        opts = f[2] if len(f) == 3 else {}
+        if not isinstance(opts, dict) or set(opts) - {"volatile", "c", "doc"}:
+            raise AbiError(f"{fw}: field options are {{ volatile = true, c = \"C type\", doc = \"...\" }}, got {opts!r}")
+        t = parse_type(f[0], fw, structs)
         fname = check_ident(f[1], fw)
+        ctype = opts.get("c")
+        if ctype is not None and (not isinstance(ctype, str) or t.size != 8 or t.count is not None or t.struct):
+            raise AbiError(f"{fw}: a C type override ({ctype!r}) is for an 8-byte scalar field (a kernel pointer)")
         if fname in seen:
             raise AbiError(f"{fw}: duplicate field '{fname}'")
         seen.add(fname)
@@ -182,7 +219,7 @@ def layout(name: str, raw_fields, where: str) -> Struct:
             raise AbiError(
                 f"{fw}: field '{fname}' would need {pad} byte(s) of implicit padding at offset {off}; "
                 "add an explicit reserved field so no kernel bytes can leak through padding")
-        fields.append(Field(fname, t, off))
+        fields.append(Field(fname, t, off, bool(opts.get("volatile", False)), ctype, str(opts.get("doc", ""))))
         off += t.size
         align = max(align, t.align)
     if not fields:
@@ -204,6 +241,7 @@ def load(path: str) -> Abi:
     meta = data.get("abi", {})
     abi.name = meta.get("name", "lanes")
     abi.version = (int(meta.get("version_major", 0)), int(meta.get("version_minor", 0)))
+    abi.kernel_only = bool(meta.get("kernel_only", False))
 
     known = {"abi", "const", "error", "right", "objtype", "enum", "struct", "syscall"}
     for k in data:
@@ -241,8 +279,11 @@ def load(path: str) -> Abi:
     for i, s in enumerate(data.get("struct", [])):
         w = f"{path}: struct[{i}]"
         name = check_ident(need(s, "name", w), w)
-        st = layout(name, need(s, "fields", w), f"{w} ({name})")
+        st = layout(name, need(s, "fields", w), f"{w} ({name})", {x.name: x for x in abi.structs})
         st.doc = s.get("doc", "")
+        for k in ("c_name", "symbol"):
+            if k in s:
+                setattr(st, k, check_ident(s[k], f"{w}.{k}"))
         abi.structs.append(st)
 
     for i, s in enumerate(data.get("syscall", [])):
@@ -397,20 +438,32 @@ def gen_c_header(abi: Abi) -> str:
     if abi.structs:
         o.append("/* ---- Structures (natural alignment, little endian; layout checked below) ---- */\n\n")
     for st in abi.structs:
-        o.append(c_comment(st.doc))
-        o.append(f"struct lane_{st.name} {{\n")
+        tag = st.c_tag
+        doc = st.doc + (f"\nThe host reads it through the kernel symbol `{st.symbol}`." if st.symbol else "")
+        o.append(c_comment(doc))
+        o.append(f"struct {tag} {{\n")
         for f in st.fields:
             t = f.type
-            ctype = "char" if t.base == "char" else SCALARS[t.base][1]
+            if f.ctype:
+                ctype = f.ctype
+            elif t.struct:
+                ctype = f"struct {t.struct.c_tag}"
+            else:
+                ctype = "char" if t.base == "char" else SCALARS[t.base][1]
+            if f.volatile:
+                ctype = "volatile " + ctype
             arr = f"[{t.count}]" if t.count is not None else ""
             note = f" /* {t.spec} */" if t.spec in ("uptr", "handle", "usize") else ""
-            o.append(f"    {ctype} {f.name}{arr};{note}\n")
+            if f.doc:
+                note = " /* " + f.doc.replace("*/", "* /") + " */"
+            sep = "" if ctype.endswith("*") else " "
+            o.append(f"    {ctype}{sep}{f.name}{arr};{note}\n")
         o.append("};\n")
-        o.append(f"_Static_assert(sizeof(struct lane_{st.name}) == {st.size}, \"lane_{st.name} size\");\n")
-        o.append(f"_Static_assert(_Alignof(struct lane_{st.name}) == {st.align}, \"lane_{st.name} alignment\");\n")
+        o.append(f"_Static_assert(sizeof(struct {tag}) == {st.size}, \"{tag} size\");\n")
+        o.append(f"_Static_assert(_Alignof(struct {tag}) == {st.align}, \"{tag} alignment\");\n")
         for f in st.fields:
-            o.append(f"_Static_assert(offsetof(struct lane_{st.name}, {f.name}) == {f.offset}, "
-                     f"\"lane_{st.name}.{f.name} offset\");\n")
+            o.append(f"_Static_assert(offsetof(struct {tag}, {f.name}) == {f.offset}, "
+                     f"\"{tag}.{f.name} offset\");\n")
         o.append("\n")
 
     if abi.syscalls:
@@ -460,7 +513,8 @@ def gen_c_user(abis: list[Abi]) -> str:
     o.append("#ifndef LANES_ABI_SYSCALLS_USER_H\n#define LANES_ABI_SYSCALLS_USER_H\n\n")
     o.append("#include <stdint.h>\n")
     for a in abis:
-        o.append(f"#include <lanes/abi/{a.stem}.h>\n")
+        if not a.kernel_only:
+            o.append(f"#include <lanes/abi/{a.stem}.h>\n")
     o.append("\n#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11\n"
              "#define LANES_UPTR_ARG(n) __attribute__((access(none, n)))\n"
              "#else\n#define LANES_UPTR_ARG(n)\n#endif\n\n")
@@ -511,7 +565,8 @@ def gen_c_all(abis: list[Abi]) -> str:
     o = ["/* Generated by os/abi/gen.py. Do not edit. Includes every LaneOS ABI header. */\n",
          "#ifndef LANES_ABI_H\n#define LANES_ABI_H\n\n"]
     for a in abis:
-        o.append(f"#include <lanes/abi/{a.stem}.h>\n")
+        if not a.kernel_only:       # layouts.h: the kernel includes it where it needs it
+            o.append(f"#include <lanes/abi/{a.stem}.h>\n")
     o.append("\n#endif /* LANES_ABI_H */\n")
     return "".join(o)
 
@@ -640,7 +695,9 @@ def gen_ts(abi: Abi) -> str:
     o.append("export interface FieldLayout {\n  readonly name: string;\n  readonly type: string;\n"
              "  readonly offset: number;\n  readonly size: number;\n}\n")
     o.append("export interface StructLayout {\n  readonly name: string;\n  readonly doc: string;\n"
-             "  readonly size: number;\n  readonly align: number;\n  readonly fields: readonly FieldLayout[];\n}\n\n")
+             "  readonly size: number;\n  readonly align: number;\n  readonly fields: readonly FieldLayout[];\n"
+             "  /** the kernel symbol the host reads it through (layouts.toml), if any */\n"
+             "  readonly symbol?: string;\n}\n\n")
     o.append("/** Reads a NUL-padded byte string (Latin-1 / ASCII). */\n")
     o.append("function readCString(view: DataView, offset: number, len: number): string {\n")
     o.append("  let s = \"\";\n  for (let i = 0; i < len; i++) {\n    const b = view.getUint8(offset + i);\n")
@@ -668,17 +725,28 @@ def gen_ts(abi: Abi) -> str:
             t = f.type
             if t.base == "char":
                 ty = "string"
+            elif t.struct:
+                ty = camel(t.struct.name) + ("[]" if t.count is not None else "")
             elif t.count is not None:
                 ty = f"{SCALARS[t.base][2]}[]"
             else:
                 ty = SCALARS[t.base][2]
-            o.append(f"  {f.name}: {ty}; // {t.spec}\n")
+            o.append(f"  {f.name}: {ty}; // {t.spec}" + (f": {f.doc}" if f.doc else "") + "\n")
         o.append("}\n")
         o.append(f"export const {lname}: StructLayout = {{\n  name: {ts_str(st.name)},\n  doc: {ts_str(st.doc)},\n")
-        o.append(f"  size: {st.size},\n  align: {st.align},\n  fields: [\n")
+        o.append(f"  size: {st.size},\n  align: {st.align},\n")
+        if st.symbol:
+            o.append(f"  symbol: {ts_str(st.symbol)},\n")
+        o.append("  fields: [\n")
         for f in st.fields:
             o.append(f"    {{ name: {ts_str(f.name)}, type: {ts_str(f.type.spec)}, offset: {f.offset}, size: {f.type.size} }},\n")
         o.append("  ],\n};\n")
+        o.append(f"/** Byte offset of each field of struct {st.c_tag}; its keys are the field names (as C and gdb spell them). */\n")
+        o.append(f"export const {cname}Offsets = {{\n")
+        for f in st.fields:
+            o.append(f"  {f.name}: {f.offset},\n")
+        o.append("} as const;\n")
+        o.append(f"export type {cname}Field = keyof typeof {cname}Offsets;\n")
         o.append(f"export function decode{cname}(view: DataView, offset: number): {cname} {{\n")
         o.append(f"  if (offset < 0 || offset + {st.size} > view.byteLength) {{\n")
         o.append(f"    throw new RangeError(`lane_{st.name} needs {st.size} bytes at offset ${{offset}}, view has ${{view.byteLength}}`);\n  }}\n")
@@ -688,6 +756,11 @@ def gen_ts(abi: Abi) -> str:
             off = f"offset + {f.offset}"
             if t.base == "char":
                 expr = f"readCString(view, {off}, {t.count})"
+            elif t.struct and t.count is not None:
+                expr = (f"Array.from({{ length: {t.count} }}, (_, i) => "
+                        f"decode{camel(t.struct.name)}(view, {off} + i * {t.struct.size}))")
+            elif t.struct:
+                expr = f"decode{camel(t.struct.name)}(view, {off})"
             elif t.count is not None:
                 esz = SCALARS[t.base][0]
                 expr = f"Array.from({{ length: {t.count} }}, (_, i) => {rd(t.base, f'{off} + i * {esz}')})"
@@ -704,6 +777,39 @@ def gen_ts_index(abis: list[Abi]) -> str:
     for a in abis:
         o.append(f"export * as {camel(a.stem, False)} from \"./{a.stem}.js\";\n")
     return "".join(o)
+
+
+# ------------------------------------------------------------------------------------------------
+# JSON output (the Python tools, and host code that must not import TypeScript)
+
+
+def gen_json(abis: list[Abi], trace) -> str:
+    import json
+
+    def struct(st: Struct) -> dict:
+        d = {"size": st.size, "align": st.align, "c_tag": st.c_tag, "doc": st.doc, "fields": [
+            {"name": f.name, "type": f.type.spec, "offset": f.offset, "size": f.type.size,
+             **({"count": f.type.count} if f.type.count is not None else {}),
+             **({"struct": f.type.struct.name} if f.type.struct else {})} for f in st.fields]}
+        if st.symbol:
+            d["symbol"] = st.symbol
+        return d
+
+    out: dict = {"generator": "os/abi/gen.py", "abis": {}}
+    for a in abis:
+        out["abis"][a.stem] = {
+            "source": a.source,
+            "consts": {c.name.upper(): c.value for c in a.consts},
+            "errors": {e.name.upper(): e.value for e in a.errors},
+            "enums": {e.name: {n.upper(): v for n, v in e.values} for e in a.enums},
+            "structs": {st.name: struct(st) for st in a.structs},
+            "syscalls": [{"num": sc.num, "name": sc.name, "args": [n for _, n in sc.args]}
+                         for sc in sorted(a.syscalls, key=lambda x: x.num)],
+        }
+    if trace is not None:
+        out["trace"] = {"source": "os/abi/trace.toml", "magic": trace.magic, "version": trace.version,
+                        "classes": dict(trace.classes), "events": {e.name: e.id for e in trace.events}}
+    return json.dumps(out, indent=1, sort_keys=True) + "\n"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -733,10 +839,19 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--abi-dir", default=here, help="directory holding the *.toml files (default: next to this script)")
     ap.add_argument("--c-out", help="write DIR/lanes/abi.h and DIR/lanes/abi/*.h")
     ap.add_argument("--ts-out", help="write DIR/*.ts")
+    ap.add_argument("--ts-copy", action="append", default=[], metavar="STEM=FILE",
+                    help="also write STEM.toml's TypeScript module to FILE (a checked-in copy); repeatable")
+    ap.add_argument("--json-out", metavar="FILE", help="write every TOML's facts as JSON (the Python tools read it)")
     ap.add_argument("--check", action="store_true", help="write nothing; exit 1 if any output is out of date")
     args = ap.parse_args(argv)
-    if not args.c_out and not args.ts_out:
-        ap.error("nothing to do: give --c-out DIR and/or --ts-out DIR")
+    if not args.c_out and not args.ts_out and not args.ts_copy and not args.json_out:
+        ap.error("nothing to do: give --c-out DIR, --ts-out DIR, --ts-copy STEM=FILE and/or --json-out FILE")
+    copies: list[tuple[str, str]] = []
+    for c in args.ts_copy:
+        stem, sep, file = c.partition("=")
+        if not sep or not stem or not file:
+            ap.error(f"--ts-copy wants STEM=FILE (e.g. layouts=debugger/common/trace/layouts.gen.ts), got {c!r}")
+        copies.append((stem, file))
 
     # trace.toml (the trace event schema) has its own generator, os/abi/gentrace.py, called below.
     # messages.toml (IPC message types) likewise has os/abi/genmsg.py.
@@ -767,6 +882,28 @@ def main(argv: list[str]) -> int:
         return 1
 
     stale = False
+    by_stem = {a.stem: a for a in abis}
+    for stem, file in copies:
+        if stem not in by_stem:
+            print(f"gen.py: error: --ts-copy {stem}={file}: no {stem}.toml in {args.abi_dir} "
+                  f"(known: {', '.join(sorted(by_stem))})", file=sys.stderr)
+            return 1
+        text = gen_ts(by_stem[stem])
+        nl = text.index("\n") + 1      # after the "Generated by" line: how to regenerate a checked-in copy
+        text = (text[:nl] + f"// Checked-in copy: python3 os/abi/gen.py --ts-copy {stem}=<this file> "
+                "(tests run it with --check)\n" + text[nl:])
+        stale |= write_if_changed(file, text, args.check)
+    if args.json_out:
+        import gentrace  # os/abi/gentrace.py: the event ids for the JSON
+        tp = os.path.join(args.abi_dir, "trace.toml")
+        try:
+            trace = gentrace.load(tp) if os.path.exists(tp) else None
+        except gentrace.TraceError as e:
+            print(f"gen.py: error: {e}", file=sys.stderr)
+            return 1
+        stale |= write_if_changed(args.json_out, gen_json(abis, trace), args.check)
+    if not args.c_out and not args.ts_out:
+        return 1 if (args.check and stale) else 0
     if args.c_out:
         base = os.path.join(args.c_out, "lanes")
         for a in abis:

@@ -8,6 +8,8 @@
  * Ids (event ids, stream ids, tags) may be numbers or bigints; numbers are used when they fit.
  */
 
+import { Errors as IpcErrors, ERRORS as IPC_ERRORS } from './ipc-abi.gen.js';
+
 export type Id = number | bigint;
 
 export interface ProcessEvent {
@@ -133,24 +135,25 @@ export function unpackActions(packed: number | bigint, n: number): number[] {
 }
 
 /**
- * Result codes the view styles specially. The IPC ABI (os/abi/ipc.toml) defines the real values;
- * the app passes them in (IpcModelOptions.results). These defaults are placeholders until then.
+ * Result codes the view styles specially, from the IPC ABI (os/abi/ipc.toml, generated into the
+ * checked-in ipc-abi.gen.ts). The app may pass the project's own table (IpcModelOptions.results,
+ * resultCodesFrom in adapt.ts) for an OS whose ABI differs from the one this view was built with.
  */
 export interface ResultCodes {
   ok: number;
   cancelled: number;
   endOfLane: number;
   mismatch: number;
-  /** name of any result code, e.g. -5 → 'END_OF_LANE' */
+  /** name of any result code, e.g. -65 → 'END_OF_LANE' */
   names: Record<number, string>;
 }
 
 export const DEFAULT_RESULTS: ResultCodes = {
   ok: 0,
-  cancelled: -64,
-  endOfLane: -65,
-  mismatch: -66,
-  names: { 0: 'OK', [-64]: 'CANCELLED', [-65]: 'END_OF_LANE', [-66]: 'TRANSMISSION_MISMATCH' },
+  cancelled: IpcErrors.CANCELLED,
+  endOfLane: IpcErrors.END_OF_LANE,
+  mismatch: IpcErrors.TRANSMISSION_MISMATCH,
+  names: Object.fromEntries([[0, 'OK'], ...IPC_ERRORS.map((e) => [Number(e.value), e.name])]) as Record<number, string>,
 };
 
 /**

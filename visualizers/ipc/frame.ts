@@ -13,7 +13,11 @@
  *                                 error; still pending = open end)
  *       collapsed conversations  one band per collapsed conversation instead of its arrows
  */
+import { LevelCache, binsFor, lodLevel } from '../common/lod.js';
+import type { Viewport } from '../common/time.js';
 import { MsgFlag, OpEnd, convHue, type IpcModel } from './model.js';
+
+export type { Viewport };
 
 export interface Row {
   kind: 'process' | 'thread';
@@ -71,14 +75,6 @@ export interface ViewState {
 
 export function defaultState(): ViewState {
   return { expanded: new Set(), collapsed: new Set(), filter: {}, selected: -1, rowHeight: 36, top: 28 };
-}
-
-export interface Viewport {
-  t0: number;
-  t1: number;
-  width: number;
-  /** x of t0 (room for row labels) */
-  x0: number;
 }
 
 export function layout(model: IpcModel, st: ViewState): Layout {
@@ -192,34 +188,23 @@ interface Level {
   folds: Map<number, { a: number; b: number; yMin: number; yMax: number; n: number }>;
 }
 
+/** The IPC view's levels (visualizers/common/lod.ts: power-of-two bins, a per-data cache). */
 export class LodCache {
-  private key = '';
-  private levels = new Map<number, Level>();
+  private cache = new LevelCache<Level>(6);
   /** levels built so far (for tests and the benchmark) */
-  builds = 0;
+  get builds(): number {
+    return this.cache.builds;
+  }
   /** most bins per level (more: the frame falls back to the direct pass) */
   maxBins = 1 << 17;
 
   level(model: IpcModel, lay: Layout, st: ViewState, nsPerPx: number, cmask: Uint8Array, folds: Int32Array): Level | undefined {
-    const L = Math.max(0, Math.floor(Math.log2(Math.max(1, nsPerPx))));
-    const binNs = 2 ** L;
-    const origin = Math.floor(model.firstNs / binNs) * binNs;
-    const nBins = Math.ceil((model.lastNs - origin) / binNs) + 1;
+    const { level: L, binNs } = lodLevel(nsPerPx);
+    const { origin, nBins } = binsFor(model.firstNs, model.lastNs, binNs);
     if (!(nBins > 0) || nBins > this.maxBins || nBins * lay.rows.length > 1 << 24) return undefined;
     const f = st.filter;
     const key = `${model.version}|${model.msgCount}|${model.opCount}|${lay.rows.map((r) => r.pid + ':' + r.tid).join(',')}|${f.lane ?? ''}|${f.conversation ?? ''}|${[...st.collapsed].join(',')}`;
-    if (key !== this.key) {
-      this.key = key;
-      this.levels.clear();
-    }
-    let lv = this.levels.get(L);
-    if (!lv) {
-      lv = buildLevel(model, lay, binNs, origin, nBins, cmask, folds);
-      this.builds++;
-      if (this.levels.size >= 6) this.levels.delete(this.levels.keys().next().value!);
-      this.levels.set(L, lv);
-    }
-    return lv;
+    return this.cache.get(key, L, () => buildLevel(model, lay, binNs, origin, nBins, cmask, folds));
   }
 }
 

@@ -871,11 +871,4 @@ export function fmtBytes(n: number): string {
   return `${+(n / 1048576).toFixed(1)} MiB`;
 }
 
-export function fmtNs(ns: number): string {
-  if (ns !== ns) return '–';
-  const a = Math.abs(ns);
-  if (a < 1e3) return `${ns.toFixed(0)} ns`;
-  if (a < 1e6) return `${+(ns / 1e3).toFixed(2)} µs`;
-  if (a < 1e9) return `${+(ns / 1e6).toFixed(3)} ms`;
-  return `${+(ns / 1e9).toFixed(4)} s`;
-}
+export { fmtNs } from '../common/time.js';

@@ -3,9 +3,10 @@
  * does); this only turns buffers into pixels: time axis (d3 scale ticks), lifelines, pending
  * spans, arrows or level-of-detail columns, folded conversations, end marks.
  */
-import { scaleLinear } from 'd3';
+import { paintTimeAxis } from '../common/axis.js';
+import { nsToX } from '../common/time.js';
 import { ARROW, AF, COLUMN, FOLD, MARK, SPAN, type Frame, type Layout, type Viewport } from './frame.js';
-import { MsgFlag, OpEnd, fmtNs, type IpcModel } from './model.js';
+import { MsgFlag, OpEnd, type IpcModel } from './model.js';
 
 export interface Theme {
   bg: string;
@@ -55,19 +56,8 @@ export function paint(ctx: CanvasRenderingContext2D, model: IpcModel, lay: Layou
     ctx.stroke();
   });
   // time axis
-  const x = scaleLinear().domain([t0, t1]).range([x0, x0 + width]);
-  ctx.fillStyle = th.dim;
-  ctx.strokeStyle = th.grid;
-  ctx.lineWidth = 1;
-  ctx.textAlign = 'center';
-  for (const t of x.ticks(Math.max(2, Math.floor(width / 110)))) {
-    const px = Math.round(x(t)) + 0.5;
-    ctx.beginPath();
-    ctx.moveTo(px, 18);
-    ctx.lineTo(px, cssH);
-    ctx.stroke();
-    ctx.fillText(fmtNs(t), px, 9);
-  }
+  paintTimeAxis(ctx, vp, th, cssH, 18);
+  const x = (ns: number) => nsToX(vp, ns);
   ctx.save();
   ctx.beginPath();
   ctx.rect(x0, 18, width, cssH - 18);

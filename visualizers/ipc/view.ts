@@ -11,7 +11,8 @@
  * Click a lifeline's label: its threads as sub-rows. Keys (canvas focused): ←/→ previous/next in conversation, ↑/↓ previous/next on lane,
  * f follow, Home fit, Enter open the submitting source line, / search.
  */
-import { select, zoom, zoomIdentity, type D3ZoomEvent } from 'd3';
+import { select } from 'd3';
+import { attachTimeZoom, createCanvasHost, fitRange } from '../common/index.js';
 import { LodCache, computeFrame, defaultState, hitTest, layout, newFrame, type Frame, type Layout, type ViewState, type Viewport } from './frame.js';
 import { fmtBytes, fmtNs, type IpcModel, type MessageDetail, type SideDetail } from './model.js';
 import { THEMES, hueColor, paint } from './render.js';
@@ -124,7 +125,6 @@ export function createIpcView(host: HTMLElement, model: IpcModel, hooks: IpcView
   const main = root.append('div').attr('class', 'ipcv-main');
   const tree = main.append('div').attr('class', 'ipcv-tree').attr('role', 'tree').attr('aria-label', 'Conversations');
   const wrap = main.append('div').attr('class', 'ipcv-canvas-wrap');
-  const canvas = wrap.append('canvas').attr('tabindex', '0').attr('aria-label', 'IPC lanes').node()!;
   const detail = main.append('div').attr('class', 'ipcv-detail').attr('data-testid', 'ipc-detail');
   detail.append('div').style('color', 'var(--ipcv-dim)').text('Select a message (click an arrow) to see its details. ←/→ step in the conversation, ↑/↓ on the lane.');
 
@@ -136,10 +136,6 @@ export function createIpcView(host: HTMLElement, model: IpcModel, hooks: IpcView
   let layKey = '';
   const fr: Frame = newFrame();
   const lod = new LodCache();
-  let dirty = true;
-  let raf = 0;
-  let cssW = 0;
-  let cssH = 0;
   let hits: number[] = [];
   let hitPos = -1;
   let statusText = '';
@@ -156,56 +152,36 @@ export function createIpcView(host: HTMLElement, model: IpcModel, hooks: IpcView
     layVersion = model.version;
   };
 
-  const resize = () => {
-    const r = wrap.node()!.getBoundingClientRect();
-    cssW = Math.max(1, Math.floor(r.width));
-    cssH = Math.max(1, Math.floor(r.height));
-    const dpr = window.devicePixelRatio || 1;
-    canvas.width = Math.floor(cssW * dpr);
-    canvas.height = Math.floor(cssH * dpr);
-    canvas.style.width = `${cssW}px`;
-    canvas.style.height = `${cssH}px`;
-    vp = { ...vp, width: Math.max(1, cssW - X0 - 8) };
-    dirty = true;
-    schedule();
-  };
-
-  const renderNow = (): number => {
-    const t = performance.now();
-    ensureLayout();
-    if (follow && model.lastNs === model.lastNs) {
-      const span = vp.t1 - vp.t0 > 1 ? vp.t1 - vp.t0 : Math.max(1e6, model.lastNs - model.firstNs);
-      const end = model.lastNs + span * 0.03;
-      vp = { ...vp, t0: end - span, t1: end };
-    }
-    state.highlight = hits.length ? new Set(hits) : undefined;
-    computeFrame(model, lay, state, vp, fr, { lod });
-    const ctx = canvas.getContext('2d')!;
-    const dpr = window.devicePixelRatio || 1;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    paint(ctx, model, lay, vp, fr, th, cssW, cssH, { labels: fr.detailed && fr.arrows.n < vp.width / 8, nowNs: model.lastNs });
-    const ms = performance.now() - t;
-    stats.frames++;
-    stats.lastMs = ms;
-    stats.times.push(ms);
-    if (stats.times.length > 2000) stats.times.splice(0, 1000);
-    updateStatus();
-    if (treeVersion !== model.version && (model.msgCount !== lastMsgCount || treeVersion < 0)) renderTree();
-    dirty = false;
-    return ms;
-  };
-
-  function schedule(): void {
-    if (raf || typeof requestAnimationFrame === 'undefined') return;
-    raf = requestAnimationFrame(() => {
-      raf = 0;
-      if (dirty) renderNow();
-    });
-  }
-  const invalidate = () => {
-    dirty = true;
-    schedule();
-  };
+  // the canvas (visualizers/common/canvas-host.ts): device pixel ratio, one repaint per frame
+  const canvasHost = createCanvasHost(wrap.node()!, {
+    attrs: { tabindex: '0', 'aria-label': 'IPC lanes' },
+    resized: (cssW) => {
+      vp = { ...vp, width: Math.max(1, cssW - X0 - 8) };
+    },
+    paint: (ctx, cssW, cssH) => {
+      const t = performance.now();
+      ensureLayout();
+      if (follow && model.lastNs === model.lastNs) {
+        const span = vp.t1 - vp.t0 > 1 ? vp.t1 - vp.t0 : Math.max(1e6, model.lastNs - model.firstNs);
+        const end = model.lastNs + span * 0.03;
+        vp = { ...vp, t0: end - span, t1: end };
+      }
+      state.highlight = hits.length ? new Set(hits) : undefined;
+      computeFrame(model, lay, state, vp, fr, { lod });
+      paint(ctx, model, lay, vp, fr, th, cssW, cssH, { labels: fr.detailed && fr.arrows.n < vp.width / 8, nowNs: model.lastNs });
+      const ms = performance.now() - t;
+      stats.frames++;
+      stats.lastMs = ms;
+      stats.times.push(ms);
+      if (stats.times.length > 2000) stats.times.splice(0, 1000);
+      updateStatus();
+      if (treeVersion !== model.version && (model.msgCount !== lastMsgCount || treeVersion < 0)) renderTree();
+    },
+  });
+  const canvas = canvasHost.canvas;
+  const renderNow = (): number => canvasHost.renderNow();
+  const invalidate = () => canvasHost.invalidate();
+  const resize = () => canvasHost.resize();
 
   const updateStatus = () => {
     status.text(`${statusText ? statusText + ' · ' : ''}${model.msgCount.toLocaleString()} messages · ${model.opCount.toLocaleString()} ops · ${model.convs.length.toLocaleString()} conversations · ${fr.visible.toLocaleString()} in view${fr.detailed ? '' : ' (aggregated)'} · ${fmtNs(vp.t1 - vp.t0)} wide`);
@@ -458,8 +434,8 @@ export function createIpcView(host: HTMLElement, model: IpcModel, hooks: IpcView
   }
   function fit(): void {
     if (model.firstNs === model.firstNs) {
-      const pad = Math.max(1000, (model.lastNs - model.firstNs) * 0.02);
-      setViewport(model.firstNs - pad, model.lastNs + pad);
+      const f = fitRange(vp, model.firstNs, model.lastNs);
+      setViewport(f.t0, f.t1);
     }
   }
   function setFollow(on: boolean): void {
@@ -468,36 +444,15 @@ export function createIpcView(host: HTMLElement, model: IpcModel, hooks: IpcView
     invalidate();
   }
 
-  // ---- interaction: d3-zoom drives horizontal zoom and pan (deltas applied to the time window)
-  let last = zoomIdentity;
-  const z = zoom<HTMLCanvasElement, unknown>()
-    .scaleExtent([1e-9, 1e12])
-    .filter((e: Event) => !(e as MouseEvent).button && e.type !== 'dblclick')
-    .on('zoom', (e: D3ZoomEvent<HTMLCanvasElement, unknown>) => {
-      const t = e.transform;
-      const kr = t.k / last.k;
-      const span = vp.t1 - vp.t0;
-      const pxNs = span / vp.width;
-      if (kr !== 1) {
-        const src = e.sourceEvent as MouseEvent | undefined;
-        const px = src ? Math.max(0, (src.offsetX ?? vp.x0) - vp.x0) : vp.width / 2;
-        const at = vp.t0 + px * pxNs;
-        const ns = span / kr;
-        if (ns > 50) {
-          vp = { ...vp, t0: at - (px / vp.width) * ns, t1: at + (1 - px / vp.width) * ns };
-          if (follow && kr > 1) setFollow(false);
-        }
-      } else {
-        const dx = t.x - last.x;
-        if (dx) {
-          vp = { ...vp, t0: vp.t0 - dx * pxNs, t1: vp.t1 - dx * pxNs };
-          if (follow) setFollow(false);
-        }
-      }
-      last = t;
+  // ---- interaction: wheel zoom and drag pan of the time window (visualizers/common/zoom.ts)
+  attachTimeZoom(canvas, {
+    viewport: () => vp,
+    setViewport: (next, how) => {
+      vp = next;
+      if (follow && how !== 'zoom-out') setFollow(false);
       invalidate();
-    });
-  select(canvas).call(z).on('dblclick.zoom', null);
+    },
+  });
   canvas.addEventListener('click', (e) => {
     if (e.offsetX < X0) {
       // a lifeline's label: show / hide its threads as sub-rows
@@ -578,8 +533,6 @@ export function createIpcView(host: HTMLElement, model: IpcModel, hooks: IpcView
       showDetail(state.selected, selOp);
     }
   });
-  const ro = typeof ResizeObserver !== 'undefined' ? new ResizeObserver(() => resize()) : undefined;
-  ro?.observe(wrap.node()!);
   resize();
   if (model.firstNs === model.firstNs) fit();
 
@@ -610,8 +563,7 @@ export function createIpcView(host: HTMLElement, model: IpcModel, hooks: IpcView
     stats,
     dispose() {
       unsub();
-      ro?.disconnect();
-      if (raf) cancelAnimationFrame(raf);
+      canvasHost.dispose();
       root.remove();
     },
   };

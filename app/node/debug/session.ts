@@ -27,6 +27,7 @@ import { miList, miStr, miTuple, type MiTuple } from '../../../debugger/common/m
 import { printable } from '../../../debugger/common/rsp.js';
 import { parseElf, Symbolizer, PT_LOAD } from '../../../debugger/common/elf.js';
 import { elfFdes, unwind, type Fde } from '../../../debugger/common/unwind.js';
+import { TraceRingLayout, type TraceRingField } from '../../../debugger/common/trace/layouts.gen.js';
 import {
   describeStop,
   interestingRegisters,
@@ -514,7 +515,7 @@ export class DebugSession {
 
   /**
    * A trace record from the kernel's per-CPU ring: the one with event id `id` (its CPU is id >> 48),
-   * or the newest one written on `cpu` (id = cpu << 48 | seq - 1). A record still being written
+   * or the newest one written on `cpu` (trace_rings[cpu].next_id - 1). A record still being written
    * (reserved, not yet committed: the target stopped between the two) counts: the search goes up to
    * pend_head.
    */
@@ -531,12 +532,14 @@ export class DebugSession {
     } else if (!Number.isInteger(cpuArg) || cpuArg! < 0 || cpuArg! >= 64) throw new Error('give an event id or a CPU (0..63)');
     const cpu = id !== undefined ? Number(id >> 48n) : cpuArg!;
     return this.serial(async () => {
-      const ring = `trace_rings[${cpu}]`;
-      const num = async (e: string) => BigInt.asUintN(64, BigInt(await gdb.evaluate(`(unsigned long)${ring}.${e}`)));
+      // struct trace_ring by its generated field names (os/abi/layouts.toml): a field the kernel
+      // renames fails the typecheck here, and kernel-layout.test.ts checks them against DWARF
+      const ring = `${TraceRingLayout.symbol!}[${cpu}]`;
+      const num = async (f: TraceRingField) => BigInt.asUintN(64, BigInt(await gdb.evaluate(`(unsigned long)${ring}.${f}`)));
       if (id === undefined) {
-        const seq = await num('seq');
-        if (!seq) throw new Error(`CPU ${cpu} has recorded nothing`);
-        id = (BigInt(cpu) << 48n) | (seq - 1n);
+        const next = await num('next_id'); // cpu << 48 | the next event's sequence number
+        if (!(next & 0xffffffffffffn)) throw new Error(`CPU ${cpu} has recorded nothing`);
+        id = next - 1n;
       }
       let head = await num('head');
       const pend = await num('pend_head');

@@ -8,14 +8,15 @@
  *   line is shown and a second gdb attaches to it → registers (cr3) and memory → the RSP log lists
  *   packets → remove the breakpoint, Continue (F5) runs on to the shell prompt → gdb killed: the
  *   session ends with the reason, and a new debug Run works.
- * Screenshots: test-results/screenshots/e2e-debug-*.png (the stop also to resources/screenshots/debugging.png).
+ * Screenshots: test-results/screenshots/e2e-debug-*.png (the stop also to readme/debugging.png; npm run
+ * screenshots copies it to resources/screenshots/).
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { buildApp, consoleText, copyProject, openSession, qemuProcesses, repo, shot, waitForText, type Session } from './harness.js';
+import { buildApp, consoleText, copyProject, openSession, qemuProcesses, readmeShot, repo, shot, waitForText, type Session } from './harness.js';
 
 const BOOT_TIMEOUT = Number(process.env['LANESCOPE_E2E_BOOT_TIMEOUT_MS'] ?? 900000);
 const FILE = 'kernel/generic/syscall.c';
@@ -93,8 +94,7 @@ test('Run (F5) builds, boots with the gdbstub and stops on that line with the ca
   // The line a user types to attach their own gdb.
   assert.match((await p.textContent('#dbg-attach')) ?? '', /target remote :\d+/);
   await shot(p, 'e2e-debug-2-stopped');
-  fs.mkdirSync(path.join(repo, 'resources/screenshots'), { recursive: true });
-  await p.screenshot({ path: path.join(repo, 'resources/screenshots/debugging.png') });
+  await readmeShot(p, 'debugging'); // the README's screenshot (copied there only by npm run screenshots)
 });
 
 test('Step Over (F10) moves the highlight and shows a local value; a struct expands', async () => {

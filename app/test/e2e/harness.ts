@@ -112,6 +112,24 @@ export async function shot(page: Page, name: string): Promise<string> {
   return file;
 }
 
+/**
+ * A screenshot the README shows (resources/screenshots/NAME.png). Tests never modify tracked files:
+ * it goes to test-results/screenshots/readme/NAME.png, and to resources/screenshots/ only when
+ * the README screenshots are refreshed on purpose (`npm run screenshots` sets LANESCOPE_README_SHOTS=1).
+ */
+export async function readmeShot(page: Page, name: string): Promise<string> {
+  const dir = path.join(shotsDir, 'readme');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.png`);
+  await page.screenshot({ path: file });
+  if (process.env['LANESCOPE_README_SHOTS'] === '1') {
+    const dst = path.join(repo, 'resources/screenshots', `${name}.png`);
+    fs.mkdirSync(path.dirname(dst), { recursive: true });
+    fs.copyFileSync(file, dst);
+  }
+  return file;
+}
+
 /** Text of the console panel (the target's serial console as xterm.js shows it). */
 export function consoleText(page: Page): Promise<string> {
   return page.evaluate('window.lanescopeDebug.consoleText()') as Promise<string>;

@@ -10,13 +10,14 @@
  *       while the guest is halted) and the detail panel shows it;
  *   → Continue: the selection becomes that operation's message (no duplicate op once the drained
  *     copy arrives) and new messages keep arriving. Then the same with a lane as the target.
- * Screenshots: test-results/screenshots/ipc-break-*.png and resources/screenshots/ipc-break.png.
+ * Screenshots: test-results/screenshots/ipc-break-*.png and readme/ipc-break.png (npm run screenshots
+ * copies it to resources/screenshots/).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { buildApp, consoleText, copyProject, openSession, qemuProcesses, repo, shot, waitForText, type Session } from './harness.js';
+import { buildApp, consoleText, copyProject, openSession, qemuProcesses, readmeShot, repo, shot, waitForText, type Session } from './harness.js';
 
 const BOOT_TIMEOUT = Number(process.env['LANESCOPE_E2E_BOOT_TIMEOUT_MS'] ?? 900000);
 let s: Session;
@@ -194,8 +195,7 @@ test('Break on next message from ipc-demo: stops at its submitting line, the vie
   await p.click('#panel-tab-ipc');
   await p.waitForTimeout(500);
   await shot(p, 'ipc-break-2-view');
-  fs.mkdirSync(path.join(repo, 'resources/screenshots'), { recursive: true });
-  await p.screenshot({ path: path.join(repo, 'resources/screenshots/ipc-break.png') });
+  await readmeShot(p, 'ipc-break'); // the README's screenshot (copied there only by npm run screenshots)
   await continueAndCheck(sel, false);
   await shot(p, 'ipc-break-3-continued');
 });

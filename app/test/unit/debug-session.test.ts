@@ -2,7 +2,8 @@
  * The backend's DebugSession against real QEMU (TCG) and real gdb, with the LaneOS build in os/build:
  * a breakpoint on a kernel source line (syscall_dispatch) stops there with frames, locals (expandable
  * struct) and CPUs-as-threads; step over moves the line; watch, registers (cr3), memory and
- * disassembly answer; a user's second gdb attaches to the same bridge port and sees the same stop;
+ * disassembly answer; debug.traceRecord finds the stopped CPU's newest trace record (the by-CPU
+ * path Break on next message tries first) and finds it again by id; a user's second gdb attaches to the same bridge port and sees the same stop;
  * the RSP log records packets; QEMU exiting ends the session with the reason.
  * Skipped with the reason when LaneOS is not built.
  */
@@ -133,6 +134,28 @@ describe('DebugSession (real QEMU + gdb + bridge)', { timeout: 400000, skip }, (
     assert.equal(m.hex.length, 128, m.error ?? '');
     const d = await s.disassembleAt();
     assert.ok(d.some((l) => l.current), JSON.stringify(d.slice(0, 3)));
+  });
+
+  it("debug.traceRecord by CPU: the newest record of the stopped CPU's trace ring, found again by its id", async () => {
+    // Break on next message asks for the stopped CPU's newest record first (trace_rings[cpu] read
+    // through gdb by field name: next_id, head, pend_head, keep, data, size), then by event id.
+    const st = states.at(-1)!;
+    assert.equal(st.phase, 'stopped');
+    const cpu = st.stop!.cpus.find((c) => c.selected)?.cpu ?? Number(st.stop!.threadId) - 1;
+    assert.ok(Number.isInteger(cpu) && cpu >= 0, `the stopped CPU: ${JSON.stringify(st.stop!.cpus)} thread ${st.stop!.threadId}`);
+    const byCpu = await s.traceRecord(undefined, cpu);
+    assert.equal(byCpu.cpu, cpu);
+    const id = BigInt(byCpu.id);
+    assert.equal(Number(id >> 48n), cpu, `event ${byCpu.id} is CPU ${cpu}'s`);
+    const [next] = await s.evaluate([`(unsigned long)trace_rings[${cpu}].next_id`]);
+    assert.equal(BigInt(next!.value!), id + 1n, 'the newest record: next_id - 1');
+    const rec = Buffer.from(byCpu.record, 'base64');
+    assert.ok(rec.length >= 24 && rec.readUInt16LE(0) !== 0 && rec.readUInt16LE(2) === rec.length, `a whole record (${rec.length} bytes)`);
+    assert.equal(rec.readBigUInt64LE(16), id, 'the record carries that id');
+    const byId = await s.traceRecord(byCpu.id);
+    assert.equal(byId.record, byCpu.record, 'by id finds the same record');
+    await assert.rejects(s.traceRecord(undefined, 5), /CPU 5 .*(not set up|recorded nothing)/, 'a CPU without a ring says so');
+    assert.throws(() => s.traceRecord(undefined, 64), /give an event id or a CPU/);
   });
 
   it("a user's own gdb attaches to the same port and sees the stop", async () => {

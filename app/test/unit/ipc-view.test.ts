@@ -1,8 +1,8 @@
 /*
  * The IPC lanes view's data path on fixtures made with the trace encoders: the ipc-demo scenario
  * (visualizers/ipc/sim.ts, emitting what LaneOS's kernel records) encoded record by record with
- * debugger/common/trace/encode.ts into a trace file, served by the backend (IpcViewBackend) in
- * chunks, decoded in the renderer's TraceFeed (RecordDecoder + EventMerger + adapter) → the same
+ * debugger/common/trace/encode.ts into a trace file, served by the backend (TraceBackend) in
+ * chunks, decoded in the renderer's TraceTable via TraceFeed (RecordDecoder + EventMerger + adapter) → the same
  * view model as the events themselves — for a saved trace and for a recording that grows (live).
  * Also: the project's generated ABI tables, and return address → source line through DWARF.
  */
@@ -18,6 +18,7 @@ import { IpcModel } from '../../../visualizers/ipc/model.js';
 import { demoDecoder } from '../../../visualizers/ipc/sim.js';
 import { TraceFeed, base64ToBytes } from '../../browser/views/ipc/trace-feed.js';
 import { IpcViewBackend } from '../../node/ipc-view.js';
+import { TraceBackend } from '../../node/trace.js';
 import { Project } from '../../node/project.js';
 
 const repo = path.resolve(import.meta.dirname, '../../..');
@@ -42,7 +43,7 @@ test('saved trace: encoded records → backend chunks → renderer feed → the 
   const direct = new IpcModel({ decoder: demoDecoder });
   direct.addAll(events);
   const sources: unknown[] = [];
-  const be = new IpcViewBackend((s) => sources.push(s), () => null);
+  const be = new TraceBackend((_e, s) => sources.push(s), () => null);
   const src = be.openTrace(file);
   assert.equal(sources.length, 1);
   const model = new IpcModel({ decoder: demoDecoder });
@@ -69,7 +70,7 @@ test('live recording: the file grows while the view follows; a new Run starts ov
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcview-live-'));
   const file = path.join(dir, 'trace.ltrace');
   fs.writeFileSync(file, bytes.subarray(0, 3001));
-  const be = new IpcViewBackend(() => undefined, () => null);
+  const be = new TraceBackend(() => undefined, () => null);
   be.setRecording(file, true);
   const gen = be.source.generation;
   const model = new IpcModel({ decoder: demoDecoder });
@@ -100,7 +101,7 @@ test('live recording: the file grows while the view follows; a new Run starts ov
 });
 
 test('bad input: a file that is not a trace, a missing file, a bad offset', () => {
-  const be = new IpcViewBackend(() => undefined, () => null);
+  const be = new TraceBackend(() => undefined, () => null);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcview-bad-'));
   fs.writeFileSync(path.join(dir, 'x.txt'), 'hello world');
   assert.throws(() => be.openTrace(path.join(dir, 'x.txt')), /is not a LaneOS trace/);
@@ -122,7 +123,7 @@ test('bad input: a file that is not a trace, a missing file, a bad offset', () =
 
 const osBuilt = fs.existsSync(path.join(repo, 'os/build/ts/messages.ts'));
 test('the project\'s generated IPC ABI: error names and message types', { skip: osBuilt ? false : 'os/ not built (make -C os)' }, () => {
-  const be = new IpcViewBackend(() => undefined, () => new Project(path.join(repo, 'os')));
+  const be = new IpcViewBackend(() => new Project(path.join(repo, 'os')));
   const abi = be.abi();
   assert.deepEqual(abi.problems, []);
   assert.equal(abi.errors['CANCELLED'], -64);
@@ -132,7 +133,7 @@ test('the project\'s generated IPC ABI: error names and message types', { skip: 
 
 const shElf = path.join(repo, 'os/build/programs/sh.elf');
 test('return address → source line through the program\'s DWARF', { skip: fs.existsSync(shElf) ? false : 'os/build/programs/sh.elf not built' }, () => {
-  const be = new IpcViewBackend(() => undefined, () => new Project(path.join(repo, 'os')));
+  const be = new IpcViewBackend(() => new Project(path.join(repo, 'os')));
   const elf = parseElf(new Uint8Array(fs.readFileSync(shElf)));
   const main = elf.symbols.find((s) => s.name === 'main');
   assert.ok(main, 'sh has main');

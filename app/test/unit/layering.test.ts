@@ -26,6 +26,10 @@ test('forbidden imports are errors', async () => {
     ['debugger/node/probe.ts', "import * as d3 from 'd3'; export const y = d3;"],
     ['visualizers/probe.ts', "import { x } from '../debugger/common/rsp.js'; export const y = x;"],
     ['visualizers/model/probe.ts', "import { x } from '../../app/browser/views.js'; export const y = x;"],
+    ['visualizers/common/probe.ts', "import fs from 'node:fs'; export const x = fs;"],
+    ['visualizers/ipc/probe.ts', "import path from 'path'; export const x = path;"],
+    ['debugger/common/probe.ts', "import fs from 'node:fs'; export const x = fs;"],
+    ['debugger/common/trace/probe.ts', "import { x } from '../../node/qemu.js'; export const y = x;"],
   ];
   for (const [file, code] of cases) assert.ok((await errors(file, code)).length > 0, `${file}: ${code} should be refused`);
 });
@@ -37,6 +41,8 @@ test('allowed imports pass', async () => {
     ['app/node/probe.ts', "import fs from 'node:fs'; import { x } from '../../debugger/common/rsp.js'; export const y = [fs, x];"],
     ['app/common/probe.ts', "import type { ProjectConfig } from './project.js'; export type X = ProjectConfig;"],
     ['app/browser/probe.ts', "import { v } from '../../visualizers/model.js'; export const y = v;"],
+    ['visualizers/test/probe.ts', "import fs from 'node:fs'; export const x = fs;"],
+    ['debugger/node/probe.ts', "import fs from 'node:fs'; import { x } from '../common/rsp.js'; export const y = [fs, x];"],
   ];
   for (const [file, code] of cases) assert.deepEqual(await errors(file, code), [], `${file}: ${code} should be allowed`);
 });

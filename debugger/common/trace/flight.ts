@@ -2,16 +2,18 @@
  * flight.ts — the flight recorder: trace records straight out of the kernel's per-CPU rings.
  *
  * After a panic or at a breakpoint the host reads, through gdb's memory reads, the symbol
- * `trace_rings` (struct trace_ring[64], 80 bytes each; kernel/trace.h), `trace_nrings`,
+ * `trace_rings` (struct trace_ring[64]; its layout is generated from os/abi/layouts.toml into
+ * layouts.gen.ts, as it is into the kernel's C), `trace_nrings`,
  * `tsc_hz` and `trace_tsc0`, then each ring's data. parseRing() walks [keep, head): records that
  * were already sent and those that were not, i.e. the last events before the stop, even with
  * no transport at all. buildTraceFile() prepends a trace_header so the result is an ordinary
  * trace file. Pure: the reading is in debugger/node/trace/flight.ts.
  */
+import { decodeTraceRing, TraceRingLayout } from './layouts.gen.js';
 import { EV, TRACE_MAGIC, TRACE_VERSION } from './schema.gen.js';
 
-export const RING_STRUCT_SIZE = 80;
-export const RING_LAYOUT = { head: 0, tail: 8, keep: 16, nextId: 24, dropped: 32, firstDropSeq: 40, droppedTotal: 48, pendHead: 56, data: 64, size: 72, cpu: 76 };
+/** sizeof(struct trace_ring): the stride of the kernel's trace_rings[] */
+export const RING_STRUCT_SIZE = TraceRingLayout.size;
 
 export interface RingInfo {
   head: bigint;
@@ -26,18 +28,17 @@ export interface RingInfo {
 }
 
 export function parseRingStruct(b: Uint8Array, off = 0): RingInfo {
-  const dv = new DataView(b.buffer, b.byteOffset + off, RING_STRUCT_SIZE);
-  const L = RING_LAYOUT;
+  const r = decodeTraceRing(new DataView(b.buffer, b.byteOffset + off, RING_STRUCT_SIZE), 0);
   return {
-    head: dv.getBigUint64(L.head, true),
-    tail: dv.getBigUint64(L.tail, true),
-    keep: dv.getBigUint64(L.keep, true),
-    seq: dv.getBigUint64(L.nextId, true) & 0xffffffffffffn, // the kernel keeps the next id (cpu << 48 | seq)
-    dropped: dv.getBigUint64(L.dropped, true),
-    droppedTotal: dv.getBigUint64(L.droppedTotal, true),
-    data: dv.getBigUint64(L.data, true),
-    size: dv.getUint32(L.size, true),
-    cpu: dv.getUint32(L.cpu, true),
+    head: r.head,
+    tail: r.tail,
+    keep: r.keep,
+    seq: r.next_id & 0xffffffffffffn, // the kernel keeps the next id (cpu << 48 | seq)
+    dropped: r.dropped,
+    droppedTotal: r.dropped_total,
+    data: r.data,
+    size: r.size,
+    cpu: r.cpu,
   };
 }
 

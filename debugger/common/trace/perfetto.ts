@@ -179,11 +179,21 @@ export interface PerfettoOptions {
   defs?: { get(id: number): { fields: { name: string; enumName?: string }[] } | undefined };
 }
 
-/** Syscall names from a generated ABI module (os/build/ts/kernel.ts, ipc.ts, ...: `SYSCALLS` entries
- * `{ num: N, name: "x", ... }`), read as text so that the debugger does not depend on a build product. */
-export function syscallNamesFromAbi(text: string): Record<number, string> {
+/** Syscall names from the generated ABI as JSON (os/build/abi.json, `python3 os/abi/gen.py
+ * --json-out`: { abis: { kernel: { syscalls: [{ num, name }] }, ipc: ... } }), parsed, not
+ * scraped, so that the debugger does not depend on a build product's TypeScript. */
+export function syscallNamesFromAbi(json: unknown): Record<number, string> {
+  const abis = (json as { abis?: unknown } | null)?.abis;
+  if (!abis || typeof abis !== 'object') throw new Error('not a generated ABI (os/build/abi.json): no "abis" table');
   const names: Record<number, string> = {};
-  for (const m of text.matchAll(/\{\s*num:\s*(\d+),\s*name:\s*"([A-Za-z0-9_]+)"/g)) names[Number(m[1])] = m[2]!;
+  for (const [stem, abi] of Object.entries(abis as Record<string, { syscalls?: unknown }>)) {
+    const calls = abi.syscalls ?? [];
+    if (!Array.isArray(calls)) throw new Error(`generated ABI: abis.${stem}.syscalls is not a list`);
+    for (const c of calls as { num?: unknown; name?: unknown }[]) {
+      if (typeof c.num !== 'number' || typeof c.name !== 'string') throw new Error(`generated ABI: a syscall of abis.${stem} has no num/name`);
+      names[c.num] = c.name;
+    }
+  }
   return names;
 }
 

@@ -3,7 +3,7 @@
  *
  *   node --import tsx debugger/node/trace/cli.ts record (--serial SOCK|FILE | --shm FILE) --out F [--seconds N]
  *   node --import tsx debugger/node/trace/cli.ts print F [--limit N] [--class sched,ipc] [--stats]
- *   node --import tsx debugger/node/trace/cli.ts export F --perfetto OUT.pftrace [--abi os/build/ts]
+ *   node --import tsx debugger/node/trace/cli.ts export F --perfetto OUT.pftrace [--abi os/build/abi.json]
  *   node --import tsx debugger/node/trace/cli.ts flight --target HOST:PORT --elf lanes.elf --out F
  *   node --import tsx debugger/node/trace/cli.ts qemu-args [--shm FILE] [--serial-socket SOCK]
  *
@@ -22,7 +22,7 @@ function usage(msg?: string): never {
   if (msg) console.error(`trace: ${msg}`);
   console.error('usage: trace record (--serial PATH | --shm FILE) --out FILE [--seconds N]\n' +
     '       trace print FILE [--limit N] [--class CLASSES] [--stats]\n' +
-    '       trace export FILE --perfetto OUT [--abi GENERATED_ABI_DIR]\n' +
+    '       trace export FILE --perfetto OUT [--abi os/build/abi.json]\n' +
     '       trace flight --target HOST:PORT --elf KERNEL.elf --out FILE\n' +
     '       trace qemu-args [--shm FILE] [--serial-socket PATH]');
   process.exit(msg ? 1 : 0);
@@ -94,15 +94,12 @@ async function main(argv: string[]): Promise<void> {
   }
   if (cmd === 'export') {
     const outp = opt(args, '--perfetto') ?? usage('export needs --perfetto OUT');
-    // syscall names for the slices, from the generated ABI modules (os/build/ts, there when LaneOS is built)
+    // syscall names for the slices, from the generated ABI (os/build/abi.json, there when LaneOS is built)
     const abiOpt = opt(args, '--abi');
-    if (abiOpt && !fs.existsSync(abiOpt)) usage(`--abi ${abiOpt}: no such file or directory (the generated ABI: os/build/ts)`);
-    const abi = abiOpt ?? 'os/build/ts';
+    if (abiOpt && !(fs.existsSync(abiOpt) && fs.statSync(abiOpt).isFile())) usage(`--abi ${abiOpt}: no such file (the generated ABI: os/build/abi.json)`);
+    const abi = abiOpt ?? 'os/build/abi.json';
     let syscallNames: Record<number, string> | undefined;
-    if (fs.existsSync(abi)) {
-      const files = fs.statSync(abi).isDirectory() ? fs.readdirSync(abi).filter((f) => f.endsWith('.ts')).map((f) => `${abi}/${f}`) : [abi];
-      syscallNames = Object.assign({}, ...files.map((f) => syscallNamesFromAbi(fs.readFileSync(f, 'utf8')))) as Record<number, string>;
-    }
+    if (fs.existsSync(abi) && fs.statSync(abi).isFile()) syscallNames = syscallNamesFromAbi(JSON.parse(fs.readFileSync(abi, 'utf8')));
     const file = args[0] ?? usage('export needs a FILE');
     const t = loadTrace(file);
     const pb = exportPerfetto(t.events, { defs: t.decoder.defs, syscallNames });

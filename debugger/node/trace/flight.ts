@@ -21,9 +21,12 @@ export interface FlightResult {
   tscHz: bigint;
 }
 
+/** The kernel symbols the flight recorder reads (checked against the ELF by kernel-layout.test.ts). */
+export const FLIGHT_SYMBOLS = ['trace_rings', 'trace_nrings', 'tsc_hz', 'trace_tsc0'] as const;
+
 export async function readFlightRecorder(mem: MemoryReader, elfBytes: Uint8Array): Promise<FlightResult> {
   const elf = parseElf(elfBytes);
-  const sym = (name: string) => {
+  const sym = (name: (typeof FLIGHT_SYMBOLS)[number]) => {
     const s = elf.symbols.find((x) => x.name === name && x.shndx !== 0);
     if (!s) throw new Error(`flight recorder: the kernel ELF has no symbol '${name}' (not a tracing kernel?)`);
     return s.value;

@@ -21,6 +21,8 @@ export interface RunTraceOptions {
   dir: string;
   transport?: 'shm' | 'serial';
   keepEvents?: boolean;
+  /** false: record only, do not decode (ivshmem; see SessionOptions.decode) */
+  decode?: boolean;
 }
 
 export interface RunTrace {
@@ -46,7 +48,7 @@ export function prepareRunTrace(o: RunTraceOptions): RunTrace {
     sock = path.join(o.dir, 'com2.sock');
     fs.rmSync(sock, { force: true });
   }
-  const session = new TraceSession({ shm, serial: sock, out: recording, keepEvents: o.keepEvents });
+  const session = new TraceSession({ shm, serial: sock, out: recording, keepEvents: o.keepEvents, decode: o.decode });
   let stopped: Promise<SessionStats> | undefined;
   return {
     qemuArgs: qemuTraceArgs({ shm, serialSocket: sock }),

@@ -28,6 +28,12 @@ export interface SessionOptions {
   out?: string;
   /** keep every decoded event in memory (session.events) */
   keepEvents?: boolean;
+  /**
+   * false: only record (ivshmem) — no decoding, no 'events', decode figures stay 0; for the IDE,
+   * whose renderer decodes the recording once itself. A serial capture is always deframed (and
+   * so decoded) here: its frames are the transport.
+   */
+  decode?: boolean;
   statsIntervalMs?: number;
 }
 
@@ -63,9 +69,10 @@ export class TraceSession extends EventEmitter {
     if (opts.out) this.fd = fs.openSync(opts.out, 'w');
     if (opts.shm) {
       this.source = new ShmSource(opts.shm);
+      const decode = opts.decode ?? true;
       this.source.on('data', this.guard((b) => {
         this.record(b);
-        this.deliver(this.decoder.push(b));
+        if (decode) this.deliver(this.decoder.push(b));
       }));
     } else {
       this.frames = new FrameDecoder(this.decoder);

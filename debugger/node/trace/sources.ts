@@ -4,7 +4,8 @@
  *   SerialSource  COM2 as QEMU exposes it: a Unix socket (-chardev socket,path=P,server=on) or a
  *                 file (-serial file:F, followed like `tail -f`). Emits raw bytes (COBS frames).
  *   ShmSource     the ivshmem file (/dev/shm/NAME), which holds the guest's per-CPU trace rings
- *                 themselves: polls the header (struct trace_shm v2, kernel/trace.h), emits the
+ *                 themselves: polls the header (struct trace_shm v2, os/abi/layouts.toml, read
+ *                 with the generated offsets of layouts.gen.ts), emits the
  *                 preamble once, then each ring's [tail, head) and writes tail back, so the
  *                 guest can reuse the space. Emits raw record bytes (CPU by CPU; the decoder's
  *                 EventMerger puts them in time order).
@@ -13,6 +14,15 @@
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import {
+  TRACE_MAX_CPUS,
+  TRACE_SHM_MAGIC,
+  TRACE_SHM_VERSION,
+  TraceShmLayout,
+  TraceShmOffsets as H,
+  TraceShmRingLayout,
+  TraceShmRingOffsets as R,
+} from '../../common/trace/layouts.gen.js';
 
 export interface Source extends EventEmitter {
   readonly kind: 'serial' | 'shm';
@@ -108,13 +118,11 @@ export class SerialSource extends EventEmitter implements Source {
   }
 }
 
-export const SHM_MAGIC = 0x4853544c; // "LTSH"
-export const SHM_VERSION = 2;
-/** struct trace_shm (os/kernel/include/kernel/trace.h), version 2: byte offsets */
-const H = { magic: 0, version: 4, bootId: 8, nrings: 16, ringSize: 20, ringOff: 24, preambleOff: 32, preambleLen: 40, state: 44, tscHz: 48, heartbeat: 56, barSize: 64, ring: 128 };
-/** struct trace_shm_ring, one per CPU at H.ring + 32 * i */
-const R = { size: 32, head: 0, tail: 8, droppedTotal: 16, dropped: 24 };
-const MAX_RINGS = 64;
+export const SHM_MAGIC = TRACE_SHM_MAGIC; // "LTSH"
+export const SHM_VERSION = TRACE_SHM_VERSION;
+/** struct trace_shm_ring, one per CPU at H.ring + RING_SIZE * i */
+const RING_SIZE = TraceShmRingLayout.size;
+const MAX_RINGS = TRACE_MAX_CPUS;
 
 /**
  * The ivshmem file: the guest's per-CPU rings themselves (struct trace_shm v2). Each poll reads
@@ -131,7 +139,7 @@ export class ShmSource extends EventEmitter implements Source {
   private fd: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private hdr = Buffer.alloc(H.ring + R.size * MAX_RINGS);
+  private hdr = Buffer.alloc(TraceShmLayout.size);
   private bootId = -1n;
   private tails: bigint[] = [];
   private warned = '';
@@ -192,26 +200,26 @@ export class ShmSource extends EventEmitter implements Source {
     }
     if (h.readUInt32LE(H.state) !== 1) return; // the drainer has not handed the rings over yet
     const nrings = h.readUInt32LE(H.nrings);
-    const size = BigInt(h.readUInt32LE(H.ringSize));
-    const ringOff = Number(h.readBigUInt64LE(H.ringOff));
+    const size = BigInt(h.readUInt32LE(H.ring_size));
+    const ringOff = Number(h.readBigUInt64LE(H.ring_off));
     if (nrings > MAX_RINGS || size === 0n || (size & (size - 1n)) !== 0n) throw new Error(`bad shared header: ${nrings} rings of ${size} bytes`);
-    const bootId = h.readBigUInt64LE(H.bootId);
+    const bootId = h.readBigUInt64LE(H.boot_id);
     let reboot = bootId !== this.bootId;
     let pre: Buffer | undefined;
     if (!reboot) {
       // heads going backwards: the guest rebooted (and the header was rewritten under us)
-      for (let i = 0; i < nrings; i++) if (h.readBigUInt64LE(H.ring + R.size * i + R.head) < this.tails[i]!) reboot = true;
+      for (let i = 0; i < nrings; i++) if (h.readBigUInt64LE(H.ring + RING_SIZE * i + R.head) < this.tails[i]!) reboot = true;
     }
     if (reboot) {
       if (this.bootId !== -1n) this.emit('status', `ivshmem ${this.path}: the guest rebooted`);
       this.bootId = bootId;
       this.boots++;
       this.tails = [];
-      for (let i = 0; i < nrings; i++) this.tails.push(h.readBigUInt64LE(H.ring + R.size * i + R.tail));
-      const plen = h.readUInt32LE(H.preambleLen);
+      for (let i = 0; i < nrings; i++) this.tails.push(h.readBigUInt64LE(H.ring + RING_SIZE * i + R.tail));
+      const plen = h.readUInt32LE(H.preamble_len);
       if (plen) {
         pre = Buffer.alloc(plen);
-        this.readInto(pre, 0, plen, Number(h.readBigUInt64LE(H.preambleOff)));
+        this.readInto(pre, 0, plen, Number(h.readBigUInt64LE(H.preamble_off)));
       }
     }
     // Everything new goes out as ONE block (preamble first): the EventMerger downstream releases
@@ -221,7 +229,7 @@ export class ShmSource extends EventEmitter implements Source {
     const take: Array<{ at: number; head: bigint; base: number; a: number; n: number }> = [];
     let total = pre ? pre.length : 0;
     for (let i = 0; i < nrings; i++) {
-      const at = H.ring + R.size * i;
+      const at = H.ring + RING_SIZE * i;
       const head = h.readBigUInt64LE(at + R.head);
       pending += h.readBigUInt64LE(at + R.dropped);
       const tail = this.tails[i]!;
@@ -250,7 +258,7 @@ export class ShmSource extends EventEmitter implements Source {
     // the bytes are copied out: hand the space back to the guest
     const tb = Buffer.alloc(8);
     for (const t of take) {
-      this.tails[(t.at - H.ring) / R.size] = t.head;
+      this.tails[(t.at - H.ring) / RING_SIZE] = t.head;
       tb.writeBigUInt64LE(t.head);
       fs.writeSync(this.fd, tb, 0, 8, t.at + R.tail);
     }

@@ -13,7 +13,10 @@
  * holds COM1 now and binds it — its mbus entry carries "claim=N", the kernel's claim count when it
  * took COM1 (sys_console_info), so a stale entry of a dead server is never picked (the mbus
  * client is lanes/mbus.h, mbus.c). A read that the kernel refuses with BUSY (a server took COM1
- * while we waited) rebinds the same way.
+ * while we waited) rebinds the same way. Nothing written is held back by a restart: a read first
+ * flushes the writes in flight (a failed one goes through the kernel then, not after the next
+ * keypress), and after writing through the kernel while a server drains its ring, the next
+ * request on a lane waits (≤ 1 s) until the ring has been written, so lines keep their order.
  */
 #include <lanes/console.h>
 #include <lanes/ipc.h>
@@ -140,6 +143,10 @@ static bool lane_gone(int64_t r)
 
 /* ---- requests ---- */
 
+/* Where our last write through the kernel ends in its log ring, while a server drains that
+ * ring (0: nothing outstanding). Under write_lock. */
+static uint64_t ring_mark;
+
 static int64_t kernel_write(const uint8_t *p, size_t len)
 {
     size_t done = 0;
@@ -149,7 +156,30 @@ static int64_t kernel_write(const uint8_t *p, size_t len)
             return done ? (int64_t)done : r;
         done += (size_t)r;
     }
+    struct lane_console_info ci;
+    memset(&ci, 0, sizeof ci);
+    if (lanes_sys_console_info(&ci) == 0 && ci.owner_pid != 0)
+        ring_mark = ci.produced;
     return (int64_t)done;
+}
+
+/* Before a request on a lane: what we wrote through the kernel's ring (a server had ended; the
+ * new one drains the ring on another thread) must be on the wire first, or the new server could
+ * write our next line before our last one. Waits at most 1 s (a stuck server). */
+static void ring_barrier(void)
+{
+    if (!ring_mark)
+        return;
+    uint64_t until = lanes_now_ns() + LANES_SEC(1);
+    for (;;) {
+        struct lane_console_info ci;
+        memset(&ci, 0, sizeof ci);
+        if (lanes_sys_console_info(&ci) < 0 || ci.owner_pid == 0 || ci.produced - ci.pending >= ring_mark ||
+            lanes_now_ns() >= until)
+            break;
+        lanes_sys_sleep(LANES_MS(1));
+    }
+    ring_mark = 0;
 }
 
 /* Writes are pipelined: up to WSLOTS console.Write requests in flight, each with its own buffer,
@@ -260,6 +290,7 @@ int64_t lanes_console_write(const void *buf, size_t len)
         struct lane_msg_console_write m = lanes_msg_console_write_encode((uint32_t)n);
         memcpy(ws[i].buf, &m, sizeof m);
         memcpy(ws[i].buf + sizeof m, p + done, n);
+        ring_barrier();
         ws[i].n = n;
         ws[i].seq = ++wseq;
         struct lanes_acts b;
@@ -289,6 +320,11 @@ int64_t lanes_console_read(void *buf, size_t max, uint64_t timeout_ns)
         return 0;
     if (max > LANES_CONSOLE_MAX)
         max = LANES_CONSOLE_MAX;
+    /* What we wrote is out before we wait for input (as stdio flushes stdout before reading
+     * stdin). A write in flight to a server that then ended is rewritten through the kernel only
+     * when its failure is reaped — otherwise at our next write: a prompt would wait for the
+     * next keypress. */
+    lanes_console_flush();
     lanes_mutex_lock(&read_lock);
     int64_t r;
     for (;;) {

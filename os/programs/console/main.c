@@ -19,7 +19,9 @@
  * be full) and batched: one request carries up to 4 KiB, written under one lock, so client
  * output and kernel lines never mix mid-line; a kernel line starts on a fresh line.
  * If this process ends, the kernel takes COM1 back and writes what we had not acknowledged;
- * init restarts us; clients notice END_OF_LANE, fall back to the kernel, and rebind.
+ * init restarts us (after the old instance has ended: the kernel keeps IRQ 4 reserved until its
+ * own handler is back, so ours is never replaced by it — issue 22, os/README.md); clients notice
+ * END_OF_LANE, fall back to the kernel, and rebind.
  *
  * IRQ 4 arrives edge-triggered and the kernel masks the line while we are awake, so a byte
  * arriving between our last read of the UART and the unmask would raise no new edge. The rx

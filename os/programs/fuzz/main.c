@@ -17,7 +17,8 @@
  * "sequence hash" it prints); -v prints each call before making it, so the last line before a
  * panic names the call that caused it.
  *
- * It must survive its own calls: exit and thread_exit are skipped, process_kill of its own
+ * It must survive its own calls: exit, thread_exit, poweroff and ktest are skipped, kperf is
+ * kept short, the trace classes are set back at the end, process_kill of its own
  * process is turned into a bad handle, thread_create starts only a stub that ends at once (or
  * gets an address the kernel must refuse), mem_unmap touches only its arena, the mappings it
  * made itself and addresses outside user space, the handles it started with are never closed,
@@ -34,6 +35,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The system capability, so that the calls that need it (ioport/irq capabilities, trace_ctl,
+ * kperf, sysfs_write, console_claim) get past their handle check too. */
+LANES_MANIFEST("system");
+
 #define STR2(x) #x
 #define STR(x) STR2(x)
 
@@ -44,16 +49,10 @@ extern void fuzz_exit_stub(void);
 
 /* ---- the generator ---- */
 
-static uint64_t rng;
-static uint64_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-static uint64_t below(uint64_t n) { return n ? rnd() % n : 0; }
-#define PICK(a) ((a)[below(sizeof(a) / sizeof *(a))])
+struct fz;
+static uint64_t rnd(struct fz *f);
+static uint64_t below(struct fz *f, uint64_t n) { return n ? rnd(f) % n : 0; }
+#define PICK(f, a) ((a)[below(f, sizeof(a) / sizeof *(a))])
 
 /* ---- the ABI's calls, from the generated tables ---- */
 
@@ -64,9 +63,12 @@ struct call {
     int nargs;
     const char *sig;
     enum kind kinds[6];
+    uint32_t want[6];                    /* K_HANDLE: the object type its name asks for, 0 any */
+    bool tag[6];                         /* a u64 named tag: small values, so cancels find them */
+    uint32_t made, ok;                   /* calls made, calls that succeeded (printed with -v) */
 };
 static struct call calls[] = {
-#define X(num, name, nargs, sig) { num, #name, nargs, sig, { 0 } },
+#define X(num, name, nargs, sig) { num, #name, nargs, sig, { 0 }, { 0 }, { 0 }, 0, 0 },
     LANES_SYSCALL_SIGS(X) LANES_IPC_SYSCALL_SIGS(X)
 #undef X
 };
@@ -108,6 +110,15 @@ static void parse_sigs(void)
             else if (strstr(name, "len") || strstr(name, "size") || !strcmp(name, "offset"))
                 k = K_LEN;
             calls[c].kinds[i] = k;
+            static const struct { const char *name; uint32_t type; } by_name[] = {
+                { "lane", LANES_OBJ_LANE }, { "queue", LANES_OBJ_QUEUE }, { "event", LANES_OBJ_EVENT },
+                { "mem", LANES_OBJ_MEMORY }, { "supervisor", LANES_OBJ_SUPERVISOR },
+                { "process", LANES_OBJ_PROCESS }, { "thread", LANES_OBJ_THREAD },
+            };
+            for (size_t j = 0; k == K_HANDLE && j < sizeof by_name / sizeof *by_name; j++)
+                if (!strcmp(name, by_name[j].name))
+                    calls[c].want[i] = by_name[j].type;
+            calls[c].tag[i] = !strcmp(name, "tag");
         }
     }
 }
@@ -121,35 +132,62 @@ static void parse_sigs(void)
 #define WATCHDOG_MS 10
 #define NMAPS 16
 
-static uint8_t known[MAXH];          /* handles we believe we hold */
+static uint8_t known[MAXH];          /* handles we believe we hold: their object type (0 none) */
 static uint8_t protect[MAXH];        /* held before fuzzing started: never closed */
 static int32_t q0 = -1;              /* a protected completion queue we keep consuming */
+static int32_t sys_cap = -1;         /* the system capability (manifest), protected */
+static int64_t trace_mask = -1;      /* the trace classes when we started: set back at the end */
 static volatile struct lane_ipc_queue_header *q0hdr;
 static struct { uint64_t addr, len; } maps[NMAPS];   /* our own mem_map results */
 static unsigned nmaps_next;
 static bool verbose;
+/* The parent's progress page (tag "fuzzprogress", fuzz --kill): the child keeps the number of
+ * calls made there, so that the parent that kills it knows where it was. */
+static volatile uint64_t *progress;
 static uint64_t verbose_from;      /* -vK: print calls from number K on */
 
-static struct lane_ipc_action actions[LANES_IPC_MAX_ACTIONS + 2];
-static struct lane_spawn_args sargs;
-static struct lane_spawn_handle shandles[4];
-static char sname[8] = "fz";
-static char sargv[16] = "fz\0-x\0";
-static uint64_t outs[4];             /* where out-parameters we want to read land */
-static uint8_t *elf_orig, *elf_img;  /* a program image, and a mutated copy */
+static uint8_t *elf_orig;             /* a program image (fault-null), mutated for process_spawn */
 static size_t elf_len;
 static const char text[] = "[fuzz text]\n";
-
-static volatile uint64_t ncalls_done;
-static volatile int in_call;
+static const char sname[8] = "fz";
+static const char sargv[16] = "fz\0-x\0";
 static volatile int fuzz_done, fuzz_go;
 static uint64_t interrupts;
+
+struct stats {
+    uint64_t ok, skipped, nosys, spawned, errs[128], other;
+    uint64_t seq;                    /* hash of what was drawn: same seed, same value */
+};
+
+/* One fuzzing thread: its generator, the buffers it hands the kernel, its counts. */
+struct fz {
+    uint64_t rng;
+    int32_t thread;                      /* THREAD handle (for the watchdog) */
+    volatile int in_call;
+    volatile uint64_t ncalls_done;
+    uint64_t watch_last;
+    int watch_still;
+    struct lane_ipc_action actions[LANES_IPC_MAX_ACTIONS + 2];
+    struct lane_spawn_args sargs;
+    struct lane_spawn_handle shandles[4];
+    uint64_t outs[4];                    /* where out-parameters we want to read land */
+    uint8_t *elf_img;                    /* the mutated copy of elf_orig */
+    struct stats st;
+};
+
+static uint64_t rnd(struct fz *f)
+{
+    f->rng ^= f->rng << 13;
+    f->rng ^= f->rng >> 7;
+    f->rng ^= f->rng << 17;
+    return f->rng;
+}
 
 static bool user_half(uint64_t a) { return a < LANES_USER_TOP; }
 
 /* A pointer argument. User addresses outside the arena zone and the low unmapped range could be
  * our own memory: those go into the arena instead. */
-static uint64_t gen_ptr(void)
+static uint64_t gen_ptr(struct fz *f)
 {
     static const uint64_t low[] = { 0, 1, 8, 0xfff, 0x1000, 0x3ff000 };
     static const uint64_t high[] = {
@@ -158,60 +196,69 @@ static uint64_t gen_ptr(void)
         0x0000800000000000ull, 0x8000000000000000ull, 0x00007ffffffff000ull, 0xdeadbeefdeadbeefull,
         0x00007ffffffff000ull - 1, 0x00007ffffffff000ull - 8, 0x00007ffffffff000ull - 4096,
     };
-    uint64_t r = below(100), v;
+    uint64_t r = below(f, 100), v;
     if (r < 55)
-        v = ARENA + below(ZONE);
+        v = ARENA + below(f, ZONE);
     else if (r < 70)
-        v = ARENA + below(ZONE / LANES_PAGE_SIZE) * LANES_PAGE_SIZE - below(9);
+        v = ARENA + below(f, ZONE / LANES_PAGE_SIZE) * LANES_PAGE_SIZE - below(f, 9);
     else if (r < 75)
-        v = PICK(low);
+        v = PICK(f, low);
     else if (r < 90)
-        v = PICK(high) + (below(4) ? 0 : below(4096));
+        v = PICK(f, high) + (below(f, 4) ? 0 : below(f, 4096));
     else
-        v = rnd();
+        v = rnd(f);
     bool safe = !user_half(v) || v < 0x400000 || (v >= ARENA && v < ARENA + 64 * ZONE) ||
                 v >= 0x00007fff00000000ull;   /* above the main stack's top (spawn.c STACK_TOP) */
     return safe ? v : ARENA + (v % ZONE);
 }
 
-static uint64_t gen_len(void)
+static uint64_t gen_len(struct fz *f)
 {
     static const uint64_t edge[] = { 0, 1, 2, 7, 8, 15, 16, 63, 64, 127, 128, 129, 255, 256, 4095, 4096, 4097,
                                      8191, 8192, 8193, 65536, 1 << 20, 0x7fffffffull, 0x80000000ull,
                                      0xffffffffull, 0x100000000ull, 1ull << 40, 1ull << 47, 1ull << 63,
                                      0xfffffffffffff000ull, ~0ull };
-    uint64_t r = below(10);
+    uint64_t r = below(f, 10);
     if (r < 7)
-        return PICK(edge);
+        return PICK(f, edge);
     if (r < 9)
-        return below(300);
-    return rnd();
+        return below(f, 300);
+    return rnd(f);
 }
 
-static uint64_t gen_timeout(void)
+static uint64_t gen_timeout(struct fz *f)
 {
     static const uint64_t t[] = { 0, 0, 0, 0, 0, 1, 1, 1000, 100000, 1000000, LANES_TIMEOUT_INFINITE,
                                   ~0ull - 1, 1ull << 63, 1ull << 62 };
-    return PICK(t);
+    return PICK(f, t);
 }
 
-static uint64_t gen_u32(void)
+static uint64_t gen_u32(struct fz *f)
 {
     static const uint32_t edge[] = { 0, 1, 2, 3, 4, 7, 8, 15, 16, 31, 32, 64, 255, 256, 1023, 1024, 1025, 4096,
                                      0xffff, 0x7fffffff, 0x80000000u, 0xfffffffeu, 0xffffffffu };
-    uint64_t r = below(10);
+    uint64_t r = below(f, 10);
     if (r < 5)
-        return PICK(edge);
+        return PICK(f, edge);
     if (r < 8)
-        return below(20);
-    return (uint32_t)rnd();
+        return below(f, 20);
+    return (uint32_t)rnd(f);
 }
 
-static int32_t gen_handle(void)
+/* A handle: most often one we hold (of the type the argument's name asks for, when we have one),
+ * else any number in the table's range, else garbage. The draws are the same whatever we hold. */
+static int32_t gen_handle_of(struct fz *f, uint32_t want)
 {
-    uint64_t r = below(100);
-    uint64_t start = rnd();
-    if (r < 65) {               /* one we hold (the draw is the same whatever we hold) */
+    uint64_t r = below(f, 100);
+    uint64_t start = rnd(f);
+    if (r < 45 && want) {
+        for (int i = 0; i < MAXH; i++) {
+            int h = (int)((start + i) % MAXH);
+            if (known[h] == want)
+                return h;
+        }
+    }
+    if (r < 70) {
         for (int i = 0; i < MAXH; i++) {
             int h = (int)((start + i) % MAXH);
             if (known[h])
@@ -219,66 +266,95 @@ static int32_t gen_handle(void)
         }
         return (int32_t)(start % 16);
     }
-    if (r < 90)
+    if (r < 92)
         return (int32_t)(start % (MAXH + 2));
     static const int32_t bad[] = { -1, -2, MAXH, MAXH + 1, 0x7fffffff, (int32_t)0x80000000, 1 << 20 };
-    return PICK(bad);
+    return PICK(f, bad);
 }
 
-static uint64_t gen_arg(enum kind k)
+static int32_t gen_handle(struct fz *f) { return gen_handle_of(f, 0); }
+
+static uint64_t gen_arg(struct fz *f, enum kind k)
 {
     switch (k) {
-    case K_U32: return gen_u32();
-    case K_I32: return (uint64_t)(int64_t)(int32_t)gen_u32();
-    case K_LEN: return gen_len();
-    case K_TIMEOUT: return gen_timeout();
-    case K_PTR: return gen_ptr();
-    case K_HANDLE: return (uint64_t)(int64_t)gen_handle();
+    case K_U32: return gen_u32(f);
+    case K_I32: return (uint64_t)(int64_t)(int32_t)gen_u32(f);
+    case K_LEN: return gen_len(f);
+    case K_TIMEOUT: return gen_timeout(f);
+    case K_PTR: return gen_ptr(f);
+    case K_HANDLE: return (uint64_t)(int64_t)gen_handle(f);
     case K_U64:
-    default: return below(3) ? gen_len() : rnd();
+    default: return below(f, 3) ? gen_len(f) : rnd(f);
     }
 }
 
-static void fill_actions(void)
+static void fill_actions(struct fz *f)
 {
-    for (size_t i = 0; i < sizeof actions / sizeof *actions; i++) {
-        actions[i].type = below(10) ? 1 + (uint32_t)below(10) : (uint32_t)gen_u32();
-        actions[i].flags = below(8) ? (uint32_t)below(8) : (uint32_t)gen_u32();
-        actions[i].buf = gen_ptr();
-        actions[i].len = below(3) ? below(200) : gen_len();
-        actions[i].handle = gen_handle();
-        actions[i].rights = below(2) ? LANES_RIGHT_ALL : (uint32_t)gen_u32();
+    for (size_t i = 0; i < sizeof f->actions / sizeof *f->actions; i++) {
+        f->actions[i].type = below(f, 10) ? 1 + (uint32_t)below(f, 10) : (uint32_t)gen_u32(f);
+        uint64_t fl = below(f, 10);
+        f->actions[i].flags = fl < 5 ? 0 : fl < 9 ? (uint32_t)below(f, 8) : (uint32_t)gen_u32(f);
+        f->actions[i].buf = below(f, 2) ? ARENA + below(f, 2 * LANES_PAGE_SIZE) : gen_ptr(f);
+        f->actions[i].len = below(f, 3) ? below(f, 200) : gen_len(f);
+        f->actions[i].handle = gen_handle(f);
+        f->actions[i].rights = below(f, 2) ? LANES_RIGHT_ALL : (uint32_t)gen_u32(f);
     }
 }
 
-static void fill_spawn_args(void)
+static void fill_spawn_args(struct fz *f)
 {
-    memset(&sargs, 0, sizeof sargs);
+    memset(&f->sargs, 0, sizeof f->sargs);
     if (elf_len) {
-        memcpy(elf_img, elf_orig, elf_len);
-        int flips = (int)below(5);
+        memcpy(f->elf_img, elf_orig, elf_len);
+        int flips = (int)below(f, 5);
         for (int i = 0; i < flips; i++) {
-            size_t at = below(3) ? below(elf_len < 512 ? elf_len : 512) : below(elf_len);
-            elf_img[at] = (uint8_t)rnd();
+            size_t at = below(f, 3) ? below(f, elf_len < 512 ? elf_len : 512) : below(f, elf_len);
+            f->elf_img[at] = (uint8_t)rnd(f);
         }
+        /* And one header or program-header field set to an edge value: entry, phoff, phnum,
+         * phentsize, or a segment's type, offset, vaddr, filesz, memsz, align. */
+        static const uint64_t edge[] = { 0, 1, 0xfff, 0x1000, 0x400000, 0x7ffffffff000ull, 0x800000000000ull,
+                                         0xffff800000000000ull, 0xffffffff80000000ull, 0xfffffffffffff000ull,
+                                         ~0ull, 1ull << 32, 1ull << 40, 0x10000000 };
+        static const struct { uint16_t off, size; } hdr_fields[] = { { 24, 8 }, { 32, 8 }, { 56, 2 }, { 54, 2 } };
+        static const struct { uint16_t off, size; } ph_fields[] = { { 0, 4 }, { 8, 8 }, { 16, 8 }, { 32, 8 },
+                                                                   { 40, 8 }, { 48, 8 }, { 4, 4 } };
+        uint64_t which = below(f, 3), v = PICK(f, edge) + (below(f, 4) ? 0 : below(f, 64)), fi = rnd(f);
+        uint64_t phoff = 0;
+        uint16_t phnum = 0;
+        if (elf_len >= 64) {
+            memcpy(&phoff, elf_orig + 32, 8);
+            memcpy(&phnum, elf_orig + 56, 2);
+        }
+        size_t at = 0, size = 0;
+        if (which == 1 && elf_len >= 64) {
+            at = hdr_fields[fi % 4].off;
+            size = hdr_fields[fi % 4].size;
+        } else if (which == 2 && phnum && phoff + (uint64_t)phnum * 56 <= elf_len) {
+            at = phoff + ((fi >> 8) % phnum) * 56 + ph_fields[fi % 7].off;
+            size = ph_fields[fi % 7].size;
+        }
+        if (size)
+            memcpy(f->elf_img + at, &v, size);
     }
-    uint64_t r = below(10);
-    sargs.image = r < 7 && elf_len ? (uint64_t)(uintptr_t)elf_img : gen_ptr();
-    sargs.image_len = below(3) && elf_len ? elf_len - below(2) * below(elf_len) : gen_len();
-    sargs.name = below(4) ? (uint64_t)(uintptr_t)sname : gen_ptr();
-    sargs.args = below(3) ? (uint64_t)(uintptr_t)sargv : gen_ptr();
-    sargs.args_len = below(3) ? 6 : gen_len();
-    sargs.argc = below(3) ? 2 : (uint32_t)gen_u32();
+    /* Each field is usually right, so that the ELF loader sees many of the mutated images. */
+    f->sargs.image = below(f, 10) && elf_len ? (uint64_t)(uintptr_t)f->elf_img : gen_ptr(f);
+    f->sargs.image_len = below(f, 4) && elf_len ? elf_len - below(f, 4) / 3 * below(f, elf_len) : gen_len(f);
+    f->sargs.name = below(f, 10) ? (uint64_t)(uintptr_t)sname : gen_ptr(f);
+    f->sargs.args = below(f, 10) ? (uint64_t)(uintptr_t)sargv : gen_ptr(f);
+    f->sargs.args_len = below(f, 10) ? 6 : gen_len(f);
+    f->sargs.argc = below(f, 10) ? 2 : (uint32_t)gen_u32(f);
     for (int i = 0; i < 4; i++) {
-        shandles[i].handle = gen_handle();
-        shandles[i].rights = (uint32_t)gen_u32();
-        memset(shandles[i].tag, 'a' + i, sizeof shandles[i].tag - (below(4) ? 1 : 0));
-        shandles[i].tag[sizeof shandles[i].tag - 1] = below(4) ? 0 : 'z';
+        f->shandles[i].handle = gen_handle(f);
+        f->shandles[i].rights = (uint32_t)gen_u32(f);
+        memset(f->shandles[i].tag, 'a' + i, sizeof f->shandles[i].tag - (below(f, 4) ? 1 : 0));
+        f->shandles[i].tag[sizeof f->shandles[i].tag - 1] = below(f, 4) ? 0 : 'z';
     }
-    sargs.handles = below(2) ? (uint64_t)(uintptr_t)shandles : gen_ptr();
-    sargs.nhandles = below(2) ? (uint32_t)below(5) : (uint32_t)gen_u32();
-    sargs.supervisor = below(2) ? LANES_HANDLE_NONE : gen_handle();
-    sargs.flags = below(4) ? 0 : (uint32_t)gen_u32();
+    f->sargs.handles = below(f, 2) ? (uint64_t)(uintptr_t)f->shandles : gen_ptr(f);
+    uint64_t nh = below(f, 4);
+    f->sargs.nhandles = nh < 2 ? 0 : nh == 2 ? (uint32_t)below(f, 5) : (uint32_t)gen_u32(f);
+    f->sargs.supervisor = below(f, 2) ? LANES_HANDLE_NONE : gen_handle(f);
+    f->sargs.flags = below(f, 10) ? 0 : (uint32_t)gen_u32(f);
 }
 
 static int64_t raw_call(uint64_t nr, const uint64_t *a, bool int80)
@@ -304,13 +380,7 @@ static uint32_t handle_type(int32_t h)
 
 /* ---- one call ---- */
 
-struct stats {
-    uint64_t ok, skipped, nosys, spawned, errs[128], other;
-    uint64_t seq;                    /* hash of what was drawn: same seed, same value */
-};
-static struct stats st;
-
-static void hash(uint64_t v) { st.seq = (st.seq ^ v) * 0x100000001b3ull; }
+static void hash(struct fz *f, uint64_t v) { f->st.seq = (f->st.seq ^ v) * 0x100000001b3ull; }
 
 static bool is(const struct call *c, const char *name) { return c && !strcmp(c->name, name); }
 
@@ -323,43 +393,52 @@ static void remember_map(uint64_t addr, uint64_t len)
     maps[i].len = len;
 }
 
-static void one_call(uint64_t i)
+static void one_call(struct fz *f, uint64_t i)
 {
     uint64_t nr, a[6] = { 0 };
     struct call *c = NULL;
-    uint64_t pick = below(100);
+    uint64_t pick = below(f, 100);
     if (pick < 92) {
-        c = &calls[below(NCALLS)];
+        c = &calls[below(f, NCALLS)];
         nr = c->num;
-        for (int k = 0; k < c->nargs; k++)
-            a[k] = gen_arg(c->kinds[k]);
+        for (int k = 0; k < c->nargs; k++) {
+            if (c->kinds[k] == K_HANDLE)
+                a[k] = (uint64_t)(int64_t)gen_handle_of(f, c->want[k]);
+            else
+                a[k] = gen_arg(f, c->kinds[k]);
+            if (c->tag[k] && below(f, 4))
+                a[k] = below(f, 8);
+        }
     } else {
         static const uint64_t out[] = { 47, 49, 50, 63, 76, 77, 100, 127, 128, 255, 256, 1024, 0x7fffffff,
                                         0x80000000ull, 0xffffffffull, 0x100000000ull, 1ull << 63, ~0ull };
-        nr = below(4) ? PICK(out) : rnd();
+        nr = below(f, 4) ? PICK(f, out) : rnd(f);
         for (int k = 0; k < 6; k++)
-            a[k] = rnd();
+            a[k] = rnd(f);
         for (size_t k = 0; k < NCALLS; k++)      /* a random number may be a real call: no args then */
             if (calls[k].num == nr)
                 c = &calls[k];
         if (c)
             memset(a, 0, sizeof a);
     }
-    bool int80 = below(10) == 0;
+    bool int80 = below(f, 10) == 0;
     /* Call-specific draws (always made, so the sequence does not depend on results). */
-    uint64_t extra = rnd();
-    fill_actions();
-    fill_spawn_args();
-    hash(nr);
+    uint64_t extra = rnd(f);
+    fill_actions(f);
+    fill_spawn_args(f);
+    hash(f, nr);
     for (int k = 0; k < 6; k++)
-        hash(a[k]);
-    hash(extra);
+        hash(f, a[k]);
+    hash(f, extra);
 
-    /* Keep ourselves alive. */
-    if (is(c, "exit") || is(c, "thread_exit")) {
-        st.skipped++;
+    /* Keep ourselves (and the machine) alive: poweroff, and ktest (the kernel's self-tests, long
+     * and already run by usertests) are skipped too; kperf runs at most 1000 iterations. */
+    if (is(c, "exit") || is(c, "thread_exit") || is(c, "poweroff") || is(c, "ktest")) {
+        f->st.skipped++;
         return;
     }
+    if (is(c, "kperf") && a[2] > 1000 && a[2] <= 10000000)
+        a[2] %= 1000;
     if (is(c, "process_kill") && (handle_type((int32_t)a[0]) == LANES_OBJ_PROCESS))
         a[0] = (uint64_t)-1;
     if ((is(c, "handle_close")) && a[0] < MAXH && protect[a[0]])
@@ -383,26 +462,28 @@ static void one_call(uint64_t i)
             a[0] |= 0xffff800000000000ull;              /* outside user space only */
         }
     }
-    if ((is(c, "console_write") || is(c, "log")) && user_half(a[is(c, "log")]) && (extra & 1)) {
-        int p = is(c, "log");
-        a[p] = (uint64_t)(uintptr_t)text;
-        a[p + 1] %= sizeof text;
-    } else if (is(c, "console_write") || is(c, "log")) {
-        int p = is(c, "log");
-        if (user_half(a[p]) && a[p + 1] > 64)
-            a[p + 1] = 64;    /* whatever the arena holds, not much of it on the console */
+    /* What reaches the console is whole lines of our text (arena bytes, or a line cut short,
+     * would garble the lines the tests read); the kernel log takes arena bytes, at most 64. */
+    if (is(c, "console_write") && user_half(a[0])) {
+        a[0] = (uint64_t)(uintptr_t)text;
+        a[1] = a[1] & 1 ? sizeof text - 1 : 0;
+    } else if (is(c, "log") && user_half(a[1]) && (extra & 1)) {
+        a[1] = (uint64_t)(uintptr_t)text;
+        a[2] %= sizeof text;
+    } else if (is(c, "log") && user_half(a[1]) && a[2] > 64) {
+        a[2] = 64;
     }
     if ((is(c, "ipc_submit") || is(c, "ipc_submit_wait")) && (extra & 3)) {
-        a[1] = (uint64_t)(uintptr_t)actions;
-        a[2] = (extra >> 8) % (LANES_IPC_MAX_ACTIONS + 2);
-        if ((extra >> 12) & 1)
+        a[1] = (uint64_t)(uintptr_t)f->actions;
+        a[2] = (extra >> 8) % 4 ? 1 + (extra >> 10) % 3 : (extra >> 12) % (LANES_IPC_MAX_ACTIONS + 2);
+        if ((extra >> 16) % 4)
             a[3] = (uint64_t)q0;
     }
     if (is(c, "process_spawn") && (extra & 3))
-        a[0] = (uint64_t)(uintptr_t)&sargs;
+        a[0] = (uint64_t)(uintptr_t)&f->sargs;
     if ((is(c, "ipc_stream_create") || is(c, "ipc_queue_create")) && (extra & 1)) {
-        a[is(c, "ipc_queue_create")] = (uint64_t)(uintptr_t)outs;
-        outs[0] = outs[1] = (uint64_t)-1;
+        a[is(c, "ipc_queue_create")] = (uint64_t)(uintptr_t)f->outs;
+        f->outs[0] = f->outs[1] = (uint64_t)-1;
     }
     if (is(c, "mem_map") && (extra & 1))
         a[1] = 0;                                       /* let the kernel choose */
@@ -412,46 +493,70 @@ static void one_call(uint64_t i)
         a[0] = (1 << 20);
     if (is(c, "ipc_queue_alert") && (extra & 1))
         a[0] = (uint64_t)q0;
+    if ((is(c, "ipc_queue_wait") || is(c, "ipc_event_await") || is(c, "ipc_cancel")) && (extra & 1))
+        a[is(c, "ipc_event_await") ? 2 : 0] = (uint64_t)q0;
+    if (!strncmp(c ? c->name : "", "sysfs_", 6) && (extra & 1)) {   /* a real path, or nearly */
+        static const char *const paths[] = { "/sys/kernel/mm/free", "/sys", "/", "/sys/kernel", "kernel/version",
+                                             "/sys/devices/system/cpu/cpu0/online", "/sys/kernel/trace/classes",
+                                             "/sys/kernel/loglevel", "/sys/drivers", "/sys/../../sys/./kernel/mm",
+                                             "/sys/kernel/mm/free/", "//sys//kernel", "/sys/nope" };
+        const char *path = paths[(extra >> 4) % (sizeof paths / sizeof *paths)];
+        int p = is(c, "sysfs_write");
+        a[p] = (uint64_t)(uintptr_t)path;
+        a[p + 1] = (extra >> 12) & 3 ? strlen(path) : strlen(path) - (strlen(path) > 0);
+    }
+    if (is(c, "mem_map") && (extra & 2)) {             /* plausible: pages, small, valid prot */
+        a[0] = (extra >> 4) & 1 ? (uint64_t)(int64_t)LANES_HANDLE_NONE : a[0];
+        a[2] = ((extra >> 8) % 3) * LANES_PAGE_SIZE;
+        a[3] = (1 + (extra >> 12) % 4) * LANES_PAGE_SIZE;
+        a[4] = (extra >> 16) % 8;
+    }
 
     if (verbose && i >= verbose_from)
         printf("fuzz: #%llu %s(%llu) %#llx %#llx %#llx %#llx %#llx %#llx%s\n", (unsigned long long)i,
                c ? c->name : "?", (unsigned long long)nr, (unsigned long long)a[0], (unsigned long long)a[1],
                (unsigned long long)a[2], (unsigned long long)a[3], (unsigned long long)a[4],
                (unsigned long long)a[5], int80 ? " int80" : "");
-    in_call = 1;
+    f->in_call = 1;
     int64_t r = raw_call(nr, a, int80);
-    in_call = 0;
-    ncalls_done++;
+    f->in_call = 0;
+    f->ncalls_done++;
+    if (progress)
+        *progress = f->ncalls_done;
 
     if (verbose && i >= verbose_from)
         printf("fuzz: #%llu -> %lld\n", (unsigned long long)i, (long long)r);
+    if (c) {
+        c->made++;
+        c->ok += r >= 0;
+    }
     if (r >= 0)
-        st.ok++;
+        f->st.ok++;
     else if (r == LANES_E_NOSYS)
-        st.nosys++;
+        f->st.nosys++;
     else if (-r < 128)
-        st.errs[-r]++;
+        f->st.errs[-r]++;
     else
-        st.other++;
+        f->st.other++;
     if (r >= 0 && r < MAXH &&
         (is(c, "thread_create") || is(c, "handle_dup") || is(c, "mem_create") || is(c, "supervisor_create") ||
          is(c, "process_self") || is(c, "ipc_queue_create") || is(c, "ipc_event_create") ||
          is(c, "ioport_create") || is(c, "irq_create")))
-        known[r] = 1;
+        known[r] = (uint8_t)handle_type((int32_t)r);
     if (is(c, "handle_close") && r == 0 && a[0] < MAXH)
         known[a[0]] = 0;
-    if (is(c, "ipc_stream_create") && r == 0 && a[0] == (uint64_t)(uintptr_t)outs) {
+    if (is(c, "ipc_stream_create") && r == 0 && a[0] == (uint64_t)(uintptr_t)f->outs) {
         int32_t l[2];
-        memcpy(l, outs, sizeof l);
+        memcpy(l, f->outs, sizeof l);
         for (int k = 0; k < 2; k++)
             if (l[k] >= 0 && l[k] < MAXH)
-                known[l[k]] = 1;
+                known[l[k]] = LANES_OBJ_LANE;
     }
     if (is(c, "mem_map") && r > 0 && !(a[1] >= ARENA && a[1] < ARENA + ZONE))
         remember_map((uint64_t)r, (a[3] + LANES_PAGE_SIZE - 1) & ~(uint64_t)(LANES_PAGE_SIZE - 1));
     if (is(c, "process_spawn") && r >= 0) {
         struct lane_exit_info info;
-        st.spawned++;
+        f->st.spawned++;
         lanes_sys_process_kill((int32_t)r, 99);
         lanes_wait((int32_t)r, &info, LANES_SEC(10));
         lanes_sys_handle_close((int32_t)r);
@@ -460,6 +565,10 @@ static void one_call(uint64_t i)
     if (q0hdr) {
         if ((extra >> 20) % 500 == 0)
             q0hdr->tail = (uint32_t)(extra >> 32);
+        else if ((extra >> 20) % 997 == 1)
+            q0hdr->head = (uint32_t)(extra >> 32);        /* the kernel's field: it must not trust it */
+        else if ((extra >> 20) % 997 == 2)
+            q0hdr->capacity = (uint32_t)(extra >> 32);
         else if ((uint32_t)(q0hdr->head - q0hdr->tail) > 16 || (extra >> 20) % 7 == 0)
             q0hdr->tail = q0hdr->head;
     }
@@ -467,39 +576,45 @@ static void one_call(uint64_t i)
 
 /* ---- the child ---- */
 
+#define MAX_THREADS 8
 static uint64_t seed, ncalls;
+static int nthreads = 1;             /* -tT: T fuzzing threads sharing handles and memory */
+static struct fz fzs[MAX_THREADS];
+static volatile int running;
 
-static void watchdog_loop(int32_t fuzzer)
+/* Ends (thread_interrupt) any fuzzing thread's call that has not returned for WATCHDOG_MS. */
+static void watchdog_loop(void)
 {
-    uint64_t last = ~0ull;
-    int still = 0;
-    while (!fuzz_done) {
+    while (running) {
         lanes_sys_sleep(LANES_MS(2));
-        uint64_t n = ncalls_done;
-        if (n == last && in_call) {
-            if (++still * 2 >= WATCHDOG_MS) {
-                lanes_sys_thread_interrupt(fuzzer);
-                interrupts++;
-                still = 0;
+        for (int k = 0; k < nthreads; k++) {
+            struct fz *f = &fzs[k];
+            uint64_t n = f->ncalls_done;
+            if (n == f->watch_last && f->in_call) {
+                if (++f->watch_still * 2 >= WATCHDOG_MS) {
+                    lanes_sys_thread_interrupt(f->thread);
+                    interrupts++;
+                    f->watch_still = 0;
+                }
+            } else {
+                f->watch_still = 0;
+                f->watch_last = n;
             }
-        } else {
-            still = 0;
-            last = n;
         }
     }
 }
 
 static void fuzz_thread(void *arg)
 {
-    (void)arg;
+    struct fz *f = arg;
     while (!fuzz_go)
         lanes_sys_yield();
     for (uint64_t i = 0; i < ncalls; i++) {
-        one_call(i);
-        if (ncalls >= 10 && (i + 1) % (ncalls / 10) == 0)
-            printf("fuzz: %llu calls\n", (unsigned long long)(i + 1));
+        one_call(f, i);
+        if (f == &fzs[0] && ncalls >= 10 && (i + 1) % (ncalls / 10) == 0)
+            printf("fuzz: %llu calls%s\n", (unsigned long long)(i + 1), nthreads > 1 ? " (thread 0)" : "");
     }
-    fuzz_done = 1;
+    __atomic_fetch_sub(&running, 1, __ATOMIC_SEQ_CST);
 }
 
 static void setup_arena(void)
@@ -527,15 +642,23 @@ static void load_elf(void)
     if (lanes_initrd(&base, &size) < 0 || ustar_find(base, size, "bin/fault-null", &e) != 0)
         return;
     elf_orig = malloc(e.size);
-    elf_img = malloc(e.size);
-    if (!elf_orig || !elf_img)
+    if (!elf_orig)
         return;
+    for (int k = 0; k < nthreads; k++)
+        if (!(fzs[k].elf_img = malloc(e.size)))
+            return;
     memcpy(elf_orig, e.data, e.size);
     elf_len = e.size;
 }
 
 static int child(void)
 {
+    int32_t ph = lanes_handle_by_tag("fuzzprogress");
+    if (ph >= 0) {
+        int64_t a = lanes_sys_mem_map(ph, 0, 0, LANES_PAGE_SIZE, LANES_PROT_READ | LANES_PROT_WRITE);
+        if (a > 0)
+            progress = (volatile uint64_t *)(uintptr_t)a;
+    }
     parse_sigs();
     load_elf();
     setup_arena();
@@ -545,26 +668,66 @@ static int child(void)
         q0 = (int32_t)q;
         q0hdr = (volatile struct lane_ipc_queue_header *)(uintptr_t)qaddr;
     }
-    lanes_thread_t t;
-    if (lanes_thread_start(&t, fuzz_thread, NULL, 0) != 0) {
-        printf("fuzz: cannot start the fuzzing thread\n");
-        return 1;
+    static lanes_thread_t t[MAX_THREADS];
+    running = nthreads;
+    for (int k = 0; k < nthreads; k++) {
+        /* Thread k draws from its own generator: thread 0's sequence is that of a 1-thread run. */
+        fzs[k].rng = (seed + (uint64_t)k * 0x632be59bd9b4e019ull) * 0x9e3779b97f4a7c15ull + 0x2545f4914f6cdd1dull;
+        if (!fzs[k].rng)
+            fzs[k].rng = 1;
+        if (lanes_thread_start(&t[k], fuzz_thread, &fzs[k], 0) != 0) {
+            printf("fuzz: cannot start fuzzing thread %d\n", k);
+            return 1;
+        }
+        fzs[k].thread = t[k].handle;
     }
-    /* Everything held now is ours to keep (startup handles, the queue, the thread): never closed. */
-    for (int h = 0; h < MAXH; h++)
-        protect[h] = known[h] = handle_type(h) != 0;
+    /* Everything held now is ours to keep (startup handles, the queue, the threads): never closed.
+     * Of those only the queue, the threads and the system capability are used as arguments: the
+     * lanes to the console server and mbus carry our output. */
+    for (int h = 0; h < MAXH; h++) {
+        uint32_t type = handle_type(h);
+        protect[h] = type != 0;
+        known[h] = (uint8_t)(h == q0 || type == LANES_OBJ_THREAD || type == LANES_OBJ_SYSTEM ? type : 0);
+        if (type == LANES_OBJ_SYSTEM)
+            sys_cap = h;
+    }
+    if (sys_cap >= 0)
+        trace_mask = lanes_sys_trace_ctl(sys_cap, 0, 0);
     fuzz_go = 1;
-    watchdog_loop(t.handle);
-    lanes_thread_join(&t, LANES_SEC(60));
-    printf("fuzz: done: seed %llu, %llu calls: %llu ok, %llu NOSYS, %llu skipped, %llu spawned, %llu interrupted\n",
-           (unsigned long long)seed, (unsigned long long)ncalls, (unsigned long long)st.ok,
-           (unsigned long long)st.nosys, (unsigned long long)st.skipped, (unsigned long long)st.spawned,
-           (unsigned long long)interrupts);
+    watchdog_loop();
+    for (int k = 0; k < nthreads; k++)
+        lanes_thread_join(&t[k], LANES_SEC(60));
+    if (trace_mask >= 0)
+        lanes_sys_trace_ctl(sys_cap, 1, (uint64_t)trace_mask);
+    struct stats sum;
+    memset(&sum, 0, sizeof sum);
+    for (int k = 0; k < nthreads; k++) {
+        struct stats *x = &fzs[k].st;
+        sum.ok += x->ok;
+        sum.nosys += x->nosys;
+        sum.skipped += x->skipped;
+        sum.spawned += x->spawned;
+        for (int e = 0; e < 128; e++)
+            sum.errs[e] += x->errs[e];
+    }
+    printf("fuzz: done: seed %llu, %llu calls%s: %llu ok, %llu NOSYS, %llu skipped, %llu spawned, %llu "
+           "interrupted\n",
+           (unsigned long long)seed, (unsigned long long)ncalls * nthreads, nthreads > 1 ? " in threads" : "",
+           (unsigned long long)sum.ok, (unsigned long long)sum.nosys, (unsigned long long)sum.skipped,
+           (unsigned long long)sum.spawned, (unsigned long long)interrupts);
     printf("fuzz: errors:");
     for (int e = 1; e < 128; e++)
-        if (st.errs[e])
-            printf(" %s %llu", lanes_strerror(-e), (unsigned long long)st.errs[e]);
-    printf("\nfuzz: sequence hash %016llx\n", (unsigned long long)st.seq);
+        if (sum.errs[e])
+            printf(" %s %llu", lanes_strerror(-e), (unsigned long long)sum.errs[e]);
+    if (verbose) {
+        printf("\nfuzz: succeeded/made:");
+        for (size_t c = 0; c < NCALLS; c++)
+            printf(" %s %u/%u", calls[c].name, calls[c].ok, calls[c].made);
+    }
+    printf("\nfuzz: sequence hash %016llx", (unsigned long long)fzs[0].st.seq);
+    for (int k = 1; k < nthreads; k++)
+        printf(" %016llx", (unsigned long long)fzs[k].st.seq);
+    printf("\n");
     return 0;
 }
 
@@ -588,19 +751,29 @@ static uint64_t kernel_free(uint64_t *pages)
 }
 
 /* Runs one child to its end (or kills it after kill_after_ms); 0 if it exited with 0. */
-static const char *vflag = "-v";
+static const char *vflag, *tflag;    /* options passed on to the child */
+static int32_t progress_mem = -1;
+static uint64_t killed_mid_fuzz, killed_calls_min = ~0ull, killed_calls_max;
 
 static int run_child(uint64_t s, uint64_t n, uint64_t kill_after_ms, uint64_t timeout_ms)
 {
     char sb[24], nb[24];
     snprintf(sb, sizeof sb, "%llu", (unsigned long long)s);
     snprintf(nb, sizeof nb, "%llu", (unsigned long long)n);
-    const char *argv[5] = { "fuzz", "--child", sb, nb, vflag };
+    const char *argv[6] = { "fuzz", "--child", sb, nb };
+    int argc = 4;
+    if (vflag)
+        argv[argc++] = vflag;
+    if (tflag)
+        argv[argc++] = tflag;
     int64_t sup = lanes_sys_supervisor_create();
     if (sup < 0)
         return 1;
-    struct lanes_spawn_opts o = { (int32_t)sup, NULL, 0, false };
-    int64_t p = lanes_spawn("fuzz", verbose ? 5 : 4, argv, &o);
+    struct lane_spawn_handle ph = { progress_mem, LANES_RIGHT_READ | LANES_RIGHT_WRITE | LANES_RIGHT_MAP, "fuzzprogress" };
+    if (progress)
+        *progress = 0;
+    struct lanes_spawn_opts o = { (int32_t)sup, &ph, progress ? 1 : 0, false };
+    int64_t p = lanes_spawn("fuzz", argc, argv, &o);
     if (p < 0) {
         lanes_sys_handle_close((int32_t)sup);
         return 1;
@@ -610,6 +783,12 @@ static int run_child(uint64_t s, uint64_t n, uint64_t kill_after_ms, uint64_t ti
     if (kill_after_ms) {
         lanes_sys_sleep(LANES_MS(kill_after_ms));
         lanes_sys_process_kill((int32_t)p, 77);
+        uint64_t made = progress ? *progress : 0;   /* may still grow by the call under way */
+        if (made) {
+            killed_mid_fuzz++;
+            killed_calls_min = made < killed_calls_min ? made : killed_calls_min;
+            killed_calls_max = made > killed_calls_max ? made : killed_calls_max;
+        }
         if (lanes_wait((int32_t)p, &info, LANES_SEC(30)) < 0 || info.state == LANES_PROC_STATE_RUNNING) {
             printf("fuzz: child seed %llu did not end after process_kill\n", (unsigned long long)s);
             rc = 1;
@@ -664,8 +843,28 @@ static bool leak_check(uint64_t before, uint64_t pages_before)
 
 static int usage(void)
 {
-    printf("usage: fuzz SEED N [-v[FROM]] | fuzz --kill SEED ROUNDS | fuzz --child SEED N [-v[FROM]]\n");
+    printf("usage: fuzz SEED N [-v[FROM]] [-tTHREADS] | fuzz --kill SEED ROUNDS [-tTHREADS] | fuzz --child SEED N [...]\n");
     return 1;
+}
+
+/* Options after SEED N: -v[FROM] (print each call from number FROM on), -tT (T threads, 1-8). */
+static bool options(int argc, char **argv, int from)
+{
+    for (int i = from; i < argc; i++) {
+        if (!strncmp(argv[i], "-v", 2)) {
+            verbose = true;
+            verbose_from = strtoull(argv[i] + 2, NULL, 10);
+            vflag = argv[i];
+        } else if (!strncmp(argv[i], "-t", 2)) {
+            nthreads = atoi(argv[i] + 2);
+            if (nthreads < 1 || nthreads > MAX_THREADS)
+                return false;
+            tflag = argv[i];
+        } else {
+            return false;
+        }
+    }
+    return true;
 }
 
 int main(int argc, char **argv)
@@ -673,11 +872,8 @@ int main(int argc, char **argv)
     if (argc >= 4 && !strcmp(argv[1], "--child")) {
         seed = strtoull(argv[2], NULL, 0);
         ncalls = strtoull(argv[3], NULL, 0);
-        verbose = argc >= 5 && !strncmp(argv[4], "-v", 2);
-        verbose_from = verbose ? strtoull(argv[4] + 2, NULL, 10) : 0;
-        rng = seed * 0x9e3779b97f4a7c15ull + 0x2545f4914f6cdd1dull;
-        if (!rng)
-            rng = 1;
+        if (!options(argc, argv, 4))
+            return usage();
         return child();
     }
     bool kill_mode = argc >= 2 && !strcmp(argv[1], "--kill");
@@ -689,28 +885,40 @@ int main(int argc, char **argv)
     if (*end)
         return usage();
     uint64_t n = strtoull(argv[base + 1], &end, 0);
-    if (*end || !n)
+    if (*end || !n || !options(argc, argv, base + 2))
         return usage();
-    verbose = argc > base + 2 && !strncmp(argv[base + 2], "-v", 2);
-    if (verbose)
-        vflag = argv[base + 2];
     if (kill_mode)
         printf("fuzz: seed %llu, %llu rounds of spawn, fuzz, kill\n", (unsigned long long)seed,
                (unsigned long long)n);
     else
-        printf("fuzz: seed %llu, %llu calls\n", (unsigned long long)seed, (unsigned long long)n);
+        printf("fuzz: seed %llu, %llu calls%s%s\n", (unsigned long long)seed, (unsigned long long)n,
+               nthreads > 1 ? " in each of " : "", nthreads > 1 ? tflag + 2 : "");
     /* What we keep until we exit is allocated before measuring: printf's buffer (above), the
      * initrd mapping lanes_spawn makes (and the page tables under it). */
     const void *ib;
     size_t isz;
     lanes_initrd(&ib, &isz);
+    if (kill_mode) {
+        int64_t m = lanes_sys_mem_create(LANES_PAGE_SIZE, 0);
+        int64_t a = m >= 0 ? lanes_sys_mem_map((int32_t)m, 0, 0, LANES_PAGE_SIZE,
+                                               LANES_PROT_READ | LANES_PROT_WRITE) : -1;
+        if (a > 0) {
+            progress_mem = (int32_t)m;
+            progress = (volatile uint64_t *)(uintptr_t)a;
+        }
+    }
     uint64_t pages_before, before = kernel_free(&pages_before);
     uint64_t t0 = lanes_now_ns();
     int rc = 0;
     if (kill_mode) {
-        rng = seed * 0x9e3779b97f4a7c15ull + 1;
+        struct fz *f = &fzs[0];             /* the parent's own generator: kill delays */
+        f->rng = seed * 0x9e3779b97f4a7c15ull + 1;
         for (uint64_t r = 0; r < n && !rc; r++)
-            rc = run_child(seed + r, 100000000, 5 + below(60), 0);
+            rc = run_child(seed + r, 100000000, 10 + below(f, 90), 0);
+        printf("fuzz: %llu of %llu children were killed mid-fuzz, after %llu to %llu calls\n",
+               (unsigned long long)killed_mid_fuzz, (unsigned long long)n,
+               (unsigned long long)(killed_mid_fuzz ? killed_calls_min : 0),
+               (unsigned long long)killed_calls_max);
     } else {
         rc = run_child(seed, n, 0, 60000 + n * 5);
     }

@@ -23,7 +23,12 @@ import type { BreakTarget } from '../../../../visualizers/ipc/events.js';
 import { OpEnd, type IpcModel } from '../../../../visualizers/ipc/model.js';
 import { feedTrace } from '../../../../visualizers/ipc/adapt.js';
 import { RecordDecoder } from '../../../../debugger/common/trace/records.js';
-import { base64ToBytes, type TraceFeed } from './trace-feed.js';
+import { base64ToBytes } from '../../trace/table.js';
+
+/** What this needs of the trace's decoder (the trace store's table): the live definitions and clock. */
+interface DecoderOf {
+  decoder: RecordDecoder;
+}
 import type { EventName, Events, RequestName, Requests } from '../../../common/contract.js';
 
 /** What this needs of the workbench (a ViewContext satisfies it). */
@@ -79,7 +84,7 @@ export class BreakOnNext {
   /** the view's selection when the target stopped (replaced by the op when it arrives later) */
   private selAtStop = '';
 
-  constructor(private readonly ctx: BreakContext, private readonly getView: () => { view: ViewLike; model: IpcModel; feed?: TraceFeed }) {
+  constructor(private readonly ctx: BreakContext, private readonly getView: () => { view: ViewLike; model: IpcModel; feed?: DecoderOf }) {
     ctx.client.on('debug.state', (s) => void this.onState(s));
   }
 
@@ -170,7 +175,7 @@ export class BreakOnNext {
   }
 
   /** Decode one raw record with the live trace's definitions and clock and add it to the model. */
-  private addRecord(b64: string, model: IpcModel, feed: TraceFeed | undefined): string {
+  private addRecord(b64: string, model: IpcModel, feed: DecoderOf | undefined): string {
     const dec = new RecordDecoder(feed?.decoder.defs);
     dec.holdUntilClock = false;
     const clock = feed?.decoder.clock;

@@ -20,6 +20,8 @@
 struct cpu *cpus[MAX_CPUS];
 uint32_t ncpus = 1;
 bool cpu_has_nx;
+bool cpu_smep, cpu_smap;        /* CR4.SMEP / CR4.SMAP set on every CPU (decided on the BSP) */
+uint8_t smap_on;                /* entry.S: stac/clac only when this is 1 (they #UD without SMAP) */
 extern bool percpu_up;
 
 #define MSR_TSC_AUX 0xc0000103
@@ -151,11 +153,27 @@ void cpu_init(struct cpu *c)
     __asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
     cr0 = (cr0 & ~(1ULL << 2)) | (1ULL << 1) | (1ULL << 5) | (1ULL << 16);
     __asm__ volatile("mov %0, %%cr0" :: "r"(cr0));
+    /* SMEP (CPUID.7.0:EBX bit 7 -> CR4 bit 20): the kernel never executes user pages; SMAP (bit 20
+     * -> CR4 bit 21): the kernel touches user pages only inside the user-copy helpers of entry.S,
+     * which open the window with stac and close it with clac. */
+    uint32_t a, b, cc, d;
+    if (c->id == 0) {
+        cpuid(0, 0, &a, &b, &cc, &d);
+        if (a >= 7) {
+            cpuid(7, 0, &a, &b, &cc, &d);
+            cpu_smep = b & (1u << 7);
+            cpu_smap = b & (1u << 20);
+            smap_on = cpu_smap;
+        }
+    }
     __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
     cr4 |= (1ULL << 9) | (1ULL << 10);
+    if (cpu_smep)
+        cr4 |= 1ULL << 20;
+    if (cpu_smap)
+        cr4 |= 1ULL << 21;
     __asm__ volatile("mov %0, %%cr4" :: "r"(cr4));
     __asm__ volatile("fninit");
-    uint32_t a, b, cc, d;
     cpuid(0x80000001, 0, &a, &b, &cc, &d);
     if (c->id == 0) {
         __asm__ volatile("fxsave %0" : "=m"(fpu_template));
@@ -193,5 +211,6 @@ void cpu_log_identity(void)
     memcpy(vendor + 4, &d, 4);
     memcpy(vendor + 8, &c, 4);
     vendor[12] = 0;
-    pr_info("cpu: %s, EFER 0x%lx%s", vendor, rdmsr(MSR_EFER), cpu_has_nx ? ", NX" : "");
+    pr_info("cpu: %s, EFER 0x%lx%s, SMEP %s, SMAP %s", vendor, rdmsr(MSR_EFER), cpu_has_nx ? ", NX" : "",
+            cpu_smep ? "on" : "not available", cpu_smap ? "on" : "not available");
 }

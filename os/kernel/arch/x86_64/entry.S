@@ -15,9 +15,28 @@
  *    resumes the new one. A new thread's stack starts in thread_entry_trampoline.
  *  - user_copy/user_fill: memcpy/memset for user memory whose faulting instructions are listed
  *    in the .fixup table, so a bad user pointer makes them return -1 instead of panicking.
+ *    With SMAP (cpu.c sets CR4.SMAP when the CPU has it) they, and user_load32, are the only
+ *    code that opens user memory to the kernel: STAC on entry, CLAC on every way out. Every
+ *    entry from an interrupt, exception or int $0x80 does CLAC (those gates keep the
+ *    interrupted RFLAGS.AC, which user mode can set); `syscall` clears AC through FMASK.
  */
     .text
     .code64
+
+/* USER_OPEN = stac, USER_CLOSE = clac, only when cpu.c found SMAP (smap_on): on a CPU without
+ * it they raise #UD. Both clobber the flags. */
+.macro USER_OPEN
+    testb $1, smap_on(%rip)
+    jz 8f
+    stac
+8:
+.endm
+.macro USER_CLOSE
+    testb $1, smap_on(%rip)
+    jz 8f
+    clac
+8:
+.endm
 
 .macro ISR_NOERR n
     .align 16
@@ -103,6 +122,7 @@ isr_common:
     swapgs
 1:  PUSH_REGS
     cld
+    USER_CLOSE
     mov %rsp, %rdi
     push 136(%rsp)                  /* fake frame for backtraces: interrupted rip... */
     push 72(%rsp)                   /* ...and interrupted rbp */
@@ -190,6 +210,7 @@ int80_entry:
     pushq $0x100                    /* vector: syscall */
     PUSH_REGS
     cld
+    USER_CLOSE
     mov %rsp, %rdi
     push 136(%rsp)                  /* fake frame for backtraces through user rip */
     push $0
@@ -239,15 +260,18 @@ thread_entry_trampoline:
 /* int user_copy(void *dst, const void *src, size_t n): 0, or -1 if an access faulted. */
     .globl user_copy
 user_copy:
+    USER_OPEN
     mov %rdx, %rcx
     shr $3, %rcx
 1:  rep movsq                       /* eight bytes per iteration, then the tail */
     mov %rdx, %rcx
     and $7, %rcx
 2:  rep movsb
+    USER_CLOSE
     xor %eax, %eax
     ret
-3:  mov $-1, %eax
+3:  USER_CLOSE
+    mov $-1, %eax
     ret
     .section .fixup, "a"
     .quad 1b, 3b
@@ -257,6 +281,7 @@ user_copy:
 /* int user_fill(void *dst, int c, size_t n) */
     .globl user_fill
 user_fill:
+    USER_OPEN
     movzbl %sil, %eax
     mov $0x0101010101010101, %rcx
     imul %rcx, %rax
@@ -266,9 +291,11 @@ user_fill:
     mov %rdx, %rcx
     and $7, %rcx
 2:  rep stosb
+    USER_CLOSE
     xor %eax, %eax
     ret
-3:  mov $-1, %eax
+3:  USER_CLOSE
+    mov $-1, %eax
     ret
     .section .fixup, "a"
     .quad 1b, 3b
@@ -278,6 +305,24 @@ user_fill:
 /* int user_load32(uint32_t *out, const uint32_t *uaddr): atomic 32-bit read of user memory. */
     .globl user_load32
 user_load32:
+    USER_OPEN
+1:  mov (%rsi), %eax
+    USER_CLOSE
+    mov %eax, (%rdi)
+    xor %eax, %eax
+    ret
+2:  USER_CLOSE
+    mov $-1, %eax
+    ret
+    .section .fixup, "a"
+    .quad 1b, 2b
+    .text
+
+/* int smap_probe_nostac(uint32_t *out, uint64_t uaddr): test only (ktest smap_smep) — the same
+ * read as user_load32 without STAC, i.e. what any other kernel code touching user memory does.
+ * Under SMAP it faults and returns -1 through its fixup entry. */
+    .globl smap_probe_nostac
+smap_probe_nostac:
 1:  mov (%rsi), %eax
     mov %eax, (%rdi)
     xor %eax, %eax

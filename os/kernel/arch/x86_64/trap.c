@@ -155,7 +155,12 @@ void trap_dispatch(struct regs *r)
             return;
         trace_emit_fault(c->current ? c->current->proc->pid : 0, c->current ? c->current->tid : 0, (uint32_t)v,
                          TRACE_FAULT_KIND_KERNEL, r->rip, v == 14 ? read_cr2() : 0, r->error);
-        panic_regs(r, "%s in kernel mode", exc_names[v]);
+        const char *why = "";
+        if (v == 14 && read_cr2() < USER_TOP && (r->error & 0x10) && cpu_smep)
+            why = " (SMEP: the kernel jumped into a user page)";
+        else if (v == 14 && read_cr2() < USER_TOP && (r->error & 1) && cpu_smap)
+            why = " (SMAP: a kernel access to user memory outside the user-copy helpers)";
+        panic_regs(r, "%s in kernel mode%s", exc_names[v], why);
     }
 
     if (v != VEC_SPURIOUS)

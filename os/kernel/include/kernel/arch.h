@@ -134,6 +134,9 @@ void syscall_entry(void);
 extern uint64_t isr_stubs[256];
 int user_copy(void *dst, const void *src, size_t n);    /* 0 or -1 if it faulted */
 int user_fill(void *dst, int c, size_t n);
+/* Test only (ktest smap_smep): a 32-bit read of user memory WITHOUT stac, as kernel code outside
+ * the helpers would do; with SMAP on it must fault (fixup: returns -1). */
+int smap_probe_nostac(uint32_t *out, uint64_t uaddr);
 struct fixup { uint64_t ip, target; };
 extern struct fixup __fixup_start[], __fixup_end[];
 
@@ -145,6 +148,7 @@ void cpu_set_kstack(uint64_t top);
 void tss_load_iopb(const uint8_t *bitmap);   /* NULL: no port allowed */
 void tss_iopb_enable(bool on);               /* the loaded bitmap on/off, no copy */
 extern bool cpu_has_nx;
+extern bool cpu_smep, cpu_smap;
 
 /* trap.c */
 void trap_dispatch(struct regs *r);

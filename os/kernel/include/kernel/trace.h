@@ -65,22 +65,12 @@ static const bool trace_class_on_ = false;
 #define TRACE_RING_MAX_BYTES (32u << 20)
 #define TRACE_MAX_CPUS 64
 
-/* Read by the host's flight recorder by symbol: keep the layout in sync with
- * debugger/common/trace/flight.ts (RING_LAYOUT). */
-struct trace_ring {
-    volatile uint64_t head;     /* bytes committed (producer) */
-    volatile uint64_t tail;     /* bytes sent (drainer) */
-    volatile uint64_t keep;     /* oldest intact record (producer) */
-    uint64_t next_id;           /* the next event's id: cpu << 48 | its sequence number */
-    uint64_t dropped;           /* dropped, not yet reported by a lost record */
-    uint64_t first_drop_seq;
-    uint64_t dropped_total;
-    uint64_t pend_head;         /* slow path: head after the record being written */
-    uint8_t *data;              /* `size` bytes, kernel virtual address */
-    uint32_t size;              /* a power of two, a multiple of the 64 KiB segment */
-    uint32_t cpu;
-};
-_Static_assert(sizeof(struct trace_ring) == 80, "trace_ring layout (flight recorder)");
+/* struct trace_ring (one CPU's ring, read by the host through gdb by the symbol trace_rings:
+ * the flight recorder and debug.traceRecord) and struct trace_shm (the ivshmem header) are
+ * generated from os/abi/layouts.toml, with every offset checked: the host's readers use the
+ * same layouts, generated for TypeScript and Python. */
+#include <lanes/abi/layouts.h>
+_Static_assert(TRACE_MAX_CPUS == LANES_TRACE_MAX_CPUS, "layouts.toml sizes trace_rings and trace_shm.ring");
 
 extern struct trace_ring trace_rings[TRACE_MAX_CPUS];
 extern uint32_t trace_nrings;
@@ -227,7 +217,7 @@ void trace_com2_write(const uint8_t *p, size_t n);
 
 /* arch/x86_64/trace_ivshmem.c: the rings themselves in the ivshmem BAR, which the host maps as
  * a file. Layout of the BAR (version 2):
- *   0x00000  struct trace_shm (this header, one page)
+ *   0x00000  struct trace_shm (os/abi/layouts.toml, one page)
  *   0x01000  preamble: trace_header + event_def records, written once (preamble_len != 0)
  *   0x10000  ring 0's data, ring 1's at 0x10000 + ring_size, ... (ring_off, ring_size: the largest
  *            power of two from 1 MiB to TRACE_RING_MAX_BYTES that lets every ring fit the BAR)
@@ -235,34 +225,11 @@ void trace_com2_write(const uint8_t *p, size_t n);
  * [tail, head) and writes tail back (a record boundary); the drainer takes it back into the
  * ring's own tail. Nothing is copied and nothing can be lost between ring and host: a ring the
  * host does not empty drops events and reports them in-ring with `lost` records. */
-struct trace_shm_ring {
-    volatile uint64_t head;     /* kernel: bytes committed (as of the last drainer pass) */
-    volatile uint64_t tail;     /* host: bytes consumed, whole records (kernel-set until state 1) */
-    volatile uint64_t dropped_total; /* kernel: events this ring dropped since boot */
-    volatile uint64_t dropped;  /* kernel: dropped, not yet reported by a lost record in the ring */
-};
-struct trace_shm {
-    volatile uint32_t magic;    /* 'LTSH', written last at boot (0 while the header is rewritten) */
-    uint32_t version;           /* TRACE_SHM_VERSION */
-    uint64_t boot_id;           /* 1, 2, ...: +1 every boot that finds the header (a guest reboot) */
-    uint32_t nrings;
-    uint32_t ring_size;         /* bytes per ring (a power of two) */
-    uint64_t ring_off;          /* ring i's data at BAR + ring_off + i * ring_size */
-    uint64_t preamble_off;
-    volatile uint32_t preamble_len; /* 0 until the preamble is written */
-    volatile uint32_t state;    /* 0: booting; 1: live (heads published, the host owns the tails) */
-    uint64_t tsc_hz;
-    volatile uint64_t heartbeat; /* drainer passes */
-    uint64_t bar_size;
-    uint64_t reserved[7];
-    struct trace_shm_ring ring[TRACE_MAX_CPUS];
-};
-_Static_assert(__builtin_offsetof(struct trace_shm, ring) == 128, "trace_shm layout (sources.ts, trace-bench)");
-_Static_assert(sizeof(struct trace_shm) <= 4096, "trace_shm fits its page");
-#define TRACE_SHM_MAGIC 0x4853544cu /* "LTSH" */
-#define TRACE_SHM_VERSION 2
-#define TRACE_SHM_PREAMBLE_OFF 0x1000u
-#define TRACE_SHM_RING_OFF 0x10000u
+#define TRACE_SHM_MAGIC LANES_TRACE_SHM_MAGIC
+#define TRACE_SHM_VERSION LANES_TRACE_SHM_VERSION
+#define TRACE_SHM_PREAMBLE_OFF LANES_TRACE_SHM_PREAMBLE_OFF
+#define TRACE_SHM_RING_OFF LANES_TRACE_SHM_RING_OFF
+_Static_assert(sizeof(struct trace_shm) <= TRACE_SHM_PREAMBLE_OFF, "trace_shm fits its page");
 extern struct trace_shm *trace_shm;
 /* Called by trace_init: finds the device and, if its BAR holds nrings rings of at least
  * TRACE_RING_BYTES, sets up the header and returns where ring 0's data goes, with each ring's

@@ -1,11 +1,12 @@
 /*
  * The built-in panel views: Console (the target's serial console, live, input to the guest),
- * Build (build command output), Terminal (a shell over node-pty), Problems (parsed diagnostics).
+ * Build (build command output), Terminal (a shell over node-pty, Ctrl+`), Problems (parsed
+ * diagnostics; a click opens the file at the line).
  */
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal, type ITheme } from '@xterm/xterm';
-import type { Diagnostic } from '../common/contract.js';
-import { registerView, type ViewContext, type ViewInstance } from './views.js';
+import type { Diagnostic } from '../../common/contract.js';
+import { registerContribution, registerView, type ViewContext, type ViewInstance } from '../workbench/views.js';
 
 export const XTERM_THEMES: Record<'dark' | 'light', ITheme> = {
   dark: { background: '#1b1d23', foreground: '#d7dae0', cursor: '#e5c07b', selectionBackground: '#3e4451' },
@@ -56,9 +57,17 @@ export function terminalText(term: Terminal): string {
   return lines.join('\n').replace(/\n+$/, '');
 }
 
-export const debugHooks: { console?: Terminal; build?: Terminal; terminal?: Terminal } = {};
+const terms: { console?: Terminal; build?: Terminal; terminal?: Terminal } = {};
 
 export function registerBuiltinPanels(): void {
+  registerContribution({
+    id: 'terminals',
+    testHooks: {
+      consoleText: () => (terms.console ? terminalText(terms.console) : ''),
+      buildText: () => (terms.build ? terminalText(terms.build) : ''),
+      terminalText: () => (terms.terminal ? terminalText(terms.terminal) : ''),
+    },
+  });
   registerView({
     id: 'console',
     title: 'Console',
@@ -66,7 +75,7 @@ export function registerBuiltinPanels(): void {
     order: 10,
     create(host, ctx): ViewInstance {
       const { term, fit } = makeTerm(host, ctx, 'Target console input', { input: true });
-      debugHooks.console = term;
+      terms.console = term;
       term.writeln('\x1b[2mThe target\'s serial console appears here after Run (F5). Typing here goes to the guest.\x1b[0m');
       ctx.client.on('console.data', ({ data }) => term.write(data));
       ctx.client.on('run.state', ({ state }) => {
@@ -92,7 +101,7 @@ export function registerBuiltinPanels(): void {
     order: 20,
     create(host, ctx): ViewInstance {
       const { term, fit } = makeTerm(host, ctx, 'Build output', { input: false });
-      debugHooks.build = term;
+      terms.build = term;
       ctx.client.on('build.output', ({ data }) => term.write(data));
       ctx.client.on('run.state', ({ state }) => {
         if (state.kind === 'building') term.reset();
@@ -110,9 +119,10 @@ export function registerBuiltinPanels(): void {
     title: 'Terminal',
     location: 'panel',
     order: 30,
+    commands: [{ id: 'terminal.show', title: 'Show Terminal', keys: ['Ctrl+`'], run: (wb) => wb.showView('terminal') }],
     create(host, ctx): ViewInstance {
       const { term, fit } = makeTerm(host, ctx, 'Terminal input', { input: true });
-      debugHooks.terminal = term;
+      terms.terminal = term;
       let id: number | null = null;
       let unacked = 0;
       const flushAck = () => {

@@ -9,8 +9,8 @@
  *   RSP log      every packet through the bridge (direction, client, bytes, time), filterable, capped
  */
 import './debug.css';
-import { gdbAttachCommand, hexRows, RspRing, type RspLogEntry, type VarView } from '../../common/debug.js';
-import { registerView, type ViewContext, type ViewInstance } from '../views.js';
+import { gdbAttachCommand, hexRows, RspRing, type RspLogEntry, type VarView } from '../../../common/debug.js';
+import { registerView, type ViewContext, type ViewInstance } from '../../workbench/views.js';
 import { showFrameLocation } from './editor.js';
 import { debugCommand, debugStore, onStatus, saveWatches, startDebugRun } from './store.js';
 

@@ -4,7 +4,7 @@
  *   F5 continue (while stopped) · F10 step over · F11 step into · Shift+F11 step out · F9 toggle
  *   F6 run with debugging · Shift+F6 pause
  */
-import type { monaco as Monaco } from '../monaco-setup.js';
+import type { monaco as Monaco } from '../../monaco-setup.js';
 import { debugCommand, debugStore, isDebugging, isStopped, onStatus, startDebugRun } from './store.js';
 
 type M = typeof Monaco;

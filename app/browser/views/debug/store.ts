@@ -3,8 +3,8 @@
  * mirrored to the backend), the latest session snapshot (debug.state events), and the actions the
  * toolbar, keys and panels call. Views subscribe with onStatus().
  */
-import { BreakpointModel, type DebugAction, type DebugStatus } from '../../common/debug.js';
-import type { Client } from '../client.js';
+import { BreakpointModel, type DebugAction, type DebugStatus } from '../../../common/debug.js';
+import type { Client } from '../../client.js';
 
 const STORE_KEY = 'lanescope.breakpoints';
 

@@ -1,0 +1,31 @@
+/*
+ * axis.ts — the time axis of a canvas timeline: d3 scale ticks (about one per 110 px) as grid
+ * lines from `top` down, labelled with fmtNs above them.
+ */
+import { scaleLinear } from 'd3';
+import { fmtNs, type Viewport } from './time.js';
+
+export interface AxisTheme {
+  dim: string;
+  grid: string;
+}
+
+/** Paints tick lines and labels; returns the tick times. */
+export function paintTimeAxis(ctx: CanvasRenderingContext2D, vp: Viewport, th: AxisTheme, cssH: number, top = 18): number[] {
+  const { x0, width, t0, t1 } = vp;
+  const x = scaleLinear().domain([t0, t1]).range([x0, x0 + width]);
+  ctx.fillStyle = th.dim;
+  ctx.strokeStyle = th.grid;
+  ctx.lineWidth = 1;
+  ctx.textAlign = 'center';
+  const ticks = x.ticks(Math.max(2, Math.floor(width / 110)));
+  for (const t of ticks) {
+    const px = Math.round(x(t)) + 0.5;
+    ctx.beginPath();
+    ctx.moveTo(px, top);
+    ctx.lineTo(px, cssH);
+    ctx.stroke();
+    ctx.fillText(fmtNs(t), px, top / 2);
+  }
+  return ticks;
+}
