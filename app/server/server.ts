@@ -187,8 +187,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (socket.writable && !socket.destroyed && err.code !== 'ECONNRESET') {
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    }
-    socket.destroy();
+      setTimeout(() => socket.destroy(), 2000).unref(); // a peer that never closes its side
+    } else socket.destroy();
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
