@@ -869,8 +869,10 @@ int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *fa, int fd, int
 }
 int posix_spawn_file_actions_addclose(posix_spawn_file_actions_t *fa, int fd) { return add_action(fa, 2, fd, 0); }
 
-/* Reads a whole file (the program image) into memory. */
-static int read_file(const char *path, uint8_t **out, size_t *len)
+/* Reads a whole file (the program image) into memory (also execve's, fork.c). */
+int __posix_read_file(const char *path, uint8_t **out, size_t *len);
+#define read_file __posix_read_file
+int read_file(const char *path, uint8_t **out, size_t *len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -1111,4 +1113,74 @@ int64_t lanes_posix_raw(const void *msg, size_t len, void *rep, size_t cap)
     int64_t r = ready() ? call(posix_lane, msg, len, NULL, 0, rep, cap, NULL, NULL, 0) : -ENOSYS;
     lanes_mutex_unlock(&lock);
     return r;
+}
+
+/* ---- fork and exec (fork.c): this file's state seen from there ---- */
+
+void __posix_lock(void) { lanes_mutex_lock(&lock); }
+void __posix_unlock(void) { lanes_mutex_unlock(&lock); }
+
+/* Our lane to the server, or NONE. Under lock. */
+int32_t __posix_lane(void) { return ready() ? posix_lane : LANES_HANDLE_NONE; }
+
+/* A request with a posix.Reply answer, optionally pushing two handles. Under lock. */
+int64_t __posix_request(const void *msg, size_t len, const void *data, size_t dlen, const int32_t *push, int npush)
+{
+    struct lane_msg_posix_reply rep;
+    int64_t r = call(posix_lane, msg, len, data, dlen, &rep, sizeof rep, NULL, push, npush);
+    if (r < 0)
+        return r;
+    if ((size_t)r < sizeof rep || rep.msg != LANES_MSG_POSIX_REPLY)
+        return -EPROTO;
+    return rep.error < 0 ? rep.error : rep.value;
+}
+
+/* A child waitpid reports in the kernel's words too (lanes_posix_last_exit). Under lock. */
+void __posix_add_kid(pid_t pid, int32_t proc)
+{
+    for (int i = 0; i < MAX_KIDS; i++) {
+        if (kids[i].pid == 0) {
+            kids[i].pid = pid;
+            kids[i].proc = proc;
+            return;
+        }
+    }
+    lanes_sys_handle_close(proc);
+}
+
+/* The cached fd lanes, after the server closed fds behind our back (posix.Exec). */
+void __posix_forget_all(void)
+{
+    for (int i = 0; i < OPEN_MAX; i++)
+        forget(i);
+}
+
+/* In a forked child, first thing: lane is our own lane to the server (the parent's was not
+ * copied); the completion queue is the parent's (shared memory) — make our own; the parent's
+ * children are not ours. The cached fd lanes stay: the handles were copied under the same
+ * numbers and the server gives us the same descriptions. */
+void __posix_fork_child(int32_t lane)
+{
+    int32_t old = posix_lane;
+    posix_lane = lane;
+    struct lane_startup *su = (struct lane_startup *)(uintptr_t)lanes_startup;   /* our copy of the parent's */
+    su->pid = (uint32_t)lanes_sys_getpid();
+    su->tid = (uint32_t)lanes_sys_thread_self();
+    struct lane_handle_entry *h = (struct lane_handle_entry *)(uintptr_t)lanes_startup->handles;
+    for (uint32_t i = 0; i < lanes_startup->nhandles; i++)
+        if (h[i].handle == old && strncmp(h[i].tag, "posix", sizeof h[i].tag) == 0)
+            h[i].handle = lane;
+    if (q_ok) {
+        lanes_queue_close(&q);
+        q_ok = false;
+    }
+    for (int i = 0; i < MAX_KIDS; i++) {
+        if (kids[i].pid) {
+            lanes_sys_handle_close(kids[i].proc);
+            kids[i].pid = 0;
+        }
+    }
+    last_exit_pid = 0;
+    lanes_mutex_t unlocked = LANES_MUTEX_INIT;
+    lock = unlocked;
 }

@@ -122,7 +122,8 @@ static void counters(int32_t conv)
 static void proc_dispatch(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
 {
     struct lane_msg_posix_get_counters gc;
-    if (fd_request(p, conv, m, len) || vfs_request(p, conv, m, len) || proc_request(p, conv, m, len))
+    if (fd_request(p, conv, m, len) || vfs_request(p, conv, m, len) || proc_request(p, conv, m, len) ||
+        forkexec_request(p, conv, m, len))
         return;
     if (lanes_msg_posix_get_counters_decode(m, len, &gc) == 0)
         return counters(conv);

@@ -5,6 +5,7 @@
  *   vfs.c      paths, mount points ("/" = the fs server, "/dev"), open, stat, mkdir, unlink,
  *              rename, chdir, getcwd
  *   pipe.c     pipes (served here on the fs.* file protocol, 64 KiB, PIPE_BUF atomicity)
+ *   fork.c     posix.Fork (the child's entry: fds, cwd, ids) and posix.Exec (close-on-exec)
  */
 #ifndef POSIX_H
 #define POSIX_H
@@ -112,6 +113,9 @@ extern uint32_t st_descs;
 int vfs_init(void);
 struct desc *vfs_console(void);
 bool vfs_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
+
+/* fork.c */
+bool forkexec_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
 
 /* pipe.c */
 int pipe_create(uint32_t flags, struct desc **rd, struct desc **wr);
