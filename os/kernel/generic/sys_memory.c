@@ -1,6 +1,6 @@
 /*
  * sys_memory.c — the handle, memory and futex system calls: handle_dup, handle_close,
- * handle_info, mem_create, mem_map, mem_unmap, mem_protect, futex_wait, futex_wake.
+ * handle_info, mem_create, mem_map, mem_unmap, mem_protect, mem_check, futex_wait, futex_wake.
  *
  * A duplicate can only lose rights. A memory object is at most 1 GiB; mapping it needs MAP and
  * READ/WRITE as the protection asks (an anonymous mapping, handle NONE, makes a fresh private
@@ -90,6 +90,7 @@ SYS(mem_map)
 }
 
 SYS(mem_unmap) { UNUSED_ARGS; return vm_unmap(self()->vm, a0, a1); }
+SYS(mem_check) { UNUSED_ARGS; return user_check(a0, a1, a2 != 0); }
 SYS(mem_protect) { UNUSED_ARGS; return vm_protect(self()->vm, a0, a1, (uint32_t)a2); }
 SYS(futex_wait) { UNUSED_ARGS; return futex_wait(a0, (uint32_t)a1, a2); }
 SYS(futex_wake) { UNUSED_ARGS; return futex_wake(a0, (uint32_t)a1); }

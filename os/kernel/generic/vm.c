@@ -434,6 +434,8 @@ int64_t vm_fault(struct vmspace *vm, uint64_t va, uint64_t access)
                 *pte = region_pte(r, *slot);
                 tlb_flush_page(va);
             }
+        } else if (exec && (*pte & PTE_NX)) {
+            ret = LANES_E_FAULT;
         } else {
             tlb_flush_page(va);     /* a stale entry on this CPU (another CPU changed the PTE) */
         }

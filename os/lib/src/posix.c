@@ -188,9 +188,12 @@ static int64_t path_len(const char *p)
 {
     if (!p)
         return -EFAULT;
-    for (size_t i = 0; i <= PATH_MAX_BYTES; i++)
+    for (size_t i = 0; i <= PATH_MAX_BYTES; i++) {
+        if ((i == 0 || ((uintptr_t)(p + i) & 4095) == 0) && lanes_sys_mem_check(p + i, 1, 0) != 0)
+            return -EFAULT;                 /* each page of the path before we read it */
         if (!p[i])
             return i == 0 ? -ENOENT : (int64_t)i;
+    }
     return -ENAMETOOLONG;
 }
 
@@ -259,14 +262,23 @@ static int64_t freq(int32_t lane, const void *msg, size_t len, const void *data,
     return rep.value;
 }
 
-static bool user_readable(const void *p, size_t n)
+/* A buffer the caller may read (write) n bytes of; the kernel says (mem_check), so a bad
+ * pointer is EFAULT here instead of a fault in our copy. One call moves at most CHUNK bytes,
+ * so only what it will touch is checked (a large lazy buffer is not paged in whole). */
+static bool user_mem(const void *p, size_t n, bool write)
 {
-    return p || n == 0;
+    if (n == 0)
+        return true;
+    if (!p)
+        return false;
+    return lanes_sys_mem_check(p, n > CHUNK ? CHUNK : n, write) == 0;
 }
+#define user_readable(p, n) user_mem((p), (n), false)
+#define user_writable(p, n) user_mem((p), (n), true)
 
 ssize_t read(int fd, void *buf, size_t n)
 {
-    if (!user_readable(buf, n))
+    if (!user_writable(buf, n))
         return fail(EFAULT);
     lanes_mutex_lock(&lock);
     if (!ready()) {
@@ -325,6 +337,10 @@ ssize_t write(int fd, const void *buf, size_t n)
             size_t done = 0;
             while (done < n) {
                 size_t k = n - done > CHUNK ? CHUNK : n - done;
+                if (done && !user_readable((const uint8_t *)buf + done, k)) {
+                    r = -EFAULT;            /* what was written before the bad page counts */
+                    break;
+                }
                 struct lane_msg_fs_write m = lanes_msg_fs_write_encode(k);
                 r = freq(f->lane, &m, sizeof m, (const uint8_t *)buf + done, k, 0, NULL);
                 if (r <= 0)
@@ -355,7 +371,7 @@ int64_t lanes_posix_stdout(const void *buf, size_t len)
 
 ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
-    if (!user_readable(buf, n))
+    if (!user_writable(buf, n))
         return fail(EFAULT);
     if (off < 0)
         return fail(EINVAL);
@@ -419,7 +435,7 @@ off_t lseek(int fd, off_t off, int whence)
 
 ssize_t getdents(int fd, void *buf, size_t size)
 {
-    if (!user_readable(buf, size))
+    if (!user_writable(buf, size))
         return fail(EFAULT);
     lanes_mutex_lock(&lock);
     struct fdcache *f;
@@ -455,7 +471,7 @@ static int attr_to_stat(const struct lane_msg_fs_attr *a, struct stat *st)
 
 int fstat(int fd, struct stat *st)
 {
-    if (!st)
+    if (!user_writable(st, sizeof *st))
         return fail(EFAULT);
     lanes_mutex_lock(&lock);
     struct fdcache *f;
@@ -579,7 +595,7 @@ int fcntl(int fd, int cmd, ...)
 
 int pipe2(int fdv[2], int flags)
 {
-    if (!fdv)
+    if (!user_writable(fdv, 2 * sizeof(int)))
         return fail(EFAULT);
     lanes_mutex_lock(&lock);
     int64_t r = -ENOSYS;
@@ -663,7 +679,7 @@ int rename(const char *oldpath, const char *newpath)
 int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
     (void)flags;
-    if (!st)
+    if (!user_writable(st, sizeof *st))
         return fail(EFAULT);
     int64_t plen = path_len(path);
     if (plen < 0)
@@ -684,7 +700,7 @@ int stat(const char *path, struct stat *st) { return fstatat(AT_FDCWD, path, st,
 
 char *getcwd(char *buf, size_t size)
 {
-    if (!buf)
+    if (!user_writable(buf, size ? size : 1))
         return fail(EFAULT), NULL;
     if (size == 0)
         return fail(EINVAL), NULL;
@@ -1006,7 +1022,7 @@ int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t 
 
 int clock_gettime(clockid_t clk, struct timespec *ts)
 {
-    if (!ts)
+    if (!user_writable(ts, sizeof *ts))
         return fail(EFAULT);
     if (clk != CLOCK_MONOTONIC && clk != CLOCK_REALTIME)
         return fail(EINVAL);
@@ -1018,7 +1034,7 @@ int clock_gettime(clockid_t clk, struct timespec *ts)
 
 int nanosleep(const struct timespec *req, struct timespec *rem)
 {
-    if (!req)
+    if (!user_readable(req, sizeof *req) || (rem && !user_writable(rem, sizeof *rem)))
         return fail(EFAULT);
     if (req->tv_nsec < 0 || req->tv_nsec >= 1000000000L || req->tv_sec < 0)
         return fail(EINVAL);

@@ -7,6 +7,7 @@
  *
  *     /dev/null, /dev/console   this server (no lane: libc handles null; console descriptions
  *                               use the console server's lane every process already has)
+ *     /sys                      the kernel's sysfs, served here (sysfs.c)
  *     /                         the fs server (tmpfs), over the root lane bound through mbus
  *
  * For fs we forward the request with the absolute path and, for open, keep the passthrough
@@ -15,7 +16,7 @@
 #include "posix.h"
 #include <lanes/mbus.h>
 
-enum { MNT_FS = 1, MNT_DEV = 2 };
+enum { MNT_FS = 1, MNT_DEV = 2, MNT_SYS = 3 };
 struct mount {
     const char *prefix;
     int type;
@@ -23,6 +24,7 @@ struct mount {
 static const struct mount mounts[] = {
     { "/dev/null", MNT_DEV },
     { "/dev/console", MNT_DEV },
+    { "/sys", MNT_SYS },
     { "/", MNT_FS },
 };
 
@@ -179,6 +181,11 @@ static void do_open(struct proc *p, int32_t conv, const struct lane_msg_posix_op
         if ((m->flags & O_DIRECTORY))
             return reply(conv, -ENOTDIR);
         d = desc_new(strcmp(abs1, "/dev/null") == 0 ? KIND_NULL : KIND_CONSOLE, keep, LANES_HANDLE_NONE);
+    } else if (mt == MNT_SYS) {
+        int err = -ENOMEM;
+        d = sysfs_open(abs1, m->flags, &err);
+        if (!d)
+            return reply(conv, err);
     } else {
         struct lane_msg_fs_open fo = lanes_msg_fs_open_encode(m->flags, m->mode & ~p->umask & 07777, (uint32_t)n);
         struct lane_msg_fs_reply r;
@@ -217,6 +224,11 @@ static void do_stat(struct proc *p, int32_t conv, const struct lane_msg_posix_st
             a = lanes_msg_fs_attr_encode(got < 0 ? (int32_t)got : -EIO, 0, 0, 0, 0, 0);
     } else if (mt == MNT_DEV && strcmp(abs1, "/dev/console") == 0) {
         a.ino = 2;
+    } else if (mt == MNT_SYS) {
+        uint32_t mode = 0;
+        uint64_t size = 0;
+        int e = sysfs_attr(abs1, &mode, &size);
+        a = lanes_msg_fs_attr_encode(e, mode, 3, 1, size, 3);
     }
     send_msg(conv, &a, sizeof a, LANES_HANDLE_NONE);
 }

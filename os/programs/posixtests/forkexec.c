@@ -707,6 +707,202 @@ static bool t_cow_after_munmap(void)
     return true;
 }
 
+/* ---- rounds and limits ---- */
+
+static int child_exit7(void *arg)
+{
+    (void)arg;
+    return 7;
+}
+
+static bool t_fork_rounds_1000(void)
+{
+    /* 1,000 fork/exit/wait rounds: no page and no server state leaked */
+    struct lane_msg_posix_counters c0, c1;
+    for (int i = 0; i < 5; i++)
+        in_child(child_exit7, NULL);                /* warm up caches */
+    lanes_posix_counters(&c0);
+    uint64_t before = mm_free();
+    uint64_t t0 = lanes_now_ns();
+    for (int i = 0; i < 1000; i++) {
+        int st = in_child(child_exit7, NULL);
+        REQUIRE(exited(st) == 7, "round %d status %#x (%s)", i, st, strerror(errno));
+    }
+    uint64_t took = lanes_now_ns() - t0;
+    uint64_t after = 0;
+    for (int i = 0; i < 100; i++) {
+        after = mm_free();
+        if (after + 64 * 1024 >= before)
+            break;
+        lanes_sys_sleep(LANES_MS(100));
+    }
+    lanes_posix_counters(&c1);
+    REQUIRE(c1.processes == c0.processes && c1.handles == c0.handles && c1.files == c0.files,
+            "server: processes %u->%u handles %u->%u files %u->%u", c0.processes, c1.processes, c0.handles, c1.handles,
+            c0.files, c1.files);
+    REQUIRE(after + 64 * 1024 >= before, "free pages %llu -> %llu (%lld KiB lost)", (unsigned long long)before / 4096,
+            (unsigned long long)after / 4096, ((long long)before - (long long)after) >> 10);
+    snprintf(why, sizeof why, "%llu us per fork+exit+wait; free memory %lld bytes apart",
+             (unsigned long long)(took / 1000 / 1000), (long long)after - (long long)before);
+    return true;
+}
+
+/* Forks until fork fails; the children wait on a pipe, then all end and are reaped. */
+static bool bomb(int *n, int *err, int *reaped, int *bad)
+{
+    int hold[2];
+    if (pipe(hold) != 0)
+        return false;
+    *n = *err = *reaped = *bad = 0;
+    for (; *n < 2000; (*n)++) {
+        pid_t p = fork();
+        if (p < 0) {
+            *err = errno;
+            break;
+        }
+        if (p == 0) {
+            char c;
+            close(hold[1]);
+            read(hold[0], &c, 1);                   /* until the parent lets go */
+            _exit(3);
+        }
+    }
+    close(hold[1]);
+    close(hold[0]);
+    for (;;) {
+        int st;
+        pid_t w = waitpid(-1, &st, 0);
+        if (w < 0)
+            break;
+        (*reaped)++;
+        *bad += exited(st) != 3;
+    }
+    return true;
+}
+
+static bool t_fork_bomb(void)
+{
+    /* fork until it fails: EAGAIN (the process table) or ENOMEM, never a crash; then all of them
+     * end, and everything works as before. The first bomb grows the servers' heaps (they keep
+     * what malloc got); the second must give back every page it took. */
+    struct lane_msg_posix_counters c0, c1;
+    lanes_posix_counters(&c0);
+    int n, err, reaped, bad;
+    REQUIRE(bomb(&n, &err, &reaped, &bad), "pipe");
+    REQUIRE(err == EAGAIN || err == ENOMEM, "fork failed with %s after %d children", strerror(err), n);
+    REQUIRE(n >= 16, "only %d children before %s", n, strerror(err));
+    REQUIRE(reaped == n && bad == 0, "%d children, %d reaped, %d with the wrong status", n, reaped, bad);
+    lanes_sys_sleep(LANES_MS(200));
+    uint64_t before = mm_free();
+    int n2;
+    REQUIRE(bomb(&n2, &err, &reaped, &bad), "pipe");
+    REQUIRE((err == EAGAIN || err == ENOMEM) && reaped == n2 && bad == 0, "second bomb: %d children, %s, %d reaped",
+            n2, strerror(err), reaped);
+    REQUIRE(exited(in_child(child_exit7, NULL)) == 7, "fork after the bomb");
+    uint64_t after = 0;
+    for (int i = 0; i < 100; i++) {
+        after = mm_free();
+        if (after + 64 * 1024 >= before)
+            break;
+        lanes_sys_sleep(LANES_MS(100));
+    }
+    lanes_posix_counters(&c1);
+    REQUIRE(c1.processes == c0.processes && c1.handles == c0.handles && c1.files == c0.files && c1.pipes == c0.pipes,
+            "server: processes %u->%u handles %u->%u", c0.processes, c1.processes, c0.handles, c1.handles);
+    REQUIRE(after + 64 * 1024 >= before, "kernel memory %lld KiB short after the second bomb",
+            ((long long)before - (long long)after) >> 10);
+    snprintf(why, sizeof why, "%d children, then %s; again %d; free memory %lld bytes apart", n, strerror(err), n2,
+             (long long)after - (long long)before);
+    return true;
+}
+
+/* ---- EFAULT ---- */
+
+static bool t_efault(void)
+{
+    int fd = open("/tmp/fx-ef", O_RDWR | O_CREAT | O_TRUNC, 0644);
+    REQUIRE(fd >= 0, "open");
+    REQUIRE(write(fd, "0123456789", 10) == 10, "write");
+    lseek(fd, 0, SEEK_SET);
+    void *unmapped = (void *)0x10000;                    /* below every image */
+    void *kernel = (void *)0xffff800000100000ull;
+    REQUIRE(ERRNO_IS(read(fd, unmapped, 4), EFAULT), "read into unmapped: %s", strerror(errno));
+    REQUIRE(ERRNO_IS(read(fd, kernel, 4), EFAULT), "read into the kernel: %s", strerror(errno));
+    REQUIRE(ERRNO_IS(write(fd, unmapped, 4), EFAULT), "write from unmapped: %s", strerror(errno));
+    REQUIRE(ERRNO_IS(pread(fd, unmapped, 4, 0), EFAULT), "pread: %s", strerror(errno));
+    REQUIRE(ERRNO_IS(open((const char *)unmapped, O_RDONLY), EFAULT), "path unmapped: %s", strerror(errno));
+    REQUIRE(ERRNO_IS(stat((const char *)kernel, NULL), EFAULT), "stat: %s", strerror(errno));
+    REQUIRE(ERRNO_IS(fstat(fd, unmapped), EFAULT), "fstat: %s", strerror(errno));
+    REQUIRE(ERRNO_IS(pipe(unmapped), EFAULT), "pipe: %s", strerror(errno));
+    REQUIRE(getcwd(unmapped, 64) == NULL && errno == EFAULT, "getcwd: %s", strerror(errno));
+    /* a read-only page is no place to read into */
+    char *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(ro != MAP_FAILED, "mmap");
+    REQUIRE(ERRNO_IS(read(fd, ro, 4), EFAULT), "read into a read-only page: %s", strerror(errno));
+    REQUIRE(write(fd, ro, 4) == 4, "write from a read-only page: %s", strerror(errno));
+    munmap(ro, 4096);
+    /* a path running into unmapped memory */
+    char *two = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(two != MAP_FAILED, "mmap 2");
+    memset(two, 'a', 2 * 4096);
+    munmap(two + 4096, 4096);
+    REQUIRE(ERRNO_IS(open(two + 4000, O_RDONLY), EFAULT), "a path crossing into a hole: %s", strerror(errno));
+    munmap(two, 4096);
+    char b[4];
+    REQUIRE(lseek(fd, 0, SEEK_CUR) == 4 && read(fd, b, 4) == 4 && !memcmp(b, "4567", 4), "the failed calls moved the offset");
+    close(fd);
+    unlink("/tmp/fx-ef");
+    return true;
+}
+
+/* ---- /sys ---- */
+
+static bool t_sys_read(void)
+{
+    int fd = open("/sys/kernel/mm/free", O_RDONLY);
+    REQUIRE(fd >= 0, "open /sys/kernel/mm/free: %s", strerror(errno));
+    char b[64] = { 0 };
+    ssize_t n = read(fd, b, sizeof b - 1);
+    REQUIRE(n > 1 && b[n - 1] == '\n', "read %zd bytes: '%s'", n, b);
+    uint64_t v = strtoull(b, NULL, 10);
+    REQUIRE(v > (1 << 20), "free memory %llu", (unsigned long long)v);
+    REQUIRE(read(fd, b, sizeof b) == 0, "no EOF");
+    REQUIRE(lseek(fd, 0, SEEK_SET) == 0 && read(fd, b, sizeof b) > 1, "again after lseek");
+    struct stat st;
+    REQUIRE(fstat(fd, &st) == 0 && S_ISREG(st.st_mode), "fstat mode %o", st.st_mode);
+    REQUIRE(ERRNO_IS(write(fd, "1", 1), EBADF), "write: %s", strerror(errno));
+    close(fd);
+    REQUIRE(ERRNO_IS(open("/sys/kernel/mm/free", O_WRONLY), EACCES), "open for writing: %s", strerror(errno));
+    REQUIRE(ERRNO_IS(open("/sys/kernel/nope", O_RDONLY), ENOENT), "missing: %s", strerror(errno));
+    REQUIRE(stat("/sys/kernel", &st) == 0 && S_ISDIR(st.st_mode), "stat /sys/kernel: mode %o", st.st_mode);
+    REQUIRE(ERRNO_IS(mkdir("/sys/x", 0755), EEXIST) || errno == EPERM, "mkdir in /sys: %s", strerror(errno));
+    return true;
+}
+
+static bool t_sys_getdents(void)
+{
+    DIR *d = opendir("/sys/kernel");
+    REQUIRE(d, "opendir /sys/kernel: %s", strerror(errno));
+    bool mm = false, dot = false;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        n++;
+        mm |= !strcmp(e->d_name, "mm") && e->d_type == DT_DIR;
+        dot |= !strcmp(e->d_name, ".");
+    }
+    closedir(d);
+    REQUIRE(mm && dot && n > 3, "%d entries, mm %d", n, mm);
+    d = opendir("/sys");
+    REQUIRE(d, "opendir /sys: %s", strerror(errno));
+    bool kernel = false;
+    while ((e = readdir(d)))
+        kernel |= !strcmp(e->d_name, "kernel");
+    closedir(d);
+    REQUIRE(kernel, "/sys has no kernel");
+    return true;
+}
+
 static const struct lanes_test fx_tests[] = {
     { "fork-exit-status", t_fork_exit_status },
     { "fork-ids", t_fork_ids },
@@ -737,6 +933,11 @@ static const struct lanes_test fx_tests[] = {
     { "demand-paging", t_demand_paging },
     { "munmap-frees", t_munmap_frees },
     { "cow-after-munmap", t_cow_after_munmap },
+    { "efault", t_efault },
+    { "sys-read", t_sys_read },
+    { "sys-getdents", t_sys_getdents },
+    { "fork-rounds-1000", t_fork_rounds_1000 },
+    { "fork-bomb", t_fork_bomb },
 };
 
 void forkexec_tests_run(struct lanes_tests *t, int argc, char **argv)

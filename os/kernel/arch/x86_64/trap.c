@@ -165,9 +165,10 @@ void trap_dispatch(struct regs *r)
             sched_check_user_return(r);
             return;
         }
-        /* a user-copy helper touching a page not there yet or still copy-on-write: resolve it
-         * and retry (interrupts back on if they were: the resolution may flush other CPUs) */
-        if (v == 14 && read_cr2() < USER_TOP && c->current && has_fixup(r)) {
+        /* a user-copy helper touching a page not there yet (not present) or still copy-on-write
+         * (a write to a present page; any other fault on a present page — SMAP — is no case
+         * for vm.c): resolve it and retry (interrupts back on if they were: the resolution may flush other CPUs) */
+        if (v == 14 && read_cr2() < USER_TOP && c->current && has_fixup(r) && (!(r->error & 1) || (r->error & 2))) {
             uint64_t addr = read_cr2();
             bool irq = (r->rflags & 0x200) && c->ncli == 0;
             if (irq)
