@@ -389,6 +389,46 @@ static bool t_fork_threads_futex(void)
     return true;
 }
 
+static volatile uint32_t fw_word;
+static volatile int fw_state;
+
+static void futex_waiter(void *arg)
+{
+    (void)arg;
+    fw_state = 1;
+    while (__atomic_load_n(&fw_word, __ATOMIC_SEQ_CST) == 0)
+        lanes_sys_futex_wait((const void *)&fw_word, 0, LANES_SEC(10));
+    fw_state = 2;
+}
+
+static bool t_futex_across_fork(void)
+{
+    /* a thread waits on a word in private memory; the main thread forks (the word's page becomes
+     * copy-on-write, and our write then moves it to a new page), writes and wakes: the waiter
+     * must wake at once, not at its 10 s timeout */
+    fw_word = 0;
+    fw_state = 0;
+    lanes_thread_t t;
+    REQUIRE(lanes_thread_start(&t, futex_waiter, NULL, 64 * 1024) >= 0, "thread");
+    while (fw_state == 0)
+        lanes_sys_yield();
+    lanes_sys_sleep(LANES_MS(50));                  /* it is in futex_wait by now */
+    pid_t p = fork();
+    REQUIRE(p >= 0, "fork");
+    if (p == 0)
+        _exit(fw_word == 0 ? 0 : 1);
+    uint64_t t0 = lanes_now_ns();
+    __atomic_store_n(&fw_word, 1, __ATOMIC_SEQ_CST);
+    lanes_sys_futex_wake((const void *)&fw_word, 1);
+    REQUIRE(lanes_thread_join(&t, LANES_SEC(20)) == 0, "the waiter never ended");
+    uint64_t took = lanes_now_ns() - t0;
+    int st;
+    REQUIRE(waitpid(p, &st, 0) == p && exited(st) == 0, "child status %#x", st);
+    REQUIRE(took < LANES_SEC(5), "the wake was lost: the waiter woke after %llu ms (its timeout)",
+            (unsigned long long)(took / 1000000));
+    return true;
+}
+
 /* ---- fds across fork ---- */
 
 static bool t_fork_fd_inherit(void)
@@ -918,6 +958,7 @@ static const struct lanes_test fx_tests[] = {
     { "cow-ipc-into-shared", t_cow_ipc_into_shared },
     { "cow-kernel-write", t_cow_kernel_write },
     { "cow-futex", t_fork_threads_futex },
+    { "futex-across-fork", t_futex_across_fork },
     { "fork-fd-inherit", t_fork_fd_inherit },
     { "fork-shared-offset", t_fork_shared_offset },
     { "fork-close-in-child", t_fork_close_in_child },
