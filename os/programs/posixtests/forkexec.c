@@ -566,6 +566,42 @@ static bool t_exec_cloexec(void)
     return true;
 }
 
+static void sleeper(void *arg)
+{
+    (void)arg;
+    lanes_sys_sleep(LANES_SEC(30));
+}
+
+static bool t_exec_threads(void)
+{
+    /* exec from a process with two other threads asleep in the kernel: they end, the new image
+     * runs at once (not after their 30 s) */
+    int fds[2];
+    REQUIRE(pipe(fds) == 0, "pipe");
+    uint64_t t0 = lanes_now_ns();
+    pid_t p = fork();
+    REQUIRE(p >= 0, "fork");
+    if (p == 0) {
+        static lanes_thread_t a, b;
+        if (lanes_thread_start(&a, sleeper, NULL, 64 * 1024) < 0)
+            _exit(90);
+        if (lanes_thread_start(&b, sleeper, NULL, 64 * 1024) < 0)
+            _exit(91);
+        lanes_sys_sleep(LANES_MS(50));
+        char *argv[] = { "posixtests", "--exit", "5", NULL };
+        execve(SELF, argv, NULL);
+        _exit(100 + errno);
+    }
+    int st;
+    REQUIRE(waitpid(p, &st, 0) == p, "waitpid");
+    uint64_t took = lanes_now_ns() - t0;
+    close(fds[0]);
+    close(fds[1]);
+    REQUIRE(exited(st) == 5, "status %#x", st);
+    REQUIRE(took < LANES_SEC(20), "exec waited %llu ms for the other threads", (unsigned long long)(took / 1000000));
+    return true;
+}
+
 static bool t_exec_errors(void)
 {
     char *argv[] = { "x", NULL };
@@ -619,6 +655,33 @@ static bool t_exec_from_fs(void)
     int st;
     REQUIRE(waitpid(p, &st, 0) == p && exited(st) == 33, "status %#x", st);
     unlink("/tmp/fx-prog");
+    return true;
+}
+
+static bool t_exec_rounds(void)
+{
+    /* 100 fork+exec+wait rounds: every old image's memory comes back */
+    char *argv[] = { "posixtests", "--exit", "4", NULL };
+    for (int i = 0; i < 3; i++)
+        exec_status(argv, NULL);
+    struct lane_msg_posix_counters c0, c1;
+    lanes_posix_counters(&c0);
+    uint64_t before = mm_free();
+    for (int i = 0; i < 100; i++) {
+        int st = exec_status(argv, NULL);
+        REQUIRE(exited(st) == 4, "round %d status %#x", i, st);
+    }
+    uint64_t after = 0;
+    for (int i = 0; i < 100; i++) {
+        after = mm_free();
+        if (after + 64 * 1024 >= before)
+            break;
+        lanes_sys_sleep(LANES_MS(100));
+    }
+    lanes_posix_counters(&c1);
+    REQUIRE(c1.processes == c0.processes && c1.handles == c0.handles && c1.files == c0.files, "server leaked");
+    REQUIRE(after + 64 * 1024 >= before, "%lld KiB lost", ((long long)before - (long long)after) >> 10);
+    snprintf(why, sizeof why, "free memory %lld bytes apart", (long long)after - (long long)before);
     return true;
 }
 
@@ -966,8 +1029,10 @@ static const struct lanes_test fx_tests[] = {
     { "exec-keeps-pid", t_exec_keeps_pid },
     { "exec-argv-envp", t_exec_argv_envp },
     { "exec-cloexec", t_exec_cloexec },
+    { "exec-threads", t_exec_threads },
     { "exec-errors", t_exec_errors },
     { "exec-from-fs", t_exec_from_fs },
+    { "exec-rounds", t_exec_rounds },
     { "mprotect", t_mprotect },
     { "mprotect-errors", t_mprotect_errors },
     { "munmap-partial", t_munmap_partial },
