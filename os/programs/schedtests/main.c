@@ -224,8 +224,10 @@ static bool t_spread(void)
     uint32_t count[64];
     int stable = 0;
     uint64_t spread_at = 0;
-    while (lanes_now_ns() - t0 < LANES_SEC(5) && stable < 3) {
-        lanes_sys_sleep(LANES_MS(50));
+    /* polled every 10 ms, the first of 10 even polls in a row (os/tools/host/sched-host-bench.c
+     * measures Linux the same way for sched-bench) */
+    while (lanes_now_ns() - t0 < LANES_SEC(5) && stable < 10) {
+        lanes_sys_sleep(LANES_MS(10));
         per_cpu(0, nth, count);
         bool even = true;
         for (uint32_t c = 0; c < n; c++)
@@ -244,7 +246,7 @@ static bool t_spread(void)
         snprintf(why, sizeof why, "1 CPU: %u spinners, no moves", nth);
         return true;
     }
-    REQUIRE(stable >= 3, "%u spinners not spread evenly within 5 s: per CPU %s", nth, dist);
+    REQUIRE(stable >= 10, "%u spinners not spread evenly within 5 s: per CPU %s", nth, dist);
     REQUIRE(moved >= 1, "spread without a balance move (stealing alone cannot do it)");
     snprintf(why, sizeof why, "%u spinners on CPU 0 -> %s after %llu ms, %llu balance moves", nth, dist,
              (unsigned long long)(spread_at / 1000000), (unsigned long long)moved);
