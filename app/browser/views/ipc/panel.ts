@@ -48,6 +48,7 @@ class IpcPanel {
     await this.loadAbi();
     this.rebuild();
     this.store.onChange((c) => this.onStore(c));
+    this.store.onCursor((ns) => this.view?.setCursor(ns));
   }
 
   private onStore(c: StoreChange): void {
@@ -85,6 +86,7 @@ class IpcPanel {
     ipcDebug.view = this.view;
     ipcDebug.model = this.model;
     ipcDebug.feed = this.table;
+    this.view.setCursor(this.store.cursor); // the shared time cursor, as every trace view draws it
     this.host.querySelector('.ipcv-bar')?.prepend(...traceToolbar(this.ctx, (s) => this.view.setStatus(s)));
     this.view.setFollow(this.store.source.live);
     this.label = '';
