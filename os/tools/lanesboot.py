@@ -119,8 +119,10 @@ def find_qemu() -> str:
 
 class Guest:
     def __init__(self, build: str, iso: bool = False, smp: int = 1, accel: str = "auto", mem: str = "256M",
-                 log: str | None = None, kernel_args: str | None = None, echo: bool = False):
+                 log: str | None = None, kernel_args: str | None = None, echo: bool = False,
+                 extra: list[str] | None = None):
         self.build = os.path.abspath(build)
+        self.extra = list(extra or [])     # more QEMU arguments (-machine q35, -device ..., -qmp ...)
         self.iso = iso
         self.smp = smp
         self.accel = accel
@@ -174,7 +176,7 @@ class Guest:
             cmd += ["-kernel", kernel, "-initrd", initrd]
             if self.kernel_args:
                 cmd += ["-append", self.kernel_args]
-        return cmd
+        return cmd + self.extra
 
     def start(self) -> None:
         cmd = self.command_line()
