@@ -626,6 +626,11 @@ int64_t sysfs_sys_stat(uint64_t upath, uint64_t plen, uint64_t ustat)
     int64_t r = user_path(upath, plen, p);
     if (r)
         return r;
+    /* lstat, except that "link/" and "link/." name what the link points to, as on Linux */
+    char tail[2] = { 0, 0 };
+    if (plen >= 2 && copy_from_user(tail, upath + plen - 2, 2))
+        return LANES_E_FAULT;
+    bool follow = plen >= 1 && (tail[1] == '/' || (tail[0] == '/' && tail[1] == '.'));
     struct lane_sysfs_stat st;
     memset(&st, 0, sizeof st);
     char *buf = kmalloc(LIST_MAX);
@@ -633,7 +638,7 @@ int64_t sysfs_sys_stat(uint64_t upath, uint64_t plen, uint64_t ustat)
         return LANES_E_NOMEM;
     spin_lock(&sysfs_lock);
     struct lookup lk = { 0, NULL, NULL, NULL };
-    if ((r = sysfs_follow_links(p, false)) == 0)
+    if ((r = sysfs_follow_links(p, follow)) == 0)
         lk = resolve(p);
     uint32_t owned = lk.node && lk.node->owner ? LANES_SYSFS_MODE_OWNED : 0;
     if (lk.kind == LANES_SYSFS_KIND_DIR) {
