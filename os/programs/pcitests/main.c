@@ -335,6 +335,12 @@ static bool owner(void)
             snprintf(why, sizeof why, "attribute: %s, read '%s'", E(r), v);
             break;
         }
+        pub(cap, LANES_SYSFS_OP_ATTR, LANES_SYSFS_PUB_BINARY, "/sys/pcitests/dev0/blob", "\x01\x02\x00\x03", 4);
+        if ((r = pub(cap, LANES_SYSFS_OP_REMOVE, 0, "/sys/pcitests/dev0/blob", NULL, 0)) != 0 ||
+            rd("/sys/pcitests/dev0/blob", v, sizeof v) != LANES_E_NOENT) {
+            snprintf(why, sizeof why, "removing an attribute: %s", E(r));
+            break;
+        }
         if ((r = pub(cap, LANES_SYSFS_OP_ATTR, 0, "/sys/bus/pci/x", "1", 1)) != LANES_E_ACCESS) {
             snprintf(why, sizeof why, "publishing into the pci server's subtree: %s, want ACCESS", E(r));
             break;
