@@ -11,11 +11,13 @@
  *                                and a node exist while anything below them does, as in the kernel)
  *   sysfs_attr {node, text}      text is "path/attr=value": a value (the first after an add, or a
  *                                change); an attr of a node never added creates it (late attach)
- *   sysfs_link {path, target}    a symlink (pcisysfs's user-space sysfs); empty target: removed
- *   sysfs_unlink {path}          a symlink removed
- *   sysfs_owner {path, pid}      the server owning a subtree; without it a node's own `pid`
+ *   sysfs_link {node, text}      text is "path->target" (as readlink gives it, relative): a
+ *                                symlink, a node of its own (sysfs_remove with its id removes it)
+ *   sysfs_bin {node, bytes, path}   a binary attribute (`config`): its size stands for its value
+ *   sysfs_attr_remove {node, path}  one attribute removed while its directory stays
+ *   sysfs_owner {node, pid, path}   the server owning a subtree; without it a node's own `pid`
  *                                attribute names its process (/sys/drivers/NAME.PID, threads/TID)
- *   sysfs_uevent {action, path}  kept as a list (add / remove / change notifications)
+ *   sysfs_uevent {node, action, seqnum, path}  kept as a list (add/remove/change/bind/unbind)
  *   proc_create, thread_create   process names and threads (for owner links)
  *
  * Index (what makes scrubbing cheap): every path ever seen is an Entry in a trie (interned once);
@@ -57,6 +59,8 @@ export interface Entry {
   /** dir: is it a node itself (latest state), and its node id */
   live?: boolean;
   node?: number;
+  /** attr: a binary attribute (its value is its size) */
+  binary?: boolean;
   /** dir: owner pid changes (ns, pid; -1 none) */
   ons?: number[];
   opid?: number[];
@@ -72,8 +76,11 @@ export interface Uevent {
   ns: number;
   action: string;
   path: string;
-  text: string;
+  seqnum: number;
 }
+
+/** os/abi/trace.toml's uevent_action (Linux's kobject_action names), for records that carry the number. */
+export const UEVENT_ACTIONS = ['add', 'remove', 'change', 'bind', 'unbind'];
 
 export interface Resolved {
   /** the entry the path leads to (-1: none) */
@@ -258,7 +265,7 @@ export class SysfsModel {
           const comps = components(str(f['path']) ?? '');
           d = comps ? this.lookup(comps) : undefined;
         }
-        if (d === undefined || !this.entries[d]!.live) return 'remove of a node not present';
+        if (d === undefined || !this.exists(d)) return 'remove of a node not present';
         this.removeNode(d, ns);
         return true;
       }
@@ -271,12 +278,9 @@ export class SysfsModel {
         if (!comps || comps.length < 2) return `bad attribute path in ${JSON.stringify(text)}`;
         const value = text.slice(eq + 1);
         const attrName = comps.pop()!;
-        const node = num(f['node']);
-        let d = Number.isFinite(node) ? this.nodes.get(node) : undefined;
-        const want = '/' + comps.join('/');
-        if (d === undefined || this.entries[d]!.path !== want || !this.entries[d]!.live) d = this.addNode(Number.isFinite(node) ? node : -1, comps, ns);
+        const d = this.nodeDir(num(f['node']), comps, ns);
         const a = this.child(d, attrName, 'attr');
-        if (a < 0) return `${attrName} is not an attribute of ${want}`;
+        if (a < 0) return `${attrName} is not an attribute of /${comps.join("/")}`;
         this.setValue(a, this.intern(value), ns);
         if (attrName === 'pid') {
           const pid = numericValue(value);
@@ -285,16 +289,42 @@ export class SysfsModel {
         return true;
       }
       case 'sysfs_link': {
-        const path = str(f['path'] ?? f['link']);
-        const comps = path === undefined ? null : components(path);
-        if (!comps || comps.length < 1) return `bad link path ${JSON.stringify(path)}`;
-        const target = str(f['target']) ?? '';
-        return this.setLink(comps, target, ns);
+        // text "path->target" (target as readlink gives it); node: the link's own id
+        const text = str(f['text']);
+        const arrow = text === undefined ? -1 : text.indexOf('->');
+        if (text === undefined || arrow < 0) return `no '->' in ${JSON.stringify(text)}`;
+        const comps = components(text.slice(0, arrow));
+        if (!comps || comps.length < 1) return `bad link path in ${JSON.stringify(text)}`;
+        const target = text.slice(arrow + 2);
+        if (!target) return `empty link target in ${JSON.stringify(text)}`;
+        const node = num(f['node']);
+        if (Number.isFinite(node)) {
+          const old = this.nodes.get(node);
+          if (old !== undefined && this.entries[old]!.path !== '/' + comps.join('/')) this.removeNode(old, ns);
+        }
+        const r = this.setLink([...comps], target, ns);
+        if (r === true && Number.isFinite(node)) this.nodes.set(node, this.lookup(comps)!);
+        return r;
       }
-      case 'sysfs_unlink': {
-        const comps = components(str(f['path'] ?? f['link']) ?? '');
-        if (!comps || !comps.length) return 'bad link path';
-        return this.setLink(comps, '', ns);
+      case 'sysfs_bin': {
+        // a binary attribute (contents not traced): its size stands for its value
+        const comps = components(str(f['path']) ?? '');
+        if (!comps || comps.length < 2) return `bad binary attribute path ${JSON.stringify(f['path'])}`;
+        const bytes = num(f['bytes']);
+        const attrName = comps.pop()!;
+        const d = this.nodeDir(num(f['node']), comps, ns);
+        const a = this.child(d, attrName, 'attr');
+        if (a < 0) return `${attrName} is not an attribute of /${comps.join('/')}`;
+        this.entries[a]!.binary = true;
+        this.setValue(a, this.intern(`${Number.isFinite(bytes) ? bytes : '?'} bytes (binary)`), ns);
+        return true;
+      }
+      case 'sysfs_attr_remove': {
+        const comps = components(str(f['path']) ?? '');
+        const a = comps ? this.lookup(comps) : undefined;
+        if (a === undefined || this.entries[a]!.kind !== 'attr' || !this.exists(a)) return 'remove of an attribute not present';
+        this.setValue(a, -1, ns);
+        return true;
       }
       case 'sysfs_owner': {
         const comps = components(str(f['path']) ?? '');
@@ -306,10 +336,11 @@ export class SysfsModel {
         return true;
       }
       case 'sysfs_uevent': {
-        const path = str(f['path']) ?? str(f['devpath']) ?? '';
-        const action = str(f['action']) ?? String(f['action'] ?? '');
-        const text = str(f['text']) ?? str(f['env']) ?? '';
-        this.uevents.push({ ns, action, path, text });
+        const path = str(f['path']) ?? '';
+        const a = f['action'];
+        const action = typeof a === 'string' ? a : UEVENT_ACTIONS[num(a)] ?? `action ${String(a)}`;
+        const seq = num(f['seqnum']);
+        this.uevents.push({ ns, action, path, seqnum: Number.isFinite(seq) ? seq : -1 });
         this.version++;
         return true;
       }
@@ -371,6 +402,14 @@ export class SysfsModel {
     return d;
   }
 
+  /** The live directory of an attribute's node: by its id, or made (a reader that attached late). */
+  private nodeDir(node: number, comps: string[], ns: number): number {
+    const d = Number.isFinite(node) ? this.nodes.get(node) : undefined;
+    const e = d === undefined ? undefined : this.entries[d]!;
+    if (e && e.live && e.path === '/' + comps.join('/')) return d!;
+    return this.addNode(Number.isFinite(node) ? node : -1, comps, ns);
+  }
+
   private addNode(node: number, comps: string[], ns: number): number {
     if (node >= 0) {
       const old = this.nodes.get(node);
@@ -397,6 +436,12 @@ export class SysfsModel {
 
   private removeNode(d: number, ns: number): void {
     const e = this.entries[d]!;
+    if (e.kind === 'link') {
+      // a link is a node of its own (sysfs_link's node id)
+      for (const [k, v] of this.nodes) if (v === d) this.nodes.delete(k);
+      this.setLink(e.path.split('/').filter((p) => p.length), '', ns);
+      return;
+    }
     e.live = false;
     if (e.node !== undefined) this.nodes.delete(e.node);
     e.node = undefined;

@@ -53,7 +53,7 @@ export function synthSysfsTrace(o: SynthOptions = {}): TraceRecordLike[] {
     const path = `${parent}/${name}`;
     devPath.push(path);
     devNode.push(add(path, { vendor: '0x8086', device: `0x${(0x1000 + (i % 4096)).toString(16)}`, class: '0x020000', irq: String(10 + (i % 6)), count: '0' }));
-    rec('sysfs_link', { path: `/sys/bus/pci/devices/${name}`, target: `../../..${path.slice(4)}` });
+    rec('sysfs_link', { node: id++, text: `/sys/bus/pci/devices/${name}->../../..${path.slice(4)}` });
   }
   const rest = span - ns;
   const step = rest / Math.max(1, changes);

@@ -14,6 +14,7 @@ const MS = 1e6;
 const ev = (name: string, ms: number, fields: Record<string, unknown>): TraceRecordLike => ({ name, ns: ms * MS, cpu: 0, fields });
 const add = (ms: number, node: number, path: string) => ev('sysfs_add', ms, { node: BigInt(node), path });
 const attr = (ms: number, node: number, text: string) => ev('sysfs_attr', ms, { node: BigInt(node), text });
+const link = (ms: number, node: number, path: string, target: string) => ev('sysfs_link', ms, { node: BigInt(node), text: `${path}->${target}` });
 const rm = (ms: number, node: number, path: string) => ev('sysfs_remove', ms, { node: BigInt(node), path });
 
 /** The kernel's boot-time tree (a subset), a driver that comes and goes, a CPU load that changes. */
@@ -106,7 +107,7 @@ test('owners: a node\'s pid attribute, an explicit owner record, nearest ancesto
   assert.equal(m.ownerAt(name).pid, -1, 'no owner once removed');
   assert.equal(m.procName(3), 'console');
   assert.deepEqual(m.procThreads.get(3), [7]);
-  m.addAll([add(50, 30, '/sys/devices/pci0000:00/0000:00:01.0'), ev('sysfs_owner', 50, { path: '/sys/devices/pci0000:00', pid: 9 })]);
+  m.addAll([add(50, 30, '/sys/devices/pci0000:00/0000:00:01.0'), ev('sysfs_owner', 50, { node: 29n, pid: 9, reserved: 0, path: '/sys/devices/pci0000:00' })]);
   assert.equal(m.ownerAt(m.find('/sys/devices/pci0000:00/0000:00:01.0')).pid, 9);
   assert.equal(m.ownerAt(m.find('/sys/devices/system/cpu')).pid, -1);
 });
@@ -116,11 +117,13 @@ test('symlinks: relative and absolute targets resolve, dangling and cyclic ones 
   m.addAll([
     add(1, 1, '/sys/devices/pci0000:00/0000:00:1f.2'),
     attr(1, 1, '/sys/devices/pci0000:00/0000:00:1f.2/vendor=0x8086'),
-    ev('sysfs_link', 2, { path: '/sys/bus/pci/devices/0000:00:1f.2', target: '../../../devices/pci0000:00/0000:00:1f.2' }),
-    ev('sysfs_link', 2, { path: '/sys/class/abs', target: '/sys/devices/pci0000:00' }),
-    ev('sysfs_link', 3, { path: '/sys/loop/a', target: 'b' }),
-    ev('sysfs_link', 3, { path: '/sys/loop/b', target: '../loop/a' }),
-    ev('sysfs_link', 3, { path: '/sys/dangling', target: 'nowhere/x' }),
+    link(2, 100, '/sys/bus/pci/devices/0000:00:1f.2', '../../../devices/pci0000:00/0000:00:1f.2'),
+    link(2, 101, '/sys/class/abs', '/sys/devices/pci0000:00'),
+    link(3, 102, '/sys/loop/a', 'b'),
+    link(3, 103, '/sys/loop/b', '../loop/a'),
+    link(3, 104, '/sys/dangling', 'nowhere/x'),
+    ev('sysfs_bin', 3, { node: 1n, bytes: 256n, path: '/sys/devices/pci0000:00/0000:00:1f.2/config' }),
+    ev('sysfs_uevent', 3, { node: 1n, action: 0, seqnum: 7, path: '/sys/devices/pci0000:00/0000:00:1f.2' }),
   ]);
   assert.equal(m.bad, 0, m.problems.join('; '));
   const dev = m.find('/sys/devices/pci0000:00/0000:00:1f.2');
@@ -135,9 +138,17 @@ test('symlinks: relative and absolute targets resolve, dangling and cyclic ones 
   assert.match(m.resolve('/sys/dangling').error!, /no such file or directory/);
   assert.equal(m.resolve('/sys/bus/pci/devices/0000:00:1f.2', 1.5 * MS).entry, -1, 'the link is not there yet');
   assert.deepEqual(m.counts().links, 5);
-  m.add(ev('sysfs_unlink', 4, { path: '/sys/class/abs' }));
+  m.add(rm(4, 101, '/sys/class/abs'));
   assert.equal(m.exists(m.find('/sys/class')), false, 'the directory only held the link');
   assert.equal(m.exists(m.find('/sys/class'), 3.5 * MS), true);
+  const cfg = m.find('/sys/devices/pci0000:00/0000:00:1f.2/config');
+  assert.equal(m.value(cfg), '256 bytes (binary)');
+  assert.equal(m.entries[cfg]!.binary, true);
+  assert.deepEqual(m.uevents, [{ ns: 3 * MS, action: 'add', seqnum: 7, path: '/sys/devices/pci0000:00/0000:00:1f.2' }]);
+  m.add(ev('sysfs_attr_remove', 5, { node: 1n, path: '/sys/devices/pci0000:00/0000:00:1f.2/config' }));
+  assert.equal(m.exists(cfg), false);
+  assert.equal(m.exists(cfg, 4 * MS), true);
+  assert.equal(m.exists(m.find('/sys/devices/pci0000:00/0000:00:1f.2')), true, 'its directory stays');
 });
 
 test('search by path prefix, by name and by value, at a time', () => {
@@ -163,8 +174,12 @@ test('hostile input: malformed, missing, out of order and late-attach records ne
     { name: 'sysfs_attr', ns: 1, fields: { node: 1, text: '/x=1' } },
     { name: 'sysfs_attr', ns: 1, fields: { node: 1, text: 42 } },
     { name: 'sysfs_remove', ns: 1, fields: { node: 99, path: '/sys/nothing' } },
-    { name: 'sysfs_link', ns: 1, fields: { path: 7 } },
-    { name: 'sysfs_unlink', ns: 1, fields: { path: '/sys/not-a-link' } },
+    { name: 'sysfs_link', ns: 1, fields: { node: 5, text: 7 } },
+    { name: 'sysfs_link', ns: 1, fields: { node: 5, text: '/sys/a-b' } },
+    { name: 'sysfs_link', ns: 1, fields: { node: 5, text: '/sys/a->' } },
+    { name: 'sysfs_attr_remove', ns: 1, fields: { node: 5, path: '/sys/not-an-attr' } },
+    { name: 'sysfs_bin', ns: 1, fields: { node: 5, path: 'x' } },
+    { name: 'sysfs_owner', ns: 1, fields: { node: 5, path: '/sys/x' } },
     { name: 'sysfs_add', ns: 1, fields: null },
     { name: 'proc_create', ns: 1, fields: { name: 'x' } },
   ];
