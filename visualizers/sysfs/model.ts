@@ -102,7 +102,7 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** Natural order: cpu2 before cpu10, 0000:00:02.0 before 0000:00:1f.2 (hex-aware only as text). */
+/** Natural order: cpu2 before cpu10; zero-padded fields as text, so 0000:00:02.0 < 0000:00:1c.0 (hex). */
 export function naturalCompare(a: string, b: string): number {
   const ra = /(\d+)|(\D+)/g;
   const rb = /(\d+)|(\D+)/g;
@@ -110,11 +110,10 @@ export function naturalCompare(a: string, b: string): number {
     const ma = ra.exec(a);
     const mb = rb.exec(b);
     if (!ma || !mb) return ma ? 1 : mb ? -1 : 0;
-    if (ma[1] !== undefined && mb[1] !== undefined) {
+    if (ma[1] !== undefined && mb[1] !== undefined && ma[1][0] !== '0' && mb[1][0] !== '0') {
       const d = Number(ma[1]) - Number(mb[1]);
       if (d) return d;
-      if (ma[1].length !== mb[1].length) return ma[1].length - mb[1].length;
-    } else if (ma[0] !== mb[0]) return ma[0] < mb[0] ? -1 : 1;
+    } else if (ma[0] !== mb[0]) return ma[0] < mb[0] ? -1 : 1; // zero-padded (PCI's hex) fields: as text
   }
 }
 

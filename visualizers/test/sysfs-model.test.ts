@@ -214,6 +214,7 @@ test('hostile input: malformed, missing, out of order and late-attach records ne
   assert.equal(m.add(ev('ctx_switch', 11, { prev: 1, next: 2 })), false);
   assert.equal(m.bad, bad);
   assert.deepEqual([naturalCompare('cpu2', 'cpu10'), naturalCompare('a', 'a')], [-8, 0]);
+  assert.deepEqual(['0000:00:1c.0', '0000:00:02.0', '0000:00:01.0', '0000:00:1f.2'].sort(naturalCompare), ['0000:00:01.0', '0000:00:02.0', '0000:00:1c.0', '0000:00:1f.2']);
 });
 
 test('10,000 nodes and 100,000 changes: built fast, any moment read in bounded work', () => {
