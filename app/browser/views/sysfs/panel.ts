@@ -15,8 +15,8 @@ import { traceStore, traceToolbar, type StoreChange } from '../../trace/index.js
 import type { TraceTable } from '../../trace/table.js';
 import { registerView, type ViewContext, type ViewInstance } from '../../workbench/views.js';
 
-/** Test hooks: the view and its model. */
-export const sysfsDebug: { view?: SysfsView; model?: SysfsModel } = {};
+/** Test hooks: the view, its model, and the store's shared time cursor. */
+export const sysfsDebug: { view?: SysfsView; model?: SysfsModel; cursor?: () => number | null } = { cursor: () => traceStore().cursor };
 
 class SysfsPanel {
   model!: SysfsModel;
