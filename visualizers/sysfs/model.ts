@@ -167,6 +167,8 @@ export class SysfsModel {
   t1 = NaN;
   /** bumped on every change (views redraw when it moves) */
   version = 0;
+  /** the earliest time a change was logged at since a view last reset it to Infinity */
+  dirtyFrom = Infinity;
   private lastNs = 0;
   private listeners = new Set<() => void>();
 
@@ -273,6 +275,17 @@ export class SysfsModel {
         if (text === undefined) return 'no text';
         const eq = text.indexOf('=');
         if (eq < 0) return `no '=' in ${JSON.stringify(text)}`;
+        // fast path (nearly every record): a known live node, its path, '/', a plain name
+        const known = this.nodes.get(num(f['node']));
+        const ke = known === undefined ? undefined : this.entries[known]!;
+        if (ke && ke.live && text.startsWith(ke.path) && text.charCodeAt(ke.path.length) === 47 /* / */) {
+          const an = text.slice(ke.path.length + 1, eq);
+          const a = ke.kids!.get(an);
+          if (a !== undefined && this.entries[a]!.kind === 'attr' && an !== 'pid') {
+            this.setValue(a, this.intern(text.slice(eq + 1)), ns);
+            return true;
+          }
+        }
         const comps = components(text.slice(0, eq));
         if (!comps || comps.length < 2) return `bad attribute path in ${JSON.stringify(text)}`;
         const value = text.slice(eq + 1);
@@ -497,6 +510,7 @@ export class SysfsModel {
   }
 
   private log(e: number, ns: number): void {
+    if (ns < this.dirtyFrom) this.dirtyFrom = ns;
     const n = this.logNs.length;
     if (!n || this.logNs[n - 1]! <= ns) {
       this.logNs.push(ns);

@@ -176,6 +176,8 @@ export function createSysfsView(host: HTMLElement, model: SysfsModel, hooks: Sys
   const ghosts = new Set<number>();
   let raf = 0;
   let disposed = false;
+  /** the rows must be flattened again (expanded/collapsed, a ghost expired, first render) */
+  let shapeDirty = true;
 
   const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
   const at = () => (t === Infinity ? Infinity : t);
@@ -201,16 +203,28 @@ export function createSysfsView(host: HTMLElement, model: SysfsModel, hooks: Sys
     });
   };
 
-  /** What changed since the last render becomes animations. */
-  const animate = () => {
+  /**
+   * What changed since the last render becomes animations. Returns whether the tree's shape may
+   * have changed (something appeared or vanished): if not, the rows stand and only the values
+   * on screen are repainted — scrubbing through value changes costs no re-flattening.
+   */
+  const animate = (): boolean => {
     const t1 = at();
+    // new records since the last render, possibly older than what was shown (out of order)
+    const from = model.dirtyFrom;
+    model.dirtyFrom = Infinity;
+    const grew = model.version !== shownVersion;
     let d;
     if (t1 === Infinity && shownT === Infinity) {
-      if (!(shownT1 === shownT1) || model.version === shownVersion) return;
-      d = model.diff(shownT1, Infinity);
-    } else if (shownT === shownT) d = model.diff(shownT === Infinity ? model.t1 + 1 : shownT, t1 === Infinity ? model.t1 + 1 : t1);
-    else return;
-    if (d.appeared.length + d.vanished.length + d.changed.length > MAX_ANIMATED) return;
+      if (!(shownT1 === shownT1)) return true;
+      if (!grew) return false;
+      d = model.diff(Math.min(shownT1, from - 1), Infinity);
+    } else if (shownT === shownT) {
+      d = model.diff(shownT === Infinity ? model.t1 + 1 : shownT, t1 === Infinity ? model.t1 + 1 : t1);
+      if (grew && from <= Math.max(shownT, t1)) return true; // the past shown changed under us
+    } else return true;
+    const shape = d.appeared.length + d.vanished.length > 0;
+    if (d.appeared.length + d.vanished.length + d.changed.length > MAX_ANIMATED) return shape;
     const until = now() + FLASH_MS;
     for (const e of d.changed) restart(e, 'flash', until);
     for (const e of d.appeared) restart(e, 'appear', until);
@@ -218,6 +232,7 @@ export function createSysfsView(host: HTMLElement, model: SysfsModel, hooks: Sys
       ghosts.add(e);
       restart(e, 'vanish', until);
     }
+    return shape;
   };
   const restart = (e: number, cls: string, until: number) => {
     anim.set(e, [cls, until]);
@@ -234,7 +249,7 @@ export function createSysfsView(host: HTMLElement, model: SysfsModel, hooks: Sys
     for (const [e, [, until]] of anim) {
       if (until > n) continue;
       anim.delete(e);
-      if (ghosts.delete(e)) any = true;
+      if (ghosts.delete(e)) any = shapeDirty = true;
       rowEls.get(e)?.classList.remove('flash', 'appear', 'vanish');
     }
     if (any) schedule();
@@ -377,9 +392,12 @@ export function createSysfsView(host: HTMLElement, model: SysfsModel, hooks: Sys
 
   const render = () => {
     if (disposed) return;
-    animate();
-    rows = flatten(model, top(), expanded, at(), ghosts);
-    spacer.style.height = `${rows.length * ROW_H}px`;
+    const shape = animate();
+    if (shape || shapeDirty) {
+      rows = flatten(model, top(), expanded, at(), ghosts);
+      spacer.style.height = `${rows.length * ROW_H}px`;
+      shapeDirty = false;
+    }
     paintRows();
     showDetail();
     // toolbar
@@ -431,6 +449,7 @@ export function createSysfsView(host: HTMLElement, model: SysfsModel, hooks: Sys
   const toggle = (e: number, on?: boolean) => {
     if (model.entries[e]?.kind !== 'dir') return;
     const open = on ?? !expanded.has(e);
+    shapeDirty = true;
     if (open) {
       expanded.add(e);
       userCollapsed.delete(e);
@@ -510,6 +529,7 @@ export function createSysfsView(host: HTMLElement, model: SysfsModel, hooks: Sys
         expanded.add(a);
         userCollapsed.delete(a);
       }
+      shapeDirty = true;
       sel = r.entry;
       render();
       reveal();
@@ -521,6 +541,7 @@ export function createSysfsView(host: HTMLElement, model: SysfsModel, hooks: Sys
       const e = model.find(path);
       if (e < 0) return;
       for (const a of ancestors(model, e)) expanded.add(a);
+      shapeDirty = true;
       toggle(e, on);
     },
     select(e) {
