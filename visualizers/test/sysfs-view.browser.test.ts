@@ -17,10 +17,11 @@ import { launch, shotsDir } from './browser.js';
 
 let browser: Browser;
 let page: Page;
-let errors: string[] = [];
+const errors: string[] = [];
+let pageDir = '';
 
 before(async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sysfsview-'));
+  const dir = (pageDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sysfsview-')));
   await build({ entryPoints: [path.join(import.meta.dirname, 'sysfs-page/main.ts')], bundle: true, format: 'iife', target: 'es2022', outfile: path.join(dir, 'bundle.js'), logLevel: 'error' });
   fs.copyFileSync(path.join(import.meta.dirname, 'sysfs-page/index.html'), path.join(dir, 'index.html'));
   browser = await launch();
@@ -32,7 +33,7 @@ before(async () => {
 });
 after(async () => {
   await browser?.close();
-  fs.rmSync(path.join(os.tmpdir(), 'sysfsview-x'), { recursive: true, force: true });
+  fs.rmSync(pageDir, { recursive: true, force: true });
 });
 
 const rows = (p: Page) => p.evaluate('window.__sysfs.view.rowPaths()') as Promise<string[]>;
@@ -99,4 +100,3 @@ test('scrubbing back to boot hides what came later; Live returns; the sparkline 
 async function shot(p: Page, name: string): Promise<void> {
   await p.screenshot({ path: path.join(shotsDir, `${name}.png`) });
 }
-errors = [];

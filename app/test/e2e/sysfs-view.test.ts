@@ -122,6 +122,10 @@ test('live: Run, open the sysfs view, the kernel\'s /sys grows, a load updates, 
   assert.equal(await cursor(p), t0, 'the view shows the first moment');
   assert.equal(await p.evaluate('window.lanescopeDebug.sysfs.cursor()'), t0, 'the shared time cursor (every trace view) moved with the slider');
   assert.ok(!boot.includes('/sys/devices/system/cpu/cpu1') && !boot.includes('/sys/drivers'), `at boot: ${boot.join(' ')}`);
+  // the other trace views follow the cursor: both are centred on that moment
+  const centre = (id: string) => p.evaluate(`(() => { const v = window.lanescopeDebug.${id}.view.viewport(); return (v.t0 + v.t1) / 2; })()`) as Promise<number>;
+  assert.ok(Math.abs((await centre('sched')) - t0) < 1e3, `the Scheduler view is centred on ${t0}: ${await centre('sched')}`);
+  assert.ok(Math.abs((await centre('ipc')) - t0) < 1e3, `the IPC lanes view is centred on ${t0}: ${await centre('ipc')}`);
   await shot(p, 'sysfs-view-app-boot');
   // Live again: everything is back
   await p.getByTestId('sysfs-live').click();

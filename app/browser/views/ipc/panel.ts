@@ -48,6 +48,14 @@ class IpcPanel {
     await this.loadAbi();
     this.rebuild();
     this.store.onChange((c) => this.onStore(c));
+    // the shared time cursor moved by the sysfs view's slider: centre the lanes on that moment
+    this.store.onCursor((ns, from) => {
+      if (ns === null || from !== 'sysfs' || !this.view) return;
+      const vp = this.view.viewport();
+      const half = (vp.t1 - vp.t0) / 2;
+      this.view.setFollow(false);
+      this.view.setViewport(ns - half, ns + half);
+    });
   }
 
   private onStore(c: StoreChange): void {

@@ -30,6 +30,10 @@ class SchedPanel {
   init(): void {
     this.rebuild();
     this.store.onChange((c) => this.onStore(c));
+    // the shared time cursor moved by a view that selects no thread (the sysfs view's slider): centre on it
+    this.store.onCursor((ns, from) => {
+      if (ns !== null && from === 'sysfs' && this.view) this.view.showAt(ns, []);
+    });
     this.store.onSelection((s) => {
       if (s && s.view !== 'sched' && s.ns !== undefined && this.view) this.view.showAt(s.ns, s.tids ?? []);
     });
