@@ -96,9 +96,10 @@ int64_t lanes_initrd(const void **base, size_t *size);
 
 #define MANIFEST_MAX_ITEMS 16
 struct manifest_item {
-    enum { MANIFEST_IOPORT = 1, MANIFEST_IRQ = 2, MANIFEST_SYSTEM = 3 } kind;
+    enum { MANIFEST_IOPORT = 1, MANIFEST_IRQ = 2, MANIFEST_SYSTEM = 3, MANIFEST_SYSFS = 4 } kind;
     uint32_t base;           /* port base or irq number */
     uint32_t count;          /* port count */
+    char path[64];           /* sysfs: the subtree owned ("/sys/bus/pci") */
 };
 struct manifest {
     int nitems;

@@ -5,6 +5,8 @@
  *     ioport BASE COUNT    I/O ports [BASE, BASE+COUNT)
  *     irq N                legacy IRQ line N (0..23)
  *     system               the SYSTEM capability itself (test programs, poweroff)
+ *     sysfs PATH           ownership of the sysfs subtree at PATH (a SYSFS capability: the
+ *                          server publishes its devices there, e.g. the pci server)
  * Numbers are decimal or 0x-hex. The spawner (spawn.c, used by init and sh) grants exactly
  * these and nothing else. Malformed ELF or manifest text is rejected with the line number.
  */
@@ -102,7 +104,7 @@ static int parse_line(const char *line, struct manifest *m)
         return 0;
     if (m->nitems >= MANIFEST_MAX_ITEMS)
         return -1;
-    struct manifest_item it = { 0, 0, 0 };
+    struct manifest_item it = { 0, 0, 0, { 0 } };
     uint64_t a = 0, b = 0;
     if (strncmp(p, "ioport", 6) == 0 && (p[6] == ' ' || p[6] == '\t')) {
         p = skip_ws(p + 6);
@@ -122,6 +124,16 @@ static int parse_line(const char *line, struct manifest *m)
             return -1;
         it.kind = MANIFEST_IRQ;
         it.base = (uint32_t)a;
+    } else if (strncmp(p, "sysfs", 5) == 0 && (p[5] == ' ' || p[5] == '\t')) {
+        p = skip_ws(p + 5);
+        size_t n = 0;
+        while (p[n] && p[n] != ' ' && p[n] != '\t' && p[n] != '#')
+            n++;
+        if (n == 0 || n >= sizeof it.path || p[0] != '/')
+            return -1;
+        memcpy(it.path, p, n);
+        p += n;
+        it.kind = MANIFEST_SYSFS;
     } else if (strncmp(p, "system", 6) == 0) {
         p += 6;
         it.kind = MANIFEST_SYSTEM;
