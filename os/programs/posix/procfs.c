@@ -104,6 +104,7 @@ struct task {
 
 static struct lane_thread_record *threads;
 static uint32_t nthreads_all;
+static int32_t requester;      /* who opened the file: blocked in its request to us, running to itself */
 
 static void snapshot_threads(void)
 {
@@ -163,6 +164,8 @@ static bool task_of(int32_t pid, struct task *t)
             t->state = c;
         }
     }
+    if (pid == requester && t->nthreads)
+        t->state = 'R';             /* as on Linux, where the reader is running (in the kernel) */
     struct proc *p = proc_by_pid(pid);
     if (p && p->zombie) {
         t->state = 'Z';
@@ -813,6 +816,7 @@ int procfs_open(struct proc *p, const char *abs, uint32_t flags, struct desc **o
 {
     int32_t pid;
     snapshot_threads();
+    requester = p->pid;
     enum node n = lookup(p, abs, &pid);
     if (n == N_NONE)
         return (flags & O_CREAT) ? -EACCES : -ENOENT;
