@@ -138,6 +138,10 @@ static void complete(const struct lane_ipc_completion *c)
         pipe_complete(index, gen, c);
         return;
     }
+    if (type == TAG_PROCFS) {
+        procfs_complete(index, gen, c);
+        return;
+    }
     int32_t conv = c->nresults > 0 ? lanes_ipc_result(c, 0)->handle : LANES_HANDLE_NONE;
     const struct lane_ipc_result *rr = lanes_ipc_result(c, 1);
     bool got = conv >= 0 && c->nresults > 1 && rr->error == 0;

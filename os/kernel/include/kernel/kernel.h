@@ -183,6 +183,7 @@ void vm_put(struct process *p);
 int64_t vm_map(struct vmspace *vm, struct memobj *mo, uint64_t hint, uint64_t off, uint64_t len, uint32_t prot, uint64_t *out);
 int64_t vm_unmap(struct vmspace *vm, uint64_t addr, uint64_t len);
 uint64_t vm_translate(struct vmspace *vm, uint64_t va, bool write);
+int64_t vm_read(struct vmspace *vm, uint64_t va, void *dst, size_t n);   /* copy out of another address space (vm.c) */
 bool vm_check_exec(struct vmspace *vm, uint64_t va);
 struct cpu *thread_lock_rq(struct thread *t);
 void vm_activate(struct vmspace *vm);
@@ -344,6 +345,9 @@ struct process {
     uint8_t *iopb;
     uint64_t iopb_gen;
     struct list all_link;
+    /* what sys_process_inspect INFO reports (spawn.c fills it) */
+    uint64_t arg_start, arg_end, stack_start, stack_end, image_start, image_end, entry, start_ns;
+    uint32_t argc;
 };
 extern struct process *kernel_process;
 extern struct list all_processes;
