@@ -87,7 +87,7 @@ test('qemu.gdb.enabled: the gdbstub is a private Unix socket; the TCP port opens
 
     // "Open a port for your gdb": the bridge's TCP port (qemu.gdb.port, free here)
     const r = await call('debug.openPort');
-    assert.equal(r.ok, true, r.error);
+    assert.equal(r.ok, true, r.error ?? '');
     assert.equal((r.result as { port: number }).port, port);
     const st = payloads('debug.state').at(-1)!;
     assert.equal(st.port, port);
