@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_HOPS, SysfsModel, naturalCompare, numericValue, type TraceRecordLike } from '../sysfs/model.js';
 import { synthSysfsTrace } from '../sysfs/synth.js';
+import { flatten, sparkline } from '../sysfs/tree.js';
 
 const MS = 1e6;
 const ev = (name: string, ms: number, fields: Record<string, unknown>): TraceRecordLike => ({ name, ns: ms * MS, cpu: 0, fields });
@@ -215,6 +216,23 @@ test('hostile input: malformed, missing, out of order and late-attach records ne
   assert.equal(m.bad, bad);
   assert.deepEqual([naturalCompare('cpu2', 'cpu10'), naturalCompare('a', 'a')], [-8, 0]);
   assert.deepEqual(['0000:00:1c.0', '0000:00:02.0', '0000:00:01.0', '0000:00:1f.2'].sort(naturalCompare), ['0000:00:01.0', '0000:00:02.0', '0000:00:1c.0', '0000:00:1f.2']);
+});
+
+test('rows of the tree (lazily expanded, ghosts while they fade) and the sparkline geometry', () => {
+  const m = new SysfsModel();
+  m.addAll(boot());
+  const p = (rows: { entry: number; depth: number; ghost: boolean }[]) => rows.map((r) => `${'  '.repeat(r.depth)}${m.entries[r.entry]!.name || '/'}${r.ghost ? ' (ghost)' : ''}`);
+  const sys = m.find('/sys');
+  assert.deepEqual(p(flatten(m, m.root, new Set([m.root]), 15 * MS)), ['/', '  sys']);
+  const drivers = m.find('/sys/drivers');
+  assert.deepEqual(p(flatten(m, m.root, new Set([m.root, sys, drivers]), 15 * MS)), ['/', '  sys', '    devices', '    drivers', '      console.3', '    kernel']);
+  assert.deepEqual(p(flatten(m, m.root, new Set([m.root, sys]), 45 * MS, new Set([drivers]))), ['/', '  sys', '    devices', '    drivers (ghost)', '    kernel']);
+  const load = m.find('/sys/devices/system/cpu/cpu0/load');
+  const sp = sparkline(m, load, 0, 40 * MS, 400, 50, 25 * MS);
+  assert.equal(sp.samples, 3);
+  assert.deepEqual([sp.min, sp.max, sp.cursorX], [0, 1024, 250]);
+  assert.deepEqual(sp.points.slice(0, 4), [20, 48, 200, 48], 'a step: 0 from 2 ms to 20 ms');
+  assert.deepEqual(sp.points.slice(-2), [400, 2], 'the last value holds to the end');
 });
 
 test('10,000 nodes and 100,000 changes: built fast, any moment read in bounded work', () => {
