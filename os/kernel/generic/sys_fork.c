@@ -6,8 +6,8 @@
  * copy-on-write clone (vm_clone: shared regions stay shared, private pages get a second owner
  * and lose write access on both sides), its handle table a copy under the same numbers (minus
  * the handles the caller lists: its lane to the POSIX server, whose copy must not keep the
- * parent's conversation alive), and one thread: the caller's user registers with rax = 0 and
- * its TLS base, resuming where the caller's syscall returns. The parent gets a PROCESS handle.
+ * parent's conversation alive), and one thread: the caller's user registers with rax = 0, its
+ * TLS base and FPU/SSE state, resuming where the caller's syscall returns. The parent gets a PROCESS handle.
  *
  * exec: the new image is loaded into a fresh address space first (a bad ELF, no memory or a
  * bad pointer leave the caller untouched); then the handles not kept are closed, the address
@@ -76,6 +76,9 @@ SYS(process_fork)
     *cf = *user_frame();
     cf->rax = 0;
     t->fs_base = current()->fs_base;
+    pushcli();
+    fpu_save(t->fpu);           /* the caller's live FPU/SSE state (ours until we switch away) */
+    popcli();
     uint32_t nreg = 0, npages = 0;
     for (struct vm_region *r2 = c->vm->regions; r2; r2 = r2->next, nreg++)
         npages += (uint32_t)((r2->end - r2->start) / PAGE_SIZE);
