@@ -29,6 +29,7 @@ export const TRACE_ENUMS: Readonly<Record<string, Readonly<Record<number, string
   ipc_action: { 0: 'none', 1: 'offer', 2: 'accept', 3: 'send', 4: 'recv_inline', 5: 'recv_buffer', 6: 'push_desc', 7: 'pull_desc', 8: 'imbue_creds', 9: 'extract_creds', 10: 'dismiss' },
   marker_kind: { 0: 'instant', 1: 'begin', 2: 'end', 3: 'counter' },
   log_level: { 0: 'error', 1: 'warn', 2: 'info', 3: 'debug' },
+  uevent_action: { 0: 'add', 1: 'remove', 2: 'change', 3: 'bind', 4: 'unbind' },
   fault_kind: { 0: 'page', 1: 'gp', 2: 'ud', 3: 'de', 4: 'other', 5: 'kernel' },
 };
 
@@ -68,6 +69,11 @@ export const EV = {
   sysfs_add: 128,
   sysfs_remove: 129,
   sysfs_attr: 130,
+  sysfs_link: 131,
+  sysfs_uevent: 132,
+  sysfs_bin: 133,
+  sysfs_owner: 134,
+  sysfs_attr_remove: 135,
   marker: 144,
 } as const;
 
@@ -107,6 +113,11 @@ export const TRACE_DEFS: ReadonlyArray<{ id: number; classBit: number; text: str
   { id: 128, classBit: 9, text: 'sysfs_add|sysfs|u64 node,str[128] path' },
   { id: 129, classBit: 9, text: 'sysfs_remove|sysfs|u64 node,str[128] path' },
   { id: 130, classBit: 9, text: 'sysfs_attr|sysfs|u64 node,str[192] text' },
+  { id: 131, classBit: 9, text: 'sysfs_link|sysfs|u64 node,str[192] text' },
+  { id: 132, classBit: 9, text: 'sysfs_uevent|sysfs|u64 node,u32 action:uevent_action,u32 seqnum,str[128] path' },
+  { id: 133, classBit: 9, text: 'sysfs_bin|sysfs|u64 node,u64 bytes,str[128] path' },
+  { id: 134, classBit: 9, text: 'sysfs_owner|sysfs|u64 node,u32 pid,u32 reserved,str[128] path' },
+  { id: 135, classBit: 9, text: 'sysfs_attr_remove|sysfs|u64 node,str[128] path' },
   { id: 144, classBit: 10, text: 'marker|user|u32 pid,u32 tid,u32 kind:marker_kind,u32 reserved,u64 value,str[64] name' },
 ];
 
@@ -146,5 +157,10 @@ export const TRACE_FIXED_SIZES: Readonly<Record<string, number>> = {
   sysfs_add: 32,
   sysfs_remove: 32,
   sysfs_attr: 32,
+  sysfs_link: 32,
+  sysfs_uevent: 40,
+  sysfs_bin: 40,
+  sysfs_owner: 40,
+  sysfs_attr_remove: 32,
   marker: 48,
 };

@@ -50,6 +50,7 @@ struct process *process_create(const char *name, struct supervisor *sup)
     }
     p->vm_refs = 1;
     p->pid = __atomic_fetch_add(&next_pid, 1, __ATOMIC_RELAXED);
+    p->start_ns = clock_ns();
     strlcpy(p->name, name, sizeof p->name);
     trace_emit_proc_create(p->pid, percpu_up_safe() && this_cpu()->current ? this_cpu()->current->proc->pid : 0, p->name);
     spin_init(&p->lock, "process");

@@ -602,3 +602,26 @@ void tlb_shootdown(struct vmspace *vm, uint64_t addr, uint64_t len)
             pause();
     }
 }
+
+/* Copies n bytes at va of vm into dst (kernel memory), under the lock so no page can go back
+ * to the allocator meanwhile (sys_inspect.c reads other processes this way). Returns 0, or
+ * FAULT at the first page that is not mapped. */
+int64_t vm_read(struct vmspace *vm, uint64_t va, void *dst, size_t n)
+{
+    uint8_t *d = dst;
+    spin_lock(&vm->lock);
+    while (n) {
+        uint64_t *pte = va < USER_TOP ? pte_walk(vm->pml4, va, false) : NULL;
+        if (!pte || !(*pte & PTE_P) || !(*pte & PTE_U)) {
+            spin_unlock(&vm->lock);
+            return LANES_E_FAULT;
+        }
+        size_t chunk = MIN(n, PAGE_SIZE - (va & 0xfff));
+        memcpy(d, (uint8_t *)P2V((*pte & PTE_ADDR) | (va & 0xfff)), chunk);
+        d += chunk;
+        va += chunk;
+        n -= chunk;
+    }
+    spin_unlock(&vm->lock);
+    return 0;
+}

@@ -149,6 +149,10 @@ static void complete(const struct lane_ipc_completion *c)
         pipe_complete(index, gen, c);
         return;
     }
+    if (type == TAG_PROCFS) {
+        procfs_complete(index, gen, c);
+        return;
+    }
     if (type == TAG_SYS) {
         sysfs_complete(index, gen, c);      /* a file under /sys (sysfs.c) */
         return;

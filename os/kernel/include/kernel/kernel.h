@@ -193,6 +193,7 @@ int64_t vm_fault(struct vmspace *vm, uint64_t va, uint64_t access);  /* 0: retry
 int64_t vm_clone(struct vmspace *src, struct vmspace *dst);           /* fork, copy-on-write */
 int vm_is_private(struct vmspace *vm, uint64_t va);                  /* 1 private, 0 shared, -1 unmapped */
 uint64_t vm_translate(struct vmspace *vm, uint64_t va, bool write);
+int64_t vm_read(struct vmspace *vm, uint64_t va, void *dst, size_t n);   /* copy out of another address space (vm.c) */
 bool vm_check_exec(struct vmspace *vm, uint64_t va);
 struct cpu *thread_lock_rq(struct thread *t);
 void vm_activate(struct vmspace *vm);
@@ -354,6 +355,9 @@ struct process {
     uint8_t *iopb;
     uint64_t iopb_gen;
     struct list all_link;
+    /* what sys_process_inspect INFO reports (spawn.c fills it) */
+    uint64_t arg_start, arg_end, stack_start, stack_end, image_start, image_end, entry, start_ns;
+    uint32_t argc;
 };
 extern struct process *kernel_process;
 extern struct list all_processes;
