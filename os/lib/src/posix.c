@@ -820,6 +820,25 @@ int setpgid(pid_t pid, pid_t pgid)
     return (int)ret(r);
 }
 
+/* The console's foreground process group (posix's tty.c): fd must be the console. */
+int tcsetpgrp(int fd, pid_t pgid)
+{
+    struct lane_msg_posix_tc_set_pgrp m = lanes_msg_posix_tc_set_pgrp_encode(fd, pgid);
+    lanes_mutex_lock(&lock);
+    int64_t r = ready() ? preq(&m, sizeof m, NULL, 0, NULL) : -ENOTTY;
+    lanes_mutex_unlock(&lock);
+    return (int)ret(r);
+}
+
+pid_t tcgetpgrp(int fd)
+{
+    struct lane_msg_posix_tc_get_pgrp m = lanes_msg_posix_tc_get_pgrp_encode(fd);
+    lanes_mutex_lock(&lock);
+    int64_t r = ready() ? preq(&m, sizeof m, NULL, 0, NULL) : -ENOTTY;
+    lanes_mutex_unlock(&lock);
+    return (pid_t)ret(r);
+}
+
 pid_t getpgid(pid_t pid)
 {
     struct lane_msg_posix_get_pgid m = lanes_msg_posix_get_pgid_encode(pid);

@@ -419,6 +419,26 @@ static bool pipe_cancel(void)
     return true;
 }
 
+/* ---- the console's foreground group ---- */
+
+static bool tty_pgrp(void)
+{
+    pid_t me = getpid(), pg = getpgrp();
+    REQUIRE(pg == me, "the shell did not put this job in its own process group: pgrp %d, pid %d", pg, me);
+    pid_t fg = tcgetpgrp(0);
+    REQUIRE(fg == pg, "tcgetpgrp(0) = %d, this job's group is %d (the shell makes it the foreground)", fg, pg);
+    errno = 0;
+    REQUIRE(tcsetpgrp(0, 999999) < 0 && errno == EPERM, "tcsetpgrp to no group: %s", strerror(errno));
+    int fd = open("/dev/slow", O_RDONLY);
+    errno = 0;
+    REQUIRE(tcsetpgrp(fd, pg) < 0 && errno == ENOTTY, "tcsetpgrp on /dev/slow: %s", strerror(errno));
+    errno = 0;
+    REQUIRE(tcgetpgrp(fd) < 0 && errno == ENOTTY, "tcgetpgrp on /dev/slow: %s", strerror(errno));
+    close(fd);
+    REQUIRE(tcsetpgrp(0, pg) == 0, "tcsetpgrp to our own group: %s", strerror(errno));
+    return true;
+}
+
 /* ---- the end ---- */
 
 static bool nothing_left(void)
@@ -443,6 +463,7 @@ static const struct lanes_test tests[] = {
     { "fifo_open_interrupted", fifo_open_interrupted },
     { "fifo_cancel", fifo_cancel },
     { "pipe_cancel", pipe_cancel },
+    { "tty_pgrp", tty_pgrp },
     { "nothing_left", nothing_left },
 };
 

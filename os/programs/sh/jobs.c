@@ -12,10 +12,17 @@
  * its stdin/stdout to the pipes and files; the pipes and files are opened close-on-exec here,
  * so no child keeps an end it should not (which would keep EOF from coming). The shell then
  * waits for every command; $? is the last one's status (a fault: 128 + vector, as before).
+ *
+ * Job control: every pipeline is a process group of its own (setpgid to its first command).
+ * A foreground one becomes the console's foreground group (tcsetpgrp) and the console's ISIG
+ * mode is on while the shell waits for it, so Ctrl-C / Ctrl-Z go to the job as SIGINT / SIGTSTP
+ * (console server -> posix, os/programs/posix/tty.c) instead of to the line editor; afterwards
+ * the shell takes the console back.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <lanes.h>
+#include <lanes/console.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,6 +226,7 @@ static int run_pipeline(struct cmd *cmds, int n, bool bg)
                 printf("sh: %s: %s\n", cmds[i].argv[0], strerror(e));
             status = e == ENOENT ? 127 : 126;
         } else if (e == 0) {
+            setpgid(pids[started], pids[0]);        /* the job's own process group */
             started++;
         } else {
             status = 1;
@@ -231,6 +239,10 @@ static int run_pipeline(struct cmd *cmds, int n, bool bg)
             printf("[%d]\n", pids[i]);
         return 0;
     }
+    /* The console goes to the job while we wait: its Ctrl-C is the job's SIGINT. */
+    bool fg = started > 0 && tcsetpgrp(0, pids[0]) == 0;
+    if (fg)
+        lanes_console_mode(LANES_CONSOLE_MODE_ISIG, 0);
     for (int i = 0; i < started; i++) {
         int st = 0;
         if (waitpid(pids[i], &st, 0) < 0) {
@@ -243,6 +255,10 @@ static int run_pipeline(struct cmd *cmds, int n, bool bg)
             status = s;
         else if (i == started - 1)
             status = s ? s : status;
+    }
+    if (fg) {
+        lanes_console_mode(0, LANES_CONSOLE_MODE_ISIG);
+        tcsetpgrp(0, getpgrp());
     }
     return status;
 }

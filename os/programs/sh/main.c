@@ -314,6 +314,9 @@ int main(void)
         read_line(line);
         remember(line);
         if (lanes_posix_active()) {
+            static bool tty_reset;
+            if (!tty_reset)                     /* a restarted shell: the console is ours again */
+                lanes_console_mode(0, LANES_CONSOLE_MODE_ISIG), tcsetpgrp(0, getpgrp()), tty_reset = true;
             last_status = sh_run_line(line, last_status);   /* jobs.c: pipelines, redirections, & */
             continue;
         }
