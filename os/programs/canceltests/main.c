@@ -290,6 +290,15 @@ static bool races(void)
     return true;
 }
 
+static bool trace_records(void)
+{
+    /* the records a cancel writes are accepted by the kernel (trace_user checks size and type) */
+    int64_t a = lanes_trace_cancel_raise(0, 0, 1, 42, "fs");
+    int64_t b = lanes_trace_cancel_ack(0, 0, 7, 42, "a-server-name-longer-than-thirty-two-bytes");
+    REQUIRE(a >= 0 && b >= 0, "trace_user refused a record: cancel_raise %s, cancel_ack %s", lanes_strerror(a), lanes_strerror(b));
+    return true;
+}
+
 static bool late_cancel(void)
 {
     long late0 = fsstat("late");
@@ -459,6 +468,7 @@ static const struct lanes_test tests[] = {
     { "read_interrupted", read_interrupted },
     { "races", races },
     { "late_cancel", late_cancel },
+    { "trace_records", trace_records },
     { "fifo_basic", fifo_basic },
     { "fifo_open_interrupted", fifo_open_interrupted },
     { "fifo_cancel", fifo_cancel },

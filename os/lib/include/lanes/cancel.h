@@ -26,13 +26,21 @@
  *
  * lanes_lane_cancel sends just the cancel (no wait for a reply: there is none) for callers with
  * their own wait loop, e.g. the signal path. Both emit the trace record cancel_raise kind=lane
- * (when the trace schema has it).
+ * (os/abi/trace.toml; server_pid 0: the client does not know it — the ack names it).
+ * Servers emit cancel_ack when a cancel stopped a request (lanes_trace_cancel_ack: their pid,
+ * the requests still live, the progress answered); a late cancel (the reply won) has no ack —
+ * the call's sys_end says "raced".
  */
 #ifndef LANES_LIBC_CANCEL_H
 #define LANES_LIBC_CANCEL_H
 
 #include <lanes.h>
 #include <lanes/ipc.h>
+
+/** Trace records of class signal (through the trace_user system call); return its result (the
+ *  event id, 0 if the class is off, or an error). */
+int64_t lanes_trace_cancel_raise(uint64_t call, uint32_t server_pid, uint8_t kind, uint64_t request, const char *target);
+int64_t lanes_trace_cancel_ack(uint64_t call, uint32_t live, uint64_t progress, uint64_t request, const char *server);
 
 /** A fresh request id: (kernel tid << 32) | a process-wide sequence number; never 0. */
 uint64_t lanes_request_id(void);
