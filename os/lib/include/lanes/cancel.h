@@ -21,8 +21,10 @@
  *     lanes_cancel_on_interrupt() — a hook, NULL meaning "always" — returns true; otherwise the
  *     interruption is ignored and the wait goes on.
  * Either way it returns only with the real completion (its status, or a submission error).
- * The queue must have two free slots (the request and the cancel); both completions are
- * consumed before it returns, so the queue is clean for the next call.
+ * The queue must have two free slots (the request and the cancel) and must not be shared while
+ * the call runs (other completions found there are dropped, as lanes_ipc_call does); both
+ * completions are consumed before it returns, so the queue is clean for the next call.
+ * libc's read(), write() (files, /dev/slow, FIFOs, pipes) and open() of a FIFO go through it.
  *
  * lanes_lane_cancel sends just the cancel (no wait for a reply: there is none) for callers with
  * their own wait loop, e.g. the signal path. Both emit the trace record cancel_raise kind=lane
