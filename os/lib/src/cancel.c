@@ -14,6 +14,7 @@
 #include <string.h>
 
 bool (*lanes_cancel_on_interrupt)(void);
+uint64_t (*lanes_cancel_current_call)(void);
 
 static volatile uint32_t seq;
 

@@ -291,9 +291,9 @@ static int64_t freq(int32_t lane, const void *msg, size_t len, const void *data,
     return freq_id(lane, msg, len, data, dlen, want, rdata, 0, 0);
 }
 
-/* The POSIX syscall instance a request serves (the trace's `call`); 0 until the signal path
- * (issue 14) keeps one per thread. */
-static uint64_t cur_call(void) { return 0; }
+/* The POSIX syscall instance a request serves (the trace's `call`): the signal path's hook
+ * (<lanes/cancel.h>), 0 without it. */
+static uint64_t cur_call(void) { return lanes_cancel_current_call ? lanes_cancel_current_call() : 0; }
 
 static bool user_readable(const void *p, size_t n)
 {

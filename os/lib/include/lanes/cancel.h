@@ -55,6 +55,9 @@ int64_t lanes_lane_cancel(struct lanes_queue *q, int32_t lane, uint64_t id, uint
 
 /** Called when a lanes_lane_call wait is interrupted: true = cancel the request. NULL = always. */
 extern bool (*lanes_cancel_on_interrupt)(void);
+/** The calling thread's POSIX syscall instance (the trace's `call`), which libc's read/write/open
+ *  put into their requests; NULL = 0 (none). The signal path sets it. */
+extern uint64_t (*lanes_cancel_current_call)(void);
 
 /** Submits b (an offer whose request carries id) on lane and waits for its completion into
  *  *out, cancelling as described above. *cancelled (may be NULL) says whether a cancel was
