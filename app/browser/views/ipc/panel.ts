@@ -48,7 +48,16 @@ class IpcPanel {
     await this.loadAbi();
     this.rebuild();
     this.store.onChange((c) => this.onStore(c));
-    this.store.onCursor((ns) => this.view?.setCursor(ns));
+    // the shared time cursor (any view's selection sets it): drawn on the lanes; when the sysfs
+    // view's slider moved it, the lanes also centre on that moment
+    this.store.onCursor((ns, from) => {
+      this.view?.setCursor(ns);
+      if (ns === null || from !== 'sysfs' || !this.view) return;
+      const vp = this.view.viewport();
+      const half = (vp.t1 - vp.t0) / 2;
+      this.view.setFollow(false);
+      this.view.setViewport(ns - half, ns + half);
+    });
   }
 
   private onStore(c: StoreChange): void {

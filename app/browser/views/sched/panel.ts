@@ -31,8 +31,12 @@ class SchedPanel {
   init(): void {
     this.rebuild();
     this.store.onChange((c) => this.onStore(c));
-    // the shared time cursor (any view's selection sets it): drawn on the CPU tracks
-    this.store.onCursor((ns) => this.view?.setCursor(ns));
+    // the shared time cursor (any view's selection sets it): drawn on the CPU tracks; moved by a view
+    // that selects no thread (the sysfs view's slider), the tracks also centre on it
+    this.store.onCursor((ns, from) => {
+      this.view?.setCursor(ns);
+      if (ns !== null && from === 'sysfs' && this.view) this.view.showAt(ns, []);
+    });
     this.store.onSelection((s) => {
       if (s && s.view !== 'sched' && s.ns !== undefined && this.view) this.view.showAt(s.ns, s.tids ?? []);
     });
