@@ -222,6 +222,8 @@ export class CancelModel {
   /** ipc_submit id → (call index, request index) of a request; and → pid for every submit */
   private reqOf = new Map<Id, number>();
   private submitPid = new Map<Id, number>();
+  /** processes that take part in chains (signal senders, servers that stopped work) */
+  actors = new Set<number>();
   /** signals not aimed at a syscall (call 0), counted */
   signalsOutside = 0;
   /** records with a field that cannot be right (no tid, unknown call on a record that needs one) */
@@ -486,6 +488,7 @@ export class CancelModel {
         r.code = num(f['action']);
         break;
     }
+    if ((r.kind === 'generate' || r.kind === 'raise' || r.kind === 'ack') && r.other > 0) this.actors.add(r.other);
     // the flag's 0→1 at entry and back to 0 at exit are bookkeeping; only a raise to 2 is a cancellation step
     if (r.kind === 'flag' && (r.code & 15) !== 2) return true;
     this.addRec(c, r);
@@ -638,7 +641,8 @@ export class CancelModel {
           const kind = CANCEL_KIND[r.code] ?? `kind ${r.code}`;
           const how = kind === 'event' ? 'cancellation event raised for' : kind === 'lane' ? 'cancel message on the passthrough lane to' : 'stopped its own work:';
           servers.add(r.server);
-          push('raise', r.ns, { id: r.id, server: r.server, label: `posix: ${how} ${r.server || '?'}${r.other ? ` (pid ${r.other})` : ''}, request #${String(r.request)}` });
+          // drawn at the server that receives the cancel (posix itself for its own event)
+          push('raise', r.ns, { id: r.id, server: r.server, pid: r.other, tid: 0, label: `posix: ${how} ${r.server || '?'}${r.other ? ` (pid ${r.other})` : ''}, request #${String(r.request)}` });
           break;
         }
         case 'ack':

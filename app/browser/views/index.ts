@@ -6,6 +6,7 @@
  */
 import { registerTrace } from '../trace/index.js';
 import { registerDebugging } from './debug/index.js';
+import { registerCancelPanel } from './cancel/panel.js';
 import { registerIpcPanel } from './ipc/panel.js';
 import { registerSchedPanel } from './sched/panel.js';
 import { registerBuiltinPanels } from './terminals.js';
@@ -15,5 +16,6 @@ export function registerAllViews(): void {
   registerTrace(); // the trace store's toolbar and status item, shared by every trace view
   registerIpcPanel(); // IPC lanes
   registerSchedPanel(); // Scheduler (load balancing)
+  registerCancelPanel(); // Cancellations (syscall cancellation chains)
   registerDebugging(); // Debug, Registers, Memory, Disassembly, RSP log
 }
