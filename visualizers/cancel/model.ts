@@ -51,6 +51,16 @@ export function signalName(signo: number): string {
 
 export type Id = number | bigint;
 
+/** What "Break on next cancellation" targets (the view asks its host to arm the debugger). */
+export type CancelBreakTarget = { kind: 'any' } | { kind: 'process'; pid: number } | { kind: 'signal'; signo: number };
+
+/** What Enter opens (the view asks its host). */
+export type SourceTarget =
+  /** the syscall's user side: the return address of its first request (the libc wrapper's caller) */
+  | { kind: 'user'; call: number; retAddr: number | bigint; pid: number }
+  /** the server code that handled the cancel (the app knows where: the break location) */
+  | { kind: 'server'; call: number; server: string; pid: number };
+
 export interface Request {
   /** ipc_submit event id (the IPC view's operation), match event id (its message), 0 if none yet */
   submitId: Id;

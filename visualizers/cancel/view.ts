@@ -19,16 +19,10 @@ import { createCanvasHost } from '../common/canvas-host.js';
 import { fitRange, fmtNs, type Viewport } from '../common/time.js';
 import { computeFrame, hitCall, hitLink, layoutRows, type Frame, type Row } from './frame.js';
 import { ChainCache, latencyHistogram, queryRows, stepCall, stepLink, type CancelRow, type ListQuery, type Selection, type SortKey } from './list.js';
-import { OUTCOMES, callLabel, outcomeLabel, signalName, type CancelModel, type ChainLink, type Outcome } from './model.js';
+import { OUTCOMES, callLabel, outcomeLabel, signalName, type CancelBreakTarget, type CancelModel, type ChainLink, type Outcome, type SourceTarget } from './model.js';
 import { CANCEL_THEMES, OUTCOME_NAMES, paintCancel } from './render.js';
 
-export type CancelBreakTarget = { kind: 'any' } | { kind: 'process'; pid: number } | { kind: 'signal'; signo: number };
-
-export type SourceTarget =
-  /** the syscall's user side: the return address of its first request (the libc wrapper's caller) */
-  | { kind: 'user'; call: number; retAddr: number | bigint; pid: number }
-  /** the server code that handled the cancel (the app knows where: the break location) */
-  | { kind: 'server'; call: number; server: string; pid: number };
+export type { CancelBreakTarget, SourceTarget };
 
 export interface CancelViewHooks {
   /** a call (and a link of its chain, if any) was selected */

@@ -22,9 +22,14 @@
 import type { BreakpointSpec, DebugStatus, WatchResult } from '../../../common/debug.js';
 import type { EventName, Events, RequestName, Requests } from '../../../common/contract.js';
 import { EV } from '../../../../debugger/common/trace/schema.gen.js';
-import type { CancelModel } from '../../../../visualizers/cancel/model.js';
-import type { CancelBreakTarget, CancelView } from '../../../../visualizers/cancel/view.js';
-import { signalName } from '../../../../visualizers/cancel/model.js';
+import { signalName, type CancelBreakTarget, type CancelModel, type Chain } from '../../../../visualizers/cancel/model.js';
+
+/** The parts of the view this uses (visualizers/cancel/view.ts CancelView). */
+export interface CancelViewLike {
+  cache: { chain(call: number): Chain };
+  select(call: number, link?: number, reveal?: boolean): void;
+  setStatus(text: string): void;
+}
 
 export interface BreakContext {
   client: {
@@ -91,7 +96,7 @@ export class CancelBreak {
   /** stops skipped because another signal's cancellation hit (signal filter) */
   skipped = 0;
 
-  constructor(private readonly ctx: BreakContext, private readonly getView: () => { view: CancelView; model: CancelModel }) {
+  constructor(private readonly ctx: BreakContext, private readonly getView: () => { view: CancelViewLike; model: CancelModel }) {
     ctx.client.on('debug.state', (s) => void this.onState(s));
   }
 
