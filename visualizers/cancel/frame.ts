@@ -11,13 +11,14 @@
  *   chain     the selected call's links as points (x at the link's time, y at its row).
  * hitCall / hitLink turn a click into a call or a link.
  */
+import { LevelCache, binsFor, lodLevel } from '../common/lod.js';
 import { nsToX, xToNs, type Viewport } from '../common/time.js';
 import type { CancelModel, ChainLink, Outcome } from './model.js';
 import type { ChainCache } from './list.js';
 
 export const OUTCOME_CODE: Record<Outcome, number> = { completed: 0, eintr: 1, partial: 2, restarted: 3, killed: 4, raced: 5, open: 6, lost: 7 };
 /** Which outcome a merged pixel shows: the most notable one. */
-const NOTABLE = [0, 5, 4, 5, 6, 3, 1, 2];
+const NOTABLE = [0, 6, 4, 5, 7, 3, 1, 2];
 
 export interface Row {
   kind: 'thread' | 'process';
@@ -107,6 +108,68 @@ function lowerBoundBegin(model: CancelModel, calls: number[], t: number): number
   return lo;
 }
 
+/** A lane's calls as columns (begin, end, outcome code), rebuilt when the model changes: the
+ * frame's binary searches and walks read typed arrays instead of chasing call objects. */
+interface LaneCols {
+  version: number;
+  begin: Float64Array;
+  end: Float64Array;
+  oc: Uint8Array;
+}
+const colsCache = new WeakMap<object, LaneCols>();
+function laneCols(model: CancelModel, lane: object, calls: number[]): LaneCols {
+  let c = colsCache.get(lane);
+  if (c && c.version === model.version && c.begin.length === calls.length) return c;
+  const n = calls.length;
+  c = { version: model.version, begin: new Float64Array(n), end: new Float64Array(n), oc: new Uint8Array(n) };
+  for (let i = 0; i < n; i++) {
+    const x = model.calls[calls[i]!]!;
+    c.begin[i] = x.begin;
+    c.end[i] = x.end;
+    c.oc[i] = OUTCOME_CODE[x.outcome];
+  }
+  colsCache.set(lane, c);
+  return c;
+}
+/** One level of detail of a lane: per bin of 2^level ns, the most notable outcome of the calls
+ * overlapping it (RANKED: NOTABLE rank + 1; 0 = no call), and how many begin in it. */
+interface LaneLevel {
+  origin: number;
+  binNs: number;
+  rank: Uint8Array;
+}
+const RANK_TO_OC: number[] = [];
+NOTABLE.forEach((r, oc) => (RANK_TO_OC[r] = oc));
+const lodCaches = new WeakMap<object, LevelCache<LaneLevel>>();
+function laneLevel(model: CancelModel, lane: object, cols: LaneCols, level: number, binNs: number): LaneLevel {
+  let lc = lodCaches.get(lane);
+  if (!lc) lodCaches.set(lane, (lc = new LevelCache<LaneLevel>(6)));
+  return lc.get(`${model.version}:${cols.begin.length}`, level, () => {
+    const { origin, nBins } = binsFor(model.t0, model.t1, binNs);
+    const rank = new Uint8Array(nBins);
+    const inv = 1 / binNs;
+    const now = model.t1;
+    for (let i = 0; i < cols.begin.length; i++) {
+      const e = cols.end[i]!;
+      const b0 = Math.max(0, Math.floor((cols.begin[i]! - origin) * inv));
+      const b1 = Math.min(nBins - 1, Math.floor(((e === e ? e : now) - origin) * inv));
+      const r = NOTABLE[cols.oc[i]!]! + 1;
+      for (let b = b0; b <= b1; b++) if (rank[b]! < r) rank[b] = r;
+    }
+    return { origin, binNs, rank };
+  });
+}
+
+function lowerBound(a: Float64Array, t: number, lo = 0): number {
+  let hi = a.length;
+  while (lo < hi) {
+    const m = (lo + hi) >>> 1;
+    if (a[m]! < t) lo = m + 1;
+    else hi = m;
+  }
+  return lo;
+}
+
 export function computeFrame(model: CancelModel, rows: Row[], vp: Viewport, cache: ChainCache | undefined, selected: number): Frame {
   const fr: Frame = { boxes: [], reqs: [], handlers: [], chain: [], visible: 0 };
   const now = model.t1;
@@ -118,37 +181,82 @@ export function computeFrame(model: CancelModel, rows: Row[], vp: Viewport, cach
     const lane = model.threads.get(r.tid);
     if (!lane) return;
     const calls = model.laneCalls(lane);
+    const cols = laneCols(model, lane, calls);
+    // more calls in the window than pixels: a level of detail (per pixel, the most notable
+    // outcome of the calls there; runs of one outcome are one box), O(width) wherever it is panned
+    const first = lowerBound(cols.begin, vp.t0);
+    const inWindow = lowerBound(cols.begin, vp.t1, first) - first;
+    if (inWindow > vp.width / 2) {
+      const { level, binNs } = lodLevel(nspx);
+      const lv = laneLevel(model, lane, cols, level, binNs);
+      let run: Box | undefined;
+      const x1 = Math.ceil(xMax);
+      for (let px = Math.floor(xMin); px < x1; px++) {
+        const a = Math.floor((xToNs(vp, px) - lv.origin) / binNs);
+        const b = Math.floor((xToNs(vp, px + 1) - lv.origin) / binNs);
+        let r = 0;
+        for (let k = Math.max(0, a); k <= Math.min(lv.rank.length - 1, b); k++) if (lv.rank[k]! > r) r = lv.rank[k]!;
+        if (!r) {
+          run = undefined;
+          continue;
+        }
+        const oc = RANK_TO_OC[r - 1]!;
+        if (run && run.x1 === px && run.outcome === oc) {
+          run.x1 = px + 1;
+          run.n++;
+        } else {
+          run = { row: ri, x0: px, x1: px + 1, call: -1, outcome: oc, n: 1 };
+          fr.boxes.push(run);
+        }
+      }
+      fr.visible += inWindow;
+    } else {
     // spans do not overlap on a thread: start at the last call beginning before the window
-    let i = Math.max(0, lowerBoundBegin(model, calls, vp.t0) - 1);
+    let i = Math.max(0, first - 1);
     let merged: Box | undefined;
     let guard = 0;
     while (i < calls.length && guard++ < 4 * vp.width + 64) {
-      const c = model.calls[calls[i]!]!;
-      if (c.begin > vp.t1) break;
-      const end = c.end === c.end ? c.end : now;
+      const cb = cols.begin[i]!;
+      if (cb > vp.t1) break;
+      const ce = cols.end[i]!;
+      const end = ce === ce ? ce : now;
       if (end < vp.t0) {
         i++;
         continue;
       }
-      const x0 = Math.max(xMin, nsToX(vp, c.begin));
-      const x1 = Math.min(xMax, nsToX(vp, Math.max(end, c.begin)));
-      const oc = OUTCOME_CODE[c.outcome];
+      const x0 = Math.max(xMin, nsToX(vp, cb));
+      const x1 = Math.min(xMax, nsToX(vp, Math.max(end, cb)));
+      const oc = cols.oc[i]!;
       if (x1 - x0 < 1) {
         const px = Math.floor(x0);
-        if (merged && merged.x0 === px) {
+        if (merged && merged.x1 - 1 === px) {
+          // the same pixel: the most notable outcome shows
           merged.n++;
-          if (NOTABLE[oc]! > NOTABLE[merged.outcome]!) merged.outcome = oc;
+          if (NOTABLE[oc]! > NOTABLE[merged.outcome]!) {
+            // a run of earlier pixels keeps its colour: split the run at this pixel
+            if (merged.x1 - merged.x0 > 1) {
+              merged.x1 = px;
+              merged = { row: ri, x0: px, x1: px + 1, call: -1, outcome: oc, n: 1 };
+              fr.boxes.push(merged);
+            } else merged.outcome = oc;
+          }
           if (merged.call >= 0 && merged.n > 1) merged.call = -1;
+        } else if (merged && merged.x1 === px && merged.outcome === oc) {
+          // the next pixel, same outcome: one run (one fillRect instead of one per pixel)
+          merged.x1 = px + 1;
+          merged.n++;
+          merged.call = -1;
         } else {
           merged = { row: ri, x0: px, x1: px + 1, call: calls[i]!, outcome: oc, n: 1 };
           fr.boxes.push(merged);
         }
         fr.visible++;
         // jump past this pixel: the next call that begins in a later pixel
-        const next = lowerBoundBegin(model, calls, xToNs(vp, px + 1));
-        i = Math.max(i + 1, next - 1 > i ? next - 1 : i + 1);
+        const next = lowerBound(cols.begin, xToNs(vp, px + 1), i + 1);
+        i = next - 1 > i ? next - 1 : i + 1;
         continue;
       }
+      const c = model.calls[calls[i]!]!;
       merged = undefined;
       fr.boxes.push({ row: ri, x0, x1, call: calls[i]!, outcome: oc, n: 1 });
       fr.visible++;
@@ -162,6 +270,7 @@ export function computeFrame(model: CancelModel, rows: Row[], vp: Viewport, cach
       }
       i++;
     }
+    }
     // handlers: few per thread; bounded by what is in the window
     let hn = 0;
     for (const h of lane.handlers) {
@@ -172,7 +281,6 @@ export function computeFrame(model: CancelModel, rows: Row[], vp: Viewport, cach
       fr.handlers.push({ row: ri, x0: a, x1: Math.max(a + 1, Math.min(xMax, nsToX(vp, e))), depth: h.depth, signo: h.signo, open: !(h.ret === h.ret) });
     }
   });
-  void nspx;
   if (cache && selected >= 0) fr.chain = chainPoints(model, cache, rows, vp, selected);
   return fr;
 }

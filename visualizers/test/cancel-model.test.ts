@@ -228,3 +228,29 @@ test('malformed and missing records: no throw, bounded, counted; lost ends and l
   assert.deepEqual(m2.calls.map((x) => x.outcome), ['lost', 'completed']);
   assert.equal(m2.calls[0]!.end, 90_000);
 });
+
+test('frame: thread rows + chain actors; a whole 20,000-call trace in at most a box per pixel per row; zoomed in, one box per call; hit test', async () => {
+  const { computeFrame, layoutRows, hitCall, OUTCOME_CODE } = await import('../cancel/frame.js');
+  const { bulkTrace } = await import('../cancel/synth.js');
+  const m = model(bulkTrace(20000, 2000, 8));
+  const rows = layoutRows(m);
+  assert.deepEqual(rows.filter((r) => r.kind === 'thread').length, 8);
+  assert.deepEqual(rows.filter((r) => r.kind === 'process').map((r) => r.label), ['posix (pid 2)', 'fs (pid 3)', 'console (pid 4)']);
+  const vp = { t0: m.t0, t1: m.t1, width: 800, x0: 150 };
+  const fr = computeFrame(m, rows, vp, new ChainCache(m), m.cancelled[0]!);
+  assert.ok(fr.boxes.length <= 8 * 800, `bounded: ${fr.boxes.length} boxes`);
+  assert.ok(fr.boxes.some((b) => b.outcome === OUTCOME_CODE.eintr) && fr.boxes.some((b) => b.outcome === OUTCOME_CODE.restarted), 'merged pixels still show the cancellations');
+  for (const b of fr.boxes) assert.ok(b.x0 >= 150 && b.x1 <= 950 + 1 && b.x1 > b.x0);
+  assert.ok(fr.chain.length > 5, 'the selected chain has its points');
+  // zoomed in on one cancelled call: its own box, its outcome, hit by a click in its middle
+  const c = m.calls[m.cancelled[1]!]!;
+  const vp2 = { t0: c.begin - 1000, t1: c.end + 1000, width: 800, x0: 150 };
+  const fr2 = computeFrame(m, rows, vp2, undefined, -1);
+  const b = fr2.boxes.find((x) => x.call === c.idx)!;
+  assert.equal(b.outcome, OUTCOME_CODE[c.outcome]);
+  assert.ok(b.x1 - b.x0 > 600);
+  const row = rows[b.row]!;
+  assert.equal(hitCall(m, rows, fr2, vp2, (b.x0 + b.x1) / 2, row.y + 10), c.idx);
+  assert.equal(hitCall(m, rows, fr2, vp2, (b.x0 + b.x1) / 2, 5), -1, 'the axis is no call');
+  assert.ok(fr2.reqs.some((q) => q.call === c.idx), 'its request drawn inside it');
+});
