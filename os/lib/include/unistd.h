@@ -52,5 +52,8 @@ int lanes_posix_counters(struct lane_msg_posix_counters *out);
 int64_t lanes_posix_raw(const void *msg, size_t len, void *rep, size_t cap);
 /** True when this process has a lane to the POSIX server. */
 int lanes_posix_active(void);
+/* The passthrough lane of fd (libc's cached copy: do not close it), or -1 with errno; for
+ * programs that speak the file protocol themselves (canceltests). */
+int lanes_posix_fd_lane(int fd);
 
 #endif

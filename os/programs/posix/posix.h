@@ -28,7 +28,7 @@
 #define PIPE_ATOMIC 4096            /* PIPE_BUF */
 #define CHUNK 16384                 /* the most one file request moves */
 
-enum { KIND_FILE = 1, KIND_DIR = 2, KIND_PIPE = 3, KIND_CONSOLE = 4, KIND_NULL = 5 };
+enum { KIND_FILE = 1, KIND_DIR = 2, KIND_PIPE = 3, KIND_CONSOLE = 4, KIND_NULL = 5, KIND_FIFO = 6 };
 
 /* Event-loop tags: what an accept completion belongs to. */
 enum { TAG_PROC = 1, TAG_PIPE = 2, TAG_PUBLIC = 3 };
@@ -118,5 +118,6 @@ int pipe_create(uint32_t flags, struct desc **rd, struct desc **wr);
 void pipe_end_closed(struct pipe *pp, int end);
 void pipe_complete(uint32_t index, uint32_t gen, const struct lane_ipc_completion *c);
 extern uint32_t st_pipes;
+extern uint64_t st_cancels, st_cancels_late;
 
 #endif
