@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { TraceTable } from '../../browser/trace/table.js';
-import { TRACE_USER_LOCATION, breakLine } from '../../browser/views/cancel/break.js';
+import { FS_WAIT_CANCEL_LOCATION, TRACE_USER_LOCATION, breakLine } from '../../browser/views/cancel/break.js';
 import { CancelModel } from '../../../visualizers/cancel/model.js';
 import { catSlowTraceFile } from '../cancel-fixture.js';
 
@@ -58,4 +58,13 @@ test('Break on next cancellation: the line of trace_user in the kernel, and the 
   assert.equal(TRACE_USER_LOCATION.condition({ kind: 'signal', signo: 2 }, []), 'a0 == 165', 'the signal is checked at the stop, from the trace');
   assert.equal(TRACE_USER_LOCATION.condition({ kind: 'process', pid: 5 }, [50, 51]), 'a0 == 165 && ((*(unsigned long long *)a1 >> 32) == 50 || (*(unsigned long long *)a1 >> 32) == 51)');
   assert.throws(() => TRACE_USER_LOCATION.condition({ kind: 'process', pid: 9 }, []), /pid 9 has no threads in the trace yet/);
+});
+
+const WAIT_C = path.join(repo, 'os/programs/fs/wait.c');
+test('the alternative location: fs\'s own cancel handler wait_cancel()', { skip: !fs.existsSync(WAIT_C) && 'no os/programs/fs/wait.c in this tree' }, () => {
+  const src = fs.readFileSync(WAIT_C, 'utf8');
+  const line = breakLine(src, FS_WAIT_CANCEL_LOCATION);
+  assert.match(src.split('\n')[line - 1]!, /^void wait_cancel\(int i, uint64_t id, uint64_t call\)$/);
+  assert.equal(FS_WAIT_CANCEL_LOCATION.condition({ kind: 'any' }, []), '');
+  assert.equal(FS_WAIT_CANCEL_LOCATION.condition({ kind: 'process', pid: 5 }, [50]), '(call >> 32) == 50');
 });

@@ -13,9 +13,9 @@
  * server's own line that acknowledges the cancel (the debug session unwinds the user stack below
  * the system call). A signal filter is checked here at the stop (the call's signal, from the
  * trace): another signal's cancellation is continued and the breakpoint stays armed.
- * The location is configurable (`cancelBreakConfig`): the server side (sigfs, #14) has no named
- * cancel-handler function yet; when it has one, point `location` at it and the condition at its
- * parameters.
+ * The location is configurable (`cancelBreakConfig`): every server's cancel handler writes its
+ * ack through trace_user, so that is the default; fs's own handler (programs/fs/wait.c:
+ * wait_cancel, FS_WAIT_CANCEL_LOCATION) is the alternative for fs's cancellations.
  * At the stop the breakpoint is removed, the acknowledged call is read from the body (`call`,
  * server pid, progress) and selected in the view; Continue resumes.
  */
@@ -50,6 +50,8 @@ export interface CancelBreakLocation {
   read: [call: string, serverPid: string, progress: string];
   /** in messages: "the kernel's trace_user (a server's cancel_ack)" */
   what: string;
+  /** a kernel location on a system call path: show the server's own line (showUserSource) */
+  kernel: boolean;
 }
 
 const ACK = EV.cancel_ack;
@@ -65,6 +67,26 @@ export const TRACE_USER_LOCATION: CancelBreakLocation = {
   },
   read: ['*(unsigned long long *)a1', '((unsigned int *)a1)[2]', '((unsigned long long *)a1)[2]'],
   what: "a server's cancel_ack (kernel trace_user)",
+  kernel: true,
+};
+
+/**
+ * fs's own cancel handler (os/programs/fs/wait.c: wait_cancel(i, id, call), where fs.Cancel on a
+ * passthrough lane stops a parked /dev/slow or FIFO request): a user-space breakpoint in the fs
+ * server, for fs's cancellations only (posix's pipes have theirs). Point cancelBreakConfig at it
+ * to stop on entry to the handler instead of at its ack.
+ */
+export const FS_WAIT_CANCEL_LOCATION: CancelBreakLocation = {
+  file: 'programs/fs/wait.c',
+  fn: /^\s*void\s+wait_cancel\s*\(.*\)\s*$/,
+  condition(t, tids) {
+    if (t.kind !== 'process') return '';
+    if (!tids.length) throw new Error(`pid ${t.pid} has no threads in the trace yet: nothing to break for`);
+    return tids.map((tid) => `(call >> 32) == ${tid}`).join(' || ');
+  },
+  read: ['call', '0', '0'],
+  what: "fs's cancel handler (wait_cancel)",
+  kernel: false,
 };
 
 /** Where Break on next cancellation stops; a project (or a test) may point it elsewhere. */
@@ -109,7 +131,8 @@ export class CancelBreak {
     const line = breakLine(src.content, loc);
     const { model } = this.getView();
     const tids = t.kind === 'process' ? [...model.threads.values()].filter((l) => l.pid === t.pid).map((l) => l.tid) : [];
-    const spec: BreakpointSpec = { file: loc.file, line, condition: loc.condition(t, tids), enabled: true, showUserSource: true };
+    const cond = loc.condition(t, tids);
+    const spec: BreakpointSpec = { file: loc.file, line, ...(cond ? { condition: cond } : {}), enabled: true, ...(loc.kernel ? { showUserSource: true } : {}) };
     const others = st.breakpoints.filter((b) => !(b.file === spec.file && b.line === spec.line)).map(({ file, line: l, condition, enabled }) => ({ file, line: l, condition, enabled }));
     const placed = await c.request('debug.setBreakpoints', { breakpoints: [...others, spec] });
     const mine = placed.find((b) => b.file === spec.file && (b.line === spec.line || b.resolvedLine !== undefined));
