@@ -74,6 +74,8 @@ export interface Frame {
 }
 
 export const AXIS_H = 22;
+/** the most bins a lane's level of detail may have (bytes per lane and level) */
+const MAX_LOD_BINS = 1 << 22;
 export const ROW_H = 30;
 export const HANDLER_H = 6;
 export const PROC_ROW_H = 22;
@@ -186,8 +188,9 @@ export function computeFrame(model: CancelModel, rows: Row[], vp: Viewport, cach
     // outcome of the calls there; runs of one outcome are one box), O(width) wherever it is panned
     const first = lowerBound(cols.begin, vp.t0);
     const inWindow = lowerBound(cols.begin, vp.t1, first) - first;
-    if (inWindow > vp.width / 2) {
-      const { level, binNs } = lodLevel(nspx);
+    const { level, binNs } = lodLevel(nspx);
+    // (a level covers the whole lane: only when its bins stay few, i.e. zoomed out enough)
+    if (inWindow > vp.width / 2 && (model.t1 - model.t0) / binNs <= MAX_LOD_BINS) {
       const lv = laneLevel(model, lane, cols, level, binNs);
       let run: Box | undefined;
       const x1 = Math.ceil(xMax);

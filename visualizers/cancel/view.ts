@@ -178,6 +178,7 @@ export function createCancelView(host: HTMLElement, model: CancelModel, hooks: C
   let listVersion = -1;
   let listKey = '';
   let listAt = 0;
+  let listTimer: ReturnType<typeof setTimeout> | undefined;
   let disposed = false;
   const stats: CancelFrameStats = { frames: 0, lastMs: 0, times: [] };
 
@@ -212,7 +213,17 @@ export function createCancelView(host: HTMLElement, model: CancelModel, hooks: C
       stats.lastMs = ms;
       stats.times.push(ms);
       if (stats.times.length > 2000) stats.times.splice(0, 1000);
-      if (listVersion !== model.version && performance.now() - listAt > 300) renderList();
+      if (listVersion !== model.version) {
+        // the list follows the model at most every 300 ms (a live Run feeds it 4 times a second)
+        if (performance.now() - listAt > 300) renderList();
+        else if (!listTimer) {
+          listTimer = setTimeout(() => {
+            listTimer = undefined;
+            if (!disposed && listVersion !== model.version) renderList();
+            updateStatus();
+          }, 300);
+        }
+      }
       updateStatus();
     },
   });
@@ -450,8 +461,9 @@ export function createCancelView(host: HTMLElement, model: CancelModel, hooks: C
     else api.setStatus(`${callLabel(c)}: no request with a return address to resolve`);
   }
 
-  /** centre the selected link (or call) if it is outside the window */
-  function reveal(): void {
+  /** a newly selected call: the window shows it whole with its chain; a link of the same call:
+   * centred when it is outside the window */
+  function reveal(newCall = false): void {
     if (!sel) return;
     const c = model.calls[sel.call];
     if (!c) return;
@@ -462,6 +474,10 @@ export function createCancelView(host: HTMLElement, model: CancelModel, hooks: C
     const at = link ? link.ns : a;
     const span = vp.t1 - vp.t0;
     api.setFollow(false);
+    if (newCall && b > a) {
+      vp = fitRange(vp, a, b, 200);
+      return;
+    }
     if (b - a < span * 0.9 && (a < vp.t0 || b > vp.t1)) vp = { ...vp, t0: (a + b) / 2 - span / 2, t1: (a + b) / 2 + span / 2 };
     else if (b - a >= span * 0.9) vp = fitRange(vp, a, b, 200);
     if (at < vp.t0 || at > vp.t1) vp = { ...vp, t0: at - span / 2, t1: at + span / 2 };
@@ -471,6 +487,7 @@ export function createCancelView(host: HTMLElement, model: CancelModel, hooks: C
     root,
     cache,
     select(call, link = 0, rev = true) {
+      const newCall = sel?.call !== call;
       const c = model.calls[call];
       if (!c) {
         sel = null;
@@ -478,7 +495,7 @@ export function createCancelView(host: HTMLElement, model: CancelModel, hooks: C
         const n = cache.chain(call).links.length;
         sel = { call, link: n ? Math.max(0, Math.min(n - 1, link)) : -1 };
       }
-      if (rev) reveal();
+      if (rev) reveal(newCall);
       renderDetail();
       listKey = '';
       renderList();
@@ -553,6 +570,7 @@ export function createCancelView(host: HTMLElement, model: CancelModel, hooks: C
     stats,
     dispose() {
       disposed = true;
+      if (listTimer) clearTimeout(listTimer);
       detachZoom();
       canvasHost.dispose();
       root.remove();

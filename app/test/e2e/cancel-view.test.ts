@@ -11,7 +11,8 @@
  *     skipped, saying so, until they are in the tree): Run, `cat /dev/slow` in the console,
  *     Ctrl-C; the view lists one cancelled read with outcome partial (or EINTR if nothing was read
  *     yet) whose chain has every step in order, and ←/→ walk it.
- * Screenshots: test-results/screenshots/cancel-view-app-*.png.
+ * Screenshots: test-results/screenshots/cancel-view-app-*.png; the README's cancel-view.png
+ * (readme/, copied to resources/screenshots/ by `npm run screenshots`).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -19,7 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { catSlowTraceFile } from '../cancel-fixture.js';
-import { buildApp, consoleText, copyProject, openSession, repo, shot, waitForText, type Session } from './harness.js';
+import { buildApp, consoleText, copyProject, openSession, readmeShot, repo, shot, waitForText, type Session } from './harness.js';
 
 let s: Session | undefined;
 
@@ -29,7 +30,8 @@ after(async () => {
 });
 
 const CV = 'window.lanescopeDebug.cancel';
-type Probe = { lanescopeDebug?: { cancel?: { model?: { cancelled: number[] } } } };
+type Probe = { lanescopeDebug?: { cancel?: { model?: { cancelled: number[] }; view?: { selection(): { call: number; link: number } | null } } } };
+/* Page-side predicates are functions (the renderer's CSP forbids eval, which string predicates use). */
 const STEPS = ['generate', 'flag', 'raise', 'raise', 'ack', 'ack', 'reply', 'end', 'action', 'exit'];
 
 async function listed(p: Session['page']): Promise<string[]> {
@@ -66,17 +68,22 @@ test('saved trace: Ctrl+Shift+Y opens the view in the editor area; one cancelled
     assert.equal(await current(), want);
   }
   // the reply link is selected: IPC lanes (the shared selection) selects the request's message
-  await p.waitForFunction(`${CV}.view.selection().link === 6`);
+  await p.waitForFunction(() => (globalThis as unknown as Probe).lanescopeDebug?.cancel?.view?.selection()?.link === 6);
   const ipcSel = (await p.evaluate('window.lanescopeDebug.ipc.view.selectedMessage()')) as number;
   assert.ok(ipcSel >= 0, 'the reply link selected its IPC message in IPC lanes');
   await shot(p, 'cancel-view-app-chain');
+  await readmeShot(p, 'cancel-view');
   await p.keyboard.press('ArrowLeft');
   assert.equal(await current(), 'ack');
   // the same trace reopened (a new source): the same list and chain
   const before1 = await listed(p);
   p.once('dialog', (d) => void d.accept(file));
   await p.locator('.cancelv-bar button', { hasText: 'Open trace…' }).click();
-  await p.waitForFunction(`${CV}.view.selection() === null && ${CV}.model.cancelled.length === 1`, undefined, { timeout: 30000 });
+  await p.waitForFunction(() => {
+    const c = (globalThis as unknown as Probe).lanescopeDebug?.cancel;
+    return c?.view?.selection() === null && c.model?.cancelled.length === 1;
+  }, undefined, { timeout: 30000 });
+  await waitForText(p, async () => (await listed(p)).join('\n'), /^read\(3, 4096\)/, 10000, 'the reopened trace\'s list');
   assert.deepEqual(await listed(p), before1, 'reopened: the same list');
   await p.locator('.cancelv canvas').focus();
   await p.keyboard.press('ArrowDown');
