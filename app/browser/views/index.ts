@@ -9,6 +9,7 @@ import { registerDebugging } from './debug/index.js';
 import { registerCancelPanel } from './cancel/panel.js';
 import { registerIpcPanel } from './ipc/panel.js';
 import { registerSchedPanel } from './sched/panel.js';
+import { registerSysfsPanel } from './sysfs/panel.js';
 import { registerBuiltinPanels } from './terminals.js';
 
 export function registerAllViews(): void {
@@ -17,5 +18,6 @@ export function registerAllViews(): void {
   registerIpcPanel(); // IPC lanes
   registerSchedPanel(); // Scheduler (load balancing)
   registerCancelPanel(); // Cancellations (syscall cancellation chains)
+  registerSysfsPanel(); // sysfs (the /sys tree in time)
   registerDebugging(); // Debug, Registers, Memory, Disassembly, RSP log
 }
