@@ -5,8 +5,8 @@
  * per nesting depth), rows for processes seen only in chains, the selected call's causal chain as
  * arrows between rows with each link's latency, and the shared time cursor. Canvas calls only.
  */
-import { paintTimeAxis } from '../common/axis.js';
-import { fmtNs, nsToX, type Viewport } from '../common/time.js';
+import { paintTimeAxis, paintTimeCursor } from '../common/axis.js';
+import { fmtNs, type Viewport } from '../common/time.js';
 import { ROW_H, HANDLER_H, type Frame, type Row } from './frame.js';
 import { callLabel, outcomeLabel, signalName, type CancelModel } from './model.js';
 
@@ -139,19 +139,9 @@ export function paintCancel(ctx: CanvasRenderingContext2D, model: CancelModel, r
       ctx.fillText(p.link.label, p.x + (ctx.textAlign === 'right' ? -8 : 8), p.y + 12);
     }
   }
-  // the shared time cursor
-  if (o.cursorNs !== null && o.cursorNs === o.cursorNs) {
-    const x = Math.round(nsToX(vp, o.cursorNs)) + 0.5;
-    ctx.strokeStyle = th.cursor;
-    ctx.lineWidth = 1;
-    ctx.setLineDash([4, 3]);
-    ctx.beginPath();
-    ctx.moveTo(x, 18);
-    ctx.lineTo(x, cssH);
-    ctx.stroke();
-    ctx.setLineDash([]);
-  }
   ctx.restore();
+  // the shared time cursor (common/axis.ts: the same mark in every timeline view)
+  paintTimeCursor(ctx, vp, o.cursorNs, th, cssH, 18);
 }
 
 function arrow(ctx: CanvasRenderingContext2D, x0: number, y0: number, x1: number, y1: number): void {

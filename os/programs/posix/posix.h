@@ -5,6 +5,7 @@
  *   vfs.c      paths, mount points ("/" = the fs server, "/dev"), open, stat, mkdir, unlink,
  *              rename, chdir, getcwd
  *   pipe.c     pipes (served here on the fs.* file protocol, 64 KiB, PIPE_BUF atomicity)
+ *   tty.c      the console's foreground process group, Ctrl-C / Ctrl-Z from the console server
  *   procfs.c   /proc (Linux's formats, served on the fs.* file protocol like pipes)
  *   core.c     ELF core files of processes a fault (or a core-dumping signal) ended
  *   sysfs.c    the kernel's sysfs as files under /sys (served here on the fs.* file protocol)
@@ -101,6 +102,13 @@ void req_adopt(int32_t conv, const uint8_t *m, uint32_t len);
 void req_spawn(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
 void req_wait(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
 bool proc_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
+int do_kill(struct proc *p, int32_t pid, int sig);
+
+/* tty.c */
+extern int32_t tty_fg_pgid;
+int tty_signal_group(int32_t pgid, int sig);
+bool tty_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
+bool tty_public_request(int32_t conv, const uint8_t *m, uint32_t len);
 
 /* fd.c */
 struct desc *desc_new(uint8_t kind, uint32_t flags, int32_t lane);
