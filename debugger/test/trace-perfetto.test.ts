@@ -35,7 +35,7 @@ import { gunzipSync } from 'node:zlib';
 import { DefTable } from '../common/trace/defs.js';
 import { concat, encodeRecord } from '../common/trace/encode.js';
 import { makeHeader } from '../common/trace/flight.js';
-import { exportPerfetto, syscallNamesFromAbi } from '../common/trace/perfetto.js';
+import { CHAIN_EVENTS, chainCancels, exportPerfetto, syscallNamesFromAbi } from '../common/trace/perfetto.js';
 import type { FieldValue, TraceEvent } from '../common/trace/records.js';
 import { decodeBuffer } from '../common/trace/text.js';
 import { loadTrace, TraceSession } from '../node/trace/session.js';
@@ -529,6 +529,23 @@ function crossCheck(events: TraceEvent[], m: Model, how: string): { syscalls: nu
       want.add(`${fmt(v)}>${fmt(e.id)}`);
     }
   }
+  // and the cancellation chains: consecutive exported records of each cancelled POSIX call
+  const chains = new Map<string, TraceEvent[]>();
+  const cancelled = new Set<string>();
+  for (const e of events) {
+    if (!CHAIN_EVENTS.has(e.name) || !sliceById.has(fmt(e.id))) continue;
+    const c = e.fields['call'];
+    if ((typeof c !== 'number' && typeof c !== 'bigint') || !c) continue;
+    const l = chains.get(fmt(c)) ?? [];
+    chains.set(fmt(c), l);
+    l.push(e);
+    if (chainCancels(e)) cancelled.add(fmt(c));
+  }
+  for (const [c, l] of chains) {
+    if (!cancelled.has(c)) continue;
+    const byTime = l.map((e, i) => ({ e, i })).sort((a, b) => nsOf(a.e) - nsOf(b.e) || a.i - b.i).map((x) => x.e);
+    for (let k = 1; k < byTime.length; k++) want.add(`${fmt(byTime[k - 1]!.id)}>${fmt(byTime[k]!.id)}`);
+  }
   const got = new Set<string>();
   for (const f of m.flows) {
     const from = f.from.id!;
@@ -825,6 +842,67 @@ describe('perfetto export: every event type', () => {
     assert.ok(!names.has('ipc_exchange'), 'the decoder expands ipc_exchange');
     const { m } = exportAndValidate(d.events, 'every event');
     assert.ok(m.slices.length > 15 && m.flows.length > 3);
+  });
+});
+
+/** `cat` reads from /dev/slow, Ctrl-C: the read is cancelled across posix and fs (CANCEL-TRACE records,
+ * written by libc/posix/fs through trace_user, inside the kernel's own syscall slices), then a read
+ * that completes (no chain). */
+function cancelScenario(): Uint8Array {
+  const seq = [0, 0];
+  let t = 1000;
+  const r = (cpu: number, name: string, f: Record<string, FieldValue>) => encodeRecord(defs, name, { cpu, tsc: (t += 1000), seq: seq[cpu]!++ }, f);
+  const call = (5n << 32n) | 1n;
+  const call2 = (5n << 32n) | 2n;
+  // a record written through the trace_user syscall: enter, the record, exit (ids in that order)
+  const tu = (cpu: number, tid: number, name: string, f: Record<string, FieldValue>) => {
+    const enter = r(cpu, 'syscall_enter', { num: 90, tid, a0: 160 });
+    const at = seq[cpu]! - 1;
+    return [enter, r(cpu, name, f), r(cpu, 'syscall_exit', { num: 90, tid, result: 0, cause: id(cpu, at) })];
+  };
+  return concat([
+    makeHeader(1_000_000_000n, 0n, 2),
+    r(0, 'proc_create', { pid: 1, parent: 0, name: 'posix' }), //                                   0:0
+    r(0, 'thread_create', { tid: 3, pid: 1, home_cpu: 0, kernel: 0, name: 'posix' }), //            0:1
+    r(0, 'proc_create', { pid: 2, parent: 1, name: 'fs' }), //                                      0:2
+    r(0, 'thread_create', { tid: 4, pid: 2, home_cpu: 0, kernel: 0, name: 'fs' }), //               0:3
+    r(0, 'proc_create', { pid: 3, parent: 1, name: 'cat' }), //                                     0:4
+    r(0, 'thread_create', { tid: 5, pid: 3, home_cpu: 0, kernel: 0, name: 'cat' }), //              0:5
+    ...tu(0, 5, 'sys_begin', { call, pid: 3, tid: 5, nr: 0x101, fd: 3, arg: 4096n, name: 'read' }), // 0:6-8 (begin 0:7)
+    r(1, 'sig_generate', { sender_pid: 1, target_pid: 3, target_tid: 5, signo: 2, why: 2, call, value: 0n }), // 1:0
+    ...tu(1, 3, 'sig_flag', { call, tid: 5, from: 1, to: 2, signo: 2 }), //                  1:1-3 (flag 1:2)
+    ...tu(1, 3, 'cancel_raise', { call, tid: 5, server_pid: 2, kind: 1, request: 7n, target: 'fs' }), // 1:4-6 (raise 1:5)
+    ...tu(1, 4, 'cancel_ack', { call, server_pid: 2, live: 0, progress: 1024n, request: 7n, server: 'fs' }), // 1:7-9 (ack 1:8)
+    ...tu(0, 5, 'sys_end', { call, pid: 3, tid: 5, result: 1024n, outcome: 2, signo: 2, requested: 4096n, done: 1024n }), // 0:9-11 (end 0:10)
+    ...tu(0, 5, 'sig_handler', { call, pid: 3, tid: 5, signo: 2, phase: 0, handler: 0x4000n }), // 0:12-14 (enter 0:13)
+    ...tu(0, 5, 'sig_handler', { call, pid: 3, tid: 5, signo: 2, phase: 1, handler: 0x4000n }), // 0:15-17 (return 0:16)
+    ...tu(0, 5, 'sys_begin', { call: call2, pid: 3, tid: 5, nr: 0x101, fd: 3, arg: 4096n, name: 'read' }), // 0:18-20 (0:19)
+    ...tu(0, 5, 'sig_flag', { call: call2, tid: 5, from: 0, to: 1, signo: 0 }), //            0:21-23
+    ...tu(0, 5, 'sys_end', { call: call2, pid: 3, tid: 5, result: 4096n, outcome: 0, signo: 0, requested: 4096n, done: 4096n }), // 0:24-26 (0:25)
+  ]);
+}
+
+describe('perfetto export: syscall cancellation chains', () => {
+  const d = decodeBuffer(cancelScenario());
+  const { m } = exportAndValidate(d.events, 'cancel');
+  it('draws POSIX calls as slices on their own track (they do not nest with the kernel syscalls that write them)', () => {
+    const reads = m.slices.filter((s) => s.name === 'read(3, 4096)');
+    assert.equal(reads.length, 2);
+    assert.equal(reads[0]!.track.name, 'cat [5] POSIX calls');
+    const ev = (i: string) => d.events.find((e) => fmt(e.id) === i)!;
+    assert.equal(reads[0]!.ts, Math.round(ev('#0:7').ns));
+    assert.equal(reads[0]!.end, Math.round(ev('#0:10').ns));
+    assert.ok(m.slices.some((s) => s.name === '→ 1024 (partial 1024 of 4096)' && s.track.tid === 5), 'the outcome on the thread');
+    assert.equal(m.slices.find((s) => s.id === '#1:0')!.track.pid, 1003, 'the signal on the target process (cat, pid 3)');
+    assert.equal(m.slices.find((s) => s.id === '#1:8')!.track.pid, 1002, 'the ack on the server (fs, pid 2)');
+    assert.equal(m.openAtEnd, 0);
+  });
+  it('links the cancelled call\'s records in order, one flow per link; the completed call has none', () => {
+    const next = new Map(m.flows.filter((f) => f.from.id && f.to.id && ['#0:7', '#1:0', '#1:2', '#1:5', '#1:8', '#0:10', '#0:13'].includes(f.from.id)).map((f) => [f.from.id!, f.to.id!]));
+    const chain = ['#0:7'];
+    while (next.has(chain.at(-1)!) && chain.length < 20) chain.push(next.get(chain.at(-1)!)!);
+    assert.deepEqual(chain, ['#0:7', '#1:0', '#1:2', '#1:5', '#1:8', '#0:10', '#0:13', '#0:16'], 'begin → signal → flag 1→2 → cancel → ack → outcome → handler enter → return');
+    assert.ok(!m.flows.some((f) => ['#0:19', '#0:22', '#0:25'].includes(f.from.id!) || ['#0:19', '#0:22', '#0:25'].includes(f.to.id!)), 'a completed call draws no chain');
   });
 });
 

@@ -6,6 +6,7 @@
  */
 import { registerTrace } from '../trace/index.js';
 import { registerDebugging } from './debug/index.js';
+import { registerCancelPanel } from './cancel/panel.js';
 import { registerIpcPanel } from './ipc/panel.js';
 import { registerSchedPanel } from './sched/panel.js';
 import { registerSysfsPanel } from './sysfs/panel.js';
@@ -16,6 +17,7 @@ export function registerAllViews(): void {
   registerTrace(); // the trace store's toolbar and status item, shared by every trace view
   registerIpcPanel(); // IPC lanes
   registerSchedPanel(); // Scheduler (load balancing)
+  registerCancelPanel(); // Cancellations (syscall cancellation chains)
   registerSysfsPanel(); // sysfs (the /sys tree in time)
   registerDebugging(); // Debug, Registers, Memory, Disassembly, RSP log
 }

@@ -25,6 +25,17 @@
  *          `other` or `target`): the earlier of the two carries it in flow_ids, the later in
  *          terminating_flow_ids, so submit → match, submit → complete, submit → wake-up and
  *          submit → cancel are each an arrow (a single flow id cannot fork);
+ *        - POSIX syscalls (sys_begin … sys_end, class signal, written by libc) as slices named
+ *          like `read(3, 4096)` on a track "<thread> POSIX calls" under the process (the kernel's
+ *          own syscall slices, including the trace_user call that writes sys_begin, stay on the
+ *          thread track: the two would not nest); the outcome as an instant on the thread;
+ *          sig_generate on the target process's track, cancel_ack on the server's;
+ *        - cancellation chains as flows: the records of one POSIX call (`call` field: sys_begin,
+ *          sig_generate, sig_flag, cancel_raise, cancel_ack, sys_end, sig_handler, sig_action) of
+ *          a call that was cancelled (a signal generated for it, a cancel raised or acked, a
+ *          default action, or an outcome other than completed) are linked in time order, one
+ *          flow per consecutive pair — Perfetto draws the chain signal → flag → cancel → server
+ *          ack → outcome → handler across threads and processes;
  *   3. FtraceEventBundles per CPU (≤ 256 events each, emitted as they fill): sched_switch and
  *      sched_waking, from which Perfetto draws the CPU scheduling tracks and thread states.
  * Timestamps: ns since the trace's clock base (trace_header), on Perfetto's default clock (BOOTTIME)
@@ -157,6 +168,29 @@ const WK = { comm: 1, pid: 2, prio: 3, success: 4, target_cpu: 5 };
 const PREV_STATE = [0, 0, 1, 1, 4, 16];
 /** fields that name another event by id (os/abi/trace.toml: causality) */
 const REFS = ['cause', 'other', 'target'] as const;
+/** The records of one POSIX call's cancellation chain (CANCEL-TRACE), joined by their `call` field. */
+export const CHAIN_EVENTS: ReadonlySet<string> = new Set(['sys_begin', 'sig_generate', 'sig_flag', 'cancel_raise', 'cancel_ack', 'sys_end', 'sig_handler', 'sig_action']);
+const SYS_OUTCOMES = ['completed', 'EINTR', 'partial', 'restarted', 'killed', 'raced'];
+
+/** Whether a chain record says its call was cancelled (anything but a plain begin/end/flag 0↔1). */
+export function chainCancels(e: { name: string; fields: Record<string, FieldValue> }): boolean {
+  const f = e.fields;
+  switch (e.name) {
+    case 'sig_generate': case 'cancel_raise': case 'cancel_ack': case 'sig_action': return true;
+    case 'sig_flag': return num(f['to']) === 2;
+    case 'sys_end': return num(f['outcome']) !== 0;
+    default: return false;
+  }
+}
+
+/** `read(3, 4096)` from a sys_begin's fields. */
+function posixCallName(f: Record<string, FieldValue>): string {
+  const args: string[] = [];
+  if (num(f['fd']) >= 0) args.push(String(num(f['fd'])));
+  if (num(f['arg'])) args.push(String(f['arg']));
+  const name = typeof f['name'] === 'string' && f['name'] ? f['name'] : `posix 0x${num(f['nr']).toString(16)}`;
+  return `${name}(${args.join(', ')})`;
+}
 /** ftrace events per FtraceEventBundle packet */
 const BUNDLE_MAX = 256;
 
@@ -324,6 +358,20 @@ export function exportPerfetto(input: TraceEvent[], opts: PerfettoOptions = {}):
     return u;
   };
   for (const tid of [...threads.keys()].sort((a, b) => a - b)) threadTrack(tid);
+  /** a thread's POSIX calls (sys_begin … sys_end): a plain track under its process */
+  const posixUuid = new Map<number, number>();
+  const posixTrack = (tid: number) => {
+    let u = posixUuid.get(tid);
+    if (u === undefined) {
+      const lanesPid = threads.get(tid)?.pid;
+      const pu = procTrack(pfPid(tid), lanesPid === undefined ? `tid ${tid}` : procName(lanesPid));
+      posixUuid.set(tid, (u = nextUuid++));
+      desc(new Pb().uint(TD.uuid, u).uint(TD.parent_uuid, pu).str(TD.name, `${comm(tid)} [${tid}] POSIX calls`));
+    }
+    return u;
+  };
+  /** a process's own track, when it is in the process tree (it has threads), else undefined */
+  const processTrack = (pid: number) => (lanesPids.has(pid) ? procTrack(base + pid, procName(pid)) : undefined);
 
   // ---- plan: what each event becomes, in time order ----
   const items: (TeItem | FtItem)[] = [];
@@ -345,6 +393,7 @@ export function exportPerfetto(input: TraceEvent[], opts: PerfettoOptions = {}):
   const instant = (e: TraceEvent, track: number, name: string) => items.push({ ts: ts(e), type: TYPE.instant, track, name, e });
   const counter = (e: TraceEvent, track: number, value: number) => items.push({ ts: ts(e), type: TYPE.counter, track, counter: value });
   const inSyscall = new Map<number, boolean>();
+  const inPosixCall = new Map<number, boolean>();
 
   for (const e of events) {
     const f = e.fields;
@@ -385,10 +434,43 @@ export function exportPerfetto(input: TraceEvent[], opts: PerfettoOptions = {}):
         }
         break;
       }
+      case 'sys_begin': {
+        const tid = num(f['tid']);
+        if (!tid) break;
+        const track = posixTrack(tid);
+        if (inPosixCall.get(tid)) end(e, track); // its sys_end was lost
+        begin(e, track, posixCallName(f));
+        inPosixCall.set(tid, true);
+        break;
+      }
+      case 'sys_end': {
+        const tid = num(f['tid']);
+        if (!tid) break;
+        if (inPosixCall.get(tid)) {
+          end(e, posixTrack(tid));
+          inPosixCall.set(tid, false);
+        }
+        const o = num(f['outcome']);
+        const what = o === 2 ? `partial ${String(f['done'])} of ${String(f['requested'])}` : (SYS_OUTCOMES[o] ?? `outcome ${o}`);
+        instant(e, threadTrack(tid), `→ ${String(f['result'])} (${what})`);
+        break;
+      }
+      case 'sig_generate': {
+        const track = processTrack(num(f['target_pid']));
+        instant(e, track ?? namedTrack(`cpu${e.cpu} ${e.cls}`), `signal ${num(f['signo'])} → tid ${num(f['target_tid'])}`);
+        break;
+      }
+      case 'cancel_ack': {
+        const track = processTrack(num(f['server_pid']));
+        instant(e, track ?? namedTrack(`cpu${e.cpu} ${e.cls}`), `cancel_ack ${String(f['server'])}: progress ${String(f['progress'])}`);
+        break;
+      }
       case 'thread_exit': {
         const tid = num(f['tid']);
         if (!tid) break;
         closeAll(e, threadTrack(tid));
+        if (posixUuid.has(tid)) closeAll(e, posixTrack(tid));
+        inPosixCall.set(tid, false);
         inSyscall.set(tid, false);
         instant(e, threadTrack(tid), 'thread_exit');
         break;
@@ -465,6 +547,27 @@ export function exportPerfetto(input: TraceEvent[], opts: PerfettoOptions = {}):
       (b.term ??= []).push(flow);
     }
   });
+
+  // ---- flows: the cancellation chain of each cancelled POSIX call, consecutive records linked ----
+  const byCall = new Map<bigint, number[]>();
+  const cancelledCalls = new Set<bigint>();
+  items.forEach((it, i) => {
+    if (!('type' in it) || !it.e || (it.type !== TYPE.begin && it.type !== TYPE.instant) || !CHAIN_EVENTS.has(it.e.name)) return;
+    const c = idKey(it.e.fields['call']);
+    if (!c) return;
+    let l = byCall.get(c);
+    if (!l) byCall.set(c, (l = []));
+    l.push(i);
+    if (chainCancels(it.e)) cancelledCalls.add(c);
+  });
+  for (const [c, l] of byCall) {
+    if (!cancelledCalls.has(c)) continue;
+    for (let k = 1; k < l.length; k++) {
+      const flow = nextFlow++;
+      ((items[l[k - 1]!] as TeItem).flows ??= []).push(flow);
+      ((items[l[k]!] as TeItem).term ??= []).push(flow);
+    }
+  }
 
   // ---- write ----
   const annotate = (te: Pb, e: TraceEvent) => {

@@ -7,14 +7,15 @@
  * submitting return addresses are resolved by its backend half (app/node/ipc-view.ts) and opened
  * in the editor; Break on next message arms a one-shot conditional breakpoint on the kernel's
  * IPC submit path through the debug session (break.ts). It lives in the panel and can move to
- * the editor area, where it has room.
+ * the editor area, where it has room. A link selected in the Cancellations view moves it: a reply
+ * selects its IPC message, any other link centres its moment.
  */
 import type { IpcRequests } from '../../../common/ipc-view.js';
 import { feedTrace, resultCodesFrom } from '../../../../visualizers/ipc/adapt.js';
 import { tableDecoder } from '../../../../visualizers/ipc/messages.js';
 import { IpcModel } from '../../../../visualizers/ipc/model.js';
 import { createIpcView, type BreakTarget, type IpcView } from '../../../../visualizers/ipc/view.js';
-import { traceStore, traceToolbar, type StoreChange } from '../../trace/index.js';
+import { traceStore, traceToolbar, type StoreChange, type TraceSelection } from '../../trace/index.js';
 import type { TraceTable } from '../../trace/table.js';
 import { registerView, type ViewContext, type ViewInstance } from '../../workbench/views.js';
 import { BreakOnNext } from './break.js';
@@ -58,6 +59,26 @@ class IpcPanel {
       this.view.setFollow(false);
       this.view.setViewport(ns - half, ns + half);
     });
+    this.store.onSelection((s) => this.followSelection(s));
+  }
+
+  /** The cancellation view's selection moves this one: a reply link selects its IPC message (by
+   * the request's submit id), any other link centres its moment. */
+  private followSelection(s: TraceSelection | null): void {
+    if (!s || s.view !== 'cancel' || !this.view) return;
+    if (s.kind === 'ipc-submit') {
+      const op = this.model.opOfId(s.id);
+      if (op >= 0) {
+        const m = this.model.opMsg[op]!;
+        if (m >= 0) this.view.select(m, true);
+        else this.view.selectOp(op, true);
+        return;
+      }
+    }
+    if (s.ns === undefined) return;
+    const vp = this.view.viewport();
+    const span = vp.t1 - vp.t0;
+    if (s.ns < vp.t0 || s.ns > vp.t1) this.view.setViewport(s.ns - span / 2, s.ns + span / 2);
   }
 
   private onStore(c: StoreChange): void {
