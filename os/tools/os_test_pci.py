@@ -1,9 +1,11 @@
 """os_test_pci.py — os-test's PCI configurations: the pci server's sysfs tree against QEMU itself.
 
-  pci pc      QEMU's pc (i440FX) with an e1000, a virtio-net and a PCI-PCI bridge with an e1000
-              behind it: pcitests (every attribute of every function against configuration space,
-              links, read-only writes, rescan, owned subtrees, uevents); LaneOS's `lspci -n`
-              lists exactly the functions QEMU reports (QMP query-pci).
+  pci pc      QEMU's pc (i440FX) with an e1000e, a virtio-net, an e1000 and a PCI-PCI bridge
+              with an e1000e behind it: pcitests (every attribute of every function against configuration space,
+              links, read-only writes, rescan, owned subtrees, uevents); `pcitests drivers`: both
+              e1000es (not the e1000) are bound by manifest to e1000-mac, holding exactly their I/O BARs, and the
+              drivers read the MACs QEMU was given; LaneOS's `lspci -n` lists exactly the functions
+              QEMU reports (QMP query-pci).
   pci q35     q35 with devices behind PCIe root ports (one behind a PCIe-to-PCI bridge below a
               root port) and an empty hot-pluggable root port: pcitests; the guest's /sys is
               uploaded (ci-boot's mechanism, Guest.upload) and Linux's own lspci, pointed at the
@@ -24,8 +26,9 @@ import tempfile
 import lanesboot
 from qmp import Qmp, pci_functions
 
-PC_DEVICES = ["-device", "e1000", "-device", "virtio-net-pci",
-              "-device", "pci-bridge,id=b1,chassis_nr=1", "-device", "e1000,bus=b1,addr=3"]
+PC_MACS = ["52:54:00:ab:cd:01", "52:54:00:ab:cd:02"]
+PC_DEVICES = ["-nic", "none", "-device", f"e1000e,mac={PC_MACS[0]}", "-device", "virtio-net-pci", "-device", "e1000",
+              "-device", "pci-bridge,id=b1,chassis_nr=1", "-device", f"e1000e,bus=b1,addr=3,mac={PC_MACS[1]}"]
 Q35_DEVICES = ["-machine", "q35",
                "-device", "pcie-root-port,id=rp1,chassis=1,slot=1", "-device", "e1000e,bus=rp1",
                "-device", "pcie-root-port,id=rp2,chassis=2,slot=2", "-device", "virtio-net-pci,bus=rp2",
@@ -78,17 +81,25 @@ def config_pci_pc(build, smp, accel, logdir, timeout, suite_counts):
         q = Qmp(sock)
         g.wait_prompt(180)
         out, status = g.run("pcitests", timeout)
+        drv_out, drv_status = g.run("pcitests drivers", timeout)
         ls_out, ls_status = g.run("lspci -n", timeout)
         want = expected(q)
+        log = g.boot_log()
     finally:
         if q:
             q.close()
         g.close()
         shutil.rmtree(tmp, ignore_errors=True)
+    macs = sorted(re.findall(r"e1000-mac 0000:\S+: MAC ([0-9a-f:]{17})", log))
+    if drv_status == 0:
+        suite_counts(re.search(r"^(\d+) passed, (\d+) failed$", drv_out, re.M))
     return _verdict(out, status, suite_counts, [
         differ("LaneOS lspci -n vs QEMU query-pci", from_lspci_n(ls_out), want),
         None if ls_status == 0 else f"lspci exited {ls_status}",
-    ], f"{len(want)} functions as QEMU reports them")
+        None if drv_status == 0 else "pcitests drivers: " + "; ".join(
+            ln for ln in drv_out.splitlines() if "FAILED" in ln)[:400],
+        None if macs == PC_MACS else f"the e1000-mac drivers read MACs {macs}, QEMU's NICs have {PC_MACS}",
+    ], f"{len(want)} functions as QEMU reports them; both e1000es bound to e1000-mac, which read their MACs")
 
 
 def config_pci_q35(build, smp, accel, logdir, timeout, suite_counts):
@@ -109,6 +120,8 @@ def config_pci_q35(build, smp, accel, logdir, timeout, suite_counts):
         want = expected(q)
         lin = subprocess.run([lspci, "-nn", "-A", "linux-sysfs", "-O", f"sysfs.path={copy}/bus/pci"],
                              capture_output=True, text=True, timeout=60)
+        lin_k = subprocess.run([lspci, "-k", "-s", "01:00.0", "-A", "linux-sysfs", "-O", f"sysfs.path={copy}/bus/pci"],
+                               capture_output=True, text=True, timeout=60)
         lin_tree = subprocess.run([lspci, "-t", "-A", "linux-sysfs", "-O", f"sysfs.path={copy}/bus/pci"],
                                   capture_output=True, text=True, timeout=60)
         q.cmd("device_add", driver="e1000e", bus="rp3", id="hot1")
@@ -123,6 +136,8 @@ def config_pci_q35(build, smp, accel, logdir, timeout, suite_counts):
     problems = [
         differ("Linux lspci -nn over the uploaded /sys vs QEMU query-pci", from_lspci_nn(lin.stdout), want),
         None if lin.returncode == 0 else f"Linux lspci exited {lin.returncode}: {lin.stderr.strip()[:200]}",
+        None if "Kernel driver in use: e1000-mac" in lin_k.stdout else
+        f"Linux lspci -k does not see 01:00.0's driver link: {lin_k.stdout.strip()!r}",
         None if lin_tree.stdout == tree_out else f"lspci -t differs: Linux {lin_tree.stdout!r}, LaneOS {tree_out!r}",
         None if hp_status == 0 else "pcitests hotplug: " + "; ".join(
             ln for ln in hp_out.splitlines() if "FAILED" in ln)[:400],

@@ -111,6 +111,8 @@ int64_t lanes_spawn_image(const char *prog, const void *image, size_t image_len,
     }
     for (int i = 0; i < m.nitems && r >= 0; i++) {
         const struct manifest_item *it = &m.items[i];
+        if (it->kind == MANIFEST_PCI)
+            continue;           /* what a PCI driver handles: the pci server grants its function's resources */
         if (system == LANES_HANDLE_NONE) {
             if (!opts->quiet)
                 printf("%s: its manifest asks for hardware access but %s holds no system capability\n", prog,

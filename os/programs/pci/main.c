@@ -10,6 +10,9 @@
  * removed goes, with `remove`) and answers the write when done, as Linux does; anything else
  * is answered INVAL.
  *
+ * Drivers bind by manifest (bind.c): a program in the initrd whose manifest says `pci 8086:100e`
+ * is started for each such function with exactly its I/O BARs and IRQ, and linked as `driver`.
+ *
  * ECAM (PCIe's memory-mapped configuration space, ACPI MCFG) is not used: LaneOS has no way yet
  * to grant a physical MMIO range, so on q35 too every function shows its first 256 bytes.
  */
@@ -21,6 +24,7 @@
 LANES_MANIFEST("ioport 0xcf8 8");
 LANES_MANIFEST("sysfs /sys/devices/pci0000:00");
 LANES_MANIFEST("sysfs /sys/bus/pci");
+LANES_MANIFEST("system");      /* to grant drivers their function's I/O BARs and IRQ (bind.c) */
 
 int32_t cap_devices = LANES_HANDLE_NONE, cap_bus = LANES_HANDLE_NONE;
 
@@ -57,7 +61,7 @@ static void report(void *ctx, const char *msg)
 
 static const struct pci_cfg cf8 = { cf8_read, cf8_write, NULL, report };
 
-/* One walk and its publication; returns the walk's time in microseconds. */
+/* One walk, its publication and the drivers it needs; returns the walk's time in microseconds. */
 static uint64_t scan(int *added, int *removed)
 {
     int next = cur ^ 1;
@@ -66,6 +70,7 @@ static uint64_t scan(int *added, int *removed)
     uint64_t us = (lanes_now_ns() - t0) / 1000;
     publish_changes(fns[cur], nfns[cur], fns[next], nfns[next], added, removed);
     cur = next;
+    bind_update(fns[cur], nfns[cur], true);
     return us;
 }
 
@@ -73,9 +78,11 @@ static void serve(void)
 {
     static char buf[sizeof(struct lane_sysfs_request) + 512];
     for (;;) {
-        int64_t n = lanes_sys_sysfs_wait(cap_bus, buf, sizeof buf, LANES_TIMEOUT_INFINITE);
+        int64_t n = lanes_sys_sysfs_wait(cap_bus, buf, sizeof buf, LANES_SEC(1));
         if (n < 0) {
-            if (n != LANES_E_TIMEOUT && n != LANES_E_INTERRUPTED) {
+            if (n == LANES_E_TIMEOUT)
+                bind_update(fns[cur], nfns[cur], false);   /* a driver that ended is unbound */
+            else if (n != LANES_E_INTERRUPTED) {
                 printf("pci: sysfs_wait: %s\n", lanes_strerror(n));
                 lanes_sys_sleep(LANES_MS(100));
             }
@@ -130,6 +137,7 @@ int main(int argc, char **argv)
         return 3;
     }
     publish_roots();
+    bind_init();
     int added, removed;
     uint64_t us = scan(&added, &removed);
     int bridges = 0;

@@ -58,9 +58,18 @@ struct pci_cfg {
 #define PCI_UEVENT_REMOVE 1u
 
 /* publish.c */
+void publish_driver(const struct pci_fn *f, const char *driver, const char *old);   /* bind / unbind */
+void publish_driver_gone(const char *fn_name, const char *driver);
 void publish_roots(void);
 void publish_rescan(void);
 void publish_changes(const struct pci_fn *old, int nold, const struct pci_fn *now, int nnow, int *added, int *removed);
+
+/* bind.c */
+void bind_init(void);
+void bind_update(const struct pci_fn *fns, int n, bool rescan);
+const char *bind_driver_of(const char *fn_name);
+#define PCI_UEVENT_BIND 3u
+#define PCI_UEVENT_UNBIND 4u
 
 /* Walks bus 0 and every bus behind a bridge; fills fns (at most max). Returns the count. */
 int pci_enumerate(const struct pci_cfg *c, struct pci_fn *fns, int max);

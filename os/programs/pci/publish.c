@@ -116,7 +116,7 @@ static void publish_fn(const struct pci_fn *f)
     pub(cap_devices, LANES_SYSFS_OP_ATTR, 0, path, buf, n);
     snprintf(path, sizeof path, "%s/config", f->path);
     pub(cap_devices, LANES_SYSFS_OP_ATTR, LANES_SYSFS_PUB_BINARY, path, f->cfg, sizeof f->cfg);
-    n = uevent_text(f, NULL, buf, sizeof buf);
+    n = uevent_text(f, bind_driver_of(f->name), buf, sizeof buf);
     snprintf(path, sizeof path, "%s/uevent", f->path);
     pub(cap_devices, LANES_SYSFS_OP_ATTR, 0, path, buf, n);
     snprintf(path, sizeof path, "%s/subsystem", f->path);
@@ -134,8 +134,38 @@ static void uevent(const struct pci_fn *f, uint32_t action)
 {
     char env[512] = "SUBSYSTEM=pci\n";
     size_t n = strlen(env);
-    uevent_text(f, NULL, env + n, sizeof env - n);
+    uevent_text(f, bind_driver_of(f->name), env + n, sizeof env - n);
     pub(cap_devices, LANES_SYSFS_OP_UEVENT, action, f->path, env, strlen(env));
+}
+
+/* Bound (driver) or unbound (NULL; old names the driver it had): links, uevent file, uevent. */
+void publish_driver(const struct pci_fn *f, const char *driver, const char *old)
+{
+    char path[PCI_PATH_MAX + 48], target[PCI_PATH_MAX];
+    char buf[512];
+    size_t n = uevent_text(f, driver, buf, sizeof buf);
+    snprintf(path, sizeof path, "%s/uevent", f->path);
+    pub(cap_devices, LANES_SYSFS_OP_ATTR, 0, path, buf, n);
+    snprintf(path, sizeof path, "%s/driver", f->path);
+    if (driver) {
+        snprintf(target, sizeof target, "/sys/bus/pci/drivers/%s", driver);
+        pub(cap_bus, LANES_SYSFS_OP_MKDIR, 0, target, NULL, 0);
+        link_rel(cap_devices, path, target);
+        snprintf(path, sizeof path, "/sys/bus/pci/drivers/%s/%s", driver, f->name);
+        link_rel(cap_bus, path, f->path);
+        uevent(f, PCI_UEVENT_BIND);
+    } else {
+        pub(cap_devices, LANES_SYSFS_OP_REMOVE, 0, path, NULL, 0);
+        publish_driver_gone(f->name, old);
+        uevent(f, PCI_UEVENT_UNBIND);
+    }
+}
+
+void publish_driver_gone(const char *fn_name, const char *driver)
+{
+    char path[PCI_PATH_MAX];
+    snprintf(path, sizeof path, "/sys/bus/pci/drivers/%s/%s", driver, fn_name);
+    pub(cap_bus, LANES_SYSFS_OP_REMOVE, 0, path, NULL, 0);
 }
 
 /* From what was published (old) to what the walk found (now): remove, add, refresh. */

@@ -11,6 +11,9 @@
  * rescan takes "1" and refuses anything else; nobody else can own or change the pci subtrees;
  * a subtree of our own (sysfs_grant) with attributes, links, a link loop (RANGE, no hang),
  * uevents to a subscriber, and everything gone when the capability is closed.
+ * `pcitests drivers` (not run by default: needs e1000es): every e1000e function is bound
+ * to e1000-mac (driver link both ways) and that driver holds exactly the function's I/O BAR;
+ * no other function has a driver link.
  * `pcitests hotplug` (not run by default): after QEMU's device_add, a rescan brings a new
  * function with an `add` uevent, its directory and its /sys/bus/pci/devices link.
  * Reported like usertests; ends with exactly "N passed, N failed".
@@ -154,7 +157,13 @@ static bool attributes(void)
             sd = c[0x2e] | c[0x2f] << 8;
         }
         unsigned irq = c[0x3d] && c[0x3c] != 0xff ? c[0x3c] : 0;
-        char w[512];
+        char w[512], drv[64] = "", lp[160];
+        snprintf(lp, sizeof lp, "/sys/bus/pci/devices/%s/driver", names[i]);
+        int64_t dl = lanes_sys_sysfs_readlink(lp, strlen(lp), w, sizeof w - 1);
+        if (dl > 0) {
+            w[dl] = 0;
+            snprintf(drv, sizeof drv, "DRIVER=%s\n", strrchr(w, '/') + 1);
+        }
 #define CHECK(attr, ...)                                \
         snprintf(w, sizeof w, __VA_ARGS__);             \
         if (!expect(names[i], attr, w))                 \
@@ -167,9 +176,9 @@ static bool attributes(void)
         CHECK("revision", "0x%02x\n", c[8]);
         CHECK("irq", "%u\n", irq);
         CHECK("uevent",
-              "PCI_CLASS=%X\nPCI_ID=%04X:%04X\nPCI_SUBSYS_ID=%04X:%04X\nPCI_SLOT_NAME=%s\n"
+              "%sPCI_CLASS=%X\nPCI_ID=%04X:%04X\nPCI_SUBSYS_ID=%04X:%04X\nPCI_SLOT_NAME=%s\n"
               "MODALIAS=pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X\n",
-              cls, vendor, device, sv, sd, names[i], vendor, device, sv, sd, cls >> 16, (cls >> 8) & 0xff, cls & 0xff);
+              drv, cls, vendor, device, sv, sd, names[i], vendor, device, sv, sd, cls >> 16, (cls >> 8) & 0xff, cls & 0xff);
 #undef CHECK
     }
     snprintf(why, sizeof why, "8 attributes of %d functions match configuration space", nnames);
@@ -419,10 +428,72 @@ static bool hotplug(void)
     return attributes();
 }
 
+/* Drivers bound by manifest: e1000-mac for every e1000e (82574L) function, linked both ways, and
+ * granted exactly that function's I/O BAR (the kernel's /sys/drivers/NAME.PID/ioports). */
+static bool drivers(void)
+{
+    REQUIRE(load_names() > 0, "no functions");
+    static char granted[4096], list[4096];
+    size_t gl = 0;
+    int64_t r = lanes_sys_sysfs_list("/sys/drivers", 12, list, sizeof list - 1);
+    REQUIRE(r >= 0, "/sys/drivers: %s", E(r));
+    list[r] = 0;
+    for (char *l = list; *l;) {                     /* the I/O ranges every e1000-mac process holds */
+        char *nl = strchr(l, '\n');
+        if (!nl)
+            break;
+        *nl = 0;
+        if (!strncmp(l, "d e1000-mac.", 12)) {
+            char p[96], v[96];
+            snprintf(p, sizeof p, "/sys/drivers/%s/ioports", l + 2);
+            int64_t vl = rd(p, v, sizeof v);
+            if (vl > 0) {
+                v[strcspn(v, "\n")] = 0;
+                gl += (size_t)snprintf(granted + gl, sizeof granted - gl, "[%s]", v);
+            }
+        }
+        l = nl + 1;
+    }
+    int bound = 0;
+    for (int i = 0; i < nnames; i++) {
+        uint8_t c[256];
+        cfg_all(names[i], c);
+        unsigned id = (unsigned)(c[0] | c[1] << 8) << 16 | (unsigned)(c[2] | c[3] << 8);
+        char p[160], t[160];
+        snprintf(p, sizeof p, "/sys/bus/pci/devices/%s/driver", names[i]);
+        int64_t k = lanes_sys_sysfs_readlink(p, strlen(p), t, sizeof t - 1);
+        if (id != 0x808610d3u) {
+            REQUIRE(k == LANES_E_NOENT, "%s (%08x) has a driver link (%s) but no driver claims it", names[i], id, E(k));
+            continue;
+        }
+        REQUIRE(k > 0, "%s: no driver link (%s)", names[i], E(k));
+        t[k] = 0;
+        REQUIRE(strstr(t, "/bus/pci/drivers/e1000-mac") && !strncmp(t, "../", 3), "%s -> %s", p, t);
+        snprintf(p, sizeof p, "/sys/bus/pci/devices/%s/driver/%s/vendor", names[i], names[i]);
+        char v[16];
+        REQUIRE(rd(p, v, sizeof v) == 7 && !strcmp(v, "0x8086\n"), "%s does not lead back to the function", p);
+        uint32_t bar = 0;
+        for (int b = 0; b < 6 && !bar; b++) {
+            uint32_t x;
+            memcpy(&x, c + 0x10 + 4 * b, 4);
+            if (x & 1)
+                bar = x & 0xfffc;
+        }
+        snprintf(t, sizeof t, "[%#x-", bar);
+        REQUIRE(bar && strstr(granted, t), "%s: I/O BAR %#x is not among the ranges granted to e1000-mac: %s", names[i],
+                bar, granted);
+        bound++;
+    }
+    REQUIRE(bound > 0, "no e1000e function to bind (the test configuration has some)");
+    snprintf(why, sizeof why, "%d functions bound to e1000-mac, granted %s", bound, granted);
+    return true;
+}
+
 static const struct lanes_test tests[] = {
     { "tree", tree }, { "attributes", attributes }, { "config", config }, { "resource", resource },
     { "links", links }, { "readonly", readonly }, { "rescan", rescan }, { "owner", owner },
 };
+static const struct lanes_test driver_tests[] = { { "drivers", drivers } };
 static const struct lanes_test hotplug_tests[] = { { "hotplug", hotplug } };
 #define NTESTS (sizeof tests / sizeof *tests)
 
@@ -441,7 +512,9 @@ int main(int argc, char **argv)
     printf("pcitests: %u tests\n", (unsigned)NTESTS);
     struct lanes_tests results = { 0, 0 };
     lanes_test_table(&results, tests, NTESTS, argc, argv, NULL);
-    if (argc > 1)
+    if (argc > 1) {
         lanes_test_table(&results, hotplug_tests, 1, argc, argv, NULL);
+        lanes_test_table(&results, driver_tests, 1, argc, argv, NULL);
+    }
     return lanes_test_summary(&results, "pcitests", argc);
 }

@@ -9,6 +9,7 @@
 #define WTERMSIG(s) ((s) & 0x7f)
 #define WIFEXITED(s) (WTERMSIG(s) == 0)
 #define WIFSIGNALED(s) (WTERMSIG(s) != 0 && WTERMSIG(s) != 0x7f)
+#define WCOREDUMP(s) (((s) & 0x80) != 0)
 
 pid_t waitpid(pid_t pid, int *status, int options);
 pid_t wait(int *status);
