@@ -4,7 +4,8 @@
  * (kernel, devices/system/cpu/cpuN, drivers/…) as the trace's sysfs records arrive; `spin 2 2` in
  * the console makes a CPU's `load` change and the value updates in place; dragging the slider
  * back to boot hides the nodes that appeared later (the shared time cursor, and with it the IPC
- * lanes and Scheduler views, moves with it), and Live brings them back. With the PCI server
+ * lanes and Scheduler views, moves with it), and Live brings them back; a migration selected in
+ * the Scheduler view moves this view to its moment. With the PCI server
  * (os/programs/pci) in the OS, the machine is q35 with an empty PCIe root port (as pcisysfs's
  * own os-test): /sys/devices/pci0000:00 is shown too, and an e1000e hot-added through QMP
  * (device_add on that port) followed by a rescan (`pcitests hotplug`: writes 1 to
@@ -151,6 +152,13 @@ test('live: Run, open the sysfs view, the kernel\'s /sys grows, a load updates, 
   // Live again: everything is back
   await p.getByTestId('sysfs-live').click();
   await until(p, 'window.lanescopeDebug.sysfs.view.rowPaths().includes("/sys/drivers")', 10000);
+  // and the other way: a migration selected in the Scheduler view moves the shared cursor, and
+  // this view shows the tree as it was at that moment
+  const mig = (await p.evaluate(`(() => { const d = window.lanescopeDebug.sched; const i = d.model.migrations.length - 1; if (i < 0) return null; d.view.selectMigration(i); return d.model.migrations[i].ns; })()`)) as number | null;
+  assert.ok(mig !== null, 'the scheduler recorded migrations (at least the placements)');
+  await until(p, `window.lanescopeDebug.sysfs.view.time() === ${mig}`, 10000, 'the sysfs view to follow the cursor set by the Scheduler view');
+  assert.equal(await p.getByTestId('sysfs-live').getAttribute('aria-pressed'), 'false');
+  await p.getByTestId('sysfs-live').click();
   console.log(`# live tree: ${live.length} rows; at boot (${t0.toFixed(0)} ns): ${boot.length} rows; cpu0 load ${before.trim()} → ${after1.trim()}`);
 
   await t.test('PCI: device_add + rescan adds a node live; scrubbing back hides it', async (st) => {
