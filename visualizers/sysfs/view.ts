@@ -38,6 +38,7 @@ export interface SysfsView {
   live(): boolean;
   /** reveal a path (following symlinks), expanding its ancestors; false if it is not there at t */
   navigate(path: string): boolean;
+  /** expand (or collapse) a directory and its ancestors; the rows are rebuilt at once */
   expand(path: string, on?: boolean): void;
   select(entry: number): void;
   selected(): number;
@@ -543,6 +544,7 @@ export function createSysfsView(host: HTMLElement, model: SysfsModel, hooks: Sys
       for (const a of ancestors(model, e)) expanded.add(a);
       shapeDirty = true;
       toggle(e, on);
+      render(); // at once: a caller reads rowPaths() next
     },
     select(e) {
       sel = e;

@@ -3,11 +3,15 @@
  * key (Ctrl+Alt+Y: a tab in the editor area): the tree shows /sys with the kernel's nodes
  * (kernel, devices/system/cpu/cpuN, drivers/…) as the trace's sysfs records arrive; `spin 2 2` in
  * the console makes a CPU's `load` change and the value updates in place; dragging the slider
- * back to boot hides the nodes that appeared later (the shared time cursor moves with it), and
- * Live brings them back. With the PCI server (pcisysfs) in the tree, /sys/devices/pci0000:00 is
- * shown too, and a device hot-added through QMP (device_add) followed by
- * `echo 1 > /sys/bus/pci/rescan` appears live and vanishes when scrubbing back before it; that
- * part skips (saying why) while the OS has no PCI tree in sysfs.
+ * back to boot hides the nodes that appeared later (the shared time cursor, and with it the IPC
+ * lanes and Scheduler views, moves with it), and Live brings them back; a migration selected in
+ * the Scheduler view moves this view to its moment. With the PCI server
+ * (os/programs/pci) in the OS, the machine is q35 with an empty PCIe root port (as pcisysfs's
+ * own os-test): /sys/devices/pci0000:00 is shown too, and an e1000e hot-added through QMP
+ * (device_add on that port) followed by a rescan typed in the console (`sysfs write
+ * /sys/bus/pci/rescan 1`; the POSIX /sys is read-only, so `echo 1 >` gets EACCES) appears live — its /sys/bus/pci/devices link
+ * resolving behind the root port — and vanishes when scrubbing back before it; that part skips
+ * (saying why) while the OS has no PCI tree in sysfs.
  * Screenshots: test-results/screenshots/sysfs-view-app-{live,boot}.png.
  */
 import assert from 'node:assert/strict';
@@ -29,6 +33,15 @@ after(async () => {
 
 const rows = (p: Session['page']) => p.evaluate('window.lanescopeDebug.sysfs.view.rowPaths()') as Promise<string[]>;
 const modelHas = (p: Session['page'], path: string) => p.evaluate(`(() => { const m = window.lanescopeDebug.sysfs.model; const e = m.find(${JSON.stringify(path)}); return e >= 0 && m.exists(e); })()`) as Promise<boolean>;
+/**
+ * Polls a page expression until it is truthy (from Node: waitForFunction evaluates its string in
+ * the page with eval on every later poll, which the workbench's CSP forbids).
+ */
+async function until(p: Session['page'], expr: string, timeoutMs: number, what = expr): Promise<void> {
+  for (const end = Date.now() + timeoutMs; !(await p.evaluate(expr)); await p.waitForTimeout(250)) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  }
+}
 const cursor = (p: Session['page']) => p.evaluate('window.lanescopeDebug.sysfs.view.time()') as Promise<number | null>;
 
 /** One QMP command over the Run's QMP socket (greeting, qmp_capabilities, then the command). */
@@ -72,9 +85,16 @@ function qmp(sock: string, cmd: object): Promise<unknown> {
 test('live: Run, open the sysfs view, the kernel\'s /sys grows, a load updates, scrubbing back to boot hides later nodes', { timeout: 1200000 }, async (t) => {
   const project = copyProject(path.join(repo, 'os'));
   const cfgFile = path.join(project, 'lanescope.json');
-  const cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8')) as { qemu: { accel: string; cpus: number; extraArgs: string[] } };
+  const cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8')) as { qemu: { accel: string; cpus: number; machine: string; extraArgs: string[] } };
   cfg.qemu.accel = process.env['LANESCOPE_E2E_ACCEL'] ?? 'tcg';
   cfg.qemu.cpus = 2;
+  // with the PCI server in the OS: q35 with an empty PCIe root port to hot-plug into (as pcisysfs's
+  // own os-test does); the QMP socket lets the test device_add while LaneOS runs
+  const withPci = fs.existsSync(path.join(project, 'programs/pci'));
+  if (withPci) {
+    cfg.qemu.machine = 'q35';
+    cfg.qemu.extraArgs = [...cfg.qemu.extraArgs, '-device', 'pcie-root-port,id=rp3,chassis=3,slot=3'];
+  }
   qmpSock = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lanescope-qmp-')), 'qmp.sock');
   cfg.qemu.extraArgs = [...cfg.qemu.extraArgs, '-qmp', `unix:${qmpSock},server=on,wait=off`];
   fs.writeFileSync(cfgFile, JSON.stringify(cfg, null, 2));
@@ -88,7 +108,7 @@ test('live: Run, open the sysfs view, the kernel\'s /sys grows, a load updates, 
   await p.keyboard.press('F5');
   await waitForText(p, consoleText, /lanes\$ /, 900000, 'the shell prompt');
   // the kernel's nodes, as the live trace brings them
-  await p.waitForFunction('window.lanescopeDebug.sysfs.view.rowPaths().includes("/sys/drivers")', undefined, { timeout: 120000 });
+  await until(p, 'window.lanescopeDebug.sysfs.view.rowPaths().includes("/sys/drivers")', 120000);
   await p.evaluate('window.lanescopeDebug.sysfs.view.expand("/sys/devices/system/cpu")');
   const live = await rows(p);
   for (const want of ['/sys', '/sys/kernel', '/sys/devices', '/sys/devices/system/cpu/cpu0', '/sys/devices/system/cpu/cpu1', '/sys/drivers']) assert.ok(live.includes(want), `${want} in the tree: ${live.join(' ')}`);
@@ -105,18 +125,20 @@ test('live: Run, open the sysfs view, the kernel\'s /sys grows, a load updates, 
   await p.locator('textarea[aria-label="Target console input"]').focus();
   await p.keyboard.type('spin 2 2\r');
   await p.click('#editor-tab-sysfs');
-  await p.waitForFunction(`document.querySelector(${JSON.stringify(`.sysv-row[data-path="${loadPath}"] .sysv-val`)})?.textContent !== ${JSON.stringify(before)}`, undefined, { timeout: 300000 });
+  await until(p, `document.querySelector(${JSON.stringify(`.sysv-row[data-path="${loadPath}"] .sysv-val`)})?.textContent !== ${JSON.stringify(before)}`, 300000);
   const after1 = await row.innerText();
   const changesAfter = (await p.evaluate(`window.lanescopeDebug.sysfs.model.changes(window.lanescopeDebug.sysfs.model.find(${JSON.stringify(loadPath)}))`)) as number;
   assert.ok(changesAfter > changesBefore, `load changed: ${before} → ${after1} (${changesBefore} → ${changesAfter} values)`);
   assert.match(await p.locator('.sysv-side').innerText(), /\d+ values, min \d+, max \d+/, 'the sparkline describes the history');
   await waitForText(p, consoleText, /spin: makespan/, 300000, 'spin to finish');
+  if (hasPci) await p.evaluate(`(() => { const v = window.lanescopeDebug.sysfs.view; v.expand('/sys/devices/pci0000:00'); v.navigate(${JSON.stringify(loadPath)}); })()`);
+  await p.waitForTimeout(1000);
   await shot(p, 'sysfs-view-app-live');
   await readmeShot(p, 'sysfs');
 
   // scrub back to boot: the slider's start is the first sysfs record (the first kernel node)
   await p.evaluate(`(() => { const s = document.querySelector('[data-testid=sysfs-slider]'); s.value = '0'; s.dispatchEvent(new Event('input')); })()`);
-  await p.waitForFunction('!window.lanescopeDebug.sysfs.view.rowPaths().includes("/sys/drivers")', undefined, { timeout: 10000 });
+  await until(p, '!window.lanescopeDebug.sysfs.view.rowPaths().includes("/sys/drivers")', 10000);
   const boot = await rows(p);
   const t0 = (await p.evaluate('window.lanescopeDebug.sysfs.model.t0')) as number;
   assert.equal(await cursor(p), t0, 'the view shows the first moment');
@@ -129,7 +151,14 @@ test('live: Run, open the sysfs view, the kernel\'s /sys grows, a load updates, 
   await shot(p, 'sysfs-view-app-boot');
   // Live again: everything is back
   await p.getByTestId('sysfs-live').click();
-  await p.waitForFunction('window.lanescopeDebug.sysfs.view.rowPaths().includes("/sys/drivers")', undefined, { timeout: 10000 });
+  await until(p, 'window.lanescopeDebug.sysfs.view.rowPaths().includes("/sys/drivers")', 10000);
+  // and the other way: a migration selected in the Scheduler view moves the shared cursor, and
+  // this view shows the tree as it was at that moment
+  const mig = (await p.evaluate(`(() => { const d = window.lanescopeDebug.sched; const i = d.model.migrations.length - 1; if (i < 0) return null; d.view.selectMigration(i); return d.model.migrations[i].ns; })()`)) as number | null;
+  assert.ok(mig !== null, 'the scheduler recorded migrations (at least the placements)');
+  await until(p, `window.lanescopeDebug.sysfs.view.time() === ${mig}`, 10000, 'the sysfs view to follow the cursor set by the Scheduler view');
+  assert.equal(await p.getByTestId('sysfs-live').getAttribute('aria-pressed'), 'false');
+  await p.getByTestId('sysfs-live').click();
   console.log(`# live tree: ${live.length} rows; at boot (${t0.toFixed(0)} ns): ${boot.length} rows; cpu0 load ${before.trim()} → ${after1.trim()}`);
 
   await t.test('PCI: device_add + rescan adds a node live; scrubbing back hides it', async (st) => {
@@ -137,20 +166,29 @@ test('live: Run, open the sysfs view, the kernel\'s /sys grows, a load updates, 
       st.skip('this OS has no /sys/devices/pci0000:00 yet (the PCI server, pcisysfs, is not in the tree)');
       return;
     }
-    const before = new Set(((await p.evaluate(`(() => { const m = window.lanescopeDebug.sysfs.model; return m.childrenAt(m.find('/sys/devices/pci0000:00')).map((e) => m.entries[e].path); })()`)) as string[]));
-    await qmp(qmpSock, { execute: 'device_add', arguments: { driver: 'e1000', id: 'hot1', bus: 'pci.0', addr: '0x9' } });
+    const links = () => p.evaluate(`(() => { const m = window.lanescopeDebug.sysfs.model; const d = m.find('/sys/bus/pci/devices'); return d < 0 ? [] : m.childrenAt(d).map((e) => m.entries[e].path); })()`) as Promise<string[]>;
+    const before = new Set(await links());
+    assert.ok(before.size > 0, 'the PCI server links its functions under /sys/bus/pci/devices');
+    await qmp(qmpSock, { execute: 'device_add', arguments: { driver: 'e1000e', bus: 'rp3', id: 'hot1' } });
     const tAdd = (await p.evaluate('window.lanescopeDebug.sysfs.model.t1')) as number;
+    // the rescan, as a user types it (`echo 1 >` through the POSIX /sys is read-only: EACCES;
+    // changing an attribute takes the system capability, which the sysfs program has)
     await p.click('#panel-tab-console');
     await p.locator('textarea[aria-label="Target console input"]').focus();
-    await p.keyboard.type('echo 1 > /sys/bus/pci/rescan\r');
+    await p.keyboard.type('sysfs write /sys/bus/pci/rescan 1\r');
     await p.click('#editor-tab-sysfs');
-    const node = '/sys/devices/pci0000:00/0000:00:09.0';
-    await p.waitForFunction(`(() => { const m = window.lanescopeDebug.sysfs.model; const e = m.find(${JSON.stringify(node)}); return e >= 0 && m.exists(e); })()`, undefined, { timeout: 120000 });
+    let added: string | undefined;
+    for (const end = Date.now() + 180000; !(added = (await links()).find((l) => !before.has(l))); await p.waitForTimeout(250)) {
+      if (Date.now() > end) throw new Error(`no new /sys/bus/pci/devices link after device_add + rescan; console:\n${(await consoleText(p)).slice(-1500)}`);
+    }
+    const node = (await p.evaluate(`(() => { const m = window.lanescopeDebug.sysfs.model; return m.entries[m.resolve(${JSON.stringify(added)}).entry]?.path ?? ''; })()`)) as string;
+    assert.match(node, /^\/sys\/devices\/pci0000:00\/0000:00:[0-9a-f]{2}\.\d\/0000:[0-9a-f]{2}:00\.0$/, `${added} leads behind the root port: ${node}`);
+    assert.ok(await modelHas(p, node));
     await p.evaluate(`window.lanescopeDebug.sysfs.view.navigate(${JSON.stringify(node)})`);
     assert.ok((await rows(p)).includes(node));
-    assert.ok(!before.has(node));
+    assert.ok(!before.has(added!));
     await p.evaluate(`window.lanescopeDebug.sysfs.view.setTime(${tAdd})`);
-    await p.waitForFunction(`!window.lanescopeDebug.sysfs.view.rowPaths().includes(${JSON.stringify(node)})`, undefined, { timeout: 10000 });
+    await until(p, `!window.lanescopeDebug.sysfs.view.rowPaths().includes(${JSON.stringify(node)})`, 10000);
     await p.getByTestId('sysfs-live').click();
   });
   await p.keyboard.press('Shift+F5');
