@@ -9,6 +9,7 @@ import { registerDebugging } from './debug/index.js';
 import { registerIpcPanel } from './ipc/panel.js';
 import { registerSchedPanel } from './sched/panel.js';
 import { registerBuiltinPanels } from './terminals.js';
+import { registerCrashesPanel } from './crashes/panel.js';
 
 export function registerAllViews(): void {
   registerBuiltinPanels(); // Console, Build, Terminal, Problems
@@ -16,4 +17,5 @@ export function registerAllViews(): void {
   registerIpcPanel(); // IPC lanes
   registerSchedPanel(); // Scheduler (load balancing)
   registerDebugging(); // Debug, Registers, Memory, Disassembly, RSP log
+  registerCrashesPanel(); // Crashes (processes a fault ended, at their faulting line)
 }

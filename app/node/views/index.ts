@@ -9,6 +9,8 @@ import type { Project } from '../project.js';
 import type { Runner } from '../runner.js';
 import { DebugController } from '../debug/controller.js';
 import { IpcViewBackend } from '../ipc-view.js';
+import { CrashesBackend } from '../crashes.js';
+import path from 'node:path';
 import type { Handlers } from './types.js';
 
 export type { Handler, Handlers, LooseHandlers } from './types.js';
@@ -24,7 +26,14 @@ export function backendViews(s: ViewServices) {
   const ipcView = new IpcViewBackend(s.getProject);
   const debug = new DebugController((e, p) => s.emit(e, p), s.runner, s.getProject);
   s.runner.onStopping = (why) => debug.targetEnded(why);
-  const handlers = { ...ipcView.handlers(), ...debug.handlers() } satisfies Partial<Handlers>;
+  const crashes = new CrashesBackend(() => {
+    const project = s.getProject();
+    if (!project) return null;
+    const kernel = project.resolve(project.config.debug.elf ?? 'build/kernel/lanes.elf');
+    return { programsDir: path.resolve(path.dirname(kernel), '../programs'), root: project.root };
+  }, (list) => s.emit('crashes', { crashes: list }));
+  s.runner.onConsoleData = (gen, d) => crashes.feed(gen, d);
+  const handlers = { ...ipcView.handlers(), ...debug.handlers(), ...crashes.handlers() } satisfies Partial<Handlers>;
   return {
     handlers,
     /** the target ended (exited, Stop, failed): so did its debug session */

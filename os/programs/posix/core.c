@@ -213,16 +213,8 @@ int core_dump(struct proc *p, int signo, const struct core_fault *fault, char *p
     if (lanes_sys_process_inspect(p->handle, LANES_INSPECT_OP_INFO, 0, &pi, sizeof pi) < 0)
         return -ESRCH;
     /* its name, as the kernel has it (the thread list), for %e, prpsinfo and NT_FILE */
-    char comm[16] = "?";
-    {
-        struct lane_thread_record recs[128];
-        int64_t nr = lanes_sys_thread_list(recs, 128);
-        for (int64_t i = 0; i < nr && i < 128; i++)
-            if ((int32_t)recs[i].pid == p->pid) {
-                snprintf(comm, sizeof comm, "%s", recs[i].name);
-                break;
-            }
-    }
+    char comm[16];
+    proc_comm(p->pid, comm);
     int nth = read_threads(p, th, MAX_THREADS);
     if (nth == 0)
         return -ESRCH;
