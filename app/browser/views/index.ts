@@ -10,6 +10,7 @@ import { registerIpcPanel } from './ipc/panel.js';
 import { registerSchedPanel } from './sched/panel.js';
 import { registerBuiltinPanels } from './terminals.js';
 import { registerCrashesPanel } from './crashes/panel.js';
+import { registerPanicPanel } from './panic/panel.js';
 
 export function registerAllViews(): void {
   registerBuiltinPanels(); // Console, Build, Terminal, Problems
@@ -18,4 +19,5 @@ export function registerAllViews(): void {
   registerSchedPanel(); // Scheduler (load balancing)
   registerDebugging(); // Debug, Registers, Memory, Disassembly, RSP log
   registerCrashesPanel(); // Crashes (processes a fault ended, at their faulting line)
+  registerPanicPanel(); // Panic (a kernel panic in any Run: backtrace, last trace events)
 }

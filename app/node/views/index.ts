@@ -10,6 +10,7 @@ import type { Runner } from '../runner.js';
 import { DebugController } from '../debug/controller.js';
 import { IpcViewBackend } from '../ipc-view.js';
 import { CrashesBackend } from '../crashes.js';
+import { PanicBackend } from '../panic.js';
 import path from 'node:path';
 import type { Handlers } from './types.js';
 
@@ -32,8 +33,16 @@ export function backendViews(s: ViewServices) {
     const kernel = project.resolve(project.config.debug.elf ?? 'build/kernel/lanes.elf');
     return { programsDir: path.resolve(path.dirname(kernel), '../programs'), root: project.root };
   }, (list) => s.emit('crashes', { crashes: list }));
-  s.runner.onConsoleData = (gen, d) => crashes.feed(gen, d);
-  const handlers = { ...ipcView.handlers(), ...debug.handlers(), ...crashes.handlers() } satisfies Partial<Handlers>;
+  const panic = new PanicBackend(() => {
+    const project = s.getProject();
+    if (!project) return null;
+    return { kernelElf: project.resolve(project.config.debug.elf ?? 'build/kernel/lanes.elf'), root: project.root };
+  }, (p) => s.emit('panic', { panic: p }));
+  s.runner.onConsoleData = (gen, d) => {
+    crashes.feed(gen, d);
+    panic.feed(gen, d);
+  };
+  const handlers = { ...ipcView.handlers(), ...debug.handlers(), ...crashes.handlers(), ...panic.handlers() } satisfies Partial<Handlers>;
   return {
     handlers,
     /** the target ended (exited, Stop, failed): so did its debug session */
