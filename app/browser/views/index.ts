@@ -8,6 +8,7 @@ import { registerTrace } from '../trace/index.js';
 import { registerDebugging } from './debug/index.js';
 import { registerIpcPanel } from './ipc/panel.js';
 import { registerSchedPanel } from './sched/panel.js';
+import { registerSysfsPanel } from './sysfs/panel.js';
 import { registerBuiltinPanels } from './terminals.js';
 import { registerCrashesPanel } from './crashes/panel.js';
 import { registerPanicPanel } from './panic/panel.js';
@@ -17,6 +18,7 @@ export function registerAllViews(): void {
   registerTrace(); // the trace store's toolbar and status item, shared by every trace view
   registerIpcPanel(); // IPC lanes
   registerSchedPanel(); // Scheduler (load balancing)
+  registerSysfsPanel(); // sysfs (the /sys tree in time)
   registerDebugging(); // Debug, Registers, Memory, Disassembly, RSP log
   registerCrashesPanel(); // Crashes (processes a fault ended, at their faulting line)
   registerPanicPanel(); // Panic (a kernel panic in any Run: backtrace, last trace events)

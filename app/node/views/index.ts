@@ -42,6 +42,7 @@ export function backendViews(s: ViewServices) {
     crashes.feed(gen, d);
     panic.feed(gen, d);
   };
+  s.runner.onGdbStub = (sock) => debug.plainStub(sock);
   const handlers = { ...ipcView.handlers(), ...debug.handlers(), ...crashes.handlers(), ...panic.handlers() } satisfies Partial<Handlers>;
   return {
     handlers,

@@ -29,6 +29,7 @@ export const TRACE_ENUMS: Readonly<Record<string, Readonly<Record<number, string
   ipc_action: { 0: 'none', 1: 'offer', 2: 'accept', 3: 'send', 4: 'recv_inline', 5: 'recv_buffer', 6: 'push_desc', 7: 'pull_desc', 8: 'imbue_creds', 9: 'extract_creds', 10: 'dismiss' },
   marker_kind: { 0: 'instant', 1: 'begin', 2: 'end', 3: 'counter' },
   log_level: { 0: 'error', 1: 'warn', 2: 'info', 3: 'debug' },
+  uevent_action: { 0: 'add', 1: 'remove', 2: 'change', 3: 'bind', 4: 'unbind' },
   fault_kind: { 0: 'page', 1: 'gp', 2: 'ud', 3: 'de', 4: 'other', 5: 'kernel' },
 };
 
@@ -43,6 +44,9 @@ export const EV = {
   proc_exit: 17,
   thread_create: 18,
   thread_exit: 19,
+  cow_fault: 20,
+  proc_fork: 21,
+  proc_exec: 22,
   ctx_switch: 32,
   wakeup: 33,
   migrate: 34,
@@ -65,6 +69,11 @@ export const EV = {
   sysfs_add: 128,
   sysfs_remove: 129,
   sysfs_attr: 130,
+  sysfs_link: 131,
+  sysfs_uevent: 132,
+  sysfs_bin: 133,
+  sysfs_owner: 134,
+  sysfs_attr_remove: 135,
   marker: 144,
 } as const;
 
@@ -79,6 +88,9 @@ export const TRACE_DEFS: ReadonlyArray<{ id: number; classBit: number; text: str
   { id: 17, classBit: 1, text: 'proc_exit|proc|u32 pid,i32 state,i64 code' },
   { id: 18, classBit: 1, text: 'thread_create|proc|u32 tid,u32 pid,u32 home_cpu,u32 kernel,str[32] name' },
   { id: 19, classBit: 1, text: 'thread_exit|proc|u32 tid,u32 pid' },
+  { id: 20, classBit: 1, text: 'cow_fault|proc|u32 pid,u32 copies,u64 addr,u64 old' },
+  { id: 21, classBit: 1, text: 'proc_fork|proc|u32 pid,u32 child,u32 regions,u32 pages' },
+  { id: 22, classBit: 1, text: 'proc_exec|proc|u32 pid,u32 image_len,u64 entry,str[32] name' },
   { id: 32, classBit: 2, text: 'ctx_switch|sched|u32 prev_tid,u32 prev_pid,u32 next_tid,u32 next_pid,u8 reason:switch_reason,u8 prev_state:thread_state,u16 reserved,u32 rq_len' },
   { id: 33, classBit: 2, text: 'wakeup|sched|u32 tid,u32 waker_tid,u32 target_cpu,i32 reason,u64 cause' },
   { id: 34, classBit: 2, text: 'migrate|sched|u32 tid,u16 from_cpu,u16 to_cpu,u32 reason:migrate_reason,u32 load_from,u32 load_to,u32 thread_load,u32 ideal,u32 round,u64 affinity' },
@@ -101,6 +113,11 @@ export const TRACE_DEFS: ReadonlyArray<{ id: number; classBit: number; text: str
   { id: 128, classBit: 9, text: 'sysfs_add|sysfs|u64 node,str[128] path' },
   { id: 129, classBit: 9, text: 'sysfs_remove|sysfs|u64 node,str[128] path' },
   { id: 130, classBit: 9, text: 'sysfs_attr|sysfs|u64 node,str[192] text' },
+  { id: 131, classBit: 9, text: 'sysfs_link|sysfs|u64 node,str[192] text' },
+  { id: 132, classBit: 9, text: 'sysfs_uevent|sysfs|u64 node,u32 action:uevent_action,u32 seqnum,str[128] path' },
+  { id: 133, classBit: 9, text: 'sysfs_bin|sysfs|u64 node,u64 bytes,str[128] path' },
+  { id: 134, classBit: 9, text: 'sysfs_owner|sysfs|u64 node,u32 pid,u32 reserved,str[128] path' },
+  { id: 135, classBit: 9, text: 'sysfs_attr_remove|sysfs|u64 node,str[128] path' },
   { id: 144, classBit: 10, text: 'marker|user|u32 pid,u32 tid,u32 kind:marker_kind,u32 reserved,u64 value,str[64] name' },
 ];
 
@@ -115,6 +132,9 @@ export const TRACE_FIXED_SIZES: Readonly<Record<string, number>> = {
   proc_exit: 40,
   thread_create: 40,
   thread_exit: 32,
+  cow_fault: 48,
+  proc_fork: 40,
+  proc_exec: 40,
   ctx_switch: 48,
   wakeup: 48,
   migrate: 64,
@@ -137,5 +157,10 @@ export const TRACE_FIXED_SIZES: Readonly<Record<string, number>> = {
   sysfs_add: 32,
   sysfs_remove: 32,
   sysfs_attr: 32,
+  sysfs_link: 32,
+  sysfs_uevent: 40,
+  sysfs_bin: 40,
+  sysfs_owner: 40,
+  sysfs_attr_remove: 32,
   marker: 48,
 };

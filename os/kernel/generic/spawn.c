@@ -44,7 +44,7 @@ int64_t process_spawn_image(struct process *parent, const uint8_t *img, uint64_t
     }
     struct memobj *stack = memobj_create(STACK_SIZE / PAGE_SIZE);
     uint64_t base;
-    if (!stack || vm_map(p->vm, stack, STACK_TOP - STACK_SIZE, 0, STACK_SIZE,
+    if (!stack || vm_map_private(p->vm, stack, STACK_TOP - STACK_SIZE, 0, STACK_SIZE,
                          LANES_PROT_READ | LANES_PROT_WRITE, &base)) {
         if (stack)
             kobj_put(&stack->obj);

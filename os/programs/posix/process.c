@@ -27,6 +27,13 @@ struct proc *proc_new(int32_t pid, int32_t lane, int32_t handle)
 {
     if (pid <= 1 || proc_by_pid(pid))
         return NULL;
+    uint32_t np, nz;
+    /* EAGAIN when our handle table (the kernel's per-process limit) could fill: a process costs
+     * its lane and PROCESS handle, and one conversation handle while a request of its waits
+     * in our queue */
+    uint32_t held = handles_held(&np, &nz);
+    if (held + np + 3 > LANES_MAX_HANDLES - HANDLE_RESERVE)
+        return NULL;
     for (int i = 0; i < MAX_PROCS; i++) {
         struct proc *p = &procs[i];
         if (p->used)

@@ -8,6 +8,7 @@
  *     /dev/null, /dev/console   this server (no lane: libc handles null; console descriptions
  *                               use the console server's lane every process already has)
  *     /proc                     this server (procfs.c), read-only but for core_pattern
+ *     /sys                      the kernel's sysfs, served here (sysfs.c)
  *     /                         the fs server (tmpfs), over the root lane bound through mbus
  *
  * For fs we forward the request with the absolute path and, for open, keep the passthrough
@@ -16,7 +17,7 @@
 #include "posix.h"
 #include <lanes/mbus.h>
 
-enum { MNT_FS = 1, MNT_DEV = 2, MNT_PROC = 3 };
+enum { MNT_FS = 1, MNT_DEV = 2, MNT_PROC = 3, MNT_SYS = 4 };
 struct mount {
     const char *prefix;
     int type;
@@ -25,6 +26,7 @@ static const struct mount mounts[] = {
     { "/dev/null", MNT_DEV },
     { "/dev/console", MNT_DEV },
     { "/proc", MNT_PROC },
+    { "/sys", MNT_SYS },
     { "/", MNT_FS },
 };
 
@@ -185,6 +187,11 @@ static void do_open(struct proc *p, int32_t conv, const struct lane_msg_posix_op
         int e = procfs_open(p, abs1, m->flags, &d);
         if (e < 0)
             return reply(conv, e);
+    } else if (mt == MNT_SYS) {
+        int err = -ENOMEM;
+        d = sysfs_open(abs1, m->flags, &err);
+        if (!d)
+            return reply(conv, err);
     } else {
         struct lane_msg_fs_open fo = lanes_msg_fs_open_encode(m->flags, m->mode & ~p->umask & 07777, (uint32_t)n);
         struct lane_msg_fs_reply r;
@@ -227,6 +234,11 @@ static void do_stat(struct proc *p, int32_t conv, const struct lane_msg_posix_st
         int e = procfs_stat(p, abs1, &a);
         if (e < 0)
             a = lanes_msg_fs_attr_encode(e, 0, 0, 0, 0, 0);
+    } else if (mt == MNT_SYS) {
+        uint32_t mode = 0;
+        uint64_t size = 0;
+        int e = sysfs_attr(abs1, &mode, &size);
+        a = lanes_msg_fs_attr_encode(e, mode, 3, 1, size, 3);
     }
     send_msg(conv, &a, sizeof a, LANES_HANDLE_NONE);
 }
