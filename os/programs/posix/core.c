@@ -392,8 +392,14 @@ int core_dump(struct proc *p, int signo, const struct core_fault *fault, char *p
             continue;
         for (uint64_t a = reg[k].start; a < reg[k].end && e == 0; a += CHUNK) {
             size_t n = reg[k].end - a < CHUNK ? (size_t)(reg[k].end - a) : CHUNK;
-            if (lanes_sys_process_inspect(p->handle, LANES_INSPECT_OP_READ, a, chunk, n) != (int64_t)n)
-                memset(chunk, 0, n);    /* unreadable (it cannot be: every region is mapped whole) */
+            if (lanes_sys_process_inspect(p->handle, LANES_INSPECT_OP_READ, a, chunk, n) != (int64_t)n) {
+                /* a page not there (never touched, if the kernel maps lazily): zeros, as it would read */
+                for (size_t o = 0; o < n; o += PAGE) {
+                    size_t k = n - o < PAGE ? n - o : PAGE;
+                    if (lanes_sys_process_inspect(p->handle, LANES_INSPECT_OP_READ, a + o, chunk + o, k) != (int64_t)k)
+                        memset(chunk + o, 0, k);
+                }
+            }
             e = vfs_write_all(lane, chunk, n);
         }
     }
