@@ -63,7 +63,7 @@ test('a crash in the Crashes list opens at its line; a kernel panic shows its ba
   const events = (await p.textContent('#panel-panic .panic-trace')) ?? '';
   assert.match(events, /cpu\d+ \w+\.\w+/, 'trace events listed per CPU');
   assert.match(await consoleText(p), /System halted\./, 'the console still shows the panic text');
-  await frame0.click();
+  await p.locator('#panel-panic .panic-frame[data-frame="0"]').click();
   await p.waitForSelector('.tab.active[data-path="kernel/generic/ktest.c"]', { timeout: 30000 });
   await shot(p, 'postmortem-panic');
   await p.keyboard.press('Shift+F5');

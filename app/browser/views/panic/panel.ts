@@ -24,6 +24,7 @@ export function registerPanicPanel(): void {
       host.style.overflow = 'auto';
       let panic: PanicView | null = null;
       let marked = false;
+      let traceBox: HTMLElement | null = null;
       const store = traceStore();
 
       const lastEvents = (): HTMLElement => {
@@ -112,7 +113,8 @@ export function registerPanicPanel(): void {
           li.append(b);
           list.append(li);
         });
-        host.append(list, lastEvents());
+        traceBox = lastEvents();
+        host.append(list, traceBox);
       };
 
       const set = (p: PanicView | null) => {
@@ -126,8 +128,12 @@ export function registerPanicPanel(): void {
       ctx.client.on('panic', ({ panic: p }) => set(p));
       void ctx.client.request('panic.get', {}).then(({ panic: p }) => set(p)).catch(() => undefined);
       // the trace's last records arrive after the panic text (the kernel flushes its rings): redraw
+      // those (only: the backtrace's buttons stay the same elements)
       store.onChange((c) => {
-        if (panic && (c.kind === 'rows' || c.kind === 'end')) render();
+        if (!panic || !traceBox || (c.kind !== 'rows' && c.kind !== 'end')) return;
+        const box = lastEvents();
+        traceBox.replaceWith(box);
+        traceBox = box;
       });
       return {};
     },
