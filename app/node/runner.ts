@@ -87,6 +87,8 @@ export class Runner {
    * before QEMU's gdbstub socket closes (which would otherwise race in as "QEMU closed …").
    */
   onStopping: ((why: string) => void) | null = null;
+  /** Every chunk of the Run's console, with the Run's generation (the Crashes view reads it). */
+  onConsoleData: ((gen: number, data: string) => void) | null = null;
 
   /** The last Run's trace (kept after it ended so "Save trace…" can still save it). */
   private lastTrace: RunTrace | null = null;
@@ -295,6 +297,7 @@ export class Runner {
       if (this.state.kind === 'booting') this.setState({ kind: 'running' });
     }
     this.emit('console.data', { data: d });
+    this.onConsoleData?.(gen, d);
   }
 
   private fail(gen: number, message: string): void {

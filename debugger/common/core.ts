@@ -5,7 +5,7 @@
  *   parseCore(bytes) ─▶ CoreFile { threads (NT_PRSTATUS: tid, signal, registers), process
  *                       (NT_PRPSINFO: pid, name, arguments), siginfo (signal, code, address),
  *                       files (NT_FILE), auxv, loads (PT_LOAD: which memory the file holds) }
- *   parseCrashLine(line) ─▶ CrashLine | null   "posix: pid 12 killed by SIGSEGV (11) at address
+ *   parseCrashLine(line) ─▶ CrashLine | null   "posix: pid 12 (crashme) killed by SIGSEGV (11) at address
  *                       0x0, rip 0x400266: core dumped to /var/core/core.crashme.12"
  *
  * A core is checked before gdb sees it, so a truncated or corrupt file is refused with a
@@ -166,6 +166,8 @@ function parseNotes(bytes: Uint8Array, dv: DataView, start: number, len: number,
 /** One "core dumped" (or "no core file") line of the POSIX server on the console. */
 export interface CrashLine {
   pid: number;
+  /** the process's name (the kernel's, at most 15 characters: its program's file name) */
+  program: string;
   signalName: string;
   signal: number;
   addr: bigint;
@@ -175,13 +177,13 @@ export interface CrashLine {
   noCoreReason?: string;
 }
 
-const CRASH_RE = /posix: pid (\d+) killed by (\w+) \((\d+)\) at address 0x([0-9a-f]+), rip 0x([0-9a-f]+): (?:core dumped to (\S+)|no core file(?: at \S+)?: (.*))$/;
+const CRASH_RE = /posix: pid (\d+) \((.{1,15})\) killed by (\w+) \((\d+)\) at address 0x([0-9a-f]+), rip 0x([0-9a-f]+): (?:core dumped to (\S+)|no core file(?: at \S+)?: (.*))$/;
 
 export function parseCrashLine(line: string): CrashLine | null {
   const m = CRASH_RE.exec(line.replace(/\r$/, ''));
   if (!m) return null;
   return {
-    pid: Number(m[1]), signalName: m[2] ?? '', signal: Number(m[3]), addr: BigInt(`0x${m[4]}`), rip: BigInt(`0x${m[5]}`),
-    corePath: m[6] ?? null, ...(m[7] !== undefined ? { noCoreReason: m[7] } : {}),
+    pid: Number(m[1]), program: m[2] ?? '', signalName: m[3] ?? '', signal: Number(m[4]), addr: BigInt(`0x${m[5]}`),
+    rip: BigInt(`0x${m[6]}`), corePath: m[7] ?? null, ...(m[8] !== undefined ? { noCoreReason: m[8] } : {}),
   };
 }

@@ -361,7 +361,8 @@ export function decodeDebugLine(data: Uint8Array, elf?: ElfFile): LineRow[] {
             if (ct === 1) name = String(v); // DW_LNCT_path
             else if (ct === 2) dir = Number(v); // DW_LNCT_directory_index
           }
-          out.push(isFile ? joinPath(dirs[dir] ?? '', name) : name);
+          // DWARF 5: directory 0 is the compilation directory, the others relative to it
+          out.push(isFile ? joinPath(dirs[dir] ?? '', name) : out.length > 0 ? joinPath(out[0] ?? '', name) : name);
         }
       };
       table(dirs, false);

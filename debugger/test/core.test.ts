@@ -89,9 +89,9 @@ describe('ELF core files', { skip: !haveGdb() && 'no gdb' }, () => {
 
 describe('the POSIX server\'s crash line', () => {
   it('parses a core-dumped line and a no-core line', () => {
-    const a = parseCrashLine('posix: pid 12 killed by SIGSEGV (11) at address 0x0, rip 0x400266: core dumped to /var/core/core.crashme.12');
-    assert.deepEqual(a, { pid: 12, signalName: 'SIGSEGV', signal: 11, addr: 0n, rip: 0x400266n, corePath: '/var/core/core.crashme.12' });
-    const b = parseCrashLine('posix: pid 8 killed by SIGFPE (8) at address 0x0, rip 0x401d5f: no core file at /proc/x/8: EACCES');
+    const a = parseCrashLine('posix: pid 12 (crashme) killed by SIGSEGV (11) at address 0x0, rip 0x400266: core dumped to /var/core/core.crashme.12');
+    assert.deepEqual(a, { pid: 12, program: 'crashme', signalName: 'SIGSEGV', signal: 11, addr: 0n, rip: 0x400266n, corePath: '/var/core/core.crashme.12' });
+    const b = parseCrashLine('posix: pid 8 (my prog) killed by SIGFPE (8) at address 0x0, rip 0x401d5f: no core file at /proc/x/8: EACCES');
     assert.equal(b?.corePath, null);
     assert.equal(b?.noCoreReason, 'EACCES');
     assert.equal(parseCrashLine('sh: crashme faulted: page fault'), null);

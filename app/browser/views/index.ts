@@ -11,6 +11,8 @@ import { registerIpcPanel } from './ipc/panel.js';
 import { registerSchedPanel } from './sched/panel.js';
 import { registerSysfsPanel } from './sysfs/panel.js';
 import { registerBuiltinPanels } from './terminals.js';
+import { registerCrashesPanel } from './crashes/panel.js';
+import { registerPanicPanel } from './panic/panel.js';
 
 export function registerAllViews(): void {
   registerBuiltinPanels(); // Console, Build, Terminal, Problems
@@ -20,4 +22,6 @@ export function registerAllViews(): void {
   registerCancelPanel(); // Cancellations (syscall cancellation chains)
   registerSysfsPanel(); // sysfs (the /sys tree in time)
   registerDebugging(); // Debug, Registers, Memory, Disassembly, RSP log
+  registerCrashesPanel(); // Crashes (processes a fault ended, at their faulting line)
+  registerPanicPanel(); // Panic (a kernel panic in any Run: backtrace, last trace events)
 }

@@ -9,6 +9,9 @@ import type { Project } from '../project.js';
 import type { Runner } from '../runner.js';
 import { DebugController } from '../debug/controller.js';
 import { IpcViewBackend } from '../ipc-view.js';
+import { CrashesBackend } from '../crashes.js';
+import { PanicBackend } from '../panic.js';
+import path from 'node:path';
 import type { Handlers } from './types.js';
 
 export type { Handler, Handlers, LooseHandlers } from './types.js';
@@ -24,8 +27,23 @@ export function backendViews(s: ViewServices) {
   const ipcView = new IpcViewBackend(s.getProject);
   const debug = new DebugController((e, p) => s.emit(e, p), s.runner, s.getProject);
   s.runner.onStopping = (why) => debug.targetEnded(why);
+  const crashes = new CrashesBackend(() => {
+    const project = s.getProject();
+    if (!project) return null;
+    const kernel = project.resolve(project.config.debug.elf ?? 'build/kernel/lanes.elf');
+    return { programsDir: path.resolve(path.dirname(kernel), '../programs'), root: project.root };
+  }, (list) => s.emit('crashes', { crashes: list }));
+  const panic = new PanicBackend(() => {
+    const project = s.getProject();
+    if (!project) return null;
+    return { kernelElf: project.resolve(project.config.debug.elf ?? 'build/kernel/lanes.elf'), root: project.root };
+  }, (p) => s.emit('panic', { panic: p }));
+  s.runner.onConsoleData = (gen, d) => {
+    crashes.feed(gen, d);
+    panic.feed(gen, d);
+  };
   s.runner.onGdbStub = (sock) => debug.plainStub(sock);
-  const handlers = { ...ipcView.handlers(), ...debug.handlers() } satisfies Partial<Handlers>;
+  const handlers = { ...ipcView.handlers(), ...debug.handlers(), ...crashes.handlers(), ...panic.handlers() } satisfies Partial<Handlers>;
   return {
     handlers,
     /** the target ended (exited, Stop, failed): so did its debug session */

@@ -47,6 +47,15 @@ SYS(process_fork)
         kobj_put(&c->obj);
         return r;
     }
+    /* the same image, arguments and stack (what process_inspect reports) */
+    c->arg_start = p->arg_start;
+    c->arg_end = p->arg_end;
+    c->argc = p->argc;
+    c->stack_start = p->stack_start;
+    c->stack_end = p->stack_end;
+    c->image_start = p->image_start;
+    c->image_end = p->image_end;
+    c->entry = p->entry;
     spin_lock(&p->handles.lock);
     for (int i = 0; i < LANES_MAX_HANDLES; i++) {
         if (!p->handles.e[i].obj)
@@ -169,6 +178,12 @@ SYS(process_exec)
     r = elf_load(nvm, img, ea.image_len, &ei);
     if (r)
         goto out;
+    /* the new image's extent, for process_inspect (sys_inspect.c): every region so far is the ELF's */
+    uint64_t img_lo = UINT64_MAX, img_hi = 0;
+    for (struct vm_region *vr = nvm->regions; vr; vr = vr->next) {
+        img_lo = MIN(img_lo, vr->start);
+        img_hi = MAX(img_hi, vr->end);
+    }
     struct memobj *stack = memobj_create(STACK_SIZE / PAGE_SIZE);
     uint64_t base;
     if (!stack || vm_map_private(nvm, stack, STACK_TOP - STACK_SIZE, 0, STACK_SIZE,
@@ -250,6 +265,14 @@ SYS(process_exec)
         sched_yield();
     vm_destroy(old);
     strlcpy(p->name, name, sizeof p->name);
+    p->image_start = img_lo == UINT64_MAX ? 0 : img_lo;
+    p->image_end = img_hi;
+    p->arg_start = strings;
+    p->arg_end = strings + pos;     /* the argument and environment strings */
+    p->argc = ea.argc;
+    p->stack_start = base;
+    p->stack_end = base + STACK_SIZE;
+    p->entry = ei.entry;
     struct regs *f = user_frame();
     memset(f, 0, sizeof *f);
     f->rip = ei.entry;

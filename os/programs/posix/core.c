@@ -7,7 +7,9 @@
  *     notes, as Linux orders them: for the thread that crashed NT_PRSTATUS, NT_PRPSINFO,
  *       NT_SIGINFO, NT_AUXV, NT_FILE, NT_FPREGSET; for every other thread NT_PRSTATUS, NT_FPREGSET
  *     the contents of every region that is not the program's own read-only image (text and
- *       read-only data: their PT_LOAD has p_filesz 0, gdb takes them from the ELF), page-aligned
+ *       read-only data: their PT_LOAD has p_filesz 0, gdb takes them from the ELF), page-aligned;
+ *       runs of zero pages get a PT_LOAD of their own without file bytes (gdb reads zeros), so a
+ *       core holds what the process used, not its reserved stack
  *
  * Everything comes from the kernel through process_inspect (a policy-free primitive: registers
  * of stopped threads, regions, memory); where the file goes is ours: /proc/sys/kernel/core_pattern
@@ -82,6 +84,12 @@ struct siginfo {
     uint8_t rest[104];
 };
 _Static_assert(sizeof(struct siginfo) == 128, "siginfo_t");
+
+struct seg {
+    uint64_t start, end;
+    uint32_t prot;
+    bool data;          /* holds something: written to the file (else zeros, p_filesz 0) */
+};
 
 struct buf {
     uint8_t *p;
@@ -213,16 +221,8 @@ int core_dump(struct proc *p, int signo, const struct core_fault *fault, char *p
     if (lanes_sys_process_inspect(p->handle, LANES_INSPECT_OP_INFO, 0, &pi, sizeof pi) < 0)
         return -ESRCH;
     /* its name, as the kernel has it (the thread list), for %e, prpsinfo and NT_FILE */
-    char comm[16] = "?";
-    {
-        struct lane_thread_record recs[128];
-        int64_t nr = lanes_sys_thread_list(recs, 128);
-        for (int64_t i = 0; i < nr && i < 128; i++)
-            if ((int32_t)recs[i].pid == p->pid) {
-                snprintf(comm, sizeof comm, "%s", recs[i].name);
-                break;
-            }
-    }
+    char comm[16];
+    proc_comm(p->pid, comm);
     int nth = read_threads(p, th, MAX_THREADS);
     if (nth == 0)
         return -ESRCH;
@@ -334,8 +334,44 @@ int core_dump(struct proc *p, int signo, const struct core_fault *fault, char *p
         note(&nb, NT_FPREGSET, th[i].fxsave, sizeof th[i].fxsave);
     }
 
+    /* The segments: a region not dumped is one PT_LOAD without file bytes; a dumped one is cut
+     * into runs of pages that hold something and runs of zero pages (PT_LOAD with p_filesz 0: gdb
+     * reads zeros there, as for .bss), so a 512 KiB stack that used 8 KiB costs 8 KiB in the file. */
+    struct seg *sg = NULL;
+    size_t nsg = 0, capsg = 0;
+    static uint8_t page[PAGE];
+    for (uint32_t k = 0; k < nreg; k++) {
+        bool dump = dumped(&reg[k]);
+        for (uint64_t a = reg[k].start; a < reg[k].end;) {
+            uint64_t end = dump ? a + PAGE : reg[k].end;
+            bool data = false;
+            if (dump) {
+                if (lanes_sys_process_inspect(p->handle, LANES_INSPECT_OP_READ, a, page, PAGE) == (int64_t)PAGE)
+                    for (size_t i = 0; i < PAGE && !data; i += 8)
+                        data = *(uint64_t *)(page + i) != 0;
+            }
+            if (nsg && sg[nsg - 1].end == a && sg[nsg - 1].data == data && sg[nsg - 1].prot == reg[k].prot && dump) {
+                sg[nsg - 1].end = end;
+            } else {
+                if (nsg == capsg) {
+                    capsg = capsg ? capsg * 2 : 64;
+                    struct seg *q = capsg < 60000 ? realloc(sg, capsg * sizeof *sg) : NULL;
+                    if (!q) {
+                        free(sg);
+                        free(nb.p);
+                        free(reg);
+                        return -ENOMEM;
+                    }
+                    sg = q;
+                }
+                sg[nsg++] = (struct seg){ a, end, reg[k].prot, data };
+            }
+            a = end;
+        }
+    }
+
     /* headers and the file layout */
-    size_t nph = 1 + nreg;
+    size_t nph = 1 + nsg;
     size_t hdr = sizeof(struct ehdr) + nph * sizeof(struct phdr);
     uint64_t data_off = (hdr + nb.len + PAGE - 1) & ~(PAGE - 1);
     struct buf hb = { 0 };
@@ -357,15 +393,15 @@ int core_dump(struct proc *p, int signo, const struct core_fault *fault, char *p
     ph.filesz = nb.len;
     put(&hb, &ph, sizeof ph);
     uint64_t off = data_off;
-    for (uint32_t k = 0; k < nreg; k++) {
+    for (size_t k = 0; k < nsg; k++) {
         memset(&ph, 0, sizeof ph);
         ph.type = PT_LOAD;
-        ph.flags = ((reg[k].prot & LANES_PROT_READ) ? 4 : 0) | ((reg[k].prot & LANES_PROT_WRITE) ? 2 : 0) |
-                   ((reg[k].prot & LANES_PROT_EXEC) ? 1 : 0);
+        ph.flags = ((sg[k].prot & LANES_PROT_READ) ? 4 : 0) | ((sg[k].prot & LANES_PROT_WRITE) ? 2 : 0) |
+                   ((sg[k].prot & LANES_PROT_EXEC) ? 1 : 0);
         ph.offset = off;
-        ph.vaddr = reg[k].start;
-        ph.memsz = reg[k].end - reg[k].start;
-        ph.filesz = dumped(&reg[k]) ? ph.memsz : 0;
+        ph.vaddr = sg[k].start;
+        ph.memsz = sg[k].end - sg[k].start;
+        ph.filesz = sg[k].data ? ph.memsz : 0;
         ph.align = PAGE;
         off += ph.filesz;
         put(&hb, &ph, sizeof ph);
@@ -378,6 +414,7 @@ int core_dump(struct proc *p, int signo, const struct core_fault *fault, char *p
     if (hb.oom || nb.oom) {
         free(hb.p);
         free(reg);
+        free(sg);
         return -ENOMEM;
     }
 
@@ -395,16 +432,17 @@ int core_dump(struct proc *p, int signo, const struct core_fault *fault, char *p
         e = vfs_write_all(lane, hb.p, hb.len);
     free(hb.p);
     static uint8_t chunk[CHUNK];
-    for (uint32_t k = 0; k < nreg && e == 0; k++) {
-        if (!dumped(&reg[k]))
+    for (size_t k = 0; k < nsg && e == 0; k++) {
+        if (!sg[k].data)
             continue;
-        for (uint64_t a = reg[k].start; a < reg[k].end && e == 0; a += CHUNK) {
-            size_t n = reg[k].end - a < CHUNK ? (size_t)(reg[k].end - a) : CHUNK;
+        for (uint64_t a = sg[k].start; a < sg[k].end && e == 0; a += CHUNK) {
+            size_t n = sg[k].end - a < CHUNK ? (size_t)(sg[k].end - a) : CHUNK;
             if (lanes_sys_process_inspect(p->handle, LANES_INSPECT_OP_READ, a, chunk, n) != (int64_t)n)
-                memset(chunk, 0, n);    /* unreadable (it cannot be: every region is mapped whole) */
+                memset(chunk, 0, n);    /* (read a moment ago: the process is stopped) */
             e = vfs_write_all(lane, chunk, n);
         }
     }
+    free(sg);
     if (lane != LANES_HANDLE_NONE)
         lanes_sys_handle_close(lane);
     free(reg);

@@ -152,6 +152,7 @@ int procfs_stat(struct proc *p, const char *abs, struct lane_msg_fs_attr *a);
 void procfs_complete(uint32_t index, uint32_t gen, const struct lane_ipc_completion *c);
 struct lane_mem_region *proc_regions(struct proc *p, uint32_t *n);
 void proc_image_path(const char *name, char *out, size_t cap);
+void proc_comm(int32_t pid, char out[16]);
 extern char core_pattern[128];
 
 /* core.c: writes p's core file (p stopped: its threads parked, e.g. after a fault); fault is the

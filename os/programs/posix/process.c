@@ -142,16 +142,17 @@ static const char *signame(int s)
 static void fault_core(struct proc *p, const struct lane_exit_info *info)
 {
     struct core_fault cf = { info->vector, info->error_code, info->fault_addr, info->rip };
-    char path[PATH_MAX_BYTES + 1];
+    char path[PATH_MAX_BYTES + 1], comm[16];
     path[0] = 0;
+    proc_comm(p->pid, comm);
     int e = core_dump(p, p->status, &cf, path, sizeof path);
     if (e == 0) {
         p->status |= 0x80;
-        printf("posix: pid %d killed by %s (%d) at address 0x%llx, rip 0x%llx: core dumped to %s\n", p->pid,
+        printf("posix: pid %d (%s) killed by %s (%d) at address 0x%llx, rip 0x%llx: core dumped to %s\n", p->pid, comm,
                signame(p->status & 0x7f), p->status & 0x7f, (unsigned long long)info->fault_addr,
                (unsigned long long)info->rip, path);
     } else {
-        printf("posix: pid %d killed by %s (%d) at address 0x%llx, rip 0x%llx: no core file%s%s: %s\n", p->pid,
+        printf("posix: pid %d (%s) killed by %s (%d) at address 0x%llx, rip 0x%llx: no core file%s%s: %s\n", p->pid, comm,
                signame(p->status & 0x7f), p->status & 0x7f, (unsigned long long)info->fault_addr,
                (unsigned long long)info->rip, path[0] ? " at " : "", path, strerror(-e));
     }

@@ -209,6 +209,18 @@ struct lane_mem_region *proc_regions(struct proc *p, uint32_t *n)
     return NULL;
 }
 
+/* A process's name as the kernel has it (TASK_COMM_LEN: 15 characters), "?" if none. */
+void proc_comm(int32_t pid, char out[16])
+{
+    snapshot_threads();
+    snprintf(out, 16, "?");
+    for (uint32_t i = 0; i < nthreads_all; i++)
+        if ((int32_t)threads[i].pid == pid) {
+            snprintf(out, 16, "%.*s", (int)sizeof threads[i].name, threads[i].name);
+            return;
+        }
+}
+
 /* The path NT_FILE and maps give the program's image: the kernel knows its name only. */
 void proc_image_path(const char *name, char *out, size_t cap) { snprintf(out, cap, "/bin/%s", name); }
 

@@ -28,6 +28,7 @@
 
 #define PATH_CAP 512
 #define DATA_CAP 65536
+#define BIG_CAP (64u << 20)
 
 static unsigned long entries;
 static unsigned long long bytes;
@@ -67,19 +68,44 @@ static size_t b64(char *out, const unsigned char *in, size_t len)
     return n;
 }
 
+/* The line for a record of len content bytes: the static one, or (a file beyond DATA_CAP: a core
+ * file) one from the heap. NULL without memory. */
+static char *line_for(size_t len, size_t *cap)
+{
+    static char *big;
+    static size_t bigcap;
+    size_t need = (len + 2) / 3 * 4 + PATH_CAP * 3 + 64;
+    if (need <= sizeof line) {
+        *cap = sizeof line;
+        return line;
+    }
+    if (need > bigcap) {
+        free(big);
+        big = malloc(need);
+        bigcap = big ? need : 0;
+    }
+    *cap = bigcap;
+    return big;
+}
+
 static void record(char kind, const char *rel, const char *extra, const void *content, size_t len)
 {
-    size_t n = 0;
+    size_t n = 0, cap;
+    char *line = line_for(kind == 'F' ? len : 0, &cap);
+    if (!line) {
+        record('E', rel, "out of memory", NULL, 0);
+        return;
+    }
     line[n++] = kind;
     line[n++] = ' ';
     n += esc(line + n, rel[0] ? rel : ".");
     if (kind == 'F') {
-        n += (size_t)snprintf(line + n, sizeof line - n, " %zu ", len);
+        n += (size_t)snprintf(line + n, cap - n, " %zu ", len);
         n += b64(line + n, content, len);
         bytes += len;
     } else if (extra) {
         line[n++] = ' ';
-        n += kind == 'L' ? esc(line + n, extra) : (size_t)snprintf(line + n, sizeof line - n, "%s", extra);
+        n += kind == 'L' ? esc(line + n, extra) : (size_t)snprintf(line + n, cap - n, "%s", extra);
     }
     line[n++] = '\n';
     console_write(line, n);
@@ -155,20 +181,29 @@ static void walk_posix(const char *root, const char *rel, int depth)
             record('E', rel, "cannot open", NULL, 0);
             return;
         }
-        size_t n = 0;
+        /* up to 64 KiB in the static buffer; larger files (core files) up to BIG_CAP from the heap */
+        size_t cap = st.st_size < (off_t)sizeof data ? sizeof data : (size_t)st.st_size + 1, n = 0;
+        char *buf = cap <= sizeof data ? data : cap <= BIG_CAP ? malloc(cap) : NULL;
+        if (!buf) {
+            close(fd);
+            record('E', rel, cap > BIG_CAP ? "larger than 64 MiB" : "out of memory", NULL, 0);
+            return;
+        }
         for (;;) {
-            long k = read(fd, data + n, sizeof data - n);
+            long k = read(fd, buf + n, cap - n);
             if (k <= 0)
                 break;
             n += (size_t)k;
-            if (n == sizeof data)
+            if (n == cap)
                 break;
         }
         close(fd);
-        if (n == sizeof data)
-            record('E', rel, "larger than 64 KiB", NULL, 0);
+        if (n == cap)
+            record('E', rel, "grew while it was read", NULL, 0);
         else
-            record('F', rel, NULL, data, n);
+            record('F', rel, NULL, buf, n);
+        if (buf != data)
+            free(buf);
         return;
     }
     record('D', rel, NULL, NULL, 0);
