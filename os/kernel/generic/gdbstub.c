@@ -656,6 +656,7 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
         }
     } else if (why == GDB_STOP_INTR) {
         last_sig = SIGINT;
+        waiting_stop = true;    /* whoever sent 0x03 awaits the stop reply, even unasked by a c */
     } else if (why == GDB_STOP_PANIC) {
         last_sig = SIGABRT;
     }
