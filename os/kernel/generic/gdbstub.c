@@ -37,6 +37,8 @@ static bool no_ack, waiting_stop;       /* gdb awaits a stop reply (after c/s) *
 static int sel_cpu;                     /* Hg */
 static int last_sig = SIGTRAP;
 static bool last_swbreak;
+static int last_hw;                     /* why a #DB stopped us: 0 (step) or enum gdb_hw */
+static uint64_t last_hw_addr;
 static volatile int panic_trap;
 static char pkt[PKT_MAX + 1];
 static char out[PKT_MAX + 1];
@@ -223,6 +225,14 @@ static void stop_reply(void)
         const char *s = "swbreak:;";
         while (*s)
             out[o++] = *s++;
+    }
+    if (last_hw) {
+        const char *s = last_hw == GDB_HW_EXEC ? "hwbreak:" : last_hw == GDB_HW_WRITE ? "watch:" : "awatch:";
+        while (*s)
+            out[o++] = *s++;
+        if (last_hw != GDB_HW_EXEC)
+            o += put_hex(out + o, last_hw_addr);
+        out[o++] = ';';
     }
     put_packet(out, o);
 }
@@ -500,12 +510,14 @@ static void command_loop(void)
         case 'D':
             reply("OK");
             remove_all_bps();
+            gdb_arch_hw_clear_all();
             no_ack = false;
             for (int i = 0; i < nthreads(); i++)
                 gdb_cpus[i].step = false;
             return;
         case 'k':
             remove_all_bps();
+            gdb_arch_hw_clear_all();
             no_ack = false;
             for (int i = 0; i < nthreads(); i++)
                 gdb_cpus[i].step = false;
@@ -542,16 +554,17 @@ static void command_loop(void)
                 reply("E22");
                 break;
             }
-            if (type != 0) {
-                reply("");      /* Z1-Z4 (debug registers): not supported, gdb falls back */
-                break;
-            }
-            reply(set_bp(pkt[0] == 'Z', addr));
+            if (type == 0)
+                reply(set_bp(pkt[0] == 'Z', addr));
+            else if (type <= 4)
+                reply(gdb_arch_hw_set((int)type, addr, kind, pkt[0] == 'Z'));
+            else
+                reply("");
             break;
         }
         case 'q':
             if (starts(pkt, "qSupported")) {
-                snprintf(out, sizeof out, "PacketSize=%x;qXfer:features:read+;swbreak+;vContSupported+;QStartNoAckMode+",
+                snprintf(out, sizeof out, "PacketSize=%x;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+",
                          PKT_MAX);
                 reply(out);
             } else if (starts(pkt, "qXfer:features:read:")) {
@@ -645,6 +658,7 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
     park_others(me);
 
     last_swbreak = false;
+    last_hw = 0;
     last_sig = SIGTRAP;
     if (why == GDB_STOP_BREAK) {
         uint64_t at = gdb_arch_pc(r) - GDB_BREAK_LEN;
@@ -654,6 +668,8 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
             gdb_arch_set_pc(r, at);
             last_swbreak = true;
         }
+    } else if (why == GDB_STOP_STEP) {
+        last_hw = gdb_arch_debug_reason(r, &last_hw_addr);
     } else if (why == GDB_STOP_INTR) {
         last_sig = SIGINT;
         waiting_stop = true;    /* whoever sent 0x03 awaits the stop reply, even unasked by a c */
@@ -667,6 +683,7 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
         if (gdb_cpus[i].r)
             gdb_arch_set_step(gdb_cpus[i].r, gdb_cpus[i].step);
     }
+    gdb_arch_hw_load();
     g->r = NULL;
     __atomic_store_n(&gdb_owner, -1, __ATOMIC_RELEASE);
     __atomic_store_n(&gdb_stopping, 0, __ATOMIC_RELEASE);
@@ -686,6 +703,7 @@ bool gdbstub_nmi(struct regs *r)
     __atomic_store_n(&g->parked, 1, __ATOMIC_RELEASE);
     while (__atomic_load_n(&gdb_stopping, __ATOMIC_ACQUIRE))
         pause();
+    gdb_arch_hw_load();     /* the owner's Z1-Z4 hold on every CPU */
     g->r = NULL;
     __atomic_store_n(&g->parked, 0, __ATOMIC_RELEASE);
     return true;

@@ -224,6 +224,90 @@ bool gdb_arch_translate(uint64_t va, uint64_t *pa)
     return false;
 }
 
+/* ---- debug registers: DR0-3 addresses, DR7 enables (local bits), DR6 status ---- */
+
+static struct { uint64_t addr; uint8_t type, len; bool used; } hw[4];
+
+static uint64_t dr7_value(void)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        if (!hw[i].used)
+            continue;
+        uint64_t rw = hw[i].type == GDB_HW_EXEC ? 0 : hw[i].type == GDB_HW_WRITE ? 1 : 3;
+        uint64_t ln = hw[i].type == GDB_HW_EXEC ? 0 : hw[i].len == 1 ? 0 : hw[i].len == 2 ? 1 : hw[i].len == 8 ? 2 : 3;
+        v |= (1ULL << (2 * i)) | (rw << (16 + 4 * i)) | (ln << (18 + 4 * i));
+    }
+    return v;
+}
+
+const char *gdb_arch_hw_set(int type, uint64_t addr, uint64_t len, bool insert)
+{
+    if (type == GDB_HW_READ)
+        return "";      /* x86 watches reads only together with writes: gdb says so to the user */
+    if (type == GDB_HW_EXEC)
+        len = 1;
+    else if ((len != 1 && len != 2 && len != 4 && len != 8) || (addr & (len - 1)))
+        return "E22";   /* gdb splits unaligned or longer ranges itself */
+    for (int i = 0; i < 4; i++) {
+        if (hw[i].used && hw[i].addr == addr && hw[i].type == type && hw[i].len == len) {
+            if (!insert)
+                hw[i].used = false;
+            return "OK";
+        }
+    }
+    if (!insert)
+        return "OK";
+    for (int i = 0; i < 4; i++) {
+        if (!hw[i].used) {
+            hw[i].addr = addr;
+            hw[i].type = (uint8_t)type;
+            hw[i].len = (uint8_t)len;
+            hw[i].used = true;
+            return "OK";
+        }
+    }
+    return "E28";       /* all four in use */
+}
+
+void gdb_arch_hw_clear_all(void)
+{
+    for (int i = 0; i < 4; i++)
+        hw[i].used = false;
+}
+
+void gdb_arch_hw_load(void)
+{
+    uint64_t a[4];
+    for (int i = 0; i < 4; i++)
+        a[i] = hw[i].used ? hw[i].addr : 0;
+    __asm__ volatile("mov %0, %%db7" :: "r"(0ULL));
+    __asm__ volatile("mov %0, %%db0" :: "r"(a[0]));
+    __asm__ volatile("mov %0, %%db1" :: "r"(a[1]));
+    __asm__ volatile("mov %0, %%db2" :: "r"(a[2]));
+    __asm__ volatile("mov %0, %%db3" :: "r"(a[3]));
+    __asm__ volatile("mov %0, %%db7" :: "r"(dr7_value()));
+}
+
+static uint64_t read_dr6(void) { uint64_t v; __asm__ volatile("mov %%db6, %0" : "=r"(v)); return v; }
+
+bool gdb_arch_hw_hit(void) { return read_dr6() & 0xf; }
+
+int gdb_arch_debug_reason(struct regs *r, uint64_t *addr)
+{
+    uint64_t dr6 = read_dr6();
+    __asm__ volatile("mov %0, %%db6" :: "r"(0xffff0ff0ULL));
+    for (int i = 0; i < 4; i++) {
+        if (!(dr6 & (1ULL << i)) || !hw[i].used)
+            continue;
+        *addr = hw[i].addr;
+        if (hw[i].type == GDB_HW_EXEC)
+            r->rflags |= 1ULL << 16;    /* RF: an instruction breakpoint is a fault; do not re-hit it */
+        return hw[i].type;
+    }
+    return 0;
+}
+
 static const char target_xml[] =
     "<?xml version=\"1.0\"?><!DOCTYPE target SYSTEM \"gdb-target.dtd\">"
     "<target version=\"1.0\"><architecture>i386:x86-64</architecture>"

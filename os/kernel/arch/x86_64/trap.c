@@ -97,7 +97,7 @@ void trap_dispatch(struct regs *r)
     if (gdbstub_on) {
         if (r->vector == 2 && gdbstub_nmi(r))
             return;
-        if ((r->vector == 3 || r->vector == 1) && !(r->cs & 3)) {
+        if ((r->vector == 3 && !(r->cs & 3)) || (r->vector == 1 && (!(r->cs & 3) || gdb_arch_hw_hit()))) {
             gdbstub_enter(r, r->vector == 3 ? GDB_STOP_BREAK : GDB_STOP_STEP);
             return;
         }

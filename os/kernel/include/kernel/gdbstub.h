@@ -44,6 +44,13 @@ bool gdb_arch_translate(uint64_t va, uint64_t *pa);  /* mapped in the current sp
 uint64_t gdb_arch_pc(const struct regs *r);
 void gdb_arch_set_pc(struct regs *r, uint64_t pc);
 void gdb_arch_set_step(struct regs *r, bool on);
+/* hardware breakpoints and watchpoints (debug registers, the same on every CPU) */
+enum gdb_hw { GDB_HW_EXEC = 1, GDB_HW_WRITE = 2, GDB_HW_READ = 3, GDB_HW_ACCESS = 4 };
+const char *gdb_arch_hw_set(int type, uint64_t addr, uint64_t len, bool insert);   /* reply text */
+void gdb_arch_hw_clear_all(void);
+void gdb_arch_hw_load(void);                        /* this CPU's debug registers from the table */
+int gdb_arch_debug_reason(struct regs *r, uint64_t *addr);  /* after #DB: 0 step, else enum gdb_hw */
+bool gdb_arch_hw_hit(void);                         /* a #DB from user mode is ours (DR6.B0-3) */
 #define GDB_BREAK_INSN 0xcc
 #define GDB_BREAK_LEN 1                                 /* the trap reports pc + this */
 static inline void gdb_arch_breakpoint(void) { __asm__ volatile("int3"); }
