@@ -685,8 +685,14 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
     }
     gdb_arch_hw_load();
     g->r = NULL;
-    __atomic_store_n(&gdb_owner, -1, __ATOMIC_RELEASE);
+    /* release the others, and let them leave their park before another CPU may own the stub
+     * (it would otherwise count them as parked for its own stop) */
     __atomic_store_n(&gdb_stopping, 0, __ATOMIC_RELEASE);
+    uint64_t t0 = clock_ns();
+    for (uint32_t i = 0; i < ncpus; i++)
+        while (__atomic_load_n(&gdb_cpus[i].parked, __ATOMIC_ACQUIRE) && clock_ns() - t0 < 1000000000ull)
+            pause();
+    __atomic_store_n(&gdb_owner, -1, __ATOMIC_RELEASE);
 }
 
 bool gdbstub_nmi(struct regs *r)
