@@ -100,7 +100,14 @@ static bool mem_byte(uint64_t va, uint8_t *b, bool write)
 
 /* ---- packets ---- */
 
-static int getc_wait(void) { return gdb_uart_getc(0); }
+static int pushback = -1;       /* a '$' that arrived where an ack was awaited */
+
+static int getc_wait(void)
+{
+    int c = pushback;
+    pushback = -1;
+    return c >= 0 ? c : gdb_uart_getc(0);
+}
 
 static void put_packet(const char *data, size_t n)
 {
@@ -117,6 +124,8 @@ static void put_packet(const char *data, size_t n)
         if (no_ack)
             return;
         int c = gdb_uart_getc(2000000000ull);
+        if (c == '$')
+            pushback = c;   /* no ack but the next packet: keep its start */
         if (c != '-')
             return;     /* '+', or a timeout / anything else: do not retransmit forever */
     }
