@@ -19,6 +19,7 @@ export const TRACE_CLASSES: Readonly<Record<string, number>> = {
   sysfs: 9,
   user: 10,
   load: 11,
+  signal: 12,
 };
 
 /** Enum name -> value -> name. */
@@ -31,6 +32,11 @@ export const TRACE_ENUMS: Readonly<Record<string, Readonly<Record<number, string
   log_level: { 0: 'error', 1: 'warn', 2: 'info', 3: 'debug' },
   uevent_action: { 0: 'add', 1: 'remove', 2: 'change', 3: 'bind', 4: 'unbind' },
   fault_kind: { 0: 'page', 1: 'gp', 2: 'ud', 3: 'de', 4: 'other', 5: 'kernel' },
+  sig_why: { 0: 'kill', 1: 'alarm', 2: 'ctrl_c', 3: 'fault', 4: 'ctrl_z', 5: 'child', 6: 'pipe', 7: 'other' },
+  sys_outcome: { 0: 'completed', 1: 'eintr', 2: 'partial', 3: 'restarted', 4: 'killed', 5: 'raced' },
+  sig_phase: { 0: 'enter', 1: 'return' },
+  cancel_kind: { 0: 'event', 1: 'lane', 2: 'local' },
+  sig_default: { 0: 'terminate', 1: 'core', 2: 'stop', 3: 'cont', 4: 'ignore' },
 };
 
 /** Event ids by name. */
@@ -75,6 +81,14 @@ export const EV = {
   sysfs_owner: 134,
   sysfs_attr_remove: 135,
   marker: 144,
+  sys_begin: 160,
+  sys_end: 161,
+  sig_generate: 162,
+  sig_flag: 163,
+  cancel_raise: 164,
+  cancel_ack: 165,
+  sig_handler: 166,
+  sig_action: 167,
 } as const;
 
 /** Built-in definitions (same texts as the kernel's event_def records). */
@@ -119,6 +133,14 @@ export const TRACE_DEFS: ReadonlyArray<{ id: number; classBit: number; text: str
   { id: 134, classBit: 9, text: 'sysfs_owner|sysfs|u64 node,u32 pid,u32 reserved,str[128] path' },
   { id: 135, classBit: 9, text: 'sysfs_attr_remove|sysfs|u64 node,str[128] path' },
   { id: 144, classBit: 10, text: 'marker|user|u32 pid,u32 tid,u32 kind:marker_kind,u32 reserved,u64 value,str[64] name' },
+  { id: 160, classBit: 12, text: 'sys_begin|signal|u64 call,u32 pid,u32 tid,u32 nr,i32 fd,u64 arg,str[32] name' },
+  { id: 161, classBit: 12, text: 'sys_end|signal|u64 call,u32 pid,u32 tid,i64 result,u8 outcome:sys_outcome,u8 signo,u16 reserved0,u32 reserved1,u64 requested,u64 done' },
+  { id: 162, classBit: 12, text: 'sig_generate|signal|u32 sender_pid,u32 target_pid,u32 target_tid,u8 signo,u8 why:sig_why,u16 reserved0,u64 call,u64 value' },
+  { id: 163, classBit: 12, text: 'sig_flag|signal|u64 call,u32 tid,u8 from,u8 to,u8 signo,u8 reserved0' },
+  { id: 164, classBit: 12, text: 'cancel_raise|signal|u64 call,u32 tid,u32 server_pid,u8 kind:cancel_kind,u8 reserved0,u16 reserved1,u32 reserved2,u64 request,str[32] target' },
+  { id: 165, classBit: 12, text: 'cancel_ack|signal|u64 call,u32 server_pid,u32 live,u64 progress,u64 request,str[32] server' },
+  { id: 166, classBit: 12, text: 'sig_handler|signal|u64 call,u32 pid,u32 tid,u8 signo,u8 phase:sig_phase,u16 reserved0,u32 reserved1,u64 handler' },
+  { id: 167, classBit: 12, text: 'sig_action|signal|u32 pid,u32 tid,u8 signo,u8 action:sig_default,u16 reserved0,u32 reserved1,u64 call' },
 ];
 
 /** Fixed sizes (header + fixed fields) for golden checks. */
@@ -163,4 +185,12 @@ export const TRACE_FIXED_SIZES: Readonly<Record<string, number>> = {
   sysfs_owner: 40,
   sysfs_attr_remove: 32,
   marker: 48,
+  sys_begin: 56,
+  sys_end: 72,
+  sig_generate: 56,
+  sig_flag: 40,
+  cancel_raise: 56,
+  cancel_ack: 56,
+  sig_handler: 56,
+  sig_action: 48,
 };

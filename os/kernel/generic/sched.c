@@ -569,7 +569,6 @@ int64_t sleep_ns(uint64_t ns)
 /* Before a thread returns to user mode: die if killed, stop if stopped, yield if asked. */
 void sched_check_user_return(struct regs *r)
 {
-    (void)r;
     trace_kick_check();
     for (;;) {
         struct thread *t = current();
@@ -583,8 +582,22 @@ void sched_check_user_return(struct regs *r)
             schedule();
             continue;
         }
+        if (t->alert_pending && t->alert_entry && r && (r->cs & 3) == 3) {
+            t->alert_pending = 0;
+            if (!signal_deliver_alert(r))
+                process_terminate(t->proc, LANES_PROC_STATE_KILLED, -1, NULL);
+            continue;               /* (killed: die above; else nothing left to do) */
+        }
         break;
     }
+}
+
+void thread_continue(struct thread *t)
+{
+    struct cpu *c = thread_lock_rq(t);
+    if (t->state == T_STOPPED && t->started && !t->stop)
+        make_ready(t, 0);
+    spin_unlock(&c->rq_lock);
 }
 
 #define IDLE_BALANCE_NS 10000000ull  /* 10 ms, one time slice */

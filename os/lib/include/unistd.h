@@ -39,6 +39,8 @@ pid_t gettid(void);
 int setpgid(pid_t pid, pid_t pgid);
 pid_t getpgid(pid_t pid);
 pid_t getpgrp(void);
+int tcsetpgrp(int fd, pid_t pgid);
+pid_t tcgetpgrp(int fd);
 pid_t getsid(pid_t pid);
 __attribute__((noreturn)) void _exit(int status);
 /* fork.c: fork (copy-on-write, the child shares our open descriptions), execve of an ELF file
@@ -59,5 +61,8 @@ int lanes_posix_counters(struct lane_msg_posix_counters *out);
 int64_t lanes_posix_raw(const void *msg, size_t len, void *rep, size_t cap);
 /** True when this process has a lane to the POSIX server. */
 int lanes_posix_active(void);
+/* The passthrough lane of fd (libc's cached copy: do not close it), or -1 with errno; for
+ * programs that speak the file protocol themselves (canceltests). */
+int lanes_posix_fd_lane(int fd);
 
 #endif

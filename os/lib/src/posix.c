@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <lanes.h>
+#include <lanes/cancel.h>
 #include <lanes/console.h>
 #include <lanes/ipc.h>
 #include <signal.h>
@@ -41,7 +42,7 @@ int errno;
 #define CHUNK 16384
 #define PATH_MAX_BYTES 4096
 
-enum { KIND_NONE = 0, KIND_FILE = 1, KIND_DIR = 2, KIND_PIPE = 3, KIND_CONSOLE = 4, KIND_NULL = 5 };
+enum { KIND_NONE = 0, KIND_FILE = 1, KIND_DIR = 2, KIND_PIPE = 3, KIND_CONSOLE = 4, KIND_NULL = 5, KIND_FIFO = 6 };
 
 struct fdcache {
     int32_t lane;       /* our copy of the description's lane, or NONE */
@@ -105,6 +106,22 @@ int lanes_posix_active(void)
 }
 
 static void forget(int fd);
+static int64_t lookup(int fd, struct fdcache **out);
+
+int lanes_posix_fd_lane(int fd)
+{
+    lanes_mutex_lock(&lock);
+    struct fdcache *f;
+    int64_t r = ready() ? lookup(fd, &f) : -EBADF;
+    if (r == 0)
+        r = f->lane == LANES_HANDLE_NONE ? -EBADF : f->lane;
+    lanes_mutex_unlock(&lock);
+    if (r < 0) {
+        errno = (int)-r;
+        return -1;
+    }
+    return (int)r;
+}
 
 /* An IPC failure of a request: the server is gone or misbehaved. */
 static int ipc_errno(int64_t r)
@@ -119,10 +136,12 @@ static int ipc_errno(int64_t r)
 }
 
 /* One conversation on lane: send msg (len bytes, data appended when given), receive the reply
- * into rep (cap bytes), pull a handle when *pulled is given. Returns the reply length or a
- * negative errno. Under lock. */
-static int64_t call(int32_t lane, const void *msg, size_t len, const void *data, size_t dlen, void *rep, size_t cap,
-                    int32_t *pulled, const int32_t *push, int npush)
+ * into rep (cap bytes), pull a handle when *pulled is given. A request with a cancel id (its
+ * message carries it: fs.Read, fs.Write) goes through lanes_lane_call, so an interrupted wait
+ * cancels it on the lane and still returns the server's one reply (<lanes/cancel.h>).
+ * Returns the reply length or a negative errno. Under lock. */
+static int64_t call_id(int32_t lane, const void *msg, size_t len, const void *data, size_t dlen, void *rep, size_t cap,
+                       int32_t *pulled, const int32_t *push, int npush, uint64_t cancel_id, uint64_t cancel_call)
 {
     struct lanes_acts b;
     struct lane_ipc_completion c;
@@ -147,7 +166,8 @@ static int64_t call(int32_t lane, const void *msg, size_t len, const void *data,
         lanes_acts_pull(&b);
     lanes_acts_end(&b);
     c.nresults = 0;
-    int64_t r = lanes_ipc_call(&q, lane, &b, &c, LANES_TIMEOUT_INFINITE);
+    int64_t r = cancel_id ? lanes_lane_call(&q, lane, &b, cancel_id, cancel_call, "fs", LANES_TIMEOUT_INFINITE, &c, NULL)
+                          : lanes_ipc_call(&q, lane, &b, &c, LANES_TIMEOUT_INFINITE);
     if (lane == posix_lane && c.nresults > 0 && lanes_ipc_result(&c, 0)->error < 0 &&
         (r == LANES_E_END_OF_LANE || r == LANES_E_LANE_SHUTDOWN)) {
         /* The server is gone (init restarts it, but this process is not registered with the new
@@ -169,6 +189,12 @@ static int64_t call(int32_t lane, const void *msg, size_t len, const void *data,
         *pulled = c.nresults > at + 1 && pr->error == 0 ? pr->handle : LANES_HANDLE_NONE;
     }
     return rr->length;
+}
+
+static int64_t call(int32_t lane, const void *msg, size_t len, const void *data, size_t dlen, void *rep, size_t cap,
+                    int32_t *pulled, const int32_t *push, int npush)
+{
+    return call_id(lane, msg, len, data, dlen, rep, cap, pulled, push, npush, 0, 0);
 }
 
 /* A request whose reply is posix.Reply; returns its value or -errno. Under lock. */
@@ -241,11 +267,11 @@ static int64_t lookup(int fd, struct fdcache **out)
 
 /* A file-protocol request on a description's lane; the reply (fs.Reply + data) lands in bounce.
  * Returns the value or -errno; *data points at the data. Under lock. */
-static int64_t freq(int32_t lane, const void *msg, size_t len, const void *data, size_t dlen, size_t want,
-                    const uint8_t **rdata)
+static int64_t freq_id(int32_t lane, const void *msg, size_t len, const void *data, size_t dlen, size_t want,
+                       const uint8_t **rdata, uint64_t id, uint64_t callno)
 {
     struct lane_msg_fs_reply rep;
-    int64_t r = call(lane, msg, len, data, dlen, bounce, sizeof rep + want, NULL, NULL, 0);
+    int64_t r = call_id(lane, msg, len, data, dlen, bounce, sizeof rep + want, NULL, NULL, 0, id, callno);
     if (r < 0)
         return r;
     if ((size_t)r < sizeof rep)
@@ -261,6 +287,16 @@ static int64_t freq(int32_t lane, const void *msg, size_t len, const void *data,
         *rdata = bounce + sizeof rep;
     return rep.value;
 }
+
+static int64_t freq(int32_t lane, const void *msg, size_t len, const void *data, size_t dlen, size_t want,
+                    const uint8_t **rdata)
+{
+    return freq_id(lane, msg, len, data, dlen, want, rdata, 0, 0);
+}
+
+/* The POSIX syscall instance a request serves (the trace's `call`): the signal path's hook
+ * (<lanes/cancel.h>), 0 without it. */
+static uint64_t cur_call(void) { return lanes_cancel_current_call ? lanes_cancel_current_call() : 0; }
 
 /* A buffer the caller may read (write) n bytes of; the kernel says (mem_check), so a bad
  * pointer is EFAULT here instead of a fault in our copy. One call moves at most CHUNK bytes,
@@ -301,9 +337,10 @@ ssize_t read(int fd, void *buf, size_t n)
             r = -EISDIR;
         } else {
             size_t want = n > CHUNK ? CHUNK : n;
-            struct lane_msg_fs_read m = lanes_msg_fs_read_encode(want);
+            uint64_t id = lanes_request_id();
+            struct lane_msg_fs_read m = lanes_msg_fs_read_encode(want, id, cur_call());
             const uint8_t *d;
-            r = freq(f->lane, &m, sizeof m, NULL, 0, want, &d);
+            r = freq_id(f->lane, &m, sizeof m, NULL, 0, want, &d, id, m.call);
             if (r > 0)
                 memcpy(buf, d, (size_t)r);
         }
@@ -341,8 +378,9 @@ ssize_t write(int fd, const void *buf, size_t n)
                     r = -EFAULT;            /* what was written before the bad page counts */
                     break;
                 }
-                struct lane_msg_fs_write m = lanes_msg_fs_write_encode(k);
-                r = freq(f->lane, &m, sizeof m, (const uint8_t *)buf + done, k, 0, NULL);
+                uint64_t id = lanes_request_id();
+                struct lane_msg_fs_write m = lanes_msg_fs_write_encode(k, id, cur_call());
+                r = freq_id(f->lane, &m, sizeof m, (const uint8_t *)buf + done, k, 0, NULL, id, m.call);
                 if (r <= 0)
                     break;
                 done += (size_t)r;
@@ -517,6 +555,18 @@ int openat(int dirfd, const char *path, int flags, ...)
             fds[fd].kind = (uint8_t)(r >> 32);
             fds[fd].lane = lane;
             r = fd;
+            if (fds[fd].kind == KIND_FIFO && !((flags & O_ACCMODE) == O_RDONLY && (flags & O_NONBLOCK))) {
+                /* open(2) of a FIFO waits for the other end: on the FIFO's own lane, cancellable */
+                uint64_t id = lanes_request_id();
+                struct lane_msg_fs_open_wait w = lanes_msg_fs_open_wait_encode(id, cur_call());
+                int64_t wr = freq_id(lane, &w, sizeof w, NULL, 0, 0, NULL, id, w.call);
+                if (wr < 0) {
+                    struct lane_msg_posix_close cm = lanes_msg_posix_close_encode(fd);
+                    preq(&cm, sizeof cm, NULL, 0, NULL);
+                    forget(fd);
+                    r = wr;
+                }
+            }
         } else if (lane != LANES_HANDLE_NONE) {
             lanes_sys_handle_close(lane);
         }
@@ -636,7 +686,9 @@ int mkdirat(int dirfd, const char *path, mode_t mode)
     struct lane_msg_posix_mkdir m = lanes_msg_posix_mkdir_encode(dirfd, mode, (uint32_t)plen);
     return (int)ret(path_req(&m, sizeof m, path));
 }
-int mkdir(const char *path, mode_t mode) { return mkdirat(AT_FDCWD, path, mode); }
+int mkdir(const char *path, mode_t mode) { return mkdirat(AT_FDCWD, path, mode & 07777); }
+/* A FIFO is made by a mkdir whose mode says S_IFIFO (posix and fs pass that bit through). */
+int mkfifo(const char *path, mode_t mode) { return mkdirat(AT_FDCWD, path, S_IFIFO | (mode & 07777)); }
 
 int unlinkat(int dirfd, const char *path, int flags)
 {
@@ -782,6 +834,25 @@ int setpgid(pid_t pid, pid_t pgid)
     int64_t r = ready() ? preq(&m, sizeof m, NULL, 0, NULL) : -ENOSYS;
     lanes_mutex_unlock(&lock);
     return (int)ret(r);
+}
+
+/* The console's foreground process group (posix's tty.c): fd must be the console. */
+int tcsetpgrp(int fd, pid_t pgid)
+{
+    struct lane_msg_posix_tc_set_pgrp m = lanes_msg_posix_tc_set_pgrp_encode(fd, pgid);
+    lanes_mutex_lock(&lock);
+    int64_t r = ready() ? preq(&m, sizeof m, NULL, 0, NULL) : -ENOTTY;
+    lanes_mutex_unlock(&lock);
+    return (int)ret(r);
+}
+
+pid_t tcgetpgrp(int fd)
+{
+    struct lane_msg_posix_tc_get_pgrp m = lanes_msg_posix_tc_get_pgrp_encode(fd);
+    lanes_mutex_lock(&lock);
+    int64_t r = ready() ? preq(&m, sizeof m, NULL, 0, NULL) : -ENOTTY;
+    lanes_mutex_unlock(&lock);
+    return (pid_t)ret(r);
 }
 
 pid_t getpgid(pid_t pid)

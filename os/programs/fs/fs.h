@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <lanes.h>
 #include <lanes/ipc.h>
+#include <lanes/abi/messages.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,32 @@ struct node {
     struct node *next;           /* sibling */
     uint8_t *data;
     size_t size, cap;
+    uint8_t dev;                 /* DEV_* (wait.c): a device or a FIFO instead of bytes */
+    struct fifo *fifo;           /* DEV_FIFO: its buffer and ends, while open */
 };
+
+enum { DEV_NONE = 0, DEV_SLOW = 1, DEV_FSSTAT = 2, DEV_FIFO = 3 };
+
+#define MAX_OPEN 1000
+#define CHUNK 16384
+#define REQ_MAX (CHUNK + 64)
+#define ROOT MAX_OPEN
+
+/* An open file description: one passthrough lane (main.c). */
+struct ofile {
+    bool used;
+    uint16_t gen;
+    struct node *node;
+    uint64_t off;
+    uint32_t flags;
+    int32_t lane;
+    uint8_t *buf;
+    uint32_t slow_bytes, slow_ms;   /* /dev/slow: this description's rate */
+    bool slow_whole;                /* /dev/slow: a read waits for all it asked (else a line) */
+    bool fifo_counted;              /* DEV_FIFO: counted in the FIFO's readers/writers */
+};
+
+extern struct ofile of[MAX_OPEN + 1];
 
 extern struct node *fs_root;
 extern uint64_t fs_nodes;
@@ -41,5 +67,19 @@ int fs_mkdir(const char *path, size_t len, uint32_t mode);
 int fs_unlink(const char *path, size_t len, uint32_t flags);
 int fs_rename(const char *from, size_t flen, const char *to, size_t tlen);
 int fs_seed(void);
+
+/* main.c */
+void reply(int32_t conv, int64_t err_or_value, const void *data, size_t n);
+void reply_attr(int32_t conv, int err, const struct node *n);
+extern uint64_t st_malformed;
+
+/* wait.c: devices, FIFOs and the requests that wait (cancellable with fs.Cancel) */
+int dev_seed(void);
+void dev_opened(int i);
+bool dev_request(int i, int32_t conv, const uint8_t *req, uint32_t len);
+void wait_cancel(int i, uint64_t id, uint64_t call);
+uint64_t wait_tick(void);
+void wait_file_closed(int i);
+extern uint32_t st_live;
 
 #endif

@@ -18,25 +18,11 @@
 #include "fs.h"
 #include <lanes/mbus.h>
 
-#define MAX_OPEN 1000
-#define CHUNK 16384
-#define REQ_MAX (CHUNK + 64)
-#define ROOT MAX_OPEN
-
-struct ofile {
-    bool used;
-    uint16_t gen;
-    struct node *node;
-    uint64_t off;
-    uint32_t flags;
-    int32_t lane;
-    uint8_t *buf;
-};
-
-static struct ofile of[MAX_OPEN + 1];       /* [ROOT] is the root lane */
+struct ofile of[MAX_OPEN + 1];              /* [ROOT] is the root lane */
 static struct lanes_queue Q, SQ;
 static uint8_t reply_buf[REQ_MAX];
-static uint64_t st_requests, st_malformed, st_open;
+uint64_t st_malformed;
+static uint64_t st_requests, st_open;
 
 static uint64_t tag_of(int i) { return ((uint64_t)of[i].gen << 16) | (uint64_t)i; }
 
@@ -63,7 +49,7 @@ static void send_msg(int32_t conv, const void *msg, size_t len, int32_t push)
     lanes_ipc_call(&SQ, conv, &b, &c, LANES_SEC(2));   /* a client that gave up: END_OF_LANE, ignored */
 }
 
-static void reply(int32_t conv, int64_t err_or_value, const void *data, size_t n)
+void reply(int32_t conv, int64_t err_or_value, const void *data, size_t n)
 {
     struct lane_msg_fs_reply r = lanes_msg_fs_reply_encode(err_or_value < 0 ? (int32_t)err_or_value : 0,
                                                            err_or_value < 0 ? 0 : err_or_value);
@@ -73,7 +59,7 @@ static void reply(int32_t conv, int64_t err_or_value, const void *data, size_t n
     send_msg(conv, reply_buf, sizeof r + n, LANES_HANDLE_NONE);
 }
 
-static void reply_attr(int32_t conv, int err, const struct node *n)
+void reply_attr(int32_t conv, int err, const struct node *n)
 {
     struct lane_msg_fs_attr a = lanes_msg_fs_attr_encode(err, n ? n->mode : 0, n ? n->ino : 0, n ? n->nlink : 0,
                                                          n && !S_ISDIR(n->mode) ? n->size : 0, 1);
@@ -83,6 +69,7 @@ static void reply_attr(int32_t conv, int err, const struct node *n)
 static void close_file(int i)
 {
     struct ofile *f = &of[i];
+    wait_file_closed(i);
     f->node->opens--;
     node_put(f->node);
     lanes_sys_handle_close(f->lane);
@@ -140,8 +127,9 @@ static void do_open(int32_t conv, const struct lane_msg_fs_open *m, const char *
     of[i].lane = s[1];
     of[i].buf = buf;
     st_open++;
+    dev_opened(i);
     post_accept(i);
-    struct lane_msg_fs_reply r = lanes_msg_fs_reply_encode(0, S_ISDIR(n->mode) ? 2 : 1);
+    struct lane_msg_fs_reply r = lanes_msg_fs_reply_encode(0, S_ISDIR(n->mode) ? 2 : S_ISFIFO(n->mode) ? 3 : 1);
     send_msg(conv, &r, sizeof r, s[0]);
     lanes_sys_handle_close(s[0]);       /* the client holds it now (or it is gone: END_OF_LANE frees i) */
 }
@@ -224,6 +212,11 @@ static uint8_t data_buf[CHUNK];
 
 static void file_request(struct ofile *f, int32_t conv, const uint8_t *req, uint32_t len)
 {
+    struct lane_msg_fs_cancel cn;
+    if (lanes_msg_fs_cancel_decode(req, len, &cn) == 0)
+        return wait_cancel((int)(f - of), cn.id, cn.call);     /* no reply: the request itself answers */
+    if (f->node->dev && dev_request((int)(f - of), conv, req, len))
+        return;
     struct lane_msg_fs_read rd;
     struct lane_msg_fs_write wr;
     struct lane_msg_fs_seek sk;
@@ -330,6 +323,8 @@ static void complete(const struct lane_ipc_completion *c)
 int main(void)
 {
     int files = fs_seed();
+    if (files >= 0 && dev_seed() < 0)
+        files = -ENOMEM;
     if (files < 0) {
         printf("fs: cannot build the tree: %s\n", strerror(-files));
         return 2;
@@ -356,7 +351,7 @@ int main(void)
     lanes_sys_handle_close(s[0]);
     for (;;) {
         struct lane_ipc_completion c;
-        if (lanes_queue_next(&Q, &c, LANES_TIMEOUT_INFINITE) == 0)
+        if (lanes_queue_next(&Q, &c, wait_tick()) == 0)    /* wait_tick: /dev/slow's next bytes */
             complete(&c);
     }
 }

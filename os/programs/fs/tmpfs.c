@@ -165,7 +165,11 @@ int fs_mkdir(const char *path, size_t len, uint32_t mode)
         return -EEXIST;
     if (!S_ISDIR(par->mode))
         return -ENOTDIR;
-    return node_new(par, name, nlen, S_IFDIR | (mode & 07777)) ? 0 : -ENOSPC;
+    bool fifo = (mode & S_IFMT) == S_IFIFO;        /* mkfifo comes as a mkdir with S_IFIFO */
+    struct node *c = node_new(par, name, nlen, (fifo ? S_IFIFO : S_IFDIR) | (mode & 07777));
+    if (c && fifo)
+        c->dev = DEV_FIFO;
+    return c ? 0 : -ENOSPC;
 }
 
 int fs_unlink(const char *path, size_t len, uint32_t flags)

@@ -446,8 +446,14 @@ static void one_call(struct fz *f, uint64_t i)
     }
     if (is(c, "kperf") && a[2] > 1000 && a[2] <= 10000000)
         a[2] %= 1000;
-    if (is(c, "process_kill") && (handle_type((int32_t)a[0]) == LANES_OBJ_PROCESS))
+    if ((is(c, "process_kill") || is(c, "process_stop")) && (handle_type((int32_t)a[0]) == LANES_OBJ_PROCESS))
         a[0] = (uint64_t)-1;
+    /* signals (sys_signal.c): an alert entry or a restored frame at a random address would
+     * only run random code of ours; the kernel must refuse kernel addresses */
+    if (is(c, "alert_entry") && a[0])
+        a[0] |= 0xffff800000000000ull;
+    if (is(c, "alert_return"))
+        a[0] |= 0xffff800000000000ull;
     if ((is(c, "handle_close")) && a[0] < MAXH && protect[a[0]])
         a[0] = MAXH + 5;
     if (is(c, "thread_create") && (extra & 3))

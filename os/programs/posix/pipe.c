@@ -8,18 +8,24 @@
  * Reads take what is there (at most what was asked), wait when the pipe is empty and a writer
  * exists, and return 0 (EOF) when none does. Writes with no reader left fail EPIPE (signals
  * come with the next issue). A request that must wait is parked: we keep its conversation
- * and answer it later; O_NONBLOCK answers EAGAIN instead.
+ * and answer it later; O_NONBLOCK answers EAGAIN instead. A parked request is cancelled by
+ * fs.Cancel{id} on the same end's lane (issue 14, <lanes/cancel.h>): a reader is answered
+ * -EINTR (a read takes data as soon as there is any, so it has no partial progress), a writer
+ * the bytes it got in so far or -EINTR; a cancel that finds nothing parked (the reply won the
+ * race) is ignored. st_cancels/st_cancels_late count both.
  * An end is "open" while its description has fds (desc.c tells us when not); the slot is free
  * again once every process has dropped its copy of both lanes (our accepts end END_OF_LANE) —
  * only then can no late completion touch its buffers.
  */
 #include "posix.h"
+#include <lanes/cancel.h>
 
 #define MAXW 64
 #define PREQ (CHUNK + 64)
 
 struct waiter {
     int32_t conv;
+    uint64_t id, call;      /* the request's cancel id (0: none) and POSIX syscall instance */
     uint32_t want;          /* reader: bytes asked for */
     uint8_t *data;          /* writer: its bytes (a copy), len, done so far */
     uint32_t len, done;
@@ -41,6 +47,7 @@ struct pipe {
 
 static struct pipe pipes[MAX_PIPES];
 uint32_t st_pipes;
+uint64_t st_cancels, st_cancels_late;
 
 static void post(struct pipe *pp, int end)
 {
@@ -138,7 +145,7 @@ static void pump(struct pipe *pp)
 }
 
 static bool park(struct waiter *list, int *n, int32_t conv, uint32_t want, const uint8_t *data, uint32_t len,
-                 uint32_t done)
+                 uint32_t done, uint64_t id, uint64_t call)
 {
     if (*n >= MAXW)
         return false;
@@ -151,6 +158,8 @@ static bool park(struct waiter *list, int *n, int32_t conv, uint32_t want, const
     w->data = NULL;
     w->len = len;
     w->done = done;
+    w->id = id;
+    w->call = call;
     if (data) {
         w->data = malloc(len);
         if (!w->data) {
@@ -166,11 +175,33 @@ static bool park(struct waiter *list, int *n, int32_t conv, uint32_t want, const
 
 static bool nonblocking(struct pipe *pp, int end) { return pp->d[end] && (pp->d[end]->flags & O_NONBLOCK); }
 
+/* fs.Cancel{id} on end's lane: answers the parked request with that id (no reply to the cancel). */
+static void cancel(struct pipe *pp, int end, uint64_t id)
+{
+    struct waiter *list = end == 0 ? pp->r : pp->w;
+    int *n = end == 0 ? &pp->nr : &pp->nw;
+    for (int i = 0; i < *n; i++) {
+        if (id == 0 || list[i].id != id)
+            continue;
+        st_cancels++;
+        uint64_t done = list[i].done, call = list[i].call;
+        fs_reply(list[i].conv, done ? (int64_t)done : -EINTR, NULL, 0);
+        drop_waiter(list, n, i);
+        lanes_trace_cancel_ack(call, st_parked, done, id, "pipe");
+        pump(pp);                   /* the writer behind it may fit now */
+        return;
+    }
+    st_cancels_late++;
+}
+
 static void request(struct pipe *pp, int end, int32_t conv, const uint8_t *m, uint32_t len)
 {
     struct lane_msg_fs_read rd;
     struct lane_msg_fs_write wr;
     struct lane_msg_fs_fstat fs;
+    struct lane_msg_fs_cancel cn;
+    if (lanes_msg_fs_cancel_decode(m, len, &cn) == 0)
+        return cancel(pp, end, cn.id);
     if (lanes_msg_fs_fstat_decode(m, len, &fs) == 0) {
         struct lane_msg_fs_attr a = lanes_msg_fs_attr_encode(0, S_IFIFO | 0600, 0, 1, pp->count, 3);
         send_msg(conv, &a, sizeof a, LANES_HANDLE_NONE);
@@ -189,7 +220,7 @@ static void request(struct pipe *pp, int end, int32_t conv, const uint8_t *m, ui
             fs_reply(conv, 0, NULL, 0);
         } else if (nonblocking(pp, 0)) {
             fs_reply(conv, -EAGAIN, NULL, 0);
-        } else if (!park(pp->r, &pp->nr, conv, want, NULL, 0, 0)) {
+        } else if (!park(pp->r, &pp->nr, conv, want, NULL, 0, 0, rd.id, rd.call)) {
             fs_reply(conv, -ENOMEM, NULL, 0);
         }
         return;
@@ -216,7 +247,7 @@ static void request(struct pipe *pp, int end, int32_t conv, const uint8_t *m, ui
             fs_reply(conv, n, NULL, 0);
         } else if (nonblocking(pp, 1)) {
             fs_reply(conv, done ? (int64_t)done : -EAGAIN, NULL, 0);
-        } else if (!park(pp->w, &pp->nw, conv, 0, data, n, done)) {
+        } else if (!park(pp->w, &pp->nw, conv, 0, data, n, done, wr.id, wr.call)) {
             fs_reply(conv, done ? (int64_t)done : -ENOMEM, NULL, 0);
         }
         pump(pp);

@@ -5,6 +5,7 @@
  *   vfs.c      paths, mount points ("/" = the fs server, "/dev"), open, stat, mkdir, unlink,
  *              rename, chdir, getcwd
  *   pipe.c     pipes (served here on the fs.* file protocol, 64 KiB, PIPE_BUF atomicity)
+ *   tty.c      the console's foreground process group, Ctrl-C / Ctrl-Z from the console server
  *   procfs.c   /proc (Linux's formats, served on the fs.* file protocol like pipes)
  *   core.c     ELF core files of processes a fault (or a core-dumping signal) ended
  *   sysfs.c    the kernel's sysfs as files under /sys (served here on the fs.* file protocol)
@@ -32,7 +33,7 @@
 #define PIPE_ATOMIC 4096            /* PIPE_BUF */
 #define CHUNK 16384                 /* the most one file request moves */
 
-enum { KIND_FILE = 1, KIND_DIR = 2, KIND_PIPE = 3, KIND_CONSOLE = 4, KIND_NULL = 5 };
+enum { KIND_FILE = 1, KIND_DIR = 2, KIND_PIPE = 3, KIND_CONSOLE = 4, KIND_NULL = 5, KIND_FIFO = 6 };
 
 /* Event-loop tags: what an accept completion belongs to. */
 enum { TAG_PROC = 1, TAG_PIPE = 2, TAG_PUBLIC = 3, TAG_PROCFS = 4, TAG_SYS = 5 };
@@ -101,6 +102,13 @@ void req_adopt(int32_t conv, const uint8_t *m, uint32_t len);
 void req_spawn(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
 void req_wait(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
 bool proc_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
+int do_kill(struct proc *p, int32_t pid, int sig);
+
+/* tty.c */
+extern int32_t tty_fg_pgid;
+int tty_signal_group(int32_t pgid, int sig);
+bool tty_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
+bool tty_public_request(int32_t conv, const uint8_t *m, uint32_t len);
 
 /* fd.c */
 struct desc *desc_new(uint8_t kind, uint32_t flags, int32_t lane);
@@ -136,6 +144,7 @@ int pipe_create(uint32_t flags, struct desc **rd, struct desc **wr);
 void pipe_end_closed(struct pipe *pp, int end);
 void pipe_complete(uint32_t index, uint32_t gen, const struct lane_ipc_completion *c);
 extern uint32_t st_pipes;
+extern uint64_t st_cancels, st_cancels_late;
 
 /* procfs.c */
 int procfs_open(struct proc *p, const char *abs, uint32_t flags, struct desc **out);

@@ -369,7 +369,7 @@ void req_wait(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
     st_parked++;
 }
 
-static int do_kill(struct proc *p, int32_t pid, int sig)
+int do_kill(struct proc *p, int32_t pid, int sig)
 {
     (void)p;
     if (sig < 0 || sig > 64)

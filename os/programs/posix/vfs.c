@@ -205,7 +205,7 @@ static void do_open(struct proc *p, int32_t conv, const struct lane_msg_posix_op
                 lanes_sys_handle_close(lane);
             return reply(conv, err);
         }
-        d = desc_new(r.value == 2 ? KIND_DIR : KIND_FILE, keep, lane);
+        d = desc_new(r.value == 2 ? KIND_DIR : r.value == 3 ? KIND_FIFO : KIND_FILE, keep, lane);
         if (d)
             d->path = strdup(abs1);
         else
@@ -282,7 +282,7 @@ bool vfs_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
         int n = fs_path(p, u.mk.dirfd, tail, u.mk.pathlen, abs1);
         if (n < 0)
             return reply(conv, n == -EPERM ? -EEXIST : n), true;
-        struct lane_msg_fs_mkdir fm = lanes_msg_fs_mkdir_encode(u.mk.mode & ~p->umask & 07777, (uint32_t)n);
+        struct lane_msg_fs_mkdir fm = lanes_msg_fs_mkdir_encode((u.mk.mode & S_IFIFO) | (u.mk.mode & ~p->umask & 07777), (uint32_t)n);
         reply(conv, fs_simple(&fm, sizeof fm, abs1, (size_t)n));
     } else if (lanes_msg_posix_unlink_decode(m, len, &u.ul) == 0) {
         tail = (const char *)m + sizeof u.ul;
@@ -397,7 +397,7 @@ int vfs_write_all(int32_t lane, const void *data, size_t n)
     const uint8_t *d = data;
     while (n) {
         size_t k = n > CHUNK ? CHUNK : n;
-        struct lane_msg_fs_write w = lanes_msg_fs_write_encode(k);
+        struct lane_msg_fs_write w = lanes_msg_fs_write_encode(k, 0, 0);     /* id 0: not cancellable */
         memcpy(out, &w, sizeof w);
         memcpy(out + sizeof w, d, k);
         struct lane_msg_fs_reply r;

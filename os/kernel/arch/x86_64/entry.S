@@ -166,6 +166,9 @@ syscall_entry:
 1:  call syscall_dispatch_untraced
 2:  add $16, %rsp
     cli
+    /* alert_return (sys_signal.c) restores every register, rcx and r11 too: only iret can */
+    cmpq $0x100, 120(%rsp)
+    jne trap_return
     /* sysret needs a canonical user rip and the user code segment; otherwise iret. */
     mov 120+16(%rsp), %rcx
     mov %rcx, %rax

@@ -191,6 +191,7 @@ int64_t vm_unmap(struct vmspace *vm, uint64_t addr, uint64_t len);
 int64_t vm_protect(struct vmspace *vm, uint64_t addr, uint64_t len, uint32_t prot);
 int64_t vm_fault(struct vmspace *vm, uint64_t va, uint64_t access);  /* 0: retry the access */
 int64_t vm_clone(struct vmspace *src, struct vmspace *dst);           /* fork, copy-on-write */
+int vm_is_private(struct vmspace *vm, uint64_t va);                  /* 1 private, 0 shared, -1 unmapped */
 uint64_t vm_translate(struct vmspace *vm, uint64_t va, bool write);
 int64_t vm_read(struct vmspace *vm, uint64_t va, void *dst, size_t n);   /* copy out of another address space (vm.c) */
 bool vm_check_exec(struct vmspace *vm, uint64_t va);
@@ -249,6 +250,8 @@ struct thread {
     bool on_rq;                 /* on a run queue (under that CPU's rq_lock): queued at most once */
     bool started;               /* thread_start ran (under the run-queue lock): only then may a kick make it ready */
     uint64_t fs_base;
+    uint64_t alert_entry;       /* sys_alert_entry: user code run on an alert (0: none; sys_signal.c) */
+    volatile int alert_pending; /* sys_thread_alert: run alert_entry on the way to user mode */
     uint64_t cpu_ns, runnable_ns, run_start, ready_since;
     /* load balancing (balance.c; under t->cpu's rq_lock) */
     uint64_t affinity;          /* CPUs it may run on (bit N = CPU N) */
@@ -318,6 +321,8 @@ void timer_tick(void);
 void timer_rearm(void);
 int64_t sleep_ns(uint64_t ns);
 void sched_check_user_return(struct regs *r);
+bool signal_deliver_alert(struct regs *r);     /* sys_signal.c: false = the user stack was bad */
+void thread_continue(struct thread *t);        /* sched.c: a STOPPED, started thread runs again */
 
 struct thread *thread_create_kernel(void (*fn)(void *), void *arg, struct cpu *cpu);
 struct thread *thread_create_user(struct process *p, uint64_t entry, uint64_t stack, uint64_t arg, uint64_t arg2, struct cpu *cpu);

@@ -30,5 +30,6 @@ int fstatat(int dirfd, const char *path, struct stat *st, int flags);
 int mkdir(const char *path, mode_t mode);
 int mkdirat(int dirfd, const char *path, mode_t mode);
 mode_t umask(mode_t mask);
+int mkfifo(const char *path, mode_t mode);
 
 #endif
