@@ -663,6 +663,10 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
     g->r = r;
     g->step = false;
     gdb_arch_set_step(r, false);
+    if (g->masked_irqs) {
+        gdb_arch_unmask_irqs(r);        /* the step is over */
+        g->masked_irqs = false;
+    }
     gdb_arch_snapshot(g);
     park_others(me);
 
@@ -689,8 +693,20 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
     command_loop();
 
     for (uint32_t i = 0; i < ncpus; i++) {
-        if (gdb_cpus[i].r)
-            gdb_arch_set_step(gdb_cpus[i].r, gdb_cpus[i].step);
+        struct gdb_cpu *o = &gdb_cpus[i];
+        if (!o->r)
+            continue;
+        /* parked (NMI) before its step's instruction ran, and not stepping any more: give
+         * it its interrupts back, or it would run on with them masked */
+        if (o->masked_irqs && !o->step && gdb_arch_pc(o->r) == o->step_pc) {
+            gdb_arch_unmask_irqs(o->r);
+            o->masked_irqs = false;
+        }
+        gdb_arch_set_step(o->r, o->step);
+        if (o->step && !o->masked_irqs) {
+            o->step_pc = gdb_arch_pc(o->r);
+            o->masked_irqs = gdb_arch_step_mask_irqs(o->r);
+        }
     }
     gdb_arch_hw_load();
     g->r = NULL;

@@ -200,6 +200,28 @@ void gdb_arch_set_step(struct regs *r, bool on)
         r->rflags &= ~0x100ULL;
 }
 
+/*
+ * A step runs with interrupts masked: otherwise a pending timer interrupt taken before the
+ * instruction could switch threads, and the step's #DB would come from that thread later, maybe
+ * on another CPU. Not for instructions that change or wait on IF (cli, sti, popf, iretq, hlt):
+ * those step with interrupts as they were.
+ */
+bool gdb_arch_step_mask_irqs(struct regs *r)
+{
+    uint64_t pa;
+    if (!(r->rflags & 0x200) || !gdb_arch_translate(r->rip, &pa))
+        return false;
+    uint8_t op = *(volatile uint8_t *)P2V(pa);
+    if (op == 0x48 && gdb_arch_translate(r->rip + 1, &pa))
+        op = *(volatile uint8_t *)P2V(pa);      /* REX.W iretq */
+    if (op == 0xfa || op == 0xfb || op == 0x9d || op == 0xcf || op == 0xf4)
+        return false;
+    r->rflags &= ~0x200ULL;
+    return true;
+}
+
+void gdb_arch_unmask_irqs(struct regs *r) { r->rflags |= 0x200; }
+
 /* Walks the current page tables (4 KiB, 2 MiB and 1 GiB pages); true if va is mapped and
  * backed by RAM, which the direct map reaches. */
 bool gdb_arch_translate(uint64_t va, uint64_t *pa)

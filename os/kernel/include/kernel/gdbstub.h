@@ -24,6 +24,8 @@ struct gdb_cpu {
     uint64_t sys[12];                   /* arch snapshot: control registers, segment bases */
     volatile int parked;
     bool step;                          /* resume it with single-step */
+    bool masked_irqs;                   /* interrupts masked for that step, to unmask after */
+    uint64_t step_pc;                   /* where that step started */
 };
 
 /* arch/x86_64/gdbstub_arch.c */
@@ -44,6 +46,8 @@ bool gdb_arch_translate(uint64_t va, uint64_t *pa);  /* mapped in the current sp
 uint64_t gdb_arch_pc(const struct regs *r);
 void gdb_arch_set_pc(struct regs *r, uint64_t pc);
 void gdb_arch_set_step(struct regs *r, bool on);
+bool gdb_arch_step_mask_irqs(struct regs *r);       /* masks for one step unless unsafe; true if it did */
+void gdb_arch_unmask_irqs(struct regs *r);
 /* hardware breakpoints and watchpoints (debug registers, the same on every CPU) */
 enum gdb_hw { GDB_HW_EXEC = 1, GDB_HW_WRITE = 2, GDB_HW_READ = 3, GDB_HW_ACCESS = 4 };
 const char *gdb_arch_hw_set(int type, uint64_t addr, uint64_t len, bool insert);   /* reply text */
