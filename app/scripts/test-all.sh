@@ -33,7 +33,7 @@ run_stage() {
   if [ -z "$p" ]; then
     # LaneOS's suite: the host libc tests, the generator's tests and os-test's totals of the
     # in-guest tests ("LABEL: N passed, N failed[, N skipped]"), summed.
-    read -r p f k < <(grep -aE '^(libc host tests|gen\.py tests|os-test totals): [0-9]+ passed, [0-9]+ failed' "$log" \
+    read -r p f k < <(grep -aE '^(libc host tests|gen\.py tests|os-test totals|kgdb-test): [0-9]+ passed, [0-9]+ failed' "$log" \
                       | sed -E 's/^[^:]+: ([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?.*/\1 \2 \4/' \
                       | awk '{p += $1; f += $2; k += ($3 == "" ? 0 : $3)} END {if (NR) print p, f, k}')
   fi

@@ -8,6 +8,7 @@
  *   -> bin/init from the initrd as pid 1 with handles "system" and "initrd" -> cpu0 idles.
  */
 #include <kernel/kernel.h>
+#include <kernel/gdbstub.h>
 #include <kernel/trace.h>
 #include <kernel/sysfs.h>
 
@@ -123,6 +124,7 @@ void kmain(uint32_t magic, uint32_t info)
     smp_boot_aps();
     paging_drop_identity();
     pr_info("smp: %u CPUs online", ncpus);
+    gdbstub_init();             /* lanes.debug=ttyS1: gdb on COM2; lanes.debug_wait stops here */
     pr_info("memory: %lu KiB free of %lu KiB", pmm_free_bytes() >> 10, pmm_total_bytes() >> 10);
     trace_start();
     sysfs_init();

@@ -7,9 +7,12 @@
  * broadcast; with `panic=exit` on the command line QEMU is then told to exit (status 0xff).
  * If a user-space console server holds COM1, the panic takes it back first and writes the
  * kernel log lines the server had not yet written (log.c), then the panic text.
+ * With a kernel debugger configured (lanes.debug=, generic/gdbstub.c) the stub takes over
+ * after the text instead of halting: it stops the other CPUs itself and gdb lands on the panic.
  */
 #include <kernel/kernel.h>
 #include <kernel/trace.h>
+#include <kernel/gdbstub.h>
 
 volatile int panicking;
 
@@ -76,15 +79,19 @@ static void begin_panic(void)
             hlt();
     }
     extern bool percpu_up;
-    if (percpu_up && ncpus > 1)
+    if (percpu_up && ncpus > 1 && !gdbstub_on)
         smp_halt_others();
     console_takeover(false);    /* a panic must be visible: COM1 back from any console server */
     kprintf("\n");
 }
 
-__attribute__((noreturn)) static void end_panic(void)
+__attribute__((noreturn)) static void end_panic(struct regs *r)
 {
     trace_panic_flush();
+    if (gdbstub_on) {
+        kprintf("Entering the kernel debugger (gdb on the lanes.debug line).\n");
+        gdbstub_panic(r);
+    }
     kprintf("System halted.\n");
     if (cmdline_is("panic", "exit"))
         machine_exit_qemu(0x7f);
@@ -106,7 +113,7 @@ void panic(const char *fmt, ...)
     extern bool percpu_up;
     kprintf("KERNEL PANIC: %s (cpu%u)\n", buf, percpu_up ? this_cpu()->id : 0);
     backtrace((uint64_t)__builtin_frame_address(0), 0);
-    end_panic();
+    end_panic(NULL);
 }
 
 void panic_regs(const struct regs *r, const char *fmt, ...)
@@ -122,5 +129,5 @@ void panic_regs(const struct regs *r, const char *fmt, ...)
     kprintf("KERNEL PANIC: %s (cpu%u)\n", buf, percpu_up ? this_cpu()->id : 0);
     dump_regs(r);
     backtrace(r->rbp, r->rip);
-    end_panic();
+    end_panic((struct regs *)r);
 }

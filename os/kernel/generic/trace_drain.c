@@ -24,6 +24,7 @@
  * Neither transport blocks a producer: producers only ever touch their own ring.
  */
 #include <kernel/kernel.h>
+#include <kernel/gdbstub.h>
 #include <kernel/trace.h>
 
 #define DRAIN_NS    20000000ULL     /* 20 ms while events flow */
@@ -235,7 +236,7 @@ static void drainer(void *arg)
 void trace_start(void)
 {
     have_shm = trace_shm != NULL;                   /* found by trace_init: the rings are in it */
-    have_com2 = !have_shm && trace_com2_probe();    /* with ivshmem, COM2 is left alone */
+    have_com2 = !have_shm && !gdbstub_on && trace_com2_probe();    /* with ivshmem, COM2 is left alone */
     extern bool trace_crash_requested;
     if (!have_shm && !have_com2) {
         pr_info("trace: no transport (no ivshmem device, no COM2): flight recorder only");

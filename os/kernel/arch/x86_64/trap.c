@@ -14,6 +14,7 @@
  */
 #include <kernel/kernel.h>
 #include <kernel/trace.h>
+#include <kernel/gdbstub.h>
 
 static const char *exc_names[32] = {
     "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range", "invalid opcode",
@@ -91,6 +92,21 @@ static int fault_kind(uint64_t vec)
 
 void trap_dispatch(struct regs *r)
 {
+    /* the kernel debugger first: an NMI that stops this CPU for it (before any %gs use: an
+     * NMI can land before swapgs), then breakpoints, steps and Ctrl-C (generic/gdbstub.c) */
+    if (gdbstub_on) {
+        if (r->vector == 2 && gdbstub_nmi(r))
+            return;
+        if ((r->vector == 3 && !(r->cs & 3)) || (r->vector == 1 && (!(r->cs & 3) || gdb_arch_hw_hit()))) {
+            gdbstub_enter(r, r->vector == 3 ? GDB_STOP_BREAK : GDB_STOP_STEP);
+            return;
+        }
+        if (r->vector == VEC_IRQ_BASE + 3) {
+            lapic_eoi();
+            gdbstub_rx(r);
+            return;
+        }
+    }
     struct cpu *c = this_cpu();
     bool from_user = r->cs & 3;
     uint64_t v = r->vector;

@@ -1,0 +1,783 @@
+/*
+ * gdbstub.c — a GDB remote-serial-protocol stub inside the kernel, on its own UART.
+ *
+ * `lanes.debug=ttyS1` on the command line gives the stub COM2 (COM1 stays the console);
+ * `lanes.debug_wait` stops the kernel at boot, once the APs are up, until gdb says continue.
+ * The kernel enters the stub on: a breakpoint (#BP in kernel mode), a single step (#DB), a
+ * Ctrl-C (0x03) from gdb while running (the UART's receive interrupt), and a panic (the stub
+ * takes over instead of halting, so gdb lands on the panic with its backtrace).
+ *
+ * Stopping: the CPU that enters becomes the owner (the others spin for ownership with
+ * interrupts off) and stops every other CPU with an NMI broadcast; each parks in gdbstub_nmi()
+ * with its trap frame published in gdb_cpus[] until the owner resumes them all together.
+ * CPUs are gdb's threads (thread id = CPU index + 1); Hg picks whose registers g/p/G/P see.
+ *
+ * The protocol: packets $data#cc with +/- acks (until QStartNoAckMode), bounded at PKT_MAX
+ * bytes — a longer one is read to its end and NAKed, a '$' inside a packet starts over, bytes
+ * outside packets are ignored. Memory goes through gdb_arch_translate(): the current page
+ * tables are walked and only mapped RAM is touched (through the direct map), so a bad address
+ * answers E14 instead of faulting; writes (M, X, breakpoints) ignore page protection.
+ * The stub takes no kernel lock and calls nothing that could hit a user's breakpoint but the
+ * arch helpers.
+ */
+#include <kernel/kernel.h>
+#include <kernel/gdbstub.h>
+
+#define PKT_MAX 4096
+#define NBREAK 64
+#define SIGTRAP 5
+#define SIGINT 2
+#define SIGABRT 6
+
+bool gdbstub_on;
+static struct gdb_cpu gdb_cpus[MAX_CPUS];
+static volatile int gdb_owner = -1;     /* CPU index inside the stub */
+static volatile int gdb_stopping;       /* the others park while set */
+static bool no_ack, waiting_stop;       /* gdb awaits a stop reply (after c/s) */
+static int sel_cpu;                     /* Hg */
+static int last_sig = SIGTRAP;
+static bool last_swbreak;
+static int last_hw;                     /* why a #DB stopped us: 0 (step) or enum gdb_hw */
+static uint64_t last_hw_addr;
+static volatile int panic_trap;
+static char pkt[PKT_MAX + 1];
+static char out[PKT_MAX + 1];
+static struct { uint64_t addr; uint8_t orig; bool used; } bps[NBREAK];
+
+static const char hexd[] = "0123456789abcdef";
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Parses hex digits at *p; returns how many were read (0: none). */
+static int parse_hex(const char **p, uint64_t *v)
+{
+    int n = 0;
+    *v = 0;
+    while (hexval(**p) >= 0 && n < 16) {
+        *v = (*v << 4) | (uint64_t)hexval(**p);
+        (*p)++;
+        n++;
+    }
+    return hexval(**p) >= 0 ? 0 : n;    /* more than 16 digits: malformed */
+}
+
+static bool starts(const char *s, const char *prefix)
+{
+    while (*prefix)
+        if (*s++ != *prefix++)
+            return false;
+    return true;
+}
+
+static size_t slen(const char *s)
+{
+    size_t n = 0;
+    while (s[n])
+        n++;
+    return n;
+}
+
+/* ---- memory ---- */
+
+static bool mem_byte(uint64_t va, uint8_t *b, bool write)
+{
+    uint64_t pa;
+    if (!gdb_arch_translate(va, &pa))
+        return false;
+    volatile uint8_t *p = P2V(pa);
+    if (write)
+        *p = *b;
+    else
+        *b = *p;
+    return true;
+}
+
+/* ---- packets ---- */
+
+static int pushback = -1;       /* a '$' that arrived where an ack was awaited */
+
+static int getc_wait(void)
+{
+    int c = pushback;
+    pushback = -1;
+    return c >= 0 ? c : gdb_uart_getc(0);
+}
+
+static void put_packet(const char *data, size_t n)
+{
+    for (int tries = 0; tries < 4; tries++) {
+        uint8_t sum = 0;
+        gdb_uart_putc('$');
+        for (size_t i = 0; i < n; i++) {
+            gdb_uart_putc((uint8_t)data[i]);
+            sum += (uint8_t)data[i];
+        }
+        gdb_uart_putc('#');
+        gdb_uart_putc((uint8_t)hexd[sum >> 4]);
+        gdb_uart_putc((uint8_t)hexd[sum & 15]);
+        if (no_ack)
+            return;
+        int c = gdb_uart_getc(2000000000ull);
+        if (c == '$')
+            pushback = c;   /* no ack but the next packet: keep its start */
+        if (c != '-')
+            return;     /* '+', or a timeout / anything else: do not retransmit forever */
+    }
+}
+
+static void reply(const char *s) { put_packet(s, slen(s)); }
+
+/* Reads one packet into pkt (NUL-terminated, binary X data escaped back); returns its length.
+ * Bad checksums and oversized packets are NAKed and skipped. */
+static size_t get_packet(void)
+{
+    for (;;) {
+        int c = getc_wait();
+        if (c != '$')
+            continue;   /* acks, 0x03 while stopped, garbage */
+restart:;
+        size_t n = 0;
+        uint8_t sum = 0;
+        bool overflow = false;
+        for (;;) {
+            c = getc_wait();
+            if (c == '$')
+                goto restart;
+            if (c == '#')
+                break;
+            sum += (uint8_t)c;
+            if (n < PKT_MAX)
+                pkt[n++] = (char)c;
+            else
+                overflow = true;
+        }
+        int h = getc_wait(), l = getc_wait();
+        if (h == '$' || l == '$')
+            goto restart;
+        bool ok = hexval(h) >= 0 && hexval(l) >= 0 && (uint8_t)(hexval(h) << 4 | hexval(l)) == sum;
+        if (!ok || overflow) {
+            if (!no_ack)
+                gdb_uart_putc('-');
+            continue;
+        }
+        if (!no_ack)
+            gdb_uart_putc('+');
+        pkt[n] = 0;
+        return n;
+    }
+}
+
+/* ---- commands ---- */
+
+static int nthreads(void) { return (int)ncpus; }
+
+static struct gdb_cpu *sel(void)
+{
+    struct gdb_cpu *g = &gdb_cpus[sel_cpu];
+    return g->r ? g : &gdb_cpus[gdb_owner];
+}
+
+static size_t put_hex(char *o, uint64_t v)
+{
+    char tmp[16];
+    int n = 0;
+    do {
+        tmp[n++] = hexd[v & 15];
+        v >>= 4;
+    } while (v);
+    for (int i = 0; i < n; i++)
+        o[i] = tmp[n - 1 - i];
+    return (size_t)n;
+}
+
+static size_t reg_hex(const struct gdb_cpu *g, int regno, char *o)
+{
+    uint8_t b[16];
+    int sz = gdb_arch_reg_size(regno);
+    bool have = gdb_arch_reg_get(g, regno, b);
+    for (int i = 0; i < sz; i++) {
+        o[2 * i] = have ? hexd[b[i] >> 4] : 'x';
+        o[2 * i + 1] = have ? hexd[b[i] & 15] : 'x';
+    }
+    return (size_t)sz * 2;
+}
+
+static bool hex_bytes(const char *s, uint8_t *b, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int h = hexval(s[2 * i]), l = h >= 0 ? hexval(s[2 * i + 1]) : -1;
+        if (h < 0 || l < 0)
+            return false;
+        b[i] = (uint8_t)(h << 4 | l);
+    }
+    return true;
+}
+
+static void stop_reply(void)
+{
+    size_t o = 0;
+    out[o++] = 'T';
+    out[o++] = hexd[last_sig >> 4];
+    out[o++] = hexd[last_sig & 15];
+    const char *t = "thread:";
+    while (*t)
+        out[o++] = *t++;
+    o += put_hex(out + o, (uint64_t)gdb_owner + 1);
+    out[o++] = ';';
+    if (last_swbreak) {
+        const char *s = "swbreak:;";
+        while (*s)
+            out[o++] = *s++;
+    }
+    if (last_hw) {
+        const char *s = last_hw == GDB_HW_EXEC ? "hwbreak:" : last_hw == GDB_HW_WRITE ? "watch:" : "awatch:";
+        while (*s)
+            out[o++] = *s++;
+        if (last_hw != GDB_HW_EXEC)
+            o += put_hex(out + o, last_hw_addr);
+        out[o++] = ';';
+    }
+    put_packet(out, o);
+}
+
+static int find_bp(uint64_t addr)
+{
+    for (int i = 0; i < NBREAK; i++)
+        if (bps[i].used && bps[i].addr == addr)
+            return i;
+    return -1;
+}
+
+static const char *set_bp(bool insert, uint64_t addr)
+{
+    int i = find_bp(addr);
+    if (!insert) {
+        if (i >= 0) {
+            mem_byte(addr, &bps[i].orig, true);
+            bps[i].used = false;
+        }
+        return "OK";
+    }
+    if (i >= 0)
+        return "OK";
+    for (i = 0; i < NBREAK && bps[i].used; i++)
+        ;
+    if (i == NBREAK)
+        return "E28";   /* ENOSPC */
+    uint8_t orig, insn = GDB_BREAK_INSN;
+    if (!mem_byte(addr, &orig, false) || !mem_byte(addr, &insn, true))
+        return "E14";
+    bps[i].addr = addr;
+    bps[i].orig = orig;
+    bps[i].used = true;
+    return "OK";
+}
+
+static void remove_all_bps(void)
+{
+    for (int i = 0; i < NBREAK; i++)
+        if (bps[i].used)
+            set_bp(false, bps[i].addr);
+}
+
+static void cmd_read_mem(const char *p)
+{
+    uint64_t addr, len;
+    if (!parse_hex(&p, &addr) || *p++ != ',' || !parse_hex(&p, &len) || *p) {
+        reply("E22");
+        return;
+    }
+    if (len > PKT_MAX / 2)
+        len = PKT_MAX / 2;
+    size_t o = 0;
+    for (uint64_t i = 0; i < len; i++) {
+        uint8_t b;
+        if (!mem_byte(addr + i, &b, false))
+            break;
+        out[o++] = hexd[b >> 4];
+        out[o++] = hexd[b & 15];
+    }
+    if (!o && len) {
+        reply("E14");
+        return;
+    }
+    put_packet(out, o);
+}
+
+static void cmd_write_mem(const char *p, size_t n, bool binary)
+{
+    const char *end = pkt + n;
+    uint64_t addr, len;
+    if (!parse_hex(&p, &addr) || *p++ != ',' || !parse_hex(&p, &len) || *p++ != ':') {
+        reply("E22");
+        return;
+    }
+    /* check the whole range first, so an error writes nothing */
+    for (uint64_t i = 0; i < len; i++) {
+        uint64_t pa;
+        if (!gdb_arch_translate(addr + i, &pa)) {
+            reply("E14");
+            return;
+        }
+    }
+    uint64_t i = 0;
+    while (i < len) {
+        uint8_t b;
+        if (binary) {
+            if (p >= end)
+                break;
+            b = (uint8_t)*p++;
+            if (b == 0x7d) {
+                if (p >= end)
+                    break;
+                b = (uint8_t)*p++ ^ 0x20;
+            }
+        } else {
+            if (end - p < 2 || !hex_bytes(p, &b, 1))
+                break;
+            p += 2;
+        }
+        mem_byte(addr + i, &b, true);
+        i++;
+    }
+    reply(i == len ? "OK" : "E22");
+}
+
+static void cmd_xfer_features(const char *p)
+{
+    /* qXfer:features:read:target.xml:OFFSET,LENGTH */
+    if (!starts(p, "target.xml:")) {
+        reply("E00");
+        return;
+    }
+    p += 11;
+    uint64_t off, len;
+    if (!parse_hex(&p, &off) || *p++ != ',' || !parse_hex(&p, &len) || *p) {
+        reply("E22");
+        return;
+    }
+    const char *xml = gdb_arch_target_xml();
+    size_t total = slen(xml);
+    if (len > PKT_MAX - 2)
+        len = PKT_MAX - 2;
+    if (off >= total) {
+        reply("l");
+        return;
+    }
+    size_t n = total - off < len ? total - off : len;
+    out[0] = off + n < total ? 'm' : 'l';
+    for (size_t i = 0; i < n; i++)
+        out[1 + i] = xml[off + i];     /* the XML holds none of $ # } * */
+    put_packet(out, n + 1);
+}
+
+/* "vCont;s:1;c": decides each CPU's action; returns false if malformed. */
+static bool parse_vcont(const char *p)
+{
+    int act[MAX_CPUS];
+    for (int i = 0; i < nthreads(); i++)
+        act[i] = 0;     /* 0: no action given yet */
+    while (*p == ';') {
+        p++;
+        char a = *p++;
+        if (a == 'C' || a == 'S') {     /* signals mean nothing to a kernel: drop it */
+            uint64_t sig;
+            if (!parse_hex(&p, &sig))
+                return false;
+            a = (char)(a - 'A' + 'a');
+        }
+        if (a != 'c' && a != 's')
+            return false;
+        int tid = -1;
+        if (*p == ':') {
+            p++;
+            if (p[0] == '-' && p[1] == '1') {
+                p += 2;
+            } else {
+                uint64_t t;
+                if (!parse_hex(&p, &t) || t < 1 || t > (uint64_t)nthreads())
+                    return false;
+                tid = (int)t - 1;
+            }
+        }
+        for (int i = 0; i < nthreads(); i++)
+            if (!act[i] && (tid < 0 || tid == i))
+                act[i] = a;
+    }
+    if (*p)
+        return false;
+    for (int i = 0; i < nthreads(); i++)
+        gdb_cpus[i].step = act[i] == 's';
+    return true;
+}
+
+static void thread_info_extra(const char *p)
+{
+    uint64_t t;
+    if (!parse_hex(&p, &t) || t < 1 || t > (uint64_t)nthreads()) {
+        reply("E22");
+        return;
+    }
+    struct cpu *c = cpus[t - 1];
+    char txt[64];
+    snprintf(txt, sizeof txt, "cpu%lu pid %u tid %u%s", t - 1, c->current ? c->current->proc->pid : 0,
+             c->current ? c->current->tid : 0, gdb_cpus[t - 1].r ? "" : " (not stopped)");
+    size_t o = 0;
+    for (size_t i = 0; txt[i]; i++) {
+        out[o++] = hexd[(uint8_t)txt[i] >> 4];
+        out[o++] = hexd[txt[i] & 15];
+    }
+    put_packet(out, o);
+}
+
+/* Serves gdb until it resumes the machine; returns true to resume, with gdb_cpus[].step set. */
+static void command_loop(void)
+{
+    if (waiting_stop) {
+        waiting_stop = false;
+        stop_reply();
+    }
+    for (;;) {
+        size_t n = get_packet();
+        const char *p = pkt + 1;
+        struct gdb_cpu *g = sel();
+        switch (pkt[0]) {
+        case '?':
+            stop_reply();
+            break;
+        case 'g': {
+            size_t o = 0;
+            for (int r = 0; r < gdb_arch_nregs(); r++)
+                o += reg_hex(g, r, out + o);
+            put_packet(out, o);
+            break;
+        }
+        case 'G': {
+            for (int r = 0; r < gdb_arch_nregs() && *p; r++) {
+                int sz = gdb_arch_reg_size(r);
+                uint8_t b[16];
+                if (slen(p) < (size_t)sz * 2)
+                    break;
+                if (hex_bytes(p, b, sz))
+                    gdb_arch_reg_set(g, r, b);
+                p += sz * 2;
+            }
+            reply("OK");
+            break;
+        }
+        case 'p': {
+            uint64_t r;
+            if (!parse_hex(&p, &r) || *p || r >= (uint64_t)gdb_arch_nregs()) {
+                reply("E22");
+                break;
+            }
+            size_t o = reg_hex(g, (int)r, out);
+            put_packet(out, o);
+            break;
+        }
+        case 'P': {
+            uint64_t r;
+            uint8_t b[16];
+            if (!parse_hex(&p, &r) || *p++ != '=' || r >= (uint64_t)gdb_arch_nregs() ||
+                slen(p) != (size_t)gdb_arch_reg_size((int)r) * 2 || !hex_bytes(p, b, gdb_arch_reg_size((int)r))) {
+                reply("E22");
+                break;
+            }
+            reply(gdb_arch_reg_set(g, (int)r, b) ? "OK" : "E01");
+            break;
+        }
+        case 'm':
+            cmd_read_mem(p);
+            break;
+        case 'M':
+            cmd_write_mem(p, n, false);
+            break;
+        case 'X':
+            cmd_write_mem(p, n, true);
+            break;
+        case 'c':
+        case 's': {
+            uint64_t addr;
+            bool at = *p;
+            if (at && (!parse_hex(&p, &addr) || *p)) {
+                reply("E22");
+                break;
+            }
+            if (at)
+                gdb_arch_set_pc(sel()->r, addr);
+            for (int i = 0; i < nthreads(); i++)
+                gdb_cpus[i].step = pkt[0] == 's' && i == sel_cpu;
+            waiting_stop = true;
+            return;
+        }
+        case 'D':
+            reply("OK");
+            remove_all_bps();
+            gdb_arch_hw_clear_all();
+            no_ack = false;
+            for (int i = 0; i < nthreads(); i++)
+                gdb_cpus[i].step = false;
+            return;
+        case 'k':
+            remove_all_bps();
+            gdb_arch_hw_clear_all();
+            no_ack = false;
+            for (int i = 0; i < nthreads(); i++)
+                gdb_cpus[i].step = false;
+            return;
+        case 'H': {
+            if (pkt[1] != 'g' && pkt[1] != 'c') {
+                reply("");
+                break;
+            }
+            p = pkt + 2;
+            uint64_t t;
+            if ((p[0] == '-' && p[1] == '1' && !p[2]) || (p[0] == '0' && !p[1])) {
+                if (pkt[1] == 'g')
+                    sel_cpu = gdb_owner;
+                reply("OK");
+            } else if (parse_hex(&p, &t) && !*p && t >= 1 && t <= (uint64_t)nthreads()) {
+                if (pkt[1] == 'g')
+                    sel_cpu = (int)t - 1;
+                reply("OK");
+            } else {
+                reply("E22");
+            }
+            break;
+        }
+        case 'T': {
+            uint64_t t;
+            reply(parse_hex(&p, &t) && !*p && t >= 1 && t <= (uint64_t)nthreads() ? "OK" : "E22");
+            break;
+        }
+        case 'Z':
+        case 'z': {
+            uint64_t type, addr, kind;
+            if (!parse_hex(&p, &type) || *p++ != ',' || !parse_hex(&p, &addr) || *p++ != ',' || !parse_hex(&p, &kind)) {
+                reply("E22");
+                break;
+            }
+            if (type == 0)
+                reply(set_bp(pkt[0] == 'Z', addr));
+            else if (type <= 4)
+                reply(gdb_arch_hw_set((int)type, addr, kind, pkt[0] == 'Z'));
+            else
+                reply("");
+            break;
+        }
+        case 'q':
+            if (starts(pkt, "qSupported")) {
+                snprintf(out, sizeof out, "PacketSize=%x;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+",
+                         PKT_MAX);
+                reply(out);
+            } else if (starts(pkt, "qXfer:features:read:")) {
+                cmd_xfer_features(pkt + 20);
+            } else if (!slen(pkt + 1) || pkt[1] == 0) {
+                reply("");
+            } else if (starts(pkt, "qfThreadInfo")) {
+                size_t o = 0;
+                out[o++] = 'm';
+                for (int i = 0; i < nthreads(); i++) {
+                    if (i)
+                        out[o++] = ',';
+                    o += put_hex(out + o, (uint64_t)i + 1);
+                }
+                put_packet(out, o);
+            } else if (starts(pkt, "qsThreadInfo")) {
+                reply("l");
+            } else if (starts(pkt, "qC") && !pkt[2]) {
+                out[0] = 'Q';
+                out[1] = 'C';
+                put_packet(out, 2 + put_hex(out + 2, (uint64_t)gdb_owner + 1));
+            } else if (starts(pkt, "qAttached")) {
+                reply("1");
+            } else if (starts(pkt, "qSymbol::")) {
+                reply("OK");
+            } else if (starts(pkt, "qThreadExtraInfo,")) {
+                thread_info_extra(pkt + 17);
+            } else {
+                reply("");
+            }
+            break;
+        case 'Q':
+            if (starts(pkt, "QStartNoAckMode") && !pkt[15]) {
+                reply("OK");
+                no_ack = true;
+            } else {
+                reply("");
+            }
+            break;
+        case 'v':
+            if (starts(pkt, "vCont?") && !pkt[6]) {
+                reply("vCont;c;C;s;S");
+            } else if (starts(pkt, "vCont;")) {
+                if (!parse_vcont(pkt + 5)) {
+                    reply("E22");
+                    break;
+                }
+                waiting_stop = true;
+                return;
+            } else {
+                reply("");      /* vMustReplyEmpty and everything we do not know */
+            }
+            break;
+        default:
+            reply("");
+        }
+    }
+}
+
+/* ---- entering and leaving ---- */
+
+static void park_others(int me)
+{
+    gdb_stopping = 1;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (ncpus < 2)
+        return;
+    gdb_arch_stop_others();
+    uint64_t t0 = clock_ns();
+    for (;;) {
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < ncpus; i++)
+            if ((int)i != me && gdb_cpus[i].parked)
+                n++;
+        if (n == ncpus - 1 || clock_ns() - t0 > 1000000000ull)
+            return;
+        pause();
+    }
+}
+
+void gdbstub_enter(struct regs *r, enum gdb_stop why)
+{
+    int me = (int)gdb_arch_cpu_index();
+    while (!__atomic_compare_exchange_n(&gdb_owner, &(int){-1}, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        pause();        /* another CPU owns the stub: its NMI parks us here */
+    struct gdb_cpu *g = &gdb_cpus[me];
+    g->r = r;
+    g->step = false;
+    gdb_arch_set_step(r, false);
+    if (g->masked_irqs) {
+        gdb_arch_unmask_irqs(r);        /* the step is over */
+        g->masked_irqs = false;
+    }
+    gdb_arch_snapshot(g);
+    park_others(me);
+
+    last_swbreak = false;
+    last_hw = 0;
+    last_sig = SIGTRAP;
+    if (why == GDB_STOP_BREAK) {
+        uint64_t at = gdb_arch_pc(r) - GDB_BREAK_LEN;
+        if (__atomic_exchange_n(&panic_trap, 0, __ATOMIC_SEQ_CST)) {
+            last_sig = SIGABRT;
+        } else if (find_bp(at) >= 0) {
+            gdb_arch_set_pc(r, at);
+            last_swbreak = true;
+        }
+    } else if (why == GDB_STOP_STEP) {
+        last_hw = gdb_arch_debug_reason(r, &last_hw_addr);
+    } else if (why == GDB_STOP_INTR) {
+        last_sig = SIGINT;
+        waiting_stop = true;    /* whoever sent 0x03 awaits the stop reply, even unasked by a c */
+    } else if (why == GDB_STOP_PANIC) {
+        last_sig = SIGABRT;
+    }
+    sel_cpu = me;
+    command_loop();
+
+    for (uint32_t i = 0; i < ncpus; i++) {
+        struct gdb_cpu *o = &gdb_cpus[i];
+        if (!o->r)
+            continue;
+        /* parked (NMI) before its step's instruction ran, and not stepping any more: give
+         * it its interrupts back, or it would run on with them masked */
+        if (o->masked_irqs && !o->step && gdb_arch_pc(o->r) == o->step_pc) {
+            gdb_arch_unmask_irqs(o->r);
+            o->masked_irqs = false;
+        }
+        gdb_arch_set_step(o->r, o->step);
+        if (o->step && !o->masked_irqs) {
+            o->step_pc = gdb_arch_pc(o->r);
+            o->masked_irqs = gdb_arch_step_mask_irqs(o->r);
+        }
+    }
+    gdb_arch_hw_load();
+    g->r = NULL;
+    /* release the others, and let them leave their park before another CPU may own the stub
+     * (it would otherwise count them as parked for its own stop) */
+    __atomic_store_n(&gdb_stopping, 0, __ATOMIC_RELEASE);
+    uint64_t t0 = clock_ns();
+    for (uint32_t i = 0; i < ncpus; i++)
+        while (__atomic_load_n(&gdb_cpus[i].parked, __ATOMIC_ACQUIRE) && clock_ns() - t0 < 1000000000ull)
+            pause();
+    __atomic_store_n(&gdb_owner, -1, __ATOMIC_RELEASE);
+}
+
+bool gdbstub_nmi(struct regs *r)
+{
+    if (!gdbstub_on || !__atomic_load_n(&gdb_stopping, __ATOMIC_ACQUIRE))
+        return false;
+    int me = (int)gdb_arch_cpu_index();
+    if (__atomic_load_n(&gdb_owner, __ATOMIC_ACQUIRE) == me)
+        return false;
+    struct gdb_cpu *g = &gdb_cpus[me];
+    g->r = r;
+    g->step = false;
+    gdb_arch_snapshot(g);
+    __atomic_store_n(&g->parked, 1, __ATOMIC_RELEASE);
+    while (__atomic_load_n(&gdb_stopping, __ATOMIC_ACQUIRE))
+        pause();
+    gdb_arch_hw_load();     /* the owner's Z1-Z4 hold on every CPU */
+    g->r = NULL;
+    __atomic_store_n(&g->parked, 0, __ATOMIC_RELEASE);
+    return true;
+}
+
+void gdbstub_rx(struct regs *r)
+{
+    int c;
+    bool brk = false;
+    while ((c = gdb_uart_poll()) >= 0)
+        if (c == 0x03)
+            brk = true;     /* anything else while running is a stray byte */
+    if (brk)
+        gdbstub_enter(r, GDB_STOP_INTR);
+}
+
+void gdbstub_panic(struct regs *r)
+{
+    for (;;) {
+        if (r) {
+            gdbstub_enter(r, GDB_STOP_PANIC);
+        } else {
+            __atomic_store_n(&panic_trap, 1, __ATOMIC_SEQ_CST);
+            gdb_arch_breakpoint();
+        }
+    }
+}
+
+void gdbstub_init(void)
+{
+    const char *v;
+    size_t n;
+    if (!cmdline_value("lanes.debug", &v, &n))
+        return;
+    if (!gdb_uart_init(v, n)) {
+        pr_warn("gdbstub: lanes.debug=%.*s: no such UART (only ttyS1, COM2, is supported); debugger off", (int)n, v);
+        return;
+    }
+    gdbstub_on = true;
+    gdb_uart_enable_irq();
+    pr_info("gdbstub: GDB remote protocol on %.*s (target remote <that line>)", (int)n, v);
+    if (cmdline_flag("lanes.debug_wait")) {
+        pr_info("gdbstub: waiting for gdb (lanes.debug_wait)");
+        gdb_arch_breakpoint();
+    }
+}
