@@ -42,6 +42,10 @@ pid_t getpgrp(void);
 pid_t getsid(pid_t pid);
 __attribute__((noreturn)) void _exit(int status);
 unsigned sleep(unsigned seconds);
+int pause(void);
+unsigned alarm(unsigned seconds);
+pid_t tcgetpgrp(int fd);
+int tcsetpgrp(int fd, pid_t pgrp);
 int usleep(unsigned usec);
 
 struct lane_msg_posix_counters;

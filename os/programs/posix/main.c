@@ -122,7 +122,8 @@ static void counters(int32_t conv)
 static void proc_dispatch(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
 {
     struct lane_msg_posix_get_counters gc;
-    if (fd_request(p, conv, m, len) || vfs_request(p, conv, m, len) || proc_request(p, conv, m, len))
+    if (fd_request(p, conv, m, len) || vfs_request(p, conv, m, len) || proc_request(p, conv, m, len) ||
+        sig_request(p, conv, m, len))
         return;
     if (lanes_msg_posix_get_counters_decode(m, len, &gc) == 0)
         return counters(conv);
@@ -144,7 +145,10 @@ static void complete(const struct lane_ipc_completion *c)
     if (type == TAG_PUBLIC) {
         if (conv >= 0) {
             st_served++;
-            if (got)
+            struct lane_msg_posix_tty_signal tty;
+            if (got && lanes_msg_posix_tty_signal_decode(public_buf, rr->length, &tty) == 0)
+                sig_tty(NULL, conv, &tty);      /* the console server: Ctrl-C, Ctrl-Z */
+            else if (got)
                 req_adopt(conv, public_buf, rr->length);
             else
                 reply(conv, rr->error == LANES_E_BUFFER_TOO_SMALL ? -E2BIG : -EPROTO);
@@ -209,8 +213,12 @@ int main(void)
     uint64_t polled = lanes_now_ns();
     for (;;) {
         struct lane_ipc_completion c;
-        if (lanes_queue_next(&Q, &c, LANES_MS(POLL_MS)) == 0)
+        uint64_t wait = LANES_MS(POLL_MS), timer = sig_next_timer(), now = lanes_now_ns();
+        if (timer)
+            wait = timer <= now ? 0 : (timer - now < wait ? timer - now : wait);
+        if (lanes_queue_next(&Q, &c, wait) == 0)
             complete(&c);
+        sig_poll();                 /* interval timers, default actions whose thread never came */
         if (lanes_now_ns() - polled >= LANES_MS(POLL_MS)) {
             proc_poll();            /* a faulted process keeps its lanes: ask the kernel */
             polled = lanes_now_ns();
