@@ -171,6 +171,11 @@ export interface DebugStatus {
   endedWhy?: string;
   /** Number of gdbs attached to the bridge (ours included). */
   clients?: number;
+  /**
+   * A plain Run with qemu.gdb.enabled (no debug session): QEMU's gdbstub Unix socket in the Run's
+   * private folder (`target remote SOCKET`); the bridge's TCP port opens on request (debug.openPort).
+   */
+  stub?: string;
   accel?: string;
   /** What this kernel provides beyond CPU, frames and registers (absent: none). */
   features?: KernelFeatures;

@@ -7,8 +7,9 @@
  *
  * Closing: Electron's main process asks the renderer before a window closes or the app quits
  * (event `app.closeRequested`); the renderer asks Save / Don't Save / Cancel for dirty buffers and
- * answers with `app.closeAnswer` (decision logic: app/electron-main/quit-flow.ts). The browser mode
- * gets the browser's own leave-page prompt (beforeunload) — and the backups.
+ * answers with `app.closeAnswer` (decision logic: app/common/quit-flow.ts). The browser mode's
+ * server does the same on Ctrl+C (app/server/quit.ts); leaving a dirty page gets the browser's own
+ * leave-page prompt (beforeunload) — and the backups.
  * Pure types; imports no runtime code.
  */
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { IPC_CHANNEL } from '../common/contract.js';
 import { Backend } from '../node/backend.js';
-import { INITIAL_QUIT_STATE, quitStep, type QuitEvent } from './quit-flow.js';
+import { INITIAL_QUIT_STATE, quitStep, type QuitEvent } from '../common/quit-flow.js';
 
 const ORIGIN = 'lanescope://app';
 const CSP =

@@ -16,8 +16,28 @@ export function accelArgs(accel: ProjectConfig['qemu']['accel']): string[] {
   return ['-accel', 'kvm', '-accel', 'tcg'];
 }
 
-/** Builds QEMU's argv (without the binary). Paths are resolved inside the project root. */
-export function qemuArgs(root: string, c: ProjectConfig): string[] {
+/** Where a Run's gdbstub goes when qemu.gdb.enabled: a Unix socket in the Run's private folder. */
+export interface QemuRunPaths {
+  /** QEMU's gdbstub socket (mode 0700 folder); previews show GDB_SOCKET_PLACEHOLDER */
+  gdbSocket?: string;
+}
+
+/** What a preview of the command line (Run's trust dialog) shows for the gdbstub socket. */
+export const GDB_SOCKET_PLACEHOLDER = '<run folder>/gdb.sock';
+
+/** QEMU's gdbstub on the Unix socket `sock` (a chardev; nothing listens on the network). */
+export function gdbSocketArgs(sock: string): string[] {
+  if (/[,=]/.test(sock)) throw new Error(`the gdbstub socket path ${sock} cannot be given to QEMU (it holds , or =)`);
+  return ['-chardev', `socket,id=lanescope-gdb,path=${sock},server=on,wait=off`, '-gdb', 'chardev:lanescope-gdb'];
+}
+
+/**
+ * Builds QEMU's argv (without the binary). Paths are resolved inside the project root.
+ * qemu.gdb.enabled puts QEMU's gdbstub on a Unix socket (run.gdbSocket, in the Run's private
+ * folder), never on TCP: the user's gdb attaches with `target remote SOCKET`, or through the
+ * bridge's TCP port on 127.0.0.1, which Lanescope opens only on request (Debug panel).
+ */
+export function qemuArgs(root: string, c: ProjectConfig, run: QemuRunPaths = {}): string[] {
   const q = c.qemu;
   const a: string[] = ['-machine', q.machine, ...accelArgs(q.accel), '-cpu', q.cpu, '-smp', String(q.cpus), '-m', q.memory];
   a.push('-display', 'none', '-monitor', 'none', '-no-reboot');
@@ -47,7 +67,7 @@ export function qemuArgs(root: string, c: ProjectConfig): string[] {
   if (q.iso) a.push('-cdrom', resolveInProject(root, q.iso), ...(q.kernel ? [] : ['-boot', 'd']));
   if (q.drive) a.push('-drive', `file=${driveFileArg(resolveInProject(root, q.drive))},format=raw,index=0,media=disk`, ...(q.kernel || q.iso ? [] : ['-boot', 'c']));
   if (q.bios) a.push('-bios', q.bios === 'none' ? 'none' : biosPath(root, q.bios));
-  if (q.gdb.enabled) a.push('-gdb', `tcp:127.0.0.1:${q.gdb.port}`);
+  if (q.gdb.enabled) a.push(...gdbSocketArgs(run.gdbSocket ?? GDB_SOCKET_PLACEHOLDER));
   a.push(...q.extraArgs);
   return a;
 }
@@ -127,8 +147,10 @@ export async function startQemu(
   c: ProjectConfig,
   onConsole: (data: string) => void,
   onStderr: (data: string) => void,
+  run: QemuRunPaths = {},
 ): Promise<QemuHandle> {
-  const argv = qemuArgs(root, c);
+  if (c.qemu.gdb.enabled && !run.gdbSocket) throw new Error('qemu.gdb.enabled: no private run folder for the gdbstub socket');
+  const argv = qemuArgs(root, c, run);
   const proc = await spawnManaged(c.qemu.binary, argv, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
   proc.child.stdout!.setEncoding('utf8');
   proc.child.stderr!.setEncoding('utf8');

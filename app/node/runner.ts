@@ -128,6 +128,16 @@ export class Runner {
     return { bytes: pb.length, events: t.events.length };
   }
 
+  /** The plain Run's gdbstub socket (qemu.gdb.enabled), or null; debug Runs have their own. */
+  gdbSocket: string | null = null;
+  /** Told when a plain Run's QEMU has its gdbstub socket (the Debug panel offers the bridge's port). */
+  onGdbStub: ((socket: string) => void) | null = null;
+
+  private removeGdbSocket(): void {
+    if (this.gdbSocket) fs.rmSync(this.gdbSocket, { force: true });
+    this.gdbSocket = null;
+  }
+
   /** Debugging hooks of the current Run (app/node/debug/controller.ts), or null. */
   private debugRun: DebugRunHooks | null = null;
 
@@ -224,12 +234,17 @@ export class Runner {
       this.trace = null;
       this.notice('warning', `no trace recording for this Run: ${(e as Error).message}`);
     }
+    // qemu.gdb.enabled on a plain Run: QEMU's gdbstub on a Unix socket in this session's private
+    // folder (mkdtemp, 0700), never on TCP; the bridge's port opens only on request (debug.openPort).
+    this.removeGdbSocket();
+    const gdbSocket = qc.qemu.gdb.enabled ? path.join(sessionDir(), `gdb-${gen}.sock`) : null;
     try {
       this.qemu = await startQemu(project.root, qc, (d) => this.onConsole(gen, d), (d) => {
         stderr += d;
         if (stderr.length > 16384) stderr = stderr.slice(-16384);
         this.emit('build.output', { data: d.replace(/\n/g, '\r\n') });
-      });
+      }, gdbSocket ? { gdbSocket } : {});
+      this.gdbSocket = gdbSocket;
     } catch (e) {
       this.fail(gen, (e as Error).message);
       return;
@@ -241,6 +256,9 @@ export class Runner {
       return;
     }
     this.emit('build.output', { data: `\r\n$ ${this.qemu.argv.join(' ')}\r\n` });
+    if (gdbSocket) this.onGdbStub?.(gdbSocket);
+    if (gdbSocket)
+      this.notice('info', `QEMU's gdbstub listens on the Unix socket ${gdbSocket} (nothing on the network): gdb -ex 'target remote ${gdbSocket}', or "Open a port for your gdb" in the Debug panel for a TCP port on 127.0.0.1`);
     if (this.trace) {
       this.trace.session.start();
       this.onTrace?.(this.trace.recording, true);
@@ -368,6 +386,7 @@ export class Runner {
     this.serial = null;
     const results = await Promise.all([build?.stop(), qemu?.proc.stop(), serial?.close()]);
     await this.endTrace();
+    this.removeGdbSocket();
     const survivors = results.flatMap((r) => (r && 'survivors' in r ? r.survivors : []));
     if (survivors.length) this.notice('error', `could not end processes ${survivors.join(', ')}`);
     if (build || qemu || serial || this.state.kind === 'building' || this.state.kind === 'booting' || this.state.kind === 'running')

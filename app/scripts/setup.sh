@@ -6,7 +6,8 @@
 #
 # Debian packages: the OS toolchain and emulator (make, gcc, binutils, python3, qemu-system-x86,
 # grub-pc-bin, grub-common, xorriso, mtools, gdb) for both; chromium only for tests (the end-to-end
-# tests drive the renderer in it), and protobuf-compiler (protoc checks the Perfetto export). npm packages: `npm ci` when node_modules is missing or older than
+# tests drive the renderer in it), protobuf-compiler (protoc checks the Perfetto export) and pciutils
+# (Linux's lspci reads LaneOS's uploaded /sys). npm packages: `npm ci` when node_modules is missing or older than
 # package-lock.json. Electron's own binary cannot be downloaded on every machine, so its download is
 # skipped: `npm start` falls back to the browser mode when the binary is absent.
 set -euo pipefail
@@ -23,6 +24,8 @@ declare -A need=(
 [ "$purpose" = test ] && need[chromium]=chromium
 # protoc decodes the Perfetto export against a .proto subset (debugger/test/trace-perfetto.test.ts).
 [ "$purpose" = test ] && need[protoc]=protobuf-compiler
+# Linux's own lspci reads a copy of LaneOS's /sys (os/tools/os_test_pci.py, "pci lspci" configuration).
+[ "$purpose" = test ] && need[lspci]=pciutils
 missing=()
 for cmd in "${!need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Backend } from '../node/backend.js';
+import { BrowserQuit } from './quit.js';
 import { startServer } from './server.js';
 
 function arg(name: string): string | undefined {
@@ -21,9 +22,8 @@ async function main(): Promise<void> {
   // The bundled LaneOS project (the checkout's os/) is trusted; any other folder starts in restricted mode.
   const bundledOs = path.resolve(here, '../../../os');
   const backend = new Backend({ project: project ? path.resolve(project) : undefined, stateDir: arg('--state-dir'), trusted: [bundledOs] });
-  const srv = await startServer({ backend, staticDir, port, token: process.env['LANESCOPE_TOKEN'] });
-  process.stdout.write(`Lanescope (browser mode) is running at:\n  ${srv.url}\n`);
-  if (backend.project) process.stdout.write(`Project: ${backend.project.root}\n`);
+  const pageClosed: { hook?: () => void } = {};
+  const srv = await startServer({ backend, staticDir, port, token: process.env['LANESCOPE_TOKEN'], onPageClosed: () => pageClosed.hook?.() });
   let closing = false;
   const shutdown = async () => {
     if (closing) return;
@@ -32,9 +32,15 @@ async function main(): Promise<void> {
     await srv.close();
     process.exit(0);
   };
-  process.on('SIGINT', () => void shutdown());
+  // Quit (Ctrl+C) asks the browser about unsaved changes first, as Electron's Quit does (server/quit.ts).
+  const quit = new BrowserQuit({ backend, pages: () => srv.pages(), exit: () => void shutdown(), log: (l) => process.stderr.write(`${l}\n`) });
+  pageClosed.hook = () => quit.pageClosed();
+  process.on('SIGINT', () => quit.interrupt());
   process.on('SIGTERM', () => void shutdown());
   process.on('SIGHUP', () => void shutdown());
+  // (the URL last: whoever starts the server may signal it as soon as it reads the URL)
+  process.stdout.write(`Lanescope (browser mode) is running at:\n  ${srv.url}\n`);
+  if (backend.project) process.stdout.write(`Project: ${backend.project.root}\n`);
 }
 
 main().catch((e: Error) => {

@@ -56,12 +56,16 @@ export interface ServerOptions {
   staticDir: string;
   port?: number;
   token?: string;
+  /** a page's WebSocket closed (the quit flow: server/quit.ts) */
+  onPageClosed?: () => void;
 }
 
 export interface RunningServer {
   url: string;
   port: number;
   token: string;
+  /** pages (WebSockets) connected now */
+  pages(): number;
   close(): Promise<void>;
 }
 
@@ -226,7 +230,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       opts.backend.handle(data.toString(), send).catch((e: Error) =>
         process.stderr.write(`lanescope server: a message failed: ${e.stack ?? e.message}\n`));
     });
-    ws.on('close', detach);
+    ws.on('close', () => {
+      detach();
+      opts.onPageClosed?.();
+    });
     ws.on('error', detach);
   });
 
@@ -244,6 +251,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     url: `http://127.0.0.1:${port}/?token=${token}`,
     port,
     token,
+    pages: () => [...wss.clients].filter((c) => c.readyState === c.OPEN).length,
     close: () =>
       new Promise<void>((r) => {
         for (const c of wss.clients) c.terminate();

@@ -54,6 +54,7 @@ EXIT_NO_IMAGE = 205
 EXIT_NO_KVM = 206
 EXIT_USAGE = 207
 EXIT_INIT_DIED = 208
+EXIT_UPLOAD = 209
 
 
 class BootError(Exception):
@@ -79,6 +80,11 @@ class KernelPanic(BootError):
 
 class InitDied(BootError):
     code = EXIT_INIT_DIED
+
+
+class UploadFailed(BootError):
+    """ci-boot --upload: the guest could not read the folder, or its copy arrived damaged."""
+    code = EXIT_UPLOAD
 
 
 class QemuMissing(BootError):
@@ -119,8 +125,10 @@ def find_qemu() -> str:
 
 class Guest:
     def __init__(self, build: str, iso: bool = False, smp: int = 1, accel: str = "auto", mem: str = "256M",
-                 log: str | None = None, kernel_args: str | None = None, echo: bool = False):
+                 log: str | None = None, kernel_args: str | None = None, echo: bool = False,
+                 extra: list[str] | None = None):
         self.build = os.path.abspath(build)
+        self.extra = list(extra or [])     # more QEMU arguments (-machine q35, -device ..., -qmp ...)
         self.iso = iso
         self.smp = smp
         self.accel = accel
@@ -174,7 +182,7 @@ class Guest:
             cmd += ["-kernel", kernel, "-initrd", initrd]
             if self.kernel_args:
                 cmd += ["-append", self.kernel_args]
-        return cmd
+        return cmd + self.extra
 
     def start(self) -> None:
         cmd = self.command_line()
@@ -390,6 +398,77 @@ class Guest:
         self.wait_for(PROMPT, SHORT_WAIT, since=s.end(), what="the prompt after the status", exc=CommandTimeout)
         return output, status
 
+    def upload(self, guest_path: str, host_dir: str, timeout: float = 300) -> dict:
+        """Copies a folder of the guest to host_dir: runs the guest's `upload GUEST_PATH`, which
+        writes it to the console as text records (os/programs/upload), and rebuilds it here —
+        directories, files byte for byte, symlinks as symlinks. Returns {"entries", "bytes",
+        "errors": [(path, reason)]}; UploadFailed if the guest could not read it or the records
+        do not add up (a line lost or damaged on the way)."""
+        out, status = self.run(f"upload {guest_path}", timeout)
+        if status != 0:
+            raise UploadFailed(f"upload {guest_path} exited with status {status}: {out.strip()[:300]}")
+        return unpack_upload(out, host_dir)
+
     def boot_log(self) -> str:
         with self.cond:
             return self.buf
+
+
+def unpack_upload(text: str, host_dir: str) -> dict:
+    """Rebuilds what the guest's `upload` wrote (its record format is described in
+    os/programs/upload/main.c) under host_dir; see Guest.upload."""
+    import base64
+    from urllib.parse import unquote
+
+    lines = text.splitlines()
+    try:
+        first = next(i for i, ln in enumerate(lines) if ln.startswith("@@lanes-upload 1 "))
+        last = next(i for i, ln in enumerate(lines) if ln.startswith("@@lanes-upload-end "))
+    except StopIteration:
+        raise UploadFailed("no @@lanes-upload ... @@lanes-upload-end records in the guest's output") from None
+    want_entries, want_bytes = (int(x) for x in lines[last].split()[1:3])
+    root = os.path.abspath(host_dir)
+    os.makedirs(root, exist_ok=True)
+
+    def place(rel: str) -> str:
+        rel = unquote(rel)
+        parts = [p for p in rel.split("/") if p not in ("", ".")]
+        if any(p == ".." for p in parts):
+            raise UploadFailed(f"refusing a path that leaves the folder: {rel!r}")
+        return os.path.join(root, *parts)
+
+    entries = nbytes = 0
+    errors = []
+    for ln in lines[first + 1:last]:
+        if len(ln) < 3 or ln[1] != " " or ln[0] not in "DLFE":
+            continue        # a line the guest's kernel log put in between
+        kind, rest = ln[0], ln[2:]
+        entries += 1
+        if kind == "D":
+            os.makedirs(place(rest), exist_ok=True)
+        elif kind == "L":
+            path, target = rest.split(" ", 1)
+            dst = place(path)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            if os.path.lexists(dst):
+                os.remove(dst)
+            os.symlink(unquote(target), dst)
+        elif kind == "F":
+            fields = rest.split(" ")
+            if len(fields) != 3 and not (len(fields) == 2 and fields[1] == "0"):
+                raise UploadFailed(f"damaged file record: {ln[:120]!r}")
+            data = base64.b64decode(fields[2], validate=True) if len(fields) == 3 else b""
+            if len(data) != int(fields[1]):
+                raise UploadFailed(f"{unquote(fields[0])}: {len(data)} bytes arrived, {fields[1]} were sent")
+            dst = place(fields[0])
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            with open(dst, "wb") as f:
+                f.write(data)
+            nbytes += len(data)
+        else:
+            path, _, reason = rest.partition(" ")
+            errors.append((unquote(path), reason))
+    if entries != want_entries or nbytes != want_bytes:
+        raise UploadFailed(f"{entries} records and {nbytes} bytes arrived, the guest sent {want_entries} and "
+                           f"{want_bytes}")
+    return {"entries": entries, "bytes": nbytes, "errors": errors}

@@ -29,3 +29,33 @@ export function paintTimeAxis(ctx: CanvasRenderingContext2D, vp: Viewport, th: A
   }
   return ticks;
 }
+
+export interface CursorTheme {
+  cursor: string;
+}
+
+/** The shared time cursor (the trace store's, set by any view): a vertical line at `ns` from `top`
+ * to cssH with its time on a tag at the top. Nothing when ns is null or outside the window;
+ * returns the x it was drawn at (or NaN). */
+export function paintTimeCursor(ctx: CanvasRenderingContext2D, vp: Viewport, ns: number | null, th: CursorTheme, cssH: number, top = 18): number {
+  if (ns === null || !(ns >= vp.t0 && ns <= vp.t1)) return NaN;
+  const x = Math.round(vp.x0 + ((ns - vp.t0) / (vp.t1 - vp.t0)) * vp.width) + 0.5;
+  ctx.save();
+  ctx.strokeStyle = th.cursor;
+  ctx.lineWidth = 1;
+  ctx.setLineDash([3, 2]);
+  ctx.beginPath();
+  ctx.moveTo(x, top);
+  ctx.lineTo(x, cssH);
+  ctx.stroke();
+  ctx.setLineDash([]);
+  ctx.fillStyle = th.cursor;
+  ctx.beginPath();
+  ctx.moveTo(x - 4, top - 5);
+  ctx.lineTo(x + 4, top - 5);
+  ctx.lineTo(x, top);
+  ctx.closePath();
+  ctx.fill();
+  ctx.restore();
+  return x;
+}

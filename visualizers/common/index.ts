@@ -3,7 +3,7 @@
  * scheduler, cancellation and sysfs views are meant to):
  *   time.ts         Viewport (ns window ↔ pixels), zoom around a pixel, pan, fit, follow, fmtNs
  *   lod.ts          level of detail: power-of-two bins from ns/px, bin counts, a per-data LevelCache
- *   axis.ts         the time axis (d3 ticks, grid lines, labels) on a canvas
+ *   axis.ts         the time axis (d3 ticks, grid lines, labels) and the shared time cursor on a canvas
  *   zoom.ts         wheel zoom + drag pan of the time window (d3-zoom deltas)
  *   canvas-host.ts  a device-pixel-ratio canvas filling its container, one repaint per frame
  * time.ts and lod.ts are pure (unit-tested in Node); the rest need a DOM — pure modules (models,

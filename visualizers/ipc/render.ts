@@ -3,7 +3,7 @@
  * does); this only turns buffers into pixels: time axis (d3 scale ticks), lifelines, pending
  * spans, arrows or level-of-detail columns, folded conversations, end marks.
  */
-import { paintTimeAxis } from '../common/axis.js';
+import { paintTimeAxis, paintTimeCursor } from '../common/axis.js';
 import { nsToX } from '../common/time.js';
 import { ARROW, AF, COLUMN, FOLD, MARK, SPAN, type Frame, type Layout, type Viewport } from './frame.js';
 import { MsgFlag, OpEnd, type IpcModel } from './model.js';
@@ -34,6 +34,8 @@ export function hueColor(hue: number, light: boolean, alpha = 1): string {
 export interface PaintOptions {
   labels: boolean;
   nowNs: number;
+  /** the shared time cursor (ns; the trace store's, set by any view), or null */
+  cursorNs?: number | null;
 }
 
 export function paint(ctx: CanvasRenderingContext2D, model: IpcModel, lay: Layout, vp: Viewport, fr: Frame, th: Theme, cssW: number, cssH: number, opts: PaintOptions): void {
@@ -228,4 +230,5 @@ export function paint(ctx: CanvasRenderingContext2D, model: IpcModel, lay: Layou
       ctx.fillRect(x(p.exitNs), r.y - 6, 2, 12);
     }
   });
+  paintTimeCursor(ctx, vp, opts.cursorNs ?? null, { cursor: th.select }, cssH, 18);
 }

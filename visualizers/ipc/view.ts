@@ -51,6 +51,8 @@ export interface IpcView {
   step(kind: 'conversation' | 'lane', dir: 1 | -1): void;
   setViewport(t0: number, t1: number): void;
   viewport(): Viewport;
+  /** the shared time cursor (the trace store's), drawn as a line; null: none */
+  setCursor(ns: number | null): void;
   fit(): void;
   setFollow(on: boolean): void;
   setTheme(t: 'dark' | 'light'): void;
@@ -131,6 +133,7 @@ export function createIpcView(host: HTMLElement, model: IpcModel, hooks: IpcView
   const X0 = 150;
   let vp: Viewport = { t0: 0, t1: 1, width: 1, x0: X0 };
   let follow = true;
+  let cursorNs: number | null = null;
   let lay: Layout = layout(model, state);
   let layVersion = -1;
   let layKey = '';
@@ -168,7 +171,7 @@ export function createIpcView(host: HTMLElement, model: IpcModel, hooks: IpcView
       }
       state.highlight = hits.length ? new Set(hits) : undefined;
       computeFrame(model, lay, state, vp, fr, { lod });
-      paint(ctx, model, lay, vp, fr, th, cssW, cssH, { labels: fr.detailed && fr.arrows.n < vp.width / 8, nowNs: model.lastNs });
+      paint(ctx, model, lay, vp, fr, th, cssW, cssH, { labels: fr.detailed && fr.arrows.n < vp.width / 8, nowNs: model.lastNs, cursorNs });
       const ms = performance.now() - t;
       stats.frames++;
       stats.lastMs = ms;
@@ -559,6 +562,11 @@ export function createIpcView(host: HTMLElement, model: IpcModel, hooks: IpcView
     },
     setStatus,
     resized: resize,
+    setCursor(ns) {
+      if (ns === cursorNs) return;
+      cursorNs = ns;
+      invalidate();
+    },
     renderNow,
     stats,
     dispose() {

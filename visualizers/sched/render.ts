@@ -2,9 +2,13 @@
  * render.ts — paints a SchedView (model.ts: buildView) on a 2D canvas context: one track per CPU
  * with the run slices (coloured by process, labelled when wide, dimmed outside thread mode's
  * thread), idle gaps left empty, the CPU's load as a line over the track against the ideal load
- * (dashed), migration arrows between tracks at the moment of the move, coloured by reason, and
- * a time axis. Only canvas calls: tests can hand it a recording context.
+ * (dashed), migration arrows between tracks at the moment of the move, coloured by reason, the
+ * time axis and the shared time cursor — both visualizers/common's (axis.ts), as in the IPC view,
+ * on the same Viewport (common/time.ts: x0 = the gutter). Only canvas calls: tests can hand it a
+ * recording context.
  */
+import { paintTimeAxis, paintTimeCursor } from '../common/axis.js';
+import type { Viewport } from '../common/time.js';
 import type { MigrateReason, SchedView } from './model.js';
 
 export interface SchedTheme {
@@ -14,12 +18,14 @@ export interface SchedTheme {
   grid: string;
   load: string;
   ideal: string;
+  /** the shared time cursor */
+  cursor: string;
   light: boolean;
 }
 
 export const SCHED_THEMES: Record<'dark' | 'light', SchedTheme> = {
-  dark: { bg: '#1e1e1e', fg: '#d4d4d4', dim: '#808080', grid: '#333', load: '#ffd166', ideal: '#ef476f', light: false },
-  light: { bg: '#ffffff', fg: '#1e1e1e', dim: '#777', grid: '#ddd', load: '#b8860b', ideal: '#c2185b', light: true },
+  dark: { bg: '#1e1e1e', fg: '#d4d4d4', dim: '#808080', grid: '#333', load: '#ffd166', ideal: '#ef476f', cursor: '#f5f5f5', light: false },
+  light: { bg: '#ffffff', fg: '#1e1e1e', dim: '#777', grid: '#ddd', load: '#b8860b', ideal: '#c2185b', cursor: '#111', light: true },
 };
 
 export const REASON_COLORS: Record<MigrateReason, string> = {
@@ -36,19 +42,20 @@ export function pidColor(pid: number, light: boolean, alpha = 1): string {
 }
 
 export interface SchedLayout {
-  /** left gutter for the CPU labels */
+  /** left gutter for the CPU labels (the Viewport's x0) */
   gutter: number;
+  /** y of the first track: above it the time axis' labels (common/axis.ts) */
   top: number;
   rowHeight: number;
-  /** height of the time axis at the bottom */
-  axis: number;
 }
 
+/** Height of the time axis' label band at the top (as in the IPC view). */
+export const AXIS_H = 18;
+
 export function schedLayout(ncpus: number, height: number): SchedLayout {
-  const axis = 18;
-  const top = 4;
-  const rowHeight = Math.max(18, Math.min(90, Math.floor((height - axis - top) / Math.max(1, ncpus))));
-  return { gutter: 64, top, rowHeight, axis };
+  const top = AXIS_H + 4;
+  const rowHeight = Math.max(18, Math.min(90, Math.floor((height - top - 4) / Math.max(1, ncpus))));
+  return { gutter: 64, top, rowHeight };
 }
 
 export function fmtTime(ns: number): string {
@@ -62,21 +69,25 @@ export function fmtTime(ns: number): string {
 export interface PaintInput {
   view: SchedView;
   layout: SchedLayout;
-  /** drawing width of the time area (excluding the gutter) */
-  width: number;
+  /** the time window (x0 = layout.gutter, width = the time area) */
+  vp: Viewport;
   height: number;
-  t0: number;
-  t1: number;
   selected: number;
   hover: number;
   loads: { cpu: number; now: number }[];
+  /** the shared time cursor (ns), or null */
+  cursor: number | null;
 }
 
 export function paintSched(ctx: CanvasRenderingContext2D, p: PaintInput, th: SchedTheme): void {
   const { view, layout: L } = p;
+  const width = p.vp.width;
   ctx.fillStyle = th.bg;
-  ctx.fillRect(0, 0, L.gutter + p.width, p.height);
+  ctx.fillRect(0, 0, L.gutter + width, p.height);
+  // time axis: the IPC view's (ticks and labels at the top, grid lines down through the tracks)
   ctx.font = '11px "DejaVu Sans", sans-serif';
+  paintTimeAxis(ctx, p.vp, th, p.height, AXIS_H);
+  ctx.textAlign = 'left';
   ctx.textBaseline = 'middle';
   const rowY = (cpu: number) => L.top + cpu * L.rowHeight;
   for (const row of view.rows) {
@@ -91,7 +102,7 @@ export function paintSched(ctx: CanvasRenderingContext2D, p: PaintInput, th: Sch
       ctx.fillText(`load ${ln.now}`, 4, y + h / 2 + 7);
     }
     ctx.strokeStyle = th.grid;
-    ctx.strokeRect(L.gutter + 0.5, y + 0.5, p.width - 1, h);
+    ctx.strokeRect(L.gutter + 0.5, y + 0.5, width - 1, h);
     // slices
     for (const s of row.slices) {
       const x = L.gutter + s.x0;
@@ -152,19 +163,5 @@ export function paintSched(ctx: CanvasRenderingContext2D, p: PaintInput, th: Sch
     ctx.globalAlpha = 1;
   }
   ctx.lineWidth = 1;
-  // time axis
-  const ay = p.height - L.axis;
-  ctx.fillStyle = th.dim;
-  ctx.strokeStyle = th.grid;
-  const span = Math.max(1, p.t1 - p.t0);
-  const ticks = Math.max(2, Math.floor(p.width / 120));
-  for (let i = 0; i <= ticks; i++) {
-    const x = L.gutter + (i / ticks) * p.width;
-    ctx.beginPath();
-    ctx.moveTo(x + 0.5, ay);
-    ctx.lineTo(x + 0.5, ay + 4);
-    ctx.stroke();
-    const label = fmtTime(p.t0 + (i / ticks) * span);
-    ctx.fillText(label, Math.min(x + 2, L.gutter + p.width - ctx.measureText(label).width - 2), ay + 11);
-  }
+  paintTimeCursor(ctx, p.vp, p.cursor, th, p.height, AXIS_H);
 }

@@ -8,12 +8,18 @@
  *   ├ canvas: cpu0 ▇▇▇▇ ▇▇ load ~~~ ideal - - -  ↓ arrows at the move          ┬ detail  ┤
  *   │         cpu1 ▇▇▇▇▇▇▇▇▇                                                  │ threads │
  *   └──────────────────────────────────────────────────────────────────────────┴─────────┘
- * Wheel zooms around the pointer, drag pans, hovering an arrow shows why the thread moved (with
- * the balancer's numbers), clicking selects it; double-clicking a slice follows its thread
- * (thread mode: its slices highlighted, the rest dimmed), as does picking it in the table.
+ * The timeline machinery is visualizers/common's, the same as the IPC lanes view's: the canvas
+ * (canvas-host.ts: pixel ratio, one repaint per frame), the time window (time.ts Viewport, fit,
+ * follow), wheel zoom around the pointer and drag pan (zoom.ts, d3-zoom deltas), the time axis
+ * and the shared time cursor (axis.ts). Hovering an arrow shows why the thread moved (with the
+ * balancer's numbers), clicking selects it; double-clicking a slice follows its thread (thread
+ * mode: its slices highlighted, the rest dimmed), as does picking it in the table.
  */
+import { attachTimeZoom } from '../common/zoom.js';
+import { createCanvasHost } from '../common/canvas-host.js';
+import { fitRange as fitWindow, type Viewport } from '../common/time.js';
 import { buildView, hitArrow, hitSlice, REASONS, type MigrateReason, type SchedModel, type SchedView as ViewModel } from './model.js';
-import { REASON_COLORS, SCHED_THEMES, fmtTime, paintSched, schedLayout } from './render.js';
+import { REASON_COLORS, SCHED_THEMES, fmtTime, paintSched, schedLayout, type SchedLayout } from './render.js';
 
 export interface SchedViewHooks {
   /** a migration (index into model.migrations, or -1) was selected */
@@ -33,6 +39,10 @@ export interface SchedView {
   selectMigration(index: number): void;
   /** shared time cursor: show ns (and where the given threads ran then) */
   showAt(ns: number, tids?: number[]): string;
+  /** the shared time cursor (the trace store's), drawn as a line; null: none */
+  setCursor(ns: number | null): void;
+  /** the current layout (gutter = the time area's x0, top, row height) */
+  layout(): SchedLayout;
   setTheme(t: 'dark' | 'light'): void;
   setStatus(text: string): void;
   resized(): void;
@@ -114,71 +124,42 @@ export function createSchedView(host: HTMLElement, model: SchedModel, hooks: Sch
   status.dataset['testid'] = 'sched-status';
   const main = el('div', root, 'schedv-main');
   const wrap = el('div', main, 'schedv-wrap');
-  const canvas = el('canvas', wrap);
-  canvas.tabIndex = 0;
-  canvas.setAttribute('aria-label', 'CPU tracks');
   const side = el('div', main, 'schedv-side');
   const detail = el('div', side, 'schedv-detail', 'Hover or click a migration arrow to see why the thread moved.');
   detail.dataset['testid'] = 'sched-detail';
   const table = el('table', side);
   table.dataset['testid'] = 'sched-threads';
 
-  let t0 = 0;
-  let t1 = 1;
+  let vp: Viewport = { t0: 0, t1: 1, width: 10, x0: schedLayout(1, 100).gutter };
   let follow = true;
   let followTid: number | undefined;
   let selected = -1;
   let hover = -1;
+  let cursor: number | null = null;
   let last: ViewModel | undefined;
-  let raf = 0;
   let tableAt = 0;
-  let disposed = false;
+  let L: SchedLayout = schedLayout(1, 100);
 
-  const size = () => ({ w: Math.max(10, wrap.clientWidth), h: Math.max(10, wrap.clientHeight) });
-  const layoutNow = () => schedLayout(model.ncpus, size().h);
-
-  function fitRange(): void {
-    if (model.t1 > model.t0) {
-      t0 = model.t0;
-      t1 = model.t1;
-    }
-  }
-
-  function renderNow(): number {
-    const start = performance.now();
-    raf = 0;
-    if (follow && model.t1 > model.t0) {
-      t1 = model.t1;
-      t0 = Math.max(model.t0, t1 - FOLLOW_NS);
-    }
-    const { w, h } = size();
-    const dpr = window.devicePixelRatio || 1;
-    if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
-      canvas.width = Math.round(w * dpr);
-      canvas.height = Math.round(h * dpr);
-      canvas.style.width = `${w}px`;
-      canvas.style.height = `${h}px`;
-    }
-    const L = layoutNow();
-    const width = Math.max(10, w - L.gutter);
-    last = buildView(model, { t0, t1, width }, { reasons, follow: followTid });
-    const ctx = canvas.getContext('2d');
-    if (ctx) {
-      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  // the canvas (visualizers/common/canvas-host.ts): device pixel ratio, one repaint per frame
+  const host2 = createCanvasHost(wrap, {
+    attrs: { tabindex: '0', 'aria-label': 'CPU tracks' },
+    paint: (ctx, cssW, cssH) => {
+      L = schedLayout(model.ncpus, cssH);
+      vp = { ...vp, x0: L.gutter, width: Math.max(10, cssW - L.gutter) };
+      if (follow && model.t1 > model.t0) vp = { ...vp, t1: model.t1, t0: Math.max(model.t0, model.t1 - FOLLOW_NS) };
+      last = buildView(model, { t0: vp.t0, t1: vp.t1, width: vp.width }, { reasons, follow: followTid });
       const loads = model.tracks.map((tr, cpu) => ({ cpu, now: tr.load.length ? tr.load[tr.load.length - 1]! : 0 }));
-      paintSched(ctx, { view: last, layout: L, width, height: h, t0, t1, selected, hover, loads }, th);
-    }
-    if (performance.now() - tableAt > 500) {
-      tableAt = performance.now();
-      renderTable();
-    }
-    status.textContent = `${model.ncpus} CPUs · ${model.migrations.length.toLocaleString('en-US')} migrations · ${model.rounds.length} rounds · ${fmtTime(t1 - t0)} shown${status.dataset['extra'] ? ' · ' + status.dataset['extra'] : ''}`;
-    return performance.now() - start;
-  }
-
-  function invalidate(): void {
-    if (!raf && !disposed) raf = requestAnimationFrame(() => renderNow());
-  }
+      paintSched(ctx, { view: last, layout: L, vp, height: cssH, selected, hover, loads, cursor }, th);
+      if (performance.now() - tableAt > 500) {
+        tableAt = performance.now();
+        renderTable();
+      }
+      status.textContent = `${model.ncpus} CPUs · ${model.migrations.length.toLocaleString('en-US')} migrations · ${model.rounds.length} rounds · ${fmtTime(vp.t1 - vp.t0)} shown${status.dataset['extra'] ? ' · ' + status.dataset['extra'] : ''}`;
+    },
+  });
+  const canvas = host2.canvas;
+  const renderNow = (): number => host2.renderNow();
+  const invalidate = (): void => host2.invalidate();
 
   function renderTable(): void {
     const rows = model.threadTable().slice(0, 200);
@@ -214,46 +195,19 @@ export function createSchedView(host: HTMLElement, model: SchedModel, hooks: Sch
     detail.textContent = m ? `${fmtTime(m.ns - model.t0)}: ${model.describe(m)}` : 'Hover or click a migration arrow to see why the thread moved.';
   }
 
-  // ---- interaction
-  const xToNs = (x: number) => {
-    const L = layoutNow();
-    const width = Math.max(10, size().w - L.gutter);
-    return t0 + ((x - L.gutter) / width) * (t1 - t0);
-  };
-  canvas.addEventListener('wheel', (e) => {
-    e.preventDefault();
-    const r = canvas.getBoundingClientRect();
-    const at = xToNs(e.clientX - r.left);
-    const k = Math.exp(e.deltaY * 0.002);
-    const span = Math.max(1000, (t1 - t0) * k);
-    const f = (at - t0) / Math.max(1, t1 - t0);
-    t0 = at - f * span;
-    t1 = t0 + span;
-    api.setFollow(false);
-    invalidate();
-  }, { passive: false });
-  let drag: { x: number; t0: number; t1: number } | undefined;
-  canvas.addEventListener('mousedown', (e) => {
-    drag = { x: e.clientX, t0, t1 };
-  });
-  window.addEventListener('mouseup', () => (drag = undefined));
-  canvas.addEventListener('mousemove', (e) => {
-    const r = canvas.getBoundingClientRect();
-    const x = e.clientX - r.left;
-    const y = e.clientY - r.top;
-    if (drag && Math.abs(e.clientX - drag.x) > 2) {
-      const L = layoutNow();
-      const width = Math.max(10, size().w - L.gutter);
-      const dns = ((e.clientX - drag.x) / width) * (drag.t1 - drag.t0);
-      t0 = drag.t0 - dns;
-      t1 = drag.t1 - dns;
+  // ---- interaction: wheel zoom and drag pan of the time window (visualizers/common/zoom.ts)
+  const detachZoom = attachTimeZoom(canvas, {
+    viewport: () => vp,
+    setViewport: (next) => {
+      vp = next;
       api.setFollow(false);
       invalidate();
-      return;
-    }
-    if (!last) return;
-    const L = layoutNow();
-    const h = hitArrow(last, x - L.gutter, y, L.rowHeight, L.top);
+    },
+    minSpanNs: 1000,
+  });
+  canvas.addEventListener('mousemove', (e) => {
+    if (!last || e.buttons) return;
+    const h = hitArrow(last, e.offsetX - L.gutter, e.offsetY, L.rowHeight, L.top);
     if (h !== hover) {
       hover = h;
       showDetail(h >= 0 ? h : selected);
@@ -262,38 +216,31 @@ export function createSchedView(host: HTMLElement, model: SchedModel, hooks: Sch
   });
   canvas.addEventListener('click', (e) => {
     if (!last) return;
-    const r = canvas.getBoundingClientRect();
-    const L = layoutNow();
-    const h = hitArrow(last, e.clientX - r.left - L.gutter, e.clientY - r.top, L.rowHeight, L.top);
+    const h = hitArrow(last, e.offsetX - L.gutter, e.offsetY, L.rowHeight, L.top);
     api.selectMigration(h);
   });
   canvas.addEventListener('dblclick', (e) => {
     if (!last) return;
-    const r = canvas.getBoundingClientRect();
-    const L = layoutNow();
-    const cpu = Math.floor((e.clientY - r.top - L.top) / L.rowHeight);
-    const s = hitSlice(last, cpu, e.clientX - r.left - L.gutter);
+    const cpu = Math.floor((e.offsetY - L.top) / L.rowHeight);
+    const s = hitSlice(last, cpu, e.offsetX - L.gutter);
     api.followThread(s && s.tid > 0 ? s.tid : undefined);
   });
   followBtn.onclick = () => api.setFollow(!follow);
   fitBtn.onclick = () => api.fit();
   threadSel.onchange = () => api.followThread(threadSel.value ? Number(threadSel.value) : undefined);
   model.onChange(invalidate);
-  const ro = typeof ResizeObserver !== 'undefined' ? new ResizeObserver(() => invalidate()) : undefined;
-  ro?.observe(wrap);
 
   const api: SchedView = {
     root,
     setViewport(a, b) {
-      t0 = a;
-      t1 = Math.max(a + 1, b);
+      vp = { ...vp, t0: a, t1: Math.max(a + 1, b) };
       api.setFollow(false);
       invalidate();
     },
-    viewport: () => ({ t0, t1 }),
+    viewport: () => ({ t0: vp.t0, t1: vp.t1 }),
     fit() {
       api.setFollow(false);
-      fitRange();
+      if (model.t1 > model.t0) vp = fitWindow(vp, model.t0, model.t1);
       invalidate();
     },
     setFollow(on) {
@@ -319,9 +266,9 @@ export function createSchedView(host: HTMLElement, model: SchedModel, hooks: Sch
       invalidate();
     },
     showAt(ns, tids = []) {
-      const span = t1 - t0;
-      t0 = ns - span / 2;
-      t1 = ns + span / 2;
+      const span = vp.t1 - vp.t0;
+      vp = { ...vp, t0: ns - span / 2, t1: ns + span / 2 };
+      cursor = ns;
       api.setFollow(false);
       const where = tids.map((tid) => {
         const c = model.cpuAt(tid, ns);
@@ -341,16 +288,22 @@ export function createSchedView(host: HTMLElement, model: SchedModel, hooks: Sch
       status.dataset['extra'] = text;
       invalidate();
     },
-    resized: () => invalidate(),
+    setCursor(ns) {
+      if (ns === cursor) return;
+      cursor = ns;
+      invalidate();
+    },
+    layout: () => L,
+    resized: () => host2.resize(),
     renderNow,
     last: () => last,
     dispose() {
-      disposed = true;
-      ro?.disconnect();
-      if (raf) cancelAnimationFrame(raf);
+      detachZoom();
+      host2.dispose();
       root.remove();
     },
   };
   api.setFollow(true);
+  host2.resize();
   return api;
 }

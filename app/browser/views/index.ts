@@ -8,6 +8,7 @@ import { registerTrace } from '../trace/index.js';
 import { registerDebugging } from './debug/index.js';
 import { registerIpcPanel } from './ipc/panel.js';
 import { registerSchedPanel } from './sched/panel.js';
+import { registerSysfsPanel } from './sysfs/panel.js';
 import { registerBuiltinPanels } from './terminals.js';
 
 export function registerAllViews(): void {
@@ -15,5 +16,6 @@ export function registerAllViews(): void {
   registerTrace(); // the trace store's toolbar and status item, shared by every trace view
   registerIpcPanel(); // IPC lanes
   registerSchedPanel(); // Scheduler (load balancing)
+  registerSysfsPanel(); // sysfs (the /sys tree in time)
   registerDebugging(); // Debug, Registers, Memory, Disassembly, RSP log
 }

@@ -27,6 +27,8 @@ import {
 } from '../../common/debug.js';
 import type { ProjectConfig } from '../../common/project.js';
 import type { Project } from '../project.js';
+import { Bridge } from '../../../debugger/node/bridge.js';
+import { gdbSocketArgs } from '../qemu.js';
 import { DebugSession } from './session.js';
 
 type Emit = <K extends keyof Events>(event: K, payload: Events[K]) => void;
@@ -46,6 +48,8 @@ export interface RunnerLike {
   checkCanStart(): void;
   start(debug?: DebugRunHooks | null): Promise<void>;
   stop(): Promise<void>;
+  /** A plain Run's gdbstub socket (qemu.gdb.enabled), or null */
+  readonly gdbSocket?: string | null;
 }
 
 /**
@@ -63,7 +67,7 @@ export function debugQemuBinary(binary: string, elf: { bits: 32 | 64; machine: n
 /** The project's QEMU config with a gdbstub on the Unix socket `gdbSocket`, the guest held at reset (-S). */
 export function debugQemuConfig(c: ProjectConfig, gdbSocket: string, elf: { bits: 32 | 64; machine: number } | null = null): ProjectConfig {
   const extra = c.qemu.extraArgs.filter((a, i, all) => a !== '-S' && a !== '-s' && all[i - 1] !== '-gdb' && a !== '-gdb');
-  if (/[,=]/.test(gdbSocket)) throw new Error(`the debug socket path ${gdbSocket} cannot be given to QEMU (it holds , or =)`);
+  const stub = gdbSocketArgs(gdbSocket);
   return {
     ...c,
     qemu: {
@@ -71,7 +75,7 @@ export function debugQemuConfig(c: ProjectConfig, gdbSocket: string, elf: { bits
       binary: debugQemuBinary(c.qemu.binary, elf),
       accel: c.qemu.accel === 'auto' ? 'tcg' : c.qemu.accel,
       gdb: { enabled: false, port: c.qemu.gdb.port },
-      extraArgs: [...extra, '-chardev', `socket,id=lanescope-gdb,path=${gdbSocket},server=on,wait=off`, '-gdb', 'chardev:lanescope-gdb', '-S'],
+      extraArgs: [...extra, ...stub, '-S'],
     },
   };
 }
@@ -83,6 +87,8 @@ export class DebugController {
   private seq = 0;
   /** The current debug Run's private folder (sockets), removed when its session ends. */
   private runDir: string | null = null;
+  /** A plain Run's bridge to its gdbstub, opened by debug.openPort (TCP on 127.0.0.1), closed when the target ends. */
+  private plain: { bridge: Bridge; stub: string } | null = null;
 
   constructor(
     private readonly emit: Emit,
@@ -100,6 +106,52 @@ export class DebugController {
   targetEnded(why: string): void {
     const s = this.session;
     if (s && s.phase !== 'ended') void s.end(why);
+    this.closePlain();
+  }
+
+  private closePlain(): void {
+    const p = this.plain;
+    if (!p) return;
+    this.plain = null;
+    void p.bridge.close().catch(() => undefined);
+    fs.rmSync(`${p.stub}.bridge`, { force: true });
+    if (!this.session) this.publish({ phase: 'off', breakpoints: this.specs.map((b) => ({ ...b })), seq: 0 });
+  }
+
+  /**
+   * debug.openPort on a plain Run with qemu.gdb.enabled: a bridge to QEMU's gdbstub socket with a
+   * TCP port on 127.0.0.1 (qemu.gdb.port when free, else any). Connecting stops the guest (QEMU
+   * pauses when a gdb attaches) until a gdb continues it.
+   */
+  private async openPlainPort(): Promise<number> {
+    const stub = this.runner.gdbSocket;
+    if (!stub) throw new Error('no debug session and no gdbstub: start one with Debug (Ctrl+F5), or set qemu.gdb.enabled and Run');
+    if (this.plain?.stub !== stub) {
+      this.closePlain();
+      const bridge = await Bridge.start(`unix:${stub}`, { unix: `${stub}.bridge` });
+      this.plain = { bridge, stub };
+      bridge.on('target-closed', () => this.closePlain());
+    }
+    const b = this.plain.bridge;
+    let port = b.port;
+    if (port === undefined) {
+      const want = this.getProject()?.config.qemu.gdb.port ?? 0;
+      port = await b.listen(want).catch(() => b.listen(0));
+    }
+    this.publish({ phase: 'off', breakpoints: this.specs.map((x) => ({ ...x })), seq: 0, port, stub, elf: this.elfPath() });
+    return port;
+  }
+
+  /** A plain Run's QEMU has its gdbstub socket: the Debug panel shows it and offers the bridge's port. */
+  plainStub(stub: string): void {
+    if (this.session && this.session.phase !== 'ended') return;
+    this.closePlain();
+    this.publish({ phase: 'off', breakpoints: this.specs.map((x) => ({ ...x })), seq: 0, stub, elf: this.elfPath() });
+  }
+
+  private elfPath(): string | undefined {
+    const p = this.getProject();
+    return p?.config.debug.elf ? p.resolve(p.config.debug.elf) : undefined;
   }
 
   async run(): Promise<void> {
@@ -196,13 +248,14 @@ export class DebugController {
       'debug.memory': ({ address, length }) => this.need().memory(String(address), Number(length)),
       'debug.disassemble': ({ address }) => this.need().disassembleAt(address),
       'debug.traceRecord': ({ id, cpu }) => this.need().traceRecord(id === undefined ? undefined : String(id), cpu === undefined ? undefined : Number(cpu)),
-      'debug.openPort': async () => ({ port: await this.need().openPort() }),
+      'debug.openPort': async () => ({ port: this.session && this.session.phase !== 'ended' ? await this.session.openPort() : await this.openPlainPort() }),
       'debug.rspLog': ({ filter, limit }) => (this.session ? this.session.ring.entries(filter ?? '', Math.min(limit ?? 2000, 5000)) : []),
     };
   }
 
   async shutdown(): Promise<void> {
     if (this.session) await this.session.end('Lanescope is closing');
+    this.closePlain();
     this.removeRunDir();
   }
 }

@@ -24,6 +24,7 @@ export function backendViews(s: ViewServices) {
   const ipcView = new IpcViewBackend(s.getProject);
   const debug = new DebugController((e, p) => s.emit(e, p), s.runner, s.getProject);
   s.runner.onStopping = (why) => debug.targetEnded(why);
+  s.runner.onGdbStub = (sock) => debug.plainStub(sock);
   const handlers = { ...ipcView.handlers(), ...debug.handlers() } satisfies Partial<Handlers>;
   return {
     handlers,

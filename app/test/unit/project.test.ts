@@ -100,7 +100,10 @@ test('QEMU command line: accel fallback, CPUs, memory, devices, console on stdio
   assert.match(a, /-chardev socket,id=ser1,path=\S+com2\.sock,server=on,wait=off -serial chardev:ser1/);
   assert.match(a, /-device isa-debug-exit,iobase=0xf4,iosize=0x04/);
   assert.match(a, /-kernel \S+k\.elf -initrd \S+i\.tar/);
-  assert.match(a, /-gdb tcp:127\.0\.0\.1:1235/);
+  // qemu.gdb.enabled: the gdbstub on a Unix socket in the Run's private folder, never TCP (issue 21)
+  assert.match(a, /-chardev socket,id=lanescope-gdb,path=<run folder>\/gdb\.sock,server=on,wait=off -gdb chardev:lanescope-gdb/);
+  assert.doesNotMatch(a, /tcp:/);
+  assert.match(qemuArgs(dir, config, { gdbSocket: '/tmp/lanescope-run-x/gdb-1.sock' }).join(' '), /path=\/tmp\/lanescope-run-x\/gdb-1\.sock,server=on,wait=off -gdb chardev:lanescope-gdb/);
   const tcg = qemuArgs(dir, { ...config, qemu: { ...config.qemu, accel: 'tcg' } }).join(' ');
   assert.match(tcg, /-accel tcg/);
   assert.doesNotMatch(tcg, /kvm/);

@@ -1,11 +1,11 @@
-// The Electron quit/close decision (app/electron-main/quit-flow.ts; Electron itself cannot run here):
+// The Electron quit/close decision (app/common/quit-flow.ts; Electron itself cannot run here):
 // closing or quitting asks the renderer first; Cancel keeps everything; Save/Don't Save goes on; a
 // quit shuts the backend down before exiting; a crashed renderer does not block quitting forever.
 // Plus the renderer's choice → outcome (app/common/hot-exit.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { closeChoiceOutcome } from '../../common/hot-exit.js';
-import { INITIAL_QUIT_STATE, quitStep, type QuitEffect, type QuitEvent, type QuitState } from '../../electron-main/quit-flow.js';
+import { INITIAL_QUIT_STATE, quitStep, type QuitEffect, type QuitEvent, type QuitState } from '../../common/quit-flow.js';
 
 function run(events: QuitEvent[]): { state: QuitState; effects: QuitEffect[][] } {
   let state = INITIAL_QUIT_STATE;
@@ -63,4 +63,31 @@ test('the renderer\'s Save / Don\'t Save / Cancel', () => {
   assert.deepEqual(closeChoiceOutcome('discard', ['a.c', 'b.c']), { save: [], dropBackups: ['a.c', 'b.c'], proceedUnlessSaveFails: true });
   assert.equal(closeChoiceOutcome('cancel', ['a.c']).proceedUnlessSaveFails, false);
   assert.equal(closeChoiceOutcome('', ['a.c']).proceedUnlessSaveFails, false);
+});
+
+// The browser mode's Quit (Ctrl+C on the server, app/server/quit.ts) runs the same machine.
+test('browser mode: Ctrl+C asks the pages; the same Ctrl+C delivered twice is one; a later one, or every page gone, quits', async () => {
+  const { BrowserQuit } = await import('../../server/quit.js');
+  const emitted: string[] = [];
+  const backend = { onCloseAnswer: null as ((p: boolean) => void) | null, emit: (e: string) => emitted.push(e) };
+  let pages = 1;
+  let exits = 0;
+  const q = new BrowserQuit({ backend: backend as never, pages: () => pages, exit: () => exits++, log: () => undefined });
+  q.interrupt();
+  q.interrupt(); // npm start's launcher forwards the terminal's Ctrl+C: the server gets it twice
+  assert.deepEqual(emitted, ['app.closeRequested']);
+  assert.equal(q.asking, true);
+  backend.onCloseAnswer!(false); // Cancel
+  assert.equal(exits, 0);
+  assert.equal(q.asking, false);
+  q.interrupt();
+  assert.equal(emitted.length, 2, 'asked again');
+  pages = 0;
+  q.pageClosed(); // the last page went away while asked: nobody can answer
+  assert.equal(exits, 1);
+  const q2 = new BrowserQuit({ backend: backend as never, pages: () => 0, exit: () => exits++, log: () => undefined });
+  q2.interrupt(); // no page: quit at once
+  assert.equal(exits, 2);
+  backend.onCloseAnswer!(true); // a late answer does nothing more
+  assert.equal(exits, 2);
 });

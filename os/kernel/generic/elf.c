@@ -89,7 +89,7 @@ int64_t elf_load(struct vmspace *vm, const uint8_t *img, uint64_t len, struct el
             j++;
         if (prot[i]) {
             uint64_t addr;
-            ret = vm_map(vm, mo, lo + i * PAGE_SIZE, i * PAGE_SIZE, (j - i) * PAGE_SIZE, prot[i], &addr);
+            ret = vm_map_private(vm, mo, lo + i * PAGE_SIZE, i * PAGE_SIZE, (j - i) * PAGE_SIZE, prot[i], &addr);
         }
         i = j;
     }

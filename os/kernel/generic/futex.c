@@ -20,6 +20,17 @@ void futex_init(void)
     }
 }
 
+/* The word's physical address. A copy-on-write page is copied first (as a write would): the
+ * waker's write would move the word to a new page and miss a waiter keyed by the old one.
+ * (A fork while a thread waits can still share the page again; such a waiter needs the
+ * timeout or a wake from the forking side's own copy — as with private futexes elsewhere.) */
+static uint64_t futex_key(uint64_t uaddr)
+{
+    struct vmspace *vm = current()->proc->vm;
+    uint64_t key = vm_translate(vm, uaddr, true);
+    return key ? key : vm_translate(vm, uaddr, false);
+}
+
 static struct bucket *bucket_of(uint64_t key)
 {
     return &buckets[(key >> 2) * 0x9e3779b97f4a7c15ULL >> 58];
@@ -31,7 +42,7 @@ int64_t futex_wait(uint64_t uaddr, uint32_t expected, uint64_t timeout_ns)
         return LANES_E_INVAL;
     if (!user_range_ok(uaddr, 4))
         return LANES_E_FAULT;
-    uint64_t key = vm_translate(current()->proc->vm, uaddr, false);
+    uint64_t key = futex_key(uaddr);
     if (!key)
         return LANES_E_FAULT;
     uint64_t deadline = deadline_from_timeout(timeout_ns);
@@ -82,7 +93,7 @@ int64_t futex_wake(uint64_t uaddr, uint32_t count)
         return LANES_E_INVAL;
     if (!user_range_ok(uaddr, 4))
         return LANES_E_FAULT;
-    uint64_t key = vm_translate(current()->proc->vm, uaddr, false);
+    uint64_t key = futex_key(uaddr);
     if (!key)
         return LANES_E_FAULT;
     return futex_wake_key(key, count);

@@ -1,9 +1,12 @@
 /*
  * memobj.c — memory objects: a list of physical pages that can be mapped into address spaces.
  *
- * Pages are allocated (zeroed) when the object is created, so mapping never fails later and a
- * user page fault is always a real fault. Handles and mappings each hold a reference; the
- * pages go back to the allocator with the last one. The initrd is wrapped as a "borrowed"
+ * A shared object (mem_create, stacks, ELF images) gets its pages (zeroed) when created, so
+ * mapping never fails later. An anonymous object (memobj_create_lazy: mem_map without a
+ * handle, fork's copies of private regions) starts with none: vm.c fills pages[i] on the first
+ * touch (demand paging) and may share a page with another address space after fork (each
+ * owner counted by pmm_page_share). Handles and mappings each hold a reference; the pages go
+ * back to the allocator (pmm_page_put: once their last owner drops them) with the last one. The initrd is wrapped as a "borrowed"
  * object over the module's pages, which are never freed.
  */
 #include <kernel/kernel.h>
@@ -14,7 +17,7 @@ static void memobj_destroy(struct kobj *o)
     if (!m->borrowed)
         for (uint64_t i = 0; i < m->npages; i++)
             if (m->pages[i])
-                pmm_free(m->pages[i]);
+                pmm_page_put(m->pages[i]);
     kfree(m->pages);
     kfree(m);
 }
@@ -40,6 +43,25 @@ struct memobj *memobj_create(uint64_t npages)
             return NULL;
         }
     }
+    return m;
+}
+
+/* An object of npages pages, none allocated yet (vm.c: demand paging, fork). */
+struct memobj *memobj_create_lazy(uint64_t npages)
+{
+    if (npages == 0 || npages > pmm_total_bytes() / PAGE_SIZE)
+        return NULL;
+    struct memobj *m = kmalloc(sizeof *m);
+    if (!m)
+        return NULL;
+    m->pages = kmalloc(npages * sizeof(uint64_t));
+    if (!m->pages) {
+        kfree(m);
+        return NULL;
+    }
+    memset(m->pages, 0, npages * sizeof(uint64_t));
+    kobj_init(&m->obj, LANES_OBJ_MEMORY, memobj_destroy);
+    m->npages = npages;
     return m;
 }
 

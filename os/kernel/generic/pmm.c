@@ -5,6 +5,11 @@
  * (BIOS data, the AP trampoline at 0x8000), the kernel image (including .bss and .ksyms) and
  * the initrd. Allocation scans from a moving hint; pages come back zeroed through the direct
  * map. Up to 64 GiB of RAM is managed (the bitmap lives in .bss).
+ *
+ * Pages of private (copy-on-write) memory can have several owners after a fork: `extra`
+ * counts the owners beyond the first, one 32-bit word per page, allocated at boot. A fresh
+ * page has none; pmm_page_share adds one, pmm_page_put drops one and frees the page with the
+ * last. Only pages that were shared ever have a non-zero count.
  */
 #include <kernel/kernel.h>
 #include <kernel/sysfs.h>
@@ -12,6 +17,7 @@
 #define MAX_PAGES (64ULL * 1024 * 1024 * 1024 / PAGE_SIZE)
 static uint64_t bitmap[MAX_PAGES / 64];    /* 1 = used */
 static uint64_t npages, nfree, ntotal, hint;
+static uint32_t *extra;                    /* owners beyond the first, per page (see above) */
 static struct spinlock pmm_lock = SPINLOCK_INIT("pmm");
 extern char __kernel_phys_start[], __kernel_end[];
 
@@ -55,6 +61,11 @@ void pmm_init(void)
     if (boot.initrd_len)
         reserve(boot.initrd_phys, boot.initrd_len);
     hint = 0;
+    uint64_t ebytes = ALIGN_UP(npages * sizeof(uint32_t), PAGE_SIZE);
+    uint64_t epa = pmm_alloc_contig(ebytes / PAGE_SIZE);
+    if (!epa)
+        panic("pmm: no %lu KiB for page share counts", ebytes >> 10);
+    extra = P2V(epa);
     pr_info("pmm: %lu MiB usable, %lu MiB free, highest page 0x%lx",
             ntotal * PAGE_SIZE >> 20, nfree * PAGE_SIZE >> 20, npages * PAGE_SIZE);
 }
@@ -113,6 +124,29 @@ void pmm_free_contig(uint64_t pa, size_t n)
 void pmm_free(uint64_t pa)
 {
     pmm_free_contig(pa, 1);
+}
+
+void pmm_page_share(uint64_t pa)
+{
+    __atomic_add_fetch(&extra[pa / PAGE_SIZE], 1, __ATOMIC_SEQ_CST);
+}
+
+/* Drops one owner; the last frees the page. */
+void pmm_page_put(uint64_t pa)
+{
+    uint32_t *e = &extra[pa / PAGE_SIZE];
+    uint32_t v = __atomic_load_n(e, __ATOMIC_SEQ_CST);
+    while (v) {
+        if (__atomic_compare_exchange_n(e, &v, v - 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            return;
+    }
+    pmm_free(pa);
+}
+
+/* True if nobody else owns the page (a copy-on-write fault may then just make it writable). */
+bool pmm_page_exclusive(uint64_t pa)
+{
+    return __atomic_load_n(&extra[pa / PAGE_SIZE], __ATOMIC_SEQ_CST) == 0;
 }
 
 uint64_t pmm_total_bytes(void) { return ntotal * PAGE_SIZE; }

@@ -50,6 +50,7 @@ struct process *process_create(const char *name, struct supervisor *sup)
     }
     p->vm_refs = 1;
     p->pid = __atomic_fetch_add(&next_pid, 1, __ATOMIC_RELAXED);
+    p->start_ns = clock_ns();
     strlcpy(p->name, name, sizeof p->name);
     trace_emit_proc_create(p->pid, percpu_up_safe() && this_cpu()->current ? this_cpu()->current->proc->pid : 0, p->name);
     spin_init(&p->lock, "process");
@@ -161,7 +162,7 @@ void process_thread_gone(struct thread *t)
              lanes_proc_state_name(p->exit.state), p->exit.code);
 }
 
-void process_user_fault(struct regs *r, int kind)
+void process_user_fault(struct regs *r, int kind, uint64_t addr)
 {
     struct thread *t = current();
     struct process *p = t->proc;
@@ -171,7 +172,7 @@ void process_user_fault(struct regs *r, int kind)
     e.fault = kind;
     e.vector = r->vector;
     e.error_code = r->error;
-    e.fault_addr = r->vector == 14 ? read_cr2() : 0;
+    e.fault_addr = r->vector == 14 ? addr : 0;
     e.rip = r->rip;
     trace_emit_fault(p->pid, t->tid, (uint32_t)r->vector, kind == LANES_FAULT_KIND_PAGE ? TRACE_FAULT_KIND_PAGE
                      : kind == LANES_FAULT_KIND_GPF ? TRACE_FAULT_KIND_GP : kind == LANES_FAULT_KIND_UD ? TRACE_FAULT_KIND_UD

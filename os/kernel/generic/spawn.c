@@ -44,7 +44,7 @@ int64_t process_spawn_image(struct process *parent, const uint8_t *img, uint64_t
     }
     struct memobj *stack = memobj_create(STACK_SIZE / PAGE_SIZE);
     uint64_t base;
-    if (!stack || vm_map(p->vm, stack, STACK_TOP - STACK_SIZE, 0, STACK_SIZE,
+    if (!stack || vm_map_private(p->vm, stack, STACK_TOP - STACK_SIZE, 0, STACK_SIZE,
                          LANES_PROT_READ | LANES_PROT_WRITE, &base)) {
         if (stack)
             kobj_put(&stack->obj);
@@ -52,6 +52,15 @@ int64_t process_spawn_image(struct process *parent, const uint8_t *img, uint64_t
         return LANES_E_NOMEM;
     }
     kobj_put(&stack->obj);
+    /* the image's extent: every region mapped before the stack came from the ELF */
+    p->image_start = UINT64_MAX;
+    for (struct vm_region *vr = p->vm->regions; vr; vr = vr->next)
+        if (vr->start != base) {
+            p->image_start = MIN(p->image_start, vr->start);
+            p->image_end = MAX(p->image_end, vr->end);
+        }
+    if (p->image_start == UINT64_MAX)
+        p->image_start = 0;
 
     /* Layout from the top of the stack down. */
     uint64_t strings = ALIGN_DOWN(STACK_TOP - args_len, 8);
@@ -111,6 +120,12 @@ int64_t process_spawn_image(struct process *parent, const uint8_t *img, uint64_t
         .stack_size = STACK_SIZE,
     };
     mo_write(stack, su - mo_base, &s, sizeof s);
+    p->arg_start = strings;
+    p->arg_end = strings + args_len;
+    p->argc = argc;
+    p->stack_start = base;
+    p->stack_end = base + STACK_SIZE;
+    p->entry = ei.entry;
     pr_debug("spawned pid %u (%s) entry 0x%lx on cpu%u", p->pid, p->name, ei.entry, t->cpu->id);
     thread_start(t);
     *out = p;

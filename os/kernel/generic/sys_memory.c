@@ -1,9 +1,10 @@
 /*
  * sys_memory.c — the handle, memory and futex system calls: handle_dup, handle_close,
- * handle_info, mem_create, mem_map, mem_unmap, futex_wait, futex_wake.
+ * handle_info, mem_create, mem_map, mem_unmap, mem_protect, mem_check, futex_wait, futex_wake.
  *
  * A duplicate can only lose rights. A memory object is at most 1 GiB; mapping it needs MAP and
- * READ/WRITE as the protection asks (an anonymous mapping, handle NONE, makes a fresh object);
+ * READ/WRITE as the protection asks (an anonymous mapping, handle NONE, makes a fresh private
+ * object: demand paged, copy-on-write across fork);
  * vm.c places and unmaps regions, futex.c keys waiters by physical address.
  */
 #include <kernel/kernel.h>
@@ -66,7 +67,7 @@ SYS(mem_map)
     if (h == LANES_HANDLE_NONE) {
         if (off)
             return LANES_E_INVAL;
-        m = memobj_create(ALIGN_UP(len, PAGE_SIZE) / PAGE_SIZE);
+        m = memobj_create_lazy(ALIGN_UP(len, PAGE_SIZE) / PAGE_SIZE);   /* demand paged */
         if (!m)
             return LANES_E_NOMEM;
     } else {
@@ -82,11 +83,14 @@ SYS(mem_map)
         m = container_of(o, struct memobj, obj);
     }
     uint64_t addr;
-    int64_t r = vm_map(self()->vm, m, hint, off, len, prot, &addr);
+    int64_t r = h == LANES_HANDLE_NONE ? vm_map_private(self()->vm, m, hint, off, len, prot, &addr)
+                                       : vm_map(self()->vm, m, hint, off, len, prot, &addr);
     kobj_put(&m->obj);
     return r ? r : (int64_t)addr;
 }
 
 SYS(mem_unmap) { UNUSED_ARGS; return vm_unmap(self()->vm, a0, a1); }
+SYS(mem_check) { UNUSED_ARGS; return user_check(a0, a1, a2 != 0); }
+SYS(mem_protect) { UNUSED_ARGS; return vm_protect(self()->vm, a0, a1, (uint32_t)a2); }
 SYS(futex_wait) { UNUSED_ARGS; return futex_wait(a0, (uint32_t)a1, a2); }
 SYS(futex_wake) { UNUSED_ARGS; return futex_wake(a0, (uint32_t)a1); }

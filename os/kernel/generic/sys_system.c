@@ -1,7 +1,7 @@
 /*
  * sys_system.c — introspection and control: null, sysinfo, thread_list, ktest, poweroff, and
  * the calls of other subsystems that have their own files (trace_ctl, trace_mark: trace.c;
- * kperf: arch/x86_64/perfprobe.c; sysfs_list/read/write/stat: sysfs.c).
+ * kperf: arch/x86_64/perfprobe.c; sysfs_list/read/write/stat/readlink: sysfs.c; sysfs_grant/publish/subscribe/wait: sysfs_owner.c).
  *
  * ktest, kperf and poweroff need the SYSTEM capability with CONTROL (init's root handle).
  */
@@ -114,3 +114,4 @@ SYS(sysfs_list) { UNUSED_ARGS; return sysfs_sys_list(a0, a1, a2, a3); }
 SYS(sysfs_read) { UNUSED_ARGS; return sysfs_sys_read(a0, a1, a2, a3); }
 SYS(sysfs_write) { UNUSED_ARGS; return sysfs_sys_write(a0, a1, a2, a3, a4); }
 SYS(sysfs_stat) { UNUSED_ARGS; return sysfs_sys_stat(a0, a1, a2); }
+SYS(sysfs_readlink) { UNUSED_ARGS; return sysfs_sys_readlink(a0, a1, a2, a3); }

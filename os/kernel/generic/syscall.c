@@ -11,6 +11,7 @@
  *   sys_thread.c   threads and time        sys_process.c  processes, supervisors
  *   sys_memory.c   handles, memory, futex  sys_console.c  log, console, COM1 hand-over
  *   ioport_irq.c   I/O-port and IRQ objects  sys_system.c  introspection, control, trace, sysfs
+ *   sys_inspect.c  reading another process (regions, memory, stopped threads' registers)
  *   ipc/sys.c      the IPC calls (numbers 64..)
  * Every handle is looked up in the caller's own table with the rights the call needs
  * (handle_get, handle.c); every user pointer goes through usercopy.c.

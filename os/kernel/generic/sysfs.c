@@ -28,40 +28,30 @@
  *     sysfs_add of a node id it knows as a refresh). Counters that change on every context
  *     switch (runs, migrations, nr_running) are read on demand only, never traced.
  *
- * Syscalls (kernel.toml 40-43): sysfs_list, sysfs_read, sysfs_write (needs SYSTEM + CONTROL),
- * sysfs_stat. Paths are "/sys/..." or the same without "/sys"; "." and ".." are understood.
+ * Syscalls (kernel.toml 40-43, 58): sysfs_list, sysfs_read, sysfs_write (needs SYSTEM + CONTROL),
+ * sysfs_stat (lstat: a link is reported as LINK), sysfs_readlink. Paths are "/sys/..." or the
+ * same without "/sys"; "." and ".." are understood, and symlinks in them are followed (the last
+ * component too, except for stat and readlink), at most SYSFS_MAX_HOPS of them.
+ *
+ * User-space owners (sysfs_owner.c): a node may belong to a server holding a SYSFS capability
+ * (node->owner); such a node is a directory with published attributes (node->dyn: text or
+ * binary values up to 4 KiB, kept here and served without asking the owner) or a symlink
+ * (node->link, its target as given, relative). Writes to an owned writable attribute go to the
+ * owner as requests (sysfs_owner_write); read-only ones give ACCESS to everyone.
  */
 #include <kernel/kernel.h>
 #include <kernel/trace.h>
 #include <kernel/sysfs.h>
+#include "sysfs_tree.h"
 
-#define SYSFS_MAX_NODES 400     /* the boot-time tree, drivers and a node per user thread */
-#define SYSFS_MAX_GROUPS 4
 #define LIST_MAX 8192
+#define SYSFS_MAX_HOPS 8
 
-struct sysfs_group {
-    const struct sysfs_attr *attrs;
-    uint32_t n;
-};
-
-struct sysfs_node {
-    bool used;
-    uint64_t id;
-    char path[SYSFS_PATH_MAX];
-    struct sysfs_group groups[SYSFS_MAX_GROUPS];
-    uint32_t ngroups;
-    void *arg;
-};
-
-/* Every attribute of node n, group by group, as `const struct sysfs_attr *a`. */
-#define for_each_attr(node_, a)                                                                      \
-    for (uint32_t g_ = 0; g_ < (node_)->ngroups; g_++)                                               \
-        for (const struct sysfs_attr *a = (node_)->groups[g_].attrs;                                 \
-             a < (node_)->groups[g_].attrs + (node_)->groups[g_].n; a++)
-
-static struct sysfs_node nodes[SYSFS_MAX_NODES];
-static struct spinlock sysfs_lock = SPINLOCK_INIT("sysfs");
-static uint64_t next_node_id = 1;
+struct sysfs_node sysfs_nodes[SYSFS_MAX_NODES];
+#define nodes sysfs_nodes
+struct spinlock sysfs_lock = SPINLOCK_INIT("sysfs");
+uint64_t sysfs_next_node_id = 1;
+#define next_node_id sysfs_next_node_id
 extern const struct sysfs_provider __sysfs_providers_start[], __sysfs_providers_end[];   /* linker.ld */
 
 /* ---- text helpers ---- */
@@ -101,7 +91,41 @@ bool sysfs_parse_u64(const char *s, size_t n, uint64_t *out)
 
 /* ---- the node pool ---- */
 
-static void emit_attr_locked(struct sysfs_node *n, const struct sysfs_attr *a)
+void sysfs_emit_dyn(struct sysfs_node *n, const struct sysfs_dyn *d)
+{
+    if (!(trace_classes & TRACE_CLASS_SYSFS))
+        return;
+    char text[TRACE_SYSFS_ATTR_TEXT_MAX + 1];
+    if (d->flags & LANES_SYSFS_PUB_BINARY) {
+        put(text, sizeof text, "%s/%s", n->path, d->name);
+        trace_emit_sysfs_bin(n->id, d->len, text);
+        return;
+    }
+    size_t vl = d->len;
+    while (vl && (d->data[vl - 1] == '\n' || d->data[vl - 1] == ' '))
+        vl--;
+    put(text, sizeof text, "%s/%s=%.*s", n->path, d->name, (int)vl, (const char *)d->data);
+    trace_emit_sysfs_attr(n->id, text);
+}
+
+void sysfs_emit_node(struct sysfs_node *n)
+{
+    if (!(trace_classes & TRACE_CLASS_SYSFS))
+        return;
+    if (n->link) {
+        char text[TRACE_SYSFS_LINK_TEXT_MAX + 1];
+        put(text, sizeof text, "%s->%s", n->path, n->link);
+        trace_emit_sysfs_link(n->id, text);
+        return;
+    }
+    trace_emit_sysfs_add(n->id, n->path);
+    for_each_attr(n, a)
+        sysfs_emit_attr(n, a);
+    for (struct sysfs_dyn *d = n->dyn; d; d = d->next)
+        sysfs_emit_dyn(n, d);
+}
+
+void sysfs_emit_attr(struct sysfs_node *n, const struct sysfs_attr *a)
 {
     if (!(trace_classes & TRACE_CLASS_SYSFS) || !a->show)
         return;
@@ -113,7 +137,7 @@ static void emit_attr_locked(struct sysfs_node *n, const struct sysfs_attr *a)
     trace_emit_sysfs_attr(n->id, text);
 }
 
-static struct sysfs_node *node_at(const char *p)
+struct sysfs_node *sysfs_node_at(const char *p)
 {
     for (size_t i = 0; i < SYSFS_MAX_NODES; i++)
         if (nodes[i].used && !strcmp(nodes[i].path, p))
@@ -126,12 +150,12 @@ struct sysfs_node *sysfs_add(const char *path, const struct sysfs_attr *attrs, u
     if (strnlen(path, SYSFS_PATH_MAX) >= SYSFS_PATH_MAX)
         return NULL;
     spin_lock(&sysfs_lock);
-    struct sysfs_node *n = node_at(path);
+    struct sysfs_node *n = sysfs_node_at(path);
     if (n) {                                        /* one more table for a node we have */
-        if (n->ngroups < SYSFS_MAX_GROUPS) {
+        if (n->ngroups < SYSFS_MAX_GROUPS && !n->owner) {
             n->groups[n->ngroups++] = (struct sysfs_group){ attrs, nattrs };
             for (uint32_t i = 0; i < nattrs; i++)
-                emit_attr_locked(n, &attrs[i]);
+                sysfs_emit_attr(n, &attrs[i]);
         } else {
             n = NULL;
         }
@@ -152,9 +176,12 @@ struct sysfs_node *sysfs_add(const char *path, const struct sysfs_attr *attrs, u
         n->groups[0] = (struct sysfs_group){ attrs, nattrs };
         n->ngroups = 1;
         n->arg = arg;
+        n->owner = NULL;
+        n->link = NULL;
+        n->dyn = NULL;
         trace_emit_sysfs_add(n->id, n->path);
         for (uint32_t i = 0; i < nattrs; i++)
-            emit_attr_locked(n, &attrs[i]);
+            sysfs_emit_attr(n, &attrs[i]);
     }
     spin_unlock(&sysfs_lock);
     if (!n)
@@ -187,14 +214,14 @@ void sysfs_changed(struct sysfs_node *n, const char *attr)
     if (n->used)
         for_each_attr(n, a)
             if (!strcmp(a->name, attr))
-                emit_attr_locked(n, a);
+                sysfs_emit_attr(n, a);
     spin_unlock(&sysfs_lock);
 }
 
 /* ---- paths ---- */
 
 /* User path -> canonical "/sys[/a/b...]". Returns 0 or NOENT/RANGE. */
-static int64_t canon_path(const char *in, size_t len, char *out)
+int64_t sysfs_canon_path(const char *in, size_t len, char *out)
 {
     size_t o = 4;
     memcpy(out, "/sys", 5);
@@ -237,24 +264,71 @@ static int64_t canon_path(const char *in, size_t len, char *out)
 }
 
 struct lookup {
-    int kind;                       /* 0 none, LANES_SYSFS_KIND_DIR, LANES_SYSFS_KIND_ATTR */
-    struct sysfs_node *node;        /* DIR: the node (NULL if implicit); ATTR: its node */
-    const struct sysfs_attr *attr;
+    int kind;                       /* 0 none, LANES_SYSFS_KIND_DIR/_ATTR/_LINK */
+    struct sysfs_node *node;        /* DIR: the node (NULL if implicit); ATTR: its node; LINK: the link */
+    const struct sysfs_attr *attr;  /* ATTR: a kernel attribute, or */
+    struct sysfs_dyn *dyn;          /*       an owner's */
 };
 
-static bool has_prefix_dir(const char *path, const char *dir, size_t dl)
+bool sysfs_has_prefix_dir(const char *path, const char *dir, size_t dl)
 {
     return !strncmp(path, dir, dl) && path[dl] == '/';
+}
+#define has_prefix_dir sysfs_has_prefix_dir
+
+/* Under sysfs_lock: replaces every symlink among p's components (the last one too if
+ * follow_last) by its target, relative to the link's directory. 0, or RANGE (too long, or more
+ * than SYSFS_MAX_HOPS links: a loop). */
+int64_t sysfs_follow_links(char *p, bool follow_last)
+{
+    for (int hops = 0;; hops++) {
+        struct sysfs_node *l = NULL;
+        size_t ll = 0;
+        for (size_t i = 0; i < SYSFS_MAX_NODES && !l; i++) {
+            struct sysfs_node *n = &nodes[i];
+            if (!n->used || !n->link)
+                continue;
+            size_t nl = strlen(n->path);
+            if (!strncmp(p, n->path, nl) && (p[nl] == '/' || (p[nl] == 0 && follow_last))) {
+                l = n;
+                ll = nl;
+            }
+        }
+        if (!l)
+            return 0;
+        if (hops >= SYSFS_MAX_HOPS)
+            return LANES_E_RANGE;
+        char tmp[SYSFS_PATH_MAX * 2 + 8];
+        const char *slash = l->path + ll;
+        while (slash > l->path && *slash != '/')
+            slash--;
+        size_t dl = (size_t)(slash - l->path);
+        size_t n = put(tmp, sizeof tmp, "%.*s/%s%s", (int)dl, l->path, l->link, p + ll);
+        if (n + 1 >= sizeof tmp)
+            return LANES_E_RANGE;
+        int64_t r = l->link[0] == '/' ? sysfs_canon_path(tmp + dl + 1, n - dl - 1, p)
+                                       : sysfs_canon_path(tmp, n, p);
+        if (r)
+            return r;
+    }
+}
+
+struct sysfs_dyn *sysfs_dyn_find(struct sysfs_node *n, const char *name)
+{
+    for (struct sysfs_dyn *d = n ? n->dyn : NULL; d; d = d->next)
+        if (!strcmp(d->name, name))
+            return d;
+    return NULL;
 }
 
 /* Under sysfs_lock. */
 static struct lookup resolve(const char *p)
 {
-    struct lookup r = { 0, NULL, NULL };
+    struct lookup r = { 0, NULL, NULL, NULL };
     size_t pl = strlen(p);
-    r.node = node_at(p);
+    r.node = sysfs_node_at(p);
     if (r.node || pl == 4) {
-        r.kind = LANES_SYSFS_KIND_DIR;
+        r.kind = r.node && r.node->link ? LANES_SYSFS_KIND_LINK : LANES_SYSFS_KIND_DIR;
         return r;
     }
     for (size_t i = 0; i < SYSFS_MAX_NODES; i++)
@@ -268,14 +342,21 @@ static struct lookup resolve(const char *p)
     char parent[SYSFS_PATH_MAX];
     memcpy(parent, p, slash - p);
     parent[slash - p] = 0;
-    struct sysfs_node *n = node_at(parent);
-    if (n)
+    struct sysfs_node *n = sysfs_node_at(parent);
+    if (n && !n->link) {
         for_each_attr(n, a)
             if (!strcmp(a->name, slash + 1)) {
                 r.kind = LANES_SYSFS_KIND_ATTR;
                 r.node = n;
                 r.attr = a;
             }
+        struct sysfs_dyn *d = sysfs_dyn_find(n, slash + 1);
+        if (d && !r.kind) {
+            r.kind = LANES_SYSFS_KIND_ATTR;
+            r.node = n;
+            r.dyn = d;
+        }
+    }
     return r;
 }
 
@@ -302,16 +383,23 @@ static size_t list_dir(const char *p, struct sysfs_node *self, char *buf, size_t
             cl++;
         if (listed(buf, len, c, cl) || len + cl + 3 >= cap)
             continue;
-        len += put(buf + len, cap - len, "d %.*s\n", (int)cl, c);
+        len += put(buf + len, cap - len, "%c %.*s\n", nodes[i].link && !c[cl] ? 'l' : 'd', (int)cl, c);
         count++;
     }
-    if (self)
+    if (self) {
         for_each_attr(self, a) {
             if (len + 64 >= cap)
                 break;
             len += put(buf + len, cap - len, "%c %s\n", a->store ? 'w' : 'r', a->name);
             count++;
         }
+        for (struct sysfs_dyn *d = self->dyn; d; d = d->next) {
+            if (len + 64 >= cap)
+                break;
+            len += put(buf + len, cap - len, "%c %s\n", d->flags & LANES_SYSFS_PUB_WRITABLE ? 'w' : 'r', d->name);
+            count++;
+        }
+    }
     if (entries)
         *entries = count;
     return len;
@@ -335,14 +423,10 @@ static int64_t store_trace_snapshot(struct sysfs_node *self, const char *v, size
     if (len != 1 || v[0] != '1')
         return LANES_E_INVAL;
     snapshots++;
-    for (size_t i = 0; i < SYSFS_MAX_NODES; i++) {
-        struct sysfs_node *n = &nodes[i];
-        if (!n->used)
-            continue;
-        trace_emit_sysfs_add(n->id, n->path);
-        for_each_attr(n, a)
-            emit_attr_locked(n, a);
-    }
+    sysfs_owner_snapshot();
+    for (size_t i = 0; i < SYSFS_MAX_NODES; i++)
+        if (nodes[i].used)
+            sysfs_emit_node(&nodes[i]);
     return 0;
 }
 
@@ -388,15 +472,16 @@ void sysfs_init(void)
 
 /* ---- syscalls ---- */
 
-static int64_t user_path(uint64_t upath, uint64_t plen, char *canon)
+int64_t sysfs_user_path(uint64_t upath, uint64_t plen, char *canon)
 {
     char raw[SYSFS_PATH_MAX];
     if (plen >= SYSFS_PATH_MAX)
         return LANES_E_RANGE;
     if (!user_range_ok(upath, plen) || (plen && copy_from_user(raw, upath, plen)))
         return LANES_E_FAULT;
-    return canon_path(raw, plen, canon);
+    return sysfs_canon_path(raw, plen, canon);
 }
+#define user_path sysfs_user_path
 
 int64_t sysfs_sys_list(uint64_t upath, uint64_t plen, uint64_t ubuf, uint64_t cap)
 {
@@ -410,12 +495,16 @@ int64_t sysfs_sys_list(uint64_t upath, uint64_t plen, uint64_t ubuf, uint64_t ca
     if (!buf)
         return LANES_E_NOMEM;
     spin_lock(&sysfs_lock);
-    struct lookup lk = resolve(p);
+    struct lookup lk = { 0, NULL, NULL, NULL };
+    if ((r = sysfs_follow_links(p, true)) == 0)
+        lk = resolve(p);
     size_t n = 0;
     if (lk.kind == LANES_SYSFS_KIND_DIR)
         n = list_dir(p, lk.node, buf, LIST_MAX, NULL);
     spin_unlock(&sysfs_lock);
-    if (!lk.kind)
+    if (r)
+        ;
+    else if (!lk.kind)
         r = LANES_E_NOENT;
     else if (lk.kind != LANES_SYSFS_KIND_DIR)
         r = LANES_E_TYPE;
@@ -435,20 +524,62 @@ int64_t sysfs_sys_read(uint64_t upath, uint64_t plen, uint64_t ubuf, uint64_t ca
         return r;
     if (!user_range_ok(ubuf, cap))
         return LANES_E_FAULT;
-    char val[SYSFS_VALUE_MAX];
+    char *val = kmalloc(LANES_SYSFS_VALUE_BYTES);
+    if (!val)
+        return LANES_E_NOMEM;
     size_t n = 0;
     spin_lock(&sysfs_lock);
-    struct lookup lk = resolve(p);
-    if (lk.kind == LANES_SYSFS_KIND_ATTR)
-        n = lk.attr->show(lk.node, val, sizeof val);
+    struct lookup lk = { 0, NULL, NULL, NULL };
+    if ((r = sysfs_follow_links(p, true)) == 0)
+        lk = resolve(p);
+    if (lk.kind == LANES_SYSFS_KIND_ATTR && lk.attr) {
+        n = lk.attr->show(lk.node, val, SYSFS_VALUE_MAX);
+    } else if (lk.kind == LANES_SYSFS_KIND_ATTR) {
+        n = lk.dyn->len;
+        memcpy(val, lk.dyn->data, n);
+    }
     spin_unlock(&sysfs_lock);
+    if (r)
+        ;
+    else if (!lk.kind)
+        r = LANES_E_NOENT;
+    else if (lk.kind != LANES_SYSFS_KIND_ATTR)
+        r = LANES_E_TYPE;
+    else if (cap < n)
+        r = LANES_E_RANGE;
+    else
+        r = copy_to_user(ubuf, val, n) ? LANES_E_FAULT : (int64_t)n;
+    kfree(val);
+    return r;
+}
+
+int64_t sysfs_sys_readlink(uint64_t upath, uint64_t plen, uint64_t ubuf, uint64_t cap)
+{
+    char p[SYSFS_PATH_MAX], target[SYSFS_PATH_MAX];
+    int64_t r = user_path(upath, plen, p);
+    if (r)
+        return r;
+    if (!user_range_ok(ubuf, cap))
+        return LANES_E_FAULT;
+    size_t n = 0;
+    spin_lock(&sysfs_lock);
+    struct lookup lk = { 0, NULL, NULL, NULL };
+    if ((r = sysfs_follow_links(p, false)) == 0)
+        lk = resolve(p);
+    if (lk.kind == LANES_SYSFS_KIND_LINK) {
+        strlcpy(target, lk.node->link, sizeof target);
+        n = strlen(target);
+    }
+    spin_unlock(&sysfs_lock);
+    if (r)
+        return r;
     if (!lk.kind)
         return LANES_E_NOENT;
-    if (lk.kind != LANES_SYSFS_KIND_ATTR)
+    if (lk.kind != LANES_SYSFS_KIND_LINK)
         return LANES_E_TYPE;
     if (cap < n)
         return LANES_E_RANGE;
-    return copy_to_user(ubuf, val, n) ? LANES_E_FAULT : (int64_t)n;
+    return copy_to_user(ubuf, target, n) ? LANES_E_FAULT : (int64_t)n;
 }
 
 int64_t sysfs_sys_write(uint64_t sys, uint64_t upath, uint64_t plen, uint64_t ubuf, uint64_t len)
@@ -470,15 +601,21 @@ int64_t sysfs_sys_write(uint64_t sys, uint64_t upath, uint64_t plen, uint64_t ub
     if (strnlen(val, len) != len)
         return LANES_E_INVAL;
     spin_lock(&sysfs_lock);
-    struct lookup lk = resolve(p);
-    if (!lk.kind)
+    struct lookup lk = { 0, NULL, NULL, NULL };
+    if ((r = sysfs_follow_links(p, true)) == 0)
+        lk = resolve(p);
+    if (r)
+        ;
+    else if (!lk.kind)
         r = LANES_E_NOENT;
     else if (lk.kind != LANES_SYSFS_KIND_ATTR)
         r = LANES_E_TYPE;
+    else if (lk.dyn)
+        r = lk.dyn->flags & LANES_SYSFS_PUB_WRITABLE ? sysfs_owner_write(lk.node, p, val, len) : LANES_E_ACCESS;
     else if (!lk.attr->store)
         r = LANES_E_ACCESS;
     else if ((r = lk.attr->store(lk.node, val, len)) == 0)
-        emit_attr_locked(lk.node, lk.attr);
+        sysfs_emit_attr(lk.node, lk.attr);
     spin_unlock(&sysfs_lock);
     return r;
 }
@@ -489,18 +626,37 @@ int64_t sysfs_sys_stat(uint64_t upath, uint64_t plen, uint64_t ustat)
     int64_t r = user_path(upath, plen, p);
     if (r)
         return r;
+    /* lstat, except that "link/" and "link/." name what the link points to, as on Linux */
+    char tail[2] = { 0, 0 };
+    if (plen >= 2 && copy_from_user(tail, upath + plen - 2, 2))
+        return LANES_E_FAULT;
+    bool follow = plen >= 1 && (tail[1] == '/' || (tail[0] == '/' && tail[1] == '.'));
     struct lane_sysfs_stat st;
     memset(&st, 0, sizeof st);
     char *buf = kmalloc(LIST_MAX);
     if (!buf)
         return LANES_E_NOMEM;
     spin_lock(&sysfs_lock);
-    struct lookup lk = resolve(p);
+    struct lookup lk = { 0, NULL, NULL, NULL };
+    if ((r = sysfs_follow_links(p, follow)) == 0)
+        lk = resolve(p);
+    uint32_t owned = lk.node && lk.node->owner ? LANES_SYSFS_MODE_OWNED : 0;
     if (lk.kind == LANES_SYSFS_KIND_DIR) {
         st.kind = LANES_SYSFS_KIND_DIR;
-        st.mode = LANES_SYSFS_MODE_READ;
+        st.mode = LANES_SYSFS_MODE_READ | owned;
         st.size = list_dir(p, lk.node, buf, LIST_MAX, &st.entries);
         st.node = lk.node ? lk.node->id : 0;
+    } else if (lk.kind == LANES_SYSFS_KIND_LINK) {
+        st.kind = LANES_SYSFS_KIND_LINK;
+        st.mode = LANES_SYSFS_MODE_READ | owned;
+        st.size = strlen(lk.node->link);
+        st.node = lk.node->id;
+    } else if (lk.kind == LANES_SYSFS_KIND_ATTR && lk.dyn) {
+        st.kind = LANES_SYSFS_KIND_ATTR;
+        st.mode = LANES_SYSFS_MODE_READ | owned | (lk.dyn->flags & LANES_SYSFS_PUB_WRITABLE ? LANES_SYSFS_MODE_WRITE : 0) |
+                  (lk.dyn->flags & LANES_SYSFS_PUB_BINARY ? LANES_SYSFS_MODE_BINARY : 0);
+        st.size = lk.dyn->len;
+        st.node = lk.node->id;
     } else if (lk.kind == LANES_SYSFS_KIND_ATTR) {
         st.kind = LANES_SYSFS_KIND_ATTR;
         st.mode = LANES_SYSFS_MODE_READ | (lk.attr->store ? LANES_SYSFS_MODE_WRITE : 0);
@@ -509,6 +665,8 @@ int64_t sysfs_sys_stat(uint64_t upath, uint64_t plen, uint64_t ustat)
     }
     spin_unlock(&sysfs_lock);
     kfree(buf);
+    if (r)
+        return r;
     if (!lk.kind)
         return LANES_E_NOENT;
     return copy_to_user(ustat, &st, sizeof st) ? LANES_E_FAULT : 0;

@@ -3,12 +3,27 @@
  *
  * An address space is a PML4 (kernel half shared) plus a sorted list of regions, each a
  * window [start, end) onto a memory object at some offset with READ/WRITE/EXEC protection.
- * Mapping installs every page at once. Unmapping may split regions; the PTEs are cleared under
- * the lock, then every CPU that has this address space loaded is told to flush (TLB
- * shootdown IPI, waiting for acknowledgement) before the object references are dropped, so
- * no CPU can still reach a page that goes back to the allocator.
+ * Unmapping and mprotect may split regions; the PTEs are changed under the lock, then every
+ * CPU that has this address space loaded is told to flush (TLB shootdown IPI, waiting for
+ * acknowledgement) before pages or object references are dropped, so no CPU can still reach a
+ * page that goes back to the allocator.
+ *
+ * A region is SHARED (a memory object someone holds a handle to: every mapping sees the same
+ * pages, across fork too) or PRIVATE (anonymous memory, ELF segments, stacks: the object is
+ * this address space's alone). Private memory is
+ *   - demand paged: an anonymous object starts without pages (pages[i] == 0); the first touch
+ *     faults and vm_fault puts a zeroed page there;
+ *   - copy-on-write across fork: vm_clone gives the child its own object over the same
+ *     physical pages (pmm_page_share), and both sides lose write access to them. A write
+ *     fault on a page that still has another owner copies it; on a page whose other owners
+ *     are gone it just makes it writable again.
+ * Mapping installs the pages that exist. Faults that are not resolvable (no region, wrong
+ * access, out of memory) go back to the caller: from user mode to the supervisor as before,
+ * from the user-copy helpers as FAULT. Kernel accesses to user memory through other paths
+ * (IPC copies, futex keys, user_check) resolve the same way first (vm_translate, xcopy.c).
  */
 #include <kernel/kernel.h>
+#include <kernel/trace.h>
 
 struct vmspace *vm_create(void)
 {
@@ -84,6 +99,7 @@ void vm_activate(struct vmspace *vm)
     c->loaded_vm = vm;
 }
 
+
 static uint64_t pte_flags(uint32_t prot)
 {
     uint64_t f = PTE_P | PTE_U;
@@ -92,6 +108,29 @@ static uint64_t pte_flags(uint32_t prot)
     if (!(prot & LANES_PROT_EXEC) && cpu_has_nx)
         f |= PTE_NX;
     return f;
+}
+
+/* What page pa of region r gets: a private page still shared with another owner stays
+ * read-only until a write fault copies it. */
+static uint64_t region_pte(const struct vm_region *r, uint64_t pa)
+{
+    uint64_t f = pte_flags(r->prot);
+    if (r->priv && (f & PTE_W) && !pmm_page_exclusive(pa))
+        f &= ~PTE_W;
+    return (pa & PTE_ADDR) | f;
+}
+
+static uint64_t *region_slot(const struct vm_region *r, uint64_t va)
+{
+    return &r->mo->pages[(r->off + (va - r->start)) / PAGE_SIZE];
+}
+
+static struct vm_region *find_region(struct vmspace *vm, uint64_t va)
+{
+    for (struct vm_region *r = vm->regions; r && r->start <= va; r = r->next)
+        if (va < r->end)
+            return r;
+    return NULL;
 }
 
 static bool overlaps(struct vmspace *vm, uint64_t s, uint64_t e)
@@ -115,8 +154,17 @@ static uint64_t find_free(struct vmspace *vm, uint64_t len)
     return cand + len <= USER_TOP ? cand : 0;
 }
 
-int64_t vm_map(struct vmspace *vm, struct memobj *mo, uint64_t hint, uint64_t off, uint64_t len, uint32_t prot,
-               uint64_t *out)
+static void insert_region(struct vmspace *vm, struct vm_region *r)
+{
+    struct vm_region **pp = &vm->regions;
+    while (*pp && (*pp)->start < r->start)
+        pp = &(*pp)->next;
+    r->next = *pp;
+    *pp = r;
+}
+
+static int64_t map_ex(struct vmspace *vm, struct memobj *mo, uint64_t hint, uint64_t off, uint64_t len,
+                      uint32_t prot, bool priv, uint64_t *out)
 {
     if (!len || (off & (PAGE_SIZE - 1)) || (hint & (PAGE_SIZE - 1)) || (prot & ~7u))
         return LANES_E_INVAL;
@@ -147,9 +195,16 @@ int64_t vm_map(struct vmspace *vm, struct memobj *mo, uint64_t hint, uint64_t of
             return LANES_E_NOMEM;
         }
     }
+    r->start = addr;
+    r->end = addr + len;
+    r->prot = prot;
+    r->mo = mo;
+    r->off = off;
+    r->priv = priv;
     if (prot) {
         for (uint64_t i = 0; i < len; i += PAGE_SIZE) {
-            if (page_map(vm->pml4, addr + i, mo->pages[(off + i) / PAGE_SIZE], pte_flags(prot))) {
+            uint64_t pa = mo->pages[(off + i) / PAGE_SIZE];
+            if (pa && page_map(vm->pml4, addr + i, pa, region_pte(r, pa) & ~PTE_ADDR)) {
                 for (uint64_t j = 0; j < i; j += PAGE_SIZE)
                     page_unmap(vm->pml4, addr + j);
                 spin_unlock(&vm->lock);
@@ -159,18 +214,45 @@ int64_t vm_map(struct vmspace *vm, struct memobj *mo, uint64_t hint, uint64_t of
         }
     }
     kobj_get(&mo->obj);
-    r->start = addr;
-    r->end = addr + len;
-    r->prot = prot;
-    r->mo = mo;
-    r->off = off;
-    struct vm_region **pp = &vm->regions;
-    while (*pp && (*pp)->start < addr)
-        pp = &(*pp)->next;
-    r->next = *pp;
-    *pp = r;
+    insert_region(vm, r);
     spin_unlock(&vm->lock);
     *out = addr;
+    return 0;
+}
+
+/* A shared mapping of mo (someone may hold a handle to it). */
+int64_t vm_map(struct vmspace *vm, struct memobj *mo, uint64_t hint, uint64_t off, uint64_t len, uint32_t prot,
+               uint64_t *out)
+{
+    return map_ex(vm, mo, hint, off, len, prot, false, out);
+}
+
+/* A private mapping: mo belongs to this address space alone (copy-on-write across fork). */
+int64_t vm_map_private(struct vmspace *vm, struct memobj *mo, uint64_t hint, uint64_t off, uint64_t len,
+                       uint32_t prot, uint64_t *out)
+{
+    return map_ex(vm, mo, hint, off, len, prot, true, out);
+}
+
+/* A page range of a private object nobody maps any more, to give back after the flush. */
+struct released { struct memobj *mo; uint64_t first, n; };
+
+/* Splits the region containing addr (strictly inside) in two, using *spare. Under the lock. */
+static int split_at(struct vmspace *vm, uint64_t addr, struct vm_region **spare)
+{
+    struct vm_region *r = find_region(vm, addr);
+    if (!r || r->start == addr)
+        return 0;
+    if (!*spare)
+        return LANES_E_NOMEM;
+    struct vm_region *n = *spare;
+    *spare = NULL;
+    *n = *r;
+    n->start = addr;
+    n->off = r->off + (addr - r->start);
+    kobj_get(&r->mo->obj);
+    r->end = addr;
+    r->next = n;
     return 0;
 }
 
@@ -182,52 +264,60 @@ int64_t vm_unmap(struct vmspace *vm, uint64_t addr, uint64_t len)
     if (!user_range_ok(addr, len))
         return LANES_E_INVAL;
     uint64_t s = addr, e = addr + len;
-    struct vm_region *dead = NULL, *split = NULL;
+    struct vm_region *dead = NULL;
+    struct vm_region *spare[2] = { kmalloc(sizeof(struct vm_region)), kmalloc(sizeof(struct vm_region)) };
+    struct released rel[8];
+    int nrel = 0;
     int64_t ret = 0;
     spin_lock(&vm->lock);
-    if (s < e) {
-        split = kmalloc(sizeof *split);     /* at most one region can be split in two */
-    }
+    /* Split at both ends first (a split changes nothing one can see), then drop whole regions. */
+    ret = split_at(vm, s, &spare[0]);
+    if (!ret)
+        ret = split_at(vm, e, &spare[1]);
     struct vm_region **pp = &vm->regions;
-    while (*pp) {
+    while (!ret && *pp) {
         struct vm_region *r = *pp;
         if (r->end <= s || r->start >= e) {
             pp = &r->next;
             continue;
         }
-        uint64_t us = MAX(r->start, s), ue = MIN(r->end, e);
-        for (uint64_t a = us; a < ue; a += PAGE_SIZE)
+        for (uint64_t a = r->start; a < r->end; a += PAGE_SIZE)
             page_unmap(vm->pml4, a);
-        if (us == r->start && ue == r->end) {
-            *pp = r->next;
-            r->next = dead;
-            dead = r;
-            continue;
-        }
-        if (us == r->start) {
-            r->off += ue - r->start;
-            r->start = ue;
-        } else if (ue == r->end) {
-            r->end = us;
-        } else {
-            if (!split) {
-                ret = LANES_E_NOMEM;
-                break;
-            }
-            *split = *r;
-            split->start = ue;
-            split->off = r->off + (ue - r->start);
+        /* the pages of a private object's window go back once flushed (no other region of
+         * this address space maps the same window: private objects are only ever split) */
+        if (r->priv && nrel < (int)ARRAY_SIZE(rel)) {
             kobj_get(&r->mo->obj);
-            r->end = us;
-            split->next = r->next;
-            r->next = split;
-            split = NULL;
+            rel[nrel++] = (struct released){ r->mo, r->off / PAGE_SIZE, (r->end - r->start) / PAGE_SIZE };
         }
-        pp = &r->next;
+        *pp = r->next;
+        r->next = dead;
+        dead = r;
     }
     spin_unlock(&vm->lock);
-    kfree(split);
+    kfree(spare[0]);
+    kfree(spare[1]);
     tlb_shootdown(vm, s, len);
+    for (int i = 0; i < nrel; i++) {
+        /* the object's lock is this address space's; it is out of every region's reach now */
+        spin_lock(&vm->lock);
+        uint64_t pages[16];
+        for (uint64_t k = 0; k < rel[i].n;) {
+            int got = 0;
+            for (; k < rel[i].n && got < 16; k++) {
+                uint64_t *slot = &rel[i].mo->pages[rel[i].first + k];
+                if (*slot) {
+                    pages[got++] = *slot;
+                    *slot = 0;
+                }
+            }
+            spin_unlock(&vm->lock);
+            for (int g = 0; g < got; g++)
+                pmm_page_put(pages[g]);
+            spin_lock(&vm->lock);
+        }
+        spin_unlock(&vm->lock);
+        kobj_put(&rel[i].mo->obj);
+    }
     while (dead) {
         struct vm_region *n = dead->next;
         kobj_put(&dead->mo->obj);
@@ -237,20 +327,210 @@ int64_t vm_unmap(struct vmspace *vm, uint64_t addr, uint64_t len)
     return ret;
 }
 
-/* Physical address behind a user virtual address, if mapped with the needed access. */
+/* mprotect: every page of [addr, addr+len) must be mapped (NOMEM otherwise, as Linux's
+ * ENOMEM); regions are split at the ends and take the new protection; present pages get new
+ * PTEs (a copy-on-write page stays read-only) and every CPU flushes. */
+int64_t vm_protect(struct vmspace *vm, uint64_t addr, uint64_t len, uint32_t prot)
+{
+    if ((addr & (PAGE_SIZE - 1)) || !len || (prot & ~7u))
+        return LANES_E_INVAL;
+    len = ALIGN_UP(len, PAGE_SIZE);
+    if (!user_range_ok(addr, len))
+        return LANES_E_NOMEM;
+    uint64_t s = addr, e = addr + len;
+    struct vm_region *spare[2] = { kmalloc(sizeof(struct vm_region)), kmalloc(sizeof(struct vm_region)) };
+    int64_t ret = 0;
+    spin_lock(&vm->lock);
+    for (uint64_t a = s; a < e;) {
+        struct vm_region *r = find_region(vm, a);
+        if (!r) {
+            ret = LANES_E_NOMEM;
+            break;
+        }
+        a = r->end;
+    }
+    if (!ret)
+        ret = split_at(vm, s, &spare[0]);
+    if (!ret)
+        ret = split_at(vm, e, &spare[1]);
+    for (struct vm_region *r = vm->regions; !ret && r; r = r->next) {
+        if (r->end <= s || r->start >= e)
+            continue;
+        r->prot = prot;
+        for (uint64_t a = r->start; a < r->end; a += PAGE_SIZE) {
+            uint64_t pa = *region_slot(r, a);
+            if (!pa)
+                continue;
+            if (!prot) {
+                page_unmap(vm->pml4, a);
+                continue;
+            }
+            if (page_map(vm->pml4, a, pa, region_pte(r, pa) & ~PTE_ADDR)) {
+                ret = LANES_E_NOMEM;
+                break;
+            }
+        }
+    }
+    spin_unlock(&vm->lock);
+    kfree(spare[0]);
+    kfree(spare[1]);
+    tlb_shootdown(vm, s, len);
+    return ret;
+}
+
+/*
+ * Resolves a fault at va: access is the x86 page-fault error code's bits (2 write, 0x10
+ * instruction fetch). Returns 0 when the access can be retried, FAULT when it is not allowed
+ * (no region, wrong protection), NOMEM when a page could not be had.
+ */
+int64_t vm_fault(struct vmspace *vm, uint64_t va, uint64_t access)
+{
+    bool write = access & 2, exec = access & 0x10;
+    if (!vm || va >= USER_TOP)
+        return LANES_E_FAULT;
+    va = ALIGN_DOWN(va, PAGE_SIZE);
+    uint64_t old = 0;
+    int64_t ret = 0;
+    spin_lock(&vm->lock);
+    struct vm_region *r = find_region(vm, va);
+    if (!r || !r->prot || (write && !(r->prot & LANES_PROT_WRITE)) || (exec && !(r->prot & LANES_PROT_EXEC))) {
+        spin_unlock(&vm->lock);
+        return LANES_E_FAULT;
+    }
+    uint64_t *slot = region_slot(r, va);
+    uint64_t *pte = pte_walk(vm->pml4, va, true);
+    if (!pte) {
+        spin_unlock(&vm->lock);
+        return LANES_E_NOMEM;
+    }
+    if (!*slot) {
+        /* demand paging: the first touch of an anonymous page */
+        uint64_t pa = pmm_alloc();
+        if (!pa)
+            ret = LANES_E_NOMEM;
+        else {
+            *slot = pa;
+            *pte = region_pte(r, pa);
+        }
+    } else if ((*pte & PTE_P) && (*pte & PTE_ADDR) == *slot) {
+        if (write && !(*pte & PTE_W)) {
+            uint64_t others = __atomic_load_n(&vm->cpumask, __ATOMIC_SEQ_CST) & ~(1ULL << this_cpu()->id);
+            if (r->priv && !pmm_page_exclusive(*slot) && others && this_cpu()->ncli > 1) {
+                /* the copy needs the other CPUs to flush, which needs interrupts on here: a
+                 * user-copy helper under a spinlock (its callers resolve before locking) */
+                ret = LANES_E_FAULT;
+            } else if (r->priv && !pmm_page_exclusive(*slot)) {
+                /* copy-on-write: our own copy; the old page keeps its other owners */
+                uint64_t pa = pmm_alloc();
+                if (!pa)
+                    ret = LANES_E_NOMEM;
+                else {
+                    memcpy(P2V(pa), P2V(*slot), PAGE_SIZE);
+                    old = *slot;
+                    *slot = pa;
+                    *pte = region_pte(r, pa);
+                }
+            } else {
+                *pte = region_pte(r, *slot);
+                tlb_flush_page(va);
+            }
+        } else if (exec && (*pte & PTE_NX)) {
+            ret = LANES_E_FAULT;
+        } else {
+            tlb_flush_page(va);     /* a stale entry on this CPU (another CPU changed the PTE) */
+        }
+    } else {
+        *pte = region_pte(r, *slot);
+    }
+    spin_unlock(&vm->lock);
+    if (old) {
+        /* other CPUs may still reach the old page through this address space: flush first */
+        tlb_shootdown(vm, va, PAGE_SIZE);
+        pmm_page_put(old);
+        trace_emit_cow_fault(current() ? current()->proc->pid : 0, 1, va, old);
+    }
+    return ret;
+}
+
+/*
+ * fork: dst (fresh, empty) gets every region of src. Shared regions map the same object;
+ * private ones get an object of their own over the same pages, each page one owner more,
+ * and src loses write access to them (both sides copy on their next write). src's CPUs
+ * flush afterwards.
+ */
+int64_t vm_clone(struct vmspace *src, struct vmspace *dst)
+{
+    int64_t ret = 0;
+    spin_lock(&src->lock);
+    struct vm_region *tail = NULL;
+    for (struct vm_region *r = src->regions; r && !ret; r = r->next) {
+        struct vm_region *n = kmalloc(sizeof *n);
+        struct memobj *mo = r->priv ? memobj_create_lazy((r->end - r->start) / PAGE_SIZE) : r->mo;
+        if (!n || !mo) {
+            kfree(n);
+            ret = LANES_E_NOMEM;
+            break;
+        }
+        *n = *r;
+        n->next = NULL;
+        if (r->priv) {
+            n->mo = mo;
+            n->off = 0;
+        } else {
+            kobj_get(&mo->obj);
+        }
+        /* dst is not visible to anyone yet: its list needs no lock */
+        if (tail)
+            tail->next = n;
+        else
+            dst->regions = n;
+        tail = n;
+        for (uint64_t a = r->start; a < r->end; a += PAGE_SIZE) {
+            uint64_t pa = *region_slot(r, a);
+            if (!pa)
+                continue;
+            if (r->priv) {
+                pmm_page_share(pa);
+                mo->pages[(a - r->start) / PAGE_SIZE] = pa;
+                uint64_t *pte = pte_walk(src->pml4, a, false);
+                if (pte && (*pte & PTE_P))
+                    *pte &= ~PTE_W;
+            }
+            if (r->prot && page_map(dst->pml4, a, pa, region_pte(n, pa) & ~PTE_ADDR)) {
+                ret = LANES_E_NOMEM;
+                break;
+            }
+        }
+    }
+    spin_unlock(&src->lock);
+    tlb_shootdown(src, 0, 0);
+    return ret;     /* on failure the caller destroys dst, which drops what it got */
+}
+
+/* Physical address behind a user virtual address, if mapped with the needed access; a page
+ * not there yet (demand paging) or still shared (copy-on-write, for a write) is resolved
+ * first, as the access itself would. */
 uint64_t vm_translate(struct vmspace *vm, uint64_t va, bool write)
 {
-    spin_lock(&vm->lock);
-    uint64_t *pte = pte_walk(vm->pml4, va, false);
-    uint64_t pa = 0;
-    if (pte && (*pte & PTE_P) && (*pte & PTE_U) && (!write || (*pte & PTE_W)))
-        pa = (*pte & PTE_ADDR) | (va & 0xfff);
-    spin_unlock(&vm->lock);
-    return pa;
+    for (int tries = 0; tries < 3; tries++) {
+        spin_lock(&vm->lock);
+        uint64_t *pte = pte_walk(vm->pml4, va, false);
+        uint64_t pa = 0;
+        if (pte && (*pte & PTE_P) && (*pte & PTE_U) && (!write || (*pte & PTE_W)))
+            pa = (*pte & PTE_ADDR) | (va & 0xfff);
+        spin_unlock(&vm->lock);
+        if (pa)
+            return pa;
+        if (vm_fault(vm, va, write ? 2 : 0))
+            return 0;
+    }
+    return 0;
 }
 
 bool vm_check_exec(struct vmspace *vm, uint64_t va)
 {
+    if (!vm_translate(vm, va, false))
+        return false;
     spin_lock(&vm->lock);
     uint64_t *pte = pte_walk(vm->pml4, va, false);
     bool ok = pte && (*pte & PTE_P) && (*pte & PTE_U) && !(*pte & PTE_NX);
@@ -311,4 +591,27 @@ void tlb_shootdown(struct vmspace *vm, uint64_t addr, uint64_t len)
         while (__atomic_load_n(&cpus[i]->tlb_ack, __ATOMIC_ACQUIRE) < want[i])
             pause();
     }
+}
+
+/* Copies n bytes at va of vm into dst (kernel memory), under the lock so no page can go back
+ * to the allocator meanwhile (sys_inspect.c reads other processes this way). Returns 0, or
+ * FAULT at the first page that is not mapped. */
+int64_t vm_read(struct vmspace *vm, uint64_t va, void *dst, size_t n)
+{
+    uint8_t *d = dst;
+    spin_lock(&vm->lock);
+    while (n) {
+        uint64_t *pte = va < USER_TOP ? pte_walk(vm->pml4, va, false) : NULL;
+        if (!pte || !(*pte & PTE_P) || !(*pte & PTE_U)) {
+            spin_unlock(&vm->lock);
+            return LANES_E_FAULT;
+        }
+        size_t chunk = MIN(n, PAGE_SIZE - (va & 0xfff));
+        memcpy(d, (uint8_t *)P2V((*pte & PTE_ADDR) | (va & 0xfff)), chunk);
+        d += chunk;
+        va += chunk;
+        n -= chunk;
+    }
+    spin_unlock(&vm->lock);
+    return 0;
 }

@@ -95,10 +95,12 @@ int64_t lanes_initrd(const void **base, size_t *size);
 /* ---- ELF driver manifests (os/lib/src/manifest.c, pure) ---- */
 
 #define MANIFEST_MAX_ITEMS 16
+#define MANIFEST_PCI_ANY_CLASS 0xffffffffu
 struct manifest_item {
-    enum { MANIFEST_IOPORT = 1, MANIFEST_IRQ = 2, MANIFEST_SYSTEM = 3 } kind;
-    uint32_t base;           /* port base or irq number */
-    uint32_t count;          /* port count */
+    enum { MANIFEST_IOPORT = 1, MANIFEST_IRQ = 2, MANIFEST_SYSTEM = 3, MANIFEST_SYSFS = 4, MANIFEST_PCI = 5 } kind;
+    uint32_t base;           /* port base or irq number; pci: vendor << 16 | device (0xffff: any) */
+    uint32_t count;          /* port count; pci: class << 8 | subclass to match, MANIFEST_PCI_ANY_CLASS: any */
+    char path[64];           /* sysfs: the subtree owned ("/sys/bus/pci") */
 };
 struct manifest {
     int nitems;

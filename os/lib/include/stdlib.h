@@ -21,4 +21,6 @@ unsigned long strtoul(const char *s, char **end, int base);
 unsigned long long strtoull(const char *s, char **end, int base);
 int atoi(const char *s);
 
+char *getenv(const char *name);     /* environ (fork.c) */
+
 #endif

@@ -41,6 +41,13 @@ pid_t getpgid(pid_t pid);
 pid_t getpgrp(void);
 pid_t getsid(pid_t pid);
 __attribute__((noreturn)) void _exit(int status);
+/* fork.c: fork (copy-on-write, the child shares our open descriptions), execve of an ELF file
+ * read from the file system (close-on-exec fds are closed; pid, parent, cwd stay) */
+pid_t fork(void);
+int execve(const char *path, char *const argv[], char *const envp[]);
+int execv(const char *path, char *const argv[]);
+int execvp(const char *file, char *const argv[]);
+extern char **environ;
 unsigned sleep(unsigned seconds);
 int pause(void);
 unsigned alarm(unsigned seconds);

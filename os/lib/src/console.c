@@ -419,3 +419,16 @@ int64_t lanes_console_stats(struct lane_msg_console_stats *out)
         return r;
     return lanes_msg_console_stats_decode(out, (size_t)r, out) ? LANES_E_INVAL : 0;
 }
+
+/* In a forked child (fork.c): the completion queues are the parent's (shared memory) — ours
+ * come fresh on the next call; the locks are as the forking thread left them: free. */
+void __console_fork_child(void)
+{
+    lanes_mutex_t unlocked = LANES_MUTEX_INIT;
+    state_lock = write_lock = read_lock = unlocked;
+    if (wq_ok)
+        lanes_queue_close(&wq);
+    if (rq_ok)
+        lanes_queue_close(&rq);
+    wq_ok = rq_ok = false;
+}

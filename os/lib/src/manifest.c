@@ -5,6 +5,11 @@
  *     ioport BASE COUNT    I/O ports [BASE, BASE+COUNT)
  *     irq N                legacy IRQ line N (0..23)
  *     system               the SYSTEM capability itself (test programs, poweroff)
+ *     sysfs PATH           ownership of the sysfs subtree at PATH (a SYSFS capability: the
+ *                          server publishes its devices there, e.g. the pci server)
+ *     pci VVVV:DDDD        a PCI driver: the functions it handles (hex ids, `*` for any); the
+ *     pci class CCSS       pci server starts it for each matching function and grants it that
+ *                          function's I/O BARs and IRQ line (these lines grant nothing else)
  * Numbers are decimal or 0x-hex. The spawner (spawn.c, used by init and sh) grants exactly
  * these and nothing else. Malformed ELF or manifest text is rejected with the line number.
  */
@@ -102,7 +107,7 @@ static int parse_line(const char *line, struct manifest *m)
         return 0;
     if (m->nitems >= MANIFEST_MAX_ITEMS)
         return -1;
-    struct manifest_item it = { 0, 0, 0 };
+    struct manifest_item it = { 0, 0, 0, { 0 } };
     uint64_t a = 0, b = 0;
     if (strncmp(p, "ioport", 6) == 0 && (p[6] == ' ' || p[6] == '\t')) {
         p = skip_ws(p + 6);
@@ -122,6 +127,45 @@ static int parse_line(const char *line, struct manifest *m)
             return -1;
         it.kind = MANIFEST_IRQ;
         it.base = (uint32_t)a;
+    } else if (strncmp(p, "sysfs", 5) == 0 && (p[5] == ' ' || p[5] == '\t')) {
+        p = skip_ws(p + 5);
+        size_t n = 0;
+        while (p[n] && p[n] != ' ' && p[n] != '\t' && p[n] != '#')
+            n++;
+        if (n == 0 || n >= sizeof it.path || p[0] != '/')
+            return -1;
+        memcpy(it.path, p, n);
+        p += n;
+        it.kind = MANIFEST_SYSFS;
+    } else if (strncmp(p, "pci", 3) == 0 && (p[3] == ' ' || p[3] == '\t')) {
+        p = skip_ws(p + 3);
+        it.kind = MANIFEST_PCI;
+        if (strncmp(p, "class", 5) == 0 && (p[5] == ' ' || p[5] == '\t')) {
+            p = skip_ws(p + 5);
+            if (parse_num(&p, &a) < 0 || a > 0xffff)
+                return -1;
+            it.base = 0xffffffffu;
+            it.count = (uint32_t)a;
+        } else {
+            uint64_t id[2];
+            for (int k = 0; k < 2; k++) {
+                if (*p == '*') {
+                    id[k] = 0xffff;
+                    p++;
+                } else {
+                    int digits = 0;
+                    id[k] = 0;
+                    for (; digits < 4 && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F')); p++, digits++)
+                        id[k] = id[k] * 16 + (uint64_t)(*p <= '9' ? *p - '0' : (*p | 0x20) - 'a' + 10);
+                    if (digits != 4)
+                        return -1;
+                }
+                if (k == 0 && *p++ != ':')
+                    return -1;
+            }
+            it.base = (uint32_t)(id[0] << 16 | id[1]);
+            it.count = MANIFEST_PCI_ANY_CLASS;
+        }
     } else if (strncmp(p, "system", 6) == 0) {
         p += 6;
         it.kind = MANIFEST_SYSTEM;

@@ -144,3 +144,13 @@ int64_t lanes_mbus_bind(int32_t mbus, uint64_t id)
     lanes_mutex_unlock(&mbus_lock);
     return lane;
 }
+
+/* In a forked child (fork.c): the parent's queue is not ours. */
+void __mbus_fork_child(void)
+{
+    lanes_mutex_t unlocked = LANES_MUTEX_INIT;
+    mbus_lock = unlocked;
+    if (mq_ok)
+        lanes_queue_close(&mq);
+    mq_ok = false;
+}

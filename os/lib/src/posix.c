@@ -292,9 +292,12 @@ static int64_t path_len(const char *p)
 {
     if (!p)
         return -EFAULT;
-    for (size_t i = 0; i <= PATH_MAX_BYTES; i++)
+    for (size_t i = 0; i <= PATH_MAX_BYTES; i++) {
+        if ((i == 0 || ((uintptr_t)(p + i) & 4095) == 0) && lanes_sys_mem_check(p + i, 1, 0) != 0)
+            return -EFAULT;                 /* each page of the path before we read it */
         if (!p[i])
             return i == 0 ? -ENOENT : (int64_t)i;
+    }
     return -ENAMETOOLONG;
 }
 
@@ -373,14 +376,23 @@ static int64_t freq(int32_t lane, const void *msg, size_t len, const void *data,
  * (issue 14) keeps one per thread. */
 static uint64_t cur_call(void) { return lanes_sig_cur_call(); }
 
-static bool user_readable(const void *p, size_t n)
+/* A buffer the caller may read (write) n bytes of; the kernel says (mem_check), so a bad
+ * pointer is EFAULT here instead of a fault in our copy. One call moves at most CHUNK bytes,
+ * so only what it will touch is checked (a large lazy buffer is not paged in whole). */
+static bool user_mem(const void *p, size_t n, bool write)
 {
-    return p || n == 0;
+    if (n == 0)
+        return true;
+    if (!p)
+        return false;
+    return lanes_sys_mem_check(p, n > CHUNK ? CHUNK : n, write) == 0;
 }
+#define user_readable(p, n) user_mem((p), (n), false)
+#define user_writable(p, n) user_mem((p), (n), true)
 
 static ssize_t read_(int fd, void *buf, size_t n)
 {
-    if (!user_readable(buf, n))
+    if (!user_writable(buf, n))
         return fail(EFAULT);
     px_lock();
     if (!ready()) {
@@ -440,6 +452,10 @@ static ssize_t write_(int fd, const void *buf, size_t n)
             size_t done = 0;
             while (done < n) {
                 size_t k = n - done > CHUNK ? CHUNK : n - done;
+                if (done && !user_readable((const uint8_t *)buf + done, k)) {
+                    r = -EFAULT;            /* what was written before the bad page counts */
+                    break;
+                }
                 uint64_t id = lanes_request_id();
                 struct lane_msg_fs_write m = lanes_msg_fs_write_encode(k, id, cur_call());
                 r = freq_id(f->lane, &m, sizeof m, (const uint8_t *)buf + done, k, 0, NULL, id, m.call);
@@ -471,7 +487,7 @@ int64_t lanes_posix_stdout(const void *buf, size_t len)
 
 static ssize_t pread_(int fd, void *buf, size_t n, off_t off)
 {
-    if (!user_readable(buf, n))
+    if (!user_writable(buf, n))
         return fail(EFAULT);
     if (off < 0)
         return fail(EINVAL);
@@ -535,7 +551,7 @@ static off_t lseek_(int fd, off_t off, int whence)
 
 static ssize_t getdents_(int fd, void *buf, size_t size)
 {
-    if (!user_readable(buf, size))
+    if (!user_writable(buf, size))
         return fail(EFAULT);
     px_lock();
     struct fdcache *f;
@@ -571,7 +587,7 @@ static int attr_to_stat(const struct lane_msg_fs_attr *a, struct stat *st)
 
 static int fstat_(int fd, struct stat *st)
 {
-    if (!st)
+    if (!user_writable(st, sizeof *st))
         return fail(EFAULT);
     px_lock();
     struct fdcache *f;
@@ -700,7 +716,7 @@ static int fcntl_(int fd, int cmd, long arg)
 
 static int pipe2_(int fdv[2], int flags)
 {
-    if (!fdv)
+    if (!user_writable(fdv, 2 * sizeof(int)))
         return fail(EFAULT);
     px_lock();
     int64_t r = -ENOSYS;
@@ -786,7 +802,7 @@ static int rename_(const char *oldpath, const char *newpath)
 static int fstatat_(int dirfd, const char *path, struct stat *st, int flags)
 {
     (void)flags;
-    if (!st)
+    if (!user_writable(st, sizeof *st))
         return fail(EFAULT);
     int64_t plen = path_len(path);
     if (plen < 0)
@@ -807,7 +823,7 @@ int stat(const char *path, struct stat *st) { return fstatat(AT_FDCWD, path, st,
 
 static char *getcwd_(char *buf, size_t size)
 {
-    if (!buf)
+    if (!user_writable(buf, size ? size : 1))
         return fail(EFAULT), NULL;
     if (size == 0)
         return fail(EINVAL), NULL;
@@ -995,8 +1011,10 @@ int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *fa, int fd, int
 }
 int posix_spawn_file_actions_addclose(posix_spawn_file_actions_t *fa, int fd) { return add_action(fa, 2, fd, 0); }
 
-/* Reads a whole file (the program image) into memory. */
-static int read_file(const char *path, uint8_t **out, size_t *len)
+/* Reads a whole file (the program image) into memory (also execve's, fork.c). */
+int __posix_read_file(const char *path, uint8_t **out, size_t *len);
+#define read_file __posix_read_file
+int read_file(const char *path, uint8_t **out, size_t *len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -1130,7 +1148,7 @@ int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t 
 
 int clock_gettime(clockid_t clk, struct timespec *ts)
 {
-    if (!ts)
+    if (!user_writable(ts, sizeof *ts))
         return fail(EFAULT);
     if (clk != CLOCK_MONOTONIC && clk != CLOCK_REALTIME)
         return fail(EINVAL);
@@ -1142,7 +1160,7 @@ int clock_gettime(clockid_t clk, struct timespec *ts)
 
 static int nanosleep_(const struct timespec *req, struct timespec *rem)
 {
-    if (!req)
+    if (!user_readable(req, sizeof *req) || (rem && !user_writable(rem, sizeof *rem)))
         return fail(EFAULT);
     if (req->tv_nsec < 0 || req->tv_nsec >= 1000000000L || req->tv_sec < 0)
         return fail(EINVAL);
@@ -1352,4 +1370,75 @@ int64_t lanes_posix_sig_request(struct lanes_queue *qq, const void *msg, size_t 
     if (rr->error < 0)
         return -ipc_errno(rr->error);
     return rr->length;
+}
+
+/* ---- fork and exec (fork.c): this file's state seen from there ---- */
+
+void __posix_lock(void) { lanes_mutex_lock(&lock); }
+void __posix_unlock(void) { lanes_mutex_unlock(&lock); }
+
+/* Our lane to the server, or NONE. Under lock. */
+int32_t __posix_lane(void) { return ready() ? posix_lane : LANES_HANDLE_NONE; }
+
+/* A request with a posix.Reply answer, optionally pushing two handles. Under lock. */
+int64_t __posix_request(const void *msg, size_t len, const void *data, size_t dlen, const int32_t *push, int npush)
+{
+    struct lane_msg_posix_reply rep;
+    int64_t r = call(posix_lane, msg, len, data, dlen, &rep, sizeof rep, NULL, push, npush);
+    if (r < 0)
+        return r;
+    if ((size_t)r < sizeof rep || rep.msg != LANES_MSG_POSIX_REPLY)
+        return -EPROTO;
+    return rep.error < 0 ? rep.error : rep.value;
+}
+
+/* A child waitpid reports in the kernel's words too (lanes_posix_last_exit). Under lock. */
+void __posix_add_kid(pid_t pid, int32_t proc)
+{
+    for (int i = 0; i < MAX_KIDS; i++) {
+        if (kids[i].pid == 0) {
+            kids[i].pid = pid;
+            kids[i].proc = proc;
+            return;
+        }
+    }
+    lanes_sys_handle_close(proc);
+}
+
+/* The cached fd lanes, after the server closed fds behind our back (posix.Exec). */
+void __posix_forget_all(void)
+{
+    for (int i = 0; i < OPEN_MAX; i++)
+        forget(i);
+}
+
+/* In a forked child, first thing: lane is our own lane to the server (the parent's was not
+ * copied); the completion queue is the parent's (shared memory) — make our own; the parent's
+ * children are not ours. The cached fd lanes stay: the handles were copied under the same
+ * numbers and the server gives us the same descriptions. */
+void __posix_fork_child(int32_t lane)
+{
+    int32_t old = posix_lane;
+    posix_lane = lane;
+    struct lane_startup *su = (struct lane_startup *)(uintptr_t)lanes_startup;   /* our copy of the parent's */
+    su->pid = (uint32_t)lanes_sys_getpid();
+    su->tid = (uint32_t)lanes_sys_thread_self();
+    struct lane_handle_entry *h = (struct lane_handle_entry *)(uintptr_t)lanes_startup->handles;
+    for (uint32_t i = 0; i < lanes_startup->nhandles; i++)
+        if (h[i].handle == old && strncmp(h[i].tag, "posix", sizeof h[i].tag) == 0)
+            h[i].handle = lane;
+    if (q_ok) {
+        lanes_queue_close(&q);
+        q_ok = false;
+    }
+    for (int i = 0; i < MAX_KIDS; i++) {
+        if (kids[i].pid) {
+            lanes_sys_handle_close(kids[i].proc);
+            kids[i].pid = 0;
+        }
+    }
+    last_exit_pid = 0;
+    lanes_mutex_t unlocked = LANES_MUTEX_INIT;
+    lock = unlocked;
+    lanes_sig_after_fork();         /* our threads register their own signal pages */
 }

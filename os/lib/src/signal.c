@@ -96,6 +96,21 @@ static uint32_t flag_clear(struct sigt *t)
     return t->page ? __atomic_exchange_n(&t->page->flag, 0, __ATOMIC_SEQ_CST) : 0;
 }
 
+/* In a forked child (posix.c __posix_fork_child): the pages are the parent's (shared memory
+ * objects stay shared across fork) and so are the queues' mappings — drop our mappings of them;
+ * the child's threads register anew at their next call. The alert entry is inherited. */
+void lanes_sig_after_fork(void)
+{
+    for (int i = 0; i < MAX_SIGT; i++) {
+        struct sigt *t = &sigt[i];
+        if (t->page)
+            lanes_sys_mem_unmap(t->page, LANES_PAGE_SIZE);
+        if (t->q_ok)
+            lanes_queue_close(&t->q);
+        memset(t, 0, sizeof *t);
+    }
+}
+
 /* ---- hooks the waits call when interrupted ---- */
 
 /* cancel.c's lanes_lane_call and posix.c's posix_call: cancel now? */
@@ -245,7 +260,8 @@ static void deliver(struct sigt *t, uint64_t call, struct lane_alert_frame *f)
         struct lane_msg_posix_sig_info si;
         flag_set(t, 1);
         bool got = take(t, call, false, &si);
-        flag_clear(t);
+        if (flag_clear(t) == 2 && !got)
+            continue;               /* one came while we asked (its alert found us at 1): ask again */
         if (!got)
             break;
         run_handler(t, &si, call, f);
@@ -523,11 +539,15 @@ static int suspend(const sigset_t *mask, const char *name)
         r = suspend_(mask, &saved);
         lanes_sc_end(&sc, r < 0 ? -(int64_t)errno : r);
     }
-    if (mask) {                     /* the caller's mask again, now that the handlers ran */
+    struct sigt *t = find(false);
+    if (mask && t) {                /* the caller's mask again, now that the handlers ran */
         int e = errno;
-        struct lane_msg_posix_sig_mask m = lanes_msg_posix_sig_mask_encode(tid_self(), SIG_SETMASK, saved);
+        struct lane_msg_posix_sig_mask m = lanes_msg_posix_sig_mask_encode(t->tid, SIG_SETMASK, saved);
         struct lane_msg_posix_sig_set rep;
+        flag_set(t, 1);             /* (a signal meanwhile only marks 2: our queue is in use) */
         sig_req(&m, sizeof m, &rep, sizeof rep);
+        if (flag_clear(t) == 2)
+            deliver(t, 0, NULL);
         errno = e;
     }
     return r;

@@ -3,7 +3,8 @@
  * lanes_spawn("prog", argv) finds bin/prog in the initrd (mapped read-only from the "initrd"
  * handle we were given), reads the program's manifest and grants exactly what it declares:
  * an IOPORT capability per `ioport` line and an IRQ capability per `irq` line, both made from
- * our "system" handle, and the system handle itself for `system`. It passes our initrd handle
+ * our "system" handle, the system handle itself for `system`, and a SYSFS capability
+ * (sysfs_grant) per `sysfs PATH` line, tagged "sysfs", "sysfs.1", ... It passes our initrd handle
  * on (so the child can spawn too), then calls sys_process_spawn with an optional supervisor.
  * A program asking for something we cannot grant is not started.
  */
@@ -100,7 +101,7 @@ int64_t lanes_spawn_image(const char *prog, const void *image, size_t image_len,
 
     struct lane_spawn_handle hs[MAX_SPAWN_HANDLES];
     int32_t created[MAX_SPAWN_HANDLES];
-    int nh = 0, ncreated = 0, nio = 0, nirq = 0;
+    int nh = 0, ncreated = 0, nio = 0, nirq = 0, nsysfs = 0;
     int32_t initrd = lanes_handle_by_tag("initrd");
     int32_t system = lanes_handle_by_tag("system");
     if (initrd != LANES_HANDLE_NONE) {
@@ -110,6 +111,8 @@ int64_t lanes_spawn_image(const char *prog, const void *image, size_t image_len,
     }
     for (int i = 0; i < m.nitems && r >= 0; i++) {
         const struct manifest_item *it = &m.items[i];
+        if (it->kind == MANIFEST_PCI)
+            continue;           /* what a PCI driver handles: the pci server grants its function's resources */
         if (system == LANES_HANDLE_NONE) {
             if (!opts->quiet)
                 printf("%s: its manifest asks for hardware access but %s holds no system capability\n", prog,
@@ -127,6 +130,20 @@ int64_t lanes_spawn_image(const char *prog, const void *image, size_t image_len,
             hs[nh].handle = system;
             hs[nh].rights = r >= 0 ? info.rights : 0;
             set_tag(&hs[nh++], "system", 0);
+            continue;
+        }
+        if (it->kind == MANIFEST_SYSFS) {
+            int64_t h = lanes_sys_sysfs_grant(system, it->path, strlen(it->path));
+            if (h < 0) {
+                if (!opts->quiet)
+                    printf("%s: cannot grant sysfs %s: %s\n", prog, it->path, lanes_strerror(h));
+                r = h;
+                break;
+            }
+            created[ncreated++] = (int32_t)h;
+            hs[nh].handle = (int32_t)h;
+            hs[nh].rights = LANES_RIGHT_ALL;
+            set_tag(&hs[nh++], "sysfs", nsysfs++);
             continue;
         }
         int64_t h = it->kind == MANIFEST_IOPORT ? lanes_sys_ioport_create(system, it->base, it->count)

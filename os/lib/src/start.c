@@ -26,6 +26,8 @@ __attribute__((noreturn, used)) void __lanes_start(const struct lane_startup *su
         for (;;) {}
     }
     lanes_startup = su;
+    extern void __lanes_set_environ(uint64_t envp);
+    __lanes_set_environ(su->envp);      /* after execve with an environment (fork.c) */
     char **argv = (char **)(uintptr_t)su->argv;
     if (su->argc > 0 && argv && argv[0])
         lanes_progname = argv[0];

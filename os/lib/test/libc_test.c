@@ -306,8 +306,15 @@ static void test_ustar_manifest(const char *initrd_path)
     CHECK(r == 0 && m.nitems == 3 && m.items[0].base == 0x3f8 && m.items[0].count == 8 &&
               m.items[1].kind == MANIFEST_IRQ && m.items[1].base == 4 && m.items[2].kind == MANIFEST_SYSTEM,
           "good manifest r=%d n=%d", r, m.nitems);
+    static const char pcis[] = "sysfs /sys/bus/pci\0pci 8086:100e\0pci 1af4:*\0pci class 0x0200\0";
+    r = lt_manifest_parse(pcis, sizeof pcis - 1, &m, &line);
+    CHECK(r == 0 && m.nitems == 4 && m.items[0].kind == MANIFEST_SYSFS && !strcmp(m.items[0].path, "/sys/bus/pci") &&
+              m.items[1].kind == MANIFEST_PCI && m.items[1].base == 0x8086100eu && m.items[1].count == MANIFEST_PCI_ANY_CLASS &&
+              m.items[2].base == 0x1af4ffffu && m.items[3].base == 0xffffffffu && m.items[3].count == 0x0200,
+          "sysfs and pci manifest lines r=%d n=%d line=%d", r, m.nitems, line);
     static const char *bads[] = { "ioport 0x70\0", "ioport 0x70 0\0", "ioport 0xffff 2\0", "irq 99\0",
-                                  "disk 0\0", "ioport 0x70 2 extra\0", "ioport zz 1\0" };
+                                  "disk 0\0", "ioport 0x70 2 extra\0", "ioport zz 1\0", "sysfs\0", "sysfs relative\0",
+                                  "pci 8086\0", "pci 8086:10\0", "pci class 0x10000\0", "pci 8086:100e x\0" };
     for (size_t i = 0; i < sizeof bads / sizeof *bads; i++) {
         r = lt_manifest_parse(bads[i], strlen(bads[i]) + 1, &m, &line);
         CHECK(r == LANES_E_INVAL && line == 1, "bad manifest \"%s\" accepted (r=%d)", bads[i], r);

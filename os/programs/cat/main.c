@@ -1,4 +1,5 @@
-/* cat — prints files: kernel sysfs attributes ("/sys/...", read with sysfs_read) and files of
+/* cat — prints files: kernel sysfs attributes ("/sys/...", read with sysfs_read; a binary one,
+ * such as a PCI function's config, as a hexdump -C style dump; through symlinks) and files of
  * the file system (read/write through the POSIX layer; no argument or "-": stdin). Several
  * paths are printed one after the other; a path that cannot be read is named with the reason
  * and makes the exit status 1. A process without a lane to the POSIX server reads files of
@@ -48,12 +49,38 @@ static int cat_sysfs(const char *path)
         printf("cat: %s: is a directory (try ls %s)\n", path, path);
         return 1;
     }
-    char v[1024];
+    static char v[LANES_SYSFS_VALUE_BYTES];
+    if (r >= 0 && st.kind == LANES_SYSFS_KIND_LINK) {   /* stat does not follow the last link: ask again */
+        struct lane_sysfs_stat t;
+        char dir[300];
+        snprintf(dir, sizeof dir, "%s/.", path);        /* "link/." follows it */
+        if (lanes_sys_sysfs_stat(dir, strlen(dir), &t) >= 0 && t.kind == LANES_SYSFS_KIND_DIR) {
+            printf("cat: %s: is a directory (try ls %s)\n", path, path);
+            return 1;
+        }
+    }
     if (r >= 0)
         r = lanes_sys_sysfs_read(path, strlen(path), v, sizeof v);
     if (r < 0) {
         printf("cat: %s: %s\n", path, r == LANES_E_NOENT ? "no such file or directory" : lanes_strerror(r));
         return 1;
+    }
+    struct lane_sysfs_stat t;
+    if (lanes_sys_sysfs_stat(path, strlen(path), &t) >= 0 && (t.mode & LANES_SYSFS_MODE_BINARY)) {
+        for (int64_t off = 0; off < r; off += 16) {     /* a binary attribute: hexdump -C style */
+            char line[96];
+            int n = snprintf(line, sizeof line, "%08llx ", (unsigned long long)off);
+            for (int64_t i = off; i < off + 16; i++)
+                n += i < r ? snprintf(line + n, sizeof line - (size_t)n, " %02x", (unsigned char)v[i])
+                           : snprintf(line + n, sizeof line - (size_t)n, "   ");
+            n += snprintf(line + n, sizeof line - (size_t)n, "  |");
+            for (int64_t i = off; i < off + 16 && i < r; i++)
+                line[n++] = v[i] >= 0x20 && v[i] < 0x7f ? v[i] : '.';
+            line[n++] = '|';
+            line[n] = 0;
+            printf("%s\n", line);
+        }
+        return 0;
     }
     console_write(v, (size_t)r);
     return 0;

@@ -17,10 +17,11 @@
  * "sequence hash" it prints); -v prints each call before making it, so the last line before a
  * panic names the call that caused it.
  *
- * It must survive its own calls: exit, thread_exit, poweroff and ktest are skipped, kperf is
+ * It must survive its own calls: exit, thread_exit, poweroff, ktest, process_fork (a copy of
+ * the fuzzer would fuzz on) and process_exec (it would replace us) are skipped, kperf is
  * kept short, the trace classes are set back at the end, process_kill of its own
  * process is turned into a bad handle, thread_create starts only a stub that ends at once (or
- * gets an address the kernel must refuse), mem_unmap touches only its arena, the mappings it
+ * gets an address the kernel must refuse), mem_unmap and mem_protect touch only its arena, the mappings it
  * made itself and addresses outside user space, the handles it started with are never closed,
  * and pointers that would land in its own code, data, heap or stacks are moved into the arena.
  * Calls that block are bounded: timeouts are mostly short, and a watchdog thread interrupts
@@ -438,7 +439,8 @@ static void one_call(struct fz *f, uint64_t i)
 
     /* Keep ourselves (and the machine) alive: poweroff, and ktest (the kernel's self-tests, long
      * and already run by usertests) are skipped too; kperf runs at most 1000 iterations. */
-    if (is(c, "exit") || is(c, "thread_exit") || is(c, "poweroff") || is(c, "ktest")) {
+    if (is(c, "exit") || is(c, "thread_exit") || is(c, "poweroff") || is(c, "ktest") || is(c, "process_fork") ||
+        is(c, "process_exec")) {
         f->st.skipped++;
         return;
     }
@@ -458,13 +460,13 @@ static void one_call(struct fz *f, uint64_t i)
         a[0] = (uint64_t)(uintptr_t)fuzz_exit_stub;
     else if (is(c, "thread_create") && user_half(a[0]))
         a[0] ^= 0xffff800000000000ull;               /* only addresses the kernel must refuse */
-    if (is(c, "mem_unmap")) {
+    if (is(c, "mem_unmap") || is(c, "mem_protect")) {
         uint64_t m = extra % 4;
         if (m == 0 && maps[(extra >> 8) % NMAPS].len) {   /* one of our mappings, all or a part */
             unsigned k = (unsigned)((extra >> 8) % NMAPS);
             a[0] = maps[k].addr;
             a[1] = (extra >> 16) & 1 ? maps[k].len : LANES_PAGE_SIZE;
-            if (a[1] == maps[k].len)
+            if (a[1] == maps[k].len && is(c, "mem_unmap"))
                 maps[k].len = 0;
         } else if (m == 1) {                            /* a part of the arena */
             a[0] = ARENA + ((extra >> 8) % (ARENA_PAGES * 2)) * LANES_PAGE_SIZE;
@@ -473,6 +475,10 @@ static void one_call(struct fz *f, uint64_t i)
             a[0] |= 0xffff800000000000ull;              /* outside user space only */
         }
     }
+    /* mem_protect keeps what we touch ourselves readable and writable: it may split our
+     * regions and toggle EXEC, and anything goes outside user space */
+    if (is(c, "mem_protect") && user_half(a[0]))
+        a[2] = (a[2] & ~(uint64_t)7) | 3 | (a[2] & 4);
     /* What reaches the console is whole lines of our text (arena bytes, or a line cut short,
      * would garble the lines the tests read); the kernel log takes arena bytes, at most 64. */
     if (is(c, "console_write") && user_half(a[0])) {

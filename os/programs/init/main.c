@@ -9,6 +9,8 @@
  *        console   the COM1 driver server (manifest: ioport 0x3f8 8, irq 4); it claims COM1
  *                  from the kernel and publishes itself in mbus ("console", claim=N)
  *        cmos-rtc  a one-shot driver (manifest: ioport 0x70 2)
+ *        pci       the PCI driver server (manifest: ioport 0xcf8 8, sysfs /sys/devices/pci0000:00,
+ *                  sysfs /sys/bus/pci): publishes the bus in sysfs as Linux does, serves rescan
  *        ipc-demo --back   the demo's compute server; init publishes its lane in mbus as
  *                  "demo.back" (class=demo;role=back)
  *        fs        the file-system server (tmpfs seeded from the initrd; in mbus as "fs")
@@ -56,6 +58,7 @@ static struct service table[] = {
     { "mbus", { "mbus" }, 1, SERVICE, MBUS, -1, 0 },
     { "console", { "console" }, 1, SERVICE, CONSOLE, -1, 0 },
     { "cmos-rtc", { "cmos-rtc" }, 1, ONESHOT, PLAIN, -1, 0 },
+    { "pci", { "pci" }, 1, SERVICE, PLAIN, -1, 0 },
     { "ipc-demo", { "ipc-demo", "--back" }, 2, SERVICE, DEMO, -1, 0 },
     { "fs", { "fs" }, 1, SERVICE, PLAIN, -1, 0 },
     { "posix", { "posix" }, 1, SERVICE, PLAIN, -1, 0 },

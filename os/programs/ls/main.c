@@ -1,7 +1,9 @@
 /* ls — lists directories of the file system: `ls [-l] [PATH...]` (default "."), one name per
  * line in directory order (newest first), "." and ".." left out; -l adds the type, mode and
  * size. `ls /sys/...` lists a directory of the kernel's sysfs instead (syscall sysfs_list):
- * "d NAME" for directories, "r NAME" / "w NAME" for read-only / writable attributes.
+ * "d NAME" for directories, "r NAME" / "w NAME" for read-only / writable attributes, "l NAME"
+ * for symlinks; `ls -l /sys/...` shows each as Linux's ls -l would (mode, size, "NAME -> target"
+ * for a link, "[binary]" after a binary attribute such as a PCI function's config).
  * A process without a lane to the POSIX server lists the initrd (size and name), as before. */
 #include <dirent.h>
 #include <errno.h>
@@ -50,23 +52,58 @@ static int ls_path(const char *path, int longfmt)
     return 0;
 }
 
-static int ls_sysfs(const char *path)
+static void ls_sysfs_long(const char *dir, const char *name)
+{
+    char full[256], target[256];
+    snprintf(full, sizeof full, "%s/%s", dir, name);
+    struct lane_sysfs_stat st;
+    if (lanes_sys_sysfs_stat(full, strlen(full), &st) < 0) {
+        printf("?????????? %s\n", name);
+        return;
+    }
+    if (st.kind == LANES_SYSFS_KIND_LINK) {
+        int64_t n = lanes_sys_sysfs_readlink(full, strlen(full), target, sizeof target - 1);
+        target[n > 0 ? n : 0] = 0;
+        printf("lrwxrwxrwx %6llu %s -> %s\n", (unsigned long long)st.size, name, target);
+    } else if (st.kind == LANES_SYSFS_KIND_DIR) {
+        printf("drwxr-xr-x %6u %s\n", st.entries, name);
+    } else {
+        printf("-r%c-r--r-- %6llu %s%s\n", st.mode & LANES_SYSFS_MODE_WRITE ? 'w' : '-', (unsigned long long)st.size, name,
+               st.mode & LANES_SYSFS_MODE_BINARY ? " [binary]" : "");
+    }
+}
+
+static int ls_sysfs(const char *path, int longfmt)
 {
     static char buf[8192];
-    int64_t r = lanes_sys_sysfs_list(path, strlen(path), buf, sizeof buf);
+    int64_t r = lanes_sys_sysfs_list(path, strlen(path), buf, sizeof buf - 1);
     if (r < 0) {
         printf("ls: %s: %s\n", path, r == LANES_E_NOENT ? "no such file or directory"
                : r == LANES_E_TYPE ? "not a directory" : lanes_strerror(r));
         return 1;
     }
-    console_write(buf, (size_t)r);
+    if (!longfmt) {
+        console_write(buf, (size_t)r);
+        return 0;
+    }
+    buf[r] = 0;
+    for (char *line = buf; *line;) {
+        char *nl = strchr(line, '\n');
+        if (!nl)
+            break;
+        *nl = 0;
+        if (nl - line > 2)
+            ls_sysfs_long(path, line + 2);
+        line = nl + 1;
+    }
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && !strncmp(argv[1], "/sys", 4) && (argv[1][4] == 0 || argv[1][4] == '/'))
-        return ls_sysfs(argv[1]);
+    int sl = argc > 2 && !strcmp(argv[1], "-l");
+    if (argc > 1 + sl && !strncmp(argv[1 + sl], "/sys", 4) && (argv[1 + sl][4] == 0 || argv[1 + sl][4] == '/'))
+        return ls_sysfs(argv[1 + sl], sl);
     if (lanes_posix_active()) {
         int longfmt = argc > 1 && strcmp(argv[1], "-l") == 0;
         int first = 1 + longfmt, st = 0;

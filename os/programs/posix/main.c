@@ -102,18 +102,28 @@ void post_proc_accept(struct proc *p)
     post_accept(p->lane, p->buf, make_tag(TAG_PROC, p->gen, (uint32_t)(p - procs)));
 }
 
-static void counters(int32_t conv)
+/* The handles we hold for processes, descriptions, pipes and /sys files (counted in
+ * posix.Counters; proc_new keeps room below the kernel's table size with it). */
+uint32_t handles_held(uint32_t *np, uint32_t *nz)
 {
-    uint32_t np = 0, nz = 0, handles = 0;
+    uint32_t handles = 0;
+    *np = *nz = 0;
     for (int i = 0; i < MAX_PROCS; i++) {
         if (!procs[i].used)
             continue;
-        np++;
-        nz += procs[i].zombie;
+        (*np)++;
+        *nz += procs[i].zombie;
         handles += (procs[i].lane != LANES_HANDLE_NONE) + (procs[i].handle != LANES_HANDLE_NONE);
     }
+    return handles + st_descs + 4 * st_pipes + st_sysfiles;
+}
+
+static void counters(int32_t conv)
+{
+    uint32_t np, nz;
+    uint32_t handles = handles_held(&np, &nz);
     struct lane_msg_posix_counters c =
-        lanes_msg_posix_counters_encode(np, nz, st_descs, st_pipes, handles + st_descs + 4 * st_pipes, st_parked, st_served,
+        lanes_msg_posix_counters_encode(np, nz, st_descs, st_pipes, handles, st_parked, st_served,
                                         st_malformed);
     send_msg(conv, &c, sizeof c, LANES_HANDLE_NONE);
 }
@@ -123,7 +133,7 @@ static void proc_dispatch(struct proc *p, int32_t conv, const uint8_t *m, uint32
 {
     struct lane_msg_posix_get_counters gc;
     if (fd_request(p, conv, m, len) || vfs_request(p, conv, m, len) || proc_request(p, conv, m, len) ||
-        sig_request(p, conv, m, len))
+        forkexec_request(p, conv, m, len) || sig_request(p, conv, m, len))
         return;
     if (lanes_msg_posix_get_counters_decode(m, len, &gc) == 0)
         return counters(conv);
@@ -137,6 +147,14 @@ static void complete(const struct lane_ipc_completion *c)
     uint32_t index = (uint32_t)(c->tag & 0xffffff);
     if (type == TAG_PIPE) {
         pipe_complete(index, gen, c);
+        return;
+    }
+    if (type == TAG_PROCFS) {
+        procfs_complete(index, gen, c);
+        return;
+    }
+    if (type == TAG_SYS) {
+        sysfs_complete(index, gen, c);      /* a file under /sys (sysfs.c) */
         return;
     }
     int32_t conv = c->nresults > 0 ? lanes_ipc_result(c, 0)->handle : LANES_HANDLE_NONE;

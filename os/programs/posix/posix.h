@@ -8,6 +8,10 @@
  *   signal.c   signals: dispositions, masks, pending sets, delivery with libc, default actions,
  *              SigCancel (the talk's cancellation by id), interval timers, the console's
  *              foreground process group
+ *   procfs.c   /proc (Linux's formats, served on the fs.* file protocol like pipes)
+ *   core.c     ELF core files of processes a fault (or a core-dumping signal) ended
+ *   sysfs.c    the kernel's sysfs as files under /sys (served here on the fs.* file protocol)
+ *   fork.c     posix.Fork (the child's entry: fds, cwd, ids) and posix.Exec (close-on-exec)
  */
 #ifndef POSIX_H
 #define POSIX_H
@@ -34,7 +38,7 @@
 enum { KIND_FILE = 1, KIND_DIR = 2, KIND_PIPE = 3, KIND_CONSOLE = 4, KIND_NULL = 5, KIND_FIFO = 6 };
 
 /* Event-loop tags: what an accept completion belongs to. */
-enum { TAG_PROC = 1, TAG_PIPE = 2, TAG_PUBLIC = 3 };
+enum { TAG_PROC = 1, TAG_PIPE = 2, TAG_PUBLIC = 3, TAG_PROCFS = 4, TAG_SYS = 5 };
 static inline uint64_t make_tag(uint32_t type, uint32_t gen, uint32_t index)
 {
     return ((uint64_t)type << 56) | ((uint64_t)(gen & 0xffffff) << 24) | index;
@@ -120,6 +124,8 @@ void reply(int32_t conv, int64_t err_or_value);
 void reply_data(int32_t conv, int64_t err_or_value, const void *data, size_t n);
 int64_t pull_handles(int32_t conv, int n, int32_t *out);
 void post_proc_accept(struct proc *p);
+uint32_t handles_held(uint32_t *np, uint32_t *nz);
+#define HANDLE_RESERVE 32           /* kept free in our table: our queues and lanes, pulls, parked waits */
 
 /* process.c */
 struct proc *proc_by_pid(int32_t pid);
@@ -164,6 +170,18 @@ extern uint32_t st_descs;
 int vfs_init(void);
 struct desc *vfs_console(void);
 bool vfs_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
+int vfs_mkdirs(const char *dir, uint32_t mode);
+int vfs_create(const char *abs, uint32_t mode, int32_t *lane);
+int vfs_write_all(int32_t lane, const void *data, size_t n);
+
+/* sysfs.c */
+struct desc *sysfs_open(const char *abs, uint32_t flags, int *err);
+int sysfs_attr(const char *abs, uint32_t *mode, uint64_t *size);
+void sysfs_complete(uint32_t index, uint32_t gen, const struct lane_ipc_completion *c);
+extern uint32_t st_sysfiles;
+
+/* fork.c */
+bool forkexec_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
 
 /* pipe.c */
 int pipe_create(uint32_t flags, struct desc **rd, struct desc **wr);
@@ -171,5 +189,22 @@ void pipe_end_closed(struct pipe *pp, int end);
 void pipe_complete(uint32_t index, uint32_t gen, const struct lane_ipc_completion *c);
 extern uint32_t st_pipes;
 extern uint64_t st_cancels, st_cancels_late;
+
+/* procfs.c */
+int procfs_open(struct proc *p, const char *abs, uint32_t flags, struct desc **out);
+int procfs_stat(struct proc *p, const char *abs, struct lane_msg_fs_attr *a);
+void procfs_complete(uint32_t index, uint32_t gen, const struct lane_ipc_completion *c);
+struct lane_mem_region *proc_regions(struct proc *p, uint32_t *n);
+void proc_image_path(const char *name, char *out, size_t cap);
+extern char core_pattern[128];
+
+/* core.c: writes p's core file (p stopped: its threads parked, e.g. after a fault); fault is the
+ * CPU's report when a fault raised signo, NULL for a sent signal. The path written goes to
+ * path_out. 0, or -errno (nothing written, or a partial file on a write error). */
+struct core_fault {
+    uint32_t vector;
+    uint64_t error, addr, rip;
+};
+int core_dump(struct proc *p, int signo, const struct core_fault *fault, char *path_out, size_t path_cap);
 
 #endif

@@ -27,6 +27,13 @@ struct proc *proc_new(int32_t pid, int32_t lane, int32_t handle)
 {
     if (pid <= 1 || proc_by_pid(pid))
         return NULL;
+    uint32_t np, nz;
+    /* EAGAIN when our handle table (the kernel's per-process limit) could fill: a process costs
+     * its lane and PROCESS handle, and one conversation handle while a request of its waits
+     * in our queue */
+    uint32_t held = handles_held(&np, &nz);
+    if (held + np + 3 > LANES_MAX_HANDLES - HANDLE_RESERVE)
+        return NULL;
     for (int i = 0; i < MAX_PROCS; i++) {
         struct proc *p = &procs[i];
         if (p->used)
@@ -68,7 +75,11 @@ static int signal_of_fault(uint32_t vector)
     switch (vector) {
     case 0: return SIGFPE;
     case 6: return SIGILL;
+    case 1:
     case 3: return SIGTRAP;
+    case 16:
+    case 19: return SIGFPE;
+    case 17: return SIGBUS;
     default: return SIGSEGV;
     }
 }
@@ -157,6 +168,38 @@ static bool has_child(struct proc *p, int32_t want)
     return false;
 }
 
+static const char *signame(int s)
+{
+    switch (s) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGFPE: return "SIGFPE";
+    case SIGILL: return "SIGILL";
+    case SIGTRAP: return "SIGTRAP";
+    case SIGBUS: return "SIGBUS";
+    default: return "signal";
+    }
+}
+
+/* A fault ended p (stopped, memory kept): its core file (core.c), and a line on the console
+ * that says where it went — Lanescope's Crashes list reads it. WCOREDUMP when written. */
+static void fault_core(struct proc *p, const struct lane_exit_info *info)
+{
+    struct core_fault cf = { info->vector, info->error_code, info->fault_addr, info->rip };
+    char path[PATH_MAX_BYTES + 1];
+    path[0] = 0;
+    int e = core_dump(p, p->status, &cf, path, sizeof path);
+    if (e == 0) {
+        p->status |= 0x80;
+        printf("posix: pid %d killed by %s (%d) at address 0x%llx, rip 0x%llx: core dumped to %s\n", p->pid,
+               signame(p->status & 0x7f), p->status & 0x7f, (unsigned long long)info->fault_addr,
+               (unsigned long long)info->rip, path);
+    } else {
+        printf("posix: pid %d killed by %s (%d) at address 0x%llx, rip 0x%llx: no core file%s%s: %s\n", p->pid,
+               signame(p->status & 0x7f), p->status & 0x7f, (unsigned long long)info->fault_addr,
+               (unsigned long long)info->rip, path[0] ? " at " : "", path, strerror(-e));
+    }
+}
+
 void proc_ended(struct proc *p)
 {
     if (p->zombie)
@@ -171,6 +214,7 @@ void proc_ended(struct proc *p)
     else if (info.state == LANES_PROC_STATE_FAULTED) {
         p->fault = info.vector + 1;
         p->status = signal_of_fault(info.vector);
+        fault_core(p, &info);
     } else
         p->status = SIGKILL;
     p->zombie = true;

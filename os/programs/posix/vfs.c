@@ -7,6 +7,8 @@
  *
  *     /dev/null, /dev/console   this server (no lane: libc handles null; console descriptions
  *                               use the console server's lane every process already has)
+ *     /proc                     this server (procfs.c), read-only but for core_pattern
+ *     /sys                      the kernel's sysfs, served here (sysfs.c)
  *     /                         the fs server (tmpfs), over the root lane bound through mbus
  *
  * For fs we forward the request with the absolute path and, for open, keep the passthrough
@@ -15,7 +17,7 @@
 #include "posix.h"
 #include <lanes/mbus.h>
 
-enum { MNT_FS = 1, MNT_DEV = 2 };
+enum { MNT_FS = 1, MNT_DEV = 2, MNT_PROC = 3, MNT_SYS = 4 };
 struct mount {
     const char *prefix;
     int type;
@@ -23,6 +25,8 @@ struct mount {
 static const struct mount mounts[] = {
     { "/dev/null", MNT_DEV },
     { "/dev/console", MNT_DEV },
+    { "/proc", MNT_PROC },
+    { "/sys", MNT_SYS },
     { "/", MNT_FS },
 };
 
@@ -179,6 +183,15 @@ static void do_open(struct proc *p, int32_t conv, const struct lane_msg_posix_op
         if ((m->flags & O_DIRECTORY))
             return reply(conv, -ENOTDIR);
         d = desc_new(strcmp(abs1, "/dev/null") == 0 ? KIND_NULL : KIND_CONSOLE, keep, LANES_HANDLE_NONE);
+    } else if (mt == MNT_PROC) {
+        int e = procfs_open(p, abs1, m->flags, &d);
+        if (e < 0)
+            return reply(conv, e);
+    } else if (mt == MNT_SYS) {
+        int err = -ENOMEM;
+        d = sysfs_open(abs1, m->flags, &err);
+        if (!d)
+            return reply(conv, err);
     } else {
         struct lane_msg_fs_open fo = lanes_msg_fs_open_encode(m->flags, m->mode & ~p->umask & 07777, (uint32_t)n);
         struct lane_msg_fs_reply r;
@@ -217,6 +230,15 @@ static void do_stat(struct proc *p, int32_t conv, const struct lane_msg_posix_st
             a = lanes_msg_fs_attr_encode(got < 0 ? (int32_t)got : -EIO, 0, 0, 0, 0, 0);
     } else if (mt == MNT_DEV && strcmp(abs1, "/dev/console") == 0) {
         a.ino = 2;
+    } else if (mt == MNT_PROC) {
+        int e = procfs_stat(p, abs1, &a);
+        if (e < 0)
+            a = lanes_msg_fs_attr_encode(e, 0, 0, 0, 0, 0);
+    } else if (mt == MNT_SYS) {
+        uint32_t mode = 0;
+        uint64_t size = 0;
+        int e = sysfs_attr(abs1, &mode, &size);
+        a = lanes_msg_fs_attr_encode(e, mode, 3, 1, size, 3);
     }
     send_msg(conv, &a, sizeof a, LANES_HANDLE_NONE);
 }
@@ -318,4 +340,85 @@ bool vfs_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
         return false;
     }
     return true;
+}
+
+/* ---- files this server writes itself (core.c) ---- */
+
+/* mkdir -p of an absolute directory path (each missing level with mode). 0 or -errno. */
+int vfs_mkdirs(const char *dir, uint32_t mode)
+{
+    char path[PATH_MAX_BYTES + 1];
+    size_t n = strlen(dir);
+    if (n == 0 || n > PATH_MAX_BYTES || dir[0] != '/')
+        return -EINVAL;
+    memcpy(path, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (path[i] != '/' && path[i] != 0)
+            continue;
+        char c = path[i];
+        path[i] = 0;
+        if (mount_of(path) == MNT_FS) {
+            struct lane_msg_fs_mkdir fm = lanes_msg_fs_mkdir_encode(mode, (uint32_t)i);
+            int64_t r = fs_simple(&fm, sizeof fm, path, i);
+            if (r < 0 && r != -EEXIST)
+                return (int)r;
+        }
+        path[i] = c;
+    }
+    return 0;
+}
+
+/* Creates (or truncates) the regular file abs (O_WRONLY|O_CREAT|O_TRUNC, mode): its lane or -errno. */
+int vfs_create(const char *abs, uint32_t mode, int32_t *lane)
+{
+    size_t n = strlen(abs);
+    if (mount_of(abs) != MNT_FS)
+        return -EACCES;
+    struct lane_msg_fs_open fo = lanes_msg_fs_open_encode(O_WRONLY | O_CREAT | O_TRUNC, mode, (uint32_t)n);
+    struct lane_msg_fs_reply r;
+    *lane = LANES_HANDLE_NONE;
+    int64_t got = fs_call(&fo, sizeof fo, abs, n, &r, sizeof r, lane);
+    int64_t err = got < 0 ? got : (size_t)got < sizeof r || r.msg != LANES_MSG_FS_REPLY ? -EIO : r.error;
+    if (err == 0 && *lane == LANES_HANDLE_NONE)
+        err = -EIO;
+    if (err == 0 && r.value == 2)
+        err = -EISDIR;
+    if (err < 0 && *lane != LANES_HANDLE_NONE) {
+        lanes_sys_handle_close(*lane);
+        *lane = LANES_HANDLE_NONE;
+    }
+    return (int)err;
+}
+
+/* Writes all of data to a file's lane (fs.Write, CHUNK at a time). 0 or -errno. */
+int vfs_write_all(int32_t lane, const void *data, size_t n)
+{
+    static uint8_t out[CHUNK + 64];
+    const uint8_t *d = data;
+    while (n) {
+        size_t k = n > CHUNK ? CHUNK : n;
+        struct lane_msg_fs_write w = lanes_msg_fs_write_encode(k, 0, 0);
+        memcpy(out, &w, sizeof w);
+        memcpy(out + sizeof w, d, k);
+        struct lane_msg_fs_reply r;
+        struct lanes_acts b;
+        struct lane_ipc_completion c;
+        lanes_acts_init(&b);
+        lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY);
+        lanes_acts_send(&b, out, sizeof w + k);
+        lanes_acts_recv_buffer(&b, &r, sizeof r);
+        lanes_acts_end(&b);
+        c.nresults = 0;
+        lanes_ipc_call(&FQ, lane, &b, &c, LANES_SEC(10));
+        if (c.nresults < 3 || lanes_ipc_result(&c, 2)->error < 0 || lanes_ipc_result(&c, 2)->length < sizeof r ||
+            r.msg != LANES_MSG_FS_REPLY)
+            return -EIO;
+        if (r.error < 0)
+            return r.error;
+        if (r.value <= 0)
+            return -ENOSPC;
+        d += r.value;
+        n -= (size_t)r.value;
+    }
+    return 0;
 }

@@ -26,6 +26,8 @@
 #include <unistd.h>
 
 static const char *self_path = "/bin/posixtests";
+int forkexec_helper(int argc, char **argv);                                   /* forkexec.c */
+void forkexec_tests_run(struct lanes_tests *t, int argc, char **argv);
 static struct lane_msg_posix_counters start_counters;
 
 static uint8_t pattern(uint64_t i) { return (uint8_t)((i * 131u + (i >> 12) * 7u) & 0xff); }
@@ -79,6 +81,8 @@ static int helper(int argc, char **argv)
         printf("%d %d\n", getppid(), getpid());
         return 0;
     }
+    if (!strncmp(m, "--fx-", 5))
+        return forkexec_helper(argc, argv);        /* forkexec.c */
     if (!strcmp(m, "--sleep")) {
         lanes_sys_sleep(LANES_MS(a));
         return 0;
@@ -1049,6 +1053,7 @@ int main(int argc, char **argv)
         lanes_posix_counters(&start_counters);
     }
     struct lanes_tests t = { 0, 0 };
+    forkexec_tests_run(&t, argc, argv);            /* fork, exec, VM (forkexec.c) */
     lanes_test_table(&t, tests, sizeof tests / sizeof *tests, argc, argv, NULL);
     unlink("/tmp/pt-a");
     return lanes_test_summary(&t, "posixtests", argc);

@@ -107,6 +107,10 @@ static pid_t spawn(char *const argv[])
     return posix_spawn(&pid, self_path, NULL, NULL, argv, NULL) == 0 ? pid : -1;
 }
 
+static int handle(int sig, void (*fn)(int), int flags);
+static void alarm_ms(long ms);
+static void on_sig(int s);
+
 /* ---- helper modes ---- */
 
 static int helper(int argc, char **argv)
@@ -133,17 +137,25 @@ static int helper(int argc, char **argv)
     }
     if (!strcmp(m, "--killer")) {               /* N x SIGUSR1 to PID, each once the last was handled */
         pid_t pid = (pid_t)strtol(argv[2], NULL, 10);
-        long n = strtol(argv[3], NULL, 10);
+        long n = strtol(argv[3], NULL, 10), stalls = 0;
+        handle(SIGALRM, on_sig, 0);
         for (long i = 0; i < n; i++) {
             if (kill(pid, SIGUSR1) < 0)
                 return 5;
             char c;
             ssize_t r;
-            while ((r = read(0, &c, 1)) < 0 && errno == EINTR) {}
+            alarm_ms(5000);                     /* no answer in 5 s: a signal (or its ack) was lost */
+            while ((r = read(0, &c, 1)) < 0 && errno == EINTR) {
+                stalls++;
+                printf("killer: no ack for signal %ld after 5 s\n", i);
+                kill(pid, SIGUSR1);
+                alarm_ms(5000);
+            }
+            alarm_ms(0);
             if (r != 1)
                 return 6;                       /* the handler acknowledges on our stdin */
         }
-        return 0;
+        return stalls ? 8 : 0;
     }
     if (!strcmp(m, "--writer")) {               /* N bytes of the pattern to fd 1, in odd pieces */
         long n = strtol(argv[2], NULL, 10);

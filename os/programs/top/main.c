@@ -5,8 +5,12 @@
  * Per CPU: the load balancer's load (/sys/devices/system/cpu/cpuN/load: the sum of its threads'
  * loads, 1024 = one always-runnable thread) beside the ideal (/sys/kernel/sched/ideal) and a
  * bar. Per thread (thread_list): its CPU, its CPU % over the last refresh (from cpu_time_ns),
- * its load and migrations (/sys/kernel/sched/threads/TID), busiest first.
+ * its load and migrations (/sys/kernel/sched/threads/TID), busiest first. Above them, as Linux's
+ * top: uptime, processes by state (every /proc/PID/stat) and memory (/proc/meminfo).
  */
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <lanes.h>
 #include <lanes/console.h>
 #include <stdio.h>
@@ -24,6 +28,54 @@ static uint64_t sysnum(const char *path)
     int64_t r = lanes_sys_sysfs_read(path, strlen(path), b, sizeof b - 1);
     b[r > 0 ? r : 0] = 0;
     return r > 0 ? strtoull(b, NULL, 0) : 0;
+}
+
+static ssize_t slurp(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, cap - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = 0;
+    return n;
+}
+
+/* "up S s, Tasks: N total, R running, S sleeping, T stopped, Z zombie" and memory, from /proc. */
+static void summary(void)
+{
+    static char b[2048];
+    int total = 0, run = 0, sleep = 0, stop = 0, zomb = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char path[64];
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        char *rp = slurp(path, b, sizeof b) > 0 ? strrchr(b, ')') : NULL;
+        if (!rp || !rp[1] || !rp[2])
+            continue;
+        total++;
+        run += rp[2] == 'R';
+        sleep += rp[2] == 'S' || rp[2] == 'D';
+        stop += rp[2] == 'T' || rp[2] == 't';
+        zomb += rp[2] == 'Z';
+    }
+    if (d)
+        closedir(d);
+    char up[64] = "?";
+    slurp("/proc/uptime", up, sizeof up);
+    char *sp = strchr(up, ' ');
+    if (sp)
+        *sp = 0;
+    printf("up %s s, Tasks: %d total, %d running, %d sleeping, %d stopped, %d zombie\n", up, total, run, sleep, stop,
+           zomb);
+    if (slurp("/proc/meminfo", b, sizeof b) > 0) {
+        char *t = strstr(b, "MemTotal:"), *f = strstr(b, "MemFree:");
+        if (t && f)
+            printf("KiB Mem: %llu total, %llu free\n", strtoull(t + 9, NULL, 10), strtoull(f + 8, NULL, 10));
+    }
 }
 
 static uint64_t prev_cpu_ns(uint32_t tid)
@@ -76,6 +128,7 @@ int main(int argc, char **argv)
             }
         printf("\x1b[H\x1b[2Jtop — %u CPUs, ideal load %llu (1024 = one busy thread), q quits\n", si.ncpus,
                (unsigned long long)sysnum("/sys/kernel/sched/ideal"));
+        summary();
         for (uint32_t c = 0; c < si.ncpus; c++) {
             char p[64];
             snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu%u/load", c);

@@ -30,8 +30,9 @@ const first = view.renderNow();
 const w = window as unknown as Record<string, unknown>;
 w['__ipc'] = { model, view, events, buildMs: built, firstFrameMs: first, openMs: performance.now() - t0 };
 
-/** Pan across the trace for n animation frames with a window of frac × the trace; frame times. */
-w['__pan'] = (n: number, frac: number) =>
+/** Pan across the trace for n animation frames with a window of frac × the trace (zoom: zoom in
+ * around the middle from the whole trace down to frac of it and back out); frame times. */
+w['__pan'] = (n: number, frac: number, zoom = false) =>
   new Promise((resolve) => {
     const total = model.lastNs - model.firstNs;
     const span = total * frac;
@@ -43,8 +44,15 @@ w['__pan'] = (n: number, frac: number) =>
       const now = performance.now();
       if (i > 0) raf.push(now - prev);
       prev = now;
-      const a = model.firstNs + ((total - span) * i) / n;
-      view.setViewport(a, a + span);
+      if (zoom) {
+        const k = i < n / 2 ? i / (n / 2) : (n - i) / (n / 2);
+        const sz = total * Math.pow(frac, k);
+        const mid = model.firstNs + total / 2;
+        view.setViewport(mid - sz / 2, mid + sz / 2);
+      } else {
+        const a = model.firstNs + ((total - span) * i) / n;
+        view.setViewport(a, a + span);
+      }
       times.push(view.renderNow());
       if (++i < n) requestAnimationFrame(tick);
       else {

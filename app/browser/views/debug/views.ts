@@ -213,10 +213,15 @@ export function registerDebugViews(): void {
         state.textContent = text;
         state.className = `dbg-state ${s.phase}`;
         ctx.setBadge(s.phase === 'stopped' ? '●' : '');
-        attachRow.hidden = s.phase !== 'running' && s.phase !== 'stopped';
+        // a debug session, or a plain Run whose QEMU has a gdbstub (qemu.gdb.enabled: s.stub)
+        attachRow.hidden = s.phase !== 'running' && s.phase !== 'stopped' && !s.stub;
         openPort.hidden = !!s.port;
         attach.hidden = copy.hidden = !s.port;
         if (s.port) attach.textContent = gdbAttachCommand(s.port, s.elf) + (s.clients ? `   (${s.clients} attached)` : '');
+        else if (s.stub) {
+          attach.hidden = copy.hidden = false;
+          attach.textContent = `gdb ${s.elf ?? ''} -ex 'target remote ${s.stub}'`.replace('  ', ' ');
+        }
         // CPUs
         const cl = h('ul', { className: 'dbg-list', ariaLabel: 'CPUs' });
         for (const c of s.stop?.cpus ?? []) {

@@ -48,6 +48,16 @@ class IpcPanel {
     await this.loadAbi();
     this.rebuild();
     this.store.onChange((c) => this.onStore(c));
+    // the shared time cursor (any view's selection sets it): drawn on the lanes; when the sysfs
+    // view's slider moved it, the lanes also centre on that moment
+    this.store.onCursor((ns, from) => {
+      this.view?.setCursor(ns);
+      if (ns === null || from !== 'sysfs' || !this.view) return;
+      const vp = this.view.viewport();
+      const half = (vp.t1 - vp.t0) / 2;
+      this.view.setFollow(false);
+      this.view.setViewport(ns - half, ns + half);
+    });
   }
 
   private onStore(c: StoreChange): void {
@@ -85,6 +95,7 @@ class IpcPanel {
     ipcDebug.view = this.view;
     ipcDebug.model = this.model;
     ipcDebug.feed = this.table;
+    this.view.setCursor(this.store.cursor); // the shared time cursor, as every trace view draws it
     this.host.querySelector('.ipcv-bar')?.prepend(...traceToolbar(this.ctx, (s) => this.view.setStatus(s)));
     this.view.setFollow(this.store.source.live);
     this.label = '';

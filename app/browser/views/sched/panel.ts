@@ -4,7 +4,8 @@
  * store's rows as they come (ctx_switch, migrate, load_sample, balance_round, balance_cpu, names);
  * follow mode keeps the newest 5 s in view. It shares the store's selection: a message selected
  * in the IPC lanes view centres this view on that moment and says on which CPU each of its two
- * threads ran; a migration selected here becomes the shared cursor. It lives in the panel and can
+ * threads ran; a migration selected here becomes the shared cursor, which both views draw (the same
+ * time axis and cursor: visualizers/common). It lives in the panel and can
  * move to the editor area.
  */
 import { SchedModel, feedSchedTrace } from '../../../../visualizers/sched/model.js';
@@ -30,6 +31,12 @@ class SchedPanel {
   init(): void {
     this.rebuild();
     this.store.onChange((c) => this.onStore(c));
+    // the shared time cursor (any view's selection sets it): drawn on the CPU tracks; moved by a view
+    // that selects no thread (the sysfs view's slider), the tracks also centre on it
+    this.store.onCursor((ns, from) => {
+      this.view?.setCursor(ns);
+      if (ns !== null && from === 'sysfs' && this.view) this.view.showAt(ns, []);
+    });
     this.store.onSelection((s) => {
       if (s && s.view !== 'sched' && s.ns !== undefined && this.view) this.view.showAt(s.ns, s.tids ?? []);
     });
@@ -59,6 +66,7 @@ class SchedPanel {
       },
     }, this.ctx.theme());
     schedDebug.view = this.view;
+    this.view.setCursor(this.store.cursor);
     schedDebug.model = this.model;
     this.host.querySelector('.schedv-bar')?.prepend(...traceToolbar(this.ctx, (s) => this.view.setStatus(s)));
     this.view.setFollow(this.store.source.live);

@@ -59,6 +59,14 @@ void dump_regs(const struct regs *r)
         kprintf("RIP is %s+0x%lx\n", sym, off);
 }
 
+static bool has_fixup(const struct regs *r)
+{
+    for (struct fixup *f = __fixup_start; f < __fixup_end; f++)
+        if (f->ip == r->rip)
+            return true;
+    return false;
+}
+
 static bool try_fixup(struct regs *r)
 {
     for (struct fixup *f = __fixup_start; f < __fixup_end; f++) {
@@ -146,10 +154,30 @@ void trap_dispatch(struct regs *r)
                     return;
                 }
             }
+            /* demand paging and copy-on-write (vm.c); what it cannot resolve is a fault */
+            uint64_t addr = v == 14 ? read_cr2() : 0;
             sti();
-            process_user_fault(r, fault_kind(v));
+            if (v == 14 && vm_fault(p->vm, addr, r->error) == 0) {
+                sched_check_user_return(r);
+                return;
+            }
+            process_user_fault(r, fault_kind(v), addr);
             sched_check_user_return(r);
             return;
+        }
+        /* a user-copy helper touching a page not there yet (not present) or still copy-on-write
+         * (a write to a present page; any other fault on a present page — SMAP — is no case
+         * for vm.c): resolve it and retry (interrupts back on if they were: the resolution may flush other CPUs) */
+        if (v == 14 && read_cr2() < USER_TOP && c->current && has_fixup(r) && (!(r->error & 1) || (r->error & 2))) {
+            uint64_t addr = read_cr2();
+            bool irq = (r->rflags & 0x200) && c->ncli == 0;
+            if (irq)
+                sti();
+            int64_t fr = vm_fault(c->current->proc->vm, addr, r->error);
+            if (irq)
+                cli();
+            if (fr == 0)
+                return;
         }
         if ((v == 14 || v == 13) && try_fixup(r))
             return;

@@ -5,7 +5,8 @@
  * (a chunk never crosses a page boundary on either side): both address spaces' locks are held
  * for the chunk (in address order), the two PTEs are looked up, and the bytes move through the
  * kernel's direct map. Holding the locks keeps vm_unmap from taking either page away mid-chunk;
- * between chunks it may, and the next lookup then fails with FAULT. Neither process has to be
+ * between chunks it may, and the next lookup then fails with FAULT. A page that is not there
+ * yet (demand paging) or still copy-on-write (a write) is resolved by vm_fault between tries. Neither process has to be
  * the current one, so the thread that completes a match does the copy whoever submitted first.
  */
 #include "ipc_internal.h"
@@ -63,11 +64,21 @@ static int64_t xcopy_in(struct vmspace *dv, uint64_t dva, struct vmspace *sv, ui
     while (len) {
         uint64_t n = MIN(len, PAGE_SIZE - (dva & 0xfff));
         n = MIN(n, PAGE_SIZE - (sva & 0xfff));
-        lock2(dv, sv);
-        uint64_t dpa = lookup_pa(dv, dva, true), spa = lookup_pa(sv, sva, false);
-        if (dpa && spa)
-            memcpy(P2V(dpa), P2V(spa), n);
-        unlock2(dv, sv);
+        uint64_t dpa = 0, spa = 0;
+        for (int tries = 0; tries < 4; tries++) {
+            lock2(dv, sv);
+            dpa = lookup_pa(dv, dva, true);
+            spa = lookup_pa(sv, sva, false);
+            if (dpa && spa)
+                memcpy(P2V(dpa), P2V(spa), n);
+            unlock2(dv, sv);
+            if (dpa && spa)
+                break;
+            /* a page not there yet (demand paging) or copy-on-write: resolve it as the
+             * process's own access would, then look again */
+            if ((!dpa && vm_fault(dv, dva, 2)) || (!spa && vm_fault(sv, sva, 0)))
+                return LANES_E_FAULT;
+        }
         if (!dpa || !spa)
             return LANES_E_FAULT;
         dva += n;
@@ -88,11 +99,16 @@ int64_t xread(void *dst, struct process *sp, uint64_t sva, uint64_t len)
     int64_t r = 0;
     while (len) {
         uint64_t n = MIN(len, PAGE_SIZE - (sva & 0xfff));
-        spin_lock(&sv->lock);
-        uint64_t spa = lookup_pa(sv, sva, false);
-        if (spa)
-            memcpy(d, P2V(spa), n);
-        spin_unlock(&sv->lock);
+        uint64_t spa = 0;
+        for (int tries = 0; tries < 4 && !spa; tries++) {
+            spin_lock(&sv->lock);
+            spa = lookup_pa(sv, sva, false);
+            if (spa)
+                memcpy(d, P2V(spa), n);
+            spin_unlock(&sv->lock);
+            if (!spa && vm_fault(sv, sva, 0))
+                break;
+        }
         if (!spa) {
             r = LANES_E_FAULT;
             break;

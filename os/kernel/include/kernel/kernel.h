@@ -103,6 +103,9 @@ uint64_t pmm_alloc(void);                 /* one zeroed page, physical address, 
 uint64_t pmm_alloc_contig(size_t n);      /* n contiguous zeroed pages */
 void pmm_free(uint64_t pa);
 void pmm_free_contig(uint64_t pa, size_t n);
+void pmm_page_share(uint64_t pa);         /* one more owner of a copy-on-write page */
+void pmm_page_put(uint64_t pa);           /* one owner fewer; the last frees it */
+bool pmm_page_exclusive(uint64_t pa);     /* a single owner */
 uint64_t pmm_total_bytes(void);
 uint64_t pmm_top(void);                   /* end of the highest managed page (physical) */
 uint64_t pmm_free_bytes(void);
@@ -159,6 +162,7 @@ struct memobj {
 };
 struct memobj *memobj_create(uint64_t npages);
 struct memobj *memobj_wrap_phys(uint64_t phys, uint64_t len);
+struct memobj *memobj_create_lazy(uint64_t npages);  /* no pages yet: filled on first touch */
 
 struct vm_region {
     struct vm_region *next;
@@ -166,6 +170,7 @@ struct vm_region {
     uint32_t prot;
     struct memobj *mo;
     uint64_t off;
+    bool priv;                  /* private: demand paged, copy-on-write across fork (vm.c) */
 };
 struct vmspace {
     struct spinlock lock;
@@ -181,8 +186,13 @@ struct process;
 struct vmspace *vm_get(struct process *p);     /* p's address space for a copy, or NULL (vm.c) */
 void vm_put(struct process *p);
 int64_t vm_map(struct vmspace *vm, struct memobj *mo, uint64_t hint, uint64_t off, uint64_t len, uint32_t prot, uint64_t *out);
+int64_t vm_map_private(struct vmspace *vm, struct memobj *mo, uint64_t hint, uint64_t off, uint64_t len, uint32_t prot, uint64_t *out);
 int64_t vm_unmap(struct vmspace *vm, uint64_t addr, uint64_t len);
+int64_t vm_protect(struct vmspace *vm, uint64_t addr, uint64_t len, uint32_t prot);
+int64_t vm_fault(struct vmspace *vm, uint64_t va, uint64_t access);  /* 0: retry the access */
+int64_t vm_clone(struct vmspace *src, struct vmspace *dst);           /* fork, copy-on-write */
 uint64_t vm_translate(struct vmspace *vm, uint64_t va, bool write);
+int64_t vm_read(struct vmspace *vm, uint64_t va, void *dst, size_t n);   /* copy out of another address space (vm.c) */
 bool vm_check_exec(struct vmspace *vm, uint64_t va);
 struct cpu *thread_lock_rq(struct thread *t);
 void vm_activate(struct vmspace *vm);
@@ -348,6 +358,9 @@ struct process {
     uint8_t *iopb;
     uint64_t iopb_gen;
     struct list all_link;
+    /* what sys_process_inspect INFO reports (spawn.c fills it) */
+    uint64_t arg_start, arg_end, stack_start, stack_end, image_start, image_end, entry, start_ns;
+    uint32_t argc;
 };
 extern struct process *kernel_process;
 extern struct list all_processes;
@@ -355,7 +368,7 @@ void process_init(void);
 struct process *process_create(const char *name, struct supervisor *sup);
 void process_terminate(struct process *p, int state, int code, const struct lane_exit_info *fault);
 void process_thread_gone(struct thread *t);
-void process_user_fault(struct regs *r, int kind);
+void process_user_fault(struct regs *r, int kind, uint64_t addr);  /* addr: CR2 of a page fault */
 void supervisor_notify(struct supervisor *s, const struct lane_notification *n);
 struct supervisor *supervisor_create(void);
 

@@ -81,5 +81,6 @@ int64_t sysfs_sys_list(uint64_t upath, uint64_t plen, uint64_t ubuf, uint64_t ca
 int64_t sysfs_sys_read(uint64_t upath, uint64_t plen, uint64_t ubuf, uint64_t cap);
 int64_t sysfs_sys_write(uint64_t sys, uint64_t upath, uint64_t plen, uint64_t ubuf, uint64_t len);
 int64_t sysfs_sys_stat(uint64_t upath, uint64_t plen, uint64_t ustat);
+int64_t sysfs_sys_readlink(uint64_t upath, uint64_t plen, uint64_t ubuf, uint64_t cap);
 
 #endif

@@ -14,7 +14,7 @@
 #define WIFSTOPPED(s) (((s) & 0xff) == 0x7f)
 #define WSTOPSIG(s) WEXITSTATUS(s)
 #define WIFCONTINUED(s) ((s) == 0xffff)
-#define WCOREDUMP(s) ((s) & 0x80)
+#define WCOREDUMP(s) (((s) & 0x80) != 0)
 
 pid_t waitpid(pid_t pid, int *status, int options);
 pid_t wait(int *status);

@@ -1,0 +1,262 @@
+/*
+ * sys_fork.c — process_fork and process_exec: the kernel's half of POSIX fork and execve
+ * (the POSIX server and libc do the rest: pids, fds, close-on-exec; os/programs/posix/fork.c).
+ *
+ * fork: a new process with the caller's name and supervisor; its address space is a
+ * copy-on-write clone (vm_clone: shared regions stay shared, private pages get a second owner
+ * and lose write access on both sides), its handle table a copy under the same numbers (minus
+ * the handles the caller lists: its lane to the POSIX server, whose copy must not keep the
+ * parent's conversation alive), and one thread: the caller's user registers with rax = 0, its
+ * TLS base and FPU/SSE state, resuming where the caller's syscall returns. The parent gets a PROCESS handle.
+ *
+ * exec: the new image is loaded into a fresh address space first (a bad ELF, no memory or a
+ * bad pointer leave the caller untouched); then the handles not kept are closed, the address
+ * space is swapped (IPC copies still using the old one finish first: vm_refs), and the calling
+ * thread's saved user registers are set to the new entry, stack and startup block.
+ */
+#include <kernel/kernel.h>
+#include <kernel/trace.h>
+#include "syscall.h"
+
+extern const uint8_t *fpu_initial_state;
+
+#define MAX_IMAGE (64ULL << 20)
+#define MAX_ARGS (64 * 1024)
+#define MAX_KEEP 64
+#define STACK_TOP  0x00007fff00000000ULL
+#define STACK_SIZE (512ULL * 1024)
+
+static struct regs *user_frame(void) { return (struct regs *)(current()->kstack_top - sizeof(struct regs)); }
+
+SYS(process_fork)
+{
+    UNUSED_ARGS;
+    struct process *p = self();
+    int32_t omit[16];
+    uint32_t nomit = (uint32_t)a1;
+    if (nomit > ARRAY_SIZE(omit))
+        return LANES_E_INVAL;
+    if (copy_from_user(omit, a0, nomit * sizeof(int32_t)))
+        return LANES_E_FAULT;
+    struct process *c = process_create(p->name, p->sup);
+    if (!c)
+        return LANES_E_NOMEM;
+    int64_t r = vm_clone(p->vm, c->vm);
+    if (r) {
+        kobj_put(&c->obj);
+        return r;
+    }
+    spin_lock(&p->handles.lock);
+    for (int i = 0; i < LANES_MAX_HANDLES; i++) {
+        if (!p->handles.e[i].obj)
+            continue;
+        bool skip = false;
+        for (uint32_t k = 0; k < nomit; k++)
+            skip |= omit[k] == i;
+        if (skip)
+            continue;
+        kobj_get(p->handles.e[i].obj);
+        c->handles.e[i] = p->handles.e[i];
+    }
+    spin_unlock(&p->handles.lock);
+    int64_t h = handle_install(&p->handles, &c->obj, LANES_RIGHT_ALL);
+    if (h < 0) {
+        htable_close_all(&c->handles);
+        kobj_put(&c->obj);
+        return h;
+    }
+    struct thread *t = thread_create_user(c, 0, 0, 0, 0, NULL);
+    if (!t) {
+        handle_close(&p->handles, h);
+        htable_close_all(&c->handles);
+        kobj_put(&c->obj);
+        return LANES_E_NOMEM;
+    }
+    struct regs *cf = (struct regs *)(t->kstack_top - sizeof(struct regs));
+    *cf = *user_frame();
+    cf->rax = 0;
+    t->fs_base = current()->fs_base;
+    t->alert_entry = current()->alert_entry;    /* (sys_signal.c: the same image, the same entry) */
+    pushcli();
+    fpu_save(t->fpu);           /* the caller's live FPU/SSE state (ours until we switch away) */
+    popcli();
+    uint32_t nreg = 0, npages = 0;
+    for (struct vm_region *r2 = c->vm->regions; r2; r2 = r2->next, nreg++)
+        npages += (uint32_t)((r2->end - r2->start) / PAGE_SIZE);
+    trace_emit_proc_fork(p->pid, c->pid, nreg, npages);
+    thread_start(t);
+    kobj_put(&c->obj);      /* the handle and the thread keep it */
+    return h;
+}
+
+static void vm_write(struct memobj *mo, uint64_t off, const void *src, uint64_t n)
+{
+    const uint8_t *s = src;
+    while (n) {
+        uint64_t pg = off / PAGE_SIZE, po = off % PAGE_SIZE, chunk = MIN(n, PAGE_SIZE - po);
+        memcpy((uint8_t *)P2V(mo->pages[pg]) + po, s, chunk);
+        off += chunk;
+        s += chunk;
+        n -= chunk;
+    }
+}
+
+SYS(process_exec)
+{
+    UNUSED_ARGS;
+    struct process *p = self();
+    struct thread *me = current();
+    struct lane_exec_args ea;
+    if (copy_from_user(&ea, a0, sizeof ea))
+        return LANES_E_FAULT;
+    if (ea.image_len == 0 || ea.image_len > MAX_IMAGE || ea.args_len > MAX_ARGS || ea.nhandles > MAX_KEEP ||
+        ea.argc > MAX_ARGS / 2 || ea.envc > MAX_ARGS / 2 || ea.flags)
+        return LANES_E_INVAL;
+    if (!user_range_ok(ea.image, ea.image_len) || !user_range_ok(ea.args, ea.args_len))
+        return LANES_E_FAULT;
+    if (__atomic_load_n(&p->nthreads, __ATOMIC_SEQ_CST) > 1)
+        return LANES_E_BUSY;
+    char name[32];
+    int64_t r = strncpy_from_user(name, ea.name, sizeof name);
+    if (r == LANES_E_RANGE) {
+        name[sizeof name - 1] = 0;
+        r = 0;
+    }
+    if (r < 0)
+        return r;
+    char *args = kmalloc(ea.args_len + 1);
+    uint8_t *img = kmalloc(ea.image_len);
+    struct lane_spawn_handle *sh = kmalloc((ea.nhandles + 1) * sizeof *sh);
+    struct lane_handle_entry *he = kmalloc((ea.nhandles + 1) * sizeof *he);
+    struct vmspace *nvm = NULL;
+    if (!args || !img || !sh || !he) {
+        r = LANES_E_NOMEM;
+        goto out;
+    }
+    if (copy_from_user(args, ea.args, ea.args_len) || copy_from_user(img, ea.image, ea.image_len) ||
+        copy_from_user(sh, ea.handles, ea.nhandles * sizeof *sh)) {
+        r = LANES_E_FAULT;
+        goto out;
+    }
+    uint32_t nstr = ea.argc + ea.envc;
+    uint64_t pos = 0;
+    for (uint32_t i = 0; i < nstr; i++) {
+        uint64_t l = strnlen(args + pos, ea.args_len - pos);
+        if (pos + l >= ea.args_len) {
+            r = LANES_E_INVAL;
+            goto out;
+        }
+        pos += l + 1;
+    }
+    for (uint32_t i = 0; i < ea.nhandles; i++) {
+        struct kobj *o;
+        uint32_t have;
+        r = handle_get(sh[i].handle, LANES_OBJ_NONE, 0, &o, &have);
+        if (r)
+            goto out;
+        memset(&he[i], 0, sizeof he[i]);
+        he[i].handle = sh[i].handle;
+        he[i].type = o->type;
+        he[i].rights = have;
+        memcpy(he[i].tag, sh[i].tag, sizeof he[i].tag);
+        he[i].tag[sizeof he[i].tag - 1] = 0;
+        kobj_put(o);
+    }
+    nvm = vm_create();
+    if (!nvm) {
+        r = LANES_E_NOMEM;
+        goto out;
+    }
+    struct elf_image ei;
+    r = elf_load(nvm, img, ea.image_len, &ei);
+    if (r)
+        goto out;
+    struct memobj *stack = memobj_create(STACK_SIZE / PAGE_SIZE);
+    uint64_t base;
+    if (!stack || vm_map_private(nvm, stack, STACK_TOP - STACK_SIZE, 0, STACK_SIZE,
+                                 LANES_PROT_READ | LANES_PROT_WRITE, &base)) {
+        if (stack)
+            kobj_put(&stack->obj);
+        r = LANES_E_NOMEM;
+        goto out;
+    }
+    /* From the top down: strings, argv[argc+1], envp[envc+1], handle entries, startup block. */
+    uint64_t strings = ALIGN_DOWN(STACK_TOP - pos, 8);
+    uint64_t argv = ALIGN_DOWN(strings - (nstr + 2) * 8ULL, 16);
+    uint64_t envp = argv + (ea.argc + 1) * 8ULL;
+    uint64_t hent = ALIGN_DOWN(argv - ea.nhandles * sizeof(struct lane_handle_entry), 16);
+    uint64_t su = ALIGN_DOWN(hent - sizeof(struct lane_startup), 16);
+    uint64_t mo_base = STACK_TOP - STACK_SIZE;
+    vm_write(stack, strings - mo_base, args, pos);
+    uint64_t at = 0, zero = 0;
+    for (uint32_t i = 0; i < nstr; i++) {
+        uint64_t ptr = strings + at;
+        uint64_t slot = i < ea.argc ? argv + i * 8ULL : envp + (i - ea.argc) * 8ULL;
+        vm_write(stack, slot - mo_base, &ptr, 8);
+        at += strnlen(args + at, pos - at) + 1;
+    }
+    vm_write(stack, argv + ea.argc * 8ULL - mo_base, &zero, 8);
+    vm_write(stack, envp + ea.envc * 8ULL - mo_base, &zero, 8);
+    vm_write(stack, hent - mo_base, he, ea.nhandles * sizeof *he);
+    struct lane_startup s = {
+        .magic = LANES_STARTUP_MAGIC,
+        .argc = ea.argc,
+        .nhandles = ea.nhandles,
+        .argv = argv,
+        .handles = hent,
+        .pid = p->pid,
+        .tid = me->tid,
+        .stack_base = base,
+        .stack_size = STACK_SIZE,
+        .envp = ea.envc ? envp : 0,
+    };
+    vm_write(stack, su - mo_base, &s, sizeof s);
+    kobj_put(&stack->obj);
+
+    /* The point of no return: the handles not kept go, the address spaces swap. */
+    for (int i = 0; i < LANES_MAX_HANDLES; i++) {
+        bool keep = false;
+        for (uint32_t k = 0; k < ea.nhandles; k++)
+            keep |= he[k].handle == i;
+        if (!keep && p->handles.e[i].obj)
+            handle_close(&p->handles, i);
+    }
+    struct vmspace *old = p->vm;
+    pushcli();
+    __atomic_store_n(&p->vm, nvm, __ATOMIC_SEQ_CST);
+    vm_activate(nvm);
+    popcli();
+    nvm = NULL;
+    /* IPC copies that took the old address space (vm_get) before the swap finish first */
+    while (__atomic_load_n(&p->vm_refs, __ATOMIC_SEQ_CST) > 1)
+        sched_yield();
+    vm_destroy(old);
+    strlcpy(p->name, name, sizeof p->name);
+    struct regs *f = user_frame();
+    memset(f, 0, sizeof *f);
+    f->rip = ei.entry;
+    f->cs = SEL_UCODE;
+    f->ss = SEL_UDATA;
+    f->rflags = 0x202;
+    f->rsp = su - 64;
+    f->rdi = su;
+    f->vector = VEC_SYSCALL;
+    pushcli();
+    me->fs_base = 0;
+    me->alert_entry = 0;                        /* the old image's signal entry is gone */
+    me->alert_pending = 0;
+    set_user_tls(0);
+    memcpy(me->fpu, fpu_initial_state, sizeof me->fpu);
+    fpu_restore(me->fpu);
+    popcli();
+    trace_emit_proc_exec(p->pid, (uint32_t)ea.image_len, ei.entry, name);
+    r = 0;
+out:
+    if (nvm)
+        vm_destroy(nvm);
+    kfree(args);
+    kfree(img);
+    kfree(sh);
+    kfree(he);
+    return r;
+}

@@ -1,0 +1,150 @@
+/* pci — the PCI driver server: walks the bus and publishes it in sysfs the way Linux does.
+ *
+ * Its manifest asks for configuration mechanism #1 (ports 0xcf8..0xcff) and for two sysfs
+ * subtrees, /sys/devices/pci0000:00 and /sys/bus/pci; init grants exactly those (Helios
+ * style) and keeps it running as a service. At start it walks the bus (enum.c), says how long
+ * that took and what it skipped, publishes every function (publish.c), and only then makes
+ * /sys/bus/pci/rescan — so a program that sees rescan sees the whole bus. Then it waits for
+ * writes to rescan (sysfs_wait): "1" walks the bus again, publishes what changed (a function
+ * added with QEMU's device_add on a hot-pluggable port appears, with an `add` uevent; one
+ * removed goes, with `remove`) and answers the write when done, as Linux does; anything else
+ * is answered INVAL.
+ *
+ * Drivers bind by manifest (bind.c): a program in the initrd whose manifest says `pci 8086:100e`
+ * is started for each such function with exactly its I/O BARs and IRQ, and linked as `driver`.
+ *
+ * ECAM (PCIe's memory-mapped configuration space, ACPI MCFG) is not used: LaneOS has no way yet
+ * to grant a physical MMIO range, so on q35 too every function shows its first 256 bytes.
+ */
+#include "pci.h"
+#include <lanes.h>
+#include <stdio.h>
+#include <string.h>
+
+LANES_MANIFEST("ioport 0xcf8 8");
+LANES_MANIFEST("sysfs /sys/devices/pci0000:00");
+LANES_MANIFEST("sysfs /sys/bus/pci");
+LANES_MANIFEST("system");      /* to grant drivers their function's I/O BARs and IRQ (bind.c) */
+
+int32_t cap_devices = LANES_HANDLE_NONE, cap_bus = LANES_HANDLE_NONE;
+
+static struct pci_fn fns[2][PCI_MAX_FNS];
+static int nfns[2], cur;
+
+static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
+static inline uint32_t inl(uint16_t port)
+{
+    uint32_t v;
+    __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+
+static uint32_t cf8_read(void *ctx, uint8_t bus, uint8_t dev, uint8_t fn, uint8_t off)
+{
+    (void)ctx;
+    outl(0xcf8, 0x80000000u | (uint32_t)bus << 16 | (uint32_t)dev << 11 | (uint32_t)fn << 8 | (off & 0xfc));
+    return inl(0xcfc);
+}
+
+static void cf8_write(void *ctx, uint8_t bus, uint8_t dev, uint8_t fn, uint8_t off, uint32_t v)
+{
+    (void)ctx;
+    outl(0xcf8, 0x80000000u | (uint32_t)bus << 16 | (uint32_t)dev << 11 | (uint32_t)fn << 8 | (off & 0xfc));
+    outl(0xcfc, v);
+}
+
+static void report(void *ctx, const char *msg)
+{
+    (void)ctx;
+    printf("pci: %s\n", msg);
+}
+
+static const struct pci_cfg cf8 = { cf8_read, cf8_write, NULL, report };
+
+/* One walk, its publication and the drivers it needs; returns the walk's time in microseconds. */
+static uint64_t scan(int *added, int *removed)
+{
+    int next = cur ^ 1;
+    uint64_t t0 = lanes_now_ns();
+    nfns[next] = pci_enumerate(&cf8, fns[next], PCI_MAX_FNS);
+    uint64_t us = (lanes_now_ns() - t0) / 1000;
+    publish_changes(fns[cur], nfns[cur], fns[next], nfns[next], added, removed);
+    cur = next;
+    bind_update(fns[cur], nfns[cur], true);
+    return us;
+}
+
+static void serve(void)
+{
+    static char buf[sizeof(struct lane_sysfs_request) + 512];
+    for (;;) {
+        int64_t n = lanes_sys_sysfs_wait(cap_bus, buf, sizeof buf, LANES_SEC(1));
+        if (n < 0) {
+            if (n == LANES_E_TIMEOUT)
+                bind_update(fns[cur], nfns[cur], false);   /* a driver that ended is unbound */
+            else if (n != LANES_E_INTERRUPTED) {
+                printf("pci: sysfs_wait: %s\n", lanes_strerror(n));
+                lanes_sys_sleep(LANES_MS(100));
+            }
+            continue;
+        }
+        struct lane_sysfs_request rq;
+        memcpy(&rq, buf, sizeof rq);
+        const char *path = buf + sizeof rq, *val = path + rq.path_len + 1;
+        struct lane_sysfs_publish q;
+        memset(&q, 0, sizeof q);
+        q.op = LANES_SYSFS_OP_REPLY;
+        q.request = rq.request;
+        if (!strcmp(path, "/sys/bus/pci/rescan") && !strcmp(val, "1")) {
+            int added, removed;
+            uint64_t us = scan(&added, &removed);
+            printf("pci: rescan: %d functions in %llu us, %d added, %d removed\n", nfns[cur],
+                   (unsigned long long)us, added, removed);
+        } else {
+            q.result = LANES_E_INVAL;
+        }
+        lanes_sys_sysfs_publish(cap_bus, &q);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    int32_t port = lanes_handle_by_tag("ioport");
+    cap_devices = lanes_handle_by_tag("sysfs");
+    cap_bus = lanes_handle_by_tag("sysfs.1");
+    if (port == LANES_HANDLE_NONE || cap_devices == LANES_HANDLE_NONE || cap_bus == LANES_HANDLE_NONE) {
+        printf("pci: started without its capabilities (ports 0xcf8-0xcff, sysfs /sys/devices/pci0000:00 and "
+               "/sys/bus/pci: its manifest asks init for them)\n");
+        return 2;
+    }
+    /* Which capability owns which subtree: the manifest's lines need not keep their order in the
+     * ELF section, so ask the kernel (a MKDIR outside a capability's subtree gives ACCESS). */
+    struct lane_sysfs_publish q;
+    memset(&q, 0, sizeof q);
+    q.op = LANES_SYSFS_OP_MKDIR;
+    q.path = (uint64_t)(uintptr_t)"/sys/bus/pci";
+    q.path_len = strlen("/sys/bus/pci");
+    if (lanes_sys_sysfs_publish(cap_bus, &q) == LANES_E_ACCESS) {
+        int32_t t = cap_bus;
+        cap_bus = cap_devices;
+        cap_devices = t;
+    }
+    int64_t r = lanes_sys_ioport_enable(port);
+    if (r < 0) {
+        printf("pci: ioport_enable: %s\n", lanes_strerror(r));
+        return 3;
+    }
+    publish_roots();
+    bind_init();
+    int added, removed;
+    uint64_t us = scan(&added, &removed);
+    int bridges = 0;
+    for (int i = 0; i < nfns[cur]; i++)
+        bridges += fns[cur][i].bridge;
+    publish_rescan();
+    printf("pci: %d functions (%d bridges) in %llu us\n", nfns[cur], bridges, (unsigned long long)us);
+    serve();
+    return 0;
+}

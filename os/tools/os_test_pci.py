@@ -1,0 +1,164 @@
+"""os_test_pci.py — os-test's PCI configurations: the pci server's sysfs tree against QEMU itself.
+
+  pci pc      QEMU's pc (i440FX) with an e1000e, a virtio-net, an e1000 and a PCI-PCI bridge
+              with an e1000e behind it: pcitests (every attribute of every function against configuration space,
+              links, read-only writes, rescan, owned subtrees, uevents); `pcitests drivers`: both
+              e1000es (not the e1000) are bound by manifest to e1000-mac, holding exactly their I/O BARs, and the
+              drivers read the MACs QEMU was given; LaneOS's `lspci -n` lists exactly the functions
+              QEMU reports (QMP query-pci).
+  pci q35     q35 with devices behind PCIe root ports (one behind a PCIe-to-PCI bridge below a
+              root port) and an empty hot-pluggable root port: pcitests; the guest's /sys is
+              uploaded (ci-boot's mechanism, Guest.upload) and Linux's own lspci, pointed at the
+              copy (`lspci -nn -A linux-sysfs -O sysfs.path=COPY/bus/pci`), lists exactly what
+              query-pci reports, and draws the same `lspci -t` tree as LaneOS's lspci; then QMP
+              device_add puts an e1000e on the empty port and `pcitests hotplug` rescans: the new
+              function comes with an `add` uevent, its directory, its link and correct attributes.
+Linux's lspci comes from Debian's pciutils (app/scripts/setup.sh installs it for tests).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import lanesboot
+from qmp import Qmp, pci_functions
+
+PC_MACS = ["52:54:00:ab:cd:01", "52:54:00:ab:cd:02"]
+PC_DEVICES = ["-nic", "none", "-device", f"e1000e,mac={PC_MACS[0]}", "-device", "virtio-net-pci", "-device", "e1000",
+              "-device", "pci-bridge,id=b1,chassis_nr=1", "-device", f"e1000e,bus=b1,addr=3,mac={PC_MACS[1]}"]
+Q35_DEVICES = ["-machine", "q35",
+               "-device", "pcie-root-port,id=rp1,chassis=1,slot=1", "-device", "e1000e,bus=rp1",
+               "-device", "pcie-root-port,id=rp2,chassis=2,slot=2", "-device", "virtio-net-pci,bus=rp2",
+               "-device", "pcie-root-port,id=rp3,chassis=3,slot=3",
+               "-device", "pcie-root-port,id=rp4,chassis=4,slot=4", "-device", "pcie-pci-bridge,id=br1,bus=rp4",
+               "-device", "e1000,bus=br1,addr=1"]
+
+
+def expected(q: Qmp) -> list[str]:
+    """QEMU's functions as `lspci -n` names them: "BB:DD.F CCCC: VVVV:DDDD"."""
+    return [f"{f['bus']:02x}:{f['slot']:02x}.{f['function']:x} {f['class']:04x}: {f['vendor']:04x}:{f['device']:04x}"
+            for f in pci_functions(q.cmd("query-pci"))]
+
+
+def from_lspci_n(text: str) -> list[str]:
+    return [re.sub(r" \((rev|prog-if) [0-9a-f]+\)", "", ln).strip()
+            for ln in text.splitlines() if re.match(r"^[0-9a-f]{2}:[0-9a-f]{2}\.[0-7] ", ln)]
+
+
+def from_lspci_nn(text: str) -> list[str]:
+    out = []
+    for ln in text.splitlines():
+        m = re.match(r"^(\S+) .*\[([0-9a-f]{4})\]: .*\[([0-9a-f]{4}):([0-9a-f]{4})\]", ln)
+        if m:
+            out.append(f"{m.group(1)} {m.group(2)}: {m.group(3)}:{m.group(4)}")
+    return out
+
+
+def differ(what: str, got: list[str], want: list[str]) -> str | None:
+    if got == want:
+        return None
+    missing = [w for w in want if w not in got]
+    extra = [g for g in got if g not in want]
+    return f"{what}: missing {missing}, extra {extra}" if missing or extra else f"{what}: order {got} vs {want}"
+
+
+def _boot(build, smp, accel, logdir, name, devices):
+    tmp = tempfile.mkdtemp(prefix="lanes-pci-")
+    sock = os.path.join(tmp, "qmp")
+    g = lanesboot.Guest(build, smp=smp, accel=accel, log=os.path.join(logdir, f"{name}-smp{smp}-{accel}.log"),
+                        extra=["-qmp", f"unix:{sock},server=on,wait=off", *devices])
+    return g, sock, tmp
+
+
+def config_pci_pc(build, smp, accel, logdir, timeout, suite_counts):
+    g, sock, tmp = _boot(build, smp, accel, logdir, "pci-pc", PC_DEVICES)
+    q = None
+    try:
+        g.start()
+        q = Qmp(sock)
+        g.wait_prompt(180)
+        out, status = g.run("pcitests", timeout)
+        drv_out, drv_status = g.run("pcitests drivers", timeout)
+        ls_out, ls_status = g.run("lspci -n", timeout)
+        want = expected(q)
+        log = g.boot_log()
+    finally:
+        if q:
+            q.close()
+        g.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    macs = sorted(re.findall(r"e1000-mac 0000:\S+: MAC ([0-9a-f:]{17})", log))
+    if drv_status == 0:
+        suite_counts(re.search(r"^(\d+) passed, (\d+) failed$", drv_out, re.M))
+    return _verdict(out, status, suite_counts, [
+        differ("LaneOS lspci -n vs QEMU query-pci", from_lspci_n(ls_out), want),
+        None if ls_status == 0 else f"lspci exited {ls_status}",
+        None if drv_status == 0 else "pcitests drivers: " + "; ".join(
+            ln for ln in drv_out.splitlines() if "FAILED" in ln)[:400],
+        None if macs == PC_MACS else f"the e1000-mac drivers read MACs {macs}, QEMU's NICs have {PC_MACS}",
+    ], f"{len(want)} functions as QEMU reports them; both e1000es bound to e1000-mac, which read their MACs")
+
+
+def config_pci_q35(build, smp, accel, logdir, timeout, suite_counts):
+    lspci = shutil.which("lspci")
+    if not lspci:
+        return False, "Linux's lspci is missing on the host (Debian pciutils; app/scripts/setup.sh --for test installs it)"
+    g, sock, tmp = _boot(build, smp, accel, logdir, "pci-q35", Q35_DEVICES)
+    q = None
+    copy = os.path.join(tmp, "sys")
+    try:
+        g.start()
+        q = Qmp(sock)
+        g.wait_prompt(180)
+        out, status = g.run("pcitests", timeout)
+        tree_out, _ = g.run("lspci -t", timeout)
+        tree_out = "".join(ln + "\n" for ln in tree_out.splitlines() if not ln.startswith("sh: "))
+        up = g.upload("/sys", copy, timeout)
+        want = expected(q)
+        lin = subprocess.run([lspci, "-nn", "-A", "linux-sysfs", "-O", f"sysfs.path={copy}/bus/pci"],
+                             capture_output=True, text=True, timeout=60)
+        lin_k = subprocess.run([lspci, "-k", "-s", "01:00.0", "-A", "linux-sysfs", "-O", f"sysfs.path={copy}/bus/pci"],
+                               capture_output=True, text=True, timeout=60)
+        lin_tree = subprocess.run([lspci, "-t", "-A", "linux-sysfs", "-O", f"sysfs.path={copy}/bus/pci"],
+                                  capture_output=True, text=True, timeout=60)
+        q.cmd("device_add", driver="e1000e", bus="rp3", id="hot1")
+        hp_out, hp_status = g.run("pcitests hotplug", timeout)
+        after = expected(q)
+        ls_out, _ = g.run("lspci -n", timeout)
+    finally:
+        if q:
+            q.close()
+        g.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    problems = [
+        differ("Linux lspci -nn over the uploaded /sys vs QEMU query-pci", from_lspci_nn(lin.stdout), want),
+        None if lin.returncode == 0 else f"Linux lspci exited {lin.returncode}: {lin.stderr.strip()[:200]}",
+        None if "Kernel driver in use: e1000-mac" in lin_k.stdout else
+        f"Linux lspci -k does not see 01:00.0's driver link: {lin_k.stdout.strip()!r}",
+        None if lin_tree.stdout == tree_out else f"lspci -t differs: Linux {lin_tree.stdout!r}, LaneOS {tree_out!r}",
+        None if hp_status == 0 else "pcitests hotplug: " + "; ".join(
+            ln for ln in hp_out.splitlines() if "FAILED" in ln)[:400],
+        None if len(after) == len(want) + 1 else f"QEMU lists {len(after)} functions after device_add",
+        differ("LaneOS lspci -n after device_add + rescan vs query-pci", from_lspci_n(ls_out), after),
+    ]
+    if hp_status == 0:
+        suite_counts(re.search(r"^(\d+) passed, (\d+) failed$", hp_out, re.M))
+    return _verdict(out, status, suite_counts, problems,
+                    f"Linux lspci over the uploaded /sys ({up['entries']} entries) lists QEMU's {len(want)} functions; "
+                    f"hotplug adds the {len(after)}th")
+
+
+def _verdict(out, status, suite_counts, problems, summary):
+    m = suite_counts(re.search(r"^(\d+) passed, (\d+) failed$", out, re.M))
+    if not m:
+        return False, f"pcitests: no final 'N passed, N failed' line (status {status})"
+    problems = [p for p in problems if p]
+    problems = [ln for ln in out.splitlines() if ln.startswith("test ") and ": FAILED" in ln][:6] + problems
+    if status != 0 and not problems:
+        problems.append(f"pcitests exited with status {status}")
+    if problems:
+        return False, "; ".join(problems)
+    return True, f"pcitests {m.group(1)} passed, {m.group(2)} failed; {summary}"
