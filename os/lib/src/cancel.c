@@ -10,6 +10,7 @@
  */
 #include <lanes/abi/messages.h>
 #include <lanes/cancel.h>
+#include <lanes/sigtrace.h>
 #include <string.h>
 
 bool (*lanes_cancel_on_interrupt)(void);
@@ -28,7 +29,8 @@ uint64_t lanes_request_id(void)
 int64_t lanes_lane_cancel(struct lanes_queue *q, int32_t lane, uint64_t id, uint64_t call, const char *target,
                           uint64_t tag)
 {
-    (void)target;
+    /* (the server's pid is not known here: 0; the view names it by target) */
+    lanes_trace_cancel_raise(call, (uint32_t)(id >> 32), 0, CANCEL_KIND_LANE, id, target);
     struct lane_msg_fs_cancel m = lanes_msg_fs_cancel_encode(id, call);
     struct lanes_acts b;
     lanes_acts_init(&b);
