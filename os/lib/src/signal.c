@@ -299,10 +299,13 @@ void lanes_sig_hold(int delta)
     if (!t)
         return;
     t->hold += delta;
-    if (t->hold == 0 && t->deferred && t->depth == 0) {
+    if (t->hold == 0 && t->deferred && t->page) {
         t->deferred = false;
-        if (t->page && __atomic_load_n(&t->page->flag, __ATOMIC_SEQ_CST) == 0)
+        uint32_t one = 1;
+        if (t->depth == 0 && __atomic_load_n(&t->page->flag, __ATOMIC_SEQ_CST) == 0)
             deliver(t, 0, NULL);
+        else                        /* inside a call: its end delivers */
+            __atomic_compare_exchange_n(&t->page->flag, &one, 2, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
     }
 }
 
@@ -338,18 +341,21 @@ void lanes_sc_begin(struct lanes_sc *sc, uint32_t nr, const char *name, int32_t 
     if (!t)
         return;
     sc->call = ((uint64_t)t->tid << 32) | ++t->seq;
-    if (t->depth++ == 0) {
+    if (t->depth == 0) {
+        /* the flag first, then depth: an alert entry in between runs its handlers (and their
+         * calls) as if we had not begun yet */
         sc->outer = true;
-        t->cancel_sent = false;
-        t->call = sc->call;
         if (!t->page && !t->failed && lanes_posix_active())
             reg(t);                 /* leaves the flag at 1 (or 2) */
         if (t->page) {
-            t->page->call = sc->call;
             uint32_t zero = 0;
             __atomic_compare_exchange_n(&t->page->flag, &zero, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+            t->page->call = sc->call;
         }
+        t->cancel_sent = false;
+        t->call = sc->call;
     }
+    t->depth++;
     lanes_trace_sys_begin(sc->call, pid_self(), t->tid, nr, fd, arg, name);
 }
 

@@ -74,6 +74,7 @@ struct sigproc {
     int report;                 /* a stop (0x7f | sig << 8) or continue (0xffff) for waitpid; 0: none */
     uint64_t alarm_at, alarm_interval, alarm_id;
     uint64_t term_deadline;     /* a default-terminate signal waits for its thread until then */
+    uint64_t poked_at;          /* when a thread was last told of a pending signal (sig_poll re-tells) */
 };
 
 /* An open file description: what fds (in any process) share. */
@@ -152,7 +153,7 @@ void sig_tty(struct proc *from, int32_t conv, const struct lane_msg_posix_tty_si
 uint64_t sig_next_timer(void);
 void sig_poll(void);
 int sig_default(int sig);
-void posix_core_dump(struct proc *p, int sig, uint32_t tid);   /* weak hook (postmortem) */
+void posix_core_dump(struct proc *p, int sig, uint32_t tid);   /* a core-dumping signal's default action */
 
 /* fd.c */
 struct desc *desc_new(uint8_t kind, uint32_t flags, int32_t lane);
