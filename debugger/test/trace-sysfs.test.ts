@@ -79,7 +79,9 @@ describe('sysfs events in a real boot trace', { skip: missing }, () => {
         const re = new RegExp(`^/sys/devices/system/cpu/cpu${cpu}/load=(\\d+)$`);
         const loads: TraceEvent[] = attrs.filter((e) => re.test(str(e, 'text')) && e.ns < writeNs);
         assert.ok(loads.length >= 2, `cpu${cpu}: the boot-time value and a sampled load (${loads.length} load events)`);
-        for (const e of loads) assert.ok(Number(re.exec(str(e, 'text'))![1]) <= 1024);
+        // 1024 = one always-runnable thread; a CPU shared by runnable threads (the pci server's
+        // bus walk beside another service at boot) reads more (kernel README: it can exceed 1024)
+        for (const e of loads) assert.ok(Number(re.exec(str(e, 'text'))![1]) <= 8 * 1024, `cpu${cpu}: ${str(e, 'text')}`);
         const sampled = loads.slice(1); // after the boot-time value
         for (let i = 2; i < sampled.length; i++)
           assert.ok(sampled[i]!.ns - sampled[i - 1]!.ns >= 0.49e9, `cpu${cpu}: load events ${((sampled[i]!.ns - sampled[i - 1]!.ns) / 1e6).toFixed(0)} ms apart`);

@@ -1,14 +1,16 @@
 /*
  * futex.c — wait until a 32-bit word changes, wake waiters on a word.
  *
- * Waiters are keyed by the word's physical address, so a futex in shared memory works
- * between processes. The value is read under the bucket lock, so a wake between the check
- * and the sleep cannot be lost.
+ * A word in shared memory (a memory object mapped from a handle) is keyed by its physical
+ * address, so such a futex works between processes. A word in private memory (anonymous
+ * mappings, stacks, data: copy-on-write across fork, so its physical page can change under a
+ * waiter) is keyed by its address space and virtual address, as Linux's private futexes. The
+ * value is read under the bucket lock, so a wake between the check and the sleep cannot be lost.
  */
 #include <kernel/kernel.h>
 
 #define NBUCKETS 64
-struct fwaiter { struct list link; struct thread *t; uint64_t key; };
+struct fwaiter { struct list link; struct thread *t; uint64_t key; struct vmspace *space; };
 static struct bucket { struct spinlock lock; struct list waiters; } buckets[NBUCKETS];
 int user_load32(uint32_t *out, uint64_t uaddr);
 
@@ -20,20 +22,22 @@ void futex_init(void)
     }
 }
 
-/* The word's physical address. A copy-on-write page is copied first (as a write would): the
- * waker's write would move the word to a new page and miss a waiter keyed by the old one.
- * (A fork while a thread waits can still share the page again; such a waiter needs the
- * timeout or a wake from the forking side's own copy — as with private futexes elsewhere.) */
-static uint64_t futex_key(uint64_t uaddr)
+/* The word's key: its virtual address in *space (private memory) or its physical address
+ * (shared memory, *space NULL); 0 when the address is not mapped readable. */
+static uint64_t futex_key(uint64_t uaddr, struct vmspace **space)
 {
     struct vmspace *vm = current()->proc->vm;
-    uint64_t key = vm_translate(vm, uaddr, true);
-    return key ? key : vm_translate(vm, uaddr, false);
+    uint64_t pa = vm_translate(vm, uaddr, false);
+    if (!pa)
+        return 0;
+    int priv = vm_is_private(vm, uaddr);
+    *space = priv > 0 ? vm : NULL;
+    return priv > 0 ? uaddr : pa;
 }
 
-static struct bucket *bucket_of(uint64_t key)
+static struct bucket *bucket_of(uint64_t key, struct vmspace *space)
 {
-    return &buckets[(key >> 2) * 0x9e3779b97f4a7c15ULL >> 58];
+    return &buckets[((key >> 2) ^ (uint64_t)(uintptr_t)space) * 0x9e3779b97f4a7c15ULL >> 58];
 }
 
 int64_t futex_wait(uint64_t uaddr, uint32_t expected, uint64_t timeout_ns)
@@ -42,11 +46,12 @@ int64_t futex_wait(uint64_t uaddr, uint32_t expected, uint64_t timeout_ns)
         return LANES_E_INVAL;
     if (!user_range_ok(uaddr, 4))
         return LANES_E_FAULT;
-    uint64_t key = futex_key(uaddr);
+    struct vmspace *space;
+    uint64_t key = futex_key(uaddr, &space);
     if (!key)
         return LANES_E_FAULT;
     uint64_t deadline = deadline_from_timeout(timeout_ns);
-    struct bucket *b = bucket_of(key);
+    struct bucket *b = bucket_of(key, space);
     spin_lock(&b->lock);
     uint32_t val;
     if (user_load32(&val, uaddr)) {
@@ -57,7 +62,7 @@ int64_t futex_wait(uint64_t uaddr, uint32_t expected, uint64_t timeout_ns)
         spin_unlock(&b->lock);
         return LANES_E_AGAIN;
     }
-    struct fwaiter w = { .t = current(), .key = key };
+    struct fwaiter w = { .t = current(), .key = key, .space = space };
     list_add_tail(&b->waiters, &w.link);
     int r = thread_block(&b->lock, T_BLOCKED, deadline);
     spin_lock(&b->lock);
@@ -67,16 +72,15 @@ int64_t futex_wait(uint64_t uaddr, uint32_t expected, uint64_t timeout_ns)
     return r;
 }
 
-/* Wake up to count waiters on the word at physical address key. */
-int64_t futex_wake_key(uint64_t key, uint32_t count)
+static int64_t wake(uint64_t key, struct vmspace *space, uint32_t count)
 {
-    struct bucket *b = bucket_of(key);
+    struct bucket *b = bucket_of(key, space);
     int64_t n = 0;
     spin_lock(&b->lock);
     for (struct list *it = b->waiters.next; it != &b->waiters && n < count;) {
         struct fwaiter *w = container_of(it, struct fwaiter, link);
         it = it->next;
-        if (w->key != key)
+        if (w->key != key || w->space != space)
             continue;
         struct thread *t = w->t;
         list_del(&w->link);
@@ -87,14 +91,18 @@ int64_t futex_wake_key(uint64_t key, uint32_t count)
     return n;
 }
 
+/* Wake up to count waiters on the word at physical address key (shared memory). */
+int64_t futex_wake_key(uint64_t key, uint32_t count) { return wake(key, NULL, count); }
+
 int64_t futex_wake(uint64_t uaddr, uint32_t count)
 {
     if (uaddr & 3)
         return LANES_E_INVAL;
     if (!user_range_ok(uaddr, 4))
         return LANES_E_FAULT;
-    uint64_t key = futex_key(uaddr);
+    struct vmspace *space;
+    uint64_t key = futex_key(uaddr, &space);
     if (!key)
         return LANES_E_FAULT;
-    return futex_wake_key(key, count);
+    return wake(key, space, count);
 }

@@ -12,7 +12,8 @@
  * exec: the new image is loaded into a fresh address space first (a bad ELF, no memory or a
  * bad pointer leave the caller untouched); then the handles not kept are closed, the address
  * space is swapped (IPC copies still using the old one finish first: vm_refs), and the calling
- * thread's saved user registers are set to the new entry, stack and startup block.
+ * thread's saved user registers are set to the new entry, stack and startup block. The
+ * process's other threads end first, as POSIX wants.
  */
 #include <kernel/kernel.h>
 #include <kernel/trace.h>
@@ -114,8 +115,6 @@ SYS(process_exec)
         return LANES_E_INVAL;
     if (!user_range_ok(ea.image, ea.image_len) || !user_range_ok(ea.args, ea.args_len))
         return LANES_E_FAULT;
-    if (__atomic_load_n(&p->nthreads, __ATOMIC_SEQ_CST) > 1)
-        return LANES_E_BUSY;
     char name[32];
     int64_t r = strncpy_from_user(name, ea.name, sizeof name);
     if (r == LANES_E_RANGE) {
@@ -213,7 +212,27 @@ SYS(process_exec)
     vm_write(stack, su - mo_base, &s, sizeof s);
     kobj_put(&stack->obj);
 
-    /* The point of no return: the handles not kept go, the address spaces swap. */
+    /* The point of no return: the other threads end (as a kill ends them: on their way back to
+     * user mode, kicked out of any wait), the handles not kept go, the address spaces swap. */
+    spin_lock(&p->lock);
+    list_for_each(it, &p->threads) {
+        struct thread *t = container_of(it, struct thread, proc_link);
+        if (t != me)
+            t->killed = 1;
+    }
+    list_for_each(it, &p->threads) {
+        struct thread *t = container_of(it, struct thread, proc_link);
+        if (t != me)
+            thread_kick(t);
+    }
+    spin_unlock(&p->lock);
+    while (__atomic_load_n(&p->nthreads, __ATOMIC_SEQ_CST) > 1) {
+        if (me->killed) {
+            r = LANES_E_DEAD;       /* the whole process is being killed meanwhile */
+            goto out;
+        }
+        sched_yield();
+    }
     for (int i = 0; i < LANES_MAX_HANDLES; i++) {
         bool keep = false;
         for (uint32_t k = 0; k < ea.nhandles; k++)

@@ -527,6 +527,16 @@ uint64_t vm_translate(struct vmspace *vm, uint64_t va, bool write)
     return 0;
 }
 
+/* 1 if va lies in a private region, 0 in a shared one, -1 in none (futex.c's keys). */
+int vm_is_private(struct vmspace *vm, uint64_t va)
+{
+    spin_lock(&vm->lock);
+    struct vm_region *r = find_region(vm, va);
+    int ret = r ? r->priv : -1;
+    spin_unlock(&vm->lock);
+    return ret;
+}
+
 bool vm_check_exec(struct vmspace *vm, uint64_t va)
 {
     if (!vm_translate(vm, va, false))

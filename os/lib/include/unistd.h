@@ -39,6 +39,8 @@ pid_t gettid(void);
 int setpgid(pid_t pid, pid_t pgid);
 pid_t getpgid(pid_t pid);
 pid_t getpgrp(void);
+int tcsetpgrp(int fd, pid_t pgid);
+pid_t tcgetpgrp(int fd);
 pid_t getsid(pid_t pid);
 __attribute__((noreturn)) void _exit(int status);
 /* fork.c: fork (copy-on-write, the child shares our open descriptions), execve of an ELF file
@@ -51,8 +53,7 @@ extern char **environ;
 unsigned sleep(unsigned seconds);
 int pause(void);
 unsigned alarm(unsigned seconds);
-pid_t tcgetpgrp(int fd);
-int tcsetpgrp(int fd, pid_t pgrp);
+
 int usleep(unsigned usec);
 
 struct lane_msg_posix_counters;

@@ -9,11 +9,13 @@
  * (the work it had done when the cancel came) or -EINTR.
  */
 #include <lanes/abi/messages.h>
+#include <lanes/abi/trace.h>
 #include <lanes/cancel.h>
 #include <lanes/sigtrace.h>
 #include <string.h>
 
 bool (*lanes_cancel_on_interrupt)(void);
+uint64_t (*lanes_cancel_current_call)(void);
 
 static volatile uint32_t seq;
 
@@ -26,11 +28,49 @@ uint64_t lanes_request_id(void)
     return ((uint64_t)(uint32_t)lanes_sys_thread_self() << 32) | n;
 }
 
+/* A class-signal trace record: the fixed fields of ev (after its header), then the str tail. */
+static int64_t emit(uint32_t type, const void *ev, size_t size, const char *tail, size_t tail_max)
+{
+    uint8_t body[256];
+    size_t fixed = size - sizeof(struct trace_hdr);
+    size_t tl = tail ? strlen(tail) : 0;
+    if (tl > tail_max)
+        tl = tail_max;
+    memcpy(body, (const uint8_t *)ev + sizeof(struct trace_hdr), fixed);
+    body[fixed] = (uint8_t)tl;
+    body[fixed + 1] = (uint8_t)(tl >> 8);
+    memcpy(body + fixed + 2, tail, tl);
+    return lanes_sys_trace_user(type, body, fixed + 2 + tl);
+}
+
+int64_t lanes_trace_cancel_raise(uint64_t call, uint32_t server_pid, uint8_t kind, uint64_t request, const char *target)
+{
+    struct trace_ev_cancel_raise ev;
+    memset(&ev, 0, sizeof ev);
+    ev.call = call;
+    ev.tid = (uint32_t)lanes_sys_thread_self();
+    ev.server_pid = server_pid;
+    ev.kind = kind;
+    ev.request = request;
+    return emit(TRACE_EV_CANCEL_RAISE, &ev, sizeof ev, target, TRACE_CANCEL_RAISE_TARGET_MAX);
+}
+
+int64_t lanes_trace_cancel_ack(uint64_t call, uint32_t live, uint64_t progress, uint64_t request, const char *server)
+{
+    struct trace_ev_cancel_ack ev;
+    memset(&ev, 0, sizeof ev);
+    ev.call = call;
+    ev.server_pid = lanes_startup ? lanes_startup->pid : 0;
+    ev.live = live;
+    ev.progress = progress;
+    ev.request = request;
+    return emit(TRACE_EV_CANCEL_ACK, &ev, sizeof ev, server, TRACE_CANCEL_ACK_SERVER_MAX);
+}
+
 int64_t lanes_lane_cancel(struct lanes_queue *q, int32_t lane, uint64_t id, uint64_t call, const char *target,
                           uint64_t tag)
 {
-    /* (the server's pid is not known here: 0; the view names it by target) */
-    lanes_trace_cancel_raise(call, (uint32_t)(id >> 32), 0, CANCEL_KIND_LANE, id, target);
+    lanes_trace_cancel_raise(call, 0, TRACE_CANCEL_KIND_LANE, id, target);
     struct lane_msg_fs_cancel m = lanes_msg_fs_cancel_encode(id, call);
     struct lanes_acts b;
     lanes_acts_init(&b);

@@ -410,7 +410,8 @@ static ssize_t read_(int fd, void *buf, size_t n)
         } else if (f->kind == KIND_CONSOLE) {
             px_unlock();
             r = lanes_console_read(buf, n > LANES_CONSOLE_MAX ? LANES_CONSOLE_MAX : n, LANES_TIMEOUT_INFINITE);
-            return r < 0 ? fail(EIO) : r;
+            /* (withdrawn for a signal: the console consumed nothing, so EINTR) */
+            return r < 0 ? fail(r == LANES_E_INTERRUPTED ? EINTR : EIO) : r;
         } else if (f->kind == KIND_DIR) {
             r = -EISDIR;
         } else {
@@ -905,6 +906,25 @@ static int setpgid_(pid_t pid, pid_t pgid)
     int64_t r = ready() ? preq(&m, sizeof m, NULL, 0, NULL) : -ENOSYS;
     px_unlock();
     return (int)ret(r);
+}
+
+/* The console's foreground process group (posix's tty.c): fd must be the console. */
+int tcsetpgrp(int fd, pid_t pgid)
+{
+    struct lane_msg_posix_tc_set_pgrp m = lanes_msg_posix_tc_set_pgrp_encode(fd, pgid);
+    lanes_mutex_lock(&lock);
+    int64_t r = ready() ? preq(&m, sizeof m, NULL, 0, NULL) : -ENOTTY;
+    lanes_mutex_unlock(&lock);
+    return (int)ret(r);
+}
+
+pid_t tcgetpgrp(int fd)
+{
+    struct lane_msg_posix_tc_get_pgrp m = lanes_msg_posix_tc_get_pgrp_encode(fd);
+    lanes_mutex_lock(&lock);
+    int64_t r = ready() ? preq(&m, sizeof m, NULL, 0, NULL) : -ENOTTY;
+    lanes_mutex_unlock(&lock);
+    return (pid_t)ret(r);
 }
 
 pid_t getpgid(pid_t pid)

@@ -48,6 +48,7 @@ struct sigt {
     int hold;                       /* posix.c's lock held (px_lock) */
     bool deferred;                  /* the alert entry came while held: deliver at release */
     bool cancel_sent;               /* the call in flight was cancelled (a lane or posix) */
+    uint8_t intr;                   /* the outer call's LANES_SC_* (0: not interruptible) */
     bool q_ok;
     struct lanes_queue q;           /* this thread's own queue for signal requests */
     uint32_t seq;
@@ -124,11 +125,17 @@ static bool cancel_hook(void)
 }
 
 /* ipc.c's lanes_ipc_call: an interrupted wait of a registered thread is a signal's alert, not a
- * reason to give the request up (a console write, an fstat must not fail because of it). */
+ * reason to give the request up (a console write, an fstat must not fail because of it) — except
+ * in an interruptible call with the flag at 2 (a console read: withdrawn, nothing consumed). */
 static bool retry_hook(void)
 {
     struct sigt *t = find(false);
-    return t && t->page;
+    if (!t || !t->page)
+        return false;
+    bool give_up = t->intr && __atomic_load_n(&t->page->flag, __ATOMIC_SEQ_CST) == 2;
+    if (give_up)
+        t->cancel_sent = true;
+    return !give_up;
 }
 
 bool lanes_sig_cancel_requested(void)
@@ -181,6 +188,7 @@ static void reg(struct sigt *t)
     }
     t->failed = false;
     lanes_cancel_on_interrupt = cancel_hook;
+    lanes_cancel_current_call = lanes_sig_cur_call;
     lanes_ipc_interrupt_retry = retry_hook;
     lanes_sys_alert_entry((const void *)(uintptr_t)lanes_sig_trampoline);
 }
@@ -353,6 +361,7 @@ void lanes_sc_begin(struct lanes_sc *sc, uint32_t nr, const char *name, int32_t 
             t->page->call = sc->call;
         }
         t->cancel_sent = false;
+        t->intr = (uint8_t)intr;
         t->call = sc->call;
     }
     t->depth++;
@@ -371,6 +380,7 @@ bool lanes_sc_end(struct lanes_sc *sc, int64_t result)
     }
     t->depth = 0;
     t->call = 0;
+    t->intr = 0;
     if (t->page)
         t->page->call = 0;
     uint32_t old = flag_clear(t);
@@ -650,19 +660,6 @@ unsigned alarm(unsigned seconds)
         return 0;
     return (unsigned)old.it_value.tv_sec + (old.it_value.tv_usec >= 500000 || (!old.it_value.tv_sec && old.it_value.tv_usec));
 }
-
-static int fg_(int fd, pid_t pgrp, bool set)
-{
-    if (fd < 0)
-        return fail(EBADF);
-    if (set && pgrp <= 0)
-        return fail(EINVAL);
-    struct lane_msg_posix_set_fg m = lanes_msg_posix_set_fg_encode(set ? pgrp : 0, 0);
-    return (int)reply_req(&m, sizeof m);
-}
-
-pid_t tcgetpgrp(int fd) { SIG_CALL(LANES_MSG_POSIX_SET_FG, "tcgetpgrp", fd, 0, fg_(fd, 0, false)); }
-int tcsetpgrp(int fd, pid_t pgrp) { SIG_CALL(LANES_MSG_POSIX_SET_FG, "tcsetpgrp", fd, 0, fg_(fd, pgrp, true) < 0 ? -1 : 0); }
 
 /* ---- sets ---- */
 

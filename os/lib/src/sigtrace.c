@@ -58,22 +58,6 @@ uint64_t lanes_trace_sig_flag(uint64_t call, uint32_t tid, int from, int to, int
     return emit(TRACE_EV_SIG_FLAG, BODY(e), FIXED(e));
 }
 
-uint64_t lanes_trace_cancel_raise(uint64_t call, uint32_t tid, uint32_t server_pid, int kind, uint64_t request,
-                                  const char *target)
-{
-    struct trace_ev_cancel_raise e = { .call = call, .tid = tid, .server_pid = server_pid, .kind = (uint8_t)kind,
-                                       .request = request };
-    return emit_tail(TRACE_EV_CANCEL_RAISE, BODY(e), FIXED(e), target, TRACE_CANCEL_RAISE_TARGET_MAX);
-}
-
-uint64_t lanes_trace_cancel_ack(uint64_t call, uint32_t server_pid, uint32_t live, uint64_t progress, uint64_t request,
-                                const char *server)
-{
-    struct trace_ev_cancel_ack e = { .call = call, .server_pid = server_pid, .live = live, .progress = progress,
-                                     .request = request };
-    return emit_tail(TRACE_EV_CANCEL_ACK, BODY(e), FIXED(e), server, TRACE_CANCEL_ACK_SERVER_MAX);
-}
-
 uint64_t lanes_trace_sig_handler(uint64_t call, uint32_t pid, uint32_t tid, int signo, int phase, uint64_t handler)
 {
     struct trace_ev_sig_handler e = { .call = call, .pid = pid, .tid = tid, .signo = (uint8_t)signo,

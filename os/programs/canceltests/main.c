@@ -305,6 +305,15 @@ static bool races(void)
     return true;
 }
 
+static bool trace_records(void)
+{
+    /* the records a cancel writes are accepted by the kernel (trace_user checks size and type) */
+    int64_t a = lanes_trace_cancel_raise(0, 0, 1, 42, "fs");
+    int64_t b = lanes_trace_cancel_ack(0, 0, 7, 42, "a-server-name-longer-than-thirty-two-bytes");
+    REQUIRE(a >= 0 && b >= 0, "trace_user refused a record: cancel_raise %s, cancel_ack %s", lanes_strerror(a), lanes_strerror(b));
+    return true;
+}
+
 static bool late_cancel(void)
 {
     long late0 = fsstat("late");
@@ -436,6 +445,26 @@ static bool pipe_cancel(void)
     return true;
 }
 
+/* ---- the console's foreground group ---- */
+
+static bool tty_pgrp(void)
+{
+    pid_t me = getpid(), pg = getpgrp();
+    REQUIRE(pg == me, "the shell did not put this job in its own process group: pgrp %d, pid %d", pg, me);
+    pid_t fg = tcgetpgrp(0);
+    REQUIRE(fg == pg, "tcgetpgrp(0) = %d, this job's group is %d (the shell makes it the foreground)", fg, pg);
+    errno = 0;
+    REQUIRE(tcsetpgrp(0, 999999) < 0 && errno == EPERM, "tcsetpgrp to no group: %s", strerror(errno));
+    int fd = open("/dev/slow", O_RDONLY);
+    errno = 0;
+    REQUIRE(tcsetpgrp(fd, pg) < 0 && errno == ENOTTY, "tcsetpgrp on /dev/slow: %s", strerror(errno));
+    errno = 0;
+    REQUIRE(tcgetpgrp(fd) < 0 && errno == ENOTTY, "tcgetpgrp on /dev/slow: %s", strerror(errno));
+    close(fd);
+    REQUIRE(tcsetpgrp(0, pg) == 0, "tcsetpgrp to our own group: %s", strerror(errno));
+    return true;
+}
+
 /* ---- the end ---- */
 
 static bool nothing_left(void)
@@ -456,10 +485,12 @@ static const struct lanes_test tests[] = {
     { "read_interrupted", read_interrupted },
     { "races", races },
     { "late_cancel", late_cancel },
+    { "trace_records", trace_records },
     { "fifo_basic", fifo_basic },
     { "fifo_open_interrupted", fifo_open_interrupted },
     { "fifo_cancel", fifo_cancel },
     { "pipe_cancel", pipe_cancel },
+    { "tty_pgrp", tty_pgrp },
     { "nothing_left", nothing_left },
 };
 

@@ -11,7 +11,11 @@
  *          (os/abi/messages.toml, console.*) — Write (bytes go to the UART before the reply),
  *          Read (up to N bytes; waits for one unless NONBLOCK), Mode (ECHO, ONLCR), Stat, Crash
  *   rx     IRQ 4: moves received bytes into a 4 KiB ring and alerts the dispatcher, which
- *          answers the oldest waiting Read; with ECHO the bytes are echoed at once
+ *          answers the oldest waiting Read; with ECHO the bytes are echoed at once. With ISIG
+ *          (the shell's mode while a foreground job runs) Ctrl-C, Ctrl-\ and Ctrl-Z are the line
+ *          discipline's: not input; "^C" is echoed, typed-ahead input dropped (as Linux does)
+ *          and the posix server told (posix.ConsoleSignal on its public lane, bound through
+ *          mbus), which signals the console's foreground process group
  *   klog   drains the kernel log ring (sys_klog_read): kernel log lines and console_write
  *          output of processes without a console lane, in order with everything else
  *
@@ -127,6 +131,51 @@ static uint32_t rx_head, rx_count;
 static volatile uint64_t st_rx_polled;   /* bytes found by the safety poll, not by an IRQ */
 static volatile uint64_t st_rx_irqs;
 
+/* ---- the line discipline's signals (rx thread only) ---- */
+
+static int32_t mbus_lane = LANES_HANDLE_NONE, posix_lane = LANES_HANDLE_NONE;
+static struct lanes_queue PQ;
+static volatile uint64_t st_signals;
+
+static int isig_of(uint8_t c) { return c == 0x03 ? 2 : c == 0x1c ? 3 : c == 0x1a ? 20 : 0; }
+
+/* posix.ConsoleSignal{sig} to the posix server (bound through mbus on first use, again after it
+ * restarted); a failure is reported on the console. */
+static void tell_posix(int sig)
+{
+    static bool pq_ok;
+    if (!pq_ok)
+        pq_ok = lanes_queue_init(&PQ, 4) == 0;
+    int64_t r = LANES_E_NOENT;
+    for (int attempt = 0; attempt < 2 && pq_ok; attempt++) {
+        if (posix_lane == LANES_HANDLE_NONE && mbus_lane != LANES_HANDLE_NONE) {
+            struct lane_msg_mbus_entry e;
+            if (lanes_mbus_find(mbus_lane, "name=posix", 0, &e) == 1) {
+                int64_t l = lanes_mbus_bind(mbus_lane, e.id);
+                if (l >= 0)
+                    posix_lane = (int32_t)l;
+            }
+        }
+        if (posix_lane == LANES_HANDLE_NONE)
+            break;
+        struct lane_msg_posix_console_signal m = lanes_msg_posix_console_signal_encode((uint32_t)sig, 0);
+        struct lanes_reply rep;
+        r = lanes_ipc_request(&PQ, posix_lane, &m, sizeof m, 0, LANES_HANDLE_NONE, LANES_SEC(2), &rep);
+        if (r != LANES_E_END_OF_LANE && r != LANES_E_LANE_SHUTDOWN)
+            break;
+        lanes_sys_handle_close(posix_lane);         /* a restarted posix: bind the new one */
+        posix_lane = LANES_HANDLE_NONE;
+    }
+    st_signals++;
+    if (r != 0) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "console: cannot tell posix about signal %d: %s\n", sig, lanes_ipc_strerror(r));
+        lanes_mutex_lock(&tx_lock);
+        tx_locked((const uint8_t *)msg, strlen(msg), false);
+        lanes_mutex_unlock(&tx_lock);
+    }
+}
+
 static int rx_drain(void)
 {
     uint8_t got[64];
@@ -138,7 +187,21 @@ static int rx_drain(void)
         if (n == 0)
             break;
         total += n;
+        int sigs[4], nsig = 0;
+        if (mode & LANES_CONSOLE_MODE_ISIG) {
+            int k = 0;
+            for (int i = 0; i < n; i++) {
+                int s = isig_of(got[i]);
+                if (!s)
+                    got[k++] = got[i];
+                else if (nsig < 4)
+                    sigs[nsig++] = s;
+            }
+            n = k;
+        }
         lanes_mutex_lock(&rx_lock);
+        if (nsig)
+            rx_count = 0;                           /* a signal drops typed-ahead input */
         for (int i = 0; i < n; i++) {
             if (rx_count < RX_RING) {
                 rx_buf[(rx_head + rx_count) % RX_RING] = got[i];
@@ -154,6 +217,13 @@ static int rx_drain(void)
                 tx_locked(&c, 1, false);
             }
             lanes_mutex_unlock(&tx_lock);
+        }
+        for (int i = 0; i < nsig; i++) {
+            static const char *const echo[] = { [2] = "^C\n", [3] = "^\\\n", [20] = "^Z\n" };
+            lanes_mutex_lock(&tx_lock);
+            tx_locked((const uint8_t *)echo[sigs[i]], strlen(echo[sigs[i]]), false);
+            lanes_mutex_unlock(&tx_lock);
+            tell_posix(sigs[i]);
         }
     }
     if (total)
@@ -304,7 +374,7 @@ static void handle(int32_t conv, const uint8_t *m, uint32_t len)
         serve_readers();
     } else if (lanes_msg_console_mode_decode(m, len, &md) == 0) {
         lanes_mutex_lock(&tx_lock);
-        mode = (mode | md.set) & ~md.clear & (LANES_CONSOLE_MODE_ECHO | LANES_CONSOLE_MODE_ONLCR);
+        mode = (mode | md.set) & ~md.clear & (LANES_CONSOLE_MODE_ECHO | LANES_CONSOLE_MODE_ONLCR | LANES_CONSOLE_MODE_ISIG);
         lanes_mutex_unlock(&tx_lock);
         reply(conv, 0, mode, NULL, 0);
     } else if (lanes_msg_console_stat_decode(m, len, &st) == 0) {
@@ -369,6 +439,7 @@ int main(void)
     irq_cap = lanes_handle_by_tag("irq");
     port_cap = lanes_handle_by_tag("ioport");
     int32_t mbus = lanes_handle_by_tag("mbus");
+    mbus_lane = mbus;
     if (irq_cap == LANES_HANDLE_NONE || port_cap == LANES_HANDLE_NONE) {
         printf("console: started without the COM1 port and IRQ 4 capabilities (its manifest grants them)\n");
         return 2;

@@ -27,6 +27,7 @@
  * waits until the other end is open — cancellable like any other request.
  */
 #include "fs.h"
+#include <lanes/cancel.h>
 
 #define MAX_WAIT 256
 #define FIFO_CAP 16384
@@ -460,7 +461,6 @@ bool dev_request(int i, int32_t conv, const uint8_t *req, uint32_t len)
 
 void wait_cancel(int i, uint64_t id, uint64_t call)
 {
-    (void)call;
     struct wait *w = NULL;
     for (int k = 0; k < MAX_WAIT && !w; k++)
         if (waits[k].used && waits[k].file == i && waits[k].gen == of[i].gen && waits[k].id == id && id != 0)
@@ -471,6 +471,8 @@ void wait_cancel(int i, uint64_t id, uint64_t call)
     }
     st_cancelled++;
     struct node *n = of[i].node;
+    uint64_t done = w->op == W_SLOW || w->op == W_FIFO_WRITE ? w->done : 0, wid = w->id;
+    uint64_t wcall = w->call ? w->call : call;
     switch (w->op) {
     case W_SLOW:
         answer(w, w->done ? (int64_t)w->done : -EINTR, w->data, w->done);
@@ -483,6 +485,7 @@ void wait_cancel(int i, uint64_t id, uint64_t call)
         answer(w, -EINTR, NULL, 0);
         break;
     }
+    lanes_trace_cancel_ack(wcall, st_live, done, wid, "fs");
 }
 
 void wait_file_closed(int i)

@@ -10,7 +10,9 @@
  *                  from the kernel and publishes itself in mbus ("console", claim=N)
  *        cmos-rtc  a one-shot driver (manifest: ioport 0x70 2)
  *        pci       the PCI driver server (manifest: ioport 0xcf8 8, sysfs /sys/devices/pci0000:00,
- *                  sysfs /sys/bus/pci): publishes the bus in sysfs as Linux does, serves rescan
+ *                  sysfs /sys/bus/pci, system): publishes the bus in sysfs as Linux does, starts
+ *                  drivers by manifest, serves rescan; init waits (5 s at most) until the bus is
+ *                  published
  *        ipc-demo --back   the demo's compute server; init publishes its lane in mbus as
  *                  "demo.back" (class=demo;role=back)
  *        fs        the file-system server (tmpfs seeded from the initrd; in mbus as "fs")
@@ -42,7 +44,7 @@
 #define MAX_RESTARTS 5
 
 enum kind { ONESHOT, SERVICE };
-enum role { PLAIN, MBUS, CONSOLE, DEMO, SHELL };
+enum role { PLAIN, MBUS, CONSOLE, DEMO, SHELL, PCI };
 
 struct service {
     const char *prog;
@@ -58,7 +60,7 @@ static struct service table[] = {
     { "mbus", { "mbus" }, 1, SERVICE, MBUS, -1, 0 },
     { "console", { "console" }, 1, SERVICE, CONSOLE, -1, 0 },
     { "cmos-rtc", { "cmos-rtc" }, 1, ONESHOT, PLAIN, -1, 0 },
-    { "pci", { "pci" }, 1, SERVICE, PLAIN, -1, 0 },
+    { "pci", { "pci" }, 1, SERVICE, PCI, -1, 0 },
     { "ipc-demo", { "ipc-demo", "--back" }, 2, SERVICE, DEMO, -1, 0 },
     { "fs", { "fs" }, 1, SERVICE, PLAIN, -1, 0 },
     { "posix", { "posix" }, 1, SERVICE, PLAIN, -1, 0 },
@@ -255,6 +257,16 @@ static int start(struct service *s)
     if (posix_keep != LANES_HANDLE_NONE) {
         posix_adopt(s->proc, posix_keep);
         lanes_sys_handle_close(posix_keep);
+    }
+    if (s->role == PCI) {
+        /* Wait until the bus is published (the server makes rescan last), so the shell's
+         * prompt comes after what the walk says and lspci sees every function at once. */
+        struct lane_sysfs_stat st;
+        int i = 0;
+        for (; i < 100 && lanes_sys_sysfs_stat("/sys/bus/pci/rescan", 19, &st) < 0; i++)
+            lanes_sys_sleep(LANES_MS(50));
+        if (i == 100)
+            logmsg("the pci server has not published the bus after 5 s; going on");
     }
     if (s->role == CONSOLE) {
         /* Wait until it drives COM1 (so later children get a console lane). */

@@ -8,7 +8,8 @@
  * writes to rescan (sysfs_wait): "1" walks the bus again, publishes what changed (a function
  * added with QEMU's device_add on a hot-pluggable port appears, with an `add` uevent; one
  * removed goes, with `remove`) and answers the write when done, as Linux does; anything else
- * is answered INVAL.
+ * is answered INVAL. Writing 1 to a function's `remove` takes it (and what is behind it) out of
+ * sysfs until the next rescan.
  *
  * Drivers bind by manifest (bind.c): a program in the initrd whose manifest says `pci 8086:100e`
  * is started for each such function with exactly its I/O BARs and IRQ, and linked as `driver`.
@@ -74,15 +75,48 @@ static uint64_t scan(int *added, int *removed)
     return us;
 }
 
-static void serve(void)
+/* /sys/.../FUNCTION/remove: the function (and, for a bridge, everything behind it) leaves
+ * sysfs, with `remove` uevents and its driver stopped, until a rescan finds it again — Linux's
+ * remove attribute. */
+static int64_t remove_fn(const char *path, size_t dl)
 {
-    static char buf[sizeof(struct lane_sysfs_request) + 512];
+    int next = cur ^ 1, n = 0;
+    bool found = false;
+    for (int i = 0; i < nfns[cur]; i++) {
+        const struct pci_fn *f = &fns[cur][i];
+        bool gone = !strncmp(f->path, path, dl) && (f->path[dl] == 0 || f->path[dl] == '/');
+        found |= gone;
+        if (!gone)
+            fns[next][n++] = *f;
+    }
+    if (!found)
+        return LANES_E_NOENT;
+    int added, removed;
+    nfns[next] = n;
+    publish_changes(fns[cur], nfns[cur], fns[next], n, &added, &removed);
+    cur = next;
+    bind_update(fns[cur], nfns[cur], false);
+    printf("pci: removed %d function%s below %.*s until the next rescan\n", removed, removed == 1 ? "" : "s",
+           (int)dl, path);
+    return 0;
+}
+
+/* One thread per capability waits for writes to that subtree's attributes (rescan under
+ * /sys/bus/pci, remove under /sys/devices/pci0000:00); one lock keeps their work apart. */
+static lanes_mutex_t big = LANES_MUTEX_INIT;
+
+static void serve(void *arg)
+{
+    int32_t cap = (int32_t)(intptr_t)arg;
+    char buf[sizeof(struct lane_sysfs_request) + 512];
     for (;;) {
-        int64_t n = lanes_sys_sysfs_wait(cap_bus, buf, sizeof buf, LANES_SEC(1));
+        int64_t n = lanes_sys_sysfs_wait(cap, buf, sizeof buf, LANES_SEC(1));
         if (n < 0) {
-            if (n == LANES_E_TIMEOUT)
+            if (n == LANES_E_TIMEOUT && cap == cap_bus) {
+                lanes_mutex_lock(&big);
                 bind_update(fns[cur], nfns[cur], false);   /* a driver that ended is unbound */
-            else if (n != LANES_E_INTERRUPTED) {
+                lanes_mutex_unlock(&big);
+            } else if (n != LANES_E_TIMEOUT && n != LANES_E_INTERRUPTED) {
                 printf("pci: sysfs_wait: %s\n", lanes_strerror(n));
                 lanes_sys_sleep(LANES_MS(100));
             }
@@ -95,7 +129,11 @@ static void serve(void)
         memset(&q, 0, sizeof q);
         q.op = LANES_SYSFS_OP_REPLY;
         q.request = rq.request;
-        if (!strcmp(path, "/sys/bus/pci/rescan") && !strcmp(val, "1")) {
+        lanes_mutex_lock(&big);
+        size_t pl = strlen(path);
+        if (pl > 7 && !strcmp(path + pl - 7, "/remove")) {
+            q.result = strcmp(val, "1") ? LANES_E_INVAL : remove_fn(path, pl - 7);
+        } else if (!strcmp(path, "/sys/bus/pci/rescan") && !strcmp(val, "1")) {
             int added, removed;
             uint64_t us = scan(&added, &removed);
             printf("pci: rescan: %d functions in %llu us, %d added, %d removed\n", nfns[cur],
@@ -103,7 +141,8 @@ static void serve(void)
         } else {
             q.result = LANES_E_INVAL;
         }
-        lanes_sys_sysfs_publish(cap_bus, &q);
+        lanes_mutex_unlock(&big);
+        lanes_sys_sysfs_publish(cap, &q);
     }
 }
 
@@ -145,6 +184,9 @@ int main(int argc, char **argv)
         bridges += fns[cur][i].bridge;
     publish_rescan();
     printf("pci: %d functions (%d bridges) in %llu us\n", nfns[cur], bridges, (unsigned long long)us);
-    serve();
+    static lanes_thread_t devices_thread;
+    if ((r = lanes_thread_start(&devices_thread, serve, (void *)(intptr_t)cap_devices, 0)) < 0)
+        printf("pci: cannot start the thread for /sys/devices writes (remove): %s\n", lanes_strerror(r));
+    serve((void *)(intptr_t)cap_bus);
     return 0;
 }

@@ -11,6 +11,7 @@
  *     config     binary, the 256 bytes of configuration space (read after sizing)
  *     uevent     [DRIVER=..] PCI_CLASS PCI_ID PCI_SUBSYS_ID PCI_SLOT_NAME MODALIAS lines
  *     subsystem  -> ../../../bus/pci        (a symlink, as every link here: relative)
+ *     remove     write 1: the function (a bridge: with everything behind it) goes until a rescan
  *   /sys/bus/pci/devices/0000:00:1c.0 -> ../../../devices/pci0000:00/0000:00:1c.0
  *   /sys/bus/pci/rescan                       write 1: walk the bus again (main.c)
  *
@@ -119,6 +120,8 @@ static void publish_fn(const struct pci_fn *f)
     n = uevent_text(f, bind_driver_of(f->name), buf, sizeof buf);
     snprintf(path, sizeof path, "%s/uevent", f->path);
     pub(cap_devices, LANES_SYSFS_OP_ATTR, 0, path, buf, n);
+    snprintf(path, sizeof path, "%s/remove", f->path);     /* write 1: gone until the next rescan */
+    pub(cap_devices, LANES_SYSFS_OP_ATTR, LANES_SYSFS_PUB_WRITABLE, path, "", 0);
     snprintf(path, sizeof path, "%s/subsystem", f->path);
     link_rel(cap_devices, path, "/sys/bus/pci");
     snprintf(path, sizeof path, "/sys/bus/pci/devices/%s", f->name);

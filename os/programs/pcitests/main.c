@@ -8,7 +8,8 @@
  * class, revision, irq, uevent, config (binary, 256 bytes), resource (13 or 17 lines, BAR bases
  * as configured). Also: /sys/bus/pci/devices/ holds links that resolve into /sys/devices, nested
  * under the bridge whose secondary bus they sit on; writing a read-only attribute gives ACCESS;
- * rescan takes "1" and refuses anything else; nobody else can own or change the pci subtrees;
+ * rescan takes "1" and refuses anything else; a function's remove takes it out (remove uevent)
+ * until a rescan brings it back (add uevent); nobody else can own or change the pci subtrees;
  * a subtree of our own (sysfs_grant) with attributes, links, a link loop (RANGE, no hang),
  * uevents to a subscriber, and everything gone when the capability is closed.
  * `pcitests drivers` (not run by default: needs e1000es): every e1000e function is bound
@@ -489,9 +490,56 @@ static bool drivers(void)
     return true;
 }
 
+/* Linux's remove attribute: the last function (not a bridge) leaves with a remove uevent and
+ * comes back with an add uevent at the next rescan. */
+static bool remove_(void)
+{
+    REQUIRE(load_names() > 1, "too few functions");
+    int before = nnames, victim = -1;
+    for (int i = nnames - 1; i >= 0 && victim < 0; i--) {
+        uint8_t c[256];
+        cfg_all(names[i], c);
+        if ((c[14] & 0x7f) == 0 && strcmp(names[i], "0000:00:00.0"))
+            victim = i;
+    }
+    REQUIRE(victim >= 0, "no function to remove");
+    char name[16], p[160], msg[1024];
+    strcpy(name, names[victim]);
+    snprintf(p, sizeof p, "/sys/bus/pci/devices/%s/remove", name);
+    int32_t sub = (int32_t)lanes_sys_sysfs_subscribe();
+    REQUIRE(sub >= 0, "subscribe: %s", E(sub));
+    int64_t r = wr(p, "1");
+    int64_t m = lanes_sys_sysfs_wait(sub, msg, sizeof msg - 1, LANES_SEC(5));
+    msg[m > 0 ? m : 0] = 0;
+    bool ok = r == 0 && m > 0 && !strncmp(msg, "remove@/devices/pci0000:00/", 27) && strstr(msg, name) &&
+              load_names() == before - 1;
+    for (int i = 0; i < nnames && ok; i++)
+        ok = strcmp(names[i], name) != 0;
+    if (!ok) {
+        lanes_sys_handle_close(sub);
+        FAIL("remove %s: write %s, uevent '%s', %d functions after (%d before)", name, E(r), msg, nnames, before);
+    }
+    r = wr("/sys/bus/pci/rescan", "1");
+    for (;;) {                                      /* skip the bind uevents of drivers */
+        m = lanes_sys_sysfs_wait(sub, msg, sizeof msg - 1, LANES_SEC(5));
+        if (m <= 0)
+            break;
+        msg[m] = 0;
+        if (!strncmp(msg, "add@", 4))
+            break;
+    }
+    lanes_sys_handle_close(sub);
+    REQUIRE(r == 0 && m > 0 && strstr(msg, name), "after a rescan: %s, uevent '%s'", E(r), m > 0 ? msg : E(m));
+    REQUIRE(load_names() == before, "%d functions after the rescan, %d before the remove", nnames, before);
+    r = wr("/sys/bus/pci/devices/0000:00:00.0/remove", "2");
+    REQUIRE(r == LANES_E_INVAL, "remove 2: %s, want INVAL", E(r));
+    snprintf(why, sizeof why, "%s removed and found again", name);
+    return true;
+}
+
 static const struct lanes_test tests[] = {
     { "tree", tree }, { "attributes", attributes }, { "config", config }, { "resource", resource },
-    { "links", links }, { "readonly", readonly }, { "rescan", rescan }, { "owner", owner },
+    { "links", links }, { "readonly", readonly }, { "rescan", rescan }, { "owner", owner }, { "remove", remove_ },
 };
 static const struct lanes_test driver_tests[] = { { "drivers", drivers } };
 static const struct lanes_test hotplug_tests[] = { { "hotplug", hotplug } };

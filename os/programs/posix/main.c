@@ -133,7 +133,7 @@ static void proc_dispatch(struct proc *p, int32_t conv, const uint8_t *m, uint32
 {
     struct lane_msg_posix_get_counters gc;
     if (fd_request(p, conv, m, len) || vfs_request(p, conv, m, len) || proc_request(p, conv, m, len) ||
-        forkexec_request(p, conv, m, len) || sig_request(p, conv, m, len))
+        tty_request(p, conv, m, len) || forkexec_request(p, conv, m, len) || sig_request(p, conv, m, len))
         return;
     if (lanes_msg_posix_get_counters_decode(m, len, &gc) == 0)
         return counters(conv);
@@ -163,10 +163,7 @@ static void complete(const struct lane_ipc_completion *c)
     if (type == TAG_PUBLIC) {
         if (conv >= 0) {
             st_served++;
-            struct lane_msg_posix_tty_signal tty;
-            if (got && lanes_msg_posix_tty_signal_decode(public_buf, rr->length, &tty) == 0)
-                sig_tty(NULL, conv, &tty);      /* the console server: Ctrl-C, Ctrl-Z */
-            else if (got)
+            if (got && !tty_public_request(conv, public_buf, rr->length))
                 req_adopt(conv, public_buf, rr->length);
             else
                 reply(conv, rr->error == LANES_E_BUFFER_TOO_SMALL ? -E2BIG : -EPROTO);

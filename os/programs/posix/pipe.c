@@ -18,6 +18,7 @@
  * only then can no late completion touch its buffers.
  */
 #include "posix.h"
+#include <lanes/cancel.h>
 
 #define MAXW 64
 #define PREQ (CHUNK + 64)
@@ -183,8 +184,10 @@ static void cancel(struct pipe *pp, int end, uint64_t id)
         if (id == 0 || list[i].id != id)
             continue;
         st_cancels++;
-        fs_reply(list[i].conv, list[i].done ? (int64_t)list[i].done : -EINTR, NULL, 0);
+        uint64_t done = list[i].done, call = list[i].call;
+        fs_reply(list[i].conv, done ? (int64_t)done : -EINTR, NULL, 0);
         drop_waiter(list, n, i);
+        lanes_trace_cancel_ack(call, st_parked, done, id, "pipe");
         pump(pp);                   /* the writer behind it may fit now */
         return;
     }

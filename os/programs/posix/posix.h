@@ -6,8 +6,8 @@
  *              rename, chdir, getcwd
  *   pipe.c     pipes (served here on the fs.* file protocol, 64 KiB, PIPE_BUF atomicity)
  *   signal.c   signals: dispositions, masks, pending sets, delivery with libc, default actions,
- *              SigCancel (the talk's cancellation by id), interval timers, the console's
- *              foreground process group
+ *              SigCancel (the talk's cancellation by id), interval timers
+ *   tty.c      the console's foreground process group, Ctrl-C / Ctrl-Z from the console server
  *   procfs.c   /proc (Linux's formats, served on the fs.* file protocol like pipes)
  *   core.c     ELF core files of processes a fault (or a core-dumping signal) ended
  *   sysfs.c    the kernel's sysfs as files under /sys (served here on the fs.* file protocol)
@@ -137,6 +137,13 @@ void req_adopt(int32_t conv, const uint8_t *m, uint32_t len);
 void req_spawn(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
 void req_wait(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
 bool proc_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
+int do_kill(struct proc *p, int32_t pid, int sig);
+
+/* tty.c */
+extern int32_t tty_fg_pgid;
+int tty_signal_group(int32_t pgid, int sig);
+bool tty_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
+bool tty_public_request(int32_t conv, const uint8_t *m, uint32_t len);
 
 void proc_wait_event(struct proc *parent);
 void proc_wait_cancel(struct proc *p);
@@ -149,7 +156,6 @@ void sig_send(struct proc *p, int sig, int32_t sender, int code, int why, uint32
 int sig_kill(struct proc *from, int32_t pid, int sig, int why);
 void sig_child_ended(struct proc *p, int status);
 bool sig_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
-void sig_tty(struct proc *from, int32_t conv, const struct lane_msg_posix_tty_signal *m);
 uint64_t sig_next_timer(void);
 void sig_poll(void);
 int sig_default(int sig);

@@ -417,6 +417,11 @@ void req_wait(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
     st_parked++;
 }
 
+int do_kill(struct proc *p, int32_t pid, int sig)
+{
+    return sig_kill(p, pid, sig, 0 /* sig_why kill */);
+}
+
 bool proc_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
 {
     uint32_t word = 0;

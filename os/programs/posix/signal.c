@@ -1,5 +1,5 @@
 /* signal.c — POSIX signals: dispositions, masks, pending sets, delivery, default actions,
- * interval timers, the console's foreground process group (issue 14; libc's half is
+ * interval timers (issue 14; the console's foreground group and Ctrl-C are tty.c's; libc's half is
  * os/lib/src/signal.c, the kernel's generic/sys_signal.c).
  *
  * Generating a signal (kill, killpg, raise, alarm, a child's end, Ctrl-C from the console):
@@ -28,6 +28,7 @@
  * hands it to core.c's core_dump (faults go there from process.c directly).
  */
 #include "posix.h"
+#include <lanes/cancel.h>
 #include <lanes/sigtrace.h>
 #include <signal.h>
 
@@ -39,7 +40,6 @@
 
 uint32_t st_sig_pages, st_sig_timers, st_sig_suspended;
 uint64_t st_sig_generated, st_sig_handled, st_sig_cancelled;
-static int32_t fg_pgid;                 /* the console's foreground process group (0: none) */
 static uint32_t self_pid;
 
 void posix_core_dump(struct proc *p, int sig, uint32_t tid)
@@ -615,18 +615,18 @@ static void req_cancel(struct proc *p, int32_t conv, const struct lane_msg_posix
     struct sthread *t = thread_of(p, m->tid);
     int n = 0;
     if (t && t->suspend_conv != LANES_HANDLE_NONE) {
-        lanes_trace_cancel_raise(m->call, m->tid, me(), CANCEL_KIND_LOCAL, m->call, "posix");
+        lanes_trace_cancel_raise(m->call, me(), CANCEL_KIND_LOCAL, m->call, "posix");
         suspend_answer(t);
         n++;
     }
     if (p->wait_conv != LANES_HANDLE_NONE) {
-        lanes_trace_cancel_raise(m->call, m->tid, me(), CANCEL_KIND_LOCAL, m->call, "posix");
+        lanes_trace_cancel_raise(m->call, me(), CANCEL_KIND_LOCAL, m->call, "posix");
         proc_wait_cancel(p);
         n++;
     }
     st_sig_cancelled += (uint64_t)n;
     if (n)
-        lanes_trace_cancel_ack(m->call, me(), st_parked, 0, m->call, "posix");
+        lanes_trace_cancel_ack(m->call, st_parked, 0, m->call, "posix");
     reply(conv, n);
 }
 
@@ -655,24 +655,6 @@ static void stats(int32_t conv)
     send_msg(conv, &s, sizeof s, LANES_HANDLE_NONE);
 }
 
-/* posix.TtySignal: from the console server (public lane, p NULL) or a POSIX process. */
-void sig_tty(struct proc *from, int32_t conv, const struct lane_msg_posix_tty_signal *m)
-{
-    if (m->sig < 1 || m->sig >= NSIG_POSIX)
-        return reply(conv, -EINVAL);
-    if (fg_pgid <= 0)
-        return reply(conv, 0);
-    int n = 0;
-    for (int i = 0; i < MAX_PROCS; i++) {
-        struct proc *t = &procs[i];
-        if (t->used && !t->zombie && t->pgid == fg_pgid) {
-            sig_send(t, m->sig, from ? from->pid : 0, SI_KERNEL, (int)m->why, 0, 0, 0);
-            n++;
-        }
-    }
-    reply(conv, n);
-}
-
 bool sig_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
 {
     union {
@@ -685,8 +667,6 @@ bool sig_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
         struct lane_msg_posix_sig_suspend sus;
         struct lane_msg_posix_sig_cancel can;
         struct lane_msg_posix_alarm alarm;
-        struct lane_msg_posix_tty_signal tty;
-        struct lane_msg_posix_set_fg fg;
         struct lane_msg_posix_tkill tk;
         struct lane_msg_posix_sig_counters sc;
     } u;
@@ -710,19 +690,7 @@ bool sig_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
         req_cancel(p, conv, &u.can);
     else if (lanes_msg_posix_alarm_decode(m, len, &u.alarm) == 0)
         req_alarm(p, conv, &u.alarm);
-    else if (lanes_msg_posix_tty_signal_decode(m, len, &u.tty) == 0)
-        sig_tty(p, conv, &u.tty);
-    else if (lanes_msg_posix_set_fg_decode(m, len, &u.fg) == 0) {
-        if (u.fg.pgid > 0) {
-            bool exists = false;
-            for (int i = 0; i < MAX_PROCS && !exists; i++)
-                exists = procs[i].used && !procs[i].zombie && procs[i].pgid == u.fg.pgid && procs[i].sid == p->sid;
-            if (!exists)
-                return reply(conv, -EPERM), true;
-            fg_pgid = u.fg.pgid;
-        }
-        reply(conv, fg_pgid);
-    } else if (lanes_msg_posix_tkill_decode(m, len, &u.tk) == 0) {
+    else if (lanes_msg_posix_tkill_decode(m, len, &u.tk) == 0) {
         if (u.tk.sig < 0 || u.tk.sig >= NSIG_POSIX)
             return reply(conv, -EINVAL), true;
         if (!thread_of(p, (uint32_t)u.tk.tid))

@@ -389,6 +389,46 @@ static bool t_fork_threads_futex(void)
     return true;
 }
 
+static volatile uint32_t fw_word;
+static volatile int fw_state;
+
+static void futex_waiter(void *arg)
+{
+    (void)arg;
+    fw_state = 1;
+    while (__atomic_load_n(&fw_word, __ATOMIC_SEQ_CST) == 0)
+        lanes_sys_futex_wait((const void *)&fw_word, 0, LANES_SEC(10));
+    fw_state = 2;
+}
+
+static bool t_futex_across_fork(void)
+{
+    /* a thread waits on a word in private memory; the main thread forks (the word's page becomes
+     * copy-on-write, and our write then moves it to a new page), writes and wakes: the waiter
+     * must wake at once, not at its 10 s timeout */
+    fw_word = 0;
+    fw_state = 0;
+    lanes_thread_t t;
+    REQUIRE(lanes_thread_start(&t, futex_waiter, NULL, 64 * 1024) >= 0, "thread");
+    while (fw_state == 0)
+        lanes_sys_yield();
+    lanes_sys_sleep(LANES_MS(50));                  /* it is in futex_wait by now */
+    pid_t p = fork();
+    REQUIRE(p >= 0, "fork");
+    if (p == 0)
+        _exit(fw_word == 0 ? 0 : 1);
+    uint64_t t0 = lanes_now_ns();
+    __atomic_store_n(&fw_word, 1, __ATOMIC_SEQ_CST);
+    lanes_sys_futex_wake((const void *)&fw_word, 1);
+    REQUIRE(lanes_thread_join(&t, LANES_SEC(20)) == 0, "the waiter never ended");
+    uint64_t took = lanes_now_ns() - t0;
+    int st;
+    REQUIRE(waitpid(p, &st, 0) == p && exited(st) == 0, "child status %#x", st);
+    REQUIRE(took < LANES_SEC(5), "the wake was lost: the waiter woke after %llu ms (its timeout)",
+            (unsigned long long)(took / 1000000));
+    return true;
+}
+
 /* ---- fds across fork ---- */
 
 static bool t_fork_fd_inherit(void)
@@ -526,6 +566,42 @@ static bool t_exec_cloexec(void)
     return true;
 }
 
+static void sleeper(void *arg)
+{
+    (void)arg;
+    lanes_sys_sleep(LANES_SEC(30));
+}
+
+static bool t_exec_threads(void)
+{
+    /* exec from a process with two other threads asleep in the kernel: they end, the new image
+     * runs at once (not after their 30 s) */
+    int fds[2];
+    REQUIRE(pipe(fds) == 0, "pipe");
+    uint64_t t0 = lanes_now_ns();
+    pid_t p = fork();
+    REQUIRE(p >= 0, "fork");
+    if (p == 0) {
+        static lanes_thread_t a, b;
+        if (lanes_thread_start(&a, sleeper, NULL, 64 * 1024) < 0)
+            _exit(90);
+        if (lanes_thread_start(&b, sleeper, NULL, 64 * 1024) < 0)
+            _exit(91);
+        lanes_sys_sleep(LANES_MS(50));
+        char *argv[] = { "posixtests", "--exit", "5", NULL };
+        execve(SELF, argv, NULL);
+        _exit(100 + errno);
+    }
+    int st;
+    REQUIRE(waitpid(p, &st, 0) == p, "waitpid");
+    uint64_t took = lanes_now_ns() - t0;
+    close(fds[0]);
+    close(fds[1]);
+    REQUIRE(exited(st) == 5, "status %#x", st);
+    REQUIRE(took < LANES_SEC(20), "exec waited %llu ms for the other threads", (unsigned long long)(took / 1000000));
+    return true;
+}
+
 static bool t_exec_errors(void)
 {
     char *argv[] = { "x", NULL };
@@ -579,6 +655,33 @@ static bool t_exec_from_fs(void)
     int st;
     REQUIRE(waitpid(p, &st, 0) == p && exited(st) == 33, "status %#x", st);
     unlink("/tmp/fx-prog");
+    return true;
+}
+
+static bool t_exec_rounds(void)
+{
+    /* 100 fork+exec+wait rounds: every old image's memory comes back */
+    char *argv[] = { "posixtests", "--exit", "4", NULL };
+    for (int i = 0; i < 3; i++)
+        exec_status(argv, NULL);
+    struct lane_msg_posix_counters c0, c1;
+    lanes_posix_counters(&c0);
+    uint64_t before = mm_free();
+    for (int i = 0; i < 100; i++) {
+        int st = exec_status(argv, NULL);
+        REQUIRE(exited(st) == 4, "round %d status %#x", i, st);
+    }
+    uint64_t after = 0;
+    for (int i = 0; i < 100; i++) {
+        after = mm_free();
+        if (after + 64 * 1024 >= before)
+            break;
+        lanes_sys_sleep(LANES_MS(100));
+    }
+    lanes_posix_counters(&c1);
+    REQUIRE(c1.processes == c0.processes && c1.handles == c0.handles && c1.files == c0.files, "server leaked");
+    REQUIRE(after + 64 * 1024 >= before, "%lld KiB lost", ((long long)before - (long long)after) >> 10);
+    snprintf(why, sizeof why, "free memory %lld bytes apart", (long long)after - (long long)before);
     return true;
 }
 
@@ -918,6 +1021,7 @@ static const struct lanes_test fx_tests[] = {
     { "cow-ipc-into-shared", t_cow_ipc_into_shared },
     { "cow-kernel-write", t_cow_kernel_write },
     { "cow-futex", t_fork_threads_futex },
+    { "futex-across-fork", t_futex_across_fork },
     { "fork-fd-inherit", t_fork_fd_inherit },
     { "fork-shared-offset", t_fork_shared_offset },
     { "fork-close-in-child", t_fork_close_in_child },
@@ -925,8 +1029,10 @@ static const struct lanes_test fx_tests[] = {
     { "exec-keeps-pid", t_exec_keeps_pid },
     { "exec-argv-envp", t_exec_argv_envp },
     { "exec-cloexec", t_exec_cloexec },
+    { "exec-threads", t_exec_threads },
     { "exec-errors", t_exec_errors },
     { "exec-from-fs", t_exec_from_fs },
+    { "exec-rounds", t_exec_rounds },
     { "mprotect", t_mprotect },
     { "mprotect-errors", t_mprotect_errors },
     { "munmap-partial", t_munmap_partial },

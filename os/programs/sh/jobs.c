@@ -12,10 +12,19 @@
  * its stdin/stdout to the pipes and files; the pipes and files are opened close-on-exec here,
  * so no child keeps an end it should not (which would keep EOF from coming). The shell then
  * waits for every command; $? is the last one's status (a fault: 128 + vector, as before).
+ *
+ * Job control: every pipeline is a process group of its own (setpgid to its first command).
+ * A foreground one becomes the console's foreground group (tcsetpgrp) and the console's ISIG
+ * mode is on while the shell waits for it, so Ctrl-C / Ctrl-Z go to the job as SIGINT / SIGTSTP
+ * (console server -> posix, os/programs/posix/tty.c) instead of to the line editor; afterwards
+ * the shell takes the console back. Background pipelines are jobs: `jobs` lists them, `fg [N]`
+ * brings one to the foreground (the console is its, the shell waits for it; Ctrl-C then stops
+ * it). Stopping a job (Ctrl-Z) and `bg` wait for SIGTSTP/SIGCONT (issue 14's signal path).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <lanes.h>
+#include <lanes/console.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +111,58 @@ static int tokenize(const char *p, struct tok *t, char *store, size_t cap, int s
     return n;
 }
 
+/* ---- background jobs ---- */
+
+#define MAX_JOBS 16
+struct job {
+    int id;                 /* 0: free */
+    pid_t pgid;
+    pid_t pids[MAX_CMDS];
+    int npids;              /* not yet reaped */
+    char text[80];
+};
+static struct job jobtab[MAX_JOBS];
+
+static void job_add(pid_t *pids, int n, struct cmd *cmds, int ncmds)
+{
+    struct job *j = NULL;
+    int id = 1;
+    for (int i = 0; i < MAX_JOBS; i++)
+        if (jobtab[i].id >= id)
+            id = jobtab[i].id + 1;
+    for (int i = 0; i < MAX_JOBS && !j; i++)
+        if (!jobtab[i].id)
+            j = &jobtab[i];
+    if (!j || n == 0)
+        return;
+    j->id = id;
+    j->pgid = pids[0];
+    j->npids = n;
+    memcpy(j->pids, pids, sizeof *pids * (size_t)n);
+    size_t used = 0;
+    j->text[0] = 0;
+    for (int c = 0; c < ncmds; c++)
+        for (int w = 0; w < cmds[c].argc; w++)
+            used += (size_t)snprintf(j->text + used, used < sizeof j->text ? sizeof j->text - used : 0, "%s%s%s",
+                                     used ? " " : "", w == 0 && c > 0 ? "| " : "", cmds[c].argv[w]);
+}
+
+/* A reaped child leaves its job; the job goes when all of it has. */
+static void job_reaped(pid_t pid)
+{
+    for (int i = 0; i < MAX_JOBS; i++) {
+        struct job *j = &jobtab[i];
+        for (int k = 0; j->id && k < j->npids; k++) {
+            if (j->pids[k] != pid)
+                continue;
+            j->pids[k] = j->pids[--j->npids];
+            if (j->npids == 0)
+                j->id = 0;
+            return;
+        }
+    }
+}
+
 static int sh_status_of(pid_t pid, int st, const char *name, bool say)
 {
     struct lane_exit_info info;
@@ -123,8 +184,50 @@ static void reap_background(void)
 {
     int st;
     pid_t pid;
-    while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+    while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+        job_reaped(pid);
         printf("[%d] done (status %d)\n", pid, sh_status_of(pid, st, "job", false));
+    }
+}
+
+/* Waits for the foreground job's processes with the console given to its group (Ctrl-C is
+ * its SIGINT); returns the last one's status, or -1 (a waitpid failed). */
+static int wait_foreground(pid_t pgid, pid_t *pids, int n, struct cmd *cmds, bool say)
+{
+    bool fg = n > 0 && tcsetpgrp(0, pgid) == 0;
+    if (fg)
+        lanes_console_mode(LANES_CONSOLE_MODE_ISIG, 0);
+    int status = 0;
+    for (int i = 0; i < n; i++) {
+        int st = 0;
+        if (waitpid(pids[i], &st, 0) < 0) {
+            printf("sh: waitpid %d: %s\n", pids[i], strerror(errno));
+            status = -1;
+            continue;
+        }
+        job_reaped(pids[i]);
+        int s = sh_status_of(pids[i], st, cmds ? cmds[i].argv[0] : "job", say);
+        if (i == n - 1)
+            status = s;
+    }
+    if (fg) {
+        lanes_console_mode(0, LANES_CONSOLE_MODE_ISIG);
+        tcsetpgrp(0, getpgrp());
+    }
+    return status;
+}
+
+static struct job *job_named(int argc, char **argv)
+{
+    struct job *best = NULL;
+    const char *a = argc > 1 ? argv[1] : NULL;
+    int want = a ? (int)strtol(a[0] == '%' ? a + 1 : a, NULL, 10) : 0;
+    for (int i = 0; i < MAX_JOBS; i++) {
+        struct job *j = &jobtab[i];
+        if (j->id && (want ? j->id == want : !best || j->id > best->id))
+            best = j;
+    }
+    return best;
 }
 
 static int open_redir(const struct redir *r)
@@ -156,9 +259,35 @@ static bool posix_builtin(struct cmd *c, int *status)
     if (strcmp(w, "wait") == 0) {
         int st;
         pid_t pid;
-        while ((pid = waitpid(-1, &st, 0)) > 0)
+        while ((pid = waitpid(-1, &st, 0)) > 0) {
+            job_reaped(pid);
             printf("[%d] done (status %d)\n", pid, sh_status_of(pid, st, "job", false));
+        }
         *status = 0;
+        return true;
+    }
+    if (strcmp(w, "jobs") == 0) {
+        reap_background();
+        for (int i = 0; i < MAX_JOBS; i++)
+            if (jobtab[i].id)
+                printf("[%d] running  %s  (pgid %d)\n", jobtab[i].id, jobtab[i].text, jobtab[i].pgid);
+        *status = 0;
+        return true;
+    }
+    if (strcmp(w, "fg") == 0 || strcmp(w, "bg") == 0) {
+        reap_background();
+        struct job *j = job_named(c->argc, c->argv);
+        *status = 1;
+        if (!j) {
+            printf("sh: %s: no such job\n", w);
+        } else if (w[0] == 'b') {
+            printf("sh: bg: [%d] is running already (stopped jobs come with SIGTSTP/SIGCONT)\n", j->id);
+        } else {
+            struct job copy = *j;
+            printf("%s\n", copy.text);
+            int s = wait_foreground(copy.pgid, copy.pids, copy.npids, NULL, false);
+            *status = s < 0 ? 126 : s;
+        }
         return true;
     }
     return false;
@@ -219,6 +348,7 @@ static int run_pipeline(struct cmd *cmds, int n, bool bg)
                 printf("sh: %s: %s\n", cmds[i].argv[0], strerror(e));
             status = e == ENOENT ? 127 : 126;
         } else if (e == 0) {
+            setpgid(pids[started], pids[0]);        /* the job's own process group */
             started++;
         } else {
             status = 1;
@@ -229,22 +359,16 @@ static int run_pipeline(struct cmd *cmds, int n, bool bg)
     if (bg) {
         for (int i = 0; i < started; i++)
             printf("[%d]\n", pids[i]);
+        job_add(pids, started, cmds, n);
         return 0;
     }
-    for (int i = 0; i < started; i++) {
-        int st = 0;
-        if (waitpid(pids[i], &st, 0) < 0) {
-            printf("sh: waitpid %d: %s\n", pids[i], strerror(errno));
-            status = 126;
-            continue;
-        }
-        int s = sh_status_of(pids[i], st, cmds[i].argv[0], n == 1);
-        if (i == started - 1 && status != 127 && status != 126)
-            status = s;
-        else if (i == started - 1)
-            status = s ? s : status;
-    }
-    return status;
+    /* The console goes to the job while we wait: its Ctrl-C is the job's SIGINT. */
+    if (started == 0)
+        return status;
+    int s = wait_foreground(pids[0], pids, started, cmds, n == 1);
+    if (s < 0)
+        return 126;
+    return status != 127 && status != 126 ? s : s ? s : status;
 }
 
 static int run_list(const char *line, int last);

@@ -15,7 +15,7 @@
  * crash (a deliberate null write, so init's supervision and restart can be tested).
  * With a lane to the POSIX server (init adopts the shell there) lines run through jobs.c
  * instead: `;` lists, `|` pipelines, `> >> < 2> 2>&1` redirections, `&` and `wait`, `cd`,
- * `pwd`; programs are /bin/NAME from the file system, started with posix_spawn.
+ * `pwd`, `jobs`, `fg` (each job its own process group; Ctrl-C goes to the foreground one); programs are /bin/NAME from the file system, started with posix_spawn.
  * Prompt: "lanes$ " (tools/ci-boot waits for it).
  */
 #include <lanes.h>
@@ -294,7 +294,8 @@ int builtin(int argc, char **argv, int *status)
         *(volatile int *)addr = 1;
     } else if (strcmp(argv[0], "help") == 0) {
         printf("builtins: echo WORDS | exit [N] | status | uname | crash (test init's restart) | help\n"
-               "with the POSIX server: cd DIR | pwd | wait; a | b | c, > >> < 2> 2>&1, &, ;\n"
+               "with the POSIX server: cd DIR | pwd | wait | jobs | fg [N]; a | b | c, > >> < 2> 2>&1, &, ;\n"
+               "Ctrl-C stops the foreground job (try: cat /dev/slow)\n"
                "programs (bin/ in the initrd; `ls` lists them): ls, ps, usertests, bench, cmos-rtc, ...\n"
                "editing: arrows, backspace, Delete, Home/End, Ctrl-A/E/U/C; up/down for history\n");
         *status = 0;
@@ -314,6 +315,9 @@ int main(void)
         read_line(line);
         remember(line);
         if (lanes_posix_active()) {
+            static bool tty_reset;
+            if (!tty_reset)                     /* a restarted shell: the console is ours again */
+                lanes_console_mode(0, LANES_CONSOLE_MODE_ISIG), tcsetpgrp(0, getpgrp()), tty_reset = true;
             last_status = sh_run_line(line, last_status);   /* jobs.c: pipelines, redirections, & */
             continue;
         }

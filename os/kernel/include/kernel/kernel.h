@@ -191,6 +191,7 @@ int64_t vm_unmap(struct vmspace *vm, uint64_t addr, uint64_t len);
 int64_t vm_protect(struct vmspace *vm, uint64_t addr, uint64_t len, uint32_t prot);
 int64_t vm_fault(struct vmspace *vm, uint64_t va, uint64_t access);  /* 0: retry the access */
 int64_t vm_clone(struct vmspace *src, struct vmspace *dst);           /* fork, copy-on-write */
+int vm_is_private(struct vmspace *vm, uint64_t va);                  /* 1 private, 0 shared, -1 unmapped */
 uint64_t vm_translate(struct vmspace *vm, uint64_t va, bool write);
 int64_t vm_read(struct vmspace *vm, uint64_t va, void *dst, size_t n);   /* copy out of another address space (vm.c) */
 bool vm_check_exec(struct vmspace *vm, uint64_t va);

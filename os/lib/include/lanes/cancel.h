@@ -21,18 +21,28 @@
  *     lanes_cancel_on_interrupt() — a hook, NULL meaning "always" — returns true; otherwise the
  *     interruption is ignored and the wait goes on.
  * Either way it returns only with the real completion (its status, or a submission error).
- * The queue must have two free slots (the request and the cancel); both completions are
- * consumed before it returns, so the queue is clean for the next call.
+ * The queue must have two free slots (the request and the cancel) and must not be shared while
+ * the call runs (other completions found there are dropped, as lanes_ipc_call does); both
+ * completions are consumed before it returns, so the queue is clean for the next call.
+ * libc's read(), write() (files, /dev/slow, FIFOs, pipes) and open() of a FIFO go through it.
  *
  * lanes_lane_cancel sends just the cancel (no wait for a reply: there is none) for callers with
  * their own wait loop, e.g. the signal path. Both emit the trace record cancel_raise kind=lane
- * (when the trace schema has it).
+ * (os/abi/trace.toml; server_pid 0: the client does not know it — the ack names it).
+ * Servers emit cancel_ack when a cancel stopped a request (lanes_trace_cancel_ack: their pid,
+ * the requests still live, the progress answered); a late cancel (the reply won) has no ack —
+ * the call's sys_end says "raced".
  */
 #ifndef LANES_LIBC_CANCEL_H
 #define LANES_LIBC_CANCEL_H
 
 #include <lanes.h>
 #include <lanes/ipc.h>
+
+/** Trace records of class signal (through the trace_user system call); return its result (the
+ *  event id, 0 if the class is off, or an error). */
+int64_t lanes_trace_cancel_raise(uint64_t call, uint32_t server_pid, uint8_t kind, uint64_t request, const char *target);
+int64_t lanes_trace_cancel_ack(uint64_t call, uint32_t live, uint64_t progress, uint64_t request, const char *server);
 
 /** A fresh request id: (kernel tid << 32) | a process-wide sequence number; never 0. */
 uint64_t lanes_request_id(void);
@@ -45,6 +55,9 @@ int64_t lanes_lane_cancel(struct lanes_queue *q, int32_t lane, uint64_t id, uint
 
 /** Called when a lanes_lane_call wait is interrupted: true = cancel the request. NULL = always. */
 extern bool (*lanes_cancel_on_interrupt)(void);
+/** The calling thread's POSIX syscall instance (the trace's `call`), which libc's read/write/open
+ *  put into their requests; NULL = 0 (none). The signal path sets it. */
+extern uint64_t (*lanes_cancel_current_call)(void);
 
 /** Submits b (an offer whose request carries id) on lane and waits for its completion into
  *  *out, cancelling as described above. *cancelled (may be NULL) says whether a cancel was

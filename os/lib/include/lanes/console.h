@@ -23,6 +23,10 @@
 #define LANES_CONSOLE_NONBLOCK 1        /* console.Read flags */
 #define LANES_CONSOLE_MODE_ECHO 1       /* console.Mode bits */
 #define LANES_CONSOLE_MODE_ONLCR 2
+#define LANES_CONSOLE_MODE_ISIG 4       /* Ctrl-C / Ctrl-\ / Ctrl-Z are not input: the server tells
+                                         * posix (posix.ConsoleSignal), which signals the
+                                         * foreground process group; the shell sets it while a
+                                         * foreground job runs */
 
 /** Writes all len bytes (requests may still be in flight when it returns); returns len or an error. */
 int64_t lanes_console_write(const void *buf, size_t len);

@@ -1,5 +1,6 @@
 /* lanes/sigtrace.h — writing the cancellation trace records (os/abi/trace.toml, class `signal`,
  * the contract CANCEL-TRACE.md) from user space: libc, the posix server and the fs server.
+ * (cancel_raise / cancel_ack: <lanes/cancel.h>.)
  * Each goes through the kernel's trace_user system call, which checks type and size and adds
  * the header (CPU, TSC, event id). All return the event id (0: not recorded, class off). */
 #ifndef LANES_SIGTRACE_H
@@ -19,10 +20,6 @@ uint64_t lanes_trace_sys_end(uint64_t call, uint32_t pid, uint32_t tid, int64_t 
 uint64_t lanes_trace_sig_generate(uint32_t sender, uint32_t pid, uint32_t tid, int signo, int why, uint64_t call,
                                   uint64_t value);
 uint64_t lanes_trace_sig_flag(uint64_t call, uint32_t tid, int from, int to, int signo);
-uint64_t lanes_trace_cancel_raise(uint64_t call, uint32_t tid, uint32_t server_pid, int kind, uint64_t request,
-                                  const char *target);
-uint64_t lanes_trace_cancel_ack(uint64_t call, uint32_t server_pid, uint32_t live, uint64_t progress, uint64_t request,
-                                const char *server);
 uint64_t lanes_trace_sig_handler(uint64_t call, uint32_t pid, uint32_t tid, int signo, int phase, uint64_t handler);
 uint64_t lanes_trace_sig_action(uint32_t pid, uint32_t tid, int signo, int action, uint64_t call);
 
