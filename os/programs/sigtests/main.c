@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <lanes.h>
 #include <lanes/abi/messages.h>
+#include <lanes/sigtrace.h>
 #include <lanes/testing.h>
 #include <signal.h>
 #include <spawn.h>
@@ -180,6 +181,27 @@ static int helper(int argc, char **argv)
         return 0;
     }
     return 2;
+}
+
+/* ---- the kernel's trace_user: records of class signal only, checked ---- */
+
+static bool t_trace_user(void)
+{
+    uint8_t body[64];
+    memset(body, 0, sizeof body);
+    REQUIRE(lanes_trace_sig_flag(1, 2, 1, 2, 3) > 0, "a sig_flag record was not written (class signal on by default)");
+    REQUIRE(lanes_trace_sys_begin(1, 2, 3, 4, 5, 6, "a-name-longer-than-the-thirty-two-bytes-it-may-have") > 0, "sys_begin");
+    REQUIRE(lanes_sys_trace_user(144, body, 32) == LANES_E_INVAL, "a marker (class user) accepted");
+    REQUIRE(lanes_sys_trace_user(9999, body, 16) == LANES_E_INVAL, "an unknown type accepted");
+    REQUIRE(lanes_sys_trace_user(163, body, 15) == LANES_E_INVAL, "a short sig_flag accepted");
+    REQUIRE(lanes_sys_trace_user(163, body, 17) == LANES_E_INVAL, "a long sig_flag accepted");
+    REQUIRE(lanes_sys_trace_user(163, (void *)0xffff800000000000ull, 16) == LANES_E_FAULT, "a kernel pointer accepted");
+    REQUIRE(lanes_sys_trace_user(163, (void *)8, 16) == LANES_E_FAULT, "an unmapped pointer accepted");
+    body[32] = 40;                              /* sys_begin's tail length past its 32 bytes */
+    REQUIRE(lanes_sys_trace_user(160, body, 32 + 2 + 40) == LANES_E_INVAL, "a tail over its maximum accepted");
+    body[32] = 5;
+    REQUIRE(lanes_sys_trace_user(160, body, 32 + 2 + 4) == LANES_E_INVAL, "a tail length that disagrees accepted");
+    return true;
 }
 
 /* ---- handlers, masks, actions ---- */
@@ -853,6 +875,7 @@ static bool t_race(void)
 }
 
 static const struct lanes_test tests[] = {
+    { "trace-user", t_trace_user },
     { "raise-handler", t_raise_handler },
     { "siginfo", t_siginfo },
     { "sigaction-old", t_sigaction_old },
