@@ -86,6 +86,7 @@ SYS(process_fork)
     *cf = *user_frame();
     cf->rax = 0;
     t->fs_base = current()->fs_base;
+    t->alert_entry = current()->alert_entry;    /* (sys_signal.c: the same image, the same entry) */
     pushcli();
     fpu_save(t->fpu);           /* the caller's live FPU/SSE state (ours until we switch away) */
     popcli();
@@ -284,6 +285,8 @@ SYS(process_exec)
     f->vector = VEC_SYSCALL;
     pushcli();
     me->fs_base = 0;
+    me->alert_entry = 0;                        /* the old image's signal entry is gone */
+    me->alert_pending = 0;
     set_user_tls(0);
     memcpy(me->fpu, fpu_initial_state, sizeof me->fpu);
     fpu_restore(me->fpu);

@@ -51,6 +51,9 @@ int execv(const char *path, char *const argv[]);
 int execvp(const char *file, char *const argv[]);
 extern char **environ;
 unsigned sleep(unsigned seconds);
+int pause(void);
+unsigned alarm(unsigned seconds);
+
 int usleep(unsigned usec);
 
 struct lane_msg_posix_counters;

@@ -11,6 +11,7 @@
 #include <lanes/abi/messages.h>
 #include <lanes/abi/trace.h>
 #include <lanes/cancel.h>
+#include <lanes/sigtrace.h>
 #include <string.h>
 
 bool (*lanes_cancel_on_interrupt)(void);

@@ -189,6 +189,10 @@ static bool wait_ended(int64_t r)
     return r == LANES_E_TIMEOUT || r == LANES_E_INTERRUPTED || r == LANES_E_ALERTED;
 }
 
+/* signal.c sets it once the thread takes signals: an interrupted wait is then a signal's alert,
+ * and a call without a deadline waits on for its reply instead of giving the request up. */
+bool (*lanes_ipc_interrupt_retry)(void);
+
 int64_t lanes_ipc_call(struct lanes_queue *q, int32_t lane, struct lanes_acts *b, struct lane_ipc_completion *out,
                        uint64_t timeout_ns)
 {
@@ -199,6 +203,14 @@ int64_t lanes_ipc_call(struct lanes_queue *q, int32_t lane, struct lanes_acts *b
         return r;                       /* not submitted */
     bool got = false;                   /* *out holds a completion */
     for (;;) {
+        if (r == LANES_E_INTERRUPTED && timeout_ns == LANES_TIMEOUT_INFINITE && lanes_ipc_interrupt_retry &&
+            lanes_ipc_interrupt_retry()) {
+            r = lanes_queue_next(q, out, timeout_ns);   /* a signal's alert (signal.c): wait on */
+            got = r == 0;
+            if (got && out->tag == tag)
+                return out->status;
+            continue;
+        }
         if (r == LANES_E_TIMEOUT || r == LANES_E_INTERRUPTED) {
             /* Give up: cancel, then take the one completion the submission still makes. */
             int64_t why = r;

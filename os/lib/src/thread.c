@@ -15,8 +15,11 @@ __attribute__((noreturn, used)) void __lanes_thread_main(lanes_thread_t *t)
         __builtin_trap();
 }
 
+volatile uint32_t lanes_threads_started;    /* signal.c: with none, every caller is the main thread */
+
 int64_t lanes_thread_start(lanes_thread_t *t, void (*fn)(void *), void *arg, size_t stack_size)
 {
+    __atomic_store_n(&lanes_threads_started, 1, __ATOMIC_SEQ_CST);
     if (!stack_size)
         stack_size = 64 * 1024;
     stack_size = (stack_size + 4095) & ~(size_t)4095;

@@ -19,6 +19,7 @@
 #include <lanes/ipc.h>
 #include <lanes/testing.h>
 #include <spawn.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,24 +214,38 @@ struct reader {
     volatile ssize_t got;
     volatile int err;
     volatile bool done;
+    volatile pid_t tid;
 };
 
 static void reader_main(void *arg)
 {
     struct reader *r = arg;
+    r->tid = gettid();
     errno = 0;
     r->got = read(r->fd, r->buf, r->want);
     r->err = errno;
     r->done = true;
 }
 
-static bool interrupt_until_done(lanes_thread_t *t, volatile bool *done, uint64_t first_ms)
+static void on_usr1(int sig) { (void)sig; }
+
+/* Interrupts the blocked call the way a program would: a signal with a handler (no SA_RESTART),
+ * sent to the blocked thread (raise() there would be pthread_kill); its in-syscall
+ * flag goes to 2, so libc cancels its request (a bare thread_interrupt only ends the wait of a
+ * thread that takes signals; libc then waits on). */
+static bool interrupt_until_done(lanes_thread_t *t, volatile bool *done, volatile pid_t *tid, uint64_t first_ms)
 {
+    struct sigaction a;
+    memset(&a, 0, sizeof a);
+    a.sa_handler = on_usr1;
+    sigaction(SIGUSR1, &a, NULL);
     lanes_sys_sleep(LANES_MS(first_ms));
     for (int i = 0; i < 100 && !*done; i++) {
-        lanes_sys_thread_interrupt(t->handle);
+        if (*tid)
+            lanes_tkill(*tid, SIGUSR1);
         lanes_sys_sleep(LANES_MS(50));
     }
+    (void)t;
     return lanes_thread_join(t, LANES_SEC(10)) == 0 && *done;
 }
 
@@ -243,7 +258,7 @@ static bool read_interrupted(void)
     REQUIRE(r.fd >= 0, "open /dev/slow");
     lanes_thread_t t;
     REQUIRE(lanes_thread_start(&t, reader_main, &r, 0) == 0, "thread");
-    bool ok = interrupt_until_done(&t, &r.done, 350);
+    bool ok = interrupt_until_done(&t, &r.done, &r.tid, 350);
     close(r.fd);
     REQUIRE(ok, "the interrupted read() did not return");
     REQUIRE(r.got > 0 && r.got < (ssize_t)r.want, "read() returned %ld (%s); a partial count expected", (long)r.got,
@@ -349,11 +364,13 @@ struct opener {
     const char *path;
     volatile int fd, err;
     volatile bool done;
+    volatile pid_t tid;
 };
 
 static void opener_main(void *arg)
 {
     struct opener *o = arg;
+    o->tid = gettid();
     errno = 0;
     o->fd = open(o->path, O_RDONLY);
     o->err = errno;
@@ -367,7 +384,7 @@ static bool fifo_open_interrupted(void)
     o.path = "/tmp/ct-fifo";
     lanes_thread_t t;
     REQUIRE(lanes_thread_start(&t, opener_main, &o, 0) == 0, "thread");
-    bool ok = interrupt_until_done(&t, &o.done, 200);
+    bool ok = interrupt_until_done(&t, &o.done, &o.tid, 200);
     REQUIRE(ok, "the interrupted open() did not return");
     REQUIRE(o.fd < 0 && o.err == EINTR, "open() of a FIFO without a writer: fd %d, %s (EINTR expected)", o.fd, strerror(o.err));
     REQUIRE(fsstat("live") == 0, "live %ld", fsstat("live"));

@@ -888,13 +888,17 @@ static bool options(int argc, char **argv, int from)
 /* ---- fuzz --posix SEED N: random posix.* requests straight on a lane to the POSIX server ----
  * A child (a POSIX process of its own, so the requests may wreck its descriptors 0-2 as they
  * like) sends N requests of every type but those that act on other processes (Kill, Spawn,
- * SpawnAction, Adopt), with random lengths (truncated, exact, too long) and fields that are mostly
+ * SpawnAction, Adopt; and the signal requests that would end, stop or block it), with random lengths (truncated, exact, too long) and fields that are mostly
  * small numbers (fds, flags, lengths at the edges) or random bytes. The server must answer or
  * refuse each, never crash or hang; once the child has ended, its live open files, pipes,
  * handles and processes must be back where they were. */
 static int posix_child(uint64_t s, uint64_t n)
 {
-    static const uint16_t skip[] = { 0x0110, 0x0111, 0x0112, 0x011b };  /* Spawn SpawnAction Adopt Kill */
+    static const uint16_t skip[] = { 0x0110, 0x0111, 0x0112, 0x011b,    /* Spawn SpawnAction Adopt Kill */
+                                     /* signals that would end, stop or block the child by design:
+                                      * SigAction (a handler at a random address), SigSuspend,
+                                      * Alarm, TtySignal, SetFg, Tkill */
+                                     0x0131, 0x0139, 0x013a, 0x013c, 0x013d, 0x013e };
     static uint8_t msg[512], reply[512];
     struct fz g = { .rng = s * 0x9e3779b97f4a7c15ull + 0x2545f4914f6cdd1dull };
     if (!g.rng)

@@ -15,6 +15,7 @@
  * returns to the caller with those fds closed — the point of no return, as in Linux.
  */
 #include "posix.h"
+#include <signal.h>
 
 static void req_fork(struct proc *parent, int32_t conv, const uint8_t *m, uint32_t len)
 {
@@ -49,8 +50,9 @@ static void req_fork(struct proc *parent, int32_t conv, const uint8_t *m, uint32
             c->fd[fd] = parent->fd[fd];
         }
     }
-    /* SIGNALS: copy the per-process signal state here (dispositions and the blocked mask are
-     * inherited by a forked child; pending signals are not) — left for the signals work. */
+    /* signals: the dispositions are inherited, pending signals are not; the child's threads
+     * register their own signal pages (libc, after fork) and start with an empty mask */
+    memcpy(c->sig.act, parent->sig.act, sizeof c->sig.act);
     post_proc_accept(c);
     reply(conv, c->pid);
 }
@@ -70,8 +72,13 @@ static void req_exec(struct proc *p, int32_t conv, const uint8_t *m, uint32_t le
             closed++;
         }
     }
-    /* SIGNALS: an exec resets caught signals to their default action here (ignored ones stay
-     * ignored, the mask is kept) — left for the signals work. */
+    /* signals: caught ones go back to their default action, ignored ones stay ignored */
+    for (int s = 1; s < NSIG_POSIX; s++)
+        if (p->sig.act[s].handler > (uint64_t)(uintptr_t)SIG_IGN) {
+            p->sig.act[s].handler = (uint64_t)(uintptr_t)SIG_DFL;
+            p->sig.act[s].flags = 0;
+            p->sig.act[s].mask = 0;
+        }
     reply(conv, closed);
 }
 

@@ -133,7 +133,7 @@ static void proc_dispatch(struct proc *p, int32_t conv, const uint8_t *m, uint32
 {
     struct lane_msg_posix_get_counters gc;
     if (fd_request(p, conv, m, len) || vfs_request(p, conv, m, len) || proc_request(p, conv, m, len) ||
-        tty_request(p, conv, m, len) || forkexec_request(p, conv, m, len))
+        tty_request(p, conv, m, len) || forkexec_request(p, conv, m, len) || sig_request(p, conv, m, len))
         return;
     if (lanes_msg_posix_get_counters_decode(m, len, &gc) == 0)
         return counters(conv);
@@ -228,8 +228,12 @@ int main(void)
     uint64_t polled = lanes_now_ns();
     for (;;) {
         struct lane_ipc_completion c;
-        if (lanes_queue_next(&Q, &c, LANES_MS(POLL_MS)) == 0)
+        uint64_t wait = LANES_MS(POLL_MS), timer = sig_next_timer(), now = lanes_now_ns();
+        if (timer)
+            wait = timer <= now ? 0 : (timer - now < wait ? timer - now : wait);
+        if (lanes_queue_next(&Q, &c, wait) == 0)
             complete(&c);
+        sig_poll();                 /* interval timers, default actions whose thread never came */
         if (lanes_now_ns() - polled >= LANES_MS(POLL_MS)) {
             proc_poll();            /* a faulted process keeps its lanes: ask the kernel */
             polled = lanes_now_ns();

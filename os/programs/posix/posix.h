@@ -5,6 +5,8 @@
  *   vfs.c      paths, mount points ("/" = the fs server, "/dev"), open, stat, mkdir, unlink,
  *              rename, chdir, getcwd
  *   pipe.c     pipes (served here on the fs.* file protocol, 64 KiB, PIPE_BUF atomicity)
+ *   signal.c   signals: dispositions, masks, pending sets, delivery with libc, default actions,
+ *              SigCancel (the talk's cancellation by id), interval timers
  *   tty.c      the console's foreground process group, Ctrl-C / Ctrl-Z from the console server
  *   procfs.c   /proc (Linux's formats, served on the fs.* file protocol like pipes)
  *   core.c     ELF core files of processes a fault (or a core-dumping signal) ended
@@ -44,6 +46,37 @@ static inline uint64_t make_tag(uint32_t type, uint32_t gen, uint32_t index)
 
 struct pipe;
 
+/* Signals (signal.c). */
+#define NSIG_POSIX 65
+#define MAX_STHREADS 8
+struct sigact {
+    uint64_t handler;           /* 0 SIG_DFL, 1 SIG_IGN, else the handler's address */
+    uint64_t mask;
+    uint32_t flags;             /* SA_* */
+};
+struct sigq {                   /* what a pending signal says (one per number, as Linux's standard ones) */
+    int32_t pid, code, status;
+    uint64_t value;
+};
+struct sthread {                /* a thread that registered its signal page */
+    uint32_t tid;               /* 0: free */
+    struct lane_sig_page *page; /* mapped here too: the in-syscall flag */
+    uint64_t mask, pending;
+    int32_t suspend_conv;       /* a parked sigsuspend/pause (NONE) */
+    uint64_t suspend_saved;     /* the mask before it */
+};
+struct sigproc {
+    struct sigact act[NSIG_POSIX];
+    struct sigq info[NSIG_POSIX];
+    uint64_t pending;           /* for the process (any thread) */
+    struct sthread th[MAX_STHREADS];
+    bool stopped;
+    int report;                 /* a stop (0x7f | sig << 8) or continue (0xffff) for waitpid; 0: none */
+    uint64_t alarm_at, alarm_interval, alarm_id;
+    uint64_t term_deadline;     /* a default-terminate signal waits for its thread until then */
+    uint64_t poked_at;          /* when a thread was last told of a pending signal (sig_poll re-tells) */
+};
+
 /* An open file description: what fds (in any process) share. */
 struct desc {
     uint32_t refs;              /* fds pointing here */
@@ -76,6 +109,8 @@ struct proc {
     int killed_sig;             /* kill() with this signal ended it */
     int32_t wait_conv;          /* a parked waitpid (NONE) */
     int32_t wait_pid;
+    uint32_t wait_opts;         /* its options (WNOHANG 1, WUNTRACED 2, WCONTINUED 8) */
+    struct sigproc sig;
     bool orphan_of_init;        /* adopted: nobody POSIX waits for it */
 };
 
@@ -109,6 +144,22 @@ extern int32_t tty_fg_pgid;
 int tty_signal_group(int32_t pgid, int sig);
 bool tty_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
 bool tty_public_request(int32_t conv, const uint8_t *m, uint32_t len);
+
+void proc_wait_event(struct proc *parent);
+void proc_wait_cancel(struct proc *p);
+
+/* signal.c */
+void sig_proc_init(struct proc *p);
+void sig_spawned(struct proc *parent, struct proc *child);
+void sig_proc_gone(struct proc *p);
+void sig_send(struct proc *p, int sig, int32_t sender, int code, int why, uint32_t tid, uint64_t value, int status);
+int sig_kill(struct proc *from, int32_t pid, int sig, int why);
+void sig_child_ended(struct proc *p, int status);
+bool sig_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
+uint64_t sig_next_timer(void);
+void sig_poll(void);
+int sig_default(int sig);
+void posix_core_dump(struct proc *p, int sig, uint32_t tid);   /* a core-dumping signal's default action */
 
 /* fd.c */
 struct desc *desc_new(uint8_t kind, uint32_t flags, int32_t lane);

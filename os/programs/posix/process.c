@@ -50,6 +50,7 @@ struct proc *proc_new(int32_t pid, int32_t lane, int32_t handle)
         p->handle = handle;
         p->umask = 022;
         p->wait_conv = LANES_HANDLE_NONE;
+        sig_proc_init(p);
         return p;
     }
     return NULL;
@@ -57,6 +58,7 @@ struct proc *proc_new(int32_t pid, int32_t lane, int32_t handle)
 
 static void proc_free(struct proc *p)
 {
+    sig_proc_gone(p);
     if (p->handle != LANES_HANDLE_NONE) {
         if (p->orphan_of_init && p->fault)
             lanes_sys_process_kill(p->handle, 128 + SIGSEGV);   /* a stopped orphan: nobody else will */
@@ -100,6 +102,47 @@ static void send_wait(int32_t conv, int err, struct proc *c)
     struct lane_msg_posix_wait_reply r =
         lanes_msg_posix_wait_reply_encode(err, c ? c->pid : 0, c ? c->status : 0, c ? c->fault : 0);
     send_msg(conv, &r, sizeof r, LANES_HANDLE_NONE);
+}
+
+/* A stopped or continued child's report, for WUNTRACED / WCONTINUED (the child stays). */
+static bool report(struct proc *p, int32_t want, uint32_t opts, int32_t conv)
+{
+    for (int i = 0; i < MAX_PROCS; i++) {
+        struct proc *c = &procs[i];
+        if (!matches(p, c, want) || c->zombie || !c->sig.report)
+            continue;
+        bool stop = c->sig.report != 0xffff;
+        if (!(opts & (stop ? 2u : 8u)))
+            continue;
+        struct lane_msg_posix_wait_reply r = lanes_msg_posix_wait_reply_encode(0, c->pid, c->sig.report, 0);
+        send_msg(conv, &r, sizeof r, LANES_HANDLE_NONE);
+        c->sig.report = 0;
+        return true;
+    }
+    return false;
+}
+
+/* A child of parent stopped or continued: answer its parked waitpid if that asked for it. */
+void proc_wait_event(struct proc *parent)
+{
+    if (parent->wait_conv == LANES_HANDLE_NONE)
+        return;
+    if (report(parent, parent->wait_pid, parent->wait_opts, parent->wait_conv)) {
+        lanes_sys_handle_close(parent->wait_conv);
+        parent->wait_conv = LANES_HANDLE_NONE;
+        st_parked--;
+    }
+}
+
+/* posix.SigCancel: the parked waitpid answers -EINTR. */
+void proc_wait_cancel(struct proc *p)
+{
+    if (p->wait_conv == LANES_HANDLE_NONE)
+        return;
+    send_wait(p->wait_conv, -EINTR, NULL);
+    lanes_sys_handle_close(p->wait_conv);
+    p->wait_conv = LANES_HANDLE_NONE;
+    st_parked--;
 }
 
 /* Finds a zombie child of p matching want; reaps it. Returns it (already freed: only pid,
@@ -166,7 +209,7 @@ void proc_ended(struct proc *p)
     memset(&info, 0, sizeof info);
     lanes_wait(p->handle, &info, LANES_SEC(1));
     if (p->killed_sig)
-        p->status = p->killed_sig;
+        p->status = p->killed_sig;      /* (| 0x80: a core-dumping signal's default action) */
     else if (info.state == LANES_PROC_STATE_EXITED)
         p->status = (info.code & 0xff) << 8;
     else if (info.state == LANES_PROC_STATE_FAULTED) {
@@ -176,6 +219,7 @@ void proc_ended(struct proc *p)
     } else
         p->status = SIGKILL;
     p->zombie = true;
+    sig_proc_gone(p);
     fd_close_all(p);
     if (p->lane != LANES_HANDLE_NONE) {
         lanes_sys_handle_close(p->lane);
@@ -196,6 +240,8 @@ void proc_ended(struct proc *p)
         if (c->zombie)
             proc_free(c);
     }
+    if (!p->orphan_of_init && p->ppid != 1)
+        sig_child_ended(p, p->status);  /* the parent's SIGCHLD (discarded unless caught) */
     struct proc *parent = proc_by_pid(p->ppid);
     if (!parent || p->orphan_of_init || p->ppid == 1) {
         proc_free(p);
@@ -344,6 +390,7 @@ void req_spawn(struct proc *parent, int32_t conv, const uint8_t *m, uint32_t len
         proc_free(c);
         return reply(conv, err);
     }
+    sig_spawned(parent, c);
     post_proc_accept(c);
     reply(conv, c->pid);
 }
@@ -352,9 +399,9 @@ void req_wait(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
 {
     struct lane_msg_posix_wait w;
     lanes_msg_posix_wait_decode(m, len, &w);
-    if (w.options & ~1u)
+    if (w.options & ~11u)
         return send_wait(conv, -EINVAL, NULL);
-    if (reap(p, w.pid, conv))
+    if (reap(p, w.pid, conv) || report(p, w.pid, w.options, conv))
         return;
     if (!has_child(p, w.pid))
         return send_wait(conv, -ECHILD, NULL);
@@ -367,26 +414,13 @@ void req_wait(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
         return send_wait(conv, -ENOMEM, NULL);
     p->wait_conv = (int32_t)d;
     p->wait_pid = w.pid;
+    p->wait_opts = w.options;
     st_parked++;
 }
 
 int do_kill(struct proc *p, int32_t pid, int sig)
 {
-    (void)p;
-    if (sig < 0 || sig > 64)
-        return -EINVAL;
-    if (pid <= 0)
-        return -ENOSYS;                     /* process groups: with signals (next issue) */
-    struct proc *t = proc_by_pid(pid);
-    if (!t || t->zombie)
-        return -ESRCH;
-    if (sig == 0)
-        return 0;
-    if (sig != SIGKILL && sig != SIGTERM && sig != SIGINT)
-        return -ENOSYS;
-    t->killed_sig = sig;
-    int64_t r = lanes_sys_process_kill(t->handle, 128 + sig);
-    return r < 0 ? -EPERM : 0;
+    return sig_kill(p, pid, sig, 0 /* sig_why kill */);
 }
 
 bool proc_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
@@ -435,7 +469,7 @@ bool proc_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
         p->umask = u.um.mask & 0777;
         reply(conv, old);
     } else if (lanes_msg_posix_kill_decode(m, len, &u.k) == 0) {
-        reply(conv, do_kill(p, u.k.pid, u.k.sig));
+        reply(conv, sig_kill(p, u.k.pid, u.k.sig, 0 /* sig_why kill */));
     } else {
         (void)word;
         return false;

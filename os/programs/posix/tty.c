@@ -20,9 +20,8 @@
 
 int32_t tty_fg_pgid;
 
-/* Sends sig to every live process of group pgid; returns how many, or -ESRCH.
- * This is where the signal path (issue 14's `signals`) plugs in: until it does, SIGINT and
- * SIGQUIT end the processes (the default action, through do_kill) and SIGTSTP has no effect. */
+/* Sends sig to every live process of group pgid (signal.c: why ctrl_c, or ctrl_z for SIGTSTP);
+ * returns how many, or -ESRCH. */
 int tty_signal_group(int32_t pgid, int sig)
 {
     int n = 0;
@@ -30,10 +29,8 @@ int tty_signal_group(int32_t pgid, int sig)
         struct proc *t = &procs[i];
         if (!t->used || t->zombie || t->pgid != pgid)
             continue;
-        if (sig == SIGINT || sig == SIG_QUIT) {
-            if (do_kill(NULL, t->pid, sig == SIG_QUIT ? SIGINT : sig) == 0)
-                n++;
-        }
+        sig_send(t, sig, 0, 0x80 /* SI_KERNEL */, sig == SIG_TSTP ? 4 /* ctrl_z */ : 2 /* ctrl_c */, 0, 0, 0);
+        n++;
     }
     return n ? n : -ESRCH;
 }

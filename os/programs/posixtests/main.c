@@ -724,7 +724,7 @@ static bool t_wait_nohang_echild(void)
     REQUIRE(ERRNO_IS(waitpid(pid + 1000, &st, 0), ECHILD), "not my child");
     REQUIRE(waitpid(-1, &st, 0) == pid && WIFEXITED(st), "then it ends");
     REQUIRE(ERRNO_IS(waitpid(pid, &st, WNOHANG), ECHILD), "reaped once");
-    REQUIRE(ERRNO_IS(waitpid(-1, &st, 8), EINVAL), "bad options");
+    REQUIRE(ERRNO_IS(waitpid(-1, &st, 0x40), EINVAL), "bad options");
     return true;
 }
 

@@ -1,0 +1,929 @@
+/* sigtests — POSIX signals and syscall cancellation in the guest (issue 14): a table like
+ * posixtests, `sigtests [PREFIX...]`, one "test NAME: ok|FAILED (why)" line each, then
+ * "N passed, N failed". Run from the shell (a POSIX process); os/tools/os-test --only sig runs it
+ * under TCG with 1 and 4 CPUs.
+ *
+ * Every interruptible call is tested for the three outcomes with Linux's semantics: EINTR
+ * without progress, the partial count with progress, the call restarted after an SA_RESTART
+ * handler (and never for nanosleep, pause, sigsuspend). Then: a signal racing the reply (ROUNDS
+ * kills while a pipe read goes on; the bytes read plus the bytes left equal the bytes written, in
+ * order), SIGKILL of a blocked process frees everything (the server's counters and the kernel's
+ * free memory come back), nested handlers, handlers making syscalls, an alert to a thread busy
+ * in user code (the registers in the ucontext), default actions (terminate, stop/continue with
+ * WUNTRACED/WCONTINUED, ignore), masks, sigpending, SA_RESETHAND, SA_NODEFER, SA_SIGINFO.
+ * Helper modes (started by the tests): --spin, --block-read, --sleep MS, --killer PID N.
+ * The "OUTCOME name: value" lines are the outcome table os/tools/linuxguest.py compares with the
+ * same program built for Linux.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <lanes.h>
+#include <lanes/abi/messages.h>
+#include <lanes/sigtrace.h>
+#include <lanes/testing.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ROUNDS_DEFAULT 10000
+static long rounds = ROUNDS_DEFAULT;
+static const char *self_path = "/bin/sigtests";
+
+static volatile int hits[NSIG];
+static volatile int depth, max_depth;
+static volatile siginfo_t last_info;
+static volatile long last_rip;
+
+static void on_sig(int s) { hits[s]++; }
+
+static void on_info(int s, siginfo_t *si, void *ucv)
+{
+    ucontext_t *uc = ucv;
+    hits[s]++;
+    last_info = *si;
+    last_rip = (long)uc->uc_mcontext.gregs[REG_RIP];
+}
+
+static void reset(void)
+{
+    for (int i = 0; i < NSIG; i++)
+        hits[i] = 0;
+    depth = max_depth = 0;
+}
+
+static int handle(int sig, void (*fn)(int), int flags)
+{
+    struct sigaction a;
+    memset(&a, 0, sizeof a);
+    a.sa_handler = fn;
+    a.sa_flags = flags;
+    return sigaction(sig, &a, NULL);
+}
+
+static int handle_info(int sig, void (*fn)(int, siginfo_t *, void *))
+{
+    struct sigaction a;
+    memset(&a, 0, sizeof a);
+    a.sa_sigaction = fn;
+    a.sa_flags = SA_SIGINFO;
+    return sigaction(sig, &a, NULL);
+}
+
+static void dfl(int sig) { handle(sig, SIG_DFL, 0); }
+
+static void alarm_ms(long ms)
+{
+    struct itimerval v;
+    memset(&v, 0, sizeof v);
+    v.it_value.tv_sec = ms / 1000;
+    v.it_value.tv_usec = (ms % 1000) * 1000;
+    setitimer(ITIMER_REAL, &v, NULL);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static void msleep(long ms)
+{
+    struct timespec t = { ms / 1000, (ms % 1000) * 1000000 };
+    while (nanosleep(&t, &t) < 0 && errno == EINTR) {}
+}
+
+static void outcome(const char *name, long v) { printf("OUTCOME %s: %ld\n", name, v); }
+
+static pid_t spawn(char *const argv[])
+{
+    pid_t pid;
+    return posix_spawn(&pid, self_path, NULL, NULL, argv, NULL) == 0 ? pid : -1;
+}
+
+static int handle(int sig, void (*fn)(int), int flags);
+static void alarm_ms(long ms);
+static void on_sig(int s);
+
+/* ---- helper modes ---- */
+
+static int helper(int argc, char **argv)
+{
+    const char *m = argv[1];
+    if (!strcmp(m, "--spin")) {                 /* user code only: the alert entry's case */
+        handle_info(SIGUSR1, on_info);
+        volatile unsigned long x = 0;
+        while (!hits[SIGUSR1])
+            x++;
+        return last_rip ? 42 : 43;
+    }
+    if (!strcmp(m, "--block-read")) {           /* blocked in a pipe read until killed */
+        int p[2];
+        if (pipe(p) < 0)
+            return 3;
+        char c;
+        read(p[0], &c, 1);
+        return 4;
+    }
+    if (!strcmp(m, "--sleep")) {
+        msleep(argc > 2 ? strtol(argv[2], NULL, 10) : 100);
+        return 7;
+    }
+    if (!strcmp(m, "--killer")) {               /* N x SIGUSR1 to PID, each once the last was handled */
+        pid_t pid = (pid_t)strtol(argv[2], NULL, 10);
+        long n = strtol(argv[3], NULL, 10), stalls = 0;
+        handle(SIGALRM, on_sig, 0);
+        for (long i = 0; i < n; i++) {
+            if (kill(pid, SIGUSR1) < 0)
+                return 5;
+            char c;
+            ssize_t r;
+            alarm_ms(5000);                     /* no answer in 5 s: a signal (or its ack) was lost */
+            while ((r = read(0, &c, 1)) < 0 && errno == EINTR) {
+                stalls++;
+                printf("killer: no ack for signal %ld after 5 s\n", i);
+                kill(pid, SIGUSR1);
+                alarm_ms(5000);
+            }
+            alarm_ms(0);
+            if (r != 1)
+                return 6;                       /* the handler acknowledges on our stdin */
+        }
+        return stalls ? 8 : 0;
+    }
+    if (!strcmp(m, "--writer")) {               /* N bytes of the pattern to fd 1, in odd pieces */
+        long n = strtol(argv[2], NULL, 10);
+        static unsigned char buf[3000];
+        long done = 0;
+        unsigned k = 1;
+        while (done < n) {
+            k = (k * 1103515245u + 12345u);
+            long len = 1 + (long)((k >> 16) % sizeof buf);
+            if (len > n - done)
+                len = n - done;
+            for (long i = 0; i < len; i++)
+                buf[i] = (unsigned char)((done + i) * 7 + 3);
+            ssize_t w = write(1, buf, (size_t)len);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                return 6;
+            done += w;
+            lanes_sys_yield();                  /* often an empty pipe: reads block, signals cancel them */
+        }
+        return 0;
+    }
+    return 2;
+}
+
+/* ---- the kernel's trace_user: records of class signal only, checked ---- */
+
+static bool t_trace_user(void)
+{
+    uint8_t body[64];
+    memset(body, 0, sizeof body);
+    REQUIRE(lanes_trace_sig_flag(1, 2, 1, 2, 3) > 0, "a sig_flag record was not written (class signal on by default)");
+    REQUIRE(lanes_trace_sys_begin(1, 2, 3, 4, 5, 6, "a-name-longer-than-the-thirty-two-bytes-it-may-have") > 0, "sys_begin");
+    REQUIRE(lanes_sys_trace_user(144, body, 32) == LANES_E_INVAL, "a marker (class user) accepted");
+    REQUIRE(lanes_sys_trace_user(9999, body, 16) == LANES_E_INVAL, "an unknown type accepted");
+    REQUIRE(lanes_sys_trace_user(163, body, 15) == LANES_E_INVAL, "a short sig_flag accepted");
+    REQUIRE(lanes_sys_trace_user(163, body, 17) == LANES_E_INVAL, "a long sig_flag accepted");
+    REQUIRE(lanes_sys_trace_user(163, (void *)0xffff800000000000ull, 16) == LANES_E_FAULT, "a kernel pointer accepted");
+    REQUIRE(lanes_sys_trace_user(163, (void *)8, 16) == LANES_E_FAULT, "an unmapped pointer accepted");
+    body[32] = 40;                              /* sys_begin's tail length past its 32 bytes */
+    REQUIRE(lanes_sys_trace_user(160, body, 32 + 2 + 40) == LANES_E_INVAL, "a tail over its maximum accepted");
+    body[32] = 5;
+    REQUIRE(lanes_sys_trace_user(160, body, 32 + 2 + 4) == LANES_E_INVAL, "a tail length that disagrees accepted");
+    return true;
+}
+
+/* ---- handlers, masks, actions ---- */
+
+static bool t_raise_handler(void)
+{
+    reset();
+    REQUIRE(handle(SIGUSR1, on_sig, 0) == 0, "sigaction: %s", strerror(errno));
+    REQUIRE(raise(SIGUSR1) == 0, "raise: %s", strerror(errno));
+    REQUIRE(hits[SIGUSR1] == 1, "handler ran %d times before raise returned (want 1)", hits[SIGUSR1]);
+    dfl(SIGUSR1);
+    outcome("raise-handler", hits[SIGUSR1]);
+    return true;
+}
+
+static bool t_siginfo(void)
+{
+    reset();
+    REQUIRE(handle_info(SIGUSR2, on_info) == 0, "sigaction");
+    REQUIRE(kill(getpid(), SIGUSR2) == 0, "kill: %s", strerror(errno));
+    REQUIRE(hits[SIGUSR2] == 1, "handler ran %d times", hits[SIGUSR2]);
+    REQUIRE(last_info.si_signo == SIGUSR2 && last_info.si_code == SI_USER && last_info.si_pid == getpid(),
+            "siginfo: signo %d code %d pid %d (want %d, SI_USER, %d)", last_info.si_signo, last_info.si_code,
+            last_info.si_pid, SIGUSR2, getpid());
+    dfl(SIGUSR2);
+    outcome("siginfo-code", last_info.si_code);
+    return true;
+}
+
+static bool t_sigaction_old(void)
+{
+    struct sigaction a, o;
+    memset(&a, 0, sizeof a);
+    a.sa_handler = on_sig;
+    a.sa_flags = SA_RESTART;
+    sigaddset(&a.sa_mask, SIGUSR2);
+    REQUIRE(sigaction(SIGUSR1, &a, NULL) == 0, "set");
+    REQUIRE(sigaction(SIGUSR1, NULL, &o) == 0, "get");
+    REQUIRE(o.sa_handler == on_sig && (o.sa_flags & SA_RESTART) && sigismember(&o.sa_mask, SIGUSR2), "old action wrong");
+    REQUIRE(sigaction(SIGKILL, &a, NULL) < 0 && errno == EINVAL, "SIGKILL accepted a handler");
+    REQUIRE(sigaction(SIGSTOP, &a, NULL) < 0 && errno == EINVAL, "SIGSTOP accepted a handler");
+    REQUIRE(sigaction(0, &a, NULL) < 0 && errno == EINVAL, "signal 0 accepted");
+    REQUIRE(sigaction(65, &a, NULL) < 0 && errno == EINVAL, "signal 65 accepted");
+    dfl(SIGUSR1);
+    return true;
+}
+
+static bool t_mask_pending(void)
+{
+    reset();
+    handle(SIGUSR1, on_sig, 0);
+    sigset_t s, old, pend;
+    sigemptyset(&s);
+    sigaddset(&s, SIGUSR1);
+    REQUIRE(sigprocmask(SIG_BLOCK, &s, &old) == 0, "block");
+    raise(SIGUSR1);
+    REQUIRE(hits[SIGUSR1] == 0, "blocked signal delivered");
+    REQUIRE(sigpending(&pend) == 0 && sigismember(&pend, SIGUSR1), "not pending");
+    REQUIRE(sigprocmask(SIG_SETMASK, &old, NULL) == 0, "unblock");
+    REQUIRE(hits[SIGUSR1] == 1, "not delivered when unblocked (%d)", hits[SIGUSR1]);
+    REQUIRE(sigpending(&pend) == 0 && !sigismember(&pend, SIGUSR1), "still pending");
+    sigset_t k;
+    sigemptyset(&k);
+    sigaddset(&k, SIGKILL);
+    sigaddset(&k, SIGSTOP);
+    sigprocmask(SIG_BLOCK, &k, NULL);
+    sigprocmask(SIG_BLOCK, NULL, &old);
+    REQUIRE(!sigismember(&old, SIGKILL) && !sigismember(&old, SIGSTOP), "SIGKILL/SIGSTOP blockable");
+    REQUIRE(sigprocmask(7, &k, NULL) < 0 && errno == EINVAL, "bad how accepted");
+    dfl(SIGUSR1);
+    outcome("mask-pending", hits[SIGUSR1]);
+    return true;
+}
+
+static bool t_ignore(void)
+{
+    reset();
+    REQUIRE(handle(SIGUSR1, SIG_IGN, 0) == 0, "SIG_IGN");
+    REQUIRE(raise(SIGUSR1) == 0, "raise");
+    raise(SIGCHLD);                             /* default: ignore */
+    raise(SIGURG);
+    sigset_t pend;
+    sigpending(&pend);
+    REQUIRE(pend == 0, "ignored signals pending: %llx", (unsigned long long)pend);
+    dfl(SIGUSR1);
+    return true;
+}
+
+static bool t_resethand(void)
+{
+    reset();
+    handle(SIGUSR1, on_sig, SA_RESETHAND);
+    raise(SIGUSR1);
+    struct sigaction o;
+    sigaction(SIGUSR1, NULL, &o);
+    REQUIRE(hits[SIGUSR1] == 1, "handler ran %d times", hits[SIGUSR1]);
+    REQUIRE(o.sa_handler == SIG_DFL, "SA_RESETHAND left the handler in place");
+    return true;
+}
+
+static void on_nest2(int s)
+{
+    hits[s]++;
+    depth++;
+    if (depth > max_depth)
+        max_depth = depth;
+    depth--;
+}
+
+static void on_nest1(int s)
+{
+    hits[s]++;
+    depth++;
+    if (depth > max_depth)
+        max_depth = depth;
+    raise(SIGUSR2);                             /* a syscall in a handler; the new one nests */
+    if (hits[s] < 3)
+        raise(SIGUSR1);                         /* SA_NODEFER: itself again, nested */
+    depth--;
+}
+
+static bool t_nested(void)
+{
+    reset();
+    handle(SIGUSR1, on_nest1, SA_NODEFER);
+    handle(SIGUSR2, on_nest2, 0);
+    raise(SIGUSR1);
+    dfl(SIGUSR1);
+    dfl(SIGUSR2);
+    REQUIRE(hits[SIGUSR1] == 3 && hits[SIGUSR2] == 3, "USR1 %d, USR2 %d times (want 3, 3)", hits[SIGUSR1], hits[SIGUSR2]);
+    REQUIRE(max_depth == 4, "deepest nesting %d (want 4: three USR1 and a USR2 in the last)", max_depth);
+    outcome("nested-depth", max_depth);
+    return true;
+}
+
+static void on_defer(int s)
+{
+    hits[s]++;
+    if (hits[s] == 1)
+        raise(s);                               /* blocked while we run: after we return */
+    depth = hits[s];
+}
+
+static bool t_defer(void)
+{
+    reset();
+    handle(SIGUSR1, on_defer, 0);
+    raise(SIGUSR1);
+    dfl(SIGUSR1);
+    REQUIRE(hits[SIGUSR1] == 2, "ran %d times (want 2: the second after the first returned)", hits[SIGUSR1]);
+    return true;
+}
+
+static int fds_pipe[2];
+static void on_syscalls(int s)
+{
+    hits[s]++;
+    char buf[8];
+    if (write(fds_pipe[1], "hi", 2) != 2 || read(fds_pipe[0], buf, 2) != 2 || getppid() <= 0)
+        hits[s] = 100;
+    struct stat st;
+    if (stat("/bin", &st) < 0)
+        hits[s] = 200;
+}
+
+static bool t_handler_syscalls(void)
+{
+    reset();
+    REQUIRE(pipe(fds_pipe) == 0, "pipe");
+    handle(SIGUSR1, on_syscalls, 0);
+    raise(SIGUSR1);
+    dfl(SIGUSR1);
+    close(fds_pipe[0]);
+    close(fds_pipe[1]);
+    REQUIRE(hits[SIGUSR1] == 1, "handler's syscalls failed (%d)", hits[SIGUSR1]);
+    return true;
+}
+
+/* An alert to a process busy in user code: the kernel runs libc's alert entry with its
+ * registers; the handler sees them (REG_RIP) and the loop goes on where it was. */
+static bool t_async_busy(void)
+{
+    char *av[] = { "sigtests", "--spin", NULL };
+    pid_t c = spawn(av);
+    REQUIRE(c > 0, "spawn");
+    msleep(300);
+    REQUIRE(kill(c, SIGUSR1) == 0, "kill");
+    int st;
+    REQUIRE(waitpid(c, &st, 0) == c, "waitpid: %s", strerror(errno));
+    REQUIRE(WIFEXITED(st) && WEXITSTATUS(st) == 42, "child status %#x (42: handler ran with its rip)", st);
+    outcome("async-busy", WEXITSTATUS(st));
+    return true;
+}
+
+/* ---- interruptible calls ---- */
+
+static bool t_read_eintr(void)
+{
+    reset();
+    int p[2];
+    REQUIRE(pipe(p) == 0, "pipe");
+    handle(SIGALRM, on_sig, 0);
+    alarm_ms(100);
+    char buf[16];
+    ssize_t r = read(p[0], buf, sizeof buf);
+    int e = errno;
+    close(p[0]);
+    close(p[1]);
+    dfl(SIGALRM);
+    REQUIRE(r == -1 && e == EINTR, "read gave %ld (%s), want EINTR", (long)r, strerror(e));
+    REQUIRE(hits[SIGALRM] == 1, "handler ran %d times", hits[SIGALRM]);
+    outcome("read-eintr", -e);
+    return true;
+}
+
+static bool t_read_restart(void)
+{
+    reset();
+    int p[2];
+    REQUIRE(pipe(p) == 0, "pipe");
+    handle(SIGALRM, on_sig, SA_RESTART);
+    /* the signal comes at 100 ms, the data (a child's) at ~400 ms */
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+    char *dv[] = { "sigtests", "--late-write", "400", NULL };
+    pid_t c = -1;
+    REQUIRE(posix_spawn(&c, self_path, &fa, NULL, dv, NULL) == 0, "spawn");
+    posix_spawn_file_actions_destroy(&fa);
+    uint64_t t0 = now_ms();
+    alarm_ms(100);
+    char buf[16];
+    ssize_t r = read(p[0], buf, sizeof buf);
+    int e = errno;
+    uint64_t took = now_ms() - t0;
+    int st;
+    while (waitpid(c, &st, 0) < 0 && errno == EINTR) {}
+    close(p[0]);
+    close(p[1]);
+    dfl(SIGALRM);
+    REQUIRE(hits[SIGALRM] == 1, "handler ran %d times", hits[SIGALRM]);
+    REQUIRE(r == 5 && !memcmp(buf, "late\n", 5), "read gave %ld (%s), want the 5 late bytes", (long)r, r < 0 ? strerror(e) : "");
+    REQUIRE(took >= 300, "read returned after %llu ms, before the data", (unsigned long long)took);
+    outcome("read-restart", r);
+    return true;
+}
+
+static bool t_write_partial(void)
+{
+    reset();
+    int p[2];
+    REQUIRE(pipe(p) == 0, "pipe");
+    handle(SIGALRM, on_sig, SA_RESTART);        /* progress: partial even with SA_RESTART */
+    static char big[100000];
+    memset(big, 'x', sizeof big);
+    alarm_ms(150);
+    ssize_t w = write(p[1], big, sizeof big);
+    int e = errno;
+    close(p[0]);
+    close(p[1]);
+    dfl(SIGALRM);
+    REQUIRE(hits[SIGALRM] == 1, "handler ran %d times", hits[SIGALRM]);
+    REQUIRE(w == 65536, "write gave %ld (%s), want the 65536 bytes the pipe took", (long)w, w < 0 ? strerror(e) : "");
+    outcome("write-partial", w);
+    return true;
+}
+
+static bool t_write_eintr(void)
+{
+    reset();
+    int p[2];
+    REQUIRE(pipe(p) == 0, "pipe");
+    static char big[65536];
+    REQUIRE(write(p[1], big, sizeof big) == (ssize_t)sizeof big, "fill");
+    handle(SIGALRM, on_sig, 0);
+    alarm_ms(100);
+    ssize_t w = write(p[1], "y", 1);
+    int e = errno;
+    close(p[0]);
+    close(p[1]);
+    dfl(SIGALRM);
+    REQUIRE(w == -1 && e == EINTR, "write to a full pipe gave %ld (%s), want EINTR", (long)w, strerror(e));
+    outcome("write-eintr", -e);
+    return true;
+}
+
+static bool t_waitpid_eintr(void)
+{
+    reset();
+    char *av[] = { "sigtests", "--sleep", "600", NULL };
+    pid_t c = spawn(av);
+    REQUIRE(c > 0, "spawn");
+    handle(SIGALRM, on_sig, 0);
+    alarm_ms(100);
+    int st;
+    pid_t r = waitpid(c, &st, 0);
+    int e = errno;
+    dfl(SIGALRM);
+    REQUIRE(r == -1 && e == EINTR, "waitpid gave %d (%s), want EINTR", r, strerror(e));
+    REQUIRE(waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 7, "second waitpid");
+    outcome("waitpid-eintr", -e);
+    return true;
+}
+
+static bool t_waitpid_restart(void)
+{
+    reset();
+    char *av[] = { "sigtests", "--sleep", "400", NULL };
+    pid_t c = spawn(av);
+    REQUIRE(c > 0, "spawn");
+    handle(SIGALRM, on_sig, SA_RESTART);
+    alarm_ms(100);
+    int st;
+    pid_t r = waitpid(c, &st, 0);
+    int e = errno;
+    dfl(SIGALRM);
+    REQUIRE(hits[SIGALRM] == 1, "handler ran %d times", hits[SIGALRM]);
+    REQUIRE(r == c && WIFEXITED(st) && WEXITSTATUS(st) == 7, "waitpid gave %d (%s), want the child", r, r < 0 ? strerror(e) : "");
+    outcome("waitpid-restart", r == c);
+    return true;
+}
+
+static bool t_nanosleep(void)
+{
+    reset();
+    handle(SIGALRM, on_sig, SA_RESTART);        /* never restarted: EINTR and the time left */
+    alarm_ms(200);
+    struct timespec req = { 2, 0 }, rem = { 0, 0 };
+    int r = nanosleep(&req, &rem);
+    int e = errno;
+    dfl(SIGALRM);
+    long left = rem.tv_sec * 1000 + rem.tv_nsec / 1000000;
+    REQUIRE(r == -1 && e == EINTR, "nanosleep gave %d (%s), want EINTR", r, strerror(e));
+    REQUIRE(left > 1000 && left < 2000, "remaining %ld ms (want about 1800)", left);
+    outcome("nanosleep-eintr", -e);
+    return true;
+}
+
+static bool t_pause(void)
+{
+    reset();
+    handle(SIGALRM, on_sig, SA_RESTART);        /* pause: always EINTR */
+    alarm(1);
+    alarm_ms(100);
+    int r = pause();
+    int e = errno;
+    dfl(SIGALRM);
+    REQUIRE(r == -1 && e == EINTR && hits[SIGALRM] == 1, "pause gave %d (%s), handler %d", r, strerror(e), hits[SIGALRM]);
+    outcome("pause-eintr", -e);
+    return true;
+}
+
+static bool t_sigsuspend(void)
+{
+    reset();
+    handle(SIGUSR1, on_sig, 0);
+    handle(SIGALRM, on_sig, 0);
+    sigset_t b, old, during;
+    sigemptyset(&b);
+    sigaddset(&b, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &b, &old);
+    raise(SIGUSR1);                             /* pending, blocked */
+    REQUIRE(hits[SIGUSR1] == 0, "blocked USR1 ran");
+    sigemptyset(&during);
+    int r = sigsuspend(&during);                /* unblocks it: returns at once */
+    int e = errno;
+    sigset_t now;
+    sigprocmask(SIG_BLOCK, NULL, &now);
+    REQUIRE(r == -1 && e == EINTR && hits[SIGUSR1] == 1, "sigsuspend gave %d (%s), USR1 %d", r, strerror(e), hits[SIGUSR1]);
+    REQUIRE(sigismember(&now, SIGUSR1), "the mask was not restored");
+    /* and a real wait: SIGALRM later */
+    sigaddset(&during, SIGUSR1);
+    alarm_ms(100);
+    r = sigsuspend(&during);
+    e = errno;
+    REQUIRE(r == -1 && e == EINTR && hits[SIGALRM] == 1, "second sigsuspend gave %d (%s), ALRM %d", r, strerror(e), hits[SIGALRM]);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    dfl(SIGUSR1);
+    dfl(SIGALRM);
+    outcome("sigsuspend-eintr", -e);
+    return true;
+}
+
+static bool t_itimer(void)
+{
+    reset();
+    handle(SIGALRM, on_sig, 0);
+    struct itimerval v, g;
+    memset(&v, 0, sizeof v);
+    v.it_value.tv_usec = 50000;
+    v.it_interval.tv_usec = 50000;
+    REQUIRE(setitimer(ITIMER_REAL, &v, NULL) == 0, "setitimer");
+    uint64_t t0 = now_ms();
+    while (hits[SIGALRM] < 3 && now_ms() - t0 < 5000)
+        pause();
+    REQUIRE(getitimer(ITIMER_REAL, &g) == 0 && g.it_interval.tv_usec == 50000, "getitimer interval");
+    memset(&v, 0, sizeof v);
+    setitimer(ITIMER_REAL, &v, NULL);
+    REQUIRE(getitimer(ITIMER_REAL, &g) == 0 && g.it_value.tv_sec == 0 && g.it_value.tv_usec == 0, "not disarmed");
+    int n = hits[SIGALRM];
+    msleep(150);
+    dfl(SIGALRM);
+    REQUIRE(n >= 3 && hits[SIGALRM] == n, "%d expiries, then %d more after disarming", n, hits[SIGALRM] - n);
+    REQUIRE(alarm(5) == 0 && alarm(0) >= 4, "alarm's remaining seconds");
+    return true;
+}
+
+/* A second thread blocked in a pipe read; the first sends it SIGUSR1 (pthread_kill). */
+struct treader {
+    int fd;
+    volatile pid_t tid;
+    volatile ssize_t got;
+    volatile int err;
+    volatile bool done;
+};
+
+static void treader_main(void *arg)
+{
+    struct treader *r = arg;
+    r->tid = gettid();
+    char buf[16];
+    errno = 0;
+    r->got = read(r->fd, buf, sizeof buf);
+    r->err = errno;
+    r->done = true;
+}
+
+static bool t_thread_kill(void)
+{
+    reset();
+    int p[2];
+    REQUIRE(pipe(p) == 0, "pipe");
+    handle(SIGUSR1, on_sig, 0);
+    static struct treader r;
+    memset(&r, 0, sizeof r);
+    r.fd = p[0];
+    lanes_thread_t t;
+    REQUIRE(lanes_thread_start(&t, treader_main, &r, 0) == 0, "thread");
+    for (int i = 0; i < 100 && !r.tid; i++)
+        msleep(10);
+    msleep(200);
+    int k = lanes_tkill(r.tid, SIGUSR1);
+    int ke = errno;
+    for (int i = 0; i < 200 && !r.done; i++)
+        msleep(10);
+    bool done = r.done;
+    if (!done)
+        write(p[1], "x", 1);
+    lanes_thread_join(&t, LANES_SEC(5));
+    close(p[0]);
+    close(p[1]);
+    dfl(SIGUSR1);
+    REQUIRE(k == 0, "tkill: %s", strerror(ke));
+    REQUIRE(done, "the blocked read did not end (handler ran %d times)", hits[SIGUSR1]);
+    REQUIRE(r.got == -1 && r.err == EINTR && hits[SIGUSR1] == 1, "read gave %ld (%s), handler %d", (long)r.got,
+            strerror(r.err), hits[SIGUSR1]);
+    return true;
+}
+
+/* ---- default actions ---- */
+
+static bool t_default_term(void)
+{
+    char *av[] = { "sigtests", "--block-read", NULL };
+    pid_t c = spawn(av);
+    REQUIRE(c > 0, "spawn");
+    msleep(200);
+    REQUIRE(kill(c, SIGTERM) == 0, "kill");
+    int st;
+    REQUIRE(waitpid(c, &st, 0) == c, "waitpid");
+    REQUIRE(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM, "status %#x, want killed by SIGTERM", st);
+    outcome("default-term", WTERMSIG(st));
+    return true;
+}
+
+static bool t_default_core(void)
+{
+    char *av[] = { "sigtests", "--block-read", NULL };
+    pid_t c = spawn(av);
+    REQUIRE(c > 0, "spawn");
+    msleep(200);
+    kill(c, SIGQUIT);
+    int st;
+    REQUIRE(waitpid(c, &st, 0) == c, "waitpid");
+    REQUIRE(WIFSIGNALED(st) && WTERMSIG(st) == SIGQUIT && WCOREDUMP(st), "status %#x, want SIGQUIT with core", st);
+    return true;
+}
+
+static bool t_stop_cont(void)
+{
+    char *av[] = { "sigtests", "--sleep", "100000", NULL };
+    pid_t c = spawn(av);
+    REQUIRE(c > 0, "spawn");
+    msleep(100);
+    int st;
+    REQUIRE(kill(c, SIGSTOP) == 0, "SIGSTOP");
+    REQUIRE(waitpid(c, &st, WUNTRACED) == c && WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP, "stopped: status %#x", st);
+    REQUIRE(kill(c, SIGCONT) == 0, "SIGCONT");
+    REQUIRE(waitpid(c, &st, WCONTINUED) == c && WIFCONTINUED(st), "continued: status %#x", st);
+    REQUIRE(kill(c, SIGTSTP) == 0, "SIGTSTP");
+    REQUIRE(waitpid(c, &st, WUNTRACED) == c && WIFSTOPPED(st) && WSTOPSIG(st) == SIGTSTP, "tstp: status %#x", st);
+    REQUIRE(kill(c, SIGKILL) == 0, "SIGKILL of a stopped process");
+    REQUIRE(waitpid(c, &st, 0) == c && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "killed: status %#x", st);
+    outcome("stop-cont", 1);
+    return true;
+}
+
+static bool t_killpg(void)
+{
+    char *av[] = { "sigtests", "--sleep", "100000", NULL };
+    pid_t a = spawn(av), b = spawn(av);
+    REQUIRE(a > 0 && b > 0, "spawn");
+    REQUIRE(setpgid(a, a) == 0 && setpgid(b, a) == 0, "setpgid: %s", strerror(errno));
+    REQUIRE(killpg(a, SIGTERM) == 0, "killpg: %s", strerror(errno));
+    int st1, st2;
+    REQUIRE(waitpid(a, &st1, 0) == a && waitpid(b, &st2, 0) == b, "waitpid");
+    REQUIRE(WTERMSIG(st1) == SIGTERM && WTERMSIG(st2) == SIGTERM, "statuses %#x %#x", st1, st2);
+    REQUIRE(kill(999999, SIGTERM) < 0 && errno == ESRCH, "kill of no process: %s", strerror(errno));
+    REQUIRE(kill(getpid(), 99) < 0 && errno == EINVAL, "bad signal accepted");
+    return true;
+}
+
+static bool t_sigchld(void)
+{
+    reset();
+    handle_info(SIGCHLD, on_info);
+    char *av[] = { "sigtests", "--sleep", "50", NULL };
+    pid_t c = spawn(av);
+    REQUIRE(c > 0, "spawn");
+    int st;
+    while (waitpid(c, &st, 0) < 0 && errno == EINTR) {}
+    dfl(SIGCHLD);
+    REQUIRE(hits[SIGCHLD] == 1, "SIGCHLD %d times", hits[SIGCHLD]);
+    REQUIRE(last_info.si_pid == c && last_info.si_code == CLD_EXITED && last_info.si_status == 7,
+            "siginfo pid %d code %d status %d", last_info.si_pid, last_info.si_code, last_info.si_status);
+    return true;
+}
+
+/* ---- SIGKILL of a blocked process frees everything ---- */
+
+static uint64_t mem_free(void)
+{
+    struct lane_sysinfo si;
+    return lanes_sys_sysinfo(&si) == 0 ? si.mem_free : 0;
+}
+
+static bool kill_blocked(int i)
+{
+    char *av[] = { "sigtests", i & 1 ? "--sleep" : "--block-read", "100000", NULL };
+    pid_t c = spawn(av);
+    REQUIRE(c > 0, "spawn");
+    msleep(150);
+    REQUIRE(kill(c, SIGKILL) == 0, "kill");
+    int st;
+    REQUIRE(waitpid(c, &st, 0) == c && WTERMSIG(st) == SIGKILL, "status %#x", st);
+    return true;
+}
+
+static bool t_kill_frees(void)
+{
+    struct lane_msg_posix_counters c0, c1;
+    /* a first round outside the count: the servers' heaps grow once */
+    if (!kill_blocked(0) || !kill_blocked(1))
+        return false;
+    msleep(200);
+    REQUIRE(lanes_posix_counters(&c0) == 0, "counters");
+    uint64_t m0 = mem_free();
+    for (int i = 0; i < 6; i++)
+        if (!kill_blocked(i))
+            return false;
+    uint64_t m1 = 0;
+    for (int i = 0; i < 200; i++) {
+        lanes_posix_counters(&c1);
+        m1 = mem_free();
+        if (c1.processes == c0.processes && c1.parked == c0.parked && c1.pipes == c0.pipes && c1.handles == c0.handles &&
+            m1 >= m0)
+            break;
+        msleep(50);
+    }
+    REQUIRE(c1.processes == c0.processes && c1.pipes == c0.pipes && c1.handles == c0.handles && c1.parked == c0.parked,
+            "posix: processes %u->%u pipes %u->%u handles %u->%u parked %u->%u", c0.processes, c1.processes, c0.pipes,
+            c1.pipes, c0.handles, c1.handles, c0.parked, c1.parked);
+    REQUIRE(m1 >= m0, "kernel free memory %llu KiB -> %llu KiB", (unsigned long long)m0 / 1024,
+            (unsigned long long)m1 / 1024);
+    return true;
+}
+
+/* ---- the race: ROUNDS signals against a stream of pipe reads ---- */
+
+static volatile long usr1;
+static int ack_fd = -1;
+static void on_usr1(int s)
+{
+    (void)s;
+    usr1++;
+    if (write(ack_fd, "k", 1) != 1)             /* a syscall in the handler: the killer goes on */
+        usr1 += 1000000;
+}
+
+static int wait_eintr(pid_t pid, int *st)
+{
+    int r;
+    while ((r = waitpid(pid, st, 0)) < 0 && errno == EINTR) {}
+    return r;
+}
+
+/* A writer streams rounds * 40 bytes into a pipe in odd pieces; a killer sends SIGUSR1 `rounds`
+ * times, each after our handler acknowledged the last; we read the pipe in pieces of changing
+ * size all along. Each signal meets a read blocked in posix (cancelled: EINTR), a reply on its
+ * way (raced), or no read at all — whichever, every byte comes exactly once and in order. */
+static bool t_race(void)
+{
+    int p[2], a[2];
+    REQUIRE(pipe(p) == 0 && pipe(a) == 0, "pipe");
+    ack_fd = a[1];
+    handle(SIGUSR1, on_usr1, 0);
+    usr1 = 0;
+    long total = rounds * 40;
+    char ts[24], ps[24], rs[24];
+    snprintf(ts, sizeof ts, "%ld", total);
+    snprintf(ps, sizeof ps, "%d", getpid());
+    snprintf(rs, sizeof rs, "%ld", rounds);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+    posix_spawn_file_actions_addclose(&fa, a[1]);
+    char *wv[] = { "sigtests", "--writer", ts, NULL };
+    pid_t w;
+    REQUIRE(posix_spawn(&w, self_path, &fa, NULL, wv, NULL) == 0, "spawn writer");
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, a[0], 0);
+    posix_spawn_file_actions_addclose(&fa, p[0]);
+    char *kv[] = { "sigtests", "--killer", ps, rs, NULL };
+    pid_t k;
+    REQUIRE(posix_spawn(&k, self_path, &fa, NULL, kv, NULL) == 0, "spawn killer");
+    posix_spawn_file_actions_destroy(&fa);
+    close(p[1]);
+    close(a[0]);
+    static unsigned char buf[4096];
+    long got = 0, eintr = 0, reads = 0;
+    bool order = true;
+    for (;;) {
+        ssize_t r = read(p[0], buf, (size_t)(1 + (reads * 37) % sizeof buf));
+        reads++;
+        if (r < 0 && errno == EINTR) {
+            eintr++;
+            continue;
+        }
+        if (r <= 0)
+            break;
+        for (ssize_t i = 0; i < r; i++)
+            order &= buf[i] == (unsigned char)((got + i) * 7 + 3);
+        got += r;
+    }
+    int err = errno;
+    close(p[0]);
+    int kst = -1, wst = -1;
+    wait_eintr(w, &wst);
+    wait_eintr(k, &kst);
+    dfl(SIGUSR1);
+    close(a[1]);
+    REQUIRE(got >= 0 && err != EIO, "read: %s", strerror(err));
+    REQUIRE(WIFEXITED(wst) && WEXITSTATUS(wst) == 0, "writer status %#x", wst);
+    REQUIRE(WIFEXITED(kst) && WEXITSTATUS(kst) == 0, "killer status %#x", kst);
+    REQUIRE(order, "bytes out of order or changed");
+    REQUIRE(got == total, "read %ld of %ld bytes written (the rest lost or duplicated)", got, total);
+    REQUIRE(usr1 == rounds, "%ld of %ld signals handled", usr1, rounds);
+    snprintf(why, sizeof why, "%ld signals, %ld reads, %ld EINTR, %ld bytes in order, none lost", usr1, reads, eintr, got);
+    return true;
+}
+
+static const struct lanes_test tests[] = {
+    { "trace-user", t_trace_user },
+    { "raise-handler", t_raise_handler },
+    { "siginfo", t_siginfo },
+    { "sigaction-old", t_sigaction_old },
+    { "mask-pending", t_mask_pending },
+    { "ignore", t_ignore },
+    { "resethand", t_resethand },
+    { "nested", t_nested },
+    { "defer", t_defer },
+    { "handler-syscalls", t_handler_syscalls },
+    { "async-busy", t_async_busy },
+    { "thread-kill", t_thread_kill },
+    { "read-eintr", t_read_eintr },
+    { "read-restart", t_read_restart },
+    { "write-partial", t_write_partial },
+    { "write-eintr", t_write_eintr },
+    { "waitpid-eintr", t_waitpid_eintr },
+    { "waitpid-restart", t_waitpid_restart },
+    { "nanosleep-eintr", t_nanosleep },
+    { "pause-eintr", t_pause },
+    { "sigsuspend", t_sigsuspend },
+    { "itimer", t_itimer },
+    { "default-term", t_default_term },
+    { "default-core", t_default_core },
+    { "stop-cont", t_stop_cont },
+    { "killpg", t_killpg },
+    { "sigchld", t_sigchld },
+    { "kill-frees", t_kill_frees },
+    { "race", t_race },
+};
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "--late-write")) {
+        msleep(argc > 2 ? strtol(argv[2], NULL, 10) : 300);
+        return write(1, "late\n", 5) == 5 ? 0 : 1;
+    }
+    if (argc > 1 && argv[1][0] == '-' && argv[1][1] == '-' && strcmp(argv[1], "--rounds"))
+        return helper(argc, argv);
+    if (argc > 2 && !strcmp(argv[1], "--rounds")) {
+        rounds = strtol(argv[2], NULL, 10);
+        argv += 2;
+        argc -= 2;
+    }
+    if (!lanes_posix_active()) {
+        printf("sigtests: not a POSIX process (run it from the shell)\n");
+        return 2;
+    }
+    struct lanes_tests t = { 0, 0 };
+    lanes_test_table(&t, tests, sizeof tests / sizeof *tests, argc, argv, NULL);
+    return lanes_test_summary(&t, "sigtests", argc);
+}
