@@ -22,6 +22,7 @@ import { readFlightRecorder } from '../node/trace/flight.js';
 import { loadTrace, qemuTraceArgs, TraceSession } from '../node/trace/session.js';
 import type { TraceEvent } from '../common/trace/records.js';
 import { formatEvent } from '../common/trace/text.js';
+import { TRACE_CLASSES } from '../common/trace/schema.gen.js';
 import { bootGuest, qemuBase } from './guest.js';
 
 const ROOT = resolve(process.env['LANESCOPE_ROOT'] ?? '.');
@@ -287,7 +288,9 @@ describe('trace over QEMU transports', { skip: missing }, () => {
     const marks = tr.events.filter((e) => e.name === 'marker').map((e) => e.fields['name']);
     assert.deepEqual(marks, ['before', 'after'], 'markers recorded while the user class is on, none while off');
     const cfg = tr.events.filter((e) => e.name === 'trace_config').map((e) => e.fields['classes']);
-    assert.deepEqual(cfg.slice(0, 3), [0, 0b10000000101, 0xfff]);
+    // off, then sched+user (+ meta, always on), then `trace on`: every class trace.toml defines
+    const every = Object.values(TRACE_CLASSES).reduce((m, bit) => m | (1 << bit), 0);
+    assert.deepEqual(cfg.slice(0, 3), [0, (1 << TRACE_CLASSES['meta']!) | (1 << TRACE_CLASSES['sched']!) | (1 << TRACE_CLASSES['user']!), every]);
     // while tracing was off, the `ps` run left no process events
     const off = tr.events.find((e) => e.name === 'trace_config' && e.fields['classes'] === 0)!;
     const on = tr.events.find((e) => e.name === 'trace_config' && e.fields['classes'] !== 0 && e.tsc > off.tsc)!;
