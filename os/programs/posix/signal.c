@@ -555,10 +555,12 @@ static void req_take(struct proc *p, int32_t conv, const struct lane_msg_posix_s
     else
         p->sig.pending &= ~SIGBIT(sig);
     if (dfl) {
-        /* (stop, continue and ignore were done at generation; what is left terminates) */
+        /* (stop, continue and ignore were done at generation; what is left terminates) — the
+         * process is killed BEFORE the answer goes out: answered first, the thread (on another
+         * CPU) would run on into its next call before the kill lands, as Linux never lets it */
         r.signo = 0;
-        send_msg(conv, &r, sizeof r, LANES_HANDLE_NONE);
         terminate(p, sig, t->tid, m->call);
+        send_msg(conv, &r, sizeof r, LANES_HANDLE_NONE);
         return;
     }
     r.status = q->status;
