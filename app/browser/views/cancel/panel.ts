@@ -14,32 +14,26 @@
  */
 import { CancelModel } from '../../../../visualizers/cancel/model.js';
 import { createCancelView, type CancelView } from '../../../../visualizers/cancel/view.js';
-import { traceStore, traceToolbar, type StoreChange } from '../../trace/index.js';
-import type { TraceTable } from '../../trace/table.js';
-import { registerView, type ViewContext, type ViewInstance } from '../../workbench/views.js';
+import type { TraceEvent } from '../../../../debugger/common/trace/records.js';
+import { registerView, type ViewContext } from '../../workbench/views.js';
+import { mountPanel, TracePanel } from '../trace-panel.js';
 import { CancelBreak } from './break.js';
 
 /** Test hooks: the view, its model and the break-on-next controller. */
 export const cancelDebug: { view?: CancelView; model?: CancelModel; breaker?: CancelBreak } = {};
 
-class CancelPanel {
+class CancelPanel extends TracePanel<CancelView> {
   model!: CancelModel;
-  view!: CancelView;
-  private table: TraceTable | undefined;
-  private fed = 0;
-  private label = '';
-  private store = traceStore();
   private movedOnce = false;
   private breaker: CancelBreak;
 
-  constructor(private readonly host: HTMLElement, private readonly ctx: ViewContext) {
+  constructor(host: HTMLElement, ctx: ViewContext) {
+    super(host, ctx, 'cancel', '.cancelv-bar');
     this.breaker = new CancelBreak(ctx, () => ({ view: this.view, model: this.model }));
     cancelDebug.breaker = this.breaker;
   }
 
-  init(): void {
-    this.rebuild();
-    this.store.onChange((c) => this.onStore(c));
+  protected override subscribe(): void {
     this.store.onSelection((s) => {
       if (s && s.view !== 'cancel' && s.ns !== undefined && this.view) this.view.showAt(s.ns);
     });
@@ -48,24 +42,14 @@ class CancelPanel {
     });
   }
 
-  private onStore(c: StoreChange): void {
-    if (c.kind === 'reset') this.rebuild();
-    else if (c.kind === 'rows') this.feed();
-    else if (c.kind === 'end') {
-      this.feed();
-      this.view.fit();
-    }
-    this.showLabel();
+  protected override ended(): void {
+    this.view.fit();
   }
 
-  private rebuild(): void {
-    this.view?.dispose();
-    this.host.textContent = '';
+  protected override make(): CancelView {
     this.model = new CancelModel();
-    this.table = this.store.table;
-    this.fed = 0;
     const model = this.model;
-    this.view = createCancelView(this.host, model, {
+    const view = createCancelView(this.host, model, {
       selected: (call, link) => {
         const c = model.calls[call];
         if (!c) return this.store.select(null);
@@ -84,50 +68,32 @@ class CancelPanel {
       },
       breakOnNext: (t) => this.breaker.arm(t),
     }, this.ctx.theme());
-    cancelDebug.view = this.view;
+    cancelDebug.view = view;
     cancelDebug.model = model;
-    this.host.querySelector('.cancelv-bar')?.prepend(...traceToolbar(this.ctx, (s) => this.view.setStatus(s)));
-    this.view.setFollow(this.store.source.live);
-    this.label = '';
-    this.showLabel();
-    this.feed();
+    view.setFollow(this.store.source.live);
+    return view;
   }
 
-  private feed(): void {
-    const t = this.table;
-    if (!t || t !== this.store.table || this.fed >= t.count) return;
-    const rows = t.rows(this.fed);
-    this.fed = t.count;
+  protected override consume(rows: TraceEvent[]): void {
     this.model.addAll(rows);
     this.breaker.trySelect();
   }
 
-  private showLabel(): void {
-    const l = this.store.label();
-    if (l === this.label || !this.view) return;
-    this.label = l;
+  protected override labelChanged(l: string): void {
     this.view.setStatus(l || 'no trace yet: press Run, then e.g. `cat /dev/slow` and Ctrl-C');
     if (!this.store.source.live) this.view.setFollow(false);
   }
 
-  instance(): ViewInstance {
-    return {
-      shown: () => {
-        this.store.setVisible('cancel', true);
-        // its home is the editor area (room for list + timeline + chain): the first showing moves it
-        if (!this.movedOnce) {
-          this.movedOnce = true;
-          if (!this.host.closest('#editor-wrap')) {
-            requestAnimationFrame(() => this.ctx.moveView('cancel', true));
-            return;
-          }
-        }
-        this.view?.resized();
-      },
-      hidden: () => this.store.setVisible('cancel', false),
-      resized: () => this.view?.resized(),
-      themeChanged: (t) => this.view?.setTheme(t),
-    };
+  protected override shown(): void {
+    // its home is the editor area (room for list + timeline + chain): the first showing moves it
+    if (!this.movedOnce) {
+      this.movedOnce = true;
+      if (!this.host.closest('#editor-wrap')) {
+        requestAnimationFrame(() => this.ctx.moveView('cancel', true));
+        return;
+      }
+    }
+    super.shown();
   }
 }
 
@@ -143,15 +109,6 @@ export function registerCancelPanel(): void {
       { id: 'cancel.openInPanel', title: 'Cancellations: Move to the Panel', run: (wb) => wb.moveView('cancel', false) },
     ],
     testHooks: { cancel: cancelDebug },
-    create(host, ctx) {
-      host.style.height = '100%';
-      const p = new CancelPanel(host, ctx);
-      try {
-        p.init();
-      } catch (e) {
-        host.textContent = `Cancellations view: ${(e as Error).message}`;
-      }
-      return p.instance();
-    },
+    create: (host, ctx) => mountPanel(host, 'Cancellations view', new CancelPanel(host, ctx)),
   });
 }

@@ -10,27 +10,17 @@
  */
 import { SchedModel, feedSchedTrace } from '../../../../visualizers/sched/model.js';
 import { createSchedView, type SchedView } from '../../../../visualizers/sched/view.js';
-import { traceStore, traceToolbar, type StoreChange } from '../../trace/index.js';
-import type { TraceTable } from '../../trace/table.js';
-import { registerView, type ViewContext, type ViewInstance } from '../../workbench/views.js';
+import type { TraceEvent } from '../../../../debugger/common/trace/records.js';
+import { registerView } from '../../workbench/views.js';
+import { mountPanel, TracePanel } from '../trace-panel.js';
 
 /** Test hooks: the view and its model. */
 export const schedDebug: { view?: SchedView; model?: SchedModel } = {};
 
-class SchedPanel {
+class SchedPanel extends TracePanel<SchedView> {
   model!: SchedModel;
-  view!: SchedView;
-  private table: TraceTable | undefined;
-  /** rows of `table` already in the model */
-  private fed = 0;
-  private label = '';
-  private store = traceStore();
 
-  constructor(private readonly host: HTMLElement, private readonly ctx: ViewContext) {}
-
-  init(): void {
-    this.rebuild();
-    this.store.onChange((c) => this.onStore(c));
+  protected override subscribe(): void {
     // the shared time cursor (any view's selection sets it): drawn on the CPU tracks; moved by a view
     // that selects no thread (the sysfs view's slider), the tracks also centre on it
     this.store.onCursor((ns, from) => {
@@ -42,65 +32,32 @@ class SchedPanel {
     });
   }
 
-  private onStore(c: StoreChange): void {
-    if (c.kind === 'reset') this.rebuild();
-    else if (c.kind === 'rows') this.feed();
-    else if (c.kind === 'end') {
-      this.feed();
-      this.view.fit();
-    }
-    this.showLabel();
-  }
-
-  /** A new model and view for the store's current table, with every row it already has. */
-  private rebuild(): void {
-    this.view?.dispose();
-    this.host.textContent = '';
+  protected override make(): SchedView {
     this.model = new SchedModel();
-    this.table = this.store.table;
-    this.fed = 0;
-    this.view = createSchedView(this.host, this.model, {
+    const view = createSchedView(this.host, this.model, {
       selected: (i) => {
         const m = this.model.migrations[i];
         this.store.select(m ? { view: 'sched', kind: 'migration', id: i, ns: m.ns, tids: [m.tid] } : null);
       },
     }, this.ctx.theme());
-    schedDebug.view = this.view;
-    this.view.setCursor(this.store.cursor);
+    schedDebug.view = view;
+    view.setCursor(this.store.cursor);
     schedDebug.model = this.model;
-    this.host.querySelector('.schedv-bar')?.prepend(...traceToolbar(this.ctx, (s) => this.view.setStatus(s)));
-    this.view.setFollow(this.store.source.live);
-    this.label = '';
-    this.showLabel();
-    this.feed();
+    view.setFollow(this.store.source.live);
+    return view;
   }
 
-  private feed(): void {
-    const t = this.table;
-    if (!t || t !== this.store.table || this.fed >= t.count) return;
-    const rows = t.rows(this.fed);
-    this.fed = t.count;
+  protected override consume(rows: TraceEvent[]): void {
     feedSchedTrace(this.model, rows);
   }
 
-  private showLabel(): void {
-    const l = this.store.label();
-    if (l === this.label || !this.view) return;
-    this.label = l;
-    this.view.setStatus(l || 'no trace yet: press Run, then e.g. `spin 8`');
-    if (!this.store.source.live) this.view.setFollow(false);
+  protected override ended(): void {
+    this.view.fit();
   }
 
-  instance(): ViewInstance {
-    return {
-      shown: () => {
-        this.store.setVisible('sched', true);
-        this.view?.resized();
-      },
-      hidden: () => this.store.setVisible('sched', false),
-      resized: () => this.view?.resized(),
-      themeChanged: (t) => this.view?.setTheme(t),
-    };
+  protected override labelChanged(l: string): void {
+    this.view.setStatus(l || 'no trace yet: press Run, then e.g. `spin 8`');
+    if (!this.store.source.live) this.view.setFollow(false);
   }
 }
 
@@ -113,15 +70,6 @@ export function registerSchedPanel(): void {
     editorTab: true,
     commands: [{ id: 'sched.openInEditor', title: 'Scheduler: Open in Editor Area', run: (wb) => wb.moveView('sched', true) }],
     testHooks: { sched: schedDebug },
-    create(host, ctx) {
-      host.style.height = '100%';
-      const p = new SchedPanel(host, ctx);
-      try {
-        p.init();
-      } catch (e) {
-        host.textContent = `Scheduler view: ${(e as Error).message}`;
-      }
-      return p.instance();
-    },
+    create: (host, ctx) => mountPanel(host, 'Scheduler view', new SchedPanel(host, ctx, 'sched', '.schedv-bar')),
   });
 }

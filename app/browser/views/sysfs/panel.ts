@@ -11,46 +11,26 @@
  */
 import { SysfsModel, feedSysfsTrace } from '../../../../visualizers/sysfs/model.js';
 import { createSysfsView, type SysfsView } from '../../../../visualizers/sysfs/view.js';
-import { traceStore, traceToolbar, type StoreChange } from '../../trace/index.js';
-import type { TraceTable } from '../../trace/table.js';
-import { registerView, type ViewContext, type ViewInstance } from '../../workbench/views.js';
+import type { TraceEvent } from '../../../../debugger/common/trace/records.js';
+import { traceStore } from '../../trace/index.js';
+import { registerView } from '../../workbench/views.js';
+import { mountPanel, TracePanel } from '../trace-panel.js';
 
 /** Test hooks: the view, its model, and the store's shared time cursor. */
 export const sysfsDebug: { view?: SysfsView; model?: SysfsModel; cursor?: () => number | null } = { cursor: () => traceStore().cursor };
 
-class SysfsPanel {
+class SysfsPanel extends TracePanel<SysfsView> {
   model!: SysfsModel;
-  view!: SysfsView;
-  private table: TraceTable | undefined;
-  /** rows of `table` already in the model */
-  private fed = 0;
-  private label = '';
-  private store = traceStore();
 
-  constructor(private readonly host: HTMLElement, private readonly ctx: ViewContext) {}
-
-  init(): void {
-    this.rebuild();
-    this.store.onChange((c) => this.onStore(c));
+  protected override subscribe(): void {
     this.store.onCursor((ns, from) => {
       if (from !== 'sysfs' && this.view) this.view.setTime(ns);
     });
   }
 
-  private onStore(c: StoreChange): void {
-    if (c.kind === 'reset') this.rebuild();
-    else if (c.kind === 'rows' || c.kind === 'end') this.feed();
-    this.showLabel();
-  }
-
-  /** A new model and view for the store's current table, with every row it already has. */
-  private rebuild(): void {
-    this.view?.dispose();
-    this.host.textContent = '';
+  protected override make(): SysfsView {
     this.model = new SysfsModel();
-    this.table = this.store.table;
-    this.fed = 0;
-    this.view = createSysfsView(this.host, this.model, {
+    const view = createSysfsView(this.host, this.model, {
       timeChanged: (t) => this.store.setCursor(t, 'sysfs'),
       showProcess: (pid, tids) => {
         const t = this.view.time();
@@ -58,20 +38,17 @@ class SysfsPanel {
         this.ctx.showView('sched');
       },
     }, this.ctx.theme());
-    sysfsDebug.view = this.view;
+    sysfsDebug.view = view;
     sysfsDebug.model = this.model;
-    this.host.querySelector('.sysv-bar')?.prepend(...traceToolbar(this.ctx, (s) => this.view.setStatus(s)));
-    this.label = '';
-    this.showLabel();
-    this.feed();
+    return view;
   }
 
-  private feed(): void {
-    const t = this.table;
-    if (!t || t !== this.store.table || this.fed >= t.count) return;
-    const rows = t.rows(this.fed);
-    this.fed = t.count;
+  protected override consume(rows: TraceEvent[]): void {
     feedSysfsTrace(this.model, rows);
+    this.status();
+  }
+
+  protected override labelChanged(): void {
     this.status();
   }
 
@@ -79,25 +56,6 @@ class SysfsPanel {
     const c = this.model.counts();
     const bad = this.model.bad ? `, ${this.model.bad} malformed records skipped (${this.model.problems.at(-1)})` : '';
     this.view.setStatus(`${this.label} · ${c.dirs} dirs, ${c.attrs} attributes${c.links ? `, ${c.links} links` : ''}${bad}`);
-  }
-
-  private showLabel(): void {
-    const l = this.store.label();
-    if (l === this.label || !this.view) return;
-    this.label = l;
-    this.status();
-  }
-
-  instance(): ViewInstance {
-    return {
-      shown: () => {
-        this.store.setVisible('sysfs', true);
-        this.view?.resized();
-      },
-      hidden: () => this.store.setVisible('sysfs', false),
-      resized: () => this.view?.resized(),
-      themeChanged: (t) => this.view?.setTheme(t),
-    };
   }
 }
 
@@ -120,15 +78,6 @@ export function registerSysfsPanel(): void {
       },
     ],
     testHooks: { sysfs: sysfsDebug },
-    create(host, ctx) {
-      host.style.height = '100%';
-      const p = new SysfsPanel(host, ctx);
-      try {
-        p.init();
-      } catch (e) {
-        host.textContent = `sysfs view: ${(e as Error).message}`;
-      }
-      return p.instance();
-    },
+    create: (host, ctx) => mountPanel(host, 'sysfs view', new SysfsPanel(host, ctx, 'sysfs', '.sysv-bar')),
   });
 }
