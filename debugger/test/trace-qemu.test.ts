@@ -297,7 +297,7 @@ describe('trace over QEMU transports', { skip: missing }, () => {
     const during = tr.events.filter((e) => e.tsc > off.tsc && e.tsc < on.tsc && e.cls !== 'meta');
     if (process.env['TRACE_DEBUG']) for (const e of during.slice(0, 12)) console.log(formatEvent(e));
     assert.equal(during.length, 0);
-    const all = tr.events.find((e) => e.name === 'trace_config' && e.fields['classes'] === 0xfff && e.tsc > on.tsc)!;
+    const all = tr.events.find((e) => e.name === 'trace_config' && e.fields['classes'] === every && e.tsc > on.tsc)!;
     assert.equal(tr.events.filter((e) => e.tsc > on.tsc && e.tsc < all.tsc && e.cls === 'syscall').length, 0, 'syscall class stays off after `trace sched,user`');
     assert.ok(tr.events.some((e) => e.tsc > all.tsc && e.cls === 'syscall'), 'and comes back with `trace on`');
     rmSync(dir, { recursive: true, force: true });

@@ -142,6 +142,14 @@ test('live: Run, cat /dev/slow, Ctrl-C in the console — one cancelled read, it
   await p.locator('.cancelv canvas').focus();
   await p.keyboard.press('ArrowRight');
   assert.equal(await p.locator('[data-testid=cancel-detail] li[aria-current=true]').getAttribute('data-kind'), kinds[1]);
+  // Enter on a user-side link opens the source line of the syscall's request in cat, resolved from
+  // the request's return address: the line of the system call instruction itself — in cat's own
+  // code, the libc it carries, or the generated inline syscall stub (build/include/lanes/abi/)
+  await p.keyboard.press('ArrowLeft');
+  await p.keyboard.press('Enter');
+  const file = await waitForText(p, async () => `${String(await p.evaluate('window.lanescopeDebug.activeFile()'))} | ${await p.getByTestId('cancel-status').innerText()}`, /^(programs\/cat|lib|build\/include)\/.+\.[ch] \|/, 60000, "the read's source line in the editor");
+  const src = file.split(' | ')[0]!;
+  assert.ok(fs.existsSync(path.join(project, src)), src);
   await shot(p, 'cancel-view-app-live');
   await p.keyboard.press('Shift+F5');
 });
