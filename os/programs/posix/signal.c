@@ -596,11 +596,14 @@ static void req_suspend(struct proc *p, int32_t conv, const struct lane_msg_posi
         t->mask = m->mask & ~UNBLOCKABLE;
     bool td;
     if (next_signal(p, t, &td) || flag_of(t) == 2) {
-        send_set(conv, -EINTR, saved);      /* already there: the call's end delivers it */
+        /* already there: the call's end delivers it — so the flag goes to 2 BEFORE the answer
+         * (answered first, the thread on another CPU could end its call, find the flag at 1 and
+         * return EINTR without running the handler) */
         if (flag_of(t) != 2) {
             uint32_t one = 1;
             __atomic_compare_exchange_n(&t->page->flag, &one, 2, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
         }
+        send_set(conv, -EINTR, saved);
         return;
     }
     int64_t d = lanes_sys_handle_dup(conv, LANES_RIGHT_ALL);

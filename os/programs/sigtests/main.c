@@ -762,6 +762,9 @@ static bool kill_blocked(int i)
     return true;
 }
 
+/* The kernel's free memory is a global count: another process faulting in a page of its own
+ * (demand paging) can move it by 4 KiB during a round. A leak of the kills shows in every round;
+ * so a round that ends short is repeated, and only three short rounds in a row fail. */
 static bool t_kill_frees(void)
 {
     struct lane_msg_posix_counters c0, c1;
@@ -770,23 +773,27 @@ static bool t_kill_frees(void)
         return false;
     msleep(200);
     REQUIRE(lanes_posix_counters(&c0) == 0, "counters");
-    uint64_t m0 = mem_free();
-    for (int i = 0; i < 6; i++)
-        if (!kill_blocked(i))
-            return false;
-    uint64_t m1 = 0;
-    for (int i = 0; i < 200; i++) {
-        lanes_posix_counters(&c1);
-        m1 = mem_free();
-        if (c1.processes == c0.processes && c1.parked == c0.parked && c1.pipes == c0.pipes && c1.handles == c0.handles &&
-            m1 >= m0)
+    uint64_t m0 = 0, m1 = 0;
+    for (int round = 0; round < 3; round++) {
+        m0 = mem_free();
+        for (int i = 0; i < 6; i++)
+            if (!kill_blocked(i))
+                return false;
+        for (int i = 0; i < 200; i++) {
+            lanes_posix_counters(&c1);
+            m1 = mem_free();
+            if (c1.processes == c0.processes && c1.parked == c0.parked && c1.pipes == c0.pipes && c1.handles == c0.handles &&
+                m1 >= m0)
+                break;
+            msleep(50);
+        }
+        REQUIRE(c1.processes == c0.processes && c1.pipes == c0.pipes && c1.handles == c0.handles && c1.parked == c0.parked,
+                "posix: processes %u->%u pipes %u->%u handles %u->%u parked %u->%u", c0.processes, c1.processes, c0.pipes,
+                c1.pipes, c0.handles, c1.handles, c0.parked, c1.parked);
+        if (m1 >= m0)
             break;
-        msleep(50);
     }
-    REQUIRE(c1.processes == c0.processes && c1.pipes == c0.pipes && c1.handles == c0.handles && c1.parked == c0.parked,
-            "posix: processes %u->%u pipes %u->%u handles %u->%u parked %u->%u", c0.processes, c1.processes, c0.pipes,
-            c1.pipes, c0.handles, c1.handles, c0.parked, c1.parked);
-    REQUIRE(m1 >= m0, "kernel free memory %llu KiB -> %llu KiB", (unsigned long long)m0 / 1024,
+    REQUIRE(m1 >= m0, "kernel free memory %llu KiB -> %llu KiB (three rounds in a row)", (unsigned long long)m0 / 1024,
             (unsigned long long)m1 / 1024);
     return true;
 }
