@@ -157,7 +157,8 @@ test('live: Run, open the sysfs view, the kernel\'s /sys grows, a load updates, 
   const mig = (await p.evaluate(`(() => { const d = window.lanescopeDebug.sched; const i = d.model.migrations.length - 1; if (i < 0) return null; d.view.selectMigration(i); return d.model.migrations[i].ns; })()`)) as number | null;
   assert.ok(mig !== null, 'the scheduler recorded migrations (at least the placements)');
   await until(p, `window.lanescopeDebug.sysfs.view.time() === ${mig}`, 10000, 'the sysfs view to follow the cursor set by the Scheduler view');
-  assert.equal(await p.getByTestId('sysfs-live').getAttribute('aria-pressed'), 'false');
+  // (the toolbar is redrawn on the next animation frame, after time() already says so)
+  await until(p, `document.querySelector('[data-testid=sysfs-live]').getAttribute('aria-pressed') === 'false'`, 10000, 'the Live button released: the view shows a past moment');
   await p.getByTestId('sysfs-live').click();
   console.log(`# live tree: ${live.length} rows; at boot (${t0.toFixed(0)} ns): ${boot.length} rows; cpu0 load ${before.trim()} → ${after1.trim()}`);
 
