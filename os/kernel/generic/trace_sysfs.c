@@ -6,6 +6,9 @@
  *   classes (w)     class names ("sched,ipc", "all", "off") or a mask ("0x4")
  *   lost            records dropped because a ring was full, all CPUs together
  *   transports      how the rings leave the machine: ivshmem, com2, or flight-recorder
+ *   pci             the PCI function whose shared memory holds the rings, with its BARs' sizing
+ *                   read-backs (arch/x86_64/trace_ivshmem.c), or an empty line: the pci server
+ *                   leaves that function's configuration alone
  * (trace/snapshot, which re-emits the sysfs tree, is sysfs.c's own.) The sampler reports
  * classes/enabled as soon as they change and lost at most once a second.
  */
@@ -85,11 +88,20 @@ static size_t show_trace_transports(struct sysfs_node *n, char *b, size_t cap)
     return sysfs_print(b, cap, "%s%s%s\n", t & 1 ? "ivshmem" : "", t == 3 ? "," : "", t & 2 ? "com2" : "");
 }
 
+static size_t show_trace_pci(struct sysfs_node *n, char *b, size_t cap)
+{
+    (void)n;
+    char t[96];
+    trace_ivshmem_claim(t, sizeof t);
+    return sysfs_print(b, cap, "%s", t);
+}
+
 static const struct sysfs_attr trace_attrs[] = {
     { "enabled", show_trace_enabled, store_trace_enabled },
     { "classes", show_trace_classes, store_trace_classes },
     { "lost", show_trace_lost, NULL },
     { "transports", show_trace_transports, NULL },
+    { "pci", show_trace_pci, NULL },
 };
 
 static struct sysfs_node *trace_node;

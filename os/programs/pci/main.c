@@ -62,12 +62,34 @@ static void report(void *ctx, const char *msg)
 
 static const struct pci_cfg cf8 = { cf8_read, cf8_write, NULL, report };
 
+/* The function the kernel keeps its trace rings in, if any: the walk sends it no writes
+ * (claim.c). Read once: the kernel takes it at boot and never lets go. */
+static struct pci_claim claim;
+
+static void read_claim(void)
+{
+    char b[160];
+    int64_t n = lanes_sys_sysfs_read("/sys/kernel/trace/pci", strlen("/sys/kernel/trace/pci"), b, sizeof b - 1);
+    if (n < 0) {
+        printf("pci: /sys/kernel/trace/pci: %s (walking every function)\n", lanes_strerror(n));
+        return;
+    }
+    b[n] = 0;
+    int r = claim_parse(&claim, b);
+    if (r < 0)
+        printf("pci: /sys/kernel/trace/pci is malformed (\"%.*s\"): walking every function\n", (int)strcspn(b, "\n"), b);
+    else if (r > 0)
+        printf("pci: 0000:%02x:%02x.%x holds the kernel's trace rings: sized from what the kernel read, "
+               "no configuration writes\n", claim.bus, claim.dev, claim.fn);
+}
+
 /* One walk, its publication and the drivers it needs; returns the walk's time in microseconds. */
 static uint64_t scan(int *added, int *removed)
 {
     int next = cur ^ 1;
     uint64_t t0 = lanes_now_ns();
-    nfns[next] = pci_enumerate(&cf8, fns[next], PCI_MAX_FNS);
+    struct pci_cfg c = claim_cfg(&claim, &cf8);
+    nfns[next] = pci_enumerate(&c, fns[next], PCI_MAX_FNS);
     uint64_t us = (lanes_now_ns() - t0) / 1000;
     publish_changes(fns[cur], nfns[cur], fns[next], nfns[next], added, removed);
     cur = next;
@@ -175,6 +197,7 @@ int main(int argc, char **argv)
         printf("pci: ioport_enable: %s\n", lanes_strerror(r));
         return 3;
     }
+    read_claim();
     publish_roots();
     bind_init();
     int added, removed;

@@ -71,6 +71,21 @@ const char *bind_driver_of(const char *fn_name);
 #define PCI_UEVENT_BIND 3u
 #define PCI_UEVENT_UNBIND 4u
 
+/* claim.c: a function the kernel drives (/sys/kernel/trace/pci) gets no configuration writes. */
+#define PCI_CLAIM_REGS 7        /* BARs 0..5 (0x10..0x24) and the ROM (0x30) */
+struct pci_claim {
+    bool on;
+    uint8_t bus, dev, fn;
+    uint32_t mask[PCI_CLAIM_REGS];     /* what each register read back after the kernel's sizing write */
+    uint32_t shadow[PCI_CLAIM_REGS], written;
+    unsigned swallowed;                 /* writes kept from the hardware */
+    const struct pci_cfg *hw;
+};
+/* Parses the attribute's text: 1 a function, 0 none (an empty line), -1 malformed. */
+int claim_parse(struct pci_claim *c, const char *text);
+/* A pci_cfg that passes everything to hw except writes to the claimed function. */
+struct pci_cfg claim_cfg(struct pci_claim *c, const struct pci_cfg *hw);
+
 /* Walks bus 0 and every bus behind a bridge; fills fns (at most max). Returns the count. */
 int pci_enumerate(const struct pci_cfg *c, struct pci_fn *fns, int max);
 

@@ -62,6 +62,39 @@ static uint64_t bar_size(uint32_t dev, uint32_t off, bool is64)
     return ~m + 1;
 }
 
+/* The device is the kernel's from here on: its BAR2 holds the live rings. The pci server, which
+ * walks the bus from user space, must not size its BARs (writing all ones moves a BAR away, and
+ * turning memory decoding off for the sizing drops every record the CPUs write meanwhile), so
+ * the kernel sizes them now, before any record goes there, and says what it found in
+ * /sys/kernel/trace/pci (trace_sysfs.c): the function's name and, for the registers at 0x10,
+ * 0x14, ..., 0x24 and the ROM's at 0x30, the value each read back after the sizing write
+ * (0xffffffff; the ROM 0xfffff800). The pci server answers its own sizing of this function from
+ * those values and sends it no configuration writes (programs/pci/claim.c). */
+static const uint8_t claim_regs[7] = { 0x10, 0x14, 0x18, 0x1c, 0x20, 0x24, 0x30 };
+static uint32_t claim_masks[7];
+static int claim_dev = -1;
+
+static void record_claim(uint32_t dev)         /* decoding is off */
+{
+    for (int i = 0; i < 7; i++) {
+        uint8_t off = claim_regs[i];
+        uint32_t orig = pci_read32(0, dev, 0, off);
+        pci_write32(0, dev, 0, off, off == 0x30 ? 0xfffff800u : 0xffffffffu);
+        claim_masks[i] = pci_read32(0, dev, 0, off);
+        pci_write32(0, dev, 0, off, orig);
+    }
+    claim_dev = (int)dev;
+}
+
+size_t trace_ivshmem_claim(char *buf, size_t cap)
+{
+    if (claim_dev < 0 || !trace_shm)
+        return (size_t)snprintf(buf, cap, "\n");
+    return (size_t)snprintf(buf, cap, "0000:00:%02x.0 %08x %08x %08x %08x %08x %08x %08x\n", claim_dev,
+                            claim_masks[0], claim_masks[1], claim_masks[2], claim_masks[3], claim_masks[4],
+                            claim_masks[5], claim_masks[6]);
+}
+
 /* The BAR gets a window of its own, write-back cached: the direct map has the PCI hole below
  * 4 GiB uncached, and the producers write every event here (on KVM with AMD's nested paging the
  * guest's memory type counts, and uncached stores would cost each event dearly). The window's
@@ -92,6 +125,7 @@ uint8_t *trace_ivshmem_init(uint32_t nrings, uint32_t *ring_size)
         bool is64 = (b2 & 0x6) == 0x4;
         uint64_t pa = (b2 & ~0xfull) | (is64 ? (uint64_t)pci_read32(0, dev, 0, 0x1c) << 32 : 0);
         uint64_t len = bar_size(dev, 0x18, is64);
+        record_claim(dev);
         pci_write32(0, dev, 0, 4, (cmd | 0x2) & 0xffff);        /* memory space on */
         uint64_t rsize = TRACE_RING_MAX_BYTES;
         while (rsize > TRACE_RING_BYTES && TRACE_SHM_RING_OFF + (uint64_t)nrings * rsize > len)

@@ -236,5 +236,8 @@ extern struct trace_shm *trace_shm;
  * size in *ring_size (NULL: no device, or too small). */
 uint8_t *trace_ivshmem_init(uint32_t nrings, uint32_t *ring_size);
 size_t trace_ivshmem_preamble(void);        /* writes the preamble once; its size */
+/* The PCI function the kernel took for the trace ("0000:00:DD.0" and its BARs' sizing read-backs,
+ * or an empty line): /sys/kernel/trace/pci, which the pci server reads to leave it alone. */
+size_t trace_ivshmem_claim(char *buf, size_t cap);
 
 #endif
