@@ -6,22 +6,29 @@ import { isAlive } from '../../node/proc.js';
 import { Terminals } from '../../node/terminals.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Waits until cond() holds, polling every `step` ms, for at most 60 s: a shell that starts slowly
+// on a loaded machine (the suite runs beside QEMU guests) is not a failure; one that never
+// answers is.
+async function until(cond: () => boolean, step = 25): Promise<void> {
+  const end = Date.now() + 60_000;
+  while (!cond() && Date.now() < end) await sleep(step);
+}
 
 test('a shell runs commands, sees its size change, and is ended with its children on close', async () => {
   let out = '';
   const t = new Terminals((_id, d) => (out += d), () => undefined);
   const id = t.create(process.cwd(), 80, 24);
   t.input(id, 'stty size; echo marker-$((6*7))\r');
-  for (let i = 0; i < 200 && !/marker-42/.test(out); i++) await sleep(25);
+  await until(() => /marker-42/.test(out));
   assert.match(out, /24 80/);
   assert.match(out, /marker-42/);
   t.resize(id, 120, 40);
   t.input(id, 'stty size\r');
-  for (let i = 0; i < 200 && !/40 120/.test(out); i++) await sleep(25);
+  await until(() => /40 120/.test(out));
   assert.match(out, /40 120/);
   assert.throws(() => t.resize(id, 0, 0), /integers/);
   t.input(id, 'sleep 777 & echo bg=$!\r');
-  for (let i = 0; i < 200 && !/bg=\d+/.test(out); i++) await sleep(25);
+  await until(() => /bg=\d+/.test(out));
   const bg = Number(/bg=(\d+)/.exec(out)![1]);
   assert.ok(isAlive(bg));
   await t.close(id);
@@ -34,7 +41,7 @@ test('flow control: output pauses above the high-water mark until the renderer a
   const t = new Terminals((_id, d) => (received += d.length), () => undefined);
   const id = t.create(process.cwd(), 80, 24);
   t.input(id, 'yes lanescope-flow-control-test-line | head -c 3000000; echo; echo DONE\r');
-  for (let i = 0; i < 400 && !t.isPaused(id); i++) await sleep(10);
+  await until(() => t.isPaused(id), 10);
   assert.equal(t.isPaused(id), true, 'never paused');
   const atPause = received;
   await sleep(300);
