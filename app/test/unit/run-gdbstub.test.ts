@@ -101,7 +101,7 @@ test('qemu.gdb.enabled: the gdbstub is a private Unix socket; the TCP port opens
     // Stop: the port closes, the socket is removed
     assert.equal((await call('run.stop')).ok, true);
     await until(() => !fs.existsSync(sock), 'the socket to be removed');
-    for (let i = 0; i < 40 && (await tcpOpen(port)); i++) await sleep(50);
+    for (let i = 0; i < 400 && (await tcpOpen(port)); i++) await sleep(50);    // up to 20 s under load
     assert.equal(await tcpOpen(port), false, 'the bridge\'s port is closed with the Run');
     assert.equal(payloads('debug.state').at(-1)!.port, undefined);
   } finally {
