@@ -1,7 +1,7 @@
 """os_test_pci.py — os-test's PCI configurations: the pci server's sysfs tree against QEMU itself.
 
-  pci pc      QEMU's pc (i440FX) with an e1000e, a virtio-net, an e1000 and a PCI-PCI bridge
-              with an e1000e behind it: pcitests (every attribute of every function against configuration space,
+  pci pc      QEMU's pc (i440FX) with an e1000e, a virtio-net, an e1000, a PCI-PCI bridge
+              with an e1000e behind it and the trace device (ivshmem, the kernel's): pcitests (every attribute of every function against configuration space,
               links, read-only writes, rescan, owned subtrees, uevents); `pcitests drivers`: both
               e1000es (not the e1000) are bound by manifest to e1000-mac, holding exactly their I/O BARs, and the
               drivers read the MACs QEMU was given; LaneOS's `lspci -n` lists exactly the functions
@@ -65,6 +65,40 @@ def differ(what: str, got: list[str], want: list[str]) -> str | None:
     return f"{what}: missing {missing}, extra {extra}" if missing or extra else f"{what}: order {got} vs {want}"
 
 
+def ext_caps(text: str) -> dict[str, list[str]]:
+    """Each function's PCIe extended capabilities in an lspci -v listing: "100 v1 Advanced Error Reporting"."""
+    out: dict[str, list[str]] = {}
+    cur = None
+    for ln in text.splitlines():
+        m = re.match(r"^([0-9a-f]{2}:[0-9a-f]{2}\.[0-7]) ", ln)
+        if m:
+            cur = m.group(1)
+        m = re.match(r"^\s+Capabilities: \[([0-9a-f]{3}) v(\d+)\] (.*)", ln)
+        if m and cur:
+            out.setdefault(cur, []).append(f"{m.group(1)} v{m.group(2)} {m.group(3)}")
+    return out
+
+
+# QEMU's e1000e (hw/net/e1000e.c) has AER at 0x100 and a serial number at 0x140.
+E1000E_EXT_CAPS = ["100 v2 Advanced Error Reporting", "140 v1 Device Serial Number"]
+
+
+def ext_caps_problem(linux: dict[str, list[str]], lanes: dict[str, list[str]]) -> str | None:
+    """Linux's lspci -vvv over the uploaded /sys (4096-byte config through ECAM) must show
+    QEMU's extended capabilities, and LaneOS's lspci -v the same offsets, versions and names
+    (Linux adds details after the name)."""
+    got = linux.get("01:00.0", [])
+    missing = [w for w in E1000E_EXT_CAPS if not any(x.startswith(w) for x in got)]
+    if missing:
+        return f"Linux lspci -vvv: 01:00.0 (e1000e) extended capabilities {got}, missing {missing}"
+    for fn, caps in linux.items():
+        mine = lanes.get(fn, [])
+        if len(mine) != len(caps) or not all(c.startswith(m) for c, m in zip(caps, mine)):
+            return f"{fn}: extended capabilities: Linux lspci {caps}, LaneOS lspci {mine}"
+    extra = [fn for fn in lanes if fn not in linux]
+    return f"LaneOS lspci shows extended capabilities Linux does not: {extra}" if extra else None
+
+
 def _boot(build, smp, accel, logdir, name, devices):
     tmp = tempfile.mkdtemp(prefix="lanes-pci-")
     sock = os.path.join(tmp, "qmp")
@@ -74,7 +108,12 @@ def _boot(build, smp, accel, logdir, name, devices):
 
 
 def config_pci_pc(build, smp, accel, logdir, timeout, suite_counts):
-    g, sock, tmp = _boot(build, smp, accel, logdir, "pci-pc", PC_DEVICES)
+    # With the trace device (ivshmem) the kernel keeps its rings in: pcitests mmio checks that
+    # its BAR2 is refused to mmio_create while other memory BARs are granted.
+    shm = f"/dev/shm/lanes-pci-pc-{os.getpid()}"
+    trace_dev = ["-object", f"memory-backend-file,id=tr,share=on,mem-path={shm},size=64M",
+                 "-device", "ivshmem-plain,memdev=tr"]
+    g, sock, tmp = _boot(build, smp, accel, logdir, "pci-pc", PC_DEVICES + trace_dev)
     q = None
     try:
         g.start()
@@ -90,6 +129,8 @@ def config_pci_pc(build, smp, accel, logdir, timeout, suite_counts):
             q.close()
         g.close()
         shutil.rmtree(tmp, ignore_errors=True)
+        if os.path.exists(shm):
+            os.unlink(shm)
     macs = sorted(set(re.findall(r"e1000-mac 0000:\S+: MAC ([0-9a-f:]{17})", log)))   # pcitests remove rebinds one
     if drv_status == 0:
         suite_counts(re.search(r"^(\d+) passed, (\d+) failed$", drv_out, re.M))
@@ -124,6 +165,9 @@ def config_pci_q35(build, smp, accel, logdir, timeout, suite_counts):
                                capture_output=True, text=True, timeout=60)
         lin_tree = subprocess.run([lspci, "-t", "-A", "linux-sysfs", "-O", f"sysfs.path={copy}/bus/pci"],
                                   capture_output=True, text=True, timeout=60)
+        lin_v = subprocess.run([lspci, "-vvv", "-A", "linux-sysfs", "-O", f"sysfs.path={copy}/bus/pci"],
+                               capture_output=True, text=True, timeout=60)
+        lv_out, _ = g.run("lspci -v", timeout)
         q.cmd("device_add", driver="e1000e", bus="rp3", id="hot1")
         hp_out, hp_status = g.run("pcitests hotplug", timeout)
         after = expected(q)
@@ -139,6 +183,7 @@ def config_pci_q35(build, smp, accel, logdir, timeout, suite_counts):
         None if "Kernel driver in use: e1000-mac" in lin_k.stdout else
         f"Linux lspci -k does not see 01:00.0's driver link: {lin_k.stdout.strip()!r}",
         None if lin_tree.stdout == tree_out else f"lspci -t differs: Linux {lin_tree.stdout!r}, LaneOS {tree_out!r}",
+        ext_caps_problem(ext_caps(lin_v.stdout), ext_caps(lv_out)),
         None if hp_status == 0 else "pcitests hotplug: " + "; ".join(
             ln for ln in hp_out.splitlines() if "FAILED" in ln)[:400],
         None if len(after) == len(want) + 1 else f"QEMU lists {len(after)} functions after device_add",
