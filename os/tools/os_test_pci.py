@@ -2,9 +2,9 @@
 
   pci pc      QEMU's pc (i440FX) with an e1000e, a virtio-net, an e1000, a PCI-PCI bridge
               with an e1000e behind it and the trace device (ivshmem, the kernel's): pcitests (every attribute of every function against configuration space,
-              links, read-only writes, rescan, owned subtrees, uevents); `pcitests drivers`: both
-              e1000es (not the e1000) are bound by manifest to e1000-mac, holding exactly their I/O BARs, and the
-              drivers read the MACs QEMU was given; LaneOS's `lspci -n` lists exactly the functions
+              links, read-only writes, rescan, owned subtrees, uevents, mmio grants); `pcitests drivers`: both
+              e1000es (not the e1000) are bound by manifest to e1000-mac, holding their I/O and memory BARs, and the
+              drivers read the MACs QEMU was given through both; LaneOS's `lspci -n` lists exactly the functions
               QEMU reports (QMP query-pci).
   pci q35     q35 with devices behind PCIe root ports (one behind a PCIe-to-PCI bridge below a
               root port) and an empty hot-pluggable root port: pcitests; the guest's /sys is
@@ -132,6 +132,8 @@ def config_pci_pc(build, smp, accel, logdir, timeout, suite_counts):
         if os.path.exists(shm):
             os.unlink(shm)
     macs = sorted(set(re.findall(r"e1000-mac 0000:\S+: MAC ([0-9a-f:]{17})", log)))   # pcitests remove rebinds one
+    # the same registers through each driver's memory BAR (mmio_create, bind.c)
+    mem_macs = sorted(set(re.findall(r"e1000-mac 0000:\S+: .*, memory 0x[0-9a-f]+-0x[0-9a-f]+ MAC ([0-9a-f:]{17})", log)))
     if drv_status == 0:
         suite_counts(re.search(r"^(\d+) passed, (\d+) failed$", drv_out, re.M))
     return _verdict(out, status, suite_counts, [
@@ -140,7 +142,10 @@ def config_pci_pc(build, smp, accel, logdir, timeout, suite_counts):
         None if drv_status == 0 else "pcitests drivers: " + "; ".join(
             ln for ln in drv_out.splitlines() if "FAILED" in ln)[:400],
         None if macs == PC_MACS else f"the e1000-mac drivers read MACs {macs}, QEMU's NICs have {PC_MACS}",
-    ], f"{len(want)} functions as QEMU reports them; both e1000es bound to e1000-mac, which read their MACs")
+        None if mem_macs == PC_MACS else
+        f"the e1000-mac drivers read MACs {mem_macs} through their memory BARs, QEMU's NICs have {PC_MACS}",
+    ], f"{len(want)} functions as QEMU reports them; both e1000es bound to e1000-mac, which read their MACs "
+       "through the I/O and the memory BAR")
 
 
 def config_pci_q35(build, smp, accel, logdir, timeout, suite_counts):

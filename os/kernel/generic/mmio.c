@@ -74,6 +74,19 @@ int64_t mmio_check(uint64_t base, uint64_t len, const char **why)
     return r;
 }
 
+/* For sysfs's driver nodes: the physical range of an MMIO memory object. */
+bool mmio_obj_range(struct kobj *o, uint64_t *base, uint64_t *len)
+{
+    if (o->type != LANES_OBJ_MEMORY)
+        return false;
+    struct memobj *m = container_of(o, struct memobj, obj);
+    if (!m->mmio)
+        return false;
+    *base = m->pages[0];
+    *len = m->npages * PAGE_SIZE;
+    return true;
+}
+
 SYS(mmio_create)
 {
     UNUSED_ARGS;

@@ -13,7 +13,8 @@
  * a subtree of our own (sysfs_grant) with attributes, links, a link loop (RANGE, no hang),
  * uevents to a subscriber, and everything gone when the capability is closed.
  * `pcitests drivers` (not run by default: needs e1000es): every e1000e function is bound
- * to e1000-mac (driver link both ways) and that driver holds exactly the function's I/O BAR;
+ * to e1000-mac (driver link both ways) and that driver holds the function's I/O BAR and its
+ * memory BARs (device memory from mmio_create, /sys/drivers/NAME.PID/mmio);
  * no other function has a driver link.
  * `pcitests hotplug` (not run by default): after QEMU's device_add, a rescan brings a new
  * function with an `add` uevent, its directory and its /sys/bus/pci/devices link.
@@ -513,8 +514,8 @@ static bool hotplug(void)
 static bool drivers(void)
 {
     REQUIRE(load_names() > 0, "no functions");
-    static char granted[4096], list[4096];
-    size_t gl = 0;
+    static char granted[4096], mgranted[4096], list[4096];
+    size_t gl = 0, ml = 0;
     int64_t r = lanes_sys_sysfs_list("/sys/drivers", 12, list, sizeof list - 1);
     REQUIRE(r >= 0, "/sys/drivers: %s", E(r));
     list[r] = 0;
@@ -530,6 +531,12 @@ static bool drivers(void)
             if (vl > 0) {
                 v[strcspn(v, "\n")] = 0;
                 gl += (size_t)snprintf(granted + gl, sizeof granted - gl, "[%s]", v);
+            }
+            snprintf(p, sizeof p, "/sys/drivers/%s/mmio", l + 2);
+            vl = rd(p, v, sizeof v);
+            if (vl > 0 && ml < sizeof mgranted) {
+                v[strcspn(v, "\n")] = 0;
+                ml += (size_t)snprintf(mgranted + ml, sizeof mgranted - ml, "[%s]", v);
             }
         }
         l = nl + 1;
@@ -562,10 +569,15 @@ static bool drivers(void)
         snprintf(t, sizeof t, "[%#x-", bar);
         REQUIRE(bar && strstr(granted, t), "%s: I/O BAR %#x is not among the ranges granted to e1000-mac: %s", names[i],
                 bar, granted);
+        uint32_t bar0;                              /* the registers: a 32-bit memory BAR */
+        memcpy(&bar0, c + 0x10, 4);
+        snprintf(t, sizeof t, "%#x-", bar0 & ~0xfffu);
+        REQUIRE(!(bar0 & 1) && (bar0 & ~0xfu) && strstr(mgranted, t),
+                "%s: memory BAR0 %#x is not among the device memory granted to e1000-mac: %s", names[i], bar0, mgranted);
         bound++;
     }
     REQUIRE(bound > 0, "no e1000e function to bind (the test configuration has some)");
-    snprintf(why, sizeof why, "%d functions bound to e1000-mac, granted %s", bound, granted);
+    snprintf(why, sizeof why, "%d functions bound to e1000-mac, granted %s and memory %.200s", bound, granted, mgranted);
     return true;
 }
 

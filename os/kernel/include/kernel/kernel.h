@@ -151,6 +151,7 @@ extern struct system_obj system_object;
 /* What an IOPORT / IRQ capability covers (false: o is not of that type). */
 bool ioport_obj_range(struct kobj *o, uint32_t *base, uint32_t *count);
 bool irq_obj_line(struct kobj *o, uint32_t *irq);
+bool mmio_obj_range(struct kobj *o, uint64_t *base, uint64_t *len);   /* mmio.c */
 struct process;
 void driver_node_add(struct process *p, struct kobj **objs, uint32_t nobjs);  /* /sys/drivers/NAME.PID */
 void driver_node_remove(struct process *p);
