@@ -7,7 +7,9 @@
               drivers read the MACs QEMU was given through both; LaneOS's `lspci -n` lists exactly the functions
               QEMU reports (QMP query-pci).
   pci q35     q35 with devices behind PCIe root ports (one behind a PCIe-to-PCI bridge below a
-              root port) and an empty hot-pluggable root port: pcitests; the guest's /sys is
+              root port) and an empty hot-pluggable root port: pcitests (config: 4096 bytes through
+              ECAM on PCIe functions); the shell's `echo 1 > /sys/bus/pci/rescan` walks the bus, `echo 2`
+              fails, a read-only attribute gives EACCES; the guest's /sys is
               uploaded (ci-boot's mechanism, Guest.upload) and Linux's own lspci, pointed at the
               copy (`lspci -nn -A linux-sysfs -O sysfs.path=COPY/bus/pci`), lists exactly what
               query-pci reports, and draws the same `lspci -t` tree as LaneOS's lspci; then QMP
@@ -63,6 +65,19 @@ def differ(what: str, got: list[str], want: list[str]) -> str | None:
     missing = [w for w in want if w not in got]
     extra = [g for g in got if g not in want]
     return f"{what}: missing {missing}, extra {extra}" if missing or extra else f"{what}: order {got} vs {want}"
+
+
+def sh_write_problem(runs) -> str | None:
+    """echo 1 > rescan walks the bus (the server says so) and succeeds; echo 2 is refused
+    (EINVAL: echo fails); a read-only attribute gives EACCES at the redirection."""
+    (c1, o1, s1), (c2, o2, s2), (c3, o3, s3) = runs
+    if s1 != 0 or "pci: rescan:" not in o1:
+        return f"{c1!r}: status {s1}, {o1.strip()[-200:]!r}"
+    if s2 == 0:
+        return f"{c2!r} succeeded (the pci server answers INVAL)"
+    if s3 == 0 or "EACCES" not in o3:
+        return f"{c3!r}: status {s3}, {o3.strip()[-200:]!r} (want EACCES)"
+    return None
 
 
 def ext_caps(text: str) -> dict[str, list[str]]:
@@ -160,6 +175,11 @@ def config_pci_q35(build, smp, accel, logdir, timeout, suite_counts):
         q = Qmp(sock)
         g.wait_prompt(180)
         out, status = g.run("pcitests", timeout)
+        # Linux's way from the shell (which holds SYSTEM): posix opens the attribute for writing
+        # with the opener's right and each write is a sysfs_write (posix/sysfs.c)
+        sh_writes = [(cmd, *g.run(cmd, timeout)) for cmd in (
+            "echo 1 > /sys/bus/pci/rescan", "echo 2 > /sys/bus/pci/rescan",
+            "echo 1 > /sys/bus/pci/devices/0000:00:00.0/vendor")]
         tree_out, _ = g.run("lspci -t", timeout)
         tree_out = "".join(ln + "\n" for ln in tree_out.splitlines() if not ln.startswith("sh: "))
         up = g.upload("/sys", copy, timeout)
@@ -183,6 +203,7 @@ def config_pci_q35(build, smp, accel, logdir, timeout, suite_counts):
         g.close()
         shutil.rmtree(tmp, ignore_errors=True)
     problems = [
+        sh_write_problem(sh_writes),
         differ("Linux lspci -nn over the uploaded /sys vs QEMU query-pci", from_lspci_nn(lin.stdout), want),
         None if lin.returncode == 0 else f"Linux lspci exited {lin.returncode}: {lin.stderr.strip()[:200]}",
         None if "Kernel driver in use: e1000-mac" in lin_k.stdout else
