@@ -16,6 +16,7 @@
  * Its manifest asks for the system capability (kernel self-tests, I/O port grants).
  */
 #include <lanes.h>
+#include <lanes/ipc.h>
 #include <lanes/testing.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1159,6 +1160,28 @@ static bool t_mmio_caps(void)
     REQUIRE(a > 0, "mem_map(mmio): %s", E(a));
     volatile uint8_t *p = (volatile uint8_t *)(uintptr_t)a;
     uint8_t op = p[0xff0];
+    /* IPC never copies device memory through the direct map: a send from it fails FAULT */
+    int32_t l[2];
+    struct lanes_queue q;
+    REQUIRE(lanes_stream(l) == 0 && lanes_queue_init(&q, 8) == 0, "stream, queue");
+    static uint8_t sink[4096];
+    struct lanes_acts rb, sb;
+    lanes_acts_init(&rb);
+    lanes_acts_recv_buffer(&rb, sink, sizeof sink);
+    lanes_acts_init(&sb);
+    lanes_acts_send(&sb, (const void *)(uintptr_t)a, 4096);
+    struct lane_ipc_completion c[2];
+    int64_t rr = lanes_ipc_submit(&q, l[1], &rb, 1);
+    int64_t sr = lanes_ipc_submit(&q, l[0], &sb, 2);
+    int64_t n1 = lanes_queue_next(&q, &c[0], LANES_SEC(5));
+    int64_t n2 = lanes_queue_next(&q, &c[1], LANES_SEC(5));
+    lanes_sys_handle_close(l[0]);
+    lanes_sys_handle_close(l[1]);
+    lanes_queue_close(&q);
+    REQUIRE(rr == 0 && sr == 0 && n1 >= 0 && n2 >= 0, "submit %s / %s, completions %s / %s", E(rr), E(sr), E(n1), E(n2));
+    const struct lane_ipc_completion *snd = c[0].tag == 2 ? &c[0] : &c[1];
+    REQUIRE(snd->status == LANES_E_FAULT, "an IPC send from device memory completed %lld (%s), want FAULT",
+            (long long)snd->status, E(snd->status));
     r = lanes_sys_mem_protect((void *)(uintptr_t)a, 4096, LANES_PROT_READ | LANES_PROT_EXEC);
     REQUIRE(r == LANES_E_INVAL, "mem_protect(device memory, EXEC) returned %lld (%s)", (long long)r, E(r));
     lanes_sys_mem_unmap((void *)(uintptr_t)a, 4096);
