@@ -112,8 +112,10 @@ static void start(const struct pci_fn *f, int di)
     struct lane_spawn_handle hs[16];
     int nh = 0, nio = 0, nmem = 0;
     uint64_t iobase = 0, iosize = 0, membase = 0, memsize = 0;
+    /* A BAR at 0 is unassigned (a hot-added function nobody gave resources): nothing to grant —
+     * ports 0-0x1f are the DMA controller's, address 0 is RAM. */
     for (int i = 0; i < 6 && nh < 6; i++) {
-        if (!(f->res[i].flags & IORES_IO))
+        if (!(f->res[i].flags & IORES_IO) || !f->res[i].start)
             continue;
         uint64_t sz = f->res[i].end - f->res[i].start + 1;
         int64_t h = lanes_sys_ioport_create(system_cap, (uint32_t)f->res[i].start, (uint32_t)sz);
@@ -137,7 +139,7 @@ static void start(const struct pci_fn *f, int di)
         nio++;
     }
     for (int i = 0; i < 6 && nh < 14; i++) {
-        if (!(f->res[i].flags & IORES_MEM) || f->res[i].end <= f->res[i].start)
+        if (!(f->res[i].flags & IORES_MEM) || !f->res[i].start || f->res[i].end <= f->res[i].start)
             continue;
         uint64_t start = f->res[i].start & ~0xfffull, end = (f->res[i].end | 0xfff) + 1;
         int64_t h = lanes_sys_mmio_create(system_cap, start, end - start);
