@@ -4,7 +4,7 @@
  * `pcitests owner` makes, changes and drops a subtree of its own. The recording must show
  *   - sysfs_owner for /sys/devices/pci0000:00 and /sys/bus/pci with the pci server's pid;
  *   - every function: sysfs_add of its directory, sysfs_attr "…/vendor=0x8086", sysfs_bin of
- *     its 256-byte config, sysfs_link "/sys/bus/pci/devices/NAME->../../../devices/…", and an
+ *     its 256-byte config and sysfs_bin_data records with its contents, sysfs_link "/sys/bus/pci/devices/NAME->../../../devices/…", and an
  *     `add` sysfs_uevent carrying the directory's node id;
  *   - /sys/pcitests: the directory, its attribute, a link, a `change` uevent, a binary
  *     attribute and its sysfs_attr_remove, then sysfs_remove of everything (same ids) when the
@@ -66,6 +66,20 @@ describe('sysfs links, binary attributes, owners and uevents in a real boot trac
       assert.ok(ev('sysfs_attr').some((e) => e.fields['node'] === node && str(e, 'text') === `${fnPath}/vendor=0x8086`), 'vendor value');
       const bin = ev('sysfs_bin').find((e) => str(e, 'path') === `${fnPath}/config`);
       assert.ok(bin && Number(bin.fields['bytes']) === 256 && bin.fields['node'] === node, 'config: 256 bytes, binary');
+      // its contents follow in sysfs_bin_data chunks ("config", NUL, bytes): the host bridge's id first
+      const cfg = new Uint8Array(256);
+      let filled = 0;
+      for (const e of ev('sysfs_bin_data').filter((x) => x.fields['node'] === node && x.ns >= bin.ns)) {
+        const d = e.fields['data'] as Uint8Array;
+        const nul = d.indexOf(0);
+        if (new TextDecoder().decode(d.subarray(0, nul)) !== 'config' || Number(e.fields['offset']) !== filled) continue;
+        assert.equal(Number(e.fields['total']), 256);
+        cfg.set(d.subarray(nul + 1), filled);
+        filled += d.length - nul - 1;
+        if (filled >= 256) break;
+      }
+      assert.equal(filled, 256, 'the whole config in sysfs_bin_data records');
+      assert.deepEqual([...cfg.subarray(0, 4)], [0x86, 0x80, 0x37, 0x12], "i440FX's 8086:1237");
       const link = ev('sysfs_link').find((e) => str(e, 'text') === `/sys/bus/pci/devices/0000:00:00.0->../../../devices/pci0000:00/0000:00:00.0`);
       assert.ok(link, 'the /sys/bus/pci/devices link');
       const ue = ev('sysfs_uevent').find((e) => str(e, 'path') === fnPath);
@@ -81,6 +95,8 @@ describe('sysfs links, binary attributes, owners and uevents in a real boot trac
       assert.ok(ev('sysfs_uevent').some((e) => str(e, 'path') === '/sys/pcitests/dev0' && Number(e.fields['action']) === 2), 'a change uevent');
       const blob = ev('sysfs_bin').find((e) => str(e, 'path') === '/sys/pcitests/dev0/blob');
       assert.ok(blob && Number(blob.fields['bytes']) === 4, 'a 4-byte binary attribute');
+      const blobData = ev('sysfs_bin_data').find((e) => e.fields['node'] === blob.fields['node'] && e.ns >= blob.ns);
+      assert.deepEqual([...(blobData?.fields['data'] as Uint8Array)], [...new TextEncoder().encode('blob\0'), 1, 2, 0, 3], 'and its contents');
       const rmAttr = ev('sysfs_attr_remove').find((e) => str(e, 'path') === '/sys/pcitests/dev0/blob');
       assert.ok(rmAttr && rmAttr.fields['node'] === dev0.fields['node'] && rmAttr.ns > blob.ns, 'and its removal');
       const gone = ev('sysfs_remove').find((e) => e.fields['node'] === dev0.fields['node']);

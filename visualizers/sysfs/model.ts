@@ -14,6 +14,10 @@
  *   sysfs_link {node, text}      text is "path->target" (as readlink gives it, relative): a
  *                                symlink, a node of its own (sysfs_remove with its id removes it)
  *   sysfs_bin {node, bytes, path}   a binary attribute (`config`): its size stands for its value
+ *   sysfs_bin_data {node, offset, total, data}  its contents after it, in chunks (data: the
+ *                                attribute's name, a NUL, the bytes at offset; the kernel records
+ *                                the first 4096): once every chunk is there they are its contents
+ *                                from that moment (binaryAt; the view's hexdump)
  *   sysfs_attr_remove {node, path}  one attribute removed while its directory stays
  *   sysfs_owner {node, pid, path}   the server owning a subtree; without it a node's own `pid`
  *                                attribute names its process (/sys/drivers/NAME.PID, threads/TID)
@@ -61,6 +65,9 @@ export interface Entry {
   node?: number;
   /** attr: a binary attribute (its value is its size) */
   binary?: boolean;
+  /** binary attr: contents changes (ns, index into SysfsModel.blobs) */
+  bns?: number[];
+  bv?: number[];
   /** dir: owner pid changes (ns, pid; -1 none) */
   ons?: number[];
   opid?: number[];
@@ -94,6 +101,8 @@ export interface Resolved {
 /** Symlinks followed before giving up (Linux's MAXSYMLINKS). */
 export const MAX_HOPS = 40;
 const MAX_PROBLEMS = 20;
+/** Bytes of a binary attribute the kernel records (os/kernel/generic/sysfs.c SYSFS_BIN_TRACED). */
+export const MAX_BIN_BYTES = 4096;
 
 function num(v: unknown): number {
   return typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : NaN;
@@ -125,6 +134,20 @@ export function numericValue(s: string): number {
   return NaN;
 }
 
+/** Lines of a hexdump as Linux's `lspci -xxx` and `hexdump -C` together show it: offset, 16
+ * bytes in hex, the printable ones as text ("00: 86 80 d3 10 07 04 10 00  ........"). */
+export function hexdumpLines(bytes: Uint8Array): string[] {
+  const out: string[] = [];
+  const w = bytes.length > 256 ? 3 : 2;
+  for (let o = 0; o < bytes.length; o += 16) {
+    const row = bytes.subarray(o, o + 16);
+    const hex = Array.from(row, (b) => b.toString(16).padStart(2, '0')).join(' ');
+    const txt = Array.from(row, (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
+    out.push(`${o.toString(16).padStart(w, '0')}: ${hex.padEnd(47)}  ${txt}`);
+  }
+  return out;
+}
+
 /** Split "/a/b" into components; null if it is not an absolute path without . or .. */
 function components(path: string): string[] | null {
   if (!path.startsWith('/')) return null;
@@ -150,6 +173,11 @@ export class SysfsModel {
   /** interned values (attribute values, link targets) */
   readonly values: string[] = [];
   private valueIds = new Map<string, number>();
+  /** binary attributes' contents, interned (identical configs share one) */
+  readonly blobs: Uint8Array[] = [];
+  private blobIds = new Map<string, number>();
+  /** binary contents being assembled from sysfs_bin_data chunks, by attribute entry */
+  private pendingBin = new Map<number, { buf: Uint8Array; filled: number; ns: number }>();
   /** node id → its directory entry */
   private nodes = new Map<number, number>();
   /** global change log, time-ordered: when, which entry */
@@ -319,7 +347,7 @@ export class SysfsModel {
         return r;
       }
       case 'sysfs_bin': {
-        // a binary attribute (contents not traced): its size stands for its value
+        // a binary attribute: its size stands for its value; its contents follow (sysfs_bin_data)
         const comps = components(str(f['path']) ?? '');
         if (!comps || comps.length < 2) return `bad binary attribute path ${JSON.stringify(f['path'])}`;
         const bytes = num(f['bytes']);
@@ -329,6 +357,37 @@ export class SysfsModel {
         if (a < 0) return `${attrName} is not an attribute of /${comps.join('/')}`;
         this.entries[a]!.binary = true;
         this.setValue(a, this.intern(`${Number.isFinite(bytes) ? bytes : '?'} bytes (binary)`), ns);
+        return true;
+      }
+      case 'sysfs_bin_data': {
+        const data = f['data'];
+        if (!(data instanceof Uint8Array)) return 'sysfs_bin_data without data bytes';
+        const nul = data.indexOf(0);
+        if (nul <= 0) return 'sysfs_bin_data without an attribute name';
+        const name = String.fromCharCode(...data.subarray(0, nul));
+        const chunk = data.subarray(nul + 1);
+        const d = this.nodes.get(num(f['node']));
+        const off = num(f['offset']);
+        const total = num(f['total']);
+        if (d === undefined) return `sysfs_bin_data for node ${String(f['node'])}, never added`;
+        const a = this.entries[d]!.kids?.get(name);
+        if (a === undefined || !this.entries[a]!.binary) return `sysfs_bin_data for ${name}, not a binary attribute`;
+        if (!Number.isFinite(off) || !Number.isFinite(total) || off < 0 || total < 0) return 'sysfs_bin_data: bad offset or total';
+        let p = this.pendingBin.get(a);
+        if (off === 0) {
+          p = { buf: new Uint8Array(Math.min(total, MAX_BIN_BYTES)), filled: 0, ns };
+          this.pendingBin.set(a, p);
+        }
+        if (!p || off !== p.filled || off + chunk.length > p.buf.length) {
+          this.pendingBin.delete(a);
+          return `sysfs_bin_data for ${name}: chunk at ${off} out of sequence`;
+        }
+        p.buf.set(chunk, off);
+        p.filled += chunk.length;
+        if (p.filled >= p.buf.length) {
+          this.pendingBin.delete(a);
+          this.setBlob(a, p.buf, p.ns);
+        }
         return true;
       }
       case 'sysfs_attr_remove': {
@@ -555,6 +614,25 @@ export class SysfsModel {
     }
   }
 
+  /** A binary attribute's contents from ns on (deduplicated against those just before). */
+  private setBlob(a: number, bytes: Uint8Array, ns: number): void {
+    let key = '';
+    for (let i = 0; i < bytes.length; i += 4096) key += String.fromCharCode(...bytes.subarray(i, i + 4096));
+    let id = this.blobIds.get(key);
+    if (id === undefined) {
+      id = this.blobs.length;
+      this.blobs.push(bytes);
+      this.blobIds.set(key, id);
+    }
+    const e = this.entries[a]!;
+    e.bns ??= [];
+    e.bv ??= [];
+    const i = upperBound(e.bns, ns);
+    if (i && e.bv[i - 1] === id) return;
+    this.pushSeries(e.bns, e.bv, id, ns);
+    this.log(a, ns);
+  }
+
   private setOwner(d: number, pid: number, ns: number): void {
     const e = this.entries[d]!;
     e.ons ??= [];
@@ -587,6 +665,15 @@ export class SysfsModel {
     if (!en || en.kind === 'dir') return undefined;
     const v = this.valueAtIndex(e, t);
     return v >= 0 ? this.values[v] : undefined;
+  }
+
+  /** A binary attribute's contents at t (as far as the trace recorded them: the first 4096
+   * bytes); undefined if it is absent then or its contents were never recorded. */
+  binaryAt(e: number, t = Infinity): Uint8Array | undefined {
+    const en = this.entries[e];
+    if (!en?.binary || !en.bns || !this.exists(e, t)) return undefined;
+    const i = upperBound(en.bns, t);
+    return i ? this.blobs[en.bv![i - 1]!] : undefined;
   }
 
   /** Every child ever seen, in natural order (sorted lazily). */
@@ -713,7 +800,9 @@ export class SysfsModel {
       const b = this.exists(e, t1);
       if (!a && b) out.appeared.push(e);
       else if (a && !b) out.vanished.push(e);
-      else if (a && b && this.entries[e]!.kind !== 'dir' && this.valueAtIndex(e, t0) !== this.valueAtIndex(e, t1)) out.changed.push(e);
+      else if (a && b && this.entries[e]!.kind !== 'dir' &&
+               (this.valueAtIndex(e, t0) !== this.valueAtIndex(e, t1) || this.binaryAt(e, t0) !== this.binaryAt(e, t1)))
+        out.changed.push(e);
     }
     return out;
   }

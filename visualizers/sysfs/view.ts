@@ -19,7 +19,7 @@
  * Only the rows on screen exist in the DOM, so a directory of 10,000 devices scrolls freely.
  */
 import { fmtNs } from '../common/time.js';
-import type { SysfsModel } from './model.js';
+import { hexdumpLines, type SysfsModel } from './model.js';
 import { ancestors, flatten, sparkline, type Row } from './tree.js';
 
 export interface SysfsViewHooks {
@@ -93,6 +93,7 @@ const CSS = `
 .sysv-side h4{margin:6px 0 2px;font-size:12px;color:var(--sysv-dim);font-weight:normal}
 .sysv-side .path{word-break:break-all;font-weight:600}
 .sysv-side .val{white-space:pre-wrap;word-break:break-all;color:var(--sysv-value)}
+.sysv-side .hexdump{font:11px/1.35 monospace;margin:4px 0;max-height:260px;overflow:auto;color:var(--sysv-value)}
 .sysv-side a{color:var(--sysv-link);cursor:pointer;text-decoration:underline}
 .sysv-side canvas{width:320px;height:64px;display:block;cursor:crosshair;border:1px solid var(--sysv-grid)}
 .sysv-results div{cursor:pointer;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
@@ -324,6 +325,12 @@ export function createSysfsView(host: HTMLElement, model: SysfsModel, hooks: Sys
     el('h4', detail, undefined, e.kind === 'dir' ? 'directory' : e.kind === 'link' ? 'symlink' : e.binary ? 'binary attribute' : 'attribute');
     if (!model.exists(sel, T)) el('div', detail, undefined, T === Infinity ? 'gone now' : `not there at ${fmtNs(T)}`);
     if (e.kind === 'attr') el('div', detail, 'val', model.value(sel, T) ?? '');
+    if (e.binary && model.exists(sel, T)) {
+      // the contents as the trace recorded them at T (sysfs_bin_data), as lspci -xxx shows a config
+      const bytes = model.binaryAt(sel, T);
+      const pre = el('pre', detail, 'hexdump', bytes ? hexdumpLines(bytes).join('\n') : 'contents not in the trace');
+      pre.dataset['testid'] = 'sysfs-hexdump';
+    }
     if (e.kind === 'link') {
       const target = model.value(sel, T) ?? '';
       const r = model.resolve(e.path, T);

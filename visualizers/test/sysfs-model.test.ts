@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_HOPS, SysfsModel, naturalCompare, numericValue, type TraceRecordLike } from '../sysfs/model.js';
+import { MAX_HOPS, SysfsModel, hexdumpLines, naturalCompare, numericValue, type TraceRecordLike } from '../sysfs/model.js';
 import { synthSysfsTrace } from '../sysfs/synth.js';
 import { flatten, sparkline } from '../sysfs/tree.js';
 
@@ -150,6 +150,64 @@ test('symlinks: relative and absolute targets resolve, dangling and cyclic ones 
   assert.equal(m.exists(cfg), false);
   assert.equal(m.exists(cfg, 4 * MS), true);
   assert.equal(m.exists(m.find('/sys/devices/pci0000:00/0000:00:1f.2')), true, 'its directory stays');
+});
+
+/** sysfs_bin_data records as the kernel writes them: name, NUL, then chunks of at most 232 - name - 1 bytes. */
+function binData(ms: number, node: number, name: string, bytes: Uint8Array, recorded = Math.min(bytes.length, 4096)): TraceRecordLike[] {
+  const out: TraceRecordLike[] = [];
+  const head = new TextEncoder().encode(name + '\0');
+  const room = 232 - head.length;
+  for (let off = 0; off < recorded; off += room) {
+    const chunk = bytes.subarray(off, Math.min(recorded, off + room));
+    const data = new Uint8Array(head.length + chunk.length);
+    data.set(head);
+    data.set(chunk, head.length);
+    out.push(ev('sysfs_bin_data', ms, { node: BigInt(node), offset: off, total: bytes.length, data }));
+  }
+  return out;
+}
+
+test('binary contents (sysfs_bin_data): assembled from chunks, the contents at any moment, hexdump', () => {
+  const m = new SysfsModel();
+  const dir = '/sys/devices/pci0000:00/0000:01:00.0';
+  const v1 = new Uint8Array(4096).map((_, i) => (i * 7) & 0xff);
+  const v2 = v1.slice();
+  v2[6] = 0x10;                       // a status bit changes; same size
+  const big = new Uint8Array(5000).fill(0xab);
+  m.addAll([
+    add(1, 1, dir),
+    ev('sysfs_bin', 2, { node: 1n, bytes: 4096n, path: `${dir}/config` }),
+    ...binData(2, 1, 'config', v1),
+    ev('sysfs_bin', 5, { node: 1n, bytes: 4096n, path: `${dir}/config` }),
+    ...binData(5, 1, 'config', v2),
+    ev('sysfs_bin', 6, { node: 1n, bytes: 5000n, path: `${dir}/rom` }),
+    ...binData(6, 1, 'rom', big),
+  ]);
+  assert.equal(m.bad, 0, m.problems.join('; '));
+  const cfg = m.find(`${dir}/config`);
+  assert.equal(m.binaryAt(cfg, 1.5 * MS), undefined, 'not there yet');
+  assert.deepEqual(m.binaryAt(cfg, 3 * MS), v1, 'as it was at 3 ms');
+  assert.deepEqual(m.binaryAt(cfg), v2, 'the change of one byte is a change');
+  assert.equal(m.value(cfg), '4096 bytes (binary)');
+  assert.deepEqual(m.diff(3 * MS, 6 * MS).changed.includes(cfg), true, 'same size, new contents: changed');
+  assert.equal(m.binaryAt(m.find(`${dir}/rom`))!.length, 4096, 'the kernel records the first 4096 bytes');
+  const lines = hexdumpLines(v1.subarray(0, 32));
+  assert.deepEqual(lines, [
+    '00: 00 07 0e 15 1c 23 2a 31 38 3f 46 4d 54 5b 62 69  .....#*18?FMT[bi',
+    '10: 70 77 7e 85 8c 93 9a a1 a8 af b6 bd c4 cb d2 d9  pw~.............',
+  ]);
+  assert.equal(hexdumpLines(v1).length, 256);
+  assert.match(hexdumpLines(v1)[255]!, /^ff0: /);
+  // a chunk out of sequence, data without a name or for an unknown node: counted, never thrown
+  const bad = new SysfsModel();
+  bad.addAll([add(1, 1, dir), ev('sysfs_bin', 2, { node: 1n, bytes: 256n, path: `${dir}/config` })]);
+  const chunks = binData(2, 1, 'config', new Uint8Array(256));
+  bad.add(chunks[1]!);
+  bad.add(ev('sysfs_bin_data', 2, { node: 1n, offset: 0, total: 256, data: new Uint8Array([1, 2]) }));
+  bad.add(ev('sysfs_bin_data', 2, { node: 9n, offset: 0, total: 256, data: chunks[0]!.fields['data'] }));
+  bad.add(ev('sysfs_bin_data', 2, { node: 1n, offset: 0, total: 256, data: 'text' }));
+  assert.equal(bad.bad, 4);
+  assert.equal(bad.binaryAt(bad.find(`${dir}/config`)), undefined, 'incomplete contents are not shown');
 });
 
 test('search by path prefix, by name and by value, at a time', () => {

@@ -8,11 +8,12 @@
  * the Scheduler view moves this view to its moment. With the PCI server
  * (os/programs/pci) in the OS, the machine is q35 with an empty PCIe root port (as pcisysfs's
  * own os-test): /sys/devices/pci0000:00 is shown too, and an e1000e hot-added through QMP
- * (device_add on that port) followed by a rescan typed in the console (`sysfs write
- * /sys/bus/pci/rescan 1`; the POSIX /sys is read-only, so `echo 1 >` gets EACCES) appears live — its /sys/bus/pci/devices link
- * resolving behind the root port — and vanishes when scrubbing back before it; that part skips
- * (saying why) while the OS has no PCI tree in sysfs.
- * Screenshots: test-results/screenshots/sysfs-view-app-{live,boot}.png.
+ * (device_add on that port) followed by a rescan typed in the console (`echo 1 >
+ * /sys/bus/pci/rescan`, as on Linux) appears live — its /sys/bus/pci/devices link resolving behind
+ * the root port, its `config` shown as a hexdump from the trace's sysfs_bin_data records (4096
+ * bytes through ECAM, starting with e1000e's 86 80 d3 10) — and vanishes when scrubbing back
+ * before it; that part skips (saying why) while the OS has no PCI tree in sysfs.
+ * Screenshots: test-results/screenshots/sysfs-view-app-{live,boot,hexdump}.png.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -172,11 +173,11 @@ test('live: Run, open the sysfs view, the kernel\'s /sys grows, a load updates, 
     assert.ok(before.size > 0, 'the PCI server links its functions under /sys/bus/pci/devices');
     await qmp(qmpSock, { execute: 'device_add', arguments: { driver: 'e1000e', bus: 'rp3', id: 'hot1' } });
     const tAdd = (await p.evaluate('window.lanescopeDebug.sysfs.model.t1')) as number;
-    // the rescan, as a user types it (`echo 1 >` through the POSIX /sys is read-only: EACCES;
-    // changing an attribute takes the system capability, which the sysfs program has)
+    // the rescan, as a user types it on Linux (the shell holds the system capability, which
+    // the POSIX server writes the attribute with)
     await p.click('#panel-tab-console');
     await p.locator('textarea[aria-label="Target console input"]').focus();
-    await p.keyboard.type('sysfs write /sys/bus/pci/rescan 1\r');
+    await p.keyboard.type('echo 1 > /sys/bus/pci/rescan\r');
     await p.click('#editor-tab-sysfs');
     let added: string | undefined;
     for (const end = Date.now() + 180000; !(added = (await links()).find((l) => !before.has(l))); await p.waitForTimeout(250)) {
@@ -188,8 +189,18 @@ test('live: Run, open the sysfs view, the kernel\'s /sys grows, a load updates, 
     await p.evaluate(`window.lanescopeDebug.sysfs.view.navigate(${JSON.stringify(node)})`);
     assert.ok((await rows(p)).includes(node));
     assert.ok(!before.has(added!));
+    // its config, as the trace recorded it: a hexdump of 4096 bytes (ECAM) from e1000e's id on
+    const hex = '[data-testid=sysfs-hexdump]';
+    await p.evaluate(`window.lanescopeDebug.sysfs.view.navigate(${JSON.stringify(`${node}/config`)})`);
+    await until(p, `(document.querySelector(${JSON.stringify(hex)})?.textContent ?? '').startsWith('000: 86 80 d3 10')`, 30000,
+      `the hexdump of ${node}/config`);
+    const dump = (await p.locator(hex).innerText()).split('\n');
+    assert.equal(dump.length, 256, 'a line per 16 bytes of 4096');
+    assert.match(dump[255]!, /^ff0: /);
+    await shot(p, 'sysfs-view-app-hexdump');
     await p.evaluate(`window.lanescopeDebug.sysfs.view.setTime(${tAdd})`);
     await until(p, `!window.lanescopeDebug.sysfs.view.rowPaths().includes(${JSON.stringify(node)})`, 10000);
+    assert.equal(await p.locator(hex).count(), 0, 'no contents before the function was there');
     await p.getByTestId('sysfs-live').click();
   });
   await p.keyboard.press('Shift+F5');

@@ -8,8 +8,9 @@
  * An IRQ object routes a legacy line through the IOAPIC to cpu0, masked until irq_wait, masked
  * again when it fires (level-safe), counting interrupts; destroying the IRQ 4 object gives COM1
  * back to the kernel (console.c). A process spawned with such capabilities is a driver and
- * gets a sysfs node while it lives: /sys/drivers/NAME.PID with pid, name, ioports ("0x70-0x71")
- * and irqs ("10") (driver_node_add/remove, called by spawn.c and process.c).
+ * gets a sysfs node while it lives: /sys/drivers/NAME.PID with pid, name, ioports ("0x70-0x71"),
+ * irqs ("10") and mmio (device memory from mmio.c, "0xfebc0000-0xfebdffff") (driver_node_add/remove,
+ * called by spawn.c and process.c).
  */
 #include <kernel/kernel.h>
 #include "syscall.h"
@@ -203,6 +204,8 @@ struct driver {
     uint32_t nio;
     struct { uint32_t base, count; } io[8];
     uint32_t irqs;                          /* bit mask of legacy lines */
+    uint32_t nmmio;
+    struct { uint64_t base, len; } mmio[8]; /* device memory (mmio.c) */
     struct sysfs_node *node;
 };
 static struct driver drivers[MAX_DRIVERS];
@@ -239,11 +242,22 @@ static size_t show_drv_irqs(struct sysfs_node *n, char *b, size_t cap)
     return len + sysfs_print(b + len, cap - len, "\n");
 }
 
+static size_t show_drv_mmio(struct sysfs_node *n, char *b, size_t cap)
+{
+    struct driver *d = sysfs_node_arg(n);
+    size_t len = 0;
+    for (uint32_t i = 0; i < d->nmmio; i++)
+        len += sysfs_print(b + len, cap - len, "%s0x%lx-0x%lx", i ? "," : "", d->mmio[i].base,
+                           d->mmio[i].base + d->mmio[i].len - 1);
+    return len + sysfs_print(b + len, cap - len, "\n");
+}
+
 static const struct sysfs_attr driver_attrs[] = {
     { "pid", show_drv_pid, NULL },
     { "name", show_drv_name, NULL },
     { "ioports", show_drv_ioports, NULL },
     { "irqs", show_drv_irqs, NULL },
+    { "mmio", show_drv_mmio, NULL },
 };
 
 /* spawn.c: p was given objs; if any is an I/O-port or IRQ capability, p is a driver. A slot is
@@ -254,7 +268,14 @@ void driver_node_add(struct process *p, struct kobj **objs, uint32_t nobjs)
     struct driver d = { 0 };
     for (uint32_t i = 0; i < nobjs; i++) {
         uint32_t base, count, irq;
-        if (ioport_obj_range(objs[i], &base, &count) && d.nio < ARRAY_SIZE(d.io)) {
+        uint64_t mbase, mlen;
+        if (mmio_obj_range(objs[i], &mbase, &mlen)) {
+            if (d.nmmio < ARRAY_SIZE(d.mmio)) {
+                d.mmio[d.nmmio].base = mbase;
+                d.mmio[d.nmmio].len = mlen;
+                d.nmmio++;
+            }
+        } else if (ioport_obj_range(objs[i], &base, &count) && d.nio < ARRAY_SIZE(d.io)) {
             d.io[d.nio].base = base;
             d.io[d.nio].count = count;
             d.nio++;
@@ -262,7 +283,7 @@ void driver_node_add(struct process *p, struct kobj **objs, uint32_t nobjs)
             d.irqs |= 1u << irq;
         }
     }
-    if (!d.nio && !d.irqs)
+    if (!d.nio && !d.irqs && !d.nmmio)
         return;
     d.used = true;
     d.pid = p->pid;

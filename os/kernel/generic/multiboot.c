@@ -17,6 +17,13 @@ static void add_ram(uint64_t base, uint64_t len)
         boot.ram[boot.nram++] = (struct mem_range){ base, len };
 }
 
+/* ACPI tables and NVS (types 3, 4): memory, not devices; never granted as MMIO (mmio.c). */
+static void add_fw(uint64_t base, uint64_t len)
+{
+    if (boot.nfw < (int)ARRAY_SIZE(boot.fw) && len)
+        boot.fw[boot.nfw++] = (struct mem_range){ base, len };
+}
+
 static void parse_mb1(uint64_t info)
 {
     uint32_t *mbi = P2V(info);
@@ -36,6 +43,8 @@ static void parse_mb1(uint64_t info)
             uint32_t type = *(uint32_t *)(p + 20);
             if (type == 1)
                 add_ram(base, len);
+            else if (type == 3 || type == 4)
+                add_fw(base, len);
             p += size + 4;
         }
     } else if (flags & 1) {
@@ -70,6 +79,8 @@ static void parse_mb2(uint64_t info)
             for (uint8_t *e = p + 16; esize && e + esize <= p + size; e += esize)
                 if (*(uint32_t *)(e + 16) == 1)
                     add_ram(*(uint64_t *)e, *(uint64_t *)(e + 8));
+                else if (*(uint32_t *)(e + 16) == 3 || *(uint32_t *)(e + 16) == 4)
+                    add_fw(*(uint64_t *)e, *(uint64_t *)(e + 8));
             break;
         }
         case 14:

@@ -21,6 +21,8 @@
  * Trace events (class "sysfs", os/abi/trace.toml):
  *   sysfs_add(node, path) / sysfs_remove(node, path)  when a node comes or goes, including the
  *     boot-time tree, followed for an added node by one sysfs_attr per attribute (its value);
+ *   sysfs_bin(node, bytes, "path/attr") + sysfs_bin_data chunks (name, NUL, bytes; the first
+ *     SYSFS_BIN_TRACED bytes) when a binary attribute (a PCI config) is published or changes;
  *   sysfs_attr(node, "path/attr=value")  when an attribute changes: on every successful write,
  *     and from the providers' samplers for values that drift (cpuN/load, mm/free,
  *     processes/threads, trace/classes+enabled, trace/lost). Writing 1 to trace/snapshot
@@ -45,6 +47,7 @@
 #include "sysfs_tree.h"
 
 #define LIST_MAX 8192
+#define SYSFS_BIN_TRACED 4096   /* bytes of a binary attribute recorded in sysfs_bin_data */
 #define SYSFS_MAX_HOPS 8
 
 struct sysfs_node sysfs_nodes[SYSFS_MAX_NODES];
@@ -99,6 +102,19 @@ void sysfs_emit_dyn(struct sysfs_node *n, const struct sysfs_dyn *d)
     if (d->flags & LANES_SYSFS_PUB_BINARY) {
         put(text, sizeof text, "%s/%s", n->path, d->name);
         trace_emit_sysfs_bin(n->id, d->len, text);
+        /* the contents, so that a trace viewer can show them as they were (the sysfs view's
+         * hexdump): name, NUL, a chunk; bounded to the first SYSFS_BIN_TRACED bytes */
+        uint8_t chunk[TRACE_SYSFS_BIN_DATA_DATA_MAX];
+        size_t nl = strlen(d->name) + 1, total = MIN((size_t)d->len, (size_t)SYSFS_BIN_TRACED);
+        if (nl >= sizeof chunk / 2)
+            return;
+        memcpy(chunk, d->name, nl);
+        for (size_t off = 0; off < total;) {
+            size_t k = MIN(total - off, sizeof chunk - nl);
+            memcpy(chunk + nl, d->data + off, k);
+            trace_emit_sysfs_bin_data(n->id, (uint32_t)off, d->len, chunk, (uint32_t)(nl + k));
+            off += k;
+        }
         return;
     }
     size_t vl = d->len;

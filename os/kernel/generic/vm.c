@@ -117,6 +117,8 @@ static uint64_t region_pte(const struct vm_region *r, uint64_t pa)
     uint64_t f = pte_flags(r->prot);
     if (r->priv && (f & PTE_W) && !pmm_page_exclusive(pa))
         f &= ~PTE_W;
+    if (r->mo->mmio)
+        f |= PTE_PCD | PTE_PWT;     /* a device's registers: uncached (mmio.c) */
     return (pa & PTE_ADDR) | f;
 }
 
@@ -168,6 +170,8 @@ static int64_t map_ex(struct vmspace *vm, struct memobj *mo, uint64_t hint, uint
 {
     if (!len || (off & (PAGE_SIZE - 1)) || (hint & (PAGE_SIZE - 1)) || (prot & ~7u))
         return LANES_E_INVAL;
+    if (mo->mmio && (priv || (prot & LANES_PROT_EXEC)))
+        return LANES_E_INVAL;       /* device memory is never executed or copied on write */
     len = ALIGN_UP(len, PAGE_SIZE);
     if (len > mo->npages * PAGE_SIZE || off > mo->npages * PAGE_SIZE - len)
         return LANES_E_RANGE;
@@ -345,6 +349,10 @@ int64_t vm_protect(struct vmspace *vm, uint64_t addr, uint64_t len, uint32_t pro
         struct vm_region *r = find_region(vm, a);
         if (!r) {
             ret = LANES_E_NOMEM;
+            break;
+        }
+        if (r->mo->mmio && (prot & LANES_PROT_EXEC)) {
+            ret = LANES_E_INVAL;    /* device memory is never executed (mmio.c) */
             break;
         }
         a = r->end;
@@ -612,7 +620,8 @@ int64_t vm_read(struct vmspace *vm, uint64_t va, void *dst, size_t n)
     spin_lock(&vm->lock);
     while (n) {
         uint64_t *pte = va < USER_TOP ? pte_walk(vm->pml4, va, false) : NULL;
-        if (!pte || !(*pte & PTE_P) || !(*pte & PTE_U)) {
+        /* PCD: a device's registers (mmio.c), which the direct map may not even reach */
+        if (!pte || !(*pte & PTE_P) || !(*pte & PTE_U) || (*pte & PTE_PCD)) {
             spin_unlock(&vm->lock);
             return LANES_E_FAULT;
         }

@@ -42,6 +42,7 @@ extern int errno;
 #define ELOOP 40
 #define EPROTO 71
 #define EOVERFLOW 75
+#define ETIMEDOUT 110
 
 /** "ENOENT"-style name of an errno value ("E?" when unknown). */
 const char *strerror(int e);

@@ -80,7 +80,7 @@ static const char *const enames[] = {
     [EINVAL] = "EINVAL", [ENFILE] = "ENFILE", [EMFILE] = "EMFILE", [ENOTTY] = "ENOTTY", [EFBIG] = "EFBIG",
     [ENOSPC] = "ENOSPC", [ESPIPE] = "ESPIPE", [EROFS] = "EROFS", [EMLINK] = "EMLINK", [EPIPE] = "EPIPE",
     [ERANGE] = "ERANGE", [ENAMETOOLONG] = "ENAMETOOLONG", [ENOSYS] = "ENOSYS", [ENOTEMPTY] = "ENOTEMPTY",
-    [ELOOP] = "ELOOP", [EPROTO] = "EPROTO", [EOVERFLOW] = "EOVERFLOW",
+    [ELOOP] = "ELOOP", [EPROTO] = "EPROTO", [EOVERFLOW] = "EOVERFLOW", [ETIMEDOUT] = "ETIMEDOUT",
 };
 
 const char *strerror(int e)
@@ -612,6 +612,18 @@ static int fstat_(int fd, struct stat *st)
 
 /* ---- path requests to the server ---- */
 
+/* Opening for writing where the file may be under /sys (an absolute /sys path, or a relative
+ * one) by a process holding the SYSTEM capability: posix.OpenSys with that handle pushed, so
+ * the server can write sysfs attributes with the opener's right (posix/sysfs.c). */
+static int32_t sys_for_open(const char *path, int flags)
+{
+    if ((flags & O_ACCMODE) == O_RDONLY)
+        return LANES_HANDLE_NONE;
+    if (path[0] == '/' && (strncmp(path, "/sys", 4) != 0 || (path[4] != 0 && path[4] != '/')))
+        return LANES_HANDLE_NONE;
+    return lanes_handle_by_tag("system");
+}
+
 static int openat_(int dirfd, const char *path, int flags, mode_t mode)
 {
     int64_t len = path_len(path);
@@ -621,8 +633,16 @@ static int openat_(int dirfd, const char *path, int flags, mode_t mode)
     int64_t r = -ENOSYS;
     if (ready()) {
         struct lane_msg_posix_open m = lanes_msg_posix_open_encode(dirfd, (uint32_t)flags, mode, (uint32_t)len);
-        int32_t lane = LANES_HANDLE_NONE;
-        r = preq(&m, sizeof m, path, (size_t)len, &lane);
+        int32_t lane = LANES_HANDLE_NONE, sys = sys_for_open(path, flags);
+        if (sys == LANES_HANDLE_NONE) {
+            r = preq(&m, sizeof m, path, (size_t)len, &lane);
+        } else {
+            struct lane_msg_posix_open_sys ms = lanes_msg_posix_open_sys_encode(dirfd, (uint32_t)flags, mode, (uint32_t)len);
+            struct lane_msg_posix_reply rep;
+            r = call(posix_lane, &ms, sizeof ms, path, (size_t)len, &rep, sizeof rep, &lane, &sys, 1);
+            if (r >= 0)
+                r = (size_t)r < sizeof rep || rep.msg != LANES_MSG_POSIX_REPLY ? -EPROTO : rep.error < 0 ? rep.error : rep.value;
+        }
         int fd = (int)(r & 0xffffffff);
         if (r >= 0 && fd < OPEN_MAX) {
             /* value: fd | kind << 32; the description's lane came with the reply */

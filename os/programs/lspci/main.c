@@ -25,7 +25,7 @@ struct fn {
     char name[16];              /* 0000:00:1f.2 */
     char path[160];             /* the directory, links followed */
     unsigned vendor, device, svendor, sdevice, class, rev, irq;
-    unsigned char cfg[256];
+    unsigned char cfg[4096];    /* 4096 bytes on a PCIe function reached through ECAM */
     int cfglen;
     char driver[32];
     unsigned long long res[17][3];
@@ -210,6 +210,24 @@ static void header(const struct fn *f, int numeric, int verb_header)
     printf("\n");
 }
 
+static const char *ecap_name(unsigned id)
+{
+    switch (id) {
+    case 0x01: return "Advanced Error Reporting";
+    case 0x02: case 0x09: return "Virtual Channel";
+    case 0x03: return "Device Serial Number";
+    case 0x04: return "Power Budgeting";
+    case 0x0b: return "Vendor Specific Information";
+    case 0x0d: return "Access Control Services";
+    case 0x0e: return "Alternative Routing-ID Interpretation (ARI)";
+    case 0x10: return "Single Root I/O Virtualization (SR-IOV)";
+    case 0x18: return "Latency Tolerance Reporting";
+    case 0x19: return "Secondary PCI Express";
+    case 0x1e: return "L1 PM Substates";
+    default: return "Extended Capability";
+    }
+}
+
 static const char *cap_name(unsigned id)
 {
     switch (id) {
@@ -263,6 +281,16 @@ static void verbose(const struct fn *f)
             printf("\tCapabilities: [%02x] %s\n", p, cap_name(f->cfg[p]));
             p = f->cfg[p + 1] & 0xfc;
         }
+    }
+    /* extended capabilities (PCIe, 4096-byte config through ECAM): a dword header each, id in
+     * bits 0-15, version 16-19, next 20-31 (pciutils' ls-ecaps.c prints them this way) */
+    for (unsigned p = 0x100, hops = 0; f->cfglen == 4096 && p >= 0x100 && p + 4 <= 4096 && hops < 64; hops++) {
+        uint32_t h;
+        memcpy(&h, f->cfg + p, 4);
+        if (!h || h == 0xffffffffu)
+            break;
+        printf("\tCapabilities: [%03x v%u] %s\n", p, (h >> 16) & 0xf, ecap_name(h & 0xffff));
+        p = (h >> 20) & 0xffc;
     }
     if (f->driver[0])
         printf("\tKernel driver in use: %s\n", f->driver);

@@ -4,11 +4,14 @@
  * At start the server reads the manifest of every program in the initrd; a program with `pci
  * VVVV:DDDD` or `pci class CCSS` lines is a PCI driver. After each walk, every function without
  * a driver that a driver's lines match gets one process of that driver (the first match in
- * initrd order), started with arguments "FUNCTION IOBASE IOSIZE IRQ" and exactly the function's
- * resources: an IOPORT capability per I/O BAR (tags "ioport", "ioport.1", ...) and an IRQ
- * capability for its interrupt line (when it has one and the line is free) — made here from the
- * server's SYSTEM capability, nothing else passed. (Memory BARs cannot be granted yet: LaneOS has
- * no MMIO capability.) The binding shows as Linux shows it: `driver` ->
+ * initrd order), started with arguments "FUNCTION IOBASE IOSIZE IRQ MEMBASE MEMSIZE" (the first
+ * I/O and the first memory BAR, 0 0 when there is none) and exactly the function's resources:
+ * an IOPORT capability per I/O BAR (tags "ioport", "ioport.1", ...), a MEMORY capability over
+ * each memory BAR (mmio_create, rounded out to whole pages; tags "mmio", "mmio.1", ... in BAR
+ * order; the BAR starts at MEMBASE & 0xfff within the first) and an IRQ capability for its
+ * interrupt line (when it has one and the line is free) — made here from the server's SYSTEM
+ * capability, nothing else passed. A BAR the kernel refuses (its own trace device's: BUSY) is
+ * said and left out. The binding shows as Linux shows it: `driver` ->
  * ../../../bus/pci/drivers/NAME in the function's directory, /sys/bus/pci/drivers/NAME/FUNCTION
  * -> the function, DRIVER=NAME in its uevent and a `bind` uevent; when the driver process ends
  * (or its function goes) the links go, with an `unbind`.
@@ -106,11 +109,13 @@ const char *bind_driver_of(const char *fn_name)
 static void start(const struct pci_fn *f, int di)
 {
     struct driver *d = &drivers[di];
-    struct lane_spawn_handle hs[8];
-    int nh = 0, nio = 0;
-    uint64_t iobase = 0, iosize = 0;
+    struct lane_spawn_handle hs[16];
+    int nh = 0, nio = 0, nmem = 0;
+    uint64_t iobase = 0, iosize = 0, membase = 0, memsize = 0;
+    /* A BAR at 0 is unassigned (a hot-added function nobody gave resources): nothing to grant —
+     * ports 0-0x1f are the DMA controller's, address 0 is RAM. */
     for (int i = 0; i < 6 && nh < 6; i++) {
-        if (!(f->res[i].flags & IORES_IO))
+        if (!(f->res[i].flags & IORES_IO) || !f->res[i].start)
             continue;
         uint64_t sz = f->res[i].end - f->res[i].start + 1;
         int64_t h = lanes_sys_ioport_create(system_cap, (uint32_t)f->res[i].start, (uint32_t)sz);
@@ -133,6 +138,30 @@ static void start(const struct pci_fn *f, int di)
         nh++;
         nio++;
     }
+    for (int i = 0; i < 6 && nh < 14; i++) {
+        if (!(f->res[i].flags & IORES_MEM) || !f->res[i].start || f->res[i].end <= f->res[i].start)
+            continue;
+        uint64_t start = f->res[i].start & ~0xfffull, end = (f->res[i].end | 0xfff) + 1;
+        int64_t h = lanes_sys_mmio_create(system_cap, start, end - start);
+        if (h < 0) {
+            printf("pci: %s: cannot grant memory %#llx-%#llx to %s: %s\n", f->name, (unsigned long long)f->res[i].start,
+                   (unsigned long long)f->res[i].end, d->name, lanes_strerror(h));
+            continue;
+        }
+        if (!nmem) {
+            membase = f->res[i].start;
+            memsize = f->res[i].end - f->res[i].start + 1;
+        }
+        hs[nh].handle = (int32_t)h;
+        hs[nh].rights = LANES_RIGHT_ALL;
+        memset(hs[nh].tag, 0, sizeof hs[nh].tag);
+        if (nmem)
+            snprintf(hs[nh].tag, sizeof hs[nh].tag, "mmio.%d", nmem);
+        else
+            snprintf(hs[nh].tag, sizeof hs[nh].tag, "mmio");
+        nh++;
+        nmem++;
+    }
     if (f->irq_line && f->irq_line < 24) {
         int64_t h = lanes_sys_irq_create(system_cap, f->irq_line);
         if (h >= 0) {
@@ -143,13 +172,15 @@ static void start(const struct pci_fn *f, int di)
             nh++;
         }
     }
-    char a1[24], a2[24], a3[8];
+    char a1[24], a2[24], a3[8], a4[24], a5[24];
     snprintf(a1, sizeof a1, "%#llx", (unsigned long long)iobase);
     snprintf(a2, sizeof a2, "%llu", (unsigned long long)iosize);
     snprintf(a3, sizeof a3, "%u", f->irq_line);
-    const char *argv[] = { d->name, f->name, a1, a2, a3 };
+    snprintf(a4, sizeof a4, "%#llx", (unsigned long long)membase);
+    snprintf(a5, sizeof a5, "%llu", (unsigned long long)memsize);
+    const char *argv[] = { d->name, f->name, a1, a2, a3, a4, a5 };
     struct lanes_spawn_opts opts = { LANES_HANDLE_NONE, hs, nh, false };
-    int64_t p = lanes_spawn_image(d->name, d->image, d->len, 5, argv, &opts);
+    int64_t p = lanes_spawn_image(d->name, d->image, d->len, 7, argv, &opts);
     for (int i = 0; i < nh; i++)
         lanes_sys_handle_close(hs[i].handle);
     if (p < 0) {

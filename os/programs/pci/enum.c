@@ -225,6 +225,7 @@ static void probe(struct walk *w, uint8_t bus, uint8_t dev, uint8_t fn, int pare
         uint32_t v = rd(w, &t, (uint8_t)(i * 4));
         memcpy(t.cfg + i * 4, &v, 4);
     }
+    t.cfg_size = 256;
     if (parent < 0)
         snprintf(t.path, sizeof t.path, "/sys/devices/pci0000:00/%s", t.name);
     else if ((size_t)snprintf(t.path, sizeof t.path, "%s/%s", w->fns[parent].path, t.name) >= sizeof t.path) {

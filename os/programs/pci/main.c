@@ -14,8 +14,9 @@
  * Drivers bind by manifest (bind.c): a program in the initrd whose manifest says `pci 8086:100e`
  * is started for each such function with exactly its I/O BARs and IRQ, and linked as `driver`.
  *
- * ECAM (PCIe's memory-mapped configuration space, ACPI MCFG) is not used: LaneOS has no way yet
- * to grant a physical MMIO range, so on q35 too every function shows its first 256 bytes.
+ * Where ACPI has an MCFG (q35), configuration space is reached through memory (ECAM, ecam.c:
+ * mapped bus by bus with mmio_create from the SYSTEM capability), and a PCIe function's config
+ * holds 4096 bytes, as on Linux; elsewhere (pc) through the ports, 256 bytes.
  */
 #include "pci.h"
 #include <lanes.h>
@@ -88,8 +89,9 @@ static uint64_t scan(int *added, int *removed)
 {
     int next = cur ^ 1;
     uint64_t t0 = lanes_now_ns();
-    struct pci_cfg c = claim_cfg(&claim, &cf8);
+    struct pci_cfg c = claim_cfg(&claim, ecam_cfg(&cf8));
     nfns[next] = pci_enumerate(&c, fns[next], PCI_MAX_FNS);
+    ecam_extend(fns[next], nfns[next]);
     uint64_t us = (lanes_now_ns() - t0) / 1000;
     publish_changes(fns[cur], nfns[cur], fns[next], nfns[next], added, removed);
     cur = next;
@@ -198,6 +200,7 @@ int main(int argc, char **argv)
         return 3;
     }
     read_claim();
+    ecam_init(lanes_handle_by_tag("system"));
     publish_roots();
     bind_init();
     int added, removed;

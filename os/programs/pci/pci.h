@@ -41,7 +41,8 @@ struct pci_fn {
     struct pci_res res[PCI_NRES_BRIDGE];
     uint8_t caps[16];           /* capability ids, in list order */
     int ncaps;
-    uint8_t cfg[256];           /* configuration space as read after sizing (BARs restored) */
+    uint16_t cfg_size;          /* 256, or 4096 for PCIe functions when ECAM reaches them (ecam.c) */
+    uint8_t cfg[4096];          /* configuration space as read after sizing (BARs restored) */
     char name[16];              /* "0000:00:1f.2" */
     char path[PCI_PATH_MAX];    /* "/sys/devices/pci0000:00/0000:00:1c.0/0000:01:00.0" */
 };
@@ -85,6 +86,11 @@ struct pci_claim {
 int claim_parse(struct pci_claim *c, const char *text);
 /* A pci_cfg that passes everything to hw except writes to the claimed function. */
 struct pci_cfg claim_cfg(struct pci_claim *c, const struct pci_cfg *hw);
+
+/* ecam.c: PCIe's memory-mapped configuration space (ACPI MCFG, /sys/firmware/acpi/mcfg). */
+bool ecam_init(int32_t system_cap);     /* false: no MCFG (QEMU's pc), ports only */
+const struct pci_cfg *ecam_cfg(const struct pci_cfg *ports);   /* ECAM where it reaches, else ports */
+void ecam_extend(struct pci_fn *fns, int n);   /* Linux's pci_cfg_space_size: 4096-byte config */
 
 /* Walks bus 0 and every bus behind a bridge; fills fns (at most max). Returns the count. */
 int pci_enumerate(const struct pci_cfg *c, struct pci_fn *fns, int max);

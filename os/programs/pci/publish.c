@@ -8,7 +8,8 @@
  *     vendor device subsystem_vendor subsystem_device  "0x8086\n"
  *     class "0x010601\n"  revision "0x02\n"  irq "11\n"
  *     resource   13 lines (17 for a bridge) "0x%016llx 0x%016llx 0x%016llx\n": start end flags
- *     config     binary, the 256 bytes of configuration space (read after sizing)
+ *     config     binary, the 256 bytes of configuration space (read after sizing); 4096 on a
+ *                PCIe function when ECAM reaches it (ecam.c), as Linux
  *     uevent     [DRIVER=..] PCI_CLASS PCI_ID PCI_SUBSYS_ID PCI_SLOT_NAME MODALIAS lines
  *     subsystem  -> ../../../bus/pci        (a symlink, as every link here: relative)
  *     remove     write 1: the function (a bridge: with everything behind it) goes until a rescan
@@ -116,7 +117,7 @@ static void publish_fn(const struct pci_fn *f)
     snprintf(path, sizeof path, "%s/resource", f->path);
     pub(cap_devices, LANES_SYSFS_OP_ATTR, 0, path, buf, n);
     snprintf(path, sizeof path, "%s/config", f->path);
-    pub(cap_devices, LANES_SYSFS_OP_ATTR, LANES_SYSFS_PUB_BINARY, path, f->cfg, sizeof f->cfg);
+    pub(cap_devices, LANES_SYSFS_OP_ATTR, LANES_SYSFS_PUB_BINARY, path, f->cfg, f->cfg_size);
     n = uevent_text(f, bind_driver_of(f->name), buf, sizeof buf);
     snprintf(path, sizeof path, "%s/uevent", f->path);
     pub(cap_devices, LANES_SYSFS_OP_ATTR, 0, path, buf, n);

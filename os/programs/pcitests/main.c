@@ -13,7 +13,8 @@
  * a subtree of our own (sysfs_grant) with attributes, links, a link loop (RANGE, no hang),
  * uevents to a subscriber, and everything gone when the capability is closed.
  * `pcitests drivers` (not run by default: needs e1000es): every e1000e function is bound
- * to e1000-mac (driver link both ways) and that driver holds exactly the function's I/O BAR;
+ * to e1000-mac (driver link both ways) and that driver holds the function's I/O BAR and its
+ * memory BARs (device memory from mmio_create, /sys/drivers/NAME.PID/mmio);
  * no other function has a driver link.
  * `pcitests hotplug` (not run by default): after QEMU's device_add, a rescan brings a new
  * function with an `add` uevent, its directory and its /sys/bus/pci/devices link.
@@ -186,25 +187,104 @@ static bool attributes(void)
     return true;
 }
 
+/* ECAM as the firmware describes it (/sys/firmware/acpi/mcfg), mapped here bus by bus with our
+ * own SYSTEM capability, to check the extended configuration space the pci server publishes. */
+static uint64_t ecam_base;
+static unsigned ecam_first, ecam_last;
+static volatile uint8_t *ecam_win[256];
+
+static void ecam_load(void)
+{
+    char b[256];
+    if (ecam_base || rd("/sys/firmware/acpi/mcfg", b, sizeof b) <= 0)
+        return;
+    char *e;
+    unsigned long long a = strtoull(b, &e, 16);
+    unsigned long seg = strtoul(e, &e, 16), s = strtoul(e, &e, 16), l = strtoul(e, &e, 16);
+    if (a && !seg && s <= l && l < 256) {
+        ecam_base = a;
+        ecam_first = (unsigned)s;
+        ecam_last = (unsigned)l;
+    }
+}
+
+static volatile uint32_t *ecam32(const char *name, unsigned off)
+{
+    unsigned bus = (unsigned)strtoul(name + 5, NULL, 16), dev = (unsigned)strtoul(name + 8, NULL, 16),
+             fn = (unsigned)strtoul(name + 11, NULL, 16);
+    if (!ecam_base || bus < ecam_first || bus > ecam_last)
+        return NULL;
+    if (!ecam_win[bus]) {
+        int64_t h = lanes_sys_mmio_create(system_cap, ecam_base + ((uint64_t)(bus - ecam_first) << 20), 1u << 20);
+        int64_t a = h >= 0 ? lanes_sys_mem_map((int32_t)h, 0, 0, 1u << 20, LANES_PROT_READ) : h;
+        if (h >= 0)
+            lanes_sys_handle_close((int32_t)h);
+        if (a < 0) {
+            printf("pcitests: ECAM bus %02x: %s\n", bus, E(a));
+            return NULL;
+        }
+        ecam_win[bus] = (volatile uint8_t *)(uintptr_t)a;
+    }
+    return (volatile uint32_t *)(ecam_win[bus] + (dev << 15 | fn << 12 | (off & 0xffc)));
+}
+
+static bool has_pcie_cap(const uint8_t c[256])
+{
+    unsigned pos = (c[6] & 0x10) ? c[0x34] & 0xfc : 0;
+    for (int hops = 0; pos >= 0x40 && hops < 48; hops++, pos = c[pos + 1] & 0xfc)
+        if (c[pos] == 0x10)
+            return true;
+    return false;
+}
+
+/* config: the first 256 bytes equal configuration space read through the ports; with ECAM
+ * (q35) a PCIe function's config is 4096 bytes, equal to ECAM's (Linux's rule, ecam.c), and
+ * ECAM's first 256 bytes equal the ports'. Without it (pc) every config is 256 bytes. */
 static bool config(void)
 {
     REQUIRE(load_names() > 0, "no functions");
+    ecam_load();
+    int ext = 0;
     for (int i = 0; i < nnames; i++) {
         char p[160];
-        uint8_t c[256], s[300];
+        uint8_t c[256];
+        static uint8_t s[4200];
         snprintf(p, sizeof p, "/sys/bus/pci/devices/%s/config", names[i]);
+        cfg_all(names[i], c);
+        volatile uint32_t *e100 = has_pcie_cap(c) ? ecam32(names[i], 0x100) : NULL;
+        bool want_ext = e100 && *e100 != 0xffffffffu;
         struct lane_sysfs_stat st;
         int64_t r = lanes_sys_sysfs_stat(p, strlen(p), &st);
-        REQUIRE(r == 0 && (st.mode & LANES_SYSFS_MODE_BINARY) && st.size == 256, "%s: stat %s, mode %#x, size %llu",
-                p, E(r), st.mode, (unsigned long long)st.size);
+        REQUIRE(r == 0 && (st.mode & LANES_SYSFS_MODE_BINARY), "%s: stat %s, mode %#x", p, E(r), st.mode);
+        REQUIRE(st.size == (want_ext ? 4096u : 256u), "%s: %llu bytes, expected %u (%s)", p,
+                (unsigned long long)st.size, want_ext ? 4096u : 256u,
+                want_ext ? "a PCIe function with ECAM" : ecam_base ? "no PCIe capability" : "no MCFG");
         r = lanes_sys_sysfs_read(p, strlen(p), s, sizeof s);
-        REQUIRE(r == 256, "%s: read gave %lld", p, (long long)r);
-        cfg_all(names[i], c);
+        REQUIRE(r == (int64_t)st.size, "%s: read gave %lld", p, (long long)r);
         for (int b = 0; b < 256; b++)
             if (b != 6 && b != 7 && s[b] != c[b])       /* status bits may change on their own */
                 FAIL("%s: byte 0x%02x is %02x, configuration space has %02x", p, b, s[b], c[b]);
+        if (ecam32(names[i], 0)) {
+            for (unsigned off = 0; off < 256; off += 4) {
+                uint32_t v = *ecam32(names[i], off), w;
+                memcpy(&w, c + off, 4);
+                if (off != 4 && v != w)
+                    FAIL("%s: ECAM at 0x%02x reads %08x, the ports %08x", names[i], off, v, w);
+            }
+        }
+        if (want_ext) {
+            ext++;
+            for (unsigned off = 256; off < 4096; off += 4) {
+                uint32_t v = *ecam32(names[i], off), w;
+                memcpy(&w, s + off, 4);
+                if (v != w)
+                    FAIL("%s: config at 0x%03x is %08x, ECAM has %08x", p, off, w, v);
+            }
+        }
     }
-    snprintf(why, sizeof why, "%d config files equal configuration space", nnames);
+    REQUIRE(!ecam_base || ext > 0, "MCFG at %#llx, but no function has extended configuration space",
+            (unsigned long long)ecam_base);
+    snprintf(why, sizeof why, "%d config files equal configuration space (%d with 4096 bytes through ECAM)", nnames, ext);
     return true;
 }
 
@@ -434,8 +514,8 @@ static bool hotplug(void)
 static bool drivers(void)
 {
     REQUIRE(load_names() > 0, "no functions");
-    static char granted[4096], list[4096];
-    size_t gl = 0;
+    static char granted[4096], mgranted[4096], list[4096];
+    size_t gl = 0, ml = 0;
     int64_t r = lanes_sys_sysfs_list("/sys/drivers", 12, list, sizeof list - 1);
     REQUIRE(r >= 0, "/sys/drivers: %s", E(r));
     list[r] = 0;
@@ -451,6 +531,12 @@ static bool drivers(void)
             if (vl > 0) {
                 v[strcspn(v, "\n")] = 0;
                 gl += (size_t)snprintf(granted + gl, sizeof granted - gl, "[%s]", v);
+            }
+            snprintf(p, sizeof p, "/sys/drivers/%s/mmio", l + 2);
+            vl = rd(p, v, sizeof v);
+            if (vl > 0 && ml < sizeof mgranted) {
+                v[strcspn(v, "\n")] = 0;
+                ml += (size_t)snprintf(mgranted + ml, sizeof mgranted - ml, "[%s]", v);
             }
         }
         l = nl + 1;
@@ -483,10 +569,15 @@ static bool drivers(void)
         snprintf(t, sizeof t, "[%#x-", bar);
         REQUIRE(bar && strstr(granted, t), "%s: I/O BAR %#x is not among the ranges granted to e1000-mac: %s", names[i],
                 bar, granted);
+        uint32_t bar0;                              /* the registers: a 32-bit memory BAR */
+        memcpy(&bar0, c + 0x10, 4);
+        snprintf(t, sizeof t, "%#x-", bar0 & ~0xfffu);
+        REQUIRE(!(bar0 & 1) && (bar0 & ~0xfu) && strstr(mgranted, t),
+                "%s: memory BAR0 %#x is not among the device memory granted to e1000-mac: %s", names[i], bar0, mgranted);
         bound++;
     }
     REQUIRE(bound > 0, "no e1000e function to bind (the test configuration has some)");
-    snprintf(why, sizeof why, "%d functions bound to e1000-mac, granted %s", bound, granted);
+    snprintf(why, sizeof why, "%d functions bound to e1000-mac, granted %s and memory %.200s", bound, granted, mgranted);
     return true;
 }
 
@@ -537,9 +628,57 @@ static bool remove_(void)
     return true;
 }
 
+/* mmio_create from a function's memory BARs: the kernel's own trace device (its BAR2 holds the
+ * rings, /sys/kernel/trace/pci names it) is refused with BUSY; another function's memory BAR is
+ * granted. */
+static bool mmio(void)
+{
+    REQUIRE(load_names() > 0, "no functions");
+    char kp[160] = "";
+    rd("/sys/kernel/trace/pci", kp, sizeof kp);
+    int refused = 0, granted = 0;
+    for (int i = 0; i < nnames; i++) {
+        uint8_t c[256];
+        cfg_all(names[i], c);
+        if ((c[14] & 0x7f) != 0)
+            continue;
+        bool kernels = kp[0] && !strncmp(kp, names[i], 12);
+        for (int b = 0; b < 6; b++) {
+            uint32_t lo, hi = 0;
+            memcpy(&lo, c + 0x10 + 4 * b, 4);
+            if (lo & 1)
+                continue;
+            bool is64 = ((lo >> 1) & 3) == 2;
+            if (is64 && b < 5)
+                memcpy(&hi, c + 0x14 + 4 * b, 4);
+            uint64_t base = ((uint64_t)hi << 32 | lo) & ~0xfull;
+            if (is64)
+                b++;
+            if (!base || (base & 0xfff))
+                continue;
+            int64_t h = lanes_sys_mmio_create(system_cap, base, 0x1000);
+            if (h >= 0)
+                lanes_sys_handle_close((int32_t)h);
+            if (kernels && b >= 2) {
+                REQUIRE(h == LANES_E_BUSY, "%s (the kernel's trace rings) BAR at %#llx: mmio_create gave %lld (%s), want BUSY",
+                        names[i], (unsigned long long)base, (long long)h, E(h));
+                refused++;
+            } else if (!kernels) {
+                REQUIRE(h >= 0, "%s: memory BAR at %#llx: mmio_create %s", names[i], (unsigned long long)base, E(h));
+                granted++;
+            }
+        }
+    }
+    REQUIRE(!kp[0] || kp[0] == '\n' || refused > 0, "the kernel holds %.12s but none of its BARs was tried", kp);
+    REQUIRE(granted > 0, "no memory BAR to grant");
+    snprintf(why, sizeof why, "%d memory BARs granted, %d of the kernel's trace device refused", granted, refused);
+    return true;
+}
+
 static const struct lanes_test tests[] = {
     { "tree", tree }, { "attributes", attributes }, { "config", config }, { "resource", resource },
     { "links", links }, { "readonly", readonly }, { "rescan", rescan }, { "owner", owner }, { "remove", remove_ },
+    { "mmio", mmio },
 };
 static const struct lanes_test driver_tests[] = { { "drivers", drivers } };
 static const struct lanes_test hotplug_tests[] = { { "hotplug", hotplug } };

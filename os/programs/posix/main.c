@@ -115,7 +115,7 @@ uint32_t handles_held(uint32_t *np, uint32_t *nz)
         *nz += procs[i].zombie;
         handles += (procs[i].lane != LANES_HANDLE_NONE) + (procs[i].handle != LANES_HANDLE_NONE);
     }
-    return handles + st_descs + 4 * st_pipes + st_sysfiles;
+    return handles + st_descs + 4 * st_pipes + st_sysfiles + st_syscaps;
 }
 
 static void counters(int32_t conv)

@@ -182,10 +182,10 @@ int vfs_create(const char *abs, uint32_t mode, int32_t *lane);
 int vfs_write_all(int32_t lane, const void *data, size_t n);
 
 /* sysfs.c */
-struct desc *sysfs_open(const char *abs, uint32_t flags, int *err);
+struct desc *sysfs_open(const char *abs, uint32_t flags, int32_t sys, int *err);   /* takes sys (the opener's SYSTEM handle or NONE) */
 int sysfs_attr(const char *abs, uint32_t *mode, uint64_t *size);
 void sysfs_complete(uint32_t index, uint32_t gen, const struct lane_ipc_completion *c);
-extern uint32_t st_sysfiles;
+extern uint32_t st_sysfiles, st_syscaps;
 
 /* fork.c */
 bool forkexec_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);

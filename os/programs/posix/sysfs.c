@@ -7,9 +7,18 @@
  * stream: the client end goes into the description (handed to processes like a file's lane),
  * we keep the server end with one accept posted (TAG_SYS), like a pipe end. A read serves the
  * snapshot from the description's offset (as Linux sysfs does: the value as of open, a new
- * open or pread at 0 after lseek gives a fresh one). Writes fail EACCES: changing a writable
- * attribute needs the SYSTEM capability (os/programs/sysfs's `sysfs write`). The slot is freed
- * when every copy of the lane is gone (our accept ends END_OF_LANE).
+ * open or pread at 0 after lseek gives a fresh one). The slot is freed when every copy of the
+ * lane is gone (our accept ends END_OF_LANE).
+ *
+ * Writing (`echo 1 > /sys/bus/pci/rescan`): changing an attribute needs the SYSTEM capability
+ * (sysfs_write), and the right is the opener's, checked at open as Linux checks a file's mode:
+ * libc sends posix.OpenSys with its SYSTEM handle pushed when it opens for writing and holds
+ * one (vfs.c hands the handle here). Opening for writing gives EISDIR on a directory, EACCES on
+ * a read-only attribute or without a SYSTEM handle; the description keeps the handle, and each
+ * write(2) is one sysfs_write with it (a trailing newline ignored, as Linux's stores do), which
+ * returns the whole count or the kernel's refusal as Linux's errno (err_of_write). A write to an
+ * attribute a user-space server owns waits for that server's answer (a rescan: the whole walk),
+ * and this server waits with it.
  */
 #include "posix.h"
 
@@ -21,6 +30,8 @@ struct sysfile {
     bool used;
     uint32_t gen;
     bool dir;
+    bool writable;              /* opened for writing: sys is the opener's SYSTEM handle */
+    int32_t sys;
     int32_t lane;               /* server end */
     char path[128];
     char *snap;                 /* attribute: its text; directory: "d name\n" lines as sysfs_list gives */
@@ -30,7 +41,24 @@ struct sysfile {
 };
 
 static struct sysfile files[MAX_SYS];
-uint32_t st_sysfiles;
+uint32_t st_sysfiles, st_syscaps;
+
+/* A refused sysfs_write as Linux's errno. */
+static int err_of_write(int64_t r)
+{
+    switch (r) {
+    case LANES_E_ACCESS: case LANES_E_BADHANDLE: case LANES_E_TYPE: return -EACCES;
+    case LANES_E_INVAL: case LANES_E_RANGE: return -EINVAL;
+    case LANES_E_NOENT: return -ENOENT;         /* the attribute went away since the open */
+    case LANES_E_DEAD: return -ENODEV;          /* its owner is gone */
+    case LANES_E_BUSY: return -EBUSY;
+    case LANES_E_TIMEOUT: return -ETIMEDOUT;    /* its owner did not answer */
+    case LANES_E_NOMEM: return -ENOMEM;
+    case LANES_E_INTERRUPTED: return -EINTR;
+    case LANES_E_FAULT: return -EFAULT;
+    default: return -EIO;
+    }
+}
 
 static int err_of(int64_t r)
 {
@@ -73,7 +101,7 @@ static void post(struct sysfile *f)
 }
 
 /* posix.Open under /sys: abs is the normalised path. Returns a description or NULL (*err). */
-struct desc *sysfs_open(const char *abs, uint32_t flags, int *err)
+static struct desc *open_(const char *abs, uint32_t flags, int32_t sys, int *err)
 {
     struct lane_sysfs_stat st;
     memset(&st, 0, sizeof st);
@@ -87,7 +115,12 @@ struct desc *sysfs_open(const char *abs, uint32_t flags, int *err)
         *err = -ENOTDIR;
         return NULL;
     }
-    if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC))) {
+    bool writing = (flags & O_ACCMODE) != O_RDONLY;
+    if (writing && (dir || !(st.mode & LANES_SYSFS_MODE_WRITE) || sys == LANES_HANDLE_NONE)) {
+        *err = dir ? -EISDIR : -EACCES;     /* a read-only attribute, or an opener without SYSTEM */
+        return NULL;
+    }
+    if (!writing && (flags & (O_CREAT | O_TRUNC))) {
         *err = dir ? -EISDIR : -EACCES;
         return NULL;
     }
@@ -103,8 +136,11 @@ struct desc *sysfs_open(const char *abs, uint32_t flags, int *err)
     memset(f, 0, sizeof *f);
     f->gen = gen;
     f->dir = dir;
+    f->sys = LANES_HANDLE_NONE;
     strlcpy(f->path, abs, sizeof f->path);
     int e = snapshot(f);
+    if (e && writing)
+        e = 0;                              /* a write-only attribute (rescan) has nothing to read */
     int32_t l[2];
     if (e == 0 && lanes_stream(l) < 0)
         e = -ENOMEM;
@@ -125,8 +161,21 @@ struct desc *sysfs_open(const char *abs, uint32_t flags, int *err)
     d->path = strdup(abs);
     f->used = true;
     f->lane = l[1];
+    if (writing) {
+        f->writable = true;
+        f->sys = sys;
+        st_syscaps++;
+    }
     st_sysfiles++;
     post(f);
+    return d;
+}
+
+struct desc *sysfs_open(const char *abs, uint32_t flags, int32_t sys, int *err)
+{
+    struct desc *d = open_(abs, flags, sys, err);
+    if ((!d || (flags & O_ACCMODE) == O_RDONLY) && sys != LANES_HANDLE_NONE)
+        lanes_sys_handle_close(sys);        /* not kept: only a description open for writing needs it */
     return d;
 }
 
@@ -266,8 +315,21 @@ static void request(struct sysfile *f, int32_t conv, const uint8_t *m, uint32_t 
             return fs_reply(conv, -EINVAL, NULL, 0);
         return fs_reply(conv, (int64_t)got, recs, got);
     }
-    if (lanes_msg_fs_write_decode(m, len, &u.wr) == 0 || lanes_msg_fs_pwrite_decode(m, len, &u.pw) == 0)
-        return fs_reply(conv, f->dir ? -EISDIR : -EBADF, NULL, 0);
+    bool pw = false;
+    if (lanes_msg_fs_write_decode(m, len, &u.wr) == 0 || (pw = lanes_msg_fs_pwrite_decode(m, len, &u.pw) == 0)) {
+        if (f->dir)
+            return fs_reply(conv, -EISDIR, NULL, 0);
+        if (!f->writable)
+            return fs_reply(conv, -EBADF, NULL, 0);
+        size_t hdr = pw ? sizeof u.pw : sizeof u.wr;
+        uint64_t size = pw ? u.pw.size : u.wr.size;
+        if (size > len - hdr) {
+            st_malformed++;
+            return fs_reply(conv, -EPROTO, NULL, 0);
+        }
+        int64_t r = lanes_sys_sysfs_write(f->sys, f->path, strlen(f->path), m + hdr, size);
+        return fs_reply(conv, r < 0 ? err_of_write(r) : (int64_t)size, NULL, 0);
+    }
     st_malformed++;
     fs_reply(conv, -EPROTO, NULL, 0);
 }
@@ -287,6 +349,11 @@ void sysfs_complete(uint32_t index, uint32_t gen, const struct lane_ipc_completi
         if (c->status == LANES_E_END_OF_LANE || c->status == LANES_E_LANE_SHUTDOWN) {
             /* every copy of the lane is gone: the file is closed everywhere */
             lanes_sys_handle_close(f->lane);
+            if (f->sys != LANES_HANDLE_NONE) {
+                lanes_sys_handle_close(f->sys);
+                f->sys = LANES_HANDLE_NONE;
+                st_syscaps--;
+            }
             free(f->snap);
             f->snap = NULL;
             f->used = false;

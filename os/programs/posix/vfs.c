@@ -167,14 +167,23 @@ static int mount_of(const char *abs)
 
 static char abs1[PATH_MAX_BYTES + 1], abs2[PATH_MAX_BYTES + 1];
 
-static void do_open(struct proc *p, int32_t conv, const struct lane_msg_posix_open *m, const char *path)
+/* sys: the opener's SYSTEM handle (posix.OpenSys) or NONE; a /sys file keeps it for its
+ * writes, anything else drops it here. */
+static void do_open(struct proc *p, int32_t conv, const struct lane_msg_posix_open *m, const char *path, int32_t sys)
 {
     int n = resolve(p, m->dirfd, path, m->pathlen, abs1);
+    int mt = n < 0 ? n : mount_of(abs1);
+    if (sys != LANES_HANDLE_NONE && mt != MNT_SYS) {
+        lanes_sys_handle_close(sys);
+        sys = LANES_HANDLE_NONE;
+    }
     if (n < 0)
         return reply(conv, n);
-    if (fd_alloc(p, 0) < 0)
+    if (fd_alloc(p, 0) < 0) {
+        if (sys != LANES_HANDLE_NONE)
+            lanes_sys_handle_close(sys);
         return reply(conv, -EMFILE);
-    int mt = mount_of(abs1);
+    }
     if (mt < 0)
         return reply(conv, mt);
     struct desc *d;
@@ -189,7 +198,7 @@ static void do_open(struct proc *p, int32_t conv, const struct lane_msg_posix_op
             return reply(conv, e);
     } else if (mt == MNT_SYS) {
         int err = -ENOMEM;
-        d = sysfs_open(abs1, m->flags, &err);
+        d = sysfs_open(abs1, m->flags, sys, &err);
         if (!d)
             return reply(conv, err);
     } else {
@@ -259,6 +268,7 @@ bool vfs_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
 {
     union {
         struct lane_msg_posix_open op;
+        struct lane_msg_posix_open_sys os;
         struct lane_msg_posix_stat st;
         struct lane_msg_posix_mkdir mk;
         struct lane_msg_posix_unlink ul;
@@ -270,7 +280,17 @@ bool vfs_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
     if (lanes_msg_posix_open_decode(m, len, &u.op) == 0) {
         if (u.op.pathlen > len - sizeof u.op)
             return st_malformed++, reply(conv, -EPROTO), true;
-        do_open(p, conv, &u.op, (const char *)m + sizeof u.op);
+        do_open(p, conv, &u.op, (const char *)m + sizeof u.op, LANES_HANDLE_NONE);
+    } else if (lanes_msg_posix_open_sys_decode(m, len, &u.os) == 0) {
+        int32_t sys = LANES_HANDLE_NONE;
+        int64_t r = pull_handles(conv, 1, &sys);    /* the opener's SYSTEM handle, pushed after the request */
+        if (u.os.pathlen > len - sizeof u.os || r < 0) {
+            if (sys != LANES_HANDLE_NONE)
+                lanes_sys_handle_close(sys);
+            return st_malformed++, reply(conv, -EPROTO), true;
+        }
+        struct lane_msg_posix_open op = lanes_msg_posix_open_encode(u.os.dirfd, u.os.flags, u.os.mode, u.os.pathlen);
+        do_open(p, conv, &op, (const char *)m + sizeof u.os, sys);
     } else if (lanes_msg_posix_stat_decode(m, len, &u.st) == 0) {
         if (u.st.pathlen > len - sizeof u.st)
             return st_malformed++, reply(conv, -EPROTO), true;

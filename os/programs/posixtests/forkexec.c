@@ -976,6 +976,12 @@ static bool t_sys_read(void)
     REQUIRE(ERRNO_IS(write(fd, "1", 1), EBADF), "write: %s", strerror(errno));
     close(fd);
     REQUIRE(ERRNO_IS(open("/sys/kernel/mm/free", O_WRONLY), EACCES), "open for writing: %s", strerror(errno));
+    /* a writable attribute, but this program holds no SYSTEM capability (posix/sysfs.c): the
+     * opener's right is checked at open, as Linux checks the file's mode */
+    REQUIRE(lanes_handle_by_tag("system") == LANES_HANDLE_NONE, "posixtests was given a SYSTEM capability");
+    REQUIRE(ERRNO_IS(open("/sys/kernel/loglevel", O_WRONLY), EACCES), "open loglevel for writing without SYSTEM: %s",
+            strerror(errno));
+    REQUIRE(ERRNO_IS(open("/sys/kernel", O_WRONLY), EISDIR), "open /sys/kernel for writing: %s", strerror(errno));
     REQUIRE(ERRNO_IS(open("/sys/kernel/nope", O_RDONLY), ENOENT), "missing: %s", strerror(errno));
     REQUIRE(stat("/sys/kernel", &st) == 0 && S_ISDIR(st.st_mode), "stat /sys/kernel: mode %o", st.st_mode);
     REQUIRE(ERRNO_IS(mkdir("/sys/x", 0755), EEXIST) || errno == EPERM, "mkdir in /sys: %s", strerror(errno));

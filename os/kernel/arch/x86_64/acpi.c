@@ -1,12 +1,18 @@
 /*
- * acpi.c — just enough ACPI to find the CPUs and interrupt controllers.
+ * acpi.c — just enough ACPI to find the CPUs and interrupt controllers, and PCIe's
+ * memory-mapped configuration space.
  *
  * RSDP: the copy multiboot2 gives us, else a scan of the EBDA and 0xE0000-0xFFFFF.
  * RSDT (32-bit pointers) or XSDT (64-bit, ACPI 2+) -> MADT ("APIC"): local APICs (enabled or
  * online-capable), the IOAPIC, interrupt source overrides (ISA IRQ -> GSI, polarity, trigger)
  * and a LAPIC address override. Without a MADT we run on the boot CPU with default addresses.
+ * MCFG ("PCI Express memory mapped configuration", q35 has one, pc not): each allocation's
+ * base, segment and bus range, shown in /sys/firmware/acpi/mcfg for the user-space pci server
+ * ("0x00000000b0000000 0000 00 ff\n" per allocation, BASE SEGMENT START-BUS END-BUS in hex;
+ * empty without MCFG), which maps the range with mmio_create (ECAM; programs/pci/ecam.c).
  */
 #include <kernel/kernel.h>
+#include <kernel/sysfs.h>
 
 struct acpi_info acpi;
 
@@ -29,6 +35,42 @@ static const uint8_t *scan(uint64_t start, uint64_t len)
     }
     return NULL;
 }
+
+#define MAX_MCFG 4
+static struct { uint64_t base; uint16_t seg; uint8_t start, end; } mcfg[MAX_MCFG];
+static int nmcfg;
+
+static void parse_mcfg(const struct sdt *t)
+{
+    /* header, 8 reserved bytes, then 16-byte allocations: base, segment, start bus, end bus */
+    for (uint32_t off = 44; off + 16 <= t->len && nmcfg < MAX_MCFG; off += 16) {
+        const uint8_t *e = (const uint8_t *)t + off;
+        uint64_t base = *(const uint64_t *)e;
+        uint8_t start = e[10], end = e[11];
+        if (!base || end < start)
+            continue;
+        mcfg[nmcfg].base = base;
+        mcfg[nmcfg].seg = *(const uint16_t *)(e + 8);
+        mcfg[nmcfg].start = start;
+        mcfg[nmcfg].end = end;
+        nmcfg++;
+        pr_info("acpi: MCFG segment %u buses %02x-%02x at 0x%lx", *(const uint16_t *)(e + 8), start, end, base);
+    }
+}
+
+static size_t show_mcfg(struct sysfs_node *n, char *b, size_t cap)
+{
+    (void)n;
+    size_t len = 0;
+    for (int i = 0; i < nmcfg && len + 1 < cap; i++)
+        len += sysfs_print(b + len, cap - len, "0x%016lx %04x %02x %02x\n", mcfg[i].base, mcfg[i].seg,
+                           mcfg[i].start, mcfg[i].end);
+    return len;
+}
+
+static const struct sysfs_attr acpi_attrs[] = { { "mcfg", show_mcfg, NULL } };
+static void acpi_sysfs_init(void) { sysfs_add("/sys/firmware/acpi", acpi_attrs, ARRAY_SIZE(acpi_attrs), NULL); }
+SYSFS_PROVIDER(15, acpi, acpi_sysfs_init, NULL);
 
 static void parse_madt(const struct sdt *m)
 {
@@ -88,6 +130,8 @@ void acpi_init(uint64_t rsdp_phys)
             const struct sdt *t = P2V(a);
             if (!memcmp(t->sig, "APIC", 4))
                 madt = t;
+            else if (!memcmp(t->sig, "MCFG", 4) && t->len >= 60)
+                parse_mcfg(t);
         }
     }
     if (madt) {

@@ -44,6 +44,7 @@ void lapic_init(void)
 {
     lapic_base = P2V(acpi.lapic_addr);
     if (this_cpu()->id == 0) {
+        mmio_reserve(acpi.lapic_addr, PAGE_SIZE, "the local APIC");
         outb(0x21, 0xff);           /* mask both 8259s */
         outb(0xa1, 0xff);
     }
@@ -140,6 +141,7 @@ static void ioapic_write(uint32_t reg, uint32_t v) { ioapic_base[0] = reg; ioapi
 void ioapic_init(void)
 {
     ioapic_base = P2V(acpi.ioapic_addr);
+    mmio_reserve(acpi.ioapic_addr, PAGE_SIZE, "the IOAPIC");
     uint32_t n = ((ioapic_read(1) >> 16) & 0xff) + 1;
     for (uint32_t i = 0; i < n; i++) {
         ioapic_write(0x10 + 2 * i, 1 << 16);

@@ -20,6 +20,7 @@
 struct cpu *cpus[MAX_CPUS];
 uint32_t ncpus = 1;
 bool cpu_has_nx;
+uint32_t cpu_phys_bits = 36;   /* MAXPHYADDR (CPUID 0x80000008), physical ranges beyond it are refused (mmio.c) */
 bool cpu_smep, cpu_smap;        /* CR4.SMEP / CR4.SMAP set on every CPU (decided on the BSP) */
 uint8_t smap_on;                /* entry.S: stac/clac only when this is 1 (they #UD without SMAP) */
 extern bool percpu_up;
@@ -178,6 +179,13 @@ void cpu_init(struct cpu *c)
     if (c->id == 0) {
         __asm__ volatile("fxsave %0" : "=m"(fpu_template));
         cpu_has_nx = d & (1u << 20);
+        uint32_t ea, eb, ec, ed;
+        cpuid(0x80000000, 0, &ea, &eb, &ec, &ed);
+        if (ea >= 0x80000008) {
+            cpuid(0x80000008, 0, &ea, &eb, &ec, &ed);
+            if ((ea & 0xff) >= 32 && (ea & 0xff) <= 52)
+                cpu_phys_bits = ea & 0xff;
+        }
     }
 
     /* The CPU's index for RDTSCP (into ECX) and RDPID, which read IA32_TSC_AUX in user mode.

@@ -155,6 +155,7 @@ uint8_t *trace_ivshmem_init(uint32_t nrings, uint32_t *ring_size)
         s->bar_size = len;
         __atomic_store_n(&s->magic, TRACE_SHM_MAGIC, __ATOMIC_RELEASE);
         trace_shm = s;
+        mmio_reserve(pa, len, "the trace rings' ivshmem BAR2");
         pr_info("trace: ivshmem at 00:%02x.0, BAR2 0x%lx, %lu MiB shared: %u rings of %lu MiB in shared memory",
                 dev, pa, len >> 20, nrings, rsize >> 20);
         *ring_size = (uint32_t)rsize;

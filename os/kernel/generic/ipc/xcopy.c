@@ -14,7 +14,9 @@
 static uint64_t lookup_pa(struct vmspace *vm, uint64_t va, bool write)
 {
     uint64_t *pte = pte_walk(vm->pml4, va, false);
-    if (!pte || !(*pte & PTE_P) || !(*pte & PTE_U) || (write && !(*pte & PTE_W)))
+    /* PCD: a device's registers (mmio_create): never copied through the direct map, which may
+     * not even reach them (the copy fails FAULT) */
+    if (!pte || !(*pte & PTE_P) || !(*pte & PTE_U) || (write && !(*pte & PTE_W)) || (*pte & PTE_PCD))
         return 0;
     return (*pte & PTE_ADDR) | (va & 0xfff);
 }

@@ -148,6 +148,7 @@ void cpu_set_kstack(uint64_t top);
 void tss_load_iopb(const uint8_t *bitmap);   /* NULL: no port allowed */
 void tss_iopb_enable(bool on);               /* the loaded bitmap on/off, no copy */
 extern bool cpu_has_nx;
+extern uint32_t cpu_phys_bits;              /* physical address width (MAXPHYADDR) */
 extern bool cpu_smep, cpu_smap;
 
 /* trap.c */

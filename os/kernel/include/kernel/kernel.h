@@ -82,6 +82,8 @@ struct boot_info {
     char cmdline[512];
     struct mem_range ram[64];
     int nram;
+    struct mem_range fw[16];    /* ACPI reclaimable and NVS memory */
+    int nfw;
     uint64_t initrd_phys, initrd_len;
     uint64_t rsdp_phys;     /* 0: search the BIOS areas */
     uint8_t rsdp_copy[36];  /* MB2 gives a copy of the RSDP */
@@ -149,6 +151,7 @@ extern struct system_obj system_object;
 /* What an IOPORT / IRQ capability covers (false: o is not of that type). */
 bool ioport_obj_range(struct kobj *o, uint32_t *base, uint32_t *count);
 bool irq_obj_line(struct kobj *o, uint32_t *irq);
+bool mmio_obj_range(struct kobj *o, uint64_t *base, uint64_t *len);   /* mmio.c */
 struct process;
 void driver_node_add(struct process *p, struct kobj **objs, uint32_t nobjs);  /* /sys/drivers/NAME.PID */
 void driver_node_remove(struct process *p);
@@ -158,11 +161,14 @@ struct memobj {
     struct kobj obj;
     uint64_t npages;
     uint64_t *pages;
-    bool borrowed;          /* pages not owned (initrd) */
+    bool borrowed;          /* pages not owned (initrd, MMIO) */
+    bool mmio;              /* a device's physical range (mmio.c): mapped uncached, never read through the direct map */
 };
 struct memobj *memobj_create(uint64_t npages);
 struct memobj *memobj_wrap_phys(uint64_t phys, uint64_t len);
 struct memobj *memobj_create_lazy(uint64_t npages);  /* no pages yet: filled on first touch */
+void mmio_reserve(uint64_t base, uint64_t len, const char *name);   /* the kernel's own device memory (mmio.c) */
+int64_t mmio_check(uint64_t base, uint64_t len, const char **why);  /* 0 if user space may have it */
 
 struct vm_region {
     struct vm_region *next;
