@@ -109,12 +109,28 @@ void sig_proc_init(struct proc *p)
         p->sig.th[i].suspend_conv = LANES_HANDLE_NONE;
 }
 
-/* posix_spawn is an exec: caught signals go back to SIG_DFL, ignored ones stay ignored. */
-void sig_spawned(struct proc *parent, struct proc *child)
+static uint64_t mask_of(struct proc *p, uint32_t tid)
+{
+    struct sthread *t = thread_of(p, tid);
+    return t ? t->mask : 0;
+}
+
+/* posix_spawn is a fork and an exec: caught signals go back to SIG_DFL, ignored ones stay
+ * ignored, the mask is the spawning thread's (POSIX, without POSIX_SPAWN_SETSIGMASK). */
+void sig_spawned(struct proc *parent, uint32_t tid, struct proc *child)
 {
     for (int s = 1; s < NSIG_POSIX; s++)
         if (parent->sig.act[s].handler == (uint64_t)(uintptr_t)SIG_IGN)
             child->sig.act[s].handler = (uint64_t)(uintptr_t)SIG_IGN;
+    child->sig.init_mask = mask_of(parent, tid);
+}
+
+/* fork: the dispositions and the forking thread's mask are inherited, pending signals are not;
+ * the child's (one) thread gets the mask when it registers its signal page. */
+void sig_forked(struct proc *parent, uint32_t tid, struct proc *child)
+{
+    memcpy(child->sig.act, parent->sig.act, sizeof child->sig.act);
+    child->sig.init_mask = mask_of(parent, tid);
 }
 
 static void suspend_answer(struct sthread *t)
@@ -460,8 +476,18 @@ static void req_register(struct proc *p, int32_t conv, uint32_t tid)
     lanes_sys_handle_close(mem);
     if (a < 0)
         return reply(conv, -ENOMEM);
-    if (t->tid)
-        thread_drop(t);             /* registered again (a new page) */
+    bool first = true;
+    for (int i = 0; i < MAX_STHREADS; i++)
+        first &= !p->sig.th[i].tid || &p->sig.th[i] == t;
+    uint64_t mask = first ? p->sig.init_mask : 0, pending = 0;
+    if (t->tid) {
+        /* registered again (a new page: after execve) — the mask and pending signals stay */
+        mask = t->mask;
+        pending = t->pending;
+        thread_drop(t);
+    }
+    t->mask = mask & ~UNBLOCKABLE;
+    t->pending = pending;
     t->tid = tid;
     t->page = (struct lane_sig_page *)(uintptr_t)a;
     t->suspend_conv = LANES_HANDLE_NONE;
