@@ -1093,8 +1093,22 @@ static int wait_eintr(pid_t pid, int *st)
  * times, each after our handler acknowledged the last; we read the pipe in pieces of changing
  * size all along. Each signal meets a read blocked in posix (cancelled: EINTR), a reply on its
  * way (raced), or no read at all — whichever, every byte comes exactly once and in order. */
+/* posix's count of signals it had to tell a thread of twice (a lost alert; -1: unknown). */
+static long renotified(void)
+{
+#ifdef SIGTESTS_LINUX
+    return 0;
+#else
+    struct lane_msg_posix_sig_counters q = lanes_msg_posix_sig_counters_encode(0);
+    struct lane_msg_posix_sig_stats s;
+    int64_t r = lanes_posix_raw(&q, sizeof q, &s, sizeof s);
+    return r == (int64_t)sizeof s && s.msg == LANES_MSG_POSIX_SIG_STATS ? (long)s.renotified : -1;
+#endif
+}
+
 static bool t_race(void)
 {
+    long renot0 = renotified();
     int p[2], a[2];
     REQUIRE(pipe(p) == 0 && pipe(a) == 0, "pipe");
     ack_fd = a[1];
@@ -1151,7 +1165,20 @@ static bool t_race(void)
     REQUIRE(order, "bytes out of order or changed");
     REQUIRE(got == total, "read %ld of %ld bytes written (the rest lost or duplicated)", got, total);
     REQUIRE(usr1 == rounds, "%ld of %ld signals handled", usr1, rounds);
-    snprintf(why, sizeof why, "%ld signals, %ld reads, %ld EINTR, %ld bytes in order, none lost", usr1, reads, eintr, got);
+    /* With one CPU nothing but a lost alert leaves a deliverable signal pending for 200 ms; with
+     * more, a vCPU the host does not run for that long (TCG on a busy host) looks the same:
+     * counted there, not failed. */
+    long renot = renotified() - renot0;
+    int ncpus = 1;
+#ifndef SIGTESTS_LINUX
+    struct lane_sysinfo si;
+    if (lanes_sys_sysinfo(&si) == 0)
+        ncpus = (int)si.ncpus;
+#endif
+    REQUIRE(renot0 >= 0 && (renot == 0 || ncpus > 1), "posix had to tell us %ld times again of a signal 200 ms old (lost alerts)",
+            renot);
+    snprintf(why, sizeof why, "%ld signals, %ld reads, %ld EINTR, %ld bytes in order, none lost, %ld re-notified", usr1, reads,
+             eintr, got, renot);
     return true;
 }
 
