@@ -10,10 +10,13 @@
  * order), SIGKILL of a blocked process frees everything (the server's counters and the kernel's
  * free memory come back), nested handlers, handlers making syscalls, an alert to a thread busy
  * in user code (the registers in the ucontext), default actions (terminate, stop/continue with
- * WUNTRACED/WCONTINUED, ignore), masks, sigpending, SA_RESETHAND, SA_NODEFER, SA_SIGINFO.
- * Helper modes (started by the tests): --spin, --block-read, --sleep MS, --killer PID N.
- * The "OUTCOME name: value" lines are the outcome table os/tools/linuxguest.py compares with the
- * same program built for Linux.
+ * WUNTRACED/WCONTINUED, ignore), masks, sigpending, SA_RESETHAND, SA_NODEFER, SA_SIGINFO, what
+ * fork and exec inherit (dispositions, the mask, not pending signals; caught ones reset by exec),
+ * sigaltstack with SA_ONSTACK.
+ * Helper modes (started by the tests): --spin, --block-read, --sleep MS, --killer PID N,
+ * --writer N, --exec-check; --bench-kill N is the kill -> EINTR benchmark (os/tools/sig-bench).
+ * The same file builds for Linux (-DSIGTESTS_LINUX, linux.h): the "test NAME" verdicts and the
+ * "OUTCOME name: value" lines are what os/tools/sigdiff.py compares with Linux's, line by line.
  */
 #ifdef SIGTESTS_LINUX
 #define _GNU_SOURCE
