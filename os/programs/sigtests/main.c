@@ -156,7 +156,7 @@ static void sort_u64(uint64_t *v, int n)    /* insertion sort: a few hundred val
  * it is about to, we take the time and kill() it; the child takes the time when its read
  * returned EINTR (after the handler ran) and sends it back. The latency is the difference (one
  * CLOCK_MONOTONIC for every CPU). Prints "BENCH kill-eintr n N median_ns M p99_ns P". */
-static int bench_kill(int n)
+static int bench_kill(int n, bool verbose)
 {
     if (n < 1 || n > 100000)
         n = 200;
@@ -199,6 +199,8 @@ static int bench_kill(int n)
         if (read(back[0], &t1, sizeof t1) != sizeof t1)
             break;
         lat[got++] = t1 > t0 ? t1 - t0 : 0;
+        if (verbose)
+            printf("round %d: %llu us\n", i, (unsigned long long)lat[got - 1] / 1000);
     }
     close(data[1]);
     int st;
@@ -224,7 +226,7 @@ static int helper(int argc, char **argv)
         return last_rip ? 42 : 43;
     }
     if (!strcmp(m, "--bench-kill"))            /* the kill -> EINTR benchmark (os/tools/sig-bench) */
-        return bench_kill(argc > 2 ? (int)strtol(argv[2], NULL, 10) : 200);
+        return bench_kill(argc > 2 ? (int)strtol(argv[2], NULL, 10) : 200, argc > 3 && !strcmp(argv[3], "-v"));
     if (!strcmp(m, "--exec-check")) {          /* t_fork_exec's child after execv */
         int bad = dispositions();
         sigset_t m2;
