@@ -431,8 +431,9 @@ void sig_poll(void)
             sig_send(p, SIGALRM, (int32_t)me(), SI_KERNEL, SIG_WHY_ALARM, 0, p->sig.alarm_id, 0);
         }
         /* a signal still pending a while after its thread was told: tell it again — a safety
-         * net only, counted (SigStats.renotified; sigtests race wants 0). Its old cause, a
-         * posix.SigCancel that libc sent for a signal request of its own, is gone (os/README.md) */
+         * net, counted (SigStats.renotified, printed by sigtests race). One cause is gone (libc
+         * sent posix.SigCancel for a signal request of its own); about 3 in 10,000 race rounds
+         * on 1 CPU still need it (os/README.md: "the lost alert") */
         bool pend = p->sig.pending != 0;
         for (int k = 0; k < MAX_STHREADS && !pend; k++)
             pend = p->sig.th[k].pending != 0;
