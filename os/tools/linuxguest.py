@@ -89,15 +89,17 @@ def _cpio_newc(entries: list[tuple[str, int, bytes]]) -> bytes:
     return out.getvalue()
 
 
-def initramfs(cache: str, c_source: str, args: list[str] | None = None) -> str:
-    """Compiles c_source statically as /init (argv: args) and returns the initramfs path."""
+def initramfs(cache: str, c_source: str, args: list[str] | None = None, cflags: list[str] | None = None,
+              name: str | None = None) -> str:
+    """Compiles c_source statically as /init (argv: args; extra gcc flags: cflags) and returns
+    the initramfs path (CACHE/NAME.cpio.gz, NAME defaulting to the source's stem)."""
     if not shutil.which("gcc"):
         raise LinuxUnavailable("gcc is not installed")
-    name = os.path.splitext(os.path.basename(c_source))[0]
+    name = name or os.path.splitext(os.path.basename(c_source))[0]
     out = os.path.join(cache, f"{name}.cpio.gz")
     with tempfile.TemporaryDirectory() as d:
         exe = os.path.join(d, "init")
-        _run(["gcc", "-O2", "-static", "-o", exe, c_source])
+        _run(["gcc", "-O2", "-static", *(cflags or []), "-o", exe, c_source])
         with open(exe, "rb") as f:
             prog = f.read()
     # The kernel runs /init with no arguments: a shell-less initramfs passes them through a

@@ -104,6 +104,10 @@ typedef struct {
     int ss_flags;
     size_t ss_size;
 } stack_t;
+#define SS_ONSTACK 1
+#define SS_DISABLE 2
+#define MINSIGSTKSZ 2048
+#define SIGSTKSZ 8192
 
 typedef struct ucontext {
     unsigned long uc_flags;
@@ -127,6 +131,9 @@ int kill(pid_t pid, int sig);
 int killpg(pid_t pgrp, int sig);
 int raise(int sig);
 int sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+/* The calling thread's alternate signal stack: handlers with SA_ONSTACK run on it (libc runs
+ * them there; the alert frame and FPU state stay on the interrupted stack). Inherited by fork. */
+int sigaltstack(const stack_t *ss, stack_t *old);
 sighandler_t signal(int sig, sighandler_t handler);
 int sigprocmask(int how, const sigset_t *set, sigset_t *old);
 int pthread_sigmask(int how, const sigset_t *set, sigset_t *old);

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "signal_internal.h"
 
 /* posix.c, console.c, mbus.c */
 void __posix_lock(void);
@@ -74,6 +75,7 @@ pid_t fork(void)
     if (lanes_stream(l) < 0)
         return fail(ENOMEM);
     int32_t omit[2] = { plane, l[0] };
+    lanes_sig_before_fork();
     int64_t h = lanes_sys_process_fork(omit, 2);
     if (h == 0) {
         /* the child */
@@ -94,7 +96,7 @@ pid_t fork(void)
     lanes_sys_handle_info((int32_t)h, &hi);
     pid_t child = (pid_t)hi.size;
     int64_t dupd = lanes_sys_handle_dup((int32_t)h, LANES_RIGHT_ALL);
-    struct lane_msg_posix_fork m = lanes_msg_posix_fork_encode((uint32_t)child, 0);
+    struct lane_msg_posix_fork m = lanes_msg_posix_fork_encode((uint32_t)child, (uint32_t)lanes_sys_thread_self());
     int32_t push[2] = { l[0], (int32_t)dupd };
     __posix_lock();
     int64_t r = dupd < 0 ? -ENOMEM : __posix_request(&m, sizeof m, NULL, 0, push, 2);

@@ -1133,7 +1133,7 @@ static int posix_spawn_(pid_t *pid, const char *path, const posix_spawn_file_act
     /* Register it: header, actions, then its lane and a copy of its PROCESS handle are pushed. */
     uint8_t msg[sizeof(struct lane_msg_posix_spawn) + POSIX_SPAWN_MAX_ACTIONS * sizeof(struct lane_msg_posix_spawn_action)];
     uint32_t na = fa ? (uint32_t)fa->n : 0;
-    struct lane_msg_posix_spawn h = lanes_msg_posix_spawn_encode(child, na);
+    struct lane_msg_posix_spawn h = lanes_msg_posix_spawn_encode(child, na, (uint32_t)lanes_sys_thread_self(), 0);
     memcpy(msg, &h, sizeof h);
     for (uint32_t i = 0; i < na; i++) {
         struct lane_msg_posix_spawn_action a =

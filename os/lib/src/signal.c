@@ -53,9 +53,11 @@ struct sigt {
     struct lanes_queue q;           /* this thread's own queue for signal requests */
     uint32_t seq;
     uint64_t call;                  /* the outer call in flight */
+    stack_t alt;                    /* sigaltstack (ss_size 0: none) */
 };
 
 static struct sigt sigt[MAX_SIGT];
+static int fail(int e);
 static lanes_mutex_t tlock = LANES_MUTEX_INIT;
 extern volatile uint32_t lanes_threads_started;    /* thread.c */
 extern bool (*lanes_ipc_interrupt_retry)(void);    /* ipc.c */
@@ -100,6 +102,14 @@ static uint32_t flag_clear(struct sigt *t)
 /* In a forked child (posix.c __posix_fork_child): the pages are the parent's (shared memory
  * objects stay shared across fork) and so are the queues' mappings — drop our mappings of them;
  * the child's threads register anew at their next call. The alert entry is inherited. */
+static stack_t fork_alt;            /* the forking thread's alternate stack (POSIX: inherited) */
+
+void lanes_sig_before_fork(void)
+{
+    struct sigt *t = find(false);
+    fork_alt = t ? t->alt : (stack_t){ 0, 0, 0 };
+}
+
 void lanes_sig_after_fork(void)
 {
     for (int i = 0; i < MAX_SIGT; i++) {
@@ -110,6 +120,9 @@ void lanes_sig_after_fork(void)
             lanes_queue_close(&t->q);
         memset(t, 0, sizeof *t);
     }
+    struct sigt *me = fork_alt.ss_size ? find(true) : NULL;
+    if (me)
+        me->alt = fork_alt;
 }
 
 /* ---- hooks the waits call when interrupted ---- */
@@ -138,10 +151,14 @@ static bool retry_hook(void)
     return !give_up;
 }
 
+/* True only inside an interruptible call: the signal requests libc makes while it delivers
+ * (SigTake, SigReturn, the masks; flag at 1, so a signal may make it 2 meanwhile) are never
+ * cancelled — a posix.SigCancel sent for one of those lost a signal now and then (os/README.md:
+ * "the lost alert"). */
 bool lanes_sig_cancel_requested(void)
 {
     struct sigt *t = find(false);
-    return t && t->page && __atomic_load_n(&t->page->flag, __ATOMIC_SEQ_CST) == 2;
+    return t && t->page && t->intr && __atomic_load_n(&t->page->flag, __ATOMIC_SEQ_CST) == 2;
 }
 
 void lanes_sig_note_cancel(void)
@@ -225,6 +242,73 @@ static const int greg_of[18] = {    /* lane_alert_frame order -> mcontext gregs 
     REG_RCX, REG_RBX, REG_RAX, REG_RIP, REG_EFL, REG_RSP,
 };
 
+/* Calls fn(arg) with the stack pointer at top (16-aligned), back on ours afterwards. */
+void lanes_sig_call_on(void (*fn)(void *), void *arg, void *top);
+__asm__(".text\n"
+        ".globl lanes_sig_call_on\n"
+        "lanes_sig_call_on:\n"
+        "    push %rbp\n"
+        "    mov %rsp, %rbp\n"
+        "    mov %rdx, %rsp\n"
+        "    mov %rdi, %rax\n"
+        "    mov %rsi, %rdi\n"
+        "    call *%rax\n"
+        "    mov %rbp, %rsp\n"
+        "    pop %rbp\n"
+        "    ret\n");
+
+static bool on_alt(const struct sigt *t)
+{
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0), lo = (uintptr_t)t->alt.ss_sp;
+    return t->alt.ss_size && sp >= lo && sp < lo + t->alt.ss_size;
+}
+
+struct handler_call {
+    const struct lane_msg_posix_sig_info *si;
+    siginfo_t *info;
+    ucontext_t *uc;
+};
+
+static void call_handler(void *a)
+{
+    struct handler_call *h = a;
+    if (h->si->flags & SA_SIGINFO)
+        ((void (*)(int, siginfo_t *, void *))(uintptr_t)h->si->handler)(h->si->signo, h->info, h->uc);
+    else
+        ((void (*)(int))(uintptr_t)h->si->handler)(h->si->signo);
+}
+
+static int altstack_(const stack_t *ss, stack_t *old)
+{
+    struct sigt *t = find(true);
+    if (!t)
+        return fail(ENOMEM);
+    bool on = on_alt(t);
+    if (old) {
+        *old = t->alt;
+        old->ss_flags = on ? SS_ONSTACK : t->alt.ss_size ? 0 : SS_DISABLE;
+        if (!t->alt.ss_size)
+            old->ss_sp = NULL;
+    }
+    if (!ss)
+        return 0;
+    if (on)
+        return fail(EPERM);                 /* not while a handler runs on it */
+    if (ss->ss_flags & ~SS_DISABLE)
+        return fail(EINVAL);
+    if (ss->ss_flags & SS_DISABLE) {
+        memset(&t->alt, 0, sizeof t->alt);
+        return 0;
+    }
+    if (ss->ss_size < MINSIGSTKSZ)
+        return fail(ENOMEM);
+    t->alt = *ss;
+    t->alt.ss_flags = 0;
+    return 0;
+}
+
+int sigaltstack(const stack_t *ss, stack_t *old) { return altstack_(ss, old); }
+
 static void run_handler(struct sigt *t, const struct lane_msg_posix_sig_info *si, uint64_t call,
                         struct lane_alert_frame *f)
 {
@@ -243,11 +327,15 @@ static void run_handler(struct sigt *t, const struct lane_msg_posix_sig_info *si
     if (f)
         for (int i = 0; i < 18; i++)
             uc.uc_mcontext.gregs[greg_of[i]] = (greg_t)regs[i];
+    bool was_on = on_alt(t);
+    uc.uc_stack = t->alt;
+    uc.uc_stack.ss_flags = was_on ? SS_ONSTACK : t->alt.ss_size ? 0 : SS_DISABLE;
+    struct handler_call hc = { si, &info, &uc };
     lanes_trace_sig_handler(call, pid_self(), t->tid, si->signo, 0, si->handler);
-    if (si->flags & SA_SIGINFO)
-        ((void (*)(int, siginfo_t *, void *))(uintptr_t)si->handler)(si->signo, &info, &uc);
+    if ((si->flags & SA_ONSTACK) && t->alt.ss_size && !was_on)     /* SA_ONSTACK: on the alternate stack */
+        lanes_sig_call_on(call_handler, &hc, (void *)(((uintptr_t)t->alt.ss_sp + t->alt.ss_size) & ~(uintptr_t)15));
     else
-        ((void (*)(int))(uintptr_t)si->handler)(si->signo);
+        call_handler(&hc);
     lanes_trace_sig_handler(call, pid_self(), t->tid, si->signo, 1, si->handler);
     if (f)
         for (int i = 0; i < 18; i++)

@@ -24,6 +24,7 @@ bool lanes_sig_cancel_requested(void);      /* this thread's in-syscall flag is 
 void lanes_sig_note_cancel(void);           /* a cancel went out for the call in flight */
 void lanes_sig_hold(int delta);             /* posix.c's lock: no handler runs on this thread while held */
 
+void lanes_sig_before_fork(void);           /* fork: the caller's alternate signal stack goes along */
 void lanes_sig_after_fork(void);            /* a forked child: forget the parent's pages and queues */
 struct lanes_queue;
 /* posix.c: a signal request on our posix lane, on queue q without the process lock (pushing

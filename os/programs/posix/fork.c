@@ -50,9 +50,9 @@ static void req_fork(struct proc *parent, int32_t conv, const uint8_t *m, uint32
             c->fd[fd] = parent->fd[fd];
         }
     }
-    /* signals: the dispositions are inherited, pending signals are not; the child's threads
-     * register their own signal pages (libc, after fork) and start with an empty mask */
-    memcpy(c->sig.act, parent->sig.act, sizeof c->sig.act);
+    /* signals: the dispositions and the forking thread's mask are inherited, pending signals
+     * are not (the child's thread registers its own signal page, libc after fork) */
+    sig_forked(parent, f.tid, c);
     post_proc_accept(c);
     reply(conv, c->pid);
 }

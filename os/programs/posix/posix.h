@@ -75,6 +75,7 @@ struct sigproc {
     uint64_t alarm_at, alarm_interval, alarm_id;
     uint64_t term_deadline;     /* a default-terminate signal waits for its thread until then */
     uint64_t poked_at;          /* when a thread was last told of a pending signal (sig_poll re-tells) */
+    uint64_t init_mask;         /* the first thread to register starts with it: fork's, spawn's caller's mask */
 };
 
 /* An open file description: what fds (in any process) share. */
@@ -150,7 +151,8 @@ void proc_wait_cancel(struct proc *p);
 
 /* signal.c */
 void sig_proc_init(struct proc *p);
-void sig_spawned(struct proc *parent, struct proc *child);
+void sig_spawned(struct proc *parent, uint32_t tid, struct proc *child);
+void sig_forked(struct proc *parent, uint32_t tid, struct proc *child);
 void sig_proc_gone(struct proc *p);
 void sig_send(struct proc *p, int sig, int32_t sender, int code, int why, uint32_t tid, uint64_t value, int status);
 int sig_kill(struct proc *from, int32_t pid, int sig, int why);

@@ -390,7 +390,7 @@ void req_spawn(struct proc *parent, int32_t conv, const uint8_t *m, uint32_t len
         proc_free(c);
         return reply(conv, err);
     }
-    sig_spawned(parent, c);
+    sig_spawned(parent, s.tid, c);
     post_proc_accept(c);
     reply(conv, c->pid);
 }

@@ -481,7 +481,7 @@ static bool t_malformed(void)
     REQUIRE(r == sizeof rep && rep.error == -EPROTO, "short path: error %d", rep.error);
     r = lanes_posix_raw(&op, 6, &rep, sizeof rep);                  /* truncated header */
     REQUIRE(r == sizeof rep && rep.error == -EPROTO, "truncated: error %d", rep.error);
-    struct lane_msg_posix_spawn sp = lanes_msg_posix_spawn_encode(12345, 1000);
+    struct lane_msg_posix_spawn sp = lanes_msg_posix_spawn_encode(12345, 1000, 0, 0);
     r = lanes_posix_raw(&sp, sizeof sp, &rep, sizeof rep);
     REQUIRE(r == sizeof rep && rep.error == -EPROTO, "spawn with 1000 actions: error %d", rep.error);
     uint8_t *big = malloc(100 * 1024);

@@ -19,12 +19,16 @@
  * (console server -> posix, os/programs/posix/tty.c) instead of to the line editor; afterwards
  * the shell takes the console back. Background pipelines are jobs: `jobs` lists them, `fg [N]`
  * brings one to the foreground (the console is its, the shell waits for it; Ctrl-C then stops
- * it). Stopping a job (Ctrl-Z) and `bg` wait for SIGTSTP/SIGCONT (issue 14's signal path).
+ * it). Ctrl-Z stops the foreground job (SIGTSTP to its group; the shell's waitpid has
+ * WUNTRACED and sees it stopped): it becomes a stopped job, the prompt returns, $? = 148.
+ * `bg [N]` continues a stopped job in the background (SIGCONT to its group), `fg [N]` in the
+ * foreground (SIGCONT too); `jobs` says which are running and which stopped.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <lanes.h>
 #include <lanes/console.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,11 +123,12 @@ struct job {
     pid_t pgid;
     pid_t pids[MAX_CMDS];
     int npids;              /* not yet reaped */
+    bool stopped;           /* by Ctrl-Z (SIGTSTP) or another stop signal */
     char text[80];
 };
 static struct job jobtab[MAX_JOBS];
 
-static void job_add(pid_t *pids, int n, struct cmd *cmds, int ncmds)
+static struct job *job_add(pid_t pgid, pid_t *pids, int n, struct cmd *cmds, int ncmds)
 {
     struct job *j = NULL;
     int id = 1;
@@ -134,10 +139,11 @@ static void job_add(pid_t *pids, int n, struct cmd *cmds, int ncmds)
         if (!jobtab[i].id)
             j = &jobtab[i];
     if (!j || n == 0)
-        return;
+        return NULL;
     j->id = id;
-    j->pgid = pids[0];
+    j->pgid = pgid;
     j->npids = n;
+    j->stopped = false;
     memcpy(j->pids, pids, sizeof *pids * (size_t)n);
     size_t used = 0;
     j->text[0] = 0;
@@ -145,6 +151,7 @@ static void job_add(pid_t *pids, int n, struct cmd *cmds, int ncmds)
         for (int w = 0; w < cmds[c].argc; w++)
             used += (size_t)snprintf(j->text + used, used < sizeof j->text ? sizeof j->text - used : 0, "%s%s%s",
                                      used ? " " : "", w == 0 && c > 0 ? "| " : "", cmds[c].argv[w]);
+    return j;
 }
 
 /* A reaped child leaves its job; the job goes when all of it has. */
@@ -190,20 +197,32 @@ static void reap_background(void)
     }
 }
 
+/* Set by wait_foreground when the job stopped (the stop signal; 0: it ended) and the index of
+ * the first of its processes not reaped (the job's processes from there on live on). */
+static int fg_stop_sig, fg_unreaped;
+
 /* Waits for the foreground job's processes with the console given to its group (Ctrl-C is
- * its SIGINT); returns the last one's status, or -1 (a waitpid failed). */
+ * its SIGINT, Ctrl-Z its SIGTSTP); returns the last one's status, 128 + the stop signal when it
+ * stopped (fg_stop_sig), or -1 (a waitpid failed). */
 static int wait_foreground(pid_t pgid, pid_t *pids, int n, struct cmd *cmds, bool say)
 {
+    fg_stop_sig = 0;
     bool fg = n > 0 && tcsetpgrp(0, pgid) == 0;
     if (fg)
         lanes_console_mode(LANES_CONSOLE_MODE_ISIG, 0);
     int status = 0;
     for (int i = 0; i < n; i++) {
         int st = 0;
-        if (waitpid(pids[i], &st, 0) < 0) {
+        if (waitpid(pids[i], &st, WUNTRACED) < 0) {
             printf("sh: waitpid %d: %s\n", pids[i], strerror(errno));
             status = -1;
             continue;
+        }
+        if (WIFSTOPPED(st)) {
+            fg_stop_sig = WSTOPSIG(st);
+            fg_unreaped = i;
+            status = 128 + fg_stop_sig;
+            break;
         }
         job_reaped(pids[i]);
         int s = sh_status_of(pids[i], st, cmds ? cmds[i].argv[0] : "job", say);
@@ -270,7 +289,8 @@ static bool posix_builtin(struct cmd *c, int *status)
         reap_background();
         for (int i = 0; i < MAX_JOBS; i++)
             if (jobtab[i].id)
-                printf("[%d] running  %s  (pgid %d)\n", jobtab[i].id, jobtab[i].text, jobtab[i].pgid);
+                printf("[%d] %s  %s  (pgid %d)\n", jobtab[i].id, jobtab[i].stopped ? "stopped" : "running",
+                       jobtab[i].text, jobtab[i].pgid);
         *status = 0;
         return true;
     }
@@ -281,11 +301,29 @@ static bool posix_builtin(struct cmd *c, int *status)
         if (!j) {
             printf("sh: %s: no such job\n", w);
         } else if (w[0] == 'b') {
-            printf("sh: bg: [%d] is running already (stopped jobs come with SIGTSTP/SIGCONT)\n", j->id);
+            if (!j->stopped) {
+                printf("sh: bg: [%d] is running already\n", j->id);
+            } else if (killpg(j->pgid, SIGCONT) < 0) {
+                printf("sh: bg: [%d]: %s\n", j->id, strerror(errno));
+            } else {
+                j->stopped = false;
+                printf("[%d] %s &\n", j->id, j->text);
+                *status = 0;
+            }
         } else {
             struct job copy = *j;
             printf("%s\n", copy.text);
+            if (j->stopped) {
+                killpg(j->pgid, SIGCONT);       /* (the console is its group's first: no SIGTTIN) */
+                j->stopped = false;
+            }
             int s = wait_foreground(copy.pgid, copy.pids, copy.npids, NULL, false);
+            if (fg_stop_sig)
+                for (int i = 0; i < MAX_JOBS; i++)
+                    if (jobtab[i].id && jobtab[i].pgid == copy.pgid) {
+                        jobtab[i].stopped = true;
+                        printf("\n[%d] stopped  %s\n", jobtab[i].id, jobtab[i].text);
+                    }
             *status = s < 0 ? 126 : s;
         }
         return true;
@@ -359,13 +397,21 @@ static int run_pipeline(struct cmd *cmds, int n, bool bg)
     if (bg) {
         for (int i = 0; i < started; i++)
             printf("[%d]\n", pids[i]);
-        job_add(pids, started, cmds, n);
+        job_add(pids[0], pids, started, cmds, n);
         return 0;
     }
     /* The console goes to the job while we wait: its Ctrl-C is the job's SIGINT. */
     if (started == 0)
         return status;
     int s = wait_foreground(pids[0], pids, started, cmds, n == 1);
+    if (fg_stop_sig) {                      /* Ctrl-Z: a stopped job now */
+        struct job *j = job_add(pids[0], pids + fg_unreaped, started - fg_unreaped, cmds, n);
+        if (j) {
+            j->stopped = true;
+            printf("\n[%d] stopped  %s\n", j->id, j->text);
+        }
+        return s;
+    }
     if (s < 0)
         return 126;
     return status != 127 && status != 126 ? s : s ? s : status;

@@ -10,17 +10,25 @@
  * order), SIGKILL of a blocked process frees everything (the server's counters and the kernel's
  * free memory come back), nested handlers, handlers making syscalls, an alert to a thread busy
  * in user code (the registers in the ucontext), default actions (terminate, stop/continue with
- * WUNTRACED/WCONTINUED, ignore), masks, sigpending, SA_RESETHAND, SA_NODEFER, SA_SIGINFO.
- * Helper modes (started by the tests): --spin, --block-read, --sleep MS, --killer PID N.
- * The "OUTCOME name: value" lines are the outcome table os/tools/linuxguest.py compares with the
- * same program built for Linux.
+ * WUNTRACED/WCONTINUED, ignore), masks, sigpending, SA_RESETHAND, SA_NODEFER, SA_SIGINFO, what
+ * fork and exec inherit (dispositions, the mask, not pending signals; caught ones reset by exec),
+ * sigaltstack with SA_ONSTACK.
+ * Helper modes (started by the tests): --spin, --block-read, --sleep MS, --killer PID N,
+ * --writer N, --exec-check; --bench-kill N is the kill -> EINTR benchmark (os/tools/sig-bench).
+ * The same file builds for Linux (-DSIGTESTS_LINUX, linux.h): the "test NAME" verdicts and the
+ * "OUTCOME name: value" lines are what os/tools/sigdiff.py compares with Linux's, line by line.
  */
-#include <errno.h>
-#include <fcntl.h>
+#ifdef SIGTESTS_LINUX
+#define _GNU_SOURCE
+#include "linux.h"
+#else
 #include <lanes.h>
 #include <lanes/abi/messages.h>
 #include <lanes/sigtrace.h>
 #include <lanes/testing.h>
+#endif
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -34,7 +42,11 @@
 
 #define ROUNDS_DEFAULT 10000
 static long rounds = ROUNDS_DEFAULT;
+#ifdef SIGTESTS_LINUX
+static const char *self_path = "/init";     /* the Linux guest's initramfs (linux.h) */
+#else
 static const char *self_path = "/bin/sigtests";
+#endif
 
 static volatile int hits[NSIG];
 static volatile int depth, max_depth;
@@ -100,6 +112,13 @@ static void msleep(long ms)
     while (nanosleep(&t, &t) < 0 && errno == EINTR) {}
 }
 
+static void flush_out(void)                 /* before a fork: nothing buffered twice (Linux's stdio) */
+{
+#ifdef SIGTESTS_LINUX
+    fflush(stdout);
+#endif
+}
+
 static void outcome(const char *name, long v) { printf("OUTCOME %s: %ld\n", name, v); }
 
 static pid_t spawn(char *const argv[])
@@ -111,6 +130,88 @@ static pid_t spawn(char *const argv[])
 static int handle(int sig, void (*fn)(int), int flags);
 static void alarm_ms(long ms);
 static void on_sig(int s);
+static int dispositions(void);
+
+/* ---- the kill -> EINTR benchmark ---- */
+
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static void sort_u64(uint64_t *v, int n)    /* insertion sort: a few hundred values */
+{
+    for (int i = 1; i < n; i++) {
+        uint64_t x = v[i];
+        int j = i;
+        for (; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
+/* N rounds: a child blocks in a pipe read (SIGUSR1 caught, no SA_RESTART); 20 ms after it said
+ * it is about to, we take the time and kill() it; the child takes the time when its read
+ * returned EINTR (after the handler ran) and sends it back. The latency is the difference (one
+ * CLOCK_MONOTONIC for every CPU). Prints "BENCH kill-eintr n N median_ns M p99_ns P". */
+static int bench_kill(int n, bool verbose)
+{
+    if (n < 1 || n > 100000)
+        n = 200;
+    int go[2], data[2], back[2];
+    if (pipe(go) < 0 || pipe(data) < 0 || pipe(back) < 0)
+        return 3;
+    flush_out();
+    pid_t c = fork();
+    if (c == 0) {
+        close(go[0]);
+        close(data[1]);
+        close(back[0]);
+        handle(SIGUSR1, on_sig, 0);
+        for (;;) {
+            char x = 'r', buf[8];
+            if (write(go[1], &x, 1) != 1)
+                _exit(1);
+            ssize_t r = read(data[0], buf, sizeof buf);
+            uint64_t t = now_ns();
+            if (r == 0)
+                _exit(0);               /* the end: the parent closed the write end */
+            if (r < 0 && errno == EINTR && write(back[1], &t, sizeof t) != sizeof t)
+                _exit(2);
+        }
+    }
+    if (c < 0)
+        return 4;
+    close(go[1]);
+    close(data[0]);
+    close(back[1]);
+    static uint64_t lat[100000];
+    int got = 0;
+    for (int i = 0; i < n; i++) {
+        char x;
+        if (read(go[0], &x, 1) != 1)
+            break;
+        msleep(20);                     /* it is blocked in its read by now */
+        uint64_t t0 = now_ns(), t1;
+        kill(c, SIGUSR1);
+        if (read(back[0], &t1, sizeof t1) != sizeof t1)
+            break;
+        lat[got++] = t1 > t0 ? t1 - t0 : 0;
+        if (verbose)
+            printf("round %d: %llu us\n", i, (unsigned long long)lat[got - 1] / 1000);
+    }
+    close(data[1]);
+    int st;
+    while (waitpid(c, &st, 0) < 0 && errno == EINTR) {}
+    if (!got)
+        return 5;
+    sort_u64(lat, got);
+    printf("BENCH kill-eintr n %d median_ns %llu p99_ns %llu min_ns %llu\n", got, (unsigned long long)lat[got / 2],
+           (unsigned long long)lat[(got * 99) / 100 < got ? (got * 99) / 100 : got - 1], (unsigned long long)lat[0]);
+    return got == n ? 0 : 6;
+}
 
 /* ---- helper modes ---- */
 
@@ -123,6 +224,16 @@ static int helper(int argc, char **argv)
         while (!hits[SIGUSR1])
             x++;
         return last_rip ? 42 : 43;
+    }
+    if (!strcmp(m, "--bench-kill"))            /* the kill -> EINTR benchmark (os/tools/sig-bench) */
+        return bench_kill(argc > 2 ? (int)strtol(argv[2], NULL, 10) : 200, argc > 3 && !strcmp(argv[3], "-v"));
+    if (!strcmp(m, "--exec-check")) {          /* t_fork_exec's child after execv */
+        int bad = dispositions();
+        sigset_t m2;
+        sigemptyset(&m2);
+        sigaddset(&m2, SIGINT);
+        sigprocmask(SIG_UNBLOCK, &m2, NULL);    /* (SIGINT is SIG_DFL now: never raised here) */
+        return (bad & 0xff) | (bad & 0x200 ? 0 : 32);
     }
     if (!strcmp(m, "--block-read")) {           /* blocked in a pipe read until killed */
         int p[2];
@@ -185,6 +296,7 @@ static int helper(int argc, char **argv)
     return 2;
 }
 
+#ifndef SIGTESTS_LINUX
 /* ---- the kernel's trace_user: records of class signal only, checked ---- */
 
 static bool t_trace_user(void)
@@ -205,6 +317,7 @@ static bool t_trace_user(void)
     REQUIRE(lanes_sys_trace_user(160, body, 32 + 2 + 4) == LANES_E_INVAL, "a tail length that disagrees accepted");
     return true;
 }
+#endif
 
 /* ---- handlers, masks, actions ---- */
 
@@ -287,7 +400,10 @@ static bool t_ignore(void)
     raise(SIGURG);
     sigset_t pend;
     sigpending(&pend);
-    REQUIRE(pend == 0, "ignored signals pending: %llx", (unsigned long long)pend);
+    int npend = 0;
+    for (int s = 1; s < NSIG; s++)
+        npend += sigismember(&pend, s) == 1;
+    REQUIRE(npend == 0, "%d ignored signals pending", npend);
     dfl(SIGUSR1);
     return true;
 }
@@ -365,7 +481,7 @@ static void on_syscalls(int s)
     if (write(fds_pipe[1], "hi", 2) != 2 || read(fds_pipe[0], buf, 2) != 2 || getppid() <= 0)
         hits[s] = 100;
     struct stat st;
-    if (stat("/bin", &st) < 0)
+    if (stat("/", &st) < 0)
         hits[s] = 200;
 }
 
@@ -711,21 +827,180 @@ static bool t_stop_cont(void)
     return true;
 }
 
+/* A child in process group pgid (0: its own), made the way shells do it: the child and the
+ * parent both call setpgid (whichever comes first; the parent's fails with EACCES on Linux once
+ * the child has exec'd — LaneOS has no such check, see os/README.md), then it execs. */
+static pid_t fork_in_group(pid_t pgid, char *const argv[])
+{
+    pid_t c = fork();
+    if (c == 0) {
+        setpgid(0, pgid);
+        execv(self_path, argv);
+        _exit(127);
+    }
+    if (c > 0)
+        setpgid(c, pgid ? pgid : c);
+    return c;
+}
+
 static bool t_killpg(void)
 {
     char *av[] = { "sigtests", "--sleep", "100000", NULL };
-    pid_t a = spawn(av), b = spawn(av);
-    REQUIRE(a > 0 && b > 0, "spawn");
-    REQUIRE(setpgid(a, a) == 0 && setpgid(b, a) == 0, "setpgid: %s", strerror(errno));
+    pid_t a = fork_in_group(0, av);
+    REQUIRE(a > 0, "fork: %s", strerror(errno));
+    pid_t b = fork_in_group(a, av);
+    REQUIRE(b > 0, "fork: %s", strerror(errno));
+    msleep(100);
+    REQUIRE(getpgid(a) == a && getpgid(b) == a, "groups %d %d (want %d)", getpgid(a), getpgid(b), a);
     REQUIRE(killpg(a, SIGTERM) == 0, "killpg: %s", strerror(errno));
     int st1, st2;
     REQUIRE(waitpid(a, &st1, 0) == a && waitpid(b, &st2, 0) == b, "waitpid");
-    REQUIRE(WTERMSIG(st1) == SIGTERM && WTERMSIG(st2) == SIGTERM, "statuses %#x %#x", st1, st2);
+    REQUIRE(WIFSIGNALED(st1) && WIFSIGNALED(st2) && WTERMSIG(st1) == SIGTERM && WTERMSIG(st2) == SIGTERM,
+            "statuses %#x %#x", st1, st2);
     REQUIRE(kill(999999, SIGTERM) < 0 && errno == ESRCH, "kill of no process: %s", strerror(errno));
     REQUIRE(kill(getpid(), 99) < 0 && errno == EINVAL, "bad signal accepted");
+    outcome("killpg", WTERMSIG(st1) + WTERMSIG(st2));
     return true;
 }
 
+/* ---- SA_ONSTACK: a handler on the alternate signal stack (sigaltstack) ---- */
+
+static char altmem[32768] __attribute__((aligned(16)));
+static volatile uintptr_t alt_local;
+static volatile int alt_flags, alt_eperm;
+
+static void on_altsig(int s)
+{
+    volatile char here = 0;
+    hits[s]++;
+    alt_local = (uintptr_t)&here;
+    stack_t cur, again;
+    alt_flags = sigaltstack(NULL, &cur) == 0 ? cur.ss_flags : -1;
+    again.ss_sp = altmem;
+    again.ss_size = sizeof altmem;
+    again.ss_flags = 0;
+    alt_eperm = sigaltstack(&again, NULL) < 0 && errno == EPERM;
+}
+
+static bool in_alt(uintptr_t a) { return a >= (uintptr_t)altmem && a < (uintptr_t)altmem + sizeof altmem; }
+
+static bool t_altstack(void)
+{
+    reset();
+    stack_t ss, old;
+    REQUIRE(sigaltstack(NULL, &old) == 0 && (old.ss_flags & SS_DISABLE), "no alternate stack at first: flags %d",
+            old.ss_flags);
+    ss.ss_sp = altmem;
+    ss.ss_flags = 0;
+    ss.ss_size = 512;                           /* under MINSIGSTKSZ (2048 on LaneOS, more on Linux) */
+    REQUIRE(sigaltstack(&ss, NULL) < 0 && errno == ENOMEM, "a stack under MINSIGSTKSZ accepted");
+    ss.ss_size = sizeof altmem;
+    ss.ss_flags = 0x40;
+    REQUIRE(sigaltstack(&ss, NULL) < 0 && errno == EINVAL, "bad ss_flags accepted");
+    ss.ss_flags = 0;
+    REQUIRE(sigaltstack(&ss, NULL) == 0, "sigaltstack: %s", strerror(errno));
+    int got = 0;
+    handle(SIGUSR1, on_altsig, SA_ONSTACK);
+    raise(SIGUSR1);
+    got |= in_alt(alt_local) ? 1 : 0;
+    got |= alt_flags == SS_ONSTACK ? 2 : 0;
+    got |= alt_eperm ? 4 : 0;
+    handle(SIGUSR1, on_altsig, 0);              /* without SA_ONSTACK: on the thread's stack */
+    raise(SIGUSR1);
+    got |= !in_alt(alt_local) && alt_flags == 0 ? 8 : 0;
+    handle(SIGUSR1, on_altsig, SA_ONSTACK);
+    flush_out();
+    pid_t c = fork();                           /* the child inherits the alternate stack */
+    if (c == 0) {
+        raise(SIGUSR1);
+        _exit(in_alt(alt_local) ? 0 : 1);
+    }
+    int st = -1;
+    while (c > 0 && waitpid(c, &st, 0) < 0 && errno == EINTR) {}
+    got |= c > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 16 : 0;
+    dfl(SIGUSR1);
+    ss.ss_flags = SS_DISABLE;
+    REQUIRE(sigaltstack(&ss, NULL) == 0 && sigaltstack(NULL, &old) == 0 && (old.ss_flags & SS_DISABLE), "SS_DISABLE");
+    outcome("altstack", got);
+    REQUIRE(hits[SIGUSR1] == 2, "handler ran %d times", hits[SIGUSR1]);
+    REQUIRE(got & 1, "an SA_ONSTACK handler ran on the thread's stack");
+    REQUIRE(got & 2, "sigaltstack in the handler: flags %d, want SS_ONSTACK", alt_flags);
+    REQUIRE(got & 4, "the alternate stack could be changed while on it");
+    REQUIRE(got & 8, "a handler without SA_ONSTACK ran on the alternate stack");
+    REQUIRE(got & 16, "the forked child's handler was not on the inherited alternate stack (status %#x)", st);
+    return true;
+}
+
+/* ---- fork and exec (POSIX): a forked child has the parent's dispositions and the forking
+ * thread's mask, none of its pending signals; an exec resets caught signals to SIG_DFL, keeps
+ * ignored ones ignored, keeps the mask (and pending signals). ---- */
+
+static int dispositions(void)
+{
+    struct sigaction a1, a2;
+    sigset_t m, pend;
+    int bad = 0;
+    sigaction(SIGUSR1, NULL, &a1);
+    sigaction(SIGUSR2, NULL, &a2);
+    sigprocmask(SIG_BLOCK, NULL, &m);
+    sigpending(&pend);
+    if (a2.sa_handler != SIG_IGN)
+        bad |= 2;                               /* an ignored signal must stay ignored */
+    if (sigismember(&m, SIGINT) != 1 || sigismember(&m, SIGUSR1) == 1)
+        bad |= 4;                               /* the mask: SIGINT blocked, nothing else */
+    if (sigismember(&pend, SIGINT) == 1)
+        bad |= 8;                               /* the parent's pending SIGINT is not ours */
+    return bad | (a1.sa_handler == on_sig ? 0x100 : a1.sa_handler == SIG_DFL ? 0x200 : 0);
+}
+
+static bool t_fork_exec(void)
+{
+    reset();
+    handle(SIGUSR1, on_sig, SA_RESTART);
+    handle(SIGUSR2, SIG_IGN, 0);
+    handle(SIGINT, on_sig, 0);
+    sigset_t b, old;
+    sigemptyset(&b);
+    sigaddset(&b, SIGINT);
+    sigprocmask(SIG_BLOCK, &b, &old);
+    raise(SIGINT);                              /* pending here, blocked */
+    flush_out();
+    pid_t c = fork();
+    if (c == 0) {
+        int bad = dispositions();
+        if (!(bad & 0x100))
+            bad |= 1;                           /* the handler is inherited across fork */
+        raise(SIGUSR1);
+        if (hits[SIGUSR1] != 1)
+            bad |= 16;                          /* and runs in the child */
+        if (bad & 0xff)
+            _exit(bad & 0xff);
+        char *av[] = { "sigtests", "--exec-check", NULL };
+        execv(self_path, av);
+        _exit(64);
+    }
+    REQUIRE(c > 0, "fork: %s", strerror(errno));
+    int st;
+    while (waitpid(c, &st, 0) < 0 && errno == EINTR) {}
+    REQUIRE(hits[SIGINT] == 0, "blocked SIGINT ran in the parent");
+    sigprocmask(SIG_SETMASK, &old, NULL);       /* the pending SIGINT runs now, here only */
+    int hint = hits[SIGINT];
+    dfl(SIGUSR1);
+    dfl(SIGUSR2);
+    dfl(SIGINT);
+    REQUIRE(WIFEXITED(st), "child status %#x", st);
+    int r = WEXITSTATUS(st);
+    outcome("fork-exec", r);
+    REQUIRE(!(r & 1), "fork: the child lost the handler");
+    REQUIRE(!(r & 2), "fork/exec: SIG_IGN was not kept");
+    REQUIRE(!(r & 4), "fork/exec: the child's mask is not the parent's (SIGINT blocked)");
+    REQUIRE(!(r & 8), "fork: the parent's pending signal was inherited");
+    REQUIRE(!(r & 16), "fork: the inherited handler did not run in the child");
+    REQUIRE(!(r & 32), "exec: a caught signal was not reset to SIG_DFL");
+    REQUIRE(r == 0, "child exited %d", r);
+    REQUIRE(hint == 1, "the parent's pending SIGINT ran %d times after unblocking", hint);
+    return true;
+}
 static bool t_sigchld(void)
 {
     reset();
@@ -742,6 +1017,7 @@ static bool t_sigchld(void)
     return true;
 }
 
+#ifndef SIGTESTS_LINUX
 /* ---- SIGKILL of a blocked process frees everything ---- */
 
 static uint64_t mem_free(void)
@@ -797,6 +1073,7 @@ static bool t_kill_frees(void)
             (unsigned long long)m1 / 1024);
     return true;
 }
+#endif
 
 /* ---- the race: ROUNDS signals against a stream of pipe reads ---- */
 
@@ -821,8 +1098,22 @@ static int wait_eintr(pid_t pid, int *st)
  * times, each after our handler acknowledged the last; we read the pipe in pieces of changing
  * size all along. Each signal meets a read blocked in posix (cancelled: EINTR), a reply on its
  * way (raced), or no read at all — whichever, every byte comes exactly once and in order. */
+/* posix's count of signals it had to tell a thread of twice (a lost alert; -1: unknown). */
+static long renotified(void)
+{
+#ifdef SIGTESTS_LINUX
+    return 0;
+#else
+    struct lane_msg_posix_sig_counters q = lanes_msg_posix_sig_counters_encode(0);
+    struct lane_msg_posix_sig_stats s;
+    int64_t r = lanes_posix_raw(&q, sizeof q, &s, sizeof s);
+    return r == (int64_t)sizeof s && s.msg == LANES_MSG_POSIX_SIG_STATS ? (long)s.renotified : -1;
+#endif
+}
+
 static bool t_race(void)
 {
+    long renot0 = renotified();
     int p[2], a[2];
     REQUIRE(pipe(p) == 0 && pipe(a) == 0, "pipe");
     ack_fd = a[1];
@@ -879,12 +1170,19 @@ static bool t_race(void)
     REQUIRE(order, "bytes out of order or changed");
     REQUIRE(got == total, "read %ld of %ld bytes written (the rest lost or duplicated)", got, total);
     REQUIRE(usr1 == rounds, "%ld of %ld signals handled", usr1, rounds);
-    snprintf(why, sizeof why, "%ld signals, %ld reads, %ld EINTR, %ld bytes in order, none lost", usr1, reads, eintr, got);
+    /* How often posix's safety net had to re-tell us of a signal left pending 200 ms (a lost
+     * alert: still about 3 in 10,000 rounds on 1 CPU, see os/README.md) — reported, not failed,
+     * until its last cause is found. */
+    long renot = renotified() - renot0;
+    snprintf(why, sizeof why, "%ld signals, %ld reads, %ld EINTR, %ld bytes in order, none lost, %ld re-notified", usr1, reads,
+             eintr, got, renot);
     return true;
 }
 
 static const struct lanes_test tests[] = {
+#ifndef SIGTESTS_LINUX                          /* LaneOS's own internals: not on Linux */
     { "trace-user", t_trace_user },
+#endif
     { "raise-handler", t_raise_handler },
     { "siginfo", t_siginfo },
     { "sigaction-old", t_sigaction_old },
@@ -910,13 +1208,19 @@ static const struct lanes_test tests[] = {
     { "default-core", t_default_core },
     { "stop-cont", t_stop_cont },
     { "killpg", t_killpg },
+    { "fork-exec", t_fork_exec },
+    { "altstack", t_altstack },
     { "sigchld", t_sigchld },
+#ifndef SIGTESTS_LINUX
     { "kill-frees", t_kill_frees },
+#endif
     { "race", t_race },
 };
 
 int main(int argc, char **argv)
 {
+    if (argv[0] && argv[0][0] == '/')
+        self_path = argv[0];                    /* started by its path: the children are the same file */
     if (argc > 1 && !strcmp(argv[1], "--late-write")) {
         msleep(argc > 2 ? strtol(argv[2], NULL, 10) : 300);
         return write(1, "late\n", 5) == 5 ? 0 : 1;
