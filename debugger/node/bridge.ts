@@ -730,13 +730,21 @@ export class Bridge extends EventEmitter {
     }
     if (stop.kind === 'signal') this.prefetchStop(t, this.rangeEndRegs);
     this.rangeEndRegs = undefined;
+    // Expedite rbp, rsp and rip in the stop reply (as gdbserver does): gdb then decides whether
+    // to step on without fetching the registers first.
+    let raw = stop.raw;
+    const regs = (this.stopCache as Bridge['stopCache'])?.g; // set by prefetchStop just above
+    if (stop.kind === 'signal' && stop.raw[0] === 'T' && stop.registers.size === 0 && regs) {
+      const g = (await regs).data;
+      if (/^[0-9a-fA-F]{272}/.test(g)) raw += `${raw.endsWith(';') ? '' : ';'}06:${g.slice(96, 112)};07:${g.slice(112, 128)};10:${g.slice(256, 272)};`;
+    }
     const notified: number[] = [];
     const missed: number[] = [];
     for (const c of this.clients.values()) {
       if (c.waiting) {
         c.waiting = false;
         if (stopThread) c.hg = stopThread;
-        this.reply(c, stop.raw);
+        this.reply(c, raw);
         notified.push(c.s.id);
       } else {
         c.missed = true;

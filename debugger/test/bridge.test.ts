@@ -455,6 +455,7 @@ describe('bridge: range stepping, the stop cache and no-ack mode (issue 19)', T,
       const stop = await c.resume('vCont;r7000,7004:1');
       assert.equal(stop.kind, 'signal');
       assert.equal((stop as { signal: number }).signal, 5);
+      assert.equal((stop as { registers: Map<number, string> }).registers.get(0x10), '0470000000000000', 'rip expedited in the stop reply');
       assert.equal(await pc(c), 0x7004n);
       assert.equal(b.stats.rangeInstructions - before, 3, 'the bridge stepped 3 instructions itself, the 4th left the range');
       assert.ok(!packets.some((e) => e.dir === 'bridge->target' && /\$vCont;r/.test(e.bytes)), 'QEMU never sees vCont;r');
