@@ -11,7 +11,7 @@
  *      QEMU's gdbstub (no bridge, no UI) — the difference is what Lanescope adds per step.
  *      Goal (issue 19): median ≤ baseline + 50 ms, worst ≤ 150 ms over the baseline's median.
  *   2. Memory read throughput through the bridge vs directly from QEMU's stub: runs
- *      debugger/bench/bridge-throughput.ts --json (ratio; goal ≥ 0.9).
+ *      debugger/bench/bridge-throughput.ts --json (ratio; goal ≥ 0.95, issue 19).
  * Prints a table and one JSON line (prefix BENCH_JSON).
  *   node --import tsx app/bench/debug.bench.ts [--steps N] [--continues N]
  */

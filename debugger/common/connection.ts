@@ -49,6 +49,12 @@ export class RspConnection {
   onLog: ((dir: Direction, bytes: string) => void) | undefined;
   /** When set, onLog is only called (and bytes only converted) while this returns true. */
   wantLog: (() => boolean) | undefined;
+  /**
+   * No-ack mode (after a QStartNoAckMode both sides agreed to): packets are neither acknowledged
+   * nor kept for retransmission, and a stray '+' is ignored. Saves a write and a wake-up of the
+   * peer per packet on a reliable transport.
+   */
+  noAck = false;
 
   constructor(readonly transport: Transport, private readonly handler: ConnectionHandler, opts: ConnectionOptions = {}) {
     this.decoder = new RspDecoder({ rle: opts.rle ?? true });
@@ -84,6 +90,7 @@ export class RspConnection {
   }
 
   private remember(frame: string | string[]): void {
+    if (this.noAck) return;
     if (this.unacked.length === 0) this.retransmits = 0;
     this.unacked.push(frame);
     // A peer that never acks (it must, acks are on) cannot make this grow without bound.
@@ -151,14 +158,14 @@ export class RspConnection {
           this.handler.onInterrupt?.();
           break;
         case 'packet':
-          this.writeRaw('+');
+          if (!this.noAck) this.writeRaw('+');
           this.handler.onPacket(ev.data, ev.checksum);
           break;
         case 'notification':
           this.handler.onNotification?.(ev.data);
           break;
         case 'error':
-          if (ev.error.nak && this.nakOnError) this.writeRaw('-');
+          if (ev.error.nak && this.nakOnError && !this.noAck) this.writeRaw('-');
           this.handler.onProtocolError?.(ev.error);
           break;
       }

@@ -42,7 +42,7 @@
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import type { Direction } from '../common/connection.js';
-import { SIGINT, type StopReply } from '../common/packets.js';
+import { SIGINT, SIGTRAP, type StopReply } from '../common/packets.js';
 import { printable, type RspError } from '../common/rsp.js';
 import { bytesToHex, hexToBytes, unescapeBinary } from '../common/hex.js';
 import { MAX_READ_CHUNK, RspClient, type TargetStop } from './client.js';
@@ -69,6 +69,58 @@ export interface BridgeOptions {
    * are free (KVM loses or mishandles software breakpoints); 'as-is' forwards Z0.
    */
   softwareBreakpoints?: 'hardware-first' | 'as-is';
+  /**
+   * Range stepping (default on): the bridge answers `vCont?` with `r` added, and runs a client's
+   * `vCont;rSTART,END[:THREAD]` itself — single steps on the target until the pc leaves the range,
+   * lands on a breakpoint or anything else stops it — so gdb's `next`/`step` costs one client
+   * round trip per line instead of (vCont;s + g + m) across two hops per instruction.
+   */
+  rangeStepping?: boolean;
+}
+
+/** A client's range step in progress (see BridgeOptions.rangeStepping). */
+interface RangeStep {
+  start: bigint;
+  end: bigint;
+  /** The thread the range applies to, as the client wrote it (undefined: any). */
+  thread?: string;
+  /** The same vCont with the `r` action replaced by `s`. */
+  packet: string;
+}
+
+/** `vCont;…` with an `rSTART,END[:THREAD]` action → the range and the packet with `s` in its place. */
+export function parseRangeStep(data: string): RangeStep | undefined {
+  if (!data.startsWith('vCont;')) return undefined;
+  let found: Omit<RangeStep, 'packet'> | undefined;
+  const actions = data.slice(6).split(';').map((a) => {
+    const m = /^r([0-9a-fA-F]+),([0-9a-fA-F]+)(?::(.+))?$/.exec(a);
+    if (!m || found) return a;
+    found = { start: BigInt('0x' + m[1]), end: BigInt('0x' + m[2]), ...(m[3] ? { thread: m[3] } : {}) };
+    return m[3] ? `s:${m[3]}` : 's';
+  });
+  return found ? { ...found, packet: 'vCont;' + actions.join(';') } : undefined;
+}
+
+/**
+ * Thread ids compare by their thread part and value: QEMU writes `p01.02` (multiprocess), a client
+ * that did not negotiate multiprocess writes `2` for the same thread; "01" = "1".
+ */
+function sameThread(a: string, b: string): boolean {
+  const tid = (x: string) => {
+    const t = x.startsWith('p') ? x.slice(x.indexOf('.') + 1) : x;
+    return /^[0-9a-fA-F]+$/.test(t) ? BigInt('0x' + t) : undefined; // p1, p1.-1: any thread
+  };
+  const x = tid(a);
+  const y = tid(b);
+  return x === undefined || y === undefined || x === y;
+}
+
+/** A `p` reply (target byte order: little-endian hex) as a number; undefined for errors. */
+function leHexValue(r: string): bigint | undefined {
+  if (!/^(?:[0-9a-fA-F]{2}){1,8}$/.test(r)) return undefined;
+  let v = 0n;
+  for (let i = r.length - 2; i >= 0; i -= 2) v = (v << 8n) | BigInt(parseInt(r.slice(i, i + 2), 16));
+  return v;
 }
 
 interface Client {
@@ -147,7 +199,20 @@ export class Bridge extends EventEmitter {
   private userInterrupt = false;
   private hooks: StopHook[] = [];
   private log: fs.WriteStream | undefined;
-  stats = { pauses: 0, forwarded: 0, stops: 0, readAheadHits: 0 };
+  /**
+   * Stop cache: what gdb reads first at every stop — the registers (`g`) and the 64-byte line of its
+   * stack cache that holds rsp (`m<rsp & ~63>,40`) — fetched as soon as the target stops, while the
+   * clients are still being told, so a stop costs gdb no target round trip before it can decide
+   * (step on, or report). Exact like the read-ahead cache: used only for the identical packet under
+   * the same target Hg thread, emptied by every resume, every stop and any packet that may change
+   * target state (writes, breakpoints, resumes, v… and monitor commands).
+   */
+  private stopCache: { hg: string | undefined; g?: Promise<Reply>; m?: { addr: bigint; len: number; reply: Promise<Reply> } } | undefined;
+  /** The range step a client asked for, while the bridge single-steps it. */
+  private range: RangeStep | undefined;
+  /** The registers read by the last single step of a range step that ended (the stop's `g`). */
+  private rangeEndRegs: Reply | undefined;
+  stats = { pauses: 0, forwarded: 0, stops: 0, readAheadHits: 0, rangeSteps: 0, rangeInstructions: 0, stopCacheHits: 0 };
   /**
    * Read-ahead cache: replies to `m` packets fetched before any client asked, oldest
    * first, each for exactly (addr, len) under the target's Hg thread at the time. Only
@@ -292,8 +357,15 @@ export class Bridge extends EventEmitter {
     }
     const head = data[0];
     if (head !== 'm') this.invalidateReadAhead();
+    if (/^(?:[MXGPZzTDkcsCSR!]|v(?!Cont\?$)|qRcmd)/.test(data)) this.stopCache = undefined;
     if (data.startsWith('qSupported')) return this.reply(c, this.supportedReply(t));
-    if (data === 'QStartNoAckMode' || data === 'vMustReplyEmpty' || data.startsWith('QNonStop') ||
+    if (data === 'QStartNoAckMode') {
+      // The OK still travels acknowledged (gdb acks it); from then on neither side acks.
+      this.reply(c, 'OK');
+      c.s.conn.noAck = true;
+      return;
+    }
+    if (data === 'vMustReplyEmpty' || data.startsWith('QNonStop') ||
         data.startsWith('vRun') || data.startsWith('vAttach') || data === '!') return this.reply(c, '');
     if (head === 'H' && (data[1] === 'g' || data[1] === 'c')) {
       if (data[1] === 'g') c.hg = data.slice(2); else c.hc = data.slice(2);
@@ -305,6 +377,10 @@ export class Bridge extends EventEmitter {
       return this.reply(c, last?.raw ?? 'S05');
     }
     if (data.startsWith('qAttached')) return this.reply(c, '1');
+    if (data === 'vCont?' && this.opts.rangeStepping !== false && t.state !== 'running') {
+      const r = await this.request(c, t, data);
+      return this.reply(c, /^vCont;.*\bs\b/.test(r) && !/;r\b/.test(r) ? r + ';r' : r);
+    }
     if (data === 'D' || data.startsWith('D;') || data.startsWith('vKill')) {
       await this.dropClient(c);
       return this.reply(c, 'OK');
@@ -332,7 +408,7 @@ export class Bridge extends EventEmitter {
     const t = _t;
     const ps = CLIENT_PACKET_SIZE.toString(16);
     const xml = t.features.get('qXfer:features:read') === '+' ? '+' : '-';
-    return `PacketSize=${ps};qXfer:features:read${xml};vContSupported+`;
+    return `PacketSize=${ps};qXfer:features:read${xml};vContSupported+;QStartNoAckMode+`;
   }
 
   /** Forward a request to the target (pausing it transparently if it runs). */
@@ -342,10 +418,18 @@ export class Bridge extends EventEmitter {
       return;
     }
     try {
-      if ('gGpPmMX'.includes(data[0]!) && c.hg && c.hg !== '0' && c.hg !== '-1' && c.hg !== this.targetHg) {
+      if ('gGpPmMX'.includes(data[0]!) && c.hg && c.hg !== '0' && c.hg !== '-1' &&
+          (this.targetHg === undefined || !sameThread(c.hg, this.targetHg))) {
         this.invalidateReadAhead(); // memory reads depend on the selected CPU
         const r = await t.request('Hg' + c.hg);
         if (r === 'OK') this.targetHg = c.hg;
+      }
+      const cache = this.stopCache;
+      if (data === 'g' && cache?.g && cache.hg === this.targetHg) {
+        this.stats.stopCacheHits++;
+        const r = await cache.g;
+        if (!c.s.closed) c.s.conn.sendPacket(r.data, r.checksum);
+        return;
       }
       this.stats.forwarded++;
       const r = await this.split(t, data);
@@ -380,6 +464,11 @@ export class Bridge extends EventEmitter {
           break;
         }
         if (ra.addr > addr) { this.readAhead = []; break; }
+      }
+      const sc = this.stopCache?.m;
+      if (!cached && sc && sc.addr === addr && sc.len === len && this.stopCache!.hg === this.targetHg) {
+        this.stats.stopCacheHits++;
+        cached = sc.reply;
       }
       const reply = cached ?? this.readSplit(t, addr, len);
       // Streaming detected (this read continues the previous one): keep READ_AHEAD
@@ -459,6 +548,26 @@ export class Bridge extends EventEmitter {
   }
 
   /** Forget read-ahead data: anything but a sequential bulk read may change memory. */
+  /** The target is x86-64 (its description says so): `g` holds rsp at byte 56 and rip at 128. */
+  private isX86_64(t: RspClient): boolean {
+    return /<architecture>\s*i386:x86-64\s*<\/architecture>/.test(t.targetXml ?? '');
+  }
+
+  /** Start reading what gdb reads first at a stop (see stopCache); `g` may be known already. */
+  private prefetchStop(t: RspClient, g?: Reply): void {
+    if (t.state !== 'stopped' || !this.isX86_64(t)) return;
+    const hg = this.targetHg;
+    const regs = g ? Promise.resolve(g) : this.pass(t, 'g').catch(() => ({ data: 'E01' }) as Reply);
+    const cache: NonNullable<Bridge['stopCache']> = { hg, g: regs };
+    this.stopCache = cache;
+    void regs.then((r) => {
+      const rsp = leHexValue(r.data.slice(112, 128));
+      if (rsp === undefined || this.stopCache !== cache || t.state !== 'stopped') return;
+      const addr = rsp & ~63n;
+      cache.m = { addr, len: 0x40, reply: this.pass(t, `m${addr.toString(16)},40`).catch(() => ({ data: 'E01' })) };
+    });
+  }
+
   private invalidateReadAhead(): void {
     this.readAhead = [];
     this.lastReadEnd = undefined;
@@ -552,12 +661,19 @@ export class Bridge extends EventEmitter {
     c.missed = false;
     if (/^[cs]/.test(data) && c.hc && c.hc !== '0' && c.hc !== '-1') await this.request(c, t, 'Hc' + c.hc);
     c.waiting = true;
-    this.startRun(t, data, c.s.id);
+    const range = parseRangeStep(data);
+    this.startRun(t, range?.packet ?? data, c.s.id);
+    if (range) {
+      this.range = range;
+      this.stats.rangeSteps++;
+    }
   }
 
   private startRun(t: RspClient, packet: string, by: number): void {
     this.invalidateReadAhead();
     this.runPacket = packet;
+    this.range = undefined;
+    this.stopCache = undefined;
     this.pausing = false;
     this.userInterrupt = false;
     this.targetHg = undefined;
@@ -569,9 +685,11 @@ export class Bridge extends EventEmitter {
   private onClientInterrupt(s: GdbSession): void {
     const c = this.clients.get(s.id);
     const t = this.target;
-    if (!c || !t || t.state !== 'running' || !c.waiting) return;
+    if (!c || !t || t.state === 'closed' || !c.waiting) return;
+    // Also between two single steps of a range step (target stopped, client still waiting): the
+    // flag ends the range step at the next stop.
     this.userInterrupt = true;
-    if (!this.pausing) t.interrupt();
+    if (t.state === 'running' && !this.pausing) t.interrupt();
   }
 
   private async onTargetStop(t: RspClient, stop: TargetStop): Promise<void> {
@@ -588,6 +706,18 @@ export class Bridge extends EventEmitter {
       if (t.state === 'stopped') this.startRun(t, this.runPacket, 0);
       return;
     }
+    const range = this.range;
+    this.range = undefined;
+    this.stopCache = undefined;
+    this.rangeEndRegs = undefined;
+    if (range) {
+      if (await this.stepOnInRange(t, stop, range)) return;
+      // Stopped by the client's interrupt in the range: report it as the SIGINT it was asked for
+      // (a SIGTRAP inside the range would make gdb step on).
+      if (this.userInterrupt && stop.kind === 'signal' && stop.signal === SIGTRAP) {
+        stop = { ...stop, signal: SIGINT, raw: 'T02' + stop.raw.slice(3) };
+      }
+    }
     this.stats.stops++;
     if (stop.kind !== 'invalid') {
       for (const h of this.hooks) {
@@ -598,13 +728,23 @@ export class Bridge extends EventEmitter {
         }
       }
     }
+    if (stop.kind === 'signal') this.prefetchStop(t, this.rangeEndRegs);
+    this.rangeEndRegs = undefined;
+    // Expedite rbp, rsp and rip in the stop reply (as gdbserver does): gdb then decides whether
+    // to step on without fetching the registers first.
+    let raw = stop.raw;
+    const regs = (this.stopCache as Bridge['stopCache'])?.g; // set by prefetchStop just above
+    if (stop.kind === 'signal' && stop.raw[0] === 'T' && stop.registers.size === 0 && regs) {
+      const g = (await regs).data;
+      if (/^[0-9a-fA-F]{272}/.test(g)) raw += `${raw.endsWith(';') ? '' : ';'}06:${g.slice(96, 112)};07:${g.slice(112, 128)};10:${g.slice(256, 272)};`;
+    }
     const notified: number[] = [];
     const missed: number[] = [];
     for (const c of this.clients.values()) {
       if (c.waiting) {
         c.waiting = false;
         if (stopThread) c.hg = stopThread;
-        this.reply(c, stop.raw);
+        this.reply(c, raw);
         notified.push(c.s.id);
       } else {
         c.missed = true;
@@ -613,6 +753,48 @@ export class Bridge extends EventEmitter {
     }
     this.emit('stop', { stop, notified, missed });
     await this.runParked();
+  }
+
+  /**
+   * One single step of a range step ended: when it is a plain step of the range's thread that left
+   * the pc inside the range and not on a breakpoint, serve parked requests and step again (true).
+   * Anything else — the pc out of the range, a breakpoint or watchpoint, another thread, a signal,
+   * the client's interrupt, an unreadable pc — ends the range step and is reported (false).
+   */
+  private async stepOnInRange(t: RspClient, stop: TargetStop, r: RangeStep): Promise<boolean> {
+    if (this.userInterrupt || stop.kind !== 'signal' || stop.signal !== SIGTRAP) return false;
+    if (stop.reasons.length > 0 || stop.registers.size > 0) return false;
+    if (r.thread && stop.thread && r.thread !== '-1' && r.thread !== '0' && !sameThread(r.thread, stop.thread)) return false;
+    // rip of the stopped CPU (QEMU makes it the current thread): from `g` on x86-64, kept for the
+    // client's own `g` when the range step ends here; else `p10`.
+    let pc: bigint | undefined;
+    const x64 = this.isX86_64(t);
+    let g: Reply | undefined;
+    try {
+      if (x64) {
+        g = await this.pass(t, 'g');
+        pc = leHexValue(g.data.slice(256, 272));
+      } else pc = leHexValue(await t.request('p10'));
+    } catch {
+      return false;
+    }
+    this.targetHg = stop.thread;
+    if (pc === undefined || pc < r.start || pc >= r.end) {
+      this.rangeEndRegs = g;
+      return false;
+    }
+    for (const key of this.bpActual.values()) {
+      const [type, addr] = key.split(',');
+      if ((type === '0' || type === '1') && BigInt('0x' + addr) === pc) return false;
+    }
+    await this.runParked();
+    if (t.state !== 'stopped' || this.userInterrupt) return false;
+    this.stats.rangeInstructions++;
+    this.invalidateReadAhead();
+    this.targetHg = undefined;
+    this.range = r;
+    t.resume(r.packet).then((s) => this.enqueue(() => this.onTargetStop(t, s)), () => undefined);
+    return true;
   }
 
   private async runParked(): Promise<void> {

@@ -429,3 +429,86 @@ async function waitFor(pred: () => boolean, ms = 20000): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+describe('bridge: range stepping, the stop cache and no-ack mode (issue 19)', T, () => {
+  const pc = async (c: RspClient) => {
+    const r = await c.request('p10');
+    let v = 0n;
+    for (let i = r.length - 2; i >= 0; i -= 2) v = (v << 8n) | BigInt(parseInt(r.slice(i, i + 2), 16));
+    return v;
+  };
+
+  it('offers r, steps a range itself, stops at a breakpoint inside it and on an interrupt; g after a stop comes from the stop cache', async () => {
+    const q = await startQemu();
+    let b: Bridge | undefined;
+    let c: RspClient | undefined;
+    try {
+      await plant(q.endpoint);
+      b = await Bridge.start(q.endpoint, 0);
+      const packets: PacketLogEntry[] = [];
+      b.on('packet', (e: PacketLogEntry) => packets.push(e));
+      c = await RspClient.connect(`tcp:127.0.0.1:${b.port}`);
+      assert.match(await c.request('vCont?'), /^vCont;.*;r$/);
+      assert.equal(await pc(c), 0x7000n);
+      // 7000..7004 are four nops: one range step runs all of them and stops at the jmp.
+      const before = b.stats.rangeInstructions;
+      const stop = await c.resume('vCont;r7000,7004:1');
+      assert.equal(stop.kind, 'signal');
+      assert.equal((stop as { signal: number }).signal, 5);
+      assert.equal((stop as { registers: Map<number, string> }).registers.get(0x10), '0470000000000000', 'rip expedited in the stop reply');
+      assert.equal(await pc(c), 0x7004n);
+      assert.equal(b.stats.rangeInstructions - before, 3, 'the bridge stepped 3 instructions itself, the 4th left the range');
+      assert.ok(!packets.some((e) => e.dir === 'bridge->target' && /\$vCont;r/.test(e.bytes)), 'QEMU never sees vCont;r');
+      // The registers at the stop come from the stop cache and equal what QEMU says now.
+      const hits = b.stats.stopCacheHits;
+      const g = await c.request('g');
+      assert.equal(b.stats.stopCacheHits, hits + 1);
+      const direct = await c.request('p10'); // p is forwarded: QEMU's own answer
+      assert.equal(g.slice(256, 272), direct);
+      // A breakpoint inside the range ends the range step there.
+      assert.equal(await c.request('P10=0070000000000000'), 'OK');
+      assert.equal(await c.request('Z1,7002,1'), 'OK');
+      await c.resume('vCont;r7000,7004:1');
+      assert.equal(await pc(c), 0x7002n);
+      assert.equal(await c.request('z1,7002,1'), 'OK');
+      // A range the pc never leaves (jmp $): the client's interrupt ends it, reported as SIGINT.
+      assert.equal(await c.request('P10=0470000000000000'), 'OK');
+      const looping = c.resume('vCont;r7004,7006:1');
+      await new Promise((r) => setTimeout(r, 300));
+      c.interrupt();
+      const s2 = await looping;
+      assert.equal((s2 as { signal: number }).signal, 2, s2.raw);
+      assert.equal(await pc(c), 0x7004n);
+      assert.ok(b.stats.rangeInstructions - before > 5, 'the loop was stepped by the bridge until interrupted');
+    } finally {
+      c?.close();
+      await b?.close();
+      await q.kill();
+    }
+  });
+
+  it('gdb through the bridge negotiates no-ack mode and its range steps land where gdb alone lands', async () => {
+    const q = await startQemu();
+    let b: Bridge | undefined;
+    const g = await GdbMi.start();
+    try {
+      await plant(q.endpoint);
+      b = await Bridge.start(q.endpoint, 0);
+      const packets: PacketLogEntry[] = [];
+      b.on('packet', (e: PacketLogEntry) => packets.push(e));
+      await g.connect(`127.0.0.1:${b.port}`);
+      const n = packets.length;
+      await g.run('step-instruction');
+      await g.run('step-instruction');
+      const frames = await g.stackListFrames();
+      assert.equal(BigInt(frames[0]!.addr), 0x7002n);
+      assert.ok(packets.some((e) => e.dir === 'client->bridge' && /QStartNoAckMode/.test(e.bytes)), 'gdb asked for no-ack mode');
+      const later = packets.slice(n).filter((e) => e.dir === 'bridge->client');
+      assert.ok(later.length > 0 && !later.some((e) => e.bytes === '+'), 'no acks to gdb after QStartNoAckMode');
+    } finally {
+      g.kill();
+      await b?.close();
+      await q.kill();
+    }
+  });
+});

@@ -112,13 +112,13 @@ def initramfs(cache: str, c_source: str, args: list[str] | None = None, cflags: 
 
 
 def run(vmlinuz: str, initrd: str, accel: str = "tcg", smp: int = 1, mem: str = "256M",
-        timeout: float = 600) -> str:
+        timeout: float = 600, extra: list[str] | None = None) -> str:
     """Boots Linux with lanesboot's QEMU line; returns the serial output once QEMU exits."""
     qemu = lanesboot.find_qemu()
     acc = ["-accel", "kvm"] if accel == "kvm" else ["-accel", "tcg"]
     cmd = [qemu, *acc, "-cpu", lanesboot.QEMU_CPU, "-smp", str(smp), "-m", mem, "-display", "none",
            "-serial", "stdio", "-monitor", "none", "-no-reboot",
-           "-kernel", vmlinuz, "-initrd", initrd, "-append", "console=ttyS0 quiet panic=-1"]
+           "-kernel", vmlinuz, "-initrd", initrd, "-append", "console=ttyS0 quiet panic=-1", *(extra or [])]
     t0 = time.monotonic()
     try:
         p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout,
