@@ -203,7 +203,7 @@ static void complete(const struct lane_ipc_completion *c)
 
 int main(void)
 {
-    if (lanes_queue_init(&Q, 1024) < 0 || lanes_queue_init(&SQ, 4) < 0) {
+    if (lanes_queue_init(&Q, QUEUE_SLOTS) < 0 || lanes_queue_init(&SQ, 4) < 0) {
         printf("posix: no memory for completion queues\n");
         return 2;
     }

@@ -20,7 +20,6 @@
 #include "posix.h"
 #include <lanes/cancel.h>
 
-#define MAXW 64
 #define PREQ (CHUNK + 64)
 
 struct waiter {
@@ -41,8 +40,9 @@ struct pipe {
     struct desc *d[2];
     int32_t lane[2];        /* server ends */
     uint8_t *req[2];
-    struct waiter r[MAXW], w[MAXW];
-    int nr, nw;
+    struct waiter *r, *w;   /* parked readers and writers, oldest first (grown as needed: any
+                             * number of processes may wait on one end, e.g. 1,000 forked readers) */
+    int nr, nw, capr, capw;
 };
 
 static struct pipe pipes[MAX_PIPES];
@@ -144,12 +144,19 @@ static void pump(struct pipe *pp)
     }
 }
 
-static bool park(struct waiter *list, int *n, int32_t conv, uint32_t want, const uint8_t *data, uint32_t len,
-                 uint32_t done, uint64_t id, uint64_t call)
+static bool park(struct waiter **listp, int *n, int *cap, int32_t conv, uint32_t want, const uint8_t *data,
+                 uint32_t len, uint32_t done, uint64_t id, uint64_t call)
 {
-    if (*n >= MAXW)
-        return false;
-    int64_t d = lanes_sys_handle_dup(conv, LANES_RIGHT_ALL);
+    if (*n >= *cap) {
+        int ncap = *cap ? *cap * 2 : 8;
+        struct waiter *nl = realloc(*listp, sizeof *nl * (size_t)ncap);
+        if (!nl)
+            return false;
+        *listp = nl;
+        *cap = ncap;
+    }
+    struct waiter *list = *listp;
+    int64_t d = lanes_sys_handle_dup(conv, LANES_RIGHT_ALL);    /* fails when our table is full */
     if (d < 0)
         return false;
     struct waiter *w = &list[(*n)++];
@@ -220,7 +227,7 @@ static void request(struct pipe *pp, int end, int32_t conv, const uint8_t *m, ui
             fs_reply(conv, 0, NULL, 0);
         } else if (nonblocking(pp, 0)) {
             fs_reply(conv, -EAGAIN, NULL, 0);
-        } else if (!park(pp->r, &pp->nr, conv, want, NULL, 0, 0, rd.id, rd.call)) {
+        } else if (!park(&pp->r, &pp->nr, &pp->capr, conv, want, NULL, 0, 0, rd.id, rd.call)) {
             fs_reply(conv, -ENOMEM, NULL, 0);
         }
         return;
@@ -247,7 +254,7 @@ static void request(struct pipe *pp, int end, int32_t conv, const uint8_t *m, ui
             fs_reply(conv, n, NULL, 0);
         } else if (nonblocking(pp, 1)) {
             fs_reply(conv, done ? (int64_t)done : -EAGAIN, NULL, 0);
-        } else if (!park(pp->w, &pp->nw, conv, 0, data, n, done, wr.id, wr.call)) {
+        } else if (!park(&pp->w, &pp->nw, &pp->capw, conv, 0, data, n, done, wr.id, wr.call)) {
             fs_reply(conv, done ? (int64_t)done : -ENOMEM, NULL, 0);
         }
         pump(pp);

@@ -26,7 +26,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define MAX_PROCS 256
+#define MAX_PROCS 1024            /* live and zombie POSIX processes (fork: EAGAIN beyond) */
+#define QUEUE_SLOTS 4096          /* Q: an accept per process, pipe end, /proc and /sys file */
 #define MAX_FDS 256                 /* OPEN_MAX */
 #define MAX_PIPES 256
 #define PATH_MAX_BYTES 4096
