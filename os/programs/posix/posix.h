@@ -132,6 +132,7 @@ uint32_t handles_held(uint32_t *np, uint32_t *nz);
 /* process.c */
 struct proc *proc_by_pid(int32_t pid);
 struct proc *proc_new(int32_t pid, int32_t lane, int32_t handle);
+struct proc *proc_child(struct proc *parent, int32_t conv, uint32_t pid);   /* Spawn/Fork's common part */
 void proc_ended(struct proc *p);
 void proc_poll(void);
 void req_adopt(int32_t conv, const uint8_t *m, uint32_t len);

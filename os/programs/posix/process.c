@@ -316,6 +316,45 @@ void req_adopt(int32_t conv, const uint8_t *m, uint32_t len)
     reply(conv, p->pid);
 }
 
+/* posix.Spawn and posix.Fork: the child's lane and PROCESS handle follow the request (pulled
+ * here and checked: a lane, and a PROCESS whose pid is the one named). A new entry whose parent
+ * is the caller, with the caller's process group, session, umask and cwd and a copy of its fd
+ * table (each fd the same open description, close-on-exec flags kept). NULL once the error is
+ * answered (EBADF, EINVAL, EAGAIN: the table is full). */
+struct proc *proc_child(struct proc *parent, int32_t conv, uint32_t pid)
+{
+    int32_t h[2];
+    if (pull_handles(conv, 2, h) != 0)
+        return reply(conv, -EBADF), NULL;
+    struct lane_handle_info hi, li;
+    memset(&hi, 0, sizeof hi);
+    memset(&li, 0, sizeof li);
+    struct proc *c = NULL;
+    int err = -EINVAL;
+    if (lanes_sys_handle_info(h[1], &hi) == 0 && hi.type == LANES_OBJ_PROCESS && hi.size == pid &&
+        lanes_sys_handle_info(h[0], &li) == 0 && li.type == LANES_OBJ_LANE) {
+        c = proc_new((int32_t)pid, h[0], h[1]);
+        err = -EAGAIN;
+    }
+    if (!c) {
+        lanes_sys_handle_close(h[0]);
+        lanes_sys_handle_close(h[1]);
+        return reply(conv, err), NULL;
+    }
+    c->ppid = parent->pid;
+    c->pgid = parent->pgid;
+    c->sid = parent->sid;
+    c->umask = parent->umask;
+    c->cwd = strdup(parent->cwd ? parent->cwd : "/");
+    for (int fd = 0; fd < MAX_FDS; fd++) {
+        if (parent->fd[fd].d) {
+            desc_ref(parent->fd[fd].d);
+            c->fd[fd] = parent->fd[fd];
+        }
+    }
+    return c;
+}
+
 /* posix.Spawn: the caller started a child and registers it; the child's lane and PROCESS
  * handle follow. The child gets the caller's fds (not the close-on-exec ones), then the
  * file actions. */
@@ -327,37 +366,11 @@ void req_spawn(struct proc *parent, int32_t conv, const uint8_t *m, uint32_t len
         st_malformed++;
         return reply(conv, -EPROTO);
     }
-    int32_t h[2];
-    if (pull_handles(conv, 2, h) != 0)
-        return reply(conv, -EBADF);
-    struct lane_handle_info hi, li;
-    memset(&hi, 0, sizeof hi);
-    memset(&li, 0, sizeof li);
-    if (lanes_sys_handle_info(h[1], &hi) < 0 || hi.type != LANES_OBJ_PROCESS || hi.size != s.pid ||
-        lanes_sys_handle_info(h[0], &li) < 0 || li.type != LANES_OBJ_LANE) {
-        lanes_sys_handle_close(h[0]);
-        lanes_sys_handle_close(h[1]);
-        return reply(conv, -EINVAL);
-    }
-    struct proc *c = proc_new((int32_t)s.pid, h[0], h[1]);
-    if (!c) {
-        lanes_sys_handle_close(h[0]);
-        lanes_sys_handle_close(h[1]);
-        return reply(conv, -EAGAIN);
-    }
-    c->ppid = parent->pid;
-    c->pgid = parent->pgid;
-    c->sid = parent->sid;
-    c->umask = parent->umask;
-    c->cwd = strdup(parent->cwd ? parent->cwd : "/");
+    struct proc *c = proc_child(parent, conv, s.pid);
+    if (!c)
+        return;
     /* the file actions see the whole table (as in a forked child); close-on-exec fds are
      * closed after them, as exec would */
-    for (int fd = 0; fd < MAX_FDS; fd++) {
-        if (parent->fd[fd].d) {
-            desc_ref(parent->fd[fd].d);
-            c->fd[fd] = parent->fd[fd];
-        }
-    }
     int err = 0;
     for (uint32_t i = 0; i < s.nactions && !err; i++) {
         struct lane_msg_posix_spawn_action a;
