@@ -90,7 +90,11 @@ static int64_t fs_call(const void *msg, size_t len, const char *path, size_t ple
     if (fs_lane == LANES_HANDLE_NONE && fs_bind(LANES_MS(200)) < 0)
         return -EIO;                /* fs crashed and no new one yet */
     int64_t r = lanes_ipc_call(&FQ, fs_lane, &b, &c, LANES_SEC(10));
-    if (r == LANES_E_END_OF_LANE || r == LANES_E_LANE_SHUTDOWN) {
+    int64_t offer = c.nresults > 0 ? lanes_ipc_result(&c, 0)->error : 0;
+    if ((r == LANES_E_END_OF_LANE || r == LANES_E_LANE_SHUTDOWN) &&
+        (offer == LANES_E_END_OF_LANE || offer == LANES_E_LANE_SHUTDOWN)) {
+        /* (the offer itself failed: the lane is dead. A conversation fs ended without a reply —
+         * its reply timed out under load — is only this request's EIO.) */
         /* fs is gone: init reports and restarts it; this request fails EIO, and the next one
          * goes to the new server (we wait here a little for it to publish itself) */
         printf("posix: the fs server is gone (%s); waiting for init's new one\n", lanes_ipc_strerror(r));
