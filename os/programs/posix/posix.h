@@ -12,6 +12,7 @@
  *   core.c     ELF core files of processes a fault (or a core-dumping signal) ended
  *   sysfs.c    the kernel's sysfs as files under /sys (served here on the fs.* file protocol)
  *   fork.c     posix.Fork (the child's entry: fds, cwd, ids) and posix.Exec (close-on-exec)
+ *   served.c   what pipe.c, procfs.c and sysfs.c share: serving a file on fs's protocol
  */
 #ifndef POSIX_H
 #define POSIX_H
@@ -188,6 +189,12 @@ struct desc *sysfs_open(const char *abs, uint32_t flags, int *err);
 int sysfs_attr(const char *abs, uint32_t *mode, uint64_t *size);
 void sysfs_complete(uint32_t index, uint32_t gen, const struct lane_ipc_completion *c);
 extern uint32_t st_sysfiles;
+
+/* served.c: files served here on fs's file protocol (pipe ends, /proc, /sys) */
+enum served_event { SERVED_REQUEST, SERVED_AGAIN, SERVED_GONE, SERVED_STALE };
+void served_post(int32_t lane, uint8_t *req, uint32_t cap, uint64_t tag, const char *what);
+int64_t served_reply(int32_t conv, int64_t v, const void *data, size_t n);
+enum served_event served_take(const struct lane_ipc_completion *c, bool stale, int32_t *conv, uint32_t *len);
 
 /* fork.c */
 bool forkexec_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
