@@ -48,6 +48,21 @@ static bool wait_state(struct report *rp, int want, uint64_t ms)
     return rp->state == want;
 }
 
+/* In a child: says it is about to block, reads fd (which waits inside a server), reports how
+ * the read ended, exits. */
+static __attribute__((noreturn)) void blocking_read(struct report *rp, int fd)
+{
+    char buf[64];
+    uint64_t t0 = lanes_now_ns();
+    rp->state = 1;
+    long r = read(fd, buf, sizeof buf);
+    rp->err = r < 0 ? errno : 0;
+    rp->r = r;
+    rp->took_ms = (lanes_now_ns() - t0) / 1000000;
+    rp->state = 2;
+    _exit(0);
+}
+
 static struct report *shared_report(void)
 {
     void *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -68,15 +83,7 @@ static int crash_fs(void)
         int s = open("/dev/slow", O_RDWR);
         if (s < 0 || write(s, "1 10000", 7) != 7)
             _exit(3);
-        char buf[64];
-        uint64_t t0 = lanes_now_ns();
-        rp->state = 1;
-        long r = read(s, buf, sizeof buf);      /* a line at 1 byte per 10 s: waits inside fs */
-        rp->err = r < 0 ? errno : 0;
-        rp->r = r;
-        rp->took_ms = (lanes_now_ns() - t0) / 1000000;
-        rp->state = 2;
-        _exit(0);
+        blocking_read(rp, s);                   /* a line at 1 byte per 10 s: waits inside fs */
     }
     if (child < 0)
         return failed("fs", "fork: errno %ld%ld", errno, 0);
@@ -145,15 +152,7 @@ static int crash_posix(void)
         return failed("posix", "mmap/pipe: errno %ld%ld", errno, 0);
     pid_t child = fork();
     if (child == 0) {
-        char c;
-        uint64_t t0 = lanes_now_ns();
-        rp->state = 1;
-        long r = read(p[0], &c, 1);             /* parked in posix: the write end stays open */
-        rp->err = r < 0 ? errno : 0;
-        rp->r = r;
-        rp->took_ms = (lanes_now_ns() - t0) / 1000000;
-        rp->state = 2;
-        _exit(0);
+        blocking_read(rp, p[0]);                /* parked in posix: the write end stays open */
     }
     if (child < 0)
         return failed("posix", "fork: errno %ld%ld", errno, 0);
