@@ -241,12 +241,15 @@ SYS(process_exec)
         }
         sched_yield();
     }
-    for (int i = 0; i < LANES_MAX_HANDLES; i++) {
+    spin_lock(&p->handles.lock);
+    uint32_t cap = p->handles.cap;              /* (only we, the last thread, can grow it now) */
+    spin_unlock(&p->handles.lock);
+    for (int i = 0; i < (int)cap; i++) {
         bool keep = false;
         for (uint32_t k = 0; k < ea.nhandles; k++)
             keep |= he[k].handle == i;
         if (!keep)
-            handle_close(&p->handles, i);       /* BADHANDLE for a free or never-grown slot */
+            handle_close(&p->handles, i);       /* BADHANDLE for a free slot */
     }
     struct vmspace *old = p->vm;
     pushcli();
