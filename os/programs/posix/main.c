@@ -109,7 +109,7 @@ uint32_t handles_held(uint32_t *np, uint32_t *nz)
 {
     uint32_t handles = 0;
     *np = *nz = 0;
-    for (int i = 0; i < MAX_PROCS; i++) {
+    for (int i = 0; i < procs_end; i++) {
         if (!procs[i].used)
             continue;
         (*np)++;

@@ -117,6 +117,7 @@ struct proc {
 };
 
 extern struct proc procs[MAX_PROCS];
+extern int procs_end;               /* scans: for (i = 0; i < procs_end; i++) */
 extern struct lanes_queue Q, SQ;
 extern uint64_t st_served, st_malformed;
 extern uint32_t st_parked;

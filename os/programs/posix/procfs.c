@@ -542,7 +542,7 @@ static void gen_root(struct sbuf *b)
         if (pid != 0 && !pid_listed(seen, ns, pid))
             seen[ns++] = pid;
     }
-    for (int i = 0; i < MAX_PROCS && ns < 1024; i++)
+    for (int i = 0; i < procs_end && ns < 1024; i++)
         if (procs[i].used && procs[i].zombie && !pid_listed(seen, ns, procs[i].pid))
             seen[ns++] = procs[i].pid;
     /* ascending, as Linux lists them */
