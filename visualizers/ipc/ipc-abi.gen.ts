@@ -23,14 +23,14 @@ export const IPC_DATA_SIZE = 288;
 /** Size of a completion element; element i of a queue is at offset IPC_ELEM_SIZE * (1 + i) */
 export const IPC_ELEM_SIZE = 512;
 /** Largest queue capacity (elements) */
-export const IPC_QUEUE_MAX = 1024;
+export const IPC_QUEUE_MAX = 4096;
 export const IPC_CREDS_SIZE = 16;
 export const CONSTS: readonly AbiValue[] = [
   { name: "IPC_MAX_ACTIONS", value: 8, doc: "Actions in one submission (including ancillary ones)" },
   { name: "IPC_INLINE_MAX", value: 128, doc: "Largest message a RECV_INLINE takes" },
   { name: "IPC_DATA_SIZE", value: 288, doc: "Bytes of inline data (RECV_INLINE payloads, credentials) one completion element holds" },
   { name: "IPC_ELEM_SIZE", value: 512, doc: "Size of a completion element; element i of a queue is at offset IPC_ELEM_SIZE * (1 + i)" },
-  { name: "IPC_QUEUE_MAX", value: 1024, doc: "Largest queue capacity (elements)" },
+  { name: "IPC_QUEUE_MAX", value: 4096, doc: "Largest queue capacity (elements)" },
   { name: "IPC_CREDS_SIZE", value: 16, doc: "" },
 ];
 

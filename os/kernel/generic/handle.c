@@ -3,8 +3,11 @@
  *
  * Every object (process, thread, memory, supervisor, I/O ports, IRQ, system) starts with a
  * struct kobj: a type, a reference count and a destructor. A handle is an index into the
- * owning process's table of LANES_MAX_HANDLES entries, each holding a counted reference and a
- * rights mask. A process can only name objects through its own handles, and duplicating a
+ * owning process's table, each entry holding a counted reference and a rights mask. A table
+ * starts with HTABLE_FIRST entries inside the process and doubles (a kmalloc'd array) when it is
+ * full, up to LANES_MAX_HANDLES; then installing fails LIMIT. (It was a fixed array of 256: the
+ * POSIX server, which holds a lane and a PROCESS handle per process, ran out at about 70
+ * processes.) A process can only name objects through its own handles, and duplicating a
  * handle can only drop rights. Lookups return a new reference the caller must put.
  * handle_get / handle_give / handle_check_system are the same operations on the calling
  * process's table: the only way system calls turn a handle number into an object and back.
@@ -37,24 +40,115 @@ void kobj_put(struct kobj *o)
 void htable_init(struct handle_table *t)
 {
     spin_init(&t->lock, "handles");
-    memset(t->e, 0, sizeof t->e);
+    memset(t->first, 0, sizeof t->first);
+    t->e = t->first;
+    t->cap = HTABLE_FIRST;
+}
+
+void htable_free(struct handle_table *t)
+{
+    spin_lock(&t->lock);
+    struct hentry *e = t->e;
+    t->e = t->first;
+    t->cap = HTABLE_FIRST;
+    memset(t->first, 0, sizeof t->first);
+    spin_unlock(&t->lock);
+    if (e != t->first)
+        kfree(e);
+}
+
+/* Grows t to hold at least want entries (doubling; at most LANES_MAX_HANDLES). The array is
+ * allocated without the lock held; whoever grew it meanwhile wins and ours is freed. */
+int64_t htable_reserve(struct handle_table *t, uint32_t want)
+{
+    if (want > LANES_MAX_HANDLES)
+        return LANES_E_LIMIT;
+    for (;;) {
+        spin_lock(&t->lock);
+        uint32_t cap = t->cap;
+        spin_unlock(&t->lock);
+        if (cap >= want)
+            return 0;
+        uint32_t ncap = cap;
+        while (ncap < want)
+            ncap *= 2;
+        if (ncap > LANES_MAX_HANDLES)
+            ncap = LANES_MAX_HANDLES;
+        struct hentry *n = kmalloc(ncap * sizeof *n);      /* zeroed */
+        if (!n)
+            return LANES_E_NOMEM;
+        spin_lock(&t->lock);
+        struct hentry *old = NULL;
+        if (t->cap == cap) {
+            memcpy(n, t->e, cap * sizeof *n);
+            old = t->e;
+            t->e = n;
+            t->cap = ncap;
+            n = NULL;
+        }
+        spin_unlock(&t->lock);
+        if (n)
+            kfree(n);
+        if (old && old != t->first)
+            kfree(old);
+    }
 }
 
 /* Takes a new reference to o. */
 int64_t handle_install(struct handle_table *t, struct kobj *o, uint32_t rights)
 {
-    spin_lock(&t->lock);
-    for (int i = 0; i < LANES_MAX_HANDLES; i++) {
-        if (!t->e[i].obj) {
-            kobj_get(o);
-            t->e[i].obj = o;
-            t->e[i].rights = rights & LANES_RIGHT_ALL;
-            spin_unlock(&t->lock);
-            return i;
+    for (;;) {
+        spin_lock(&t->lock);
+        uint32_t cap = t->cap;
+        for (uint32_t i = 0; i < cap; i++) {
+            if (!t->e[i].obj) {
+                kobj_get(o);
+                t->e[i].obj = o;
+                t->e[i].rights = rights & LANES_RIGHT_ALL;
+                spin_unlock(&t->lock);
+                return i;
+            }
         }
+        spin_unlock(&t->lock);
+        if (cap >= LANES_MAX_HANDLES)
+            return LANES_E_LIMIT;
+        int64_t r = htable_reserve(t, cap * 2);
+        if (r)
+            return r == LANES_E_NOMEM ? LANES_E_LIMIT : r;     /* no memory for a bigger table: full */
     }
-    spin_unlock(&t->lock);
-    return LANES_E_LIMIT;
+}
+
+/* fork: every handle of src, under the same number, except those in omit. */
+int64_t htable_copy(struct handle_table *dst, struct handle_table *src, const int32_t *omit, uint32_t nomit)
+{
+    for (;;) {
+        spin_lock(&src->lock);
+        uint32_t cap = src->cap;
+        spin_unlock(&src->lock);
+        int64_t r = htable_reserve(dst, cap);
+        if (r)
+            return r;
+        spin_lock(&src->lock);
+        if (src->cap > dst->cap) {              /* grew meanwhile */
+            spin_unlock(&src->lock);
+            continue;
+        }
+        spin_lock(&dst->lock);
+        for (uint32_t i = 0; i < src->cap; i++) {
+            if (!src->e[i].obj)
+                continue;
+            bool skip = false;
+            for (uint32_t k = 0; k < nomit; k++)
+                skip |= omit[k] == (int32_t)i;
+            if (skip)
+                continue;
+            kobj_get(src->e[i].obj);
+            dst->e[i] = src->e[i];
+        }
+        spin_unlock(&dst->lock);
+        spin_unlock(&src->lock);
+        return 0;
+    }
 }
 
 int64_t handle_lookup(struct handle_table *t, int64_t h, uint32_t type, uint32_t need, struct kobj **out,
@@ -63,6 +157,10 @@ int64_t handle_lookup(struct handle_table *t, int64_t h, uint32_t type, uint32_t
     if (h < 0 || h >= LANES_MAX_HANDLES)
         return LANES_E_BADHANDLE;
     spin_lock(&t->lock);
+    if (h >= t->cap) {
+        spin_unlock(&t->lock);
+        return LANES_E_BADHANDLE;
+    }
     struct hentry *e = &t->e[h];
     if (!e->obj) {
         spin_unlock(&t->lock);
@@ -89,6 +187,10 @@ int64_t handle_close(struct handle_table *t, int64_t h)
     if (h < 0 || h >= LANES_MAX_HANDLES)
         return LANES_E_BADHANDLE;
     spin_lock(&t->lock);
+    if (h >= t->cap) {
+        spin_unlock(&t->lock);
+        return LANES_E_BADHANDLE;
+    }
     struct kobj *o = t->e[h].obj;
     t->e[h].obj = NULL;
     t->e[h].rights = 0;
@@ -101,7 +203,10 @@ int64_t handle_close(struct handle_table *t, int64_t h)
 
 void htable_close_all(struct handle_table *t)
 {
-    for (int i = 0; i < LANES_MAX_HANDLES; i++)
+    spin_lock(&t->lock);
+    uint32_t cap = t->cap;
+    spin_unlock(&t->lock);
+    for (uint32_t i = 0; i < cap; i++)
         handle_close(t, i);
 }
 

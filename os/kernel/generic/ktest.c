@@ -183,6 +183,7 @@ static const char *t_handles(void)
     if (!err && handle_install(t, &s->obj, 0) != 5)
         err = "freed slot not reused";
     htable_close_all(t);
+    htable_free(t);
     if (!err && s->obj.refs != 1)
         err = "references leaked";
     kobj_put(&s->obj);

@@ -56,7 +56,7 @@ static void start_init(void)
     he[1].rights = LANES_RIGHT_READ | LANES_RIGHT_MAP | LANES_RIGHT_DUP;
     strlcpy(he[1].tag, "initrd", sizeof he[1].tag);
     struct process *p;
-    int64_t r = process_spawn_image(kernel_process, img, size, "init", args, pos, argc, he, objs, 2, NULL, NULL, NULL,
+    int64_t r = process_spawn_image(kernel_process, img, size, "init", args, pos, argc, 0, he, objs, 2, NULL, NULL, NULL,
                                     &p);
     kobj_put(&rd->obj);
     if (r) {

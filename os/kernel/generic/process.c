@@ -28,6 +28,7 @@ static void process_destroy(struct kobj *o)
     list_del(&p->all_link);
     spin_unlock(&sched_all_lock);
     htable_close_all(&p->handles);
+    htable_free(&p->handles);
     driver_node_remove(p);      /* never started (spawn failed late): its driver node goes */
     if (p->vm)
         vm_destroy(p->vm);

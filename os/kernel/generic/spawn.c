@@ -27,7 +27,7 @@ static void mo_write(struct memobj *mo, uint64_t off, const void *src, uint64_t 
 }
 
 int64_t process_spawn_image(struct process *parent, const uint8_t *img, uint64_t len, const char *name,
-                            const char *args, uint64_t args_len, uint32_t argc,
+                            const char *args, uint64_t args_len, uint32_t argc, uint32_t envc,
                             struct lane_handle_entry *handles, struct kobj **objs, uint32_t nhandles,
                             struct supervisor *sup, struct handle_table *caller, int64_t *handle,
                             struct process **out)
@@ -64,7 +64,8 @@ int64_t process_spawn_image(struct process *parent, const uint8_t *img, uint64_t
 
     /* Layout from the top of the stack down. */
     uint64_t strings = ALIGN_DOWN(STACK_TOP - args_len, 8);
-    uint64_t argv = ALIGN_DOWN(strings - (argc + 1) * 8ULL, 16);
+    uint64_t argv = ALIGN_DOWN(strings - (argc + 1 + envc + 1) * 8ULL, 16);
+    uint64_t envp = argv + (argc + 1) * 8ULL;
     uint64_t hent = ALIGN_DOWN(argv - nhandles * sizeof(struct lane_handle_entry), 16);
     uint64_t su = ALIGN_DOWN(hent - sizeof(struct lane_startup), 16);
     uint64_t rsp = su - 64;
@@ -72,13 +73,15 @@ int64_t process_spawn_image(struct process *parent, const uint8_t *img, uint64_t
 
     mo_write(stack, strings - mo_base, args, args_len);
     uint64_t pos = 0;
-    for (uint32_t i = 0; i < argc; i++) {
+    for (uint32_t i = 0; i < argc + envc; i++) {
         uint64_t ptr = strings + pos;
-        mo_write(stack, argv + i * 8 - mo_base, &ptr, 8);
+        uint64_t slot = i < argc ? argv + i * 8ULL : envp + (i - argc) * 8ULL;
+        mo_write(stack, slot - mo_base, &ptr, 8);
         pos += strnlen(args + pos, args_len - pos) + 1;
     }
     uint64_t zero = 0;
     mo_write(stack, argv + argc * 8ULL - mo_base, &zero, 8);
+    mo_write(stack, envp + envc * 8ULL - mo_base, &zero, 8);
     for (uint32_t i = 0; i < nhandles; i++) {
         int64_t h = handle_install(&p->handles, objs[i], handles[i].rights);
         if (h < 0) {
@@ -113,6 +116,7 @@ int64_t process_spawn_image(struct process *parent, const uint8_t *img, uint64_t
         .argc = argc,
         .nhandles = nhandles,
         .argv = argv,
+        .envp = envc ? envp : 0,
         .handles = hent,
         .pid = p->pid,
         .tid = t->tid,

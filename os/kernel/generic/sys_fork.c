@@ -56,19 +56,12 @@ SYS(process_fork)
     c->image_start = p->image_start;
     c->image_end = p->image_end;
     c->entry = p->entry;
-    spin_lock(&p->handles.lock);
-    for (int i = 0; i < LANES_MAX_HANDLES; i++) {
-        if (!p->handles.e[i].obj)
-            continue;
-        bool skip = false;
-        for (uint32_t k = 0; k < nomit; k++)
-            skip |= omit[k] == i;
-        if (skip)
-            continue;
-        kobj_get(p->handles.e[i].obj);
-        c->handles.e[i] = p->handles.e[i];
+    r = htable_copy(&c->handles, &p->handles, omit, nomit);
+    if (r) {
+        htable_close_all(&c->handles);
+        kobj_put(&c->obj);
+        return r == LANES_E_NOMEM ? LANES_E_NOMEM : LANES_E_LIMIT;
     }
-    spin_unlock(&p->handles.lock);
     int64_t h = handle_install(&p->handles, &c->obj, LANES_RIGHT_ALL);
     if (h < 0) {
         htable_close_all(&c->handles);
@@ -248,12 +241,15 @@ SYS(process_exec)
         }
         sched_yield();
     }
-    for (int i = 0; i < LANES_MAX_HANDLES; i++) {
+    spin_lock(&p->handles.lock);
+    uint32_t cap = p->handles.cap;              /* (only we, the last thread, can grow it now) */
+    spin_unlock(&p->handles.lock);
+    for (int i = 0; i < (int)cap; i++) {
         bool keep = false;
         for (uint32_t k = 0; k < ea.nhandles; k++)
             keep |= he[k].handle == i;
-        if (!keep && p->handles.e[i].obj)
-            handle_close(&p->handles, i);
+        if (!keep)
+            handle_close(&p->handles, i);       /* BADHANDLE for a free slot */
     }
     struct vmspace *old = p->vm;
     pushcli();

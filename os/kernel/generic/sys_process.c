@@ -21,7 +21,8 @@ SYS(process_spawn)
     if (copy_from_user(&sa, a0, sizeof sa))
         return LANES_E_FAULT;
     if (sa.image_len == 0 || sa.image_len > MAX_IMAGE || sa.args_len > MAX_ARGS ||
-        sa.nhandles > MAX_SPAWN_HANDLES || sa.argc > MAX_ARGS / 2 || sa.flags)
+        sa.nhandles > MAX_SPAWN_HANDLES || sa.argc > MAX_ARGS / 2 || sa.envc > MAX_ARGS / 2 || sa.flags ||
+        sa.reserved)
         return LANES_E_INVAL;
     if (!user_range_ok(sa.image, sa.image_len) || !user_range_ok(sa.args, sa.args_len))
         return LANES_E_FAULT;
@@ -54,9 +55,9 @@ SYS(process_spawn)
         r = LANES_E_FAULT;
         goto out;
     }
-    /* argc NUL-terminated strings must fit in args_len. */
+    /* argc + envc NUL-terminated strings must fit in args_len. */
     uint64_t pos = 0;
-    for (uint32_t i = 0; i < sa.argc; i++) {
+    for (uint32_t i = 0; i < sa.argc + sa.envc; i++) {
         uint64_t l = strnlen(args + pos, sa.args_len - pos);
         if (pos + l >= sa.args_len) {
             r = LANES_E_INVAL;
@@ -84,7 +85,7 @@ SYS(process_spawn)
     }
     struct process *child;
     int64_t h;
-    r = process_spawn_image(self(), img, sa.image_len, name, args, pos, sa.argc, he, objs, sa.nhandles, sup,
+    r = process_spawn_image(self(), img, sa.image_len, name, args, pos, sa.argc, sa.envc, he, objs, sa.nhandles, sup,
                             &self()->handles, &h, &child);
     if (r == 0) {
         kobj_put(&child->obj);

@@ -137,6 +137,10 @@ int64_t lanes_spawn(const char *prog, int argc, const char *const *argv, const s
 /** The same for an ELF image in our memory (posix_spawn reads it from the file system). */
 int64_t lanes_spawn_image(const char *prog, const void *image, size_t image_len, int argc, const char *const *argv,
                           const struct lanes_spawn_opts *opts);
+/** The same with an environment (NULL-terminated NAME=VALUE strings, or NULL): the kernel writes
+ *  it beside argv, the new program's libc makes it environ (posix_spawn's envp). */
+int64_t lanes_spawn_image_env(const char *prog, const void *image, size_t image_len, int argc, const char *const *argv,
+                              const char *const *envp, const struct lanes_spawn_opts *opts);
 /** How the child pid that waitpid just reaped ended, in the kernel's words (fault, address);
  *  0, or -1 when pid was not the last child reaped. (os/lib/src/posix.c) */
 int lanes_posix_last_exit(int32_t pid, struct lane_exit_info *info);

@@ -266,25 +266,45 @@ void __lanes_set_environ(uint64_t envp)
 
 /* ---- anonymous memory ---- */
 
+/* MAP_PRIVATE: an anonymous mapping of our own (demand paged, copy-on-write across fork).
+ * MAP_SHARED: a memory object made for it (mem_create, zeroed) and mapped, its handle closed at
+ * once (the mapping holds it): the kernel's fork keeps such regions shared, so parent and
+ * children see each other's writes, as Linux's shared anonymous memory. Files: ENODEV. */
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
     (void)fd;
-    if (!len || (prot & ~7) || !(flags & MAP_ANONYMOUS) || (flags & MAP_SHARED) || off) {
-        errno = !len || (prot & ~7) ? EINVAL : ENODEV;
+    bool shared = flags & MAP_SHARED;
+    if (!len || (prot & ~7) || (shared && (flags & MAP_PRIVATE))) {
+        errno = EINVAL;
+        return MAP_FAILED;
+    }
+    if (!(flags & MAP_ANONYMOUS) || off) {
+        errno = ENODEV;
         return MAP_FAILED;
     }
     if ((uintptr_t)addr & 4095) {
         errno = EINVAL;
         return MAP_FAILED;
     }
-    int64_t r = lanes_sys_mem_map(LANES_HANDLE_NONE, (flags & MAP_FIXED) ? addr : NULL, 0, len, (uint32_t)prot);
+    int32_t obj = LANES_HANDLE_NONE;
+    if (shared) {
+        int64_t h = lanes_sys_mem_create(len, LANES_MEMFLAG_ZERO);
+        if (h < 0) {
+            errno = h == LANES_E_LIMIT ? EMFILE : ENOMEM;
+            return MAP_FAILED;
+        }
+        obj = (int32_t)h;
+    }
+    int64_t r = lanes_sys_mem_map(obj, (flags & MAP_FIXED) ? addr : NULL, 0, len, (uint32_t)prot);
     if (r == LANES_E_EXISTS && (flags & MAP_FIXED)) {
         /* MAP_FIXED replaces what was there */
         lanes_sys_mem_unmap(addr, len);
-        r = lanes_sys_mem_map(LANES_HANDLE_NONE, addr, 0, len, (uint32_t)prot);
+        r = lanes_sys_mem_map(obj, addr, 0, len, (uint32_t)prot);
     }
+    if (obj != LANES_HANDLE_NONE)
+        lanes_sys_handle_close(obj);
     if (r < 0) {
-        errno = kerr(r);
+        errno = kerr(r) ? kerr(r) : EINVAL;
         return MAP_FAILED;
     }
     return (void *)(uintptr_t)r;

@@ -1087,7 +1087,6 @@ static int posix_spawn_(pid_t *pid, const char *path, const posix_spawn_file_act
                 char *const argv[], char *const envp[])
 {
     (void)attr;
-    (void)envp;
     if (!lanes_posix_active())
         return ENOSYS;
     uint8_t *image = NULL;
@@ -1096,8 +1095,15 @@ static int posix_spawn_(pid_t *pid, const char *path, const posix_spawn_file_act
     if (e)
         return e;
     int argc = 0;
+    size_t strings = 0;         /* argv and envp strings: the kernel takes at most ARG_MAX (64 KiB) */
     while (argv && argv[argc])
-        argc++;
+        strings += strlen(argv[argc++]) + 1;
+    for (int i = 0; envp && envp[i]; i++)
+        strings += strlen(envp[i]) + 1;
+    if (strings > 64 * 1024) {
+        free(image);
+        return E2BIG;
+    }
     int32_t l[2];
     if (lanes_stream(l) < 0) {
         free(image);
@@ -1119,7 +1125,8 @@ static int posix_spawn_(pid_t *pid, const char *path, const posix_spawn_file_act
     struct lanes_spawn_opts opts = { lanes_handle_by_tag("supervisor"), extra, n, true };
     const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     const char *dflt[2] = { name, NULL };
-    int64_t p = lanes_spawn_image(name, image, len, argc ? argc : 1, argc ? (const char *const *)argv : dflt, &opts);
+    int64_t p = lanes_spawn_image_env(name, image, len, argc ? argc : 1, argc ? (const char *const *)argv : dflt,
+                                      (const char *const *)envp, &opts);
     free(image);
     lanes_sys_handle_close(l[1]);
     if (p < 0) {

@@ -10,6 +10,7 @@
  */
 #include <lanes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static lanes_mutex_t initrd_lock = LANES_MUTEX_INIT;
@@ -80,6 +81,12 @@ int64_t lanes_spawn(const char *prog, int argc, const char *const *argv, const s
 
 int64_t lanes_spawn_image(const char *prog, const void *image, size_t image_len, int argc, const char *const *argv,
                           const struct lanes_spawn_opts *opts)
+{
+    return lanes_spawn_image_env(prog, image, image_len, argc, argv, NULL, opts);
+}
+
+int64_t lanes_spawn_image_env(const char *prog, const void *image, size_t image_len, int argc, const char *const *argv,
+                              const char *const *envp, const struct lanes_spawn_opts *opts)
 {
     static const struct lanes_spawn_opts defaults = { LANES_HANDLE_NONE, NULL, 0, false };
     if (!opts)
@@ -172,15 +179,30 @@ int64_t lanes_spawn_image(const char *prog, const void *image, size_t image_len,
     }
 
     if (r >= 0) {
-        char args[1024];
-        size_t alen = 0;
-        for (int i = 0; i < argc; i++) {
-            size_t n = strlen(argv[i]) + 1;
-            if (alen + n > sizeof args) {
+        char args_small[1024];          /* argv and environment strings, back to back */
+        char *args = args_small;
+        size_t alen = 0, cap = sizeof args_small;
+        int envc = 0;
+        while (envp && envp[envc])
+            envc++;
+        if (envc) {
+            cap = 0;
+            for (int i = 0; i < argc; i++)
+                cap += strlen(argv[i]) + 1;
+            for (int i = 0; i < envc; i++)
+                cap += strlen(envp[i]) + 1;
+            args = malloc(cap ? cap : 1);
+            if (!args)
+                r = LANES_E_NOMEM;
+        }
+        for (int i = 0; r >= 0 && i < argc + envc; i++) {
+            const char *str = i < argc ? argv[i] : envp[i - argc];
+            size_t n = strlen(str) + 1;
+            if (alen + n > cap) {
                 r = LANES_E_RANGE;
                 break;
             }
-            memcpy(args + alen, argv[i], n);
+            memcpy(args + alen, str, n);
             alen += n;
         }
         if (r >= 0) {
@@ -196,10 +218,13 @@ int64_t lanes_spawn_image(const char *prog, const void *image, size_t image_len,
             sa.nhandles = (uint32_t)nh;
             sa.handles = (uint64_t)(uintptr_t)hs;
             sa.supervisor = opts->supervisor;
+            sa.envc = (uint32_t)envc;
             r = lanes_sys_process_spawn(&sa);
             if (r < 0 && !opts->quiet)
                 printf("%s: process_spawn failed: %s\n", prog, lanes_strerror(r));
         }
+        if (args != args_small)
+            free(args);
     }
     for (int i = 0; i < ncreated; i++)
         lanes_sys_handle_close(created[i]);

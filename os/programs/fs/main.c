@@ -16,6 +16,7 @@
  * REQ_MAX bytes; a longer request fails with BUFFER_TOO_SMALL and is answered -E2BIG).
  */
 #include "fs.h"
+#include <lanes/console.h>
 #include <lanes/mbus.h>
 
 struct ofile of[MAX_OPEN + 1];              /* [ROOT] is the root lane */
@@ -134,8 +135,11 @@ static void do_open(int32_t conv, const struct lane_msg_fs_open *m, const char *
     lanes_sys_handle_close(s[0]);       /* the client holds it now (or it is gone: END_OF_LANE frees i) */
 }
 
+static void crash_if_asked(const uint8_t *req, uint32_t len);
+
 static void root_request(int32_t conv, const uint8_t *req, uint32_t len)
 {
+    crash_if_asked(req, len);
     struct lane_msg_fs_open op;
     struct lane_msg_fs_stat st;
     struct lane_msg_fs_mkdir mk;
@@ -210,11 +214,25 @@ static size_t dirents(struct ofile *f, uint8_t *out, size_t cap, bool *more)
 
 static uint8_t data_buf[CHUNK];
 
+/* fs.Crash{0xc0} (os-test's supervision test): fault here, with requests parked and lanes open,
+ * as a bug would; init reports it and starts a new fs, posix binds that one. */
+static void crash_if_asked(const uint8_t *req, uint32_t len)
+{
+    struct lane_msg_fs_crash cr;
+    if (lanes_msg_fs_crash_decode(req, len, &cr) != 0 || cr.code != 0xc0)
+        return;
+    printf("fs: crashing on purpose (fs.Crash)\n");
+    lanes_console_flush();
+    static volatile uintptr_t nowhere = 0;
+    *(volatile int *)nowhere = 1;
+}
+
 static void file_request(struct ofile *f, int32_t conv, const uint8_t *req, uint32_t len)
 {
     struct lane_msg_fs_cancel cn;
     if (lanes_msg_fs_cancel_decode(req, len, &cn) == 0)
         return wait_cancel((int)(f - of), cn.id, cn.call);     /* no reply: the request itself answers */
+    crash_if_asked(req, len);
     if (f->node->dev && dev_request((int)(f - of), conv, req, len))
         return;
     struct lane_msg_fs_read rd;

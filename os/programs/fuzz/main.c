@@ -898,7 +898,8 @@ static int posix_child(uint64_t s, uint64_t n)
                                      /* signals that would end, stop or block the child by design:
                                       * SigAction (a handler at a random address), SigSuspend,
                                       * Alarm, TtySignal, SetFg, Tkill */
-                                     0x0131, 0x0139, 0x013a, 0x013c, 0x013d, 0x013e };
+                                     0x0131, 0x0139, 0x013a, 0x013c, 0x013d, 0x013e,
+                                     0x0170 /* Crash: the supervision test's fault injection */ };
     static uint8_t msg[512], reply[512];
     struct fz g = { .rng = s * 0x9e3779b97f4a7c15ull + 0x2545f4914f6cdd1dull };
     if (!g.rng)

@@ -23,7 +23,9 @@
  *                  lane ("mbus"), the program supervisor and the system capability;
  *      every child after console gets "console" and "mbus", so its stdio goes over lanes;
  *   3. waits for notifications: a crashed service is reported, ended, and restarted (up to
- *      MAX_RESTARTS times) with fresh lanes; any crashed program is reported — which process,
+ *      MAX_RESTARTS times) with fresh lanes (a restarted posix gets a new shell too: the old
+ *      one's POSIX session went with the old server; a restarted fs is bound by posix through
+ *      mbus); any crashed program is reported — which process,
  *      which fault, which address; when the shell exits, init powers the machine off with its
  *      status.
  * init itself writes through the kernel (console_write), never through the console server it
@@ -144,13 +146,18 @@ static int32_t console_lane(uint64_t timeout_ns)
 /* Registers a process we started with the POSIX server (posix.Adopt on its public lane, found
  * through mbus): the process's lane to it (the other end was given to the process with tag
  * "posix") and a copy of its PROCESS handle are pushed after the message. */
+static uint64_t posix_seen, posix_after;    /* mbus ids: the server we adopted with; older ones are dead */
+
 static void posix_adopt(int32_t proc, int32_t lane)
 {
     struct lane_msg_mbus_entry e;
-    if (mbus_client == LANES_HANDLE_NONE || lanes_mbus_await(mbus_client, "name=posix", 0, LANES_SEC(10), &e) != 0) {
+    if (mbus_client == LANES_HANDLE_NONE ||
+        (lanes_mbus_find(mbus_client, "name=posix", posix_after, &e) != 1 &&    /* the newest */
+         lanes_mbus_await(mbus_client, "name=posix", posix_after, LANES_SEC(10), &e) != 0)) {
         logmsg("no POSIX server in mbus; the shell runs without it");
         return;
     }
+    posix_seen = e.id;
     int64_t pl = lanes_mbus_bind(mbus_client, e.id);
     struct lane_handle_info hi;
     memset(&hi, 0, sizeof hi);
@@ -201,6 +208,7 @@ static int start(struct service *s)
             if (mbus_client != LANES_HANDLE_NONE)
                 lanes_sys_handle_close(mbus_client);
             mbus_client = l[0];
+            posix_seen = posix_after = 0;     /* a new registry counts from 1 again */
             tag(&extra[n++], l[1], LANES_RIGHT_ALL, "mbus");
             close_after[0] = l[1];
         }
@@ -346,6 +354,27 @@ static struct service *find_ended(const struct lane_notification *n)
     return NULL;
 }
 
+/* The POSIX server was restarted: the shell's POSIX session (its process entry, fds, jobs) went
+ * with the old one, and libc made it a plain process. A new shell, adopted by the new server,
+ * gives the console a POSIX shell again; programs the old one started run on (their calls to
+ * the old server failed EIO) under the program supervisor. */
+static void restart_shell(void)
+{
+    for (size_t i = 0; i < NSERVICES; i++) {
+        struct service *sh = &table[i];
+        if (sh->role != SHELL || sh->proc < 0)
+            continue;
+        logmsg("the shell's POSIX session ended with the server: restarting sh");
+        posix_after = posix_seen;       /* the new server's entry comes after the dead one's */
+        int32_t old = sh->proc;
+        sh->proc = -1;          /* its KILLED notification is not a crash to restart from */
+        lanes_sys_process_kill(old, 1);
+        finish(old);
+        lanes_sys_handle_close(old);
+        start_again(sh);
+    }
+}
+
 static int run_command(int argc, const char **argv)
 {
     struct lanes_spawn_opts opts = { program_sup, NULL, 0, false };
@@ -455,5 +484,7 @@ int main(int argc, char **argv)
         }
         logmsg("restarting %s (restart %d of %d)", s->prog, s->restarts, MAX_RESTARTS);
         start_again(s);
+        if (strcmp(s->prog, "posix") == 0)
+            restart_shell();
     }
 }

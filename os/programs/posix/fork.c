@@ -21,35 +21,9 @@ static void req_fork(struct proc *parent, int32_t conv, const uint8_t *m, uint32
 {
     struct lane_msg_posix_fork f;
     lanes_msg_posix_fork_decode(m, len, &f);
-    int32_t h[2];
-    if (pull_handles(conv, 2, h) != 0)
-        return reply(conv, -EBADF);
-    struct lane_handle_info hi, li;
-    memset(&hi, 0, sizeof hi);
-    memset(&li, 0, sizeof li);
-    if (lanes_sys_handle_info(h[1], &hi) < 0 || hi.type != LANES_OBJ_PROCESS || hi.size != f.pid ||
-        lanes_sys_handle_info(h[0], &li) < 0 || li.type != LANES_OBJ_LANE) {
-        lanes_sys_handle_close(h[0]);
-        lanes_sys_handle_close(h[1]);
-        return reply(conv, -EINVAL);
-    }
-    struct proc *c = proc_new((int32_t)f.pid, h[0], h[1]);
-    if (!c) {
-        lanes_sys_handle_close(h[0]);
-        lanes_sys_handle_close(h[1]);
-        return reply(conv, -EAGAIN);
-    }
-    c->ppid = parent->pid;
-    c->pgid = parent->pgid;
-    c->sid = parent->sid;
-    c->umask = parent->umask;
-    c->cwd = strdup(parent->cwd ? parent->cwd : "/");
-    for (int fd = 0; fd < MAX_FDS; fd++) {
-        if (parent->fd[fd].d) {
-            desc_ref(parent->fd[fd].d);
-            c->fd[fd] = parent->fd[fd];
-        }
-    }
+    struct proc *c = proc_child(parent, conv, f.pid);     /* entry, ids, cwd, fd table (process.c) */
+    if (!c)
+        return;
     /* signals: the dispositions and the forking thread's mask are inherited, pending signals
      * are not (the child's thread registers its own signal page, libc after fork) */
     sig_forked(parent, f.tid, c);

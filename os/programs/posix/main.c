@@ -23,6 +23,7 @@
  * compare before and after.
  */
 #include "posix.h"
+#include <lanes/console.h>
 #include <lanes/mbus.h>
 
 #define POLL_MS 50
@@ -108,7 +109,7 @@ uint32_t handles_held(uint32_t *np, uint32_t *nz)
 {
     uint32_t handles = 0;
     *np = *nz = 0;
-    for (int i = 0; i < MAX_PROCS; i++) {
+    for (int i = 0; i < procs_end; i++) {
         if (!procs[i].used)
             continue;
         (*np)++;
@@ -132,6 +133,15 @@ static void counters(int32_t conv)
 static void proc_dispatch(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
 {
     struct lane_msg_posix_get_counters gc;
+    struct lane_msg_posix_crash cr;
+    if (lanes_msg_posix_crash_decode(m, len, &cr) == 0 && cr.code == 0xc0) {
+        /* os-test's supervision test: fault with processes, pipes and parked requests live, as a
+         * bug would; init reports it and restarts us and the shell */
+        printf("posix: crashing on purpose (posix.Crash from pid %d)\n", p->pid);
+        lanes_console_flush();
+        static volatile uintptr_t nowhere = 0;
+        *(volatile int *)nowhere = 1;
+    }
     if (fd_request(p, conv, m, len) || vfs_request(p, conv, m, len) || proc_request(p, conv, m, len) ||
         tty_request(p, conv, m, len) || forkexec_request(p, conv, m, len) || sig_request(p, conv, m, len))
         return;
@@ -203,7 +213,7 @@ static void complete(const struct lane_ipc_completion *c)
 
 int main(void)
 {
-    if (lanes_queue_init(&Q, 1024) < 0 || lanes_queue_init(&SQ, 4) < 0) {
+    if (lanes_queue_init(&Q, QUEUE_SLOTS) < 0 || lanes_queue_init(&SQ, 4) < 0) {
         printf("posix: no memory for completion queues\n");
         return 2;
     }

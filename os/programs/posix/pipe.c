@@ -20,7 +20,6 @@
 #include "posix.h"
 #include <lanes/cancel.h>
 
-#define MAXW 64
 #define PREQ (CHUNK + 64)
 
 struct waiter {
@@ -41,8 +40,9 @@ struct pipe {
     struct desc *d[2];
     int32_t lane[2];        /* server ends */
     uint8_t *req[2];
-    struct waiter r[MAXW], w[MAXW];
-    int nr, nw;
+    struct waiter *r, *w;   /* parked readers and writers, oldest first (grown as needed: any
+                             * number of processes may wait on one end, e.g. 1,000 forked readers) */
+    int nr, nw, capr, capw;
 };
 
 static struct pipe pipes[MAX_PIPES];
@@ -51,26 +51,11 @@ uint64_t st_cancels, st_cancels_late;
 
 static void post(struct pipe *pp, int end)
 {
-    struct lanes_acts b;
-    lanes_acts_init(&b);
-    lanes_acts_accept(&b, LANES_IPC_FLAG_ANCILLARY);
-    lanes_acts_recv_buffer(&b, pp->req[end], PREQ);
-    lanes_acts_end(&b);
     uint32_t idx = (uint32_t)(pp - pipes) * 2 + (uint32_t)end;
-    if (lanes_ipc_submit(&Q, pp->lane[end], &b, make_tag(TAG_PIPE, pp->gen, idx)) < 0)
-        printf("posix: cannot accept on a pipe\n");
+    served_post(pp->lane[end], pp->req[end], PREQ, make_tag(TAG_PIPE, pp->gen, idx), "a pipe");
 }
 
-static uint8_t rbuf[CHUNK + 64];
-
-static int64_t fs_reply(int32_t conv, int64_t v, const uint8_t *data, size_t n)
-{
-    struct lane_msg_fs_reply r = lanes_msg_fs_reply_encode(v < 0 ? (int32_t)v : 0, v < 0 ? 0 : v);
-    memcpy(rbuf, &r, sizeof r);
-    if (n)
-        memcpy(rbuf + sizeof r, data, n);
-    return send_msg(conv, rbuf, sizeof r + n, LANES_HANDLE_NONE);
-}
+#define fs_reply served_reply
 
 static uint32_t room(struct pipe *pp) { return PIPE_CAP - pp->count; }
 
@@ -144,12 +129,19 @@ static void pump(struct pipe *pp)
     }
 }
 
-static bool park(struct waiter *list, int *n, int32_t conv, uint32_t want, const uint8_t *data, uint32_t len,
-                 uint32_t done, uint64_t id, uint64_t call)
+static bool park(struct waiter **listp, int *n, int *cap, int32_t conv, uint32_t want, const uint8_t *data,
+                 uint32_t len, uint32_t done, uint64_t id, uint64_t call)
 {
-    if (*n >= MAXW)
-        return false;
-    int64_t d = lanes_sys_handle_dup(conv, LANES_RIGHT_ALL);
+    if (*n >= *cap) {
+        int ncap = *cap ? *cap * 2 : 8;
+        struct waiter *nl = realloc(*listp, sizeof *nl * (size_t)ncap);
+        if (!nl)
+            return false;
+        *listp = nl;
+        *cap = ncap;
+    }
+    struct waiter *list = *listp;
+    int64_t d = lanes_sys_handle_dup(conv, LANES_RIGHT_ALL);    /* fails when our table is full */
     if (d < 0)
         return false;
     struct waiter *w = &list[(*n)++];
@@ -220,7 +212,7 @@ static void request(struct pipe *pp, int end, int32_t conv, const uint8_t *m, ui
             fs_reply(conv, 0, NULL, 0);
         } else if (nonblocking(pp, 0)) {
             fs_reply(conv, -EAGAIN, NULL, 0);
-        } else if (!park(pp->r, &pp->nr, conv, want, NULL, 0, 0, rd.id, rd.call)) {
+        } else if (!park(&pp->r, &pp->nr, &pp->capr, conv, want, NULL, 0, 0, rd.id, rd.call)) {
             fs_reply(conv, -ENOMEM, NULL, 0);
         }
         return;
@@ -247,7 +239,7 @@ static void request(struct pipe *pp, int end, int32_t conv, const uint8_t *m, ui
             fs_reply(conv, n, NULL, 0);
         } else if (nonblocking(pp, 1)) {
             fs_reply(conv, done ? (int64_t)done : -EAGAIN, NULL, 0);
-        } else if (!park(pp->w, &pp->nw, conv, 0, data, n, done, wr.id, wr.call)) {
+        } else if (!park(&pp->w, &pp->nw, &pp->capw, conv, 0, data, n, done, wr.id, wr.call)) {
             fs_reply(conv, done ? (int64_t)done : -ENOMEM, NULL, 0);
         }
         pump(pp);
@@ -329,40 +321,31 @@ void pipe_complete(uint32_t index, uint32_t gen, const struct lane_ipc_completio
         return;
     struct pipe *pp = &pipes[index / 2];
     int end = (int)(index % 2);
-    int32_t conv = c->nresults > 0 ? lanes_ipc_result(c, 0)->handle : LANES_HANDLE_NONE;
-    if (!pp->used || pp->gen != (gen & 0xffffff) || !pp->live[end]) {
-        if (conv >= 0)
-            lanes_sys_handle_close(conv);
+    int32_t conv;
+    uint32_t len;
+    bool accepted = c->nresults > 0 && lanes_ipc_result(c, 0)->handle >= 0;
+    enum served_event ev = served_take(c, !pp->used || pp->gen != (gen & 0xffffff) || !pp->live[end], &conv, &len);
+    if (ev == SERVED_STALE)
         return;
-    }
-    if (conv < 0) {
-        if (c->status == LANES_E_END_OF_LANE || c->status == LANES_E_LANE_SHUTDOWN || !pp->open[end]) {
-            /* every copy of the end's lane is gone */
-            pp->live[end] = false;
-            lanes_sys_handle_close(pp->lane[end]);
-            if (pp->open[end] && pp->d[end])
-                pp->open[end] = false;
-            if (!pp->live[0] && !pp->live[1]) {
-                while (pp->nr > 0)
-                    drop_waiter(pp->r, &pp->nr, 0);
-                while (pp->nw > 0)
-                    drop_waiter(pp->w, &pp->nw, 0);
-                pp->used = false;
-                st_pipes--;
-            }
-            return;
+    if (ev == SERVED_GONE || (ev == SERVED_AGAIN && !accepted && !pp->open[end])) {
+        /* every copy of the end's lane is gone (or the end is closed and our accept ended) */
+        pp->live[end] = false;
+        lanes_sys_handle_close(pp->lane[end]);
+        if (pp->open[end] && pp->d[end])
+            pp->open[end] = false;
+        if (!pp->live[0] && !pp->live[1]) {
+            while (pp->nr > 0)
+                drop_waiter(pp->r, &pp->nr, 0);
+            while (pp->nw > 0)
+                drop_waiter(pp->w, &pp->nw, 0);
+            pp->used = false;
+            st_pipes--;
         }
-        post(pp, end);
         return;
     }
-    st_served++;
-    const struct lane_ipc_result *rr = lanes_ipc_result(c, 1);
-    if (c->nresults < 2 || rr->error < 0) {
-        st_malformed++;
-        fs_reply(conv, rr->error == LANES_E_BUFFER_TOO_SMALL ? -E2BIG : -EPROTO, NULL, 0);
-    } else {
-        request(pp, end, conv, pp->req[end], rr->length);
+    if (ev == SERVED_REQUEST) {
+        request(pp, end, conv, pp->req[end], len);
+        lanes_sys_handle_close(conv);
     }
-    lanes_sys_handle_close(conv);
     post(pp, end);
 }

@@ -12,6 +12,7 @@
  *   core.c     ELF core files of processes a fault (or a core-dumping signal) ended
  *   sysfs.c    the kernel's sysfs as files under /sys (served here on the fs.* file protocol)
  *   fork.c     posix.Fork (the child's entry: fds, cwd, ids) and posix.Exec (close-on-exec)
+ *   served.c   what pipe.c, procfs.c and sysfs.c share: serving a file on fs's protocol
  */
 #ifndef POSIX_H
 #define POSIX_H
@@ -26,7 +27,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define MAX_PROCS 256
+#define MAX_PROCS 1024            /* live and zombie POSIX processes (fork: EAGAIN beyond) */
+#define QUEUE_SLOTS 4096          /* Q: an accept per process, pipe end, /proc and /sys file */
 #define MAX_FDS 256                 /* OPEN_MAX */
 #define MAX_PIPES 256
 #define PATH_MAX_BYTES 4096
@@ -116,6 +118,7 @@ struct proc {
 };
 
 extern struct proc procs[MAX_PROCS];
+extern int procs_end;               /* scans: for (i = 0; i < procs_end; i++) */
 extern struct lanes_queue Q, SQ;
 extern uint64_t st_served, st_malformed;
 extern uint32_t st_parked;
@@ -132,6 +135,7 @@ uint32_t handles_held(uint32_t *np, uint32_t *nz);
 /* process.c */
 struct proc *proc_by_pid(int32_t pid);
 struct proc *proc_new(int32_t pid, int32_t lane, int32_t handle);
+struct proc *proc_child(struct proc *parent, int32_t conv, uint32_t pid);   /* Spawn/Fork's common part */
 void proc_ended(struct proc *p);
 void proc_poll(void);
 void req_adopt(int32_t conv, const uint8_t *m, uint32_t len);
@@ -188,6 +192,12 @@ struct desc *sysfs_open(const char *abs, uint32_t flags, int32_t sys, int *err);
 int sysfs_attr(const char *abs, uint32_t *mode, uint64_t *size);
 void sysfs_complete(uint32_t index, uint32_t gen, const struct lane_ipc_completion *c);
 extern uint32_t st_sysfiles, st_syscaps;
+
+/* served.c: files served here on fs's file protocol (pipe ends, /proc, /sys) */
+enum served_event { SERVED_REQUEST, SERVED_AGAIN, SERVED_GONE, SERVED_STALE };
+void served_post(int32_t lane, uint8_t *req, uint32_t cap, uint64_t tag, const char *what);
+int64_t served_reply(int32_t conv, int64_t v, const void *data, size_t n);
+enum served_event served_take(const struct lane_ipc_completion *c, bool stale, int32_t *conv, uint32_t *len);
 
 /* fork.c */
 bool forkexec_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);

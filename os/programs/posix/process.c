@@ -14,10 +14,12 @@
 #include <signal.h>
 
 struct proc procs[MAX_PROCS];
+int procs_end;      /* 1 + the highest slot in use: every scan of the table stops there (the table is
+                     * 8 MiB; scanning all of it on every event cost ~12% of a fork+exit+wait) */
 
 struct proc *proc_by_pid(int32_t pid)
 {
-    for (int i = 0; i < MAX_PROCS; i++)
+    for (int i = 0; i < procs_end; i++)
         if (procs[i].used && procs[i].pid == pid)
             return &procs[i];
     return NULL;
@@ -38,6 +40,8 @@ struct proc *proc_new(int32_t pid, int32_t lane, int32_t handle)
         struct proc *p = &procs[i];
         if (p->used)
             continue;
+        if (i >= procs_end)
+            procs_end = i + 1;
         uint32_t gen = p->gen + 1;
         memset(p, 0, sizeof *p);
         p->buf = malloc(REQ_MAX);
@@ -68,6 +72,8 @@ static void proc_free(struct proc *p)
     free(p->buf);
     p->used = false;
     p->gen++;
+    while (procs_end > 0 && !procs[procs_end - 1].used)
+        procs_end--;
 }
 
 static int signal_of_fault(uint32_t vector)
@@ -107,7 +113,7 @@ static void send_wait(int32_t conv, int err, struct proc *c)
 /* A stopped or continued child's report, for WUNTRACED / WCONTINUED (the child stays). */
 static bool report(struct proc *p, int32_t want, uint32_t opts, int32_t conv)
 {
-    for (int i = 0; i < MAX_PROCS; i++) {
+    for (int i = 0; i < procs_end; i++) {
         struct proc *c = &procs[i];
         if (!matches(p, c, want) || c->zombie || !c->sig.report)
             continue;
@@ -149,7 +155,7 @@ void proc_wait_cancel(struct proc *p)
  * status and fault are read) or NULL; *any says whether a matching child exists at all. */
 static bool reap(struct proc *p, int32_t want, int32_t conv)
 {
-    for (int i = 0; i < MAX_PROCS; i++) {
+    for (int i = 0; i < procs_end; i++) {
         struct proc *c = &procs[i];
         if (matches(p, c, want) && c->zombie) {
             send_wait(conv, 0, c);
@@ -162,7 +168,7 @@ static bool reap(struct proc *p, int32_t want, int32_t conv)
 
 static bool has_child(struct proc *p, int32_t want)
 {
-    for (int i = 0; i < MAX_PROCS; i++)
+    for (int i = 0; i < procs_end; i++)
         if (matches(p, &procs[i], want))
             return true;
     return false;
@@ -231,7 +237,7 @@ void proc_ended(struct proc *p)
         st_parked--;
     }
     /* children go to init, which reaps nothing: ended ones go now, the others when they end */
-    for (int i = 0; i < MAX_PROCS; i++) {
+    for (int i = 0; i < procs_end; i++) {
         struct proc *c = &procs[i];
         if (!c->used || c->ppid != p->pid || c == p)
             continue;
@@ -259,7 +265,7 @@ void proc_ended(struct proc *p)
 
 void proc_poll(void)
 {
-    for (int i = 0; i < MAX_PROCS; i++) {
+    for (int i = 0; i < procs_end; i++) {
         struct proc *p = &procs[i];
         if (!p->used || p->zombie || p->handle == LANES_HANDLE_NONE)
             continue;
@@ -316,6 +322,45 @@ void req_adopt(int32_t conv, const uint8_t *m, uint32_t len)
     reply(conv, p->pid);
 }
 
+/* posix.Spawn and posix.Fork: the child's lane and PROCESS handle follow the request (pulled
+ * here and checked: a lane, and a PROCESS whose pid is the one named). A new entry whose parent
+ * is the caller, with the caller's process group, session, umask and cwd and a copy of its fd
+ * table (each fd the same open description, close-on-exec flags kept). NULL once the error is
+ * answered (EBADF, EINVAL, EAGAIN: the table is full). */
+struct proc *proc_child(struct proc *parent, int32_t conv, uint32_t pid)
+{
+    int32_t h[2];
+    if (pull_handles(conv, 2, h) != 0)
+        return reply(conv, -EBADF), NULL;
+    struct lane_handle_info hi, li;
+    memset(&hi, 0, sizeof hi);
+    memset(&li, 0, sizeof li);
+    struct proc *c = NULL;
+    int err = -EINVAL;
+    if (lanes_sys_handle_info(h[1], &hi) == 0 && hi.type == LANES_OBJ_PROCESS && hi.size == pid &&
+        lanes_sys_handle_info(h[0], &li) == 0 && li.type == LANES_OBJ_LANE) {
+        c = proc_new((int32_t)pid, h[0], h[1]);
+        err = -EAGAIN;
+    }
+    if (!c) {
+        lanes_sys_handle_close(h[0]);
+        lanes_sys_handle_close(h[1]);
+        return reply(conv, err), NULL;
+    }
+    c->ppid = parent->pid;
+    c->pgid = parent->pgid;
+    c->sid = parent->sid;
+    c->umask = parent->umask;
+    c->cwd = strdup(parent->cwd ? parent->cwd : "/");
+    for (int fd = 0; fd < MAX_FDS; fd++) {
+        if (parent->fd[fd].d) {
+            desc_ref(parent->fd[fd].d);
+            c->fd[fd] = parent->fd[fd];
+        }
+    }
+    return c;
+}
+
 /* posix.Spawn: the caller started a child and registers it; the child's lane and PROCESS
  * handle follow. The child gets the caller's fds (not the close-on-exec ones), then the
  * file actions. */
@@ -327,37 +372,11 @@ void req_spawn(struct proc *parent, int32_t conv, const uint8_t *m, uint32_t len
         st_malformed++;
         return reply(conv, -EPROTO);
     }
-    int32_t h[2];
-    if (pull_handles(conv, 2, h) != 0)
-        return reply(conv, -EBADF);
-    struct lane_handle_info hi, li;
-    memset(&hi, 0, sizeof hi);
-    memset(&li, 0, sizeof li);
-    if (lanes_sys_handle_info(h[1], &hi) < 0 || hi.type != LANES_OBJ_PROCESS || hi.size != s.pid ||
-        lanes_sys_handle_info(h[0], &li) < 0 || li.type != LANES_OBJ_LANE) {
-        lanes_sys_handle_close(h[0]);
-        lanes_sys_handle_close(h[1]);
-        return reply(conv, -EINVAL);
-    }
-    struct proc *c = proc_new((int32_t)s.pid, h[0], h[1]);
-    if (!c) {
-        lanes_sys_handle_close(h[0]);
-        lanes_sys_handle_close(h[1]);
-        return reply(conv, -EAGAIN);
-    }
-    c->ppid = parent->pid;
-    c->pgid = parent->pgid;
-    c->sid = parent->sid;
-    c->umask = parent->umask;
-    c->cwd = strdup(parent->cwd ? parent->cwd : "/");
+    struct proc *c = proc_child(parent, conv, s.pid);
+    if (!c)
+        return;
     /* the file actions see the whole table (as in a forked child); close-on-exec fds are
      * closed after them, as exec would */
-    for (int fd = 0; fd < MAX_FDS; fd++) {
-        if (parent->fd[fd].d) {
-            desc_ref(parent->fd[fd].d);
-            c->fd[fd] = parent->fd[fd];
-        }
-    }
     int err = 0;
     for (uint32_t i = 0; i < s.nactions && !err; i++) {
         struct lane_msg_posix_spawn_action a;
@@ -455,7 +474,7 @@ bool proc_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
         if (t->sid != p->sid || t->pid == t->sid)
             return reply(conv, -EPERM), true;
         bool group_ok = pgid == t->pid;
-        for (int i = 0; i < MAX_PROCS && !group_ok; i++)
+        for (int i = 0; i < procs_end && !group_ok; i++)
             group_ok = procs[i].used && !procs[i].zombie && procs[i].pgid == pgid && procs[i].sid == p->sid;
         if (!group_ok)
             return reply(conv, -EPERM), true;

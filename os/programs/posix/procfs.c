@@ -542,7 +542,7 @@ static void gen_root(struct sbuf *b)
         if (pid != 0 && !pid_listed(seen, ns, pid))
             seen[ns++] = pid;
     }
-    for (int i = 0; i < MAX_PROCS && ns < 1024; i++)
+    for (int i = 0; i < procs_end && ns < 1024; i++)
         if (procs[i].used && procs[i].zombie && !pid_listed(seen, ns, procs[i].pid))
             seen[ns++] = procs[i].pid;
     /* ascending, as Linux lists them */
@@ -678,25 +678,10 @@ int procfs_stat(struct proc *p, const char *abs, struct lane_msg_fs_attr *a)
 
 static void post(struct pfile *f)
 {
-    struct lanes_acts b;
-    lanes_acts_init(&b);
-    lanes_acts_accept(&b, LANES_IPC_FLAG_ANCILLARY);
-    lanes_acts_recv_buffer(&b, f->req, PREQ);
-    lanes_acts_end(&b);
-    if (lanes_ipc_submit(&Q, f->lane, &b, make_tag(TAG_PROCFS, f->gen, (uint32_t)(f - pfiles))) < 0)
-        printf("posix: cannot accept on a /proc file\n");
+    served_post(f->lane, f->req, PREQ, make_tag(TAG_PROCFS, f->gen, (uint32_t)(f - pfiles)), "a /proc file");
 }
 
-static uint8_t rbuf[CHUNK + 64];
-
-static void fs_reply(int32_t conv, int64_t v, const void *data, size_t n)
-{
-    struct lane_msg_fs_reply r = lanes_msg_fs_reply_encode(v < 0 ? (int32_t)v : 0, v < 0 ? 0 : v);
-    memcpy(rbuf, &r, sizeof r);
-    if (n)
-        memcpy(rbuf + sizeof r, data, n);
-    send_msg(conv, rbuf, sizeof r + n, LANES_HANDLE_NONE);
-}
+static void fs_reply(int32_t conv, int64_t v, const void *data, size_t n) { served_reply(conv, v, data, n); }
 
 static void read_at(struct pfile *f, int32_t conv, uint64_t off, uint64_t size, bool advance)
 {
@@ -794,32 +779,24 @@ void procfs_complete(uint32_t index, uint32_t gen, const struct lane_ipc_complet
     if (index >= MAX_PFILES)
         return;
     struct pfile *f = &pfiles[index];
-    int32_t conv = c->nresults > 0 ? lanes_ipc_result(c, 0)->handle : LANES_HANDLE_NONE;
-    if (!f->used || (f->gen & 0xffffff) != gen) {
-        if (conv >= 0)
-            lanes_sys_handle_close(conv);
+    int32_t conv;
+    uint32_t len;
+    switch (served_take(c, !f->used || (f->gen & 0xffffff) != gen, &conv, &len)) {
+    case SERVED_STALE:
         return;
-    }
-    if (conv < 0) {
-        if (c->status == LANES_E_END_OF_LANE || c->status == LANES_E_LANE_SHUTDOWN) {
-            lanes_sys_handle_close(f->lane);    /* every copy of the client end is gone */
-            free(f->data);
-            f->data = NULL;
-            f->used = false;
-        } else {
-            post(f);
-        }
+    case SERVED_GONE:
+        lanes_sys_handle_close(f->lane);    /* every copy of the client end is gone */
+        free(f->data);
+        f->data = NULL;
+        f->used = false;
         return;
+    case SERVED_REQUEST:
+        request(f, conv, f->req, len);
+        lanes_sys_handle_close(conv);
+        break;
+    case SERVED_AGAIN:
+        break;
     }
-    st_served++;
-    const struct lane_ipc_result *rr = lanes_ipc_result(c, 1);
-    if (c->nresults < 2 || rr->error < 0) {
-        st_malformed++;
-        fs_reply(conv, rr->error == LANES_E_BUFFER_TOO_SMALL ? -E2BIG : -EPROTO, NULL, 0);
-    } else {
-        request(f, conv, f->req, rr->length);
-    }
-    lanes_sys_handle_close(conv);
     post(f);
 }
 

@@ -386,7 +386,7 @@ int sig_kill(struct proc *from, int32_t pid, int sig, int why)
     }
     int32_t pgid = pid == 0 ? (from ? from->pgid : 0) : -pid;
     int n = 0;
-    for (int i = 0; i < MAX_PROCS; i++) {
+    for (int i = 0; i < procs_end; i++) {
         struct proc *t = &procs[i];
         if (!t->used || t->zombie)
             continue;
@@ -404,7 +404,7 @@ int sig_kill(struct proc *from, int32_t pid, int sig, int why)
 uint64_t sig_next_timer(void)
 {
     uint64_t next = 0;
-    for (int i = 0; i < MAX_PROCS; i++)
+    for (int i = 0; i < procs_end; i++)
         if (procs[i].used && !procs[i].zombie && procs[i].sig.alarm_at && (!next || procs[i].sig.alarm_at < next))
             next = procs[i].sig.alarm_at;
     return next;
@@ -414,7 +414,7 @@ uint64_t sig_next_timer(void)
 void sig_poll(void)
 {
     uint64_t now = lanes_now_ns();
-    for (int i = 0; i < MAX_PROCS; i++) {
+    for (int i = 0; i < procs_end; i++) {
         struct proc *p = &procs[i];
         if (!p->used || p->zombie)
             continue;

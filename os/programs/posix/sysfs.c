@@ -91,13 +91,7 @@ static int snapshot(struct sysfile *f)
 
 static void post(struct sysfile *f)
 {
-    struct lanes_acts b;
-    lanes_acts_init(&b);
-    lanes_acts_accept(&b, LANES_IPC_FLAG_ANCILLARY);
-    lanes_acts_recv_buffer(&b, f->req, PREQ);
-    lanes_acts_end(&b);
-    if (lanes_ipc_submit(&Q, f->lane, &b, make_tag(TAG_SYS, f->gen, (uint32_t)(f - files))) < 0)
-        printf("posix: cannot accept on a /sys file\n");
+    served_post(f->lane, f->req, PREQ, make_tag(TAG_SYS, f->gen, (uint32_t)(f - files)), "a /sys file");
 }
 
 /* posix.Open under /sys: abs is the normalised path. Returns a description or NULL (*err). */
@@ -192,16 +186,7 @@ int sysfs_attr(const char *abs, uint32_t *mode, uint64_t *size)
     return 0;
 }
 
-static uint8_t out[CHUNK + 64];
-
-static void fs_reply(int32_t conv, int64_t v, const void *data, size_t n)
-{
-    struct lane_msg_fs_reply r = lanes_msg_fs_reply_encode(v < 0 ? (int32_t)v : 0, v < 0 ? 0 : v);
-    memcpy(out, &r, sizeof r);
-    if (n)
-        memcpy(out + sizeof r, data, n);
-    send_msg(conv, out, sizeof r + n, LANES_HANDLE_NONE);
-}
+static void fs_reply(int32_t conv, int64_t v, const void *data, size_t n) { served_reply(conv, v, data, n); }
 
 static uint64_t ino_of(const char *s)
 {
@@ -339,38 +324,30 @@ void sysfs_complete(uint32_t index, uint32_t gen, const struct lane_ipc_completi
     if (index >= MAX_SYS)
         return;
     struct sysfile *f = &files[index];
-    int32_t conv = c->nresults > 0 ? lanes_ipc_result(c, 0)->handle : LANES_HANDLE_NONE;
-    if (!f->used || (f->gen & 0xffffff) != gen) {
-        if (conv >= 0)
-            lanes_sys_handle_close(conv);
+    int32_t conv;
+    uint32_t len;
+    switch (served_take(c, !f->used || (f->gen & 0xffffff) != gen, &conv, &len)) {
+    case SERVED_STALE:
         return;
-    }
-    if (conv < 0) {
-        if (c->status == LANES_E_END_OF_LANE || c->status == LANES_E_LANE_SHUTDOWN) {
-            /* every copy of the lane is gone: the file is closed everywhere */
-            lanes_sys_handle_close(f->lane);
-            if (f->sys != LANES_HANDLE_NONE) {
-                lanes_sys_handle_close(f->sys);
-                f->sys = LANES_HANDLE_NONE;
-                st_syscaps--;
-            }
-            free(f->snap);
-            f->snap = NULL;
-            f->used = false;
-            st_sysfiles--;
-            return;
+    case SERVED_GONE:
+        /* every copy of the lane is gone: the file is closed everywhere */
+        lanes_sys_handle_close(f->lane);
+        if (f->sys != LANES_HANDLE_NONE) {
+            lanes_sys_handle_close(f->sys);
+            f->sys = LANES_HANDLE_NONE;
+            st_syscaps--;
         }
-        post(f);
+        free(f->snap);
+        f->snap = NULL;
+        f->used = false;
+        st_sysfiles--;
         return;
+    case SERVED_REQUEST:
+        request(f, conv, f->req, len);
+        lanes_sys_handle_close(conv);
+        break;
+    case SERVED_AGAIN:
+        break;
     }
-    st_served++;
-    const struct lane_ipc_result *rr = lanes_ipc_result(c, 1);
-    if (c->nresults < 2 || rr->error < 0) {
-        st_malformed++;
-        fs_reply(conv, rr->error == LANES_E_BUFFER_TOO_SMALL ? -E2BIG : -EPROTO, NULL, 0);
-    } else {
-        request(f, conv, f->req, rr->length);
-    }
-    lanes_sys_handle_close(conv);
     post(f);
 }

@@ -25,7 +25,7 @@ int32_t tty_fg_pgid;
 int tty_signal_group(int32_t pgid, int sig)
 {
     int n = 0;
-    for (int i = 0; i < MAX_PROCS; i++) {
+    for (int i = 0; i < procs_end; i++) {
         struct proc *t = &procs[i];
         if (!t->used || t->zombie || t->pgid != pgid)
             continue;
@@ -37,7 +37,7 @@ int tty_signal_group(int32_t pgid, int sig)
 
 static bool group_exists(int32_t pgid, int32_t sid)
 {
-    for (int i = 0; i < MAX_PROCS; i++)
+    for (int i = 0; i < procs_end; i++)
         if (procs[i].used && !procs[i].zombie && procs[i].pgid == pgid && procs[i].sid == sid)
             return true;
     return false;

@@ -31,23 +31,39 @@ static const struct mount mounts[] = {
 };
 
 static int32_t fs_lane = LANES_HANDLE_NONE;
+static uint64_t fs_id;              /* its mbus entry: a restarted fs publishes a newer one */
 static struct lanes_queue FQ;
 
-int vfs_init(void)
+/* Binds the fs server published in mbus after the one we had (ids grow): at start, and after
+ * it crashed (init restarts it; until then path requests fail EIO). */
+static int fs_bind(uint64_t timeout)
 {
     int32_t mbus = lanes_handle_by_tag("mbus");
     if (mbus == LANES_HANDLE_NONE)
         return -ENOENT;
-    if (lanes_queue_init(&FQ, 4) < 0)
-        return -ENOMEM;
     struct lane_msg_mbus_entry e;
-    int64_t r = lanes_mbus_await(mbus, "name=fs", 0, LANES_SEC(20), &e);
+    /* the newest entry: mbus keeps those of servers that died (a restarted posix must not bind
+     * the first fs, which may be long gone) */
+    int64_t r = lanes_mbus_find(mbus, "name=fs", fs_id, &e);
+    r = r == 1 ? 0 : lanes_mbus_await(mbus, "name=fs", fs_id, timeout, &e);
     if (r == 0)
         r = lanes_mbus_bind(mbus, e.id);
     if (r < 0)
         return -EIO;
+    if (fs_lane != LANES_HANDLE_NONE)
+        lanes_sys_handle_close(fs_lane);
     fs_lane = (int32_t)r;
+    if (fs_id)
+        printf("posix: bound the new fs server (mbus id %llu)\n", (unsigned long long)e.id);
+    fs_id = e.id;
     return 0;
+}
+
+int vfs_init(void)
+{
+    if (lanes_queue_init(&FQ, 4) < 0)
+        return -ENOMEM;
+    return fs_bind(LANES_SEC(20));
 }
 
 struct desc *vfs_console(void) { return desc_new(KIND_CONSOLE, O_RDWR, LANES_HANDLE_NONE); }
@@ -71,7 +87,24 @@ static int64_t fs_call(const void *msg, size_t len, const char *path, size_t ple
         lanes_acts_pull(&b);
     lanes_acts_end(&b);
     c.nresults = 0;
-    lanes_ipc_call(&FQ, fs_lane, &b, &c, LANES_SEC(10));
+    if (fs_lane == LANES_HANDLE_NONE && fs_bind(LANES_MS(200)) < 0)
+        return -EIO;                /* fs crashed and no new one yet */
+    int64_t r = lanes_ipc_call(&FQ, fs_lane, &b, &c, LANES_SEC(10));
+    int64_t offer = c.nresults > 0 ? lanes_ipc_result(&c, 0)->error : 0;
+    if ((r == LANES_E_END_OF_LANE || r == LANES_E_LANE_SHUTDOWN) &&
+        (offer == LANES_E_END_OF_LANE || offer == LANES_E_LANE_SHUTDOWN)) {
+        /* (the offer itself failed: the lane is dead. A conversation fs ended without a reply —
+         * its reply timed out under load — is only this request's EIO.) */
+        /* fs is gone: init reports and restarts it; this request fails EIO, and the next one
+         * goes to the new server (we wait here a little for it to publish itself) */
+        printf("posix: the fs server is gone (%s); waiting for init's new one\n", lanes_ipc_strerror(r));
+        lanes_sys_handle_close(fs_lane);
+        fs_lane = LANES_HANDLE_NONE;
+        fs_bind(LANES_SEC(2));
+        if (pulled)
+            *pulled = LANES_HANDLE_NONE;
+        return -EIO;
+    }
     if (pulled)
         *pulled = c.nresults > 3 && lanes_ipc_result(&c, 3)->error == 0 ? lanes_ipc_result(&c, 3)->handle
                                                                           : LANES_HANDLE_NONE;

@@ -44,6 +44,8 @@ static uint64_t mm_free(void)
     return f;
 }
 
+uint64_t fx_mm_free(void) { return mm_free(); }          /* rest.c's checks too */
+
 /* Forks a child that runs fn and exits with its result; returns the wait status (-1: failed). */
 static int in_child(int (*fn)(void *), void *arg)
 {

@@ -28,6 +28,8 @@
 static const char *self_path = "/bin/posixtests";
 int forkexec_helper(int argc, char **argv);                                   /* forkexec.c */
 void forkexec_tests_run(struct lanes_tests *t, int argc, char **argv);
+void rest_tests_run(struct lanes_tests *t, int argc, char **argv);          /* rest.c */
+int supervise_helper(int argc, char **argv);                                  /* supervise.c */
 static struct lane_msg_posix_counters start_counters;
 
 static uint8_t pattern(uint64_t i) { return (uint8_t)((i * 131u + (i >> 12) * 7u) & 0xff); }
@@ -83,6 +85,8 @@ static int helper(int argc, char **argv)
     }
     if (!strncmp(m, "--fx-", 5))
         return forkexec_helper(argc, argv);        /* forkexec.c */
+    if (!strncmp(m, "--crash-", 8))
+        return supervise_helper(argc, argv);       /* supervise.c: --crash-fs, --crash-posix */
     if (!strcmp(m, "--sleep")) {
         lanes_sys_sleep(LANES_MS(a));
         return 0;
@@ -1054,6 +1058,7 @@ int main(int argc, char **argv)
     }
     struct lanes_tests t = { 0, 0 };
     forkexec_tests_run(&t, argc, argv);            /* fork, exec, VM (forkexec.c) */
+    rest_tests_run(&t, argc, argv);                /* envp, many processes, MAP_SHARED (rest.c) */
     lanes_test_table(&t, tests, sizeof tests / sizeof *tests, argc, argv, NULL);
     unlink("/tmp/pt-a");
     return lanes_test_summary(&t, "posixtests", argc);

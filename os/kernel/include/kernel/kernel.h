@@ -127,11 +127,19 @@ void kobj_get(struct kobj *o);
 void kobj_put(struct kobj *o);
 
 struct hentry { struct kobj *obj; uint32_t rights; };
+/* A table starts with HTABLE_FIRST entries inside it and grows (doubling, e points at a kmalloc'd
+ * array) up to LANES_MAX_HANDLES; e and cap change only under lock. */
+#define HTABLE_FIRST 64
 struct handle_table {
     struct spinlock lock;
-    struct hentry e[LANES_MAX_HANDLES];
+    uint32_t cap;
+    struct hentry *e;
+    struct hentry first[HTABLE_FIRST];
 };
 void htable_init(struct handle_table *t);
+void htable_free(struct handle_table *t);     /* after htable_close_all: the grown array goes */
+int64_t htable_reserve(struct handle_table *t, uint32_t cap);   /* grows to at least cap: 0 or NOMEM */
+int64_t htable_copy(struct handle_table *dst, struct handle_table *src, const int32_t *omit, uint32_t nomit);
 int64_t handle_install(struct handle_table *t, struct kobj *o, uint32_t rights);
 int64_t handle_lookup(struct handle_table *t, int64_t h, uint32_t type, uint32_t need, struct kobj **out, uint32_t *rights);
 int64_t handle_close(struct handle_table *t, int64_t h);
@@ -405,7 +413,7 @@ struct elf_image { uint64_t entry; };
 int64_t elf_load(struct vmspace *vm, const uint8_t *img, uint64_t len, struct elf_image *out);
 int initrd_find(const uint8_t *tar, uint64_t len, const char *name, const uint8_t **data, uint64_t *size);
 int64_t process_spawn_image(struct process *parent, const uint8_t *img, uint64_t len, const char *name,
-                            const char *args, uint64_t args_len, uint32_t argc,
+                            const char *args, uint64_t args_len, uint32_t argc, uint32_t envc,
                             struct lane_handle_entry *handles, struct kobj **objs, uint32_t nhandles,
                             struct supervisor *sup, struct handle_table *caller, int64_t *handle,
                             struct process **out);

@@ -1,5 +1,6 @@
-/* sys/mman.h — anonymous memory: mmap (MAP_PRIVATE|MAP_ANONYMOUS only: demand paged, copy-on-write
- * across fork), munmap (any page range: mappings are split), mprotect (os/lib/src/fork.c). */
+/* sys/mman.h — anonymous memory: mmap (MAP_ANONYMOUS only: MAP_PRIVATE is demand paged and
+ * copy-on-write across fork, MAP_SHARED stays shared with forked children), munmap (any page
+ * range: mappings are split), mprotect (os/lib/src/fork.c). */
 #ifndef LANES_LIBC_SYS_MMAN_H
 #define LANES_LIBC_SYS_MMAN_H
 
