@@ -115,6 +115,14 @@ export class SerialDemux {
       case 'rsp':
       case 'sum1':
       case 'sum2':
+        if (c === MUX_RSP) {
+          // a unit cut short (the target reset mid-packet): the next one starts here; the
+          // stub's replies are hex or text, never this byte
+          this.stats.dropped++;
+          this.unit = [];
+          this.state = 'mark';
+          return;
+        }
         this.unit.push(c);
         if (this.state === 'rsp') {
           if (c === 0x23) this.state = 'sum1';

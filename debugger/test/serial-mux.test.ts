@@ -109,6 +109,14 @@ describe('SerialDemux', () => {
     assert.ok(out.console.endsWith('ok '));
   });
 
+  it('starts over at a marker inside a unit cut short (a board reset mid-reply)', () => {
+    const { d, out } = collect();
+    d.feed(b(`${R}$T05thr${R}${pkt('OK')}x${R}$m1#${R}${pkt('S05')}`));
+    assert.deepEqual(out.rsp, [pkt('OK'), pkt('S05')]);
+    assert.equal(d.stats.dropped, 2);
+    assert.equal(out.console, 'x');
+  });
+
   it('hands frames the trace decoder accepts', () => {
     const { d, out } = collect();
     const noisy = 'boot\r\n' + frame([0, 0, 0, 0]) + 'x';

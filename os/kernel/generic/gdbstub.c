@@ -916,6 +916,12 @@ static int mux_rx_byte(int c)
     case PKT:
     case SUM1:
     case SUM2:
+        if (c == LANES_DEBUG_MUX_RSP) {
+            gdb_rsp_errors++;   /* a unit cut short: the next one starts (gdb sends no
+                                 * binary X data while the kernel runs) */
+            st = MARK;
+            return 0;
+        }
         if (n < sizeof buf)
             buf[n++] = (uint8_t)c;
         else
