@@ -162,6 +162,15 @@ export type StopHook = (target: RspClient, stop: StopReply) => Promise<void>;
  * kernel, and of the monitor commands only those that read: anything else gets the protocol's
  * empty reply ("not supported") or E01, and the target never sees it.
  */
+/**
+ * A stop reply as clients get it: without the swbreak/hwbreak reasons, which the bridge does not
+ * offer them (a Z0 it placed as Z1 would stop "hwbreak", and gdb rejects a reason it never
+ * negotiated); gdb recognises its breakpoints by the pc, as with QEMU's stub.
+ */
+export function forClient(stop: string): string {
+  return /^T/.test(stop) ? stop.replace(/(?:^|;)(?:swbreak|hwbreak):;?/g, (m) => (m.startsWith(';') ? ';' : '')) : stop;
+}
+
 const FORWARDED = /^(?:[gGpPmMXT]|qXfer:(?:features|threads|memory-map|exec-file|auxv):read:|q[fs]ThreadInfo$|qC$|qThreadExtraInfo,|qOffsets$|qSymbol|qTStatus$|qTf[VP]$|qTs[VP]$|qCRC:|qSearch:memory:|qGetTLSAddr:|qqemu\.|Qqemu\.|QPassSignals:|QProgramSignals:|QThreadEvents:|QDisableRandomization:|vCont\?$|qRcmd,)/;
 const READING_MONITOR_COMMANDS = /^(?:info\s|x\s|xp\s|x\/|xp\/|help\b|\?)/;
 
@@ -374,7 +383,7 @@ export class Bridge extends EventEmitter {
     if (data === '?') {
       const last = t.lastStop;
       if (last?.kind === 'signal' && last.thread) c.hg = last.thread;
-      return this.reply(c, last?.raw ?? 'S05');
+      return this.reply(c, forClient(last?.raw ?? 'S05'));
     }
     if (data.startsWith('qAttached')) return this.reply(c, '1');
     if (data === 'vCont?' && this.opts.rangeStepping !== false && t.state !== 'running') {
@@ -408,7 +417,9 @@ export class Bridge extends EventEmitter {
     const t = _t;
     const ps = CLIENT_PACKET_SIZE.toString(16);
     const xml = t.features.get('qXfer:features:read') === '+' ? '+' : '-';
-    return `PacketSize=${ps};qXfer:features:read${xml};vContSupported+;QStartNoAckMode+`;
+    // a target that names its threads (LaneOS's stub: CPUs after what they run) passes that on
+    const threads = t.features.get('qXfer:threads:read') === '+' ? ';qXfer:threads:read+' : '';
+    return `PacketSize=${ps};qXfer:features:read${xml}${threads};vContSupported+;QStartNoAckMode+`;
   }
 
   /** Forward a request to the target (pausing it transparently if it runs). */
@@ -655,7 +666,7 @@ export class Bridge extends EventEmitter {
       c.missed = false;
       this.emit('joined', { client: c.s.id, late: true });
       if (t.lastStop.kind === 'signal' && t.lastStop.thread) c.hg = t.lastStop.thread;
-      this.reply(c, t.lastStop.raw);
+      this.reply(c, forClient(t.lastStop.raw));
       return;
     }
     c.missed = false;
@@ -744,7 +755,7 @@ export class Bridge extends EventEmitter {
       if (c.waiting) {
         c.waiting = false;
         if (stopThread) c.hg = stopThread;
-        this.reply(c, raw);
+        this.reply(c, forClient(raw));
         notified.push(c.s.id);
       } else {
         c.missed = true;

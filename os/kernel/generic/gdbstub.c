@@ -19,6 +19,15 @@
  * answers E14 instead of faulting; writes (M, X, breakpoints) ignore page protection.
  * The stub takes no kernel lock and calls nothing that could hit a user's breakpoint but the
  * arch helpers.
+ *
+ * One UART for everything (`lanes.debug=ttyS0`: COM1 is console, gdb line and trace line at
+ * once; see os/README.md, "One serial line"): every RSP unit on the line — a packet $...#cc, or
+ * one of + - 0x03 — is preceded by the byte LANES_DEBUG_MUX_RSP, in both directions; bytes not
+ * so marked are the console's. While the kernel runs, COM1's receive interrupt comes here
+ * (gdbstub_rx): console bytes go on to the console, a marked 0x03 breaks in, a marked packet
+ * either switches the trace stream (QLanesTrace:1/0, no reply) or stops the kernel and is
+ * served (so gdb can attach to a running kernel). While stopped, unmarked bytes are dropped.
+ * Trace frames (trace_drain.c) go out marked with LANES_DEBUG_MUX_TRACE, only once asked for.
  */
 #include <kernel/kernel.h>
 #include <kernel/gdbstub.h>
@@ -40,7 +49,17 @@ static bool last_swbreak;
 static int last_hw;                     /* why a #DB stopped us: 0 (step) or enum gdb_hw */
 static uint64_t last_hw_addr;
 static volatile int panic_trap;
+static volatile int early_what;         /* a break-in (1) or packet (2) before the stub was up */
 static char pkt[PKT_MAX + 1];
+bool gdb_mux;                           /* lanes.debug=ttyS0: the console's UART, marked units */
+volatile bool gdb_mux_trace;            /* the host asked for trace frames on that line */
+uint64_t gdb_rsp_errors, gdb_retransmits;
+volatile uint32_t gdb_stub_epoch;
+volatile int gdb_mux_in_frame;
+/* A marked packet that arrived while the kernel ran, replayed to get_packet once stopped. */
+#define RUN_PKT 256
+static uint8_t replay[RUN_PKT + 8];
+static size_t replay_len, replay_pos;
 static char out[PKT_MAX + 1];
 static struct { uint64_t addr; uint8_t orig; bool used; } bps[NBREAK];
 
@@ -102,17 +121,52 @@ static bool mem_byte(uint64_t va, uint8_t *b, bool write)
 
 static int pushback = -1;       /* a '$' that arrived where an ack was awaited */
 
+/* The next byte on the line (a replayed packet first); -1 after timeout_ns (0: forever). */
+static int raw_getc(uint64_t timeout_ns)
+{
+    if (replay_pos < replay_len)
+        return replay[replay_pos++];
+    return gdb_uart_getc(timeout_ns);
+}
+
 static int getc_wait(void)
 {
     int c = pushback;
     pushback = -1;
-    return c >= 0 ? c : gdb_uart_getc(0);
+    return c >= 0 ? c : raw_getc(0);
+}
+
+/* The first byte of the next RSP unit: on the shared line the byte after a marker (unmarked
+ * bytes are console input, dropped while stopped); on a line of its own, the next byte. */
+static int unit_getc(uint64_t timeout_ns)
+{
+    int c = pushback;
+    pushback = -1;
+    if (c >= 0)
+        return c;
+    for (;;) {
+        c = raw_getc(timeout_ns);
+        if (c < 0 || !gdb_mux)
+            return c;
+        while (c == LANES_DEBUG_MUX_RSP)
+            if ((c = raw_getc(timeout_ns)) != LANES_DEBUG_MUX_RSP)
+                return c;
+    }
+}
+
+static void put_unit_start(void)
+{
+    if (gdb_mux)
+        gdb_uart_putc(LANES_DEBUG_MUX_RSP);
 }
 
 static void put_packet(const char *data, size_t n)
 {
     for (int tries = 0; tries < 4; tries++) {
         uint8_t sum = 0;
+        if (tries)
+            gdb_retransmits++;
+        put_unit_start();
         gdb_uart_putc('$');
         for (size_t i = 0; i < n; i++) {
             gdb_uart_putc((uint8_t)data[i]);
@@ -123,7 +177,7 @@ static void put_packet(const char *data, size_t n)
         gdb_uart_putc((uint8_t)hexd[sum & 15]);
         if (no_ack)
             return;
-        int c = gdb_uart_getc(2000000000ull);
+        int c = unit_getc(2000000000ull);
         if (c == '$')
             pushback = c;   /* no ack but the next packet: keep its start */
         if (c != '-')
@@ -138,7 +192,7 @@ static void reply(const char *s) { put_packet(s, slen(s)); }
 static size_t get_packet(void)
 {
     for (;;) {
-        int c = getc_wait();
+        int c = unit_getc(0);
         if (c != '$')
             continue;   /* acks, 0x03 while stopped, garbage */
 restart:;
@@ -162,12 +216,17 @@ restart:;
             goto restart;
         bool ok = hexval(h) >= 0 && hexval(l) >= 0 && (uint8_t)(hexval(h) << 4 | hexval(l)) == sum;
         if (!ok || overflow) {
-            if (!no_ack)
+            gdb_rsp_errors++;
+            if (!no_ack) {
+                put_unit_start();
                 gdb_uart_putc('-');
+            }
             continue;
         }
-        if (!no_ack)
+        if (!no_ack) {
+            put_unit_start();
             gdb_uart_putc('+');
+        }
         pkt[n] = 0;
         return n;
     }
@@ -349,21 +408,14 @@ static void cmd_write_mem(const char *p, size_t n, bool binary)
     reply(i == len ? "OK" : "E22");
 }
 
-static void cmd_xfer_features(const char *p)
+/* One part of a qXfer object (the text holds none of $ # } *): "m" + more, "l" + the last. */
+static void xfer_reply(const char *xml, size_t total, const char *p)
 {
-    /* qXfer:features:read:target.xml:OFFSET,LENGTH */
-    if (!starts(p, "target.xml:")) {
-        reply("E00");
-        return;
-    }
-    p += 11;
     uint64_t off, len;
     if (!parse_hex(&p, &off) || *p++ != ',' || !parse_hex(&p, &len) || *p) {
         reply("E22");
         return;
     }
-    const char *xml = gdb_arch_target_xml();
-    size_t total = slen(xml);
     if (len > PKT_MAX - 2)
         len = PKT_MAX - 2;
     if (off >= total) {
@@ -373,8 +425,76 @@ static void cmd_xfer_features(const char *p)
     size_t n = total - off < len ? total - off : len;
     out[0] = off + n < total ? 'm' : 'l';
     for (size_t i = 0; i < n; i++)
-        out[1 + i] = xml[off + i];     /* the XML holds none of $ # } * */
+        out[1 + i] = xml[off + i];
     put_packet(out, n + 1);
+}
+
+static void cmd_xfer_features(const char *p)
+{
+    /* qXfer:features:read:target.xml:OFFSET,LENGTH */
+    if (!starts(p, "target.xml:")) {
+        reply("E00");
+        return;
+    }
+    const char *xml = gdb_arch_target_xml();
+    xfer_reply(xml, slen(xml), p + 11);
+}
+
+/* qXfer:threads:read::OFFSET,LENGTH — the CPUs as gdb's threads, each named after what it runs
+ * ("cpu1 sh:7": process sh, thread 7), so `info threads` reads like a process list. Built
+ * afresh when gdb reads from offset 0 (the snapshot holds for the reads that follow). */
+static char threads_xml[MAX_CPUS * 160 + 64];
+static size_t threads_len;
+
+static void safe_name(char *o, size_t cap, const char *s)
+{
+    size_t i = 0;
+    for (; s[i] && i + 1 < cap; i++) {
+        char c = s[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                  c == '_' || c == '.' || c == '/';
+        o[i] = ok ? c : '_';
+    }
+    o[i] = 0;
+}
+
+static void build_threads_xml(void)
+{
+    size_t o = (size_t)snprintf(threads_xml, sizeof threads_xml, "<?xml version=\"1.0\"?>\n<threads>\n");
+    for (int i = 0; i < nthreads() && o < sizeof threads_xml; i++) {
+        struct cpu *c = cpus[i];
+        struct thread *t = c ? c->current : NULL;
+        char name[40] = "idle";
+        uint32_t pid = 0, tid = 0;
+        if (t && t->proc) {
+            safe_name(name, sizeof name, t->proc->name);
+            pid = t->proc->pid;
+            tid = t->tid;
+        } else if (t) {
+            tid = t->tid;
+            safe_name(name, sizeof name, "kernel");
+        }
+        o += (size_t)snprintf(threads_xml + o, sizeof threads_xml - o,
+                              "<thread id=\"%x\" core=\"%d\" name=\"cpu%d %s:%u\">cpu%d: pid %u (%s) tid %u%s</thread>\n",
+                              i + 1, i, i, name, tid, i, pid, name, tid, gdb_cpus[i].r ? "" : " (not stopped)");
+    }
+    if (o < sizeof threads_xml)
+        o += (size_t)snprintf(threads_xml + o, sizeof threads_xml - o, "</threads>\n");
+    threads_len = MIN(o, sizeof threads_xml - 1);
+}
+
+static void cmd_xfer_threads(const char *p)
+{
+    /* qXfer:threads:read::OFFSET,LENGTH */
+    if (*p != ':') {
+        reply("E00");
+        return;
+    }
+    const char *q = p + 1;
+    uint64_t off;
+    if (parse_hex(&q, &off) && off == 0)
+        build_threads_xml();
+    xfer_reply(threads_xml, threads_len, p + 1);
 }
 
 /* "vCont;s:1;c": decides each CPU's action; returns false if malformed. */
@@ -573,11 +693,13 @@ static void command_loop(void)
         }
         case 'q':
             if (starts(pkt, "qSupported")) {
-                snprintf(out, sizeof out, "PacketSize=%x;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+",
+                snprintf(out, sizeof out, "PacketSize=%x;qXfer:features:read+;qXfer:threads:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+",
                          PKT_MAX);
                 reply(out);
             } else if (starts(pkt, "qXfer:features:read:")) {
                 cmd_xfer_features(pkt + 20);
+            } else if (starts(pkt, "qXfer:threads:read:")) {
+                cmd_xfer_threads(pkt + 19);
             } else if (!slen(pkt + 1) || pkt[1] == 0) {
                 reply("");
             } else if (starts(pkt, "qfThreadInfo")) {
@@ -606,7 +728,9 @@ static void command_loop(void)
             }
             break;
         case 'Q':
-            if (starts(pkt, "QStartNoAckMode") && !pkt[15]) {
+            if (starts(pkt, "QLanesTrace:")) {
+                gdb_mux_trace = pkt[12] == '1';     /* the host's, not gdb's: no reply */
+            } else if (starts(pkt, "QStartNoAckMode") && !pkt[15]) {
                 reply("OK");
                 no_ack = true;
             } else {
@@ -669,10 +793,20 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
     }
     gdb_arch_snapshot(g);
     park_others(me);
+    if (gdb_mux) {
+        /* a CPU parked in the middle of a trace frame: end that frame (the host drops it as
+         * corrupt) so our units are not read as its bytes; that CPU gives up the rest */
+        __atomic_add_fetch(&gdb_stub_epoch, 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&gdb_mux_in_frame, __ATOMIC_ACQUIRE))
+            gdb_uart_putc(0);
+    }
 
     last_swbreak = false;
     last_hw = 0;
     last_sig = SIGTRAP;
+    int early = __atomic_exchange_n(&early_what, 0, __ATOMIC_SEQ_CST);
+    if (why == GDB_STOP_BREAK && early)
+        why = early == 1 ? GDB_STOP_INTR : GDB_STOP_ATTACH;    /* gdbstub_init's trap for it */
     if (why == GDB_STOP_BREAK) {
         uint64_t at = gdb_arch_pc(r) - GDB_BREAK_LEN;
         if (__atomic_exchange_n(&panic_trap, 0, __ATOMIC_SEQ_CST)) {
@@ -686,6 +820,9 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
     } else if (why == GDB_STOP_INTR) {
         last_sig = SIGINT;
         waiting_stop = true;    /* whoever sent 0x03 awaits the stop reply, even unasked by a c */
+    } else if (why == GDB_STOP_ATTACH) {
+        last_sig = SIGINT;
+        waiting_stop = false;   /* a (new) gdb sent a packet: it awaits that packet's answer */
     } else if (why == GDB_STOP_PANIC) {
         last_sig = SIGABRT;
     }
@@ -709,6 +846,8 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
         }
     }
     gdb_arch_hw_load();
+    if (gdb_mux)
+        gdb_uart_resume();      /* the console's transmitter state after our bytes */
     g->r = NULL;
     /* release the others, and let them leave their park before another CPU may own the stub
      * (it would otherwise count them as parked for its own stop) */
@@ -740,15 +879,107 @@ bool gdbstub_nmi(struct regs *r)
     return true;
 }
 
+/* The shared line while the kernel runs: returns 1 for a break-in, 2 for a packet to serve. */
+static int mux_rx_byte(int c)
+{
+    static enum { IDLE, MARK, PKT, SUM1, SUM2 } st;
+    static uint8_t buf[RUN_PKT];
+    static size_t n;
+    static bool overflow;
+    switch (st) {
+    case IDLE:
+        if (c == LANES_DEBUG_MUX_RSP)
+            st = MARK;
+        else
+            console_rx_byte((uint8_t)c);
+        return 0;
+    case MARK:
+        st = IDLE;
+        if (c == 0x03)
+            return 1;
+        if (c == '+' || c == '-')
+            return 0;           /* a late ack */
+        if (c == '$') {
+            n = 0;
+            overflow = false;
+            buf[n++] = LANES_DEBUG_MUX_RSP;
+            buf[n++] = '$';
+            st = PKT;
+            return 0;
+        }
+        console_rx_byte(LANES_DEBUG_MUX_RSP);  /* not a unit after all: the console's bytes */
+        if (c == LANES_DEBUG_MUX_RSP)
+            st = MARK;
+        else
+            console_rx_byte((uint8_t)c);
+        return 0;
+    case PKT:
+    case SUM1:
+    case SUM2:
+        if (c == LANES_DEBUG_MUX_RSP) {
+            gdb_rsp_errors++;   /* a unit cut short: the next one starts (gdb sends no
+                                 * binary X data while the kernel runs) */
+            st = MARK;
+            return 0;
+        }
+        if (n < sizeof buf)
+            buf[n++] = (uint8_t)c;
+        else
+            overflow = true;
+        if (st == PKT) {
+            if (c == '#')
+                st = SUM1;
+            return 0;
+        }
+        if (st == SUM1) {
+            st = SUM2;
+            return 0;
+        }
+        st = IDLE;
+        break;
+    }
+    /* a whole packet: MARK $ data # h l */
+    uint8_t sum = 0;
+    for (size_t i = 2; i + 3 < n; i++)
+        sum += buf[i];
+    int h = hexval(buf[n - 2]), l = hexval(buf[n - 1]);
+    if (overflow || h < 0 || l < 0 || (uint8_t)(h << 4 | l) != sum) {
+        gdb_rsp_errors++;       /* gdb retransmits (ack mode) or its request times out */
+        return 0;
+    }
+    if (n - 5 >= 13 && !memcmp(buf + 2, "QLanesTrace:", 12)) {
+        gdb_mux_trace = buf[14] == '1';
+        return 0;
+    }
+    memcpy(replay, buf, n);
+    replay_len = n;
+    replay_pos = 0;
+    return 2;
+}
+
 void gdbstub_rx(struct regs *r)
 {
     int c;
-    bool brk = false;
-    while ((c = gdb_uart_poll()) >= 0)
-        if (c == 0x03)
-            brk = true;     /* anything else while running is a stray byte */
-    if (brk)
-        gdbstub_enter(r, GDB_STOP_INTR);
+    int what = 0;
+    while ((c = gdb_uart_poll()) >= 0) {
+        if (gdb_mux) {
+            int w = mux_rx_byte(c);
+            if (w == 1 || (w == 2 && !what))
+                what = w;
+        } else if (c == 0x03) {
+            what = 1;       /* anything else while running is a stray byte */
+        }
+        if (what == 2)
+            break;          /* serve it before reading on */
+    }
+    if (what == 1)
+        replay_len = replay_pos = 0;
+    if (what && (!gdbstub_on || !r)) {
+        early_what = what;      /* served by gdbstub_init, once the APs are up */
+        return;
+    }
+    if (what)
+        gdbstub_enter(r, what == 1 ? GDB_STOP_INTR : GDB_STOP_ATTACH);
 }
 
 void gdbstub_panic(struct regs *r)
@@ -763,21 +994,38 @@ void gdbstub_panic(struct regs *r)
     }
 }
 
+void gdbstub_early(void)
+{
+    const char *v;
+    size_t n;
+    if (cmdline_value("lanes.debug", &v, &n) && gdb_uart_init(v, n) == 2)
+        gdb_mux = true;         /* COM1: nothing to program; its IRQ goes to gdbstub_rx from now */
+}
+
 void gdbstub_init(void)
 {
     const char *v;
     size_t n;
     if (!cmdline_value("lanes.debug", &v, &n))
         return;
-    if (!gdb_uart_init(v, n)) {
-        pr_warn("gdbstub: lanes.debug=%.*s: no such UART (only ttyS1, COM2, is supported); debugger off", (int)n, v);
+    int u = gdb_mux ? 2 : gdb_uart_init(v, n);
+    if (!u) {
+        pr_warn("gdbstub: lanes.debug=%.*s: no such UART (ttyS0, COM1 shared with the console, or ttyS1, COM2); "
+                "debugger off", (int)n, v);
         return;
     }
+    gdb_mux = u == 2;
     gdbstub_on = true;
     gdb_uart_enable_irq();
-    pr_info("gdbstub: GDB remote protocol on %.*s (target remote <that line>)", (int)n, v);
+    if (gdb_mux)
+        pr_info("gdbstub: GDB remote protocol on ttyS0 beside the console (marked units; connect through "
+                "lanescope-gdbserver --serial)");
+    else
+        pr_info("gdbstub: GDB remote protocol on %.*s (target remote <that line>)", (int)n, v);
     if (cmdline_flag("lanes.debug_wait")) {
         pr_info("gdbstub: waiting for gdb (lanes.debug_wait)");
         gdb_arch_breakpoint();
+    } else if (early_what) {
+        gdb_arch_breakpoint();  /* a gdb that came before we were up: serve it now */
     }
 }

@@ -22,6 +22,7 @@
  * to make room; kernel log lines never wait: they push the oldest bytes out (counted as lost).
  */
 #include <kernel/kernel.h>
+#include <kernel/gdbstub.h>
 #include <kernel/trace.h>
 #include <kernel/sysfs.h>
 
@@ -112,7 +113,7 @@ static void replay_locked(void)
 int64_t log_console_claim(struct process *p, uint32_t pid, const void *irq_obj)
 {
     spin_lock(&con_lock);
-    if (con_owner) {
+    if (con_owner || gdb_mux) {     /* lanes.debug=ttyS0: COM1 carries the debugger too */
         spin_unlock(&con_lock);
         return LANES_E_BUSY;
     }
@@ -234,6 +235,25 @@ void log_console_info(struct lane_console_info *info)
     info->produced = kr_head;
     info->lost = kr_lost;
     info->replayed = kr_replayed;
+    info->debug_line = gdb_mux ? 1 : 0;
+    spin_unlock(&con_lock);
+}
+
+/* The shared debug line (lanes.debug=ttyS0): one marked unit (a trace frame) written whole
+ * between console writes, never inside one. Nothing while a server holds COM1 (it cannot:
+ * claims fail while the line is shared) or before the host asked for it. */
+void log_mux_write(const uint8_t *p, size_t n)
+{
+    spin_lock(&con_lock);
+    if (!con_owner) {
+        /* The stub may stop this CPU mid-frame and write its own units: it ends the frame
+         * with a 0x00 first (gdbstub.c), and we must not go on with the rest of it after. */
+        uint32_t epoch = __atomic_load_n(&gdb_stub_epoch, __ATOMIC_ACQUIRE);
+        __atomic_store_n(&gdb_mux_in_frame, 1, __ATOMIC_RELEASE);
+        for (size_t i = 0; i < n && __atomic_load_n(&gdb_stub_epoch, __ATOMIC_ACQUIRE) == epoch; i++)
+            serial_putc((char)p[i]);
+        __atomic_store_n(&gdb_mux_in_frame, 0, __ATOMIC_RELEASE);
+    }
     spin_unlock(&con_lock);
 }
 

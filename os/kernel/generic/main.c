@@ -119,6 +119,7 @@ void kmain(uint32_t magic, uint32_t info)
     sched_init_cpu(c0);
     c0->online = 1;
     pr_info("cpu0 online (apic id %u)", c0->apic_id);
+    gdbstub_early();            /* lanes.debug=ttyS0: COM1's bytes are sorted from the start */
     console_init();
     sti();
     smp_boot_aps();

@@ -21,6 +21,12 @@
  *     sequence number counts missing ones. The preamble (trace_header + definitions) is re-sent
  *     every PREAMBLE_NS so a host that attaches late still learns the clock and the schema.
  *     With an ivshmem device COM2 is left alone (the IDE reads one transport per run).
+ *   the shared debug line (lanes.debug=ttyS0, no ivshmem): the same frames on COM1, each after
+ *     the byte LANES_DEBUG_MUX_TRACE and written whole under the console lock (log_mux_write),
+ *     at most MUX_FRAME_MAX bytes so a console writer waits ~25 ms at 115200 baud at worst.
+ *     Only once the host asked ($QLanesTrace:1 marked, gdbstub.c): until then records stay in
+ *     the rings (the boot's history for the host; a full ring drops and counts new records)
+ *     and a plain terminal on the line sees only the console.
  * Neither transport blocks a producer: producers only ever touch their own ring.
  */
 #include <kernel/kernel.h>
@@ -34,14 +40,22 @@
 #define FLOOD_BYTES (256u * 1024)   /* a quarter of the smallest ring */
 #define PREAMBLE_NS 2000000000ULL   /* 2 s */
 #define FRAME_MAX   1024
+#define MUX_FRAME_MAX 256
 #define PASS_BYTES  (16 * 1024)
 
-static bool have_com2, have_shm, preamble_sent;
+static bool have_com2, have_shm, have_mux, preamble_sent;
+static size_t frame_max = FRAME_MAX;
+
+/* Frames may go out: COM2, or the shared line once the host asked for them. */
+static bool serial_ready(void)
+{
+    return have_com2 && (!have_mux || gdb_mux_trace);
+}
 uint32_t trace_transports;
 static uint8_t frame[FRAME_MAX + 8];
 static size_t frame_len = 4;        /* sequence number first */
 static uint32_t frame_seq;
-static uint8_t cobs[FRAME_MAX + FRAME_MAX / 254 + 16];
+static uint8_t cobs[1 + FRAME_MAX + FRAME_MAX / 254 + 16];
 static volatile uint32_t drain_busy;
 static uint8_t preamble[8192];
 static struct thread *drainer_thread;
@@ -59,8 +73,10 @@ static void serial_flush(void)
     uint32_t crc = trace_crc32(0, frame, frame_len);
     for (int i = 0; i < 4; i++)
         frame[frame_len++] = (uint8_t)(crc >> (8 * i));
-    /* COBS encode */
-    size_t o = 1, code_at = 0;
+    /* COBS encode (after the shared line's marker) */
+    size_t base = have_mux ? 1 : 0;
+    cobs[0] = LANES_DEBUG_MUX_TRACE;
+    size_t o = base + 1, code_at = base;
     uint8_t code = 1;
     for (size_t i = 0; i < frame_len; i++) {
         if (frame[i] == 0) {
@@ -78,14 +94,17 @@ static void serial_flush(void)
     }
     cobs[code_at] = code;
     cobs[o++] = 0;
-    trace_com2_write(cobs, o);
+    if (have_mux)
+        log_mux_write(cobs, o);
+    else
+        trace_com2_write(cobs, o);
     trace_frames_sent++;
     frame_len = 4;
 }
 
 static void serial_add(const uint8_t *rec, size_t n)
 {
-    if (frame_len + n + 4 > FRAME_MAX)
+    if (frame_len + n + 4 > frame_max)
         serial_flush();
     memcpy(frame + frame_len, rec, n);
     frame_len += n;
@@ -116,7 +135,7 @@ static void out_preamble(bool com2, bool shm)
 {
     if (shm && have_shm)
         trace_ivshmem_preamble();
-    if (!com2 || !have_com2)
+    if (!com2 || !serial_ready())
         return;
     size_t n = trace_preamble(preamble, sizeof preamble);
     for (size_t off = 0; off + sizeof(struct trace_hdr) <= n;) {
@@ -171,7 +190,8 @@ static void drain(bool unlimited)
         return;
     if (have_shm)
         shm_pass();
-    for (uint32_t i = 0; have_com2 && i < trace_nrings; i++) {
+    bool ser = serial_ready();
+    for (uint32_t i = 0; ser && i < trace_nrings; i++) {
         struct trace_ring *r = &trace_rings[i];
         uint64_t phead = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
         uint64_t tail = r->tail;
@@ -182,7 +202,7 @@ static void drain(bool unlimited)
         trace_bytes_sent += end - tail;
         __atomic_store_n(&r->tail, end, __ATOMIC_RELEASE);
     }
-    if (have_com2)
+    if (ser)
         serial_flush();
     __atomic_store_n(&drain_busy, 0, __ATOMIC_RELEASE);
 }
@@ -208,6 +228,7 @@ static void drainer(void *arg)
 {
     (void)arg;
     uint64_t last_pre = clock_ns(), start = last_pre, period = DRAIN_NS;
+    bool was_ready = serial_ready();   /* the shared line: a preamble as soon as the host asks */
     sleep_ns(DRAIN_NS);     /* producers that saw trace_live == 0 have finished */
     if (!preamble_sent && trace_live)
         out_preamble(true, true);
@@ -225,10 +246,12 @@ static void drainer(void *arg)
         extern bool trace_crash_requested;
         if (trace_crash_requested && now - start >= 1000000000ULL)
             panic("trace.crash on the command line: deliberate panic to test the flight recorder");
-        if (have_com2 && now - last_pre >= PREAMBLE_NS) {
+        bool ready = serial_ready();
+        if (ready && (now - last_pre >= PREAMBLE_NS || !was_ready)) {
             out_preamble(true, false);
             last_pre = now;
         }
+        was_ready = ready;
         sleep_ns(period);
     }
 }
@@ -236,7 +259,9 @@ static void drainer(void *arg)
 void trace_start(void)
 {
     have_shm = trace_shm != NULL;                   /* found by trace_init: the rings are in it */
-    have_com2 = !have_shm && !gdbstub_on && trace_com2_probe();    /* with ivshmem, COM2 is left alone */
+    have_mux = !have_shm && gdb_mux;        /* one UART: frames go beside the console */
+    have_com2 = !have_shm && (have_mux || (!gdbstub_on && trace_com2_probe()));  /* with ivshmem, COM2 is left alone */
+    frame_max = have_mux ? MUX_FRAME_MAX : FRAME_MAX;
     extern bool trace_crash_requested;
     if (!have_shm && !have_com2) {
         pr_info("trace: no transport (no ivshmem device, no COM2): flight recorder only");
@@ -247,7 +272,7 @@ void trace_start(void)
         }
         return;
     }
-    trace_transports = (have_shm ? 1 : 0) | (have_com2 ? 2 : 0);
+    trace_transports = (have_shm ? 1 : 0) | (have_com2 && !have_mux ? 2 : 0) | (have_mux ? 4 : 0);
     __atomic_store_n(&trace_live, 1, __ATOMIC_RELEASE);
     struct thread *t = thread_create_kernel(drainer, NULL, cpus[0]);
     if (!t) {
@@ -284,5 +309,6 @@ void trace_start(void)
     }
     drainer_thread = t;
     thread_start(t);
-    pr_info("trace: live via%s%s", have_shm ? " ivshmem" : "", have_com2 ? " COM2" : "");
+    pr_info("trace: live via%s%s", have_shm ? " ivshmem" : "",
+            have_mux ? " the debug line (COM1, once the host asks)" : have_com2 ? " COM2" : "");
 }

@@ -85,6 +85,8 @@ static size_t show_trace_transports(struct sysfs_node *n, char *b, size_t cap)
     uint32_t t = trace_live ? trace_transports : 0;
     if (!t)
         return sysfs_print(b, cap, "flight-recorder\n");
+    if (t & 4)
+        return sysfs_print(b, cap, "debug-line\n");   /* frames beside the console on COM1 */
     return sysfs_print(b, cap, "%s%s%s\n", t & 1 ? "ivshmem" : "", t == 3 ? "," : "", t & 2 ? "com2" : "");
 }
 

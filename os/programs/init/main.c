@@ -117,6 +117,13 @@ static void tag(struct lane_spawn_handle *h, int32_t handle, uint32_t rights, co
     strlcpy(h->tag, t, sizeof h->tag);
 }
 
+static bool debug_line(void)
+{
+    struct lane_console_info ci;
+    memset(&ci, 0, sizeof ci);
+    return lanes_sys_console_info(&ci) == 0 && ci.debug_line;
+}
+
 /* A lane to the console server that holds COM1 now (through mbus), or NONE. */
 static int32_t console_lane(uint64_t timeout_ns)
 {
@@ -127,7 +134,7 @@ static int32_t console_lane(uint64_t timeout_ns)
     for (;;) {
         memset(&ci, 0, sizeof ci);
         lanes_sys_console_info(&ci);
-        if (ci.owner_pid != 0 || lanes_now_ns() >= deadline)
+        if (ci.owner_pid != 0 || ci.debug_line || lanes_now_ns() >= deadline)
             break;
         lanes_sys_sleep(LANES_MS(5));
     }
@@ -439,6 +446,12 @@ int main(int argc, char **argv)
         struct service *s = &table[i];
         if (s->role == SHELL && argc > 1)
             power_off(run_command(argc - 1, (const char **)argv + 1));
+        if (s->role == CONSOLE && debug_line()) {
+            /* lanes.debug=ttyS0: COM1 is console, gdb line and trace line at once, and the
+             * kernel keeps it (claims fail); everyone uses the kernel's console */
+            logmsg("COM1 is the kernel debugger's line too (lanes.debug=ttyS0): no console server");
+            continue;
+        }
         if (start(s) < 0 || s->kind != ONESHOT)
             continue;
         struct lane_exit_info info;

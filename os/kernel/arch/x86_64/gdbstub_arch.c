@@ -1,6 +1,7 @@
 /*
  * gdbstub_arch.c — the x86_64 half of the kernel gdb stub (generic/gdbstub.c): the debug UART
- * (COM2, polled, with a receive interrupt on IRQ 3 for Ctrl-C), the register file gdb sees
+ * (COM2, polled, with a receive interrupt on IRQ 3 for Ctrl-C; or COM1 shared with the console,
+ * IRQ 4), the register file gdb sees
  * (the target description below: gdb's amd64 core + SSE + segment bases, and the control
  * registers in a feature of our own), single-step through RFLAGS.TF, stopping the other CPUs
  * with an NMI broadcast, and address translation by walking the live page tables so that the
@@ -9,16 +10,28 @@
 #include <kernel/kernel.h>
 #include <kernel/gdbstub.h>
 
+#define COM1 0x3f8
 #define COM2 0x2f8
+#define IRQ_COM1 4
 #define IRQ_COM2 3
 
-bool gdb_uart_init(const char *name, size_t len)
+static uint16_t port = COM2;
+static int irq_line = IRQ_COM2;
+
+int gdb_uart_init(const char *name, size_t len)
 {
+    if (len == 5 && !strncmp(name, "ttyS0", 5)) {
+        /* COM1: serial.c programmed it and console_init() routed IRQ 4 to the kernel; the
+         * console server is not started (init sees console_info.debug_line) */
+        port = COM1;
+        irq_line = IRQ_COM1;
+        return 2;
+    }
     if (len != 5 || strncmp(name, "ttyS1", 5))
-        return false;
+        return 0;
     outb(COM2 + 7, 0x5a);
     if (inb(COM2 + 7) != 0x5a || inb(COM2 + 5) == 0xff)
-        return false;
+        return 0;
     outb(COM2 + 1, 0x00);       /* no interrupts yet */
     outb(COM2 + 3, 0x80);       /* DLAB */
     outb(COM2 + 0, 0x01);       /* 115200 */
@@ -26,8 +39,10 @@ bool gdb_uart_init(const char *name, size_t len)
     outb(COM2 + 3, 0x03);       /* 8N1 */
     outb(COM2 + 2, 0xc7);       /* FIFO on, cleared, 14-byte threshold */
     outb(COM2 + 4, 0x0b);       /* DTR, RTS, OUT2 */
-    return true;
+    return 1;
 }
+
+int gdb_uart_irq(void) { return irq_line; }
 
 static void com2_irq(int irq, void *arg)
 {
@@ -38,17 +53,24 @@ static void com2_irq(int irq, void *arg)
 void gdb_uart_enable_irq(void)
 {
     /* trap.c hands this vector to gdbstub_rx() with the interrupted frame; the registered
-     * handler only marks the line as taken */
+     * handler only marks the line as taken. COM1's (shared) is already the kernel's. */
+    if (port == COM1)
+        return;
     irq_register(IRQ_COM2, com2_irq, NULL);
     ioapic_route(IRQ_COM2, VEC_IRQ_BASE + IRQ_COM2, cpus[0]->apic_id, false);
     outb(COM2 + 1, 0x01);       /* interrupt on received data */
 }
 
+void gdb_uart_resume(void)
+{
+    serial_reset_tx();          /* serial.c polls before its next byte: the FIFO may hold ours */
+}
+
 int gdb_uart_poll(void)
 {
-    if (!(inb(COM2 + 5) & 0x01))
+    if (!(inb(port + 5) & 0x01))
         return -1;
-    return inb(COM2);
+    return inb(port);
 }
 
 int gdb_uart_getc(uint64_t timeout_ns)
@@ -67,9 +89,9 @@ int gdb_uart_getc(uint64_t timeout_ns)
 void gdb_uart_putc(uint8_t c)
 {
     /* bounded: a line nobody drains must not hang the stub for good */
-    for (int i = 0; i < 10000000 && !(inb(COM2 + 5) & 0x20); i++)
+    for (int i = 0; i < 10000000 && !(inb(port + 5) & 0x20); i++)
         pause();
-    outb(COM2, c);
+    outb(port, c);
 }
 
 uint32_t gdb_arch_cpu_index(void)

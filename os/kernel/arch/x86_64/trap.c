@@ -101,11 +101,12 @@ void trap_dispatch(struct regs *r)
             gdbstub_enter(r, r->vector == 3 ? GDB_STOP_BREAK : GDB_STOP_STEP);
             return;
         }
-        if (r->vector == VEC_IRQ_BASE + 3) {
-            lapic_eoi();
-            gdbstub_rx(r);
-            return;
-        }
+    }
+    /* the debug UART's receive interrupt; the shared line (ttyS0) is the stub's from early boot */
+    if ((gdbstub_on || gdb_mux) && r->vector == VEC_IRQ_BASE + (uint64_t)gdb_uart_irq()) {
+        lapic_eoi();
+        gdbstub_rx(r);
+        return;
     }
     struct cpu *c = this_cpu();
     bool from_user = r->cs & 3;

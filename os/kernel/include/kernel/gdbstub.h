@@ -8,10 +8,16 @@
 
 #include <kernel/kernel.h>
 
-enum gdb_stop { GDB_STOP_BREAK, GDB_STOP_STEP, GDB_STOP_INTR, GDB_STOP_PANIC };
+enum gdb_stop { GDB_STOP_BREAK, GDB_STOP_STEP, GDB_STOP_INTR, GDB_STOP_PANIC, GDB_STOP_ATTACH };
 
 /* generic/gdbstub.c: entry points for the rest of the kernel */
 extern bool gdbstub_on;                 /* lanes.debug= named a usable UART */
+extern bool gdb_mux;                    /* lanes.debug=ttyS0: console, RSP and trace share COM1 */
+extern volatile bool gdb_mux_trace;     /* the host asked for trace frames on the shared line */
+extern uint64_t gdb_rsp_errors, gdb_retransmits;
+extern volatile uint32_t gdb_stub_epoch;    /* shared line: +1 each time the stub takes over */
+extern volatile int gdb_mux_in_frame;       /* log_mux_write is sending a trace frame */
+void gdbstub_early(void);               /* before console_init: the shared line's demultiplexer */
 void gdbstub_init(void);                /* after the APs are up; waits for gdb if lanes.debug_wait */
 void gdbstub_enter(struct regs *r, enum gdb_stop why);
 bool gdbstub_nmi(struct regs *r);       /* true: this NMI was the stub stopping this CPU */
@@ -29,8 +35,10 @@ struct gdb_cpu {
 };
 
 /* arch/x86_64/gdbstub_arch.c */
-bool gdb_uart_init(const char *name, size_t len);   /* "ttyS1": probe and program it */
+int gdb_uart_init(const char *name, size_t len);    /* 0 none, 1 "ttyS1" (its own), 2 "ttyS0" (shared) */
 void gdb_uart_enable_irq(void);
+void gdb_uart_resume(void);                         /* shared line: the console's UART state after us */
+int gdb_uart_irq(void);                             /* the legacy IRQ line of the debug UART */
 int gdb_uart_getc(uint64_t timeout_ns);             /* -1 after the timeout (0: wait forever) */
 int gdb_uart_poll(void);                            /* a received byte or -1, never waits */
 void gdb_uart_putc(uint8_t c);

@@ -407,6 +407,7 @@ uint32_t log_console_release(const void *irq_obj, uint64_t *replayed);
 int64_t log_klog_read(const struct process *p, uint64_t ubuf, uint64_t len, uint64_t done, uint64_t timeout_ns);
 void log_console_write(const char *buf, size_t n);
 void log_console_info(struct lane_console_info *info);
+void log_mux_write(const uint8_t *p, size_t n);   /* lanes.debug=ttyS0: a whole marked unit onto COM1 */
 
 /* ---- elf.c, initrd.c ---- */
 struct elf_image { uint64_t entry; };

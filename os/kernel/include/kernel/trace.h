@@ -206,7 +206,7 @@ uint64_t trace_ring_used(uint32_t cpu);
 size_t trace_preamble(uint8_t *buf, size_t cap);
 uint32_t trace_crc32(uint32_t crc, const uint8_t *p, size_t n);
 void trace_drain_all(void);                 /* one drain pass (also used at panic) */
-extern uint32_t trace_transports;           /* bit 0 ivshmem, bit 1 COM2 */
+extern uint32_t trace_transports;           /* bit 0 ivshmem, bit 1 COM2, bit 2 the shared debug line */
 int64_t trace_sys_ctl(uint64_t sys, uint64_t op, uint64_t arg);
 int64_t trace_sys_mark(uint64_t kind, uint64_t value, uint64_t uname, uint64_t len);
 void trace_panic_flush(void);               /* best effort from panic(): drain what we can */
