@@ -17,6 +17,7 @@
  */
 import { attachTimeZoom } from '../common/zoom.js';
 import { createCanvasHost } from '../common/canvas-host.js';
+import { createViewFrame } from '../common/toolbar.js';
 import { fitRange, fmtNs, type Viewport } from '../common/time.js';
 import { computeFrame, hitCall, hitLink, layoutRows, type Frame, type Row } from './frame.js';
 import { ChainCache, latencyHistogram, queryRows, stepCall, stepLink, type CancelRow, type ListQuery, type Selection, type SortKey } from './list.js';
@@ -69,11 +70,6 @@ export interface CancelView {
 }
 
 const CSS = `
-.cancelv{display:flex;flex-direction:column;height:100%;width:100%;font:12px "DejaVu Sans",sans-serif;color:var(--cancelv-fg);background:var(--cancelv-bg);overflow:hidden;outline:none}
-.cancelv-bar{display:flex;gap:6px;align-items:center;padding:3px 6px;border-bottom:1px solid var(--cancelv-grid);flex:none;flex-wrap:wrap}
-.cancelv-bar button,.cancelv-bar select,.cancelv-bar input{font:inherit;background:var(--cancelv-bg);color:var(--cancelv-fg);border:1px solid var(--cancelv-grid);border-radius:3px;padding:1px 6px}
-.cancelv-bar button[aria-pressed=true]{border-color:#4d9de0;background:#2b4a6b;color:#fff}
-.cancelv-status{margin-left:auto;color:var(--cancelv-dim);white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:50%}
 .cancelv-main{display:flex;flex:1;min-height:0}
 .cancelv-side{width:400px;flex:none;display:flex;flex-direction:column;border-right:1px solid var(--cancelv-grid);min-height:0}
 .cancelv-hist{height:54px;flex:none;display:flex;align-items:flex-end;gap:1px;padding:4px 6px 14px;position:relative;border-bottom:1px solid var(--cancelv-grid)}
@@ -97,17 +93,10 @@ const CSS = `
 .cancelv-swatch{display:inline-block;width:9px;height:9px;border-radius:2px;margin-right:3px;vertical-align:middle}
 `;
 
-let cssAdded = false;
 const X0 = 150;
 const LIST_WINDOW = 300;
 
 export function createCancelView(host: HTMLElement, model: CancelModel, hooks: CancelViewHooks = {}, theme: 'dark' | 'light' = 'dark'): CancelView {
-  if (!cssAdded && typeof document !== 'undefined') {
-    const s = document.createElement('style');
-    s.textContent = CSS;
-    document.head.appendChild(s);
-    cssAdded = true;
-  }
   let th = CANCEL_THEMES[theme];
   const el = <K extends keyof HTMLElementTagNameMap>(tag: K, parent: Element, cls?: string, text?: string): HTMLElementTagNameMap[K] => {
     const e = document.createElement(tag);
@@ -117,24 +106,15 @@ export function createCancelView(host: HTMLElement, model: CancelModel, hooks: C
     return e;
   };
   const cache = new ChainCache(model);
-  const root = el('div', host, 'cancelv');
-  root.dataset['testid'] = 'cancel-view';
+  // ---- the root and the toolbar (common/toolbar.ts: Follow, Fit, …, status)
+  const vf = createViewFrame(host, 'cancelv', { testid: 'cancel-view', statusTestid: 'cancel-status', css: CSS, theme: th, followKey: ' (f)', fitKey: ' (Home)' });
+  const { root, status } = vf;
   root.tabIndex = -1;
-  const setVars = () => {
-    root.style.setProperty('--cancelv-bg', th.bg);
-    root.style.setProperty('--cancelv-fg', th.fg);
-    root.style.setProperty('--cancelv-dim', th.dim);
-    root.style.setProperty('--cancelv-grid', th.grid);
-  };
-  setVars();
-  // ---- toolbar
-  const bar = el('div', root, 'cancelv-bar');
-  const followBtn = el('button', bar, undefined, 'Follow');
-  followBtn.title = 'Follow the live trace (f)';
-  const fitBtn = el('button', bar, undefined, 'Fit');
-  fitBtn.title = 'Show the whole trace (Home)';
+  const setVars = () => vf.setTheme(th);
+  const followBtn = vf.follow;
+  const fitBtn = vf.fit;
   const mkSel = (label: string) => {
-    const s = el('select', bar);
+    const s = vf.add('select');
     s.setAttribute('aria-label', label);
     return s;
   };
@@ -142,14 +122,12 @@ export function createCancelView(host: HTMLElement, model: CancelModel, hooks: C
   const outSel = mkSel('Filter by outcome');
   const procSel = mkSel('Filter by process');
   const servSel = mkSel('Filter by server');
-  const latIn = el('input', bar);
+  const latIn = vf.add('input');
   latIn.type = 'text';
   latIn.placeholder = '≥ latency (e.g. 50us)';
   latIn.setAttribute('aria-label', 'Minimum chain latency');
   latIn.style.width = '120px';
   const breakSel = mkSel('Break on next cancellation');
-  const status = el('span', bar, 'cancelv-status');
-  status.dataset['testid'] = 'cancel-status';
   // ---- main
   const main = el('div', root, 'cancelv-main');
   const side = el('div', main, 'cancelv-side');
@@ -566,7 +544,7 @@ export function createCancelView(host: HTMLElement, model: CancelModel, hooks: C
     },
     setFollow(on) {
       follow = on;
-      followBtn.setAttribute('aria-pressed', String(on));
+      vf.setFollow(on);
       invalidate();
     },
     setTheme(t) {
