@@ -50,7 +50,7 @@ export class SynthTrace {
   private callSeq = new Map<number, number>();
   /** per-link delay (ns) */
   step = 2 * US;
-  /** write call_site records after sys_begin, cancel_raise and cancel_ack (as libc does) */
+  /** write call_site records after sys_begin, cancel_raise and cancel_ack (as the kernel does) */
   sites = true;
 
   rec(name: string, ns: number, fields: Record<string, number | bigint | string>, cpu = 0): SynthEvent {
@@ -67,7 +67,8 @@ export class SynthTrace {
     this.rec('thread_create', ns, { tid, pid, home_cpu: 0, kernel: 0, name });
   }
 
-  /** call_site for record `ref` (libc writes it right after; the kernel fills pid, tid, frames):
+  /** call_site for record `ref` (the kernel writes it right after a sys_begin / cancel_raise /
+   * cancel_ack with the writer's pid, tid and frames):
    * frames innermost first — two in libc, then the writer's own code at `own`, then its caller. */
   site(ref: SynthEvent, call: bigint, pid: number, tid: number, own: number, cpu = ref.cpu): SynthEvent | undefined {
     if (!this.sites) return undefined;

@@ -19,7 +19,8 @@
  *   process_stop(process, 0/1)  SIGSTOP/SIGCONT: every thread stops on its way to user mode.
  *   trace_user(type, body, len) a record of class `signal` (trace.toml 160..175) written by
  *                               libc, posix or fs: size and type checked, the header is ours;
- *                               for call_site also pid, tid and the writer's user frames.
+ *                               after a sys_begin / cancel_raise / cancel_ack the kernel adds
+ *                               a call_site record: where in user code it was written.
  *
  * Nothing user space passes here can panic the kernel: handles are looked up with their
  * rights, every pointer goes through usercopy.c, and a user stack the frame cannot be written
@@ -46,26 +47,21 @@ static const struct user_event user_events[] = {
     { TRACE_EV_CANCEL_ACK, FIXED(cancel_ack), TRACE_CANCEL_ACK_SERVER_MAX },
     { TRACE_EV_SIG_HANDLER, FIXED(sig_handler), 0 },
     { TRACE_EV_SIG_ACTION, FIXED(sig_action), 0 },
-    { TRACE_EV_CALL_SITE, FIXED(call_site), 0 },
 };
 
-/* call_site: the writer gives ref and call; pid, tid and the frames are the kernel's (user space
- * could not vouch for its own stack, and a bad frame pointer must not crash the program). */
-_Static_assert(offsetof(struct trace_ev_call_site, pc7) == offsetof(struct trace_ev_call_site, pc0) + 7 * 8,
-               "call_site: pc0..pc7 in a row");
-static void call_site_fill(uint8_t *body)
+/* After a sys_begin, cancel_raise or cancel_ack (each has `call` first): where its writer is —
+ * the kernel's own call_site record (user space cannot write one), with pid, tid and the writer's
+ * user frames (arch_user_frames: frame pointers, read through copy_from_user only). */
+static void call_site_after(uint16_t type, uint64_t ref, const uint8_t *body)
 {
-    struct trace_ev_call_site cs;
-    const size_t h = sizeof(struct trace_hdr);
-    memcpy((uint8_t *)&cs + h, body, FIXED(call_site));
-    uint64_t pcs[8] = { 0 };
+    if (type != TRACE_EV_SYS_BEGIN && type != TRACE_EV_CANCEL_RAISE && type != TRACE_EV_CANCEL_ACK)
+        return;
+    uint64_t call, pc[8] = { 0 };
+    memcpy(&call, body, sizeof call);
     const struct regs *r = (const struct regs *)(current()->kstack_top - sizeof(struct regs));
-    cs.depth = (uint32_t)arch_user_frames(r, pcs, 8);
-    cs.pid = self()->pid;
-    cs.tid = current()->tid;
-    cs.reserved0 = 0;
-    memcpy(&cs.pc0, pcs, sizeof pcs);
-    memcpy(body, (uint8_t *)&cs + h, FIXED(call_site));
+    uint32_t depth = (uint32_t)arch_user_frames(r, pc, 8);
+    trace_emit_call_site(ref, call, self()->pid, current()->tid, depth, 0, pc[0], pc[1], pc[2], pc[3], pc[4], pc[5],
+                         pc[6], pc[7]);
 }
 
 SYS(trace_user)
@@ -95,8 +91,6 @@ SYS(trace_user)
     }
     if (!TRACE_ON(TRACE_CLASS_SIGNAL))
         return 0;
-    if (ev->type == TRACE_EV_CALL_SITE)
-        call_site_fill(body);
     uint32_t size = (uint32_t)(sizeof(struct trace_hdr) + len + 7) & ~7u;
     struct trace_slot s;
     uint8_t *e = TRACE_RESERVE(ev->type, size, &s);
@@ -104,7 +98,9 @@ SYS(trace_user)
         return 0;
     memset(e + size - 8, 0, 8);
     memcpy(e + sizeof(struct trace_hdr), body, len);
-    return (int64_t)(TRACE_COMMIT(&s) & 0x7fffffffffffffffULL);
+    uint64_t id = TRACE_COMMIT(&s) & 0x7fffffffffffffffULL;
+    call_site_after(ev->type, id, body);
+    return (int64_t)id;
 }
 
 /* ---- alerts ---- */

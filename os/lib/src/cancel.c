@@ -52,10 +52,7 @@ int64_t lanes_trace_cancel_raise(uint64_t call, uint32_t server_pid, uint8_t kin
     ev.server_pid = server_pid;
     ev.kind = kind;
     ev.request = request;
-    int64_t id = emit(TRACE_EV_CANCEL_RAISE, &ev, sizeof ev, target, TRACE_CANCEL_RAISE_TARGET_MAX);
-    if (id > 0)
-        lanes_trace_call_site((uint64_t)id, call);      /* the code that raised it */
-    return id;
+    return emit(TRACE_EV_CANCEL_RAISE, &ev, sizeof ev, target, TRACE_CANCEL_RAISE_TARGET_MAX);
 }
 
 int64_t lanes_trace_cancel_ack(uint64_t call, uint32_t live, uint64_t progress, uint64_t request, const char *server)
@@ -67,10 +64,8 @@ int64_t lanes_trace_cancel_ack(uint64_t call, uint32_t live, uint64_t progress, 
     ev.live = live;
     ev.progress = progress;
     ev.request = request;
-    int64_t id = emit(TRACE_EV_CANCEL_ACK, &ev, sizeof ev, server, TRACE_CANCEL_ACK_SERVER_MAX);
-    if (id > 0)
-        lanes_trace_call_site((uint64_t)id, call);      /* the server's code that stopped it */
-    return id;
+    /* (the kernel follows it with a call_site: the server's line that stopped the request) */
+    return emit(TRACE_EV_CANCEL_ACK, &ev, sizeof ev, server, TRACE_CANCEL_ACK_SERVER_MAX);
 }
 
 int64_t lanes_lane_cancel(struct lanes_queue *q, int32_t lane, uint64_t id, uint64_t call, const char *target,

@@ -365,10 +365,8 @@ void lanes_sc_begin(struct lanes_sc *sc, uint32_t nr, const char *name, int32_t 
         t->call = sc->call;
     }
     t->depth++;
-    /* the program's line that made this call: the kernel walks our caller's frames */
-    uint64_t id = lanes_trace_sys_begin(sc->call, pid_self(), t->tid, nr, fd, arg, name);
-    if (id)
-        lanes_trace_call_site(id, sc->call);
+    /* (the kernel follows it with a call_site: the program's line that made this call) */
+    lanes_trace_sys_begin(sc->call, pid_self(), t->tid, nr, fd, arg, name);
 }
 
 bool lanes_sc_end(struct lanes_sc *sc, int64_t result)

@@ -71,10 +71,3 @@ uint64_t lanes_trace_sig_action(uint32_t pid, uint32_t tid, int signo, int actio
     return emit(TRACE_EV_SIG_ACTION, BODY(e), FIXED(e));
 }
 
-/* Not inlined: its frame is the one the kernel starts from, so the frames it records are its
- * caller's return address onwards (the writer of `ref`, then that code's callers). */
-__attribute__((noinline)) uint64_t lanes_trace_call_site(uint64_t ref, uint64_t call)
-{
-    struct trace_ev_call_site e = { .ref = ref, .call = call };
-    return emit(TRACE_EV_CALL_SITE, BODY(e), FIXED(e));
-}

@@ -2,7 +2,8 @@
  * the contract CANCEL-TRACE.md) from user space: libc, the posix server and the fs server.
  * (cancel_raise / cancel_ack: <lanes/cancel.h>.)
  * Each goes through the kernel's trace_user system call, which checks type and size and adds
- * the header (CPU, TSC, event id). All return the event id (0: not recorded, class off). */
+ * the header (CPU, TSC, event id); after sys_begin (and cancel_raise / cancel_ack) it adds a
+ * call_site record with the writer's frames. All return the event id (0: not recorded, class off). */
 #ifndef LANES_SIGTRACE_H
 #define LANES_SIGTRACE_H
 
@@ -22,8 +23,5 @@ uint64_t lanes_trace_sig_generate(uint32_t sender, uint32_t pid, uint32_t tid, i
 uint64_t lanes_trace_sig_flag(uint64_t call, uint32_t tid, int from, int to, int signo);
 uint64_t lanes_trace_sig_handler(uint64_t call, uint32_t pid, uint32_t tid, int signo, int phase, uint64_t handler);
 uint64_t lanes_trace_sig_action(uint32_t pid, uint32_t tid, int signo, int action, uint64_t call);
-/* Where the caller's code wrote record `ref` (an id the calls above returned): the kernel adds the
- * frames (call_site). Written after sys_begin, cancel_raise and cancel_ack when they were recorded. */
-uint64_t lanes_trace_call_site(uint64_t ref, uint64_t call);
 
 #endif
