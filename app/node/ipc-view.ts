@@ -86,6 +86,10 @@ export class IpcViewBackend {
     return {
       'ipc.abi': () => this.abi(),
       'ipc.resolve': ({ addr, program }) => this.resolve(Number(addr), String(program ?? '')),
+      'ipc.resolveFrames': ({ addrs, program }) => {
+        if (!Array.isArray(addrs)) throw new Error('ipc.resolveFrames: addrs must be an array of addresses');
+        return addrs.slice(0, 16).map((a) => this.resolve(Number(a), String(program ?? '')));
+      },
     };
   }
 }

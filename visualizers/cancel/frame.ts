@@ -47,6 +47,8 @@ export interface ReqBox {
   x1: number;
   call: number;
   req: number;
+  /** 0 the caller's own request, 1 a server's on its behalf (posix → fs), … */
+  depth: number;
 }
 
 export interface HandlerBox {
@@ -268,7 +270,7 @@ export function computeFrame(model: CancelModel, rows: Row[], vp: Viewport, cach
           const qe = q.endNs === q.endNs ? q.endNs : end;
           const a = Math.max(x0, nsToX(vp, q.ns));
           const b = Math.min(x1, nsToX(vp, qe));
-          if (b >= a) fr.reqs.push({ row: ri, x0: a, x1: Math.max(a + 1, b), call: calls[i]!, req: k });
+          if (b >= a) fr.reqs.push({ row: ri, x0: a, x1: Math.max(a + 1, b), call: calls[i]!, req: k, depth: q.depth });
         });
       }
       i++;

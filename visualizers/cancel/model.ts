@@ -13,12 +13,20 @@
  *              ─▶ the call's chain records (kept per call, only for calls that have them)
  *   ipc_submit of the calling tid while a call is open ─▶ one Request of that call (a span to
  *              its ipc_complete; ipc_match gives the message's event id and the server's pid)
+ *   ipc_match of such a request with a server thread's accept/receive ─▶ that thread works for
+ *              the call until it answers on the request's conversation or accepts new work: its
+ *              submits meanwhile are the call's too (depth 1: posix's fs.Open for cat's open; a
+ *              server those reach, depth 2, …); needs records in time order, as the store has them
+ *   call_site  ─▶ sites by the id of the record it locates: userSite(call) = its sys_begin's (the
+ *              program's line that made the call), serverSite(call, server) = the server's
+ *              cancel_ack's (else cancel_raise's) — the code that handled the cancel
  *   sig_handler enter/return ─▶ handler spans per thread, nested (a stack per thread)
  *   proc_exit / thread_exit ─▶ a call still open is closed as killed (its sys_end never comes)
  *
  * chain(call) orders the records causally — signal generated → flag 1→2 → cancel raised (per
- * server) → server acks (with progress) → the reply → the outcome → default action / handler enter
- * → handler return, or the restarted call — with each link's latency and the total.
+ * server) → server acks (with progress) → the answers servers got to the work they did for the call
+ * (forward) → the reply → the outcome → default action / handler enter → handler return, or the
+ * restarted call — with each link's latency and the total.
  * Robust by construction: records of a call may come in any order (each fills its part; a call
  * seen only through later records has beginLost), unknown values are kept as numbers, nothing
  * walks unbounded (handler stacks and pending maps are capped) and nothing throws on bad fields.
@@ -54,12 +62,43 @@ export type Id = number | bigint;
 /** What "Break on next cancellation" targets (the view asks its host to arm the debugger). */
 export type CancelBreakTarget = { kind: 'any' } | { kind: 'process'; pid: number } | { kind: 'signal'; signo: number };
 
-/** What Enter opens (the view asks its host). */
+/** What Enter opens (the view asks its host). `pcs` are a call_site record's frames (innermost
+ * first, return addresses in the program `pid` runs); the host symbolises them with that
+ * program's ELF and opens the first frame outside libc and the generated headers (programFrame). */
 export type SourceTarget =
-  /** the syscall's user side: the return address of its first request (the libc wrapper's caller) */
-  | { kind: 'user'; call: number; retAddr: number | bigint; pid: number }
-  /** the server code that handled the cancel (the app knows where: the break location) */
-  | { kind: 'server'; call: number; server: string; pid: number };
+  /** the syscall's user side: the program's line that made the call (sys_begin's call_site); without
+   * one (an older trace) the return address of its first request (the IPC stub's line) */
+  | { kind: 'user'; call: number; pcs: Id[]; retAddr: Id; pid: number }
+  /** the server code that handled the cancel: the call_site of the server's cancel_ack (or, with no
+   * ack, of its cancel_raise); pcs empty when the trace has neither (the host may know a stop) */
+  | { kind: 'server'; call: number; server: string; pid: number; pcs: Id[] };
+
+/** Where user code wrote a record (call_site, trace.toml): its frames, innermost first. */
+export interface CallSite {
+  ref: Id;
+  call: Id;
+  pid: number;
+  tid: number;
+  pcs: Id[];
+}
+
+/** A symbolised frame (file relative to the project, as the ELF's line table names it). */
+export interface FrameLine {
+  file: string;
+  line: number;
+}
+
+/** Libc (lib/), the generated ABI headers and syscall stubs (build/), toolchain headers (absolute
+ * paths): code every program carries, not the program's own. */
+export function isRuntimeFile(file: string): boolean {
+  return /^(lib|build)\//.test(file) || file.startsWith('/') || /^[A-Za-z]:[\\/]/.test(file) || file.startsWith('..');
+}
+
+/** The first frame in the program's own code: the line that called into libc (the POSIX call, the
+ * trace record). -1 when every frame is runtime code or unresolved. */
+export function programFrame(frames: readonly (FrameLine | null | undefined)[]): number {
+  return frames.findIndex((f) => !!f && !isRuntimeFile(f.file));
+}
 
 export interface Request {
   /** ipc_submit event id (the IPC view's operation), match event id (its message), 0 if none yet */
@@ -75,7 +114,23 @@ export interface Request {
   retAddr: Id;
   /** the server's side: pid of the other submission of the match (-1 until matched) */
   peerPid: number;
+  /** who submitted it: the calling thread, or a server working for the call (forwarded) */
+  pid: number;
+  tid: number;
+  /** the request (index in the call's requests) this one was made for, -1 for the caller's own */
+  via: number;
+  /** 0 the caller's own; 1 a server's request on its behalf (posix → fs), 2 that server's, … */
+  depth: number;
+  /** its ipc_action (offer 1, send 3, recv 4/5, …) */
+  act: number;
 }
+
+/** ipc_action codes (os/abi/trace.toml) the model needs */
+const ACT_ACCEPT = 2;
+const ACT_SEND = 3;
+const ACT_RECV_INLINE = 4;
+const ACT_RECV_BUFFER = 5;
+const MAX_FORWARD_DEPTH = 4;
 
 /** A chain record as stored (kind, time, and what to say about it). */
 export interface ChainRec {
@@ -100,6 +155,8 @@ export interface ChainRec {
 export interface Call {
   idx: number;
   call: Id;
+  /** sys_begin's event id (its call_site names it), 0 when unseen */
+  beginId: Id;
   pid: number;
   tid: number;
   nr: number;
@@ -138,8 +195,8 @@ export interface HandlerSpan {
   handler: Id;
 }
 
-export type LinkKind = 'generate' | 'flag' | 'raise' | 'ack' | 'reply' | 'end' | 'action' | 'enter' | 'return' | 'restart' | 'exit';
-export const LINK_RANK: Record<LinkKind, number> = { generate: 0, flag: 1, raise: 2, ack: 3, reply: 4, end: 5, action: 6, exit: 7, enter: 7, return: 8, restart: 9 };
+export type LinkKind = 'generate' | 'flag' | 'raise' | 'ack' | 'forward' | 'reply' | 'end' | 'action' | 'enter' | 'return' | 'restart' | 'exit';
+export const LINK_RANK: Record<LinkKind, number> = { generate: 0, flag: 1, raise: 2, ack: 3, forward: 3.5, reply: 4, end: 5, action: 6, exit: 7, enter: 7, return: 8, restart: 9 };
 
 export interface ChainLink {
   kind: LinkKind;
@@ -229,11 +286,16 @@ export class CancelModel {
   /** calls that have cancellation records, or a cancelled outcome, in order of first sight */
   cancelled: number[] = [];
   private isCancelled = new Set<number>();
-  /** ipc_submit id → (call index, request index) of a request; and → pid for every submit */
+  /** ipc_submit id → (call index, request index) of a request; and → who for every submit */
   private reqOf = new Map<Id, number>();
-  private submitPid = new Map<Id, number>();
+  private submitBy = new Map<Id, { pid: number; tid: number; act: number }>();
+  /** server threads working for a call: from receiving one of its requests until they answer on
+   * that conversation or take new work (accept) — their submits in between are the call's */
+  private serving = new Map<number, { call: number; req: number; conv: Id; depth: number }>();
   /** processes that take part in chains (signal senders, servers that stopped work) */
   actors = new Set<number>();
+  /** call_site records by the id of the record they locate */
+  sites = new Map<Id, CallSite>();
   /** signals not aimed at a syscall (call 0), counted */
   signalsOutside = 0;
   /** records with a field that cannot be right (no tid, unknown call on a record that needs one) */
@@ -278,7 +340,7 @@ export class CancelModel {
     if (i !== undefined) return this.calls[i]!;
     i = this.calls.length;
     const c: Call = {
-      idx: i, call: k, pid: 0, tid, nr: 0, fd: -1, arg: 0, name: '', begin: ns, end: NaN, result: 0, outcome: 'open', signo: 0,
+      idx: i, call: k, beginId: 0, pid: 0, tid, nr: 0, fd: -1, arg: 0, name: '', begin: ns, end: NaN, result: 0, outcome: 'open', signo: 0,
       requested: 0, done: 0, beginLost: true, endInferred: false, requests: [], recs: undefined, restartedAs: -1, restartOf: -1, exitNs: NaN,
     };
     this.calls.push(c);
@@ -357,6 +419,7 @@ export class CancelModel {
       case 'sig_generate': case 'sig_flag': case 'cancel_raise': case 'cancel_ack': case 'sig_action':
         return this.chainRecord(e);
       case 'sig_handler': return this.handler(e);
+      case 'call_site': return this.site(e);
       case 'ipc_submit': return this.submit(e);
       case 'ipc_match': return this.match(e);
       case 'ipc_complete': {
@@ -402,6 +465,7 @@ export class CancelModel {
       l.sorted = false;
     }
     c.pid = num(f['pid']);
+    c.beginId = key(e.id);
     c.nr = num(f['nr']);
     c.fd = num(f['fd']);
     c.arg = num(f['arg']);
@@ -545,6 +609,41 @@ export class CancelModel {
     return true;
   }
 
+  private site(e: TraceRecordLike): boolean {
+    const f = e.fields;
+    const ref = key(f['ref']);
+    if (!ref) {
+      this.malformed++;
+      return false;
+    }
+    const depth = Math.min(8, num(f['depth']));
+    const pcs: Id[] = [];
+    for (let i = 0; i < depth; i++) pcs.push(key(f[`pc${i}`]));
+    this.sites.set(ref, { ref, call: key(f['call']), pid: num(f['pid']), tid: num(f['tid']), pcs });
+    return true;
+  }
+
+  /** The program's call site of a syscall (its sys_begin's call_site), if the trace has it. */
+  userSite(idx: number): CallSite | undefined {
+    const c = this.calls[idx];
+    return c && c.beginId ? this.sites.get(c.beginId) : undefined;
+  }
+
+  /** Where a server handled a call's cancel: the call_site of its last cancel_ack (by server name,
+   * or any server when name is ''), else of its cancel_raise. */
+  serverSite(idx: number, server: string): CallSite | undefined {
+    const recs = this.calls[idx]?.recs ?? [];
+    for (const kind of ['ack', 'raise'] as const) {
+      for (let i = recs.length - 1; i >= 0; i--) {
+        const r = recs[i]!;
+        if (r.kind !== kind || (server && r.server !== server)) continue;
+        const s = this.sites.get(r.id);
+        if (s) return s;
+      }
+    }
+    return undefined;
+  }
+
   private threadGone(l: ThreadLane, ns: number): void {
     if (l.open >= 0) {
       const c = this.calls[l.open]!;
@@ -573,13 +672,32 @@ export class CancelModel {
     const f = e.fields;
     const id = key(e.id);
     const tid = num(f['tid']);
-    this.submitPid.set(id, num(f['pid']));
+    const pid = num(f['pid']);
+    const act = num(f['actions']) & 15;
+    const stream = key(f['stream']);
+    this.submitBy.set(id, { pid, tid, act });
     const l = this.threads.get(tid);
-    if (!l || l.open < 0) return false;
-    const c = this.calls[l.open]!;
-    if (c.requests.length >= MAX_REQS_PER_CALL) return false;
+    let c: Call | undefined;
+    let via = -1;
+    let depth = 0;
+    if (l && l.open >= 0) {
+      c = this.calls[l.open]!;
+    } else {
+      // a server thread working for a call: its answer on the call's conversation, or taking
+      // new work, ends that; anything else it submits meanwhile it does on the call's behalf
+      const sv = this.serving.get(tid);
+      if (!sv) return false;
+      if (stream === sv.conv || act === ACT_ACCEPT) {
+        this.serving.delete(tid);
+        return false;
+      }
+      c = this.calls[sv.call];
+      via = sv.req;
+      depth = sv.depth + 1;
+    }
+    if (!c || c.requests.length >= MAX_REQS_PER_CALL) return false;
     this.reqOf.set(id, c.idx * MAX_REQS_PER_CALL + c.requests.length);
-    c.requests.push({ submitId: id, matchId: 0, ns: e.ns, matchNs: NaN, endNs: NaN, result: 0, cancelled: false, stream: key(f['stream']), retAddr: key(f['ret_addr']), peerPid: -1 });
+    c.requests.push({ submitId: id, matchId: 0, ns: e.ns, matchNs: NaN, endNs: NaN, result: 0, cancelled: false, stream, retAddr: key(f['ret_addr']), peerPid: -1, pid, tid, via, depth, act });
     return true;
   }
 
@@ -595,14 +713,28 @@ export class CancelModel {
     const b = key(f['other']);
     let used = false;
     for (const [mine, theirs] of [[a, b], [b, a]] as const) {
+      const k = this.reqOf.get(mine);
       const r = this.request(mine);
-      if (!r || r.matchId) continue;
+      if (!r || r.matchId || k === undefined) continue;
       r.matchId = key(e.id);
       r.matchNs = e.ns;
-      r.peerPid = this.submitPid.get(theirs) ?? -1;
+      const them = this.submitBy.get(theirs);
+      r.peerPid = them?.pid ?? -1;
       used = true;
+      // the server took this request (accepted its offer, received its message): from now its
+      // thread works for the call, until it answers on the request's conversation
+      if (them && them.tid !== r.tid && them.act !== ACT_SEND && r.depth < MAX_FORWARD_DEPTH && !this.isCaller(them.tid)) {
+        const conv = key(f['child_stream']) || key(f['stream']);
+        this.serving.set(them.tid, { call: Math.floor(k / MAX_REQS_PER_CALL), req: k % MAX_REQS_PER_CALL, conv, depth: r.depth });
+      }
     }
     return used;
+  }
+
+  /** A thread in a POSIX call of its own (its submits are its call's). */
+  private isCaller(tid: number): boolean {
+    const l = this.threads.get(tid);
+    return !!l && l.open >= 0;
   }
 
   /** Per-thread call indices in begin order. */
@@ -670,10 +802,18 @@ export class CancelModel {
           break;
       }
     }
-    // the reply: the call's last request completing after the cancellation started
+    // the reply: the caller's last request completing after the cancellation started; before it,
+    // the answers servers got to the requests they made for the call (posix's fs.Open) then
     const startNs = items.length ? Math.min(...items.map((x) => x.ns)) : c.begin;
     let reply: Request | undefined;
-    for (const r of c.requests) if (r.endNs === r.endNs && r.endNs >= startNs && (!reply || r.endNs >= reply.endNs)) reply = r;
+    for (const r of c.requests) if (!r.depth && r.endNs === r.endNs && r.endNs >= startNs && (!reply || r.endNs >= reply.endNs)) reply = r;
+    if (items.length) {
+      for (const r of c.requests) {
+        if (!r.depth || (r.act !== ACT_RECV_INLINE && r.act !== ACT_RECV_BUFFER) || !(r.endNs === r.endNs) || r.endNs < startNs || !r.matchId) continue;
+        const by = this.processName(r.pid);
+        push('forward', r.endNs, { id: r.submitId, matchId: r.matchId, pid: r.pid, tid: r.tid, server: this.serverOf(r), label: `${by} (working for the call) got its answer from ${this.serverOf(r)} (result ${r.result}${r.cancelled ? ', cancelled' : ''})` });
+      }
+    }
     if (reply && items.length) push('reply', reply.endNs, { id: reply.submitId, matchId: reply.matchId, server: this.serverOf(reply), label: `reply from ${this.serverOf(reply)} (result ${reply.result}${reply.cancelled ? ', cancelled' : ''})` });
     if (!items.length && c.outcome === 'completed') return out;
     if (c.end === c.end) push('end', c.end, { label: `${callLabel(c)} → ${c.result} (${outcomeLabel(c)})${c.endInferred ? ', the thread exited' : ''}` });

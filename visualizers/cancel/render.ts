@@ -1,7 +1,8 @@
 /*
  * render.ts — paints a cancellation Frame (frame.ts) on a 2D canvas: the time axis (common/axis),
  * one row per thread (syscall spans coloured by outcome, labelled `read(3, 4096) · partial 1024 of
- * 4096` when wide; the server requests inside as a thin strip; signal handlers below, one strip
+ * 4096` when wide; the server requests inside as a thin strip (the requests servers made for
+ * the call, posix's to fs, one strip higher per level); signal handlers below, one strip
  * per nesting depth), rows for processes seen only in chains, the selected call's causal chain as
  * arrows between rows with each link's latency, and the shared time cursor. Canvas calls only.
  */
@@ -92,12 +93,15 @@ export function paintCancel(ctx: CanvasRenderingContext2D, model: CancelModel, r
       ctx.fillText(fit(ctx, text, w), b.x0 + 3, y + h / 2 - 2);
     }
   }
-  // server requests: a strip along the bottom of the call
+  // server requests: a strip along the bottom of the call; the work servers did for it on top
+  // (posix's request to fs one strip up, fs's to another server the next)
   ctx.fillStyle = th.request;
   for (const q of fr.reqs) {
     const r = rows[q.row]!;
-    ctx.fillRect(q.x0, r.y + ROW_H - 9, q.x1 - q.x0, 3);
+    ctx.globalAlpha = q.depth ? 0.7 : 1;
+    ctx.fillRect(q.x0, r.y + ROW_H - 9 - 4 * Math.min(q.depth, 2), q.x1 - q.x0, 3);
   }
+  ctx.globalAlpha = 1;
   // handlers: one strip per depth under the row's calls
   for (const hb of fr.handlers) {
     const r = rows[hb.row]!;

@@ -50,6 +50,8 @@ export class SynthTrace {
   private callSeq = new Map<number, number>();
   /** per-link delay (ns) */
   step = 2 * US;
+  /** write call_site records after sys_begin, cancel_raise and cancel_ack (as the kernel does) */
+  sites = true;
 
   rec(name: string, ns: number, fields: Record<string, number | bigint | string>, cpu = 0): SynthEvent {
     const id = cpu * 2 ** 48 + this.seq[cpu]!++;
@@ -65,6 +67,17 @@ export class SynthTrace {
     this.rec('thread_create', ns, { tid, pid, home_cpu: 0, kernel: 0, name });
   }
 
+  /** call_site for record `ref` (the kernel writes it right after a sys_begin / cancel_raise /
+   * cancel_ack with the writer's pid, tid and frames):
+   * frames innermost first — two in libc, then the writer's own code at `own`, then its caller. */
+  site(ref: SynthEvent, call: bigint, pid: number, tid: number, own: number, cpu = ref.cpu): SynthEvent | undefined {
+    if (!this.sites) return undefined;
+    const pcs = [0x40a010, 0x40a230, own, 0x400100];
+    const f: Record<string, number | bigint> = { ref: BigInt(ref.id), call, pid, tid, depth: pcs.length, reserved0: 0 };
+    for (let i = 0; i < 8; i++) f[`pc${i}`] = BigInt(pcs[i] ?? 0);
+    return this.rec('call_site', ref.ns + 50, f, cpu);
+  }
+
   private nextCall(tid: number): bigint {
     const s = (this.callSeq.get(tid) ?? 0) + 1;
     this.callSeq.set(tid, s);
@@ -75,7 +88,8 @@ export class SynthTrace {
   begin(c: CallSpec): { call: bigint; submit: number | bigint; t: number } {
     const call = this.nextCall(c.tid);
     let t = c.at;
-    this.rec('sys_begin', t, { call, pid: c.pid, tid: c.tid, nr: c.nr ?? 0x0101, fd: c.fd ?? 3, arg: BigInt(c.arg ?? 4096), name: c.name ?? 'read' });
+    const sb = this.rec('sys_begin', t, { call, pid: c.pid, tid: c.tid, nr: c.nr ?? 0x0101, fd: c.fd ?? 3, arg: BigInt(c.arg ?? 4096), name: c.name ?? 'read' });
+    this.site(sb, call, c.pid, c.tid, 0x400500);
     t += 300;
     const posix = c.posix ?? 2;
     const recv = this.rec('ipc_submit', t - 200, { stream: 1n, conversation: 1n, tag: 1n, bytes: 0n, actions: 4n, pid: posix, tid: posix * 10, lane: 1, nactions: 1, ret_addr: 0n, payload: '' }, 1);
@@ -113,7 +127,8 @@ export class SynthTrace {
     if (s.outcome !== 'raced') {
       for (const [name, pid, kind] of servers) {
         t += st;
-        this.rec('cancel_raise', t, { call: b.call, tid: s.tid, server_pid: pid, kind, reserved0: 0, reserved1: 0, reserved2: 0, request: 7n, target: name }, 1);
+        const r = this.rec('cancel_raise', t, { call: b.call, tid: s.tid, server_pid: pid, kind, reserved0: 0, reserved1: 0, reserved2: 0, request: 7n, target: name }, 1);
+        this.site(r, b.call, kind === 1 ? s.pid : s.posix ?? 2, kind === 1 ? s.tid : (s.posix ?? 2) * 10, kind === 1 ? 0x400600 : 0x400700);
       }
     }
     if (s.noEnd) {
@@ -126,7 +141,8 @@ export class SynthTrace {
     if (s.outcome !== 'raced') {
       for (const [name, pid] of [...servers].reverse()) {
         t += st;
-        this.rec('cancel_ack', t, { call: b.call, server_pid: pid, live: 0, progress: BigInt(progress), request: 7n, server: name }, 1);
+        const a = this.rec('cancel_ack', t, { call: b.call, server_pid: pid, live: 0, progress: BigInt(progress), request: 7n, server: name }, 1);
+        this.site(a, b.call, pid, pid * 10, 0x400800 + pid);
       }
     }
     t += st;
@@ -208,5 +224,62 @@ export function bulkTrace(calls: number, cancels: number, threads = 16): SynthEv
     } else t = b.completed({ ...spec, block: 3 * US });
     t += 1 * US;
   }
+  return b.events;
+}
+
+/**
+ * An open() that posix forwards to fs (fs.Open of a FIFO nobody writes: fs parks it), cancelled
+ * by SIGALRM: records as a Run has them (offer/accept open a conversation per request, the
+ * request and its reply go on it). cat (pid 5, tid 50) → posix (tid 20) on its lane (stream 81,
+ * conversation 88); posix → fs (tid 30) on fs's lane (stream 22, conversation 89); posix cancels
+ * its fs request (fs.Cancel on that conversation), fs answers -EINTR and acks, posix answers cat.
+ * Then posix takes new work (an accept) and does something unrelated.
+ */
+export function forwardedOpenAlarm(): SynthEvent[] {
+  const b = new SynthTrace();
+  standardProcesses(b);
+  const sub = (ns: number, pid: number, tid: number, act: number, stream: bigint, cpu = 0) =>
+    b.rec('ipc_submit', ns, { stream, conversation: 0n, tag: 1n, bytes: act === 3 ? 32n : 0n, actions: BigInt(act), pid, tid, lane: 0, nactions: 1, ret_addr: 0x401234n, payload: '' }, cpu);
+  const match = (ns: number, cause: SynthEvent, other: SynthEvent, stream: bigint, child = 0n) =>
+    b.rec('ipc_match', ns, { stream, conversation: 0n, cause: BigInt(cause.id), other: BigInt(other.id), child_stream: child, result: 0 }, 1);
+  const done = (ns: number, s: SynthEvent, result: number) =>
+    b.rec('ipc_complete', ns, { stream: s.fields['stream']!, tag: 1n, cause: BigInt(s.id), result, bytes: 0n, pid: s.fields['pid']!, tid: s.fields['tid']! }, 1);
+  const call = (50n << 32n) | 1n;
+  let t = 1_000_000;
+  const pAccept = sub(t - 5000, 2, 20, 2, 81n, 1);
+  const fAccept = sub(t - 4000, 3, 30, 2, 22n, 1);
+  const sb = b.rec('sys_begin', t, { call, pid: 5, tid: 50, nr: 0x0103, fd: -1, arg: 0n, name: 'open' });
+  b.site(sb, call, 5, 50, 0x400500);
+  const offer = sub((t += 1000), 5, 50, 1, 81n);
+  match((t += 100), offer, pAccept, 81n, 88n);
+  const send = sub((t += 100), 5, 50, 3, 88n);
+  const recv = sub((t += 100), 5, 50, 5, 88n);
+  const pRecv = sub((t += 100), 2, 20, 5, 88n, 1);
+  match((t += 100), pRecv, send, 88n);
+  const pOffer = sub((t += 1000), 2, 20, 1, 22n, 1);
+  match((t += 100), pOffer, fAccept, 22n, 89n);
+  const pSend = sub((t += 100), 2, 20, 3, 89n, 1);
+  const pGet = sub((t += 100), 2, 20, 5, 89n, 1);
+  const fRecv = sub((t += 100), 3, 30, 5, 89n, 1);
+  match((t += 100), fRecv, pSend, 89n);
+  // parked in fs; SIGALRM 50 µs later
+  t += 50 * US;
+  b.rec('sig_generate', t, { sender_pid: 1, target_pid: 5, target_tid: 50, signo: 14, why: 1, reserved0: 0, call, value: 0n }, 1);
+  b.rec('sig_flag', (t += 1000), { call, tid: 50, from: 1, to: 2, signo: 14, reserved0: 0 }, 1);
+  const raise = b.rec('cancel_raise', (t += 1000), { call, tid: 20, server_pid: 3, kind: 1, reserved0: 0, reserved1: 0, reserved2: 0, request: 9n, target: 'fs' }, 1);
+  b.site(raise, call, 2, 20, 0x400700);
+  const pCancel = sub((t += 100), 2, 20, 3, 89n, 1); // fs.Cancel: a send on the conversation
+  const ack = b.rec('cancel_ack', (t += 1000), { call, server_pid: 3, live: 0, progress: 0n, request: 9n, server: 'fs' }, 1);
+  b.site(ack, call, 3, 30, 0x400803);
+  const fReply = sub((t += 100), 3, 30, 3, 89n, 1); // ends fs's work (its answer on 89)
+  match((t += 100), fReply, pGet, 89n);
+  done(t, pGet, -4);
+  done(t, pCancel, 0);
+  const pReply = sub((t += 1000), 2, 20, 3, 88n, 1); // posix answers cat: its work ends
+  match((t += 100), pReply, recv, 88n);
+  done(t, recv, 16);
+  b.rec('sys_end', (t += 400), { call, pid: 5, tid: 50, result: -4n, outcome: 1, signo: 14, reserved0: 0, reserved1: 0, requested: 0n, done: 0n });
+  sub((t += 1000), 2, 20, 2, 81n, 1); // posix takes new work
+  sub((t += 1000), 2, 20, 1, 22n, 1); // … and does something else: not the open's
   return b.events;
 }

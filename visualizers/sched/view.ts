@@ -17,6 +17,7 @@
  */
 import { attachTimeZoom } from '../common/zoom.js';
 import { createCanvasHost } from '../common/canvas-host.js';
+import { createViewFrame } from '../common/toolbar.js';
 import { fitRange as fitWindow, type Viewport } from '../common/time.js';
 import { buildView, hitArrow, hitSlice, REASONS, type MigrateReason, type SchedModel, type SchedView as ViewModel } from './model.js';
 import { REASON_COLORS, SCHED_THEMES, fmtTime, paintSched, schedLayout, type SchedLayout } from './render.js';
@@ -52,12 +53,6 @@ export interface SchedView {
 }
 
 const CSS = `
-.schedv{display:flex;flex-direction:column;height:100%;width:100%;font:12px "DejaVu Sans",sans-serif;color:var(--schedv-fg);background:var(--schedv-bg);overflow:hidden}
-.schedv-bar{display:flex;gap:8px;align-items:center;padding:3px 6px;border-bottom:1px solid var(--schedv-grid);flex:none;flex-wrap:wrap}
-.schedv-bar button,.schedv-bar select{font:inherit;background:var(--schedv-bg);color:var(--schedv-fg);border:1px solid var(--schedv-grid);border-radius:3px;padding:1px 6px}
-.schedv-bar button[aria-pressed=true]{border-color:#4d9de0;background:#2b4a6b;color:#fff}
-.schedv-bar label{display:flex;gap:2px;align-items:center}
-.schedv-status{margin-left:auto;color:var(--schedv-dim);white-space:nowrap}
 .schedv-main{display:flex;flex:1;min-height:0}
 .schedv-wrap{flex:1;min-width:0;position:relative}
 .schedv-wrap canvas{position:absolute;inset:0;outline:none}
@@ -70,17 +65,10 @@ const CSS = `
 .schedv-detail{min-height:3em;margin-bottom:6px;white-space:normal}
 `;
 
-let cssAdded = false;
 /** follow mode shows the newest 5 s */
 const FOLLOW_NS = 5e9;
 
 export function createSchedView(host: HTMLElement, model: SchedModel, hooks: SchedViewHooks = {}, theme: 'dark' | 'light' = 'dark'): SchedView {
-  if (!cssAdded) {
-    const s = document.createElement('style');
-    s.textContent = CSS;
-    document.head.appendChild(s);
-    cssAdded = true;
-  }
   let th = SCHED_THEMES[theme];
   const el = <K extends keyof HTMLElementTagNameMap>(tag: K, parent: HTMLElement, cls?: string, text?: string) => {
     const e = document.createElement(tag);
@@ -89,23 +77,15 @@ export function createSchedView(host: HTMLElement, model: SchedModel, hooks: Sch
     parent.appendChild(e);
     return e;
   };
-  const root = el('div', host, 'schedv');
-  root.dataset['testid'] = 'sched-view';
-  const setVars = () => {
-    root.style.setProperty('--schedv-bg', th.bg);
-    root.style.setProperty('--schedv-fg', th.fg);
-    root.style.setProperty('--schedv-dim', th.dim);
-    root.style.setProperty('--schedv-grid', th.grid);
-  };
-  setVars();
-  const bar = el('div', root, 'schedv-bar');
-  const followBtn = el('button', bar, undefined, 'Follow');
-  followBtn.title = 'Follow the live trace';
-  const fitBtn = el('button', bar, undefined, 'Fit');
-  fitBtn.title = 'Show the whole trace';
+  // the root and the toolbar (common/toolbar.ts: Follow, Fit, …, status)
+  const vf = createViewFrame(host, 'schedv', { testid: 'sched-view', statusTestid: 'sched-status', css: CSS, theme: th });
+  const { root, bar, status } = vf;
+  const setVars = () => vf.setTheme(th);
+  const followBtn = vf.follow;
+  const fitBtn = vf.fit;
   const reasons = new Set<MigrateReason>(REASONS);
   for (const r of REASONS) {
-    const lab = el('label', bar);
+    const lab = vf.add('label');
     const cb = el('input', lab);
     cb.type = 'checkbox';
     cb.checked = true;
@@ -118,10 +98,8 @@ export function createSchedView(host: HTMLElement, model: SchedModel, hooks: Sch
       invalidate();
     };
   }
-  const threadSel = el('select', bar);
+  const threadSel = vf.add('select');
   threadSel.setAttribute('aria-label', 'Follow a thread');
-  const status = el('span', bar, 'schedv-status');
-  status.dataset['testid'] = 'sched-status';
   const main = el('div', root, 'schedv-main');
   const wrap = el('div', main, 'schedv-wrap');
   const side = el('div', main, 'schedv-side');
@@ -245,7 +223,7 @@ export function createSchedView(host: HTMLElement, model: SchedModel, hooks: Sch
     },
     setFollow(on) {
       follow = on;
-      followBtn.setAttribute('aria-pressed', String(on));
+      vf.setFollow(on);
       invalidate();
     },
     followThread(tid) {

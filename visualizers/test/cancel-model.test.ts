@@ -7,9 +7,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CancelModel, callLabel, type TraceRecordLike } from '../cancel/model.js';
+import { CancelModel, callLabel, isRuntimeFile, programFrame, type TraceRecordLike } from '../cancel/model.js';
 import { ChainCache, latencyHistogram, queryRows, stepCall, stepLink } from '../cancel/list.js';
-import { SynthTrace, US, catSlowCtrlC, standardProcesses } from '../cancel/synth.js';
+import { SynthTrace, US, catSlowCtrlC, forwardedOpenAlarm, standardProcesses } from '../cancel/synth.js';
 
 function model(evs: TraceRecordLike[]): CancelModel {
   const m = new CancelModel();
@@ -253,4 +253,72 @@ test('frame: thread rows + chain actors; a whole 20,000-call trace in at most a 
   assert.equal(hitCall(m, rows, fr2, vp2, (b.x0 + b.x1) / 2, row.y + 10), c.idx);
   assert.equal(hitCall(m, rows, fr2, vp2, (b.x0 + b.x1) / 2, 5), -1, 'the axis is no call');
   assert.ok(fr2.reqs.some((q) => q.call === c.idx), 'its request drawn inside it');
+});
+
+test('call_site: the user side is the sys_begin\'s frames (the program\'s line past libc), a server link its cancel_ack\'s', () => {
+  const evs = catSlowCtrlC();
+  for (const order of [evs, [...evs].reverse()]) {
+    const m = model(order);
+    const c = m.calls[m.cancelled[0]!]!;
+    const u = m.userSite(c.idx)!;
+    assert.ok(u, 'the read\'s sys_begin has a call_site');
+    assert.deepEqual([u.pid, u.tid, u.pcs.map(Number)], [5, 50, [0x40a010, 0x40a230, 0x400500, 0x400100]]);
+    assert.equal(BigInt(u.call), BigInt(c.call));
+    // each server's own site: the ack's, not the raise's (the fs raise was written by cat's libc)
+    assert.deepEqual([m.serverSite(c.idx, 'fs')!.pid, Number(m.serverSite(c.idx, 'fs')!.pcs[2])], [3, 0x400803]);
+    assert.deepEqual([m.serverSite(c.idx, 'posix')!.pid, Number(m.serverSite(c.idx, 'posix')!.pcs[2])], [2, 0x400802]);
+    assert.equal(m.serverSite(c.idx, 'console'), undefined, 'no such server in the chain');
+    // the other calls have theirs too; a call without sys_begin has none
+    assert.ok(m.userSite(0) && m.userSite(1));
+  }
+  // a trace without call_site records (an older LaneOS): no sites, nothing else changes
+  const old = model(evs.filter((e) => e.name !== 'call_site'));
+  assert.equal(old.userSite(old.cancelled[0]!), undefined);
+  assert.equal(old.serverSite(old.cancelled[0]!, 'fs'), undefined);
+  assert.deepEqual(old.chain(old.cancelled[0]!).links.map((l) => l.kind), model(evs).chain(model(evs).cancelled[0]!).links.map((l) => l.kind));
+  // a call_site with no ref is malformed; depth beyond 8 is capped
+  const m = new CancelModel();
+  assert.equal(m.add({ name: 'call_site', ns: 1, cpu: 0, id: 9, fields: { ref: 0n, depth: 3 } }), false);
+  assert.equal(m.malformed, 1);
+  m.add({ name: 'call_site', ns: 1, cpu: 0, id: 10, fields: { ref: 5n, depth: 200, pc0: 1n } });
+  assert.equal(m.sites.get(5)!.pcs.length, 8);
+  // the program's frame: past libc (lib/), the generated stubs (build/) and toolchain headers
+  const f = (file: string, line = 1) => ({ file, line });
+  assert.equal(programFrame([f('lib/src/sigtrace.c'), f('lib/src/signal.c'), null, f('lib/src/posix.c'), f('programs/cat/main.c', 19), f('lib/src/start.c')]), 4);
+  assert.equal(programFrame([f('build/include/lanes/abi/syscalls_user.h'), f('programs/fs/wait.c', 488)]), 1);
+  assert.equal(programFrame([f('lib/src/start.c'), null]), -1, 'all runtime code: none');
+  assert.equal(programFrame([]), -1);
+  for (const r of ['lib/src/x.c', 'build/include/lanes/abi/ipc.h', '/usr/lib/gcc/x86_64-linux-gnu/13/include/stdint.h', '../elsewhere.c']) assert.ok(isRuntimeFile(r), r);
+  for (const p of ['programs/cat/main.c', 'kernel/generic/sys_signal.c', 'libfoo/a.c']) assert.ok(!isRuntimeFile(p), p);
+});
+
+test('forwarded work: posix\'s request to fs for cat\'s open nests in the call (depth 1) and its answer is a link of the chain', () => {
+  const evs = forwardedOpenAlarm();
+  {
+    const m = model(evs);
+    assert.equal(m.cancelled.length, 1);
+    const c = m.calls[m.cancelled[0]!]!;
+    assert.equal(callLabel(c), 'open()');
+    assert.equal(c.outcome, 'eintr');
+    const reqs = c.requests.map((r) => ({ by: m.processName(r.pid), to: m.serverOf(r), depth: r.depth, act: r.act }));
+    assert.deepEqual(reqs.filter((r) => r.depth === 0), [
+      { by: 'cat', to: 'posix', depth: 0, act: 1 }, { by: 'cat', to: 'posix', depth: 0, act: 3 }, { by: 'cat', to: 'posix', depth: 0, act: 5 },
+    ], 'cat\'s own: offer, send, receive');
+    assert.deepEqual(reqs.filter((r) => r.depth === 1), [
+      { by: 'posix', to: 'fs', depth: 1, act: 1 }, { by: 'posix', to: 'fs', depth: 1, act: 3 }, { by: 'posix', to: 'fs', depth: 1, act: 5 }, { by: 'posix', to: '?', depth: 1, act: 3 },
+    ], 'posix\'s for the call: fs.Open (offer, send, receive) and its fs.Cancel; not its reply to cat, not what it did after taking new work');
+    assert.ok(c.requests.every((r) => r.depth === 0 || c.requests[r.via]?.depth === r.depth - 1), 'each forwarded request names the request it serves');
+    assert.ok(!c.requests.some((r) => r.depth === 2), 'fs did nothing on the call\'s behalf but receive and answer');
+    const ch = m.chain(c.idx);
+    assert.deepEqual(ch.links.map((l) => l.kind), ['generate', 'flag', 'raise', 'ack', 'forward', 'reply', 'end']);
+    const fw = ch.links[4]!;
+    assert.match(fw.label, /posix \(working for the call\) got its answer from fs \(result -4\)/);
+    assert.deepEqual([fw.pid, fw.tid], [2, 20], 'drawn on posix\'s row');
+    assert.ok(fw.matchId, 'names the IPC message');
+    assert.match(ch.links[5]!.label, /reply from posix/);
+    assert.deepEqual(ch.missing, []);
+  }
+  // a completed call's forwarded requests nest too, and nothing is attributed without a match
+  const noMatch = model(evs.filter((e) => e.name !== 'ipc_match'));
+  assert.ok(noMatch.calls.every((c) => c.requests.every((r) => r.depth === 0)), 'no match, no server known to be working for the call');
 });

@@ -65,9 +65,23 @@ test('cat /dev/slow + Ctrl-C: one cancelled read in the list; its chain in order
   await page.screenshot({ path: path.join(shotsDir, 'cancel-view.png') });
   // Enter on a server's link (the fs cancel message) asks for the server's handler; on the signal: the user side
   await page.keyboard.press('Enter');
+  let opened = await page.evaluate(`${C}.opened`) as string[];
+  // the server's own code: the call_site of fs's ack (pid 3, its frame 0x400803), not the raise's
+  const srv = JSON.parse(opened[0]!) as { kind: string; server: string; pid: number; pcs: number[] };
+  assert.deepEqual([srv.kind, srv.server, srv.pid, srv.pcs[2]], ['server', 'fs', 3, 0x400803], String(opened[0]));
+  // on the signal's link (the user side): the call_site of the read's sys_begin in cat (pid 5)
+  await page.locator('.cancelv canvas').focus();
+  for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowLeft');
+  assert.equal(await current(), 'generate');
+  await page.keyboard.press('Enter');
+  // a double-click on a step opens its source too (posix's ack: its own call_site)
+  await page.locator('[data-testid=cancel-detail] li[data-link="5"]').dblclick();
+  opened = await page.evaluate(`${C}.opened`) as string[];
+  const usr = JSON.parse(opened[1]!) as { kind: string; pid: number; pcs: number[]; retAddr: number };
+  assert.deepEqual([usr.kind, usr.pid, usr.pcs[2], usr.retAddr], ['user', 5, 0x400500, 0x401234], String(opened[1]));
+  const posixAck = JSON.parse(opened[2]!) as { kind: string; server: string; pid: number; pcs: number[] };
+  assert.deepEqual([posixAck.kind, posixAck.server, posixAck.pid, posixAck.pcs[2]], ['server', 'posix', 2, 0x400802], String(opened[2]));
   await page.keyboard.press('Home');
-  const opened = await page.evaluate(`${C}.opened`) as string[];
-  assert.match(opened[0]!, /"kind":"server".*"server":"fs"/);
   // clicking a completed read on the timeline selects it: no chain, its request to posix
   const pos = await page.evaluate(`(() => {
     const { model, view } = ${C};

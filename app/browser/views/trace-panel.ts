@@ -1,12 +1,14 @@
 /*
- * trace-panel.ts — what every trace-fed view panel does the same way (Scheduler, Cancellations,
+ * trace-panel.ts — what every trace-fed view panel does the same way (IPC lanes, Scheduler, Cancellations,
  * sysfs): one trace store (app/browser/trace/) feeds it, so on a new source (a Run starts, a trace
  * is opened) it makes a new model and view and feeds it every row the store already has; as rows
  * come it feeds only the new ones (`fed` counts them); at the source's end it may fit the view;
  * the store's label (what is being shown) goes to the view's status; the trace toolbar (Open,
  * Save, Export) sits at the start of the view's own bar; showing and hiding the panel tells the
  * store which views are visible. A panel says only what differs: how to make its model and view
- * (make), how rows go in (consume), and what it listens to besides (subscribe).
+ * (make), how rows go in (consume), and what it listens to besides (subscribe); one that reads
+ * something of the project's before making a model (IPC lanes: the generated ABI tables, new
+ * after a Run's build) says so in prepare(), and the new model waits for it.
  */
 import { traceStore, traceToolbar, type StoreChange } from '../trace/index.js';
 import type { TraceTable } from '../trace/table.js';
@@ -41,23 +43,39 @@ export abstract class TracePanel<V extends TraceFedView> {
   protected subscribe(): void {}
   /** The source ended (a trace read to its end, a Run stopped). */
   protected ended(): void {}
+  /** Before each new model (the first one and every new source): what make() needs to have read
+   * first. Rows that come meanwhile wait in the store. */
+  protected prepare(): Promise<void> | void {}
   /** The store's label changed. */
   protected labelChanged(label: string): void {
     this.view.setStatus(label);
   }
 
   init(): void {
-    this.rebuild();
     this.store.onChange((c) => this.onStore(c));
     this.subscribe();
+    this.prepared();
+  }
+
+  /** prepare(), then a new model for the store's table unless another source came meanwhile. */
+  private prepared(): void {
+    const table = this.store.table;
+    const p = this.prepare();
+    if (!p) return this.rebuild();
+    void p.then(() => {
+      if (table === this.store.table) this.rebuild();
+    }, (e: Error) => {
+      if (this.view) this.view.setStatus(e.message);
+      else this.host.textContent = e.message;
+    });
   }
 
   private onStore(c: StoreChange): void {
-    if (c.kind === 'reset') this.rebuild();
+    if (c.kind === 'reset') this.prepared();
     else if (c.kind === 'rows') this.feed();
     else if (c.kind === 'end') {
       this.feed();
-      this.ended();
+      if (this.view) this.ended();
     }
     this.showLabel();
   }

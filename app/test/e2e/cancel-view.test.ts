@@ -94,6 +94,11 @@ test('saved trace: Ctrl+Shift+Y opens the view in the editor area; one cancelled
   s = undefined;
 });
 
+/** 1-based numbers of the lines of a source file that match re. */
+function linesOf(file: string, re: RegExp): number[] {
+  return fs.readFileSync(file, 'utf8').split('\n').flatMap((l, i) => (re.test(l) ? [i + 1] : []));
+}
+
 /** The guest side of issue 14 in this tree: libc writes sys_begin, a server offers /dev/slow. */
 function guestHasCancellation(): string | false {
   const grep = (re: string, dir: string) => {
@@ -142,14 +147,37 @@ test('live: Run, cat /dev/slow, Ctrl-C in the console — one cancelled read, it
   await p.locator('.cancelv canvas').focus();
   await p.keyboard.press('ArrowRight');
   assert.equal(await p.locator('[data-testid=cancel-detail] li[aria-current=true]').getAttribute('data-kind'), kinds[1]);
-  // Enter on a user-side link opens the source line of the syscall's request in cat, resolved from
-  // the request's return address: the line of the system call instruction itself — in cat's own
-  // code, the libc it carries, or the generated inline syscall stub (build/include/lanes/abi/)
+  // Enter on a user-side link (the signal generated) opens cat's own line that made the call — its
+  // read(...) — from the sys_begin's call_site (the kernel's frame walk), not libc's wrapper or the
+  // generated syscall stub
+  const cursor = async () => `${String(await p.evaluate('window.lanescopeDebug.activeFile()'))} ${await p.locator('#status-cursor').innerText()} | ${await p.getByTestId('cancel-status').innerText()}`;
+  const at = (text: string) => {
+    const m = /^(\S+) Ln (\d+),/.exec(text);
+    return m ? { file: m[1]!, line: Number(m[2]) } : undefined;
+  };
   await p.keyboard.press('ArrowLeft');
+  assert.equal(await p.locator('[data-testid=cancel-detail] li[aria-current=true]').getAttribute('data-kind'), 'generate');
   await p.keyboard.press('Enter');
-  const file = await waitForText(p, async () => `${String(await p.evaluate('window.lanescopeDebug.activeFile()'))} | ${await p.getByTestId('cancel-status').innerText()}`, /^(programs\/cat|lib|build\/include)\/.+\.[ch] \|/, 60000, "the read's source line in the editor");
-  const src = file.split(' | ')[0]!;
-  assert.ok(fs.existsSync(path.join(project, src)), src);
+  const readCalls = linesOf(path.join(project, 'programs/cat/main.c'), /\bread\(/);
+  const user = at(await waitForText(p, cursor, /^programs\/cat\/main\.c Ln \d+/, 60000, "cat's read line in the editor"));
+  assert.ok(user && readCalls.includes(user.line), `the editor on cat's read(...) call (lines ${readCalls.join(', ')}): ${JSON.stringify(user)}`);
+  // Enter on fs's link (its ack) opens fs's own line that stopped the read, from the cancel_ack's
+  // call_site (no Break on next cancellation needed): the lanes_trace_cancel_ack(...) in fs's code
+  const links = (await p.evaluate(`${CV}.view.cache.chain(${rows[0]!.call}).links.map((l) => ({ kind: l.kind, server: l.server }))`)) as { kind: string; server: string }[];
+  const ackAt = links.findIndex((l) => l.kind === 'ack' && l.server === 'fs');
+  assert.ok(ackAt >= 0, `fs acked the cancel: ${JSON.stringify(links)}`);
+  await p.click('#editor-tab-cancel'); // back from cat's source to the view's tab
+  await p.waitForSelector('#editor-tab-cancel.active');
+  await p.evaluate(`${CV}.view.select(${rows[0]!.call}, ${ackAt}, true)`);
+  await p.locator('.cancelv canvas').focus();
+  await p.keyboard.press('Enter');
+  const acks = fs.readdirSync(path.join(project, 'programs/fs')).filter((f) => f.endsWith('.c')).flatMap((f) => linesOf(path.join(project, 'programs/fs', f), /lanes_trace_cancel_ack\(/).map((line) => ({ file: `programs/fs/${f}`, line })));
+  const server = at(await waitForText(p, cursor, /^programs\/fs\/\S+\.c Ln \d+/, 60000, "fs's ack line in the editor"));
+  assert.ok(server && acks.some((a) => a.file === server.file && a.line === server.line), `the editor on fs's lanes_trace_cancel_ack(...) (${JSON.stringify(acks)}): ${JSON.stringify(server)}`);
+  // the work posix did for cat's open("/dev/slow") — its fs.Open to fs — is nested in that call
+  const opens = (await p.evaluate(`(() => { const m = ${CV}.model; const pid = m.calls[${rows[0]!.call}].pid;
+    return m.calls.filter((c) => c.pid === pid && c.name === 'open').map((c) => c.requests.map((r) => ({ depth: r.depth, by: m.processName(r.pid), to: m.serverOf(r) }))); })()`)) as { depth: number; by: string; to: string }[][];
+  assert.ok(opens.length >= 1 && opens.every((reqs) => reqs.some((r) => r.depth === 0 && r.by === 'cat' && r.to === 'posix') && reqs.some((r) => r.depth === 1 && r.by === 'posix' && r.to === 'fs')), `cat's open: its request to posix and posix's to fs: ${JSON.stringify(opens)}`);
   await shot(p, 'cancel-view-app-live');
   await p.keyboard.press('Shift+F5');
 });

@@ -90,6 +90,7 @@ export const EV = {
   cancel_ack: 165,
   sig_handler: 166,
   sig_action: 167,
+  call_site: 168,
 } as const;
 
 /** Built-in definitions (same texts as the kernel's event_def records). */
@@ -143,6 +144,7 @@ export const TRACE_DEFS: ReadonlyArray<{ id: number; classBit: number; text: str
   { id: 165, classBit: 12, text: 'cancel_ack|signal|u64 call,u32 server_pid,u32 live,u64 progress,u64 request,str[32] server' },
   { id: 166, classBit: 12, text: 'sig_handler|signal|u64 call,u32 pid,u32 tid,u8 signo,u8 phase:sig_phase,u16 reserved0,u32 reserved1,u64 handler' },
   { id: 167, classBit: 12, text: 'sig_action|signal|u32 pid,u32 tid,u8 signo,u8 action:sig_default,u16 reserved0,u32 reserved1,u64 call' },
+  { id: 168, classBit: 12, text: 'call_site|signal|u64 ref,u64 call,u32 pid,u32 tid,u32 depth,u32 reserved0,u64 pc0,u64 pc1,u64 pc2,u64 pc3,u64 pc4,u64 pc5,u64 pc6,u64 pc7' },
 ];
 
 /** Fixed sizes (header + fixed fields) for golden checks. */
@@ -196,4 +198,5 @@ export const TRACE_FIXED_SIZES: Readonly<Record<string, number>> = {
   cancel_ack: 56,
   sig_handler: 56,
   sig_action: 48,
+  call_site: 120,
 };

@@ -18,7 +18,9 @@
  *                               only harmless rflags bits are taken.
  *   process_stop(process, 0/1)  SIGSTOP/SIGCONT: every thread stops on its way to user mode.
  *   trace_user(type, body, len) a record of class `signal` (trace.toml 160..175) written by
- *                               libc, posix or fs: size and type checked, the header is ours.
+ *                               libc, posix or fs: size and type checked, the header is ours;
+ *                               after a sys_begin / cancel_raise / cancel_ack the kernel adds
+ *                               a call_site record: where in user code it was written.
  *
  * Nothing user space passes here can panic the kernel: handles are looked up with their
  * rights, every pointer goes through usercopy.c, and a user stack the frame cannot be written
@@ -46,6 +48,21 @@ static const struct user_event user_events[] = {
     { TRACE_EV_SIG_HANDLER, FIXED(sig_handler), 0 },
     { TRACE_EV_SIG_ACTION, FIXED(sig_action), 0 },
 };
+
+/* After a sys_begin, cancel_raise or cancel_ack (each has `call` first): where its writer is —
+ * the kernel's own call_site record (user space cannot write one), with pid, tid and the writer's
+ * user frames (arch_user_frames: frame pointers, read through copy_from_user only). */
+static void call_site_after(uint16_t type, uint64_t ref, const uint8_t *body)
+{
+    if (type != TRACE_EV_SYS_BEGIN && type != TRACE_EV_CANCEL_RAISE && type != TRACE_EV_CANCEL_ACK)
+        return;
+    uint64_t call, pc[8] = { 0 };
+    memcpy(&call, body, sizeof call);
+    const struct regs *r = (const struct regs *)(current()->kstack_top - sizeof(struct regs));
+    uint32_t depth = (uint32_t)arch_user_frames(r, pc, 8);
+    trace_emit_call_site(ref, call, self()->pid, current()->tid, depth, 0, pc[0], pc[1], pc[2], pc[3], pc[4], pc[5],
+                         pc[6], pc[7]);
+}
 
 SYS(trace_user)
 {
@@ -81,7 +98,9 @@ SYS(trace_user)
         return 0;
     memset(e + size - 8, 0, 8);
     memcpy(e + sizeof(struct trace_hdr), body, len);
-    return (int64_t)(TRACE_COMMIT(&s) & 0x7fffffffffffffffULL);
+    uint64_t id = TRACE_COMMIT(&s) & 0x7fffffffffffffffULL;
+    call_site_after(ev->type, id, body);
+    return (int64_t)id;
 }
 
 /* ---- alerts ---- */

@@ -64,6 +64,7 @@ int64_t lanes_trace_cancel_ack(uint64_t call, uint32_t live, uint64_t progress, 
     ev.live = live;
     ev.progress = progress;
     ev.request = request;
+    /* (the kernel follows it with a call_site: the server's line that stopped the request) */
     return emit(TRACE_EV_CANCEL_ACK, &ev, sizeof ev, server, TRACE_CANCEL_ACK_SERVER_MAX);
 }
 

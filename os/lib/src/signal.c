@@ -453,6 +453,7 @@ void lanes_sc_begin(struct lanes_sc *sc, uint32_t nr, const char *name, int32_t 
         t->call = sc->call;
     }
     t->depth++;
+    /* (the kernel follows it with a call_site: the program's line that made this call) */
     lanes_trace_sys_begin(sc->call, pid_self(), t->tid, nr, fd, arg, name);
 }
 

@@ -70,3 +70,4 @@ uint64_t lanes_trace_sig_action(uint32_t pid, uint32_t tid, int signo, int actio
     struct trace_ev_sig_action e = { .pid = pid, .tid = tid, .signo = (uint8_t)signo, .action = (uint8_t)action, .call = call };
     return emit(TRACE_EV_SIG_ACTION, BODY(e), FIXED(e));
 }
+

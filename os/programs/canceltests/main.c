@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <lanes.h>
 #include <lanes/abi/messages.h>
+#include <lanes/abi/trace.h>
 #include <lanes/cancel.h>
 #include <lanes/ipc.h>
 #include <lanes/testing.h>
@@ -311,6 +312,31 @@ static bool trace_records(void)
     int64_t a = lanes_trace_cancel_raise(0, 0, 1, 42, "fs");
     int64_t b = lanes_trace_cancel_ack(0, 0, 7, 42, "a-server-name-longer-than-thirty-two-bytes");
     REQUIRE(a >= 0 && b >= 0, "trace_user refused a record: cancel_raise %s, cancel_ack %s", lanes_strerror(a), lanes_strerror(b));
+    /* call_site is the kernel's (it follows a sys_begin / cancel_raise / cancel_ack with the
+     * writer's frames): user space cannot write one; a garbage frame pointer ends the kernel's
+     * walk, never the program */
+    struct trace_ev_call_site cs = { .ref = 1, .call = 0 };
+    REQUIRE(lanes_sys_trace_user(TRACE_EV_CALL_SITE, (const uint8_t *)&cs + sizeof(struct trace_hdr),
+                                 sizeof cs - sizeof(struct trace_hdr)) == LANES_E_INVAL, "a call_site from user space accepted");
+    struct trace_ev_sys_begin sb = { .call = 0, .nr = 1, .fd = -1 };
+    const uint8_t *body = (const uint8_t *)&sb + sizeof(struct trace_hdr);
+    size_t len = sizeof sb - sizeof(struct trace_hdr);
+    int64_t r;
+    __asm__ volatile("mov %%rbp, %%r12\n\tmov $0x7, %%rbp\n\tsyscall\n\tmov %%r12, %%rbp"
+                     : "=a"(r)
+                     : "a"((uint64_t)LANES_SYS_TRACE_USER), "D"((uint64_t)TRACE_EV_SYS_BEGIN), "S"(body), "d"(len)
+                     : "rcx", "r11", "r12", "memory");
+    REQUIRE(r >= 0, "sys_begin with a misaligned frame pointer: %s", lanes_strerror(r));
+    __asm__ volatile("mov %%rbp, %%r12\n\tmovabs $0xffff800000001000, %%rbp\n\tsyscall\n\tmov %%r12, %%rbp"
+                     : "=a"(r)
+                     : "a"((uint64_t)LANES_SYS_TRACE_USER), "D"((uint64_t)TRACE_EV_SYS_BEGIN), "S"(body), "d"(len)
+                     : "rcx", "r11", "r12", "memory");
+    REQUIRE(r >= 0, "sys_begin with a kernel frame pointer: %s", lanes_strerror(r));
+    __asm__ volatile("mov %%rbp, %%r12\n\tmov %%rsp, %%rbp\n\tsub $64, %%rbp\n\tsyscall\n\tmov %%r12, %%rbp"
+                     : "=a"(r)
+                     : "a"((uint64_t)LANES_SYS_TRACE_USER), "D"((uint64_t)TRACE_EV_SYS_BEGIN), "S"(body), "d"(len)
+                     : "rcx", "r11", "r12", "memory");
+    REQUIRE(r >= 0, "sys_begin with a frame pointer into junk below the stack: %s", lanes_strerror(r));
     return true;
 }
 

@@ -198,11 +198,12 @@ export class CancelBreak {
     view.select(idx, n ? n - 1 : 0, true);
   }
 
-  /** Enter on a server's link: the server code that handled the cancel (the last stop's line). */
+  /** Enter on a server's link when the trace has no call_site of its ack (an older LaneOS): the
+   * server code the last Break on next cancellation stop showed. */
   async openHandler(): Promise<void> {
     if (this.lastHandler) return this.ctx.openFile(this.lastHandler.file, this.lastHandler.line);
     const loc = cancelBreakConfig.location;
     const src = await this.ctx.client.request('fs.read', { path: loc.file });
-    throw new Error(`the server's cancel handler is found by Break on next cancellation (it stops there); until then: ${loc.file}:${breakLine(src.content, loc)} (${loc.what})`);
+    throw new Error(`this trace has no call_site of the server's cancel_ack (recorded by an older LaneOS): Break on next cancellation stops at it; the acks go through ${loc.file}:${breakLine(src.content, loc)} (${loc.what})`);
   }
 }

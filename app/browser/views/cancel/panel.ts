@@ -9,10 +9,14 @@
  * there; closing the tab puts it back in the panel. It shares the store's time cursor and
  * selection: a message selected in IPC lanes or a migration in the Scheduler moves this view's
  * cursor; a link selected here moves theirs (a reply link selects its IPC message, by submit id).
- * Enter on a link resolves the syscall's user-side line (the return address of its request,
- * through the IPC view's backend: ipc.resolve) or opens the server's cancel handler (break.ts).
+ * Enter on a link opens the program's line that made the syscall, or on a server's link the
+ * server's line that handled the cancel: the call_site record (trace.toml) the kernel wrote with
+ * the writer's frames, symbolised by the IPC view's backend (ipc.resolveFrames, the program's
+ * ELF), the first frame outside libc and the generated headers. A trace without call_site falls
+ * back to the request's return address (ipc.resolve), and for a server to the line of the last
+ * Break on next cancellation stop (break.ts).
  */
-import { CancelModel } from '../../../../visualizers/cancel/model.js';
+import { CancelModel, programFrame, type SourceTarget } from '../../../../visualizers/cancel/model.js';
 import { createCancelView, type CancelView } from '../../../../visualizers/cancel/view.js';
 import type { TraceEvent } from '../../../../debugger/common/trace/records.js';
 import { registerView, type ViewContext } from '../../workbench/views.js';
@@ -53,25 +57,42 @@ class CancelPanel extends TracePanel<CancelView> {
       selected: (call, link) => {
         const c = model.calls[call];
         if (!c) return this.store.select(null);
-        if (link?.kind === 'reply' && link.id) this.store.select({ view: 'cancel', kind: 'ipc-submit', id: link.id, ns: link.ns, tids: [c.tid] });
+        if ((link?.kind === 'reply' || link?.kind === 'forward') && link.id) this.store.select({ view: 'cancel', kind: 'ipc-submit', id: link.id, ns: link.ns, tids: [c.tid] });
         else this.store.select({ view: 'cancel', kind: link ? `cancel-${link.kind}` : 'syscall', id: call, ns: link ? link.ns : c.begin, tids: link?.tid && link.tid !== c.tid ? [c.tid, link.tid] : [c.tid] });
       },
-      openSource: (t) => {
-        if (t.kind === 'server') {
-          void this.breaker.openHandler().catch((e: Error) => this.view.setStatus(e.message));
-          return;
-        }
-        void this.ctx.client.request('ipc.resolve', { addr: Number(t.retAddr), program: model.processName(t.pid) }).then((loc) => {
-          if (loc) void this.ctx.openFile(loc.file, loc.line);
-          else this.view.setStatus(`no source line for 0x${BigInt(t.retAddr).toString(16)} in ${model.processName(t.pid)}`);
-        }, (e: Error) => this.view.setStatus(e.message));
-      },
+      openSource: (t) => void this.openSource(t).catch((e: Error) => this.view.setStatus(e.message)),
       breakOnNext: (t) => this.breaker.arm(t),
     }, this.ctx.theme());
     cancelDebug.view = view;
     cancelDebug.model = model;
     view.setFollow(this.store.source.live);
     return view;
+  }
+
+  /** Enter: symbolise the call_site's frames with the program's ELF (the server's, for a server
+   * link) and open the first frame in the program's own code. */
+  private async openSource(t: SourceTarget): Promise<void> {
+    const model = this.model;
+    const program = model.processName(t.pid);
+    if (t.pcs.length) {
+      const frames = await this.ctx.client.request('ipc.resolveFrames', { addrs: t.pcs.map(Number), program });
+      const at = programFrame(frames);
+      if (at >= 0) {
+        const f = frames[at]!;
+        this.view.setStatus(`${t.kind === 'server' ? `${t.server}: the cancel handled` : `${program}: the call`} at ${f.file}:${f.line}`);
+        return this.ctx.openFile(f.file, f.line);
+      }
+      if (t.kind === 'user' || !this.breaker.lastHandler) {
+        const where = frames.find((f) => f);
+        throw new Error(`no frame of ${program}'s own code among ${t.pcs.length} (${where ? `innermost: ${where.file}:${where.line}` : `build/programs/${program}.elf has no line for them`})`);
+      }
+    }
+    if (t.kind === 'server') return this.breaker.openHandler();
+    // an older trace (no call_site): the request's own return address — the IPC stub's line
+    const loc = await this.ctx.client.request('ipc.resolve', { addr: Number(t.retAddr), program });
+    if (!loc) throw new Error(`no source line for 0x${BigInt(t.retAddr).toString(16)} in ${program}`);
+    this.view.setStatus(`${program}: no call_site record in this trace; the request's return address is ${loc.file}:${loc.line}`);
+    return this.ctx.openFile(loc.file, loc.line);
   }
 
   protected override consume(rows: TraceEvent[]): void {

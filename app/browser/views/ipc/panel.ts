@@ -2,8 +2,9 @@
  * The IPC lanes view in the workbench: visualizers' IPC view (visualizers/ipc/) fed by the trace
  * store (app/browser/trace/): on a new source it rebuilds its model with the project's generated
  * ABI tables (ipc.abi: error names, message types), then adapts the store's rows into it as they
- * come (follow mode shows new messages as they happen). The trace toolbar (Open / Save / Export to
- * Perfetto) sits in its bar; selecting a message moves the shared time cursor. Source lines of
+ * come (follow mode shows new messages as they happen) — the TracePanel base (../trace-panel.ts)
+ * does that as for every trace view, with the ABI tables read first (prepare). The trace toolbar
+ * (Open / Save / Export to Perfetto) sits in its bar; selecting a message moves the shared time cursor. Source lines of
  * submitting return addresses are resolved by its backend half (app/node/ipc-view.ts) and opened
  * in the editor; Break on next message arms a one-shot conditional breakpoint on the kernel's
  * IPC submit path through the debug session (break.ts). It lives in the panel and can move to
@@ -15,9 +16,11 @@ import { feedTrace, resultCodesFrom } from '../../../../visualizers/ipc/adapt.js
 import { tableDecoder } from '../../../../visualizers/ipc/messages.js';
 import { IpcModel } from '../../../../visualizers/ipc/model.js';
 import { createIpcView, type BreakTarget, type IpcView } from '../../../../visualizers/ipc/view.js';
-import { traceStore, traceToolbar, type StoreChange, type TraceSelection } from '../../trace/index.js';
+import type { TraceEvent } from '../../../../debugger/common/trace/records.js';
+import type { TraceSelection } from '../../trace/index.js';
 import type { TraceTable } from '../../trace/table.js';
-import { registerView, type ViewContext, type ViewInstance } from '../../workbench/views.js';
+import { registerView, type ViewContext } from '../../workbench/views.js';
+import { mountPanel, TracePanel } from '../trace-panel.js';
 import { BreakOnNext } from './break.js';
 
 export interface IpcPanelHooks {
@@ -29,26 +32,23 @@ export const ipcPanelHooks: IpcPanelHooks = {};
 /** Test hooks: the view, its model, and the store's table it reads (`feed`, for its decoder). */
 export const ipcDebug: { view?: IpcView; model?: IpcModel; feed?: TraceTable } = {};
 
-class IpcPanel {
+class IpcPanel extends TracePanel<IpcView> {
   model!: IpcModel;
-  view!: IpcView;
-  private table: TraceTable | undefined;
-  /** rows of `table` already in the model */
-  private fed = 0;
-  private shown = false;
-  private label = '';
   private abi: IpcRequests['ipc.abi']['result'] = { errors: {}, messages: [], problems: [] };
-  private breaker: BreakOnNext | undefined;
-  private store = traceStore();
+  private breaker: BreakOnNext;
 
-  constructor(private readonly host: HTMLElement, private readonly ctx: ViewContext) {}
+  constructor(host: HTMLElement, ctx: ViewContext) {
+    super(host, ctx, 'ipc', '.ipcv-bar');
+    this.breaker = new BreakOnNext(ctx, () => ({ view: this.view, model: this.model, feed: this.store.table }));
+    if (!ipcPanelHooks.breakOnNext) ipcPanelHooks.breakOnNext = (t, model) => this.breaker.arm(t, model);
+  }
 
-  async init(): Promise<void> {
-    this.breaker = new BreakOnNext(this.ctx, () => ({ view: this.view, model: this.model, feed: this.store.table }));
-    if (!ipcPanelHooks.breakOnNext) ipcPanelHooks.breakOnNext = (t, model) => this.breaker!.arm(t, model);
-    await this.loadAbi();
-    this.rebuild();
-    this.store.onChange((c) => this.onStore(c));
+  /** A Run builds the OS first: the generated ABI tables (message types) may be new. */
+  protected override async prepare(): Promise<void> {
+    this.abi = await this.ctx.client.request('ipc.abi', {}).catch(() => ({ errors: {}, messages: [], problems: ['the backend has no IPC view support'] }));
+  }
+
+  protected override subscribe(): void {
     // the shared time cursor (any view's selection sets it): drawn on the lanes; when the sysfs
     // view's slider moved it, the lanes also centre on that moment
     this.store.onCursor((ns, from) => {
@@ -81,85 +81,37 @@ class IpcPanel {
     if (s.ns < vp.t0 || s.ns > vp.t1) this.view.setViewport(s.ns - span / 2, s.ns + span / 2);
   }
 
-  private onStore(c: StoreChange): void {
-    if (c.kind === 'reset') {
-      // a Run builds the OS first: the generated ABI tables (message types) may be new
-      const table = this.store.table;
-      void this.loadAbi().then(() => {
-        if (table !== this.store.table) return;
-        this.rebuild();
-      });
-      return;
-    }
-    if (c.kind === 'rows') this.feed();
-    this.showLabel();
-  }
-
-  /** A new model and view for the store's current table, with every row it already has. */
-  private rebuild(): void {
+  protected override make(): IpcView {
     const abi = this.abi;
-    const old = this.view;
-    this.model = new IpcModel({ results: resultCodesFrom(abi.errors), decoder: abi.messages.length ? tableDecoder(abi.messages) : undefined });
-    this.table = this.store.table;
-    this.fed = 0;
-    const procName = (pid: number) => this.model.processes.get(pid)?.name ?? '';
-    if (old) old.dispose();
-    this.host.textContent = '';
-    this.view = createIpcView(this.host, this.model, {
+    const model = new IpcModel({ results: resultCodesFrom(abi.errors), decoder: abi.messages.length ? tableDecoder(abi.messages) : undefined });
+    this.model = model;
+    const procName = (pid: number) => model.processes.get(pid)?.name ?? '';
+    const view = createIpcView(this.host, model, {
       resolveSource: async (addr, pid) => (await this.ctx.client.request('ipc.resolve', { addr, program: procName(pid) })) ?? undefined,
       openSource: (file, line) => void this.ctx.openFile(file, line),
-      breakOnNext: ipcPanelHooks.breakOnNext ? (t) => ipcPanelHooks.breakOnNext!(t, this.model) : undefined,
+      breakOnNext: ipcPanelHooks.breakOnNext ? (t) => ipcPanelHooks.breakOnNext!(t, model) : undefined,
       // the selected message's time becomes the shared cursor (other trace views follow it)
-      selected: (m, d) => this.store.select(m >= 0 ? { view: 'ipc', kind: 'message', id: m, ns: this.model.msgNs[m]!, tids: d ? [d.src.tid, d.dst.tid] : undefined } : null),
+      selected: (m, d) => this.store.select(m >= 0 ? { view: 'ipc', kind: 'message', id: m, ns: model.msgNs[m]!, tids: d ? [d.src.tid, d.dst.tid] : undefined } : null),
     }, this.ctx.theme());
-    this.model.onChange(() => this.breaker?.trySelect());
-    ipcDebug.view = this.view;
-    ipcDebug.model = this.model;
-    ipcDebug.feed = this.table;
-    this.view.setCursor(this.store.cursor); // the shared time cursor, as every trace view draws it
-    this.host.querySelector('.ipcv-bar')?.prepend(...traceToolbar(this.ctx, (s) => this.view.setStatus(s)));
-    this.view.setFollow(this.store.source.live);
-    this.label = '';
-    this.showLabel();
-    if (abi.problems.length) this.view.setStatus(abi.problems[0]!);
-    this.feed();
+    model.onChange(() => this.breaker.trySelect());
+    ipcDebug.view = view;
+    ipcDebug.model = model;
+    ipcDebug.feed = this.store.table;
+    view.setCursor(this.store.cursor); // the shared time cursor, as every trace view draws it
+    view.setFollow(this.store.source.live);
+    if (abi.problems.length) view.setStatus(abi.problems[0]!);
+    return view;
   }
 
-  private feed(): void {
-    const t = this.table;
-    if (!t || t !== this.store.table || this.fed >= t.count) return;
-    const rows = t.rows(this.fed);
-    this.fed = t.count;
+  protected override consume(rows: TraceEvent[]): void {
     feedTrace(this.model, rows);
   }
 
   /** The source's label in the view's status line when it changes (live → ended, a new file). */
-  private showLabel(): void {
-    const l = this.store.label();
-    if (l === this.label || !this.view) return;
-    this.label = l;
-    this.view.setStatus(l);
+  protected override labelChanged(l: string): void {
+    const problem = this.abi.problems[0];
+    this.view.setStatus(problem ? (l ? `${l} — ${problem}` : problem) : l);
     if (!this.store.source.live) this.view.setFollow(false);
-  }
-
-  private async loadAbi(): Promise<void> {
-    this.abi = await this.ctx.client.request('ipc.abi', {}).catch(() => ({ errors: {}, messages: [], problems: ['the backend has no IPC view support'] }));
-  }
-
-  instance(): ViewInstance {
-    return {
-      shown: () => {
-        this.shown = true;
-        this.store.setVisible('ipc', true);
-        this.view?.resized();
-      },
-      hidden: () => {
-        this.shown = false;
-        this.store.setVisible('ipc', false);
-      },
-      resized: () => this.view?.resized(),
-      themeChanged: (t) => this.view?.setTheme(t),
-    };
   }
 }
 
@@ -172,13 +124,6 @@ export function registerIpcPanel(): void {
     editorTab: true,
     commands: [{ id: 'ipc.openInEditor', title: 'IPC lanes: Open in Editor Area', run: (wb) => wb.moveView('ipc', true) }],
     testHooks: { ipc: ipcDebug },
-    create(host, ctx) {
-      host.style.height = '100%';
-      const p = new IpcPanel(host, ctx);
-      p.init().catch((e: Error) => {
-        host.textContent = `IPC view: ${e.message}`;
-      });
-      return p.instance();
-    },
+    create: (host, ctx) => mountPanel(host, 'IPC view', new IpcPanel(host, ctx)),
   });
 }

@@ -140,6 +140,10 @@ int smap_probe_nostac(uint32_t *out, uint64_t uaddr);
 struct fixup { uint64_t ip, target; };
 extern struct fixup __fixup_start[], __fixup_end[];
 
+/* user_frames.c: the user frames of the thread in a system call (r = its saved registers):
+ * pcs[0] = the user rip, then return addresses up the frame-pointer chain; returns how many */
+int arch_user_frames(const struct regs *r, uint64_t *pcs, int max);
+
 /* cpu.c */
 void cpu_init_bsp_early(void);
 void cpu_init(struct cpu *c);

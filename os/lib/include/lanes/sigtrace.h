@@ -2,7 +2,8 @@
  * the contract CANCEL-TRACE.md) from user space: libc, the posix server and the fs server.
  * (cancel_raise / cancel_ack: <lanes/cancel.h>.)
  * Each goes through the kernel's trace_user system call, which checks type and size and adds
- * the header (CPU, TSC, event id). All return the event id (0: not recorded, class off). */
+ * the header (CPU, TSC, event id); after sys_begin (and cancel_raise / cancel_ack) it adds a
+ * call_site record with the writer's frames. All return the event id (0: not recorded, class off). */
 #ifndef LANES_SIGTRACE_H
 #define LANES_SIGTRACE_H
 
