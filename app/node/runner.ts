@@ -89,6 +89,15 @@ export class Runner {
   onStopping: ((why: string) => void) | null = null;
   /** Every chunk of the Run's console, with the Run's generation (the Crashes view reads it). */
   onConsoleData: ((gen: number, data: string) => void) | null = null;
+  /**
+   * What of a console chunk the console panel shows (the core fetcher, app/node/core-fetch.ts, hides
+   * the records of an upload it asked the guest for); the taps above get the whole chunk.
+   */
+  consoleFilter: ((gen: number, data: string) => string) | null = null;
+  /** The current Run's generation (console chunks carry it). */
+  get generation(): number {
+    return this.gen;
+  }
 
   /** The last Run's trace (kept after it ended so "Save trace…" can still save it). */
   private lastTrace: RunTrace | null = null;
@@ -296,7 +305,8 @@ export class Runner {
       this.emit('run.progress', { task: 'boot', stage: 'guest is running', step: 3, total: 3, done: true });
       if (this.state.kind === 'booting') this.setState({ kind: 'running' });
     }
-    this.emit('console.data', { data: d });
+    const shown = this.consoleFilter ? this.consoleFilter(gen, d) : d;
+    if (shown) this.emit('console.data', { data: shown });
     this.onConsoleData?.(gen, d);
   }
 
