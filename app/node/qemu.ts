@@ -26,9 +26,9 @@ export interface QemuRunPaths {
 export const GDB_SOCKET_PLACEHOLDER = '<run folder>/gdb.sock';
 
 /** QEMU's gdbstub on the Unix socket `sock` (a chardev; nothing listens on the network). */
-export function gdbSocketArgs(sock: string): string[] {
+export function gdbSocketArgs(sock: string, id = 'lanescope-gdb'): string[] {
   if (/[,=]/.test(sock)) throw new Error(`the gdbstub socket path ${sock} cannot be given to QEMU (it holds , or =)`);
-  return ['-chardev', `socket,id=lanescope-gdb,path=${sock},server=on,wait=off`, '-gdb', 'chardev:lanescope-gdb'];
+  return ['-chardev', `socket,id=${id},path=${sock},server=on,wait=off`, '-gdb', `chardev:${id}`];
 }
 
 /**

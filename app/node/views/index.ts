@@ -10,7 +10,7 @@ import type { Runner } from '../runner.js';
 import { DebugController } from '../debug/controller.js';
 import { IpcViewBackend } from '../ipc-view.js';
 import { CrashesBackend } from '../crashes.js';
-import { PanicBackend } from '../panic.js';
+import { PanicBackend, readPanicFlight } from '../panic.js';
 import { CrashStore } from '../crash-store.js';
 import { CoreFetcher } from '../core-fetch.js';
 import path from 'node:path';
@@ -48,7 +48,11 @@ export function backendViews(s: ViewServices) {
     const project = s.getProject();
     if (!project) return null;
     return { kernelElf: project.resolve(project.config.debug.elf ?? 'build/kernel/lanes.elf'), root: project.root };
-  }, (p) => s.emit('panic', { panic: p }));
+  }, (p) => s.emit('panic', { panic: p }), (kernelElf) => {
+    const stub = s.runner.postmortemStub;
+    if (!stub) return Promise.reject(new Error('this Run has no gdbstub to read the guest\'s memory through (a debug Run, or the project\'s own -gdb in qemu.extraArgs)'));
+    return readPanicFlight(stub, kernelElf);
+  });
   s.runner.onConsoleData = (gen, d) => {
     crashes.feed(gen, d);
     panic.feed(gen, d);
