@@ -13,7 +13,9 @@
  * The console panel does not show the typed command's echo nor the records (Runner.consoleFilter):
  * one dim line says what was copied instead. Any other line in between (the kernel log) is shown.
  * A command the shell did not run as an upload (a prompt came back with no records) fails with
- * what the guest printed. Fetches are one at a time, in order; a new Run fails what is pending.
+ * what the guest printed. Fetches are one at a time, in order; a new Run fails what is pending. A
+ * transfer that arrives damaged (bytes lost on the serial line: the counts do not add up) is asked
+ * for again, twice at most.
  */
 
 export interface CoreFetcherOptions {
@@ -23,11 +25,15 @@ export interface CoreFetcherOptions {
   idleMs?: number;
   /** One fetch may take this long (ms). */
   timeoutMs?: number;
+  /** How often a transfer damaged on the way (bytes lost on the serial line) is asked for again. */
+  retries?: number;
 }
 
 interface Job {
   gen: number;
   guest: string;
+  /** attempts left after this one (a transfer damaged on the way is asked for again) */
+  retries: number;
   resolve(b: Buffer): void;
   reject(e: Error): void;
 }
@@ -88,12 +94,14 @@ export class CoreFetcher {
   private readonly prompt: RegExp;
   private readonly idleMs: number;
   private readonly timeoutMs: number;
+  private readonly retries: number;
 
   /** write: types into the guest's console (Runner.consoleInput). */
   constructor(private readonly write: (data: string) => void, o: CoreFetcherOptions = {}) {
     this.prompt = o.prompt ?? /lanes\$ $/;
     this.idleMs = o.idleMs ?? 250;
     this.timeoutMs = o.timeoutMs ?? 120000;
+    this.retries = o.retries ?? 2;
   }
 
   /** Copies the guest file `guest` of Run `gen`; resolves with its bytes. */
@@ -101,7 +109,7 @@ export class CoreFetcher {
     if (!typeablePath(guest)) return Promise.reject(new Error(`cannot type ${JSON.stringify(guest)} into the guest's shell`));
     if (gen !== this.gen) this.newRun(gen);
     return new Promise((resolve, reject) => {
-      this.queue.push({ gen, guest, resolve, reject });
+      this.queue.push({ gen, guest, retries: this.retries, resolve, reject });
       this.schedule();
     });
   }
@@ -200,8 +208,15 @@ export class CoreFetcher {
       c.job.resolve(b);
       return `\x1b[2m[Lanescope copied ${c.job.guest} (${b.length.toLocaleString('en-US')} bytes) out of the guest: see Crashes]\x1b[0m\r\n`;
     } catch (e) {
+      const msg = (e as Error).message;
+      if (c.job.retries > 0 && / arrived, /.test(msg)) {
+        // bytes lost on the way (a busy guest's console ring pushes the oldest out): once more
+        this.queue.unshift({ ...c.job, retries: c.job.retries - 1 });
+        this.schedule();
+        return `\x1b[2m[Lanescope: ${msg}; asking for ${c.job.guest} again]\x1b[0m\r\n`;
+      }
       c.job.reject(e as Error);
-      return `\x1b[2m[Lanescope could not copy ${c.job.guest}: ${(e as Error).message}]\x1b[0m\r\n`;
+      return `\x1b[2m[Lanescope could not copy ${c.job.guest}: ${msg}]\x1b[0m\r\n`;
     }
   }
 

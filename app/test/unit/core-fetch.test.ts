@@ -76,6 +76,24 @@ test('CoreFetcher: failures name what went wrong; a new Run fails what is pendin
   const shown = f.filter(1, PROMPT);
   await assert.rejects(b, /upload \/var\/core\/x did not run in the guest: sh: upload: not found/);
   assert.equal(shown, PROMPT);
+  // bytes lost on the way: asked for again (twice at most), then it fails naming the loss
+  const good = Buffer.from('a core, this time whole');
+  const lossy = (g: string, bytes: Buffer) => records(g, bytes).replace(/^(F \. \d+ )(\S{8})/m, '$1');
+  const d = f.fetch(1, '/var/core/z');
+  await sleep(40);
+  let shownZ = f.filter(1, `upload /var/core/z\r\n${lossy('/var/core/z', good)}${PROMPT}`);
+  await sleep(40);
+  assert.match(shownZ, /bytes arrived, \d+ were sent \(a record was damaged on the way\); asking for \/var\/core\/z again/);
+  assert.deepEqual(typed.slice(-2), ['upload /var/core/z\r', 'upload /var/core/z\r']);
+  shownZ = f.filter(1, `upload /var/core/z\r\n${records('/var/core/z', good)}${PROMPT}`);
+  assert.deepEqual(await d, good);
+  const e = f.fetch(1, '/var/core/w');
+  for (let i = 0; i < 3; i++) {
+    await sleep(40);
+    f.filter(1, `upload /var/core/w\r\n${lossy('/var/core/w', good)}${PROMPT}`);
+  }
+  await assert.rejects(e, /bytes arrived/);
+  assert.equal(typed.filter((t) => t === 'upload /var/core/w\r').length, 3);
   const c = f.fetch(1, '/var/core/y'); // no prompt yet: waits
   f.filter(2, 'LaneOS booting\r\n');
   await assert.rejects(c, /the Run ended before the core was copied/);

@@ -203,7 +203,8 @@ export function registerDebugViews(): void {
         const live = stopped && !s.core;
         for (const b of [bCont, bNext, bStep, bFinish]) {
           b.disabled = !live;
-          b.title = s.core ? 'A core file cannot run or step: it is the moment the process died (Run the program again to debug it live)' : (b.dataset['title'] ??= b.title);
+          b.dataset['title'] ??= b.title;
+          b.title = s.core ? 'A core file cannot run or step: it is the moment the process died (Run the program again to debug it live)' : b.dataset['title'];
         }
         bPause.disabled = s.phase !== 'running';
         host.dataset['phase'] = s.phase;
