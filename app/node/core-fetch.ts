@@ -156,6 +156,14 @@ export class CoreFetcher {
         return shown + note + rest;
       }
     }
+    // the prompt came back after the records began but without their end: bytes lost on the way
+    if (c.started && this.prompt.test(c.partial.replace(ANSI, ''))) {
+      const rest = c.partial;
+      const note = this.finish(new Error(`${c.job.guest}: ${c.records.length} records arrived, the end record did not (bytes lost on the way)`));
+      this.tail = rest;
+      this.schedule();
+      return shown + note + rest;
+    }
     // the prompt came back with no records: the shell did not run it as an upload
     if (!c.started && this.prompt.test(c.partial.replace(ANSI, '')) && c.records.length) {
       const out = c.other.join(' ').trim();
@@ -199,6 +207,11 @@ export class CoreFetcher {
     this.cap = null;
     clearTimeout(c.timer);
     if (err) {
+      if (c.job.retries > 0 && / arrived, /.test(err.message)) {
+        this.queue.unshift({ ...c.job, retries: c.job.retries - 1 });
+        this.schedule();
+        return `\x1b[2m[Lanescope: ${err.message}; asking for ${c.job.guest} again]\x1b[0m\r\n`;
+      }
       c.job.reject(err);
       this.schedule();
       return '';

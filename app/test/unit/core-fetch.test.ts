@@ -94,6 +94,15 @@ test('CoreFetcher: failures name what went wrong; a new Run fails what is pendin
   }
   await assert.rejects(e, /bytes arrived/);
   assert.equal(typed.filter((t) => t === 'upload /var/core/w\r').length, 3);
+  // the end record lost: the prompt coming back says so at once (no 120 s wait), and it is asked again
+  const g = f.fetch(1, '/var/core/v');
+  await sleep(40);
+  const noEnd = records('/var/core/v', good).replace(/@@lanes-upload-end.*\r\n/, '');
+  const shownV = f.filter(1, `upload /var/core/v\r\n${noEnd}${PROMPT}`);
+  assert.match(shownV, /\d records arrived, the end record did not \(bytes lost on the way\); asking for \/var\/core\/v again/);
+  await sleep(40);
+  f.filter(1, `upload /var/core/v\r\n${records('/var/core/v', good)}${PROMPT}`);
+  assert.deepEqual(await g, good);
   const c = f.fetch(1, '/var/core/y'); // no prompt yet: waits
   f.filter(2, 'LaneOS booting\r\n');
   await assert.rejects(c, /the Run ended before the core was copied/);
