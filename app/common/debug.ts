@@ -153,8 +153,8 @@ export type DebugPhase = 'off' | 'starting' | 'running' | 'stopped' | 'ended';
  * while the debugger holds the target stopped; undefined otherwise (the bar then shows the
  * target's own state, "running · 00:42", as it does after Continue).
  */
-export function debugStatusLabel(s: { phase: DebugPhase; stop?: Pick<StopInfo, 'description'> }): string | undefined {
-  if (s.phase !== 'stopped') return undefined;
+export function debugStatusLabel(s: { phase: DebugPhase; stop?: Pick<StopInfo, 'description'>; core?: unknown }): string | undefined {
+  if (s.phase !== 'stopped' || s.core) return undefined; // a core holds no target: the Run's own state stays
   const why = s.stop?.description.trim();
   return why ? `paused · ${why}` : 'paused';
 }

@@ -46,22 +46,23 @@ test('a crash in the Crashes list opens at its line; a kernel panic shows its ba
   await p.keyboard.type('crashme null\r');
   await waitForText(p, consoleText, /core dumped to \/var\/core\/core\.crashme\.\d+/, 300000, 'the core line');
   await p.click('#panel-tab-crashes');
-  const row = await p.waitForSelector('#panel-crashes .crash[data-file="programs/crashme/main.c"]', { timeout: 30000 });
-  const text = (await row.textContent()) ?? '';
+  // (the row is redrawn as its core is copied: read it through locators, never a held element)
+  const rowSel = '#panel-crashes .crash[data-file="programs/crashme/main.c"]';
+  await p.waitForSelector(rowSel, { timeout: 30000 });
+  const text = (await p.locator(rowSel).first().textContent()) ?? '';
   assert.match(text, /crashme \(pid \d+\): SIGSEGV at address 0x0 in store_answer/);
   assert.match(text, /core \/var\/core\/core\.crashme\.\d+/);
-  assert.equal(await row.getAttribute('data-line'), String(crashLine));
-  await row.click();
-  await p.waitForSelector('.tab.active[data-path="programs/crashme/main.c"]', { timeout: 30000 });
-  await waitForText(p, async (pg) => (await pg.textContent('#status-cursor')) ?? '', new RegExp(`^Ln ${crashLine}, Col \\d+$`), 10000, `the cursor on line ${crashLine}`);
-  await shot(p, 'postmortem-crashes');
+  assert.equal(await p.locator(rowSel).first().getAttribute('data-line'), String(crashLine));
 
-  // the core, copied out of the guest during the Run, opens in the Debug panels
-  const stored = await p.waitForSelector('#panel-crashes .crash[data-core="stored"]', { timeout: 120000 });
+  // the core, copied out of the guest during the Run, opens in the Debug panels (and the editor at the line)
+  const stored = p.locator('#panel-crashes .crash[data-core="stored"]').first();
+  await stored.waitFor({ timeout: 120000 });
   assert.match((await stored.textContent()) ?? '', /copied \([\d,]+ bytes\): click to debug it/);
+  await shot(p, 'postmortem-crashes');
   assert.doesNotMatch(await consoleText(p), /@@lanes-upload|^F \. \d+ /m, 'the upload\'s records stay out of the console panel');
   assert.match(await consoleText(p), /Lanescope copied \/var\/core\/core\.crashme\.\d+/);
   await checkCore(p, crashLine);
+  await waitForText(p, async (pg) => (await pg.textContent('#status-cursor')) ?? '', new RegExp(`^Ln ${crashLine}, Col \\d+$`), 10000, `the cursor on line ${crashLine}`);
   await shot(p, 'postmortem-core');
   await p.click('#panel-tab-crashes');
 

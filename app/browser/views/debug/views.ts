@@ -233,7 +233,7 @@ export function registerDebugViews(): void {
         for (const c of s.stop?.cpus ?? []) {
           // LaneOS names the CPU's thread and process; any other kernel shows where the CPU is
           const what = cpuSummary(c, s.features);
-          const li = h('li', { className: `dbg-cpu${c.selected ? ' selected' : ''}`, dataset: { thread: c.threadId } }, h('span', { className: 'dbg-name', textContent: `CPU ${c.cpu}` }), h('span', { textContent: ` ${what}` }), h('span', { className: 'dbg-type', textContent: c.qemu }));
+          const li = h('li', { className: `dbg-cpu${c.selected ? ' selected' : ''}`, dataset: { thread: c.threadId } }, h('span', { className: 'dbg-name', textContent: s.core ? `Thread ${c.threadId}` : `CPU ${c.cpu}` }), h('span', { textContent: ` ${what}` }), h('span', { className: 'dbg-type', textContent: c.qemu }));
           li.addEventListener('click', async () => {
             try {
               await debugStore.client!.request('debug.selectThread', { threadId: c.threadId });
