@@ -153,8 +153,8 @@ export type DebugPhase = 'off' | 'starting' | 'running' | 'stopped' | 'ended';
  * while the debugger holds the target stopped; undefined otherwise (the bar then shows the
  * target's own state, "running · 00:42", as it does after Continue).
  */
-export function debugStatusLabel(s: { phase: DebugPhase; stop?: Pick<StopInfo, 'description'> }): string | undefined {
-  if (s.phase !== 'stopped') return undefined;
+export function debugStatusLabel(s: { phase: DebugPhase; stop?: Pick<StopInfo, 'description'>; core?: unknown }): string | undefined {
+  if (s.phase !== 'stopped' || s.core) return undefined; // a core holds no target: the Run's own state stays
   const why = s.stop?.description.trim();
   return why ? `paused · ${why}` : 'paused';
 }
@@ -179,6 +179,11 @@ export interface DebugStatus {
   accel?: string;
   /** What this kernel provides beyond CPU, frames and registers (absent: none). */
   features?: KernelFeatures;
+  /**
+   * A postmortem session on a core file (no target: Continue, Step and Pause are refused): the
+   * core, its program and process, and how it died. The threads panel lists the process's threads.
+   */
+  core?: { file: string; program: string; pid: number; signal: string };
   /** Monotonic counter so the renderer can ignore stale snapshots. */
   seq: number;
 }
@@ -284,6 +289,12 @@ export interface DebugRequests {
    * committed included). `record` is the raw record, base64; `id` its event id (0x hex).
    */
   'debug.traceRecord': { params: { id?: string; cpu?: number }; result: { record: string; cpu: number; id: string } };
+  /**
+   * Opens a core file in a read-only debug session (gdb with the program's ELF and the core): the
+   * same panels as a live stop. `core` and `elf` are absolute or relative to the project; without
+   * `elf` the program's ELF is build/programs/<name>.elf beside the kernel ELF, <name> from the core.
+   */
+  'debug.openCore': { params: { core: string; elf?: string }; result: { ok: true } };
 }
 
 export interface DebugEvents {

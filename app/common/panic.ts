@@ -4,7 +4,8 @@
  * registers when a trap panicked, "Backtrace:" and one "[<address>] symbol+0xoff" line per frame,
  * "System halted.") and symbolizes each frame to its source line through the kernel ELF:
  *   panic.get   → the Run's panic, or null
- *   event panic → the same when it is seen (null when a new Run starts)
+ *   event panic → the same when it is seen (null when a new Run starts), again when the flight
+ *                 recorder was read from the guest's memory
  */
 
 export interface PanicFrame {
@@ -27,6 +28,20 @@ export interface PanicView {
   text: string;
   /** "System halted." was seen */
   complete: boolean;
+  /**
+   * The flight recorder: the kernel's per-CPU trace rings (trace_rings) read from the stopped
+   * guest's memory through a gdbstub once the panic is complete — the last events of every CPU even
+   * when no trace transport ran. Each event formatted as the trace CLI prints it.
+   */
+  flight?: PanicFlight;
+  /** Why the flight recorder could not be read (no gdbstub, not a tracing kernel, …). */
+  flightError?: string;
+}
+
+export interface PanicFlight {
+  /** records read from all rings */
+  records: number;
+  cpus: { cpu: number; events: string[] }[];
 }
 
 export interface PanicRequests {

@@ -66,7 +66,7 @@ export class Backend {
     );
     this.trace = new TraceBackend((e, p) => this.emit(e, p), () => this.project);
     this.runner.onTrace = (file, live) => this.trace.setRecording(file, live);
-    this.views = backendViews({ emit: (e, p) => this.emit(e, p), runner: this.runner, getProject: () => this.project });
+    this.views = backendViews({ emit: (e, p) => this.emit(e, p), runner: this.runner, getProject: () => this.project, stateDir: opts.stateDir });
     this.attach((m) => {
       // The target ended (exited, Stop, failed): so did its debug session.
       if (m.type === 'event' && m.event === 'run.state') {

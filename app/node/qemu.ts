@@ -4,7 +4,10 @@
  * the UI is written to QEMU's stdin, i.e. to the guest's COM1. Other serial ports map to Unix
  * sockets, files or null. accel "auto" uses `-accel kvm -accel tcg` (QEMU falls back to TCG).
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { hasBootSource, type ProjectConfig } from '../common/project.js';
 import { resolveInProject } from './paths.js';
@@ -26,9 +29,9 @@ export interface QemuRunPaths {
 export const GDB_SOCKET_PLACEHOLDER = '<run folder>/gdb.sock';
 
 /** QEMU's gdbstub on the Unix socket `sock` (a chardev; nothing listens on the network). */
-export function gdbSocketArgs(sock: string): string[] {
+export function gdbSocketArgs(sock: string, id = 'lanescope-gdb'): string[] {
   if (/[,=]/.test(sock)) throw new Error(`the gdbstub socket path ${sock} cannot be given to QEMU (it holds , or =)`);
-  return ['-chardev', `socket,id=lanescope-gdb,path=${sock},server=on,wait=off`, '-gdb', 'chardev:lanescope-gdb'];
+  return ['-chardev', `socket,id=${id},path=${sock},server=on,wait=off`, '-gdb', `chardev:${id}`];
 }
 
 /**
@@ -142,6 +145,28 @@ export interface QemuHandle {
   argv: string[];
 }
 
+/**
+ * A real pipe (a FIFO, opened at both ends and unlinked at once) for QEMU's stdout, or null when
+ * one cannot be made. Node gives a child's 'pipe' stdio as a Unix socketpair, and QEMU's serial
+ * port drops bytes it cannot write to a socket at once (a burst such as a core sent by the guest's
+ * `upload` lost kilobytes); writing to a pipe QEMU waits instead, as under ci-boot.
+ */
+function consolePipe(): { read: net.Socket; writeFd: number } | null {
+  let dir: string | null = null;
+  try {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanescope-console-')); // 0700
+    const fifo = path.join(dir, 'console');
+    execFileSync('mkfifo', ['-m', '600', fifo], { stdio: 'ignore' });
+    const readFd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const writeFd = fs.openSync(fifo, fs.constants.O_WRONLY);
+    return { read: new net.Socket({ fd: readFd, readable: true, writable: false }), writeFd };
+  } catch {
+    return null;
+  } finally {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function startQemu(
   root: string,
   c: ProjectConfig,
@@ -151,10 +176,21 @@ export async function startQemu(
 ): Promise<QemuHandle> {
   if (c.qemu.gdb.enabled && !run.gdbSocket) throw new Error('qemu.gdb.enabled: no private run folder for the gdbstub socket');
   const argv = qemuArgs(root, c, run);
-  const proc = await spawnManaged(c.qemu.binary, argv, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
-  proc.child.stdout!.setEncoding('utf8');
+  const pipe = consolePipe();
+  let proc: ManagedProcess;
+  try {
+    proc = await spawnManaged(c.qemu.binary, argv, { cwd: root, stdio: ['pipe', pipe ? pipe.writeFd : 'pipe', 'pipe'] });
+  } catch (e) {
+    pipe?.read.destroy();
+    throw e;
+  } finally {
+    if (pipe) fs.closeSync(pipe.writeFd); // the child has its copy: EOF when QEMU ends
+  }
+  const out = pipe ? pipe.read : proc.child.stdout!;
+  out.setEncoding('utf8');
   proc.child.stderr!.setEncoding('utf8');
-  proc.child.stdout!.on('data', (d: string) => onConsole(d));
+  out.on('data', (d: string) => onConsole(d));
+  out.on('error', () => { /* QEMU gone */ });
   proc.child.stderr!.on('data', (d: string) => onStderr(d));
   proc.child.stdin!.on('error', () => { /* guest gone */ });
   return {

@@ -13,7 +13,7 @@ import type { Diagnostic, Events, TargetState, TraceStatus } from '../common/con
 import { DiagnosticsParser } from './diagnostics.js';
 import { spawnManaged, type ManagedProcess } from './proc.js';
 import type { Project } from './project.js';
-import { findExecutable, qemuPreflight, startQemu, type QemuHandle } from './qemu.js';
+import { findExecutable, gdbSocketArgs, qemuPreflight, startQemu, type QemuHandle } from './qemu.js';
 import { openSerial, type SerialHandle } from './serial.js';
 import { cleanStaleTempFiles, sessionDir } from './tempfiles.js';
 import type { DebugRunHooks } from './debug/controller.js';
@@ -89,6 +89,15 @@ export class Runner {
   onStopping: ((why: string) => void) | null = null;
   /** Every chunk of the Run's console, with the Run's generation (the Crashes view reads it). */
   onConsoleData: ((gen: number, data: string) => void) | null = null;
+  /**
+   * What of a console chunk the console panel shows (the core fetcher, app/node/core-fetch.ts, hides
+   * the records of an upload it asked the guest for); the taps above get the whole chunk.
+   */
+  consoleFilter: ((gen: number, data: string) => string) | null = null;
+  /** The current Run's generation (console chunks carry it). */
+  get generation(): number {
+    return this.gen;
+  }
 
   /** The last Run's trace (kept after it ended so "Save trace…" can still save it). */
   private lastTrace: RunTrace | null = null;
@@ -138,6 +147,17 @@ export class Runner {
   private removeGdbSocket(): void {
     if (this.gdbSocket) fs.rmSync(this.gdbSocket, { force: true });
     this.gdbSocket = null;
+    if (this.postmortemSocket) fs.rmSync(this.postmortemSocket, { force: true });
+    this.postmortemSocket = null;
+  }
+
+  /** The plain Run's private postmortem gdbstub (no qemu.gdb.enabled), or null. */
+  private postmortemSocket: string | null = null;
+
+  /** A gdbstub of the current QEMU Run that Lanescope may read the stopped guest through (a panic), or null. */
+  get postmortemStub(): string | null {
+    if (!this.qemu) return null;
+    return this.postmortemSocket ?? this.gdbSocket;
   }
 
   /** Debugging hooks of the current Run (app/node/debug/controller.ts), or null. */
@@ -240,6 +260,18 @@ export class Runner {
     // folder (mkdtemp, 0700), never on TCP; the bridge's port opens only on request (debug.openPort).
     this.removeGdbSocket();
     const gdbSocket = qc.qemu.gdb.enabled ? path.join(sessionDir(), `gdb-${gen}.sock`) : null;
+    // Lanescope's own postmortem stub on a plain Run without one: after a kernel panic the Panic
+    // view reads the flight recorder (the kernel's trace rings) from the stopped guest's memory
+    // through it (app/node/panic.ts). A private Unix socket, nothing on the network; a debug Run
+    // has its session's stub instead.
+    const ownStub = qc.qemu.extraArgs.some((a) => a === '-s' || a === '-gdb'); // QEMU takes one gdbstub: the user's
+    let pmSocket = !gdbSocket && !this.debugRun && !ownStub ? path.join(sessionDir(), `pm-${gen}.sock`) : null;
+    try {
+      if (pmSocket) qc = { ...qc, qemu: { ...qc.qemu, extraArgs: [...qc.qemu.extraArgs, ...gdbSocketArgs(pmSocket, 'lanescope-pm')] } };
+    } catch {
+      pmSocket = null; // a session folder QEMU cannot be given (holds , or =): no postmortem reads
+    }
+    this.postmortemSocket = pmSocket;
     try {
       this.qemu = await startQemu(project.root, qc, (d) => this.onConsole(gen, d), (d) => {
         stderr += d;
@@ -296,7 +328,8 @@ export class Runner {
       this.emit('run.progress', { task: 'boot', stage: 'guest is running', step: 3, total: 3, done: true });
       if (this.state.kind === 'booting') this.setState({ kind: 'running' });
     }
-    this.emit('console.data', { data: d });
+    const shown = this.consoleFilter ? this.consoleFilter(gen, d) : d;
+    if (shown) this.emit('console.data', { data: shown });
     this.onConsoleData?.(gen, d);
   }
 

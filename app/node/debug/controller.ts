@@ -30,6 +30,10 @@ import type { Project } from '../project.js';
 import { Bridge } from '../../../debugger/node/bridge.js';
 import { gdbSocketArgs } from '../qemu.js';
 import { DebugSession } from './session.js';
+import { parseCore, type CoreFile } from '../../../debugger/common/core.js';
+
+/** Linux's signal numbers (LaneOS uses them): a core's siginfo named. */
+const SIGNAL_NAMES: Record<number, string> = { 3: 'SIGQUIT', 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE', 11: 'SIGSEGV' };
 
 type Emit = <K extends keyof Events>(event: K, payload: Events[K]) => void;
 type Handlers = { [K in keyof DebugRequests]: (p: DebugRequests[K]['params']) => Promise<DebugRequests[K]['result']> | DebugRequests[K]['result'] };
@@ -105,7 +109,7 @@ export class DebugController {
   /** The Runner's target ended (exited, stopped, failed): end the session with that reason. */
   targetEnded(why: string): void {
     const s = this.session;
-    if (s && s.phase !== 'ended') void s.end(why);
+    if (s && s.phase !== 'ended' && !s.isCore) void s.end(why); // a core has no target: it stays open
     this.closePlain();
   }
 
@@ -208,6 +212,66 @@ export class DebugController {
     this.runner.start(hooks).catch((e: Error) => this.emit('notice', { level: 'error', message: e.message }));
   }
 
+  /**
+   * A read-only debug session on a core file (DebugSession with `core`): gdb opens the program's
+   * ELF with the core; the panels show the stop where the process died. The core is checked first
+   * (parseCore), so a truncated or corrupt file is refused naming what is wrong. A live debug
+   * session is not ended for it (the user stops that first).
+   */
+  async openCore(coreArg: string, elfArg?: string, what?: { program?: string; pid?: number; signal?: string }): Promise<void> {
+    const project = this.getProject();
+    const resolve = (p: string) => (path.isAbsolute(p) ? p : project ? project.resolve(p) : path.resolve(p));
+    const core = resolve(coreArg);
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(core);
+    } catch {
+      throw new Error(`no core file at ${core}`);
+    }
+    if (!st.isFile()) throw new Error(`${core} is not a file`);
+    if (st.size > 512 << 20) throw new Error(`${core} is ${st.size} bytes: larger than any core LaneOS writes (512 MiB at most here)`);
+    let parsed: CoreFile;
+    try {
+      parsed = parseCore(new Uint8Array(fs.readFileSync(core)));
+    } catch (e) {
+      throw new Error(`${path.basename(core)}: ${(e as Error).message}`);
+    }
+    const program = what?.program ?? parsed.process?.name ?? '';
+    let elf: string;
+    if (elfArg) elf = resolve(elfArg);
+    else {
+      const kernelRel = project?.config.debug.elf;
+      if (!kernelRel || !project) throw new Error('give the program\'s ELF (lanescope.json has no debug.elf to find build/programs/ beside)');
+      if (!/^[A-Za-z0-9_.+-]+$/.test(program)) throw new Error(`the core names no program (${JSON.stringify(program)}): give its ELF`);
+      elf = path.resolve(path.dirname(project.resolve(kernelRel)), '../programs', `${program}.elf`);
+    }
+    if (!fs.existsSync(elf)) throw new Error(`no ELF for ${program || 'the program'} at ${elf} (build it, or give its path)`);
+    const s = this.session;
+    if (s && s.phase !== 'ended' && !s.isCore) throw new Error('a debug session is running: stop it before opening a core');
+    if (s) await s.end('another core was opened');
+    const si = parsed.siginfo;
+    const signo = si?.signo ?? parsed.threads[0]?.signal ?? 0;
+    const signal = what?.signal ?? `${SIGNAL_NAMES[signo] ?? `signal ${signo}`}${si ? ` at address 0x${si.addr.toString(16)}` : ''}`;
+    const session = DebugSession.create({
+      endpoint: '',
+      root: project?.root ?? path.dirname(core),
+      kernelElf: elf,
+      programsDir: path.dirname(elf),
+      breakpoints: [],
+      accel: 'core',
+      laneos: false,
+      core: { file: core, program: program || path.basename(elf, '.elf'), pid: what?.pid ?? parsed.process?.pid ?? 0, signal },
+      onState: (x) => this.publish(x),
+      onRsp: () => undefined,
+      onEnded: (why) => {
+        if (!/another core|new Run|closing|closed/.test(why)) this.emit('notice', { level: 'warning', message: `Core session ended: ${why}` });
+      },
+    });
+    this.session = session;
+    await session.run();
+    if (session.phase === 'ended') throw new Error(session.status().endedWhy ?? 'the core could not be opened');
+  }
+
   private removeRunDir(): void {
     if (this.runDir) fs.rmSync(this.runDir, { recursive: true, force: true });
     this.runDir = null;
@@ -249,6 +313,12 @@ export class DebugController {
       'debug.disassemble': ({ address }) => this.need().disassembleAt(address),
       'debug.traceRecord': ({ id, cpu }) => this.need().traceRecord(id === undefined ? undefined : String(id), cpu === undefined ? undefined : Number(cpu)),
       'debug.openPort': async () => ({ port: this.session && this.session.phase !== 'ended' ? await this.session.openPort() : await this.openPlainPort() }),
+      'debug.openCore': async ({ core, elf }) => {
+        if (typeof core !== 'string' || !core) throw new Error('core: the core file\'s path');
+        if (elf !== undefined && typeof elf !== 'string') throw new Error('elf must be a path');
+        await this.openCore(core, elf || undefined);
+        return { ok: true };
+      },
       'debug.rspLog': ({ filter, limit }) => (this.session ? this.session.ring.entries(filter ?? '', Math.min(limit ?? 2000, 5000)) : []),
     };
   }

@@ -86,7 +86,26 @@ export interface DebugSessionOptions {
   connectTimeoutMs?: number;
   /** lanescope.json debug.laneos: the LaneOS aids on (true) / off (false) / from the ELF's symbols (null, default). */
   laneos?: boolean | null;
+  /**
+   * A postmortem session: no QEMU, no bridge — gdb opens the program's ELF (kernelElf) with this
+   * core file (`-target-select core`), and the stop is the moment the process died. Read-only:
+   * frames, threads, locals, registers and memory as in a live session; run/step refused.
+   */
+  core?: CoreTarget;
 }
+
+/** What a core session shows (DebugStatus.core). */
+export interface CoreTarget {
+  /** The core file (absolute). */
+  file: string;
+  program: string;
+  pid: number;
+  /** e.g. "SIGSEGV at address 0x0" */
+  signal: string;
+}
+
+/** What a step, continue or pause on a core session is answered with. */
+export const CORE_READ_ONLY = 'this is a core file — a snapshot of a process that has died: it cannot continue, step or pause. Run the program again (with a breakpoint) to debug it live.';
 
 interface Placed {
   spec: BreakpointSpec;
@@ -189,10 +208,16 @@ export class DebugSession {
   async run(): Promise<void> {
     this.publish();
     try {
-      await this.setup();
+      if (this.o.core) await this.setupCore(this.o.core);
+      else await this.setup();
     } catch (e) {
       await this.end(`debugging could not start: ${(e as Error).message}`);
     }
+  }
+
+  /** A postmortem session on a core file (no target). */
+  get isCore(): boolean {
+    return !!this.o.core;
   }
 
   get port(): number | undefined {
@@ -201,6 +226,7 @@ export class DebugSession {
 
   /** Opens (once) the bridge's TCP port on 127.0.0.1 for the user's own gdb; resolves with it. */
   async openPort(): Promise<number> {
+    if (this.o.core) throw new Error('a core file has no target for another gdb to attach to: open it with gdb PROGRAM.elf CORE');
     if (!this.bridge || this.phase === 'ended' || this.phase === 'starting') throw new Error('the debug session is not ready yet');
     const port = this.bridge.port ?? (await this.bridge.listen(0));
     this.publish();
@@ -220,6 +246,7 @@ export class DebugSession {
     if (this.stop && this.phase === 'stopped') st.stop = this.stop;
     if (this.endedWhy) st.endedWhy = this.endedWhy;
     if (this.bridge) st.clients = this.bridge.clientIds.length;
+    if (this.o.core) st.core = { ...this.o.core };
     return st;
   }
 
@@ -320,6 +347,30 @@ export class DebugSession {
     this.phase = 'running';
     this.publish();
     if (this.o.autoContinue ?? true) await gdb.execContinue();
+  }
+
+  /**
+   * A core session: gdb with the program's ELF and the core (`-target-select core`, gdb's own core
+   * reader: every thread, the registers of each, the memory the core holds), then the stop is read
+   * as any other — call stack, locals, threads, the faulting line in the editor.
+   */
+  private async setupCore(c: CoreTarget): Promise<void> {
+    const gdb = await GdbMi.start({ cwd: this.o.root, timeoutMs: 60000, ...(this.o.gdbPath ? { gdbPath: this.o.gdbPath } : {}) });
+    this.gdb = gdb;
+    gdb.on('exit', (e: { message: string }) => void this.end(`Lanescope's gdb ended: ${e.message}`));
+    await gdb.cmd('-gdb-set pagination off');
+    await gdb.cmd('-gdb-set print pretty off');
+    await gdb.loadFile(this.o.kernelElf);
+    // (gdb's CLI file name: blanks and quotes escaped with a backslash)
+    await gdb.console(`core-file ${c.file.replace(/([\s\\'"])/g, '\\$1')}`);
+    this.started = true;
+    const info = await gdb.threadInfo();
+    const thread = info.current ?? miStr(info.threads[0]?.id) ?? '1';
+    await gdb.selectThread(thread).catch(() => undefined);
+    const f = await gdb.cmd('-stack-info-frame').catch(() => null);
+    const sig = /^(SIG[A-Z0-9]+)/.exec(c.signal)?.[1] ?? 'SIGSEGV';
+    const t: MiTuple = { reason: 'signal-received', 'signal-name': sig, 'thread-id': thread, ...(f?.data.frame ? { frame: f.data.frame } : {}) };
+    await this.serial(() => this.onStopped(t));
   }
 
   private note(text: string): void {
@@ -458,6 +509,7 @@ export class DebugSession {
     };
     const stale = () => gen !== this.stopGen || (this.phase as DebugPhase) === 'ended';
     const d = describeStop(t, this.special);
+    if (this.o.core) d.text = `core of ${this.o.core.program} (pid ${this.o.core.pid}): ${this.o.core.signal}${d.text.replace(/^SIG\w+/, '')} · read-only`;
     const threadId = miStr(t['thread-id']) ?? '1';
     const hit = d.kind === 'breakpoint' ? this.specOfNumber(miStr(t.bkptno)) : undefined;
     const prevCpus = (this.stop?.cpus ?? []).map((c) => ({ ...c, selected: c.threadId === threadId }));
@@ -839,6 +891,7 @@ export class DebugSession {
   }
 
   async command(a: DebugAction): Promise<void> {
+    if (this.o.core) throw new Error(CORE_READ_ONLY);
     const gdb = this.gdb;
     if (!gdb || this.phase === 'ended' || this.phase === 'starting') throw new Error('no debug session; use Run ▸ Debug first');
     if (a === 'pause') {

@@ -23,3 +23,7 @@ test('running, starting, ended and no session leave the target state to the stat
     assert.equal(debugStatusLabel({ phase, stop: { description: 'breakpoint 1 in syscall_dispatch' } }), undefined, phase);
   }
 });
+
+test('a core file open in the Debug panels does not make the Run read "paused" (it holds no target)', () => {
+  assert.equal(debugStatusLabel({ phase: 'stopped', stop: { description: 'core of crashme (pid 10): SIGSEGV' }, core: { file: '/x/core' } }), undefined);
+});

@@ -73,7 +73,7 @@ export function toggleBreakpointAtCursor(): void {
 /** Window-level keys; returns true when the key was a debug key (main.ts then ignores it). */
 export function handleDebugKey(e: KeyboardEvent): boolean {
   const plain = !e.ctrlKey && !e.metaKey && !e.altKey;
-  if (e.key === 'F5' && plain && !e.shiftKey && isStopped()) {
+  if (e.key === 'F5' && plain && !e.shiftKey && isStopped() && !debugStore.status.core) { // a core's session: F5 Runs
     e.preventDefault();
     void debugCommand('continue');
     return true;

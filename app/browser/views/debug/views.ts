@@ -199,15 +199,21 @@ export function registerDebugViews(): void {
       const render = () => {
         const s = debugStore.status;
         const stopped = s.phase === 'stopped';
-        bCont.disabled = !stopped;
-        bNext.disabled = !stopped;
-        bStep.disabled = !stopped;
-        bFinish.disabled = !stopped;
+        // a core file is a snapshot of a dead process: nothing runs, steps or pauses
+        const live = stopped && !s.core;
+        for (const b of [bCont, bNext, bStep, bFinish]) {
+          b.disabled = !live;
+          b.dataset['title'] ??= b.title;
+          b.title = s.core ? 'A core file cannot run or step: it is the moment the process died (Run the program again to debug it live)' : b.dataset['title'];
+        }
         bPause.disabled = s.phase !== 'running';
         host.dataset['phase'] = s.phase;
+        if (s.core) host.dataset['core'] = s.core.file;
+        else delete host.dataset['core'];
         const text = s.phase === 'off' ? 'Not debugging. Set breakpoints in the editor gutter (F9), then Run (F5) or Debug (F6).'
           : s.phase === 'starting' ? 'Starting QEMU with its gdbstub…'
           : s.phase === 'running' ? `Running${s.accel ? ` (${s.accel.toUpperCase()})` : ''}`
+          : s.phase === 'stopped' && s.core ? `Core file (read-only): ${s.stop?.description ?? ''} — stepping and Continue are off`
           : s.phase === 'stopped' ? `Stopped: ${s.stop?.description ?? ''}`
           : `Session ended: ${s.endedWhy ?? ''}`;
         state.textContent = text;
@@ -227,7 +233,7 @@ export function registerDebugViews(): void {
         for (const c of s.stop?.cpus ?? []) {
           // LaneOS names the CPU's thread and process; any other kernel shows where the CPU is
           const what = cpuSummary(c, s.features);
-          const li = h('li', { className: `dbg-cpu${c.selected ? ' selected' : ''}`, dataset: { thread: c.threadId } }, h('span', { className: 'dbg-name', textContent: `CPU ${c.cpu}` }), h('span', { textContent: ` ${what}` }), h('span', { className: 'dbg-type', textContent: c.qemu }));
+          const li = h('li', { className: `dbg-cpu${c.selected ? ' selected' : ''}`, dataset: { thread: c.threadId } }, h('span', { className: 'dbg-name', textContent: s.core ? `Thread ${c.threadId}` : `CPU ${c.cpu}` }), h('span', { textContent: ` ${what}` }), h('span', { className: 'dbg-type', textContent: c.qemu }));
           li.addEventListener('click', async () => {
             try {
               await debugStore.client!.request('debug.selectThread', { threadId: c.threadId });

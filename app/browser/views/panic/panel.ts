@@ -2,7 +2,9 @@
  * Panic — a kernel panic in any Run (not only Debug) explains itself: the message and CPU, the
  * registers of a trap, the backtrace symbolized to source lines (app/node/panic.ts; a click opens
  * the line), and the last trace events of every CPU before it, from the trace store (the Run's
- * recording, which the kernel flushes at a panic: trace_panic_flush). The panic's moment becomes
+ * recording, which the kernel flushes at a panic: trace_panic_flush) and from the flight recorder
+ * (the kernel's rings read from the stopped guest's memory through a gdbstub, app/node/panic.ts:
+ * there even when no trace transport ran). The panic's moment becomes
  * the shared time cursor, so every trace view marks it on its time axis. The panel comes to the
  * front when a panic is seen.
  */
@@ -37,7 +39,7 @@ export function registerPanicPanel(): void {
         if (!t.count) {
           const p = document.createElement('p');
           p.className = 'empty';
-          p.textContent = 'No trace recorded in this Run.';
+          p.textContent = 'No trace recorded in this Run (see the flight recorder below).';
           box.append(p);
           return box;
         }
@@ -114,7 +116,41 @@ export function registerPanicPanel(): void {
           list.append(li);
         });
         traceBox = lastEvents();
-        host.append(list, traceBox);
+        host.append(list, traceBox, flightBox());
+      };
+
+      /** The flight recorder's last events of every CPU (read from the guest's memory after the panic). */
+      const flightBox = (): HTMLElement => {
+        const box = document.createElement('div');
+        box.className = 'panic-flight';
+        const h = document.createElement('h4');
+        h.textContent = 'Flight recorder — the kernel\'s trace rings, read from the stopped guest\'s memory';
+        box.append(h);
+        const f = panic?.flight;
+        if (!f) {
+          const p = document.createElement('p');
+          p.className = 'empty';
+          p.textContent = panic?.flightError ? `Not read: ${panic.flightError}` : panic?.complete ? 'Reading the rings…' : 'Read once the kernel has halted.';
+          box.append(p);
+          return box;
+        }
+        box.dataset['records'] = String(f.records);
+        for (const c of f.cpus) {
+          const h5 = document.createElement('h5');
+          h5.textContent = `cpu${c.cpu}`;
+          const pre = document.createElement('pre');
+          pre.className = 'panic-events flight';
+          pre.dataset['cpu'] = String(c.cpu);
+          pre.textContent = c.events.join('\n');
+          box.append(h5, pre);
+        }
+        if (!f.cpus.length) {
+          const p = document.createElement('p');
+          p.className = 'empty';
+          p.textContent = 'The rings held no records.';
+          box.append(p);
+        }
+        return box;
       };
 
       const set = (p: PanicView | null) => {
