@@ -165,6 +165,8 @@ export interface DebugStatus {
   port?: number;
   /** The kernel ELF (absolute) for the user's gdb command line. */
   elf?: string;
+  /** The debugger that understands that ELF: gdb (x86) or gdb-multiarch (RISC-V, ARM). */
+  gdb?: string;
   stop?: StopInfo;
   breakpoints: BreakpointView[];
   /** Why the session ended (QEMU exited, gdb crashed, protocol error …). */
@@ -553,8 +555,8 @@ export function parseAddress(text: string): bigint | null {
 }
 
 /** The line a user types into their own terminal to join the session. */
-export function gdbAttachCommand(port: number, elf?: string): string {
-  return `gdb${elf ? ` ${elf}` : ''} -ex 'target remote :${port}'`;
+export function gdbAttachCommand(port: number, elf?: string, gdb = 'gdb'): string {
+  return `${gdb}${elf ? ` ${elf}` : ''} -ex 'target remote :${port}'`;
 }
 
 /** Keeps the last `cap` RSP log entries. */

@@ -213,6 +213,7 @@ export class DebugSession {
       breakpoints: this.breakpointViews(),
       seq: ++this.seq,
       elf: this.o.kernelElf,
+      gdb: this.o.gdbPath ?? 'gdb',
       accel: this.o.accel,
       features: this.features,
     };
