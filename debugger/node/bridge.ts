@@ -125,6 +125,12 @@ function refusal(data: string): string | undefined {
   return undefined;
 }
 
+/** A resume that continues (c, Cxx, vCont with only c/C actions), not a single-step. */
+function isContinue(data: string): boolean {
+  if (/^vCont;/.test(data)) return !/;[sSr]/.test(data);
+  return /^(c|C[0-9a-fA-F]{2})/.test(data);
+}
+
 /**
  * Events:
  *  'packet' PacketLogEntry · 'client-connected' {id, remote} · 'client-disconnected' {id, reason}
@@ -552,7 +558,38 @@ export class Bridge extends EventEmitter {
     c.missed = false;
     if (/^[cs]/.test(data) && c.hc && c.hc !== '0' && c.hc !== '-1') await this.request(c, t, 'Hc' + c.hc);
     c.waiting = true;
+    if (isContinue(data)) {
+      const stop = await this.stepOverOthers(c, t);
+      if (stop) {
+        // the step ended the target (exited, closed): that is the stop of this run
+        this.emit('running', { client: c.s.id, packet: data });
+        await this.onTargetStop(t, stop);
+        return;
+      }
+    }
     this.startRun(t, data, c.s.id);
+  }
+
+  /**
+   * A client continues from a stop while other clients' breakpoints stay inserted (it removed its own
+   * at the pc to step over it, but the bridge keeps another client's at the same address). A stub
+   * resuming at a breakpoint's address may stop there again at once — QEMU does unless it single-
+   * steps — and a gdb that steps over its breakpoint by continuing to a temporary one (RISC-V's
+   * software single-step) then never gets past it. So before forwarding the continue the bridge
+   * removes those breakpoints, single-steps one instruction, and inserts them again: what the
+   * continue would have run anyway. Returns the step's stop only when it was not a plain trap.
+   */
+  private async stepOverOthers(c: Client, t: RspClient): Promise<TargetStop | null> {
+    const others = [...this.bpRefs.keys()].filter((k) => !c.bps.has(k) && (k.startsWith('0,') || k.startsWith('1,')));
+    if (!others.length) return null;
+    const actual = others.map((k) => this.bpActual.get(k) ?? k);
+    for (const a of actual) await this.request(c, t, 'z' + a);
+    this.invalidateReadAhead();
+    const stop = await t.resume('s');
+    this.stats.forwarded++;
+    if (stop.kind !== 'signal') return stop;
+    for (const a of actual) await this.request(c, t, 'Z' + a);
+    return null;
   }
 
   private startRun(t: RspClient, packet: string, by: number): void {
