@@ -203,7 +203,9 @@ function words(s: string): string[] {
 }
 
 export function parseQemuLine(cmd: string): QemuLine | null {
-  const w = words(cmd.replace(/^[@+-]+/, ''));
+  // the command with qemu-system-* among a line's commands (a; b && c | d)
+  const one = cmd.split(/\s*(?:;|&&|\|\|?)\s*/).find((x) => /qemu-system-/.test(x)) ?? '';
+  const w = words(one.replace(/^[@+-]+/, ''));
   const i = w.findIndex((x) => /(^|\/)qemu-system-[a-z0-9_]+$/.test(x));
   if (i < 0) return null;
   const q: QemuLine = { binary: path.basename(w[i]!), devices: [], extraArgs: [] };

@@ -20,7 +20,7 @@ export async function loadProject(info: ProjectInfo, restore: boolean): Promise<
   renderTarget();
   renderState();
   await refreshExplorer();
-  if (info.configIsDefault) await offerProposal(info);
+  if (info.configIsDefault) void offerProposal(info); // a form over the workbench, which goes on loading
   for (const e of info.configErrors) notify('warning', e);
   if (restore) await restoreFiles(wbState.ui.openFiles, wbState.ui.activeFile);
   reactivate();
