@@ -142,3 +142,36 @@ for (const f of ANYOS_FIXTURES) {
     });
   });
 }
+
+describe("a plain Run with qemu.gdb.enabled of a 32-bit kernel: the user's gdb reads its registers", { skip: fixtureSkip(ANYOS_FIXTURES.find((x) => x.name === 'mb32')!), timeout: 120000 }, () => {
+  it('runs it under qemu-system-i386 (qemu-system-x86_64 named in lanescope.json)', async () => {
+    const root = copyFixture('mb32');
+    fs.writeFileSync(path.join(root, 'lanescope.json'), JSON.stringify({ build: { command: 'make' }, qemu: { binary: 'qemu-system-x86_64', kernel: 'build/kernel.elf', accel: 'tcg', gdb: { enabled: true } }, debug: { elf: 'build/kernel.elf' } }));
+    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ls-state-'));
+    trustProject(stateDir, root);
+    const backend = new Backend({ project: root, stateDir });
+    const events: EventMessage[] = [];
+    backend.attach((m: ServerMessage) => {
+      if (m.type === 'event') events.push(m);
+    });
+    const call = (method: string) => new Promise<void>((resolve) => void backend.handle(JSON.stringify({ type: 'request', id: 1, method, params: {} }), () => resolve()));
+    const text = (k: keyof Events) => events.filter((e) => e.event === k).map((e) => JSON.stringify(e.payload)).join('\n');
+    try {
+      await call('run.start');
+      const end = Date.now() + 90000;
+      while (!/mb32: hello/.test(text('console.data')) && Date.now() < end) await sleep(50);
+      assert.match(text('console.data'), /mb32: hello/);
+      assert.match(text('build.output'), /\$ qemu-system-i386 /);
+      const stub = (events.filter((e) => e.event === 'debug.state').map((e) => (e.payload as DebugStatus).stub).filter(Boolean).at(-1))!;
+      assert.ok(stub, text('debug.state'));
+      const out = await runGdb('gdb', ['-ex', `target remote ${stub}`, '-ex', 'info registers eip', '-ex', 'detach', path.join(root, 'build/kernel.elf')]);
+      assert.doesNotMatch(out, /too long/, out);
+      assert.match(out, /^eip +0x[0-9a-f]+/m, out);
+    } finally {
+      await call('run.stop');
+      await backend.shutdown();
+      fs.rmSync(root, { recursive: true, force: true });
+      fs.rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+});
