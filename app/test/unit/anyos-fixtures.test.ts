@@ -155,7 +155,7 @@ describe("a plain Run with qemu.gdb.enabled of a 32-bit kernel: the user's gdb r
       if (m.type === 'event') events.push(m);
     });
     const call = (method: string) => new Promise<void>((resolve) => void backend.handle(JSON.stringify({ type: 'request', id: 1, method, params: {} }), () => resolve()));
-    const text = (k: keyof Events) => events.filter((e) => e.event === k).map((e) => JSON.stringify(e.payload)).join('\n');
+    const text = (k: keyof Events) => events.filter((e) => e.event === k).map((e) => (k === 'console.data' || k === 'build.output' ? (e.payload as { data: string }).data : JSON.stringify(e.payload))).join(k === 'console.data' || k === 'build.output' ? '' : '\n');
     try {
       await call('run.start');
       const end = Date.now() + 90000;
