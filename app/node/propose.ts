@@ -75,12 +75,21 @@ export function inspectElf(rel: string, abs: string, b: Buffer): FoundElf | null
   const entry = bits === 64 ? b.readBigUInt64LE(24) : BigInt(b.readUInt32LE(24));
   let symbols = false;
   try {
-    // section headers: is there an SHT_SYMTAB?
-    const whole = fs.readFileSync(abs);
-    const shoff = Number(bits === 64 ? whole.readBigUInt64LE(0x28) : BigInt(whole.readUInt32LE(0x20)));
-    const shentsize = whole.readUInt16LE(bits === 64 ? 0x3a : 0x2e);
-    const shnum = whole.readUInt16LE(bits === 64 ? 0x3c : 0x30);
-    for (let i = 0; i < shnum && shoff + (i + 1) * shentsize <= whole.length; i++) if (whole.readUInt32LE(shoff + i * shentsize + 4) === 2) symbols = true;
+    // section headers (read alone, however big the file): is there an SHT_SYMTAB?
+    const shoff = Number(bits === 64 ? b.readBigUInt64LE(0x28) : BigInt(b.readUInt32LE(0x20)));
+    const shentsize = b.readUInt16LE(bits === 64 ? 0x3a : 0x2e);
+    const shnum = Math.min(b.readUInt16LE(bits === 64 ? 0x3c : 0x30), 4096);
+    if (shoff > 0 && shentsize >= 40 && shnum > 0) {
+      const table = Buffer.alloc(shnum * shentsize);
+      const fd = fs.openSync(abs, 'r');
+      let got = 0;
+      try {
+        got = fs.readSync(fd, table, 0, table.length, shoff);
+      } finally {
+        fs.closeSync(fd);
+      }
+      for (let i = 0; (i + 1) * shentsize <= got; i++) if (table.readUInt32LE(i * shentsize + 4) === 2) symbols = true;
+    }
   } catch {
     /* truncated: no symbols known */
   }
@@ -311,7 +320,10 @@ export function proposeConfig(root: string): Proposal {
     if (st.size > 256 * 1024 * 1024) continue;
     let b: Buffer;
     try {
-      b = head(abs);
+      b = head(abs, 64);
+      // an ELF's first 32 KiB (the multiboot headers); a disk image's first sector
+      if (b.length >= 4 && b.readUInt32BE(0) === 0x7f454c46) b = head(abs);
+      else if (/\.(img|bin|hdd|raw)$/i.test(rel)) b = head(abs, 512);
     } catch {
       continue;
     }
