@@ -113,6 +113,9 @@ test("Debug stops in its C source with its call stack; the user's gdb-multiarch 
   const attach = await waitForText(p, async (pg) => (await pg.textContent('#dbg-attach')) ?? '', /target remote :\d+/, 20000, 'the gdb command line');
   assert.match(attach, /^gdb-multiarch \S*build\/kernel\.elf -ex 'target remote :\d+'/, attach);
   await shot(p, 'e2e-anyos-2-stopped');
+  // no error or warning notice (a LaneOS-only expression, a trace view expecting LaneOS …)
+  const notices = await p.$$eval('.notice.error, .notice.warning', (els) => els.map((e) => e.textContent ?? ''));
+  assert.deepEqual(notices, []);
   const port = Number(/:(\d+)'/.exec(attach)![1]);
   const out = await new Promise<string>((resolve) => {
     const g = spawn('gdb-multiarch', ['-nx', '-q', '-batch', '-ex', `target remote :${port}`, '-ex', 'break tick', '-ex', 'continue', '-ex', 'bt 2', '-ex', 'detach', path.join(project, 'build/kernel.elf')], { stdio: ['ignore', 'pipe', 'pipe'] });
