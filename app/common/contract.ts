@@ -47,6 +47,8 @@ export interface ProjectInfo {
   configIsDefault: boolean;
   /** Problems found in lanescope.json (the config above then has defaults in their place). */
   configErrors: string[];
+  /** configIsDefault: where each proposed field came from (the Makefile, an ELF's header, a disk image …). */
+  proposalNotes?: string[];
 }
 
 /** Layout and open files of one window, persisted by the backend (never in the project). */

@@ -165,6 +165,8 @@ export interface DebugStatus {
   port?: number;
   /** The kernel ELF (absolute) for the user's gdb command line. */
   elf?: string;
+  /** The debugger that understands that ELF: gdb (x86) or gdb-multiarch (RISC-V, ARM). */
+  gdb?: string;
   stop?: StopInfo;
   breakpoints: BreakpointView[];
   /** Why the session ended (QEMU exited, gdb crashed, protocol error …). */
@@ -510,9 +512,16 @@ export function mapVariable(t: MiLike): VarView {
   return v;
 }
 
-const CONTROL = new Set(['cr0', 'cr2', 'cr3', 'cr4', 'cr8', 'efer']);
+// x86_64 and i386; RISC-V (the ABI names gdb uses, and the supervisor/machine trap CSRs); aarch64
+// (x0..x30, and the EL1 system registers QEMU's gdbstub describes)
+const CONTROL = new Set(['cr0', 'cr2', 'cr3', 'cr4', 'cr8', 'efer',
+  'sstatus', 'sie', 'sip', 'stvec', 'sepc', 'scause', 'stval', 'satp', 'mstatus', 'mie', 'mip', 'mtvec', 'mepc', 'mcause', 'mtval', 'priv',
+  'SCTLR_EL1', 'TTBR0_EL1', 'TTBR1_EL1', 'TCR_EL1', 'VBAR_EL1', 'ESR_EL1', 'FAR_EL1', 'ELR_EL1', 'SPSR_EL1', 'CurrentEL']);
 const SEGMENT = new Set(['cs', 'ss', 'ds', 'es', 'fs', 'gs', 'fs_base', 'gs_base', 'k_gs_base']);
-const GENERAL = new Set(['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip', 'eflags']);
+const GENERAL = new Set(['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip', 'eflags',
+  'eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'esp', 'eip',
+  'zero', 'ra', 'sp', 'gp', 'tp', 'fp', 'pc', ...Array.from({ length: 7 }, (_, i) => `t${i}`), ...Array.from({ length: 12 }, (_, i) => `s${i}`), ...Array.from({ length: 8 }, (_, i) => `a${i}`),
+  ...Array.from({ length: 31 }, (_, i) => `x${i}`), 'cpsr']);
 
 export function registerGroup(name: string): RegisterView['group'] {
   if (GENERAL.has(name)) return 'general';
@@ -564,8 +573,8 @@ export function parseAddress(text: string): bigint | null {
 }
 
 /** The line a user types into their own terminal to join the session. */
-export function gdbAttachCommand(port: number, elf?: string): string {
-  return `gdb${elf ? ` ${elf}` : ''} -ex 'target remote :${port}'`;
+export function gdbAttachCommand(port: number, elf?: string, gdb = 'gdb'): string {
+  return `${gdb}${elf ? ` ${elf}` : ''} -ex 'target remote :${port}'`;
 }
 
 /** Keeps the last `cap` RSP log entries. */

@@ -6,6 +6,8 @@
  * those errors and never crashes on a broken file. Pure code: no imports of runtime modules.
  */
 
+import { qemuDefaultsFor } from './arch.js';
+
 export type TargetKind = 'qemu' | 'serial';
 export type Accel = 'auto' | 'kvm' | 'tcg';
 
@@ -169,6 +171,8 @@ export function validateProjectConfig(raw: unknown, fallbackName = 'project'): {
     for (const k of ['binary', 'machine', 'cpu'] as const) {
       const v = str(q, k, where, false);
       if (v) c.qemu[k] = v;
+      // machine and CPU not given: the defaults of the binary's architecture (virt for RISC-V …)
+      if (k === 'binary' && v) Object.assign(c.qemu, qemuDefaultsFor(v));
     }
     for (const k of ['kernel', 'initrd', 'append', 'iso', 'drive', 'bios'] as const) {
       const v = str(q, k, where, true);

@@ -9,50 +9,30 @@ import type { DirEntry, ProjectInfo } from '../common/contract.js';
 import { PROJECT_FILE, defaultProjectConfig, validateProjectConfig, type ProjectConfig } from '../common/project.js';
 import { PathError, resolveInProject } from './paths.js';
 import { atomicWriteFile } from './tempfiles.js';
+import { proposeConfig, type Proposal } from './propose.js';
 
 const HIDDEN = new Set(['.git', 'node_modules', '.lanescope-state']);
 const MAX_FILE = 8 * 1024 * 1024;
 
-/** A raw disk image (*.img, *.bin) at the root or in build/ whose first sector ends in 0x55 0xAA; null when none. */
-function bootableImage(root: string): string | null {
-  for (const dir of ['build', '.']) {
-    let names: string[];
-    try {
-      names = fs.readdirSync(path.join(root, dir)).filter((n) => /\.(img|bin)$/i.test(n)).sort();
-    } catch {
-      continue;
-    }
-    for (const n of names) {
-      const abs = path.join(root, dir, n);
-      try {
-        const st = fs.statSync(abs);
-        if (!st.isFile() || st.size < 512) continue;
-        const b = Buffer.alloc(512);
-        const fd = fs.openSync(abs, 'r');
-        try {
-          fs.readSync(fd, b, 0, 512, 0);
-        } finally {
-          fs.closeSync(fd);
-        }
-        if (b[510] === 0x55 && b[511] === 0xaa) return dir === '.' ? n : `${dir}/${n}`;
-      } catch {
-        /* unreadable: next */
-      }
-    }
+/**
+ * The configuration proposed for a folder without lanescope.json (app/node/propose.ts: the
+ * Makefile, ELF files, disk images, ISOs), with LaneOS's own file names as the last resort.
+ */
+export function proposeDefaults(root: string): Proposal {
+  const p = proposeConfig(root);
+  const c = p.config;
+  const has = (f: string) => fs.existsSync(path.join(root, f));
+  if (!c.qemu.kernel && !c.qemu.iso && !c.qemu.drive) {
+    for (const k of ['build/kernel/lanes32.elf', 'build/kernel.elf', 'kernel.elf', 'build/kernel']) if (has(k)) { c.qemu.kernel = k; break; }
+    if (!c.qemu.kernel) for (const k of ['build/lanes.iso', 'build/os.iso', 'os.iso']) if (has(k)) { c.qemu.iso = k; break; }
   }
-  return null;
+  if (c.qemu.kernel && !c.qemu.initrd) for (const k of ['build/initrd.tar', 'initrd.tar', 'build/initrd']) if (has(k)) { c.qemu.initrd = k; break; }
+  return p;
 }
 
-/** Sensible defaults for a folder without lanescope.json, guessed from what is in it. */
+/** Sensible defaults for a folder without lanescope.json, proposed from what is in it. */
 export function guessDefaults(root: string): ProjectConfig {
-  const c = defaultProjectConfig(path.basename(root));
-  const has = (p: string) => fs.existsSync(path.join(root, p));
-  c.build.command = has('Makefile') || has('makefile') || has('GNUmakefile') ? 'make' : has('build.sh') ? 'sh build.sh' : null;
-  for (const k of ['build/kernel/lanes32.elf', 'build/kernel.elf', 'kernel.elf', 'build/kernel']) if (has(k)) { c.qemu.kernel = k; break; }
-  for (const k of ['build/initrd.tar', 'initrd.tar', 'build/initrd']) if (has(k)) { c.qemu.initrd = k; break; }
-  if (!c.qemu.kernel) for (const k of ['build/lanes.iso', 'build/os.iso', 'os.iso']) if (has(k)) { c.qemu.iso = k; break; }
-  if (!c.qemu.kernel && !c.qemu.iso) c.qemu.drive = bootableImage(root);
-  return c;
+  return proposeDefaults(root).config;
 }
 
 export class Project {
@@ -60,6 +40,8 @@ export class Project {
   config: ProjectConfig;
   configIsDefault = false;
   configErrors: string[] = [];
+  /** Where each proposed field came from (a folder without lanescope.json), for the form. */
+  proposalNotes: string[] = [];
 
   constructor(root: string) {
     const abs = path.resolve(root);
@@ -81,12 +63,15 @@ export class Project {
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch {
-      this.config = guessDefaults(this.root);
+      const p = proposeDefaults(this.root);
+      this.config = p.config;
+      this.proposalNotes = p.notes;
       this.configIsDefault = true;
       this.configErrors = [];
       return;
     }
     this.configIsDefault = false;
+    this.proposalNotes = [];
     let raw: unknown;
     try {
       raw = JSON.parse(text);
@@ -108,7 +93,7 @@ export class Project {
   }
 
   info(): ProjectInfo {
-    return { root: this.root, name: this.config.name, config: this.config, configIsDefault: this.configIsDefault, configErrors: this.configErrors };
+    return { root: this.root, name: this.config.name, config: this.config, configIsDefault: this.configIsDefault, configErrors: this.configErrors, ...(this.configIsDefault ? { proposalNotes: this.proposalNotes } : {}) };
   }
 
   resolve(rel: string): string {

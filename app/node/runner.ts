@@ -17,6 +17,7 @@ import { findExecutable, gdbSocketArgs, qemuPreflight, startQemu, type QemuHandl
 import { openSerial, type SerialHandle } from './serial.js';
 import { cleanStaleTempFiles, sessionDir } from './tempfiles.js';
 import type { DebugRunHooks } from './debug/controller.js';
+import { debugQemuBinary, readElfIdent } from './debug/target-arch.js';
 import fs from 'node:fs';
 import { prepareRunTrace, type RunTrace } from '../../debugger/node/trace/run.js';
 import { loadTrace, type SessionStats } from '../../debugger/node/trace/session.js';
@@ -244,6 +245,11 @@ export class Runner {
     let stderr = '';
     await this.endTrace();
     let qc = this.debugRun ? this.debugRun.qemuConfig(c) : c;
+    // a plain Run's gdbstub for a 32-bit x86 kernel: qemu-system-i386, whose registers gdb accepts
+    if (!this.debugRun && c.qemu.gdb.enabled && c.debug.elf) {
+      const binary = debugQemuBinary(c.qemu.binary, readElfIdent(project.resolve(c.debug.elf)));
+      if (binary !== c.qemu.binary) qc = { ...qc, qemu: { ...qc.qemu, binary } };
+    }
     try {
       // record the guest's trace (ivshmem: no VM exit per event) for the live views
       const tr = prepareRunTrace({ dir: path.join(sessionDir(), `run-${gen}`), decode: false }); // private: mkdtemp, 0700

@@ -2,7 +2,11 @@
 # setup.sh — installs what Lanescope and LaneOS need on a fresh Debian/Ubuntu machine, and nothing
 # that is already there. Called by `npm start` and `npm test` before they do anything else.
 #
-#   app/scripts/setup.sh [--for start|test]
+#   app/scripts/setup.sh [--for start|test] [--arch riscv64|aarch64|i386|x86_64]...
+#
+# --arch: a project's target that is not the host's needs that architecture's QEMU and Debian's
+# gdb-multiarch (the Debug panel's error names this option); the tests' RISC-V and aarch64 fixtures
+# (debugger/test/fixtures/rv64, a64) need both, and the cross compilers that build them.
 #
 # Debian packages: the OS toolchain and emulator (make, gcc, binutils, python3, qemu-system-x86,
 # grub-pc-bin, grub-common, xorriso, mtools, gdb) for both; chromium only for tests (the end-to-end
@@ -14,7 +18,15 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 purpose=start
-[ "${1:-}" = "--for" ] && purpose="${2:-start}"
+arches=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --for) purpose="${2:-start}"; shift 2 ;;
+    --arch) arches+=("${2:-}"); shift 2 ;;
+    *) echo "setup: unknown option $1 (--for start|test, --arch NAME)" >&2; exit 2 ;;
+  esac
+done
+[ "$purpose" = test ] && arches+=(riscv64 aarch64)
 
 # command -> Debian package that provides it
 declare -A need=(
@@ -26,6 +38,17 @@ declare -A need=(
 [ "$purpose" = test ] && need[protoc]=protobuf-compiler
 # Linux's own lspci reads a copy of LaneOS's /sys (os/tools/os_test_pci.py, "pci lspci" configuration).
 [ "$purpose" = test ] && need[lspci]=pciutils
+# other architectures (app/common/arch.ts): QEMU, gdb-multiarch; for tests the cross compilers too
+for a in "${arches[@]}"; do
+  case "$a" in
+    riscv64) need[qemu-system-riscv64]=qemu-system-misc; need[gdb-multiarch]=gdb-multiarch
+             [ "$purpose" = test ] && need[riscv64-linux-gnu-gcc]=gcc-riscv64-linux-gnu ;;
+    aarch64) need[qemu-system-aarch64]=qemu-system-arm; need[gdb-multiarch]=gdb-multiarch
+             [ "$purpose" = test ] && need[aarch64-linux-gnu-gcc]=gcc-aarch64-linux-gnu ;;
+    i386|x86_64) ;;
+    *) echo "setup: unknown architecture $a (riscv64, aarch64, i386, x86_64)" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for cmd in "${!need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")

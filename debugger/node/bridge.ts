@@ -135,6 +135,9 @@ interface Client {
   missed: boolean;
 }
 
+/** How long a follower's resume waits for the user's gdb that ran the target last to resume first. */
+export const FOLLOWER_DEFER_MS = 400;
+
 /** PacketSize the bridge offers its clients (gdb's own cap is 16 KiB); m/M/X are split for the target. */
 export const CLIENT_PACKET_SIZE = 0x4000;
 
@@ -186,6 +189,12 @@ function refusal(data: string): string | undefined {
   return undefined;
 }
 
+/** A resume that continues (c, Cxx, vCont with only c/C actions), not a single-step. */
+function isContinue(data: string): boolean {
+  if (/^vCont;/.test(data)) return !/;[sSr]/.test(data);
+  return /^(c|C[0-9a-fA-F]{2})/.test(data);
+}
+
 /**
  * Events:
  *  'packet' PacketLogEntry · 'client-connected' {id, remote} · 'client-disconnected' {id, reason}
@@ -204,6 +213,10 @@ export class Bridge extends EventEmitter {
   private bpActual = new Map<string, string>();
   private targetHg: string | undefined;
   private runPacket = 'vCont;c';
+  /** The client that started the last run (0: none, or the bridge itself). */
+  private lastRunBy = 0;
+  /** A follower's resume held back for the user's gdb to start the run (see resume). */
+  private deferred: { c: Client; timer: NodeJS.Timeout } | undefined;
   private pausing = false;
   private userInterrupt = false;
   private hooks: StopHook[] = [];
@@ -595,21 +608,30 @@ export class Bridge extends EventEmitter {
     }
   }
 
-  private async breakpoint(c: Client, t: RspClient, data: string): Promise<void> {
+  private async breakpoint(c: Client, t: RspClient, data: string, silent = false): Promise<void> {
+    const answer = (r: string) => (silent ? undefined : this.reply(c, r));
     const m = /^([Zz])([0-4]),([0-9a-fA-F]+),([0-9a-fA-F]+)/.exec(data);
-    if (!m) return this.reply(c, 'E22');
+    if (!m) return answer('E22');
     if (t.state === 'running') {
-      this.park(t, () => this.breakpoint(c, t, data));
+      if (c.follower && this.lastRunBy !== 0 && this.lastRunBy !== c.s.id && !silent) {
+        // The follower joining another client's run (its gdb steps over its own breakpoint with a
+        // temporary one, on RISC-V): inserted at that run's stop, so the run stops only where the
+        // client that started it asked — else the user's gdb gets a stop it never set.
+        this.reply(c, 'OK');
+        this.parked.push(() => this.breakpoint(c, t, data, true));
+        return;
+      }
+      this.park(t, () => this.breakpoint(c, t, data, silent));
       return;
     }
     const key = `${m[2]},${m[3]!.toLowerCase()},${m[4]!.toLowerCase()}`;
     const refs = this.bpRefs.get(key) ?? 0;
     if (m[1] === 'Z') {
-      if (c.bps.has(key)) return this.reply(c, 'OK');
+      if (c.bps.has(key)) return answer('OK');
       if (refs > 0) {
         c.bps.add(key);
         this.bpRefs.set(key, refs + 1);
-        return this.reply(c, 'OK');
+        return answer('OK');
       }
       let actual = key;
       let r = '';
@@ -627,19 +649,19 @@ export class Bridge extends EventEmitter {
         this.bpRefs.set(key, 1);
         this.bpActual.set(key, actual);
       }
-      return this.reply(c, r);
+      return answer(r);
     }
     if (c.bps.has(key)) {
       c.bps.delete(key);
       if (refs > 1) {
         this.bpRefs.set(key, refs - 1);
-        return this.reply(c, 'OK');
+        return answer('OK');
       }
       this.bpRefs.delete(key);
-    } else if (refs > 0) return this.reply(c, 'OK');
+    } else if (refs > 0) return answer('OK');
     const actual = this.bpActual.get(key) ?? key;
     this.bpActual.delete(key);
-    return this.reply(c, await this.request(c, t, 'z' + actual));
+    return answer(await this.request(c, t, 'z' + actual));
   }
 
   private async request(c: Client, t: RspClient, data: string): Promise<string> {
@@ -652,7 +674,8 @@ export class Bridge extends EventEmitter {
     }
   }
 
-  private async resume(c: Client, t: RspClient, data: string): Promise<void> {
+  private async resume(c: Client, t: RspClient, data: string, undeferred = false): Promise<void> {
+    if (undeferred) this.lastRunBy = 0;
     if (t.state === 'running') {
       // Someone else's run is in progress: join it, answer at the stop.
       c.waiting = true;
@@ -670,8 +693,33 @@ export class Bridge extends EventEmitter {
       return;
     }
     c.missed = false;
+    const leader = this.clients.get(this.lastRunBy);
+    if (c.follower && leader && leader !== c && !leader.follower && !leader.waiting && !this.deferred) {
+      // Following a user's gdb that ran the target last: let that gdb start the next run and join it
+      // (its gdb may be stepping over a breakpoint by running to a temporary one, as RISC-V's does; a
+      // run the follower started first would cut into that). The follower runs alone if the user's
+      // gdb does not resume within FOLLOWER_DEFER_MS.
+      c.waiting = true;
+      const timer = setTimeout(() => this.enqueue(async () => {
+        if (this.deferred?.c !== c) return;
+        this.deferred = undefined;
+        if (this.target !== t || t.state !== 'stopped' || !c.waiting) return;
+        await this.resume(c, t, data, true);
+      }), FOLLOWER_DEFER_MS);
+      this.deferred = { c, timer };
+      return;
+    }
     if (/^[cs]/.test(data) && c.hc && c.hc !== '0' && c.hc !== '-1') await this.request(c, t, 'Hc' + c.hc);
     c.waiting = true;
+    if (isContinue(data)) {
+      const stop = await this.stepOverOthers(c, t);
+      if (stop) {
+        // the step ended the target (exited, closed): that is the stop of this run
+        this.emit('running', { client: c.s.id, packet: data });
+        await this.onTargetStop(t, stop);
+        return;
+      }
+    }
     const range = parseRangeStep(data);
     this.startRun(t, range?.packet ?? data, c.s.id);
     if (range) {
@@ -680,8 +728,37 @@ export class Bridge extends EventEmitter {
     }
   }
 
+  /**
+   * A client continues from a stop while other clients' breakpoints stay inserted (it removed its own
+   * at the pc to step over it, but the bridge keeps another client's at the same address). A stub
+   * resuming at a breakpoint's address may stop there again at once — QEMU does unless it single-
+   * steps — and a gdb that steps over its breakpoint by continuing to a temporary one (RISC-V's
+   * software single-step) then never gets past it. So before forwarding the continue the bridge
+   * removes those breakpoints, single-steps one instruction, and inserts them again: what the
+   * continue would have run anyway. Returns the step's stop only when it was not a plain trap.
+   */
+  private async stepOverOthers(c: Client, t: RspClient): Promise<TargetStop | null> {
+    const others = [...this.bpRefs.keys()].filter((k) => !c.bps.has(k) && (k.startsWith('0,') || k.startsWith('1,')));
+    if (!others.length) return null;
+    const actual = others.map((k) => this.bpActual.get(k) ?? k);
+    for (const a of actual) await this.request(c, t, 'z' + a);
+    this.invalidateReadAhead();
+    const stop = await t.resume('s');
+    this.stats.forwarded++;
+    if (stop.kind !== 'signal') return stop;
+    for (const a of actual) await this.request(c, t, 'Z' + a);
+    return null;
+  }
+
   private startRun(t: RspClient, packet: string, by: number): void {
     this.invalidateReadAhead();
+    if (by !== 0) this.lastRunBy = by;
+    if (this.deferred) {
+      // the follower waiting for this run joins it
+      clearTimeout(this.deferred.timer);
+      if (this.deferred.c.waiting) this.emit('joined', { client: this.deferred.c.s.id });
+      this.deferred = undefined;
+    }
     this.runPacket = packet;
     this.range = undefined;
     this.stopCache = undefined;
@@ -696,6 +773,14 @@ export class Bridge extends EventEmitter {
   private onClientInterrupt(s: GdbSession): void {
     const c = this.clients.get(s.id);
     const t = this.target;
+    if (c && t && this.deferred?.c === c && t.state === 'stopped') {
+      // a Pause while its resume was held back: it never ran; answer with the stop it is at
+      clearTimeout(this.deferred.timer);
+      this.deferred = undefined;
+      c.waiting = false;
+      this.reply(c, 'T02');
+      return;
+    }
     if (!c || !t || t.state === 'closed' || !c.waiting) return;
     // Also between two single steps of a range step (target stopped, client still waiting): the
     // flag ends the range step at the next stop.
@@ -819,6 +904,10 @@ export class Bridge extends EventEmitter {
 
   private async dropClient(c: Client): Promise<void> {
     c.waiting = false;
+    if (this.deferred?.c === c) {
+      clearTimeout(this.deferred.timer);
+      this.deferred = undefined;
+    }
     const t = this.target;
     for (const key of c.bps) {
       const n = (this.bpRefs.get(key) ?? 1) - 1;

@@ -20,28 +20,70 @@ export async function loadProject(info: ProjectInfo, restore: boolean): Promise<
   renderTarget();
   renderState();
   await refreshExplorer();
-  if (info.configIsDefault) {
-    const b = el('div');
-    b.append(el('p', { textContent: `${info.root} has no lanescope.json. Lanescope suggests these settings:` }), el('pre', { textContent: JSON.stringify(info.config, null, 2), className: 'config-preview' }));
-    const c = await modal('Create lanescope.json?', b, [
-      { label: 'Create lanescope.json', value: 'write', primary: true },
-      { label: 'Not now', value: 'cancel' },
-    ]);
-    if (c === 'write') {
-      try {
-        wbState.project = await wbState.client.request('project.writeConfig', { config: info.config });
-        notify('info', 'Wrote lanescope.json');
-        await refreshExplorer();
-      } catch (e) {
-        notify('error', (e as Error).message);
-      }
-    }
-  }
+  if (info.configIsDefault) void offerProposal(info); // a form over the workbench, which goes on loading
   for (const e of info.configErrors) notify('warning', e);
   if (restore) await restoreFiles(wbState.ui.openFiles, wbState.ui.activeFile);
   reactivate();
   void refreshTrust(); // restricted mode shown in the status bar (trust.ts)
   void offerBackups(); // unsaved edits a crash or a killed backend left behind (hot-exit.ts)
+}
+
+/** The proposal's editable fields: [lanescope.json path, label]. Empty = null. */
+const PROPOSAL_FIELDS: [string, string][] = [
+  ['build.command', 'Build command'],
+  ['qemu.binary', 'QEMU binary'],
+  ['qemu.machine', 'Machine'],
+  ['qemu.cpu', 'CPU'],
+  ['qemu.memory', 'Memory'],
+  ['qemu.kernel', 'Kernel (-kernel)'],
+  ['qemu.iso', 'ISO (-cdrom)'],
+  ['qemu.drive', 'Disk image (-drive)'],
+  ['qemu.bios', 'Firmware (-bios; empty = QEMU\'s default)'],
+  ['qemu.append', 'Kernel command line'],
+  ['debug.elf', 'ELF with symbols (Debug)'],
+];
+
+/**
+ * A folder without lanescope.json: the configuration the backend proposed from what is in the folder
+ * (app/node/propose.ts), as a form with where each value came from. Saving writes lanescope.json;
+ * nothing is built or run here (Run asks for trust as always).
+ */
+async function offerProposal(info: ProjectInfo): Promise<void> {
+  const config = structuredClone(info.config) as unknown as Record<string, Record<string, unknown>>;
+  const form = el('div', { className: 'proposal-form' });
+  const inputs = new Map<string, HTMLInputElement>();
+  for (const [key, label] of PROPOSAL_FIELDS) {
+    const [sec, field] = key.split('.') as [string, string];
+    const v = config[sec]?.[field];
+    const input = el('input', { type: 'text', id: `cfg-${key.replace('.', '-')}`, value: typeof v === 'string' ? v : '', ariaLabel: label });
+    inputs.set(key, input);
+    form.append(el('label', {}, el('span', { textContent: label }), input));
+  }
+  const notes = el('ul', { className: 'proposal-notes', ariaLabel: 'Where these come from' });
+  for (const n of info.proposalNotes ?? []) notes.append(el('li', { textContent: n }));
+  const b = el('div');
+  b.append(el('p', { textContent: `${info.root} has no lanescope.json. Lanescope proposes this configuration from what is in the folder (nothing has been built or run):` }), form, notes);
+  const c = await modal('Create lanescope.json?', b, [
+    { label: 'Create lanescope.json', value: 'write', primary: true },
+    { label: 'Not now', value: 'cancel' },
+  ]);
+  if (c !== 'write') return;
+  for (const [key, input] of inputs) {
+    const [sec, field] = key.split('.') as [string, string];
+    const v = input.value.trim();
+    const section = config[sec];
+    if (!section) continue;
+    if (v) section[field] = v;
+    else if (field === 'binary' || field === 'machine' || field === 'cpu' || field === 'memory') continue; // required: keep the proposal's
+    else section[field] = null;
+  }
+  try {
+    wbState.project = await wbState.client.request('project.writeConfig', { config: config as unknown as ProjectInfo['config'] });
+    notify('info', 'Wrote lanescope.json');
+    await refreshExplorer();
+  } catch (e) {
+    notify('error', (e as Error).message);
+  }
 }
 
 export async function openFolder(): Promise<void> {

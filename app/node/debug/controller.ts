@@ -17,7 +17,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { elfIdent } from '../../../debugger/common/elf.js';
+import { debugQemuBinary, gdbForKernel, readElfIdent } from './target-arch.js';
+import { gdbForElf } from '../../common/arch.js';
 import type { Events } from '../../common/contract.js';
 import {
   checkBreakpointSpecs,
@@ -56,17 +57,7 @@ export interface RunnerLike {
   readonly gdbSocket?: string | null;
 }
 
-/**
- * The QEMU binary for debugging a kernel ELF: a 32-bit x86 kernel (EM_386) runs under
- * qemu-system-i386 rather than the default qemu-system-x86_64, whose gdbstub always describes the
- * 64-bit register file — gdb, told i386 by the ELF, then refuses it ("Remote 'g' packet reply is
- * too long") and neither Lanescope's gdb nor the user's can debug. A binary the project chose
- * otherwise is kept.
- */
-export function debugQemuBinary(binary: string, elf: { bits: 32 | 64; machine: number } | null): string {
-  if (elf && elf.bits === 32 && elf.machine === 3 && path.basename(binary) === 'qemu-system-x86_64') return path.join(path.dirname(binary), 'qemu-system-i386');
-  return binary;
-}
+export { debugQemuBinary } from './target-arch.js';
 
 /** The project's QEMU config with a gdbstub on the Unix socket `gdbSocket`, the guest held at reset (-S). */
 export function debugQemuConfig(c: ProjectConfig, gdbSocket: string, elf: { bits: 32 | 64; machine: number } | null = null): ProjectConfig {
@@ -142,7 +133,7 @@ export class DebugController {
       const want = this.getProject()?.config.qemu.gdb.port ?? 0;
       port = await b.listen(want).catch(() => b.listen(0));
     }
-    this.publish({ phase: 'off', breakpoints: this.specs.map((x) => ({ ...x })), seq: 0, port, stub, elf: this.elfPath() });
+    this.publish({ phase: 'off', breakpoints: this.specs.map((x) => ({ ...x })), seq: 0, port, stub, ...this.elfInfo() });
     return port;
   }
 
@@ -150,12 +141,15 @@ export class DebugController {
   plainStub(stub: string): void {
     if (this.session && this.session.phase !== 'ended') return;
     this.closePlain();
-    this.publish({ phase: 'off', breakpoints: this.specs.map((x) => ({ ...x })), seq: 0, stub, elf: this.elfPath() });
+    this.publish({ phase: 'off', breakpoints: this.specs.map((x) => ({ ...x })), seq: 0, stub, ...this.elfInfo() });
   }
 
-  private elfPath(): string | undefined {
+  /** The kernel ELF and the gdb that understands it, for the user's `target remote` line. */
+  private elfInfo(): { elf?: string; gdb?: string } {
     const p = this.getProject();
-    return p?.config.debug.elf ? p.resolve(p.config.debug.elf) : undefined;
+    if (!p?.config.debug.elf) return {};
+    const elf = p.resolve(p.config.debug.elf);
+    return { elf, gdb: gdbForElf(readElfIdent(elf)) };
   }
 
   async run(): Promise<void> {
@@ -165,6 +159,8 @@ export class DebugController {
     const elfRel = project.config.debug.elf;
     if (!elfRel) throw new Error('lanescope.json: set debug.elf to the kernel ELF with symbols (e.g. build/kernel/lanes.elf)');
     const kernelElf = project.resolve(elfRel);
+    // the gdb that understands this kernel (gdb-multiarch for RISC-V/ARM): missing → say so now
+    let gdbPath = gdbForKernel(readElfIdent(kernelElf));
     if (this.session) await this.session.end('a new Run started');
     if (this.runner.busy) await this.runner.stop();
     this.session = null;
@@ -177,11 +173,11 @@ export class DebugController {
     const hooks: DebugRunHooks = {
       qemuConfig: (c) => {
         // (after the build: the ELF is the one about to boot)
-        let ident: { bits: 32 | 64; machine: number } | null = null;
+        const ident = readElfIdent(kernelElf); // null when not an ELF: the session says so
         try {
-          ident = elfIdent(new Uint8Array(fs.readFileSync(kernelElf)));
-        } catch {
-          /* not an ELF: the session says so */
+          gdbPath = gdbForKernel(ident);
+        } catch (e) {
+          this.emit('notice', { level: 'error', message: (e as Error).message });
         }
         const dc = debugQemuConfig(c, gdbSocket, ident);
         if (dc.qemu.binary !== c.qemu.binary) this.emit('notice', { level: 'info', message: `${elfRel} is a 32-bit x86 kernel: debugging it under ${dc.qemu.binary} (qemu-system-x86_64's gdbstub shows 64-bit registers gdb cannot use for it)` });
@@ -197,6 +193,7 @@ export class DebugController {
           breakpoints: this.specs,
           accel,
           laneos: project.config.debug.laneos,
+          gdbPath,
           onState: (s) => this.publish(s),
           onRsp: (entries) => this.emit('debug.rsp', { entries }),
           onEnded: (why) => {

@@ -239,6 +239,7 @@ export class DebugSession {
       breakpoints: this.breakpointViews(),
       seq: ++this.seq,
       elf: this.o.kernelElf,
+      gdb: this.o.gdbPath ?? 'gdb',
       accel: this.o.accel,
       features: this.features,
     };
@@ -989,7 +990,19 @@ export class DebugSession {
     const gdb = this.needStopped();
     return this.serial(async () => {
       this.regNames ??= interestingRegisters(await gdb.registerNames());
-      const vals = await gdb.registerValues('x', this.regNames);
+      let vals: Map<string, string>;
+      try {
+        vals = await gdb.registerValues('x', this.regNames);
+      } catch {
+        // a register the stub describes but cannot read (QEMU 7.2's RISC-V pmpcfg1 answers E14):
+        // one at a time, and only those that read from now on
+        vals = new Map();
+        for (const n of this.regNames) {
+          const one = await gdb.registerValues('x', [n]).catch(() => null);
+          if (one) for (const [k, v] of one) vals.set(k, v);
+        }
+        this.regNames = [...vals.keys()];
+      }
       return [...vals].map(([name, value]) => ({ name, value, group: registerGroup(name) }));
     });
   }

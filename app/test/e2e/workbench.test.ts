@@ -322,7 +322,8 @@ test('opening a folder without lanescope.json offers defaults and writes the fil
   await p.fill('#open-folder-path', dir);
   await p.click('[role="dialog"] button:has-text("Open")');
   const dlg = await p.waitForSelector('[role="dialog"][aria-label="Create lanescope.json?"]');
-  assert.match((await dlg.textContent()) ?? '', /"command": "make"/);
+  assert.match((await dlg.textContent()) ?? '', /build\.command: make — Makefile/);
+  assert.equal(await p.inputValue('#cfg-build-command'), 'make');
   await shot(p, 'e2e-12-new-project-defaults');
   await p.click('[role="dialog"] button:has-text("Create lanescope.json")');
   await p.waitForSelector('#tree [data-path="lanescope.json"]');

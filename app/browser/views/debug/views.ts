@@ -223,10 +223,10 @@ export function registerDebugViews(): void {
         attachRow.hidden = s.phase !== 'running' && s.phase !== 'stopped' && !s.stub;
         openPort.hidden = !!s.port;
         attach.hidden = copy.hidden = !s.port;
-        if (s.port) attach.textContent = gdbAttachCommand(s.port, s.elf) + (s.clients ? `   (${s.clients} attached)` : '');
+        if (s.port) attach.textContent = gdbAttachCommand(s.port, s.elf, s.gdb) + (s.clients ? `   (${s.clients} attached)` : '');
         else if (s.stub) {
           attach.hidden = copy.hidden = false;
-          attach.textContent = `gdb ${s.elf ?? ''} -ex 'target remote ${s.stub}'`.replace('  ', ' ');
+          attach.textContent = `${s.gdb ?? 'gdb'} ${s.elf ?? ''} -ex 'target remote ${s.stub}'`.replace('  ', ' ');
         }
         // CPUs
         const cl = h('ul', { className: 'dbg-list', ariaLabel: 'CPUs' });
