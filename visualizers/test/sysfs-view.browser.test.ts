@@ -42,8 +42,13 @@ test('the tree starts at /sys; expanding shows the PCI devices; a link navigates
   let r = await rows(page);
   assert.deepEqual(r.slice(0, 2), ['/', '/sys']);
   assert.ok(r.includes('/sys/devices') && r.includes('/sys/kernel') && r.includes('/sys/bus'), r.join(' '));
+  // A click re-renders the rows on the next animation frame: wait for each expansion to show
+  // before the next click (clicking a row the re-render replaces can be lost) and before reading.
+  const shows = (p: string) => page.waitForFunction((x) => (window as unknown as { __sysfs: { view: { rowPaths(): string[] } } }).__sysfs.view.rowPaths().includes(x), p, { timeout: 10000 }).catch(() => undefined);
   await page.locator('.sysv-row[data-path="/sys/devices"] .sysv-tw').click();
+  await shows('/sys/devices/pci0000:00');
   await page.locator('.sysv-row[data-path="/sys/devices/pci0000:00"] .sysv-tw').click();
+  await shows('/sys/devices/pci0000:00/0000:00:1f.0');
   r = await rows(page);
   assert.ok(r.includes('/sys/devices/pci0000:00/0000:00:1f.0'), r.join(' '));
   await page.evaluate(`window.__sysfs.view.expand('/sys/bus/pci/devices')`);
