@@ -110,7 +110,7 @@ export class DebugController {
     this.plain = null;
     void p.bridge.close().catch(() => undefined);
     fs.rmSync(`${p.stub}.bridge`, { force: true });
-    if (!this.session) this.publish({ phase: 'off', breakpoints: this.specs.map((b) => ({ ...b })), seq: 0 });
+    if (!this.session) this.publishOff();
   }
 
   /**
@@ -133,7 +133,7 @@ export class DebugController {
       const want = this.getProject()?.config.qemu.gdb.port ?? 0;
       port = await b.listen(want).catch(() => b.listen(0));
     }
-    this.publish({ phase: 'off', breakpoints: this.specs.map((x) => ({ ...x })), seq: 0, port, stub, ...this.elfInfo() });
+    this.publishOff({ port, stub, ...this.elfInfo() });
     return port;
   }
 
@@ -141,7 +141,12 @@ export class DebugController {
   plainStub(stub: string): void {
     if (this.session && this.session.phase !== 'ended') return;
     this.closePlain();
-    this.publish({ phase: 'off', breakpoints: this.specs.map((x) => ({ ...x })), seq: 0, stub, ...this.elfInfo() });
+    this.publishOff({ stub, ...this.elfInfo() });
+  }
+
+  /** No debug session: the breakpoints as set, and what a plain Run's gdbstub offers (if any). */
+  private publishOff(more: { port?: number; stub?: string; elf?: string; gdb?: string } = {}): void {
+    this.publish({ phase: 'off', breakpoints: this.specs.map((x) => ({ ...x })), seq: 0, ...more });
   }
 
   /** The kernel ELF and the gdb that understands it, for the user's `target remote` line. */
