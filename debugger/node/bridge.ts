@@ -207,6 +207,8 @@ export class Bridge extends EventEmitter {
   readonly server: GdbServer;
   private clients = new Map<number, Client>();
   private chain: Promise<void> = Promise.resolve();
+  /** Work in `chain` not yet finished: a client's interrupt waits behind its own packets. */
+  private queued = 0;
   private parked: Array<() => Promise<void>> = [];
   private bpRefs = new Map<string, number>();
   /** Breakpoint key as the clients see it → as inserted in the target (Z0 may become Z1). */
@@ -250,7 +252,12 @@ export class Bridge extends EventEmitter {
     if (opts.logFile) this.log = fs.createWriteStream(opts.logFile, { flags: 'a' });
     this.server = new GdbServer({
       onPacket: (s, d) => this.enqueue(() => this.handle(s, d)),
-      onInterrupt: (s) => this.onClientInterrupt(s),
+      // A Ctrl-C right behind a `c` (gdb's continue, then the user's interrupt, in one read) must
+      // act on the run that `c` starts: while packets are queued it queues behind them.
+      onInterrupt: (s) => {
+        if (this.queued) this.enqueue(async () => this.onClientInterrupt(s));
+        else this.onClientInterrupt(s);
+      },
       onProtocolError: (s, e) => this.emit('protocol-error', { side: 'client', client: s.id, message: `client #${s.id}: ${e.message}`, error: e }),
       onClose: (s, i) => this.onClientClose(s, i),
       onLog: (s, d, b) => this.logPacket(d === 'recv' ? 'client->bridge' : 'bridge->client', s.id, b),
@@ -358,9 +365,10 @@ export class Bridge extends EventEmitter {
   }
 
   private enqueue(fn: () => Promise<void>): void {
+    this.queued++;
     this.chain = this.chain.then(fn).catch((e: Error) => {
       this.emit('protocol-error', { side: 'target', client: 0, message: `bridge: ${e.message}` });
-    });
+    }).finally(() => { this.queued--; });
   }
 
   private reply(c: Client, data: string): void {

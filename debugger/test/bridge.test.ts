@@ -487,6 +487,31 @@ describe('bridge: range stepping, the stop cache and no-ack mode (issue 19)', T,
     }
   });
 
+  it("a Ctrl-C in the same read as the continue before it stops the run that continue started", async () => {
+    // gdb sends `vCont;c` and, when the user presses Ctrl-C at once, 0x03 right behind it: the
+    // bridge used to act on the interrupt before the queued continue had started the run, drop
+    // it, and leave gdb waiting for a stop that never came (kgdb-test's one-UART session).
+    const q = await startQemu();
+    let b: Bridge | undefined;
+    const sock = new net.Socket();
+    try {
+      await plant(q.endpoint);
+      b = await Bridge.start(q.endpoint, 0);
+      await new Promise<void>((r, j) => { sock.once('error', j); sock.connect(b!.port!, '127.0.0.1', () => r()); });
+      let got = '';
+      sock.on('data', (d: Buffer) => { got += d.toString('latin1'); });
+      sock.write(Buffer.concat([Buffer.from(encodePacket('vCont;c'), 'latin1'), Buffer.from([0x03])]));
+      const deadline = Date.now() + 15000;
+      while (!/\$[TS]02/.test(got) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.match(got, /\$[TS]02/, `a SIGINT stop reply to gdb; got ${JSON.stringify(got)}`);
+      assert.equal(b.target?.state, 'stopped');
+    } finally {
+      sock.destroy();
+      await b?.close();
+      await q.kill();
+    }
+  });
+
   it('gdb through the bridge negotiates no-ack mode and its range steps land where gdb alone lands', async () => {
     const q = await startQemu();
     let b: Bridge | undefined;
