@@ -12,6 +12,7 @@
  * views/index.ts). Talks to the backend only through Client (app/common/contract.ts); layout and
  * open files are persisted by the backend (state.set), not in the project.
  */
+import { serialStatusContribution } from './workbench/serial-status.js';
 import '@xterm/xterm/css/xterm.css';
 import './styles.css';
 import { registerAllViews } from './views/index.js';
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   registerContribution(editorContribution);
   registerContribution(trustContribution); // workspace trust (trust.ts)
   registerContribution(hotExitContribution); // no edit lost (hot-exit.ts)
+  registerContribution(serialStatusContribution); // the serial target's line (workbench/serial-status.ts)
   registerAllViews();
   for (const c of allContributions()) if (c.testHooks) Object.assign(hooks, c.testHooks);
   client.onConnectionLost = (why) => notify('error', why);

@@ -9,6 +9,7 @@
  * `Requests` and `Events` (declare module './contract.js'), so adding one touches nothing here.
  */
 import type { ProjectConfig, TargetKind } from './project.js';
+import type { SerialLineStatus } from './serial-line.js';
 
 /** Lifecycle of the thing Run produces. */
 export type TargetState =
@@ -82,7 +83,7 @@ export interface SerialPortInfo {
 export interface Requests {
   'project.open': { params: { path?: string }; result: ProjectInfo };
   'project.writeConfig': { params: { config: ProjectConfig }; result: ProjectInfo };
-  'project.setTarget': { params: { kind: TargetKind; qemu?: { cpus: number; memory: string; accel: 'auto' | 'kvm' | 'tcg' }; serial?: { port: string; baud: number } }; result: ProjectInfo };
+  'project.setTarget': { params: { kind: TargetKind; qemu?: { cpus: number; memory: string; accel: 'auto' | 'kvm' | 'tcg' }; serial?: { port: string; baud: number; mux?: boolean } }; result: ProjectInfo };
   'fs.list': { params: { path: string }; result: DirEntry[] };
   'fs.read': { params: { path: string }; result: { path: string; content: string } };
   'fs.write': { params: { path: string; content: string }; result: { path: string; bytes: number } };
@@ -149,6 +150,8 @@ export interface Events {
   'project.changed': { project: ProjectInfo };
   'trace.stats': TraceStatus;
   'trace.source': TraceSource;
+  /** The serial target's line (app/node/serial-target.ts): once a second while open, and on each change. */
+  'serial.status': SerialLineStatus;
 }
 
 export type RequestName = keyof Requests;

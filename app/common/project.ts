@@ -7,6 +7,7 @@
  */
 
 import { qemuDefaultsFor } from './arch.js';
+import { lineSpecProblem } from './serial-line.js';
 
 export type TargetKind = 'qemu' | 'serial';
 export type Accel = 'auto' | 'kvm' | 'tcg';
@@ -42,8 +43,15 @@ export interface QemuConfig {
 }
 
 export interface SerialConfig {
+  /** a device (/dev/ttyUSB0, COM3) or, for tests and terminal servers, unix:PATH / tcp:HOST:PORT */
   port: string;
   baud: number;
+  /**
+   * The board runs LaneOS with `lanes.debug=ttyS0`: the line carries the console, the kernel's gdb
+   * stub and the trace frames (debugger/common/serial-mux.ts), so Debug and the trace views work.
+   * false: a plain console (any other OS); nothing but typed input is sent.
+   */
+  mux: boolean;
 }
 
 export interface ProjectConfig {
@@ -91,7 +99,7 @@ export function defaultProjectConfig(name = 'project'): ProjectConfig {
       extraArgs: [],
       gdb: { enabled: false, port: 1234 },
     },
-    serial: { port: '/dev/ttyUSB0', baud: 115200 },
+    serial: { port: '/dev/ttyUSB0', baud: 115200, mux: true },
     debug: { elf: null, laneos: null },
   };
 }
@@ -239,11 +247,17 @@ export function validateProjectConfig(raw: unknown, fallbackName = 'project'): {
   const s = section('serial');
   if (s) {
     const port = str(s, 'port', 'serial.', false);
-    if (port) c.serial.port = port;
+    const portProblem = port ? lineSpecProblem(port) : null;
+    if (portProblem) errors.push(portProblem);
+    else if (port) c.serial.port = port;
     if (s['baud'] !== undefined) {
       const b = s['baud'];
       if (typeof b === 'number' && VALID_BAUDS.includes(b)) c.serial.baud = b;
       else errors.push(`serial.baud: must be one of ${VALID_BAUDS.join(', ')}`);
+    }
+    if (s['mux'] !== undefined) {
+      if (typeof s['mux'] === 'boolean') c.serial.mux = s['mux'];
+      else errors.push('serial.mux: must be true (LaneOS with lanes.debug=ttyS0: console, debugger and trace on the line) or false (a plain console)');
     }
   }
   const d = section('debug');

@@ -5,7 +5,8 @@
  *             │ build fails → failed (Problems panel filled)        Stop at any point → stopped
  *
  * The build runs the project's build command through `sh -c` in its own process group; its output
- * goes to the Build panel and through the diagnostics parser. The target is QEMU or a serial port.
+ * goes to the Build panel and through the diagnostics parser. The target is QEMU or a serial line
+ * (a board: serial-target.ts; console, the kernel's gdb stub and the trace on one UART).
  * Each Run gets a generation number so late events of an old run never touch a newer one.
  */
 import path from 'node:path';
@@ -14,7 +15,7 @@ import { DiagnosticsParser } from './diagnostics.js';
 import { spawnManaged, type ManagedProcess } from './proc.js';
 import type { Project } from './project.js';
 import { findExecutable, gdbSocketArgs, qemuPreflight, startQemu, type QemuHandle } from './qemu.js';
-import { openSerial, type SerialHandle } from './serial.js';
+import { SerialTarget } from './serial-target.js';
 import { cleanStaleTempFiles, sessionDir } from './tempfiles.js';
 import type { DebugRunHooks } from './debug/controller.js';
 import { debugQemuBinary, readElfIdent } from './debug/target-arch.js';
@@ -49,7 +50,7 @@ export class Runner {
   private gen = 0;
   private build: ManagedProcess | null = null;
   private qemu: QemuHandle | null = null;
-  private serial: SerialHandle | null = null;
+  private serial: SerialTarget | null = null;
   private stepsLastBuild = new Map<string, number>();
   private consoleSeen = false;
 
@@ -207,31 +208,7 @@ export class Runner {
     this.setState({ kind: 'booting' });
     this.consoleSeen = false;
     if (c.target === 'serial') {
-      this.emit('run.progress', { task: 'boot', stage: `opening ${c.serial.port} at ${c.serial.baud} baud`, step: 1, total: 2 });
-      try {
-        this.serial = await openSerial(
-          c.serial.port,
-          c.serial.baud,
-          (d) => this.onConsole(gen, d),
-          (reason) => {
-            if (gen !== this.gen) return;
-            this.serial = null;
-            this.notice('error', reason);
-            this.setState({ kind: 'failed', message: reason });
-          },
-        );
-      } catch (e) {
-        this.fail(gen, (e as Error).message);
-        return;
-      }
-      if (gen !== this.gen) {
-        const h = this.serial;
-        this.serial = null;
-        await h?.close();
-        return;
-      }
-      this.emit('run.progress', { task: 'boot', stage: `connected to ${c.serial.port}`, step: 2, total: 2, done: true });
-      this.setState({ kind: 'running' });
+      await this.startSerial(gen, c.serial.port, c.serial.baud, c.serial.mux);
       return;
     }
     const problems = qemuPreflight(project.root, c);
@@ -324,6 +301,80 @@ export class Runner {
         this.notice('error', `QEMU exited with code ${code} before the guest printed anything${why ? `: ${why}` : ''}`);
       }
       this.setState({ kind: 'exited', code: code ?? -1 });
+    });
+  }
+
+  /**
+   * The serial target: open the line (app/node/serial-target.ts). With `mux` (LaneOS booted with
+   * lanes.debug=ttyS0) the trace frames on it feed this Run's recording like QEMU's ivshmem, and a
+   * debug Run attaches its session to the kernel's stub through the same line.
+   */
+  private async startSerial(gen: number, spec: string, baud: number, mux: boolean): Promise<void> {
+    await this.endTrace();
+    const what = spec.startsWith('unix:') || spec.startsWith('tcp:') ? spec : `${spec} at ${baud} baud`;
+    this.emit('run.progress', { task: 'boot', stage: `opening ${what}`, step: 1, total: 3 });
+    let tr: RunTrace | null = null;
+    if (mux) {
+      try {
+        tr = prepareRunTrace({ dir: path.join(sessionDir(), `run-${gen}`), transport: 'line', decode: false });
+        this.trace = this.lastTrace = tr;
+        const t = tr;
+        t.session.on('stats', (st: SessionStats) => {
+          if (this.trace === t) this.emit('trace.stats', transportStatus(st, true));
+        });
+      } catch (e) {
+        this.trace = tr = null;
+        this.notice('warning', `no trace recording for this Run: ${(e as Error).message}`);
+      }
+    }
+    let line: SerialTarget;
+    try {
+      line = await SerialTarget.open(spec, baud, {
+        console: (d) => this.onConsole(gen, d),
+        trace: (f) => tr?.feed(f),
+        status: (st) => this.emit('serial.status', st),
+        warn: (m) => {
+          if (gen === this.gen) this.notice('warning', m);
+        },
+        gone: (reason) => {
+          if (this.serial === line) this.serial = null;
+          if (gen !== this.gen) return;
+          void this.endTrace();
+          this.onStopping?.(reason);
+          this.fail(gen, reason);
+        },
+      });
+    } catch (e) {
+      await this.endTrace();
+      this.emit('serial.status', { line: spec, baud: null, state: 'error', message: (e as Error).message, rxBytes: 0, txBytes: 0, rxPerSec: 0, txPerSec: 0, consoleBytes: 0, traceFrames: 0, naksFromTarget: 0, naksToTarget: 0, dropped: 0 });
+      this.fail(gen, (e as Error).message);
+      return;
+    }
+    if (gen !== this.gen) {
+      line.close();
+      return;
+    }
+    this.serial = line;
+    if (tr) {
+      tr.session.start();
+      this.onTrace?.(tr.recording, true);
+    }
+    this.emit('run.progress', { task: 'boot', stage: `${what} is open: boot the board (its console appears here)`, step: 2, total: 3 });
+    this.notice('info', `${what} is open. Boot (or reset) the board${mux ? ' with lanes.debug=ttyS0 on its command line' : ''}: its console appears in the Console panel.`);
+    if (!mux) {
+      if (this.debugRun) this.fail(gen, 'lanescope.json: serial.mux is false (a plain console): debugging needs LaneOS booted with lanes.debug=ttyS0 and serial.mux true');
+      return;
+    }
+    // A unit sent before the board programmed its UART can be lost (a FIFO reset): wait until it speaks.
+    void line.mux.heard(24 * 3600 * 1000).then(async (heard) => {
+      if (!heard || gen !== this.gen || this.serial !== line) return;
+      await new Promise((r) => setTimeout(r, 200));
+      if (gen !== this.gen || this.serial !== line) return;
+      if (tr) line.mux.setTrace(true);
+      if (this.debugRun) {
+        this.emit('run.progress', { task: 'boot', stage: 'attaching the debugger to the kernel\'s stub on the line', step: 2, total: 3 });
+        this.debugRun.attach(line.mux);
+      }
     });
   }
 
@@ -426,7 +477,8 @@ export class Runner {
     this.build = null;
     this.qemu = null;
     this.serial = null;
-    const results = await Promise.all([build?.stop(), qemu?.proc.stop(), serial?.close()]);
+    serial?.close();
+    const results = await Promise.all([build?.stop(), qemu?.proc.stop()]);
     await this.endTrace();
     this.removeGdbSocket();
     const survivors = results.flatMap((r) => (r && 'survivors' in r ? r.survivors : []));

@@ -1,6 +1,7 @@
 /*
- * The target picker (toolbar button): QEMU (CPUs, memory, accelerator) or serial hardware (port,
- * baud), written to lanescope.json through project.setTarget.
+ * The target picker (toolbar button): QEMU (CPUs, memory, accelerator) or serial hardware (port —
+ * a device or unix:/tcp: for a terminal server —, baud, whether the line is LaneOS's shared debug
+ * line), written to lanescope.json through project.setTarget.
  */
 import { VALID_BAUDS } from '../../common/project.js';
 import { $, el, modal, notify } from './dom.js';
@@ -14,7 +15,7 @@ export function renderTarget(): void {
     return;
   }
   const c = project.config;
-  t.textContent = c.target === 'qemu' ? `QEMU · ${c.qemu.cpus} CPU${c.qemu.cpus > 1 ? 's' : ''} · ${c.qemu.memory} · ${c.qemu.accel === 'auto' ? 'KVM/TCG' : c.qemu.accel.toUpperCase()}` : `Serial · ${c.serial.port} · ${c.serial.baud}`;
+  t.textContent = c.target === 'qemu' ? `QEMU · ${c.qemu.cpus} CPU${c.qemu.cpus > 1 ? 's' : ''} · ${c.qemu.memory} · ${c.qemu.accel === 'auto' ? 'KVM/TCG' : c.qemu.accel.toUpperCase()}` : `Serial · ${c.serial.port}${c.serial.port.startsWith('unix:') || c.serial.port.startsWith('tcp:') ? '' : ` · ${c.serial.baud}`}`;
 }
 
 export async function pickTarget(): Promise<void> {
@@ -35,9 +36,12 @@ export async function pickTarget(): Promise<void> {
   const baud = el('select', { id: 'target-baud', ariaLabel: 'Baud rate' });
   for (const b of VALID_BAUDS) baud.append(el('option', { value: String(b), textContent: String(b) }));
   baud.value = String(c.serial.baud);
+  const mux = el('input', { id: 'target-mux', type: 'checkbox', ariaLabel: 'LaneOS debug line' });
+  mux.checked = c.serial.mux;
+  mux.title = 'The board runs LaneOS booted with lanes.debug=ttyS0: console, debugger and trace share the line. Off: a plain console.';
   const lbl = (text: string, input: HTMLElement) => el('label', {}, el('span', { textContent: text }), input);
   const q = el('fieldset', {}, el('legend', { textContent: 'QEMU' }), lbl('CPUs', cpus), lbl('Memory', mem), lbl('Accelerator', accel));
-  const s = el('fieldset', {}, el('legend', { textContent: 'Serial hardware' }), lbl('Port', port), dl, lbl('Baud', baud));
+  const s = el('fieldset', {}, el('legend', { textContent: 'Serial hardware' }), lbl('Port', port), dl, lbl('Baud', baud), lbl('LaneOS debug line (lanes.debug=ttyS0)', mux));
   const sync = () => {
     q.disabled = kind.value !== 'qemu';
     s.disabled = kind.value !== 'serial';
@@ -57,7 +61,7 @@ export async function pickTarget(): Promise<void> {
     wbState.project = await wbState.client.request('project.setTarget', {
       kind: kind.value as 'qemu' | 'serial',
       qemu: { cpus: Number(cpus.value), memory: mem.value, accel: accel.value as 'auto' | 'kvm' | 'tcg' },
-      serial: { port: port.value, baud: Number(baud.value) },
+      serial: { port: port.value, baud: Number(baud.value), mux: mux.checked },
     });
     renderTarget();
   } catch (e) {

@@ -31,6 +31,7 @@ import type { Project } from '../project.js';
 import { Bridge } from '../../../debugger/node/bridge.js';
 import { gdbSocketArgs } from '../qemu.js';
 import { DebugSession } from './session.js';
+import type { MuxLine } from '../../../debugger/common/serial-mux.js';
 import { parseCore, type CoreFile } from '../../../debugger/common/core.js';
 
 /** Linux's signal numbers (LaneOS uses them): a core's siginfo named. */
@@ -43,8 +44,8 @@ type Handlers = { [K in keyof DebugRequests]: (p: DebugRequests[K]['params']) =>
 export interface DebugRunHooks {
   /** The project config with the gdbstub added (and the accelerator for debugging). */
   qemuConfig(c: ProjectConfig): ProjectConfig;
-  /** QEMU was spawned: attach the debugger. */
-  attach(): void;
+  /** QEMU was spawned (or, serial target, the board spoke on its line: `line`): attach the debugger. */
+  attach(line?: MuxLine): void;
 }
 
 /** Minimal view of the Runner (app/node/runner.ts). */
@@ -160,7 +161,8 @@ export class DebugController {
   async run(): Promise<void> {
     const project = this.getProject();
     if (!project) throw new Error('no project is open');
-    if (project.config.target !== 'qemu') throw new Error('debugging needs the QEMU target (serial hardware: the LaneOS stub is not there yet)');
+    const serial = project.config.target === 'serial';
+    if (serial && !project.config.serial.mux) throw new Error('debugging on the serial target needs LaneOS booted with lanes.debug=ttyS0 and lanescope.json serial.mux true (it is false: a plain console)');
     const elfRel = project.config.debug.elf;
     if (!elfRel) throw new Error('lanescope.json: set debug.elf to the kernel ELF with symbols (e.g. build/kernel/lanes.elf)');
     const kernelElf = project.resolve(elfRel);
@@ -173,7 +175,7 @@ export class DebugController {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanescope-debug-')); // mode 0700
     this.runDir = dir;
     const gdbSocket = path.join(dir, 'gdb.sock');
-    const accel = project.config.qemu.accel === 'auto' ? 'tcg' : project.config.qemu.accel;
+    const accel = serial ? 'serial' : project.config.qemu.accel === 'auto' ? 'tcg' : project.config.qemu.accel;
     this.runner.checkCanStart();
     const hooks: DebugRunHooks = {
       qemuConfig: (c) => {
@@ -188,9 +190,17 @@ export class DebugController {
         if (dc.qemu.binary !== c.qemu.binary) this.emit('notice', { level: 'info', message: `${elfRel} is a 32-bit x86 kernel: debugging it under ${dc.qemu.binary} (qemu-system-x86_64's gdbstub shows 64-bit registers gdb cannot use for it)` });
         return dc;
       },
-      attach: () => {
+      attach: (line) => {
+        if (serial) {
+          try {
+            gdbPath = gdbForKernel(readElfIdent(kernelElf)); // after the build
+          } catch (e) {
+            this.emit('notice', { level: 'error', message: (e as Error).message });
+          }
+        }
         const session = DebugSession.create({
-          endpoint: `unix:${gdbSocket}`,
+          endpoint: line ? `serial:${project.config.serial.port}` : `unix:${gdbSocket}`,
+          ...(line ? { line } : {}),
           listen: { unix: path.join(dir, 'bridge.sock') },
           root: project.root,
           kernelElf,

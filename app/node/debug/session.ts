@@ -20,6 +20,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Bridge, type PacketLogEntry } from '../../../debugger/node/bridge.js';
+import { RspClient } from '../../../debugger/node/client.js';
+import type { MuxLine } from '../../../debugger/common/serial-mux.js';
 import { describeCpus, LANEOS_CPU_EXPRESSIONS } from '../../../debugger/node/cpus.js';
 import { connectFollower, type Follower } from '../../../debugger/node/follow.js';
 import { GdbMi } from '../../../debugger/node/mi-driver.js';
@@ -61,8 +63,14 @@ import {
 } from '../../common/debug.js';
 
 export interface DebugSessionOptions {
-  /** The stub: "tcp:127.0.0.1:PORT" or "unix:PATH". */
+  /** The stub: "tcp:127.0.0.1:PORT" or "unix:PATH" (with `line`: the line's name, for messages). */
   endpoint: string;
+  /**
+   * The serial target: the kernel's own gdb stub on the board's shared line (LaneOS with
+   * lanes.debug=ttyS0; debugger/common/serial-mux.ts). The bridge talks to its RSP side; the
+   * running kernel stops when the bridge attaches and runs on when the session ends.
+   */
+  line?: MuxLine;
   /**
    * Where the bridge listens for gdbs: a Unix socket (Lanescope's own gdb uses it; the TCP port for a
    * user's gdb opens only on openPort()). Default: a TCP port on 127.0.0.1 at once.
@@ -266,7 +274,8 @@ export class DebugSession {
     const deadline = Date.now() + (this.o.connectTimeoutMs ?? 30000);
     // QEMU may still be opening its stub: retry the connection for a while.
     let bridge: Bridge | undefined;
-    for (;;) {
+    if (this.o.line) bridge = await this.lineBridge(this.o.line);
+    else for (;;) {
       try {
         bridge = await Bridge.start(this.o.endpoint, this.o.listen ?? 0, {});
         break;
@@ -283,7 +292,8 @@ export class DebugSession {
     }
     bridge.on('packet', (e: PacketLogEntry) => this.onPacket(e));
     bridge.on('target-closed', (e: { message: string; whileRunning: boolean }) => {
-      void this.end(e.whileRunning ? `the guest exited (QEMU closed the gdbstub connection: ${e.message})` : `QEMU closed the gdbstub connection: ${e.message}`);
+      if (this.o.line) void this.end(`the serial line closed: ${e.message}`);
+      else void this.end(e.whileRunning ? `the guest exited (QEMU closed the gdbstub connection: ${e.message})` : `QEMU closed the gdbstub connection: ${e.message}`);
     });
     bridge.on('protocol-error', (e: { message: string }) => {
       this.ring.push({ time: Date.now(), dir: 'target->bridge', client: 0, text: `⚠ protocol error: ${e.message}`, size: 0 });
@@ -372,6 +382,29 @@ export class DebugSession {
     const sig = /^(SIG[A-Z0-9]+)/.exec(c.signal)?.[1] ?? 'SIGSEGV';
     const t: MiTuple = { reason: 'signal-received', 'signal-name': sig, 'thread-id': thread, ...(f?.data.frame ? { frame: f.data.frame } : {}) };
     await this.serial(() => this.onStopped(t));
+  }
+
+  /**
+   * A bridge to the kernel's stub on the serial line (the running kernel stops when the client's
+   * handshake reaches it). A first packet can be lost to a board still resetting its UART, or to
+   * console output it was cut into: three attempts, each on a fresh RSP side of the line.
+   */
+  private async lineBridge(line: MuxLine): Promise<Bridge> {
+    const b = new Bridge({});
+    let client: RspClient | undefined;
+    for (let attempt = 1; !client; attempt++) {
+      if (this.phase === 'ended') throw new Error('the session ended while attaching');
+      try {
+        client = await RspClient.connect(attempt === 1 ? line.rsp : line.openRsp(), { requestTimeoutMs: 10000 });
+      } catch (e) {
+        if (attempt >= 3) throw new Error(`no answer from the kernel's gdb stub on ${this.o.endpoint.replace(/^serial:/, '')}: ${(e as Error).message} (is the board running LaneOS booted with lanes.debug=ttyS0, at the baud rate of the target?)`);
+        this.note(`attaching to the stub, attempt ${attempt}: ${(e as Error).message}; again`);
+      }
+    }
+    await b.attachTarget(client);
+    if (this.o.listen) await b.server.listenUnix(this.o.listen.unix);
+    else await b.listen(0);
+    return b;
   }
 
   private note(text: string): void {
@@ -1069,6 +1102,11 @@ export class DebugSession {
       gdb.removeAllListeners('stopped');
       await Promise.race([gdb.exit(2000).catch(() => undefined), new Promise((r) => setTimeout(r, 3000))]);
       gdb.kill();
+    }
+    // a board's kernel stays stopped when its debugger leaves: let it run on (QEMU's belongs to the Runner)
+    if (bridge && this.o.line && bridge.target?.state === 'stopped') {
+      const run = bridge.target.resume().catch(() => undefined);
+      await Promise.race([run, new Promise((r) => setTimeout(r, 300))]);
     }
     if (bridge) await bridge.close().catch(() => undefined);
     if (this.rspTimer) clearTimeout(this.rspTimer);

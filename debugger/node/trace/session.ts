@@ -17,11 +17,12 @@ import * as fs from 'node:fs';
 import { RecordDecoder, EventMerger, type DecodeStats, type TraceEvent } from '../../common/trace/records.js';
 import { FrameDecoder } from '../../common/trace/serial.js';
 import { decodeBuffer, type DecodedTrace } from '../../common/trace/text.js';
-import { SerialSource, ShmSource, type Source } from './sources.js';
+import { PushSource, SerialSource, ShmSource, type Source } from './sources.js';
 
 export interface SessionOptions {
-  /** COM2: a Unix socket path (QEMU chardev socket) or a file (-serial file:) */
-  serial?: string;
+  /** COM2: a Unix socket path (QEMU chardev socket) or a file (-serial file:), or the frames
+   * of a shared debug line pushed by its reader (PushSource) */
+  serial?: string | PushSource;
   /** the ivshmem backing file, e.g. /dev/shm/lanes-trace-XXXX */
   shm?: string;
   /** write the recording here */
@@ -77,7 +78,7 @@ export class TraceSession extends EventEmitter {
     } else {
       this.frames = new FrameDecoder(this.decoder);
       this.frames.onBlock = (b) => this.record(b.slice());
-      this.source = new SerialSource(opts.serial!);
+      this.source = typeof opts.serial === 'string' ? new SerialSource(opts.serial) : opts.serial!;
       this.source.on('live', () => (this.frames!.joinsMidStream = true));
       this.source.on('data', this.guard((b) => this.deliver(this.frames!.push(b))));
     }
@@ -147,10 +148,10 @@ export class TraceSession extends EventEmitter {
       this.lastCount = st.events;
       this.lastTime = now;
     }
-    const src = this.source as SerialSource | ShmSource;
+    const src = this.source as SerialSource | ShmSource | PushSource;
     return {
       ...st,
-      source: `${this.source.kind}:${this.opts.shm ?? this.opts.serial}`,
+      source: `${this.source.kind}:${this.opts.shm ?? (typeof this.opts.serial === 'string' ? this.opts.serial : this.opts.serial?.path)}`,
       bytes: src.bytes,
       eventsPerSec: this.rate,
       shmLost: this.source instanceof ShmSource ? Number(this.source.lost) : 0,

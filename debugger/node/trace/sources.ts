@@ -9,7 +9,10 @@
  *                 preamble once, then each ring's [tail, head) and writes tail back, so the
  *                 guest can reuse the space. Emits raw record bytes (CPU by CPU; the decoder's
  *                 EventMerger puts them in time order).
- * Both report a clear error (and keep retrying) when the socket or file is not there yet.
+ *   PushSource    frames handed over by a caller that reads the line itself: the shared debug
+ *                 line (lanes.debug=ttyS0), whose demultiplexer (common/serial-mux.ts) gives each
+ *                 trace frame to push(). Emits them as COM2's bytes (COBS frames and their 0x00).
+ * The first two report a clear error (and keep retrying) when the socket or file is not there yet.
  */
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
@@ -33,6 +36,31 @@ export interface Source extends EventEmitter {
   on(ev: 'end', fn: () => void): this;
   /** the stream was already running when the source attached (a live COM2 socket) */
   on(ev: 'live', fn: () => void): this;
+}
+
+export class PushSource extends EventEmitter implements Source {
+  readonly kind = 'serial' as const;
+  private running = false;
+  bytes = 0;
+
+  constructor(readonly path: string) {
+    super();
+  }
+
+  start(): void {
+    this.running = true;
+    this.emit('live'); // the board ran before the host asked for frames: the first may be cut
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+  }
+
+  push(b: Uint8Array): void {
+    if (!this.running) return;
+    this.bytes += b.length;
+    this.emit('data', b);
+  }
 }
 
 export class SerialSource extends EventEmitter implements Source {
