@@ -328,9 +328,15 @@ export class Runner {
       }
     }
     let line: SerialTarget;
+    let switchOnFirstWords = false;
     try {
       line = await SerialTarget.open(spec, baud, {
-        console: (d) => this.onConsole(gen, d),
+        console: (d) => {
+          this.onConsole(gen, d);
+          if (!switchOnFirstWords) return;
+          switchOnFirstWords = false;
+          setTimeout(() => gen === this.gen && this.serial === line && line.mux.setTrace(true), 200);
+        },
         trace: (f) => tr?.feed(f),
         status: (st) => this.emit('serial.status', st),
         warn: (m) => {
@@ -365,12 +371,16 @@ export class Runner {
       if (this.debugRun) this.fail(gen, 'lanescope.json: serial.mux is false (a plain console): debugging needs LaneOS booted with lanes.debug=ttyS0 and serial.mux true');
       return;
     }
-    // A unit sent before the board programmed its UART can be lost (a FIFO reset): wait until it speaks.
-    void line.mux.heard(24 * 3600 * 1000).then(async (heard) => {
-      if (!heard || gen !== this.gen || this.serial !== line) return;
-      await new Promise((r) => setTimeout(r, 200));
-      if (gen !== this.gen || this.serial !== line) return;
+    // A unit sent before the board programmed its UART can be lost (a FIFO reset): wait until it
+    // speaks — or, a board already idling at its prompt says nothing, 3 s. Its stub then answers
+    // the attach (retried) and takes the trace switch; a board still off gets the switch again
+    // when it first speaks.
+    const alive = () => gen === this.gen && this.serial === line;
+    void line.mux.heard(3000).then(async (heard) => {
+      if (heard) await new Promise((r) => setTimeout(r, 200));
+      if (!alive()) return;
       if (tr) line.mux.setTrace(true);
+      if (!heard && tr) switchOnFirstWords = true;
       if (this.debugRun) {
         this.emit('run.progress', { task: 'boot', stage: 'attaching the debugger to the kernel\'s stub on the line', step: 2, total: 3 });
         this.debugRun.attach(line.mux);
