@@ -5,6 +5,7 @@
  * serial Run opened (or failed to open) a line; a bad state is highlighted, the tooltip says why.
  */
 import { serialStatusLabel, serialStatusTitle, type SerialLineStatus } from '../../common/serial-line.js';
+import { wbState } from './state.js';
 import type { Contribution } from './views.js';
 
 let last: SerialLineStatus | null = null;
@@ -25,6 +26,10 @@ export const serialStatusContribution: Contribution = {
         el.title = serialStatusTitle(s);
         el.dataset['state'] = s.state;
         el.setAttribute('aria-label', `Serial line: ${serialStatusLabel(s)}${s.message ? `. ${s.message}` : ''}`);
+      });
+      // a QEMU Run has no line to show
+      wb.client.on('run.state', ({ state }) => {
+        if ((state.kind === 'building' || state.kind === 'booting') && wbState.project?.config.target !== 'serial') el.hidden = true;
       });
     },
   }],
