@@ -382,7 +382,7 @@ export class Runner {
       if (tr) line.mux.setTrace(true);
       if (!heard && tr) switchOnFirstWords = true;
       if (this.debugRun) {
-        this.emit('run.progress', { task: 'boot', stage: 'attaching the debugger to the kernel\'s stub on the line', step: 2, total: 3 });
+        this.emit('run.progress', { task: 'boot', stage: 'the debugger attaches to the kernel\'s stub on the line (Debug panel)', done: true });
         this.debugRun.attach(line.mux);
       }
     });

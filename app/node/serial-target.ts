@@ -36,6 +36,8 @@ export interface SerialTargetHandlers {
   warn?(message: string): void;
   /** the line went away (unplugged, the socket closed): called once, not after close() */
   gone(message: string): void;
+  /** silence reported after this long (default SILENT_MS) */
+  silentMs?: number;
 }
 
 /** Silence this long after opening (or since the last byte) is reported. */
@@ -75,7 +77,7 @@ export class SerialTarget {
     const t = new SerialTarget(spec, baud, h, mux);
     box.t = t;
     for (const p of pending.splice(0)) p();
-    t.timer = setInterval(() => t.tick(), 1000);
+    t.timer = setInterval(() => t.tick(), Math.min(1000, h.silentMs ?? 1000));
     t.timer.unref();
     t.publish();
     return t;
@@ -110,7 +112,7 @@ export class SerialTarget {
     this.rate = { rx: (s.rxBytes - this.last.rx) / dt, tx: (s.txBytes - this.last.tx) / dt };
     if (s.rxBytes !== this.last.rx) this.lastRxAt = now;
     this.last = { rx: s.rxBytes, tx: s.txBytes, at: now };
-    if (now - this.lastRxAt >= SILENT_MS) {
+    if (now - this.lastRxAt >= (this.h.silentMs ?? SILENT_MS)) {
       if (this.state !== 'silent') {
         this.state = 'silent';
         this.message = silentLineMessage(this.spec, isSocketSpec(this.spec) ? null : this.baud, Math.round((now - this.lastRxAt) / 1000));

@@ -7,7 +7,8 @@
  *   panel, a command typed there runs; the status bar shows the line (connected, frames); the trace
  *   frames on the same line feed the trace store (the IPC view has messages) →
  *   a breakpoint in sys_clock (gutter) and Debug: the session attaches to the kernel's own stub
- *   through the bridge, `sleep 1` typed on the console stops there with the call stack →
+ *   through the bridge, `sleep 1` typed on the console stops there with the call stack and the
+ *   variables, Step Over moves to another line →
  *   Continue runs on, the console answers → QEMU killed (the board unplugged): the Run fails with
  *   a message naming the line, the status item says unplugged, the session ends, nothing crashes.
  * Screenshots: test-results/screenshots/e2e-serial-*.png.
@@ -112,7 +113,7 @@ test('the trace frames on the line feed the trace store: the IPC view has messag
   await shot(p, 'e2e-serial-2-ipc-live');
 });
 
-test('Debug on the line: a breakpoint in sys_clock is hit from a console command; Continue runs on', async () => {
+test('Debug on the line: a breakpoint in sys_clock is hit from a console command; variables, Step Over, Continue', async () => {
   const p = s.page;
   await p.click('#tree [data-path="kernel"]');
   await p.click('#tree [data-path="kernel/generic"]');
@@ -136,7 +137,15 @@ test('Debug on the line: a breakpoint in sys_clock is hit from a console command
   await p.click('#panel-tab-debug');
   await p.waitForSelector('#panel-debug .dbg-stack .dbg-frame[data-func="syscall_dispatch"]', { timeout: 60000 });
   await waitForText(p, runState, /^paused/, 10000, 'the paused status bar');
+  // variables: the system call's arguments (sleep's clock reads pass none, but a0..a5 are there)
+  await p.waitForSelector('#panel-debug .dbg-variables .dbg-var[data-name="a0"] .dbg-value', { timeout: 30000 });
   await shot(p, 'e2e-serial-3-breakpoint');
+  // Step Over through the kernel's stub: the stop moves on to a source line
+  await p.click('#dbg-next');
+  const stepped = await waitForText(p, dbgState, /Stopped: stepped|ended/, 120000, 'the step');
+  assert.match(stepped, /Stopped: stepped/, stepped);
+  const after = await status();
+  assert.ok(after.stop!.location && JSON.stringify(after.stop!.location) !== JSON.stringify({ file: FILE, line: bpLine }), `the step moved: ${JSON.stringify(after.stop!.location)}`);
   // remove the breakpoint, Continue: the command finishes and the console answers
   await p.click(`#panel-debug .dbg-bp[data-line="${bpLine}"] .dbg-del`);
   await p.click('#dbg-continue');

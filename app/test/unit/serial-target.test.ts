@@ -13,6 +13,7 @@ import type { EventMessage, Events, ServerMessage } from '../../common/contract.
 import { validateProjectConfig } from '../../common/project.js';
 import { errorCode, lineOpenError, lineSpecProblem, serialStatusLabel, type SerialLineStatus } from '../../common/serial-line.js';
 import { Backend } from '../../node/backend.js';
+import { SerialTarget } from '../../node/serial-target.js';
 import { trustProject } from '../../node/trust.js';
 import { MUX_TRACE, traceSwitch } from '../../../debugger/common/serial-mux.js';
 import { frameEncode } from '../../../debugger/common/trace/serial.js';
@@ -175,4 +176,37 @@ test('Run on a missing device names it and what to check', async () => {
   } finally {
     await f.backend.shutdown();
   }
+});
+
+test('a silent line: state silent and one warning naming what to check; bytes bring it back to connected', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ls-board-'));
+  const sock = path.join(dir, 'com1.sock');
+  const conns: net.Socket[] = [];
+  const server = net.createServer((c) => conns.push(c));
+  await new Promise<void>((r) => server.listen(sock, () => r()));
+  const warnings: string[] = [];
+  const states: SerialLineStatus[] = [];
+  const t = await SerialTarget.open(`unix:${sock}`, 115200, {
+    console: () => undefined,
+    gone: () => undefined,
+    warn: (m) => warnings.push(m),
+    status: (st) => states.push(st),
+    silentMs: 300,
+  });
+  try {
+    const end = Date.now() + 10000;
+    while (!warnings.length && Date.now() < end) await sleep(50);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /nothing received on unix:\S+ for \d+ s: is the board powered and booted/);
+    assert.equal(states.at(-1)!.state, 'silent');
+    conns[0]!.write('hello');
+    while (states.at(-1)!.state !== 'connected' && Date.now() < end) await sleep(20);
+    assert.equal(states.at(-1)!.state, 'connected');
+  } finally {
+    t.close();
+    server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(states.at(-1)!.state, 'closed');
+  assert.equal(warnings.length, 1, 'said once');
 });
