@@ -8,7 +8,7 @@
  *   frames on the same line feed the trace store (the IPC view has messages) →
  *   a breakpoint in sys_clock (gutter) and Debug: the session attaches to the kernel's own stub
  *   through the bridge, `sleep 1` typed on the console stops there with the call stack and the
- *   variables, Step Over moves to another line →
+ *   variables, the user's own gdb attaches to the bridge's port (bt), Step Over moves to another line →
  *   Continue runs on, the console answers → QEMU killed (the board unplugged): the Run fails with
  *   a message naming the line, the status item says unplugged, the session ends, nothing crashes.
  * Screenshots: test-results/screenshots/e2e-serial-*.png.
@@ -113,7 +113,7 @@ test('the trace frames on the line feed the trace store: the IPC view has messag
   await shot(p, 'e2e-serial-2-ipc-live');
 });
 
-test('Debug on the line: a breakpoint in sys_clock is hit from a console command; variables, Step Over, Continue', async () => {
+test('Debug on the line: a breakpoint in sys_clock is hit from a console command; variables, your own gdb, Step Over, Continue', async () => {
   const p = s.page;
   await p.click('#tree [data-path="kernel"]');
   await p.click('#tree [data-path="kernel/generic"]');
@@ -140,6 +140,18 @@ test('Debug on the line: a breakpoint in sys_clock is hit from a console command
   // variables: the system call's arguments (sleep's clock reads pass none, but a0..a5 are there)
   await p.waitForSelector('#panel-debug .dbg-variables .dbg-var[data-name="a0"] .dbg-value', { timeout: 30000 });
   await shot(p, 'e2e-serial-3-breakpoint');
+  // the user's own gdb attaches through the same bridge (a TCP port on 127.0.0.1, on request)
+  await p.click('#dbg-open-port');
+  await waitForText(p, async (pg) => (await pg.textContent('#dbg-attach')) ?? '', /target remote :\d+/, 20000, 'the gdb command line');
+  const port = ((await status()) as Status & { port?: number }).port!;
+  const bt = await new Promise<string>((resolve) => {
+    const g = spawn('gdb', ['-nx', '-q', '-batch', '-ex', `target remote :${port}`, '-ex', 'bt 4', '-ex', 'detach', path.join(project, 'build/kernel/lanes.elf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let o = '';
+    g.stdout.on('data', (d: Buffer) => (o += d.toString()));
+    g.stderr.on('data', (d: Buffer) => (o += d.toString()));
+    g.on('exit', () => resolve(o));
+  });
+  assert.match(bt, /#0 .*sys_clock/, bt);
   // Step Over through the kernel's stub: the stop moves on to a source line
   await p.click('#dbg-next');
   const stepped = await waitForText(p, dbgState, /Stopped: stepped|ended/, 120000, 'the step');
