@@ -168,7 +168,7 @@ test('a serial port that cannot be opened is a clear message', async () => {
   try {
     await f.call('run.start');
     await f.until(() => f.states().includes('failed'), 'failure');
-    assert.ok(f.payloads('notice').some((n) => /cannot open serial port \/dev\/ttyNOPE0 at 115200 baud/.test(n.message)), JSON.stringify(f.payloads('notice')));
+    assert.ok(f.payloads('notice').some((n) => /cannot open the serial line \/dev\/ttyNOPE0: no such device — is the USB serial adapter plugged in\?/.test(n.message)), JSON.stringify(f.payloads('notice')));
   } finally {
     await f.backend.shutdown();
   }
@@ -238,7 +238,8 @@ test('serial hardware target: console data arrives, input reaches the board, and
   const port: string = await new Promise((r) => board.stdout!.once('data', (d: Buffer) => r(d.toString().trim())));
   const f = fixture();
   const cfg = JSON.parse(fs.readFileSync(path.join(f.root, 'lanescope.json'), 'utf8'));
-  fs.writeFileSync(path.join(f.root, 'lanescope.json'), JSON.stringify({ ...cfg, target: 'serial', serial: { port, baud: 115200 } }));
+  // a plain console (no LaneOS debug line): nothing but the typed input goes to the board
+  fs.writeFileSync(path.join(f.root, 'lanescope.json'), JSON.stringify({ ...cfg, target: 'serial', serial: { port, baud: 115200, mux: false } }));
   try {
     await f.call('run.start');
     await f.until(() => f.consoleText().includes('board says hello'), 'data from the board');
@@ -246,7 +247,7 @@ test('serial hardware target: console data arrives, input reaches the board, and
     await f.call('console.input', { data: 'ping\r' });
     await f.until(() => f.consoleText().includes('board got ping'), 'the board to answer');
     await f.until(() => f.states().at(-1) === 'failed', 'the port to disappear');
-    assert.ok(f.payloads('notice').some((n) => n.message === `serial port ${port} disappeared (device unplugged?)`), JSON.stringify(f.payloads('notice')));
+    assert.ok(f.payloads('notice').some((n) => n.message.startsWith(`the serial line ${port} went away`) && /unplugged\?/.test(n.message)), JSON.stringify(f.payloads('notice')));
   } finally {
     board.kill();
     await f.backend.shutdown();
