@@ -27,7 +27,7 @@ test('frames fed from a shared line are decoded and recorded; a damaged one is c
     tr.feed(frameEncode(1, makeHeader(1_000_000_000n, 0n, 1)));
     tr.feed(frameEncode(2, concat([rec(2), rec(3)])));
     const bad = frameEncode(3, rec(4));
-    bad[3] ^= 0x40;
+    bad[3] = bad[3]! ^ 0x40;
     tr.feed(bad);
     const st = await tr.stop();
     tr.feed(frameEncode(4, rec(5))); // after stop: ignored
