@@ -102,6 +102,11 @@ export class DebugController {
   targetEnded(why: string): void {
     const s = this.session;
     if (s && s.phase !== 'ended' && !s.isCore) void s.end(why); // a core has no target: it stays open
+    else if (!s && this.last.phase === 'starting') {
+      // the Run failed before a session attached (a line that would not open, a failed build)
+      this.removeRunDir();
+      this.publish({ phase: 'ended', breakpoints: this.specs.map((b) => ({ ...b })), seq: 0, endedWhy: why });
+    }
     this.closePlain();
   }
 

@@ -98,7 +98,7 @@ function fakeBoard(sock: string) {
 
 function fixture(port: string) {
   const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ls-serial-')));
-  fs.writeFileSync(path.join(root, 'lanescope.json'), JSON.stringify({ name: 't', build: { command: null }, target: 'serial', serial: { port, baud: 115200 } }));
+  fs.writeFileSync(path.join(root, 'lanescope.json'), JSON.stringify({ name: 't', build: { command: null }, target: 'serial', serial: { port, baud: 115200 }, debug: { elf: 'lanes.elf' } }));
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ls-state-'));
   trustProject(stateDir, root);
   const backend = new Backend({ project: root, stateDir });
@@ -173,6 +173,10 @@ test('Run on a missing device names it and what to check', async () => {
     const msg = (f.payloads('run.state').at(-1)!.state as { message: string }).message;
     assert.match(msg, /\/dev\/ttyUSB-lanescope-missing: no such device .*USB serial adapter plugged in/);
     assert.equal(f.payloads('notice').at(-1)!.level, 'error');
+    // Debug on it: the session that never attached ends with that reason (not "starting" forever)
+    assert.equal((await f.call('debug.run')).ok, true);
+    await f.until(() => f.payloads('debug.state').at(-1)?.phase === 'ended', 'the debug state to end');
+    assert.match(f.payloads('debug.state').at(-1)!.endedWhy ?? '', /no such device/);
   } finally {
     await f.backend.shutdown();
   }

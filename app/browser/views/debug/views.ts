@@ -211,8 +211,8 @@ export function registerDebugViews(): void {
         if (s.core) host.dataset['core'] = s.core.file;
         else delete host.dataset['core'];
         const text = s.phase === 'off' ? 'Not debugging. Set breakpoints in the editor gutter (F9), then Run (F5) or Debug (F6).'
-          : s.phase === 'starting' ? 'Starting QEMU with its gdbstub…'
-          : s.phase === 'running' ? `Running${s.accel ? ` (${s.accel.toUpperCase()})` : ''}`
+          : s.phase === 'starting' ? (s.accel === 'serial' ? 'Opening the serial line, attaching to the kernel\'s gdb stub…' : 'Starting QEMU with its gdbstub…')
+          : s.phase === 'running' ? `Running${s.accel ? ` (${s.accel === 'serial' ? 'serial line, the kernel\'s stub' : s.accel.toUpperCase()})` : ''}`
           : s.phase === 'stopped' && s.core ? `Core file (read-only): ${s.stop?.description ?? ''} — stepping and Continue are off`
           : s.phase === 'stopped' ? `Stopped: ${s.stop?.description ?? ''}`
           : `Session ended: ${s.endedWhy ?? ''}`;
