@@ -29,16 +29,20 @@ struct list ipc_live_subs = { &ipc_live_subs, &ipc_live_subs };
 
 void ipc_unlock(void)
 {
-    for (;;) {
-        if (list_empty(&done_subs)) {
-            spin_unlock(&ipc_lock);
-            return;
-        }
-        struct ipc_sub *sub = container_of(done_subs.next, struct ipc_sub, qlink);
-        list_del(&sub->qlink);
+    /* Take every finished submission at once: one unlock, then the frees (which may take
+     * ipc_lock again: a lane's or a process's teardown). */
+    if (list_empty(&done_subs)) {
         spin_unlock(&ipc_lock);
+        return;
+    }
+    struct list *first = done_subs.next, *last = done_subs.prev;
+    list_init(&done_subs);
+    spin_unlock(&ipc_lock);
+    last->next = NULL;
+    for (struct list *it = first; it;) {
+        struct ipc_sub *sub = container_of(it, struct ipc_sub, qlink);
+        it = it->next;
         ipc_sub_free(sub);
-        spin_lock(&ipc_lock);
     }
 }
 
@@ -199,7 +203,7 @@ static void enqueue(struct ipc_item *it, struct ipc_stream *s, int side, struct 
         bool send = a->type == LANES_IPC_ACTION_SEND;
         it->trace_id = trace_emit_ipc_submit(s->id, s->parent, sub->tag, send ? a->len : 0, a->type, sub->pid,
                                              sub->tid, (uint32_t)side, 1, sub->ret_addr,
-                                             send ? sub->payload[it->idx] : NULL, send ? (uint32_t)MIN(a->len, 32) : 0);
+                                             send ? ipc_send_bytes(sub, it->idx) : NULL, send ? (uint32_t)MIN(a->len, 32) : 0);
         if (it->trace_id)
             ipc_submit_recorded(it);
     }
@@ -300,6 +304,9 @@ static void transfer(struct pair *p, struct work *w, bool locked)
     } else if (ga->type == LANES_IPC_ACTION_SEND && tact->type == LANES_IPC_ACTION_RECV_INLINE) {
         if (ga->len > LANES_IPC_INLINE_MAX) {
             ge = te = LANES_E_BUFFER_TOO_SMALL;
+        } else if (gi->idx == gs->snap_idx) {
+            memcpy(ts->data + tr->offset, gs->snap, ga->len);
+            gr->length = tr->length = (uint32_t)ga->len;
         } else {
             int64_t r = xread(ts->data + tr->offset, gs->proc, ga->buf, ga->len);
             if (r)
@@ -407,6 +414,7 @@ struct ipc_sub *ipc_sub_alloc(int n)
     memset(sub->res, 0, m * sizeof sub->res[0]);
     memset(sub->item, 0, m * sizeof sub->item[0]);
     memset(sub->push_obj, 0, m * sizeof sub->push_obj[0]);
+    sub->snap_idx = -1;
     return sub;
 }
 
@@ -492,7 +500,7 @@ static void record_submission(struct ipc_sub *sub, struct ipc_lane *l)
     uint64_t bytes = send >= 0 ? sub->act[send].len : 0;
     uint64_t id = trace_emit_ipc_submit(l->s->id, l->s->parent, sub->tag, bytes, actions, sub->pid, sub->tid,
                                         (uint32_t)l->side, (uint32_t)n, sub->ret_addr,
-                                        send >= 0 ? sub->payload[send] : NULL, (uint32_t)MIN(bytes, 32));
+                                        send >= 0 ? ipc_send_bytes(sub, send) : NULL, (uint32_t)MIN(bytes, 32));
     uint64_t step = id ? 1ULL << IPC_TRACE_SUBID_SHIFT : 0;
     for (int i = 0; i < n; i++, id += step) {
         sub->item[i].recorded = true;
@@ -531,8 +539,13 @@ int64_t ipc_submit(struct ipc_lane *l, const struct lane_ipc_action *acts, uint3
         sub->item[i].idx = i;
         switch (a->type) {
         case LANES_IPC_ACTION_SEND:
+            /* A small send is read whole now (as a pipe's write copies into the pipe): the
+             * match then moves it from here instead of walking the sender's page tables. If
+             * that read faults, the send stays as before (read at the match, FAULT there). */
             if (!user_range_ok(a->buf, a->len) || a->len > (1ULL << 32) - 1)
                 r = LANES_E_FAULT;
+            else if (sub->snap_idx < 0 && a->len <= LANES_IPC_INLINE_MAX && !copy_from_user(sub->snap, a->buf, a->len))
+                sub->snap_idx = i;
             else if (copy_from_user(sub->payload[i], a->buf, MIN(a->len, 32)))
                 r = LANES_E_FAULT;
             break;
@@ -571,11 +584,6 @@ int64_t ipc_submit(struct ipc_lane *l, const struct lane_ipc_action *acts, uint3
     sub->ret_addr = ret_addr;
     sub->outstanding = (int)n;
     ipc_make_creds(sub->creds, sub->pid, sub->tid);
-    r = ipc_queue_reserve(q);
-    if (r) {
-        ipc_sub_free(sub);
-        return r;
-    }
     kobj_get(&p->obj);
     sub->proc = p;
     kobj_get(&q->obj);
@@ -588,6 +596,12 @@ int64_t ipc_submit(struct ipc_lane *l, const struct lane_ipc_action *acts, uint3
     struct work w;
     w.n = 0;
     spin_lock(&ipc_lock);
+    r = ipc_queue_reserve(q);
+    if (r) {
+        spin_unlock(&ipc_lock);
+        ipc_sub_free(sub);      /* puts the process, queue and lane references taken above */
+        return r;
+    }
     list_add_tail(&ipc_live_subs, &sub->plink);
     list_add_tail(&q->subs, &sub->qlink);
     if (TRACE_ON(TRACE_CLASS_IPC))
