@@ -410,10 +410,13 @@ struct ipc_sub *ipc_sub_alloc(int n)
     if (!sub && !(sub = kmalloc(sizeof *sub)))
         return NULL;
     int m = n > 0 ? n : 1;
-    memset(sub, 0, offsetof(struct ipc_sub, keep));
-    memset(sub->res, 0, m * sizeof sub->res[0]);
-    memset(sub->item, 0, m * sizeof sub->item[0]);
-    memset(sub->push_obj, 0, m * sizeof sub->push_obj[0]);
+    /* Stores the compiler lays out (constant sizes), not memset calls: a submission has few actions. */
+    __builtin_memset(sub, 0, offsetof(struct ipc_sub, keep));
+    for (int i = 0; i < m; i++) {
+        sub->res[i] = (struct lane_ipc_result){ 0 };
+        sub->item[i] = (struct ipc_item){ 0 };
+        sub->push_obj[i] = NULL;
+    }
     sub->snap_idx = -1;
     return sub;
 }
@@ -484,21 +487,12 @@ static int parse_level(struct ipc_sub *sub, int *i, int parent)
 static void record_submission(struct ipc_sub *sub, struct ipc_lane *l)
 {
     TRACE_IRQS_ARE_OFF();                   /* ipc_lock */
-    int n = sub->n, send = -1;
-    if (n < 2 || sub->ancillary)
-        return;                             /* ancillary actions: a record per item */
-    uint64_t actions = 0;
-    for (int i = 0; i < n; i++) {
-        uint32_t t = sub->act[i].type;
-        if (t == LANES_IPC_ACTION_SEND) {
-            if (send >= 0)
-                return;                     /* two payloads: a record per item */
-            send = i;
-        }
-        actions |= (uint64_t)t << (4 * i);  /* 1..10: parse_level checked */
-    }
+    int n = sub->n;
+    if (n < 2 || sub->ancillary || sub->sends > 1)
+        return;                             /* ancillary actions, two payloads: a record per item */
+    int send = sub->sends ? sub->send_idx : -1;     /* (sends, send_idx, actions: ipc_submit's checks) */
     uint64_t bytes = send >= 0 ? sub->act[send].len : 0;
-    uint64_t id = trace_emit_ipc_submit(l->s->id, l->s->parent, sub->tag, bytes, actions, sub->pid, sub->tid,
+    uint64_t id = trace_emit_ipc_submit(l->s->id, l->s->parent, sub->tag, bytes, sub->actions, sub->pid, sub->tid,
                                         (uint32_t)l->side, (uint32_t)n, sub->ret_addr,
                                         send >= 0 ? ipc_send_bytes(sub, send) : NULL, (uint32_t)MIN(bytes, 32));
     uint64_t step = id ? 1ULL << IPC_TRACE_SUBID_SHIFT : 0;
@@ -532,13 +526,18 @@ int64_t ipc_submit(struct ipc_lane *l, const struct lane_ipc_action *acts, uint3
     if (!r && pos != (int)n)
         r = LANES_E_INVAL;
     uint32_t data = 0;
+    int sends = 0, send_idx = -1;
+    uint64_t actions = 0;
     for (int i = 0; !r && i < (int)n; i++) {
         struct lane_ipc_action *a = &sub->act[i];
         sub->res[i].handle = -1;
         sub->item[i].sub = sub;
         sub->item[i].idx = i;
+        actions |= (uint64_t)a->type << (4 * i);    /* 1..10: parse_level checked */
         switch (a->type) {
         case LANES_IPC_ACTION_SEND:
+            sends++;
+            send_idx = i;
             /* A small send is read whole now (as a pipe's write copies into the pipe): the
              * match then moves it from here instead of walking the sender's page tables. If
              * that read faults, the send stays as before (read at the match, FAULT there). */
@@ -576,6 +575,9 @@ int64_t ipc_submit(struct ipc_lane *l, const struct lane_ipc_action *acts, uint3
         ipc_sub_free(sub);
         return r;
     }
+    sub->sends = sends;
+    sub->send_idx = send_idx;
+    sub->actions = actions;
     memset(sub->data, 0, data);         /* the completion copies data[0..data_used) */
     sub->data_used = data;
     sub->pid = p->pid;

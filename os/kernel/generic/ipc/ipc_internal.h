@@ -82,6 +82,9 @@ struct ipc_sub {
     uint8_t creds[LANES_IPC_CREDS_SIZE];
     uint8_t payload[IPC_MAX][32];   /* SEND: first bytes, for the trace (not for sends in snap) */
     int snap_idx;                   /* the action whose bytes are all in snap[], or -1 */
+    int sends;                      /* SEND actions, and the last one's index (for the trace) */
+    int send_idx;
+    uint64_t actions;               /* action types, 4 bits each (ipc_submit's trace record) */
     uint8_t snap[LANES_IPC_INLINE_MAX];  /* the first SEND of <= INLINE_MAX bytes, read at submit */
     uint8_t data[LANES_IPC_DATA_SIZE];
 };
