@@ -132,15 +132,15 @@ static inline struct cpu *this_cpu_irqs_off(void)
 
 LOCK_FAST void spin_lock(struct spinlock *l)
 {
-    bool on = irqs_on();
+    uint64_t fl = read_flags();
     cli();
     if (__builtin_expect(!percpu_ready(), 0)) {
-        spin_lock_early(l, on);
+        spin_lock_early(l, fl & 0x200);
         return;
     }
     struct cpu *me = this_cpu_irqs_off();
     if (me->ncli++ == 0)
-        me->intena = on;
+        me->intena = (int)(fl & 0x200);            /* (only ever tested for nonzero) */
     if (__builtin_expect(l->locked && l->owner == me, 0))
         spin_lock_bad(l, false);
     if (__builtin_expect(__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE) != 0, 0)) {
@@ -176,10 +176,10 @@ LOCK_FAST void spin_unlock(struct spinlock *l)
         spin_unlock_bad(l);
     l->owner = NULL;
     __atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
-    bool on = irqs_on();
+    uint64_t fl = read_flags();
     int n = --me->ncli;
-    if (__builtin_expect(on || n < 0, 0))
-        popcli_bad(on);
+    if (__builtin_expect((fl & 0x200) || n < 0, 0))
+        popcli_bad(fl & 0x200);
     if (n == 0 && me->intena)
         sti();
 }
