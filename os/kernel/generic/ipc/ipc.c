@@ -397,14 +397,29 @@ static void run(struct work *w)
 #define SUB_CACHE 4
 static struct { struct ipc_sub *s[SUB_CACHE]; int n; } sub_cache[MAX_CPUS];
 
+/* The cache is this CPU's: interrupts off is all it needs (no lock nests inside, so no
+ * pushcli bookkeeping; the flags word says whether to turn them back on). */
+static inline uint64_t cache_lock(void)
+{
+    uint64_t fl = read_flags();
+    cli();
+    return fl;
+}
+
+static inline void cache_unlock(uint64_t fl)
+{
+    if (fl & 0x200)
+        sti();
+}
+
 struct ipc_sub *ipc_sub_alloc(int n)
 {
     struct ipc_sub *sub = NULL;
-    pushcli();
+    uint64_t fl = cache_lock();
     uint32_t cpu = this_cpu()->id;
     if (sub_cache[cpu].n)
         sub = sub_cache[cpu].s[--sub_cache[cpu].n];
-    popcli();
+    cache_unlock(fl);
     if (sub)
         heap_note_parked(sub, false);
     if (!sub && !(sub = kmalloc(sizeof *sub)))
@@ -432,16 +447,16 @@ void ipc_sub_free(struct ipc_sub *sub)
         kobj_put(&sub->q->obj);
     if (sub->proc)
         kobj_put(&sub->proc->obj);
-    pushcli();
+    uint64_t fl = cache_lock();
     uint32_t cpu = this_cpu()->id;
     if (sub_cache[cpu].n < SUB_CACHE) {
         heap_note_parked(sub, true);
         sub_cache[cpu].s[sub_cache[cpu].n++] = sub;
-        sub = NULL;
+        cache_unlock(fl);
+        return;
     }
-    popcli();
-    if (sub)
-        kfree(sub);
+    cache_unlock(fl);
+    kfree(sub);
 }
 
 /* Parses the CHAIN/ANCILLARY tree starting at *i with the given parent; returns 0 or INVAL. */
