@@ -78,13 +78,15 @@ void ipc_queue_complete(struct ipc_sub *sub)
     uint64_t off = (uint64_t)LANES_IPC_ELEM_SIZE * (1 + head % q->capacity);
     struct lane_ipc_completion *c = (void *)((uint8_t *)P2V(q->mo->pages[off / PAGE_SIZE]) + off % PAGE_SIZE);
     uint32_t used = MIN(sub->data_used, (uint32_t)sizeof c->data);
-    memset(c, 0, offsetof(struct lane_ipc_completion, data));
+    uint32_t rbytes = nres * (uint32_t)sizeof(struct lane_ipc_result);
     c->tag = sub->tag;
-    c->nresults = nres;
-    c->bits = sub->bits;
     c->status = status;
+    c->nresults = nres;
     c->seq = ++q->seq;
-    memcpy(c->results_raw, sub->res, nres * sizeof(struct lane_ipc_result));
+    c->bits = sub->bits;
+    /* results, then zeros up to the data; the data, then zeros to the end: each byte once */
+    memcpy(c->results_raw, sub->res, rbytes);
+    memset((uint8_t *)c->results_raw + rbytes, 0, sizeof c->results_raw - rbytes);
     memcpy(c->data, sub->data, used);
     memset(c->data + used, 0, sizeof c->data - used);
     __atomic_store_n(&h->head, head + 1, __ATOMIC_RELEASE);
