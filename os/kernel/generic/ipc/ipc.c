@@ -12,7 +12,8 @@
  *              ─ unlock ─ large copies left on the worklist ─ lock ─ results ─ unlock
  *
  * Pairs are carried out at once under ipc_lock (inline data, credentials, handles, new
- * conversations, copies up to a page), so completions appear in match order; only larger copies
+ * conversations, copies up to a page; a send of <= 128 bytes was read whole at submit into the
+ * submission's snap[], so pairing it copies kernel memory), so completions appear in match order; only larger copies
  * (page by page between the two address spaces, see xcopy.c) run after dropping it, on items
  * that are BUSY. A submission writes its completion element when its last item finishes; it
  * is freed by ipc_unlock() after dropping ipc_lock (freeing may drop the last reference to a
