@@ -126,7 +126,8 @@ static inline struct cpu *this_cpu_irqs_off(void)
  * spin_lock and spin_unlock are what every lock costs (an IPC round trip takes ~20 locks), so
  * their fast paths are straight-line, leaf code (issue 19): pushcli inlined, every unusual case
  * (early boot, contention, misuse) a call away. No frame pointer: they call nothing on the
- * fast path, and a panic from a misuse still shows the caller (the slow path's frame links to it).
+ * fast path. (A misuse panic's backtrace then shows spin_lock/spin_unlock and the caller's caller;
+ * the lock's name in the message says which lock.)
  */
 #define LOCK_FAST __attribute__((optimize("omit-frame-pointer")))
 
