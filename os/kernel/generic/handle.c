@@ -151,35 +151,59 @@ int64_t htable_copy(struct handle_table *dst, struct handle_table *src, const in
     }
 }
 
+/* Under t->lock: the checks of handle_lookup, without taking a reference. */
+static int64_t lookup_locked(struct handle_table *t, int64_t h, uint32_t type, uint32_t need, struct hentry **out)
+{
+    if (h < 0 || h >= LANES_MAX_HANDLES || h >= t->cap)
+        return LANES_E_BADHANDLE;
+    struct hentry *e = &t->e[h];
+    if (!e->obj)
+        return LANES_E_BADHANDLE;
+    if (type != LANES_OBJ_NONE && e->obj->type != type)
+        return LANES_E_TYPE;
+    if ((e->rights & need) != need)
+        return LANES_E_ACCESS;
+    *out = e;
+    return 0;
+}
+
 int64_t handle_lookup(struct handle_table *t, int64_t h, uint32_t type, uint32_t need, struct kobj **out,
                       uint32_t *rights)
 {
     if (h < 0 || h >= LANES_MAX_HANDLES)
         return LANES_E_BADHANDLE;
+    struct hentry *e;
     spin_lock(&t->lock);
-    if (h >= t->cap) {
-        spin_unlock(&t->lock);
-        return LANES_E_BADHANDLE;
+    int64_t r = lookup_locked(t, h, type, need, &e);
+    if (!r) {
+        kobj_get(e->obj);
+        *out = e->obj;
+        if (rights)
+            *rights = e->rights;
     }
-    struct hentry *e = &t->e[h];
-    if (!e->obj) {
-        spin_unlock(&t->lock);
-        return LANES_E_BADHANDLE;
-    }
-    if (type != LANES_OBJ_NONE && e->obj->type != type) {
-        spin_unlock(&t->lock);
-        return LANES_E_TYPE;
-    }
-    if ((e->rights & need) != need) {
-        spin_unlock(&t->lock);
-        return LANES_E_ACCESS;
-    }
-    kobj_get(e->obj);
-    *out = e->obj;
-    if (rights)
-        *rights = e->rights;
     spin_unlock(&t->lock);
-    return 0;
+    return r;
+}
+
+/* Two handles of the calling process at once (one lock: an IPC submission names a lane and a
+ * queue): the first one's error wins, as two handle_get calls in that order would give. */
+int64_t handle_get2(int64_t h1, uint32_t type1, uint32_t need1, struct kobj **out1,
+                    int64_t h2, uint32_t type2, uint32_t need2, struct kobj **out2)
+{
+    struct handle_table *t = &current()->proc->handles;
+    struct hentry *e1, *e2;
+    spin_lock(&t->lock);
+    int64_t r = lookup_locked(t, (int32_t)h1, type1, need1, &e1);
+    if (!r)
+        r = lookup_locked(t, (int32_t)h2, type2, need2, &e2);
+    if (!r) {
+        kobj_get(e1->obj);
+        kobj_get(e2->obj);
+        *out1 = e1->obj;
+        *out2 = e2->obj;
+    }
+    spin_unlock(&t->lock);
+    return r;
 }
 
 int64_t handle_close(struct handle_table *t, int64_t h)

@@ -1,6 +1,6 @@
 /* string.c — memory and string functions for LaneOS libc.
  *
- * Plain byte loops with a word-at-a-time fast path for memcpy/memset; correctness first.
+ * memcpy/memset: x86-64's string instructions (8 bytes per step); plain loops elsewhere.
  * Pure: no syscalls, so the host unit tests (os/lib/test) link this very object.
  */
 #include <string.h>
@@ -8,6 +8,14 @@
 
 void *memcpy(void *dst, const void *src, size_t n)
 {
+#if defined(__x86_64__)
+    /* The string instructions: one instruction per 8 bytes (a completion element is 512 bytes,
+     * copied out of the ring on every IPC reply), where a C loop takes five. */
+    void *d = dst;
+    size_t q = n >> 3, r = n & 7;
+    __asm__ volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(q) :: "memory");
+    __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(r) :: "memory");
+#else
     unsigned char *d = dst;
     const unsigned char *s = src;
     if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
@@ -16,6 +24,7 @@ void *memcpy(void *dst, const void *src, size_t n)
     }
     while (n--)
         *d++ = *s++;
+#endif
     return dst;
 }
 
@@ -34,6 +43,13 @@ void *memmove(void *dst, const void *src, size_t n)
 
 void *memset(void *dst, int c, size_t n)
 {
+#if defined(__x86_64__)
+    void *d = dst;
+    size_t q = n >> 3, r = n & 7;
+    uint64_t v = (unsigned char)c * 0x0101010101010101ull;
+    __asm__ volatile("rep stosq" : "+D"(d), "+c"(q) : "a"(v) : "memory");
+    __asm__ volatile("rep stosb" : "+D"(d), "+c"(r) : "a"(v) : "memory");
+#else
     unsigned char *d = dst;
     if (((uintptr_t)d & 7) == 0 && n >= 8) {
         uint64_t v = (unsigned char)c * 0x0101010101010101ull;
@@ -42,6 +58,7 @@ void *memset(void *dst, int c, size_t n)
     }
     while (n--)
         *d++ = (unsigned char)c;
+#endif
     return dst;
 }
 

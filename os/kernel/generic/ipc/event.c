@@ -82,11 +82,6 @@ int64_t ipc_event_await(struct ipc_event *e, uint64_t seq, struct ipc_queue *q, 
     struct ipc_sub *sub = ipc_sub_alloc(0);
     if (!sub)
         return LANES_E_NOMEM;
-    int64_t r = ipc_queue_reserve(q);
-    if (r) {
-        ipc_sub_free(sub);
-        return r;
-    }
     struct process *p = current()->proc;
     kobj_get(&p->obj);
     sub->proc = p;
@@ -108,6 +103,12 @@ int64_t ipc_event_await(struct ipc_event *e, uint64_t seq, struct ipc_queue *q, 
     it->idx = 0;
     it->ev = e;
     spin_lock(&ipc_lock);
+    int64_t r = ipc_queue_reserve(q);
+    if (r) {
+        spin_unlock(&ipc_lock);
+        ipc_sub_free(sub);      /* puts what it holds: process, queue, event */
+        return r;
+    }
     list_add_tail(&ipc_live_subs, &sub->plink);
     list_add_tail(&q->subs, &sub->qlink);
     it->trace_id = trace_emit_event_await((uint64_t)(uintptr_t)e, 0, 1, seq, sub->pid, sub->tid);

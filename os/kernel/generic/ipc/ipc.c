@@ -12,7 +12,8 @@
  *              ─ unlock ─ large copies left on the worklist ─ lock ─ results ─ unlock
  *
  * Pairs are carried out at once under ipc_lock (inline data, credentials, handles, new
- * conversations, copies up to a page), so completions appear in match order; only larger copies
+ * conversations, copies up to a page; a send of <= 128 bytes was read whole at submit into the
+ * submission's snap[], so pairing it copies kernel memory), so completions appear in match order; only larger copies
  * (page by page between the two address spaces, see xcopy.c) run after dropping it, on items
  * that are BUSY. A submission writes its completion element when its last item finishes; it
  * is freed by ipc_unlock() after dropping ipc_lock (freeing may drop the last reference to a
@@ -29,16 +30,20 @@ struct list ipc_live_subs = { &ipc_live_subs, &ipc_live_subs };
 
 void ipc_unlock(void)
 {
-    for (;;) {
-        if (list_empty(&done_subs)) {
-            spin_unlock(&ipc_lock);
-            return;
-        }
-        struct ipc_sub *sub = container_of(done_subs.next, struct ipc_sub, qlink);
-        list_del(&sub->qlink);
+    /* Take every finished submission at once: one unlock, then the frees (which may take
+     * ipc_lock again: a lane's or a process's teardown). */
+    if (list_empty(&done_subs)) {
         spin_unlock(&ipc_lock);
+        return;
+    }
+    struct list *first = done_subs.next, *last = done_subs.prev;
+    list_init(&done_subs);
+    spin_unlock(&ipc_lock);
+    last->next = NULL;
+    for (struct list *it = first; it;) {
+        struct ipc_sub *sub = container_of(it, struct ipc_sub, qlink);
+        it = it->next;
         ipc_sub_free(sub);
-        spin_lock(&ipc_lock);
     }
 }
 
@@ -199,7 +204,7 @@ static void enqueue(struct ipc_item *it, struct ipc_stream *s, int side, struct 
         bool send = a->type == LANES_IPC_ACTION_SEND;
         it->trace_id = trace_emit_ipc_submit(s->id, s->parent, sub->tag, send ? a->len : 0, a->type, sub->pid,
                                              sub->tid, (uint32_t)side, 1, sub->ret_addr,
-                                             send ? sub->payload[it->idx] : NULL, send ? (uint32_t)MIN(a->len, 32) : 0);
+                                             send ? ipc_send_bytes(sub, it->idx) : NULL, send ? (uint32_t)MIN(a->len, 32) : 0);
         if (it->trace_id)
             ipc_submit_recorded(it);
     }
@@ -300,6 +305,9 @@ static void transfer(struct pair *p, struct work *w, bool locked)
     } else if (ga->type == LANES_IPC_ACTION_SEND && tact->type == LANES_IPC_ACTION_RECV_INLINE) {
         if (ga->len > LANES_IPC_INLINE_MAX) {
             ge = te = LANES_E_BUFFER_TOO_SMALL;
+        } else if (gi->idx == gs->snap_idx) {
+            memcpy(ts->data + tr->offset, gs->snap, ga->len);
+            gr->length = tr->length = (uint32_t)ga->len;
         } else {
             int64_t r = xread(ts->data + tr->offset, gs->proc, ga->buf, ga->len);
             if (r)
@@ -390,23 +398,42 @@ static void run(struct work *w)
 #define SUB_CACHE 4
 static struct { struct ipc_sub *s[SUB_CACHE]; int n; } sub_cache[MAX_CPUS];
 
+/* The cache is this CPU's: interrupts off is all it needs (no lock nests inside, so no
+ * pushcli bookkeeping; the flags word says whether to turn them back on). */
+static inline uint64_t cache_lock(void)
+{
+    uint64_t fl = read_flags();
+    cli();
+    return fl;
+}
+
+static inline void cache_unlock(uint64_t fl)
+{
+    if (fl & 0x200)
+        sti();
+}
+
 struct ipc_sub *ipc_sub_alloc(int n)
 {
     struct ipc_sub *sub = NULL;
-    pushcli();
+    uint64_t fl = cache_lock();
     uint32_t cpu = this_cpu()->id;
     if (sub_cache[cpu].n)
         sub = sub_cache[cpu].s[--sub_cache[cpu].n];
-    popcli();
+    cache_unlock(fl);
     if (sub)
         heap_note_parked(sub, false);
     if (!sub && !(sub = kmalloc(sizeof *sub)))
         return NULL;
     int m = n > 0 ? n : 1;
-    memset(sub, 0, offsetof(struct ipc_sub, keep));
-    memset(sub->res, 0, m * sizeof sub->res[0]);
-    memset(sub->item, 0, m * sizeof sub->item[0]);
-    memset(sub->push_obj, 0, m * sizeof sub->push_obj[0]);
+    /* Stores the compiler lays out (constant sizes), not memset calls: a submission has few actions. */
+    __builtin_memset(sub, 0, offsetof(struct ipc_sub, keep));
+    for (int i = 0; i < m; i++) {
+        sub->res[i] = (struct lane_ipc_result){ 0 };
+        sub->item[i] = (struct ipc_item){ 0 };
+        sub->push_obj[i] = NULL;
+    }
+    sub->snap_idx = -1;
     return sub;
 }
 
@@ -421,16 +448,16 @@ void ipc_sub_free(struct ipc_sub *sub)
         kobj_put(&sub->q->obj);
     if (sub->proc)
         kobj_put(&sub->proc->obj);
-    pushcli();
+    uint64_t fl = cache_lock();
     uint32_t cpu = this_cpu()->id;
     if (sub_cache[cpu].n < SUB_CACHE) {
         heap_note_parked(sub, true);
         sub_cache[cpu].s[sub_cache[cpu].n++] = sub;
-        sub = NULL;
+        cache_unlock(fl);
+        return;
     }
-    popcli();
-    if (sub)
-        kfree(sub);
+    cache_unlock(fl);
+    kfree(sub);
 }
 
 /* Parses the CHAIN/ANCILLARY tree starting at *i with the given parent; returns 0 or INVAL. */
@@ -476,23 +503,14 @@ static int parse_level(struct ipc_sub *sub, int *i, int parent)
 static void record_submission(struct ipc_sub *sub, struct ipc_lane *l)
 {
     TRACE_IRQS_ARE_OFF();                   /* ipc_lock */
-    int n = sub->n, send = -1;
-    if (n < 2 || sub->ancillary)
-        return;                             /* ancillary actions: a record per item */
-    uint64_t actions = 0;
-    for (int i = 0; i < n; i++) {
-        uint32_t t = sub->act[i].type;
-        if (t == LANES_IPC_ACTION_SEND) {
-            if (send >= 0)
-                return;                     /* two payloads: a record per item */
-            send = i;
-        }
-        actions |= (uint64_t)t << (4 * i);  /* 1..10: parse_level checked */
-    }
+    int n = sub->n;
+    if (n < 2 || sub->ancillary || sub->sends > 1)
+        return;                             /* ancillary actions, two payloads: a record per item */
+    int send = sub->sends ? sub->send_idx : -1;     /* (sends, send_idx, actions: ipc_submit's checks) */
     uint64_t bytes = send >= 0 ? sub->act[send].len : 0;
-    uint64_t id = trace_emit_ipc_submit(l->s->id, l->s->parent, sub->tag, bytes, actions, sub->pid, sub->tid,
+    uint64_t id = trace_emit_ipc_submit(l->s->id, l->s->parent, sub->tag, bytes, sub->actions, sub->pid, sub->tid,
                                         (uint32_t)l->side, (uint32_t)n, sub->ret_addr,
-                                        send >= 0 ? sub->payload[send] : NULL, (uint32_t)MIN(bytes, 32));
+                                        send >= 0 ? ipc_send_bytes(sub, send) : NULL, (uint32_t)MIN(bytes, 32));
     uint64_t step = id ? 1ULL << IPC_TRACE_SUBID_SHIFT : 0;
     for (int i = 0; i < n; i++, id += step) {
         sub->item[i].recorded = true;
@@ -524,15 +542,25 @@ int64_t ipc_submit(struct ipc_lane *l, const struct lane_ipc_action *acts, uint3
     if (!r && pos != (int)n)
         r = LANES_E_INVAL;
     uint32_t data = 0;
+    int sends = 0, send_idx = -1;
+    uint64_t actions = 0;
     for (int i = 0; !r && i < (int)n; i++) {
         struct lane_ipc_action *a = &sub->act[i];
         sub->res[i].handle = -1;
         sub->item[i].sub = sub;
         sub->item[i].idx = i;
+        actions |= (uint64_t)a->type << (4 * i);    /* 1..10: parse_level checked */
         switch (a->type) {
         case LANES_IPC_ACTION_SEND:
+            sends++;
+            send_idx = i;
+            /* A small send is read whole now (as a pipe's write copies into the pipe): the
+             * match then moves it from here instead of walking the sender's page tables. If
+             * that read faults, the send stays as before (read at the match, FAULT there). */
             if (!user_range_ok(a->buf, a->len) || a->len > (1ULL << 32) - 1)
                 r = LANES_E_FAULT;
+            else if (sub->snap_idx < 0 && a->len <= LANES_IPC_INLINE_MAX && !copy_from_user(sub->snap, a->buf, a->len))
+                sub->snap_idx = i;
             else if (copy_from_user(sub->payload[i], a->buf, MIN(a->len, 32)))
                 r = LANES_E_FAULT;
             break;
@@ -563,6 +591,9 @@ int64_t ipc_submit(struct ipc_lane *l, const struct lane_ipc_action *acts, uint3
         ipc_sub_free(sub);
         return r;
     }
+    sub->sends = sends;
+    sub->send_idx = send_idx;
+    sub->actions = actions;
     memset(sub->data, 0, data);         /* the completion copies data[0..data_used) */
     sub->data_used = data;
     sub->pid = p->pid;
@@ -571,11 +602,6 @@ int64_t ipc_submit(struct ipc_lane *l, const struct lane_ipc_action *acts, uint3
     sub->ret_addr = ret_addr;
     sub->outstanding = (int)n;
     ipc_make_creds(sub->creds, sub->pid, sub->tid);
-    r = ipc_queue_reserve(q);
-    if (r) {
-        ipc_sub_free(sub);
-        return r;
-    }
     kobj_get(&p->obj);
     sub->proc = p;
     kobj_get(&q->obj);
@@ -588,6 +614,12 @@ int64_t ipc_submit(struct ipc_lane *l, const struct lane_ipc_action *acts, uint3
     struct work w;
     w.n = 0;
     spin_lock(&ipc_lock);
+    r = ipc_queue_reserve(q);
+    if (r) {
+        spin_unlock(&ipc_lock);
+        ipc_sub_free(sub);      /* puts the process, queue and lane references taken above */
+        return r;
+    }
     list_add_tail(&ipc_live_subs, &sub->plink);
     list_add_tail(&q->subs, &sub->qlink);
     if (TRACE_ON(TRACE_CLASS_IPC))

@@ -80,7 +80,12 @@ struct ipc_sub {
     struct ipc_item item[IPC_MAX];
     struct kobj *push_obj[IPC_MAX]; /* PUSH: the object in flight (reference) */
     uint8_t creds[LANES_IPC_CREDS_SIZE];
-    uint8_t payload[IPC_MAX][32];   /* SEND: first bytes, for the trace */
+    uint8_t payload[IPC_MAX][32];   /* SEND: first bytes, for the trace (not for sends in snap) */
+    int snap_idx;                   /* the action whose bytes are all in snap[], or -1 */
+    int sends;                      /* SEND actions, and the last one's index (for the trace) */
+    int send_idx;
+    uint64_t actions;               /* action types, 4 bits each (ipc_submit's trace record) */
+    uint8_t snap[LANES_IPC_INLINE_MAX];  /* the first SEND of <= INLINE_MAX bytes, read at submit */
     uint8_t data[LANES_IPC_DATA_SIZE];
 };
 
@@ -89,7 +94,7 @@ struct ipc_queue {
     struct spinlock lock;
     struct memobj *mo;              /* header + ring, mapped into the creator */
     uint32_t capacity;
-    uint32_t reserved;              /* submitted, not yet completed */
+    uint32_t reserved;              /* submitted, not yet completed (under ipc_lock) */
     bool alert;
     uint64_t seq;
     struct waitq wq;
@@ -123,8 +128,7 @@ int64_t xcopy(struct process *dp, uint64_t dva, struct process *sp, uint64_t sva
 int64_t xread(void *dst, struct process *sp, uint64_t sva, uint64_t len);
 
 /* queue.c */
-int64_t ipc_queue_reserve(struct ipc_queue *q);
-void ipc_queue_unreserve(struct ipc_queue *q);
+int64_t ipc_queue_reserve(struct ipc_queue *q);                /* under ipc_lock */
 void ipc_queue_complete(struct ipc_sub *sub);             /* under ipc_lock: writes the element */
 struct ipc_queue *ipc_queue_create(uint32_t cap);
 int64_t ipc_queue_wait(struct ipc_queue *q, uint64_t timeout_ns);
@@ -136,6 +140,11 @@ int64_t ipc_event_raise(struct ipc_event *e, uint64_t bits);
 int64_t ipc_event_await(struct ipc_event *e, uint64_t seq, struct ipc_queue *q, uint64_t tag, uint64_t ret_addr);
 
 struct ipc_sub *ipc_sub_alloc(int n);     /* entries 0..max(n,1)-1 of the per-action arrays zeroed */
+_Static_assert(sizeof(struct ipc_sub) + 16 <= 2048, "a submission stays in kmalloc's 2 KiB class");
+static inline const uint8_t *ipc_send_bytes(const struct ipc_sub *sub, int i)   /* SEND i's first bytes */
+{
+    return i == sub->snap_idx ? sub->snap : sub->payload[i];
+}
 void ipc_sub_free(struct ipc_sub *sub);
 extern struct list ipc_live_subs;
 

@@ -7,7 +7,7 @@
  *
  * The kernel writes element head % capacity through its direct map of the object's pages and
  * then publishes head + 1; user space reads elements up to head and advances tail. ipc_submit
- * reserves a slot first (reserved + (head - tail) < capacity, else AGAIN), so a completion
+ * reserves a slot first, under ipc_lock (reserved + (head - tail) < capacity, else AGAIN), so a completion
  * always has room and never waits. ipc_queue_wait sleeps until head != tail, an alert, or the
  * timeout; an alert (another thread, or the kernel) ends one wait, now or the next. It is also
  * the wait half of ipc_submit_wait (sys.c), which calls it right after a successful submission.
@@ -50,25 +50,16 @@ struct ipc_queue *ipc_queue_create(uint32_t cap)
     return q;
 }
 
+/* Under ipc_lock, which guards `reserved` (every change to it is made under ipc_lock: here and
+ * in ipc_queue_complete), so no queue lock is needed for it. */
 int64_t ipc_queue_reserve(struct ipc_queue *q)
 {
     struct lane_ipc_queue_header *h = hdr(q);
-    spin_lock(&q->lock);
     uint32_t used = h->head - __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE);
-    int64_t r = 0;
     if (used > q->capacity || q->reserved + used >= q->capacity)
-        r = LANES_E_AGAIN;
-    else
-        q->reserved++;
-    spin_unlock(&q->lock);
-    return r;
-}
-
-void ipc_queue_unreserve(struct ipc_queue *q)
-{
-    spin_lock(&q->lock);
-    q->reserved--;
-    spin_unlock(&q->lock);
+        return LANES_E_AGAIN;
+    q->reserved++;
+    return 0;
 }
 
 /* Under ipc_lock: write sub's element and wake the queue's waiters (ipc_unlock frees sub).
@@ -87,13 +78,15 @@ void ipc_queue_complete(struct ipc_sub *sub)
     uint64_t off = (uint64_t)LANES_IPC_ELEM_SIZE * (1 + head % q->capacity);
     struct lane_ipc_completion *c = (void *)((uint8_t *)P2V(q->mo->pages[off / PAGE_SIZE]) + off % PAGE_SIZE);
     uint32_t used = MIN(sub->data_used, (uint32_t)sizeof c->data);
-    memset(c, 0, offsetof(struct lane_ipc_completion, data));
+    uint32_t rbytes = nres * (uint32_t)sizeof(struct lane_ipc_result);
     c->tag = sub->tag;
-    c->nresults = nres;
-    c->bits = sub->bits;
     c->status = status;
+    c->nresults = nres;
     c->seq = ++q->seq;
-    memcpy(c->results_raw, sub->res, nres * sizeof(struct lane_ipc_result));
+    c->bits = sub->bits;
+    /* results, then zeros up to the data; the data, then zeros to the end: each byte once */
+    memcpy(c->results_raw, sub->res, rbytes);
+    memset((uint8_t *)c->results_raw + rbytes, 0, sizeof c->results_raw - rbytes);
     memcpy(c->data, sub->data, used);
     memset(c->data + used, 0, sizeof c->data - used);
     __atomic_store_n(&h->head, head + 1, __ATOMIC_RELEASE);

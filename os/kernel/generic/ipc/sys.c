@@ -89,14 +89,9 @@ static int64_t submit(struct regs *r, uint32_t qneed, struct ipc_queue **qout)
     for (uint64_t i = 0; i < count; i++)
         need |= is_giving(acts[i].type) ? LANES_RIGHT_WRITE : LANES_RIGHT_READ;
     struct kobj *lo, *qo;
-    int64_t e = handle_get(r->rdi, LANES_OBJ_LANE, need, &lo, NULL);
+    int64_t e = handle_get2(r->rdi, LANES_OBJ_LANE, need, &lo, r->r10, LANES_OBJ_QUEUE, qneed, &qo);
     if (e)
         return e;
-    e = handle_get(r->r10, LANES_OBJ_QUEUE, qneed, &qo, NULL);
-    if (e) {
-        kobj_put(lo);
-        return e;
-    }
     struct ipc_queue *q = container_of(qo, struct ipc_queue, obj);
     e = ipc_submit(container_of(lo, struct ipc_lane, obj), acts, (uint32_t)count, q, r->r8, r->rip);
     kobj_put(lo);

@@ -149,6 +149,8 @@ void htable_close_all(struct handle_table *t);
  * reference to put; handle_give installs o and drops the caller's reference to it (the new
  * handle or LIMIT); handle_check_system says whether h is the SYSTEM capability with CONTROL. */
 int64_t handle_get(int64_t h, uint32_t type, uint32_t need, struct kobj **out, uint32_t *rights);
+int64_t handle_get2(int64_t h1, uint32_t type1, uint32_t need1, struct kobj **out1,
+                    int64_t h2, uint32_t type2, uint32_t need2, struct kobj **out2);
 int64_t handle_give(struct kobj *o, uint32_t rights);
 int64_t handle_check_system(int64_t h);
 
