@@ -5,9 +5,10 @@
  * (sched_cpu[id].threads: running, queued or blocked there). A thread starts on the least
  * loaded CPU its affinity allows (sched_pick_cpu: "placement"); the rq_lock of t->cpu protects
  * its scheduling state. t->cpu changes only with both CPUs' queue locks held (lower CPU id
- * first, sched_lock_two), in sched_migrate_locked, for three reasons: a CPU about to idle
+ * first, sched_lock_two), in sched_migrate_locked, for four reasons: a CPU about to idle
  * steals a queued thread ("steal"), the load balancer (balance.c) moves a thread to an
- * under-loaded CPU ("balance"), or a new affinity excludes the thread's CPU ("affinity").
+ * under-loaded CPU ("balance"), a new affinity excludes the thread's CPU ("affinity"), or a
+ * synchronous wake-up pulls a blocked thread onto the waker's CPU ("wake", wake_affine).
  * A queued or blocked thread moves at once; a running one gets migrate_to and moves at its
  * next scheduling point: schedule_locked switches it out without queueing it (in_transit) and
  * sched_finish_switch, on the next thread, hands it to the new CPU's queue.
@@ -17,9 +18,12 @@
  * (sched_finish_switch) and frees a predecessor that died.
  *
  * Blocking: thread_block(lock, state, deadline) marks the caller BLOCKED/SLEEPING/STOPPED under
- * the rq lock, drops the caller's lock and schedules. thread_wake() makes it READY again and,
- * if its CPU idles, makes it reschedule: need_resched, plus an IPI unless that CPU is still
- * polling before it halts (idle_polling below). Wake reasons: 0 (woken), LANES_E_TIMEOUT
+ * the rq lock, drops the caller's lock and schedules. thread_wake() makes it READY again: a
+ * synchronous waker (current->wake_sync: it waits right after) first pulls it onto its own CPU
+ * (wake_affine, migrate reason "wake"); else it is queued on its CPU, which, if idle, is made to
+ * reschedule (need_resched, plus an IPI unless it is still polling before it halts:
+ * idle_polling below) and, if busy, is preempted when its thread has run WAKE_PREEMPT_NS.
+ * sched_wake.c counts each kind and its wake-to-run latency. Wake reasons: 0 (woken), LANES_E_TIMEOUT
  * (deadline, timer.c), LANES_E_INTERRUPTED (thread_interrupt, kill, stop). An interrupt that
  * finds the thread not blocked stays pending and cancels its next wait.
  *
