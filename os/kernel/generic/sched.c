@@ -121,9 +121,12 @@ static bool resched_idle_cpu(struct cpu *c)
 /*
  * A thread queued on c, which runs something else: preempt that if it has run for
  * WAKE_PREEMPT_NS (a CPU-bound thread; a woken one has been waiting), like Linux's wake-up
- * preemption with its granularity. Threads that only run briefly between waits are never
- * preempted by this, and a CPU gets at most one such IPI per WAKE_PREEMPT_NS (the next thread's
- * run_start is later; need_resched already set sends none).
+ * preemption with its granularity — but only if the woken thread is the only one queued, so it
+ * is the one that runs next. (The queues are FIFO: with others queued ahead, preempting would
+ * only send the running thread to the back and run one of them — two spinners and a thread
+ * waking every 5 ms got 1/3 and 2/3 of the CPU that way.) Threads that only run briefly between
+ * waits are never preempted by this, and a CPU gets at most one such IPI per WAKE_PREEMPT_NS
+ * (the next thread's run_start is later; need_resched already set sends none).
  */
 #define WAKE_PREEMPT_NS 1000000ull   /* 1 ms */
 
@@ -171,7 +174,8 @@ static void make_ready(struct thread *t, int reason, bool sync)
     } else {
         /* a busy CPU: preempt a long runner, or let an idle CPU t may run on steal it */
         t->wake_kind = c == this_cpu() ? WAKE_LOCAL : WAKE_BUSY;
-        wake_preempt(c, t->ready_since);
+        if (c->rq_head == t)
+            wake_preempt(c, t->ready_since);
         if (ncpus > 1 && !c->need_resched)
             kick_idle_cpu(c, t->affinity);
     }
@@ -532,31 +536,51 @@ int thread_block(struct spinlock *held, int state, uint64_t deadline)
  * where it last ran would then cost a cross-CPU wake-up twice (request and reply) — an IPI to a
  * halted CPU, which under TCG on a busy host takes milliseconds — while this CPU is about to go
  * idle anyway. So a blocked t that may run here is moved here (migrate reason wake) and queued,
- * if nothing else is queued here (else it would wait behind that: left where it is). True if
- * it was woken so.
+ * if at most WAKE_AFFINE_QUEUED threads are queued here (more: it would wait behind them, left
+ * where it is; 0 was too strict: a writer and a reader pinned to one CPU keep one of them queued
+ * nearly always, and a server the balancer had moved away never came back). True if it was
+ * woken so; sched_wake.c counts the synchronous wake-ups that pulled nothing, by why.
  */
+#define WAKE_AFFINE_QUEUED 1
+
 static bool wake_affine(struct thread *t, int reason)
 {
     if (ncpus < 2)
         return false;
-    bool done = false;
     pushcli();
     struct cpu *me = this_cpu();
     struct thread *w = me->current;
+    if (!w || !w->wake_sync || w == t || t->is_kernel) {
+        popcli();
+        return false;
+    }
+    int skip = -1;
     struct cpu *from = __atomic_load_n(&t->cpu, __ATOMIC_ACQUIRE);
-    if (w && w->wake_sync && w != t && from != me && !t->is_kernel && (t->affinity >> me->id & 1) && !me->rq_head) {
+    if (from == me)
+        skip = WAKE_SKIP_HERE;
+    else if (!(t->affinity >> me->id & 1))
+        skip = WAKE_SKIP_AFFINITY;
+    else if (me->rq_len > WAKE_AFFINE_QUEUED)
+        skip = WAKE_SKIP_QUEUED;
+    else {
         sched_lock_two(from, me);
-        if (t->cpu == from && (t->state == T_BLOCKED || t->state == T_SLEEPING) && !t->migrate_to && !me->rq_head) {
+        if (t->cpu != from || (t->state != T_BLOCKED && t->state != T_SLEEPING) || t->migrate_to)
+            skip = WAKE_SKIP_RUNNING;
+        else if (me->rq_len > WAKE_AFFINE_QUEUED)
+            skip = WAKE_SKIP_QUEUED;
+        else {
             t->mig = (struct migration){ .reason = TRACE_MIGRATE_REASON_WAKE, .load_from = (uint32_t)from->rq_len };
-            if (sched_migrate_locked(t, from, me)) {
+            if (sched_migrate_locked(t, from, me))
                 make_ready(t, reason, true);
-                done = true;
-            }
+            else
+                skip = WAKE_SKIP_RUNNING;
         }
         sched_unlock_two(from, me);
     }
+    if (skip >= 0)
+        wake_note_sync_skip(skip);
     popcli();
-    return done;
+    return skip < 0;
 }
 
 bool thread_wake(struct thread *t, int reason)

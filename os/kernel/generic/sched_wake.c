@@ -14,7 +14,8 @@
  *
  * /sys/kernel/sched/wakeups/KIND (one attribute per kind; `format` names the columns): count,
  * IPIs sent, latency sum / max (ns) and a histogram (< 50 us, < 500 us, < 2 ms, < 8 ms,
- * >= 8 ms: the last is the scale of a timer tick). Counters only grow; readers take differences.
+ * >= 8 ms: the last is the scale of a timer tick); `sync_skipped` counts synchronous wake-ups
+ * that pulled nothing, by why. Counters only grow; readers take differences.
  */
 #include <kernel/kernel.h>
 #include <kernel/sysfs.h>
@@ -25,6 +26,15 @@ static const uint64_t bucket_ns[] = { 50000, 500000, 2000000, 8000000 };
 static struct {
     uint64_t count, ipis, sum_ns, max_ns, hist[NBUCKETS];
 } stats[WAKE_KINDS];
+
+/* Synchronous wake-ups that pulled nothing, by why (wake_affine in sched.c). */
+static uint64_t sync_skips[WAKE_SKIPS];
+
+void wake_note_sync_skip(int why)
+{
+    if (why >= 0 && why < WAKE_SKIPS)
+        __atomic_fetch_add(&sync_skips[why], 1, __ATOMIC_RELAXED);
+}
 
 void wake_note_ipi(int kind)
 {
@@ -71,7 +81,17 @@ static size_t show_format(struct sysfs_node *n, char *b, size_t cap)
     return sysfs_print(b, cap, "count ipis sum_ns max_ns <50us <500us <2ms <8ms >=8ms\n");
 }
 
+/* here: already on the waker's CPU; queued: the waker's CPU has other threads queued; running:
+ * the wakee was not blocked (running or queued: nothing to wake); affinity: may not run here */
+static size_t show_sync_skips(struct sysfs_node *n, char *b, size_t cap)
+{
+    (void)n;
+    return sysfs_print(b, cap, "here %lu queued %lu running %lu affinity %lu\n", sync_skips[WAKE_SKIP_HERE],
+                       sync_skips[WAKE_SKIP_QUEUED], sync_skips[WAKE_SKIP_RUNNING], sync_skips[WAKE_SKIP_AFFINITY]);
+}
+
 static const struct sysfs_attr wake_attrs[] = {
+    { "sync_skipped", show_sync_skips, NULL },
     { "format", show_format, NULL },
     { "local", show_LOCAL, NULL },
     { "affine", show_AFFINE, NULL },

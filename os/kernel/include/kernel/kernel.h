@@ -302,7 +302,9 @@ struct cpu *sched_pick_cpu(uint64_t allowed);
 
 /* sched_wake.c: wake-up kinds (make_ready) and their wake-to-run latencies (schedule_locked). */
 enum { WAKE_NONE, WAKE_LOCAL, WAKE_AFFINE, WAKE_POLL, WAKE_IPI, WAKE_BUSY, WAKE_KINDS };
+enum { WAKE_SKIP_HERE, WAKE_SKIP_QUEUED, WAKE_SKIP_RUNNING, WAKE_SKIP_AFFINITY, WAKE_SKIPS };
 void wake_note_ipi(int kind);
+void wake_note_sync_skip(int why);
 void wake_note_run(struct thread *t, uint64_t lat_ns);
 
 /* Per-CPU scheduler state that is not the arch's (sched.c, balance.c): under that CPU's rq_lock. */
