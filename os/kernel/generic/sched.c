@@ -130,16 +130,17 @@ static bool resched_idle_cpu(struct cpu *c)
  */
 #define WAKE_PREEMPT_NS 1000000ull   /* 1 ms */
 
-static void wake_preempt(struct cpu *c, uint64_t now)
+static bool wake_preempt(struct cpu *c, uint64_t now)
 {
     struct thread *cur = c->current;
     if (cur == c->idle || c->need_resched || now - cur->run_start < WAKE_PREEMPT_NS)
-        return;
+        return false;
     c->need_resched = 1;
     if (c != this_cpu()) {
         lapic_send_ipi(c->apic_id, VEC_RESCHED);
         wake_note_ipi(WAKE_BUSY);
     }
+    return true;
 }
 
 /*
@@ -174,9 +175,8 @@ static void make_ready(struct thread *t, int reason, bool sync)
     } else {
         /* a busy CPU: preempt a long runner, or let an idle CPU t may run on steal it */
         t->wake_kind = c == this_cpu() ? WAKE_LOCAL : WAKE_BUSY;
-        if (c->rq_head == t)
-            wake_preempt(c, t->ready_since);
-        if (ncpus > 1 && !c->need_resched)
+        bool next = c->rq_head == t && wake_preempt(c, t->ready_since);
+        if (ncpus > 1 && !next)
             kick_idle_cpu(c, t->affinity);
     }
 }
