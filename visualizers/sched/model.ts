@@ -7,14 +7,14 @@
  * named as in os/abi/trace.toml) — visualizers/ never imports debugger/. Used events:
  *   trace_header (ncpus), proc_create, thread_create (names), ctx_switch (run slices: what ran
  *   on the recording CPU between two switches; tid 0 is idle), migrate (reason balance /
- *   affinity / placement / steal with the balancer's numbers), load_sample (per-CPU load, 1024 =
+ *   affinity / placement / steal / wake with the balancer's numbers), load_sample (per-CPU load, 1024 =
  *   one always-runnable thread), balance_round + balance_cpu (the ideal load; each CPU's load
  *   before and after the round's plan).
  * Slices are kept in per-CPU columns (start, end, tid, pid), ordered by time, so a window of a
  * million-event trace is found by binary search and drawn at most a few boxes per pixel.
  */
 
-export const REASONS = ['balance', 'affinity', 'placement', 'steal'] as const;
+export const REASONS = ['balance', 'affinity', 'placement', 'steal', 'wake'] as const;
 export type MigrateReason = (typeof REASONS)[number];
 
 export interface TraceRecordLike {
@@ -262,6 +262,8 @@ export class SchedModel {
         return `${head}: its CPU mask excluded cpu${m.from}; cpu${m.to} was the least loaded allowed (load ${m.loadTo})`;
       case 'placement':
         return `${head}: new thread placed on the least loaded allowed CPU (load ${m.loadTo})`;
+      case 'wake':
+        return `${head}: woken by a thread on cpu${m.to} that waits next (a request to it), so it runs there instead of waking cpu${m.from}`;
     }
   }
 }

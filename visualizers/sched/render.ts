@@ -33,6 +33,7 @@ export const REASON_COLORS: Record<MigrateReason, string> = {
   steal: '#3bb273',
   affinity: '#e15554',
   placement: '#a06cd5',
+  wake: '#f4a259',
 };
 
 /** A process's colour: golden-angle hues, so neighbouring pids differ. */

@@ -120,3 +120,14 @@ test('a million scheduling events: the model takes them and a window is drawn in
   assert.ok(z.rows[0]!.slices.length >= 99 && z.rows[0]!.slices.every((s) => s.tid >= 100));
   assert.ok(v.rows[0]!.slices.every((s) => s.tid >= 100 && s.tid < 107), 'a pixel of many slices shows one of its threads');
 });
+
+test('a wake-affine move (reason 4, "wake") is kept and described as a pull onto the waker\'s CPU', () => {
+  const m = build();
+  m.add(ev('migrate', 150 * MS, 1, { tid: 12, from_cpu: 1, to_cpu: 0, reason: 4, load_from: 0, load_to: 0, thread_load: 0, ideal: 0, round: 0 }));
+  const w = m.migrations.at(-1)!;
+  assert.equal(w.reason, 'wake');
+  assert.deepEqual([w.from, w.to], [1, 0]);
+  assert.match(m.describe(w), /cpu1 → cpu0, wake: woken by a thread on cpu0 that waits next/);
+  const v = buildView(m, { t0: 0, t1: 200 * MS, width: 1000 }, { reasons: new Set(['wake']) });
+  assert.deepEqual(v.arrows.map((a) => a.reason), ['wake']);
+});

@@ -26,7 +26,7 @@ export const TRACE_CLASSES: Readonly<Record<string, number>> = {
 export const TRACE_ENUMS: Readonly<Record<string, Readonly<Record<number, string>>>> = {
   switch_reason: { 0: 'preempted', 1: 'blocked', 2: 'yielded', 3: 'exited', 4: 'idle' },
   thread_state: { 0: 'running', 1: 'ready', 2: 'blocked', 3: 'sleeping', 4: 'stopped', 5: 'dead' },
-  migrate_reason: { 0: 'balance', 1: 'affinity', 2: 'placement', 3: 'steal' },
+  migrate_reason: { 0: 'balance', 1: 'affinity', 2: 'placement', 3: 'steal', 4: 'wake' },
   ipc_action: { 0: 'none', 1: 'offer', 2: 'accept', 3: 'send', 4: 'recv_inline', 5: 'recv_buffer', 6: 'push_desc', 7: 'pull_desc', 8: 'imbue_creds', 9: 'extract_creds', 10: 'dismiss' },
   marker_kind: { 0: 'instant', 1: 'begin', 2: 'end', 3: 'counter' },
   log_level: { 0: 'error', 1: 'warn', 2: 'info', 3: 'debug' },

@@ -5,9 +5,10 @@
  * (sched_cpu[id].threads: running, queued or blocked there). A thread starts on the least
  * loaded CPU its affinity allows (sched_pick_cpu: "placement"); the rq_lock of t->cpu protects
  * its scheduling state. t->cpu changes only with both CPUs' queue locks held (lower CPU id
- * first, sched_lock_two), in sched_migrate_locked, for three reasons: a CPU about to idle
+ * first, sched_lock_two), in sched_migrate_locked, for four reasons: a CPU about to idle
  * steals a queued thread ("steal"), the load balancer (balance.c) moves a thread to an
- * under-loaded CPU ("balance"), or a new affinity excludes the thread's CPU ("affinity").
+ * under-loaded CPU ("balance"), a new affinity excludes the thread's CPU ("affinity"), or a
+ * synchronous wake-up pulls a blocked thread onto the waker's CPU ("wake", wake_affine).
  * A queued or blocked thread moves at once; a running one gets migrate_to and moves at its
  * next scheduling point: schedule_locked switches it out without queueing it (in_transit) and
  * sched_finish_switch, on the next thread, hands it to the new CPU's queue.
@@ -17,9 +18,12 @@
  * (sched_finish_switch) and frees a predecessor that died.
  *
  * Blocking: thread_block(lock, state, deadline) marks the caller BLOCKED/SLEEPING/STOPPED under
- * the rq lock, drops the caller's lock and schedules. thread_wake() makes it READY again and,
- * if its CPU idles, makes it reschedule: need_resched, plus an IPI unless that CPU is still
- * polling before it halts (idle_polling below). Wake reasons: 0 (woken), LANES_E_TIMEOUT
+ * the rq lock, drops the caller's lock and schedules. thread_wake() makes it READY again: a
+ * synchronous waker (current->wake_sync: it waits right after) first pulls it onto its own CPU
+ * (wake_affine, migrate reason "wake"); else it is queued on its CPU, which, if idle, is made to
+ * reschedule (need_resched, plus an IPI unless it is still polling before it halts:
+ * idle_polling below) and, if busy, is preempted when its thread has run WAKE_PREEMPT_NS.
+ * sched_wake.c counts each kind and its wake-to-run latency. Wake reasons: 0 (woken), LANES_E_TIMEOUT
  * (deadline, timer.c), LANES_E_INTERRUPTED (thread_interrupt, kill, stop). An interrupt that
  * finds the thread not blocked stays pending and cancels its next wait.
  *
@@ -85,7 +89,7 @@ static void rq_remove(struct cpu *c, struct thread *t)
     t->on_rq = false;
 }
 
-static void kick_idle_cpu(struct cpu *busy);
+static void kick_idle_cpu(struct cpu *busy, uint64_t allowed);
 
 /*
  * An idle CPU first polls its run queue for a short while (IDLE_POLL_NS) before it halts, with
@@ -98,21 +102,52 @@ static void kick_idle_cpu(struct cpu *busy);
 #define IDLE_POLL_NS 50000ull   /* 50 us */
 static volatile bool idle_polling[MAX_CPUS];
 
-/* c runs its idle thread: get it to schedule soon. */
-static void resched_idle_cpu(struct cpu *c)
+/* c runs its idle thread: get it to schedule soon. True if that took an IPI. */
+static bool resched_idle_cpu(struct cpu *c)
 {
     if (c == this_cpu()) {
         c->need_resched = 1;
-        return;
+        return false;
     }
     c->need_resched = 1;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    if (!idle_polling[c->id])
+    if (!idle_polling[c->id]) {
         lapic_send_ipi(c->apic_id, VEC_RESCHED);
+        return true;
+    }
+    return false;
 }
 
-/* Must hold t->cpu->rq_lock. */
-static void make_ready(struct thread *t, int reason)
+/*
+ * A thread queued on c, which runs something else: preempt that if it has run for
+ * WAKE_PREEMPT_NS (a CPU-bound thread; a woken one has been waiting), like Linux's wake-up
+ * preemption with its granularity — but only if the woken thread is the only one queued, so it
+ * is the one that runs next. (The queues are FIFO: with others queued ahead, preempting would
+ * only send the running thread to the back and run one of them — two spinners and a thread
+ * waking every 5 ms got 1/3 and 2/3 of the CPU that way.) Threads that only run briefly between
+ * waits are never preempted by this, and a CPU gets at most one such IPI per WAKE_PREEMPT_NS
+ * (the next thread's run_start is later; need_resched already set sends none).
+ */
+#define WAKE_PREEMPT_NS 1000000ull   /* 1 ms */
+
+static bool wake_preempt(struct cpu *c, uint64_t now)
+{
+    struct thread *cur = c->current;
+    if (cur == c->idle || c->need_resched || now - cur->run_start < WAKE_PREEMPT_NS)
+        return false;
+    c->need_resched = 1;
+    if (c != this_cpu()) {
+        lapic_send_ipi(c->apic_id, VEC_RESCHED);
+        wake_note_ipi(WAKE_BUSY);
+    }
+    return true;
+}
+
+/*
+ * Must hold t->cpu->rq_lock. sync: the waker waits right after and t was pulled onto its CPU
+ * (wake_affine): t runs when the waker blocks, nothing to preempt or kick.
+ */
+static void make_ready(struct thread *t, int reason, bool sync)
 {
     TRACE_IRQS_ARE_OFF();                   /* rq_lock */
     struct cpu *c = t->cpu;
@@ -128,10 +163,21 @@ static void make_ready(struct thread *t, int reason)
     /* (the arguments are evaluated only while tracing, so after the per-CPU areas exist) */
     trace_emit_wakeup(t->tid, ({ struct thread *cur_ = this_cpu()->current; cur_ ? cur_->tid : 0; }), c->id, reason,
                       trace_take_wake_cause());
-    if (c->current == c->idle) {
-        resched_idle_cpu(c);
-    } else if (ncpus > 1) {
-        kick_idle_cpu(c);
+    if (sync) {
+        t->wake_kind = WAKE_AFFINE;
+    } else if (c->current == c->idle) {
+        /* an idle CPU: get it to schedule (an IPI unless it is ours or still polling) */
+        t->wake_kind = c == this_cpu() ? WAKE_LOCAL : resched_idle_cpu(c) ? WAKE_IPI : WAKE_POLL;
+        if (c == this_cpu())
+            c->need_resched = 1;
+        else if (t->wake_kind == WAKE_IPI)
+            wake_note_ipi(WAKE_IPI);
+    } else {
+        /* a busy CPU: preempt a long runner, or let an idle CPU t may run on steal it */
+        t->wake_kind = c == this_cpu() ? WAKE_LOCAL : WAKE_BUSY;
+        bool next = c->rq_head == t && wake_preempt(c, t->ready_since);
+        if (ncpus > 1 && !next)
+            kick_idle_cpu(c, t->affinity);
     }
 }
 
@@ -156,7 +202,7 @@ void sched_enqueue(struct thread *t)
     t->started = true;
     t->lacct = (struct load_acct){ .stamp = clock_ns() };
     sched_thread_attach(c, t);
-    make_ready(t, 0);
+    make_ready(t, 0, false);
     spin_unlock(&c->rq_lock);
 }
 
@@ -189,12 +235,13 @@ static bool steal(struct cpu *me)
     return false;
 }
 
-/* A CPU got more work while busy: wake an idle CPU so it can steal it. */
-static void kick_idle_cpu(struct cpu *busy)
+/* A CPU got more work while busy: wake an idle CPU so it can steal it (one the queued thread's
+ * affinity allows: kicking another would only wake it for nothing). */
+static void kick_idle_cpu(struct cpu *busy, uint64_t allowed)
 {
     for (uint32_t i = 1; i < ncpus; i++) {
         struct cpu *c = cpus[(busy->id + i) % ncpus];
-        if (c && c->online && c->current == c->idle && !c->rq_head) {
+        if (c && c->online && (allowed >> c->id & 1) && c->current == c->idle && !c->rq_head) {
             resched_idle_cpu(c);
             return;
         }
@@ -329,8 +376,11 @@ static void schedule_locked(void)
     } else {
         c->idle_ns += now - prev->run_start;
     }
-    if (next->state == T_READY && !next->is_idle)
+    if (next->state == T_READY && !next->is_idle) {
         next->runnable_ns += now - next->ready_since;
+        if (next->wake_kind)
+            wake_note_run(next, now - next->ready_since);
+    }
     next->state = T_RUNNING;
     next->run_start = now;
     c->slice_end = now + SLICE_NS;
@@ -480,12 +530,67 @@ int thread_block(struct spinlock *held, int state, uint64_t deadline)
     return t->wake_reason;
 }
 
+/*
+ * Wake-affine (Linux's WF_SYNC wake-up): the waker waits right after (current->wake_sync, set
+ * by ipc_submit_wait around its submission: a client's request wakes its server). Waking t
+ * where it last ran would then cost a cross-CPU wake-up twice (request and reply) — an IPI to a
+ * halted CPU, which under TCG on a busy host takes milliseconds — while this CPU is about to go
+ * idle anyway. So a blocked t that may run here is moved here (migrate reason wake) and queued,
+ * if at most WAKE_AFFINE_QUEUED threads are queued here (more: it would wait behind them, left
+ * where it is; 0 was too strict: a writer and a reader pinned to one CPU keep one of them queued
+ * nearly always, and a server the balancer had moved away never came back). True if it was
+ * woken so; sched_wake.c counts the synchronous wake-ups that pulled nothing, by why.
+ */
+#define WAKE_AFFINE_QUEUED 1
+
+static bool wake_affine(struct thread *t, int reason)
+{
+    if (ncpus < 2)
+        return false;
+    pushcli();
+    struct cpu *me = this_cpu();
+    struct thread *w = me->current;
+    if (!w || !w->wake_sync || w == t || t->is_kernel) {
+        popcli();
+        return false;
+    }
+    int skip = -1;
+    struct cpu *from = __atomic_load_n(&t->cpu, __ATOMIC_ACQUIRE);
+    if (from == me)
+        skip = WAKE_SKIP_HERE;
+    else if (!(t->affinity >> me->id & 1))
+        skip = WAKE_SKIP_AFFINITY;
+    else if (me->rq_len > WAKE_AFFINE_QUEUED)
+        skip = WAKE_SKIP_QUEUED;
+    else {
+        sched_lock_two(from, me);
+        if (t->cpu != from || (t->state != T_BLOCKED && t->state != T_SLEEPING) || t->migrate_to)
+            skip = WAKE_SKIP_RUNNING;
+        else if (me->rq_len > WAKE_AFFINE_QUEUED)
+            skip = WAKE_SKIP_QUEUED;
+        else {
+            t->mig = (struct migration){ .reason = TRACE_MIGRATE_REASON_WAKE, .load_from = (uint32_t)from->rq_len };
+            if (sched_migrate_locked(t, from, me))
+                make_ready(t, reason, true);
+            else
+                skip = WAKE_SKIP_RUNNING;
+        }
+        sched_unlock_two(from, me);
+    }
+    if (skip >= 0)
+        wake_note_sync_skip(skip);
+    popcli();
+    return skip < 0;
+}
+
 bool thread_wake(struct thread *t, int reason)
 {
+    if (wake_affine(t, reason))
+        return true;
     bool woke = false;
     struct cpu *c = thread_lock_rq(t);
     if (t->state == T_BLOCKED || t->state == T_SLEEPING) {
-        make_ready(t, reason);
+        make_ready(t, reason, false);
         woke = true;
     }
     spin_unlock(&c->rq_lock);
@@ -496,7 +601,7 @@ void thread_interrupt(struct thread *t)
 {
     struct cpu *c = thread_lock_rq(t);
     if (t->state == T_BLOCKED || t->state == T_SLEEPING)
-        make_ready(t, LANES_E_INTERRUPTED);
+        make_ready(t, LANES_E_INTERRUPTED, false);
     else if (t->state != T_DEAD)
         t->interrupt_pending = 1;
     spin_unlock(&c->rq_lock);
@@ -511,7 +616,7 @@ void thread_kick(struct thread *t)
      * its way to user mode). Made ready here as well, it would be queued twice and run twice:
      * two exits, two reaps (the second freed the NULL kernel stack: pmm_free 0x800000000000). */
     if (t->state == T_BLOCKED || t->state == T_SLEEPING || (t->state == T_STOPPED && t->killed && t->started))
-        make_ready(t, LANES_E_INTERRUPTED);
+        make_ready(t, LANES_E_INTERRUPTED, false);
     else if (t->state == T_RUNNING && c != this_cpu())
         lapic_send_ipi(c->apic_id, VEC_RESCHED);
     spin_unlock(&c->rq_lock);
@@ -596,7 +701,7 @@ void thread_continue(struct thread *t)
 {
     struct cpu *c = thread_lock_rq(t);
     if (t->state == T_STOPPED && t->started && !t->stop)
-        make_ready(t, 0);
+        make_ready(t, 0, false);
     spin_unlock(&c->rq_lock);
 }
 

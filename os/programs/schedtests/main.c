@@ -11,12 +11,14 @@
  * surplus on CPU 0: the balancer is what spreads them); a pinned thread never runs elsewhere
  * (10,000 samples) while its CPU is overloaded; zero-load (blocked) threads stay put; a 10 %
  * duty-cycle thread is not dragged around; no spinner starves; after 1 s of guest time each CPU
- * holds its fair share (+-10 %) of the spinners' runtime (share); /sys/kernel/sched tunables.
+ * holds its fair share (+-10 %) of the spinners' runtime (share); /sys/kernel/sched tunables;
+ * a server woken by a synchronous request runs on its caller's CPU (wake_affine).
  * On 1 CPU the multi-CPU tests check what is left to check (nothing moves, masks of absent
  * CPUs are refused). Usage: schedtests [NAME-PREFIX...]. Its manifest asks for the system
  * capability (writing /sys/kernel/sched/enabled).
  */
 #include <lanes.h>
+#include <lanes/ipc.h>
 #include <lanes/testing.h>
 #include <sched.h>
 #include <stdio.h>
@@ -530,6 +532,139 @@ static bool t_sysfs(void)
     return true;
 }
 
+/* ---- wake-affine: a synchronous request pulls its server onto the caller's CPU ----
+ * A server thread starts pinned to the last CPU, waits there for a request (ipc queue wait),
+ * and is then allowed every CPU; the client, pinned to CPU 0, makes WA_ROUNDS 64-byte round
+ * trips with ipc_submit_wait (the server answers with the CPU it ran on, the same way). The
+ * kernel moves the blocked server to the client's CPU at the first request (migrate reason
+ * wake): >= 90 % of the answers must come from CPU 0, and the kernel must have sent at most
+ * WA_ROUNDS / 4 reschedule IPIs meanwhile (/sys/kernel/sched/wakeups/ipi, the whole system).
+ * Before, the server stayed on its CPU and each request and each reply was a cross-CPU
+ * wake-up (an IPI to a halted CPU: milliseconds under TCG on a busy host). Counts, not time:
+ * the median round trip is only checked against a quarter of the 10 ms time slice. */
+#define WA_ROUNDS 300
+static struct lanes_queue wa_q;
+static int32_t wa_lane[2];
+
+static void wa_server(void *arg)
+{
+    struct worker *me = arg;
+    static uint8_t rep[64];
+    me->tid = (uint32_t)lanes_sys_thread_self();
+    struct lane_ipc_action recv = { .type = LANES_IPC_ACTION_RECV_INLINE, .handle = -1 };
+    int64_t r = lanes_sys_ipc_submit(wa_lane[1], &recv, 1, wa_q.handle, 1);
+    me->ready = 1;
+    if (r) {
+        me->wrong = 1;
+        return;
+    }
+    struct lane_ipc_completion c;
+    for (uint32_t i = 0; i < WA_ROUNDS; i++) {
+        if (lanes_queue_next(&wa_q, &c, LANES_SEC(30)) || c.status) {
+            me->wrong = 2;
+            return;
+        }
+        uint32_t cpu = lanes_cpu_id();
+        memcpy(rep, &cpu, 4);
+        struct lane_ipc_action a[2] = {
+            { .type = LANES_IPC_ACTION_SEND, .flags = LANES_IPC_FLAG_CHAIN, .buf = (uint64_t)(uintptr_t)rep, .len = 64,
+              .handle = -1 },
+            { .type = LANES_IPC_ACTION_RECV_INLINE, .handle = -1 },
+        };
+        uint32_t n = i + 1 < WA_ROUNDS ? 2 : 1;
+        if (n == 1)
+            a[0].flags = 0;
+        r = lanes_sys_ipc_submit_wait(wa_lane[1], a, n, wa_q.handle, 1, LANES_SEC(30));
+        if (r < 0) {
+            me->wrong = 3;
+            return;
+        }
+    }
+    lanes_queue_next(&wa_q, &c, LANES_SEC(5));      /* the last reply's own completion */
+}
+
+/* The counters of one wake-up kind: count ipis sum_ns max_ns and the histogram (sched_wake.c). */
+static uint64_t wake_ipis(void)
+{
+    char b[256];
+    const char *p = "/sys/kernel/sched/wakeups/ipi";
+    int64_t r = lanes_sys_sysfs_read(p, strlen(p), b, sizeof b - 1);
+    if (r <= 0)
+        return UINT64_MAX;
+    b[r] = 0;
+    char *e;
+    strtoull(b, &e, 10);
+    return strtoull(e, NULL, 10);
+}
+
+static bool t_wake_affine(void)
+{
+    if (sysinfo.ncpus < 2) {
+        snprintf(why, sizeof why, "1 CPU: nothing to pull");
+        return true;
+    }
+    uint32_t last = sysinfo.ncpus - 1;
+    REQUIRE(lanes_queue_init(&wa_q, 64) == 0, "queue for the server");
+    REQUIRE(lanes_stream(wa_lane) == 0, "lane pair");
+    struct lanes_queue cq;
+    REQUIRE(lanes_queue_init(&cq, 64) == 0, "queue for the client");
+    REQUIRE(start_on(0, 1, last, wa_server, true), "start the server on CPU %u", last);
+    lanes_sys_sleep(LANES_MS(50));                  /* it waits for the first request now */
+    REQUIRE(!w[0].wrong, "server: first receive failed");
+    struct lane_thread_record *sr = find(w[0].tid);
+    REQUIRE(sr && sr->cpu == last, "server on CPU %d before the first request, want %u", sr ? (int)sr->cpu : -1, last);
+    cpu_set_t s = { all_mask };
+    REQUIRE(sched_setaffinity(w[0].th.handle, sizeof s, &s) == 0, "allow the server every CPU");
+    REQUIRE(set_self(1) == 0, "pin the client to CPU 0");
+    static uint8_t req[64];
+    static uint64_t lat[WA_ROUNDS];
+    uint32_t on0 = 0, n = 0;
+    uint64_t ipi0 = wake_ipis();
+    for (uint32_t i = 0; i < WA_ROUNDS; i++) {
+        struct lane_ipc_action a[2] = {
+            { .type = LANES_IPC_ACTION_SEND, .flags = LANES_IPC_FLAG_CHAIN, .buf = (uint64_t)(uintptr_t)req, .len = 64,
+              .handle = -1 },
+            { .type = LANES_IPC_ACTION_RECV_INLINE, .handle = -1 },
+        };
+        uint64_t t0 = lanes_now_ns();
+        int64_t r = lanes_sys_ipc_submit_wait(wa_lane[0], a, 2, cq.handle, 7, LANES_SEC(30));
+        struct lane_ipc_completion c;
+        if (r > 0)
+            r = lanes_queue_next(&cq, &c, LANES_SEC(30));
+        if (r || c.status)
+            break;
+        lat[i] = lanes_now_ns() - t0;
+        uint32_t cpu;
+        memcpy(&cpu, lanes_ipc_data(&c, 1), 4);
+        on0 += cpu == 0;
+        n++;
+    }
+    uint64_t ipi1 = wake_ipis();
+    uint32_t wrong = (uint32_t)w[0].wrong;
+    stop_all(1);
+    set_self(all_mask);
+    lanes_sys_handle_close(wa_lane[0]);
+    lanes_sys_handle_close(wa_lane[1]);
+    REQUIRE(n == WA_ROUNDS, "round trip %u of %u failed (server %u)", n + 1, WA_ROUNDS, wrong);
+    for (uint32_t i = 1; i < n; i++)                /* insertion sort: the median */
+        for (uint32_t j = i; j && lat[j - 1] > lat[j]; j--) {
+            uint64_t t = lat[j];
+            lat[j] = lat[j - 1];
+            lat[j - 1] = t;
+        }
+    uint64_t med = lat[n / 2];
+    REQUIRE(on0 * 10 >= n * 9, "the server answered from CPU 0 in %u of %u round trips (want >= 90 %%): it was "
+            "not moved to its caller's CPU", on0, n);
+    REQUIRE(ipi0 != UINT64_MAX && ipi1 != UINT64_MAX, "/sys/kernel/sched/wakeups/ipi unreadable");
+    uint64_t ipis = ipi1 - ipi0;
+    REQUIRE(ipis <= WA_ROUNDS / 4, "%llu reschedule IPIs during %u round trips on one CPU", (unsigned long long)ipis, n);
+    REQUIRE(med < LANES_MS(10) / 4, "median round trip %llu us, a quarter of a 10 ms time slice at most",
+            (unsigned long long)(med / 1000));
+    snprintf(why, sizeof why, "server on CPU 0 in %u/%u round trips, %llu IPIs, median %llu us", on0, n,
+             (unsigned long long)ipis, (unsigned long long)(med / 1000));
+    return true;
+}
+
 static const struct lanes_test tests[] = {
     { "affinity_api", t_affinity_api },
     { "sysfs", t_sysfs },
@@ -540,6 +675,7 @@ static const struct lanes_test tests[] = {
     { "zero_load", t_zero_load },
     { "duty", t_duty },
     { "no_starve", t_no_starve },
+    { "wake_affine", t_wake_affine },
 };
 #define NTESTS (sizeof tests / sizeof tests[0])
 

@@ -120,7 +120,12 @@ static int64_t sys_submit(struct regs *r)
 static int64_t sys_submit_wait(struct regs *r)
 {
     struct ipc_queue *q;
+    pushcli();
+    struct thread *self = current();
+    popcli();
+    self->wake_sync = true;         /* the thread it wakes may run here: we wait next (sched.c) */
     int64_t e = submit(r, LANES_RIGHT_WRITE | LANES_RIGHT_WAIT, &q);
+    self->wake_sync = false;
     if (e)
         return e;
     e = ipc_queue_wait(q, r->r9);

@@ -269,6 +269,8 @@ struct thread {
     uint64_t alert_entry;       /* sys_alert_entry: user code run on an alert (0: none; sys_signal.c) */
     volatile int alert_pending; /* sys_thread_alert: run alert_entry on the way to user mode */
     uint64_t cpu_ns, runnable_ns, run_start, ready_since;
+    int wake_kind;              /* how the last wake-up reached it (WAKE_*, 0 once it ran; sched_wake.c) */
+    bool wake_sync;             /* its wake-ups now are synchronous: it waits right after (sched.c) */
     /* load balancing (balance.c; under t->cpu's rq_lock) */
     uint64_t affinity;          /* CPUs it may run on (bit N = CPU N) */
     struct load_acct lacct;     /* runnable / blocked time, decaying (kernel/balance.h) */
@@ -299,6 +301,13 @@ void sched_yield(void);
 void sched_finish_switch(void);
 void sched_enqueue(struct thread *t);
 struct cpu *sched_pick_cpu(uint64_t allowed);
+
+/* sched_wake.c: wake-up kinds (make_ready) and their wake-to-run latencies (schedule_locked). */
+enum { WAKE_NONE, WAKE_LOCAL, WAKE_AFFINE, WAKE_POLL, WAKE_IPI, WAKE_BUSY, WAKE_KINDS };
+enum { WAKE_SKIP_HERE, WAKE_SKIP_QUEUED, WAKE_SKIP_RUNNING, WAKE_SKIP_AFFINITY, WAKE_SKIPS };
+void wake_note_ipi(int kind);
+void wake_note_sync_skip(int why);
+void wake_note_run(struct thread *t, uint64_t lat_ns);
 
 /* Per-CPU scheduler state that is not the arch's (sched.c, balance.c): under that CPU's rq_lock. */
 struct sched_cpu {
