@@ -140,15 +140,18 @@ void proc_wait_event(struct proc *parent)
     }
 }
 
-/* posix.SigCancel: the parked waitpid answers -EINTR. */
-void proc_wait_cancel(struct proc *p)
+/* posix.SigCancel from thread tid: its parked waitpid answers -EINTR (another thread's stays
+ * parked: a signal interrupts only the call of the thread it was delivered to). Returns whether
+ * there was one. */
+bool proc_wait_cancel(struct proc *p, uint32_t tid)
 {
-    if (p->wait_conv == LANES_HANDLE_NONE)
-        return;
+    if (p->wait_conv == LANES_HANDLE_NONE || p->wait_tid != tid)
+        return false;
     send_wait(p->wait_conv, -EINTR, NULL);
     lanes_sys_handle_close(p->wait_conv);
     p->wait_conv = LANES_HANDLE_NONE;
     st_parked--;
+    return true;
 }
 
 /* Finds a zombie child of p matching want; reaps it. Returns it (already freed: only pid,
@@ -434,6 +437,7 @@ void req_wait(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
     p->wait_conv = (int32_t)d;
     p->wait_pid = w.pid;
     p->wait_opts = w.options;
+    p->wait_tid = w.tid;
     st_parked++;
 }
 

@@ -23,8 +23,9 @@
  * leave with the flag at 1 and the signal waits for the alert).
  * posix.SigTake hands libc the next deliverable signal with its handler: the handler's mask
  * (and the signal itself unless SA_NODEFER) is blocked until posix.SigReturn, SA_RESETHAND
- * resets the action. posix.SigCancel stops our own work for a call: a parked waitpid or
- * sigsuspend answers -EINTR.
+ * resets the action. posix.SigCancel{tid} stops our own work for that thread's call: its parked
+ * waitpid or sigsuspend answers -EINTR (never another thread's: Linux interrupts only the
+ * thread the signal was delivered to).
  *
  * Core dumps (issue 20): posix_core_dump(p, sig, tid) is THE entry point, called when a process
  * is about to be terminated by a signal whose default action dumps core (SIGQUIT, SIGILL,
@@ -664,10 +665,9 @@ static void req_cancel(struct proc *p, int32_t conv, const struct lane_msg_posix
         suspend_answer(t);
         n++;
     }
-    if (p->wait_conv != LANES_HANDLE_NONE) {
+    if (p->wait_conv != LANES_HANDLE_NONE && p->wait_tid == m->tid) {
         lanes_trace_cancel_raise(m->call, me(), CANCEL_KIND_LOCAL, m->call, "posix");
-        proc_wait_cancel(p);
-        n++;
+        n += proc_wait_cancel(p, m->tid);
     }
     st_sig_cancelled += (uint64_t)n;
     if (n)
