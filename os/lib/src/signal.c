@@ -229,10 +229,12 @@ static int64_t sig_req(const void *m, size_t len, void *rep, size_t cap)
     return q ? lanes_posix_sig_request(q, m, len, LANES_HANDLE_NONE, rep, cap) : -ENOMEM;
 }
 
-/* posix.SigTake with the flag at 1 meanwhile (a signal arriving then only marks 2). */
-static bool take(struct sigt *t, uint64_t call, bool peek, struct lane_msg_posix_sig_info *si)
+/* posix.SigTake with the flag at 1 meanwhile (a signal arriving then only marks 2). peek: 0 take,
+ * 1 only look, 2 take one with a handler, only look at one whose action is the default. */
+enum { TAKE = 0, PEEK = 1, TAKE_HANDLED = 2 };
+static bool take(struct sigt *t, uint64_t call, uint32_t peek, struct lane_msg_posix_sig_info *si)
 {
-    struct lane_msg_posix_sig_take m = lanes_msg_posix_sig_take_encode(t->tid, peek ? 1 : 0, call);
+    struct lane_msg_posix_sig_take m = lanes_msg_posix_sig_take_encode(t->tid, peek, call);
     int64_t r = sig_req(&m, sizeof m, si, sizeof *si);
     return r >= (int64_t)sizeof *si && si->msg == LANES_MSG_POSIX_SIG_INFO && si->error == 0 && si->signo > 0;
 }
@@ -309,7 +311,9 @@ static int altstack_(const stack_t *ss, stack_t *old)
 
 int sigaltstack(const stack_t *ss, stack_t *old) { return altstack_(ss, old); }
 
-static void run_handler(struct sigt *t, const struct lane_msg_posix_sig_info *si, uint64_t call,
+/* Runs the handler si names; returns whether more is to be delivered (the flag was 2 after the
+ * SigReturn, which leaves the flag at 0). */
+static bool run_handler(struct sigt *t, const struct lane_msg_posix_sig_info *si, uint64_t call,
                         struct lane_alert_frame *f)
 {
     siginfo_t info;
@@ -343,8 +347,10 @@ static void run_handler(struct sigt *t, const struct lane_msg_posix_sig_info *si
     flag_set(t, 1);
     struct lane_msg_posix_sig_return m = lanes_msg_posix_sig_return_encode(t->tid, (uint32_t)si->signo, uc.uc_sigmask);
     struct lane_msg_posix_reply rep;
-    sig_req(&m, sizeof m, &rep, sizeof rep);
-    /* (the caller clears the flag and asks again: a signal that came meanwhile is next) */
+    int64_t r = sig_req(&m, sizeof m, &rep, sizeof rep);
+    /* (a signal that came meanwhile, or one the mask now lets through, made the flag 2; a failed
+     * SigReturn: ask again to be sure) */
+    return flag_clear(t) == 2 || r < (int64_t)sizeof rep || rep.msg != LANES_MSG_POSIX_REPLY || rep.error < 0;
 }
 
 /* Delivers what posix has for this thread, one signal after the other, until nothing is left.
@@ -360,13 +366,16 @@ static void deliver(struct sigt *t, uint64_t call, struct lane_alert_frame *f)
     for (;;) {
         struct lane_msg_posix_sig_info si;
         flag_set(t, 1);
-        bool got = take(t, call, false, &si);
+        bool got = take(t, call, TAKE, &si);
         if (flag_clear(t) == 2 && !got)
             continue;               /* one came while we asked (its alert found us at 1): ask again */
         if (!got)
             break;
-        run_handler(t, &si, call, f);
-        flag_clear(t);
+        /* The handler's SigReturn (flag 1) is answered after posix dispatched whatever is
+         * deliverable now: anything left for us made the flag 2 — else we are done, without
+         * asking again (one request fewer per signal). */
+        if (!run_handler(t, &si, call, f))
+            break;
     }
     errno = saved;
 }
@@ -482,22 +491,26 @@ bool lanes_sc_end(struct lanes_sc *sc, int64_t result)
         lanes_trace_sys_end(sc->call, pid_self(), t->tid, result, SYS_OUT_COMPLETED, 0, sc->arg, done);
         return false;
     }
-    /* A signal came during the call. What is to be delivered first decides the outcome. */
+    /* A signal came during the call. What is to be delivered first decides the outcome; one
+     * with a handler is taken in the same request (TAKE_HANDLED), a default action is only
+     * looked at here (posix takes it in deliver: the process ends after our sys_end). */
     int saved = errno;
     struct lane_msg_posix_sig_info pk;
     flag_set(t, 1);
-    bool any = take(t, sc->call, true, &pk);
+    bool any = take(t, sc->call, TAKE_HANDLED, &pk);
     flag_clear(t);
+    bool taken = any && pk.handler != (uint64_t)(uintptr_t)SIG_DFL;
     int outcome = SYS_OUT_RACED;
     bool restart = false;
     if (result == -EINTR) {
-        restart = sc->intr == LANES_SC_RESTART && any && pk.status == 5 && (pk.flags & SA_RESTART);
+        restart = sc->intr == LANES_SC_RESTART && taken && (pk.flags & SA_RESTART);
         outcome = restart ? SYS_OUT_RESTARTED : SYS_OUT_EINTR;
     } else if (t->cancel_sent && result >= 0 && sc->arg && (uint64_t)result < sc->arg) {
         outcome = SYS_OUT_PARTIAL;
     }
     lanes_trace_sys_end(sc->call, pid_self(), t->tid, result, outcome, any ? pk.signo : 0, sc->arg, done);
-    deliver(t, sc->call, NULL);
+    if (!taken || run_handler(t, &pk, sc->call, NULL))
+        deliver(t, sc->call, NULL);
     errno = saved;
     return restart;
 }

@@ -272,14 +272,13 @@ static void dispatch(struct proc *p)
 {
     if (p->zombie || p->killed_sig)
         return;
-    for (int sig = 1; sig < NSIG_POSIX; sig++) {
+    uint64_t all = p->sig.pending;
+    for (int i = 0; i < MAX_STHREADS; i++)
+        all |= p->sig.th[i].pending;
+    while (all) {                   /* (each pending signal, lowest first) */
+        int sig = __builtin_ctzll(all) + 1;
         uint64_t bit = SIGBIT(sig);
-        bool proc_pending = p->sig.pending & bit;
-        for (int i = 0; i < MAX_STHREADS && !proc_pending; i++)
-            if (p->sig.th[i].pending & bit)
-                proc_pending = true;
-        if (!proc_pending)
-            continue;
+        all &= ~bit;
         uint32_t only = 0;
         if (!(p->sig.pending & bit))
             for (int i = 0; i < MAX_STHREADS; i++)
@@ -587,7 +586,7 @@ static void req_take(struct proc *p, int32_t conv, const struct lane_msg_posix_s
     bool dfl = a->handler == (uint64_t)(uintptr_t)SIG_DFL;
     int what = dfl ? sig_default(sig) : 5;
     r = lanes_msg_posix_sig_info_encode(0, sig, q->code, q->pid, a->handler, t->mask, a->flags, what, q->value);
-    if (m->peek) {
+    if (m->peek == 1 || (m->peek == 2 && dfl)) {    /* (2: take it unless the action is the default) */
         send_msg(conv, &r, sizeof r, LANES_HANDLE_NONE);
         return;
     }
