@@ -175,6 +175,7 @@ uint64_t lanes_sig_cur_call(void)
 }
 
 static struct lanes_queue *queue_of(struct sigt *t);
+static int sig_call_push(const void *m, size_t len, int32_t push, uint32_t want, void *rep, size_t cap);
 
 /* ---- registration ---- */
 
@@ -195,10 +196,9 @@ static void reg(struct sigt *t)
     struct lane_msg_posix_sig_register m = lanes_msg_posix_sig_register_encode(t->tid, 0);
     struct lane_msg_posix_reply rep;
     t->page = pg;                   /* (hooks see it; posix does once it has the reply sent) */
-    struct lanes_queue *q = queue_of(t);
-    int64_t r = q ? lanes_posix_sig_request(q, &m, sizeof m, (int32_t)mem, &rep, sizeof rep) : -ENOMEM;
+    int e = sig_call_push(&m, sizeof m, (int32_t)mem, LANES_MSG_POSIX_REPLY, &rep, sizeof rep);
     lanes_sys_handle_close((int32_t)mem);
-    if (r < (int64_t)sizeof rep || rep.msg != LANES_MSG_POSIX_REPLY || rep.error < 0) {
+    if (e < 0) {
         t->page = NULL;
         lanes_sys_mem_unmap((void *)(uintptr_t)a, LANES_PAGE_SIZE);
         return;
@@ -223,10 +223,27 @@ static struct lanes_queue *queue_of(struct sigt *t)
 
 struct lanes_queue *lanes_sig_queue(void) { return queue_of(find(true)); }
 
-static int64_t sig_req(const void *m, size_t len, void *rep, size_t cap)
+/* THE signal request: send posix.Sig* m on this thread's own queue, receive the reply message
+ * `want` into rep (cap bytes; every one starts {msg, error}), pushing the handle push with it
+ * unless NONE. Returns the reply's error (0 or -errno: rep holds the whole reply), or the
+ * exchange's -errno (-EPROTO for a reply that is not `want`; rep is then zeroed). */
+static int sig_call_push(const void *m, size_t len, int32_t push, uint32_t want, void *rep, size_t cap)
 {
     struct lanes_queue *q = lanes_sig_queue();
-    return q ? lanes_posix_sig_request(q, m, len, LANES_HANDLE_NONE, rep, cap) : -ENOMEM;
+    int64_t r = q ? lanes_posix_sig_request(q, m, len, push, rep, cap) : -ENOMEM;
+    const struct { uint32_t msg; int32_t error; } *h = rep;
+    if (r >= 0 && (r < (int64_t)cap || h->msg != want))
+        r = -EPROTO;
+    if (r < 0) {
+        memset(rep, 0, cap);
+        return (int)r;
+    }
+    return h->error;
+}
+
+static int sig_call(const void *m, size_t len, uint32_t want, void *rep, size_t cap)
+{
+    return sig_call_push(m, len, LANES_HANDLE_NONE, want, rep, cap);
 }
 
 /* posix.SigTake with the flag at 1 meanwhile (a signal arriving then only marks 2). peek: 0 take,
@@ -235,8 +252,7 @@ enum { TAKE = 0, PEEK = 1, TAKE_HANDLED = 2 };
 static bool take(struct sigt *t, uint64_t call, uint32_t peek, struct lane_msg_posix_sig_info *si)
 {
     struct lane_msg_posix_sig_take m = lanes_msg_posix_sig_take_encode(t->tid, peek, call);
-    int64_t r = sig_req(&m, sizeof m, si, sizeof *si);
-    return r >= (int64_t)sizeof *si && si->msg == LANES_MSG_POSIX_SIG_INFO && si->error == 0 && si->signo > 0;
+    return sig_call(&m, sizeof m, LANES_MSG_POSIX_SIG_INFO, si, sizeof *si) == 0 && si->signo > 0;
 }
 
 static const int greg_of[18] = {    /* lane_alert_frame order -> mcontext gregs */
@@ -347,10 +363,10 @@ static bool run_handler(struct sigt *t, const struct lane_msg_posix_sig_info *si
     flag_set(t, 1);
     struct lane_msg_posix_sig_return m = lanes_msg_posix_sig_return_encode(t->tid, (uint32_t)si->signo, uc.uc_sigmask);
     struct lane_msg_posix_reply rep;
-    int64_t r = sig_req(&m, sizeof m, &rep, sizeof rep);
+    int e = sig_call(&m, sizeof m, LANES_MSG_POSIX_REPLY, &rep, sizeof rep);
     /* (a signal that came meanwhile, or one the mask now lets through, made the flag 2; a failed
      * SigReturn: ask again to be sure) */
-    return flag_clear(t) == 2 || r < (int64_t)sizeof rep || rep.msg != LANES_MSG_POSIX_REPLY || rep.error < 0;
+    return flag_clear(t) == 2 || e < 0;
 }
 
 /* Delivers what posix has for this thread, one signal after the other, until nothing is left.
@@ -542,14 +558,8 @@ static uint32_t tid_self(void)
 static int64_t reply_req(const void *m, size_t len)
 {
     struct lane_msg_posix_reply rep;
-    int64_t r = sig_req(m, len, &rep, sizeof rep);
-    if (r < 0)
-        return fail((int)-r);
-    if (r < (int64_t)sizeof rep || rep.msg != LANES_MSG_POSIX_REPLY)
-        return fail(EPROTO);
-    if (rep.error < 0)
-        return fail(-rep.error);
-    return rep.value;
+    int e = sig_call(m, len, LANES_MSG_POSIX_REPLY, &rep, sizeof rep);
+    return e < 0 ? fail(-e) : rep.value;
 }
 
 static int sigaction_(int sig, const struct sigaction *act, struct sigaction *old)
@@ -560,13 +570,9 @@ static int sigaction_(int sig, const struct sigaction *act, struct sigaction *ol
         sig, act ? (uint32_t)act->sa_flags : 0, act ? (uint64_t)(uintptr_t)act->sa_handler : 0, act ? act->sa_mask : 0,
         act ? 1 : 0, 0);
     struct lane_msg_posix_sig_action_reply rep;
-    int64_t r = sig_req(&m, sizeof m, &rep, sizeof rep);
-    if (r < 0)
-        return fail((int)-r);
-    if (r < (int64_t)sizeof rep || rep.msg != LANES_MSG_POSIX_SIG_ACTION_REPLY)
-        return fail(EPROTO);
-    if (rep.error < 0)
-        return fail(-rep.error);
+    int e = sig_call(&m, sizeof m, LANES_MSG_POSIX_SIG_ACTION_REPLY, &rep, sizeof rep);
+    if (e < 0)
+        return fail(-e);
     if (old) {
         memset(old, 0, sizeof *old);
         old->sa_handler = (void (*)(int))(uintptr_t)rep.handler;
@@ -598,13 +604,9 @@ static int mask_(int how, const sigset_t *set, sigset_t *old)
         return fail(EINVAL);
     struct lane_msg_posix_sig_mask m = lanes_msg_posix_sig_mask_encode(tid_self(), set ? (uint32_t)how : 3, set ? *set : 0);
     struct lane_msg_posix_sig_set rep;
-    int64_t r = sig_req(&m, sizeof m, &rep, sizeof rep);
-    if (r < 0)
-        return fail((int)-r);
-    if (r < (int64_t)sizeof rep || rep.msg != LANES_MSG_POSIX_SIG_SET)
-        return fail(EPROTO);
-    if (rep.error < 0)
-        return fail(-rep.error);
+    int e = sig_call(&m, sizeof m, LANES_MSG_POSIX_SIG_SET, &rep, sizeof rep);
+    if (e < 0)
+        return fail(-e);
     if (old)
         *old = rep.set;
     return 0;
@@ -626,11 +628,9 @@ static int pending_(sigset_t *set)
         return fail(EFAULT);
     struct lane_msg_posix_sig_pending m = lanes_msg_posix_sig_pending_encode(tid_self(), 0);
     struct lane_msg_posix_sig_set rep;
-    int64_t r = sig_req(&m, sizeof m, &rep, sizeof rep);
-    if (r < 0)
-        return fail((int)-r);
-    if (r < (int64_t)sizeof rep || rep.msg != LANES_MSG_POSIX_SIG_SET)
-        return fail(EPROTO);
+    int e = sig_call(&m, sizeof m, LANES_MSG_POSIX_SIG_SET, &rep, sizeof rep);
+    if (e < 0)
+        return fail(-e);
     *set = rep.set;
     return 0;
 }
@@ -643,13 +643,9 @@ static int suspend_(const sigset_t *mask, sigset_t *saved)
 {
     struct lane_msg_posix_sig_suspend m = lanes_msg_posix_sig_suspend_encode(tid_self(), mask ? 1 : 0, mask ? *mask : 0);
     struct lane_msg_posix_sig_set rep;
-    int64_t r = sig_req(&m, sizeof m, &rep, sizeof rep);
-    if (r < 0)
-        return fail((int)-r);
-    if (r < (int64_t)sizeof rep || rep.msg != LANES_MSG_POSIX_SIG_SET)
-        return fail(EPROTO);
-    *saved = rep.set;
-    return fail(rep.error < 0 ? -rep.error : EINTR);
+    int e = sig_call(&m, sizeof m, LANES_MSG_POSIX_SIG_SET, &rep, sizeof rep);
+    *saved = rep.set;               /* (the mask before, with any answer of posix's; 0 without one) */
+    return fail(e < 0 ? -e : EINTR);
 }
 
 static int suspend(const sigset_t *mask, const char *name)
@@ -668,7 +664,7 @@ static int suspend(const sigset_t *mask, const char *name)
         struct lane_msg_posix_sig_mask m = lanes_msg_posix_sig_mask_encode(t->tid, SIG_SETMASK, saved);
         struct lane_msg_posix_sig_set rep;
         flag_set(t, 1);             /* (a signal meanwhile only marks 2: our queue is in use) */
-        sig_req(&m, sizeof m, &rep, sizeof rep);
+        sig_call(&m, sizeof m, LANES_MSG_POSIX_SIG_SET, &rep, sizeof rep);
         if (flag_clear(t) == 2)
             deliver(t, 0, NULL);
         errno = e;
@@ -704,13 +700,9 @@ static int timer_(uint32_t which, uint64_t value, uint64_t interval, uint64_t *o
 {
     struct lane_msg_posix_alarm m = lanes_msg_posix_alarm_encode(which | (set ? 0 : 0x100), 0, value, interval);
     struct lane_msg_posix_timer rep;
-    int64_t r = sig_req(&m, sizeof m, &rep, sizeof rep);
-    if (r < 0)
-        return fail((int)-r);
-    if (r < (int64_t)sizeof rep || rep.msg != LANES_MSG_POSIX_TIMER)
-        return fail(EPROTO);
-    if (rep.error < 0)
-        return fail(-rep.error);
+    int e = sig_call(&m, sizeof m, LANES_MSG_POSIX_TIMER, &rep, sizeof rep);
+    if (e < 0)
+        return fail(-e);
     *ovalue = rep.value_ns;
     *ointerval = rep.interval_ns;
     return 0;
