@@ -127,11 +127,13 @@ void lanes_sig_after_fork(void)
 
 /* ---- hooks the waits call when interrupted ---- */
 
-/* cancel.c's lanes_lane_call and posix.c's posix_call: cancel now? */
+/* cancel.c's lanes_lane_call: cancel now? Not when posix already stopped the request itself
+ * (a pipe's: page->stopped; its reply is on the way). */
 static bool cancel_hook(void)
 {
     struct sigt *t = find(false);
-    bool yes = t && t->page && __atomic_load_n(&t->page->flag, __ATOMIC_SEQ_CST) == 2;
+    bool yes = t && t->page && __atomic_load_n(&t->page->flag, __ATOMIC_SEQ_CST) == 2 &&
+               !__atomic_load_n(&t->page->stopped, __ATOMIC_SEQ_CST);
     if (yes)
         t->cancel_sent = true;
     return yes;
@@ -475,6 +477,7 @@ void lanes_sc_begin(struct lanes_sc *sc, uint32_t nr, const char *name, int32_t 
             reg(t);                 /* leaves the flag at 1 (or 2) */
         if (t->page) {
             uint32_t zero = 0;
+            t->page->stopped = 0;
             __atomic_compare_exchange_n(&t->page->flag, &zero, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
             t->page->call = sc->call;
         }
@@ -521,7 +524,8 @@ bool lanes_sc_end(struct lanes_sc *sc, int64_t result)
     if (result == -EINTR) {
         restart = sc->intr == LANES_SC_RESTART && taken && (pk.flags & SA_RESTART);
         outcome = restart ? SYS_OUT_RESTARTED : SYS_OUT_EINTR;
-    } else if (t->cancel_sent && result >= 0 && sc->arg && (uint64_t)result < sc->arg) {
+    } else if ((t->cancel_sent || (t->page && __atomic_load_n(&t->page->stopped, __ATOMIC_SEQ_CST))) && result >= 0 &&
+               sc->arg && (uint64_t)result < sc->arg) {
         outcome = SYS_OUT_PARTIAL;
     }
     lanes_trace_sys_end(sc->call, pid_self(), t->tid, result, outcome, any ? pk.signo : 0, sc->arg, done);
