@@ -438,9 +438,10 @@ void sig_poll(void)
             sig_send(p, SIGALRM, (int32_t)me(), SI_KERNEL, SIG_WHY_ALARM, 0, p->sig.alarm_id, 0);
         }
         /* a signal still pending a while after its thread was told: tell it again — a safety
-         * net, counted (SigStats.renotified, printed by sigtests race). One cause is gone (libc
-         * sent posix.SigCancel for a signal request of its own); about 3 in 10,000 race rounds
-         * on 1 CPU still need it (os/README.md: "the lost alert") */
+         * net, counted (SigStats.renotified, printed by sigtests race). Two causes are gone
+         * (libc sent posix.SigCancel for a signal request of its own; libc's deliver stopped
+         * after 256 rounds); a rare one is left: about 1 in 600 kill->EINTR bench rounds on
+         * 1 CPU, 0-3 per 2,000 race rounds with 4 CPUs (os/README.md: "the lost alert") */
         bool pend = p->sig.pending != 0;
         for (int k = 0; k < MAX_STHREADS && !pend; k++)
             pend = p->sig.th[k].pending != 0;
