@@ -248,13 +248,15 @@ static void poke(struct proc *p, struct sthread *t, int sig)
     if (t->page && __atomic_compare_exchange_n(&t->page->flag, &expect, 2, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
         t->page->signo = (uint32_t)sig;
         lanes_trace_sig_flag(call_of(t), t->tid, 1, 2, sig);
-        /* a pipe read or write of that call parked here: answered now, before the alert (the
-         * thread finds the reply when it wakes and sends no fs.Cancel); `stopped` first, so
-         * the reply never comes without it */
+        /* a pipe read or write of that call parked here: answered now, and that reply is the
+         * wake-up (the thread sends no fs.Cancel, needs no alert); `stopped` first, so the
+         * reply never comes without it */
         uint64_t c = call_of(t);
         __atomic_store_n(&t->page->stopped, 1, __ATOMIC_SEQ_CST);
-        if (!pipe_cancel_call(c))
-            __atomic_store_n(&t->page->stopped, 0, __ATOMIC_SEQ_CST);
+        if (pipe_cancel_call(c))
+            return;                 /* no alert: the reply wakes it, the call's end sees the 2
+                                     * (alerted too, its next wait would end INTERRUPTED for nothing) */
+        __atomic_store_n(&t->page->stopped, 0, __ATOMIC_SEQ_CST);
     }
     lanes_sys_thread_alert(p->handle, t->tid);
 }
