@@ -12,7 +12,9 @@
  * fs.Cancel{id} on the same end's lane (issue 14, <lanes/cancel.h>): a reader is answered
  * -EINTR (a read takes data as soon as there is any, so it has no partial progress), a writer
  * the bytes it got in so far or -EINTR; a cancel that finds nothing parked (the reply won the
- * race) is ignored. st_cancels/st_cancels_late count both.
+ * race) is ignored. st_cancels/st_cancels_late count both. signal.c stops a parked request
+ * the same way when a signal for its thread sets the in-syscall flag (pipe_cancel_call: by the
+ * request's POSIX call id, before the thread could send its fs.Cancel).
  * An end is "open" while its description has fds (desc.c tells us when not); the slot is free
  * again once every process has dropped its copy of both lanes (our accepts end END_OF_LANE) —
  * only then can no late completion touch its buffers.
