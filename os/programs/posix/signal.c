@@ -442,8 +442,8 @@ void sig_poll(void)
         /* a signal still pending a while after its thread was told: tell it again — a safety
          * net, counted (SigStats.renotified, printed by sigtests race). Two causes are gone
          * (libc sent posix.SigCancel for a signal request of its own; libc's deliver stopped
-         * after 256 rounds); a rare one is left: about 1 in 600 kill->EINTR bench rounds on
-         * 1 CPU, 0-3 per 2,000 race rounds with 4 CPUs (os/README.md: "the lost alert") */
+         * after 256 rounds); a rare one is left with 4 CPUs: 0-3 per 2,000-4,000 race rounds
+         * (os/README.md: "the lost alert") */
         bool pend = p->sig.pending != 0;
         for (int k = 0; k < MAX_STHREADS && !pend; k++)
             pend = p->sig.th[k].pending != 0;
