@@ -160,7 +160,8 @@ static bool retry_hook(void)
 bool lanes_sig_cancel_requested(void)
 {
     struct sigt *t = find(false);
-    return t && t->page && t->intr && __atomic_load_n(&t->page->flag, __ATOMIC_SEQ_CST) == 2;
+    return t && t->page && t->intr && __atomic_load_n(&t->page->flag, __ATOMIC_SEQ_CST) == 2 &&
+           !__atomic_load_n(&t->page->stopped, __ATOMIC_SEQ_CST);  /* (posix stopped it itself) */
 }
 
 void lanes_sig_note_cancel(void)

@@ -249,21 +249,23 @@ void proc_ended(struct proc *p)
         if (c->zombie)
             proc_free(c);
     }
-    if (!p->orphan_of_init && p->ppid != 1)
-        sig_child_ended(p, p->status);  /* the parent's SIGCHLD (discarded unless caught) */
-    struct proc *parent = proc_by_pid(p->ppid);
-    if (!parent || p->orphan_of_init || p->ppid == 1) {
-        proc_free(p);
-        return;
-    }
-    if (parent->wait_conv != LANES_HANDLE_NONE && matches(parent, p, parent->wait_pid)) {
+    bool notify = !p->orphan_of_init && p->ppid != 1;
+    struct proc *parent = notify ? proc_by_pid(p->ppid) : NULL;
+    bool reaped = false;
+    if (parent && parent->wait_conv != LANES_HANDLE_NONE && matches(parent, p, parent->wait_pid)) {
         int32_t conv = parent->wait_conv;
         parent->wait_conv = LANES_HANDLE_NONE;
         st_parked--;
         send_wait(conv, 0, p);
         lanes_sys_handle_close(conv);
-        proc_free(p);
+        reaped = true;
     }
+    /* the parent's SIGCHLD (discarded unless caught) after its parked waitpid has the child, as
+     * on Linux: the signal stops the parent's parked work (signal.c), which must not be that */
+    if (notify)
+        sig_child_ended(p, p->status);
+    if (!parent || reaped)
+        proc_free(p);
 }
 
 void proc_poll(void)

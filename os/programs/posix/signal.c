@@ -240,6 +240,25 @@ static bool ignored(struct proc *p, int sig)
     return h == (uint64_t)(uintptr_t)SIG_DFL && (sig_default(sig) == SIG_DEF_IGNORE || sig_default(sig) == SIG_DEF_CONT);
 }
 
+static void suspend_answer(struct sthread *t);
+
+/* posix's own work for thread t's call `call` (its parked pipe read or write, waitpid,
+ * sigsuspend) stops now: answered with its progress or -EINTR. Returns how many. */
+static int stop_own_work(struct proc *p, struct sthread *t, uint64_t call)
+{
+    int n = pipe_cancel_call(call);
+    bool sus = t->suspend_conv != LANES_HANDLE_NONE, wait = p->wait_conv != LANES_HANDLE_NONE && p->wait_tid == t->tid;
+    if (sus || wait) {
+        lanes_trace_cancel_raise(call, me(), CANCEL_KIND_LOCAL, call, "posix");
+        if (sus)
+            suspend_answer(t);
+        n += sus + proc_wait_cancel(p, t->tid);
+        st_sig_cancelled += (uint64_t)(sus + wait);
+        lanes_trace_cancel_ack(call, st_parked, 0, call, "posix");
+    }
+    return n;
+}
+
 /* Tells thread t of p that a signal is there for it (the talk's flag protocol). */
 static void poke(struct proc *p, struct sthread *t, int sig)
 {
@@ -248,12 +267,12 @@ static void poke(struct proc *p, struct sthread *t, int sig)
     if (t->page && __atomic_compare_exchange_n(&t->page->flag, &expect, 2, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
         t->page->signo = (uint32_t)sig;
         lanes_trace_sig_flag(call_of(t), t->tid, 1, 2, sig);
-        /* a pipe read or write of that call parked here: answered now, and that reply is the
-         * wake-up (the thread sends no fs.Cancel, needs no alert); `stopped` first, so the
-         * reply never comes without it */
+        /* our own work for that call (a pipe read or write, waitpid, sigsuspend) parked here:
+         * answered now, and that reply is the wake-up (the thread sends no fs.Cancel or
+         * SigCancel, needs no alert); `stopped` first, so the reply never comes without it */
         uint64_t c = call_of(t);
         __atomic_store_n(&t->page->stopped, 1, __ATOMIC_SEQ_CST);
-        if (pipe_cancel_call(c))
+        if (stop_own_work(p, t, c))
             return;                 /* no alert: the reply wakes it, the call's end sees the 2
                                      * (alerted too, its next wait would end INTERRUPTED for nothing) */
         __atomic_store_n(&t->page->stopped, 0, __ATOMIC_SEQ_CST);
