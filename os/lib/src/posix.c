@@ -977,7 +977,7 @@ static pid_t last_exit_pid;
 
 static pid_t waitpid_(pid_t pid, int *status, int options)
 {
-    struct lane_msg_posix_wait m = lanes_msg_posix_wait_encode(pid, (uint32_t)options);
+    struct lane_msg_posix_wait m = lanes_msg_posix_wait_encode(pid, (uint32_t)options, (uint32_t)lanes_sys_thread_self());
     struct lane_msg_posix_wait_reply rep;
     px_lock();
     int64_t r = -ECHILD;

@@ -27,6 +27,7 @@
 #include <lanes/mbus.h>
 
 #define POLL_MS 50
+#define SIG_POLL_MS 10
 
 struct lanes_queue Q, SQ;
 uint64_t st_served, st_malformed;
@@ -235,16 +236,25 @@ int main(void)
         return 5;
     }
     lanes_sys_handle_close(s[0]);
-    uint64_t polled = lanes_now_ns();
+    uint64_t polled = lanes_now_ns(), sig_polled = polled;
     for (;;) {
         struct lane_ipc_completion c;
         uint64_t wait = LANES_MS(POLL_MS), timer = sig_next_timer(), now = lanes_now_ns();
         if (timer)
             wait = timer <= now ? 0 : (timer - now < wait ? timer - now : wait);
-        if (lanes_queue_next(&Q, &c, wait) == 0)
+        bool got = lanes_queue_next(&Q, &c, wait) == 0;
+        if (got)
             complete(&c);
-        sig_poll();                 /* interval timers, default actions whose thread never came */
-        if (lanes_now_ns() - polled >= LANES_MS(POLL_MS)) {
+        /* interval timers, default actions whose thread never came, the re-notify: all timed,
+         * so not after every request (a busy stream of requests would pay a walk of the process
+         * table and a clock read each) — when the wait ended empty, a timer is due, or every
+         * SIG_POLL_MS */
+        now = lanes_now_ns();
+        if (!got || (timer && now >= timer) || now - sig_polled >= LANES_MS(SIG_POLL_MS)) {
+            sig_poll();
+            sig_polled = now;
+        }
+        if (now - polled >= LANES_MS(POLL_MS)) {
             proc_poll();            /* a faulted process keeps its lanes: ask the kernel */
             polled = lanes_now_ns();
         }

@@ -12,13 +12,16 @@
  * fs.Cancel{id} on the same end's lane (issue 14, <lanes/cancel.h>): a reader is answered
  * -EINTR (a read takes data as soon as there is any, so it has no partial progress), a writer
  * the bytes it got in so far or -EINTR; a cancel that finds nothing parked (the reply won the
- * race) is ignored. st_cancels/st_cancels_late count both.
+ * race) is ignored. st_cancels/st_cancels_late count both. signal.c stops a parked request
+ * the same way when a signal for its thread sets the in-syscall flag (pipe_cancel_call: by the
+ * request's POSIX call id, before the thread could send its fs.Cancel).
  * An end is "open" while its description has fds (desc.c tells us when not); the slot is free
  * again once every process has dropped its copy of both lanes (our accepts end END_OF_LANE) —
  * only then can no late completion touch its buffers.
  */
 #include "posix.h"
 #include <lanes/cancel.h>
+#include <lanes/sigtrace.h>
 
 #define PREQ (CHUNK + 64)
 
@@ -167,23 +170,51 @@ static bool park(struct waiter **listp, int *n, int *cap, int32_t conv, uint32_t
 
 static bool nonblocking(struct pipe *pp, int end) { return pp->d[end] && (pp->d[end]->flags & O_NONBLOCK); }
 
+/* Answers the parked request i of end's list with what it did so far (or -EINTR). */
+static void cancel_at(struct pipe *pp, int end, int i)
+{
+    struct waiter *list = end == 0 ? pp->r : pp->w;
+    int *n = end == 0 ? &pp->nr : &pp->nw;
+    st_cancels++;
+    uint64_t done = list[i].done, call = list[i].call, id = list[i].id;
+    fs_reply(list[i].conv, done ? (int64_t)done : -EINTR, NULL, 0);
+    drop_waiter(list, n, i);
+    lanes_trace_cancel_ack(call, st_parked, done, id, "pipe");
+    pump(pp);                       /* the writer behind it may fit now */
+}
+
 /* fs.Cancel{id} on end's lane: answers the parked request with that id (no reply to the cancel). */
 static void cancel(struct pipe *pp, int end, uint64_t id)
 {
     struct waiter *list = end == 0 ? pp->r : pp->w;
-    int *n = end == 0 ? &pp->nr : &pp->nw;
-    for (int i = 0; i < *n; i++) {
-        if (id == 0 || list[i].id != id)
-            continue;
-        st_cancels++;
-        uint64_t done = list[i].done, call = list[i].call;
-        fs_reply(list[i].conv, done ? (int64_t)done : -EINTR, NULL, 0);
-        drop_waiter(list, n, i);
-        lanes_trace_cancel_ack(call, st_parked, done, id, "pipe");
-        pump(pp);                   /* the writer behind it may fit now */
-        return;
-    }
+    int n = end == 0 ? pp->nr : pp->nw;
+    for (int i = 0; i < n; i++)
+        if (id != 0 && list[i].id == id)
+            return cancel_at(pp, end, i);
     st_cancels_late++;
+}
+
+/* signal.c, a signal for a thread inside POSIX call `call`: our own work for that call stops
+ * now (the talk's cancellation by id, without waiting for the thread's fs.Cancel — one round
+ * trip less; a cancel it sends anyway finds nothing and is ignored). Returns how many. */
+int pipe_cancel_call(uint64_t call)
+{
+    int k = 0;
+    for (int p = 0; p < MAX_PIPES && call; p++) {
+        struct pipe *pp = &pipes[p];
+        for (int end = 0; pp->used && end < 2; end++) {
+            struct waiter *list = end == 0 ? pp->r : pp->w;
+            int n = end == 0 ? pp->nr : pp->nw;
+            for (int i = 0; i < n; i++)
+                if (list[i].call == call) {
+                    lanes_trace_cancel_raise(call, (uint32_t)lanes_startup->pid, CANCEL_KIND_LOCAL, list[i].id, "pipe");
+                    cancel_at(pp, end, i);
+                    k++;
+                    break;
+                }
+        }
+    }
+    return k;
 }
 
 static void request(struct pipe *pp, int end, int32_t conv, const uint8_t *m, uint32_t len)

@@ -113,6 +113,7 @@ struct proc {
     int32_t wait_conv;          /* a parked waitpid (NONE) */
     int32_t wait_pid;
     uint32_t wait_opts;         /* its options (WNOHANG 1, WUNTRACED 2, WCONTINUED 8) */
+    uint32_t wait_tid;          /* the thread that waits (only its SigCancel cancels it) */
     struct sigproc sig;
     bool orphan_of_init;        /* adopted: nobody POSIX waits for it */
 };
@@ -151,7 +152,8 @@ bool tty_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
 bool tty_public_request(int32_t conv, const uint8_t *m, uint32_t len);
 
 void proc_wait_event(struct proc *parent);
-void proc_wait_cancel(struct proc *p);
+bool proc_wait_cancel(struct proc *p, uint32_t tid);
+int pipe_cancel_call(uint64_t call);
 
 /* signal.c */
 void sig_proc_init(struct proc *p);

@@ -140,15 +140,18 @@ void proc_wait_event(struct proc *parent)
     }
 }
 
-/* posix.SigCancel: the parked waitpid answers -EINTR. */
-void proc_wait_cancel(struct proc *p)
+/* posix.SigCancel from thread tid: its parked waitpid answers -EINTR (another thread's stays
+ * parked: a signal interrupts only the call of the thread it was delivered to). Returns whether
+ * there was one. */
+bool proc_wait_cancel(struct proc *p, uint32_t tid)
 {
-    if (p->wait_conv == LANES_HANDLE_NONE)
-        return;
+    if (p->wait_conv == LANES_HANDLE_NONE || p->wait_tid != tid)
+        return false;
     send_wait(p->wait_conv, -EINTR, NULL);
     lanes_sys_handle_close(p->wait_conv);
     p->wait_conv = LANES_HANDLE_NONE;
     st_parked--;
+    return true;
 }
 
 /* Finds a zombie child of p matching want; reaps it. Returns it (already freed: only pid,
@@ -246,21 +249,23 @@ void proc_ended(struct proc *p)
         if (c->zombie)
             proc_free(c);
     }
-    if (!p->orphan_of_init && p->ppid != 1)
-        sig_child_ended(p, p->status);  /* the parent's SIGCHLD (discarded unless caught) */
-    struct proc *parent = proc_by_pid(p->ppid);
-    if (!parent || p->orphan_of_init || p->ppid == 1) {
-        proc_free(p);
-        return;
-    }
-    if (parent->wait_conv != LANES_HANDLE_NONE && matches(parent, p, parent->wait_pid)) {
+    bool notify = !p->orphan_of_init && p->ppid != 1;
+    struct proc *parent = notify ? proc_by_pid(p->ppid) : NULL;
+    bool reaped = false;
+    if (parent && parent->wait_conv != LANES_HANDLE_NONE && matches(parent, p, parent->wait_pid)) {
         int32_t conv = parent->wait_conv;
         parent->wait_conv = LANES_HANDLE_NONE;
         st_parked--;
         send_wait(conv, 0, p);
         lanes_sys_handle_close(conv);
-        proc_free(p);
+        reaped = true;
     }
+    /* the parent's SIGCHLD (discarded unless caught) after its parked waitpid has the child, as
+     * on Linux: the signal stops the parent's parked work (signal.c), which must not be that */
+    if (notify)
+        sig_child_ended(p, p->status);
+    if (!parent || reaped)
+        proc_free(p);
 }
 
 void proc_poll(void)
@@ -434,6 +439,7 @@ void req_wait(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
     p->wait_conv = (int32_t)d;
     p->wait_pid = w.pid;
     p->wait_opts = w.options;
+    p->wait_tid = w.tid;
     st_parked++;
 }
 

@@ -23,8 +23,9 @@
  * leave with the flag at 1 and the signal waits for the alert).
  * posix.SigTake hands libc the next deliverable signal with its handler: the handler's mask
  * (and the signal itself unless SA_NODEFER) is blocked until posix.SigReturn, SA_RESETHAND
- * resets the action. posix.SigCancel stops our own work for a call: a parked waitpid or
- * sigsuspend answers -EINTR.
+ * resets the action. posix.SigCancel{tid} stops our own work for that thread's call: its parked
+ * waitpid or sigsuspend answers -EINTR (never another thread's: Linux interrupts only the
+ * thread the signal was delivered to).
  *
  * Core dumps (issue 20): posix_core_dump(p, sig, tid) is THE entry point, called when a process
  * is about to be terminated by a signal whose default action dumps core (SIGQUIT, SIGILL,
@@ -239,6 +240,25 @@ static bool ignored(struct proc *p, int sig)
     return h == (uint64_t)(uintptr_t)SIG_DFL && (sig_default(sig) == SIG_DEF_IGNORE || sig_default(sig) == SIG_DEF_CONT);
 }
 
+static void suspend_answer(struct sthread *t);
+
+/* posix's own work for thread t's call `call` (its parked pipe read or write, waitpid,
+ * sigsuspend) stops now: answered with its progress or -EINTR. Returns how many. */
+static int stop_own_work(struct proc *p, struct sthread *t, uint64_t call)
+{
+    int n = pipe_cancel_call(call);
+    bool sus = t->suspend_conv != LANES_HANDLE_NONE, wait = p->wait_conv != LANES_HANDLE_NONE && p->wait_tid == t->tid;
+    if (sus || wait) {
+        lanes_trace_cancel_raise(call, me(), CANCEL_KIND_LOCAL, call, "posix");
+        if (sus)
+            suspend_answer(t);
+        n += sus + proc_wait_cancel(p, t->tid);
+        st_sig_cancelled += (uint64_t)(sus + wait);
+        lanes_trace_cancel_ack(call, st_parked, 0, call, "posix");
+    }
+    return n;
+}
+
 /* Tells thread t of p that a signal is there for it (the talk's flag protocol). */
 static void poke(struct proc *p, struct sthread *t, int sig)
 {
@@ -247,6 +267,15 @@ static void poke(struct proc *p, struct sthread *t, int sig)
     if (t->page && __atomic_compare_exchange_n(&t->page->flag, &expect, 2, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
         t->page->signo = (uint32_t)sig;
         lanes_trace_sig_flag(call_of(t), t->tid, 1, 2, sig);
+        /* our own work for that call (a pipe read or write, waitpid, sigsuspend) parked here:
+         * answered now, and that reply is the wake-up (the thread sends no fs.Cancel or
+         * SigCancel, needs no alert); `stopped` first, so the reply never comes without it */
+        uint64_t c = call_of(t);
+        __atomic_store_n(&t->page->stopped, 1, __ATOMIC_SEQ_CST);
+        if (stop_own_work(p, t, c))
+            return;                 /* no alert: the reply wakes it, the call's end sees the 2
+                                     * (alerted too, its next wait would end INTERRUPTED for nothing) */
+        __atomic_store_n(&t->page->stopped, 0, __ATOMIC_SEQ_CST);
     }
     lanes_sys_thread_alert(p->handle, t->tid);
 }
@@ -271,14 +300,13 @@ static void dispatch(struct proc *p)
 {
     if (p->zombie || p->killed_sig)
         return;
-    for (int sig = 1; sig < NSIG_POSIX; sig++) {
+    uint64_t all = p->sig.pending;
+    for (int i = 0; i < MAX_STHREADS; i++)
+        all |= p->sig.th[i].pending;
+    while (all) {                   /* (each pending signal, lowest first) */
+        int sig = __builtin_ctzll(all) + 1;
         uint64_t bit = SIGBIT(sig);
-        bool proc_pending = p->sig.pending & bit;
-        for (int i = 0; i < MAX_STHREADS && !proc_pending; i++)
-            if (p->sig.th[i].pending & bit)
-                proc_pending = true;
-        if (!proc_pending)
-            continue;
+        all &= ~bit;
         uint32_t only = 0;
         if (!(p->sig.pending & bit))
             for (int i = 0; i < MAX_STHREADS; i++)
@@ -431,9 +459,10 @@ void sig_poll(void)
             sig_send(p, SIGALRM, (int32_t)me(), SI_KERNEL, SIG_WHY_ALARM, 0, p->sig.alarm_id, 0);
         }
         /* a signal still pending a while after its thread was told: tell it again — a safety
-         * net, counted (SigStats.renotified, printed by sigtests race). One cause is gone (libc
-         * sent posix.SigCancel for a signal request of its own); about 3 in 10,000 race rounds
-         * on 1 CPU still need it (os/README.md: "the lost alert") */
+         * net, counted (SigStats.renotified, printed by sigtests race). Two causes are gone
+         * (libc sent posix.SigCancel for a signal request of its own; libc's deliver stopped
+         * after 256 rounds); a rare one is left with 4 CPUs: 0-3 per 2,000-4,000 race rounds
+         * (os/README.md: "the lost alert") */
         bool pend = p->sig.pending != 0;
         for (int k = 0; k < MAX_STHREADS && !pend; k++)
             pend = p->sig.th[k].pending != 0;
@@ -586,7 +615,7 @@ static void req_take(struct proc *p, int32_t conv, const struct lane_msg_posix_s
     bool dfl = a->handler == (uint64_t)(uintptr_t)SIG_DFL;
     int what = dfl ? sig_default(sig) : 5;
     r = lanes_msg_posix_sig_info_encode(0, sig, q->code, q->pid, a->handler, t->mask, a->flags, what, q->value);
-    if (m->peek) {
+    if (m->peek == 1 || (m->peek == 2 && dfl)) {    /* (2: take it unless the action is the default) */
         send_msg(conv, &r, sizeof r, LANES_HANDLE_NONE);
         return;
     }
@@ -664,10 +693,9 @@ static void req_cancel(struct proc *p, int32_t conv, const struct lane_msg_posix
         suspend_answer(t);
         n++;
     }
-    if (p->wait_conv != LANES_HANDLE_NONE) {
+    if (p->wait_conv != LANES_HANDLE_NONE && p->wait_tid == m->tid) {
         lanes_trace_cancel_raise(m->call, me(), CANCEL_KIND_LOCAL, m->call, "posix");
-        proc_wait_cancel(p);
-        n++;
+        n += proc_wait_cancel(p, m->tid);
     }
     st_sig_cancelled += (uint64_t)n;
     if (n)

@@ -642,6 +642,60 @@ static bool t_waitpid_restart(void)
     return true;
 }
 
+/* Two threads: A blocks SIGALRM and waits in waitpid; the main thread waits in pause() and takes
+ * the SIGALRM. Only the main thread's call is interrupted (Linux delivers a signal to one
+ * thread): A's waitpid stays parked and returns the child when it ends. */
+struct twaiter {
+    pid_t child;
+    volatile bool started, done;
+    volatile pid_t got;
+    volatile int status;
+};
+
+static void twaiter_main(void *arg)
+{
+    struct twaiter *w = arg;
+    sigset_t b;
+    sigemptyset(&b);
+    sigaddset(&b, SIGALRM);
+    pthread_sigmask(SIG_BLOCK, &b, NULL);
+    w->started = true;
+    int st = 0;
+    w->got = waitpid(w->child, &st, 0);
+    w->status = st;
+    w->done = true;
+}
+
+static bool t_thread_waitpid(void)
+{
+    reset();
+    char *av[] = { "sigtests", "--sleep", "700", NULL };
+    pid_t c = spawn(av);
+    REQUIRE(c > 0, "spawn");
+    handle(SIGALRM, on_sig, 0);
+    static struct twaiter w;
+    memset(&w, 0, sizeof w);
+    w.child = c;
+    lanes_thread_t t;
+    REQUIRE(lanes_thread_start(&t, twaiter_main, &w, 0) == 0, "thread");
+    for (int i = 0; i < 100 && !w.started; i++)
+        msleep(10);
+    msleep(100);                                /* A is parked in waitpid */
+    alarm_ms(100);
+    int r = pause();
+    int e = errno;
+    bool early = w.done;                        /* (the child lives ~500 ms more) */
+    lanes_thread_join(&t, LANES_SEC(5));
+    dfl(SIGALRM);
+    REQUIRE(r == -1 && e == EINTR && hits[SIGALRM] == 1, "pause gave %d (%s), handler %d", r, strerror(e), hits[SIGALRM]);
+    REQUIRE(w.done, "the waiting thread did not finish");
+    REQUIRE(!early, "the other thread's waitpid ended with the signal (gave %d)", (int)w.got);
+    REQUIRE(w.got == c && WIFEXITED(w.status) && WEXITSTATUS(w.status) == 7, "the other thread's waitpid gave %d, want the child %d",
+            (int)w.got, (int)c);
+    outcome("thread-waitpid", w.got == c);
+    return true;
+}
+
 static bool t_nanosleep(void)
 {
     reset();
@@ -1200,6 +1254,7 @@ static const struct lanes_test tests[] = {
     { "write-eintr", t_write_eintr },
     { "waitpid-eintr", t_waitpid_eintr },
     { "waitpid-restart", t_waitpid_restart },
+    { "thread-waitpid", t_thread_waitpid },
     { "nanosleep-eintr", t_nanosleep },
     { "pause-eintr", t_pause },
     { "sigsuspend", t_sigsuspend },
