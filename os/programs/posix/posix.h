@@ -163,6 +163,7 @@ void sig_proc_gone(struct proc *p);
 void sig_send(struct proc *p, int sig, int32_t sender, int code, int why, uint32_t tid, uint64_t value, int status);
 int sig_kill(struct proc *from, int32_t pid, int sig, int why);
 void sig_child_ended(struct proc *p, int status);
+void sig_reply_coming(struct proc *p, uint32_t tid);   /* signal.c: a reply to that thread is on its way */
 bool sig_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len);
 uint64_t sig_next_timer(void);
 void sig_poll(void);

@@ -251,20 +251,26 @@ void proc_ended(struct proc *p)
     }
     bool notify = !p->orphan_of_init && p->ppid != 1;
     struct proc *parent = notify ? proc_by_pid(p->ppid) : NULL;
-    bool reaped = false;
+    int32_t conv = LANES_HANDLE_NONE;
     if (parent && parent->wait_conv != LANES_HANDLE_NONE && matches(parent, p, parent->wait_pid)) {
-        int32_t conv = parent->wait_conv;
+        conv = parent->wait_conv;       /* the parent's parked waitpid gets this child */
         parent->wait_conv = LANES_HANDLE_NONE;
         st_parked--;
+    }
+    /* the parent's SIGCHLD (discarded unless caught): raised before that waitpid's reply goes,
+     * but as a signal for a call whose reply is coming (it must not cancel that waitpid), so
+     * the waitpid's end runs the handler before the caller goes on, as on Linux */
+    if (notify) {
+        if (conv != LANES_HANDLE_NONE)
+            sig_reply_coming(parent, parent->wait_tid);
+        sig_child_ended(p, p->status);
+        sig_reply_coming(NULL, 0);
+    }
+    if (conv != LANES_HANDLE_NONE) {
         send_wait(conv, 0, p);
         lanes_sys_handle_close(conv);
-        reaped = true;
     }
-    /* the parent's SIGCHLD (discarded unless caught) after its parked waitpid has the child, as
-     * on Linux: the signal stops the parent's parked work (signal.c), which must not be that */
-    if (notify)
-        sig_child_ended(p, p->status);
-    if (!parent || reaped)
+    if (!parent || conv != LANES_HANDLE_NONE)
         proc_free(p);
 }
 

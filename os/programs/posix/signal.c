@@ -259,6 +259,18 @@ static int stop_own_work(struct proc *p, struct sthread *t, uint64_t call)
     return n;
 }
 
+/* A reply posix is about to send to this thread's call (proc_ended: the parent's waitpid, then
+ * its SIGCHLD): a signal for that thread meanwhile leaves the flag at 2 and relies on the reply
+ * as the wake-up, so the call's end delivers it before the caller runs on — as Linux delivers
+ * SIGCHLD on the way out of the wait that reaped the child. */
+static struct { struct proc *p; uint32_t tid; } reply_coming;
+
+void sig_reply_coming(struct proc *p, uint32_t tid)
+{
+    reply_coming.p = p;
+    reply_coming.tid = tid;
+}
+
 /* Tells thread t of p that a signal is there for it (the talk's flag protocol). */
 static void poke(struct proc *p, struct sthread *t, int sig)
 {
@@ -272,7 +284,7 @@ static void poke(struct proc *p, struct sthread *t, int sig)
          * SigCancel, needs no alert); `stopped` first, so the reply never comes without it */
         uint64_t c = call_of(t);
         __atomic_store_n(&t->page->stopped, 1, __ATOMIC_SEQ_CST);
-        if (stop_own_work(p, t, c))
+        if ((reply_coming.p == p && reply_coming.tid == t->tid) || stop_own_work(p, t, c))
             return;                 /* no alert: the reply wakes it, the call's end sees the 2
                                      * (alerted too, its next wait would end INTERRUPTED for nothing) */
         __atomic_store_n(&t->page->stopped, 0, __ATOMIC_SEQ_CST);
