@@ -37,6 +37,29 @@ export interface TestGuest {
   kill(): Promise<void>;
 }
 
+/**
+ * Runs `trace sync NAME` in the guest (an instant marker NAME from each CPU in turn) and waits
+ * until `events()` — what the host has decoded so far — holds it from every CPU: then every
+ * record made before the command is on the host too, whichever CPU's ring it was in (the drainer
+ * sends each ring in order, at most 16 KiB of it per pass). This replaces a fixed idle wait, which
+ * a loaded host made too short. Fails naming what arrived.
+ */
+export async function traceSync(g: TestGuest, events: () => Array<{ name: string; cpu: number; fields: Record<string, unknown> }>, ms = 120000): Promise<void> {
+  const name = `lanes-sync-${Date.now().toString(36)}`;
+  const from = g.output().length;
+  await g.run(`trace sync ${name}`, ms, new RegExp(`trace: sync '${name}' on \\d+ of (\\d+) CPUs`));
+  const m = new RegExp(`trace: sync '${name}' on (\\d+) of (\\d+) CPUs`).exec(g.output().slice(from))!;
+  if (m[1] !== m[2]) throw new Error(`trace sync: the marker was recorded on ${m[1]} of ${m[2]} CPUs (class user off?)`);
+  const want = Number(m[2]);
+  const end = Date.now() + ms;
+  for (;;) {
+    const cpus = new Set(events().filter((e) => e.name === 'marker' && e.fields['name'] === name).map((e) => e.cpu));
+    if (cpus.size >= want) return;
+    if (Date.now() > end) throw new Error(`trace sync: marker ${name} arrived from ${cpus.size} of ${want} CPUs within ${ms / 1000} s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 export function bootGuest(o: { kernel: string; initrd: string; smp?: number; memory?: string; extra?: string[]; append?: string }): TestGuest {
   const args = [...qemuBase(o.smp ?? 2, o.memory), '-kernel', o.kernel, '-initrd', o.initrd, '-serial', 'stdio', ...(o.append ? ['-append', o.append] : []), ...(o.extra ?? [])];
   const proc = spawn('qemu-system-x86_64', args, { stdio: ['pipe', 'pipe', 'pipe'] });

@@ -26,7 +26,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { bootGuest } from './guest.js';
+import { bootGuest, traceSync } from './guest.js';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -978,11 +978,17 @@ async function recordBoot(commands: { cmd: string; until: RegExp }[]): Promise<{
   const com2 = join(dir, 'com2.bin');
   const rec = join(dir, 'rec.ltrace');
   const g = bootGuest({ kernel: join(dir, 'kernel.elf'), initrd: join(dir, 'initrd.tar'), smp: 2, extra: ['-serial', `file:${com2}`] });
+  // a live reader of the file while QEMU runs, only to see `trace sync`'s markers arrive
+  const marks: TraceEvent[] = [];
+  const watch = new TraceSession({ serial: com2 });
+  watch.on('events', (evs: TraceEvent[]) => { for (const e of evs) if (e.name === 'marker') marks.push(e); });
   try {
     await g.prompt();
+    watch.start();
     for (const c of commands) await g.run(c.cmd, 180000, c.until);
-    await new Promise((r) => setTimeout(r, 1500)); // the drainer sends what is left
+    await traceSync(g, () => marks); // the drainer has sent everything the commands made
   } finally {
+    await watch.stop().catch(() => undefined);
     await g.kill();
   }
   const out = g.output();

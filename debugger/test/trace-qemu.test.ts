@@ -23,7 +23,7 @@ import { loadTrace, qemuTraceArgs, TraceSession } from '../node/trace/session.js
 import type { TraceEvent } from '../common/trace/records.js';
 import { formatEvent } from '../common/trace/text.js';
 import { TRACE_CLASSES } from '../common/trace/schema.gen.js';
-import { bootGuest, qemuBase } from './guest.js';
+import { bootGuest, qemuBase, traceSync } from './guest.js';
 
 const ROOT = resolve(process.env['LANESCOPE_ROOT'] ?? '.');
 const KERNEL = process.env['LANES_TRACE_KERNEL'] ?? join(ROOT, 'os/build/kernel/lanes32.elf');
@@ -35,9 +35,12 @@ const missing = !existsSync(KERNEL) || !existsSync(INITRD) ? `no kernel/initrd a
 type Cmd = string | { cmd: string; until: RegExp };
 
 /** Boots with `extra`, starts `session` at the prompt (or only after the first `startAfter`
- * commands: a host that is not reading meanwhile), runs the commands, idles 2.5 s. */
+ * commands: a host that is not reading meanwhile), runs the commands, then `trace sync` and
+ * waits until the session has every record made before it (guest.ts traceSync). */
 async function bootWith(extra: string[], session: TraceSession, dir: string, commands: Cmd[] = ['ps'], startAfter = 0): Promise<{ console: string }> {
   const g = bootGuest({ kernel: KERNEL, initrd: INITRD, smp: 2, extra });
+  const marks: TraceEvent[] = [];
+  session.on('events', (evs: TraceEvent[]) => { for (const e of evs) if (e.name === 'marker') marks.push(e); });
   try {
     await g.prompt(120000);
     const startSession = async () => {
@@ -55,7 +58,7 @@ async function bootWith(extra: string[], session: TraceSession, dir: string, com
       else await g.run(c.cmd, 90000, c.until);
     }
     if (startAfter >= commands.length) await startSession();
-    await new Promise((r) => setTimeout(r, 2500)); // idle: let the drainer pass a few times
+    await traceSync(g, () => marks);
   } finally {
     await g.kill();
   }
@@ -285,7 +288,7 @@ describe('trace over QEMU transports', { skip: missing }, () => {
     assert.match(con, /trace: classes meta,proc,sched/);
     assert.match(con, /trace: unknown class 'bogus'/);
     const tr = loadTrace(f);
-    const marks = tr.events.filter((e) => e.name === 'marker').map((e) => e.fields['name']);
+    const marks = tr.events.filter((e) => e.name === 'marker' && !String(e.fields['name']).startsWith('lanes-sync-')).map((e) => e.fields['name']);
     assert.deepEqual(marks, ['before', 'after'], 'markers recorded while the user class is on, none while off');
     const cfg = tr.events.filter((e) => e.name === 'trace_config').map((e) => e.fields['classes']);
     // off, then sched+user (+ meta, always on), then `trace on`: every class trace.toml defines

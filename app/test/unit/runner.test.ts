@@ -196,12 +196,14 @@ test('Stop right after Run (while the build is starting) leaves nothing running'
 
 test('Stop during the build ends make and the compiler', async () => {
   const f = fixture();
-  fs.writeFileSync(path.join(f.root, 'Makefile'), 'all:\n\tsleep 1500\n');
+  // a duration no other run of this test on the machine uses: only our build's sleep is counted
+  const secs = `1500.${process.pid}${Date.now() % 1000}`;
+  fs.writeFileSync(path.join(f.root, 'Makefile'), `all:\n\tsleep ${secs}\n`);
   try {
     await f.call('run.start');
     const ours = () =>
       [...processTable().entries()]
-        .filter(([pid, p]) => p.comm === 'sleep' && (() => { try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\x001500\x00'; } catch { return false; } })())
+        .filter(([pid, p]) => p.comm === 'sleep' && (() => { try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `sleep\x00${secs}\x00`; } catch { return false; } })())
         .map(([pid]) => pid);
     await f.until(() => ours().length > 0, 'the build');
     const sleeps = ours();

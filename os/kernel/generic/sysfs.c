@@ -499,6 +499,21 @@ int64_t sysfs_user_path(uint64_t upath, uint64_t plen, char *canon)
 }
 #define user_path sysfs_user_path
 
+/* The end of a list or read: the lookup's error, or what was found if it is the wanted kind and
+ * fits the caller's buffer, copied out. */
+static int64_t answer(int64_t r, int kind, int want, uint64_t ubuf, uint64_t cap, const void *src, size_t n)
+{
+    if (r)
+        return r;
+    if (!kind)
+        return LANES_E_NOENT;
+    if (kind != want)
+        return LANES_E_TYPE;
+    if (cap < n)
+        return LANES_E_RANGE;
+    return copy_to_user(ubuf, src, n) ? LANES_E_FAULT : (int64_t)n;
+}
+
 int64_t sysfs_sys_list(uint64_t upath, uint64_t plen, uint64_t ubuf, uint64_t cap)
 {
     char p[SYSFS_PATH_MAX];
@@ -518,16 +533,7 @@ int64_t sysfs_sys_list(uint64_t upath, uint64_t plen, uint64_t ubuf, uint64_t ca
     if (lk.kind == LANES_SYSFS_KIND_DIR)
         n = list_dir(p, lk.node, buf, LIST_MAX, NULL);
     spin_unlock(&sysfs_lock);
-    if (r)
-        ;
-    else if (!lk.kind)
-        r = LANES_E_NOENT;
-    else if (lk.kind != LANES_SYSFS_KIND_DIR)
-        r = LANES_E_TYPE;
-    else if (cap < n)
-        r = LANES_E_RANGE;
-    else
-        r = copy_to_user(ubuf, buf, n) ? LANES_E_FAULT : (int64_t)n;
+    r = answer(r, lk.kind, LANES_SYSFS_KIND_DIR, ubuf, cap, buf, n);
     kfree(buf);
     return r;
 }
@@ -555,16 +561,7 @@ int64_t sysfs_sys_read(uint64_t upath, uint64_t plen, uint64_t ubuf, uint64_t ca
         memcpy(val, lk.dyn->data, n);
     }
     spin_unlock(&sysfs_lock);
-    if (r)
-        ;
-    else if (!lk.kind)
-        r = LANES_E_NOENT;
-    else if (lk.kind != LANES_SYSFS_KIND_ATTR)
-        r = LANES_E_TYPE;
-    else if (cap < n)
-        r = LANES_E_RANGE;
-    else
-        r = copy_to_user(ubuf, val, n) ? LANES_E_FAULT : (int64_t)n;
+    r = answer(r, lk.kind, LANES_SYSFS_KIND_ATTR, ubuf, cap, val, n);
     kfree(val);
     return r;
 }

@@ -486,9 +486,11 @@ int64_t lanes_posix_stdout(const void *buf, size_t len)
     return r < 0 ? LANES_E_INVAL : r;
 }
 
-static ssize_t pread_(int fd, void *buf, size_t n, off_t off)
+/* pread and pwrite: one chunk at `off` of a regular file, over its passthrough lane to fs
+ * (rbuf to read into, or wbuf to write from). */
+static ssize_t pio(int fd, void *rbuf, const void *wbuf, size_t n, off_t off)
 {
-    if (!user_writable(buf, n))
+    if (rbuf ? !user_writable(rbuf, n) : !user_readable(wbuf, n))
         return fail(EFAULT);
     if (off < 0)
         return fail(EINVAL);
@@ -496,41 +498,32 @@ static ssize_t pread_(int fd, void *buf, size_t n, off_t off)
     struct fdcache *f;
     int64_t r = ready() ? lookup(fd, &f) : -EBADF;
     if (r == 0) {
+        size_t k = n > CHUNK ? CHUNK : n;
         if (f->kind != KIND_FILE) {
             r = f->kind == KIND_DIR ? -EISDIR : -ESPIPE;
-        } else {
-            size_t want = n > CHUNK ? CHUNK : n;
-            struct lane_msg_fs_pread m = lanes_msg_fs_pread_encode((uint64_t)off, want);
+        } else if (rbuf) {
+            struct lane_msg_fs_pread m = lanes_msg_fs_pread_encode((uint64_t)off, k);
             const uint8_t *d;
-            r = freq(f->lane, &m, sizeof m, NULL, 0, want, &d);
+            r = freq(f->lane, &m, sizeof m, NULL, 0, k, &d);
             if (r > 0)
-                memcpy(buf, d, (size_t)r);
+                memcpy(rbuf, d, (size_t)r);
+        } else {
+            struct lane_msg_fs_pwrite m = lanes_msg_fs_pwrite_encode((uint64_t)off, k);
+            r = freq(f->lane, &m, sizeof m, wbuf, k, 0, NULL);
         }
     }
     px_unlock();
     return ret(r);
 }
 
+static ssize_t pread_(int fd, void *buf, size_t n, off_t off)
+{
+    return pio(fd, buf, NULL, n, off);
+}
+
 static ssize_t pwrite_(int fd, const void *buf, size_t n, off_t off)
 {
-    if (!user_readable(buf, n))
-        return fail(EFAULT);
-    if (off < 0)
-        return fail(EINVAL);
-    px_lock();
-    struct fdcache *f;
-    int64_t r = ready() ? lookup(fd, &f) : -EBADF;
-    if (r == 0) {
-        if (f->kind != KIND_FILE) {
-            r = f->kind == KIND_DIR ? -EISDIR : -ESPIPE;
-        } else {
-            size_t k = n > CHUNK ? CHUNK : n;
-            struct lane_msg_fs_pwrite m = lanes_msg_fs_pwrite_encode((uint64_t)off, k);
-            r = freq(f->lane, &m, sizeof m, buf, k, 0, NULL);
-        }
-    }
-    px_unlock();
-    return ret(r);
+    return pio(fd, NULL, buf, n, off);
 }
 
 static off_t lseek_(int fd, off_t off, int whence)

@@ -4,10 +4,14 @@
  *   trace on | off             all classes / nothing (meta records stay on while anything is)
  *   trace sched,ipc,syscall    exactly these classes (names from os/abi/trace.toml)
  *   trace mark NAME [begin|end|instant|counter VALUE]
+ *   trace sync NAME            the marker NAME once on every CPU, in turn (pinned there): a host
+ *                              that has seen all of them has every record made before, whichever
+ *                              CPU's ring it is in (each ring is drained in order)
  * Needs the system capability (declared in the manifest; the shell grants it).
  */
 #include <lanes.h>
 #include <lanes/abi/trace.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,9 +65,37 @@ static int parse(const char *s, uint32_t *out)
     return 0;
 }
 
+/* trace sync NAME: an instant marker NAME from each CPU (the record's CPU is its ring's). */
+static int sync_all(const char *name)
+{
+    struct lane_sysinfo si;
+    lanes_sys_sysinfo(&si);
+    cpu_set_t all, one;
+    sched_getaffinity(0, sizeof all, &all);
+    uint32_t done = 0;
+    for (uint32_t c = 0; c < si.ncpus; c++) {
+        CPU_ZERO(&one);
+        CPU_SET(c, &one);
+        if (sched_setaffinity(0, sizeof one, &one) < 0)
+            continue;
+        for (int i = 0; i < 100 && lanes_cpu_id() != c; i++)
+            lanes_sys_sleep(LANES_MS(1));   /* a scheduling point: the move happens there */
+        if (lanes_cpu_id() != c)
+            continue;
+        int64_t r = lanes_sys_trace_mark(TRACE_MARKER_KIND_INSTANT, c, name, strlen(name));
+        if (r > 0)
+            done++;
+    }
+    sched_setaffinity(0, sizeof all, &all);
+    printf("trace: sync '%s' on %u of %u CPUs\n", name, done, si.ncpus);
+    return done == si.ncpus ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     int32_t sys = lanes_handle_by_tag("system");
+    if (argc == 3 && !strcmp(argv[1], "sync"))
+        return sync_all(argv[2]);
     if (argc >= 2 && !strcmp(argv[1], "mark")) {
         if (argc < 3) {
             printf("usage: trace mark NAME [begin|end|instant|counter VALUE]\n");
