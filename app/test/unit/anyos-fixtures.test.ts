@@ -5,6 +5,9 @@
  *   mb32      a 32-bit multiboot kernel (qemu-system-i386 -kernel)
  *   rv64      a RISC-V kernel on virt under OpenSBI (qemu-system-riscv64 -kernel)
  *   a64       an aarch64 kernel on virt (qemu-system-aarch64 -kernel)
+ *   rv64bare  rv64's kernel with no firmware (-bios none: M-mode from the reset vector)
+ *   pvh       a 64-bit x86 kernel booted by PVH (qemu-system-x86_64 -kernel, Xen entry note)
+ *   mbiso     mb32's kernel on a GRUB ISO made by grub-mkrescue (qemu-system-i386 -cdrom)
  * For each: the configuration proposed for its folder (no lanescope.json; nothing is built or run
  * by proposing) is saved unedited; Run builds it and reaches its console output; Debug stops at a
  * breakpoint in kernel.c with tick ← kmain as the call stack, the CPUs show their frame (no
@@ -40,7 +43,7 @@ function runGdb(gdb: string, args: string[]): Promise<string> {
 }
 
 for (const f of ANYOS_FIXTURES) {
-  describe(`${f.name}: proposed configuration, Run, Debug, the user's ${f.gdb} (${f.qemu})`, { skip: fixtureSkip(f), timeout: 300000 }, () => {
+  describe(`${f.name} (${f.boot}): proposed configuration, Run, Debug, the user's ${f.gdb} (${f.qemu})`, { skip: fixtureSkip(f), timeout: 300000 }, () => {
     it('works without editing the proposal', async () => {
       const root = copyFixture(f.name);
       const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ls-state-'));
