@@ -165,16 +165,40 @@ function listFiles(root: string): string[] {
   return [...out].sort();
 }
 
-/** A Makefile's targets, variables and recipes (the part of make's syntax hobby kernels use). */
-export function parseMakefile(text: string): { targets: string[]; recipes: Map<string, string[]> } {
+/**
+ * A Makefile's targets, variables and recipes (the part of make's syntax hobby kernels use).
+ * `include`/`-include`/`sinclude` read the named files through `read` (the folder's own files; a
+ * missing one is skipped, as `-include` does). What is never done: running anything — `$(shell …)`
+ * and make's other functions stay unexpanded, and the recipes and names holding them are listed in
+ * `unexpanded` so the form can say what it could not infer.
+ */
+export function parseMakefile(text: string, read: (name: string) => string | null = () => null): { targets: string[]; recipes: Map<string, string[]>; unexpanded: string[]; included: string[] } {
   const vars = new Map<string, string>();
+  const unexpanded = new Set<string>();
+  const included: string[] = [];
   const expand = (s: string, depth = 0): string =>
     depth > 8 ? s : s.replace(/\$[({]([A-Za-z_][A-Za-z0-9_]*)[)}]/g, (_m, n: string) => expand(vars.get(n) ?? process.env[n] ?? '', depth + 1));
   const targets: string[] = [];
   const recipes = new Map<string, string[]>();
   let current: string[] = [];
   const lines = text.replace(/\\\n/g, ' ').split('\n');
-  for (const line of lines) {
+  for (let li = 0; li < lines.length && li < 20000; li++) {
+    const line = lines[li]!;
+    const inc = /^\s*(?:-include|sinclude|include)\s+(.+)$/.exec(line.replace(/#.*/, ''));
+    if (inc) {
+      for (const name of expand(inc[1]!).split(/\s+/).filter(Boolean)) {
+        if (name.includes('$(') || included.length >= 16 || included.includes(name)) {
+          if (name.includes('$(')) unexpanded.add(`include ${name}`);
+          continue;
+        }
+        const t = read(name);
+        if (t === null) continue;
+        included.push(name);
+        lines.splice(li + 1, 0, ...t.replace(/\\\n/g, ' ').split('\n'));
+      }
+      current = [];
+      continue;
+    }
     if (line.startsWith('\t')) {
       for (const t of current) recipes.get(t)?.push(line.trim());
       continue;
@@ -201,8 +225,12 @@ export function parseMakefile(text: string): { targets: string[]; recipes: Map<s
     }
     if (l.trim()) current = [];
   }
-  for (const [t, rs] of recipes) recipes.set(t, rs.map((x) => expand(x)));
-  return { targets, recipes };
+  for (const [t, rs] of recipes) {
+    const ex = rs.map((x) => expand(x));
+    recipes.set(t, ex);
+    if (ex.some((x) => /\$[({][a-z]+[\s,]/.test(x) || /\$[({]shell/.test(x))) unexpanded.add(`the recipe of ${t}`);
+  }
+  return { targets, recipes, unexpanded: [...unexpanded], included };
 }
 
 /** The QEMU options of one command line (a Makefile's run recipe) that lanescope.json has fields for. */
@@ -296,7 +324,16 @@ export function proposeConfig(root: string): Proposal {
   if (mk) {
     let parsed: ReturnType<typeof parseMakefile> | null = null;
     try {
-      parsed = parseMakefile(fs.readFileSync(path.join(root, mk), 'utf8'));
+      const read = (name: string): string | null => {
+        try {
+          const abs = path.resolve(root, name);
+          if (path.relative(root, abs).startsWith('..') || fs.statSync(abs).size > 1024 * 1024) return null;
+          return fs.readFileSync(abs, 'utf8');
+        } catch {
+          return null;
+        }
+      };
+      parsed = parseMakefile(fs.readFileSync(path.join(root, mk), 'utf8'), read);
     } catch {
       parsed = null;
     }
@@ -316,6 +353,9 @@ export function proposeConfig(root: string): Proposal {
       }
     }
     for (const t of makeTargets) if (/\.(elf|img|iso|bin|hdd)$|(^|\/)kernel$/.test(t)) fileTargets.push(tidy(t));
+    if (parsed?.included.length) notes.push(`${mk} includes ${parsed.included.join(', ')}: read as part of it`);
+    if (parsed?.unexpanded.length)
+      notes.push(`not inferred: ${parsed.unexpanded.join('; ')} — make functions such as $(shell …) are never run by proposing; check the fields they would set`);
   } else if (has('build.sh')) {
     c.build.command = 'sh build.sh';
     note('build.command', c.build.command, 'build.sh');
