@@ -127,13 +127,15 @@ for (const f of ANYOS_FIXTURES) {
         assert.equal(ns[1], ns[0]! + 1, `the second continue hits the next tick: ${out}${await rspTail()}`);
         assert.match(out, /Inferior 1 \(Remote target\) detached/, out);
         // the IDE followed: stopped in tick again (and still attached), having said who ran the target.
-        // (RISC-V: both gdbs step over a breakpoint by running to a temporary one, so the run after
-        // such a step-over may be started by either — one of the stops names the user's gdb.)
+        // (RISC-V: both gdbs step over a breakpoint by running to a temporary one; the IDE's gdb,
+        // following, waits for the user's to start each run — Bridge.setFollowing — so the last
+        // stop, too, is of a run the user's gdb started.)
         await until('the IDE to follow the user\'s gdb', () => fullStops().length > before && states().at(-1)?.phase === 'stopped' && !states().at(-1)?.stop?.partial, 30000);
         const last = states().at(-1)!;
         assert.equal(last.stop?.frames[0]?.func, 'tick');
         const described = states().slice(from).map((x) => x.stop?.description ?? '');
         assert.ok(described.some((d) => /run by the user's gdb \(client #\d+\)/.test(d)), JSON.stringify(described) + (await rspTail()));
+        assert.match(last.stop?.description ?? '', /run by the user's gdb \(client #\d+\)/, JSON.stringify(described) + (await rspTail()));
         const v = await call<{ value: string }[]>('debug.evaluate', { expressions: ['n'] });
         assert.match(v[0]?.value ?? '', /^\d+$/, JSON.stringify(v));
       } finally {
