@@ -34,7 +34,11 @@ export interface QemuConfig {
    * `-drive file=…,format=raw,index=0,media=disk` and `-boot c`.
    */
   drive: string | null;
-  /** Firmware: a file (in the project, or an absolute path such as /usr/share/ovmf/OVMF.fd) or "none"; null = QEMU's default (SeaBIOS on x86). */
+  /**
+   * Firmware: a file (in the project, or an absolute path), "ovmf" (UEFI on x86_64: Debian's
+   * /usr/share/ovmf/OVMF.fd, app/node/qemu.ts) or "none" (no firmware: RISC-V's reset vector jumps
+   * to RAM); null = QEMU's default (SeaBIOS on x86, OpenSBI on RISC-V virt).
+   */
   bios: string | null;
   devices: string[];
   serial: QemuSerialPort[];

@@ -8,7 +8,10 @@
  *               (*.elf, *.img, *.iso, kernel) name outputs the build will make
  *   ELF files   class and e_machine (→ architecture: QEMU binary, machine, CPU, gdb), entry point,
  *               a multiboot (v1) header in the first 8 KiB (QEMU's -kernel boots it), multiboot2
- *               (needs GRUB: an ISO), symbols (→ debug.elf)
+ *               (needs GRUB: an ISO), a PVH entry note (Xen's PHYS32_ENTRY: QEMU's -kernel boots it on
+ *               x86), symbols (→ debug.elf)
+ *   Linux       a bzImage (boot sector + "HdrS" at 0x202: the Linux boot protocol; QEMU's -kernel
+ *               boots it, its console on ttyS0)
  *   disk images *.img/*.bin/*.hdd/*.raw whose first sector ends 0x55 0xAA (→ qemu.drive)
  *   ISOs        *.iso with the ISO 9660 signature "CD001" (→ qemu.iso)
  *
@@ -30,13 +33,15 @@ export interface FoundElf {
   executable: boolean;
   symbols: boolean;
   multiboot: 1 | 2 | null;
+  /** a Xen PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY) in the first 32 KiB */
+  pvh: boolean;
 }
 
 export interface Proposal {
   config: ProjectConfig;
   /** "field: value — why", one per proposed field */
   notes: string[];
-  found: { makeTargets: string[]; elfs: FoundElf[]; images: string[]; isos: string[] };
+  found: { makeTargets: string[]; elfs: FoundElf[]; images: string[]; isos: string[]; bzImages: string[] };
 }
 
 const SEARCH_DIRS = ['.', 'build', 'bin', 'out', 'dist', 'target'];
@@ -65,6 +70,19 @@ export function multibootVersion(b: Buffer): 1 | 2 | null {
     if (b.readUInt32LE(o) === 0xe85250d6 && ((b.readUInt32LE(o) + b.readUInt32LE(o + 4) + b.readUInt32LE(o + 8) + b.readUInt32LE(o + 12)) >>> 0) === 0) return 2;
   }
   return null;
+}
+
+/** A PVH entry note: namesz 4, descsz 4 or 8, type 18 (XEN_ELFNOTE_PHYS32_ENTRY), name "Xen\0" (4-aligned). */
+export function hasPvhNote(b: Buffer): boolean {
+  for (let o = 0; o + 16 <= b.length; o += 4) {
+    if (b.readUInt32LE(o) === 4 && b.readUInt32LE(o + 8) === 18 && b.readUInt32LE(o + 12) === 0x006e6558 && [4, 8].includes(b.readUInt32LE(o + 4))) return true;
+  }
+  return false;
+}
+
+/** A Linux bzImage: the boot sector's 0x55 0xAA and the setup header's "HdrS" at 0x202. */
+export function isBzImage(b: Buffer): boolean {
+  return b.length >= 0x206 && b[510] === 0x55 && b[511] === 0xaa && b.toString('latin1', 0x202, 0x206) === 'HdrS';
 }
 
 /** An ELF's header facts, or null when `b` is not a little-endian ELF. */
@@ -102,6 +120,7 @@ export function inspectElf(rel: string, abs: string, b: Buffer): FoundElf | null
     executable: b.readUInt16LE(16) === 2,
     symbols,
     multiboot: multibootVersion(b),
+    pvh: hasPvhNote(b),
   };
 }
 
@@ -146,16 +165,40 @@ function listFiles(root: string): string[] {
   return [...out].sort();
 }
 
-/** A Makefile's targets, variables and recipes (the part of make's syntax hobby kernels use). */
-export function parseMakefile(text: string): { targets: string[]; recipes: Map<string, string[]> } {
+/**
+ * A Makefile's targets, variables and recipes (the part of make's syntax hobby kernels use).
+ * `include`/`-include`/`sinclude` read the named files through `read` (the folder's own files; a
+ * missing one is skipped, as `-include` does). What is never done: running anything — `$(shell …)`
+ * and make's other functions stay unexpanded, and the recipes and names holding them are listed in
+ * `unexpanded` so the form can say what it could not infer.
+ */
+export function parseMakefile(text: string, read: (name: string) => string | null = () => null): { targets: string[]; recipes: Map<string, string[]>; unexpanded: string[]; included: string[] } {
   const vars = new Map<string, string>();
+  const unexpanded = new Set<string>();
+  const included: string[] = [];
   const expand = (s: string, depth = 0): string =>
     depth > 8 ? s : s.replace(/\$[({]([A-Za-z_][A-Za-z0-9_]*)[)}]/g, (_m, n: string) => expand(vars.get(n) ?? process.env[n] ?? '', depth + 1));
   const targets: string[] = [];
   const recipes = new Map<string, string[]>();
   let current: string[] = [];
   const lines = text.replace(/\\\n/g, ' ').split('\n');
-  for (const line of lines) {
+  for (let li = 0; li < lines.length && li < 20000; li++) {
+    const line = lines[li]!;
+    const inc = /^\s*(?:-include|sinclude|include)\s+(.+)$/.exec(line.replace(/#.*/, ''));
+    if (inc) {
+      for (const name of expand(inc[1]!).split(/\s+/).filter(Boolean)) {
+        if (name.includes('$(') || included.length >= 16 || included.includes(name)) {
+          if (name.includes('$(')) unexpanded.add(`include ${name}`);
+          continue;
+        }
+        const t = read(name);
+        if (t === null) continue;
+        included.push(name);
+        lines.splice(li + 1, 0, ...t.replace(/\\\n/g, ' ').split('\n'));
+      }
+      current = [];
+      continue;
+    }
     if (line.startsWith('\t')) {
       for (const t of current) recipes.get(t)?.push(line.trim());
       continue;
@@ -182,8 +225,12 @@ export function parseMakefile(text: string): { targets: string[]; recipes: Map<s
     }
     if (l.trim()) current = [];
   }
-  for (const [t, rs] of recipes) recipes.set(t, rs.map((x) => expand(x)));
-  return { targets, recipes };
+  for (const [t, rs] of recipes) {
+    const ex = rs.map((x) => expand(x));
+    recipes.set(t, ex);
+    if (ex.some((x) => /\$[({][a-z]+[\s,]/.test(x) || /\$[({]shell/.test(x))) unexpanded.add(`the recipe of ${t}`);
+  }
+  return { targets, recipes, unexpanded: [...unexpanded], included };
 }
 
 /** The QEMU options of one command line (a Makefile's run recipe) that lanescope.json has fields for. */
@@ -277,7 +324,16 @@ export function proposeConfig(root: string): Proposal {
   if (mk) {
     let parsed: ReturnType<typeof parseMakefile> | null = null;
     try {
-      parsed = parseMakefile(fs.readFileSync(path.join(root, mk), 'utf8'));
+      const read = (name: string): string | null => {
+        try {
+          const abs = path.resolve(root, name);
+          if (path.relative(root, abs).startsWith('..') || fs.statSync(abs).size > 1024 * 1024) return null;
+          return fs.readFileSync(abs, 'utf8');
+        } catch {
+          return null;
+        }
+      };
+      parsed = parseMakefile(fs.readFileSync(path.join(root, mk), 'utf8'), read);
     } catch {
       parsed = null;
     }
@@ -297,6 +353,9 @@ export function proposeConfig(root: string): Proposal {
       }
     }
     for (const t of makeTargets) if (/\.(elf|img|iso|bin|hdd)$|(^|\/)kernel$/.test(t)) fileTargets.push(tidy(t));
+    if (parsed?.included.length) notes.push(`${mk} includes ${parsed.included.join(', ')}: read as part of it`);
+    if (parsed?.unexpanded.length)
+      notes.push(`not inferred: ${parsed.unexpanded.join('; ')} — make functions such as $(shell …) are never run by proposing; check the fields they would set`);
   } else if (has('build.sh')) {
     c.build.command = 'sh build.sh';
     note('build.command', c.build.command, 'build.sh');
@@ -309,6 +368,7 @@ export function proposeConfig(root: string): Proposal {
   const elfs: FoundElf[] = [];
   const images: string[] = [];
   const isos: string[] = [];
+  const bzImages: string[] = [];
   for (const rel of listFiles(root)) {
     const abs = path.join(root, rel);
     let st: fs.Stats;
@@ -320,7 +380,7 @@ export function proposeConfig(root: string): Proposal {
     if (st.size > 256 * 1024 * 1024) continue;
     let b: Buffer;
     try {
-      b = head(abs, 64);
+      b = head(abs, 1024);
       // an ELF's first 32 KiB (the multiboot headers); a disk image's first sector
       if (b.length >= 4 && b.readUInt32BE(0) === 0x7f454c46) b = head(abs);
       else if (/\.(img|bin|hdd|raw)$/i.test(rel)) b = head(abs, 512);
@@ -331,10 +391,14 @@ export function proposeConfig(root: string): Proposal {
     if (elf) {
       if (elf.executable) elfs.push(elf);
     } else if (/\.iso$/i.test(rel) && isIso(abs)) isos.push(rel);
+    else if (isBzImage(b)) bzImages.push(rel);
     else if (/\.(img|bin|hdd|raw)$/i.test(rel) && isBootSector(b)) images.push(rel);
   }
+  // the kernel among the ELFs: named like one, with symbols, a target of the Makefile (not a copy
+  // the build put in an ISO's staging tree), the shallowest path
   const kernelish = (e: FoundElf) => (/kernel|\.elf$/i.test(e.path) ? 0 : 1) + (e.symbols ? 0 : 2);
-  elfs.sort((a, b) => kernelish(a) - kernelish(b) || a.path.localeCompare(b.path));
+  const depth = (e: FoundElf) => (fileTargets.includes(e.path) ? 0 : 100) + e.path.split('/').length;
+  elfs.sort((a, b) => kernelish(a) - kernelish(b) || depth(a) - depth(b) || a.path.localeCompare(b.path));
   const elfAt = (p: string | undefined) => (p ? elfs.find((e) => e.path === tidy(p)) : undefined);
 
   // 3. what boots, on which architecture
@@ -352,19 +416,30 @@ export function proposeConfig(root: string): Proposal {
     for (const k of ['kernel', 'initrd', 'iso', 'drive'] as const) if (run[k]) q[k] = tidy(run[k]);
     if (run.append) q.append = run.append;
     if (run.bios) q.bios = run.bios === 'none' || path.isAbsolute(run.bios) || run.bios === 'default' ? (run.bios === 'default' ? null : run.bios) : tidy(run.bios);
+    if (q.bios && /(^|\/)OVMF[^/]*\.fd$/i.test(q.bios) && !fs.existsSync(path.join(root, q.bios))) {
+      // the system's OVMF under whatever path that Makefile's machine had: Lanescope finds it by name
+      note('qemu.bios', 'ovmf', `${run.bios} in the recipe: UEFI firmware, found where Debian's ovmf installs it`);
+      q.bios = 'ovmf';
+    }
     q.devices = run.devices;
     q.extraArgs = run.extraArgs;
     note('qemu', `${run.binary}${q.kernel ? ` -kernel ${q.kernel}` : ''}${q.iso ? ` -cdrom ${q.iso}` : ''}${q.drive ? ` -drive ${q.drive}` : ''}`, `the recipe of \`make ${runTarget}\` (console, monitor, display and gdbstub are Lanescope's)`);
     elfForDebug = elfAt(q.kernel ?? undefined);
   } else {
-    // a kernel QEMU can load by itself: RISC-V/ARM ELFs, a 32-bit x86 multiboot ELF
-    const direct = elfs.find((e) => e.arch && (e.arch === 'riscv64' || e.arch === 'aarch64' || e.multiboot === 1));
+    // a kernel QEMU can load by itself: RISC-V/ARM ELFs, a 32-bit x86 multiboot ELF, an x86 ELF with a PVH note
+    const direct = elfs.find((e) => e.arch && (e.arch === 'riscv64' || e.arch === 'aarch64' || e.multiboot === 1 || e.pvh));
     const builtLater = fileTargets.find((t) => /\.elf$|(^|\/)kernel$/.test(t) && !elfAt(t));
     if (direct) {
       arch = ARCHES.find((a) => a.name === direct.arch)!;
       c.qemu.kernel = direct.path;
-      note('qemu.kernel', direct.path, `${arch.name} ELF${direct.bits}, entry ${direct.entry}${direct.multiboot === 1 ? ', multiboot header (QEMU loads it directly)' : ''}`);
+      note('qemu.kernel', direct.path, `${arch.name} ELF${direct.bits}, entry ${direct.entry}${direct.multiboot === 1 ? ', multiboot header (QEMU loads it directly)' : direct.pvh ? ', PVH entry note (QEMU loads it directly)' : ''}`);
       elfForDebug = direct;
+    } else if (bzImages.length) {
+      arch = ARCHES[0]!;
+      c.qemu.kernel = bzImages[0]!;
+      c.qemu.append = 'console=ttyS0';
+      note('qemu.kernel', c.qemu.kernel, 'a Linux bzImage (the Linux boot protocol: QEMU loads it directly)');
+      note('qemu.append', c.qemu.append, "Linux's console on the first serial port (the console panel)");
     } else if (isos.length || fileTargets.some((t) => t.endsWith('.iso'))) {
       c.qemu.iso = isos[0] ?? fileTargets.find((t) => t.endsWith('.iso'))!;
       note('qemu.iso', c.qemu.iso, isos[0] ? 'an ISO 9660 image (its boot loader starts the kernel)' : `a target of ${mk}`);
@@ -405,5 +480,5 @@ export function proposeConfig(root: string): Proposal {
     Object.assign(c.qemu, { binary: 'qemu-system-i386', cpu: c.qemu.cpu === ARCHES[0]!.cpu ? 'max' : c.qemu.cpu });
   }
   c.debug.laneos = null;
-  return { config: c, notes, found: { makeTargets, elfs, images, isos } };
+  return { config: c, notes, found: { makeTargets, elfs, images, isos, bzImages } };
 }

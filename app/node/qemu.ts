@@ -80,8 +80,23 @@ function driveFileArg(p: string): string {
   return p.replace(/,/g, ',,');
 }
 
-/** qemu.bios: an absolute path (system firmware) as is, anything else inside the project. */
+/**
+ * Firmware named by a word in qemu.bios rather than a path: where Debian installs it (the first file
+ * that exists wins), the QEMU binary it is for, and what installs it.
+ */
+export const NAMED_FIRMWARE: Record<string, { files: string[]; binary: string; what: string; install: string }> = {
+  ovmf: {
+    files: ['/usr/share/ovmf/OVMF.fd', '/usr/share/qemu/OVMF.fd', '/usr/share/OVMF/OVMF.fd'],
+    binary: 'qemu-system-x86_64',
+    what: 'UEFI firmware for x86_64 (OVMF)',
+    install: 'Debian: apt install ovmf, or app/scripts/setup.sh --firmware ovmf',
+  },
+};
+
+/** qemu.bios: a named firmware (ovmf) where it is installed, an absolute path as is, anything else inside the project. */
 function biosPath(root: string, bios: string): string {
+  const named = NAMED_FIRMWARE[bios.toLowerCase()];
+  if (named) return named.files.find((f) => fs.existsSync(f)) ?? named.files[0]!;
   return path.isAbsolute(bios) ? bios : resolveInProject(root, bios);
 }
 
@@ -123,7 +138,13 @@ export function qemuPreflight(root: string, c: ProjectConfig): string[] {
   if (!findExecutable(c.qemu.binary))
     problems.push(`QEMU was not found: "${c.qemu.binary}" is not on PATH. Install it (Debian: apt install qemu-system-x86) or set qemu.binary in lanescope.json.`);
   if (!hasBootSource(c)) problems.push('lanescope.json: set qemu.kernel (and qemu.initrd), qemu.iso or qemu.drive (a raw disk image) to say what to boot.');
-  const bios = c.qemu.bios && c.qemu.bios !== 'none' ? c.qemu.bios : null;
+  let bios = c.qemu.bios && c.qemu.bios !== 'none' ? c.qemu.bios : null;
+  const named = bios ? NAMED_FIRMWARE[bios.toLowerCase()] : undefined;
+  if (named) {
+    if (!named.files.some((f) => fs.existsSync(f))) problems.push(`qemu.bios: ${bios} — ${named.what} is not installed (${named.install})`);
+    else if (path.basename(c.qemu.binary) !== named.binary) problems.push(`qemu.bios: ${bios} is ${named.what}; it does not boot under ${c.qemu.binary} (set qemu.binary to ${named.binary})`);
+    bios = null;
+  }
   for (const [field, p] of [['qemu.kernel', c.qemu.kernel], ['qemu.initrd', c.qemu.initrd], ['qemu.iso', c.qemu.iso], ['qemu.drive', c.qemu.drive], ['qemu.bios', bios]] as const) {
     if (!p) continue;
     try {

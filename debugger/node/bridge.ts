@@ -133,10 +133,9 @@ interface Client {
   follower: boolean;
   /** A stop happened while this client was idle (it was not told). */
   missed: boolean;
+  /** A follower following another client's run (setFollowing): its resumes join that client's next run. */
+  following: boolean;
 }
-
-/** How long a follower's resume waits for the user's gdb that ran the target last to resume first. */
-export const FOLLOWER_DEFER_MS = 400;
 
 /** PacketSize the bridge offers its clients (gdb's own cap is 16 KiB); m/M/X are split for the target. */
 export const CLIENT_PACKET_SIZE = 0x4000;
@@ -218,7 +217,13 @@ export class Bridge extends EventEmitter {
   /** The client that started the last run (0: none, or the bridge itself). */
   private lastRunBy = 0;
   /** A follower's resume held back for the user's gdb to start the run (see resume). */
-  private deferred: { c: Client; timer: NodeJS.Timeout } | undefined;
+  private deferred: { c: Client; data: string } | undefined;
+  /**
+   * A run was started and has not stopped yet. The target's own state says 'running' only once the
+   * resume packet is sent, which waits behind requests still queued (the stop's register prefetch):
+   * a second client's resume in between joins this run rather than starting another.
+   */
+  private runActive = false;
   private pausing = false;
   private userInterrupt = false;
   private hooks: StopHook[] = [];
@@ -269,7 +274,7 @@ export class Bridge extends EventEmitter {
         s.close();
         return;
       }
-      this.clients.set(s.id, { s, waiting: false, bps: new Set(), follower: false, missed: false });
+      this.clients.set(s.id, { s, waiting: false, bps: new Set(), follower: false, missed: false, following: false });
       this.emit('client-connected', { id: s.id, remote: s.remote });
     };
   }
@@ -310,6 +315,7 @@ export class Bridge extends EventEmitter {
   attachTarget(t: RspClient): Promise<void> {
     if (this.target && this.target.state !== 'closed') throw new Error('bridge already has a live target');
     this.target = t;
+    this.runActive = false;
     this.bpRefs.clear();
     this.bpActual.clear();
     this.targetHg = undefined;
@@ -331,6 +337,20 @@ export class Bridge extends EventEmitter {
     const c = this.clients.get(clientId);
     if (!c) throw new Error(`bridge has no client #${clientId}`);
     c.follower = on;
+  }
+
+  /**
+   * A follower is following another client's run (follow.ts: from the -exec-continue it gives its
+   * gdb until that gdb reports the stop) rather than running the target for its own user. While it
+   * is, a resume it sends with the target stopped — RISC-V's gdb steps over a breakpoint by running
+   * to a temporary one and then resumes again — waits for the client that ran the target last to
+   * resume, and joins that run: the user's gdb always starts its own runs, however long it takes
+   * between two packets. It runs alone only if that client leaves (detach, disconnect).
+   */
+  setFollowing(clientId: number, on: boolean): void {
+    const c = this.clients.get(clientId);
+    if (!c) return;
+    c.following = on;
   }
 
   /** Run `hook` with the target stopped, before any client sees a stop. */
@@ -684,7 +704,7 @@ export class Bridge extends EventEmitter {
 
   private async resume(c: Client, t: RspClient, data: string, undeferred = false): Promise<void> {
     if (undeferred) this.lastRunBy = 0;
-    if (t.state === 'running') {
+    if (t.state === 'running' || this.runActive) {
       // Someone else's run is in progress: join it, answer at the stop.
       c.waiting = true;
       c.missed = false;
@@ -702,19 +722,13 @@ export class Bridge extends EventEmitter {
     }
     c.missed = false;
     const leader = this.clients.get(this.lastRunBy);
-    if (c.follower && leader && leader !== c && !leader.follower && !leader.waiting && !this.deferred) {
+    if (c.follower && c.following && leader && leader !== c && !leader.follower && !leader.waiting && !this.deferred) {
       // Following a user's gdb that ran the target last: let that gdb start the next run and join it
       // (its gdb may be stepping over a breakpoint by running to a temporary one, as RISC-V's does; a
-      // run the follower started first would cut into that). The follower runs alone if the user's
-      // gdb does not resume within FOLLOWER_DEFER_MS.
+      // run the follower started first would cut into that). No timer: the follower waits for that
+      // gdb's resume (startRun) or its leaving (dropClient); a Pause answers at once.
       c.waiting = true;
-      const timer = setTimeout(() => this.enqueue(async () => {
-        if (this.deferred?.c !== c) return;
-        this.deferred = undefined;
-        if (this.target !== t || t.state !== 'stopped' || !c.waiting) return;
-        await this.resume(c, t, data, true);
-      }), FOLLOWER_DEFER_MS);
-      this.deferred = { c, timer };
+      this.deferred = { c, data };
       return;
     }
     if (/^[cs]/.test(data) && c.hc && c.hc !== '0' && c.hc !== '-1') await this.request(c, t, 'Hc' + c.hc);
@@ -763,11 +777,11 @@ export class Bridge extends EventEmitter {
     if (by !== 0) this.lastRunBy = by;
     if (this.deferred) {
       // the follower waiting for this run joins it
-      clearTimeout(this.deferred.timer);
       if (this.deferred.c.waiting) this.emit('joined', { client: this.deferred.c.s.id });
       this.deferred = undefined;
     }
     this.runPacket = packet;
+    this.runActive = true;
     this.range = undefined;
     this.stopCache = undefined;
     this.pausing = false;
@@ -783,7 +797,6 @@ export class Bridge extends EventEmitter {
     const t = this.target;
     if (c && t && this.deferred?.c === c && t.state === 'stopped') {
       // a Pause while its resume was held back: it never ran; answer with the stop it is at
-      clearTimeout(this.deferred.timer);
       this.deferred = undefined;
       c.waiting = false;
       this.reply(c, 'T02');
@@ -793,7 +806,8 @@ export class Bridge extends EventEmitter {
     // Also between two single steps of a range step (target stopped, client still waiting): the
     // flag ends the range step at the next stop.
     this.userInterrupt = true;
-    if (t.state === 'running' && !this.pausing) t.interrupt();
+    // (a run started whose resume still waits behind queued requests: the interrupt follows it)
+    if ((t.state === 'running' || this.runActive) && !this.pausing) t.interrupt();
   }
 
   private async onTargetStop(t: RspClient, stop: TargetStop): Promise<void> {
@@ -802,6 +816,7 @@ export class Bridge extends EventEmitter {
     const stopThread = stop.kind === 'signal' ? stop.thread : undefined;
     this.targetHg = stopThread;
     this.invalidateReadAhead();
+    if (t === this.target) this.runActive = false;
     if (stop.kind === 'disconnected' || t !== this.target) return; // onTargetClose handles it
     const wasPause = this.pausing && stop.kind === 'signal' && stop.signal === SIGINT && !this.userInterrupt;
     this.pausing = false;
@@ -897,6 +912,7 @@ export class Bridge extends EventEmitter {
     this.invalidateReadAhead();
     this.targetHg = undefined;
     this.range = r;
+    this.runActive = true;
     t.resume(r.packet).then((s) => this.enqueue(() => this.onTargetStop(t, s)), () => undefined);
     return true;
   }
@@ -912,10 +928,7 @@ export class Bridge extends EventEmitter {
 
   private async dropClient(c: Client): Promise<void> {
     c.waiting = false;
-    if (this.deferred?.c === c) {
-      clearTimeout(this.deferred.timer);
-      this.deferred = undefined;
-    }
+    if (this.deferred?.c === c) this.deferred = undefined;
     const t = this.target;
     for (const key of c.bps) {
       const n = (this.bpRefs.get(key) ?? 1) - 1;
@@ -929,6 +942,12 @@ export class Bridge extends EventEmitter {
       else await remove();
     }
     c.bps.clear();
+    // the client a follower waited for is gone: the follower's held-back resume runs now
+    const d = this.deferred;
+    if (d && this.lastRunBy === c.s.id && t && t.state === 'stopped' && this.clients.has(d.c.s.id)) {
+      this.deferred = undefined;
+      if (d.c.waiting) await this.resume(d.c, t, d.data, true);
+    }
   }
 
   private onClientClose(s: GdbSession, info: { error?: Error; midPacket: boolean }): void {
@@ -943,6 +962,7 @@ export class Bridge extends EventEmitter {
 
   private onTargetClose(t: RspClient, i: { message: string; whileRunning: boolean }): void {
     if (t !== this.target) return;
+    this.runActive = false;
     for (const c of this.clients.values()) {
       if (c.waiting && i.whileRunning) this.reply(c, 'W00');
       c.waiting = false;

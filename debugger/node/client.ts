@@ -178,6 +178,10 @@ export class RspClient extends EventEmitter {
         this.state = 'running';
         this.conn.sendPacket(next.data);
         this.emit('running', next.data);
+        if (this.interruptQueued) {
+          this.interruptQueued = false;
+          this.conn.sendInterrupt();
+        }
         return;
       }
       this.inflight.push(next);
@@ -274,10 +278,15 @@ export class RspClient extends EventEmitter {
     return this.resume(t ? `vCont;s:${t}` : 'vCont;s');
   }
 
-  /** Ask a running target to stop: writes the single byte 0x03. */
+  /**
+   * Ask a running target to stop: writes the single byte 0x03. A resume still queued behind
+   * requests is interrupted as soon as it is sent (an interrupt right behind a continue).
+   */
   interrupt(): void {
     if (this.state === 'running') this.conn.sendInterrupt();
+    else if (this.queue.some((q) => q.resume)) this.interruptQueued = true;
   }
+  private interruptQueued = false;
 
   /**
    * Bytes per `m` packet: QEMU 7.2 answers at most 0x800 (its PacketSize 0x1000 counts

@@ -33,14 +33,19 @@ export async function connectFollower(bridge: Bridge, gdb: GdbMi, timeoutMs = 30
   bridge.setFollower(clientId);
   let running = false;
   const onGdbRunning = () => { running = true; };
-  const onGdbStopped = () => { running = false; };
+  const following = (on: boolean) => { try { bridge.setFollowing(clientId, on); } catch { /* gone */ } };
+  // following from the -exec-continue below until gdb reports a stop: every resume its gdb sends
+  // meanwhile joins the other client's run (Bridge.setFollowing)
+  const onGdbStopped = () => { running = false; following(false); };
   gdb.on('running', onGdbRunning);
   gdb.on('stopped', onGdbStopped);
   const onRunning = (e: { client: number }) => {
     if (e.client === clientId || e.client === 0 || running) return;
     running = true;
+    following(true);
     gdb.execContinue().catch((err: Error) => {
       running = false;
+      following(false);
       bridge.emit('hook-error', { message: `follower gdb could not follow a run: ${err.message}` });
     });
   };
@@ -51,6 +56,7 @@ export async function connectFollower(bridge: Bridge, gdb: GdbMi, timeoutMs = 30
       bridge.off('running', onRunning);
       gdb.off('running', onGdbRunning);
       gdb.off('stopped', onGdbStopped);
+      following(false);
       try { bridge.setFollower(clientId, false); } catch { /* gone */ }
     },
   };

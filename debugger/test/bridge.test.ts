@@ -537,3 +537,91 @@ describe('bridge: range stepping, the stop cache and no-ack mode (issue 19)', T,
     }
   });
 });
+
+describe("bridge: a following follower waits for the user's gdb to start the run, however long it takes (issue 23)", T, () => {
+  // Raw clients stand in for the two gdbs, so the test sets the timing: the user's client U steps,
+  // the follower F (as follow.ts marks Lanescope's gdb) resumes while the target is stopped — as
+  // RISC-V's gdb does after stepping over its breakpoint to a temporary one — and U resumes only
+  // 1.5 s later (a user's gdb on a loaded machine; the bridge's old deadline was 400 ms).
+  let q: Qemu;
+  let b: Bridge;
+  before(async () => {
+    q = await startQemu();
+    await plant(q.endpoint);
+    b = await Bridge.start(q.endpoint, 0);
+  });
+  after(async () => {
+    await b?.close();
+    await q?.kill();
+  });
+  const connect = async () => {
+    const c = await RspClient.connect(`tcp:127.0.0.1:${b.port}`);
+    return { c, id: b.clientIds.at(-1)! };
+  };
+
+  it('joins the run the user starts (never starts it), runs at once when not following, and runs alone when the user leaves', async () => {
+    const U = await connect();
+    const F = await connect();
+    const runs: Array<{ client: number }> = [];
+    const onRunning = (e: { client: number }) => runs.push(e);
+    b.on('running', onRunning);
+    /** U continues, F joins that run, U's Ctrl-C stops both: U ran last, F is up to date. */
+    const together = async () => {
+      const n = runs.length;
+      const uStop = U.c.resume('c');
+      await event(b, 'running', (e: { client: number }) => e.client === U.id);
+      const joined = event<{ client: number }>(b, 'joined', (e) => e.client === F.id);
+      const fStop = F.c.resume('c');
+      await joined;
+      U.c.interrupt();
+      const [su, sf] = await Promise.all([uStop, fStop]);
+      assert.equal(su.kind, 'signal');
+      assert.equal(sf.kind, 'signal');
+      assert.deepEqual(runs.slice(n).map((r) => r.client), [U.id], "one run, U's");
+    };
+    try {
+      b.setFollower(F.id);
+      b.setFollowing(F.id, true);
+      await together();
+      // 1. F, following, resumes with the target stopped: held back while U thinks
+      const before = runs.length;
+      const fStop = F.c.resume('c');
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.deepEqual(runs.slice(before), [], 'nothing ran while U was thinking');
+      // 2. U continues: U's run, F joins it; a Ctrl-C from U stops both
+      const joined = event<{ client: number }>(b, 'joined', (e) => e.client === F.id);
+      const uStop = U.c.resume('c');
+      await joined;
+      assert.deepEqual(runs.slice(before).map((r) => r.client), [U.id], "the run is U's");
+      U.c.interrupt();
+      const [su, sf] = await Promise.all([uStop, fStop]);
+      assert.equal(su.kind, 'signal');
+      assert.equal(sf.kind, 'signal');
+      // 3. the IDE's own Continue (not following) starts a run of its own, though U ran last
+      await together();
+      b.setFollowing(F.id, false);
+      const n = runs.length;
+      const own = F.c.resume('c');
+      await event(b, 'running', (e: { client: number }) => e.client === F.id, 10000);
+      assert.deepEqual(runs.slice(n).map((r) => r.client), [F.id]);
+      F.c.interrupt();
+      assert.equal((await own).kind, 'signal');
+      // 4. following, held back, and U detaches: F's resume runs then
+      b.setFollowing(F.id, true);
+      await together();
+      const held = F.c.resume('c');
+      await new Promise((r) => setTimeout(r, 300));
+      const m = runs.length;
+      const alone = event(b, 'running', (e: { client: number }) => e.client === F.id, 10000);
+      assert.equal(await U.c.request('D'), 'OK');
+      await alone;
+      assert.deepEqual(runs.slice(m).map((r) => r.client), [F.id]);
+      F.c.interrupt();
+      assert.equal((await held).kind, 'signal');
+    } finally {
+      b.off('running', onRunning);
+      U.c.close();
+      F.c.close();
+    }
+  });
+});

@@ -38,7 +38,7 @@ const PROPOSAL_FIELDS: [string, string][] = [
   ['qemu.kernel', 'Kernel (-kernel)'],
   ['qemu.iso', 'ISO (-cdrom)'],
   ['qemu.drive', 'Disk image (-drive)'],
-  ['qemu.bios', 'Firmware (-bios; empty = QEMU\'s default)'],
+  ['qemu.bios', 'Firmware (-bios: a file, ovmf for UEFI, none; empty = QEMU\'s default)'],
   ['qemu.append', 'Kernel command line'],
   ['debug.elf', 'ELF with symbols (Debug)'],
 ];

@@ -10,7 +10,9 @@
  *      kmain, each CPU shows its frame (no LaneOS error), registers are RISC-V's; the Debug panel
  *      offers a port and names gdb-multiarch; the user's gdb-multiarch through it continues to the
  *      breakpoint while the IDE is attached, and the IDE follows;
- *   4. Open Folder on the boot-sector disk-image fixture: its proposal (qemu.drive) runs unedited.
+ *   4. Open Folder on the boot-sector disk-image fixture: its proposal (qemu.drive) runs unedited;
+ *   5. Open Folder on the ISO fixture (mbiso: GRUB made by grub-mkrescue loads a multiboot kernel):
+ *      its proposal (qemu.iso) builds the ISO and boots it; the console shows the kernel's line.
  * The same four fixtures go through proposal, Run, Debug and the user's gdb without a browser in
  * app/test/unit/anyos-fixtures.test.ts.
  */
@@ -24,22 +26,26 @@ import { buildApp, consoleText, openSession, qemuProcesses, shot, waitForText, t
 
 const rv64 = ANYOS_FIXTURES.find((f) => f.name === 'rv64')!;
 const bootdisk = ANYOS_FIXTURES.find((f) => f.name === 'bootdisk')!;
+const mbiso = ANYOS_FIXTURES.find((f) => f.name === 'mbiso')!;
 const skip = fixtureSkip(rv64) || fixtureSkip(bootdisk);
+const isoSkip = skip || fixtureSkip(mbiso);
 let s: Session;
 let project = '';
 let disk = '';
+let iso = '';
 
 before(async () => {
   if (skip) return;
   buildApp();
   project = copyFixture('rv64');
   disk = copyFixture('bootdisk');
+  if (!isoSkip) iso = copyFixture('mbiso');
   s = await openSession(project);
 });
 
 after(async () => {
   await s?.close();
-  for (const d of [project, disk]) {
+  for (const d of [project, disk, iso]) {
     if (!d) continue;
     assert.deepEqual(qemuProcesses(d), [], 'QEMU left running after the session closed');
     fs.rmSync(d, { recursive: true, force: true });
@@ -149,6 +155,28 @@ test('Open Folder on a boot-sector OS: its proposal boots the raw disk image une
   await p.waitForSelector('#tree [data-path="lanescope.json"]');
   await runTrusting();
   await waitForText(p, consoleText, bootdisk.hello, 120000, 'the disk-image kernel\'s console line');
+  await p.click('#btn-stop');
+  await waitForText(p, runState, /stopped/, 20000, 'the stop');
+});
+
+test('Open Folder on an OS that boots from an ISO: its proposal builds the ISO, GRUB boots it, the console shows the kernel', { skip: isoSkip }, async () => {
+  const p = s.page;
+  await p.click('#btn-open');
+  await p.fill('#open-folder-path', iso);
+  await p.click('[role="dialog"] button:has-text("Open")');
+  const dlg = await p.waitForSelector('[role="dialog"][aria-label="Create lanescope.json?"]');
+  assert.equal(await p.inputValue('#cfg-qemu-iso'), 'build/os.iso');
+  assert.equal(await p.inputValue('#cfg-qemu-kernel'), '');
+  assert.equal(await p.inputValue('#cfg-qemu-binary'), 'qemu-system-i386');
+  assert.equal(await p.inputValue('#cfg-debug-elf'), 'build/kernel.elf');
+  assert.match((await dlg.textContent()) ?? '', /-cdrom build\/os\.iso/);
+  assert.ok(!fs.existsSync(path.join(iso, 'build')), 'proposing built nothing');
+  await p.click('[role="dialog"] button:has-text("Create lanescope.json")');
+  await p.waitForSelector('#tree [data-path="lanescope.json"]');
+  await runTrusting();
+  await waitForText(p, consoleText, mbiso.hello, 120000, "the ISO's kernel's console line");
+  assert.ok(fs.statSync(path.join(iso, 'build/os.iso')).size > 0, 'the build made the ISO');
+  await shot(p, 'e2e-anyos-3-iso');
   await p.click('#btn-stop');
   await waitForText(p, runState, /stopped/, 20000, 'the stop');
 });

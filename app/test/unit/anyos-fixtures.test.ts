@@ -5,6 +5,9 @@
  *   mb32      a 32-bit multiboot kernel (qemu-system-i386 -kernel)
  *   rv64      a RISC-V kernel on virt under OpenSBI (qemu-system-riscv64 -kernel)
  *   a64       an aarch64 kernel on virt (qemu-system-aarch64 -kernel)
+ *   rv64bare  rv64's kernel with no firmware (-bios none: M-mode from the reset vector)
+ *   pvh       a 64-bit x86 kernel booted by PVH (qemu-system-x86_64 -kernel, Xen entry note)
+ *   mbiso     mb32's kernel on a GRUB ISO made by grub-mkrescue (qemu-system-i386 -cdrom)
  * For each: the configuration proposed for its folder (no lanescope.json; nothing is built or run
  * by proposing) is saved unedited; Run builds it and reaches its console output; Debug stops at a
  * breakpoint in kernel.c with tick ← kmain as the call stack, the CPUs show their frame (no
@@ -40,7 +43,7 @@ function runGdb(gdb: string, args: string[]): Promise<string> {
 }
 
 for (const f of ANYOS_FIXTURES) {
-  describe(`${f.name}: proposed configuration, Run, Debug, the user's ${f.gdb} (${f.qemu})`, { skip: fixtureSkip(f), timeout: 300000 }, () => {
+  describe(`${f.name} (${f.boot}): proposed configuration, Run, Debug, the user's ${f.gdb} (${f.qemu})`, { skip: fixtureSkip(f), timeout: 300000 }, () => {
     it('works without editing the proposal', async () => {
       const root = copyFixture(f.name);
       const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ls-state-'));
@@ -124,13 +127,15 @@ for (const f of ANYOS_FIXTURES) {
         assert.equal(ns[1], ns[0]! + 1, `the second continue hits the next tick: ${out}${await rspTail()}`);
         assert.match(out, /Inferior 1 \(Remote target\) detached/, out);
         // the IDE followed: stopped in tick again (and still attached), having said who ran the target.
-        // (RISC-V: both gdbs step over a breakpoint by running to a temporary one, so the run after
-        // such a step-over may be started by either — one of the stops names the user's gdb.)
+        // (RISC-V: both gdbs step over a breakpoint by running to a temporary one; the IDE's gdb,
+        // following, waits for the user's to start each run — Bridge.setFollowing — so the last
+        // stop, too, is of a run the user's gdb started.)
         await until('the IDE to follow the user\'s gdb', () => fullStops().length > before && states().at(-1)?.phase === 'stopped' && !states().at(-1)?.stop?.partial, 30000);
         const last = states().at(-1)!;
         assert.equal(last.stop?.frames[0]?.func, 'tick');
         const described = states().slice(from).map((x) => x.stop?.description ?? '');
         assert.ok(described.some((d) => /run by the user's gdb \(client #\d+\)/.test(d)), JSON.stringify(described) + (await rspTail()));
+        assert.match(last.stop?.description ?? '', /run by the user's gdb \(client #\d+\)/, JSON.stringify(described) + (await rspTail()));
         const v = await call<{ value: string }[]>('debug.evaluate', { expressions: ['n'] });
         assert.match(v[0]?.value ?? '', /^\d+$/, JSON.stringify(v));
       } finally {

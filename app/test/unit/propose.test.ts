@@ -58,6 +58,44 @@ test('Makefile: variables, targets and a run recipe become the QEMU fields (Lane
   parseMakefile('A = $(A)$(A)\nx: $(A)\n\t$(A)\n' + ':::\n\t\n'.repeat(1000));
 });
 
+test("Makefile: include reads the folder's files; $(shell …) is never run and the form says what it could not infer", () => {
+  const root = tmp();
+  try {
+    fs.mkdirSync(path.join(root, 'mk'));
+    fs.writeFileSync(path.join(root, 'mk/config.mk'), 'ARCH := riscv64\nQEMU = qemu-system-$(ARCH)\n');
+    fs.writeFileSync(path.join(root, 'mk/run.mk'), 'run: build/kernel.elf\n\t$(QEMU) -machine virt -bios none -kernel build/kernel.elf\n');
+    fs.writeFileSync(path.join(root, 'Makefile'), [
+      'include mk/config.mk',
+      '-include mk/missing.mk',
+      'SRCS := $(shell find . -name "*.c" > ran-find.txt)',
+      'all: build/kernel.elf',
+      'build/kernel.elf: $(SRCS)',
+      '\tcc -o $@ $(SRCS)',
+      'include mk/run.mk',
+      'debug: build/kernel.elf',
+      '\t$(QEMU) -machine virt -kernel build/kernel.elf $(shell cat extra-args.txt)',
+      '',
+    ].join('\n'));
+    const mk = parseMakefile(fs.readFileSync(path.join(root, 'Makefile'), 'utf8'), (n) => (fs.existsSync(path.join(root, n)) ? fs.readFileSync(path.join(root, n), 'utf8') : null));
+    assert.deepEqual(mk.included, ['mk/config.mk', 'mk/run.mk']);
+    assert.deepEqual(mk.targets, ['all', 'build/kernel.elf', 'run', 'debug']);
+    assert.deepEqual(mk.recipes.get('run'), ['qemu-system-riscv64 -machine virt -bios none -kernel build/kernel.elf']);
+    assert.deepEqual(mk.unexpanded, ['the recipe of build/kernel.elf', 'the recipe of debug']);
+    const p = proposeConfig(root);
+    assert.equal(p.config.qemu.binary, 'qemu-system-riscv64');
+    assert.equal(p.config.qemu.bios, 'none');
+    assert.equal(p.config.qemu.kernel, 'build/kernel.elf');
+    assert.ok(p.notes.includes('Makefile includes mk/config.mk, mk/run.mk: read as part of it'), JSON.stringify(p.notes));
+    assert.ok(p.notes.some((n) => /^not inferred: the recipe of build\/kernel\.elf; the recipe of debug — make functions such as \$\(shell …\) are never run/.test(n)), JSON.stringify(p.notes));
+    assert.ok(!fs.existsSync(path.join(root, 'ran-find.txt')), '$(shell …) was not run');
+    // an include loop and an include outside the folder are not followed
+    fs.writeFileSync(path.join(root, 'Makefile'), 'include Makefile\ninclude ../../../etc/passwd\nall:\n\ttrue\n');
+    assert.deepEqual(proposeConfig(root).found.makeTargets, ['all']);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('multiboot headers: v1 with its checksum, v2, and neither', () => {
   const v1 = Buffer.alloc(64);
   v1.writeUInt32LE(0x1badb002, 16);
@@ -143,8 +181,11 @@ for (const f of ANYOS_FIXTURES) {
       assert.deepEqual(a, b);
       assert.equal(b.qemu.binary, f.qemu);
       assert.equal(b.debug.elf, 'build/kernel.elf');
-      assert.equal(f.name === 'bootdisk' ? b.qemu.drive : b.qemu.kernel, f.name === 'bootdisk' ? 'build/disk.img' : 'build/kernel.elf');
-      // without its Makefile the built outputs alone give the same boot form
+      if (f.name === 'bootdisk') assert.equal(b.qemu.drive, 'build/disk.img');
+      else if (f.name === 'mbiso') assert.deepEqual([b.qemu.iso, b.qemu.kernel], ['build/os.iso', null]);
+      else assert.equal(b.qemu.kernel, 'build/kernel.elf');
+      // without its Makefile the built outputs alone give the same boot form (mbiso: the multiboot
+      // ELF beside the ISO, which QEMU boots without GRUB)
       fs.rmSync(path.join(built, 'Makefile'));
       const c = proposeConfig(built).config;
       assert.equal(c.qemu.binary, f.qemu);
