@@ -17,14 +17,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import type { EventMessage, Events, ProjectInfo, ServerMessage } from '../../common/contract.js';
+import type { Events, ProjectInfo } from '../../common/contract.js';
 import type { DebugStatus } from '../../common/debug.js';
-import { Backend } from '../../node/backend.js';
 import { trustProject } from '../../node/trust.js';
 import { ANYOS_FIXTURES, copyFixture, fixtureLine, fixtureSkip } from '../anyos-fixture.js';
+import { driveBackend } from '../backend-harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -46,30 +45,11 @@ for (const f of ANYOS_FIXTURES) {
   describe(`${f.name} (${f.boot}): proposed configuration, Run, Debug, the user's ${f.gdb} (${f.qemu})`, { skip: fixtureSkip(f), timeout: 300000 }, () => {
     it('works without editing the proposal', async () => {
       const root = copyFixture(f.name);
-      const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ls-state-'));
-      const backend = new Backend({ project: root, stateDir });
-      const events: EventMessage[] = [];
-      backend.attach((m: ServerMessage) => {
-        if (m.type === 'event') events.push(m);
-      });
-      const call = <T = unknown>(method: string, params: object = {}) =>
-        new Promise<T>((resolve, reject) => {
-          void backend.handle(JSON.stringify({ type: 'request', id: 1, method, params }), (m) => {
-            const r = m as { ok: boolean; result?: unknown; error?: string };
-            if (r.ok) resolve(r.result as T);
-            else reject(new Error(r.error));
-          });
-        });
-      const payloads = <K extends keyof Events>(k: K) => events.filter((e) => e.event === k).map((e) => e.payload as Events[K]);
-      const consoleText = () => payloads('console.data').map((p) => p.data).join('');
+      const h = driveBackend(root);
+      const { stateDir, call, payloads, consoleText } = h;
       const states = () => payloads('debug.state') as DebugStatus[];
-      const until = async (what: string, ok: () => boolean, ms: number) => {
-        const end = Date.now() + ms;
-        while (!ok()) {
-          if (Date.now() > end) assert.fail(`${what}: run states ${JSON.stringify(payloads('run.state').map((s) => s.state))}; notices ${JSON.stringify(payloads('notice'))}; console ${JSON.stringify(consoleText().slice(-400))}; last debug state ${JSON.stringify(states().at(-1))?.slice(0, 800)}`);
-          await sleep(50);
-        }
-      };
+      const until = (what: string, ok: () => boolean, ms: number) =>
+        h.until(ok, what, ms, () => `last debug state ${JSON.stringify(states().at(-1))?.slice(0, 800)}`);
       try {
         // 1. the proposal: read from the folder only (nothing built), saved as it is
         const info = await call<ProjectInfo>('project.open');
@@ -139,10 +119,8 @@ for (const f of ANYOS_FIXTURES) {
         const v = await call<{ value: string }[]>('debug.evaluate', { expressions: ['n'] });
         assert.match(v[0]?.value ?? '', /^\d+$/, JSON.stringify(v));
       } finally {
-        await call('run.stop').catch(() => undefined);
-        await backend.shutdown();
+        await h.close();
         fs.rmSync(root, { recursive: true, force: true });
-        fs.rmSync(stateDir, { recursive: true, force: true });
       }
     });
   });
@@ -152,14 +130,7 @@ describe("a plain Run with qemu.gdb.enabled of a 32-bit kernel: the user's gdb r
   it('runs it under qemu-system-i386 (qemu-system-x86_64 named in lanescope.json)', async () => {
     const root = copyFixture('mb32');
     fs.writeFileSync(path.join(root, 'lanescope.json'), JSON.stringify({ build: { command: 'make' }, qemu: { binary: 'qemu-system-x86_64', kernel: 'build/kernel.elf', accel: 'tcg', gdb: { enabled: true } }, debug: { elf: 'build/kernel.elf' } }));
-    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ls-state-'));
-    trustProject(stateDir, root);
-    const backend = new Backend({ project: root, stateDir });
-    const events: EventMessage[] = [];
-    backend.attach((m: ServerMessage) => {
-      if (m.type === 'event') events.push(m);
-    });
-    const call = (method: string) => new Promise<void>((resolve) => void backend.handle(JSON.stringify({ type: 'request', id: 1, method, params: {} }), () => resolve()));
+    const { request: call, events, close } = driveBackend(root, { trust: true });
     const text = (k: keyof Events) => events.filter((e) => e.event === k).map((e) => (k === 'console.data' || k === 'build.output' ? (e.payload as { data: string }).data : JSON.stringify(e.payload))).join(k === 'console.data' || k === 'build.output' ? '' : '\n');
     try {
       await call('run.start');
@@ -173,10 +144,8 @@ describe("a plain Run with qemu.gdb.enabled of a 32-bit kernel: the user's gdb r
       assert.doesNotMatch(out, /too long/, out);
       assert.match(out, /^eip +0x[0-9a-f]+/m, out);
     } finally {
-      await call('run.stop');
-      await backend.shutdown();
+      await close();
       fs.rmSync(root, { recursive: true, force: true });
-      fs.rmSync(stateDir, { recursive: true, force: true });
     }
   });
 });

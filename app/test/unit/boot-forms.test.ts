@@ -17,15 +17,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it, test } from 'node:test';
-import type { EventMessage, Events, ProjectInfo, ServerMessage } from '../../common/contract.js';
+import type { ProjectInfo } from '../../common/contract.js';
 import { validateProjectConfig } from '../../common/project.js';
-import { Backend } from '../../node/backend.js';
 import { hasPvhNote, isBzImage, proposeConfig } from '../../node/propose.js';
 import { NAMED_FIRMWARE, qemuArgs, qemuPreflight } from '../../node/qemu.js';
 import { trustProject } from '../../node/trust.js';
 import { ANYOS_FIXTURES, buildFixture, copyFixture, fixtureSkip } from '../anyos-fixture.js';
+import { driveBackend } from '../backend-harness.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tmp = () => fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ls-boot-')));
 const ovmf = NAMED_FIRMWARE['ovmf']!.files.find((f) => fs.existsSync(f));
 const REPO = path.resolve(import.meta.dirname, '../../..');
@@ -33,37 +32,11 @@ const linuxDir = path.join(REPO, 'os/build/linux/root/boot');
 const vmlinuz = fs.existsSync(linuxDir) ? fs.readdirSync(linuxDir).find((f) => /^vmlinuz-/.test(f)) : undefined;
 const onPath = (cmd: string) => (process.env['PATH'] ?? '').split(':').some((d) => d && fs.existsSync(path.join(d, cmd)));
 
-/** A backend on `root` with Run trusted; `until` waits on the events, failing with what was seen. */
+/** A backend on `root`; `until` waits on the events, failing with what was seen. */
 function session(root: string) {
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ls-state-'));
-  const backend = new Backend({ project: root, stateDir });
-  const events: EventMessage[] = [];
-  backend.attach((m: ServerMessage) => {
-    if (m.type === 'event') events.push(m);
-  });
-  const call = <T = unknown>(method: string, params: object = {}) =>
-    new Promise<T>((resolve, reject) => {
-      void backend.handle(JSON.stringify({ type: 'request', id: 1, method, params }), (m) => {
-        const r = m as { ok: boolean; result?: unknown; error?: string };
-        if (r.ok) resolve(r.result as T);
-        else reject(new Error(r.error));
-      });
-    });
-  const payloads = <K extends keyof Events>(k: K) => events.filter((e) => e.event === k).map((e) => e.payload as Events[K]);
-  const consoleText = () => payloads('console.data').map((p) => p.data).join('');
-  const until = async (what: string, ok: () => boolean, ms: number) => {
-    const end = Date.now() + ms;
-    while (!ok()) {
-      if (Date.now() > end) assert.fail(`${what}: run states ${JSON.stringify(payloads('run.state').map((s) => s.state.kind))}; notices ${JSON.stringify(payloads('notice'))}; console ${JSON.stringify(consoleText().slice(-600))}`);
-      await sleep(100);
-    }
-  };
-  const close = async () => {
-    await call('run.stop').catch(() => undefined);
-    await backend.shutdown();
-    fs.rmSync(stateDir, { recursive: true, force: true });
-  };
-  return { stateDir, call, payloads, consoleText, until, close };
+  const h = driveBackend(root);
+  const until = (what: string, ok: () => boolean, ms: number) => h.until(ok, what, ms);
+  return { stateDir: h.stateDir, call: h.call, payloads: h.payloads, consoleText: h.consoleText, until, close: h.close };
 }
 
 test('the proposer: a PVH ELF boots directly on x86_64; a bzImage by the Linux boot protocol; OVMF named by its path becomes "ovmf"', { skip: fixtureSkip(ANYOS_FIXTURES.find((f) => f.name === 'pvh')!) }, () => {

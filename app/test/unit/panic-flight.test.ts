@@ -15,13 +15,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { EventMessage, ServerMessage } from '../../common/contract.js';
 import type { PanicView } from '../../common/panic.js';
-import { Backend } from '../../node/backend.js';
 import { PanicBackend, readPanicFlight } from '../../node/panic.js';
 import { findExecutable } from '../../node/qemu.js';
-import { trustProject } from '../../node/trust.js';
 import { startQemu } from '../../../debugger/node/qemu.js';
+import { driveBackend } from '../backend-harness.js';
 
 const OS = path.resolve(import.meta.dirname, '../../../os');
 const BUILD = path.join(OS, 'build');
@@ -82,16 +80,7 @@ test('a plain Run: Lanescope\'s private postmortem stub reads the flight recorde
     qemu: { kernel: 'build/kernel/lanes32.elf', initrd: 'build/initrd.tar', accel: 'tcg', cpus: 2, memory: '256M', append: 'trace.crash' },
     debug: { elf: 'build/kernel/lanes.elf' },
   }));
-  trustProject(stateDir, root);
-  const backend = new Backend({ project: root, stateDir });
-  const events: EventMessage[] = [];
-  backend.attach((m: ServerMessage) => {
-    if (m.type === 'event') events.push(m);
-  });
-  const call = (method: string, params: object = {}) =>
-    new Promise<{ ok: boolean; result?: unknown; error?: string }>((resolve) => {
-      void backend.handle(JSON.stringify({ type: 'request', id: 1, method, params }), (m) => resolve(m as never));
-    });
+  const { request: call, events, close } = driveBackend(root, { trust: true, stateDir });
   try {
     assert.equal((await call('run.start')).ok, true);
     const end = Date.now() + 200000;
@@ -105,8 +94,7 @@ test('a plain Run: Lanescope\'s private postmortem stub reads the flight recorde
     assert.doesNotMatch(argv, /tcp:/);
     checkFlight(panics().at(-1)!);
   } finally {
-    await call('run.stop');
-    await backend.shutdown();
+    await close();
     fs.rmSync(root, { recursive: true, force: true });
     fs.rmSync(stateDir, { recursive: true, force: true });
   }

@@ -9,12 +9,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { EventMessage, Events, ServerMessage } from '../../common/contract.js';
 import { validateProjectConfig } from '../../common/project.js';
-import { Backend } from '../../node/backend.js';
 import { guessDefaults } from '../../node/project.js';
 import { qemuArgs, qemuPreflight } from '../../node/qemu.js';
-import { trustProject } from '../../node/trust.js';
+import { driveBackend } from '../backend-harness.js';
 
 const MESSAGE = 'bootsector: hello from a raw disk image\r\n';
 
@@ -41,19 +39,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('Run boots a raw disk image (qemu.drive) and reaches its console output', { timeout: 120000 }, async () => {
   const root = project({ drive: 'build/disk.img' });
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ls-state-'));
-  trustProject(stateDir, root); // this fixture's commands are ours (workspace trust: app/node/trust.ts)
-  const backend = new Backend({ project: root, stateDir });
-  const events: EventMessage[] = [];
-  backend.attach((m: ServerMessage) => {
-    if (m.type === 'event') events.push(m);
-  });
-  const call = (method: string, params: object = {}) =>
-    new Promise<{ ok: boolean; result?: unknown; error?: string }>((resolve) => {
-      void backend.handle(JSON.stringify({ type: 'request', id: 1, method, params }), (m) => resolve(m as never));
-    });
-  const payloads = <K extends keyof Events>(k: K) => events.filter((e) => e.event === k).map((e) => e.payload as Events[K]);
-  const consoleText = () => payloads('console.data').map((p) => p.data).join('');
+  // this fixture's commands are ours (workspace trust: app/node/trust.ts)
+  const { request: call, payloads, consoleText, close } = driveBackend(root, { trust: true });
   try {
     const r = await call('run.start');
     assert.ok(r.ok, r.error ?? '');
@@ -65,8 +52,7 @@ test('Run boots a raw disk image (qemu.drive) and reaches its console output', {
     }
     assert.ok(fs.existsSync(path.join(root, 'build/disk.img')));
   } finally {
-    await call('run.stop');
-    await backend.shutdown();
+    await close();
     fs.rmSync(root, { recursive: true, force: true });
   }
 });

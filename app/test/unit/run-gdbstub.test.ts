@@ -10,12 +10,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { EventMessage, Events, ServerMessage } from '../../common/contract.js';
 import type { DebugStatus } from '../../common/debug.js';
-import { Backend } from '../../node/backend.js';
 import { findExecutable } from '../../node/qemu.js';
-import { trustProject } from '../../node/trust.js';
 import { RspClient } from '../../../debugger/node/client.js';
+import { driveBackend } from '../backend-harness.js';
 
 const BUILD = path.resolve(import.meta.dirname, '../../../os/build');
 const skip = !fs.existsSync(path.join(BUILD, 'kernel/lanes32.elf')) ? 'LaneOS is not built (make -C os)'
@@ -50,24 +48,7 @@ test('qemu.gdb.enabled: the gdbstub is a private Unix socket; the TCP port opens
     name: 'gdbstub', build: { command: null },
     qemu: { kernel: 'lanes32.elf', initrd: 'initrd.tar', accel: 'tcg', cpus: 1, memory: '256M', gdb: { enabled: true, port } },
   }));
-  trustProject(stateDir, root);
-  const backend = new Backend({ project: root, stateDir });
-  const events: EventMessage[] = [];
-  backend.attach((m: ServerMessage) => {
-    if (m.type === 'event') events.push(m);
-  });
-  const call = (method: string, params: object = {}) =>
-    new Promise<{ ok: boolean; result?: unknown; error?: string }>((resolve) => {
-      void backend.handle(JSON.stringify({ type: 'request', id: 1, method, params }), (m) => resolve(m as never));
-    });
-  const payloads = <K extends keyof Events>(k: K) => events.filter((e) => e.event === k).map((e) => e.payload as Events[K]);
-  const until = async (cond: () => boolean, what: string, ms = 60000) => {
-    const end = Date.now() + ms;
-    while (!cond()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; notices ${JSON.stringify(payloads('notice'))}`);
-      await sleep(50);
-    }
-  };
+  const { request: call, payloads, until, backend } = driveBackend(root, { trust: true, stateDir });
   let client: RspClient | undefined;
   try {
     assert.equal((await call('run.start')).ok, true);

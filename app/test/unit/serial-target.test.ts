@@ -9,14 +9,12 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { EventMessage, Events, ServerMessage } from '../../common/contract.js';
 import { validateProjectConfig } from '../../common/project.js';
 import { errorCode, lineOpenError, lineSpecProblem, serialStatusLabel, type SerialLineStatus } from '../../common/serial-line.js';
-import { Backend } from '../../node/backend.js';
 import { SerialTarget } from '../../node/serial-target.js';
-import { trustProject } from '../../node/trust.js';
 import { MUX_TRACE, traceSwitch } from '../../../debugger/common/serial-mux.js';
 import { frameEncode } from '../../../debugger/common/trace/serial.js';
+import { driveBackend } from '../backend-harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -99,27 +97,8 @@ function fakeBoard(sock: string) {
 function fixture(port: string) {
   const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ls-serial-')));
   fs.writeFileSync(path.join(root, 'lanescope.json'), JSON.stringify({ name: 't', build: { command: null }, target: 'serial', serial: { port, baud: 115200 }, debug: { elf: 'lanes.elf' } }));
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ls-state-'));
-  trustProject(stateDir, root);
-  const backend = new Backend({ project: root, stateDir });
-  const events: EventMessage[] = [];
-  backend.attach((m: ServerMessage) => {
-    if (m.type === 'event') events.push(m);
-  });
-  const call = (method: string, params: object = {}) =>
-    new Promise<{ ok: boolean; result?: unknown; error?: string }>((resolve) => {
-      void backend.handle(JSON.stringify({ type: 'request', id: 1, method, params }), (m) => resolve(m as never));
-    });
-  const payloads = <K extends keyof Events>(k: K) => events.filter((e) => e.event === k).map((e) => e.payload as Events[K]);
-  const consoleText = () => payloads('console.data').map((p) => p.data).join('');
-  const until = async (cond: () => boolean, what: string, ms = 20000) => {
-    const end = Date.now() + ms;
-    while (!cond()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; states ${payloads('run.state').map((p) => p.state.kind).join(',')}; notices ${JSON.stringify(payloads('notice'))}`);
-      await sleep(25);
-    }
-  };
-  return { root, backend, call, payloads, consoleText, until };
+  const h = driveBackend(root, { trust: true });
+  return { ...h, call: h.request, until: (cond: () => boolean, what: string, ms = 20000) => h.until(cond, what, ms) };
 }
 
 test('Run on a serial line: console both ways, trace frames into the Run\'s recording, the status item; the line closing fails the Run clearly', async () => {
