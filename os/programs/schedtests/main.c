@@ -539,7 +539,8 @@ static bool t_sysfs(void)
  * kernel moves the blocked server to the client's CPU at the first request (migrate reason
  * wake): >= 2/3 of the answers must come from CPU 0 (the balancer may move it off again with
  * 4 CPUs; 248 of 300 were seen on a loaded host, 0 before), and the kernel must have sent at most
- * WA_ROUNDS / 4 reschedule IPIs meanwhile (/sys/kernel/sched/wakeups/ipi, the whole system).
+ * WA_ROUNDS / 2 reschedule IPIs meanwhile (/sys/kernel/sched/wakeups/ipi, the whole system: the
+ * rest of the system's wake-ups count too: 79 were seen once with 4 CPUs).
  * Before, the server stayed on its CPU and each request and each reply was a cross-CPU
  * wake-up (an IPI to a halted CPU: milliseconds under TCG on a busy host). Counts, not time:
  * the median round trip is only checked against the 10 ms time slice. */
@@ -658,7 +659,7 @@ static bool t_wake_affine(void)
             "not moved to its caller's CPU", on0, n);
     REQUIRE(ipi0 != UINT64_MAX && ipi1 != UINT64_MAX, "/sys/kernel/sched/wakeups/ipi unreadable");
     uint64_t ipis = ipi1 - ipi0;
-    REQUIRE(ipis <= WA_ROUNDS / 4, "%llu reschedule IPIs during %u round trips on one CPU", (unsigned long long)ipis, n);
+    REQUIRE(ipis <= WA_ROUNDS / 2, "%llu reschedule IPIs during %u round trips on one CPU", (unsigned long long)ipis, n);
     REQUIRE(med < LANES_MS(10), "median round trip %llu us, a 10 ms time slice at most",
             (unsigned long long)(med / 1000));
     snprintf(why, sizeof why, "server on CPU 0 in %u/%u round trips, %llu IPIs, median %llu us", on0, n,
