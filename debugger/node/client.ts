@@ -47,6 +47,11 @@ export interface ClientOptions {
   supported?: string;
 }
 
+/** A stop reply (T/S with a signal, W/X with a status); never the start of another reply. */
+const ASYNC_STOP = /^(?:[TS][0-9a-fA-F]{2}(?:[^0-9a-fA-F]|$)|[WX][0-9a-fA-F]{2}(?:;|$))/;
+/** Requests whose answer is a stop reply. */
+const STOP_ANSWERS = /^(?:\?|[cCsS]|vCont;|vAttach|vRun|vStopped)/;
+
 interface Pending {
   data: string;
   checksum?: (cs: number | undefined) => void;
@@ -206,6 +211,16 @@ export class RspClient extends EventEmitter {
     if (this.discard > 0) {
       this.discard--;
       this.pump();
+      return;
+    }
+    if (ASYNC_STOP.test(data) && !STOP_ANSWERS.test(this.inflight[0]?.data ?? '')) {
+      // A stop the target announced by itself, not an answer: QEMU 7.2 sends `T02thread:..;` when
+      // a client connects to a running VM (it pauses the VM then) and `T03` when the VM shuts
+      // down. Taken as the reply to the request in flight, it shifted every later reply by one
+      // (a memory read got `T02thread:01;`). No reply to anything but ? and a resume starts so.
+      const st = parseStopReply(data);
+      if (st.kind === 'signal' || st.kind === 'exited' || st.kind === 'terminated') this.lastStop = st;
+      this.emit('stop-notice', st);
       return;
     }
     const p = this.inflight.shift();

@@ -170,3 +170,47 @@ describe('RspClient over a Unix socket', T, () => {
     await assert.rejects(RspClient.connect('tcp:127.0.0.1:notaport'), /"notaport" is not a valid TCP port/);
   });
 });
+
+describe('RspClient and a stub that announces stops by itself', () => {
+  it("takes a stop the target sends unasked as a notice, not as the answer to the request in flight", async () => {
+    // QEMU 7.2 sends `T02thread:01;` when a client connects to a running VM (it pauses it then)
+    // and `T03…` when the VM shuts down. Taken as replies they shifted every later answer by one:
+    // the postmortem reader's memory read got `T02thread:01;` ("odd-length hex string").
+    const { encodePacket } = await import('../common/rsp.js');
+    const net = await import('node:net');
+    const asked: string[] = [];
+    const srv = net.createServer((s) => {
+      let buf = '';
+      const send = (d: string) => s.write(encodePacket(d));
+      send('T02thread:01;');                      // at once, before anything is asked
+      s.on('data', (d: Buffer) => {
+        buf += d.toString('latin1');
+        for (let m = /\$([^#]*)#[0-9a-fA-F]{2}/.exec(buf); m; m = /\$([^#]*)#[0-9a-fA-F]{2}/.exec(buf)) {
+          buf = buf.slice(m.index + m[0].length);
+          s.write('+');
+          const q = m[1]!;
+          asked.push(q);
+          if (q.startsWith('qSupported')) send('PacketSize=1000');
+          else if (q === '?') send('S05');
+          else if (q === 'm1000,4') {
+            send('T03thread:01;');                // the VM stopping again, then the answer
+            send('deadbeef');
+          } else send('');
+        }
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as import('node:net').AddressInfo).port;
+    const c = await RspClient.connect(`tcp:127.0.0.1:${port}`);
+    try {
+      assert.equal(c.packetSize, 0x1000, 'qSupported got its own answer, not the T02');
+      assert.deepEqual([...(await c.readMemory(0x1000n, 4))], [0xde, 0xad, 0xbe, 0xef]);
+      assert.equal(c.lastStop?.kind, 'signal');
+      assert.equal((c.lastStop as { signal: number }).signal, 3, 'the announced stop is the last one known');
+      assert.deepEqual(asked.filter((q) => !q.startsWith('qSupported')), ['?', 'm1000,4']);
+    } finally {
+      c.close();
+      srv.close();
+    }
+  });
+});
