@@ -121,14 +121,6 @@ interface Placed {
 }
 
 const MAX_LOCALS = 64;
-/**
- * The CPUs panel is read this long after a stop, and only if the user has not stepped on
- * meanwhile. Describing the CPUs takes about five MI evaluations per CPU, each reading guest
- * memory through the bridge (~200 ms on 2 CPUs under TCG); queued right behind the stop they
- * held up the next Step by that much (app/bench/debug.bench.ts: command → *stopped 215 ms
- * against 21 ms for gdb's own -exec-next through the same bridge).
- */
-const CPU_REFRESH_DELAY_MS = 250;
 
 /** A user program's symbols, line table, call frame information and code range. */
 interface ProgramSyms {
@@ -632,10 +624,8 @@ export class DebugSession {
     this.phase = 'stopped';
     this.publish();
 
-    // 3. CPUs (and disassembly), after whatever the renderer asked for meanwhile — and only once
-    //    the user has paused stepping for CPU_REFRESH_DELAY_MS (a Step before then skips them;
-    //    the panel keeps the last CPUs, marked pending, until a stop that stays)
-    const describe = () => void this.serial(async () => {
+    // 3. CPUs (and disassembly), after whatever the renderer asked for meanwhile
+    void this.serial(async () => {
       if (stale() || this.stop?.stopId !== gen) return;
       const cpus = await this.cpus(this.stop.threadId);
       const disassembly = location ? undefined : await this.disassemble().catch(() => [] as DisasmLine[]);
@@ -649,9 +639,6 @@ export class DebugSession {
       this.stop = done;
       this.publish();
     }).catch((e: Error) => this.note(`could not read the CPUs: ${e.message}`));
-    setTimeout(() => {
-      if (!stale() && this.phase === 'stopped' && this.commandAt === undefined) describe();
-    }, CPU_REFRESH_DELAY_MS);
   }
 
   private async frames(): Promise<FrameView[]> {
