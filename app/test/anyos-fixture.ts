@@ -4,7 +4,7 @@
  * rv64bare,pvh,mbiso}. Tests copy one to a temporary folder (never building in the repository; a
  * fixture's symbolic links to another's sources are copied as files) and run `make` there.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -63,4 +63,19 @@ export function fixtureLine(name: string, file: string, re: RegExp): number {
   const i = fs.readFileSync(path.join(FIXTURES, name, file), 'utf8').split('\n').findIndex((l) => re.test(l));
   if (i < 0) throw new Error(`${re} is not in ${name}/${file}`);
   return i + 1;
+}
+
+/** The user's own gdb (or gdb-multiarch) in batch mode: its whole output, killed after 90 s. */
+export function runGdb(gdb: string, args: string[]): Promise<string> {
+  return new Promise((resolve) => {
+    const g = spawn(gdb, ['-nx', '-q', '-batch', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let o = '';
+    g.stdout.on('data', (d: Buffer) => (o += d.toString()));
+    g.stderr.on('data', (d: Buffer) => (o += d.toString()));
+    const t = setTimeout(() => g.kill('SIGKILL'), 90000);
+    g.on('exit', () => {
+      clearTimeout(t);
+      resolve(o);
+    });
+  });
 }

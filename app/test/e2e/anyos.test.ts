@@ -17,11 +17,10 @@
  * app/test/unit/anyos-fixtures.test.ts.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { ANYOS_FIXTURES, copyFixture, fixtureLine, fixtureSkip } from '../anyos-fixture.js';
+import { ANYOS_FIXTURES, copyFixture, fixtureLine, fixtureSkip, runGdb } from '../anyos-fixture.js';
 import { buildApp, consoleText, openSession, qemuProcesses, shot, waitForText, type Session } from './harness.js';
 
 const rv64 = ANYOS_FIXTURES.find((f) => f.name === 'rv64')!;
@@ -123,17 +122,7 @@ test("Debug stops in its C source with its call stack; the user's gdb-multiarch 
   const notices = await p.$$eval('.notice.error, .notice.warning', (els) => els.map((e) => e.textContent ?? ''));
   assert.deepEqual(notices, []);
   const port = Number(/:(\d+)'/.exec(attach)![1]);
-  const out = await new Promise<string>((resolve) => {
-    const g = spawn('gdb-multiarch', ['-nx', '-q', '-batch', '-ex', `target remote :${port}`, '-ex', 'break tick', '-ex', 'continue', '-ex', 'bt 2', '-ex', 'detach', path.join(project, 'build/kernel.elf')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let o = '';
-    g.stdout.on('data', (d: Buffer) => (o += d.toString()));
-    g.stderr.on('data', (d: Buffer) => (o += d.toString()));
-    const t = setTimeout(() => g.kill('SIGKILL'), 90000);
-    g.on('exit', () => {
-      clearTimeout(t);
-      resolve(o);
-    });
-  });
+  const out = await runGdb('gdb-multiarch', ['-ex', `target remote :${port}`, '-ex', 'break tick', '-ex', 'continue', '-ex', 'bt 2', '-ex', 'detach', path.join(project, 'build/kernel.elf')]);
   assert.match(out, /Breakpoint \d+(\.\d+)?, tick \(n=/, out);
   assert.match(out, /#1 +(0x[0-9a-f]+ in )?kmain \(\)/, out);
   assert.match(out, /detached/, out);

@@ -15,31 +15,17 @@
  * breakpoint and detaches while the IDE stays attached and follows.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { Events, ProjectInfo } from '../../common/contract.js';
 import type { DebugStatus } from '../../common/debug.js';
 import { trustProject } from '../../node/trust.js';
-import { ANYOS_FIXTURES, copyFixture, fixtureLine, fixtureSkip } from '../anyos-fixture.js';
+import { ANYOS_FIXTURES, copyFixture, fixtureLine, fixtureSkip, runGdb } from '../anyos-fixture.js';
 import { driveBackend } from '../backend-harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function runGdb(gdb: string, args: string[]): Promise<string> {
-  return new Promise((resolve) => {
-    const g = spawn(gdb, ['-nx', '-q', '-batch', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let o = '';
-    g.stdout.on('data', (d: Buffer) => (o += d.toString()));
-    g.stderr.on('data', (d: Buffer) => (o += d.toString()));
-    const t = setTimeout(() => g.kill('SIGKILL'), 90000);
-    g.on('exit', () => {
-      clearTimeout(t);
-      resolve(o);
-    });
-  });
-}
 
 for (const f of ANYOS_FIXTURES) {
   describe(`${f.name} (${f.boot}): proposed configuration, Run, Debug, the user's ${f.gdb} (${f.qemu})`, { skip: fixtureSkip(f), timeout: 300000 }, () => {

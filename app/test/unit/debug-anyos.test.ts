@@ -10,7 +10,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { spawn } from 'node:child_process';
 import { elfIdent, elfSymbolNames } from '../../../debugger/common/elf.js';
 import { startQemu, type Qemu } from '../../../debugger/node/qemu.js';
 import { debugQemuBinary } from '../../node/debug/controller.js';
@@ -18,6 +17,7 @@ import { buildMb32, mb32Line } from '../../../debugger/test/fixtures/mb32/build.
 import { cpuSummary, kernelFeatures, typeSuffix, type DebugStatus } from '../../common/debug.js';
 import { validateProjectConfig } from '../../common/project.js';
 import { DebugSession } from '../../node/debug/session.js';
+import { runGdb } from '../anyos-fixture.js';
 
 const MB32_DIR = path.resolve(import.meta.dirname, '../../../debugger/test/fixtures/mb32');
 const LANEOS_ELF = path.resolve(import.meta.dirname, '../../../os/build/kernel/lanes.elf');
@@ -143,17 +143,7 @@ describe('DebugSession on a 32-bit multiboot kernel that is not LaneOS (qemu-sys
 
   it("the user's own gdb through the bridge, the IDE attached: stop, break, continue, hit, detach; the IDE follows", async () => {
     const before = states.filter((x) => x.phase === 'stopped' && x.stop && !x.stop.partial).length;
-    const out = await new Promise<string>((resolve) => {
-      const g = spawn('gdb', ['-nx', '-q', '-batch', '-ex', 'set pagination off', '-ex', `target remote :${s!.port}`, '-ex', 'break tick', '-ex', 'continue', '-ex', 'print n', '-ex', 'bt', '-ex', 'continue', '-ex', 'print n', '-ex', 'detach', elf], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let o = '';
-      g.stdout.on('data', (d: Buffer) => (o += d.toString()));
-      g.stderr.on('data', (d: Buffer) => (o += d.toString()));
-      const t = setTimeout(() => g.kill('SIGKILL'), 90000);
-      g.on('exit', () => {
-        clearTimeout(t);
-        resolve(o);
-      });
-    });
+    const out = await runGdb('gdb', ['-ex', 'set pagination off', '-ex', `target remote :${s!.port}`, '-ex', 'break tick', '-ex', 'continue', '-ex', 'print n', '-ex', 'bt', '-ex', 'continue', '-ex', 'print n', '-ex', 'detach', elf]);
     assert.doesNotMatch(out, /Cannot execute this command while the target is running|not being run|too long/, out);
     assert.match(out, /Breakpoint \d+(\.\d+)?, tick \(n=\d+\)/, out);
     assert.match(out, /#1 +kmain \(\) at \S*kernel\.c:\d+/, out);
