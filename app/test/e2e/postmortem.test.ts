@@ -86,6 +86,9 @@ test('a crash in the Crashes list opens at its line; a kernel panic shows its ba
   // the flight recorder, read from the halted guest's memory through Lanescope's postmortem stub
   await p.waitForSelector('#panel-panic .panic-flight pre.panic-events.flight', { timeout: 120000 });
   assert.match((await p.textContent('#panel-panic .panic-flight')) ?? '', /log .*SMAP/, 'the panic\'s own log record among the last events');
+  // the flight recorder's arrival redrew only its own box: the backtrace's buttons (one was just
+  // clicked, maybe while the rings were being read) stayed the same elements
+  assert.equal(await frame0.evaluate((e) => e.isConnected), true, 'frame 0 was not replaced under the pointer');
   await shot(p, 'postmortem-panic');
   await p.keyboard.press('Shift+F5');
 

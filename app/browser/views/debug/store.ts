@@ -65,6 +65,17 @@ function setStatus(s: DebugStatus): void {
 }
 
 let syncTimer: number | undefined;
+let syncing: Promise<void> = Promise.resolve();
+/** Sends the breakpoint list now; placement results (errors, addresses) show without waiting for the next state event. */
+function sendBreakpoints(): Promise<void> {
+  syncTimer = undefined;
+  const c = debugStore.client;
+  if (!c) return syncing;
+  syncing = c.request('debug.setBreakpoints', { breakpoints: debugStore.model.list() }).then((views) => {
+    setStatus({ ...debugStore.status, breakpoints: views });
+  }, (e: Error) => debugStore.notify('error', `Breakpoints: ${e.message}`));
+  return syncing;
+}
 function syncBreakpoints(): void {
   try {
     localStorage.setItem(STORE_KEY, JSON.stringify({ breakpoints: debugStore.model.list(), watches: debugStore.watches }));
@@ -72,12 +83,15 @@ function syncBreakpoints(): void {
     /* storage full or disabled */
   }
   window.clearTimeout(syncTimer);
-  syncTimer = window.setTimeout(() => {
-    debugStore.client?.request('debug.setBreakpoints', { breakpoints: debugStore.model.list() }).then((views) => {
-      // Show placement results (errors, addresses) without waiting for the next state event.
-      setStatus({ ...debugStore.status, breakpoints: views });
-    }).catch((e: Error) => debugStore.notify('error', `Breakpoints: ${e.message}`));
-  }, 50);
+  // a burst of changes (a drag, a restore) goes out once
+  syncTimer = window.setTimeout(() => void sendBreakpoints(), 50);
+}
+/** A change still waiting in the burst goes out (and is placed) before what the user did next:
+ *  removing a breakpoint and pressing Continue at once must not run into the removed one. */
+function flushBreakpoints(): Promise<void> {
+  if (syncTimer === undefined) return syncing;
+  window.clearTimeout(syncTimer);
+  return sendBreakpoints();
 }
 
 export function saveWatches(): void {
@@ -121,6 +135,7 @@ export async function debugCommand(action: DebugAction): Promise<void> {
   if (!debugStore.client) return;
   debugStore.lastCommandAt = performance.now();
   try {
+    await flushBreakpoints();
     await debugStore.client.request('debug.command', { action });
   } catch (e) {
     debugStore.notify('warning', (e as Error).message);
@@ -131,6 +146,7 @@ export async function startDebugRun(): Promise<void> {
   if (!debugStore.client) return;
   try {
     await debugStore.beforeRun();
+    await flushBreakpoints();
     await debugStore.client.request('debug.run', {});
   } catch (e) {
     debugStore.notify('error', (e as Error).message);

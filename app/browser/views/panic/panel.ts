@@ -27,6 +27,11 @@ export function registerPanicPanel(): void {
       let panic: PanicView | null = null;
       let marked = false;
       let traceBox: HTMLElement | null = null;
+      let flight: HTMLElement | null = null;
+      /** What the backtrace was drawn from: a later update of the same panic (complete, the flight
+       *  recorder read) redraws only the boxes below it, so a click on a frame is never lost to a
+       *  button replaced under the pointer. */
+      let drawnKey = '';
       const store = traceStore();
 
       const lastEvents = (): HTMLElement => {
@@ -75,6 +80,16 @@ export function registerPanicPanel(): void {
       };
 
       const render = () => {
+        const key = panic ? JSON.stringify([panic.cpu, panic.message, panic.registers, panic.frames]) : '';
+        if (panic && key === drawnKey && flight) {
+          const box = flightBox();
+          flight.replaceWith(box);
+          flight = box;
+          return;
+        }
+        drawnKey = key;
+        flight = null;
+        marked = false;
         host.replaceChildren();
         ctx.setBadge(panic ? '!' : '');
         if (!panic) {
@@ -116,7 +131,8 @@ export function registerPanicPanel(): void {
           list.append(li);
         });
         traceBox = lastEvents();
-        host.append(list, traceBox, flightBox());
+        flight = flightBox();
+        host.append(list, traceBox, flight);
       };
 
       /** The flight recorder's last events of every CPU (read from the guest's memory after the panic). */
@@ -156,7 +172,6 @@ export function registerPanicPanel(): void {
       const set = (p: PanicView | null) => {
         const first = p && !panic;
         panic = p;
-        marked = false;
         render();
         if (first) ctx.showView('panic');
       };
