@@ -9,7 +9,8 @@
  *                       both pinned to CPU 0 (same CPU) and to CPUs 0 and 1 (across CPUs)
  *   cached read         pread of 4 KiB at offset 0 of a file just written        (median ns)
  *   pipe throughput     16 MiB through a pipe in 64 KiB writes                   (MB/s)
- * Prints POSIX-BENCH-JSON {...}. As PID 1 (the Linux guest) it reads its arguments from /args
+ * Prints POSIX-BENCH-JSON {...}. `posix-bench --only fork|exec|rtt|rtt2|pread|pipe64k N` runs
+ * one of them N times (N x 64 KiB for pipe64k) and prints its median (tools/ipc-profile --posix). As PID 1 (the Linux guest) it reads its arguments from /args
  * and powers the machine off at the end.
  */
 #if __has_include(<lanes.h>)
@@ -219,12 +220,26 @@ int main(int argc, char **argv)
             fclose(f);
     }
 #endif
-    int rounds = nargs > 0 ? atoi(args[0]) : 200;
+    /* --only FIGURE N: that one figure, N operations (for tools/ipc-profile, which subtracts a
+     * short run from a long one: everything but the operations cancels out) */
+    const char *only = nargs > 2 && !strcmp(args[0], "--only") ? args[1] : NULL;
+    int rounds = only ? atoi(args[2]) : nargs > 0 ? atoi(args[0]) : 200;
     if (rounds < 10)
         rounds = 10;
     samples = malloc(sizeof(uint64_t) * (size_t)(rounds * 10 + 20));
     int cpus = ncpus();
     pin(0);
+    if (only) {
+        uint64_t v = !strcmp(only, "fork")      ? fork_exit(rounds)
+                     : !strcmp(only, "exec")    ? fork_exec(rounds)
+                     : !strcmp(only, "rtt")     ? pipe_rtt(rounds, 0, 0)
+                     : !strcmp(only, "rtt2")    ? (cpus > 1 ? pipe_rtt(rounds, 0, 1) : 0)
+                     : !strcmp(only, "pread")   ? cached_read(rounds)
+                     : !strcmp(only, "pipe64k") ? pipe_mbs((size_t)rounds << 16)
+                                                : 0;
+        printf("posix-bench %s %d: %llu\n", only, rounds, (unsigned long long)v);
+        return v ? 0 : 1;
+    }
     uint64_t fe = fork_exit(rounds);
     uint64_t fx = fork_exec(rounds / 4 > 10 ? rounds / 4 : 10);
     uint64_t rt1 = pipe_rtt(rounds * 5, 0, 0);
