@@ -18,6 +18,7 @@ bool (*lanes_cancel_on_interrupt)(void);
 uint64_t (*lanes_cancel_current_call)(void);
 
 static volatile uint32_t seq;
+extern volatile uint32_t lanes_threads_started;    /* thread.c */
 
 uint64_t lanes_request_id(void)
 {
@@ -25,7 +26,12 @@ uint64_t lanes_request_id(void)
     do
         n = __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED);
     while (n == 0);
-    return ((uint64_t)(uint32_t)lanes_sys_thread_self() << 32) | n;
+    /* a process that never started a thread is its main thread, whose tid the startup block
+     * holds (fork's child corrects its copy first thing): no system call per read and write */
+    uint32_t tid = lanes_startup && !__atomic_load_n(&lanes_threads_started, __ATOMIC_RELAXED)
+                       ? lanes_startup->tid
+                       : (uint32_t)lanes_sys_thread_self();
+    return ((uint64_t)tid << 32) | n;
 }
 
 /* A class-signal trace record: the fixed fields of ev (after its header), then the str tail. */

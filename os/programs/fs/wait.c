@@ -57,6 +57,7 @@ struct wait {
 
 static struct wait waits[MAX_WAIT];
 static uint64_t next_seq;
+static int nslow;                   /* parked W_SLOW reads: wait_tick has nothing to do without one */
 uint32_t st_live;
 static uint64_t st_waited, st_cancelled, st_late, st_slow_bytes;
 
@@ -101,6 +102,8 @@ static struct wait *park(int i, int32_t conv, uint8_t op, uint64_t id, uint64_t 
     w->call = call;
     w->seq = next_seq++;
     w->want = want;
+    if (op == W_SLOW)
+        nslow++;
     st_live++;
     st_waited++;
     return w;
@@ -112,6 +115,8 @@ static void unpark(struct wait *w)
     free(w->data);
     w->data = NULL;
     w->used = false;
+    if (w->op == W_SLOW)
+        nslow--;
     st_live--;
 }
 
@@ -196,6 +201,8 @@ static int64_t slow_control(struct ofile *f, const uint8_t *p, uint64_t n)
 
 uint64_t wait_tick(void)
 {
+    if (nslow == 0)
+        return LANES_TIMEOUT_INFINITE;      /* (runs before every request: no clock, no scan) */
     uint64_t now = lanes_now_ns(), next = LANES_TIMEOUT_INFINITE;
     for (int k = 0; k < MAX_WAIT; k++) {
         struct wait *w = &waits[k];

@@ -62,23 +62,31 @@ static void post(struct pipe *pp, int end)
 
 static uint32_t room(struct pipe *pp) { return PIPE_CAP - pp->count; }
 
+/* The ring is copied in at most two pieces (memcpy, not a byte loop with a division each). */
 static void put(struct pipe *pp, const uint8_t *src, uint32_t n)
 {
-    for (uint32_t i = 0; i < n; i++)
-        pp->buf[(pp->head + pp->count + i) % PIPE_CAP] = src[i];
+    uint32_t at = (pp->head + pp->count) % PIPE_CAP, first = PIPE_CAP - at < n ? PIPE_CAP - at : n;
+    memcpy(pp->buf + at, src, first);
+    memcpy(pp->buf, src + first, n - first);
     pp->count += n;
 }
 
-/* Answers one reader with up to want bytes; consumes them only if the reply got through. */
+/* Answers one reader with up to want bytes; consumes them only if the reply got through. The
+ * bytes go straight from the ring unless they wrap around its end. */
 static void give(struct pipe *pp, int32_t conv, uint32_t want)
 {
     static uint8_t tmp[CHUNK];
     uint32_t n = pp->count < want ? pp->count : want;
     if (n > CHUNK)
         n = CHUNK;
-    for (uint32_t i = 0; i < n; i++)
-        tmp[i] = pp->buf[(pp->head + i) % PIPE_CAP];
-    if (fs_reply(conv, n, tmp, n) == 0) {
+    const uint8_t *from = pp->buf + pp->head;
+    uint32_t first = PIPE_CAP - pp->head;
+    if (first < n) {
+        memcpy(tmp, from, first);
+        memcpy(tmp + first, pp->buf, n - first);
+        from = tmp;
+    }
+    if (fs_reply(conv, n, from, n) == 0) {
         pp->head = (pp->head + n) % PIPE_CAP;
         pp->count -= n;
     }
@@ -132,6 +140,8 @@ static void pump(struct pipe *pp)
     }
 }
 
+static bool kept;                   /* request() parked its conversation: pipe_complete must not close it */
+
 static bool park(struct waiter **listp, int *n, int *cap, int32_t conv, uint32_t want, const uint8_t *data,
                  uint32_t len, uint32_t done, uint64_t id, uint64_t call)
 {
@@ -144,11 +154,8 @@ static bool park(struct waiter **listp, int *n, int *cap, int32_t conv, uint32_t
         *cap = ncap;
     }
     struct waiter *list = *listp;
-    int64_t d = lanes_sys_handle_dup(conv, LANES_RIGHT_ALL);    /* fails when our table is full */
-    if (d < 0)
-        return false;
     struct waiter *w = &list[(*n)++];
-    w->conv = (int32_t)d;
+    w->conv = conv;
     w->want = want;
     w->data = NULL;
     w->len = len;
@@ -159,11 +166,11 @@ static bool park(struct waiter **listp, int *n, int *cap, int32_t conv, uint32_t
         w->data = malloc(len);
         if (!w->data) {
             (*n)--;
-            lanes_sys_handle_close((int32_t)d);
             return false;
         }
         memcpy(w->data, data, len);
     }
+    kept = true;                    /* the waiter owns the conversation now (no dup, no close) */
     st_parked++;
     return true;
 }
@@ -375,8 +382,10 @@ void pipe_complete(uint32_t index, uint32_t gen, const struct lane_ipc_completio
         return;
     }
     if (ev == SERVED_REQUEST) {
+        kept = false;
         request(pp, end, conv, pp->req[end], len);
-        lanes_sys_handle_close(conv);
+        if (!kept)
+            lanes_sys_handle_close(conv);
     }
     post(pp, end);
 }
