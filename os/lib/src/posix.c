@@ -385,6 +385,13 @@ static bool user_mem(const void *p, size_t n, bool write)
         return true;
     if (!p)
         return false;
+    /* A buffer on the main thread's stack (the startup block says where; it stays mapped
+     * read-write for the process's life) needs no system call: the common case of a local
+     * buffer or struct timespec. */
+    uintptr_t a = (uintptr_t)p, lo = lanes_startup ? lanes_startup->stack_base : 0;
+    uintptr_t hi = lo + (lanes_startup ? lanes_startup->stack_size : 0);
+    if (a >= lo && a < hi && n <= hi - a)
+        return true;
     return lanes_sys_mem_check(p, n > CHUNK ? CHUNK : n, write) == 0;
 }
 #define user_readable(p, n) user_mem((p), (n), false)
