@@ -258,6 +258,16 @@ static bool take(struct sigt *t, uint64_t call, uint32_t peek, struct lane_msg_p
     return sig_call(&m, sizeof m, LANES_MSG_POSIX_SIG_INFO, si, sizeof *si) == 0 && si->signo > 0;
 }
 
+/* The signal posix already took for us and wrote into the page (lane_sig_page.taken_*: the
+ * thread was parked in posix's own work when the signal came) — what SigTake would answer. */
+static bool page_taken(struct lane_sig_page *pg, struct lane_msg_posix_sig_info *si)
+{
+    *si = lanes_msg_posix_sig_info_encode(0, (int32_t)pg->taken_signo, pg->taken_code, pg->taken_pid, pg->taken_handler,
+                                          pg->taken_old_mask, pg->taken_flags, pg->taken_status, pg->taken_value);
+    __atomic_store_n(&pg->taken_signo, 0, __ATOMIC_SEQ_CST);
+    return si->signo > 0;
+}
+
 static const int greg_of[18] = {    /* lane_alert_frame order -> mcontext gregs */
     REG_R15, REG_R14, REG_R13, REG_R12, REG_R11, REG_R10, REG_R9, REG_R8, REG_RBP, REG_RDI, REG_RSI, REG_RDX,
     REG_RCX, REG_RBX, REG_RAX, REG_RIP, REG_EFL, REG_RSP,
@@ -516,9 +526,14 @@ bool lanes_sc_end(struct lanes_sc *sc, int64_t result)
      * looked at here (posix takes it in deliver: the process ends after our sys_end). */
     int saved = errno;
     struct lane_msg_posix_sig_info pk;
-    flag_set(t, 1);
-    bool any = take(t, sc->call, TAKE_HANDLED, &pk);
-    flag_clear(t);
+    bool any;
+    if (t->page && __atomic_load_n(&t->page->taken_signo, __ATOMIC_SEQ_CST)) {
+        any = page_taken(t->page, &pk);     /* posix took it when it stopped our parked call */
+    } else {
+        flag_set(t, 1);
+        any = take(t, sc->call, TAKE_HANDLED, &pk);
+        flag_clear(t);              /* (a 2 meanwhile: SigReturn's dispatch or deliver below tells again) */
+    }
     bool taken = any && pk.handler != (uint64_t)(uintptr_t)SIG_DFL;
     int outcome = SYS_OUT_RACED;
     bool restart = false;

@@ -197,6 +197,22 @@ static void cancel(struct pipe *pp, int end, uint64_t id)
 /* signal.c, a signal for a thread inside POSIX call `call`: our own work for that call stops
  * now (the talk's cancellation by id, without waiting for the thread's fs.Cancel — one round
  * trip less; a cancel it sends anyway finds nothing and is ignored). Returns how many. */
+/* Is a reader or writer of POSIX call `call` parked on some pipe (what pipe_cancel_call would stop)? */
+bool pipe_call_parked(uint64_t call)
+{
+    for (int p = 0; p < MAX_PIPES && call; p++) {
+        struct pipe *pp = &pipes[p];
+        for (int end = 0; pp->used && end < 2; end++) {
+            struct waiter *list = end == 0 ? pp->r : pp->w;
+            int n = end == 0 ? pp->nr : pp->nw;
+            for (int i = 0; i < n; i++)
+                if (list[i].call == call)
+                    return true;
+        }
+    }
+    return false;
+}
+
 int pipe_cancel_call(uint64_t call)
 {
     int k = 0;

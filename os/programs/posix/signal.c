@@ -242,6 +242,13 @@ static bool ignored(struct proc *p, int sig)
 
 static void suspend_answer(struct sthread *t);
 
+/* Is posix's own work for thread t's call `call` parked here (what stop_own_work would stop)? */
+static bool own_work_parked(struct proc *p, struct sthread *t, uint64_t call)
+{
+    return t->suspend_conv != LANES_HANDLE_NONE || (p->wait_conv != LANES_HANDLE_NONE && p->wait_tid == t->tid) ||
+           pipe_call_parked(call);
+}
+
 /* posix's own work for thread t's call `call` (its parked pipe read or write, waitpid,
  * sigsuspend) stops now: answered with its progress or -EINTR. Returns how many. */
 static int stop_own_work(struct proc *p, struct sthread *t, uint64_t call)
@@ -271,6 +278,53 @@ void sig_reply_coming(struct proc *p, uint32_t tid)
     reply_coming.tid = tid;
 }
 
+static int next_signal(struct proc *p, struct sthread *t, bool *thread_directed);
+
+/* Takes sig (next_signal's, with a handler) for thread t: no longer pending, the handler's mask
+ * (and sig unless SA_NODEFER) blocked, SA_RESETHAND applied. *r = what libc needs to run it. */
+static void take_handled(struct proc *p, struct sthread *t, int sig, bool td, struct lane_msg_posix_sig_info *r)
+{
+    struct sigact *a = &p->sig.act[sig];
+    struct sigq *q = &p->sig.info[sig];
+    *r = lanes_msg_posix_sig_info_encode(0, sig, q->code, q->pid, a->handler, t->mask, a->flags, 5, q->value);
+    r->status = q->status;
+    if (td)
+        t->pending &= ~SIGBIT(sig);
+    else
+        p->sig.pending &= ~SIGBIT(sig);
+    st_sig_handled++;
+    t->mask |= a->mask | (a->flags & SA_NODEFER ? 0 : SIGBIT(sig));
+    t->mask &= ~UNBLOCKABLE;
+    if (a->flags & SA_RESETHAND) {
+        a->handler = (uint64_t)(uintptr_t)SIG_DFL;
+        a->flags &= ~SA_SIGINFO;
+    }
+}
+
+/* Thread t's call is parked here (its reply is ours to send): the signal it will deliver at the
+ * call's end is taken now and written into its page, so libc needs no posix.SigTake (a round trip
+ * less per signal). Only then: the thread can make no request before that reply, so nothing can
+ * change its mask in between (a thread at 1 in some other request, e.g. a sigprocmask on its
+ * way, takes its signal with SigTake as before). A default action is left to SigTake. */
+static void take_into_page(struct proc *p, struct sthread *t)
+{
+    bool td = false;
+    int sig = next_signal(p, t, &td);
+    if (!sig || p->sig.act[sig].handler == (uint64_t)(uintptr_t)SIG_DFL || t->page->taken_signo)
+        return;
+    struct lane_msg_posix_sig_info r;
+    take_handled(p, t, sig, td, &r);
+    struct lane_sig_page *pg = t->page;
+    pg->taken_code = r.code;
+    pg->taken_pid = r.pid;
+    pg->taken_status = r.status;
+    pg->taken_handler = r.handler;
+    pg->taken_old_mask = r.old_mask;
+    pg->taken_flags = r.flags;
+    pg->taken_value = r.value;
+    __atomic_store_n(&pg->taken_signo, (uint32_t)sig, __ATOMIC_SEQ_CST);     /* last */
+}
+
 /* Tells thread t of p that a signal is there for it (the talk's flag protocol). */
 static void poke(struct proc *p, struct sthread *t, int sig)
 {
@@ -281,13 +335,18 @@ static void poke(struct proc *p, struct sthread *t, int sig)
         lanes_trace_sig_flag(call_of(t), t->tid, 1, 2, sig);
         /* our own work for that call (a pipe read or write, waitpid, sigsuspend) parked here:
          * answered now, and that reply is the wake-up (the thread sends no fs.Cancel or
-         * SigCancel, needs no alert); `stopped` first, so the reply never comes without it */
+         * SigCancel, needs no alert); `stopped` and the taken signal first, so the reply never
+         * comes without them */
         uint64_t c = call_of(t);
-        __atomic_store_n(&t->page->stopped, 1, __ATOMIC_SEQ_CST);
-        if ((reply_coming.p == p && reply_coming.tid == t->tid) || stop_own_work(p, t, c))
+        bool coming = reply_coming.p == p && reply_coming.tid == t->tid;
+        if (coming || own_work_parked(p, t, c)) {
+            __atomic_store_n(&t->page->stopped, 1, __ATOMIC_SEQ_CST);
+            take_into_page(p, t);
+            if (!coming)
+                stop_own_work(p, t, c);
             return;                 /* no alert: the reply wakes it, the call's end sees the 2
                                      * (alerted too, its next wait would end INTERRUPTED for nothing) */
-        __atomic_store_n(&t->page->stopped, 0, __ATOMIC_SEQ_CST);
+        }
     }
     lanes_sys_thread_alert(p->handle, t->tid);
 }
@@ -631,27 +690,22 @@ static void req_take(struct proc *p, int32_t conv, const struct lane_msg_posix_s
         send_msg(conv, &r, sizeof r, LANES_HANDLE_NONE);
         return;
     }
+    if (!dfl) {
+        take_handled(p, t, sig, td, &r);
+        send_msg(conv, &r, sizeof r, LANES_HANDLE_NONE);
+        return;
+    }
     if (td)
         t->pending &= ~SIGBIT(sig);
     else
         p->sig.pending &= ~SIGBIT(sig);
-    if (dfl) {
+    {
         /* (stop, continue and ignore were done at generation; what is left terminates) — the
          * process is killed BEFORE the answer goes out: answered first, the thread (on another
          * CPU) would run on into its next call before the kill lands, as Linux never lets it */
         r.signo = 0;
         terminate(p, sig, t->tid, m->call);
         send_msg(conv, &r, sizeof r, LANES_HANDLE_NONE);
-        return;
-    }
-    r.status = q->status;
-    send_msg(conv, &r, sizeof r, LANES_HANDLE_NONE);
-    st_sig_handled++;
-    t->mask |= a->mask | (a->flags & SA_NODEFER ? 0 : SIGBIT(sig));
-    t->mask &= ~UNBLOCKABLE;
-    if (a->flags & SA_RESETHAND) {
-        a->handler = (uint64_t)(uintptr_t)SIG_DFL;
-        a->flags &= ~SA_SIGINFO;
     }
 }
 
