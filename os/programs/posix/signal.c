@@ -23,7 +23,10 @@
  * leave with the flag at 1 and the signal waits for the alert).
  * posix.SigTake hands libc the next deliverable signal with its handler: the handler's mask
  * (and the signal itself unless SA_NODEFER) is blocked until posix.SigReturn, SA_RESETHAND
- * resets the action. posix.SigCancel{tid} stops our own work for that thread's call: its parked
+ * resets the action — or, for a thread parked in our own work (a pipe read, waitpid, sigsuspend),
+ * we take it when we set its flag to 2 and write it into its page (take_into_page: no SigTake).
+ * A handler's return whose thread saw page->held 0 is left in the page (the lazy sigreturn,
+ * sig_sync applies it first thing). posix.SigCancel{tid} stops our own work for that thread's call: its parked
  * waitpid or sigsuspend answers -EINTR (never another thread's: Linux interrupts only the
  * thread the signal was delivered to).
  *
@@ -108,6 +111,28 @@ static uint64_t call_of(struct sthread *t)
     return t->page ? __atomic_load_n(&t->page->call, __ATOMIC_SEQ_CST) : 0;
 }
 
+/* The lazy sigreturn (libc's run_handler): a handler's return that libc left in the page
+ * (ret_pending, ret_mask) instead of sending posix.SigReturn — allowed only while `held` is 0,
+ * i.e. nothing was pending that the restored mask could let through. Applied here before
+ * anything looks at p's masks: every request of p, every generation and dispatch. */
+static void sig_sync(struct proc *p)
+{
+    for (int i = 0; i < MAX_STHREADS; i++) {
+        struct sthread *t = &p->sig.th[i];
+        if (t->tid && t->page && __atomic_load_n(&t->page->ret_pending, __ATOMIC_SEQ_CST) &&
+            __atomic_exchange_n(&t->page->ret_pending, 0, __ATOMIC_SEQ_CST))
+            t->mask = __atomic_load_n(&t->page->ret_mask, __ATOMIC_SEQ_CST) & ~UNBLOCKABLE;
+    }
+}
+
+/* held (see sig_sync): 1 when something may be pending for t; posix writes 0 only where it
+ * knows nothing is. Written before sig_sync reads ret_pending (libc: ret_pending, then held). */
+static void set_held(struct proc *p, struct sthread *t)
+{
+    if (t->page)
+        __atomic_store_n(&t->page->held, (p->sig.pending | t->pending) ? 1u : 0u, __ATOMIC_SEQ_CST);
+}
+
 void sig_proc_init(struct proc *p)
 {
     for (int i = 0; i < MAX_STHREADS; i++)
@@ -116,6 +141,7 @@ void sig_proc_init(struct proc *p)
 
 static uint64_t mask_of(struct proc *p, uint32_t tid)
 {
+    sig_sync(p);
     struct sthread *t = thread_of(p, tid);
     return t ? t->mask : 0;
 }
@@ -299,6 +325,7 @@ static void take_handled(struct proc *p, struct sthread *t, int sig, bool td, st
         a->handler = (uint64_t)(uintptr_t)SIG_DFL;
         a->flags &= ~SA_SIGINFO;
     }
+    set_held(p, t);                 /* (nothing else pending: its return may be lazy) */
 }
 
 /* Thread t's call is parked here (its reply is ours to send): the signal it will deliver at the
@@ -371,6 +398,7 @@ static void dispatch(struct proc *p)
 {
     if (p->zombie || p->killed_sig)
         return;
+    sig_sync(p);
     uint64_t all = p->sig.pending;
     for (int i = 0; i < MAX_STHREADS; i++)
         all |= p->sig.th[i].pending;
@@ -446,6 +474,9 @@ void sig_send(struct proc *p, int sig, int32_t sender, int code, int why, uint32
         tt->pending |= SIGBIT(sig);
     else
         p->sig.pending |= SIGBIT(sig);
+    for (int i = 0; i < MAX_STHREADS; i++)      /* held before sig_sync (in dispatch) looks */
+        if (p->sig.th[i].tid && p->sig.th[i].page && (!tt || tt == &p->sig.th[i]))
+            __atomic_store_n(&p->sig.th[i].page->held, 1, __ATOMIC_SEQ_CST);
     dispatch(p);
 }
 
@@ -517,6 +548,7 @@ void sig_poll(void)
         struct proc *p = &procs[i];
         if (!p->used || p->zombie)
             continue;
+        sig_sync(p);
         if (p->sig.alarm_at && now >= p->sig.alarm_at) {
             p->sig.alarm_id++;
             if (p->sig.alarm_interval) {
@@ -715,7 +747,10 @@ static void req_return(struct proc *p, int32_t conv, const struct lane_msg_posix
     if (!t)
         return reply(conv, -ESRCH);
     t->mask = m->mask & ~UNBLOCKABLE;
+    if (t->page)                    /* (a lazy one before was applied at our entry: this one is later) */
+        __atomic_store_n(&t->page->ret_pending, 0, __ATOMIC_SEQ_CST);
     dispatch(p);                    /* before the answer (the flag rule above) */
+    set_held(p, t);
     reply(conv, 0);
 }
 
@@ -809,6 +844,7 @@ bool sig_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
         struct lane_msg_posix_tkill tk;
         struct lane_msg_posix_sig_counters sc;
     } u;
+    sig_sync(p);                    /* (a lazy sigreturn first: these requests come after it) */
     if (lanes_msg_posix_sig_register_decode(m, len, &u.reg) == 0)
         req_register(p, conv, u.reg.tid);
     else if (lanes_msg_posix_sig_action_decode(m, len, &u.act) == 0)
