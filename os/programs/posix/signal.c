@@ -42,6 +42,7 @@
 
 #define TERM_GRACE_MS 1000
 #define REPOKE_MS 200
+#define POKED_NOW UINT64_MAX        /* poked_at: told just now, the next sig_poll stamps the time */
 #define SIGBIT(s) (1ull << ((s) - 1))
 #define UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
 #define STOPSIGS (SIGBIT(SIGSTOP) | SIGBIT(SIGTSTP) | SIGBIT(SIGTTIN) | SIGBIT(SIGTTOU))
@@ -355,7 +356,7 @@ static void take_into_page(struct proc *p, struct sthread *t)
 /* Tells thread t of p that a signal is there for it (the talk's flag protocol). */
 static void poke(struct proc *p, struct sthread *t, int sig)
 {
-    p->sig.poked_at = lanes_now_ns();
+    p->sig.poked_at = POKED_NOW;    /* (sig_poll stamps it: no clock read on the signal's path) */
     uint32_t expect = 1;
     if (t->page && __atomic_compare_exchange_n(&t->page->flag, &expect, 2, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
         t->page->signo = (uint32_t)sig;
@@ -566,6 +567,8 @@ void sig_poll(void)
          * (libc sent posix.SigCancel for a signal request of its own; libc's deliver stopped
          * after 256 rounds); a rare one is left with 4 CPUs: 0-3 per 2,000-4,000 race rounds
          * (os/README.md: "the lost alert") */
+        if (p->sig.poked_at == POKED_NOW)
+            p->sig.poked_at = now;  /* (at most SIG_POLL_MS, or one idle wait, after the poke) */
         bool pend = p->sig.pending != 0;
         for (int k = 0; k < MAX_STHREADS && !pend; k++)
             pend = p->sig.th[k].pending != 0;
