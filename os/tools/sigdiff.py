@@ -47,7 +47,7 @@ def parse(out: str) -> tuple[dict, dict]:
     return verdicts, outcomes
 
 
-def run_linux(build: str, smp: int, args: list[str], timeout: float = 900) -> str:
+def run_linux(build: str, smp: int, args: list[str], timeout: float = 900, extra: list[str] | None = None) -> str:
     """sigtests ARGS on Debian's Linux in the same QEMU (TCG); its serial output."""
     cache = os.path.join(build, "linux")
     try:
@@ -57,7 +57,7 @@ def run_linux(build: str, smp: int, args: list[str], timeout: float = 900) -> st
         raise Unavailable(str(e))
     # a compile error is a failure of ours, not an unavailable guest: no catch here
     initrd = linuxguest.initramfs(cache, SOURCE, args, cflags=["-pthread", "-DSIGTESTS_LINUX"], name="sigtests-linux")
-    out = linuxguest.run(vmlinuz, initrd, accel="tcg", smp=smp, timeout=timeout)
+    out = linuxguest.run(vmlinuz, initrd, accel="tcg", smp=smp, timeout=timeout, extra=extra)
     if "SIGTESTS-LINUX-EXIT" not in out:
         raise RuntimeError(f"the Linux guest did not finish sigtests: {out[-800:]}")
     return out

@@ -13,7 +13,12 @@
  *     posix by posix.SigCancel{tid, call} (posix.c posix_call), a sleep by just stopping.
  *   - The outcome follows Linux: EINTR without progress, the partial count with it, the call
  *     restarted after an SA_RESTART handler (read, write, open, waitpid; never nanosleep, pause,
- *     sigsuspend), "raced" when the reply won. sys_end records it, then the handler runs.
+ *     sigsuspend), "raced" when the reply won. sys_end records it, then the handler runs. When
+ *     posix stopped our parked call itself (a pipe read, waitpid, sigsuspend) it also took the
+ *     signal and wrote it into the page (taken_*): no posix.SigTake then.
+ *   - A handler's return: posix.SigReturn gives the mask back and dispatches what it lets
+ *     through — or, when posix said nothing is pending (page->held 0), the mask is left in the
+ *     page for posix to apply before it next looks (the lazy sigreturn: no request at all).
  *   - A signal for a thread outside any POSIX call: the kernel runs our alert entry
  *     (lanes_sig_trampoline below) on the thread's own stack with every register saved
  *     (lane_alert_frame); we ask posix for the signal (posix.SigTake), call the handler with a
@@ -258,6 +263,16 @@ static bool take(struct sigt *t, uint64_t call, uint32_t peek, struct lane_msg_p
     return sig_call(&m, sizeof m, LANES_MSG_POSIX_SIG_INFO, si, sizeof *si) == 0 && si->signo > 0;
 }
 
+/* The signal posix already took for us and wrote into the page (lane_sig_page.taken_*: the
+ * thread was parked in posix's own work when the signal came) — what SigTake would answer. */
+static bool page_taken(struct lane_sig_page *pg, struct lane_msg_posix_sig_info *si)
+{
+    *si = lanes_msg_posix_sig_info_encode(0, (int32_t)pg->taken_signo, pg->taken_code, pg->taken_pid, pg->taken_handler,
+                                          pg->taken_old_mask, pg->taken_flags, pg->taken_status, pg->taken_value);
+    __atomic_store_n(&pg->taken_signo, 0, __ATOMIC_SEQ_CST);
+    return si->signo > 0;
+}
+
 static const int greg_of[18] = {    /* lane_alert_frame order -> mcontext gregs */
     REG_R15, REG_R14, REG_R13, REG_R12, REG_R11, REG_R10, REG_R9, REG_R8, REG_RBP, REG_RDI, REG_RSI, REG_RDX,
     REG_RCX, REG_RBX, REG_RAX, REG_RIP, REG_EFL, REG_RSP,
@@ -363,6 +378,17 @@ static bool run_handler(struct sigt *t, const struct lane_msg_posix_sig_info *si
     if (f)
         for (int i = 0; i < 18; i++)
             regs[i] = (uint64_t)uc.uc_mcontext.gregs[greg_of[i]];
+    if (t->page) {
+        /* The lazy sigreturn: the mask to restore goes into the page, and posix applies it
+         * before it next looks at our mask (lane_sig_page). Only when posix says nothing is
+         * pending for us (held 0; read AFTER ret_pending is set — posix sets held before it
+         * reads ret_pending, so one of us sees the other): then the restored mask can let
+         * nothing through, and SigReturn's dispatch would have found nothing. Else SigReturn. */
+        __atomic_store_n(&t->page->ret_mask, uc.uc_sigmask, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&t->page->ret_pending, 1, __ATOMIC_SEQ_CST);
+        if (!__atomic_load_n(&t->page->held, __ATOMIC_SEQ_CST))
+            return false;
+    }
     flag_set(t, 1);
     struct lane_msg_posix_sig_return m = lanes_msg_posix_sig_return_encode(t->tid, (uint32_t)si->signo, uc.uc_sigmask);
     struct lane_msg_posix_reply rep;
@@ -516,9 +542,14 @@ bool lanes_sc_end(struct lanes_sc *sc, int64_t result)
      * looked at here (posix takes it in deliver: the process ends after our sys_end). */
     int saved = errno;
     struct lane_msg_posix_sig_info pk;
-    flag_set(t, 1);
-    bool any = take(t, sc->call, TAKE_HANDLED, &pk);
-    flag_clear(t);
+    bool any;
+    if (t->page && __atomic_load_n(&t->page->taken_signo, __ATOMIC_SEQ_CST)) {
+        any = page_taken(t->page, &pk);     /* posix took it when it stopped our parked call */
+    } else {
+        flag_set(t, 1);
+        any = take(t, sc->call, TAKE_HANDLED, &pk);
+        flag_clear(t);              /* (a 2 meanwhile: SigReturn's dispatch or deliver below tells again) */
+    }
     bool taken = any && pk.handler != (uint64_t)(uintptr_t)SIG_DFL;
     int outcome = SYS_OUT_RACED;
     bool restart = false;

@@ -236,14 +236,14 @@ int main(void)
         return 5;
     }
     lanes_sys_handle_close(s[0]);
-    uint64_t polled = lanes_now_ns(), sig_polled = polled;
+    uint64_t polled = lanes_now_ns(), sig_polled = polled, now = polled;
     for (;;) {
         struct lane_ipc_completion c;
-        uint64_t wait = LANES_MS(POLL_MS), timer = sig_next_timer(), now;
-        if (timer) {                /* (the clock only when a timer is set: one system call less per request) */
-            now = lanes_now_ns();
+        /* (now: read after the last request, or after the polls if they ran — one clock read
+         * per request, not two) */
+        uint64_t wait = LANES_MS(POLL_MS), timer = sig_next_timer();
+        if (timer)
             wait = timer <= now ? 0 : (timer - now < wait ? timer - now : wait);
-        }
         bool got = lanes_queue_next(&Q, &c, wait) == 0;
         if (got)
             complete(&c);
@@ -252,13 +252,17 @@ int main(void)
          * table and a clock read each) — when the wait ended empty, a timer is due, or every
          * SIG_POLL_MS */
         now = lanes_now_ns();
+        bool polls = false;
         if (!got || (timer && now >= timer) || now - sig_polled >= LANES_MS(SIG_POLL_MS)) {
             sig_poll();
             sig_polled = now;
+            polls = true;
         }
         if (now - polled >= LANES_MS(POLL_MS)) {
             proc_poll();            /* a faulted process keeps its lanes: ask the kernel */
-            polled = lanes_now_ns();
+            polled = now = lanes_now_ns();
+        } else if (polls) {
+            now = lanes_now_ns();
         }
     }
 }

@@ -201,27 +201,48 @@ static void cancel(struct pipe *pp, int end, uint64_t id)
     st_cancels_late++;
 }
 
-/* signal.c, a signal for a thread inside POSIX call `call`: our own work for that call stops
- * now (the talk's cancellation by id, without waiting for the thread's fs.Cancel — one round
- * trip less; a cancel it sends anyway finds nothing and is ignored). Returns how many. */
-int pipe_cancel_call(uint64_t call)
+/* Where the reader or writer of POSIX call `call` is parked (a thread makes one call at a time:
+ * at most one place). False if nowhere. */
+static bool find_call(uint64_t call, struct pipe **pp, int *end, int *idx)
 {
-    int k = 0;
     for (int p = 0; p < MAX_PIPES && call; p++) {
-        struct pipe *pp = &pipes[p];
-        for (int end = 0; pp->used && end < 2; end++) {
-            struct waiter *list = end == 0 ? pp->r : pp->w;
-            int n = end == 0 ? pp->nr : pp->nw;
+        struct pipe *q = &pipes[p];
+        for (int e = 0; q->used && e < 2; e++) {
+            struct waiter *list = e == 0 ? q->r : q->w;
+            int n = e == 0 ? q->nr : q->nw;
             for (int i = 0; i < n; i++)
                 if (list[i].call == call) {
-                    lanes_trace_cancel_raise(call, (uint32_t)lanes_startup->pid, CANCEL_KIND_LOCAL, list[i].id, "pipe");
-                    cancel_at(pp, end, i);
-                    k++;
-                    break;
+                    *pp = q;
+                    *end = e;
+                    *idx = i;
+                    return true;
                 }
         }
     }
-    return k;
+    return false;
+}
+
+/* Is a reader or writer of POSIX call `call` parked on some pipe (what pipe_cancel_call would stop)? */
+bool pipe_call_parked(uint64_t call)
+{
+    struct pipe *pp;
+    int end, i;
+    return find_call(call, &pp, &end, &i);
+}
+
+/* signal.c, a signal for a thread inside POSIX call `call`: our own work for that call stops
+ * now (the talk's cancellation by id, without waiting for the thread's fs.Cancel — one round
+ * trip less; a cancel it sends anyway finds nothing and is ignored). Returns how many (0 or 1). */
+int pipe_cancel_call(uint64_t call)
+{
+    struct pipe *pp;
+    int end, i;
+    if (!find_call(call, &pp, &end, &i))
+        return 0;
+    struct waiter *list = end == 0 ? pp->r : pp->w;
+    lanes_trace_cancel_raise(call, (uint32_t)lanes_startup->pid, CANCEL_KIND_LOCAL, list[i].id, "pipe");
+    cancel_at(pp, end, i);
+    return 1;
 }
 
 static void request(struct pipe *pp, int end, int32_t conv, const uint8_t *m, uint32_t len)

@@ -154,6 +154,7 @@ bool tty_public_request(int32_t conv, const uint8_t *m, uint32_t len);
 void proc_wait_event(struct proc *parent);
 bool proc_wait_cancel(struct proc *p, uint32_t tid);
 int pipe_cancel_call(uint64_t call);
+bool pipe_call_parked(uint64_t call);
 
 /* signal.c */
 void sig_proc_init(struct proc *p);

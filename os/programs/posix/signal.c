@@ -23,7 +23,10 @@
  * leave with the flag at 1 and the signal waits for the alert).
  * posix.SigTake hands libc the next deliverable signal with its handler: the handler's mask
  * (and the signal itself unless SA_NODEFER) is blocked until posix.SigReturn, SA_RESETHAND
- * resets the action. posix.SigCancel{tid} stops our own work for that thread's call: its parked
+ * resets the action — or, for a thread parked in our own work (a pipe read, waitpid, sigsuspend),
+ * we take it when we set its flag to 2 and write it into its page (take_into_page: no SigTake).
+ * A handler's return whose thread saw page->held 0 is left in the page (the lazy sigreturn,
+ * sig_sync applies it first thing). posix.SigCancel{tid} stops our own work for that thread's call: its parked
  * waitpid or sigsuspend answers -EINTR (never another thread's: Linux interrupts only the
  * thread the signal was delivered to).
  *
@@ -39,6 +42,7 @@
 
 #define TERM_GRACE_MS 1000
 #define REPOKE_MS 200
+#define POKED_NOW UINT64_MAX        /* poked_at: told just now, the next sig_poll stamps the time */
 #define SIGBIT(s) (1ull << ((s) - 1))
 #define UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
 #define STOPSIGS (SIGBIT(SIGSTOP) | SIGBIT(SIGTSTP) | SIGBIT(SIGTTIN) | SIGBIT(SIGTTOU))
@@ -108,6 +112,28 @@ static uint64_t call_of(struct sthread *t)
     return t->page ? __atomic_load_n(&t->page->call, __ATOMIC_SEQ_CST) : 0;
 }
 
+/* The lazy sigreturn (libc's run_handler): a handler's return that libc left in the page
+ * (ret_pending, ret_mask) instead of sending posix.SigReturn — allowed only while `held` is 0,
+ * i.e. nothing was pending that the restored mask could let through. Applied here before
+ * anything looks at p's masks: every request of p, every generation and dispatch. */
+static void sig_sync(struct proc *p)
+{
+    for (int i = 0; i < MAX_STHREADS; i++) {
+        struct sthread *t = &p->sig.th[i];
+        if (t->tid && t->page && __atomic_load_n(&t->page->ret_pending, __ATOMIC_SEQ_CST) &&
+            __atomic_exchange_n(&t->page->ret_pending, 0, __ATOMIC_SEQ_CST))
+            t->mask = __atomic_load_n(&t->page->ret_mask, __ATOMIC_SEQ_CST) & ~UNBLOCKABLE;
+    }
+}
+
+/* held (see sig_sync): 1 when something may be pending for t; posix writes 0 only where it
+ * knows nothing is. Written before sig_sync reads ret_pending (libc: ret_pending, then held). */
+static void set_held(struct proc *p, struct sthread *t)
+{
+    if (t->page)
+        __atomic_store_n(&t->page->held, (p->sig.pending | t->pending) ? 1u : 0u, __ATOMIC_SEQ_CST);
+}
+
 void sig_proc_init(struct proc *p)
 {
     for (int i = 0; i < MAX_STHREADS; i++)
@@ -116,6 +142,7 @@ void sig_proc_init(struct proc *p)
 
 static uint64_t mask_of(struct proc *p, uint32_t tid)
 {
+    sig_sync(p);
     struct sthread *t = thread_of(p, tid);
     return t ? t->mask : 0;
 }
@@ -242,6 +269,13 @@ static bool ignored(struct proc *p, int sig)
 
 static void suspend_answer(struct sthread *t);
 
+/* Is posix's own work for thread t's call `call` parked here (what stop_own_work would stop)? */
+static bool own_work_parked(struct proc *p, struct sthread *t, uint64_t call)
+{
+    return t->suspend_conv != LANES_HANDLE_NONE || (p->wait_conv != LANES_HANDLE_NONE && p->wait_tid == t->tid) ||
+           pipe_call_parked(call);
+}
+
 /* posix's own work for thread t's call `call` (its parked pipe read or write, waitpid,
  * sigsuspend) stops now: answered with its progress or -EINTR. Returns how many. */
 static int stop_own_work(struct proc *p, struct sthread *t, uint64_t call)
@@ -271,23 +305,76 @@ void sig_reply_coming(struct proc *p, uint32_t tid)
     reply_coming.tid = tid;
 }
 
+static int next_signal(struct proc *p, struct sthread *t, bool *thread_directed);
+
+/* Takes sig (next_signal's, with a handler) for thread t: no longer pending, the handler's mask
+ * (and sig unless SA_NODEFER) blocked, SA_RESETHAND applied. *r = what libc needs to run it. */
+static void take_handled(struct proc *p, struct sthread *t, int sig, bool td, struct lane_msg_posix_sig_info *r)
+{
+    struct sigact *a = &p->sig.act[sig];
+    struct sigq *q = &p->sig.info[sig];
+    *r = lanes_msg_posix_sig_info_encode(0, sig, q->code, q->pid, a->handler, t->mask, a->flags, 5, q->value);
+    r->status = q->status;
+    if (td)
+        t->pending &= ~SIGBIT(sig);
+    else
+        p->sig.pending &= ~SIGBIT(sig);
+    st_sig_handled++;
+    t->mask |= a->mask | (a->flags & SA_NODEFER ? 0 : SIGBIT(sig));
+    t->mask &= ~UNBLOCKABLE;
+    if (a->flags & SA_RESETHAND) {
+        a->handler = (uint64_t)(uintptr_t)SIG_DFL;
+        a->flags &= ~SA_SIGINFO;
+    }
+    set_held(p, t);                 /* (nothing else pending: its return may be lazy) */
+}
+
+/* Thread t's call is parked here (its reply is ours to send): the signal it will deliver at the
+ * call's end is taken now and written into its page, so libc needs no posix.SigTake (a round trip
+ * less per signal). Only then: the thread can make no request before that reply, so nothing can
+ * change its mask in between (a thread at 1 in some other request, e.g. a sigprocmask on its
+ * way, takes its signal with SigTake as before). A default action is left to SigTake. */
+static void take_into_page(struct proc *p, struct sthread *t)
+{
+    bool td = false;
+    int sig = next_signal(p, t, &td);
+    if (!sig || p->sig.act[sig].handler == (uint64_t)(uintptr_t)SIG_DFL || t->page->taken_signo)
+        return;
+    struct lane_msg_posix_sig_info r;
+    take_handled(p, t, sig, td, &r);
+    struct lane_sig_page *pg = t->page;
+    pg->taken_code = r.code;
+    pg->taken_pid = r.pid;
+    pg->taken_status = r.status;
+    pg->taken_handler = r.handler;
+    pg->taken_old_mask = r.old_mask;
+    pg->taken_flags = r.flags;
+    pg->taken_value = r.value;
+    __atomic_store_n(&pg->taken_signo, (uint32_t)sig, __ATOMIC_SEQ_CST);     /* last */
+}
+
 /* Tells thread t of p that a signal is there for it (the talk's flag protocol). */
 static void poke(struct proc *p, struct sthread *t, int sig)
 {
-    p->sig.poked_at = lanes_now_ns();
+    p->sig.poked_at = POKED_NOW;    /* (sig_poll stamps it: no clock read on the signal's path) */
     uint32_t expect = 1;
     if (t->page && __atomic_compare_exchange_n(&t->page->flag, &expect, 2, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
         t->page->signo = (uint32_t)sig;
         lanes_trace_sig_flag(call_of(t), t->tid, 1, 2, sig);
         /* our own work for that call (a pipe read or write, waitpid, sigsuspend) parked here:
          * answered now, and that reply is the wake-up (the thread sends no fs.Cancel or
-         * SigCancel, needs no alert); `stopped` first, so the reply never comes without it */
+         * SigCancel, needs no alert); `stopped` and the taken signal first, so the reply never
+         * comes without them */
         uint64_t c = call_of(t);
-        __atomic_store_n(&t->page->stopped, 1, __ATOMIC_SEQ_CST);
-        if ((reply_coming.p == p && reply_coming.tid == t->tid) || stop_own_work(p, t, c))
+        bool coming = reply_coming.p == p && reply_coming.tid == t->tid;
+        if (coming || own_work_parked(p, t, c)) {
+            __atomic_store_n(&t->page->stopped, 1, __ATOMIC_SEQ_CST);
+            take_into_page(p, t);
+            if (!coming)
+                stop_own_work(p, t, c);
             return;                 /* no alert: the reply wakes it, the call's end sees the 2
                                      * (alerted too, its next wait would end INTERRUPTED for nothing) */
-        __atomic_store_n(&t->page->stopped, 0, __ATOMIC_SEQ_CST);
+        }
     }
     lanes_sys_thread_alert(p->handle, t->tid);
 }
@@ -312,6 +399,7 @@ static void dispatch(struct proc *p)
 {
     if (p->zombie || p->killed_sig)
         return;
+    sig_sync(p);
     uint64_t all = p->sig.pending;
     for (int i = 0; i < MAX_STHREADS; i++)
         all |= p->sig.th[i].pending;
@@ -387,6 +475,9 @@ void sig_send(struct proc *p, int sig, int32_t sender, int code, int why, uint32
         tt->pending |= SIGBIT(sig);
     else
         p->sig.pending |= SIGBIT(sig);
+    for (int i = 0; i < MAX_STHREADS; i++)      /* held before sig_sync (in dispatch) looks */
+        if (p->sig.th[i].tid && p->sig.th[i].page && (!tt || tt == &p->sig.th[i]))
+            __atomic_store_n(&p->sig.th[i].page->held, 1, __ATOMIC_SEQ_CST);
     dispatch(p);
 }
 
@@ -458,6 +549,7 @@ void sig_poll(void)
         struct proc *p = &procs[i];
         if (!p->used || p->zombie)
             continue;
+        sig_sync(p);
         if (p->sig.alarm_at && now >= p->sig.alarm_at) {
             p->sig.alarm_id++;
             if (p->sig.alarm_interval) {
@@ -475,6 +567,8 @@ void sig_poll(void)
          * (libc sent posix.SigCancel for a signal request of its own; libc's deliver stopped
          * after 256 rounds); a rare one is left with 4 CPUs: 0-3 per 2,000-4,000 race rounds
          * (os/README.md: "the lost alert") */
+        if (p->sig.poked_at == POKED_NOW)
+            p->sig.poked_at = now;  /* (at most SIG_POLL_MS, or one idle wait, after the poke) */
         bool pend = p->sig.pending != 0;
         for (int k = 0; k < MAX_STHREADS && !pend; k++)
             pend = p->sig.th[k].pending != 0;
@@ -631,27 +725,22 @@ static void req_take(struct proc *p, int32_t conv, const struct lane_msg_posix_s
         send_msg(conv, &r, sizeof r, LANES_HANDLE_NONE);
         return;
     }
+    if (!dfl) {
+        take_handled(p, t, sig, td, &r);
+        send_msg(conv, &r, sizeof r, LANES_HANDLE_NONE);
+        return;
+    }
     if (td)
         t->pending &= ~SIGBIT(sig);
     else
         p->sig.pending &= ~SIGBIT(sig);
-    if (dfl) {
+    {
         /* (stop, continue and ignore were done at generation; what is left terminates) — the
          * process is killed BEFORE the answer goes out: answered first, the thread (on another
          * CPU) would run on into its next call before the kill lands, as Linux never lets it */
         r.signo = 0;
         terminate(p, sig, t->tid, m->call);
         send_msg(conv, &r, sizeof r, LANES_HANDLE_NONE);
-        return;
-    }
-    r.status = q->status;
-    send_msg(conv, &r, sizeof r, LANES_HANDLE_NONE);
-    st_sig_handled++;
-    t->mask |= a->mask | (a->flags & SA_NODEFER ? 0 : SIGBIT(sig));
-    t->mask &= ~UNBLOCKABLE;
-    if (a->flags & SA_RESETHAND) {
-        a->handler = (uint64_t)(uintptr_t)SIG_DFL;
-        a->flags &= ~SA_SIGINFO;
     }
 }
 
@@ -661,7 +750,10 @@ static void req_return(struct proc *p, int32_t conv, const struct lane_msg_posix
     if (!t)
         return reply(conv, -ESRCH);
     t->mask = m->mask & ~UNBLOCKABLE;
+    if (t->page)                    /* (a lazy one before was applied at our entry: this one is later) */
+        __atomic_store_n(&t->page->ret_pending, 0, __ATOMIC_SEQ_CST);
     dispatch(p);                    /* before the answer (the flag rule above) */
+    set_held(p, t);
     reply(conv, 0);
 }
 
@@ -755,6 +847,7 @@ bool sig_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
         struct lane_msg_posix_tkill tk;
         struct lane_msg_posix_sig_counters sc;
     } u;
+    sig_sync(p);                    /* (a lazy sigreturn first: these requests come after it) */
     if (lanes_msg_posix_sig_register_decode(m, len, &u.reg) == 0)
         req_register(p, conv, u.reg.tid);
     else if (lanes_msg_posix_sig_action_decode(m, len, &u.act) == 0)
