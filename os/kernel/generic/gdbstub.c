@@ -369,6 +369,43 @@ static void cmd_read_mem(const char *p)
     put_packet(out, o);
 }
 
+/* x ADDR,LENGTH (GDB's binary memory read, qSupported binary-upload+; LLDB's x): the reply is
+ * 'b' and the bytes as they are, half the size of m's hex on a slow line. Escaped as in X: } then
+ * the byte ^ 0x20 for $ # } * (packet syntax, and * would read as run-length encoding) and for the
+ * shared line's marker 0x1c (the host's demultiplexer cuts a unit at an unescaped one). Bytes are
+ * read until the reply is full (PKT_MAX): a client asks for at most (PacketSize - 8) / 2 bytes,
+ * which always fits; a longer request gets the bytes that fit, as RSP allows. */
+static bool bin_escaped(uint8_t b)
+{
+    return b == '$' || b == '#' || b == 0x7d || b == '*' || b == LANES_DEBUG_MUX_RSP;
+}
+
+static void cmd_read_bin(const char *p)
+{
+    uint64_t addr, len;
+    if (!parse_hex(&p, &addr) || *p++ != ',' || !parse_hex(&p, &len) || *p) {
+        reply("E22");
+        return;
+    }
+    size_t o = 0;
+    out[o++] = 'b';
+    for (uint64_t i = 0; i < len && o + 2 <= PKT_MAX; i++) {
+        uint8_t b;
+        if (!mem_byte(addr + i, &b, false))
+            break;
+        if (bin_escaped(b)) {
+            out[o++] = 0x7d;
+            b ^= 0x20;
+        }
+        out[o++] = (char)b;
+    }
+    if (o == 1 && len) {
+        reply("E14");
+        return;
+    }
+    put_packet(out, o);
+}
+
 static void cmd_write_mem(const char *p, size_t n, bool binary)
 {
     const char *end = pkt + n;
@@ -615,6 +652,9 @@ static void command_loop(void)
         case 'm':
             cmd_read_mem(p);
             break;
+        case 'x':
+            cmd_read_bin(p);
+            break;
         case 'M':
             cmd_write_mem(p, n, false);
             break;
@@ -693,7 +733,7 @@ static void command_loop(void)
         }
         case 'q':
             if (starts(pkt, "qSupported")) {
-                snprintf(out, sizeof out, "PacketSize=%x;qXfer:features:read+;qXfer:threads:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+",
+                snprintf(out, sizeof out, "PacketSize=%x;qXfer:features:read+;qXfer:threads:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+;binary-upload+",
                          PKT_MAX);
                 reply(out);
             } else if (starts(pkt, "qXfer:features:read:")) {
@@ -793,6 +833,7 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
     }
     gdb_arch_snapshot(g);
     park_others(me);
+    gdb_uart_tx_reset();
     if (gdb_mux) {
         /* a CPU parked in the middle of a trace frame: end that frame (the host drops it as
          * corrupt) so our units are not read as its bytes; that CPU gives up the rest */
