@@ -65,6 +65,8 @@ static struct { uint64_t addr; uint8_t orig; bool used; } bps[NBREAK];
 
 static const char hexd[] = "0123456789abcdef";
 
+static int rx_running(bool buffered_only);
+
 static int hexval(int c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -868,7 +870,21 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
         last_sig = SIGABRT;
     }
     sel_cpu = me;
-    command_loop();
+    for (;;) {
+        command_loop();
+        /* Bytes that came while the stub sent its last reply were kept (gdb_uart_putc), so no
+         * interrupt will announce them once we resume: a Ctrl-C right behind gdb's continue (the
+         * bridge pausing the run it just resumed) must stop us here, as it would just after. */
+        int what = rx_running(true);
+        if (!what)
+            break;
+        last_swbreak = false;
+        last_hw = 0;
+        last_sig = SIGINT;
+        waiting_stop = what == 1;       /* a packet: gdb awaits its answer, not a stop reply */
+        for (int i = 0; i < nthreads(); i++)
+            gdb_cpus[i].step = false;
+    }
 
     for (uint32_t i = 0; i < ncpus; i++) {
         struct gdb_cpu *o = &gdb_cpus[i];
@@ -998,11 +1014,13 @@ static int mux_rx_byte(int c)
     return 2;
 }
 
-void gdbstub_rx(struct regs *r)
+/* Reads the running line: all it holds (buffered_only: only what gdb_uart_putc kept while the
+ * stub sent). Returns 1 for a break-in, 2 for a packet to serve (in replay), 0 for neither. */
+static int rx_running(bool buffered_only)
 {
     int c;
     int what = 0;
-    while ((c = gdb_uart_poll()) >= 0) {
+    while ((!buffered_only || gdb_uart_buffered()) && (c = gdb_uart_poll()) >= 0) {
         if (gdb_mux) {
             int w = mux_rx_byte(c);
             if (w == 1 || (w == 2 && !what))
@@ -1015,6 +1033,12 @@ void gdbstub_rx(struct regs *r)
     }
     if (what == 1)
         replay_len = replay_pos = 0;
+    return what;
+}
+
+void gdbstub_rx(struct regs *r)
+{
+    int what = rx_running(false);
     if (what && (!gdbstub_on || !r)) {
         early_what = what;      /* served by gdbstub_init, once the APs are up */
         return;

@@ -70,6 +70,11 @@ void gdb_uart_resume(void)
     serial_reset_tx();          /* serial.c polls before its next byte: the FIFO may hold ours */
 }
 
+bool gdb_uart_buffered(void)
+{
+    return rxq_tail != rxq_head;
+}
+
 int gdb_uart_poll(void)
 {
     if (rxq_tail != rxq_head)
