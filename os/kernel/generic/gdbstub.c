@@ -162,6 +162,24 @@ static void put_unit_start(void)
         gdb_uart_putc(LANES_DEBUG_MUX_RSP);
 }
 
+/* How many of data[i..n) repeat data[i] (at most 98: a run is the byte, '*', and 3..97 + 29). */
+static size_t run_at(const char *data, size_t i, size_t n)
+{
+    size_t r = 1;
+    while (i + r < n && r < 98 && data[i + r] == data[i])
+        r++;
+    /* the count byte (r - 1 + 29) must not be # $ (packet syntax) nor * } (kept unambiguous) */
+    while (r >= 4 && (r - 1 + 29 == '#' || r - 1 + 29 == '$' || r - 1 + 29 == '*' || r - 1 + 29 == '}'))
+        r--;
+    return r;
+}
+
+/*
+ * Replies are run-length encoded (RSP allows it in every reply; gdb and the host's decoder expand
+ * it before anything else, binary x data included, so a run inside escaped bytes expands back to
+ * the same bytes): "c*N" stands for c and N - 29 more. On a serial line this is what makes `g`
+ * cheap — the SSE registers the kernel does not keep are 512 'x's — and zero-filled memory.
+ */
 static void put_packet(const char *data, size_t n)
 {
     for (int tries = 0; tries < 4; tries++) {
@@ -170,9 +188,19 @@ static void put_packet(const char *data, size_t n)
             gdb_retransmits++;
         put_unit_start();
         gdb_uart_putc('$');
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n;) {
+            size_t r = run_at(data, i, n);
             gdb_uart_putc((uint8_t)data[i]);
             sum += (uint8_t)data[i];
+            if (r >= 4) {
+                uint8_t cnt = (uint8_t)(r - 1 + 29);
+                gdb_uart_putc('*');
+                gdb_uart_putc(cnt);
+                sum += (uint8_t)'*' + cnt;
+                i += r;
+            } else {
+                i++;
+            }
         }
         gdb_uart_putc('#');
         gdb_uart_putc((uint8_t)hexd[sum >> 4]);
