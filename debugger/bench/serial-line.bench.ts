@@ -21,6 +21,8 @@
  *   2. Step Over: a real gdb (MI `-exec-next`, as Lanescope's Step Over) through the bridge, in
  *      syscall_dispatch: over the paced serial line to the kernel stub, and on QEMU's gdbstub
  *      (the same bridge code, the same QEMU), rounds alternating; command → *stopped in ms.
+ *      gdb attaches to the kernel stub with the kernel stopped, as the IDE's serial session does
+ *      (so the bridge offers it range stepping: one `vCont;r` per line).
  *      The IDE's own part of Step Over → editor highlight is the same for both targets and is
  *      measured by app/bench/debug.bench.ts.
  * Prints a table and one BENCH_JSON line.
@@ -144,6 +146,15 @@ async function letRun(b: Bridge): Promise<void> {
   await sleep(200);
 }
 
+/** Stops the board (a run the bridge started: its stop goes to no client) and waits for it. */
+async function stopBoard(t: RspClient): Promise<void> {
+  if (t.state !== 'running') return;
+  t.interrupt();
+  const end = Date.now() + 30000;
+  while (t.state === 'running' && Date.now() < end) await sleep(20);
+  if ((t.state as string) !== 'stopped') throw new Error('the board did not stop for gdb');
+}
+
 async function main(): Promise<void> {
   for (const f of ['kernel/lanes32.elf', 'kernel/lanes.elf', 'initrd.tar']) {
     if (!fs.existsSync(path.join(BUILD, f))) throw new Error(`${path.join(BUILD, f)} is missing: run make -C os first`);
@@ -185,6 +196,8 @@ async function main(): Promise<void> {
     for (let r = 0; r < ROUNDS; r++) {
       for (const which of r % 2 ? ['qemu', 'serial'] as const : ['serial', 'qemu'] as const) {
         if (which === 'serial') {
+          // as the IDE attaches (its handshake stops the board first): gdb meets a stopped kernel
+          await stopBoard(target);
           await stepRound(serialBridge.gdbAddress!, stepLine, steps.serial);
           // the kernel stays stopped when gdb leaves without D: let it run for QEMU's stub
           await letRun(serialBridge);
