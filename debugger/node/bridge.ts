@@ -354,6 +354,19 @@ export class Bridge extends EventEmitter {
     c.following = on;
   }
 
+  /**
+   * Lets a stopped target run on with no client waiting (a board whose last gdb left). The run is
+   * the bridge's own, so a gdb that attaches later is served by a transparent pause; a resume sent
+   * straight to the RspClient would bypass the bridge, which then never sees that run's stop (the
+   * requests it parked behind its 0x03 were never served).
+   */
+  resumeTarget(): void {
+    this.enqueue(async () => {
+      const t = this.target;
+      if (t && t.state === 'stopped' && !this.runActive) this.startRun(t, 'vCont;c', 0);
+    });
+  }
+
   /** Run `hook` with the target stopped, before any client sees a stop. */
   onStop(hook: StopHook): () => void {
     this.hooks.push(hook);
