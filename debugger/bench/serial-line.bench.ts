@@ -136,8 +136,9 @@ async function stepRound(gdbAddress: string, line: number, out: number[]): Promi
   }
 }
 
-/** Lets the target run on, through the bridge (a run the bridge started: the next gdb that
- * attaches pauses it transparently, as when the IDE attaches to a running board). */
+/** Lets the target run on, through the bridge: a client resumes it and leaves (a run the bridge
+ * started: the next gdb that attaches pauses it transparently, as when the IDE attaches to a
+ * running board). */
 async function letRun(b: Bridge): Promise<void> {
   const k = await RspClient.connect(`127.0.0.1:${b.port}`, { requestTimeoutMs: 120000 });
   if (k.state === 'stopped') void k.resume().catch(() => undefined);
@@ -212,6 +213,9 @@ async function main(): Promise<void> {
         await sleep(300);
       }
     }
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\nQEMU (${board.q.exitCode ?? board.q.signalCode ?? 'running'}): ${board.log().slice(-1500)}` +
+      `\nconsole: ${l?.console().slice(-1500) ?? ''}`);
   } finally {
     await qemuBridge?.close().catch(() => undefined);
     await serialBridge?.close().catch(() => undefined);
