@@ -83,7 +83,7 @@ export interface SerialPortInfo {
 export interface Requests {
   'project.open': { params: { path?: string }; result: ProjectInfo };
   'project.writeConfig': { params: { config: ProjectConfig }; result: ProjectInfo };
-  'project.setTarget': { params: { kind: TargetKind; qemu?: { cpus: number; memory: string; accel: 'auto' | 'kvm' | 'tcg' }; serial?: { port: string; baud: number; mux?: boolean } }; result: ProjectInfo };
+  'project.setTarget': { params: { kind: TargetKind; qemu?: { cpus: number; memory: string; accel: 'auto' | 'kvm' | 'tcg' }; serial?: { port: string; baud: number; mux?: boolean; reset?: 'dtr' | 'rts' | null } }; result: ProjectInfo };
   'fs.list': { params: { path: string }; result: DirEntry[] };
   'fs.read': { params: { path: string }; result: { path: string; content: string } };
   'fs.write': { params: { path: string; content: string }; result: { path: string; bytes: number } };

@@ -56,6 +56,12 @@ export interface SerialConfig {
    * false: a plain console (any other OS); nothing but typed input is sent.
    */
   mux: boolean;
+  /**
+   * Reset the board on Run, before the debugger attaches, by pulsing this line of the serial port
+   * (asserted for a moment, then released: app/node/serial-reset.ts); null (default): the user
+   * boots or resets the board by hand. A device only — a socket has no modem lines.
+   */
+  reset: 'dtr' | 'rts' | null;
 }
 
 export interface ProjectConfig {
@@ -103,7 +109,7 @@ export function defaultProjectConfig(name = 'project'): ProjectConfig {
       extraArgs: [],
       gdb: { enabled: false, port: 1234 },
     },
-    serial: { port: '/dev/ttyUSB0', baud: 115200, mux: true },
+    serial: { port: '/dev/ttyUSB0', baud: 115200, mux: true, reset: null },
     debug: { elf: null, laneos: null },
   };
 }
@@ -262,6 +268,11 @@ export function validateProjectConfig(raw: unknown, fallbackName = 'project'): {
     if (s['mux'] !== undefined) {
       if (typeof s['mux'] === 'boolean') c.serial.mux = s['mux'];
       else errors.push('serial.mux: must be true (LaneOS with lanes.debug=ttyS0: console, debugger and trace on the line) or false (a plain console)');
+    }
+    if (s['reset'] !== undefined) {
+      const r = s['reset'];
+      if (r === null || r === 'dtr' || r === 'rts') c.serial.reset = r;
+      else errors.push(`serial.reset: must be "dtr" or "rts" (pulse that line of the port to reset the board on Run) or null (no reset), not ${JSON.stringify(r)}`);
     }
   }
   const d = section('debug');

@@ -106,7 +106,7 @@ export class Backend {
         const raw = JSON.parse(JSON.stringify(p.config)) as Record<string, Record<string, unknown>>;
         (raw as Record<string, unknown>)['target'] = kind;
         if (qemu) raw['qemu'] = { ...raw['qemu'], cpus: qemu.cpus, memory: qemu.memory, accel: qemu.accel };
-        if (serial) raw['serial'] = { ...raw['serial'], port: serial.port, baud: serial.baud, ...(typeof serial.mux === 'boolean' ? { mux: serial.mux } : {}) };
+        if (serial) raw['serial'] = { ...raw['serial'], port: serial.port, baud: serial.baud, ...(typeof serial.mux === 'boolean' ? { mux: serial.mux } : {}), ...(serial.reset !== undefined ? { reset: serial.reset } : {}) };
         const { config, errors } = validateProjectConfig(raw, p.config.name);
         if (errors.length) throw new Error(errors.join('; '));
         p.writeConfig(config);

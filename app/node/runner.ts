@@ -208,7 +208,7 @@ export class Runner {
     this.setState({ kind: 'booting' });
     this.consoleSeen = false;
     if (c.target === 'serial') {
-      await this.startSerial(gen, c.serial.port, c.serial.baud, c.serial.mux);
+      await this.startSerial(gen, c.serial.port, c.serial.baud, c.serial.mux, c.serial.reset);
       return;
     }
     const problems = qemuPreflight(project.root, c);
@@ -309,7 +309,7 @@ export class Runner {
    * lanes.debug=ttyS0) the trace frames on it feed this Run's recording like QEMU's ivshmem, and a
    * debug Run attaches its session to the kernel's stub through the same line.
    */
-  private async startSerial(gen: number, spec: string, baud: number, mux: boolean): Promise<void> {
+  private async startSerial(gen: number, spec: string, baud: number, mux: boolean, reset: 'dtr' | 'rts' | null = null): Promise<void> {
     await this.endTrace();
     const what = spec.startsWith('unix:') || spec.startsWith('tcp:') ? spec : `${spec} at ${baud} baud`;
     this.emit('run.progress', { task: 'boot', stage: `opening ${what}`, step: 1, total: 3 });
@@ -365,8 +365,27 @@ export class Runner {
       tr.session.start();
       this.onTrace?.(tr.recording, true);
     }
-    this.emit('run.progress', { task: 'boot', stage: `${what} is open: boot the board (its console appears here)`, step: 2, total: 3 });
-    this.notice('info', `${what} is open. Boot (or reset) the board${mux ? ' with lanes.debug=ttyS0 on its command line' : ''}: its console appears in the Console panel.`);
+    if (reset) {
+      // serial.reset: the board restarts now, before anything is sent to it (the debugger attaches
+      // once it speaks); a reset that cannot be done ends the Run with the reason
+      this.emit('run.progress', { task: 'boot', stage: `resetting the board through ${reset.toUpperCase()} on ${spec}`, step: 2, total: 3 });
+      try {
+        await line.reset(reset);
+      } catch (e) {
+        if (gen !== this.gen) return;
+        this.serial = null;
+        line.close();
+        await this.endTrace();
+        this.fail(gen, (e as Error).message);
+        return;
+      }
+      if (gen !== this.gen) return;
+      this.emit('run.progress', { task: 'boot', stage: `${what} is open and the board was reset through ${reset.toUpperCase()} (its console appears here)`, step: 2, total: 3 });
+      this.notice('info', `${what} is open; the board was reset through ${reset.toUpperCase()}: its console appears in the Console panel.`);
+    } else {
+      this.emit('run.progress', { task: 'boot', stage: `${what} is open: boot the board (its console appears here)`, step: 2, total: 3 });
+      this.notice('info', `${what} is open. Boot (or reset) the board${mux ? ' with lanes.debug=ttyS0 on its command line' : ''}: its console appears in the Console panel.`);
+    }
     if (!mux) {
       if (this.debugRun) this.fail(gen, 'lanescope.json: serial.mux is false (a plain console): debugging needs LaneOS booted with lanes.debug=ttyS0 and serial.mux true');
       return;

@@ -11,12 +11,15 @@
  *   nothing heard for SILENT_MS → state 'silent' and one warning naming what to check;
  *   the line closes, or the device node disappears (an adapter unplugged without a read failing)
  *     → state 'unplugged' and handlers.gone(message), once.
+ *   reset(which): the board reset through the line's DTR or RTS (serial-reset.ts), if the
+ *     project asks for it (serial.reset), before the debugger attaches.
  * Opening errors become the messages of app/common/serial-line.ts (no such device, permission
  * denied — the dialout group —, busy, refused). Nothing here throws after open() resolved.
  */
 import fs from 'node:fs';
 import { muxLine, type MuxLine } from '../../debugger/common/serial-mux.js';
-import { openLine } from '../../debugger/node/serial-line.js';
+import { lineFd, openLine } from '../../debugger/node/serial-line.js';
+import type { Transport } from '../../debugger/common/transport.js';
 import {
   errorCode,
   isSocketSpec,
@@ -27,6 +30,7 @@ import {
   type SerialLineState,
   type SerialLineStatus,
 } from '../common/serial-line.js';
+import { pulseModemLine, type ResetLine } from './serial-reset.js';
 
 export interface SerialTargetHandlers {
   console(data: string): void;
@@ -54,7 +58,8 @@ export class SerialTarget {
   private closed = false;
   private decoder = new TextDecoder('utf-8');
 
-  private constructor(readonly spec: string, readonly baud: number, private readonly h: SerialTargetHandlers, readonly mux: MuxLine) {}
+  private constructor(readonly spec: string, readonly baud: number, private readonly h: SerialTargetHandlers, readonly mux: MuxLine,
+    private readonly line: Transport) {}
 
   /** Opens the line; rejects with a message that names the problem and its fix. */
   static async open(spec: string, baud: number, h: SerialTargetHandlers): Promise<SerialTarget> {
@@ -74,7 +79,7 @@ export class SerialTarget {
       trace: (f) => box.t?.h.trace?.(f),
       closed: (e) => (box.t ? box.t.lineClosed(e) : pending.push(() => box.t!.lineClosed(e))),
     });
-    const t = new SerialTarget(spec, baud, h, mux);
+    const t = new SerialTarget(spec, baud, h, mux, line);
     box.t = t;
     for (const p of pending.splice(0)) p();
     t.timer = setInterval(() => t.tick(), Math.min(1000, h.silentMs ?? 1000));
@@ -154,6 +159,11 @@ export class SerialTarget {
 
   private publish(): void {
     this.h.status?.(this.status());
+  }
+
+  /** Resets the board: `which` asserted for a moment, then released; rejects with the reason. */
+  reset(which: ResetLine): Promise<void> {
+    return pulseModemLine(this.spec, this.closed ? undefined : lineFd(this.line), which);
   }
 
   /** Console input (the mux drops the marker byte, which cannot be typed). */

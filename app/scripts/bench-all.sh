@@ -15,6 +15,7 @@ bench os            make -C os bench
 bench trace         os/tools/trace-bench
 bench bridge        node --import tsx debugger/bench/bridge-throughput.ts
 bench step          node --import tsx debugger/bench/step.bench.ts --log
+bench serial-line   node --import tsx debugger/bench/serial-line.bench.ts
 bench trace-decoder node --import tsx debugger/bench/trace-decoder.bench.ts
 for f in visualizers/bench/*.ts; do [ -e "$f" ] && bench "$(basename "$f" .ts)" node --import tsx "$f"; done
 bench workbench     bash -c 'node app/scripts/build.mjs && node --import tsx app/bench/run.bench.ts'

@@ -117,7 +117,7 @@ export class SerialDemux {
       case 'sum2':
         if (c === MUX_RSP) {
           // a unit cut short (the target reset mid-packet): the next one starts here; the
-          // stub's replies are hex or text, never this byte
+          // stub's replies are hex or text, and its binary `x` replies escape this byte
           this.stats.dropped++;
           this.unit = [];
           this.state = 'mark';

@@ -45,6 +45,7 @@ import type { Direction } from '../common/connection.js';
 import { SIGINT, SIGTRAP, type StopReply } from '../common/packets.js';
 import { printable, type RspError } from '../common/rsp.js';
 import { bytesToHex, hexToBytes, unescapeBinary } from '../common/hex.js';
+import { readBinaryAsHex, supportsBinaryRead } from './binary-read.js';
 import { MAX_READ_CHUNK, RspClient, type TargetStop } from './client.js';
 import { GdbServer, type GdbSession } from './server.js';
 
@@ -353,6 +354,19 @@ export class Bridge extends EventEmitter {
     c.following = on;
   }
 
+  /**
+   * Lets a stopped target run on with no client waiting (a board whose last gdb left). The run is
+   * the bridge's own, so a gdb that attaches later is served by a transparent pause; a resume sent
+   * straight to the RspClient would bypass the bridge, which then never sees that run's stop (the
+   * requests it parked behind its 0x03 were never served).
+   */
+  resumeTarget(): void {
+    this.enqueue(async () => {
+      const t = this.target;
+      if (t && t.state === 'stopped' && !this.runActive) this.startRun(t, 'vCont;c', 0);
+    });
+  }
+
   /** Run `hook` with the target stopped, before any client sees a stop. */
   onStop(hook: StopHook): () => void {
     this.hooks.push(hook);
@@ -566,6 +580,11 @@ export class Bridge extends EventEmitter {
   }
 
   private async readSplit(t: RspClient, addr: bigint, len: number): Promise<Reply> {
+    // a stub with binary reads (LaneOS's, on a serial line): `x` on the target side, hex to the client
+    if (supportsBinaryRead(t)) {
+      const r = await readBinaryAsHex(t, addr, len);
+      if (r) return r;
+    }
     // Reads have no side effects on RAM, and QEMU answers pipelined packets in order:
     // all parts go out at once (RspClient keeps up to MAX_PIPELINE in flight).
     const parts: Array<Promise<{ reply: string; checksum: number | undefined }>> = [];

@@ -123,7 +123,7 @@ async function main(argv: string[]): Promise<void> {
       // the last gdb left: the board runs on (the next gdb that attaches stops it again)
       if (!b.clientIds.length && b.target?.state === 'stopped') {
         say('no gdb attached: the kernel runs on');
-        void b.target.resume().catch(() => {});
+        setImmediate(() => b.resumeTarget()); // behind the removal of that gdb's breakpoints
       }
     });
     b.on('protocol-error', (e) => say(`protocol error (${e.side}): ${e.message}`));

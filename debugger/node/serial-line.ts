@@ -5,6 +5,9 @@
  *
  *   "/dev/ttyUSB0", "COM3"            a serial device (the `serialport` package)
  *   "unix:/path", "tcp:HOST:PORT"     a socket
+ *
+ * A device's transport also tells its file descriptor (lineFd): app/node/serial-reset.ts pulses
+ * the line's DTR or RTS on it (a socket has none).
  */
 import { SerialPort } from 'serialport';
 import type { Transport } from '../common/transport.js';
@@ -21,5 +24,14 @@ export async function openLine(spec: string, baud = 115200, timeoutMs = 10000): 
   await new Promise<void>((resolve, reject) => {
     port.open((err) => (err ? reject(new Error(`cannot open serial port ${spec} at ${baud} baud: ${err.message}`)) : resolve()));
   });
-  return duplexTransport(port, `${spec}@${baud}`);
+  const t = duplexTransport(port, `${spec}@${baud}`);
+  fds.set(t, () => (port.port as { fd?: number } | undefined)?.fd);
+  return t;
+}
+
+const fds = new WeakMap<Transport, () => number | undefined>();
+
+/** The open file descriptor of a serial device's line (undefined: a socket, or closed). */
+export function lineFd(t: Transport): number | undefined {
+  return fds.get(t)?.();
 }

@@ -39,9 +39,14 @@ export async function pickTarget(): Promise<void> {
   const mux = el('input', { id: 'target-mux', type: 'checkbox', ariaLabel: 'LaneOS debug line' });
   mux.checked = c.serial.mux;
   mux.title = 'The board runs LaneOS booted with lanes.debug=ttyS0: console, debugger and trace share the line. Off: a plain console.';
+  const reset = el('select', { id: 'target-reset', ariaLabel: 'Reset the board on Run' });
+  reset.append(el('option', { value: '', textContent: 'no (boot it by hand)' }), el('option', { value: 'dtr', textContent: 'pulse DTR' }),
+    el('option', { value: 'rts', textContent: 'pulse RTS' }));
+  reset.value = c.serial.reset ?? '';
+  reset.title = 'On Run, before the debugger attaches: assert this line of the port for 200 ms, then release it (a board whose reset input is wired to it). A serial device only, not a unix:/tcp: socket.';
   const lbl = (text: string, input: HTMLElement) => el('label', {}, el('span', { textContent: text }), input);
   const q = el('fieldset', {}, el('legend', { textContent: 'QEMU' }), lbl('CPUs', cpus), lbl('Memory', mem), lbl('Accelerator', accel));
-  const s = el('fieldset', {}, el('legend', { textContent: 'Serial hardware' }), lbl('Port', port), dl, lbl('Baud', baud), lbl('LaneOS debug line (lanes.debug=ttyS0)', mux));
+  const s = el('fieldset', {}, el('legend', { textContent: 'Serial hardware' }), lbl('Port', port), dl, lbl('Baud', baud), lbl('LaneOS debug line (lanes.debug=ttyS0)', mux), lbl('Reset on Run', reset));
   const sync = () => {
     q.disabled = kind.value !== 'qemu';
     s.disabled = kind.value !== 'serial';
@@ -61,7 +66,7 @@ export async function pickTarget(): Promise<void> {
     wbState.project = await wbState.client.request('project.setTarget', {
       kind: kind.value as 'qemu' | 'serial',
       qemu: { cpus: Number(cpus.value), memory: mem.value, accel: accel.value as 'auto' | 'kvm' | 'tcg' },
-      serial: { port: port.value, baud: Number(baud.value), mux: mux.checked },
+      serial: { port: port.value, baud: Number(baud.value), mux: mux.checked, reset: reset.value === 'dtr' || reset.value === 'rts' ? reset.value : null },
     });
     renderTarget();
   } catch (e) {

@@ -40,7 +40,7 @@ test('line specs and the config\'s serial section', () => {
   assert.match(lineSpecProblem('tcp:localhost')!, /not tcp:HOST:PORT/);
   const ok = validateProjectConfig({ target: 'serial', serial: { port: 'unix:/tmp/b', baud: 9600, mux: false } });
   assert.deepEqual(ok.errors, []);
-  assert.deepEqual(ok.config.serial, { port: 'unix:/tmp/b', baud: 9600, mux: false });
+  assert.deepEqual(ok.config.serial, { port: 'unix:/tmp/b', baud: 9600, mux: false, reset: null });
   assert.equal(validateProjectConfig({}).config.serial.mux, true, 'LaneOS\'s shared line by default');
   const bad = validateProjectConfig({ serial: { port: 'tcp:nohost', mux: 'yes' } });
   assert.equal(bad.errors.length, 2, bad.errors.join('; '));

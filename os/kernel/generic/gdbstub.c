@@ -65,6 +65,8 @@ static struct { uint64_t addr; uint8_t orig; bool used; } bps[NBREAK];
 
 static const char hexd[] = "0123456789abcdef";
 
+static int rx_running(bool buffered_only);
+
 static int hexval(int c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -160,6 +162,24 @@ static void put_unit_start(void)
         gdb_uart_putc(LANES_DEBUG_MUX_RSP);
 }
 
+/* How many of data[i..n) repeat data[i] (at most 98: a run is the byte, '*', and 3..97 + 29). */
+static size_t run_at(const char *data, size_t i, size_t n)
+{
+    size_t r = 1;
+    while (i + r < n && r < 98 && data[i + r] == data[i])
+        r++;
+    /* the count byte (r - 1 + 29) must not be # $ (packet syntax) nor * } (kept unambiguous) */
+    while (r >= 4 && (r - 1 + 29 == '#' || r - 1 + 29 == '$' || r - 1 + 29 == '*' || r - 1 + 29 == '}'))
+        r--;
+    return r;
+}
+
+/*
+ * Replies are run-length encoded (RSP allows it in every reply; gdb and the host's decoder expand
+ * it before anything else, binary x data included, so a run inside escaped bytes expands back to
+ * the same bytes): "c*N" stands for c and N - 29 more. On a serial line this is what makes `g`
+ * cheap — the SSE registers the kernel does not keep are 512 'x's — and zero-filled memory.
+ */
 static void put_packet(const char *data, size_t n)
 {
     for (int tries = 0; tries < 4; tries++) {
@@ -168,9 +188,19 @@ static void put_packet(const char *data, size_t n)
             gdb_retransmits++;
         put_unit_start();
         gdb_uart_putc('$');
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n;) {
+            size_t r = run_at(data, i, n);
             gdb_uart_putc((uint8_t)data[i]);
             sum += (uint8_t)data[i];
+            if (r >= 4) {
+                uint8_t cnt = (uint8_t)(r - 1 + 29);
+                gdb_uart_putc('*');
+                gdb_uart_putc(cnt);
+                sum += (uint8_t)'*' + cnt;
+                i += r;
+            } else {
+                i++;
+            }
         }
         gdb_uart_putc('#');
         gdb_uart_putc((uint8_t)hexd[sum >> 4]);
@@ -363,6 +393,43 @@ static void cmd_read_mem(const char *p)
         out[o++] = hexd[b & 15];
     }
     if (!o && len) {
+        reply("E14");
+        return;
+    }
+    put_packet(out, o);
+}
+
+/* x ADDR,LENGTH (GDB's binary memory read, qSupported binary-upload+; LLDB's x): the reply is
+ * 'b' and the bytes as they are, half the size of m's hex on a slow line. Escaped as in X: } then
+ * the byte ^ 0x20 for $ # } * (packet syntax, and * would read as run-length encoding) and for the
+ * shared line's marker 0x1c (the host's demultiplexer cuts a unit at an unescaped one). Bytes are
+ * read until the reply is full (PKT_MAX): a client asks for at most (PacketSize - 8) / 2 bytes,
+ * which always fits; a longer request gets the bytes that fit, as RSP allows. */
+static bool bin_escaped(uint8_t b)
+{
+    return b == '$' || b == '#' || b == 0x7d || b == '*' || b == LANES_DEBUG_MUX_RSP;
+}
+
+static void cmd_read_bin(const char *p)
+{
+    uint64_t addr, len;
+    if (!parse_hex(&p, &addr) || *p++ != ',' || !parse_hex(&p, &len) || *p) {
+        reply("E22");
+        return;
+    }
+    size_t o = 0;
+    out[o++] = 'b';
+    for (uint64_t i = 0; i < len && o + 2 <= PKT_MAX; i++) {
+        uint8_t b;
+        if (!mem_byte(addr + i, &b, false))
+            break;
+        if (bin_escaped(b)) {
+            out[o++] = 0x7d;
+            b ^= 0x20;
+        }
+        out[o++] = (char)b;
+    }
+    if (o == 1 && len) {
         reply("E14");
         return;
     }
@@ -615,6 +682,9 @@ static void command_loop(void)
         case 'm':
             cmd_read_mem(p);
             break;
+        case 'x':
+            cmd_read_bin(p);
+            break;
         case 'M':
             cmd_write_mem(p, n, false);
             break;
@@ -693,7 +763,7 @@ static void command_loop(void)
         }
         case 'q':
             if (starts(pkt, "qSupported")) {
-                snprintf(out, sizeof out, "PacketSize=%x;qXfer:features:read+;qXfer:threads:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+",
+                snprintf(out, sizeof out, "PacketSize=%x;qXfer:features:read+;qXfer:threads:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+;binary-upload+",
                          PKT_MAX);
                 reply(out);
             } else if (starts(pkt, "qXfer:features:read:")) {
@@ -793,6 +863,7 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
     }
     gdb_arch_snapshot(g);
     park_others(me);
+    gdb_uart_tx_reset();
     if (gdb_mux) {
         /* a CPU parked in the middle of a trace frame: end that frame (the host drops it as
          * corrupt) so our units are not read as its bytes; that CPU gives up the rest */
@@ -827,7 +898,21 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
         last_sig = SIGABRT;
     }
     sel_cpu = me;
-    command_loop();
+    for (;;) {
+        command_loop();
+        /* Bytes that came while the stub sent its last reply were kept (gdb_uart_putc), so no
+         * interrupt will announce them once we resume: a Ctrl-C right behind gdb's continue (the
+         * bridge pausing the run it just resumed) must stop us here, as it would just after. */
+        int what = rx_running(true);
+        if (!what)
+            break;
+        last_swbreak = false;
+        last_hw = 0;
+        last_sig = SIGINT;
+        waiting_stop = what == 1;       /* a packet: gdb awaits its answer, not a stop reply */
+        for (int i = 0; i < nthreads(); i++)
+            gdb_cpus[i].step = false;
+    }
 
     for (uint32_t i = 0; i < ncpus; i++) {
         struct gdb_cpu *o = &gdb_cpus[i];
@@ -957,11 +1042,13 @@ static int mux_rx_byte(int c)
     return 2;
 }
 
-void gdbstub_rx(struct regs *r)
+/* Reads the running line: all it holds (buffered_only: only what gdb_uart_putc kept while the
+ * stub sent). Returns 1 for a break-in, 2 for a packet to serve (in replay), 0 for neither. */
+static int rx_running(bool buffered_only)
 {
     int c;
     int what = 0;
-    while ((c = gdb_uart_poll()) >= 0) {
+    while ((!buffered_only || gdb_uart_buffered()) && (c = gdb_uart_poll()) >= 0) {
         if (gdb_mux) {
             int w = mux_rx_byte(c);
             if (w == 1 || (w == 2 && !what))
@@ -974,6 +1061,12 @@ void gdbstub_rx(struct regs *r)
     }
     if (what == 1)
         replay_len = replay_pos = 0;
+    return what;
+}
+
+void gdbstub_rx(struct regs *r)
+{
+    int what = rx_running(false);
     if (what && (!gdbstub_on || !r)) {
         early_what = what;      /* served by gdbstub_init, once the APs are up */
         return;

@@ -17,6 +17,10 @@
 
 static uint16_t port = COM2;
 static int irq_line = IRQ_COM2;
+/* the transmit burst and the bytes received while sending (see gdb_uart_putc) */
+static int tx_fifo = 1, tx_room;
+static uint8_t rxq[1024];
+static uint32_t rxq_head, rxq_tail;     /* free-running; head - tail bytes held */
 
 int gdb_uart_init(const char *name, size_t len)
 {
@@ -66,8 +70,15 @@ void gdb_uart_resume(void)
     serial_reset_tx();          /* serial.c polls before its next byte: the FIFO may hold ours */
 }
 
+bool gdb_uart_buffered(void)
+{
+    return rxq_tail != rxq_head;
+}
+
 int gdb_uart_poll(void)
 {
+    if (rxq_tail != rxq_head)
+        return rxq[rxq_tail++ % sizeof rxq];
     if (!(inb(port + 5) & 0x01))
         return -1;
     return inb(port);
@@ -86,11 +97,48 @@ int gdb_uart_getc(uint64_t timeout_ns)
     }
 }
 
+/*
+ * Sending: the 16550's transmit FIFO is filled a burst at a time — THRE says the FIFO is empty,
+ * so up to tx_fifo bytes go without polling the line status between them (on QEMU every port
+ * access is an exit: one status read per 16 bytes instead of one per byte). While the stub
+ * sends a long reply the host may already send its next (pipelined) requests, and the receive
+ * FIFO holds only 16 bytes: every 8 bytes sent (under 16 byte times) the line status is read
+ * and what arrived is kept in rxq, which gdb_uart_poll() gives out first.
+ */
+
+static void rx_drain(uint8_t lsr)
+{
+    while (lsr & 0x01) {
+        uint8_t c = inb(port);
+        if (rxq_head - rxq_tail < sizeof rxq)
+            rxq[rxq_head++ % sizeof rxq] = c;
+        else
+            gdb_rsp_errors++;   /* lost: the packet it belonged to fails its checksum */
+        lsr = inb(port + 5);
+    }
+}
+
+void gdb_uart_tx_reset(void)
+{
+    tx_room = 0;        /* someone else (console, trace) may have used the FIFO since */
+    tx_fifo = (inb(port + 2) & 0xc0) == 0xc0 ? 16 : 1;     /* IIR: FIFOs enabled (16550A) */
+}
+
 void gdb_uart_putc(uint8_t c)
 {
-    /* bounded: a line nobody drains must not hang the stub for good */
-    for (int i = 0; i < 10000000 && !(inb(port + 5) & 0x20); i++)
-        pause();
+    if (tx_room == 0 || tx_room == 8) {
+        /* bounded: a line nobody drains must not hang the stub for good */
+        for (int i = 0; i < 10000000; i++) {
+            uint8_t lsr = inb(port + 5);
+            rx_drain(lsr);
+            if (tx_room || (lsr & 0x20))
+                break;
+            pause();
+        }
+        if (tx_room == 0)
+            tx_room = tx_fifo;
+    }
+    tx_room--;
     outb(port, c);
 }
 

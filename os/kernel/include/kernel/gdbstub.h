@@ -41,7 +41,9 @@ void gdb_uart_resume(void);                         /* shared line: the console'
 int gdb_uart_irq(void);                             /* the legacy IRQ line of the debug UART */
 int gdb_uart_getc(uint64_t timeout_ns);             /* -1 after the timeout (0: wait forever) */
 int gdb_uart_poll(void);                            /* a received byte or -1, never waits */
+bool gdb_uart_buffered(void);                       /* bytes kept while sending wait for gdb_uart_poll */
 void gdb_uart_putc(uint8_t c);
+void gdb_uart_tx_reset(void);                      /* at entry: the FIFO state is unknown */
 uint32_t gdb_arch_cpu_index(void);                  /* without %gs (safe in any NMI) */
 void gdb_arch_snapshot(struct gdb_cpu *g);
 void gdb_arch_stop_others(void);
