@@ -47,6 +47,8 @@ interface UiStop {
   complete: number;
   /** key press sent → new highlight seen by the page's polling. */
   observed: number;
+  /** The renderer's clock (performance.timeOrigin + now) when the key's command was issued. */
+  commandEpoch: number;
   line: number;
   profile?: StopProfile;
 }
@@ -66,7 +68,7 @@ async function timedStop(p: Page, key: string, timeoutMs: number): Promise<UiSto
     const fresh = st.phase === 'stopped' && st.stop && st.stop.stopId !== seqBefore;
     if (fresh && !observed && c === (st.stop!.location?.line ?? null)) observed = performance.now() - t0;
     if (fresh && observed && !st.stop!.partial) {
-      const times = (await p.evaluate('window.lanescopeDebugger.lastStepTimes()')) as { arrived: number; highlight: number; frames: number; complete: number };
+      const times = (await p.evaluate('window.lanescopeDebugger.lastStepTimes()')) as { arrived: number; highlight: number; frames: number; complete: number; commandEpoch: number };
       return { ...times, observed, line: c ?? -1, ...(st.stop!.profile ? { profile: st.stop!.profile } : {}) };
     }
     if (performance.now() - t0 > timeoutMs) return null;
@@ -177,6 +179,7 @@ function figures(ui: UiStop[], base: number[]) {
     framesAndLocals: f(ui.map((x) => x.frames)),
     complete: f(ui.map((x) => x.complete)),
     observed: f(ui.map((x) => x.observed)),
+    breakdown: breakdown(ui),
     backend: {
       miPerStopMedian: r1(median(ui.map((x) => x.profile?.mi.cpus ?? NaN))),
       miToFramesMedian: r1(median(ui.map((x) => x.profile?.mi.frames ?? NaN))),
@@ -185,6 +188,31 @@ function figures(ui: UiStop[], base: number[]) {
       msStoppedToCpusMedian: r1(median(ui.map((x) => x.profile?.ms.cpus ?? NaN))),
       msCommandToStoppedMedian: r1(median(ui.map((x) => x.profile?.execution ?? NaN))),
     },
+  };
+}
+
+/**
+ * Where one stop's time went, hop by hop (ms, medians over the stops): the renderer's and the
+ * backend's clocks are lined up by wall-clock time (both on this machine).
+ */
+function breakdown(ui: UiStop[]) {
+  const m = (f: (x: UiStop) => number | undefined) => r1(median(ui.map((x) => f(x) ?? NaN).filter((v) => Number.isFinite(v))));
+  const pub = (x: UiStop) => x.profile?.epoch?.location ?? x.profile?.epoch?.frames;
+  return {
+    keyToBackend: m((x) => (x.profile?.epoch?.command !== undefined ? x.profile.epoch.command - x.commandEpoch : undefined)),
+    queuedBeforeGdb: m((x) => x.profile?.path?.sent),
+    gdbMs: m((x) => x.profile?.path?.gdbMs),
+    bridgeMs: m((x) => x.profile?.path?.bridgeMs),
+    qemuMs: m((x) => x.profile?.path?.targetMs),
+    stoppedToPublished: m((x) => x.profile?.ms.location || x.profile?.ms.frames),
+    publishedToRenderer: m((x) => { const p = pub(x); return p !== undefined ? x.commandEpoch + x.arrived - p : undefined; }),
+    rendererToHighlight: m((x) => x.highlight - x.arrived),
+    gdbPackets: m((x) => { const g = x.profile?.path?.gdbPackets; return g ? Object.values(g).reduce((a, b) => a + b, 0) : undefined; }),
+    gdbSingleSteps: m((x) => x.profile?.path?.gdbPackets.singleStep),
+    gdbRangeSteps: m((x) => x.profile?.path?.gdbPackets.rangeStep),
+    gdbThreadList: m((x) => x.profile?.path?.gdbPackets.threadList),
+    gdbReads: m((x) => x.profile?.path?.gdbPackets.read),
+    qemuPackets: m((x) => x.profile?.path?.targetPackets),
   };
 }
 
@@ -236,6 +264,11 @@ async function main(): Promise<void> {
     console.log(`  renderer: key → call stack + locals rendered  median ${f.framesAndLocals.median} ms, worst ${f.framesAndLocals.max} ms  ${goal(f.framesAndLocals)}`);
     console.log(`  renderer: key → whole stop (CPUs) rendered    median ${f.complete.median} ms, worst ${f.complete.max} ms`);
     console.log(`  observed from the page (5 ms polling)         median ${f.observed.median} ms, worst ${f.observed.max} ms`);
+    const b = f.breakdown;
+    console.log(`  where the time goes (medians, ms): key → backend's debug.command ${b.keyToBackend} · queued behind MI work ${b.queuedBeforeGdb} · ` +
+      `gdb's own work ${b.gdbMs} · bridge ${b.bridgeMs} · QEMU ${b.qemuMs} (gdb → *stopped) · *stopped → published ${b.stoppedToPublished} · ` +
+      `→ renderer ${b.publishedToRenderer} · → highlight ${b.rendererToHighlight}`);
+    console.log(`  gdb's packets per stop ${b.gdbPackets} (single steps ${b.gdbSingleSteps}, range steps ${b.gdbRangeSteps}, thread list ${b.gdbThreadList}, reads ${b.gdbReads}); packets to QEMU ${b.qemuPackets}`);
     console.log(`  backend per stop: debug.command → *stopped ${f.backend.msCommandToStoppedMedian} ms (gdb's step through the bridge); ${f.backend.miPerStopMedian} MI commands (${f.backend.miToFramesMedian} before the call stack + locals); *stopped → line published ${f.backend.msStoppedToLineMedian} ms, → stack + locals ${f.backend.msStoppedToFramesMedian} ms, → CPUs ${f.backend.msStoppedToCpusMedian} ms`);
   };
   show('Step Over → highlight', step);
