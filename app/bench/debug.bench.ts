@@ -49,11 +49,35 @@ interface UiStop {
   observed: number;
   /** The renderer's clock (performance.timeOrigin + now) when the key's command was issued. */
   commandEpoch: number;
+  /** ms the renderer spent drawing the 'running' state in between. */
+  runningRender: number;
   line: number;
   profile?: StopProfile;
 }
 
 type Page = Awaited<ReturnType<typeof openSession>>['page'];
+
+/**
+ * How long a process woken on this machine waits for a CPU while the UI steps: the lateness of a
+ * 5 ms timer in this (mostly idle) process. Every hop of a step (renderer → server → gdb → bridge
+ * → QEMU and back) pays it once per wake-up, so it says how much of a figure is the machine's load.
+ */
+const wakeLateness: number[] = [];
+let wakeTimer: NodeJS.Timeout | undefined;
+function probeWakeups(on: boolean): void {
+  if (wakeTimer) clearTimeout(wakeTimer);
+  wakeTimer = undefined;
+  if (!on) return;
+  let due = performance.now() + 5;
+  const tick = () => {
+    const now = performance.now();
+    wakeLateness.push(now - due);
+    due = now + 5;
+    wakeTimer = setTimeout(tick, 5);
+  };
+  wakeTimer = setTimeout(tick, 5);
+}
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length - 1) * p))] ?? NaN;
 
 /** Press `key` and wait for the next stop: highlighted and complete (CPUs included). */
 async function timedStop(p: Page, key: string, timeoutMs: number): Promise<UiStop | null> {
@@ -68,7 +92,7 @@ async function timedStop(p: Page, key: string, timeoutMs: number): Promise<UiSto
     const fresh = st.phase === 'stopped' && st.stop && st.stop.stopId !== seqBefore;
     if (fresh && !observed && c === (st.stop!.location?.line ?? null)) observed = performance.now() - t0;
     if (fresh && observed && !st.stop!.partial) {
-      const times = (await p.evaluate('window.lanescopeDebugger.lastStepTimes()')) as { arrived: number; highlight: number; frames: number; complete: number; commandEpoch: number };
+      const times = (await p.evaluate('window.lanescopeDebugger.lastStepTimes()')) as { arrived: number; highlight: number; frames: number; complete: number; runningRender: number; commandEpoch: number };
       return { ...times, observed, line: c ?? -1, ...(st.stop!.profile ? { profile: st.stop!.profile } : {}) };
     }
     if (performance.now() - t0 > timeoutMs) return null;
@@ -100,6 +124,7 @@ async function uiSteps(project: string, bpLine: number): Promise<{ steps: UiStop
     // Remove the breakpoint so steps never land on a second hit.
     await p.click(`#panel-debug .dbg-bp[data-line="${bpLine}"] .dbg-del`);
     await p.waitForTimeout(300);
+    probeWakeups(true);
     for (let i = 0; i < STEPS; i++) {
       const r = await timedStop(p, 'F10', 60000);
       if (!r) throw new Error('step did not complete within 60 s');
@@ -122,6 +147,7 @@ async function uiSteps(project: string, bpLine: number): Promise<{ steps: UiStop
       }
     }
   } finally {
+    probeWakeups(false);
     await s.close();
   }
   return { steps, continues };
@@ -207,6 +233,7 @@ function breakdown(ui: UiStop[]) {
     stoppedToPublished: m((x) => x.profile?.ms.location || x.profile?.ms.frames),
     publishedToRenderer: m((x) => { const p = pub(x); return p !== undefined ? x.commandEpoch + x.arrived - p : undefined; }),
     rendererToHighlight: m((x) => x.highlight - x.arrived),
+    runningRender: m((x) => x.runningRender),
     gdbPackets: m((x) => { const g = x.profile?.path?.gdbPackets; return g ? Object.values(g).reduce((a, b) => a + b, 0) : undefined; }),
     gdbSingleSteps: m((x) => x.profile?.path?.gdbPackets.singleStep),
     gdbRangeSteps: m((x) => x.profile?.path?.gdbPackets.rangeStep),
@@ -253,6 +280,7 @@ async function main(): Promise<void> {
     continueToBreakpoint: cont,
     miByCommandPerStep: byCommand(ui.steps),
     lines: ui.steps.map((x) => x.line),
+    machine: { loadAverage: os.loadavg().map((x) => +x.toFixed(2)), cpus: os.cpus().length, wakeupLatenessMs: { median: r1(median(wakeLateness)), p99: r1(pct(wakeLateness, 0.99)), max: r1(Math.max(...wakeLateness)) } },
     memoryThroughput: throughput,
   };
   const goal = (x: ReturnType<typeof figures>['highlight']) => `${x.overBaselineMedian <= 50 && x.overBaselineWorst <= 150 ? 'goal met' : 'goal NOT met'} (median +${x.overBaselineMedian} ms, worst +${x.overBaselineWorst} ms over the baseline; goal +50 / +150)`;
@@ -267,10 +295,12 @@ async function main(): Promise<void> {
     const b = f.breakdown;
     console.log(`  where the time goes (medians, ms): key → backend's debug.command ${b.keyToBackend} · queued behind MI work ${b.queuedBeforeGdb} · ` +
       `gdb's own work ${b.gdbMs} · bridge ${b.bridgeMs} · QEMU ${b.qemuMs} (gdb → *stopped) · *stopped → published ${b.stoppedToPublished} · ` +
-      `→ renderer ${b.publishedToRenderer} · → highlight ${b.rendererToHighlight}`);
+      `→ renderer ${b.publishedToRenderer} · → highlight ${b.rendererToHighlight} (the renderer drew the 'running' state meanwhile in ${b.runningRender})`);
     console.log(`  gdb's packets per stop ${b.gdbPackets} (single steps ${b.gdbSingleSteps}, range steps ${b.gdbRangeSteps}, thread list ${b.gdbThreadList}, reads ${b.gdbReads}); packets to QEMU ${b.qemuPackets}`);
     console.log(`  backend per stop: debug.command → *stopped ${f.backend.msCommandToStoppedMedian} ms (gdb's step through the bridge); ${f.backend.miPerStopMedian} MI commands (${f.backend.miToFramesMedian} before the call stack + locals); *stopped → line published ${f.backend.msStoppedToLineMedian} ms, → stack + locals ${f.backend.msStoppedToFramesMedian} ms, → CPUs ${f.backend.msStoppedToCpusMedian} ms`);
   };
+  const mc = r.machine;
+  console.log(`Machine while stepping: ${mc.cpus} CPUs, load average ${mc.loadAverage.join(' ')}; a woken process waited for a CPU median ${mc.wakeupLatenessMs.median} ms, p99 ${mc.wakeupLatenessMs.p99} ms, max ${mc.wakeupLatenessMs.max} ms (5 ms timer lateness), once per hop`);
   show('Step Over → highlight', step);
   if (cont) show('Continue → breakpoint hit → highlight', cont);
   else console.log('Continue → breakpoint hit: not measured (no hit within 30 s, or the steps left the file)');
