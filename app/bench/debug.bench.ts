@@ -81,17 +81,19 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 
 /** Press `key` and wait for the next stop: highlighted and complete (CPUs included). */
 async function timedStop(p: Page, key: string, timeoutMs: number): Promise<UiStop | null> {
-  const cur = async () => ((await p.evaluate('window.lanescopeDebugger.decorations()')) as { current: number | null }).current;
   const seqBefore = ((await p.evaluate('window.lanescopeDebugger.status()')) as { seq: number; stop?: { stopId: number } }).stop?.stopId ?? -1;
   const t0 = performance.now();
   await p.keyboard.press(key);
   let observed = 0;
+  // One small evaluate per poll (the whole status, frames and locals included, serialized every
+  // 5 ms took the renderer's time from what it measures)
+  const poll = `(() => { const d = window.lanescopeDebugger, s = d.status(); return [s.phase, s.stop ? s.stop.stopId : -1, !!(s.stop && s.stop.partial), s.stop && s.stop.location ? s.stop.location.line : null, d.decorations().current]; })()`;
   for (;;) {
-    const st = (await p.evaluate('window.lanescopeDebugger.status()')) as { phase: string; stop?: StopInfo };
-    const c = await cur();
-    const fresh = st.phase === 'stopped' && st.stop && st.stop.stopId !== seqBefore;
-    if (fresh && !observed && c === (st.stop!.location?.line ?? null)) observed = performance.now() - t0;
-    if (fresh && observed && !st.stop!.partial) {
+    const [phase, stopId, partial, line, c] = (await p.evaluate(poll)) as [string, number, boolean, number | null, number | null];
+    const fresh = phase === 'stopped' && stopId !== seqBefore;
+    if (fresh && !observed && c === line) observed = performance.now() - t0;
+    if (fresh && observed && !partial) {
+      const st = (await p.evaluate('window.lanescopeDebugger.status()')) as { phase: string; stop?: StopInfo };
       const times = (await p.evaluate('window.lanescopeDebugger.lastStepTimes()')) as { arrived: number; highlight: number; frames: number; complete: number; runningRender: number; commandEpoch: number };
       return { ...times, observed, line: c ?? -1, ...(st.stop!.profile ? { profile: st.stop!.profile } : {}) };
     }
