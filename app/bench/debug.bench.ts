@@ -5,7 +5,9 @@
  *      renderer's own (keydown → decoration applied; → call stack and locals rendered; → the whole
  *      stop with the CPUs rendered: window.lanescopeDebugger.lastStepTimes()), the page-observed one
  *      (key press sent → new highlight line seen by polling every 5 ms), and the backend's profile of
- *      the stop (stop.profile: MI commands and ms from *stopped to each published stage).
+ *      the stop (stop.profile: MI commands and ms from *stopped to each published stage), and where
+ *      each step went hop by hop (stop.profile.path / .epoch: WebSocket, queue, gdb, bridge, QEMU,
+ *      renderer) beside how long a woken process waits for a CPU on this machine meanwhile.
  *      Then Continue (F5) → the breakpoint hit again → highlight, the same figures.
  *      Baseline in the same run: the same `-exec-next` / `-exec-continue` issued straight to a gdb on
  *      QEMU's gdbstub (no bridge, no UI) — the difference is what Lanescope adds per step.
@@ -234,6 +236,8 @@ function breakdown(ui: UiStop[]) {
     qemuMs: m((x) => x.profile?.path?.targetMs),
     stoppedToPublished: m((x) => x.profile?.ms.location || x.profile?.ms.frames),
     publishedToRenderer: m((x) => { const p = pub(x); return p !== undefined ? x.commandEpoch + x.arrived - p : undefined; }),
+    // the two hops' sum does not depend on how the two processes' clocks line up
+    bothWebSocketHops: m((x) => { const p = pub(x); return p !== undefined && x.profile?.epoch?.command !== undefined ? x.profile.epoch.command - x.commandEpoch + x.commandEpoch + x.arrived - p : undefined; }),
     rendererToHighlight: m((x) => x.highlight - x.arrived),
     runningRender: m((x) => x.runningRender),
     gdbPackets: m((x) => { const g = x.profile?.path?.gdbPackets; return g ? Object.values(g).reduce((a, b) => a + b, 0) : undefined; }),
@@ -297,7 +301,7 @@ async function main(): Promise<void> {
     const b = f.breakdown;
     console.log(`  where the time goes (medians, ms): key → backend's debug.command ${b.keyToBackend} · queued behind MI work ${b.queuedBeforeGdb} · ` +
       `gdb's own work ${b.gdbMs} · bridge ${b.bridgeMs} · QEMU ${b.qemuMs} (gdb → *stopped) · *stopped → published ${b.stoppedToPublished} · ` +
-      `→ renderer ${b.publishedToRenderer} · → highlight ${b.rendererToHighlight} (the renderer drew the 'running' state meanwhile in ${b.runningRender})`);
+      `→ renderer ${b.publishedToRenderer} · → highlight ${b.rendererToHighlight} (the renderer drew the 'running' state meanwhile in ${b.runningRender}); both WebSocket hops together ${b.bothWebSocketHops}`);
     console.log(`  gdb's packets per stop ${b.gdbPackets} (single steps ${b.gdbSingleSteps}, range steps ${b.gdbRangeSteps}, thread list ${b.gdbThreadList}, reads ${b.gdbReads}); packets to QEMU ${b.qemuPackets}`);
     console.log(`  backend per stop: debug.command → *stopped ${f.backend.msCommandToStoppedMedian} ms (gdb's step through the bridge); ${f.backend.miPerStopMedian} MI commands (${f.backend.miToFramesMedian} before the call stack + locals); *stopped → line published ${f.backend.msStoppedToLineMedian} ms, → stack + locals ${f.backend.msStoppedToFramesMedian} ms, → CPUs ${f.backend.msStoppedToCpusMedian} ms`);
   };
@@ -308,14 +312,14 @@ async function main(): Promise<void> {
   else console.log('Continue → breakpoint hit: not measured (no hit within 30 s, or the steps left the file)');
   console.log('MI commands per step by name (count, summed latency in ms; pipelined commands overlap):');
   for (const [k, v] of Object.entries(r.miByCommandPerStep)) console.log(`  ${k.padEnd(28)} ${String(v.perStop).padStart(5)}  ${v.ms} ms`);
-  console.log(`Where the time goes: the line comes from gdb's *stopped record (0 MI commands) and the renderer
-  highlights it as soon as the editor has the file; call stack and locals take 2-3 pipelined MI commands
-  (-stack-list-frames, -stack-list-variables, one -var-update) plus 3 evaluates for the user stack below a
-  system call (its unwind cached); the CPUs panel (-thread-info, 5 evaluates per vCPU, pipelined) follows
-  as a third snapshot. Of the rest, "command → *stopped" is gdb's own -exec-next through the bridge:
-  gdb single-steps the line (vCont;s + g + m per instruction, QEMU has no range stepping) across two
-  hops instead of the baseline's one; "first snapshot arrived" minus that is the two WebSocket hops;
-  arrival → highlight is the renderer. (app/README.md, Debugging: figures and what is left.)`);
+  console.log(`How to read "where the time goes": key → backend and → renderer are the WebSocket hops (their sum does not
+  depend on the two clocks); "queued" is MI work ahead of the step in the session; gdb / bridge / QEMU split
+  debug.command → *stopped by who held the step between two packets of the bridge's log (the bridge runs
+  range steps itself; gdb still lists the threads — answered by the bridge — and reads the stack and a
+  code line at each stop). QEMU answers in well under 1 ms when idle, so a large QEMU or gdb share is the
+  wait for a CPU at each hop (the machine line above). The line comes from gdb's *stopped record (0 MI
+  commands); call stack + locals and the CPUs panel follow as later snapshots. (app/README.md, "Where a
+  Step Over's time goes".)`);
   console.log(`Memory read through the bridge vs directly (debugger/bench/bridge-throughput.ts):`);
   console.log(`  ${JSON.stringify(throughput)}`);
   console.log(`BENCH_JSON ${JSON.stringify(r)}`);
