@@ -74,7 +74,7 @@ test('a crash in the Crashes list opens at its line; a kernel panic shows its ba
   await p.waitForSelector('#panel-panic .panic-message', { timeout: 60000 });
   const msg = (await p.textContent('#panel-panic .panic-message')) ?? '';
   assert.match(msg, /KERNEL PANIC on cpu\d+: .*SMAP/);
-  const frame0 = await p.waitForSelector('#panel-panic .panic-frame[data-frame="0"]');
+  const frame0 = await p.waitForSelector('#panel-panic .panic-frame[data-frame="0"]', { timeout: 60000 });
   assert.equal(await frame0.getAttribute('data-function'), 't_smap_smep');
   assert.match((await frame0.textContent()) ?? '', /kernel\/generic\/ktest\.c:\d+/);
   await p.waitForSelector('#panel-panic pre.panic-events', { timeout: 60000 });

@@ -14,6 +14,7 @@ import { traceStore } from '../../trace/index.js';
 import { registerView, type ViewInstance } from '../../workbench/views.js';
 
 const LAST_PER_CPU = 8;
+const SCAN_ROWS = 1 << 16;
 
 export function registerPanicPanel(): void {
   registerView({
@@ -48,8 +49,11 @@ export function registerPanicPanel(): void {
           box.append(p);
           return box;
         }
+        // the last SCAN_ROWS rows at most: a CPU that was quiet for longer shows fewer events
+        // (a whole million-row trace was rescanned on every batch of rows the panic flush brought)
         const per = new Map<number, number[]>();
-        for (let i = t.count - 1; i >= 0; i--) {
+        const stop = Math.max(0, t.count - SCAN_ROWS);
+        for (let i = t.count - 1; i >= stop; i--) {
           const c = t.cpu[i] ?? 0;
           const l = per.get(c) ?? [];
           if (l.length < LAST_PER_CPU) l.push(i);
@@ -180,11 +184,17 @@ export function registerPanicPanel(): void {
       void ctx.client.request('panic.get', {}).then(({ panic: p }) => set(p)).catch(() => undefined);
       // the trace's last records arrive after the panic text (the kernel flushes its rings): redraw
       // those (only: the backtrace's buttons stay the same elements)
+      // (at most every 200 ms: the flush arrives in many batches)
+      let redraw: ReturnType<typeof setTimeout> | undefined;
       store.onChange((c) => {
-        if (!panic || !traceBox || (c.kind !== 'rows' && c.kind !== 'end')) return;
-        const box = lastEvents();
-        traceBox.replaceWith(box);
-        traceBox = box;
+        if (!panic || !traceBox || (c.kind !== 'rows' && c.kind !== 'end') || redraw !== undefined) return;
+        redraw = setTimeout(() => {
+          redraw = undefined;
+          if (!panic || !traceBox) return;
+          const box = lastEvents();
+          traceBox.replaceWith(box);
+          traceBox = box;
+        }, 200);
       });
       return {};
     },
