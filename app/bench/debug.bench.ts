@@ -5,7 +5,9 @@
  *      renderer's own (keydown → decoration applied; → call stack and locals rendered; → the whole
  *      stop with the CPUs rendered: window.lanescopeDebugger.lastStepTimes()), the page-observed one
  *      (key press sent → new highlight line seen by polling every 5 ms), and the backend's profile of
- *      the stop (stop.profile: MI commands and ms from *stopped to each published stage).
+ *      the stop (stop.profile: MI commands and ms from *stopped to each published stage), and where
+ *      each step went hop by hop (stop.profile.path / .epoch: WebSocket, queue, gdb, bridge, QEMU,
+ *      renderer) beside how long a woken process waits for a CPU on this machine meanwhile.
  *      Then Continue (F5) → the breakpoint hit again → highlight, the same figures.
  *      Baseline in the same run: the same `-exec-next` / `-exec-continue` issued straight to a gdb on
  *      QEMU's gdbstub (no bridge, no UI) — the difference is what Lanescope adds per step.
@@ -47,26 +49,54 @@ interface UiStop {
   complete: number;
   /** key press sent → new highlight seen by the page's polling. */
   observed: number;
+  /** The renderer's clock (performance.timeOrigin + now) when the key's command was issued. */
+  commandEpoch: number;
+  /** ms the renderer spent drawing the 'running' state in between. */
+  runningRender: number;
   line: number;
   profile?: StopProfile;
 }
 
 type Page = Awaited<ReturnType<typeof openSession>>['page'];
 
+/**
+ * How long a process woken on this machine waits for a CPU while the UI steps: the lateness of a
+ * 5 ms timer in this (mostly idle) process. Every hop of a step (renderer → server → gdb → bridge
+ * → QEMU and back) pays it once per wake-up, so it says how much of a figure is the machine's load.
+ */
+const wakeLateness: number[] = [];
+let wakeTimer: NodeJS.Timeout | undefined;
+function probeWakeups(on: boolean): void {
+  if (wakeTimer) clearTimeout(wakeTimer);
+  wakeTimer = undefined;
+  if (!on) return;
+  let due = performance.now() + 5;
+  const tick = () => {
+    const now = performance.now();
+    wakeLateness.push(now - due);
+    due = now + 5;
+    wakeTimer = setTimeout(tick, 5);
+  };
+  wakeTimer = setTimeout(tick, 5);
+}
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length - 1) * p))] ?? NaN;
+
 /** Press `key` and wait for the next stop: highlighted and complete (CPUs included). */
 async function timedStop(p: Page, key: string, timeoutMs: number): Promise<UiStop | null> {
-  const cur = async () => ((await p.evaluate('window.lanescopeDebugger.decorations()')) as { current: number | null }).current;
   const seqBefore = ((await p.evaluate('window.lanescopeDebugger.status()')) as { seq: number; stop?: { stopId: number } }).stop?.stopId ?? -1;
   const t0 = performance.now();
   await p.keyboard.press(key);
   let observed = 0;
+  // One small evaluate per poll (the whole status, frames and locals included, serialized every
+  // 5 ms took the renderer's time from what it measures)
+  const poll = `(() => { const d = window.lanescopeDebugger, s = d.status(); return [s.phase, s.stop ? s.stop.stopId : -1, !!(s.stop && s.stop.partial), s.stop && s.stop.location ? s.stop.location.line : null, d.decorations().current]; })()`;
   for (;;) {
-    const st = (await p.evaluate('window.lanescopeDebugger.status()')) as { phase: string; stop?: StopInfo };
-    const c = await cur();
-    const fresh = st.phase === 'stopped' && st.stop && st.stop.stopId !== seqBefore;
-    if (fresh && !observed && c === (st.stop!.location?.line ?? null)) observed = performance.now() - t0;
-    if (fresh && observed && !st.stop!.partial) {
-      const times = (await p.evaluate('window.lanescopeDebugger.lastStepTimes()')) as { arrived: number; highlight: number; frames: number; complete: number };
+    const [phase, stopId, partial, line, c] = (await p.evaluate(poll)) as [string, number, boolean, number | null, number | null];
+    const fresh = phase === 'stopped' && stopId !== seqBefore;
+    if (fresh && !observed && c === line) observed = performance.now() - t0;
+    if (fresh && observed && !partial) {
+      const st = (await p.evaluate('window.lanescopeDebugger.status()')) as { phase: string; stop?: StopInfo };
+      const times = (await p.evaluate('window.lanescopeDebugger.lastStepTimes()')) as { arrived: number; highlight: number; frames: number; complete: number; runningRender: number; commandEpoch: number };
       return { ...times, observed, line: c ?? -1, ...(st.stop!.profile ? { profile: st.stop!.profile } : {}) };
     }
     if (performance.now() - t0 > timeoutMs) return null;
@@ -98,6 +128,7 @@ async function uiSteps(project: string, bpLine: number): Promise<{ steps: UiStop
     // Remove the breakpoint so steps never land on a second hit.
     await p.click(`#panel-debug .dbg-bp[data-line="${bpLine}"] .dbg-del`);
     await p.waitForTimeout(300);
+    probeWakeups(true);
     for (let i = 0; i < STEPS; i++) {
       const r = await timedStop(p, 'F10', 60000);
       if (!r) throw new Error('step did not complete within 60 s');
@@ -120,6 +151,7 @@ async function uiSteps(project: string, bpLine: number): Promise<{ steps: UiStop
       }
     }
   } finally {
+    probeWakeups(false);
     await s.close();
   }
   return { steps, continues };
@@ -177,6 +209,7 @@ function figures(ui: UiStop[], base: number[]) {
     framesAndLocals: f(ui.map((x) => x.frames)),
     complete: f(ui.map((x) => x.complete)),
     observed: f(ui.map((x) => x.observed)),
+    breakdown: breakdown(ui),
     backend: {
       miPerStopMedian: r1(median(ui.map((x) => x.profile?.mi.cpus ?? NaN))),
       miToFramesMedian: r1(median(ui.map((x) => x.profile?.mi.frames ?? NaN))),
@@ -185,6 +218,34 @@ function figures(ui: UiStop[], base: number[]) {
       msStoppedToCpusMedian: r1(median(ui.map((x) => x.profile?.ms.cpus ?? NaN))),
       msCommandToStoppedMedian: r1(median(ui.map((x) => x.profile?.execution ?? NaN))),
     },
+  };
+}
+
+/**
+ * Where one stop's time went, hop by hop (ms, medians over the stops): the renderer's and the
+ * backend's clocks are lined up by wall-clock time (both on this machine).
+ */
+function breakdown(ui: UiStop[]) {
+  const m = (f: (x: UiStop) => number | undefined) => r1(median(ui.map((x) => f(x) ?? NaN).filter((v) => Number.isFinite(v))));
+  const pub = (x: UiStop) => x.profile?.epoch?.location ?? x.profile?.epoch?.frames;
+  return {
+    keyToBackend: m((x) => (x.profile?.epoch?.command !== undefined ? x.profile.epoch.command - x.commandEpoch : undefined)),
+    queuedBeforeGdb: m((x) => x.profile?.path?.sent),
+    gdbMs: m((x) => x.profile?.path?.gdbMs),
+    bridgeMs: m((x) => x.profile?.path?.bridgeMs),
+    qemuMs: m((x) => x.profile?.path?.targetMs),
+    stoppedToPublished: m((x) => x.profile?.ms.location || x.profile?.ms.frames),
+    publishedToRenderer: m((x) => { const p = pub(x); return p !== undefined ? x.commandEpoch + x.arrived - p : undefined; }),
+    // the two hops' sum does not depend on how the two processes' clocks line up
+    bothWebSocketHops: m((x) => { const p = pub(x); return p !== undefined && x.profile?.epoch?.command !== undefined ? x.profile.epoch.command - x.commandEpoch + x.commandEpoch + x.arrived - p : undefined; }),
+    rendererToHighlight: m((x) => x.highlight - x.arrived),
+    runningRender: m((x) => x.runningRender),
+    gdbPackets: m((x) => { const g = x.profile?.path?.gdbPackets; return g ? Object.values(g).reduce((a, b) => a + b, 0) : undefined; }),
+    gdbSingleSteps: m((x) => x.profile?.path?.gdbPackets.singleStep),
+    gdbRangeSteps: m((x) => x.profile?.path?.gdbPackets.rangeStep),
+    gdbThreadList: m((x) => x.profile?.path?.gdbPackets.threadList),
+    gdbReads: m((x) => x.profile?.path?.gdbPackets.read),
+    qemuPackets: m((x) => x.profile?.path?.targetPackets),
   };
 }
 
@@ -225,6 +286,7 @@ async function main(): Promise<void> {
     continueToBreakpoint: cont,
     miByCommandPerStep: byCommand(ui.steps),
     lines: ui.steps.map((x) => x.line),
+    machine: { loadAverage: os.loadavg().map((x) => +x.toFixed(2)), cpus: os.cpus().length, wakeupLatenessMs: { median: r1(median(wakeLateness)), p99: r1(pct(wakeLateness, 0.99)), max: r1(Math.max(...wakeLateness)) } },
     memoryThroughput: throughput,
   };
   const goal = (x: ReturnType<typeof figures>['highlight']) => `${x.overBaselineMedian <= 50 && x.overBaselineWorst <= 150 ? 'goal met' : 'goal NOT met'} (median +${x.overBaselineMedian} ms, worst +${x.overBaselineWorst} ms over the baseline; goal +50 / +150)`;
@@ -236,21 +298,28 @@ async function main(): Promise<void> {
     console.log(`  renderer: key → call stack + locals rendered  median ${f.framesAndLocals.median} ms, worst ${f.framesAndLocals.max} ms  ${goal(f.framesAndLocals)}`);
     console.log(`  renderer: key → whole stop (CPUs) rendered    median ${f.complete.median} ms, worst ${f.complete.max} ms`);
     console.log(`  observed from the page (5 ms polling)         median ${f.observed.median} ms, worst ${f.observed.max} ms`);
+    const b = f.breakdown;
+    console.log(`  where the time goes (medians, ms): key → backend's debug.command ${b.keyToBackend} · queued behind MI work ${b.queuedBeforeGdb} · ` +
+      `gdb's own work ${b.gdbMs} · bridge ${b.bridgeMs} · QEMU ${b.qemuMs} (gdb → *stopped) · *stopped → published ${b.stoppedToPublished} · ` +
+      `→ renderer ${b.publishedToRenderer} · → highlight ${b.rendererToHighlight} (the renderer drew the 'running' state meanwhile in ${b.runningRender}); both WebSocket hops together ${b.bothWebSocketHops}`);
+    console.log(`  gdb's packets per stop ${b.gdbPackets} (single steps ${b.gdbSingleSteps}, range steps ${b.gdbRangeSteps}, thread list ${b.gdbThreadList}, reads ${b.gdbReads}); packets to QEMU ${b.qemuPackets}`);
     console.log(`  backend per stop: debug.command → *stopped ${f.backend.msCommandToStoppedMedian} ms (gdb's step through the bridge); ${f.backend.miPerStopMedian} MI commands (${f.backend.miToFramesMedian} before the call stack + locals); *stopped → line published ${f.backend.msStoppedToLineMedian} ms, → stack + locals ${f.backend.msStoppedToFramesMedian} ms, → CPUs ${f.backend.msStoppedToCpusMedian} ms`);
   };
+  const mc = r.machine;
+  console.log(`Machine while stepping: ${mc.cpus} CPUs, load average ${mc.loadAverage.join(' ')}; a woken process waited for a CPU median ${mc.wakeupLatenessMs.median} ms, p99 ${mc.wakeupLatenessMs.p99} ms, max ${mc.wakeupLatenessMs.max} ms (5 ms timer lateness), once per hop`);
   show('Step Over → highlight', step);
   if (cont) show('Continue → breakpoint hit → highlight', cont);
   else console.log('Continue → breakpoint hit: not measured (no hit within 30 s, or the steps left the file)');
   console.log('MI commands per step by name (count, summed latency in ms; pipelined commands overlap):');
   for (const [k, v] of Object.entries(r.miByCommandPerStep)) console.log(`  ${k.padEnd(28)} ${String(v.perStop).padStart(5)}  ${v.ms} ms`);
-  console.log(`Where the time goes: the line comes from gdb's *stopped record (0 MI commands) and the renderer
-  highlights it as soon as the editor has the file; call stack and locals take 2-3 pipelined MI commands
-  (-stack-list-frames, -stack-list-variables, one -var-update) plus 3 evaluates for the user stack below a
-  system call (its unwind cached); the CPUs panel (-thread-info, 5 evaluates per vCPU, pipelined) follows
-  as a third snapshot. Of the rest, "command → *stopped" is gdb's own -exec-next through the bridge:
-  gdb single-steps the line (vCont;s + g + m per instruction, QEMU has no range stepping) across two
-  hops instead of the baseline's one; "first snapshot arrived" minus that is the two WebSocket hops;
-  arrival → highlight is the renderer. (app/README.md, Debugging: figures and what is left.)`);
+  console.log(`How to read "where the time goes": key → backend and → renderer are the WebSocket hops (their sum does not
+  depend on the two clocks); "queued" is MI work ahead of the step in the session; gdb / bridge / QEMU split
+  debug.command → *stopped by who held the step between two packets of the bridge's log (the bridge runs
+  range steps itself; gdb still lists the threads — answered by the bridge — and reads the stack and a
+  code line at each stop). QEMU answers in well under 1 ms when idle, so a large QEMU or gdb share is the
+  wait for a CPU at each hop (the machine line above). The line comes from gdb's *stopped record (0 MI
+  commands); call stack + locals and the CPUs panel follow as later snapshots. (app/README.md, "Where a
+  Step Over's time goes".)`);
   console.log(`Memory read through the bridge vs directly (debugger/bench/bridge-throughput.ts):`);
   console.log(`  ${JSON.stringify(throughput)}`);
   console.log(`BENCH_JSON ${JSON.stringify(r)}`);

@@ -142,8 +142,37 @@ export interface StopProfile {
   ms: { location: number; frames: number; cpus: number };
   /** ms from the debug.command that resumed (step, continue) to its *stopped: gdb's own step through the bridge. */
   execution?: number;
+  /** Where `execution` went (StepPath): the resume's way through the queue, gdb, the bridge and QEMU. */
+  path?: StepPath;
+  /** Wall-clock times (performance.timeOrigin + now, ms) the debug.command arrived and each stage was published, to line up with the renderer's clock. */
+  epoch?: { command?: number; stopped: number; location?: number; frames?: number; cpus?: number };
   /** Commands by name (e.g. "-data-evaluate-expression") with their count and summed latency. */
   byCommand: Record<string, { n: number; ms: number }>;
+}
+
+/**
+ * The way of one step or continue, from the bridge's packet log (ms after the debug.command arrived):
+ * what a Step Over costs before gdb reports *stopped, and which hop it is spent on.
+ */
+export interface StepPath {
+  /** -exec-* written to gdb (waiting for MI work queued before it: the previous stop's snapshot, the renderer's requests). */
+  sent: number;
+  /** gdb's first resume packet (vCont) reached the bridge. */
+  firstResume?: number;
+  /** The target's last stop reply reached the bridge. */
+  lastTargetStop?: number;
+  /** gdb's last packet before its *stopped (its own stop work: thread list, registers, memory). */
+  lastGdbPacket?: number;
+  /** Packets from Lanescope's gdb to the bridge, by kind: resumes, single steps among them, range steps, thread-list queries, memory/register reads, others. */
+  gdbPackets: { resume: number; singleStep: number; rangeStep: number; threadList: number; read: number; other: number };
+  /** Packets the bridge sent to QEMU (gdb's forwarded plus the bridge's own steps and reads). */
+  targetPackets: number;
+  /** ms the bridge held a gdb packet before its first packet to QEMU, summed (its own work and waiting for the event loop). */
+  bridgeMs: number;
+  /** ms QEMU took to answer the bridge, summed over its requests (stepping included). */
+  targetMs: number;
+  /** ms between a bridge answer to gdb and gdb's next packet, summed (gdb's own work, or waiting for a CPU). */
+  gdbMs: number;
 }
 
 export type DebugPhase = 'off' | 'starting' | 'running' | 'stopped' | 'ended';

@@ -136,6 +136,8 @@ interface Client {
   missed: boolean;
   /** A follower following another client's run (setFollowing): its resumes join that client's next run. */
   following: boolean;
+  /** Which reply of the cached thread list this client's next qsThreadInfo gets (threadList). */
+  threadCursor?: number;
 }
 
 /** PacketSize the bridge offers its clients (gdb's own cap is 16 KiB); m/M/X are split for the target. */
@@ -242,7 +244,7 @@ export class Bridge extends EventEmitter {
   private range: RangeStep | undefined;
   /** The registers read by the last single step of a range step that ended (the stop's `g`). */
   private rangeEndRegs: Reply | undefined;
-  stats = { pauses: 0, forwarded: 0, stops: 0, readAheadHits: 0, rangeSteps: 0, rangeInstructions: 0, stopCacheHits: 0 };
+  stats = { pauses: 0, forwarded: 0, stops: 0, readAheadHits: 0, rangeSteps: 0, rangeInstructions: 0, stopCacheHits: 0, threadListHits: 0 };
   /**
    * Read-ahead cache: replies to `m` packets fetched before any client asked, oldest
    * first, each for exactly (addr, len) under the target's Hg thread at the time. Only
@@ -320,6 +322,7 @@ export class Bridge extends EventEmitter {
     this.bpRefs.clear();
     this.bpActual.clear();
     this.targetHg = undefined;
+    this.threadListCache = undefined;
     this.pausing = false;
     this.parked = [];
     t.conn.onLog ??= (d, x) => this.logPacket(d === 'send' ? 'bridge->target' : 'target->bridge', 0, x);
@@ -456,6 +459,7 @@ export class Bridge extends EventEmitter {
       return;
     }
     if (head === 'Z' || head === 'z') return this.breakpoint(c, t, data);
+    if ((data === 'qfThreadInfo' || data === 'qsThreadInfo') && t.state === 'stopped') return this.threadList(c, t, data);
     if (/^(vCont;|[cs]$|[cs][0-9a-fA-F]|[CS][0-9a-fA-F]{2})/.test(data)) return this.resume(c, t, data);
     const refused = refusal(data);
     if (refused === '') return this.reply(c, ''); // unknown: "not supported", as RSP answers it
@@ -478,6 +482,35 @@ export class Bridge extends EventEmitter {
   }
 
   /** Forward a request to the target (pausing it transparently if it runs). */
+  /**
+   * The target's threads (qfThreadInfo, then qsThreadInfo until `l`), read once and answered from
+   * the bridge: gdb lists them at every stop (all-stop mode), 3 round trips to QEMU per Step Over,
+   * and QEMU's threads are its vCPUs, fixed for the VM's life. Read again when a stop names a thread
+   * the list lacks, or a new target is attached.
+   */
+  private threadListCache: { replies: string[]; ids: string[] } | undefined;
+  private async threadList(c: Client, t: RspClient, data: string): Promise<void> {
+    const stopThread = t.lastStop?.kind === 'signal' ? t.lastStop.thread : undefined;
+    let cache = this.threadListCache;
+    if (cache && stopThread && !cache.ids.some((id) => sameThread(id, stopThread))) cache = undefined;
+    if (cache) this.stats.threadListHits++;
+    else {
+      try {
+        const replies = [await t.request('qfThreadInfo')];
+        while (replies[replies.length - 1]!.startsWith('m') && replies.length < 256) replies.push(await t.request('qsThreadInfo'));
+        const ids = replies.filter((r) => r.startsWith('m')).flatMap((r) => r.slice(1).split(','));
+        cache = { replies, ids };
+        // only a complete list is kept (an error or an unsupported packet is passed on each time)
+        this.threadListCache = replies[replies.length - 1] === 'l' ? cache : undefined;
+      } catch (e) {
+        this.emit('protocol-error', { side: 'target', client: c.s.id, message: (e as Error).message });
+        return this.reply(c, 'E01');
+      }
+    }
+    c.threadCursor = data === 'qfThreadInfo' ? 0 : (c.threadCursor ?? 0) + 1;
+    this.reply(c, cache.replies[c.threadCursor] ?? 'l');
+  }
+
   private async forward(c: Client, t: RspClient, data: string): Promise<void> {
     if (t.state === 'running') {
       this.park(t, () => this.forward(c, t, data));

@@ -30,6 +30,7 @@ import { printable } from '../../../debugger/common/rsp.js';
 import { elfSymbolNames, parseElf, Symbolizer, PT_LOAD } from '../../../debugger/common/elf.js';
 import { elfFdes, unwind, type Fde } from '../../../debugger/common/unwind.js';
 import { TraceRingLayout, type TraceRingField } from '../../../debugger/common/trace/layouts.gen.js';
+import { StepPathRecorder } from './step-path.js';
 import {
   describeStop,
   interestingRegisters,
@@ -174,6 +175,8 @@ export class DebugSession {
   private profile: StopProfile | undefined;
   /** When the last step/continue command arrived (for StopProfile.execution). */
   private commandAt: number | undefined;
+  /** The way of that step/continue through gdb, the bridge and QEMU (StopProfile.path). */
+  private stepPath: StepPathRecorder | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private stopGen = 0;
   private specs: BreakpointSpec[];
@@ -333,7 +336,8 @@ export class DebugSession {
         return;
       }
       if (!this.started && (this.o.autoContinue ?? true)) return;
-      void this.serial(() => this.onStopped(t)).catch((e: Error) => this.note(`could not read the stop: ${e.message}`));
+      const at = performance.now();
+      void this.serial(() => this.onStopped(t, at)).catch((e: Error) => this.note(`could not read the stop: ${e.message}`));
     });
     await gdb.cmd('-gdb-set pagination off');
     await gdb.cmd('-gdb-set print pretty off');
@@ -412,6 +416,7 @@ export class DebugSession {
   }
 
   private onPacket(e: PacketLogEntry): void {
+    this.stepPath?.packet(e);
     const entry: RspLogEntry = { time: e.time, dir: e.dir, client: e.client, text: printable(e.bytes, 600), size: e.bytes.length };
     this.ring.push(entry);
     this.pendingRsp.push(entry);
@@ -521,7 +526,7 @@ export class DebugSession {
    *      the renderer made meanwhile (registers, watches) is answered first.
    * stop.profile says how many MI commands each stage took and when it was published.
    */
-  private async onStopped(t: MiTuple): Promise<void> {
+  private async onStopped(t: MiTuple, stoppedAt = performance.now()): Promise<void> {
     if (this.phase === 'ended') return;
     const reason = miStr(t.reason) ?? '';
     if (/^exited/.test(reason)) {
@@ -531,15 +536,24 @@ export class DebugSession {
     }
     const gen = ++this.stopGen;
     const gdb = this.gdb!;
-    const t0 = performance.now();
+    const t0 = stoppedAt;
     const mi0 = gdb.commandCount;
     const profile: StopProfile = { mi: { location: 0, frames: 0, cpus: 0 }, ms: { location: 0, frames: 0, cpus: 0 }, byCommand: {} };
     this.profile = profile;
-    if (this.commandAt !== undefined) profile.execution = +(t0 - this.commandAt).toFixed(1);
+    const epoch = (t: number) => +(performance.timeOrigin + t).toFixed(1);
+    profile.epoch = { stopped: epoch(t0) };
+    if (this.commandAt !== undefined) {
+      profile.execution = +(t0 - this.commandAt).toFixed(1);
+      profile.epoch.command = epoch(this.commandAt);
+      if (this.stepPath) profile.path = this.stepPath.finish(t0);
+    }
     this.commandAt = undefined;
+    this.stepPath = undefined;
     const mark = (k: keyof StopProfile['mi']) => {
+      const now = performance.now();
       profile.mi[k] = gdb.commandCount - mi0;
-      profile.ms[k] = +(performance.now() - t0).toFixed(1);
+      profile.ms[k] = +(now - t0).toFixed(1);
+      profile.epoch![k] = epoch(now);
     };
     const stale = () => gen !== this.stopGen || (this.phase as DebugPhase) === 'ended';
     const d = describeStop(t, this.special);
@@ -936,9 +950,11 @@ export class DebugSession {
     this.needStopped();
     const cmd = { continue: '-exec-continue', next: '-exec-next', step: '-exec-step', finish: '-exec-finish', stepi: '-exec-step-instruction', nexti: '-exec-next-instruction' }[a];
     this.commandAt = performance.now();
+    const rec = (this.stepPath = this.follower ? new StepPathRecorder(this.commandAt, this.follower.clientId) : undefined);
     await this.serial(async () => {
       const sel = this.stop?.frames.find((f) => f.level === this.stop!.selectedLevel);
       if (a === 'finish' && this.stop && this.stop.selectedLevel > 0 && !sel?.user) await gdb.cmd(`-stack-select-frame ${this.stop.selectedLevel}`);
+      rec?.sent();
       await gdb.cmd(cmd);
     });
   }

@@ -40,7 +40,7 @@ export function registerDebugging(): void {
         glyphPoint: (line: number) => glyphPoint(line),
         lastStepToHighlightMs: () => debugStore.lastHighlightMs,
         /** The last command → highlight, call stack + locals rendered, whole stop rendered (ms). */
-        lastStepTimes: () => ({ arrived: debugStore.lastArrivedMs, highlight: debugStore.lastHighlightMs, frames: debugStore.lastFramesMs, complete: debugStore.lastCompleteMs }),
+        lastStepTimes: () => ({ arrived: debugStore.lastArrivedMs, highlight: debugStore.lastHighlightMs, frames: debugStore.lastFramesMs, complete: debugStore.lastCompleteMs, runningRender: debugStore.lastRunningRenderMs, commandEpoch: performance.timeOrigin + debugStore.lastCommandAt }),
       };
       // not awaited: the session status arrives when the backend answers
       void initDebugStore(wb.client, wb.notify, wb.openFile);

@@ -26,6 +26,8 @@ export const debugStore = {
   lastCompleteMs: 0,
   /** … → the stop's first snapshot arrived in the renderer (before any rendering). */
   lastArrivedMs: 0,
+  /** ms the panels took to render the 'running' state after the last command (the renderer is busy with it meanwhile). */
+  lastRunningRenderMs: 0,
   /** Saves dirty editors before a Run (set by main.ts through installDebugging). */
   beforeRun: (async () => undefined) as () => Promise<void>,
 };
@@ -46,8 +48,10 @@ function setStatus(s: DebugStatus): void {
   if (s.seq && debugStore.status.seq && s.seq < debugStore.status.seq && s.phase === debugStore.status.phase) return;
   if (s.phase === 'stopped' && s.stop && s.stop.stopId !== timed.stopId && debugStore.lastCommandAt) debugStore.lastArrivedMs = performance.now() - debugStore.lastCommandAt;
   debugStore.status = s;
+  const r0 = performance.now();
   for (const l of firstListeners) l(s);
   for (const l of statusListeners) l(s);
+  if (s.phase === 'running' && debugStore.lastCommandAt) debugStore.lastRunningRenderMs = performance.now() - r0;
   // the listeners render synchronously: the panels show this snapshot now
   const st = s.phase === 'stopped' ? s.stop : undefined;
   if (!st || !debugStore.lastCommandAt) return;
