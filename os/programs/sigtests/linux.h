@@ -26,6 +26,7 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/resource.h>
+#include <sys/socket.h>             /* bench_partial: recv(MSG_WAITALL) on a socketpair */
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>

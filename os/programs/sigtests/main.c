@@ -14,7 +14,9 @@
  * fork and exec inherit (dispositions, the mask, not pending signals; caught ones reset by exec),
  * sigaltstack with SA_ONSTACK.
  * Helper modes (started by the tests): --spin, --block-read, --sleep MS, --killer PID N,
- * --writer N, --exec-check; --bench-kill N is the kill -> EINTR benchmark (os/tools/sig-bench).
+ * --writer N, --exec-check; --bench-kill N is the kill -> EINTR benchmark, --bench-partial N the
+ * kill -> partial result one (a read of /dev/slow on LaneOS, a MSG_WAITALL recv on Linux; both
+ * run by os/tools/sig-bench).
  * The same file builds for Linux (-DSIGTESTS_LINUX, linux.h): the "test NAME" verdicts and the
  * "OUTCOME name: value" lines are what os/tools/sigdiff.py compares with Linux's, line by line.
  */
@@ -152,6 +154,13 @@ static void sort_u64(uint64_t *v, int n)    /* insertion sort: a few hundred val
     }
 }
 
+/* "BENCH NAME n N median_ns M p99_ns P min_ns X" of n sorted latencies: what sig-bench parses. */
+static void bench_print(const char *name, const uint64_t *lat, int got)
+{
+    printf("BENCH %s n %d median_ns %llu p99_ns %llu min_ns %llu\n", name, got, (unsigned long long)lat[got / 2],
+           (unsigned long long)lat[(got * 99) / 100 < got ? (got * 99) / 100 : got - 1], (unsigned long long)lat[0]);
+}
+
 /* N rounds: a child blocks in a pipe read (SIGUSR1 caught, no SA_RESTART); 20 ms after it said
  * it is about to, we take the time and kill() it; the child takes the time when its read
  * returned EINTR (after the handler ran) and sends it back. The latency is the difference (one
@@ -208,8 +217,132 @@ static int bench_kill(int n, bool verbose)
     if (!got)
         return 5;
     sort_u64(lat, got);
-    printf("BENCH kill-eintr n %d median_ns %llu p99_ns %llu min_ns %llu\n", got, (unsigned long long)lat[got / 2],
-           (unsigned long long)lat[(got * 99) / 100 < got ? (got * 99) / 100 : got - 1], (unsigned long long)lat[0]);
+    bench_print("kill-eintr", lat, got);
+    return got == n ? 0 : 6;
+}
+
+/* ---- the kill -> partial result benchmark ---- */
+
+/* N rounds, like bench_kill, but the child is blocked in a read that has already made progress
+ * (SIGUSR1 caught, no SA_RESTART), so the read returns the partial count:
+ *  - LaneOS: a read of PARTIAL_WANT bytes on /dev/slow, a file of fs reached over its
+ *    passthrough lane, at PARTIAL_RATE ("8 10 whole": 8 bytes every 10 ms, the read waits for
+ *    all it asked for). 25 ms after the child said it is about to read, fs has handed it 16
+ *    bytes (at 10 and 20 ms) and the next 8 are 5 ms away. The kill alerts the thread, libc
+ *    sends fs.Cancel{id} on that lane, fs answers the request's one reply with its 16 bytes,
+ *    libc asks posix for the signal (SigTake), runs the handler and read() returns 16.
+ *  - Linux (-DSIGTESTS_LINUX; not __linux__, which the host gcc also defines when it builds
+ *    for LaneOS): Linux's device-like files have no "trickle and wait for the rest", so the
+ *    same semantics come from recv(fd, buf, PARTIAL_WANT, MSG_WAITALL) on an AF_UNIX stream
+ *    socketpair: the parent writes 16 bytes when the child said go, the recv takes them and
+ *    sleeps for the rest; a signal then makes it return the 16 (unix_stream_read_generic:
+ *    "copied ? : -EINTR").
+ * Time from the parent's clock read before kill() to the child's after read()/recv() returned
+ * (after the handler ran). A round is timed only if the call returned 0 < r < PARTIAL_WANT; the
+ * others (EINTR, the whole count, an error) are counted and printed, not timed. Prints
+ * "BENCH kill-partial n N median_ns M p99_ns P min_ns X" (as bench_kill) and
+ * "BENCH kill-partial-rounds rounds R partial P eintr E whole W other O bytes_median B". */
+#define PARTIAL_WANT 4096
+#define PARTIAL_RATE "8 10 whole"
+#define PARTIAL_FED 16                  /* Linux: what the parent writes each round */
+
+struct partial_result {
+    uint64_t t;
+    int64_t r;                          /* read()'s value, -errno on failure */
+};
+
+static int bench_partial(int n, bool verbose)
+{
+    if (n < 1 || n > 100000)
+        n = 200;
+    int go[2], back[2];
+    if (pipe(go) < 0 || pipe(back) < 0)
+        return 3;
+#ifdef SIGTESTS_LINUX
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+        return 3;
+#else
+    int fd = open("/dev/slow", O_RDWR);
+    if (fd < 0 || write(fd, PARTIAL_RATE, strlen(PARTIAL_RATE)) != (ssize_t)strlen(PARTIAL_RATE)) {
+        printf("bench-partial: /dev/slow: %s\n", strerror(errno));
+        return 3;
+    }
+#endif
+    flush_out();
+    pid_t c = fork();
+    if (c == 0) {
+        close(go[0]);
+        close(back[0]);
+#ifdef SIGTESTS_LINUX
+        close(sv[0]);
+#endif
+        handle(SIGUSR1, on_sig, 0);
+        static char buf[PARTIAL_WANT];
+        for (int i = 0; i < n; i++) {
+            char x = 'r';
+            if (write(go[1], &x, 1) != 1)
+                _exit(1);
+#ifdef SIGTESTS_LINUX
+            ssize_t r = recv(sv[1], buf, sizeof buf, MSG_WAITALL);
+#else
+            ssize_t r = read(fd, buf, sizeof buf);
+#endif
+            struct partial_result res = { now_ns(), r < 0 ? -errno : r };
+            if (write(back[1], &res, sizeof res) != sizeof res)
+                _exit(2);
+        }
+        _exit(0);
+    }
+    if (c < 0)
+        return 4;
+    close(go[1]);
+    close(back[1]);
+    static uint64_t lat[100000];
+    static uint64_t bytes[100000];
+    int got = 0, rounds = 0, eintr = 0, whole = 0, other = 0;
+    for (int i = 0; i < n; i++) {
+        char x;
+        if (read(go[0], &x, 1) != 1)
+            break;
+#ifdef SIGTESTS_LINUX
+        static const char fed[PARTIAL_FED] = "partial progress";
+        if (write(sv[0], fed, sizeof fed) != sizeof fed)
+            break;
+#endif
+        msleep(25);                     /* it is blocked in its read, with 16 bytes, by now */
+        uint64_t t0 = now_ns();
+        kill(c, SIGUSR1);
+        struct partial_result res;
+        if (read(back[0], &res, sizeof res) != sizeof res)
+            break;
+        rounds++;
+        if (res.r > 0 && res.r < PARTIAL_WANT) {
+            bytes[got] = (uint64_t)res.r;
+            lat[got++] = res.t > t0 ? res.t - t0 : 0;
+        } else if (res.r == -EINTR) {
+            eintr++;
+        } else if (res.r == PARTIAL_WANT) {
+            whole++;
+        } else {
+            other++;
+        }
+        if (verbose)
+            printf("round %d: %lld bytes, %llu us\n", i, (long long)res.r, (unsigned long long)(res.t > t0 ? res.t - t0 : 0) / 1000);
+    }
+    if (rounds < n)
+        kill(c, SIGKILL);
+    int st;
+    while (waitpid(c, &st, 0) < 0 && errno == EINTR) {}
+    if (!got) {
+        printf("BENCH kill-partial-rounds rounds %d partial 0 eintr %d whole %d other %d bytes_median 0\n", rounds, eintr, whole, other);
+        return 5;
+    }
+    sort_u64(bytes, got);
+    printf("BENCH kill-partial-rounds rounds %d partial %d eintr %d whole %d other %d bytes_median %llu\n", rounds, got, eintr,
+           whole, other, (unsigned long long)bytes[got / 2]);
+    sort_u64(lat, got);
+    bench_print("kill-partial", lat, got);
     return got == n ? 0 : 6;
 }
 
@@ -227,6 +360,8 @@ static int helper(int argc, char **argv)
     }
     if (!strcmp(m, "--bench-kill"))            /* the kill -> EINTR benchmark (os/tools/sig-bench) */
         return bench_kill(argc > 2 ? (int)strtol(argv[2], NULL, 10) : 200, argc > 3 && !strcmp(argv[3], "-v"));
+    if (!strcmp(m, "--bench-partial"))         /* the kill -> partial result benchmark (os/tools/sig-bench) */
+        return bench_partial(argc > 2 ? (int)strtol(argv[2], NULL, 10) : 200, argc > 3 && !strcmp(argv[3], "-v"));
     if (!strcmp(m, "--exec-check")) {          /* t_fork_exec's child after execv */
         int bad = dispositions();
         sigset_t m2;
