@@ -131,6 +131,9 @@ const ACT_SEND = 3;
 const ACT_RECV_INLINE = 4;
 const ACT_RECV_BUFFER = 5;
 const MAX_FORWARD_DEPTH = 4;
+/** late records kept for a replay: a server thread's unattributed submits, and records about unknown submits */
+const EARLY_PER_TID = 16;
+const ORPHANS = 1024;
 
 /** A chain record as stored (kind, time, and what to say about it). */
 export interface ChainRec {
@@ -292,6 +295,14 @@ export class CancelModel {
   /** server threads working for a call: from receiving one of its requests until they answer on
    * that conversation or take new work (accept) — their submits in between are the call's */
   private serving = new Map<number, { call: number; req: number; conv: Id; depth: number }>();
+  /** A live trace merges the CPUs' rings within a window: a record whose vCPU was descheduled
+   *  between stamping and publishing it arrives late, after records that follow it in time. So
+   *  a server's submits seen before the match that started its work for a call (EARLY_PER_TID per
+   *  thread), and the match/complete/cancel records of submits not (yet) known as requests
+   *  (ORPHANS in all), are kept and replayed when that match arrives. */
+  private early = new Map<number, TraceRecordLike[]>();
+  private orphans = new Map<Id, TraceRecordLike[]>();
+  private orphanCount = 0;
   /** processes that take part in chains (signal senders, servers that stopped work) */
   actors = new Set<number>();
   /** call_site records by the id of the record they locate */
@@ -424,14 +435,20 @@ export class CancelModel {
       case 'ipc_match': return this.match(e);
       case 'ipc_complete': {
         const r = this.request(e.fields['cause']);
-        if (!r) return false;
+        if (!r) {
+          this.orphan(key(e.fields['cause']), e);
+          return false;
+        }
         r.endNs = ns;
         r.result = num(e.fields['result']);
         return true;
       }
       case 'ipc_cancel': {
         const r = this.request(e.fields['target']);
-        if (!r) return false;
+        if (!r) {
+          this.orphan(key(e.fields['target']), e);
+          return false;
+        }
         r.cancelled = true;
         return true;
       }
@@ -686,7 +703,12 @@ export class CancelModel {
       // a server thread working for a call: its answer on the call's conversation, or taking
       // new work, ends that; anything else it submits meanwhile it does on the call's behalf
       const sv = this.serving.get(tid);
-      if (!sv) return false;
+      if (!sv) {
+        const l = this.early.get(tid) ?? [];
+        if (l.push(e) > EARLY_PER_TID) l.shift();
+        this.early.set(tid, l);
+        return false;
+      }
       if (stream === sv.conv || act === ACT_ACCEPT) {
         this.serving.delete(tid);
         return false;
@@ -698,7 +720,34 @@ export class CancelModel {
     if (!c || c.requests.length >= MAX_REQS_PER_CALL) return false;
     this.reqOf.set(id, c.idx * MAX_REQS_PER_CALL + c.requests.length);
     c.requests.push({ submitId: id, matchId: 0, ns: e.ns, matchNs: NaN, endNs: NaN, result: 0, cancelled: false, stream, retAddr: key(f['ret_addr']), peerPid: -1, pid, tid, via, depth, act });
+    const late = this.orphans.get(id);
+    if (late) {
+      this.orphans.delete(id);
+      this.orphanCount -= late.length;
+      for (const o of late) this.addInner(o);
+    }
     return true;
+  }
+
+  /** Keeps a record about submit `id` that is not a request yet (see `early`). */
+  private orphan(id: Id, e: TraceRecordLike): void {
+    if (!id) return;
+    const l = this.orphans.get(id) ?? [];
+    l.push(e);
+    this.orphans.set(id, l);
+    if (++this.orphanCount > ORPHANS) {
+      const [oldest, ol] = this.orphans.entries().next().value as [Id, TraceRecordLike[]];
+      this.orphans.delete(oldest);
+      this.orphanCount -= ol.length;
+    }
+  }
+
+  /** The server thread `tid` started working for a call at `ns`: its submits already seen from then on are the call's. */
+  private replayEarly(tid: number, ns: number, except: Id): void {
+    const l = this.early.get(tid);
+    if (!l) return;
+    this.early.delete(tid);
+    for (const e of l.filter((x) => x.ns > ns && key(x.id) !== except).sort((x, y) => x.ns - y.ns)) this.submit(e);
   }
 
   private request(submitId: unknown): Request | undefined {
@@ -726,7 +775,12 @@ export class CancelModel {
       if (them && them.tid !== r.tid && them.act !== ACT_SEND && r.depth < MAX_FORWARD_DEPTH && !this.isCaller(them.tid)) {
         const conv = key(f['child_stream']) || key(f['stream']);
         this.serving.set(them.tid, { call: Math.floor(k / MAX_REQS_PER_CALL), req: k % MAX_REQS_PER_CALL, conv, depth: r.depth });
+        this.replayEarly(them.tid, e.ns, theirs);
       }
+    }
+    if (!used) {
+      this.orphan(a, e);
+      if (b !== a) this.orphan(b, e);
     }
     return used;
   }

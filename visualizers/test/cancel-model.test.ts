@@ -322,3 +322,26 @@ test('forwarded work: posix\'s request to fs for cat\'s open nests in the call (
   const noMatch = model(evs.filter((e) => e.name !== 'ipc_match'));
   assert.ok(noMatch.calls.every((c) => c.requests.every((r) => r.depth === 0)), 'no match, no server known to be working for the call');
 });
+
+test('forwarded work whose matches arrive late (a live trace: a vCPU descheduled between stamping a record and publishing it) nests the same', () => {
+  const evs = forwardedOpenAlarm();
+  const shape = (m: CancelModel) => {
+    const c = m.calls[m.cancelled[0]!]!;
+    return { requests: c.requests.map((r) => ({ by: m.processName(r.pid), to: m.serverOf(r), depth: r.depth, act: r.act, matched: r.matchId !== 0, ended: Number.isFinite(r.endNs) })), chain: kinds(m, c.idx) };
+  };
+  const inOrder = shape(model(evs));
+  assert.ok(inOrder.requests.some((r) => r.depth === 1 && r.to === 'fs' && r.matched && r.ended), JSON.stringify(inOrder));
+  // cat's two matches with posix (its offer taken by posix's accept, its send by posix's receive)
+  // delivered only after posix's fs.Open was submitted and matched by fs
+  const tids = new Map(evs.filter((e) => e.name === 'ipc_submit').map((e) => [String(e.id), Number(e.fields['tid'])]));
+  const side = (e: (typeof evs)[number], f: string) => tids.get(String(e.fields[f]));
+  const catPosix = evs.filter((e) => e.name === 'ipc_match' && [side(e, 'cause'), side(e, 'other')].sort().join() === '20,50');
+  assert.equal(catPosix.length, 3, 'offer/accept, send/receive, and posix\'s reply');
+  const late = catPosix.slice(0, 2);
+  const fsMatch = evs.findIndex((e) => e.name === 'ipc_match' && [side(e, 'cause'), side(e, 'other')].sort().join() === '20,30' && evs.indexOf(late[1]!) < evs.indexOf(e) && side(e, 'cause') === 30);
+  assert.ok(fsMatch > 0);
+  const reordered = evs.filter((e) => !late.includes(e));
+  reordered.splice(reordered.indexOf(evs[fsMatch]!) + 1, 0, ...late);
+  assert.notDeepEqual(reordered, evs);
+  assert.deepEqual(shape(model(reordered)), inOrder);
+});
