@@ -16,7 +16,9 @@
  *   ipc_match of such a request with a server thread's accept/receive ─▶ that thread works for
  *              the call until it answers on the request's conversation or accepts new work: its
  *              submits meanwhile are the call's too (depth 1: posix's fs.Open for cat's open; a
- *              server those reach, depth 2, …); needs records in time order, as the store has them
+ *              server those reach, depth 2, …); records in time order, as the store has them —
+ *              a match that arrives late (a live trace's record published after its CPU's window)
+ *              replays the server's submits and the records about them seen meanwhile
  *   call_site  ─▶ sites by the id of the record it locates: userSite(call) = its sys_begin's (the
  *              program's line that made the call), serverSite(call, server) = the server's
  *              cancel_ack's (else cancel_raise's) — the code that handled the cancel
