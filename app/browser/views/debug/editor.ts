@@ -145,6 +145,8 @@ export function installDebugEditor(editor: Editor, monaco: M): void {
     }
   });
   editor.onDidChangeModel(() => {
+    // decorations belong to a model: another file (or the same one reopened) draws them anew
+    bpKey = lineKey = '';
     renderBreakpoints();
     renderCurrentLine();
   });
