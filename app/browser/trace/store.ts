@@ -58,6 +58,8 @@ export class TraceStore {
   /** the backend's transport figures of the Run's recording (drops outside the stream, serial frames) */
   private transport: TraceStatus | null = null;
   private rate = { at: 0, events: 0, perSec: 0 };
+  /** a read was asked for while one was in flight */
+  private readAgain = false;
   /** polling delays (ms): while a trace view is visible, otherwise */
   fastMs = 250;
   slowMs = 1000;
@@ -163,15 +165,26 @@ export class TraceStore {
 
   /** Reads what the source has beyond `offset`, decodes it once, tells the views. */
   async read(): Promise<void> {
-    if (this.reading || !this.source.path || this.table.finished) return;
+    if (!this.source.path || this.table.finished) return;
+    if (this.reading) {
+      // one read at a time: this one comes when the read in flight is done (it may be of a source
+      // that was replaced meanwhile — a trace opened while the live recording was being read)
+      this.readAgain = true;
+      return;
+    }
     this.reading = true;
+    this.readAgain = false;
     const gen = this.source.generation;
     const table = this.table;
     let ended = false;
+    let stale = false;
     try {
       for (;;) {
         const r = await this.client.request('trace.read', { generation: gen, offset: this.offset });
-        if (gen !== this.source.generation || table !== this.table) return;
+        if (gen !== this.source.generation || table !== this.table) {
+          stale = true;
+          break;
+        }
         if (r.data) {
           const bytes = base64ToBytes(r.data);
           this.offset += bytes.length;
@@ -192,10 +205,15 @@ export class TraceStore {
     } finally {
       this.reading = false;
     }
-    this.measureRate();
-    if (ended) this.emit({ kind: 'end' });
-    else this.emit({ kind: 'status' });
-    if (this.source.live && gen === this.source.generation) this.schedule(this.visible.size ? this.fastMs : this.slowMs);
+    const again = stale || this.readAgain;
+    this.readAgain = false;
+    if (!stale) {
+      this.measureRate();
+      if (ended) this.emit({ kind: 'end' });
+      else this.emit({ kind: 'status' });
+    }
+    if (again) this.schedule(0);
+    else if (this.source.live && gen === this.source.generation) this.schedule(this.visible.size ? this.fastMs : this.slowMs);
   }
 
   private measureRate(): void {

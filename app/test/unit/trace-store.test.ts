@@ -145,3 +145,47 @@ test('a live recording grows, the Run ends, then a new source: the views start o
   assert.equal(store.selection, null);
   store.dispose();
 });
+
+test('a trace opened while a read of the live recording is in flight is read (the stale read hands over)', async () => {
+  const live = demoTraceFile(10);
+  const saved = demoTraceFile(20);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trace-store-'));
+  const file = path.join(dir, 'trace.ltrace');
+  fs.writeFileSync(file, live.bytes);
+  const w = wire(() => be);
+  const be: TraceBackend = new TraceBackend((e, p) => w.emit(e, p as never), () => null);
+  // the live recording's next read is held until the saved trace has been opened
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let held = 0;
+  let liveGen = -1;
+  const client = {
+    ...w.client,
+    async request<K extends RequestName>(method: K, params: Requests[K]['params']): Promise<Requests[K]['result']> {
+      if (method === 'trace.read' && Number((params as Record<string, unknown>)['generation']) === liveGen) {
+        held++;
+        await gate;
+      }
+      return w.client.request(method, params);
+    },
+  };
+  const store = new TraceStore();
+  store.fastMs = store.slowMs = 5;
+  const a = ipcSubscriber(store);
+  await store.start(client);
+  be.setRecording(file, true);
+  liveGen = store.source.generation;
+  // only timers drive the store from here (no direct read() calls, which would hide a lost hand-over)
+  for (let i = 0; i < 100 && !held; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(held, 1, 'a read of the live recording is in flight');
+  await store.open(saved.file);
+  assert.notEqual(store.source.generation, liveGen);
+  await new Promise((r) => setTimeout(r, 30)); // the new source's first read comes while the old one waits
+  release();
+  for (let i = 0; i < 200 && !store.table.finished; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(store.table.finished, true, 'the opened trace was read to its end');
+  const direct = new IpcModel({ decoder: demoDecoder });
+  direct.addAll(saved.events);
+  assert.equal(a.model.msgCount, direct.msgCount);
+  store.dispose();
+});
