@@ -18,6 +18,7 @@ async function renderDir(path: string, container: HTMLElement, depth: number): P
     container.replaceChildren(el('div', { className: 'tree-error', textContent: (e as Error).message }));
     return;
   }
+  if (path && !expanded.has(path)) return; // collapsed again while it was being listed
   const group = el('ul');
   group.setAttribute('role', depth === 0 ? 'none' : 'group');
   for (const ent of entries) {

@@ -277,6 +277,9 @@ test('languages: GNU as, linker scripts; find (Ctrl+F) works in the editor', asy
   ] as const) {
     if (!(await p.$(`#tree [data-path="${file}"]`))) {
       for (const d of ['kernel', 'kernel/arch', dir]) {
+        // (its parent's children are listed asynchronously — after a restart the restored
+        // expanded folders too: look for the row only once it is there)
+        await p.waitForSelector(`#tree [data-path="${d}"]`);
         const row = await p.$(`#tree [data-path="${d}"][aria-expanded="false"]`);
         if (row) await row.click();
         await p.waitForSelector(`#tree [data-path="${d}"][aria-expanded="true"]`);
