@@ -931,8 +931,13 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
         }
     }
     gdb_arch_hw_load();
-    if (gdb_mux)
+    if (gdb_mux) {
+        /* a CPU stopped mid-frame may send one more byte of it before it sees the new epoch:
+         * open a frame for it, which log_mux_write closes, so it is not read as console */
+        if (__atomic_load_n(&gdb_mux_in_frame, __ATOMIC_ACQUIRE))
+            gdb_uart_putc(LANES_DEBUG_MUX_TRACE);
         gdb_uart_resume();      /* the console's transmitter state after our bytes */
+    }
     g->r = NULL;
     /* release the others, and let them leave their park before another CPU may own the stub
      * (it would otherwise count them as parked for its own stop) */

@@ -252,7 +252,13 @@ void log_mux_write(const uint8_t *p, size_t n)
         __atomic_store_n(&gdb_mux_in_frame, 1, __ATOMIC_RELEASE);
         for (size_t i = 0; i < n && __atomic_load_n(&gdb_stub_epoch, __ATOMIC_ACQUIRE) == epoch; i++)
             serial_putc((char)p[i]);
-        __atomic_store_n(&gdb_mux_in_frame, 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&gdb_mux_in_frame, 0, __ATOMIC_SEQ_CST);
+        /* Stopped between the check and its byte, this CPU still sends that one byte after the
+         * stub's units: the stub, leaving with a frame cut, opened a frame for it (a marker) and
+         * we close it here — the host drops it as a corrupt frame instead of showing a stray
+         * byte on the console. (After a stop we always close: a 0x00 outside a frame is nothing.) */
+        if (__atomic_load_n(&gdb_stub_epoch, __ATOMIC_SEQ_CST) != epoch)
+            serial_putc(0);
     }
     spin_unlock(&con_lock);
 }

@@ -67,7 +67,12 @@ void gdb_uart_enable_irq(void)
 
 void gdb_uart_resume(void)
 {
-    serial_reset_tx();          /* serial.c polls before its next byte: the FIFO may hold ours */
+    /* our bytes out of the FIFO before the CPUs run again (serial_tx_resume says why); the
+     * receiver is not read here: what arrives stays in the UART for the next interrupt */
+    bool empty = false;
+    for (int i = 0; i < 10000000 && !(empty = (inb(port + 5) & 0x20) != 0); i++)
+        pause();
+    serial_tx_resume(empty);
 }
 
 bool gdb_uart_buffered(void)

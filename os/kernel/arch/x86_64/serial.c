@@ -31,7 +31,8 @@ void serial_init(void)
  * line status only when the FIFO may be full. */
 void serial_putc(char c)
 {
-    if (!fifo_room) {
+    /* (> fifo_size: a count that wrapped — never trusted, see serial_tx_resume) */
+    if (!fifo_room || fifo_room > fifo_size) {
         for (int i = 0; i < 100000 && !(inb(COM1 + 5) & 0x20); i++)
             pause();
         fifo_room = fifo_size;
@@ -58,6 +59,18 @@ void serial_reset_tx(void)
 {
     outb(COM1 + 3, 0x03);
     fifo_room = 0;
+}
+
+/* After the kernel's gdb stub wrote on COM1 (lanes.debug=ttyS0) with every other CPU parked.
+ * A CPU parked inside serial_putc — past its check of fifo_room, before its outb — writes that
+ * one byte when released, without polling: the stub first lets its own bytes leave (empty: the
+ * transmitter is empty, THRE), so the byte has room (QEMU's 16550 drops the oldest byte when
+ * its FIFO overflows), and a FIFO's worth less that byte may follow. Not empty (a line nobody
+ * drains): poll before the next byte. Setting 0 here while that CPU had yet to decrement made
+ * the count wrap, and every later byte went out unpolled into a full FIFO. */
+void serial_tx_resume(bool empty)
+{
+    fifo_room = empty ? fifo_size - 1 : 0;
 }
 
 void serial_enable_rx_irq(void)

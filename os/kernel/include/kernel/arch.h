@@ -166,6 +166,7 @@ void serial_init(void);
 void serial_putc(char c);
 void serial_enable_rx_irq(void);
 void serial_reset_tx(void);     /* COM1 back from a user-space driver: 8N1, FIFO count unknown */
+void serial_tx_resume(bool empty); /* COM1 after the gdb stub's bytes (empty: THRE was seen) */
 
 /* paging.c */
 #define PTE_P   0x001ULL
