@@ -5,7 +5,8 @@
  * another process (its own description) between two preads of ours is seen by the second; a file
  * that grows past the mapped object (fs moves it to a bigger one) and shrinks (O_TRUNC by someone
  * else) reads right, 0 at and past the end; a forked child shares the mapping and sees the
- * parent's writes, and its close leaves the parent's; an unlinked-and-replaced name does not
+ * parent's writes, and its close leaves the parent's; an exec'd image maps the file again; an
+ * unlinked-and-replaced name does not
  * change what an open fd reads; a write-only fd is still EBADF and an initrd file reads the same
  * by pread as by read; a whole-page pwrite racing our preads is never seen half done (the
  * seqlock); and 100 rounds of open/pread/grow/close leave no mapping, handle or page behind.
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 void filemap_tests_run(struct lanes_tests *t, int argc, char **argv);
+int filemap_helper(int argc, char **argv);
 int lanes_posix_counters(struct lane_msg_posix_counters *c);
 
 #define F "/tmp/pt-map"
@@ -143,6 +145,43 @@ static bool t_map_fork(void)
     close(go[1]);
     close(done[0]);
     close(done[1]);
+    close(fd);
+    return unlink(F) == 0;
+}
+
+/* --fm-pread FD OFF TEXT: exit 0 if pread of FD at OFF gives TEXT (the new image of an exec
+ * reading an fd it inherited from a parent that had the file mapped). */
+int filemap_helper(int argc, char **argv)
+{
+    if (argc != 5 || strcmp(argv[1], "--fm-pread"))
+        return 99;
+    size_t n = strlen(argv[4]);
+    char b[64];
+    if (n > sizeof b)
+        return 98;
+    ssize_t r = pread(atoi(argv[2]), b, n, atoi(argv[3]));
+    return r == (ssize_t)n && !memcmp(b, argv[4], n) ? 0 : r < 0 ? 2 : 1;
+}
+
+/* exec drops the mapping with the old image; the new one maps the file again and reads what
+ * the parent wrote meanwhile. */
+static bool t_map_exec(void)
+{
+    REQUIRE(fill_file(F, 'a', 4096), "create");
+    int fd = open(F, O_RDWR);
+    REQUIRE(fd >= 0 && pread(fd, got, 4096, 0) == 4096, "open, pread");
+    REQUIRE(pwrite(fd, "after", 5, 4000) == 5, "pwrite");
+    pid_t p = fork();
+    if (p == 0) {
+        char fds[12];
+        snprintf(fds, sizeof fds, "%d", fd);
+        char *argv[] = { "posixtests", "--fm-pread", fds, "4000", "after", NULL };
+        execve("/bin/posixtests", argv, NULL);
+        _exit(100);
+    }
+    int st;
+    REQUIRE(p > 0 && waitpid(p, &st, 0) == p && exited(st) == 0, "the new image's pread (status %#x)", st);
+    REQUIRE(pread(fd, got, 5, 4000) == 5 && !memcmp(got, "after", 5), "ours after the child's exec");
     close(fd);
     return unlink(F) == 0;
 }
@@ -283,6 +322,7 @@ static const struct lanes_test filemap_tests[] = {
     { "pread-map-other-writer", t_map_other_writer },
     { "pread-map-grow-shrink", t_map_grow_shrink },
     { "pread-map-fork", t_map_fork },
+    { "pread-map-exec", t_map_exec },
     { "pread-map-unlink-replace", t_map_unlink_replace },
     { "pread-map-not-mapped", t_map_not_mapped },
     { "pread-map-no-torn-read", t_map_no_torn_read },

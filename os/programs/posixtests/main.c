@@ -30,6 +30,7 @@ int forkexec_helper(int argc, char **argv);                                   /*
 void forkexec_tests_run(struct lanes_tests *t, int argc, char **argv);
 void rest_tests_run(struct lanes_tests *t, int argc, char **argv);          /* rest.c */
 void filemap_tests_run(struct lanes_tests *t, int argc, char **argv);       /* filemap.c */
+int filemap_helper(int argc, char **argv);
 int supervise_helper(int argc, char **argv);                                  /* supervise.c */
 static struct lane_msg_posix_counters start_counters;
 
@@ -86,6 +87,8 @@ static int helper(int argc, char **argv)
     }
     if (!strncmp(m, "--fx-", 5))
         return forkexec_helper(argc, argv);        /* forkexec.c */
+    if (!strncmp(m, "--fm-", 5))
+        return filemap_helper(argc, argv);         /* filemap.c */
     if (!strncmp(m, "--crash-", 8))
         return supervise_helper(argc, argv);       /* supervise.c: --crash-fs, --crash-posix */
     if (!strcmp(m, "--sleep")) {
