@@ -53,10 +53,16 @@ struct fdcache {
     int32_t lane;       /* our copy of the description's lane, or NONE */
     uint8_t kind;       /* KIND_*, 0 = not fetched */
     bool fs;            /* the lane goes to fs (posix's KIND_FS_BIT): pread may map the file */
-    uint8_t mapst;      /* MAP_*: the file's pages (filemap.c) */
-    const struct lane_file_map *map;
-    size_t maplen;
+    uint8_t mapst;      /* MAP_*: the file's pages (filemap.c), in fdmaps[fd] */
 };
+
+/* The mapped files, apart from fds[] (8 bytes an fd, touched by every process) and made at the
+ * first mapping only. */
+struct fdmap {
+    const struct lane_file_map *map;
+    size_t len;
+};
+static struct fdmap *fdmaps;
 
 enum { MAP_UNASKED = 0, MAP_OK = 1, MAP_NO = 2 };
 #define KIND_FS_BIT 0x80
@@ -331,12 +337,11 @@ static void forget(int fd)
     if (fds[fd].lane != LANES_HANDLE_NONE)
         lanes_sys_handle_close(fds[fd].lane);
     if (fds[fd].mapst == MAP_OK)
-        lanes_sys_mem_unmap(fds[fd].map, fds[fd].maplen);
+        lanes_sys_mem_unmap(fdmaps[fd].map, fdmaps[fd].len);
     fds[fd].lane = LANES_HANDLE_NONE;
     fds[fd].kind = KIND_NONE;
     fds[fd].fs = false;
     fds[fd].mapst = MAP_UNASKED;
-    fds[fd].map = NULL;
 }
 
 /* The cached description of fd, asking the server once. Returns 0 or -errno. Under lock. */
@@ -519,12 +524,14 @@ static void map_file(struct fdcache *f)
     int32_t h = LANES_HANDLE_NONE;
     int64_t r = call(f->lane, &m, sizeof m, NULL, 0, &rep, sizeof rep, &h, NULL, 0);
     f->mapst = MAP_NO;              /* a refusal (device, initrd pages, write-only) is for good */
-    if (r >= (int64_t)sizeof rep && rep.msg == LANES_MSG_FS_REPLY && rep.error == 0 && rep.value > LANES_PAGE_SIZE &&
-        h != LANES_HANDLE_NONE) {
+    if (!fdmaps)
+        fdmaps = calloc(OPEN_MAX, sizeof *fdmaps);
+    if (fdmaps && r >= (int64_t)sizeof rep && rep.msg == LANES_MSG_FS_REPLY && rep.error == 0 &&
+        rep.value > LANES_PAGE_SIZE && h != LANES_HANDLE_NONE) {
         int64_t a = lanes_sys_mem_map(h, NULL, 0, (uint64_t)rep.value, LANES_PROT_READ);
         if (a >= 0) {
-            f->map = (const struct lane_file_map *)(uintptr_t)a;
-            f->maplen = (size_t)rep.value;
+            fdmaps[f - fds].map = (const struct lane_file_map *)(uintptr_t)a;
+            fdmaps[f - fds].len = (size_t)rep.value;
             f->mapst = MAP_OK;
         }
     }
@@ -540,11 +547,11 @@ static int64_t map_pread(struct fdcache *f, void *buf, size_t n, uint64_t off)
             map_file(f);
         if (f->mapst != MAP_OK)
             return -1;
-        int64_t r = __file_map_copy(f->map, f->maplen, buf, n, off);
+        struct fdmap *m = &fdmaps[f - fds];
+        int64_t r = __file_map_copy(m->map, m->len, buf, n, off);
         if (r != -2)
             return r;
-        lanes_sys_mem_unmap(f->map, f->maplen);     /* retired: the file grew into a new object */
-        f->map = NULL;
+        lanes_sys_mem_unmap(m->map, m->len);        /* retired: the file grew into a new object */
         f->mapst = MAP_UNASKED;
     }
     return -1;
