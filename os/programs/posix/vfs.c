@@ -251,9 +251,9 @@ static void do_open(struct proc *p, int32_t conv, const struct lane_msg_posix_op
         if (d) {
             d->path = strdup(abs1);
             d->fs = true;
-        }
-        else
+        } else {
             lanes_sys_handle_close(lane);
+        }
     }
     if (!d)
         return reply(conv, -ENOMEM);
