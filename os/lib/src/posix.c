@@ -15,6 +15,9 @@
  * drop the cached copy. Console descriptions (/dev/console, and fds 0-2 of a process the server
  * adopted) use the console lane of <lanes/console.h>; /dev/null needs no lane.
  *
+ * pread of a file of fs needs no request once the fd has the file's pages mapped (fs.Map at
+ * its first pread; filemap.c copies under fs's seqlock): the mapping lives beside the cached lane.
+ *
  * Data moves in chunks of at most CHUNK bytes per request (a pipe write of <= PIPE_BUF is one
  * request, hence atomic). One mutex serialises this process's requests (a thread blocked in a
  * pipe read holds up the others — good enough until per-thread queues).
@@ -49,7 +52,22 @@ enum { KIND_NONE = 0, KIND_FILE = 1, KIND_DIR = 2, KIND_PIPE = 3, KIND_CONSOLE =
 struct fdcache {
     int32_t lane;       /* our copy of the description's lane, or NONE */
     uint8_t kind;       /* KIND_*, 0 = not fetched */
+    bool fs;            /* the lane goes to fs (posix's KIND_FS_BIT): pread may map the file */
+    uint8_t mapst;      /* MAP_*: the file's pages (filemap.c), in fdmaps[fd] */
 };
+
+/* The mapped files, apart from fds[] (8 bytes an fd, touched by every process) and made at the
+ * first mapping only. */
+struct fdmap {
+    const struct lane_file_map *map;
+    size_t len;
+};
+static struct fdmap *fdmaps;
+
+enum { MAP_UNASKED = 0, MAP_OK = 1, MAP_NO = 2 };
+#define KIND_FS_BIT 0x80
+
+int64_t __file_map_copy(const struct lane_file_map *h, size_t maplen, void *buf, size_t n, uint64_t off);
 
 static lanes_mutex_t lock = LANES_MUTEX_INIT;
 static int32_t posix_lane = -2;             /* -2: not looked up yet */
@@ -318,8 +336,12 @@ static void forget(int fd)
         return;
     if (fds[fd].lane != LANES_HANDLE_NONE)
         lanes_sys_handle_close(fds[fd].lane);
+    if (fds[fd].mapst == MAP_OK)
+        lanes_sys_mem_unmap(fdmaps[fd].map, fdmaps[fd].len);
     fds[fd].lane = LANES_HANDLE_NONE;
     fds[fd].kind = KIND_NONE;
+    fds[fd].fs = false;
+    fds[fd].mapst = MAP_UNASKED;
 }
 
 /* The cached description of fd, asking the server once. Returns 0 or -errno. Under lock. */
@@ -336,7 +358,8 @@ static int64_t lookup(int fd, struct fdcache **out)
                 lanes_sys_handle_close(lane);
             return r;
         }
-        fds[fd].kind = (uint8_t)(r & 0xff);
+        fds[fd].kind = (uint8_t)(r & 0x7f);
+        fds[fd].fs = (r & KIND_FS_BIT) != 0;
         fds[fd].lane = lane;
     }
     *out = &fds[fd];
@@ -493,8 +516,50 @@ int64_t lanes_posix_stdout(const void *buf, size_t len)
     return r < 0 ? LANES_E_INVAL : r;
 }
 
+/* The file's pages, mapped read-only (fs.Map; filemap.c). Under lock. */
+static void map_file(struct fdcache *f)
+{
+    struct lane_msg_fs_map m = lanes_msg_fs_map_encode(0);
+    struct lane_msg_fs_reply rep;
+    int32_t h = LANES_HANDLE_NONE;
+    int64_t r = call(f->lane, &m, sizeof m, NULL, 0, &rep, sizeof rep, &h, NULL, 0);
+    f->mapst = MAP_NO;              /* a refusal (device, initrd pages, write-only) is for good */
+    if (!fdmaps)
+        fdmaps = calloc(OPEN_MAX, sizeof *fdmaps);
+    if (fdmaps && r >= (int64_t)sizeof rep && rep.msg == LANES_MSG_FS_REPLY && rep.error == 0 &&
+        rep.value > LANES_PAGE_SIZE && h != LANES_HANDLE_NONE) {
+        int64_t a = lanes_sys_mem_map(h, NULL, 0, (uint64_t)rep.value, LANES_PROT_READ);
+        if (a >= 0) {
+            fdmaps[f - fds].map = (const struct lane_file_map *)(uintptr_t)a;
+            fdmaps[f - fds].len = (size_t)rep.value;
+            f->mapst = MAP_OK;
+        }
+    }
+    if (h != LANES_HANDLE_NONE)
+        lanes_sys_handle_close(h);  /* the mapping holds the object */
+}
+
+/* pread from the mapped pages: bytes copied, or -1 to ask fs over the lane. Under lock. */
+static int64_t map_pread(struct fdcache *f, void *buf, size_t n, uint64_t off)
+{
+    for (int again = 0; again < 2; again++) {
+        if (f->mapst == MAP_UNASKED)
+            map_file(f);
+        if (f->mapst != MAP_OK)
+            return -1;
+        struct fdmap *m = &fdmaps[f - fds];
+        int64_t r = __file_map_copy(m->map, m->len, buf, n, off);
+        if (r != -2)
+            return r;
+        lanes_sys_mem_unmap(m->map, m->len);        /* retired: the file grew into a new object */
+        f->mapst = MAP_UNASKED;
+    }
+    return -1;
+}
+
 /* pread and pwrite: one chunk at `off` of a regular file, over its passthrough lane to fs
- * (rbuf to read into, or wbuf to write from). */
+ * (rbuf to read into, or wbuf to write from). A pread of an fs file copies from its mapped
+ * pages when it can (map_pread), without a request. */
 static ssize_t pio(int fd, void *rbuf, const void *wbuf, size_t n, off_t off)
 {
     if (rbuf ? !user_writable(rbuf, n) : !user_readable(wbuf, n))
@@ -508,6 +573,8 @@ static ssize_t pio(int fd, void *rbuf, const void *wbuf, size_t n, off_t off)
         size_t k = n > CHUNK ? CHUNK : n;
         if (f->kind != KIND_FILE) {
             r = f->kind == KIND_DIR ? -EISDIR : -ESPIPE;
+        } else if (rbuf && f->fs && (r = map_pread(f, rbuf, k, (uint64_t)off)) >= 0) {
+            /* copied from the pages */
         } else if (rbuf) {
             struct lane_msg_fs_pread m = lanes_msg_fs_pread_encode((uint64_t)off, k);
             const uint8_t *d;
@@ -647,7 +714,8 @@ static int openat_(int dirfd, const char *path, int flags, mode_t mode)
         if (r >= 0 && fd < OPEN_MAX) {
             /* value: fd | kind << 32; the description's lane came with the reply */
             forget(fd);
-            fds[fd].kind = (uint8_t)(r >> 32);
+            fds[fd].kind = (uint8_t)((r >> 32) & 0x7f);
+            fds[fd].fs = ((r >> 32) & KIND_FS_BIT) != 0;
             fds[fd].lane = lane;
             r = fd;
             if (fds[fd].kind == KIND_FIFO && !((flags & O_ACCMODE) == O_RDONLY && (flags & O_NONBLOCK))) {

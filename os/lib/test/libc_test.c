@@ -1,11 +1,13 @@
 /* libc_test.c — host unit tests for the pure parts of the LaneOS libc.
  *
- * The Makefile compiles os/lib/src/{string,fmt,heap,ustar,manifest}.c with the LaneOS headers,
+ * The Makefile compiles os/lib/src/{string,fmt,heap,ustar,manifest,filemap}.c with the LaneOS headers,
  * renames their symbols with an lt_ prefix (objcopy --prefix-symbols) and links them here with
  * the host's libc, which serves as the oracle: every snprintf case is compared with glibc's.
  * Usage: libc-test INITRD.tar   (the real initrd, read by the ustar and manifest tests)
  * Prints one line per failed check and a final "N passed, N failed"; exits 1 on any failure.
  */
+#include <signal.h>
+#include <sys/mman.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,6 +40,7 @@ int lt_heap_check(struct heap *);
 int lt_ustar_next(const void *, size_t, size_t *, struct ustar_entry *);
 int lt_ustar_find(const void *, size_t, const char *, struct ustar_entry *);
 int lt_elf_find_section(const void *, size_t, const char *, const void **, size_t *);
+int64_t lt___file_map_copy(const struct lane_file_map *, size_t, void *, size_t, uint64_t);
 int lt_manifest_parse(const char *, size_t, struct manifest *, int *);
 int lt_manifest_of_elf(const void *, size_t, struct manifest *, int *);
 
@@ -324,6 +327,68 @@ static void test_ustar_manifest(const char *initrd_path)
           "unterminated line rejected");
 }
 
+/* ---- filemap.c: the reader's side of fs's seqlock over a mapped file ---- */
+
+#define FM_PAGE 4096
+static _Alignas(4096) uint8_t fm_obj[FM_PAGE + 2 * FM_PAGE];
+static uint8_t *fm_dst;
+static int fm_faults;
+
+/* A write of fs's, made while the reader's copy is half done: the copy's destination has its
+ * second page inaccessible, so the copy stops there; this handler does what tmpfs.c does for a
+ * write (seq odd, every byte 'b', seq even), opens the page and lets the copy go on. */
+static void fm_write_midcopy(int sig)
+{
+    struct lane_file_map *h = (struct lane_file_map *)fm_obj;
+    (void)sig;
+    fm_faults++;
+    __atomic_store_n(&h->seq, h->seq + 1, __ATOMIC_RELAXED);
+    memset(fm_obj + FM_PAGE, 'b', 2 * FM_PAGE);
+    __atomic_store_n(&h->seq, h->seq + 1, __ATOMIC_RELEASE);
+    mprotect(fm_dst + FM_PAGE, FM_PAGE, PROT_READ | PROT_WRITE);
+}
+
+static void test_filemap(void)
+{
+    struct lane_file_map *h = (struct lane_file_map *)fm_obj;
+    static uint8_t buf[16];
+    memset(fm_obj, 0, sizeof fm_obj);
+    memset(fm_obj + FM_PAGE, 'a', 2 * FM_PAGE);
+    h->size = 100;
+    int64_t r = lt___file_map_copy(h, sizeof fm_obj, buf, 16, 90);
+    CHECK(r == 10 && buf[9] == 'a', "short file: %lld", (long long)r);
+    r = lt___file_map_copy(h, sizeof fm_obj, buf, 10, 100);
+    CHECK(r == 0, "at the end: %lld", (long long)r);
+    r = lt___file_map_copy(h, sizeof fm_obj, buf, 10, 1u << 20);
+    CHECK(r == 0, "past the end: %lld", (long long)r);
+    h->seq = 3;
+    r = lt___file_map_copy(h, sizeof fm_obj, buf, 10, 0);
+    CHECK(r == -1, "seq odd (fs writing): %lld, not -1 (ask fs)", (long long)r);
+    h->seq = 4;
+    h->retired = 1;
+    r = lt___file_map_copy(h, sizeof fm_obj, buf, 10, 0);
+    CHECK(r == -2, "retired: %lld, not -2 (map again)", (long long)r);
+    h->retired = 0;
+    h->size = 2 * FM_PAGE + 1;
+    r = lt___file_map_copy(h, sizeof fm_obj, buf, 10, 0);
+    CHECK(r == -1, "size past the object: %lld, not -1", (long long)r);
+    /* a write in the middle of a copy: the copy is done again, never returned half old */
+    h->size = 2 * FM_PAGE;
+    fm_dst = mmap(NULL, 2 * FM_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(fm_dst != MAP_FAILED && mprotect(fm_dst + FM_PAGE, FM_PAGE, PROT_NONE) == 0, "mmap");
+    struct sigaction sa = { .sa_handler = fm_write_midcopy }, old;
+    sigaction(SIGSEGV, &sa, &old);
+    r = lt___file_map_copy(h, sizeof fm_obj, fm_dst, 2 * FM_PAGE, 0);
+    sigaction(SIGSEGV, &old, NULL);
+    int mixed = 0;
+    for (size_t k = 0; r == 2 * FM_PAGE && k < 2 * FM_PAGE; k++)
+        mixed += fm_dst[k] != 'b';
+    CHECK(fm_faults == 1 && r == 2 * FM_PAGE && mixed == 0,
+          "copy across a write: %lld bytes, %d of them from before the write (%d faults)", (long long)r, mixed,
+          fm_faults);
+    munmap(fm_dst, 2 * FM_PAGE);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -334,6 +399,7 @@ int main(int argc, char **argv)
     test_string();
     test_heap();
     test_ustar_manifest(argv[1]);
+    test_filemap();
     printf("libc host tests: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

@@ -29,6 +29,10 @@ struct node {
     size_t size, cap;
     uint8_t dev;                 /* DEV_* (wait.c): a device or a FIFO instead of bytes */
     struct fifo *fifo;           /* DEV_FIFO: its buffer and ends, while open */
+    struct lane_file_map *map;   /* once a reader asked (fs.Map): the bytes live in a memory
+                                    object, header page first, data = its second page on */
+    int32_t mem;                 /* map: the object's handle */
+    size_t maplen;               /* map: the object's length (header page + cap) */
 };
 
 enum { DEV_NONE = 0, DEV_SLOW = 1, DEV_FSSTAT = 2, DEV_FIFO = 3 };
@@ -67,6 +71,7 @@ int fs_mkdir(const char *path, size_t len, uint32_t mode);
 int fs_unlink(const char *path, size_t len, uint32_t flags);
 int fs_rename(const char *from, size_t flen, const char *to, size_t tlen);
 int fs_seed(void);
+int node_map(struct node *n, int32_t *mem, size_t *len);
 
 /* main.c */
 void reply(int32_t conv, int64_t err_or_value, const void *data, size_t n);

@@ -6,7 +6,8 @@
  * fs.Open, fs.Stat, fs.Mkdir, fs.Unlink, fs.Rename (os/abi/messages.toml). fs.Open makes a new
  * stream per open file description and pushes one end back: the passthrough lane. Every
  * process holding that lane (posix hands copies to the fds that share the description) sends
- * fs.Read, fs.Write, fs.Seek, fs.Pread, fs.Pwrite, fs.Fstat and fs.Readdir straight here; the
+ * fs.Read, fs.Write, fs.Seek, fs.Pread, fs.Pwrite, fs.Fstat, fs.Readdir and fs.Map (a regular
+ * file's pages, which libc's pread then copies from without asking us) straight here; the
  * description's offset and flags live here, so dup'd and inherited fds share them. When the
  * last handle to a passthrough lane is closed (close, exit, a crash) our accept on it fails
  * with END_OF_LANE and the description is freed: a client that dies mid-request leaves
@@ -39,15 +40,20 @@ static void post_accept(int i)
         printf("fs: cannot accept on lane %d: %s\n", of[i].lane, lanes_ipc_strerror(r));
 }
 
-static void send_msg(int32_t conv, const void *msg, size_t len, int32_t push)
+static void send_msg_rights(int32_t conv, const void *msg, size_t len, int32_t push, uint32_t rights)
 {
     struct lanes_acts b;
     struct lane_ipc_completion c;
     lanes_acts_init(&b);
     lanes_acts_send(&b, msg, len);
     if (push != LANES_HANDLE_NONE)
-        lanes_acts_push(&b, push, LANES_RIGHT_ALL);
+        lanes_acts_push(&b, push, rights);
     lanes_ipc_call(&SQ, conv, &b, &c, LANES_SEC(2));   /* a client that gave up: END_OF_LANE, ignored */
+}
+
+static void send_msg(int32_t conv, const void *msg, size_t len, int32_t push)
+{
+    send_msg_rights(conv, msg, len, push, LANES_RIGHT_ALL);
 }
 
 void reply(int32_t conv, int64_t err_or_value, const void *data, size_t n)
@@ -233,6 +239,17 @@ static void file_request(struct ofile *f, int32_t conv, const uint8_t *req, uint
     if (lanes_msg_fs_cancel_decode(req, len, &cn) == 0)
         return wait_cancel((int)(f - of), cn.id, cn.call);     /* no reply: the request itself answers */
     crash_if_asked(req, len);
+    struct lane_msg_fs_map mp;
+    if (lanes_msg_fs_map_decode(req, len, &mp) == 0) {
+        /* the file's pages, read-only, for the caller's pread (tmpfs.c: node_map) */
+        int32_t mem;
+        size_t ml;
+        int e = (f->flags & O_ACCMODE) == O_WRONLY ? -EBADF : node_map(f->node, &mem, &ml);
+        if (e < 0)
+            return reply(conv, e, NULL, 0);
+        struct lane_msg_fs_reply r = lanes_msg_fs_reply_encode(0, (int64_t)ml);
+        return send_msg_rights(conv, &r, sizeof r, mem, LANES_RIGHT_READ | LANES_RIGHT_MAP);
+    }
     if (f->node->dev && dev_request((int)(f - of), conv, req, len))
         return;
     struct lane_msg_fs_read rd;

@@ -2,7 +2,11 @@
  *
  * A node is a directory (children in a list, newest first) or a regular file (bytes in a heap
  * buffer). Files seeded from the initrd borrow the archive's read-only pages until their first
- * write copies them. A node lives while it has a name (nlink) or an open description
+ * write copies them. A file a reader asked to map (fs.Map: libc's pread copies from the mapping
+ * instead of asking us) keeps its bytes in a memory object from then on: a lane_file_map header
+ * page, then the bytes, capacity a power of two. Every change of its bytes or size is a seqlock
+ * write (seq odd while we change, even after); growing past the capacity moves the file to a
+ * bigger object and marks the old one's header retired, so readers map it again. A node lives while it has a name (nlink) or an open description
  * (opens); unlink of an open file keeps its bytes until the last close, as POSIX wants.
  * Paths arrive from the POSIX server already absolute and normalised ("/", "/bin/ls"); every
  * function returns 0 or a negative Linux errno.
@@ -47,11 +51,97 @@ static void detach(struct node *n)
     n->next = NULL;
 }
 
+/* ---- mapped files: the writer's side of the seqlock in lane_file_map ---- */
+
+static void map_begin(struct node *n)
+{
+    if (n->map) {
+        __atomic_store_n(&n->map->seq, n->map->seq + 1, __ATOMIC_RELAXED);   /* odd */
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    }
+}
+
+static void map_end(struct node *n)
+{
+    if (n->map) {
+        __atomic_store_n(&n->map->size, (uint64_t)n->size, __ATOMIC_RELAXED);
+        __atomic_store_n(&n->map->seq, n->map->seq + 1, __ATOMIC_RELEASE);   /* even */
+    }
+}
+
+/* The object is no longer the file's: readers that still map it see retired (and a changed
+ * seq, should they be copying) and ask for the new one. Our mapping and handle go. */
+static void map_drop(struct lane_file_map *m, int32_t mem, size_t len)
+{
+    if (!(m->seq & 1))
+        __atomic_store_n(&m->seq, m->seq + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    __atomic_store_n(&m->retired, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&m->seq, m->seq + 1, __ATOMIC_RELEASE);
+    lanes_sys_mem_unmap(m, len);
+    lanes_sys_handle_close(mem);
+}
+
+/* A new object for cap bytes (a multiple of the page size), mapped read-write here. */
+static int map_new(size_t cap, struct lane_file_map **m, int32_t *mem, size_t *len)
+{
+    size_t l = LANES_PAGE_SIZE + cap;
+    int64_t h = lanes_sys_mem_create(l, 0);
+    if (h < 0)
+        return -ENOSPC;
+    int64_t a = lanes_sys_mem_map((int32_t)h, NULL, 0, l, LANES_PROT_READ | LANES_PROT_WRITE);
+    if (a < 0) {
+        lanes_sys_handle_close((int32_t)h);
+        return -ENOSPC;
+    }
+    *m = (struct lane_file_map *)(uintptr_t)a;
+    *mem = (int32_t)h;
+    *len = l;
+    return 0;
+}
+
+static size_t map_cap(size_t size)
+{
+    size_t cap = LANES_PAGE_SIZE;
+    while (cap < size)
+        cap *= 2;
+    return cap;
+}
+
+/* fs.Map: the file's bytes move into a memory object (once); *mem gets our handle to it (the
+ * caller pushes it with reduced rights), *len its length. */
+int node_map(struct node *n, int32_t *mem, size_t *len)
+{
+    if (!S_ISREG(n->mode) || n->dev != DEV_NONE || n->borrowed)
+        return -ENODEV;     /* the initrd's own pages are not ours to hand out: fs.Pread them */
+    if (!n->map) {
+        struct lane_file_map *m;
+        int32_t h;
+        size_t l, cap = map_cap(n->size);
+        int r = map_new(cap, &m, &h, &l);
+        if (r < 0)
+            return r;
+        memcpy((uint8_t *)m + LANES_PAGE_SIZE, n->data, n->size);
+        free(n->data);
+        n->data = (uint8_t *)m + LANES_PAGE_SIZE;
+        n->cap = cap;
+        n->map = m;
+        n->mem = h;
+        n->maplen = l;
+        m->size = n->size;
+    }
+    *mem = n->mem;
+    *len = n->maplen;
+    return 0;
+}
+
 void node_put(struct node *n)
 {
     if (n->nlink > 0 || n->opens > 0)
         return;
-    if (!n->borrowed)
+    if (n->map)
+        map_drop(n->map, n->mem, n->maplen);
+    else if (!n->borrowed)
         free(n->data);
     free(n->name);
     free(n);
@@ -115,11 +205,27 @@ struct node *walk(const char *path, size_t len, struct node **parent, const char
     return cur;
 }
 
-int node_truncate(struct node *n, size_t size)
+/* The file's length becomes size (new bytes zero); no seqlock write of its own. */
+static int resize(struct node *n, size_t size)
 {
     if (size > FS_MAX_FILE)
         return -EFBIG;
-    if (n->borrowed || size > n->cap) {
+    if (n->map && size > n->cap) {
+        struct lane_file_map *m, *old = n->map;
+        int32_t h;
+        size_t l, cap = map_cap(size);
+        int r = map_new(cap, &m, &h, &l);
+        if (r < 0)
+            return r;
+        memcpy((uint8_t *)m + LANES_PAGE_SIZE, n->data, n->size);
+        m->seq = 1;                 /* inside the caller's write, like the old one */
+        n->data = (uint8_t *)m + LANES_PAGE_SIZE;
+        n->cap = cap;
+        n->map = m;
+        map_drop(old, n->mem, n->maplen);
+        n->mem = h;
+        n->maplen = l;
+    } else if (!n->map && (n->borrowed || size > n->cap)) {
         size_t cap = n->cap && !n->borrowed ? n->cap : 256;
         while (cap < size)
             cap *= 2;
@@ -139,17 +245,26 @@ int node_truncate(struct node *n, size_t size)
     return 0;
 }
 
+int node_truncate(struct node *n, size_t size)
+{
+    map_begin(n);
+    int r = resize(n, size);
+    map_end(n);
+    return r;
+}
+
 int64_t node_write(struct node *n, uint64_t off, const uint8_t *src, size_t len)
 {
     if (off > FS_MAX_FILE || len > FS_MAX_FILE - off)
         return -EFBIG;
-    if (off + len > n->size || n->borrowed) {
-        int r = node_truncate(n, off + len > n->size ? off + len : n->size);
-        if (r < 0)
-            return r;
-    }
-    memcpy(n->data + off, src, len);
-    return (int64_t)len;
+    map_begin(n);
+    int r = 0;
+    if (off + len > n->size || n->borrowed)
+        r = resize(n, off + len > n->size ? off + len : n->size);
+    if (r == 0)
+        memcpy(n->data + off, src, len);
+    map_end(n);
+    return r < 0 ? r : (int64_t)len;
 }
 
 int fs_mkdir(const char *path, size_t len, uint32_t mode)

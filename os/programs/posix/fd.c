@@ -150,7 +150,7 @@ bool fd_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
         struct desc *d = fd_get(p, u.gf.fd);
         if (!d)
             return reply(conv, -EBADF), true;
-        reply_with_lane(conv, d->kind | ((int64_t)d->flags << 8), d);
+        reply_with_lane(conv, desc_wire_kind(d) | ((int64_t)d->flags << 8), d);
     } else if (lanes_msg_posix_pipe_decode(m, len, &u.pi) == 0) {
         if (u.pi.flags & ~(uint32_t)(O_CLOEXEC | O_NONBLOCK))
             return reply(conv, -EINVAL), true;

@@ -38,6 +38,9 @@
 #define CHUNK 16384                 /* the most one file request moves */
 
 enum { KIND_FILE = 1, KIND_DIR = 2, KIND_PIPE = 3, KIND_CONSOLE = 4, KIND_NULL = 5, KIND_FIFO = 6 };
+/* In the kind libc is told (open's reply, GetFile): a file whose lane goes to fs, which answers
+ * fs.Map (libc's pread from the file's pages); /proc and /sys files are not asked. */
+#define KIND_FS_BIT 0x80
 
 /* Event-loop tags: what an accept completion belongs to. */
 enum { TAG_PROC = 1, TAG_PIPE = 2, TAG_PUBLIC = 3, TAG_PROCFS = 4, TAG_SYS = 5 };
@@ -89,7 +92,9 @@ struct desc {
     struct pipe *pipe;
     int end;                    /* pipe: 0 read end, 1 write end */
     char *path;                 /* files and directories: the absolute path (openat's dirfd) */
+    bool fs;                    /* a file or directory of fs (KIND_FS_BIT) */
 };
+static inline int64_t desc_wire_kind(const struct desc *d) { return d->kind | (d->fs ? KIND_FS_BIT : 0); }
 
 struct fdent {
     struct desc *d;

@@ -248,15 +248,17 @@ static void do_open(struct proc *p, int32_t conv, const struct lane_msg_posix_op
             return reply(conv, err);
         }
         d = desc_new(r.value == 2 ? KIND_DIR : r.value == 3 ? KIND_FIFO : KIND_FILE, keep, lane);
-        if (d)
+        if (d) {
             d->path = strdup(abs1);
-        else
+            d->fs = true;
+        } else {
             lanes_sys_handle_close(lane);
+        }
     }
     if (!d)
         return reply(conv, -ENOMEM);
     int fd = fd_install(p, 0, d, (m->flags & O_CLOEXEC) != 0);
-    struct lane_msg_posix_reply r = lanes_msg_posix_reply_encode(0, (int64_t)fd | ((int64_t)d->kind << 32));
+    struct lane_msg_posix_reply r = lanes_msg_posix_reply_encode(0, (int64_t)fd | (desc_wire_kind(d) << 32));
     send_msg(conv, &r, sizeof r, d->lane);
 }
 

@@ -29,6 +29,8 @@ static const char *self_path = "/bin/posixtests";
 int forkexec_helper(int argc, char **argv);                                   /* forkexec.c */
 void forkexec_tests_run(struct lanes_tests *t, int argc, char **argv);
 void rest_tests_run(struct lanes_tests *t, int argc, char **argv);          /* rest.c */
+void filemap_tests_run(struct lanes_tests *t, int argc, char **argv);       /* filemap.c */
+int filemap_helper(int argc, char **argv);
 int supervise_helper(int argc, char **argv);                                  /* supervise.c */
 static struct lane_msg_posix_counters start_counters;
 
@@ -85,6 +87,8 @@ static int helper(int argc, char **argv)
     }
     if (!strncmp(m, "--fx-", 5))
         return forkexec_helper(argc, argv);        /* forkexec.c */
+    if (!strncmp(m, "--fm-", 5))
+        return filemap_helper(argc, argv);         /* filemap.c */
     if (!strncmp(m, "--crash-", 8))
         return supervise_helper(argc, argv);       /* supervise.c: --crash-fs, --crash-posix */
     if (!strcmp(m, "--sleep")) {
@@ -1059,6 +1063,7 @@ int main(int argc, char **argv)
     struct lanes_tests t = { 0, 0 };
     forkexec_tests_run(&t, argc, argv);            /* fork, exec, VM (forkexec.c) */
     rest_tests_run(&t, argc, argv);                /* envp, many processes, MAP_SHARED (rest.c) */
+    filemap_tests_run(&t, argc, argv);             /* pread from mapped file pages (filemap.c) */
     lanes_test_table(&t, tests, sizeof tests / sizeof *tests, argc, argv, NULL);
     unlink("/tmp/pt-a");
     return lanes_test_summary(&t, "posixtests", argc);

@@ -1,0 +1,40 @@
+/*
+ * filemap.c — pread from a regular file's pages, in the caller's own context (issue 13).
+ *
+ * fs hands a reader a file's memory object (fs.Map, os/abi/messages.toml): a lane_file_map
+ * header page, then the bytes. posix.c maps it read-only at an fd's first pread and keeps the
+ * mapping with the fd's cached lane (closed with it; shared with a forked child, which gets the
+ * same description; gone at exec). fs is the only writer and brackets every change of the bytes
+ * or the size with seq (odd while it changes them), so a copy is good when seq was the same
+ * even value before and after it. A copy that raced a write is done again; one that keeps
+ * racing, or a header that says the file moved to a bigger object (retired), goes back to the
+ * caller, which maps again or asks fs over the lane. A write acknowledged by fs is in these
+ * very pages, so a later pread in any process sees it; a read past the end copies nothing (0).
+ * Pure: no system calls.
+ */
+#include <lanes.h>
+#include <string.h>
+
+int64_t __file_map_copy(const struct lane_file_map *h, size_t maplen, void *buf, size_t n, uint64_t off);
+
+/* Copies up to n bytes at off; returns how many (0 at or past the end), -1 when fs kept
+ * writing (ask it instead), -2 when the object is retired (map the file again). */
+int64_t __file_map_copy(const struct lane_file_map *h, size_t maplen, void *buf, size_t n, uint64_t off)
+{
+    for (int tries = 0; tries < 4; tries++) {
+        uint32_t s1 = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
+        if (s1 & 1)
+            continue;
+        if (__atomic_load_n(&h->retired, __ATOMIC_RELAXED))
+            return -2;
+        uint64_t size = __atomic_load_n(&h->size, __ATOMIC_RELAXED);
+        if (size > maplen - LANES_PAGE_SIZE)
+            return -1;
+        size_t k = off >= size ? 0 : size - off < n ? (size_t)(size - off) : n;
+        memcpy(buf, (const uint8_t *)h + LANES_PAGE_SIZE + off, k);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&h->seq, __ATOMIC_RELAXED) == s1)
+            return (int64_t)k;
+    }
+    return -1;
+}
