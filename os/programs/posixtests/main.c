@@ -29,6 +29,7 @@ static const char *self_path = "/bin/posixtests";
 int forkexec_helper(int argc, char **argv);                                   /* forkexec.c */
 void forkexec_tests_run(struct lanes_tests *t, int argc, char **argv);
 void rest_tests_run(struct lanes_tests *t, int argc, char **argv);          /* rest.c */
+void pipesem_tests_run(struct lanes_tests *t, int argc, char **argv);       /* pipesem.c */
 int supervise_helper(int argc, char **argv);                                  /* supervise.c */
 static struct lane_msg_posix_counters start_counters;
 
@@ -1059,6 +1060,7 @@ int main(int argc, char **argv)
     struct lanes_tests t = { 0, 0 };
     forkexec_tests_run(&t, argc, argv);            /* fork, exec, VM (forkexec.c) */
     rest_tests_run(&t, argc, argv);                /* envp, many processes, MAP_SHARED (rest.c) */
+    pipesem_tests_run(&t, argc, argv);             /* pipes shared across fork, blocked ends (pipesem.c) */
     lanes_test_table(&t, tests, sizeof tests / sizeof *tests, argc, argv, NULL);
     unlink("/tmp/pt-a");
     return lanes_test_summary(&t, "posixtests", argc);
