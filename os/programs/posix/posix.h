@@ -210,6 +210,9 @@ bool forkexec_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t l
 int pipe_create(uint32_t flags, struct desc **rd, struct desc **wr);
 void pipe_end_closed(struct pipe *pp, int end);
 void pipe_complete(uint32_t index, uint32_t gen, const struct lane_ipc_completion *c);
+int32_t pipe_ring_handle(struct desc *d);
+void pipe_flags_changed(struct desc *d);
+void pipe_proc_gone(int32_t pid);
 extern uint32_t st_pipes;
 extern uint64_t st_cancels, st_cancels_late;
 

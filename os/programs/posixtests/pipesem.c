@@ -10,7 +10,10 @@
  *   - O_NONBLOCK set by fcntl in one process holds for the other process sharing the
  *     description (EAGAIN there), and clearing it makes that read block again;
  *   - a signal to a reader blocked on an empty pipe gives EINTR (no SA_RESTART), consumes
- *     nothing, and the next read gets the bytes written afterwards.
+ *     nothing, and the next read gets the bytes written afterwards;
+ *   - a pipe both ends of which this process used before fork (libc has mapped its ring)
+ *     carries bytes both ways between parent and child afterwards (the mapping is shared,
+ *     not copied on write).
  * Results come back to the parent over a second pipe; the waits are handshakes, not timers,
  * except the short sleeps that let a child reach its blocking call (a slow child makes a
  * check weaker, never wrong).
@@ -308,12 +311,50 @@ static bool t_eintr_keeps_data(void)
     return true;
 }
 
+static bool t_fork_used_ring(void)
+{
+    int a[2], b[2];
+    REQUIRE(pipe(a) == 0 && pipe(b) == 0, "pipe: %s", strerror(errno));
+    char x[4];
+    /* use all four ends here first */
+    REQUIRE(write(a[1], "p", 1) == 1 && read(a[0], x, 1) == 1 && write(b[1], "q", 1) == 1 && read(b[0], x, 1) == 1,
+            "warm-up: %s", strerror(errno));
+    pid_t c = fork();
+    if (c == 0) {               /* echo: a -> b, each byte + 1, until EOF */
+        close(a[1]);
+        close(b[0]);
+        char ch;
+        while (read(a[0], &ch, 1) == 1) {
+            ch++;
+            if (write(b[1], &ch, 1) != 1)
+                _exit(2);
+        }
+        _exit(0);
+    }
+    REQUIRE(c > 0, "fork: %s", strerror(errno));
+    close(a[0]);
+    close(b[1]);
+    bool ok = true;
+    for (char ch = 'a'; ch < 'a' + 20 && ok; ch++) {
+        char back = 0;
+        ok = write(a[1], &ch, 1) == 1 && read(b[0], &back, 1) == 1 && back == ch + 1;
+    }
+    close(a[1]);
+    REQUIRE(read(b[0], x, 1) == 0, "no EOF from the child after it saw ours");
+    close(b[0]);
+    int s = reap(c);
+    REQUIRE(ok, "a byte did not come back (+1) through the pipes shared across fork");
+    REQUIRE(s == 0, "child exited %d", s);
+    return true;
+}
+
 static const struct lanes_test pipesem_tests[] = {
     { "pipe-fork-last-writer-eof", t_fork_last_writer_eof },
     { "pipe-fork-last-reader-epipe", t_fork_last_reader_epipe },
     { "pipe-two-blocked-readers", t_two_blocked_readers },
     { "pipe-nonblock-shared", t_nonblock_shared },
     { "pipe-eintr-keeps-data", t_eintr_keeps_data },
+    { "pipe-fork-used-ring", t_fork_used_ring },
 };
 
 void pipesem_tests_run(struct lanes_tests *t, int argc, char **argv)
