@@ -412,20 +412,35 @@ static void ring_unlock(struct lane_pipe_ring *r)
 
 static void ring_wake(uint32_t *word) { lanes_sys_futex_wake(word, UINT32_MAX); }
 
-/* Waits on the ring's futex word (seq read under the lock, before the state was checked, so a
- * change after our check moved it: no lost wake-up). The lock is not held. False when a signal
- * interrupts the call (the in-syscall flag at 2: EINTR or the partial result); a signal outside
- * an interruptible call, or a wake-up, just means look again. */
-static bool ring_wait(uint32_t *word, uint32_t seq)
+/* Is posix, which serves the pipe's lane, gone? A crashed posix never wakes the ring's waiters
+ * (its lanes end, the ring stays mapped here), so a wait asks after each second: an fstat on the
+ * lane, which posix answers without touching the ring. */
+static bool ring_server_gone(int32_t lane)
 {
-    int64_t w = lanes_sys_futex_wait(word, seq, LANES_TIMEOUT_INFINITE);
+    struct lane_msg_fs_fstat m = lanes_msg_fs_fstat_encode(0);
+    struct lane_msg_fs_attr a;
+    return call(lane, &m, sizeof m, NULL, 0, &a, sizeof a, NULL, NULL, 0) == -EIO;
+}
+
+enum { RING_AGAIN, RING_INTR, RING_GONE };
+
+/* Waits on the ring's futex word (seq read under the lock, before the state was checked, so a
+ * change after our check moved it: no lost wake-up). The lock is not held. RING_INTR when a
+ * signal interrupts the call (the in-syscall flag at 2: EINTR or the partial result); a signal
+ * outside an interruptible call, or a wake-up, means look again (RING_AGAIN); RING_GONE: posix
+ * crashed (EIO, as a request on its lane would end). */
+static int ring_wait(uint32_t *word, uint32_t seq, int32_t lane)
+{
+    int64_t w = lanes_sys_futex_wait(word, seq, LANES_SEC(1));
     if ((w == LANES_E_INTERRUPTED || w == LANES_E_ALERTED) && lanes_sig_cancel_requested())
-        return false;
-    return true;
+        return RING_INTR;
+    if (w == LANES_E_TIMEOUT && lane != LANES_HANDLE_NONE && ring_server_gone(lane))
+        return lanes_sig_cancel_requested() ? RING_INTR : RING_GONE;
+    return RING_AGAIN;
 }
 
 /* A read of at most n (<= CHUNK) bytes: what is there, 0 at EOF, -EAGAIN, -EINTR, RING_LANE. */
-static int64_t ring_read(struct lane_pipe_ring *r, void *buf, size_t n)
+static int64_t ring_read(struct lane_pipe_ring *r, int32_t lane, void *buf, size_t n)
 {
     uint8_t *data = (uint8_t *)r + 4096;
     bool waiting = false;
@@ -469,11 +484,12 @@ static int64_t ring_read(struct lane_pipe_ring *r, void *buf, size_t n)
         r->rwait++;
         waiting = true;
         ring_unlock(r);
-        if (!ring_wait(&r->rseq, seq)) {
+        int w = ring_wait(&r->rseq, seq, lane);
+        if (w != RING_AGAIN) {
             ring_lock(r);
             r->rwait--;
             ring_unlock(r);
-            return -EINTR;
+            return w == RING_INTR ? -EINTR : -EIO;
         }
     }
 }
@@ -481,7 +497,7 @@ static int64_t ring_read(struct lane_pipe_ring *r, void *buf, size_t n)
 /* A write of n bytes from buf: <= PIPE_BUF all at once (waiting for room), longer in pieces of
  * at most CHUNK as room appears. Returns n, or what went in before EPIPE / EAGAIN / EINTR / a
  * bad page (else that error); RING_LANE with *done set when posix took the ring meanwhile. */
-static int64_t ring_write(struct lane_pipe_ring *r, const uint8_t *buf, size_t n, size_t *done)
+static int64_t ring_write(struct lane_pipe_ring *r, int32_t lane, const uint8_t *buf, size_t n, size_t *done)
 {
     uint8_t *data = (uint8_t *)r + 4096;
     bool waiting = false;
@@ -535,11 +551,12 @@ static int64_t ring_write(struct lane_pipe_ring *r, const uint8_t *buf, size_t n
         r->wwait++;
         waiting = true;
         ring_unlock(r);
-        if (!ring_wait(&r->wseq, seq)) {
+        int w = ring_wait(&r->wseq, seq, lane);
+        if (w != RING_AGAIN) {
             ring_lock(r);
             r->wwait--;
             ring_unlock(r);
-            return *done ? (int64_t)*done : -EINTR;
+            return *done ? (int64_t)*done : w == RING_INTR ? -EINTR : -EIO;
         }
     }
 }
@@ -636,7 +653,7 @@ static ssize_t read_(int fd, void *buf, size_t n)
         } else if (f->kind == KIND_DIR) {
             r = -EISDIR;
         } else if (f->ring && f->end == 0 && n > 0 &&
-                   (r = ring_read(f->ring, buf, n > CHUNK ? CHUNK : n)) != RING_LANE) {
+                   (r = ring_read(f->ring, f->lane, buf, n > CHUNK ? CHUNK : n)) != RING_LANE) {
             /* (the ring's answer) */
         } else {
             size_t want = n > CHUNK ? CHUNK : n;
@@ -677,7 +694,7 @@ static ssize_t write_(int fd, const void *buf, size_t n)
             size_t done = 0;
             bool answered = false;
             if (f->ring && f->end == 1 && n > 0) {
-                r = ring_write(f->ring, (const uint8_t *)buf, n, &done);
+                r = ring_write(f->ring, f->lane, (const uint8_t *)buf, n, &done);
                 answered = r != RING_LANE;  /* else posix took the ring: the rest goes to the lane */
                 if (!answered)
                     r = 0;
