@@ -525,11 +525,12 @@ void pipe_flags_changed(struct desc *d)
  * head and count only change, in one store, after the bytes are in place). */
 void pipe_proc_gone(int32_t pid)
 {
-    uint32_t id = (uint32_t)pid & 0x3fffffff;
-    for (int i = 0; i < MAX_PIPES; i++) {
+    uint32_t id = (uint32_t)pid & 0x3fffffff, seen = 0;
+    for (int i = 0; i < MAX_PIPES && seen < st_pipes; i++) {
         struct pipe *pp = &pipes[i];
         if (!pp->used || !pp->ring)
             continue;
+        seen++;
         uint32_t v = __atomic_load_n(&pp->ring->lock, __ATOMIC_SEQ_CST);
         if (v != 0 && (v & 0x3fffffff) == id && __atomic_compare_exchange_n(&pp->ring->lock, &v, 0, false,
                                                                           __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {

@@ -4,7 +4,8 @@
  *   fd.c       open file descriptions and fd tables: close, dup/dup2, fcntl, getfile
  *   vfs.c      paths, mount points ("/" = the fs server, "/dev"), open, stat, mkdir, unlink,
  *              rename, chdir, getcwd
- *   pipe.c     pipes (served here on the fs.* file protocol, 64 KiB, PIPE_BUF atomicity)
+ *   pipe.c     pipes (a ring libc maps and uses itself; served here on the fs.* file protocol for
+ *              raw lane clients; 64 KiB, PIPE_BUF atomicity)
  *   signal.c   signals: dispositions, masks, pending sets, delivery with libc, default actions,
  *              SigCancel (the talk's cancellation by id), interval timers
  *   tty.c      the console's foreground process group, Ctrl-C / Ctrl-Z from the console server
