@@ -13,7 +13,10 @@
  *     nothing, and the next read gets the bytes written afterwards;
  *   - a pipe both ends of which this process used before fork (libc has mapped its ring)
  *     carries bytes both ways between parent and child afterwards (the mapping is shared,
- *     not copied on write).
+ *     not copied on write);
+ *   - a pipe handed to posix (lanes_posix_fd_lane: a raw lane client) keeps the bytes already in
+ *     its ring, and a reader of another process waiting on the ring at that moment moves to
+ *     posix's path and gets the next bytes.
  * Results come back to the parent over a second pipe; the waits are handshakes, not timers,
  * except the short sleeps that let a child reach its blocking call (a slow child makes a
  * check weaker, never wrong).
@@ -348,6 +351,51 @@ static bool t_fork_used_ring(void)
     return true;
 }
 
+static bool t_handed_to_posix(void)
+{
+    int q[2];
+    REQUIRE(pipe(q) == 0, "pipe: %s", strerror(errno));
+    REQUIRE(write(q[1], "xyz", 3) == 3, "write: %s", strerror(errno));
+    REQUIRE(lanes_posix_fd_lane(q[0]) >= 0, "the lane: %s", strerror(errno));
+    char b[8] = { 0 };
+    ssize_t n = read(q[0], b, sizeof b);
+    close(q[0]);
+    close(q[1]);
+    REQUIRE(n == 3 && !memcmp(b, "xyz", 3), "after the hand-over the bytes in the ring read as %zd '%.3s'", n, b);
+
+    int p[2], r[2];
+    REQUIRE(pipe(p) == 0 && pipe(r) == 0, "pipe: %s", strerror(errno));
+    REQUIRE(write(p[1], "ab", 2) == 2, "write: %s", strerror(errno));
+    pid_t c = fork();
+    if (c == 0) {
+        close(p[1]);
+        close(r[0]);
+        char x[8];
+        ssize_t k = read(p[0], x, sizeof x);            /* "ab", from the ring */
+        int64_t v = k == 2 && !memcmp(x, "ab", 2);
+        k = read(p[0], x, sizeof x);                    /* waits on the ring, then posix's path */
+        report(r[1], v && k == 2 && !memcmp(x, "cd", 2) ? 1 : k, k < 0 ? errno : 0);
+        _exit(0);
+    }
+    REQUIRE(c > 0, "fork: %s", strerror(errno));
+    close(p[0]);
+    close(r[1]);
+    ms(100);                                            /* it waits on the ring by now */
+    int lane = lanes_posix_fd_lane(p[1]);
+    ms(30);
+    ssize_t w = write(p[1], "cd", 2);
+    struct rep a = { -2, 0 };
+    bool ok = take(r[0], &a);
+    close(p[1]);
+    close(r[0]);
+    int s = reap(c);
+    REQUIRE(lane >= 0 && w == 2, "lane %d, write %zd", lane, w);
+    REQUIRE(ok && a.n == 1, "the other process's reads gave %lld (%s), want 'ab' then 'cd'", (long long)a.n,
+            strerror(a.e));
+    REQUIRE(s == 0, "child exited %d", s);
+    return true;
+}
+
 static const struct lanes_test pipesem_tests[] = {
     { "pipe-fork-last-writer-eof", t_fork_last_writer_eof },
     { "pipe-fork-last-reader-epipe", t_fork_last_reader_epipe },
@@ -355,6 +403,7 @@ static const struct lanes_test pipesem_tests[] = {
     { "pipe-nonblock-shared", t_nonblock_shared },
     { "pipe-eintr-keeps-data", t_eintr_keeps_data },
     { "pipe-fork-used-ring", t_fork_used_ring },
+    { "pipe-handed-to-posix", t_handed_to_posix },
 };
 
 void pipesem_tests_run(struct lanes_tests *t, int argc, char **argv)
