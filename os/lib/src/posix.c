@@ -21,6 +21,12 @@
  * Data moves in chunks of at most CHUNK bytes per request (a pipe write of <= PIPE_BUF is one
  * request, hence atomic). One mutex serialises this process's requests (a thread blocked in a
  * pipe read holds up the others — good enough until per-thread queues).
+ *
+ * A pipe end's bytes do not go through posix: libc maps the pipe's ring (posix.GetRing, struct
+ * lane_pipe_ring) and reads and writes it under the ring's lock (our pid in its word), waiting
+ * on its futex words when it is empty or full — a read or write is a copy and at most one wake
+ * or wait (see ring_read/ring_write). Once posix owns the ring (mode 1: a raw lane client asked
+ * for the lane, lanes_posix_fd_lane) every read and write goes to the lane as before.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -54,9 +60,11 @@ struct fdcache {
     uint8_t kind;       /* KIND_*, 0 = not fetched */
     bool fs;            /* the lane goes to fs (posix's KIND_FS_BIT): pread may map the file */
     uint8_t mapst;      /* MAP_*: the file's pages (filemap.c), in fdmaps[fd] */
+    uint8_t end;        /* a pipe's: 0 read, 1 write */
+    struct lane_pipe_ring *ring;    /* a pipe's ring, mapped (NULL: use the lane) */
 };
 
-/* The mapped files, apart from fds[] (8 bytes an fd, touched by every process) and made at the
+/* The mapped files, apart from fds[] (touched by every process: kept small) and made at the
  * first mapping only. */
 struct fdmap {
     const struct lane_file_map *map;
@@ -68,6 +76,10 @@ enum { MAP_UNASKED = 0, MAP_OK = 1, MAP_NO = 2 };
 #define KIND_FS_BIT 0x80
 
 int64_t __file_map_copy(const struct lane_file_map *h, size_t maplen, void *buf, size_t n, uint64_t off);
+
+#define RING_CAP 65536
+#define RING_BYTES (4096 + RING_CAP)
+#define RING_LANE (-1000000)        /* ring_read/ring_write: posix owns the ring, use the lane */
 
 static lanes_mutex_t lock = LANES_MUTEX_INIT;
 static int32_t posix_lane = -2;             /* -2: not looked up yet */
@@ -141,12 +153,16 @@ int lanes_posix_active(void)
 
 static void forget(int fd);
 static int64_t lookup(int fd, struct fdcache **out);
+static void ring_to_posix(struct lane_pipe_ring *r);
+static bool user_mem(const void *p, size_t n, bool write);
 
 int lanes_posix_fd_lane(int fd)
 {
     px_lock();
     struct fdcache *f;
     int64_t r = ready() ? lookup(fd, &f) : -EBADF;
+    if (r == 0 && f->ring)
+        ring_to_posix(f->ring);
     if (r == 0)
         r = f->lane == LANES_HANDLE_NONE ? -EBADF : f->lane;
     px_unlock();
@@ -338,6 +354,9 @@ static void forget(int fd)
         lanes_sys_handle_close(fds[fd].lane);
     if (fds[fd].mapst == MAP_OK)
         lanes_sys_mem_unmap(fdmaps[fd].map, fdmaps[fd].len);
+    if (fds[fd].ring)
+        lanes_sys_mem_unmap(fds[fd].ring, RING_BYTES);
+    fds[fd].ring = NULL;
     fds[fd].lane = LANES_HANDLE_NONE;
     fds[fd].kind = KIND_NONE;
     fds[fd].fs = false;
@@ -361,9 +380,221 @@ static int64_t lookup(int fd, struct fdcache **out)
         fds[fd].kind = (uint8_t)(r & 0x7f);
         fds[fd].fs = (r & KIND_FS_BIT) != 0;
         fds[fd].lane = lane;
+        fds[fd].ring = NULL;
+        if (fds[fd].kind == KIND_PIPE) {
+            /* its ring (without one — an older server, no memory — the lane does it all) */
+            struct lane_msg_posix_get_ring g = lanes_msg_posix_get_ring_encode(fd);
+            int32_t mem = LANES_HANDLE_NONE;
+            int64_t e = preq(&g, sizeof g, NULL, 0, &mem);
+            if (e >= 0 && mem != LANES_HANDLE_NONE) {
+                int64_t a = lanes_sys_mem_map(mem, NULL, 0, RING_BYTES, LANES_PROT_READ | LANES_PROT_WRITE);
+                if (a > 0) {
+                    fds[fd].ring = (struct lane_pipe_ring *)(uintptr_t)a;
+                    fds[fd].end = (uint8_t)(e & 1);
+                }
+            }
+            if (mem != LANES_HANDLE_NONE)
+                lanes_sys_handle_close(mem);
+        }
     }
     *out = &fds[fd];
     return 0;
+}
+
+/* ---- a pipe's ring ---- */
+
+static uint32_t ring_me(void) { return (uint32_t)lanes_startup->pid & 0x3fffffff; }
+
+/* The ring's lock: our pid in its word, 0x40000000 added by a waiter (the unlock wakes one).
+ * Held only for a copy of at most CHUNK bytes and a few words; posix frees it if we die holding
+ * it. A signal's alert ends a wait here but not the attempt: the holder lets go soon. */
+static void ring_lock(struct lane_pipe_ring *r)
+{
+    uint32_t me = ring_me(), v = 0;
+    if (__atomic_compare_exchange_n(&r->lock, &v, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        return;
+    for (;;) {
+        v = __atomic_load_n(&r->lock, __ATOMIC_RELAXED);
+        if (v == 0) {
+            if (__atomic_compare_exchange_n(&r->lock, &v, me | 0x40000000, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+                return;             /* (keeps the waiter mark: others may still wait) */
+            continue;
+        }
+        if (!(v & 0x40000000) &&
+            !__atomic_compare_exchange_n(&r->lock, &v, v | 0x40000000, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+            continue;
+        lanes_sys_futex_wait(&r->lock, v | 0x40000000, LANES_TIMEOUT_INFINITE);
+    }
+}
+
+static void ring_unlock(struct lane_pipe_ring *r)
+{
+    if (__atomic_exchange_n(&r->lock, 0, __ATOMIC_RELEASE) & 0x40000000)
+        lanes_sys_futex_wake(&r->lock, 1);
+}
+
+static void ring_wake(uint32_t *word) { lanes_sys_futex_wake(word, UINT32_MAX); }
+
+/* Is posix, which serves the pipe's lane, gone? A crashed posix never wakes the ring's waiters
+ * (its lanes end, the ring stays mapped here), so a wait asks after each second: an fstat on the
+ * lane, which posix answers without touching the ring. */
+static bool ring_server_gone(int32_t lane)
+{
+    struct lane_msg_fs_fstat m = lanes_msg_fs_fstat_encode(0);
+    struct lane_msg_fs_attr a;
+    return call(lane, &m, sizeof m, NULL, 0, &a, sizeof a, NULL, NULL, 0) == -EIO;
+}
+
+enum { RING_AGAIN, RING_INTR, RING_GONE };
+
+/* Waits on the ring's futex word (seq read under the lock, before the state was checked, so a
+ * change after our check moved it: no lost wake-up). The lock is not held. RING_INTR when a
+ * signal interrupts the call (the in-syscall flag at 2: EINTR or the partial result); a signal
+ * outside an interruptible call, or a wake-up, means look again (RING_AGAIN); RING_GONE: posix
+ * crashed (EIO, as a request on its lane would end). */
+static int ring_wait(uint32_t *word, uint32_t seq, int32_t lane)
+{
+    int64_t w = lanes_sys_futex_wait(word, seq, LANES_SEC(1));
+    if ((w == LANES_E_INTERRUPTED || w == LANES_E_ALERTED) && lanes_sig_cancel_requested())
+        return RING_INTR;
+    if (w == LANES_E_TIMEOUT && lane != LANES_HANDLE_NONE && ring_server_gone(lane))
+        return lanes_sig_cancel_requested() ? RING_INTR : RING_GONE;
+    return RING_AGAIN;
+}
+
+/* A read of at most n (<= CHUNK) bytes: what is there, 0 at EOF, -EAGAIN, -EINTR, RING_LANE. */
+static int64_t ring_read(struct lane_pipe_ring *r, int32_t lane, void *buf, size_t n)
+{
+    uint8_t *data = (uint8_t *)r + 4096;
+    bool waiting = false;
+    for (;;) {
+        ring_lock(r);
+        if (waiting) {
+            r->rwait--;
+            waiting = false;
+        }
+        uint32_t seq = __atomic_load_n(&r->rseq, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&r->mode, __ATOMIC_SEQ_CST) != 0) {
+            ring_unlock(r);
+            return RING_LANE;
+        }
+        uint64_t hc = __atomic_load_n(&r->hc, __ATOMIC_SEQ_CST);
+        uint32_t head = (uint32_t)hc % RING_CAP, count = (uint32_t)(hc >> 32);
+        if (count > RING_CAP)
+            count = RING_CAP;
+        if (count > 0) {
+            uint32_t k = count < n ? count : (uint32_t)n;
+            uint32_t first = RING_CAP - head < k ? RING_CAP - head : k;
+            memcpy(buf, data + head, first);
+            memcpy((uint8_t *)buf + first, data, k - first);
+            __atomic_store_n(&r->hc, (uint64_t)((head + k) % RING_CAP) | ((uint64_t)(count - k) << 32), __ATOMIC_SEQ_CST);
+            bool wake = r->wwait != 0;
+            if (wake)
+                __atomic_add_fetch(&r->wseq, 1, __ATOMIC_SEQ_CST);
+            ring_unlock(r);
+            if (wake)
+                ring_wake(&r->wseq);
+            return k;
+        }
+        if (__atomic_load_n(&r->wclosed, __ATOMIC_SEQ_CST)) {
+            ring_unlock(r);
+            return 0;
+        }
+        if (__atomic_load_n(&r->rnonblock, __ATOMIC_SEQ_CST)) {
+            ring_unlock(r);
+            return -EAGAIN;
+        }
+        r->rwait++;
+        waiting = true;
+        ring_unlock(r);
+        int w = ring_wait(&r->rseq, seq, lane);
+        if (w != RING_AGAIN) {
+            ring_lock(r);
+            r->rwait--;
+            ring_unlock(r);
+            return w == RING_INTR ? -EINTR : -EIO;
+        }
+    }
+}
+
+/* A write of n bytes from buf: <= PIPE_BUF all at once (waiting for room), longer in pieces of
+ * at most CHUNK as room appears. Returns n, or what went in before EPIPE / EAGAIN / EINTR / a
+ * bad page (else that error); RING_LANE with *done set when posix took the ring meanwhile. */
+static int64_t ring_write(struct lane_pipe_ring *r, int32_t lane, const uint8_t *buf, size_t n, size_t *done)
+{
+    uint8_t *data = (uint8_t *)r + 4096;
+    bool waiting = false;
+    *done = 0;
+    for (;;) {
+        size_t left = n - *done;
+        if (*done && !user_mem(buf + *done, left > CHUNK ? CHUNK : left, false))
+            return (int64_t)*done;  /* what was written before the bad page counts */
+        ring_lock(r);
+        if (waiting) {
+            r->wwait--;
+            waiting = false;
+        }
+        uint32_t seq = __atomic_load_n(&r->wseq, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&r->mode, __ATOMIC_SEQ_CST) != 0) {
+            ring_unlock(r);
+            return RING_LANE;
+        }
+        if (__atomic_load_n(&r->rclosed, __ATOMIC_SEQ_CST)) {
+            ring_unlock(r);
+            return *done ? (int64_t)*done : -EPIPE;
+        }
+        uint64_t hc = __atomic_load_n(&r->hc, __ATOMIC_SEQ_CST);
+        uint32_t head = (uint32_t)hc % RING_CAP, count = (uint32_t)(hc >> 32);
+        if (count > RING_CAP)
+            count = RING_CAP;
+        uint32_t room = RING_CAP - count;
+        size_t k = left <= PIPE_BUF ? (room >= left ? left : 0) : (room < left ? room : left);
+        if (k > CHUNK)
+            k = CHUNK;
+        if (k > 0) {
+            uint32_t at = (head + count) % RING_CAP, first = RING_CAP - at < k ? RING_CAP - at : (uint32_t)k;
+            memcpy(data + at, buf + *done, first);
+            memcpy(data, buf + *done + first, k - first);
+            __atomic_store_n(&r->hc, (uint64_t)head | ((uint64_t)(count + k) << 32), __ATOMIC_SEQ_CST);
+            bool wake = r->rwait != 0;
+            if (wake)
+                __atomic_add_fetch(&r->rseq, 1, __ATOMIC_SEQ_CST);
+            ring_unlock(r);
+            if (wake)
+                ring_wake(&r->rseq);
+            *done += k;
+            if (*done == n)
+                return (int64_t)n;
+            continue;
+        }
+        if (__atomic_load_n(&r->wnonblock, __ATOMIC_SEQ_CST)) {
+            ring_unlock(r);
+            return *done ? (int64_t)*done : -EAGAIN;
+        }
+        r->wwait++;
+        waiting = true;
+        ring_unlock(r);
+        int w = ring_wait(&r->wseq, seq, lane);
+        if (w != RING_AGAIN) {
+            ring_lock(r);
+            r->wwait--;
+            ring_unlock(r);
+            return *done ? (int64_t)*done : w == RING_INTR ? -EINTR : -EIO;
+        }
+    }
+}
+
+/* A raw lane client wants fd's lane: posix serves the pipe from now on (mode 1, for good);
+ * waiters on the ring wake and come to the lane. Under px lock. */
+static void ring_to_posix(struct lane_pipe_ring *r)
+{
+    ring_lock(r);
+    __atomic_store_n(&r->mode, 1, __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(&r->rseq, 1, __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(&r->wseq, 1, __ATOMIC_SEQ_CST);
+    ring_unlock(r);
+    ring_wake(&r->rseq);
+    ring_wake(&r->wseq);
 }
 
 /* A file-protocol request on a description's lane; the reply (fs.Reply + data) lands in bounce.
@@ -444,6 +675,9 @@ static ssize_t read_(int fd, void *buf, size_t n)
             return r < 0 ? fail(r == LANES_E_INTERRUPTED ? EINTR : EIO) : r;
         } else if (f->kind == KIND_DIR) {
             r = -EISDIR;
+        } else if (f->ring && f->end == 0 && n > 0 &&
+                   (r = ring_read(f->ring, f->lane, buf, n > CHUNK ? CHUNK : n)) != RING_LANE) {
+            /* (the ring's answer) */
         } else {
             size_t want = n > CHUNK ? CHUNK : n;
             uint64_t id = lanes_request_id();
@@ -481,7 +715,14 @@ static ssize_t write_(int fd, const void *buf, size_t n)
             r = -EISDIR;
         } else {
             size_t done = 0;
-            while (done < n) {
+            bool answered = false;
+            if (f->ring && f->end == 1 && n > 0) {
+                r = ring_write(f->ring, f->lane, (const uint8_t *)buf, n, &done);
+                answered = r != RING_LANE;  /* else posix took the ring: the rest goes to the lane */
+                if (!answered)
+                    r = 0;
+            }
+            while (!answered && done < n) {
                 size_t k = n - done > CHUNK ? CHUNK : n - done;
                 if (done && !user_readable((const uint8_t *)buf + done, k)) {
                     r = -EFAULT;            /* what was written before the bad page counts */
@@ -496,7 +737,7 @@ static ssize_t write_(int fd, const void *buf, size_t n)
                 if ((size_t)r < k)
                     break;
             }
-            if (done > 0)
+            if (!answered && done > 0)
                 r = (int64_t)done;
         }
     }

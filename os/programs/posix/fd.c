@@ -97,6 +97,7 @@ bool fd_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
         struct lane_msg_posix_fcntl fc;
         struct lane_msg_posix_get_file gf;
         struct lane_msg_posix_pipe pi;
+        struct lane_msg_posix_get_ring gr;
     } u;
     if (lanes_msg_posix_close_decode(m, len, &u.cl) == 0) {
         reply(conv, fd_close(p, u.cl.fd));
@@ -141,6 +142,7 @@ bool fd_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
             /* O_NONBLOCK is honoured by the servers here (pipes); O_APPEND of a file is fixed
              * at open (fs keeps it) */
             d->flags = (d->flags & ~(uint32_t)(O_APPEND | O_NONBLOCK)) | ((uint32_t)u.fc.arg & (O_APPEND | O_NONBLOCK));
+            pipe_flags_changed(d);
             reply(conv, 0);
             break;
         default:
@@ -151,6 +153,15 @@ bool fd_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
         if (!d)
             return reply(conv, -EBADF), true;
         reply_with_lane(conv, desc_wire_kind(d) | ((int64_t)d->flags << 8), d);
+    } else if (lanes_msg_posix_get_ring_decode(m, len, &u.gr) == 0) {
+        struct desc *d = fd_get(p, u.gr.fd);
+        if (!d)
+            return reply(conv, -EBADF), true;
+        int32_t h = pipe_ring_handle(d);
+        if (h == LANES_HANDLE_NONE)
+            return reply(conv, -EINVAL), true;
+        struct lane_msg_posix_reply r = lanes_msg_posix_reply_encode(0, d->end);
+        send_msg(conv, &r, sizeof r, h);
     } else if (lanes_msg_posix_pipe_decode(m, len, &u.pi) == 0) {
         if (u.pi.flags & ~(uint32_t)(O_CLOEXEC | O_NONBLOCK))
             return reply(conv, -EINVAL), true;

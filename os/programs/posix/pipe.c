@@ -18,6 +18,17 @@
  * An end is "open" while its description has fds (desc.c tells us when not); the slot is free
  * again once every process has dropped its copy of both lanes (our accepts end END_OF_LANE) —
  * only then can no late completion touch its buffers.
+ *
+ * The ring (issue 13): the buffer is a memory object (struct lane_pipe_ring, then the 64 KiB)
+ * that libc maps per description (posix.GetRing) and reads and writes itself, under the ring's
+ * lock, waiting on its futex words — no request to us (os/README.md, "Pipes without posix in
+ * the path"). We keep in its header what only we know: each end's closed and O_NONBLOCK state
+ * (bumping the futex words and waking every waiter when an end closes), and we clear the lock
+ * of a process that ended holding it (pipe_proc_gone: head and count are one word, stored after
+ * the bytes, so the ring is whole). A request on an end's lane (a raw lane client: canceltests,
+ * or any program using lanes_posix_fd_lane, which hands the pipe to us first) turns the ring
+ * into ours for good (mode 1): libc then sends every read and write here, and everything above
+ * (parking, pump, cancel) works on head/count taken over from the header.
  */
 #include "posix.h"
 #include <lanes/cancel.h>
@@ -36,6 +47,9 @@ struct waiter {
 struct pipe {
     bool used;
     uint32_t gen;
+    struct lane_pipe_ring *ring;    /* the mapped memory object (header page, then buf) */
+    int32_t ring_h;                 /* its handle (pushed by GetRing) */
+    bool ours;                      /* ring->mode 1 seen: head/count below are the truth */
     uint8_t *buf;
     uint32_t head, count;
     bool open[2];           /* the ends' descriptions still have fds */
@@ -61,6 +75,56 @@ static void post(struct pipe *pp, int end)
 #define fs_reply served_reply
 
 static uint32_t room(struct pipe *pp) { return PIPE_CAP - pp->count; }
+
+#define RING_BYTES (4096 + PIPE_CAP)
+
+static void ring_wake_all(struct lane_pipe_ring *r)
+{
+    __atomic_add_fetch(&r->rseq, 1, __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(&r->wseq, 1, __ATOMIC_SEQ_CST);
+    lanes_sys_futex_wake(&r->rseq, UINT32_MAX);
+    lanes_sys_futex_wake(&r->wseq, UINT32_MAX);
+}
+
+/* The ring became ours (a client set mode 1 under the lock, or we did): take head and count
+ * over from the header — checked, a client could have written anything there. */
+static void adopt(struct pipe *pp)
+{
+    if (pp->ours || __atomic_load_n(&pp->ring->mode, __ATOMIC_SEQ_CST) == 0)
+        return;
+    uint64_t hc = __atomic_load_n(&pp->ring->hc, __ATOMIC_SEQ_CST);
+    pp->ours = true;
+    pp->head = (uint32_t)hc % PIPE_CAP;
+    pp->count = (uint32_t)(hc >> 32) > PIPE_CAP ? PIPE_CAP : (uint32_t)(hc >> 32);
+}
+
+/* A lane request while the ring is the clients': make it ours if nobody holds the lock (a
+ * client goes through lanes_posix_fd_lane, which did this already). False: held now. */
+static bool take_ring(struct pipe *pp)
+{
+    if (pp->ours)
+        return true;
+    uint32_t free_ = 0, me = 0x3fffffff;     /* (no process has this pid) */
+    if (__atomic_load_n(&pp->ring->mode, __ATOMIC_SEQ_CST) == 0) {
+        if (!__atomic_compare_exchange_n(&pp->ring->lock, &free_, me, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            return false;
+        __atomic_store_n(&pp->ring->mode, 1, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&pp->ring->lock, 0, __ATOMIC_SEQ_CST);
+    }
+    adopt(pp);
+    ring_wake_all(pp->ring);        /* clients waiting on the ring come to the lane */
+    return true;
+}
+
+/* Bytes in the pipe now (fstat). */
+static uint32_t in_pipe(struct pipe *pp)
+{
+    adopt(pp);
+    if (pp->ours)
+        return pp->count;
+    uint32_t c = (uint32_t)(__atomic_load_n(&pp->ring->hc, __ATOMIC_SEQ_CST) >> 32);
+    return c > PIPE_CAP ? PIPE_CAP : c;
+}
 
 /* The ring is copied in at most two pieces (memcpy, not a byte loop with a division each). */
 static void put(struct pipe *pp, const uint8_t *src, uint32_t n)
@@ -254,13 +318,15 @@ static void request(struct pipe *pp, int end, int32_t conv, const uint8_t *m, ui
     if (lanes_msg_fs_cancel_decode(m, len, &cn) == 0)
         return cancel(pp, end, cn.id);
     if (lanes_msg_fs_fstat_decode(m, len, &fs) == 0) {
-        struct lane_msg_fs_attr a = lanes_msg_fs_attr_encode(0, S_IFIFO | 0600, 0, 1, pp->count, 3);
+        struct lane_msg_fs_attr a = lanes_msg_fs_attr_encode(0, S_IFIFO | 0600, 0, 1, in_pipe(pp), 3);
         send_msg(conv, &a, sizeof a, LANES_HANDLE_NONE);
         return;
     }
     if (lanes_msg_fs_read_decode(m, len, &rd) == 0) {
         if (end != 0 || !pp->open[0])
             return (void)fs_reply(conv, -EBADF, NULL, 0);
+        if (!take_ring(pp))
+            return (void)fs_reply(conv, -EAGAIN, NULL, 0);
         uint32_t want = rd.size > CHUNK ? CHUNK : (uint32_t)rd.size;
         if (want == 0)
             return (void)fs_reply(conv, 0, NULL, 0);
@@ -283,6 +349,8 @@ static void request(struct pipe *pp, int end, int32_t conv, const uint8_t *m, ui
         }
         if (end != 1 || !pp->open[1])
             return (void)fs_reply(conv, -EBADF, NULL, 0);
+        if (!take_ring(pp))
+            return (void)fs_reply(conv, -EAGAIN, NULL, 0);
         if (!pp->open[0])
             return (void)fs_reply(conv, -EPIPE, NULL, 0);
         const uint8_t *data = m + sizeof wr;
@@ -308,6 +376,17 @@ static void request(struct pipe *pp, int end, int32_t conv, const uint8_t *m, ui
     fs_reply(conv, -EPROTO, NULL, 0);
 }
 
+static void ring_free(struct pipe *pp)
+{
+    if (pp->ring) {
+        lanes_sys_mem_unmap(pp->ring, RING_BYTES);
+        lanes_sys_handle_close(pp->ring_h);
+    }
+    pp->ring = NULL;
+    pp->buf = NULL;
+    pp->ring_h = LANES_HANDLE_NONE;
+}
+
 int pipe_create(uint32_t flags, struct desc **rd, struct desc **wr)
 {
     struct pipe *pp = NULL;
@@ -316,19 +395,34 @@ int pipe_create(uint32_t flags, struct desc **rd, struct desc **wr)
             pp = &pipes[i];
     if (!pp)
         return -ENFILE;
-    if (!pp->buf)
-        pp->buf = malloc(PIPE_CAP);
     for (int e = 0; e < 2; e++)
         if (!pp->req[e])
             pp->req[e] = malloc(PREQ);
-    if (!pp->buf || !pp->req[0] || !pp->req[1])
+    if (!pp->req[0] || !pp->req[1])
         return -ENOMEM;
+    int64_t mh = lanes_sys_mem_create(RING_BYTES, LANES_MEMFLAG_ZERO);
+    if (mh < 0)
+        return -ENOMEM;
+    int64_t ma = lanes_sys_mem_map((int32_t)mh, NULL, 0, RING_BYTES, LANES_PROT_READ | LANES_PROT_WRITE);
+    if (ma < 0) {
+        lanes_sys_handle_close((int32_t)mh);
+        return -ENOMEM;
+    }
+    pp->ring = (struct lane_pipe_ring *)(uintptr_t)ma;
+    pp->ring_h = (int32_t)mh;
+    pp->buf = (uint8_t *)pp->ring + 4096;
+    pp->ours = false;
+    bool nb = (flags & O_NONBLOCK) != 0;
+    pp->ring->rnonblock = pp->ring->wnonblock = nb;
     int32_t s0[2], s1[2];
-    if (lanes_stream(s0) < 0)
+    if (lanes_stream(s0) < 0) {
+        ring_free(pp);
         return -ENOMEM;
+    }
     if (lanes_stream(s1) < 0) {
         lanes_sys_handle_close(s0[0]);
         lanes_sys_handle_close(s0[1]);
+        ring_free(pp);
         return -ENOMEM;
     }
     *rd = desc_new(KIND_PIPE, O_RDONLY | flags, s0[0]);
@@ -340,6 +434,7 @@ int pipe_create(uint32_t flags, struct desc **rd, struct desc **wr)
             desc_unref(*wr);
         lanes_sys_handle_close(s0[1]);
         lanes_sys_handle_close(s1[1]);
+        ring_free(pp);
         return -ENOMEM;
     }
     pp->used = true;
@@ -363,7 +458,10 @@ void pipe_end_closed(struct pipe *pp, int end)
 {
     pp->open[end] = false;
     pp->d[end] = NULL;
-    if (end == 0) {
+    adopt(pp);
+    __atomic_store_n(end ? &pp->ring->wclosed : &pp->ring->rclosed, 1, __ATOMIC_SEQ_CST);
+    ring_wake_all(pp->ring);        /* waiters on the ring: EOF, EPIPE */
+    if (end == 0 && pp->ours) {
         /* no reader: parked readers (ours) answer EBADF, writers EPIPE */
         while (pp->nr > 0) {
             fs_reply(pp->r[0].conv, -EBADF, NULL, 0);
@@ -398,6 +496,7 @@ void pipe_complete(uint32_t index, uint32_t gen, const struct lane_ipc_completio
             while (pp->nw > 0)
                 drop_waiter(pp->w, &pp->nw, 0);
             pp->used = false;
+            ring_free(pp);
             st_pipes--;
         }
         return;
@@ -409,4 +508,34 @@ void pipe_complete(uint32_t index, uint32_t gen, const struct lane_ipc_completio
             lanes_sys_handle_close(conv);
     }
     post(pp, end);
+}
+
+/* posix.GetRing: the ring of d (a pipe end), pushed with the reply. */
+int32_t pipe_ring_handle(struct desc *d) { return d->pipe ? d->pipe->ring_h : LANES_HANDLE_NONE; }
+
+/* F_SETFL changed d's O_NONBLOCK: the ring's clients read it from the header. */
+void pipe_flags_changed(struct desc *d)
+{
+    if (d->pipe && d->pipe->ring)
+        __atomic_store_n(d->end ? &d->pipe->ring->wnonblock : &d->pipe->ring->rnonblock,
+                         (d->flags & O_NONBLOCK) ? 1u : 0u, __ATOMIC_SEQ_CST);
+}
+
+/* Process pid ended: a ring lock it held is free again (its copy was cut off mid-way at worst:
+ * head and count only change, in one store, after the bytes are in place). */
+void pipe_proc_gone(int32_t pid)
+{
+    uint32_t id = (uint32_t)pid & 0x3fffffff, seen = 0;
+    for (int i = 0; i < MAX_PIPES && seen < st_pipes; i++) {
+        struct pipe *pp = &pipes[i];
+        if (!pp->used || !pp->ring)
+            continue;
+        seen++;
+        uint32_t v = __atomic_load_n(&pp->ring->lock, __ATOMIC_SEQ_CST);
+        if (v != 0 && (v & 0x3fffffff) == id && __atomic_compare_exchange_n(&pp->ring->lock, &v, 0, false,
+                                                                          __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+            lanes_sys_futex_wake(&pp->ring->lock, UINT32_MAX);
+            ring_wake_all(pp->ring);
+        }
+    }
 }

@@ -4,7 +4,8 @@
  *   fd.c       open file descriptions and fd tables: close, dup/dup2, fcntl, getfile
  *   vfs.c      paths, mount points ("/" = the fs server, "/dev"), open, stat, mkdir, unlink,
  *              rename, chdir, getcwd
- *   pipe.c     pipes (served here on the fs.* file protocol, 64 KiB, PIPE_BUF atomicity)
+ *   pipe.c     pipes (a ring libc maps and uses itself; served here on the fs.* file protocol for
+ *              raw lane clients; 64 KiB, PIPE_BUF atomicity)
  *   signal.c   signals: dispositions, masks, pending sets, delivery with libc, default actions,
  *              SigCancel (the talk's cancellation by id), interval timers
  *   tty.c      the console's foreground process group, Ctrl-C / Ctrl-Z from the console server
@@ -215,6 +216,9 @@ bool forkexec_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t l
 int pipe_create(uint32_t flags, struct desc **rd, struct desc **wr);
 void pipe_end_closed(struct pipe *pp, int end);
 void pipe_complete(uint32_t index, uint32_t gen, const struct lane_ipc_completion *c);
+int32_t pipe_ring_handle(struct desc *d);
+void pipe_flags_changed(struct desc *d);
+void pipe_proc_gone(int32_t pid);
 extern uint32_t st_pipes;
 extern uint64_t st_cancels, st_cancels_late;
 

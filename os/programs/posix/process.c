@@ -229,6 +229,7 @@ void proc_ended(struct proc *p)
         p->status = SIGKILL;
     p->zombie = true;
     sig_proc_gone(p);
+    pipe_proc_gone(p->pid);         /* a pipe ring's lock it held (before its fds close) */
     fd_close_all(p);
     if (p->lane != LANES_HANDLE_NONE) {
         lanes_sys_handle_close(p->lane);

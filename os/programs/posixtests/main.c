@@ -31,6 +31,7 @@ void forkexec_tests_run(struct lanes_tests *t, int argc, char **argv);
 void rest_tests_run(struct lanes_tests *t, int argc, char **argv);          /* rest.c */
 void filemap_tests_run(struct lanes_tests *t, int argc, char **argv);       /* filemap.c */
 int filemap_helper(int argc, char **argv);
+void pipesem_tests_run(struct lanes_tests *t, int argc, char **argv);       /* pipesem.c */
 int supervise_helper(int argc, char **argv);                                  /* supervise.c */
 static struct lane_msg_posix_counters start_counters;
 
@@ -912,11 +913,13 @@ static bool t_umask(void)
 static bool t_killed_while_parked(void)
 {
     /* A reader blocked inside the server (a pipe read with a writer but no data), then killed:
-     * its parked request must be dropped and nothing left behind. */
+     * its parked request must be dropped and nothing left behind. Asking for the lane hands
+     * the pipe to posix (libc would otherwise wait on the pipe's ring: killed-on-ring). */
     struct lane_msg_posix_counters c0, c1;
     lanes_posix_counters(&c0);
     int p[2];
     pipe2(p, O_CLOEXEC);
+    REQUIRE(lanes_posix_fd_lane(p[0]) >= 0, "the pipe's lane: %s", strerror(errno));
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, p[0], 0);
@@ -929,6 +932,44 @@ static bool t_killed_while_parked(void)
     kill(pid, SIGKILL);
     int st;
     waitpid(pid, &st, 0);
+    close(p[0]);
+    close(p[1]);
+    for (int i = 0; i < 100; i++) {
+        lanes_posix_counters(&c1);
+        if (c1.parked == c0.parked && c1.pipes == c0.pipes && c1.handles == c0.handles)
+            break;
+        lanes_sys_sleep(LANES_MS(10));
+    }
+    REQUIRE(c1.parked == c0.parked && c1.pipes == c0.pipes && c1.files == c0.files && c1.handles == c0.handles,
+            "parked %u->%u pipes %u->%u files %u->%u handles %u->%u", c0.parked, c1.parked, c0.pipes, c1.pipes,
+            c0.files, c1.files, c0.handles, c1.handles);
+    return true;
+}
+
+static bool t_killed_on_ring(void)
+{
+    /* A reader waiting on a pipe's ring (a futex wait, not parked in posix), then killed: the
+     * pipe still works for the others (its lock free, its bytes whole) and nothing is left. */
+    struct lane_msg_posix_counters c0, c1;
+    lanes_posix_counters(&c0);
+    int p[2];
+    pipe2(p, O_CLOEXEC);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, p[0], 0);
+    pid_t pid;
+    char *argv[] = { (char *)"cat", NULL };
+    REQUIRE(posix_spawn(&pid, "/bin/cat", &fa, NULL, argv, NULL) == 0, "spawn");
+    lanes_sys_sleep(LANES_MS(150));
+    lanes_posix_counters(&c1);
+    REQUIRE(c1.parked == c0.parked, "the read parked in posix (parked %u -> %u): not on the ring", c0.parked, c1.parked);
+    kill(pid, SIGKILL);
+    int st;
+    waitpid(pid, &st, 0);
+    REQUIRE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "cat's status %#x", st);
+    char b[8];
+    REQUIRE(write(p[1], "abc", 3) == 3 && read(p[0], b, sizeof b) == 3 && !memcmp(b, "abc", 3),
+            "the pipe after its reader was killed: %s", strerror(errno));
     close(p[0]);
     close(p[1]);
     for (int i = 0; i < 100; i++) {
@@ -1041,6 +1082,7 @@ static const struct lanes_test tests[] = {
     { "time", t_time },
     { "umask", t_umask },
     { "killed-while-parked", t_killed_while_parked },
+    { "killed-on-ring", t_killed_on_ring },
     { "spawn-rounds", t_spawn_rounds },
     { "counters-back", t_counters_back },
 };
@@ -1064,6 +1106,7 @@ int main(int argc, char **argv)
     forkexec_tests_run(&t, argc, argv);            /* fork, exec, VM (forkexec.c) */
     rest_tests_run(&t, argc, argv);                /* envp, many processes, MAP_SHARED (rest.c) */
     filemap_tests_run(&t, argc, argv);             /* pread from mapped file pages (filemap.c) */
+    pipesem_tests_run(&t, argc, argv);             /* pipes shared across fork, blocked ends (pipesem.c) */
     lanes_test_table(&t, tests, sizeof tests / sizeof *tests, argc, argv, NULL);
     unlink("/tmp/pt-a");
     return lanes_test_summary(&t, "posixtests", argc);

@@ -5,7 +5,7 @@
  *                             we send fs.Crash on an open file's lane. The child's read must end
  *                             EIO (not hang), our own open file must read EIO, and within 30 s
  *                             open() works again: init restarted fs, posix bound the new one.
- *   posixtests --crash-posix  a child blocks in a pipe read (parked in posix); we send
+ *   posixtests --crash-posix  a child blocks in a pipe read (on the pipe's ring); we send
  *                             posix.Crash. The child's read and our next calls must end with an
  *                             error (EIO, then ENOSYS / ECHILD: libc stops being POSIX), never
  *                             hang. init restarts posix and a new shell (os-test checks).
@@ -152,7 +152,7 @@ static int crash_posix(void)
         return failed("posix", "mmap/pipe: errno %ld%ld", errno, 0);
     pid_t child = fork();
     if (child == 0) {
-        blocking_read(rp, p[0]);                /* parked in posix: the write end stays open */
+        blocking_read(rp, p[0]);                /* on the ring: the write end stays open */
     }
     if (child < 0)
         return failed("posix", "fork: errno %ld%ld", errno, 0);
