@@ -64,9 +64,19 @@ async function chooseBreak(value: RegExp): Promise<string> {
   const opts = await sel.locator('option').evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value));
   const v = opts.find((o) => value.test(o));
   assert.ok(v, `a "Break on next…" choice matching ${value} in ${JSON.stringify(opts)}`);
+  // Every text the status line shows from now on: the break can be hit within a few ms of being
+  // armed (a busy lane), so "armed" may be on screen for less than one poll of waitForText.
+  await p.evaluate(`(() => {
+    const el = document.querySelector('[data-testid=ipc-status]');
+    window.__ipcStatusObs?.disconnect();
+    const seen = (window.__ipcStatusSeen = []);
+    window.__ipcStatusObs = new MutationObserver(() => seen.push(el.textContent ?? ''));
+    window.__ipcStatusObs.observe(el, { childList: true, characterData: true, subtree: true });
+  })()`);
   await sel.selectOption(v);
-  await waitForText(p, ipcStatus, /armed: break on the next message|break: /, 30000, 'the break to be armed');
-  assert.match(await ipcStatus(), /armed: break on the next message/);
+  const seen = () => p.evaluate(`window.__ipcStatusSeen.join('\\n')`) as Promise<string>;
+  const all = await waitForText(p, seen, /armed: break on the next message|break: /, 30000, 'the break to be armed');
+  assert.match(all, /armed: break on the next message/);
   return v;
 }
 
