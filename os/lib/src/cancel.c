@@ -16,6 +16,7 @@
 
 bool (*lanes_cancel_on_interrupt)(void);
 uint64_t (*lanes_cancel_current_call)(void);
+uint32_t *(*lanes_cancel_away_word)(void);
 
 static volatile uint32_t seq;
 extern volatile uint32_t lanes_threads_started;    /* thread.c */
@@ -92,16 +93,13 @@ static bool wait_ended(int64_t r)
     return r == LANES_E_TIMEOUT || r == LANES_E_INTERRUPTED || r == LANES_E_ALERTED;
 }
 
-int64_t lanes_lane_call(struct lanes_queue *q, int32_t lane, struct lanes_acts *b, uint64_t id, uint64_t call,
-                        const char *target, uint64_t timeout_ns, struct lane_ipc_completion *out, bool *cancelled)
+/* The request and its cancel (once: on a timeout or an interrupted wait the hook allows), until
+ * both completions are in. */
+static int64_t lane_wait(struct lanes_queue *q, int32_t lane, struct lanes_acts *b, uint64_t tag, uint64_t timeout_ns,
+                         uint64_t id, uint64_t call, const char *target, uint64_t deadline, bool finite,
+                         struct lane_ipc_completion *out, bool *cancelled)
 {
-    static volatile uint64_t next_tag = 1;
-    uint64_t tag = (__atomic_fetch_add(&next_tag, 2, __ATOMIC_RELAXED) & ~1ull) | (1ull << 62);
     uint64_t ctag = tag | 1;
-    bool finite = timeout_ns != LANES_TIMEOUT_INFINITE;
-    uint64_t deadline = finite ? lanes_now_ns() + timeout_ns : 0;
-    if (cancelled)
-        *cancelled = false;
     int64_t r = lanes_ipc_submit_wait(q, lane, b, tag, timeout_ns);
     if (r < 0 && !wait_ended(r))
         return r;                           /* not submitted */
@@ -143,4 +141,24 @@ int64_t lanes_lane_call(struct lanes_queue *q, int32_t lane, struct lanes_acts *
         if (r < 0 && !wait_ended(r))
             return r;                       /* the queue itself is broken */
     }
+}
+
+int64_t lanes_lane_call(struct lanes_queue *q, int32_t lane, struct lanes_acts *b, uint64_t id, uint64_t call,
+                        const char *target, uint64_t timeout_ns, struct lane_ipc_completion *out, bool *cancelled)
+{
+    static volatile uint64_t next_tag = 1;
+    uint64_t tag = (__atomic_fetch_add(&next_tag, 2, __ATOMIC_RELAXED) & ~1ull) | (1ull << 62);
+    bool finite = timeout_ns != LANES_TIMEOUT_INFINITE;
+    uint64_t deadline = finite ? lanes_now_ns() + timeout_ns : 0;
+    if (cancelled)
+        *cancelled = false;
+    /* "parked outside posix" (lane_sig_page.away): set before the wait, swapped back after it,
+     * before anything else (the POSIX server, reading 1, may take a signal for us at once) */
+    uint32_t *away = lanes_cancel_away_word ? lanes_cancel_away_word() : NULL;
+    if (away)
+        __atomic_store_n(away, 1, __ATOMIC_SEQ_CST);
+    int64_t r = lane_wait(q, lane, b, tag, timeout_ns, id, call, target, deadline, finite, out, cancelled);
+    if (away)
+        __atomic_store_n(away, 0, __ATOMIC_SEQ_CST);
+    return r;
 }

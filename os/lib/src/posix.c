@@ -1524,15 +1524,18 @@ static int nanosleep_(const struct timespec *req, struct timespec *rem)
     uint64_t end = lanes_now_ns() + ns;
     /* The kernel's sleep ends early (INTERRUPTED) when the POSIX server alerts us for a signal;
      * only one that set our in-syscall flag to 2 ends the call (a stop/continue does not). */
+    /* (one clock read per round: `now < end` then `end - now` read again could pass `end` in
+     * between and sleep 2^64 ns — a 1 ms sleep that never ended, found by sigtests race-fifo) */
     bool intr = false;
-    while (lanes_now_ns() < end) {
+    uint64_t now;
+    while ((now = lanes_now_ns()) < end) {
         if (lanes_sig_cancel_requested()) {
             intr = true;
             break;
         }
-        lanes_sys_sleep(end - lanes_now_ns());
+        lanes_sys_sleep(end - now);
     }
-    uint64_t left = intr && lanes_now_ns() < end ? end - lanes_now_ns() : 0;
+    uint64_t left = intr && now < end ? end - now : 0;
     if (rem) {
         rem->tv_sec = (time_t)(left / 1000000000ull);
         rem->tv_nsec = (long)(left % 1000000000ull);

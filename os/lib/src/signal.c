@@ -15,7 +15,9 @@
  *     restarted after an SA_RESTART handler (read, write, open, waitpid; never nanosleep, pause,
  *     sigsuspend), "raced" when the reply won. sys_end records it, then the handler runs. When
  *     posix stopped our parked call itself (a pipe read, waitpid, sigsuspend) it also took the
- *     signal and wrote it into the page (taken_*): no posix.SigTake then.
+ *     signal and wrote it into the page (taken_*): no posix.SigTake then. Likewise when we wait
+ *     on another server's lane (page->away, set by cancel.c around the wait: "parked outside
+ *     posix"): posix takes the signal when it alerts us, and we only cancel (fs.Cancel).
  *   - A handler's return: posix.SigReturn gives the mask back and dispatches what it lets
  *     through — or, when posix said nothing is pending (page->held 0), the mask is left in the
  *     page for posix to apply before it next looks (the lazy sigreturn: no request at all).
@@ -169,6 +171,18 @@ bool lanes_sig_cancel_requested(void)
            !__atomic_load_n(&t->page->stopped, __ATOMIC_SEQ_CST);  /* (posix stopped it itself) */
 }
 
+/* cancel.c's lanes_lane_call: the word it sets while it waits (lane_sig_page.away, "parked
+ * outside posix") — only in the outer call of an interruptible POSIX call (read, write, open,
+ * waitpid...): from that wait to the call's end (lanes_sc_end) the thread makes no request that
+ * reads or changes its signal mask (a nested call, e.g. posix_spawn's reads of the image, is
+ * followed by posix.Spawn, which copies the mask: not marked), so posix may take a signal for
+ * it when it alerts it, exactly as it does for a thread parked in its own work. */
+static uint32_t *away_hook(void)
+{
+    struct sigt *t = find(false);
+    return t && t->page && t->depth == 1 && t->intr ? &t->page->away : NULL;
+}
+
 void lanes_sig_note_cancel(void)
 {
     struct sigt *t = find(false);
@@ -214,6 +228,7 @@ static void reg(struct sigt *t)
     t->failed = false;
     lanes_cancel_on_interrupt = cancel_hook;
     lanes_cancel_current_call = lanes_sig_cur_call;
+    lanes_cancel_away_word = away_hook;
     lanes_ipc_interrupt_retry = retry_hook;
     lanes_sys_alert_entry((const void *)(uintptr_t)lanes_sig_trampoline);
 }
@@ -544,7 +559,9 @@ bool lanes_sc_end(struct lanes_sc *sc, int64_t result)
     struct lane_msg_posix_sig_info pk;
     bool any;
     if (t->page && __atomic_load_n(&t->page->taken_signo, __ATOMIC_SEQ_CST)) {
-        any = page_taken(t->page, &pk);     /* posix took it when it stopped our parked call */
+        /* posix took it when it stopped our parked call, or alerted us parked outside posix
+         * (away); one it is still writing is not seen here, but SigTake answers it */
+        any = page_taken(t->page, &pk);
     } else {
         flag_set(t, 1);
         any = take(t, sc->call, TAKE_HANDLED, &pk);

@@ -63,6 +63,7 @@ struct pipe {
 };
 
 static struct pipe pipes[MAX_PIPES];
+static uint32_t pipe_waiters;       /* readers and writers parked on all pipes */
 uint32_t st_pipes;
 uint64_t st_cancels, st_cancels_late;
 
@@ -163,6 +164,7 @@ static void drop_waiter(struct waiter *list, int *n, int i)
     memmove(list + i, list + i + 1, sizeof *list * (size_t)(*n - i - 1));
     (*n)--;
     st_parked--;
+    pipe_waiters--;
 }
 
 /* Moves what can move: parked writers into the buffer, the buffer to parked readers. */
@@ -236,6 +238,7 @@ static bool park(struct waiter **listp, int *n, int *cap, int32_t conv, uint32_t
     }
     kept = true;                    /* the waiter owns the conversation now (no dup, no close) */
     st_parked++;
+    pipe_waiters++;
     return true;
 }
 
@@ -269,7 +272,8 @@ static void cancel(struct pipe *pp, int end, uint64_t id)
  * at most one place). False if nowhere. */
 static bool find_call(uint64_t call, struct pipe **pp, int *end, int *idx)
 {
-    for (int p = 0; p < MAX_PIPES && call; p++) {
+    /* (none parked, the common case for a signal to a thread waiting in fs: no walk of 256 pipes) */
+    for (int p = 0; p < MAX_PIPES && call && pipe_waiters; p++) {
         struct pipe *q = &pipes[p];
         for (int e = 0; q->used && e < 2; e++) {
             struct waiter *list = e == 0 ? q->r : q->w;

@@ -23,8 +23,9 @@
  * leave with the flag at 1 and the signal waits for the alert).
  * posix.SigTake hands libc the next deliverable signal with its handler: the handler's mask
  * (and the signal itself unless SA_NODEFER) is blocked until posix.SigReturn, SA_RESETHAND
- * resets the action — or, for a thread parked in our own work (a pipe read, waitpid, sigsuspend),
- * we take it when we set its flag to 2 and write it into its page (take_into_page: no SigTake).
+ * resets the action — or, for a thread parked in our own work (a pipe read, waitpid, sigsuspend)
+ * or parked outside posix (its page's `away`: waiting on fs's lane), we take it when we set its
+ * flag to 2 and write it into its page (take_into_page: no SigTake).
  * A handler's return whose thread saw page->held 0 is left in the page (the lazy sigreturn,
  * sig_sync applies it first thing). posix.SigCancel{tid} stops our own work for that thread's call: its parked
  * waitpid or sigsuspend answers -EINTR (never another thread's: Linux interrupts only the
@@ -375,6 +376,13 @@ static void poke(struct proc *p, struct sthread *t, int sig)
             return;                 /* no alert: the reply wakes it, the call's end sees the 2
                                      * (alerted too, its next wait would end INTERRUPTED for nothing) */
         }
+        /* parked outside posix (libc's `away`, set around its wait on another server's lane;
+         * read after our 1→2, so a thread that has left the wait since finds the 2 at its
+         * call's end): it makes no request that touches its mask before that end, so the
+         * signal is taken now as well; the alert below makes it cancel (fs.Cancel). Should it
+         * miss taken_signo (still being written here), its SigTake is answered from the page. */
+        if (__atomic_load_n(&t->page->away, __ATOMIC_SEQ_CST) == 1)
+            take_into_page(p, t);
     }
     lanes_sys_thread_alert(p->handle, t->tid);
 }
@@ -710,6 +718,18 @@ static void req_take(struct proc *p, int32_t conv, const struct lane_msg_posix_s
 {
     struct lane_msg_posix_sig_info r = lanes_msg_posix_sig_info_encode(0, 0, 0, 0, 0, 0, 0, 0, 0);
     struct sthread *t = thread_of(p, m->tid);
+    struct lane_sig_page *pg = t ? t->page : NULL;
+    if (pg && __atomic_load_n(&pg->taken_signo, __ATOMIC_SEQ_CST)) {
+        /* taken into the page at alert time (away) after libc looked there: that one is the
+         * answer (libc, waiting for it, cannot take it meanwhile); a peek leaves it there */
+        r = lanes_msg_posix_sig_info_encode(0, (int32_t)pg->taken_signo, pg->taken_code, pg->taken_pid,
+                                            pg->taken_handler, pg->taken_old_mask, pg->taken_flags, pg->taken_status,
+                                            pg->taken_value);
+        if (m->peek != 1)
+            __atomic_store_n(&pg->taken_signo, 0, __ATOMIC_SEQ_CST);
+        send_msg(conv, &r, sizeof r, LANES_HANDLE_NONE);
+        return;
+    }
     bool td = false;
     int sig = t ? next_signal(p, t, &td) : 0;
     if (!sig) {

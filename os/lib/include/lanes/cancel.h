@@ -59,6 +59,12 @@ extern bool (*lanes_cancel_on_interrupt)(void);
  *  put into their requests; NULL = 0 (none). The signal path sets it. */
 extern uint64_t (*lanes_cancel_current_call)(void);
 
+/** The word lanes_lane_call sets to 1 while it waits and swaps back to 0 when the wait is over
+ *  (before it returns: the caller makes no other request in between), or NULL: nothing to mark.
+ *  The signal path sets it: the thread's signal page's `away` (lane_sig_page), which lets the
+ *  POSIX server take a signal for the thread at the moment it alerts it. */
+extern uint32_t *(*lanes_cancel_away_word)(void);
+
 /** Submits b (an offer whose request carries id) on lane and waits for its completion into
  *  *out, cancelling as described above. *cancelled (may be NULL) says whether a cancel was
  *  sent. Returns out->status, or a submission error (nothing submitted). */
