@@ -910,6 +910,22 @@ static bool t_umask(void)
     return true;
 }
 
+/* posix's counters back where c0 had them (parked requests, pipes, files, handles), within a second. */
+static bool counters_back(const struct lane_msg_posix_counters *c0p)
+{
+    struct lane_msg_posix_counters c0 = *c0p, c1;
+    for (int i = 0; i < 100; i++) {
+        lanes_posix_counters(&c1);
+        if (c1.parked == c0.parked && c1.pipes == c0.pipes && c1.handles == c0.handles)
+            break;
+        lanes_sys_sleep(LANES_MS(10));
+    }
+    REQUIRE(c1.parked == c0.parked && c1.pipes == c0.pipes && c1.files == c0.files && c1.handles == c0.handles,
+            "parked %u->%u pipes %u->%u files %u->%u handles %u->%u", c0.parked, c1.parked, c0.pipes, c1.pipes,
+            c0.files, c1.files, c0.handles, c1.handles);
+    return true;
+}
+
 static bool t_killed_while_parked(void)
 {
     /* A reader blocked inside the server (a pipe read with a writer but no data), then killed:
@@ -934,16 +950,7 @@ static bool t_killed_while_parked(void)
     waitpid(pid, &st, 0);
     close(p[0]);
     close(p[1]);
-    for (int i = 0; i < 100; i++) {
-        lanes_posix_counters(&c1);
-        if (c1.parked == c0.parked && c1.pipes == c0.pipes && c1.handles == c0.handles)
-            break;
-        lanes_sys_sleep(LANES_MS(10));
-    }
-    REQUIRE(c1.parked == c0.parked && c1.pipes == c0.pipes && c1.files == c0.files && c1.handles == c0.handles,
-            "parked %u->%u pipes %u->%u files %u->%u handles %u->%u", c0.parked, c1.parked, c0.pipes, c1.pipes,
-            c0.files, c1.files, c0.handles, c1.handles);
-    return true;
+    return counters_back(&c0);
 }
 
 static bool t_killed_on_ring(void)
@@ -972,16 +979,7 @@ static bool t_killed_on_ring(void)
             "the pipe after its reader was killed: %s", strerror(errno));
     close(p[0]);
     close(p[1]);
-    for (int i = 0; i < 100; i++) {
-        lanes_posix_counters(&c1);
-        if (c1.parked == c0.parked && c1.pipes == c0.pipes && c1.handles == c0.handles)
-            break;
-        lanes_sys_sleep(LANES_MS(10));
-    }
-    REQUIRE(c1.parked == c0.parked && c1.pipes == c0.pipes && c1.files == c0.files && c1.handles == c0.handles,
-            "parked %u->%u pipes %u->%u files %u->%u handles %u->%u", c0.parked, c1.parked, c0.pipes, c1.pipes,
-            c0.files, c1.files, c0.handles, c1.handles);
-    return true;
+    return counters_back(&c0);
 }
 
 static uint64_t sysfs_num(const char *path)
