@@ -54,6 +54,8 @@ struct ofile {
     uint32_t slow_bytes, slow_ms;   /* /dev/slow: this description's rate */
     bool slow_whole;                /* /dev/slow: a read waits for all it asked (else a line) */
     bool fifo_counted;              /* DEV_FIFO: counted in the FIFO's readers/writers */
+    bool fifo_met;                  /* DEV_FIFO: the other end was open when this one opened */
+    uint64_t fifo_peer_opens;       /* DEV_FIFO: the other end's opens then (wait.c open_met) */
 };
 
 extern struct ofile of[MAX_OPEN + 1];

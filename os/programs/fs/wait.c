@@ -24,7 +24,12 @@
  * FIFO_ATOMIC bytes go in whole; reads take what is there, wait while a writer exists, EOF
  * otherwise; writes with no reader fail EPIPE. Opening does not block here (the open request
  * goes through posix, which must not wait); libc then sends fs.OpenWait on the new lane, which
- * waits until the other end is open — cancellable like any other request.
+ * waits until the other end is open — cancellable like any other request. Between the two steps
+ * the other end may open, do its work and close (fifo_basic's writer: its own OpenWait answered
+ * by our open, write, close), so OpenWait waits only while the other end has not been open at
+ * any moment since this description was opened (f->fifo_met, or a change in the count of that
+ * end's opens — Linux's fifo_open counts partners the same way); waiting for "open now" parked
+ * such an open forever (canceltests fifo_open_gone).
  */
 #include "fs.h"
 #include <lanes/cancel.h>
@@ -40,6 +45,7 @@ struct fifo {
     uint8_t buf[FIFO_CAP];
     uint32_t head, count;
     uint32_t readers, writers;      /* open descriptions per end (O_RDWR counts in both) */
+    uint64_t reader_opens, writer_opens;    /* opens of each end ever (while the FIFO has an end) */
 };
 
 struct wait {
@@ -255,17 +261,28 @@ static uint32_t fifo_fits(struct fifo *q, uint64_t len, uint64_t done)
     return (uint32_t)(fifo_room(q) < left ? fifo_room(q) : left);
 }
 
+/* True when f's fs.OpenWait need not wait: the other end is open, or was open at some moment
+ * since f was opened (it may have closed again before the OpenWait came). */
+static bool open_met(const struct ofile *f, const struct fifo *q)
+{
+    uint32_t acc = f->flags & O_ACCMODE;
+    if (acc == O_RDWR || f->fifo_met)
+        return true;
+    if (acc == O_RDONLY)
+        return q->writers > 0 || q->writer_opens != f->fifo_peer_opens;
+    return q->readers > 0 || q->reader_opens != f->fifo_peer_opens;
+}
+
 /* Moves what can move: waiting writers in, data out to waiting readers, opens through. */
 static void pump(struct node *n)
 {
     struct fifo *q = n->fifo;
     if (!q)
         return;
-    for (struct wait *w; (w = oldest(n, W_OPEN)) != NULL;) {
-        uint32_t acc = of[w->file].flags & O_ACCMODE;
-        if ((acc == O_RDONLY && q->writers == 0) || (acc == O_WRONLY && q->readers == 0))
-            break;
-        answer(w, 0, NULL, 0);
+    for (int k = 0; k < MAX_WAIT; k++) {
+        struct wait *w = &waits[k];
+        if (w->used && w->op == W_OPEN && of[w->file].node == n && open_met(&of[w->file], q))
+            answer(w, 0, NULL, 0);
     }
     bool moved = true;
     while (moved) {
@@ -308,7 +325,7 @@ static void fifo_request(int i, int32_t conv, const uint8_t *req, uint32_t len)
     struct lane_msg_fs_write wr;
     struct lane_msg_fs_open_wait ow;
     if (lanes_msg_fs_open_wait_decode(req, len, &ow) == 0) {
-        if ((acc == O_RDONLY && q->writers > 0) || (acc == O_WRONLY && q->readers > 0) || acc == O_RDWR)
+        if (open_met(f, q))
             return reply(conv, 0, NULL, 0);
         if (nonblock)
             return reply(conv, acc == O_WRONLY ? -ENXIO : 0, NULL, 0);
@@ -383,14 +400,21 @@ void dev_opened(int i)
     f->slow_ms = 100;
     f->slow_whole = false;
     f->fifo_counted = false;
+    f->fifo_met = false;
+    f->fifo_peer_opens = 0;
     struct node *n = f->node;
     if (n->dev != DEV_FIFO)
         return;
     if (!n->fifo && !(n->fifo = calloc(1, sizeof *n->fifo)))
         return;                                 /* its requests answer ENOMEM */
     uint32_t acc = f->flags & O_ACCMODE;
-    n->fifo->readers += acc != O_WRONLY;
-    n->fifo->writers += acc != O_RDONLY;
+    struct fifo *q = n->fifo;
+    q->readers += acc != O_WRONLY;
+    q->writers += acc != O_RDONLY;
+    q->reader_opens += acc != O_WRONLY;
+    q->writer_opens += acc != O_RDONLY;
+    f->fifo_met = acc == O_RDONLY ? q->writers > 0 : q->readers > 0;
+    f->fifo_peer_opens = acc == O_RDONLY ? q->writer_opens : q->reader_opens;
     f->fifo_counted = true;
     pump(n);
 }
