@@ -81,6 +81,28 @@ static int64_t raw_read(int fd, void *out, size_t n, uint64_t timeout_ns, bool *
     return fr.value;
 }
 
+/* A request on a file's lane whose fs reply carries only a value (fs.Write, fs.OpenWait), with
+ * libc's cancellation (lanes_lane_call). Returns the value or -errno. */
+static int64_t value_call(int32_t lane, uint64_t id, const void *msg, size_t len, const char *server, uint64_t timeout_ns,
+                          bool *cancelled)
+{
+    struct lanes_acts b;
+    struct lane_ipc_completion c;
+    lanes_acts_init(&b);
+    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY);
+    lanes_acts_send(&b, msg, len);
+    lanes_acts_recv_buffer(&b, rep, sizeof(struct lane_msg_fs_reply));
+    lanes_acts_end(&b);
+    c.nresults = 0;
+    int64_t r = lanes_lane_call(&q, lane, &b, id, 0, server, timeout_ns, &c, cancelled);
+    if (r < 0 || c.nresults < 3)
+        return -EIO;
+    struct lane_msg_fs_reply fr;
+    if (lanes_msg_fs_reply_decode(rep, lanes_ipc_result(&c, 2)->length, &fr) < 0)
+        return -EPROTO;
+    return fr.error < 0 ? fr.error : fr.value;
+}
+
 /* The same for fs.Write{n} + data. */
 static int64_t raw_write(int fd, const void *data, size_t n, uint64_t timeout_ns, bool *cancelled)
 {
@@ -92,21 +114,7 @@ static int64_t raw_write(int fd, const void *data, size_t n, uint64_t timeout_ns
     static uint8_t out[CHUNK + 64];
     memcpy(out, &m, sizeof m);
     memcpy(out + sizeof m, data, n);
-    struct lanes_acts b;
-    struct lane_ipc_completion c;
-    lanes_acts_init(&b);
-    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY);
-    lanes_acts_send(&b, out, sizeof m + n);
-    lanes_acts_recv_buffer(&b, rep, sizeof(struct lane_msg_fs_reply));
-    lanes_acts_end(&b);
-    c.nresults = 0;
-    int64_t r = lanes_lane_call(&q, lane, &b, id, 0, "pipe", timeout_ns, &c, cancelled);
-    if (r < 0 || c.nresults < 3)
-        return -EIO;
-    struct lane_msg_fs_reply fr;
-    if (lanes_msg_fs_reply_decode(rep, lanes_ipc_result(&c, 2)->length, &fr) < 0)
-        return -EPROTO;
-    return fr.error < 0 ? fr.error : fr.value;
+    return value_call(lane, id, out, sizeof m + n, "pipe", timeout_ns, cancelled);
 }
 
 /* One fs.OpenWait on fd's lane (what libc's open() of a FIFO sends once posix has opened it). */
@@ -117,21 +125,7 @@ static int64_t raw_open_wait(int fd, uint64_t timeout_ns, bool *cancelled)
         return -EBADF;
     uint64_t id = lanes_request_id();
     struct lane_msg_fs_open_wait m = lanes_msg_fs_open_wait_encode(id, 0);
-    struct lanes_acts b;
-    struct lane_ipc_completion c;
-    lanes_acts_init(&b);
-    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY);
-    lanes_acts_send(&b, &m, sizeof m);
-    lanes_acts_recv_buffer(&b, rep, sizeof(struct lane_msg_fs_reply));
-    lanes_acts_end(&b);
-    c.nresults = 0;
-    int64_t r = lanes_lane_call(&q, lane, &b, id, 0, "fs", timeout_ns, &c, cancelled);
-    if (r < 0 || c.nresults < 3)
-        return -EIO;
-    struct lane_msg_fs_reply fr;
-    if (lanes_msg_fs_reply_decode(rep, lanes_ipc_result(&c, 2)->length, &fr) < 0)
-        return -EPROTO;
-    return fr.error < 0 ? fr.error : fr.value;
+    return value_call(lane, id, &m, sizeof m, "fs", timeout_ns, cancelled);
 }
 
 /* A figure of /dev/fsstat ("live", "cancelled", "late", ...), or -1. */

@@ -926,6 +926,23 @@ static bool counters_back(const struct lane_msg_posix_counters *c0p)
     return true;
 }
 
+/* cat with its stdin on fd: it blocks reading it. Its pid, or -1. */
+static pid_t cat_from(int fd)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fd, 0);
+    pid_t pid;
+    char *argv[] = { (char *)"cat", NULL };
+    int e = posix_spawn(&pid, "/bin/cat", &fa, NULL, argv, NULL);
+    posix_spawn_file_actions_destroy(&fa);
+    if (e) {
+        errno = e;
+        return -1;
+    }
+    return pid;
+}
+
 static bool t_killed_while_parked(void)
 {
     /* A reader blocked inside the server (a pipe read with a writer but no data), then killed:
@@ -936,12 +953,8 @@ static bool t_killed_while_parked(void)
     int p[2];
     pipe2(p, O_CLOEXEC);
     REQUIRE(lanes_posix_fd_lane(p[0]) >= 0, "the pipe's lane: %s", strerror(errno));
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, p[0], 0);
-    pid_t pid;
-    char *argv[] = { (char *)"cat", NULL };
-    REQUIRE(posix_spawn(&pid, "/bin/cat", &fa, NULL, argv, NULL) == 0, "spawn");
+    pid_t pid = cat_from(p[0]);
+    REQUIRE(pid > 0, "spawn cat: %s", strerror(errno));
     for (int i = 0; i < 200 && lanes_posix_counters(&c1) == 0 && c1.parked == c0.parked; i++)
         lanes_sys_sleep(LANES_MS(10));
     REQUIRE(c1.parked == c0.parked + 1, "the read never parked (parked %u)", c1.parked);
@@ -961,12 +974,8 @@ static bool t_killed_on_ring(void)
     lanes_posix_counters(&c0);
     int p[2];
     pipe2(p, O_CLOEXEC);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, p[0], 0);
-    pid_t pid;
-    char *argv[] = { (char *)"cat", NULL };
-    REQUIRE(posix_spawn(&pid, "/bin/cat", &fa, NULL, argv, NULL) == 0, "spawn");
+    pid_t pid = cat_from(p[0]);
+    REQUIRE(pid > 0, "spawn cat: %s", strerror(errno));
     lanes_sys_sleep(LANES_MS(150));
     lanes_posix_counters(&c1);
     REQUIRE(c1.parked == c0.parked, "the read parked in posix (parked %u -> %u): not on the ring", c0.parked, c1.parked);
