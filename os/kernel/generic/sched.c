@@ -206,6 +206,9 @@ void sched_enqueue(struct thread *t)
     spin_unlock(&c->rq_lock);
 }
 
+/* How long a thread pulled by wake_affine is left to its waker's CPU before an idle CPU may take it. */
+#define SYNC_STEAL_GRACE_NS 1000000ull
+
 /* Take the oldest runnable thread of a busy CPU for `me` (called by an idling CPU). */
 static bool steal(struct cpu *me)
 {
@@ -218,8 +221,13 @@ static bool steal(struct cpu *me)
         spin_lock(&second->rq_lock);
         struct thread *t = NULL;
         if (v->rq_len > 0 && v->current != v->idle && !me->rq_head) {
-            /* the oldest thread whose affinity allows this CPU */
-            for (t = v->rq_head; t && !(t->affinity >> me->id & 1); t = t->rq_next)
+            /* the oldest thread whose affinity allows this CPU — but not one a synchronous
+             * wake-up has just pulled onto v (wake_affine): v's waker is about to block and run
+             * it there; taken here, the request and its reply would cross CPUs after all */
+            uint64_t now = clock_ns();
+            for (t = v->rq_head; t && (!(t->affinity >> me->id & 1) ||
+                                       (t->wake_kind == WAKE_AFFINE && now - t->ready_since < SYNC_STEAL_GRACE_NS));
+                 t = t->rq_next)
                 ;
             if (t) {
                 t->mig = (struct migration){ .reason = TRACE_MIGRATE_REASON_STEAL,
@@ -556,6 +564,20 @@ static bool wake_affine(struct thread *t, int reason)
     }
     int skip = -1;
     struct cpu *from = __atomic_load_n(&t->cpu, __ATOMIC_ACQUIRE);
+    if (from == me && me->rq_len <= WAKE_AFFINE_QUEUED) {
+        /* already here (pulled by an earlier request): nothing to move, but queued as a
+         * synchronous wake-up all the same — no idle CPU is kicked to steal it (and steal()
+         * leaves it a grace period), since the waker blocks now and it runs here next. (More
+         * queued here: the ordinary wake-up, which may hand it to an idle CPU.) */
+        spin_lock(&me->rq_lock);
+        bool here = t->cpu == me && (t->state == T_BLOCKED || t->state == T_SLEEPING);
+        if (here)
+            make_ready(t, reason, true);
+        spin_unlock(&me->rq_lock);
+        wake_note_sync_skip(WAKE_SKIP_HERE);        /* (pulled nothing: counted as before) */
+        popcli();
+        return here;
+    }
     if (from == me)
         skip = WAKE_SKIP_HERE;
     else if (!(t->affinity >> me->id & 1))
