@@ -2,19 +2,20 @@
  * The scheduler view on a trace recorded from LaneOS: boot the kernel (TCG, 4 CPUs) with the
  * ivshmem trace transport, run `spin 8 2` (8 busy threads started on CPU 0: placement, idle
  * stealing and the balancer spread them) and `schedtests affinity_api` (a thread pins itself to
- * another CPU: an affinity move), record with debugger's TraceSession, load the recording through
+ * CPU 0, then to CPU 3: an affinity move), record with debugger's TraceSession, load the recording through
  * the workbench's TraceTable (the trace store's decoder) into the view model and check what the view shows: every migration
  * reason, the balancer's numbers on each balance move (the larger load goes down), rounds with
  * every CPU's load, the spinners running on all four CPUs, and the loads converging to the ideal.
  * The recording is kept as test-results/spin.ltrace (open it in the Scheduler panel).
  */
 import assert from 'node:assert/strict';
-import { bootGuest } from '../../../debugger/test/guest.js';
+import { bootGuest, traceSync } from '../../../debugger/test/guest.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { qemuTraceArgs, TraceSession } from '../../../debugger/node/trace/session.js';
+import type { TraceEvent } from '../../../debugger/common/trace/records.js';
 import { SchedModel, balancedAt, buildView, feedSchedTrace } from '../../../visualizers/sched/model.js';
 import { TraceTable } from '../../browser/trace/table.js';
 
@@ -33,13 +34,15 @@ test('recorded from LaneOS: spin 8 on 4 CPUs spreads, every migration reason wit
   const out = path.join(dir, 'spin.ltrace');
   const session = new TraceSession({ shm, out });
   const g = bootGuest({ kernel, initrd, smp: 4, extra: qemuTraceArgs({ shm }) });
+  const marks: TraceEvent[] = [];
+  session.on('events', (evs: TraceEvent[]) => { for (const e of evs) if (e.name === 'marker') marks.push(e); });
   try {
     await g.prompt();
     session.start();
     await new Promise((r) => setTimeout(r, 1000));
     await g.run('spin 8 2');
     await g.run('schedtests affinity_api');
-    await new Promise((r) => setTimeout(r, 3000)); // let the drainer pass
+    await traceSync(g, () => marks); // the drainer has sent every record made before
   } finally {
     await g.kill();
     await session.stop().catch(() => undefined);
@@ -65,6 +68,10 @@ test('recorded from LaneOS: spin 8 on 4 CPUs spreads, every migration reason wit
   const byReason = new Map<string, number>();
   for (const m of model.migrations) byReason.set(m.reason, (byReason.get(m.reason) ?? 0) + 1);
   for (const r of ['balance', 'steal', 'placement', 'affinity']) assert.ok((byReason.get(r) ?? 0) > 0, `a ${r} migration (saw ${JSON.stringify([...byReason])})`);
+  // schedtests' own pin (trace sync's pins are affinity moves too, of the trace program's thread)
+  const testsPid = [...model.processes].find(([, n]) => n === 'schedtests')?.[0];
+  const pinned = model.migrations.filter((m) => m.reason === 'affinity' && model.threads.get(m.tid)?.pid === testsPid);
+  assert.ok(testsPid && pinned.some((m) => m.to === 3), `schedtests' pin to CPU 3 is an affinity move (saw ${pinned.map((m) => model.describe(m)).join('; ') || 'none'})`);
   const spinTids = new Set(spinners.map((t) => t.tid));
   const balance = model.migrations.filter((m) => m.reason === 'balance');
   for (const m of balance) {

@@ -180,6 +180,11 @@ static bool t_affinity_api(void)
     REQUIRE(s.bits == all_mask, "own mask %llx, want every CPU %llx", (unsigned long long)s.bits,
             (unsigned long long)all_mask);
     uint32_t last = sysinfo.ncpus - 1;
+    /* pinned to CPU 0 first, so that the pin to the last CPU always moves the thread (an
+     * "affinity" migration in the trace, which the recorded scheduler-view test looks for: placed
+     * on the least-loaded CPU, the thread may already be on the last one) */
+    REQUIRE(set_self(1) == 0 && lanes_sys_cpu_id() == 0, "pin self to CPU 0 (on CPU %lld)",
+            (long long)lanes_sys_cpu_id());
     REQUIRE(set_self(1ull << last) == 0, "pin self to CPU %u", last);
     for (int i = 0; i < 200; i++) {
         REQUIRE(lanes_sys_cpu_id() == last, "running on CPU %lld after pinning to %u (sample %d)",
