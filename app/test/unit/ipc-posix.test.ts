@@ -14,7 +14,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { bootGuest } from '../../../debugger/test/guest.js';
+import { bootGuest, traceSync } from '../../../debugger/test/guest.js';
+import type { TraceEvent } from '../../../debugger/common/trace/records.js';
 import { qemuTraceArgs, TraceSession } from '../../../debugger/node/trace/session.js';
 import { resultCodesFrom } from '../../../visualizers/ipc/adapt.js';
 import { tableDecoder, type MsgTypeSpec } from '../../../visualizers/ipc/messages.js';
@@ -38,13 +39,15 @@ test('ls /bin | cat > /tmp/l; wc /tmp/l: posix.Open to the posix server, fs.Read
   const out = path.join(dir, 'posix.ltrace');
   const session = new TraceSession({ shm, out });
   const g = bootGuest({ kernel, initrd, smp: 2, extra: qemuTraceArgs({ shm }) });
+  const marks: TraceEvent[] = [];
+  session.on('events', (evs: TraceEvent[]) => { for (const e of evs) if (e.name === 'marker') marks.push(e); });
   let from = 0;
   try {
     await g.prompt();
     session.start();
     from = g.output().length;
     await g.run('ls /bin | cat > /tmp/l; wc /tmp/l', 300000);
-    await new Promise((r) => setTimeout(r, 2000)); // let the drainer pass
+    await traceSync(g, () => marks); // the drainer has sent every record made before
   } finally {
     await g.kill();
     await session.stop().catch(() => undefined);

@@ -6,7 +6,8 @@
  * The recording is kept as test-results/ipctests.ltrace (open it in the IPC panel).
  */
 import assert from 'node:assert/strict';
-import { bootGuest } from '../../../debugger/test/guest.js';
+import { bootGuest, traceSync } from '../../../debugger/test/guest.js';
+import type { TraceEvent } from '../../../debugger/common/trace/records.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,11 +31,13 @@ test('recorded from LaneOS: ipctests\' exchanges, conversations, cancellations a
   const out = path.join(dir, 'ipctests.ltrace');
   const session = new TraceSession({ shm, out });
   const g = bootGuest({ kernel, initrd, smp: 2, extra: qemuTraceArgs({ shm }) });
+  const marks: TraceEvent[] = [];
+  session.on('events', (evs: TraceEvent[]) => { for (const e of evs) if (e.name === 'marker') marks.push(e); });
   try {
     await g.prompt();
     session.start();
     await g.run('ipctests');
-    await new Promise((r) => setTimeout(r, 3000)); // let the drainer pass
+    await traceSync(g, () => marks); // the drainer has sent every record made before
   } finally {
     await g.kill();
     await session.stop().catch(() => undefined);
