@@ -13,7 +13,7 @@
  * with no lost and no unknown events.
  */
 import assert from 'node:assert/strict';
-import { bootGuest } from './guest.js';
+import { bootGuest, traceSync } from './guest.js';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -35,12 +35,14 @@ describe('sysfs links, binary attributes, owners and uevents in a real boot trac
     const s = new TraceSession({ shm, out: join(dir, 'rec.ltrace'), keepEvents: true });
     try {
       const g = bootGuest({ kernel: KERNEL, initrd: INITRD, smp: 2, extra: qemuTraceArgs({ shm }) });
+      const marks: TraceEvent[] = [];
+      s.on('events', (evs: TraceEvent[]) => { for (const e of evs) if (e.name === 'marker') marks.push(e); });
       let con = '';
       try {
         await g.prompt(120000);
         s.start();
         for (const cmd of ['lspci -n', 'pcitests owner', 'sysfs write /sys/kernel/trace/snapshot 1']) await g.run(cmd, 120000);
-        await new Promise((r) => setTimeout(r, 1500));
+        await traceSync(g, () => marks); // the drainer has sent every record made before
       } finally {
         await g.kill();
         con = g.output();

@@ -15,7 +15,7 @@
  * Kernel/initrd: os/build (make -C os), or LANES_TRACE_KERNEL / LANES_TRACE_INITRD.
  */
 import assert from 'node:assert/strict';
-import { bootGuest } from './guest.js';
+import { bootGuest, traceSync } from './guest.js';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,14 +28,16 @@ const KERNEL = process.env['LANES_TRACE_KERNEL'] ?? join(ROOT, 'os/build/kernel/
 const INITRD = process.env['LANES_TRACE_INITRD'] ?? join(ROOT, 'os/build/initrd.tar');
 const missing = !existsSync(KERNEL) || !existsSync(INITRD) ? `no kernel/initrd at ${KERNEL} (run make -C os)` : false;
 
-/** Boots, runs each command to its next prompt, idles, stops QEMU; returns the console text. */
+/** Boots, runs each command to its next prompt, waits for the trace (trace sync), stops QEMU; returns the console text. */
 async function boot(shm: string, session: TraceSession, commands: string[]): Promise<string> {
   const g = bootGuest({ kernel: KERNEL, initrd: INITRD, smp: 2, extra: qemuTraceArgs({ shm }) });
+  const marks: TraceEvent[] = [];
+  session.on('events', (evs: TraceEvent[]) => { for (const e of evs) if (e.name === 'marker') marks.push(e); });
   try {
     await g.prompt(120000);
     session.start();
     for (const cmd of commands) await g.run(cmd, 120000);
-    await new Promise((r) => setTimeout(r, 2500)); // idle: the sampler and the drainer run a few times
+    await traceSync(g, () => marks); // the drainer has sent every record made before
   } finally {
     await g.kill();
   }
