@@ -62,8 +62,8 @@ function tellReaper(line: string | undefined): void {
 }
 
 /** pid → ppid for every process visible in /proc. */
-export function processTable(): Map<number, { ppid: number; comm: string; state: string }> {
-  const t = new Map<number, { ppid: number; comm: string; state: string }>();
+export function processTable(): Map<number, { ppid: number; comm: string; state: string; pgrp: number; session: number }> {
+  const t = new Map<number, { ppid: number; comm: string; state: string; pgrp: number; session: number }>();
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
@@ -71,7 +71,7 @@ export function processTable(): Map<number, { ppid: number; comm: string; state:
       const close = stat.lastIndexOf(')');
       const comm = stat.slice(stat.indexOf('(') + 1, close);
       const fields = stat.slice(close + 2).split(' ');
-      t.set(Number(name), { ppid: Number(fields[1]), comm, state: fields[0] ?? '?' });
+      t.set(Number(name), { ppid: Number(fields[1]), comm, state: fields[0] ?? '?', pgrp: Number(fields[2]), session: Number(fields[3]) });
     } catch {
       /* exited meanwhile */
     }
@@ -100,14 +100,21 @@ export function descendants(pid: number): number[] {
   return out;
 }
 
-/** True if the pid exists and is not a zombie. */
+/** True if the pid exists and is not a zombie. (/proc/PID/stat can fail ENOENT for a moment
+ * while the process is still there — seen for a build's `sleep` being killed, which then showed
+ * up running: so a failed read asks kill(pid, 0), which only ESRCH answers "gone".) */
 export function isAlive(pid: number): boolean {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
     return state !== 'Z' && state !== 'X';
   } catch {
-    return false;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'EPERM';
+    }
   }
 }
 
@@ -121,23 +128,54 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Kills a process tree: group + every descendant; resolves when all are gone (or after ~10 s). */
+/** The descendants of rootPid and every process of its group or session (a spawnManaged leader
+ * is both): a child whose parent died is reparented away from the tree, but stays in its group. */
+function members(rootPid: number): number[] {
+  const out = descendants(rootPid);
+  for (const [pid, p] of processTable()) if (pid !== rootPid && (p.pgrp === rootPid || p.session === rootPid)) out.push(pid);
+  return out;
+}
+
+/** No process at all is left in the group (not even a zombie): kill(-pgid, 0) fails ESRCH. */
+function groupGone(rootPid: number): boolean {
+  try {
+    process.kill(-rootPid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** Kills a process tree: group + every descendant; resolves when all are gone (or after ~10 s).
+ * Gone means the group is empty, or every member found is dead in two scans 50 ms apart: one
+ * scan of /proc can miss a live process (its stat read failing for a moment on a loaded host —
+ * a build's make and sleep were still there when one scan said the tree was dead). */
 export async function killTree(rootPid: number, graceMs = 1500): Promise<{ killed: number[]; survivors: number[] }> {
-  const tree = new Set<number>([rootPid, ...descendants(rootPid)]);
+  const tree = new Set<number>([rootPid, ...members(rootPid)]);
+  const scan = (sig: NodeJS.Signals): boolean => {
+    for (const p of members(rootPid)) {
+      if (tree.has(p)) continue;
+      tree.add(p);
+      signal(p, sig);
+    }
+    return [...tree].every((p) => !isAlive(p));
+  };
   signal(-rootPid, 'SIGTERM');
   for (const p of tree) signal(p, 'SIGTERM');
+  let dead = 0;
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
-    for (const p of descendants(rootPid)) tree.add(p);
-    if ([...tree].every((p) => !isAlive(p))) return { killed: [...tree], survivors: [] };
+    dead = scan('SIGTERM') ? dead + 1 : 0;
+    if (groupGone(rootPid) || dead >= 2) return { killed: [...tree], survivors: [] };
     await sleep(50);
   }
-  for (const p of descendants(rootPid)) tree.add(p);
   signal(-rootPid, 'SIGKILL');
   for (const p of tree) signal(p, 'SIGKILL');
+  dead = 0;
   const hard = Date.now() + 8000;
   while (Date.now() < hard) {
-    if ([...tree].every((p) => !isAlive(p))) return { killed: [...tree], survivors: [] };
+    dead = scan('SIGKILL') ? dead + 1 : 0;
+    if (groupGone(rootPid) || dead >= 2) return { killed: [...tree], survivors: [] };
     await sleep(50);
   }
   return { killed: [...tree], survivors: [...tree].filter(isAlive) };

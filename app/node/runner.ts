@@ -49,6 +49,9 @@ export class Runner {
   problems: Diagnostic[] = [];
   private gen = 0;
   private build: ManagedProcess | null = null;
+  /** The build's spawn until it resolves: Stop in that window (make may already have started its
+   * compiler) waits for it and stops it too, instead of returning before it is running. */
+  private buildStarting: Promise<ManagedProcess> | null = null;
   private qemu: QemuHandle | null = null;
   private serial: SerialTarget | null = null;
   private stepsLastBuild = new Map<string, number>();
@@ -437,11 +440,17 @@ export class Runner {
     let proc: ManagedProcess;
     try {
       // stderr joins stdout in one pipe so the parser sees lines in the order they were printed.
-      proc = await spawnManaged('/bin/sh', ['-c', `exec 2>&1\n${c.build.command!}`], {
+      const starting = spawnManaged('/bin/sh', ['-c', `exec 2>&1\n${c.build.command!}`], {
         cwd,
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, LANG: 'C', LC_ALL: 'C', TERM: 'dumb' },
       });
+      this.buildStarting = starting;
+      try {
+        proc = await starting;
+      } finally {
+        if (this.buildStarting === starting) this.buildStarting = null;
+      }
     } catch (e) {
       this.fail(gen, `build command could not start: ${(e as Error).message}`);
       return false;
@@ -500,7 +509,9 @@ export class Runner {
   async stop(): Promise<void> {
     if (this.busy) this.onStopping?.('the target stopped');
     this.gen++;
-    const build = this.build;
+    const starting = this.buildStarting;
+    this.buildStarting = null;
+    const build = this.build ?? (starting ? await starting.catch(() => null) : null);
     const qemu = this.qemu;
     const serial = this.serial;
     this.build = null;
