@@ -1466,6 +1466,10 @@ int read_file(const char *path, uint8_t **out, size_t *len)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno;
+    px_lock();
+    if (fd < OPEN_MAX)
+        fds[fd].mapst = MAP_NO;     /* read once, whole: fs.Read all the way (mapping costs more) */
+    px_unlock();
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         int e = S_ISDIR(st.st_mode) ? EACCES : errno;
