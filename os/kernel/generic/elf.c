@@ -3,7 +3,8 @@
  *
  * Every header field is checked against the image length before use (a broken ELF gives
  * LANES_E_BADELF, never a fault). All PT_LOAD segments are backed by one memory object
- * covering their page span; file bytes are copied in, the rest stays zero (.bss), and each
+ * covering their page span; file bytes are copied in (only the pages they touch get memory
+ * now), the rest is demand-zero (.bss, faulted in on first touch), and each
  * page gets the union of the protections of the segments touching it, so segments may share
  * pages. Runs of equal protection become regions.
  */
@@ -24,18 +25,6 @@ struct phdr {
 
 #define PT_LOAD 1
 #define MAX_SPAN (256ULL << 20)
-
-static void memobj_write(struct memobj *mo, uint64_t off, const uint8_t *src, uint64_t n)
-{
-    while (n) {
-        uint64_t pg = off / PAGE_SIZE, po = off % PAGE_SIZE;
-        uint64_t chunk = MIN(n, PAGE_SIZE - po);
-        memcpy((uint8_t *)P2V(mo->pages[pg]) + po, src, chunk);
-        off += chunk;
-        src += chunk;
-        n -= chunk;
-    }
-}
 
 int64_t elf_load(struct vmspace *vm, const uint8_t *img, uint64_t len, struct elf_image *out)
 {
@@ -62,7 +51,7 @@ int64_t elf_load(struct vmspace *vm, const uint8_t *img, uint64_t len, struct el
     if (lo >= hi || hi - lo > MAX_SPAN || eh->entry < lo || eh->entry >= hi)
         return LANES_E_BADELF;
     uint64_t npages = (hi - lo) / PAGE_SIZE;
-    struct memobj *mo = memobj_create(npages);
+    struct memobj *mo = memobj_create_lazy(npages);     /* pages with file bytes filled below; bss on touch */
     uint8_t *prot = kmalloc(npages);
     if (!mo || !prot) {
         if (mo)
@@ -74,7 +63,11 @@ int64_t elf_load(struct vmspace *vm, const uint8_t *img, uint64_t len, struct el
         const struct phdr *p = &ph[i];
         if (p->type != PT_LOAD || p->memsz == 0)
             continue;
-        memobj_write(mo, p->vaddr - lo, img + p->offset, p->filesz);
+        if (memobj_fill(mo, p->vaddr - lo, img + p->offset, p->filesz)) {
+            kobj_put(&mo->obj);
+            kfree(prot);
+            return LANES_E_NOMEM;
+        }
         uint32_t pr = ((p->flags & 4) ? LANES_PROT_READ : 0) | ((p->flags & 2) ? LANES_PROT_WRITE : 0) |
                       ((p->flags & 1) ? LANES_PROT_EXEC : 0);
         if (!pr)

@@ -7,7 +7,11 @@
  * touch (demand paging) and may share a page with another address space after fork (each
  * owner counted by pmm_page_share). Handles and mappings each hold a reference; the pages go
  * back to the allocator (pmm_page_put: once their last owner drops them) with the last one. The initrd is wrapped as a "borrowed"
- * object over the module's pages, which are never freed.
+ * object over the module's pages, which are never freed. memobj_fill writes into an object not
+ * yet mapped anywhere (an ELF image, a new stack), allocating the pages it touches: exec and
+ * spawn make those objects lazy, so only the pages with bytes in them exist at first (a 512 KiB
+ * stack starts with the one or two pages its arguments and startup block are in; bss and the
+ * rest of the stack are demand-zero).
  */
 #include <kernel/kernel.h>
 
@@ -44,6 +48,28 @@ struct memobj *memobj_create(uint64_t npages)
         }
     }
     return m;
+}
+
+/* Copies n bytes from src (kernel memory; NULL: none, the pages are only made) to offset off
+ * of m, allocating (zeroed) the pages it touches that have none. m must not be mapped where anyone runs yet (no lock is taken).
+ * Returns 0, or NOMEM (what was allocated stays with m). */
+int64_t memobj_fill(struct memobj *m, uint64_t off, const void *src, uint64_t n)
+{
+    const uint8_t *s = src;
+    if (off > m->npages * PAGE_SIZE || n > m->npages * PAGE_SIZE - off)
+        return LANES_E_INVAL;
+    while (n) {
+        uint64_t pg = off / PAGE_SIZE, po = off % PAGE_SIZE, chunk = MIN(n, PAGE_SIZE - po);
+        if (!m->pages[pg] && !(m->pages[pg] = pmm_alloc()))
+            return LANES_E_NOMEM;
+        if (s) {
+            memcpy((uint8_t *)P2V(m->pages[pg]) + po, s, chunk);
+            s += chunk;
+        }
+        off += chunk;
+        n -= chunk;
+    }
+    return 0;
 }
 
 /* An object of npages pages, none allocated yet (vm.c: demand paging, fork). */

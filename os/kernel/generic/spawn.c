@@ -42,7 +42,7 @@ int64_t process_spawn_image(struct process *parent, const uint8_t *img, uint64_t
         kobj_put(&p->obj);
         return r;
     }
-    struct memobj *stack = memobj_create(STACK_SIZE / PAGE_SIZE);
+    struct memobj *stack = memobj_create_lazy(STACK_SIZE / PAGE_SIZE);     /* demand-zero but the top */
     uint64_t base;
     if (!stack || vm_map_private(p->vm, stack, STACK_TOP - STACK_SIZE, 0, STACK_SIZE,
                          LANES_PROT_READ | LANES_PROT_WRITE, &base)) {
@@ -70,6 +70,10 @@ int64_t process_spawn_image(struct process *parent, const uint8_t *img, uint64_t
     uint64_t su = ALIGN_DOWN(hent - sizeof(struct lane_startup), 16);
     uint64_t rsp = su - 64;
     uint64_t mo_base = STACK_TOP - STACK_SIZE;
+    if (su < mo_base + PAGE_SIZE || memobj_fill(stack, su - mo_base, NULL, STACK_TOP - su)) {
+        kobj_put(&p->obj);      /* (arguments that do not fit, or no memory for the pages they go in) */
+        return LANES_E_NOMEM;
+    }
 
     mo_write(stack, strings - mo_base, args, args_len);
     uint64_t pos = 0;

@@ -92,18 +92,6 @@ SYS(process_fork)
     return h;
 }
 
-static void vm_write(struct memobj *mo, uint64_t off, const void *src, uint64_t n)
-{
-    const uint8_t *s = src;
-    while (n) {
-        uint64_t pg = off / PAGE_SIZE, po = off % PAGE_SIZE, chunk = MIN(n, PAGE_SIZE - po);
-        memcpy((uint8_t *)P2V(mo->pages[pg]) + po, s, chunk);
-        off += chunk;
-        s += chunk;
-        n -= chunk;
-    }
-}
-
 SYS(process_exec)
 {
     UNUSED_ARGS;
@@ -178,7 +166,7 @@ SYS(process_exec)
         img_lo = MIN(img_lo, vr->start);
         img_hi = MAX(img_hi, vr->end);
     }
-    struct memobj *stack = memobj_create(STACK_SIZE / PAGE_SIZE);
+    struct memobj *stack = memobj_create_lazy(STACK_SIZE / PAGE_SIZE);     /* demand-zero but the top */
     uint64_t base;
     if (!stack || vm_map_private(nvm, stack, STACK_TOP - STACK_SIZE, 0, STACK_SIZE,
                                  LANES_PROT_READ | LANES_PROT_WRITE, &base)) {
@@ -194,17 +182,17 @@ SYS(process_exec)
     uint64_t hent = ALIGN_DOWN(argv - ea.nhandles * sizeof(struct lane_handle_entry), 16);
     uint64_t su = ALIGN_DOWN(hent - sizeof(struct lane_startup), 16);
     uint64_t mo_base = STACK_TOP - STACK_SIZE;
-    vm_write(stack, strings - mo_base, args, pos);
+    int64_t wr = memobj_fill(stack, strings - mo_base, args, pos);
     uint64_t at = 0, zero = 0;
     for (uint32_t i = 0; i < nstr; i++) {
         uint64_t ptr = strings + at;
         uint64_t slot = i < ea.argc ? argv + i * 8ULL : envp + (i - ea.argc) * 8ULL;
-        vm_write(stack, slot - mo_base, &ptr, 8);
+        wr = wr ? wr : memobj_fill(stack, slot - mo_base, &ptr, 8);
         at += strnlen(args + at, pos - at) + 1;
     }
-    vm_write(stack, argv + ea.argc * 8ULL - mo_base, &zero, 8);
-    vm_write(stack, envp + ea.envc * 8ULL - mo_base, &zero, 8);
-    vm_write(stack, hent - mo_base, he, ea.nhandles * sizeof *he);
+    wr = wr ? wr : memobj_fill(stack, argv + ea.argc * 8ULL - mo_base, &zero, 8);
+    wr = wr ? wr : memobj_fill(stack, envp + ea.envc * 8ULL - mo_base, &zero, 8);
+    wr = wr ? wr : memobj_fill(stack, hent - mo_base, he, ea.nhandles * sizeof *he);
     struct lane_startup s = {
         .magic = LANES_STARTUP_MAGIC,
         .argc = ea.argc,
@@ -217,8 +205,12 @@ SYS(process_exec)
         .stack_size = STACK_SIZE,
         .envp = ea.envc ? envp : 0,
     };
-    vm_write(stack, su - mo_base, &s, sizeof s);
+    wr = wr ? wr : memobj_fill(stack, su - mo_base, &s, sizeof s);
     kobj_put(&stack->obj);
+    if (wr) {
+        r = LANES_E_NOMEM;
+        goto out;
+    }
 
     /* The point of no return: the other threads end (as a kill ends them: on their way back to
      * user mode, kicked out of any wait), the handles not kept go, the address spaces swap. */

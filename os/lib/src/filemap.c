@@ -10,6 +10,11 @@
  * racing, or a header that says the file moved to a bigger object (retired), goes back to the
  * caller, which maps again or asks fs over the lane. A write acknowledged by fs is in these
  * very pages, so a later pread in any process sees it; a read past the end copies nothing (0).
+ *
+ * read() and lseek() need the open file description's offset, which every process holding the
+ * description shares (fork, dup): fs hands it out as one more page (fs.MapPos, struct
+ * lane_file_pos) that posix.c maps beside the file's pages, and __file_pos_read copies at it and
+ * moves it with a compare-and-swap (fs claims its own ranges on the same word the same way).
  * Pure: no system calls.
  */
 #include <lanes.h>
@@ -35,6 +40,46 @@ int64_t __file_map_copy(const struct lane_file_map *h, size_t maplen, void *buf,
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
         if (__atomic_load_n(&h->seq, __ATOMIC_RELAXED) == s1)
             return (int64_t)k;
+    }
+    return -1;
+}
+
+int64_t __file_pos_read(const struct lane_file_map *h, size_t maplen, struct lane_file_pos *p, void *buf, size_t n);
+
+/* read(): up to n bytes at the description's shared offset (fs.MapPos), which moves past them.
+ * The copy comes first (under the seqlock, as a pread), then off -> off + k by a
+ * compare-and-swap from the value it copied at: a holder (another process after fork, another fd
+ * after dup, fs serving a request) that moved the offset meanwhile makes the swap fail and we
+ * copy again at the new offset, so two readers never get the same bytes. Should the offset have
+ * come back to the same value with a write in between (seq moved between the copy and the swap),
+ * the claimed range is copied again, so what we return was the file's at the moment we claimed it.
+ * Returns k (0 at or past the end: the offset stays), -1 when it kept losing or fs kept writing
+ * (ask fs), -2 when the object is retired (map the file again). */
+int64_t __file_pos_read(const struct lane_file_map *h, size_t maplen, struct lane_file_pos *p, void *buf, size_t n)
+{
+    for (int tries = 0; tries < 8; tries++) {
+        uint32_t s1 = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
+        if (s1 & 1)
+            continue;
+        if (__atomic_load_n(&h->retired, __ATOMIC_RELAXED))
+            return -2;
+        uint64_t off = __atomic_load_n(&p->off, __ATOMIC_ACQUIRE);
+        uint64_t size = __atomic_load_n(&h->size, __ATOMIC_RELAXED);
+        if (size > maplen - LANES_PAGE_SIZE)
+            return -1;
+        size_t k = off >= size ? 0 : size - off < n ? (size_t)(size - off) : n;
+        memcpy(buf, (const uint8_t *)h + LANES_PAGE_SIZE + off, k);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&h->seq, __ATOMIC_RELAXED) != s1)
+            continue;
+        if (k == 0)
+            return 0;
+        if (!__atomic_compare_exchange_n(&p->off, &off, off + k, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+            continue;
+        if (__atomic_load_n(&h->seq, __ATOMIC_SEQ_CST) == s1)
+            return (int64_t)k;
+        int64_t again = __file_map_copy(h, maplen, buf, k, off);
+        return again >= 0 ? again : (int64_t)k;
     }
     return -1;
 }

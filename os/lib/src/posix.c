@@ -17,6 +17,10 @@
  *
  * pread of a file of fs needs no request once the fd has the file's pages mapped (fs.Map at
  * its first pread; filemap.c copies under fs's seqlock): the mapping lives beside the cached lane.
+ * read and lseek (SEEK_SET, SEEK_CUR) need none either once the description's offset is mapped
+ * too (fs.MapPos at an fd's second read — its first is an fs.Read — one page shared by every
+ * holder of the description, moved by compare-and-swap; filemap.c). Writes, O_APPEND, SEEK_END, devices, FIFOs, directories and
+ * files still in the initrd's pages go to fs, which keeps the same shared offset.
  *
  * Data moves in chunks of at most CHUNK bytes per request (a pipe write of <= PIPE_BUF is one
  * request, hence atomic). One mutex serialises this process's requests (a thread blocked in a
@@ -69,13 +73,18 @@ struct fdcache {
 struct fdmap {
     const struct lane_file_map *map;
     size_t len;
+    struct lane_file_pos *pos;      /* the description's offset (fs.MapPos), once read() asked */
+    uint8_t posst;                  /* MAP_* for pos */
 };
 static struct fdmap *fdmaps;
 
-enum { MAP_UNASKED = 0, MAP_OK = 1, MAP_NO = 2 };
+/* MAP_SEEN: read() asked fs once (a file read once — most — costs least that way, and the IPC
+ * view shows that fs.Read on the passthrough lane); the next read or pread maps. */
+enum { MAP_UNASKED = 0, MAP_OK = 1, MAP_NO = 2, MAP_SEEN = 3 };
 #define KIND_FS_BIT 0x80
 
 int64_t __file_map_copy(const struct lane_file_map *h, size_t maplen, void *buf, size_t n, uint64_t off);
+int64_t __file_pos_read(const struct lane_file_map *h, size_t maplen, struct lane_file_pos *p, void *buf, size_t n);
 
 #define RING_CAP 65536
 #define RING_BYTES (4096 + RING_CAP)
@@ -354,6 +363,12 @@ static void forget(int fd)
         lanes_sys_handle_close(fds[fd].lane);
     if (fds[fd].mapst == MAP_OK)
         lanes_sys_mem_unmap(fdmaps[fd].map, fdmaps[fd].len);
+    if (fdmaps && fdmaps[fd].pos)
+        lanes_sys_mem_unmap(fdmaps[fd].pos, LANES_PAGE_SIZE);
+    if (fdmaps) {
+        fdmaps[fd].pos = NULL;
+        fdmaps[fd].posst = MAP_UNASKED;
+    }
     if (fds[fd].ring)
         lanes_sys_mem_unmap(fds[fd].ring, RING_BYTES);
     fds[fd].ring = NULL;
@@ -651,6 +666,8 @@ static bool user_mem(const void *p, size_t n, bool write)
 #define user_readable(p, n) user_mem((p), (n), false)
 #define user_writable(p, n) user_mem((p), (n), true)
 
+static int64_t map_read(struct fdcache *f, void *buf, size_t n);
+
 static ssize_t read_(int fd, void *buf, size_t n)
 {
     if (!user_writable(buf, n))
@@ -675,6 +692,9 @@ static ssize_t read_(int fd, void *buf, size_t n)
             return r < 0 ? fail(r == LANES_E_INTERRUPTED ? EINTR : EIO) : r;
         } else if (f->kind == KIND_DIR) {
             r = -EISDIR;
+        } else if (f->kind == KIND_FILE && f->fs && f->mapst != MAP_UNASKED &&
+                   (r = map_read(f, buf, n > CHUNK ? CHUNK : n)) >= 0) {
+            /* copied from the pages at the shared offset (not at an fd's first read: below) */
         } else if (f->ring && f->end == 0 && n > 0 &&
                    (r = ring_read(f->ring, f->lane, buf, n > CHUNK ? CHUNK : n)) != RING_LANE) {
             /* (the ring's answer) */
@@ -686,6 +706,8 @@ static ssize_t read_(int fd, void *buf, size_t n)
             r = freq_id(f->lane, &m, sizeof m, NULL, 0, want, &d, id, m.call);
             if (r > 0)
                 memcpy(buf, d, (size_t)r);
+            if (f->kind == KIND_FILE && f->fs && f->mapst == MAP_UNASKED)
+                f->mapst = MAP_SEEN;
         }
     }
     px_unlock();
@@ -784,7 +806,7 @@ static void map_file(struct fdcache *f)
 static int64_t map_pread(struct fdcache *f, void *buf, size_t n, uint64_t off)
 {
     for (int again = 0; again < 2; again++) {
-        if (f->mapst == MAP_UNASKED)
+        if (f->mapst == MAP_UNASKED || f->mapst == MAP_SEEN)
             map_file(f);
         if (f->mapst != MAP_OK)
             return -1;
@@ -796,6 +818,80 @@ static int64_t map_pread(struct fdcache *f, void *buf, size_t n, uint64_t off)
         f->mapst = MAP_UNASKED;
     }
     return -1;
+}
+
+/* The description's offset page, mapped read-write (fs.MapPos; filemap.c). Under lock, with
+ * the file's pages mapped (fdmaps exists). */
+static void map_pos(struct fdcache *f)
+{
+    struct fdmap *fm = &fdmaps[f - fds];
+    struct lane_msg_fs_map_pos m = lanes_msg_fs_map_pos_encode(0);
+    struct lane_msg_fs_reply rep;
+    int32_t h = LANES_HANDLE_NONE;
+    int64_t r = call(f->lane, &m, sizeof m, NULL, 0, &rep, sizeof rep, &h, NULL, 0);
+    fm->posst = MAP_NO;             /* a refusal (an older fs, no memory) is for good */
+    if (r >= (int64_t)sizeof rep && rep.msg == LANES_MSG_FS_REPLY && rep.error == 0 && rep.value == LANES_PAGE_SIZE &&
+        h != LANES_HANDLE_NONE) {
+        int64_t a = lanes_sys_mem_map(h, NULL, 0, LANES_PAGE_SIZE, LANES_PROT_READ | LANES_PROT_WRITE);
+        if (a >= 0) {
+            fm->pos = (struct lane_file_pos *)(uintptr_t)a;
+            fm->posst = MAP_OK;
+        }
+    }
+    if (h != LANES_HANDLE_NONE)
+        lanes_sys_handle_close(h);
+}
+
+/* read from the mapped pages at the shared offset: bytes copied (the offset moved past them),
+ * or -1 to ask fs over the lane. Under lock. */
+static int64_t map_read(struct fdcache *f, void *buf, size_t n)
+{
+    for (int again = 0; again < 2; again++) {
+        if (f->mapst == MAP_UNASKED || f->mapst == MAP_SEEN)
+            map_file(f);
+        if (f->mapst != MAP_OK)
+            return -1;
+        struct fdmap *m = &fdmaps[f - fds];
+        if (m->posst == MAP_UNASKED)
+            map_pos(f);
+        if (m->posst != MAP_OK)
+            return -1;
+        int64_t r = __file_pos_read(m->map, m->len, m->pos, buf, n);
+        if (r != -2)
+            return r;
+        lanes_sys_mem_unmap(m->map, m->len);        /* retired: the file grew into a new object */
+        f->mapst = MAP_UNASKED;
+    }
+    return -1;
+}
+
+/* lseek without a request, where the offset is mapped: SEEK_SET stores it, SEEK_CUR swaps it
+ * from the value it added to. Returns the new offset, -errno, or 1 << 63 to ask fs (SEEK_END needs
+ * the size fs keeps; anything else fs judges). Under lock. */
+#define SEEK_ASK_FS INT64_MIN
+static int64_t pos_seek(struct fdcache *f, off_t off, int whence)
+{
+    if (f->kind != KIND_FILE || !f->fs || f->mapst != MAP_OK || fdmaps[f - fds].posst != MAP_OK)
+        return SEEK_ASK_FS;
+    struct lane_file_pos *p = fdmaps[f - fds].pos;
+    if (whence == SEEK_SET) {
+        if (off < 0)
+            return -EINVAL;
+        __atomic_store_n(&p->off, (uint64_t)off, __ATOMIC_SEQ_CST);
+        return off;
+    }
+    if (whence != SEEK_CUR)
+        return SEEK_ASK_FS;
+    for (;;) {
+        uint64_t cur = __atomic_load_n(&p->off, __ATOMIC_SEQ_CST);
+        if ((int64_t)cur < 0 || (off > 0 && (int64_t)cur > INT64_MAX - off))
+            return (int64_t)cur < 0 ? -EINVAL : -EOVERFLOW;
+        int64_t to = (int64_t)cur + off;
+        if (to < 0)
+            return -EINVAL;
+        if (__atomic_compare_exchange_n(&p->off, &cur, (uint64_t)to, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+            return to;
+    }
 }
 
 /* pread and pwrite: one chunk at `off` of a regular file, over its passthrough lane to fs
@@ -849,6 +945,8 @@ static off_t lseek_(int fd, off_t off, int whence)
     if (r == 0) {
         if (f->kind != KIND_FILE && f->kind != KIND_DIR) {
             r = -ESPIPE;
+        } else if ((r = pos_seek(f, off, whence)) != SEEK_ASK_FS) {
+            /* moved the shared offset */
         } else {
             struct lane_msg_fs_seek m = lanes_msg_fs_seek_encode(off, (uint32_t)whence);
             r = freq(f->lane, &m, sizeof m, NULL, 0, 0, NULL);
@@ -1368,6 +1466,10 @@ int read_file(const char *path, uint8_t **out, size_t *len)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno;
+    px_lock();
+    if (fd < OPEN_MAX)
+        fds[fd].mapst = MAP_NO;     /* read once, whole: fs.Read all the way (mapping costs more) */
+    px_unlock();
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         int e = S_ISDIR(st.st_mode) ? EACCES : errno;

@@ -41,6 +41,7 @@ int lt_ustar_next(const void *, size_t, size_t *, struct ustar_entry *);
 int lt_ustar_find(const void *, size_t, const char *, struct ustar_entry *);
 int lt_elf_find_section(const void *, size_t, const char *, const void **, size_t *);
 int64_t lt___file_map_copy(const struct lane_file_map *, size_t, void *, size_t, uint64_t);
+int64_t lt___file_pos_read(const struct lane_file_map *, size_t, struct lane_file_pos *, void *, size_t);
 int lt_manifest_parse(const char *, size_t, struct manifest *, int *);
 int lt_manifest_of_elf(const void *, size_t, struct manifest *, int *);
 
@@ -389,6 +390,63 @@ static void test_filemap(void)
     munmap(fm_dst, 2 * FM_PAGE);
 }
 
+/* ---- filemap.c: read() at a description's shared offset ---- */
+
+static struct lane_file_pos fp_pos;
+
+/* Another holder of the description (a forked child, fs) reads [0, 4096) while our copy of it is
+ * half done: it moves the shared offset 0 -> 4096 and we must not return those bytes too. */
+static void fp_other_reader(int sig)
+{
+    (void)sig;
+    fm_faults++;
+    __atomic_store_n(&fp_pos.off, 4096, __ATOMIC_SEQ_CST);
+    mprotect(fm_dst + FM_PAGE, FM_PAGE, PROT_READ | PROT_WRITE);
+}
+
+static void test_filepos(void)
+{
+    struct lane_file_map *h = (struct lane_file_map *)fm_obj;
+    static uint8_t buf[16];
+    memset(fm_obj, 0, sizeof fm_obj);
+    memset(fm_obj + FM_PAGE, 'a', FM_PAGE);
+    memset(fm_obj + 2 * FM_PAGE, 'c', FM_PAGE);
+    h->size = 100;
+    fp_pos.off = 0;
+    int64_t r = lt___file_pos_read(h, sizeof fm_obj, &fp_pos, buf, 16);
+    CHECK(r == 16 && fp_pos.off == 16, "read 16 at 0: %lld, offset %llu", (long long)r, (unsigned long long)fp_pos.off);
+    fp_pos.off = 90;
+    r = lt___file_pos_read(h, sizeof fm_obj, &fp_pos, buf, 16);
+    CHECK(r == 10 && fp_pos.off == 100, "across the end: %lld, offset %llu", (long long)r, (unsigned long long)fp_pos.off);
+    r = lt___file_pos_read(h, sizeof fm_obj, &fp_pos, buf, 16);
+    CHECK(r == 0 && fp_pos.off == 100, "at the end: %lld, offset %llu", (long long)r, (unsigned long long)fp_pos.off);
+    fp_pos.off = 1ull << 63;        /* a holder wrote nonsense: nothing copied, nothing moved */
+    r = lt___file_pos_read(h, sizeof fm_obj, &fp_pos, buf, 16);
+    CHECK(r == 0 && fp_pos.off == 1ull << 63, "offset 2^63: %lld", (long long)r);
+    h->retired = 1;
+    fp_pos.off = 0;
+    r = lt___file_pos_read(h, sizeof fm_obj, &fp_pos, buf, 16);
+    CHECK(r == -2 && fp_pos.off == 0, "retired: %lld, not -2 (map again)", (long long)r);
+    h->retired = 0;
+    /* another reader claims [0, 4096) in the middle of our copy of it: ours goes on at 4096 */
+    h->size = 2 * FM_PAGE;
+    fm_faults = 0;
+    fm_dst = mmap(NULL, 2 * FM_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(fm_dst != MAP_FAILED && mprotect(fm_dst + FM_PAGE, FM_PAGE, PROT_NONE) == 0, "mmap");
+    struct sigaction sa = { .sa_handler = fp_other_reader }, old;
+    sigaction(SIGSEGV, &sa, &old);
+    uint8_t *dst = fm_dst + FM_PAGE - 2048;
+    r = lt___file_pos_read(h, sizeof fm_obj, &fp_pos, dst, FM_PAGE);
+    sigaction(SIGSEGV, &old, NULL);
+    int stale = 0;
+    for (size_t k = 0; r == FM_PAGE && k < FM_PAGE; k++)
+        stale += dst[k] != 'c';
+    CHECK(fm_faults == 1 && r == FM_PAGE && stale == 0 && fp_pos.off == 2 * FM_PAGE,
+          "read racing another holder's: %lld bytes, %d of them the other's, offset %llu (%d faults)", (long long)r,
+          stale, (unsigned long long)fp_pos.off, fm_faults);
+    munmap(fm_dst, 2 * FM_PAGE);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -400,6 +458,7 @@ int main(int argc, char **argv)
     test_heap();
     test_ustar_manifest(argv[1]);
     test_filemap();
+    test_filepos();
     printf("libc host tests: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

@@ -47,7 +47,9 @@ struct ofile {
     bool used;
     uint16_t gen;
     struct node *node;
-    uint64_t off;
+    uint64_t off;                   /* the offset, until a holder asked for the shared page: */
+    struct lane_file_pos *pos;      /* fs.MapPos: the offset lives here, mapped by the holders */
+    int32_t posmem;                 /* pos: the page's handle */
     uint32_t flags;
     int32_t lane;
     uint8_t *buf;

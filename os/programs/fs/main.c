@@ -77,6 +77,11 @@ static void close_file(int i)
 {
     struct ofile *f = &of[i];
     wait_file_closed(i);
+    if (f->pos) {
+        lanes_sys_mem_unmap(f->pos, LANES_PAGE_SIZE);
+        lanes_sys_handle_close(f->posmem);
+        f->pos = NULL;
+    }
     f->node->opens--;
     node_put(f->node);
     lanes_sys_handle_close(f->lane);
@@ -130,6 +135,7 @@ static void do_open(int32_t conv, const struct lane_msg_fs_open *m, const char *
     of[i].used = true;
     of[i].node = n;
     of[i].off = 0;
+    of[i].pos = NULL;
     of[i].flags = m->flags;
     of[i].lane = s[1];
     of[i].buf = buf;
@@ -233,6 +239,60 @@ static void crash_if_asked(const uint8_t *req, uint32_t len)
     *(volatile int *)nowhere = 1;
 }
 
+/* ---- the description's offset: f->off, or the shared page once a holder maps it (fs.MapPos) ----
+ *
+ * The holders move pos->off themselves (libc's read: copy at off, then off -> off + k by a
+ * compare-and-swap; lseek), on other CPUs while we run, so ours are atomic too and never assume
+ * the word kept its value: a read or write claims its range (off -> off + k) with a
+ * compare-and-swap before it copies, so a holder that copied the same bytes meanwhile fails its
+ * own swap and reads again after ours. The word is untrusted (any holder may write any value). */
+
+static uint64_t pos_get(const struct ofile *f)
+{
+    return f->pos ? __atomic_load_n(&f->pos->off, __ATOMIC_ACQUIRE) : f->off;
+}
+
+static bool pos_swap(struct ofile *f, uint64_t old, uint64_t to)
+{
+    if (!f->pos) {
+        f->off = to;
+        return true;
+    }
+    return __atomic_compare_exchange_n(&f->pos->off, &old, to, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+static void pos_set(struct ofile *f, uint64_t to)
+{
+    if (f->pos)
+        __atomic_store_n(&f->pos->off, to, __ATOMIC_RELEASE);
+    else
+        f->off = to;
+}
+
+/* fs.MapPos: the page (made at the first ask, the offset moved into it); -ENODEV where fs.Map
+ * would refuse, so only files whose bytes the holders can copy themselves get one. */
+static int pos_map(struct ofile *f, int32_t *mem)
+{
+    struct node *n = f->node;
+    if (!S_ISREG(n->mode) || n->dev != DEV_NONE || !n->map)
+        return -ENODEV;
+    if (!f->pos) {
+        int64_t h = lanes_sys_mem_create(LANES_PAGE_SIZE, 0);
+        if (h < 0)
+            return -ENOMEM;
+        int64_t a = lanes_sys_mem_map((int32_t)h, NULL, 0, LANES_PAGE_SIZE, LANES_PROT_READ | LANES_PROT_WRITE);
+        if (a < 0) {
+            lanes_sys_handle_close((int32_t)h);
+            return -ENOMEM;
+        }
+        f->pos = (struct lane_file_pos *)(uintptr_t)a;
+        f->posmem = (int32_t)h;
+        __atomic_store_n(&f->pos->off, f->off, __ATOMIC_RELEASE);
+    }
+    *mem = f->posmem;
+    return 0;
+}
+
 static void file_request(struct ofile *f, int32_t conv, const uint8_t *req, uint32_t len)
 {
     struct lane_msg_fs_cancel cn;
@@ -249,6 +309,16 @@ static void file_request(struct ofile *f, int32_t conv, const uint8_t *req, uint
             return reply(conv, e, NULL, 0);
         struct lane_msg_fs_reply r = lanes_msg_fs_reply_encode(0, (int64_t)ml);
         return send_msg_rights(conv, &r, sizeof r, mem, LANES_RIGHT_READ | LANES_RIGHT_MAP);
+    }
+    struct lane_msg_fs_map_pos mpp;
+    if (lanes_msg_fs_map_pos_decode(req, len, &mpp) == 0) {
+        /* the description's offset, read-write, for the holders' read and lseek */
+        int32_t mem;
+        int e = pos_map(f, &mem);
+        if (e < 0)
+            return reply(conv, e, NULL, 0);
+        struct lane_msg_fs_reply r = lanes_msg_fs_reply_encode(0, LANES_PAGE_SIZE);
+        return send_msg_rights(conv, &r, sizeof r, mem, LANES_RIGHT_READ | LANES_RIGHT_WRITE | LANES_RIGHT_MAP);
     }
     if (f->node->dev && dev_request((int)(f - of), conv, req, len))
         return;
@@ -267,19 +337,21 @@ static void file_request(struct ofile *f, int32_t conv, const uint8_t *req, uint
         memcpy(&word, req, 4);
     if (lanes_msg_fs_read_decode(req, len, &rd) == 0 || lanes_msg_fs_pread_decode(req, len, &prd) == 0) {
         bool p = word == LANES_MSG_FS_PREAD;
-        uint64_t off = p ? prd.offset : f->off;
         uint64_t want = p ? prd.size : rd.size;
         if (dir)
             return reply(conv, -EISDIR, NULL, 0);
         if (acc == O_WRONLY)
             return reply(conv, -EBADF, NULL, 0);
-        size_t k = off >= n->size ? 0 : n->size - off;
-        if (k > want)
-            k = want;
-        if (k > CHUNK)
-            k = CHUNK;
-        if (!p)
-            f->off += k;
+        uint64_t off;
+        size_t k;
+        do {                /* claim [off, off + k) before the copy (a holder may move off meanwhile) */
+            off = p ? prd.offset : pos_get(f);
+            k = off >= n->size ? 0 : n->size - off;
+            if (k > want)
+                k = want;
+            if (k > CHUNK)
+                k = CHUNK;
+        } while (!p && k && !pos_swap(f, off, off + k));
         return reply(conv, (int64_t)k, n->data + off, k);
     }
     if (lanes_msg_fs_write_decode(req, len, &wr) == 0 || lanes_msg_fs_pwrite_decode(req, len, &pwr) == 0) {
@@ -294,21 +366,34 @@ static void file_request(struct ofile *f, int32_t conv, const uint8_t *req, uint
             return reply(conv, -EISDIR, NULL, 0);
         if (acc == O_RDONLY)
             return reply(conv, -EBADF, NULL, 0);
-        uint64_t off = p ? pwr.offset : (f->flags & O_APPEND) ? n->size : f->off;
+        uint64_t off, cur = 0;
+        do {                /* claim [off, off + want) first (O_APPEND: at the end), as a read does */
+            cur = pos_get(f);
+            off = p ? pwr.offset : (f->flags & O_APPEND) ? n->size : cur;
+        } while (!p && want && !pos_swap(f, cur, off + want));
         int64_t r = node_write(n, off, req + hdr, want);
-        if (r > 0 && !p)
-            f->off = off + (uint64_t)r;
+        if (!p && want && r != (int64_t)want)
+            pos_swap(f, off + want, r > 0 ? off + (uint64_t)r : cur);   /* give back what was not written */
         return reply(conv, r, NULL, 0);
     }
     if (lanes_msg_fs_seek_decode(req, len, &sk) == 0) {
-        int64_t base = sk.whence == 0 ? 0 : sk.whence == 1 ? (int64_t)f->off : sk.whence == 2 ? (int64_t)n->size : -1;
-        if (base < 0 || (dir && !(sk.whence == 0 && sk.offset == 0)))
-            return reply(conv, -EINVAL, NULL, 0);
-        int64_t to = base + sk.offset;
-        if (to < 0)
-            return reply(conv, -EINVAL, NULL, 0);
-        f->off = (uint64_t)to;
-        return reply(conv, to, NULL, 0);
+        for (;;) {          /* SEEK_CUR: from the offset it read (a holder may move it meanwhile) */
+            uint64_t cur = pos_get(f);
+            int64_t base = sk.whence == 0 ? 0 : sk.whence == 1 ? (int64_t)cur : sk.whence == 2 ? (int64_t)n->size : -1;
+            if (base < 0 || (dir && !(sk.whence == 0 && sk.offset == 0)))
+                return reply(conv, -EINVAL, NULL, 0);
+            if (sk.offset > 0 && base > INT64_MAX - sk.offset)
+                return reply(conv, -EOVERFLOW, NULL, 0);
+            int64_t to = base + sk.offset;
+            if (to < 0)
+                return reply(conv, -EINVAL, NULL, 0);
+            if (sk.whence != 1) {
+                pos_set(f, (uint64_t)to);
+                return reply(conv, to, NULL, 0);
+            }
+            if (pos_swap(f, cur, (uint64_t)to))
+                return reply(conv, to, NULL, 0);
+        }
     }
     if (lanes_msg_fs_fstat_decode(req, len, &fst) == 0)
         return reply_attr(conv, 0, n);

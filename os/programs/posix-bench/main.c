@@ -7,9 +7,11 @@
  *   fork+exec+wait      the child execs this program with --exit                (median ns)
  *   pipe round trip     64 bytes there and back between two processes over two pipes,
  *                       both pinned to CPU 0 (same CPU) and to CPUs 0 and 1 (across CPUs)
- *   cached read         pread of 4 KiB at offset 0 of a file just written        (median ns)
+ *   cached read         read of 4 KiB from a 64 KiB file just written, in turn (an lseek
+ *                       back to 0 after every 16 reads, outside the timing)   (median ns)
+ *   cached pread        pread of 4 KiB at offset 0 of a file just written        (median ns)
  *   pipe throughput     16 MiB through a pipe in 64 KiB writes                   (MB/s)
- * Prints POSIX-BENCH-JSON {...}. `posix-bench --only fork|exec|rtt|rtt2|pread|pipe64k N` runs
+ * Prints POSIX-BENCH-JSON {...}. `posix-bench --only fork|exec|rtt|rtt2|read|pread|pipe64k N` runs
  * one of them N times (N x 64 KiB for pipe64k) and prints its median (tools/ipc-profile --posix). As PID 1 (the Linux guest) it reads its arguments from /args
  * and powers the machine off at the end.
  */
@@ -148,19 +150,25 @@ static uint64_t pipe_rtt(int n, int a, int b)
     return median(samples, n);
 }
 
-static uint64_t cached_read(int n)
+/* 4 KiB reads of a file just written (so in the page cache): read() in turn through 64 KiB
+ * (lseek back to 0 after every 16, not timed), or pread() at offset 0. */
+static uint64_t cached_read(int n, int positional)
 {
     mkdir("/tmp", 0777);
     int fd = open("/tmp/posix-bench", O_RDWR | O_CREAT | O_TRUNC, 0644);
     static char buf[4096];
     memset(buf, 'r', sizeof buf);
-    if (fd < 0 || write(fd, buf, sizeof buf) != (ssize_t)sizeof buf)
-        return 0;
-    for (int i = 0; i < n; i++) {
-        uint64_t t = now_ns();
-        if (pread(fd, buf, sizeof buf, 0) != (ssize_t)sizeof buf)
+    for (int i = 0; i < 16; i++)
+        if (fd < 0 || write(fd, buf, sizeof buf) != (ssize_t)sizeof buf)
             return 0;
+    for (int i = 0; i < n; i++) {
+        if (!positional && i % 16 == 0 && lseek(fd, 0, SEEK_SET) != 0)
+            return 0;
+        uint64_t t = now_ns();
+        ssize_t r = positional ? pread(fd, buf, sizeof buf, 0) : read(fd, buf, sizeof buf);
         samples[i] = now_ns() - t;
+        if (r != (ssize_t)sizeof buf)
+            return 0;
     }
     close(fd);
     unlink("/tmp/posix-bench");
@@ -234,7 +242,8 @@ int main(int argc, char **argv)
                      : !strcmp(only, "exec")    ? fork_exec(rounds)
                      : !strcmp(only, "rtt")     ? pipe_rtt(rounds, 0, 0)
                      : !strcmp(only, "rtt2")    ? (cpus > 1 ? pipe_rtt(rounds, 0, 1) : 0)
-                     : !strcmp(only, "pread")   ? cached_read(rounds)
+                     : !strcmp(only, "read")    ? cached_read(rounds, 0)
+                     : !strcmp(only, "pread")   ? cached_read(rounds, 1)
                      : !strcmp(only, "pipe64k") ? pipe_mbs((size_t)rounds << 16)
                                                 : 0;
         printf("posix-bench %s %d: %llu\n", only, rounds, (unsigned long long)v);
@@ -244,13 +253,14 @@ int main(int argc, char **argv)
     uint64_t fx = fork_exec(rounds / 4 > 10 ? rounds / 4 : 10);
     uint64_t rt1 = pipe_rtt(rounds * 5, 0, 0);
     uint64_t rt2 = cpus > 1 ? pipe_rtt(rounds * 5, 0, 1) : 0;
-    uint64_t rd = cached_read(rounds * 10);
+    uint64_t rd = cached_read(rounds * 10, 0);
+    uint64_t prd = cached_read(rounds * 10, 1);
     uint64_t mbs = pipe_mbs(16u << 20);
     printf("POSIX-BENCH-JSON {\"cpus\": %d, \"rounds\": %d, \"fork_exit_wait_ns\": %llu, \"fork_exec_wait_ns\": %llu, "
            "\"pipe_rtt_same_cpu_ns\": %llu, \"pipe_rtt_cross_cpu_ns\": %llu, \"read_4k_cached_ns\": %llu, "
-           "\"pipe_64k_mbs\": %llu}\n",
+           "\"pread_4k_cached_ns\": %llu, \"pipe_64k_mbs\": %llu}\n",
            cpus, rounds, (unsigned long long)fe, (unsigned long long)fx, (unsigned long long)rt1,
-           (unsigned long long)rt2, (unsigned long long)rd, (unsigned long long)mbs);
+           (unsigned long long)rt2, (unsigned long long)rd, (unsigned long long)prd, (unsigned long long)mbs);
 #ifndef ON_LANES
     fflush(stdout);
     if (init)

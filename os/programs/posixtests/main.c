@@ -31,6 +31,8 @@ void forkexec_tests_run(struct lanes_tests *t, int argc, char **argv);
 void rest_tests_run(struct lanes_tests *t, int argc, char **argv);          /* rest.c */
 void filemap_tests_run(struct lanes_tests *t, int argc, char **argv);       /* filemap.c */
 int filemap_helper(int argc, char **argv);
+void filepos_tests_run(struct lanes_tests *t, int argc, char **argv);       /* filepos.c */
+int filepos_helper(int argc, char **argv);
 void pipesem_tests_run(struct lanes_tests *t, int argc, char **argv);       /* pipesem.c */
 int supervise_helper(int argc, char **argv);                                  /* supervise.c */
 static struct lane_msg_posix_counters start_counters;
@@ -90,6 +92,8 @@ static int helper(int argc, char **argv)
         return forkexec_helper(argc, argv);        /* forkexec.c */
     if (!strncmp(m, "--fm-", 5))
         return filemap_helper(argc, argv);         /* filemap.c */
+    if (!strncmp(m, "--fp-", 5))
+        return filepos_helper(argc, argv);         /* filepos.c */
     if (!strncmp(m, "--crash-", 8))
         return supervise_helper(argc, argv);       /* supervise.c: --crash-fs, --crash-posix */
     if (!strcmp(m, "--sleep")) {
@@ -1116,6 +1120,7 @@ int main(int argc, char **argv)
     forkexec_tests_run(&t, argc, argv);            /* fork, exec, VM (forkexec.c) */
     rest_tests_run(&t, argc, argv);                /* envp, many processes, MAP_SHARED (rest.c) */
     filemap_tests_run(&t, argc, argv);             /* pread from mapped file pages (filemap.c) */
+    filepos_tests_run(&t, argc, argv);             /* read/lseek at the shared offset (filepos.c) */
     pipesem_tests_run(&t, argc, argv);             /* pipes shared across fork, blocked ends (pipesem.c) */
     lanes_test_table(&t, tests, sizeof tests / sizeof *tests, argc, argv, NULL);
     unlink("/tmp/pt-a");

@@ -117,22 +117,26 @@ uint64_t pml4_create(void)
     return pa;
 }
 
-static void free_level(uint64_t pa, int level)
+/* Frees the tables below entries [0, n) of table t at level (4 = PML4). A process's tables are
+ * nearly empty (a few PDs and PTs), so eight entries are looked at together first: at every exit
+ * and exec this scan of thousands of empty entries was a tenth of a fork+exec. */
+static void free_below(const uint64_t *t, int n, int level)
 {
-    uint64_t *t = table(pa);
-    if (level > 1) {
-        for (int i = 0; i < 512; i++)
-            if ((t[i] & PTE_P) && !(t[i] & PTE_PS))
-                free_level(t[i] & PTE_ADDR, level - 1);
+    for (int i = 0; i < n; i += 8) {
+        if (!(t[i] | t[i + 1] | t[i + 2] | t[i + 3] | t[i + 4] | t[i + 5] | t[i + 6] | t[i + 7]))
+            continue;
+        for (int j = i; j < i + 8; j++) {
+            if (!(t[j] & PTE_P) || (t[j] & PTE_PS))
+                continue;
+            if (level > 2)
+                free_below(table(t[j] & PTE_ADDR), 512, level - 1);
+            pmm_free(t[j] & PTE_ADDR);
+        }
     }
-    pmm_free(pa);
 }
 
 void pml4_destroy(uint64_t pml4)
 {
-    uint64_t *t = table(pml4);
-    for (int i = 0; i < 256; i++)
-        if (t[i] & PTE_P)
-            free_level(t[i] & PTE_ADDR, 3);
+    free_below(table(pml4), 256, 4);
     pmm_free(pml4);
 }

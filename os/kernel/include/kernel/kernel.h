@@ -179,6 +179,7 @@ struct memobj {
 struct memobj *memobj_create(uint64_t npages);
 struct memobj *memobj_wrap_phys(uint64_t phys, uint64_t len);
 struct memobj *memobj_create_lazy(uint64_t npages);  /* no pages yet: filled on first touch */
+int64_t memobj_fill(struct memobj *m, uint64_t off, const void *src, uint64_t n);  /* copy in, allocating pages */
 void mmio_reserve(uint64_t base, uint64_t len, const char *name);   /* the kernel's own device memory (mmio.c) */
 int64_t mmio_check(uint64_t base, uint64_t len, const char **why);  /* 0 if user space may have it */
 
