@@ -1650,7 +1650,19 @@ int64_t lanes_posix_raw(const void *msg, size_t len, void *rep, size_t cap)
     return r_
 
 ssize_t read(int fd, void *buf, size_t n) { POSIX_CALL(ssize_t, LANES_MSG_POSIX_READ, "read", fd, n, LANES_SC_RESTART, read_(fd, buf, n)); }
-ssize_t write(int fd, const void *buf, size_t n) { POSIX_CALL(ssize_t, LANES_MSG_POSIX_WRITE, "write", fd, n, LANES_SC_RESTART, write_(fd, buf, n)); }
+static ssize_t write_call(int fd, const void *buf, size_t n) { POSIX_CALL(ssize_t, LANES_MSG_POSIX_WRITE, "write", fd, n, LANES_SC_RESTART, write_(fd, buf, n)); }
+/* A write that found no reader (EPIPE, from the ring or from posix) raises SIGPIPE for this
+ * thread, as Linux's pipe_write does: the handler runs before write returns, an ignored or
+ * blocked one leaves the EPIPE, the default kills the process (a producer piped into head). */
+ssize_t write(int fd, const void *buf, size_t n)
+{
+    ssize_t r = write_call(fd, buf, n);
+    if (r < 0 && errno == EPIPE) {
+        raise(SIGPIPE);
+        errno = EPIPE;
+    }
+    return r;
+}
 ssize_t pread(int fd, void *buf, size_t n, off_t off) { POSIX_CALL(ssize_t, LANES_MSG_FS_PREAD, "pread", fd, n, 0, pread_(fd, buf, n, off)); }
 ssize_t pwrite(int fd, const void *buf, size_t n, off_t off) { POSIX_CALL(ssize_t, LANES_MSG_FS_PWRITE, "pwrite", fd, n, 0, pwrite_(fd, buf, n, off)); }
 off_t lseek(int fd, off_t off, int whence) { POSIX_CALL(off_t, LANES_MSG_FS_SEEK, "lseek", fd, off, 0, lseek_(fd, off, whence)); }

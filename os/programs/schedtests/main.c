@@ -402,9 +402,25 @@ static bool t_zero_load(void)
     uint32_t ns = 3, nth = 2 * n > MAXW - ns ? MAXW - ns : 2 * n;
     REQUIRE(start_on(0, ns, 0, sleeper, false), "start sleepers on CPU 0");
     /* Blocked since they started: runnable ~1 ms against seconds blocked, and the runnable
-     * part decays; after 2.5 s their load rounds to 0 (kernel/balance.h), so no round may
-     * take them however uneven the CPUs are. */
+     * part decays; after about 2.5 s their load rounds to 0 (kernel/balance.h), so no round may
+     * take them however uneven the CPUs are. How long exactly depends on how long they waited
+     * for CPU 0 when they started (long on a loaded host): wait until the kernel shows 0 for
+     * each (/sys/kernel/sched/threads/TID/load), up to 20 s. */
     lanes_sys_sleep(LANES_MS(2500));
+    uint64_t load = 0;
+    for (int k = 0; k < 175; k++) {
+        load = 0;
+        for (uint32_t i = 0; i < ns; i++) {
+            char path[64];
+            snprintf(path, sizeof path, "/sys/kernel/sched/threads/%u/load", w[i].tid);
+            uint64_t l = sysnum(path);
+            load += l == UINT64_MAX ? 0 : l;
+        }
+        if (load == 0)
+            break;
+        lanes_sys_sleep(LANES_MS(100));
+    }
+    REQUIRE(load == 0, "blocked threads' load still %llu after 20 s", (unsigned long long)load);
     /* (while their load was still above 0 a round may have moved them to an idle CPU: that is
      * the rule; from now on it is 0) */
     uint32_t where[8];

@@ -177,7 +177,10 @@ static int sh_status_of(pid_t pid, int st, const char *name, bool say)
         int status = info.state == LANES_PROC_STATE_EXITED    ? info.code
                      : info.state == LANES_PROC_STATE_FAULTED ? 128 + (int)info.vector
                                                               : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 9);
-        if (say || status != 0) {
+        /* (a pipeline's producer killed by SIGPIPE when its reader ended first, as in
+         * `cat big | head -1`, is normal: not reported, as bash does not) */
+        bool quiet_pipe = WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE;
+        if (say || (status != 0 && !quiet_pipe)) {
             char msg[200];
             lanes_describe_exit(&info, msg, sizeof msg);
             printf("sh: %s %s\n", name, msg);

@@ -382,6 +382,14 @@ static int helper(int argc, char **argv)
         msleep(argc > 2 ? strtol(argv[2], NULL, 10) : 100);
         return 7;
     }
+    if (!strcmp(m, "--write-no-reader")) {      /* t_sigpipe's child: SIGPIPE at its default */
+        int p[2];
+        if (pipe(p) < 0)
+            return 3;
+        close(p[0]);
+        write(p[1], "x", 1);
+        return errno == EPIPE ? 9 : 10;         /* not killed: the write only failed */
+    }
     if (!strcmp(m, "--killer")) {               /* N x SIGUSR1 to PID, each once the last was handled */
         pid_t pid = (pid_t)strtol(argv[2], NULL, 10);
         long n = strtol(argv[3], NULL, 10), stalls = 0;
@@ -1005,6 +1013,52 @@ static bool t_default_core(void)
     return true;
 }
 
+/* A write to a pipe with no reader: SIGPIPE for the writer, and the write fails EPIPE once a
+ * handler returns or when SIGPIPE is ignored; at its default the writer is killed (so a producer
+ * piped into `head` ends when head does, as on Linux). Both the ring and the request path. */
+static bool t_sigpipe(void)
+{
+    reset();
+    int p[2];
+    REQUIRE(pipe(p) == 0, "pipe");
+    close(p[0]);
+    handle(SIGPIPE, on_sig, 0);
+    errno = 0;
+    ssize_t r = write(p[1], "x", 1);
+    REQUIRE(r == -1 && errno == EPIPE, "write with no reader: %zd (errno %d)", r, errno);
+    REQUIRE(hits[SIGPIPE] == 1, "SIGPIPE handler ran %d times before the write returned", hits[SIGPIPE]);
+    outcome("sigpipe-handler", hits[SIGPIPE]);
+    handle(SIGPIPE, SIG_IGN, 0);
+    r = write(p[1], "xy", 2);
+    REQUIRE(r == -1 && errno == EPIPE, "ignored: %zd (errno %d)", r, errno);
+    sigset_t pend;
+    sigpending(&pend);
+    REQUIRE(!sigismember(&pend, SIGPIPE), "an ignored SIGPIPE is pending");
+    REQUIRE(hits[SIGPIPE] == 1, "the ignored SIGPIPE ran the handler");
+    /* blocked: pending after the write, delivered when unblocked */
+    handle(SIGPIPE, on_sig, 0);
+    sigset_t m, old;
+    sigemptyset(&m);
+    sigaddset(&m, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &m, &old);
+    r = write(p[1], "x", 1);
+    sigpending(&pend);
+    REQUIRE(r == -1 && errno == EPIPE && sigismember(&pend, SIGPIPE) && hits[SIGPIPE] == 1,
+            "blocked: %zd, pending %d, handler %d", r, sigismember(&pend, SIGPIPE), hits[SIGPIPE]);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    REQUIRE(hits[SIGPIPE] == 2, "unblocked: the handler ran %d times", hits[SIGPIPE]);
+    close(p[1]);
+    dfl(SIGPIPE);
+    char *av[] = { "sigtests", "--write-no-reader", NULL };
+    pid_t c = spawn(av);
+    REQUIRE(c > 0, "spawn");
+    int st;
+    REQUIRE(waitpid(c, &st, 0) == c, "waitpid");
+    REQUIRE(WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE, "status %#x, want killed by SIGPIPE", st);
+    outcome("sigpipe-default", WTERMSIG(st));
+    return true;
+}
+
 static bool t_stop_cont(void)
 {
     char *av[] = { "sigtests", "--sleep", "100000", NULL };
@@ -1462,6 +1516,7 @@ static const struct lanes_test tests[] = {
     { "itimer", t_itimer },
     { "default-term", t_default_term },
     { "default-core", t_default_core },
+    { "sigpipe", t_sigpipe },
     { "stop-cont", t_stop_cont },
     { "killpg", t_killpg },
     { "fork-exec", t_fork_exec },
