@@ -16,11 +16,22 @@
 
 struct system_obj system_object;
 
+/* Objects alive, per type (those with a destructor: the static ones never go), shown as
+ * /sys/kernel/mm/objects/TYPE — what a leak check names when memory does not come back. */
+static uint32_t live_objs[KOBJ_TYPES];
+
 void kobj_init(struct kobj *o, uint32_t type, void (*destroy)(struct kobj *))
 {
     o->type = type;
     o->refs = 1;
     o->destroy = destroy;
+    if (destroy && type < KOBJ_TYPES)
+        __atomic_add_fetch(&live_objs[type], 1, __ATOMIC_RELAXED);
+}
+
+uint32_t kobj_live(uint32_t type)
+{
+    return type < KOBJ_TYPES ? __atomic_load_n(&live_objs[type], __ATOMIC_RELAXED) : 0;
 }
 
 void kobj_get(struct kobj *o)
@@ -31,8 +42,11 @@ void kobj_get(struct kobj *o)
 void kobj_put(struct kobj *o)
 {
     int32_t r = __atomic_sub_fetch(&o->refs, 1, __ATOMIC_ACQ_REL);
-    if (r == 0 && o->destroy)
+    if (r == 0 && o->destroy) {
+        if (o->type < KOBJ_TYPES)
+            __atomic_sub_fetch(&live_objs[o->type], 1, __ATOMIC_RELAXED);
         o->destroy(o);
+    }
     else if (r < 0)
         panic("kobj_put: negative refcount on a %s object", lanes_obj_name(o->type));
 }

@@ -149,7 +149,6 @@ SYS(irq_create)
     struct irq_obj *io = kmalloc(sizeof *io);
     if (!io)
         return LANES_E_NOMEM;
-    kobj_init(&io->obj, LANES_OBJ_IRQ, irq_destroy);
     io->irq = (int)a1;
     spin_init(&io->lock, "irq");
     waitq_init(&io->wq);
@@ -159,6 +158,7 @@ SYS(irq_create)
         kfree(io);
         return LANES_E_EXISTS;
     }
+    kobj_init(&io->obj, LANES_OBJ_IRQ, irq_destroy);    /* (counted alive from here) */
     irq_objs[a1] = io;
     spin_unlock(&irq_objs_lock);
     irq_register((int)a1, irq_fire, io);

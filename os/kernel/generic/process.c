@@ -43,12 +43,12 @@ struct process *process_create(const char *name, struct supervisor *sup)
     struct process *p = kmalloc(sizeof *p);
     if (!p)
         return NULL;
-    kobj_init(&p->obj, LANES_OBJ_PROCESS, process_destroy);
     p->vm = vm_create();
     if (!p->vm) {
         kfree(p);
         return NULL;
     }
+    kobj_init(&p->obj, LANES_OBJ_PROCESS, process_destroy);
     p->vm_refs = 1;
     p->pid = __atomic_fetch_add(&next_pid, 1, __ATOMIC_RELAXED);
     p->start_ns = clock_ns();

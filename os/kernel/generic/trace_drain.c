@@ -61,6 +61,13 @@ static uint8_t preamble[8192];
 static struct thread *drainer_thread;
 uint64_t trace_frames_sent, trace_records_sent, trace_bytes_sent;
 
+/* On the drainer thread, which may sleep while COM2 waits for a slow host (trace_com2.c);
+ * not in a panic's flush. */
+bool trace_on_drainer(void)
+{
+    return drainer_thread && !panicking && current() == drainer_thread;
+}
+
 static void serial_flush(void)
 {
     if (frame_len <= 4)

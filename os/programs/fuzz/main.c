@@ -760,6 +760,20 @@ static uint64_t sysfs_num(const char *path)
     return strtoull(buf, NULL, 10);
 }
 
+/* The kernel's live objects per kind (/sys/kernel/mm/objects/): a leak report names them. */
+static const char *const obj_kinds[] = { "process", "thread", "memory", "supervisor", "ioport", "irq", "sysfs",
+                                         "uevents", "lane", "queue", "event", "stream", "ipc_submissions" };
+#define NKINDS (sizeof obj_kinds / sizeof obj_kinds[0])
+
+static void kernel_objects(uint64_t *count)
+{
+    for (size_t k = 0; k < NKINDS; k++) {
+        char path[64];
+        snprintf(path, sizeof path, "/sys/kernel/mm/objects/%s", obj_kinds[k]);
+        count[k] = sysfs_num(path);
+    }
+}
+
 static uint64_t kernel_free(uint64_t *pages)
 {
     uint64_t f = sysfs_num("/sys/kernel/mm/free");
@@ -840,7 +854,7 @@ static int run_child(uint64_t s, uint64_t n, uint64_t kill_after_ms, uint64_t ti
  * memory, counting the heap's cached blocks, to come back to `before` (more is fine: the kernel
  * may have freed something of its own meanwhile); prints the figures and returns whether it did.
  * Plain free pages may end lower: kmalloc keeps pages it carved into small blocks. */
-static bool leak_check(uint64_t before, uint64_t pages_before)
+static bool leak_check(uint64_t before, uint64_t pages_before, const uint64_t *objs_before)
 {
     uint64_t after = 0, pages_after = 0;
     for (int i = 0; i < 1000; i++) {
@@ -854,8 +868,18 @@ static bool leak_check(uint64_t before, uint64_t pages_before)
            (unsigned long long)pages_before, (unsigned long long)pages_after,
            (long long)(pages_before - pages_after), (unsigned long long)before / LANES_PAGE_SIZE,
            (unsigned long long)after / LANES_PAGE_SIZE);
-    if (after < before)
+    if (after < before) {
         printf("fuzz: FAIL: the kernel lost %llu bytes\n", (unsigned long long)(before - after));
+        uint64_t objs[NKINDS];
+        kernel_objects(objs);
+        char more[256] = "";
+        size_t at = 0;
+        for (size_t k = 0; k < NKINDS && at < sizeof more; k++)
+            if (objs[k] != objs_before[k])
+                at += (size_t)snprintf(more + at, sizeof more - at, " %s %+lld", obj_kinds[k],
+                                       (long long)(objs[k] - objs_before[k]));
+        printf("fuzz: kernel objects alive after, against before:%s\n", at ? more : " the same counts");
+    }
     return after >= before;
 }
 
@@ -1035,7 +1059,8 @@ int main(int argc, char **argv)
      * them free again) — per-process, not per-child, so no leak; measured after it, each run's
      * own children must give back everything. */
     run_child(seed, 0, 0, 30000);
-    uint64_t pages_before, before = kernel_free(&pages_before);
+    uint64_t pages_before, before = kernel_free(&pages_before), objs_before[NKINDS];
+    kernel_objects(objs_before);
     uint64_t t0 = lanes_now_ns();
     int rc = 0;
     if (kill_mode) {
@@ -1051,7 +1076,7 @@ int main(int argc, char **argv)
         rc = run_child(seed, n, 0, 60000 + n * 5);
     }
     uint64_t ms = (lanes_now_ns() - t0) / 1000000;
-    bool same = leak_check(before, pages_before);
+    bool same = leak_check(before, pages_before, objs_before);
     printf("fuzz: %s in %llu.%03llu s\n", rc ? "FAIL" : !same ? "LEAK" : "PASS", (unsigned long long)ms / 1000,
            (unsigned long long)ms % 1000);
     return rc ? 1 : !same ? 2 : 0;

@@ -663,6 +663,17 @@ int64_t ipc_cancel(struct ipc_queue *q, uint64_t tag)
     return r;
 }
 
+/* Submissions with an action not finished yet (/sys/kernel/mm/objects/ipc_submissions). */
+uint32_t ipc_live_submissions(void)
+{
+    uint32_t n = 0;
+    spin_lock(&ipc_lock);
+    list_for_each(it, &ipc_live_subs)
+        n++;
+    spin_unlock(&ipc_lock);
+    return n;
+}
+
 void ipc_process_gone(struct process *p)
 {
     spin_lock(&ipc_lock);

@@ -16,5 +16,6 @@ int64_t ipc_syscall(struct regs *r);
  * END_OF_LANE, so a dead process's receives never swallow messages and its lanes close. */
 struct process;
 void ipc_process_gone(struct process *p);
+uint32_t ipc_live_submissions(void);
 
 #endif

@@ -125,6 +125,8 @@ struct kobj {
 void kobj_init(struct kobj *o, uint32_t type, void (*destroy)(struct kobj *));
 void kobj_get(struct kobj *o);
 void kobj_put(struct kobj *o);
+#define KOBJ_TYPES 32
+uint32_t kobj_live(uint32_t type);  /* objects of this type alive (with a destructor) */
 
 struct hentry { struct kobj *obj; uint32_t rights; };
 /* A table starts with HTABLE_FIRST entries inside it and grows (doubling, e points at a kmalloc'd

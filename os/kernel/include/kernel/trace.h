@@ -214,6 +214,7 @@ void trace_panic_flush(void);               /* best effort from panic(): drain w
 /* arch/x86_64/trace_com2.c */
 bool trace_com2_probe(void);
 void trace_com2_write(const uint8_t *p, size_t n);
+bool trace_on_drainer(void);    /* the drainer thread (may sleep), not a panic's flush */
 
 /* arch/x86_64/trace_ivshmem.c: the rings themselves in the ivshmem BAR, which the host maps as
  * a file. Layout of the BAR (version 2):
