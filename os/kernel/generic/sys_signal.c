@@ -3,10 +3,13 @@
  * Which signal, which thread, masks, handlers and default actions all live in the POSIX server
  * (os/programs/posix/signal.c) and libc (os/lib/src/signal.c); the kernel offers:
  *
- *   thread_alert(process, tid)  interrupt a thread wherever it waits (an IPC queue wait, a sleep,
- *                               a futex: the wait ends INTERRUPTED — or its next one does, if it
- *                               is running) and have it run its *alert entry* on its way back to
- *                               user mode. Needs SIGNAL on the PROCESS handle.
+ *   thread_alert(process, tid, flags)  interrupt a thread wherever it waits (an IPC queue wait,
+ *                               a sleep, a futex: the wait ends INTERRUPTED — or its next one
+ *                               does, if it is running) and have it run its *alert entry* on its
+ *                               way back to user mode; with ALERT_WAIT_ONLY only the wait ends
+ *                               (posix, for a thread it knows is inside a call: the call's end
+ *                               delivers, the entry would only look and return — ~1,000
+ *                               instructions per signal). Needs SIGNAL on the PROCESS handle.
  *   alert_entry(entry)          the calling thread's alert entry (libc's signal trampoline).
  *                               Delivery (signal_deliver_alert, from sched_check_user_return)
  *                               saves every user register as a lane_alert_frame below the
@@ -109,6 +112,8 @@ SYS(thread_alert)
 {
     UNUSED_ARGS;
     struct kobj *o;
+    if (a2 & ~(uint64_t)LANES_ALERT_WAIT_ONLY)
+        return LANES_E_INVAL;
     int64_t r = handle_get(a0, LANES_OBJ_PROCESS, LANES_RIGHT_SIGNAL, &o, NULL);
     if (r)
         return r;
@@ -119,9 +124,12 @@ SYS(thread_alert)
         struct thread *t = container_of(it, struct thread, proc_link);
         if (t->tid != (uint32_t)a1 || t->exited)
             continue;
-        t->alert_pending = 1;
+        bool entry = !(a2 & LANES_ALERT_WAIT_ONLY);
+        if (entry)
+            t->alert_pending = 1;
         thread_interrupt(t);        /* a wait ends now, or the next one at once */
-        thread_kick(t);             /* running on another CPU: to user mode soon */
+        if (entry)
+            thread_kick(t);         /* running on another CPU: to user mode soon */
         r = 0;
         break;
     }

@@ -55,7 +55,10 @@ int64_t lanes_trace_cancel_raise(uint64_t call, uint32_t server_pid, uint8_t kin
     struct trace_ev_cancel_raise ev;
     memset(&ev, 0, sizeof ev);
     ev.call = call;
-    ev.tid = (uint32_t)lanes_sys_thread_self();
+    /* (as lanes_request_id: a process that never started a thread needs no system call) */
+    ev.tid = lanes_startup && !__atomic_load_n(&lanes_threads_started, __ATOMIC_RELAXED)
+                 ? lanes_startup->tid
+                 : (uint32_t)lanes_sys_thread_self();
     ev.server_pid = server_pid;
     ev.kind = kind;
     ev.request = request;
@@ -75,16 +78,24 @@ int64_t lanes_trace_cancel_ack(uint64_t call, uint32_t live, uint64_t progress, 
     return emit(TRACE_EV_CANCEL_ACK, &ev, sizeof ev, server, TRACE_CANCEL_ACK_SERVER_MAX);
 }
 
+/* The cancel's conversation (trace record first): offer, send fs.Cancel, no reply. */
+static void cancel_acts(struct lanes_acts *b, struct lane_msg_fs_cancel *m, uint64_t id, uint64_t call,
+                        const char *target)
+{
+    lanes_trace_cancel_raise(call, 0, TRACE_CANCEL_KIND_LANE, id, target);
+    *m = lanes_msg_fs_cancel_encode(id, call);
+    lanes_acts_init(b);
+    lanes_acts_offer(b, LANES_IPC_FLAG_ANCILLARY);
+    lanes_acts_send(b, m, sizeof *m);
+    lanes_acts_end(b);
+}
+
 int64_t lanes_lane_cancel(struct lanes_queue *q, int32_t lane, uint64_t id, uint64_t call, const char *target,
                           uint64_t tag)
 {
-    lanes_trace_cancel_raise(call, 0, TRACE_CANCEL_KIND_LANE, id, target);
-    struct lane_msg_fs_cancel m = lanes_msg_fs_cancel_encode(id, call);
+    struct lane_msg_fs_cancel m;
     struct lanes_acts b;
-    lanes_acts_init(&b);
-    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY);
-    lanes_acts_send(&b, &m, sizeof m);
-    lanes_acts_end(&b);
+    cancel_acts(&b, &m, id, call, target);
     return lanes_ipc_submit(q, lane, &b, tag);
 }
 
@@ -126,11 +137,17 @@ static int64_t lane_wait(struct lanes_queue *q, int32_t lane, struct lanes_acts 
                 cancel = true;
         }
         if (cancel) {
-            sent = lanes_lane_cancel(q, lane, id, call, target, ctag) == 0;
+            /* the cancel and the wait that follows it in one system call */
+            struct lane_msg_fs_cancel m;
+            struct lanes_acts cb;
+            cancel_acts(&cb, &m, id, call, target);
+            r = lanes_ipc_submit_wait(q, lane, &cb, ctag, LANES_TIMEOUT_INFINITE);
+            sent = r >= 0 || wait_ended(r);
             if (cancelled)
                 *cancelled = sent;
-            if (!sent)
-                finite = false;             /* could not send it: wait for the reply as it comes */
+            if (sent)
+                continue;                   /* (what the wait brought: taken at the loop's top) */
+            finite = false;                 /* could not send it: wait for the reply as it comes */
         }
         uint64_t wait = LANES_TIMEOUT_INFINITE;
         if (finite && !sent && !got) {

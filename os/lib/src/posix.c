@@ -469,7 +469,15 @@ enum { RING_AGAIN, RING_INTR, RING_GONE };
  * crashed (EIO, as a request on its lane would end). */
 static int ring_wait(uint32_t *word, uint32_t seq, int32_t lane)
 {
+    /* "parked outside posix" (lane_sig_page.away, as around a wait on fs's lane, cancel.c): from
+     * this wait to the call's end we make no request that reads or changes the mask, so posix
+     * takes a signal into our page when it alerts us — the call's end needs no posix.SigTake */
+    uint32_t *away = lanes_cancel_away_word ? lanes_cancel_away_word() : NULL;
+    if (away)
+        __atomic_store_n(away, 1, __ATOMIC_SEQ_CST);
     int64_t w = lanes_sys_futex_wait(word, seq, LANES_SEC(1));
+    if (away)
+        __atomic_store_n(away, 0, __ATOMIC_SEQ_CST);
     if ((w == LANES_E_INTERRUPTED || w == LANES_E_ALERTED) && lanes_sig_cancel_requested())
         return RING_INTR;
     if (w == LANES_E_TIMEOUT && lane != LANES_HANDLE_NONE && ring_server_gone(lane))

@@ -28,6 +28,7 @@
 
 #define POLL_MS 50
 #define SIG_POLL_MS 10
+#define IDLE_MS 1           /* a poll found due after a request waits this long for an idle moment */
 
 struct lanes_queue Q, SQ;
 uint64_t st_served, st_malformed;
@@ -236,7 +237,7 @@ int main(void)
         return 5;
     }
     lanes_sys_handle_close(s[0]);
-    uint64_t polled = lanes_now_ns(), sig_polled = polled, now = polled;
+    uint64_t polled = lanes_now_ns(), sig_polled = polled, now = polled, due_since = 0;
     for (;;) {
         struct lane_ipc_completion c;
         /* (now: read after the last request, or after the polls if they ran — one clock read
@@ -244,25 +245,41 @@ int main(void)
         uint64_t wait = LANES_MS(POLL_MS), timer = sig_next_timer();
         if (timer)
             wait = timer <= now ? 0 : (timer - now < wait ? timer - now : wait);
+        if (due_since && wait > LANES_MS(IDLE_MS))
+            wait = LANES_MS(IDLE_MS);
         bool got = lanes_queue_next(&Q, &c, wait) == 0;
         if (got)
             complete(&c);
         /* interval timers, default actions whose thread never came, the re-notify: all timed,
          * so not after every request (a busy stream of requests would pay a walk of the process
          * table and a clock read each) — when the wait ended empty, a timer is due, or every
-         * SIG_POLL_MS */
+         * SIG_POLL_MS; proc_poll every POLL_MS.
+         * Housekeeping waits for an idle moment: a request that finds a poll due (not a timer)
+         * leaves it for when no request came for IDLE_MS (the next wait is that short), at most
+         * SIG_POLL_MS late (a server never idle polls then). On one CPU a poll right after a
+         * request delays whoever that request woke: a kill()'s target paid sig_poll's walk of
+         * the process table and proc_poll's process_wait per process (~1,000-3,000 instr.). */
         now = lanes_now_ns();
-        bool polls = false;
-        if (!got || (timer && now >= timer) || now - sig_polled >= LANES_MS(SIG_POLL_MS)) {
+        bool timer_due = timer && now >= timer;
+        bool sig_due = !got || timer_due || now - sig_polled >= LANES_MS(SIG_POLL_MS);
+        bool proc_due = now - polled >= LANES_MS(POLL_MS);
+        if (got && !timer_due && (sig_due || proc_due)) {
+            if (!due_since)
+                due_since = now;
+            if (now - due_since < LANES_MS(SIG_POLL_MS))
+                sig_due = proc_due = false;
+        }
+        if (!sig_due && !proc_due)
+            continue;
+        due_since = 0;
+        if (sig_due) {
             sig_poll();
             sig_polled = now;
-            polls = true;
         }
-        if (now - polled >= LANES_MS(POLL_MS)) {
+        if (proc_due) {
             proc_poll();            /* a faulted process keeps its lanes: ask the kernel */
-            polled = now = lanes_now_ns();
-        } else if (polls) {
-            now = lanes_now_ns();
+            polled = lanes_now_ns();
         }
+        now = lanes_now_ns();
     }
 }

@@ -381,10 +381,18 @@ static void poke(struct proc *p, struct sthread *t, int sig)
          * call's end): it makes no request that touches its mask before that end, so the
          * signal is taken now as well; the alert below makes it cancel (fs.Cancel). Should it
          * miss taken_signo (still being written here), its SigTake is answered from the page. */
-        if (__atomic_load_n(&t->page->away, __ATOMIC_SEQ_CST) == 1)
+        if (__atomic_load_n(&t->page->away, __ATOMIC_SEQ_CST) == 1) {
             take_into_page(p, t);
+            /* taken into the page: the call's end runs it whatever happens meanwhile, so only
+             * the wait has to end (its alert entry would find the 2 and return: ~1,000
+             * instructions of entry, frame and alert_return per signal) */
+            if (__atomic_load_n(&t->page->taken_signo, __ATOMIC_SEQ_CST)) {
+                lanes_sys_thread_alert(p->handle, t->tid, LANES_ALERT_WAIT_ONLY);
+                return;
+            }
+        }
     }
-    lanes_sys_thread_alert(p->handle, t->tid);
+    lanes_sys_thread_alert(p->handle, t->tid, 0);
 }
 
 /* The threads of p that could take sig now; the first one inside a call if any. */
