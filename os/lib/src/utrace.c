@@ -65,10 +65,9 @@ static inline uint64_t rdtsc(void)
     return (uint64_t)hi << 32 | lo;
 }
 
-/* Room for one record of need bytes in our page, its header's type 0 ("being written"): the
- * entry, or NULL when the caller must use trace_user (no page, or no room: trace_user drains
- * the page first); *off is set to 1 with the class off (nothing to record). */
-static struct lane_utrace_entry *reserve(uint32_t tid, uint32_t need, bool *off)
+/* Our page when it takes records now: NULL with *off set when the class is off (nothing to
+ * record), NULL with *off clear when the caller must use trace_user (no page). */
+static struct lane_utrace_page *page_on(uint32_t tid, bool *off)
 {
     struct lane_utrace_page *pg = page_for(tid);
     *off = false;
@@ -78,10 +77,17 @@ static struct lane_utrace_entry *reserve(uint32_t tid, uint32_t need, bool *off)
         *off = true;
         return NULL;
     }
+    return pg;
+}
+
+/* Room for one record of need bytes in pg, its header's type 0 ("being written"): the entry,
+ * or NULL when there is none (the caller uses trace_user, which drains the page first). */
+static struct lane_utrace_entry *reserve(struct lane_utrace_page *pg, uint32_t need)
+{
     uint8_t *data = (uint8_t *)(pg + 1);
     uint32_t at = __atomic_load_n(&pg->used, __ATOMIC_RELAXED);
     /* The type first, then the claim in one compare-and-swap: an interrupt (and the kernel's
-     * drain on its way out) or a signal handler's own records in between change `used`, and we
+     * drain at its entry) or a signal handler's own records in between change `used`, and we
      * try again; once claimed, the drain sees type 0 and leaves the entry for later. */
     for (;;) {
         if (at + need > LANES_UTRACE_DATA)
@@ -118,6 +124,10 @@ static uint32_t frames(const uint64_t *fp, uint64_t *pcs)
 uint64_t lanes_utrace_sys_begin(uint64_t call, uint32_t pid, uint32_t tid, uint32_t nr, int32_t fd, uint64_t arg,
                                 const char *name)
 {
+    bool off;
+    struct lane_utrace_page *pg = page_on(tid, &off);
+    if (off)
+        return 0;
     size_t n = name ? strlen(name) : 0;
     if (n > TRACE_SYS_BEGIN_NAME_MAX)
         n = TRACE_SYS_BEGIN_NAME_MAX;
@@ -125,10 +135,7 @@ uint64_t lanes_utrace_sys_begin(uint64_t call, uint32_t pid, uint32_t tid, uint3
     uint32_t depth = frames((const uint64_t *)__builtin_frame_address(0), pcs);
     size_t fixed = sizeof(struct trace_ev_sys_begin) - sizeof(struct trace_hdr), len = fixed + 2 + n;
     uint32_t blen = ((uint32_t)len + 7) & ~7u;
-    bool off;
-    struct lane_utrace_entry *e = reserve(tid, (uint32_t)sizeof *e + blen + depth * 8, &off);
-    if (off)
-        return 0;
+    struct lane_utrace_entry *e = pg ? reserve(pg, (uint32_t)sizeof *e + blen + depth * 8) : NULL;
     if (!e)
         return lanes_trace_sys_begin(call, pid, tid, nr, fd, arg, name);
     /* the fields after the header, in place (the record is struct trace_ev_sys_begin less its
@@ -157,9 +164,10 @@ uint64_t lanes_utrace_sys_end(uint64_t call, uint32_t pid, uint32_t tid, int64_t
 {
     size_t len = sizeof(struct trace_ev_sys_end) - sizeof(struct trace_hdr);
     bool off;
-    struct lane_utrace_entry *e = reserve(tid, (uint32_t)(sizeof *e + ((len + 7) & ~7u)), &off);
+    struct lane_utrace_page *pg = page_on(tid, &off);
     if (off)
         return 0;
+    struct lane_utrace_entry *e = pg ? reserve(pg, (uint32_t)(sizeof *e + ((len + 7) & ~7u))) : NULL;
     if (!e)
         return lanes_trace_sys_end(call, pid, tid, result, outcome, signo, requested, done);
     struct trace_ev_sys_end *r = (struct trace_ev_sys_end *)((uint8_t *)(e + 1) - sizeof(struct trace_hdr));
