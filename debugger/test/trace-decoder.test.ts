@@ -9,7 +9,7 @@ import { DefTable } from '../common/trace/defs.js';
 import { concat, encodeRecord } from '../common/trace/encode.js';
 import { makeHeader, parseRing, parseRingStruct } from '../common/trace/flight.js';
 import { exportPerfetto } from '../common/trace/perfetto.js';
-import { RecordDecoder, type TraceEvent } from '../common/trace/records.js';
+import { EventMerger, RecordDecoder, type TraceEvent } from '../common/trace/records.js';
 import { TRACE_DEFS } from '../common/trace/schema.gen.js';
 import { FrameDecoder, frameEncode } from '../common/trace/serial.js';
 import { decodeBuffer, formatEvent, ipcActionNames } from '../common/trace/text.js';
@@ -190,6 +190,30 @@ describe('trace decoder', () => {
     assert.equal(live.fd.frames, frames.length - 1, 'every later frame decodes');
     // a capture that should start at a frame boundary (a file from boot) still calls it corrupt
     assert.equal(run(false).fd.stats.corruptFrames, 1);
+  });
+
+  it('live merging: a CPU later than the window makes one late event, counted, and the window widens so the same lag is merged in order', () => {
+    const ev = (cpu: number, tsc: number) => ({ cpu, tsc, name: 'x', fields: {} }) as unknown as TraceEvent;
+    const m = new EventMerger(100);
+    m.push([ev(1, 10), ev(0, 100), ev(0, 1000)]);
+    assert.deepEqual(m.take().map((e) => e.tsc), [10, 100], 'cpu1 quiet: released up to the window before cpu0');
+    m.push([ev(0, 1100)]);
+    assert.deepEqual(m.take().map((e) => e.tsc), [1000]);
+    m.push([ev(1, 600)]); // cpu1's record, published 400 past the 100 window
+    assert.equal(m.late, 1);
+    assert.equal(m.windowTsc, 800, 'twice the lateness');
+    assert.deepEqual(m.take().map((e) => e.tsc), [600], 'it goes out next (it cannot go back in time)');
+    // the same lag again: now inside the window, so merged in order
+    m.push([ev(0, 1600), ev(0, 2000)]);
+    const r1 = m.take().map((e) => e.tsc); // (with the base window: 1100 and 1600, and 1500 below late)
+    m.push([ev(1, 1500), ev(1, 2100), ev(0, 2200)]);
+    const r2 = m.take().map((e) => e.tsc);
+    const out = [...r1, ...r2, ...m.take(true).map((e) => e.tsc)];
+    assert.deepEqual(out, [1100, 1500, 1600, 2000, 2100, 2200]);
+    assert.equal(m.late, 1, 'no new late event');
+    // bounded: at most ten times the base
+    m.push([ev(1, -100000)]);
+    assert.equal(m.windowTsc, 1000);
   });
 
   it('flight recorder ring parsing walks [keep, head) across the wrap and skips padding', () => {

@@ -1,7 +1,7 @@
 /*
  * The trace table: raw trace bytes → events, decoded ONCE (debugger/common/trace's RecordDecoder,
  * definitions and clock from the stream), CPUs merged by time (EventMerger; live: a 200 ms
- * window), kept in columnar form for every view to read:
+ * window, widened when a loaded host delivers a CPU's records later than that), kept in columnar form for every view to read:
  *
  *   ns   Float64Array   ns since boot          cpu  Uint16Array   the CPU that emitted it
  *   type Uint16Array    event id (defs: name)  ev   TraceEvent[]  the event, fields decoded lazily

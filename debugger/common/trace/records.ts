@@ -541,19 +541,35 @@ export function sortEvents(events: TraceEvent[]): TraceEvent[] {
 /**
  * Live merging: events arrive per CPU in order but CPUs interleave in batches. push() buffers;
  * take() releases every event older than the newest event of the slowest active CPU (or older
- * than `windowNs` before the newest event seen), in time order.
+ * than the window before the newest event seen), in time order. A CPU whose records reach the
+ * host later than the window (its vCPU kept off a loaded host's CPUs between taking a record's
+ * time and publishing it) makes a late event, which can no longer go in order: `late` counts
+ * them and the window widens (to twice the lateness, at most ten times the base window), so a
+ * host that stays that busy does not keep doing it.
  */
 export class EventMerger {
   private pending: TraceEvent[] = [];
   private lastByCpu = new Map<number, number>();
-  constructor(private windowTsc = 0) {}
+  private widened = 0;
+  private lastCut = -Infinity;
+  /** events that arrived older than what was already released */
+  late = 0;
+  constructor(private baseTsc = 0) {}
 
   setWindowTsc(w: number): void {
-    this.windowTsc = w;
+    this.baseTsc = w;
+  }
+
+  get windowTsc(): number {
+    return Math.max(this.baseTsc, this.widened);
   }
 
   push(events: TraceEvent[]): void {
     for (const e of events) {
+      if (e.tsc < this.lastCut) {
+        this.late++;
+        if (this.baseTsc > 0) this.widened = Math.min(this.baseTsc * 10, Math.max(this.windowTsc * 2, (this.lastCut - e.tsc) * 2));
+      }
       this.pending.push(e);
       const l = this.lastByCpu.get(e.cpu);
       if (l === undefined || e.tsc > l) this.lastByCpu.set(e.cpu, e.tsc);
@@ -574,11 +590,13 @@ export class EventMerger {
       minLast = Math.min(minLast, v);
       maxLast = Math.max(maxLast, v);
     }
-    const cut = Math.max(minLast, this.windowTsc > 0 ? maxLast - this.windowTsc : minLast);
+    const w = this.windowTsc;
+    const cut = Math.max(minLast, w > 0 ? maxLast - w : minLast);
     let k = 0;
     while (k < this.pending.length && this.pending[k]!.tsc <= cut) k++;
     const r = this.pending.slice(0, k);
     this.pending = this.pending.slice(k);
+    if (k) this.lastCut = Math.max(this.lastCut, r[k - 1]!.tsc);
     return r;
   }
 }
