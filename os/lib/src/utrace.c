@@ -1,16 +1,17 @@
 /*
  * utrace.c — the sys_begin/sys_end records around every POSIX call, written without a system
  * call: into the calling thread's staging page (struct lane_utrace_page, utrace_map), which the
- * kernel drains into the trace rings the next time the thread enters the kernel or goes back to
- * user mode (os/kernel/generic/utrace.c has the protocol). The records, their fields and the
+ * kernel drains into the trace rings first thing the next time the thread enters the kernel
+ * (os/kernel/generic/utrace.c has the protocol). The records, their fields and the
  * call_site after each sys_begin are the ones trace_user writes; only the way in is cheaper —
  * a POSIX call that needs no system call of its own (a pipe read that finds bytes) costs no
  * system call for its trace either.
  *
- * A thread maps its page at its first record (a forked child's thread, with a tid of its own,
- * maps a new one). Without a page (no memory; more than SLOTS threads), or when the page is
- * full, the record goes through trace_user as before — which drains the page first, so the
- * records stay in order.
+ * A thread maps its page at its 16th record (a forked child's thread, with a tid of its own,
+ * maps a new one; the first 16 go through trace_user, so short-lived processes map nothing).
+ * Without a page (no memory; more than SLOTS threads), or when the page is full, the record
+ * goes through trace_user as before — which drains the page first, so the records stay in
+ * order.
  *
  * The frames for call_site are our own frame-pointer walk (user code is built with frame
  * pointers, crt0 starts each thread with rbp = 0): it only goes up the stack, at most 1 MiB a
@@ -21,40 +22,52 @@
 #include <lanes/sigtrace.h>
 #include <string.h>
 
-#define SLOTS 64
+#define SLOTS 16        /* threads with a page; more use trace_user */
 #define FAILED ((struct lane_utrace_page *)(uintptr_t)1)
+#define MAP_AFTER 16        /* records through trace_user before a thread maps its page */
 
 static struct {
     uint32_t tid;
+    uint32_t records;       /* written before the page (MAP_AFTER) */
     struct lane_utrace_page *pg;
 } ut[SLOTS];
 extern volatile uint32_t lanes_threads_started;    /* thread.c */
 
-/* Our thread's page (NULL or FAILED: none). */
+/* Our thread's page (NULL or FAILED: none yet, or none to be had). A thread's first MAP_AFTER
+ * records go through trace_user: a process that makes a handful of POSIX calls and ends (a
+ * forked child that execs, `true`) never pays for mapping a page, one that goes on does. */
 static struct lane_utrace_page *page_for(uint32_t tid)
 {
-    if (ut[0].tid == tid && tid)
-        return ut[0].pg;
-    if (!tid)
-        return NULL;
     int slot = -1;
-    if (!__atomic_load_n(&lanes_threads_started, __ATOMIC_RELAXED)) {
+    if (ut[0].tid == tid && tid) {
+        slot = 0;
+    } else if (!tid) {
+        return NULL;
+    } else if (!__atomic_load_n(&lanes_threads_started, __ATOMIC_RELAXED)) {
         slot = 0;                       /* the only thread (the main one, or a forked child's) */
+        ut[0].pg = NULL;
+        ut[0].records = 0;
+        ut[0].tid = tid;
     } else {
-        for (int i = 1; i < SLOTS; i++)
+        for (int i = 1; i < SLOTS && slot < 0; i++)
             if (__atomic_load_n(&ut[i].tid, __ATOMIC_ACQUIRE) == tid)
-                return ut[i].pg;
+                slot = i;
         for (int i = 1; i < SLOTS && slot < 0; i++) {
             uint32_t z = 0;
-            if (__atomic_compare_exchange_n(&ut[i].tid, &z, UINT32_MAX, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+            if (__atomic_compare_exchange_n(&ut[i].tid, &z, UINT32_MAX, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
                 slot = i;
+                ut[i].pg = NULL;
+                ut[i].records = 0;
+                __atomic_store_n(&ut[i].tid, tid, __ATOMIC_RELEASE);
+            }
         }
         if (slot < 0)
             return NULL;
     }
+    if (ut[slot].pg || ++ut[slot].records < MAP_AFTER)
+        return ut[slot].pg;
     int64_t a = lanes_sys_utrace_map();
     ut[slot].pg = a > 0 ? (struct lane_utrace_page *)(uintptr_t)a : FAILED;
-    __atomic_store_n(&ut[slot].tid, tid, __ATOMIC_RELEASE);
     return ut[slot].pg;
 }
 
