@@ -7,9 +7,8 @@
  * a POSIX call that needs no system call of its own (a pipe read that finds bytes) costs no
  * system call for its trace either.
  *
- * A thread maps its page at its 16th record (a forked child's thread, with a tid of its own,
- * maps a new one; the first 16 go through trace_user, so short-lived processes map nothing).
- * Without a page (no memory; more than SLOTS threads), or when the page is full, the record
+ * A thread maps its page at its first record (a forked child's thread, with a tid of its own,
+ * maps a new one). Without a page (no memory; more than SLOTS threads), or when the page is full, the record
  * goes through trace_user as before — which drains the page first, so the records stay in
  * order.
  *
@@ -24,18 +23,16 @@
 
 #define SLOTS 16        /* threads with a page; more use trace_user */
 #define FAILED ((struct lane_utrace_page *)(uintptr_t)1)
-#define MAP_AFTER 16        /* records through trace_user before a thread maps its page */
 
 static struct {
     uint32_t tid;
-    uint32_t records;       /* written before the page (MAP_AFTER) */
     struct lane_utrace_page *pg;
 } ut[SLOTS];
 extern volatile uint32_t lanes_threads_started;    /* thread.c */
 
-/* Our thread's page (NULL or FAILED: none yet, or none to be had). A thread's first MAP_AFTER
- * records go through trace_user: a process that makes a handful of POSIX calls and ends (a
- * forked child that execs, `true`) never pays for mapping a page, one that goes on does. */
+/* Our thread's page (NULL or FAILED: none to be had), mapped at its first record. (Mapping it
+ * only from the 16th, to spare short-lived processes, made fork+exec+wait slower: their records
+ * then cost a system call each.) */
 static struct lane_utrace_page *page_for(uint32_t tid)
 {
     int slot = -1;
@@ -46,7 +43,6 @@ static struct lane_utrace_page *page_for(uint32_t tid)
     } else if (!__atomic_load_n(&lanes_threads_started, __ATOMIC_RELAXED)) {
         slot = 0;                       /* the only thread (the main one, or a forked child's) */
         ut[0].pg = NULL;
-        ut[0].records = 0;
         ut[0].tid = tid;
     } else {
         for (int i = 1; i < SLOTS && slot < 0; i++)
@@ -57,14 +53,13 @@ static struct lane_utrace_page *page_for(uint32_t tid)
             if (__atomic_compare_exchange_n(&ut[i].tid, &z, UINT32_MAX, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
                 slot = i;
                 ut[i].pg = NULL;
-                ut[i].records = 0;
                 __atomic_store_n(&ut[i].tid, tid, __ATOMIC_RELEASE);
             }
         }
         if (slot < 0)
             return NULL;
     }
-    if (ut[slot].pg || ++ut[slot].records < MAP_AFTER)
+    if (ut[slot].pg)
         return ut[slot].pg;
     int64_t a = lanes_sys_utrace_map();
     ut[slot].pg = a > 0 ? (struct lane_utrace_page *)(uintptr_t)a : FAILED;
@@ -141,6 +136,8 @@ uint64_t lanes_utrace_sys_begin(uint64_t call, uint32_t pid, uint32_t tid, uint3
     struct lane_utrace_page *pg = page_on(tid, &off);
     if (off)
         return 0;
+    if (!pg)
+        return lanes_trace_sys_begin(call, pid, tid, nr, fd, arg, name);
     size_t n = name ? strlen(name) : 0;
     if (n > TRACE_SYS_BEGIN_NAME_MAX)
         n = TRACE_SYS_BEGIN_NAME_MAX;
@@ -148,7 +145,7 @@ uint64_t lanes_utrace_sys_begin(uint64_t call, uint32_t pid, uint32_t tid, uint3
     uint32_t depth = frames((const uint64_t *)__builtin_frame_address(0), pcs);
     size_t fixed = sizeof(struct trace_ev_sys_begin) - sizeof(struct trace_hdr), len = fixed + 2 + n;
     uint32_t blen = ((uint32_t)len + 7) & ~7u;
-    struct lane_utrace_entry *e = pg ? reserve(pg, (uint32_t)sizeof *e + blen + depth * 8) : NULL;
+    struct lane_utrace_entry *e = reserve(pg, (uint32_t)sizeof *e + blen + depth * 8);
     if (!e)
         return lanes_trace_sys_begin(call, pid, tid, nr, fd, arg, name);
     /* the fields after the header, in place (the record is struct trace_ev_sys_begin less its
