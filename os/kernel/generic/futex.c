@@ -23,14 +23,30 @@ void futex_init(void)
 }
 
 /* The word's key: its virtual address in *space (private memory) or its physical address
- * (shared memory, *space NULL); 0 when the address is not mapped readable. */
+ * (shared memory, *space NULL); 0 when the address is not mapped readable. The thread keeps the
+ * keys of the last few pages it used (a pipe's reader and writer alternate between two rings'
+ * words): a key stays right until a region of the address space goes (vm_unmap gives the
+ * vmspace a new gen) — a shared page's physical address never changes while it is mapped, and
+ * a private word's key is its address. Saves the page walk, the region search and their locks. */
 static uint64_t futex_key(uint64_t uaddr, struct vmspace **space)
 {
-    struct vmspace *vm = current()->proc->vm;
+    struct thread *t = current();
+    struct vmspace *vm = t->proc->vm;
+    uint64_t page = uaddr & ~(uint64_t)(PAGE_SIZE - 1);
+    uint64_t gen = __atomic_load_n(&vm->gen, __ATOMIC_SEQ_CST);
+    for (int i = 0; i < (int)ARRAY_SIZE(t->fkc); i++) {
+        struct futex_key_cache *c = &t->fkc[i];
+        if (c->vm == vm && c->page == page && c->gen == gen) {
+            *space = c->priv ? vm : NULL;
+            return c->priv ? uaddr : c->key | (uaddr & (PAGE_SIZE - 1));
+        }
+    }
     uint64_t pa = vm_translate(vm, uaddr, false);
     if (!pa)
         return 0;
     int priv = vm_is_private(vm, uaddr);
+    struct futex_key_cache *c = &t->fkc[t->fkc_next++ % ARRAY_SIZE(t->fkc)];
+    *c = (struct futex_key_cache){ .vm = vm, .gen = gen, .page = page, .key = pa & ~(uint64_t)(PAGE_SIZE - 1), .priv = priv > 0 };
     *space = priv > 0 ? vm : NULL;
     return priv > 0 ? uaddr : pa;
 }

@@ -717,6 +717,8 @@ void sched_check_user_return(struct regs *r)
         }
         break;
     }
+    if (current()->utrace)
+        utrace_to_user(current());  /* (records it writes from now on are newer than any here) */
 }
 
 void thread_continue(struct thread *t)

@@ -23,7 +23,8 @@
  *   trace_user(type, body, len) a record of class `signal` (trace.toml 160..175) written by
  *                               libc, posix or fs: size and type checked, the header is ours;
  *                               after a sys_begin / cancel_raise / cancel_ack the kernel adds
- *                               a call_site record: where in user code it was written.
+ *                               a call_site record: where in user code it was written
+ *                               (generic/utrace.c, which also drains libc's staging pages).
  *
  * Nothing user space passes here can panic the kernel: handles are looked up with their
  * rights, every pointer goes through usercopy.c, and a user stack the frame cannot be written
@@ -33,77 +34,14 @@
 #include <kernel/trace.h>
 #include "syscall.h"
 
-/* ---- trace_user ---- */
-
-struct user_event {
-    uint16_t type;
-    uint16_t fixed;             /* bytes after the header, without the tail */
-    uint16_t tail;              /* str tail: its most bytes (0: no tail) */
-};
-#define FIXED(name) (uint16_t)(sizeof(struct trace_ev_##name) - sizeof(struct trace_hdr))
-static const struct user_event user_events[] = {
-    { TRACE_EV_SYS_BEGIN, FIXED(sys_begin), TRACE_SYS_BEGIN_NAME_MAX },
-    { TRACE_EV_SYS_END, FIXED(sys_end), 0 },
-    { TRACE_EV_SIG_GENERATE, FIXED(sig_generate), 0 },
-    { TRACE_EV_SIG_FLAG, FIXED(sig_flag), 0 },
-    { TRACE_EV_CANCEL_RAISE, FIXED(cancel_raise), TRACE_CANCEL_RAISE_TARGET_MAX },
-    { TRACE_EV_CANCEL_ACK, FIXED(cancel_ack), TRACE_CANCEL_ACK_SERVER_MAX },
-    { TRACE_EV_SIG_HANDLER, FIXED(sig_handler), 0 },
-    { TRACE_EV_SIG_ACTION, FIXED(sig_action), 0 },
-};
-
-/* After a sys_begin, cancel_raise or cancel_ack (each has `call` first): where its writer is —
- * the kernel's own call_site record (user space cannot write one), with pid, tid and the writer's
- * user frames (arch_user_frames: frame pointers, read through copy_from_user only). */
-static void call_site_after(uint16_t type, uint64_t ref, const uint8_t *body)
-{
-    if (type != TRACE_EV_SYS_BEGIN && type != TRACE_EV_CANCEL_RAISE && type != TRACE_EV_CANCEL_ACK)
-        return;
-    uint64_t call, pc[8] = { 0 };
-    memcpy(&call, body, sizeof call);
-    const struct regs *r = (const struct regs *)(current()->kstack_top - sizeof(struct regs));
-    uint32_t depth = (uint32_t)arch_user_frames(r, pc, 8);
-    trace_emit_call_site(ref, call, self()->pid, current()->tid, depth, 0, pc[0], pc[1], pc[2], pc[3], pc[4], pc[5],
-                         pc[6], pc[7]);
-}
+/* ---- trace_user ----
+ * (the checks and the records are generic/utrace.c's, shared with the staging page; the call
+ * stays here, where the IDE's "Break on next cancellation" puts its breakpoint: a0 == 165) */
 
 SYS(trace_user)
 {
     UNUSED_ARGS;
-    const struct user_event *ev = NULL;
-    for (size_t i = 0; i < ARRAY_SIZE(user_events); i++)
-        if (user_events[i].type == a0)
-            ev = &user_events[i];
-    if (!ev)
-        return LANES_E_INVAL;
-    uint8_t body[256];
-    uint64_t len = a2;
-    if (len < ev->fixed || len > sizeof body ||
-        (ev->tail ? len > (uint64_t)ev->fixed + 2 + ev->tail || len == (uint64_t)ev->fixed + 1 : len != ev->fixed))
-        return LANES_E_INVAL;
-    if (!user_range_ok(a1, len) || copy_from_user(body, a1, len))
-        return LANES_E_FAULT;
-    if (ev->tail) {
-        uint16_t tl = len == ev->fixed ? 0 : (uint16_t)(body[ev->fixed] | body[ev->fixed + 1] << 8);
-        if (len == ev->fixed) {             /* no tail given: an empty one */
-            body[ev->fixed] = body[ev->fixed + 1] = 0;
-            len += 2;
-        } else if (tl != len - ev->fixed - 2) {
-            return LANES_E_INVAL;
-        }
-    }
-    if (!TRACE_ON(TRACE_CLASS_SIGNAL))
-        return 0;
-    uint32_t size = (uint32_t)(sizeof(struct trace_hdr) + len + 7) & ~7u;
-    struct trace_slot s;
-    uint8_t *e = TRACE_RESERVE(ev->type, size, &s);
-    if (TRACE_RESERVE_MAY_FAIL && !e)
-        return 0;
-    memset(e + size - 8, 0, 8);
-    memcpy(e + sizeof(struct trace_hdr), body, len);
-    uint64_t id = TRACE_COMMIT(&s) & 0x7fffffffffffffffULL;
-    call_site_after(ev->type, id, body);
-    return (int64_t)id;
+    return utrace_record(a0, a1, a2);
 }
 
 /* ---- alerts ---- */

@@ -46,7 +46,10 @@ _Static_assert(TRACE_CLASS_SYSCALL == 8, "entry.S tests bit 3 of trace_classes")
 void syscall_dispatch(struct regs *r)
 {
     uint64_t nr = r->rax;
-    uint32_t tid = current()->tid;
+    struct thread *me = current();
+    if (me->utrace)
+        utrace_drain(me);                   /* libc's records of this call come before it */
+    uint32_t tid = me->tid;
     uint64_t eid;
     {
         TRACE_IRQS_ARE_OFF();
@@ -72,6 +75,9 @@ void syscall_dispatch(struct regs *r)
 
 void syscall_dispatch_untraced(struct regs *r)
 {
+    struct thread *me = current();
+    if (me->utrace)
+        utrace_drain(me);
     sti();
     dispatch(r, r->rax);
     sched_check_user_return(r);

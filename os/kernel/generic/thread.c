@@ -46,6 +46,9 @@ static struct thread *thread_alloc(struct process *p, struct cpu *cpu)
     t->kstack = P2V(stack);
     t->kstack_top = (uint64_t)t->kstack + KSTACK_SIZE;
     t->is_kernel = p == kernel_process;
+    t->utrace = NULL;
+    memset(t->fkc, 0, sizeof t->fkc);
+    t->fkc_next = 0;
     memcpy(t->fpu, fpu_initial_state, sizeof t->fpu);
     waitq_init(&t->exitq);
     list_init(&t->proc_link);
@@ -138,6 +141,7 @@ void thread_start(struct thread *t)
 __attribute__((noreturn)) void thread_exit(void)
 {
     struct thread *t = current();
+    utrace_release(t);                  /* (records it wrote in user space come first) */
     trace_emit_thread_exit(t->tid, t->proc->pid);
     struct process *p = t->proc;
     spin_lock(&p->lock);

@@ -25,11 +25,14 @@
 #include <kernel/kernel.h>
 #include <kernel/trace.h>
 
+static volatile uint64_t vm_gens;   /* vmspace.gen values: never one twice, even for a vmspace at a freed one's address */
+
 struct vmspace *vm_create(void)
 {
     struct vmspace *vm = kmalloc(sizeof *vm);
     if (!vm)
         return NULL;
+    vm->gen = __atomic_add_fetch(&vm_gens, 1, __ATOMIC_SEQ_CST);
     vm->pml4 = pml4_create();
     if (!vm->pml4) {
         kfree(vm);
@@ -268,6 +271,8 @@ int64_t vm_unmap(struct vmspace *vm, uint64_t addr, uint64_t len)
     if (!user_range_ok(addr, len))
         return LANES_E_INVAL;
     uint64_t s = addr, e = addr + len;
+    /* (before anything goes: a futex key cached from now on is checked against the new value) */
+    __atomic_store_n(&vm->gen, __atomic_add_fetch(&vm_gens, 1, __ATOMIC_SEQ_CST), __ATOMIC_SEQ_CST);
     struct vm_region *dead = NULL;
     struct vm_region *spare[2] = { kmalloc(sizeof(struct vm_region)), kmalloc(sizeof(struct vm_region)) };
     struct released rel[8];

@@ -529,7 +529,7 @@ void lanes_sc_begin(struct lanes_sc *sc, uint32_t nr, const char *name, int32_t 
     }
     t->depth++;
     /* (the kernel follows it with a call_site: the program's line that made this call) */
-    lanes_trace_sys_begin(sc->call, pid_self(), t->tid, nr, fd, arg, name);
+    lanes_utrace_sys_begin(sc->call, pid_self(), t->tid, nr, fd, arg, name);
 }
 
 bool lanes_sc_end(struct lanes_sc *sc, int64_t result)
@@ -539,7 +539,7 @@ bool lanes_sc_end(struct lanes_sc *sc, int64_t result)
     if (!t || !sc->outer) {
         if (t)
             t->depth--;
-        lanes_trace_sys_end(sc->call, pid_self(), t ? t->tid : 0, result, SYS_OUT_COMPLETED, 0, sc->arg, done);
+        lanes_utrace_sys_end(sc->call, pid_self(), t ? t->tid : 0, result, SYS_OUT_COMPLETED, 0, sc->arg, done);
         return false;
     }
     t->depth = 0;
@@ -549,7 +549,7 @@ bool lanes_sc_end(struct lanes_sc *sc, int64_t result)
         t->page->call = 0;
     uint32_t old = flag_clear(t);
     if (old != 2) {
-        lanes_trace_sys_end(sc->call, pid_self(), t->tid, result, SYS_OUT_COMPLETED, 0, sc->arg, done);
+        lanes_utrace_sys_end(sc->call, pid_self(), t->tid, result, SYS_OUT_COMPLETED, 0, sc->arg, done);
         return false;
     }
     /* A signal came during the call. What is to be delivered first decides the outcome; one
@@ -577,7 +577,7 @@ bool lanes_sc_end(struct lanes_sc *sc, int64_t result)
                sc->arg && (uint64_t)result < sc->arg) {
         outcome = SYS_OUT_PARTIAL;
     }
-    lanes_trace_sys_end(sc->call, pid_self(), t->tid, result, outcome, any ? pk.signo : 0, sc->arg, done);
+    lanes_utrace_sys_end(sc->call, pid_self(), t->tid, result, outcome, any ? pk.signo : 0, sc->arg, done);
     if (!taken || run_handler(t, &pk, sc->call, NULL))
         deliver(t, sc->call, NULL);
     errno = saved;

@@ -111,6 +111,8 @@ void trap_dispatch(struct regs *r)
     struct cpu *c = this_cpu();
     bool from_user = r->cs & 3;
     uint64_t v = r->vector;
+    if (from_user && c->current && c->current->utrace)
+        utrace_drain(c->current);   /* its user-written records (utrace.c) before this one's */
 
     if (v == 2 || v == VEC_HALT) {
         extern volatile int system_halting;

@@ -196,6 +196,7 @@ struct vmspace {
     uint64_t pml4;
     struct vm_region *regions;
     volatile uint64_t cpumask;  /* CPUs that have this CR3 loaded */
+    volatile uint64_t gen;      /* new (from one global count) whenever a region goes: futex.c's key cache */
 };
 #define USER_TOP LANES_USER_TOP
 #define MMAP_BASE 0x0000100000000000ULL
@@ -271,6 +272,15 @@ struct thread {
     uint64_t fs_base;
     uint64_t alert_entry;       /* sys_alert_entry: user code run on an alert (0: none; sys_signal.c) */
     volatile int alert_pending; /* sys_thread_alert: run alert_entry on the way to user mode */
+    struct memobj *utrace;      /* its trace staging page (utrace.c; NULL: none) */
+    struct futex_key_cache {    /* futex.c: the last words' keys, valid while vm->gen is gen */
+        struct vmspace *vm;
+        uint64_t gen, page, key;
+        bool priv;
+    } fkc[4];
+    uint8_t fkc_next;
+    uint32_t utrace_done;       /* drained up to here (an entry was being written) */
+    uint64_t utrace_tsc;        /* its last return to user mode: no record of the page is older */
     uint64_t cpu_ns, runnable_ns, run_start, ready_since;
     int wake_kind;              /* how the last wake-up reached it (WAKE_*, 0 once it ran; sched_wake.c) */
     bool wake_sync;             /* its wake-ups now are synchronous: it waits right after (sched.c) */
@@ -349,6 +359,10 @@ void timer_tick(void);
 void timer_rearm(void);
 int64_t sleep_ns(uint64_t ns);
 void sched_check_user_return(struct regs *r);
+void utrace_drain(struct thread *t);        /* utrace.c: t is current() and has a page */
+void utrace_to_user(struct thread *t);      /* ... and returns to user mode now */
+void utrace_release(struct thread *t);
+int64_t utrace_record(uint64_t type, uint64_t body, uint64_t len);    /* sys_trace_user */
 bool signal_deliver_alert(struct regs *r);     /* sys_signal.c: false = the user stack was bad */
 void thread_continue(struct thread *t);        /* sched.c: a STOPPED, started thread runs again */
 

@@ -3,7 +3,9 @@
  * (cancel_raise / cancel_ack: <lanes/cancel.h>.)
  * Each goes through the kernel's trace_user system call, which checks type and size and adds
  * the header (CPU, TSC, event id); after sys_begin (and cancel_raise / cancel_ack) it adds a
- * call_site record with the writer's frames. All return the event id (0: not recorded, class off). */
+ * call_site record with the writer's frames. All return the event id (0: not recorded, class off).
+ * lanes_utrace_sys_begin/_end (libc's own, around every POSIX call) write the same records into
+ * the thread's staging page instead, without a system call (lib/src/utrace.c); they return 0. */
 #ifndef LANES_SIGTRACE_H
 #define LANES_SIGTRACE_H
 
@@ -18,6 +20,10 @@ uint64_t lanes_trace_sys_begin(uint64_t call, uint32_t pid, uint32_t tid, uint32
                                const char *name);
 uint64_t lanes_trace_sys_end(uint64_t call, uint32_t pid, uint32_t tid, int64_t result, int outcome, int signo,
                              uint64_t requested, uint64_t done);
+uint64_t lanes_utrace_sys_begin(uint64_t call, uint32_t pid, uint32_t tid, uint32_t nr, int32_t fd, uint64_t arg,
+                                const char *name);
+uint64_t lanes_utrace_sys_end(uint64_t call, uint32_t pid, uint32_t tid, int64_t result, int outcome, int signo,
+                              uint64_t requested, uint64_t done);
 uint64_t lanes_trace_sig_generate(uint32_t sender, uint32_t pid, uint32_t tid, int signo, int why, uint64_t call,
                                   uint64_t value);
 uint64_t lanes_trace_sig_flag(uint64_t call, uint32_t tid, int from, int to, int signo);

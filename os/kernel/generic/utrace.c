@@ -1,0 +1,235 @@
+/*
+ * utrace.c — trace records written by user space (class `signal`, trace.toml 160..175): libc's
+ * sys_begin/sys_end around every POSIX call, the servers' cancel records, signal records.
+ *
+ * Two ways in, one emitter (user_emit):
+ *
+ *   trace_user(type, body, len)   a system call per record (sys_signal.c → utrace_record): size and type checked, the header
+ *                                 is ours; after a sys_begin / cancel_raise / cancel_ack the
+ *                                 kernel adds a call_site record (the caller's user frames,
+ *                                 walked here through copy_from_user).
+ *   utrace_map()                  a page of the calling thread's own (struct lane_utrace_page)
+ *                                 where libc appends records without a system call; the kernel
+ *                                 drains it while running as that thread, first thing whenever
+ *                                 the thread enters the kernel — a system call (syscall.c), an
+ *                                 interrupt or exception in user mode (trap.c) — and when it
+ *                                 dies. A POSIX call's trace then costs user instructions
+ *                                 instead of two system calls (issue 13's pipe round trip).
+ *
+ *       libc (this thread)                        kernel (this thread, in the kernel)
+ *       off = xadd(&used, size)                   for each entry from `done` to used:
+ *       header, body, frames at data + off          type 0: being written — stop, go on later
+ *       type stored last                            else check it as trace_user would, emit it
+ *                                                   with its tsc, call_site from its frames
+ *                                                 all out: zero [0, used), used = 0
+ *
+ * The page is read through the direct map (the kernel keeps the memory object: libc's unmap
+ * or exec cannot take it away), so a drain never faults and takes no lock. A record keeps the
+ * time libc wrote it, clamped to [the thread's last return to user mode, now]: since every
+ * entry into the kernel drains first, nothing else was recorded on this CPU in that interval,
+ * so each CPU's ring stays in time order (the host's merge relies on it). Entries are checked
+ * as they are copied into the ring; another thread of the process scribbling on the page
+ * garbles only that process's own records.
+ */
+#include <kernel/kernel.h>
+#include <kernel/trace.h>
+#include "syscall.h"
+
+struct user_event {
+    uint16_t type;
+    uint16_t fixed;             /* bytes after the header, without the tail */
+    uint16_t tail;              /* str tail: its most bytes (0: no tail) */
+};
+#define FIXED(name) (uint16_t)(sizeof(struct trace_ev_##name) - sizeof(struct trace_hdr))
+static const struct user_event user_events[] = {    /* (by type, from TRACE_EV_SYS_BEGIN) */
+    { TRACE_EV_SYS_BEGIN, FIXED(sys_begin), TRACE_SYS_BEGIN_NAME_MAX },
+    { TRACE_EV_SYS_END, FIXED(sys_end), 0 },
+    { TRACE_EV_SIG_GENERATE, FIXED(sig_generate), 0 },
+    { TRACE_EV_SIG_FLAG, FIXED(sig_flag), 0 },
+    { TRACE_EV_CANCEL_RAISE, FIXED(cancel_raise), TRACE_CANCEL_RAISE_TARGET_MAX },
+    { TRACE_EV_CANCEL_ACK, FIXED(cancel_ack), TRACE_CANCEL_ACK_SERVER_MAX },
+    { TRACE_EV_SIG_HANDLER, FIXED(sig_handler), 0 },
+    { TRACE_EV_SIG_ACTION, FIXED(sig_action), 0 },
+};
+
+static inline uint64_t tsc_now(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return (uint64_t)hi << 32 | lo;
+}
+
+/* The event of a record of len body bytes (its type and size checked), or NULL. */
+static const struct user_event *user_event_of(uint64_t type, uint64_t n)
+{
+    uint64_t i = type - TRACE_EV_SYS_BEGIN;
+    if (i >= ARRAY_SIZE(user_events) || user_events[i].type != type)
+        return NULL;
+    const struct user_event *ev = &user_events[i];
+    if (n < ev->fixed || n > 254 ||
+        (ev->tail ? n > (uint64_t)ev->fixed + 2 + ev->tail || n == (uint64_t)ev->fixed + 1 : n != ev->fixed))
+        return NULL;
+    return ev;
+}
+
+/* A str tail's length must be what is left; an absent one becomes an empty one (body has room
+ * for 2 more bytes). */
+static bool user_tail_ok(const struct user_event *ev, uint8_t *body, uint64_t *len)
+{
+    if (!ev->tail)
+        return true;
+    if (*len == ev->fixed) {
+        body[ev->fixed] = body[ev->fixed + 1] = 0;
+        *len += 2;
+        return true;
+    }
+    return (uint16_t)(body[ev->fixed] | body[ev->fixed + 1] << 8) == *len - ev->fixed - 2;
+}
+
+/* Writes a checked record (tsc 0: now) and, after a sys_begin / cancel_raise / cancel_ack (each
+ * has `call` first), the kernel's call_site record with the writer's frames (pc NULL: walk
+ * them from the system call's registers). body holds len bytes padded with zeroes to 8 (so it
+ * goes in whole words); a str tail's length is written as what len leaves for it. Returns the
+ * record's id. */
+static uint64_t user_emit(const struct user_event *ev, const uint64_t *body, uint64_t len, uint64_t tsc,
+                          const uint64_t *pc, uint32_t depth)
+{
+    uint32_t size = (uint32_t)(sizeof(struct trace_hdr) + len + 7) & ~7u;
+    struct trace_slot s;
+    uint8_t *e = TRACE_RESERVE(ev->type, size, &s);
+    if (TRACE_RESERVE_MAY_FAIL && !e)
+        return 0;
+    uint64_t *w = (uint64_t *)(e + sizeof(struct trace_hdr));
+    for (uint32_t i = 0; i < (size - sizeof(struct trace_hdr)) / 8; i++)
+        w[i] = body[i];
+    if (ev->tail) {
+        uint16_t tl = (uint16_t)(len - ev->fixed - 2);
+        e[sizeof(struct trace_hdr) + ev->fixed] = (uint8_t)tl;
+        e[sizeof(struct trace_hdr) + ev->fixed + 1] = (uint8_t)(tl >> 8);
+    }
+    if (len & 7)                            /* (the padding is ours, whatever the source had) */
+        __builtin_memset(e + sizeof(struct trace_hdr) + len, 0, size - sizeof(struct trace_hdr) - len);
+    if (tsc)
+        ((struct trace_hdr *)e)->tsc = tsc;
+    uint64_t id = TRACE_COMMIT(&s) & 0x7fffffffffffffffULL;
+    if (ev->type != TRACE_EV_SYS_BEGIN && ev->type != TRACE_EV_CANCEL_RAISE && ev->type != TRACE_EV_CANCEL_ACK)
+        return id;
+    uint64_t call = body[0], pcs[8] = { 0 };
+    if (pc) {
+        for (uint32_t i = 0; i < depth; i++)
+            pcs[i] = pc[i];
+    } else {
+        const struct regs *r = (const struct regs *)(current()->kstack_top - sizeof(struct regs));
+        depth = (uint32_t)arch_user_frames(r, pcs, 8);
+    }
+    trace_emit_call_site(id, call, current()->proc->pid, current()->tid, depth, 0, pcs[0], pcs[1], pcs[2], pcs[3],
+                         pcs[4], pcs[5], pcs[6], pcs[7]);
+    return id;
+}
+
+/* sys_signal.c's trace_user(type, body, len). */
+int64_t utrace_record(uint64_t a0, uint64_t a1, uint64_t a2)
+{
+    uint64_t body[32];
+    uint64_t len = a2;
+    const struct user_event *ev = user_event_of(a0, len);
+    if (!ev)
+        return LANES_E_INVAL;
+    if (!user_range_ok(a1, len) || copy_from_user(body, a1, len))
+        return LANES_E_FAULT;
+    if (!user_tail_ok(ev, (uint8_t *)body, &len))
+        return LANES_E_INVAL;
+    if (!TRACE_ON(TRACE_CLASS_SIGNAL))
+        return 0;
+    return (int64_t)user_emit(ev, body, len, 0, NULL, 0);
+}
+
+/* ---- the staging page ---- */
+
+#define ENTRY_HDR sizeof(struct lane_utrace_entry)
+
+static struct lane_utrace_page *page_of(struct thread *t)
+{
+    return (struct lane_utrace_page *)P2V(t->utrace->pages[0]);
+}
+
+void utrace_drain(struct thread *t)
+{
+    struct lane_utrace_page *pg = page_of(t);
+    bool on = TRACE_ON(TRACE_CLASS_SIGNAL);
+    uint32_t used = __atomic_load_n(&pg->used, __ATOMIC_ACQUIRE);
+    if (!used) {                            /* (most drains: a system call after the last one) */
+        if (pg->on != on)
+            pg->on = on;
+        return;
+    }
+    uint32_t end = used < LANES_UTRACE_DATA ? used : LANES_UTRACE_DATA;
+    uint8_t *data = (uint8_t *)(pg + 1);
+    uint64_t now = tsc_now();
+    if (now < t->utrace_tsc)
+        now = t->utrace_tsc;
+    uint32_t off = t->utrace_done;
+    while (off + ENTRY_HDR <= end) {
+        struct lane_utrace_entry *h = (struct lane_utrace_entry *)(data + off);
+        uint16_t type = __atomic_load_n(&h->type, __ATOMIC_ACQUIRE);
+        if (type == 0) {                    /* being written (we interrupted its writer) */
+            t->utrace_done = off;
+            pg->on = on;
+            return;
+        }
+        uint16_t len = h->len;
+        uint8_t npcs = h->npcs;
+        uint64_t tsc = h->tsc;
+        uint32_t blen = ((uint32_t)len + 7) & ~7u, total = (uint32_t)ENTRY_HDR + blen + npcs * 8u;
+        if (type == LANES_UTRACE_SKIP || len > 254 || npcs > 8 || total > end - off)
+            break;                          /* the end, or garbage: drop the rest */
+        h->type = 0;                        /* (a later entry written here starts "being written") */
+        const struct user_event *ev = on ? user_event_of(type, len) : NULL;
+        if (ev && (!ev->tail || len > ev->fixed + 1)) {
+            tsc = tsc < t->utrace_tsc ? t->utrace_tsc : tsc > now ? now : tsc;
+            const uint64_t *body = (const uint64_t *)(h + 1);
+            user_emit(ev, body, len, tsc ? tsc : 1, body + blen / 8, npcs);
+        }
+        off += total;
+    }
+    __atomic_store_n(&pg->used, 0, __ATOMIC_RELEASE);
+    pg->on = on;
+    t->utrace_done = 0;
+}
+
+void utrace_to_user(struct thread *t)
+{
+    t->utrace_tsc = tsc_now();
+}
+
+/* The thread is done (thread_exit, as that thread): what it wrote goes out, the page goes. */
+void utrace_release(struct thread *t)
+{
+    if (!t->utrace)
+        return;
+    utrace_drain(t);
+    struct memobj *m = t->utrace;
+    t->utrace = NULL;
+    kobj_put(&m->obj);
+}
+
+SYS(utrace_map)
+{
+    UNUSED_ARGS;
+    struct thread *t = current();
+    struct memobj *m = memobj_create(1);       /* (zeroed) */
+    if (!m)
+        return LANES_E_NOMEM;
+    uint64_t addr;
+    int64_t r = vm_map(self()->vm, m, 0, 0, PAGE_SIZE, LANES_PROT_READ | LANES_PROT_WRITE, &addr);
+    if (r) {
+        kobj_put(&m->obj);
+        return r;
+    }
+    utrace_release(t);                      /* (a page from before a fork or exec) */
+    t->utrace = m;                          /* our reference: the mapping holds its own */
+    t->utrace_done = 0;
+    t->utrace_tsc = tsc_now();
+    page_of(t)->on = TRACE_ON(TRACE_CLASS_SIGNAL);
+    return (int64_t)addr;
+}
