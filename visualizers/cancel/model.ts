@@ -14,7 +14,9 @@
  *   ipc_submit of the calling tid while a call is open ─▶ one Request of that call (a span to
  *              its ipc_complete; ipc_match gives the message's event id and the server's pid)
  *   ipc_match of such a request with a server thread's accept/receive ─▶ that thread works for
- *              the call until it answers on the request's conversation or accepts new work: its
+ *              the call until it answers on the request's conversation or accepts new work on
+ *              that lane (a server may hold several clients' requests: its submits go to the one
+ *              it took last, its answers on others' conversations to none): its
  *              submits meanwhile are the call's too (depth 1: posix's fs.Open for cat's open; a
  *              server those reach, depth 2, …); records in time order, as the store has them —
  *              a match that arrives late (a live trace's record published after its CPU's window)
@@ -282,6 +284,18 @@ export function outcomeLabel(c: Pick<Call, 'outcome' | 'done' | 'requested' | 'r
   }
 }
 
+/** A server thread working for a call (CancelModel.serving): the request's conversation and the
+ * lane it came on (0: unknown). */
+interface Serving {
+  call: number;
+  req: number;
+  conv: Id;
+  lane: Id;
+  depth: number;
+}
+const MAX_SERVING = 8;
+const MAX_ACCEPTED = 4096;
+
 export class CancelModel {
   calls: Call[] = [];
   /** call id → index */
@@ -294,9 +308,16 @@ export class CancelModel {
   /** ipc_submit id → (call index, request index) of a request; and → who for every submit */
   private reqOf = new Map<Id, number>();
   private submitBy = new Map<Id, { pid: number; tid: number; act: number }>();
-  /** server threads working for a call: from receiving one of its requests until they answer on
-   * that conversation or take new work (accept) — their submits in between are the call's */
-  private serving = new Map<number, { call: number; req: number; conv: Id; depth: number }>();
+  /** server threads working for calls: from receiving one of a call's requests until they answer
+   * on that conversation or take new work on its lane (accept there) — their submits in between
+   * are the most recently received call's. Several at once: an asynchronous server (posix) may
+   * hold a parked or not yet handled request from one client (sh's setpgid) while it takes
+   * another's (cat's open); its answer to the first is not work for the second, nor does its
+   * new accept on the first's lane end the second. */
+  private serving = new Map<number, Serving[]>();
+  /** conversations a thread took with an accept (conversation stream → that thread): its sends
+   * there answer whoever opened it — not work for the call it serves, when that is someone else's */
+  private accepted = new Map<Id, number>();
   /** A live trace merges the CPUs' rings within a window: a record whose vCPU was descheduled
    *  between stamping and publishing it arrives late, after records that follow it in time. So
    *  a server's submits seen before the match that started its work for a call (EARLY_PER_TID per
@@ -704,15 +725,20 @@ export class CancelModel {
     } else {
       // a server thread working for a call: its answer on the call's conversation, or taking
       // new work, ends that; anything else it submits meanwhile it does on the call's behalf
-      const sv = this.serving.get(tid);
+      let list = this.serving.get(tid) ?? [];
+      // an entry whose call has ended is stale (the server's later work is not that call's)
+      list = list.filter((x) => !(this.calls[x.call]!.end <= e.ns));
+      const answered = list.findIndex((x) => x.conv === stream);
+      if (answered >= 0) list.splice(answered, 1);
+      else if (act === ACT_ACCEPT) list = list.filter((x) => x.lane !== stream);
+      if (list.length) this.serving.set(tid, list);
+      else this.serving.delete(tid);
+      const sv = list.at(-1);
+      if (answered >= 0 || act === ACT_ACCEPT || this.accepted.get(stream) === tid) return false;
       if (!sv) {
         const l = this.early.get(tid) ?? [];
         if (l.push(e) > EARLY_PER_TID) l.shift();
         this.early.set(tid, l);
-        return false;
-      }
-      if (stream === sv.conv || act === ACT_ACCEPT) {
-        this.serving.delete(tid);
         return false;
       }
       c = this.calls[sv.call];
@@ -762,6 +788,15 @@ export class CancelModel {
     const f = e.fields;
     const a = key(f['cause']);
     const b = key(f['other']);
+    const child = key(f['child_stream']);
+    if (child) {
+      for (const x of [a, b]) {
+        const by = this.submitBy.get(x);
+        if (by?.act !== ACT_ACCEPT) continue;
+        this.accepted.set(child, by.tid);
+        if (this.accepted.size > MAX_ACCEPTED) this.accepted.delete(this.accepted.keys().next().value as Id);
+      }
+    }
     let used = false;
     for (const [mine, theirs] of [[a, b], [b, a]] as const) {
       const k = this.reqOf.get(mine);
@@ -775,8 +810,13 @@ export class CancelModel {
       // the server took this request (accepted its offer, received its message): from now its
       // thread works for the call, until it answers on the request's conversation
       if (them && them.tid !== r.tid && them.act !== ACT_SEND && r.depth < MAX_FORWARD_DEPTH && !this.isCaller(them.tid)) {
-        const conv = key(f['child_stream']) || key(f['stream']);
-        this.serving.set(them.tid, { call: Math.floor(k / MAX_REQS_PER_CALL), req: k % MAX_REQS_PER_CALL, conv, depth: r.depth });
+        const child = key(f['child_stream']);
+        const conv = child || key(f['stream']);
+        const lane = child ? key(f['stream']) : key(f['conversation']);
+        const list = (this.serving.get(them.tid) ?? []).filter((x) => x.conv !== conv);
+        list.push({ call: Math.floor(k / MAX_REQS_PER_CALL), req: k % MAX_REQS_PER_CALL, conv, lane, depth: r.depth });
+        if (list.length > MAX_SERVING) list.shift();
+        this.serving.set(them.tid, list);
         this.replayEarly(them.tid, e.ns, theirs);
       }
     }

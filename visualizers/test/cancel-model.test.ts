@@ -323,6 +323,55 @@ test('forwarded work: posix\'s request to fs for cat\'s open nests in the call (
   assert.ok(noMatch.calls.every((c) => c.requests.every((r) => r.depth === 0)), 'no match, no server known to be working for the call');
 });
 
+test('forwarded work with two clients at once: posix answers sh\'s earlier request and re-arms sh\'s lane while it holds cat\'s open — neither is the open\'s, and its fs.Open still is', () => {
+  // the order a live run recorded (e2e cancel-view failed on it): sh's setpgid reaches posix,
+  // then cat's open; posix answers sh (a send on sh's conversation), accepts on sh's lane again,
+  // answers a request sh made outside any POSIX call, and only then sends fs.Open for cat
+  const b = new SynthTrace();
+  standardProcesses(b);
+  b.proc(6, 'sh');
+  b.thread(60, 6, 'sh');
+  const sub = (ns: number, pid: number, tid: number, act: number, stream: bigint, conv = 0n) =>
+    b.rec('ipc_submit', ns, { stream, conversation: conv, tag: 1n, bytes: act === 3 ? 16n : 0n, actions: BigInt(act), pid, tid, lane: 0, nactions: 1, ret_addr: 0x401234n, payload: '' });
+  const match = (ns: number, cause: ReturnType<typeof sub>, other: ReturnType<typeof sub>, stream: bigint, child = 0n, conv = 0n) =>
+    b.rec('ipc_match', ns, { stream, conversation: conv, cause: BigInt(cause.id), other: BigInt(other.id), child_stream: child, result: 0 });
+  let t = 1_000_000;
+  const shCall = (60n << 32n) | 1n, catCall = (50n << 32n) | 1n;
+  const pAcceptSh = sub(t - 9000, 2, 20, 2, 80n);
+  const pAcceptCat = sub(t - 8000, 2, 20, 2, 81n);
+  const fAccept = sub(t - 7000, 3, 30, 2, 22n);
+  b.rec('sys_begin', t, { call: shCall, pid: 6, tid: 60, nr: 0x0117, fd: -1, arg: 5n, name: 'setpgid' });
+  const shOffer = sub((t += 100), 6, 60, 1, 80n);
+  match((t += 100), shOffer, pAcceptSh, 80n, 90n);
+  const shSend = sub((t += 100), 6, 60, 3, 90n, 80n);
+  sub((t += 100), 6, 60, 5, 90n, 80n);
+  const pRecvSh = sub((t += 100), 2, 20, 5, 90n, 80n);
+  match((t += 100), pRecvSh, shSend, 90n, 0n, 80n);
+  b.rec('sys_begin', (t += 1000), { call: catCall, pid: 5, tid: 50, nr: 0x0103, fd: -100, arg: 0n, name: 'open' });
+  const catOffer = sub((t += 100), 5, 50, 1, 81n);
+  match((t += 100), catOffer, pAcceptCat, 81n, 88n);
+  const catSend = sub((t += 100), 5, 50, 3, 88n, 81n);
+  sub((t += 100), 5, 50, 5, 88n, 81n);
+  const pRecvCat = sub((t += 100), 2, 20, 5, 88n, 81n);
+  match((t += 100), pRecvCat, catSend, 88n, 0n, 81n);
+  sub((t += 1000), 2, 20, 3, 90n, 80n); // posix answers sh's setpgid
+  b.rec('sys_end', (t += 100), { call: shCall, pid: 6, tid: 60, result: 0, outcome: 0, signo: 0, reserved0: 0, reserved1: 0, requested: 0, done: 0 });
+  const pAcceptSh2 = sub((t += 100), 2, 20, 2, 80n); // and takes new work on sh's lane
+  const shOffer2 = sub((t += 100), 6, 60, 1, 80n); // sh, outside a POSIX call, asks something
+  match((t += 100), shOffer2, pAcceptSh2, 80n, 91n);
+  sub((t += 100), 2, 20, 3, 91n, 80n); // posix answers it
+  const pOffer = sub((t += 1000), 2, 20, 1, 22n); // fs.Open for cat
+  match((t += 100), pOffer, fAccept, 22n, 89n);
+  sub((t += 100), 2, 20, 3, 89n, 22n);
+  b.rec('sys_end', (t += 5000), { call: catCall, pid: 5, tid: 50, result: 3, outcome: 0, signo: 0, reserved0: 0, reserved1: 0, requested: 0, done: 3 });
+  const m = model(b.events);
+  const byName = (n: string) => m.calls.find((c) => c.name === n)!;
+  const reqs = (n: string) => byName(n).requests.map((r) => `${r.depth}:${m.processName(r.pid)}->${m.serverOf(r)}`);
+  // (a request whose message is not matched in this trace has no server: '?')
+  assert.deepEqual(reqs('open'), ['0:cat->posix', '0:cat->posix', '0:cat->?', '1:posix->fs', '1:posix->?'], 'cat\'s offer, send, receive; posix\'s fs.Open offer and send — not its answers to sh');
+  assert.deepEqual(reqs('setpgid'), ['0:sh->posix', '0:sh->posix', '0:sh->?'], 'posix did nothing else for sh\'s call');
+});
+
 test('forwarded work whose matches arrive late (a live trace: a vCPU descheduled between stamping a record and publishing it) nests the same', () => {
   const evs = forwardedOpenAlarm();
   const shape = (m: CancelModel) => {
