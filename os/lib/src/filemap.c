@@ -22,24 +22,37 @@
 
 int64_t __file_map_copy(const struct lane_file_map *h, size_t maplen, void *buf, size_t n, uint64_t off);
 
+/* One try of the seqlock copy: up to n bytes at off into buf (the count, 0 at or past the end),
+ * -3 when fs was writing meanwhile (try again), -1 when the object cannot hold the file (ask
+ * fs), -2 when it is retired (map the file again). *seq: the even value it copied under. */
+static int64_t copy_once(const struct lane_file_map *h, size_t maplen, void *buf, size_t n, uint64_t off, uint32_t *seq)
+{
+    uint32_t s1 = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
+    if (s1 & 1)
+        return -3;
+    if (__atomic_load_n(&h->retired, __ATOMIC_RELAXED))
+        return -2;
+    uint64_t size = __atomic_load_n(&h->size, __ATOMIC_RELAXED);
+    if (size > maplen - LANES_PAGE_SIZE)
+        return -1;
+    size_t k = off >= size ? 0 : size - off < n ? (size_t)(size - off) : n;
+    memcpy(buf, (const uint8_t *)h + LANES_PAGE_SIZE + off, k);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&h->seq, __ATOMIC_RELAXED) != s1)
+        return -3;
+    *seq = s1;
+    return (int64_t)k;
+}
+
 /* Copies up to n bytes at off; returns how many (0 at or past the end), -1 when fs kept
  * writing (ask it instead), -2 when the object is retired (map the file again). */
 int64_t __file_map_copy(const struct lane_file_map *h, size_t maplen, void *buf, size_t n, uint64_t off)
 {
     for (int tries = 0; tries < 4; tries++) {
-        uint32_t s1 = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
-        if (s1 & 1)
-            continue;
-        if (__atomic_load_n(&h->retired, __ATOMIC_RELAXED))
-            return -2;
-        uint64_t size = __atomic_load_n(&h->size, __ATOMIC_RELAXED);
-        if (size > maplen - LANES_PAGE_SIZE)
-            return -1;
-        size_t k = off >= size ? 0 : size - off < n ? (size_t)(size - off) : n;
-        memcpy(buf, (const uint8_t *)h + LANES_PAGE_SIZE + off, k);
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if (__atomic_load_n(&h->seq, __ATOMIC_RELAXED) == s1)
-            return (int64_t)k;
+        uint32_t s1;
+        int64_t k = copy_once(h, maplen, buf, n, off, &s1);
+        if (k != -3)
+            return k;
     }
     return -1;
 }
@@ -58,28 +71,19 @@ int64_t __file_pos_read(const struct lane_file_map *h, size_t maplen, struct lan
 int64_t __file_pos_read(const struct lane_file_map *h, size_t maplen, struct lane_file_pos *p, void *buf, size_t n)
 {
     for (int tries = 0; tries < 8; tries++) {
-        uint32_t s1 = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
-        if (s1 & 1)
-            continue;
-        if (__atomic_load_n(&h->retired, __ATOMIC_RELAXED))
-            return -2;
         uint64_t off = __atomic_load_n(&p->off, __ATOMIC_ACQUIRE);
-        uint64_t size = __atomic_load_n(&h->size, __ATOMIC_RELAXED);
-        if (size > maplen - LANES_PAGE_SIZE)
-            return -1;
-        size_t k = off >= size ? 0 : size - off < n ? (size_t)(size - off) : n;
-        memcpy(buf, (const uint8_t *)h + LANES_PAGE_SIZE + off, k);
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if (__atomic_load_n(&h->seq, __ATOMIC_RELAXED) != s1)
+        uint32_t s1;
+        int64_t k = copy_once(h, maplen, buf, n, off, &s1);
+        if (k == -3)
             continue;
-        if (k == 0)
-            return 0;
-        if (!__atomic_compare_exchange_n(&p->off, &off, off + k, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+        if (k <= 0)
+            return k;
+        if (!__atomic_compare_exchange_n(&p->off, &off, off + (uint64_t)k, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
             continue;
         if (__atomic_load_n(&h->seq, __ATOMIC_SEQ_CST) == s1)
-            return (int64_t)k;
-        int64_t again = __file_map_copy(h, maplen, buf, k, off);
-        return again >= 0 ? again : (int64_t)k;
+            return k;
+        int64_t again = __file_map_copy(h, maplen, buf, (size_t)k, off);
+        return again >= 0 ? again : k;
     }
     return -1;
 }

@@ -674,7 +674,7 @@ static bool user_mem(const void *p, size_t n, bool write)
 #define user_readable(p, n) user_mem((p), (n), false)
 #define user_writable(p, n) user_mem((p), (n), true)
 
-static int64_t map_read(struct fdcache *f, void *buf, size_t n);
+static int64_t map_copy(struct fdcache *f, void *buf, size_t n, bool at_pos, uint64_t off);
 
 static ssize_t read_(int fd, void *buf, size_t n)
 {
@@ -701,7 +701,7 @@ static ssize_t read_(int fd, void *buf, size_t n)
         } else if (f->kind == KIND_DIR) {
             r = -EISDIR;
         } else if (f->kind == KIND_FILE && f->fs && f->mapst != MAP_UNASKED &&
-                   (r = map_read(f, buf, n > CHUNK ? CHUNK : n)) >= 0) {
+                   (r = map_copy(f, buf, n > CHUNK ? CHUNK : n, true, 0)) >= 0) {
             /* copied from the pages at the shared offset (not at an fd's first read: below) */
         } else if (f->ring && f->end == 0 && n > 0 &&
                    (r = ring_read(f->ring, f->lane, buf, n > CHUNK ? CHUNK : n)) != RING_LANE) {
@@ -810,24 +810,6 @@ static void map_file(struct fdcache *f)
         lanes_sys_handle_close(h);  /* the mapping holds the object */
 }
 
-/* pread from the mapped pages: bytes copied, or -1 to ask fs over the lane. Under lock. */
-static int64_t map_pread(struct fdcache *f, void *buf, size_t n, uint64_t off)
-{
-    for (int again = 0; again < 2; again++) {
-        if (f->mapst == MAP_UNASKED || f->mapst == MAP_SEEN)
-            map_file(f);
-        if (f->mapst != MAP_OK)
-            return -1;
-        struct fdmap *m = &fdmaps[f - fds];
-        int64_t r = __file_map_copy(m->map, m->len, buf, n, off);
-        if (r != -2)
-            return r;
-        lanes_sys_mem_unmap(m->map, m->len);        /* retired: the file grew into a new object */
-        f->mapst = MAP_UNASKED;
-    }
-    return -1;
-}
-
 /* The description's offset page, mapped read-write (fs.MapPos; filemap.c). Under lock, with
  * the file's pages mapped (fdmaps exists). */
 static void map_pos(struct fdcache *f)
@@ -850,9 +832,9 @@ static void map_pos(struct fdcache *f)
         lanes_sys_handle_close(h);
 }
 
-/* read from the mapped pages at the shared offset: bytes copied (the offset moved past them),
- * or -1 to ask fs over the lane. Under lock. */
-static int64_t map_read(struct fdcache *f, void *buf, size_t n)
+/* read (at_pos: at the description's shared offset, which moves past what was copied) or pread
+ * (at off) from the mapped pages: bytes copied, or -1 to ask fs over the lane. Under lock. */
+static int64_t map_copy(struct fdcache *f, void *buf, size_t n, bool at_pos, uint64_t off)
 {
     for (int again = 0; again < 2; again++) {
         if (f->mapst == MAP_UNASKED || f->mapst == MAP_SEEN)
@@ -860,11 +842,11 @@ static int64_t map_read(struct fdcache *f, void *buf, size_t n)
         if (f->mapst != MAP_OK)
             return -1;
         struct fdmap *m = &fdmaps[f - fds];
-        if (m->posst == MAP_UNASKED)
+        if (at_pos && m->posst == MAP_UNASKED)
             map_pos(f);
-        if (m->posst != MAP_OK)
+        if (at_pos && m->posst != MAP_OK)
             return -1;
-        int64_t r = __file_pos_read(m->map, m->len, m->pos, buf, n);
+        int64_t r = at_pos ? __file_pos_read(m->map, m->len, m->pos, buf, n) : __file_map_copy(m->map, m->len, buf, n, off);
         if (r != -2)
             return r;
         lanes_sys_mem_unmap(m->map, m->len);        /* retired: the file grew into a new object */
@@ -904,7 +886,7 @@ static int64_t pos_seek(struct fdcache *f, off_t off, int whence)
 
 /* pread and pwrite: one chunk at `off` of a regular file, over its passthrough lane to fs
  * (rbuf to read into, or wbuf to write from). A pread of an fs file copies from its mapped
- * pages when it can (map_pread), without a request. */
+ * pages when it can (map_copy), without a request. */
 static ssize_t pio(int fd, void *rbuf, const void *wbuf, size_t n, off_t off)
 {
     if (rbuf ? !user_writable(rbuf, n) : !user_readable(wbuf, n))
@@ -918,7 +900,7 @@ static ssize_t pio(int fd, void *rbuf, const void *wbuf, size_t n, off_t off)
         size_t k = n > CHUNK ? CHUNK : n;
         if (f->kind != KIND_FILE) {
             r = f->kind == KIND_DIR ? -EISDIR : -ESPIPE;
-        } else if (rbuf && f->fs && (r = map_pread(f, rbuf, k, (uint64_t)off)) >= 0) {
+        } else if (rbuf && f->fs && (r = map_copy(f, rbuf, k, false, (uint64_t)off)) >= 0) {
             /* copied from the pages */
         } else if (rbuf) {
             struct lane_msg_fs_pread m = lanes_msg_fs_pread_encode((uint64_t)off, k);
