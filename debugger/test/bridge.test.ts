@@ -347,6 +347,47 @@ describe('bridge: QEMU + two gdbs + raw clients', T, () => {
     }
   });
 
+  it("a user's run that starts before Lanescope's gdb took in the previous stop is caught up with, not lost", async () => {
+    const L = await GdbMi.start();
+    const f = await connectFollower(b, L);
+    try {
+      await B.console('set $pc = 0x7000');
+      const joined = event<{ client: number }>(b, 'joined', (e) => e.client === f.clientId);
+      const firstStop = L.waitForStop(60000);
+      await B.execContinue();
+      await joined;
+      // Lanescope's gdb is slow (frozen): the user's stop reaches its socket but not its MI
+      process.kill(L.proc.pid!, 'SIGSTOP');
+      const missed = event<{ missed: number[] }>(b, 'stop', (e) => e.missed.includes(f.clientId));
+      try {
+        await B.execInterrupt();
+        await B.waitForStop(60000);
+        // the user's next run starts and ends while Lanescope's gdb still holds the first stop (in
+        // the loop's jmp-to-self): a step from the loop's first nop, which moves the pc
+        await B.console('set $pc = 0x7000');
+        await B.run('step-instruction', 60000);
+        await missed;
+      } finally {
+        process.kill(L.proc.pid!, 'SIGCONT');
+      }
+      await firstStop;
+      // it catches up with the stop it missed: the same place as the user's gdb
+      const want = (await B.registerValues('x', ['rip'])).get('rip');
+      assert.equal(want, '0x7001');
+      const end = Date.now() + 30000;
+      let rip: string | undefined;
+      while (Date.now() < end) {
+        rip = (await L.registerValues('x', ['rip']).catch(() => new Map<string, string>())).get('rip');
+        if (rip === want) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(rip, want, "Lanescope's gdb is left at the first stop");
+    } finally {
+      f.stop();
+      L.kill();
+    }
+  });
+
   it('QEMU exiting while a gdb waits: the gdb sees the exit, the bridge reports it, a new target works', async () => {
     await A.console('set $cs = 0');
     await A.console('set $pc = 0x7100');
