@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { catSlowTraceFile } from '../cancel-fixture.js';
-import { buildApp, consoleText, copyProject, openSession, readmeShot, repo, shot, waitForText, type Session } from './harness.js';
+import { buildApp, consoleText, copyProject, keepRecording, openSession, readmeShot, repo, shot, waitForText, type Session } from './harness.js';
 
 let s: Session | undefined;
 
@@ -177,7 +177,9 @@ test('live: Run, cat /dev/slow, Ctrl-C in the console — one cancelled read, it
   // the work posix did for cat's open("/dev/slow") — its fs.Open to fs — is nested in that call
   const opens = (await p.evaluate(`(() => { const m = ${CV}.model; const pid = m.calls[${rows[0]!.call}].pid;
     return m.calls.filter((c) => c.pid === pid && c.name === 'open').map((c) => c.requests.map((r) => ({ depth: r.depth, by: m.processName(r.pid), to: m.serverOf(r) }))); })()`)) as { depth: number; by: string; to: string }[][];
-  assert.ok(opens.length >= 1 && opens.every((reqs) => reqs.some((r) => r.depth === 0 && r.by === 'cat' && r.to === 'posix') && reqs.some((r) => r.depth === 1 && r.by === 'posix' && r.to === 'fs')), `cat's open: its request to posix and posix's to fs: ${JSON.stringify(opens)}`);
+  const nested = opens.length >= 1 && opens.every((reqs) => reqs.some((r) => r.depth === 0 && r.by === 'cat' && r.to === 'posix') && reqs.some((r) => r.depth === 1 && r.by === 'posix' && r.to === 'fs'));
+  // (rare and timing-dependent once: the recording is kept to replay it through the model)
+  assert.ok(nested, `cat's open: its request to posix and posix's to fs: ${JSON.stringify(opens)}; recording: ${nested ? '' : keepRecording(s.server, 'cancel-view-open')}`);
   await shot(p, 'cancel-view-app-live');
   await p.keyboard.press('Shift+F5');
 });

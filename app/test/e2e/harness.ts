@@ -172,3 +172,32 @@ export function qemuProcesses(needle: string): { pid: number; cmdline: string }[
   }
   return out;
 }
+
+/**
+ * Keeps the server's current Run recording (its session folder's newest run-N/trace.ltrace) for a
+ * failure that is rare and timing-dependent: copied into test-results/ so it can be replayed through
+ * a view's model afterwards. Returns the copy's path, or a sentence saying why there is none.
+ */
+export function keepRecording(server: ChildProcess, name: string): string {
+  try {
+    const tmp = os.tmpdir();
+    for (const d of fs.readdirSync(tmp).filter((n) => n.startsWith('lanescope-run-'))) {
+      const dir = path.join(tmp, d);
+      const owner = fs.readFileSync(path.join(dir, 'owner'), 'utf8').split(' ')[0];
+      if (Number(owner) !== server.pid) continue;
+      const runs = fs.readdirSync(dir).filter((n) => /^run-\d+$/.test(n)).sort((a, b) => Number(b.slice(4)) - Number(a.slice(4)));
+      for (const r of runs) {
+        const f = path.join(dir, r, 'trace.ltrace');
+        if (!fs.existsSync(f)) continue;
+        const out = path.join(repo, 'test-results', `${name}-${Date.now()}.ltrace`);
+        fs.mkdirSync(path.dirname(out), { recursive: true });
+        fs.copyFileSync(f, out);
+        return out;
+      }
+      return `no recording in ${dir}`;
+    }
+    return `no session folder of server ${server.pid}`;
+  } catch (e) {
+    return `the recording could not be kept: ${(e as Error).message}`;
+  }
+}
