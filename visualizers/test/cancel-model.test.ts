@@ -63,6 +63,25 @@ function scenario(f: (b: SynthTrace) => void): CancelModel {
   return model(b.events);
 }
 
+test("the talk's cancellation event: posix raises the thread's event, fs (awaiting it) acks — no cancel message, the chain is whole", () => {
+  // LaneOS since cancelfast: a read parked in fs is cancelled by posix raising the thread's
+  // cancellation event (cancel_raise kind event, target fs) instead of the thread sending fs.Cancel
+  const m = scenario((b) => {
+    b.cancelled({ tid: 50, pid: 5, at: 1e6, fd: 3, arg: 4096, outcome: 'partial', progress: 16, signo: 10, why: 0, handler: true, servers: [['fs', 3, 0]] });
+  });
+  assert.equal(m.cancelled.length, 1);
+  const c = m.calls[m.cancelled[0]!]!;
+  assert.equal(c.outcome, 'partial');
+  const ch = m.chain(c.idx);
+  const ks = ch.links.map((l) => l.kind);
+  for (const k of ['generate', 'flag', 'raise', 'ack', 'reply', 'end']) assert.ok(ks.includes(k as never), `the chain has ${k}: ${ks.join(' → ')}`);
+  assert.ok(ks.indexOf('raise') < ks.indexOf('ack') && ks.indexOf('ack') < ks.indexOf('end'), ks.join(' → '));
+  assert.match(ch.links[ks.indexOf('raise')]!.label, /cancellation event raised for fs/);
+  assert.match(ch.links[ks.indexOf('ack')]!.label, /fs stopped request #7 with progress 16/);
+  assert.deepEqual(ch.servers, ['fs']);
+  assert.deepEqual(ch.missing, []);
+});
+
 test('every outcome kind: EINTR with its handler, partial, restarted, killed, raced', () => {
   const m = scenario((b) => {
     let t = 1e6;

@@ -17,6 +17,7 @@
 bool (*lanes_cancel_on_interrupt)(void);
 uint64_t (*lanes_cancel_current_call)(void);
 uint32_t *(*lanes_cancel_away_word)(void);
+bool lanes_cancel_cev_armed;        /* signal.c's lanes_sig_cev: the next request waits with away 2 */
 
 static volatile uint32_t seq;
 extern volatile uint32_t lanes_threads_started;    /* thread.c */
@@ -172,8 +173,12 @@ int64_t lanes_lane_call(struct lanes_queue *q, int32_t lane, struct lanes_acts *
     /* "parked outside posix" (lane_sig_page.away): set before the wait, swapped back after it,
      * before anything else (the POSIX server, reading 1, may take a signal for us at once) */
     uint32_t *away = lanes_cancel_away_word ? lanes_cancel_away_word() : NULL;
+    /* 2: fs awaits this thread's cancellation event for the request (it carries a cev), so
+     * posix raises that instead of alerting us (signal.c's lanes_sig_cev armed it) */
+    uint32_t mode = lanes_cancel_cev_armed ? 2 : 1;
+    lanes_cancel_cev_armed = false;
     if (away)
-        __atomic_store_n(away, 1, __ATOMIC_SEQ_CST);
+        __atomic_store_n(away, mode, __ATOMIC_SEQ_CST);
     int64_t r = lane_wait(q, lane, b, tag, timeout_ns, id, call, target, deadline, finite, out, cancelled);
     if (away)
         __atomic_store_n(away, 0, __ATOMIC_SEQ_CST);

@@ -83,6 +83,14 @@ static struct fdmap *fdmaps;
 enum { MAP_UNASKED = 0, MAP_OK = 1, MAP_NO = 2, MAP_SEEN = 3 };
 #define KIND_FS_BIT 0x80
 
+/* A read of fs that may wait there (a FIFO; a device: fs refused to map it): it carries the
+ * thread's cancellation-event sequence (signal.c's lanes_sig_cev, the first one per thread sets
+ * the event up). A regular file's first read (not yet asked to map) never waits: none. */
+static bool may_wait(const struct fdcache *f)
+{
+    return f->fs && (f->kind == KIND_FIFO || (f->kind == KIND_FILE && f->mapst == MAP_NO));
+}
+
 int64_t __file_map_copy(const struct lane_file_map *h, size_t maplen, void *buf, size_t n, uint64_t off);
 int64_t __file_pos_read(const struct lane_file_map *h, size_t maplen, struct lane_file_pos *p, void *buf, size_t n);
 
@@ -709,7 +717,8 @@ static ssize_t read_(int fd, void *buf, size_t n)
         } else {
             size_t want = n > CHUNK ? CHUNK : n;
             uint64_t id = lanes_request_id();
-            struct lane_msg_fs_read m = lanes_msg_fs_read_encode(want, id, cur_call());
+            struct lane_msg_fs_read m =
+                lanes_msg_fs_read_encode(want, id, cur_call(), may_wait(f) ? lanes_sig_cev(f->lane, id) : 0);
             const uint8_t *d;
             r = freq_id(f->lane, &m, sizeof m, NULL, 0, want, &d, id, m.call);
             if (r > 0)
@@ -759,7 +768,8 @@ static ssize_t write_(int fd, const void *buf, size_t n)
                     break;
                 }
                 uint64_t id = lanes_request_id();
-                struct lane_msg_fs_write m = lanes_msg_fs_write_encode(k, id, cur_call());
+                struct lane_msg_fs_write m =
+                    lanes_msg_fs_write_encode(k, id, cur_call(), f->fs && f->kind == KIND_FIFO ? lanes_sig_cev(f->lane, id) : 0);
                 r = freq_id(f->lane, &m, sizeof m, (const uint8_t *)buf + done, k, 0, NULL, id, m.call);
                 if (r <= 0)
                     break;
@@ -1050,7 +1060,8 @@ static int openat_(int dirfd, const char *path, int flags, mode_t mode)
             if (fds[fd].kind == KIND_FIFO && !((flags & O_ACCMODE) == O_RDONLY && (flags & O_NONBLOCK))) {
                 /* open(2) of a FIFO waits for the other end: on the FIFO's own lane, cancellable */
                 uint64_t id = lanes_request_id();
-                struct lane_msg_fs_open_wait w = lanes_msg_fs_open_wait_encode(id, cur_call());
+                struct lane_msg_fs_open_wait w =
+                    lanes_msg_fs_open_wait_encode(id, cur_call(), fds[fd].fs ? lanes_sig_cev(lane, id) : 0);
                 int64_t wr = freq_id(lane, &w, sizeof w, NULL, 0, 0, NULL, id, w.call);
                 if (wr < 0) {
                     struct lane_msg_posix_close cm = lanes_msg_posix_close_encode(fd);

@@ -61,6 +61,9 @@ struct sigt {
     uint32_t seq;
     uint64_t call;                  /* the outer call in flight */
     stack_t alt;                    /* sigaltstack (ss_size 0: none) */
+    int8_t cev_state;               /* the cancellation event: 0 not made, 1 posix has it, -1 failed */
+    bool cev_fs;                    /* ... and fs has it (fs.CancelEvent sent) */
+    int32_t cev;
 };
 
 static struct sigt sigt[MAX_SIGT];
@@ -267,6 +270,51 @@ static int sig_call_push(const void *m, size_t len, int32_t push, uint32_t want,
 static int sig_call(const void *m, size_t len, uint32_t want, void *rep, size_t cap)
 {
     return sig_call_push(m, len, LANES_HANDLE_NONE, want, rep, cap);
+}
+
+/* The talk's per-thread cancellation event, for a request about to wait on fs's lane (posix.c,
+ * under its lock): made on the thread's first such request and handed to posix (posix.SigEvent:
+ * it raises it instead of alerting us) and to fs (fs.CancelEvent on this lane: fs awaits it for
+ * our parked requests). Returns the request's cev (1 + the page's cev_seq, read now — before
+ * lanes_lane_call sets away to 2, so any raise after that passes it) and arms lanes_lane_call
+ * for away 2; 0 (away 1, the thread cancels with fs.Cancel itself) when this call is not one
+ * that may mark away, or the event could not be set up. */
+uint64_t lanes_sig_cev(int32_t lane, uint64_t id)
+{
+    struct sigt *t = find(false);
+    if (!t || !t->page || t->depth != 1 || !t->intr || t->cev_state < 0)
+        return 0;
+    if (t->cev_state == 0) {
+        t->cev_state = -1;
+        int64_t ev = lanes_sys_ipc_event_create(LANES_EVENT_KIND_BITSET);
+        if (ev < 0)
+            return 0;
+        struct lane_msg_posix_sig_event m = lanes_msg_posix_sig_event_encode(t->tid, 0);
+        struct lane_msg_posix_reply rep;
+        if (sig_call_push(&m, sizeof m, (int32_t)ev, LANES_MSG_POSIX_REPLY, &rep, sizeof rep) < 0) {
+            lanes_sys_handle_close((int32_t)ev);
+            return 0;
+        }
+        t->cev = (int32_t)ev;
+        t->cev_state = 1;
+    }
+    if (!t->cev_fs) {
+        struct lane_msg_fs_cancel_event m = lanes_msg_fs_cancel_event_encode(t->tid, 0);
+        struct lanes_acts b;
+        struct lane_ipc_completion c;
+        lanes_acts_init(&b);
+        lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY);
+        lanes_acts_send(&b, &m, sizeof m);
+        lanes_acts_push(&b, t->cev, LANES_RIGHT_WAIT | LANES_RIGHT_DUP);
+        lanes_acts_end(&b);
+        struct lanes_queue *q = queue_of(t);
+        if (!q || lanes_ipc_call(q, lane, &b, &c, LANES_SEC(2)) < 0)
+            return 0;              /* (tried again at the next request) */
+        t->cev_fs = true;
+    }
+    t->page->away_request = id;
+    lanes_cancel_cev_armed = true;
+    return 1 + __atomic_load_n(&t->page->cev_seq, __ATOMIC_SEQ_CST);
 }
 
 /* posix.SigTake with the flag at 1 meanwhile (a signal arriving then only marks 2). peek: 0 take,

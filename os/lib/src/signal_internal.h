@@ -21,6 +21,7 @@ bool lanes_sc_end(struct lanes_sc *sc, int64_t result);
 
 uint64_t lanes_sig_cur_call(void);          /* this thread's call in flight (0: none) */
 bool lanes_sig_cancel_requested(void);      /* this thread's in-syscall flag is 2 */
+uint64_t lanes_sig_cev(int32_t lane, uint64_t id); /* a wait on fs's lane: its cev (0: none) */
 void lanes_sig_note_cancel(void);           /* a cancel went out for the call in flight */
 void lanes_sig_hold(int delta);             /* posix.c's lock: no handler runs on this thread while held */
 

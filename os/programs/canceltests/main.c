@@ -60,7 +60,7 @@ static int64_t raw_read(int fd, void *out, size_t n, uint64_t timeout_ns, bool *
     if (lane < 0)
         return -EBADF;
     uint64_t id = lanes_request_id();
-    struct lane_msg_fs_read m = lanes_msg_fs_read_encode(n, id, 0);
+    struct lane_msg_fs_read m = lanes_msg_fs_read_encode(n, id, 0, 0);
     struct lanes_acts b;
     struct lane_ipc_completion c;
     lanes_acts_init(&b);
@@ -110,7 +110,7 @@ static int64_t raw_write(int fd, const void *data, size_t n, uint64_t timeout_ns
     if (lane < 0)
         return -EBADF;
     uint64_t id = lanes_request_id();
-    struct lane_msg_fs_write m = lanes_msg_fs_write_encode(n, id, 0);
+    struct lane_msg_fs_write m = lanes_msg_fs_write_encode(n, id, 0, 0);
     static uint8_t out[CHUNK + 64];
     memcpy(out, &m, sizeof m);
     memcpy(out + sizeof m, data, n);
@@ -124,7 +124,7 @@ static int64_t raw_open_wait(int fd, uint64_t timeout_ns, bool *cancelled)
     if (lane < 0)
         return -EBADF;
     uint64_t id = lanes_request_id();
-    struct lane_msg_fs_open_wait m = lanes_msg_fs_open_wait_encode(id, 0);
+    struct lane_msg_fs_open_wait m = lanes_msg_fs_open_wait_encode(id, 0, 0);
     return value_call(lane, id, &m, sizeof m, "fs", timeout_ns, cancelled);
 }
 

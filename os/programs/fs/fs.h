@@ -87,6 +87,10 @@ int dev_seed(void);
 void dev_opened(int i);
 bool dev_request(int i, int32_t conv, const uint8_t *req, uint32_t len);
 void wait_cancel(int i, uint64_t id, uint64_t call);
+#define CEV_TAG (1ull << 62)        /* a completion of an await on a cancellation event (wait.c) */
+extern int32_t fs_queue;            /* main.c's completion queue (the events' awaits complete there) */
+void cev_register(int32_t conv, uint32_t tid);
+void cev_fired(const struct lane_ipc_completion *c);
 uint64_t wait_tick(void);
 void wait_file_closed(int i);
 extern uint32_t st_live;

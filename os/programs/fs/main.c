@@ -22,6 +22,7 @@
 
 struct ofile of[MAX_OPEN + 1];              /* [ROOT] is the root lane */
 static struct lanes_queue Q, SQ;
+int32_t fs_queue;
 static uint8_t reply_buf[REQ_MAX];
 uint64_t st_malformed;
 static uint64_t st_requests, st_open;
@@ -298,6 +299,9 @@ static void file_request(struct ofile *f, int32_t conv, const uint8_t *req, uint
     struct lane_msg_fs_cancel cn;
     if (lanes_msg_fs_cancel_decode(req, len, &cn) == 0)
         return wait_cancel((int)(f - of), cn.id, cn.call);     /* no reply: the request itself answers */
+    struct lane_msg_fs_cancel_event ce;
+    if (lanes_msg_fs_cancel_event_decode(req, len, &ce) == 0)
+        return cev_register(conv, ce.tid);                     /* no reply: the push is the answer */
     crash_if_asked(req, len);
     struct lane_msg_fs_map mp;
     if (lanes_msg_fs_map_decode(req, len, &mp) == 0) {
@@ -413,6 +417,8 @@ static void file_request(struct ofile *f, int32_t conv, const uint8_t *req, uint
 
 static void complete(const struct lane_ipc_completion *c)
 {
+    if (c->tag & CEV_TAG)
+        return cev_fired(c);        /* a thread's cancellation event (wait.c) */
     int i = (int)(c->tag & 0xffff);
     if (i > MAX_OPEN || (i < MAX_OPEN && (!of[i].used || of[i].gen != (uint16_t)(c->tag >> 16))))
         return;
@@ -449,10 +455,11 @@ int main(void)
         printf("fs: cannot build the tree: %s\n", strerror(-files));
         return 2;
     }
-    if (lanes_queue_init(&Q, MAX_OPEN + 8) < 0 || lanes_queue_init(&SQ, 4) < 0) {
+    if (lanes_queue_init(&Q, MAX_OPEN + 8 + 256) < 0 || lanes_queue_init(&SQ, 4) < 0) {
         printf("fs: no memory for completion queues\n");
         return 3;
     }
+    fs_queue = Q.handle;
     int32_t s[2];
     static uint8_t root_buf[REQ_MAX];
     if (lanes_stream(s) < 0)

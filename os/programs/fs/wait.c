@@ -59,7 +59,18 @@ struct wait {
     uint64_t want, done;
     uint8_t *data;                  /* W_SLOW: the bytes so far; W_FIFO_WRITE: the bytes to write */
     uint64_t next_ns;               /* W_SLOW: when the next bytes come */
+    uint64_t cev_tag;               /* awaiting its thread's cancellation event with this tag (0: not) */
+    int cev_slot;
 };
+
+/* The threads' cancellation events (fs.CancelEvent), one slot per tid modulo CEV_SLOTS; a thread
+ * whose slot another took loses only the fast path (posix's safety net alerts it after
+ * REPOKE_MS and it sends fs.Cancel). */
+#define CEV_SLOTS 64
+static struct {
+    uint32_t tid;                   /* 0: free */
+    int32_t ev;
+} cevs[CEV_SLOTS];
 
 static struct wait waits[MAX_WAIT];
 static uint64_t next_seq;
@@ -87,7 +98,9 @@ int dev_seed(void)
 
 /* ---- parking ---- */
 
-static struct wait *park(int i, int32_t conv, uint8_t op, uint64_t id, uint64_t call, uint64_t want)
+static void cev_await(struct wait *w, uint64_t cev);
+
+static struct wait *park(int i, int32_t conv, uint8_t op, uint64_t id, uint64_t call, uint64_t want, uint64_t cev)
 {
     struct wait *w = NULL;
     for (int k = 0; k < MAX_WAIT && !w; k++)
@@ -112,11 +125,15 @@ static struct wait *park(int i, int32_t conv, uint8_t op, uint64_t id, uint64_t 
         nslow++;
     st_live++;
     st_waited++;
+    cev_await(w, cev);
     return w;
 }
 
 static void unpark(struct wait *w)
 {
+    if (w->cev_tag)                 /* (its CANCELLED completion is ignored: cev_fired) */
+        lanes_sys_ipc_cancel(fs_queue, w->cev_tag);
+    w->cev_tag = 0;
     lanes_sys_handle_close(w->conv);
     free(w->data);
     w->data = NULL;
@@ -329,7 +346,7 @@ static void fifo_request(int i, int32_t conv, const uint8_t *req, uint32_t len)
             return reply(conv, 0, NULL, 0);
         if (nonblock)
             return reply(conv, acc == O_WRONLY ? -ENXIO : 0, NULL, 0);
-        if (!park(i, conv, W_OPEN, ow.id, ow.call, 0))
+        if (!park(i, conv, W_OPEN, ow.id, ow.call, 0, ow.cev))
             return reply(conv, -ENOMEM, NULL, 0);
         return;
     }
@@ -347,7 +364,7 @@ static void fifo_request(int i, int32_t conv, const uint8_t *req, uint32_t len)
             return reply(conv, 0, NULL, 0);
         if (nonblock)
             return reply(conv, -EAGAIN, NULL, 0);
-        if (!park(i, conv, W_FIFO_READ, rd.id, rd.call, want))
+        if (!park(i, conv, W_FIFO_READ, rd.id, rd.call, want, rd.cev))
             return reply(conv, -ENOMEM, NULL, 0);
         return;
     }
@@ -373,7 +390,7 @@ static void fifo_request(int i, int32_t conv, const uint8_t *req, uint32_t len)
         } else if (nonblock) {
             reply(conv, done ? (int64_t)done : -EAGAIN, NULL, 0);
         } else {
-            struct wait *w = park(i, conv, W_FIFO_WRITE, wr.id, wr.call, wr.size);
+            struct wait *w = park(i, conv, W_FIFO_WRITE, wr.id, wr.call, wr.size, wr.cev);
             if (w && !(w->data = malloc(wr.size))) {
                 unpark(w);
                 w = NULL;
@@ -464,7 +481,7 @@ bool dev_request(int i, int32_t conv, const uint8_t *req, uint32_t len)
         } else if (f->flags & O_NONBLOCK) {
             reply(conv, -EAGAIN, NULL, 0);
         } else {
-            struct wait *w = park(i, conv, W_SLOW, rd.id, rd.call, want);
+            struct wait *w = park(i, conv, W_SLOW, rd.id, rd.call, want, rd.cev);
             if (w && !(w->data = malloc(want))) {
                 unpark(w);
                 w = NULL;
@@ -490,6 +507,8 @@ bool dev_request(int i, int32_t conv, const uint8_t *req, uint32_t len)
 
 /* ---- cancellation ---- */
 
+static void cancel_wait(struct wait *w, int i, uint64_t call);
+
 void wait_cancel(int i, uint64_t id, uint64_t call)
 {
     struct wait *w = NULL;
@@ -500,6 +519,78 @@ void wait_cancel(int i, uint64_t id, uint64_t call)
         st_late++;                  /* answered already (the reply won the race), or unknown */
         return;
     }
+    cancel_wait(w, i, call);
+}
+
+/* ---- cancellation events (the talk's: posix raises a thread's event when a signal comes for
+ * it while its request waits here; we answer the request as for fs.Cancel, and that reply is
+ * the thread's one wake-up) ---- */
+
+/* fs.CancelEvent{tid} + the event pushed: pull it, keep it in tid's slot (replacing what was
+ * there: the awaits on an evicted event are cancelled first, so no await outlives our handle). */
+void cev_register(int32_t conv, uint32_t tid)
+{
+    struct lanes_acts b;
+    struct lane_ipc_completion c;
+    lanes_acts_init(&b);
+    lanes_acts_pull(&b);
+    static struct lanes_queue pq;
+    static bool pq_ok;
+    if (!pq_ok && lanes_queue_init(&pq, 2) < 0)
+        return;
+    pq_ok = true;
+    c.nresults = 0;
+    if (lanes_ipc_call(&pq, conv, &b, &c, LANES_SEC(2)) < 0 || c.nresults < 1)
+        return;
+    int32_t ev = lanes_ipc_result(&c, 0)->handle;
+    if (ev < 0)
+        return;
+    struct lane_handle_info hi;
+    if (!tid || lanes_sys_handle_info(ev, &hi) < 0 || hi.type != LANES_OBJ_EVENT) {
+        lanes_sys_handle_close(ev);
+        return;
+    }
+    int s = (int)(tid % CEV_SLOTS);
+    if (cevs[s].tid) {
+        for (int k = 0; k < MAX_WAIT; k++)
+            if (waits[k].used && waits[k].cev_tag && waits[k].cev_slot == s) {
+                lanes_sys_ipc_cancel(fs_queue, waits[k].cev_tag);
+                waits[k].cev_tag = 0;
+            }
+        lanes_sys_handle_close(cevs[s].ev);
+    }
+    cevs[s].tid = tid;
+    cevs[s].ev = ev;
+}
+
+/* w was just parked: await its thread's event past the sequence its request carried. */
+static void cev_await(struct wait *w, uint64_t cev)
+{
+    uint32_t tid = (uint32_t)(w->id >> 32);
+    int s = (int)(tid % CEV_SLOTS);
+    if (!cev || !tid || cevs[s].tid != tid)
+        return;
+    uint64_t tag = CEV_TAG | ((w->seq & 0xffffffffull) << 16) | (uint64_t)(w - waits);
+    if (lanes_sys_ipc_event_await(cevs[s].ev, cev - 1, fs_queue, tag) < 0)
+        return;
+    w->cev_tag = tag;
+    w->cev_slot = s;
+}
+
+void cev_fired(const struct lane_ipc_completion *c)
+{
+    int k = (int)(c->tag & 0xffff);
+    if (c->status < 0 || k >= MAX_WAIT)
+        return;                     /* cancelled: the request was answered first */
+    struct wait *w = &waits[k];
+    if (!w->used || w->cev_tag != c->tag)
+        return;
+    w->cev_tag = 0;                 /* (it completed: nothing to cancel) */
+    cancel_wait(w, w->file, w->call);
+}
+
+static void cancel_wait(struct wait *w, int i, uint64_t call)
+{
     st_cancelled++;
     struct node *n = of[i].node;
     uint64_t done = w->op == W_SLOW || w->op == W_FIFO_WRITE ? w->done : 0, wid = w->id;

@@ -70,6 +70,9 @@ struct sthread {                /* a thread that registered its signal page */
     uint64_t mask, pending;
     int32_t suspend_conv;       /* a parked sigsuspend/pause (NONE) */
     uint64_t suspend_saved;     /* the mask before it */
+    bool has_cev;               /* cev: the thread's cancellation event (posix.SigEvent) */
+    int32_t cev;
+    uint64_t cev_raised_at;     /* when we last raised it (0: no net pending; sig_poll's safety net) */
 };
 struct sigproc {
     struct sigact act[NSIG_POSIX];

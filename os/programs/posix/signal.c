@@ -190,6 +190,8 @@ static void thread_drop(struct sthread *t)
         lanes_sys_mem_unmap(t->page, LANES_PAGE_SIZE);
         st_sig_pages--;
     }
+    if (t->has_cev)
+        lanes_sys_handle_close(t->cev);
     memset(t, 0, sizeof *t);
     t->suspend_conv = LANES_HANDLE_NONE;
 }
@@ -354,6 +356,45 @@ static void take_into_page(struct proc *p, struct sthread *t)
     __atomic_store_n(&pg->taken_signo, (uint32_t)sig, __ATOMIC_SEQ_CST);     /* last */
 }
 
+/* Thread t waits on fs (away 2), which awaits t's cancellation event for that request: raise
+ * it — fs answers the request with its progress or -EINTR, and that reply is the thread's one
+ * wake-up (no alert, no fs.Cancel from the thread). The raise and the count (cev_seq) come
+ * before the take: a call's end that sees taken_signo knows both are done, so its next request
+ * reads a cev_seq no late raise of ours can still pass (one that misses taken_signo asks
+ * SigTake, which we serve after this). A default action is not taken here: the call's end asks
+ * SigTake for it as before. Should fs not answer (it never got the event, or evicted it), the
+ * thread is alerted after REPOKE_MS (sig_poll) and sends fs.Cancel itself. */
+static bool raise_cev(struct proc *p, struct sthread *t)
+{
+    /* (the record first: fs, woken on another CPU, writes its cancel_ack at once) */
+    lanes_trace_cancel_raise(call_of(t), 0, CANCEL_KIND_EVENT, t->page->away_request, "fs");
+    if (lanes_sys_ipc_event_raise(t->cev, 1) < 0)
+        return false;               /* (alerted instead: the thread sends fs.Cancel) */
+    __atomic_store_n(&t->page->cev_seq, t->page->cev_seq + 1, __ATOMIC_SEQ_CST);
+    t->cev_raised_at = POKED_NOW;
+    take_into_page(p, t);
+    return true;
+}
+
+/* posix.SigEvent: thread tid's cancellation event (pushed). */
+static void req_event(struct proc *p, int32_t conv, uint32_t tid)
+{
+    int32_t ev = LANES_HANDLE_NONE;
+    if (pull_handles(conv, 1, &ev) != 0 || ev == LANES_HANDLE_NONE)
+        return reply(conv, -EINVAL);
+    struct lane_handle_info hi;
+    struct sthread *t = thread_of(p, tid);
+    if (!t || lanes_sys_handle_info(ev, &hi) < 0 || hi.type != LANES_OBJ_EVENT) {
+        lanes_sys_handle_close(ev);
+        return reply(conv, -EINVAL);
+    }
+    if (t->has_cev)
+        lanes_sys_handle_close(t->cev);
+    t->cev = ev;
+    t->has_cev = true;
+    reply(conv, 0);
+}
+
 /* Tells thread t of p that a signal is there for it (the talk's flag protocol). */
 static void poke(struct proc *p, struct sthread *t, int sig)
 {
@@ -381,7 +422,10 @@ static void poke(struct proc *p, struct sthread *t, int sig)
          * call's end): it makes no request that touches its mask before that end, so the
          * signal is taken now as well; the alert below makes it cancel (fs.Cancel). Should it
          * miss taken_signo (still being written here), its SigTake is answered from the page. */
-        if (__atomic_load_n(&t->page->away, __ATOMIC_SEQ_CST) == 1) {
+        uint32_t away = __atomic_load_n(&t->page->away, __ATOMIC_SEQ_CST);
+        if (away == 2 && t->has_cev && raise_cev(p, t))
+            return;
+        if (away == 1 || away == 2) {
             take_into_page(p, t);
             /* taken into the page: the call's end runs it whatever happens meanwhile, so only
              * the wait has to end (its alert entry would find the 2 and return: ~1,000
@@ -585,6 +629,24 @@ void sig_poll(void)
          * (os/README.md: "the lost alert") */
         if (p->sig.poked_at == POKED_NOW)
             p->sig.poked_at = now;  /* (at most SIG_POLL_MS, or one idle wait, after the poke) */
+        /* a cancellation event raised for a thread still waiting on fs with the 2 a while
+         * later: fs never saw it (no event registered there, evicted, a new fs) — alert the
+         * thread, which cancels with fs.Cancel itself (counted as a re-notify) */
+        for (int k = 0; k < MAX_STHREADS; k++) {
+            struct sthread *t = &p->sig.th[k];
+            if (!t->tid || !t->page || !t->cev_raised_at)
+                continue;
+            if (t->cev_raised_at == POKED_NOW) {
+                t->cev_raised_at = now;
+            } else if (__atomic_load_n(&t->page->flag, __ATOMIC_SEQ_CST) != 2 ||
+                       __atomic_load_n(&t->page->away, __ATOMIC_SEQ_CST) != 2) {
+                t->cev_raised_at = 0;
+            } else if (now - t->cev_raised_at >= LANES_MS(REPOKE_MS)) {
+                t->cev_raised_at = 0;
+                st_sig_renotified++;
+                lanes_sys_thread_alert(p->handle, t->tid, LANES_ALERT_WAIT_ONLY);
+            }
+        }
         bool pend = p->sig.pending != 0;
         for (int k = 0; k < MAX_STHREADS && !pend; k++)
             pend = p->sig.th[k].pending != 0;
@@ -871,6 +933,7 @@ bool sig_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
         struct lane_msg_posix_sig_return ret;
         struct lane_msg_posix_sig_suspend sus;
         struct lane_msg_posix_sig_cancel can;
+        struct lane_msg_posix_sig_event ev;
         struct lane_msg_posix_alarm alarm;
         struct lane_msg_posix_tkill tk;
         struct lane_msg_posix_sig_counters sc;
@@ -894,6 +957,8 @@ bool sig_request(struct proc *p, int32_t conv, const uint8_t *m, uint32_t len)
         req_suspend(p, conv, &u.sus);
     else if (lanes_msg_posix_sig_cancel_decode(m, len, &u.can) == 0)
         req_cancel(p, conv, &u.can);
+    else if (lanes_msg_posix_sig_event_decode(m, len, &u.ev) == 0)
+        req_event(p, conv, u.ev.tid);
     else if (lanes_msg_posix_alarm_decode(m, len, &u.alarm) == 0)
         req_alarm(p, conv, &u.alarm);
     else if (lanes_msg_posix_tkill_decode(m, len, &u.tk) == 0) {

@@ -452,7 +452,7 @@ int vfs_write_all(int32_t lane, const void *data, size_t n)
     const uint8_t *d = data;
     while (n) {
         size_t k = n > CHUNK ? CHUNK : n;
-        struct lane_msg_fs_write w = lanes_msg_fs_write_encode(k, 0, 0);     /* id 0: not cancellable */
+        struct lane_msg_fs_write w = lanes_msg_fs_write_encode(k, 0, 0, 0);     /* id 0: not cancellable */
         memcpy(out, &w, sizeof w);
         memcpy(out + sizeof w, d, k);
         struct lane_msg_fs_reply r;

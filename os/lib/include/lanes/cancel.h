@@ -65,6 +65,11 @@ extern uint64_t (*lanes_cancel_current_call)(void);
  *  POSIX server take a signal for the thread at the moment it alerts it. */
 extern uint32_t *(*lanes_cancel_away_word)(void);
 
+/** Set by the signal path just before a lanes_lane_call whose request carries the thread's
+ *  cancellation-event sequence (fs.Read/Write/OpenWait's cev): that call sets the away word to
+ *  2 instead of 1 (posix raises the event instead of alerting the thread) and clears this. */
+extern bool lanes_cancel_cev_armed;
+
 /** Submits b (an offer whose request carries id) on lane and waits for its completion into
  *  *out, cancelling as described above. *cancelled (may be NULL) says whether a cancel was
  *  sent. Returns out->status, or a submission error (nothing submitted). */
