@@ -37,7 +37,7 @@ uint64_t lanes_request_id(void)
 }
 
 /* A class-signal trace record: the fixed fields of ev (after its header), then the str tail. */
-static int64_t emit(uint32_t type, const void *ev, size_t size, const char *tail, size_t tail_max)
+static int64_t emit_to(uint32_t tid, uint32_t type, const void *ev, size_t size, const char *tail, size_t tail_max)
 {
     uint8_t body[256];
     size_t fixed = size - sizeof(struct trace_hdr);
@@ -48,7 +48,14 @@ static int64_t emit(uint32_t type, const void *ev, size_t size, const char *tail
     body[fixed] = (uint8_t)tl;
     body[fixed + 1] = (uint8_t)(tl >> 8);
     memcpy(body + fixed + 2, tail, tl);
+    if (tid)                        /* the staging page (utrace.c), frames for the call_site */
+        return (int64_t)lanes_utrace_record(tid, type, body, fixed + 2 + tl, true);
     return lanes_sys_trace_user(type, body, fixed + 2 + tl);
+}
+
+static int64_t emit(uint32_t type, const void *ev, size_t size, const char *tail, size_t tail_max)
+{
+    return emit_to(0, type, ev, size, tail, tail_max);
 }
 
 int64_t lanes_trace_cancel_raise(uint64_t call, uint32_t server_pid, uint8_t kind, uint64_t request, const char *target)
@@ -64,6 +71,20 @@ int64_t lanes_trace_cancel_raise(uint64_t call, uint32_t server_pid, uint8_t kin
     ev.kind = kind;
     ev.request = request;
     return emit(TRACE_EV_CANCEL_RAISE, &ev, sizeof ev, target, TRACE_CANCEL_RAISE_TARGET_MAX);
+}
+
+int64_t lanes_utrace_cancel_raise(uint64_t call, uint32_t server_pid, uint8_t kind, uint64_t request, const char *target)
+{
+    struct trace_ev_cancel_raise ev;
+    memset(&ev, 0, sizeof ev);
+    ev.call = call;
+    ev.tid = lanes_startup && !__atomic_load_n(&lanes_threads_started, __ATOMIC_RELAXED)
+                 ? lanes_startup->tid
+                 : (uint32_t)lanes_sys_thread_self();
+    ev.server_pid = server_pid;
+    ev.kind = kind;
+    ev.request = request;
+    return emit_to(ev.tid, TRACE_EV_CANCEL_RAISE, &ev, sizeof ev, target, TRACE_CANCEL_RAISE_TARGET_MAX);
 }
 
 int64_t lanes_trace_cancel_ack(uint64_t call, uint32_t live, uint64_t progress, uint64_t request, const char *server)
@@ -83,7 +104,7 @@ int64_t lanes_trace_cancel_ack(uint64_t call, uint32_t live, uint64_t progress, 
 static void cancel_acts(struct lanes_acts *b, struct lane_msg_fs_cancel *m, uint64_t id, uint64_t call,
                         const char *target)
 {
-    lanes_trace_cancel_raise(call, 0, TRACE_CANCEL_KIND_LANE, id, target);
+    lanes_utrace_cancel_raise(call, 0, TRACE_CANCEL_KIND_LANE, id, target);
     *m = lanes_msg_fs_cancel_encode(id, call);
     lanes_acts_init(b);
     lanes_acts_offer(b, LANES_IPC_FLAG_ANCILLARY);

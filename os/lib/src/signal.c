@@ -432,12 +432,12 @@ static bool run_handler(struct sigt *t, const struct lane_msg_posix_sig_info *si
     uc.uc_stack = t->alt;
     uc.uc_stack.ss_flags = was_on ? SS_ONSTACK : t->alt.ss_size ? 0 : SS_DISABLE;
     struct handler_call hc = { si, &info, &uc };
-    lanes_trace_sig_handler(call, pid_self(), t->tid, si->signo, 0, si->handler);
+    lanes_utrace_sig_handler(call, pid_self(), t->tid, si->signo, 0, si->handler);
     if ((si->flags & SA_ONSTACK) && t->alt.ss_size && !was_on)     /* SA_ONSTACK: on the alternate stack */
         lanes_sig_call_on(call_handler, &hc, (void *)(((uintptr_t)t->alt.ss_sp + t->alt.ss_size) & ~(uintptr_t)15));
     else
         call_handler(&hc);
-    lanes_trace_sig_handler(call, pid_self(), t->tid, si->signo, 1, si->handler);
+    lanes_utrace_sig_handler(call, pid_self(), t->tid, si->signo, 1, si->handler);
     if (f)
         for (int i = 0; i < 18; i++)
             regs[i] = (uint64_t)uc.uc_mcontext.gregs[greg_of[i]];
@@ -497,7 +497,7 @@ void lanes_sig_upcall(struct lane_alert_frame *f)
     uint32_t expect = 1;
     if (__atomic_compare_exchange_n(&t->page->flag, &expect, 2, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
         /* posix saw us outside a call, we have entered one since: treat it as cancellation */
-        lanes_trace_sig_flag(t->call, t->tid, 1, 2, 0);
+        lanes_utrace_sig_flag(t->call, t->tid, 1, 2, 0);
         return;
     }
     if (expect != 0)

@@ -71,3 +71,24 @@ uint64_t lanes_trace_sig_action(uint32_t pid, uint32_t tid, int signo, int actio
     return emit(TRACE_EV_SIG_ACTION, BODY(e), FIXED(e));
 }
 
+
+uint64_t lanes_utrace_sig_generate(uint32_t sender, uint32_t pid, uint32_t tid, int signo, int why, uint64_t call,
+                                   uint64_t value)
+{
+    struct trace_ev_sig_generate e = { .sender_pid = sender, .target_pid = pid, .target_tid = tid,
+                                       .signo = (uint8_t)signo, .why = (uint8_t)why, .call = call, .value = value };
+    return lanes_utrace_record(0, TRACE_EV_SIG_GENERATE, BODY(e), FIXED(e), false);
+}
+
+uint64_t lanes_utrace_sig_flag(uint64_t call, uint32_t tid, int from, int to, int signo)
+{
+    struct trace_ev_sig_flag e = { .call = call, .tid = tid, .from = (uint8_t)from, .to = (uint8_t)to, .signo = (uint8_t)signo };
+    return lanes_utrace_record(0, TRACE_EV_SIG_FLAG, BODY(e), FIXED(e), false);
+}
+
+uint64_t lanes_utrace_sig_handler(uint64_t call, uint32_t pid, uint32_t tid, int signo, int phase, uint64_t handler)
+{
+    struct trace_ev_sig_handler e = { .call = call, .pid = pid, .tid = tid, .signo = (uint8_t)signo,
+                                      .phase = (uint8_t)phase, .handler = handler };
+    return lanes_utrace_record(tid, TRACE_EV_SIG_HANDLER, BODY(e), FIXED(e), false);
+}

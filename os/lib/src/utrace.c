@@ -197,3 +197,34 @@ uint64_t lanes_utrace_sys_end(uint64_t call, uint32_t pid, uint32_t tid, int64_t
     commit(e, TRACE_EV_SYS_END);
     return 0;
 }
+
+/* Any other class-signal record (cancelfast: posix's sig_generate / sig_flag / cancel_raise, libc's
+ * sig_handler...): body and len exactly as trace_user takes them; with_frames adds our callers'
+ * frames for the call_site the kernel writes after a cancel_raise or cancel_ack. tid 0: ours. */
+uint64_t lanes_utrace_record(uint32_t tid, uint32_t type, const void *body, size_t len, bool with_frames)
+{
+    if (!tid)
+        tid = lanes_startup && !__atomic_load_n(&lanes_threads_started, __ATOMIC_RELAXED)
+                  ? lanes_startup->tid
+                  : (uint32_t)lanes_sys_thread_self();
+    bool off;
+    struct lane_utrace_page *pg = page_on(tid, &off);
+    if (off)
+        return 0;
+    uint64_t pcs[8];
+    uint32_t depth = with_frames ? frames((const uint64_t *)__builtin_frame_address(0), pcs) : 0;
+    uint32_t blen = ((uint32_t)len + 7) & ~7u;
+    struct lane_utrace_entry *e = pg && len <= 256 ? reserve(pg, (uint32_t)sizeof *e + blen + depth * 8) : NULL;
+    if (!e) {
+        int64_t r = lanes_sys_trace_user(type, body, len);
+        return r > 0 ? (uint64_t)r : 0;
+    }
+    uint8_t *b = (uint8_t *)(e + 1);
+    memcpy(b, body, len);
+    memcpy(b + blen, pcs, depth * 8);
+    e->len = (uint16_t)len;
+    e->npcs = (uint8_t)depth;
+    e->tsc = rdtsc();
+    commit(e, (uint16_t)type);
+    return 0;
+}

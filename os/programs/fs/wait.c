@@ -9,6 +9,11 @@
  *   - fs.Cancel{id} arrived on the same lane: the progress so far (bytes read or written) or
  *     -EINTR when there was none; a cancel naming no parked request (answered already, or a
  *     stale id) is counted as "late" and otherwise ignored,
+ *   - the thread's cancellation event fired (the talk's: a request carrying cev is parked with
+ *     an await on the event its thread registered with fs.CancelEvent, past the sequence cev - 1;
+ *     posix raises it when a signal comes for that thread while it waits here): the same as
+ *     fs.Cancel{id}, without the thread waking to send it; the await is cancelled when the
+ *     request is answered otherwise,
  *   - the description went away (every handle to its lane closed): the conversation is just
  *     closed, nobody is left to answer.
  * `st_live` is the number parked right now; /dev/fsstat shows it, and tests check it returns
@@ -586,7 +591,9 @@ void cev_fired(const struct lane_ipc_completion *c)
     if (!w->used || w->cev_tag != c->tag)
         return;
     w->cev_tag = 0;                 /* (it completed: nothing to cancel) */
-    cancel_wait(w, w->file, w->call);
+    /* as if fs.Cancel{id} had come on the request's lane: one place where fs stops a request
+     * (Break on next cancellation's fs location, FS_WAIT_CANCEL_LOCATION, is wait_cancel) */
+    wait_cancel(w->file, w->id, w->call);
 }
 
 static void cancel_wait(struct wait *w, int i, uint64_t call)

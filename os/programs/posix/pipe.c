@@ -308,7 +308,7 @@ int pipe_cancel_call(uint64_t call)
     if (!find_call(call, &pp, &end, &i))
         return 0;
     struct waiter *list = end == 0 ? pp->r : pp->w;
-    lanes_trace_cancel_raise(call, (uint32_t)lanes_startup->pid, CANCEL_KIND_LOCAL, list[i].id, "pipe");
+    lanes_utrace_cancel_raise(call, (uint32_t)lanes_startup->pid, CANCEL_KIND_LOCAL, list[i].id, "pipe");
     cancel_at(pp, end, i);
     return 1;
 }

@@ -286,7 +286,7 @@ static int stop_own_work(struct proc *p, struct sthread *t, uint64_t call)
     int n = pipe_cancel_call(call);
     bool sus = t->suspend_conv != LANES_HANDLE_NONE, wait = p->wait_conv != LANES_HANDLE_NONE && p->wait_tid == t->tid;
     if (sus || wait) {
-        lanes_trace_cancel_raise(call, me(), CANCEL_KIND_LOCAL, call, "posix");
+        lanes_utrace_cancel_raise(call, me(), CANCEL_KIND_LOCAL, call, "posix");
         if (sus)
             suspend_answer(t);
         n += sus + proc_wait_cancel(p, t->tid);
@@ -367,7 +367,7 @@ static void take_into_page(struct proc *p, struct sthread *t)
 static bool raise_cev(struct proc *p, struct sthread *t)
 {
     /* (the record first: fs, woken on another CPU, writes its cancel_ack at once) */
-    lanes_trace_cancel_raise(call_of(t), 0, CANCEL_KIND_EVENT, t->page->away_request, "fs");
+    lanes_utrace_cancel_raise(call_of(t), 0, CANCEL_KIND_EVENT, t->page->away_request, "fs");
     if (lanes_sys_ipc_event_raise(t->cev, 1) < 0)
         return false;               /* (alerted instead: the thread sends fs.Cancel) */
     __atomic_store_n(&t->page->cev_seq, t->page->cev_seq + 1, __ATOMIC_SEQ_CST);
@@ -402,7 +402,7 @@ static void poke(struct proc *p, struct sthread *t, int sig)
     uint32_t expect = 1;
     if (t->page && __atomic_compare_exchange_n(&t->page->flag, &expect, 2, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
         t->page->signo = (uint32_t)sig;
-        lanes_trace_sig_flag(call_of(t), t->tid, 1, 2, sig);
+        lanes_utrace_sig_flag(call_of(t), t->tid, 1, 2, sig);
         /* our own work for that call (a pipe read or write, waitpid, sigsuspend) parked here:
          * answered now, and that reply is the wake-up (the thread sends no fs.Cancel or
          * SigCancel, needs no alert); `stopped` and the taken signal first, so the reply never
@@ -507,7 +507,7 @@ void sig_send(struct proc *p, int sig, int32_t sender, int code, int why, uint32
     for (int i = 0; i < MAX_STHREADS && !call; i++)
         if (p->sig.th[i].tid && (!tid || p->sig.th[i].tid == tid))
             call = call_of(&p->sig.th[i]);
-    lanes_trace_sig_generate((uint32_t)sender, (uint32_t)p->pid, tid, sig, why, call, value);
+    lanes_utrace_sig_generate((uint32_t)sender, (uint32_t)p->pid, tid, sig, why, call, value);
     st_sig_generated++;
     if (sig == SIGKILL) {
         if (p->sig.stopped)
@@ -883,12 +883,12 @@ static void req_cancel(struct proc *p, int32_t conv, const struct lane_msg_posix
     struct sthread *t = thread_of(p, m->tid);
     int n = 0;
     if (t && t->suspend_conv != LANES_HANDLE_NONE) {
-        lanes_trace_cancel_raise(m->call, me(), CANCEL_KIND_LOCAL, m->call, "posix");
+        lanes_utrace_cancel_raise(m->call, me(), CANCEL_KIND_LOCAL, m->call, "posix");
         suspend_answer(t);
         n++;
     }
     if (p->wait_conv != LANES_HANDLE_NONE && p->wait_tid == m->tid) {
-        lanes_trace_cancel_raise(m->call, me(), CANCEL_KIND_LOCAL, m->call, "posix");
+        lanes_utrace_cancel_raise(m->call, me(), CANCEL_KIND_LOCAL, m->call, "posix");
         n += proc_wait_cancel(p, m->tid);
     }
     st_sig_cancelled += (uint64_t)n;

@@ -9,6 +9,8 @@
 #ifndef LANES_SIGTRACE_H
 #define LANES_SIGTRACE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum { SIG_WHY_KILL, SIG_WHY_ALARM, SIG_WHY_CTRL_C, SIG_WHY_FAULT, SIG_WHY_CTRL_Z, SIG_WHY_CHILD, SIG_WHY_PIPE, SIG_WHY_OTHER };
@@ -29,5 +31,13 @@ uint64_t lanes_trace_sig_generate(uint32_t sender, uint32_t pid, uint32_t tid, i
 uint64_t lanes_trace_sig_flag(uint64_t call, uint32_t tid, int from, int to, int signo);
 uint64_t lanes_trace_sig_handler(uint64_t call, uint32_t pid, uint32_t tid, int signo, int phase, uint64_t handler);
 uint64_t lanes_trace_sig_action(uint32_t pid, uint32_t tid, int signo, int action, uint64_t call);
+/* The same records through the staging page (no system call; return 0): lanes_utrace_record takes
+ * trace_user's type, body and len (with_frames: the call_site frames, for cancel_raise/ack; tid 0:
+ * the caller's). cancel_ack stays a trace_user call (Break on next cancellation stops there). */
+uint64_t lanes_utrace_record(uint32_t tid, uint32_t type, const void *body, size_t len, bool with_frames);
+uint64_t lanes_utrace_sig_generate(uint32_t sender, uint32_t pid, uint32_t tid, int signo, int why, uint64_t call,
+                                   uint64_t value);
+uint64_t lanes_utrace_sig_flag(uint64_t call, uint32_t tid, int from, int to, int signo);
+uint64_t lanes_utrace_sig_handler(uint64_t call, uint32_t pid, uint32_t tid, int signo, int phase, uint64_t handler);
 
 #endif
