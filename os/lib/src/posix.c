@@ -80,7 +80,9 @@ static struct fdmap *fdmaps;
 
 /* MAP_SEEN: read() asked fs once (a file read once — most — costs least that way, and the IPC
  * view shows that fs.Read on the passthrough lane); the next read or pread maps. */
-enum { MAP_UNASKED = 0, MAP_OK = 1, MAP_NO = 2, MAP_SEEN = 3 };
+enum { MAP_UNASKED = 0, MAP_OK = 1, MAP_NO = 2, MAP_SEEN = 3, MAP_WHOLE = 4 };
+/* (MAP_WHOLE: read_file's regular file, read once whole through fs.Read — as MAP_NO, but it
+ * never waits in fs, so its reads carry no cancellation event: may_wait) */
 #define KIND_FS_BIT 0x80
 
 /* A read of fs that may wait there (a FIFO; a device: fs refused to map it): it carries the
@@ -1469,7 +1471,7 @@ int read_file(const char *path, uint8_t **out, size_t *len)
         return errno;
     px_lock();
     if (fd < OPEN_MAX)
-        fds[fd].mapst = MAP_NO;     /* read once, whole: fs.Read all the way (mapping costs more) */
+        fds[fd].mapst = MAP_WHOLE;  /* read once, whole: fs.Read all the way (mapping costs more) */
     px_unlock();
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
