@@ -100,6 +100,56 @@ static void post_accept(int32_t lane, uint8_t *buf, uint64_t tag)
         printf("posix: cannot accept on lane %d: %s\n", lane, lanes_ipc_strerror(r));
 }
 
+/* The accept that follows a served request, left for the loop's wait (ipc_submit_wait: the post
+ * and the wait in one system call, one less per request): at most one, posted before anything
+ * else can run (housekeeping, or a completion already in the queue). */
+static struct {
+    bool due;
+    uint32_t index, gen;
+} deferred;
+
+static void accept_acts(struct lanes_acts *b, uint8_t *buf)
+{
+    lanes_acts_init(b);
+    lanes_acts_accept(b, LANES_IPC_FLAG_ANCILLARY);
+    lanes_acts_recv_buffer(b, buf, REQ_MAX);
+    lanes_acts_end(b);
+}
+
+/* The deferred accept's process, still the one it was for (NULL: nothing to post). */
+static struct proc *deferred_proc(void)
+{
+    if (!deferred.due)
+        return NULL;
+    deferred.due = false;
+    struct proc *p = &procs[deferred.index];
+    return p->used && !p->zombie && p->gen == deferred.gen ? p : NULL;
+}
+
+static void flush_deferred(void)
+{
+    struct proc *p = deferred_proc();
+    if (p)
+        post_proc_accept(p);
+}
+
+/* Waits up to wait for the next completion into *c, posting the deferred accept in the same
+ * system call when the queue is empty. */
+static bool next_completion(struct lane_ipc_completion *c, uint64_t wait)
+{
+    struct proc *p = deferred.due && !lanes_queue_peek(&Q) ? deferred_proc() : NULL;
+    if (p) {
+        struct lanes_acts b;
+        accept_acts(&b, p->buf);
+        int64_t r = lanes_ipc_submit_wait(&Q, p->lane, &b, make_tag(TAG_PROC, p->gen, (uint32_t)(p - procs)), wait);
+        if (r < 0 && r != LANES_E_TIMEOUT && r != LANES_E_INTERRUPTED && r != LANES_E_ALERTED)
+            printf("posix: cannot accept on lane %d: %s\n", p->lane, lanes_ipc_strerror(r));
+        return lanes_queue_next(&Q, c, 0) == 0;
+    }
+    flush_deferred();
+    return lanes_queue_next(&Q, c, wait) == 0;
+}
+
 void post_proc_accept(struct proc *p)
 {
     post_accept(p->lane, p->buf, make_tag(TAG_PROC, p->gen, (uint32_t)(p - procs)));
@@ -209,8 +259,12 @@ static void complete(const struct lane_ipc_completion *c)
         proc_dispatch(p, conv, p->buf, rr->length);
     }
     lanes_sys_handle_close(conv);
-    if (p->used && !p->zombie && p->gen == gen)
-        post_proc_accept(p);
+    if (p->used && !p->zombie && p->gen == gen) {
+        flush_deferred();           /* (one at a time) */
+        deferred.due = true;        /* posted by the loop's wait: next_completion */
+        deferred.index = index;
+        deferred.gen = gen;
+    }
 }
 
 int main(void)
@@ -247,7 +301,7 @@ int main(void)
             wait = timer <= now ? 0 : (timer - now < wait ? timer - now : wait);
         if (due_since && wait > LANES_MS(IDLE_MS))
             wait = LANES_MS(IDLE_MS);
-        bool got = lanes_queue_next(&Q, &c, wait) == 0;
+        bool got = next_completion(&c, wait);
         if (got)
             complete(&c);
         /* interval timers, default actions whose thread never came, the re-notify: all timed,
@@ -271,6 +325,7 @@ int main(void)
         }
         if (!sig_due && !proc_due)
             continue;
+        flush_deferred();           /* (housekeeping may end the process it was for) */
         due_since = 0;
         if (sig_due) {
             sig_poll();
