@@ -62,6 +62,7 @@ struct sigt {
     uint64_t call;                  /* the outer call in flight */
     stack_t alt;                    /* sigaltstack (ss_size 0: none) */
     int8_t cev_state;               /* the cancellation event: 0 not made, 1 posix has it, -1 failed */
+    bool cev_wanted;                /* a wait on a lane was cancelled once: set the event up */
     bool cev_fs;                    /* ... and fs has it (fs.CancelEvent sent) */
     int32_t cev;
 };
@@ -144,8 +145,10 @@ static bool cancel_hook(void)
     struct sigt *t = find(false);
     bool yes = t && t->page && __atomic_load_n(&t->page->flag, __ATOMIC_SEQ_CST) == 2 &&
                !__atomic_load_n(&t->page->stopped, __ATOMIC_SEQ_CST);
-    if (yes)
+    if (yes) {
         t->cancel_sent = true;
+        t->cev_wanted = true;       /* (lanes_sig_cev: from the next wait on fs on) */
+    }
     return yes;
 }
 
@@ -275,14 +278,16 @@ static int sig_call(const void *m, size_t len, uint32_t want, void *rep, size_t 
 /* The talk's per-thread cancellation event, for a request about to wait on fs's lane (posix.c,
  * under its lock): made on the thread's first such request and handed to posix (posix.SigEvent:
  * it raises it instead of alerting us) and to fs (fs.CancelEvent on this lane: fs awaits it for
- * our parked requests). Returns the request's cev (1 + the page's cev_seq, read now — before
+ * our parked requests) — only once a signal has had the thread cancel a wait on a lane
+ * (cev_wanted: a thread no signal ever interrupts there pays nothing; its first cancellation
+ * takes the alert + fs.Cancel path). Returns the request's cev (1 + the page's cev_seq, read now — before
  * lanes_lane_call sets away to 2, so any raise after that passes it) and arms lanes_lane_call
  * for away 2; 0 (away 1, the thread cancels with fs.Cancel itself) when this call is not one
  * that may mark away, or the event could not be set up. */
 uint64_t lanes_sig_cev(int32_t lane, uint64_t id)
 {
     struct sigt *t = find(false);
-    if (!t || !t->page || t->depth != 1 || !t->intr || t->cev_state < 0)
+    if (!t || !t->page || t->depth != 1 || !t->intr || t->cev_state < 0 || !t->cev_wanted)
         return 0;
     if (t->cev_state == 0) {
         t->cev_state = -1;

@@ -81,7 +81,7 @@ static struct wait waits[MAX_WAIT];
 static uint64_t next_seq;
 static int nslow;                   /* parked W_SLOW reads: wait_tick has nothing to do without one */
 uint32_t st_live;
-static uint64_t st_waited, st_cancelled, st_late, st_slow_bytes;
+static uint64_t st_waited, st_cancelled, st_late, st_slow_bytes, st_cev;
 
 int dev_seed(void)
 {
@@ -465,9 +465,9 @@ bool dev_request(int i, int32_t conv, const uint8_t *req, uint32_t len)
     struct lane_msg_fs_write wr;
     if (n->dev == DEV_FSSTAT && lanes_msg_fs_read_decode(req, len, &rd) == 0) {
         char t[256];
-        int k = snprintf(t, sizeof t, "live %u\nwaited %llu\ncancelled %llu\nlate %llu\nslow_bytes %llu\n", st_live,
+        int k = snprintf(t, sizeof t, "live %u\nwaited %llu\ncancelled %llu\nlate %llu\nslow_bytes %llu\ncev %llu\n", st_live,
                          (unsigned long long)st_waited, (unsigned long long)st_cancelled, (unsigned long long)st_late,
-                         (unsigned long long)st_slow_bytes);
+                         (unsigned long long)st_slow_bytes, (unsigned long long)st_cev);
         uint64_t have = f->off >= (uint64_t)k ? 0 : (uint64_t)k - f->off;
         if (have > rd.size)
             have = rd.size;
@@ -591,6 +591,7 @@ void cev_fired(const struct lane_ipc_completion *c)
     if (!w->used || w->cev_tag != c->tag)
         return;
     w->cev_tag = 0;                 /* (it completed: nothing to cancel) */
+    st_cev++;
     /* as if fs.Cancel{id} had come on the request's lane: one place where fs stops a request
      * (Break on next cancellation's fs location, FS_WAIT_CANCEL_LOCATION, is wait_cancel) */
     wait_cancel(w->file, w->id, w->call);

@@ -1289,6 +1289,64 @@ static bool kill_blocked(int i)
     return true;
 }
 
+/* A figure of fs's /dev/fsstat ("live", "cev", ...), or -1. */
+static long fsstat(const char *key)
+{
+    char t[512];
+    int fd = open("/dev/fsstat", O_RDONLY);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, t, sizeof t - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    t[n] = 0;
+    size_t kl = strlen(key);
+    for (char *l = t; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (!strncmp(l, key, kl) && l[kl] == ' ')
+            return strtol(l + kl + 1, NULL, 10);
+    return -1;
+}
+
+/* The talk's cancellation event: a thread's first read of /dev/slow interrupted by a signal is
+ * cancelled the old way (the alert, libc's fs.Cancel), which sets its event up (posix.SigEvent,
+ * fs.CancelEvent); later ones are cancelled by posix raising that event, fs counting each ("cev"
+ * in /dev/fsstat). A byte a second, SIGALRM every 30 ms until the read returns: EINTR (or, after
+ * a stall of a second, a partial byte — also right). A signal that comes before the wait is
+ * marked (or before the read) takes the old path, so up to 20 reads until fs counted one. */
+static bool t_cancel_event(void)
+{
+    reset();
+    handle(SIGALRM, on_sig, 0);
+    int fd = open("/dev/slow", O_RDWR);
+    REQUIRE(fd >= 0 && write(fd, "1 1000 whole", 12) == 12, "/dev/slow: %s", strerror(errno));
+    long c0 = fsstat("cev");
+    REQUIRE(c0 >= 0, "no cev figure in /dev/fsstat");
+    static char buf[4096];
+    int i;
+    for (i = 0; i < 20 && (i < 2 || fsstat("cev") == c0); i++) {
+        struct itimerval v;
+        memset(&v, 0, sizeof v);
+        v.it_value.tv_usec = 30000;
+        v.it_interval.tv_usec = 30000;
+        REQUIRE(setitimer(ITIMER_REAL, &v, NULL) == 0, "setitimer");
+        errno = 0;
+        ssize_t r = read(fd, buf, sizeof buf);
+        int e = errno;
+        memset(&v, 0, sizeof v);
+        setitimer(ITIMER_REAL, &v, NULL);
+        REQUIRE((r < 0 && e == EINTR) || (r > 0 && r < (ssize_t)sizeof buf), "read %d: %zd (%s)", i, r, strerror(e));
+    }
+    close(fd);
+    msleep(40);                     /* (an expiry still on its way) */
+    dfl(SIGALRM);
+    long c1 = fsstat("cev");
+    REQUIRE(hits[SIGALRM] >= i, "%d SIGALRM handled for %d reads", hits[SIGALRM], i);
+    REQUIRE(c1 > c0, "no read of %d cancelled by the thread's event (cev %ld -> %ld)", i, c0, c1);
+    REQUIRE(fsstat("live") == 0, "live requests in fs: %ld", fsstat("live"));
+    return true;
+}
+
 /* The kernel's free memory is a global count: another process faulting in a page of its own
  * (demand paging) can move it by 4 KiB during a round. A leak of the kills shows in every round;
  * so a round that ends short is repeated, and only three short rounds in a row fail. */
@@ -1524,6 +1582,7 @@ static const struct lanes_test tests[] = {
     { "sigchld", t_sigchld },
 #ifndef SIGTESTS_LINUX
     { "kill-frees", t_kill_frees },
+    { "cancel-event", t_cancel_event },
 #endif
     { "race", t_race },
     { "race-fifo", t_race_fifo },
