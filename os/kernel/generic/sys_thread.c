@@ -87,6 +87,13 @@ SYS(thread_wait)
 SYS(yield) { UNUSED_ARGS; schedule(); return 0; }
 SYS(sleep) { UNUSED_ARGS; return sleep_ns(a0); }
 SYS(clock) { UNUSED_ARGS; return (int64_t)clock_ns(); }
+SYS(clock_info)
+{
+    UNUSED_ARGS;
+    struct lane_clock_info ci = { 0 };
+    clock_params(&ci.tsc_base, &ci.ns_mult, &ci.tsc_hz);
+    return copy_to_user(a0, &ci, sizeof ci);
+}
 SYS(cpu_id) { UNUSED_ARGS; return this_cpu()->id; }
 
 SYS(thread_self) { UNUSED_ARGS; return current()->tid; }

@@ -30,13 +30,16 @@ extern const char *lanes_progname;
 
 /* ---- time ---- */
 
-static inline uint64_t lanes_now_ns(void) { return (uint64_t)lanes_sys_clock(); }
 static inline uint64_t lanes_rdtsc(void)
 {
     uint32_t lo, hi;
     __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
     return ((uint64_t)hi << 32) | lo;
 }
+/** Monotonic nanoseconds since boot, the kernel's clock_ns exactly, read without a system call
+ * (os/lib/src/clock.c). */
+uint64_t lanes_clock_ns(void);
+static inline uint64_t lanes_now_ns(void) { return lanes_clock_ns(); }
 static inline void lanes_pause(void) { __asm__ volatile("pause"); }
 #define LANES_MS(x) ((uint64_t)(x) * 1000000ull)
 #define LANES_SEC(x) ((uint64_t)(x) * 1000000000ull)

@@ -74,9 +74,20 @@ extern volatile uint32_t lanes_threads_started;    /* thread.c */
 extern bool (*lanes_ipc_interrupt_retry)(void);    /* ipc.c */
 void lanes_sig_trampoline(void);
 
-static struct sigt *find(bool create)
+static struct sigt *find_slow(bool create);
+
+/* Our thread's entry (create: a new one if it has none; NULL when full). Called several times per
+ * POSIX call, so the common case — a process that never started a thread: the caller is the
+ * main thread, slot 0 — is inlined (issue 13: 18 calls per pipe round trip). */
+static inline __attribute__((always_inline)) struct sigt *find(bool create)
 {
-    /* a process that never started a thread: the caller is the main thread (slot 0) */
+    if (__builtin_expect(!__atomic_load_n(&lanes_threads_started, __ATOMIC_RELAXED) && sigt[0].tid, 1))
+        return &sigt[0];
+    return find_slow(create);
+}
+
+static struct sigt *find_slow(bool create)
+{
     if (!__atomic_load_n(&lanes_threads_started, __ATOMIC_RELAXED) && sigt[0].tid)
         return &sigt[0];
     uint32_t tid = (uint32_t)lanes_sys_thread_self();

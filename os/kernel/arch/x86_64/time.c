@@ -67,6 +67,14 @@ uint64_t clock_ns(void)
     return (uint64_t)(((unsigned __int128)d * ns_mult) >> 32);
 }
 
+/* clock_ns's constants, for libc's clock without a system call (syscall clock_info). */
+void clock_params(uint64_t *base, uint64_t *mult, uint64_t *hz)
+{
+    *base = tsc_base;
+    *mult = ns_mult;
+    *hz = tsc_hz;
+}
+
 void delay_us(uint64_t us)
 {
     uint64_t end = rdtsc() + tsc_hz / 1000000 * us;

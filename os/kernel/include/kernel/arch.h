@@ -192,6 +192,7 @@ void pml4_destroy(uint64_t pml4);
 extern uint64_t tsc_hz;
 void time_calibrate(void);
 uint64_t clock_ns(void);
+void clock_params(uint64_t *tsc_base, uint64_t *ns_mult, uint64_t *hz);  /* clock_ns's, for user space */
 void delay_us(uint64_t us);
 
 /* apic.c */
