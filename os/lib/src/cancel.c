@@ -58,7 +58,9 @@ static int64_t emit(uint32_t type, const void *ev, size_t size, const char *tail
     return emit_to(0, type, ev, size, tail, tail_max);
 }
 
-int64_t lanes_trace_cancel_raise(uint64_t call, uint32_t server_pid, uint8_t kind, uint64_t request, const char *target)
+/* The record of a raised cancel: through the calling thread's staging page (staged), else a
+ * trace_user system call. */
+static int64_t cancel_raise(bool staged, uint64_t call, uint32_t server_pid, uint8_t kind, uint64_t request, const char *target)
 {
     struct trace_ev_cancel_raise ev;
     memset(&ev, 0, sizeof ev);
@@ -70,21 +72,17 @@ int64_t lanes_trace_cancel_raise(uint64_t call, uint32_t server_pid, uint8_t kin
     ev.server_pid = server_pid;
     ev.kind = kind;
     ev.request = request;
-    return emit(TRACE_EV_CANCEL_RAISE, &ev, sizeof ev, target, TRACE_CANCEL_RAISE_TARGET_MAX);
+    return emit_to(staged ? ev.tid : 0, TRACE_EV_CANCEL_RAISE, &ev, sizeof ev, target, TRACE_CANCEL_RAISE_TARGET_MAX);
+}
+
+int64_t lanes_trace_cancel_raise(uint64_t call, uint32_t server_pid, uint8_t kind, uint64_t request, const char *target)
+{
+    return cancel_raise(false, call, server_pid, kind, request, target);
 }
 
 int64_t lanes_utrace_cancel_raise(uint64_t call, uint32_t server_pid, uint8_t kind, uint64_t request, const char *target)
 {
-    struct trace_ev_cancel_raise ev;
-    memset(&ev, 0, sizeof ev);
-    ev.call = call;
-    ev.tid = lanes_startup && !__atomic_load_n(&lanes_threads_started, __ATOMIC_RELAXED)
-                 ? lanes_startup->tid
-                 : (uint32_t)lanes_sys_thread_self();
-    ev.server_pid = server_pid;
-    ev.kind = kind;
-    ev.request = request;
-    return emit_to(ev.tid, TRACE_EV_CANCEL_RAISE, &ev, sizeof ev, target, TRACE_CANCEL_RAISE_TARGET_MAX);
+    return cancel_raise(true, call, server_pid, kind, request, target);
 }
 
 int64_t lanes_trace_cancel_ack(uint64_t call, uint32_t live, uint64_t progress, uint64_t request, const char *server)

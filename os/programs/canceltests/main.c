@@ -128,28 +128,10 @@ static int64_t raw_open_wait(int fd, uint64_t timeout_ns, bool *cancelled)
     return value_call(lane, id, &m, sizeof m, "fs", timeout_ns, cancelled);
 }
 
-/* A figure of /dev/fsstat ("live", "cancelled", "late", ...), or -1. */
+/* A figure of fs's /dev/fsstat ("live", "cancelled", "late", "cev", ...), or -1. */
 static long fsstat(const char *key)
 {
-    char t[512];
-    int fd = open("/dev/fsstat", O_RDONLY);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, t, sizeof t - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    t[n] = 0;
-    size_t kl = strlen(key);
-    for (char *p = t; *p;) {
-        if (strncmp(p, key, kl) == 0 && p[kl] == ' ')
-            return strtol(p + kl + 1, NULL, 10);
-        char *nl = strchr(p, '\n');
-        if (!nl)
-            break;
-        p = nl + 1;
-    }
-    return -1;
+    return lanes_test_figure("/dev/fsstat", key);
 }
 
 static int open_slow(const char *rate)

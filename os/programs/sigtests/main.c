@@ -1289,23 +1289,10 @@ static bool kill_blocked(int i)
     return true;
 }
 
-/* A figure of fs's /dev/fsstat ("live", "cev", ...), or -1. */
+/* A figure of fs's /dev/fsstat ("live", "cancelled", "late", "cev", ...), or -1. */
 static long fsstat(const char *key)
 {
-    char t[512];
-    int fd = open("/dev/fsstat", O_RDONLY);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, t, sizeof t - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    t[n] = 0;
-    size_t kl = strlen(key);
-    for (char *l = t; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-        if (!strncmp(l, key, kl) && l[kl] == ' ')
-            return strtol(l + kl + 1, NULL, 10);
-    return -1;
+    return lanes_test_figure("/dev/fsstat", key);
 }
 
 /* The talk's cancellation event: a thread's first read of /dev/slow interrupted by a signal is

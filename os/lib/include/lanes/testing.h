@@ -19,6 +19,9 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 static char why[256];
 
@@ -94,6 +97,30 @@ static inline int lanes_test_summary(const struct lanes_tests *t, const char *pr
         return 1;
     }
     return t->failed > 100 ? 100 : t->failed;
+}
+
+/* A figure from a file of "key value" lines (a server's counters, e.g. fs's /dev/fsstat), or -1. */
+static inline long lanes_test_figure(const char *path, const char *key)
+{
+    char t[512];
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, t, sizeof t - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    t[n] = 0;
+    size_t kl = strlen(key);
+    for (char *p = t; *p;) {
+        if (strncmp(p, key, kl) == 0 && p[kl] == ' ')
+            return strtol(p + kl + 1, NULL, 10);
+        char *nl = strchr(p, '\n');
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    return -1;
 }
 
 #endif
