@@ -6,7 +6,7 @@
  *   Run opens the line: the board's console (it boots when the line opens: wait=on) in the console
  *   panel, a command typed there runs; the status bar shows the line (connected, frames); the trace
  *   frames on the same line feed the trace store (the IPC view has messages) →
- *   a breakpoint in sys_clock (gutter) and Debug: the session attaches to the kernel's own stub
+ *   a breakpoint in sys_clock_info (gutter; a new program's first clock read) and Debug: the session attaches to the kernel's own stub
  *   through the bridge, `sleep 1` typed on the console stops there with the call stack and the
  *   variables, the user's own gdb attaches to the bridge's port (bt), Step Over moves to another line →
  *   Continue runs on, the console answers → QEMU killed (the board unplugged): the Run fails with
@@ -47,8 +47,12 @@ before(async () => {
   buildApp();
   project = copyProject(process.env['LANESCOPE_E2E_PROJECT'] ?? path.join(repo, 'os'));
   const lines = fs.readFileSync(path.join(project, FILE), 'utf8').split('\n');
-  bpLine = lines.findIndex((l) => /^SYS\(clock\)/.test(l)) + 1;
-  assert.ok(bpLine > 0, 'SYS(clock) not found');
+  // the first statement of sys_clock_info: libc reads the clock in user space, and asks the kernel
+  // for its parameters once per program — so `sleep 1` typed on the console reaches it
+  const fn = lines.findIndex((l) => /^SYS\(clock_info\)/.test(l));
+  assert.ok(fn >= 0, 'SYS(clock_info) not found');
+  bpLine = lines.findIndex((l, i) => i > fn && /^\s+clock_params\(/.test(l)) + 1;
+  assert.ok(bpLine > fn + 1, "clock_params(...) in SYS(clock_info) not found");
   // the board's image: built here (Run's build then has nothing to do)
   const mk = spawnSync('make', ['-j2', 'all'], { cwd: project, stdio: ['ignore', 'ignore', 'pipe'], timeout: BOOT_TIMEOUT });
   assert.equal(mk.status, 0, `make failed: ${mk.stderr?.toString().slice(-2000)}`);
@@ -113,7 +117,7 @@ test('the trace frames on the line feed the trace store: the IPC view has messag
   await shot(p, 'e2e-serial-2-ipc-live');
 });
 
-test('Debug on the line: a breakpoint in sys_clock is hit (sleep and posix read the clock); variables, your own gdb, Step Over, Continue', async () => {
+test('Debug on the line: a breakpoint in sys_clock_info is hit (by sleep, a new program reading the clock); variables, your own gdb, Step Over, Continue', async () => {
   const p = s.page;
   await p.click('#tree [data-path="kernel"]');
   await p.click('#tree [data-path="kernel/generic"]');
@@ -127,19 +131,19 @@ test('Debug on the line: a breakpoint in sys_clock is hit (sleep and posix read 
   await p.waitForSelector(`#panel-debug .dbg-bp[data-file="${FILE}"][data-line="${bpLine}"]`, { state: 'attached' });
   await p.click('#btn-debug');
   // Stop + Run with debugging: the line reopens, the session attaches to the kernel's stub
-  // (posix reads the clock on its own every 50 ms or less: the breakpoint may be hit before
-  // the Running state was ever seen; either shows the session attached)
+  // (a program started meanwhile may hit the breakpoint before the Running state was ever seen;
+  // either shows the session attached)
   await waitForText(p, dbgState, /^(Running|Stopped)/, 300000, 'the session attached');
   assert.match(await serialItem(), /connected/);
   await typeInConsole('sleep 1\r');
   const text = await waitForText(p, dbgState, /Stopped|ended/, 300000, 'the stop at the breakpoint');
-  assert.match(text, /Stopped: breakpoint \d+ in sys_clock/, text);
+  assert.match(text, /Stopped: breakpoint \d+ in sys_clock_info/, text);
   const st = await status();
   assert.deepEqual(st.stop!.location, { file: FILE, line: bpLine });
   await p.click('#panel-tab-debug');
   await p.waitForSelector('#panel-debug .dbg-stack .dbg-frame[data-func="syscall_dispatch"]', { timeout: 60000 });
   await waitForText(p, runState, /^paused/, 10000, 'the paused status bar');
-  // variables: the system call's arguments (sleep's clock reads pass none, but a0..a5 are there)
+  // variables: the system call's arguments (a0 is the user's buffer; a0..a5 are there)
   await p.waitForSelector('#panel-debug .dbg-variables .dbg-var[data-name="a0"] .dbg-value', { timeout: 30000 });
   await shot(p, 'e2e-serial-3-breakpoint');
   // the user's own gdb attaches through the same bridge (a TCP port on 127.0.0.1, on request)
@@ -153,15 +157,15 @@ test('Debug on the line: a breakpoint in sys_clock is hit (sleep and posix read 
     g.stderr.on('data', (d: Buffer) => (o += d.toString()));
     g.on('exit', () => resolve(o));
   });
-  assert.match(bt, /#0 .*sys_clock/, bt);
+  assert.match(bt, /#0 .*sys_clock_info/, bt);
   // Step Over through the kernel's stub: the stop moves on to a source line
   await p.click('#dbg-next');
   const stepped = await waitForText(p, dbgState, /Stopped: stepped|ended/, 120000, 'the step');
   assert.match(stepped, /Stopped: stepped/, stepped);
   const after = await status();
   assert.ok(after.stop!.location && JSON.stringify(after.stop!.location) !== JSON.stringify({ file: FILE, line: bpLine }), `the step moved: ${JSON.stringify(after.stop!.location)}`);
-  // remove the breakpoint and Continue in the same moment (posix reads the clock every 50 ms:
-  // a Continue that overtook the removal would stop in sys_clock again): the command finishes
+  // remove the breakpoint and Continue in the same moment (a Continue that overtook the removal
+  // would stop in sys_clock_info again at the next new program): the command finishes
   // and the console answers
   await p.evaluate(`document.querySelector('#panel-debug .dbg-bp[data-line="${bpLine}"] .dbg-del').click(); document.querySelector('#dbg-continue').click();`);
   await waitForText(p, dbgState, /^Running/, 60000, 'running again');

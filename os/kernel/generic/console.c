@@ -44,6 +44,20 @@ void console_rx_byte(uint8_t c)
     spin_unlock(&rx_lock);
 }
 
+bool console_rx_held(const uint8_t *p, size_t n)
+{
+    if (spin_holding(&rx_lock))
+        return false;
+    spin_lock(&rx_lock);
+    for (size_t i = 0; i < n && rx_count < sizeof rx_buf; i++) {
+        rx_buf[(rx_head + rx_count) % sizeof rx_buf] = p[i];
+        rx_count++;
+    }
+    wake_all(&rx_wait);
+    spin_unlock(&rx_lock);
+    return true;
+}
+
 int64_t console_read(uint64_t ubuf, uint64_t len, uint64_t timeout_ns)
 {
     if (!len)

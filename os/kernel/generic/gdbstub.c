@@ -138,8 +138,14 @@ static int getc_wait(void)
     return c >= 0 ? c : raw_getc(0);
 }
 
+/* Console input that came while the kernel was stopped (the shared line's unmarked bytes): kept
+ * here and handed to the console when the kernel resumes — a command typed while stopped, or
+ * right behind gdb's continue, is not lost. */
+static uint8_t held_in[256];
+static size_t held_n;
+
 /* The first byte of the next RSP unit: on the shared line the byte after a marker (unmarked
- * bytes are console input, dropped while stopped); on a line of its own, the next byte. */
+ * bytes are console input, held for the resume); on a line of its own, the next byte. */
 static int unit_getc(uint64_t timeout_ns)
 {
     int c = pushback;
@@ -150,6 +156,11 @@ static int unit_getc(uint64_t timeout_ns)
         c = raw_getc(timeout_ns);
         if (c < 0 || !gdb_mux)
             return c;
+        if (c != LANES_DEBUG_MUX_RSP) {
+            if (held_n < sizeof held_in)
+                held_in[held_n++] = (uint8_t)c;
+            continue;
+        }
         while (c == LANES_DEBUG_MUX_RSP)
             if ((c = raw_getc(timeout_ns)) != LANES_DEBUG_MUX_RSP)
                 return c;
@@ -946,6 +957,10 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
     for (uint32_t i = 0; i < ncpus; i++)
         while (__atomic_load_n(&gdb_cpus[i].parked, __ATOMIC_ACQUIRE) && clock_ns() - t0 < 1000000000ull)
             pause();
+    /* what was typed while stopped, now that the other CPUs run (one that held the console's
+     * queue lets it go); kept for the next resume if this CPU stopped inside that lock */
+    if (held_n && console_rx_held(held_in, held_n))
+        held_n = 0;
     __atomic_store_n(&gdb_owner, -1, __ATOMIC_RELEASE);
 }
 

@@ -422,6 +422,9 @@ int64_t futex_wake(uint64_t uaddr, uint32_t count);
 int64_t futex_wake_key(uint64_t key, uint32_t count);
 void console_init(void);
 void console_rx_byte(uint8_t c);
+/* Bytes typed while the kernel debugger held every CPU: queued as console_rx_byte does, unless this
+ * CPU stopped inside the queue's lock (then false: nothing queued). */
+bool console_rx_held(const uint8_t *p, size_t n);
 int64_t console_read(uint64_t ubuf, uint64_t len, uint64_t timeout_ns);
 int64_t console_write_user(uint64_t ubuf, uint64_t len);
 /* COM1 hand-over to a user-space console server (console.c, log.c) */
