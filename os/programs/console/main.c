@@ -70,15 +70,27 @@ static volatile uint64_t st_tx, st_klog, st_rx, st_requests;
 static void uart_putc(uint8_t c)
 {
     if (!fifo_room) {
-        /* Under QEMU the transmitter is empty at once; on hardware at 115200 baud a FIFO's worth
-         * takes 1.4 ms. Spin a little, then yield; after ~50 ms write anyway (as the kernel did). */
+        /* On hardware at 115200 baud a FIFO's worth takes 1.4 ms. Under QEMU the transmitter is
+         * empty at once — unless the host is slow to take COM1's bytes: QEMU then holds THRE clear
+         * until its chardev accepts more, for as long as the host's reader is busy (a loaded host
+         * ran seconds behind). A byte written over a full transmitter is lost, so wait by the
+         * clock: spin a little, yield, then nap 1 ms at a time; write anyway only after 30 s (a
+         * host that stopped reading). The kernel's COM2 trace writer waits the same way. */
+        uint64_t until = 0;
         for (int i = 0; !(inb(COM1 + 5) & 0x20); i++) {
-            if (i > 200 && i < 2200)
-                lanes_sys_yield();
-            else if (i >= 2200)
-                break;
-            else
+            if (i < 200) {
                 __asm__ volatile("pause");
+                continue;
+            }
+            uint64_t now = lanes_now_ns();
+            if (!until)
+                until = now + LANES_SEC(30);
+            else if (now >= until)
+                break;
+            if (i < 2200)
+                lanes_sys_yield();
+            else
+                lanes_sys_sleep(LANES_MS(1));
         }
         fifo_room = fifo_size;
     }
