@@ -90,6 +90,23 @@ interface RangeStep {
 }
 
 /** `vCont;…` with an `rSTART,END[:THREAD]` action → the range and the packet with `s` in its place. */
+/** How many times a single step that changed nothing is stepped again (see Bridge.stepMadeNoProgress). */
+const STEP_RETRIES = 3;
+
+/**
+ * The thread a resume single-steps when it steps exactly one (`s`, `sAA`, `vCont;s[:T]`, alone or
+ * with continue actions for the others); undefined for a continue or a signal step.
+ */
+export function singleStepThread(data: string, hc: string | undefined): string | undefined {
+  const current = hc && hc !== '0' && hc !== '-1' ? hc : undefined;
+  if (data === 's' || /^s[0-9a-fA-F]+$/.test(data)) return current;
+  if (!data.startsWith('vCont;')) return undefined;
+  const steps = data.slice(6).split(';').filter((a) => /^[sS]/.test(a));
+  if (steps.length !== 1 || !/^s(:|$)/.test(steps[0]!)) return undefined;
+  const t = steps[0]!.slice(2);
+  return t && t !== '-1' && t !== '0' ? t : current;
+}
+
 export function parseRangeStep(data: string): RangeStep | undefined {
   if (!data.startsWith('vCont;')) return undefined;
   let found: Omit<RangeStep, 'packet'> | undefined;
@@ -244,7 +261,9 @@ export class Bridge extends EventEmitter {
   private range: RangeStep | undefined;
   /** The registers read by the last single step of a range step that ended (the stop's `g`). */
   private rangeEndRegs: Reply | undefined;
-  stats = { pauses: 0, forwarded: 0, stops: 0, readAheadHits: 0, rangeSteps: 0, rangeInstructions: 0, stopCacheHits: 0, threadListHits: 0 };
+  stats = { pauses: 0, forwarded: 0, stops: 0, readAheadHits: 0, rangeSteps: 0, rangeInstructions: 0, stopCacheHits: 0, threadListHits: 0, stepRetries: 0 };
+  /** A client's single step in progress: its thread's registers before it (see stepMadeNoProgress). */
+  private stepCheck: { thread: string; before: string; tries: number } | undefined;
   /**
    * Read-ahead cache: replies to `m` packets fetched before any client asked, oldest
    * first, each for exactly (addr, len) under the target's Hg thread at the time. Only
@@ -795,7 +814,10 @@ export class Bridge extends EventEmitter {
       }
     }
     const range = parseRangeStep(data);
+    const stepThread = range ? undefined : singleStepThread(data, c.hc);
+    const before = stepThread ? await this.registersOf(t, stepThread) : undefined;
     this.startRun(t, range?.packet ?? data, c.s.id);
+    if (stepThread && before) this.stepCheck = { thread: stepThread, before, tries: 0 };
     if (range) {
       this.range = range;
       this.stats.rangeSteps++;
@@ -817,8 +839,16 @@ export class Bridge extends EventEmitter {
     const actual = others.map((k) => this.bpActual.get(k) ?? k);
     for (const a of actual) await this.request(c, t, 'z' + a);
     this.invalidateReadAhead();
-    const stop = await t.resume('s');
+    const thread = c.hc && c.hc !== '0' && c.hc !== '-1' ? c.hc : this.targetHg ?? (t.lastStop?.kind === 'signal' ? t.lastStop.thread : undefined);
+    const before = thread ? await this.registersOf(t, thread) : undefined;
+    let stop = await t.resume('s');
     this.stats.forwarded++;
+    for (let tries = 0; before && tries < STEP_RETRIES && stop.kind === 'signal' && stop.signal === SIGTRAP && (!stop.thread || sameThread(stop.thread, thread!)); tries++) {
+      this.targetHg = stop.thread ?? this.targetHg;
+      if ((await this.pass(t, 'g').catch(() => ({ data: '' }))).data !== before) break;
+      this.stats.stepRetries++;
+      stop = await t.resume('s');
+    }
     if (stop.kind !== 'signal') return stop;
     for (const a of actual) await this.request(c, t, 'Z' + a);
     return null;
@@ -835,6 +865,7 @@ export class Bridge extends EventEmitter {
     this.runPacket = packet;
     this.runActive = true;
     this.range = undefined;
+    this.stepCheck = undefined;
     this.stopCache = undefined;
     this.pausing = false;
     this.userInterrupt = false;
@@ -877,10 +908,17 @@ export class Bridge extends EventEmitter {
       if (t.state === 'stopped') this.startRun(t, this.runPacket, 0);
       return;
     }
+    const check = this.stepCheck;
+    this.stepCheck = undefined;
+    if (check) {
+      const after = await this.stepMadeNoProgress(t, stop, check);
+      if (after === true) return;
+      if (after) this.rangeEndRegs = after;
+    }
     const range = this.range;
     this.range = undefined;
     this.stopCache = undefined;
-    this.rangeEndRegs = undefined;
+    if (!check) this.rangeEndRegs = undefined;
     if (range) {
       if (await this.stepOnInRange(t, stop, range)) return;
       // Stopped by the client's interrupt in the range: report it as the SIGINT it was asked for
@@ -924,6 +962,44 @@ export class Bridge extends EventEmitter {
     }
     this.emit('stop', { stop, notified, missed });
     await this.runParked();
+  }
+
+  /** The registers (`g`) of `thread` on the stopped target, selecting it first; undefined if unreadable. */
+  private async registersOf(t: RspClient, thread: string): Promise<string | undefined> {
+    try {
+      if (this.targetHg === undefined || !sameThread(thread, this.targetHg)) {
+        this.invalidateReadAhead();
+        if ((await t.request('Hg' + thread)) !== 'OK') return undefined;
+        this.targetHg = thread;
+      }
+      const g = await this.pass(t, 'g');
+      return /^[0-9a-fA-F]+$/.test(g.data) && g.data.length >= 16 ? g.data : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * QEMU (7.2, TCG) now and then answers a single step with a SIGTRAP before executing anything —
+   * about one step in 300 right after the breakpoint at the pc was removed (reproduced with a bare
+   * RSP client, no bridge). gdb then believes it stepped over the breakpoint, continues and hits it
+   * again at once: the user sees the same breakpoint hit twice (CI: `n = 2` twice). So a client's
+   * single step whose thread's registers did not change at all is stepped again (a few times at
+   * most: `jmp .` really does not change them). Returns true when it stepped again (the stop comes
+   * later), else the registers read after the step (the stop's `g`), or undefined.
+   */
+  private async stepMadeNoProgress(t: RspClient, stop: TargetStop, check: { thread: string; before: string; tries: number }): Promise<true | Reply | undefined> {
+    if (this.userInterrupt || stop.kind !== 'signal' || stop.signal !== SIGTRAP || stop.reasons.length > 0) return undefined;
+    if (stop.thread && !sameThread(stop.thread, check.thread)) return undefined;
+    if (stop.thread) this.targetHg = stop.thread;
+    const after = await this.pass(t, 'g').catch(() => undefined);
+    if (!after || after.data !== check.before || check.tries >= STEP_RETRIES) return after;
+    this.stats.stepRetries++;
+    this.invalidateReadAhead();
+    this.stepCheck = { ...check, tries: check.tries + 1 };
+    this.runActive = true;
+    t.resume(this.runPacket).then((s) => this.enqueue(() => this.onTargetStop(t, s)), () => undefined);
+    return true;
   }
 
   /**

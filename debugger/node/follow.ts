@@ -48,8 +48,12 @@ export async function connectFollower(bridge: Bridge, gdb: GdbMi, timeoutMs = 30
     running = true;
     following(true);
     gdb.execContinue().catch((err: Error) => {
-      running = false;
-      following(false);
+      // refused because its gdb is running already (it went on by itself from a stop this side had
+      // not seen yet): still following — that run's stop resets both flags. Else it stays put.
+      if (!/while the (target|selected thread) is running|is running/i.test(err.message)) {
+        running = false;
+        following(false);
+      }
       bridge.emit('hook-error', { message: `follower gdb could not follow a run: ${err.message}` });
     });
   };

@@ -303,9 +303,18 @@ export class DebugSession {
     });
     bridge.on('client-connected', () => this.publish());
     // who started the run that ends in the next stop (0: the bridge resuming after a transparent pause)
-    bridge.on('running', (e: { client: number }) => {
+    bridge.on('running', (e: { client: number; packet: string }) => {
       if (e.client !== 0) this.runBy = e.client;
+      if (this.follower && e.client !== 0) this.note(`run #${e.client} ${e.packet}`);
     });
+    // how the clients shared the target, in the RSP log: who missed a stop, who joined a run late
+    bridge.on('stop', (e: { notified: number[]; missed: number[] }) => {
+      if (this.follower && e.missed.length) this.note(`stop told #${e.notified.join(',#') || '-'}, missed by #${e.missed.join(',#')}`);
+    });
+    bridge.on('joined', (e: { client: number; late?: boolean }) => {
+      if (this.follower) this.note(`#${e.client} ${e.late ? 'joined late: given the missed stop' : 'joined the run'}`);
+    });
+    bridge.on('hook-error', (e: { message: string }) => this.note(e.message));
     bridge.on('client-disconnected', () => this.publish());
 
     const gdb = await GdbMi.start({ cwd: this.o.root, timeoutMs: 60000, ...(this.o.gdbPath ? { gdbPath: this.o.gdbPath } : {}) });

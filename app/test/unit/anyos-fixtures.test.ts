@@ -78,10 +78,11 @@ for (const f of ANYOS_FIXTURES) {
         // 4. the user's own gdb through the bridge's port while the IDE is attached
         const { port } = await call<{ port: number }>('debug.openPort');
         let out = '';
+        // the bridge's packets in a failure's message (the session keeps the last 5000), long
+        // packets cut: a rare interleaving of the two gdbs is then readable from CI's log
         const rspTail = async () => {
-          if (!process.env['ANYOS_RSP_LOG']) return '';
-          const log = await call<{ dir: string; client: number; text: string }[]>('debug.rspLog', { limit: 300 }).catch(() => []);
-          return '\n' + log.map((e) => `${e.client} ${e.dir} ${e.text}`).join('\n');
+          const log = await call<{ dir: string; client: number; text: string }[]>('debug.rspLog', { limit: 600 }).catch(() => []);
+          return '\nthe bridge\'s packets (client 0 = QEMU):\n' + log.filter((e) => e.text !== '+').map((e) => `${e.client} ${e.dir} ${e.text.slice(0, 100)}`).join('\n');
         };
         out = await runGdb(f.gdb, ['-ex', 'set pagination off', '-ex', `target remote :${port}`, '-ex', 'break tick', '-ex', 'continue', '-ex', 'print n', '-ex', 'bt', '-ex', 'continue', '-ex', 'print n', '-ex', 'detach', path.join(root, 'build/kernel.elf')]);
         assert.doesNotMatch(out, /Cannot execute this command while the target is running|too long|not being run/, out);
