@@ -18,8 +18,10 @@
  * with the byte LANES_KLOG_LINE_START, which tells the server to begin a fresh line there if its
  * output is mid-line. When the claim ends (the server exited or died) or the kernel panics or
  * powers off, the kernel takes COM1 back and writes [done, head) itself: a line may then appear
- * twice, but none is lost. When the ring is full, console_write waits (up to 2 s) for the server
- * to make room; kernel log lines never wait: they push the oldest bytes out (counted as lost).
+ * twice, but none is lost. When the ring is full, console_write waits for the server to make
+ * room — as long as it makes progress (it may itself wait up to 30 s for a host slow to read
+ * COM1); after 35 s without any, or when the writer is interrupted, the oldest bytes are pushed
+ * out. Kernel log lines never wait: they push the oldest bytes out (counted as lost).
  */
 #include <kernel/kernel.h>
 #include <kernel/gdbstub.h>
@@ -215,10 +217,19 @@ void log_console_write(const char *buf, size_t n)
 {
     spin_lock(&con_lock);
     if (con_owner && !panicking && KRING_SIZE - (kr_head - kr_done) < n) {
-        uint64_t deadline = deadline_from_timeout(2000000000ULL);
-        while (con_owner && KRING_SIZE - (kr_head - kr_done) < n)
-            if (wait_on(&kr_space, &con_lock, deadline))
-                break;          /* a stuck server: push the oldest bytes out instead */
+        /* The server may be slow, not stuck: it waits (up to 30 s) for a host that is slow to
+         * take COM1's bytes. So wait while it makes progress; only a server that wrote nothing
+         * for STUCK_NS is stuck, and then the oldest bytes are pushed out. */
+        const uint64_t STUCK_NS = 35ULL * 1000000000ULL;
+        uint64_t seen = kr_done, deadline = deadline_from_timeout(STUCK_NS);
+        while (con_owner && KRING_SIZE - (kr_head - kr_done) < n) {
+            int64_t r = wait_on(&kr_space, &con_lock, deadline);
+            if (kr_done != seen) {
+                seen = kr_done;
+                deadline = deadline_from_timeout(STUCK_NS);
+            } else if (r)
+                break;          /* stuck, or this thread is interrupted: push the oldest out */
+        }
     }
     puts_locked(buf, n);
     ring_wake_locked();
