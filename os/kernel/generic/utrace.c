@@ -17,11 +17,19 @@
  *                                 instead of two system calls (issue 13's pipe round trip).
  *
  *       libc (this thread)                        kernel (this thread, in the kernel)
- *       off = xadd(&used, size)                   for each entry from `done` to used:
- *       header, body, frames at data + off          type 0: being written — stop, go on later
- *       type stored last                            else check it as trace_user would, emit it
- *                                                   with its tsc, call_site from its frames
- *                                                 all out: zero [0, used), used = 0
+ *       off = xadd(&used, size)                   interrupts off; this CPU's ring head
+ *       header, body, frames at data + off        for each entry from `done` to used:
+ *       type stored last                            type 0: being written — stop, go on later
+ *                                                   else check it as trace_user would, write it
+ *                                                   at head with its tsc, then its call_site
+ *                                                   from its frames (same tsc)
+ *                                                 publish head once; all out: used = 0
+ *
+ * One reservation per drain, not per record: the records go straight into the ring's current
+ * segment (the fast path's room, kernel/trace.h) and head is published once, so a drain of a
+ * sys_begin and a sys_end costs one interrupt-off section and no per-record commit; bodies and
+ * frames move by `rep movsq`. A record that would not fit there takes user_emit's ordinary
+ * reservation (segment end, reclaiming, a pending `lost` record).
  *
  * The page is read through the direct map (the kernel keeps the memory object: libc's unmap
  * or exec cannot take it away), so a drain never faults and takes no lock. A record keeps the
