@@ -10,7 +10,14 @@
 #include <kernel/kernel.h>
 
 #define NBUCKETS 64
-struct fwaiter { struct list link; struct thread *t; uint64_t key; struct vmspace *space; };
+/* A waiter on its bucket's list (on the waiting thread's stack). `gone` is set, with release,
+ * by the waker that took it off the list, after its thread_wake, as its last touch of it (still
+ * under the bucket lock): a waiter that sees it knows without the lock that it is off the list
+ * and that no wake-up meant for this wait is still to come (so none can end a later wait). The
+ * common case — woken by futex_wake — then costs no second lock of the bucket; a waiter that
+ * does not see it (a timeout, an interrupt, or a wake still under way) takes the lock, which
+ * waits for the waker, and unlinks itself if no waker did. */
+struct fwaiter { struct list link; struct thread *t; uint64_t key; struct vmspace *space; uint32_t gone; };
 static struct bucket { struct spinlock lock; struct list waiters; } buckets[NBUCKETS];
 int user_load32(uint32_t *out, uint64_t uaddr);
 
@@ -81,10 +88,12 @@ int64_t futex_wait(uint64_t uaddr, uint32_t expected, uint64_t timeout_ns)
     struct fwaiter w = { .t = current(), .key = key, .space = space };
     list_add_tail(&b->waiters, &w.link);
     int r = thread_block(&b->lock, T_BLOCKED, deadline);
-    spin_lock(&b->lock);
-    if (w.link.next != &w.link)
-        list_del(&w.link);
-    spin_unlock(&b->lock);
+    if (!__atomic_load_n(&w.gone, __ATOMIC_ACQUIRE)) {
+        spin_lock(&b->lock);
+        if (w.link.next != &w.link)
+            list_del(&w.link);
+        spin_unlock(&b->lock);
+    }
     return r;
 }
 
@@ -101,6 +110,7 @@ static int64_t wake(uint64_t key, struct vmspace *space, uint32_t count)
         struct thread *t = w->t;
         list_del(&w->link);
         thread_wake(t, 0);
+        __atomic_store_n(&w->gone, 1, __ATOMIC_RELEASE);     /* (w may be gone after this) */
         n++;
     }
     spin_unlock(&b->lock);

@@ -17,11 +17,19 @@
  *                                 instead of two system calls (issue 13's pipe round trip).
  *
  *       libc (this thread)                        kernel (this thread, in the kernel)
- *       off = xadd(&used, size)                   for each entry from `done` to used:
- *       header, body, frames at data + off          type 0: being written — stop, go on later
- *       type stored last                            else check it as trace_user would, emit it
- *                                                   with its tsc, call_site from its frames
- *                                                 all out: zero [0, used), used = 0
+ *       off = xadd(&used, size)                   interrupts off; this CPU's ring head
+ *       header, body, frames at data + off        for each entry from `done` to used:
+ *       type stored last                            type 0: being written — stop, go on later
+ *                                                   else check it as trace_user would, write it
+ *                                                   at head with its tsc, then its call_site
+ *                                                   from its frames (same tsc)
+ *                                                 publish head once; all out: used = 0
+ *
+ * One reservation per drain, not per record: the records go straight into the ring's current
+ * segment (the fast path's room, kernel/trace.h) and head is published once, so a drain of a
+ * sys_begin and a sys_end costs one interrupt-off section and no per-record commit; bodies and
+ * frames move by `rep movsq`. A record that would not fit there takes user_emit's ordinary
+ * reservation (segment end, reclaiming, a pending `lost` record).
  *
  * The page is read through the direct map (the kernel keeps the memory object: libc's unmap
  * or exec cannot take it away), so a drain never faults and takes no lock. A record keeps the
@@ -39,17 +47,18 @@ struct user_event {
     uint16_t type;
     uint16_t fixed;             /* bytes after the header, without the tail */
     uint16_t tail;              /* str tail: its most bytes (0: no tail) */
+    uint16_t site;              /* the kernel follows it with a call_site */
 };
 #define FIXED(name) (uint16_t)(sizeof(struct trace_ev_##name) - sizeof(struct trace_hdr))
 static const struct user_event user_events[] = {    /* (by type, from TRACE_EV_SYS_BEGIN) */
-    { TRACE_EV_SYS_BEGIN, FIXED(sys_begin), TRACE_SYS_BEGIN_NAME_MAX },
-    { TRACE_EV_SYS_END, FIXED(sys_end), 0 },
-    { TRACE_EV_SIG_GENERATE, FIXED(sig_generate), 0 },
-    { TRACE_EV_SIG_FLAG, FIXED(sig_flag), 0 },
-    { TRACE_EV_CANCEL_RAISE, FIXED(cancel_raise), TRACE_CANCEL_RAISE_TARGET_MAX },
-    { TRACE_EV_CANCEL_ACK, FIXED(cancel_ack), TRACE_CANCEL_ACK_SERVER_MAX },
-    { TRACE_EV_SIG_HANDLER, FIXED(sig_handler), 0 },
-    { TRACE_EV_SIG_ACTION, FIXED(sig_action), 0 },
+    { TRACE_EV_SYS_BEGIN, FIXED(sys_begin), TRACE_SYS_BEGIN_NAME_MAX, 1 },
+    { TRACE_EV_SYS_END, FIXED(sys_end), 0, 0 },
+    { TRACE_EV_SIG_GENERATE, FIXED(sig_generate), 0, 0 },
+    { TRACE_EV_SIG_FLAG, FIXED(sig_flag), 0, 0 },
+    { TRACE_EV_CANCEL_RAISE, FIXED(cancel_raise), TRACE_CANCEL_RAISE_TARGET_MAX, 1 },
+    { TRACE_EV_CANCEL_ACK, FIXED(cancel_ack), TRACE_CANCEL_ACK_SERVER_MAX, 1 },
+    { TRACE_EV_SIG_HANDLER, FIXED(sig_handler), 0, 0 },
+    { TRACE_EV_SIG_ACTION, FIXED(sig_action), 0, 0 },
 };
 
 static inline uint64_t tsc_now(void)
@@ -60,7 +69,7 @@ static inline uint64_t tsc_now(void)
 }
 
 /* The event of a record of len body bytes (its type and size checked), or NULL. */
-static const struct user_event *user_event_of(uint64_t type, uint64_t n)
+static inline __attribute__((always_inline)) const struct user_event *user_event_of(uint64_t type, uint64_t n)
 {
     uint64_t i = type - TRACE_EV_SYS_BEGIN;
     if (i >= ARRAY_SIZE(user_events) || user_events[i].type != type)
@@ -112,7 +121,7 @@ static uint64_t user_emit(const struct user_event *ev, const uint64_t *body, uin
     if (tsc)
         ((struct trace_hdr *)e)->tsc = tsc;
     uint64_t id = TRACE_COMMIT(&s) & 0x7fffffffffffffffULL;
-    if (ev->type != TRACE_EV_SYS_BEGIN && ev->type != TRACE_EV_CANCEL_RAISE && ev->type != TRACE_EV_CANCEL_ACK)
+    if (!ev->site)
         return id;
     uint64_t call = body[0], pcs[8] = { 0 };
     if (pc) {
@@ -153,6 +162,74 @@ static struct lane_utrace_page *page_of(struct thread *t)
     return (struct lane_utrace_page *)P2V(t->utrace->pages[0]);
 }
 
+/* Whole words, one string-instruction iteration each (arch/machine.h's copy_bytes, without
+ * its byte tail: the counts here are in words). */
+static inline void copy_words(uint64_t *d, const uint64_t *s, uint64_t n)
+{
+    __asm__ volatile("rep movsq" : "+D"(d), "+S"(s), "+c"(n) :: "memory");
+}
+
+static inline void zero_words(uint64_t *d, uint64_t n)
+{
+    __asm__ volatile("rep stosq" : "+D"(d), "+c"(n) : "a"(0ULL) : "memory");
+}
+
+/* One checked entry copied into the ring at w (room for it and a call_site known), with its
+ * call_site after it when the event has one: where the next record goes. The header and the
+ * call_site are ours; the body is copied in whole words, its padding cleared and a str tail's
+ * length set from len, as user_emit does. ids: this CPU ring's next_id, advanced here. */
+static inline __attribute__((always_inline)) uint8_t *
+batch_put(uint8_t *w, struct trace_ring *r, const struct user_event *ev, const struct lane_utrace_entry *h, uint32_t len,
+          uint64_t tsc, struct thread *t)
+{
+    uint32_t words = (len + 7) >> 3, size = (uint32_t)sizeof(struct trace_hdr) + words * 8;
+    struct trace_hdr *rh = (struct trace_hdr *)w;
+    uint64_t id = r->next_id;
+    rh->type = ev->type;
+    rh->size = (uint16_t)size;
+    *(uint32_t *)&rh->cpu = TRACE_PERCPU(id);   /* cpu, and flags = 0 */
+    rh->tsc = tsc;
+    rh->id = id;
+    const uint64_t *body = (const uint64_t *)(h + 1);
+    uint64_t *d = (uint64_t *)(rh + 1);
+    copy_words(d, body, words);
+    if (len & 7)                            /* (the padding is ours, whatever the page had) */
+        d[words - 1] &= ~0ULL >> (64 - 8 * (len & 7));
+    if (ev->tail) {
+        uint16_t tl = (uint16_t)(len - ev->fixed - 2);
+        w[sizeof(struct trace_hdr) + ev->fixed] = (uint8_t)tl;
+        w[sizeof(struct trace_hdr) + ev->fixed + 1] = (uint8_t)(tl >> 8);
+    }
+    w += size;
+    if (!ev->site) {
+        r->next_id = id + 1;
+        return w;
+    }
+    struct trace_ev_call_site *cs = (struct trace_ev_call_site *)w;
+    cs->h.type = TRACE_EV_CALL_SITE;
+    cs->h.size = sizeof *cs;
+    *(uint32_t *)&cs->h.cpu = TRACE_PERCPU(id);
+    cs->h.tsc = tsc;                        /* (its record's time: the ring stays in time order) */
+    cs->h.id = id + 1;
+    r->next_id = id + 2;
+    cs->ref = id & 0x7fffffffffffffffULL;
+    cs->call = body[0];
+    cs->pid = t->proc->pid;
+    cs->tid = t->tid;
+    uint32_t npcs = h->npcs;
+    cs->depth = npcs;
+    cs->reserved0 = 0;
+    copy_words(&cs->pc0, body + words, npcs);
+    zero_words(&cs->pc0 + npcs, 8 - npcs);
+    return w + sizeof *cs;
+}
+
+/* Drains t's page (t is current(), in the kernel). The common case — the CPU's ring has room
+ * in its current segment for everything — is one reservation for the whole drain: interrupts
+ * off once, each record written straight at the ring's head with its header, id and (after a
+ * sys_begin, cancel_raise or cancel_ack) its call_site, head published once at the end. A
+ * record that does not fit there (the segment's end, reclaiming, a pending `lost` record) goes
+ * through user_emit and the ordinary reservation, which handle those. */
 void utrace_drain(struct thread *t)
 {
     struct lane_utrace_page *pg = page_of(t);
@@ -163,37 +240,59 @@ void utrace_drain(struct thread *t)
             pg->on = on;
         return;
     }
-    uint32_t end = used < LANES_UTRACE_DATA ? used : LANES_UTRACE_DATA;
     uint8_t *data = (uint8_t *)(pg + 1);
-    uint64_t now = tsc_now();
-    if (now < t->utrace_tsc)
-        now = t->utrace_tsc;
-    uint32_t off = t->utrace_done;
-    while (off + ENTRY_HDR <= end) {
-        struct lane_utrace_entry *h = (struct lane_utrace_entry *)(data + off);
+    uint8_t *p = data + t->utrace_done, *end = data + (used < LANES_UTRACE_DATA ? used : LANES_UTRACE_DATA);
+    uint64_t now = tsc_now(), lo = t->utrace_tsc;
+    if (now < lo)
+        now = lo;
+    uint64_t fl;
+    __asm__ volatile("pushfq; pop %0; cli" : "=r"(fl) :: "memory");
+    /* this CPU's ring and where the fast path may write (kernel/trace.h): head is at base + head */
+    struct trace_ring *r = TRACE_PERCPU(trace_ring);
+    uint8_t *w = (uint8_t *)(TRACE_PERCPU(trace_fast_base) + r->head);
+    uint8_t *wend = (uint8_t *)(TRACE_PERCPU(trace_fast_base) + TRACE_PERCPU(trace_fast_end));
+    bool stopped = false;
+    while (p + ENTRY_HDR <= end) {
+        struct lane_utrace_entry *h = (struct lane_utrace_entry *)p;
         uint16_t type = __atomic_load_n(&h->type, __ATOMIC_ACQUIRE);
         if (type == 0) {                    /* being written (we interrupted its writer) */
-            t->utrace_done = off;
-            pg->on = on;
-            return;
+            stopped = true;
+            break;
         }
-        uint16_t len = h->len;
-        uint8_t npcs = h->npcs;
-        uint64_t tsc = h->tsc;
-        uint32_t blen = ((uint32_t)len + 7) & ~7u, total = (uint32_t)ENTRY_HDR + blen + npcs * 8u;
-        if (type == LANES_UTRACE_SKIP || len > 254 || npcs > 8 || total > end - off)
+        uint32_t len = h->len, npcs = h->npcs;
+        uint32_t total = (uint32_t)ENTRY_HDR + (((len + 7) & ~7u) + npcs * 8u);
+        if (type == LANES_UTRACE_SKIP || len > 254 || npcs > 8 || total > (uint64_t)(end - p))
             break;                          /* the end, or garbage: drop the rest */
         h->type = 0;                        /* (a later entry written here starts "being written") */
+        p += total;
+        /* (the drain takes only entries with their str tail: trace_user's absent tail is not one) */
         const struct user_event *ev = on ? user_event_of(type, len) : NULL;
-        if (ev && (!ev->tail || len > ev->fixed + 1)) {
-            tsc = tsc < t->utrace_tsc ? t->utrace_tsc : tsc > now ? now : tsc;
+        if (!ev || (ev->tail && len < ev->fixed + 2u))
+            continue;
+        uint64_t tsc = h->tsc;
+        tsc = tsc < lo ? lo : tsc > now ? now : tsc;
+        tsc = tsc ? tsc : 1;
+        if (__builtin_expect(w + sizeof(struct trace_hdr) + 256 + sizeof(struct trace_ev_call_site) <= wend, 1)) {
+            w = batch_put(w, r, ev, h, len, tsc, t);
+        } else {                            /* the ordinary way, which makes the room */
+            __atomic_store_n(&r->head, (uint64_t)((uintptr_t)w - TRACE_PERCPU(trace_fast_base)), __ATOMIC_RELEASE);
             const uint64_t *body = (const uint64_t *)(h + 1);
-            user_emit(ev, body, len, tsc ? tsc : 1, body + blen / 8, npcs);
+            user_emit(ev, body, len, tsc, body + ((len + 7) >> 3), npcs);
+            r = TRACE_PERCPU(trace_ring);
+            w = (uint8_t *)(TRACE_PERCPU(trace_fast_base) + r->head);
+            wend = (uint8_t *)(TRACE_PERCPU(trace_fast_base) + TRACE_PERCPU(trace_fast_end));
         }
-        off += total;
+    }
+    /* everything written goes out at once */
+    __atomic_store_n(&r->head, (uint64_t)((uintptr_t)w - TRACE_PERCPU(trace_fast_base)), __ATOMIC_RELEASE);
+    if (fl & 0x200)
+        sti();
+    pg->on = on;
+    if (stopped) {
+        t->utrace_done = (uint32_t)(p - data);
+        return;
     }
     __atomic_store_n(&pg->used, 0, __ATOMIC_RELEASE);
-    pg->on = on;
     t->utrace_done = 0;
 }
 

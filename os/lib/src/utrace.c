@@ -33,7 +33,18 @@ extern volatile uint32_t lanes_threads_started;    /* thread.c */
 /* Our thread's page (NULL or FAILED: none to be had), mapped at its first record. (Mapping it
  * only from the 16th, to spare short-lived processes, made fork+exec+wait slower: their records
  * then cost a system call each.) */
-static struct lane_utrace_page *page_for(uint32_t tid)
+static __attribute__((noinline)) struct lane_utrace_page *page_for_slow(uint32_t tid);
+
+static inline __attribute__((always_inline)) struct lane_utrace_page *page_for(uint32_t tid)
+{
+    /* (the common case: the only thread, or the first, with its page) */
+    struct lane_utrace_page *pg = ut[0].pg;
+    if (__builtin_expect(ut[0].tid == tid && tid && pg, 1))
+        return pg;
+    return page_for_slow(tid);
+}
+
+static __attribute__((noinline)) struct lane_utrace_page *page_for_slow(uint32_t tid)
 {
     int slot = -1;
     if (ut[0].tid == tid && tid) {
@@ -75,7 +86,7 @@ static inline uint64_t rdtsc(void)
 
 /* Our page when it takes records now: NULL with *off set when the class is off (nothing to
  * record), NULL with *off clear when the caller must use trace_user (no page). */
-static struct lane_utrace_page *page_on(uint32_t tid, bool *off)
+static inline __attribute__((always_inline)) struct lane_utrace_page *page_on(uint32_t tid, bool *off)
 {
     struct lane_utrace_page *pg = page_for(tid);
     *off = false;
@@ -112,21 +123,22 @@ static inline void commit(struct lane_utrace_entry *e, uint16_t type)
     __atomic_store_n(&e->type, type, __ATOMIC_RELEASE);     /* complete: the kernel may take it */
 }
 
-/* Our callers' return addresses, innermost first: from fp (a frame of ours) up. */
-static uint32_t frames(const uint64_t *fp, uint64_t *pcs)
+/* Our callers' return addresses, innermost first: from fp (a frame of ours) up. One test covers
+ * "the next frame is above this one and at most 1 MiB up" (unsigned: next <= fp wraps). */
+static inline __attribute__((always_inline)) uint32_t frames(const uint64_t *fp, uint64_t *pcs)
 {
-    uint32_t n = 0;
-    while (n < 8 && fp && !((uintptr_t)fp & 7)) {
+    uint64_t *p = pcs, *end = pcs + 8;
+    for (;;) {
         uint64_t ret = fp[1];
         if (!ret)
             break;
-        pcs[n++] = ret;
-        const uint64_t *next = (const uint64_t *)(uintptr_t)fp[0];
-        if (next <= fp || (uintptr_t)next - (uintptr_t)fp > (1u << 20))
+        *p++ = ret;
+        uintptr_t next = (uintptr_t)fp[0];
+        if (p == end || next - (uintptr_t)fp - 1 >= (1u << 20) || (next & 7))
             break;
-        fp = next;
+        fp = (const uint64_t *)next;
     }
-    return n;
+    return (uint32_t)(p - pcs);
 }
 
 uint64_t lanes_utrace_sys_begin(uint64_t call, uint32_t pid, uint32_t tid, uint32_t nr, int32_t fd, uint64_t arg,
