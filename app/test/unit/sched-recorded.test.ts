@@ -86,11 +86,13 @@ test('recorded from LaneOS: spin 8 on 4 CPUs spreads, every migration reason wit
   // rounds carry every CPU; the loads converge to the ideal while spin runs
   assert.ok(model.rounds.length >= 10);
   assert.ok(model.rounds.every((r) => r.before.length === 4));
-  // where each spinner ran most in the 300 ms before spin's 1.5 s mark: two per CPU. (Not "every
+  // where each spinner ran most from spin's 1.2 s mark to its 1.9 s mark: two per CPU. (Not "every
   // CPU within 10 % of the ideal": cpu0 also carries the pinned kernel threads — the trace
-  // drainer is busy while recording — and 1024-sized spinners cannot even that out.)
+  // drainer is busy while recording — and 1024-sized spinners cannot even that out. The window is
+  // 700 ms: under TCG a vCPU is a host thread, and on a loaded host one ran so little in 300 ms
+  // that one of its two spinners got no slice there: [2, 1, 2, 2].)
   const start = Math.min(...model.migrations.filter((m) => spinTids.has(m.tid) && m.reason === 'placement').map((m) => m.ns));
-  const w0 = start + 1.2e9, w1 = start + 1.5e9;
+  const w0 = start + 1.2e9, w1 = start + 1.9e9;
   const home = new Map<number, number>();
   for (const tid of spinTids) {
     const per = [0, 0, 0, 0];
@@ -102,7 +104,7 @@ test('recorded from LaneOS: spin 8 on 4 CPUs spreads, every migration reason wit
   }
   const perCpu = [0, 0, 0, 0];
   for (const c of home.values()) perCpu[c]!++;
-  assert.deepEqual(perCpu, [2, 2, 2, 2], 'spinners per CPU 1.2-1.5 s into spin');
+  assert.deepEqual(perCpu, [2, 2, 2, 2], 'spinners per CPU 1.2-1.9 s into spin');
   const lastMove = Math.max(...balance.filter((m) => spinTids.has(m.tid)).map((m) => m.ns).filter((ns) => ns < w0));
   const at = balancedAt(model, start, 0.25);
   // the view draws it: slices on 4 rows, arrows at the moves
