@@ -89,7 +89,6 @@ interface RangeStep {
   packet: string;
 }
 
-/** `vCont;…` with an `rSTART,END[:THREAD]` action → the range and the packet with `s` in its place. */
 /** How many times a single step that changed nothing is stepped again (see Bridge.stepMadeNoProgress). */
 const STEP_RETRIES = 3;
 
@@ -107,6 +106,7 @@ export function singleStepThread(data: string, hc: string | undefined): string |
   return t && t !== '-1' && t !== '0' ? t : current;
 }
 
+/** `vCont;…` with an `rSTART,END[:THREAD]` action → the range and the packet with `s` in its place. */
 export function parseRangeStep(data: string): RangeStep | undefined {
   if (!data.startsWith('vCont;')) return undefined;
   let found: Omit<RangeStep, 'packet'> | undefined;
@@ -843,9 +843,8 @@ export class Bridge extends EventEmitter {
     const before = thread ? await this.registersOf(t, thread) : undefined;
     let stop = await t.resume('s');
     this.stats.forwarded++;
-    for (let tries = 0; before && tries < STEP_RETRIES && stop.kind === 'signal' && stop.signal === SIGTRAP && (!stop.thread || sameThread(stop.thread, thread!)); tries++) {
-      this.targetHg = stop.thread ?? this.targetHg;
-      if ((await this.pass(t, 'g').catch(() => ({ data: '' }))).data !== before) break;
+    for (let tries = 0; thread && before && tries < STEP_RETRIES; tries++) {
+      if (!(await this.stepChangedNothing(t, stop, thread, before)).unchanged) break;
       this.stats.stepRetries++;
       stop = await t.resume('s');
     }
@@ -979,6 +978,15 @@ export class Bridge extends EventEmitter {
     }
   }
 
+  /** A single step of `thread` ended in `stop`: a plain trap of that thread whose registers are still `before`? */
+  private async stepChangedNothing(t: RspClient, stop: TargetStop, thread: string, before: string): Promise<{ unchanged: boolean; after?: Reply }> {
+    if (stop.kind !== 'signal' || stop.signal !== SIGTRAP || stop.reasons.length > 0) return { unchanged: false };
+    if (stop.thread && !sameThread(stop.thread, thread)) return { unchanged: false };
+    if (stop.thread) this.targetHg = stop.thread;
+    const after = await this.pass(t, 'g').catch(() => undefined);
+    return after ? { unchanged: after.data === before, after } : { unchanged: false };
+  }
+
   /**
    * QEMU (7.2, TCG) now and then answers a single step with a SIGTRAP before executing anything —
    * about one step in 300 right after the breakpoint at the pc was removed (reproduced with a bare
@@ -989,11 +997,9 @@ export class Bridge extends EventEmitter {
    * later), else the registers read after the step (the stop's `g`), or undefined.
    */
   private async stepMadeNoProgress(t: RspClient, stop: TargetStop, check: { thread: string; before: string; tries: number }): Promise<true | Reply | undefined> {
-    if (this.userInterrupt || stop.kind !== 'signal' || stop.signal !== SIGTRAP || stop.reasons.length > 0) return undefined;
-    if (stop.thread && !sameThread(stop.thread, check.thread)) return undefined;
-    if (stop.thread) this.targetHg = stop.thread;
-    const after = await this.pass(t, 'g').catch(() => undefined);
-    if (!after || after.data !== check.before || check.tries >= STEP_RETRIES) return after;
+    if (this.userInterrupt) return undefined;
+    const { unchanged, after } = await this.stepChangedNothing(t, stop, check.thread, check.before);
+    if (!unchanged || check.tries >= STEP_RETRIES) return after;
     this.stats.stepRetries++;
     this.invalidateReadAhead();
     this.stepCheck = { ...check, tries: check.tries + 1 };
