@@ -536,12 +536,7 @@ export class Bridge extends EventEmitter {
       return;
     }
     try {
-      if ('gGpPmMX'.includes(data[0]!) && c.hg && c.hg !== '0' && c.hg !== '-1' &&
-          (this.targetHg === undefined || !sameThread(c.hg, this.targetHg))) {
-        this.invalidateReadAhead(); // memory reads depend on the selected CPU
-        const r = await t.request('Hg' + c.hg);
-        if (r === 'OK') this.targetHg = c.hg;
-      }
+      if ('gGpPmMX'.includes(data[0]!) && c.hg && c.hg !== '0' && c.hg !== '-1') await this.selectThread(t, c.hg);
       const cache = this.stopCache;
       if (data === 'g' && cache?.g && cache.hg === this.targetHg) {
         this.stats.stopCacheHits++;
@@ -963,14 +958,19 @@ export class Bridge extends EventEmitter {
     await this.runParked();
   }
 
+  /** Makes `thread` the target's Hg thread unless it is already; false if the target refused it. */
+  private async selectThread(t: RspClient, thread: string): Promise<boolean> {
+    if (this.targetHg !== undefined && sameThread(thread, this.targetHg)) return true;
+    this.invalidateReadAhead(); // memory reads depend on the selected CPU
+    if ((await t.request('Hg' + thread)) !== 'OK') return false;
+    this.targetHg = thread;
+    return true;
+  }
+
   /** The registers (`g`) of `thread` on the stopped target, selecting it first; undefined if unreadable. */
   private async registersOf(t: RspClient, thread: string): Promise<string | undefined> {
     try {
-      if (this.targetHg === undefined || !sameThread(thread, this.targetHg)) {
-        this.invalidateReadAhead();
-        if ((await t.request('Hg' + thread)) !== 'OK') return undefined;
-        this.targetHg = thread;
-      }
+      if (!(await this.selectThread(t, thread))) return undefined;
       const g = await this.pass(t, 'g');
       return /^[0-9a-fA-F]+$/.test(g.data) && g.data.length >= 16 ? g.data : undefined;
     } catch {

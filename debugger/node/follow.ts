@@ -50,7 +50,7 @@ export async function connectFollower(bridge: Bridge, gdb: GdbMi, timeoutMs = 30
     gdb.execContinue().catch((err: Error) => {
       // refused because its gdb is running already (it went on by itself from a stop this side had
       // not seen yet): still following — that run's stop resets both flags. Else it stays put.
-      if (!/while the (target|selected thread) is running|is running/i.test(err.message)) {
+      if (!/is running/i.test(err.message)) {
         running = false;
         following(false);
       }
