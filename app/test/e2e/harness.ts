@@ -77,9 +77,10 @@ export async function launchBrowser(): Promise<Browser> {
 /**
  * Starts the browser mode on `project` and opens it in Chromium. The copy is marked trusted (workspace
  * trust) by writing its entry into the state directory's trust.json, as Trust in the UI would; pass
- * `{ trusted: false }` to open it in restricted mode.
+ * `{ trusted: false }` to open it in restricted mode. `beforeLoad` runs on the new page before it
+ * loads the workbench (e.g. to route its WebSocket).
  */
-export async function openSession(project: string, stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanescope-state-')), opts: { trusted?: boolean } = {}): Promise<Session> {
+export async function openSession(project: string, stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanescope-state-')), opts: { trusted?: boolean; beforeLoad?: (page: Page) => Promise<void> } = {}): Promise<Session> {
   if (opts.trusted !== false) trustProject(stateDir, project);
   const { server, url } = await startServer(project, stateDir);
   let browser: Browser;
@@ -95,6 +96,7 @@ export async function openSession(project: string, stateDir = fs.mkdtempSync(pat
   page.on('console', (m) => {
     if (m.type() === 'error') consoleErrors.push(m.text());
   });
+  await opts.beforeLoad?.(page);
   await page.goto(url);
   await page.waitForSelector('body[data-ready=true]', { timeout: 60000 });
   const session: Session = {

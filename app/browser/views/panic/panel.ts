@@ -29,10 +29,13 @@ export function registerPanicPanel(): void {
       let marked = false;
       let traceBox: HTMLElement | null = null;
       let flight: HTMLElement | null = null;
-      /** What the backtrace was drawn from: a later update of the same panic (complete, the flight
-       *  recorder read) redraws only the boxes below it, so a click on a frame is never lost to a
-       *  button replaced under the pointer. */
+      /** Which panic is drawn (its CPU and message): a later update of the same panic (more
+       *  registers and frames as its lines arrive, complete, the flight recorder read) changes only
+       *  what changed, so a click on a frame is never lost to a button replaced under the pointer. */
       let drawnKey = '';
+      let list: HTMLUListElement | null = null;
+      let regs: HTMLPreElement | null = null;
+      let frameKeys: string[] = [];
       const store = traceStore();
 
       const lastEvents = (): HTMLElement => {
@@ -83,9 +86,55 @@ export function registerPanicPanel(): void {
         return box;
       };
 
+      /** One backtrace frame's button (a click opens its source line). */
+      const frameButton = (f: PanicView['frames'][number], i: number): HTMLButtonElement => {
+        const b = document.createElement('button');
+        b.className = 'problem error panic-frame';
+        b.dataset['frame'] = String(i);
+        if (f.function) b.dataset['function'] = f.function;
+        const msg = document.createElement('span');
+        msg.className = 'msg';
+        msg.textContent = `#${i} ${f.function ?? f.symbol} (${f.addr})`;
+        const loc = document.createElement('span');
+        loc.className = 'loc';
+        loc.textContent = f.file && f.line ? `${f.file}:${f.line}` : f.symbol;
+        b.append(msg, loc);
+        if (f.file && f.line) b.addEventListener('click', () => void ctx.openFile(f.file!, f.line));
+        else b.disabled = true;
+        return b;
+      };
+
+      /** The registers and the backtrace as they stand: a frame already drawn the same stays the
+       *  same element (the panic's lines arrive in pieces, so frames are added after frame 0 is
+       *  on screen and maybe under the pointer). */
+      const drawHead = (p: PanicView) => {
+        const text = p.registers.join('\n');
+        if (p.registers.length && !regs) {
+          regs = document.createElement('pre');
+          regs.className = 'panic-registers';
+          list!.before(regs);
+        }
+        if (regs && regs.textContent !== text) regs.textContent = text;
+        p.frames.forEach((f, i) => {
+          const key = JSON.stringify(f);
+          if (frameKeys[i] === key) return;
+          frameKeys[i] = key;
+          const li = list!.children[i];
+          if (li) li.replaceChildren(frameButton(f, i));
+          else {
+            const nli = document.createElement('li');
+            nli.append(frameButton(f, i));
+            list!.append(nli);
+          }
+        });
+        while (list!.children.length > p.frames.length) list!.lastElementChild!.remove();
+        frameKeys.length = p.frames.length;
+      };
+
       const render = () => {
-        const key = panic ? JSON.stringify([panic.cpu, panic.message, panic.registers, panic.frames]) : '';
-        if (panic && key === drawnKey && flight) {
+        const key = panic ? JSON.stringify([panic.cpu, panic.message]) : '';
+        if (panic && key === drawnKey && flight && list) {
+          drawHead(panic);
           const box = flightBox();
           flight.replaceWith(box);
           flight = box;
@@ -93,6 +142,9 @@ export function registerPanicPanel(): void {
         }
         drawnKey = key;
         flight = null;
+        list = null;
+        regs = null;
+        frameKeys = [];
         marked = false;
         host.replaceChildren();
         ctx.setBadge(panic ? '!' : '');
@@ -106,37 +158,14 @@ export function registerPanicPanel(): void {
         const head = document.createElement('div');
         head.className = 'panic-message';
         head.textContent = `KERNEL PANIC on cpu${panic.cpu}: ${panic.message}`;
-        host.append(head);
-        if (panic.registers.length) {
-          const regs = document.createElement('pre');
-          regs.className = 'panic-registers';
-          regs.textContent = panic.registers.join('\n');
-          host.append(regs);
-        }
-        const list = document.createElement('ul');
+        list = document.createElement('ul');
         list.className = 'problem-list panic-frames';
         list.setAttribute('aria-label', 'Backtrace');
-        panic.frames.forEach((f, i) => {
-          const li = document.createElement('li');
-          const b = document.createElement('button');
-          b.className = 'problem error panic-frame';
-          b.dataset['frame'] = String(i);
-          if (f.function) b.dataset['function'] = f.function;
-          const msg = document.createElement('span');
-          msg.className = 'msg';
-          msg.textContent = `#${i} ${f.function ?? f.symbol} (${f.addr})`;
-          const loc = document.createElement('span');
-          loc.className = 'loc';
-          loc.textContent = f.file && f.line ? `${f.file}:${f.line}` : f.symbol;
-          b.append(msg, loc);
-          if (f.file && f.line) b.addEventListener('click', () => void ctx.openFile(f.file!, f.line));
-          else b.disabled = true;
-          li.append(b);
-          list.append(li);
-        });
+        host.append(head, list);
+        drawHead(panic);
         traceBox = lastEvents();
         flight = flightBox();
-        host.append(list, traceBox, flight);
+        host.append(traceBox, flight);
       };
 
       /** The flight recorder's last events of every CPU (read from the guest's memory after the panic). */
