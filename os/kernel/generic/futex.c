@@ -6,6 +6,8 @@
  * mappings, stacks, data: copy-on-write across fork, so its physical page can change under a
  * waiter) is keyed by its address space and virtual address, as Linux's private futexes. The
  * value is read under the bucket lock, so a wake between the check and the sleep cannot be lost.
+ * A word in a memory object made with OWNER_WAKE whose creator has ended (memobj.c) ends every
+ * wait on it with DEAD: futex_wake_ended when the creator ends, at once for later waits.
  */
 #include <kernel/kernel.h>
 
@@ -85,6 +87,11 @@ int64_t futex_wait(uint64_t uaddr, uint32_t expected, uint64_t timeout_ns)
         spin_unlock(&b->lock);
         return LANES_E_AGAIN;
     }
+    /* (under the bucket lock: memobj_owner_gone counts an ended object before it scans buckets) */
+    if (!space && __builtin_expect(memobj_nended != 0, 0) && memobj_page_ended(key)) {
+        spin_unlock(&b->lock);
+        return LANES_E_DEAD;
+    }
     struct fwaiter w = { .t = current(), .key = key, .space = space };
     list_add_tail(&b->waiters, &w.link);
     int r = thread_block(&b->lock, T_BLOCKED, deadline);
@@ -115,6 +122,26 @@ static int64_t wake(uint64_t key, struct vmspace *space, uint32_t count)
     }
     spin_unlock(&b->lock);
     return n;
+}
+
+/* Wakes, with DEAD, every waiter on a word of an object whose creator ended (memobj.c). */
+void futex_wake_ended(void)
+{
+    for (int i = 0; i < NBUCKETS; i++) {
+        struct bucket *b = &buckets[i];
+        spin_lock(&b->lock);
+        for (struct list *it = b->waiters.next; it != &b->waiters;) {
+            struct fwaiter *w = container_of(it, struct fwaiter, link);
+            it = it->next;
+            if (w->space || !memobj_page_ended(w->key))
+                continue;
+            struct thread *t = w->t;
+            list_del(&w->link);
+            thread_wake(t, LANES_E_DEAD);
+            __atomic_store_n(&w->gone, 1, __ATOMIC_RELEASE);
+        }
+        spin_unlock(&b->lock);
+    }
 }
 
 /* Wake up to count waiters on the word at physical address key (shared memory). */

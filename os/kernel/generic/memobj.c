@@ -12,12 +12,30 @@
  * spawn make those objects lazy, so only the pages with bytes in them exist at first (a 512 KiB
  * stack starts with the one or two pages its arguments and startup block are in; bss and the
  * rest of the stack are demand-zero).
+ *
+ * An object made with mem_create's OWNER_WAKE (posix's pipe rings) is on its creator's list
+ * until the creator ends, then on the list of ended objects until it is destroyed. When the
+ * creator ends, every futex waiter on the object's words wakes with DEAD (futex_wake_ended), and
+ * a later futex_wait there fails DEAD at once (memobj_page_ended): the clients of a server that
+ * died learn it from their wait, without a timeout on every wait to go and ask. Lock order: a
+ * futex bucket's lock, then owned_lock.
  */
 #include <kernel/kernel.h>
+
+static struct spinlock owned_lock = SPINLOCK_INIT("memobj-owned");
+static struct list ended_objs = { &ended_objs, &ended_objs };
+volatile uint32_t memobj_nended;
 
 static void memobj_destroy(struct kobj *o)
 {
     struct memobj *m = container_of(o, struct memobj, obj);
+    if (m->owned) {
+        spin_lock(&owned_lock);
+        list_del(&m->owner_link);
+        if (m->ended)
+            __atomic_sub_fetch(&memobj_nended, 1, __ATOMIC_SEQ_CST);
+        spin_unlock(&owned_lock);
+    }
     if (!m->borrowed)
         for (uint64_t i = 0; i < m->npages; i++)
             if (m->pages[i])
@@ -108,4 +126,52 @@ struct memobj *memobj_wrap_phys(uint64_t phys, uint64_t len)
     for (uint64_t i = 0; i < npages; i++)
         m->pages[i] = ALIGN_DOWN(phys, PAGE_SIZE) + i * PAGE_SIZE;
     return m;
+}
+
+void memobj_set_owner(struct memobj *m, struct process *p)
+{
+    spin_lock(&owned_lock);
+    m->owned = true;
+    list_add_tail(&p->owned_mem, &m->owner_link);
+    spin_unlock(&owned_lock);
+}
+
+/* p has ended: its OWNER_WAKE objects move to the ended list (counted before any bucket is
+ * looked at, so a futex_wait that enqueues after the scan passed its bucket sees the count),
+ * then every waiter on their words is woken DEAD. */
+void memobj_owner_gone(struct process *p)
+{
+    bool any = false;
+    spin_lock(&owned_lock);
+    while (!list_empty(&p->owned_mem)) {
+        struct memobj *m = container_of(p->owned_mem.next, struct memobj, owner_link);
+        list_del(&m->owner_link);
+        m->ended = true;
+        list_add_tail(&ended_objs, &m->owner_link);
+        __atomic_add_fetch(&memobj_nended, 1, __ATOMIC_SEQ_CST);
+        any = true;
+    }
+    spin_unlock(&owned_lock);
+    if (any)
+        futex_wake_ended();
+}
+
+/* Is the page at physical address pa one of an ended OWNER_WAKE object's? (Only looked up while
+ * there are such objects: after a server died, until its clients let go of its memory.) */
+bool memobj_page_ended(uint64_t pa)
+{
+    if (!__atomic_load_n(&memobj_nended, __ATOMIC_SEQ_CST))
+        return false;
+    pa &= ~(uint64_t)(PAGE_SIZE - 1);
+    bool hit = false;
+    spin_lock(&owned_lock);
+    list_for_each(it, &ended_objs) {
+        struct memobj *m = container_of(it, struct memobj, owner_link);
+        for (uint64_t i = 0; i < m->npages && !hit; i++)
+            hit = m->pages[i] == pa;
+        if (hit)
+            break;
+    }
+    spin_unlock(&owned_lock);
+    return hit;
 }

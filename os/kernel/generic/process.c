@@ -9,8 +9,9 @@
  *            stopped (every thread parks in STOPPED, memory kept for inspection) until someone
  *            kills it; without one it is killed at once and the fault is logged.
  * Killing sets every thread's `killed` flag and kicks it out of any wait; threads die on their
- * way back to user mode. When the last thread is gone the handle table is closed and (after
- * the final switch away from it) the address space freed.
+ * way back to user mode. When the last thread is gone the handle table is closed, its lanes end,
+ * waiters on the memory it made with OWNER_WAKE wake DEAD (memobj.c), and (after the final
+ * switch away from it) the address space is freed.
  */
 #include <kernel/kernel.h>
 #include <kernel/ipc.h>
@@ -29,6 +30,7 @@ static void process_destroy(struct kobj *o)
     spin_unlock(&sched_all_lock);
     htable_close_all(&p->handles);
     htable_free(&p->handles);
+    memobj_owner_gone(p);       /* (already done unless it never finished) */
     driver_node_remove(p);      /* never started (spawn failed late): its driver node goes */
     if (p->vm)
         vm_destroy(p->vm);
@@ -56,6 +58,7 @@ struct process *process_create(const char *name, struct supervisor *sup)
     trace_emit_proc_create(p->pid, percpu_up_safe() && this_cpu()->current ? this_cpu()->current->proc->pid : 0, p->name);
     spin_init(&p->lock, "process");
     list_init(&p->threads);
+    list_init(&p->owned_mem);
     waitq_init(&p->waiters);
     htable_init(&p->handles);
     p->state = LANES_PROC_STATE_RUNNING;
@@ -78,6 +81,7 @@ void process_init(void)
     strlcpy(kp.name, "kernel", sizeof kp.name);
     spin_init(&kp.lock, "kernel process");
     list_init(&kp.threads);
+    list_init(&kp.owned_mem);
     waitq_init(&kp.waiters);
     htable_init(&kp.handles);
     list_add_tail(&all_processes, &kp.all_link);
@@ -154,6 +158,7 @@ void process_thread_gone(struct thread *t)
     htable_close_all(&p->handles);
     driver_node_remove(p);      /* its driver node (grants) goes with its handles */
     ipc_process_gone(p);        /* IPC actions it left pending fail: its lanes close */
+    memobj_owner_gone(p);       /* waits on words of the shared memory it made OWNER_WAKE end DEAD */
     /* Only now is it finished: whoever process_wait()s sees its handles closed and its IPC failed. */
     spin_lock(&p->lock);
     p->finished = true;

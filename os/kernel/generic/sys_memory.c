@@ -45,13 +45,15 @@ SYS(handle_info)
 SYS(mem_create)
 {
     UNUSED_ARGS;
-    if (a0 == 0 || (a1 & ~(uint64_t)LANES_MEMFLAG_ZERO))
+    if (a0 == 0 || (a1 & ~(uint64_t)(LANES_MEMFLAG_ZERO | LANES_MEMFLAG_OWNER_WAKE)))
         return LANES_E_INVAL;
     if (a0 > MAX_MEM)
         return LANES_E_NOMEM;
     struct memobj *m = memobj_create(ALIGN_UP(a0, PAGE_SIZE) / PAGE_SIZE);
     if (!m)
         return LANES_E_NOMEM;
+    if (a1 & LANES_MEMFLAG_OWNER_WAKE)
+        memobj_set_owner(m, self());
     return handle_give(&m->obj, LANES_RIGHT_ALL);
 }
 

@@ -448,7 +448,8 @@ static void ring_lock(struct lane_pipe_ring *r)
         if (!(v & 0x40000000) &&
             !__atomic_compare_exchange_n(&r->lock, &v, v | 0x40000000, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
             continue;
-        lanes_sys_futex_wait(&r->lock, v | 0x40000000, LANES_TIMEOUT_INFINITE);
+        if (lanes_sys_futex_wait(&r->lock, v | 0x40000000, LANES_TIMEOUT_INFINITE) == LANES_E_DEAD)
+            lanes_sys_sleep(LANES_MS(1));   /* posix is gone: the holder lets go soon (no wake-ups now) */
     }
 }
 
@@ -460,24 +461,16 @@ static void ring_unlock(struct lane_pipe_ring *r)
 
 static void ring_wake(uint32_t *word) { lanes_sys_futex_wake(word, UINT32_MAX); }
 
-/* Is posix, which serves the pipe's lane, gone? A crashed posix never wakes the ring's waiters
- * (its lanes end, the ring stays mapped here), so a wait asks after each second: an fstat on the
- * lane, which posix answers without touching the ring. */
-static bool ring_server_gone(int32_t lane)
-{
-    struct lane_msg_fs_fstat m = lanes_msg_fs_fstat_encode(0);
-    struct lane_msg_fs_attr a;
-    return call(lane, &m, sizeof m, NULL, 0, &a, sizeof a, NULL, NULL, 0) == -EIO;
-}
-
 enum { RING_AGAIN, RING_INTR, RING_GONE };
 
 /* Waits on the ring's futex word (seq read under the lock, before the state was checked, so a
  * change after our check moved it: no lost wake-up). The lock is not held. RING_INTR when a
  * signal interrupts the call (the in-syscall flag at 2: EINTR or the partial result); a signal
  * outside an interruptible call, or a wake-up, means look again (RING_AGAIN); RING_GONE: posix
- * crashed (EIO, as a request on its lane would end). */
-static int ring_wait(uint32_t *word, uint32_t seq, int32_t lane)
+ * crashed (EIO, as a request on its lane would end). A crashed posix cannot wake us, but it made
+ * the ring with OWNER_WAKE: its end wakes every wait on the ring's words with DEAD, and a wait
+ * begun later fails DEAD at once — so the wait needs no timeout (no timer armed per wait). */
+static int ring_wait(uint32_t *word, uint32_t seq)
 {
     /* "parked outside posix" (lane_sig_page.away, as around a wait on fs's lane, cancel.c): from
      * this wait to the call's end we make no request that reads or changes the mask, so posix
@@ -485,18 +478,18 @@ static int ring_wait(uint32_t *word, uint32_t seq, int32_t lane)
     uint32_t *away = lanes_cancel_away_word ? lanes_cancel_away_word() : NULL;
     if (away)
         __atomic_store_n(away, 1, __ATOMIC_SEQ_CST);
-    int64_t w = lanes_sys_futex_wait(word, seq, LANES_SEC(1));
+    int64_t w = lanes_sys_futex_wait(word, seq, LANES_TIMEOUT_INFINITE);
     if (away)
         __atomic_store_n(away, 0, __ATOMIC_SEQ_CST);
     if ((w == LANES_E_INTERRUPTED || w == LANES_E_ALERTED) && lanes_sig_cancel_requested())
         return RING_INTR;
-    if (w == LANES_E_TIMEOUT && lane != LANES_HANDLE_NONE && ring_server_gone(lane))
+    if (w == LANES_E_DEAD)
         return lanes_sig_cancel_requested() ? RING_INTR : RING_GONE;
     return RING_AGAIN;
 }
 
 /* A read of at most n (<= CHUNK) bytes: what is there, 0 at EOF, -EAGAIN, -EINTR, RING_LANE. */
-static int64_t ring_read(struct lane_pipe_ring *r, int32_t lane, void *buf, size_t n)
+static int64_t ring_read(struct lane_pipe_ring *r, void *buf, size_t n)
 {
     uint8_t *data = (uint8_t *)r + 4096;
     bool waiting = false;
@@ -540,7 +533,7 @@ static int64_t ring_read(struct lane_pipe_ring *r, int32_t lane, void *buf, size
         r->rwait++;
         waiting = true;
         ring_unlock(r);
-        int w = ring_wait(&r->rseq, seq, lane);
+        int w = ring_wait(&r->rseq, seq);
         if (w != RING_AGAIN) {
             ring_lock(r);
             r->rwait--;
@@ -553,7 +546,7 @@ static int64_t ring_read(struct lane_pipe_ring *r, int32_t lane, void *buf, size
 /* A write of n bytes from buf: <= PIPE_BUF all at once (waiting for room), longer in pieces of
  * at most CHUNK as room appears. Returns n, or what went in before EPIPE / EAGAIN / EINTR / a
  * bad page (else that error); RING_LANE with *done set when posix took the ring meanwhile. */
-static int64_t ring_write(struct lane_pipe_ring *r, int32_t lane, const uint8_t *buf, size_t n, size_t *done)
+static int64_t ring_write(struct lane_pipe_ring *r, const uint8_t *buf, size_t n, size_t *done)
 {
     uint8_t *data = (uint8_t *)r + 4096;
     bool waiting = false;
@@ -607,7 +600,7 @@ static int64_t ring_write(struct lane_pipe_ring *r, int32_t lane, const uint8_t 
         r->wwait++;
         waiting = true;
         ring_unlock(r);
-        int w = ring_wait(&r->wseq, seq, lane);
+        int w = ring_wait(&r->wseq, seq);
         if (w != RING_AGAIN) {
             ring_lock(r);
             r->wwait--;
@@ -714,7 +707,7 @@ static ssize_t read_(int fd, void *buf, size_t n)
                    (r = map_copy(f, buf, n > CHUNK ? CHUNK : n, true, 0)) >= 0) {
             /* copied from the pages at the shared offset (not at an fd's first read: below) */
         } else if (f->ring && f->end == 0 && n > 0 &&
-                   (r = ring_read(f->ring, f->lane, buf, n > CHUNK ? CHUNK : n)) != RING_LANE) {
+                   (r = ring_read(f->ring, buf, n > CHUNK ? CHUNK : n)) != RING_LANE) {
             /* (the ring's answer) */
         } else {
             size_t want = n > CHUNK ? CHUNK : n;
@@ -758,7 +751,7 @@ static ssize_t write_(int fd, const void *buf, size_t n)
             size_t done = 0;
             bool answered = false;
             if (f->ring && f->end == 1 && n > 0) {
-                r = ring_write(f->ring, f->lane, (const uint8_t *)buf, n, &done);
+                r = ring_write(f->ring, (const uint8_t *)buf, n, &done);
                 answered = r != RING_LANE;  /* else posix took the ring: the rest goes to the lane */
                 if (!answered)
                     r = 0;

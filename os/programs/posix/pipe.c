@@ -253,7 +253,7 @@ static void cancel_at(struct pipe *pp, int end, int i)
     uint64_t done = list[i].done, call = list[i].call, id = list[i].id;
     fs_reply(list[i].conv, done ? (int64_t)done : -EINTR, NULL, 0);
     drop_waiter(list, n, i);
-    lanes_trace_cancel_ack(call, st_parked, done, id, "pipe");
+    lanes_utrace_cancel_ack(call, st_parked, done, id, "pipe");
     pump(pp);                       /* the writer behind it may fit now */
 }
 
@@ -404,7 +404,8 @@ int pipe_create(uint32_t flags, struct desc **rd, struct desc **wr)
             pp->req[e] = malloc(PREQ);
     if (!pp->req[0] || !pp->req[1])
         return -ENOMEM;
-    int64_t mh = lanes_sys_mem_create(RING_BYTES, LANES_MEMFLAG_ZERO);
+    /* OWNER_WAKE: if we crash, the clients' waits on the ring end DEAD (libc: EIO) */
+    int64_t mh = lanes_sys_mem_create(RING_BYTES, LANES_MEMFLAG_ZERO | LANES_MEMFLAG_OWNER_WAKE);
     if (mh < 0)
         return -ENOMEM;
     int64_t ma = lanes_sys_mem_map((int32_t)mh, NULL, 0, RING_BYTES, LANES_PROT_READ | LANES_PROT_WRITE);

@@ -431,6 +431,64 @@ static bool t_futex_across_fork(void)
     return true;
 }
 
+static bool t_futex_owner_wake(void)
+{
+    /* a memory object made with OWNER_WAKE (what posix makes its pipe rings with): a child makes
+     * and maps it, forks a grandchild (the mapping is shared) that waits on a word in it with no
+     * timeout, then exits. The creator's end must wake that wait with DEAD, a later wait there
+     * must fail DEAD at once, and a plain object's wait must not be touched (its AGAIN / TIMEOUT
+     * stay). The grandchild reports through a pipe. */
+    int fds[2];
+    REQUIRE(pipe(fds) == 0, "pipe");
+    pid_t p = fork();
+    REQUIRE(p >= 0, "fork");
+    if (p == 0) {
+        close(fds[0]);
+        int64_t mh = lanes_sys_mem_create(4096, LANES_MEMFLAG_ZERO | LANES_MEMFLAG_OWNER_WAKE);
+        int64_t plain = lanes_sys_mem_create(4096, LANES_MEMFLAG_ZERO);
+        if (mh < 0 || plain < 0)
+            _exit(2);
+        int64_t a = lanes_sys_mem_map((int32_t)mh, NULL, 0, 4096, LANES_PROT_READ | LANES_PROT_WRITE);
+        int64_t b = lanes_sys_mem_map((int32_t)plain, NULL, 0, 4096, LANES_PROT_READ | LANES_PROT_WRITE);
+        if (a < 0 || b < 0)
+            _exit(3);
+        volatile uint32_t *w = (volatile uint32_t *)(uintptr_t)a, *pw = (volatile uint32_t *)(uintptr_t)b;
+        pid_t g = fork();
+        if (g < 0)
+            _exit(4);
+        if (g == 0) {
+            w[1] = 1;                               /* "waiting now" */
+            uint64_t t0 = lanes_now_ns();
+            int64_t r1 = lanes_sys_futex_wait((const void *)w, 0, LANES_SEC(20));   /* (TIMEOUT: never woken) */
+            uint64_t took = lanes_now_ns() - t0;
+            int64_t r2 = lanes_sys_futex_wait((const void *)w, 0, LANES_SEC(5));
+            int64_t r3 = lanes_sys_futex_wait((const void *)pw, 0, LANES_MS(1));
+            char rep[96];
+            int n = snprintf(rep, sizeof rep, "%lld %lld %lld %llu", (long long)r1, (long long)r2, (long long)r3,
+                             (unsigned long long)(took / 1000000));
+            write(fds[1], rep, (size_t)n);
+            _exit(0);
+        }
+        while (w[1] == 0)
+            lanes_sys_yield();
+        lanes_sys_sleep(LANES_MS(50));              /* it is in futex_wait by now */
+        _exit(0);                                   /* the creator ends: the wait must end DEAD */
+    }
+    close(fds[1]);
+    int st;
+    REQUIRE(waitpid(p, &st, 0) == p && exited(st) == 0, "child status %#x", st);
+    char rep[96] = { 0 };
+    ssize_t n = read(fds[0], rep, sizeof rep - 1);  /* (EOF if the grandchild never answered) */
+    close(fds[0]);
+    REQUIRE(n > 0, "the grandchild never answered (its wait was not woken)");
+    char *q = rep;
+    long r1 = strtol(q, &q, 10), r2 = strtol(q, &q, 10), r3 = strtol(q, &q, 10), ms = strtol(q, &q, 10);
+    REQUIRE(r1 == LANES_E_DEAD, "the wait when the creator ended returned %s (after %ld ms), not DEAD", lanes_strerror(r1), ms);
+    REQUIRE(r2 == LANES_E_DEAD, "a later wait returned %s, not DEAD at once", lanes_strerror(r2));
+    REQUIRE(r3 == LANES_E_TIMEOUT, "a plain object's wait returned %s, not TIMEOUT", lanes_strerror(r3));
+    return true;
+}
+
 /* ---- fds across fork ---- */
 
 static bool t_fork_fd_inherit(void)
@@ -1030,6 +1088,7 @@ static const struct lanes_test fx_tests[] = {
     { "cow-kernel-write", t_cow_kernel_write },
     { "cow-futex", t_fork_threads_futex },
     { "futex-across-fork", t_futex_across_fork },
+    { "futex-owner-wake", t_futex_owner_wake },
     { "fork-fd-inherit", t_fork_fd_inherit },
     { "fork-shared-offset", t_fork_shared_offset },
     { "fork-close-in-child", t_fork_close_in_child },

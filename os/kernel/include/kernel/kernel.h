@@ -175,11 +175,19 @@ struct memobj {
     uint64_t *pages;
     bool borrowed;          /* pages not owned (initrd, MMIO) */
     bool mmio;              /* a device's physical range (mmio.c): mapped uncached, never read through the direct map */
+    bool owned;             /* made with OWNER_WAKE: on its creator's list, then (ended) on the ended list */
+    bool ended;             /* its creator has ended */
+    struct list owner_link; /* under memobj.c's owned_lock */
 };
 struct memobj *memobj_create(uint64_t npages);
 struct memobj *memobj_wrap_phys(uint64_t phys, uint64_t len);
 struct memobj *memobj_create_lazy(uint64_t npages);  /* no pages yet: filled on first touch */
 int64_t memobj_fill(struct memobj *m, uint64_t off, const void *src, uint64_t n);  /* copy in, allocating pages */
+struct process;
+void memobj_set_owner(struct memobj *m, struct process *p);   /* mem_create's OWNER_WAKE */
+void memobj_owner_gone(struct process *p);                    /* p ended: its objects' futex waiters wake DEAD */
+extern volatile uint32_t memobj_nended;                       /* objects whose creator ended (still alive) */
+bool memobj_page_ended(uint64_t pa);                          /* pa's page is one of those objects' */
 void mmio_reserve(uint64_t base, uint64_t len, const char *name);   /* the kernel's own device memory (mmio.c) */
 int64_t mmio_check(uint64_t base, uint64_t len, const char **why);  /* 0 if user space may have it */
 
@@ -401,6 +409,7 @@ struct process {
     uint8_t *iopb;
     uint64_t iopb_gen;
     struct list all_link;
+    struct list owned_mem;      /* memory objects it made with OWNER_WAKE (memobj.c) */
     /* what sys_process_inspect INFO reports (spawn.c fills it) */
     uint64_t arg_start, arg_end, stack_start, stack_end, image_start, image_end, entry, start_ns;
     uint32_t argc;
@@ -420,6 +429,7 @@ void futex_init(void);
 int64_t futex_wait(uint64_t uaddr, uint32_t expected, uint64_t timeout_ns);
 int64_t futex_wake(uint64_t uaddr, uint32_t count);
 int64_t futex_wake_key(uint64_t key, uint32_t count);
+void futex_wake_ended(void);
 void console_init(void);
 void console_rx_byte(uint8_t c);
 /* Bytes typed while the kernel debugger held every CPU: queued as console_rx_byte does, unless this
