@@ -7,6 +7,7 @@
  * Prints a table and one JSON line (prefix BENCH_JSON). Not a test: it asserts nothing.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { kvmUnusableReason } from '../../debugger/node/kvm.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildApp, consoleText, copyProject, openSession, qemuProcesses, repo, shot, waitForText } from '../test/e2e/harness.js';
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
       renderer_js_heap_total_mb: Number((mem.total / 1048576).toFixed(1)),
       renderer_cdp_js_heap_used_mb: Number((mem.cdpJSHeapUsed / 1048576).toFixed(1)),
       renderer_dom_nodes: mem.cdpNodes,
-      kvm: fs.existsSync('/dev/kvm'),
+      kvm: kvmUnusableReason() === null,
     };
     console.log('\nLanescope workbench benchmark (browser mode, headless Chromium, copy of os/)');
     console.log(`  Run → first console line (warm build), median of ${RUNS}: ${result.run_to_first_console_line_ms} ms   [all: ${runToFirstLine.map((x) => Math.round(x)).join(', ')}]`);

@@ -2,7 +2,9 @@
  * QEMU target: turns the project's `qemu` section into a command line and runs it.
  * COM1 (the "console" serial port) is QEMU's stdio, piped to the console panel; console input from
  * the UI is written to QEMU's stdin, i.e. to the guest's COM1. Other serial ports map to Unix
- * sockets, files or null. accel "auto" uses `-accel kvm -accel tcg` (QEMU falls back to TCG).
+ * sockets, files or null. accel "auto" uses `-accel kvm -accel tcg` (QEMU falls back to TCG) where
+ * KVM is worth it, else `-accel tcg` (debugger/node/kvm.ts: a /dev/kvm in software is far slower);
+ * autoAccelNote says which and why for the Run's output.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,13 +12,19 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { hasBootSource, type ProjectConfig } from '../common/project.js';
+import { kvmUnusableReason } from '../../debugger/node/kvm.js';
 import { resolveInProject } from './paths.js';
 import { spawnManaged, type ManagedProcess } from './proc.js';
 
-export function accelArgs(accel: ProjectConfig['qemu']['accel']): string[] {
+export function accelArgs(accel: ProjectConfig['qemu']['accel'], kvmWhyNot: string | null = kvmUnusableReason()): string[] {
   if (accel === 'kvm') return ['-accel', 'kvm'];
-  if (accel === 'tcg') return ['-accel', 'tcg'];
+  if (accel === 'tcg' || kvmWhyNot !== null) return ['-accel', 'tcg'];
   return ['-accel', 'kvm', '-accel', 'tcg'];
+}
+
+/** For the Run's output: why accel "auto" took TCG although /dev/kvm is there (null: nothing to say). */
+export function autoAccelNote(accel: ProjectConfig['qemu']['accel'], kvmWhyNot: string | null = kvmUnusableReason()): string | null {
+  return accel === 'auto' && kvmWhyNot !== null && kvmWhyNot !== 'no /dev/kvm' ? `accel auto: TCG, not KVM: ${kvmWhyNot}` : null;
 }
 
 /** Where a Run's gdbstub goes when qemu.gdb.enabled: a Unix socket in the Run's private folder. */

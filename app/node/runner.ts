@@ -14,7 +14,7 @@ import type { Diagnostic, Events, TargetState, TraceStatus } from '../common/con
 import { DiagnosticsParser } from './diagnostics.js';
 import { spawnManaged, type ManagedProcess } from './proc.js';
 import type { Project } from './project.js';
-import { findExecutable, gdbSocketArgs, qemuPreflight, startQemu, type QemuHandle } from './qemu.js';
+import { autoAccelNote, findExecutable, gdbSocketArgs, qemuPreflight, startQemu, type QemuHandle } from './qemu.js';
 import { SerialTarget } from './serial-target.js';
 import { cleanStaleTempFiles, sessionDir } from './tempfiles.js';
 import type { DebugRunHooks } from './debug/controller.js';
@@ -276,6 +276,8 @@ export class Runner {
       return;
     }
     this.emit('build.output', { data: `\r\n$ ${this.qemu.argv.join(' ')}\r\n` });
+    const note = autoAccelNote(qc.qemu.accel);
+    if (note) this.emit('build.output', { data: `${note}\r\n` });
     if (gdbSocket) this.onGdbStub?.(gdbSocket);
     if (gdbSocket)
       this.notice('info', `QEMU's gdbstub listens on the Unix socket ${gdbSocket} (nothing on the network): gdb -ex 'target remote ${gdbSocket}', or "Open a port for your gdb" in the Debug panel for a TCP port on 127.0.0.1`);

@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
+import { kvmUnusableReason } from './kvm.js';
 
 export interface QemuOptions {
   /** QEMU binary (default qemu-system-x86_64; qemu-system-i386 for a 32-bit kernel). */
@@ -18,7 +19,7 @@ export interface QemuOptions {
   args?: string[];
   smp?: number;
   memory?: string;
-  /** Accelerators: default tries KVM, falls back to TCG (LANESCOPE_ACCEL=tcg forces TCG). */
+  /** Accelerators: default tries KVM where it is worth it (./kvm.ts), falls back to TCG (LANESCOPE_ACCEL=tcg forces TCG). */
   accel?: 'kvm-tcg' | 'tcg';
   debugExit?: boolean;
   /** Put the gdbstub on this Unix socket path instead of a TCP port. */
@@ -52,7 +53,7 @@ export function freePort(): Promise<number> {
 
 export async function startQemu(opts: QemuOptions = {}): Promise<Qemu> {
   const port = await freePort();
-  const mode = opts.accel ?? (process.env.LANESCOPE_ACCEL === 'tcg' ? 'tcg' : 'kvm-tcg');
+  const mode = opts.accel ?? (process.env.LANESCOPE_ACCEL === 'tcg' || kvmUnusableReason() !== null ? 'tcg' : 'kvm-tcg');
   const accel = mode === 'tcg' ? ['-accel', 'tcg'] : ['-accel', 'kvm', '-accel', 'tcg'];
   const args = [
     ...accel, '-cpu', opts.cpu ?? 'max,-arch-capabilities', '-m', opts.memory ?? '128M', '-smp', String(opts.smp ?? 1),
