@@ -5,7 +5,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { defaultProjectConfig, parseMemory, validateProjectConfig } from '../../common/project.js';
 import { Project } from '../../node/project.js';
-import { qemuArgs, qemuPreflight } from '../../node/qemu.js';
+import { accelArgs, qemuArgs, qemuPreflight } from '../../node/qemu.js';
+import { kvmUnusableReason } from '../../../debugger/node/kvm.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ls-proj-'));
 
@@ -94,7 +95,9 @@ test('QEMU command line: accel fallback, CPUs, memory, devices, console on stdio
     qemu: { cpus: 2, memory: '256M', kernel: 'k.elf', initrd: 'i.tar', devices: ['isa-debug-exit,iobase=0xf4,iosize=0x04'], serial: [{ kind: 'console' }, { kind: 'socket', path: 'com2.sock' }], gdb: { enabled: true, port: 1235 } },
   });
   const a = qemuArgs(dir, config).join(' ');
-  assert.match(a, /-accel kvm -accel tcg/);
+  // auto: KVM with TCG to fall back on where KVM is worth it here, else TCG alone (accel.test.ts)
+  assert.ok(a.startsWith(`-machine pc ${accelArgs('auto').join(' ')} -cpu`), a);
+  assert.match(a, kvmUnusableReason() === null ? /-accel kvm -accel tcg/ : /-accel tcg -cpu/);
   assert.match(a, /-cpu max,-arch-capabilities -smp 2 -m 256M/);
   assert.match(a, /-serial stdio/);
   assert.match(a, /-chardev socket,id=ser1,path=\S+com2\.sock,server=on,wait=off -serial chardev:ser1/);
