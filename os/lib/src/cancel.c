@@ -22,22 +22,18 @@ bool lanes_cancel_cev_armed;        /* signal.c's lanes_sig_cev: the next reques
 static volatile uint32_t seq;
 extern volatile uint32_t lanes_threads_started;    /* thread.c */
 
-/* The calling thread's tid. A process that never started a thread is its main thread, whose tid
- * the startup block holds (fork's child corrects its copy first thing): no system call per read
- * and write. */
-static uint32_t own_tid(void)
-{
-    return lanes_startup && !__atomic_load_n(&lanes_threads_started, __ATOMIC_RELAXED) ? lanes_startup->tid
-                                                                                        : (uint32_t)lanes_sys_thread_self();
-}
-
 uint64_t lanes_request_id(void)
 {
     uint32_t n;
     do
         n = __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED);
     while (n == 0);
-    return ((uint64_t)own_tid() << 32) | n;
+    /* a process that never started a thread is its main thread, whose tid the startup block
+     * holds (fork's child corrects its copy first thing): no system call per read and write */
+    uint32_t tid = lanes_startup && !__atomic_load_n(&lanes_threads_started, __ATOMIC_RELAXED)
+                       ? lanes_startup->tid
+                       : (uint32_t)lanes_sys_thread_self();
+    return ((uint64_t)tid << 32) | n;
 }
 
 /* A class-signal trace record: the fixed fields of ev (after its header), then the str tail. */
@@ -57,6 +53,11 @@ static int64_t emit_to(uint32_t tid, uint32_t type, const void *ev, size_t size,
     return lanes_sys_trace_user(type, body, fixed + 2 + tl);
 }
 
+static int64_t emit(uint32_t type, const void *ev, size_t size, const char *tail, size_t tail_max)
+{
+    return emit_to(0, type, ev, size, tail, tail_max);
+}
+
 /* The record of a raised cancel: through the calling thread's staging page (staged), else a
  * trace_user system call. */
 static int64_t cancel_raise(bool staged, uint64_t call, uint32_t server_pid, uint8_t kind, uint64_t request, const char *target)
@@ -64,7 +65,10 @@ static int64_t cancel_raise(bool staged, uint64_t call, uint32_t server_pid, uin
     struct trace_ev_cancel_raise ev;
     memset(&ev, 0, sizeof ev);
     ev.call = call;
-    ev.tid = own_tid();
+    /* (as lanes_request_id: a process that never started a thread needs no system call) */
+    ev.tid = lanes_startup && !__atomic_load_n(&lanes_threads_started, __ATOMIC_RELAXED)
+                 ? lanes_startup->tid
+                 : (uint32_t)lanes_sys_thread_self();
     ev.server_pid = server_pid;
     ev.kind = kind;
     ev.request = request;
@@ -81,7 +85,7 @@ int64_t lanes_utrace_cancel_raise(uint64_t call, uint32_t server_pid, uint8_t ki
     return cancel_raise(true, call, server_pid, kind, request, target);
 }
 
-static int64_t cancel_ack(bool staged, uint64_t call, uint32_t live, uint64_t progress, uint64_t request, const char *server)
+int64_t lanes_trace_cancel_ack(uint64_t call, uint32_t live, uint64_t progress, uint64_t request, const char *server)
 {
     struct trace_ev_cancel_ack ev;
     memset(&ev, 0, sizeof ev);
@@ -91,17 +95,7 @@ static int64_t cancel_ack(bool staged, uint64_t call, uint32_t live, uint64_t pr
     ev.progress = progress;
     ev.request = request;
     /* (the kernel follows it with a call_site: the server's line that stopped the request) */
-    return emit_to(staged ? own_tid() : 0, TRACE_EV_CANCEL_ACK, &ev, sizeof ev, server, TRACE_CANCEL_ACK_SERVER_MAX);
-}
-
-int64_t lanes_trace_cancel_ack(uint64_t call, uint32_t live, uint64_t progress, uint64_t request, const char *server)
-{
-    return cancel_ack(false, call, live, progress, request, server);
-}
-
-int64_t lanes_utrace_cancel_ack(uint64_t call, uint32_t live, uint64_t progress, uint64_t request, const char *server)
-{
-    return cancel_ack(true, call, live, progress, request, server);
+    return emit(TRACE_EV_CANCEL_ACK, &ev, sizeof ev, server, TRACE_CANCEL_ACK_SERVER_MAX);
 }
 
 /* The cancel's conversation (trace record first): offer, send fs.Cancel, no reply. */

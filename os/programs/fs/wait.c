@@ -615,7 +615,7 @@ static void cancel_wait(struct wait *w, int i, uint64_t call)
         answer(w, -EINTR, NULL, 0);
         break;
     }
-    lanes_utrace_cancel_ack(wcall, st_live, done, wid, "fs");
+    lanes_trace_cancel_ack(wcall, st_live, done, wid, "fs");
 }
 
 void wait_file_closed(int i)

@@ -253,7 +253,7 @@ static void cancel_at(struct pipe *pp, int end, int i)
     uint64_t done = list[i].done, call = list[i].call, id = list[i].id;
     fs_reply(list[i].conv, done ? (int64_t)done : -EINTR, NULL, 0);
     drop_waiter(list, n, i);
-    lanes_utrace_cancel_ack(call, st_parked, done, id, "pipe");
+    lanes_trace_cancel_ack(call, st_parked, done, id, "pipe");
     pump(pp);                       /* the writer behind it may fit now */
 }
 

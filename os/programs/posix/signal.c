@@ -291,7 +291,7 @@ static int stop_own_work(struct proc *p, struct sthread *t, uint64_t call)
             suspend_answer(t);
         n += sus + proc_wait_cancel(p, t->tid);
         st_sig_cancelled += (uint64_t)(sus + wait);
-        lanes_utrace_cancel_ack(call, st_parked, 0, call, "posix");
+        lanes_trace_cancel_ack(call, st_parked, 0, call, "posix");
     }
     return n;
 }
@@ -893,7 +893,7 @@ static void req_cancel(struct proc *p, int32_t conv, const struct lane_msg_posix
     }
     st_sig_cancelled += (uint64_t)n;
     if (n)
-        lanes_utrace_cancel_ack(m->call, st_parked, 0, m->call, "posix");
+        lanes_trace_cancel_ack(m->call, st_parked, 0, m->call, "posix");
     reply(conv, n);
 }
 

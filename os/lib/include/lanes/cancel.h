@@ -44,9 +44,10 @@
 int64_t lanes_trace_cancel_raise(uint64_t call, uint32_t server_pid, uint8_t kind, uint64_t request, const char *target);
 /** The same through the thread's trace staging page (lib/src/utrace.c): no system call, returns 0. */
 int64_t lanes_utrace_cancel_raise(uint64_t call, uint32_t server_pid, uint8_t kind, uint64_t request, const char *target);
+/* (cancel_ack stays a system call, never the staging page: Lanescope's "Break on next
+ *  cancellation" stops the target at the kernel's trace_user entry for it, in the server's line
+ *  that stopped the request — app/test/e2e/cancel-break.test.ts) */
 int64_t lanes_trace_cancel_ack(uint64_t call, uint32_t live, uint64_t progress, uint64_t request, const char *server);
-/** The same through the staging page (what servers use: a cancel's ack costs them no system call). */
-int64_t lanes_utrace_cancel_ack(uint64_t call, uint32_t live, uint64_t progress, uint64_t request, const char *server);
 
 /** A fresh request id: (kernel tid << 32) | a process-wide sequence number; never 0. */
 uint64_t lanes_request_id(void);
