@@ -434,8 +434,8 @@ static bool t_futex_across_fork(void)
 static bool t_futex_owner_wake(void)
 {
     /* a memory object made with OWNER_WAKE (what posix makes its pipe rings with): a child makes
-     * and maps it, forks a grandchild (the mapping is shared) that waits on a word in it with no
-     * timeout, then exits. The creator's end must wake that wait with DEAD, a later wait there
+     * and maps it, forks a grandchild (the mapping is shared) that waits on a word in it (20 s at
+     * most: TIMEOUT means never woken), then exits. The creator's end must wake that wait with DEAD, a later wait there
      * must fail DEAD at once, and a plain object's wait must not be touched (its AGAIN / TIMEOUT
      * stay). The grandchild reports through a pipe. */
     int fds[2];
