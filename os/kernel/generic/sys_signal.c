@@ -65,7 +65,7 @@ SYS(thread_alert)
         bool entry = !(a2 & LANES_ALERT_WAIT_ONLY);
         if (entry)
             t->alert_pending = 1;
-        thread_interrupt(t);        /* a wait ends now, or the next one at once */
+        thread_interrupt_preempt(t);    /* a wait ends now (and, here, runs first), or the next one at once */
         if (entry)
             thread_kick(t);         /* running on another CPU: to user mode soon */
         r = 0;

@@ -709,6 +709,47 @@ static bool t_futex(void)
     return true;
 }
 
+/* A signal's alert runs its target first: a thread blocked in a wait that thread_alert ends, on
+ * the alerter's CPU, runs before the alerter returns to user mode (sched.c
+ * thread_interrupt_preempt: what makes kill -> EINTR not wait for posix's reply to the killer).
+ * Both threads are pinned to CPU 0; the waiter notes that it ran, the alerter looks at once. */
+static volatile uint32_t aword, aready, aran;
+static volatile int64_t aresult;
+static volatile uint32_t atid;
+
+static void alert_waiter(void *arg)
+{
+    (void)arg;
+    lanes_sys_thread_set_affinity(LANES_THREAD_SELF, 1);
+    atid = (uint32_t)lanes_sys_thread_self();
+    aready = 1;
+    aresult = lanes_sys_futex_wait((const void *)&aword, 0, LANES_SEC(10));
+    aran = 1;
+}
+
+static bool t_alert_runs_target_first(void)
+{
+    REQUIRE(lanes_sys_thread_set_affinity(LANES_THREAD_SELF, 1) == 0, "pin to CPU 0");
+    int64_t self = lanes_sys_process_self();
+    REQUIRE(self >= 0, "process_self: %s", E(self));
+    aword = aready = aran = 0;
+    aresult = 1;
+    lanes_thread_t t;
+    REQUIRE(lanes_thread_start(&t, alert_waiter, NULL, 0) == 0, "start");
+    while (!aready)
+        lanes_sys_yield();
+    lanes_sys_sleep(LANES_MS(50));                  /* it is in futex_wait by now */
+    int64_t r = lanes_sys_thread_alert((int32_t)self, atid, LANES_ALERT_WAIT_ONLY);
+    uint32_t ran = aran;                            /* (read before anything else can yield) */
+    REQUIRE(r == 0, "thread_alert: %s", E(r));
+    REQUIRE(lanes_thread_join(&t, LANES_SEC(30)) == 0, "join");
+    lanes_sys_handle_close((int32_t)self);
+    lanes_sys_thread_set_affinity(LANES_THREAD_SELF, ~0ull);
+    REQUIRE(aresult == LANES_E_INTERRUPTED, "the waiter's futex_wait returned %s", E(aresult));
+    REQUIRE(ran, "the alerted thread had not run when thread_alert returned (the alerter went on first)");
+    return true;
+}
+
 static bool t_clock(void)
 {
     uint64_t prev = lanes_now_ns();
@@ -1274,6 +1315,7 @@ static const struct lanes_test tests[] = {
     { "ioport-caps", t_ioport_caps },
     { "mmio-caps", t_mmio_caps },
     { "malloc-printf", t_malloc },
+    { "alert-runs-target-first", t_alert_runs_target_first },
 };
 #define NTESTS (sizeof tests / sizeof *tests)
 

@@ -356,6 +356,7 @@ void balance_thread_gone(struct thread *t);     /* thread_reap */
 int thread_block(struct spinlock *held, int state, uint64_t deadline);
 bool thread_wake(struct thread *t, int reason);
 void thread_interrupt(struct thread *t);
+void thread_interrupt_preempt(struct thread *t);   /* the same, and it runs before us if on our CPU */
 void thread_kick(struct thread *t);
 int64_t wait_on(struct waitq *q, struct spinlock *lock, uint64_t deadline);
 int wake_all(struct waitq *q);
