@@ -61,10 +61,9 @@ async function bootWith(extra: string[], session: TraceSession, dir: string, com
     await traceSync(g, () => marks);
   } finally {
     await g.kill();
+    writeFileSync(join(dir, 'console.txt'), g.output());   // (kept for a failure's diagnosis too)
   }
-  const out = g.output();
-  writeFileSync(join(dir, 'console.txt'), out);
-  return { console: out };
+  return { console: g.output() };
 }
 
 function checkTrace(events: TraceEvent[], how: string): void {
@@ -304,6 +303,45 @@ describe('trace over QEMU transports', { skip: missing }, () => {
     assert.equal(tr.events.filter((e) => e.tsc > on.tsc && e.tsc < all.tsc && e.cls === 'syscall').length, 0, 'syscall class stays off after `trace sched,user`');
     assert.ok(tr.events.some((e) => e.tsc > all.tsc && e.cls === 'syscall'), 'and comes back with `trace on`');
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('switching tracing off is exact across CPUs: no record of an off class is stamped after the switch', async (tc) => {
+    if (!need(tc)) return;
+    const dir = mkdtempSync(join(tmpdir(), 'trace-off-race-'));
+    const shm = `/dev/shm/lanes-trace-off-${process.pid}`;
+    const s = new TraceSession({ shm, keepEvents: true });
+    try {
+      // `bench` makes null system calls as fast as it can (each one an enter and an exit record)
+      // while the shell switches tracing off and on 40 times: a switch can land anywhere in the
+      // other CPU's record, e.g. between entry.S's class test and the record's timestamp
+      const flips = Array.from({ length: 10 }, () => 'trace off; trace on').join('; ');
+      const { console: con } = await bootWith(qemuTraceArgs({ shm }), s, dir, ['bench 200000 1 &', flips, flips, flips, flips, 'wait']);
+      // (a host kept off the CPU may make the 32 MiB rings drop some of bench's records: a
+      // dropped record is not a late one)
+      const st = await s.stop();
+      assert.match(con, /BENCH-JSON/, 'bench ran to its end');
+      const cfg = s.events.filter((e) => e.name === 'trace_config');
+      const offs = cfg.filter((e) => e.fields['classes'] === 0);
+      const sys = s.events.filter((e) => e.cls === 'syscall');
+      let late = 0;
+      let sample = '';
+      let racing = 0;
+      for (const off of offs) {
+        const next = cfg.find((e) => e.tsc > off.tsc)?.tsc ?? Infinity;
+        const during = sys.filter((e) => e.tsc > off.tsc && e.tsc < next);
+        late += during.length;
+        if (during.length && !sample) sample = during.slice(0, 3).map((e) => formatEvent(e)).join('\n');
+        // the switch came while the other CPU was recording bench's calls
+        if (sys.some((e) => e.cpu !== off.cpu && e.tsc < off.tsc && e.tsc > off.tsc - 2_000_000)) racing++;
+      }
+      console.log(`# ${offs.length} switches off, ${racing} of them amid the other CPU's system calls; ${sys.length} syscall records, ${st.lost} dropped`);
+      assert.ok(offs.length >= 40, `40 switches off (${offs.length})`);
+      assert.ok(racing >= 8, `most switches came while the other CPU was making system calls (${racing})`);
+      assert.equal(late, 0, `records stamped while tracing was off:\n${sample}`);
+    } finally {
+      rmSync(shm, { force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a panic: its message is the last event over COM2, and the flight recorder reads the rings', async (tc) => {

@@ -19,8 +19,9 @@ The emit helpers call two functions the includer provides (the kernel: an inline
 kernel/trace.h over generic/trace.c; the host golden-fixture program: its own buffer):
   void *trace_reserve(uint16_t type, uint32_t size, struct trace_slot *s);  NULL: dropped
   uint64_t trace_commit(struct trace_slot *s);                               the id, 0: dropped
-(or TRACE_RESERVE / TRACE_COMMIT / TRACE_RESERVE_MAY_FAIL / TRACE_ON defined before the
-include: the kernel's reserve never returns NULL) and read
+(or TRACE_RESERVE(type, size, s, cls) / TRACE_COMMIT / TRACE_RESERVE_MAY_FAIL / TRACE_ON
+defined before the include: the kernel's reserve never returns NULL, and tests the event's
+class, cls — 0 for meta events — again once it has the record's timestamp) and read
 `extern volatile uint32_t trace_classes` (the class filter).
 Python 3.11+ standard library only; output is deterministic.
 """
@@ -206,9 +207,10 @@ def gen_c(s: Schema) -> str:
       "extern volatile uint32_t trace_classes;\n"
       "void *trace_reserve(uint16_t type, uint32_t size, struct trace_slot *s);\n"
       "uint64_t trace_commit(struct trace_slot *s);   /* the event's id; 0 if it was dropped */\n"
-      "/* The includer may define TRACE_RESERVE / TRACE_COMMIT (same signatures) to an inline fast\n"
-      " * path before including this header (the kernel does: kernel/trace.h). */\n"
-      "#ifndef TRACE_RESERVE\n#define TRACE_RESERVE trace_reserve\n#endif\n"
+      "/* The includer may define TRACE_RESERVE / TRACE_COMMIT to an inline fast path before including\n"
+      " * this header (the kernel does: kernel/trace.h). TRACE_RESERVE also gets the event's class\n"
+      " * bit (0 for meta events), to test again once the record has its timestamp. */\n"
+      "#ifndef TRACE_RESERVE\n#define TRACE_RESERVE(type, size, s, cls) trace_reserve(type, size, s)\n#endif\n"
       "#ifndef TRACE_COMMIT\n#define TRACE_COMMIT trace_commit\n#endif\n"
       "/* 0 if TRACE_RESERVE never returns NULL (the kernel's: a record it cannot place is dropped at\n"
       " * commit, which then returns 0), so the emitters need not test for it. */\n"
@@ -289,7 +291,7 @@ def emit_macro(e, st, cls) -> str:
     else:
         L.append(f"        uint32_t trace_size_ = {e.fixed}u;")
     L.append("        struct trace_slot trace_s_;")
-    L.append(f"        struct {st} *trace_e_ = TRACE_RESERVE(TRACE_EV_{e.name.upper()}, trace_size_, &trace_s_);")
+    L.append(f"        struct {st} *trace_e_ = TRACE_RESERVE(TRACE_EV_{e.name.upper()}, trace_size_, &trace_s_, {cls or 0});")
     L.append("        if (!TRACE_RESERVE_MAY_FAIL || trace_e_) {")
     for f in e.fields:
         if not f.tail:

@@ -5,8 +5,9 @@
  * Recording an event (trace_emit_<name> in <lanes/abi/trace.h>, all inline at the call site):
  *   filter check (one load, before any argument is evaluated) -> trace_reserve_fast
  *   (kernel/trace.h): interrupts off, this CPU's ring, room without wrapping or reclaiming? ->
- *   header + fields written in place -> trace_commit_fast: publish head (release), interrupts
- *   back. Segment ends (every 64 KiB), reclaiming sent space (a segment at a time) and lost
+ *   header and timestamp -> the class again (another CPU may have switched it off since the
+ *   first test: then nothing is published) -> fields written in place -> trace_commit_fast:
+ *   publish head (release), interrupts back. Segment ends (every 64 KiB), reclaiming sent space (a segment at a time) and lost
  *   records are the slow path: the record is staged in struct cpu's trace_stage and placed by
  *   trace_commit_slow() here.
  * One producer per ring (its CPU, interrupts off), one consumer (the drainer, any CPU): the
@@ -171,7 +172,11 @@ int64_t trace_set_classes(uint32_t mask)
     uint32_t old = trace_classes;
     if (mask)
         mask |= TRACE_CLASS_META;
-    __atomic_store_n(&trace_classes, mask & TRACE_CLASS_ALL, __ATOMIC_RELEASE);
+    /* the store, then the config record's timestamp (a full barrier, then lfence so rdtsc runs
+     * after it): every other CPU's record stamped later tests its class again and sees the new
+     * mask (trace_reserve_fast), so nothing of an off class is stamped after this record */
+    __atomic_store_n(&trace_classes, mask & TRACE_CLASS_ALL, __ATOMIC_SEQ_CST);
+    __asm__ volatile("lfence" ::: "memory");
     struct thread *t = percpu_up_safe() ? current() : NULL;
     trace_emit_trace_config(mask, t ? t->tid : 0);
     return old;

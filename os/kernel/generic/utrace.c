@@ -105,7 +105,7 @@ static uint64_t user_emit(const struct user_event *ev, const uint64_t *body, uin
 {
     uint32_t size = (uint32_t)(sizeof(struct trace_hdr) + len + 7) & ~7u;
     struct trace_slot s;
-    uint8_t *e = TRACE_RESERVE(ev->type, size, &s);
+    uint8_t *e = TRACE_RESERVE(ev->type, size, &s, TRACE_CLASS_SIGNAL);
     if (TRACE_RESERVE_MAY_FAIL && !e)
         return 0;
     uint64_t *w = (uint64_t *)(e + sizeof(struct trace_hdr));

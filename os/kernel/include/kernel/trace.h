@@ -33,7 +33,7 @@
 #endif
 /* The generated emitters reserve and commit through this file's inline fast path (below). */
 struct trace_slot;
-static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trace_slot *s, bool irqs_off);
+static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trace_slot *s, bool irqs_off, uint32_t cls);
 static inline uint64_t trace_commit_fast(struct trace_slot *s);
 struct trace_ring;
 /* Code that records with interrupts already off (under a spinlock: spin_lock disables them)
@@ -51,7 +51,7 @@ __attribute__((noreturn)) void panic(const char *fmt, ...);
 static const bool trace_class_on_ = false;
 #define TRACE_CLASS_IS_ON() const bool trace_class_on_ = true; (void)trace_class_on_
 #define TRACE_ON(cls) (trace_class_on_ || __builtin_expect((trace_classes & (cls)) != 0, 0))
-#define TRACE_RESERVE(type, size, s) trace_reserve_fast(type, size, s, trace_irqs_off_)
+#define TRACE_RESERVE(type, size, s, cls) trace_reserve_fast(type, size, s, trace_irqs_off_, cls)
 #define TRACE_COMMIT trace_commit_fast
 #define TRACE_RESERVE_MAY_FAIL 0
 #include <lanes/abi/trace.h>
@@ -112,7 +112,7 @@ struct trace_ring *trace_reserve_slow(uint32_t size);
     v_;                                                                                         \
 })
 
-static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trace_slot *s, bool irqs_off)
+static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trace_slot *s, bool irqs_off, uint32_t cls)
 {
     /* pushf; cli — an asm without a "memory" clobber, so the compiler may load the record's
      * fields after it, straight into the record. The ring is reached through the per-CPU reads
@@ -149,6 +149,22 @@ static inline void *trace_reserve_fast(uint16_t type, uint32_t size, struct trac
     __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
     ((uint32_t *)&h->tsc)[0] = lo;                /* two stores instead of shift + or + store */
     ((uint32_t *)&h->tsc)[1] = hi;
+    if (cls) {
+        /* The class again, now that the record has its time: the emitter's test came earlier
+         * (with interrupts on, or in entry.S), and another CPU may have switched the class off
+         * since — its trace_config record stamped before this one. trace_set_classes stores the
+         * mask, then stamps; here we stamp, then load (both asms volatile, so in this order): a
+         * record stamped after the switch sees it and is dropped unseen — head stays, no id is
+         * taken, commit returns 0. (On hardware, rdtsc may run a few cycles out of order with
+         * this load; under QEMU it is exact.) */
+        uint32_t now;
+        __asm__ volatile("movl %1, %0" : "=r"(now) : "m"(trace_classes));
+        if (__builtin_expect(!(now & cls), 0)) {
+            s->id = 0;
+            s->end = head;
+            return h;
+        }
+    }
     /* id = r->next_id++ in two instructions instead of three (no lock prefix: one producer,
      * interrupts off); sequence numbers stay below 2^42 (ipc.c) */
     uint64_t id = 1;
