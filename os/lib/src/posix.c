@@ -463,6 +463,30 @@ static void ring_wake(uint32_t *word) { lanes_sys_futex_wake(word, UINT32_MAX); 
 
 enum { RING_AGAIN, RING_INTR, RING_GONE };
 
+/* Spin, then sleep. A reader that finds the ring empty (a writer that finds it full) while the
+ * other end last ran on another CPU watches the ring for up to RING_SPIN_NS before it sleeps:
+ * that end is likely running now, and its next write (read) lands in the watched words — no
+ * futex wait, no wake-up system call on the other side (we are not counted in rwait/wwait yet),
+ * and no wake-up IPI. It pays where a pipe connects two CPUs, a round trip's latency (issue 13);
+ * on one CPU, or with both ends on the same one, nothing spins (the other end cannot run while
+ * we do). The watch ends early at any change of hc or of our futex word (an end closed, the
+ * mode changed) and when a signal wants the call to end (lanes_sig_cancel_requested: the alert
+ * it sent then ends the wait that follows at once). The caller re-checks under the lock. */
+#define RING_SPIN_NS 20000
+
+static uint32_t ring_cpu(void) { return lanes_cpu_id() + 1; }
+
+static void ring_spin(struct lane_pipe_ring *r, uint64_t hc, const uint32_t *word, uint32_t seq)
+{
+    uint64_t until = lanes_now_ns() + RING_SPIN_NS;
+    while (__atomic_load_n(&r->hc, __ATOMIC_ACQUIRE) == hc && __atomic_load_n(word, __ATOMIC_ACQUIRE) == seq &&
+           !lanes_sig_cancel_requested() && lanes_now_ns() < until)
+        __builtin_ia32_pause();
+}
+
+/* Worth a spin: the other end's last CPU (1 + cpu, 0 none) is known and is not ours. */
+static bool ring_other_cpu(uint32_t theirs, uint32_t mine) { return theirs != 0 && theirs != mine; }
+
 /* Waits on the ring's futex word (seq read under the lock, before the state was checked, so a
  * change after our check moved it: no lost wake-up). The lock is not held. RING_INTR when a
  * signal interrupts the call (the in-syscall flag at 2: EINTR or the partial result); a signal
@@ -492,13 +516,16 @@ static int ring_wait(uint32_t *word, uint32_t seq)
 static int64_t ring_read(struct lane_pipe_ring *r, void *buf, size_t n)
 {
     uint8_t *data = (uint8_t *)r + 4096;
-    bool waiting = false;
+    bool waiting = false, spun = false;
+    uint32_t cpu = ring_cpu();
     for (;;) {
         ring_lock(r);
         if (waiting) {
             r->rwait--;
             waiting = false;
         }
+        if (r->rcpu != cpu)
+            r->rcpu = cpu;
         uint32_t seq = __atomic_load_n(&r->rseq, __ATOMIC_SEQ_CST);
         if (__atomic_load_n(&r->mode, __ATOMIC_SEQ_CST) != 0) {
             ring_unlock(r);
@@ -530,6 +557,12 @@ static int64_t ring_read(struct lane_pipe_ring *r, void *buf, size_t n)
             ring_unlock(r);
             return -EAGAIN;
         }
+        if (!spun && ring_other_cpu(__atomic_load_n(&r->wcpu, __ATOMIC_RELAXED), cpu)) {
+            spun = true;
+            ring_unlock(r);
+            ring_spin(r, hc, &r->rseq, seq);
+            continue;
+        }
         r->rwait++;
         waiting = true;
         ring_unlock(r);
@@ -549,7 +582,8 @@ static int64_t ring_read(struct lane_pipe_ring *r, void *buf, size_t n)
 static int64_t ring_write(struct lane_pipe_ring *r, const uint8_t *buf, size_t n, size_t *done)
 {
     uint8_t *data = (uint8_t *)r + 4096;
-    bool waiting = false;
+    bool waiting = false, spun = false;
+    uint32_t cpu = ring_cpu();
     *done = 0;
     for (;;) {
         size_t left = n - *done;
@@ -560,6 +594,8 @@ static int64_t ring_write(struct lane_pipe_ring *r, const uint8_t *buf, size_t n
             r->wwait--;
             waiting = false;
         }
+        if (r->wcpu != cpu)
+            r->wcpu = cpu;
         uint32_t seq = __atomic_load_n(&r->wseq, __ATOMIC_SEQ_CST);
         if (__atomic_load_n(&r->mode, __ATOMIC_SEQ_CST) != 0) {
             ring_unlock(r);
@@ -596,6 +632,12 @@ static int64_t ring_write(struct lane_pipe_ring *r, const uint8_t *buf, size_t n
         if (__atomic_load_n(&r->wnonblock, __ATOMIC_SEQ_CST)) {
             ring_unlock(r);
             return *done ? (int64_t)*done : -EAGAIN;
+        }
+        if (!spun && ring_other_cpu(__atomic_load_n(&r->rcpu, __ATOMIC_RELAXED), cpu)) {
+            spun = true;
+            ring_unlock(r);
+            ring_spin(r, hc, &r->wseq, seq);
+            continue;
         }
         r->wwait++;
         waiting = true;
