@@ -2,7 +2,7 @@
  * objects_sysfs.c — how many kernel objects are alive, per type: /sys/kernel/mm/objects/.
  *
  *   process thread memory supervisor ioport irq sysfs uevents lane queue event stream
- *   ipc_submissions
+ *   ipc_submissions  ipc_submissions_list (one line per live submission: pid, tid, tag, items)
  *
  * Each is a count of objects created with a destructor and not yet destroyed (kobj_live in
  * handle.c), and ipc_submissions the IPC submissions with an action still outstanding. A leak
@@ -40,6 +40,12 @@ static size_t show_ipc_submissions(struct sysfs_node *n, char *b, size_t cap)
     return sysfs_print(b, cap, "%u\n", ipc_live_submissions());
 }
 
+static size_t show_ipc_submissions_list(struct sysfs_node *n, char *b, size_t cap)
+{
+    (void)n;
+    return ipc_describe_live(b, cap);
+}
+
 static const struct sysfs_attr object_attrs[] = {
     { "process", show_process, NULL },
     { "thread", show_thread, NULL },
@@ -54,6 +60,7 @@ static const struct sysfs_attr object_attrs[] = {
     { "event", show_event, NULL },
     { "stream", show_stream, NULL },
     { "ipc_submissions", show_ipc_submissions, NULL },
+    { "ipc_submissions_list", show_ipc_submissions_list, NULL },
 };
 
 static void objects_sysfs_init(void)

@@ -774,6 +774,17 @@ static void kernel_objects(uint64_t *count)
     }
 }
 
+/* The live IPC submissions, a line each (/sys/kernel/mm/objects/ipc_submissions_list): taken
+ * before the run and printed with the one after when a leak report names ipc_submissions. */
+static char subs_before[4096];
+
+static void subs_list(char *buf, size_t cap)
+{
+    static const char path[] = "/sys/kernel/mm/objects/ipc_submissions_list";
+    int64_t n = lanes_sys_sysfs_read(path, sizeof path - 1, buf, cap - 1);
+    buf[n < 0 ? 0 : n] = 0;
+}
+
 static uint64_t kernel_free(uint64_t *pages)
 {
     uint64_t f = sysfs_num("/sys/kernel/mm/free");
@@ -889,6 +900,12 @@ static bool leak_check(uint64_t before, uint64_t pages_before, const uint64_t *o
     if (after < before) {
         printf("fuzz: FAIL: the kernel lost %llu bytes\n", (unsigned long long)(before - after));
         printf("fuzz: kernel objects alive after, against before:%s\n", differ ? diff : " the same counts");
+        if (strstr(diff, "ipc_submissions")) {
+            static char now[4096];
+            subs_list(now, sizeof now);
+            printf("fuzz: live IPC submissions before (pid tid tag outstanding: type/state@stream):\n%s", subs_before);
+            printf("fuzz: and after:\n%s", now);
+        }
     }
     return after >= before;
 }
@@ -1071,6 +1088,7 @@ int main(int argc, char **argv)
     run_child(seed, 0, 0, 30000);
     uint64_t pages_before, before = kernel_free(&pages_before), objs_before[NKINDS];
     kernel_objects(objs_before);
+    subs_list(subs_before, sizeof subs_before);
     uint64_t t0 = lanes_now_ns();
     int rc = 0;
     if (kill_mode) {

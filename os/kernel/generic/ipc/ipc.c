@@ -22,6 +22,7 @@
  * belongs to the one thread that took it out of its list.
  */
 #include "ipc_internal.h"
+#include <kernel/sysfs.h>
 
 struct spinlock ipc_lock = SPINLOCK_INIT("ipc");
 uint64_t ipc_next_stream_id = 1;
@@ -672,6 +673,31 @@ uint32_t ipc_live_submissions(void)
         n++;
     spin_unlock(&ipc_lock);
     return n;
+}
+
+/* One line per live submission (/sys/kernel/mm/objects/ipc_submissions_list): whose it is, its
+ * tag, its items (action type, state 0 idle / 1 queued / 2 busy / 3 done, stream) — what a leak
+ * check prints when a submission stays behind. Returns the bytes written (at most cap - 1). */
+size_t ipc_describe_live(char *b, size_t cap)
+{
+    size_t at = 0;
+    spin_lock(&ipc_lock);
+    list_for_each(it, &ipc_live_subs) {
+        struct ipc_sub *sub = container_of(it, struct ipc_sub, plink);
+        if (cap - at < 96)
+            break;
+        at += sysfs_print(b + at, cap - at, "pid %u tid %u tag 0x%llx outstanding %d%s:", sub->pid, sub->tid,
+                          (unsigned long long)sub->tag, sub->outstanding, sub->is_await ? " await" : "");
+        int nitems = sub->is_await ? 1 : sub->n;
+        for (int i = 0; i < nitems && cap - at > 40; i++) {
+            const struct ipc_item *item = &sub->item[i];
+            at += sysfs_print(b + at, cap - at, " %u/%d@%llu", sub->is_await ? 0u : (unsigned)sub->act[i].type,
+                              item->state, item->s ? (unsigned long long)item->s->id : 0ull);
+        }
+        at += sysfs_print(b + at, cap - at, "\n");
+    }
+    spin_unlock(&ipc_lock);
+    return at;
 }
 
 void ipc_process_gone(struct process *p)

@@ -17,5 +17,6 @@ int64_t ipc_syscall(struct regs *r);
 struct process;
 void ipc_process_gone(struct process *p);
 uint32_t ipc_live_submissions(void);
+size_t ipc_describe_live(char *b, size_t cap);  /* a line per live submission (objects_sysfs.c) */
 
 #endif
