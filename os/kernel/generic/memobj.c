@@ -59,7 +59,7 @@ struct memobj *memobj_create(uint64_t npages)
     kobj_init(&m->obj, LANES_OBJ_MEMORY, memobj_destroy);
     m->npages = npages;
     for (uint64_t i = 0; i < npages; i++) {
-        m->pages[i] = pmm_alloc();
+        m->pages[i] = pmm_alloc_user();
         if (!m->pages[i]) {
             kobj_put(&m->obj);
             return NULL;
@@ -78,7 +78,7 @@ int64_t memobj_fill(struct memobj *m, uint64_t off, const void *src, uint64_t n)
         return LANES_E_INVAL;
     while (n) {
         uint64_t pg = off / PAGE_SIZE, po = off % PAGE_SIZE, chunk = MIN(n, PAGE_SIZE - po);
-        if (!m->pages[pg] && !(m->pages[pg] = pmm_alloc()))
+        if (!m->pages[pg] && !(m->pages[pg] = pmm_alloc_user()))
             return LANES_E_NOMEM;
         if (s) {
             memcpy((uint8_t *)P2V(m->pages[pg]) + po, s, chunk);

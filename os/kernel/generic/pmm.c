@@ -10,6 +10,11 @@
  * counts the owners beyond the first, one 32-bit word per page, allocated at boot. A fresh
  * page has none; pmm_page_share adds one, pmm_page_put drops one and frees the page with the
  * last. Only pages that were shared ever have a non-zero count.
+ *
+ * Pages of user memory (a memory object's, eagerly or on first touch, and copy-on-write copies)
+ * come from pmm_alloc_user and go back through pmm_page_put: `nuser` counts them
+ * (/sys/kernel/mm/user), so a leak check can tell memory the kernel keeps from pages a live
+ * process has touched for the first time (a server's stack or heap growing by a page).
  */
 #include <kernel/kernel.h>
 #include <kernel/sysfs.h>
@@ -108,6 +113,18 @@ uint64_t pmm_alloc(void)
     return pmm_alloc_contig(1);
 }
 
+static volatile uint64_t nuser;
+
+uint64_t pmm_alloc_user(void)
+{
+    uint64_t pa = pmm_alloc_contig(1);
+    if (pa)
+        __atomic_add_fetch(&nuser, 1, __ATOMIC_RELAXED);
+    return pa;
+}
+
+uint64_t pmm_user_bytes(void) { return __atomic_load_n(&nuser, __ATOMIC_RELAXED) * PAGE_SIZE; }
+
 void pmm_free_contig(uint64_t pa, size_t n)
 {
     spin_lock(&pmm_lock);
@@ -140,6 +157,7 @@ void pmm_page_put(uint64_t pa)
         if (__atomic_compare_exchange_n(e, &v, v - 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
             return;
     }
+    __atomic_sub_fetch(&nuser, 1, __ATOMIC_RELAXED);
     pmm_free(pa);
 }
 
@@ -169,6 +187,12 @@ static size_t show_mm_free(struct sysfs_node *n, char *b, size_t cap)
     return sysfs_print(b, cap, "%lu\n", pmm_free_bytes());
 }
 
+static size_t show_mm_user(struct sysfs_node *n, char *b, size_t cap)
+{
+    (void)n;
+    return sysfs_print(b, cap, "%lu\n", pmm_user_bytes());
+}
+
 static size_t show_mm_heap_cached(struct sysfs_node *n, char *b, size_t cap)
 {
     (void)n;
@@ -176,11 +200,13 @@ static size_t show_mm_heap_cached(struct sysfs_node *n, char *b, size_t cap)
 }
 
 /* heap_cached: bytes kmalloc keeps on its free lists (heap.c); free + heap_cached comes back to
- * where it was when everything allocated is freed, which is what os/programs/fuzz checks. */
+ * where it was when everything allocated is freed, which is what os/programs/fuzz checks. user:
+ * bytes of user memory pages (pmm_alloc_user; fuzz counts them apart from what the kernel keeps). */
 static const struct sysfs_attr mm_attrs[] = {
     { "total", show_mm_total, NULL },
     { "free", show_mm_free, NULL },
     { "heap_cached", show_mm_heap_cached, NULL },
+    { "user", show_mm_user, NULL },
 };
 
 static struct sysfs_node *mm_node;

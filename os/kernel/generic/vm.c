@@ -418,7 +418,7 @@ int64_t vm_fault(struct vmspace *vm, uint64_t va, uint64_t access)
     }
     if (!*slot) {
         /* demand paging: the first touch of an anonymous page */
-        uint64_t pa = pmm_alloc();
+        uint64_t pa = pmm_alloc_user();
         if (!pa)
             ret = LANES_E_NOMEM;
         else {
@@ -434,7 +434,7 @@ int64_t vm_fault(struct vmspace *vm, uint64_t va, uint64_t access)
                 ret = LANES_E_FAULT;
             } else if (r->priv && !pmm_page_exclusive(*slot)) {
                 /* copy-on-write: our own copy; the old page keeps its other owners */
-                uint64_t pa = pmm_alloc();
+                uint64_t pa = pmm_alloc_user();
                 if (!pa)
                     ret = LANES_E_NOMEM;
                 else {

@@ -28,8 +28,9 @@
  * (thread_interrupt) a call that has not returned after WATCHDOG_MS.
  *
  * The parent modes compare /sys/kernel/mm/free + /sys/kernel/mm/heap_cached (bytes on
- * kmalloc's free lists, which it keeps for reuse) before and after: any difference is memory
- * the kernel lost. Exit status: 0 pass, 1 the child faulted, hung or could not start, 2 a leak.
+ * kmalloc's free lists, which it keeps for reuse) + /sys/kernel/mm/user (pages of user memory:
+ * a live server touching a new page of its stack meanwhile is not a kernel leak; the children's
+ * own pages are gone with them) before and after: any difference is memory the kernel lost. Exit status: 0 pass, 1 the child faulted, hung or could not start, 2 a leak.
  */
 #include <lanes.h>
 #include <stdio.h>
@@ -785,11 +786,15 @@ static void subs_list(char *buf, size_t cap)
     buf[n < 0 ? 0 : n] = 0;
 }
 
-static uint64_t kernel_free(uint64_t *pages)
+/* Memory the kernel does not keep: free + heap_cached + user (pages of user memory — a live
+ * server's stack or heap touched for the first time while the children ran is its own, not a
+ * kernel leak). *pages: plain free pages; *user: the user pages. */
+static uint64_t kernel_free(uint64_t *pages, uint64_t *user)
 {
     uint64_t f = sysfs_num("/sys/kernel/mm/free");
     *pages = f / LANES_PAGE_SIZE;
-    return f + sysfs_num("/sys/kernel/mm/heap_cached");
+    *user = sysfs_num("/sys/kernel/mm/user");
+    return f + sysfs_num("/sys/kernel/mm/heap_cached") + *user;
 }
 
 /* Runs one child to its end (or kills it after kill_after_ms); 0 if it exited with 0. */
@@ -881,22 +886,23 @@ static size_t objects_diff(const uint64_t *objs_before, char *out, size_t cap)
  * submission each) until the console takes it — a slow serial line behind the children's text
  * took more than 20 s on a loaded host. So: up to 20 s, and on to 120 s while the kernel's live
  * objects still differ from before (something in flight); a leak shows which kinds stayed. */
-static bool leak_check(uint64_t before, uint64_t pages_before, const uint64_t *objs_before)
+static bool leak_check(uint64_t before, uint64_t pages_before, uint64_t user_before, const uint64_t *objs_before)
 {
-    uint64_t after = 0, pages_after = 0;
+    uint64_t after = 0, pages_after = 0, user_after = 0;
     char diff[256];
     for (int i = 0;; i++) {
-        after = kernel_free(&pages_after);
+        after = kernel_free(&pages_after, &user_after);
         if (after >= before || i >= 6000 || (i >= 1000 && objects_diff(objs_before, diff, sizeof diff) == 0))
             break;
         lanes_sys_sleep(LANES_MS(20));
     }
     size_t differ = objects_diff(objs_before, diff, sizeof diff);
-    printf("fuzz: free pages before %llu after %llu (the heap keeps %lld); free + heap cached: before %llu "
-           "after %llu pages\n",
+    printf("fuzz: free pages before %llu after %llu (the heap keeps %lld, user memory %+lld); free + heap "
+           "cached + user: before %llu after %llu pages\n",
            (unsigned long long)pages_before, (unsigned long long)pages_after,
-           (long long)(pages_before - pages_after), (unsigned long long)before / LANES_PAGE_SIZE,
-           (unsigned long long)after / LANES_PAGE_SIZE);
+           (long long)(pages_before - pages_after),
+           ((long long)user_after - (long long)user_before) / LANES_PAGE_SIZE,
+           (unsigned long long)before / LANES_PAGE_SIZE, (unsigned long long)after / LANES_PAGE_SIZE);
     if (after < before) {
         printf("fuzz: FAIL: the kernel lost %llu bytes\n", (unsigned long long)(before - after));
         printf("fuzz: kernel objects alive after, against before:%s\n", differ ? diff : " the same counts");
@@ -1086,7 +1092,7 @@ int main(int argc, char **argv)
      * them free again) — per-process, not per-child, so no leak; measured after it, each run's
      * own children must give back everything. */
     run_child(seed, 0, 0, 30000);
-    uint64_t pages_before, before = kernel_free(&pages_before), objs_before[NKINDS];
+    uint64_t pages_before, user_before, before = kernel_free(&pages_before, &user_before), objs_before[NKINDS];
     kernel_objects(objs_before);
     subs_list(subs_before, sizeof subs_before);
     uint64_t t0 = lanes_now_ns();
@@ -1104,7 +1110,7 @@ int main(int argc, char **argv)
         rc = run_child(seed, n, 0, 60000 + n * 5);
     }
     uint64_t ms = (lanes_now_ns() - t0) / 1000000;
-    bool same = leak_check(before, pages_before, objs_before);
+    bool same = leak_check(before, pages_before, user_before, objs_before);
     printf("fuzz: %s in %llu.%03llu s\n", rc ? "FAIL" : !same ? "LEAK" : "PASS", (unsigned long long)ms / 1000,
            (unsigned long long)ms % 1000);
     return rc ? 1 : !same ? 2 : 0;

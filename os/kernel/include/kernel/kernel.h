@@ -106,6 +106,8 @@ uint64_t pmm_alloc_contig(size_t n);      /* n contiguous zeroed pages */
 void pmm_free(uint64_t pa);
 void pmm_free_contig(uint64_t pa, size_t n);
 void pmm_page_share(uint64_t pa);         /* one more owner of a copy-on-write page */
+uint64_t pmm_alloc_user(void);            /* pmm_alloc for user memory (counted: pmm_user_bytes) */
+uint64_t pmm_user_bytes(void);
 void pmm_page_put(uint64_t pa);           /* one owner fewer; the last frees it */
 bool pmm_page_exclusive(uint64_t pa);     /* a single owner */
 uint64_t pmm_total_bytes(void);
