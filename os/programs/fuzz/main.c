@@ -909,7 +909,7 @@ static bool leak_check(uint64_t before, uint64_t pages_before, uint64_t user_bef
         if (strstr(diff, "ipc_submissions")) {
             static char now[4096];
             subs_list(now, sizeof now);
-            printf("fuzz: live IPC submissions before (pid tid tag outstanding: type/state@stream):\n%s", subs_before);
+            printf("fuzz: live IPC submissions before, newest first (pid tid tag type/state@stream ...):\n%s", subs_before);
             printf("fuzz: and after:\n%s", now);
         }
     }

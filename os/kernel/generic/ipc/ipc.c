@@ -675,25 +675,22 @@ uint32_t ipc_live_submissions(void)
     return n;
 }
 
-/* One line per live submission (/sys/kernel/mm/objects/ipc_submissions_list): whose it is, its
- * tag, its items (action type, state 0 idle / 1 queued / 2 busy / 3 done, stream) — what a leak
- * check prints when a submission stays behind. Returns the bytes written (at most cap - 1). */
+/* One line per live submission, newest first (/sys/kernel/mm/objects/ipc_submissions_list; an
+ * attribute holds SYSFS_VALUE_MAX bytes, so a long list ends with the oldest left out): pid, tid,
+ * tag, then each item's action type / state (0 idle, 1 queued, 2 busy, 3 done) @ stream — what a
+ * leak check prints when a submission stays behind. Returns the bytes written (< cap). */
 size_t ipc_describe_live(char *b, size_t cap)
 {
     size_t at = 0;
     spin_lock(&ipc_lock);
-    list_for_each(it, &ipc_live_subs) {
+    for (struct list *it = ipc_live_subs.prev; it != &ipc_live_subs && cap - at > 48; it = it->prev) {
         struct ipc_sub *sub = container_of(it, struct ipc_sub, plink);
-        if (cap - at < 96)
-            break;
-        at += sysfs_print(b + at, cap - at, "pid %u tid %u tag 0x%llx outstanding %d%s:", sub->pid, sub->tid,
-                          (unsigned long long)sub->tag, sub->outstanding, sub->is_await ? " await" : "");
+        at += sysfs_print(b + at, cap - at, "%u %u %llx%s", sub->pid, sub->tid, (unsigned long long)sub->tag,
+                          sub->is_await ? " await" : "");
         int nitems = sub->is_await ? 1 : sub->n;
-        for (int i = 0; i < nitems && cap - at > 40; i++) {
-            const struct ipc_item *item = &sub->item[i];
+        for (int i = 0; i < nitems && cap - at > 24; i++)
             at += sysfs_print(b + at, cap - at, " %u/%d@%llu", sub->is_await ? 0u : (unsigned)sub->act[i].type,
-                              item->state, item->s ? (unsigned long long)item->s->id : 0ull);
-        }
+                              sub->item[i].state, sub->item[i].s ? (unsigned long long)sub->item[i].s->id : 0ull);
         at += sysfs_print(b + at, cap - at, "\n");
     }
     spin_unlock(&ipc_lock);
