@@ -12,7 +12,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { hasBootSource, type ProjectConfig } from '../common/project.js';
-import { kvmUnusableReason } from '../../debugger/node/kvm.js';
+import { kvmUnusableReason, NO_KVM_DEVICE } from '../../debugger/node/kvm.js';
 import { resolveInProject } from './paths.js';
 import { spawnManaged, type ManagedProcess } from './proc.js';
 
@@ -24,7 +24,7 @@ export function accelArgs(accel: ProjectConfig['qemu']['accel'], kvmWhyNot: stri
 
 /** For the Run's output: why accel "auto" took TCG although /dev/kvm is there (null: nothing to say). */
 export function autoAccelNote(accel: ProjectConfig['qemu']['accel'], kvmWhyNot: string | null = kvmUnusableReason()): string | null {
-  return accel === 'auto' && kvmWhyNot !== null && kvmWhyNot !== 'no /dev/kvm' ? `accel auto: TCG, not KVM: ${kvmWhyNot}` : null;
+  return accel === 'auto' && kvmWhyNot !== null && kvmWhyNot !== NO_KVM_DEVICE ? `accel auto: TCG, not KVM: ${kvmWhyNot}` : null;
 }
 
 /** Where a Run's gdbstub goes when qemu.gdb.enabled: a Unix socket in the Run's private folder. */

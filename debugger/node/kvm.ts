@@ -25,9 +25,12 @@ export function cpuHasVirtualization(cpuinfo?: string): boolean {
   return set.has('vmx') || set.has('svm');
 }
 
+/** kvmUnusableReason's answer on a machine without KVM at all (nothing to explain to the user). */
+export const NO_KVM_DEVICE = 'no /dev/kvm';
+
 /** Why KVM is not used here (null: it is). */
 export function kvmUnusableReason(env: NodeJS.ProcessEnv = process.env, cpuinfo?: string): string | null {
-  if (!fs.existsSync('/dev/kvm')) return 'no /dev/kvm';
+  if (!fs.existsSync('/dev/kvm')) return NO_KVM_DEVICE;
   try {
     fs.accessSync('/dev/kvm', fs.constants.R_OK | fs.constants.W_OK);
   } catch {
