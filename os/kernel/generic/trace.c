@@ -7,14 +7,15 @@
  *   (kernel/trace.h): interrupts off, this CPU's ring, room without wrapping or reclaiming? ->
  *   header and timestamp -> the class again (another CPU may have switched it off since the
  *   first test: then nothing is published) -> fields written in place -> trace_commit_fast:
- *   publish head (release), interrupts back. Segment ends (every 64 KiB), reclaiming sent space (a segment at a time) and lost
- *   records are the slow path: the record is staged in struct cpu's trace_stage and placed by
- *   trace_commit_slow() here.
+ *   publish head (release), interrupts back. Segment ends (every 64 KiB), reclaiming sent
+ *   space (a segment at a time) and lost records are the slow path: the record is staged in
+ *   struct cpu's trace_stage and placed by trace_commit_slow() here.
  * One producer per ring (its CPU, interrupts off), one consumer (the drainer, any CPU): the
  * producer reads `tail` with acquire and the consumer reads `head` with acquire, so neither
  * ever waits for the other. A record never straddles the end of a segment (or of the ring): the
- * producer writes a padding record (type 0) and goes on at the next segment. A full ring drops the event and counts it; the next event
- * that finds room first writes a `lost` record with the count, so loss is never silent.
+ * producer writes a padding record (type 0) and goes on at the next segment. A full ring drops
+ * the event and counts it; the next event that finds room first writes a `lost` record with the
+ * count, so loss is never silent.
  *
  * Boot option:  trace=off | trace=all | trace=sched,ipc,syscall,...  (class names from
  * os/abi/trace.toml; default: all). Per-CPU ring memory is allocated for every CPU ACPI

@@ -26,9 +26,10 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <kernel/arch.h>
+#include <lanes/abi.h>
 
-#define SYSFS_PATH_MAX 128      /* including the NUL; paths are stored as "/sys/..." */
-#define SYSFS_VALUE_MAX 256     /* longest attribute text (show buffer, write value) */
+#define SYSFS_PATH_MAX LANES_SYSFS_PATH_MAX     /* os/abi/kernel.toml: including the NUL */
+#define SYSFS_VALUE_MAX LANES_SYSFS_VALUE_MAX   /* longest attribute text (show buffer, write value) */
 #define SYSFS_SAMPLE_NS 100000000ULL    /* the sampler's period: 100 ms */
 
 struct sysfs_node;
