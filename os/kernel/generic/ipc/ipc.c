@@ -675,14 +675,40 @@ uint32_t ipc_live_submissions(void)
     return n;
 }
 
-/* One line per live submission, newest first (/sys/kernel/mm/objects/ipc_submissions_list; an
- * attribute holds SYSFS_VALUE_MAX bytes, so a long list ends with the oldest left out): pid, tid,
- * tag, then each item's action type / state (0 idle, 1 queued, 2 busy, 3 done) @ stream — what a
- * leak check prints when a submission stays behind. Returns the bytes written (< cap). */
+/* The live submissions (/sys/kernel/mm/objects/ipc_submissions_list), what a leak check prints
+ * when one stays behind. First how many each process has, "by pid: PID:N ..." (ascending pids,
+ * every one that fits: this is what tells before from after), then one line per submission,
+ * newest first, as many as fit (an attribute holds SYSFS_VALUE_MAX bytes): pid, tid, tag, then
+ * each item's action type / state (0 idle, 1 queued, 2 busy, 3 done) @ stream. Returns the bytes
+ * written (< cap). */
+#define DESCRIBE_PIDS 48
 size_t ipc_describe_live(char *b, size_t cap)
 {
+    struct { uint32_t pid, n; } by[DESCRIBE_PIDS];
+    int npids = 0;
+    bool more = false;
     size_t at = 0;
     spin_lock(&ipc_lock);
+    list_for_each(it, &ipc_live_subs) {
+        uint32_t pid = container_of(it, struct ipc_sub, plink)->pid;
+        int k = 0;
+        while (k < npids && by[k].pid < pid)
+            k++;
+        if (k < npids && by[k].pid == pid) {
+            by[k].n++;
+        } else if (npids < DESCRIBE_PIDS) {
+            memmove(&by[k + 1], &by[k], (size_t)(npids - k) * sizeof by[0]);
+            by[k].pid = pid;
+            by[k].n = 1;
+            npids++;
+        } else {
+            more = true;
+        }
+    }
+    at += sysfs_print(b + at, cap - at, "by pid:");
+    for (int k = 0; k < npids && cap - at > 16; k++)
+        at += sysfs_print(b + at, cap - at, " %u:%u", by[k].pid, by[k].n);
+    at += sysfs_print(b + at, cap - at, "%s\n", more ? " ..." : "");
     for (struct list *it = ipc_live_subs.prev; it != &ipc_live_subs && cap - at > 48; it = it->prev) {
         struct ipc_sub *sub = container_of(it, struct ipc_sub, plink);
         at += sysfs_print(b + at, cap - at, "%u %u %llx%s", sub->pid, sub->tid, (unsigned long long)sub->tag,
