@@ -102,6 +102,26 @@ static void kick_idle_cpu(struct cpu *busy, uint64_t allowed);
 #define IDLE_POLL_NS 50000ull   /* 50 us */
 static volatile bool idle_polling[MAX_CPUS];
 
+/*
+ * A reschedule IPI decided under a run-queue lock goes out when this CPU's last lock is
+ * released (spinlock.c), not while the lock is held. The IPI wakes the target's virtual CPU;
+ * a host that then runs that vCPU thread instead of ours (two host cores, more runnable
+ * threads) left the target spinning on the very run-queue lock we held until the host gave us
+ * the CPU back: a host time slice, ~4 ms. The trace of the slowest kill -> EINTR across two
+ * CPUs showed exactly that (sig-bench --smp 2: both CPUs silent for 4.4 ms after the wake-up,
+ * the target's CPU switching 130 us after ours went idle). Linux's remote wake-ups avoid it the
+ * same way (ttwu_queue: the IPI is sent without the remote run-queue lock). Interrupts are off
+ * here (a lock is held), so this CPU's mask is ours alone.
+ */
+static inline void resched_ipi_later(struct cpu *c)
+{
+    struct cpu *me = this_cpu();
+    if (me->ncli == 0)
+        lapic_send_ipi(c->apic_id, VEC_RESCHED);    /* (no lock held: nothing would send it) */
+    else
+        me->resched_later |= 1ull << c->id;
+}
+
 /* c runs its idle thread: get it to schedule soon. True if that took an IPI. */
 static bool resched_idle_cpu(struct cpu *c)
 {
@@ -112,7 +132,7 @@ static bool resched_idle_cpu(struct cpu *c)
     c->need_resched = 1;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (!idle_polling[c->id]) {
-        lapic_send_ipi(c->apic_id, VEC_RESCHED);
+        resched_ipi_later(c);
         return true;
     }
     return false;
@@ -137,7 +157,7 @@ static bool wake_preempt(struct cpu *c, uint64_t now)
         return false;
     c->need_resched = 1;
     if (c != this_cpu()) {
-        lapic_send_ipi(c->apic_id, VEC_RESCHED);
+        resched_ipi_later(c);
         wake_note_ipi(WAKE_BUSY);
     }
     return true;
@@ -326,7 +346,7 @@ bool sched_migrate_locked(struct thread *t, struct cpu *from, struct cpu *to)
         t->migrate_to = to;
         from->need_resched = 1;
         if (from != this_cpu())
-            lapic_send_ipi(from->apic_id, VEC_RESCHED);
+            resched_ipi_later(from);
         return false;
     }
     if (t->on_rq)
@@ -653,7 +673,7 @@ void thread_kick(struct thread *t)
     if (t->state == T_BLOCKED || t->state == T_SLEEPING || (t->state == T_STOPPED && t->killed && t->started))
         make_ready(t, LANES_E_INTERRUPTED, false);
     else if (t->state == T_RUNNING && c != this_cpu())
-        lapic_send_ipi(c->apic_id, VEC_RESCHED);
+        resched_ipi_later(c);
     spin_unlock(&c->rq_lock);
 }
 

@@ -4,7 +4,8 @@
  * As in xv6, pushcli/popcli count nesting per CPU and remember whether interrupts were on
  * before the outermost lock, so an interrupt handler can never try to take a lock its own CPU
  * already holds. The scheduler keeps its run-queue lock across switch_context; the thread that
- * resumes releases it (sched_finish_switch).
+ * resumes releases it (sched_finish_switch). The outermost release also sends the reschedule
+ * IPIs decided under the locks (sched.c resched_ipi_later): never while a lock is held.
  */
 #include <kernel/kernel.h>
 
@@ -33,6 +34,21 @@ static __attribute__((noinline, cold, noreturn)) void popcli_bad(bool on)
     panic(on ? "popcli: interrupts enabled" : "popcli: unbalanced");
 }
 
+/* The reschedule IPIs the locked section now ending decided (sched.c resched_ipi_later): sent
+ * as this CPU's last lock goes, interrupts still off. Only this CPU touches its mask, and only
+ * with interrupts off. */
+static __attribute__((noinline)) void send_resched_later(struct cpu *c)
+{
+    uint64_t m = c->resched_later;
+    c->resched_later = 0;
+    while (m) {
+        int id = __builtin_ctzll(m);
+        m &= m - 1;
+        if (cpus[id])
+            lapic_send_ipi_irqs_off(cpus[id]->apic_id, VEC_RESCHED);
+    }
+}
+
 /* The fast paths are a handful of instructions each: every lock of every IPC round trip goes
  * through them (issue 19: ~30 lock/unlock pairs per round trip were 2,000 instructions). */
 static inline __attribute__((always_inline)) void pushcli_inline(void)
@@ -59,8 +75,12 @@ static inline __attribute__((always_inline)) void popcli_inline(void)
     int n = --c->ncli;
     if (__builtin_expect(on || n < 0, 0))
         popcli_bad(on);
-    if (n == 0 && c->intena)
-        sti();
+    if (n == 0) {
+        if (__builtin_expect(c->resched_later != 0, 0))
+            send_resched_later(c);
+        if (c->intena)
+            sti();
+    }
 }
 
 void pushcli(void)
@@ -181,6 +201,10 @@ LOCK_FAST void spin_unlock(struct spinlock *l)
     int n = --me->ncli;
     if (__builtin_expect((fl & 0x200) || n < 0, 0))
         popcli_bad(fl & 0x200);
-    if (n == 0 && me->intena)
-        sti();
+    if (n == 0) {
+        if (__builtin_expect(me->resched_later != 0, 0))
+            send_resched_later(me);
+        if (me->intena)
+            sti();
+    }
 }

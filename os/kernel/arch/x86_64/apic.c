@@ -102,12 +102,17 @@ static void icr_wait(void)
         pause();
 }
 
-void lapic_send_ipi(uint32_t apic_id, uint8_t vector)
+void lapic_send_ipi_irqs_off(uint32_t apic_id, uint8_t vector)
 {
-    pushcli();
     icr_wait();
     lapic_write(LAPIC_ICR_HI, apic_id << 24);
     lapic_write(LAPIC_ICR_LO, vector | (1 << 14));
+}
+
+void lapic_send_ipi(uint32_t apic_id, uint8_t vector)
+{
+    pushcli();
+    lapic_send_ipi_irqs_off(apic_id, vector);
     popcli();
 }
 

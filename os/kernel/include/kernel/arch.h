@@ -84,6 +84,8 @@ struct cpu {
     int intena;                 /* were interrupts on before the first pushcli? */
     volatile int need_resched;
     volatile int online;
+    uint64_t resched_later;     /* CPUs (bit = id) owed a reschedule IPI when this CPU's last lock
+                                 * goes (sched.c resched_ipi_later; sent by spinlock.c) */
     struct spinlock rq_lock;    /* run queue and the state of this CPU's threads */
     struct spinlock timer_lock;
     /* run queue (protected by rq_lock) */
@@ -201,6 +203,7 @@ void lapic_init(void);
 void lapic_eoi(void);
 uint32_t lapic_id(void);
 void lapic_send_ipi(uint32_t apic_id, uint8_t vector);
+void lapic_send_ipi_irqs_off(uint32_t apic_id, uint8_t vector);    /* (interrupts already off) */
 void lapic_send_init_sipi(uint32_t apic_id, uint8_t page);
 void lapic_broadcast_nmi(void);
 void lapic_timer_oneshot(uint64_t ns);
