@@ -49,6 +49,16 @@ static __attribute__((noinline)) void send_resched_later(struct cpu *c)
     }
 }
 
+/* This CPU's last lock is gone (nesting back to 0, interrupts still off): the IPIs, then
+ * interrupts back on if they were before the first lock. */
+static inline __attribute__((always_inline)) void outermost_released(struct cpu *c)
+{
+    if (__builtin_expect(c->resched_later != 0, 0))
+        send_resched_later(c);
+    if (c->intena)
+        sti();
+}
+
 /* The fast paths are a handful of instructions each: every lock of every IPC round trip goes
  * through them (issue 19: ~30 lock/unlock pairs per round trip were 2,000 instructions). */
 static inline __attribute__((always_inline)) void pushcli_inline(void)
@@ -75,12 +85,8 @@ static inline __attribute__((always_inline)) void popcli_inline(void)
     int n = --c->ncli;
     if (__builtin_expect(on || n < 0, 0))
         popcli_bad(on);
-    if (n == 0) {
-        if (__builtin_expect(c->resched_later != 0, 0))
-            send_resched_later(c);
-        if (c->intena)
-            sti();
-    }
+    if (n == 0)
+        outermost_released(c);
 }
 
 void pushcli(void)
@@ -201,10 +207,6 @@ LOCK_FAST void spin_unlock(struct spinlock *l)
     int n = --me->ncli;
     if (__builtin_expect((fl & 0x200) || n < 0, 0))
         popcli_bad(fl & 0x200);
-    if (n == 0) {
-        if (__builtin_expect(me->resched_later != 0, 0))
-            send_resched_later(me);
-        if (me->intena)
-            sti();
-    }
+    if (n == 0)
+        outermost_released(me);
 }
