@@ -67,6 +67,7 @@ const CSS = `
 
 /** follow mode shows the newest 5 s */
 const FOLLOW_NS = 5e9;
+const TABLE_MS = 500;       // the thread table is rebuilt at most this often
 
 export function createSchedView(host: HTMLElement, model: SchedModel, hooks: SchedViewHooks = {}, theme: 'dark' | 'light' = 'dark'): SchedView {
   let th = SCHED_THEMES[theme];
@@ -115,7 +116,8 @@ export function createSchedView(host: HTMLElement, model: SchedModel, hooks: Sch
   let hover = -1;
   let cursor: number | null = null;
   let last: ViewModel | undefined;
-  let tableAt = 0;
+  let tableAt = -Infinity;       // when the thread table was last rebuilt (-Infinity: at the next paint)
+  let tableTimer: ReturnType<typeof setTimeout> | undefined;
   let L: SchedLayout = schedLayout(1, 100);
 
   // the canvas (visualizers/common/canvas-host.ts): device pixel ratio, one repaint per frame
@@ -128,9 +130,18 @@ export function createSchedView(host: HTMLElement, model: SchedModel, hooks: Sch
       last = buildView(model, { t0: vp.t0, t1: vp.t1, width: vp.width }, { reasons, follow: followTid });
       const loads = model.tracks.map((tr, cpu) => ({ cpu, now: tr.load.length ? tr.load[tr.load.length - 1]! : 0 }));
       paintSched(ctx, { view: last, layout: L, vp, height: cssH, selected, hover, loads, cursor }, th);
-      if (performance.now() - tableAt > 500) {
+      // the table is rebuilt at most every TABLE_MS; a paint that skips it leaves a timer for a
+      // later paint, so the table never stays behind the drawing (nor empty after an early first
+      // paint: performance.now() counts from the page's load)
+      const since = performance.now() - tableAt;
+      if (since > TABLE_MS) {
         tableAt = performance.now();
         renderTable();
+      } else if (tableTimer === undefined) {
+        tableTimer = setTimeout(() => {
+          tableTimer = undefined;
+          invalidate();
+        }, TABLE_MS - since);
       }
       status.textContent = `${model.ncpus} CPUs · ${model.migrations.length.toLocaleString('en-US')} migrations · ${model.rounds.length} rounds · ${fmtTime(vp.t1 - vp.t0)} shown${status.dataset['extra'] ? ' · ' + status.dataset['extra'] : ''}`;
     },
@@ -228,7 +239,7 @@ export function createSchedView(host: HTMLElement, model: SchedModel, hooks: Sch
     },
     followThread(tid) {
       followTid = tid;
-      tableAt = 0;
+      tableAt = -Infinity;
       invalidate();
     },
     setReasons(r) {
@@ -276,6 +287,7 @@ export function createSchedView(host: HTMLElement, model: SchedModel, hooks: Sch
     renderNow,
     last: () => last,
     dispose() {
+      clearTimeout(tableTimer);
       detachZoom();
       host2.dispose();
       root.remove();
