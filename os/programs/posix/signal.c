@@ -358,21 +358,28 @@ static void take_into_page(struct proc *p, struct sthread *t)
 
 /* Thread t waits on fs (away 2), which awaits t's cancellation event for that request: raise
  * it — fs answers the request with its progress or -EINTR, and that reply is the thread's one
- * wake-up (no alert, no fs.Cancel from the thread). The raise and the count (cev_seq) come
- * before the take: a call's end that sees taken_signo knows both are done, so its next request
- * reads a cev_seq no late raise of ours can still pass (one that misses taken_signo asks
- * SigTake, which we serve after this). A default action is not taken here: the call's end asks
- * SigTake for it as before. Should fs not answer (it never got the event, or evicted it), the
- * thread is alerted after REPOKE_MS (sig_poll) and sends fs.Cancel itself. */
+ * wake-up (no alert, no fs.Cancel from the thread). The count (cev_seq) and the take come
+ * before the raise, so fs's answer never reaches the thread before them: its call's end finds
+ * the signal in the page even when fs, woken on another CPU, answers while we are still in
+ * the raise (with 2 CPUs it often did, and the thread then asked SigTake and waited for us).
+ * A raise later than the count cancels nothing wrongly: a request made after the thread read
+ * the new count waits for the event to pass it, which this raise does not. A default action is
+ * not taken here: the call's end asks SigTake for it as before. Should fs not answer (it never
+ * got the event, or evicted it), the thread is alerted after REPOKE_MS (sig_poll) and sends
+ * fs.Cancel itself. A raise that fails (the event handle is gone) counts one raise too many, so
+ * the event is dropped and t is alerted, now and from then on. */
 static bool raise_cev(struct proc *p, struct sthread *t)
 {
     /* (the record first: fs, woken on another CPU, writes its cancel_ack at once) */
     lanes_utrace_cancel_raise(call_of(t), 0, CANCEL_KIND_EVENT, t->page->away_request, "fs");
-    if (lanes_sys_ipc_event_raise(t->cev, 1) < 0)
-        return false;               /* (alerted instead: the thread sends fs.Cancel) */
     __atomic_store_n(&t->page->cev_seq, t->page->cev_seq + 1, __ATOMIC_SEQ_CST);
-    t->cev_raised_at = POKED_NOW;
     take_into_page(p, t);
+    if (lanes_sys_ipc_event_raise(t->cev, 1) < 0) {
+        lanes_sys_handle_close(t->cev);
+        t->has_cev = false;
+        return false;               /* (alerted instead: the thread sends fs.Cancel) */
+    }
+    t->cev_raised_at = POKED_NOW;
     return true;
 }
 
