@@ -20,7 +20,9 @@
  * Blocking: thread_block(lock, state, deadline) marks the caller BLOCKED/SLEEPING/STOPPED under
  * the rq lock, drops the caller's lock and schedules. thread_wake() makes it READY again: a
  * synchronous waker (current->wake_sync: it waits right after) first pulls it onto its own CPU
- * (wake_affine, migrate reason "wake"); else it is queued on its CPU, which, if idle, is made to
+ * (wake_affine, migrate reason "wake"); on the waker's CPU a thread woken by one that gives way
+ * (a synchronous waker, an event's raiser: make_ready) is queued first and runs on what is left of
+ * its waker's slice; else it is queued on its CPU, which, if idle, is made to
  * reschedule (need_resched, plus an IPI unless it is still polling before it halts:
  * idle_polling below) and, if busy, is preempted when its thread has run WAKE_PREEMPT_NS.
  * sched_wake.c counts each kind and its wake-to-run latency. Wake reasons: 0 (woken), LANES_E_TIMEOUT
@@ -54,6 +56,18 @@ static void rq_push(struct cpu *c, struct thread *t)
     else
         c->rq_head = t;
     c->rq_tail = t;
+    c->rq_len++;
+}
+
+static void rq_push_head(struct cpu *c, struct thread *t)
+{
+    if (t->on_rq)
+        panic("rq_push: thread %u is already on a run queue", t->tid);
+    t->on_rq = true;
+    t->rq_next = c->rq_head;
+    c->rq_head = t;
+    if (!c->rq_tail)
+        c->rq_tail = t;
     c->rq_len++;
 }
 
@@ -179,7 +193,25 @@ static void make_ready(struct thread *t, int reason, bool sync)
     t->wake_reason = reason;
     t->ready_since = clock_ns();
     sched_load_advance(t, t->ready_since, false);
-    rq_push(c, t);
+    /* Woken on this CPU by a thread that gives way — a synchronous waker (it waits next) or an
+     * event's raiser (preempted now, requeued right behind): t goes first and runs on what is
+     * left of the waker's slice, so a chain across servers (kill -> posix -> fs -> the target)
+     * reaches its end before the rest of their work (kernel/README, "Threads and scheduling"). */
+    struct cpu *me = this_cpu();
+    struct thread *w = me->current;
+    bool first = w && (w->wake_sync | w->wake_first) && c == me && w != t && w != c->idle && !t->is_kernel;
+    if (first) {
+        rq_push_head(c, t);
+        t->slice_given = true;
+        if (w->wake_first) {
+            c->need_resched = 1;
+            w->requeue_first = true;
+        } else {
+            w->woke_first = true;
+        }
+    } else {
+        rq_push(c, t);
+    }
     /* (the arguments are evaluated only while tracing, so after the per-CPU areas exist) */
     trace_emit_wakeup(t->tid, ({ struct thread *cur_ = this_cpu()->current; cur_ ? cur_->tid : 0; }), c->id, reason,
                       trace_take_wake_cause());
@@ -193,9 +225,10 @@ static void make_ready(struct thread *t, int reason, bool sync)
         else if (t->wake_kind == WAKE_IPI)
             wake_note_ipi(WAKE_IPI);
     } else {
-        /* a busy CPU: preempt a long runner, or let an idle CPU t may run on steal it */
+        /* a busy CPU: preempt a long runner, or let an idle CPU t may run on steal it (not
+         * a thread queued first: it runs here as soon as its waker waits or yields) */
         t->wake_kind = c == this_cpu() ? WAKE_LOCAL : WAKE_BUSY;
-        bool next = c->rq_head == t && wake_preempt(c, t->ready_since);
+        bool next = first || (c->rq_head == t && wake_preempt(c, t->ready_since));
         if (ncpus > 1 && !next)
             kick_idle_cpu(c, t->affinity);
     }
@@ -381,13 +414,30 @@ static void schedule_locked(void)
     struct thread *prev = c->current;
     uint64_t now = clock_ns();
     int preempted = c->need_resched;
+    struct thread *next = NULL;
     if (prev->state == T_RUNNING && !prev->is_idle) {
         prev->state = T_READY;
         prev->ready_since = now;
-        if (!prev->migrate_to || prev->migrate_to == c)
-            rq_push(c, prev);                       /* else in transit: see below */
+        if (prev->migrate_to && prev->migrate_to != c) {
+            /* in transit: see below */
+        } else if (prev->requeue_first && c->rq_head && c->slice_end > now) {
+            next = rq_pop(c);                       /* the thread it woke, then it */
+            rq_push_head(c, prev);
+        } else {
+            rq_push(c, prev);
+        }
     }
-    struct thread *next = rq_pop(c);
+    if (prev->requeue_first)
+        prev->requeue_first = false;
+    if (!next)
+        next = rq_pop(c);
+    /* A thread queued first runs on its waker's slice; once that is over it queues behind the
+     * others like any thread (else a pair that keeps waking each other never lets them run). */
+    while (next && next->slice_given && c->slice_end <= now && c->rq_head) {
+        next->slice_given = false;
+        rq_push(c, next);
+        next = rq_pop(c);
+    }
     if (!next)
         next = prev->state == T_RUNNING ? prev : c->idle;
     if (!prev->is_idle) {
@@ -411,7 +461,9 @@ static void schedule_locked(void)
     }
     next->state = T_RUNNING;
     next->run_start = now;
-    c->slice_end = now + SLICE_NS;
+    if (!next->slice_given || c->slice_end <= now)
+        c->slice_end = now + SLICE_NS;
+    next->slice_given = false;
     c->need_resched = 0;
     if (next == prev) {
         spin_unlock(&c->rq_lock);
@@ -653,6 +705,20 @@ static void interrupt(struct thread *t, bool preempt)
 }
 
 void thread_interrupt(struct thread *t) { interrupt(t, false); }
+
+/* The caller (current) queued a thread first on its CPU as a synchronous waker, and will not
+ * wait after all: that thread runs now, the caller right after it. */
+void sched_yield_to_woken(void)
+{
+    pushcli();
+    struct cpu *c = this_cpu();
+    struct thread *me = c->current;
+    if (c->rq_head) {
+        me->requeue_first = true;
+        c->need_resched = 1;
+    }
+    popcli();
+}
 
 /* thread_interrupt for a signal's alert (sys_signal.c thread_alert): a thread it wakes on this
  * CPU runs before the caller, which is preempted on its way back to user mode. A signal's

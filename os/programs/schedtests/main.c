@@ -688,6 +688,101 @@ static bool t_wake_affine(void)
     return true;
 }
 
+/* ---- hand-off: a thread woken by one that gives way runs first, on its waker's slice ----
+ * On CPU 0: a spinner, and a client (us) and a server that answer each other with
+ * ipc_submit_wait for HS_MS. The kernel queues each woken one first (sched.c make_ready) and
+ * lets it run on what is left of its waker's slice, so the pair runs about half the CPU and the
+ * spinner the other half. Before, each request and each reply queued behind the spinner's 10 ms
+ * slice: ~50 round trips a second. Both sides are checked: >= HS_MIN_RTS round trips (the pair
+ * is not made to wait for the spinner) and >= 1/4 of the window for the spinner (the pair, which
+ * keeps waking each other, does not starve it). */
+#define HS_MS 1000
+#define HS_MIN_RTS 200
+static struct lanes_queue hs_q;
+static int32_t hs_lane[2];
+
+static void hs_server(void *arg)
+{
+    struct worker *me = arg;
+    static uint8_t rep[64];
+    me->tid = (uint32_t)lanes_sys_thread_self();
+    struct lane_ipc_action recv = { .type = LANES_IPC_ACTION_RECV_INLINE, .handle = -1 };
+    me->ready = 1;
+    if (lanes_sys_ipc_submit(hs_lane[1], &recv, 1, hs_q.handle, 1)) {
+        me->wrong = 1;
+        return;
+    }
+    struct lane_ipc_completion c;
+    while (!stop) {
+        int64_t r = lanes_queue_next(&hs_q, &c, LANES_MS(100));
+        if (r == LANES_E_TIMEOUT)
+            continue;
+        if (r)
+            continue;
+        if (c.status) {                     /* (our client closed its end: the test is over) */
+            me->wrong = 2;
+            return;
+        }
+        struct lane_ipc_action a[2] = {
+            { .type = LANES_IPC_ACTION_SEND, .flags = LANES_IPC_FLAG_CHAIN, .buf = (uint64_t)(uintptr_t)rep, .len = 64,
+              .handle = -1 },
+            { .type = LANES_IPC_ACTION_RECV_INLINE, .handle = -1 },
+        };
+        if (lanes_sys_ipc_submit_wait(hs_lane[1], a, 2, hs_q.handle, 1, LANES_SEC(30)) < 0) {
+            me->wrong = 3;
+            return;
+        }
+        me->work++;
+    }
+}
+
+static bool t_handoff(void)
+{
+    REQUIRE(lanes_queue_init(&hs_q, 64) == 0, "queue for the server");
+    REQUIRE(lanes_stream(hs_lane) == 0, "lane pair");
+    struct lanes_queue cq;
+    REQUIRE(lanes_queue_init(&cq, 64) == 0, "queue for the client");
+    REQUIRE(start_on(0, 1, 0, hs_server, true), "start the server on CPU 0");
+    REQUIRE(start_on(1, 1, 0, spinner, true), "start the spinner on CPU 0");
+    REQUIRE(set_self(1) == 0, "pin the client to CPU 0");
+    lanes_sys_sleep(LANES_MS(50));
+    struct lane_thread_record *sr = find(w[1].tid);
+    uint64_t spin0 = sr ? sr->cpu_time_ns : 0, t0 = lanes_now_ns();
+    static uint8_t req[64];
+    uint32_t n = 0;
+    int64_t r = 0;
+    while (lanes_now_ns() - t0 < LANES_MS(HS_MS)) {
+        struct lane_ipc_action a[2] = {
+            { .type = LANES_IPC_ACTION_SEND, .flags = LANES_IPC_FLAG_CHAIN, .buf = (uint64_t)(uintptr_t)req, .len = 64,
+              .handle = -1 },
+            { .type = LANES_IPC_ACTION_RECV_INLINE, .handle = -1 },
+        };
+        r = lanes_sys_ipc_submit_wait(hs_lane[0], a, 2, cq.handle, 7, LANES_SEC(30));
+        struct lane_ipc_completion c;
+        if (r > 0)
+            r = lanes_queue_next(&cq, &c, LANES_SEC(30));
+        if (r || c.status)
+            break;
+        n++;
+    }
+    uint64_t window = lanes_now_ns() - t0;
+    sr = find(w[1].tid);
+    uint64_t spun = sr && sr->cpu_time_ns > spin0 ? sr->cpu_time_ns - spin0 : 0;
+    uint32_t wrong = (uint32_t)w[0].wrong;
+    lanes_sys_handle_close(hs_lane[0]);             /* ends the server's wait for a request */
+    stop_all(2);
+    set_self(all_mask);
+    lanes_sys_handle_close(hs_lane[1]);
+    REQUIRE(!r && !wrong, "round trip %u failed: %s (server %u)", n + 1, E(r), wrong);
+    REQUIRE(n >= HS_MIN_RTS, "%u round trips in %llu ms beside a spinner on one CPU (want >= %u): each waited "
+            "for the spinner's slice", n, (unsigned long long)(window / 1000000), HS_MIN_RTS);
+    REQUIRE(spun * 4 >= window, "the spinner ran %llu of %llu ms beside the pair (want >= 1/4)",
+            (unsigned long long)(spun / 1000000), (unsigned long long)(window / 1000000));
+    snprintf(why, sizeof why, "%u round trips in %llu ms; the spinner ran %llu%% of it", n,
+             (unsigned long long)(window / 1000000), (unsigned long long)(spun * 100 / window));
+    return true;
+}
+
 static const struct lanes_test tests[] = {
     { "affinity_api", t_affinity_api },
     { "sysfs", t_sysfs },
@@ -699,6 +794,7 @@ static const struct lanes_test tests[] = {
     { "duty", t_duty },
     { "no_starve", t_no_starve },
     { "wake_affine", t_wake_affine },
+    { "handoff", t_handoff },
 };
 #define NTESTS (sizeof tests / sizeof tests[0])
 

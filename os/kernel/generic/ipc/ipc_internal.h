@@ -132,6 +132,7 @@ int64_t ipc_queue_reserve(struct ipc_queue *q);                /* under ipc_lock
 void ipc_queue_complete(struct ipc_sub *sub);             /* under ipc_lock: writes the element */
 struct ipc_queue *ipc_queue_create(uint32_t cap);
 int64_t ipc_queue_wait(struct ipc_queue *q, uint64_t timeout_ns);
+bool ipc_queue_pending(struct ipc_queue *q);
 void ipc_queue_alert(struct ipc_queue *q);
 
 /* event.c */

@@ -95,6 +95,14 @@ void ipc_queue_complete(struct ipc_sub *sub)
     spin_unlock(&q->lock);
 }
 
+/* Elements there to take now (a wait would return at once). */
+bool ipc_queue_pending(struct ipc_queue *q)
+{
+    struct lane_ipc_queue_header *h = hdr(q);
+    uint32_t avail = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE) - __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE);
+    return avail && avail <= q->capacity;
+}
+
 int64_t ipc_queue_wait(struct ipc_queue *q, uint64_t timeout_ns)
 {
     struct lane_ipc_queue_header *h = hdr(q);

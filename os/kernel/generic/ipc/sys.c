@@ -124,10 +124,13 @@ static int64_t sys_submit_wait(struct regs *r)
     struct thread *self = current();
     popcli();
     self->wake_sync = true;         /* the thread it wakes may run here: we wait next (sched.c) */
+    self->woke_first = false;
     int64_t e = submit(r, LANES_RIGHT_WRITE | LANES_RIGHT_WAIT, &q);
     self->wake_sync = false;
     if (e)
         return e;
+    if (self->woke_first && ipc_queue_pending(q))
+        sched_yield_to_woken();     /* (a reply: its own completion is there, we will not wait) */
     e = ipc_queue_wait(q, r->r9);
     kobj_put(&q->obj);
     return e;
@@ -182,7 +185,9 @@ int64_t ipc_syscall(struct regs *r)
     case LANES_SYS_IPC_EVENT_RAISE:
         if ((e = handle_get(r->rdi, LANES_OBJ_EVENT, LANES_RIGHT_SIGNAL, &o, NULL)))
             return e;
+        current()->wake_first = true;
         e = ipc_event_raise(container_of(o, struct ipc_event, obj), r->rsi);
+        current()->wake_first = false;
         kobj_put(o);
         return e;
     case LANES_SYS_IPC_EVENT_AWAIT:

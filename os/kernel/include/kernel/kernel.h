@@ -294,6 +294,10 @@ struct thread {
     uint64_t cpu_ns, runnable_ns, run_start, ready_since;
     int wake_kind;              /* how the last wake-up reached it (WAKE_*, 0 once it ran; sched_wake.c) */
     bool wake_sync;             /* its wake-ups now are synchronous: it waits right after (sched.c) */
+    bool wake_first;            /* a thread it wakes on its CPU now runs before it (sched.c) */
+    bool slice_given;           /* queued first by its waker: runs on the waker's slice (sched.c) */
+    bool requeue_first;         /* preempted for a thread it woke: queued right behind it (sched.c) */
+    bool woke_first;            /* queued a thread first while wake_sync (ipc/sys.c) */
     /* load balancing (balance.c; under t->cpu's rq_lock) */
     uint64_t affinity;          /* CPUs it may run on (bit N = CPU N) */
     struct load_acct lacct;     /* runnable / blocked time, decaying (kernel/balance.h) */
@@ -356,6 +360,7 @@ void balance_init(void);
 void balance_thread_added(struct thread *t);    /* thread_start: its sysfs node */
 void balance_thread_gone(struct thread *t);     /* thread_reap */
 int thread_block(struct spinlock *held, int state, uint64_t deadline);
+void sched_yield_to_woken(void);
 bool thread_wake(struct thread *t, int reason);
 void thread_interrupt(struct thread *t);
 void thread_interrupt_preempt(struct thread *t);   /* the same, and it runs before us if on our CPU */
