@@ -553,6 +553,31 @@ static bool t_sysfs(void)
     return true;
 }
 
+/* 64 bytes of buf sent on lane, then (recv: chained) a 64-byte inline receive, submitted with
+ * ipc_submit_wait on q under tag: what the client's request and the server's reply-and-take-the-
+ * next of the round-trip tests below make. */
+static int64_t send_then_recv(int32_t lane, const uint8_t *buf, bool recv, struct lanes_queue *q, uint64_t tag)
+{
+    struct lane_ipc_action a[2] = {
+        { .type = LANES_IPC_ACTION_SEND, .flags = recv ? LANES_IPC_FLAG_CHAIN : 0, .buf = (uint64_t)(uintptr_t)buf,
+          .len = 64, .handle = -1 },
+        { .type = LANES_IPC_ACTION_RECV_INLINE, .handle = -1 },
+    };
+    return lanes_sys_ipc_submit_wait(lane, a, recv ? 2 : 1, q->handle, tag, LANES_SEC(30));
+}
+
+/* A server thread of the round-trip tests: its first receive (tag 1) posted on lane, then ready
+ * (wrong = 1 if the receive could not be posted). */
+static bool server_start(struct worker *me, int32_t lane, struct lanes_queue *q)
+{
+    me->tid = (uint32_t)lanes_sys_thread_self();
+    struct lane_ipc_action recv = { .type = LANES_IPC_ACTION_RECV_INLINE, .handle = -1 };
+    int64_t r = lanes_sys_ipc_submit(lane, &recv, 1, q->handle, 1);
+    me->wrong = r ? 1 : 0;
+    me->ready = 1;
+    return !r;
+}
+
 /* ---- wake-affine: a synchronous request pulls its server onto the caller's CPU ----
  * A server thread starts pinned to the last CPU, waits there for a request (ipc queue wait),
  * and is then allowed every CPU; the client, pinned to CPU 0, makes WA_ROUNDS 64-byte round
@@ -573,14 +598,8 @@ static void wa_server(void *arg)
 {
     struct worker *me = arg;
     static uint8_t rep[64];
-    me->tid = (uint32_t)lanes_sys_thread_self();
-    struct lane_ipc_action recv = { .type = LANES_IPC_ACTION_RECV_INLINE, .handle = -1 };
-    int64_t r = lanes_sys_ipc_submit(wa_lane[1], &recv, 1, wa_q.handle, 1);
-    me->ready = 1;
-    if (r) {
-        me->wrong = 1;
+    if (!server_start(me, wa_lane[1], &wa_q))
         return;
-    }
     struct lane_ipc_completion c;
     for (uint32_t i = 0; i < WA_ROUNDS; i++) {
         if (lanes_queue_next(&wa_q, &c, LANES_SEC(30)) || c.status) {
@@ -589,16 +608,7 @@ static void wa_server(void *arg)
         }
         uint32_t cpu = lanes_cpu_id();
         memcpy(rep, &cpu, 4);
-        struct lane_ipc_action a[2] = {
-            { .type = LANES_IPC_ACTION_SEND, .flags = LANES_IPC_FLAG_CHAIN, .buf = (uint64_t)(uintptr_t)rep, .len = 64,
-              .handle = -1 },
-            { .type = LANES_IPC_ACTION_RECV_INLINE, .handle = -1 },
-        };
-        uint32_t n = i + 1 < WA_ROUNDS ? 2 : 1;
-        if (n == 1)
-            a[0].flags = 0;
-        r = lanes_sys_ipc_submit_wait(wa_lane[1], a, n, wa_q.handle, 1, LANES_SEC(30));
-        if (r < 0) {
+        if (send_then_recv(wa_lane[1], rep, i + 1 < WA_ROUNDS, &wa_q, 1) < 0) {
             me->wrong = 3;
             return;
         }
@@ -644,13 +654,8 @@ static bool t_wake_affine(void)
     uint32_t on0 = 0, n = 0;
     uint64_t ipi0 = wake_ipis();
     for (uint32_t i = 0; i < WA_ROUNDS; i++) {
-        struct lane_ipc_action a[2] = {
-            { .type = LANES_IPC_ACTION_SEND, .flags = LANES_IPC_FLAG_CHAIN, .buf = (uint64_t)(uintptr_t)req, .len = 64,
-              .handle = -1 },
-            { .type = LANES_IPC_ACTION_RECV_INLINE, .handle = -1 },
-        };
         uint64_t t0 = lanes_now_ns();
-        int64_t r = lanes_sys_ipc_submit_wait(wa_lane[0], a, 2, cq.handle, 7, LANES_SEC(30));
+        int64_t r = send_then_recv(wa_lane[0], req, true, &cq, 7);
         struct lane_ipc_completion c;
         if (r > 0)
             r = lanes_queue_next(&cq, &c, LANES_SEC(30));
@@ -705,13 +710,8 @@ static void hs_server(void *arg)
 {
     struct worker *me = arg;
     static uint8_t rep[64];
-    me->tid = (uint32_t)lanes_sys_thread_self();
-    struct lane_ipc_action recv = { .type = LANES_IPC_ACTION_RECV_INLINE, .handle = -1 };
-    me->ready = 1;
-    if (lanes_sys_ipc_submit(hs_lane[1], &recv, 1, hs_q.handle, 1)) {
-        me->wrong = 1;
+    if (!server_start(me, hs_lane[1], &hs_q))
         return;
-    }
     struct lane_ipc_completion c;
     while (!stop) {
         int64_t r = lanes_queue_next(&hs_q, &c, LANES_MS(100));
@@ -723,12 +723,7 @@ static void hs_server(void *arg)
             me->wrong = 2;
             return;
         }
-        struct lane_ipc_action a[2] = {
-            { .type = LANES_IPC_ACTION_SEND, .flags = LANES_IPC_FLAG_CHAIN, .buf = (uint64_t)(uintptr_t)rep, .len = 64,
-              .handle = -1 },
-            { .type = LANES_IPC_ACTION_RECV_INLINE, .handle = -1 },
-        };
-        if (lanes_sys_ipc_submit_wait(hs_lane[1], a, 2, hs_q.handle, 1, LANES_SEC(30)) < 0) {
+        if (send_then_recv(hs_lane[1], rep, true, &hs_q, 1) < 0) {
             me->wrong = 3;
             return;
         }
@@ -752,12 +747,7 @@ static bool t_handoff(void)
     uint32_t n = 0;
     int64_t r = 0;
     while (lanes_now_ns() - t0 < LANES_MS(HS_MS)) {
-        struct lane_ipc_action a[2] = {
-            { .type = LANES_IPC_ACTION_SEND, .flags = LANES_IPC_FLAG_CHAIN, .buf = (uint64_t)(uintptr_t)req, .len = 64,
-              .handle = -1 },
-            { .type = LANES_IPC_ACTION_RECV_INLINE, .handle = -1 },
-        };
-        r = lanes_sys_ipc_submit_wait(hs_lane[0], a, 2, cq.handle, 7, LANES_SEC(30));
+        r = send_then_recv(hs_lane[0], req, true, &cq, 7);
         struct lane_ipc_completion c;
         if (r > 0)
             r = lanes_queue_next(&cq, &c, LANES_SEC(30));
