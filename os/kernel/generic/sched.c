@@ -691,20 +691,15 @@ bool thread_wake(struct thread *t, int reason)
     return woke;
 }
 
-static void interrupt(struct thread *t, bool preempt)
+void thread_interrupt(struct thread *t)
 {
     struct cpu *c = thread_lock_rq(t);
-    if (t->state == T_BLOCKED || t->state == T_SLEEPING) {
+    if (t->state == T_BLOCKED || t->state == T_SLEEPING)
         make_ready(t, LANES_E_INTERRUPTED, false);
-        if (preempt && c == this_cpu())
-            c->need_resched = 1;
-    } else if (t->state != T_DEAD) {
+    else if (t->state != T_DEAD)
         t->interrupt_pending = 1;
-    }
     spin_unlock(&c->rq_lock);
 }
-
-void thread_interrupt(struct thread *t) { interrupt(t, false); }
 
 /* The caller (current) queued a thread first on its CPU as a synchronous waker, and will not
  * wait after all: that thread runs now, the caller right after it. */
@@ -721,12 +716,19 @@ void sched_yield_to_woken(void)
 }
 
 /* thread_interrupt for a signal's alert (sys_signal.c thread_alert): a thread it wakes on this
- * CPU runs before the caller, which is preempted on its way back to user mode. A signal's
+ * CPU runs before the caller, which is preempted on its way back to user mode and queued right
+ * behind it (make_ready's wake_first, as for an event's raise). A signal's
  * delivery is latency a user sees (Ctrl-C, kill): as Linux's wake-up preemption gives a thread
  * that slept the CPU at once, the target returns EINTR (or its partial count) and runs its
  * handler before the caller — posix — goes on with the rest of its request (its reply to the
  * killer, the next accept). sig-bench: kill -> EINTR 16,772 -> ~10,100 instructions. */
-void thread_interrupt_preempt(struct thread *t) { interrupt(t, true); }
+void thread_interrupt_preempt(struct thread *t)
+{
+    struct thread *me = current();
+    me->wake_first = true;          /* (make_ready: t first, we right behind it) */
+    thread_interrupt(t);
+    me->wake_first = false;
+}
 
 /* After setting t->killed or t->stop: get the thread to notice soon. */
 void thread_kick(struct thread *t)
