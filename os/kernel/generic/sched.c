@@ -702,16 +702,19 @@ void thread_interrupt(struct thread *t)
 }
 
 /* The caller (current) queued a thread first on its CPU as a synchronous waker, and will not
- * wait after all: that thread runs now, the caller right after it. */
+ * wait after all: that thread runs now, the caller right after it. (Only if it is still at the
+ * head: an idle CPU may have taken it meanwhile, and the caller does not give way to another.) */
 void sched_yield_to_woken(void)
 {
     pushcli();
     struct cpu *c = this_cpu();
     struct thread *me = c->current;
-    if (c->rq_head) {
+    spin_lock(&c->rq_lock);
+    if (c->rq_head && c->rq_head->slice_given) {
         me->requeue_first = true;
         c->need_resched = 1;
     }
+    spin_unlock(&c->rq_lock);
     popcli();
 }
 
