@@ -421,8 +421,9 @@ static void schedule_locked(void)
         if (prev->migrate_to && prev->migrate_to != c) {
             /* in transit: see below */
         } else if (prev->requeue_first && c->rq_head && c->slice_end > now) {
-            next = rq_pop(c);                       /* the thread it woke, then it */
+            next = rq_pop(c);                       /* the thread it woke, then it, */
             rq_push_head(c, prev);
+            prev->slice_given = true;               /* still on the same slice */
         } else {
             rq_push(c, prev);
         }

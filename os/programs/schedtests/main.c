@@ -695,9 +695,10 @@ static bool t_wake_affine(void)
 
 /* ---- hand-off: a thread woken by one that gives way runs first, on its waker's slice ----
  * On CPU 0: a spinner, and a client (us) and a server that answer each other with
- * ipc_submit_wait for HS_MS. The kernel queues each woken one first (sched.c make_ready) and
- * lets it run on what is left of its waker's slice, so the pair runs about half the CPU and the
- * spinner the other half. Before, each request and each reply queued behind the spinner's 10 ms
+ * ipc_submit_wait for HS_MS (the server as posix and fs do: the reply alone — its own completion
+ * is queued at once, so it gives way to the client — then its next receive). The kernel queues
+ * each woken one first (sched.c make_ready) and runs both on what is left of the slice, so the
+ * pair runs about half the CPU and the spinner the other half. Before, each request and each reply queued behind the spinner's 10 ms
  * slice: ~50 round trips a second. Both sides are checked: >= HS_MIN_RTS round trips (the pair
  * is not made to wait for the spinner) and >= 1/4 of the window for the spinner (the pair, which
  * keeps waking each other, does not starve it). */
@@ -717,13 +718,17 @@ static void hs_server(void *arg)
         int64_t r = lanes_queue_next(&hs_q, &c, LANES_MS(100));
         if (r == LANES_E_TIMEOUT)
             continue;
-        if (r)
-            continue;
+        if (r || c.tag != 1)
+            continue;                       /* (tag 2: a reply's own completion) */
         if (c.status) {                     /* (our client closed its end: the test is over) */
             me->wrong = 2;
             return;
         }
-        if (send_then_recv(hs_lane[1], rep, true, &hs_q, 1) < 0) {
+        /* the reply alone, then the next receive: as posix and fs answer (the reply's own
+         * completion is queued at once, so the server gives way to its client, sched.c) */
+        struct lane_ipc_action recv = { .type = LANES_IPC_ACTION_RECV_INLINE, .handle = -1 };
+        if (send_then_recv(hs_lane[1], rep, false, &hs_q, 2) < 0 ||
+            lanes_sys_ipc_submit(hs_lane[1], &recv, 1, hs_q.handle, 1)) {
             me->wrong = 3;
             return;
         }
