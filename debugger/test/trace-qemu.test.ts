@@ -324,14 +324,21 @@ describe('trace over QEMU transports', { skip: missing }, () => {
       const offs = cfg.filter((e) => e.fields['classes'] === 0);
       const sys = s.events.filter((e) => e.cls === 'syscall');
       // a host kept off the CPU may make the 32 MiB rings drop records; a dropped trace_config
-      // leaves its window's end unknown: the window ends at the first `lost` record after it too
-      const lost = s.events.filter((e) => e.name === 'lost').map((e) => e.tsc);
+      // (`trace on`, stamped on a CPU whose ring was full) leaves its window's end unknown: the
+      // window ends where any CPU began dropping — the last record it kept before its `lost`
+      // record's first_seq (the `lost` record itself is written only once there is room again,
+      // after records the switch back on let through)
+      const kept = new Map<string, number>();
+      for (const e of s.events) kept.set(`${e.cpu}:${e.seq}`, e.tsc);
+      const drops = s.events.filter((e) => e.name === 'lost')
+        .map((e) => ({ from: kept.get(`${e.cpu}:${Number(e.fields['first_seq']) - 1}`) ?? 0, to: e.tsc }));
       let late = 0;
       let sample = '';
       let racing = 0;
       for (const off of offs) {
         const next = cfg.find((e) => e.tsc > off.tsc);
-        const end = Math.min(next?.tsc ?? Infinity, lost.find((t) => t > off.tsc) ?? Infinity);
+        const dropping = drops.filter((d) => d.to > off.tsc).map((d) => Math.max(d.from, off.tsc));
+        const end = Math.min(next?.tsc ?? Infinity, ...dropping);
         const during = sys.filter((e) => e.tsc > off.tsc && e.tsc < end);
         late += during.length;
         if (during.length && !sample) {
