@@ -95,23 +95,29 @@ void ipc_queue_complete(struct ipc_sub *sub)
     spin_unlock(&q->lock);
 }
 
-/* Elements there to take now (a wait would return at once). */
-bool ipc_queue_pending(struct ipc_queue *q)
+/* How many elements there are to take now: 0 when none, or when user space wrote a tail that
+ * makes no sense (it would have to fix it; the kernel only ever appends). */
+static uint32_t queue_avail(struct ipc_queue *q)
 {
     struct lane_ipc_queue_header *h = hdr(q);
     uint32_t avail = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE) - __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE);
-    return avail && avail <= q->capacity;
+    return avail <= q->capacity ? avail : 0;
+}
+
+/* Elements there to take now (a wait would return at once). */
+bool ipc_queue_pending(struct ipc_queue *q)
+{
+    return queue_avail(q) != 0;
 }
 
 int64_t ipc_queue_wait(struct ipc_queue *q, uint64_t timeout_ns)
 {
-    struct lane_ipc_queue_header *h = hdr(q);
     uint64_t deadline = deadline_from_timeout(timeout_ns);
     spin_lock(&q->lock);
     int64_t r;
     for (;;) {
-        uint32_t avail = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE) - __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE);
-        if (avail && avail <= q->capacity) {
+        uint32_t avail = queue_avail(q);
+        if (avail) {
             r = avail;
             break;
         }
