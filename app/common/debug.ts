@@ -100,6 +100,8 @@ export interface StopInfo {
   /** What the UI says, e.g. "breakpoint 1 in sys_write", "kernel panic: …", "user fault in fault-null". */
   description: string;
   threadId: string;
+  /** The vCPU it stopped on (gdb's thread is a CPU on QEMU's stub, a kernel thread on LaneOS's). */
+  cpu?: number;
   frames: FrameView[];
   /** Frame whose locals are shown. */
   selectedLevel: number;
@@ -463,12 +465,15 @@ export function programOfFile(file: string): string | null {
 
 /**
  * The gdb condition that restricts a breakpoint to the process running `program`: the kernel's
- * per-CPU structure of the CPU that hit it (gdb thread N = vCPU N-1) names the current thread's
- * process. `user` is the user's own condition (ANDed).
+ * per-CPU structure of the CPU that hit it names the current thread's process. That CPU is the
+ * stub's `lanes_cpu` register on LaneOS's own stub (its threads are kernel threads), else gdb
+ * thread N = vCPU N-1 (QEMU's stub). `user` is the user's own condition (ANDed).
  */
+export const STOPPED_CPU_EXPRESSION = '($_isvoid($lanes_cpu) ? $_thread - 1 : $lanes_cpu)';
+
 export function processCondition(program: string, user?: string): string {
   const name = program.replace(/[^A-Za-z0-9_.-]/g, '');
-  const own = `$_streq(cpus[$_thread - 1]->current->proc->name, "${name}")`;
+  const own = `$_streq(cpus[${STOPPED_CPU_EXPRESSION}]->current->proc->name, "${name}")`;
   return user && user.trim() ? `(${own}) && (${user.trim()})` : own;
 }
 

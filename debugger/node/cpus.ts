@@ -2,7 +2,8 @@
  * cpus.ts — "CPUs as threads": what each vCPU is running, read from the kernel's own
  * structures through gdb.
  *
- * QEMU's gdbstub shows vCPU n as thread n+1 ("CPU#n [running]"). For each, gdb
+ * QEMU's gdbstub shows vCPU n as thread n+1 ("CPU#n [running]"); LaneOS's own stub shows the
+ * kernel thread on each CPU, by its tid, with the CPU as its core (cpuOfThread). For each, gdb
  * evaluates the kernel's per-CPU data (LaneOS: `cpus[n]->current`, its `tid`, its
  * process's `pid` and `name`, and whether it is the CPU's idle thread). The expressions
  * are parameters so another kernel (or a renamed field) only needs a different table; with none
@@ -45,6 +46,21 @@ export interface CpuView {
   frame?: string;
 }
 
+/**
+ * The vCPU index of one of gdb's threads (an MI thread tuple, from -thread-info): QEMU's "CPU#n",
+ * else the core the stub gave (LaneOS's stub: threads are kernel threads, core = the CPU running
+ * it), else the thread number less one (QEMU numbers its vCPUs so).
+ */
+export function cpuOfThread(t: MiValue | undefined, threadId: string): number {
+  const th = miTuple(t);
+  const text = th ? (miStr(th.details) ?? miStr(th['target-id']) ?? '') : '';
+  const m = /CPU#(\d+)/.exec(text);
+  if (m) return Number(m[1]);
+  const core = th ? miStr(th.core) : undefined;
+  if (core !== undefined && /^\d+$/.test(core)) return Number(core);
+  return Number(threadId) - 1;
+}
+
 /** "func at file:line" (or "func at 0xADDR", or the pc) from a thread's MI frame. */
 function frameText(f: MiValue | undefined): string | undefined {
   const t = miTuple(f);
@@ -66,8 +82,7 @@ export async function describeCpus(gdb: GdbMi, exprs: CpuExpressions | null = LA
   return Promise.all(info.threads.map(async (t): Promise<CpuView> => {
     const threadId = miStr(t.id) ?? '';
     const qemu = miStr(t.details) ?? miStr(t['target-id']) ?? '';
-    const m = /CPU#(\d+)/.exec(qemu);
-    const cpu = m ? Number(m[1]) : Number(threadId) - 1;
+    const cpu = cpuOfThread(t, threadId);
     const view: CpuView = { threadId, cpu, qemu };
     const where = frameText(t.frame);
     if (where) view.frame = where;

@@ -22,7 +22,7 @@ import path from 'node:path';
 import { Bridge, type PacketLogEntry } from '../../../debugger/node/bridge.js';
 import { RspClient } from '../../../debugger/node/client.js';
 import type { MuxLine } from '../../../debugger/common/serial-mux.js';
-import { describeCpus, LANEOS_CPU_EXPRESSIONS } from '../../../debugger/node/cpus.js';
+import { cpuOfThread, describeCpus, LANEOS_CPU_EXPRESSIONS } from '../../../debugger/node/cpus.js';
 import { connectFollower, type Follower } from '../../../debugger/node/follow.js';
 import { GdbMi } from '../../../debugger/node/mi-driver.js';
 import { miList, miStr, miTuple, type MiTuple } from '../../../debugger/common/mi.js';
@@ -568,13 +568,16 @@ export class DebugSession {
     const d = describeStop(t, this.special);
     if (this.o.core) d.text = `core of ${this.o.core.program} (pid ${this.o.core.pid}): ${this.o.core.signal}${d.text.replace(/^SIG\w+/, '')} · read-only`;
     const threadId = miStr(t['thread-id']) ?? '1';
+    // the vCPU it stopped on: the stop's core (LaneOS's stub names kernel threads, not CPUs), else
+    // QEMU's numbering (thread n+1 is vCPU n)
+    const cpu = cpuOfThread(t, threadId);
     const hit = d.kind === 'breakpoint' ? this.specOfNumber(miStr(t.bkptno)) : undefined;
     const prevCpus = (this.stop?.cpus ?? []).map((c) => ({ ...c, selected: c.threadId === threadId }));
     // the run was the user's gdb's (Lanescope's followed it): say so
     const runBy = this.runBy && this.follower && this.runBy !== this.follower.clientId ? this.runBy : 0;
     const by = runBy ? ` · run by the user's gdb (client #${runBy})` : '';
     const base = (): StopInfo => {
-      const x: StopInfo = { reason, description: d.text + by, threadId, frames: [], selectedLevel: 0, locals: [], cpus: prevCpus, location: null, kind: d.kind, stopId: gen, partial: true, profile };
+      const x: StopInfo = { reason, description: d.text + by, threadId, cpu, frames: [], selectedLevel: 0, locals: [], cpus: prevCpus, location: null, kind: d.kind, stopId: gen, partial: true, profile };
       if (hit) x.hit = { file: hit.file, line: hit.line };
       if (runBy) x.runBy = runBy;
       return x;
@@ -598,9 +601,9 @@ export class DebugSession {
     if (d.kind === 'panic') {
       const msg = await gdb.evaluate('fmt').catch(() => '');
       const text = /"(.*)"/.exec(msg)?.[1];
-      description = `kernel panic${text ? `: ${text}` : ''} (CPU ${Number(threadId) - 1})`;
+      description = `kernel panic${text ? `: ${text}` : ''} (CPU ${cpu})`;
     } else if (d.kind === 'user-fault') {
-      const uf = await this.userFault();
+      const uf = await this.userFault(cpu);
       if (uf) {
         description = uf.description;
         frames = [uf.frame, ...frames.map((f) => ({ ...f, level: f.level + 1 }))];
@@ -610,7 +613,7 @@ export class DebugSession {
     // In a system call: the user program's frames below the kernel's (its call stack at the call).
     let userStackEnd: string | undefined;
     if (this.features.processBreakpoints && d.kind !== 'user-fault' && d.kind !== 'panic' && frames.some((f) => f.func === 'syscall_dispatch' || f.func === 'syscall_dispatch_untraced')) {
-      const u = await this.userFrames(threadId, frames.length).catch((e: Error) => {
+      const u = await this.userFrames(cpu, frames.length).catch((e: Error) => {
         this.note(`user stack: ${e.message}`);
         return null;
       });
@@ -706,14 +709,13 @@ export class DebugSession {
   }
 
   /**
-   * The user call stack of the thread on vCPU thread `threadId` while it is in the kernel on a
+   * The user call stack of the thread on vCPU `cpu` while it is in the kernel on a
    * system call: the registers the kernel saved at entry (struct regs at the top of the thread's
    * kernel stack), then the program's CFI (.debug_frame) or frame pointers, symbolized with the
    * program's ELF. Null when the thread did not come from user space.
    */
-  private async userFrames(threadId: string, firstLevel: number): Promise<{ frames: FrameView[]; why: string } | null> {
+  private async userFrames(cpu: number, firstLevel: number): Promise<{ frames: FrameView[]; why: string } | null> {
     const gdb = this.gdb!;
-    const cpu = Number(threadId) - 1;
     const E = USER_FRAME_EXPRESSIONS;
     const at = (e: string) => e.replace(/\$cpu/g, String(cpu));
     // three expressions sent together: is there a process, its registers saved at entry (the whole
@@ -833,11 +835,11 @@ export class DebugSession {
   }
 
   /** At process_user_fault(r, kind): the faulting process, its saved rip and the source line of it. */
-  private async userFault(): Promise<{ description: string; frame: FrameView } | null> {
+  private async userFault(cpu: number): Promise<{ description: string; frame: FrameView } | null> {
     const gdb = this.gdb!;
     try {
       const rip = BigInt(await gdb.evaluate('(unsigned long)r->rip'));
-      const nameRaw = await gdb.evaluate('current()->proc->name').catch(() => gdb.evaluate('cpus[$_thread - 1]->current->proc->name'));
+      const nameRaw = await gdb.evaluate('current()->proc->name').catch(() => gdb.evaluate(`cpus[${cpu}]->current->proc->name`));
       const name = /"(.*?)"/.exec(nameRaw)?.[1] ?? nameRaw;
       const kind = await gdb.evaluate('kind').catch(() => '?');
       const vector = await gdb.evaluate('r->vector').catch(() => '?');
@@ -999,7 +1001,7 @@ export class DebugSession {
       await gdb.selectThread(threadId);
       const frames = await this.frames();
       const prev = this.stop!;
-      const stop: StopInfo = { ...prev, threadId, frames, selectedLevel: 0, location: null, cpus: prev.cpus.map((c) => ({ ...c, selected: c.threadId === threadId })) };
+      const stop: StopInfo = { ...prev, threadId, cpu: prev.cpus.find((c) => c.threadId === threadId)?.cpu, frames, selectedLevel: 0, location: null, cpus: prev.cpus.map((c) => ({ ...c, selected: c.threadId === threadId })) };
       stop.locals = [];
       this.stop = stop;
       stop.locals = await this.locals(0).catch(() => []);

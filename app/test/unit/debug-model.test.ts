@@ -81,8 +81,8 @@ describe('user programs', () => {
     assert.equal(programOfFile('kernel/generic/syscall.c'), null);
   });
   it('conditions a breakpoint on the current process of the CPU that hit it', () => {
-    assert.equal(processCondition('ls'), '$_streq(cpus[$_thread - 1]->current->proc->name, "ls")');
-    assert.equal(processCondition('ls', 'argc > 1'), '($_streq(cpus[$_thread - 1]->current->proc->name, "ls")) && (argc > 1)');
+    assert.equal(processCondition('ls'), '$_streq(cpus[($_isvoid($lanes_cpu) ? $_thread - 1 : $lanes_cpu)]->current->proc->name, "ls")');
+    assert.equal(processCondition('ls', 'argc > 1'), '($_streq(cpus[($_isvoid($lanes_cpu) ? $_thread - 1 : $lanes_cpu)]->current->proc->name, "ls")) && (argc > 1)');
     assert.ok(!processCondition('a"b').includes('a"b'), 'quotes cannot escape the string');
   });
 });

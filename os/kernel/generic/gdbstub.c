@@ -10,7 +10,8 @@
  * Stopping: the CPU that enters becomes the owner (the others spin for ownership with
  * interrupts off) and stops every other CPU with an NMI broadcast; each parks in gdbstub_nmi()
  * with its trap frame published in gdb_cpus[] until the owner resumes them all together.
- * CPUs are gdb's threads (thread id = CPU index + 1); Hg picks whose registers g/p/G/P see.
+ * CPUs are gdb's threads (thread id = CPU index + 1); Hg picks whose registers g/p/G/P see,
+ * Hc whom a plain s steps; each stop moves both to the CPU that stopped, as QEMU's stub does.
  *
  * The protocol: packets $data#cc with +/- acks (until QStartNoAckMode), bounded at PKT_MAX
  * bytes — a longer one is read to its end and NAKed, a '$' inside a packet starts over, bytes
@@ -43,7 +44,8 @@ static struct gdb_cpu gdb_cpus[MAX_CPUS];
 static volatile int gdb_owner = -1;     /* CPU index inside the stub */
 static volatile int gdb_stopping;       /* the others park while set */
 static bool no_ack, waiting_stop;       /* gdb awaits a stop reply (after c/s) */
-static int sel_cpu;                     /* Hg */
+static int sel_cpu;                     /* Hg: whose registers g/p/G/P see (-1: off_thread) */
+static int cont_cpu;                    /* Hc: whom a plain s steps (and c/s ADDR moves) */
 static int last_sig = SIGTRAP;
 static bool last_swbreak;
 static int last_hw;                     /* why a #DB stopped us: 0 (step) or enum gdb_hw */
@@ -277,10 +279,78 @@ restart:;
 
 static int nthreads(void) { return (int)ncpus; }
 
+/*
+ * gdb's threads are the kernel's threads: the one on each CPU, by its tid (a CPU's idle thread,
+ * tid 0, or none yet early at boot, is SHADOW_TID + its index). So a thread that sleeps or is preempted during a
+ * `next` and comes back on the other CPU is still the thread gdb is stepping: its step-resume
+ * breakpoint, hit there, ends the `next` as it should (with CPUs as threads gdb saw another
+ * thread hit it and lost the step). A thread switched out meanwhile stays reachable by its tid
+ * (T, Hg, g: the registers switch_context saved), read-only and not steppable.
+ */
+#define SHADOW_TID 0x40000000u
+
+static uint32_t cpu_tid(int i)
+{
+    struct thread *t = cpus[i] ? cpus[i]->current : NULL;
+    return t && t->tid ? t->tid : SHADOW_TID + (uint32_t)i;
+}
+
+/* The CPU running gdb thread `tid`, or -1. */
+static int tid_cpu(uint64_t tid)
+{
+    for (int i = 0; i < nthreads(); i++)
+        if (cpu_tid(i) == tid)
+            return i;
+    return -1;
+}
+
+/* A live thread with that tid not running on a CPU, or NULL. The walk is bounded and follows
+ * only mapped links: a CPU may have been stopped in the middle of changing the list. */
+static struct thread *switched_out(uint64_t tid)
+{
+    if (tid == 0 || tid >= SHADOW_TID || tid_cpu(tid) >= 0)
+        return NULL;
+    uint64_t pa;
+    struct list *it = all_threads.next;
+    for (int n = 0; n < 1000000 && it != &all_threads; n++) {
+        if (!gdb_arch_translate((uint64_t)it, &pa) || !gdb_arch_translate((uint64_t)it + sizeof *it - 1, &pa))
+            return NULL;
+        struct thread *t = container_of(it, struct thread, all_link);
+        if (!gdb_arch_translate((uint64_t)&t->tid, &pa) || !gdb_arch_translate((uint64_t)&t->rsp, &pa))
+            return NULL;
+        if (t->tid == tid)
+            return t->state != T_DEAD && t->rsp ? t : NULL;
+        it = it->next;
+    }
+    return NULL;
+}
+
+/* Hg on a switched-out thread: its registers here, read-only. */
+static struct gdb_cpu off_thread;
+static struct regs off_regs;
+
+static bool select_switched_out(uint64_t tid)
+{
+    struct thread *t = switched_out(tid);
+    if (!t)
+        return false;
+    off_thread = gdb_cpus[gdb_owner];   /* the control registers and segment bases of a CPU */
+    off_thread.r = &off_regs;
+    return gdb_arch_switched_regs(t->rsp, &off_thread);
+}
+
 static struct gdb_cpu *sel(void)
 {
+    if (sel_cpu < 0)
+        return &off_thread;
     struct gdb_cpu *g = &gdb_cpus[sel_cpu];
     return g->r ? g : &gdb_cpus[gdb_owner];
+}
+
+/* The CPU a plain c/s acts on (Hc), one that is stopped here. */
+static int cont_index(void)
+{
+    return gdb_cpus[cont_cpu].r ? cont_cpu : gdb_owner;
 }
 
 static size_t put_hex(char *o, uint64_t v)
@@ -328,7 +398,12 @@ static void stop_reply(void)
     const char *t = "thread:";
     while (*t)
         out[o++] = *t++;
-    o += put_hex(out + o, (uint64_t)gdb_owner + 1);
+    o += put_hex(out + o, cpu_tid(gdb_owner));
+    out[o++] = ';';
+    const char *c = "core:";
+    while (*c)
+        out[o++] = *c++;
+    o += put_hex(out + o, (uint64_t)gdb_owner);
     out[o++] = ';';
     if (last_swbreak) {
         const char *s = "swbreak:;";
@@ -554,7 +629,7 @@ static void build_threads_xml(void)
         }
         o += (size_t)snprintf(threads_xml + o, sizeof threads_xml - o,
                               "<thread id=\"%x\" core=\"%d\" name=\"cpu%d %s:%u\">cpu%d: pid %u (%s) tid %u%s</thread>\n",
-                              i + 1, i, i, name, tid, i, pid, name, tid, gdb_cpus[i].r ? "" : " (not stopped)");
+                              cpu_tid(i), i, i, name, tid, i, pid, name, tid, gdb_cpus[i].r ? "" : " (not stopped)");
     }
     if (o < sizeof threads_xml)
         o += (size_t)snprintf(threads_xml + o, sizeof threads_xml - o, "</threads>\n");
@@ -575,10 +650,13 @@ static void cmd_xfer_threads(const char *p)
     xfer_reply(threads_xml, threads_len, p + 1);
 }
 
-/* "vCont;s:1;c": decides each CPU's action; returns false if malformed. */
+/* "vCont;s:TID;c": decides each CPU's action; a CPU given none stays stopped (gdb steps one
+ * thread over a breakpoint with the others stopped: an event from another would confuse it).
+ * Returns false if malformed, or if nothing would run. */
 static bool parse_vcont(const char *p)
 {
     int act[MAX_CPUS];
+    bool run_rest = false;      /* a switched-out thread is continued: the CPUs must run for it */
     for (int i = 0; i < nthreads(); i++)
         act[i] = 0;     /* 0: no action given yet */
     while (*p == ';') {
@@ -592,40 +670,61 @@ static bool parse_vcont(const char *p)
         }
         if (a != 'c' && a != 's')
             return false;
-        int tid = -1;
+        int cpu = -1;   /* -1: every thread */
         if (*p == ':') {
             p++;
             if (p[0] == '-' && p[1] == '1') {
                 p += 2;
             } else {
                 uint64_t t;
-                if (!parse_hex(&p, &t) || t < 1 || t > (uint64_t)nthreads())
+                if (!parse_hex(&p, &t))
                     return false;
-                tid = (int)t - 1;
+                cpu = tid_cpu(t);
+                if (cpu < 0) {
+                    if (a == 's' || !switched_out(t))
+                        return false;   /* not on a CPU: it cannot be stepped */
+                    run_rest = true;    /* continued: it runs when it is scheduled */
+                    continue;
+                }
             }
         }
         for (int i = 0; i < nthreads(); i++)
-            if (!act[i] && (tid < 0 || tid == i))
+            if (!act[i] && (cpu < 0 || cpu == i))
                 act[i] = a;
     }
     if (*p)
         return false;
-    for (int i = 0; i < nthreads(); i++)
+    bool any = false;
+    for (int i = 0; i < nthreads(); i++) {
+        if (!act[i] && run_rest)
+            act[i] = 'c';
+        any |= act[i] != 0;
+    }
+    if (!any)
+        return false;
+    for (int i = 0; i < nthreads(); i++) {
         gdb_cpus[i].step = act[i] == 's';
+        gdb_cpus[i].hold = !act[i];
+    }
     return true;
 }
 
 static void thread_info_extra(const char *p)
 {
-    uint64_t t;
-    if (!parse_hex(&p, &t) || t < 1 || t > (uint64_t)nthreads()) {
+    uint64_t t = 0;
+    int i = parse_hex(&p, &t) && !*p ? tid_cpu(t) : -1;
+    struct thread *off = i < 0 && !*p ? switched_out(t) : NULL;
+    char txt[64];
+    if (i >= 0) {
+        struct thread *cur = cpus[i] ? cpus[i]->current : NULL;
+        snprintf(txt, sizeof txt, "cpu%d pid %u tid %u%s", i, cur && cur->proc ? cur->proc->pid : 0,
+                 cur ? cur->tid : 0, gdb_cpus[i].r ? "" : " (not stopped)");
+    } else if (off) {
+        snprintf(txt, sizeof txt, "pid %u tid %u (switched out)", off->proc ? off->proc->pid : 0, off->tid);
+    } else {
         reply("E22");
         return;
     }
-    struct cpu *c = cpus[t - 1];
-    char txt[64];
-    snprintf(txt, sizeof txt, "cpu%lu pid %u tid %u%s", t - 1, c->current ? c->current->proc->pid : 0,
-             c->current ? c->current->tid : 0, gdb_cpus[t - 1].r ? "" : " (not stopped)");
     size_t o = 0;
     for (size_t i = 0; txt[i]; i++) {
         out[o++] = hexd[(uint8_t)txt[i] >> 4];
@@ -657,6 +756,10 @@ static void command_loop(void)
             break;
         }
         case 'G': {
+            if (g == &off_thread) {
+                reply("E01");   /* a switched-out thread's registers are read-only */
+                break;
+            }
             for (int r = 0; r < gdb_arch_nregs() && *p; r++) {
                 int sz = gdb_arch_reg_size(r);
                 uint8_t b[16];
@@ -687,7 +790,7 @@ static void command_loop(void)
                 reply("E22");
                 break;
             }
-            reply(gdb_arch_reg_set(g, (int)r, b) ? "OK" : "E01");
+            reply(g != &off_thread && gdb_arch_reg_set(g, (int)r, b) ? "OK" : "E01");
             break;
         }
         case 'm':
@@ -710,10 +813,13 @@ static void command_loop(void)
                 reply("E22");
                 break;
             }
+            int who = cont_index();
             if (at)
-                gdb_arch_set_pc(sel()->r, addr);
-            for (int i = 0; i < nthreads(); i++)
-                gdb_cpus[i].step = pkt[0] == 's' && i == sel_cpu;
+                gdb_arch_set_pc(gdb_cpus[who].r, addr);
+            for (int i = 0; i < nthreads(); i++) {
+                gdb_cpus[i].step = pkt[0] == 's' && i == who;
+                gdb_cpus[i].hold = pkt[0] == 's' && i != who;   /* one thread steps, as vCont;s:T */
+            }
             waiting_stop = true;
             return;
         }
@@ -722,15 +828,19 @@ static void command_loop(void)
             remove_all_bps();
             gdb_arch_hw_clear_all();
             no_ack = false;
-            for (int i = 0; i < nthreads(); i++)
+            for (int i = 0; i < nthreads(); i++) {
                 gdb_cpus[i].step = false;
+                gdb_cpus[i].hold = 0;
+            }
             return;
         case 'k':
             remove_all_bps();
             gdb_arch_hw_clear_all();
             no_ack = false;
-            for (int i = 0; i < nthreads(); i++)
+            for (int i = 0; i < nthreads(); i++) {
                 gdb_cpus[i].step = false;
+                gdb_cpus[i].hold = 0;
+            }
             return;
         case 'H': {
             if (pkt[1] != 'g' && pkt[1] != 'c') {
@@ -738,14 +848,16 @@ static void command_loop(void)
                 break;
             }
             p = pkt + 2;
-            uint64_t t;
+            uint64_t t = 0;
+            int *which = pkt[1] == 'g' ? &sel_cpu : &cont_cpu;
             if ((p[0] == '-' && p[1] == '1' && !p[2]) || (p[0] == '0' && !p[1])) {
-                if (pkt[1] == 'g')
-                    sel_cpu = gdb_owner;
+                *which = gdb_owner;
                 reply("OK");
-            } else if (parse_hex(&p, &t) && !*p && t >= 1 && t <= (uint64_t)nthreads()) {
-                if (pkt[1] == 'g')
-                    sel_cpu = (int)t - 1;
+            } else if (parse_hex(&p, &t) && !*p && tid_cpu(t) >= 0) {
+                *which = tid_cpu(t);
+                reply("OK");
+            } else if (!*p && pkt[1] == 'g' && select_switched_out(t)) {
+                sel_cpu = -1;
                 reply("OK");
             } else {
                 reply("E22");
@@ -754,7 +866,7 @@ static void command_loop(void)
         }
         case 'T': {
             uint64_t t;
-            reply(parse_hex(&p, &t) && !*p && t >= 1 && t <= (uint64_t)nthreads() ? "OK" : "E22");
+            reply(parse_hex(&p, &t) && !*p && (tid_cpu(t) >= 0 || switched_out(t)) ? "OK" : "E22");
             break;
         }
         case 'Z':
@@ -789,7 +901,7 @@ static void command_loop(void)
                 for (int i = 0; i < nthreads(); i++) {
                     if (i)
                         out[o++] = ',';
-                    o += put_hex(out + o, (uint64_t)i + 1);
+                    o += put_hex(out + o, cpu_tid(i));
                 }
                 put_packet(out, o);
             } else if (starts(pkt, "qsThreadInfo")) {
@@ -797,7 +909,7 @@ static void command_loop(void)
             } else if (starts(pkt, "qC") && !pkt[2]) {
                 out[0] = 'Q';
                 out[1] = 'C';
-                put_packet(out, 2 + put_hex(out + 2, (uint64_t)gdb_owner + 1));
+                put_packet(out, 2 + put_hex(out + 2, cpu_tid(gdb_owner)));
             } else if (starts(pkt, "qAttached")) {
                 reply("1");
             } else if (starts(pkt, "qSymbol::")) {
@@ -864,6 +976,15 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
     int me = (int)gdb_arch_cpu_index();
     while (!__atomic_compare_exchange_n(&gdb_owner, &(int){-1}, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
         pause();        /* another CPU owns the stub: its NMI parks us here */
+    uint64_t at = gdb_arch_pc(r) - GDB_BREAK_LEN, pa;
+    if (why == GDB_STOP_BREAK && !__atomic_load_n(&panic_trap, __ATOMIC_ACQUIRE) && !__atomic_load_n(&early_what, __ATOMIC_ACQUIRE) &&
+        find_bp(at) < 0 && gdb_arch_translate(at, &pa) && *(volatile uint8_t *)P2V(pa) != GDB_BREAK_INSN) {
+        /* a breakpoint gdb removed while this CPU waited for the stub (it hit it as another CPU
+         * stopped): no stop, the instruction runs again, now the original one */
+        gdb_arch_set_pc(r, at);
+        __atomic_store_n(&gdb_owner, -1, __ATOMIC_RELEASE);
+        return;
+    }
     struct gdb_cpu *g = &gdb_cpus[me];
     g->r = r;
     g->step = false;
@@ -890,7 +1011,6 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
     if (why == GDB_STOP_BREAK && early)
         why = early == 1 ? GDB_STOP_INTR : GDB_STOP_ATTACH;    /* gdbstub_init's trap for it */
     if (why == GDB_STOP_BREAK) {
-        uint64_t at = gdb_arch_pc(r) - GDB_BREAK_LEN;
         if (__atomic_exchange_n(&panic_trap, 0, __ATOMIC_SEQ_CST)) {
             last_sig = SIGABRT;
         } else if (find_bp(at) >= 0) {
@@ -908,7 +1028,7 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
     } else if (why == GDB_STOP_PANIC) {
         last_sig = SIGABRT;
     }
-    sel_cpu = me;
+    sel_cpu = cont_cpu = me;    /* as QEMU's stub: both selections move to the CPU that stopped */
     for (;;) {
         command_loop();
         /* Bytes that came while the stub sent its last reply were kept (gdb_uart_putc), so no
@@ -921,8 +1041,10 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
         last_hw = 0;
         last_sig = SIGINT;
         waiting_stop = what == 1;       /* a packet: gdb awaits its answer, not a stop reply */
-        for (int i = 0; i < nthreads(); i++)
+        for (int i = 0; i < nthreads(); i++) {
             gdb_cpus[i].step = false;
+            gdb_cpus[i].hold = 0;
+        }
     }
 
     for (uint32_t i = 0; i < ncpus; i++) {
@@ -949,19 +1071,33 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
             gdb_uart_putc(LANES_DEBUG_MUX_TRACE);
         gdb_uart_resume();      /* the console's transmitter state after our bytes */
     }
-    g->r = NULL;
+    /* held (gdb resumed only others): stay stopped, as a parked CPU, registers in place */
+    bool held = __atomic_load_n(&g->hold, __ATOMIC_ACQUIRE);
+    if (held)
+        __atomic_store_n(&g->parked, 1, __ATOMIC_RELEASE);
+    else
+        g->r = NULL;
     /* release the others, and let them leave their park before another CPU may own the stub
      * (it would otherwise count them as parked for its own stop) */
     __atomic_store_n(&gdb_stopping, 0, __ATOMIC_RELEASE);
     uint64_t t0 = clock_ns();
     for (uint32_t i = 0; i < ncpus; i++)
-        while (__atomic_load_n(&gdb_cpus[i].parked, __ATOMIC_ACQUIRE) && clock_ns() - t0 < 1000000000ull)
+        while ((int)i != me && !gdb_cpus[i].hold && __atomic_load_n(&gdb_cpus[i].parked, __ATOMIC_ACQUIRE) &&
+               clock_ns() - t0 < 1000000000ull)
             pause();
     /* what was typed while stopped, now that the other CPUs run (one that held the console's
      * queue lets it go); kept for the next resume if this CPU stopped inside that lock */
     if (held_n && console_rx_held(held_in, held_n))
         held_n = 0;
     __atomic_store_n(&gdb_owner, -1, __ATOMIC_RELEASE);
+    if (held) {
+        /* until a stop of another CPU (the one that steps) resumes this one too */
+        while (__atomic_load_n(&gdb_stopping, __ATOMIC_ACQUIRE) || __atomic_load_n(&g->hold, __ATOMIC_ACQUIRE))
+            pause();
+        gdb_arch_hw_load();
+        g->r = NULL;
+        __atomic_store_n(&g->parked, 0, __ATOMIC_RELEASE);
+    }
 }
 
 bool gdbstub_nmi(struct regs *r)
@@ -972,11 +1108,13 @@ bool gdbstub_nmi(struct regs *r)
     if (__atomic_load_n(&gdb_owner, __ATOMIC_ACQUIRE) == me)
         return false;
     struct gdb_cpu *g = &gdb_cpus[me];
+    if (__atomic_load_n(&g->parked, __ATOMIC_ACQUIRE))
+        return true;    /* held in gdbstub_enter already (its trap frame is the one gdb sees) */
     g->r = r;
     g->step = false;
     gdb_arch_snapshot(g);
     __atomic_store_n(&g->parked, 1, __ATOMIC_RELEASE);
-    while (__atomic_load_n(&gdb_stopping, __ATOMIC_ACQUIRE))
+    while (__atomic_load_n(&gdb_stopping, __ATOMIC_ACQUIRE) || __atomic_load_n(&g->hold, __ATOMIC_ACQUIRE))
         pause();
     gdb_arch_hw_load();     /* the owner's Z1-Z4 hold on every CPU */
     g->r = NULL;

@@ -133,7 +133,7 @@ export class BreakOnNext {
       let early = '';
       // The newest record of the CPU that stopped is the submit: the breakpoint follows its emit
       // with interrupts off (and `it->trace_id` may not be stored yet at -O2); by id as a fallback.
-      const cpu = Number(s.stop.threadId) - 1;
+      const cpu = s.stop.cpu ?? Number(s.stop.threadId) - 1;
       let rec: { record: string; id: string } | undefined;
       let why = '';
       try {

@@ -156,7 +156,7 @@ uint32_t gdb_arch_cpu_index(void)
     return 0;
 }
 
-enum { S_CR0, S_CR2, S_CR3, S_CR4, S_CR8, S_EFER, S_FSBASE, S_GSBASE, S_DS, S_ES, S_FS, S_GS };
+enum { S_CR0, S_CR2, S_CR3, S_CR4, S_CR8, S_EFER, S_FSBASE, S_GSBASE, S_DS, S_ES, S_FS, S_GS, S_CPU };
 
 void gdb_arch_snapshot(struct gdb_cpu *g)
 {
@@ -174,6 +174,7 @@ void gdb_arch_snapshot(struct gdb_cpu *g)
     __asm__ volatile("mov %%es, %0" : "=r"(s)); g->sys[S_ES] = s;
     __asm__ volatile("mov %%fs, %0" : "=r"(s)); g->sys[S_FS] = s;
     __asm__ volatile("mov %%gs, %0" : "=r"(s)); g->sys[S_GS] = s;
+    g->sys[S_CPU] = gdb_arch_cpu_index();
 }
 
 void gdb_arch_stop_others(void)
@@ -187,8 +188,11 @@ void gdb_arch_stop_others(void)
  *   24-31 st0-7 (10 bytes)   32-39 x87 control   40-55 xmm0-15   56 mxcsr   (unavailable: the
  *   kernel does not use the FPU; threads' FPU state lives in their save areas)
  *   57 fs_base 58 gs_base   59 cr0 60 cr2 61 cr3 62 cr4 63 cr8 64 efer
+ *   65 lanes_cpu: the index of the CPU the thread is on (-1: switched out). gdb's threads are
+ *   kernel threads (gdbstub.c), so `$lanes_cpu` is how an expression (a breakpoint condition
+ *   reading cpus[]) finds the CPU that stopped.
  */
-#define NREGS 65
+#define NREGS 66
 
 int gdb_arch_nregs(void) { return NREGS; }
 
@@ -244,8 +248,10 @@ bool gdb_arch_reg_get(const struct gdb_cpu *g, int n, uint8_t *out)
         return false;
     else if (n < 59)
         v = g->sys[S_FSBASE + (n - 57)];
-    else
+    else if (n < 65)
         v = g->sys[S_CR0 + (n - 59)];
+    else
+        v = g->sys[S_CPU];
     for (int i = 0; i < sz; i++)
         out[i] = (uint8_t)(v >> (8 * i));      /* little endian, as gdb expects */
     return true;
@@ -319,6 +325,45 @@ bool gdb_arch_translate(uint64_t va, uint64_t *pa)
         e &= PTE_ADDR;
     }
     return false;
+}
+
+/* One aligned 8-byte word of kernel memory, if mapped RAM. */
+static bool read_word(uint64_t va, uint64_t *v)
+{
+    uint64_t pa;
+    if ((va & 7) || !gdb_arch_translate(va, &pa))
+        return false;
+    *v = *(volatile uint64_t *)P2V(pa);
+    return true;
+}
+
+/*
+ * A thread that is not on a CPU (g->r: where its registers go) was switched out by switch_context (entry.S), which left
+ * r15 r14 r13 r12 rbx rbp and its return address on the kernel stack at saved_rsp: those, rip
+ * at that return and rsp above the frame are what gdb unwinds it from. The registers the
+ * switch does not keep (caller-saved ones) read as 0.
+ */
+bool gdb_arch_switched_regs(uint64_t saved_rsp, struct gdb_cpu *g)
+{
+    struct regs *r = g->r;
+    uint64_t f[7];
+    for (int i = 0; i < 7; i++)
+        if (!read_word(saved_rsp + 8 * (uint64_t)i, &f[i]))
+            return false;
+    memset(r, 0, sizeof *r);
+    r->r15 = f[0];
+    r->r14 = f[1];
+    r->r13 = f[2];
+    r->r12 = f[3];
+    r->rbx = f[4];
+    r->rbp = f[5];
+    r->rip = f[6];
+    r->rsp = saved_rsp + 56;
+    r->cs = SEL_KCODE;
+    r->ss = SEL_KDATA;
+    r->rflags = 0x2;
+    g->sys[S_CPU] = (uint64_t)-1;
+    return true;
 }
 
 /* ---- debug registers: DR0-3 addresses, DR7 enables (local bits), DR6 status ---- */
@@ -479,6 +524,7 @@ static const char target_xml[] =
     "<reg name=\"cr4\" bitsize=\"64\" type=\"int\" group=\"system\"/>"
     "<reg name=\"cr8\" bitsize=\"64\" type=\"int\" group=\"system\"/>"
     "<reg name=\"efer\" bitsize=\"64\" type=\"int\" group=\"system\"/>"
+    "<reg name=\"lanes_cpu\" bitsize=\"64\" type=\"int\" group=\"system\"/>"
     "</feature></target>";
 
 const char *gdb_arch_target_xml(void) { return target_xml; }

@@ -27,8 +27,9 @@ __attribute__((noreturn)) void gdbstub_panic(struct regs *r);   /* r may be NULL
 /* one stopped CPU, as the stub sees it */
 struct gdb_cpu {
     struct regs *r;                     /* its trap frame while stopped */
-    uint64_t sys[12];                   /* arch snapshot: control registers, segment bases */
+    uint64_t sys[13];                   /* arch snapshot: control registers, segment bases, CPU */
     volatile int parked;
+    volatile int hold;                  /* stays stopped at the resume (vCont gave it no action) */
     bool step;                          /* resume it with single-step */
     bool masked_irqs;                   /* interrupts masked for that step, to unmask after */
     uint64_t step_pc;                   /* where that step started */
@@ -53,6 +54,7 @@ bool gdb_arch_reg_get(const struct gdb_cpu *g, int regno, uint8_t *out);    /* f
 bool gdb_arch_reg_set(struct gdb_cpu *g, int regno, const uint8_t *in);     /* false: read-only */
 const char *gdb_arch_target_xml(void);
 bool gdb_arch_translate(uint64_t va, uint64_t *pa);  /* mapped in the current space and in RAM */
+bool gdb_arch_switched_regs(uint64_t saved_rsp, struct gdb_cpu *g);    /* a switched-out thread's */
 uint64_t gdb_arch_pc(const struct regs *r);
 void gdb_arch_set_pc(struct regs *r, uint64_t pc);
 void gdb_arch_set_step(struct regs *r, bool on);
