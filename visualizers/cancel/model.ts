@@ -16,7 +16,8 @@
  *   ipc_match of such a request with a server thread's accept/receive ─▶ that thread works for
  *              the call until it answers on the request's conversation or accepts new work on
  *              that lane (a server may hold several clients' requests: its submits go to the one
- *              it took last, its answers on others' conversations to none): its
+ *              whose message it has had longest — a queue server handles them in the order their
+ *              messages came — its answers on others' conversations to none): its
  *              submits meanwhile are the call's too (depth 1: posix's fs.Open for cat's open; a
  *              server those reach, depth 2, …); records in time order, as the store has them —
  *              a match that arrives late (a live trace's record published after its CPU's window)
@@ -134,6 +135,8 @@ const ACT_ACCEPT = 2;
 const ACT_SEND = 3;
 const ACT_RECV_INLINE = 4;
 const ACT_RECV_BUFFER = 5;
+/** what a server does on a request's conversation to take (more of) it, not answer it: receive, pull_desc, extract_creds */
+const TAKES = new Set([ACT_RECV_INLINE, ACT_RECV_BUFFER, 7, 9]);
 const MAX_FORWARD_DEPTH = 4;
 /** late records kept for a replay: a server thread's unattributed submits, and records about unknown submits */
 const EARLY_PER_TID = 16;
@@ -285,13 +288,16 @@ export function outcomeLabel(c: Pick<Call, 'outcome' | 'done' | 'requested' | 'r
 }
 
 /** A server thread working for a call (CancelModel.serving): the request's conversation and the
- * lane it came on (0: unknown). */
+ * lane it came on (0: unknown); since when the server has the request's message (the match of its
+ * receive — when the completion went into its queue; the accept's until then). */
 interface Serving {
   call: number;
   req: number;
   conv: Id;
   lane: Id;
   depth: number;
+  since: number;
+  received: boolean;
 }
 const MAX_SERVING = 8;
 const MAX_ACCEPTED = 4096;
@@ -310,10 +316,14 @@ export class CancelModel {
   private submitBy = new Map<Id, { pid: number; tid: number; act: number }>();
   /** server threads working for calls: from receiving one of a call's requests until they answer
    * on that conversation or take new work on its lane (accept there) — their submits in between
-   * are the most recently received call's. Several at once: an asynchronous server (posix) may
-   * hold a parked or not yet handled request from one client (sh's setpgid) while it takes
+   * are the call's whose message they have had longest. Several at once: an asynchronous server
+   * (posix) may hold a not yet answered request from one client (sh's setpgid) while it takes
    * another's (cat's open); its answer to the first is not work for the second, nor does its
-   * new accept on the first's lane end the second. */
+   * new accept on the first's lane end the second. Not the one taken last: posix posts its
+   * accepts ahead, so the match that takes a request is not when posix starts on it — re-arming
+   * sh's lane after answering sh took sh's waitpid at once (sh was already waiting), while cat's
+   * open still waited in posix's queue to be handled; posix handles its queue in order, so its
+   * fs.Open was cat's. A request it parks (that waitpid) is over when it re-arms that lane. */
   private serving = new Map<number, Serving[]>();
   /** conversations a thread took with an accept (conversation stream → that thread): its sends
    * there answer whoever opened it — not work for the call it serves, when that is someone else's */
@@ -728,13 +738,15 @@ export class CancelModel {
       let list = this.serving.get(tid) ?? [];
       // an entry whose call has ended is stale (the server's later work is not that call's)
       list = list.filter((x) => !(this.calls[x.call]!.end <= e.ns));
-      const answered = list.findIndex((x) => x.conv === stream);
-      if (answered >= 0) list.splice(answered, 1);
-      else if (act === ACT_ACCEPT) list = list.filter((x) => x.lane !== stream);
+      // on a request's own conversation: receiving more of it (its message, a pushed handle) is
+      // taking it, not work for it; anything else there answers it
+      const onConv = list.findIndex((x) => x.conv === stream);
+      if (onConv >= 0 && !TAKES.has(act)) list.splice(onConv, 1);
+      else if (onConv < 0 && act === ACT_ACCEPT) list = list.filter((x) => x.lane !== stream);
       if (list.length) this.serving.set(tid, list);
       else this.serving.delete(tid);
-      const sv = list.at(-1);
-      if (answered >= 0 || act === ACT_ACCEPT || this.accepted.get(stream) === tid) return false;
+      const sv = CancelModel.current(list);
+      if (onConv >= 0 || act === ACT_ACCEPT || this.accepted.get(stream) === tid) return false;
       if (!sv) {
         const l = this.early.get(tid) ?? [];
         if (l.push(e) > EARLY_PER_TID) l.shift();
@@ -813,8 +825,17 @@ export class CancelModel {
         const child = key(f['child_stream']);
         const conv = child || key(f['stream']);
         const lane = child ? key(f['stream']) : key(f['conversation']);
-        const list = (this.serving.get(them.tid) ?? []).filter((x) => x.conv !== conv);
-        list.push({ call: Math.floor(k / MAX_REQS_PER_CALL), req: k % MAX_REQS_PER_CALL, conv, lane, depth: r.depth });
+        const list = this.serving.get(them.tid) ?? [];
+        const at = list.findIndex((x) => x.conv === conv);
+        const was = at >= 0 ? list[at] : undefined;
+        // its place in the server's queue: when it received the message (the first receive's
+        // match); later matches on the conversation (a pushed handle pulled) keep that place
+        const recv = them.act === ACT_RECV_INLINE || them.act === ACT_RECV_BUFFER;
+        const since = was && (was.received || !recv) ? was.since : e.ns;
+        const sv: Serving = { call: Math.floor(k / MAX_REQS_PER_CALL), req: k % MAX_REQS_PER_CALL, conv, lane: was?.lane || lane, depth: r.depth, since, received: !!was?.received || recv };
+        if (was) list[at] = sv;
+        else list.push(sv);
+        list.sort((x, y) => x.since - y.since);
         if (list.length > MAX_SERVING) list.shift();
         this.serving.set(them.tid, list);
         this.replayEarly(them.tid, e.ns, theirs);
@@ -825,6 +846,14 @@ export class CancelModel {
       if (b !== a) this.orphan(b, e);
     }
     return used;
+  }
+
+  /** The request a server thread works on of those it holds (`list`, oldest first): the one
+   * whose message it has had longest — a server handles its requests in the order their messages
+   * came (posix's completion queue; a synchronous server holds one at a time) — else, none
+   * received yet, the one it accepted first. */
+  private static current(list: readonly Serving[]): Serving | undefined {
+    return list.find((x) => x.received) ?? list[0];
   }
 
   /** A thread in a POSIX call of its own (its submits are its call's). */
