@@ -63,11 +63,25 @@ volatile int gdb_mux_in_frame;
 static uint8_t replay[RUN_PKT + 8];
 static size_t replay_len, replay_pos;
 static char out[PKT_MAX + 1];
-static struct { uint64_t addr; uint8_t orig; bool used; } bps[NBREAK];
+static struct { uint64_t addr; uint8_t orig; bool used, lifted; } bps[NBREAK];
 
 static const char hexd[] = "0123456789abcdef";
 
 static int rx_running(bool buffered_only);
+static void park_here(struct gdb_cpu *g, struct regs *r);
+
+/* CPUs whose stopping NMI came on the trap path (gdb_cpus[].park_pending): every interrupt
+ * looks here first, so without one it reads no APIC to know which CPU it is on. */
+static volatile int parks_pending;
+
+static bool take_pending(struct gdb_cpu *g)
+{
+    if (!__atomic_load_n(&g->park_pending, __ATOMIC_ACQUIRE))
+        return false;
+    g->park_pending = false;
+    __atomic_sub_fetch(&parks_pending, 1, __ATOMIC_RELEASE);
+    return true;
+}
 
 static int hexval(int c)
 {
@@ -289,9 +303,23 @@ static int nthreads(void) { return (int)ncpus; }
  */
 #define SHADOW_TID 0x40000000u
 
+/* The thread CPU i runs: its current one, except in the middle of a switch, while it still runs
+ * on prev's kernel stack (current is already the next thread, prev's saved rsp is stale). */
+static struct thread *cpu_thread(int i)
+{
+    struct cpu *c = cpus[i];
+    if (!c)
+        return NULL;
+    struct thread *p = c->prev;
+    struct regs *r = gdb_cpus[i].r;
+    if (p && r && gdb_arch_sp(r) >= (uint64_t)p->kstack && gdb_arch_sp(r) < p->kstack_top)
+        return p;
+    return c->current;
+}
+
 static uint32_t cpu_tid(int i)
 {
-    struct thread *t = cpus[i] ? cpus[i]->current : NULL;
+    struct thread *t = cpu_thread(i);
     return t && t->tid ? t->tid : SHADOW_TID + (uint32_t)i;
 }
 
@@ -435,7 +463,7 @@ static const char *set_bp(bool insert, uint64_t addr)
     if (!insert) {
         if (i >= 0) {
             mem_byte(addr, &bps[i].orig, true);
-            bps[i].used = false;
+            bps[i].used = bps[i].lifted = false;
         }
         return "OK";
     }
@@ -445,6 +473,8 @@ static const char *set_bp(bool insert, uint64_t addr)
         ;
     if (i == NBREAK)
         return "E28";   /* ENOSPC */
+    if (!gdb_arch_code(addr))
+        return "E14";   /* not code: an int3 there would corrupt data */
     uint8_t orig, insn = GDB_BREAK_INSN;
     if (!mem_byte(addr, &orig, false) || !mem_byte(addr, &insn, true))
         return "E14";
@@ -452,6 +482,36 @@ static const char *set_bp(bool insert, uint64_t addr)
     bps[i].orig = orig;
     bps[i].used = true;
     return "OK";
+}
+
+/*
+ * The stub itself hit a breakpoint (or a debug register): one in code it calls while the machine
+ * is stopped — memcpy, snprintf, the UART driver, clock_ns… Entering again would wait for itself.
+ * The int3 is lifted (the original byte back) until the machine resumes (rearm_lifted), and the
+ * stub runs on; an instruction breakpoint in a debug register is passed with RF.
+ */
+static void reentered(struct regs *r, enum gdb_stop why)
+{
+    if (why == GDB_STOP_BREAK) {
+        uint64_t at = gdb_arch_pc(r) - GDB_BREAK_LEN;
+        int i = find_bp(at);
+        if (i >= 0) {
+            mem_byte(at, &bps[i].orig, true);
+            bps[i].lifted = true;
+            gdb_arch_set_pc(r, at);
+        }
+    } else {
+        uint64_t a;
+        (void)gdb_arch_debug_reason(r, &a);
+    }
+}
+
+static void rearm_lifted(void)
+{
+    uint8_t insn = GDB_BREAK_INSN;
+    for (int i = 0; i < NBREAK; i++)
+        if (bps[i].used && bps[i].lifted && mem_byte(bps[i].addr, &insn, true))
+            bps[i].lifted = false;
 }
 
 static void remove_all_bps(void)
@@ -616,7 +676,7 @@ static void build_threads_xml(void)
     size_t o = (size_t)snprintf(threads_xml, sizeof threads_xml, "<?xml version=\"1.0\"?>\n<threads>\n");
     for (int i = 0; i < nthreads() && o < sizeof threads_xml; i++) {
         struct cpu *c = cpus[i];
-        struct thread *t = c ? c->current : NULL;
+        struct thread *t = c ? cpu_thread(i) : NULL;
         char name[40] = "idle";
         uint32_t pid = 0, tid = 0;
         if (t && t->proc) {
@@ -716,7 +776,7 @@ static void thread_info_extra(const char *p)
     struct thread *off = i < 0 && !*p ? switched_out(t) : NULL;
     char txt[64];
     if (i >= 0) {
-        struct thread *cur = cpus[i] ? cpus[i]->current : NULL;
+        struct thread *cur = cpu_thread(i);
         snprintf(txt, sizeof txt, "cpu%d pid %u tid %u%s", i, cur && cur->proc ? cur->proc->pid : 0,
                  cur ? cur->tid : 0, gdb_cpus[i].r ? "" : " (not stopped)");
     } else if (off) {
@@ -974,18 +1034,64 @@ static void park_others(int me)
 void gdbstub_enter(struct regs *r, enum gdb_stop why)
 {
     int me = (int)gdb_arch_cpu_index();
-    while (!__atomic_compare_exchange_n(&gdb_owner, &(int){-1}, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-        pause();        /* another CPU owns the stub: its NMI parks us here */
-    uint64_t at = gdb_arch_pc(r) - GDB_BREAK_LEN, pa;
-    if (why == GDB_STOP_BREAK && !__atomic_load_n(&panic_trap, __ATOMIC_ACQUIRE) && !__atomic_load_n(&early_what, __ATOMIC_ACQUIRE) &&
-        find_bp(at) < 0 && gdb_arch_translate(at, &pa) && *(volatile uint8_t *)P2V(pa) != GDB_BREAK_INSN) {
-        /* a breakpoint gdb removed while this CPU waited for the stub (it hit it as another CPU
-         * stopped): no stop, the instruction runs again, now the original one */
-        gdb_arch_set_pc(r, at);
-        __atomic_store_n(&gdb_owner, -1, __ATOMIC_RELEASE);
+    struct gdb_cpu *g = &gdb_cpus[me];
+    if ((why == GDB_STOP_BREAK || why == GDB_STOP_STEP) &&
+        (__atomic_load_n(&gdb_owner, __ATOMIC_ACQUIRE) == me || __atomic_load_n(&g->entering, __ATOMIC_ACQUIRE))) {
+        reentered(r, why);
         return;
     }
-    struct gdb_cpu *g = &gdb_cpus[me];
+    /*
+     * Another CPU may own the stub (stopping the machine for its own event): we wait, and its
+     * NMI parks us with this frame (`entering`, kept until we leave), which is what gdb sees of
+     * this thread — after a breakpoint, pc back on it: not hit yet. So gdb never sees pc inside
+     * the stub (it would plant step-resume breakpoints there: refused, the debugger's text), and
+     * when we get the stub the event may be stale.
+     */
+    uint64_t at = gdb_arch_pc(r) - GDB_BREAK_LEN, pa;
+    if (why == GDB_STOP_BREAK)
+        gdb_arch_set_pc(r, at);
+    g->parked_entering = false;
+    __atomic_store_n(&g->entering, r, __ATOMIC_RELEASE);
+    while (!__atomic_compare_exchange_n(&gdb_owner, &(int){-1}, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+        if (take_pending(g)) {
+            /* the owner's NMI came on our way here: park now, as of our event */
+            if (__atomic_load_n(&gdb_stopping, __ATOMIC_ACQUIRE)) {
+                g->parked_entering = true;
+                park_here(g, r);
+            }
+        }
+        pause();
+    }
+    take_pending(g);
+    int hw_why = 0;
+    uint64_t hw_addr = 0;
+    if (why == GDB_STOP_STEP)
+        hw_why = gdb_arch_debug_reason(r, &hw_addr);
+    if (why == GDB_STOP_BREAK && !__atomic_load_n(&panic_trap, __ATOMIC_ACQUIRE) && !__atomic_load_n(&early_what, __ATOMIC_ACQUIRE) &&
+        find_bp(at) < 0) {
+        if (gdb_arch_translate(at, &pa) && *(volatile uint8_t *)P2V(pa) != GDB_BREAK_INSN) {
+            /* a breakpoint gdb removed while this CPU waited for the stub: no stop, the
+             * instruction runs again, now the original one */
+            __atomic_store_n(&gdb_owner, -1, __ATOMIC_RELEASE);
+            __atomic_store_n(&g->entering, NULL, __ATOMIC_RELEASE);
+            return;
+        }
+        gdb_arch_set_pc(r, at + GDB_BREAK_LEN);     /* an int3 in the code, not gdb's: after it */
+    } else if (why == GDB_STOP_BREAK && find_bp(at) < 0) {
+        gdb_arch_set_pc(r, at + GDB_BREAK_LEN);     /* the panic's or gdbstub_init's own int3 */
+    }
+    if (why == GDB_STOP_STEP && !hw_why && g->parked_entering) {
+        /* a single step done as another CPU stopped the machine: gdb saw this thread after it
+         * and has resumed it since, as it chose (stepping it again, or not) — the step's stop
+         * is stale */
+        if (g->masked_irqs && !g->step) {
+            gdb_arch_unmask_irqs(r);
+            g->masked_irqs = false;
+        }
+        __atomic_store_n(&gdb_owner, -1, __ATOMIC_RELEASE);
+        __atomic_store_n(&g->entering, NULL, __ATOMIC_RELEASE);
+        return;
+    }
     g->r = r;
     g->step = false;
     gdb_arch_set_step(r, false);
@@ -1014,11 +1120,11 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
         if (__atomic_exchange_n(&panic_trap, 0, __ATOMIC_SEQ_CST)) {
             last_sig = SIGABRT;
         } else if (find_bp(at) >= 0) {
-            gdb_arch_set_pc(r, at);
-            last_swbreak = true;
+            last_swbreak = true;        /* pc is back on it (above) */
         }
     } else if (why == GDB_STOP_STEP) {
-        last_hw = gdb_arch_debug_reason(r, &last_hw_addr);
+        last_hw = hw_why;
+        last_hw_addr = hw_addr;
     } else if (why == GDB_STOP_INTR) {
         last_sig = SIGINT;
         waiting_stop = true;    /* whoever sent 0x03 awaits the stop reply, even unasked by a c */
@@ -1089,6 +1195,7 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
      * queue lets it go); kept for the next resume if this CPU stopped inside that lock */
     if (held_n && console_rx_held(held_in, held_n))
         held_n = 0;
+    rearm_lifted();
     __atomic_store_n(&gdb_owner, -1, __ATOMIC_RELEASE);
     if (held) {
         /* until a stop of another CPU (the one that steps) resumes this one too */
@@ -1098,6 +1205,21 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
         g->r = NULL;
         __atomic_store_n(&g->parked, 0, __ATOMIC_RELEASE);
     }
+    __atomic_store_n(&g->entering, NULL, __ATOMIC_RELEASE);     /* (then only trap_return's few instructions) */
+}
+
+/* Stopped for the owner, with frame r as gdb's view of this CPU, until it resumes us. */
+static void park_here(struct gdb_cpu *g, struct regs *r)
+{
+    g->r = r;
+    g->step = false;
+    gdb_arch_snapshot(g);
+    __atomic_store_n(&g->parked, 1, __ATOMIC_RELEASE);
+    while (__atomic_load_n(&gdb_stopping, __ATOMIC_ACQUIRE) || __atomic_load_n(&g->hold, __ATOMIC_ACQUIRE))
+        pause();
+    gdb_arch_hw_load();     /* the owner's Z1-Z4 hold on every CPU */
+    g->r = NULL;
+    __atomic_store_n(&g->parked, 0, __ATOMIC_RELEASE);
 }
 
 bool gdbstub_nmi(struct regs *r)
@@ -1110,16 +1232,33 @@ bool gdbstub_nmi(struct regs *r)
     struct gdb_cpu *g = &gdb_cpus[me];
     if (__atomic_load_n(&g->parked, __ATOMIC_ACQUIRE))
         return true;    /* held in gdbstub_enter already (its trap frame is the one gdb sees) */
-    g->r = r;
-    g->step = false;
-    gdb_arch_snapshot(g);
-    __atomic_store_n(&g->parked, 1, __ATOMIC_RELEASE);
-    while (__atomic_load_n(&gdb_stopping, __ATOMIC_ACQUIRE) || __atomic_load_n(&g->hold, __ATOMIC_ACQUIRE))
-        pause();
-    gdb_arch_hw_load();     /* the owner's Z1-Z4 hold on every CPU */
-    g->r = NULL;
-    __atomic_store_n(&g->parked, 0, __ATOMIC_RELEASE);
+    struct regs *e = __atomic_load_n(&g->entering, __ATOMIC_ACQUIRE);
+    if (e) {
+        g->parked_entering = true;
+        park_here(g, e);    /* waiting to enter the stub: the frame of its event, not of the wait */
+    } else if (!(r->cs & 3) && gdb_arch_nmi_defers(gdb_arch_pc(r))) {
+        /* on the trap path (pc there is no place gdb should see, nor plant a breakpoint): park
+         * at its next gdbstub_park_pending, or in the stub's own wait */
+        if (!g->park_pending) {
+            __atomic_add_fetch(&parks_pending, 1, __ATOMIC_ACQUIRE);
+            __atomic_store_n(&g->park_pending, true, __ATOMIC_RELEASE);
+        }
+    } else {
+        park_here(g, r);
+    }
     return true;
+}
+
+void gdbstub_park_pending(struct regs *r)
+{
+    if (!__atomic_load_n(&parks_pending, __ATOMIC_ACQUIRE))
+        return;
+    int me = (int)gdb_arch_cpu_index();
+    struct gdb_cpu *g = &gdb_cpus[me];
+    if (!take_pending(g))
+        return;
+    if (__atomic_load_n(&gdb_stopping, __ATOMIC_ACQUIRE) && __atomic_load_n(&gdb_owner, __ATOMIC_ACQUIRE) != me)
+        park_here(g, r);
 }
 
 /* The shared line while the kernel runs: returns 1 for a break-in, 2 for a packet to serve. */

@@ -33,7 +33,9 @@ static uint32_t lapic_read(uint32_t reg) { return lapic_base[reg / 4]; }
 /* Uncached MMIO: writes are ordered without a read-back (each access traps under a hypervisor). */
 static void lapic_write(uint32_t reg, uint32_t v) { lapic_base[reg / 4] = v; }
 
-uint32_t lapic_id(void)
+/* In the debugger's text (linker.ld): the kernel debugger asks it which CPU it is on before
+ * anything else, so an int3 here would re-enter it for ever. */
+__attribute__((section(".text.debugger"))) uint32_t lapic_id(void)
 {
     if (!lapic_base)
         lapic_base = P2V(acpi.lapic_addr ? acpi.lapic_addr : 0xfee00000);

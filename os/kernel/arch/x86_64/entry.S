@@ -52,6 +52,7 @@ isr_\n:
     jmp isr_common
 .endm
 
+    .section .text.debugger, "ax", @progbits   /* the interrupt path, up to the debugger's stub */
 .altmacro
 .macro ISR_ANY n
     .if (\n == 8) || (\n >= 10 && \n <= 14) || (\n == 17) || (\n == 21) || (\n == 29) || (\n == 30)
@@ -80,7 +81,7 @@ isr_stubs:
 .endr
 .noaltmacro
 
-    .text
+    .section .text.debugger, "ax", @progbits
 .macro PUSH_REGS
     push %rax
     push %rbx
@@ -138,7 +139,10 @@ trap_return:
     jz 2f
     swapgs
 2:  iretq
+    .globl trap_return_end
+trap_return_end:
 
+    .text
     .globl syscall_entry
 syscall_entry:
     swapgs

@@ -271,6 +271,17 @@ bool gdb_arch_reg_set(struct gdb_cpu *g, int n, const uint8_t *in)
 }
 
 uint64_t gdb_arch_pc(const struct regs *r) { return r->rip; }
+
+/* An NMI at pc (kernel mode) finds the CPU on the debugger's path — the interrupt stubs, their
+ * common part, trap_dispatch, the stub — which reaches a gdbstub_park_pending call or the stub's
+ * own wait, except after trap_dispatch: trap_return's few instructions to iretq. */
+bool gdb_arch_nmi_defers(uint64_t pc)
+{
+    extern char __debugger_text_start[], __debugger_text_end[], trap_return_end[];
+    return pc >= (uint64_t)__debugger_text_start && pc < (uint64_t)__debugger_text_end &&
+           !(pc >= (uint64_t)trap_return && pc < (uint64_t)trap_return_end);
+}
+uint64_t gdb_arch_sp(const struct regs *r) { return r->rsp; }
 void gdb_arch_set_pc(struct regs *r, uint64_t pc) { r->rip = pc; }
 
 void gdb_arch_set_step(struct regs *r, bool on)
@@ -304,19 +315,22 @@ bool gdb_arch_step_mask_irqs(struct regs *r)
 void gdb_arch_unmask_irqs(struct regs *r) { r->rflags |= 0x200; }
 
 /* Walks the current page tables (4 KiB, 2 MiB and 1 GiB pages); true if va is mapped and
- * backed by RAM, which the direct map reaches. */
-bool gdb_arch_translate(uint64_t va, uint64_t *pa)
+ * backed by RAM, which the direct map reaches. *exec: no level forbids executing it. */
+static bool walk(uint64_t va, uint64_t *pa, bool *exec)
 {
     if ((uint64_t)((int64_t)(va << 16) >> 16) != va)
         return false;                   /* not canonical */
     uint64_t top = pmm_top();
     uint64_t e = read_cr3() & PTE_ADDR;
+    *exec = true;
     for (int level = 3; level >= 0; level--) {
         if (e >= top)
             return false;
         e = ((uint64_t *)P2V(e))[(va >> (12 + 9 * level)) & 511];
         if (!(e & PTE_P))
             return false;
+        if (e & PTE_NX)
+            *exec = false;
         if (level == 0 || ((level == 1 || level == 2) && (e & PTE_PS))) {
             uint64_t mask = (1ULL << (12 + 9 * level)) - 1;
             *pa = ((e & PTE_ADDR) & ~mask) | (va & mask);
@@ -325,6 +339,28 @@ bool gdb_arch_translate(uint64_t va, uint64_t *pa)
         e &= PTE_ADDR;
     }
     return false;
+}
+
+bool gdb_arch_translate(uint64_t va, uint64_t *pa)
+{
+    bool exec;
+    return walk(va, pa, &exec);
+}
+
+/* Where a software breakpoint may go: the kernel's text, or user code (mapped executable). An
+ * int3 anywhere else would be written into data — say a thread structure, at a return address
+ * gdb unwound from a bad frame — and restoring the byte later could corrupt a reused object.
+ * Not the debugger's own text (the trap path and this stub: linker.ld), which a breakpoint would
+ * enter recursively. */
+bool gdb_arch_code(uint64_t va)
+{
+    extern char __text_start[], __text_end[], __debugger_text_start[], __debugger_text_end[];
+    if (va >= USER_TOP)
+        return va >= (uint64_t)__text_start && va < (uint64_t)__text_end &&
+               !(va >= (uint64_t)__debugger_text_start && va < (uint64_t)__debugger_text_end);
+    uint64_t pa;
+    bool exec;
+    return walk(va, &pa, &exec) && exec;
 }
 
 /* One aligned 8-byte word of kernel memory, if mapped RAM. */

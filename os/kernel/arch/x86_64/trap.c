@@ -90,10 +90,18 @@ static int fault_kind(uint64_t vec)
     }
 }
 
-void trap_dispatch(struct regs *r)
+static void trap_handle(struct regs *r);
+
+/*
+ * Every interrupt and exception: the kernel debugger first, then trap_handle. In the debugger's
+ * text (linker.ld), as the interrupt stubs are: gdb cannot put a breakpoint on the path to its
+ * own stub. An NMI that stops this CPU while it is on that path parks it at the next of the
+ * gdbstub_park_pending calls, with a frame gdb can read (the interrupted context).
+ */
+__attribute__((section(".text.debugger"))) void trap_dispatch(struct regs *r)
 {
-    /* the kernel debugger first: an NMI that stops this CPU for it (before any %gs use: an
-     * NMI can land before swapgs), then breakpoints, steps and Ctrl-C (generic/gdbstub.c) */
+    /* an NMI that stops this CPU for it (before any %gs use: an NMI can land before swapgs),
+     * then breakpoints, steps and Ctrl-C (generic/gdbstub.c) */
     if (gdbstub_on) {
         if (r->vector == 2 && gdbstub_nmi(r))
             return;
@@ -101,13 +109,21 @@ void trap_dispatch(struct regs *r)
             gdbstub_enter(r, r->vector == 3 ? GDB_STOP_BREAK : GDB_STOP_STEP);
             return;
         }
+        gdbstub_park_pending(r);
     }
     /* the debug UART's receive interrupt; the shared line (ttyS0) is the stub's from early boot */
     if ((gdbstub_on || gdb_mux) && r->vector == VEC_IRQ_BASE + (uint64_t)gdb_uart_irq()) {
         lapic_eoi();
         gdbstub_rx(r);
-        return;
+    } else {
+        trap_handle(r);
     }
+    if (gdbstub_on)
+        gdbstub_park_pending(r);
+}
+
+static void trap_handle(struct regs *r)
+{
     struct cpu *c = this_cpu();
     bool from_user = r->cs & 3;
     uint64_t v = r->vector;

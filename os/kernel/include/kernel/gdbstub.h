@@ -21,6 +21,7 @@ void gdbstub_early(void);               /* before console_init: the shared line'
 void gdbstub_init(void);                /* after the APs are up; waits for gdb if lanes.debug_wait */
 void gdbstub_enter(struct regs *r, enum gdb_stop why);
 bool gdbstub_nmi(struct regs *r);       /* true: this NMI was the stub stopping this CPU */
+void gdbstub_park_pending(struct regs *r);  /* parks here if an NMI found this CPU on the trap path */
 void gdbstub_rx(struct regs *r);        /* the debug UART's IRQ: a 0x03 byte breaks in */
 __attribute__((noreturn)) void gdbstub_panic(struct regs *r);   /* r may be NULL */
 
@@ -30,6 +31,9 @@ struct gdb_cpu {
     uint64_t sys[13];                   /* arch snapshot: control registers, segment bases, CPU */
     volatile int parked;
     volatile int hold;                  /* stays stopped at the resume (vCont gave it no action) */
+    struct regs *volatile entering;     /* its event's frame while it waits for the stub */
+    volatile bool parked_entering;      /* parked while it waited: gdb saw it since */
+    volatile bool park_pending;         /* the NMI came on the trap path: park at its next stop */
     bool step;                          /* resume it with single-step */
     bool masked_irqs;                   /* interrupts masked for that step, to unmask after */
     uint64_t step_pc;                   /* where that step started */
@@ -54,8 +58,11 @@ bool gdb_arch_reg_get(const struct gdb_cpu *g, int regno, uint8_t *out);    /* f
 bool gdb_arch_reg_set(struct gdb_cpu *g, int regno, const uint8_t *in);     /* false: read-only */
 const char *gdb_arch_target_xml(void);
 bool gdb_arch_translate(uint64_t va, uint64_t *pa);  /* mapped in the current space and in RAM */
+bool gdb_arch_code(uint64_t va);                    /* kernel text or executable user memory */
+bool gdb_arch_nmi_defers(uint64_t pc);              /* on the way to trap_dispatch's park points */
 bool gdb_arch_switched_regs(uint64_t saved_rsp, struct gdb_cpu *g);    /* a switched-out thread's */
 uint64_t gdb_arch_pc(const struct regs *r);
+uint64_t gdb_arch_sp(const struct regs *r);
 void gdb_arch_set_pc(struct regs *r, uint64_t pc);
 void gdb_arch_set_step(struct regs *r, bool on);
 bool gdb_arch_step_mask_irqs(struct regs *r);       /* masks for one step unless unsafe; true if it did */
