@@ -342,10 +342,9 @@ test('forwarded work: posix\'s request to fs for cat\'s open nests in the call (
   assert.ok(noMatch.calls.every((c) => c.requests.every((r) => r.depth === 0)), 'no match, no server known to be working for the call');
 });
 
-test('forwarded work with two clients at once: posix answers sh\'s earlier request and re-arms sh\'s lane while it holds cat\'s open — neither is the open\'s, and its fs.Open still is', () => {
-  // the order a live run recorded (e2e cancel-view failed on it): sh's setpgid reaches posix,
-  // then cat's open; posix answers sh (a send on sh's conversation), accepts on sh's lane again,
-  // answers a request sh made outside any POSIX call, and only then sends fs.Open for cat
+/** A synthetic trace of the standard processes and sh (pid 6, tid 60), with a submit and a match
+ * writer (act: the submit's action; a match names the submits it pairs). */
+function withSh() {
   const b = new SynthTrace();
   standardProcesses(b);
   b.proc(6, 'sh');
@@ -354,6 +353,14 @@ test('forwarded work with two clients at once: posix answers sh\'s earlier reque
     b.rec('ipc_submit', ns, { stream, conversation: conv, tag: 1n, bytes: act === 3 ? 16n : 0n, actions: BigInt(act), pid, tid, lane: 0, nactions: 1, ret_addr: 0x401234n, payload: '' });
   const match = (ns: number, cause: ReturnType<typeof sub>, other: ReturnType<typeof sub>, stream: bigint, child = 0n, conv = 0n) =>
     b.rec('ipc_match', ns, { stream, conversation: conv, cause: BigInt(cause.id), other: BigInt(other.id), child_stream: child, result: 0 });
+  return { b, sub, match };
+}
+
+test('forwarded work with two clients at once: posix answers sh\'s earlier request and re-arms sh\'s lane while it holds cat\'s open — neither is the open\'s, and its fs.Open still is', () => {
+  // the order a live run recorded (e2e cancel-view failed on it): sh's setpgid reaches posix,
+  // then cat's open; posix answers sh (a send on sh's conversation), accepts on sh's lane again,
+  // answers a request sh made outside any POSIX call, and only then sends fs.Open for cat
+  const { b, sub, match } = withSh();
   let t = 1_000_000;
   const shCall = (60n << 32n) | 1n, catCall = (50n << 32n) | 1n;
   const pAcceptSh = sub(t - 9000, 2, 20, 2, 80n);
@@ -399,14 +406,7 @@ test('forwarded work with two clients at once: posix answers sh\'s earlier reque
  * cat pushed after its request — posix.OpenSys), fs.Open, then sh's waitpid (parked: sh's lane
  * re-armed). cat's write after that is posix's only work again. */
 function queuedOpen(pull: boolean): CancelModel {
-  const b = new SynthTrace();
-  standardProcesses(b);
-  b.proc(6, 'sh');
-  b.thread(60, 6, 'sh');
-  const sub = (ns: number, pid: number, tid: number, act: number, stream: bigint, conv = 0n) =>
-    b.rec('ipc_submit', ns, { stream, conversation: conv, tag: 1n, bytes: act === 3 ? 16n : 0n, actions: BigInt(act), pid, tid, lane: 0, nactions: 1, ret_addr: 0x401234n, payload: '' });
-  const match = (ns: number, cause: ReturnType<typeof sub>, other: ReturnType<typeof sub>, stream: bigint, child = 0n, conv = 0n) =>
-    b.rec('ipc_match', ns, { stream, conversation: conv, cause: BigInt(cause.id), other: BigInt(other.id), child_stream: child, result: 0 });
+  const { b, sub, match } = withSh();
   const end = (ns: number, call: bigint, pid: number, tid: number) =>
     b.rec('sys_end', ns, { call, pid, tid, result: 0, outcome: 0, signo: 0, reserved0: 0, reserved1: 0, requested: 0, done: 0 });
   let t = 1_000_000;
