@@ -505,13 +505,17 @@ export class Bridge extends EventEmitter {
    * The target's threads (qfThreadInfo, then qsThreadInfo until `l`), read once and answered from
    * the bridge: gdb lists them at every stop (all-stop mode), 3 round trips to QEMU per Step Over,
    * and QEMU's threads are its vCPUs, fixed for the VM's life. Read again when a stop names a thread
-   * the list lacks, or a new target is attached.
+   * the list lacks, or a new target is attached. For a target that offers qXfer:threads:read it is
+   * read again at each qfThreadInfo (kept only for that listing's qsThreadInfo): LaneOS's stub
+   * names the kernel threads on the CPUs, which change at every stop (gdb reads that list with
+   * qXfer, passed on; this is for a client that asks the old way).
    */
   private threadListCache: { replies: string[]; ids: string[] } | undefined;
   private async threadList(c: Client, t: RspClient, data: string): Promise<void> {
     const stopThread = t.lastStop?.kind === 'signal' ? t.lastStop.thread : undefined;
     let cache = this.threadListCache;
     if (cache && stopThread && !cache.ids.some((id) => sameThread(id, stopThread))) cache = undefined;
+    if (data === 'qfThreadInfo' && t.features.get('qXfer:threads:read') === '+') cache = undefined;
     if (cache) this.stats.threadListHits++;
     else {
       try {

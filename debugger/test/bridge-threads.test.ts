@@ -2,10 +2,17 @@
  * The bridge's thread list (issue 19, stepping latency): gdb lists the target's threads at every
  * stop (qfThreadInfo, qsThreadInfo… until `l`); the bridge reads QEMU's list (its vCPUs) once and
  * answers from it, so a Step Over costs no QEMU round trip for it. Real QEMU (TCG, 2 vCPUs) behind
- * the bridge, RspClients and a real gdb in front of it.
+ * the bridge, RspClients and a real gdb in front of it. A stub that offers qXfer:threads:read
+ * (LaneOS's: the kernel threads on the CPUs, a new set at every stop) is asked every time: a fake
+ * one whose list changes at each qfThreadInfo.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { encodePacket, RspDecoder } from '../common/rsp.js';
 import { Bridge, type PacketLogEntry } from '../node/bridge.js';
 import { RspClient } from '../node/client.js';
 import { GdbMi } from '../node/mi-driver.js';
@@ -62,6 +69,44 @@ describe('bridge: the thread list is read from QEMU once and served at every sto
       assert.equal(toTarget(/q[fs]ThreadInfo/) - n0, 0, 'every stop listed the threads from the bridge');
     } finally {
       await g.exit().catch(() => g.kill());
+    }
+  });
+});
+
+describe("bridge: a stub with qXfer:threads:read (its threads change) is asked for the list every time", { timeout: 60000 }, () => {
+  it('two qfThreadInfo from a client get the two lists the stub gave', async () => {
+    const sock = path.join(os.tmpdir(), `lanescope-fake-threads-${process.pid}.sock`);
+    let asked = 0;
+    const answer = (d: string): string => {
+      if (d.startsWith('qSupported')) return 'PacketSize=400;qXfer:threads:read+;QStartNoAckMode+';
+      if (d === '?') return 'T05thread:11;core:0;';
+      if (d === 'qfThreadInfo') return `m${(0x11 + asked++).toString(16)},40000001`;
+      if (d === 'qsThreadInfo') return 'l';
+      return '';
+    };
+    const server = net.createServer((c) => {
+      const dec = new RspDecoder({ rle: false });
+      c.on('data', (chunk) => {
+        for (const e of dec.feed(chunk)) if (e.kind === 'packet') c.write(Buffer.from('+' + encodePacket(answer(e.data)), 'latin1'));
+      });
+      c.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => server.listen(sock, r));
+    const br = await Bridge.start(`unix:${sock}`, 0);
+    const c = await RspClient.connect(`127.0.0.1:${br.port}`);
+    try {
+      const first = await c.request('qfThreadInfo');
+      const n = asked;
+      assert.equal(await c.request('qsThreadInfo'), 'l');
+      const second = await c.request('qfThreadInfo');
+      assert.equal(asked, n + 1, 'the stub was asked again');
+      assert.equal(second, `m${(0x11 + n).toString(16)},40000001`, `the stub's new list, not a copy of ${first}`);
+      assert.notEqual(second, first);
+    } finally {
+      c.close();
+      await br.close();
+      await new Promise<void>((r) => server.close(() => r()));
+      fs.rmSync(sock, { force: true });
     }
   });
 });
