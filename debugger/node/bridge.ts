@@ -838,7 +838,11 @@ export class Bridge extends EventEmitter {
     const actual = others.map((k) => this.bpActual.get(k) ?? k);
     for (const a of actual) await this.request(c, t, 'z' + a);
     this.invalidateReadAhead();
-    const thread = c.hc && c.hc !== '0' && c.hc !== '-1' ? c.hc : this.targetHg ?? (t.lastStop?.kind === 'signal' ? t.lastStop.thread : undefined);
+    // The thread a plain `s` steps: the client's Hc if it named one (sent above), else the one the
+    // target stopped in — a stub makes it the continue thread at a stop (QEMU does), while Hg (a
+    // client's register reads since) moves only the thread for `g`.
+    const thread =
+      c.hc && c.hc !== '0' && c.hc !== '-1' ? c.hc : (t.lastStop?.kind === 'signal' ? t.lastStop.thread : undefined) ?? this.targetHg;
     const before = thread ? await this.registersOf(t, thread) : undefined;
     let stop = await t.resume('s');
     this.stats.forwarded++;

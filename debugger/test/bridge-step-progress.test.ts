@@ -20,8 +20,9 @@ import { RspClient } from '../node/client.js';
 async function stub(stalls: number) {
   const sock = path.join(os.tmpdir(), `lanescope-step-${process.pid}-${stalls}.sock`);
   const seen: string[] = [];
-  const st = { pc: 0x100060, stalls, bps: new Set<number>() };
-  const regs = () => '00'.repeat(32) + Buffer.from(new Uint32Array([st.pc]).buffer).toString('hex');
+  // thread 1 is the one that runs and steps; thread 2 (another CPU's) only has registers to read
+  const st = { pc: 0x100060, stalls, bps: new Set<number>(), hg: '1' };
+  const regs = () => '00'.repeat(32) + Buffer.from(new Uint32Array([st.hg === '2' ? 0x200000 : st.pc]).buffer).toString('hex');
   const server = net.createServer((s) => {
     const dec = new RspDecoder({ rle: false });
     const send = (d: string) => s.write(Buffer.from(encodePacket(d), 'latin1'));
@@ -33,7 +34,11 @@ async function stub(stalls: number) {
         const d = e.data;
         if (d.startsWith('qSupported')) send('PacketSize=1000');
         else if (d === '?') send('T05thread:01;');
-        else if (d.startsWith('H')) send('OK');
+        else if (d.startsWith('H')) {
+          if (d[1] === 'g') st.hg = d.slice(2) === '2' ? '2' : '1';
+          send('OK');
+        } else if (d === 'qfThreadInfo') send('m01,02');
+        else if (d === 'qsThreadInfo') send('l');
         else if (d === 'g') send(regs());
         else if (/^[Zz][01],/.test(d)) {
           const a = parseInt(d.split(',')[1]!, 16);
@@ -41,6 +46,7 @@ async function stub(stalls: number) {
           send('OK');
         } else if (d === 's' || d.startsWith('vCont;s')) {
           if (st.stalls > 0) st.stalls--; else st.pc += 6;
+          st.hg = '1';
           send('T05thread:01;');
         } else if (d === 'c' || d === 'vCont;c') {
           // runs to the next breakpoint after the pc (a breakpoint at the pc stops it at once, as QEMU does)
@@ -108,6 +114,28 @@ test("a continue past another client's breakpoint at the pc: the bridge's own st
     const sent = s.seen.slice(from).filter((p) => /^(s|vCont;[sc]|[Zz]1)/.test(p));
     assert.deepEqual(sent.slice(0, 4), ['z1,100060,1', 's', 's', 'Z1,100060,1'], sent.join(' '));
     assert.notEqual(pcOf(await user.request('g')), 0x100060, 'not stopped at once where it started');
+    ide.close();
+    user.close();
+  } finally {
+    await s.close();
+  }
+});
+
+test("the bridge's own step is checked on the thread it steps, not on the one a client's register reads selected last", { timeout: 30000 }, async () => {
+  const s = await stub(0);
+  try {
+    const ide = await RspClient.connect(`127.0.0.1:${s.b.port}`, { requestTimeoutMs: 5000 });
+    const user = await RspClient.connect(`127.0.0.1:${s.b.port}`, { requestTimeoutMs: 5000 });
+    assert.equal(await ide.request('Z0,100060,1'), 'OK'); // the IDE's breakpoint, at the pc
+    // the IDE's CPUs panel reads the other thread's registers at the stop
+    assert.equal(await ide.request('Hg2'), 'OK');
+    assert.equal(pcOf(await ide.request('g')), 0x200000);
+    s.st.stalls = 1;
+    const from = s.seen.length;
+    await user.resume('vCont;c');
+    const sent = s.seen.slice(from).filter((p) => /^(s|vCont;[sc]|[Zz]1)/.test(p));
+    assert.deepEqual(sent.slice(0, 4), ['z1,100060,1', 's', 's', 'Z1,100060,1'], sent.join(' '));
+    assert.equal(s.b.stats.stepRetries, 1);
     ide.close();
     user.close();
   } finally {
