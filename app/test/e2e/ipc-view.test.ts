@@ -124,5 +124,44 @@ test(`live: Run, start ${DEMO} in the console, the view shows its processes and 
   console.log(`# live: ${status.split(' · ').slice(0, 4).join(' · ')}; then ${after} messages, ${convs} nested conversations`);
   assert.ok(convs >= 1);
   assert.ok(after >= 1);
+
+  // Issue 13's story in the same session: the user types the command, gets wc's answer, and the
+  // view shows wc's posix.Open going to the posix server and its fs.Read going straight to fs on
+  // the file's passthrough lane, each decoded in the detail panel when selected.
+  await p.click('#panel-tab-console');
+  const before = (await consoleText(p)).length;
+  await p.locator('textarea[aria-label="Target console input"]').focus();
+  await p.keyboard.type('ls /bin | cat > /tmp/l; wc /tmp/l\r');
+  const wc = await waitForText(p, async () => (await consoleText(p)).slice(before), /\d+\s+\d+\s+\d+ \/tmp\/l/, 300000, "wc's answer");
+  const nbin = fs.readdirSync(path.join(project, 'build/initrd/bin')).length;
+  assert.match(wc, new RegExp(`\\b${nbin}\\s+${nbin}\\s+\\d+ /tmp/l`), `one line per program in /bin (${nbin})`);
+  await p.click('#panel-tab-ipc');
+  // the live feed may be a moment behind the console: wait until both messages are in the model
+  type Probe = { msgCount: number; messageDetail(m: number): { type: string; src: { process: string }; dst: { process: string } } };
+  const find = () => {
+    const model = (globalThis as unknown as { lanescopeDebug: { ipc: { model: Probe } } }).lanescopeDebug.ipc.model;
+    const found: Record<string, number> = {};
+    for (let m = model.msgCount - 1; m >= 0; m--) {
+      const d = model.messageDetail(m);
+      const wcSide = /^wc/.test(d.src.process) ? d.dst : /^wc/.test(d.dst.process) ? d.src : undefined;
+      if (!wcSide) continue;
+      if (d.type === 'posix.Open' && /^posix/.test(wcSide.process)) found['open'] = m;
+      if (d.type === 'fs.Read' && /^fs\b/.test(wcSide.process)) found['read'] = m;
+    }
+    return found['open'] !== undefined && found['read'] !== undefined ? found : null;
+  };
+  const handle = await p.waitForFunction(find, undefined, { timeout: 300000 });
+  const { open, read } = (await handle.jsonValue()) as { open: number; read: number };
+  assert.ok(read > open, 'wc reads after it opened');
+  const title = p.getByTestId('ipc-detail-title');
+  for (const [m, type, peer] of [[open, 'posix.Open', /posix \[\d+\]/], [read, 'fs.Read', /fs \[\d+\]/]] as const) {
+    await p.evaluate(`${IPC}.view.select(${m}, true)`);
+    await waitForText(p, () => title.innerText(), new RegExp(`${type.replace('.', '\\.')} #${m}`), 5000, `${type} selected`);
+    const detail = await p.getByTestId('ipc-detail').innerText();
+    assert.match(detail, new RegExp(`${type.replace('.', '\\.')}\\{.+\\}`), `${type} decoded in the detail panel:\n${detail}`);
+    assert.match(detail, /wc \[\d+\]/, `wc is one end:\n${detail}`);
+    assert.match(detail, peer, `the other end:\n${detail}`);
+  }
+  await shot(p, 'ipc-view-app-posix');
   await p.keyboard.press('Shift+F5');
 });
