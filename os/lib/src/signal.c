@@ -65,6 +65,8 @@ struct sigt {
     bool cev_wanted;                /* a wait on a lane was cancelled once: set the event up */
     bool cev_fs;                    /* ... and fs has it (fs.CancelEvent sent) */
     int32_t cev;
+    uint64_t cev_req;               /* the cev the outer call's request carried (0: none): a
+                                     * page cev_seq past it at the call's end = posix raised it */
 };
 
 static struct sigt sigt[MAX_SIGT];
@@ -330,7 +332,19 @@ uint64_t lanes_sig_cev(int32_t lane, uint64_t id)
     }
     t->page->away_request = id;
     lanes_cancel_cev_armed = true;
-    return 1 + __atomic_load_n(&t->page->cev_seq, __ATOMIC_SEQ_CST);
+    t->cev_req = 1 + __atomic_load_n(&t->page->cev_seq, __ATOMIC_SEQ_CST);
+    return t->cev_req;
+}
+
+/* Did posix raise the cancellation event for the outer call's request? It counts cev_seq
+ * before each raise, so a count past the one the request carried means it did: the server's
+ * answer is then a cancelled request's (fs stopped it: its progress or -EINTR), as after our
+ * own fs.Cancel. Clears the call's record. */
+static bool cev_raised(struct sigt *t)
+{
+    uint64_t req = t->cev_req;
+    t->cev_req = 0;
+    return req && t->page && 1 + (uint64_t)__atomic_load_n(&t->page->cev_seq, __ATOMIC_SEQ_CST) != req;
 }
 
 /* posix.SigTake with the flag at 1 meanwhile (a signal arriving then only marks 2). peek: 0 take,
@@ -588,6 +602,7 @@ void lanes_sc_begin(struct lanes_sc *sc, uint32_t nr, const char *name, int32_t 
             t->page->call = sc->call;
         }
         t->cancel_sent = false;
+        t->cev_req = 0;
         t->intr = (uint8_t)intr;
         t->call = sc->call;
     }
@@ -611,6 +626,7 @@ bool lanes_sc_end(struct lanes_sc *sc, int64_t result)
     t->intr = 0;
     if (t->page)
         t->page->call = 0;
+    bool event_cut = cev_raised(t);
     uint32_t old = flag_clear(t);
     if (old != 2) {
         lanes_utrace_sys_end(sc->call, pid_self(), t->tid, result, SYS_OUT_COMPLETED, 0, sc->arg, done);
@@ -637,7 +653,7 @@ bool lanes_sc_end(struct lanes_sc *sc, int64_t result)
     if (result == -EINTR) {
         restart = sc->intr == LANES_SC_RESTART && taken && (pk.flags & SA_RESTART);
         outcome = restart ? SYS_OUT_RESTARTED : SYS_OUT_EINTR;
-    } else if ((t->cancel_sent || (t->page && __atomic_load_n(&t->page->stopped, __ATOMIC_SEQ_CST))) && result >= 0 &&
+    } else if ((t->cancel_sent || event_cut || (t->page && __atomic_load_n(&t->page->stopped, __ATOMIC_SEQ_CST))) && result >= 0 &&
                sc->arg && (uint64_t)result < sc->arg) {
         outcome = SYS_OUT_PARTIAL;
     }
