@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mmcheck.h"
+
 static const char *self_path = "/bin/posixtests";
 int forkexec_helper(int argc, char **argv);                                   /* forkexec.c */
 void forkexec_tests_run(struct lanes_tests *t, int argc, char **argv);
@@ -995,16 +997,6 @@ static bool t_killed_on_ring(void)
     return counters_back(&c0);
 }
 
-static uint64_t sysfs_num(const char *path)
-{
-    char v[64];
-    int64_t n = lanes_sys_sysfs_read(path, strlen(path), v, sizeof v - 1);
-    if (n <= 0)
-        return 0;
-    v[n] = 0;
-    return strtoull(v, NULL, 10);
-}
-
 static bool t_spawn_rounds(void)
 {
     /* 200 spawn/exit/wait rounds: the server's counters and the kernel's free memory come back */
@@ -1012,23 +1004,18 @@ static bool t_spawn_rounds(void)
     lanes_posix_counters(&c0);
     for (int i = 0; i < 5; i++)
         run_status("--exit", "0");                  /* warm up caches */
-    uint64_t before = sysfs_num("/sys/kernel/mm/free") + sysfs_num("/sys/kernel/mm/heap_cached");
+    struct mm_snap before, after;
+    mm_settle(&before);
     for (int i = 0; i < 200; i++) {
         int st = run_status("--exit", "7");
         REQUIRE(WIFEXITED(st) && WEXITSTATUS(st) == 7, "round %d status %#x", i, st);
     }
-    uint64_t after = 0;
-    for (int i = 0; i < 50; i++) {
-        after = sysfs_num("/sys/kernel/mm/free") + sysfs_num("/sys/kernel/mm/heap_cached");
-        if (after + 64 * 1024 >= before)
-            break;
-        lanes_sys_sleep(LANES_MS(100));
-    }
+    char msg[256];
+    bool same = mm_check(&before, &after, msg, sizeof msg);
     lanes_posix_counters(&c1);
     REQUIRE(c1.processes == c0.processes && c1.handles == c0.handles && c1.files == c0.files, "server leaked");
-    REQUIRE(after + 64 * 1024 >= before, "kernel memory %llu -> %llu bytes", (unsigned long long)before,
-            (unsigned long long)after);
-    snprintf(why, sizeof why, "kernel free memory %lld bytes apart", (long long)after - (long long)before);
+    REQUIRE(same, "memory lost: %s", msg);
+    snprintf(why, sizeof why, "%s", msg);
     return true;
 }
 
