@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <lanes.h>
 #include <lanes/abi/messages.h>
+#include <lanes/console.h>
 #include <lanes/testing.h>
 #include <signal.h>
 #include <spawn.h>
@@ -367,6 +368,31 @@ static bool t_dev_null(void)
     REQUIRE(read(fd, b, 4) == 0, "read");
     close(fd);
     REQUIRE(ERRNO_IS(open("/dev/null/x", O_RDONLY), ENOTDIR), "below null: %s", strerror(errno));
+    return true;
+}
+
+/* /dev/console opened by its path (not the fds 0-2 the shell hands down): a character device,
+ * and what is written to it reaches the console — os-test looks for the marker line there (the
+ * line names our pid, which `why` repeats, so an old line cannot stand in for it). */
+static bool t_dev_console(void)
+{
+    struct stat st;
+    REQUIRE(stat("/dev/console", &st) == 0 && S_ISCHR(st.st_mode), "stat: %s, mode %#o", strerror(errno),
+            (unsigned)st.st_mode);
+    int fd = open("/dev/console", O_WRONLY);
+    REQUIRE(fd >= 0, "open O_WRONLY: %s", strerror(errno));
+    REQUIRE(fd > 2, "fd %d: 0-2 were open", fd);
+    REQUIRE(fstat(fd, &st) == 0 && S_ISCHR(st.st_mode), "fstat: %s, mode %#o", strerror(errno), (unsigned)st.st_mode);
+    char line[80];
+    int n = snprintf(line, sizeof line, "posixtests: written to /dev/console by path, pid %d\n", (int)getpid());
+    lanes_console_flush();                          /* (our stdout first: the marker on a line of its own) */
+    REQUIRE(write(fd, line, (size_t)n) == n, "write: %s", strerror(errno));
+    int d = dup(fd);
+    REQUIRE(d >= 0 && fstat(d, &st) == 0 && S_ISCHR(st.st_mode), "dup: %s", strerror(errno));
+    REQUIRE(close(d) == 0 && close(fd) == 0, "close: %s", strerror(errno));
+    REQUIRE(ERRNO_IS(write(fd, "x", 1), EBADF), "write after close: %s", strerror(errno));
+    REQUIRE(ERRNO_IS(open("/dev/console/x", O_RDONLY), ENOTDIR), "below console: %s", strerror(errno));
+    snprintf(why, sizeof why, "pid %d", (int)getpid());
     return true;
 }
 
@@ -1050,6 +1076,7 @@ static const struct lanes_test tests[] = {
     { "chdir-getcwd", t_chdir_getcwd },
     { "openat", t_openat },
     { "dev-null", t_dev_null },
+    { "dev-console", t_dev_console },
     { "bad-fd", t_bad_fd },
     { "bad-pointer", t_bad_pointer },
     { "dup-shares-offset", t_dup_shares_offset },
