@@ -10,6 +10,9 @@
                       caller's later calls fail (EIO, ENOSYS) instead of hanging; in the new shell the
                       issue's demo line and a few posixtests run on the new server.
 The timeouts are generous (TCG on a loaded host): the point is that nothing hangs, not speed.
+
+Also shell_checks(g, timeout): the shell's redirections and the utilities, run by os-test's
+"posix smp=1/4" configuration after posixtests (see its docstring).
 """
 from __future__ import annotations
 
