@@ -56,6 +56,16 @@ static bool same(const struct mm_snap *a, const struct mm_snap *b)
     return a->free == b->free && a->cached == b->cached && a->user == b->user && !memcmp(a->objs, b->objs, sizeof a->objs);
 }
 
+static size_t objs_diff(const struct mm_snap *a, const struct mm_snap *b, char *out, size_t cap)
+{
+    size_t at = 0;
+    out[0] = 0;
+    for (int k = 0; k < MM_NKINDS && at < cap; k++)
+        if (a->objs[k] != b->objs[k])
+            at += (size_t)snprintf(out + at, cap - at, " %s %+lld", kinds[k], (long long)(b->objs[k] - a->objs[k]));
+    return at;
+}
+
 void mm_settle(struct mm_snap *s)
 {
     struct mm_snap first;
@@ -75,16 +85,7 @@ void mm_settle(struct mm_snap *s)
     s->moved = (int64_t)mm_kernel(s) - (int64_t)mm_kernel(&first);
     s->moved_user = (int64_t)s->user - (int64_t)first.user;
     s->settle_ms = (i + 1) * 100;
-}
-
-static size_t objs_diff(const struct mm_snap *a, const struct mm_snap *b, char *out, size_t cap)
-{
-    size_t at = 0;
-    out[0] = 0;
-    for (int k = 0; k < MM_NKINDS && at < cap; k++)
-        if (a->objs[k] != b->objs[k])
-            at += (size_t)snprintf(out + at, cap - at, " %s %+lld", kinds[k], (long long)(b->objs[k] - a->objs[k]));
-    return at;
+    objs_diff(&first, s, s->moved_objs, sizeof s->moved_objs);
 }
 
 static bool back(const struct mm_snap *b, const struct mm_snap *a)
@@ -116,8 +117,8 @@ bool mm_check(const struct mm_snap *before, struct mm_snap *after, char *msg, si
     }
     char moved[120] = "";
     if (before->moved || before->moved_user)
-        snprintf(moved, sizeof moved, "; the baseline moved %+lld bytes (user %+lld) while it settled (%d ms)",
-                 (long long)before->moved, (long long)before->moved_user, before->settle_ms);
+        snprintf(moved, sizeof moved, "; the baseline moved %+lld bytes (user %+lld%s) while it settled (%d ms)",
+                 (long long)before->moved, (long long)before->moved_user, before->moved_objs, before->settle_ms);
     size_t differ = objs_diff(before, after, diff, sizeof diff);
     snprintf(msg, cap, "kernel %+lld bytes (free %+lld, heap cached %+lld), user pages %+lld%s%s%s%s",
              (long long)mm_kernel(after) - (long long)mm_kernel(before), (long long)after->free - (long long)before->free,

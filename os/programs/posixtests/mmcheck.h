@@ -15,6 +15,7 @@ struct mm_snap {
     uint64_t objs[MM_NKINDS];             /* /sys/kernel/mm/objects/KIND */
     int64_t moved, moved_user;            /* mm_settle: kernel and user bytes it moved while settling */
     int settle_ms;                        /* mm_settle: how long it took; mm_check: how long it waited */
+    char moved_objs[64];                  /* mm_settle: the object kinds that moved while it settled */
 };
 
 void mm_snap(struct mm_snap *s);
