@@ -10,6 +10,9 @@
                       caller's later calls fail (EIO, ENOSYS) instead of hanging; in the new shell the
                       issue's demo line and a few posixtests run on the new server.
 The timeouts are generous (TCG on a loaded host): the point is that nothing hangs, not speed.
+
+Also shell_checks(g, timeout): the shell's redirections and the utilities, run by os-test's
+"posix smp=1/4" configuration after posixtests (see its docstring).
 """
 from __future__ import annotations
 
@@ -82,3 +85,79 @@ def config_posix_supervision(build, smp, accel, logdir, timeout, suite_counts):
     if problems:
         return False, "; ".join(problems[:6])
     return True, "; ".join(notes) + f"; the new shell runs the demo ({nbin} programs) and posixtests"
+
+
+# ---- the shell's redirections and the utilities (config_posix in os-test) ----
+
+def _lines(out: str) -> list[str]:
+    """A command's output lines without the shell's own reports ("sh: X exited with status N"),
+    init's ("init: process sleep (pid 37) was killed (code 143)", printed when it likes) and kernel
+    log lines ("[   1.23] cpu0: ...") that may land in between."""
+    return [ln.rstrip() for ln in out.splitlines()
+            if ln.strip() and not ln.startswith(("sh: ", "init: ")) and not re.match(r"^\[\s*\d+\.\d+\] ", ln)]
+
+
+NOPE = "cat: /nope: no such file or directory"
+
+
+def shell_checks(g, timeout) -> tuple[list[str], int]:
+    """Runs the shell lines below in a booted guest; returns (problems, how many checks ran).
+    Each check compares whole output lines, so it fails when the feature is broken:
+      2>&1       `cat /nope 2>&1 | wc -l` is 1 and the message is not on the console; without it
+                 (`cat /nope | wc -l`) the pipe gets 0 lines and the console the message (cat's
+                 diagnostics go to fd 2) — a shell that ignores 2>&1 gives 0 and the message;
+      2> file    `cat /nope 2> /tmp/e; wc -l /tmp/e` is 1, the file holds the message;
+      order      `cat /tmp/r /nope 2>&1 > /tmp/o | wc -l` (POSIX: stderr to the pipe, then stdout
+                 to the file) gives 1 and /tmp/o the file's 2 lines; `> /tmp/o 2>&1` puts all 3
+                 in the file — a shell applying the redirections in any other order fails one;
+      head       `head -n 2` of a 3-line file prints exactly its first two lines (also on a pipe);
+      kill       a background `sleep 30` killed with `kill PID` (SIGTERM) and `kill -9 PID` is
+                 reaped by `wait` as "[PID] done (status 143)" / "(status 137)"; `kill` of a pid
+                 that does not exist is status 1 with kill's message;
+      true/false `true; echo t=$?; false; echo f=$?` prints t=0 and f=1;
+      env        (the shell has no `VAR=x cmd`) `env LANES_T=42 env` prints LANES_T=42 once,
+                 `env LANES_T=42 nosuch` is status 127."""
+    problems: list[str] = []
+    n = 0
+
+    def check(cmd: str, want: list[str], want_status: int | None = 0, what: str = "") -> list[str]:
+        nonlocal n
+        n += 1
+        out, status = g.run(cmd, timeout)
+        got = _lines(out)
+        if got != want or (want_status is not None and status != want_status):
+            problems.append(f"{what or cmd}: `{cmd}` expected {want!r} (status {want_status}), "
+                            f"got {got!r} (status {status})")
+        return got
+
+    g.run("echo one > /tmp/r; echo two >> /tmp/r; echo three > /tmp/h; echo four >> /tmp/h; echo five >> /tmp/h",
+          timeout)
+    check("cat < /tmp/r | wc -l", ["2"], what="< and a pipe")
+    check("cat /nope 2>&1 | wc -l", ["1"], what="2>&1 into a pipe")
+    check("cat /nope | wc -l", [NOPE, "0"], what="stderr not on the pipe without 2>&1")
+    check("cat /nope 2> /tmp/e; wc -l /tmp/e; cat /tmp/e", ["1 /tmp/e", NOPE], what="2> file")
+    check("cat /tmp/r /nope 2>&1 > /tmp/o | wc -l; cat /tmp/o", ["1", "one", "two"],
+          what="2>&1 > file (stderr to the old stdout)")
+    check("cat /tmp/r /nope > /tmp/o 2>&1; wc -l /tmp/o", ["3 /tmp/o"], what="> file 2>&1 (both to the file)")
+    check("head -n 2 /tmp/h", ["three", "four"], what="head -n 2")
+    check("cat /tmp/h | head -n 1", ["three"], what="head -n 1 of a pipe")
+    check("true; echo t=$?; false; echo f=$?", ["t=0", "f=1"], what="true/false statuses")
+    n += 1
+    out, status = g.run("env LANES_T=42 env", timeout)    # the rest of environ is the shell's
+    if _lines(out).count("LANES_T=42") != 1 or status != 0:
+        problems.append(f"env: `env LANES_T=42 env` should print LANES_T=42 once: {_lines(out)!r} (status {status})")
+    check("env LANES_T=42 nosuch", ["env: nosuch: ENOENT"], 127, what="env of a missing program")
+    for sig, st in (("", 143), ("-9 ", 137)):
+        n += 1
+        out, status = g.run("sleep 30 &", timeout)
+        m = re.search(r"^\[(\d+)\]$", out, re.M)
+        if not m:
+            problems.append(f"kill {sig}: `sleep 30 &` printed no [PID]: {out!r}")
+            continue
+        pid = m.group(1)
+        out, status = g.run(f"kill {sig}{pid}; echo k=$?; wait", timeout)
+        want = ["k=0", f"[{pid}] done (status {st})"]
+        if _lines(out) != want:
+            problems.append(f"kill {sig}of a background sleep: expected {want!r}, got {_lines(out)!r}")
+    check("kill 99999; echo k=$?", ["kill: 99999: ESRCH", "k=1"], None, what="kill of no process")
+    return problems, n

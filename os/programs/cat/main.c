@@ -2,15 +2,32 @@
  * such as a PCI function's config, as a hexdump -C style dump; through symlinks) and files of
  * the file system (read/write through the POSIX layer; no argument or "-": stdin). Several
  * paths are printed one after the other; a path that cannot be read is named with the reason
- * and makes the exit status 1. A process without a lane to the POSIX server reads files of
- * the initrd instead, as before (e.g. "cat bin/ls").
+ * and makes the exit status 1 (on stderr, fd 2, as POSIX has it — `cat /nope 2>&1 | wc -l` is 1,
+ * `cat /nope | wc -l` 0 —; on the console without the POSIX layer). A process without a lane to
+ * the POSIX server reads files of the initrd instead, as before (e.g. "cat bin/ls").
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <lanes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+/* A diagnostic: to fd 2 in a POSIX process, else (no fds) printf's console. */
+static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void warn(const char *fmt, ...)
+{
+    char b[400];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(b, sizeof b, fmt, ap);
+    va_end(ap);
+    if (n > (int)sizeof b - 1)
+        n = (int)sizeof b - 1;
+    if (!lanes_posix_active() || write(2, b, (size_t)n) < 0)
+        printf("%s", b);
+}
 
 static int cat_fd(int fd, const char *name)
 {
@@ -21,7 +38,7 @@ static int cat_fd(int fd, const char *name)
             return 1;
     }
     if (n < 0) {
-        printf("cat: %s: %s\n", name, errno == EISDIR ? "is a directory" : strerror(errno));
+        warn("cat: %s: %s\n", name, errno == EISDIR ? "is a directory" : strerror(errno));
         return 1;
     }
     return 0;
@@ -33,7 +50,7 @@ static int cat_posix(const char *path)
         return cat_fd(0, "stdin");
     int fd = open(path, O_RDONLY);
     if (fd < 0) {
-        printf("cat: %s: %s\n", path, errno == ENOENT ? "no such file or directory" : strerror(errno));
+        warn("cat: %s: %s\n", path, errno == ENOENT ? "no such file or directory" : strerror(errno));
         return 1;
     }
     int r = cat_fd(fd, path);
@@ -46,7 +63,7 @@ static int cat_sysfs(const char *path)
     struct lane_sysfs_stat st;
     int64_t r = lanes_sys_sysfs_stat(path, strlen(path), &st);
     if (r >= 0 && st.kind == LANES_SYSFS_KIND_DIR) {
-        printf("cat: %s: is a directory (try ls %s)\n", path, path);
+        warn("cat: %s: is a directory (try ls %s)\n", path, path);
         return 1;
     }
     static char v[LANES_SYSFS_VALUE_BYTES];
@@ -55,14 +72,14 @@ static int cat_sysfs(const char *path)
         char dir[300];
         snprintf(dir, sizeof dir, "%s/.", path);        /* "link/." follows it */
         if (lanes_sys_sysfs_stat(dir, strlen(dir), &t) >= 0 && t.kind == LANES_SYSFS_KIND_DIR) {
-            printf("cat: %s: is a directory (try ls %s)\n", path, path);
+            warn("cat: %s: is a directory (try ls %s)\n", path, path);
             return 1;
         }
     }
     if (r >= 0)
         r = lanes_sys_sysfs_read(path, strlen(path), v, sizeof v);
     if (r < 0) {
-        printf("cat: %s: %s\n", path, r == LANES_E_NOENT ? "no such file or directory" : lanes_strerror(r));
+        warn("cat: %s: %s\n", path, r == LANES_E_NOENT ? "no such file or directory" : lanes_strerror(r));
         return 1;
     }
     struct lane_sysfs_stat t;
@@ -92,7 +109,7 @@ static int cat_initrd(const char *path)
     size_t size;
     int64_t r = lanes_initrd(&rd, &size);
     if (r < 0) {
-        printf("cat: %s: cannot map the initrd: %s\n", path, lanes_strerror(r));
+        warn("cat: %s: cannot map the initrd: %s\n", path, lanes_strerror(r));
         return 1;
     }
     while (*path == '/')
@@ -100,7 +117,7 @@ static int cat_initrd(const char *path)
     struct ustar_entry e;
     r = ustar_find(rd, size, path, &e);
     if (r < 0) {
-        printf("cat: %s: %s\n", path, r == LANES_E_NOENT ? "no such file or directory" : "the initrd is corrupt");
+        warn("cat: %s: %s\n", path, r == LANES_E_NOENT ? "no such file or directory" : "the initrd is corrupt");
         return 1;
     }
     console_write(e.data, e.size);

@@ -20,6 +20,8 @@
 #include <unistd.h>
 #include <dirent.h>
 
+#include "mmcheck.h"
+
 #define ERRNO_IS(call, e) ((call) == -1 && errno == (e))
 #define SELF "/bin/posixtests"
 
@@ -726,22 +728,18 @@ static bool t_exec_rounds(void)
         exec_status(argv, NULL);
     struct lane_msg_posix_counters c0, c1;
     lanes_posix_counters(&c0);
-    uint64_t before = mm_free();
+    struct mm_snap before, after;
+    mm_settle(&before);
     for (int i = 0; i < 100; i++) {
         int st = exec_status(argv, NULL);
         REQUIRE(exited(st) == 4, "round %d status %#x", i, st);
     }
-    uint64_t after = 0;
-    for (int i = 0; i < 100; i++) {
-        after = mm_free();
-        if (after + 64 * 1024 >= before)
-            break;
-        lanes_sys_sleep(LANES_MS(100));
-    }
+    char msg[256];
+    bool same = mm_check(&before, &after, msg, sizeof msg);
     lanes_posix_counters(&c1);
     REQUIRE(c1.processes == c0.processes && c1.handles == c0.handles && c1.files == c0.files, "server leaked");
-    REQUIRE(after + 64 * 1024 >= before, "%lld KiB lost", ((long long)before - (long long)after) >> 10);
-    snprintf(why, sizeof why, "free memory %lld bytes apart", (long long)after - (long long)before);
+    REQUIRE(same, "memory lost: %s", msg);
+    snprintf(why, sizeof why, "%s", msg);
     return true;
 }
 
@@ -885,28 +883,22 @@ static bool t_fork_rounds_1000(void)
     for (int i = 0; i < 5; i++)
         in_child(child_exit7, NULL);                /* warm up caches */
     lanes_posix_counters(&c0);
-    uint64_t before = mm_free();
+    struct mm_snap before, after;
+    mm_settle(&before);
     uint64_t t0 = lanes_now_ns();
     for (int i = 0; i < 1000; i++) {
         int st = in_child(child_exit7, NULL);
         REQUIRE(exited(st) == 7, "round %d status %#x (%s)", i, st, strerror(errno));
     }
     uint64_t took = lanes_now_ns() - t0;
-    uint64_t after = 0;
-    for (int i = 0; i < 100; i++) {
-        after = mm_free();
-        if (after + 64 * 1024 >= before)
-            break;
-        lanes_sys_sleep(LANES_MS(100));
-    }
+    char msg[256];
+    bool same = mm_check(&before, &after, msg, sizeof msg);
     lanes_posix_counters(&c1);
     REQUIRE(c1.processes == c0.processes && c1.handles == c0.handles && c1.files == c0.files,
             "server: processes %u->%u handles %u->%u files %u->%u", c0.processes, c1.processes, c0.handles, c1.handles,
             c0.files, c1.files);
-    REQUIRE(after + 64 * 1024 >= before, "free pages %llu -> %llu (%lld KiB lost)", (unsigned long long)before / 4096,
-            (unsigned long long)after / 4096, ((long long)before - (long long)after) >> 10);
-    snprintf(why, sizeof why, "%llu us per fork+exit+wait; free memory %lld bytes apart",
-             (unsigned long long)(took / 1000 / 1000), (long long)after - (long long)before);
+    REQUIRE(same, "memory lost: %s", msg);
+    snprintf(why, sizeof why, "%llu us per fork+exit+wait; %s", (unsigned long long)(took / 1000 / 1000), msg);
     return true;
 }
 
@@ -955,27 +947,20 @@ static bool t_fork_bomb(void)
     REQUIRE(err == EAGAIN || err == ENOMEM, "fork failed with %s after %d children", strerror(err), n);
     REQUIRE(n >= 16, "only %d children before %s", n, strerror(err));
     REQUIRE(reaped == n && bad == 0, "%d children, %d reaped, %d with the wrong status", n, reaped, bad);
-    lanes_sys_sleep(LANES_MS(200));
-    uint64_t before = mm_free();
+    struct mm_snap before, after;
+    mm_settle(&before);
     int n2;
     REQUIRE(bomb(&n2, &err, &reaped, &bad), "pipe");
     REQUIRE((err == EAGAIN || err == ENOMEM) && reaped == n2 && bad == 0, "second bomb: %d children, %s, %d reaped",
             n2, strerror(err), reaped);
     REQUIRE(exited(in_child(child_exit7, NULL)) == 7, "fork after the bomb");
-    uint64_t after = 0;
-    for (int i = 0; i < 100; i++) {
-        after = mm_free();
-        if (after + 64 * 1024 >= before)
-            break;
-        lanes_sys_sleep(LANES_MS(100));
-    }
+    char msg[256];
+    bool same = mm_check(&before, &after, msg, sizeof msg);
     lanes_posix_counters(&c1);
     REQUIRE(c1.processes == c0.processes && c1.handles == c0.handles && c1.files == c0.files && c1.pipes == c0.pipes,
             "server: processes %u->%u handles %u->%u", c0.processes, c1.processes, c0.handles, c1.handles);
-    REQUIRE(after + 64 * 1024 >= before, "kernel memory %lld KiB short after the second bomb",
-            ((long long)before - (long long)after) >> 10);
-    snprintf(why, sizeof why, "%d children, then %s; again %d; free memory %lld bytes apart", n, strerror(err), n2,
-             (long long)after - (long long)before);
+    REQUIRE(same, "memory lost after the second bomb: %s", msg);
+    snprintf(why, sizeof why, "%d children, then %s; again %d; %s", n, strerror(err), n2, msg);
     return true;
 }
 
