@@ -16,7 +16,7 @@
  * Helper modes (started by the tests): --spin, --block-read, --sleep MS, --killer PID N,
  * --writer N, --exec-check; --bench-kill N is the kill -> EINTR benchmark, --bench-partial N the
  * kill -> partial result one (a read of /dev/slow on LaneOS, a MSG_WAITALL recv on Linux; both
- * run by os/tools/sig-bench).
+ * run by os/tools/sig-bench; `--pin KILLER TARGET` after N pins the two processes' threads).
  * The same file builds for Linux (-DSIGTESTS_LINUX, linux.h): the "test NAME" verdicts and the
  * "OUTCOME name: value" lines are what os/tools/sigdiff.py compares with Linux's, line by line.
  */
@@ -28,6 +28,7 @@
 #include <lanes/abi/messages.h>
 #include <lanes/sigtrace.h>
 #include <lanes/testing.h>
+#include <sched.h>
 #endif
 #include <errno.h>
 #include <fcntl.h>
@@ -161,33 +162,100 @@ static void bench_print(const char *name, const uint64_t *lat, int got)
            (unsigned long long)lat[(got * 99) / 100 < got ? (got * 99) / 100 : got - 1], (unsigned long long)lat[0]);
 }
 
+/* --pin KILLER TARGET (both benchmarks): the killer (the parent) pins itself to CPU KILLER
+ * before the fork, the target (the child) itself to CPU TARGET after it: "same CPU" is 0 0,
+ * "across CPUs" 0 1. sched_setaffinity on both systems (LaneOS: lib/src/sched.c, the
+ * thread_set_affinity syscall, returns 0 or -LANES_E_*; Linux: 0 or -1). Only these two
+ * threads are pinned: on LaneOS, posix and fs go where the scheduler puts them. Each side
+ * notes its CPU when it takes its time (lanes_cpu_id / sched_getcpu); rounds where either was
+ * not on its CPU are counted: "BENCH NAME-pin killer K target T misplaced M" (-1: not pinned). */
+struct bench_pin { int killer, target, misplaced; };
+
+static void bench_args(int argc, char **argv, int *n, bool *verbose, struct bench_pin *pin)
+{
+    *n = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 200;
+    *verbose = false;
+    *pin = (struct bench_pin){ -1, -1, 0 };
+    for (int i = 3; i < argc; i++) {
+        if (!strcmp(argv[i], "-v"))
+            *verbose = true;
+        else if (!strcmp(argv[i], "--pin") && i + 2 < argc) {
+            pin->killer = (int)strtol(argv[i + 1], NULL, 10);
+            pin->target = (int)strtol(argv[i + 2], NULL, 10);
+            i += 2;
+        }
+    }
+}
+
+static int bench_cpu(void)
+{
+#ifdef SIGTESTS_LINUX
+    return sched_getcpu();
+#else
+    return (int)lanes_cpu_id();
+#endif
+}
+
+static int bench_pin_self(int cpu)              /* 0, or nonzero if it could not */
+{
+    if (cpu < 0)
+        return 0;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof set, &set) != 0 || bench_cpu() != cpu;
+}
+
+static void bench_pin_note(struct bench_pin *pin, int killer_cpu, int target_cpu)
+{
+    if ((pin->killer >= 0 && killer_cpu != pin->killer) || (pin->target >= 0 && target_cpu != pin->target))
+        pin->misplaced++;
+}
+
+static void bench_pin_print(const char *name, const struct bench_pin *pin)
+{
+    printf("BENCH %s-pin killer %d target %d misplaced %d\n", name, pin->killer, pin->target, pin->misplaced);
+}
+
+struct kill_result {
+    uint64_t t;
+    int64_t cpu;                        /* the target's CPU when it took t */
+};
+
 /* N rounds: a child blocks in a pipe read (SIGUSR1 caught, no SA_RESTART); 20 ms after it said
  * it is about to, we take the time and kill() it; the child takes the time when its read
  * returned EINTR (after the handler ran) and sends it back. The latency is the difference (one
- * CLOCK_MONOTONIC for every CPU). Prints "BENCH kill-eintr n N median_ns M p99_ns P". */
-static int bench_kill(int n, bool verbose)
+ * CLOCK_MONOTONIC for every CPU). Prints "BENCH kill-eintr n N median_ns M p99_ns P" (and,
+ * with --pin, the -pin line above). */
+static int bench_kill(int n, bool verbose, struct bench_pin pin)
 {
     if (n < 1 || n > 100000)
         n = 200;
     int go[2], data[2], back[2];
     if (pipe(go) < 0 || pipe(data) < 0 || pipe(back) < 0)
         return 3;
+    if (bench_pin_self(pin.killer)) {
+        printf("bench-kill: cannot pin the killer to CPU %d\n", pin.killer);
+        return 7;
+    }
     flush_out();
     pid_t c = fork();
     if (c == 0) {
         close(go[0]);
         close(data[1]);
         close(back[0]);
+        if (bench_pin_self(pin.target))
+            _exit(3);
         handle(SIGUSR1, on_sig, 0);
         for (;;) {
             char x = 'r', buf[8];
             if (write(go[1], &x, 1) != 1)
                 _exit(1);
             ssize_t r = read(data[0], buf, sizeof buf);
-            uint64_t t = now_ns();
+            struct kill_result res = { now_ns(), bench_cpu() };
             if (r == 0)
                 _exit(0);               /* the end: the parent closed the write end */
-            if (r < 0 && errno == EINTR && write(back[1], &t, sizeof t) != sizeof t)
+            if (r < 0 && errno == EINTR && write(back[1], &res, sizeof res) != sizeof res)
                 _exit(2);
         }
     }
@@ -203,10 +271,14 @@ static int bench_kill(int n, bool verbose)
         if (read(go[0], &x, 1) != 1)
             break;
         msleep(20);                     /* it is blocked in its read by now */
-        uint64_t t0 = now_ns(), t1;
+        int killer_cpu = bench_cpu();
+        uint64_t t0 = now_ns();
         kill(c, SIGUSR1);
-        if (read(back[0], &t1, sizeof t1) != sizeof t1)
+        struct kill_result res;
+        if (read(back[0], &res, sizeof res) != sizeof res)
             break;
+        uint64_t t1 = res.t;
+        bench_pin_note(&pin, killer_cpu, (int)res.cpu);
         lat[got++] = t1 > t0 ? t1 - t0 : 0;
         if (verbose)
             printf("round %d: %llu us\n", i, (unsigned long long)lat[got - 1] / 1000);
@@ -218,6 +290,8 @@ static int bench_kill(int n, bool verbose)
         return 5;
     sort_u64(lat, got);
     bench_print("kill-eintr", lat, got);
+    if (pin.killer >= 0 || pin.target >= 0)
+        bench_pin_print("kill-eintr", &pin);
     return got == n ? 0 : 6;
 }
 
@@ -249,9 +323,10 @@ static int bench_kill(int n, bool verbose)
 struct partial_result {
     uint64_t t;
     int64_t r;                          /* read()'s value, -errno on failure */
+    int64_t cpu;                        /* the target's CPU when it took t */
 };
 
-static int bench_partial(int n, bool verbose)
+static int bench_partial(int n, bool verbose, struct bench_pin pin)
 {
     if (n < 1 || n > 100000)
         n = 200;
@@ -269,6 +344,10 @@ static int bench_partial(int n, bool verbose)
         return 3;
     }
 #endif
+    if (bench_pin_self(pin.killer)) {
+        printf("bench-partial: cannot pin the killer to CPU %d\n", pin.killer);
+        return 7;
+    }
     flush_out();
     pid_t c = fork();
     if (c == 0) {
@@ -277,6 +356,8 @@ static int bench_partial(int n, bool verbose)
 #ifdef SIGTESTS_LINUX
         close(sv[0]);
 #endif
+        if (bench_pin_self(pin.target))
+            _exit(3);
         handle(SIGUSR1, on_sig, 0);
         static char buf[PARTIAL_WANT];
         for (int i = 0; i < n; i++) {
@@ -288,7 +369,8 @@ static int bench_partial(int n, bool verbose)
 #else
             ssize_t r = read(fd, buf, sizeof buf);
 #endif
-            struct partial_result res = { now_ns(), r < 0 ? -errno : r };
+            struct partial_result res = { now_ns(), r < 0 ? -errno : r, 0 };
+            res.cpu = bench_cpu();
             if (write(back[1], &res, sizeof res) != sizeof res)
                 _exit(2);
         }
@@ -311,6 +393,7 @@ static int bench_partial(int n, bool verbose)
             break;
 #endif
         msleep(25);                     /* it is blocked in its read, with 16 bytes, by now */
+        int killer_cpu = bench_cpu();
         uint64_t t0 = now_ns();
         kill(c, SIGUSR1);
         struct partial_result res;
@@ -318,6 +401,7 @@ static int bench_partial(int n, bool verbose)
             break;
         rounds++;
         if (res.r > 0 && res.r < PARTIAL_WANT) {
+            bench_pin_note(&pin, killer_cpu, (int)res.cpu);
             bytes[got] = (uint64_t)res.r;
             lat[got++] = res.t > t0 ? res.t - t0 : 0;
         } else if (res.r == -EINTR) {
@@ -343,6 +427,8 @@ static int bench_partial(int n, bool verbose)
            whole, other, (unsigned long long)bytes[got / 2]);
     sort_u64(lat, got);
     bench_print("kill-partial", lat, got);
+    if (pin.killer >= 0 || pin.target >= 0)
+        bench_pin_print("kill-partial", &pin);
     return got == n ? 0 : 6;
 }
 
@@ -358,10 +444,13 @@ static int helper(int argc, char **argv)
             x++;
         return last_rip ? 42 : 43;
     }
-    if (!strcmp(m, "--bench-kill"))            /* the kill -> EINTR benchmark (os/tools/sig-bench) */
-        return bench_kill(argc > 2 ? (int)strtol(argv[2], NULL, 10) : 200, argc > 3 && !strcmp(argv[3], "-v"));
-    if (!strcmp(m, "--bench-partial"))         /* the kill -> partial result benchmark (os/tools/sig-bench) */
-        return bench_partial(argc > 2 ? (int)strtol(argv[2], NULL, 10) : 200, argc > 3 && !strcmp(argv[3], "-v"));
+    if (!strcmp(m, "--bench-kill") || !strcmp(m, "--bench-partial")) {
+        int n;                                  /* N [-v] [--pin KILLER TARGET] (os/tools/sig-bench) */
+        bool verbose;
+        struct bench_pin pin;
+        bench_args(argc, argv, &n, &verbose, &pin);
+        return m[8] == 'k' ? bench_kill(n, verbose, pin) : bench_partial(n, verbose, pin);
+    }
     if (!strcmp(m, "--exec-check")) {          /* t_fork_exec's child after execv */
         int bad = dispositions();
         sigset_t m2;
