@@ -23,7 +23,7 @@
                    bytes: each cancel_raise to fs (kind lane the first time, then event, as
                    libc and posix do it) names a read of 4096 whose cancel_ack comes from fs's
                    pid with the same request and the progress, and whose sys_end returns that
-                   progress, outcome partial — see EVENT_CUT_OUTCOMES —, with sig_generate,
+                   progress, outcome partial (on the lane and by the event alike), with sig_generate,
                    sig_flag and both sig_handler records of that call) and `sigtests
                    read-restart` (an SA_RESTART handler: the read's sys_end is restarted, the
                    alarm's sig_generate from posix and the handler name it, and the same
@@ -193,12 +193,11 @@ KIND_EVENT, KIND_LANE = 0, 1
 KILL_ROUNDS, PARTIAL_ROUNDS, PARTIAL_MIN = 5, 5, 3
 SIG_COMMANDS = [f"sigtests --bench-kill {KILL_ROUNDS}", f"sigtests --bench-partial {PARTIAL_ROUNDS}",
                 "sigtests read-restart"]
-# A read cut short by posix raising fs's cancellation event ends "raced" in sys_end, not
-# "partial": libc's lanes_sc_end (lib/src/signal.c) calls it partial only when the thread sent
-# fs.Cancel itself (cancel_sent) or posix stopped its own parked work (page->stopped), and on the
-# event path neither is true (seen 7 Dec: every event round of bench-partial, result 16 of 4096).
-# Narrow this to {"partial"} when that is fixed; lane-cancelled reads must be partial already.
-EVENT_CUT_OUTCOMES = {OUT["partial"], OUT["raced"]}
+# A read cut short by posix raising fs's cancellation event ends "partial" like one cancelled on
+# the lane: libc's lanes_sc_end counts the call as cancelled when the page's cev_seq moved past the
+# cev its request carried (until 7 Dec it ended "raced": libc looked only at its own fs.Cancel and
+# at posix's own stopped work).
+EVENT_CUT_OUTCOMES = {OUT["partial"]}
 
 
 def _str(b, o):
@@ -480,11 +479,10 @@ def config_utrace(build, smp, accel, logdir, timeout):
         problems[f"signal: only {nmut} mutated copies"] += 1
     if problems:
         return False, "; ".join(f"{p} (x{n})" for p, n in problems.most_common())
-    raced = sum(n for k, n in seen.items() if k.startswith(f"kind {KIND_EVENT} outcome {OUT['raced']}"))
     return True, f"{names['read']} read and {names['write']} write spans, {sum(names.values())} calls, " \
                  "each sys_begin with its call_site and one sys_end, ids consecutive, time in order; " \
                  f"signal records: {seen['eintr']} reads kill -> EINTR, {seen['cut']} cut short " \
-                 f"({seen['lane']} lane, {seen['event']} event cancels; {raced} event-cut reads end 'raced', " \
-                 f"not 'partial'), {seen['restarted']} restarted, each chain naming its call; " \
+                 f"({seen['lane']} lane, {seen['event']} event cancels, each ending 'partial'), " \
+                 f"{seen['restarted']} restarted, each chain naming its call; " \
                  f"{nmut} mutated copies (a record dropped, naming the next call, or a wrong sender, target, " \
                  "outcome or server) all caught"
