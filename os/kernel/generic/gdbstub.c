@@ -10,8 +10,11 @@
  * Stopping: the CPU that enters becomes the owner (the others spin for ownership with
  * interrupts off) and stops every other CPU with an NMI broadcast; each parks in gdbstub_nmi()
  * with its trap frame published in gdb_cpus[] until the owner resumes them all together.
- * CPUs are gdb's threads (thread id = CPU index + 1); Hg picks whose registers g/p/G/P see,
- * Hc whom a plain s steps; each stop moves both to the CPU that stopped, as QEMU's stub does.
+ * gdb's threads are the kernel threads on the CPUs, by tid (a CPU's idle thread: 0x40000000 +
+ * its index, SHADOW_TID below), with the CPU as their `core`; Hg picks whose registers g/p/G/P
+ * see (a switched-out thread's too, read-only), Hc whom a plain s steps; each stop moves both to
+ * the CPU that stopped, as QEMU's stub does. A stopping NMI that comes late (latched while the
+ * CPU was still parked in the previous one, or after the stop ended) is dropped by trap_dispatch.
  *
  * The protocol: packets $data#cc with +/- acks (until QStartNoAckMode), bounded at PKT_MAX
  * bytes — a longer one is read to its end and NAKed, a '$' inside a packet starts over, bytes
@@ -653,8 +656,8 @@ static void cmd_xfer_features(const char *p)
     xfer_reply(xml, slen(xml), p + 11);
 }
 
-/* qXfer:threads:read::OFFSET,LENGTH — the CPUs as gdb's threads, each named after what it runs
- * ("cpu1 sh:7": process sh, thread 7), so `info threads` reads like a process list. Built
+/* qXfer:threads:read::OFFSET,LENGTH — the threads on the CPUs, each named after its CPU and what
+ * it runs ("cpu1 sh:7": process sh, thread 7), so `info threads` reads like a process list. Built
  * afresh when gdb reads from offset 0 (the snapshot holds for the reads that follow). */
 static char threads_xml[MAX_CPUS * 160 + 64];
 static size_t threads_len;
@@ -909,12 +912,12 @@ static void command_loop(void)
             }
             p = pkt + 2;
             uint64_t t = 0;
-            int *which = pkt[1] == 'g' ? &sel_cpu : &cont_cpu;
+            int *which = pkt[1] == 'g' ? &sel_cpu : &cont_cpu, cpu = -1;
             if ((p[0] == '-' && p[1] == '1' && !p[2]) || (p[0] == '0' && !p[1])) {
                 *which = gdb_owner;
                 reply("OK");
-            } else if (parse_hex(&p, &t) && !*p && tid_cpu(t) >= 0) {
-                *which = tid_cpu(t);
+            } else if (parse_hex(&p, &t) && !*p && (cpu = tid_cpu(t)) >= 0) {
+                *which = cpu;
                 reply("OK");
             } else if (!*p && pkt[1] == 'g' && select_switched_out(t)) {
                 sel_cpu = -1;

@@ -91,6 +91,7 @@ static int fault_kind(uint64_t vec)
 }
 
 static void trap_handle(struct regs *r);
+extern volatile int system_halting;
 
 /*
  * Every interrupt and exception: the kernel debugger first, then trap_handle. In the debugger's
@@ -100,11 +101,31 @@ static void trap_handle(struct regs *r);
  */
 __attribute__((section(".text.debugger"))) void trap_dispatch(struct regs *r)
 {
-    /* an NMI that stops this CPU for it (before any %gs use: an NMI can land before swapgs),
-     * then breakpoints, steps and Ctrl-C (generic/gdbstub.c) */
-    if (gdbstub_on) {
-        if (r->vector == 2 && gdbstub_nmi(r))
+    /*
+     * An NMI may land where %gs is still the user's: at syscall_entry before its swapgs (under
+     * TCG the likeliest place an NMI sent while the CPU ran user code is taken), or on the sysret
+     * and iretq paths after theirs — isr_common swaps only when it interrupted user mode. So
+     * nothing on its path reads per-CPU data through %gs (this_cpu() there reads address 0).
+     * It is the stub stopping this CPU (gdbstub_nmi parks it), or the halt of a panic, or
+     * neither: a late stopping NMI — latched while this CPU was parked in the stub's previous
+     * NMI (a held CPU gets a broadcast at every stop), or taken after that stop ended or once
+     * this CPU owns the stub itself — which is dropped. (It used to go on to trap_handle, whose
+     * this_cpu() faulted there, and so did the #PF handler, again and again, down the IST
+     * stacks into the IDT: the triple fault of kgdb-test --stress's stepping storm.)
+     */
+    if (r->vector == 2) {
+        if (gdbstub_on && gdbstub_nmi(r))
             return;
+        if (panicking || system_halting) {
+            for (;;) {
+                cli();
+                hlt();
+            }
+        }
+        return;
+    }
+    /* breakpoints, steps and Ctrl-C (generic/gdbstub.c) */
+    if (gdbstub_on) {
         if ((r->vector == 3 && !(r->cs & 3)) || (r->vector == 1 && (!(r->cs & 3) || gdb_arch_hw_hit()))) {
             gdbstub_enter(r, r->vector == 3 ? GDB_STOP_BREAK : GDB_STOP_STEP);
             return;
@@ -130,16 +151,14 @@ static void trap_handle(struct regs *r)
     if (from_user && c->current && c->current->utrace)
         utrace_drain(c->current);   /* its user-written records (utrace.c) before this one's */
 
-    if (v == 2 || v == VEC_HALT) {
-        extern volatile int system_halting;
+    if (v == VEC_HALT) {       /* (an NMI does not come here: trap_dispatch) */
         if (panicking || system_halting) {
             for (;;) {
                 cli();
                 hlt();
             }
         }
-        if (v == VEC_HALT)
-            lapic_eoi();
+        lapic_eoi();
         return;
     }
     if (v < 32) {
