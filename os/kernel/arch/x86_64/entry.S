@@ -148,6 +148,13 @@ syscall_entry:
     swapgs
     mov %rsp, %gs:16
     mov %gs:8, %rsp
+    /* [syscall_entry, syscall_entry_kstack) and [syscall_sysret_user, syscall_sysret_end) run
+     * on the user's stack in kernel mode (and partly with the user's GS): a #DB or #BP there would
+     * push its frame onto the user stack. The kernel debugger plants no breakpoint there and
+     * parks no CPU there (gdbstub_arch.c gdb_arch_code, gdb_arch_nmi_defers): a stopping NMI
+     * that lands there parks the CPU at its next kernel entry (syscall_dispatch, trap_dispatch). */
+    .globl syscall_entry_kstack
+syscall_entry_kstack:
     pushq $0x1b                     /* ss */
     pushq %gs:16                    /* rsp */
     push %r11                       /* rflags */
@@ -197,8 +204,12 @@ syscall_entry:
     pop %rbx
     pop %rax
     mov 40(%rsp), %rsp              /* user rsp (vector, error, rip, cs, rflags, rsp) */
+    .globl syscall_sysret_user
+syscall_sysret_user:
     swapgs
     sysretq
+    .globl syscall_sysret_end
+syscall_sysret_end:
 
 /*
  * int80_entry: `int $LANES_SYSCALL_VECTOR` (0x80, a DPL 3 interrupt gate) — the same system

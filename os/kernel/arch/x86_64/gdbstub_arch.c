@@ -272,14 +272,27 @@ bool gdb_arch_reg_set(struct gdb_cpu *g, int n, const uint8_t *in)
 
 uint64_t gdb_arch_pc(const struct regs *r) { return r->rip; }
 
+/* The system call's first and last instructions (entry.S): kernel mode on the user's stack. A
+ * CPU stopped there could not be stepped (the #DB frame would go onto the user stack: a double
+ * fault), nor can a breakpoint go there; a stopping NMI there parks the CPU at its next kernel
+ * entry instead (syscall_dispatch's or trap_dispatch's gdbstub_park_pending), after the
+ * system call's entry or back in user mode. */
+static bool on_user_stack(uint64_t pc)
+{
+    extern char syscall_entry_kstack[], syscall_sysret_user[], syscall_sysret_end[];
+    return (pc >= (uint64_t)(uintptr_t)syscall_entry && pc < (uint64_t)syscall_entry_kstack) ||
+           (pc >= (uint64_t)syscall_sysret_user && pc < (uint64_t)syscall_sysret_end);
+}
+
 /* An NMI at pc (kernel mode) finds the CPU on the debugger's path — the interrupt stubs, their
  * common part, trap_dispatch, the stub — which reaches a gdbstub_park_pending call or the stub's
  * own wait, except after trap_dispatch: trap_return's few instructions to iretq. */
 bool gdb_arch_nmi_defers(uint64_t pc)
 {
     extern char __debugger_text_start[], __debugger_text_end[], trap_return_end[];
-    return pc >= (uint64_t)__debugger_text_start && pc < (uint64_t)__debugger_text_end &&
-           !(pc >= (uint64_t)trap_return && pc < (uint64_t)trap_return_end);
+    return (pc >= (uint64_t)__debugger_text_start && pc < (uint64_t)__debugger_text_end &&
+            !(pc >= (uint64_t)trap_return && pc < (uint64_t)trap_return_end)) ||
+           on_user_stack(pc);
 }
 uint64_t gdb_arch_sp(const struct regs *r) { return r->rsp; }
 void gdb_arch_set_pc(struct regs *r, uint64_t pc) { r->rip = pc; }
@@ -357,7 +370,8 @@ bool gdb_arch_code(uint64_t va)
     extern char __text_start[], __text_end[], __debugger_text_start[], __debugger_text_end[];
     if (va >= USER_TOP)
         return va >= (uint64_t)__text_start && va < (uint64_t)__text_end &&
-               !(va >= (uint64_t)__debugger_text_start && va < (uint64_t)__debugger_text_end);
+               !(va >= (uint64_t)__debugger_text_start && va < (uint64_t)__debugger_text_end) &&
+               !on_user_stack(va);
     uint64_t pa;
     bool exec;
     return walk(va, &pa, &exec) && exec;
@@ -423,9 +437,11 @@ const char *gdb_arch_hw_set(int type, uint64_t addr, uint64_t len, bool insert)
 {
     if (type == GDB_HW_READ)
         return "";      /* x86 watches reads only together with writes: gdb says so to the user */
-    if (type == GDB_HW_EXEC)
+    if (type == GDB_HW_EXEC) {
         len = 1;
-    else if ((len != 1 && len != 2 && len != 4 && len != 8) || (addr & (len - 1)))
+        if (insert && on_user_stack(addr))
+            return "E14";   /* its #DB would go onto the user's stack (on_user_stack) */
+    } else if ((len != 1 && len != 2 && len != 4 && len != 8) || (addr & (len - 1)))
         return "E22";   /* gdb splits unaligned or longer ranges itself */
     for (int i = 0; i < 4; i++) {
         if (hw[i].used && hw[i].addr == addr && hw[i].type == type && hw[i].len == len) {
