@@ -1192,7 +1192,9 @@ static bool t_fifo_open_restart(void)
     ssize_t r = fd >= 0 ? read(fd, buf, sizeof buf) : -1;
     if (fd >= 0)
         close(fd);
-    int kst = reap(c);
+    else
+        kill(c, SIGKILL);                       /* (the writer would wait for a reader forever) */
+    int kst = fd >= 0 ? reap(c) : (reap(c), 0);
     unlink(fifo_path);
     dfl(SIGALRM);
     REQUIRE(hits[SIGALRM] == 1, "handler ran %d times", hits[SIGALRM]);
@@ -2003,6 +2005,55 @@ static bool race(bool fifo)
     return true;
 }
 
+/* The race on a third call, nanosleep (posix's timer, no bytes): the killer sends rounds / 4
+ * signals, each after the last was handled, while we sleep 0.3-0.9 ms at a time. Every sleep
+ * has exactly one outcome — completed (0), or EINTR with a remaining time within what was asked
+ * — and every signal is handled once. */
+static bool t_race_sleep(void)
+{
+    long n = rounds / 4 > 0 ? rounds / 4 : 1;
+    int a[2];
+    REQUIRE(pipe(a) == 0, "pipe");
+    ack_fd = a[1];
+    handle(SIGUSR1, on_usr1, 0);
+    usr1 = 0;
+    char ps[24], ns[24];
+    snprintf(ps, sizeof ps, "%d", getpid());
+    snprintf(ns, sizeof ns, "%ld", n);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, a[0], 0);
+    char *kv[] = { "sigtests", "--killer", ps, ns, NULL };
+    pid_t k;
+    REQUIRE(posix_spawn(&k, self_path, &fa, NULL, kv, NULL) == 0, "spawn killer");
+    posix_spawn_file_actions_destroy(&fa);
+    close(a[0]);
+    long sleeps = 0, eintr = 0, done = 0, bad = 0;
+    while (usr1 < n && sleeps < n * 1000) {
+        struct timespec req = { 0, 300000 + (sleeps % 7) * 100000 }, rem = { -1, -1 };
+        errno = 0;
+        int r = nanosleep(&req, &rem);
+        int e = errno;
+        sleeps++;
+        if (r == 0)
+            done++;
+        else if (r == -1 && e == EINTR && rem.tv_sec == 0 && rem.tv_nsec >= 0 && rem.tv_nsec <= req.tv_nsec)
+            eintr++;
+        else if (bad++ == 0)
+            printf("race-sleep: nanosleep %ld gave %d (%s), remaining %ld.%09ld of 0.%09ld\n", sleeps, r, strerror(e),
+                   (long)rem.tv_sec, (long)rem.tv_nsec, (long)req.tv_nsec);
+    }
+    int kst = -1;
+    wait_eintr(k, &kst);
+    dfl(SIGUSR1);
+    close(a[1]);
+    REQUIRE(WIFEXITED(kst) && WEXITSTATUS(kst) == 0, "killer status %#x", kst);
+    REQUIRE(usr1 == n, "%ld of %ld signals handled", (long)usr1, n);
+    REQUIRE(bad == 0, "%ld sleeps of %ld with a wrong outcome", bad, sleeps);
+    snprintf(why, sizeof why, "%ld signals, %ld sleeps: %ld EINTR, %ld completed", n, sleeps, eintr, done);
+    return true;
+}
+
 static bool t_race(void) { return race(false); }
 static bool t_race_fifo(void) { return race(true); }
 
@@ -2058,6 +2109,7 @@ static const struct lanes_test tests[] = {
 #endif
     { "race", t_race },
     { "race-fifo", t_race_fifo },
+    { "race-sleep", t_race_sleep },
 };
 
 int main(int argc, char **argv)
