@@ -7,14 +7,17 @@
  * without progress, the partial count with progress, the call restarted after an SA_RESTART
  * handler (and never for nanosleep, pause, sigsuspend). Then: a signal racing the reply (ROUNDS
  * kills while a pipe read goes on; the bytes read plus the bytes left equal the bytes written, in
- * order), SIGKILL of a blocked process frees everything (the server's counters and the kernel's
- * free memory come back), nested handlers, handlers making syscalls, an alert to a thread busy
+ * order; the same on a FIFO; nanosleep's outcome against a stream of signals), SIGKILL of a
+ * process blocked in a pipe read, nanosleep, a /dev/slow or FIFO read in fs, waitpid or a
+ * console read frees everything (fs's live count, posix's counters and the kernel's free memory
+ * come back), a handler blocked in a call that a second signal interrupts, nested handlers, handlers making syscalls, an alert to a thread busy
  * in user code (the registers in the ucontext), default actions (terminate, stop/continue with
  * WUNTRACED/WCONTINUED, ignore), masks, sigpending, SA_RESETHAND, SA_NODEFER, SA_SIGINFO, what
  * fork and exec inherit (dispositions, the mask, not pending signals; caught ones reset by exec),
  * sigaltstack with SA_ONSTACK.
  * Helper modes (started by the tests): --spin, --block-read, --sleep MS, --killer PID N,
- * --writer N, --exec-check; --bench-kill N is the kill -> EINTR benchmark, --bench-partial N the
+ * --writer N, --exec-check, --kill-after PID SIG MS, --late-read MS N, --fifo-late-open PATH MS,
+ * --console-read, --block-slow / --block-fifo PATH / --block-waitpid / --block-console; --bench-kill N is the kill -> EINTR benchmark, --bench-partial N the
  * kill -> partial result one (a read of /dev/slow on LaneOS, a MSG_WAITALL recv on Linux; both
  * run by os/tools/sig-bench).
  * The same file builds for Linux (-DSIGTESTS_LINUX, linux.h): the "test NAME" verdicts and the
