@@ -104,6 +104,15 @@ static void alarm_ms(long ms)
     setitimer(ITIMER_REAL, &v, NULL);
 }
 
+static void alarm_every(long ms)                /* SIGALRM after ms, and again every ms */
+{
+    struct itimerval v;
+    memset(&v, 0, sizeof v);
+    v.it_value.tv_sec = v.it_interval.tv_sec = ms / 1000;
+    v.it_value.tv_usec = v.it_interval.tv_usec = (ms % 1000) * 1000;
+    setitimer(ITIMER_REAL, &v, NULL);
+}
+
 static uint64_t now_ms(void)
 {
     struct timespec t;
@@ -1077,16 +1086,18 @@ static bool fifo_write(bool eintr)
     handle(SIGALRM, on_sig, SA_RESTART);
     static char big[100000];
     memset(big, 'x', sizeof big);
-    alarm_ms(200);
+    alarm_every(200);                           /* (again each 200 ms: a call the first expiry missed under load cannot wait forever) */
     ssize_t w = write(fd, big, sizeof big);
     int e = errno;
+    alarm_ms(0);
     ssize_t w2 = 0, back = 0, r3 = 0;
     int e2 = 0, e3 = 0, h1 = hits[SIGALRM];
     if (eintr && w > 0) {
         handle(SIGALRM, on_sig, 0);
-        alarm_ms(150);
+        alarm_every(150);
         w2 = write(fd, "y", 1);
         e2 = errno;
+        alarm_ms(0);
         static char rb[4096];
         while (back < w) {
             ssize_t r = read(fd, rb, sizeof rb);
@@ -1097,13 +1108,14 @@ static bool fifo_write(bool eintr)
                     back = -1000000000;
             back += r;
         }
-        alarm_ms(150);
+        alarm_every(150);
         r3 = read(fd, rb, 1);
         e3 = errno;
+        alarm_ms(0);
     }
     close(fd);
     dfl(SIGALRM);
-    REQUIRE(h1 == 1, "handler ran %d times in the big write", h1);
+    REQUIRE(h1 >= 1, "handler ran %d times in the big write", h1);
     REQUIRE(w > 0 && w < (ssize_t)sizeof big, "the big write gave %zd (%s), want a partial count", w, w < 0 ? strerror(e) : "");
     if (!eintr) {
         outcome("fifo-write-partial", w > 0 && w < (ssize_t)sizeof big);
@@ -1113,7 +1125,7 @@ static bool fifo_write(bool eintr)
     REQUIRE(w2 == -1 && e2 == EINTR, "a 1-byte write to the full FIFO gave %zd (%s), want EINTR", w2, strerror(e2));
     REQUIRE(back == w, "read back %zd bytes of the %zd written", back, w);
     REQUIRE(r3 == -1 && e3 == EINTR, "one more read gave %zd (%s): the interrupted write wrote", r3, strerror(e3));
-    REQUIRE(hits[SIGALRM] == 3, "handler ran %d times (want 3)", hits[SIGALRM]);
+    REQUIRE(hits[SIGALRM] >= 3, "handler ran %d times (want 3 or more)", hits[SIGALRM]);
     outcome("fifo-write-eintr", -e2);
     return true;
 }
