@@ -31,6 +31,11 @@ EXCEPTIONS = {
     "trace-user": "LaneOS's kernel trace_user syscall (records of class signal): no Linux counterpart",
     "kill-frees": "reads LaneOS's own counters (posix server handles/pages, kernel free memory) after SIGKILLs",
     "cancel-event": "reads fs's /dev/fsstat (reads cancelled by the thread's cancellation event): LaneOS's /dev/slow",
+    "kill-frees-fs": "reads fs's /dev/fsstat and posix's counters after SIGKILLs of children blocked in /dev/slow, a FIFO, "
+                     "waitpid and a console read",
+    "slow-eintr": "LaneOS's /dev/slow (a device whose read trickles bytes at a set rate) and /dev/fsstat",
+    "slow-restart": "LaneOS's /dev/slow and /dev/fsstat",
+    "console-eintr": "reads the console as stdin: Linux's /init has no console on stdin here",
 }
 
 VERDICT = re.compile(r"^test ([\w-]+): (ok|FAILED)", re.M)
