@@ -9,6 +9,7 @@
 #include <lanes/console.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 int console_write(const void *buf, size_t len)
 {
@@ -35,16 +36,24 @@ int console_getc(unsigned long long timeout_ns)
 struct pbuf {
     char buf[512];
     size_t n;
+    int fd;                     /* -1: the console (printf) */
 };
+
+static void pbuf_flush(struct pbuf *b)
+{
+    if (b->fd < 0 || ((b->fd == 1 || b->fd == 2) && !lanes_posix_active()))
+        console_write(b->buf, b->n);
+    else
+        write(b->fd, b->buf, b->n);
+    b->n = 0;
+}
 
 static void pbuf_emit(void *ctx, const char *s, size_t n)
 {
     struct pbuf *b = ctx;
     while (n) {
-        if (b->n == sizeof b->buf) {
-            console_write(b->buf, b->n);
-            b->n = 0;
-        }
+        if (b->n == sizeof b->buf)
+            pbuf_flush(b);
         size_t k = sizeof b->buf - b->n;
         if (k > n)
             k = n;
@@ -55,14 +64,29 @@ static void pbuf_emit(void *ctx, const char *s, size_t n)
     }
 }
 
-int vprintf(const char *fmt, va_list ap)
+int vdprintf(int fd, const char *fmt, va_list ap)
 {
     struct pbuf b;
     b.n = 0;
+    b.fd = fd;
     int n = vformat(pbuf_emit, &b, fmt, ap);
     if (b.n)
-        console_write(b.buf, b.n);
+        pbuf_flush(&b);
     return n;
+}
+
+int dprintf(int fd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vdprintf(fd, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+int vprintf(const char *fmt, va_list ap)
+{
+    return vdprintf(-1, fmt, ap);
 }
 
 int printf(const char *fmt, ...)

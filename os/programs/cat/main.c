@@ -9,25 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <lanes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-/* A diagnostic: to fd 2 in a POSIX process, else (no fds) printf's console. */
-static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void warn(const char *fmt, ...)
-{
-    char b[400];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(b, sizeof b, fmt, ap);
-    va_end(ap);
-    if (n > (int)sizeof b - 1)
-        n = (int)sizeof b - 1;
-    if (!lanes_posix_active() || write(2, b, (size_t)n) < 0)
-        printf("%s", b);
-}
 
 static int cat_fd(int fd, const char *name)
 {
@@ -38,7 +22,7 @@ static int cat_fd(int fd, const char *name)
             return 1;
     }
     if (n < 0) {
-        warn("cat: %s: %s\n", name, errno == EISDIR ? "is a directory" : strerror(errno));
+        dprintf(2, "cat: %s: %s\n", name, errno == EISDIR ? "is a directory" : strerror(errno));
         return 1;
     }
     return 0;
@@ -50,7 +34,7 @@ static int cat_posix(const char *path)
         return cat_fd(0, "stdin");
     int fd = open(path, O_RDONLY);
     if (fd < 0) {
-        warn("cat: %s: %s\n", path, errno == ENOENT ? "no such file or directory" : strerror(errno));
+        dprintf(2, "cat: %s: %s\n", path, errno == ENOENT ? "no such file or directory" : strerror(errno));
         return 1;
     }
     int r = cat_fd(fd, path);
@@ -63,7 +47,7 @@ static int cat_sysfs(const char *path)
     struct lane_sysfs_stat st;
     int64_t r = lanes_sys_sysfs_stat(path, strlen(path), &st);
     if (r >= 0 && st.kind == LANES_SYSFS_KIND_DIR) {
-        warn("cat: %s: is a directory (try ls %s)\n", path, path);
+        dprintf(2, "cat: %s: is a directory (try ls %s)\n", path, path);
         return 1;
     }
     static char v[LANES_SYSFS_VALUE_BYTES];
@@ -72,14 +56,14 @@ static int cat_sysfs(const char *path)
         char dir[300];
         snprintf(dir, sizeof dir, "%s/.", path);        /* "link/." follows it */
         if (lanes_sys_sysfs_stat(dir, strlen(dir), &t) >= 0 && t.kind == LANES_SYSFS_KIND_DIR) {
-            warn("cat: %s: is a directory (try ls %s)\n", path, path);
+            dprintf(2, "cat: %s: is a directory (try ls %s)\n", path, path);
             return 1;
         }
     }
     if (r >= 0)
         r = lanes_sys_sysfs_read(path, strlen(path), v, sizeof v);
     if (r < 0) {
-        warn("cat: %s: %s\n", path, r == LANES_E_NOENT ? "no such file or directory" : lanes_strerror(r));
+        dprintf(2, "cat: %s: %s\n", path, r == LANES_E_NOENT ? "no such file or directory" : lanes_strerror(r));
         return 1;
     }
     struct lane_sysfs_stat t;
@@ -109,7 +93,7 @@ static int cat_initrd(const char *path)
     size_t size;
     int64_t r = lanes_initrd(&rd, &size);
     if (r < 0) {
-        warn("cat: %s: cannot map the initrd: %s\n", path, lanes_strerror(r));
+        dprintf(2, "cat: %s: cannot map the initrd: %s\n", path, lanes_strerror(r));
         return 1;
     }
     while (*path == '/')
@@ -117,7 +101,7 @@ static int cat_initrd(const char *path)
     struct ustar_entry e;
     r = ustar_find(rd, size, path, &e);
     if (r < 0) {
-        warn("cat: %s: %s\n", path, r == LANES_E_NOENT ? "no such file or directory" : "the initrd is corrupt");
+        dprintf(2, "cat: %s: %s\n", path, r == LANES_E_NOENT ? "no such file or directory" : "the initrd is corrupt");
         return 1;
     }
     console_write(e.data, e.size);

@@ -1,25 +1,10 @@
 /* head — the first N lines (default 10; -n N) of each file or of stdin; diagnostics on fd 2. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void warn(const char *fmt, ...)
-{
-    char b[400];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(b, sizeof b, fmt, ap);
-    va_end(ap);
-    if (n > (int)sizeof b - 1)
-        n = (int)sizeof b - 1;
-    if (write(2, b, (size_t)n) < 0)
-        printf("%s", b);
-}
 
 static int head(int fd, const char *name, long lines)
 {
@@ -34,7 +19,7 @@ static int head(int fd, const char *name, long lines)
             return 1;
     }
     if (lines > 0 && n < 0) {
-        warn("head: %s: %s\n", name, strerror(errno));
+        dprintf(2, "head: %s: %s\n", name, strerror(errno));
         return 1;
     }
     return 0;
@@ -54,7 +39,7 @@ int main(int argc, char **argv)
     for (; i < argc; i++) {
         int fd = open(argv[i], O_RDONLY);
         if (fd < 0) {
-            warn("head: %s: %s\n", argv[i], strerror(errno));
+            dprintf(2, "head: %s: %s\n", argv[i], strerror(errno));
             st = 1;
             continue;
         }
