@@ -336,10 +336,12 @@ uint64_t lanes_sig_cev(int32_t lane, uint64_t id)
     return t->cev_req;
 }
 
-/* Did posix raise the cancellation event for the outer call's request? It counts cev_seq
- * before each raise, so a count past the one the request carried means it did: the server's
- * answer is then a cancelled request's (fs stopped it: its progress or -EINTR), as after our
- * own fs.Cancel. Clears the call's record. */
+/* A signal came during the outer call: did posix raise the cancellation event for its request?
+ * It counts cev_seq before each raise, so a count past the one the request carried means it did:
+ * the server's answer is then a cancelled request's (fs stopped it: its progress or -EINTR), as
+ * after our own fs.Cancel. Asked only at such a call's end (posix raises only after it set the
+ * flag to 2 for the call whose request waits with away 2, the last to set cev_req), so a call
+ * with no signal costs nothing here; a cev_req such a call leaves behind was never raised for. */
 static bool cev_raised(struct sigt *t)
 {
     uint64_t req = t->cev_req;
@@ -602,7 +604,6 @@ void lanes_sc_begin(struct lanes_sc *sc, uint32_t nr, const char *name, int32_t 
             t->page->call = sc->call;
         }
         t->cancel_sent = false;
-        t->cev_req = 0;
         t->intr = (uint8_t)intr;
         t->call = sc->call;
     }
@@ -626,12 +627,12 @@ bool lanes_sc_end(struct lanes_sc *sc, int64_t result)
     t->intr = 0;
     if (t->page)
         t->page->call = 0;
-    bool event_cut = cev_raised(t);
     uint32_t old = flag_clear(t);
     if (old != 2) {
         lanes_utrace_sys_end(sc->call, pid_self(), t->tid, result, SYS_OUT_COMPLETED, 0, sc->arg, done);
         return false;
     }
+    bool event_cut = cev_raised(t);
     /* A signal came during the call. What is to be delivered first decides the outcome; one
      * with a handler is taken in the same request (TAKE_HANDLED), a default action is only
      * looked at here (posix takes it in deliver: the process ends after our sys_end). */
