@@ -1246,6 +1246,7 @@ bool gdbstub_nmi(struct regs *r)
             __atomic_add_fetch(&parks_pending, 1, __ATOMIC_ACQUIRE);
             __atomic_store_n(&g->park_pending, true, __ATOMIC_RELEASE);
         }
+        gdb_arch_nmi_deferred(gdb_arch_pc(r));
     } else {
         park_here(g, r);
     }

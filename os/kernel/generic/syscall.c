@@ -19,7 +19,6 @@
 #include <kernel/kernel.h>
 #include <kernel/trace.h>
 #include <kernel/ipc.h>
-#include <kernel/gdbstub.h>
 #include "syscall.h"
 
 typedef int64_t (*syscall_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
@@ -48,9 +47,6 @@ void syscall_dispatch(struct regs *r)
 {
     uint64_t nr = r->rax;
     struct thread *me = current();
-    if (gdbstub_on)
-        gdbstub_park_pending(r);            /* a stopping NMI that came in syscall_entry's first
-                                             * instructions (on the user's stack) parks here */
     if (me->utrace)
         utrace_drain(me);                   /* libc's records of this call come before it */
     uint32_t tid = me->tid;
@@ -80,8 +76,6 @@ void syscall_dispatch(struct regs *r)
 void syscall_dispatch_untraced(struct regs *r)
 {
     struct thread *me = current();
-    if (gdbstub_on)
-        gdbstub_park_pending(r);
     if (me->utrace)
         utrace_drain(me);
     sti();

@@ -42,6 +42,15 @@ __attribute__((section(".text.debugger"))) uint32_t lapic_id(void)
     return lapic_read(LAPIC_ID) >> 24;
 }
 
+/* A fixed interrupt to this CPU itself (the ICR's "self" shorthand: one write, no destination),
+ * sent by the kernel debugger's NMI — in the debugger's text too: no breakpoint goes here. */
+__attribute__((section(".text.debugger"))) void lapic_self_ipi(uint8_t vector)
+{
+    for (int i = 0; i < 1000000 && (lapic_read(LAPIC_ICR_LO) & (1 << 12)); i++)
+        pause();
+    lapic_write(LAPIC_ICR_LO, vector | (1 << 14) | (1 << 18));
+}
+
 void lapic_init(void)
 {
     lapic_base = P2V(acpi.lapic_addr);

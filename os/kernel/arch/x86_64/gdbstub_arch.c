@@ -274,9 +274,10 @@ uint64_t gdb_arch_pc(const struct regs *r) { return r->rip; }
 
 /* The system call's first and last instructions (entry.S): kernel mode on the user's stack. A
  * CPU stopped there could not be stepped (the #DB frame would go onto the user stack: a double
- * fault), nor can a breakpoint go there; a stopping NMI there parks the CPU at its next kernel
- * entry instead (syscall_dispatch's or trap_dispatch's gdbstub_park_pending), after the
- * system call's entry or back in user mode. */
+ * fault), nor can a breakpoint go there; a stopping NMI there parks the CPU at trap_dispatch's
+ * park point instead, through a reschedule IPI to itself (gdb_arch_nmi_deferred): taken at
+ * syscall_dispatch's sti, or back in user mode after sysret — the system call path itself
+ * carries no debugger check. */
 static bool on_user_stack(uint64_t pc)
 {
     extern char syscall_entry_kstack[], syscall_sysret_user[], syscall_sysret_end[];
@@ -293,6 +294,13 @@ bool gdb_arch_nmi_defers(uint64_t pc)
     return (pc >= (uint64_t)__debugger_text_start && pc < (uint64_t)__debugger_text_end &&
             !(pc >= (uint64_t)trap_return && pc < (uint64_t)trap_return_end)) ||
            on_user_stack(pc);
+}
+/* A deferred CPU on the debugger's path reaches a park point by itself; one in a system call's
+ * user-stack instructions (interrupts off) would not until its next interrupt: it gets one. */
+void gdb_arch_nmi_deferred(uint64_t pc)
+{
+    if (on_user_stack(pc))
+        lapic_self_ipi(VEC_RESCHED);
 }
 uint64_t gdb_arch_sp(const struct regs *r) { return r->rsp; }
 void gdb_arch_set_pc(struct regs *r, uint64_t pc) { r->rip = pc; }

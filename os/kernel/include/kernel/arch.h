@@ -202,6 +202,7 @@ extern uint64_t lapic_hz;
 void lapic_init(void);
 void lapic_eoi(void);
 uint32_t lapic_id(void);
+void lapic_self_ipi(uint8_t vector);                 /* (the kernel debugger's NMI) */
 void lapic_send_ipi(uint32_t apic_id, uint8_t vector);
 void lapic_send_ipi_irqs_off(uint32_t apic_id, uint8_t vector);    /* (interrupts already off) */
 void lapic_send_init_sipi(uint32_t apic_id, uint8_t page);

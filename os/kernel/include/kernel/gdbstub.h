@@ -60,6 +60,7 @@ const char *gdb_arch_target_xml(void);
 bool gdb_arch_translate(uint64_t va, uint64_t *pa);  /* mapped in the current space and in RAM */
 bool gdb_arch_code(uint64_t va);                    /* kernel text or executable user memory */
 bool gdb_arch_nmi_defers(uint64_t pc);              /* on the way to trap_dispatch's park points */
+void gdb_arch_nmi_deferred(uint64_t pc);           /* ... and will get there soon (see gdbstub_arch.c) */
 bool gdb_arch_switched_regs(uint64_t saved_rsp, struct gdb_cpu *g);    /* a switched-out thread's */
 uint64_t gdb_arch_pc(const struct regs *r);
 uint64_t gdb_arch_sp(const struct regs *r);
