@@ -131,8 +131,30 @@ static uint64_t user_emit(const struct user_event *ev, const uint64_t *body, uin
         const struct regs *r = (const struct regs *)(current()->kstack_top - sizeof(struct regs));
         depth = (uint32_t)arch_user_frames(r, pcs, 8);
     }
-    trace_emit_call_site(id, call, current()->proc->pid, current()->tid, depth, 0, pcs[0], pcs[1], pcs[2], pcs[3],
-                         pcs[4], pcs[5], pcs[6], pcs[7]);
+    if (!tsc) {                             /* (trace_user: both stamped now) */
+        trace_emit_call_site(id, call, current()->proc->pid, current()->tid, depth, 0, pcs[0], pcs[1], pcs[2],
+                             pcs[3], pcs[4], pcs[5], pcs[6], pcs[7]);
+        return id;
+    }
+    /* A drained record keeps libc's time, and so does its call_site, as batch_put writes them:
+     * stamped now, it came after the records drained behind it with older times (the ring's time
+     * went back: os-test utrace, now and then under load, when a drain met a segment's end). */
+    struct trace_slot cs_slot;
+    struct trace_ev_call_site *cs = (struct trace_ev_call_site *)TRACE_RESERVE(TRACE_EV_CALL_SITE, sizeof *cs, &cs_slot,
+                                                                               TRACE_CLASS_SIGNAL);
+    if (TRACE_RESERVE_MAY_FAIL && !cs)
+        return id;
+    cs->ref = id;
+    cs->call = call;
+    cs->pid = current()->proc->pid;
+    cs->tid = current()->tid;
+    cs->depth = depth;
+    cs->reserved0 = 0;
+    uint64_t *cpc = &cs->pc0;
+    for (int i = 0; i < 8; i++)
+        cpc[i] = pcs[i];
+    cs->h.tsc = tsc;
+    TRACE_COMMIT(&cs_slot);
     return id;
 }
 
