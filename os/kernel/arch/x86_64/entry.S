@@ -152,9 +152,10 @@ syscall_entry:
      * on the user's stack in kernel mode (and partly with the user's GS): a #DB or #BP there would
      * push its frame onto the user stack. The kernel debugger plants no breakpoint there and
      * parks no CPU there (gdbstub_arch.c gdb_arch_code, gdb_arch_nmi_defers): a stopping NMI
-     * that lands there parks the CPU at its next kernel entry (syscall_dispatch, trap_dispatch). */
-    .globl syscall_entry_kstack
-syscall_entry_kstack:
+     * that lands there parks the CPU at trap_dispatch's park point once interrupts are on).
+     * Their ends are assembler-local labels, listed in syscall_user_stack below: a global label
+     * here would name every frame above it in a backtrace (gdb, panics) instead of syscall_entry. */
+.Lsyscall_entry_kstack:
     pushq $0x1b                     /* ss */
     pushq %gs:16                    /* rsp */
     push %r11                       /* rflags */
@@ -204,12 +205,17 @@ syscall_entry_kstack:
     pop %rbx
     pop %rax
     mov 40(%rsp), %rsp              /* user rsp (vector, error, rip, cs, rflags, rsp) */
-    .globl syscall_sysret_user
-syscall_sysret_user:
+.Lsyscall_sysret_user:
     swapgs
     sysretq
-    .globl syscall_sysret_end
-syscall_sysret_end:
+.Lsyscall_sysret_end:
+
+    .section .rodata
+    .balign 8
+    .globl syscall_user_stack
+syscall_user_stack:                 /* [start, end) pairs: gdbstub_arch.c on_user_stack */
+    .quad syscall_entry, .Lsyscall_entry_kstack, .Lsyscall_sysret_user, .Lsyscall_sysret_end
+    .text
 
 /*
  * int80_entry: `int $LANES_SYSCALL_VECTOR` (0x80, a DPL 3 interrupt gate) — the same system

@@ -280,9 +280,9 @@ uint64_t gdb_arch_pc(const struct regs *r) { return r->rip; }
  * carries no debugger check. */
 static bool on_user_stack(uint64_t pc)
 {
-    extern char syscall_entry_kstack[], syscall_sysret_user[], syscall_sysret_end[];
-    return (pc >= (uint64_t)(uintptr_t)syscall_entry && pc < (uint64_t)syscall_entry_kstack) ||
-           (pc >= (uint64_t)syscall_sysret_user && pc < (uint64_t)syscall_sysret_end);
+    extern const uint64_t syscall_user_stack[4];     /* entry.S: two [start, end) ranges */
+    return (pc >= syscall_user_stack[0] && pc < syscall_user_stack[1]) ||
+           (pc >= syscall_user_stack[2] && pc < syscall_user_stack[3]);
 }
 
 /* An NMI at pc (kernel mode) finds the CPU on the debugger's path — the interrupt stubs, their
