@@ -95,6 +95,34 @@ static bool user_tail_ok(const struct user_event *ev, uint8_t *body, uint64_t *l
     return (uint16_t)(body[ev->fixed] | body[ev->fixed + 1] << 8) == *len - ev->fixed - 2;
 }
 
+/* Whole words, one string-instruction iteration each (arch/machine.h's copy_bytes, without
+ * its byte tail: the counts here are in words). */
+static inline void copy_words(uint64_t *d, const uint64_t *s, uint64_t n)
+{
+    __asm__ volatile("rep movsq" : "+D"(d), "+S"(s), "+c"(n) :: "memory");
+}
+
+static inline void zero_words(uint64_t *d, uint64_t n)
+{
+    __asm__ volatile("rep stosq" : "+D"(d), "+c"(n) : "a"(0ULL) : "memory");
+}
+
+/* A call_site's fields after its header: ref = its record's id, the writer's pid and tid, and
+ * depth of its frames pcs (the rest zeroed). One place for the drain's fast path (batch_put)
+ * and user_emit. */
+static inline void call_site_fill(struct trace_ev_call_site *cs, uint64_t ref, uint64_t call, const struct thread *t,
+                                  const uint64_t *pcs, uint32_t depth)
+{
+    cs->ref = ref;
+    cs->call = call;
+    cs->pid = t->proc->pid;
+    cs->tid = t->tid;
+    cs->depth = depth;
+    cs->reserved0 = 0;
+    copy_words(&cs->pc0, pcs, depth);
+    zero_words(&cs->pc0 + depth, 8 - depth);
+}
+
 /* Writes a checked record (tsc 0: now) and, after a sys_begin / cancel_raise / cancel_ack (each
  * has `call` first), the kernel's call_site record with the writer's frames (pc NULL: walk
  * them from the system call's registers). body holds len bytes padded with zeroes to 8 (so it
@@ -123,37 +151,23 @@ static uint64_t user_emit(const struct user_event *ev, const uint64_t *body, uin
     uint64_t id = TRACE_COMMIT(&s) & 0x7fffffffffffffffULL;
     if (!ev->site)
         return id;
-    uint64_t call = body[0], pcs[8] = { 0 };
-    if (pc) {
-        for (uint32_t i = 0; i < depth; i++)
-            pcs[i] = pc[i];
-    } else {
+    uint64_t pcs[8];
+    if (!pc) {
         const struct regs *r = (const struct regs *)(current()->kstack_top - sizeof(struct regs));
         depth = (uint32_t)arch_user_frames(r, pcs, 8);
+        pc = pcs;
     }
-    if (!tsc) {                             /* (trace_user: both stamped now) */
-        trace_emit_call_site(id, call, current()->proc->pid, current()->tid, depth, 0, pcs[0], pcs[1], pcs[2],
-                             pcs[3], pcs[4], pcs[5], pcs[6], pcs[7]);
-        return id;
-    }
-    /* A drained record keeps libc's time, and so does its call_site, as batch_put writes them:
-     * stamped now, it came after the records drained behind it with older times (the ring's time
-     * went back: os-test utrace, now and then under load, when a drain met a segment's end). */
     struct trace_slot cs_slot;
     struct trace_ev_call_site *cs = (struct trace_ev_call_site *)TRACE_RESERVE(TRACE_EV_CALL_SITE, sizeof *cs, &cs_slot,
                                                                                TRACE_CLASS_SIGNAL);
     if (TRACE_RESERVE_MAY_FAIL && !cs)
         return id;
-    cs->ref = id;
-    cs->call = call;
-    cs->pid = current()->proc->pid;
-    cs->tid = current()->tid;
-    cs->depth = depth;
-    cs->reserved0 = 0;
-    uint64_t *cpc = &cs->pc0;
-    for (int i = 0; i < 8; i++)
-        cpc[i] = pcs[i];
-    cs->h.tsc = tsc;
+    call_site_fill(cs, id, body[0], current(), pc, depth);
+    /* a drained record keeps libc's time, and so does its call_site (as batch_put writes them):
+     * stamped now, it came after records drained behind it with older times — the ring's time
+     * went back (os-test utrace, now and then under load, when a drain met a segment's end) */
+    if (tsc)
+        cs->h.tsc = tsc;
     TRACE_COMMIT(&cs_slot);
     return id;
 }
@@ -182,18 +196,6 @@ int64_t utrace_record(uint64_t a0, uint64_t a1, uint64_t a2)
 static struct lane_utrace_page *page_of(struct thread *t)
 {
     return (struct lane_utrace_page *)P2V(t->utrace->pages[0]);
-}
-
-/* Whole words, one string-instruction iteration each (arch/machine.h's copy_bytes, without
- * its byte tail: the counts here are in words). */
-static inline void copy_words(uint64_t *d, const uint64_t *s, uint64_t n)
-{
-    __asm__ volatile("rep movsq" : "+D"(d), "+S"(s), "+c"(n) :: "memory");
-}
-
-static inline void zero_words(uint64_t *d, uint64_t n)
-{
-    __asm__ volatile("rep stosq" : "+D"(d), "+c"(n) : "a"(0ULL) : "memory");
 }
 
 /* One checked entry copied into the ring at w (room for it and a call_site known), with its
@@ -234,15 +236,7 @@ batch_put(uint8_t *w, struct trace_ring *r, const struct user_event *ev, const s
     cs->h.tsc = tsc;                        /* (its record's time: the ring stays in time order) */
     cs->h.id = id + 1;
     r->next_id = id + 2;
-    cs->ref = id & 0x7fffffffffffffffULL;
-    cs->call = body[0];
-    cs->pid = t->proc->pid;
-    cs->tid = t->tid;
-    uint32_t npcs = h->npcs;
-    cs->depth = npcs;
-    cs->reserved0 = 0;
-    copy_words(&cs->pc0, body + words, npcs);
-    zero_words(&cs->pc0 + npcs, 8 - npcs);
+    call_site_fill(cs, id & 0x7fffffffffffffffULL, body[0], t, body + words, h->npcs);
     return w + sizeof *cs;
 }
 

@@ -285,9 +285,10 @@ static bool on_user_stack(uint64_t pc)
            (pc >= syscall_user_stack[2] && pc < syscall_user_stack[3]);
 }
 
-/* An NMI at pc (kernel mode) finds the CPU on the debugger's path — the interrupt stubs, their
- * common part, trap_dispatch, the stub — which reaches a gdbstub_park_pending call or the stub's
- * own wait, except after trap_dispatch: trap_return's few instructions to iretq. */
+/* An NMI at pc (kernel mode) is not where the CPU should park: on the debugger's path — the
+ * interrupt stubs, their common part, trap_dispatch, the stub — which reaches a
+ * gdbstub_park_pending call or the stub's own wait (except after trap_dispatch: trap_return's few
+ * instructions to iretq park there), or in a system call's user-stack instructions. */
 bool gdb_arch_nmi_defers(uint64_t pc)
 {
     extern char __debugger_text_start[], __debugger_text_end[], trap_return_end[];
