@@ -115,6 +115,9 @@ def shell_checks(g, timeout) -> tuple[list[str], int]:
                  reaped by `wait` as "[PID] done (status 143)" / "(status 137)"; `kill` of a pid
                  that does not exist is status 1 with kill's message;
       true/false `true; echo t=$?; false; echo f=$?` prints t=0 and f=1;
+      errors     each utility's diagnostics go to fd 2: `ls /nope 2>/dev/null | wc -l` (and the same
+                 for cat, wc, rm, mkdir, mv, cp, kill, sleep) prints only 0 — a message on stdout
+                 makes it 1, one on the console is a line of its own;
       env        (the shell has no `VAR=x cmd`) `env LANES_T=42 env` prints LANES_T=42 once,
                  `env LANES_T=42 nosuch` is status 127."""
     problems: list[str] = []
@@ -142,6 +145,9 @@ def shell_checks(g, timeout) -> tuple[list[str], int]:
     check("head -n 2 /tmp/h", ["three", "four"], what="head -n 2")
     check("cat /tmp/h | head -n 1", ["three"], what="head -n 1 of a pipe")
     check("true; echo t=$?; false; echo f=$?", ["t=0", "f=1"], what="true/false statuses")
+    bad = ["ls /nope", "cat /nope", "wc /nope", "rm /nope", "mkdir /tmp/r/x", "mv /nope /tmp/z", "cp /nope /tmp/z",
+           "kill 99999", "sleep x"]
+    check("; ".join(f"{c} 2>/dev/null | wc -l" for c in bad), ["0"] * len(bad), what="diagnostics on fd 2")
     n += 1
     out, status = g.run("env LANES_T=42 env", timeout)    # the rest of environ is the shell's
     if _lines(out).count("LANES_T=42") != 1 or status != 0:

@@ -114,7 +114,7 @@ int main(int argc, char **argv)
     if (argc < 2 && posix)
         return cat_fd(0, "stdin");
     if (argc < 2) {
-        printf("usage: cat PATH...   (/sys/... for kernel attributes, other paths from the initrd)\n");
+        dprintf(2, "usage: cat PATH...   (/sys/... for kernel attributes, other paths from the initrd)\n");
         return 2;
     }
     int st = 0;

@@ -27,7 +27,7 @@ int main(int argc, char **argv)
         nenv++;
     char **env = malloc((size_t)(nenv + i) * sizeof *env);
     if (!env) {
-        printf("env: out of memory\n");
+        dprintf(2, "env: out of memory\n");
         return 125;
     }
     int n = 0;
@@ -49,7 +49,7 @@ int main(int argc, char **argv)
     pid_t pid;
     int e = posix_spawnp(&pid, argv[i], NULL, NULL, argv + i, env);
     if (e) {
-        printf("env: %s: %s\n", argv[i], strerror(e));
+        dprintf(2, "env: %s: %s\n", argv[i], strerror(e));
         return e == ENOENT ? 127 : 126;
     }
     int st;

@@ -13,12 +13,12 @@ int main(int argc, char **argv)
         i = 2;
     }
     if (i >= argc) {
-        printf("usage: kill [-SIG] PID...\n");
+        dprintf(2, "usage: kill [-SIG] PID...\n");
         return 2;
     }
     for (; i < argc; i++) {
         if (kill((pid_t)strtol(argv[i], NULL, 10), sig) < 0) {
-            printf("kill: %s: %s\n", argv[i], strerror(errno));
+            dprintf(2, "kill: %s: %s\n", argv[i], strerror(errno));
             st = 1;
         }
     }

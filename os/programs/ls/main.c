@@ -17,7 +17,7 @@ static int ls_path(const char *path, int longfmt)
 {
     struct stat st;
     if (stat(path, &st) < 0) {
-        printf("ls: %s: %s\n", path, strerror(errno));
+        dprintf(2, "ls: %s: %s\n", path, strerror(errno));
         return 1;
     }
     if (!S_ISDIR(st.st_mode)) {
@@ -29,7 +29,7 @@ static int ls_path(const char *path, int longfmt)
     }
     DIR *d = opendir(path);
     if (!d) {
-        printf("ls: %s: %s\n", path, strerror(errno));
+        dprintf(2, "ls: %s: %s\n", path, strerror(errno));
         return 1;
     }
     struct dirent *e;
@@ -78,7 +78,7 @@ static int ls_sysfs(const char *path, int longfmt)
     static char buf[8192];
     int64_t r = lanes_sys_sysfs_list(path, strlen(path), buf, sizeof buf - 1);
     if (r < 0) {
-        printf("ls: %s: %s\n", path, r == LANES_E_NOENT ? "no such file or directory"
+        dprintf(2, "ls: %s: %s\n", path, r == LANES_E_NOENT ? "no such file or directory"
                : r == LANES_E_TYPE ? "not a directory" : lanes_strerror(r));
         return 1;
     }
@@ -117,7 +117,7 @@ int main(int argc, char **argv)
     size_t size;
     int64_t r = lanes_initrd(&rd, &size);
     if (r < 0) {
-        printf("ls: cannot map the initrd: %s\n", lanes_strerror(r));
+        dprintf(2, "ls: cannot map the initrd: %s\n", lanes_strerror(r));
         return 1;
     }
     const char *filter = argc > 1 ? argv[1] : NULL;
@@ -131,7 +131,7 @@ int main(int argc, char **argv)
         n++;
     }
     if (r < 0) {
-        printf("ls: the initrd is corrupt at offset %zu\n", pos);
+        dprintf(2, "ls: the initrd is corrupt at offset %zu\n", pos);
         return 1;
     }
     printf("%d entries, %zu bytes\n", n, size);

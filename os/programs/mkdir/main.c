@@ -10,7 +10,7 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "-p") == 0)
         parents = 1, i = 2;
     if (i >= argc) {
-        printf("usage: mkdir [-p] DIR...\n");
+        dprintf(2, "usage: mkdir [-p] DIR...\n");
         return 2;
     }
     for (; i < argc; i++) {
@@ -26,7 +26,7 @@ int main(int argc, char **argv)
             }
         }
         if (mkdir(argv[i], 0777) < 0 && !(parents && errno == EEXIST)) {
-            printf("mkdir: %s: %s\n", argv[i], strerror(errno));
+            dprintf(2, "mkdir: %s: %s\n", argv[i], strerror(errno));
             st = 1;
         }
     }

@@ -7,11 +7,11 @@
 int main(int argc, char **argv)
 {
     if (argc != 3) {
-        printf("usage: mv FROM TO\n");
+        dprintf(2, "usage: mv FROM TO\n");
         return 2;
     }
     if (rename(argv[1], argv[2]) < 0) {
-        printf("mv: %s -> %s: %s\n", argv[1], argv[2], strerror(errno));
+        dprintf(2, "mv: %s -> %s: %s\n", argv[1], argv[2], strerror(errno));
         return 1;
     }
     return 0;

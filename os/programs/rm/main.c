@@ -10,7 +10,7 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "-d") == 0)
         dirs = 1, i = 2;
     if (i >= argc) {
-        printf("usage: rm [-d] PATH...\n");
+        dprintf(2, "usage: rm [-d] PATH...\n");
         return 2;
     }
     for (; i < argc; i++) {
@@ -18,7 +18,7 @@ int main(int argc, char **argv)
         if (r < 0 && errno == EISDIR && dirs)
             r = rmdir(argv[i]);
         if (r < 0) {
-            printf("rm: %s: %s\n", argv[i], strerror(errno));
+            dprintf(2, "rm: %s: %s\n", argv[i], strerror(errno));
             st = 1;
         }
     }

@@ -38,7 +38,7 @@
 
 int builtin(int argc, char **argv, int *status);
 
-#define MAX_TOK 96
+#define MAX_TOK 384     /* (a line is at most 1023 characters: sh/main.c LINE_MAX) */
 #define MAX_CMDS 8
 #define MAX_WORDS 32
 #define MAX_REDIR 6
@@ -63,11 +63,13 @@ static int tokenize(const char *p, struct tok *t, char *store, size_t cap, int s
 {
     int n = 0;
     size_t used = 0;
-    while (*p && n < MAX_TOK) {
+    for (;;) {
         while (*p == ' ' || *p == '\t')
             p++;
         if (!*p)
             break;
+        if (n == MAX_TOK || used >= cap - 16)
+            return -1;                      /* more than we hold: the caller says so */
         int op = -1, len = 1;
         if (p[0] == '2' && p[1] == '>' && p[2] == '&' && p[3] == '1')
             op = T_2TO1, len = 4;
@@ -100,7 +102,8 @@ static int tokenize(const char *p, struct tok *t, char *store, size_t cap, int s
                 if (*p == q)
                     p++;
             } else if (p[0] == '$' && p[1] == '?') {
-                used += (size_t)snprintf(store + used, cap - used, "%d", status);
+                if (used < cap - 16)
+                    used += (size_t)snprintf(store + used, cap - used, "%d", status);
                 p += 2;
             } else if (used < cap - 16) {
                 store[used++] = *p++;
@@ -183,7 +186,7 @@ static int sh_status_of(pid_t pid, int st, const char *name, bool say)
         if (say || (status != 0 && !quiet_pipe)) {
             char msg[200];
             lanes_describe_exit(&info, msg, sizeof msg);
-            printf("sh: %s %s\n", name, msg);
+            dprintf(2, "sh: %s %s\n", name, msg);
         }
         return status;
     }
@@ -217,7 +220,7 @@ static int wait_foreground(pid_t pgid, pid_t *pids, int n, struct cmd *cmds, boo
     for (int i = 0; i < n; i++) {
         int st = 0;
         if (waitpid(pids[i], &st, WUNTRACED) < 0) {
-            printf("sh: waitpid %d: %s\n", pids[i], strerror(errno));
+            dprintf(2, "sh: waitpid %d: %s\n", pids[i], strerror(errno));
             status = -1;
             continue;
         }
@@ -257,7 +260,7 @@ static int open_redir(const struct redir *r)
     int flags = r->type == T_LT ? O_RDONLY : r->type == T_GTGT ? O_WRONLY | O_CREAT | O_APPEND : O_WRONLY | O_CREAT | O_TRUNC;
     int fd = open(r->file, flags | O_CLOEXEC, 0666);
     if (fd < 0)
-        printf("sh: %s: %s\n", r->file, strerror(errno));
+        dprintf(2, "sh: %s: %s\n", r->file, strerror(errno));
     return fd;
 }
 
@@ -268,7 +271,7 @@ static bool posix_builtin(struct cmd *c, int *status)
         const char *to = c->argc > 1 ? c->argv[1] : "/";
         *status = 0;
         if (chdir(to) < 0) {
-            printf("sh: cd: %s: %s\n", to, strerror(errno));
+            dprintf(2, "sh: cd: %s: %s\n", to, strerror(errno));
             *status = 1;
         }
         return true;
@@ -302,12 +305,12 @@ static bool posix_builtin(struct cmd *c, int *status)
         struct job *j = job_named(c->argc, c->argv);
         *status = 1;
         if (!j) {
-            printf("sh: %s: no such job\n", w);
+            dprintf(2, "sh: %s: no such job\n", w);
         } else if (w[0] == 'b') {
             if (!j->stopped) {
-                printf("sh: bg: [%d] is running already\n", j->id);
+                dprintf(2, "sh: bg: [%d] is running already\n", j->id);
             } else if (killpg(j->pgid, SIGCONT) < 0) {
-                printf("sh: bg: [%d]: %s\n", j->id, strerror(errno));
+                dprintf(2, "sh: bg: [%d]: %s\n", j->id, strerror(errno));
             } else {
                 j->stopped = false;
                 printf("[%d] %s &\n", j->id, j->text);
@@ -351,7 +354,7 @@ static int run_pipeline(struct cmd *cmds, int n, bool bg)
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
         if (i + 1 < n && pipe2(pfd, O_CLOEXEC) < 0) {
-            printf("sh: pipe: %s\n", strerror(errno));
+            dprintf(2, "sh: pipe: %s\n", strerror(errno));
             status = 1;
             break;
         }
@@ -384,9 +387,9 @@ static int run_pipeline(struct cmd *cmds, int n, bool bg)
         prev = pfd[0];
         if (e > 0) {
             if (e == ENOENT)
-                printf("%s: no such program\n", cmds[i].argv[0]);
+                dprintf(2, "%s: no such program\n", cmds[i].argv[0]);
             else
-                printf("sh: %s: %s\n", cmds[i].argv[0], strerror(e));
+                dprintf(2, "sh: %s: %s\n", cmds[i].argv[0], strerror(e));
             status = e == ENOENT ? 127 : 126;
         } else if (e == 0) {
             setpgid(pids[started], pids[0]);        /* the job's own process group */
@@ -451,9 +454,13 @@ int sh_run_line(const char *line, int last)
 static int run_list(const char *line, int last)
 {
     static struct tok t[MAX_TOK];
-    static char store[1024];
+    static char store[4096];
     static struct cmd cmds[MAX_CMDS];
     int nt = tokenize(line, t, store, sizeof store, last);
+    if (nt < 0) {
+        dprintf(2, "sh: line too long (%d words at most)\n", MAX_TOK);
+        return 2;
+    }
     int status = last, i = 0;
     while (i < nt) {
         int n = 0;
@@ -500,7 +507,7 @@ static int run_list(const char *line, int last)
         if (cmds[n].argc == 0 && (n > 0 || cmds[0].nr > 0))
             bad = true;
         if (bad) {
-            printf("sh: syntax error\n");
+            dprintf(2, "sh: syntax error\n");
             return 2;
         }
         if (cmds[0].argc == 0)

@@ -29,7 +29,7 @@ int builtin(int argc, char **argv, int *status);
 #include <unistd.h>
 
 #define PROMPT "lanes$ "
-#define LINE_MAX 256
+#define LINE_MAX 1024     /* a line's characters, with its NUL (jobs.c's tokens hold them all) */
 #define HIST_MAX 32
 #define MAX_ARGS 32
 
@@ -159,8 +159,12 @@ static int read_line(char *buf)
             }
             continue;
         }
-        if (c < 0x20 || c > 0x7e || len >= LINE_MAX - 1)
+        if (c < 0x20 || c > 0x7e)
             continue;
+        if (len >= LINE_MAX - 1) {              /* full: say so, as a terminal does */
+            out("\a");
+            continue;
+        }
         if (pos == len) {
             buf[len++] = (char)c;
             pos++;
@@ -247,7 +251,7 @@ static int run_program(int argc, char **argv)
     struct lane_exit_info info;
     int64_t r = lanes_wait((int32_t)p, &info, LANES_TIMEOUT_INFINITE);
     if (r < 0) {
-        printf("sh: waiting for %s failed: %s\n", argv[0], lanes_strerror(r));
+        dprintf(2, "sh: waiting for %s failed: %s\n", argv[0], lanes_strerror(r));
         lanes_sys_process_kill((int32_t)p, 1);
         lanes_sys_handle_close((int32_t)p);
         return 126;
@@ -261,7 +265,7 @@ static int run_program(int argc, char **argv)
         status = 128 + 9;
     char msg[200];
     lanes_describe_exit(&info, msg, sizeof msg);
-    printf("sh: %s %s\n", argv[0], msg);
+    dprintf(2, "sh: %s %s\n", argv[0], msg);
     lanes_sys_process_kill((int32_t)p, 1);   /* a faulted process is only stopped: end it */
     lanes_sys_handle_close((int32_t)p);
     return status;
@@ -288,7 +292,7 @@ int builtin(int argc, char **argv, int *status)
         *status = 0;
     } else if (strcmp(argv[0], "crash") == 0) {
         /* Fault on purpose: init (our supervisor) must report it and restart the shell. */
-        printf("sh: crashing on purpose (null write)\n");
+        dprintf(2, "sh: crashing on purpose (null write)\n");
         uintptr_t addr = 0;
         __asm__ volatile("" : "+r"(addr));
         *(volatile int *)addr = 1;

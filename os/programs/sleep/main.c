@@ -6,7 +6,7 @@
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        printf("usage: sleep SECONDS\n");
+        dprintf(2, "usage: sleep SECONDS\n");
         return 2;
     }
     char *end;
@@ -18,7 +18,7 @@ int main(int argc, char **argv)
             ns += (*end - '0') * scale;
     }
     if (*end || s < 0) {
-        printf("sleep: bad number %s\n", argv[1]);
+        dprintf(2, "sleep: bad number %s\n", argv[1]);
         return 2;
     }
     struct timespec ts = { s, ns };

@@ -35,7 +35,7 @@ static int count(int fd, const char *name, unsigned long long tot[3])
         }
     }
     if (n < 0) {
-        printf("wc: %s: %s\n", name ? name : "stdin", strerror(errno));
+        dprintf(2, "wc: %s: %s\n", name ? name : "stdin", strerror(errno));
         return 1;
     }
     show(l, w, b, name);
@@ -57,7 +57,7 @@ int main(int argc, char **argv)
     for (int i = first; i < argc; i++) {
         int fd = open(argv[i], O_RDONLY);
         if (fd < 0) {
-            printf("wc: %s: %s\n", argv[i], strerror(errno));
+            dprintf(2, "wc: %s: %s\n", argv[i], strerror(errno));
             st = 1;
             continue;
         }
