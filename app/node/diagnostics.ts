@@ -9,7 +9,12 @@
  *          make: *** [Makefile:3: all] Error 1      (summaries: kept only when nothing else was found)
  *          make: *** No rule to make target 'x', needed by 'y'.  Stop.
  * Paths are resolved against the directory make was in and reported project-relative when inside.
+ * Under `make -j` the sub-makes' "Entering"/"Leaving" lines interleave with other directories'
+ * compiler output, so the innermost directory is only a guess: a relative path goes to the
+ * innermost directory on the stack (then the build's own) where that file exists, and to the
+ * innermost one when it exists nowhere (a file the build deleted, a generated one).
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic, Severity } from '../common/contract.js';
 import { toProjectRelative } from './paths.js';
@@ -52,7 +57,16 @@ export class DiagnosticsParser {
   }
 
   private file(p: string): string {
-    const abs = path.resolve(this.cwd, p);
+    let abs = path.resolve(this.cwd, p);
+    if (!path.isAbsolute(p) && !fs.existsSync(abs)) {
+      for (let i = this.dirStack.length - 2; i >= 0; i--) {
+        const there = path.resolve(this.dirStack[i]!, p);
+        if (fs.existsSync(there)) {
+          abs = there;
+          break;
+        }
+      }
+    }
     return toProjectRelative(this.root, abs) ?? abs;
   }
 

@@ -55,6 +55,30 @@ test('make -C output: paths are resolved through "Entering directory"', () => {
   assert.ok(!ds.some((d) => d.source === 'make'), JSON.stringify(ds));
 });
 
+test('make -j: an error printed while another sub-make is "in" its directory still names the right file', () => {
+  // Real make -j2 output, ordered as it comes when the top-level compile fails while the
+  // kernel's sub-make is running: gcc's relative path belongs to the top level, not to kernel/.
+  const root = project({
+    // (the two recipes wait for each other: the kernel's sub-make is in kernel/ from before gcc
+    // starts until after it has printed its error, however loaded the machine)
+    'kernel/Makefile': 'all:\n\ttouch ../started; until [ -f ../done ]; do sleep 0.05; done\n',
+    'kernel/boot.c': 'int boot;\n',
+    'programs/sh/main.c': 'int sh = missing_symbol;\n',
+    'Makefile': 'all: k sh\nk:\n\t$(MAKE) -C kernel\nsh:\n' +
+      '\tuntil [ -f started ]; do sleep 0.05; done; gcc -c programs/sh/main.c -o /dev/null; s=$$?; touch done; exit $$s\n',
+  });
+  const out = run(root, 'make -j2 -k');
+  assert.ok(out.indexOf('Entering directory') < out.indexOf('missing_symbol') &&
+    out.indexOf('missing_symbol') < out.indexOf('Leaving directory'), `the error should come while make is in kernel/:\n${out}`);
+  const ds = parseDiagnostics(root, out);
+  const e = ds.find((d) => d.severity === 'error' && /missing_symbol/.test(d.message));
+  assert.ok(e, `${JSON.stringify(ds)}\n${out}`);
+  assert.equal(e.file, 'programs/sh/main.c');
+  // A file that exists in the innermost directory is still found there.
+  const k = parseDiagnostics(root, `make[1]: Entering directory '${root}/kernel'\nboot.c:1:5: error: x\nmake[1]: Leaving directory '${root}/kernel'\n`);
+  assert.equal(k[0]?.file, 'kernel/boot.c');
+});
+
 test('ld undefined references point at the calling source line (debug info)', () => {
   const root = project({ 'src/a.c': 'void missing(void);\nint main(void) {\n  missing();\n  return 0;\n}\n' });
   const out = run(root, 'gcc -g -O0 src/a.c -o a.out');
