@@ -42,6 +42,21 @@ after(async () => {
 
 const dbg = <T>(expr: string) => s.page.evaluate(`window.lanescopeDebug.${expr}`) as Promise<T>;
 
+/** What the status bar, the panels, the Problems list and the Build panel show (for a failure's message). */
+const problemsSnapshot = (p: Session['page']) =>
+  p.evaluate(`({
+    state: document.querySelector('#status-state')?.textContent,
+    panels: [...document.querySelectorAll('.panel-view')].filter((h) => !h.hidden).map((h) => h.id),
+    problems: [...document.querySelectorAll('#panel-problems .problem-list li')].map((li) => {
+      const b = li.querySelector('button');
+      return b ? b.className + ' ' + b.dataset.file + ':' + b.dataset.line + ' ' + b.textContent : li.textContent;
+    }),
+    markers: window.lanescopeDebug.markers(),
+    editorLine1: window.lanescopeDebug.editorValue()?.split(String.fromCharCode(10))[0],
+    notices: [...document.querySelectorAll('.notice')].map((n) => n.textContent),
+    build: window.lanescopeDebug.buildText().slice(-2000),
+  })`);
+
 test('opens the bundled OS project: explorer, target picker, status bar', async () => {
   const p = s.page;
   await p.waitForSelector('#tree [data-path="kernel"]');
@@ -178,7 +193,10 @@ test('a compile error shows in Problems and as a Monaco marker; clicking it jump
   await p.keyboard.press('F5'); // Run saves dirty files first
   await waitForText(p, async (pg) => (await pg.textContent('#status-state')) ?? '', /failed/, BOOT_TIMEOUT, 'the failed build');
   await p.click('#panel-tab-problems');
-  const row = await p.waitForSelector(`#panel-problems .problem.error[data-file="${SRC_FILE}"][data-line="1"]`);
+  // (a timeout says what the workbench showed instead: 1 run in a full `npm test` waited 30 s here)
+  const row = await p.waitForSelector(`#panel-problems .problem.error[data-file="${SRC_FILE}"][data-line="1"]`).catch(async (e: Error) => {
+    throw new Error(`${e.message}\nthe workbench showed instead: ${JSON.stringify(await problemsSnapshot(p))}`);
+  });
   assert.match((await row.textContent()) ?? '', /missing_symbol_e2e/);
   // The marker is in the editor model and drawn as a squiggle.
   const markers = await dbg<{ file: string; line: number; message: string }[]>('markers()');
