@@ -61,11 +61,12 @@ test('make -j: an error printed while another sub-make is "in" its directory sti
   const root = project({
     // (the two recipes wait for each other: the kernel's sub-make is in kernel/ from before gcc
     // starts until after it has printed its error, however loaded the machine)
-    'kernel/Makefile': 'all:\n\ttouch ../started; until [ -f ../done ]; do sleep 0.05; done\n',
+    // (each waits 10 s at most: a make that ran them one after the other fails the order check)
+    'kernel/Makefile': 'all:\n\ttouch ../started; i=0; until [ -f ../done ] || [ $$i = 200 ]; do sleep 0.05; i=$$((i+1)); done\n',
     'kernel/boot.c': 'int boot;\n',
     'programs/sh/main.c': 'int sh = missing_symbol;\n',
     'Makefile': 'all: k sh\nk:\n\t$(MAKE) -C kernel\nsh:\n' +
-      '\tuntil [ -f started ]; do sleep 0.05; done; gcc -c programs/sh/main.c -o /dev/null; s=$$?; touch done; exit $$s\n',
+      '\ti=0; until [ -f started ] || [ $$i = 200 ]; do sleep 0.05; i=$$((i+1)); done; gcc -c programs/sh/main.c -o /dev/null; s=$$?; touch done; exit $$s\n',
   });
   const out = run(root, 'make -j2 -k');
   assert.ok(out.indexOf('Entering directory') < out.indexOf('missing_symbol') &&
