@@ -1099,7 +1099,7 @@ void gdbstub_enter(struct regs *r, enum gdb_stop why)
     g->step = false;
     gdb_arch_set_step(r, false);
     if (g->masked_irqs) {
-        gdb_arch_unmask_irqs(r);        /* the step is over */
+        gdb_arch_step_unmask(r, g->step_pc);    /* the step is over */
         g->masked_irqs = false;
     }
     gdb_arch_snapshot(g);

@@ -336,6 +336,21 @@ bool gdb_arch_step_mask_irqs(struct regs *r)
 
 void gdb_arch_unmask_irqs(struct regs *r) { r->rflags |= 0x200; }
 
+/* The masked step from `from` is over: IF back on — and in the copy of RFLAGS a stepped pushf
+ * left on the stack, which carried the mask: pushcli keeps that copy to decide whether its
+ * popcli turns interrupts on again, so stepping through spin_lock's first instruction left the
+ * CPU with interrupts off for good. (Kernel mode only: user mode cannot change IF with popf, and
+ * its stack page may be a copy-on-write one another process shares.) */
+void gdb_arch_step_unmask(struct regs *r, uint64_t from)
+{
+    uint64_t pa;
+    r->rflags |= 0x200;
+    if ((r->cs & 3) || r->rip != from + 1 || (r->rsp & 7) || !gdb_arch_translate(from, &pa) ||
+        *(volatile uint8_t *)P2V(pa) != 0x9c || !gdb_arch_translate(r->rsp, &pa))
+        return;
+    *(volatile uint64_t *)P2V(pa) |= 0x200;
+}
+
 /* Walks the current page tables (4 KiB, 2 MiB and 1 GiB pages); true if va is mapped and
  * backed by RAM, which the direct map reaches. *exec: no level forbids executing it. */
 static bool walk(uint64_t va, uint64_t *pa, bool *exec)

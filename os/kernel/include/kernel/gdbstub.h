@@ -68,6 +68,7 @@ void gdb_arch_set_pc(struct regs *r, uint64_t pc);
 void gdb_arch_set_step(struct regs *r, bool on);
 bool gdb_arch_step_mask_irqs(struct regs *r);       /* masks for one step unless unsafe; true if it did */
 void gdb_arch_unmask_irqs(struct regs *r);
+void gdb_arch_step_unmask(struct regs *r, uint64_t from);  /* a masked step from `from` is done */
 /* hardware breakpoints and watchpoints (debug registers, the same on every CPU) */
 enum gdb_hw { GDB_HW_EXEC = 1, GDB_HW_WRITE = 2, GDB_HW_READ = 3, GDB_HW_ACCESS = 4 };
 const char *gdb_arch_hw_set(int type, uint64_t addr, uint64_t len, bool insert);   /* reply text */
