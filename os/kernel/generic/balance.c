@@ -32,13 +32,13 @@
 #define BAL_MAX_CAND 256
 #define BAL_MAX_MOVES 64
 
-uint32_t load_decay = LOAD_DECAY_DEFAULT;
-static volatile uint32_t balance_enabled = 1;
+HOT_DATA uint32_t load_decay = LOAD_DECAY_DEFAULT;
+HOT_DATA static volatile uint32_t balance_enabled = 1;
 static volatile uint32_t balance_interval_ms = 100;
 static uint32_t balance_round, balance_ideal;
 static uint64_t balance_moves;
 
-void sched_load_advance(struct thread *t, uint64_t now, bool runnable)
+HOT void sched_load_advance(struct thread *t, uint64_t now, bool runnable)
 {
     load_advance(&t->lacct, now, runnable, __atomic_load_n(&load_decay, __ATOMIC_RELAXED));
 }

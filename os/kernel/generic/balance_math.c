@@ -6,6 +6,7 @@
  * this very file. balance.c calls it under the run-queue locks.
  */
 #include <kernel/balance.h>
+#include <kernel/hot.h>
 
 #define BAL_MAX_THREADS 1024
 
@@ -17,7 +18,7 @@ static void load_add(struct load_acct *a, uint64_t dt, bool runnable)
         a->blk_ns += dt;
 }
 
-void load_advance(struct load_acct *a, uint64_t now, bool runnable, uint32_t decay)
+HOT void load_advance(struct load_acct *a, uint64_t now, bool runnable, uint32_t decay)
 {
     if (now <= a->stamp)
         return;

@@ -20,7 +20,7 @@
  * does not see it (a timeout, an interrupt, or a wake still under way) takes the lock, which
  * waits for the waker, and unlinks itself if no waker did. */
 struct fwaiter { struct list link; struct thread *t; uint64_t key; struct vmspace *space; uint32_t gone; };
-static struct bucket { struct spinlock lock; struct list waiters; } buckets[NBUCKETS];
+HOT_DATA static struct bucket { struct spinlock lock; struct list waiters; } buckets[NBUCKETS];
 int user_load32(uint32_t *out, uint64_t uaddr);
 
 void futex_init(void)
@@ -37,7 +37,7 @@ void futex_init(void)
  * words): a key stays right until a region of the address space goes (vm_unmap gives the
  * vmspace a new gen) — a shared page's physical address never changes while it is mapped, and
  * a private word's key is its address. Saves the page walk, the region search and their locks. */
-static uint64_t futex_key(uint64_t uaddr, struct vmspace **space)
+HOT static uint64_t futex_key(uint64_t uaddr, struct vmspace **space)
 {
     struct thread *t = current();
     struct vmspace *vm = t->proc->vm;
@@ -65,7 +65,7 @@ static struct bucket *bucket_of(uint64_t key, struct vmspace *space)
     return &buckets[((key >> 2) ^ (uint64_t)(uintptr_t)space) * 0x9e3779b97f4a7c15ULL >> 58];
 }
 
-int64_t futex_wait(uint64_t uaddr, uint32_t expected, uint64_t timeout_ns)
+HOT int64_t futex_wait(uint64_t uaddr, uint32_t expected, uint64_t timeout_ns)
 {
     if (uaddr & 3)
         return LANES_E_INVAL;
@@ -104,7 +104,7 @@ int64_t futex_wait(uint64_t uaddr, uint32_t expected, uint64_t timeout_ns)
     return r;
 }
 
-static int64_t wake(uint64_t key, struct vmspace *space, uint32_t count)
+HOT static int64_t wake(uint64_t key, struct vmspace *space, uint32_t count)
 {
     struct bucket *b = bucket_of(key, space);
     int64_t n = 0;
@@ -147,7 +147,7 @@ void futex_wake_ended(void)
 /* Wake up to count waiters on the word at physical address key (shared memory). */
 int64_t futex_wake_key(uint64_t key, uint32_t count) { return wake(key, NULL, count); }
 
-int64_t futex_wake(uint64_t uaddr, uint32_t count)
+HOT int64_t futex_wake(uint64_t uaddr, uint32_t count)
 {
     if (uaddr & 3)
         return LANES_E_INVAL;

@@ -24,7 +24,7 @@
 
 static struct spinlock owned_lock = SPINLOCK_INIT("memobj-owned");
 static struct list ended_objs = { &ended_objs, &ended_objs };
-volatile uint32_t memobj_nended;
+HOT_DATA volatile uint32_t memobj_nended;
 
 static void memobj_destroy(struct kobj *o)
 {

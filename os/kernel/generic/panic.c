@@ -14,7 +14,7 @@
 #include <kernel/trace.h>
 #include <kernel/gdbstub.h>
 
-volatile int panicking;
+HOT_DATA volatile int panicking;
 
 struct ksym { uint64_t addr; uint32_t name; uint32_t size; };
 extern const struct ksym ksyms_table[];

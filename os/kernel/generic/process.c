@@ -18,7 +18,7 @@
 #include <kernel/trace.h>
 #include <kernel/sysfs.h>
 
-struct process *kernel_process;
+HOT_DATA struct process *kernel_process;
 struct list all_processes = { &all_processes, &all_processes };
 static volatile uint32_t next_pid = 1;
 

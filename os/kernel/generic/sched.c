@@ -42,7 +42,7 @@
 
 struct spinlock sched_all_lock = SPINLOCK_INIT("threads");
 struct list all_threads = { &all_threads, &all_threads };
-struct sched_cpu sched_cpu[MAX_CPUS];
+HOT_DATA struct sched_cpu sched_cpu[MAX_CPUS];
 extern const uint8_t *fpu_initial_state;
 
 static void rq_push(struct cpu *c, struct thread *t)
@@ -114,7 +114,7 @@ static void kick_idle_cpu(struct cpu *busy, uint64_t allowed);
  * waker sees polling == 0 and sends the IPI.
  */
 #define IDLE_POLL_NS 50000ull   /* 50 us */
-static volatile bool idle_polling[MAX_CPUS];
+HOT_DATA static volatile bool idle_polling[MAX_CPUS];
 
 /*
  * A reschedule IPI decided under a run-queue lock goes out when this CPU's last lock is
@@ -181,7 +181,7 @@ static bool wake_preempt(struct cpu *c, uint64_t now)
  * Must hold t->cpu->rq_lock. sync: the waker waits right after and t was pulled onto its CPU
  * (wake_affine): t runs when the waker blocks, nothing to preempt or kick.
  */
-static void make_ready(struct thread *t, int reason, bool sync)
+HOT static void make_ready(struct thread *t, int reason, bool sync)
 {
     TRACE_IRQS_ARE_OFF();                   /* rq_lock */
     struct cpu *c = t->cpu;
@@ -400,14 +400,14 @@ bool sched_migrate_locked(struct thread *t, struct cpu *from, struct cpu *to)
 }
 
 /* Why a thread that is not idle was switched out, by the state it leaves in (ctx_switch). */
-static const uint8_t switch_reason[] = {
+HOT_RODATA static const uint8_t switch_reason[] = {
     [T_RUNNING] = TRACE_SWITCH_REASON_BLOCKED, [T_READY] = TRACE_SWITCH_REASON_YIELDED,
     [T_BLOCKED] = TRACE_SWITCH_REASON_BLOCKED, [T_SLEEPING] = TRACE_SWITCH_REASON_BLOCKED,
     [T_STOPPED] = TRACE_SWITCH_REASON_BLOCKED, [T_DEAD] = TRACE_SWITCH_REASON_EXITED,
 };
 
 /* Called with c->rq_lock held. */
-static void schedule_locked(void)
+HOT static void schedule_locked(void)
 {
     TRACE_IRQS_ARE_OFF();                   /* rq_lock */
     struct cpu *c = this_cpu();
@@ -513,7 +513,7 @@ static void schedule_locked(void)
 void thread_reap(struct thread *t);
 
 /* First thing a thread does after switch_context returns into it. */
-void sched_finish_switch(void)
+HOT void sched_finish_switch(void)
 {
     struct cpu *c = this_cpu();
     struct thread *prev = c->prev;
@@ -571,7 +571,7 @@ void sched_yield(void)
     schedule();
 }
 
-int thread_block(struct spinlock *held, int state, uint64_t deadline)
+HOT int thread_block(struct spinlock *held, int state, uint64_t deadline)
 {
     struct thread *t = current();
     pushcli();
@@ -678,7 +678,7 @@ static bool wake_affine(struct thread *t, int reason)
     return skip < 0;
 }
 
-bool thread_wake(struct thread *t, int reason)
+HOT bool thread_wake(struct thread *t, int reason)
 {
     if (wake_affine(t, reason))
         return true;
@@ -778,7 +778,7 @@ int wake_all(struct waitq *q)
     return wake_n(q, 1 << 30);
 }
 
-uint64_t deadline_from_timeout(uint64_t timeout_ns)
+HOT uint64_t deadline_from_timeout(uint64_t timeout_ns)
 {
     if (timeout_ns == LANES_TIMEOUT_INFINITE)
         return UINT64_MAX;
@@ -799,7 +799,7 @@ int64_t sleep_ns(uint64_t ns)
 }
 
 /* Before a thread returns to user mode: die if killed, stop if stopped, yield if asked. */
-void sched_check_user_return(struct regs *r)
+HOT void sched_check_user_return(struct regs *r)
 {
     trace_kick_check();
     for (;;) {

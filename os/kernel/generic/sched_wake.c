@@ -23,12 +23,12 @@
 static const uint64_t bucket_ns[] = { 50000, 500000, 2000000, 8000000 };
 #define NBUCKETS (ARRAY_SIZE(bucket_ns) + 1)
 
-static struct {
+HOT_DATA static struct {
     uint64_t count, ipis, sum_ns, max_ns, hist[NBUCKETS];
 } stats[WAKE_KINDS];
 
 /* Synchronous wake-ups that pulled nothing, by why (wake_affine in sched.c). */
-static uint64_t sync_skips[WAKE_SKIPS];
+HOT_DATA static uint64_t sync_skips[WAKE_SKIPS];
 
 void wake_note_sync_skip(int why)
 {
@@ -43,7 +43,7 @@ void wake_note_ipi(int kind)
 }
 
 /* t runs now, `lat` ns after it was woken (kind t->wake_kind, then cleared). */
-void wake_note_run(struct thread *t, uint64_t lat)
+HOT void wake_note_run(struct thread *t, uint64_t lat)
 {
     int k = t->wake_kind;
     t->wake_kind = 0;

@@ -9,8 +9,8 @@
  */
 #include <kernel/kernel.h>
 
-static int early_ncli, early_intena;
-bool percpu_up;     /* set once the boot CPU's GS base points at its struct cpu */
+HOT_DATA static int early_ncli, early_intena;
+HOT_DATA bool percpu_up;     /* set once the boot CPU's GS base points at its struct cpu */
 static inline bool percpu_ready(void)
 {
     return percpu_up;
@@ -89,12 +89,12 @@ static inline __attribute__((always_inline)) void popcli_inline(void)
         outermost_released(c);
 }
 
-void pushcli(void)
+HOT void pushcli(void)
 {
     pushcli_inline();
 }
 
-void popcli(void)
+HOT void popcli(void)
 {
     popcli_inline();
 }
@@ -157,7 +157,7 @@ static inline struct cpu *this_cpu_irqs_off(void)
  */
 #define LOCK_FAST __attribute__((optimize("omit-frame-pointer")))
 
-LOCK_FAST void spin_lock(struct spinlock *l)
+HOT LOCK_FAST void spin_lock(struct spinlock *l)
 {
     uint64_t fl = read_flags();
     cli();
@@ -192,7 +192,7 @@ static __attribute__((noinline, cold)) void spin_unlock_early(struct spinlock *l
     popcli_early();
 }
 
-LOCK_FAST void spin_unlock(struct spinlock *l)
+HOT LOCK_FAST void spin_unlock(struct spinlock *l)
 {
     if (__builtin_expect(!percpu_ready(), 0)) {
         spin_unlock_early(l);

@@ -94,5 +94,5 @@ SYS(mem_map)
 SYS(mem_unmap) { UNUSED_ARGS; return vm_unmap(self()->vm, a0, a1); }
 SYS(mem_check) { UNUSED_ARGS; return user_check(a0, a1, a2 != 0); }
 SYS(mem_protect) { UNUSED_ARGS; return vm_protect(self()->vm, a0, a1, (uint32_t)a2); }
-SYS(futex_wait) { UNUSED_ARGS; return futex_wait(a0, (uint32_t)a1, a2); }
-SYS(futex_wake) { UNUSED_ARGS; return futex_wake(a0, (uint32_t)a1); }
+HOT SYS(futex_wait) { UNUSED_ARGS; return futex_wait(a0, (uint32_t)a1, a2); }
+HOT SYS(futex_wake) { UNUSED_ARGS; return futex_wake(a0, (uint32_t)a1); }

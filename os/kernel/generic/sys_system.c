@@ -81,7 +81,7 @@ SYS(ktest)
     return copy_to_user(a2, &res, sizeof res);
 }
 
-volatile int system_halting;
+HOT_DATA volatile int system_halting;
 
 SYS(poweroff)
 {

@@ -23,7 +23,7 @@
 
 typedef int64_t (*syscall_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
 #define ENTRY(num, name, nargs) [num] = sys_##name,
-static const syscall_fn table[LANES_SYS_COUNT] = { LANES_SYSCALLS(ENTRY) };
+HOT_RODATA static const syscall_fn table[LANES_SYS_COUNT] = { LANES_SYSCALLS(ENTRY) };
 
 static inline void dispatch(struct regs *r, uint64_t nr)
 {
@@ -43,7 +43,7 @@ static inline void dispatch(struct regs *r, uint64_t nr)
  * out, entry.S's sysret or trap_return, turns them off anyway, and sched_check_user_return
  * serves interrupts too): neither record saves, clears and restores them. */
 _Static_assert(TRACE_CLASS_SYSCALL == 8, "entry.S tests bit 3 of trace_classes");
-void syscall_dispatch(struct regs *r)
+HOT void syscall_dispatch(struct regs *r)
 {
     uint64_t nr = r->rax;
     struct thread *me = current();

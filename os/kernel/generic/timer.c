@@ -46,7 +46,7 @@ void timer_remove(struct thread *t)
     spin_unlock(&c->timer_lock);
 }
 
-void timer_rearm(void)
+HOT void timer_rearm(void)
 {
     struct cpu *c = this_cpu();
     if (!lapic_hz)

@@ -26,13 +26,13 @@
 #include <kernel/kernel.h>
 #include <kernel/trace.h>
 
-struct trace_ring trace_rings[TRACE_MAX_CPUS];
-uint32_t trace_nrings;
-volatile uint32_t trace_live;
-volatile uint32_t trace_classes;
-volatile uint32_t trace_kick;
+HOT_DATA struct trace_ring trace_rings[TRACE_MAX_CPUS];
+HOT_DATA uint32_t trace_nrings;
+HOT_DATA volatile uint32_t trace_live;
+HOT_DATA volatile uint32_t trace_classes;
+HOT_DATA volatile uint32_t trace_kick;
 uint32_t trace_boot_classes = TRACE_CLASS_ALL;
-uint64_t trace_tsc0;
+HOT_DATA uint64_t trace_tsc0;
 
 static const struct { const char *name; int bit; } class_names[] = TRACE_CLASS_NAMES;
 static const struct { uint16_t id, cls; const char *text; } def_texts[] = TRACE_DEF_TEXTS;

@@ -50,7 +50,7 @@ struct user_event {
     uint16_t site;              /* the kernel follows it with a call_site */
 };
 #define FIXED(name) (uint16_t)(sizeof(struct trace_ev_##name) - sizeof(struct trace_hdr))
-static const struct user_event user_events[] = {    /* (by type, from TRACE_EV_SYS_BEGIN) */
+HOT_RODATA static const struct user_event user_events[] = {    /* (by type, from TRACE_EV_SYS_BEGIN) */
     { TRACE_EV_SYS_BEGIN, FIXED(sys_begin), TRACE_SYS_BEGIN_NAME_MAX, 1 },
     { TRACE_EV_SYS_END, FIXED(sys_end), 0, 0 },
     { TRACE_EV_SIG_GENERATE, FIXED(sig_generate), 0, 0 },
@@ -246,7 +246,7 @@ batch_put(uint8_t *w, struct trace_ring *r, const struct user_event *ev, const s
  * sys_begin, cancel_raise or cancel_ack) its call_site, head published once at the end. A
  * record that does not fit there (the segment's end, reclaiming, a pending `lost` record) goes
  * through user_emit and the ordinary reservation, which handle those. */
-void utrace_drain(struct thread *t)
+HOT void utrace_drain(struct thread *t)
 {
     struct lane_utrace_page *pg = page_of(t);
     bool on = TRACE_ON(TRACE_CLASS_SIGNAL);
@@ -312,7 +312,7 @@ void utrace_drain(struct thread *t)
     t->utrace_done = 0;
 }
 
-void utrace_to_user(struct thread *t)
+HOT void utrace_to_user(struct thread *t)
 {
     t->utrace_tsc = tsc_now();
 }

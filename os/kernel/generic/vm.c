@@ -88,7 +88,7 @@ void vm_put(struct process *p)
     }
 }
 
-void vm_activate(struct vmspace *vm)
+HOT void vm_activate(struct vmspace *vm)
 {
     struct cpu *c = this_cpu();
     if (c->loaded_vm == vm)

@@ -8,10 +8,11 @@
  * deadline computed here and one computed in the kernel agree.
  */
 #include <lanes.h>
+#include "hot.h"
 
 static struct lane_clock_info ci;        /* ns_mult != 0: filled in */
 
-uint64_t lanes_clock_ns(void)
+LIBC_HOT uint64_t lanes_clock_ns(void)
 {
     uint64_t mult = __atomic_load_n(&ci.ns_mult, __ATOMIC_ACQUIRE);
     if (__builtin_expect(!mult, 0)) {

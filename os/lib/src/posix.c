@@ -51,6 +51,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "hot.h"
 
 int errno;
 
@@ -100,12 +101,12 @@ int64_t __file_pos_read(const struct lane_file_map *h, size_t maplen, struct lan
 #define RING_BYTES (4096 + RING_CAP)
 #define RING_LANE (-1000000)        /* ring_read/ring_write: posix owns the ring, use the lane */
 
-static lanes_mutex_t lock = LANES_MUTEX_INIT;
-static int32_t posix_lane = -2;             /* -2: not looked up yet */
+LIBC_HOT_DATA static lanes_mutex_t lock = LANES_MUTEX_INIT;
+LIBC_HOT_DATA static int32_t posix_lane = -2;             /* -2: not looked up yet */
 static struct lanes_queue q;
 static bool q_ok;
-static struct fdcache fds[OPEN_MAX];
-static uint8_t *bounce;                     /* CHUNK + 64 bytes, requests and replies */
+LIBC_HOT_TABLE static struct fdcache fds[OPEN_MAX];
+LIBC_HOT_DATA static uint8_t *bounce;                     /* CHUNK + 64 bytes, requests and replies */
 
 /* The lock, with signals held off for this thread while it holds it: a handler run by the alert
  * entry meanwhile would take the lock again (signal.c delivers it when we let go). */
@@ -146,7 +147,7 @@ static int fail(int e)
 }
 
 /* Under lock. */
-static bool ready(void)
+LIBC_HOT static bool ready(void)
 {
     if (posix_lane == -2) {
         posix_lane = lanes_handle_by_tag("posix");
@@ -389,7 +390,7 @@ static void forget(int fd)
 }
 
 /* The cached description of fd, asking the server once. Returns 0 or -errno. Under lock. */
-static int64_t lookup(int fd, struct fdcache **out)
+LIBC_HOT static int64_t lookup(int fd, struct fdcache **out)
 {
     if (fd < 0 || fd >= OPEN_MAX)
         return -EBADF;
@@ -433,7 +434,7 @@ static uint32_t ring_me(void) { return (uint32_t)lanes_startup->pid & 0x3fffffff
 /* The ring's lock: our pid in its word, 0x40000000 added by a waiter (the unlock wakes one).
  * Held only for a copy of at most CHUNK bytes and a few words; posix frees it if we die holding
  * it. A signal's alert ends a wait here but not the attempt: the holder lets go soon. */
-static void ring_lock(struct lane_pipe_ring *r)
+LIBC_HOT static void ring_lock(struct lane_pipe_ring *r)
 {
     uint32_t me = ring_me(), v = 0;
     if (__atomic_compare_exchange_n(&r->lock, &v, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
@@ -476,7 +477,7 @@ enum { RING_AGAIN, RING_INTR, RING_GONE };
 
 static uint32_t ring_cpu(void) { return lanes_cpu_id() + 1; }
 
-static void ring_spin(struct lane_pipe_ring *r, uint64_t hc, const uint32_t *word, uint32_t seq)
+LIBC_HOT static void ring_spin(struct lane_pipe_ring *r, uint64_t hc, const uint32_t *word, uint32_t seq)
 {
     uint64_t until = lanes_now_ns() + RING_SPIN_NS;
     while (__atomic_load_n(&r->hc, __ATOMIC_ACQUIRE) == hc && __atomic_load_n(word, __ATOMIC_ACQUIRE) == seq &&
@@ -494,7 +495,7 @@ static bool ring_other_cpu(uint32_t theirs, uint32_t mine) { return theirs != 0 
  * crashed (EIO, as a request on its lane would end). A crashed posix cannot wake us, but it made
  * the ring with OWNER_WAKE: its end wakes every wait on the ring's words with DEAD, and a wait
  * begun later fails DEAD at once — so the wait needs no timeout (no timer armed per wait). */
-static int ring_wait(uint32_t *word, uint32_t seq)
+LIBC_HOT static int ring_wait(uint32_t *word, uint32_t seq)
 {
     /* "parked outside posix" (lane_sig_page.away, as around a wait on fs's lane, cancel.c): from
      * this wait to the call's end we make no request that reads or changes the mask, so posix
@@ -1642,7 +1643,7 @@ int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t 
 
 /* ---- time ---- */
 
-int clock_gettime(clockid_t clk, struct timespec *ts)
+LIBC_HOT int clock_gettime(clockid_t clk, struct timespec *ts)
 {
     if (!user_writable(ts, sizeof *ts))
         return fail(EFAULT);
@@ -1781,12 +1782,12 @@ int64_t lanes_posix_raw(const void *msg, size_t len, void *rep, size_t cap)
     } while (lanes_sc_end(&sc_, r_ == (type)-1 ? -(int64_t)errno : (int64_t)(r_)));      \
     return r_
 
-ssize_t read(int fd, void *buf, size_t n) { POSIX_CALL(ssize_t, LANES_MSG_POSIX_READ, "read", fd, n, LANES_SC_RESTART, read_(fd, buf, n)); }
+LIBC_HOT ssize_t read(int fd, void *buf, size_t n) { POSIX_CALL(ssize_t, LANES_MSG_POSIX_READ, "read", fd, n, LANES_SC_RESTART, read_(fd, buf, n)); }
 static ssize_t write_call(int fd, const void *buf, size_t n) { POSIX_CALL(ssize_t, LANES_MSG_POSIX_WRITE, "write", fd, n, LANES_SC_RESTART, write_(fd, buf, n)); }
 /* A write that found no reader (EPIPE, from the ring or from posix) raises SIGPIPE for this
  * thread, as Linux's pipe_write does: the handler runs before write returns, an ignored or
  * blocked one leaves the EPIPE, the default kills the process (a producer piped into head). */
-ssize_t write(int fd, const void *buf, size_t n)
+LIBC_HOT ssize_t write(int fd, const void *buf, size_t n)
 {
     ssize_t r = write_call(fd, buf, n);
     if (r < 0 && errno == EPIPE) {

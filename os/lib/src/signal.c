@@ -43,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "signal_internal.h"
+#include "hot.h"
 
 #define MAX_SIGT 64
 
@@ -196,7 +197,7 @@ bool lanes_sig_cancel_requested(void)
  * reads or changes its signal mask (a nested call, e.g. posix_spawn's reads of the image, is
  * followed by posix.Spawn, which copies the mask: not marked), so posix may take a signal for
  * it when it alerts it, exactly as it does for a thread parked in its own work. */
-static uint32_t *away_hook(void)
+LIBC_HOT static uint32_t *away_hook(void)
 {
     struct sigt *t = find(false);
     return t && t->page && t->depth == 1 && t->intr ? &t->page->away : NULL;
@@ -541,7 +542,7 @@ void lanes_sig_upcall(struct lane_alert_frame *f)
     deliver(t, 0, f);
 }
 
-void lanes_sig_hold(int delta)
+LIBC_HOT void lanes_sig_hold(int delta)
 {
     if (!__atomic_load_n(&lanes_threads_started, __ATOMIC_RELAXED) && !sigt[0].page)
         return;                     /* (no signals registered yet: nothing to hold off) */
@@ -580,7 +581,7 @@ __asm__(".text\n"
 
 /* ---- a POSIX call's beginning and end (posix.c wraps every call in these) ---- */
 
-void lanes_sc_begin(struct lanes_sc *sc, uint32_t nr, const char *name, int32_t fd, uint64_t arg, int intr)
+LIBC_HOT void lanes_sc_begin(struct lanes_sc *sc, uint32_t nr, const char *name, int32_t fd, uint64_t arg, int intr)
 {
     struct sigt *t = find(true);
     sc->nr = nr;
@@ -612,7 +613,7 @@ void lanes_sc_begin(struct lanes_sc *sc, uint32_t nr, const char *name, int32_t 
     lanes_utrace_sys_begin(sc->call, pid_self(), t->tid, nr, fd, arg, name);
 }
 
-bool lanes_sc_end(struct lanes_sc *sc, int64_t result)
+LIBC_HOT bool lanes_sc_end(struct lanes_sc *sc, int64_t result)
 {
     struct sigt *t = find(false);
     uint64_t done = result > 0 ? (uint64_t)result : 0;

@@ -11,10 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ctype.h>
+#include "hot.h"
 
 int main(int argc, char **argv);
 
-const struct lane_startup *lanes_startup;
+LIBC_HOT_DATA const struct lane_startup *lanes_startup;
 const char *lanes_progname = "?";
 
 __attribute__((noreturn, used)) void __lanes_start(const struct lane_startup *su)
@@ -86,7 +87,7 @@ static uint32_t cpu_id_probe(void)
     return how;
 }
 
-uint32_t lanes_cpu_id(void)
+LIBC_HOT uint32_t lanes_cpu_id(void)
 {
     uint32_t how = __atomic_load_n(&cpu_id_how, __ATOMIC_RELAXED);
     if (__builtin_expect(how == CPU_ID_UNPROBED, 0))

@@ -5,8 +5,9 @@
  */
 #include <string.h>
 #include <stdint.h>
+#include "hot.h"
 
-void *memcpy(void *dst, const void *src, size_t n)
+LIBC_HOT void *memcpy(void *dst, const void *src, size_t n)
 {
 #if defined(__x86_64__)
     /* The string instructions: one instruction per 8 bytes (a completion element is 512 bytes,
@@ -80,7 +81,7 @@ void *memchr(const void *s, int c, size_t n)
     return NULL;
 }
 
-size_t strlen(const char *s)
+LIBC_HOT size_t strlen(const char *s)
 {
     size_t n = 0;
     while (s[n])

@@ -4,6 +4,7 @@
  * the uncontended path is one atomic instruction, waiters sleep in sys_futex_wait.
  */
 #include <lanes.h>
+#include "hot.h"
 
 void __lanes_thread_entry(void);
 
@@ -15,7 +16,7 @@ __attribute__((noreturn, used)) void __lanes_thread_main(lanes_thread_t *t)
         __builtin_trap();
 }
 
-volatile uint32_t lanes_threads_started;    /* signal.c: with none, every caller is the main thread */
+LIBC_HOT_DATA volatile uint32_t lanes_threads_started;    /* signal.c: with none, every caller is the main thread */
 
 int64_t lanes_thread_start(lanes_thread_t *t, void (*fn)(void *), void *arg, size_t stack_size)
 {
@@ -58,7 +59,7 @@ static uint32_t cas(volatile uint32_t *p, uint32_t expect, uint32_t desired)
     return expect;   /* the value that was there */
 }
 
-void lanes_mutex_lock(lanes_mutex_t *m)
+LIBC_HOT void lanes_mutex_lock(lanes_mutex_t *m)
 {
     uint32_t c = cas(&m->state, 0, 1);
     if (c == 0)
@@ -74,7 +75,7 @@ bool lanes_mutex_trylock(lanes_mutex_t *m)
     return cas(&m->state, 0, 1) == 0;
 }
 
-void lanes_mutex_unlock(lanes_mutex_t *m)
+LIBC_HOT void lanes_mutex_unlock(lanes_mutex_t *m)
 {
     if (__atomic_fetch_sub(&m->state, 1, __ATOMIC_RELEASE) != 1) {
         __atomic_store_n(&m->state, 0, __ATOMIC_RELEASE);

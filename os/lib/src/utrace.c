@@ -20,11 +20,12 @@
 #include <lanes/abi/trace.h>
 #include <lanes/sigtrace.h>
 #include <string.h>
+#include "hot.h"
 
 #define SLOTS 16        /* threads with a page; more use trace_user */
 #define FAILED ((struct lane_utrace_page *)(uintptr_t)1)
 
-static struct {
+LIBC_HOT_DATA static struct {
     uint32_t tid;
     struct lane_utrace_page *pg;
 } ut[SLOTS];
@@ -141,7 +142,7 @@ static inline __attribute__((always_inline)) uint32_t frames(const uint64_t *fp,
     return (uint32_t)(p - pcs);
 }
 
-uint64_t lanes_utrace_sys_begin(uint64_t call, uint32_t pid, uint32_t tid, uint32_t nr, int32_t fd, uint64_t arg,
+LIBC_HOT uint64_t lanes_utrace_sys_begin(uint64_t call, uint32_t pid, uint32_t tid, uint32_t nr, int32_t fd, uint64_t arg,
                                 const char *name)
 {
     bool off;
@@ -181,7 +182,7 @@ uint64_t lanes_utrace_sys_begin(uint64_t call, uint32_t pid, uint32_t tid, uint3
     return 0;
 }
 
-uint64_t lanes_utrace_sys_end(uint64_t call, uint32_t pid, uint32_t tid, int64_t result, int outcome, int signo,
+LIBC_HOT uint64_t lanes_utrace_sys_end(uint64_t call, uint32_t pid, uint32_t tid, int64_t result, int outcome, int signo,
                               uint64_t requested, uint64_t done)
 {
     size_t len = sizeof(struct trace_ev_sys_end) - sizeof(struct trace_hdr);

@@ -23,7 +23,7 @@
 #define LAPIC_TIMER_CUR 0x390
 #define LAPIC_TIMER_DIV 0x3e0
 
-uint64_t lapic_hz;
+HOT_DATA uint64_t lapic_hz;
 static uint64_t lapic_mult;     /* ticks = ns * lapic_mult >> 32 */
 static volatile uint32_t *lapic_base;
 static volatile uint32_t *ioapic_base;

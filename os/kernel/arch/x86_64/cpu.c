@@ -17,12 +17,12 @@
 #include <kernel/kernel.h>
 #include <kernel/trace.h>
 
-struct cpu *cpus[MAX_CPUS];
-uint32_t ncpus = 1;
+HOT_DATA struct cpu *cpus[MAX_CPUS];
+HOT_DATA uint32_t ncpus = 1;
 bool cpu_has_nx;
 uint32_t cpu_phys_bits = 36;   /* MAXPHYADDR (CPUID 0x80000008), physical ranges beyond it are refused (mmio.c) */
 bool cpu_smep, cpu_smap;        /* CR4.SMEP / CR4.SMAP set on every CPU (decided on the BSP) */
-uint8_t smap_on;                /* entry.S: stac/clac only when this is 1 (they #UD without SMAP) */
+HOT_DATA uint8_t smap_on;                /* entry.S: stac/clac only when this is 1 (they #UD without SMAP) */
 extern bool percpu_up;
 
 #define MSR_TSC_AUX 0xc0000103
@@ -32,7 +32,7 @@ _Static_assert(MAX_CPUS <= 0x10000, "the CPU index must fit below LANES_TSC_AUX_
 #define CPUID_8000_0001_EDX_RDTSCP (1u << 27)
 #define CPUID_7_ECX_RDPID          (1u << 22)
 
-static struct cpu cpu_storage[MAX_CPUS];
+static struct cpu cpu_storage[MAX_CPUS] __attribute__((aligned(4096)));   /* (the first CPUs' in one page: hot.h) */
 static struct tss tss_storage[MAX_CPUS] __attribute__((aligned(16)));
 static uint8_t ist_storage[MAX_CPUS][2][4096] __attribute__((aligned(16)));
 
@@ -93,12 +93,12 @@ void tss_load_iopb(const uint8_t *bitmap)
 }
 
 /* Turn the loaded bitmap on or off without copying it (iomap_base past the limit: no port). */
-void tss_iopb_enable(bool on)
+HOT void tss_iopb_enable(bool on)
 {
     this_cpu()->tss->iomap_base = on ? offsetof(struct tss, iomap) : sizeof(struct tss);
 }
 
-void cpu_set_kstack(uint64_t top)
+HOT void cpu_set_kstack(uint64_t top)
 {
     struct cpu *c = this_cpu();
     c->kstack_top = top;

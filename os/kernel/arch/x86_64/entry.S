@@ -142,7 +142,7 @@ trap_return:
     .globl trap_return_end
 trap_return_end:
 
-    .text
+    .section .text.hot, "ax", @progbits     /* (hot.h: HOT) */
     .globl syscall_entry
 syscall_entry:
     swapgs
@@ -215,7 +215,7 @@ syscall_entry:
     .globl syscall_user_stack
 syscall_user_stack:                 /* [start, end) pairs: gdbstub_arch.c on_user_stack */
     .quad syscall_entry, .Lsyscall_entry_kstack, .Lsyscall_sysret_user, .Lsyscall_sysret_end
-    .text
+    .section .text.hot, "ax", @progbits
 
 /*
  * int80_entry: `int $LANES_SYSCALL_VECTOR` (0x80, a DPL 3 interrupt gate) — the same system
@@ -326,7 +326,9 @@ user_fill:
     .quad 2b, 3b
     .text
 
-/* int user_load32(uint32_t *out, const uint32_t *uaddr): atomic 32-bit read of user memory. */
+/* int user_load32(uint32_t *out, const uint32_t *uaddr): atomic 32-bit read of user memory
+ * (every futex wait: hot.h). */
+    .section .text.hot, "ax", @progbits
     .globl user_load32
 user_load32:
     USER_OPEN

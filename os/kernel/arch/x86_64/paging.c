@@ -11,7 +11,7 @@
  */
 #include <kernel/kernel.h>
 
-uint64_t kernel_pml4;
+HOT_DATA uint64_t kernel_pml4;
 
 static uint64_t *table(uint64_t pa) { return P2V(pa & PTE_ADDR); }
 

@@ -7,8 +7,8 @@
  */
 #include <kernel/kernel.h>
 
-uint64_t tsc_hz;
-static uint64_t tsc_base, ns_mult;     /* ns = delta * ns_mult >> 32 */
+HOT_DATA uint64_t tsc_hz;
+HOT_DATA static uint64_t tsc_base, ns_mult;     /* ns = delta * ns_mult >> 32 */
 
 static uint16_t pit2_read(void)
 {
@@ -59,7 +59,7 @@ void time_calibrate(void)
     pr_info("time: TSC %lu.%03lu MHz (PIT calibrated)", tsc_hz / 1000000, (tsc_hz / 1000) % 1000);
 }
 
-uint64_t clock_ns(void)
+HOT uint64_t clock_ns(void)
 {
     if (!tsc_hz)
         return 0;

@@ -11,7 +11,7 @@
  */
 #include "ipc_internal.h"
 
-static uint64_t lookup_pa(struct vmspace *vm, uint64_t va, bool write)
+HOT static uint64_t lookup_pa(struct vmspace *vm, uint64_t va, bool write)
 {
     uint64_t *pte = pte_walk(vm->pml4, va, false);
     /* PCD: a device's registers (mmio_create): never copied through the direct map, which may
@@ -43,7 +43,7 @@ static void unlock2(struct vmspace *a, struct vmspace *b)
 
 static int64_t xcopy_in(struct vmspace *dv, uint64_t dva, struct vmspace *sv, uint64_t sva, uint64_t len);
 
-int64_t xcopy(struct process *dp, uint64_t dva, struct process *sp, uint64_t sva, uint64_t len)
+HOT int64_t xcopy(struct process *dp, uint64_t dva, struct process *sp, uint64_t sva, uint64_t len)
 {
     if (!user_range_ok(dva, len) || !user_range_ok(sva, len))
         return LANES_E_FAULT;
@@ -90,7 +90,7 @@ static int64_t xcopy_in(struct vmspace *dv, uint64_t dva, struct vmspace *sv, ui
     return 0;
 }
 
-int64_t xread(void *dst, struct process *sp, uint64_t sva, uint64_t len)
+HOT int64_t xread(void *dst, struct process *sp, uint64_t sva, uint64_t len)
 {
     if (!user_range_ok(sva, len))
         return LANES_E_FAULT;

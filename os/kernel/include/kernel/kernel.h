@@ -9,6 +9,7 @@
 #ifndef KERNEL_KERNEL_H
 #define KERNEL_KERNEL_H
 
+#include <kernel/hot.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <stdbool.h>

@@ -1,0 +1,20 @@
+/*
+ * hot.h — LIBC_HOT: a libc function on the path of every POSIX call (the call's begin and end
+ * with their trace records, the fd lookup, a pipe ring's read and write, the futex waits,
+ * memcpy). lib/user.ld puts them together right after the program's startup code: three pages
+ * instead of a dozen spread over the text, so each switch into the process is followed by that
+ * many fewer TLB misses (under QEMU's TCG, where a CR3 load drops the whole software TLB, that
+ * many fewer refills: issue 13's pipe round trip, os/README "Where the benchmark stands"). The
+ * kernel's counterpart is kernel/hot.h. Mark only what a profile shows (tools/ipc-profile).
+ */
+#pragma once
+
+#define LIBC_HOT __attribute__((section(".text.hot")))
+
+/* LIBC_HOT_DATA: the words those functions read on every call (the posix lane, its lock, the
+ * startup block, the trace page's slot, the bounce buffer's pointer), gathered at the start of
+ * .data the same way (they and fds[] were on four pages, now one). */
+#define LIBC_HOT_DATA __attribute__((section(".data.hot")))
+/* A hot table whose first entries are the hot ones (fds[]): after those words, so that they
+ * and the table's start share a page. */
+#define LIBC_HOT_TABLE __attribute__((section(".data.hot.table")))
