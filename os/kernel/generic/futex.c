@@ -20,7 +20,7 @@
  * does not see it (a timeout, an interrupt, or a wake still under way) takes the lock, which
  * waits for the waker, and unlinks itself if no waker did. */
 struct fwaiter { struct list link; struct thread *t; uint64_t key; struct vmspace *space; uint32_t gone; };
-HOT_DATA static struct bucket { struct spinlock lock; struct list waiters; } buckets[NBUCKETS];
+HOT_DATA_RW static struct bucket { struct spinlock lock; struct list waiters; } buckets[NBUCKETS];
 int user_load32(uint32_t *out, uint64_t uaddr);
 
 void futex_init(void)

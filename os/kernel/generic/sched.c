@@ -42,7 +42,7 @@
 
 struct spinlock sched_all_lock = SPINLOCK_INIT("threads");
 struct list all_threads = { &all_threads, &all_threads };
-HOT_DATA struct sched_cpu sched_cpu[MAX_CPUS];
+HOT_DATA_RW struct sched_cpu sched_cpu[MAX_CPUS];
 extern const uint8_t *fpu_initial_state;
 
 static void rq_push(struct cpu *c, struct thread *t)
@@ -114,7 +114,7 @@ static void kick_idle_cpu(struct cpu *busy, uint64_t allowed);
  * waker sees polling == 0 and sends the IPI.
  */
 #define IDLE_POLL_NS 50000ull   /* 50 us */
-HOT_DATA static volatile bool idle_polling[MAX_CPUS];
+HOT_DATA_RW static volatile bool idle_polling[MAX_CPUS];
 
 /*
  * A reschedule IPI decided under a run-queue lock goes out when this CPU's last lock is

@@ -16,7 +16,7 @@
 #define LOAD_DELTA 64                   /* 1/16 of a CPU */
 #define LOAD_EMIT_NS 500000000ULL       /* at most two load events per CPU and second */
 
-HOT_DATA uint64_t sysfs_cpu_runs[MAX_CPUS];
+HOT_DATA_RW uint64_t sysfs_cpu_runs[MAX_CPUS];
 uint64_t sysfs_cpu_migrations[MAX_CPUS];
 
 static struct cpu *node_cpu(struct sysfs_node *n)

@@ -23,12 +23,12 @@
 static const uint64_t bucket_ns[] = { 50000, 500000, 2000000, 8000000 };
 #define NBUCKETS (ARRAY_SIZE(bucket_ns) + 1)
 
-HOT_DATA static struct {
+HOT_DATA_RW static struct {
     uint64_t count, ipis, sum_ns, max_ns, hist[NBUCKETS];
 } stats[WAKE_KINDS];
 
 /* Synchronous wake-ups that pulled nothing, by why (wake_affine in sched.c). */
-HOT_DATA static uint64_t sync_skips[WAKE_SKIPS];
+HOT_DATA_RW static uint64_t sync_skips[WAKE_SKIPS];
 
 void wake_note_sync_skip(int why)
 {

@@ -26,11 +26,11 @@
 #include <kernel/kernel.h>
 #include <kernel/trace.h>
 
-HOT_DATA struct trace_ring trace_rings[TRACE_MAX_CPUS];
+HOT_DATA_RW struct trace_ring trace_rings[TRACE_MAX_CPUS];
 HOT_DATA uint32_t trace_nrings;
 HOT_DATA volatile uint32_t trace_live;
 HOT_DATA volatile uint32_t trace_classes;
-HOT_DATA volatile uint32_t trace_kick;
+HOT_DATA_RW volatile uint32_t trace_kick;
 uint32_t trace_boot_classes = TRACE_CLASS_ALL;
 HOT_DATA uint64_t trace_tsc0;
 

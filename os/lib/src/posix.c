@@ -105,7 +105,7 @@ LIBC_HOT_DATA static lanes_mutex_t lock = LANES_MUTEX_INIT;
 LIBC_HOT_DATA static int32_t posix_lane = -2;             /* -2: not looked up yet */
 static struct lanes_queue q;
 static bool q_ok;
-LIBC_HOT_TABLE static struct fdcache fds[OPEN_MAX];
+static struct fdcache fds[OPEN_MAX];
 LIBC_HOT_DATA static uint8_t *bounce;                     /* CHUNK + 64 bytes, requests and replies */
 
 /* The lock, with signals held off for this thread while it holds it: a handler run by the alert
