@@ -8,17 +8,17 @@
  * the functions on their own pages at the start of .text, the constants right after them, and
  * the variables at the start of .data: three pages of code and five of data (two of them this
  * CPU's TSS and struct cpu), where they were spread over sixteen and fourteen. The variables
- * those paths write (HOT_DATA_RW) follow the read-mostly ones from a cache line of their own:
- * a flag every pushcli reads on the line of a counter every wake-up writes made both CPUs' caches
- * fight over it (64 KiB pipe throughput fell from 152 to 94 MB/s until they were apart).
+ * those paths write (HOT_DATA_RW) follow the read-mostly ones from a cache line of their own, so
+ * that a flag every pushcli reads never shares a line with a counter every wake-up writes on
+ * another CPU (a precaution: no change it made was measurable in the benchmark).
  *
  * Each address-space switch drops the TLB's entries, kernel ones included where there are no
  * global pages — and under QEMU's TCG, whatever the PTEs say, every CR3 load flushes its whole
  * software TLB: each page touched after a switch costs a page walk in the emulator. A pipe round
  * trip between two processes on one CPU (two switches) touched 163 pages that way before and
  * 105 after; issue 13's figure, os/README "Where the benchmark stands". lib/src/hot.h does the
- * same for libc. Mark only what a profile shows (tools/ipc-profile; a qemu uprobe on
- * x86_cpu_tlb_fill, os/README, names the pages).
+ * same for libc. Mark only what a profile shows: tools/tlb-profile names the pages walked
+ * again after a switch, tools/ipc-profile counts the instructions.
  *
  * A header of its own so that balance_math.c, which the host test compiles too, can use it.
  */
