@@ -11,10 +11,11 @@
  *       (server: new entry, fd table copy)       completion queues; then posix.GetIds, which the
  *     returns pid                                server answers once registered (a refused child
  *                                                 ends with 127 before running user code)
- * execve(): the file is read through the file system (open/read, like posix_spawn), its ELF
- * header checked (ENOEXEC), then posix.Exec closes the close-on-exec fds and process_exec
- * replaces the image, keeping our lanes to posix, the console, mbus and the supervisor (by tag,
- * under the same numbers). argv and envp go to the new image (lane_startup.envp: environ).
+ * execve(): the file is read through the file system (open, then one fs.Load for all of it, as
+ * posix_spawn does: posix.c's read_file), its ELF header checked (ENOEXEC), then posix.Exec
+ * closes the close-on-exec fds (the file's own among them) and process_exec replaces the image,
+ * keeping our lanes to posix, the console, mbus and the supervisor (by tag, under the same
+ * numbers). argv and envp go to the new image (lane_startup.envp: environ).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,7 +37,7 @@ int64_t __posix_request(const void *msg, size_t len, const void *data, size_t dl
 void __posix_add_kid(pid_t pid, int32_t proc);
 void __posix_forget_all(void);
 void __posix_fork_child(int32_t lane);
-int __posix_read_file(const char *path, uint8_t **out, size_t *len);
+int __posix_read_file(const char *path, uint8_t **out, size_t *len, void **mem, int *fdp);
 void __console_fork_child(void);
 void __mbus_fork_child(void);
 
@@ -150,12 +151,15 @@ int execve(const char *path, char *const argv[], char *const envp[])
     if (!lanes_posix_active())
         return fail(ENOSYS);
     uint8_t *img = NULL;
+    void *mem = NULL;
     size_t ilen = 0;
-    int e = __posix_read_file(path, &img, &ilen);
+    int xfd = -1;       /* the file, left open (close-on-exec): posix.Exec closes it */
+    int e = __posix_read_file(path, &img, &ilen, &mem, &xfd);
     if (e)
         return fail(e);
     if (!elf_ok(img, ilen)) {
-        free(img);
+        close(xfd);
+        free(mem);
         return fail(ENOEXEC);
     }
     char *blob = NULL;
@@ -180,7 +184,8 @@ int execve(const char *path, char *const argv[], char *const envp[])
         }
     }
     if (r < 0) {
-        free(img);
+        close(xfd);
+        free(mem);
         free(blob);
         return fail((int)-r);
     }
@@ -228,8 +233,10 @@ int execve(const char *path, char *const argv[], char *const envp[])
         __posix_forget_all();
         __posix_unlock();
         r = -kerr(k);
+    } else {
+        close(xfd);     /* posix.Exec did not happen: nothing was closed */
     }
-    free(img);
+    free(mem);
     free(blob);
     return fail((int)-r);
 }

@@ -81,9 +81,7 @@ static struct fdmap *fdmaps;
 
 /* MAP_SEEN: read() asked fs once (a file read once — most — costs least that way, and the IPC
  * view shows that fs.Read on the passthrough lane); the next read or pread maps. */
-enum { MAP_UNASKED = 0, MAP_OK = 1, MAP_NO = 2, MAP_SEEN = 3, MAP_WHOLE = 4 };
-/* (MAP_WHOLE: read_file's regular file, read once whole through fs.Read — as MAP_NO, but it
- * never waits in fs, so its reads carry no cancellation event: may_wait) */
+enum { MAP_UNASKED = 0, MAP_OK = 1, MAP_NO = 2, MAP_SEEN = 3 };
 #define KIND_FS_BIT 0x80
 
 /* A read of fs that may wait there (a FIFO; a device: fs refused to map it): it carries the
@@ -1497,38 +1495,111 @@ int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *fa, int fd, int
 }
 int posix_spawn_file_actions_addclose(posix_spawn_file_actions_t *fa, int fd) { return add_action(fa, 2, fd, 0); }
 
-/* Reads a whole file (the program image) into memory (also execve's, fork.c). */
-int __posix_read_file(const char *path, uint8_t **out, size_t *len);
+/* Reads a whole file (the program image, for posix_spawn and fork.c's execve) into memory.
+ *
+ * A file of fs is asked for whole with one fs.Load into a LOAD_MAX buffer (its pages are only
+ * made where the reply lands): one round trip where fs.Fstat and a chain of fs.Read took eight
+ * for a 100 KiB program. fs's reply lands straight in the buffer, its 16-byte header just before
+ * the bytes, so nothing is copied again here. A longer file (-EFBIG), or one of another server,
+ * goes by fstat and fs.Read: each later header lands over the last 16 bytes of the reply
+ * before it, which are kept aside for the call. *mem is what to free. With fdp the file stays
+ * open (close-on-exec: execve leaves it to posix.Exec, which closes it anyway) and *fdp is its
+ * fd; otherwise it is closed here. */
+#define LOAD_MAX (256 * 1024)
+int __posix_read_file(const char *path, uint8_t **out, size_t *len, void **mem, int *fdp);
 #define read_file __posix_read_file
-int read_file(const char *path, uint8_t **out, size_t *len)
+
+/* The fs.Reply a call left at at (r: the call's length): its value, or -errno. */
+static int64_t file_reply(const uint8_t *at, int64_t r, size_t want)
 {
+    struct lane_msg_fs_reply rep;
+    if (r < 0)
+        return r;
+    if ((size_t)r < sizeof rep)
+        return -EPROTO;
+    memcpy(&rep, at, sizeof rep);
+    if (rep.msg != LANES_MSG_FS_REPLY)
+        return -EPROTO;
+    if (rep.error < 0)
+        return rep.error;
+    if (rep.value < 0 || (uint64_t)rep.value > want || (size_t)r - sizeof rep < (uint64_t)rep.value)
+        return -EPROTO;
+    return rep.value;
+}
+
+/* fs.Load of fd into a new buffer: the size (*raw set), -EFBIG / -ENOMEM to read otherwise, or
+ * -errno. */
+static int64_t load_file(int fd, uint8_t **raw)
+{
+    const size_t hdr = sizeof(struct lane_msg_fs_reply);
+    *raw = NULL;
+    px_lock();
+    struct fdcache *f;
+    int64_t r = ready() ? lookup(fd, &f) : -EBADF;
+    if (r == 0 && (!f->fs || f->kind != KIND_FILE))
+        r = -EFBIG;         /* not a file of fs: fstat says what it is */
+    if (r == 0) {
+        uint8_t *b = malloc(hdr + LOAD_MAX + 1);
+        struct lane_msg_fs_load m = lanes_msg_fs_load_encode(LOAD_MAX);
+        r = b ? file_reply(b, call(f->lane, &m, sizeof m, NULL, 0, b, hdr + LOAD_MAX, NULL, NULL, 0), LOAD_MAX)
+              : -ENOMEM;
+        if (r >= 0)
+            *raw = b;
+        else
+            free(b);
+    }
+    px_unlock();
+    return r;
+}
+
+int read_file(const char *path, uint8_t **out, size_t *len, void **mem, int *fdp)
+{
+    const size_t hdr = sizeof(struct lane_msg_fs_reply);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno;
-    px_lock();
-    if (fd < OPEN_MAX)
-        fds[fd].mapst = MAP_WHOLE;  /* read once, whole: fs.Read all the way (mapping costs more) */
-    px_unlock();
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        int e = S_ISDIR(st.st_mode) ? EACCES : errno;
-        close(fd);
-        return e ? e : EACCES;
-    }
-    uint8_t *buf = malloc((size_t)st.st_size + 1);
-    if (!buf) {
-        close(fd);
-        return ENOMEM;
-    }
+    uint8_t *raw = NULL;
     size_t got = 0;
-    while (got < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-        if (n <= 0)
-            break;
-        got += (size_t)n;
+    int64_t r = load_file(fd, &raw);
+    if (r >= 0) {
+        got = (size_t)r;
+    } else if (r == -EFBIG || r == -ENOMEM) {
+        struct stat st;
+        int e = fstat(fd, &st) < 0 ? errno : S_ISREG(st.st_mode) ? 0 : EACCES;
+        size_t size = e ? 0 : (size_t)st.st_size;
+        r = e                                       ? -e
+            : size >= SIZE_MAX - hdr - 1            ? -ENOMEM
+            : !(raw = malloc(hdr + size + 1))       ? -ENOMEM
+                                                    : 0;
+        while (r >= 0 && got < size) {
+            uint8_t keep[sizeof(struct lane_msg_fs_reply)];
+            uint8_t *at = raw + got;         /* the reply: header, then bytes got.. at raw + 16 + got */
+            memcpy(keep, at, hdr);
+            px_lock();
+            struct fdcache *f;
+            r = ready() ? lookup(fd, &f) : -EBADF;
+            if (r == 0) {
+                struct lane_msg_fs_read m = lanes_msg_fs_read_encode(size - got, 0, 0, 0);
+                r = file_reply(at, call(f->lane, &m, sizeof m, NULL, 0, at, hdr + size - got, NULL, NULL, 0),
+                               size - got);
+            }
+            px_unlock();
+            memcpy(at, keep, hdr);
+            if (r <= 0)
+                break;      /* (0: the file shrank meanwhile: what was there) */
+            got += (size_t)r;
+        }
     }
-    close(fd);
-    *out = buf;
+    if (r < 0 || !fdp)
+        close(fd);
+    if (r < 0) {
+        free(raw);
+        return (int)-r;
+    }
+    if (fdp)
+        *fdp = fd;
+    *mem = raw;
+    *out = raw + hdr;
     *len = got;
     return 0;
 }
@@ -1540,8 +1611,9 @@ static int posix_spawn_(pid_t *pid, const char *path, const posix_spawn_file_act
     if (!lanes_posix_active())
         return ENOSYS;
     uint8_t *image = NULL;
+    void *mem = NULL;
     size_t len = 0;
-    int e = read_file(path, &image, &len);
+    int e = read_file(path, &image, &len, &mem, NULL);
     if (e)
         return e;
     int argc = 0;
@@ -1551,12 +1623,12 @@ static int posix_spawn_(pid_t *pid, const char *path, const posix_spawn_file_act
     for (int i = 0; envp && envp[i]; i++)
         strings += strlen(envp[i]) + 1;
     if (strings > 64 * 1024) {
-        free(image);
+        free(mem);
         return E2BIG;
     }
     int32_t l[2];
     if (lanes_stream(l) < 0) {
-        free(image);
+        free(mem);
         return ENOMEM;
     }
     struct lane_spawn_handle extra[4];
@@ -1577,7 +1649,7 @@ static int posix_spawn_(pid_t *pid, const char *path, const posix_spawn_file_act
     const char *dflt[2] = { name, NULL };
     int64_t p = lanes_spawn_image_env(name, image, len, argc ? argc : 1, argc ? (const char *const *)argv : dflt,
                                       (const char *const *)envp, &opts);
-    free(image);
+    free(mem);
     lanes_sys_handle_close(l[1]);
     if (p < 0) {
         lanes_sys_handle_close(l[0]);

@@ -40,6 +40,10 @@ enum { DEV_NONE = 0, DEV_SLOW = 1, DEV_FSSTAT = 2, DEV_FIFO = 3 };
 #define MAX_OPEN 1000
 #define CHUNK 16384
 #define REQ_MAX (CHUNK + 64)
+/* One reply carries at most READ_MAX bytes of a file: fs.Load sends a program image up to this
+ * size whole (libc's execve and posix_spawn), in one round trip instead of one per CHUNK; an
+ * fs.Read asking for more than CHUNK (libc's read() never does) gets up to this much too. */
+#define READ_MAX (256 * 1024)
 #define ROOT MAX_OPEN
 
 /* An open file description: one passthrough lane (main.c). */

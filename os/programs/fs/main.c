@@ -57,14 +57,42 @@ static void send_msg(int32_t conv, const void *msg, size_t len, int32_t push)
     send_msg_rights(conv, msg, len, push, LANES_RIGHT_ALL);
 }
 
+/* A reply longer than reply_buf (a read of up to READ_MAX) is built in big_buf: grown on
+ * demand and kept, so its pages are touched once, not faulted in at every program load. */
+static uint8_t *big_buf;
+static size_t big_cap;
+
+/* How many data bytes one reply can carry, having tried to make room for want (at most
+ * READ_MAX): a read is cut to this before it claims its range, so no memory shortage after
+ * the offset moved can lose bytes. */
+static size_t reply_room(size_t want)
+{
+    size_t room = sizeof reply_buf - sizeof(struct lane_msg_fs_reply);
+    if (want > READ_MAX)
+        want = READ_MAX;
+    if (want <= room)
+        return room;
+    size_t need = sizeof(struct lane_msg_fs_reply) + want;
+    if (big_cap < need) {
+        uint8_t *b = realloc(big_buf, need);
+        if (!b)
+            return big_cap > sizeof reply_buf ? big_cap - sizeof(struct lane_msg_fs_reply) : room;
+        big_buf = b;
+        big_cap = need;
+    }
+    return want;
+}
+
 void reply(int32_t conv, int64_t err_or_value, const void *data, size_t n)
 {
     struct lane_msg_fs_reply r = lanes_msg_fs_reply_encode(err_or_value < 0 ? (int32_t)err_or_value : 0,
                                                            err_or_value < 0 ? 0 : err_or_value);
-    memcpy(reply_buf, &r, sizeof r);
+    /* (n beyond reply_buf only for a read cut to reply_room(), which made big_buf that large) */
+    uint8_t *out = sizeof r + n > sizeof reply_buf ? big_buf : reply_buf;
+    memcpy(out, &r, sizeof r);
     if (n)
-        memcpy(reply_buf + sizeof r, data, n);
-    send_msg(conv, reply_buf, sizeof r + n, LANES_HANDLE_NONE);
+        memcpy(out + sizeof r, data, n);
+    send_msg(conv, out, sizeof r + n, LANES_HANDLE_NONE);
 }
 
 void reply_attr(int32_t conv, int err, const struct node *n)
@@ -324,6 +352,20 @@ static void file_request(struct ofile *f, int32_t conv, const uint8_t *req, uint
         struct lane_msg_fs_reply r = lanes_msg_fs_reply_encode(0, LANES_PAGE_SIZE);
         return send_msg_rights(conv, &r, sizeof r, mem, LANES_RIGHT_READ | LANES_RIGHT_WRITE | LANES_RIGHT_MAP);
     }
+    struct lane_msg_fs_load ld;
+    if (lanes_msg_fs_load_decode(req, len, &ld) == 0) {
+        /* the whole regular file in one reply (libc's program loading); the offset stays */
+        struct node *n = f->node;
+        if (!S_ISREG(n->mode) || n->dev != DEV_NONE)
+            return reply(conv, -EACCES, NULL, 0);
+        if ((f->flags & O_ACCMODE) == O_WRONLY)
+            return reply(conv, -EBADF, NULL, 0);
+        if (n->size > ld.max || n->size > READ_MAX)
+            return reply(conv, -EFBIG, NULL, 0);
+        if (reply_room(n->size) < n->size)
+            return reply(conv, -ENOMEM, NULL, 0);
+        return reply(conv, (int64_t)n->size, n->data, n->size);
+    }
     if (f->node->dev && dev_request((int)(f - of), conv, req, len))
         return;
     struct lane_msg_fs_read rd;
@@ -347,14 +389,14 @@ static void file_request(struct ofile *f, int32_t conv, const uint8_t *req, uint
         if (acc == O_WRONLY)
             return reply(conv, -EBADF, NULL, 0);
         uint64_t off;
-        size_t k;
+        size_t k, room = reply_room(want);
         do {                /* claim [off, off + k) before the copy (a holder may move off meanwhile) */
             off = p ? prd.offset : pos_get(f);
             k = off >= n->size ? 0 : n->size - off;
             if (k > want)
                 k = want;
-            if (k > CHUNK)
-                k = CHUNK;
+            if (k > room)
+                k = room;
         } while (!p && k && !pos_swap(f, off, off + k));
         return reply(conv, (int64_t)k, n->data + off, k);
     }

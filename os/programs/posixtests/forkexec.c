@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <lanes.h>
 #include <lanes/abi/messages.h>
+#include <lanes/ipc.h>
 #include <lanes/testing.h>
 #include <signal.h>
 #include <stdio.h>
@@ -667,9 +668,13 @@ static bool t_exec_threads(void)
 static bool t_exec_errors(void)
 {
     char *argv[] = { "x", NULL };
+    int lowest = dup(0);        /* the lowest free fd: a failed execve must leave it free */
+    close(lowest);
     REQUIRE(ERRNO_IS(execve("/bin/no-such-program", argv, NULL), ENOENT), "missing: %s", strerror(errno));
     REQUIRE(ERRNO_IS(execve(NULL, argv, NULL), EFAULT), "NULL path: %s", strerror(errno));
     REQUIRE(ERRNO_IS(execve("/bin", argv, NULL), EACCES), "a directory: %s", strerror(errno));
+    REQUIRE(ERRNO_IS(execve("/dev/fsstat", argv, NULL), EACCES), "fs's device: %s", strerror(errno));
+    REQUIRE(ERRNO_IS(execve("/dev/null", argv, NULL), EACCES), "/dev/null: %s", strerror(errno));
     int fd = open("/tmp/fx-notelf", O_WRONLY | O_CREAT | O_TRUNC, 0755);
     REQUIRE(fd >= 0, "create");
     write(fd, "#!/bin/sh\necho hi\n", 18);
@@ -689,8 +694,11 @@ static bool t_exec_errors(void)
     write(fd, elf, sizeof elf);
     close(fd);
     REQUIRE(ERRNO_IS(execve("/tmp/fx-badelf", argv, NULL), ENOEXEC), "broken ELF: %s", strerror(errno));
-    /* still ourselves, still POSIX */
+    /* still ourselves, still POSIX, and the files execve opened are closed again */
     REQUIRE(getpid() > 1 && lanes_posix_active(), "the failed execs broke us");
+    int fd2 = dup(0);
+    close(fd2);
+    REQUIRE(fd2 == lowest, "a failed execve left fd %d open", lowest);
     unlink("/tmp/fx-notelf");
     unlink("/tmp/fx-badelf");
     return true;
@@ -717,6 +725,132 @@ static bool t_exec_from_fs(void)
     int st;
     REQUIRE(waitpid(p, &st, 0) == p && exited(st) == 33, "status %#x", st);
     unlink("/tmp/fx-prog");
+    return true;
+}
+
+/* libc's whole-file read behind execve and posix_spawn (posix.c): fs.Load up to 256 KiB, a
+ * longer file in fs.Read pieces whose reply headers land over bytes already read */
+int __posix_read_file(const char *path, uint8_t **out, size_t *len, void **mem, int *fdp);
+
+static bool read_whole_matches(size_t size)
+{
+    int fd = open("/tmp/fx-pattern", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    REQUIRE(fd >= 0, "create");
+    static uint8_t buf[16384];
+    for (size_t at = 0; at < size; at += sizeof buf) {
+        for (size_t i = 0; i < sizeof buf; i++)
+            buf[i] = (uint8_t)((at + i) * 7 + (at + i) / 4093);
+        size_t k = size - at < sizeof buf ? size - at : sizeof buf;
+        REQUIRE(write(fd, buf, k) == (ssize_t)k, "write");
+    }
+    close(fd);
+    uint8_t *img;
+    void *mem;
+    size_t len;
+    int e = __posix_read_file("/tmp/fx-pattern", &img, &len, &mem, NULL);
+    unlink("/tmp/fx-pattern");
+    REQUIRE(e == 0, "%zu bytes: %s", size, strerror(e));
+    REQUIRE(len == size, "%zu bytes read as %zu", size, len);
+    for (size_t i = 0; i < size; i++)
+        REQUIRE(img[i] == (uint8_t)(i * 7 + i / 4093), "%zu bytes: byte %zu differs", size, i);
+    free(mem);
+    return true;
+}
+
+static bool t_exec_large(void)
+{
+    if (!read_whole_matches(100 * 1024) || !read_whole_matches(256 * 1024) || !read_whole_matches(700 * 1024 + 5))
+        return false;
+    /* a program longer than fs sends in one reply (256 KiB): libc reads it in pieces (its ELF
+     * ignores the 300 KiB of zeros after the image); the bytes must arrive whole and in order */
+    int in = open(SELF, O_RDONLY), out = open("/tmp/fx-large", O_WRONLY | O_CREAT | O_TRUNC, 0755);
+    REQUIRE(in >= 0 && out >= 0, "open");
+    static char buf[16384];
+    ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) > 0)
+        REQUIRE(write(out, buf, (size_t)n) == n, "copy");
+    close(in);
+    memset(buf, 0, sizeof buf);
+    for (int i = 0; i < 300 * 1024 / (int)sizeof buf; i++)
+        REQUIRE(write(out, buf, sizeof buf) == (ssize_t)sizeof buf, "pad");
+    close(out);
+    struct stat st;
+    REQUIRE(stat("/tmp/fx-large", &st) == 0 && st.st_size > 256 * 1024 + 16384, "size %lld", (long long)st.st_size);
+    pid_t p = fork();
+    REQUIRE(p >= 0, "fork");
+    if (p == 0) {
+        char *argv[] = { "fx-large", "--exit", "34", NULL };
+        execve("/tmp/fx-large", argv, NULL);
+        _exit(100 + errno);
+    }
+    int status;
+    REQUIRE(waitpid(p, &status, 0) == p && exited(status) == 34, "status %#x", status);
+    unlink("/tmp/fx-large");
+    snprintf(why, sizeof why, "a %lld KiB program", (long long)st.st_size / 1024);
+    return true;
+}
+
+/* A raw fs request on fd's lane, its reply into out: the reply's value or -errno (-EIO: the
+ * exchange itself failed, as when out is too small for what fs sends). */
+static int64_t fs_raw(int fd, const void *msg, size_t len, uint8_t *out, size_t cap)
+{
+    static struct lanes_queue q;
+    static bool q_ok;
+    if (!q_ok && lanes_queue_init(&q, 4) == 0)
+        q_ok = true;
+    int32_t lane = lanes_posix_fd_lane(fd);
+    if (!q_ok || lane < 0)
+        return -EBADF;
+    struct lanes_acts b;
+    struct lane_ipc_completion c;
+    lanes_acts_init(&b);
+    lanes_acts_offer(&b, LANES_IPC_FLAG_ANCILLARY);
+    lanes_acts_send(&b, msg, len);
+    lanes_acts_recv_buffer(&b, out, cap);
+    lanes_acts_end(&b);
+    c.nresults = 0;
+    int64_t r = lanes_ipc_call(&q, lane, &b, &c, LANES_SEC(10));
+    if (r < 0 || c.nresults < 3 || lanes_ipc_result(&c, 2)->error < 0)
+        return -EIO;
+    struct lane_msg_fs_reply fr;
+    if (lanes_msg_fs_reply_decode(out, lanes_ipc_result(&c, 2)->length, &fr) < 0)
+        return -EPROTO;
+    return fr.error < 0 ? fr.error : fr.value;
+}
+
+static bool t_fs_load(void)
+{
+    /* fs.Load, straight on a file's lane: the whole file, the offset left alone; and every way
+     * to ask it wrongly gets an errno, with fs still serving afterwards */
+    static uint8_t out[16 + 8192];
+    char data[5000];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (char)('a' + i % 23);
+    int w = open("/tmp/fx-load", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    REQUIRE(w >= 0 && write(w, data, sizeof data) == (ssize_t)sizeof data, "create");
+    int fd = open("/tmp/fx-load", O_RDONLY);
+    REQUIRE(fd >= 0, "open");
+    struct lane_msg_fs_load m = lanes_msg_fs_load_encode(sizeof out - 16);
+    int64_t r = fs_raw(fd, &m, sizeof m, out, sizeof out);
+    REQUIRE(r == (int64_t)sizeof data && memcmp(out + 16, data, sizeof data) == 0, "load: %lld", (long long)r);
+    char first[4];
+    REQUIRE(read(fd, first, 4) == 4 && memcmp(first, data, 4) == 0, "the offset moved");
+    m = lanes_msg_fs_load_encode(sizeof data - 1);
+    REQUIRE((r = fs_raw(fd, &m, sizeof m, out, sizeof out)) == -EFBIG, "max below the size: %lld", (long long)r);
+    m = lanes_msg_fs_load_encode(sizeof out - 16);
+    REQUIRE((r = fs_raw(fd, &m, sizeof m, out, 100)) == -EIO, "a buffer smaller than max said: %lld", (long long)r);
+    REQUIRE((r = fs_raw(fd, &m, 3, out, sizeof out)) == -EPROTO, "truncated: %lld", (long long)r);
+    REQUIRE((r = fs_raw(w, &m, sizeof m, out, sizeof out)) == -EBADF, "write-only: %lld", (long long)r);
+    int d = open("/tmp", O_RDONLY | O_DIRECTORY), dev = open("/dev/fsstat", O_RDONLY);
+    REQUIRE(d >= 0 && dev >= 0, "open /tmp, /dev/fsstat");
+    REQUIRE((r = fs_raw(d, &m, sizeof m, out, sizeof out)) == -EACCES, "a directory: %lld", (long long)r);
+    REQUIRE((r = fs_raw(dev, &m, sizeof m, out, sizeof out)) == -EACCES, "a device: %lld", (long long)r);
+    REQUIRE(read(fd, first, 4) == 4 && memcmp(first, data + 4, 4) == 0, "fs no longer serves the file");
+    close(d);
+    close(dev);
+    close(w);
+    close(fd);
+    unlink("/tmp/fx-load");
     return true;
 }
 
@@ -1084,6 +1218,8 @@ static const struct lanes_test fx_tests[] = {
     { "exec-threads", t_exec_threads },
     { "exec-errors", t_exec_errors },
     { "exec-from-fs", t_exec_from_fs },
+    { "exec-large", t_exec_large },
+    { "fs-load", t_fs_load },
     { "exec-rounds", t_exec_rounds },
     { "mprotect", t_mprotect },
     { "mprotect-errors", t_mprotect_errors },
