@@ -5,7 +5,8 @@
  * instead of a dozen spread over the text, so each switch into the process is followed by that
  * many fewer TLB misses (under QEMU's TCG, where a CR3 load drops the whole software TLB, that
  * many fewer refills: issue 13's pipe round trip, os/README "Where the benchmark stands"). The
- * kernel's counterpart is kernel/hot.h. Mark only what a profile shows (tools/ipc-profile).
+ * kernel's counterpart is kernel/hot.h. Mark only what a profile shows (tools/tlb-profile names
+ * the pages touched after a switch; tools/ipc-profile counts the instructions).
  */
 #pragma once
 
