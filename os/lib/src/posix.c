@@ -664,27 +664,36 @@ static void ring_to_posix(struct lane_pipe_ring *r)
     ring_wake(&r->wseq);
 }
 
+/* The fs.Reply a call left at at (r: the call's length): its value, or -errno. With data, the
+ * value is a count of bytes that must have come with it, at most want. */
+static int64_t file_reply(const uint8_t *at, int64_t r, size_t want, bool data)
+{
+    struct lane_msg_fs_reply rep;
+    if (r < 0)
+        return r;
+    if ((size_t)r < sizeof rep)
+        return -EPROTO;
+    memcpy(&rep, at, sizeof rep);
+    if (rep.msg != LANES_MSG_FS_REPLY)
+        return -EPROTO;
+    if (rep.error < 0)
+        return rep.error;
+    if (data && (rep.value < 0 || (uint64_t)rep.value > want || (size_t)r - sizeof rep < (uint64_t)rep.value))
+        return -EPROTO;
+    return rep.value;
+}
+
 /* A file-protocol request on a description's lane; the reply (fs.Reply + data) lands in bounce.
  * Returns the value or -errno; *data points at the data. Under lock. */
 static int64_t freq_id(int32_t lane, const void *msg, size_t len, const void *data, size_t dlen, size_t want,
                        const uint8_t **rdata, uint64_t id, uint64_t callno)
 {
-    struct lane_msg_fs_reply rep;
-    int64_t r = call_id(lane, msg, len, data, dlen, bounce, sizeof rep + want, NULL, NULL, 0, id, callno);
-    if (r < 0)
-        return r;
-    if ((size_t)r < sizeof rep)
-        return -EPROTO;
-    memcpy(&rep, bounce, sizeof rep);
-    if (rep.msg != LANES_MSG_FS_REPLY)
-        return -EPROTO;
-    if (rep.error < 0)
-        return rep.error;
-    if (rdata && (rep.value > (int64_t)want || (size_t)r - sizeof rep < (size_t)rep.value))
-        return -EPROTO;
-    if (rdata)
-        *rdata = bounce + sizeof rep;
-    return rep.value;
+    int64_t r = call_id(lane, msg, len, data, dlen, bounce, sizeof(struct lane_msg_fs_reply) + want, NULL, NULL, 0,
+                        id, callno);
+    r = file_reply(bounce, r, want, rdata != NULL);
+    if (r >= 0 && rdata)
+        *rdata = bounce + sizeof(struct lane_msg_fs_reply);
+    return r;
 }
 
 static int64_t freq(int32_t lane, const void *msg, size_t len, const void *data, size_t dlen, size_t want,
@@ -1509,24 +1518,6 @@ int posix_spawn_file_actions_addclose(posix_spawn_file_actions_t *fa, int fd) { 
 int __posix_read_file(const char *path, uint8_t **out, size_t *len, void **mem, int *fdp);
 #define read_file __posix_read_file
 
-/* The fs.Reply a call left at at (r: the call's length): its value, or -errno. */
-static int64_t file_reply(const uint8_t *at, int64_t r, size_t want)
-{
-    struct lane_msg_fs_reply rep;
-    if (r < 0)
-        return r;
-    if ((size_t)r < sizeof rep)
-        return -EPROTO;
-    memcpy(&rep, at, sizeof rep);
-    if (rep.msg != LANES_MSG_FS_REPLY)
-        return -EPROTO;
-    if (rep.error < 0)
-        return rep.error;
-    if (rep.value < 0 || (uint64_t)rep.value > want || (size_t)r - sizeof rep < (uint64_t)rep.value)
-        return -EPROTO;
-    return rep.value;
-}
-
 /* fs.Load of fd into a new buffer: the size (*raw set), -EFBIG / -ENOMEM to read otherwise, or
  * -errno. */
 static int64_t load_file(int fd, uint8_t **raw)
@@ -1541,7 +1532,7 @@ static int64_t load_file(int fd, uint8_t **raw)
     if (r == 0) {
         uint8_t *b = malloc(hdr + LOAD_MAX + 1);
         struct lane_msg_fs_load m = lanes_msg_fs_load_encode(LOAD_MAX);
-        r = b ? file_reply(b, call(f->lane, &m, sizeof m, NULL, 0, b, hdr + LOAD_MAX, NULL, NULL, 0), LOAD_MAX)
+        r = b ? file_reply(b, call(f->lane, &m, sizeof m, NULL, 0, b, hdr + LOAD_MAX, NULL, NULL, 0), LOAD_MAX, true)
               : -ENOMEM;
         if (r >= 0)
             *raw = b;
@@ -1581,7 +1572,7 @@ int read_file(const char *path, uint8_t **out, size_t *len, void **mem, int *fdp
             if (r == 0) {
                 struct lane_msg_fs_read m = lanes_msg_fs_read_encode(size - got, 0, 0, 0);
                 r = file_reply(at, call(f->lane, &m, sizeof m, NULL, 0, at, hdr + size - got, NULL, NULL, 0),
-                               size - got);
+                               size - got, true);
             }
             px_unlock();
             memcpy(at, keep, hdr);

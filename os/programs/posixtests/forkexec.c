@@ -704,17 +704,31 @@ static bool t_exec_errors(void)
     return true;
 }
 
-static bool t_exec_from_fs(void)
+/* Copies this program to path, then pad bytes of zeros after it (its ELF ignores them);
+ * false (why set) on an error. */
+static bool copy_self(const char *path, size_t pad)
 {
-    /* a program copied to /tmp (the file system, not the initrd) runs */
-    int in = open(SELF, O_RDONLY), out = open("/tmp/fx-prog", O_WRONLY | O_CREAT | O_TRUNC, 0755);
+    int in = open(SELF, O_RDONLY), out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
     REQUIRE(in >= 0 && out >= 0, "open");
     static char buf[16384];
     ssize_t n;
     while ((n = read(in, buf, sizeof buf)) > 0)
         REQUIRE(write(out, buf, (size_t)n) == n, "copy");
     close(in);
+    memset(buf, 0, sizeof buf);
+    for (size_t k; pad > 0; pad -= k) {
+        k = pad < sizeof buf ? pad : sizeof buf;
+        REQUIRE(write(out, buf, k) == (ssize_t)k, "pad");
+    }
     close(out);
+    return true;
+}
+
+static bool t_exec_from_fs(void)
+{
+    /* a program copied to /tmp (the file system, not the initrd) runs */
+    if (!copy_self("/tmp/fx-prog", 0))
+        return false;
     pid_t p = fork();
     REQUIRE(p >= 0, "fork");
     if (p == 0) {
@@ -763,17 +777,8 @@ static bool t_exec_large(void)
         return false;
     /* a program longer than fs sends in one reply (256 KiB): libc reads it in pieces (its ELF
      * ignores the 300 KiB of zeros after the image); the bytes must arrive whole and in order */
-    int in = open(SELF, O_RDONLY), out = open("/tmp/fx-large", O_WRONLY | O_CREAT | O_TRUNC, 0755);
-    REQUIRE(in >= 0 && out >= 0, "open");
-    static char buf[16384];
-    ssize_t n;
-    while ((n = read(in, buf, sizeof buf)) > 0)
-        REQUIRE(write(out, buf, (size_t)n) == n, "copy");
-    close(in);
-    memset(buf, 0, sizeof buf);
-    for (int i = 0; i < 300 * 1024 / (int)sizeof buf; i++)
-        REQUIRE(write(out, buf, sizeof buf) == (ssize_t)sizeof buf, "pad");
-    close(out);
+    if (!copy_self("/tmp/fx-large", 300 * 1024))
+        return false;
     struct stat st;
     REQUIRE(stat("/tmp/fx-large", &st) == 0 && st.st_size > 256 * 1024 + 16384, "size %lld", (long long)st.st_size);
     pid_t p = fork();
