@@ -140,6 +140,44 @@ def kvm_unusable_reason() -> str | None:
     return None
 
 
+class HostLoad:
+    """How much of the host other programs used while a guest ran: the host's busy CPU time
+    (/proc/stat: user, nice, system, irq, softirq, steal) less this process's and its reaped
+    children's (os.times: the QEMU a guest ran in, once waited for), divided by the wall time —
+    in host CPUs. A guest with N virtual CPUs under TCG has N busy host threads; with fewer than
+    N host CPUs left over, its vCPUs take turns on one host CPU, and whatever needs two of them
+    running at once (a round trip across CPUs, a fork whose child runs on the other CPU) then
+    measures the host's scheduler, not the guest. Measure around work that ends with the QEMU
+    reaped (Guest.close, subprocess.run): `with HostLoad() as h: ...; h.others` (None where
+    /proc/stat is unreadable)."""
+
+    @staticmethod
+    def _busy() -> float | None:
+        try:
+            with open("/proc/stat") as f:
+                v = [int(x) for x in f.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        ticks = os.sysconf("SC_CLK_TCK")
+        return (v[0] + v[1] + v[2] + sum(v[5:8])) / ticks    # user nice system . . irq softirq steal
+
+    @staticmethod
+    def _ours() -> float:
+        t = os.times()
+        return t.user + t.system + t.children_user + t.children_system
+
+    def __enter__(self) -> "HostLoad":
+        self.others: float | None = None
+        self.cpus = os.cpu_count() or 1
+        self._t, self._busy0, self._ours0 = time.monotonic(), self._busy(), self._ours()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        wall, busy = time.monotonic() - self._t, self._busy()
+        if busy is not None and self._busy0 is not None and wall > 0.5:
+            self.others = max(0.0, (busy - self._busy0 - (self._ours() - self._ours0)) / wall)
+
+
 def kvm_usable() -> bool:
     return kvm_unusable_reason() is None
 
