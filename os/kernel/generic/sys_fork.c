@@ -24,8 +24,6 @@ extern const uint8_t *fpu_initial_state;
 #define MAX_IMAGE (64ULL << 20)
 #define MAX_ARGS (64 * 1024)
 #define MAX_KEEP 64
-#define STACK_TOP  0x00007fff00000000ULL
-#define STACK_SIZE (512ULL * 1024)
 
 static struct regs *user_frame(void) { return (struct regs *)(current()->kstack_top - sizeof(struct regs)); }
 
@@ -166,51 +164,13 @@ SYS(process_exec)
         img_lo = MIN(img_lo, vr->start);
         img_hi = MAX(img_hi, vr->end);
     }
-    struct memobj *stack = memobj_create_lazy(STACK_SIZE / PAGE_SIZE);     /* demand-zero but the top */
-    uint64_t base;
-    if (!stack || vm_map_private(nvm, stack, STACK_TOP - STACK_SIZE, 0, STACK_SIZE,
-                                 LANES_PROT_READ | LANES_PROT_WRITE, &base)) {
-        if (stack)
-            kobj_put(&stack->obj);
-        r = LANES_E_NOMEM;
+    struct ustack st;
+    r = ustack_map(nvm, pos, ea.argc, ea.envc, ea.nhandles, &st);
+    if (r)
         goto out;
-    }
-    /* From the top down: strings, argv[argc+1], envp[envc+1], handle entries, startup block. */
-    uint64_t strings = ALIGN_DOWN(STACK_TOP - pos, 8);
-    uint64_t argv = ALIGN_DOWN(strings - (nstr + 2) * 8ULL, 16);
-    uint64_t envp = argv + (ea.argc + 1) * 8ULL;
-    uint64_t hent = ALIGN_DOWN(argv - ea.nhandles * sizeof(struct lane_handle_entry), 16);
-    uint64_t su = ALIGN_DOWN(hent - sizeof(struct lane_startup), 16);
-    uint64_t mo_base = STACK_TOP - STACK_SIZE;
-    int64_t wr = memobj_fill(stack, strings - mo_base, args, pos);
-    uint64_t at = 0, zero = 0;
-    for (uint32_t i = 0; i < nstr; i++) {
-        uint64_t ptr = strings + at;
-        uint64_t slot = i < ea.argc ? argv + i * 8ULL : envp + (i - ea.argc) * 8ULL;
-        wr = wr ? wr : memobj_fill(stack, slot - mo_base, &ptr, 8);
-        at += strnlen(args + at, pos - at) + 1;
-    }
-    wr = wr ? wr : memobj_fill(stack, argv + ea.argc * 8ULL - mo_base, &zero, 8);
-    wr = wr ? wr : memobj_fill(stack, envp + ea.envc * 8ULL - mo_base, &zero, 8);
-    wr = wr ? wr : memobj_fill(stack, hent - mo_base, he, ea.nhandles * sizeof *he);
-    struct lane_startup s = {
-        .magic = LANES_STARTUP_MAGIC,
-        .argc = ea.argc,
-        .nhandles = ea.nhandles,
-        .argv = argv,
-        .handles = hent,
-        .pid = p->pid,
-        .tid = me->tid,
-        .stack_base = base,
-        .stack_size = STACK_SIZE,
-        .envp = ea.envc ? envp : 0,
-    };
-    wr = wr ? wr : memobj_fill(stack, su - mo_base, &s, sizeof s);
-    kobj_put(&stack->obj);
-    if (wr) {
-        r = LANES_E_NOMEM;
-        goto out;
-    }
+    struct lane_startup s = { .magic = LANES_STARTUP_MAGIC, .argc = ea.argc, .nhandles = ea.nhandles,
+                              .pid = p->pid, .tid = me->tid };
+    ustack_write(&st, args, pos, ea.argc, ea.envc, he, ea.nhandles, &s);
 
     /* The point of no return: the other threads end (as a kill ends them: on their way back to
      * user mode, kicked out of any wait), the handles not kept go, the address spaces swap. */
@@ -256,11 +216,11 @@ SYS(process_exec)
     strlcpy(p->name, name, sizeof p->name);
     p->image_start = img_lo == UINT64_MAX ? 0 : img_lo;
     p->image_end = img_hi;
-    p->arg_start = strings;
-    p->arg_end = strings + pos;     /* the argument and environment strings */
+    p->arg_start = st.strings;
+    p->arg_end = st.strings + pos;  /* the argument and environment strings */
     p->argc = ea.argc;
-    p->stack_start = base;
-    p->stack_end = base + STACK_SIZE;
+    p->stack_start = st.base;
+    p->stack_end = st.base + USTACK_SIZE;
     p->entry = ei.entry;
     struct regs *f = user_frame();
     memset(f, 0, sizeof *f);
@@ -268,8 +228,8 @@ SYS(process_exec)
     f->cs = SEL_UCODE;
     f->ss = SEL_UDATA;
     f->rflags = 0x202;
-    f->rsp = su - 64;
-    f->rdi = su;
+    f->rsp = st.su - 64;
+    f->rdi = st.su;
     f->vector = VEC_SYSCALL;
     pushcli();
     me->fs_base = 0;

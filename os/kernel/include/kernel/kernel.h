@@ -468,6 +468,17 @@ int64_t process_spawn_image(struct process *parent, const uint8_t *img, uint64_t
                             struct lane_handle_entry *handles, struct kobj **objs, uint32_t nhandles,
                             struct supervisor *sup, struct handle_table *caller, int64_t *handle,
                             struct process **out);
+/* A new program's initial stack (spawn.c; spawn and execve): mapped private below STACK_TOP in
+ * vm with the pages its top parts go in made, and where those parts go. mo is the mapping's. */
+struct ustack {
+    struct memobj *mo;
+    uint64_t base, strings, argv, envp, hent, su;   /* su: the startup block (rdi; rsp = su - 64) */
+};
+#define USTACK_SIZE (512ULL * 1024)
+int64_t ustack_map(struct vmspace *vm, uint64_t args_len, uint32_t argc, uint32_t envc, uint32_t nhandles,
+                   struct ustack *st);
+void ustack_write(const struct ustack *st, const char *args, uint64_t args_len, uint32_t argc, uint32_t envc,
+                  const struct lane_handle_entry *he, uint32_t nhandles, struct lane_startup *s);
 
 /* ---- syscall.c, ktest.c ---- */
 void syscall_init_cpu(void);
