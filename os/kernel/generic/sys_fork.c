@@ -21,8 +21,6 @@
 
 extern const uint8_t *fpu_initial_state;
 
-#define MAX_IMAGE (64ULL << 20)
-#define MAX_ARGS (64 * 1024)
 #define MAX_KEEP 64
 
 static struct regs *user_frame(void) { return (struct regs *)(current()->kstack_top - sizeof(struct regs)); }
@@ -98,43 +96,17 @@ SYS(process_exec)
     struct lane_exec_args ea;
     if (copy_from_user(&ea, a0, sizeof ea))
         return LANES_E_FAULT;
-    if (ea.image_len == 0 || ea.image_len > MAX_IMAGE || ea.args_len > MAX_ARGS || ea.nhandles > MAX_KEEP ||
-        ea.argc > MAX_ARGS / 2 || ea.envc > MAX_ARGS / 2 || ea.flags)
+    if (ea.image_len == 0 || ea.image_len > PROG_MAX_IMAGE || ea.args_len > PROG_MAX_ARGS || ea.nhandles > MAX_KEEP ||
+        ea.argc > PROG_MAX_ARGS / 2 || ea.envc > PROG_MAX_ARGS / 2 || ea.flags)
         return LANES_E_INVAL;
-    if (!user_range_ok(ea.image, ea.image_len) || !user_range_ok(ea.args, ea.args_len))
-        return LANES_E_FAULT;
-    char name[32];
-    int64_t r = strncpy_from_user(name, ea.name, sizeof name);
-    if (r == LANES_E_RANGE) {
-        name[sizeof name - 1] = 0;
-        r = 0;
-    }
-    if (r < 0)
+    struct prog_in in;
+    int64_t r = prog_copy_in(&in, ea.name, ea.image, ea.image_len, ea.args, ea.args_len, ea.argc, ea.envc,
+                             ea.handles, ea.nhandles);
+    if (r)
         return r;
-    char *args = kmalloc(ea.args_len + 1);
-    uint8_t *img = kmalloc(ea.image_len);
-    struct lane_spawn_handle *sh = kmalloc((ea.nhandles + 1) * sizeof *sh);
-    struct lane_handle_entry *he = kmalloc((ea.nhandles + 1) * sizeof *he);
+    struct lane_spawn_handle *sh = in.sh;
+    struct lane_handle_entry *he = in.he;
     struct vmspace *nvm = NULL;
-    if (!args || !img || !sh || !he) {
-        r = LANES_E_NOMEM;
-        goto out;
-    }
-    if (copy_from_user(args, ea.args, ea.args_len) || copy_from_user(img, ea.image, ea.image_len) ||
-        copy_from_user(sh, ea.handles, ea.nhandles * sizeof *sh)) {
-        r = LANES_E_FAULT;
-        goto out;
-    }
-    uint32_t nstr = ea.argc + ea.envc;
-    uint64_t pos = 0;
-    for (uint32_t i = 0; i < nstr; i++) {
-        uint64_t l = strnlen(args + pos, ea.args_len - pos);
-        if (pos + l >= ea.args_len) {
-            r = LANES_E_INVAL;
-            goto out;
-        }
-        pos += l + 1;
-    }
     for (uint32_t i = 0; i < ea.nhandles; i++) {
         struct kobj *o;
         uint32_t have;
@@ -155,7 +127,7 @@ SYS(process_exec)
         goto out;
     }
     struct elf_image ei;
-    r = elf_load(nvm, img, ea.image_len, &ei);
+    r = elf_load(nvm, in.img, ea.image_len, &ei);
     if (r)
         goto out;
     /* the new image's extent, for process_inspect (sys_inspect.c): every region so far is the ELF's */
@@ -165,12 +137,12 @@ SYS(process_exec)
         img_hi = MAX(img_hi, vr->end);
     }
     struct ustack st;
-    r = ustack_map(nvm, pos, ea.argc, ea.envc, ea.nhandles, &st);
+    r = ustack_map(nvm, in.len, ea.argc, ea.envc, ea.nhandles, &st);
     if (r)
         goto out;
     struct lane_startup s = { .magic = LANES_STARTUP_MAGIC, .argc = ea.argc, .nhandles = ea.nhandles,
                               .pid = p->pid, .tid = me->tid };
-    ustack_write(&st, args, pos, ea.argc, ea.envc, he, ea.nhandles, &s);
+    ustack_write(&st, in.args, in.len, ea.argc, ea.envc, he, ea.nhandles, &s);
 
     /* The point of no return: the other threads end (as a kill ends them: on their way back to
      * user mode, kicked out of any wait), the handles not kept go, the address spaces swap. */
@@ -213,11 +185,11 @@ SYS(process_exec)
     while (__atomic_load_n(&p->vm_refs, __ATOMIC_SEQ_CST) > 1)
         sched_yield();
     vm_destroy(old);
-    strlcpy(p->name, name, sizeof p->name);
+    strlcpy(p->name, in.name, sizeof p->name);
     p->image_start = img_lo == UINT64_MAX ? 0 : img_lo;
     p->image_end = img_hi;
     p->arg_start = st.strings;
-    p->arg_end = st.strings + pos;  /* the argument and environment strings */
+    p->arg_end = st.strings + in.len;   /* the argument and environment strings */
     p->argc = ea.argc;
     p->stack_start = st.base;
     p->stack_end = st.base + USTACK_SIZE;
@@ -239,14 +211,11 @@ SYS(process_exec)
     memcpy(me->fpu, fpu_initial_state, sizeof me->fpu);
     fpu_restore(me->fpu);
     popcli();
-    trace_emit_proc_exec(p->pid, (uint32_t)ea.image_len, ei.entry, name);
+    trace_emit_proc_exec(p->pid, (uint32_t)ea.image_len, ei.entry, in.name);
     r = 0;
 out:
     if (nvm)
         vm_destroy(nvm);
-    kfree(args);
-    kfree(img);
-    kfree(sh);
-    kfree(he);
+    prog_free(&in);
     return r;
 }

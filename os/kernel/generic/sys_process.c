@@ -10,9 +10,51 @@
 #include <kernel/kernel.h>
 #include "syscall.h"
 
-#define MAX_IMAGE (64ULL << 20)
-#define MAX_ARGS (64 * 1024)
 #define MAX_SPAWN_HANDLES 64
+
+/* Everything below fails cleanly: FAULT for memory the caller cannot read, INVAL for strings
+ * that overrun args_len, NOMEM; the copies made so far are freed (prog_free). */
+int64_t prog_copy_in(struct prog_in *in, uint64_t name, uint64_t image, uint64_t image_len, uint64_t args,
+                     uint64_t args_len, uint32_t argc, uint32_t envc, uint64_t handles, uint32_t nhandles)
+{
+    memset(in, 0, sizeof *in);
+    if (!user_range_ok(image, image_len) || !user_range_ok(args, args_len))
+        return LANES_E_FAULT;
+    int64_t r = strncpy_from_user(in->name, name, sizeof in->name);    /* (its length, or an error) */
+    if (r == LANES_E_RANGE)
+        in->name[sizeof in->name - 1] = 0;
+    else if (r < 0)
+        return r;
+    r = 0;
+    in->args = kmalloc(args_len + 1);
+    in->img = kmalloc(image_len);
+    in->sh = kmalloc((nhandles + 1) * sizeof *in->sh);
+    in->he = kmalloc((nhandles + 1) * sizeof *in->he);
+    if (!in->args || !in->img || !in->sh || !in->he)
+        r = LANES_E_NOMEM;
+    else if (copy_from_user(in->args, args, args_len) || copy_from_user(in->img, image, image_len) ||
+             copy_from_user(in->sh, handles, nhandles * sizeof *in->sh))
+        r = LANES_E_FAULT;
+    for (uint32_t i = 0; r == 0 && i < argc + envc; i++) {
+        uint64_t l = strnlen(in->args + in->len, args_len - in->len);
+        if (in->len + l >= args_len)
+            r = LANES_E_INVAL;
+        else
+            in->len += l + 1;
+    }
+    if (r)
+        prog_free(in);
+    return r;
+}
+
+void prog_free(struct prog_in *in)
+{
+    kfree(in->args);
+    kfree(in->img);
+    kfree(in->sh);
+    kfree(in->he);
+    memset(in, 0, sizeof *in);
+}
 
 SYS(process_spawn)
 {
@@ -20,50 +62,23 @@ SYS(process_spawn)
     struct lane_spawn_args sa;
     if (copy_from_user(&sa, a0, sizeof sa))
         return LANES_E_FAULT;
-    if (sa.image_len == 0 || sa.image_len > MAX_IMAGE || sa.args_len > MAX_ARGS ||
-        sa.nhandles > MAX_SPAWN_HANDLES || sa.argc > MAX_ARGS / 2 || sa.envc > MAX_ARGS / 2 || sa.flags ||
+    if (sa.image_len == 0 || sa.image_len > PROG_MAX_IMAGE || sa.args_len > PROG_MAX_ARGS ||
+        sa.nhandles > MAX_SPAWN_HANDLES || sa.argc > PROG_MAX_ARGS / 2 || sa.envc > PROG_MAX_ARGS / 2 || sa.flags ||
         sa.reserved)
         return LANES_E_INVAL;
-    if (!user_range_ok(sa.image, sa.image_len) || !user_range_ok(sa.args, sa.args_len))
-        return LANES_E_FAULT;
-    char name[32];
-    int64_t r = strncpy_from_user(name, sa.name, sizeof name);
-    if (r == LANES_E_RANGE) {
-        name[sizeof name - 1] = 0;
-        r = 0;
-    }
-    if (r < 0)
+    struct prog_in in;
+    int64_t r = prog_copy_in(&in, sa.name, sa.image, sa.image_len, sa.args, sa.args_len, sa.argc, sa.envc,
+                             sa.handles, sa.nhandles);
+    if (r)
         return r;
-    char *args = NULL;
-    uint8_t *img = NULL;
-    struct lane_spawn_handle *sh = NULL;
-    struct lane_handle_entry *he = NULL;
-    struct kobj **objs = NULL;
+    struct lane_spawn_handle *sh = in.sh;
+    struct lane_handle_entry *he = in.he;
     struct kobj *supo = NULL;
     uint32_t nobjs = 0;
-    args = kmalloc(sa.args_len + 1);
-    sh = kmalloc((sa.nhandles + 1) * sizeof *sh);
-    he = kmalloc((sa.nhandles + 1) * sizeof *he);
-    objs = kmalloc((sa.nhandles + 1) * sizeof *objs);
-    img = kmalloc(sa.image_len);
-    if (!args || !sh || !he || !objs || !img) {
+    struct kobj **objs = kmalloc((sa.nhandles + 1) * sizeof *objs);
+    if (!objs) {
         r = LANES_E_NOMEM;
         goto out;
-    }
-    if (copy_from_user(args, sa.args, sa.args_len) || copy_from_user(img, sa.image, sa.image_len) ||
-        copy_from_user(sh, sa.handles, sa.nhandles * sizeof *sh)) {
-        r = LANES_E_FAULT;
-        goto out;
-    }
-    /* argc + envc NUL-terminated strings must fit in args_len. */
-    uint64_t pos = 0;
-    for (uint32_t i = 0; i < sa.argc + sa.envc; i++) {
-        uint64_t l = strnlen(args + pos, sa.args_len - pos);
-        if (pos + l >= sa.args_len) {
-            r = LANES_E_INVAL;
-            goto out;
-        }
-        pos += l + 1;
     }
     for (uint32_t i = 0; i < sa.nhandles; i++) {
         uint32_t have;
@@ -85,8 +100,8 @@ SYS(process_spawn)
     }
     struct process *child;
     int64_t h;
-    r = process_spawn_image(self(), img, sa.image_len, name, args, pos, sa.argc, sa.envc, he, objs, sa.nhandles, sup,
-                            &self()->handles, &h, &child);
+    r = process_spawn_image(self(), in.img, sa.image_len, in.name, in.args, in.len, sa.argc, sa.envc, he, objs,
+                            sa.nhandles, sup, &self()->handles, &h, &child);
     if (r == 0) {
         kobj_put(&child->obj);
         r = h;
@@ -96,11 +111,8 @@ out:
         kobj_put(objs[i]);
     if (supo)
         kobj_put(supo);
-    kfree(args);
-    kfree(sh);
-    kfree(he);
     kfree(objs);
-    kfree(img);
+    prog_free(&in);
     return r;
 }
 

@@ -18,4 +18,22 @@ LANES_SYSCALLS(SYS_DECLARE)
 /* The calling process. */
 static inline struct process *self(void) { return current()->proc; }
 
+/* A program a spawn or exec call names in the caller's memory, copied in (sys_process.c): its
+ * name (cut to 31 bytes), image, argc + envc NUL-terminated strings (args, len bytes: what
+ * follows the last string is left out) and the handles to pass (sh, nhandles of them; he has
+ * room for as many entries). Limits on the counts are the calls' own. */
+#define PROG_MAX_IMAGE (64ULL << 20)
+#define PROG_MAX_ARGS (64 * 1024)
+struct prog_in {
+    char name[32];
+    char *args;
+    uint64_t len;
+    uint8_t *img;
+    struct lane_spawn_handle *sh;
+    struct lane_handle_entry *he;
+};
+int64_t prog_copy_in(struct prog_in *in, uint64_t name, uint64_t image, uint64_t image_len, uint64_t args,
+                     uint64_t args_len, uint32_t argc, uint32_t envc, uint64_t handles, uint32_t nhandles);
+void prog_free(struct prog_in *in);
+
 #endif
